@@ -1,0 +1,3 @@
+from nephrocalc.cli import main
+
+main()

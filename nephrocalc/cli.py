@@ -1,0 +1,406 @@
+"""The command line: a thin adapter that parses, calls the core, and hands the result to a renderer.
+
+Every error the user can fix becomes one line on stderr and exit status 2 (``main``); nothing
+else here knows about exit codes. Heavy modules (rich, pydantic's model machinery) are imported
+inside the commands that need them, so start-up stays close to the cost of importing typer.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import sys
+from collections.abc import Callable
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from nephrocalc import __version__
+from nephrocalc.errors import InputError, NephrocalcError
+
+try:  # typer >= 0.29 vendors click
+    from typer._click import exceptions as click_exceptions
+except ImportError:  # pragma: no cover - older typer depends on click itself
+    import click.exceptions as click_exceptions  # type: ignore[no-redef]
+
+if TYPE_CHECKING:
+    from nephrocalc.case import Case
+    from nephrocalc.knowledge import KnowledgeBase
+
+
+class PatternChoice(str, Enum):
+    medullary = "medullary"
+    cortical = "cortical"
+    combined = "combined"
+
+
+class ModalityChoice(str, Enum):
+    us = "us"
+    ct = "ct"
+    xr = "xr"
+    mr = "mr"
+
+
+class LateralityChoice(str, Enum):
+    bilateral = "bilateral"
+    unilateral = "unilateral"
+
+
+class SexChoice(str, Enum):
+    female = "female"
+    male = "male"
+
+
+class DiffFormat(str, Enum):
+    table = "table"
+    json = "json"
+
+
+class InfoFormat(str, Enum):
+    table = "table"
+    json = "json"
+
+
+_KB: KnowledgeBase | None = None
+
+
+def knowledge_base() -> KnowledgeBase:
+    global _KB
+    if _KB is None:
+        from nephrocalc.knowledge import load_knowledge_base
+
+        _KB = load_knowledge_base()
+    return _KB
+
+
+app = typer.Typer(
+    name="nephrocalc",
+    help="Ranked, explained differential diagnosis of nephrocalcinosis. "
+    "Decision support for clinicians, not a diagnosis.",
+    no_args_is_help=True,
+    add_completion=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"nephrocalc {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool | None, typer.Option("--version", callback=_version, is_eager=True,
+                                                 help="Print the version and exit.")] = None,
+) -> None:
+    """Ranked, explained differential diagnosis of nephrocalcinosis.
+
+    Decision support for clinicians, not a diagnosis.
+    """
+
+
+# --- diff -------------------------------------------------------------------------------
+
+
+_CASE_PANEL = "Case"
+_OUTPUT_PANEL = "Output"
+
+
+def _diff(**options: Any) -> None:
+    """Rank the causes of nephrocalcinosis for one case, with the evidence for each.
+
+    Every clue is a tri-state flag: --rta (present), --no-rta (absent), or left out (unknown).
+
+    Example: nephrocalc diff --pattern medullary --rta --hypokalemia
+    """
+    kb = knowledge_base()
+    case = _case_from_options(options, kb)
+    from nephrocalc.engine import Engine
+
+    result = Engine(kb).rank(case)
+    fmt: DiffFormat = options["format"]
+    top: int | None = options["top"]
+    if fmt is DiffFormat.json:
+        from nephrocalc.render_json import result_json
+
+        _write(result_json(result, top=top, indent=True))
+    else:
+        from nephrocalc.render_table import print_result
+
+        print_result(result, kb, top=top, explain=options["explain"])
+
+
+def _case_from_options(options: dict[str, Any], kb: KnowledgeBase) -> Case:
+    from nephrocalc.case import parse_case
+
+    data: dict[str, Any] = {}
+    source = options["case"]
+    if source is not None:
+        data = _read_case_source(source)
+    for name in ("pattern", "modality", "laterality", "sex"):
+        value = options[name]
+        if value is not None:
+            data[name] = value.value
+    if options["grade"] is not None:
+        data["grade"] = options["grade"]
+    if options["age"] is not None:
+        data["age_years"] = options["age"]
+    flags = {clue_id: options[clue_id] for clue_id in kb.clues if options.get(clue_id) is not None}
+    if flags:
+        clues = data.get("clues")
+        if clues is not None and not isinstance(clues, dict):
+            raise InputError("clues", "must be an object mapping clue ids to true or false")
+        data["clues"] = {**(clues or {}), **flags}
+    if "pattern" not in data:
+        raise InputError("--pattern", "required (medullary, cortical or combined), as a flag or in --case")
+    return parse_case(data, kb)
+
+
+def _read_case_source(source: str) -> dict[str, Any]:
+    import orjson
+
+    if source == "-":
+        if sys.stdin is None or sys.stdin.isatty():
+            raise InputError("--case -", "reads a JSON case from standard input, but nothing was piped in")
+        text = sys.stdin.read()
+        what = "case (stdin)"
+    else:
+        try:
+            text = Path(source).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError("--case", f"cannot read {source!r} ({exc.strerror or exc})") from None
+        what = f"case ({source})"
+    try:
+        data = orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
+        raise InputError(what, f"not valid JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise InputError(what, 'must be a JSON object such as {"pattern": "medullary"}')
+    return data
+
+
+def _diff_signature(kb: KnowledgeBase) -> inspect.Signature:
+    """The signature typer reads: the fixed options, then one tri-state flag per clue of the vocabulary."""
+
+    def option(name: str, annotation: Any, default: Any = None) -> inspect.Parameter:
+        return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
+
+    params = [
+        option("pattern", Annotated[PatternChoice | None, typer.Option(
+            "--pattern", "-p", help="Distribution of the calcification (required unless given in --case).",
+            rich_help_panel=_CASE_PANEL, case_sensitive=False)]),
+        option("modality", Annotated[ModalityChoice | None, typer.Option(
+            "--modality", "-m", help="Imaging modality the pattern was seen on.", rich_help_panel=_CASE_PANEL,
+            case_sensitive=False)]),
+        option("grade", Annotated[int | None, typer.Option(
+            "--grade", "-g", min=0, max=3, help="Medullary nephrocalcinosis grade, 0-3 (see `nephrocalc grading`).",
+            rich_help_panel=_CASE_PANEL)]),
+        option("laterality", Annotated[LateralityChoice | None, typer.Option(
+            "--laterality", help="Bilateral or unilateral calcification.", rich_help_panel=_CASE_PANEL,
+            case_sensitive=False)]),
+        option("age", Annotated[float | None, typer.Option(
+            "--age", min=0, max=130, help="Age in years (a preterm neonate is 0).", rich_help_panel=_CASE_PANEL)]),
+        option("sex", Annotated[SexChoice | None, typer.Option(
+            "--sex", help="female or male.", rich_help_panel=_CASE_PANEL, case_sensitive=False)]),
+        option("case", Annotated[str | None, typer.Option(
+            "--case", "-c", metavar="FILE|-", help="Read the case from a JSON file, or - for standard input; "
+            "flags given beside it override it.", rich_help_panel=_CASE_PANEL)]),
+        option("format", Annotated[DiffFormat, typer.Option(
+            "--format", "-f", help="Output format.", rich_help_panel=_OUTPUT_PANEL, case_sensitive=False)],
+            DiffFormat.table),
+        option("top", Annotated[int | None, typer.Option(
+            "--top", "-n", min=1, help="Show only the first N causes (default: all).",
+            rich_help_panel=_OUTPUT_PANEL)]),
+        option("explain", Annotated[bool, typer.Option(
+            "--explain", "-e", help="Show every contribution to every score.", rich_help_panel=_OUTPUT_PANEL)],
+            False),
+    ]
+    for clue in kb.clues.values():
+        flag = clue.id.replace("_", "-")
+        params.append(option(clue.id, Annotated[bool | None, typer.Option(
+            f"--{flag}/--no-{flag}", help=clue.description, rich_help_panel=f"Clues: {clue.group_title}",
+            show_default=False)]))
+    return inspect.Signature(params)
+
+
+def _register_diff(kb: KnowledgeBase) -> None:
+    signature = _diff_signature(kb)
+    _diff.__signature__ = signature  # type: ignore[attr-defined]
+    _diff.__annotations__ = {p.name: p.annotation for p in signature.parameters.values()}
+    app.command("diff", no_args_is_help=True)(_diff)
+
+
+# --- reference commands -------------------------------------------------------------------
+
+
+@app.command("causes")
+def causes_command(
+    format: Annotated[InfoFormat, typer.Option("--format", "-f", help="Output format.")] = InfoFormat.table,
+) -> None:
+    """The knowledge base at a glance: every cause with its distribution and prior by age group.
+
+    Example: nephrocalc causes
+    """
+    kb = knowledge_base()
+    if format is InfoFormat.json:
+        from nephrocalc.render_json import causes_json
+
+        _write(causes_json(kb))
+    else:
+        from nephrocalc.render_table import print_causes
+
+        print_causes(kb)
+
+
+@app.command("cause")
+def cause_command(
+    cause_id: Annotated[str, typer.Argument(metavar="ID", help="A cause id (see `nephrocalc causes`).")],
+    format: Annotated[InfoFormat, typer.Option("--format", "-f", help="Output format.")] = InfoFormat.table,
+) -> None:
+    """One cause in full: summary, mechanism, priors, forms, findings with their weights, and sources.
+
+    Example: nephrocalc cause distal_rta
+    """
+    kb = knowledge_base()
+    if cause_id not in kb.causes:
+        from nephrocalc.case import _unknown
+
+        raise InputError("ID", _unknown(cause_id, kb.causes, "cause", "nephrocalc causes"))
+    if format is InfoFormat.json:
+        from nephrocalc.render_json import cause_json
+
+        _write(cause_json(kb, cause_id))
+    else:
+        from nephrocalc.render_table import print_cause
+
+        print_cause(kb, cause_id)
+
+
+@app.command("clues")
+def clues_command(
+    format: Annotated[InfoFormat, typer.Option("--format", "-f", help="Output format.")] = InfoFormat.table,
+) -> None:
+    """The clue vocabulary: every clue with its flag, meaning and the causes that use it.
+
+    Example: nephrocalc clues
+    """
+    kb = knowledge_base()
+    if format is InfoFormat.json:
+        from nephrocalc.render_json import clues_json
+
+        _write(clues_json(kb))
+    else:
+        from nephrocalc.render_table import print_clues
+
+        print_clues(kb)
+
+
+@app.command("imaging")
+def imaging_command() -> None:
+    """What nephrocalcinosis looks like on radiographs, ultrasound, CT and MR.
+
+    Example: nephrocalc imaging
+    """
+    from nephrocalc.render_table import print_reference_table
+
+    print_reference_table(knowledge_base(), "imaging")
+
+
+@app.command("grading")
+def grading_command() -> None:
+    """The ultrasound and CT grades (0-3) of medullary nephrocalcinosis used by --grade.
+
+    Example: nephrocalc grading
+    """
+    from nephrocalc.render_table import print_reference_table
+
+    print_reference_table(knowledge_base(), "grading")
+
+
+@app.command("method")
+def method_command() -> None:
+    """Intended use, inputs, how the scoring works, knowledge-base version and validation status.
+
+    Example: nephrocalc method
+    """
+    from nephrocalc.render_table import print_method
+
+    print_method(knowledge_base())
+
+
+# --- entry point --------------------------------------------------------------------------
+
+
+def _write(text: str) -> None:
+    sys.stdout.write(text)
+    if not text.endswith("\n"):
+        sys.stdout.write("\n")
+    sys.stdout.flush()
+
+
+def _fail(message: str, status: int = 2) -> int:
+    try:
+        sys.stderr.write(f"nephrocalc: error: {message}\n")
+        sys.stderr.flush()
+    except (BrokenPipeError, OSError):
+        pass
+    return status
+
+
+def _usage_message(exc: Any) -> str:
+    """click's usage errors as one line that names the option and what is allowed."""
+    message = " ".join(exc.format_message().split())
+    ctx = getattr(exc, "ctx", None)
+    command = ctx.command_path if ctx is not None else "nephrocalc"
+    return f"{message} (see `{command} --help`)"
+
+
+def run(argv: list[str] | None = None, *, prog_name: str = "nephrocalc") -> int:
+    """Run the command line and return the exit status (0 success, 2 bad input, 1 anything else)."""
+    try:
+        _register_diff(knowledge_base())
+        command = typer.main.get_command(app)
+        status = command.main(args=argv, prog_name=prog_name, standalone_mode=False)
+        return status if isinstance(status, int) else 0
+    except NephrocalcError as exc:
+        return _fail(str(exc))
+    except click_exceptions.UsageError as exc:
+        return _fail(_usage_message(exc))
+    except click_exceptions.ClickException as exc:
+        return _fail(" ".join(exc.format_message().split()), exc.exit_code or 1)
+    except (click_exceptions.Exit, typer.Exit) as exc:
+        return int(getattr(exc, "exit_code", 0) or 0)
+    except (click_exceptions.Abort, typer.Abort, KeyboardInterrupt):
+        return _fail("interrupted", 130)
+    except BrokenPipeError:
+        _silence_stdout()
+        return 0
+    except Exception as exc:  # a bug: say so in one line; NEPHROCALC_DEBUG=1 shows the traceback
+        if os.environ.get("NEPHROCALC_DEBUG"):
+            raise
+        return _fail(f"internal error ({type(exc).__name__}: {exc}); please report it", 1)
+
+
+def _silence_stdout() -> None:
+    """After a closed pipe, point stdout at devnull so the interpreter's final flush is quiet."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+def main() -> None:
+    status = run(sys.argv[1:])
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _silence_stdout()
+    sys.exit(status)
+
+
+Callable  # noqa: B018 - re-exported for typing of tests

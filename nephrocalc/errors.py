@@ -1,0 +1,28 @@
+"""The one domain error type. The CLI turns it into a one-line message and exit status 2."""
+
+from __future__ import annotations
+
+
+class NephrocalcError(Exception):
+    """Bad input or a bad rule file: something the user can fix.
+
+    ``where`` names what is wrong (a case field such as ``clues.rtaa``, or ``file: field`` for a
+    rule file); ``message`` says what is allowed.
+    """
+
+    def __init__(self, where: str, message: str) -> None:
+        super().__init__(f"{where}: {message}" if where else message)
+        self.where = where
+        self.message = message
+
+
+class InputError(NephrocalcError):
+    """A case, a flag or an input line that does not follow CONTRACT.md."""
+
+
+class RuleError(NephrocalcError):
+    """A rule file that does not follow the knowledge-base format (rules/README.md)."""
+
+    def __init__(self, where: str, message: str, problems: list[str] | None = None) -> None:
+        super().__init__(where, message)
+        self.problems = problems if problems is not None else [str(self)]

@@ -1,0 +1,468 @@
+"""The knowledge base: rule files loaded, validated, cross-checked and compiled for the engine.
+
+``load_knowledge_base()`` reads the TOML files of ``rules/`` (see rules/README.md), validates each
+against ``rules_schema`` and checks the references between them (clue ids, source tags), then
+builds the plain, immutable structures below. Any problem raises ``RuleError`` naming the file
+and the field. Nothing here is clinical knowledge: that all lives in the rule files.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from nephrocalc.errors import RuleError
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+AgeGroup = Literal["preterm", "child", "adult"]
+AGE_GROUPS: tuple[AgeGroup, ...] = ("preterm", "child", "adult")
+PATTERNS = ("medullary", "cortical", "combined")
+FREQUENCY_LEVELS = ("always", "usually", "often", "sometimes", "rarely", "almost_never")
+
+
+@dataclass(frozen=True, slots=True)
+class Clue:
+    id: str
+    label: str
+    description: str
+    group: str
+    group_title: str
+    specificity: str
+    background: float  # P(present | a cause that does not list this clue)
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.id.replace("_", "-")
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """A finding of one cause (or one form of it), with its likelihood ratios worked out."""
+
+    clue: str
+    frequency: str | None  # None when explicit likelihood ratios are given
+    p_present: float | None
+    lr_present: float
+    lr_absent: float
+    sources: tuple[str, ...]
+    note: str
+    estimate: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Form:
+    id: str
+    name: str
+    share: Mapping[AgeGroup, float]
+    female: float  # P(female | form)
+    unilateral: float  # P(unilateral | form)
+    findings: Mapping[str, Finding]  # the cause's common findings merged with the form's own
+    own_findings: tuple[Finding, ...]
+    sources: tuple[str, ...]
+    note: str
+    estimate: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Cause:
+    id: str
+    name: str
+    short_name: str
+    distribution: str
+    cant_miss: bool
+    cant_miss_reason: str
+    summary: str
+    mechanism: str
+    sources: tuple[str, ...]
+    prior: Mapping[AgeGroup, float]
+    prior_note: str
+    prior_sources: tuple[str, ...]
+    patterns: Mapping[str, float]
+    patterns_note: str
+    patterns_sources: tuple[str, ...]
+    findings: tuple[Finding, ...]  # the common findings, as written
+    forms: tuple[Form, ...]  # at least one; a cause without forms has one form, "typical"
+    path: str
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    pattern: tuple[str, ...] | None = None
+    modality: tuple[str, ...] | None = None
+    grade: tuple[int, ...] | None = None
+    laterality: str | None = None
+    sex: str | None = None
+    age_below: float | None = None
+    age_at_least: float | None = None
+    present: tuple[str, ...] = ()
+    absent: tuple[str, ...] = ()
+    unknown: tuple[str, ...] = ()
+    any_present: tuple[str, ...] = ()
+    leading: tuple[str, ...] = ()
+    in_top3: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Caveat:
+    id: str
+    kind: str  # "caveat" or "warning"
+    message: str
+    sources: tuple[str, ...]
+    when: Condition
+
+
+@dataclass(frozen=True, slots=True)
+class Interaction:
+    id: str
+    pattern: str
+    clue: str
+    distribution: str
+    lr_present: float
+    note: str
+    sources: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    tag: str
+    citation: str
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReferenceTable:
+    title: str
+    columns: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    sources: tuple[str, ...]
+    note: str
+
+
+@dataclass(frozen=True, slots=True)
+class AgeSettings:
+    child_below_years: float
+    preterm_below_years: float
+    unknown_mix: Mapping[AgeGroup, float]
+
+
+@dataclass(frozen=True, slots=True)
+class KnowledgeBase:
+    name: str
+    version: str
+    description: str
+    frequency: Mapping[str, float]
+    specificity: Mapping[str, float]
+    default_unilateral: float
+    ages: AgeSettings
+    groups: Mapping[str, str]
+    clues: Mapping[str, Clue]
+    causes: Mapping[str, Cause]  # sorted by id
+    caveats: tuple[Caveat, ...]
+    interactions: tuple[Interaction, ...]
+    sources: Mapping[str, Source]
+    tables: Mapping[str, ReferenceTable]
+    root: str
+    used_clues: frozenset[str] = field(default=frozenset())
+
+
+def builtin_rules_dir() -> Path:
+    """The rules shipped in the wheel (nephrocalc/rules), or the checkout's top-level rules/."""
+    here = Path(__file__).resolve().parent
+    packaged = here / "rules"
+    if (packaged / "knowledge_base.toml").is_file():
+        return packaged
+    return here.parent / "rules"
+
+
+# --- loading ------------------------------------------------------------------------------
+
+
+class _Problems:
+    """Collects every problem found, so that `rules check` can list them all at once."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.items: list[str] = []
+
+    def add(self, path: Path, where: str, message: str) -> None:
+        try:
+            name = str(path.relative_to(self.root))
+        except ValueError:
+            name = str(path)
+        self.items.append(f"{name}: {where}: {message}" if where else f"{name}: {message}")
+
+    def raise_if_any(self) -> None:
+        if self.items:
+            more = f" (and {len(self.items) - 1} more)" if len(self.items) > 1 else ""
+            raise RuleError("", self.items[0] + more, problems=list(self.items))
+
+
+def _read_toml(path: Path, problems: _Problems) -> dict[str, Any] | None:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        problems.add(path, "", "file is missing")
+    except tomllib.TOMLDecodeError as exc:
+        problems.add(path, "", f"not valid TOML ({exc})")
+    except (OSError, UnicodeDecodeError) as exc:
+        problems.add(path, "", f"cannot be read ({exc})")
+    return None
+
+
+def _validate(model: type[BaseModel], data: Any, path: Path, problems: _Problems) -> Any:
+    from pydantic import ValidationError
+
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        for error in exc.errors(include_url=False):
+            loc = ".".join(str(part) for part in error["loc"]) or "(file)"
+            message = error["msg"]
+            if error["type"] == "extra_forbidden":
+                message = "unknown key"
+            elif error["type"] == "missing":
+                message = "required key is missing"
+            elif error["type"] == "literal_error":
+                message = f"{message} (got {error['input']!r})"
+            elif message.startswith("Value error, "):
+                message = message[len("Value error, ") :]
+            problems.add(path, loc, message)
+        return None
+
+
+def load_knowledge_base(rules_dir: Path | None = None) -> KnowledgeBase:
+    """Load, validate and compile the rule files of ``rules_dir`` (default: the built-in rules)."""
+    from nephrocalc import rules_schema as schema
+
+    root = rules_dir if rules_dir is not None else builtin_rules_dir()
+    problems = _Problems(root)
+    kb_path, clues_path, sources_path = root / "knowledge_base.toml", root / "clues.toml", root / "sources.toml"
+    caveats_path = root / "caveats.toml"
+
+    kb_file = _validate(schema.KnowledgeBaseFile, _read_toml(kb_path, problems), kb_path, problems)
+    clues_file = _validate(schema.CluesFile, _read_toml(clues_path, problems), clues_path, problems)
+    raw_sources = _read_toml(sources_path, problems) or {}
+    sources: dict[str, Source] = {}
+    for tag, entry in raw_sources.items():
+        parsed = _validate(schema.SourceEntry, entry, sources_path, problems)
+        if parsed is not None:
+            sources[tag] = Source(tag, parsed.citation, parsed.url)
+    caveats_file = _validate(schema.CaveatsFile, _read_toml(caveats_path, problems), caveats_path, problems)
+    cause_files: dict[str, tuple[Path, Any]] = {}
+    cause_paths = sorted((root / "causes").glob("*.toml"))
+    if not cause_paths:
+        problems.add(root / "causes", "", "no cause files (causes/<id>.toml)")
+    for path in cause_paths:
+        if not _is_identifier(path.stem):
+            problems.add(path, "", "the file name must be a cause id (lower case letters, digits, _)")
+            continue
+        parsed = _validate(schema.CauseFile, _read_toml(path, problems), path, problems)
+        if parsed is not None:
+            cause_files[path.stem] = (path, parsed)
+    tables: dict[str, ReferenceTable] = {}
+    for table_name in ("imaging", "grading"):
+        path = root / f"{table_name}.toml"
+        parsed = _validate(schema.ReferenceTable, _read_toml(path, problems), path, problems)
+        if parsed is not None:
+            tables[table_name] = ReferenceTable(
+                parsed.title,
+                tuple(parsed.columns),
+                tuple((row.key, *row.cells) for row in parsed.rows),
+                tuple(parsed.sources),
+                parsed.note,
+            )
+            _check_sources(parsed.sources, sources, path, "sources", problems)
+    problems.raise_if_any()
+
+    kb = _compile(root, kb_file, clues_file, sources, caveats_file, cause_files, tables, problems)
+    problems.raise_if_any()
+    return kb
+
+
+def _is_identifier(text: str) -> bool:
+    return bool(text) and text[0].isalpha() and text.islower() and all(c.isalnum() or c == "_" for c in text)
+
+
+def _check_sources(tags: Iterable[str], sources: Mapping[str, Source], path: Path, where: str,
+                   problems: _Problems) -> None:
+    for tag in tags:
+        if tag not in sources:
+            problems.add(path, where, f"unknown source tag {tag!r} (add it to sources.toml)")
+
+
+def _compile(root: Path, kb_file: Any, clues_file: Any, sources: Mapping[str, Source], caveats_file: Any,
+             cause_files: Mapping[str, tuple[Path, Any]], tables: Mapping[str, ReferenceTable],
+             problems: _Problems) -> KnowledgeBase:
+    kb_path, clues_path = root / "knowledge_base.toml", root / "clues.toml"
+    frequency = {level: getattr(kb_file.frequency, level) for level in FREQUENCY_LEVELS}
+    specificity = {"high": kb_file.specificity.high, "moderate": kb_file.specificity.moderate,
+                   "low": kb_file.specificity.low}
+    for section in (kb_file.frequency, kb_file.specificity, kb_file.laterality, kb_file.age_groups,
+                    kb_file.age_groups.unknown, *kb_file.patterns.values()):
+        _check_sources(section.sources, sources, kb_path, type(section).__name__, problems)
+
+    groups = dict(clues_file.groups)
+    clues: dict[str, Clue] = {}
+    for clue_id, entry in clues_file.clues.items():
+        if entry.group not in groups:
+            problems.add(clues_path, f"clues.{clue_id}.group", f"unknown group {entry.group!r} (declare it in [groups])")
+            continue
+        clues[clue_id] = Clue(clue_id, entry.label, entry.description, entry.group, groups[entry.group],
+                              entry.specificity, specificity[entry.specificity])
+
+    missing_patterns = {"medullary", "cortical"} - set(kb_file.patterns)
+    if missing_patterns:
+        problems.add(kb_path, "patterns", f"give the default patterns for {', '.join(sorted(missing_patterns))}")
+        return _empty(kb_file, root)
+
+    causes: dict[str, Cause] = {}
+    for cause_id, (path, cause_file) in sorted(cause_files.items()):
+        causes[cause_id] = _compile_cause(cause_id, path, cause_file, kb_file, frequency, clues, sources, problems)
+
+    caveats: list[Caveat] = []
+    caveats_path = root / "caveats.toml"
+    seen_caveats: set[str] = set()
+    for index, entry in enumerate(caveats_file.caveats):
+        where = f"caveats.{index}"
+        if entry.id in seen_caveats:
+            problems.add(caveats_path, f"{where}.id", f"duplicate caveat id {entry.id!r}")
+        seen_caveats.add(entry.id)
+        _check_sources(entry.sources, sources, caveats_path, f"{where}.sources", problems)
+        cond = entry.when
+        for key in ("present", "absent", "unknown", "any_present"):
+            for clue_id in getattr(cond, key):
+                if clue_id not in clues:
+                    problems.add(caveats_path, f"{where}.when.{key}", f"unknown clue {clue_id!r}")
+        for key in ("leading", "in_top3"):
+            for cause_id in getattr(cond, key):
+                if cause_id not in causes:
+                    problems.add(caveats_path, f"{where}.when.{key}", f"unknown cause {cause_id!r}")
+        caveats.append(Caveat(entry.id, entry.kind, entry.message, tuple(entry.sources), Condition(
+            pattern=tuple(cond.pattern) if cond.pattern is not None else None,
+            modality=tuple(cond.modality) if cond.modality is not None else None,
+            grade=tuple(cond.grade) if cond.grade is not None else None,
+            laterality=cond.laterality, sex=cond.sex, age_below=cond.age_below, age_at_least=cond.age_at_least,
+            present=tuple(cond.present), absent=tuple(cond.absent), unknown=tuple(cond.unknown),
+            any_present=tuple(cond.any_present), leading=tuple(cond.leading), in_top3=tuple(cond.in_top3))))
+
+    interactions: list[Interaction] = []
+    for index, item in enumerate(kb_file.interactions):
+        if item.clue not in clues:
+            problems.add(kb_path, f"interactions.{index}.clue", f"unknown clue {item.clue!r}")
+        _check_sources(item.sources, sources, kb_path, f"interactions.{index}.sources", problems)
+        interactions.append(Interaction(item.id, item.pattern, item.clue, item.distribution, item.lr_present,
+                                        item.note, tuple(item.sources)))
+
+    used = frozenset(clue for cause in causes.values() for form in cause.forms for clue in form.findings)
+    used |= {item.clue for item in interactions}
+    mix = kb_file.age_groups.unknown
+    return KnowledgeBase(
+        name=kb_file.name, version=kb_file.version, description=kb_file.description,
+        frequency=frequency, specificity=specificity, default_unilateral=kb_file.laterality.unilateral,
+        ages=AgeSettings(kb_file.age_groups.child_below_years, kb_file.age_groups.preterm_below_years,
+                         _normalised({"preterm": mix.preterm, "child": mix.child, "adult": mix.adult})),
+        groups=groups, clues=clues, causes=causes, caveats=tuple(caveats), interactions=tuple(interactions),
+        sources=dict(sources), tables=dict(tables), root=str(root), used_clues=used,
+    )
+
+
+def _empty(kb_file: Any, root: Path) -> KnowledgeBase:
+    return KnowledgeBase(kb_file.name, kb_file.version, "", {}, {}, 0.05,
+                         AgeSettings(18, 0.08, {"preterm": 0.0, "child": 0.0, "adult": 1.0}), {}, {}, {}, (), (),
+                         {}, {}, str(root))
+
+
+def _normalised(values: Mapping[AgeGroup, float]) -> dict[AgeGroup, float]:
+    total = sum(values.values())
+    return {key: value / total for key, value in values.items()} if total > 0 else dict(values)
+
+
+def _compile_finding(raw: Any, where: str, path: Path, frequency: Mapping[str, float],
+                     clues: Mapping[str, Clue], sources: Mapping[str, Source], problems: _Problems) -> Finding | None:
+    _check_sources(raw.sources, sources, path, f"{where}.sources", problems)
+    clue = clues.get(raw.clue)
+    if clue is None:
+        problems.add(path, f"{where}.clue", f"unknown clue {raw.clue!r} (clues are declared in clues.toml)")
+        return None
+    if raw.frequency is not None:
+        p = frequency[raw.frequency]
+        lr_present = p / clue.background
+        lr_absent = (1.0 - p) / (1.0 - clue.background)
+        return Finding(raw.clue, raw.frequency, p, lr_present, lr_absent, tuple(raw.sources), raw.note, raw.estimate)
+    return Finding(raw.clue, None, None, raw.lr_present, raw.lr_absent, tuple(raw.sources), raw.note, raw.estimate)
+
+
+def _compile_cause(cause_id: str, path: Path, raw: Any, kb_file: Any, frequency: Mapping[str, float],
+                   clues: Mapping[str, Clue], sources: Mapping[str, Source], problems: _Problems) -> Cause:
+    _check_sources(raw.sources, sources, path, "sources", problems)
+    _check_sources(raw.prior.sources, sources, path, "prior.sources", problems)
+    patterns_raw = raw.patterns if raw.patterns is not None else kb_file.patterns[raw.distribution]
+    _check_sources(patterns_raw.sources, sources, path, "patterns.sources", problems)
+    unilateral = raw.laterality.unilateral if raw.laterality is not None else kb_file.laterality.unilateral
+    if raw.laterality is not None:
+        _check_sources(raw.laterality.sources, sources, path, "laterality.sources", problems)
+    female = raw.sex.female if raw.sex is not None else 0.5
+    if raw.sex is not None:
+        _check_sources(raw.sex.sources, sources, path, "sex.sources", problems)
+
+    common: list[Finding] = []
+    seen: set[str] = set()
+    for index, item in enumerate(raw.findings):
+        if item.clue in seen:
+            problems.add(path, f"findings.{index}.clue", f"{item.clue!r} is listed twice")
+        seen.add(item.clue)
+        finding = _compile_finding(item, f"findings.{index}", path, frequency, clues, sources, problems)
+        if finding is not None:
+            common.append(finding)
+
+    forms: list[Form] = []
+    for form_index, form_raw in enumerate(raw.forms):
+        where = f"forms.{form_index}"
+        _check_sources(form_raw.sources, sources, path, f"{where}.sources", problems)
+        own: list[Finding] = []
+        own_seen: set[str] = set()
+        for index, item in enumerate(form_raw.findings):
+            if item.clue in own_seen:
+                problems.add(path, f"{where}.findings.{index}.clue", f"{item.clue!r} is listed twice")
+            own_seen.add(item.clue)
+            finding = _compile_finding(item, f"{where}.findings.{index}", path, frequency, clues, sources, problems)
+            if finding is not None:
+                own.append(finding)
+        merged = {f.clue: f for f in common} | {f.clue: f for f in own}
+        share = form_raw.share
+        shares: dict[AgeGroup, float] = (
+            {group: float(share) for group in AGE_GROUPS} if isinstance(share, (int, float))
+            else {"preterm": share.preterm, "child": share.child, "adult": share.adult})
+        if form_raw.sex is not None:
+            _check_sources(form_raw.sex.sources, sources, path, f"{where}.sex.sources", problems)
+        if form_raw.laterality is not None:
+            _check_sources(form_raw.laterality.sources, sources, path, f"{where}.laterality.sources", problems)
+        forms.append(Form(
+            id=form_raw.id, name=form_raw.name, share=shares,
+            female=form_raw.sex.female if form_raw.sex is not None else female,
+            unilateral=form_raw.laterality.unilateral if form_raw.laterality is not None else unilateral,
+            findings=merged, own_findings=tuple(own), sources=tuple(form_raw.sources), note=form_raw.note,
+            estimate=form_raw.estimate))
+    if not forms:
+        forms.append(Form(id="typical", name=raw.name, share=dict.fromkeys(AGE_GROUPS, 1.0), female=female,
+                          unilateral=unilateral, findings={f.clue: f for f in common}, own_findings=(),
+                          sources=tuple(raw.sources), note="", estimate=False))
+    if not any(math.log(f.lr_present) >= math.log(5.0) for form in forms for f in form.findings.values()):
+        problems.add(path, "findings", "a cause needs at least one strong finding (likelihood ratio of 5 or more)")
+    prior = {"preterm": raw.prior.preterm, "child": raw.prior.child, "adult": raw.prior.adult}
+    return Cause(
+        id=cause_id, name=raw.name, short_name=raw.short_name, distribution=raw.distribution,
+        cant_miss=raw.cant_miss, cant_miss_reason=raw.cant_miss_reason, summary=raw.summary,
+        mechanism=raw.mechanism, sources=tuple(raw.sources), prior=prior, prior_note=raw.prior.note,
+        prior_sources=tuple(raw.prior.sources),
+        patterns={"medullary": patterns_raw.medullary, "cortical": patterns_raw.cortical,
+                  "combined": patterns_raw.combined},
+        patterns_note=patterns_raw.note, patterns_sources=tuple(patterns_raw.sources),
+        findings=tuple(common), forms=tuple(forms), path=str(path))

@@ -1,0 +1,67 @@
+"""JSON renderers: the result and the knowledge base as data. No rich, no colour, ever."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from nephrocalc.knowledge import Cause, Finding, KnowledgeBase
+from nephrocalc.result import Result
+
+
+def dumps(data: Any, *, indent: bool = False) -> str:
+    option = orjson.OPT_INDENT_2 if indent else 0
+    return orjson.dumps(data, option=option).decode()
+
+
+def result_dict(result: Result, *, top: int | None = None) -> dict[str, Any]:
+    data = result.to_dict()
+    if top is not None:
+        data["differential"] = data["differential"][:top]
+    return data
+
+
+def result_json(result: Result, *, top: int | None = None, indent: bool = False) -> str:
+    return dumps(result_dict(result, top=top), indent=indent)
+
+
+def _finding(finding: Finding) -> dict[str, Any]:
+    return {"clue": finding.clue, "frequency": finding.frequency, "p_present": finding.p_present,
+            "lr_present": round(finding.lr_present, 4), "lr_absent": round(finding.lr_absent, 4),
+            "note": finding.note, "estimate": finding.estimate, "sources": list(finding.sources)}
+
+
+def cause_dict(kb: KnowledgeBase, cause: Cause) -> dict[str, Any]:
+    return {
+        "id": cause.id, "name": cause.name, "short_name": cause.short_name, "distribution": cause.distribution,
+        "cant_miss": cause.cant_miss, "cant_miss_reason": cause.cant_miss_reason, "summary": cause.summary,
+        "mechanism": cause.mechanism, "prior": dict(cause.prior), "prior_note": cause.prior_note,
+        "patterns": dict(cause.patterns),
+        "findings": [_finding(f) for f in cause.findings],
+        "forms": [{"id": form.id, "name": form.name, "share": dict(form.share), "female": form.female,
+                   "unilateral": form.unilateral, "findings": [_finding(f) for f in form.own_findings]}
+                  for form in cause.forms],
+        "sources": [{"tag": tag, "citation": kb.sources[tag].citation, "url": kb.sources[tag].url}
+                    for tag in cause.sources],
+    }
+
+
+def causes_json(kb: KnowledgeBase) -> str:
+    return dumps({"knowledge_base": {"name": kb.name, "version": kb.version},
+                  "causes": [cause_dict(kb, cause) for cause in kb.causes.values()]}, indent=True)
+
+
+def cause_json(kb: KnowledgeBase, cause_id: str) -> str:
+    return dumps(cause_dict(kb, kb.causes[cause_id]), indent=True)
+
+
+def clues_json(kb: KnowledgeBase) -> str:
+    users: dict[str, list[str]] = {}
+    for cause in kb.causes.values():
+        for clue in sorted({c for form in cause.forms for c in form.findings}):
+            users.setdefault(clue, []).append(cause.id)
+    return dumps({"clues": [
+        {"id": clue.id, "flag": clue.flag, "label": clue.label, "description": clue.description,
+         "group": clue.group, "specificity": clue.specificity, "used_by": users.get(clue.id, [])}
+        for clue in kb.clues.values()]}, indent=True)

@@ -1,0 +1,229 @@
+"""Terminal renderers (rich). The only module that imports rich; colour only on a terminal.
+
+rich's Console already honours NO_COLOR and TERM=dumb and drops colour when stdout is not a
+terminal, so piped output is plain text.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from nephrocalc.engine import FREQUENCY_WORDS
+from nephrocalc.knowledge import Cause, Finding, KnowledgeBase
+from nephrocalc.result import NOTICE, Entry, Evidence, Result
+
+_BAR_WIDTH = 12
+_BLOCKS = " ▏▎▍▌▋▊▉█"
+
+
+def _console() -> Console:
+    width = None if os.isatty(1) else 120
+    return Console(highlight=False, width=width, soft_wrap=False)
+
+
+def _bar(probability: float) -> str:
+    eighths = round(probability * _BAR_WIDTH * 8)
+    full, rest = divmod(eighths, 8)
+    return ("█" * full + (_BLOCKS[rest] if rest else "")).ljust(_BAR_WIDTH)
+
+
+def _percent(probability: float) -> str:
+    if probability >= 0.001:
+        return f"{probability:.1%}"
+    return "<0.1%"
+
+
+def _lr(weight: float) -> str:
+    ratio = math.exp(weight)
+    return f"×{ratio:.2g}" if ratio < 10 else f"×{ratio:.0f}"
+
+
+def _evidence_summary(kb: KnowledgeBase, entry: Entry, limit: int = 3) -> Text:
+    items: list[tuple[float, Evidence]] = [(e.weight, e) for e in entry.supporting[:limit]]
+    items += [(e.weight, e) for e in entry.conflicting[:max(1, limit - len(items))]]
+    text = Text()
+    for i, (weight, evidence) in enumerate(items):
+        if i:
+            text.append(", ")
+        label = kb.clues[evidence.clue].label if evidence.clue in kb.clues else evidence.clue
+        if not evidence.present:
+            label = f"no {label[0].lower() + label[1:]}"
+        style = "green" if weight > 0 else "red"
+        text.append(("+ " if weight > 0 else "− ") + label, style=style)
+        text.append(f" {_lr(weight)}", style="dim")
+    if not items:
+        text.append("no stated clue bears on this cause", style="dim")
+    return text
+
+
+def print_result(result: Result, kb: KnowledgeBase, *, top: int | None = None, explain: bool = False) -> None:
+    console = _console()
+    title = f"Differential for a {result.pattern} pattern" + (f" — case {result.id}" if result.id else "")
+    table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False)
+    table.add_column("#", justify="right", style="bold")
+    table.add_column("Cause")
+    table.add_column("Probability", justify="right")
+    table.add_column("", no_wrap=True)
+    table.add_column("Strongest evidence (likelihood ratio)")
+    entries = result.differential[:top] if top else result.differential
+    for entry in entries:
+        name = Text(kb.causes[entry.cause].short_name if entry.cause in kb.causes else entry.name)
+        if entry.form:
+            form_name = next((f.name for f in kb.causes[entry.cause].forms if f.id == entry.form), entry.form)
+            name.append(f"\n{form_name}", style="dim")
+        if entry.cant_miss:
+            name.append(" (can't miss)", style="bold yellow")
+        table.add_row(str(entry.rank), name, _percent(entry.probability),
+                      Text(_bar(entry.probability), style="cyan"), _evidence_summary(kb, entry))
+    console.print(table)
+    if explain:
+        _print_explanation(console, result, entries)
+    for heading, notes, style in (("Caveats", result.caveats, "yellow"), ("Warnings", result.warnings, "red")):
+        if notes:
+            console.print(Text(heading, style=f"bold {style}"))
+            for note in notes:
+                line = Text("  • ")
+                line.append(note.message)
+                if note.sources:
+                    line.append(f" [{', '.join(note.sources)}]", style="dim")
+                console.print(line)
+    console.print(Text(f"{NOTICE} Knowledge base: {result.knowledge_base}.", style="dim italic"))
+
+
+def _print_explanation(console: Console, result: Result, entries: tuple[Entry, ...]) -> None:
+    console.print(Text("How each score was reached (weights are natural logs of likelihood ratios)",
+                       style="bold"))
+    for entry in entries:
+        header = Text(f"{entry.rank}. {entry.name}", style="bold")
+        header.append(f"  score {entry.score:.2f} = ln prior {math.log(entry.prior):.2f} (prior {entry.prior:.2%})"
+                      " + the weights below", style="dim")
+        if entry.form:
+            header.append(f"; best-fitting form: {entry.form}", style="dim")
+        console.print(header)
+        for factor in entry.context:
+            console.print(Text(f"    {factor.weight:+.2f}  {factor.factor} {factor.value}: {factor.why}"))
+        for evidence in (*entry.supporting, *entry.conflicting):
+            line = Text(f"    {evidence.weight:+.2f}  ", style="green" if evidence.weight > 0 else "red")
+            line.append(f"{evidence.clue}={'yes' if evidence.present else 'no'}: {evidence.why}", style="default")
+            line.append(f" [{', '.join(evidence.sources)}]", style="dim")
+            console.print(line)
+        if not entry.supporting and not entry.conflicting:
+            console.print(Text("    no stated clue bears on this cause", style="dim"))
+
+
+def print_causes(kb: KnowledgeBase) -> None:
+    console = _console()
+    table = Table(title=f"{kb.name} {kb.version}: causes", box=box.SIMPLE_HEAD, title_justify="left")
+    table.add_column("id", style="bold")
+    table.add_column("Cause")
+    table.add_column("Distribution")
+    table.add_column("Prior adult", justify="right")
+    table.add_column("child", justify="right")
+    table.add_column("preterm", justify="right")
+    table.add_column("Findings", justify="right")
+    table.add_column("Can't miss")
+    for cause in sorted(kb.causes.values(), key=lambda c: (c.distribution != "medullary", -c.prior["adult"], c.id)):
+        findings = len({clue for form in cause.forms for clue in form.findings})
+        table.add_row(cause.id, cause.name, cause.distribution, f"{cause.prior['adult']:.1%}",
+                      f"{cause.prior['child']:.1%}", f"{cause.prior['preterm']:.1%}", str(findings),
+                      "yes" if cause.cant_miss else "")
+    console.print(table)
+    console.print(Text("Priors are P(cause | nephrocalcinosis) by age group, before the pattern and clues; "
+                       "see `nephrocalc cause ID` for the findings and sources.", style="dim"))
+
+
+def _finding_row(kb: KnowledgeBase, finding: Finding) -> tuple[str, str, str, str, str]:
+    label = kb.clues[finding.clue].label
+    level = finding.frequency.replace("_", " ") if finding.frequency else "explicit LR"
+    note = finding.note + (" [estimate]" if finding.estimate else "")
+    return (f"{finding.clue}\n[dim]{label}[/dim]", level, f"{finding.lr_present:.3g}", f"{finding.lr_absent:.3g}",
+            f"{note}\n[dim]{', '.join(finding.sources)}[/dim]")
+
+
+def print_cause(kb: KnowledgeBase, cause_id: str) -> None:
+    cause: Cause = kb.causes[cause_id]
+    console = _console()
+    console.print(Text(f"{cause.name}  ({cause.id}, {cause.distribution})", style="bold"))
+    console.print(cause.summary)
+    console.print(Text("Mechanism: ", style="bold").append(Text(cause.mechanism, style="default")))
+    if cause.cant_miss:
+        console.print(Text("Can't miss: ", style="bold yellow").append(Text(cause.cant_miss_reason, style="default")))
+    console.print(Text("Prior (share of all nephrocalcinosis): ", style="bold").append(
+        f"adult {cause.prior['adult']:.1%}, child {cause.prior['child']:.1%}, preterm/neonate "
+        f"{cause.prior['preterm']:.1%}. {cause.prior_note} [{', '.join(cause.prior_sources)}]"))
+    console.print(Text("Pattern: ", style="bold").append(
+        ", ".join(f"{p} {v:.1%}" for p, v in cause.patterns.items())
+        + (f". {cause.patterns_note}" if cause.patterns_note else "")))
+    table = Table(title="Findings", box=box.SIMPLE_HEAD, title_justify="left", show_lines=False)
+    for column in ("Clue", "Frequency", "LR present", "LR absent", "Note and sources"):
+        table.add_column(column)
+    for finding in cause.findings:
+        table.add_row(*_finding_row(kb, finding))
+    console.print(table)
+    if len(cause.forms) > 1:
+        for form in cause.forms:
+            shares = ", ".join(f"{g} {form.share[g]:.0%}" for g in ("adult", "child", "preterm"))
+            console.print(Text(f"Form {form.id}: {form.name}", style="bold").append(
+                Text(f"  (share: {shares}; female {form.female:.0%}; unilateral {form.unilateral:.0%})",
+                     style="dim")))
+            if form.own_findings:
+                sub = Table(box=box.SIMPLE, show_header=False, pad_edge=False)
+                for _ in range(5):
+                    sub.add_column()
+                for finding in form.own_findings:
+                    sub.add_row(*_finding_row(kb, finding))
+                console.print(sub)
+    console.print(Text("Sources", style="bold"))
+    for tag in cause.sources:
+        source = kb.sources[tag]
+        console.print(f"  [{tag}] {source.citation} — {source.url}", markup=False)
+    console.print(Text("LR present/absent: likelihood ratio when the finding is stated present/absent; "
+                       "frequency words: " + ", ".join(f"{k.replace('_', ' ')} = {FREQUENCY_WORDS[k].split()[0]}"
+                                                       f" {kb.frequency[k]:.0%}" for k in kb.frequency), style="dim"))
+
+
+def print_clues(kb: KnowledgeBase) -> None:
+    console = _console()
+    users: dict[str, list[str]] = {}
+    for cause in kb.causes.values():
+        for clue in sorted({c for form in cause.forms for c in form.findings}):
+            users.setdefault(clue, []).append(cause.id)
+    for group_id, title in kb.groups.items():
+        table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left")
+        table.add_column("Flag (--no-… for absent)", style="bold", no_wrap=True)
+        table.add_column("Meaning")
+        table.add_column("Specificity")
+        table.add_column("Used by")
+        for clue in kb.clues.values():
+            if clue.group == group_id:
+                table.add_row(clue.flag, clue.description, clue.specificity,
+                              ", ".join(users.get(clue.id, [])) or "[red]no cause[/red]")
+        console.print(table)
+
+
+def print_reference_table(kb: KnowledgeBase, name: str) -> None:
+    reference = kb.tables[name]
+    console = _console()
+    table = Table(title=reference.title, box=box.SIMPLE_HEAD, title_justify="left", show_lines=True)
+    for column in reference.columns:
+        table.add_column(column)
+    for row in reference.rows:
+        table.add_row(*row)
+    console.print(table)
+    if reference.note:
+        console.print(reference.note, markup=False)
+    console.print(Text("Sources: " + "; ".join(f"[{t}] {kb.sources[t].url}" for t in reference.sources),
+                       style="dim"))
+
+
+def print_method(kb: KnowledgeBase) -> None:
+    from nephrocalc.method import method_text
+
+    console = _console()
+    console.print(method_text(kb), markup=False)

@@ -1,0 +1,317 @@
+"""Pydantic models of the rule files in ``rules/`` (their format is described in rules/README.md).
+
+These models are only used while the knowledge base is loaded and checked; the engine works on
+the compiled form built by ``knowledge.py``. Every model forbids unknown keys, so a typo in a
+rule file is an error that names the file and the field, never a silently ignored line.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+Frequency = Literal["always", "usually", "often", "sometimes", "rarely", "almost_never"]
+Specificity = Literal["high", "moderate", "low"]
+Distribution = Literal["medullary", "cortical"]
+PatternName = Literal["medullary", "cortical", "combined"]
+Probability = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
+OpenProbability = Annotated[float, Field(gt=0.0, lt=1.0, allow_inf_nan=False)]
+PositiveRatio = Annotated[float, Field(gt=0.0, allow_inf_nan=False)]
+Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
+SourceTags = Annotated[list[str], Field(min_length=1)]
+
+
+class RuleModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+# --- knowledge_base.toml ------------------------------------------------------------------
+
+
+class FrequencyScale(RuleModel):
+    """P(finding present | cause) for each level of the frequency scale."""
+
+    always: OpenProbability
+    usually: OpenProbability
+    often: OpenProbability
+    sometimes: OpenProbability
+    rarely: OpenProbability
+    almost_never: OpenProbability
+    sources: SourceTags
+    note: str = ""
+
+    @model_validator(mode="after")
+    def _ordered(self) -> FrequencyScale:
+        levels = [self.always, self.usually, self.often, self.sometimes, self.rarely, self.almost_never]
+        if levels != sorted(levels, reverse=True):
+            raise ValueError("levels must decrease from always to almost_never")
+        return self
+
+
+class SpecificityScale(RuleModel):
+    """P(finding present | a cause whose file does not list it), by the clue's specificity."""
+
+    high: OpenProbability
+    moderate: OpenProbability
+    low: OpenProbability
+    sources: SourceTags
+    note: str = ""
+
+
+class PatternLikelihood(RuleModel):
+    """P(observed pattern | cause): how often the cause shows each distribution on imaging."""
+
+    medullary: Probability
+    cortical: Probability
+    combined: Probability
+    sources: SourceTags
+    note: str = ""
+    estimate: bool = False
+
+    @model_validator(mode="after")
+    def _sums_to_one(self) -> PatternLikelihood:
+        total = self.medullary + self.cortical + self.combined
+        if not math.isclose(total, 1.0, abs_tol=1e-6):
+            raise ValueError(f"medullary + cortical + combined must sum to 1 (they sum to {total:g})")
+        if min(self.medullary, self.cortical, self.combined) <= 0.0:
+            raise ValueError("every pattern needs a probability above 0: no cause is ever excluded by pattern")
+        return self
+
+
+class AgeMix(RuleModel):
+    """Weights of the age groups used when the case gives no age."""
+
+    preterm: Probability
+    child: Probability
+    adult: Probability
+    sources: SourceTags
+    note: str = ""
+    estimate: bool = False
+
+
+class AgeGroups(RuleModel):
+    child_below_years: Annotated[float, Field(gt=0, le=30)]
+    preterm_below_years: Annotated[float, Field(gt=0, le=2)]
+    unknown: AgeMix
+    sources: SourceTags
+    note: str = ""
+
+
+class Laterality(RuleModel):
+    """P(unilateral calcification | cause); bilateral is the complement."""
+
+    unilateral: OpenProbability
+    sources: SourceTags
+    note: str = ""
+    estimate: bool = False
+
+
+class Interaction(RuleModel):
+    """A clue whose weight depends on the pattern, for every cause of one distribution."""
+
+    id: Identifier
+    pattern: PatternName
+    clue: Identifier
+    distribution: Distribution
+    lr_present: PositiveRatio
+    sources: SourceTags
+    note: str
+    estimate: bool = False
+
+
+class KnowledgeBaseFile(RuleModel):
+    name: str
+    version: str
+    description: str = ""
+    frequency: FrequencyScale
+    specificity: SpecificityScale
+    patterns: dict[Distribution, PatternLikelihood]
+    laterality: Laterality
+    age_groups: AgeGroups
+    interactions: list[Interaction] = []
+
+
+# --- clues.toml ---------------------------------------------------------------------------
+
+
+class ClueEntry(RuleModel):
+    label: Annotated[str, Field(min_length=1, max_length=60)]
+    description: Annotated[str, Field(min_length=1)]
+    group: Identifier
+    specificity: Specificity
+
+
+class CluesFile(RuleModel):
+    groups: dict[Identifier, str] = {}
+    clues: dict[Identifier, ClueEntry] = {}
+
+
+# --- sources.toml -------------------------------------------------------------------------
+
+
+class SourceEntry(RuleModel):
+    citation: Annotated[str, Field(min_length=1)]
+    url: Annotated[str, Field(pattern=r"^(https?://|doi:|isbn:)")]
+
+
+# --- causes/<id>.toml ---------------------------------------------------------------------
+
+
+class Finding(RuleModel):
+    """One finding of a cause: how often it occurs (frequency), or explicit likelihood ratios."""
+
+    clue: Identifier
+    frequency: Frequency | None = None
+    lr_present: PositiveRatio | None = None
+    lr_absent: PositiveRatio | None = None
+    sources: SourceTags
+    note: str = ""
+    estimate: bool = False
+
+    @model_validator(mode="after")
+    def _one_way(self) -> Finding:
+        explicit = self.lr_present is not None or self.lr_absent is not None
+        if self.frequency is None and not explicit:
+            raise ValueError("give a frequency, or lr_present and lr_absent")
+        if self.frequency is not None and explicit:
+            raise ValueError("give either a frequency or explicit likelihood ratios, not both")
+        if explicit and (self.lr_present is None or self.lr_absent is None):
+            raise ValueError("explicit likelihood ratios need both lr_present and lr_absent")
+        return self
+
+
+class Prior(RuleModel):
+    """P(cause | nephrocalcinosis, age group): how common the cause is among all nephrocalcinosis."""
+
+    adult: OpenProbability
+    child: OpenProbability
+    preterm: OpenProbability
+    sources: SourceTags
+    note: str = ""
+    estimate: bool = False
+
+
+class Sex(RuleModel):
+    """P(female | cause)."""
+
+    female: Probability
+    sources: SourceTags
+    note: str = ""
+
+
+class AgeShare(RuleModel):
+    adult: Probability
+    child: Probability
+    preterm: Probability
+
+
+class Form(RuleModel):
+    """A clinical form of a cause (e.g. tertiary hyperparathyroidism) with findings of its own.
+
+    A form's findings add to, or replace (same clue), the cause's common findings.
+    """
+
+    id: Identifier
+    name: Annotated[str, Field(min_length=1)]
+    share: Probability | AgeShare
+    sources: SourceTags
+    note: str = ""
+    estimate: bool = False
+    sex: Sex | None = None
+    laterality: Laterality | None = None
+    findings: list[Finding] = []
+
+
+class CauseFile(RuleModel):
+    name: Annotated[str, Field(min_length=1)]
+    short_name: Annotated[str, Field(min_length=1, max_length=40)]
+    distribution: Distribution
+    cant_miss: bool
+    cant_miss_reason: str = ""
+    summary: Annotated[str, Field(min_length=1)]
+    mechanism: Annotated[str, Field(min_length=1)]
+    sources: SourceTags
+    prior: Prior
+    patterns: PatternLikelihood | None = None
+    laterality: Laterality | None = None
+    sex: Sex | None = None
+    findings: Annotated[list[Finding], Field(min_length=1)]
+    forms: list[Form] = []
+
+    @field_validator("forms")
+    @classmethod
+    def _forms_share(cls, forms: list[Form]) -> list[Form]:
+        if not forms:
+            return forms
+        for group in ("adult", "child", "preterm"):
+            total = sum(f.share if isinstance(f.share, float) else getattr(f.share, group) for f in forms)
+            if not math.isclose(total, 1.0, abs_tol=1e-6):
+                raise ValueError(f"the shares of the forms must sum to 1 (for {group} they sum to {total:g})")
+        ids = [f.id for f in forms]
+        if len(set(ids)) != len(ids):
+            raise ValueError("form ids must be unique")
+        return forms
+
+    @model_validator(mode="after")
+    def _cant_miss_reason(self) -> CauseFile:
+        if self.cant_miss and not self.cant_miss_reason:
+            raise ValueError("cant_miss = true needs a cant_miss_reason")
+        return self
+
+
+# --- caveats.toml -------------------------------------------------------------------------
+
+
+class Condition(RuleModel):
+    """When a caveat applies: every key given must hold."""
+
+    pattern: list[PatternName] | None = None
+    modality: list[Literal["us", "ct", "xr", "mr"]] | None = None
+    grade: list[Annotated[int, Field(ge=0, le=3)]] | None = None
+    laterality: Literal["bilateral", "unilateral"] | None = None
+    sex: Literal["female", "male"] | None = None
+    age_below: Annotated[float, Field(gt=0)] | None = None
+    age_at_least: Annotated[float, Field(ge=0)] | None = None
+    present: list[Identifier] = []
+    absent: list[Identifier] = []
+    unknown: list[Identifier] = []
+    any_present: list[Identifier] = []
+    leading: list[Identifier] = []
+    in_top3: list[Identifier] = []
+
+
+class CaveatEntry(RuleModel):
+    id: Identifier
+    kind: Literal["caveat", "warning"] = "caveat"
+    message: Annotated[str, Field(min_length=1, max_length=400)]
+    sources: SourceTags
+    when: Condition
+
+
+class CaveatsFile(RuleModel):
+    caveats: list[CaveatEntry]
+
+
+# --- reference tables (imaging.toml, grading.toml) ----------------------------------------
+
+
+class ReferenceRow(RuleModel):
+    key: str
+    cells: list[str]
+
+
+class ReferenceTable(RuleModel):
+    title: str
+    columns: list[str]
+    rows: list[ReferenceRow]
+    sources: SourceTags
+    note: str = ""
+
+    @model_validator(mode="after")
+    def _shape(self) -> ReferenceTable:
+        for row in self.rows:
+            if len(row.cells) != len(self.columns) - 1:
+                raise ValueError(f"row {row.key!r} needs {len(self.columns) - 1} cells")
+        return self
