@@ -10,55 +10,50 @@ from __future__ import annotations
 import inspect
 import os
 import sys
-from collections.abc import Callable
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from typer._click import exceptions as click_exceptions  # typer >= 0.29 vendors click
 
 from nephrocalc import __version__
 from nephrocalc.errors import InputError, NephrocalcError
-
-try:  # typer >= 0.29 vendors click
-    from typer._click import exceptions as click_exceptions
-except ImportError:  # pragma: no cover - older typer depends on click itself
-    import click.exceptions as click_exceptions  # type: ignore[no-redef]
 
 if TYPE_CHECKING:
     from nephrocalc.case import Case
     from nephrocalc.knowledge import KnowledgeBase
 
 
-class PatternChoice(str, Enum):
+class PatternChoice(StrEnum):
     medullary = "medullary"
     cortical = "cortical"
     combined = "combined"
 
 
-class ModalityChoice(str, Enum):
+class ModalityChoice(StrEnum):
     us = "us"
     ct = "ct"
     xr = "xr"
     mr = "mr"
 
 
-class LateralityChoice(str, Enum):
+class LateralityChoice(StrEnum):
     bilateral = "bilateral"
     unilateral = "unilateral"
 
 
-class SexChoice(str, Enum):
+class SexChoice(StrEnum):
     female = "female"
     male = "male"
 
 
-class DiffFormat(str, Enum):
+class DiffFormat(StrEnum):
     table = "table"
     json = "json"
 
 
-class InfoFormat(str, Enum):
+class InfoFormat(StrEnum):
     table = "table"
     json = "json"
 
@@ -172,7 +167,7 @@ def _read_case_source(source: str) -> dict[str, Any]:
         try:
             text = Path(source).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
-            raise InputError("--case", f"cannot read {source!r} ({exc.strerror or exc})") from None
+            raise InputError("--case", f"cannot read {source!r} ({getattr(exc, 'strerror', None) or exc})") from None
         what = f"case ({source})"
     try:
         data = orjson.loads(text)
@@ -227,11 +222,20 @@ def _diff_signature(kb: KnowledgeBase) -> inspect.Signature:
     return inspect.Signature(params)
 
 
+_registered: set[int] = set()
+
+
 def _register_diff(kb: KnowledgeBase) -> None:
+    """Add `diff` (first in the help) with one flag per clue of this knowledge base's vocabulary."""
+    if id(kb) in _registered:
+        return
+    _registered.add(id(kb))
     signature = _diff_signature(kb)
     _diff.__signature__ = signature  # type: ignore[attr-defined]
     _diff.__annotations__ = {p.name: p.annotation for p in signature.parameters.values()}
+    app.registered_commands[:] = [c for c in app.registered_commands if c.name != "diff"]
     app.command("diff", no_args_is_help=True)(_diff)
+    app.registered_commands.insert(0, app.registered_commands.pop())
 
 
 # --- reference commands -------------------------------------------------------------------
@@ -353,7 +357,7 @@ def _fail(message: str, status: int = 2) -> int:
 
 def _usage_message(exc: Any) -> str:
     """click's usage errors as one line that names the option and what is allowed."""
-    message = " ".join(exc.format_message().split())
+    message = " ".join(exc.format_message().split()).replace("Value error, ", "")
     ctx = getattr(exc, "ctx", None)
     command = ctx.command_path if ctx is not None else "nephrocalc"
     return f"{message} (see `{command} --help`)"
@@ -369,12 +373,14 @@ def run(argv: list[str] | None = None, *, prog_name: str = "nephrocalc") -> int:
     except NephrocalcError as exc:
         return _fail(str(exc))
     except click_exceptions.UsageError as exc:
+        if not exc.format_message().strip():  # no arguments: the help was shown
+            return 2
         return _fail(_usage_message(exc))
     except click_exceptions.ClickException as exc:
         return _fail(" ".join(exc.format_message().split()), exc.exit_code or 1)
-    except (click_exceptions.Exit, typer.Exit) as exc:
-        return int(getattr(exc, "exit_code", 0) or 0)
-    except (click_exceptions.Abort, typer.Abort, KeyboardInterrupt):
+    except typer.Exit as exc:
+        return int(exc.exit_code or 0)
+    except (typer.Abort, KeyboardInterrupt):
         return _fail("interrupted", 130)
     except BrokenPipeError:
         _silence_stdout()
@@ -402,5 +408,3 @@ def main() -> None:
         _silence_stdout()
     sys.exit(status)
 
-
-Callable  # noqa: B018 - re-exported for typing of tests

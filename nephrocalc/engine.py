@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from nephrocalc.case import PATTERNS, Case, check_clues
-from nephrocalc.knowledge import AGE_GROUPS, Cause, Condition, Finding, Form, KnowledgeBase
+from nephrocalc.knowledge import AGE_GROUPS, AgeGroup, Cause, Condition, Finding, Form, KnowledgeBase
 from nephrocalc.result import Entry, Evidence, Factor, Note, Result
 
 AGE_KEYS = (*AGE_GROUPS, "unknown")
@@ -76,7 +76,7 @@ class ScoringTable:
         mix = kb.ages.unknown_mix
         raw_prior: dict[str, dict[str, float]] = {}
         for cause in causes:
-            by_age = {group: cause.prior[group] for group in AGE_GROUPS}
+            by_age: dict[str, float] = {group: cause.prior[group] for group in AGE_GROUPS}
             by_age["unknown"] = sum(mix[group] * cause.prior[group] for group in AGE_GROUPS)
             raw_prior[cause.id] = by_age
         totals = {age: sum(raw_prior[c.id][age] for c in causes) for age in AGE_KEYS}
@@ -86,7 +86,7 @@ class ScoringTable:
 
         rows = []
         for cause in causes:
-            pattern = {
+            pattern: dict[str, _Weight] = {
                 p: _Weight(math.log(cause.patterns[p] / marginal[p]),
                            f"{cause.patterns[p]:.1%} of {cause.short_name} shows a {p} pattern"
                            + (f" ({cause.patterns_note})" if cause.patterns_note else ""),
@@ -107,8 +107,8 @@ class ScoringTable:
 
 
 def _form_row(kb: KnowledgeBase, cause: Cause, form: Form, raw_prior: Mapping[str, float],
-              mix: Mapping[str, float]) -> _FormRow:
-    share: dict[str, float] = {group: form.share[group] for group in AGE_GROUPS}
+              mix: Mapping[AgeGroup, float]) -> _FormRow:
+    share: dict[str, float] = {group: form.share[group] for group in AGE_GROUPS}  # plus "unknown" below
     # with no age, a form's share follows the age mix weighted by the cause's prior at each age
     weighted = sum(mix[g] * raw_prior[g] for g in AGE_GROUPS)
     share["unknown"] = sum(mix[g] * raw_prior[g] * form.share[g] for g in AGE_GROUPS) / weighted
@@ -248,6 +248,12 @@ class Engine:
         conflicting.sort(key=lambda e: e.weight)
         context = [Factor("pattern", case.pattern, round(row.pattern[case.pattern].value, 2),
                           row.pattern[case.pattern].why)]
+        if form.form_id is not None:
+            age = age_key(case, self.kb)
+            share = math.exp(form.log_share[age])
+            context.append(Factor("form", form.form_id, round(form.log_share[age], 2),
+                                  f"{share:.0%} of {row.cause.short_name} at this age is this form; "
+                                  "the other forms add the rest of the score"))
         if case.sex is not None and abs(form.sex[case.sex].value) > 1e-9:
             w = form.sex[case.sex]
             context.append(Factor("sex", case.sex, round(w.value, 2), w.why))

@@ -312,7 +312,8 @@ def _compile(root: Path, kb_file: Any, clues_file: Any, sources: Mapping[str, So
     clues: dict[str, Clue] = {}
     for clue_id, entry in clues_file.clues.items():
         if entry.group not in groups:
-            problems.add(clues_path, f"clues.{clue_id}.group", f"unknown group {entry.group!r} (declare it in [groups])")
+            problems.add(clues_path, f"clues.{clue_id}.group",
+                         f"unknown group {entry.group!r} (declare it in [groups])")
             continue
         clues[clue_id] = Clue(clue_id, entry.label, entry.description, entry.group, groups[entry.group],
                               entry.specificity, specificity[entry.specificity])
@@ -456,7 +457,8 @@ def _compile_cause(cause_id: str, path: Path, raw: Any, kb_file: Any, frequency:
                           sources=tuple(raw.sources), note="", estimate=False))
     if not any(math.log(f.lr_present) >= math.log(5.0) for form in forms for f in form.findings.values()):
         problems.add(path, "findings", "a cause needs at least one strong finding (likelihood ratio of 5 or more)")
-    prior = {"preterm": raw.prior.preterm, "child": raw.prior.child, "adult": raw.prior.adult}
+    prior: dict[AgeGroup, float] = {"preterm": raw.prior.preterm, "child": raw.prior.child,
+                                    "adult": raw.prior.adult}
     return Cause(
         id=cause_id, name=raw.name, short_name=raw.short_name, distribution=raw.distribution,
         cant_miss=raw.cant_miss, cant_miss_reason=raw.cant_miss_reason, summary=raw.summary,

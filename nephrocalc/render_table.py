@@ -68,18 +68,17 @@ def print_result(result: Result, kb: KnowledgeBase, *, top: int | None = None, e
     table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False)
     table.add_column("#", justify="right", style="bold")
     table.add_column("Cause")
-    table.add_column("Probability", justify="right")
+    table.add_column("", style="bold yellow")
+    table.add_column("Prob.", justify="right")
     table.add_column("", no_wrap=True)
-    table.add_column("Strongest evidence (likelihood ratio)")
+    table.add_column("Strongest evidence (× likelihood ratio)")
     entries = result.differential[:top] if top else result.differential
     for entry in entries:
-        name = Text(kb.causes[entry.cause].short_name if entry.cause in kb.causes else entry.name)
+        cause = kb.causes.get(entry.cause)
+        name = Text(cause.short_name if cause else entry.name)
         if entry.form:
-            form_name = next((f.name for f in kb.causes[entry.cause].forms if f.id == entry.form), entry.form)
-            name.append(f"\n{form_name}", style="dim")
-        if entry.cant_miss:
-            name.append(" (can't miss)", style="bold yellow")
-        table.add_row(str(entry.rank), name, _percent(entry.probability),
+            name.append(f" ({entry.form.replace('_', ' ')})", style="dim")
+        table.add_row(str(entry.rank), name, "!" if entry.cant_miss else "", _percent(entry.probability),
                       Text(_bar(entry.probability), style="cyan"), _evidence_summary(kb, entry))
     console.print(table)
     if explain:
@@ -93,6 +92,8 @@ def print_result(result: Result, kb: KnowledgeBase, *, top: int | None = None, e
                 if note.sources:
                     line.append(f" [{', '.join(note.sources)}]", style="dim")
                 console.print(line)
+    if any(entry.cant_miss for entry in entries):
+        console.print(Text("! can't-miss cause: missing it would harm; rule it out deliberately.", style="yellow"))
     console.print(Text(f"{NOTICE} Knowledge base: {result.knowledge_base}.", style="dim italic"))
 
 
@@ -103,9 +104,9 @@ def _print_explanation(console: Console, result: Result, entries: tuple[Entry, .
         header = Text(f"{entry.rank}. {entry.name}", style="bold")
         header.append(f"  score {entry.score:.2f} = ln prior {math.log(entry.prior):.2f} (prior {entry.prior:.2%})"
                       " + the weights below", style="dim")
-        if entry.form:
-            header.append(f"; best-fitting form: {entry.form}", style="dim")
         console.print(header)
+        shown = math.log(entry.prior) + sum(f.weight for f in entry.context)
+        shown += sum(e.weight for e in (*entry.supporting, *entry.conflicting))
         for factor in entry.context:
             console.print(Text(f"    {factor.weight:+.2f}  {factor.factor} {factor.value}: {factor.why}"))
         for evidence in (*entry.supporting, *entry.conflicting):
@@ -115,6 +116,8 @@ def _print_explanation(console: Console, result: Result, entries: tuple[Entry, .
             console.print(line)
         if not entry.supporting and not entry.conflicting:
             console.print(Text("    no stated clue bears on this cause", style="dim"))
+        if entry.form and abs(entry.score - shown) >= 0.005:
+            console.print(Text(f"    {entry.score - shown:+.2f}  the cause's other forms", style="dim"))
 
 
 def print_causes(kb: KnowledgeBase) -> None:
@@ -200,10 +203,10 @@ def print_clues(kb: KnowledgeBase) -> None:
         table.add_column("Meaning")
         table.add_column("Specificity")
         table.add_column("Used by")
-        for clue in kb.clues.values():
-            if clue.group == group_id:
-                table.add_row(clue.flag, clue.description, clue.specificity,
-                              ", ".join(users.get(clue.id, [])) or "[red]no cause[/red]")
+        for item in kb.clues.values():
+            if item.group == group_id:
+                table.add_row(item.flag, item.description, item.specificity,
+                              ", ".join(users.get(item.id, [])) or "[red]no cause[/red]")
         console.print(table)
 
 
