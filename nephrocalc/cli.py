@@ -51,6 +51,21 @@ class SexChoice(StrEnum):
 class DiffFormat(StrEnum):
     table = "table"
     json = "json"
+    jsonl = "jsonl"
+    tsv = "tsv"
+    markdown = "markdown"
+
+
+class BatchFormat(StrEnum):
+    jsonl = "jsonl"
+    json = "json"
+    tsv = "tsv"
+    markdown = "markdown"
+
+
+class SchemaName(StrEnum):
+    case = "case"
+    result = "result"
 
 
 class InfoFormat(StrEnum):
@@ -119,10 +134,18 @@ def _diff(**options: Any) -> None:
     result = Engine(kb).rank(case)
     fmt: DiffFormat = options["format"]
     top: int | None = options["top"]
-    if fmt is DiffFormat.json:
+    if fmt in (DiffFormat.json, DiffFormat.jsonl):
         from nephrocalc.render_json import result_json
 
-        _write(result_json(result, top=top, indent=True))
+        _write(result_json(result, top=top, indent=fmt is DiffFormat.json))
+    elif fmt is DiffFormat.tsv:
+        from nephrocalc.render_text import TSV_HEADER, result_tsv_rows
+
+        _write(TSV_HEADER + result_tsv_rows(result, top=top))
+    elif fmt is DiffFormat.markdown:
+        from nephrocalc.render_text import result_markdown
+
+        _write(result_markdown(result, top=top))
     else:
         from nephrocalc.render_table import print_result
 
@@ -236,6 +259,68 @@ def _register_diff(kb: KnowledgeBase) -> None:
     app.registered_commands[:] = [c for c in app.registered_commands if c.name != "diff"]
     app.command("diff", no_args_is_help=True)(_diff)
     app.registered_commands.insert(0, app.registered_commands.pop())
+
+
+# --- batch and schema ----------------------------------------------------------------------
+
+
+@app.command("batch")
+def batch_command(
+    source: Annotated[str, typer.Argument(metavar="[FILE|-]", help="JSON Lines file, or - for standard input.")] = "-",
+    format: Annotated[BatchFormat, typer.Option(
+        "--format", "-f", help="jsonl (= json): one result or error record per input line; tsv: one row per "
+        "cause; markdown: one table.", case_sensitive=False)] = BatchFormat.jsonl,
+) -> None:
+    """Rank many cases: JSON Lines in (one case per line), one result line out per input line, in order.
+
+    A bad line yields {"line": n, "id": ..., "error": ...} and the run goes on; the exit status is 2
+    when any line failed. Blank lines are skipped and counted.
+
+    Example: nephrocalc batch cases.jsonl > results.jsonl
+    """
+    from nephrocalc.engine import Engine
+    from nephrocalc.pipeline import run_batch
+
+    if source == "-":
+        if sys.stdin is None or sys.stdin.isatty():
+            raise InputError("FILE", "batch reads JSON Lines from standard input (-), but nothing was piped in")
+        stream = sys.stdin.buffer
+    else:
+        try:
+            stream = open(source, "rb")  # noqa: SIM115 - closed below, streaming
+        except OSError as exc:
+            raise InputError("FILE", f"cannot read {source!r} ({exc.strerror or exc})") from None
+    out = sys.stdout.buffer
+
+    def note(message: str) -> None:
+        sys.stderr.write(f"nephrocalc: {message}\n")
+
+    try:
+        stats = run_batch(stream, Engine(knowledge_base()), out.write, fmt=format.value, write_error=note)
+    finally:
+        if stream is not sys.stdin.buffer:
+            stream.close()
+    out.flush()
+    blank = f"; {stats.blank} blank line{'s' if stats.blank != 1 else ''} skipped" if stats.blank else ""
+    if stats.failed:
+        sys.stderr.write(f"nephrocalc: {stats.failed} of {stats.lines - stats.blank} lines failed{blank}\n")
+        raise typer.Exit(2)
+    if blank:
+        sys.stderr.write(f"nephrocalc: {stats.cases} cases ranked{blank}\n")
+
+
+@app.command("schema")
+def schema_command(
+    which: Annotated[SchemaName, typer.Argument(help="case (input) or result (output).")] = SchemaName.result,
+) -> None:
+    """Print the JSON Schema of a case (input) or of a result (output), for other tools to validate with.
+
+    Example: nephrocalc schema case > case.schema.json
+    """
+    from nephrocalc.render_json import dumps
+    from nephrocalc.schemas import json_schema
+
+    _write(dumps(json_schema(which.value), indent=True))
 
 
 # --- reference commands -------------------------------------------------------------------

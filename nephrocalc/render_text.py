@@ -1,0 +1,43 @@
+"""Plain-text machine formats: TSV (one row per cause) and Markdown (a table for notes). No colour."""
+
+from __future__ import annotations
+
+from nephrocalc.result import NOTICE, Result
+
+TSV_HEADER = "id\trank\tcause\tprobability\tscore\n"
+
+
+def _tsv_field(value: str | None) -> str:
+    # a TSV field cannot hold tabs or newlines: replace them so every row keeps its columns
+    return "" if value is None else value.replace("\t", " ").replace("\r", " ").replace("\n", " ")
+
+
+def result_tsv_rows(result: Result, *, top: int | None = None) -> str:
+    case_id = _tsv_field(result.id)
+    entries = result.differential[:top] if top else result.differential
+    return "".join(f"{case_id}\t{e.rank}\t{e.cause}\t{e.probability:.6f}\t{e.score:.3f}\n" for e in entries)
+
+
+def _md(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+MARKDOWN_HEADER = "| Case | Rank | Cause | Probability | Strongest evidence |\n|---|---:|---|---:|---|\n"
+
+
+def result_markdown_rows(result: Result, *, top: int | None = None) -> str:
+    entries = result.differential[:top] if top else result.differential
+    rows = []
+    for e in entries:
+        evidence = ", ".join([f"+{x.clue}" if x.present else f"+no {x.clue}" for x in e.supporting[:3]]
+                             + [f"−{x.clue}" if x.present else f"−no {x.clue}" for x in e.conflicting[:2]])
+        rows.append(f"| {_md(result.id or '')} | {e.rank} | {_md(e.name)} | {e.probability:.1%} | {_md(evidence)} |\n")
+    return "".join(rows)
+
+
+def result_markdown(result: Result, *, top: int | None = None) -> str:
+    notes = [f"- {_md(n.message)}\n" for n in (*result.caveats, *result.warnings)]
+    body = MARKDOWN_HEADER + result_markdown_rows(result, top=top)
+    if notes:
+        body += "\n" + "".join(notes)
+    return body + f"\n_{NOTICE}_\n"
