@@ -29,15 +29,15 @@ def main(argv: list[str]) -> int:
             case_data = dict(record["case"])
             case_data.pop("labs", None)
             result = engine.rank(parse_case(case_data, kb))
-            ranking = [e.cause for e in result.differential]
+            ranking = [e["cause"] for e in result["differential"]]
             position = ranking.index(record["expected"]) + 1
             total += 1
             first += position == 1
             top3 += position <= 3
             if position > 1:
-                top = result.differential[0]
+                top = result["differential"][0]
                 print(f"{record['id']:<28} expected {record['expected']:<26} rank {position:>2}; "
-                      f"got {top.cause} ({top.probability:.2f})")
+                      f"got {top['cause']} ({top['probability']:.2f})")
     if total:
         print(f"{total} cases: first {first / total:.0%} ({first}), top three {top3 / total:.0%} ({top3})")
     return 0

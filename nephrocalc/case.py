@@ -11,11 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from annotated_types import Ge, Le
-
 from nephrocalc.errors import InputError
 
 if TYPE_CHECKING:
+    # Only pydantic reads these annotations, when it builds the validator (fastschema.py puts
+    # Ge and Le into this module's namespace first): importing annotated_types costs start-up.
+    from annotated_types import Ge, Le
     from pydantic_core import SchemaValidator
 
     from nephrocalc.knowledge import KnowledgeBase

@@ -7,6 +7,7 @@ inside the commands that need them, so start-up stays close to the cost of impor
 
 from __future__ import annotations
 
+import gc
 import inspect
 import os
 import sys
@@ -295,8 +296,12 @@ def batch_command(
     def note(message: str) -> None:
         sys.stderr.write(f"nephrocalc: {message}\n")
 
+    engine = Engine(knowledge_base())
+    # The knowledge base and the engine's tables live for the whole run: keep the cyclic garbage
+    # collector from rescanning them as the results of each line come and go.
+    gc.freeze()
     try:
-        stats = run_batch(stream, Engine(knowledge_base()), out.write, fmt=format.value, write_error=note)
+        stats = run_batch(stream, engine, out.write, fmt=format.value, write_error=note)
     finally:
         if stream is not sys.stdin.buffer:
             stream.close()

@@ -11,22 +11,25 @@ true, LR(absent) for a clue stated false, and 0 for a clue the case does not men
 never a penalty). Probabilities are the scores normalised over all causes (a softmax), so no
 cause is ever dropped. The evidence listed for a cause is that of its best-fitting form.
 
-Everything that does not depend on the case is compiled once into a ``ScoringTable``, so ranking
-a case is a handful of dictionary look-ups and additions per cause.
+Everything that does not depend on the case is compiled once into a ``ScoringTable``: one row per
+(cause, form), a vector of weights over the rows for every (clue, stated value), and the evidence
+items ready-made. Ranking a case is then a few vector additions and look-ups, which is what
+makes ``batch`` fast. The dictionaries in a ``Result`` share these ready-made items: treat a
+result as read-only.
 """
 
-from __future__ import annotations
-
 import math
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from operator import add, itemgetter
+from typing import Any, NamedTuple
 
 from nephrocalc.case import PATTERNS, Case, check_clues
-from nephrocalc.knowledge import AGE_GROUPS, AgeGroup, Cause, Condition, Finding, Form, KnowledgeBase
-from nephrocalc.result import Entry, Evidence, Factor, Note, Result
+from nephrocalc.knowledge import AGE_GROUPS, AgeGroup, Cause, Caveat, Finding, Form, KnowledgeBase
+from nephrocalc.result import NOTICE, Entry, Evidence, Factor, Note, Result
 
 AGE_KEYS = (*AGE_GROUPS, "unknown")
 _NEG_INF = float("-inf")
+_SEX_FLOOR = -20.0  # ln P(sex | form) when a form excludes a sex (e.g. obstetric): effectively zero
 
 FREQUENCY_WORDS = {
     "always": "almost always present",
@@ -37,41 +40,45 @@ FREQUENCY_WORDS = {
     "almost_never": "almost never present",
 }
 
-
-@dataclass(frozen=True, slots=True)
-class _Weight:
-    value: float  # natural log of the likelihood ratio
-    why: str
-    sources: tuple[str, ...]
+_by_weight = itemgetter("weight")
 
 
-@dataclass(frozen=True, slots=True)
-class _FormRow:
+def _negative_weight(item: Evidence) -> float:
+    return -item["weight"]
+
+
+class FormRow(NamedTuple):
+    cause_index: int
     form_id: str | None  # None for a cause without named forms
-    log_share: Mapping[str, float]  # by age key, conditional on the cause
-    sex: Mapping[str, _Weight]
-    laterality: Mapping[str, _Weight]
-    present: Mapping[str, _Weight]  # clue -> weight when stated true (only non-zero)
-    absent: Mapping[str, _Weight]  # clue -> weight when stated false (only non-zero)
+    evidence: Mapping[tuple[str, bool], Evidence]  # (clue, stated value) -> ready-made evidence item
+    form_factor: Mapping[str, Factor]  # by age key (named forms only)
+    sex_factor: Mapping[str, Factor | None]
+    laterality_factor: Mapping[str, Factor | None]
 
 
-@dataclass(frozen=True, slots=True)
-class _CauseRow:
+class CauseRow(NamedTuple):
     cause: Cause
-    log_prior: Mapping[str, float]  # by age key, normalised over causes
-    prior: Mapping[str, float]
-    pattern: Mapping[str, _Weight]  # by pattern
-    forms: tuple[_FormRow, ...]
-    # pattern -> clue -> weight replacing the present weight (interactions)
-    interactions: Mapping[str, Mapping[str, _Weight]]
+    rows: tuple[int, ...]  # indexes of its form rows
+    prior: Mapping[str, float]  # by age key, normalised over causes
+    shown_prior: Mapping[str, float]  # the same, rounded for the output
+    pattern_factor: Mapping[str, Factor]
+    interaction_evidence: Mapping[str, Mapping[str, Evidence]]  # pattern -> clue -> evidence (present)
 
 
-@dataclass(frozen=True, slots=True)
-class ScoringTable:
-    rows: tuple[_CauseRow, ...]
+class ScoringTable(NamedTuple):
+    causes: tuple[CauseRow, ...]
+    # (clue, stated value) -> the rows (forms) whose evidence it is, with the ready-made item
+    supporting: Mapping[tuple[str, bool], tuple[tuple[int, Evidence], ...]]
+    conflicting: Mapping[tuple[str, bool], tuple[tuple[int, Evidence], ...]]
+    tiebreak: Mapping[str, list[int]]  # by age key: each cause's place when ordered by prior, then id
+    rows: tuple[FormRow, ...]
+    base: Mapping[tuple[str, str], list[float]]  # (age key, pattern) -> ln prior + pattern + form share, per row
+    clue: Mapping[tuple[str, str, bool], list[float]]  # (pattern, clue, value) -> weight per row
+    sex: Mapping[str, list[float]]
+    laterality: Mapping[str, list[float]]
 
     @classmethod
-    def build(cls, kb: KnowledgeBase) -> ScoringTable:
+    def build(cls, kb: KnowledgeBase) -> "ScoringTable":
         causes = list(kb.causes.values())
         mix = kb.ages.unknown_mix
         raw_prior: dict[str, dict[str, float]] = {}
@@ -81,64 +88,136 @@ class ScoringTable:
             raw_prior[cause.id] = by_age
         totals = {age: sum(raw_prior[c.id][age] for c in causes) for age in AGE_KEYS}
         prior = {c.id: {age: raw_prior[c.id][age] / totals[age] for age in AGE_KEYS} for c in causes}
-        # P(pattern) under the adult-and-child mixture: a constant that makes pattern weights readable
+        # P(pattern) under the no-age mixture: a constant that makes the pattern weights readable
         marginal = {p: sum(prior[c.id]["unknown"] * c.patterns[p] for c in causes) for p in PATTERNS}
 
-        rows = []
-        for cause in causes:
-            pattern: dict[str, _Weight] = {
-                p: _Weight(math.log(cause.patterns[p] / marginal[p]),
+        cause_rows: list[CauseRow] = []
+        rows: list[FormRow] = []
+        base: dict[tuple[str, str], list[float]] = {(age, p): [] for age in AGE_KEYS for p in PATTERNS}
+        present_w: list[dict[str, float]] = []
+        absent_w: list[dict[str, float]] = []
+        sex: dict[str, list[float]] = {"female": [], "male": []}
+        laterality: dict[str, list[float]] = {"unilateral": [], "bilateral": []}
+        interaction_w: list[dict[str, dict[str, float]]] = []
+        for index, cause in enumerate(causes):
+            pattern_w = {p: math.log(cause.patterns[p] / marginal[p]) for p in PATTERNS}
+            pattern_factor: dict[str, Factor] = {
+                p: _factor("pattern", p, pattern_w[p],
                            f"{cause.patterns[p]:.1%} of {cause.short_name} shows a {p} pattern"
-                           + (f" ({cause.patterns_note})" if cause.patterns_note else ""),
-                           cause.patterns_sources)
-                for p in PATTERNS
-            }
-            forms = tuple(_form_row(kb, cause, form, raw_prior[cause.id], mix) for form in cause.forms)
-            interactions: dict[str, dict[str, _Weight]] = {}
+                           + (f" ({cause.patterns_note})" if cause.patterns_note else ""))
+                for p in PATTERNS}
+            interactions: dict[str, dict[str, Evidence]] = {}
+            interaction_weights: dict[str, dict[str, float]] = {}
             for item in kb.interactions:
                 if item.distribution == cause.distribution:
-                    interactions.setdefault(item.pattern, {})[item.clue] = _Weight(
-                        math.log(item.lr_present), f"with a {item.pattern} pattern, {item.note}", item.sources)
-            rows.append(_CauseRow(
-                cause=cause,
-                log_prior={age: math.log(prior[cause.id][age]) for age in AGE_KEYS},
-                prior=prior[cause.id], pattern=pattern, forms=forms, interactions=interactions))
-        return cls(tuple(rows))
+                    weight = math.log(item.lr_present)
+                    interaction_weights.setdefault(item.pattern, {})[item.clue] = weight
+                    interactions.setdefault(item.pattern, {})[item.clue] = _evidence(
+                        item.clue, True, weight, f"with a {item.pattern} pattern, {item.note}", item.sources)
+            first = len(rows)
+            for form in cause.forms:
+                share = _form_share(form, raw_prior[cause.id], mix)
+                log_share = {age: (math.log(value) if value > 0 else _NEG_INF) for age, value in share.items()}
+                row, present, absent, sex_w, lat_w = _form_row(kb, index, cause, form, share, log_share)
+                rows.append(row)
+                present_w.append(present)
+                absent_w.append(absent)
+                interaction_w.append(interaction_weights)
+                for key in sex:
+                    sex[key].append(sex_w[key])
+                for key in laterality:
+                    laterality[key].append(lat_w[key])
+                for age in AGE_KEYS:
+                    for p in PATTERNS:
+                        base[(age, p)].append(math.log(prior[cause.id][age]) + pattern_w[p] + log_share[age])
+            cause_rows.append(CauseRow(cause, tuple(range(first, len(rows))), prior[cause.id],
+                                       {age: round(value, 4) for age, value in prior[cause.id].items()},
+                                       pattern_factor, interactions))
+
+        clue: dict[tuple[str, str, bool], list[float]] = {}
+        for p in PATTERNS:
+            for clue_id in kb.clues:
+                clue[(p, clue_id, True)] = [
+                    interaction_w[r].get(p, {}).get(clue_id, present_w[r].get(clue_id, 0.0)) for r in range(len(rows))]
+                clue[(p, clue_id, False)] = [absent_w[r].get(clue_id, 0.0) for r in range(len(rows))]
+        tiebreak: dict[str, list[int]] = {}
+        for age in AGE_KEYS:
+            ordered = sorted(range(len(causes)), key=lambda i: (-prior[causes[i].id][age], causes[i].id))
+            place = [0] * len(causes)
+            for position, i in enumerate(ordered):
+                place[i] = position
+            tiebreak[age] = place
+        supporting: dict[tuple[str, bool], list[tuple[int, Evidence]]] = {}
+        conflicting: dict[tuple[str, bool], list[tuple[int, Evidence]]] = {}
+        for r, row in enumerate(rows):
+            for stated, evidence_item in row.evidence.items():
+                target = supporting if evidence_item["weight"] > 0 else conflicting
+                target.setdefault(stated, []).append((r, evidence_item))
+        return cls(tuple(cause_rows), {k: tuple(v) for k, v in supporting.items()},
+                   {k: tuple(v) for k, v in conflicting.items()}, tiebreak, tuple(rows), base, clue, sex, laterality)
 
 
-def _form_row(kb: KnowledgeBase, cause: Cause, form: Form, raw_prior: Mapping[str, float],
-              mix: Mapping[AgeGroup, float]) -> _FormRow:
-    share: dict[str, float] = {group: form.share[group] for group in AGE_GROUPS}  # plus "unknown" below
+def _form_share(form: Form, raw_prior: Mapping[str, float], mix: Mapping[AgeGroup, float]) -> dict[str, float]:
+    share: dict[str, float] = {group: form.share[group] for group in AGE_GROUPS}
     # with no age, a form's share follows the age mix weighted by the cause's prior at each age
     weighted = sum(mix[g] * raw_prior[g] for g in AGE_GROUPS)
     share["unknown"] = sum(mix[g] * raw_prior[g] * form.share[g] for g in AGE_GROUPS) / weighted
-    log_share = {age: (math.log(value) if value > 0 else _NEG_INF) for age, value in share.items()}
+    return share
+
+
+def _form_row(kb: KnowledgeBase, index: int, cause: Cause, form: Form, share: Mapping[str, float],
+              log_share: Mapping[str, float]
+              ) -> tuple[FormRow, dict[str, float], dict[str, float], dict[str, float], dict[str, float]]:
     named = len(cause.forms) > 1 or form.id != "typical"
     where = form.name if named else cause.short_name
     own = {f.clue for f in form.own_findings}
-    present: dict[str, _Weight] = {}
-    absent: dict[str, _Weight] = {}
+    present: dict[str, float] = {}
+    absent: dict[str, float] = {}
+    evidence: dict[tuple[str, bool], Evidence] = {}
     for clue_id, finding in form.findings.items():
         label = kb.clues[clue_id].label
         place = form.name if clue_id in own and named else cause.short_name
         if finding.lr_present != 1.0:
-            present[clue_id] = _Weight(math.log(finding.lr_present), _why(label, finding, place, True), finding.sources)
+            present[clue_id] = math.log(finding.lr_present)
+            evidence[(clue_id, True)] = _evidence(clue_id, True, present[clue_id], _why(label, finding, place, True),
+                                                  finding.sources)
         if finding.lr_absent != 1.0:
-            absent[clue_id] = _Weight(math.log(finding.lr_absent), _why(label, finding, place, False), finding.sources)
-    sex = {
-        "female": _Weight(math.log(form.female / 0.5) if form.female > 0 else -20.0,
-                          f"{form.female:.0%} of {where} are female", cause.sources),
-        "male": _Weight(math.log((1 - form.female) / 0.5) if form.female < 1 else -20.0,
-                        f"{1 - form.female:.0%} of {where} are male", cause.sources),
+            absent[clue_id] = math.log(finding.lr_absent)
+            evidence[(clue_id, False)] = _evidence(clue_id, False, absent[clue_id],
+                                                   _why(label, finding, place, False), finding.sources)
+    sex_w = {
+        "female": math.log(form.female / 0.5) if form.female > 0 else _SEX_FLOOR,
+        "male": math.log((1 - form.female) / 0.5) if form.female < 1 else _SEX_FLOOR,
     }
+    sex_why = {"female": f"{form.female:.0%} of {where} are female",
+               "male": f"{1 - form.female:.0%} of {where} are male"}
     default = kb.default_unilateral
-    laterality = {
-        "unilateral": _Weight(math.log(form.unilateral / default),
-                              f"about {form.unilateral:.0%} of {where} is unilateral", cause.sources),
-        "bilateral": _Weight(math.log((1 - form.unilateral) / (1 - default)),
-                             f"about {1 - form.unilateral:.0%} of {where} is bilateral", cause.sources),
+    lat_w = {
+        "unilateral": math.log(form.unilateral / default),
+        "bilateral": math.log((1 - form.unilateral) / (1 - default)),
     }
-    return _FormRow(form.id if named else None, log_share, sex, laterality, present, absent)
+    lat_why = {"unilateral": f"about {form.unilateral:.0%} of {where} is unilateral",
+               "bilateral": f"about {1 - form.unilateral:.0%} of {where} is bilateral"}
+    form_factor = {}
+    if named:
+        form_factor = {age: _factor("form", form.id, log_share[age],
+                                    f"{share[age]:.0%} of {cause.short_name} at this age is this form; "
+                                    "the other forms add the rest of the score")
+                       for age in AGE_KEYS if log_share[age] != _NEG_INF}
+    row = FormRow(
+        cause_index=index, form_id=form.id if named else None, evidence=evidence, form_factor=form_factor,
+        sex_factor={k: (_factor("sex", k, w, sex_why[k]) if abs(w) > 1e-9 else None) for k, w in sex_w.items()},
+        laterality_factor={k: (_factor("laterality", k, w, lat_why[k]) if abs(w) > 1e-9 else None)
+                           for k, w in lat_w.items()})
+    return row, present, absent, sex_w, lat_w
+
+
+def _evidence(clue: str, present: bool, weight: float, why: str, sources: Sequence[str]) -> Evidence:
+    return {"clue": clue, "present": present, "weight": round(weight, 2), "why": why, "sources": list(sources)}
+
+
+def _factor(factor: str, value: str, weight: float, why: str) -> Factor:
+    return {"factor": factor, "value": value, "weight": round(weight, 2), "why": why}
 
 
 def _why(label: str, finding: Finding, place: str, present: bool) -> str:
@@ -169,6 +248,68 @@ def age_key(case: Case, kb: KnowledgeBase) -> str:
     return "child" if age < kb.ages.child_below_years else "adult"
 
 
+# --- caveat conditions, compiled to set operations ---------------------------------------
+
+
+class _CaveatCheck(NamedTuple):
+    present: frozenset[str]
+    absent: frozenset[str]
+    any_present: frozenset[str]
+    unknown: frozenset[str]
+    pattern: frozenset[str] | None
+    modality: frozenset[str] | None
+    grade: frozenset[int] | None
+    laterality: str | None
+    sex: str | None
+    age_below: float | None
+    age_at_least: float | None
+    leading: frozenset[str]
+    in_top3: frozenset[str]
+    warning: bool
+    note: Note
+
+    @classmethod
+    def compile(cls, caveat: Caveat) -> "_CaveatCheck":
+        c = caveat.when
+
+        def optional(values: Sequence[Any] | None) -> frozenset[Any] | None:
+            return None if values is None else frozenset(values)
+
+        return cls(frozenset(c.present), frozenset(c.absent), frozenset(c.any_present), frozenset(c.unknown),
+                   optional(c.pattern), optional(c.modality), optional(c.grade), c.laterality, c.sex,
+                   c.age_below, c.age_at_least, frozenset(c.leading), frozenset(c.in_top3),
+                   caveat.kind == "warning",
+                   {"id": caveat.id, "message": caveat.message, "sources": list(caveat.sources)})
+
+    def holds(self, case: Case, true: set[str], false: set[str], ranking: list[str]) -> bool:
+        if self.present and not self.present <= true:
+            return False
+        if self.any_present and self.any_present.isdisjoint(true):
+            return False
+        if self.absent and not self.absent <= false:
+            return False
+        if self.pattern is not None and case.pattern not in self.pattern:
+            return False
+        if self.modality is not None and case.modality not in self.modality:
+            return False
+        if self.grade is not None and case.grade not in self.grade:
+            return False
+        if self.laterality is not None and case.laterality != self.laterality:
+            return False
+        if self.sex is not None and case.sex != self.sex:
+            return False
+        age = case.age_years
+        if self.age_below is not None and (age is None or age >= self.age_below):
+            return False
+        if self.age_at_least is not None and (age is None or age < self.age_at_least):
+            return False
+        if self.unknown and not self.unknown.isdisjoint(case.clues):
+            return False
+        if self.leading and ranking[0] not in self.leading:
+            return False
+        return not self.in_top3 or not self.in_top3.isdisjoint(ranking[:3])
+
+
 class Engine:
     """Ranks cases against one knowledge base. Build once, call ``rank`` for each case."""
 
@@ -176,129 +317,160 @@ class Engine:
         self.kb = kb
         self.table = ScoringTable.build(kb)
         self._kb_label = f"{kb.name} {kb.version}"
+        self._caveats = tuple(_CaveatCheck.compile(caveat) for caveat in kb.caveats)
+        # Index each caveat under one condition it cannot hold without (a stated clue, the pattern,
+        # the modality...), so that a case only evaluates the few caveats it could trigger.
+        self._caveat_index: dict[tuple[str, Any], list[int]] = {}
+        self._caveats_always: list[int] = []
+        for index, check in enumerate(self._caveats):
+            keys = _trigger_keys(check)
+            if not keys:
+                self._caveats_always.append(index)
+            for key in keys:
+                self._caveat_index.setdefault(key, []).append(index)
 
     def rank(self, case: Case) -> Result:
         check_clues(case, self.kb)
-        scored = self._score(case)
-        total = max(s[0] for s in scored)
-        exps = [math.exp(s[0] - total) for s in scored]
+        table = self.table
+        age = age_key(case, self.kb)
+        pattern = case.pattern
+        scores = table.base[(age, pattern)]
+        if case.sex is not None:
+            scores = list(map(add, scores, table.sex[case.sex]))
+        if case.laterality is not None:
+            scores = list(map(add, scores, table.laterality[case.laterality]))
+        clue_vectors = table.clue
+        for clue_id, value in case.clues.items():
+            scores = list(map(add, scores, clue_vectors[(pattern, clue_id, value)]))
+
+        # each cause: log-sum-exp over its forms; the best form supplies the evidence shown
+        totals: list[float] = []
+        best_rows: list[int] = []
+        exp = math.exp
+        for cause_row in table.causes:
+            rows = cause_row.rows
+            best = rows[0]
+            if len(rows) == 1:
+                totals.append(scores[best])
+            else:
+                top = scores[best]
+                for r in rows:
+                    if scores[r] > top:
+                        best, top = r, scores[r]
+                acc = 0.0
+                for r in rows:
+                    if scores[r] != _NEG_INF:
+                        acc += exp(scores[r] - top)
+                totals.append(top + math.log(acc))
+            best_rows.append(best)
+
+        # best first; ties broken by prior, then id (the precomputed tie-break order of this age)
+        ranked = sorted(zip([-t for t in totals], table.tiebreak[age], range(len(totals)), strict=True))
+        order = [i for _, _, i in ranked]
+        top_score = totals[order[0]]
+        exps = [math.exp(totals[i] - top_score) for i in order]
         norm = sum(exps)
-        age = age_key(case, self.kb)
-        order = sorted(range(len(scored)), key=lambda i: (-scored[i][0], -self.table.rows[i].prior[age],
-                                                          self.table.rows[i].cause.id))
-        probabilities = _rounded_probabilities([exps[i] / norm for i in order])
-        entries = []
+        probabilities = _rounded_probabilities([e / norm for e in exps])
+
+        # evidence of every form row, from the inverted index: only rows that list a clue are touched
+        supporting_by_row: dict[int, list[Evidence]] = {}
+        conflicting_by_row: dict[int, list[Evidence]] = {}
+        for key in sorted(case.clues.items()):
+            for r, item in table.supporting.get(key, ()):
+                supporting_by_row.setdefault(r, []).append(item)
+            for r, item in table.conflicting.get(key, ()):
+                conflicting_by_row.setdefault(r, []).append(item)
+        entries: list[Entry] = []
         for rank, (i, probability) in enumerate(zip(order, probabilities, strict=True), start=1):
-            row = self.table.rows[i]
-            score, best = scored[i]
-            supporting, conflicting, context = self._evidence(case, row, best)
-            entries.append(Entry(
-                rank=rank, cause=row.cause.id, name=row.cause.name, distribution=row.cause.distribution,
-                score=round(score, 3), probability=probability, prior=round(row.prior[age], 4),
-                form=row.forms[best].form_id, cant_miss=row.cause.cant_miss,
-                supporting=supporting, conflicting=conflicting, context=context))
-        caveats, warnings = self._notes(case, entries)
-        return Result(id=case.id, pattern=case.pattern, differential=tuple(entries), caveats=caveats,
-                      warnings=warnings, knowledge_base=self._kb_label)
+            cause_row = table.causes[i]
+            cause = cause_row.cause
+            best = best_rows[i]
+            row = table.rows[best]
+            supporting = supporting_by_row.get(best, [])
+            conflicting = conflicting_by_row.get(best, [])
+            interactions = cause_row.interaction_evidence.get(pattern)
+            if interactions:
+                supporting, conflicting = _with_interactions(case, interactions, supporting, conflicting)
+            if len(supporting) > 1:
+                supporting.sort(key=_negative_weight)
+            if len(conflicting) > 1:
+                conflicting.sort(key=_by_weight)
+            context = [cause_row.pattern_factor[pattern]]
+            if row.form_id is not None:
+                context.append(row.form_factor[age])
+            if case.sex is not None and (factor := row.sex_factor[case.sex]) is not None:
+                context.append(factor)
+            if case.laterality is not None and (factor := row.laterality_factor[case.laterality]) is not None:
+                context.append(factor)
+            entries.append({
+                "rank": rank, "cause": cause.id, "name": cause.name, "distribution": cause.distribution,
+                "score": round(totals[i], 3), "probability": probability, "prior": cause_row.shown_prior[age],
+                "form": row.form_id, "cant_miss": cause.cant_miss,
+                "supporting": supporting, "conflicting": conflicting, "context": context})
+        caveats, warnings = self._notes(case, [entry["cause"] for entry in entries])
+        return {"id": case.id, "pattern": pattern, "differential": entries, "caveats": caveats,
+                "warnings": warnings, "knowledge_base": self._kb_label, "notice": NOTICE}
 
-    def _score(self, case: Case) -> list[tuple[float, int]]:
-        age = age_key(case, self.kb)
-        clues = case.clues
-        out = []
-        for row in self.table.rows:
-            interactions = row.interactions.get(case.pattern, {})
-            parts: list[float] = []
-            for form in row.forms:
-                s = form.log_share[age]
-                if s == _NEG_INF:
-                    parts.append(s)
-                    continue
-                if case.sex is not None:
-                    s += form.sex[case.sex].value
-                if case.laterality is not None:
-                    s += form.laterality[case.laterality].value
-                for clue_id, value in clues.items():
-                    if value:
-                        weight = interactions.get(clue_id) or form.present.get(clue_id)
-                    else:
-                        weight = form.absent.get(clue_id)
-                    if weight is not None:
-                        s += weight.value
-                parts.append(s)
-            best = max(range(len(parts)), key=parts.__getitem__)
-            top = parts[best]
-            log_likelihood = top + math.log(sum(math.exp(p - top) for p in parts if p != _NEG_INF))
-            out.append((row.log_prior[age] + row.pattern[case.pattern].value + log_likelihood, best))
-        return out
-
-    def _evidence(self, case: Case, row: _CauseRow, best: int
-                  ) -> tuple[tuple[Evidence, ...], tuple[Evidence, ...], tuple[Factor, ...]]:
-        form = row.forms[best]
-        interactions = row.interactions.get(case.pattern, {})
-        supporting: list[Evidence] = []
-        conflicting: list[Evidence] = []
-        for clue_id in sorted(case.clues):
-            value = case.clues[clue_id]
-            weight = (interactions.get(clue_id) or form.present.get(clue_id)) if value else form.absent.get(clue_id)
-            if weight is None:
-                continue
-            item = Evidence(clue_id, value, round(weight.value, 2), weight.why, weight.sources)
-            (supporting if weight.value > 0 else conflicting).append(item)
-        supporting.sort(key=lambda e: -e.weight)
-        conflicting.sort(key=lambda e: e.weight)
-        context = [Factor("pattern", case.pattern, round(row.pattern[case.pattern].value, 2),
-                          row.pattern[case.pattern].why)]
-        if form.form_id is not None:
-            age = age_key(case, self.kb)
-            share = math.exp(form.log_share[age])
-            context.append(Factor("form", form.form_id, round(form.log_share[age], 2),
-                                  f"{share:.0%} of {row.cause.short_name} at this age is this form; "
-                                  "the other forms add the rest of the score"))
-        if case.sex is not None and abs(form.sex[case.sex].value) > 1e-9:
-            w = form.sex[case.sex]
-            context.append(Factor("sex", case.sex, round(w.value, 2), w.why))
-        if case.laterality is not None and abs(form.laterality[case.laterality].value) > 1e-9:
-            w = form.laterality[case.laterality]
-            context.append(Factor("laterality", case.laterality, round(w.value, 2), w.why))
-        return tuple(supporting), tuple(conflicting), tuple(context)
-
-    def _notes(self, case: Case, entries: list[Entry]) -> tuple[tuple[Note, ...], tuple[Note, ...]]:
-        ranking = [entry.cause for entry in entries]
+    def _notes(self, case: Case, ranking: list[str]) -> tuple[list[Note], list[Note]]:
         caveats: list[Note] = []
         warnings: list[Note] = []
-        for caveat in self.kb.caveats:
-            if _holds(caveat.when, case, ranking):
-                (warnings if caveat.kind == "warning" else caveats).append(
-                    Note(caveat.id, caveat.message, caveat.sources))
-        unused = sorted(clue for clue in case.clues if clue not in self.kb.used_clues)
+        true = {clue for clue, value in case.clues.items() if value}
+        false = {clue for clue, value in case.clues.items() if not value}
+        index = self._caveat_index
+        candidates: set[int] = set(self._caveats_always)
+        for key in (("pattern", case.pattern), ("modality", case.modality), ("grade", case.grade),
+                    ("laterality", case.laterality), ("sex", case.sex),
+                    *[("present", clue) for clue in true], *[("absent", clue) for clue in false]):
+            found = index.get(key)
+            if found:
+                candidates.update(found)
+        for position in sorted(candidates):
+            check = self._caveats[position]
+            if check.holds(case, true, false, ranking):
+                (warnings if check.warning else caveats).append(check.note)
+        used = self.kb.used_clues
+        unused = sorted(clue for clue in case.clues if clue not in used)
         if unused:
-            warnings.append(Note("clues_not_used", "No cause of the knowledge base uses "
-                                 + ", ".join(unused) + "; it did not change the ranking."))
+            warnings.append({"id": "clues_not_used", "message": "No cause of the knowledge base uses "
+                             + ", ".join(unused) + "; it did not change the ranking.", "sources": []})
         if case.labs:
-            warnings.append(Note("labs_not_interpreted", "Lab values are not interpreted yet: "
-                                 + ", ".join(sorted(case.labs)) + " did not change the ranking; "
-                                 "give the corresponding clues instead."))
-        return tuple(caveats), tuple(warnings)
+            warnings.append({"id": "labs_not_interpreted", "message": "Lab values are not interpreted yet: "
+                             + ", ".join(sorted(case.labs)) + " did not change the ranking; "
+                             "give the corresponding clues instead.", "sources": []})
+        return caveats, warnings
 
 
-def _holds(cond: Condition, case: Case, ranking: list[str]) -> bool:
-    clues = case.clues
-    checks = (
-        cond.pattern is None or case.pattern in cond.pattern,
-        cond.modality is None or case.modality in cond.modality,
-        cond.grade is None or case.grade in cond.grade,
-        cond.laterality is None or case.laterality == cond.laterality,
-        cond.sex is None or case.sex == cond.sex,
-        cond.age_below is None or (case.age_years is not None and case.age_years < cond.age_below),
-        cond.age_at_least is None or (case.age_years is not None and case.age_years >= cond.age_at_least),
-        all(clues.get(c) is True for c in cond.present),
-        all(clues.get(c) is False for c in cond.absent),
-        all(c not in clues for c in cond.unknown),
-        not cond.any_present or any(clues.get(c) is True for c in cond.any_present),
-        not cond.leading or ranking[0] in cond.leading,
-        not cond.in_top3 or any(c in cond.in_top3 for c in ranking[:3]),
-    )
-    return all(checks)
+def _trigger_keys(check: _CaveatCheck) -> list[tuple[str, Any]]:
+    """Index keys of one necessary condition of a caveat (any of them present -> evaluate it)."""
+    if check.present:
+        return [("present", min(check.present))]
+    if check.absent:
+        return [("absent", min(check.absent))]
+    if check.any_present:
+        return [("present", clue) for clue in sorted(check.any_present)]
+    for name in ("pattern", "modality", "grade"):
+        values = getattr(check, name)
+        if values is not None:
+            return [(name, value) for value in sorted(values)]
+    for name in ("laterality", "sex"):
+        value = getattr(check, name)
+        if value is not None:
+            return [(name, value)]
+    return []
+
+
+def _with_interactions(case: Case, interactions: Mapping[str, Evidence], supporting: list[Evidence],
+                       conflicting: list[Evidence]) -> tuple[list[Evidence], list[Evidence]]:
+    """Evidence of clues whose weight depends on the pattern replaces their ordinary evidence."""
+    replaced = {clue for clue in interactions if case.clues.get(clue) is True}
+    if not replaced:
+        return supporting, conflicting
+    supporting = [e for e in supporting if not (e["present"] and e["clue"] in replaced)]
+    conflicting = [e for e in conflicting if not (e["present"] and e["clue"] in replaced)]
+    for clue in sorted(replaced):
+        item = interactions[clue]
+        (supporting if item["weight"] > 0 else conflicting).append(item)
+    return supporting, conflicting
 
 
 def _rounded_probabilities(values: list[float]) -> list[float]:
@@ -307,7 +479,7 @@ def _rounded_probabilities(values: list[float]) -> list[float]:
     if rounded:
         top = max(range(len(rounded)), key=rounded.__getitem__)
         rounded[top] = round(rounded[top] + (1.0 - sum(rounded)), 6)
-        if abs(sum(rounded) - 1.0) > 1e-9:
+        if abs(sum(rounded) - 1.0) > 1e-9:  # pragma: no cover - rounding can leave at most ~1e-16
             rounded[top] += 1.0 - sum(rounded)
     return rounded
 

@@ -6,14 +6,11 @@ builds the plain, immutable structures below. Any problem raises ``RuleError`` n
 and the field. Nothing here is clinical knowledge: that all lives in the rule files.
 """
 
-from __future__ import annotations
-
 import math
 import tomllib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from nephrocalc.errors import RuleError
 
@@ -26,8 +23,7 @@ PATTERNS = ("medullary", "cortical", "combined")
 FREQUENCY_LEVELS = ("always", "usually", "often", "sometimes", "rarely", "almost_never")
 
 
-@dataclass(frozen=True, slots=True)
-class Clue:
+class Clue(NamedTuple):
     id: str
     label: str
     description: str
@@ -41,8 +37,7 @@ class Clue:
         return "--" + self.id.replace("_", "-")
 
 
-@dataclass(frozen=True, slots=True)
-class Finding:
+class Finding(NamedTuple):
     """A finding of one cause (or one form of it), with its likelihood ratios worked out."""
 
     clue: str
@@ -55,8 +50,7 @@ class Finding:
     estimate: bool
 
 
-@dataclass(frozen=True, slots=True)
-class Form:
+class Form(NamedTuple):
     id: str
     name: str
     share: Mapping[AgeGroup, float]
@@ -69,8 +63,7 @@ class Form:
     estimate: bool
 
 
-@dataclass(frozen=True, slots=True)
-class Cause:
+class Cause(NamedTuple):
     id: str
     name: str
     short_name: str
@@ -91,8 +84,7 @@ class Cause:
     path: str
 
 
-@dataclass(frozen=True, slots=True)
-class Condition:
+class Condition(NamedTuple):
     pattern: tuple[str, ...] | None = None
     modality: tuple[str, ...] | None = None
     grade: tuple[int, ...] | None = None
@@ -108,8 +100,7 @@ class Condition:
     in_top3: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class Caveat:
+class Caveat(NamedTuple):
     id: str
     kind: str  # "caveat" or "warning"
     message: str
@@ -117,8 +108,7 @@ class Caveat:
     when: Condition
 
 
-@dataclass(frozen=True, slots=True)
-class Interaction:
+class Interaction(NamedTuple):
     id: str
     pattern: str
     clue: str
@@ -128,15 +118,13 @@ class Interaction:
     sources: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Source:
+class Source(NamedTuple):
     tag: str
     citation: str
     url: str
 
 
-@dataclass(frozen=True, slots=True)
-class ReferenceTable:
+class ReferenceTable(NamedTuple):
     title: str
     columns: tuple[str, ...]
     rows: tuple[tuple[str, ...], ...]
@@ -144,15 +132,13 @@ class ReferenceTable:
     note: str
 
 
-@dataclass(frozen=True, slots=True)
-class AgeSettings:
+class AgeSettings(NamedTuple):
     child_below_years: float
     preterm_below_years: float
     unknown_mix: Mapping[AgeGroup, float]
 
 
-@dataclass(frozen=True, slots=True)
-class KnowledgeBase:
+class KnowledgeBase(NamedTuple):
     name: str
     version: str
     description: str
@@ -168,7 +154,7 @@ class KnowledgeBase:
     sources: Mapping[str, Source]
     tables: Mapping[str, ReferenceTable]
     root: str
-    used_clues: frozenset[str] = field(default=frozenset())
+    used_clues: frozenset[str] = frozenset()
 
 
 def builtin_rules_dir() -> Path:
@@ -216,7 +202,7 @@ def _read_toml(path: Path, problems: _Problems) -> dict[str, Any] | None:
     return None
 
 
-def _validate(model: type[BaseModel], data: Any, path: Path, problems: _Problems) -> Any:
+def _validate(model: "type[BaseModel]", data: Any, path: Path, problems: _Problems) -> Any:
     from pydantic import ValidationError
 
     try:
@@ -237,11 +223,35 @@ def _validate(model: type[BaseModel], data: Any, path: Path, problems: _Problems
         return None
 
 
-def load_knowledge_base(rules_dir: Path | None = None) -> KnowledgeBase:
-    """Load, validate and compile the rule files of ``rules_dir`` (default: the built-in rules)."""
+def rule_files(root: Path) -> list[Path]:
+    """Every file the knowledge base of ``root`` is built from, in a fixed order."""
+    names = ["knowledge_base.toml", "clues.toml", "sources.toml", "caveats.toml", "imaging.toml", "grading.toml"]
+    return [root / name for name in names] + sorted((root / "causes").glob("*.toml"))
+
+
+def load_knowledge_base(rules_dir: Path | None = None, *, use_cache: bool = True) -> KnowledgeBase:
+    """Load, validate and compile the rule files of ``rules_dir`` (default: the built-in rules).
+
+    The compiled result is cached on disk under a key made of the files' contents (cache.py), so a
+    run that finds it skips TOML parsing and pydantic validation; a changed file is reloaded.
+    """
+    root = rules_dir if rules_dir is not None else builtin_rules_dir()
+    if not use_cache:
+        return _load(root)
+    from nephrocalc.cache import cached, content_key
+
+    contents = []
+    for path in rule_files(root):
+        try:
+            contents.append(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
+        except OSError:
+            return _load(root)  # let the loader report the missing or unreadable file
+    return cached(content_key("kb", contents), lambda: _load(root))
+
+
+def _load(root: Path) -> KnowledgeBase:
     from nephrocalc import rules_schema as schema
 
-    root = rules_dir if rules_dir is not None else builtin_rules_dir()
     problems = _Problems(root)
     kb_path, clues_path, sources_path = root / "knowledge_base.toml", root / "clues.toml", root / "sources.toml"
     caveats_path = root / "caveats.toml"

@@ -15,11 +15,10 @@ def dumps(data: Any, *, indent: bool = False) -> str:
     return orjson.dumps(data, option=option).decode()
 
 
-def result_dict(result: Result, *, top: int | None = None) -> dict[str, Any]:
-    data = result.to_dict()
-    if top is not None:
-        data["differential"] = data["differential"][:top]
-    return data
+def result_dict(result: Result, *, top: int | None = None) -> Result:
+    if top is None:
+        return result
+    return {**result, "differential": result["differential"][:top]}
 
 
 def result_json(result: Result, *, top: int | None = None, indent: bool = False) -> str:

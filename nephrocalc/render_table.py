@@ -45,14 +45,15 @@ def _lr(weight: float) -> str:
 
 
 def _evidence_summary(kb: KnowledgeBase, entry: Entry, limit: int = 3) -> Text:
-    items: list[tuple[float, Evidence]] = [(e.weight, e) for e in entry.supporting[:limit]]
-    items += [(e.weight, e) for e in entry.conflicting[:max(1, limit - len(items))]]
+    items: list[tuple[float, Evidence]] = [(e["weight"], e) for e in entry["supporting"][:limit]]
+    items += [(e["weight"], e) for e in entry["conflicting"][:max(1, limit - len(items))]]
     text = Text()
     for i, (weight, evidence) in enumerate(items):
         if i:
             text.append(", ")
-        label = kb.clues[evidence.clue].label if evidence.clue in kb.clues else evidence.clue
-        if not evidence.present:
+        clue = evidence["clue"]
+        label = kb.clues[clue].label if clue in kb.clues else clue
+        if not evidence["present"]:
             label = f"no {label[0].lower() + label[1:]}"
         style = "green" if weight > 0 else "red"
         text.append(("+ " if weight > 0 else "− ") + label, style=style)
@@ -64,7 +65,7 @@ def _evidence_summary(kb: KnowledgeBase, entry: Entry, limit: int = 3) -> Text:
 
 def print_result(result: Result, kb: KnowledgeBase, *, top: int | None = None, explain: bool = False) -> None:
     console = _console()
-    title = f"Differential for a {result.pattern} pattern" + (f" — case {result.id}" if result.id else "")
+    title = f"Differential for a {result['pattern']} pattern" + (f" — case {result['id']}" if result["id"] else "")
     table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False)
     table.add_column("#", justify="right", style="bold")
     table.add_column("Cause")
@@ -72,52 +73,54 @@ def print_result(result: Result, kb: KnowledgeBase, *, top: int | None = None, e
     table.add_column("Prob.", justify="right")
     table.add_column("", no_wrap=True)
     table.add_column("Strongest evidence (× likelihood ratio)")
-    entries = result.differential[:top] if top else result.differential
+    entries = result["differential"][:top] if top else result["differential"]
     for entry in entries:
-        cause = kb.causes.get(entry.cause)
-        name = Text(cause.short_name if cause else entry.name)
-        if entry.form:
-            name.append(f" ({entry.form.replace('_', ' ')})", style="dim")
-        table.add_row(str(entry.rank), name, "!" if entry.cant_miss else "", _percent(entry.probability),
-                      Text(_bar(entry.probability), style="cyan"), _evidence_summary(kb, entry))
+        cause = kb.causes.get(entry["cause"])
+        name = Text(cause.short_name if cause else entry["name"])
+        if entry["form"]:
+            name.append(f" ({entry['form'].replace('_', ' ')})", style="dim")
+        table.add_row(str(entry["rank"]), name, "!" if entry["cant_miss"] else "", _percent(entry["probability"]),
+                      Text(_bar(entry["probability"]), style="cyan"), _evidence_summary(kb, entry))
     console.print(table)
     if explain:
-        _print_explanation(console, result, entries)
-    for heading, notes, style in (("Caveats", result.caveats, "yellow"), ("Warnings", result.warnings, "red")):
+        _print_explanation(console, entries)
+    for heading, notes, style in (("Caveats", result["caveats"], "yellow"), ("Warnings", result["warnings"], "red")):
         if notes:
             console.print(Text(heading, style=f"bold {style}"))
             for note in notes:
                 line = Text("  • ")
-                line.append(note.message)
-                if note.sources:
-                    line.append(f" [{', '.join(note.sources)}]", style="dim")
+                line.append(note["message"])
+                if note["sources"]:
+                    line.append(f" [{', '.join(note['sources'])}]", style="dim")
                 console.print(line)
-    if any(entry.cant_miss for entry in entries):
+    if any(entry["cant_miss"] for entry in entries):
         console.print(Text("! can't-miss cause: missing it would harm; rule it out deliberately.", style="yellow"))
-    console.print(Text(f"{NOTICE} Knowledge base: {result.knowledge_base}.", style="dim italic"))
+    console.print(Text(f"{NOTICE} Knowledge base: {result['knowledge_base']}.", style="dim italic"))
 
 
-def _print_explanation(console: Console, result: Result, entries: tuple[Entry, ...]) -> None:
+def _print_explanation(console: Console, entries: list[Entry]) -> None:
     console.print(Text("How each score was reached (weights are natural logs of likelihood ratios)",
                        style="bold"))
     for entry in entries:
-        header = Text(f"{entry.rank}. {entry.name}", style="bold")
-        header.append(f"  score {entry.score:.2f} = ln prior {math.log(entry.prior):.2f} (prior {entry.prior:.2%})"
+        prior = entry["prior"]
+        header = Text(f"{entry['rank']}. {entry['name']}", style="bold")
+        header.append(f"  score {entry['score']:.2f} = ln prior {math.log(prior):.2f} (prior {prior:.2%})"
                       " + the weights below", style="dim")
         console.print(header)
-        shown = math.log(entry.prior) + sum(f.weight for f in entry.context)
-        shown += sum(e.weight for e in (*entry.supporting, *entry.conflicting))
-        for factor in entry.context:
-            console.print(Text(f"    {factor.weight:+.2f}  {factor.factor} {factor.value}: {factor.why}"))
-        for evidence in (*entry.supporting, *entry.conflicting):
-            line = Text(f"    {evidence.weight:+.2f}  ", style="green" if evidence.weight > 0 else "red")
-            line.append(f"{evidence.clue}={'yes' if evidence.present else 'no'}: {evidence.why}", style="default")
-            line.append(f" [{', '.join(evidence.sources)}]", style="dim")
+        evidence_items = [*entry["supporting"], *entry["conflicting"]]
+        shown = math.log(prior) + sum(f["weight"] for f in entry["context"]) + sum(e["weight"] for e in evidence_items)
+        for factor in entry["context"]:
+            console.print(Text(f"    {factor['weight']:+.2f}  {factor['factor']} {factor['value']}: {factor['why']}"))
+        for evidence in evidence_items:
+            line = Text(f"    {evidence['weight']:+.2f}  ", style="green" if evidence["weight"] > 0 else "red")
+            line.append(f"{evidence['clue']}={'yes' if evidence['present'] else 'no'}: {evidence['why']}",
+                        style="default")
+            line.append(f" [{', '.join(evidence['sources'])}]", style="dim")
             console.print(line)
-        if not entry.supporting and not entry.conflicting:
+        if not evidence_items:
             console.print(Text("    no stated clue bears on this cause", style="dim"))
-        if entry.form and abs(entry.score - shown) >= 0.005:
-            console.print(Text(f"    {entry.score - shown:+.2f}  the cause's other forms", style="dim"))
+        if entry["form"] and abs(entry["score"] - shown) >= 0.005:
+            console.print(Text(f"    {entry['score'] - shown:+.2f}  the cause's other forms", style="dim"))
 
 
 def print_causes(kb: KnowledgeBase) -> None:

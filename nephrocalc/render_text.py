@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from nephrocalc.result import NOTICE, Result
+from nephrocalc.result import NOTICE, Evidence, Result
 
 TSV_HEADER = "id\trank\tcause\tprobability\tscore\n"
 
@@ -13,9 +13,10 @@ def _tsv_field(value: str | None) -> str:
 
 
 def result_tsv_rows(result: Result, *, top: int | None = None) -> str:
-    case_id = _tsv_field(result.id)
-    entries = result.differential[:top] if top else result.differential
-    return "".join(f"{case_id}\t{e.rank}\t{e.cause}\t{e.probability:.6f}\t{e.score:.3f}\n" for e in entries)
+    case_id = _tsv_field(result["id"])
+    entries = result["differential"][:top] if top else result["differential"]
+    return "".join(f"{case_id}\t{e['rank']}\t{e['cause']}\t{e['probability']:.6f}\t{e['score']:.3f}\n"
+                   for e in entries)
 
 
 def _md(text: str) -> str:
@@ -26,17 +27,22 @@ MARKDOWN_HEADER = "| Case | Rank | Cause | Probability | Strongest evidence |\n|
 
 
 def result_markdown_rows(result: Result, *, top: int | None = None) -> str:
-    entries = result.differential[:top] if top else result.differential
+    entries = result["differential"][:top] if top else result["differential"]
     rows = []
     for e in entries:
-        evidence = ", ".join([f"+{x.clue}" if x.present else f"+no {x.clue}" for x in e.supporting[:3]]
-                             + [f"−{x.clue}" if x.present else f"−no {x.clue}" for x in e.conflicting[:2]])
-        rows.append(f"| {_md(result.id or '')} | {e.rank} | {_md(e.name)} | {e.probability:.1%} | {_md(evidence)} |\n")
+        evidence = ", ".join([_signed("+", x) for x in e["supporting"][:3]]
+                             + [_signed("−", x) for x in e["conflicting"][:2]])
+        rows.append(f"| {_md(result['id'] or '')} | {e['rank']} | {_md(e['name'])} | {e['probability']:.1%} "
+                    f"| {_md(evidence)} |\n")
     return "".join(rows)
 
 
+def _signed(sign: str, evidence: Evidence) -> str:
+    return f"{sign}{evidence['clue']}" if evidence["present"] else f"{sign}no {evidence['clue']}"
+
+
 def result_markdown(result: Result, *, top: int | None = None) -> str:
-    notes = [f"- {_md(n.message)}\n" for n in (*result.caveats, *result.warnings)]
+    notes = [f"- {_md(n['message'])}\n" for n in (*result["caveats"], *result["warnings"])]
     body = MARKDOWN_HEADER + result_markdown_rows(result, top=top)
     if notes:
         body += "\n" + "".join(notes)

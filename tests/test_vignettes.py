@@ -44,10 +44,10 @@ def _params() -> list[Any]:
 def test_vignette_ranks_expected_cause_first(vignette: dict[str, Any], rank: Any) -> None:
     result = rank(vignette["case"])
     order = ranking(result)
-    top = result.differential[0]
+    top = result["differential"][0]
     assert order[0] == vignette["expected"], (
-        f"{vignette['id']}: expected {vignette['expected']} first, got {top.cause} "
-        f"({top.probability:.2f}); {vignette['expected']} ranks {order.index(vignette['expected']) + 1}. "
+        f"{vignette['id']}: expected {vignette['expected']} first, got {top['cause']} "
+        f"({top['probability']:.2f}); {vignette['expected']} ranks {order.index(vignette['expected']) + 1}. "
         f"Vignette: {vignette['note']}")
 
 

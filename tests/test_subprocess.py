@@ -1,0 +1,203 @@
+"""The installed console script, run as a real process: pipes, exit status, colour, closed pipes."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import select
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from nephrocalc import __version__
+
+TIMEOUT = 30
+# SGR colour parameters: 30-39/40-49 (incl. 38/48 extended), 90-97/100-107 bright. Bold/dim/italic are not colour.
+COLOUR_SGR = re.compile(r"\x1b\[(?:[0-9]*;)*(?:3[0-9]|4[0-9]|9[0-7]|10[0-7])(?:;[0-9]*)*m")
+
+
+def _script() -> list[str]:
+    beside = Path(sys.executable).with_name("nephrocalc")
+    if beside.is_file() and os.access(beside, os.X_OK):
+        return [str(beside)]
+    found = shutil.which("nephrocalc")
+    return [found] if found else [sys.executable, "-m", "nephrocalc"]
+
+
+SCRIPT = _script()
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR", "COLUMNS", "TERM")}
+    env.update(extra)
+    return env
+
+
+def _run(args: list[str], stdin: str | None = None, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*SCRIPT, *args], input=stdin, capture_output=True, text=True, encoding="utf-8",
+                          env=_env(**env), timeout=TIMEOUT, check=False)
+
+
+def test_console_script_diff_json_round_trip(rank: Any) -> None:
+    case = {"id": "sub-1", "pattern": "medullary", "modality": "us", "grade": 2, "age_years": 6,
+            "clues": {"metabolic_acidosis": True, "alkaline_urine": True, "hypokalemia": True, "hypercalcemia": False}}
+    proc = _run(["diff", "--case", "-", "--format", "json"], stdin=json.dumps(case))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""
+    data = json.loads(proc.stdout)
+    assert data == rank(case)
+    assert data["id"] == "sub-1" and data["differential"][0]["cause"] == "distal_rta"
+
+
+def test_piped_output_has_no_escapes() -> None:
+    proc = _run(["diff", "--pattern", "medullary", "--rta", "--explain"])
+    assert proc.returncode == 0, proc.stderr
+    assert "Distal RTA" in proc.stdout
+    assert "\x1b" not in proc.stdout, "no escape sequences when stdout is a pipe"
+
+
+def test_no_color_output_has_no_escapes() -> None:
+    proc = _run(["diff", "--pattern", "medullary", "--rta"], NO_COLOR="1", FORCE_COLOR="1")
+    assert proc.returncode == 0, proc.stderr
+    assert not COLOUR_SGR.search(proc.stdout)
+
+
+def _run_on_terminal(args: list[str], **env: str) -> tuple[int, str]:
+    """Run with stdout on a pseudo-terminal; return (status, what the terminal received)."""
+    try:
+        master, slave = os.openpty()
+    except OSError as exc:
+        pytest.skip(f"no pseudo-terminal available ({exc})")
+    try:
+        proc = subprocess.Popen([*SCRIPT, *args], stdin=subprocess.DEVNULL, stdout=slave, stderr=subprocess.PIPE,
+                                env=_env(TERM="xterm-256color", COLUMNS="120", **env))
+    finally:
+        os.close(slave)
+    chunks = []
+    deadline = time.monotonic() + TIMEOUT
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([master], [], [], 0.5)
+            if not ready:
+                if proc.poll() is not None:
+                    break
+                continue
+            try:
+                data = os.read(master, 65536)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not data:
+                break
+            chunks.append(data)
+        status = proc.wait(timeout=TIMEOUT)
+    finally:
+        os.close(master)
+        if proc.stderr is not None:
+            proc.stderr.close()
+    return status, b"".join(chunks).decode("utf-8", "replace")
+
+
+@pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pseudo-terminal")
+def test_colour_on_a_terminal_but_never_with_no_color() -> None:
+    status, coloured = _run_on_terminal(["diff", "--pattern", "medullary", "--rta"])
+    assert status == 0
+    assert "Distal RTA" in coloured
+    assert COLOUR_SGR.search(coloured), "a terminal gets colour (this proves the check can see it)"
+    status, plain = _run_on_terminal(["diff", "--pattern", "medullary", "--rta"], NO_COLOR="1")
+    assert status == 0
+    assert "Distal RTA" in plain
+    assert not COLOUR_SGR.search(plain), "NO_COLOR: no colour, even on a terminal"
+
+
+@pytest.mark.parametrize(("args", "stdin", "field"), [
+    (["diff", "--case", "-"], '{"pattern": "medullary", "clues": {"rtaa": true}}', "clues.rtaa"),
+    (["diff", "--case", "-"], "not json", "JSON"),
+    (["diff", "--pattern", "medullary", "--grade", "7"], None, "--grade"),
+    (["diff", "--case", "/nonexistent/case.json"], None, "--case"),
+    (["cause", "nope"], None, "nope"),
+], ids=["unknown-clue", "malformed-json", "grade-7", "missing-file", "unknown-cause"])
+def test_bad_input_exit_2_one_line(args: list[str], stdin: str | None, field: str) -> None:
+    proc = _run(args, stdin=stdin)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stdout == ""
+    assert proc.stderr.count("\n") == 1 and proc.stderr.endswith("\n"), repr(proc.stderr)
+    assert "Traceback" not in proc.stderr
+    assert field in proc.stderr
+
+
+def test_python_m_version() -> None:
+    proc = subprocess.run([sys.executable, "-m", "nephrocalc", "--version"], capture_output=True, text=True,
+                          env=_env(), timeout=TIMEOUT, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == f"nephrocalc {__version__}"
+    assert proc.stderr == ""
+
+
+def test_console_script_version() -> None:
+    proc = _run(["--version"])
+    assert (proc.returncode, proc.stdout.strip()) == (0, f"nephrocalc {__version__}")
+
+
+@pytest.mark.parametrize("args", [
+    ["diff", "--pattern", "medullary", "--rta"],
+    ["diff", "--pattern", "medullary", "--rta", "--explain"],
+    ["diff", "--pattern", "medullary", "--rta", "--format", "json"],
+    ["causes", "--format", "json"],
+], ids=["table", "explain", "json", "causes-json"])
+def test_closed_pipe_no_traceback(args: list[str]) -> None:
+    """Like `nephrocalc diff ... | head -n 1`, deterministically: the reader is gone before anything is written."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        proc = subprocess.run([*SCRIPT, *args], stdin=subprocess.DEVNULL, stdout=write_end, stderr=subprocess.PIPE,
+                              env=_env(), timeout=TIMEOUT, check=False)
+    finally:
+        os.close(write_end)
+    stderr = proc.stderr.decode("utf-8", "replace")
+    assert "Traceback" not in stderr, stderr
+    assert "Exception ignored" not in stderr, stderr
+    assert "BrokenPipeError" not in stderr, stderr
+
+
+def test_head_closes_the_pipe_without_traceback() -> None:
+    """The real pipeline. Whether the write hits the closed pipe depends on timing; either way, no traceback."""
+    shell = shutil.which("bash") or shutil.which("sh")
+    head = shutil.which("head")
+    if shell is None or head is None:
+        pytest.skip("needs a shell and head")
+    command = " ".join(f"'{part}'" for part in SCRIPT) + " diff --pattern medullary --rta --explain | head -n 1"
+    proc = subprocess.run([shell, "-c", command], capture_output=True, text=True, env=_env(), timeout=TIMEOUT,
+                          check=False)
+    assert proc.returncode == 0
+    assert proc.stdout.count("\n") == 1 and "Differential" in proc.stdout
+    assert "Traceback" not in proc.stderr and "Exception ignored" not in proc.stderr, proc.stderr
+
+
+def test_batch_streams() -> None:
+    """Results come out while the input is still open: batch does not read all of its input first."""
+    case = json.dumps({"pattern": "medullary", "clues": {"rta": True}}) + "\n"
+    proc = subprocess.Popen([*SCRIPT, "batch", "-"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env=_env())
+    assert proc.stdin is not None and proc.stdout is not None
+    try:
+        proc.stdin.write(case.encode() * 20)  # ~20 results of several KB each: more than any output buffer
+        proc.stdin.flush()
+        ready, _, _ = select.select([proc.stdout], [], [], TIMEOUT)
+        assert ready, "no output before the end of the input"
+        first = json.loads(proc.stdout.readline())
+        assert first["differential"][0]["cause"] == "distal_rta"
+    finally:
+        proc.stdin.close()
+        rest = proc.stdout.read()
+        proc.stdout.close()
+        if proc.stderr is not None:
+            proc.stderr.close()
+        proc.wait(timeout=TIMEOUT)
+    assert len(rest.splitlines()) == 19
+    assert proc.returncode == 0
