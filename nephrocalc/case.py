@@ -94,7 +94,8 @@ def parse_case(data: bytes | str | dict[str, Any], kb: KnowledgeBase, *, what: s
     validator = case_validator()
     if isinstance(data, dict):
         # strict validation of Python input wants Case instances: go through JSON, whose strict rules
-        # (no NaN, no strings for numbers) are the contract's anyway
+        # (no NaN, no strings for numbers) are the contract's anyway; orjson would write NaN as null
+        _reject_non_finite(data, "")
         import orjson
 
         try:
@@ -107,6 +108,17 @@ def parse_case(data: bytes | str | dict[str, Any], kb: KnowledgeBase, *, what: s
         raise InputError(*_describe(exc, what)) from None
     check_clues(case, kb)
     return case  # type: ignore[no-any-return]
+
+
+def _reject_non_finite(value: Any, where: str) -> None:
+    if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
+        raise InputError(where or "case", f"must be a finite number (got {value!r})")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _reject_non_finite(item, f"{where}.{key}" if where else str(key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _reject_non_finite(item, f"{where}.{index}")
 
 
 def check_clues(case: Case, kb: KnowledgeBase) -> None:
@@ -145,7 +157,7 @@ def _describe(exc: Any, what: str) -> tuple[str, str]:
     where = ".".join(loc)
     if kind in ("json_invalid", "json_type"):
         return what, f"not valid JSON ({error['msg']})"
-    if kind in ("dataclass_type", "dataclass_exact_type", "model_type") or not loc:
+    if not loc:
         return what, "must be a JSON object with a \"pattern\" field"
     if kind == "unexpected_keyword_argument":
         return where, f"unknown field; allowed fields: {', '.join(CASE_FIELDS)}"
@@ -155,8 +167,8 @@ def _describe(exc: Any, what: str) -> tuple[str, str]:
     if head == "clues" and len(loc) == 2:
         return where, "must be true (present) or false (absent); leave a clue out when it is unknown"
     if head == "labs" and len(loc) >= 2:
-        if len(loc) == 2:
-            return where, 'must be {"value": number, "unit": string}'
+        if len(loc) == 2 or kind in ("dataclass_type", "dataclass_exact_type"):
+            return ".".join(loc[:2]), 'must be {"value": number, "unit": string}'
         if loc[2] == "value":
             return where, "must be a finite number"
         if loc[2] == "unit":

@@ -167,6 +167,8 @@ def _case_from_options(options: dict[str, Any], kb: KnowledgeBase) -> Case:
     if options["grade"] is not None:
         data["grade"] = options["grade"]
     if options["age"] is not None:
+        if options["age"] != options["age"]:  # NaN passes click's range check
+            raise InputError("--age", "must be a number from 0 to 130 (got nan)")
         data["age_years"] = options["age"]
     flags = {clue_id: options[clue_id] for clue_id in kb.clues if options.get(clue_id) is not None}
     if flags:
@@ -478,7 +480,8 @@ def run(argv: list[str] | None = None, *, prog_name: str = "nephrocalc") -> int:
     except Exception as exc:  # a bug: say so in one line; NEPHROCALC_DEBUG=1 shows the traceback
         if os.environ.get("NEPHROCALC_DEBUG"):
             raise
-        return _fail(f"internal error ({type(exc).__name__}: {exc}); please report it", 1)
+        detail = " ".join(str(exc).split())[:300]
+        return _fail(f"internal error ({type(exc).__name__}: {detail}); please report it", 1)
 
 
 def _silence_stdout() -> None:

@@ -340,7 +340,9 @@ class Engine:
         if case.laterality is not None:
             scores = list(map(add, scores, table.laterality[case.laterality]))
         clue_vectors = table.clue
-        for clue_id, value in case.clues.items():
+        # stated clues in a fixed order, so that float sums, and so ties, do not depend on input order
+        stated = sorted(case.clues.items())
+        for clue_id, value in stated:
             scores = list(map(add, scores, clue_vectors[(pattern, clue_id, value)]))
 
         # each cause: log-sum-exp over its forms; the best form supplies the evidence shown
@@ -375,7 +377,7 @@ class Engine:
         # evidence of every form row, from the inverted index: only rows that list a clue are touched
         supporting_by_row: dict[int, list[Evidence]] = {}
         conflicting_by_row: dict[int, list[Evidence]] = {}
-        for key in sorted(case.clues.items()):
+        for key in stated:
             for r, item in table.supporting.get(key, ()):
                 supporting_by_row.setdefault(r, []).append(item)
             for r, item in table.conflicting.get(key, ()):

@@ -202,14 +202,17 @@ def _read_toml(path: Path, problems: _Problems) -> dict[str, Any] | None:
     return None
 
 
-def _validate(model: "type[BaseModel]", data: Any, path: Path, problems: _Problems) -> Any:
+def _validate(model: "type[BaseModel]", data: Any, path: Path, problems: _Problems, prefix: str = "") -> Any:
     from pydantic import ValidationError
 
+    if data is None:  # the file could not be read or parsed: already reported
+        return None
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         for error in exc.errors(include_url=False):
-            loc = ".".join(str(part) for part in error["loc"]) or "(file)"
+            loc = ".".join([prefix, *(str(part) for part in error["loc"])] if prefix else
+                           [str(part) for part in error["loc"]]) or "(file)"
             message = error["msg"]
             if error["type"] == "extra_forbidden":
                 message = "unknown key"
@@ -261,7 +264,7 @@ def _load(root: Path) -> KnowledgeBase:
     raw_sources = _read_toml(sources_path, problems) or {}
     sources: dict[str, Source] = {}
     for tag, entry in raw_sources.items():
-        parsed = _validate(schema.SourceEntry, entry, sources_path, problems)
+        parsed = _validate(schema.SourceEntry, entry, sources_path, problems, prefix=tag)
         if parsed is not None:
             sources[tag] = Source(tag, parsed.citation, parsed.url)
     caveats_file = _validate(schema.CaveatsFile, _read_toml(caveats_path, problems), caveats_path, problems)

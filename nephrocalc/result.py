@@ -6,7 +6,8 @@ result` prints their JSON Schema, derived by pydantic from these definitions, an
 validate real output against it.
 """
 
-from typing import TypedDict
+# typing_extensions.TypedDict: pydantic needs it before Python 3.12 to derive the JSON Schema
+from typing_extensions import TypedDict
 
 NOTICE = "Decision support for clinicians, not a diagnosis."
 

@@ -429,9 +429,6 @@ def test_every_problem_is_reported_at_once(rules_copy: Path) -> None:
     assert "more" in str(info.value)
 
 
-@pytest.mark.xfail(reason="an entry of sources.toml is validated on its own, so its problems are reported as "
-                   "'sources.toml: url: ...' without the tag: the user cannot tell which of ~140 entries is wrong",
-                   strict=True)
 def test_broken_source_entry_names_its_tag(rules_copy: Path) -> None:
     _source_without_url_scheme(rules_copy)
     with pytest.raises(RuleError) as info:
@@ -439,9 +436,6 @@ def test_broken_source_entry_names_its_tag(rules_copy: Path) -> None:
     assert "BrokenTag.url" in str(info.value) or "BrokenTag: url" in str(info.value), str(info.value)
 
 
-@pytest.mark.xfail(reason="a file that is not valid TOML is reported twice: once as invalid TOML and again as "
-                   "'(file): Input should be a valid dictionary' (the loader validates the None it got back)",
-                   strict=True)
 def test_invalid_toml_is_reported_once(rules_copy: Path) -> None:
     _invalid_toml(rules_copy)
     with pytest.raises(RuleError) as info:

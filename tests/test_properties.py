@@ -16,7 +16,6 @@ from helpers import as_data, entry, score
 from hypothesis import assume, given
 from hypothesis import strategies as st
 from pydantic import ConfigDict, TypeAdapter, with_config
-from pydantic.errors import PydanticUserError
 from typing_extensions import TypedDict  # pydantic needs it on Python < 3.12
 
 from nephrocalc.case import parse_case
@@ -226,10 +225,6 @@ def test_output_validates_against_the_contract_shape(case: dict[str, Any]) -> No
     RESULT_ADAPTER.validate_json(text)
 
 
-@pytest.mark.xfail(reason="nephrocalc.result defines its TypedDicts with typing.TypedDict, which pydantic "
-                   "rejects on Python < 3.12 (PydanticUserError); the project supports 3.11, so "
-                   "TypeAdapter(Result) and `nephrocalc schema result` fail there", strict=True,
-                   raises=PydanticUserError)
 def test_output_validates_against_the_package_result_type() -> None:
     from nephrocalc.result import Result
 
