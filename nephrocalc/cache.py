@@ -2,8 +2,9 @@
 
 Loading the knowledge base means parsing 17 TOML files and validating them with pydantic (about
 0.2 s); building the case validator means importing pydantic's model machinery. Both are pure
-functions of files, so their results are pickled under a key made of the files' contents and
-the versions of Python, nephrocalc and pydantic-core. A changed rule file changes the key.
+functions of files, so their results are pickled under a key made of the files' paths, sizes and
+modification times (as Python does for its own bytecode) and the versions of Python, nephrocalc
+and pydantic-core. Editing a rule file changes the key.
 
 Location: $NEPHROCALC_CACHE_DIR, else $XDG_CACHE_HOME/nephrocalc, else ~/.cache/nephrocalc.
 NEPHROCALC_NO_CACHE=1 turns it off. Any failure to read or write the cache is ignored: the
@@ -12,7 +13,6 @@ cache only ever saves time, it never changes a result.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import pickle
 import sys
@@ -35,16 +35,22 @@ def cache_dir() -> Path | None:
     return Path(base) / "nephrocalc"
 
 
-def content_key(kind: str, contents: Iterable[bytes]) -> str:
+def files_key(kind: str, paths: Iterable[Path]) -> str:
+    """A cache key for what is built from ``paths``: their names, sizes and modification times.
+
+    zlib's CRC-32 rather than hashlib: this is a change detector, not a security boundary, and
+    hashlib's OpenSSL import alone would cost more start-up than the rest of the key.
+    """
+    import zlib
+
     import pydantic_core
 
-    digest = hashlib.blake2b(digest_size=16)
-    for part in (kind, __version__, sys.version, pydantic_core.__version__):
-        digest.update(part.encode() + b"\0")
-    for blob in contents:
-        digest.update(len(blob).to_bytes(8, "little"))
-        digest.update(blob)
-    return f"{kind}-{digest.hexdigest()}"
+    text = "\0".join([kind, __version__, sys.version, pydantic_core.__version__])
+    for path in paths:
+        stat = path.stat()
+        text += f"\0{path}\0{stat.st_size}\0{stat.st_mtime_ns}"
+    data = text.encode()
+    return f"{kind}-{zlib.crc32(data):08x}{zlib.adler32(data):08x}-{len(data)}"
 
 
 def cached(key: str, build: Callable[[], T]) -> T:

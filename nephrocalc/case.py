@@ -35,7 +35,7 @@ CASE_FIELDS = ("id", "pattern", "modality", "grade", "laterality", "age_years", 
 _CONFIG = {"extra": "forbid", "strict": True, "allow_inf_nan": False}
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class Lab:
     """A measured value: ``{"value": number, "unit": string}`` (CONTRACT.md section 3)."""
 
@@ -45,7 +45,7 @@ class Lab:
     unit: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class Case:
     """One patient's imaging pattern and clinical clues (CONTRACT.md section 1)."""
 

@@ -76,6 +76,8 @@ class ScoringTable(NamedTuple):
     clue: Mapping[tuple[str, str, bool], list[float]]  # (pattern, clue, value) -> weight per row
     sex: Mapping[str, list[float]]
     laterality: Mapping[str, list[float]]
+    context: Mapping[tuple[str, str], list[tuple[Factor, ...]]]  # (pattern, age) -> per row: pattern and form
+    interaction_patterns: frozenset[str]
 
     @classmethod
     def build(cls, kb: KnowledgeBase) -> "ScoringTable":
@@ -153,8 +155,13 @@ class ScoringTable(NamedTuple):
             for stated, evidence_item in row.evidence.items():
                 target = supporting if evidence_item["weight"] > 0 else conflicting
                 target.setdefault(stated, []).append((r, evidence_item))
+        context: dict[tuple[str, str], list[tuple[Factor, ...]]] = {
+            (p, age): [(cause_rows[row.cause_index].pattern_factor[p],
+                        *((row.form_factor[age],) if age in row.form_factor else ())) for row in rows]
+            for p in PATTERNS for age in AGE_KEYS}
         return cls(tuple(cause_rows), {k: tuple(v) for k, v in supporting.items()},
-                   {k: tuple(v) for k, v in conflicting.items()}, tiebreak, tuple(rows), base, clue, sex, laterality)
+                   {k: tuple(v) for k, v in conflicting.items()}, tiebreak, tuple(rows), base, clue, sex, laterality,
+                   context, frozenset(item.pattern for item in kb.interactions))
 
 
 def _form_share(form: Form, raw_prior: Mapping[str, float], mix: Mapping[AgeGroup, float]) -> dict[str, float]:
@@ -320,14 +327,15 @@ class Engine:
         self._caveats = tuple(_CaveatCheck.compile(caveat) for caveat in kb.caveats)
         # Index each caveat under one condition it cannot hold without (a stated clue, the pattern,
         # the modality...), so that a case only evaluates the few caveats it could trigger.
-        self._caveat_index: dict[tuple[str, Any], list[int]] = {}
+        self._caveat_index: dict[str, dict[Any, list[int]]] = {
+            name: {} for name in ("present", "absent", "pattern", "modality", "grade", "laterality", "sex")}
         self._caveats_always: list[int] = []
         for index, check in enumerate(self._caveats):
             keys = _trigger_keys(check)
             if not keys:
                 self._caveats_always.append(index)
-            for key in keys:
-                self._caveat_index.setdefault(key, []).append(index)
+            for name, value in keys:
+                self._caveat_index[name].setdefault(value, []).append(index)
 
     def rank(self, case: Case) -> Result:
         check_clues(case, self.kb)
@@ -383,31 +391,32 @@ class Engine:
             for r, item in table.conflicting.get(key, ()):
                 conflicting_by_row.setdefault(r, []).append(item)
         entries: list[Entry] = []
-        for rank, (i, probability) in enumerate(zip(order, probabilities, strict=True), start=1):
+        contexts = table.context[(pattern, age)]
+        sex, laterality = case.sex, case.laterality
+        with_interactions = pattern in table.interaction_patterns
+        floor = math.floor
+        for rank, i, probability in zip(range(1, len(order) + 1), order, probabilities, strict=True):
             cause_row = table.causes[i]
             cause = cause_row.cause
             best = best_rows[i]
             row = table.rows[best]
-            supporting = supporting_by_row.get(best, [])
-            conflicting = conflicting_by_row.get(best, [])
-            interactions = cause_row.interaction_evidence.get(pattern)
-            if interactions:
+            supporting = supporting_by_row.get(best) or []
+            conflicting = conflicting_by_row.get(best) or []
+            if with_interactions and (interactions := cause_row.interaction_evidence.get(pattern)):
                 supporting, conflicting = _with_interactions(case, interactions, supporting, conflicting)
             if len(supporting) > 1:
                 supporting.sort(key=_negative_weight)
             if len(conflicting) > 1:
                 conflicting.sort(key=_by_weight)
-            context = [cause_row.pattern_factor[pattern]]
-            if row.form_id is not None:
-                context.append(row.form_factor[age])
-            if case.sex is not None and (factor := row.sex_factor[case.sex]) is not None:
+            context = list(contexts[best])
+            if sex is not None and (factor := row.sex_factor[sex]) is not None:
                 context.append(factor)
-            if case.laterality is not None and (factor := row.laterality_factor[case.laterality]) is not None:
+            if laterality is not None and (factor := row.laterality_factor[laterality]) is not None:
                 context.append(factor)
             entries.append({
                 "rank": rank, "cause": cause.id, "name": cause.name, "distribution": cause.distribution,
-                "score": round(totals[i], 3), "probability": probability, "prior": cause_row.shown_prior[age],
-                "form": row.form_id, "cant_miss": cause.cant_miss,
+                "score": floor(totals[i] * 1e3 + 0.5) / 1e3, "probability": probability,
+                "prior": cause_row.shown_prior[age], "form": row.form_id, "cant_miss": cause.cant_miss,
                 "supporting": supporting, "conflicting": conflicting, "context": context})
         caveats, warnings = self._notes(case, [entry["cause"] for entry in entries])
         return {"id": case.id, "pattern": pattern, "differential": entries, "caveats": caveats,
@@ -419,14 +428,22 @@ class Engine:
         true = {clue for clue, value in case.clues.items() if value}
         false = {clue for clue, value in case.clues.items() if not value}
         index = self._caveat_index
-        candidates: set[int] = set(self._caveats_always)
-        for key in (("pattern", case.pattern), ("modality", case.modality), ("grade", case.grade),
-                    ("laterality", case.laterality), ("sex", case.sex),
-                    *[("present", clue) for clue in true], *[("absent", clue) for clue in false]):
-            found = index.get(key)
+        candidates: list[int] = list(self._caveats_always)
+        for name, value in (("pattern", case.pattern), ("modality", case.modality), ("grade", case.grade),
+                            ("laterality", case.laterality), ("sex", case.sex)):
+            found = index[name].get(value)
             if found:
-                candidates.update(found)
-        for position in sorted(candidates):
+                candidates += found
+        present, absent = index["present"], index["absent"]
+        for clue in true:
+            found = present.get(clue)
+            if found:
+                candidates += found
+        for clue in false:
+            found = absent.get(clue)
+            if found:
+                candidates += found
+        for position in sorted(set(candidates)):
             check = self._caveats[position]
             if check.holds(case, true, false, ranking):
                 (warnings if check.warning else caveats).append(check.note)
@@ -475,13 +492,18 @@ def _with_interactions(case: Case, interactions: Mapping[str, Evidence], support
     return supporting, conflicting
 
 
+def _round(value: float, scale: float) -> float:
+    """Round half up to 1/scale: much faster than round(value, n), which goes through decimal digits."""
+    return math.floor(value * scale + 0.5) / scale
+
+
 def _rounded_probabilities(values: list[float]) -> list[float]:
-    """Round to 6 decimals, keeping the sum at exactly 1 (the remainder goes to the largest)."""
-    rounded = [round(v, 6) for v in values]
+    """Round to 6 decimals, keeping the sum at 1 (the remainder goes to the largest, which comes first)."""
+    rounded = [math.floor(v * 1e6 + 0.5) / 1e6 for v in values]
     if rounded:
         top = max(range(len(rounded)), key=rounded.__getitem__)
-        rounded[top] = round(rounded[top] + (1.0 - sum(rounded)), 6)
-        if abs(sum(rounded) - 1.0) > 1e-9:  # pragma: no cover - rounding can leave at most ~1e-16
+        rounded[top] = _round(rounded[top] + (1.0 - sum(rounded)), 1e6)
+        if abs(sum(rounded) - 1.0) > 1e-9:  # pragma: no cover - rounding leaves at most ~1e-16
             rounded[top] += 1.0 - sum(rounded)
     return rounded
 

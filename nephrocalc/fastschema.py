@@ -28,7 +28,6 @@ def _core_schema() -> Any:
 
 def case_validator() -> SchemaValidator:
     from nephrocalc import case
-    from nephrocalc.cache import cached, content_key
+    from nephrocalc.cache import cached, files_key
 
-    source = Path(case.__file__).read_bytes()
-    return SchemaValidator(cached(content_key("case-schema", [source]), _core_schema))
+    return SchemaValidator(cached(files_key("case-schema", [Path(case.__file__)]), _core_schema))

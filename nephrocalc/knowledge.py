@@ -7,7 +7,6 @@ and the field. Nothing here is clinical knowledge: that all lives in the rule fi
 """
 
 import math
-import tomllib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
@@ -190,6 +189,8 @@ class _Problems:
 
 
 def _read_toml(path: Path, problems: _Problems) -> dict[str, Any] | None:
+    import tomllib
+
     try:
         with path.open("rb") as handle:
             return tomllib.load(handle)
@@ -235,21 +236,20 @@ def rule_files(root: Path) -> list[Path]:
 def load_knowledge_base(rules_dir: Path | None = None, *, use_cache: bool = True) -> KnowledgeBase:
     """Load, validate and compile the rule files of ``rules_dir`` (default: the built-in rules).
 
-    The compiled result is cached on disk under a key made of the files' contents (cache.py), so a
-    run that finds it skips TOML parsing and pydantic validation; a changed file is reloaded.
+    The compiled result is cached on disk under a key made of the files' paths, sizes and
+    modification times (cache.py), so a run that finds it skips TOML parsing and pydantic
+    validation; a changed file is reloaded.
     """
     root = rules_dir if rules_dir is not None else builtin_rules_dir()
     if not use_cache:
         return _load(root)
-    from nephrocalc.cache import cached, content_key
+    from nephrocalc.cache import cached, files_key
 
-    contents = []
-    for path in rule_files(root):
-        try:
-            contents.append(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
-        except OSError:
-            return _load(root)  # let the loader report the missing or unreadable file
-    return cached(content_key("kb", contents), lambda: _load(root))
+    try:
+        key = files_key("kb", rule_files(root))
+    except OSError:
+        return _load(root)  # let the loader report the missing or unreadable file
+    return cached(key, lambda: _load(root))
 
 
 def _load(root: Path) -> KnowledgeBase:

@@ -7,7 +7,7 @@ long the input is, and it is tested without a terminal. A bad line becomes an er
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +19,69 @@ from nephrocalc.errors import InputError
 from nephrocalc.render_text import TSV_HEADER, result_markdown_rows, result_tsv_rows
 
 MAX_LINE_BYTES = 1_048_576  # a case is a few hundred bytes; a longer line is an error record
+READ_CHUNK = 1 << 16
+
+
+class LongLine(bytes):
+    """The first bytes of a line that was longer than MAX_LINE_BYTES; ``length`` is its full length."""
+
+    length: int
+
+
+def read_lines(read: Callable[[int], bytes], before_blocking_read: Callable[[], Any]) -> Iterator[bytes]:
+    """Split a byte stream into lines, holding at most MAX_LINE_BYTES of one line in memory.
+
+    ``read(n)`` returns what is available (at most n bytes; b"" at the end), as os.read does on a
+    pipe. ``before_blocking_read`` runs before each read, so output written so far reaches the
+    reader whenever the input pauses: results stream even through a buffered output.
+    """
+    pending = b""
+    skipping = 0  # > 0 while discarding the rest of an over-long line: its length so far
+    while True:
+        before_blocking_read()
+        chunk = read(READ_CHUNK)
+        if not chunk:
+            break
+        start = 0
+        while True:
+            end = chunk.find(b"\n", start)
+            if end < 0:
+                tail = chunk[start:]
+                if skipping:
+                    skipping += len(tail)
+                elif len(pending) + len(tail) > MAX_LINE_BYTES:
+                    skipping = len(pending) + len(tail)
+                    pending = b""
+                else:
+                    pending += tail
+                break
+            piece = chunk[start:end]
+            start = end + 1
+            if skipping:
+                line = LongLine(b"")
+                line.length = skipping + len(piece)
+                skipping = 0
+                yield line
+            elif pending:
+                line_bytes = pending + piece
+                pending = b""
+                yield _checked(line_bytes)
+            else:
+                yield _checked(piece)
+    if skipping:
+        line = LongLine(b"")
+        line.length = skipping
+        yield line
+    elif pending:
+        yield _checked(pending)
+
+
+def _checked(line: bytes) -> bytes:
+    if len(line) <= MAX_LINE_BYTES:
+        return line
+    long_line = LongLine(b"")
+    long_line.length = len(line)
+    return long_line
 BATCH_FORMATS = ("jsonl", "json", "tsv", "markdown")
 
 
@@ -43,8 +106,6 @@ def _readable_id(raw: bytes) -> Any:
 def run_batch(lines: Iterable[bytes], engine: Engine, write: Callable[[bytes], Any], *, fmt: str = "jsonl",
               write_error: Callable[[str], Any] | None = None) -> BatchStats:
     """Rank every JSON line; write results (and, for JSON formats, error records) in input order."""
-    from nephrocalc.render_json import result_dict
-
     stats = BatchStats()
     json_out = fmt in ("jsonl", "json")
     if fmt == "tsv":
@@ -55,11 +116,13 @@ def run_batch(lines: Iterable[bytes], engine: Engine, write: Callable[[bytes], A
         write(MARKDOWN_HEADER.encode())
     kb = engine.kb
     dumps = orjson.dumps
+    newline = orjson.OPT_APPEND_NEWLINE
     for number, raw in enumerate(lines, start=1):
         stats.lines = number
-        if len(raw) > MAX_LINE_BYTES:
+        if isinstance(raw, LongLine) or len(raw) > MAX_LINE_BYTES:
+            size = raw.length if isinstance(raw, LongLine) else len(raw)
             error: dict[str, Any] = {"line": number, "id": None,
-                                     "error": f"line is {len(raw)} bytes; the limit is {MAX_LINE_BYTES}"}
+                                     "error": f"line is {size} bytes; the limit is {MAX_LINE_BYTES}"}
         elif not raw.strip():
             stats.blank += 1
             continue
@@ -71,7 +134,7 @@ def run_batch(lines: Iterable[bytes], engine: Engine, write: Callable[[bytes], A
             else:
                 stats.cases += 1
                 if json_out:
-                    write(dumps(result_dict(result)) + b"\n")
+                    write(dumps(result, option=newline))
                 elif fmt == "tsv":
                     write(result_tsv_rows(result).encode())
                 else:
@@ -79,7 +142,7 @@ def run_batch(lines: Iterable[bytes], engine: Engine, write: Callable[[bytes], A
                 continue
         stats.failed += 1
         if json_out:
-            write(dumps(error) + b"\n")
+            write(dumps(error, option=newline))
         elif write_error is not None:
             write_error(f"line {number}: {error['error']}")
     return stats
