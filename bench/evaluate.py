@@ -1,8 +1,8 @@
 """Rank a set of labelled cases and report how often the expected cause comes first and in the top three.
 
 Usage: python bench/evaluate.py [FILE.jsonl ...]   (default: tests/cases/*.jsonl)
-Each line: {"id": ..., "expected": cause_id, "case": {...contract case...}}. Labs are dropped
-until they are interpreted. Standard library plus nephrocalc.
+Each line: {"id": ..., "expected": cause_id, "case": {...contract case...}}. With --no-labs the
+cases' lab values are dropped (clues only). Standard library plus nephrocalc.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from nephrocalc.knowledge import load_knowledge_base
 
 
 def main(argv: list[str]) -> int:
+    no_labs = "--no-labs" in argv
+    argv = [a for a in argv if a != "--no-labs"]
     paths = [Path(a) for a in argv] or sorted(Path("tests/cases").glob("*.jsonl"))
     kb = load_knowledge_base()
     engine = Engine(kb)
@@ -27,7 +29,8 @@ def main(argv: list[str]) -> int:
                 continue
             record = json.loads(line)
             case_data = dict(record["case"])
-            case_data.pop("labs", None)
+            if no_labs:
+                case_data.pop("labs", None)
             result = engine.rank(parse_case(case_data, kb))
             ranking = [e["cause"] for e in result["differential"]]
             position = ranking.index(record["expected"]) + 1

@@ -107,6 +107,10 @@ def parse_case(data: bytes | str | dict[str, Any], kb: KnowledgeBase, *, what: s
     except ValidationError as exc:
         raise InputError(*_describe(exc, what)) from None
     check_clues(case, kb)
+    if case.labs:
+        from nephrocalc.labs import check_labs
+
+        check_labs(case, kb)
     return case  # type: ignore[no-any-return]
 
 

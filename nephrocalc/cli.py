@@ -170,6 +170,17 @@ def _case_from_options(options: dict[str, Any], kb: KnowledgeBase) -> Case:
         if options["age"] != options["age"]:  # NaN passes click's range check
             raise InputError("--age", "must be a number from 0 to 130 (got nan)")
         data["age_years"] = options["age"]
+    if options["lab"]:
+        from nephrocalc.labs import parse_lab_option
+
+        labs = data.get("labs")
+        if labs is not None and not isinstance(labs, dict):
+            raise InputError("labs", 'must be an object mapping lab ids to {"value": number, "unit": string}')
+        labs = dict(labs or {})
+        for text in options["lab"]:
+            lab_id, value, unit = parse_lab_option(text)
+            labs[lab_id] = {"value": value, "unit": unit}
+        data["labs"] = labs
     flags = {clue_id: options[clue_id] for clue_id in kb.clues if options.get(clue_id) is not None}
     if flags:
         clues = data.get("clues")
@@ -227,6 +238,9 @@ def _diff_signature(kb: KnowledgeBase) -> inspect.Signature:
             "--age", min=0, max=130, help="Age in years (a preterm neonate is 0).", rich_help_panel=_CASE_PANEL)]),
         option("sex", Annotated[SexChoice | None, typer.Option(
             "--sex", help="female or male.", rich_help_panel=_CASE_PANEL, case_sensitive=False)]),
+        option("lab", Annotated[list[str] | None, typer.Option(
+            "--lab", "-l", metavar="ID=VALUE UNIT", help="A lab value, e.g. --lab serum_calcium=11.8mg/dL or "
+            "--lab \"pth=140 pg/mL\"; repeatable (see `nephrocalc labs`).", rich_help_panel=_CASE_PANEL)]),
         option("case", Annotated[str | None, typer.Option(
             "--case", "-c", metavar="FILE|-", help="Read the case from a JSON file, or - for standard input; "
             "flags given beside it override it.", rich_help_panel=_CASE_PANEL)]),
@@ -396,6 +410,26 @@ def clues_command(
         from nephrocalc.render_table import print_clues
 
         print_clues(kb)
+
+
+@app.command("labs")
+def labs_command(
+    format: Annotated[InfoFormat, typer.Option("--format", "-f", help="Output format.")] = InfoFormat.table,
+) -> None:
+    """Lab values: accepted units, canonical unit, reference limits by age and sex, and the clues they give.
+
+    Example: nephrocalc labs
+    """
+    kb = knowledge_base()
+    if format is InfoFormat.json:
+        from nephrocalc.labs import describe
+        from nephrocalc.render_json import dumps
+
+        _write(dumps({"labs": describe(kb)}, indent=True))
+    else:
+        from nephrocalc.render_table import print_labs
+
+        print_labs(kb)
 
 
 @app.command("imaging")

@@ -20,12 +20,13 @@ result as read-only.
 
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from operator import add, itemgetter
 from typing import Any, NamedTuple
 
 from nephrocalc.case import PATTERNS, Case, check_clues
 from nephrocalc.knowledge import AGE_GROUPS, AgeGroup, Cause, Caveat, Finding, Form, KnowledgeBase
-from nephrocalc.result import NOTICE, Entry, Evidence, Factor, Note, Result
+from nephrocalc.result import NOTICE, Derivation, Entry, Evidence, Factor, Note, Result
 
 AGE_KEYS = (*AGE_GROUPS, "unknown")
 _NEG_INF = float("-inf")
@@ -339,6 +340,14 @@ class Engine:
 
     def rank(self, case: Case) -> Result:
         check_clues(case, self.kb)
+        derived: list[Derivation] = []
+        lab_warnings: list[Note] = []
+        if case.labs:
+            from nephrocalc.labs import interpret
+
+            report = interpret(case, self.kb)
+            derived, lab_warnings = report.derived, report.warnings
+            case = replace(case, clues=report.clues)
         table = self.table
         age = age_key(case, self.kb)
         pattern = case.pattern
@@ -419,8 +428,10 @@ class Engine:
                 "prior": cause_row.shown_prior[age], "form": row.form_id, "cant_miss": cause.cant_miss,
                 "supporting": supporting, "conflicting": conflicting, "context": context})
         caveats, warnings = self._notes(case, [entry["cause"] for entry in entries])
-        return {"id": case.id, "pattern": pattern, "differential": entries, "caveats": caveats,
-                "warnings": warnings, "knowledge_base": self._kb_label, "notice": NOTICE}
+        if lab_warnings:
+            warnings = lab_warnings + warnings
+        return {"id": case.id, "pattern": pattern, "differential": entries, "derived": derived,
+                "caveats": caveats, "warnings": warnings, "knowledge_base": self._kb_label, "notice": NOTICE}
 
     def _notes(self, case: Case, ranking: list[str]) -> tuple[list[Note], list[Note]]:
         caveats: list[Note] = []
@@ -452,10 +463,6 @@ class Engine:
         if unused:
             warnings.append({"id": "clues_not_used", "message": "No cause of the knowledge base uses "
                              + ", ".join(unused) + "; it did not change the ranking.", "sources": []})
-        if case.labs:
-            warnings.append({"id": "labs_not_interpreted", "message": "Lab values are not interpreted yet: "
-                             + ", ".join(sorted(case.labs)) + " did not change the ranking; "
-                             "give the corresponding clues instead.", "sources": []})
         return caveats, warnings
 
 

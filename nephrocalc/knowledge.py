@@ -131,6 +131,51 @@ class ReferenceTable(NamedTuple):
     note: str
 
 
+class LabLimit(NamedTuple):
+    clue: str
+    above: float | None
+    below: float | None
+    absent_at_most: float | None
+    absent_at_least: float | None
+    derive_absent: bool
+    unit: str | None  # an own (patient-normalised) unit, or None for the canonical unit
+    age_at_least: float | None
+    age_below: float | None
+    when_age_unknown: bool
+    sex: str | None
+    when_sex_unknown: bool
+    requires: tuple[tuple[str, bool], ...]
+    label: str
+    warning: str
+    sources: tuple[str, ...]
+    note: str
+    estimate: bool
+
+
+class Lab(NamedTuple):
+    id: str
+    label: str
+    canonical: str
+    units: Mapping[str, tuple[str, float]]  # normalised unit -> (unit as written, factor to canonical)
+    own_units: Mapping[str, str]  # normalised unit -> unit as written
+    own_plausible: Mapping[str, tuple[float, float]]
+    plausible: tuple[float, float]
+    extreme: tuple[float, float]
+    conversion_note: str
+    sources: tuple[str, ...]
+    limits: tuple[LabLimit, ...]
+    note: str
+
+    @property
+    def accepted_units(self) -> list[str]:
+        return [written for written, _ in self.units.values()] + list(self.own_units.values())
+
+
+def normalise_unit(unit: str) -> str:
+    """Units match ignoring case and spaces: "mg/dl" and "mg / dL" are "mg/dL"."""
+    return "".join(unit.split()).lower()
+
+
 class AgeSettings(NamedTuple):
     child_below_years: float
     preterm_below_years: float
@@ -152,6 +197,7 @@ class KnowledgeBase(NamedTuple):
     interactions: tuple[Interaction, ...]
     sources: Mapping[str, Source]
     tables: Mapping[str, ReferenceTable]
+    labs: Mapping[str, Lab]
     root: str
     used_clues: frozenset[str] = frozenset()
 
@@ -229,7 +275,8 @@ def _validate(model: "type[BaseModel]", data: Any, path: Path, problems: _Proble
 
 def rule_files(root: Path) -> list[Path]:
     """Every file the knowledge base of ``root`` is built from, in a fixed order."""
-    names = ["knowledge_base.toml", "clues.toml", "sources.toml", "caveats.toml", "imaging.toml", "grading.toml"]
+    names = ["knowledge_base.toml", "clues.toml", "sources.toml", "caveats.toml", "imaging.toml", "grading.toml",
+             "labs.toml"]
     return [root / name for name in names] + sorted((root / "causes").glob("*.toml"))
 
 
@@ -292,9 +339,12 @@ def _load(root: Path) -> KnowledgeBase:
                 parsed.note,
             )
             _check_sources(parsed.sources, sources, path, "sources", problems)
+    labs_path = root / "labs.toml"
+    labs_file = _validate(schema.LabsFile, _read_toml(labs_path, problems), labs_path, problems)
     problems.raise_if_any()
 
     kb = _compile(root, kb_file, clues_file, sources, caveats_file, cause_files, tables, problems)
+    kb = kb._replace(labs=_compile_labs(labs_file, labs_path, kb.clues, sources, problems))
     problems.raise_if_any()
     return kb
 
@@ -383,14 +433,49 @@ def _compile(root: Path, kb_file: Any, clues_file: Any, sources: Mapping[str, So
         ages=AgeSettings(kb_file.age_groups.child_below_years, kb_file.age_groups.preterm_below_years,
                          _normalised({"preterm": mix.preterm, "child": mix.child, "adult": mix.adult})),
         groups=groups, clues=clues, causes=causes, caveats=tuple(caveats), interactions=tuple(interactions),
-        sources=dict(sources), tables=dict(tables), root=str(root), used_clues=used,
+        sources=dict(sources), tables=dict(tables), labs={}, root=str(root), used_clues=used,
     )
 
 
 def _empty(kb_file: Any, root: Path) -> KnowledgeBase:
     return KnowledgeBase(kb_file.name, kb_file.version, "", {}, {}, 0.05,
                          AgeSettings(18, 0.08, {"preterm": 0.0, "child": 0.0, "adult": 1.0}), {}, {}, {}, (), (),
-                         {}, {}, str(root))
+                         {}, {}, {}, str(root))
+
+
+def _compile_labs(labs_file: Any, path: Path, clues: Mapping[str, Clue], sources: Mapping[str, Source],
+                  problems: _Problems) -> dict[str, Lab]:
+    labs: dict[str, Lab] = {}
+    for lab_id, entry in labs_file.labs.items():
+        where = f"labs.{lab_id}"
+        _check_sources(entry.sources, sources, path, f"{where}.sources", problems)
+        units = {normalise_unit(unit): (unit, conv.multiply_by / conv.divide_by) for unit, conv in entry.units.items()}
+        own = {normalise_unit(unit): unit for unit in entry.own_units}
+        if len(units) + len(own) != len(entry.units) + len(entry.own_units):
+            problems.add(path, f"{where}.units", "two units differ only in case or spaces")
+        limits = []
+        for index, limit in enumerate(entry.limits):
+            if limit.clue not in clues:
+                problems.add(path, f"{where}.limits.{index}.clue", f"unknown clue {limit.clue!r}")
+            for clue_id in limit.requires:
+                if clue_id not in clues:
+                    problems.add(path, f"{where}.limits.{index}.requires", f"unknown clue {clue_id!r}")
+            _check_sources(limit.sources, sources, path, f"{where}.limits.{index}.sources", problems)
+            limits.append(LabLimit(
+                clue=limit.clue, above=limit.above, below=limit.below, absent_at_most=limit.absent_at_most,
+                absent_at_least=limit.absent_at_least, derive_absent=limit.derive_absent,
+                unit=normalise_unit(limit.unit) if limit.unit else None, age_at_least=limit.age_at_least,
+                age_below=limit.age_below, when_age_unknown=limit.when_age_unknown, sex=limit.sex,
+                when_sex_unknown=limit.when_sex_unknown, requires=tuple(sorted(limit.requires.items())),
+                label=limit.label, warning=limit.warning, sources=tuple(limit.sources), note=limit.note,
+                estimate=limit.estimate))
+        labs[lab_id] = Lab(
+            id=lab_id, label=entry.label, canonical=entry.canonical, units=units, own_units=own,
+            own_plausible={normalise_unit(u): (r[0], r[1]) for u, r in entry.own_plausible.items()},
+            plausible=(entry.plausible[0], entry.plausible[1]), extreme=(entry.extreme[0], entry.extreme[1]),
+            conversion_note=entry.conversion_note, sources=tuple(entry.sources), limits=tuple(limits),
+            note=entry.note)
+    return labs
 
 
 def _normalised(values: Mapping[AgeGroup, float]) -> dict[AgeGroup, float]:

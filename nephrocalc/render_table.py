@@ -82,6 +82,19 @@ def print_result(result: Result, kb: KnowledgeBase, *, top: int | None = None, e
         table.add_row(str(entry["rank"]), name, "!" if entry["cant_miss"] else "", _percent(entry["probability"]),
                       Text(_bar(entry["probability"]), style="cyan"), _evidence_summary(kb, entry))
     console.print(table)
+    if result["derived"]:
+        if explain:
+            console.print(Text("From the lab values", style="bold"))
+            for step in result["derived"]:
+                line = Text(f"  {step['text']}")
+                if not step["used"]:
+                    line.append("  (the stated clue was used)", style="yellow")
+                line.append(f" [{', '.join(step['sources'])}]", style="dim")
+                console.print(line)
+        else:
+            shown = sorted({(d["clue"], d["present"]) for d in result["derived"] if d["used"]})
+            console.print(Text("From the lab values: " + ", ".join(c if p else f"no {c}" for c, p in shown)
+                               + " (--explain shows each step)", style="dim"))
     if explain:
         _print_explanation(console, entries)
     for heading, notes, style in (("Caveats", result["caveats"], "yellow"), ("Warnings", result["warnings"], "red")):
@@ -211,6 +224,32 @@ def print_clues(kb: KnowledgeBase) -> None:
                 table.add_row(item.flag, item.description, item.specificity,
                               ", ".join(users.get(item.id, [])) or "[red]no cause[/red]")
         console.print(table)
+
+
+def print_labs(kb: KnowledgeBase) -> None:
+    from nephrocalc.labs import describe
+
+    console = _console()
+    table = Table(title="Lab values (CONTRACT.md section 3)", box=box.SIMPLE_HEAD, title_justify="left",
+                  show_lines=True)
+    for column in ("Lab", "Accepted units", "Canonical", "Reference limits → clue", "Clues"):
+        table.add_column(column)
+    for lab in describe(kb):
+        limits = []
+        for limit in lab["limits"]:
+            if limit["requires"]:
+                continue
+            side = f"> {limit['above']:g}" if limit["above"] is not None else f"< {limit['below']:g}"
+            who = limit["ages"] + (f", {limit['sex']}" if limit["sex"] else "")
+            limits.append(f"{side} {limit['unit']} ({who}) → {limit['clue']}")
+        units = ", ".join(lab["converted"]) + (f"; judged on their own: {', '.join(lab['own_units'])}"
+                                                if lab["own_units"] else "")
+        table.add_row(f"{lab['id']}\n[dim]{lab['label']}[/dim]", units, lab["canonical"], "\n".join(limits),
+                      ", ".join(lab["clues"]))
+    console.print(table)
+    console.print(Text("A value within its limit documents the clue as absent. Give a lab as --lab ID=VALUE UNIT "
+                       "or in the case's \"labs\"; `nephrocalc labs --format json` lists every limit with its "
+                       "sources.", style="dim"))
 
 
 def print_reference_table(kb: KnowledgeBase, name: str) -> None:

@@ -56,12 +56,30 @@ class Note(TypedDict):
     sources: list[str]
 
 
+class Derivation(TypedDict):
+    """One step from a lab value to a clue: "serum_calcium 11.8 mg/dL > 10.5 mg/dL upper reference → hypercalcemia"."""
+
+    lab: str
+    value: float
+    unit: str
+    canonical_value: float
+    canonical_unit: str
+    limit: float
+    comparison: str
+    clue: str
+    present: bool
+    used: bool  # false when the case states the clue itself (a stated clue wins)
+    text: str
+    sources: list[str]
+
+
 class Result(TypedDict):
     """The ranked differential of one case."""
 
     id: str | None
     pattern: str
     differential: list[Entry]
+    derived: list[Derivation]
     caveats: list[Note]
     warnings: list[Note]
     knowledge_base: str

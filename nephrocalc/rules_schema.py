@@ -315,3 +315,79 @@ class ReferenceTable(RuleModel):
             if len(row.cells) != len(self.columns) - 1:
                 raise ValueError(f"row {row.key!r} needs {len(self.columns) - 1} cells")
         return self
+
+
+# --- labs.toml ----------------------------------------------------------------------------
+
+
+class UnitConversion(RuleModel):
+    """How a unit converts to the lab's canonical unit: canonical = value * multiply_by / divide_by."""
+
+    multiply_by: Annotated[float, Field(gt=0, allow_inf_nan=False)] = 1.0
+    divide_by: Annotated[float, Field(gt=0, allow_inf_nan=False)] = 1.0
+
+
+class LabLimit(RuleModel):
+    """A reference limit that turns a value into a clue.
+
+    ``above``: the clue is present when the value is above it; absent when the value is at or
+    below ``absent_at_most`` (default: ``above``), unless ``derive_absent`` is false.
+    ``below``: the clue is present below it; absent at or above ``absent_at_least`` (default: ``below``).
+    """
+
+    clue: Identifier
+    above: float | None = None
+    below: float | None = None
+    absent_at_most: float | None = None
+    absent_at_least: float | None = None
+    derive_absent: bool = True
+    unit: str | None = None  # a patient-normalised unit with limits of its own; default: the canonical unit
+    age_at_least: Annotated[float, Field(ge=0)] | None = None
+    age_below: Annotated[float, Field(gt=0)] | None = None
+    when_age_unknown: bool = False
+    sex: Literal["female", "male"] | None = None
+    when_sex_unknown: bool = False
+    requires: dict[Identifier, bool] = {}
+    label: str = "reference limit"
+    warning: str = ""
+    sources: SourceTags
+    note: str = ""
+    estimate: bool = False
+
+    @model_validator(mode="after")
+    def _one_side(self) -> LabLimit:
+        if (self.above is None) == (self.below is None):
+            raise ValueError("give exactly one of above or below")
+        return self
+
+
+class LabEntry(RuleModel):
+    label: Annotated[str, Field(min_length=1)]
+    canonical: str
+    units: dict[str, UnitConversion]
+    own_units: list[str] = []  # accepted, judged only against limits given in that unit
+    own_plausible: dict[str, Annotated[list[float], Field(min_length=2, max_length=2)]] = {}
+    plausible: Annotated[list[float], Field(min_length=2, max_length=2)]
+    extreme: Annotated[list[float], Field(min_length=2, max_length=2)]
+    conversion_note: str = ""
+    sources: SourceTags
+    limits: list[LabLimit]
+    note: str = ""
+
+    @model_validator(mode="after")
+    def _units(self) -> LabEntry:
+        if self.canonical not in self.units:
+            raise ValueError("the canonical unit must be listed in units (with no conversion)")
+        overlap = set(self.units) & set(self.own_units)
+        if overlap:
+            raise ValueError(f"{sorted(overlap)} cannot be both converted and judged on their own")
+        if not self.plausible[0] <= self.extreme[0] <= self.extreme[1] <= self.plausible[1]:
+            raise ValueError("need plausible[0] <= extreme[0] <= extreme[1] <= plausible[1]")
+        for limit in self.limits:
+            if limit.unit is not None and limit.unit not in self.own_units:
+                raise ValueError(f"limit unit {limit.unit!r} is not one of own_units")
+        return self
+
+
+class LabsFile(RuleModel):
+    labs: dict[Identifier, LabEntry]

@@ -283,16 +283,16 @@ def test_no_unused_clue_warning_with_builtin_rules(rank: Any, kb: KnowledgeBase)
     assert "clues_not_used" not in note_ids(result["warnings"])
 
 
-def test_labs_are_not_interpreted_yet(rank: Any) -> None:
+def test_labs_become_clues_and_change_the_ranking(rank: Any) -> None:
     base = {"pattern": "medullary", "clues": {"rta": True}}
     labs = {"serum_calcium": {"value": 11.8, "unit": "mg/dL"}, "urine_ph": {"value": 6.8, "unit": "pH"}}
     with_labs = rank({**base, "labs": labs})
     without = rank(base)
-    assert "labs_not_interpreted" in note_ids(with_labs["warnings"])
-    assert "labs_not_interpreted" not in note_ids(without["warnings"])
-    note = next(n for n in with_labs["warnings"] if n["id"] == "labs_not_interpreted")
-    assert "serum_calcium" in note["message"] and "urine_ph" in note["message"]
-    assert with_labs["differential"] == without["differential"]
+    steps = {(d["lab"], d["clue"], d["present"]) for d in with_labs["derived"]}
+    assert ("serum_calcium", "hypercalcemia", True) in steps
+    assert ("urine_ph", "alkaline_urine", True) in steps
+    assert without["derived"] == []
+    assert with_labs["differential"] != without["differential"]
 
 
 # --- caveats ---------------------------------------------------------------------------------------

@@ -203,10 +203,27 @@ class NoteJSON(TypedDict):
 
 
 @with_config(STRICT)
+class DerivationJSON(TypedDict):
+    lab: str
+    value: float
+    unit: str
+    canonical_value: float
+    canonical_unit: str
+    limit: float
+    comparison: str
+    clue: str
+    present: bool
+    used: bool
+    text: str
+    sources: list[str]
+
+
+@with_config(STRICT)
 class ResultJSON(TypedDict):
     id: str | None
     pattern: str
     differential: list[EntryJSON]
+    derived: list[DerivationJSON]
     caveats: list[NoteJSON]
     warnings: list[NoteJSON]
     knowledge_base: str

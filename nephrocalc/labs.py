@@ -1,0 +1,213 @@
+"""Lab values -> clues, every step shown (CONTRACT.md section 3). Pure: no I/O.
+
+A value is checked (known lab, accepted unit, physiologically plausible), converted exactly to
+the lab's canonical unit (patient-normalised units such as mg/kg/day are never converted: they
+have limits of their own), and compared with the reference limits of rules/labs.toml that fit the
+patient's age and sex. Beyond a limit the clue is present; within it the clue is documented
+absent, because a normal value argues against the causes that need it. A clue the case states
+explicitly wins over a derived one, and a disagreement is a warning.
+"""
+
+from typing import Any, NamedTuple
+
+from nephrocalc.case import Case
+from nephrocalc.errors import InputError
+from nephrocalc.knowledge import KnowledgeBase, Lab, LabLimit, normalise_unit
+from nephrocalc.result import Derivation, Note
+
+
+class Measurement(NamedTuple):
+    lab: Lab
+    value: float
+    unit: str  # as accepted (the lab's spelling)
+    canonical_value: float | None  # None for an own (patient-normalised) unit
+    own_unit: str | None  # normalised own unit, when the value is in one
+
+
+def _number(value: float) -> str:
+    return f"{value:.4g}" if abs(value) < 1e4 else f"{value:.0f}"
+
+
+def measure(lab_id: str, value: float, unit: str, kb: KnowledgeBase) -> Measurement:
+    """Check one lab value and convert it; raise InputError naming the field and what is allowed."""
+    lab = kb.labs.get(lab_id)
+    if lab is None:
+        import difflib
+
+        close = difflib.get_close_matches(lab_id, list(kb.labs), n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        raise InputError(f"labs.{lab_id}", f"unknown lab; {hint}allowed: {', '.join(sorted(kb.labs))}")
+    key = normalise_unit(unit)
+    if key in lab.units:
+        written, factor = lab.units[key]
+        canonical = value * factor
+        low, high = lab.plausible
+        if not low <= canonical <= high:
+            shown = f"{_number(value)} {written}" + (f" ({_number(canonical)} {lab.canonical})" if factor != 1 else "")
+            raise InputError(f"labs.{lab_id}.value", f"{shown} is outside the plausible range "
+                             f"{_number(low)}-{_number(high)} {lab.canonical}")
+        return Measurement(lab, value, written, canonical, None)
+    if key in lab.own_units:
+        written = lab.own_units[key]
+        low, high = lab.own_plausible.get(key, (0.0, float("inf")))
+        if not low <= value <= high:
+            raise InputError(f"labs.{lab_id}.value", f"{_number(value)} {written} is outside the plausible range "
+                             f"{_number(low)}-{_number(high)} {written}")
+        return Measurement(lab, value, written, None, key)
+    raise InputError(f"labs.{lab_id}.unit", f"{unit!r} is not accepted; accepted units: "
+                     + ", ".join(lab.accepted_units))
+
+
+def check_labs(case: Case, kb: KnowledgeBase) -> None:
+    for lab_id, lab_value in case.labs.items():
+        measure(lab_id, lab_value.value, lab_value.unit, kb)
+
+
+def _applies(limit: LabLimit, m: Measurement, age: float | None, sex: str | None) -> bool:
+    if limit.unit != m.own_unit:
+        return False
+    if age is None:
+        if (limit.age_at_least is not None or limit.age_below is not None) and not limit.when_age_unknown:
+            return False
+    else:
+        if limit.age_at_least is not None and age < limit.age_at_least:
+            return False
+        if limit.age_below is not None and age >= limit.age_below:
+            return False
+    if limit.sex is not None:
+        if sex is None:
+            return limit.when_sex_unknown
+        return sex == limit.sex
+    return True
+
+
+def _judge(limit: LabLimit, value: float) -> tuple[bool | None, str, float]:
+    """(present / absent / undecided, comparison shown, limit shown)."""
+    if limit.above is not None:
+        if value > limit.above:
+            return True, ">", limit.above
+        bound = limit.absent_at_most if limit.absent_at_most is not None else limit.above
+        if limit.derive_absent and value <= bound:
+            return False, "≤", bound
+        return None, "", limit.above
+    assert limit.below is not None
+    if value < limit.below:
+        return True, "<", limit.below
+    bound = limit.absent_at_least if limit.absent_at_least is not None else limit.below
+    if limit.derive_absent and value >= bound:
+        return False, "≥", bound
+    return None, "", limit.below
+
+
+class LabReport(NamedTuple):
+    clues: dict[str, bool]  # the case's clues with the derived ones added (stated clues win)
+    derived: list[Derivation]
+    warnings: list[Note]
+
+
+def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
+    """Turn the case's lab values into clues, in two passes: limits that require other clues
+    (e.g. PTH judged against hypercalcaemia) come after those that do not."""
+    stated = case.clues
+    measurements = [measure(lab_id, item.value, item.unit, kb) for lab_id, item in sorted(case.labs.items())]
+    warnings: list[Note] = []
+    derived: list[Derivation] = []
+    found: dict[str, list[bool]] = {}
+    seen_warnings: set[str] = set()
+
+    def warn(note_id: str, message: str, sources: tuple[str, ...] = ()) -> None:
+        if message not in seen_warnings:
+            seen_warnings.add(message)
+            warnings.append({"id": note_id, "message": message, "sources": list(sources)})
+
+    for m in measurements:
+        low, high = m.lab.extreme
+        if m.canonical_value is not None and not low <= m.canonical_value <= high:
+            warn("lab_value_extreme", f"{m.lab.id} {_number(m.value)} {m.unit} is possible but extreme: check it.")
+
+    def run(pass_requires: bool, known: dict[str, bool]) -> None:
+        for m in measurements:
+            value = m.canonical_value if m.canonical_value is not None else m.value
+            unit = m.lab.canonical if m.canonical_value is not None else m.unit
+            for limit in m.lab.limits:
+                if bool(limit.requires) != pass_requires or not _applies(limit, m, case.age_years, case.sex):
+                    continue
+                if any(known.get(clue) is not want for clue, want in limit.requires):
+                    continue
+                present, comparison, bound = _judge(limit, value)
+                if present is None:
+                    continue
+                shown = f"{m.lab.id} {_number(m.value)} {m.unit}"
+                if m.canonical_value is not None and m.unit != m.lab.canonical:
+                    shown += f" ({_number(value)} {unit})"
+                if pass_requires and present in found.get(limit.clue, ()):
+                    continue  # already derived, the same way, from a limit of its own
+                outcome = limit.clue if present else f"no {limit.clue}"
+                text = f"{shown} {comparison} {_number(bound)} {unit} {limit.label} → {outcome}"
+                explicit = stated.get(limit.clue)
+                derived.append({
+                    "lab": m.lab.id, "value": m.value, "unit": m.unit,
+                    "canonical_value": m.canonical_value if m.canonical_value is not None else m.value,
+                    "canonical_unit": unit, "limit": bound, "comparison": comparison, "clue": limit.clue,
+                    "present": present, "used": explicit is None, "text": text, "sources": list(limit.sources)})
+                found.setdefault(limit.clue, []).append(present)
+                if limit.warning and present:
+                    warn("lab_note", limit.warning, limit.sources)
+                if explicit is not None and explicit is not present:
+                    warn("lab_disagrees", f"{limit.clue} is stated {'present' if explicit else 'absent'} but {text}; "
+                         "the stated clue was used.")
+
+    def merged() -> dict[str, bool]:
+        out = {clue: any(values) for clue, values in found.items()}
+        out.update(stated)
+        return out
+
+    run(False, dict(stated))
+    run(True, merged())
+    judged = {d["lab"] for d in derived}
+    for m in measurements:
+        if m.lab.id not in judged and not any(_applies(limit, m, case.age_years, case.sex) for limit in m.lab.limits):
+            age = "this age" if case.age_years is not None else "an unknown age"
+            warn("lab_not_interpreted", f"{m.lab.id} in {m.unit} has no reference limit for {age}"
+                 f"{' and sex' if m.lab.id == 'urine_calcium_24h' else ''}; it did not change the ranking.")
+    return LabReport(merged(), derived, warnings)
+
+
+def parse_lab_option(text: str) -> tuple[str, float, str]:
+    """`ID=VALUE UNIT` from the command line, e.g. ``serum_calcium=11.8mg/dL`` or ``pth=140 pg/mL``."""
+    import re
+
+    match = re.fullmatch(r"\s*([A-Za-z0-9_]+)\s*=\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(\S.*?)?\s*", text)
+    if match is None:
+        raise InputError("--lab", f"{text!r} is not ID=VALUE UNIT (e.g. serum_calcium=11.8mg/dL, \"pth=140 pg/mL\")")
+    lab_id, number, unit = match.groups()
+    if unit is None:
+        raise InputError("--lab", f"{text!r} needs a unit (e.g. {lab_id}={number} mg/dL); see `nephrocalc labs`")
+    return lab_id, float(number), unit
+
+
+def describe(kb: KnowledgeBase) -> list[dict[str, Any]]:
+    """The lab table as data, for `nephrocalc labs`."""
+    out = []
+    for lab in kb.labs.values():
+        out.append({
+            "id": lab.id, "label": lab.label, "units": lab.accepted_units, "canonical": lab.canonical,
+            "converted": [written for written, _ in lab.units.values()], "own_units": list(lab.own_units.values()),
+            "clues": sorted({limit.clue for limit in lab.limits}),
+            "limits": [{"clue": limit.clue, "above": limit.above, "below": limit.below,
+                        "absent_at_most": limit.absent_at_most, "absent_at_least": limit.absent_at_least,
+                        "unit": lab.own_units.get(limit.unit, limit.unit) if limit.unit else lab.canonical,
+                        "ages": _ages(limit), "sex": limit.sex, "requires": dict(limit.requires),
+                        "label": limit.label, "sources": list(limit.sources), "estimate": limit.estimate}
+                       for limit in lab.limits],
+            "plausible": list(lab.plausible), "conversion": lab.conversion_note, "note": lab.note,
+            "sources": list(lab.sources)})
+    return out
+
+
+def _ages(limit: LabLimit) -> str:
+    if limit.age_at_least is None and limit.age_below is None:
+        return "all ages"
+    low = f"{limit.age_at_least:g}" if limit.age_at_least is not None else "0"
+    text = f"{low}-<{limit.age_below:g} y" if limit.age_below is not None else f"{low}+ y"
+    return text + (" (and age unknown)" if limit.when_age_unknown else "")
