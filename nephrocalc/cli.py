@@ -132,7 +132,7 @@ def _diff(**options: Any) -> None:
     case = _case_from_options(options, kb)
     from nephrocalc.engine import Engine
 
-    result = Engine(kb).rank(case)
+    result = Engine(kb).rank(case, next_findings=True)
     fmt: DiffFormat = options["format"]
     top: int | None = options["top"]
     if fmt in (DiffFormat.json, DiffFormat.jsonl):
@@ -151,6 +151,82 @@ def _diff(**options: Any) -> None:
         from nephrocalc.render_table import print_result
 
         print_result(result, kb, top=top, explain=options["explain"])
+
+
+def _ask(**options: Any) -> None:
+    """Guided work-up: ask about the most informative unknown finding, one at a time, re-ranking each time.
+
+    Answer y (present), n (absent), u (unknown: not asked again) or q (stop). When standard input is
+    not a terminal, each question is one line on stderr starting with "? <clue id>" and answers are
+    read from standard input, so scripts can drive it; the final ranking goes to stdout (with
+    --format json, the result with the answered case under "case", which `diff --case` replays).
+
+    Example: nephrocalc ask --pattern medullary --age 6
+    """
+    kb = knowledge_base()
+    if options["case"] == "-":
+        raise InputError("--case -", "ask reads its answers from standard input: give the case as a file or flags")
+    case = _case_from_options(options, kb)
+    from nephrocalc.engine import Engine
+    from nephrocalc.guidance import Interview
+
+    engine = Engine(kb)
+    interview = Interview(engine, case, max_questions=options["max_questions"], stop_at=options["stop_at"])
+    interactive = sys.stdin is not None and sys.stdin.isatty()
+    while (question := interview.next_question()) is not None:
+        answer = _prompt(kb, question, interactive)
+        if answer == "q":
+            interview.stopped_because = "stopped at your request"
+            break
+        interview.answer(question["clue"], {"y": True, "n": False, "u": None}[answer])
+        if interactive:
+            from nephrocalc.render_table import print_progress
+
+            print_progress(engine.rank(interview.case), kb)
+    result = engine.rank(interview.case, next_findings=True)
+    fmt: DiffFormat = options["format"]
+    if fmt in (DiffFormat.json, DiffFormat.jsonl):
+        from nephrocalc.render_json import dumps, result_dict
+
+        data: dict[str, Any] = dict(result_dict(result, top=options["top"]))
+        data["case"] = interview.case.to_dict()
+        data["interview"] = {"questions": interview.asked, "stopped": interview.stopped_because}
+        _write(dumps(data, indent=fmt is DiffFormat.json))
+    elif fmt in (DiffFormat.tsv, DiffFormat.markdown):
+        from nephrocalc.render_text import TSV_HEADER, result_markdown, result_tsv_rows
+
+        text = TSV_HEADER + result_tsv_rows(result, top=options["top"]) if fmt is DiffFormat.tsv else \
+            result_markdown(result, top=options["top"])
+        _write(text)
+    else:
+        from nephrocalc.render_table import print_result
+
+        if interactive:
+            sys.stderr.write(f"Stopped: {interview.stopped_because}.\n")
+        print_result(result, kb, top=options["top"], explain=options["explain"])
+
+
+_ANSWERS = {"y": "y", "yes": "y", "n": "n", "no": "n", "u": "u", "unknown": "u", "?": "u", "q": "q", "quit": "q"}
+
+
+def _prompt(kb: KnowledgeBase, question: Any, interactive: bool) -> str:
+    clue = kb.clues[question["clue"]]
+    lab = f" (lab: {question['lab']})" if question["lab"] else ""
+    if interactive:
+        from nephrocalc.render_table import ask_question
+
+        return ask_question(clue.label, clue.description + lab)
+    line = f"? {clue.id}  {clue.description}{lab} [y/n/u/q]\n"
+    while True:
+        sys.stderr.write(line)
+        sys.stderr.flush()
+        reply = sys.stdin.readline()
+        if not reply:  # end of input: stop asking
+            return "q"
+        answer = _ANSWERS.get(reply.strip().lower())
+        if answer is not None:
+            return answer
+        sys.stderr.write(f"nephrocalc: answer y, n, u or q (got {reply.strip()[:20]!r})\n")
 
 
 def _case_from_options(options: dict[str, Any], kb: KnowledgeBase) -> Case:
@@ -215,12 +291,13 @@ def _read_case_source(source: str) -> dict[str, Any]:
     return data
 
 
-def _diff_signature(kb: KnowledgeBase) -> inspect.Signature:
+def _option(name: str, annotation: Any, default: Any = None) -> inspect.Parameter:
+    return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
+
+
+def _diff_signature(kb: KnowledgeBase, extra: list[inspect.Parameter] | None = None) -> inspect.Signature:
     """The signature typer reads: the fixed options, then one tri-state flag per clue of the vocabulary."""
-
-    def option(name: str, annotation: Any, default: Any = None) -> inspect.Parameter:
-        return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
-
+    option = _option
     params = [
         option("pattern", Annotated[PatternChoice | None, typer.Option(
             "--pattern", "-p", help="Distribution of the calcification (required unless given in --case).",
@@ -259,6 +336,8 @@ def _diff_signature(kb: KnowledgeBase) -> inspect.Signature:
         params.append(option(clue.id, Annotated[bool | None, typer.Option(
             f"--{flag}/--no-{flag}", help=clue.description, rich_help_panel=f"Clues: {clue.group_title}",
             show_default=False)]))
+    if extra:
+        params[len(params) - len(kb.clues):len(params) - len(kb.clues)] = extra
     return inspect.Signature(params)
 
 
@@ -273,9 +352,20 @@ def _register_diff(kb: KnowledgeBase) -> None:
     signature = _diff_signature(kb)
     _diff.__signature__ = signature  # type: ignore[attr-defined]
     _diff.__annotations__ = {p.name: p.annotation for p in signature.parameters.values()}
-    app.registered_commands[:] = [c for c in app.registered_commands if c.name != "diff"]
+    app.registered_commands[:] = [c for c in app.registered_commands if c.name not in ("diff", "ask")]
     app.command("diff", no_args_is_help=True)(_diff)
     app.registered_commands.insert(0, app.registered_commands.pop())
+    ask_signature = _diff_signature(kb, [
+        _option("max_questions", Annotated[int, typer.Option(
+            "--max-questions", min=0, help="Stop after this many questions.", rich_help_panel=_OUTPUT_PANEL)], 8),
+        _option("stop_at", Annotated[float, typer.Option(
+            "--stop-at", min=0.0, max=1.0, help="Stop when the leading cause reaches this probability.",
+            rich_help_panel=_OUTPUT_PANEL)], 0.9),
+    ])
+    _ask.__signature__ = ask_signature  # type: ignore[attr-defined]
+    _ask.__annotations__ = {p.name: p.annotation for p in ask_signature.parameters.values()}
+    app.command("ask", no_args_is_help=True)(_ask)
+    app.registered_commands.insert(1, app.registered_commands.pop())
 
 
 # --- batch and schema ----------------------------------------------------------------------

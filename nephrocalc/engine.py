@@ -326,6 +326,10 @@ class Engine:
         self.table = ScoringTable.build(kb)
         self._kb_label = f"{kb.name} {kb.version}"
         self._caveats = tuple(_CaveatCheck.compile(caveat) for caveat in kb.caveats)
+        from nephrocalc.guidance import clue_labs, lab_siblings
+
+        self.clue_labs = clue_labs(self)
+        self.lab_siblings = lab_siblings(self)
         # Index each caveat under one condition it cannot hold without (a stated clue, the pattern,
         # the modality...), so that a case only evaluates the few caveats it could trigger.
         self._caveat_index: dict[str, dict[Any, list[int]]] = {
@@ -338,29 +342,38 @@ class Engine:
             for name, value in keys:
                 self._caveat_index[name].setdefault(value, []).append(index)
 
-    def rank(self, case: Case) -> Result:
-        check_clues(case, self.kb)
-        derived: list[Derivation] = []
-        lab_warnings: list[Note] = []
-        if case.labs:
-            from nephrocalc.labs import interpret
+    def with_lab_clues(self, case: Case) -> tuple[Case, list[Derivation], list[Note]]:
+        """The case with the clues its lab values give (stated clues win), and the steps taken."""
+        if not case.labs:
+            return case, [], []
+        from nephrocalc.labs import interpret
 
-            report = interpret(case, self.kb)
-            derived, lab_warnings = report.derived, report.warnings
-            case = replace(case, clues=report.clues)
+        report = interpret(case, self.kb)
+        return replace(case, clues=report.clues), report.derived, report.warnings
+
+    def row_scores(self, case: Case) -> list[float]:
+        """The log score of every (cause, form) row for a case whose lab clues are already merged."""
         table = self.table
-        age = age_key(case, self.kb)
-        pattern = case.pattern
-        scores = table.base[(age, pattern)]
+        scores = table.base[(age_key(case, self.kb), case.pattern)]
         if case.sex is not None:
             scores = list(map(add, scores, table.sex[case.sex]))
         if case.laterality is not None:
             scores = list(map(add, scores, table.laterality[case.laterality]))
         clue_vectors = table.clue
         # stated clues in a fixed order, so that float sums, and so ties, do not depend on input order
+        for clue_id, value in sorted(case.clues.items()):
+            scores = list(map(add, scores, clue_vectors[(case.pattern, clue_id, value)]))
+        return scores
+
+    def rank(self, case: Case, *, next_findings: bool = False) -> Result:
+        """Rank the causes for one case; with ``next_findings``, add the most informative unknown clues."""
+        check_clues(case, self.kb)
+        case, derived, lab_warnings = self.with_lab_clues(case)
+        table = self.table
+        age = age_key(case, self.kb)
+        pattern = case.pattern
+        scores = self.row_scores(case)
         stated = sorted(case.clues.items())
-        for clue_id, value in stated:
-            scores = list(map(add, scores, clue_vectors[(pattern, clue_id, value)]))
 
         # each cause: log-sum-exp over its forms; the best form supplies the evidence shown
         totals: list[float] = []
@@ -430,8 +443,14 @@ class Engine:
         caveats, warnings = self._notes(case, [entry["cause"] for entry in entries])
         if lab_warnings:
             warnings = lab_warnings + warnings
-        return {"id": case.id, "pattern": pattern, "differential": entries, "derived": derived,
-                "caveats": caveats, "warnings": warnings, "knowledge_base": self._kb_label, "notice": NOTICE}
+        result: Result = {"id": case.id, "pattern": pattern, "differential": entries, "derived": derived,
+                          "caveats": caveats, "warnings": warnings, "knowledge_base": self._kb_label,
+                          "notice": NOTICE}
+        if next_findings:
+            from nephrocalc.guidance import next_findings as most_informative
+
+            result["next_findings"] = most_informative(self, case, scores)
+        return result
 
     def _notes(self, case: Case, ranking: list[str]) -> tuple[list[Note], list[Note]]:
         caveats: list[Note] = []

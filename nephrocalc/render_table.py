@@ -106,6 +106,15 @@ def print_result(result: Result, kb: KnowledgeBase, *, top: int | None = None, e
                 if note["sources"]:
                     line.append(f" [{', '.join(note['sources'])}]", style="dim")
                 console.print(line)
+    following = result.get("next_findings") or []
+    if following:
+        hints = []
+        for item in following[:3]:
+            label = item["label"][0].lower() + item["label"][1:]
+            if item["lab"]:
+                label += f" ({kb.labs[item['lab']].label.lower()})" if item["lab"] in kb.labs else ""
+            hints.append(label)
+        console.print(Text("To narrow this down, check: " + ", ".join(hints) + ".", style="bold"))
     if any(entry["cant_miss"] for entry in entries):
         console.print(Text("! can't-miss cause: missing it would harm; rule it out deliberately.", style="yellow"))
     console.print(Text(f"{NOTICE} Knowledge base: {result['knowledge_base']}.", style="dim italic"))
@@ -134,6 +143,24 @@ def _print_explanation(console: Console, entries: list[Entry]) -> None:
             console.print(Text("    no stated clue bears on this cause", style="dim"))
         if entry["form"] and abs(entry["score"] - shown) >= 0.005:
             console.print(Text(f"    {entry['score'] - shown:+.2f}  the cause's other forms", style="dim"))
+
+
+def print_progress(result: Result, kb: KnowledgeBase) -> None:
+    """One line on stderr: the top of the differential after an answer."""
+    console = Console(stderr=True, highlight=False)
+    top = result["differential"][:3]
+    line = Text("  now: ", style="dim")
+    line.append(" · ".join(f"{kb.causes[e['cause']].short_name} {_percent(e['probability'])}" for e in top))
+    console.print(line)
+
+
+def ask_question(label: str, description: str) -> str:
+    from rich.prompt import Prompt
+
+    console = Console(stderr=True, highlight=False)
+    answer = Prompt.ask(f"[bold]{label}?[/bold] [dim]{description}[/dim]", console=console,
+                        choices=["y", "n", "u", "q"], default="u")
+    return answer
 
 
 def print_causes(kb: KnowledgeBase) -> None:

@@ -7,6 +7,8 @@ validate real output against it.
 """
 
 # typing_extensions.TypedDict: pydantic needs it before Python 3.12 to derive the JSON Schema
+from typing import NotRequired
+
 from typing_extensions import TypedDict
 
 NOTICE = "Decision support for clinicians, not a diagnosis."
@@ -73,6 +75,16 @@ class Derivation(TypedDict):
     sources: list[str]
 
 
+class NextFinding(TypedDict):
+    """An unknown clue worth checking: gain is the expected fall, in bits, of the differential's entropy."""
+
+    clue: str
+    label: str
+    gain: float
+    separates: list[str]
+    lab: str | None  # a lab value that would settle the clue
+
+
 class Result(TypedDict):
     """The ranked differential of one case."""
 
@@ -84,3 +96,4 @@ class Result(TypedDict):
     warnings: list[Note]
     knowledge_base: str
     notice: str
+    next_findings: NotRequired[list[NextFinding]]

@@ -1,0 +1,165 @@
+"""Which finding to check next: the expected information gain of each unknown clue. Pure.
+
+For the current case the engine gives every (cause, form) row a posterior weight. For an unknown
+clue k the knowledge base gives P(k | row): the finding's frequency where the row's cause lists
+it, the clue's background rate where it does not (the same numbers the scores are made of). The
+gain of k is the mutual information, in bits, between k and the cause among the leading causes:
+
+    gain(k) = H(cause) - [ P(k) H(cause | k present) + P(not k) H(cause | k absent) ]
+
+that is, how much the entropy of the differential between the leading causes is expected to fall
+once k is known, as in the question selection of INTERNIST-1/QMR and DXplain [Miller82].
+"""
+
+import math
+from typing import TYPE_CHECKING
+
+from nephrocalc.case import Case
+from nephrocalc.result import NextFinding
+
+if TYPE_CHECKING:
+    from nephrocalc.engine import Engine
+    from nephrocalc.result import Result
+
+MIN_GAIN = 1e-3  # bits: below this a clue is not worth asking about
+_LOG2 = math.log(2.0)
+
+
+def _entropy(weights: list[float], total: float) -> float:
+    if total <= 0.0:
+        return 0.0
+    h = 0.0
+    for w in weights:
+        if w > 0.0:
+            p = w / total
+            h -= p * math.log(p)
+    return h / _LOG2
+
+
+def lab_siblings(engine: "Engine") -> dict[str, frozenset[str]]:
+    """clue -> every clue the same lab can give (hypercalcemia with itself; high_pth with low_pth)."""
+    out: dict[str, set[str]] = {}
+    for lab in engine.kb.labs.values():
+        clues = {limit.clue for limit in lab.limits}
+        for clue in clues:
+            out.setdefault(clue, set()).update(clues)
+    return {clue: frozenset(group) for clue, group in out.items()}
+
+
+def clue_labs(engine: "Engine") -> dict[str, str]:
+    """clue -> the first lab whose reference limits can settle it (e.g. alkaline_urine -> urine_ph)."""
+    out: dict[str, str] = {}
+    for lab in engine.kb.labs.values():
+        for limit in lab.limits:
+            out.setdefault(limit.clue, lab.id)
+    return out
+
+
+LEADING_MASS = 0.95  # the leading causes: the first causes that hold 95% of the probability,
+LEADING_MIN, LEADING_MAX = 2, 5  # at least two and at most five of them
+
+
+def next_findings(engine: "Engine", case: Case, scores: list[float], *, limit: int = 10,
+                  exclude: frozenset[str] = frozenset()) -> list[NextFinding]:
+    """The unknown clues of ``case`` (lab clues already merged) that would best separate the
+    leading causes, most informative first; ``exclude`` drops clues answered "unknown".
+
+    The gain is the mutual information between the clue and the cause among the leading causes
+    (CONTRACT.md section 5: "the unknown clues that would best separate the leading causes"):
+    a clue that only tells apart causes already far behind is not worth a question.
+    """
+    table = engine.table
+    top = max(scores)
+    row_weight = [math.exp(s - top) if s != float("-inf") else 0.0 for s in scores]
+    cause_rows = [row.rows for row in table.causes]
+    cause_weight = [sum(row_weight[r] for r in rows) for rows in cause_rows]
+    total = sum(cause_weight)
+    order = sorted(range(len(cause_weight)), key=lambda i: -cause_weight[i])
+    leading: list[int] = []
+    mass = 0.0
+    for i in order:
+        leading.append(i)
+        mass += cause_weight[i] / total
+        if len(leading) >= LEADING_MAX or (mass >= LEADING_MASS and len(leading) >= LEADING_MIN):
+            break
+    lead_total = sum(cause_weight[i] for i in leading)
+    lead_p = [cause_weight[i] / lead_total for i in leading]
+    h_now = _entropy(lead_p, 1.0)
+    if h_now <= 0.0:
+        return []
+    labs = engine.clue_labs
+    found: list[NextFinding] = []
+    for clue_id, clue in engine.kb.clues.items():
+        if clue_id in case.clues or clue_id in exclude:
+            continue
+        log_lr = table.clue[(case.pattern, clue_id, True)]
+        background = clue.background
+        # P(clue present | row): the finding's frequency, or the background rate where unlisted
+        present = [sum(row_weight[r] * min(0.99, background * math.exp(log_lr[r])) for r in cause_rows[i])
+                   / lead_total for i in leading]
+        p_k = sum(present)
+        absent = [p - j for p, j in zip(lead_p, present, strict=True)]
+        gain = h_now - (p_k * _entropy(present, p_k) + (1.0 - p_k) * _entropy(absent, 1.0 - p_k))
+        if gain < MIN_GAIN:
+            continue
+        ratio = sorted(((present[n] / lead_p[n], leading[n]) for n in range(len(leading))),
+                       key=lambda item: (-item[0], item[1]))
+        separates = [table.causes[ratio[0][1]].cause.id, table.causes[ratio[-1][1]].cause.id] \
+            if ratio[0][0] - ratio[-1][0] > 0.05 else []
+        found.append({"clue": clue_id, "label": clue.label, "gain": math.floor(gain * 1e4 + 0.5) / 1e4,
+                      "separates": separates, "lab": labs.get(clue_id)})
+    found.sort(key=lambda item: (-item["gain"], item["clue"]))
+    return found[:limit]
+
+
+class Interview:
+    """The state of a guided work-up (`nephrocalc ask`): the case so far and the clues left unknown.
+
+    Pure: the command line asks the questions and feeds the answers back.
+    """
+
+    def __init__(self, engine: "Engine", case: Case, *, max_questions: int = 8, stop_at: float = 0.9) -> None:
+        self.engine = engine
+        self.case = case
+        self.max_questions = max_questions
+        self.stop_at = stop_at
+        self.asked = 0
+        self.unknown: set[str] = set()
+        self.stopped_because = ""
+
+    def ranking(self) -> "Result":
+        return self.engine.rank(self.case, next_findings=True)
+
+    def next_question(self) -> NextFinding | None:
+        """The most informative clue not yet known, or None when the interview should stop."""
+        if self.asked >= self.max_questions:
+            self.stopped_because = f"asked {self.asked} questions (--max-questions)"
+            return None
+        merged, _, _ = self.engine.with_lab_clues(self.case)
+        scores = self.engine.row_scores(merged)
+        result = self.engine.rank(self.case)
+        top = result["differential"][0]
+        if top["probability"] >= self.stop_at:
+            self.stopped_because = f"{top['cause']} reached {top['probability']:.0%} (--stop-at {self.stop_at:g})"
+            return None
+        found = next_findings(self.engine, merged, scores, limit=1, exclude=frozenset(self.unknown))
+        if not found:
+            self.stopped_because = "no unknown finding would change the differential"
+            return None
+        return found[0]
+
+    def answer(self, clue: str, value: bool | None) -> None:
+        """Record an answer: True (present), False (absent) or None (unknown: never asked again).
+
+        Clues read off the same lab exclude each other (high_pth and low_pth from PTH): once one
+        is present the other is not asked.
+        """
+        from dataclasses import replace
+
+        self.asked += 1
+        if value is None:
+            self.unknown.add(clue)
+        else:
+            self.case = replace(self.case, clues={**self.case.clues, clue: value})
+        if value is True:
+            self.unknown.update(sibling for sibling in self.engine.lab_siblings.get(clue, ()) if sibling != clue)

@@ -1,0 +1,125 @@
+"""Guided work-up (issue 5): next_findings and `ask`, measured by playing vignettes as oracles."""
+
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from nephrocalc.case import parse_case
+from nephrocalc.engine import Engine
+from nephrocalc.guidance import Interview, next_findings
+from nephrocalc.knowledge import KnowledgeBase
+
+CASES = Path(__file__).parent / "cases"
+
+
+def _vignettes() -> list[dict[str, Any]]:
+    lines = (CASES / "vignettes.jsonl").read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines if line.strip()]
+
+
+def questions_to_first(engine: Engine, kb: KnowledgeBase, vignette: dict[str, Any], limit: int = 12) -> int | None:
+    """Start from pattern, age and sex; answer from the vignette's clues ('u' where it is silent);
+    return how many questions it took to rank the expected cause first (None: not within limit)."""
+    full = vignette["case"]
+    start = {key: full[key] for key in ("pattern", "age_years", "sex") if key in full}
+    interview = Interview(engine, parse_case(start, kb), max_questions=limit, stop_at=1.01)
+    stated = full.get("clues", {})
+    for asked in range(limit + 1):
+        if engine.rank(interview.case)["differential"][0]["cause"] == vignette["expected"]:
+            return asked
+        question = interview.next_question()
+        if question is None:
+            return None
+        clue = question["clue"]
+        answer = stated.get(clue)
+        if answer is None and any(stated.get(other) is True for other in engine.lab_siblings.get(clue, ())):
+            answer = False  # the same measurement gave the other reading (e.g. low PTH: so not high PTH)
+        interview.answer(clue, answer)
+    return None
+
+
+def test_vignettes_reach_the_true_cause_within_six_questions(engine: Engine, kb: KnowledgeBase) -> None:
+    counts = {v["id"]: questions_to_first(engine, kb, v) for v in _vignettes()}
+    within_six = [name for name, n in counts.items() if n is not None and n <= 6]
+    distribution = Counter("never" if n is None else str(n) for n in counts.values())
+    assert len(within_six) / len(counts) >= 0.8, f"distribution {sorted(distribution.items())}; {counts}"
+
+
+def test_next_findings_are_sorted_unknown_and_labelled(engine: Engine, kb: KnowledgeBase) -> None:
+    case = parse_case({"pattern": "medullary", "age_years": 40, "clues": {"hypercalcemia": True}}, kb)
+    found = engine.rank(case, next_findings=True)["next_findings"]
+    assert found, "a case with one clue leaves informative findings"
+    gains = [item["gain"] for item in found]
+    assert gains == sorted(gains, reverse=True)
+    assert all(item["clue"] != "hypercalcemia" for item in found)
+    assert all(item["label"] == kb.clues[item["clue"]].label for item in found)
+    pth = next(item for item in found if item["clue"] in ("high_pth", "low_pth"))
+    assert pth["lab"] == "pth"
+
+
+def test_gain_is_zero_for_a_clue_no_cause_distinguishes(engine: Engine, kb: KnowledgeBase,
+                                                         tmp_path: Path) -> None:
+    import shutil
+
+    from nephrocalc.knowledge import load_knowledge_base
+
+    rules = tmp_path / "rules"
+    shutil.copytree(Path(kb.root), rules)
+    with (rules / "clues.toml").open("a", encoding="utf-8") as handle:
+        handle.write('\n[clues.idle_finding]\nlabel = "Idle"\ndescription = "Listed by no cause."\n'
+                     'group = "history"\nspecificity = "low"\n')
+    custom = Engine(load_knowledge_base(rules, use_cache=False))
+    case = parse_case({"pattern": "medullary"}, custom.kb)
+    scores = custom.row_scores(case)
+    every = next_findings(custom, case, scores, limit=100)
+    assert "idle_finding" not in {item["clue"] for item in every}
+
+
+def test_the_clue_that_splits_the_top_two_is_asked_first(engine: Engine, kb: KnowledgeBase) -> None:
+    # hypercalcaemia with suppressed PTH: vitamin D excess against sarcoidosis and milk-alkali
+    case = parse_case({"pattern": "medullary", "age_years": 45,
+                       "clues": {"hypercalcemia": True, "low_pth": True}}, kb)
+    result = engine.rank(case, next_findings=True)
+    top_two = {e["cause"] for e in result["differential"][:2]}
+    first = result["next_findings"][0]
+    assert set(first["separates"]) & top_two, (first, top_two)
+
+
+def test_given_clues_never_appear(engine: Engine, kb: KnowledgeBase) -> None:
+    clues = dict.fromkeys(list(kb.clues)[:20], True)
+    case = parse_case({"pattern": "cortical", "clues": clues}, kb)
+    found = engine.rank(case, next_findings=True)["next_findings"]
+    assert not set(clues) & {item["clue"] for item in found}
+
+
+@pytest.mark.parametrize("answers", ["y\nn\ny\nn\ny\nn\ny\nn\n", "u\nu\nu\nq\n", ""])
+def test_ask_scripted_from_stdin_replays_through_diff(run_main: Any, answers: str) -> None:
+    status, out, err = run_main(["ask", "--pattern", "medullary", "--age", "30", "--format", "json",
+                                 "--max-questions", "5"], stdin=answers)
+    assert status == 0, err
+    questions = [line for line in err.splitlines() if line.startswith("? ")]
+    assert len(questions) <= 5
+    for line in questions:
+        assert line.split()[1] in json.loads(_run_clues(run_main))
+    final = json.loads(out)
+    replay_status, replay_out, _ = run_main(["diff", "--case", "-", "--format", "json"],
+                                            stdin=json.dumps(final["case"]))
+    assert replay_status == 0
+    replay = json.loads(replay_out)
+    assert [e["cause"] for e in replay["differential"]] == [e["cause"] for e in final["differential"]]
+
+
+def _run_clues(run_main: Any) -> str:
+    status, out, _ = run_main(["clues", "--format", "json"])
+    assert status == 0
+    return json.dumps([clue["id"] for clue in json.loads(out)["clues"]])
+
+
+def test_ask_unknown_answers_are_not_asked_again(run_main: Any) -> None:
+    _, _, err = run_main(["ask", "--pattern", "medullary", "--max-questions", "6", "--format", "json"],
+                         stdin="u\n" * 6)
+    asked = [line.split()[1] for line in err.splitlines() if line.startswith("? ")]
+    assert len(asked) == len(set(asked)) == 6
