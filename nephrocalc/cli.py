@@ -74,16 +74,38 @@ class InfoFormat(StrEnum):
     json = "json"
 
 
-_KB: KnowledgeBase | None = None
+_KB: dict[tuple[Path, ...], KnowledgeBase] = {}
+_PACKS: tuple[Path, ...] = ()  # the rule packs of this run: --rules DIR (repeatable) and $NEPHROCALC_RULES
 
 
 def knowledge_base() -> KnowledgeBase:
-    global _KB
-    if _KB is None:
+    """The built-in knowledge base with this run's rule packs laid over it (loaded once)."""
+    kb = _KB.get(_PACKS)
+    if kb is None:
         from nephrocalc.knowledge import load_knowledge_base
 
-        _KB = load_knowledge_base()
-    return _KB
+        kb = _KB[_PACKS] = load_knowledge_base(packs=_PACKS)
+    return kb
+
+
+def _packs_from(argv: list[str]) -> tuple[Path, ...]:
+    """Rule packs named by $NEPHROCALC_RULES (os.pathsep-separated) and --rules DIR, found before
+    the command line is parsed, because a pack's clues become flags of that command line."""
+    packs = [Path(part) for part in os.environ.get("NEPHROCALC_RULES", "").split(os.pathsep) if part]
+    for index, token in enumerate(argv):
+        if token == "--":
+            break
+        if token == "--rules" and index + 1 < len(argv):
+            packs.append(Path(argv[index + 1]))
+        elif token.startswith("--rules="):
+            packs.append(Path(token.split("=", 1)[1]))
+    return tuple(packs)
+
+
+_RULES_HELP = "Load a rule pack (a folder of TOML rule files) on top of the built-in rules; repeatable. " \
+    "Also $NEPHROCALC_RULES."
+RulesOption = Annotated[list[Path] | None, typer.Option("--rules", metavar="DIR", help=_RULES_HELP,
+                                                        rich_help_panel="Rules")]
 
 
 app = typer.Typer(
@@ -254,7 +276,7 @@ def _case_from_options(options: dict[str, Any], kb: KnowledgeBase) -> Case:
             raise InputError("labs", 'must be an object mapping lab ids to {"value": number, "unit": string}')
         labs = dict(labs or {})
         for text in options["lab"]:
-            lab_id, value, unit = parse_lab_option(text)
+            lab_id, value, unit = parse_lab_option(text, kb)
             labs[lab_id] = {"value": value, "unit": unit}
         data["labs"] = labs
     flags = {clue_id: options[clue_id] for clue_id in kb.clues if options.get(clue_id) is not None}
@@ -324,6 +346,7 @@ def _diff_signature(kb: KnowledgeBase, extra: list[inspect.Parameter] | None = N
         option("format", Annotated[DiffFormat, typer.Option(
             "--format", "-f", help="Output format.", rich_help_panel=_OUTPUT_PANEL, case_sensitive=False)],
             DiffFormat.table),
+        option("rules", RulesOption),
         option("top", Annotated[int | None, typer.Option(
             "--top", "-n", min=1, help="Show only the first N causes (default: all).",
             rich_help_panel=_OUTPUT_PANEL)]),
@@ -377,6 +400,7 @@ def batch_command(
     format: Annotated[BatchFormat, typer.Option(
         "--format", "-f", help="jsonl (= json): one result or error record per input line; tsv: one row per "
         "cause; markdown: one table.", case_sensitive=False)] = BatchFormat.jsonl,
+    rules: RulesOption = None,
 ) -> None:
     """Rank many cases: JSON Lines in (one case per line), one result line out per input line, in order.
 
@@ -437,12 +461,46 @@ def schema_command(
     _write(dumps(json_schema(which.value), indent=True))
 
 
+# --- rules check -------------------------------------------------------------------------
+
+rules_app = typer.Typer(help="Rule packs: check a pack before using it.", no_args_is_help=True)
+app.add_typer(rules_app, name="rules")
+
+
+@rules_app.command("check")
+def rules_check_command(
+    directory: Annotated[Path, typer.Argument(metavar="DIR", help="The rule pack folder (with a pack.toml).")],
+) -> None:
+    """Validate a rule pack on top of the built-in rules: exit 0 when valid, else exit 2 with one line
+    per problem, "file: field: what is wrong". Nothing in a pack is ever executed.
+
+    Example: nephrocalc rules check docs/packs/bartter
+    """
+    from nephrocalc.errors import RuleError
+    from nephrocalc.knowledge import load_knowledge_base
+
+    if not (directory / "pack.toml").is_file():
+        raise InputError("DIR", f"{str(directory)!r} is not a rule pack: it has no pack.toml")
+    try:
+        kb = load_knowledge_base(packs=[directory], use_cache=False)
+    except RuleError as exc:
+        for problem in exc.problems:
+            sys.stderr.write(f"{problem}\n")
+        sys.stderr.write(f"nephrocalc: {len(exc.problems)} problem{'s' if len(exc.problems) != 1 else ''} "
+                         f"in {directory}\n")
+        raise typer.Exit(2) from None
+    pack = kb.packs[-1]
+    _write(f"ok: {pack.name} {pack.version} ({directory}): {len(kb.causes)} causes and {len(kb.clues)} clues "
+           "with the built-in rules")
+
+
 # --- reference commands -------------------------------------------------------------------
 
 
 @app.command("causes")
 def causes_command(
     format: Annotated[InfoFormat, typer.Option("--format", "-f", help="Output format.")] = InfoFormat.table,
+    rules: RulesOption = None,
 ) -> None:
     """The knowledge base at a glance: every cause with its distribution and prior by age group.
 
@@ -573,11 +631,11 @@ def _binary_stdout() -> Any:
     call per line into one per ~30 lines."""
     sys.stdout.flush()
     try:
-        return open(sys.stdout.fileno(), "wb", buffering=1 << 18, closefd=False)
+        return _GuardedStream(open(sys.stdout.fileno(), "wb", buffering=1 << 18, closefd=False))
     except (OSError, ValueError, AttributeError):  # not a real file (e.g. captured in tests)
         buffer = getattr(sys.stdout, "buffer", None)
         if buffer is not None:
-            return buffer
+            return _GuardedStream(buffer)
         return _TextWriter(sys.stdout)
 
 
@@ -616,9 +674,47 @@ def _usage_message(exc: Any) -> str:
     return f"{message} (see `{command} --help`)"
 
 
+class _PipeClosed(Exception):
+    """The reader of standard output went away (`| head`): not an error, and not an OSError, so
+    that typer's own handling (exit status 1) does not catch it first."""
+
+
+class _GuardedStream:
+    """Standard output that turns a closed pipe into _PipeClosed."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, data: Any) -> Any:
+        try:
+            return self._stream.write(data)
+        except BrokenPipeError:
+            raise _PipeClosed from None
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            raise _PipeClosed from None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
 def run(argv: list[str] | None = None, *, prog_name: str = "nephrocalc") -> int:
     """Run the command line and return the exit status (0 success, 2 bad input, 1 anything else)."""
+    stdout = sys.stdout
+    sys.stdout = _GuardedStream(stdout)
     try:
+        return _run(argv, prog_name)
+    finally:
+        sys.stdout = stdout
+
+
+def _run(argv: list[str] | None, prog_name: str) -> int:
+    global _PACKS
+    try:
+        _PACKS = _packs_from(list(sys.argv[1:] if argv is None else argv))
         _register_diff(knowledge_base())
         command = typer.main.get_command(app)
         status = command.main(args=argv, prog_name=prog_name, standalone_mode=False)
@@ -635,7 +731,7 @@ def run(argv: list[str] | None = None, *, prog_name: str = "nephrocalc") -> int:
         return int(exc.exit_code or 0)
     except (typer.Abort, KeyboardInterrupt):
         return _fail("interrupted", 130)
-    except BrokenPipeError:
+    except (BrokenPipeError, _PipeClosed):
         _silence_stdout()
         return 0
     except Exception as exc:  # a bug: say so in one line; NEPHROCALC_DEBUG=1 shows the traceback

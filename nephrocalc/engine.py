@@ -26,7 +26,7 @@ from typing import Any, NamedTuple
 
 from nephrocalc.case import PATTERNS, Case, check_clues
 from nephrocalc.knowledge import AGE_GROUPS, AgeGroup, Cause, Caveat, Finding, Form, KnowledgeBase
-from nephrocalc.result import NOTICE, Derivation, Entry, Evidence, Factor, Note, Result
+from nephrocalc.result import NOTICE, Derivation, Entry, Evidence, Factor, Note, Result, RulePack
 
 AGE_KEYS = (*AGE_GROUPS, "unknown")
 _NEG_INF = float("-inf")
@@ -325,6 +325,7 @@ class Engine:
         self.kb = kb
         self.table = ScoringTable.build(kb)
         self._kb_label = f"{kb.name} {kb.version}"
+        self._rules: list[RulePack] = [{"name": p.name, "version": p.version, "path": p.path} for p in kb.packs]
         self._caveats = tuple(_CaveatCheck.compile(caveat) for caveat in kb.caveats)
         from nephrocalc.guidance import clue_labs, lab_siblings
 
@@ -445,7 +446,7 @@ class Engine:
             warnings = lab_warnings + warnings
         result: Result = {"id": case.id, "pattern": pattern, "differential": entries, "derived": derived,
                           "caveats": caveats, "warnings": warnings, "knowledge_base": self._kb_label,
-                          "notice": NOTICE}
+                          "rules": self._rules, "notice": NOTICE}
         if next_findings:
             from nephrocalc.guidance import next_findings as most_informative
 

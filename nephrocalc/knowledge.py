@@ -7,7 +7,7 @@ and the field. Nothing here is clinical knowledge: that all lives in the rule fi
 """
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
@@ -145,8 +145,11 @@ class LabLimit(NamedTuple):
     sex: str | None
     when_sex_unknown: bool
     requires: tuple[tuple[str, bool], ...]
+    unless: tuple[tuple[str, bool], ...]
+    absent_requires: tuple[tuple[str, bool], ...]
     label: str
     warning: str
+    warn_when: str
     sources: tuple[str, ...]
     note: str
     estimate: bool
@@ -176,6 +179,14 @@ def normalise_unit(unit: str) -> str:
     return "".join(unit.split()).lower()
 
 
+class PackInfo(NamedTuple):
+    """A set of rule files loaded: the built-in knowledge base or a rule pack (--rules DIR)."""
+
+    name: str
+    version: str
+    path: str
+
+
 class AgeSettings(NamedTuple):
     child_below_years: float
     preterm_below_years: float
@@ -199,6 +210,7 @@ class KnowledgeBase(NamedTuple):
     tables: Mapping[str, ReferenceTable]
     labs: Mapping[str, Lab]
     root: str
+    packs: tuple[PackInfo, ...] = ()
     used_clues: frozenset[str] = frozenset()
 
 
@@ -217,15 +229,18 @@ def builtin_rules_dir() -> Path:
 class _Problems:
     """Collects every problem found, so that `rules check` can list them all at once."""
 
-    def __init__(self, root: Path) -> None:
-        self.root = root
+    def __init__(self, *roots: Path) -> None:
+        self.roots = roots
         self.items: list[str] = []
 
     def add(self, path: Path, where: str, message: str) -> None:
-        try:
-            name = str(path.relative_to(self.root))
-        except ValueError:
-            name = str(path)
+        name = str(path)
+        for root in self.roots:
+            try:
+                name = str(path.relative_to(root))
+                break
+            except ValueError:
+                continue
         self.items.append(f"{name}: {where}: {message}" if where else f"{name}: {message}")
 
     def raise_if_any(self) -> None:
@@ -265,6 +280,8 @@ def _validate(model: "type[BaseModel]", data: Any, path: Path, problems: _Proble
                 message = "unknown key"
             elif error["type"] == "missing":
                 message = "required key is missing"
+            elif error["type"] == "too_short" and error["loc"] and error["loc"][-1] == "sources":
+                message = "needs at least one source (a tag of sources.toml)"
             elif error["type"] == "literal_error":
                 message = f"{message} (got {error['input']!r})"
             elif message.startswith("Value error, "):
@@ -280,7 +297,14 @@ def rule_files(root: Path) -> list[Path]:
     return [root / name for name in names] + sorted((root / "causes").glob("*.toml"))
 
 
-def load_knowledge_base(rules_dir: Path | None = None, *, use_cache: bool = True) -> KnowledgeBase:
+def pack_files(pack: Path) -> list[Path]:
+    """Every file a rule pack may hold (pack.toml is required; the others are optional)."""
+    names = ["pack.toml", "clues.toml", "sources.toml", "caveats.toml"]
+    return [pack / name for name in names if (pack / name).exists()] + sorted((pack / "causes").glob("*.toml"))
+
+
+def load_knowledge_base(rules_dir: Path | None = None, *, packs: Sequence[Path] = (),
+                        use_cache: bool = True) -> KnowledgeBase:
     """Load, validate and compile the rule files of ``rules_dir`` (default: the built-in rules).
 
     The compiled result is cached on disk under a key made of the files' paths, sizes and
@@ -288,21 +312,27 @@ def load_knowledge_base(rules_dir: Path | None = None, *, use_cache: bool = True
     validation; a changed file is reloaded.
     """
     root = rules_dir if rules_dir is not None else builtin_rules_dir()
+    packs = tuple(Path(pack).resolve() for pack in packs)
+    for pack in packs:
+        if not pack.is_dir():
+            raise RuleError(str(pack), "not a directory: a rule pack is a folder with a pack.toml")
     if not use_cache:
-        return _load(root)
+        return _load(root, packs)
     from nephrocalc.cache import cached, files_key
 
     try:
-        key = files_key("kb", rule_files(root))
+        # this module's own file too: the pickled value is made of the classes defined here
+        key = files_key("kb", [Path(__file__), *rule_files(root),
+                               *(f for pack in packs for f in [pack, *pack_files(pack)])])
     except OSError:
-        return _load(root)  # let the loader report the missing or unreadable file
-    return cached(key, lambda: _load(root))
+        return _load(root, packs)  # let the loader report the missing or unreadable file
+    return cached(key, lambda: _load(root, packs))
 
 
-def _load(root: Path) -> KnowledgeBase:
+def _load(root: Path, packs: Sequence[Path] = ()) -> KnowledgeBase:
     from nephrocalc import rules_schema as schema
 
-    problems = _Problems(root)
+    problems = _Problems(root, *packs)
     kb_path, clues_path, sources_path = root / "knowledge_base.toml", root / "clues.toml", root / "sources.toml"
     caveats_path = root / "caveats.toml"
 
@@ -343,10 +373,67 @@ def _load(root: Path) -> KnowledgeBase:
     labs_file = _validate(schema.LabsFile, _read_toml(labs_path, problems), labs_path, problems)
     problems.raise_if_any()
 
-    kb = _compile(root, kb_file, clues_file, sources, caveats_file, cause_files, tables, problems)
-    kb = kb._replace(labs=_compile_labs(labs_file, labs_path, kb.clues, sources, problems))
+    groups = dict(clues_file.groups)
+    clue_entries: dict[str, tuple[Path, Any]] = {cid: (clues_path, e) for cid, e in clues_file.clues.items()}
+    caveat_entries: list[tuple[Path, int, Any]] = [(caveats_path, i, e) for i, e in enumerate(caveats_file.caveats)]
+    infos = [PackInfo(kb_file.name, kb_file.version, "built-in")]
+    for pack in packs:
+        infos.append(_overlay(pack, groups, clue_entries, sources, caveat_entries, cause_files, problems))
+    problems.raise_if_any()
+
+    kb = _compile(root, kb_file, groups, clue_entries, sources, caveat_entries, cause_files, tables, problems)
+    kb = kb._replace(labs=_compile_labs(labs_file, labs_path, kb.clues, sources, problems), packs=tuple(infos))
     problems.raise_if_any()
     return kb
+
+
+def _overlay(pack: Path, groups: dict[str, str], clue_entries: dict[str, tuple[Path, Any]],
+             sources: dict[str, Source], caveat_entries: list[tuple[Path, int, Any]],
+             cause_files: dict[str, tuple[Path, Any]], problems: _Problems) -> PackInfo:
+    """Lay one rule pack over the knowledge base so far: new clues, sources, caveats and causes,
+    or a cause file that replaces the cause of the same id."""
+    from nephrocalc import rules_schema as schema
+
+    pack_path = pack / "pack.toml"
+    info = _validate(schema.PackFile, _read_toml(pack_path, problems), pack_path, problems)
+    clues_path = pack / "clues.toml"
+    if clues_path.exists():
+        clues_file = _validate(schema.CluesFile, _read_toml(clues_path, problems), clues_path, problems)
+        if clues_file is not None:
+            for group, title in clues_file.groups.items():
+                if group in groups and groups[group] != title:
+                    problems.add(clues_path, f"groups.{group}", "a group of that id already exists with another title")
+                groups[group] = title
+            for clue_id, entry in clues_file.clues.items():
+                if clue_id in clue_entries:
+                    problems.add(clues_path, f"clues.{clue_id}", "duplicate clue id: it is already defined")
+                    continue
+                clue_entries[clue_id] = (clues_path, entry)
+    sources_path = pack / "sources.toml"
+    if sources_path.exists():
+        for tag, entry in (_read_toml(sources_path, problems) or {}).items():
+            parsed = _validate(schema.SourceEntry, entry, sources_path, problems, prefix=tag)
+            if parsed is None:
+                continue
+            if tag in sources and (sources[tag].citation, sources[tag].url) != (parsed.citation, parsed.url):
+                problems.add(sources_path, tag, "duplicate source tag with another citation")
+                continue
+            sources[tag] = Source(tag, parsed.citation, parsed.url)
+    caveats_path = pack / "caveats.toml"
+    if caveats_path.exists():
+        caveats_file = _validate(schema.CaveatsFile, _read_toml(caveats_path, problems), caveats_path, problems)
+        if caveats_file is not None:
+            caveat_entries.extend((caveats_path, i, entry) for i, entry in enumerate(caveats_file.caveats))
+    for path in sorted((pack / "causes").glob("*.toml")):
+        if not _is_identifier(path.stem):
+            problems.add(path, "", "the file name must be a cause id (lower case letters, digits, _)")
+            continue
+        parsed = _validate(schema.CauseFile, _read_toml(path, problems), path, problems)
+        if parsed is not None:
+            cause_files[path.stem] = (path, parsed)  # a pack's cause replaces a built-in one of the same id
+    if info is None:
+        return PackInfo(pack.name, "?", str(pack))
+    return PackInfo(info.name, info.version, str(pack))
 
 
 def _is_identifier(text: str) -> bool:
@@ -360,10 +447,11 @@ def _check_sources(tags: Iterable[str], sources: Mapping[str, Source], path: Pat
             problems.add(path, where, f"unknown source tag {tag!r} (add it to sources.toml)")
 
 
-def _compile(root: Path, kb_file: Any, clues_file: Any, sources: Mapping[str, Source], caveats_file: Any,
+def _compile(root: Path, kb_file: Any, groups: Mapping[str, str], clue_entries: Mapping[str, tuple[Path, Any]],
+             sources: Mapping[str, Source], caveat_entries: list[tuple[Path, int, Any]],
              cause_files: Mapping[str, tuple[Path, Any]], tables: Mapping[str, ReferenceTable],
              problems: _Problems) -> KnowledgeBase:
-    kb_path, clues_path = root / "knowledge_base.toml", root / "clues.toml"
+    kb_path = root / "knowledge_base.toml"
     frequency = {level: getattr(kb_file.frequency, level) for level in FREQUENCY_LEVELS}
     specificity = {"high": kb_file.specificity.high, "moderate": kb_file.specificity.moderate,
                    "low": kb_file.specificity.low}
@@ -371,9 +459,8 @@ def _compile(root: Path, kb_file: Any, clues_file: Any, sources: Mapping[str, So
                     kb_file.age_groups.unknown, *kb_file.patterns.values()):
         _check_sources(section.sources, sources, kb_path, type(section).__name__, problems)
 
-    groups = dict(clues_file.groups)
     clues: dict[str, Clue] = {}
-    for clue_id, entry in clues_file.clues.items():
+    for clue_id, (clues_path, entry) in clue_entries.items():
         if entry.group not in groups:
             problems.add(clues_path, f"clues.{clue_id}.group",
                          f"unknown group {entry.group!r} (declare it in [groups])")
@@ -391,9 +478,8 @@ def _compile(root: Path, kb_file: Any, clues_file: Any, sources: Mapping[str, So
         causes[cause_id] = _compile_cause(cause_id, path, cause_file, kb_file, frequency, clues, sources, problems)
 
     caveats: list[Caveat] = []
-    caveats_path = root / "caveats.toml"
     seen_caveats: set[str] = set()
-    for index, entry in enumerate(caveats_file.caveats):
+    for caveats_path, index, entry in caveat_entries:
         where = f"caveats.{index}"
         if entry.id in seen_caveats:
             problems.add(caveats_path, f"{where}.id", f"duplicate caveat id {entry.id!r}")
@@ -432,7 +518,7 @@ def _compile(root: Path, kb_file: Any, clues_file: Any, sources: Mapping[str, So
         frequency=frequency, specificity=specificity, default_unilateral=kb_file.laterality.unilateral,
         ages=AgeSettings(kb_file.age_groups.child_below_years, kb_file.age_groups.preterm_below_years,
                          _normalised({"preterm": mix.preterm, "child": mix.child, "adult": mix.adult})),
-        groups=groups, clues=clues, causes=causes, caveats=tuple(caveats), interactions=tuple(interactions),
+        groups=dict(groups), clues=clues, causes=causes, caveats=tuple(caveats), interactions=tuple(interactions),
         sources=dict(sources), tables=dict(tables), labs={}, root=str(root), used_clues=used,
     )
 
@@ -457,9 +543,10 @@ def _compile_labs(labs_file: Any, path: Path, clues: Mapping[str, Clue], sources
         for index, limit in enumerate(entry.limits):
             if limit.clue not in clues:
                 problems.add(path, f"{where}.limits.{index}.clue", f"unknown clue {limit.clue!r}")
-            for clue_id in limit.requires:
-                if clue_id not in clues:
-                    problems.add(path, f"{where}.limits.{index}.requires", f"unknown clue {clue_id!r}")
+            for key in ("requires", "unless", "absent_requires"):
+                for clue_id in getattr(limit, key):
+                    if clue_id not in clues:
+                        problems.add(path, f"{where}.limits.{index}.{key}", f"unknown clue {clue_id!r}")
             _check_sources(limit.sources, sources, path, f"{where}.limits.{index}.sources", problems)
             limits.append(LabLimit(
                 clue=limit.clue, above=limit.above, below=limit.below, absent_at_most=limit.absent_at_most,
@@ -467,7 +554,10 @@ def _compile_labs(labs_file: Any, path: Path, clues: Mapping[str, Clue], sources
                 unit=normalise_unit(limit.unit) if limit.unit else None, age_at_least=limit.age_at_least,
                 age_below=limit.age_below, when_age_unknown=limit.when_age_unknown, sex=limit.sex,
                 when_sex_unknown=limit.when_sex_unknown, requires=tuple(sorted(limit.requires.items())),
-                label=limit.label, warning=limit.warning, sources=tuple(limit.sources), note=limit.note,
+                unless=tuple(sorted(limit.unless.items())),
+                absent_requires=tuple(sorted(limit.absent_requires.items())),
+                label=limit.label, warning=limit.warning, warn_when=limit.warn_when, sources=tuple(limit.sources),
+                note=limit.note,
                 estimate=limit.estimate))
         labs[lab_id] = Lab(
             id=lab_id, label=entry.label, canonical=entry.canonical, units=units, own_units=own,

@@ -81,22 +81,26 @@ def _applies(limit: LabLimit, m: Measurement, age: float | None, sex: str | None
     return True
 
 
-def _judge(limit: LabLimit, value: float) -> tuple[bool | None, str, float]:
+def _judge(limit: LabLimit, value: float, may_be_absent: bool) -> tuple[bool | None, str, float]:
     """(present / absent / undecided, comparison shown, limit shown)."""
     if limit.above is not None:
         if value > limit.above:
             return True, ">", limit.above
         bound = limit.absent_at_most if limit.absent_at_most is not None else limit.above
-        if limit.derive_absent and value <= bound:
+        if limit.derive_absent and may_be_absent and value <= bound:
             return False, "≤", bound
         return None, "", limit.above
     assert limit.below is not None
     if value < limit.below:
         return True, "<", limit.below
     bound = limit.absent_at_least if limit.absent_at_least is not None else limit.below
-    if limit.derive_absent and value >= bound:
+    if limit.derive_absent and may_be_absent and value >= bound:
         return False, "≥", bound
     return None, "", limit.below
+
+
+def _conditional(limit: LabLimit) -> bool:
+    return bool(limit.requires or limit.unless or limit.absent_requires)
 
 
 class LabReport(NamedTuple):
@@ -130,11 +134,19 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
             value = m.canonical_value if m.canonical_value is not None else m.value
             unit = m.lab.canonical if m.canonical_value is not None else m.unit
             for limit in m.lab.limits:
-                if bool(limit.requires) != pass_requires or not _applies(limit, m, case.age_years, case.sex):
+                if _conditional(limit) != pass_requires or not _applies(limit, m, case.age_years, case.sex):
                     continue
                 if any(known.get(clue) is not want for clue, want in limit.requires):
                     continue
-                present, comparison, bound = _judge(limit, value)
+                if any(known.get(clue) is want for clue, want in limit.unless):
+                    if value > (limit.above if limit.above is not None else float("inf")) or \
+                            value < (limit.below if limit.below is not None else float("-inf")):
+                        reason = ", ".join(f"{'' if want else 'no '}{clue}" for clue, want in limit.unless)
+                        warn("lab_not_interpreted", f"{m.lab.id} {_number(m.value)} {m.unit} was not read as "
+                             f"{limit.clue} with {reason}.", limit.sources)
+                    continue
+                may_be_absent = all(known.get(clue) is want for clue, want in limit.absent_requires)
+                present, comparison, bound = _judge(limit, value, may_be_absent)
                 if present is None:
                     continue
                 shown = f"{m.lab.id} {_number(m.value)} {m.unit}"
@@ -151,7 +163,7 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
                     "canonical_unit": unit, "limit": bound, "comparison": comparison, "clue": limit.clue,
                     "present": present, "used": explicit is None, "text": text, "sources": list(limit.sources)})
                 found.setdefault(limit.clue, []).append(present)
-                if limit.warning and present:
+                if limit.warning and (present or limit.warn_when == "always"):
                     warn("lab_note", limit.warning, limit.sources)
                 if explicit is not None and explicit is not present:
                     warn("lab_disagrees", f"{limit.clue} is stated {'present' if explicit else 'absent'} but {text}; "
@@ -164,6 +176,10 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
 
     run(False, dict(stated))
     run(True, merged())
+    for clue, values in found.items():
+        if True in values and False in values and clue not in stated:
+            labs = sorted({d["lab"] for d in derived if d["clue"] == clue})
+            warn("lab_conflict", f"{' and '.join(labs)} disagree on {clue}; it was taken as present.")
     judged = {d["lab"] for d in derived}
     for m in measurements:
         if m.lab.id not in judged and not any(_applies(limit, m, case.age_years, case.sex) for limit in m.lab.limits):
@@ -173,7 +189,7 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
     return LabReport(merged(), derived, warnings)
 
 
-def parse_lab_option(text: str) -> tuple[str, float, str]:
+def parse_lab_option(text: str, kb: KnowledgeBase | None = None) -> tuple[str, float, str]:
     """`ID=VALUE UNIT` from the command line, e.g. ``serum_calcium=11.8mg/dL`` or ``pth=140 pg/mL``."""
     import re
 
@@ -182,7 +198,11 @@ def parse_lab_option(text: str) -> tuple[str, float, str]:
         raise InputError("--lab", f"{text!r} is not ID=VALUE UNIT (e.g. serum_calcium=11.8mg/dL, \"pth=140 pg/mL\")")
     lab_id, number, unit = match.groups()
     if unit is None:
-        raise InputError("--lab", f"{text!r} needs a unit (e.g. {lab_id}={number} mg/dL); see `nephrocalc labs`")
+        lab = kb.labs.get(lab_id) if kb is not None else None
+        example = lab.accepted_units[0] if lab is not None else "<unit>"
+        accepted = f"; accepted units: {', '.join(lab.accepted_units)}" if lab is not None else \
+            "; see `nephrocalc labs`"
+        raise InputError("--lab", f"{text!r} needs a unit (e.g. {lab_id}={number} {example}){accepted}")
     return lab_id, float(number), unit
 
 
@@ -198,6 +218,7 @@ def describe(kb: KnowledgeBase) -> list[dict[str, Any]]:
                         "absent_at_most": limit.absent_at_most, "absent_at_least": limit.absent_at_least,
                         "unit": lab.own_units.get(limit.unit, limit.unit) if limit.unit else lab.canonical,
                         "ages": _ages(limit), "sex": limit.sex, "requires": dict(limit.requires),
+                        "unless": dict(limit.unless), "absent_requires": dict(limit.absent_requires),
                         "label": limit.label, "sources": list(limit.sources), "estimate": limit.estimate}
                        for limit in lab.limits],
             "plausible": list(lab.plausible), "conversion": lab.conversion_note, "note": lab.note,

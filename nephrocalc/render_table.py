@@ -259,7 +259,8 @@ def print_labs(kb: KnowledgeBase) -> None:
     console = _console()
     table = Table(title="Lab values (CONTRACT.md section 3)", box=box.SIMPLE_HEAD, title_justify="left",
                   show_lines=True)
-    for column in ("Lab", "Accepted units", "Canonical", "Reference limits → clue", "Clues"):
+    table.add_column("Lab", no_wrap=True, min_width=30)
+    for column in ("Accepted units", "Canonical", "Reference limits → clue", "Clues"):
         table.add_column(column)
     for lab in describe(kb):
         limits = []

@@ -8,8 +8,15 @@ TSV_HEADER = "id\trank\tcause\tprobability\tscore\n"
 
 
 def _tsv_field(value: str | None) -> str:
-    # a TSV field cannot hold tabs or newlines: replace them so every row keeps its columns
-    return "" if value is None else value.replace("\t", " ").replace("\r", " ").replace("\n", " ")
+    """A case id as one TSV field: tabs and line breaks become spaces (one row is one line, for
+    cut and awk), and an id with a double quote is quoted with the quotes doubled, so that
+    csv.reader(delimiter="\\t") reads it back unchanged."""
+    if value is None:
+        return ""
+    value = value.replace("\t", " ").replace("\r", " ").replace("\n", " ")
+    if '"' in value:
+        return '"' + value.replace('"', '""') + '"'
+    return value
 
 
 def result_tsv_rows(result: Result, *, top: int | None = None) -> str:
@@ -20,7 +27,7 @@ def result_tsv_rows(result: Result, *, top: int | None = None) -> str:
 
 
 def _md(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " ")
 
 
 MARKDOWN_HEADER = "| Case | Rank | Cause | Probability | Strongest evidence |\n|---|---:|---|---:|---|\n"

@@ -85,6 +85,14 @@ class NextFinding(TypedDict):
     lab: str | None  # a lab value that would settle the clue
 
 
+class RulePack(TypedDict):
+    """A set of rule files a result was computed with: the built-in knowledge base, then any packs."""
+
+    name: str
+    version: str
+    path: str
+
+
 class Result(TypedDict):
     """The ranked differential of one case."""
 
@@ -95,5 +103,6 @@ class Result(TypedDict):
     caveats: list[Note]
     warnings: list[Note]
     knowledge_base: str
+    rules: list[RulePack]
     notice: str
     next_findings: NotRequired[list[NextFinding]]

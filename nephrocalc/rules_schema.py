@@ -133,6 +133,18 @@ class KnowledgeBaseFile(RuleModel):
     interactions: list[Interaction] = []
 
 
+# --- pack.toml (rule packs) ------------------------------------------------------------------
+
+
+class PackFile(RuleModel):
+    """A rule pack's identity; it is reported with every result computed with the pack."""
+
+    name: Annotated[str, Field(min_length=1, max_length=80)]
+    version: Annotated[str, Field(min_length=1, max_length=40)]
+    description: str = ""
+    maintainer: str = ""
+
+
 # --- clues.toml ---------------------------------------------------------------------------
 
 
@@ -347,9 +359,12 @@ class LabLimit(RuleModel):
     when_age_unknown: bool = False
     sex: Literal["female", "male"] | None = None
     when_sex_unknown: bool = False
-    requires: dict[Identifier, bool] = {}
+    requires: dict[Identifier, bool] = {}  # the limit applies only when these clues hold
+    unless: dict[Identifier, bool] = {}  # the limit does not apply when any of these clues holds
+    absent_requires: dict[Identifier, bool] = {}  # documents the clue absent only when these clues hold
     label: str = "reference limit"
     warning: str = ""
+    warn_when: Literal["present", "always"] = "present"
     sources: SourceTags
     note: str = ""
     estimate: bool = False

@@ -35,3 +35,37 @@ def score(result: dict[str, Any], cause: str) -> float:
 
 def note_ids(notes: list[dict[str, Any]]) -> list[str]:
     return [note["id"] for note in notes]
+
+
+def invoke(argv: list[str], stdin: bytes = b"") -> tuple[int, str, str]:
+    """``nephrocalc.cli.run(argv)`` in-process, with ``stdin`` as piped bytes: ``(status, stdout, stderr)``.
+
+    Unlike the ``run_main`` fixture this takes no pytest fixture, so hypothesis tests can call it
+    once per example. The streams behave as a real process's in a UTF-8 locale: standard input is
+    a pipe (not a terminal) decoded strictly, with ``.buffer`` for ``batch``; standard output
+    encodes strictly, standard error with backslashreplace. The garbage-collector settings that
+    ``batch`` changes for its run are put back afterwards.
+    """
+    import gc
+    import io
+    import sys
+
+    import nephrocalc.cli as cli_module
+
+    fake_in = io.TextIOWrapper(io.BytesIO(stdin), encoding="utf-8")
+    fake_out = io.TextIOWrapper(io.BytesIO(), encoding="utf-8", write_through=True)
+    fake_err = io.TextIOWrapper(io.BytesIO(), encoding="utf-8", errors="backslashreplace", write_through=True)
+    saved = sys.stdin, sys.stdout, sys.stderr
+    threshold = gc.get_threshold()
+    sys.stdin, sys.stdout, sys.stderr = fake_in, fake_out, fake_err
+    try:
+        status = cli_module.run(list(argv))
+    finally:
+        sys.stdin, sys.stdout, sys.stderr = saved
+        gc.unfreeze()
+        gc.set_threshold(*threshold)
+    fake_out.flush()
+    fake_err.flush()
+    out = fake_out.buffer.getvalue().decode("utf-8")  # type: ignore[attr-defined]
+    err = fake_err.buffer.getvalue().decode("utf-8")  # type: ignore[attr-defined]
+    return status, out, err

@@ -71,12 +71,9 @@ def _split(data: bytes, size: int) -> Iterator[bytes]:
 
 
 def _lines(data: bytes | Iterable[bytes], chunk: int | None = None) -> list[bytes]:
-    chunks: Iterable[bytes]
     if isinstance(data, bytes):
-        chunks = _split(data, chunk) if chunk else [data]
-    else:
-        chunks = data
-    reader = Reader(chunks)
+        data = _split(data, chunk) if chunk else [data]
+    reader = Reader(data)
     return list(read_lines(reader, reader.before))
 
 

@@ -219,6 +219,13 @@ class DerivationJSON(TypedDict):
 
 
 @with_config(STRICT)
+class RulePackJSON(TypedDict):
+    name: str
+    version: str
+    path: str
+
+
+@with_config(STRICT)
 class ResultJSON(TypedDict):
     id: str | None
     pattern: str
@@ -227,6 +234,7 @@ class ResultJSON(TypedDict):
     caveats: list[NoteJSON]
     warnings: list[NoteJSON]
     knowledge_base: str
+    rules: list[RulePackJSON]
     notice: str
     next_findings: NotRequired[list[dict[str, Any]]]
 

@@ -1,0 +1,877 @@
+"""Lab values with units (issue 4): numbers in, clues out, every step shown.
+
+CONTRACT.md section 3 (lab ids and accepted units), CLINICAL.md section 4 (conversions and
+reference limits), rules/labs.toml, nephrocalc/labs.py. The conversion factors below are written
+out independently from CLINICAL.md section 4, not read from the rules, so a wrong factor in
+rules/labs.toml fails here. The reference limits are read from the knowledge base
+(``kb.labs[...].limits``) so that every limit gets its boundary test, whatever the rules say.
+
+tests/cases/lab_vignettes.jsonl holds vignettes given as numbers only (clues: at most a piece of
+history no lab can give); each must rank its expected cause first, or carry a strict ``xfail``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from helpers import note_ids, ranking
+
+from nephrocalc.case import parse_case
+from nephrocalc.errors import InputError
+from nephrocalc.knowledge import KnowledgeBase, LabLimit, load_knowledge_base
+from nephrocalc.labs import LabReport, interpret, measure, parse_lab_option
+
+KB = load_knowledge_base()  # for parametrization at collection time; tests use the ``kb`` fixture
+
+# CONTRACT.md section 3, copied: every implementation must accept these units.
+CONTRACT_UNITS: dict[str, list[str]] = {
+    "serum_calcium": ["mg/dL", "mmol/L"],
+    "ionized_calcium": ["mmol/L", "mg/dL"],
+    "pth": ["pg/mL", "ng/L", "pmol/L"],
+    "serum_phosphate": ["mg/dL", "mmol/L"],
+    "serum_bicarbonate": ["mmol/L", "mEq/L"],
+    "serum_potassium": ["mmol/L", "mEq/L"],
+    "urine_ph": ["pH"],
+    "urine_calcium_24h": ["mg/day", "mmol/day", "mg/kg/day"],
+    "urine_calcium_creatinine_ratio": ["mg/mg", "mmol/mmol"],
+    "urine_oxalate_24h": ["mg/day", "mmol/day", "mmol/1.73m2/day"],
+    "urine_citrate_24h": ["mg/day", "mmol/day"],
+    "vitamin_d_25oh": ["ng/mL", "nmol/L"],
+    "vitamin_d_1_25": ["pg/mL", "pmol/L"],
+    "egfr": ["mL/min/1.73m2"],
+    "serum_ace": ["U/L"],
+}
+
+# Units normalised to the patient: never converted (CONTRACT.md section 3).
+OWN_UNITS = {"urine_calcium_24h": "mg/kg/day", "urine_oxalate_24h": "mmol/1.73m2/day"}
+
+# CLINICAL.md section 4, written independently: value in the unit x factor = value in the canonical unit.
+CANONICAL = {
+    "serum_calcium": "mg/dL", "ionized_calcium": "mmol/L", "pth": "pg/mL", "serum_phosphate": "mg/dL",
+    "serum_bicarbonate": "mmol/L", "serum_potassium": "mmol/L", "urine_ph": "pH", "urine_calcium_24h": "mg/day",
+    "urine_calcium_creatinine_ratio": "mg/mg", "urine_oxalate_24h": "mmol/day", "urine_citrate_24h": "mg/day",
+    "vitamin_d_25oh": "ng/mL", "vitamin_d_1_25": "pg/mL", "egfr": "mL/min/1.73m2", "serum_ace": "U/L",
+}
+CA_MOLAR_MASS = 40.08  # g/mol: 1 mmol/L = 4.008 mg/dL
+FACTORS: dict[str, dict[str, float]] = {
+    "serum_calcium": {"mg/dL": 1.0, "mmol/L": CA_MOLAR_MASS / 10},
+    "ionized_calcium": {"mmol/L": 1.0, "mg/dL": 10 / CA_MOLAR_MASS},
+    "pth": {"pg/mL": 1.0, "ng/L": 1.0, "pmol/L": 1 / 0.106},  # pg/mL x 0.106 = pmol/L
+    "serum_phosphate": {"mg/dL": 1.0, "mmol/L": 1 / 0.3229},  # mg/dL x 0.3229 = mmol/L
+    "serum_bicarbonate": {"mmol/L": 1.0, "mEq/L": 1.0},
+    "serum_potassium": {"mmol/L": 1.0, "mEq/L": 1.0},
+    "urine_ph": {"pH": 1.0},
+    "urine_calcium_24h": {"mg/day": 1.0, "mmol/day": CA_MOLAR_MASS},
+    "urine_calcium_creatinine_ratio": {"mg/mg": 1.0, "mmol/mmol": 1 / 2.822},  # mg/mg x 2.822 = mmol/mmol
+    "urine_oxalate_24h": {"mmol/day": 1.0, "mg/day": 1 / 88.02},  # oxalate 88.02 g/mol
+    "urine_citrate_24h": {"mg/day": 1.0, "mmol/day": 192.12},  # citric acid 192.12 g/mol
+    "vitamin_d_25oh": {"ng/mL": 1.0, "nmol/L": 1 / 2.496},  # ng/mL x 2.496 = nmol/L
+    "vitamin_d_1_25": {"pg/mL": 1.0, "pmol/L": 1 / 2.4},  # pg/mL x 2.4 = pmol/L
+    "egfr": {"mL/min/1.73m2": 1.0},
+    "serum_ace": {"U/L": 1.0},
+}
+
+# Quantities in the canonical unit, spread over the limits (none exactly on one).
+QUANTITIES: dict[str, list[float]] = {
+    "serum_calcium": [7.9, 9.6, 10.55, 10.8, 12.0, 14.2],
+    "ionized_calcium": [1.1, 1.3, 1.37, 1.45, 1.6],
+    "pth": [8.0, 20.0, 40.0, 60.5, 66.0, 140.0],
+    "serum_phosphate": [2.1, 3.05, 3.6, 4.8, 5.5, 6.2],
+    "serum_bicarbonate": [15.0, 17.5, 20.0, 25.0, 34.0],
+    "serum_potassium": [2.8, 3.6, 4.5],
+    "urine_calcium_24h": [150.0, 280.0, 380.0],
+    "urine_calcium_creatinine_ratio": [0.15, 0.23, 0.3, 0.5],
+    "urine_oxalate_24h": [0.3, 0.6, 1.2],
+    "urine_citrate_24h": [120.0, 300.0, 600.0],
+    "vitamin_d_25oh": [25.0, 100.0, 240.0],
+    "vitamin_d_1_25": [40.0, 70.0, 82.0, 110.0],
+}
+PEOPLE: list[tuple[float | None, str | None]] = [(None, None), (0.5, "male"), (5, "female"), (14, "male"),
+                                                 (40, "female"), (40, "male"), (70, None)]
+
+# An ordinary adult value of each lab, in the canonical unit (and in the own unit where there is one).
+ORDINARY = {
+    "serum_calcium": 9.5, "ionized_calcium": 1.2, "pth": 40.0, "serum_phosphate": 3.5, "serum_bicarbonate": 25.0,
+    "serum_potassium": 4.2, "urine_ph": 5.3, "urine_calcium_24h": 180.0, "urine_calcium_creatinine_ratio": 0.1,
+    "urine_oxalate_24h": 0.3, "urine_citrate_24h": 600.0, "vitamin_d_25oh": 30.0, "vitamin_d_1_25": 45.0,
+    "egfr": 95.0, "serum_ace": 40.0,
+}
+ORDINARY_OWN = {"mg/kg/day": 2.5, "mmol/1.73m2/day": 0.3}
+
+VIGNETTES_PATH = Path(__file__).parent / "cases" / "lab_vignettes.jsonl"
+
+
+def _labs(**values: tuple[float, str]) -> dict[str, dict[str, Any]]:
+    return {lab_id: {"value": value, "unit": unit} for lab_id, (value, unit) in values.items()}
+
+
+def _case(labs: dict[str, dict[str, Any]], *, age: float | None = None, sex: str | None = None,
+          clues: dict[str, bool] | None = None, pattern: str = "medullary") -> dict[str, Any]:
+    case: dict[str, Any] = {"pattern": pattern, "labs": labs}
+    if age is not None:
+        case["age_years"] = age
+    if sex is not None:
+        case["sex"] = sex
+    if clues:
+        case["clues"] = clues
+    return case
+
+
+def derive(kb: KnowledgeBase, labs: dict[str, dict[str, Any]], **kwargs: Any) -> LabReport:
+    return interpret(parse_case(_case(labs, **kwargs), kb), kb)
+
+
+def _steps(report: LabReport, lab_id: str | None = None, clue: str | None = None) -> list[dict[str, Any]]:
+    return [dict(d) for d in report.derived
+            if (lab_id is None or d["lab"] == lab_id) and (clue is None or d["clue"] == clue)]
+
+
+def _clue_steps(report: LabReport) -> set[tuple[str, str, bool]]:
+    return {(d["lab"], d["clue"], d["present"]) for d in report.derived}
+
+
+# --- the unit tables themselves ----------------------------------------------------------------
+
+
+def test_contract_labs_and_units_are_all_accepted(kb: KnowledgeBase) -> None:
+    for lab_id, units in CONTRACT_UNITS.items():
+        assert lab_id in kb.labs, lab_id
+        assert set(units) <= set(kb.labs[lab_id].accepted_units), lab_id
+        for unit in units:
+            value = ORDINARY_OWN[unit] if unit in ORDINARY_OWN else ORDINARY[lab_id] / FACTORS[lab_id][unit]
+            assert measure(lab_id, value, unit, kb).unit == unit
+
+
+def test_independent_factor_table_covers_every_unit(kb: KnowledgeBase) -> None:
+    """This file's factors cover exactly the units the rules convert; own units are never converted."""
+    for lab_id, lab in kb.labs.items():
+        if lab_id not in CONTRACT_UNITS:
+            continue  # a lab added beyond the contract
+        converted = {written for written, _ in lab.units.values()}
+        assert converted == set(FACTORS[lab_id]), lab_id
+        assert set(lab.own_units.values()) == ({OWN_UNITS[lab_id]} if lab_id in OWN_UNITS else set()), lab_id
+        assert lab.canonical == CANONICAL[lab_id], lab_id
+
+
+UNIT_PARAMS = [pytest.param(lab_id, unit, id=f"{lab_id}:{unit}") for lab_id, units in FACTORS.items() for unit in units]
+
+
+@pytest.mark.parametrize(("lab_id", "unit"), UNIT_PARAMS)
+def test_conversion_factor_matches_clinical_md(lab_id: str, unit: str, kb: KnowledgeBase) -> None:
+    value = ORDINARY[lab_id] / FACTORS[lab_id][unit]
+    m = measure(lab_id, value, unit, kb)
+    assert m.canonical_value == pytest.approx(ORDINARY[lab_id], rel=1e-9)
+    assert m.own_unit is None
+
+
+def _pairs() -> list[Any]:
+    params = []
+    for lab_id, units in FACTORS.items():
+        names = list(units)
+        for i, first in enumerate(names):
+            for second in names[i + 1:]:
+                params.append(pytest.param(lab_id, first, second, id=f"{lab_id}:{first}<->{second}"))
+    return params
+
+
+@pytest.mark.parametrize(("lab_id", "first", "second"), _pairs())
+def test_same_quantity_in_either_unit_gives_the_same_clues(lab_id: str, first: str, second: str,
+                                                           kb: KnowledgeBase) -> None:
+    for quantity in QUANTITIES[lab_id]:
+        a = quantity / FACTORS[lab_id][first]
+        b = quantity / FACTORS[lab_id][second]
+        assert measure(lab_id, a, first, kb).canonical_value == pytest.approx(quantity, rel=1e-9)
+        assert measure(lab_id, b, second, kb).canonical_value == pytest.approx(quantity, rel=1e-9)
+        for age, sex in PEOPLE:
+            in_first = derive(kb, _labs(**{lab_id: (a, first)}), age=age, sex=sex)
+            in_second = derive(kb, _labs(**{lab_id: (b, second)}), age=age, sex=sex)
+            where = f"{quantity} {CANONICAL[lab_id]} at age {age}, sex {sex}"
+            assert in_first.clues == in_second.clues, where
+            assert _clue_steps(in_first) == _clue_steps(in_second), where
+            assert note_ids(in_first.warnings) == note_ids(in_second.warnings), where
+            for step_a, step_b in zip(in_first.derived, in_second.derived, strict=True):
+                assert step_a["canonical_value"] == pytest.approx(quantity, rel=1e-9), where
+                assert step_b["canonical_value"] == pytest.approx(quantity, rel=1e-9), where
+                assert step_a["canonical_unit"] == step_b["canonical_unit"] == CANONICAL[lab_id]
+                assert (step_a["unit"], step_b["unit"]) == (first, second)
+                assert step_a["limit"] == step_b["limit"]
+
+
+@pytest.mark.parametrize(("lab_id", "unit", "value", "clue", "present"), [
+    pytest.param("urine_calcium_24h", "mg/kg/day", 6.0, "hypercalciuria", True, id="urine-calcium-6-mg/kg/day"),
+    pytest.param("urine_calcium_24h", "mg/kg/day", 3.0, "hypercalciuria", False, id="urine-calcium-3-mg/kg/day"),
+    pytest.param("urine_oxalate_24h", "mmol/1.73m2/day", 1.4, "hyperoxaluria", True, id="oxalate-1.4-per-1.73m2"),
+    pytest.param("urine_oxalate_24h", "mmol/1.73m2/day", 0.4, "hyperoxaluria", False, id="oxalate-0.4-per-1.73m2"),
+])
+def test_patient_normalised_units_are_never_converted(lab_id: str, unit: str, value: float, clue: str,
+                                                      present: bool, kb: KnowledgeBase) -> None:
+    m = measure(lab_id, value, unit, kb)
+    assert m.canonical_value is None and m.unit == unit
+    for age in (7, 40):
+        report = derive(kb, _labs(**{lab_id: (value, unit)}), age=age, sex="male")
+        steps = _steps(report, lab_id)
+        assert steps, f"{lab_id} {value} {unit} at {age} was not judged"
+        for step in steps:
+            assert step["unit"] == step["canonical_unit"] == unit
+            assert step["canonical_value"] == value
+            assert unit in step["text"] and CANONICAL[lab_id] not in step["text"].replace(unit, "")
+        assert report.clues[clue] is present
+
+
+def test_per_kg_urine_calcium_is_not_judged_against_per_day_limits(kb: KnowledgeBase) -> None:
+    """A per-kg value meets only the per-kg limit (4 mg/kg/day), and its own plausible range: 350 mg/kg/day
+    is rejected, although 350 mg/day would be a possible value."""
+    report = derive(kb, _labs(urine_calcium_24h=(3.0, "mg/kg/day")), age=40, sex="male")
+    assert [s["limit"] for s in _steps(report)] == [4.0]
+    with pytest.raises(InputError) as info:
+        measure("urine_calcium_24h", 350.0, "mg/kg/day", kb)
+    assert info.value.where == "labs.urine_calcium_24h.value"
+
+
+def test_each_step_is_shown_with_its_conversion(rank: Any) -> None:
+    result = rank(_case(_labs(serum_calcium=(11.8, "mg/dL"), pth=(14.8, "pmol/L")), age=40))
+    texts = {d["lab"] + ":" + d["clue"]: d["text"] for d in result["derived"] if d["present"]}
+    calcium = texts["serum_calcium:hypercalcemia"]
+    assert calcium.startswith("serum_calcium 11.8 mg/dL > 10.5") and calcium.endswith("→ hypercalcemia")
+    assert "upper reference" in calcium
+    pth = texts["pth:high_pth"]
+    assert pth.startswith("pth 14.8 pmol/L (139.6 pg/mL) > 65 pg/mL"), pth
+    for step in result["derived"]:
+        assert set(step) >= {"lab", "value", "unit", "canonical_value", "canonical_unit", "limit", "comparison",
+                             "clue", "present", "used", "text", "sources"}
+        assert step["sources"], step["text"]
+
+
+# --- boundary values of every limit ------------------------------------------------------------
+
+
+def _ages(limit: LabLimit) -> list[tuple[float | None, str]]:
+    """Ages that select the limit: its lower bound (inclusive), just under its upper bound, and no age
+    at all when the limit is the one used for an unknown age."""
+    low, high = limit.age_at_least, limit.age_below
+    ages: list[tuple[float | None, str]] = []
+    if low is not None:
+        ages.append((low, f"age{low:g}"))
+    if high is not None:
+        ages.append((high - 0.001, f"age<{high:g}"))
+    if low is None and high is None:
+        ages.append((40.0, "age40"))
+    if limit.when_age_unknown or (low is None and high is None):
+        ages.append((None, "age?"))
+    return ages
+
+
+def _sexes(limit: LabLimit) -> list[tuple[str | None, str]]:
+    if limit.sex is None:
+        return [(None, "")]
+    return [(limit.sex, f"-{limit.sex}")] + ([(None, "-sex?")] if limit.when_sex_unknown else [])
+
+
+def _limit_params() -> list[Any]:
+    params = []
+    for lab_id, lab in KB.labs.items():
+        for index, limit in enumerate(lab.limits):
+            if limit.requires:
+                continue
+            bound = limit.above if limit.above is not None else limit.below
+            direction = "gt" if limit.above is not None else "lt"
+            for age, age_id in _ages(limit):
+                for sex, sex_id in _sexes(limit):
+                    params.append(pytest.param(
+                        lab_id, index, age, sex,
+                        id=f"{lab_id}[{index}]-{limit.clue}-{direction}{bound:g}-{age_id}{sex_id}"))
+    return params
+
+
+def _unit_of(lab_id: str, limit: LabLimit, kb: KnowledgeBase) -> str:
+    lab = kb.labs[lab_id]
+    return lab.own_units[limit.unit] if limit.unit else lab.canonical
+
+
+def _limit_steps(report: LabReport, lab_id: str, limit: LabLimit) -> list[dict[str, Any]]:
+    return [s for s in _steps(report, lab_id, limit.clue) if f" {limit.label} → " in s["text"]]
+
+
+@pytest.mark.parametrize(("lab_id", "index", "age", "sex"), _limit_params())
+def test_limit_boundaries(lab_id: str, index: int, age: float | None, sex: str | None, kb: KnowledgeBase) -> None:
+    limit = kb.labs[lab_id].limits[index]
+    unit = _unit_of(lab_id, limit, kb)
+    above = limit.above is not None
+    bound = limit.above if above else limit.below
+    assert bound is not None
+    nudge = 1e-6 * max(1.0, abs(bound))
+
+    # a limit that documents its clue absent only in a context (PTH: with a normal calcium) gets it
+    context = dict(limit.absent_requires)
+
+    def at(value: float) -> tuple[LabReport, list[dict[str, Any]]]:
+        report = derive(kb, _labs(**{lab_id: (value, unit)}), age=age, sex=sex, clues=context)
+        return report, _limit_steps(report, lab_id, limit)
+
+    # just beyond the limit: the clue is present
+    report, steps = at(bound + nudge if above else bound - nudge)
+    assert len(steps) == 1, f"expected one step for {limit.label!r}, got {[s['text'] for s in report.derived]}"
+    assert steps[0]["present"] is True and steps[0]["limit"] == bound
+    assert steps[0]["comparison"] == (">" if above else "<")
+    assert report.clues[limit.clue] is True
+
+    # on the limit (inside it): documented absent, unless absent is off or has a stricter bound
+    absent_bound = limit.absent_at_most if above else limit.absent_at_least
+    report, steps = at(bound)
+    if limit.derive_absent and absent_bound is None:
+        assert len(steps) == 1 and steps[0]["present"] is False, [s["text"] for s in report.derived]
+        assert steps[0]["limit"] == bound and steps[0]["comparison"] == ("≤" if above else "≥")
+        if not any(s["present"] for s in _steps(report, clue=limit.clue)):
+            assert report.clues[limit.clue] is False
+    else:
+        assert steps == [], f"nothing is derived on the limit of {limit.label!r}: {[s['text'] for s in steps]}"
+
+    if limit.derive_absent and absent_bound is not None:
+        # between the stricter bound and the limit nothing is derived; on the stricter bound, absent
+        _, steps = at(absent_bound + nudge if above else absent_bound - nudge)
+        assert steps == [], [s["text"] for s in steps]
+        report, steps = at(absent_bound)
+        assert len(steps) == 1 and steps[0]["present"] is False and steps[0]["limit"] == absent_bound
+        assert report.clues[limit.clue] is False
+
+
+def test_every_limit_without_requires_is_tested() -> None:
+    tested = {(p.values[0], p.values[1]) for p in _limit_params()}
+    expected = {(lab_id, i) for lab_id, lab in KB.labs.items() for i, lim in enumerate(lab.limits) if not lim.requires}
+    assert tested == expected and len(expected) >= 40
+
+
+# --- paediatric versus adult -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("labs", "age", "sex", "clue", "expected"), [
+    pytest.param(_labs(serum_calcium=(10.55, "mg/dL")), 10, None, "hypercalcemia", False, id="calcium-10.55-at-10y"),
+    pytest.param(_labs(serum_calcium=(10.55, "mg/dL")), 30, None, "hypercalcemia", True, id="calcium-10.55-at-30y"),
+    pytest.param(_labs(serum_calcium=(10.8, "mg/dL")), 0.5, None, "hypercalcemia", False, id="calcium-10.8-infant"),
+    pytest.param(_labs(serum_calcium=(10.8, "mg/dL")), 10, None, "hypercalcemia", True, id="calcium-10.8-at-10y"),
+    pytest.param(_labs(ionized_calcium=(1.40, "mmol/L")), 2.5, None, "hypercalcemia", False, id="ica-1.40-at-2y"),
+    pytest.param(_labs(ionized_calcium=(1.40, "mmol/L")), 30, None, "hypercalcemia", True, id="ica-1.40-at-30y"),
+    pytest.param(_labs(serum_phosphate=(5.0, "mg/dL")), 40, None, "hyperphosphatemia", True, id="phosphate-5.0-adult"),
+    pytest.param(_labs(serum_phosphate=(5.0, "mg/dL")), 5, None, "hyperphosphatemia", False, id="phosphate-5.0-at-5y"),
+    pytest.param(_labs(serum_phosphate=(3.0, "mg/dL")), 40, None, "hypophosphatemia", False, id="phosphate-3.0-adult"),
+    pytest.param(_labs(serum_phosphate=(3.0, "mg/dL")), 2, None, "hypophosphatemia", True, id="phosphate-3.0-at-2y"),
+    pytest.param(_labs(urine_calcium_creatinine_ratio=(0.3, "mg/mg")), 12, None, "hypercalciuria", True,
+                 id="ca-cr-0.3-at-12y"),
+    pytest.param(_labs(urine_calcium_creatinine_ratio=(0.3, "mg/mg")), 3, None, "hypercalciuria", False,
+                 id="ca-cr-0.3-at-3y"),
+    pytest.param(_labs(serum_bicarbonate=(20.0, "mmol/L")), 40, None, "metabolic_acidosis", True,
+                 id="bicarbonate-20-adult"),
+    pytest.param(_labs(serum_bicarbonate=(20.0, "mmol/L")), 8, None, "metabolic_acidosis", False,
+                 id="bicarbonate-20-at-8y"),
+    pytest.param(_labs(serum_potassium=(3.6, "mmol/L")), 40, None, "hypokalemia", False, id="potassium-3.6-adult"),
+    pytest.param(_labs(serum_potassium=(3.6, "mmol/L")), 10, None, "hypokalemia", True, id="potassium-3.6-at-10y"),
+    pytest.param(_labs(vitamin_d_1_25=(82.0, "pg/mL")), 40, "female", "high_calcitriol", True,
+                 id="calcitriol-82-woman"),
+    pytest.param(_labs(vitamin_d_1_25=(82.0, "pg/mL")), 12, "female", "high_calcitriol", False,
+                 id="calcitriol-82-girl"),
+    pytest.param(_labs(vitamin_d_1_25=(70.0, "pg/mL")), 40, "male", "high_calcitriol", True, id="calcitriol-70-man"),
+    pytest.param(_labs(vitamin_d_1_25=(70.0, "pg/mL")), 40, "female", "high_calcitriol", False,
+                 id="calcitriol-70-woman"),
+    pytest.param(_labs(vitamin_d_1_25=(70.0, "pg/mL")), 40, None, "high_calcitriol", False, id="calcitriol-70-sex?"),
+    pytest.param(_labs(urine_calcium_24h=(280.0, "mg/day")), 40, "female", "hypercalciuria", True,
+                 id="urine-ca-280-woman"),
+    pytest.param(_labs(urine_calcium_24h=(280.0, "mg/day")), 40, "male", "hypercalciuria", False,
+                 id="urine-ca-280-man"),
+    pytest.param(_labs(urine_calcium_24h=(280.0, "mg/day")), 40, None, "hypercalciuria", False,
+                 id="urine-ca-280-sex?"),
+    pytest.param(_labs(urine_calcium_24h=(5.0, "mg/kg/day")), 10, None, "hypercalciuria", True,
+                 id="urine-ca-5-mg/kg/day-child"),
+    pytest.param(_labs(urine_oxalate_24h=(0.48, "mmol/1.73m2/day")), 10, None, "hyperoxaluria", False,
+                 id="oxalate-0.48-child"),
+    pytest.param(_labs(urine_oxalate_24h=(0.48, "mmol/1.73m2/day")), 40, None, "hyperoxaluria", None,
+                 id="oxalate-0.48-adult-undecided"),
+])
+def test_paediatric_and_adult_limits(labs: dict[str, Any], age: float, sex: str | None, clue: str,
+                                     expected: bool | None, kb: KnowledgeBase) -> None:
+    report = derive(kb, labs, age=age, sex=sex)
+    assert report.clues.get(clue) is expected, [d["text"] for d in report.derived]
+
+
+@pytest.mark.parametrize(("lab_id", "value", "unit"), [
+    pytest.param("urine_citrate_24h", 150.0, "mg/day", id="citrate"),
+    pytest.param("serum_ace", 120.0, "U/L", id="ace"),
+    pytest.param("urine_calcium_24h", 400.0, "mg/day", id="urine-calcium-mg/day"),
+    pytest.param("urine_calcium_24h", 10.0, "mmol/day", id="urine-calcium-mmol/day"),
+])
+def test_not_interpreted_in_a_child(lab_id: str, value: float, unit: str, kb: KnowledgeBase, rank: Any) -> None:
+    labs = _labs(**{lab_id: (value, unit)})
+    child = derive(kb, labs, age=10, sex="male")
+    assert _steps(child) == [] and child.clues == {}
+    warning = next(w for w in child.warnings if w["id"] == "lab_not_interpreted")
+    assert lab_id in warning["message"]
+    adult = derive(kb, labs, age=40, sex="male")
+    assert _steps(adult, lab_id), "judged in an adult"
+    assert "lab_not_interpreted" not in note_ids(adult.warnings)
+    # the ranking of the child is that of the case without the lab
+    without = rank({"pattern": "medullary", "age_years": 10, "sex": "male"})
+    with_lab = rank(_case(labs, age=10, sex="male"))
+    assert with_lab["differential"] == without["differential"]
+    assert "lab_not_interpreted" in note_ids(with_lab["warnings"])
+
+
+def test_per_kg_urine_calcium_is_interpreted_in_a_child(kb: KnowledgeBase) -> None:
+    report = derive(kb, _labs(urine_calcium_24h=(5.0, "mg/kg/day")), age=10)
+    assert report.clues == {"hypercalciuria": True}
+    assert "lab_not_interpreted" not in note_ids(report.warnings)
+
+
+# --- PTH ---------------------------------------------------------------------------------------
+
+PTH_CASES = [
+    # id, pth (pg/mL), clues, other labs, expected high_pth, expected low_pth
+    ("pth-140", 140.0, {}, {}, True, False),
+    ("pth-140-hypercalcaemia", 140.0, {}, _labs(serum_calcium=(12.0, "mg/dL")), True, False),
+    ("pth-40-stated-hypercalcaemia", 40.0, {"hypercalcemia": True}, {}, True, False),
+    ("pth-40-serum-calcium-11.5", 40.0, {}, _labs(serum_calcium=(11.5, "mg/dL")), True, False),
+    ("pth-40-ionised-calcium-1.5", 40.0, {}, _labs(ionized_calcium=(1.5, "mmol/L")), True, False),
+    ("pth-40-normal-serum-calcium", 40.0, {}, _labs(serum_calcium=(9.5, "mg/dL")), False, False),
+    ("pth-40-stated-normocalcaemia", 40.0, {"hypercalcemia": False}, {}, False, False),
+    ("pth-40-calcium-unknown", 40.0, {}, {}, None, False),
+    ("pth-65-normal-calcium", 65.0, {}, _labs(serum_calcium=(9.5, "mg/dL")), False, False),
+    ("pth-65.5-normal-calcium", 65.5, {}, _labs(serum_calcium=(9.5, "mg/dL")), True, False),
+    ("pth-25.5-hypercalcaemia", 25.5, {}, _labs(serum_calcium=(12.0, "mg/dL")), True, False),
+    ("pth-25-hypercalcaemia", 25.0, {}, _labs(serum_calcium=(12.0, "mg/dL")), None, False),
+    ("pth-20-hypercalcaemia", 20.0, {}, _labs(serum_calcium=(12.0, "mg/dL")), None, False),
+    ("pth-15-hypercalcaemia", 15.0, {}, _labs(serum_calcium=(12.0, "mg/dL")), False, False),
+    ("pth-10", 10.0, {}, {}, None, True),
+    ("pth-10-hypercalcaemia", 10.0, {}, _labs(serum_calcium=(13.0, "mg/dL")), False, True),
+    ("pth-14.9", 14.9, {}, {}, None, True),
+]
+
+
+@pytest.mark.parametrize(("pth", "clues", "others", "high", "low"),
+                         [pytest.param(*case[1:], id=case[0]) for case in PTH_CASES])
+def test_pth_logic(pth: float, clues: dict[str, bool], others: dict[str, Any], high: bool | None, low: bool,
+                   kb: KnowledgeBase) -> None:
+    units = [("pg/mL", 1.0), ("ng/L", 1.0)]
+    if pth not in (15.0, 25.0, 65.0):  # on a limit, pmol/L -> pg/mL rounding may land on either side
+        units.append(("pmol/L", 0.106))
+    for unit, factor in units:
+        report = derive(kb, {**others, **_labs(pth=(pth * factor, unit))}, age=40, clues=clues)
+        texts = [d["text"] for d in report.derived]
+        assert report.clues.get("high_pth") is high, (unit, texts)
+        assert report.clues.get("low_pth") is low, (unit, texts)
+        # one clue, one verdict: high_pth is never derived both ways from the one PTH
+        assert len({s["present"] for s in _steps(report, "pth", "high_pth")}) <= 1, texts
+        assert len([s for s in _steps(report, "pth", "high_pth") if s["present"]]) <= 1, texts
+
+
+def test_stated_normocalcaemia_beats_derived_hypercalcaemia_for_pth(kb: KnowledgeBase) -> None:
+    """The PTH limits that require hypercalcaemia see the stated clue, not the contradicted number."""
+    report = derive(kb, _labs(pth=(40.0, "pg/mL"), serum_calcium=(12.0, "mg/dL")), age=40,
+                    clues={"hypercalcemia": False})
+    assert report.clues["hypercalcemia"] is False
+    assert report.clues["high_pth"] is False
+    assert "lab_disagrees" in note_ids(report.warnings)
+
+
+def test_pth_within_the_adolescent_range_with_normal_calcium_is_not_high(kb: KnowledgeBase) -> None:
+    report = derive(kb, _labs(pth=(66.0, "pg/mL"), serum_calcium=(9.5, "mg/dL")), age=14)
+    assert report.clues.get("high_pth") is not True, [d["text"] for d in report.derived]
+
+
+def test_pth_steps_do_not_contradict_each_other_in_a_child(kb: KnowledgeBase) -> None:
+    report = derive(kb, _labs(pth=(62.0, "pg/mL"), serum_calcium=(9.5, "mg/dL")), age=5)
+    verdicts = {s["present"] for s in _steps(report, "pth", "high_pth")}
+    assert verdicts == {True}, [d["text"] for d in report.derived]
+
+
+# --- an explicit clue wins ---------------------------------------------------------------------
+
+
+def test_stated_clue_wins_over_a_derived_one(rank: Any) -> None:
+    stated = {"hypercalcemia": False}
+    with_lab = rank(_case(_labs(serum_calcium=(12.0, "mg/dL")), age=40, clues=stated))
+    clue_alone = rank({"pattern": "medullary", "age_years": 40, "clues": stated})
+    assert with_lab["differential"] == clue_alone["differential"]
+    [step] = with_lab["derived"]
+    assert step["clue"] == "hypercalcemia" and step["present"] is True and step["used"] is False
+    disagree = [w for w in with_lab["warnings"] if w["id"] == "lab_disagrees"]
+    assert len(disagree) == 1 and "hypercalcemia" in disagree[0]["message"]
+    assert "stated" in disagree[0]["message"]
+
+
+def test_stated_clue_wins_and_the_other_derived_clues_still_count(rank: Any) -> None:
+    labs = _labs(serum_calcium=(12.0, "mg/dL"), serum_phosphate=(2.0, "mg/dL"))
+    with_lab = rank(_case(labs, age=40, clues={"hypercalcemia": False}))
+    stated_all = rank({"pattern": "medullary", "age_years": 40,
+                       "clues": {"hypercalcemia": False, "hypophosphatemia": True, "hyperphosphatemia": False}})
+    assert with_lab["differential"] == stated_all["differential"]
+    used = {(d["clue"], d["used"]) for d in with_lab["derived"]}
+    assert used == {("hypercalcemia", False), ("hypophosphatemia", True), ("hyperphosphatemia", True)}
+
+
+def test_stated_present_against_a_normal_value(rank: Any) -> None:
+    with_lab = rank(_case(_labs(serum_calcium=(9.5, "mg/dL")), age=40, clues={"hypercalcemia": True}))
+    clue_alone = rank({"pattern": "medullary", "age_years": 40, "clues": {"hypercalcemia": True}})
+    assert with_lab["differential"] == clue_alone["differential"]
+    assert [d["used"] for d in with_lab["derived"]] == [False]
+    assert "lab_disagrees" in note_ids(with_lab["warnings"])
+
+
+def test_agreement_is_not_a_warning(rank: Any) -> None:
+    result = rank(_case(_labs(serum_calcium=(12.0, "mg/dL")), age=40, clues={"hypercalcemia": True}))
+    assert [d["used"] for d in result["derived"]] == [False]
+    assert "lab_disagrees" not in note_ids(result["warnings"])
+
+
+def test_a_normal_number_documents_the_clue_as_absent(rank: Any) -> None:
+    """Where a number is normal it documents the clue as absent (hypercalcemia: false)."""
+    with_lab = rank(_case(_labs(serum_calcium=(9.5, "mg/dL")), age=40))
+    stated = rank({"pattern": "medullary", "age_years": 40, "clues": {"hypercalcemia": False}})
+    unknown = rank({"pattern": "medullary", "age_years": 40})
+    assert with_lab["differential"] == stated["differential"] != unknown["differential"]
+    [step] = with_lab["derived"]
+    assert (step["present"], step["used"]) == (False, True)
+    assert step["text"].endswith("→ no hypercalcemia")
+
+
+# --- plausibility ------------------------------------------------------------------------------
+
+PLAUSIBILITY_PARAMS = [pytest.param(lab_id, id=lab_id) for lab_id in CONTRACT_UNITS]
+
+
+@pytest.mark.parametrize("lab_id", PLAUSIBILITY_PARAMS)
+def test_plausible_range_is_inclusive_and_beyond_it_is_rejected(lab_id: str, kb: KnowledgeBase) -> None:
+    lab = kb.labs[lab_id]
+    low, high = lab.plausible
+    unit = lab.canonical
+    for value in (low, high):
+        assert measure(lab_id, value, unit, kb).canonical_value == value
+    for value in (low - max(0.01, low * 0.01), high * 1.01, -1.0):
+        if low <= value <= high:
+            continue
+        with pytest.raises(InputError) as info:
+            measure(lab_id, value, unit, kb)
+        field, message = info.value.where, info.value.message
+        assert field == f"labs.{lab_id}.value"
+        assert "plausible range" in message and f"{low:g}-{high:g} {unit}" in message
+
+
+@pytest.mark.parametrize("lab_id", PLAUSIBILITY_PARAMS)
+def test_extreme_values_pass_with_a_warning(lab_id: str, kb: KnowledgeBase) -> None:
+    lab = kb.labs[lab_id]
+    low, high = lab.extreme
+    unit = lab.canonical
+    for value in (low, high):
+        report = derive(kb, _labs(**{lab_id: (value, unit)}), age=40)
+        assert "lab_value_extreme" not in note_ids(report.warnings), value
+    for value in (low - 0.01, high + 0.01):
+        if not lab.plausible[0] <= value <= lab.plausible[1]:
+            continue
+        report = derive(kb, _labs(**{lab_id: (value, unit)}), age=40)
+        extreme = [w for w in report.warnings if w["id"] == "lab_value_extreme"]
+        assert len(extreme) == 1 and lab_id in extreme[0]["message"], value
+
+
+def test_unknown_unit_and_lab_through_measure(kb: KnowledgeBase) -> None:
+    with pytest.raises(InputError) as info:
+        measure("serum_calcium", 12.0, "mg/L", kb)
+    assert info.value.where == "labs.serum_calcium.unit"
+    assert "mg/dL" in info.value.message and "mmol/L" in info.value.message
+    with pytest.raises(InputError) as info:
+        measure("calcium", 12.0, "mg/dL", kb)
+    assert info.value.where == "labs.calcium" and "serum_calcium" in info.value.message
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("serum_calcium=11.8mg/dL", ("serum_calcium", 11.8, "mg/dL")),
+    ("pth=140 pg/mL", ("pth", 140.0, "pg/mL")),
+    (" pth = 140  pg/mL ", ("pth", 140.0, "pg/mL")),
+    ("egfr=45 mL/min/1.73m2", ("egfr", 45.0, "mL/min/1.73m2")),
+    ("urine_oxalate_24h=.9 mmol/1.73m2/day", ("urine_oxalate_24h", 0.9, "mmol/1.73m2/day")),
+    ("pth=1.4e2 pg/mL", ("pth", 140.0, "pg/mL")),
+])
+def test_parse_lab_option(text: str, expected: tuple[str, float, str]) -> None:
+    assert parse_lab_option(text) == expected
+
+
+# --- the command line --------------------------------------------------------------------------
+
+
+def _one_line_error(status: int, out: str, err: str) -> str:
+    assert status == 2, (status, out, err)
+    assert out == ""
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    return err
+
+
+def _diff_json(run_main: Any, *args: str, stdin: str | None = None) -> dict[str, Any]:
+    status, out, err = run_main(["diff", "--format", "json", *args], stdin=stdin)
+    assert status == 0, err
+    data: dict[str, Any] = json.loads(out)
+    return data
+
+
+@pytest.mark.parametrize("lab_id", [pytest.param(lab_id, id=lab_id) for lab_id in CONTRACT_UNITS])
+def test_cli_unknown_unit_lists_the_accepted_units(lab_id: str, run_main: Any) -> None:
+    err = _one_line_error(*run_main(["diff", "--pattern", "medullary", "--lab", f"{lab_id}=1 furlongs"]))
+    assert f"labs.{lab_id}.unit" in err and "furlongs" in err
+    for unit in CONTRACT_UNITS[lab_id]:
+        assert unit in err, (unit, err)
+
+
+def test_cli_unknown_lab_names_it(run_main: Any) -> None:
+    err = _one_line_error(*run_main(["diff", "--pattern", "medullary", "--lab", "calcium=12 mg/dL"]))
+    assert "labs.calcium" in err and "serum_calcium" in err
+    case = {"pattern": "medullary", "labs": _labs(calcium=(12, "mg/dL"))}
+    err = _one_line_error(*run_main(["diff", "--case", "-"], stdin=json.dumps(case)))
+    assert "labs.calcium" in err
+
+
+@pytest.mark.parametrize(("lab", "range_shown"), [
+    pytest.param("pth=-1 pg/mL", "0-10000 pg/mL", id="negative-pth"),
+    pytest.param("serum_potassium=-3 mmol/L", "0.8-12 mmol/L", id="negative-potassium"),
+    pytest.param("urine_calcium_24h=-5 mg/kg/day", "0-60 mg/kg/day", id="negative-per-kg"),
+    pytest.param("urine_ph=12 pH", "3.5-9.5 pH", id="urine-ph-12"),
+    pytest.param("serum_calcium=40 mg/dL", "2-25 mg/dL", id="calcium-40-mg/dL"),
+    pytest.param("serum_calcium=10 mmol/L", "2-25 mg/dL", id="calcium-10-mmol/L"),
+    pytest.param("urine_oxalate_24h=25 mmol/1.73m2/day", "0-20 mmol/1.73m2/day", id="oxalate-per-1.73m2"),
+    pytest.param("egfr=300 mL/min/1.73m2", "0-250 mL/min/1.73m2", id="egfr-300"),
+])
+def test_cli_implausible_value_names_the_plausible_range(lab: str, range_shown: str, run_main: Any) -> None:
+    err = _one_line_error(*run_main(["diff", "--pattern", "medullary", "--lab", lab]))
+    lab_id = lab.split("=")[0]
+    assert f"labs.{lab_id}.value" in err and "plausible range" in err
+    assert range_shown in err, err
+
+
+def test_cli_implausible_value_in_a_case_file(run_main: Any) -> None:
+    case = {"pattern": "medullary", "labs": _labs(serum_calcium=(40, "mg/dL"))}
+    err = _one_line_error(*run_main(["diff", "--case", "-"], stdin=json.dumps(case)))
+    assert "labs.serum_calcium.value" in err and "2-25 mg/dL" in err
+
+
+def test_cli_extreme_but_possible_values_pass_with_a_warning(run_main: Any) -> None:
+    data = _diff_json(run_main, "--pattern", "medullary", "--age", "40",
+                      "--lab", "serum_calcium=17 mg/dL", "--lab", "serum_potassium=1.9 mmol/L")
+    extreme = [w["message"] for w in data["warnings"] if w["id"] == "lab_value_extreme"]
+    assert len(extreme) == 2
+    assert any("serum_calcium" in m for m in extreme) and any("serum_potassium" in m for m in extreme)
+    present = {d["clue"] for d in data["derived"] if d["present"]}
+    assert {"hypercalcemia", "hypokalemia"} <= present
+
+
+@pytest.mark.parametrize("lab", ["pth140", "pth=abc pg/mL", "pth=140", "=140 pg/mL", "pth=", "pth=nan pg/mL",
+                                 "pth=inf pg/mL"])
+def test_cli_malformed_lab_option(lab: str, run_main: Any) -> None:
+    err = _one_line_error(*run_main(["diff", "--pattern", "medullary", "--lab", lab]))
+    assert "--lab" in err
+
+
+def test_cli_missing_unit_hint_suggests_an_accepted_unit(run_main: Any) -> None:
+    err = _one_line_error(*run_main(["diff", "--pattern", "medullary", "--lab", "pth=140"]))
+    assert "mg/dL" not in err and any(unit in err for unit in CONTRACT_UNITS["pth"]), err
+
+
+def test_cli_overflowing_number_is_rejected(run_main: Any) -> None:
+    err = _one_line_error(*run_main(["diff", "--pattern", "medullary", "--lab", "pth=1e400 pg/mL"]))
+    assert "labs.pth" in err
+
+
+@pytest.mark.parametrize(("spelled", "canonical"), [
+    ("serum_calcium=12 mg/dl", "serum_calcium=12 mg/dL"),
+    ("serum_calcium=2.994 MMOL/L", "serum_calcium=2.994 mmol/L"),
+    ("pth=140PG/ML", "pth=140 pg/mL"),
+    ("serum_calcium=12 mg / dL", "serum_calcium=12 mg/dL"),
+    ("egfr=45 ml/min/1.73M2", "egfr=45 mL/min/1.73m2"),
+    ("urine_ph=6 PH", "urine_ph=6 pH"),
+])
+def test_cli_unit_spelling_ignores_case_and_spaces(spelled: str, canonical: str, run_main: Any) -> None:
+    args = ["--pattern", "medullary", "--age", "40"]
+    loose = _diff_json(run_main, *args, "--lab", spelled)
+    exact = _diff_json(run_main, *args, "--lab", canonical)
+    assert loose == exact
+    assert loose["derived"][0]["unit"] == canonical.split(" ", 1)[1]
+
+
+def test_cli_lab_option_equals_labs_in_the_case(run_main: Any) -> None:
+    labs = _labs(serum_calcium=(11.9, "mg/dL"), pth=(14.8, "pmol/L"), urine_oxalate_24h=(1.2, "mmol/1.73m2/day"))
+    case = {"pattern": "medullary", "age_years": 55, "sex": "female", "labs": labs}
+    from_case = _diff_json(run_main, "--case", "-", stdin=json.dumps(case))
+    from_flags = _diff_json(run_main, "--pattern", "medullary", "--age", "55", "--sex", "female",
+                            "--lab", "serum_calcium=11.9 mg/dL", "--lab", "pth=14.8 pmol/L",
+                            "-l", "urine_oxalate_24h=1.2 mmol/1.73m2/day")
+    assert from_flags == from_case
+    assert {d["lab"] for d in from_flags["derived"]} == set(labs)
+
+
+def test_cli_lab_option_overrides_the_same_lab_in_the_case(run_main: Any, rank: Any) -> None:
+    case = {"pattern": "medullary", "age_years": 40,
+            "labs": _labs(serum_calcium=(9.5, "mg/dL"), pth=(140, "pg/mL"))}
+    overridden = _diff_json(run_main, "--case", "-", "--lab", "serum_calcium=2.994 mmol/L", stdin=json.dumps(case))
+    expected = rank({**case, "labs": {**case["labs"], **_labs(serum_calcium=(2.994, "mmol/L"))}})
+    assert overridden["differential"] == expected["differential"]
+    assert overridden["derived"] == expected["derived"]
+    calcium = [d for d in overridden["derived"] if d["lab"] == "serum_calcium"]
+    assert [(d["value"], d["unit"], d["present"]) for d in calcium] == [(2.994, "mmol/L", True)]
+
+
+def test_cli_flag_clue_beats_a_lab(run_main: Any) -> None:
+    data = _diff_json(run_main, "--pattern", "medullary", "--age", "40", "--no-hypercalcemia",
+                      "--lab", "serum_calcium=12 mg/dL")
+    assert [d["used"] for d in data["derived"]] == [False]
+    assert "lab_disagrees" in note_ids(data["warnings"])
+
+
+def test_cli_labs_json_lists_every_contract_lab_and_unit(run_main: Any) -> None:
+    status, out, err = run_main(["labs", "--format", "json"])
+    assert status == 0, err
+    listed = {lab["id"]: lab for lab in json.loads(out)["labs"]}
+    assert set(CONTRACT_UNITS) <= set(listed)
+    for lab_id, units in CONTRACT_UNITS.items():
+        assert set(units) <= set(listed[lab_id]["units"]), lab_id
+        assert listed[lab_id]["canonical"] == CANONICAL[lab_id]
+        assert set(listed[lab_id]["own_units"]) == ({OWN_UNITS[lab_id]} if lab_id in OWN_UNITS else set())
+        assert listed[lab_id]["limits"], lab_id
+
+
+def _table_rows(out: str) -> dict[str, list[str]]:
+    """The lines of each lab's row in the `nephrocalc labs` table (an id cut short with "…" still starts one)."""
+    rows: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    for line in out.splitlines():
+        words = line.split()
+        first = words[0] if words else ""
+        lab_id = next((i for i in CONTRACT_UNITS if first == i or (first.endswith("…") and i.startswith(first[:-1]))),
+                      None)
+        if lab_id is not None:
+            current = rows.setdefault(lab_id, [])
+        if current is not None:
+            current.append(line)
+    return rows
+
+
+def test_cli_labs_table_lists_every_contract_lab_and_unit(run_main: Any) -> None:
+    status, out, err = run_main(["labs"])
+    assert status == 0, err
+    rows = _table_rows(out)
+    assert set(rows) == set(CONTRACT_UNITS)
+    for lab_id, units in CONTRACT_UNITS.items():
+        row = " ".join(rows[lab_id])
+        for unit in units:
+            assert unit in row, (lab_id, unit, row)
+
+
+def test_cli_labs_table_shows_every_lab_id_in_full(run_main: Any) -> None:
+    status, out, err = run_main(["labs"])
+    assert status == 0, err
+    words = set(out.replace(",", " ").split())
+    assert set(CONTRACT_UNITS) <= words, sorted(set(CONTRACT_UNITS) - words)
+
+
+# --- the contract's own lab checks -------------------------------------------------------------
+
+
+def test_contract_calcium_in_either_unit_ranks_identically(rank: Any, run_main: Any) -> None:
+    mg = rank({"pattern": "medullary", "labs": _labs(serum_calcium=(12.0, "mg/dL"))})
+    mmol = rank({"pattern": "medullary", "labs": _labs(serum_calcium=(2.994, "mmol/L"))})
+    assert mg["differential"] == mmol["differential"]
+    assert ranking(mg) == ranking(mmol)
+    via_cli = [_diff_json(run_main, "--pattern", "medullary", "--lab", lab)["differential"]
+               for lab in ("serum_calcium=12.0 mg/dL", "serum_calcium=2.994 mmol/L")]
+    assert via_cli[0] == via_cli[1] == mg["differential"]
+
+
+def _ordinary_params() -> list[Any]:
+    params = []
+    for lab_id, units in CONTRACT_UNITS.items():
+        for unit in units:
+            value = ORDINARY_OWN[unit] if unit in ORDINARY_OWN else ORDINARY[lab_id] / FACTORS[lab_id][unit]
+            params.append(pytest.param(lab_id, f"{value:.6g}", unit, id=f"{lab_id}:{unit}"))
+    return params
+
+
+@pytest.mark.parametrize(("lab_id", "value", "unit"), _ordinary_params())
+def test_contract_ordinary_adult_value_is_accepted(lab_id: str, value: str, unit: str, run_main: Any) -> None:
+    data = _diff_json(run_main, "--pattern", "medullary", "--age", "40", "--lab", f"{lab_id}={value} {unit}")
+    assert len(data["differential"]) == 12
+    assert "lab_value_extreme" not in note_ids(data["warnings"])
+    assert "lab_not_interpreted" not in note_ids(data["warnings"])
+    assert {d["lab"] for d in data["derived"]} <= {lab_id}
+
+
+def test_contract_all_fifteen_ordinary_values_together(run_main: Any) -> None:
+    args = [f"--lab={lab_id}={ORDINARY[lab_id]} {CANONICAL[lab_id]}" for lab_id in CONTRACT_UNITS]
+    data = _diff_json(run_main, "--pattern", "medullary", "--age", "40", "--sex", "female", *args)
+    assert not [w for w in data["warnings"] if w["id"] in {"lab_value_extreme", "lab_not_interpreted"}]
+    present = {d["clue"] for d in data["derived"] if d["present"]}
+    assert present == set(), f"ordinary values derive no clue present: {present}"
+
+
+# --- vignettes given as numbers only -----------------------------------------------------------
+
+
+def _load_vignettes() -> list[dict[str, Any]]:
+    lines = VIGNETTES_PATH.read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines if line.strip()]
+
+
+VIGNETTES = _load_vignettes()
+LAB_CLUES = {limit.clue for lab in KB.labs.values() for limit in lab.limits}
+
+
+def _vignette_params() -> list[Any]:
+    params = []
+    for vignette in VIGNETTES:
+        marks = [pytest.mark.xfail(reason=vignette["xfail"], strict=True)] if "xfail" in vignette else []
+        params.append(pytest.param(vignette, id=vignette["id"], marks=marks))
+    return params
+
+
+@pytest.mark.parametrize("vignette", _vignette_params())
+def test_lab_vignette_ranks_expected_cause_first(vignette: dict[str, Any], rank: Any) -> None:
+    result = rank(vignette["case"])
+    order = ranking(result)
+    top = result["differential"][0]
+    assert order[0] == vignette["expected"], (
+        f"{vignette['id']}: expected {vignette['expected']} first, got {top['cause']} ({top['probability']:.2f}); "
+        f"{vignette['expected']} ranks {order.index(vignette['expected']) + 1}. Derived: "
+        f"{[d['text'] for d in result['derived']]}")
+
+
+@pytest.mark.parametrize("vignette", [pytest.param(v, id=v["id"]) for v in VIGNETTES])
+def test_lab_vignette_ranks_as_its_derived_clues_stated(vignette: dict[str, Any], kb: KnowledgeBase,
+                                                        rank: Any) -> None:
+    """Numbers in, clues out: the ranking equals that of the case with the derived clues stated."""
+    case = vignette["case"]
+    report = interpret(parse_case(case, kb), kb)
+    stated = {key: value for key, value in case.items() if key != "labs"}
+    stated["clues"] = report.clues
+    assert rank(case)["differential"] == rank(stated)["differential"]
+
+
+def test_lab_vignette_file_is_well_formed(kb: KnowledgeBase) -> None:
+    ids = [v["id"] for v in VIGNETTES]
+    assert len(ids) == len(set(ids))
+    covered = set()
+    for vignette in VIGNETTES:
+        assert set(vignette) <= {"id", "expected", "note", "case", "xfail"}, vignette["id"]
+        assert vignette["expected"] in kb.causes and vignette["note"].strip(), vignette["id"]
+        case = vignette["case"]
+        assert case["labs"], vignette["id"]
+        lab_clues = set(case.get("clues", {})) & LAB_CLUES
+        assert not lab_clues, f"{vignette['id']}: numbers only, but states {lab_clues}"
+        parse_case(case, kb)
+        if "xfail" not in vignette:
+            covered.add(vignette["expected"])
+    assert covered >= {"hyperparathyroidism", "distal_rta", "hypervitaminosis_d", "sarcoidosis",
+                       "milk_alkali_syndrome", "chronic_hypercalciuria", "primary_hyperoxaluria"}
+
+
+# --- findings about the rules ------------------------------------------------------------------
+
+
+def test_per_day_oxalate_in_a_child_is_not_silently_normal(kb: KnowledgeBase) -> None:
+    report = derive(kb, _labs(urine_oxalate_24h=(0.45, "mmol/day")), age=7, pattern="cortical")
+    silently_absent = report.clues.get("hyperoxaluria") is False and not any(
+        "surface" in w["message"] for w in report.warnings)
+    assert not silently_absent, ([d["text"] for d in report.derived], report.warnings)
