@@ -317,7 +317,8 @@ def _option(name: str, annotation: Any, default: Any = None) -> inspect.Paramete
     return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
 
 
-def _diff_signature(kb: KnowledgeBase, extra: list[inspect.Parameter] | None = None) -> inspect.Signature:
+def _diff_signature(kb: KnowledgeBase, extra: list[inspect.Parameter] | None = None, *,
+                    with_clues: bool = True) -> inspect.Signature:
     """The signature typer reads: the fixed options, then one tri-state flag per clue of the vocabulary."""
     option = _option
     params = [
@@ -354,25 +355,28 @@ def _diff_signature(kb: KnowledgeBase, extra: list[inspect.Parameter] | None = N
             "--explain", "-e", help="Show every contribution to every score.", rich_help_panel=_OUTPUT_PANEL)],
             False),
     ]
-    for clue in kb.clues.values():
+    for clue in kb.clues.values() if with_clues else ():
         flag = clue.id.replace("_", "-")
         params.append(option(clue.id, Annotated[bool | None, typer.Option(
             f"--{flag}/--no-{flag}", help=clue.description, rich_help_panel=f"Clues: {clue.group_title}",
             show_default=False)]))
     if extra:
-        params[len(params) - len(kb.clues):len(params) - len(kb.clues)] = extra
+        clue_count = len(kb.clues) if with_clues else 0
+        params[len(params) - clue_count:len(params) - clue_count] = extra
     return inspect.Signature(params)
 
 
-_registered: set[int] = set()
+_registered_for: list[tuple[KnowledgeBase, str | None]] = []  # (knowledge base, command) the flags were built for
 
 
-def _register_diff(kb: KnowledgeBase) -> None:
-    """Add `diff` (first in the help) with one flag per clue of this knowledge base's vocabulary."""
-    if id(kb) in _registered:
+def _register_diff(kb: KnowledgeBase, command: str | None = None) -> None:
+    """Add `diff` and `ask` (first in the help), the invoked one with a flag per clue of this
+    knowledge base. The other gets its fixed options only: typer builds every option of every
+    command at start-up, and ~50 clue flags twice over would cost start-up for nothing."""
+    if _registered_for and _registered_for[0][0] is kb and _registered_for[0][1] == command:
         return
-    _registered.add(id(kb))
-    signature = _diff_signature(kb)
+    _registered_for[:] = [(kb, command)]
+    signature = _diff_signature(kb, with_clues=command in (None, "diff"))
     _diff.__signature__ = signature  # type: ignore[attr-defined]
     _diff.__annotations__ = {p.name: p.annotation for p in signature.parameters.values()}
     app.registered_commands[:] = [c for c in app.registered_commands if c.name not in ("diff", "ask")]
@@ -384,11 +388,16 @@ def _register_diff(kb: KnowledgeBase) -> None:
         _option("stop_at", Annotated[float, typer.Option(
             "--stop-at", min=0.0, max=1.0, help="Stop when the leading cause reaches this probability.",
             rich_help_panel=_OUTPUT_PANEL)], 0.9),
-    ])
+    ], with_clues=command in (None, "ask"))
     _ask.__signature__ = ask_signature  # type: ignore[attr-defined]
     _ask.__annotations__ = {p.name: p.annotation for p in ask_signature.parameters.values()}
     app.command("ask", no_args_is_help=True)(_ask)
     app.registered_commands.insert(1, app.registered_commands.pop())
+
+
+def _command_of(argv: list[str]) -> str:
+    """The subcommand named on the command line ("" when there is none)."""
+    return argv[0] if argv and not argv[0].startswith("-") else ""
 
 
 # --- batch and schema ----------------------------------------------------------------------
@@ -715,7 +724,7 @@ def _run(argv: list[str] | None, prog_name: str) -> int:
     global _PACKS
     try:
         _PACKS = _packs_from(list(sys.argv[1:] if argv is None else argv))
-        _register_diff(knowledge_base())
+        _register_diff(knowledge_base(), _command_of(list(sys.argv[1:] if argv is None else argv)))
         command = typer.main.get_command(app)
         status = command.main(args=argv, prog_name=prog_name, standalone_mode=False)
         return status if isinstance(status, int) else 0

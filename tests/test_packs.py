@@ -1,0 +1,138 @@
+"""Rule packs (issue 6): loading on top of the built-in rules, reporting, and `rules check`."""
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from nephrocalc.errors import RuleError
+from nephrocalc.knowledge import load_knowledge_base
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "docs" / "packs" / "bartter"
+BARTTER_CASE = ["--pattern", "medullary", "--age", "0", "--polyhydramnios", "--preterm-infant", "--hypokalemia",
+                "--metabolic-alkalosis", "--no-hypercalcemia"]
+
+
+def test_example_pack_loads_and_adds_a_cause_and_a_clue() -> None:
+    kb = load_knowledge_base(packs=[EXAMPLE], use_cache=False)
+    assert "bartter_syndrome" in kb.causes and "polyhydramnios" in kb.clues
+    assert [p.name for p in kb.packs] == ["nephrocalc built-in knowledge base", "bartter-example"]
+    assert len(kb.causes) == 13
+
+
+def test_pack_clue_becomes_a_flag_and_the_pack_is_reported(run_main: Any) -> None:
+    status, out, err = run_main(["diff", "--rules", str(EXAMPLE), *BARTTER_CASE, "--format", "json"])
+    assert status == 0, err
+    result = json.loads(out)
+    assert result["differential"][0]["cause"] == "bartter_syndrome"
+    assert [r["name"] for r in result["rules"]] == ["nephrocalc built-in knowledge base", "bartter-example"]
+    assert result["rules"][1]["path"] == str(EXAMPLE)
+
+
+def test_without_the_pack_its_clue_is_an_unknown_option(run_main: Any) -> None:
+    status, _, err = run_main(["diff", *BARTTER_CASE])
+    assert status == 2 and "--polyhydramnios" in err and len(err.strip().splitlines()) == 1
+
+
+def test_pack_from_the_environment(run_main: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NEPHROCALC_RULES", str(EXAMPLE))
+    status, out, _ = run_main(["causes", "--format", "json"])
+    assert status == 0
+    assert "bartter_syndrome" in {c["id"] for c in json.loads(out)["causes"]}
+
+
+def test_batch_and_ask_take_packs(run_main: Any) -> None:
+    line = json.dumps({"id": "b1", "pattern": "medullary", "age_years": 0,
+                       "clues": {"polyhydramnios": True, "hypokalemia": True, "metabolic_alkalosis": True}})
+    status, out, err = run_main(["batch", "--rules", str(EXAMPLE)], stdin=line + "\n")
+    assert status == 0, err
+    assert json.loads(out)["differential"][0]["cause"] == "bartter_syndrome"
+    status, out, err = run_main(["ask", "--rules", str(EXAMPLE), *BARTTER_CASE, "--format", "json"], stdin="")
+    assert status == 0, err
+    assert json.loads(out)["case"]["clues"]["polyhydramnios"] is True
+
+
+def test_a_pack_cause_replaces_the_built_in_one(tmp_path: Path) -> None:
+    pack = tmp_path / "local"
+    (pack / "causes").mkdir(parents=True)
+    (pack / "pack.toml").write_text('name = "local"\nversion = "1"\n', encoding="utf-8")
+    builtin = Path(load_knowledge_base().root) / "causes" / "alport_syndrome.toml"
+    text = builtin.read_text(encoding="utf-8")
+    text = text.replace('short_name = "Alport syndrome"', 'short_name = "Alport (local)"')
+    (pack / "causes" / "alport_syndrome.toml").write_text(text, encoding="utf-8")
+    kb = load_knowledge_base(packs=[pack], use_cache=False)
+    assert kb.causes["alport_syndrome"].short_name == "Alport (local)" and len(kb.causes) == 12
+
+
+def test_rules_check_accepts_the_example(run_main: Any) -> None:
+    status, out, err = run_main(["rules", "check", str(EXAMPLE)])
+    assert status == 0, err
+    assert out.startswith("ok: bartter-example 0.1.0")
+
+
+def _broken(tmp_path: Path, edit: Any) -> Path:
+    pack = tmp_path / "pack"
+    shutil.copytree(EXAMPLE, pack)
+    edit(pack)
+    return pack
+
+
+def _replace(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+CAUSE = "causes/bartter_syndrome.toml"
+BROKEN: dict[str, tuple[Any, str, str]] = {
+    "unknown key": (lambda p: _replace(p / CAUSE, 'frequency = "usually"', 'frequency = "usually"\nweight = 3'),
+                    CAUSE, "findings.0.weight: unknown key"),
+    "unknown clue": (lambda p: _replace(p / CAUSE, 'clue = "polyhydramnios"', 'clue = "polyhydramnios_typo"'),
+                     CAUSE, "unknown clue 'polyhydramnios_typo'"),
+    "level outside the scale": (lambda p: _replace(p / CAUSE, 'frequency = "usually"', 'frequency = "mostly"'),
+                                CAUSE, "findings.0.frequency"),
+    "duplicate clue id": (lambda p: (p / "clues.toml").write_text(
+        (p / "clues.toml").read_text(encoding="utf-8")
+        + '\n[clues.rta]\nlabel = "x"\ndescription = "x"\ngroup = "history"\nspecificity = "low"\n',
+        encoding="utf-8"), "clues.toml", "clues.rta: duplicate clue id"),
+    "cause with no sources": (lambda p: _replace(p / CAUSE, 'sources = ["Bhat12", "PR-Bartter"]\n\n[prior]',
+                                                 'sources = []\n\n[prior]'),
+                              CAUSE, "sources: needs at least one source"),
+    "non-positive likelihood ratio": (lambda p: _replace(p / CAUSE, 'frequency = "always"',
+                                                         'lr_present = 0.0\nlr_absent = 0.5'),
+                                      CAUSE, "lr_present: Input should be greater than 0"),
+    "prior that is not a number": (lambda p: _replace(p / CAUSE, "adult = 0.001", 'adult = "rare"'),
+                                   CAUSE, "prior.adult: Input should be a valid number"),
+    "unknown source tag": (lambda p: _replace(p / CAUSE, 'sources = ["Bhat12"]', 'sources = ["Nobody99"]'),
+                           CAUSE, "unknown source tag 'Nobody99'"),
+    "not TOML": (lambda p: (p / CAUSE).write_text("name = [", encoding="utf-8"), CAUSE, "not valid TOML"),
+}
+
+
+@pytest.mark.parametrize("problem", list(BROKEN))
+def test_rules_check_names_file_and_field(problem: str, tmp_path: Path, run_main: Any) -> None:
+    edit, file, expected = BROKEN[problem]
+    pack = _broken(tmp_path, edit)
+    status, out, err = run_main(["rules", "check", str(pack)])
+    assert status == 2 and out == ""
+    lines = err.strip().splitlines()
+    assert any(line.startswith(f"{file}: ") and expected in line for line in lines), lines
+    assert "Traceback" not in err
+
+
+def test_a_broken_pack_fails_diff_with_one_line(tmp_path: Path, run_main: Any) -> None:
+    pack = _broken(tmp_path, BROKEN["unknown clue"][0])
+    status, _, err = run_main(["diff", "--rules", str(pack), "--pattern", "medullary"])
+    assert status == 2 and len(err.strip().splitlines()) == 1 and "polyhydramnios_typo" in err
+
+
+def test_rules_check_needs_a_pack(tmp_path: Path, run_main: Any) -> None:
+    status, _, err = run_main(["rules", "check", str(tmp_path)])
+    assert status == 2 and "pack.toml" in err
+
+
+def test_a_missing_pack_directory_is_an_error() -> None:
+    with pytest.raises(RuleError):
+        load_knowledge_base(packs=[Path("/nonexistent/pack")])
