@@ -53,6 +53,16 @@ def files_key(kind: str, paths: Iterable[Path]) -> str:
     return f"{kind}-{zlib.crc32(data):08x}{zlib.adler32(data):08x}-{len(data)}"
 
 
+KEEP = 8  # cached values of one kind kept (e.g. the built-in rules with and without a pack)
+
+
+def _prune(directory: Path, kind: str) -> None:
+    """Remove all but the KEEP newest values of a kind: older rule files or versions."""
+    entries = sorted(directory.glob(f"{kind}-*.pickle"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for stale in entries[KEEP:]:
+        stale.unlink(missing_ok=True)
+
+
 def cached(key: str, build: Callable[[], T]) -> T:
     """Return the cached value for ``key``, or build it, store it and return it."""
     directory = cache_dir()
@@ -71,6 +81,7 @@ def cached(key: str, build: Callable[[], T]) -> T:
         with tmp.open("wb") as handle:
             pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, path)
+        _prune(directory, key.split("-", 1)[0])
     except Exception:  # read-only home, full disk...: run without the cache
         pass
     return value

@@ -23,6 +23,7 @@ from nephrocalc.errors import InputError, NephrocalcError
 
 if TYPE_CHECKING:
     from nephrocalc.case import Case
+    from nephrocalc.engine import Engine
     from nephrocalc.knowledge import KnowledgeBase
 
 
@@ -74,18 +75,24 @@ class InfoFormat(StrEnum):
     json = "json"
 
 
-_KB: dict[tuple[Path, ...], KnowledgeBase] = {}
+_ENGINES: dict[tuple[Path, ...], Engine] = {}
 _PACKS: tuple[Path, ...] = ()  # the rule packs of this run: --rules DIR (repeatable) and $NEPHROCALC_RULES
+
+
+def engine() -> Engine:
+    """The engine for the built-in knowledge base with this run's rule packs laid over it."""
+    found = _ENGINES.get(_PACKS)
+    if found is None:
+        from nephrocalc.engine import Engine
+        from nephrocalc.knowledge import load_knowledge_base
+
+        found = _ENGINES[_PACKS] = Engine(load_knowledge_base(packs=_PACKS))
+    return found
 
 
 def knowledge_base() -> KnowledgeBase:
     """The built-in knowledge base with this run's rule packs laid over it (loaded once)."""
-    kb = _KB.get(_PACKS)
-    if kb is None:
-        from nephrocalc.knowledge import load_knowledge_base
-
-        kb = _KB[_PACKS] = load_knowledge_base(packs=_PACKS)
-    return kb
+    return engine().kb
 
 
 def _packs_from(argv: list[str]) -> tuple[Path, ...]:
@@ -152,9 +159,7 @@ def _diff(**options: Any) -> None:
     """
     kb = knowledge_base()
     case = _case_from_options(options, kb)
-    from nephrocalc.engine import Engine
-
-    result = Engine(kb).rank(case, next_findings=True)
+    result = engine().rank(case, next_findings=True)
     fmt: DiffFormat = options["format"]
     top: int | None = options["top"]
     if fmt in (DiffFormat.json, DiffFormat.jsonl):
@@ -189,11 +194,10 @@ def _ask(**options: Any) -> None:
     if options["case"] == "-":
         raise InputError("--case -", "ask reads its answers from standard input: give the case as a file or flags")
     case = _case_from_options(options, kb)
-    from nephrocalc.engine import Engine
     from nephrocalc.guidance import Interview
 
-    engine = Engine(kb)
-    interview = Interview(engine, case, max_questions=options["max_questions"], stop_at=options["stop_at"])
+    ranker = engine()
+    interview = Interview(ranker, case, max_questions=options["max_questions"], stop_at=options["stop_at"])
     interactive = sys.stdin is not None and sys.stdin.isatty()
     while (question := interview.next_question()) is not None:
         answer = _prompt(kb, question, interactive)
@@ -204,8 +208,8 @@ def _ask(**options: Any) -> None:
         if interactive:
             from nephrocalc.render_table import print_progress
 
-            print_progress(engine.rank(interview.case), kb)
-    result = engine.rank(interview.case, next_findings=True)
+            print_progress(ranker.rank(interview.case), kb)
+    result = ranker.rank(interview.case, next_findings=True)
     fmt: DiffFormat = options["format"]
     if fmt in (DiffFormat.json, DiffFormat.jsonl):
         from nephrocalc.render_json import dumps, result_dict
@@ -418,7 +422,6 @@ def batch_command(
 
     Example: nephrocalc batch cases.jsonl > results.jsonl
     """
-    from nephrocalc.engine import Engine
     from nephrocalc.pipeline import read_lines, run_batch
 
     if source == "-":
@@ -434,7 +437,7 @@ def batch_command(
     def note(message: str) -> None:
         sys.stderr.write(f"nephrocalc: {message}\n")
 
-    engine = Engine(knowledge_base())
+    ranker = engine()
     # The knowledge base and the engine's tables live for the whole run: keep the cyclic garbage
     # collector from rescanning them, and from running every few lines, as results come and go
     # (results hold no reference cycles; reference counting frees them).
@@ -443,7 +446,7 @@ def batch_command(
     out = _binary_stdout()
     try:
         lines = read_lines(_reader(stream), out.flush)
-        stats = run_batch(lines, engine, out.write, fmt=format.value, write_error=note)
+        stats = run_batch(lines, ranker, out.write, fmt=format.value, write_error=note)
     finally:
         if stream is not sys.stdin.buffer:
             stream.close()
