@@ -137,12 +137,20 @@ class ScoringTable(NamedTuple):
                                        {age: round(value, 4) for age, value in prior[cause.id].items()},
                                        pattern_factor, interactions))
 
+        # one vector per (clue, value), shared by the patterns; a pattern with an interaction on the
+        # clue gets its own present vector
         clue: dict[tuple[str, str, bool], list[float]] = {}
-        for p in PATTERNS:
-            for clue_id in kb.clues:
-                clue[(p, clue_id, True)] = [
-                    interaction_w[r].get(p, {}).get(clue_id, present_w[r].get(clue_id, 0.0)) for r in range(len(rows))]
-                clue[(p, clue_id, False)] = [absent_w[r].get(clue_id, 0.0) for r in range(len(rows))]
+        row_range = range(len(rows))
+        for clue_id in kb.clues:
+            present_vector = [present_w[r].get(clue_id, 0.0) for r in row_range]
+            absent_vector = [absent_w[r].get(clue_id, 0.0) for r in row_range]
+            for p in PATTERNS:
+                if any(clue_id in interaction_w[r].get(p, {}) for r in row_range):
+                    clue[(p, clue_id, True)] = [interaction_w[r].get(p, {}).get(clue_id, present_vector[r])
+                                                for r in row_range]
+                else:
+                    clue[(p, clue_id, True)] = present_vector
+                clue[(p, clue_id, False)] = absent_vector
         tiebreak: dict[str, list[int]] = {}
         for age in AGE_KEYS:
             ordered = sorted(range(len(causes)), key=lambda i: (-prior[causes[i].id][age], causes[i].id))
