@@ -67,14 +67,20 @@ def print_result(result: Result, kb: KnowledgeBase, *, top: int | None = None, e
     console = _console()
     title = f"Differential for a {result['pattern']} pattern" + (f" — case {result['id']}" if result["id"] else "")
     table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False)
-    table.add_column("#", justify="right", style="bold")
-    table.add_column("Cause")
-    table.add_column("", style="bold yellow")
-    table.add_column("Prob.", justify="right")
-    table.add_column("", no_wrap=True)
-    table.add_column("Strongest evidence (× likelihood ratio)")
+    # fixed widths where the content is known: rich then measures only the evidence column
+    table.add_column("#", justify="right", style="bold", width=2, no_wrap=True)
+    table.add_column("Cause", min_width=18, max_width=40)
+    table.add_column("", style="bold yellow", width=1, no_wrap=True)
+    table.add_column("Prob.", justify="right", width=6, no_wrap=True)
+    table.add_column("", width=_BAR_WIDTH, no_wrap=True)
+    table.add_column("Strongest evidence (× likelihood ratio)", ratio=1)
     entries = result["differential"][:top] if top else result["differential"]
-    for entry in entries:
+    # causes below 0.1% (always listed in JSON) are named on one line under the table, unless
+    # --top or --explain asks for them, or one of them is a can't-miss cause with evidence for it
+    shown = [e for e in entries if top or explain or e["probability"] >= 0.001 or e["rank"] <= 3
+             or (e["cant_miss"] and e["supporting"])]
+    rest = [e for e in entries if e not in shown]
+    for entry in shown:
         cause = kb.causes.get(entry["cause"])
         name = Text(cause.short_name if cause else entry["name"])
         if entry["form"]:
@@ -82,6 +88,9 @@ def print_result(result: Result, kb: KnowledgeBase, *, top: int | None = None, e
         table.add_row(str(entry["rank"]), name, "!" if entry["cant_miss"] else "", _percent(entry["probability"]),
                       Text(_bar(entry["probability"]), style="cyan"), _evidence_summary(kb, entry))
     console.print(table)
+    if rest:
+        names = ", ".join(kb.causes[e["cause"]].short_name if e["cause"] in kb.causes else e["name"] for e in rest)
+        console.print(Text(f"Also ranked, each below 0.1%: {names}.", style="dim"))
     if result["derived"]:
         if explain:
             console.print(Text("From the lab values", style="bold"))
@@ -111,11 +120,12 @@ def print_result(result: Result, kb: KnowledgeBase, *, top: int | None = None, e
         hints = []
         for item in following[:3]:
             label = item["label"][0].lower() + item["label"][1:]
-            if item["lab"]:
-                label += f" ({kb.labs[item['lab']].label.lower()})" if item["lab"] in kb.labs else ""
+            if item["lab"] in kb.labs:
+                lab = kb.labs[item["lab"]].label
+                label += f" ({lab[0].lower() + lab[1:] if lab[1:2].islower() else lab})"
             hints.append(label)
         console.print(Text("To narrow this down, check: " + ", ".join(hints) + ".", style="bold"))
-    if any(entry["cant_miss"] for entry in entries):
+    if any(entry["cant_miss"] for entry in shown):
         console.print(Text("! can't-miss cause: missing it would harm; rule it out deliberately.", style="yellow"))
     console.print(Text(f"{NOTICE} Knowledge base: {result['knowledge_base']}.", style="dim italic"))
 

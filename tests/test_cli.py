@@ -41,8 +41,12 @@ def test_diff_table(cli: Any) -> None:
     assert "Distal RTA" in out
     assert "Differential for a medullary pattern" in out
     rows = _rows(out)
-    assert [int(r[0]) for r in rows] == list(range(1, 13))
+    # causes below 0.1% are named on one line under the table; every cause appears
+    assert [int(r[0]) for r in rows] == list(range(1, len(rows) + 1)) and len(rows) >= 3
     assert rows[0][1].startswith("Distal RTA")
+    assert "Also ranked, each below 0.1%" in out and "Alport syndrome" in out
+    explained = _ok(cli(["diff", "--pattern", "medullary", "--rta", "--explain"]))
+    assert [int(r[0]) for r in _rows(explained)][:12] == list(range(1, 13))
     assert "\x1b[" not in out, "no colour with NO_COLOR"
     assert "not a diagnosis" in out
 

@@ -103,7 +103,7 @@ JUNK = st.one_of(
 )
 
 
-def _values(name: str, param: Any) -> st.SearchStrategy[str]:
+def _values(name: str, param: Any, clean: bool = False) -> st.SearchStrategy[str]:
     choices = _choices(param)
     kind = param.type.name
     if choices:
@@ -118,30 +118,34 @@ def _values(name: str, param: Any) -> st.SearchStrategy[str]:
         real = st.sampled_from([*KB.causes, "distal-rta", "DISTAL_RTA", ""])
     else:
         real = st.sampled_from([*NUMBERS, *FILES, "medullary", "json"])
-    return st.one_of(real, real, real, JUNK)
+    junk = JUNK
+    if name == "rules":  # known bug (test_rules_path_with_a_line_break_stays_on_one_line), until fixed
+        junk = JUNK.filter(lambda value: "\n" not in value and "\r" not in value)
+    return real if clean else st.one_of(real, real, real, junk)
 
 
 @st.composite
-def tokens_for(draw: st.DrawFn, command: Any) -> list[str]:
-    """Options (with a value of the right kind, or junk), flags, arguments and junk for one command."""
+def tokens_for(draw: st.DrawFn, command: Any, clean: bool) -> list[str]:
+    """Options (with a value of the right kind, or junk), flags, arguments and junk for one command;
+    ``clean``: real options and values only (which may still be out of range or wrong together)."""
     options = [p for p in command.params if p.param_type_name == "option"]
     arguments = [p for p in command.params if p.param_type_name == "argument"]
     out: list[str] = []
     for _ in range(draw(st.integers(0, 7))):
-        kind = draw(st.integers(0, 9))
-        if options and kind < 6:
+        kind = draw(st.integers(0, 15 if clean else 19))
+        if options and (kind < 13 or (not arguments and kind < 16)):
             param = draw(st.sampled_from(options))
             opt = draw(st.sampled_from([*param.opts, *param.secondary_opts]))
             if param.is_flag:
                 out.append(opt)
             elif opt.startswith("--") and draw(st.booleans()):
-                out.append(f"{opt}={draw(_values(param.name, param))}")
+                out.append(f"{opt}={draw(_values(param.name, param, clean))}")
             else:
-                out += [opt, draw(_values(param.name, param))]
-        elif arguments and kind < 8:
+                out += [opt, draw(_values(param.name, param, clean))]
+        elif arguments and kind < 16:
             param = draw(st.sampled_from(arguments))
-            out.append(draw(_values(param.name, param)))
-        elif kind == 8:
+            out.append(draw(_values(param.name, param, clean)))
+        elif kind == 16:
             out.append(draw(st.sampled_from(["-h", "--help", "--", "-"])))
         else:
             out.append(draw(JUNK))
@@ -151,14 +155,15 @@ def tokens_for(draw: st.DrawFn, command: Any) -> list[str]:
 @st.composite
 def argvs(draw: st.DrawFn) -> list[str]:
     argv: list[str] = []
-    if draw(st.integers(0, 9)) == 0:
+    clean = draw(st.booleans())
+    if not clean and draw(st.integers(0, 4)) == 0:
         argv.append(draw(st.one_of(st.sampled_from(ROOT_OPTIONS), JUNK)))
     path = draw(st.sampled_from(WEIGHTED))
-    if draw(st.integers(0, 14)) == 0:
+    if not clean and draw(st.integers(0, 4)) == 0:
         argv.append(draw(JUNK))
     else:
         argv += list(path)
-    tokens = draw(tokens_for(COMMANDS[path]))
+    tokens = draw(tokens_for(COMMANDS[path], clean))
     if path == ("diff",) and draw(st.booleans()):  # a runnable diff most of the time
         tokens = ["--pattern", draw(st.sampled_from(["medullary", "cortical", "combined"])), *tokens]
     return argv + tokens
@@ -216,7 +221,8 @@ def test_random_command_lines(argv: list[str], stdin: bytes) -> None:
         path.write_bytes(stdin)
         argv = [str(path) if token == FILE else token.replace(FILE, str(path)) for token in argv]
         status, out, err = invoke(argv, stdin)
-    event(f"{argv[0] if argv else '(none)'}: exit {status}")
+    command = next((token for token in argv if (token,) in COMMANDS), "(no command)")
+    event(f"{command}: exit {status}")
     check_status_and_stderr(argv, status, out, err)
 
 
@@ -234,38 +240,64 @@ JSON_VALUES = st.recursive(
     max_leaves=10)
 
 
+VALID_FIELDS: dict[str, st.SearchStrategy[Any]] = {
+    "id": st.text(max_size=10),
+    "pattern": st.sampled_from(["medullary", "cortical", "combined"]),
+    "modality": st.sampled_from(["us", "ct", "xr", "mr"]),
+    "grade": st.integers(0, 3),
+    "laterality": st.sampled_from(["bilateral", "unilateral"]),
+    "age_years": st.sampled_from([0, 0.01, 6, 17.99, 18, 45, 130, -0.0, 1e-300]),
+    "sex": st.sampled_from(["female", "male"]),
+    "clues": st.dictionaries(st.sampled_from(sorted(KB.clues)), st.booleans(), max_size=5),
+    "labs": st.dictionaries(st.sampled_from(sorted(KB.labs)), st.fixed_dictionaries({
+        "value": st.sampled_from([0, 1, 2.5, 5.5, 7, 11.8, 140, 1e-9]),
+        "unit": st.sampled_from(["pg/mL", "mg/dL", "mmol/L", "pH", "mg / dl", "U/L", "mg/day"])}), max_size=3),
+}
+WRONG_FIELDS: dict[str, st.SearchStrategy[Any]] = {
+    "id": st.sampled_from([1, None, [], {"x": 1}, True]),
+    "pattern": st.sampled_from(["Medullary", "papillary", "", None, 1, ["medullary"]]),
+    "modality": st.sampled_from(["pet", "US", "", 3]),
+    "grade": st.sampled_from([4, -1, 1.0, 1.5, True, "2", 10**40, 2**64]),
+    "laterality": st.sampled_from(["left", "", None]),
+    "age_years": st.sampled_from([131, -1, 1e300, float("nan"), float("inf"), float("-inf"), "6", True, 10**40]),
+    "sex": st.sampled_from(["f", "other", "", 0]),
+    "clues": st.one_of(st.sampled_from([[], ["rta"], "rta", None, 1]),
+                       st.dictionaries(st.sampled_from(["rtaa", "RTA", "", "rta "]) | KEY_TEXT,
+                                       st.booleans(), min_size=1, max_size=2),
+                       st.dictionaries(st.sampled_from(sorted(KB.clues)), JSON_VALUES, min_size=1, max_size=2)),
+    "labs": st.one_of(
+        st.sampled_from([[], "pth=140 pg/mL", None, {"pth": 140}, {"pth": {"value": 140}},
+                         {"pth": {"value": "140", "unit": "pg/mL"}}, {"pth": {"value": 1e300, "unit": "pg/mL"}},
+                         {"pth": {"value": float("nan"), "unit": "pg/mL"}}, {"pth": {"value": 140, "unit": "furlong"}},
+                         {"calcium": {"value": 1, "unit": "mg/dL"}}]),
+        st.dictionaries(st.sampled_from(sorted(KB.labs)) | KEY_TEXT,
+                        st.fixed_dictionaries({"value": st.floats() | st.integers() | JSON_VALUES,
+                                               "unit": st.text(max_size=8) | JSON_VALUES}) | JSON_VALUES,
+                        min_size=1, max_size=2)),
+}
+
+
 @st.composite
 def fuzzed_cases(draw: st.DrawFn) -> Any:
-    """A case whose every field may have the wrong type, or not be a case at all."""
-    if draw(st.integers(0, 9)) == 0:
+    """A valid case, a case with one field wrong, a case where anything goes, or no case at all."""
+    mode = draw(st.sampled_from(["valid", "valid", "one wrong", "one wrong", "one wrong", "chaos", "not a case"]))
+    if mode == "not a case":
         return draw(JSON_VALUES)
-    real: dict[str, st.SearchStrategy[Any]] = {
-        "id": st.text(max_size=10),
-        "pattern": st.sampled_from(["medullary", "cortical", "combined", "Medullary", "papillary", ""]),
-        "modality": st.sampled_from(["us", "ct", "xr", "mr", "pet"]),
-        "grade": st.sampled_from([0, 1, 2, 3, 4, -1, 1.0, 1.5, True]),
-        "laterality": st.sampled_from(["bilateral", "unilateral", "left"]),
-        "age_years": st.sampled_from([0, 0.01, 6, 45, 130, 131, -1, -0.0, 1e-300, 1e300, float("nan"),
-                                      float("inf"), "6"]),
-        "sex": st.sampled_from(["female", "male", "f", "other"]),
-        "clues": st.dictionaries(st.sampled_from([*KB.clues, "rtaa", "RTA", ""]) | KEY_TEXT,
-                                 st.booleans() | JSON_VALUES, max_size=5),
-        "labs": st.dictionaries(
-            st.sampled_from([*KB.labs, "PTH", "calcium"]) | KEY_TEXT,
-            st.fixed_dictionaries({"value": st.floats() | st.integers() | JSON_VALUES,
-                                   "unit": st.sampled_from(["pg/mL", "mg/dL", "mmol/L", "pH", "", "mg / dl"])
-                                   | JSON_VALUES}) | JSON_VALUES,
-            max_size=3),
-    }
-    case: dict[str, Any] = {}
+    case: dict[str, Any] = {"pattern": draw(VALID_FIELDS["pattern"])}
     for field in CASE_FIELDS:
-        choice = draw(st.integers(0, 9))
-        if choice < 5 or (field == "pattern" and choice < 8):
-            case[field] = draw(real[field])
-        elif choice == 5:
-            case[field] = draw(JSON_VALUES)
-    if draw(st.integers(0, 4)) == 0:
-        case[draw(KEY_TEXT)] = draw(JSON_VALUES)
+        if draw(st.booleans()):
+            case[field] = draw(VALID_FIELDS[field])
+    if mode == "one wrong":
+        field = draw(st.sampled_from([*CASE_FIELDS, "pattern (missing)", "an unknown field"]))
+        if field == "pattern (missing)":
+            del case["pattern"]
+        elif field == "an unknown field":
+            case[draw(KEY_TEXT)] = draw(JSON_VALUES)
+        else:
+            case[field] = draw(WRONG_FIELDS[field])
+    elif mode == "chaos":
+        for field in CASE_FIELDS:
+            case[field] = draw(st.one_of(VALID_FIELDS[field], WRONG_FIELDS[field], JSON_VALUES))
     return case
 
 
@@ -297,6 +329,8 @@ def mutated(draw: st.DrawFn, *, invalid_utf8: bool) -> bytes:
             data = b"\xef\xbb\xbf" + data  # a byte-order mark
         else:
             data = data[:at] + draw(st.binary(max_size=8)).replace(b"\n", b"") + data[at:] if invalid_utf8 else data
+    if not invalid_utf8:  # a cut may have split a character
+        data = data.decode("utf-8", "ignore").encode()
     return data
 
 
@@ -508,11 +542,22 @@ def test_ask_answer_invalid_utf8_exits_0_or_2() -> None:
 def test_message_stays_on_one_line_whatever_the_key(case: dict[str, Any]) -> None:
     argv = ["diff", "--case", "-"]
     status, out, err = invoke(argv, json.dumps(case).encode())
-    assert status == 2
+    assert (status, out) == (2, "")
     assert len(_lines(err)) == 1, err
-    status, out, err = invoke(["batch", "--format", "tsv"], json.dumps(case).encode() + b"\n")
+    status, _, err = invoke(["batch", "--format", "tsv"], json.dumps(case).encode() + b"\n")
     assert status == 2
     assert len([line for line in _lines(err) if line.startswith("nephrocalc: ")]) == len(_lines(err)) == 2, err
+
+
+@pytest.mark.xfail(strict=True, reason="a --rules path is echoed raw into the message (knowledge.py: "
+                   "RuleError(str(pack), 'not a directory...')): a path holding a line break gives a two-line message "
+                   "(`rules check DIR` shows it with repr and stays on one line)")
+@pytest.mark.parametrize("argv", [["diff", "--pattern", "medullary", "--rules", "a\nb"], ["causes", "--rules", "x\ry"]],
+                         ids=["diff-newline", "causes-cr"])
+def test_rules_path_with_a_line_break_stays_on_one_line(argv: list[str]) -> None:
+    status, out, err = invoke(argv)
+    assert (status, out) == (2, "")
+    assert len(_lines(err)) == 1, err
 
 
 @pytest.mark.xfail(strict=True, reason="an unknown key inside a lab value is reported as 'unknown field; allowed "
@@ -573,9 +618,8 @@ def _random_case(rnd: random.Random) -> dict[str, Any]:
 def test_slowest_of_200_random_cases_ranks_within_a_second() -> None:
     """Every step of `diff --format json` for one case (validation, labs, ranking, next findings, JSON)."""
     from nephrocalc.case import parse_case
-    from nephrocalc.render_json import result_json
-
     from nephrocalc.engine import Engine
+    from nephrocalc.render_json import result_json
 
     engine = Engine(KB)
     rnd = random.Random(20261124)

@@ -351,7 +351,8 @@ def test_ask_json_validates_against_the_printed_schema(result_schema: dict[str, 
 
 def test_schema_check_rejects_broken_output(result_schema: dict[str, Any]) -> None:
     """The validation above can fail."""
-    status, out, _ = invoke(["diff", "--pattern", "medullary", "--rta", "--format", "json"])
+    status, out, err = invoke(["diff", "--pattern", "medullary", "--rta", "--format", "json"])
+    assert status == 0, err
     good = json.loads(out)
     assert _errors(good, result_schema) == []
     assert _errors({**good, "differential": [{**good["differential"][0], "probability": "0.5"}]}, result_schema)
