@@ -164,6 +164,8 @@ def _describe(exc: Any, what: str) -> tuple[str, str]:
     if not loc:
         return what, "must be a JSON object with a \"pattern\" field"
     if kind == "unexpected_keyword_argument":
+        if loc[0] == "labs":
+            return where, 'unknown field; a lab is {"value": number, "unit": string}'
         return where, f"unknown field; allowed fields: {', '.join(CASE_FIELDS)}"
     if kind == "missing" or kind == "missing_argument":
         return where, f"required; {_ALLOWED.get(loc[0], 'a value')}"

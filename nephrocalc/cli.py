@@ -246,7 +246,8 @@ def _prompt(kb: KnowledgeBase, question: Any, interactive: bool) -> str:
     while True:
         sys.stderr.write(line)
         sys.stderr.flush()
-        reply = sys.stdin.readline()
+        stream = getattr(sys.stdin, "buffer", None)
+        reply = stream.readline(1024).decode("utf-8", "replace") if stream is not None else sys.stdin.readline(1024)
         if not reply:  # end of input: stop asking
             return "q"
         answer = _ANSWERS.get(reply.strip().lower())
@@ -294,20 +295,28 @@ def _case_from_options(options: dict[str, Any], kb: KnowledgeBase) -> Case:
     return parse_case(data, kb)
 
 
+MAX_CASE_BYTES = 1_048_576  # one case, as one batch line (pipeline.MAX_LINE_BYTES)
+
+
 def _read_case_source(source: str) -> dict[str, Any]:
     import orjson
 
     if source == "-":
         if sys.stdin is None or sys.stdin.isatty():
             raise InputError("--case -", "reads a JSON case from standard input, but nothing was piped in")
-        text = sys.stdin.read()
+        stream = getattr(sys.stdin, "buffer", None)
+        raw = stream.read(MAX_CASE_BYTES + 1) if stream is not None else sys.stdin.read().encode("utf-8", "replace")
         what = "case (stdin)"
     else:
         try:
-            text = Path(source).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InputError("--case", f"cannot read {source!r} ({getattr(exc, 'strerror', None) or exc})") from None
+            with open(source, "rb") as handle:
+                raw = handle.read(MAX_CASE_BYTES + 1)
+        except OSError as exc:
+            raise InputError("--case", f"cannot read {source!r} ({exc.strerror or exc})") from None
         what = f"case ({source})"
+    if len(raw) > MAX_CASE_BYTES:
+        raise InputError(what, f"is larger than {MAX_CASE_BYTES} bytes, the limit for one case")
+    text = raw
     try:
         data = orjson.loads(text)
     except orjson.JSONDecodeError as exc:
@@ -435,7 +444,7 @@ def batch_command(
             raise InputError("FILE", f"cannot read {source!r} ({exc.strerror or exc})") from None
 
     def note(message: str) -> None:
-        sys.stderr.write(f"nephrocalc: {message}\n")
+        sys.stderr.write(f"nephrocalc: {_one_line(message)}\n")
 
     ranker = engine()
     # The knowledge base and the engine's tables live for the whole run: keep the cyclic garbage
@@ -491,7 +500,11 @@ def rules_check_command(
     from nephrocalc.errors import RuleError
     from nephrocalc.knowledge import load_knowledge_base
 
-    if not (directory / "pack.toml").is_file():
+    try:
+        is_pack = (directory / "pack.toml").is_file()
+    except OSError as exc:
+        raise InputError("DIR", f"{str(directory)!r} cannot be read ({exc.strerror or exc})") from None
+    if not is_pack:
         raise InputError("DIR", f"{str(directory)!r} is not a rule pack: it has no pack.toml")
     try:
         kb = load_knowledge_base(packs=[directory], use_cache=False)
@@ -669,9 +682,15 @@ def _write(text: str) -> None:
     sys.stdout.flush()
 
 
+def _one_line(message: str, limit: int = 600) -> str:
+    """A message as one line of bounded length: what the user typed is echoed safely."""
+    text = message.replace("\r", "\\r").replace("\n", "\\n")
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _fail(message: str, status: int = 2) -> int:
     try:
-        sys.stderr.write(f"nephrocalc: error: {message}\n")
+        sys.stderr.write(f"nephrocalc: error: {_one_line(message)}\n")
         sys.stderr.flush()
     except (BrokenPipeError, OSError):
         pass
@@ -741,6 +760,8 @@ def _run(argv: list[str] | None, prog_name: str) -> int:
         return _fail(" ".join(exc.format_message().split()), exc.exit_code or 1)
     except typer.Exit as exc:
         return int(exc.exit_code or 0)
+    except SystemExit as exc:  # e.g. --show-completion
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except (typer.Abort, KeyboardInterrupt):
         return _fail("interrupted", 130)
     except (BrokenPipeError, _PipeClosed):

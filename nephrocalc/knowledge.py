@@ -314,8 +314,12 @@ def load_knowledge_base(rules_dir: Path | None = None, *, packs: Sequence[Path] 
     root = rules_dir if rules_dir is not None else builtin_rules_dir()
     packs = tuple(Path(pack).resolve() for pack in packs)
     for pack in packs:
-        if not pack.is_dir():
-            raise RuleError(str(pack), "not a directory: a rule pack is a folder with a pack.toml")
+        try:
+            is_dir = pack.is_dir()
+        except OSError as exc:
+            raise RuleError(repr(str(pack)), f"cannot be read ({exc.strerror or exc})") from None
+        if not is_dir:
+            raise RuleError(repr(str(pack)), "not a directory: a rule pack is a folder with a pack.toml")
     if not use_cache:
         return _load(root, packs)
     from nephrocalc.cache import cached, files_key

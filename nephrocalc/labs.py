@@ -193,6 +193,10 @@ def parse_lab_option(text: str, kb: KnowledgeBase | None = None) -> tuple[str, f
     """`ID=VALUE UNIT` from the command line, e.g. ``serum_calcium=11.8mg/dL`` or ``pth=140 pg/mL``."""
     import re
 
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InputError("--lab", f"{text!r} is not valid text (undecodable bytes)") from None
     match = re.fullmatch(r"\s*([A-Za-z0-9_]+)\s*=\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(\S.*?)?\s*", text)
     if match is None:
         raise InputError("--lab", f"{text!r} is not ID=VALUE UNIT (e.g. serum_calcium=11.8mg/dL, \"pth=140 pg/mL\")")

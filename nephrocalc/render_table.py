@@ -101,8 +101,8 @@ def print_result(result: Result, kb: KnowledgeBase, *, top: int | None = None, e
                 line.append(f" [{', '.join(step['sources'])}]", style="dim")
                 console.print(line)
         else:
-            shown = sorted({(d["clue"], d["present"]) for d in result["derived"] if d["used"]})
-            console.print(Text("From the lab values: " + ", ".join(c if p else f"no {c}" for c, p in shown)
+            steps = sorted({(d["clue"], d["present"]) for d in result["derived"] if d["used"]})
+            console.print(Text("From the lab values: " + ", ".join(c if p else f"no {c}" for c, p in steps)
                                + " (--explain shows each step)", style="dim"))
     if explain:
         _print_explanation(console, entries)
@@ -120,7 +120,7 @@ def print_result(result: Result, kb: KnowledgeBase, *, top: int | None = None, e
         hints = []
         for item in following[:3]:
             label = item["label"][0].lower() + item["label"][1:]
-            if item["lab"] in kb.labs:
+            if item["lab"] is not None and item["lab"] in kb.labs:
                 lab = kb.labs[item["lab"]].label
                 label += f" ({lab[0].lower() + lab[1:] if lab[1:2].islower() else lab})"
             hints.append(label)

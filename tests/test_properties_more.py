@@ -35,11 +35,6 @@ def rank(case: dict[str, Any]) -> dict[str, Any]:
 # --- strategies ------------------------------------------------------------------------------------
 
 
-def _canonical_unit(lab: Any) -> tuple[str, float]:
-    """(unit as written, factor to the canonical unit) of every convertible unit of a lab."""
-    return next(iter(lab.units.values()))
-
-
 @st.composite
 def lab_values(draw: st.DrawFn) -> tuple[str, dict[str, Any]]:
     """A plausible lab value in any of the lab's convertible units (never rejected by the plausibility check)."""
