@@ -115,15 +115,30 @@ RulesOption = Annotated[list[Path] | None, typer.Option("--rules", metavar="DIR"
                                                         rich_help_panel="Rules")]
 
 
-app = typer.Typer(
-    name="nephrocalc",
-    help="Ranked, explained differential diagnosis of nephrocalcinosis. "
+_APP_SETTINGS: dict[str, Any] = {
+    "name": "nephrocalc",
+    "help": "Ranked, explained differential diagnosis of nephrocalcinosis. "
     "Decision support for clinicians, not a diagnosis.",
-    no_args_is_help=True,
-    add_completion=True,
-    pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
+    "no_args_is_help": True,
+    "add_completion": True,
+    "pretty_exceptions_enable": False,
+    "context_settings": {"help_option_names": ["-h", "--help"]},
+}
+app = typer.Typer(**_APP_SETTINGS)
+
+
+def _app_for(command: str) -> typer.Typer:
+    """The application with only the named command (same root options): typer builds every option
+    of every command it holds at start-up, and a run needs one. The whole app otherwise."""
+    commands = [c for c in app.registered_commands if c.name == command]
+    groups = [g for g in app.registered_groups if g.name == command]
+    if not commands and not groups:
+        return app
+    slim = typer.Typer(**_APP_SETTINGS)
+    slim.registered_callback = app.registered_callback
+    slim.registered_commands = commands
+    slim.registered_groups = groups
+    return slim
 
 
 def _version(value: bool) -> None:
@@ -747,7 +762,7 @@ def _run(argv: list[str] | None, prog_name: str) -> int:
     try:
         _PACKS = _packs_from(list(sys.argv[1:] if argv is None else argv))
         _register_diff(knowledge_base(), _command_of(list(sys.argv[1:] if argv is None else argv)))
-        command = typer.main.get_command(app)
+        command = typer.main.get_command(_app_for(_command_of(list(sys.argv[1:] if argv is None else argv))))
         status = command.main(args=argv, prog_name=prog_name, standalone_mode=False)
         return status if isinstance(status, int) else 0
     except NephrocalcError as exc:
