@@ -45,8 +45,9 @@ def _lr(weight: float) -> str:
 
 
 def _evidence_summary(kb: KnowledgeBase, entry: Entry, limit: int = 3) -> Text:
-    items: list[tuple[float, Evidence]] = [(e["weight"], e) for e in entry["supporting"][:limit]]
-    items += [(e["weight"], e) for e in entry["conflicting"][:max(1, limit - len(items))]]
+    # evidence that hardly moves the score (|ln LR| < 0.1) is left to --explain
+    items: list[tuple[float, Evidence]] = [(e["weight"], e) for e in entry["supporting"] if e["weight"] >= 0.1][:limit]
+    items += [(e["weight"], e) for e in entry["conflicting"] if e["weight"] <= -0.1][:max(1, limit - len(items))]
     text = Text()
     for i, (weight, evidence) in enumerate(items):
         if i:
