@@ -761,8 +761,11 @@ def _run(argv: list[str] | None, prog_name: str) -> int:
     global _PACKS
     try:
         _PACKS = _packs_from(list(sys.argv[1:] if argv is None else argv))
-        _register_diff(knowledge_base(), _command_of(list(sys.argv[1:] if argv is None else argv)))
-        command = typer.main.get_command(_app_for(_command_of(list(sys.argv[1:] if argv is None else argv))))
+        invoked = _command_of(list(sys.argv[1:] if argv is None else argv))
+        if os.environ.get("_NEPHROCALC_COMPLETE"):  # shell completion: every command with all its flags
+            invoked = ""
+        _register_diff(knowledge_base(), invoked or None)
+        command = typer.main.get_command(_app_for(invoked))
         status = command.main(args=argv, prog_name=prog_name, standalone_mode=False)
         return status if isinstance(status, int) else 0
     except NephrocalcError as exc:
