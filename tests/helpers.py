@@ -72,3 +72,50 @@ def invoke(argv: list[str], stdin: bytes = b"") -> tuple[int, str, str]:
     out = fake_out.buffer.getvalue().decode("utf-8")  # type: ignore[attr-defined]
     err = fake_err.buffer.getvalue().decode("utf-8")  # type: ignore[attr-defined]
     return status, out, err
+
+
+def read_terminal(master: int, proc: Any, timeout: float) -> bytes:
+    """Everything a child process writes to the pseudo-terminal whose master end is ``master``,
+    until it closes the terminal or exits (at most ``timeout`` seconds)."""
+    import os
+    import select
+    import time
+
+    chunks = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([master], [], [], 0.5)
+        if not ready:
+            if proc.poll() is not None:
+                break
+            continue
+        try:
+            data = os.read(master, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not data:
+            break
+        chunks.append(data)
+    return b"".join(chunks)
+
+
+class PropertyWorld:
+    """The built-in knowledge base and engine shared by the property-based test modules (hypothesis
+    strategies are built at import, so a fixture will not do)."""
+
+    def __init__(self) -> None:
+        from nephrocalc.engine import Engine
+        from nephrocalc.knowledge import load_knowledge_base
+
+        self.kb = load_knowledge_base()
+        self.engine = Engine(self.kb)
+        self.clues = sorted(self.kb.clues)
+        self.causes = sorted(self.kb.causes)
+
+    def rank(self, case: dict[str, Any]) -> dict[str, Any]:
+        from nephrocalc.case import parse_case
+
+        return as_data(self.engine.rank(parse_case(case, self.kb)))
+
+
+WORLD = PropertyWorld()

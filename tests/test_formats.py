@@ -13,7 +13,6 @@ import json
 import math
 import os
 import re
-import select
 import shutil
 import subprocess
 import sys
@@ -23,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import read_terminal
 
 from nephrocalc.knowledge import KnowledgeBase
 
@@ -571,24 +571,10 @@ def _run_pty(args: list[str], *, stdin_tty: bool = False, stdout_tty: bool = Tru
         if not stdout_tty:
             out, err = proc.communicate(timeout=TIMEOUT)
             return proc.returncode, out, err
-        chunks = []
-        deadline = time.monotonic() + TIMEOUT
-        while time.monotonic() < deadline:
-            ready, _, _ = select.select([master], [], [], 0.5)
-            if not ready:
-                if proc.poll() is not None:
-                    break
-                continue
-            try:
-                data = os.read(master, 65536)
-            except OSError:  # EIO: the child closed the terminal
-                break
-            if not data:
-                break
-            chunks.append(data)
+        output = read_terminal(master, proc, TIMEOUT)
         status = proc.wait(timeout=TIMEOUT)
         assert proc.stderr is not None
-        return status, b"".join(chunks), proc.stderr.read()
+        return status, output, proc.stderr.read()
     finally:
         os.close(master)
         if proc.poll() is None:

@@ -12,25 +12,20 @@ import random
 from typing import Any, NotRequired
 
 import pytest
-from helpers import as_data, entry, score
+from helpers import WORLD, entry, score
 from hypothesis import assume, given
 from hypothesis import strategies as st
 from pydantic import ConfigDict, TypeAdapter, with_config
 from typing_extensions import TypedDict  # pydantic needs it on Python < 3.12
 
-from nephrocalc.case import parse_case
-from nephrocalc.engine import Engine
-from nephrocalc.knowledge import KnowledgeBase, load_knowledge_base
+from nephrocalc.knowledge import KnowledgeBase
 
-KB: KnowledgeBase = load_knowledge_base()
-ENGINE = Engine(KB)
-CLUES = sorted(KB.clues)
-CAUSES = sorted(KB.causes)
+KB: KnowledgeBase = WORLD.kb
+ENGINE = WORLD.engine
+CLUES = WORLD.clues
+CAUSES = WORLD.causes
 PATTERNS = ("medullary", "cortical", "combined")
-
-
-def rank(case: dict[str, Any]) -> dict[str, Any]:
-    return as_data(ENGINE.rank(parse_case(case, KB)))
+rank = WORLD.rank
 
 
 # --- strategies ------------------------------------------------------------------------------------

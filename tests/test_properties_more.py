@@ -13,23 +13,20 @@ import random
 from typing import Any
 
 import pytest
-from helpers import as_data, entry, invoke, probability, score
+from helpers import WORLD, entry, invoke, probability, score
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from nephrocalc.case import parse_case
-from nephrocalc.engine import Engine, age_key
-from nephrocalc.knowledge import KnowledgeBase, load_knowledge_base
+from nephrocalc.engine import age_key
+from nephrocalc.knowledge import KnowledgeBase
 
-KB: KnowledgeBase = load_knowledge_base()
-ENGINE = Engine(KB)
-CLUES = sorted(KB.clues)
-CAUSES = sorted(KB.causes)
+KB: KnowledgeBase = WORLD.kb
+ENGINE = WORLD.engine
+CLUES = WORLD.clues
+CAUSES = WORLD.causes
 PATTERNS = ("medullary", "cortical", "combined")
-
-
-def rank(case: dict[str, Any]) -> dict[str, Any]:
-    return as_data(ENGINE.rank(parse_case(case, KB)))
+rank = WORLD.rank
 
 
 # --- strategies ------------------------------------------------------------------------------------

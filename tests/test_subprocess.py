@@ -9,11 +9,11 @@ import select
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import read_terminal
 
 from nephrocalc import __version__
 
@@ -80,28 +80,14 @@ def _run_on_terminal(args: list[str], **env: str) -> tuple[int, str]:
                                 env=_env(TERM="xterm-256color", COLUMNS="120", **env))
     finally:
         os.close(slave)
-    chunks = []
-    deadline = time.monotonic() + TIMEOUT
     try:
-        while time.monotonic() < deadline:
-            ready, _, _ = select.select([master], [], [], 0.5)
-            if not ready:
-                if proc.poll() is not None:
-                    break
-                continue
-            try:
-                data = os.read(master, 65536)
-            except OSError:  # EIO: the child closed the terminal
-                break
-            if not data:
-                break
-            chunks.append(data)
+        output = read_terminal(master, proc, TIMEOUT)
         status = proc.wait(timeout=TIMEOUT)
     finally:
         os.close(master)
         if proc.stderr is not None:
             proc.stderr.close()
-    return status, b"".join(chunks).decode("utf-8", "replace")
+    return status, output.decode("utf-8", "replace")
 
 
 @pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pseudo-terminal")
