@@ -11,9 +11,9 @@ import json
 import sys
 from pathlib import Path
 
-from nephrocalc.case import parse_case
+from nephrocalc.intake import parse_case
 from nephrocalc.engine import Engine
-from nephrocalc.knowledge import load_knowledge_base
+from nephrocalc.loader import load_knowledge_base
 
 
 def main(argv: list[str]) -> int:

@@ -12,14 +12,18 @@ once k is known, as in the question selection of INTERNIST-1/QMR and DXplain [Mi
 """
 
 import math
-from typing import TYPE_CHECKING
 
 from nephrocalc.case import Case
-from nephrocalc.result import NextFinding
+from nephrocalc.engine import Engine, Evaluation
+from nephrocalc.result import AskResult, NextFinding, Result
 
-if TYPE_CHECKING:
-    from nephrocalc.engine import Engine
-    from nephrocalc.result import Result
+def diff(engine: Engine, case: Case) -> Result:
+    """The full result of `nephrocalc diff`: the ranking with the findings worth checking next."""
+    evaluation = engine.evaluate(case)
+    result = engine.rank(evaluation)
+    result["next_findings"] = next_findings(engine, evaluation)
+    return result
+
 
 MIN_GAIN = 1e-3  # bits: below this a clue is not worth asking about
 _LOG2 = math.log(2.0)
@@ -36,39 +40,21 @@ def _entropy(weights: list[float], total: float) -> float:
     return h / _LOG2
 
 
-def lab_siblings(engine: "Engine") -> dict[str, frozenset[str]]:
-    """clue -> every clue the same lab can give (hypercalcemia with itself; high_pth with low_pth)."""
-    out: dict[str, set[str]] = {}
-    for lab in engine.kb.labs.values():
-        clues = {limit.clue for limit in lab.limits}
-        for clue in clues:
-            out.setdefault(clue, set()).update(clues)
-    return {clue: frozenset(group) for clue, group in out.items()}
-
-
-def clue_labs(engine: "Engine") -> dict[str, str]:
-    """clue -> the first lab whose reference limits can settle it (e.g. alkaline_urine -> urine_ph)."""
-    out: dict[str, str] = {}
-    for lab in engine.kb.labs.values():
-        for limit in lab.limits:
-            out.setdefault(limit.clue, lab.id)
-    return out
-
-
 LEADING_MASS = 0.95  # the leading causes: the first causes that hold 95% of the probability,
 LEADING_MIN, LEADING_MAX = 2, 5  # at least two and at most five of them
 
 
-def next_findings(engine: "Engine", case: Case, scores: list[float], *, limit: int = 10,
+def next_findings(engine: Engine, evaluation: Evaluation, *, limit: int = 10,
                   exclude: frozenset[str] = frozenset()) -> list[NextFinding]:
-    """The unknown clues of ``case`` (lab clues already merged) that would best separate the
-    leading causes, most informative first; ``exclude`` drops clues answered "unknown".
+    """The unknown clues of an evaluated case that would best separate the leading causes, most
+    informative first; ``exclude`` drops clues answered "unknown".
 
     The gain is the mutual information between the clue and the cause among the leading causes
     (CONTRACT.md section 5: "the unknown clues that would best separate the leading causes"):
     a clue that only tells apart causes already far behind is not worth a question.
     """
     table = engine.table
+    case, scores = evaluation.case, evaluation.scores
     top = max(scores)
     row_weight = [math.exp(s - top) if s != float("-inf") else 0.0 for s in scores]
     cause_rows = [row.rows for row in table.causes]
@@ -87,7 +73,7 @@ def next_findings(engine: "Engine", case: Case, scores: list[float], *, limit: i
     h_now = _entropy(lead_p, 1.0)
     if h_now <= 0.0:
         return []
-    labs = engine.clue_labs
+    labs = engine.kb.clue_labs
     found: list[NextFinding] = []
     for clue_id, clue in engine.kb.clues.items():
         if clue_id in case.clues or clue_id in exclude:
@@ -118,7 +104,7 @@ class Interview:
     Pure: the command line asks the questions and feeds the answers back.
     """
 
-    def __init__(self, engine: "Engine", case: Case, *, max_questions: int = 8, stop_at: float = 0.9) -> None:
+    def __init__(self, engine: Engine, case: Case, *, max_questions: int = 8, stop_at: float = 0.9) -> None:
         self.engine = engine
         self.case = case
         self.max_questions = max_questions
@@ -127,22 +113,28 @@ class Interview:
         self.unknown: set[str] = set()
         self.stopped_because = ""
 
-    def ranking(self) -> "Result":
-        return self.engine.rank(self.case, next_findings=True)
+    def ranking(self) -> Result:
+        """The ranking of the case so far, with the findings still worth checking."""
+        return diff(self.engine, self.case)
+
+    def result(self) -> AskResult:
+        """The final result: the ranking, the answered case and how the interview went."""
+        result: AskResult = {**diff(self.engine, self.case)}  # type: ignore[typeddict-item]
+        result["case"] = self.case.to_dict()
+        result["interview"] = {"questions": self.asked, "stopped": self.stopped_because}
+        return result
 
     def next_question(self) -> NextFinding | None:
         """The most informative clue not yet known, or None when the interview should stop."""
         if self.asked >= self.max_questions:
             self.stopped_because = f"asked {self.asked} questions (--max-questions)"
             return None
-        merged, _, _ = self.engine.with_lab_clues(self.case)
-        scores = self.engine.row_scores(merged)
-        result = self.engine.rank(self.case)
-        top = result["differential"][0]
+        evaluation = self.engine.evaluate(self.case)
+        top = self.engine.rank(evaluation)["differential"][0]
         if top["probability"] >= self.stop_at:
             self.stopped_because = f"{top['cause']} reached {top['probability']:.0%} (--stop-at {self.stop_at:g})"
             return None
-        found = next_findings(self.engine, merged, scores, limit=1, exclude=frozenset(self.unknown))
+        found = next_findings(self.engine, evaluation, limit=1, exclude=frozenset(self.unknown))
         if not found:
             self.stopped_because = "no unknown finding would change the differential"
             return None
@@ -162,4 +154,4 @@ class Interview:
         else:
             self.case = replace(self.case, clues={**self.case.clues, clue: value})
         if value is True:
-            self.unknown.update(sibling for sibling in self.engine.lab_siblings.get(clue, ()) if sibling != clue)
+            self.unknown.update(sibling for sibling in self.engine.kb.lab_siblings.get(clue, ()) if sibling != clue)

@@ -12,6 +12,7 @@ from typing import Any, NamedTuple
 
 from nephrocalc.case import Case
 from nephrocalc.errors import InputError
+from nephrocalc.vocab import did_you_mean
 from nephrocalc.knowledge import KnowledgeBase, Lab, LabLimit, normalise_unit
 from nephrocalc.result import Derivation, Note
 
@@ -32,10 +33,7 @@ def measure(lab_id: str, value: float, unit: str, kb: KnowledgeBase) -> Measurem
     """Check one lab value and convert it; raise InputError naming the field and what is allowed."""
     lab = kb.labs.get(lab_id)
     if lab is None:
-        import difflib
-
-        close = difflib.get_close_matches(lab_id, list(kb.labs), n=1)
-        hint = f"did you mean {close[0]!r}? " if close else ""
+        hint = did_you_mean(lab_id, kb.labs)
         raise InputError(f"labs.{lab_id}", f"unknown lab; {hint}allowed: {', '.join(sorted(kb.labs))}")
     key = normalise_unit(unit)
     if key in lab.units:
@@ -208,31 +206,3 @@ def parse_lab_option(text: str, kb: KnowledgeBase | None = None) -> tuple[str, f
             "; see `nephrocalc labs`"
         raise InputError("--lab", f"{text!r} needs a unit (e.g. {lab_id}={number} {example}){accepted}")
     return lab_id, float(number), unit
-
-
-def describe(kb: KnowledgeBase) -> list[dict[str, Any]]:
-    """The lab table as data, for `nephrocalc labs`."""
-    out = []
-    for lab in kb.labs.values():
-        out.append({
-            "id": lab.id, "label": lab.label, "units": lab.accepted_units, "canonical": lab.canonical,
-            "converted": [written for written, _ in lab.units.values()], "own_units": list(lab.own_units.values()),
-            "clues": sorted({limit.clue for limit in lab.limits}),
-            "limits": [{"clue": limit.clue, "above": limit.above, "below": limit.below,
-                        "absent_at_most": limit.absent_at_most, "absent_at_least": limit.absent_at_least,
-                        "unit": lab.own_units.get(limit.unit, limit.unit) if limit.unit else lab.canonical,
-                        "ages": _ages(limit), "sex": limit.sex, "requires": dict(limit.requires),
-                        "unless": dict(limit.unless), "absent_requires": dict(limit.absent_requires),
-                        "label": limit.label, "sources": list(limit.sources), "estimate": limit.estimate}
-                       for limit in lab.limits],
-            "plausible": list(lab.plausible), "conversion": lab.conversion_note, "note": lab.note,
-            "sources": list(lab.sources)})
-    return out
-
-
-def _ages(limit: LabLimit) -> str:
-    if limit.age_at_least is None and limit.age_below is None:
-        return "all ages"
-    low = f"{limit.age_at_least:g}" if limit.age_at_least is not None else "0"
-    text = f"{low}-<{limit.age_below:g} y" if limit.age_below is not None else f"{low}+ y"
-    return text + (" (and age unknown)" if limit.when_age_unknown else "")

@@ -7,7 +7,7 @@ validate real output against it.
 """
 
 # typing_extensions.TypedDict: pydantic needs it before Python 3.12 to derive the JSON Schema
-from typing import NotRequired
+from typing import Any, NotRequired
 
 from typing_extensions import TypedDict
 
@@ -25,7 +25,7 @@ class Evidence(TypedDict):
 
 
 class Factor(TypedDict):
-    """Pattern, form, sex or laterality and what it did to one cause (natural log of a likelihood ratio)."""
+    """Pattern, form share, the other forms, sex or laterality, and what it did to one cause (natural log)."""
 
     factor: str
     value: str
@@ -43,6 +43,7 @@ class Entry(TypedDict):
     score: float
     probability: float
     prior: float
+    log_prior: float  # ln of the unrounded prior: the first term of the score (--explain)
     form: str | None
     cant_miss: bool
     supporting: list[Evidence]
@@ -106,3 +107,18 @@ class Result(TypedDict):
     rules: list[RulePack]
     notice: str
     next_findings: NotRequired[list[NextFinding]]
+
+
+class InterviewRecord(TypedDict):
+    """How a guided work-up (`nephrocalc ask`) went: questions asked and why it stopped."""
+
+    questions: int
+    stopped: str
+
+
+class AskResult(Result):
+    """The result of `nephrocalc ask`: a `diff` result, the answered case (which `diff --case`
+    accepts unchanged) and the interview. `diff` results have neither key."""
+
+    case: NotRequired[dict[str, Any]]
+    interview: NotRequired[InterviewRecord]

@@ -18,9 +18,10 @@ import pytest
 from helpers import as_data
 from hypothesis import settings
 
-from nephrocalc.case import parse_case
+from nephrocalc.intake import parse_case
 from nephrocalc.engine import Engine
-from nephrocalc.knowledge import KnowledgeBase, load_knowledge_base
+from nephrocalc.knowledge import KnowledgeBase
+from nephrocalc.loader import load_knowledge_base
 
 # Hypothesis: a bounded, reproducible profile by default; HYPOTHESIS_PROFILE=dev explores more.
 settings.register_profile("ci", max_examples=60, derandomize=True, deadline=None, database=None, print_blob=True)
@@ -121,17 +122,17 @@ InvokeFn = Callable[..., Any]
 def cli() -> Iterator[InvokeFn]:
     """``cli(args, input=None)``: run the typer app in-process through typer's CliRunner.
 
-    The ``diff`` command is generated from the clue vocabulary, so it must be registered first
-    (``nephrocalc.cli.run`` does the same). Colour and width are pinned by ``_pinned_terminal``.
+    The application is built by the same factory as ``nephrocalc.cli.run`` uses, with every
+    command. Colour and width are pinned by ``_pinned_terminal``.
     """
     import typer.testing
 
-    import nephrocalc.cli as cli_module
+    from nephrocalc.cli.app import Session, build_app
 
-    cli_module._register_diff(cli_module.knowledge_base())
+    app = build_app(Session())
     runner = typer.testing.CliRunner()
 
     def invoke(args: Sequence[str], input: str | bytes | None = None) -> Any:
-        return runner.invoke(cli_module.app, list(args), input=input, env=PINNED_ENV, prog_name="nephrocalc")
+        return runner.invoke(app, list(args), input=input, env=PINNED_ENV, prog_name="nephrocalc")
 
     yield invoke

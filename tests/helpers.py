@@ -43,8 +43,8 @@ def invoke(argv: list[str], stdin: bytes = b"") -> tuple[int, str, str]:
     Unlike the ``run_main`` fixture this takes no pytest fixture, so hypothesis tests can call it
     once per example. The streams behave as a real process's in a UTF-8 locale: standard input is
     a pipe (not a terminal) decoded strictly, with ``.buffer`` for ``batch``; standard output
-    encodes strictly, standard error with backslashreplace. What a run leaves behind in the process
-    (the garbage-collector settings of ``batch``, the rule packs of ``--rules``) is put back.
+    encodes strictly, standard error with backslashreplace. A run changes no module state; the
+    garbage-collector settings of ``batch`` are put back all the same.
     """
     import gc
     import io
@@ -57,7 +57,6 @@ def invoke(argv: list[str], stdin: bytes = b"") -> tuple[int, str, str]:
     fake_err = io.TextIOWrapper(io.BytesIO(), encoding="utf-8", errors="backslashreplace", write_through=True)
     saved = sys.stdin, sys.stdout, sys.stderr
     threshold = gc.get_threshold()
-    packs = getattr(cli_module, "_PACKS", None)  # the rule packs (--rules) of the run, kept by the module
     sys.stdin, sys.stdout, sys.stderr = fake_in, fake_out, fake_err
     try:
         status = cli_module.run(list(argv))
@@ -65,8 +64,6 @@ def invoke(argv: list[str], stdin: bytes = b"") -> tuple[int, str, str]:
         sys.stdin, sys.stdout, sys.stderr = saved
         gc.unfreeze()
         gc.set_threshold(*threshold)
-        if packs is not None:
-            cli_module._PACKS = packs
     fake_out.flush()
     fake_err.flush()
     out = fake_out.buffer.getvalue().decode("utf-8")  # type: ignore[attr-defined]
@@ -105,7 +102,7 @@ class PropertyWorld:
 
     def __init__(self) -> None:
         from nephrocalc.engine import Engine
-        from nephrocalc.knowledge import load_knowledge_base
+        from nephrocalc.loader import load_knowledge_base
 
         self.kb = load_knowledge_base()
         self.engine = Engine(self.kb)
@@ -113,7 +110,7 @@ class PropertyWorld:
         self.causes = sorted(self.kb.causes)
 
     def rank(self, case: dict[str, Any]) -> dict[str, Any]:
-        from nephrocalc.case import parse_case
+        from nephrocalc.intake import parse_case
 
         return as_data(self.engine.rank(parse_case(case, self.kb)))
 

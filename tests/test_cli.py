@@ -145,10 +145,9 @@ def test_case_options(cli: Any, rank: Any) -> None:
 def test_every_clue_has_a_tri_state_flag(kb: KnowledgeBase) -> None:
     import typer.main
 
-    import nephrocalc.cli as cli_module
+    from nephrocalc.cli.app import Session, build_app
 
-    cli_module._register_diff(cli_module.knowledge_base())
-    diff = typer.main.get_command(cli_module.app).commands["diff"]  # type: ignore[attr-defined]
+    diff = typer.main.get_command(build_app(Session())).commands["diff"]  # type: ignore[attr-defined]
     flags = {param.name: (tuple(param.opts), tuple(param.secondary_opts)) for param in diff.params}
     for clue in kb.clues.values():
         flag = clue.id.replace("_", "-")
@@ -316,7 +315,7 @@ def broken_engine(monkeypatch: pytest.MonkeyPatch) -> Any:
     import nephrocalc.engine
 
     def use(message: str) -> None:
-        def boom(self: Any, case: Any) -> Any:
+        def boom(self: Any, case: Any, *args: Any, **kwargs: Any) -> Any:
             raise RuntimeError(message)
 
         monkeypatch.setattr(nephrocalc.engine.Engine, "rank", boom)
@@ -329,7 +328,7 @@ def test_internal_error_exits_1_without_traceback(run_main: Any, broken_engine: 
     status, out, err = run_main(["diff", "--pattern", "medullary"])
     assert status == 1
     assert out == ""
-    assert err.startswith("nephrocalc: error: internal error") and "boom" in err
+    assert err.startswith("nephrocalc: error: internal error (RuntimeError: boom)"), err
     assert err.count("\n") == 1 and "Traceback" not in err
 
 
@@ -338,6 +337,7 @@ def test_internal_error_message_is_one_line(run_main: Any, broken_engine: Any) -
     status, _, err = run_main(["diff", "--pattern", "medullary"])
     assert status == 1
     assert err.count("\n") == 1, repr(err)
+    assert "(RuntimeError: first line second line)" in err, err
 
 
 # --- batch (CONTRACT.md section 4) ---------------------------------------------------------------------

@@ -8,12 +8,15 @@ import shutil
 from typing import Any
 
 import pytest
+from pathlib import Path
 from helpers import as_data, entry, note_ids, probability, ranking, score
 
-from nephrocalc.case import Case, parse_case
+from nephrocalc.case import Case
+from nephrocalc.intake import parse_case
 from nephrocalc.engine import Engine, age_key
 from nephrocalc.errors import InputError
-from nephrocalc.knowledge import KnowledgeBase, builtin_rules_dir, load_knowledge_base
+from nephrocalc.knowledge import KnowledgeBase
+from nephrocalc.loader import builtin_rules_dir, load_knowledge_base
 
 CASES: dict[str, dict[str, Any]] = {
     "pattern-only": {"pattern": "medullary"},
@@ -218,12 +221,27 @@ def test_deterministic(rank: Any, kb: KnowledgeBase) -> None:
     assert as_data(Engine(load_knowledge_base()).rank(parse_case(case, kb))) == first
 
 
-def test_on_disk_cache_never_changes_the_knowledge_base(kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_on_disk_cache_never_changes_the_knowledge_base(kb: KnowledgeBase, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    import nephrocalc.loader as loader
+
+    monkeypatch.setenv("NEPHROCALC_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("NEPHROCALC_NO_CACHE", raising=False)
+    built = load_knowledge_base()  # an empty cache: built, then stored
+    assert list((tmp_path / "cache").glob("kb-*.pickle")), "the build was not stored"
+
+    def must_not_build(*args: Any) -> Any:
+        raise AssertionError("the second load rebuilt the knowledge base instead of reading the cache")
+
+    monkeypatch.setattr(loader, "_build", must_not_build)
+    cached = load_knowledge_base()
+    assert cached == built
     monkeypatch.setenv("NEPHROCALC_NO_CACHE", "1")
-    fresh = load_knowledge_base()
-    assert fresh == kb
+    monkeypatch.undo()
+    fresh = load_knowledge_base(use_cache=False)
+    assert cached == fresh
     case = parse_case({"pattern": "medullary", "clues": {"rta": True, "hypercalcemia": False}}, kb)
-    assert as_data(Engine(fresh).rank(case)) == as_data(Engine(kb).rank(case))
+    assert as_data(Engine(fresh).rank(case)) == as_data(Engine(cached).rank(case))
 
 
 def test_clue_order_does_not_matter(rank: Any) -> None:

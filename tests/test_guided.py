@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from nephrocalc.case import parse_case
+from nephrocalc.intake import parse_case
 from nephrocalc.engine import Engine
-from nephrocalc.guidance import Interview, next_findings
+from nephrocalc.guidance import Interview, diff, next_findings
 from nephrocalc.knowledge import KnowledgeBase
 
 CASES = Path(__file__).parent / "cases"
@@ -35,7 +35,7 @@ def questions_to_first(engine: Engine, kb: KnowledgeBase, vignette: dict[str, An
             return None
         clue = question["clue"]
         answer = stated.get(clue)
-        if answer is None and any(stated.get(other) is True for other in engine.lab_siblings.get(clue, ())):
+        if answer is None and any(stated.get(other) is True for other in kb.lab_siblings.get(clue, ())):
             answer = False  # the same measurement gave the other reading (e.g. low PTH: so not high PTH)
         interview.answer(clue, answer)
     return None
@@ -50,7 +50,7 @@ def test_vignettes_reach_the_true_cause_within_six_questions(engine: Engine, kb:
 
 def test_next_findings_are_sorted_unknown_and_labelled(engine: Engine, kb: KnowledgeBase) -> None:
     case = parse_case({"pattern": "medullary", "age_years": 40, "clues": {"hypercalcemia": True}}, kb)
-    found = engine.rank(case, next_findings=True)["next_findings"]
+    found = diff(engine, case)["next_findings"]
     assert found, "a case with one clue leaves informative findings"
     gains = [item["gain"] for item in found]
     assert gains == sorted(gains, reverse=True)
@@ -64,7 +64,7 @@ def test_gain_is_zero_for_a_clue_no_cause_distinguishes(engine: Engine, kb: Know
                                                          tmp_path: Path) -> None:
     import shutil
 
-    from nephrocalc.knowledge import load_knowledge_base
+    from nephrocalc.loader import load_knowledge_base
 
     rules = tmp_path / "rules"
     shutil.copytree(Path(kb.root), rules)
@@ -73,8 +73,7 @@ def test_gain_is_zero_for_a_clue_no_cause_distinguishes(engine: Engine, kb: Know
                      'group = "history"\nspecificity = "low"\n')
     custom = Engine(load_knowledge_base(rules, use_cache=False))
     case = parse_case({"pattern": "medullary"}, custom.kb)
-    scores = custom.row_scores(case)
-    every = next_findings(custom, case, scores, limit=100)
+    every = next_findings(custom, custom.evaluate(case), limit=100)
     assert "idle_finding" not in {item["clue"] for item in every}
 
 
@@ -82,7 +81,7 @@ def test_the_clue_that_splits_the_top_two_is_asked_first(engine: Engine, kb: Kno
     # hypercalcaemia with suppressed PTH: vitamin D excess against sarcoidosis and milk-alkali
     case = parse_case({"pattern": "medullary", "age_years": 45,
                        "clues": {"hypercalcemia": True, "low_pth": True}}, kb)
-    result = engine.rank(case, next_findings=True)
+    result = diff(engine, case)
     top_two = {e["cause"] for e in result["differential"][:2]}
     first = result["next_findings"][0]
     assert set(first["separates"]) & top_two, (first, top_two)
@@ -91,7 +90,7 @@ def test_the_clue_that_splits_the_top_two_is_asked_first(engine: Engine, kb: Kno
 def test_given_clues_never_appear(engine: Engine, kb: KnowledgeBase) -> None:
     clues = dict.fromkeys(list(kb.clues)[:20], True)
     case = parse_case({"pattern": "cortical", "clues": clues}, kb)
-    found = engine.rank(case, next_findings=True)["next_findings"]
+    found = diff(engine, case)["next_findings"]
     assert not set(clues) & {item["clue"] for item in found}
 
 

@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 
 from nephrocalc.errors import RuleError
-from nephrocalc.knowledge import AGE_GROUPS, Finding, KnowledgeBase, builtin_rules_dir, load_knowledge_base
+from nephrocalc.knowledge import AGE_GROUPS, Finding, KnowledgeBase
+from nephrocalc.loader import builtin_rules_dir, load_knowledge_base
 
 # CONTRACT.md sections 1 and 2, copied so the test runs without ../shared. These names are binding.
 CONTRACT_CLUES = (

@@ -19,9 +19,10 @@ from typing import Any
 import pytest
 from helpers import note_ids, ranking
 
-from nephrocalc.case import parse_case
+from nephrocalc.intake import parse_case
 from nephrocalc.errors import InputError
-from nephrocalc.knowledge import KnowledgeBase, LabLimit, load_knowledge_base
+from nephrocalc.knowledge import KnowledgeBase, LabLimit
+from nephrocalc.loader import load_knowledge_base
 from nephrocalc.labs import LabReport, interpret, measure, parse_lab_option
 
 KB = load_knowledge_base()  # for parametrization at collection time; tests use the ``kb`` fixture

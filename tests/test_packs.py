@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from nephrocalc.errors import RuleError
-from nephrocalc.knowledge import load_knowledge_base
+from nephrocalc.loader import load_knowledge_base
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "docs" / "packs" / "bartter"
 BARTTER_CASE = ["--pattern", "medullary", "--age", "0", "--polyhydramnios", "--preterm-infant", "--hypokalemia",

@@ -19,8 +19,9 @@ import pytest
 
 from nephrocalc.engine import Engine
 from nephrocalc.errors import InputError
-from nephrocalc.pipeline import MAX_LINE_BYTES, READ_CHUNK, BatchStats, LongLine, read_lines, run_batch
-from nephrocalc.render_text import MARKDOWN_HEADER, TSV_HEADER
+from nephrocalc.render import BatchWriter
+from nephrocalc.batch import MAX_LINE_BYTES, READ_CHUNK, BatchStats, LongLine, read_lines, run_batch
+from nephrocalc.render.text import MARKDOWN_HEADER, TSV_HEADER
 
 VIGNETTES_PATH = Path(__file__).parent / "cases" / "vignettes.jsonl"
 CASES = [
@@ -103,7 +104,7 @@ class Sink:
 def _batch(engine: Engine, data: bytes, *, fmt: str = "jsonl", chunk: int = READ_CHUNK) -> tuple[BatchStats, Sink]:
     reader = Reader(_split(data, chunk))
     sink = Sink()
-    stats = run_batch(read_lines(reader, reader.before), engine, sink.write, fmt=fmt, write_error=sink.error)
+    stats = run_batch(read_lines(reader, reader.before), engine, sink.write, BatchWriter(fmt), write_error=sink.error)
     return stats, sink
 
 
@@ -178,7 +179,7 @@ def test_before_blocking_read_runs_before_each_read_in_a_batch(engine: Engine) -
     def flush() -> None:
         events.append(("flush", len(sink.writes)))
 
-    run_batch(read_lines(read, flush), engine, sink.write)
+    run_batch(read_lines(read, flush), engine, sink.write, BatchWriter("jsonl"))
     assert [kind for kind, _ in events] == ["flush", "read"] * 3
     # the last flush comes after every line was written (the final b"" read is the end of input)
     assert events[-2] == ("flush", len(CASES))
@@ -374,7 +375,7 @@ def test_over_long_line_is_one_error_record_and_the_run_goes_on(engine: Engine, 
 
     reader = Reader(chunks())
     sink = Sink()
-    stats = run_batch(read_lines(reader, reader.before), engine, sink.write)
+    stats = run_batch(read_lines(reader, reader.before), engine, sink.write, BatchWriter("jsonl"))
     records = sink.records()
     assert len(records) == 5
     assert records[0] == rank(CASES[0])
@@ -399,7 +400,7 @@ def test_line_of_exactly_the_limit_is_ranked(engine: Engine) -> None:
 def test_an_over_long_line_given_directly_is_an_error_record(engine: Engine) -> None:
     """run_batch also guards lines that did not come through read_lines."""
     sink = Sink()
-    stats = run_batch([b" " * (MAX_LINE_BYTES + 1), orjson.dumps(CASES[0])], engine, sink.write)
+    stats = run_batch([b" " * (MAX_LINE_BYTES + 1), orjson.dumps(CASES[0])], engine, sink.write, BatchWriter("jsonl"))
     records = sink.records()
     assert records[0] == {"line": 1, "id": None,
                           "error": f"line is {MAX_LINE_BYTES + 1} bytes; the limit is {MAX_LINE_BYTES}"}
@@ -418,14 +419,14 @@ def test_each_result_is_written_before_the_next_line_is_read(engine: Engine) -> 
             assert len(sink.writes) == number - 1
             yield orjson.dumps(case)
 
-    run_batch(lines(), engine, sink.write)
+    run_batch(lines(), engine, sink.write, BatchWriter("jsonl"))
     assert seen == list(range(2 * len(CASES) + 1))
     assert len(sink.writes) == 2 * len(CASES) + 1
 
 
 def test_same_bytes_as_the_json_renderer(engine: Engine, kb: Any) -> None:
-    from nephrocalc.case import parse_case
-    from nephrocalc.render_json import result_json
+    from nephrocalc.intake import parse_case
+    from nephrocalc.render.json import result_json
 
     _, sink = _batch(engine, _jsonl(CASES))
     expected = [(result_json(engine.rank(parse_case(case, kb))) + "\n").encode() for case in CASES]
@@ -454,7 +455,7 @@ def test_text_formats_send_errors_to_write_error(engine: Engine, kb: Any, fmt: s
 @pytest.mark.parametrize("fmt", ["tsv", "markdown"])
 def test_text_formats_without_write_error(engine: Engine, fmt: str) -> None:
     sink = Sink()
-    stats = run_batch([b"nope", orjson.dumps(CASES[0])], engine, sink.write, fmt=fmt)
+    stats = run_batch([b"nope", orjson.dumps(CASES[0])], engine, sink.write, BatchWriter(fmt))
     assert (stats.failed, stats.cases) == (1, 1)
     assert "nope" not in sink.text
 
@@ -472,7 +473,7 @@ def test_non_input_errors_are_not_swallowed(engine: Engine, monkeypatch: pytest.
 
     monkeypatch.setattr(Engine, "rank", boom)
     with pytest.raises(RuntimeError, match="engine bug"):
-        run_batch([orjson.dumps(CASES[0])], engine, Sink().write)
+        run_batch([orjson.dumps(CASES[0])], engine, Sink().write, BatchWriter("jsonl"))
 
 
 def test_input_error_is_the_error_type_of_records(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -481,7 +482,7 @@ def test_input_error_is_the_error_type_of_records(engine: Engine, monkeypatch: p
 
     monkeypatch.setattr(Engine, "rank", reject)
     sink = Sink()
-    stats = run_batch([orjson.dumps(CASES[0])], engine, sink.write)
+    stats = run_batch([orjson.dumps(CASES[0])], engine, sink.write, BatchWriter("jsonl"))
     assert sink.records() == [{"line": 1, "id": "p1", "error": "labs.calcium: must be a finite number"}]
     assert stats.failed == 1
 

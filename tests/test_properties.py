@@ -183,6 +183,7 @@ class EntryJSON(TypedDict):
     score: float
     probability: float
     prior: float
+    log_prior: float
     form: str | None
     cant_miss: bool
     supporting: list[EvidenceJSON]

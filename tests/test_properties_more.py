@@ -17,7 +17,7 @@ from helpers import WORLD, entry, invoke, probability, score
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from nephrocalc.case import parse_case
+from nephrocalc.intake import parse_case
 from nephrocalc.engine import age_key
 from nephrocalc.knowledge import KnowledgeBase
 

@@ -7,6 +7,7 @@ from typing import Any
 import orjson
 
 from nephrocalc.knowledge import Cause, Finding, KnowledgeBase
+from nephrocalc.render.views import clue_users, labs_view
 from nephrocalc.result import Result
 
 
@@ -15,14 +16,8 @@ def dumps(data: Any, *, indent: bool = False) -> str:
     return orjson.dumps(data, option=option).decode()
 
 
-def result_dict(result: Result, *, top: int | None = None) -> Result:
-    if top is None:
-        return result
-    return {**result, "differential": result["differential"][:top]}
-
-
-def result_json(result: Result, *, top: int | None = None, indent: bool = False) -> str:
-    return dumps(result_dict(result, top=top), indent=indent)
+def result_json(result: Result, *, indent: bool = False) -> str:
+    return dumps(result, indent=indent)
 
 
 def _finding(finding: Finding) -> dict[str, Any]:
@@ -56,11 +51,12 @@ def cause_json(kb: KnowledgeBase, cause_id: str) -> str:
 
 
 def clues_json(kb: KnowledgeBase) -> str:
-    users: dict[str, list[str]] = {}
-    for cause in kb.causes.values():
-        for clue in sorted({c for form in cause.forms for c in form.findings}):
-            users.setdefault(clue, []).append(cause.id)
+    users = clue_users(kb)
     return dumps({"clues": [
         {"id": clue.id, "flag": clue.flag, "label": clue.label, "description": clue.description,
          "group": clue.group, "specificity": clue.specificity, "used_by": users.get(clue.id, [])}
         for clue in kb.clues.values()]}, indent=True)
+
+
+def labs_json(kb: KnowledgeBase) -> str:
+    return dumps({"labs": labs_view(kb)}, indent=True)

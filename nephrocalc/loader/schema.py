@@ -1,7 +1,7 @@
 """Pydantic models of the rule files in ``rules/`` (their format is described in rules/README.md).
 
 These models are only used while the knowledge base is loaded and checked; the engine works on
-the compiled form built by ``knowledge.py``. Every model forbids unknown keys, so a typo in a
+the compiled form built by ``compile.py``. Every model forbids unknown keys, so a typo in a
 rule file is an error that names the file and the field, never a silently ignored line.
 """
 
@@ -12,6 +12,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from nephrocalc.vocab import ID_REGEX, Modality
+
 Frequency = Literal["always", "usually", "often", "sometimes", "rarely", "almost_never"]
 Specificity = Literal["high", "moderate", "low"]
 Distribution = Literal["medullary", "cortical"]
@@ -19,7 +21,7 @@ PatternName = Literal["medullary", "cortical", "combined"]
 Probability = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
 OpenProbability = Annotated[float, Field(gt=0.0, lt=1.0, allow_inf_nan=False)]
 PositiveRatio = Annotated[float, Field(gt=0.0, allow_inf_nan=False)]
-Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
+Identifier = Annotated[str, Field(pattern=ID_REGEX)]
 SourceTags = Annotated[list[str], Field(min_length=1)]
 
 
@@ -280,7 +282,7 @@ class Condition(RuleModel):
     """When a caveat applies: every key given must hold."""
 
     pattern: list[PatternName] | None = None
-    modality: list[Literal["us", "ct", "xr", "mr"]] | None = None
+    modality: list[Modality] | None = None
     grade: list[Annotated[int, Field(ge=0, le=3)]] | None = None
     laterality: Literal["bilateral", "unilateral"] | None = None
     sex: Literal["female", "male"] | None = None

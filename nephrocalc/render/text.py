@@ -19,9 +19,9 @@ def _tsv_field(value: str | None) -> str:
     return value
 
 
-def result_tsv_rows(result: Result, *, top: int | None = None) -> str:
+def result_tsv_rows(result: Result) -> str:
     case_id = _tsv_field(result["id"])
-    entries = result["differential"][:top] if top else result["differential"]
+    entries = result["differential"]
     return "".join(f"{case_id}\t{e['rank']}\t{e['cause']}\t{e['probability']:.6f}\t{e['score']:.3f}\n"
                    for e in entries)
 
@@ -33,8 +33,8 @@ def _md(text: str) -> str:
 MARKDOWN_HEADER = "| Case | Rank | Cause | Probability | Strongest evidence |\n|---|---:|---|---:|---|\n"
 
 
-def result_markdown_rows(result: Result, *, top: int | None = None) -> str:
-    entries = result["differential"][:top] if top else result["differential"]
+def result_markdown_rows(result: Result) -> str:
+    entries = result["differential"]
     rows = []
     for e in entries:
         evidence = ", ".join([_signed("+", x) for x in e["supporting"][:3]]
@@ -48,9 +48,9 @@ def _signed(sign: str, evidence: Evidence) -> str:
     return f"{sign}{evidence['clue']}" if evidence["present"] else f"{sign}no {evidence['clue']}"
 
 
-def result_markdown(result: Result, *, top: int | None = None) -> str:
+def result_markdown(result: Result) -> str:
     notes = [f"- {_md(n['message'])}\n" for n in (*result["caveats"], *result["warnings"])]
-    body = MARKDOWN_HEADER + result_markdown_rows(result, top=top)
+    body = MARKDOWN_HEADER + result_markdown_rows(result)
     if notes:
         body += "\n" + "".join(notes)
     return body + f"\n_{NOTICE}_\n"

@@ -1,7 +1,10 @@
 """Terminal renderers (rich). The only module that imports rich; colour only on a terminal.
 
 rich's Console already honours NO_COLOR and TERM=dumb and drops colour when stdout is not a
-terminal, so piped output is plain text.
+terminal, so piped output is plain text. Text from rule files and cases is data, never markup:
+every console here is made with ``markup=False`` and styled parts are built as ``Text``, so a
+rule text such as "level [see table 2]" prints as written. Every number shown was computed by
+the engine; nothing here recomputes a model quantity.
 """
 
 from __future__ import annotations
@@ -14,9 +17,10 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from nephrocalc.engine import FREQUENCY_WORDS
 from nephrocalc.knowledge import Cause, Finding, KnowledgeBase
+from nephrocalc.render.views import clue_users, labs_view
 from nephrocalc.result import NOTICE, Entry, Evidence, Result
+from nephrocalc.vocab import FREQUENCY_WORDS
 
 _BAR_WIDTH = 12
 _BLOCKS = " ▏▎▍▌▋▊▉█"
@@ -24,7 +28,7 @@ _BLOCKS = " ▏▎▍▌▋▊▉█"
 
 def _console() -> Console:
     width = None if os.isatty(1) else 120
-    return Console(highlight=False, width=width, soft_wrap=False)
+    return Console(highlight=False, markup=False, width=width, soft_wrap=False)
 
 
 def _bar(probability: float) -> str:
@@ -64,7 +68,8 @@ def _evidence_summary(kb: KnowledgeBase, entry: Entry, limit: int = 3) -> Text:
     return text
 
 
-def print_result(result: Result, kb: KnowledgeBase, *, top: int | None = None, explain: bool = False) -> None:
+def print_result(result: Result, kb: KnowledgeBase, *, limited: bool = False, explain: bool = False) -> None:
+    """The differential as a table; ``limited`` when --top already cut it (then every row is shown)."""
     console = _console()
     title = f"Differential for a {result['pattern']} pattern" + (f" — case {result['id']}" if result["id"] else "")
     table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False)
@@ -75,10 +80,10 @@ def print_result(result: Result, kb: KnowledgeBase, *, top: int | None = None, e
     table.add_column("Prob.", justify="right", width=6, no_wrap=True)
     table.add_column("", width=_BAR_WIDTH, no_wrap=True)
     table.add_column("Strongest evidence (× likelihood ratio)", ratio=1)
-    entries = result["differential"][:top] if top else result["differential"]
+    entries = result["differential"]
     # causes below 0.1% (always listed in JSON) are named on one line under the table, unless
     # --top or --explain asks for them, or one of them is a can't-miss cause with evidence for it
-    shown = [e for e in entries if top or explain or e["probability"] >= 0.001 or e["rank"] <= 3
+    shown = [e for e in entries if limited or explain or e["probability"] >= 0.001 or e["rank"] <= 3
              or (e["cant_miss"] and e["supporting"])]
     rest = [e for e in entries if e not in shown]
     for entry in shown:
@@ -135,13 +140,11 @@ def _print_explanation(console: Console, entries: list[Entry]) -> None:
     console.print(Text("How each score was reached (weights are natural logs of likelihood ratios)",
                        style="bold"))
     for entry in entries:
-        prior = entry["prior"]
         header = Text(f"{entry['rank']}. {entry['name']}", style="bold")
-        header.append(f"  score {entry['score']:.2f} = ln prior {math.log(prior):.2f} (prior {prior:.2%})"
-                      " + the weights below", style="dim")
+        header.append(f"  score {entry['score']:.2f} = ln prior {entry['log_prior']:.2f} "
+                      f"(prior {_percent(entry['prior'])}) + the weights below", style="dim")
         console.print(header)
         evidence_items = [*entry["supporting"], *entry["conflicting"]]
-        shown = math.log(prior) + sum(f["weight"] for f in entry["context"]) + sum(e["weight"] for e in evidence_items)
         for factor in entry["context"]:
             console.print(Text(f"    {factor['weight']:+.2f}  {factor['factor']} {factor['value']}: {factor['why']}"))
         for evidence in evidence_items:
@@ -152,13 +155,11 @@ def _print_explanation(console: Console, entries: list[Entry]) -> None:
             console.print(line)
         if not evidence_items:
             console.print(Text("    no stated clue bears on this cause", style="dim"))
-        if entry["form"] and abs(entry["score"] - shown) >= 0.005:
-            console.print(Text(f"    {entry['score'] - shown:+.2f}  the cause's other forms", style="dim"))
 
 
 def print_progress(result: Result, kb: KnowledgeBase) -> None:
     """One line on stderr: the top of the differential after an answer."""
-    console = Console(stderr=True, highlight=False)
+    console = Console(stderr=True, highlight=False, markup=False)
     top = result["differential"][:3]
     line = Text("  now: ", style="dim")
     line.append(" · ".join(f"{kb.causes[e['cause']].short_name} {_percent(e['probability'])}" for e in top))
@@ -168,8 +169,10 @@ def print_progress(result: Result, kb: KnowledgeBase) -> None:
 def ask_question(label: str, description: str) -> str:
     from rich.prompt import Prompt
 
-    console = Console(stderr=True, highlight=False)
-    answer = Prompt.ask(f"[bold]{label}?[/bold] [dim]{description}[/dim]", console=console,
+    console = Console(stderr=True, highlight=False, markup=False)
+    prompt = Text(f"{label}?", style="bold")
+    prompt.append(f" {description}", style="dim")
+    answer = Prompt.ask(prompt, console=console,
                         choices=["y", "n", "u", "q"], default="u")
     return answer
 
@@ -195,12 +198,18 @@ def print_causes(kb: KnowledgeBase) -> None:
                        "see `nephrocalc cause ID` for the findings and sources.", style="dim"))
 
 
-def _finding_row(kb: KnowledgeBase, finding: Finding) -> tuple[str, str, str, str, str]:
+def _with_dim(text: str, dim: str) -> Text:
+    out = Text(text)
+    out.append(f"\n{dim}", style="dim")
+    return out
+
+
+def _finding_row(kb: KnowledgeBase, finding: Finding) -> tuple[Text, str, str, str, Text]:
     label = kb.clues[finding.clue].label
     level = finding.frequency.replace("_", " ") if finding.frequency else "explicit LR"
     note = finding.note + (" [estimate]" if finding.estimate else "")
-    return (f"{finding.clue}\n[dim]{label}[/dim]", level, f"{finding.lr_present:.3g}", f"{finding.lr_absent:.3g}",
-            f"{note}\n[dim]{', '.join(finding.sources)}[/dim]")
+    return (_with_dim(finding.clue, label), level, f"{finding.lr_present:.3g}", f"{finding.lr_absent:.3g}",
+            _with_dim(note, ", ".join(finding.sources)))
 
 
 def print_cause(kb: KnowledgeBase, cause_id: str) -> None:
@@ -247,10 +256,7 @@ def print_cause(kb: KnowledgeBase, cause_id: str) -> None:
 
 def print_clues(kb: KnowledgeBase) -> None:
     console = _console()
-    users: dict[str, list[str]] = {}
-    for cause in kb.causes.values():
-        for clue in sorted({c for form in cause.forms for c in form.findings}):
-            users.setdefault(clue, []).append(cause.id)
+    users = clue_users(kb)
     for group_id, title in kb.groups.items():
         table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left")
         table.add_column("Flag (--no-… for absent)", style="bold", no_wrap=True)
@@ -260,20 +266,18 @@ def print_clues(kb: KnowledgeBase) -> None:
         for item in kb.clues.values():
             if item.group == group_id:
                 table.add_row(item.flag, item.description, item.specificity,
-                              ", ".join(users.get(item.id, [])) or "[red]no cause[/red]")
+                              ", ".join(users.get(item.id, [])) or Text("no cause", style="red"))
         console.print(table)
 
 
 def print_labs(kb: KnowledgeBase) -> None:
-    from nephrocalc.labs import describe
-
     console = _console()
     table = Table(title="Lab values (CONTRACT.md section 3)", box=box.SIMPLE_HEAD, title_justify="left",
                   show_lines=True)
     table.add_column("Lab", no_wrap=True, min_width=30)
     for column in ("Accepted units", "Canonical", "Reference limits → clue", "Clues"):
         table.add_column(column)
-    for lab in describe(kb):
+    for lab in labs_view(kb):
         limits = []
         for limit in lab["limits"]:
             if limit["requires"]:
@@ -283,7 +287,7 @@ def print_labs(kb: KnowledgeBase) -> None:
             limits.append(f"{side} {limit['unit']} ({who}) → {limit['clue']}")
         units = ", ".join(lab["converted"]) + (f"; judged on their own: {', '.join(lab['own_units'])}"
                                                 if lab["own_units"] else "")
-        table.add_row(f"{lab['id']}\n[dim]{lab['label']}[/dim]", units, lab["canonical"], "\n".join(limits),
+        table.add_row(_with_dim(lab["id"], lab["label"]), units, lab["canonical"], "\n".join(limits),
                       ", ".join(lab["clues"]))
     console.print(table)
     console.print(Text("A value within its limit documents the clue as absent. Give a lab as --lab ID=VALUE UNIT "
@@ -307,7 +311,7 @@ def print_reference_table(kb: KnowledgeBase, name: str) -> None:
 
 
 def print_method(kb: KnowledgeBase) -> None:
-    from nephrocalc.method import method_text
+    from nephrocalc.render.method import method_text
 
     console = _console()
     console.print(method_text(kb), markup=False)

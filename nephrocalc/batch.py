@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 
-from nephrocalc.case import parse_case
 from nephrocalc.engine import Engine
 from nephrocalc.errors import InputError
-from nephrocalc.render_text import TSV_HEADER, result_markdown_rows, result_tsv_rows
+from nephrocalc.intake import parse_case
+from nephrocalc.result import Result
 
 MAX_LINE_BYTES = 1_048_576  # a case is a few hundred bytes; a longer line is an error record
 READ_CHUNK = 1 << 16
@@ -82,7 +82,6 @@ def _checked(line: bytes) -> bytes:
     long_line = LongLine(b"")
     long_line.length = len(line)
     return long_line
-BATCH_FORMATS = ("jsonl", "json", "tsv", "markdown")
 
 
 @dataclass(slots=True)
@@ -103,20 +102,26 @@ def _readable_id(raw: bytes) -> Any:
     return None
 
 
-def run_batch(lines: Iterable[bytes], engine: Engine, write: Callable[[bytes], Any], *, fmt: str = "jsonl",
-              write_error: Callable[[str], Any] | None = None) -> BatchStats:
-    """Rank every JSON line; write results (and, for JSON formats, error records) in input order."""
-    stats = BatchStats()
-    json_out = fmt in ("jsonl", "json")
-    if fmt == "tsv":
-        write(TSV_HEADER.encode())
-    elif fmt == "markdown":
-        from nephrocalc.render_text import MARKDOWN_HEADER
+class Output(Protocol):
+    """Where results go: render.BatchWriter is one."""
 
-        write(MARKDOWN_HEADER.encode())
+    header: bytes
+    errors_inline: bool
+
+    def row(self, result: Result) -> bytes: ...
+
+    def error(self, record: dict[str, Any]) -> bytes: ...
+
+
+def run_batch(lines: Iterable[bytes], engine: Engine, write: Callable[[bytes], Any], output: Output, *,
+              write_error: Callable[[str], Any] | None = None) -> BatchStats:
+    """Rank every JSON line; write results (and, where the format allows, error records) in input order."""
+    stats = BatchStats()
+    if output.header:
+        write(output.header)
+    errors_inline = output.errors_inline
+    row = output.row
     kb = engine.kb
-    dumps = orjson.dumps
-    newline = orjson.OPT_APPEND_NEWLINE
     for number, raw in enumerate(lines, start=1):
         stats.lines = number
         if isinstance(raw, LongLine) or len(raw) > MAX_LINE_BYTES:
@@ -133,16 +138,11 @@ def run_batch(lines: Iterable[bytes], engine: Engine, write: Callable[[bytes], A
                 error = {"line": number, "id": _readable_id(raw), "error": str(exc)}
             else:
                 stats.cases += 1
-                if json_out:
-                    write(dumps(result, option=newline))
-                elif fmt == "tsv":
-                    write(result_tsv_rows(result).encode())
-                else:
-                    write(result_markdown_rows(result).encode())
+                write(row(result))
                 continue
         stats.failed += 1
-        if json_out:
-            write(dumps(error, option=newline))
+        if errors_inline:
+            write(output.error(error))
         elif write_error is not None:
             write_error(f"line {number}: {error['error']}")
     return stats

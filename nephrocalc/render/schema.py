@@ -11,11 +11,10 @@ def json_schema(which: str) -> dict[str, Any]:
     from pydantic import TypeAdapter
 
     from nephrocalc.case import Case
-    from nephrocalc.fastschema import _core_schema
-    from nephrocalc.result import Result
+    from nephrocalc.result import AskResult
 
-    _core_schema()  # resolves the Case annotations
-    model: Any = Case if which == "case" else Result
+    # the result schema is that of `ask`'s result: a `diff` result plus the optional case and interview
+    model: Any = Case if which == "case" else AskResult
     schema = TypeAdapter(model).json_schema(mode="validation" if which == "case" else "serialization")
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["$id"] = f"https://nephrocalc.invalid/schema/{__version__}/{which}.json"

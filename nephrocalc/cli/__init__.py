@@ -1,0 +1,102 @@
+"""The command line: a thin adapter that parses, calls the core, and hands the result to a renderer.
+
+Every error the user can fix becomes one line on stderr and exit status 2 (``run``); nothing
+else here knows about exit codes. Heavy modules (rich, pydantic's model machinery) are imported
+inside the commands that need them, so start-up stays close to the cost of importing typer.
+
+- ``app.py``: the application factory and the commands;
+- ``options.py``: the shared options, the clue flags and the rule-pack pre-parse;
+- ``io.py``: standard input and output.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+import typer
+from typer._click import exceptions as click_exceptions  # typer 0.26-0.28 vendor click (pyproject.toml)
+
+from nephrocalc.errors import NephrocalcError
+
+__all__ = ["main", "run"]
+
+
+def run(argv: list[str] | None = None, *, prog_name: str = "nephrocalc") -> int:
+    """Run the command line and return the exit status (0 success, 2 bad input, 1 anything else)."""
+    from nephrocalc.cli.io import GuardedStream
+
+    stdout = sys.stdout
+    sys.stdout = GuardedStream(stdout)
+    try:
+        return _run(list(sys.argv[1:] if argv is None else argv), prog_name)
+    finally:
+        sys.stdout = stdout
+
+
+def _fail(message: str, status: int = 2) -> int:
+    from nephrocalc.cli.io import one_line
+
+    try:
+        sys.stderr.write(f"nephrocalc: error: {one_line(message)}\n")
+        sys.stderr.flush()
+    except (BrokenPipeError, OSError):
+        pass
+    return status
+
+
+def _usage_message(exc: Any) -> str:
+    """click's usage errors as one line that names the option and what is allowed."""
+    message = " ".join(exc.format_message().split()).replace("Value error, ", "")
+    ctx = getattr(exc, "ctx", None)
+    command = ctx.command_path if ctx is not None else "nephrocalc"
+    return f"{message} (see `{command} --help`)"
+
+
+def _run(argv: list[str], prog_name: str) -> int:
+    from nephrocalc.cli.app import Session, build_app
+    from nephrocalc.cli.io import PipeClosed, silence_stdout
+    from nephrocalc.cli.options import command_of, packs_from
+
+    try:
+        session = Session(packs_from(argv))
+        invoked = command_of(argv)
+        if os.environ.get("_NEPHROCALC_COMPLETE"):  # shell completion: every command with all its flags
+            invoked = ""
+        command = typer.main.get_command(build_app(session, invoked or None))
+        status = command.main(args=argv, prog_name=prog_name, standalone_mode=False)
+        return status if isinstance(status, int) else 0
+    except NephrocalcError as exc:
+        return _fail(str(exc))
+    except click_exceptions.UsageError as exc:
+        if not exc.format_message().strip():  # no arguments: the help was shown
+            return 2
+        return _fail(_usage_message(exc))
+    except click_exceptions.ClickException as exc:
+        return _fail(" ".join(exc.format_message().split()), exc.exit_code or 1)
+    except typer.Exit as exc:
+        return int(exc.exit_code or 0)
+    except SystemExit as exc:  # e.g. --show-completion
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except (typer.Abort, KeyboardInterrupt):
+        return _fail("interrupted", 130)
+    except (BrokenPipeError, PipeClosed):
+        silence_stdout()
+        return 0
+    except Exception as exc:  # a bug: say so in one line; NEPHROCALC_DEBUG=1 shows the traceback
+        if os.environ.get("NEPHROCALC_DEBUG"):
+            raise
+        detail = " ".join(str(exc).split())[:300]
+        return _fail(f"internal error ({type(exc).__name__}: {detail}); please report it", 1)
+
+
+def main() -> None:
+    from nephrocalc.cli.io import silence_stdout
+
+    status = run(sys.argv[1:])
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        silence_stdout()
+    sys.exit(status)

@@ -1,0 +1,395 @@
+"""The typer application, built by a factory for one run: no module-global state is changed.
+
+``build_app(session, invoked)`` registers every command as a closure over the run's ``Session``
+(its rule packs, and the engine loaded once). Only the invoked command gets its full options
+(`diff` and `ask` get a flag per clue of the knowledge base), because typer builds every option
+of every command it holds at start-up. Each command reads like fastapi-cli's: parse, call the
+core, render; errors are mapped to exit statuses in one place (``cli.run``).
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from nephrocalc import __version__
+from nephrocalc.cli import io
+from nephrocalc.cli.options import (
+    BatchFormat,
+    InfoFormat,
+    InfoFormatOption,
+    ResultFormat,
+    RulesOption,
+    SchemaName,
+    ask_options,
+    case_fields,
+    case_signature,
+    clue_flags,
+)
+from nephrocalc.errors import InputError
+
+if TYPE_CHECKING:
+    from nephrocalc.case import Case
+    from nephrocalc.engine import Engine
+    from nephrocalc.knowledge import KnowledgeBase
+
+APP_SETTINGS: dict[str, Any] = {
+    "name": "nephrocalc",
+    "help": "Ranked, explained differential diagnosis of nephrocalcinosis. "
+    "Decision support for clinicians, not a diagnosis.",
+    "no_args_is_help": True,
+    "add_completion": True,
+    "pretty_exceptions_enable": False,
+    "context_settings": {"help_option_names": ["-h", "--help"]},
+}
+
+
+@dataclass
+class Session:
+    """What one run works with: its rule packs, and the engine built from them (once)."""
+
+    packs: tuple[Path, ...] = ()
+    _engine: Engine | None = field(default=None, repr=False)
+
+    def engine(self) -> Engine:
+        if self._engine is None:
+            from nephrocalc.engine import Engine
+            from nephrocalc.loader import load_knowledge_base
+
+            self._engine = Engine(load_knowledge_base(packs=self.packs))
+        return self._engine
+
+    def kb(self) -> KnowledgeBase:
+        return self.engine().kb
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"nephrocalc {__version__}")
+        raise typer.Exit()
+
+
+def build_app(session: Session, invoked: str | None = None) -> typer.Typer:
+    """The application for this run; with ``invoked``, only that command is registered (same root)."""
+    app = typer.Typer(**APP_SETTINGS)
+
+    @app.callback()
+    def _root(
+        version: Annotated[bool | None, typer.Option("--version", callback=_version, is_eager=True,
+                                                     help="Print the version and exit.")] = None,
+    ) -> None:
+        """Ranked, explained differential diagnosis of nephrocalcinosis.
+
+        Decision support for clinicians, not a diagnosis.
+        """
+
+    def wanted(name: str) -> bool:
+        return invoked is None or invoked == name
+
+    commands = _Commands(session)
+    if wanted("diff"):
+        diff = _with_signature(commands.diff, case_signature(session.kb(), with_clues=True))
+        app.command("diff", no_args_is_help=True)(diff)
+    if wanted("ask"):
+        ask = _with_signature(commands.ask, case_signature(session.kb(), ask_options(), with_clues=True))
+        app.command("ask", no_args_is_help=True)(ask)
+    registrations = [("batch", commands.batch), ("schema", commands.schema), ("causes", commands.causes),
+                     ("cause", commands.cause), ("clues", commands.clues), ("labs", commands.labs),
+                     ("imaging", commands.imaging), ("grading", commands.grading), ("method", commands.method)]
+    for name, function in registrations:
+        if wanted(name):
+            app.command(name)(function)
+    if wanted("rules"):
+        rules_app = typer.Typer(help="Rule packs: check a pack before using it.", no_args_is_help=True)
+        rules_app.command("check")(commands.rules_check)
+        app.add_typer(rules_app, name="rules")
+    if invoked is not None and not app.registered_commands and not app.registered_groups:
+        return build_app(session, None)  # an unknown command: let click say so, with the full list
+    return app
+
+
+def _with_signature(function: Any, signature: Any) -> Any:
+    """A fresh wrapper of ``function`` carrying the signature typer should read (the function itself
+    is never changed)."""
+    def command(**options: Any) -> None:
+        function(**options)
+
+    command.__doc__ = function.__doc__
+    command.__name__ = function.__name__
+    command.__signature__ = signature  # type: ignore[attr-defined]
+    command.__annotations__ = {p.name: p.annotation for p in signature.parameters.values()}
+    return command
+
+
+class _Commands:
+    """The commands, bound to one session."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def _case(self, options: dict[str, Any]) -> Case:
+        from nephrocalc.intake import merge_case
+
+        kb = self.session.kb()
+        base = io.read_case_source(options["case"]) if options["case"] is not None else None
+        return merge_case(base, kb, fields=case_fields(options), clues=clue_flags(options, kb),
+                          labs=options["lab"] or ())
+
+    def diff(self, **options: Any) -> None:
+        """Rank the causes of nephrocalcinosis for one case, with the evidence for each.
+
+        Every clue is a tri-state flag: --rta (present), --no-rta (absent), or left out (unknown).
+
+        Example: nephrocalc diff --pattern medullary --rta --hypokalemia
+        """
+        from nephrocalc.guidance import diff
+        from nephrocalc.render import show_result
+
+        engine = self.session.engine()
+        result = diff(engine, self._case(options))
+        show_result(result, options["format"].value, engine.kb, top=options["top"], explain=options["explain"],
+                    write=io.write)
+
+    def ask(self, **options: Any) -> None:
+        """Guided work-up: ask about the most informative unknown finding, one at a time, re-ranking each time.
+
+        Answer y (present), n (absent), u (unknown: not asked again) or q (stop). When standard input is
+        not a terminal, each question is one line on stderr starting with "? <clue id>" and answers are
+        read from standard input, so scripts can drive it; the final ranking goes to stdout (with
+        --format json, the result with the answered case under "case", which `diff --case` replays).
+
+        Example: nephrocalc ask --pattern medullary --age 6
+        """
+        from nephrocalc.guidance import Interview
+        from nephrocalc.render import show_result
+
+        if options["case"] == "-":
+            raise InputError("--case -", "ask reads its answers from standard input: give the case as a file or flags")
+        engine = self.session.engine()
+        kb = engine.kb
+        interview = Interview(engine, self._case(options), max_questions=options["max_questions"],
+                              stop_at=options["stop_at"])
+        interactive = sys.stdin is not None and sys.stdin.isatty()
+        while (question := interview.next_question()) is not None:
+            clue = kb.clues[question["clue"]]
+            lab = f" (lab: {question['lab']})" if question["lab"] else ""
+            if interactive:
+                from nephrocalc.render.table import ask_question
+
+                answer = ask_question(clue.label, clue.description + lab)
+            else:
+                answer = io.prompt_line(f"? {clue.id}  {clue.description}{lab} [y/n/u/q]\n")
+            if answer == "q":
+                interview.stopped_because = "stopped at your request"
+                break
+            interview.answer(question["clue"], {"y": True, "n": False, "u": None}[answer])
+            if interactive:
+                from nephrocalc.render.table import print_progress
+
+                print_progress(engine.rank(interview.case), kb)
+        fmt = options["format"].value
+        if interactive and fmt == "table":
+            sys.stderr.write(f"Stopped: {interview.stopped_because}.\n")
+        show_result(interview.result(), fmt, kb, top=options["top"], explain=options["explain"], write=io.write)
+
+    def batch(
+        self,
+        source: Annotated[str, typer.Argument(metavar="[FILE|-]", help="JSON Lines file, or - for standard input.")]
+        = "-",
+        format: Annotated[BatchFormat, typer.Option(  # type: ignore[valid-type]
+            "--format", "-f", help="jsonl (= json): one result or error record per input line; tsv: one row per "
+            "cause; markdown: one table.", case_sensitive=False)] = BatchFormat("jsonl"),
+        rules: RulesOption = None,
+    ) -> None:
+        """Rank many cases: JSON Lines in (one case per line), one result line out per input line, in order.
+
+        A bad line yields {"line": n, "id": ..., "error": ...} and the run goes on; the exit status is 2
+        when any line failed. Blank lines are skipped and counted.
+
+        Example: nephrocalc batch cases.jsonl > results.jsonl
+        """
+        import gc
+
+        from nephrocalc.batch import read_lines, run_batch
+        from nephrocalc.render import BatchWriter
+
+        if source == "-":
+            if io.stdin_is_terminal():
+                raise InputError("FILE", "batch reads JSON Lines from standard input (-), but nothing was piped in")
+            stream = sys.stdin.buffer
+        else:
+            try:
+                stream = open(source, "rb", buffering=0)  # noqa: SIM115 - closed below, streaming
+            except OSError as exc:
+                raise InputError("FILE", f"cannot read {source!r} ({exc.strerror or exc})") from None
+
+        def note(message: str) -> None:
+            sys.stderr.write(f"nephrocalc: {io.one_line(message)}\n")
+
+        engine = self.session.engine()
+        output = BatchWriter(format.value)
+        # The knowledge base and the engine's tables live for the whole run: keep the cyclic garbage
+        # collector from rescanning them, and from running every few lines, as results come and go
+        # (results hold no reference cycles; reference counting frees them).
+        gc.freeze()
+        gc.set_threshold(50_000, 20, 20)
+        out = io.binary_stdout()
+        try:
+            lines = read_lines(io.reader(stream), out.flush)
+            stats = run_batch(lines, engine, out.write, output, write_error=note)
+        finally:
+            if stream is not sys.stdin.buffer:
+                stream.close()
+            out.flush()
+            gc.unfreeze()
+            gc.set_threshold(700, 10, 10)
+        blank = f"; {stats.blank} blank line{'s' if stats.blank != 1 else ''} skipped" if stats.blank else ""
+        if stats.failed:
+            sys.stderr.write(f"nephrocalc: {stats.failed} of {stats.lines - stats.blank} lines failed{blank}\n")
+            raise typer.Exit(2)
+        if blank:
+            sys.stderr.write(f"nephrocalc: {stats.cases} cases ranked{blank}\n")
+
+    def schema(
+        self,
+        which: Annotated[SchemaName, typer.Argument(help="case (input) or result (output).")]  # type: ignore[valid-type]
+        = SchemaName("result"),
+    ) -> None:
+        """Print the JSON Schema of a case (input) or of a result (output), for other tools to validate with.
+
+        Example: nephrocalc schema case > case.schema.json
+        """
+        from nephrocalc.render.json import dumps
+        from nephrocalc.render.schema import json_schema
+
+        io.write(dumps(json_schema(which.value), indent=True))
+
+    def rules_check(
+        self,
+        directory: Annotated[Path, typer.Argument(metavar="DIR", help="The rule pack folder (with a pack.toml).")],
+    ) -> None:
+        """Validate a rule pack on top of the built-in rules: exit 0 when valid, else exit 2 with one line
+        per problem, "file: field: what is wrong". Nothing in a pack is ever executed.
+
+        Example: nephrocalc rules check docs/packs/bartter
+        """
+        from nephrocalc.errors import RuleError
+        from nephrocalc.loader import load_knowledge_base
+
+        try:
+            is_pack = (directory / "pack.toml").is_file()
+        except OSError as exc:
+            raise InputError("DIR", f"{str(directory)!r} cannot be read ({exc.strerror or exc})") from None
+        if not is_pack:
+            raise InputError("DIR", f"{str(directory)!r} is not a rule pack: it has no pack.toml")
+        try:
+            kb = load_knowledge_base(packs=[directory], use_cache=False)
+        except RuleError as exc:
+            for problem in exc.problems:
+                sys.stderr.write(f"{io.one_line(problem)}\n")
+            sys.stderr.write(f"nephrocalc: {len(exc.problems)} problem{'s' if len(exc.problems) != 1 else ''} "
+                             f"in {directory}\n")
+            raise typer.Exit(2) from None
+        pack = kb.packs[-1]
+        io.write(f"ok: {pack.name} {pack.version} ({directory}): {len(kb.causes)} causes and {len(kb.clues)} "
+                 "clues with the built-in rules")
+
+    def causes(self, format: InfoFormatOption = InfoFormat("table"), rules: RulesOption = None) -> None:
+        """The knowledge base at a glance: every cause with its distribution and prior by age group.
+
+        Example: nephrocalc causes
+        """
+        kb = self.session.kb()
+        if format.value == "json":
+            from nephrocalc.render.json import causes_json
+
+            io.write(causes_json(kb))
+        else:
+            from nephrocalc.render.table import print_causes
+
+            print_causes(kb)
+
+    def cause(
+        self,
+        cause_id: Annotated[str, typer.Argument(metavar="ID", help="A cause id (see `nephrocalc causes`).")],
+        format: InfoFormatOption = InfoFormat("table"),
+        rules: RulesOption = None,
+    ) -> None:
+        """One cause in full: summary, mechanism, priors, forms, findings with their weights, and sources.
+
+        Example: nephrocalc cause distal_rta
+        """
+        from nephrocalc.vocab import unknown_id_message
+
+        kb = self.session.kb()
+        if cause_id not in kb.causes:
+            raise InputError("ID", unknown_id_message(cause_id, kb.causes, "cause", "nephrocalc causes"))
+        if format.value == "json":
+            from nephrocalc.render.json import cause_json
+
+            io.write(cause_json(kb, cause_id))
+        else:
+            from nephrocalc.render.table import print_cause
+
+            print_cause(kb, cause_id)
+
+    def clues(self, format: InfoFormatOption = InfoFormat("table"), rules: RulesOption = None) -> None:
+        """The clue vocabulary: every clue with its flag, meaning and the causes that use it.
+
+        Example: nephrocalc clues
+        """
+        kb = self.session.kb()
+        if format.value == "json":
+            from nephrocalc.render.json import clues_json
+
+            io.write(clues_json(kb))
+        else:
+            from nephrocalc.render.table import print_clues
+
+            print_clues(kb)
+
+    def labs(self, format: InfoFormatOption = InfoFormat("table"), rules: RulesOption = None) -> None:
+        """Lab values: accepted units, canonical unit, reference limits by age and sex, and the clues they give.
+
+        Example: nephrocalc labs
+        """
+        kb = self.session.kb()
+        if format.value == "json":
+            from nephrocalc.render.json import labs_json
+
+            io.write(labs_json(kb))
+        else:
+            from nephrocalc.render.table import print_labs
+
+            print_labs(kb)
+
+    def imaging(self, rules: RulesOption = None) -> None:
+        """What nephrocalcinosis looks like on radiographs, ultrasound, CT and MR.
+
+        Example: nephrocalc imaging
+        """
+        from nephrocalc.render.table import print_reference_table
+
+        print_reference_table(self.session.kb(), "imaging")
+
+    def grading(self, rules: RulesOption = None) -> None:
+        """The ultrasound and CT grades (0-3) of medullary nephrocalcinosis used by --grade.
+
+        Example: nephrocalc grading
+        """
+        from nephrocalc.render.table import print_reference_table
+
+        print_reference_table(self.session.kb(), "grading")
+
+    def method(self, rules: RulesOption = None) -> None:
+        """Intended use, inputs, how the scoring works, knowledge-base version and validation status.
+
+        Example: nephrocalc method
+        """
+        from nephrocalc.render.table import print_method
+
+        print_method(self.session.kb())

@@ -1,0 +1,147 @@
+"""Standard input and output for the command line: bounded case reading, a guarded binary stdout
+for streaming, closed-pipe handling, and the one-line y/n/u/q prompt of `ask` without a terminal."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+from nephrocalc.batch import MAX_LINE_BYTES
+from nephrocalc.errors import InputError
+
+MAX_CASE_BYTES = MAX_LINE_BYTES  # one case file is held to the limit of one batch line
+
+
+def stdin_is_terminal() -> bool:
+    return sys.stdin is None or sys.stdin.isatty()
+
+
+def read_case_source(source: str) -> dict[str, Any]:
+    """The JSON object of a case file, or of standard input for ``-``, at most MAX_CASE_BYTES."""
+    import orjson
+
+    if source == "-":
+        if stdin_is_terminal():
+            raise InputError("--case -", "reads a JSON case from standard input, but nothing was piped in")
+        stream = getattr(sys.stdin, "buffer", None)
+        raw = stream.read(MAX_CASE_BYTES + 1) if stream is not None else sys.stdin.read().encode("utf-8", "replace")
+        what = "case (stdin)"
+    else:
+        try:
+            with open(source, "rb") as handle:
+                raw = handle.read(MAX_CASE_BYTES + 1)
+        except OSError as exc:
+            raise InputError("--case", f"cannot read {source!r} ({exc.strerror or exc})") from None
+        what = f"case ({source})"
+    if len(raw) > MAX_CASE_BYTES:
+        raise InputError(what, f"is larger than {MAX_CASE_BYTES} bytes, the limit for one case")
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise InputError(what, f"not valid JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise InputError(what, 'must be a JSON object such as {"pattern": "medullary"}')
+    return data
+
+
+ANSWERS = {"y": "y", "yes": "y", "n": "n", "no": "n", "u": "u", "unknown": "u", "?": "u", "q": "q", "quit": "q"}
+
+
+def prompt_line(question_line: str) -> str:
+    """Ask one question on stderr and read the answer from stdin (scripts, tests): y, n, u or q."""
+    while True:
+        sys.stderr.write(question_line)
+        sys.stderr.flush()
+        stream = getattr(sys.stdin, "buffer", None)
+        reply = stream.readline(1024).decode("utf-8", "replace") if stream is not None else sys.stdin.readline(1024)
+        if not reply:  # end of input: stop asking
+            return "q"
+        answer = ANSWERS.get(reply.strip().lower())
+        if answer is not None:
+            return answer
+        sys.stderr.write(f"nephrocalc: answer y, n, u or q (got {reply.strip()[:20]!r})\n")
+
+
+def reader(stream: Any) -> Any:
+    """os.read on the stream's file descriptor (returns what is available), else its read1/read."""
+    try:
+        fd = stream.fileno()
+    except (OSError, ValueError, AttributeError):  # not a real file (e.g. in tests)
+        return getattr(stream, "read1", stream.read)
+    # nothing has read from the stream yet, so no bytes wait in Python's buffer in front of the fd
+    return lambda size: os.read(fd, size)
+
+
+def binary_stdout() -> Any:
+    """Standard output for bytes. Results are ~9 KB a line: a 256 KiB buffer turns a write system
+    call per line into one per ~30 lines."""
+    sys.stdout.flush()
+    try:
+        return GuardedStream(open(sys.stdout.fileno(), "wb", buffering=1 << 18, closefd=False))
+    except (OSError, ValueError, AttributeError):  # not a real file (e.g. captured in tests)
+        buffer = getattr(sys.stdout, "buffer", None)
+        if buffer is not None:
+            return GuardedStream(buffer)
+        return _TextWriter(sys.stdout)
+
+
+class _TextWriter:
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+
+    def write(self, data: bytes) -> int:
+        return int(self.stream.write(data.decode()))
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+
+def write(text: str) -> None:
+    """Text to stdout, ending with a newline."""
+    sys.stdout.write(text)
+    if not text.endswith("\n"):
+        sys.stdout.write("\n")
+    sys.stdout.flush()
+
+
+def one_line(message: str, limit: int = 600) -> str:
+    """A message as one line of bounded length: what the user typed is echoed safely."""
+    text = message.replace("\r", "\\r").replace("\n", "\\n")
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+class PipeClosed(Exception):
+    """The reader of standard output went away (`| head`): not an error, and not an OSError, so
+    that typer's own handling (exit status 1) does not catch it first."""
+
+
+class GuardedStream:
+    """Standard output that turns a closed pipe into PipeClosed."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, data: Any) -> Any:
+        try:
+            return self._stream.write(data)
+        except BrokenPipeError:
+            raise PipeClosed from None
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            raise PipeClosed from None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def silence_stdout() -> None:
+    """After a closed pipe, point stdout at devnull so the interpreter's final flush is quiet."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass

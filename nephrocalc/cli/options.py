@@ -1,0 +1,140 @@
+"""Command-line options shared by the commands: the choices (from the vocabulary), the case options
+and one tri-state flag per clue of `diff` and `ask`, the output options, and `--rules`.
+
+Rule packs add clues, and clues are flags, so the packs must be known before the command line is
+parsed: ``packs_from`` finds them (the one pre-parse), and ``--rules`` is also declared on every
+command that reads the knowledge base so that it appears in their help and parses cleanly.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from nephrocalc import vocab
+
+if TYPE_CHECKING:
+    from nephrocalc.knowledge import KnowledgeBase
+
+PatternChoice = StrEnum("PatternChoice", {name: name for name in vocab.PATTERNS})  # type: ignore[misc]
+ModalityChoice = StrEnum("ModalityChoice", {name: name for name in vocab.MODALITIES})  # type: ignore[misc]
+LateralityChoice = StrEnum("LateralityChoice", {name: name for name in vocab.LATERALITIES})  # type: ignore[misc]
+SexChoice = StrEnum("SexChoice", {name: name for name in vocab.SEXES})  # type: ignore[misc]
+ResultFormat = StrEnum("ResultFormat", {name: name for name in vocab.RESULT_FORMATS})  # type: ignore[misc]
+BatchFormat = StrEnum("BatchFormat", {name: name for name in vocab.BATCH_FORMATS})  # type: ignore[misc]
+InfoFormat = StrEnum("InfoFormat", {name: name for name in vocab.INFO_FORMATS})  # type: ignore[misc]
+SchemaName = StrEnum("SchemaName", {"case": "case", "result": "result"})  # type: ignore[misc]
+
+CASE_PANEL = "Case"
+OUTPUT_PANEL = "Output"
+
+_RULES_HELP = "Load a rule pack (a folder of TOML rule files) on top of the built-in rules; repeatable. " \
+    "Also $NEPHROCALC_RULES."
+RulesOption = Annotated[list[Path] | None, typer.Option("--rules", metavar="DIR", help=_RULES_HELP,
+                                                        rich_help_panel="Rules")]
+InfoFormatOption = Annotated[InfoFormat, typer.Option("--format", "-f", help="Output format.",  # type: ignore[valid-type]
+                                                      case_sensitive=False)]
+
+
+def packs_from(argv: list[str], environ: dict[str, str] | os._Environ[str] = os.environ) -> tuple[Path, ...]:
+    """Rule packs named by $NEPHROCALC_RULES (os.pathsep-separated) and --rules DIR, found before
+    the command line is parsed, because a pack's clues become flags of that command line."""
+    packs = [Path(part) for part in environ.get("NEPHROCALC_RULES", "").split(os.pathsep) if part]
+    for index, token in enumerate(argv):
+        if token == "--":
+            break
+        if token == "--rules" and index + 1 < len(argv):
+            packs.append(Path(argv[index + 1]))
+        elif token.startswith("--rules="):
+            packs.append(Path(token.split("=", 1)[1]))
+    return tuple(packs)
+
+
+def command_of(argv: list[str]) -> str:
+    """The subcommand named on the command line ("" when there is none)."""
+    return argv[0] if argv and not argv[0].startswith("-") else ""
+
+
+def _option(name: str, annotation: Any, default: Any = None) -> inspect.Parameter:
+    return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
+
+
+CASE_FIELD_OPTIONS = ("pattern", "modality", "grade", "laterality", "age", "sex")
+
+
+def case_signature(kb: KnowledgeBase, extra: list[inspect.Parameter] | None = None, *,
+                   with_clues: bool = True) -> inspect.Signature:
+    """The signature typer reads for `diff` and `ask`: the fixed options, any ``extra``, then one
+    tri-state flag per clue of the vocabulary (left out when the command is not the one invoked:
+    typer builds every option at start-up, and ~50 flags cost start-up for nothing)."""
+    option = _option
+    params = [
+        option("pattern", Annotated[PatternChoice | None, typer.Option(  # type: ignore[valid-type]
+            "--pattern", "-p", help="Distribution of the calcification (required unless given in --case).",
+            rich_help_panel=CASE_PANEL, case_sensitive=False)]),
+        option("modality", Annotated[ModalityChoice | None, typer.Option(  # type: ignore[valid-type]
+            "--modality", "-m", help="Imaging modality the pattern was seen on (ctu: CT urography, ivu: "
+            "intravenous urography).", rich_help_panel=CASE_PANEL, case_sensitive=False)]),
+        option("grade", Annotated[int | None, typer.Option(
+            "--grade", "-g", min=0, max=3, help="Medullary nephrocalcinosis grade, 0-3 (see `nephrocalc grading`).",
+            rich_help_panel=CASE_PANEL)]),
+        option("laterality", Annotated[LateralityChoice | None, typer.Option(  # type: ignore[valid-type]
+            "--laterality", help="Bilateral or unilateral calcification.", rich_help_panel=CASE_PANEL,
+            case_sensitive=False)]),
+        option("age", Annotated[float | None, typer.Option(
+            "--age", min=0, max=130, help="Age in years (a preterm neonate is 0).", rich_help_panel=CASE_PANEL)]),
+        option("sex", Annotated[SexChoice | None, typer.Option(  # type: ignore[valid-type]
+            "--sex", help="female or male.", rich_help_panel=CASE_PANEL, case_sensitive=False)]),
+        option("lab", Annotated[list[str] | None, typer.Option(
+            "--lab", "-l", metavar="ID=VALUE UNIT", help="A lab value, e.g. --lab serum_calcium=11.8mg/dL or "
+            "--lab \"pth=140 pg/mL\"; repeatable (see `nephrocalc labs`).", rich_help_panel=CASE_PANEL)]),
+        option("case", Annotated[str | None, typer.Option(
+            "--case", "-c", metavar="FILE|-", help="Read the case from a JSON file, or - for standard input; "
+            "flags given beside it override it.", rich_help_panel=CASE_PANEL)]),
+        option("format", Annotated[ResultFormat, typer.Option(  # type: ignore[valid-type]
+            "--format", "-f", help="Output format.", rich_help_panel=OUTPUT_PANEL, case_sensitive=False)],
+            ResultFormat("table")),
+        option("rules", RulesOption),
+        option("top", Annotated[int | None, typer.Option(
+            "--top", "-n", min=1, help="Show only the first N causes (default: all).",
+            rich_help_panel=OUTPUT_PANEL)]),
+        option("explain", Annotated[bool, typer.Option(
+            "--explain", "-e", help="Show every contribution to every score.", rich_help_panel=OUTPUT_PANEL)],
+            False),
+        *(extra or []),
+    ]
+    for clue in kb.clues.values() if with_clues else ():
+        flag = clue.id.replace("_", "-")
+        params.append(option(clue.id, Annotated[bool | None, typer.Option(
+            f"--{flag}/--no-{flag}", help=clue.description, rich_help_panel=f"Clues: {clue.group_title}",
+            show_default=False)]))
+    return inspect.Signature(params)
+
+
+def ask_options() -> list[inspect.Parameter]:
+    return [
+        _option("max_questions", Annotated[int, typer.Option(
+            "--max-questions", min=0, help="Stop after this many questions.", rich_help_panel=OUTPUT_PANEL)], 8),
+        _option("stop_at", Annotated[float, typer.Option(
+            "--stop-at", min=0.0, max=1.0, help="Stop when the leading cause reaches this probability.",
+            rich_help_panel=OUTPUT_PANEL)], 0.9),
+    ]
+
+
+def case_fields(options: dict[str, Any]) -> dict[str, Any]:
+    """The case fields given as options, with their case-file names (``--age`` is ``age_years``)."""
+    fields: dict[str, Any] = {}
+    for name in CASE_FIELD_OPTIONS:
+        value = options[name]
+        if value is not None:
+            fields["age_years" if name == "age" else name] = value.value if isinstance(value, StrEnum) else value
+    return fields
+
+
+def clue_flags(options: dict[str, Any], kb: KnowledgeBase) -> dict[str, bool]:
+    return {clue_id: options[clue_id] for clue_id in kb.clues if options.get(clue_id) is not None}

@@ -1,0 +1,230 @@
+"""The scoring engine: a validated ``Case`` and a ``KnowledgeBase`` in, a ``Result`` out. Pure.
+
+For each cause c (rules/knowledge_base.toml and ``nephrocalc method`` say the same in words)::
+
+    score(c) = ln prior(c | age group)
+             + ln [P(pattern | c) / P(pattern)]
+             + ln sum over forms f of c:  share(f) * exp( w_sex(f) + w_laterality(f) + sum of clue weights(f) )
+
+where a clue's weight is the natural log of its likelihood ratio: LR(present) for a clue stated
+true, LR(absent) for a clue stated false, and 0 for a clue the case does not mention (unknown is
+never a penalty). Probabilities are the scores normalised over all causes (a softmax), so no
+cause is ever dropped. The evidence listed for a cause is that of its best-fitting form.
+
+Everything that does not depend on the case is compiled once into a ``ScoringTable``: one row per
+(cause, form), a vector of weights over the rows for every (clue, stated value), and the evidence
+items ready-made. Ranking a case is then a few vector additions and look-ups, which is what
+makes ``batch`` fast. The dictionaries in a ``Result`` share these ready-made items: treat a
+result as read-only.
+"""
+
+from collections.abc import Mapping
+from dataclasses import replace
+from operator import add, itemgetter
+from typing import NamedTuple
+
+import math
+
+from nephrocalc.case import Case
+from nephrocalc.engine.caveats import CaveatIndex
+from nephrocalc.engine.table import AGE_KEYS, NEG_INF, ScoringTable
+from nephrocalc.intake import check_clues
+from nephrocalc.knowledge import KnowledgeBase
+from nephrocalc.result import NOTICE, Derivation, Entry, Evidence, Factor, Note, Result, RulePack
+
+__all__ = ["AGE_KEYS", "Engine", "Evaluation", "ScoringTable", "age_key", "rank"]
+
+_by_weight = itemgetter("weight")
+
+
+def _negative_weight(item: Evidence) -> float:
+    return -item["weight"]
+
+
+class Evaluation(NamedTuple):
+    """A case scored: the case with its lab clues merged, the lab steps and warnings, and the log
+    score of every (cause, form) row. What ``rank`` turns into a ``Result``, and what guidance
+    reads to choose the next question."""
+
+    case: Case
+    derived: list[Derivation]
+    lab_warnings: list[Note]
+    scores: list[float]
+
+
+def age_key(case: Case, kb: KnowledgeBase) -> str:
+    """Which prior column applies: preterm, child, adult, or unknown (a mix)."""
+    preterm = case.clues.get("preterm_infant")
+    age = case.age_years
+    if preterm is True and (age is None or age < 1):
+        return "preterm"
+    if age is None:
+        return "unknown"
+    if age < kb.ages.preterm_below_years and preterm is not False:
+        return "preterm"
+    return "child" if age < kb.ages.child_below_years else "adult"
+
+
+class Engine:
+    """Ranks cases against one knowledge base. Build once, call ``rank`` for each case."""
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.kb = kb
+        self.table = ScoringTable.build(kb)
+        self._kb_label = f"{kb.name} {kb.version}"
+        self._rules: list[RulePack] = [{"name": p.name, "version": p.version, "path": p.path} for p in kb.packs]
+        self._caveats = CaveatIndex(kb.caveats)
+
+    def with_lab_clues(self, case: Case) -> tuple[Case, list[Derivation], list[Note]]:
+        """The case with the clues its lab values give (stated clues win), and the steps taken."""
+        if not case.labs:
+            return case, [], []
+        from nephrocalc.labs import interpret
+
+        report = interpret(case, self.kb)
+        return replace(case, clues=report.clues), report.derived, report.warnings
+
+    def row_scores(self, case: Case) -> list[float]:
+        """The log score of every (cause, form) row for a case whose lab clues are already merged."""
+        table = self.table
+        scores = table.base[(age_key(case, self.kb), case.pattern)]
+        if case.sex is not None:
+            scores = list(map(add, scores, table.sex[case.sex]))
+        if case.laterality is not None:
+            scores = list(map(add, scores, table.laterality[case.laterality]))
+        clue_vectors = table.clue
+        # stated clues in a fixed order, so that float sums, and so ties, do not depend on input order
+        for clue_id, value in sorted(case.clues.items()):
+            scores = list(map(add, scores, clue_vectors[(case.pattern, clue_id, value)]))
+        return scores
+
+    def evaluate(self, case: Case) -> Evaluation:
+        """Score a case: merge its lab clues and compute every row's log score."""
+        check_clues(case, self.kb)
+        merged, derived, lab_warnings = self.with_lab_clues(case)
+        return Evaluation(merged, derived, lab_warnings, self.row_scores(merged))
+
+    def rank(self, case: Case | Evaluation) -> Result:
+        """Rank the causes for one case (or one already evaluated)."""
+        case, derived, lab_warnings, scores = case if isinstance(case, Evaluation) else self.evaluate(case)
+        table = self.table
+        age = age_key(case, self.kb)
+        pattern = case.pattern
+        stated = sorted(case.clues.items())
+
+        # each cause: log-sum-exp over its forms; the best form supplies the evidence shown
+        totals: list[float] = []
+        best_rows: list[int] = []
+        exp = math.exp
+        for cause_row in table.causes:
+            rows = cause_row.rows
+            best = rows[0]
+            if len(rows) == 1:
+                totals.append(scores[best])
+            else:
+                top = scores[best]
+                for r in rows:
+                    if scores[r] > top:
+                        best, top = r, scores[r]
+                acc = 0.0
+                for r in rows:
+                    if scores[r] != NEG_INF:
+                        acc += exp(scores[r] - top)
+                totals.append(top + math.log(acc))
+            best_rows.append(best)
+
+        # best first; ties broken by prior, then id (the precomputed tie-break order of this age)
+        ranked = sorted(zip([-t for t in totals], table.tiebreak[age], range(len(totals)), strict=True))
+        order = [i for _, _, i in ranked]
+        top_score = totals[order[0]]
+        exps = [math.exp(totals[i] - top_score) for i in order]
+        norm = sum(exps)
+        probabilities = _rounded_probabilities([e / norm for e in exps])
+
+        # evidence of every form row, from the inverted index: only rows that list a clue are touched
+        supporting_by_row: dict[int, list[Evidence]] = {}
+        conflicting_by_row: dict[int, list[Evidence]] = {}
+        for key in stated:
+            for r, item in table.supporting.get(key, ()):
+                supporting_by_row.setdefault(r, []).append(item)
+            for r, item in table.conflicting.get(key, ()):
+                conflicting_by_row.setdefault(r, []).append(item)
+        entries: list[Entry] = []
+        contexts = table.context[(pattern, age)]
+        sex, laterality = case.sex, case.laterality
+        with_interactions = pattern in table.interaction_patterns
+        floor = math.floor
+        for rank, i, probability in zip(range(1, len(order) + 1), order, probabilities, strict=True):
+            cause_row = table.causes[i]
+            cause = cause_row.cause
+            best = best_rows[i]
+            row = table.rows[best]
+            supporting = supporting_by_row.get(best) or []
+            conflicting = conflicting_by_row.get(best) or []
+            if with_interactions and (interactions := cause_row.interaction_evidence.get(pattern)):
+                supporting, conflicting = _with_interactions(case, interactions, supporting, conflicting)
+            if len(supporting) > 1:
+                supporting.sort(key=_negative_weight)
+            if len(conflicting) > 1:
+                conflicting.sort(key=_by_weight)
+            context = list(contexts[best])
+            if len(cause_row.rows) > 1 and (other_forms := totals[i] - scores[best]) >= 0.005:
+                # log-sum-exp over the forms minus the best form's own score: what the other forms add
+                context.append({"factor": "forms", "value": "other forms", "weight": floor(other_forms * 100 + 0.5)
+                                / 100, "why": "the cause's other forms add their share of the score"})
+            if sex is not None and (factor := row.sex_factor[sex]) is not None:
+                context.append(factor)
+            if laterality is not None and (factor := row.laterality_factor[laterality]) is not None:
+                context.append(factor)
+            entries.append({
+                "rank": rank, "cause": cause.id, "name": cause.name, "distribution": cause.distribution,
+                "score": floor(totals[i] * 1e3 + 0.5) / 1e3, "probability": probability,
+                "prior": cause_row.shown_prior[age], "log_prior": cause_row.log_prior[age], "form": row.form_id,
+                "cant_miss": cause.cant_miss,
+                "supporting": supporting, "conflicting": conflicting, "context": context})
+        caveats, warnings = self._caveats.notes(case, [entry["cause"] for entry in entries])
+        used = self.kb.used_clues
+        unused = sorted(clue for clue in case.clues if clue not in used)
+        if unused:
+            warnings.append({"id": "clues_not_used", "message": "No cause of the knowledge base uses "
+                             + ", ".join(unused) + "; it did not change the ranking.", "sources": []})
+        if lab_warnings:
+            warnings = lab_warnings + warnings
+        return {"id": case.id, "pattern": pattern, "differential": entries, "derived": derived,
+                "caveats": caveats, "warnings": warnings, "knowledge_base": self._kb_label,
+                "rules": self._rules, "notice": NOTICE}
+
+
+def _with_interactions(case: Case, interactions: Mapping[str, Evidence], supporting: list[Evidence],
+                       conflicting: list[Evidence]) -> tuple[list[Evidence], list[Evidence]]:
+    """Evidence of clues whose weight depends on the pattern replaces their ordinary evidence."""
+    replaced = {clue for clue in interactions if case.clues.get(clue) is True}
+    if not replaced:
+        return supporting, conflicting
+    supporting = [e for e in supporting if not (e["present"] and e["clue"] in replaced)]
+    conflicting = [e for e in conflicting if not (e["present"] and e["clue"] in replaced)]
+    for clue in sorted(replaced):
+        item = interactions[clue]
+        (supporting if item["weight"] > 0 else conflicting).append(item)
+    return supporting, conflicting
+
+
+def _round(value: float, scale: float) -> float:
+    """Round half up to 1/scale: much faster than round(value, n), which goes through decimal digits."""
+    return math.floor(value * scale + 0.5) / scale
+
+
+def _rounded_probabilities(values: list[float]) -> list[float]:
+    """Round to 6 decimals, keeping the sum at 1 (the remainder goes to the largest, which comes first)."""
+    rounded = [math.floor(v * 1e6 + 0.5) / 1e6 for v in values]
+    if rounded:
+        top = max(range(len(rounded)), key=rounded.__getitem__)
+        rounded[top] = _round(rounded[top] + (1.0 - sum(rounded)), 1e6)
+        if abs(sum(rounded) - 1.0) > 1e-9:  # pragma: no cover - rounding leaves at most ~1e-16
+            rounded[top] += 1.0 - sum(rounded)
+    return rounded
+
+
+def rank(case: Case, kb: KnowledgeBase) -> Result:
+    """Rank one case (builds the scoring table; use ``Engine`` for many cases)."""
+    return Engine(kb).rank(case)

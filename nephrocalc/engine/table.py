@@ -1,0 +1,222 @@
+"""The scoring table: everything that does not depend on the case, compiled once per knowledge base.
+
+One row per (cause, form); a vector of weights over the rows for every (pattern, clue, stated
+value); the prior, pattern and form-share terms per (age key, pattern); and the evidence items
+ready-made, with their "why" texts. Ranking a case is then a few vector additions and look-ups.
+"""
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import NamedTuple
+
+from nephrocalc.knowledge import AGE_GROUPS, AgeGroup, Cause, Finding, Form, KnowledgeBase
+from nephrocalc.result import Evidence, Factor
+from nephrocalc.vocab import FREQUENCY_WORDS, PATTERNS
+
+AGE_KEYS = (*AGE_GROUPS, "unknown")
+NEG_INF = float("-inf")
+_SEX_FLOOR = -20.0  # ln P(sex | form) when a form excludes a sex (e.g. obstetric): effectively zero
+
+class FormRow(NamedTuple):
+    cause_index: int
+    form_id: str | None  # None for a cause without named forms
+    evidence: Mapping[tuple[str, bool], Evidence]  # (clue, stated value) -> ready-made evidence item
+    form_factor: Mapping[str, Factor]  # by age key (named forms only)
+    sex_factor: Mapping[str, Factor | None]
+    laterality_factor: Mapping[str, Factor | None]
+
+
+class CauseRow(NamedTuple):
+    cause: Cause
+    rows: tuple[int, ...]  # indexes of its form rows
+    prior: Mapping[str, float]  # by age key, normalised over causes
+    shown_prior: Mapping[str, float]  # the same, rounded for the output
+    log_prior: Mapping[str, float]  # its natural log, from the unrounded prior, rounded for the output
+    pattern_factor: Mapping[str, Factor]
+    interaction_evidence: Mapping[str, Mapping[str, Evidence]]  # pattern -> clue -> evidence (present)
+
+
+class ScoringTable(NamedTuple):
+    causes: tuple[CauseRow, ...]
+    # (clue, stated value) -> the rows (forms) whose evidence it is, with the ready-made item
+    supporting: Mapping[tuple[str, bool], tuple[tuple[int, Evidence], ...]]
+    conflicting: Mapping[tuple[str, bool], tuple[tuple[int, Evidence], ...]]
+    tiebreak: Mapping[str, list[int]]  # by age key: each cause's place when ordered by prior, then id
+    rows: tuple[FormRow, ...]
+    base: Mapping[tuple[str, str], list[float]]  # (age key, pattern) -> ln prior + pattern + form share, per row
+    clue: Mapping[tuple[str, str, bool], list[float]]  # (pattern, clue, value) -> weight per row
+    sex: Mapping[str, list[float]]
+    laterality: Mapping[str, list[float]]
+    context: Mapping[tuple[str, str], list[tuple[Factor, ...]]]  # (pattern, age) -> per row: pattern and form
+    interaction_patterns: frozenset[str]
+
+    @classmethod
+    def build(cls, kb: KnowledgeBase) -> "ScoringTable":
+        causes = list(kb.causes.values())
+        mix = kb.ages.unknown_mix
+        raw_prior: dict[str, dict[str, float]] = {}
+        for cause in causes:
+            by_age: dict[str, float] = {group: cause.prior[group] for group in AGE_GROUPS}
+            by_age["unknown"] = sum(mix[group] * cause.prior[group] for group in AGE_GROUPS)
+            raw_prior[cause.id] = by_age
+        totals = {age: sum(raw_prior[c.id][age] for c in causes) for age in AGE_KEYS}
+        prior = {c.id: {age: raw_prior[c.id][age] / totals[age] for age in AGE_KEYS} for c in causes}
+        # P(pattern) under the no-age mixture: a constant that makes the pattern weights readable
+        marginal = {p: sum(prior[c.id]["unknown"] * c.patterns[p] for c in causes) for p in PATTERNS}
+
+        cause_rows: list[CauseRow] = []
+        rows: list[FormRow] = []
+        base: dict[tuple[str, str], list[float]] = {(age, p): [] for age in AGE_KEYS for p in PATTERNS}
+        present_w: list[dict[str, float]] = []
+        absent_w: list[dict[str, float]] = []
+        sex: dict[str, list[float]] = {"female": [], "male": []}
+        laterality: dict[str, list[float]] = {"unilateral": [], "bilateral": []}
+        interaction_w: list[dict[str, dict[str, float]]] = []
+        for index, cause in enumerate(causes):
+            pattern_w = {p: math.log(cause.patterns[p] / marginal[p]) for p in PATTERNS}
+            pattern_factor: dict[str, Factor] = {
+                p: _factor("pattern", p, pattern_w[p],
+                           f"{cause.patterns[p]:.1%} of {cause.short_name} shows a {p} pattern"
+                           + (f" ({cause.patterns_note})" if cause.patterns_note else ""))
+                for p in PATTERNS}
+            interactions: dict[str, dict[str, Evidence]] = {}
+            interaction_weights: dict[str, dict[str, float]] = {}
+            for item in kb.interactions:
+                if item.distribution == cause.distribution:
+                    weight = math.log(item.lr_present)
+                    interaction_weights.setdefault(item.pattern, {})[item.clue] = weight
+                    interactions.setdefault(item.pattern, {})[item.clue] = _evidence(
+                        item.clue, True, weight, f"with a {item.pattern} pattern, {item.note}", item.sources)
+            first = len(rows)
+            for form in cause.forms:
+                share = _form_share(form, raw_prior[cause.id], mix)
+                log_share = {age: (math.log(value) if value > 0 else NEG_INF) for age, value in share.items()}
+                row, present, absent, sex_w, lat_w = _form_row(kb, index, cause, form, share, log_share)
+                rows.append(row)
+                present_w.append(present)
+                absent_w.append(absent)
+                interaction_w.append(interaction_weights)
+                for key in sex:
+                    sex[key].append(sex_w[key])
+                for key in laterality:
+                    laterality[key].append(lat_w[key])
+                for age in AGE_KEYS:
+                    for p in PATTERNS:
+                        base[(age, p)].append(math.log(prior[cause.id][age]) + pattern_w[p] + log_share[age])
+            cause_rows.append(CauseRow(cause, tuple(range(first, len(rows))), prior[cause.id],
+                                       {age: round(value, 4) for age, value in prior[cause.id].items()},
+                                       {age: round(math.log(value), 2) for age, value in prior[cause.id].items()},
+                                       pattern_factor, interactions))
+
+        # one vector per (clue, value), shared by the patterns; a pattern with an interaction on the
+        # clue gets its own present vector
+        clue: dict[tuple[str, str, bool], list[float]] = {}
+        row_range = range(len(rows))
+        for clue_id in kb.clues:
+            present_vector = [present_w[r].get(clue_id, 0.0) for r in row_range]
+            absent_vector = [absent_w[r].get(clue_id, 0.0) for r in row_range]
+            for p in PATTERNS:
+                if any(clue_id in interaction_w[r].get(p, {}) for r in row_range):
+                    clue[(p, clue_id, True)] = [interaction_w[r].get(p, {}).get(clue_id, present_vector[r])
+                                                for r in row_range]
+                else:
+                    clue[(p, clue_id, True)] = present_vector
+                clue[(p, clue_id, False)] = absent_vector
+        tiebreak: dict[str, list[int]] = {}
+        for age in AGE_KEYS:
+            ordered = sorted(range(len(causes)), key=lambda i: (-prior[causes[i].id][age], causes[i].id))
+            place = [0] * len(causes)
+            for position, i in enumerate(ordered):
+                place[i] = position
+            tiebreak[age] = place
+        supporting: dict[tuple[str, bool], list[tuple[int, Evidence]]] = {}
+        conflicting: dict[tuple[str, bool], list[tuple[int, Evidence]]] = {}
+        for r, row in enumerate(rows):
+            for stated, evidence_item in row.evidence.items():
+                target = supporting if evidence_item["weight"] > 0 else conflicting
+                target.setdefault(stated, []).append((r, evidence_item))
+        context: dict[tuple[str, str], list[tuple[Factor, ...]]] = {
+            (p, age): [(cause_rows[row.cause_index].pattern_factor[p],
+                        *((row.form_factor[age],) if age in row.form_factor else ())) for row in rows]
+            for p in PATTERNS for age in AGE_KEYS}
+        return cls(tuple(cause_rows), {k: tuple(v) for k, v in supporting.items()},
+                   {k: tuple(v) for k, v in conflicting.items()}, tiebreak, tuple(rows), base, clue, sex, laterality,
+                   context, frozenset(item.pattern for item in kb.interactions))
+
+
+def _form_share(form: Form, raw_prior: Mapping[str, float], mix: Mapping[AgeGroup, float]) -> dict[str, float]:
+    share: dict[str, float] = {group: form.share[group] for group in AGE_GROUPS}
+    # with no age, a form's share follows the age mix weighted by the cause's prior at each age
+    weighted = sum(mix[g] * raw_prior[g] for g in AGE_GROUPS)
+    share["unknown"] = sum(mix[g] * raw_prior[g] * form.share[g] for g in AGE_GROUPS) / weighted
+    return share
+
+
+def _form_row(kb: KnowledgeBase, index: int, cause: Cause, form: Form, share: Mapping[str, float],
+              log_share: Mapping[str, float]
+              ) -> tuple[FormRow, dict[str, float], dict[str, float], dict[str, float], dict[str, float]]:
+    named = len(cause.forms) > 1 or form.id != "typical"
+    where = form.name if named else cause.short_name
+    own = {f.clue for f in form.own_findings}
+    present: dict[str, float] = {}
+    absent: dict[str, float] = {}
+    evidence: dict[tuple[str, bool], Evidence] = {}
+    for clue_id, finding in form.findings.items():
+        label = kb.clues[clue_id].label
+        place = form.name if clue_id in own and named else cause.short_name
+        if finding.lr_present != 1.0:
+            present[clue_id] = math.log(finding.lr_present)
+            evidence[(clue_id, True)] = _evidence(clue_id, True, present[clue_id], _why(label, finding, place, True),
+                                                  finding.sources)
+        if finding.lr_absent != 1.0:
+            absent[clue_id] = math.log(finding.lr_absent)
+            evidence[(clue_id, False)] = _evidence(clue_id, False, absent[clue_id],
+                                                   _why(label, finding, place, False), finding.sources)
+    sex_w = {
+        "female": math.log(form.female / 0.5) if form.female > 0 else _SEX_FLOOR,
+        "male": math.log((1 - form.female) / 0.5) if form.female < 1 else _SEX_FLOOR,
+    }
+    sex_why = {"female": f"{form.female:.0%} of {where} are female",
+               "male": f"{1 - form.female:.0%} of {where} are male"}
+    default = kb.default_unilateral
+    lat_w = {
+        "unilateral": math.log(form.unilateral / default),
+        "bilateral": math.log((1 - form.unilateral) / (1 - default)),
+    }
+    lat_why = {"unilateral": f"about {form.unilateral:.0%} of {where} is unilateral",
+               "bilateral": f"about {1 - form.unilateral:.0%} of {where} is bilateral"}
+    form_factor = {}
+    if named:
+        form_factor = {age: _factor("form", form.id, log_share[age],
+                                    f"{share[age]:.0%} of {cause.short_name} at this age is this form; "
+                                    "the other forms add the rest of the score")
+                       for age in AGE_KEYS if log_share[age] != NEG_INF}
+    row = FormRow(
+        cause_index=index, form_id=form.id if named else None, evidence=evidence, form_factor=form_factor,
+        sex_factor={k: (_factor("sex", k, w, sex_why[k]) if abs(w) > 1e-9 else None) for k, w in sex_w.items()},
+        laterality_factor={k: (_factor("laterality", k, w, lat_why[k]) if abs(w) > 1e-9 else None)
+                           for k, w in lat_w.items()})
+    return row, present, absent, sex_w, lat_w
+
+
+def _evidence(clue: str, present: bool, weight: float, why: str, sources: Sequence[str]) -> Evidence:
+    return {"clue": clue, "present": present, "weight": round(weight, 2), "why": why, "sources": list(sources)}
+
+
+def _factor(factor: str, value: str, weight: float, why: str) -> Factor:
+    return {"factor": factor, "value": value, "weight": round(weight, 2), "why": why}
+
+
+def _why(label: str, finding: Finding, place: str, present: bool) -> str:
+    if finding.frequency is None:
+        lr = finding.lr_present if present else finding.lr_absent
+        text = f"{label} {'present' if present else 'absent'}: likelihood ratio {lr:.3g} for {place}"
+    elif present:
+        text = f"{label} is {FREQUENCY_WORDS[finding.frequency]} in {place}"
+    else:
+        text = f"{label} absent, though it is {FREQUENCY_WORDS[finding.frequency]} in {place}"
+    if finding.note:
+        text += f" ({finding.note})"
+    if finding.estimate:
+        text += " [estimate]"
+    return text

@@ -1,0 +1,175 @@
+"""Intake: raw input (JSON text, a mapping, command-line values) to a validated ``Case``.
+
+The ``Case`` validator is pydantic-core's, built from the dataclass by ``pydantic.TypeAdapter``
+on first use and its core schema cached on disk (cache.py), so that later runs build the
+validator without importing pydantic's model machinery. Validation is strict (unknown keys,
+wrong types and out-of-range values are errors); every error becomes an ``InputError`` that names
+the field and what is allowed. The case is then checked against the knowledge base's vocabulary
+(clue ids, lab ids and units): a typo is never silently ignored.
+
+``merge_case`` is the one place where a case file, command-line values and ``--lab`` values are
+combined (CONTRACT.md section 4: flags override the file, ``--lab`` overrides the file's lab).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from nephrocalc.case import Case
+from nephrocalc.errors import InputError
+from nephrocalc.labs import check_labs, parse_lab_option
+from nephrocalc.vocab import CASE_FIELDS, LATERALITIES, MODALITIES, PATTERNS, SEXES, unknown_id_message
+
+if TYPE_CHECKING:
+    from pydantic_core import SchemaValidator
+
+    from nephrocalc.knowledge import KnowledgeBase
+
+
+def case_core_schema() -> Any:
+    """pydantic's core schema of ``Case`` (imports pydantic's model machinery: call it rarely)."""
+    from pydantic import TypeAdapter
+
+    return TypeAdapter(Case).core_schema
+
+
+_validator: SchemaValidator | None = None
+
+
+def case_validator() -> SchemaValidator:
+    """The pydantic-core validator of ``Case``, built once per process from the cached core schema."""
+    global _validator
+    if _validator is None:
+        from pathlib import Path
+
+        from pydantic_core import SchemaValidator
+
+        from nephrocalc import case
+        from nephrocalc.cache import cached, files_key
+
+        schema = cached(files_key("case-schema", [Path(case.__file__)]), case_core_schema, expect=dict)
+        _validator = SchemaValidator(schema)
+    return _validator
+
+
+def parse_case(data: bytes | str | Mapping[str, Any], kb: KnowledgeBase, *, what: str = "case") -> Case:
+    """Validate a case given as JSON text or as a mapping; raise ``InputError`` naming the field."""
+    from pydantic_core import ValidationError
+
+    validator = case_validator()
+    if not isinstance(data, bytes | str):
+        # strict validation of Python input wants Case instances: go through JSON, whose strict rules
+        # (no NaN, no strings for numbers) are the contract's anyway; orjson would write NaN as null
+        _reject_non_finite(data, "")
+        import orjson
+
+        try:
+            data = orjson.dumps(dict(data))
+        except TypeError as exc:
+            raise InputError(what, f"cannot be read as JSON ({exc})") from None
+    try:
+        case: Case = validator.validate_json(data)
+    except ValidationError as exc:
+        raise InputError(*_describe(exc, what)) from None
+    check_clues(case, kb)
+    if case.labs:
+        check_labs(case, kb)
+    return case
+
+
+def merge_case(base: Mapping[str, Any] | None, kb: KnowledgeBase, *, fields: Mapping[str, Any] | None = None,
+               clues: Mapping[str, bool] | None = None, labs: Sequence[str] = ()) -> Case:
+    """A case from a case file's data (``base``), overridden by command-line ``fields`` (pattern,
+    modality, grade, laterality, age_years, sex: None means not given), ``clues`` (flags) and
+    ``labs`` (``--lab ID=VALUE UNIT`` texts), then validated."""
+    data: dict[str, Any] = dict(base or {})
+    for name, value in (fields or {}).items():
+        if value is None:
+            continue
+        if name == "age_years" and value != value:  # NaN passes click's range check
+            raise InputError("--age", "must be a number from 0 to 130 (got nan)")
+        data[name] = value
+    if labs:
+        current = data.get("labs")
+        if current is not None and not isinstance(current, dict):
+            raise InputError("labs", 'must be an object mapping lab ids to {"value": number, "unit": string}')
+        merged = dict(current or {})
+        for text in labs:
+            lab_id, value, unit = parse_lab_option(text, kb)
+            merged[lab_id] = {"value": value, "unit": unit}
+        data["labs"] = merged
+    if clues:
+        current = data.get("clues")
+        if current is not None and not isinstance(current, dict):
+            raise InputError("clues", "must be an object mapping clue ids to true or false")
+        data["clues"] = {**(current or {}), **clues}
+    if "pattern" not in data:
+        raise InputError("--pattern", "required (medullary, cortical or combined), as a flag or in --case")
+    return parse_case(data, kb)
+
+
+def _reject_non_finite(value: Any, where: str) -> None:
+    if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
+        raise InputError(where or "case", f"must be a finite number (got {value!r})")
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            _reject_non_finite(item, f"{where}.{key}" if where else str(key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _reject_non_finite(item, f"{where}.{index}")
+
+
+def check_clues(case: Case, kb: KnowledgeBase) -> None:
+    """Every clue id must be in the vocabulary: a typo is never silently ignored."""
+    for clue_id in case.clues:
+        if clue_id not in kb.clues:
+            raise InputError(f"clues.{clue_id}", unknown_id_message(clue_id, kb.clues, "clue", "nephrocalc clues"))
+
+
+_ALLOWED = {
+    "pattern": "one of " + ", ".join(PATTERNS),
+    "modality": "one of " + ", ".join(MODALITIES),
+    "laterality": "one of " + ", ".join(LATERALITIES),
+    "sex": "one of " + ", ".join(SEXES),
+    "grade": "an integer from 0 to 3",
+    "age_years": "a number from 0 to 130 (a preterm neonate is 0)",
+    "id": "a string",
+    "clues": "an object mapping clue ids to true or false",
+    "labs": 'an object mapping lab ids to {"value": number, "unit": string}',
+}
+
+
+def _describe(exc: Any, what: str) -> tuple[str, str]:
+    """The first validation error as (field, what is allowed)."""
+    error = exc.errors(include_url=False)[0]
+    loc = [str(part) for part in error["loc"]]
+    kind = error["type"]
+    where = ".".join(loc)
+    if kind in ("json_invalid", "json_type"):
+        return what, f"not valid JSON ({error['msg']})"
+    if not loc:
+        return what, "must be a JSON object with a \"pattern\" field"
+    if kind == "unexpected_keyword_argument":
+        if loc[0] == "labs":
+            return where, 'unknown field; a lab is {"value": number, "unit": string}'
+        return where, f"unknown field; allowed fields: {', '.join(CASE_FIELDS)}"
+    if kind == "missing" or kind == "missing_argument":
+        return where, f"required; {_ALLOWED.get(loc[0], 'a value')}"
+    head = loc[0]
+    if head == "clues" and len(loc) == 2:
+        return where, "must be true (present) or false (absent); leave a clue out when it is unknown"
+    if head == "labs" and len(loc) >= 2:
+        if len(loc) == 2 or kind in ("dataclass_type", "dataclass_exact_type"):
+            return ".".join(loc[:2]), 'must be {"value": number, "unit": string}'
+        if loc[2] == "value":
+            return where, "must be a finite number"
+        if loc[2] == "unit":
+            return where, "must be a string"
+        return where, 'unknown field; a lab is {"value": number, "unit": string}'
+    return where, f"must be {_ALLOWED.get(head, 'valid')} (got {_shown(error.get('input'))})"
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."

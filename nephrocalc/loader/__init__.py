@@ -1,0 +1,75 @@
+"""Loading the knowledge base: the TOML rule files of ``rules/`` (and any rule packs laid over
+them) read, validated, cross-checked and compiled into a ``KnowledgeBase`` (knowledge.py).
+
+Any problem raises ``RuleError`` naming the file and the field, all problems at once. The
+compiled result is cached on disk (cache.py) under a key made of the content of every rule file
+and of this package's code, so a run that finds it skips TOML parsing and pydantic validation.
+Only this function is on the start-up path: parsing and compiling (read.py, compile.py, and
+pydantic's model machinery) are imported when the cache misses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from nephrocalc.errors import RuleError
+from nephrocalc.knowledge import KnowledgeBase
+
+__all__ = ["builtin_rules_dir", "load_knowledge_base", "pack_files", "rule_files"]
+
+
+def builtin_rules_dir() -> Path:
+    """The rules shipped in the wheel (nephrocalc/rules), or the checkout's top-level rules/."""
+    here = Path(__file__).resolve().parent.parent  # the nephrocalc package
+    packaged = here / "rules"
+    if (packaged / "knowledge_base.toml").is_file():
+        return packaged
+    return here.parent / "rules"
+
+
+def rule_files(root: Path) -> list[Path]:
+    """Every file the knowledge base of ``root`` is built from, in a fixed order."""
+    names = ["knowledge_base.toml", "clues.toml", "sources.toml", "caveats.toml", "imaging.toml", "grading.toml",
+             "labs.toml"]
+    return [root / name for name in names] + sorted((root / "causes").glob("*.toml"))
+
+
+def pack_files(pack: Path) -> list[Path]:
+    """Every file a rule pack may hold (pack.toml is required; the others are optional)."""
+    names = ["pack.toml", "clues.toml", "sources.toml", "caveats.toml"]
+    return [pack / name for name in names if (pack / name).exists()] + sorted((pack / "causes").glob("*.toml"))
+
+
+def load_knowledge_base(rules_dir: Path | None = None, *, packs: Sequence[Path] = (),
+                        use_cache: bool = True) -> KnowledgeBase:
+    """Load, validate and compile the rule files of ``rules_dir`` (default: the built-in rules).
+
+    The compiled result is cached on disk under a key made of the content of the files and of
+    the package's code (cache.py), so a run that finds it skips TOML parsing and pydantic
+    validation; any change to a file or to the code rebuilds it.
+    """
+    root = rules_dir if rules_dir is not None else builtin_rules_dir()
+    packs = tuple(Path(pack).resolve() for pack in packs)
+    for pack in packs:
+        try:
+            is_dir = pack.is_dir()
+        except OSError as exc:
+            raise RuleError(repr(str(pack)), f"cannot be read ({exc.strerror or exc})") from None
+        if not is_dir:
+            raise RuleError(repr(str(pack)), "not a directory: a rule pack is a folder with a pack.toml")
+    if not use_cache:
+        return _build(root, packs)
+    from nephrocalc.cache import cached, files_key
+
+    try:
+        key = files_key("kb", [*rule_files(root), *(f for pack in packs for f in pack_files(pack))])
+    except OSError:
+        return _build(root, packs)  # let the loader report the missing or unreadable file
+    return cached(key, lambda: _build(root, packs), expect=KnowledgeBase)
+
+
+def _build(root: Path, packs: Sequence[Path]) -> KnowledgeBase:
+    from nephrocalc.loader.compile import build
+
+    return build(root, packs)

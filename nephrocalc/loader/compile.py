@@ -1,0 +1,385 @@
+"""Compiling validated rule files into the knowledge base: cross-references (clue ids, source tags,
+reserved option names), likelihood ratios from frequency levels, forms, and derived indexes.
+
+Every function takes the typed schema objects of ``schema.py`` and returns the plain structures of
+``knowledge.py``, so mypy checks the whole transform. Problems are collected, never raised one by
+one, so ``nephrocalc rules check`` lists them all.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+
+from nephrocalc.knowledge import (
+    AgeSettings,
+    Cause,
+    Caveat,
+    Clue,
+    Condition,
+    Finding,
+    Form,
+    Interaction,
+    KnowledgeBase,
+    Lab,
+    LabLimit,
+    PackInfo,
+    ReferenceTable,
+    Source,
+    normalise_unit,
+)
+from nephrocalc.loader import schema
+from nephrocalc.loader.read import Problems, read_toml, validate
+from nephrocalc.vocab import AGE_GROUPS, FREQUENCY_LEVELS, AgeGroup, is_identifier, reserved_reason
+
+ClueEntries = dict[str, tuple[Path, schema.ClueEntry]]
+CauseFiles = dict[str, tuple[Path, schema.CauseFile]]
+CaveatEntries = list[tuple[Path, int, schema.CaveatEntry]]
+
+
+def build(root: Path, packs: Sequence[Path] = ()) -> KnowledgeBase:
+    """Load, validate and compile the rule files of ``root`` with ``packs`` laid over them."""
+    problems = Problems(root, *packs)
+    kb_path, clues_path, sources_path = root / "knowledge_base.toml", root / "clues.toml", root / "sources.toml"
+    caveats_path = root / "caveats.toml"
+
+    kb_file = validate(schema.KnowledgeBaseFile, read_toml(kb_path, problems), kb_path, problems)
+    clues_file = validate(schema.CluesFile, read_toml(clues_path, problems), clues_path, problems)
+    raw_sources = read_toml(sources_path, problems) or {}
+    sources: dict[str, Source] = {}
+    for tag, entry in raw_sources.items():
+        parsed = validate(schema.SourceEntry, entry, sources_path, problems, prefix=tag)
+        if parsed is not None:
+            sources[tag] = Source(tag, parsed.citation, parsed.url)
+    caveats_file = validate(schema.CaveatsFile, read_toml(caveats_path, problems), caveats_path, problems)
+    cause_files: CauseFiles = {}
+    cause_paths = sorted((root / "causes").glob("*.toml"))
+    if not cause_paths:
+        problems.add(root / "causes", "", "no cause files (causes/<id>.toml)")
+    for path in cause_paths:
+        if not is_identifier(path.stem):
+            problems.add(path, "", "the file name must be a cause id (lower case letters, digits, _)")
+            continue
+        parsed = validate(schema.CauseFile, read_toml(path, problems), path, problems)
+        if parsed is not None:
+            cause_files[path.stem] = (path, parsed)
+    tables: dict[str, ReferenceTable] = {}
+    for table_name in ("imaging", "grading"):
+        path = root / f"{table_name}.toml"
+        parsed = validate(schema.ReferenceTable, read_toml(path, problems), path, problems)
+        if parsed is not None:
+            tables[table_name] = ReferenceTable(
+                parsed.title,
+                tuple(parsed.columns),
+                tuple((row.key, *row.cells) for row in parsed.rows),
+                tuple(parsed.sources),
+                parsed.note,
+            )
+            _check_sources(parsed.sources, sources, path, "sources", problems)
+    labs_path = root / "labs.toml"
+    labs_file = validate(schema.LabsFile, read_toml(labs_path, problems), labs_path, problems)
+    problems.raise_if_any()
+    # raise_if_any() has raised if any file failed to validate
+    assert kb_file is not None and clues_file is not None and caveats_file is not None and labs_file is not None
+
+    groups = dict(clues_file.groups)
+    clue_entries: ClueEntries = {cid: (clues_path, e) for cid, e in clues_file.clues.items()}
+    caveat_entries: CaveatEntries = [(caveats_path, i, e) for i, e in enumerate(caveats_file.caveats)]
+    infos = [PackInfo(kb_file.name, kb_file.version, "built-in")]
+    for pack in packs:
+        infos.append(_overlay(pack, groups, clue_entries, sources, caveat_entries, cause_files, problems))
+    problems.raise_if_any()
+
+    kb = _compile(root, kb_file, groups, clue_entries, sources, caveat_entries, cause_files, tables, problems)
+    labs = _compile_labs(labs_file, labs_path, kb.clues, sources, problems)
+    problems.raise_if_any()
+    return kb._replace(labs=labs, packs=tuple(infos), clue_labs=_clue_labs(labs), lab_siblings=_lab_siblings(labs))
+
+
+def _clue_labs(labs: Mapping[str, Lab]) -> dict[str, str]:
+    """clue -> the first lab whose reference limits can settle it (e.g. alkaline_urine -> urine_ph)."""
+    out: dict[str, str] = {}
+    for lab in labs.values():
+        for limit in lab.limits:
+            out.setdefault(limit.clue, lab.id)
+    return out
+
+
+def _lab_siblings(labs: Mapping[str, Lab]) -> dict[str, frozenset[str]]:
+    """clue -> every clue the same lab can give (hypercalcemia with itself; high_pth with low_pth)."""
+    out: dict[str, set[str]] = {}
+    for lab in labs.values():
+        clues = {limit.clue for limit in lab.limits}
+        for clue in clues:
+            out.setdefault(clue, set()).update(clues)
+    return {clue: frozenset(group) for clue, group in out.items()}
+
+
+def _overlay(pack: Path, groups: dict[str, str], clue_entries: ClueEntries, sources: dict[str, Source],
+             caveat_entries: CaveatEntries, cause_files: CauseFiles, problems: Problems) -> PackInfo:
+    """Lay one rule pack over the knowledge base so far: new clues, sources, caveats and causes,
+    or a cause file that replaces the cause of the same id."""
+    pack_path = pack / "pack.toml"
+    info = validate(schema.PackFile, read_toml(pack_path, problems), pack_path, problems)
+    clues_path = pack / "clues.toml"
+    if clues_path.exists():
+        clues_file = validate(schema.CluesFile, read_toml(clues_path, problems), clues_path, problems)
+        if clues_file is not None:
+            for group, title in clues_file.groups.items():
+                if group in groups and groups[group] != title:
+                    problems.add(clues_path, f"groups.{group}", "a group of that id already exists with another title")
+                groups[group] = title
+            for clue_id, entry in clues_file.clues.items():
+                if clue_id in clue_entries:
+                    problems.add(clues_path, f"clues.{clue_id}", "duplicate clue id: it is already defined")
+                    continue
+                clue_entries[clue_id] = (clues_path, entry)
+    sources_path = pack / "sources.toml"
+    if sources_path.exists():
+        for tag, entry in (read_toml(sources_path, problems) or {}).items():
+            parsed = validate(schema.SourceEntry, entry, sources_path, problems, prefix=tag)
+            if parsed is None:
+                continue
+            if tag in sources and (sources[tag].citation, sources[tag].url) != (parsed.citation, parsed.url):
+                problems.add(sources_path, tag, "duplicate source tag with another citation")
+                continue
+            sources[tag] = Source(tag, parsed.citation, parsed.url)
+    caveats_path = pack / "caveats.toml"
+    if caveats_path.exists():
+        caveats_file = validate(schema.CaveatsFile, read_toml(caveats_path, problems), caveats_path, problems)
+        if caveats_file is not None:
+            caveat_entries.extend((caveats_path, i, entry) for i, entry in enumerate(caveats_file.caveats))
+    for path in sorted((pack / "causes").glob("*.toml")):
+        if not is_identifier(path.stem):
+            problems.add(path, "", "the file name must be a cause id (lower case letters, digits, _)")
+            continue
+        parsed = validate(schema.CauseFile, read_toml(path, problems), path, problems)
+        if parsed is not None:
+            cause_files[path.stem] = (path, parsed)  # a pack's cause replaces a built-in one of the same id
+    if info is None:
+        return PackInfo(pack.name, "?", str(pack))
+    return PackInfo(info.name, info.version, str(pack))
+
+
+def _check_sources(tags: Iterable[str], sources: Mapping[str, Source], path: Path, where: str,
+                   problems: Problems) -> None:
+    for tag in tags:
+        if tag not in sources:
+            problems.add(path, where, f"unknown source tag {tag!r} (add it to sources.toml)")
+
+
+def _compile(root: Path, kb_file: schema.KnowledgeBaseFile, groups: Mapping[str, str], clue_entries: ClueEntries,
+             sources: Mapping[str, Source], caveat_entries: CaveatEntries, cause_files: CauseFiles,
+             tables: Mapping[str, ReferenceTable],
+             problems: Problems) -> KnowledgeBase:
+    kb_path = root / "knowledge_base.toml"
+    frequency = {level: getattr(kb_file.frequency, level) for level in FREQUENCY_LEVELS}
+    specificity = {"high": kb_file.specificity.high, "moderate": kb_file.specificity.moderate,
+                   "low": kb_file.specificity.low}
+    for section in (kb_file.frequency, kb_file.specificity, kb_file.laterality, kb_file.age_groups,
+                    kb_file.age_groups.unknown, *kb_file.patterns.values()):
+        _check_sources(section.sources, sources, kb_path, type(section).__name__, problems)
+
+    clues: dict[str, Clue] = {}
+    clue_ids = frozenset(clue_entries)
+    for clue_id, (clues_path, entry) in clue_entries.items():
+        reason = reserved_reason(clue_id, clue_ids)
+        if reason is not None:  # its flag would take over another option or flag of the command line
+            problems.add(clues_path, f"clues.{clue_id}", reason)
+            continue
+        if entry.group not in groups:
+            problems.add(clues_path, f"clues.{clue_id}.group",
+                         f"unknown group {entry.group!r} (declare it in [groups])")
+            continue
+        clues[clue_id] = Clue(clue_id, entry.label, entry.description, entry.group, groups[entry.group],
+                              entry.specificity, specificity[entry.specificity])
+
+    missing_patterns = {"medullary", "cortical"} - set(kb_file.patterns)
+    if missing_patterns:
+        problems.add(kb_path, "patterns", f"give the default patterns for {', '.join(sorted(missing_patterns))}")
+        return _empty(kb_file, root)
+
+    causes: dict[str, Cause] = {}
+    for cause_id, (path, cause_file) in sorted(cause_files.items()):
+        causes[cause_id] = _compile_cause(cause_id, path, cause_file, kb_file, frequency, clues, sources, problems)
+
+    caveats: list[Caveat] = []
+    seen_caveats: set[str] = set()
+    for caveats_path, index, entry in caveat_entries:
+        where = f"caveats.{index}"
+        if entry.id in seen_caveats:
+            problems.add(caveats_path, f"{where}.id", f"duplicate caveat id {entry.id!r}")
+        seen_caveats.add(entry.id)
+        _check_sources(entry.sources, sources, caveats_path, f"{where}.sources", problems)
+        cond = entry.when
+        for key in ("present", "absent", "unknown", "any_present"):
+            for clue_id in getattr(cond, key):
+                if clue_id not in clues:
+                    problems.add(caveats_path, f"{where}.when.{key}", f"unknown clue {clue_id!r}")
+        for key in ("leading", "in_top3"):
+            for cause_id in getattr(cond, key):
+                if cause_id not in causes:
+                    problems.add(caveats_path, f"{where}.when.{key}", f"unknown cause {cause_id!r}")
+        caveats.append(Caveat(entry.id, entry.kind, entry.message, tuple(entry.sources), Condition(
+            pattern=tuple(cond.pattern) if cond.pattern is not None else None,
+            modality=tuple(cond.modality) if cond.modality is not None else None,
+            grade=tuple(cond.grade) if cond.grade is not None else None,
+            laterality=cond.laterality, sex=cond.sex, age_below=cond.age_below, age_at_least=cond.age_at_least,
+            present=tuple(cond.present), absent=tuple(cond.absent), unknown=tuple(cond.unknown),
+            any_present=tuple(cond.any_present), leading=tuple(cond.leading), in_top3=tuple(cond.in_top3))))
+
+    interactions: list[Interaction] = []
+    for index, item in enumerate(kb_file.interactions):
+        if item.clue not in clues:
+            problems.add(kb_path, f"interactions.{index}.clue", f"unknown clue {item.clue!r}")
+        _check_sources(item.sources, sources, kb_path, f"interactions.{index}.sources", problems)
+        interactions.append(Interaction(item.id, item.pattern, item.clue, item.distribution, item.lr_present,
+                                        item.note, tuple(item.sources)))
+
+    used = frozenset(clue for cause in causes.values() for form in cause.forms for clue in form.findings)
+    used |= {item.clue for item in interactions}
+    mix = kb_file.age_groups.unknown
+    return KnowledgeBase(
+        name=kb_file.name, version=kb_file.version, description=kb_file.description,
+        frequency=frequency, specificity=specificity, default_unilateral=kb_file.laterality.unilateral,
+        ages=AgeSettings(kb_file.age_groups.child_below_years, kb_file.age_groups.preterm_below_years,
+                         _normalised({"preterm": mix.preterm, "child": mix.child, "adult": mix.adult})),
+        groups=dict(groups), clues=clues, causes=causes, caveats=tuple(caveats), interactions=tuple(interactions),
+        sources=dict(sources), tables=dict(tables), labs={}, root=str(root), used_clues=used,
+    )
+
+
+def _empty(kb_file: schema.KnowledgeBaseFile, root: Path) -> KnowledgeBase:
+    return KnowledgeBase(kb_file.name, kb_file.version, "", {}, {}, 0.05,
+                         AgeSettings(18, 0.08, {"preterm": 0.0, "child": 0.0, "adult": 1.0}), {}, {}, {}, (), (),
+                         {}, {}, {}, str(root))
+
+
+def _compile_labs(labs_file: schema.LabsFile, path: Path, clues: Mapping[str, Clue], sources: Mapping[str, Source],
+                  problems: Problems) -> dict[str, Lab]:
+    labs: dict[str, Lab] = {}
+    for lab_id, entry in labs_file.labs.items():
+        where = f"labs.{lab_id}"
+        _check_sources(entry.sources, sources, path, f"{where}.sources", problems)
+        units = {normalise_unit(unit): (unit, conv.multiply_by / conv.divide_by) for unit, conv in entry.units.items()}
+        own = {normalise_unit(unit): unit for unit in entry.own_units}
+        if len(units) + len(own) != len(entry.units) + len(entry.own_units):
+            problems.add(path, f"{where}.units", "two units differ only in case or spaces")
+        limits = []
+        for index, limit in enumerate(entry.limits):
+            if limit.clue not in clues:
+                problems.add(path, f"{where}.limits.{index}.clue", f"unknown clue {limit.clue!r}")
+            for key in ("requires", "unless", "absent_requires"):
+                for clue_id in getattr(limit, key):
+                    if clue_id not in clues:
+                        problems.add(path, f"{where}.limits.{index}.{key}", f"unknown clue {clue_id!r}")
+            _check_sources(limit.sources, sources, path, f"{where}.limits.{index}.sources", problems)
+            limits.append(LabLimit(
+                clue=limit.clue, above=limit.above, below=limit.below, absent_at_most=limit.absent_at_most,
+                absent_at_least=limit.absent_at_least, derive_absent=limit.derive_absent,
+                unit=normalise_unit(limit.unit) if limit.unit else None, age_at_least=limit.age_at_least,
+                age_below=limit.age_below, when_age_unknown=limit.when_age_unknown, sex=limit.sex,
+                when_sex_unknown=limit.when_sex_unknown, requires=tuple(sorted(limit.requires.items())),
+                unless=tuple(sorted(limit.unless.items())),
+                absent_requires=tuple(sorted(limit.absent_requires.items())),
+                label=limit.label, warning=limit.warning, warn_when=limit.warn_when, sources=tuple(limit.sources),
+                note=limit.note,
+                estimate=limit.estimate))
+        labs[lab_id] = Lab(
+            id=lab_id, label=entry.label, canonical=entry.canonical, units=units, own_units=own,
+            own_plausible={normalise_unit(u): (r[0], r[1]) for u, r in entry.own_plausible.items()},
+            plausible=(entry.plausible[0], entry.plausible[1]), extreme=(entry.extreme[0], entry.extreme[1]),
+            conversion_note=entry.conversion_note, sources=tuple(entry.sources), limits=tuple(limits),
+            note=entry.note)
+    return labs
+
+
+def _normalised(values: Mapping[AgeGroup, float]) -> dict[AgeGroup, float]:
+    total = sum(values.values())
+    return {key: value / total for key, value in values.items()} if total > 0 else dict(values)
+
+
+def _compile_finding(raw: schema.Finding, where: str, path: Path, frequency: Mapping[str, float],
+                     clues: Mapping[str, Clue], sources: Mapping[str, Source], problems: Problems) -> Finding | None:
+    _check_sources(raw.sources, sources, path, f"{where}.sources", problems)
+    clue = clues.get(raw.clue)
+    if clue is None:
+        problems.add(path, f"{where}.clue", f"unknown clue {raw.clue!r} (clues are declared in clues.toml)")
+        return None
+    if raw.frequency is not None:
+        p = frequency[raw.frequency]
+        lr_present = p / clue.background
+        lr_absent = (1.0 - p) / (1.0 - clue.background)
+        return Finding(raw.clue, raw.frequency, p, lr_present, lr_absent, tuple(raw.sources), raw.note, raw.estimate)
+    return Finding(raw.clue, None, None, raw.lr_present, raw.lr_absent, tuple(raw.sources), raw.note, raw.estimate)
+
+
+def _compile_cause(cause_id: str, path: Path, raw: schema.CauseFile, kb_file: schema.KnowledgeBaseFile, frequency: Mapping[str, float],
+                   clues: Mapping[str, Clue], sources: Mapping[str, Source], problems: Problems) -> Cause:
+    _check_sources(raw.sources, sources, path, "sources", problems)
+    _check_sources(raw.prior.sources, sources, path, "prior.sources", problems)
+    patterns_raw = raw.patterns if raw.patterns is not None else kb_file.patterns[raw.distribution]
+    _check_sources(patterns_raw.sources, sources, path, "patterns.sources", problems)
+    unilateral = raw.laterality.unilateral if raw.laterality is not None else kb_file.laterality.unilateral
+    if raw.laterality is not None:
+        _check_sources(raw.laterality.sources, sources, path, "laterality.sources", problems)
+    female = raw.sex.female if raw.sex is not None else 0.5
+    if raw.sex is not None:
+        _check_sources(raw.sex.sources, sources, path, "sex.sources", problems)
+
+    common: list[Finding] = []
+    seen: set[str] = set()
+    for index, item in enumerate(raw.findings):
+        if item.clue in seen:
+            problems.add(path, f"findings.{index}.clue", f"{item.clue!r} is listed twice")
+        seen.add(item.clue)
+        finding = _compile_finding(item, f"findings.{index}", path, frequency, clues, sources, problems)
+        if finding is not None:
+            common.append(finding)
+
+    forms: list[Form] = []
+    for form_index, form_raw in enumerate(raw.forms):
+        where = f"forms.{form_index}"
+        _check_sources(form_raw.sources, sources, path, f"{where}.sources", problems)
+        own: list[Finding] = []
+        own_seen: set[str] = set()
+        for index, item in enumerate(form_raw.findings):
+            if item.clue in own_seen:
+                problems.add(path, f"{where}.findings.{index}.clue", f"{item.clue!r} is listed twice")
+            own_seen.add(item.clue)
+            finding = _compile_finding(item, f"{where}.findings.{index}", path, frequency, clues, sources, problems)
+            if finding is not None:
+                own.append(finding)
+        merged = {f.clue: f for f in common} | {f.clue: f for f in own}
+        share = form_raw.share
+        shares: dict[AgeGroup, float] = (
+            {group: float(share) for group in AGE_GROUPS} if isinstance(share, (int, float))
+            else {"preterm": share.preterm, "child": share.child, "adult": share.adult})
+        if form_raw.sex is not None:
+            _check_sources(form_raw.sex.sources, sources, path, f"{where}.sex.sources", problems)
+        if form_raw.laterality is not None:
+            _check_sources(form_raw.laterality.sources, sources, path, f"{where}.laterality.sources", problems)
+        forms.append(Form(
+            id=form_raw.id, name=form_raw.name, share=shares,
+            female=form_raw.sex.female if form_raw.sex is not None else female,
+            unilateral=form_raw.laterality.unilateral if form_raw.laterality is not None else unilateral,
+            findings=merged, own_findings=tuple(own), sources=tuple(form_raw.sources), note=form_raw.note,
+            estimate=form_raw.estimate))
+    if not forms:
+        forms.append(Form(id="typical", name=raw.name, share=dict.fromkeys(AGE_GROUPS, 1.0), female=female,
+                          unilateral=unilateral, findings={f.clue: f for f in common}, own_findings=(),
+                          sources=tuple(raw.sources), note="", estimate=False))
+    if not any(math.log(f.lr_present) >= math.log(5.0) for form in forms for f in form.findings.values()):
+        problems.add(path, "findings", "a cause needs at least one strong finding (likelihood ratio of 5 or more)")
+    prior: dict[AgeGroup, float] = {"preterm": raw.prior.preterm, "child": raw.prior.child,
+                                    "adult": raw.prior.adult}
+    return Cause(
+        id=cause_id, name=raw.name, short_name=raw.short_name, distribution=raw.distribution,
+        cant_miss=raw.cant_miss, cant_miss_reason=raw.cant_miss_reason, summary=raw.summary,
+        mechanism=raw.mechanism, sources=tuple(raw.sources), prior=prior, prior_note=raw.prior.note,
+        prior_sources=tuple(raw.prior.sources),
+        patterns={"medullary": patterns_raw.medullary, "cortical": patterns_raw.cortical,
+                  "combined": patterns_raw.combined},
+        patterns_note=patterns_raw.note, patterns_sources=tuple(patterns_raw.sources),
+        findings=tuple(common), forms=tuple(forms), path=str(path))

@@ -1,0 +1,98 @@
+"""Reading and validating rule files: bounded TOML parsing, and pydantic validation that reports
+every problem as ``file: field: message`` instead of stopping at the first.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+
+from nephrocalc.errors import RuleError
+
+M = TypeVar("M", bound=BaseModel)
+
+# A rule file is a few kilobytes (the largest built-in one is under 20 KB). A file above this is
+# refused before it is parsed, as a batch line above 1 MiB is: a 57 MB sources.toml in a pack would
+# otherwise take seconds and hundreds of megabytes to load. Documented in rules/README.md.
+MAX_RULE_FILE_BYTES = 2 * 1024 * 1024
+
+
+class Problems:
+    """Collects every problem found, so that `rules check` can list them all at once."""
+
+    def __init__(self, *roots: Path) -> None:
+        self.roots = roots
+        self.items: list[str] = []
+
+    def add(self, path: Path, where: str, message: str) -> None:
+        name = str(path)
+        for root in self.roots:
+            try:
+                name = str(path.relative_to(root))
+                break
+            except ValueError:
+                continue
+        self.items.append(f"{name}: {where}: {message}" if where else f"{name}: {message}")
+
+    def raise_if_any(self) -> None:
+        if self.items:
+            more = f" (and {len(self.items) - 1} more)" if len(self.items) > 1 else ""
+            raise RuleError("", self.items[0] + more, problems=list(self.items))
+
+
+def read_toml(path: Path, problems: Problems) -> dict[str, Any] | None:
+    """The file's TOML as data, or None after recording why it cannot be had."""
+    import tomllib
+
+    try:
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_RULE_FILE_BYTES + 1)
+    except FileNotFoundError:
+        problems.add(path, "", "file is missing")
+        return None
+    except OSError as exc:
+        problems.add(path, "", f"cannot be read ({exc.strerror or exc})")
+        return None
+    if len(raw) > MAX_RULE_FILE_BYTES:
+        problems.add(path, "", f"larger than {MAX_RULE_FILE_BYTES // (1024 * 1024)} MiB, the limit for one rule file")
+        return None
+    try:
+        return tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        problems.add(path, "", f"cannot be read as UTF-8 ({exc.reason} at byte {exc.start})")
+    except tomllib.TOMLDecodeError as exc:
+        problems.add(path, "", f"not valid TOML ({exc})")
+    except (RecursionError, MemoryError):
+        problems.add(path, "", "not valid TOML (nested too deeply)")
+    return None
+
+
+def validate(model: type[M], data: Any, path: Path, problems: Problems, prefix: str = "") -> M | None:
+    """``data`` validated as ``model``, or None after recording every problem under ``path``."""
+    from pydantic import ValidationError
+
+    if data is None:  # the file could not be read or parsed: already reported
+        return None
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        for error in exc.errors(include_url=False):
+            loc = ".".join([prefix, *(str(part) for part in error["loc"])] if prefix else
+                           [str(part) for part in error["loc"]]) or "(file)"
+            message = error["msg"]
+            if error["type"] == "extra_forbidden":
+                message = "unknown key"
+            elif error["type"] == "missing":
+                message = "required key is missing"
+            elif error["type"] == "too_short" and error["loc"] and error["loc"][-1] == "sources":
+                message = "needs at least one source (a tag of sources.toml)"
+            elif error["type"] == "literal_error":
+                message = f"{message} (got {error['input']!r})"
+            elif message.startswith("Value error, "):
+                message = message[len("Value error, ") :]
+            problems.add(path, loc, message)
+        return None
+
+

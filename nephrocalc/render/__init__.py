@@ -1,0 +1,97 @@
+"""Output: one registry of formats used by `diff`, `ask` and `batch`, with --top applied here, once.
+
+Renderers compute nothing: every number they show is in the ``Result`` the engine built. The
+format modules are imported only when their format is asked for (rich only for the table).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from nephrocalc.errors import InputError
+from nephrocalc.vocab import BATCH_FORMATS, RESULT_FORMATS
+
+if TYPE_CHECKING:
+    from nephrocalc.knowledge import KnowledgeBase
+    from nephrocalc.result import Result
+
+__all__ = ["BATCH_FORMATS", "RESULT_FORMATS", "BatchWriter", "limit", "result_text", "show_result"]
+
+
+def limit(result: Result, top: int | None) -> Result:
+    """The result with only its first ``top`` causes (the whole result when ``top`` is None)."""
+    if top is None:
+        return result
+    return {**result, "differential": result["differential"][:top]}  # type: ignore[typeddict-item]
+
+
+def result_text(result: Result, fmt: str) -> str:
+    """One result in a text format: json (indented), jsonl (one line), tsv or markdown."""
+    if fmt in ("json", "jsonl"):
+        from nephrocalc.render.json import result_json
+
+        return result_json(result, indent=fmt == "json")
+    if fmt == "tsv":
+        from nephrocalc.render.text import TSV_HEADER, result_tsv_rows
+
+        return TSV_HEADER + result_tsv_rows(result)
+    if fmt == "markdown":
+        from nephrocalc.render.text import result_markdown
+
+        return result_markdown(result)
+    raise InputError("--format", f"must be one of {', '.join(RESULT_FORMATS)} (got {fmt!r})")
+
+
+def show_result(result: Result, fmt: str, kb: KnowledgeBase, *, top: int | None, explain: bool,
+                write: Callable[[str], Any]) -> None:
+    """Render one result (`diff`, `ask`) in ``fmt``: text formats through ``write``, the table to the terminal."""
+    shown = limit(result, top)
+    if fmt == "table":
+        from nephrocalc.render.table import print_result
+
+        print_result(shown, kb, limited=top is not None, explain=explain)
+    else:
+        write(result_text(shown, fmt))
+
+
+class BatchWriter:
+    """Many results as one stream (`batch`): a header, one chunk per result, and error records.
+
+    JSON formats write error records in line with the results; tsv and markdown cannot, so their
+    errors go to ``report`` (stderr) instead.
+    """
+
+    def __init__(self, fmt: str, *, top: int | None = None) -> None:
+        if fmt not in BATCH_FORMATS:
+            raise InputError("--format", f"must be one of {', '.join(BATCH_FORMATS)} (got {fmt!r})")
+        self.top = top
+        self.header = b""
+        self.errors_inline = fmt in ("jsonl", "json")
+        if self.errors_inline:
+            import orjson
+
+            dumps, newline = orjson.dumps, orjson.OPT_APPEND_NEWLINE
+
+            def write_json(data: Any) -> bytes:
+                return dumps(data, option=newline)
+
+            self._row: Callable[[Result], bytes] = write_json
+            self._error = write_json
+        elif fmt == "tsv":
+            from nephrocalc.render.text import TSV_HEADER, result_tsv_rows
+
+            self.header = TSV_HEADER.encode()
+            self._row = lambda result: result_tsv_rows(result).encode()
+        else:
+            from nephrocalc.render.text import MARKDOWN_HEADER, result_markdown_rows
+
+            self.header = MARKDOWN_HEADER.encode()
+            self._row = lambda result: result_markdown_rows(result).encode()
+
+    def row(self, result: Result) -> bytes:
+        return self._row(result if self.top is None else limit(result, self.top))
+
+    def error(self, record: dict[str, Any]) -> bytes:
+        """An error record as bytes for the stream (JSON formats only)."""
+        return self._error(record)

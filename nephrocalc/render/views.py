@@ -1,0 +1,45 @@
+"""Views of the knowledge base for the reference commands (`causes`, `cause`, `clues`, `labs`): plain
+data that the JSON and table renderers both show. Queries of the compiled knowledge base, no I/O."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nephrocalc.knowledge import KnowledgeBase, LabLimit
+
+
+def clue_users(kb: KnowledgeBase) -> dict[str, list[str]]:
+    """clue id -> the ids of the causes whose findings (of any form) list it."""
+    users: dict[str, list[str]] = {}
+    for cause in kb.causes.values():
+        for clue in sorted({clue for form in cause.forms for clue in form.findings}):
+            users.setdefault(clue, []).append(cause.id)
+    return users
+
+
+def labs_view(kb: KnowledgeBase) -> list[dict[str, Any]]:
+    """The lab table as data, for `nephrocalc labs`."""
+    out = []
+    for lab in kb.labs.values():
+        out.append({
+            "id": lab.id, "label": lab.label, "units": lab.accepted_units, "canonical": lab.canonical,
+            "converted": [written for written, _ in lab.units.values()], "own_units": list(lab.own_units.values()),
+            "clues": sorted({limit.clue for limit in lab.limits}),
+            "limits": [{"clue": limit.clue, "above": limit.above, "below": limit.below,
+                        "absent_at_most": limit.absent_at_most, "absent_at_least": limit.absent_at_least,
+                        "unit": lab.own_units.get(limit.unit, limit.unit) if limit.unit else lab.canonical,
+                        "ages": _ages(limit), "sex": limit.sex, "requires": dict(limit.requires),
+                        "unless": dict(limit.unless), "absent_requires": dict(limit.absent_requires),
+                        "label": limit.label, "sources": list(limit.sources), "estimate": limit.estimate}
+                       for limit in lab.limits],
+            "plausible": list(lab.plausible), "conversion": lab.conversion_note, "note": lab.note,
+            "sources": list(lab.sources)})
+    return out
+
+
+def _ages(limit: LabLimit) -> str:
+    if limit.age_at_least is None and limit.age_below is None:
+        return "all ages"
+    low = f"{limit.age_at_least:g}" if limit.age_at_least is not None else "0"
+    text = f"{low}-<{limit.age_below:g} y" if limit.age_below is not None else f"{low}+ y"
+    return text + (" (and age unknown)" if limit.when_age_unknown else "")
