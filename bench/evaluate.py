@@ -11,8 +11,8 @@ import json
 import sys
 from pathlib import Path
 
-from nephrocalc.intake import parse_case
 from nephrocalc.engine import Engine
+from nephrocalc.intake import parse_case
 from nephrocalc.loader import load_knowledge_base
 
 

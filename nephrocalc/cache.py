@@ -352,13 +352,15 @@ def _load(folder: _Dir, name: str, key: str, expect: type | tuple[type, ...]) ->
     except OSError as exc:  # ELOOP: a symlink, which O_NOFOLLOW refuses to follow
         return False, None, f"cannot open ({exc.strerror or exc})"
     try:
-        with os.fdopen(fd, "rb") as handle:
-            why = _untrusted(os.fstat(fd), directory=False)
-            if why:
-                return False, None, f"refused: {why}"  # never unpickled
+        why = _untrusted(os.fstat(fd), directory=False)
+        if why:
+            return False, None, f"refused: {why}"  # never unpickled
+        with os.fdopen(fd, "rb", closefd=False) as handle:
             stored = pickle.load(handle)
     except Exception as exc:  # truncated, zero-filled, garbage, classes that no longer exist...
         return False, None, f"unreadable ({type(exc).__name__})"
+    finally:
+        os.close(fd)
     if not (isinstance(stored, tuple) and len(stored) == 3 and stored[0] == FORMAT_TAG and stored[1] == key):
         return False, None, "not a value stored by this version"
     if not isinstance(stored[2], expect):

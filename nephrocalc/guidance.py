@@ -17,6 +17,7 @@ from nephrocalc.case import Case
 from nephrocalc.engine import Engine, Evaluation
 from nephrocalc.result import AskResult, NextFinding, Result
 
+
 def diff(engine: Engine, case: Case) -> Result:
     """The full result of `nephrocalc diff`: the ranking with the findings worth checking next."""
     evaluation = engine.evaluate(case)

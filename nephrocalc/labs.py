@@ -8,13 +8,13 @@ absent, because a normal value argues against the causes that need it. A clue th
 explicitly wins over a derived one, and a disagreement is a warning.
 """
 
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from nephrocalc.case import Case
 from nephrocalc.errors import InputError
-from nephrocalc.vocab import did_you_mean
 from nephrocalc.knowledge import KnowledgeBase, Lab, LabLimit, normalise_unit
 from nephrocalc.result import Derivation, Note
+from nephrocalc.vocab import did_you_mean
 
 
 class Measurement(NamedTuple):

@@ -18,8 +18,8 @@ import pytest
 from helpers import as_data
 from hypothesis import settings
 
-from nephrocalc.intake import parse_case
 from nephrocalc.engine import Engine
+from nephrocalc.intake import parse_case
 from nephrocalc.knowledge import KnowledgeBase
 from nephrocalc.loader import load_knowledge_base
 

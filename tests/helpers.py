@@ -115,4 +115,15 @@ class PropertyWorld:
         return as_data(self.engine.rank(parse_case(case, self.kb)))
 
 
-WORLD = PropertyWorld()
+_WORLD: list[PropertyWorld] = []
+
+
+def __getattr__(name: str) -> Any:
+    """``WORLD`` is built on first use, not when this module is imported: conftest imports it before
+    pytest_configure points the cache at a temporary directory, and the user's cache must stay
+    untouched."""
+    if name == "WORLD":
+        if not _WORLD:
+            _WORLD.append(PropertyWorld())
+        return _WORLD[0]
+    raise AttributeError(name)

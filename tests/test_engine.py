@@ -5,16 +5,16 @@ from __future__ import annotations
 import itertools
 import math
 import shutil
+from pathlib import Path
 from typing import Any
 
 import pytest
-from pathlib import Path
 from helpers import as_data, entry, note_ids, probability, ranking, score
 
 from nephrocalc.case import Case
-from nephrocalc.intake import parse_case
 from nephrocalc.engine import Engine, age_key
 from nephrocalc.errors import InputError
+from nephrocalc.intake import parse_case
 from nephrocalc.knowledge import KnowledgeBase
 from nephrocalc.loader import builtin_rules_dir, load_knowledge_base
 

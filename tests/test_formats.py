@@ -514,8 +514,8 @@ def test_schema_case_accepts_real_cases(case_schema: dict[str, Any]) -> None:
 def test_schema_case_and_the_validator_agree(case_schema: dict[str, Any], kb: KnowledgeBase,
                                              case: dict[str, Any]) -> None:
     """What the case schema rejects, nephrocalc rejects too (a tool validating first sees the same rules)."""
-    from nephrocalc.intake import parse_case
     from nephrocalc.errors import InputError
+    from nephrocalc.intake import parse_case
 
     assert schema_errors(case, case_schema, case_schema)
     with pytest.raises(InputError):

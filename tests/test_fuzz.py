@@ -30,11 +30,10 @@ from helpers import invoke
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-import nephrocalc.cli as cli
+from nephrocalc.batch import MAX_LINE_BYTES
 from nephrocalc.cli.app import Session, build_app
 from nephrocalc.guidance import diff
 from nephrocalc.vocab import CASE_FIELDS
-from nephrocalc.batch import MAX_LINE_BYTES
 
 PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "ci")
 
@@ -622,8 +621,8 @@ def _random_case(rnd: random.Random) -> dict[str, Any]:
 
 def test_slowest_of_200_random_cases_ranks_within_a_second() -> None:
     """Every step of `diff --format json` for one case (validation, labs, ranking, next findings, JSON)."""
-    from nephrocalc.intake import parse_case
     from nephrocalc.engine import Engine
+    from nephrocalc.intake import parse_case
     from nephrocalc.render.json import result_json
 
     engine = Engine(KB)

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from nephrocalc.intake import parse_case
 from nephrocalc.engine import Engine
 from nephrocalc.guidance import Interview, diff, next_findings
+from nephrocalc.intake import parse_case
 from nephrocalc.knowledge import KnowledgeBase
 
 CASES = Path(__file__).parent / "cases"

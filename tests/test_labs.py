@@ -19,11 +19,11 @@ from typing import Any
 import pytest
 from helpers import note_ids, ranking
 
-from nephrocalc.intake import parse_case
 from nephrocalc.errors import InputError
+from nephrocalc.intake import parse_case
 from nephrocalc.knowledge import KnowledgeBase, LabLimit
-from nephrocalc.loader import load_knowledge_base
 from nephrocalc.labs import LabReport, interpret, measure, parse_lab_option
+from nephrocalc.loader import load_knowledge_base
 
 KB = load_knowledge_base()  # for parametrization at collection time; tests use the ``kb`` fixture
 

@@ -17,10 +17,10 @@ from typing import Any
 import orjson
 import pytest
 
+from nephrocalc.batch import MAX_LINE_BYTES, READ_CHUNK, BatchStats, LongLine, read_lines, run_batch
 from nephrocalc.engine import Engine
 from nephrocalc.errors import InputError
 from nephrocalc.render import BatchWriter
-from nephrocalc.batch import MAX_LINE_BYTES, READ_CHUNK, BatchStats, LongLine, read_lines, run_batch
 from nephrocalc.render.text import MARKDOWN_HEADER, TSV_HEADER
 
 VIGNETTES_PATH = Path(__file__).parent / "cases" / "vignettes.jsonl"

@@ -17,8 +17,8 @@ from helpers import WORLD, entry, invoke, probability, score
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from nephrocalc.intake import parse_case
 from nephrocalc.engine import age_key
+from nephrocalc.intake import parse_case
 from nephrocalc.knowledge import KnowledgeBase
 
 KB: KnowledgeBase = WORLD.kb

@@ -10,6 +10,7 @@ core, render; errors are mapped to exit statuses in one place (``cli.run``).
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -22,7 +23,6 @@ from nephrocalc.cli.options import (
     BatchFormat,
     InfoFormat,
     InfoFormatOption,
-    ResultFormat,
     RulesOption,
     SchemaName,
     ask_options,
@@ -97,8 +97,9 @@ def build_app(session: Session, invoked: str | None = None) -> typer.Typer:
     if wanted("ask"):
         ask = _with_signature(commands.ask, case_signature(session.kb(), ask_options(), with_clues=True))
         app.command("ask", no_args_is_help=True)(ask)
-    registrations = [("batch", commands.batch), ("schema", commands.schema), ("causes", commands.causes),
-                     ("cause", commands.cause), ("clues", commands.clues), ("labs", commands.labs),
+    registrations: list[tuple[str, Callable[..., None]]] = [
+        ("batch", commands.batch), ("schema", commands.schema), ("causes", commands.causes),
+        ("cause", commands.cause), ("clues", commands.clues), ("labs", commands.labs),
                      ("imaging", commands.imaging), ("grading", commands.grading), ("method", commands.method)]
     for name, function in registrations:
         if wanted(name):
@@ -200,9 +201,9 @@ class _Commands:
         self,
         source: Annotated[str, typer.Argument(metavar="[FILE|-]", help="JSON Lines file, or - for standard input.")]
         = "-",
-        format: Annotated[BatchFormat, typer.Option(  # type: ignore[valid-type]
+        format: Annotated[BatchFormat, typer.Option(
             "--format", "-f", help="jsonl (= json): one result or error record per input line; tsv: one row per "
-            "cause; markdown: one table.", case_sensitive=False)] = BatchFormat("jsonl"),
+            "cause; markdown: one table.", case_sensitive=False)] = BatchFormat.jsonl,
         rules: RulesOption = None,
     ) -> None:
         """Rank many cases: JSON Lines in (one case per line), one result line out per input line, in order.
@@ -256,8 +257,8 @@ class _Commands:
 
     def schema(
         self,
-        which: Annotated[SchemaName, typer.Argument(help="case (input) or result (output).")]  # type: ignore[valid-type]
-        = SchemaName("result"),
+        which: Annotated[SchemaName, typer.Argument(help="case (input) or result (output).")]
+        = SchemaName.result,
     ) -> None:
         """Print the JSON Schema of a case (input) or of a result (output), for other tools to validate with.
 
@@ -298,7 +299,7 @@ class _Commands:
         io.write(f"ok: {pack.name} {pack.version} ({directory}): {len(kb.causes)} causes and {len(kb.clues)} "
                  "clues with the built-in rules")
 
-    def causes(self, format: InfoFormatOption = InfoFormat("table"), rules: RulesOption = None) -> None:
+    def causes(self, format: InfoFormatOption = InfoFormat.table, rules: RulesOption = None) -> None:
         """The knowledge base at a glance: every cause with its distribution and prior by age group.
 
         Example: nephrocalc causes
@@ -316,7 +317,7 @@ class _Commands:
     def cause(
         self,
         cause_id: Annotated[str, typer.Argument(metavar="ID", help="A cause id (see `nephrocalc causes`).")],
-        format: InfoFormatOption = InfoFormat("table"),
+        format: InfoFormatOption = InfoFormat.table,
         rules: RulesOption = None,
     ) -> None:
         """One cause in full: summary, mechanism, priors, forms, findings with their weights, and sources.
@@ -337,7 +338,7 @@ class _Commands:
 
             print_cause(kb, cause_id)
 
-    def clues(self, format: InfoFormatOption = InfoFormat("table"), rules: RulesOption = None) -> None:
+    def clues(self, format: InfoFormatOption = InfoFormat.table, rules: RulesOption = None) -> None:
         """The clue vocabulary: every clue with its flag, meaning and the causes that use it.
 
         Example: nephrocalc clues
@@ -352,7 +353,7 @@ class _Commands:
 
             print_clues(kb)
 
-    def labs(self, format: InfoFormatOption = InfoFormat("table"), rules: RulesOption = None) -> None:
+    def labs(self, format: InfoFormatOption = InfoFormat.table, rules: RulesOption = None) -> None:
         """Lab values: accepted units, canonical unit, reference limits by age and sex, and the clues they give.
 
         Example: nephrocalc labs

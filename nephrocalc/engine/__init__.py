@@ -18,19 +18,18 @@ makes ``batch`` fast. The dictionaries in a ``Result`` share these ready-made it
 result as read-only.
 """
 
+import math
 from collections.abc import Mapping
 from dataclasses import replace
 from operator import add, itemgetter
 from typing import NamedTuple
-
-import math
 
 from nephrocalc.case import Case
 from nephrocalc.engine.caveats import CaveatIndex
 from nephrocalc.engine.table import AGE_KEYS, NEG_INF, ScoringTable
 from nephrocalc.intake import check_clues
 from nephrocalc.knowledge import KnowledgeBase
-from nephrocalc.result import NOTICE, Derivation, Entry, Evidence, Factor, Note, Result, RulePack
+from nephrocalc.result import NOTICE, Derivation, Entry, Evidence, Note, Result, RulePack
 
 __all__ = ["AGE_KEYS", "Engine", "Evaluation", "ScoringTable", "age_key", "rank"]
 

@@ -61,22 +61,22 @@ def build(root: Path, packs: Sequence[Path] = ()) -> KnowledgeBase:
         if not is_identifier(path.stem):
             problems.add(path, "", "the file name must be a cause id (lower case letters, digits, _)")
             continue
-        parsed = validate(schema.CauseFile, read_toml(path, problems), path, problems)
-        if parsed is not None:
-            cause_files[path.stem] = (path, parsed)
+        cause_file = validate(schema.CauseFile, read_toml(path, problems), path, problems)
+        if cause_file is not None:
+            cause_files[path.stem] = (path, cause_file)
     tables: dict[str, ReferenceTable] = {}
     for table_name in ("imaging", "grading"):
         path = root / f"{table_name}.toml"
-        parsed = validate(schema.ReferenceTable, read_toml(path, problems), path, problems)
-        if parsed is not None:
+        table = validate(schema.ReferenceTable, read_toml(path, problems), path, problems)
+        if table is not None:
             tables[table_name] = ReferenceTable(
-                parsed.title,
-                tuple(parsed.columns),
-                tuple((row.key, *row.cells) for row in parsed.rows),
-                tuple(parsed.sources),
-                parsed.note,
+                table.title,
+                tuple(table.columns),
+                tuple((row.key, *row.cells) for row in table.rows),
+                tuple(table.sources),
+                table.note,
             )
-            _check_sources(parsed.sources, sources, path, "sources", problems)
+            _check_sources(table.sources, sources, path, "sources", problems)
     labs_path = root / "labs.toml"
     labs_file = validate(schema.LabsFile, read_toml(labs_path, problems), labs_path, problems)
     problems.raise_if_any()
@@ -154,9 +154,9 @@ def _overlay(pack: Path, groups: dict[str, str], clue_entries: ClueEntries, sour
         if not is_identifier(path.stem):
             problems.add(path, "", "the file name must be a cause id (lower case letters, digits, _)")
             continue
-        parsed = validate(schema.CauseFile, read_toml(path, problems), path, problems)
-        if parsed is not None:
-            cause_files[path.stem] = (path, parsed)  # a pack's cause replaces a built-in one of the same id
+        cause_file = validate(schema.CauseFile, read_toml(path, problems), path, problems)
+        if cause_file is not None:
+            cause_files[path.stem] = (path, cause_file)  # a pack's cause replaces a built-in one of the same id
     if info is None:
         return PackInfo(pack.name, "?", str(pack))
     return PackInfo(info.name, info.version, str(pack))
@@ -177,8 +177,11 @@ def _compile(root: Path, kb_file: schema.KnowledgeBaseFile, groups: Mapping[str,
     frequency = {level: getattr(kb_file.frequency, level) for level in FREQUENCY_LEVELS}
     specificity = {"high": kb_file.specificity.high, "moderate": kb_file.specificity.moderate,
                    "low": kb_file.specificity.low}
-    for section in (kb_file.frequency, kb_file.specificity, kb_file.laterality, kb_file.age_groups,
-                    kb_file.age_groups.unknown, *kb_file.patterns.values()):
+    sections: list[schema.FrequencyScale | schema.SpecificityScale | schema.Laterality | schema.AgeGroups
+                   | schema.AgeMix | schema.PatternLikelihood] = [
+        kb_file.frequency, kb_file.specificity, kb_file.laterality, kb_file.age_groups, kb_file.age_groups.unknown,
+        *kb_file.patterns.values()]
+    for section in sections:
         _check_sources(section.sources, sources, kb_path, type(section).__name__, problems)
 
     clues: dict[str, Clue] = {}
@@ -206,13 +209,13 @@ def _compile(root: Path, kb_file: schema.KnowledgeBaseFile, groups: Mapping[str,
 
     caveats: list[Caveat] = []
     seen_caveats: set[str] = set()
-    for caveats_path, index, entry in caveat_entries:
+    for caveats_path, index, caveat in caveat_entries:
         where = f"caveats.{index}"
-        if entry.id in seen_caveats:
-            problems.add(caveats_path, f"{where}.id", f"duplicate caveat id {entry.id!r}")
-        seen_caveats.add(entry.id)
-        _check_sources(entry.sources, sources, caveats_path, f"{where}.sources", problems)
-        cond = entry.when
+        if caveat.id in seen_caveats:
+            problems.add(caveats_path, f"{where}.id", f"duplicate caveat id {caveat.id!r}")
+        seen_caveats.add(caveat.id)
+        _check_sources(caveat.sources, sources, caveats_path, f"{where}.sources", problems)
+        cond = caveat.when
         for key in ("present", "absent", "unknown", "any_present"):
             for clue_id in getattr(cond, key):
                 if clue_id not in clues:
@@ -221,7 +224,7 @@ def _compile(root: Path, kb_file: schema.KnowledgeBaseFile, groups: Mapping[str,
             for cause_id in getattr(cond, key):
                 if cause_id not in causes:
                     problems.add(caveats_path, f"{where}.when.{key}", f"unknown cause {cause_id!r}")
-        caveats.append(Caveat(entry.id, entry.kind, entry.message, tuple(entry.sources), Condition(
+        caveats.append(Caveat(caveat.id, caveat.kind, caveat.message, tuple(caveat.sources), Condition(
             pattern=tuple(cond.pattern) if cond.pattern is not None else None,
             modality=tuple(cond.modality) if cond.modality is not None else None,
             grade=tuple(cond.grade) if cond.grade is not None else None,
@@ -312,10 +315,13 @@ def _compile_finding(raw: schema.Finding, where: str, path: Path, frequency: Map
         lr_present = p / clue.background
         lr_absent = (1.0 - p) / (1.0 - clue.background)
         return Finding(raw.clue, raw.frequency, p, lr_present, lr_absent, tuple(raw.sources), raw.note, raw.estimate)
+    # the schema requires both ratios when no frequency is given
+    assert raw.lr_present is not None and raw.lr_absent is not None
     return Finding(raw.clue, None, None, raw.lr_present, raw.lr_absent, tuple(raw.sources), raw.note, raw.estimate)
 
 
-def _compile_cause(cause_id: str, path: Path, raw: schema.CauseFile, kb_file: schema.KnowledgeBaseFile, frequency: Mapping[str, float],
+def _compile_cause(cause_id: str, path: Path, raw: schema.CauseFile, kb_file: schema.KnowledgeBaseFile,
+                   frequency: Mapping[str, float],
                    clues: Mapping[str, Clue], sources: Mapping[str, Source], problems: Problems) -> Cause:
     _check_sources(raw.sources, sources, path, "sources", problems)
     _check_sources(raw.prior.sources, sources, path, "prior.sources", problems)

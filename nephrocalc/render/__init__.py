@@ -23,7 +23,7 @@ def limit(result: Result, top: int | None) -> Result:
     """The result with only its first ``top`` causes (the whole result when ``top`` is None)."""
     if top is None:
         return result
-    return {**result, "differential": result["differential"][:top]}  # type: ignore[typeddict-item]
+    return {**result, "differential": result["differential"][:top]}
 
 
 def result_text(result: Result, fmt: str) -> str:

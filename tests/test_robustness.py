@@ -1,0 +1,181 @@
+"""Regression tests for the defects reproduced in the design review (DESIGN-REVIEW.md sections 1-4):
+rule packs that take over options, renderers that recompute model numbers, rule text read as
+markup, oversized or deeply nested TOML, non-ASCII ids. Each failed on the first build."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from nephrocalc.errors import RuleError
+from nephrocalc.loader import load_knowledge_base
+from nephrocalc.vocab import RESERVED_OPTION_NAMES, is_identifier
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "docs" / "packs" / "bartter"
+PACK_TOML = 'name = "test-pack"\nversion = "0.0.1"\ndescription = "a test pack"\nmaintainer = "tests"\n'
+CAUSE = Path(EXAMPLE / "causes" / "bartter_syndrome.toml").read_text(encoding="utf-8")
+
+
+def _clue(clue_id: str, description: str = "A test finding.") -> str:
+    return f'[clues.{clue_id}]\nlabel = "Test"\ndescription = "{description}"\ngroup = "history"\nspecificity = "low"\n'
+
+
+def _pack(tmp_path: Path, *, clues: str = "", causes: dict[str, str] | None = None) -> Path:
+    pack = tmp_path / "pack"
+    (pack / "causes").mkdir(parents=True)
+    (pack / "pack.toml").write_text(PACK_TOML, encoding="utf-8")
+    if clues:
+        (pack / "clues.toml").write_text(clues, encoding="utf-8")
+    for name, text in (causes or {}).items():
+        (pack / "causes" / name).write_text(text, encoding="utf-8")
+    return pack
+
+
+# --- a pack can no longer take over an option or a flag ------------------------------------------
+
+
+@pytest.mark.parametrize("clue_id", ["no_rta", "pattern", "format", "rules", "top", "help", "case", "lab",
+                                     "explain", "no_pattern", "version"])
+def test_a_clue_that_would_take_over_an_option_is_rejected(clue_id: str, tmp_path: Path, run_main: Any) -> None:
+    pack = _pack(tmp_path, clues=_clue(clue_id))
+    status, out, err = run_main(["rules", "check", str(pack)])
+    assert status == 2, (out, err)
+    assert f"clues.toml: clues.{clue_id}: " in err, err
+    # and loading it for a run is the same error, never a silently different flag
+    status, out, err = run_main(["diff", "--rules", str(pack), "--pattern", "medullary", "--no-rta"])
+    assert status == 2 and "clues.toml" in err and "Traceback" not in err, err
+
+
+def test_no_rta_keeps_its_meaning_without_a_pack(run_main: Any) -> None:
+    import json
+
+    status, out, _ = run_main(["diff", "--pattern", "medullary", "--no-rta", "--format", "json"])
+    assert status == 0
+    drta = next(e for e in json.loads(out)["differential"] if e["cause"] == "distal_rta")
+    assert any(e["clue"] == "rta" and not e["present"] for e in drta["conflicting"])
+
+
+def test_a_clue_and_its_no_form_in_one_pack_are_rejected(tmp_path: Path) -> None:
+    pack = _pack(tmp_path, clues=_clue("fizz") + _clue("no_fizz"))
+    with pytest.raises(RuleError) as caught:
+        load_knowledge_base(packs=[pack], use_cache=False)
+    assert any("clues.no_fizz" in p and "--no-fizz" in p for p in caught.value.problems), caught.value.problems
+
+
+def test_every_reserved_name_is_an_option_or_kept_for_one() -> None:
+    assert {"pattern", "format", "rules", "top", "help", "case", "lab"} <= RESERVED_OPTION_NAMES
+    assert all(is_identifier(name) for name in RESERVED_OPTION_NAMES)
+
+
+def test_no_built_in_clue_is_reserved_or_shadows_another(kb: Any) -> None:
+    from nephrocalc.vocab import reserved_reason
+
+    assert [c for c in kb.clues if reserved_reason(c, frozenset(kb.clues))] == []
+
+
+# --- renderers show what the engine computed --------------------------------------------------------
+
+
+def test_a_tiny_prior_explains_without_a_domain_error(tmp_path: Path, run_main: Any) -> None:
+    cause = CAUSE.replace("adult = 0.001", "adult = 0.00001")
+    pack = _pack(tmp_path, clues=_clue("polyhydramnios_test"),
+                 causes={"bartter_syndrome.toml": cause.replace('"polyhydramnios"', '"polyhydramnios_test"')})
+    status, out, err = run_main(["diff", "--rules", str(pack), "--pattern", "medullary", "--age", "40",
+                                 "--hypokalemia", "--explain"])
+    assert status == 0, err
+    assert "Bartter" in out and "ln prior -" in out
+
+
+def test_the_explanation_adds_up_to_the_score_from_engine_numbers(run_main: Any) -> None:
+    import json
+
+    status, out, _ = run_main(["diff", "--pattern", "cortical", "--age", "30", "--sex", "female",
+                               "--obstetric-catastrophe", "--format", "json"])
+    assert status == 0
+    for entry in json.loads(out)["differential"]:
+        total = entry["log_prior"] + sum(f["weight"] for f in entry["context"]) + sum(
+            e["weight"] for e in (*entry["supporting"], *entry["conflicting"]))
+        assert total == pytest.approx(entry["score"], abs=0.05), entry["cause"]
+
+
+# --- rule text is data, never markup ------------------------------------------------------------------
+
+
+def test_rule_text_with_brackets_prints_as_written(tmp_path: Path, run_main: Any) -> None:
+    pack = _pack(tmp_path, clues=_clue("bracketed", "[see 2] [b]x[/b]"))
+    status, out, err = run_main(["clues", "--rules", str(pack)])
+    assert status == 0, err
+    assert "[see 2] [b]x[/b]" in out, out
+
+
+def test_cause_text_with_brackets_prints_as_written(tmp_path: Path, run_main: Any) -> None:
+    cause = CAUSE.replace('note = "hypokalaemic metabolic alkalosis"', 'note = "[see 2] [red]x[/red]"')
+    pack = _pack(tmp_path, clues=_clue("polyhydramnios"), causes={"bartter_syndrome.toml": cause})
+    status, out, err = run_main(["cause", "bartter_syndrome", "--rules", str(pack)])
+    assert status == 0, err
+    assert "[see 2] [red]x[/red]" in out, out
+
+
+# --- huge, deep or non-ASCII rule files -----------------------------------------------------------------
+
+
+def test_deeply_nested_toml_is_a_rule_error(tmp_path: Path, run_main: Any) -> None:
+    pack = _pack(tmp_path, clues="x = " + "[" * 5000 + "]" * 5000 + "\n")
+    status, _, err = run_main(["rules", "check", str(pack)])
+    assert status == 2
+    assert "clues.toml: not valid TOML" in err and "RecursionError" not in err, err
+
+
+def test_a_huge_rule_file_is_refused_before_it_is_parsed(tmp_path: Path, run_main: Any) -> None:
+    pack = _pack(tmp_path)
+    entry = '[tag{n}]\ncitation = "{text}"\nurl = "https://example.org"\n'
+    with (pack / "sources.toml").open("w", encoding="utf-8") as handle:
+        for n in range(12_000):
+            handle.write(entry.format(n=n, text="x" * 200))
+    assert (pack / "sources.toml").stat().st_size > 2 * 1024 * 1024
+    started = time.perf_counter()
+    status, _, err = run_main(["rules", "check", str(pack)])
+    assert status == 2
+    assert "sources.toml: larger than 2 MiB" in err, err
+    assert time.perf_counter() - started < 5
+
+
+@pytest.mark.parametrize("name", ["bartterω.toml", "Bartter.toml", "9lives.toml", "bärtter.toml"])
+def test_a_cause_file_name_that_is_not_an_ascii_id_is_rejected(name: str, tmp_path: Path) -> None:
+    pack = _pack(tmp_path, clues=_clue("polyhydramnios"), causes={name: CAUSE})
+    with pytest.raises(RuleError) as caught:
+        load_knowledge_base(packs=[pack], use_cache=False)
+    assert any(name in p and "cause id" in p for p in caught.value.problems), caught.value.problems
+
+
+@pytest.mark.parametrize("text", ["rta", "a", "a_1", "x" * 64])
+def test_identifiers(text: str) -> None:
+    assert is_identifier(text)
+
+
+@pytest.mark.parametrize("text", ["", "Rta", "1a", "_a", "a-b", "bartterω", "é", "x" * 65, "a\n"])
+def test_not_identifiers(text: str) -> None:
+    assert not is_identifier(text)
+
+
+# --- --rules on every command that reads the knowledge base -----------------------------------------
+
+
+@pytest.mark.parametrize("argv", [["cause", "bartter_syndrome"], ["causes"], ["clues"], ["labs"], ["imaging"],
+                                  ["grading"], ["method"]])
+def test_every_knowledge_base_command_takes_rules(argv: list[str], run_main: Any) -> None:
+    status, out, err = run_main([*argv, "--rules", str(EXAMPLE)])
+    assert status == 0, err
+    if argv[0] in ("cause", "causes"):
+        assert "Bartter" in out
+
+
+def test_a_pack_copy_is_not_needed_to_keep_the_example(tmp_path: Path) -> None:
+    copy = tmp_path / "bartter"
+    shutil.copytree(EXAMPLE, copy)
+    kb = load_knowledge_base(packs=[copy], use_cache=False)
+    assert "bartter_syndrome" in kb.causes
