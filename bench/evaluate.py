@@ -1,48 +1,173 @@
-"""Rank a set of labelled cases and report how often the expected cause comes first and in the top three.
+"""Rank labelled cases and report how well nephrocalc does on them: top-1 and top-3 accuracy, the
+Brier score and a calibration table, with and without the cases' lab values, and the fit
+statistics (how often a case is flagged: fit "poor", `other` first, or a top probability under 0.5).
 
-Usage: python bench/evaluate.py [FILE.jsonl ...]   (default: tests/cases/*.jsonl)
-Each line: {"id": ..., "expected": cause_id, "case": {...contract case...}}. With --no-labs the
-cases' lab values are dropped (clues only). Standard library plus nephrocalc.
+Usage: python bench/evaluate.py [FILE.jsonl ...] [--no-labs] [--list] [--fit]
+  default files: the development set of real patients, tests/cases/published_cases*.jsonl,
+  tests/cases/phenopacket_cases.jsonl and tests/cases/outside_cases.jsonl, and, for reference,
+  the author-written vignettes (not evidence of accuracy).
+  --list  print every case that is not ranked first (or, outside the twelve, not flagged)
+  --fit   fit the calibration temperature on the real patients (minimum multi-class Brier score)
+
+Each line: {"id": ..., "expected": cause_id, "case": {...contract case...}}. A case whose expected
+cause is not in the loaded knowledge base counts as "outside": its truth is `other`.
+Standard library plus nephrocalc.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import sys
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from nephrocalc.engine import Engine
 from nephrocalc.intake import parse_case
 from nephrocalc.loader import load_knowledge_base
 
+REAL = ["published_cases.jsonl", "published_cases_more.jsonl", "phenopacket_cases.jsonl", "outside_cases.jsonl"]
+REFERENCE = ["vignettes.jsonl", "lab_vignettes.jsonl"]
 
-def main(argv: list[str]) -> int:
-    no_labs = "--no-labs" in argv
-    argv = [a for a in argv if a != "--no-labs"]
-    paths = [Path(a) for a in argv] or sorted(Path("tests/cases").glob("*.jsonl"))
-    kb = load_knowledge_base()
-    engine = Engine(kb)
-    first = top3 = total = 0
+
+@dataclass
+class Scored:
+    id: str
+    expected: str
+    inside: bool
+    position: int  # rank of the expected cause (inside) or of `other` (outside)
+    top: str
+    top_p: float
+    p_true: float  # probability of the expected cause (inside) or of `other` (outside)
+    probabilities: dict[str, float]
+    flagged: bool
+    consider: list[str] = field(default_factory=list)
+
+
+def score(engine: Engine, record: dict[str, Any], *, labs: bool) -> Scored:
+    case_data = dict(record["case"])
+    if not labs:
+        case_data.pop("labs", None)
+    result = engine.rank(parse_case(case_data, engine.kb))
+    ranking = [e["cause"] for e in result["differential"]]
+    probabilities = {e["cause"]: e["probability"] for e in result["differential"]}
+    expected = record["expected"]
+    inside = expected in engine.kb.causes
+    truth = expected if inside else "other"
+    top = result["differential"][0]
+    flagged = result["fit"]["status"] == "poor" or top["cause"] == "other" or top["probability"] < 0.5
+    return Scored(record["id"], expected, inside, ranking.index(truth) + 1, top["cause"], top["probability"],
+                  probabilities[truth], probabilities, flagged, [c["cause"] for c in result["fit"]["consider"]])
+
+
+def brier(items: Iterable[Scored], temperature_scale: float = 1.0) -> float:
+    total = n = 0.0
+    for item in items:
+        truth = item.expected if item.inside else "other"
+        probs = _rescaled(item.probabilities, temperature_scale)
+        total += sum((p - (1.0 if cause == truth else 0.0)) ** 2 for cause, p in probs.items())
+        n += 1
+    return total / n if n else float("nan")
+
+
+def _rescaled(probabilities: dict[str, float], scale: float) -> dict[str, float]:
+    """Probabilities as if the temperature were multiplied by ``scale`` (p ** (1/scale), renormalised)."""
+    if scale == 1.0:
+        return probabilities
+    powered = {c: p ** (1.0 / scale) if p > 0 else 0.0 for c, p in probabilities.items()}
+    total = sum(powered.values())
+    return {c: p / total for c, p in powered.items()}
+
+
+def calibration_table(items: list[Scored]) -> list[str]:
+    bins = [(0.0, 0.5), (0.5, 0.7), (0.7, 0.85), (0.85, 0.95), (0.95, 1.01)]
+    lines = ["    top-1 probability   cases   mean stated   observed"]
+    for low, high in bins:
+        chosen = [i for i in items if low <= i.top_p < high]
+        if not chosen:
+            continue
+        correct = sum(1 for i in chosen if (i.top == i.expected) or (not i.inside and i.top == "other"))
+        mean = sum(i.top_p for i in chosen) / len(chosen)
+        lines.append(f"    {low:.2f}-{min(high, 1.0):.2f}          {len(chosen):>5}   {mean:>11.2f}   "
+                     f"{correct / len(chosen):>8.2f}")
+    return lines
+
+
+def report(name: str, items: list[Scored], *, listing: bool) -> None:
+    inside = [i for i in items if i.inside]
+    outside = [i for i in items if not i.inside]
+    if inside:
+        first = sum(i.position == 1 for i in inside)
+        top3 = sum(i.position <= 3 for i in inside)
+        mean_top = sum(i.top_p for i in inside) / len(inside)
+        flagged = sum(i.flagged for i in inside)
+        print(f"  {name}: {len(inside)} inside the twelve: first {first / len(inside):.0%} ({first}), "
+              f"top three {top3 / len(inside):.0%} ({top3}); Brier {brier(inside):.3f}; mean top-1 probability "
+              f"{mean_top:.2f} vs accuracy {first / len(inside):.2f}; flagged {flagged / len(inside):.0%} "
+              f"({flagged}, false alarms)")
+        if listing:
+            for i in inside:
+                if i.position > 1 or i.flagged:
+                    print(f"      {i.id:<28} expected {i.expected:<26} rank {i.position:>2}; got {i.top} "
+                          f"({i.top_p:.2f}){' FLAGGED' if i.flagged else ''}")
+    if outside:
+        flagged = sum(i.flagged for i in outside)
+        named = sum(i.expected in i.consider for i in outside)
+        print(f"  {name}: {len(outside)} outside the twelve: flagged {flagged / len(outside):.0%} ({flagged}); "
+              f"`other` first {sum(i.position == 1 for i in outside)}; consider names the true cause "
+              f"{named / len(outside):.0%} ({named})")
+        if listing:
+            for i in outside:
+                if not i.flagged or i.expected not in i.consider:
+                    print(f"      {i.id:<28} expected {i.expected:<26} got {i.top} ({i.top_p:.2f})"
+                          f"{'' if i.flagged else ' NOT FLAGGED'}; consider {i.consider}")
+
+
+def load(paths: list[Path]) -> list[tuple[str, dict[str, Any]]]:
+    records = []
     for path in paths:
         for line in path.read_text(encoding="utf-8").splitlines():
-            if not line.strip():
-                continue
-            record = json.loads(line)
-            case_data = dict(record["case"])
-            if no_labs:
-                case_data.pop("labs", None)
-            result = engine.rank(parse_case(case_data, kb))
-            ranking = [e["cause"] for e in result["differential"]]
-            position = ranking.index(record["expected"]) + 1
-            total += 1
-            first += position == 1
-            top3 += position <= 3
-            if position > 1:
-                top = result["differential"][0]
-                print(f"{record['id']:<28} expected {record['expected']:<26} rank {position:>2}; "
-                      f"got {top['cause']} ({top['probability']:.2f})")
-    if total:
-        print(f"{total} cases: first {first / total:.0%} ({first}), top three {top3 / total:.0%} ({top3})")
+            if line.strip():
+                record = json.loads(line)
+                if record.get("duplicate_of"):  # the same patient as another line: counted once
+                    continue
+                records.append((path.name, record))
+    return records
+
+
+def main(argv: list[str]) -> int:
+    listing = "--list" in argv
+    fit = "--fit" in argv
+    only_no_labs = "--no-labs" in argv
+    names = [a for a in argv if not a.startswith("--")]
+    root = Path(__file__).resolve().parent.parent / "tests" / "cases"
+    paths = [Path(a) for a in names] or [root / n for n in REAL + REFERENCE if (root / n).exists()]
+    engine = Engine(load_knowledge_base())
+    print(f"{engine.kb.name} {engine.kb.version}; calibration temperature {engine.kb.calibration.temperature:g}")
+    records = load(paths)
+    for labs in ([False] if only_no_labs else [False, True]):
+        print(f"== {'with their lab values' if labs else 'clues only (lab values dropped)'}")
+        everything: list[Scored] = []
+        by_file: dict[str, list[Scored]] = {}
+        for file_name, record in records:
+            item = score(engine, record, labs=labs)
+            by_file.setdefault(file_name, []).append(item)
+            if file_name not in REFERENCE:
+                everything.append(item)
+        for file_name, items in by_file.items():
+            report(file_name + (" (vignettes: not evidence of accuracy)" if file_name in REFERENCE else ""),
+                   items, listing=listing)
+        if everything:
+            report("ALL REAL PATIENTS", everything, listing=False)
+            print("\n".join(calibration_table([i for i in everything if i.inside])))
+        if fit and labs:
+            candidates = [0.5 + 0.05 * k for k in range(0, 71)]
+            best = min(candidates, key=lambda t: brier(everything, t))
+            print(f"  fitted temperature: x{best:.2f} of the current {engine.kb.calibration.temperature:g} "
+                  f"-> {best * engine.kb.calibration.temperature:.2f} (Brier {brier(everything, best):.3f} "
+                  f"on {len(everything)} real patients)")
     return 0
 
 

@@ -17,8 +17,9 @@ from nephrocalc.engine import Engine
 from nephrocalc.errors import InputError
 from nephrocalc.intake import parse_case
 from nephrocalc.result import Result
+from nephrocalc.vocab import MAX_CASE_BYTES
 
-MAX_LINE_BYTES = 1_048_576  # a case is a few hundred bytes; a longer line is an error record
+MAX_LINE_BYTES = MAX_CASE_BYTES  # a case is a few hundred bytes; a longer line is an error record
 READ_CHUNK = 1 << 16
 
 

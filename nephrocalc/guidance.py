@@ -41,6 +41,8 @@ def _entropy(weights: list[float], total: float) -> float:
     return h / _LOG2
 
 
+RULE_OUT_FLOOR = 0.01  # a can't-miss cause at or above this probability gets its rule-out test proposed
+
 LEADING_MASS = 0.95  # the leading causes: the first causes that hold 95% of the probability,
 LEADING_MIN, LEADING_MAX = 2, 5  # at least two and at most five of them
 
@@ -77,8 +79,8 @@ def next_findings(engine: Engine, evaluation: Evaluation, *, limit: int = 10,
     labs = engine.kb.clue_labs
     found: list[NextFinding] = []
     for clue_id, clue in engine.kb.clues.items():
-        if clue_id in case.clues or clue_id in exclude:
-            continue
+        if clue_id in case.clues or clue_id in exclude or clue_id in engine.kb.supersedes:
+            continue  # a diagnosis-level clue (rta) is what the questions lead to, not a question
         log_lr = table.clue[(case.pattern, clue_id, True)]
         background = clue.background
         # P(clue present | row): the finding's frequency, or the background rate where unlisted
@@ -96,7 +98,34 @@ def next_findings(engine: Engine, evaluation: Evaluation, *, limit: int = 10,
         found.append({"clue": clue_id, "label": clue.label, "gain": math.floor(gain * 1e4 + 0.5) / 1e4,
                       "separates": separates, "lab": labs.get(clue_id)})
     found.sort(key=lambda item: (-item["gain"], item["clue"]))
-    return found[:limit]
+    return _with_rule_outs(engine, case, cause_weight, total, found, exclude)[:limit]
+
+
+def _with_rule_outs(engine: Engine, case: Case, cause_weight: list[float], total: float,
+                    found: list[NextFinding], exclude: frozenset[str]) -> list[NextFinding]:
+    """Harm first: a can't-miss cause at or above RULE_OUT_FLOOR that is not yet settled gets its
+    rule-out test proposed ahead of the information-gain order (AUDIT D10: missing renal TB or
+    primary hyperoxaluria harms more than asking one more question)."""
+    urgent: list[NextFinding] = []
+    for index, cause_row in enumerate(engine.table.causes):
+        cause = cause_row.cause
+        rule_out = cause.rule_out
+        if not cause.cant_miss or rule_out is None or cause_weight[index] / total < RULE_OUT_FLOOR:
+            continue
+        clue = rule_out.clue
+        if clue is None or clue in case.clues or clue in exclude:
+            continue
+        if rule_out.lab is not None and rule_out.lab in case.labs:
+            continue
+        existing = next((item for item in found if item["clue"] == clue), None)
+        item: NextFinding = dict(existing) if existing is not None else {  # type: ignore[assignment]
+            "clue": clue, "label": engine.kb.clues[clue].label, "gain": 0.0, "separates": [cause.id],
+            "lab": rule_out.lab or engine.kb.clue_labs.get(clue)}
+        item["rule_out"] = rule_out.test
+        item["cant_miss"] = cause.id
+        found = [other for other in found if other["clue"] != clue]
+        urgent.append(item)
+    return urgent + found
 
 
 class Interview:
@@ -156,3 +185,32 @@ class Interview:
             self.case = replace(self.case, clues={**self.case.clues, clue: value})
         if value is True:
             self.unknown.update(sibling for sibling in self.engine.kb.lab_siblings.get(clue, ()) if sibling != clue)
+
+    def answer_lab(self, clue: str, lab_id: str, text: str) -> None:
+        """Record a lab value given as the answer to a lab-settled question (``95 pg/mL``, ``6.8``,
+        ``2.1 mmol/L``): it goes under the case's labs and is interpreted as every lab value is.
+        Raises InputError for a value or unit that is not accepted (the question can be asked again).
+        The clues the same lab settles are not asked again, whatever the value showed."""
+        from dataclasses import replace
+
+        from nephrocalc.case import Lab
+        from nephrocalc.labs import measure, parse_lab_option
+
+        kb = self.engine.kb
+        written = text.strip()
+        if lab_id == "urine_ph" and _is_number(written):
+            written += " pH"  # a urine pH needs no unit
+        lab, value, unit = parse_lab_option(f"{lab_id}={written}", kb)
+        measure(lab, value, unit, kb)  # raises InputError for an unknown unit or an impossible value
+        self.asked += 1
+        self.case = replace(self.case, labs={**self.case.labs, lab: Lab(value=value, unit=unit)})
+        self.unknown.add(clue)
+        self.unknown.update(kb.lab_siblings.get(clue, ()))
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True

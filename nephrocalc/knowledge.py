@@ -10,8 +10,9 @@ from typing import NamedTuple
 
 from nephrocalc.vocab import AGE_GROUPS, AgeGroup
 
-__all__ = ["AGE_GROUPS", "AgeGroup", "Cause", "Caveat", "Clue", "Condition", "Finding", "Form", "Interaction",
-           "KnowledgeBase", "Lab", "LabLimit", "PackInfo", "ReferenceTable", "Source", "normalise_unit"]
+__all__ = ["AGE_GROUPS", "AgeBand", "AgeGroup", "Calibration", "Cause", "Caveat", "Clue", "Condition", "Finding",
+           "FitSettings", "Form", "Interaction", "KnowledgeBase", "Lab", "LabLimit", "OtherCause", "PackInfo",
+           "ReferenceTable", "RuleOut", "Source", "normalise_unit"]
 
 
 class Clue(NamedTuple):
@@ -22,6 +23,7 @@ class Clue(NamedTuple):
     group_title: str
     specificity: str
     background: float  # P(present | a cause that does not list this clue)
+    absent_needs_modality: tuple[str, ...] | None = None  # absence counts only on these modalities
 
     @property
     def flag(self) -> str:
@@ -39,6 +41,26 @@ class Finding(NamedTuple):
     sources: tuple[str, ...]
     note: str
     estimate: bool
+    contradiction: bool = False  # an explicit contradiction (``contradicts``), not a frequency
+
+
+class AgeBand(NamedTuple):
+    at_least: float
+    below: float | None
+    ratio: float
+    sources: tuple[str, ...]
+    note: str
+    estimate: bool
+
+    def holds(self, age: float) -> bool:
+        return age >= self.at_least and (self.below is None or age < self.below)
+
+
+class RuleOut(NamedTuple):
+    test: str
+    clue: str | None
+    lab: str | None
+    sources: tuple[str, ...]
 
 
 class Form(NamedTuple):
@@ -52,6 +74,7 @@ class Form(NamedTuple):
     sources: tuple[str, ...]
     note: str
     estimate: bool
+    age: tuple[AgeBand, ...] = ()  # the cause's age bands and the form's own
 
 
 class Cause(NamedTuple):
@@ -73,6 +96,8 @@ class Cause(NamedTuple):
     findings: tuple[Finding, ...]  # the common findings, as written
     forms: tuple[Form, ...]  # at least one; a cause without forms has one form, "typical"
     path: str
+    age: tuple[AgeBand, ...] = ()
+    rule_out: RuleOut | None = None
 
 
 class Condition(NamedTuple):
@@ -93,10 +118,37 @@ class Condition(NamedTuple):
 
 class Caveat(NamedTuple):
     id: str
-    kind: str  # "caveat" or "warning"
+    kind: str  # "caveat", "warning" or "consider"
     message: str
     sources: tuple[str, ...]
     when: Condition
+    cause: str | None = None  # consider: a cause outside the loaded knowledge base
+    name: str = ""
+    poor_fit: bool = False
+
+
+class OtherCause(NamedTuple):
+    """The open world: a cause outside the loaded knowledge base (CONTRACT.md section 7)."""
+
+    prior: Mapping[AgeGroup, float]
+    unused_clue_lr: float
+    sources: tuple[str, ...]
+    note: str
+
+
+class FitSettings(NamedTuple):
+    contradiction_weight: float
+    unexplained_background: float
+    max_unexplained: int
+    sources: tuple[str, ...]
+    note: str
+
+
+class Calibration(NamedTuple):
+    temperature: float
+    fitted_on: str
+    sources: tuple[str, ...]
+    note: str
 
 
 class Interaction(NamedTuple):
@@ -167,8 +219,11 @@ class Lab(NamedTuple):
 
 
 def normalise_unit(unit: str) -> str:
-    """Units match ignoring case and spaces: "mg/dl" and "mg / dL" are "mg/dL"."""
-    return "".join(unit.split()).lower()
+    """Units match ignoring case and spaces: "mg/dl" and "mg / dL" are "mg/dL"; the micro sign (µ) and
+    the Greek mu (μ) are one letter (Unicode compatibility normalisation)."""
+    import unicodedata
+
+    return unicodedata.normalize("NFKC", "".join(unit.split())).lower()
 
 
 class PackInfo(NamedTuple):
@@ -208,3 +263,7 @@ class KnowledgeBase(NamedTuple):
     clue_labs: Mapping[str, str] = {}
     # clue -> every clue the same lab can give (hypercalcemia with itself; high_pth with low_pth)
     lab_siblings: Mapping[str, frozenset[str]] = {}
+    other: OtherCause = OtherCause({"preterm": 0.1, "child": 0.1, "adult": 0.1}, 1.0, (), "")
+    calibration: Calibration = Calibration(1.0, "", (), "uncalibrated")
+    supersedes: Mapping[str, tuple[str, ...]] = {}  # a diagnosis clue -> the component clues it contains
+    fit: FitSettings = FitSettings(-2.3, 0.05, 1, (), "")

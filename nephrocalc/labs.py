@@ -122,6 +122,10 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
             seen_warnings.add(message)
             warnings.append({"id": note_id, "message": message, "sources": list(sources)})
 
+    corrected = _albumin_corrected_calcium(measurements)
+    if corrected is None and "serum_calcium" in case.labs and "ionized_calcium" not in case.labs:
+        warn("calcium_not_corrected", "Total calcium was read as measured: give serum_albumin (or ionized_calcium) "
+             "to correct it; a low albumin hides hypercalcaemia and a high one mimics it.", ("Payne73",))
     for m in measurements:
         low, high = m.lab.extreme
         if m.canonical_value is not None and not low <= m.canonical_value <= high:
@@ -131,6 +135,9 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
         for m in measurements:
             value = m.canonical_value if m.canonical_value is not None else m.value
             unit = m.lab.canonical if m.canonical_value is not None else m.unit
+            adjusted = ""
+            if corrected is not None and m.lab.id == "serum_calcium":
+                value, adjusted = corrected
             for limit in m.lab.limits:
                 if _conditional(limit) != pass_requires or not _applies(limit, m, case.age_years, case.sex):
                     continue
@@ -148,7 +155,9 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
                 if present is None:
                     continue
                 shown = f"{m.lab.id} {_number(m.value)} {m.unit}"
-                if m.canonical_value is not None and m.unit != m.lab.canonical:
+                if adjusted:
+                    shown += f" ({adjusted})"
+                elif m.canonical_value is not None and m.unit != m.lab.canonical:
                     shown += f" ({_number(value)} {unit})"
                 if pass_requires and present in found.get(limit.clue, ()):
                     continue  # already derived, the same way, from a limit of its own
@@ -157,7 +166,7 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
                 explicit = stated.get(limit.clue)
                 derived.append({
                     "lab": m.lab.id, "value": m.value, "unit": m.unit,
-                    "canonical_value": m.canonical_value if m.canonical_value is not None else m.value,
+                    "canonical_value": value,
                     "canonical_unit": unit, "limit": bound, "comparison": comparison, "clue": limit.clue,
                     "present": present, "used": explicit is None, "text": text, "sources": list(limit.sources)})
                 found.setdefault(limit.clue, []).append(present)
@@ -185,6 +194,23 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
             warn("lab_not_interpreted", f"{m.lab.id} in {m.unit} has no reference limit for {age}"
                  f"{' and sex' if m.lab.id == 'urine_calcium_24h' else ''}; it did not change the ranking.")
     return LabReport(merged(), derived, warnings)
+
+
+ALBUMIN_REFERENCE_G_DL = 4.0  # Payne 1973: corrected Ca (mg/dL) = Ca + 0.8 x (4.0 - albumin g/dL)
+ALBUMIN_FACTOR = 0.8
+
+
+def _albumin_corrected_calcium(measurements: list[Measurement]) -> tuple[float, str] | None:
+    """Total calcium corrected for albumin [Payne73], in mg/dL, when both are given in converted units."""
+    by_id = {m.lab.id: m for m in measurements}
+    calcium, albumin = by_id.get("serum_calcium"), by_id.get("serum_albumin")
+    if calcium is None or albumin is None or calcium.canonical_value is None or albumin.canonical_value is None:
+        return None
+    if calcium.lab.canonical != "mg/dL" or albumin.lab.canonical not in ("g/L", "g/dL"):
+        return None
+    albumin_g_dl = albumin.canonical_value / (10.0 if albumin.lab.canonical == "g/L" else 1.0)
+    value = calcium.canonical_value + ALBUMIN_FACTOR * (ALBUMIN_REFERENCE_G_DL - albumin_g_dl)
+    return value, f"{_number(value)} mg/dL corrected for albumin {_number(albumin_g_dl)} g/dL"
 
 
 def parse_lab_option(text: str, kb: KnowledgeBase | None = None) -> tuple[str, float, str]:

@@ -49,6 +49,23 @@ class Entry(TypedDict):
     supporting: list[Evidence]
     conflicting: list[Evidence]
     context: list[Factor]
+    capped: bool  # probability above 0.95 without a defining finding: shown as "> 95%"
+
+
+class Consider(TypedDict):
+    """A cause outside the loaded knowledge base that would explain the findings."""
+
+    cause: str
+    name: str
+    why: str
+
+
+class Fit(TypedDict):
+    """How well the best cause explains the stated findings (CONTRACT.md section 7)."""
+
+    status: str  # "good" or "poor"
+    unexplained: list[str]  # present findings (stated or from labs) the leading causes do not explain
+    consider: list[Consider]  # causes outside the loaded knowledge base that would explain them
 
 
 class Note(TypedDict):
@@ -84,6 +101,8 @@ class NextFinding(TypedDict):
     gain: float
     separates: list[str]
     lab: str | None  # a lab value that would settle the clue
+    rule_out: NotRequired[str]  # for a can't-miss cause: the test that rules it out
+    cant_miss: NotRequired[str]  # the can't-miss cause this finding rules in or out
 
 
 class RulePack(TypedDict):
@@ -100,6 +119,7 @@ class Result(TypedDict):
     id: str | None
     pattern: str
     differential: list[Entry]
+    fit: Fit
     derived: list[Derivation]
     caveats: list[Note]
     warnings: list[Note]

@@ -34,6 +34,10 @@ FREQUENCY_WORDS: Final = {
     "almost_never": "almost never present",
 }
 
+# One case is at most this many bytes, as a case file or as one line of `batch` (a case is a few
+# hundred bytes; a longer line is an error record).
+MAX_CASE_BYTES: Final = 1_048_576
+
 # Output formats of one result (diff, ask) and of many (batch).
 RESULT_FORMATS: Final = ("table", "json", "jsonl", "tsv", "markdown")
 BATCH_FORMATS: Final = ("jsonl", "json", "tsv", "markdown")

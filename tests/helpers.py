@@ -108,6 +108,7 @@ class PropertyWorld:
         self.engine = Engine(self.kb)
         self.clues = sorted(self.kb.clues)
         self.causes = sorted(self.kb.causes)
+        self.ranked = sorted([*self.kb.causes, "other"])  # every entry of a differential: the causes and `other`
 
     def rank(self, case: dict[str, Any]) -> dict[str, Any]:
         from nephrocalc.intake import parse_case

@@ -47,15 +47,19 @@ def test_result_shape(case: dict[str, Any], rank: Any, kb: KnowledgeBase) -> Non
     probabilities = [e["probability"] for e in entries]
     assert math.isclose(sum(probabilities), 1.0, abs_tol=1e-9)
     assert all(0.0 <= p <= 1.0 for p in probabilities)
-    assert sorted(e["cause"] for e in entries) == sorted(kb.causes), "every cause is always listed"
-    assert len(entries) == 12
-    assert [e["rank"] for e in entries] == list(range(1, 13))
+    assert sorted(e["cause"] for e in entries) == sorted([*kb.causes, "other"]), "every cause is always listed"
+    assert len(entries) == 13  # the twelve causes and `other`
+    assert [e["rank"] for e in entries] == list(range(1, 14))
     scores = [e["score"] for e in entries]
     assert scores == sorted(scores, reverse=True)
     assert probabilities == sorted(probabilities, reverse=True)
     assert result["pattern"] == case["pattern"]
     assert result["id"] == case.get("id")
     for item in entries:
+        if item["cause"] == "other":
+            assert (item["name"], item["cant_miss"], item["form"]) == ("A cause outside the loaded knowledge base",
+                                                                       False, None)
+            continue
         cause = kb.causes[item["cause"]]
         assert (item["distribution"], item["name"], item["cant_miss"]) == (cause.distribution, cause.name,
                                                                           cause.cant_miss)
@@ -63,10 +67,12 @@ def test_result_shape(case: dict[str, Any], rank: Any, kb: KnowledgeBase) -> Non
         assert all(e["weight"] < 0 for e in item["conflicting"])
 
 
-def test_probabilities_are_a_softmax_of_scores(rank: Any) -> None:
+def test_probabilities_are_a_softmax_of_scores(rank: Any, kb: KnowledgeBase) -> None:
+    """At the calibration temperature fitted on published patients (knowledge_base.toml [calibration])."""
     result = rank(CASES["drta-flags"])
     top = result["differential"][0]["score"]
-    weights = [math.exp(e["score"] - top) for e in result["differential"]]
+    temperature = kb.calibration.temperature
+    weights = [math.exp((e["score"] - top) / temperature) for e in result["differential"]]
     for item, weight in zip(result["differential"], weights, strict=True):
         assert item["probability"] == pytest.approx(weight / sum(weights), abs=5e-3)
 
@@ -112,7 +118,8 @@ def test_no_clues_means_prior_times_pattern(rank: Any) -> None:
         assert not item["supporting"] and not item["conflicting"]
         assert item["context"][0]["factor"] == "pattern"
         assert not {f["factor"] for f in item["context"]} & {"sex", "laterality"}
-        assert item["score"] == pytest.approx(math.log(item["prior"]) + item["context"][0]["weight"], abs=0.01)
+        age_terms = sum(f["weight"] for f in item["context"] if f["factor"] == "age")
+        assert item["score"] == pytest.approx(item["log_prior"] + item["context"][0]["weight"] + age_terms, abs=0.02)
 
 
 def test_clue_left_out_equals_clue_never_mentioned(rank: Any) -> None:
@@ -293,11 +300,15 @@ def test_unused_clue_warning(kb_with_unused_clue: KnowledgeBase) -> None:
     assert "clues_not_used" not in note_ids(without["warnings"])
     note = next(n for n in with_orphan["warnings"] if n["id"] == "clues_not_used")
     assert "test_orphan_clue" in note["message"] and "rta" not in note["message"]
-    assert with_orphan["differential"] == without["differential"]
+    # a finding no loaded cause lists counts only for `other`, a cause outside the knowledge base
+    scores = {e["cause"]: e["score"] for e in without["differential"]}
+    for entry in with_orphan["differential"]:
+        lr = kb.other.unused_clue_lr if entry["cause"] == "other" else 1.0
+        assert entry["score"] == pytest.approx(scores[entry["cause"]] + math.log(lr), abs=0.002), entry["cause"]
 
 
-def test_no_unused_clue_warning_with_builtin_rules(rank: Any, kb: KnowledgeBase) -> None:
-    result = rank({"pattern": "medullary", "clues": dict.fromkeys(kb.clues, True)})
+def test_no_unused_clue_warning_for_clues_the_causes_use(rank: Any, kb: KnowledgeBase) -> None:
+    result = rank({"pattern": "medullary", "clues": dict.fromkeys(sorted(kb.used_clues), True)})
     assert "clues_not_used" not in note_ids(result["warnings"])
 
 
@@ -410,8 +421,11 @@ def test_age_key(fields: dict[str, Any], expected: str, kb: KnowledgeBase) -> No
 def test_age_selects_prior_column(age: float, group: str, rank: Any, kb: KnowledgeBase) -> None:
     result = rank({"pattern": "medullary", "age_years": age})
     total = sum(c.prior[group] for c in kb.causes.values())
+    known = 1.0 - kb.other.prior[group]  # the open world keeps its share: `other`
     for item in result["differential"]:
-        assert item["prior"] == pytest.approx(kb.causes[item["cause"]].prior[group] / total, abs=1e-4)
+        expected = kb.other.prior[group] if item["cause"] == "other" else \
+            kb.causes[item["cause"]].prior[group] / total * known
+        assert item["prior"] == pytest.approx(expected, abs=1e-4)
 
 
 def test_age_changes_the_ranking(rank: Any) -> None:

@@ -115,7 +115,7 @@ def test_diff_json_is_indented_json(run_main: MainFn, kb: KnowledgeBase, rank: A
     assert out.count("\n") > 10 and out.startswith("{\n  "), "json is the indented, readable form"
     data = json.loads(out)
     assert _ranked(data) == rank(CASE)
-    assert len(data["differential"]) == len(kb.causes)
+    assert len(data["differential"]) == len(kb.causes) + 1  # and `other`
     assert math.fsum(e["probability"] for e in data["differential"]) == pytest.approx(1, abs=1e-9)
 
 
@@ -130,9 +130,9 @@ def test_diff_jsonl_is_one_line(run_main: MainFn, rank: Any) -> None:
 def test_diff_tsv(run_main: MainFn, kb: KnowledgeBase, rank: Any) -> None:
     out = _ok(run_main(["diff", "--case", "-", "--format", "tsv"], stdin=json.dumps(CASE)))
     rows = _tsv(out)
-    assert len(rows) == len(kb.causes) == 12
-    assert [int(row[1]) for row in rows] == list(range(1, 13))
-    assert {row[2] for row in rows} == set(kb.causes)
+    assert len(rows) == len(kb.causes) + 1 == 13
+    assert [int(row[1]) for row in rows] == list(range(1, 14))
+    assert {row[2] for row in rows} == {*kb.causes, "other"}
     assert math.fsum(float(row[3]) for row in rows) == pytest.approx(1, abs=1e-5)
     _check_json_against_tsv(rank(CASE), rows)
 
@@ -141,7 +141,7 @@ def test_diff_markdown(run_main: MainFn, kb: KnowledgeBase, rank: Any) -> None:
     out = _ok(run_main(["diff", "--case", "-", "--format", "markdown"], stdin=json.dumps(CASE)))
     header, rows = _markdown_table(out)
     assert header == MARKDOWN_COLUMNS
-    assert len(rows) == len(kb.causes) == 12
+    assert len(rows) == len(kb.causes) + 1 == 13
     result = rank(CASE)
     for row, entry in zip(rows, result["differential"], strict=True):
         assert row[0] == "fmt-1"
@@ -149,7 +149,7 @@ def test_diff_markdown(run_main: MainFn, kb: KnowledgeBase, rank: Any) -> None:
         assert row[2] == entry["name"]
         assert row[3].endswith("%")
         assert float(row[3][:-1]) == pytest.approx(100 * entry["probability"], abs=0.051)
-    assert math.fsum(float(row[3][:-1]) for row in rows) == pytest.approx(100, abs=0.05 * 12)
+    assert math.fsum(float(row[3][:-1]) for row in rows) == pytest.approx(100, abs=0.05 * 13)
     assert "+metabolic_acidosis" in rows[0][4], "the strongest evidence is listed"
     assert "not a diagnosis" in out
 
@@ -208,12 +208,12 @@ def test_batch_tsv(run_main: MainFn, kb: KnowledgeBase, rank: Any) -> None:
     out = _ok(run_main(["batch", "--format", "tsv"], stdin=_jsonl(BATCH)))
     assert out.count("id\trank\t") == 1, "one header for the whole run"
     rows = _tsv(out)
-    assert len(rows) == 12 * len(BATCH)
+    assert len(rows) == 13 * len(BATCH)
     for index, case in enumerate(BATCH):
-        case_rows = rows[12 * index: 12 * (index + 1)]
+        case_rows = rows[13 * index: 13 * (index + 1)]
         assert {row[0] for row in case_rows} == {case.get("id", "")}
-        assert [int(row[1]) for row in case_rows] == list(range(1, 13))
-        assert {row[2] for row in case_rows} == set(kb.causes)
+        assert [int(row[1]) for row in case_rows] == list(range(1, 14))
+        assert {row[2] for row in case_rows} == {*kb.causes, "other"}
         assert math.fsum(float(row[3]) for row in case_rows) == pytest.approx(1, abs=1e-5)
         _check_json_against_tsv(rank(case), case_rows)
 
@@ -223,9 +223,9 @@ def test_batch_markdown(run_main: MainFn, rank: Any) -> None:
     header, rows = _markdown_table(out)
     assert header == MARKDOWN_COLUMNS
     assert out.count("| Case |") == 1, "one table for the whole run"
-    assert len(rows) == 12 * len(BATCH)
+    assert len(rows) == 13 * len(BATCH)
     for index, case in enumerate(BATCH):
-        case_rows = rows[12 * index: 12 * (index + 1)]
+        case_rows = rows[13 * index: 13 * (index + 1)]
         assert {row[0] for row in case_rows} == {case.get("id", "")}
         assert [row[2] for row in case_rows] == [e["name"] for e in rank(case)["differential"]]
 
@@ -236,7 +236,7 @@ def test_batch_text_formats_with_bad_lines(run_main: MainFn, fmt: str) -> None:
     status, out, err = run_main(["batch", "--format", fmt], stdin=stdin)
     assert status == 2
     rows = _tsv(out) if fmt == "tsv" else _markdown_table(out)[1]
-    assert len(rows) == 24, "the good cases only"
+    assert len(rows) == 26, "the good cases only"
     messages = err.splitlines()
     assert messages[0].startswith("nephrocalc: line 3: ") and "JSON" in messages[0]
     assert messages[1].startswith("nephrocalc: line 5: ") and "grade" in messages[1]
@@ -248,8 +248,8 @@ def test_tsv_fields_never_break_the_columns(run_main: MainFn) -> None:
     ids = ["tab\there", "new\nline", "carriage\rreturn", "crlf\r\nend", "quote\"inside", "comma,id", "ünïcode ✓"]
     stdin = _jsonl([{"id": case_id, "pattern": "medullary"} for case_id in ids])
     rows = _tsv(_ok(run_main(["batch", "--format", "tsv"], stdin=stdin)))
-    assert len(rows) == 12 * len(ids)
-    seen = [rows[12 * index][0] for index in range(len(ids))]
+    assert len(rows) == 13 * len(ids)
+    seen = [rows[13 * index][0] for index in range(len(ids))]
     assert seen[4:] == ids[4:], "ordinary characters are kept"
     assert all("\t" not in value and "\n" not in value and "\r" not in value for value in seen)
     assert seen[0].split() == ["tab", "here"] and seen[1].split() == ["new", "line"]
@@ -259,22 +259,22 @@ def test_tsv_id_starting_with_a_quote_round_trips_through_csv(run_main: MainFn) 
     ids = ['"quoted" case', '"unbalanced']
     stdin = _jsonl([{"id": case_id, "pattern": "medullary"} for case_id in ids])
     rows = _tsv(_ok(run_main(["batch", "--format", "tsv"], stdin=stdin)))
-    assert [row[0] for row in rows] == [ids[0]] * 12 + [ids[1]] * 12
+    assert [row[0] for row in rows] == [ids[0]] * 13 + [ids[1]] * 13
 
 
 def test_markdown_pipe_in_id_stays_in_its_cell(run_main: MainFn) -> None:
     stdin = _jsonl([{"id": "a|b", "pattern": "medullary"}, {"id": "line\nbreak", "pattern": "medullary"}])
     _, rows = _markdown_table(_ok(run_main(["batch", "--format", "markdown"], stdin=stdin)))
-    assert len(rows) == 24
-    assert {row[0] for row in rows[:12]} == {"a|b"}
-    assert {row[0] for row in rows[12:]} == {"line break"}
+    assert len(rows) == 26
+    assert {row[0] for row in rows[:13]} == {"a|b"}
+    assert {row[0] for row in rows[13:]} == {"line break"}
 
 
 def test_markdown_carriage_return_in_id_stays_in_its_row(run_main: MainFn) -> None:
     stdin = _jsonl([{"id": "a\rb", "pattern": "medullary"}])
     out = _ok(run_main(["batch", "--format", "markdown"], stdin=stdin))
     _, rows = _markdown_table(out)
-    assert len(rows) == 12
+    assert len(rows) == 13
 
 
 # --- schema -------------------------------------------------------------------------------------------

@@ -68,6 +68,9 @@ def test_gain_is_zero_for_a_clue_no_cause_distinguishes(engine: Engine, kb: Know
 
     rules = tmp_path / "rules"
     shutil.copytree(Path(kb.root), rules)
+    kb_toml = rules / "knowledge_base.toml"  # no weight for `other` either: nothing distinguishes the clue
+    kb_toml.write_text(kb_toml.read_text(encoding="utf-8").replace("unused_clue_lr = 2.0", "unused_clue_lr = 1.0"),
+                       encoding="utf-8")
     with (rules / "clues.toml").open("a", encoding="utf-8") as handle:
         handle.write('\n[clues.idle_finding]\nlabel = "Idle"\ndescription = "Listed by no cause."\n'
                      'group = "history"\nspecificity = "low"\n')

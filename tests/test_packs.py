@@ -11,13 +11,13 @@ from nephrocalc.errors import RuleError
 from nephrocalc.loader import load_knowledge_base
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "docs" / "packs" / "bartter"
-BARTTER_CASE = ["--pattern", "medullary", "--age", "0", "--polyhydramnios", "--preterm-infant", "--hypokalemia",
+BARTTER_CASE = ["--pattern", "medullary", "--age", "0", "--hyperprostaglandinuria", "--preterm-infant", "--hypokalemia",
                 "--metabolic-alkalosis", "--no-hypercalcemia"]
 
 
 def test_example_pack_loads_and_adds_a_cause_and_a_clue() -> None:
     kb = load_knowledge_base(packs=[EXAMPLE], use_cache=False)
-    assert "bartter_syndrome" in kb.causes and "polyhydramnios" in kb.clues
+    assert "bartter_syndrome" in kb.causes and "hyperprostaglandinuria" in kb.clues
     assert [p.name for p in kb.packs] == ["nephrocalc built-in knowledge base", "bartter-example"]
     assert len(kb.causes) == 13
 
@@ -33,7 +33,7 @@ def test_pack_clue_becomes_a_flag_and_the_pack_is_reported(run_main: Any) -> Non
 
 def test_without_the_pack_its_clue_is_an_unknown_option(run_main: Any) -> None:
     status, _, err = run_main(["diff", *BARTTER_CASE])
-    assert status == 2 and "--polyhydramnios" in err and len(err.strip().splitlines()) == 1
+    assert status == 2 and "--hyperprostaglandinuria" in err and len(err.strip().splitlines()) == 1
 
 
 def test_pack_from_the_environment(run_main: Any, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -45,13 +45,13 @@ def test_pack_from_the_environment(run_main: Any, monkeypatch: pytest.MonkeyPatc
 
 def test_batch_and_ask_take_packs(run_main: Any) -> None:
     line = json.dumps({"id": "b1", "pattern": "medullary", "age_years": 0,
-                       "clues": {"polyhydramnios": True, "hypokalemia": True, "metabolic_alkalosis": True}})
+                       "clues": {"hyperprostaglandinuria": True, "hypokalemia": True, "metabolic_alkalosis": True}})
     status, out, err = run_main(["batch", "--rules", str(EXAMPLE)], stdin=line + "\n")
     assert status == 0, err
     assert json.loads(out)["differential"][0]["cause"] == "bartter_syndrome"
     status, out, err = run_main(["ask", "--rules", str(EXAMPLE), *BARTTER_CASE, "--format", "json"], stdin="")
     assert status == 0, err
-    assert json.loads(out)["case"]["clues"]["polyhydramnios"] is True
+    assert json.loads(out)["case"]["clues"]["hyperprostaglandinuria"] is True
 
 
 def test_a_pack_cause_replaces_the_built_in_one(tmp_path: Path) -> None:

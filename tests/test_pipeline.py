@@ -444,7 +444,7 @@ def test_text_formats_send_errors_to_write_error(engine: Engine, kb: Any, fmt: s
     stats, sink = _batch(engine, data, fmt=fmt)
     assert sink.writes[0] == header.encode()
     assert len(sink.writes) == 2, "the header, then one write for the one good case"
-    assert sink.text.count("\n") == header.count("\n") + len(kb.causes)
+    assert sink.text.count("\n") == header.count("\n") + len(kb.causes) + 1
     assert len(sink.errors) == 2
     assert sink.errors[0].startswith("line 2: ") and "JSON" in sink.errors[0]
     assert sink.errors[1].startswith("line 4: ") and "pattern" in sink.errors[1]

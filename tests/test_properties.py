@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import math
 import random
-from typing import Any, NotRequired
+from typing import Literal, Any, NotRequired
 
 import pytest
 from helpers import WORLD, entry, score
@@ -24,6 +24,7 @@ KB: KnowledgeBase = WORLD.kb
 ENGINE = WORLD.engine
 CLUES = WORLD.clues
 CAUSES = WORLD.causes
+RANKED = WORLD.ranked  # the causes and `other`
 PATTERNS = ("medullary", "cortical", "combined")
 rank = WORLD.rank
 
@@ -61,8 +62,8 @@ def test_result_invariants(case: dict[str, Any]) -> None:
     probabilities = [e["probability"] for e in entries]
     assert abs(sum(probabilities) - 1.0) <= 1e-6
     assert all(0.0 <= p <= 1.0 for p in probabilities)
-    assert sorted(e["cause"] for e in entries) == CAUSES
-    assert [e["rank"] for e in entries] == list(range(1, len(CAUSES) + 1))
+    assert sorted(e["cause"] for e in entries) == RANKED
+    assert [e["rank"] for e in entries] == list(range(1, len(RANKED) + 1))
     scores = [e["score"] for e in entries]
     assert scores == sorted(scores, reverse=True)
     assert all(math.isfinite(s) for s in scores)
@@ -189,6 +190,7 @@ class EntryJSON(TypedDict):
     supporting: list[EvidenceJSON]
     conflicting: list[EvidenceJSON]
     context: list[FactorJSON]
+    capped: bool
 
 
 @with_config(STRICT)
@@ -222,10 +224,23 @@ class RulePackJSON(TypedDict):
 
 
 @with_config(STRICT)
+class ConsiderJSON(TypedDict):
+    cause: str
+    name: str
+    why: str
+
+
+class FitJSON(TypedDict):
+    status: Literal["good", "poor"]
+    unexplained: list[str]
+    consider: list[ConsiderJSON]
+
+
 class ResultJSON(TypedDict):
     id: str | None
     pattern: str
     differential: list[EntryJSON]
+    fit: FitJSON
     derived: list[DerivationJSON]
     caveats: list[NoteJSON]
     warnings: list[NoteJSON]

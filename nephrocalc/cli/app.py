@@ -44,6 +44,8 @@ APP_SETTINGS: dict[str, Any] = {
     "no_args_is_help": True,
     "add_completion": True,
     "pretty_exceptions_enable": False,
+    # plain click help: it wraps long flags instead of cutting them (rich tables truncate at 80 columns)
+    "rich_markup_mode": None,
     "context_settings": {"help_option_names": ["-h", "--help"]},
 }
 
@@ -178,16 +180,25 @@ class _Commands:
         while (question := interview.next_question()) is not None:
             clue = kb.clues[question["clue"]]
             lab = f" (lab: {question['lab']})" if question["lab"] else ""
+            settles = question["lab"]
             if interactive:
                 from nephrocalc.render.table import ask_question
 
                 answer = ask_question(clue.label, clue.description + lab)
             else:
-                answer = io.prompt_line(f"? {clue.id}  {clue.description}{lab} [y/n/u/q]\n")
+                choices = "y/n/u/q or a value" if settles else "y/n/u/q"
+                answer = io.prompt_line(f"? {clue.id}  {clue.description}{lab} [{choices}]\n",
+                                        takes_value=settles is not None)
             if answer == "q":
                 interview.stopped_because = "stopped at your request"
                 break
-            interview.answer(question["clue"], {"y": True, "n": False, "u": None}[answer])
+            if answer in ("y", "n", "u"):
+                interview.answer(question["clue"], {"y": True, "n": False, "u": None}[answer])
+            elif settles is not None:
+                try:
+                    interview.answer_lab(question["clue"], settles, answer)
+                except InputError as exc:  # not a value of that lab: say so and ask again
+                    sys.stderr.write(f"nephrocalc: {io.one_line(str(exc))}\n")
             if interactive:
                 from nephrocalc.render.table import print_progress
 

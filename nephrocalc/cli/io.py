@@ -7,10 +7,8 @@ import os
 import sys
 from typing import Any
 
-from nephrocalc.batch import MAX_LINE_BYTES
 from nephrocalc.errors import InputError
-
-MAX_CASE_BYTES = MAX_LINE_BYTES  # one case file is held to the limit of one batch line
+from nephrocalc.vocab import MAX_CASE_BYTES
 
 
 def stdin_is_terminal() -> bool:
@@ -48,8 +46,9 @@ def read_case_source(source: str) -> dict[str, Any]:
 ANSWERS = {"y": "y", "yes": "y", "n": "n", "no": "n", "u": "u", "unknown": "u", "?": "u", "q": "q", "quit": "q"}
 
 
-def prompt_line(question_line: str) -> str:
-    """Ask one question on stderr and read the answer from stdin (scripts, tests): y, n, u or q."""
+def prompt_line(question_line: str, *, takes_value: bool = False) -> str:
+    """Ask one question on stderr and read the answer from stdin (scripts, tests): y, n, u or q, or,
+    when ``takes_value`` (a lab settles the question), a value with its unit, returned as typed."""
     while True:
         sys.stderr.write(question_line)
         sys.stderr.flush()
@@ -60,7 +59,10 @@ def prompt_line(question_line: str) -> str:
         answer = ANSWERS.get(reply.strip().lower())
         if answer is not None:
             return answer
-        sys.stderr.write(f"nephrocalc: answer y, n, u or q (got {reply.strip()[:20]!r})\n")
+        if takes_value and reply.strip()[:1] in "0123456789.+-" and reply.strip():
+            return reply.strip()
+        allowed = "y, n, u, q or a value with its unit" if takes_value else "y, n, u or q"
+        sys.stderr.write(f"nephrocalc: answer {allowed} (got {reply.strip()[:20]!r})\n")
 
 
 def reader(stream: Any) -> Any:

@@ -26,6 +26,7 @@ from typing import NamedTuple
 
 from nephrocalc.case import Case
 from nephrocalc.engine.caveats import CaveatIndex
+from nephrocalc.engine.fit import assess_fit
 from nephrocalc.engine.table import AGE_KEYS, NEG_INF, ScoringTable
 from nephrocalc.intake import check_clues
 from nephrocalc.knowledge import KnowledgeBase
@@ -35,20 +36,28 @@ __all__ = ["AGE_KEYS", "Engine", "Evaluation", "ScoringTable", "age_key", "rank"
 
 _by_weight = itemgetter("weight")
 
+# Displayed certainty is capped ("> 95%") unless a defining finding is present: one whose likelihood
+# ratio is 20 or more (AUDIT §6.11: a calibrated tool does not show near-certainty from many weak,
+# correlated findings).
+CERTAINTY_CAP = 0.95
+DEFINING_WEIGHT = math.log(20.0)
+
 
 def _negative_weight(item: Evidence) -> float:
     return -item["weight"]
 
 
 class Evaluation(NamedTuple):
-    """A case scored: the case with its lab clues merged, the lab steps and warnings, and the log
-    score of every (cause, form) row. What ``rank`` turns into a ``Result``, and what guidance
-    reads to choose the next question."""
+    """A case scored: the case with its lab clues merged, the lab steps and warnings, the stated
+    clues that count (some are set aside: see ``Engine.counted``) and the log score of every
+    (cause, form) row. What ``rank`` turns into a ``Result``, and what guidance reads."""
 
     case: Case
     derived: list[Derivation]
     lab_warnings: list[Note]
     scores: list[float]
+    counted: tuple[tuple[str, bool], ...] = ()
+    notes: tuple[Note, ...] = ()
 
 
 def age_key(case: Case, kb: KnowledgeBase) -> str:
@@ -83,7 +92,34 @@ class Engine:
         report = interpret(case, self.kb)
         return replace(case, clues=report.clues), report.derived, report.warnings
 
-    def row_scores(self, case: Case) -> list[float]:
+    def counted(self, case: Case) -> tuple[tuple[tuple[str, bool], ...], list[Note]]:
+        """The stated clues (lab clues merged) that count as evidence, in a fixed order, and why any
+        do not: a finding contained in a stated diagnosis (``rta`` contains acidosis and alkaline
+        urine) is not counted twice, and a finding stated absent on a modality that cannot show it
+        (tubular ectasia without CT urography or IVU) is not counted as absent."""
+        notes: list[Note] = []
+        skip: set[str] = set()
+        clues = self.kb.clues
+        for diagnosis, components in self.kb.supersedes.items():
+            if case.clues.get(diagnosis) is True:
+                inside = sorted(c for c in components if c in case.clues)
+                if inside:
+                    skip.update(inside)
+                    notes.append({"id": f"counted_in_{diagnosis}", "sources": [],
+                                  "message": f"{', '.join(inside)} counted once, as part of {diagnosis}: "
+                                  "they are the findings that diagnosis is made of, not more evidence."})
+        for clue_id, value in case.clues.items():
+            needs = clues[clue_id].absent_needs_modality
+            if value is False and needs is not None and case.modality not in needs:
+                skip.add(clue_id)
+                seen = f"on {case.modality}" if case.modality else "without a modality"
+                notes.append({"id": f"absent_not_shown_{clue_id}", "sources": [],
+                              "message": f"{clue_id} stated absent {seen} was not counted: only "
+                              f"{' or '.join(needs)} can show it is absent."})
+        # stated clues in a fixed order, so that float sums, and so ties, do not depend on input order
+        return tuple(item for item in sorted(case.clues.items()) if item[0] not in skip), notes
+
+    def row_scores(self, case: Case, counted: tuple[tuple[str, bool], ...] | None = None) -> list[float]:
         """The log score of every (cause, form) row for a case whose lab clues are already merged."""
         table = self.table
         scores = table.base[(age_key(case, self.kb), case.pattern)]
@@ -91,9 +127,13 @@ class Engine:
             scores = list(map(add, scores, table.sex[case.sex]))
         if case.laterality is not None:
             scores = list(map(add, scores, table.laterality[case.laterality]))
+        terms = table.age_terms_for(case.age_years)
+        if terms:
+            scores = list(scores)
+            for r, weight, _ in terms:
+                scores[r] += weight
         clue_vectors = table.clue
-        # stated clues in a fixed order, so that float sums, and so ties, do not depend on input order
-        for clue_id, value in sorted(case.clues.items()):
+        for clue_id, value in counted if counted is not None else self.counted(case)[0]:
             scores = list(map(add, scores, clue_vectors[(case.pattern, clue_id, value)]))
         return scores
 
@@ -101,15 +141,16 @@ class Engine:
         """Score a case: merge its lab clues and compute every row's log score."""
         check_clues(case, self.kb)
         merged, derived, lab_warnings = self.with_lab_clues(case)
-        return Evaluation(merged, derived, lab_warnings, self.row_scores(merged))
+        counted, notes = self.counted(merged)
+        return Evaluation(merged, derived, lab_warnings, self.row_scores(merged, counted), counted, tuple(notes))
 
     def rank(self, case: Case | Evaluation) -> Result:
         """Rank the causes for one case (or one already evaluated)."""
-        case, derived, lab_warnings, scores = case if isinstance(case, Evaluation) else self.evaluate(case)
+        evaluation = case if isinstance(case, Evaluation) else self.evaluate(case)
+        case, derived, lab_warnings, scores, stated, counting_notes = evaluation
         table = self.table
         age = age_key(case, self.kb)
         pattern = case.pattern
-        stated = sorted(case.clues.items())
 
         # each cause: log-sum-exp over its forms; the best form supplies the evidence shown
         totals: list[float] = []
@@ -136,7 +177,8 @@ class Engine:
         ranked = sorted(zip([-t for t in totals], table.tiebreak[age], range(len(totals)), strict=True))
         order = [i for _, _, i in ranked]
         top_score = totals[order[0]]
-        exps = [math.exp(totals[i] - top_score) for i in order]
+        temperature = self.kb.calibration.temperature  # fitted on published patients (bench/evaluate.py)
+        exps = [math.exp((totals[i] - top_score) / temperature) for i in order]
         norm = sum(exps)
         probabilities = _rounded_probabilities([e / norm for e in exps])
 
@@ -151,6 +193,7 @@ class Engine:
         entries: list[Entry] = []
         contexts = table.context[(pattern, age)]
         sex, laterality = case.sex, case.laterality
+        age_factors = {r: factor for r, _, factor in table.age_terms_for(case.age_years)}
         with_interactions = pattern in table.interaction_patterns
         floor = math.floor
         for rank, i, probability in zip(range(1, len(order) + 1), order, probabilities, strict=True):
@@ -175,21 +218,26 @@ class Engine:
                 context.append(factor)
             if laterality is not None and (factor := row.laterality_factor[laterality]) is not None:
                 context.append(factor)
+            if best in age_factors:
+                context.append(age_factors[best])
             entries.append({
                 "rank": rank, "cause": cause.id, "name": cause.name, "distribution": cause.distribution,
                 "score": floor(totals[i] * 1e3 + 0.5) / 1e3, "probability": probability,
                 "prior": cause_row.shown_prior[age], "log_prior": cause_row.log_prior[age], "form": row.form_id,
                 "cant_miss": cause.cant_miss,
-                "supporting": supporting, "conflicting": conflicting, "context": context})
-        caveats, warnings = self._caveats.notes(case, [entry["cause"] for entry in entries])
+                "supporting": supporting, "conflicting": conflicting, "context": context,
+                "capped": probability > CERTAINTY_CAP and not any(e["weight"] >= DEFINING_WEIGHT for e in supporting)})
+        ranking = [entry["cause"] for entry in entries]
+        caveats, warnings, consider = self._caveats.notes(case, ranking)
         used = self.kb.used_clues
         unused = sorted(clue for clue in case.clues if clue not in used)
         if unused:
-            warnings.append({"id": "clues_not_used", "message": "No cause of the knowledge base uses "
-                             + ", ".join(unused) + "; it did not change the ranking.", "sources": []})
-        if lab_warnings:
-            warnings = lab_warnings + warnings
-        return {"id": case.id, "pattern": pattern, "differential": entries, "derived": derived,
+            warnings.append({"id": "clues_not_used", "message": "No cause of the knowledge base lists "
+                             + ", ".join(unused) + ": it counts only for a cause outside the knowledge base "
+                             "(other).", "sources": []})
+        warnings = [*lab_warnings, *counting_notes, *warnings]
+        return {"id": case.id, "pattern": pattern, "differential": entries,
+                "fit": assess_fit(self.kb, case, stated, entries, consider), "derived": derived,
                 "caveats": caveats, "warnings": warnings, "knowledge_base": self._kb_label,
                 "rules": self._rules, "notice": NOTICE}
 

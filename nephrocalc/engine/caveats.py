@@ -23,8 +23,9 @@ class CaveatCheck(NamedTuple):
     age_at_least: float | None
     leading: frozenset[str]
     in_top3: frozenset[str]
-    warning: bool
+    kind: str  # caveat, warning or consider
     note: Note
+    caveat: Caveat
 
     @classmethod
     def compile(cls, caveat: Caveat) -> "CaveatCheck":
@@ -36,8 +37,8 @@ class CaveatCheck(NamedTuple):
         return cls(frozenset(c.present), frozenset(c.absent), frozenset(c.any_present), frozenset(c.unknown),
                    optional(c.pattern), optional(c.modality), optional(c.grade), c.laterality, c.sex,
                    c.age_below, c.age_at_least, frozenset(c.leading), frozenset(c.in_top3),
-                   caveat.kind == "warning",
-                   {"id": caveat.id, "message": caveat.message, "sources": list(caveat.sources)})
+                   caveat.kind, {"id": caveat.id, "message": caveat.message, "sources": list(caveat.sources)},
+                   caveat)
 
     def holds(self, case: Case, true: set[str], false: set[str], ranking: list[str]) -> bool:
         if self.present and not self.present <= true:
@@ -84,10 +85,12 @@ class CaveatIndex:
             for name, value in keys:
                 self.index[name].setdefault(value, []).append(position)
 
-    def notes(self, case: Case, ranking: list[str]) -> tuple[list[Note], list[Note]]:
-        """The caveats and the warnings that hold for ``case`` (lab clues merged) and its ranking."""
+    def notes(self, case: Case, ranking: list[str]) -> tuple[list[Note], list[Note], list[Caveat]]:
+        """The caveats, the warnings and the causes to consider that hold for ``case`` (lab clues
+        merged) and its ranking."""
         caveats: list[Note] = []
         warnings: list[Note] = []
+        consider: list[Caveat] = []
         true = {clue for clue, value in case.clues.items() if value}
         false = {clue for clue, value in case.clues.items() if not value}
         index = self.index
@@ -109,8 +112,11 @@ class CaveatIndex:
         for position in sorted(set(candidates)):
             check = self.checks[position]
             if check.holds(case, true, false, ranking):
-                (warnings if check.warning else caveats).append(check.note)
-        return caveats, warnings
+                if check.kind == "consider":
+                    consider.append(check.caveat)
+                else:
+                    (warnings if check.kind == "warning" else caveats).append(check.note)
+        return caveats, warnings, consider
 
 
 def _trigger_keys(check: CaveatCheck) -> list[tuple[str, Any]]:

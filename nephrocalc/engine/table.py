@@ -9,7 +9,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
-from nephrocalc.knowledge import AGE_GROUPS, AgeGroup, Cause, Finding, Form, KnowledgeBase
+from nephrocalc.knowledge import AGE_GROUPS, AgeBand, AgeGroup, Cause, Finding, Form, KnowledgeBase
 from nephrocalc.result import Evidence, Factor
 from nephrocalc.vocab import FREQUENCY_WORDS, PATTERNS
 
@@ -24,6 +24,7 @@ class FormRow(NamedTuple):
     form_factor: Mapping[str, Factor]  # by age key (named forms only)
     sex_factor: Mapping[str, Factor | None]
     laterality_factor: Mapping[str, Factor | None]
+    age: tuple[AgeBand, ...] = ()  # the age bands of the cause and of this form
 
 
 class CauseRow(NamedTuple):
@@ -49,20 +50,33 @@ class ScoringTable(NamedTuple):
     laterality: Mapping[str, list[float]]
     context: Mapping[tuple[str, str], list[tuple[Factor, ...]]]  # (pattern, age) -> per row: pattern and form
     interaction_patterns: frozenset[str]
+    # age bands: sorted boundaries, and for each interval between them the (row, weight, factor) terms
+    age_bounds: tuple[float, ...]
+    age_terms: tuple[tuple[tuple[int, float, Factor], ...], ...]
+    other_index: int  # the cause row of `other`, a cause outside the knowledge base
 
     @classmethod
     def build(cls, kb: KnowledgeBase) -> "ScoringTable":
-        causes = list(kb.causes.values())
+        known = list(kb.causes.values())
         mix = kb.ages.unknown_mix
         raw_prior: dict[str, dict[str, float]] = {}
-        for cause in causes:
+        for cause in known:
             by_age: dict[str, float] = {group: cause.prior[group] for group in AGE_GROUPS}
             by_age["unknown"] = sum(mix[group] * cause.prior[group] for group in AGE_GROUPS)
             raw_prior[cause.id] = by_age
-        totals = {age: sum(raw_prior[c.id][age] for c in causes) for age in AGE_KEYS}
-        prior = {c.id: {age: raw_prior[c.id][age] / totals[age] for age in AGE_KEYS} for c in causes}
+        other_prior: dict[str, float] = {group: kb.other.prior[group] for group in AGE_GROUPS}
+        other_prior["unknown"] = sum(mix[group] * kb.other.prior[group] for group in AGE_GROUPS)
+        totals = {age: sum(raw_prior[c.id][age] for c in known) for age in AGE_KEYS}
+        # the known causes share what the open world leaves: 1 - P(other | age group)
+        prior = {c.id: {age: raw_prior[c.id][age] / totals[age] * (1.0 - other_prior[age]) for age in AGE_KEYS}
+                 for c in known}
         # P(pattern) under the no-age mixture: a constant that makes the pattern weights readable
-        marginal = {p: sum(prior[c.id]["unknown"] * c.patterns[p] for c in causes) for p in PATTERNS}
+        marginal = {p: sum(prior[c.id]["unknown"] * c.patterns[p] for c in known) / (1.0 - other_prior["unknown"])
+                    for p in PATTERNS}
+        other = other_cause(kb, marginal)
+        causes = [*known, other]
+        prior[OTHER] = other_prior
+        raw_prior[OTHER] = other_prior
 
         cause_rows: list[CauseRow] = []
         rows: list[FormRow] = []
@@ -139,9 +153,75 @@ class ScoringTable(NamedTuple):
             (p, age): [(cause_rows[row.cause_index].pattern_factor[p],
                         *((row.form_factor[age],) if age in row.form_factor else ())) for row in rows]
             for p in PATTERNS for age in AGE_KEYS}
+        age_bounds, age_terms = _age_terms(rows, causes)
         return cls(tuple(cause_rows), {k: tuple(v) for k, v in supporting.items()},
                    {k: tuple(v) for k, v in conflicting.items()}, tiebreak, tuple(rows), base, clue, sex, laterality,
-                   context, frozenset(item.pattern for item in kb.interactions))
+                   context, frozenset(item.pattern for item in kb.interactions), age_bounds, age_terms,
+                   len(causes) - 1)
+
+    def age_terms_for(self, age: float | None) -> tuple[tuple[int, float, Factor], ...]:
+        """The age-band terms (row, weight, factor) that apply at ``age`` (none when it is unknown)."""
+        if age is None or not self.age_terms:
+            return ()
+        from bisect import bisect_right
+
+        return self.age_terms[bisect_right(self.age_bounds, age)]
+
+
+OTHER = "other"
+OTHER_NAME = "A cause outside the loaded knowledge base"
+
+
+def other_cause(kb: KnowledgeBase, marginal: Mapping[str, float]) -> Cause:
+    """The open world as a cause: a flat likelihood for every finding (its background rate, so its
+    weights are 0), except findings that no loaded cause lists, which are more common outside the
+    knowledge base (``[other] unused_clue_lr``)."""
+    unused = [clue for clue in kb.clues if clue not in kb.used_clues]
+    lr = kb.other.unused_clue_lr
+    findings = {clue: Finding(clue, None, None, lr, 1.0, kb.other.sources,
+                              "no cause of the loaded knowledge base lists this finding", True)
+                for clue in unused} if lr > 1.0 else {}
+    form = Form("typical", OTHER_NAME, dict.fromkeys(AGE_GROUPS, 1.0), 0.5, kb.default_unilateral, findings, (),
+                kb.other.sources, kb.other.note, True)
+    return Cause(OTHER, OTHER_NAME, "Other cause", "unknown", False, "",
+                 "A cause of nephrocalcinosis, or a mimic, that the loaded knowledge base does not hold.",
+                 "Any mechanism outside the knowledge base.", kb.other.sources, kb.other.prior, kb.other.note,
+                 kb.other.sources, dict(marginal), "the pattern mix of all nephrocalcinosis", (), tuple(findings.values()),
+                 (form,), "")
+
+
+def _age_terms(rows: Sequence["FormRow"], causes: Sequence[Cause]
+               ) -> tuple[tuple[float, ...], tuple[tuple[tuple[int, float, Factor], ...], ...]]:
+    """Split the age axis at every band boundary; for each interval, the band terms of every row."""
+    bands_by_row: list[tuple[AgeBand, ...]] = [row.age for row in rows]
+    bounds = sorted({b for bands in bands_by_row for band in bands
+                     for b in (band.at_least, band.below) if b is not None and b > 0})
+    if not bounds:
+        return (), ()
+    terms: list[tuple[tuple[int, float, Factor], ...]] = []
+    edges = [0.0, *bounds]
+    for index in range(len(edges)):
+        probe = edges[index]
+        interval = []
+        for r, bands in enumerate(bands_by_row):
+            weight = 0.0
+            notes = []
+            for band in bands:
+                if band.holds(probe):
+                    weight += math.log(band.ratio)
+                    notes.append(band.note or f"age band ratio {band.ratio:g}")
+            if abs(weight) > 1e-9:
+                where = causes[rows[r].cause_index].short_name
+                interval.append((r, weight, _factor("age", _band_text(probe, bounds), weight,
+                                                    f"{where}: " + "; ".join(notes))))
+        terms.append(tuple(interval))
+    return tuple(bounds), tuple(terms)
+
+
+def _band_text(low: float, bounds: Sequence[float]) -> str:
+    higher = [b for b in bounds if b > low]
+    return f"{low:g}-<{higher[0]:g} y" if higher else f"{low:g}+ y"
+
 
 
 def _form_share(form: Form, raw_prior: Mapping[str, float], mix: Mapping[AgeGroup, float]) -> dict[str, float]:
@@ -195,7 +275,7 @@ def _form_row(kb: KnowledgeBase, index: int, cause: Cause, form: Form, share: Ma
         cause_index=index, form_id=form.id if named else None, evidence=evidence, form_factor=form_factor,
         sex_factor={k: (_factor("sex", k, w, sex_why[k]) if abs(w) > 1e-9 else None) for k, w in sex_w.items()},
         laterality_factor={k: (_factor("laterality", k, w, lat_why[k]) if abs(w) > 1e-9 else None)
-                           for k, w in lat_w.items()})
+                           for k, w in lat_w.items()}, age=form.age)
     return row, present, absent, sex_w, lat_w
 
 
@@ -208,7 +288,9 @@ def _factor(factor: str, value: str, weight: float, why: str) -> Factor:
 
 
 def _why(label: str, finding: Finding, place: str, present: bool) -> str:
-    if finding.frequency is None:
+    if finding.contradiction:
+        text = f"{label} argues against {place} (likelihood ratio {finding.lr_present:.2g})"
+    elif finding.frequency is None:
         lr = finding.lr_present if present else finding.lr_absent
         text = f"{label} {'present' if present else 'absent'}: likelihood ratio {lr:.3g} for {place}"
     elif present:

@@ -13,7 +13,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from nephrocalc.knowledge import (
+    AgeBand,
     AgeSettings,
+    Calibration,
+    FitSettings,
+    OtherCause,
+    RuleOut,
     Cause,
     Caveat,
     Clue,
@@ -196,7 +201,8 @@ def _compile(root: Path, kb_file: schema.KnowledgeBaseFile, groups: Mapping[str,
                          f"unknown group {entry.group!r} (declare it in [groups])")
             continue
         clues[clue_id] = Clue(clue_id, entry.label, entry.description, entry.group, groups[entry.group],
-                              entry.specificity, specificity[entry.specificity])
+                              entry.specificity, specificity[entry.specificity],
+                              tuple(entry.absent_needs_modality) if entry.absent_needs_modality is not None else None)
 
     missing_patterns = {"medullary", "cortical"} - set(kb_file.patterns)
     if missing_patterns:
@@ -224,7 +230,8 @@ def _compile(root: Path, kb_file: schema.KnowledgeBaseFile, groups: Mapping[str,
             for cause_id in getattr(cond, key):
                 if cause_id not in causes:
                     problems.add(caveats_path, f"{where}.when.{key}", f"unknown cause {cause_id!r}")
-        caveats.append(Caveat(caveat.id, caveat.kind, caveat.message, tuple(caveat.sources), Condition(
+        caveats.append(Caveat(caveat.id, caveat.kind, caveat.message, tuple(caveat.sources), cause=caveat.cause,
+                              name=caveat.name, poor_fit=caveat.poor_fit, when=Condition(
             pattern=tuple(cond.pattern) if cond.pattern is not None else None,
             modality=tuple(cond.modality) if cond.modality is not None else None,
             grade=tuple(cond.grade) if cond.grade is not None else None,
@@ -243,6 +250,26 @@ def _compile(root: Path, kb_file: schema.KnowledgeBaseFile, groups: Mapping[str,
     used = frozenset(clue for cause in causes.values() for form in cause.forms for clue in form.findings)
     used |= {item.clue for item in interactions}
     mix = kb_file.age_groups.unknown
+    other_file = kb_file.other
+    _check_sources(other_file.sources, sources, kb_path, "other.sources", problems)
+    other = OtherCause({"preterm": other_file.preterm, "child": other_file.child, "adult": other_file.adult},
+                       other_file.unused_clue_lr, tuple(other_file.sources), other_file.note)
+    calibration = Calibration(1.0, "", (), "uncalibrated: no [calibration] in knowledge_base.toml")
+    if kb_file.calibration is not None:
+        cal = kb_file.calibration
+        _check_sources(cal.sources, sources, kb_path, "calibration.sources", problems)
+        calibration = Calibration(cal.temperature, cal.fitted_on, tuple(cal.sources), cal.note)
+    supersedes: dict[str, tuple[str, ...]] = {}
+    for index, item in enumerate(kb_file.supersedes):
+        for clue_id in (item.clue, *item.components):
+            if clue_id not in clues:
+                problems.add(kb_path, f"supersedes.{index}", f"unknown clue {clue_id!r}")
+        _check_sources(item.sources, sources, kb_path, f"supersedes.{index}.sources", problems)
+        supersedes[item.clue] = tuple(item.components)
+    fit_file = kb_file.fit
+    _check_sources(fit_file.sources, sources, kb_path, "fit.sources", problems)
+    fit = FitSettings(fit_file.contradiction_weight, fit_file.unexplained_background, fit_file.max_unexplained,
+                      tuple(fit_file.sources), fit_file.note)
     return KnowledgeBase(
         name=kb_file.name, version=kb_file.version, description=kb_file.description,
         frequency=frequency, specificity=specificity, default_unilateral=kb_file.laterality.unilateral,
@@ -250,6 +277,7 @@ def _compile(root: Path, kb_file: schema.KnowledgeBaseFile, groups: Mapping[str,
                          _normalised({"preterm": mix.preterm, "child": mix.child, "adult": mix.adult})),
         groups=dict(groups), clues=clues, causes=causes, caveats=tuple(caveats), interactions=tuple(interactions),
         sources=dict(sources), tables=dict(tables), labs={}, root=str(root), used_clues=used,
+        other=other, calibration=calibration, supersedes=supersedes, fit=fit,
     )
 
 
@@ -334,29 +362,22 @@ def _compile_cause(cause_id: str, path: Path, raw: schema.CauseFile, kb_file: sc
     if raw.sex is not None:
         _check_sources(raw.sex.sources, sources, path, "sex.sources", problems)
 
-    common: list[Finding] = []
-    seen: set[str] = set()
-    for index, item in enumerate(raw.findings):
-        if item.clue in seen:
-            problems.add(path, f"findings.{index}.clue", f"{item.clue!r} is listed twice")
-        seen.add(item.clue)
-        finding = _compile_finding(item, f"findings.{index}", path, frequency, clues, sources, problems)
-        if finding is not None:
-            common.append(finding)
+    common = _compile_findings(raw.findings, raw.contradicts, "", path, frequency, clues, sources, problems)
+    cause_age = _compile_ages(raw.age, "age", path, sources, problems)
+    rule_out = None
+    if raw.rule_out is not None:
+        _check_sources(raw.rule_out.sources, sources, path, "rule_out.sources", problems)
+        if raw.rule_out.clue is not None and raw.rule_out.clue not in clues:
+            problems.add(path, "rule_out.clue", f"unknown clue {raw.rule_out.clue!r}")
+        rule_out = RuleOut(raw.rule_out.test, raw.rule_out.clue, raw.rule_out.lab, tuple(raw.rule_out.sources))
 
     forms: list[Form] = []
     for form_index, form_raw in enumerate(raw.forms):
         where = f"forms.{form_index}"
         _check_sources(form_raw.sources, sources, path, f"{where}.sources", problems)
-        own: list[Finding] = []
-        own_seen: set[str] = set()
-        for index, item in enumerate(form_raw.findings):
-            if item.clue in own_seen:
-                problems.add(path, f"{where}.findings.{index}.clue", f"{item.clue!r} is listed twice")
-            own_seen.add(item.clue)
-            finding = _compile_finding(item, f"{where}.findings.{index}", path, frequency, clues, sources, problems)
-            if finding is not None:
-                own.append(finding)
+        own = _compile_findings(form_raw.findings, form_raw.contradicts, f"{where}.", path, frequency, clues,
+                                sources, problems)
+        form_age = _compile_ages(form_raw.age, f"{where}.age", path, sources, problems)
         merged = {f.clue: f for f in common} | {f.clue: f for f in own}
         share = form_raw.share
         shares: dict[AgeGroup, float] = (
@@ -371,11 +392,11 @@ def _compile_cause(cause_id: str, path: Path, raw: schema.CauseFile, kb_file: sc
             female=form_raw.sex.female if form_raw.sex is not None else female,
             unilateral=form_raw.laterality.unilateral if form_raw.laterality is not None else unilateral,
             findings=merged, own_findings=tuple(own), sources=tuple(form_raw.sources), note=form_raw.note,
-            estimate=form_raw.estimate))
+            estimate=form_raw.estimate, age=cause_age + form_age))
     if not forms:
         forms.append(Form(id="typical", name=raw.name, share=dict.fromkeys(AGE_GROUPS, 1.0), female=female,
                           unilateral=unilateral, findings={f.clue: f for f in common}, own_findings=(),
-                          sources=tuple(raw.sources), note="", estimate=False))
+                          sources=tuple(raw.sources), note="", estimate=False, age=cause_age))
     if not any(math.log(f.lr_present) >= math.log(5.0) for form in forms for f in form.findings.values()):
         problems.add(path, "findings", "a cause needs at least one strong finding (likelihood ratio of 5 or more)")
     prior: dict[AgeGroup, float] = {"preterm": raw.prior.preterm, "child": raw.prior.child,
@@ -388,4 +409,40 @@ def _compile_cause(cause_id: str, path: Path, raw: schema.CauseFile, kb_file: sc
         patterns={"medullary": patterns_raw.medullary, "cortical": patterns_raw.cortical,
                   "combined": patterns_raw.combined},
         patterns_note=patterns_raw.note, patterns_sources=tuple(patterns_raw.sources),
-        findings=tuple(common), forms=tuple(forms), path=str(path))
+        findings=tuple(common), forms=tuple(forms), path=str(path), age=cause_age, rule_out=rule_out)
+
+
+def _compile_findings(findings: Sequence[schema.Finding], contradicts: Sequence[schema.Contradiction], prefix: str,
+                      path: Path, frequency: Mapping[str, float], clues: Mapping[str, Clue],
+                      sources: Mapping[str, Source], problems: Problems) -> list[Finding]:
+    """The findings and the contradictions of a cause or form; a clue may appear once in all."""
+    out: list[Finding] = []
+    seen: set[str] = set()
+    for index, item in enumerate(findings):
+        if item.clue in seen:
+            problems.add(path, f"{prefix}findings.{index}.clue", f"{item.clue!r} is listed twice")
+        seen.add(item.clue)
+        finding = _compile_finding(item, f"{prefix}findings.{index}", path, frequency, clues, sources, problems)
+        if finding is not None:
+            out.append(finding)
+    for index, item in enumerate(contradicts):
+        where = f"{prefix}contradicts.{index}"
+        if item.clue in seen:
+            problems.add(path, f"{where}.clue", f"{item.clue!r} is listed twice (a finding and a contradiction)")
+        seen.add(item.clue)
+        _check_sources(item.sources, sources, path, f"{where}.sources", problems)
+        if item.clue not in clues:
+            problems.add(path, f"{where}.clue", f"unknown clue {item.clue!r} (clues are declared in clues.toml)")
+            continue
+        out.append(Finding(item.clue, None, None, item.lr, 1.0, tuple(item.sources), item.note, item.estimate,
+                           contradiction=True))
+    return out
+
+
+def _compile_ages(bands: Sequence[schema.AgeBand], where: str, path: Path, sources: Mapping[str, Source],
+                  problems: Problems) -> tuple[AgeBand, ...]:
+    out = []
+    for index, band in enumerate(bands):
+        _check_sources(band.sources, sources, path, f"{where}.{index}.sources", problems)
+        out.append(AgeBand(band.at_least, band.below, band.ratio, tuple(band.sources), band.note, band.estimate))
+    return tuple(out)

@@ -123,6 +123,50 @@ class Interaction(RuleModel):
     estimate: bool = False
 
 
+class OtherCause(RuleModel):
+    """The open world: P(a cause outside the loaded knowledge base | nephrocalcinosis, age group), and
+    how much more often a finding that no loaded cause lists occurs outside the knowledge base."""
+
+    adult: OpenProbability
+    child: OpenProbability
+    preterm: OpenProbability
+    unused_clue_lr: Annotated[float, Field(ge=1.0, le=20.0)] = 1.0
+    sources: SourceTags
+    note: str = ""
+    estimate: bool = False
+
+
+class Calibration(RuleModel):
+    """A temperature on the log scores: probabilities are softmax(score / temperature), fitted on the
+    development set of published patients (bench/evaluate.py --fit)."""
+
+    temperature: Annotated[float, Field(ge=0.25, le=8.0)]
+    fitted_on: Annotated[str, Field(min_length=1)]  # the development set: files, size, date
+    sources: list[str] = []
+    note: str = ""
+
+
+class Supersedes(RuleModel):
+    """A diagnosis-level clue that contains its component findings: when it is stated present, the
+    components are not counted again (they are correlated, not independent evidence)."""
+
+    clue: Identifier
+    components: Annotated[list[Identifier], Field(min_length=1)]
+    sources: SourceTags
+    note: str = ""
+
+
+class FitSettings(RuleModel):
+    """When the fit of the best cause is called poor (CONTRACT.md section 7)."""
+
+    contradiction_weight: Annotated[float, Field(lt=0)]  # a finding at or below this weight contradicts
+    unexplained_background: Probability  # a present finding this specific or more must be explained
+    max_unexplained: Annotated[int, Field(ge=0)]  # more unexplained findings than this: poor fit
+    sources: SourceTags
+    note: str = ""
+    estimate: bool = False
+
+
 class KnowledgeBaseFile(RuleModel):
     name: str
     version: str
@@ -133,6 +177,10 @@ class KnowledgeBaseFile(RuleModel):
     laterality: Laterality
     age_groups: AgeGroups
     interactions: list[Interaction] = []
+    other: OtherCause
+    calibration: Calibration | None = None
+    supersedes: list[Supersedes] = []
+    fit: FitSettings
 
 
 # --- pack.toml (rule packs) ------------------------------------------------------------------
@@ -155,6 +203,9 @@ class ClueEntry(RuleModel):
     description: Annotated[str, Field(min_length=1)]
     group: Identifier
     specificity: Specificity
+    # a finding stated absent counts only when seen on one of these modalities (tubular ectasia: CTU, IVU)
+    absent_needs_modality: list[Modality] | None = None
+    note: str = ""
 
 
 class CluesFile(RuleModel):
@@ -194,6 +245,44 @@ class Finding(RuleModel):
         if explicit and (self.lr_present is None or self.lr_absent is None):
             raise ValueError("explicit likelihood ratios need both lr_present and lr_absent")
         return self
+
+
+class Contradiction(RuleModel):
+    """A finding that argues against the cause when present, with its own small likelihood ratio,
+    independent of how common the finding is among other causes."""
+
+    clue: Identifier
+    lr: Annotated[float, Field(gt=0.0, lt=1.0, allow_inf_nan=False)]
+    sources: SourceTags
+    note: str = ""
+    estimate: bool = False
+
+
+class AgeBand(RuleModel):
+    """An age band where the cause (or form) is more or less likely than its age-group prior says:
+    ratio = P(age in band | cause) / P(age in band | nephrocalcinosis in that age group)."""
+
+    at_least: Annotated[float, Field(ge=0.0, le=130.0)] = 0.0
+    below: Annotated[float, Field(gt=0.0, le=130.0)] | None = None
+    ratio: PositiveRatio
+    sources: SourceTags
+    note: str = ""
+    estimate: bool = False
+
+    @model_validator(mode="after")
+    def _band(self) -> AgeBand:
+        if self.below is not None and self.below <= self.at_least:
+            raise ValueError("below must be greater than at_least")
+        return self
+
+
+class RuleOut(RuleModel):
+    """How to rule out a can't-miss cause: the test, and the clue or lab it settles."""
+
+    test: Annotated[str, Field(min_length=1)]
+    clue: Identifier | None = None
+    lab: Identifier | None = None
+    sources: SourceTags
 
 
 class Prior(RuleModel):
@@ -236,6 +325,8 @@ class Form(RuleModel):
     sex: Sex | None = None
     laterality: Laterality | None = None
     findings: list[Finding] = []
+    contradicts: list[Contradiction] = []
+    age: list[AgeBand] = []
 
 
 class CauseFile(RuleModel):
@@ -252,6 +343,9 @@ class CauseFile(RuleModel):
     laterality: Laterality | None = None
     sex: Sex | None = None
     findings: Annotated[list[Finding], Field(min_length=1)]
+    contradicts: list[Contradiction] = []
+    age: list[AgeBand] = []
+    rule_out: RuleOut | None = None
     forms: list[Form] = []
 
     @field_validator("forms")
@@ -297,11 +391,25 @@ class Condition(RuleModel):
 
 
 class CaveatEntry(RuleModel):
+    """A caveat (a clinical caution), a warning (about the input), or a cause to consider outside the
+    loaded knowledge base (kind = "consider": ``cause`` and ``name`` say which; ``message`` says why)."""
+
     id: Identifier
-    kind: Literal["caveat", "warning"] = "caveat"
+    kind: Literal["caveat", "warning", "consider"] = "caveat"
     message: Annotated[str, Field(min_length=1, max_length=400)]
     sources: SourceTags
     when: Condition
+    cause: Identifier | None = None
+    name: str = ""
+    poor_fit: bool = False  # consider: when it applies, no loaded cause explains the findings well
+
+    @model_validator(mode="after")
+    def _consider(self) -> CaveatEntry:
+        if self.kind == "consider" and (self.cause is None or not self.name):
+            raise ValueError('kind = "consider" needs cause and name')
+        if self.kind != "consider" and (self.cause is not None or self.poor_fit):
+            raise ValueError('cause and poor_fit are for kind = "consider"')
+        return self
 
 
 class CaveatsFile(RuleModel):

@@ -7,7 +7,6 @@ from typing import Any
 import orjson
 
 from nephrocalc.knowledge import Cause, Finding, KnowledgeBase
-from nephrocalc.render.views import clue_users, labs_view
 from nephrocalc.result import Result
 
 
@@ -51,6 +50,8 @@ def cause_json(kb: KnowledgeBase, cause_id: str) -> str:
 
 
 def clues_json(kb: KnowledgeBase) -> str:
+    from nephrocalc.render.views import clue_users
+
     users = clue_users(kb)
     return dumps({"clues": [
         {"id": clue.id, "flag": clue.flag, "label": clue.label, "description": clue.description,
@@ -59,4 +60,6 @@ def clues_json(kb: KnowledgeBase) -> str:
 
 
 def labs_json(kb: KnowledgeBase) -> str:
+    from nephrocalc.render.views import labs_view
+
     return dumps({"labs": labs_view(kb)}, indent=True)

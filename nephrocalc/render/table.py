@@ -37,10 +37,40 @@ def _bar(probability: float) -> str:
     return ("█" * full + (_BLOCKS[rest] if rest else "")).ljust(_BAR_WIDTH)
 
 
-def _percent(probability: float) -> str:
+def _percent(probability: float, capped: bool = False) -> str:
+    """A probability for people: never "100.0%", "> 95%" when the engine capped it, "<0.1%" below."""
+    if capped:
+        return ">95%"
+    if probability >= 0.9995:
+        return ">99.9%"
     if probability >= 0.001:
         return f"{probability:.1%}"
     return "<0.1%"
+
+
+def _entry_name(kb: KnowledgeBase, entry: Entry) -> str:
+    cause = kb.causes.get(entry["cause"])
+    if cause is not None:
+        return cause.short_name
+    return "Other cause (outside the knowledge base)" if entry["cause"] == "other" else entry["name"]
+
+
+def _print_fit(console: Console, kb: KnowledgeBase, result: Result) -> None:
+    """The fit statement: first, before the ranking, when the fit is poor (CONTRACT.md section 7)."""
+    fit = result["fit"]
+    labels = [kb.clues[c].label if c in kb.clues else c for c in fit["unexplained"]]
+    if fit["status"] == "poor":
+        line = Text("Poor fit: no cause in the knowledge base explains these findings well", style="bold red")
+        if labels:
+            line.append(": " + ", ".join(labels), style="red")
+        console.print(line)
+    for item in fit["consider"]:
+        line = Text("  Consider: ", style="bold")
+        line.append(f"{item['name']} ({item['cause']})", style="bold")
+        line.append(f": {item['why']}")
+        console.print(line)
+    if fit["status"] == "poor" or fit["consider"]:
+        console.print(Text("  (the extended knowledge base, when installed, ranks such causes)", style="dim"))
 
 
 def _lr(weight: float) -> str:
@@ -71,6 +101,8 @@ def _evidence_summary(kb: KnowledgeBase, entry: Entry, limit: int = 3) -> Text:
 def print_result(result: Result, kb: KnowledgeBase, *, limited: bool = False, explain: bool = False) -> None:
     """The differential as a table; ``limited`` when --top already cut it (then every row is shown)."""
     console = _console()
+    if result["fit"]["status"] == "poor":
+        _print_fit(console, kb, result)
     title = f"Differential for a {result['pattern']} pattern" + (f" — case {result['id']}" if result["id"] else "")
     table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False)
     # fixed widths where the content is known: rich then measures only the evidence column
@@ -87,16 +119,18 @@ def print_result(result: Result, kb: KnowledgeBase, *, limited: bool = False, ex
              or (e["cant_miss"] and e["supporting"])]
     rest = [e for e in entries if e not in shown]
     for entry in shown:
-        cause = kb.causes.get(entry["cause"])
-        name = Text(cause.short_name if cause else entry["name"])
+        name = Text(_entry_name(kb, entry))
         if entry["form"]:
             name.append(f" ({entry['form'].replace('_', ' ')})", style="dim")
-        table.add_row(str(entry["rank"]), name, "!" if entry["cant_miss"] else "", _percent(entry["probability"]),
+        table.add_row(str(entry["rank"]), name, "!" if entry["cant_miss"] else "",
+                      _percent(entry["probability"], entry["capped"]),
                       Text(_bar(entry["probability"]), style="cyan"), _evidence_summary(kb, entry))
     console.print(table)
     if rest:
-        names = ", ".join(kb.causes[e["cause"]].short_name if e["cause"] in kb.causes else e["name"] for e in rest)
+        names = ", ".join(_entry_name(kb, e) for e in rest)
         console.print(Text(f"Also ranked, each below 0.1%: {names}.", style="dim"))
+    if result["fit"]["status"] != "poor" and result["fit"]["consider"]:
+        _print_fit(console, kb, result)
     if result["derived"]:
         if explain:
             console.print(Text("From the lab values", style="bold"))
@@ -126,14 +160,21 @@ def print_result(result: Result, kb: KnowledgeBase, *, limited: bool = False, ex
         hints = []
         for item in following[:3]:
             label = item["label"][0].lower() + item["label"][1:]
-            if item["lab"] is not None and item["lab"] in kb.labs:
+            if item.get("rule_out"):
+                label = f"{item['rule_out']} (to rule out {_cause_label(kb, item.get('cant_miss', ''))})"
+            elif item["lab"] is not None and item["lab"] in kb.labs:
                 lab = kb.labs[item["lab"]].label
                 label += f" ({lab[0].lower() + lab[1:] if lab[1:2].islower() else lab})"
             hints.append(label)
-        console.print(Text("To narrow this down, check: " + ", ".join(hints) + ".", style="bold"))
+        console.print(Text("To narrow this down, check: " + "; ".join(hints) + ".", style="bold"))
     if any(entry["cant_miss"] for entry in shown):
         console.print(Text("! can't-miss cause: missing it would harm; rule it out deliberately.", style="yellow"))
     console.print(Text(f"{NOTICE} Knowledge base: {result['knowledge_base']}.", style="dim italic"))
+
+
+def _cause_label(kb: KnowledgeBase, cause_id: str) -> str:
+    cause = kb.causes.get(cause_id)
+    return cause.short_name if cause is not None else cause_id
 
 
 def _print_explanation(console: Console, entries: list[Entry]) -> None:
@@ -162,7 +203,7 @@ def print_progress(result: Result, kb: KnowledgeBase) -> None:
     console = Console(stderr=True, highlight=False, markup=False)
     top = result["differential"][:3]
     line = Text("  now: ", style="dim")
-    line.append(" · ".join(f"{kb.causes[e['cause']].short_name} {_percent(e['probability'])}" for e in top))
+    line.append(" · ".join(f"{_entry_name(kb, e)} {_percent(e['probability'], e['capped'])}" for e in top))
     console.print(line)
 
 

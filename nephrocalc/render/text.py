@@ -49,8 +49,17 @@ def _signed(sign: str, evidence: Evidence) -> str:
 
 
 def result_markdown(result: Result) -> str:
-    notes = [f"- {_md(n['message'])}\n" for n in (*result["caveats"], *result["warnings"])]
-    body = MARKDOWN_HEADER + result_markdown_rows(result)
+    notes = [f"- {_md(n['message'])}\n" for n in (*result["warnings"], *result["caveats"])]
+    fit = result["fit"]
+    body = ""
+    if fit["status"] == "poor":
+        body += ("**Poor fit**: no cause in the knowledge base explains these findings well"
+                 + (": " + _md(", ".join(fit["unexplained"])) if fit["unexplained"] else "") + ".\n\n")
+    for item in fit["consider"]:
+        body += f"- Consider **{_md(item['name'])}**: {_md(item['why'])}\n"
+    if fit["consider"]:
+        body += "\n"
+    body += MARKDOWN_HEADER + result_markdown_rows(result)
     if notes:
         body += "\n" + "".join(notes)
     return body + f"\n_{NOTICE}_\n"

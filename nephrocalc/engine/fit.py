@@ -1,0 +1,65 @@
+"""Fit: how well the best cause of the loaded knowledge base explains the stated findings
+(CONTRACT.md section 7).
+
+The ranking always has a best cause; fit says whether it deserves the name. It is poor when
+- ``other`` (a cause outside the knowledge base) ranks first; or
+- a present finding contradicts the best cause (its weight is at or below ``[fit]
+  contradiction_weight``, a likelihood ratio of about 0.1); or
+- more than ``[fit] max_unexplained`` present findings of at least moderate specificity are
+  explained by no leading cause (neither listed by the best cause nor by another cause holding
+  at least LEADING of the probability); or
+- a "consider" rule marked ``poor_fit`` applies (a pattern no loaded cause produces, such as
+  hypokalaemic metabolic alkalosis).
+
+``consider`` names causes outside the knowledge base whose rules (kind = "consider" in
+caveats.toml) match the findings, best first. Pure: reads the ranked entries, computes nothing new.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from nephrocalc.case import Case
+from nephrocalc.knowledge import Caveat, KnowledgeBase
+from nephrocalc.result import Entry, Fit
+
+OTHER = "other"
+LEADING = 0.2  # a cause with at least this probability can explain a finding
+
+
+def assess_fit(kb: KnowledgeBase, case: Case, counted: Sequence[tuple[str, bool]], entries: Sequence[Entry],
+               consider: Sequence[Caveat]) -> Fit:
+    settings = kb.fit
+    present = [clue for clue, value in counted if value]
+    best = next((entry for entry in entries if entry["cause"] != OTHER), None)
+    explainers = [entry for entry in entries if entry["cause"] != OTHER
+                  and (entry is best or entry["probability"] >= LEADING)]
+    unexplained: list[str] = []
+    contradicted = False
+    for clue in present:
+        weights = [_weight(entry, clue) for entry in explainers]
+        best_weight = weights[0] if weights else 0.0
+        if best_weight <= settings.contradiction_weight:
+            contradicted = True
+            unexplained.append(clue)
+        elif max(weights, default=0.0) <= 0.0 and kb.clues[clue].background <= settings.unexplained_background:
+            unexplained.append(clue)
+    poor = (entries[0]["cause"] == OTHER or contradicted or len(unexplained) > settings.max_unexplained
+            or any(rule.poor_fit for rule in consider))
+    seen: set[str] = set()
+    named = []
+    for rule in consider:
+        if rule.cause is not None and rule.cause not in seen and rule.cause not in kb.causes:
+            seen.add(rule.cause)
+            named.append({"cause": rule.cause, "name": rule.name, "why": rule.message})
+    return {"status": "poor" if poor else "good", "unexplained": unexplained, "consider": named}
+
+
+def _weight(entry: Entry, clue: str) -> float:
+    for item in entry["supporting"]:
+        if item["clue"] == clue and item["present"]:
+            return item["weight"]
+    for item in entry["conflicting"]:
+        if item["clue"] == clue and item["present"]:
+            return item["weight"]
+    return 0.0
