@@ -41,7 +41,8 @@ def _entropy(weights: list[float], total: float) -> float:
     return h / _LOG2
 
 
-RULE_OUT_FLOOR = 0.01  # a can't-miss cause at or above this probability gets its rule-out test proposed
+# a can't-miss cause at or above this probability gets its rule-out test proposed (AUDIT section 6.10: 2%)
+RULE_OUT_FLOOR = 0.02
 
 LEADING_MASS = 0.95  # the leading causes: the first causes that hold 95% of the probability,
 LEADING_MIN, LEADING_MAX = 2, 5  # at least two and at most five of them

@@ -134,6 +134,7 @@ class OtherCause(NamedTuple):
     unused_clue_lr: float
     sources: tuple[str, ...]
     note: str
+    age: tuple[AgeBand, ...] = ()
 
 
 class FitSettings(NamedTuple):

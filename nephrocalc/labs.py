@@ -131,6 +131,8 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
         if m.canonical_value is not None and not low <= m.canonical_value <= high:
             warn("lab_value_extreme", f"{m.lab.id} {_number(m.value)} {m.unit} is possible but extreme: check it.")
 
+    waiting: dict[tuple[str, str], set[str]] = {}  # (lab, clue) -> the clues its limits needed and did not have
+
     def run(pass_requires: bool, known: dict[str, bool]) -> None:
         for m in measurements:
             value = m.canonical_value if m.canonical_value is not None else m.value
@@ -142,6 +144,8 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
                 if _conditional(limit) != pass_requires or not _applies(limit, m, case.age_years, case.sex):
                     continue
                 if any(known.get(clue) is not want for clue, want in limit.requires):
+                    waiting.setdefault((m.lab.id, limit.clue), set()).update(
+                        clue if want else f"no {clue}" for clue, want in limit.requires if known.get(clue) is not want)
                     continue
                 if any(known.get(clue) is want for clue, want in limit.unless):
                     if value > (limit.above if limit.above is not None else float("inf")) or \
@@ -188,6 +192,13 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
             labs = sorted({d["lab"] for d in derived if d["clue"] == clue})
             warn("lab_conflict", f"{' and '.join(labs)} disagree on {clue}; it was taken as present.")
     judged = {d["lab"] for d in derived}
+    steps = {(d["lab"], d["clue"]) for d in derived}
+    for m in measurements:
+        for (lab_id, clue), needs in sorted(waiting.items()):
+            if lab_id == m.lab.id and (lab_id, clue) not in steps:
+                warn("lab_not_interpreted", f"{m.lab.id} {_number(m.value)} {m.unit} was not read as {clue}: that "
+                     f"needs {' or '.join(sorted(needs))} (stated, or from another lab value).", m.lab.sources)
+                judged.add(m.lab.id)
     for m in measurements:
         if m.lab.id not in judged and not any(_applies(limit, m, case.age_years, case.sex) for limit in m.lab.limits):
             age = "this age" if case.age_years is not None else "an unknown age"

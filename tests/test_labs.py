@@ -239,7 +239,8 @@ def test_each_step_is_shown_with_its_conversion(rank: Any) -> None:
     assert calcium.startswith("serum_calcium 11.8 mg/dL > 10.5") and calcium.endswith("→ hypercalcemia")
     assert "upper reference" in calcium
     pth = texts["pth:high_pth"]
-    assert pth.startswith("pth 14.8 pmol/L (139.6 pg/mL) > 65 pg/mL"), pth
+    assert pth.startswith("pth 14.8 pmol/L (139.6 pg/mL) > 25 pg/mL"), pth
+    assert "with hypercalcaemia" in pth
     for step in result["derived"]:
         assert set(step) >= {"lab", "value", "unit", "canonical_value", "canonical_unit", "limit", "comparison",
                              "clue", "present", "used", "text", "sources"}
@@ -368,7 +369,9 @@ def test_every_limit_without_requires_is_tested() -> None:
     pytest.param(_labs(serum_bicarbonate=(20.0, "mmol/L")), 8, None, "metabolic_acidosis", False,
                  id="bicarbonate-20-at-8y"),
     pytest.param(_labs(serum_potassium=(3.6, "mmol/L")), 40, None, "hypokalemia", False, id="potassium-3.6-adult"),
-    pytest.param(_labs(serum_potassium=(3.6, "mmol/L")), 10, None, "hypokalemia", True, id="potassium-3.6-at-10y"),
+    pytest.param(_labs(serum_potassium=(3.6, "mmol/L")), 10, None, "hypokalemia", False,
+                 id="potassium-3.6-at-10y-mayo"),
+    pytest.param(_labs(serum_potassium=(3.5, "mmol/L")), 10, None, "hypokalemia", True, id="potassium-3.5-at-10y"),
     pytest.param(_labs(vitamin_d_1_25=(82.0, "pg/mL")), 40, "female", "high_calcitriol", True,
                  id="calcitriol-82-woman"),
     pytest.param(_labs(vitamin_d_1_25=(82.0, "pg/mL")), 12, "female", "high_calcitriol", False,
@@ -427,21 +430,22 @@ def test_per_kg_urine_calcium_is_interpreted_in_a_child(kb: KnowledgeBase) -> No
 # --- PTH ---------------------------------------------------------------------------------------
 
 PTH_CASES = [
-    # id, pth (pg/mL), clues, other labs, expected high_pth, expected low_pth
-    ("pth-140", 140.0, {}, {}, True, False),
+    # id, pth (pg/mL), clues, other labs, expected high_pth, expected low_pth. PTH is read with calcium
+    # (AUDIT D1): high_pth only with hypercalcaemia; 15-25 pg/mL derives no low_pth either way.
+    ("pth-140-calcium-unknown", 140.0, {}, {}, None, False),
     ("pth-140-hypercalcaemia", 140.0, {}, _labs(serum_calcium=(12.0, "mg/dL")), True, False),
     ("pth-40-stated-hypercalcaemia", 40.0, {"hypercalcemia": True}, {}, True, False),
     ("pth-40-serum-calcium-11.5", 40.0, {}, _labs(serum_calcium=(11.5, "mg/dL")), True, False),
     ("pth-40-ionised-calcium-1.5", 40.0, {}, _labs(ionized_calcium=(1.5, "mmol/L")), True, False),
-    ("pth-40-normal-serum-calcium", 40.0, {}, _labs(serum_calcium=(9.5, "mg/dL")), False, False),
-    ("pth-40-stated-normocalcaemia", 40.0, {"hypercalcemia": False}, {}, False, False),
+    ("pth-40-normal-serum-calcium", 40.0, {}, _labs(serum_calcium=(9.5, "mg/dL")), None, False),
+    ("pth-40-stated-normocalcaemia", 40.0, {"hypercalcemia": False}, {}, None, False),
     ("pth-40-calcium-unknown", 40.0, {}, {}, None, False),
-    ("pth-65-normal-calcium", 65.0, {}, _labs(serum_calcium=(9.5, "mg/dL")), False, False),
-    ("pth-65.5-normal-calcium", 65.5, {}, _labs(serum_calcium=(9.5, "mg/dL")), True, False),
+    ("pth-65.5-normal-calcium", 65.5, {}, _labs(serum_calcium=(9.5, "mg/dL")), None, False),
+    ("pth-150-low-calcium", 150.0, {}, _labs(serum_calcium=(8.0, "mg/dL")), None, False),
     ("pth-25.5-hypercalcaemia", 25.5, {}, _labs(serum_calcium=(12.0, "mg/dL")), True, False),
     ("pth-25-hypercalcaemia", 25.0, {}, _labs(serum_calcium=(12.0, "mg/dL")), None, False),
-    ("pth-20-hypercalcaemia", 20.0, {}, _labs(serum_calcium=(12.0, "mg/dL")), None, False),
-    ("pth-15-hypercalcaemia", 15.0, {}, _labs(serum_calcium=(12.0, "mg/dL")), False, False),
+    ("pth-20-hypercalcaemia", 20.0, {}, _labs(serum_calcium=(12.0, "mg/dL")), None, None),
+    ("pth-15-hypercalcaemia", 15.0, {}, _labs(serum_calcium=(12.0, "mg/dL")), False, None),
     ("pth-10", 10.0, {}, {}, None, True),
     ("pth-10-hypercalcaemia", 10.0, {}, _labs(serum_calcium=(13.0, "mg/dL")), False, True),
     ("pth-14.9", 14.9, {}, {}, None, True),
@@ -450,7 +454,7 @@ PTH_CASES = [
 
 @pytest.mark.parametrize(("pth", "clues", "others", "high", "low"),
                          [pytest.param(*case[1:], id=case[0]) for case in PTH_CASES])
-def test_pth_logic(pth: float, clues: dict[str, bool], others: dict[str, Any], high: bool | None, low: bool,
+def test_pth_logic(pth: float, clues: dict[str, bool], others: dict[str, Any], high: bool | None, low: bool | None,
                    kb: KnowledgeBase) -> None:
     units = [("pg/mL", 1.0), ("ng/L", 1.0)]
     if pth not in (15.0, 25.0, 65.0):  # on a limit, pmol/L -> pg/mL rounding may land on either side
@@ -470,7 +474,7 @@ def test_stated_normocalcaemia_beats_derived_hypercalcaemia_for_pth(kb: Knowledg
     report = derive(kb, _labs(pth=(40.0, "pg/mL"), serum_calcium=(12.0, "mg/dL")), age=40,
                     clues={"hypercalcemia": False})
     assert report.clues["hypercalcemia"] is False
-    assert report.clues["high_pth"] is False
+    assert report.clues.get("high_pth") is None, "with no hypercalcaemia, PTH 40 is not read"
     assert "lab_disagrees" in note_ids(report.warnings)
 
 
@@ -479,10 +483,11 @@ def test_pth_within_the_adolescent_range_with_normal_calcium_is_not_high(kb: Kno
     assert report.clues.get("high_pth") is not True, [d["text"] for d in report.derived]
 
 
-def test_pth_steps_do_not_contradict_each_other_in_a_child(kb: KnowledgeBase) -> None:
+def test_a_raised_pth_with_a_normal_calcium_in_a_child_is_not_read(kb: KnowledgeBase) -> None:
+    """Normocalcaemic: secondary hyperparathyroidism is not excluded, so PTH derives no high_pth."""
     report = derive(kb, _labs(pth=(62.0, "pg/mL"), serum_calcium=(9.5, "mg/dL")), age=5)
-    verdicts = {s["present"] for s in _steps(report, "pth", "high_pth")}
-    assert verdicts == {True}, [d["text"] for d in report.derived]
+    assert _steps(report, "pth", "high_pth") == [], [d["text"] for d in report.derived]
+    assert "lab_not_interpreted" in note_ids(report.warnings)
 
 
 # --- an explicit clue wins ---------------------------------------------------------------------
@@ -491,9 +496,9 @@ def test_pth_steps_do_not_contradict_each_other_in_a_child(kb: KnowledgeBase) ->
 def test_stated_clue_wins_over_a_derived_one(rank: Any) -> None:
     stated = {"hypercalcemia": False}
     with_lab = rank(_case(_labs(serum_calcium=(12.0, "mg/dL")), age=40, clues=stated))
-    clue_alone = rank({"pattern": "medullary", "age_years": 40, "clues": stated})
+    clue_alone = rank({"pattern": "medullary", "age_years": 40, "clues": {**stated, "hypocalcemia": False}})
     assert with_lab["differential"] == clue_alone["differential"]
-    [step] = with_lab["derived"]
+    [step] = [d for d in with_lab["derived"] if d["clue"] == "hypercalcemia"]
     assert step["clue"] == "hypercalcemia" and step["present"] is True and step["used"] is False
     disagree = [w for w in with_lab["warnings"] if w["id"] == "lab_disagrees"]
     assert len(disagree) == 1 and "hypercalcemia" in disagree[0]["message"]
@@ -504,33 +509,36 @@ def test_stated_clue_wins_and_the_other_derived_clues_still_count(rank: Any) -> 
     labs = _labs(serum_calcium=(12.0, "mg/dL"), serum_phosphate=(2.0, "mg/dL"))
     with_lab = rank(_case(labs, age=40, clues={"hypercalcemia": False}))
     stated_all = rank({"pattern": "medullary", "age_years": 40,
-                       "clues": {"hypercalcemia": False, "hypophosphatemia": True, "hyperphosphatemia": False}})
+                       "clues": {"hypercalcemia": False, "hypophosphatemia": True, "hyperphosphatemia": False,
+                                 "hypocalcemia": False}})
     assert with_lab["differential"] == stated_all["differential"]
     used = {(d["clue"], d["used"]) for d in with_lab["derived"]}
-    assert used == {("hypercalcemia", False), ("hypophosphatemia", True), ("hyperphosphatemia", True)}
+    assert used == {("hypercalcemia", False), ("hypophosphatemia", True), ("hyperphosphatemia", True),
+                    ("hypocalcemia", True)}
 
 
 def test_stated_present_against_a_normal_value(rank: Any) -> None:
     with_lab = rank(_case(_labs(serum_calcium=(9.5, "mg/dL")), age=40, clues={"hypercalcemia": True}))
-    clue_alone = rank({"pattern": "medullary", "age_years": 40, "clues": {"hypercalcemia": True}})
+    clue_alone = rank({"pattern": "medullary", "age_years": 40,
+                       "clues": {"hypercalcemia": True, "hypocalcemia": False}})
     assert with_lab["differential"] == clue_alone["differential"]
-    assert [d["used"] for d in with_lab["derived"]] == [False]
+    assert [d["used"] for d in with_lab["derived"] if d["clue"] == "hypercalcemia"] == [False]
     assert "lab_disagrees" in note_ids(with_lab["warnings"])
 
 
 def test_agreement_is_not_a_warning(rank: Any) -> None:
     result = rank(_case(_labs(serum_calcium=(12.0, "mg/dL")), age=40, clues={"hypercalcemia": True}))
-    assert [d["used"] for d in result["derived"]] == [False]
+    assert [d["used"] for d in result["derived"] if d["clue"] == "hypercalcemia"] == [False]
     assert "lab_disagrees" not in note_ids(result["warnings"])
 
 
 def test_a_normal_number_documents_the_clue_as_absent(rank: Any) -> None:
     """Where a number is normal it documents the clue as absent (hypercalcemia: false)."""
     with_lab = rank(_case(_labs(serum_calcium=(9.5, "mg/dL")), age=40))
-    stated = rank({"pattern": "medullary", "age_years": 40, "clues": {"hypercalcemia": False}})
+    stated = rank({"pattern": "medullary", "age_years": 40, "clues": {"hypercalcemia": False, "hypocalcemia": False}})
     unknown = rank({"pattern": "medullary", "age_years": 40})
     assert with_lab["differential"] == stated["differential"] != unknown["differential"]
-    [step] = with_lab["derived"]
+    [step] = [d for d in with_lab["derived"] if d["clue"] == "hypercalcemia"]
     assert (step["present"], step["used"]) == (False, True)
     assert step["text"].endswith("→ no hypercalcemia")
 
@@ -691,7 +699,8 @@ def test_cli_unit_spelling_ignores_case_and_spaces(spelled: str, canonical: str,
     loose = _diff_json(run_main, *args, "--lab", spelled)
     exact = _diff_json(run_main, *args, "--lab", canonical)
     assert loose == exact
-    assert loose["derived"][0]["unit"] == canonical.split(" ", 1)[1]
+    if loose["derived"]:  # a urine pH is read only with acidosis: then it derives nothing
+        assert loose["derived"][0]["unit"] == canonical.split(" ", 1)[1]
 
 
 def test_cli_lab_option_equals_labs_in_the_case(run_main: Any) -> None:
@@ -712,14 +721,14 @@ def test_cli_lab_option_overrides_the_same_lab_in_the_case(run_main: Any, rank: 
     expected = rank({**case, "labs": {**case["labs"], **_labs(serum_calcium=(2.994, "mmol/L"))}})
     assert overridden["differential"] == expected["differential"]
     assert overridden["derived"] == expected["derived"]
-    calcium = [d for d in overridden["derived"] if d["lab"] == "serum_calcium"]
+    calcium = [d for d in overridden["derived"] if d["lab"] == "serum_calcium" and d["clue"] == "hypercalcemia"]
     assert [(d["value"], d["unit"], d["present"]) for d in calcium] == [(2.994, "mmol/L", True)]
 
 
 def test_cli_flag_clue_beats_a_lab(run_main: Any) -> None:
     data = _diff_json(run_main, "--pattern", "medullary", "--age", "40", "--no-hypercalcemia",
                       "--lab", "serum_calcium=12 mg/dL")
-    assert [d["used"] for d in data["derived"]] == [False]
+    assert [d["used"] for d in data["derived"] if d["clue"] == "hypercalcemia"] == [False]
     assert "lab_disagrees" in note_ids(data["warnings"])
 
 
@@ -791,19 +800,26 @@ def _ordinary_params() -> list[Any]:
     return params
 
 
+# read only in context (AUDIT D1, D2): PTH with hypercalcaemia, a urine pH during acidosis; alone they say why not
+CONTEXTUAL = ("pth", "urine_ph")
+
+
 @pytest.mark.parametrize(("lab_id", "value", "unit"), _ordinary_params())
 def test_contract_ordinary_adult_value_is_accepted(lab_id: str, value: str, unit: str, run_main: Any) -> None:
     data = _diff_json(run_main, "--pattern", "medullary", "--age", "40", "--lab", f"{lab_id}={value} {unit}")
     assert len(data["differential"]) == 13  # the twelve causes and `other`
     assert "lab_value_extreme" not in note_ids(data["warnings"])
-    assert "lab_not_interpreted" not in note_ids(data["warnings"])
+    if lab_id not in CONTEXTUAL:
+        assert "lab_not_interpreted" not in note_ids(data["warnings"])
     assert {d["lab"] for d in data["derived"]} <= {lab_id}
 
 
 def test_contract_all_fifteen_ordinary_values_together(run_main: Any) -> None:
     args = [f"--lab={lab_id}={ORDINARY[lab_id]} {CANONICAL[lab_id]}" for lab_id in CONTRACT_UNITS]
     data = _diff_json(run_main, "--pattern", "medullary", "--age", "40", "--sex", "female", *args)
-    assert not [w for w in data["warnings"] if w["id"] in {"lab_value_extreme", "lab_not_interpreted"}]
+    assert not [w for w in data["warnings"] if w["id"] == "lab_value_extreme"]
+    assert not [w for w in data["warnings"] if w["id"] == "lab_not_interpreted"
+                and not any(w["message"].startswith(lab) for lab in CONTEXTUAL)]
     present = {d["clue"] for d in data["derived"] if d["present"]}
     assert present == set(), f"ordinary values derive no clue present: {present}"
 

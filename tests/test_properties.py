@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import math
 import random
-from typing import Literal, Any, NotRequired
+from typing import Any, Literal, NotRequired
 
 import pytest
 from helpers import WORLD, entry, score
@@ -134,7 +134,9 @@ def test_always_finding_absent_lowers_the_cause(case: dict[str, Any], pair: tupl
     clue, a = pair
     assume(clue != "preterm_infant")
     unknown = {**case, "clues": {k: v for k, v in case["clues"].items() if k != clue}}
-    absent = {**case, "clues": {**unknown["clues"], clue: False}}
+    if KB.clues[clue].absent_needs_modality:  # stated absent, it counts only on a modality that shows it
+        unknown = {**unknown, "modality": KB.clues[clue].absent_needs_modality[0]}
+    absent = {**unknown, "clues": {**unknown["clues"], clue: False}}
     before, after = rank(unknown), rank(absent)
     assert score(after, a) < score(before, a)
     assert any(e["clue"] == clue and e["present"] is False for e in entry(after, a)["conflicting"])
@@ -145,7 +147,9 @@ def test_unknown_is_never_a_penalty_relative_to_absent(case: dict[str, Any], clu
     """For a cause that lists a finding as at least 'often', stating it absent scores below leaving it out."""
     assume(clue != "preterm_infant")
     unknown = {**case, "clues": {k: v for k, v in case["clues"].items() if k != clue}}
-    absent = {**case, "clues": {**unknown["clues"], clue: False}}
+    if KB.clues[clue].absent_needs_modality:  # stated absent, it counts only on a modality that shows it
+        unknown = {**unknown, "modality": KB.clues[clue].absent_needs_modality[0]}
+    absent = {**unknown, "clues": {**unknown["clues"], clue: False}}
     before, after = rank(unknown), rank(absent)
     for cause in CAUSES:
         forms = KB.causes[cause].forms

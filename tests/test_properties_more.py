@@ -169,6 +169,8 @@ def test_always_finding_absent_never_raises_the_cause(case: dict[str, Any], pair
     every cause that does not list the finding, and it falls outright when a form needing it is possible."""
     clue, a = pair
     unknown = _without(case, clue)
+    if KB.clues[clue].absent_needs_modality:  # stated absent, it counts only on a modality that shows it
+        unknown = {**unknown, "modality": KB.clues[clue].absent_needs_modality[0]}
     absent = {**unknown, "clues": {**unknown["clues"], clue: False}}
     before, after = rank(unknown), rank(absent)
     assert score(after, a) <= score(before, a) + 1e-3
@@ -192,6 +194,8 @@ def test_always_finding_absent_lowers_the_probability(case: dict[str, Any], pair
     """When no other cause loses as much from the finding's absence, the cause's probability cannot rise."""
     clue, a = pair
     unknown = _without(case, clue)
+    if KB.clues[clue].absent_needs_modality:  # stated absent, it counts only on a modality that shows it
+        unknown = {**unknown, "modality": KB.clues[clue].absent_needs_modality[0]}
     absent = {**unknown, "clues": {**unknown["clues"], clue: False}}
     before, after = rank(unknown), rank(absent)
     assert probability(after, a) <= probability(before, a) + 2e-6
@@ -351,3 +355,66 @@ def test_schema_check_rejects_broken_output(result_schema: dict[str, Any]) -> No
     assert _errors({**good, "differential": [{**good["differential"][0], "probability": "0.5"}]}, result_schema)
     assert _errors({k: v for k, v in good.items() if k != "notice"}, result_schema)
     assert _errors({**good, "surprise": 1}, result_schema)
+
+
+# --- every command renders every format (DESIGN-REVIEW.md section 3: what would have found the crash) ---
+
+RESULT_FORMATS = ("table", "json", "jsonl", "tsv", "markdown")
+
+
+@given(cases(labs=True), st.sampled_from(RESULT_FORMATS), st.booleans(), st.one_of(st.none(), st.integers(1, 14)))
+def test_diff_renders_in_every_format(case: dict[str, Any], fmt: str, explain: bool, top: int | None) -> None:
+    """Any valid case, any format, with or without --explain and --top: exit 0, output, no error."""
+    argv = ["diff", "--case", "-", "--format", fmt, *(["--explain"] if explain else []),
+            *(["--top", str(top)] if top else [])]
+    status, out, err = invoke(argv, json.dumps(case).encode())
+    assert status == 0, err
+    assert out.strip() and "internal error" not in err
+
+
+@given(cases(labs=True), st.sampled_from(RESULT_FORMATS), st.lists(st.sampled_from(["y", "n", "u", "?"]),
+                                                                    max_size=4))
+def test_ask_renders_in_every_format(case: dict[str, Any], fmt: str, answers: list[str]) -> None:
+    import os
+    import tempfile
+
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False, encoding="utf-8") as handle:
+        json.dump(case, handle)
+    try:
+        status, out, err = invoke(["ask", "--case", handle.name, "--format", fmt, "--max-questions", "4"],
+                                  "".join(a + "\n" for a in answers).encode())
+    finally:
+        os.unlink(handle.name)
+    assert status == 0, err
+    assert out.strip() and "internal error" not in err
+
+
+@pytest.mark.parametrize("fmt", ("jsonl", "json", "tsv", "markdown"))
+def test_batch_renders_random_cases_in_every_format(fmt: str) -> None:
+    rnd = random.Random(fmt)
+    lines = []
+    for _ in range(40):
+        case: dict[str, Any] = {"pattern": rnd.choice(PATTERNS), "age_years": rnd.choice([0, 0.5, 6, 40, 80])}
+        case["clues"] = {c: rnd.random() < 0.6 for c in rnd.sample(CLUES, rnd.randint(0, 8))}
+        lines.append(json.dumps(case))
+    status, out, err = invoke(["batch", "--format", fmt], ("\n".join(lines) + "\n").encode())
+    assert status == 0, err
+    assert out.strip()
+
+
+@pytest.mark.parametrize("command", (["causes"], ["clues"], ["labs"], ["method"], ["imaging"], ["grading"],
+                                     ["schema", "case"], ["schema", "result"]))
+@pytest.mark.parametrize("fmt", ("table", "json"))
+def test_reference_commands_render(command: list[str], fmt: str) -> None:
+    argv = [*command, "--format", fmt] if command[0] in ("causes", "clues", "labs") else command
+    status, out, err = invoke(argv)
+    assert status == 0, err
+    assert out.strip()
+
+
+@pytest.mark.parametrize("cause_id", sorted(WORLD.kb.causes))
+@pytest.mark.parametrize("fmt", ("table", "json"))
+def test_every_cause_renders(cause_id: str, fmt: str) -> None:
+    status, out, err = invoke(["cause", cause_id, "--format", fmt])
+    assert status == 0, err
+    assert out.strip()

@@ -252,7 +252,11 @@ def _with_interactions(case: Case, interactions: Mapping[str, Evidence], support
     conflicting = [e for e in conflicting if not (e["present"] and e["clue"] in replaced)]
     for clue in sorted(replaced):
         item = interactions[clue]
-        (supporting if item["weight"] > 0 else conflicting).append(item)
+        if item["weight"] > 0:
+            supporting.append(item)
+        elif item["weight"] < 0:
+            conflicting.append(item)
+        # a weight of 0 (an interaction that neutralises the clue under this pattern) is no evidence
     return supporting, conflicting
 
 

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 
 from nephrocalc.case import Case
 from nephrocalc.knowledge import Caveat, KnowledgeBase
-from nephrocalc.result import Entry, Fit
+from nephrocalc.result import Consider, Entry, Fit
 
 OTHER = "other"
 LEADING = 0.2  # a cause with at least this probability can explain a finding
@@ -47,7 +47,7 @@ def assess_fit(kb: KnowledgeBase, case: Case, counted: Sequence[tuple[str, bool]
     poor = (entries[0]["cause"] == OTHER or contradicted or len(unexplained) > settings.max_unexplained
             or any(rule.poor_fit for rule in consider))
     seen: set[str] = set()
-    named = []
+    named: list[Consider] = []
     for rule in consider:
         if rule.cause is not None and rule.cause not in seen and rule.cause not in kb.causes:
             seen.add(rule.cause)

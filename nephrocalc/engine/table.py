@@ -7,7 +7,7 @@ ready-made, with their "why" texts. Ranking a case is then a few vector addition
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from nephrocalc.knowledge import AGE_GROUPS, AgeBand, AgeGroup, Cause, Finding, Form, KnowledgeBase
 from nephrocalc.result import Evidence, Factor
@@ -172,7 +172,7 @@ OTHER = "other"
 OTHER_NAME = "A cause outside the loaded knowledge base"
 
 
-def other_cause(kb: KnowledgeBase, marginal: Mapping[str, float]) -> Cause:
+def other_cause(kb: KnowledgeBase, marginal: Mapping[Any, float]) -> Cause:
     """The open world as a cause: a flat likelihood for every finding (its background rate, so its
     weights are 0), except findings that no loaded cause lists, which are more common outside the
     knowledge base (``[other] unused_clue_lr``)."""
@@ -182,11 +182,12 @@ def other_cause(kb: KnowledgeBase, marginal: Mapping[str, float]) -> Cause:
                               "no cause of the loaded knowledge base lists this finding", True)
                 for clue in unused} if lr > 1.0 else {}
     form = Form("typical", OTHER_NAME, dict.fromkeys(AGE_GROUPS, 1.0), 0.5, kb.default_unilateral, findings, (),
-                kb.other.sources, kb.other.note, True)
+                kb.other.sources, kb.other.note, True, kb.other.age)
     return Cause(OTHER, OTHER_NAME, "Other cause", "unknown", False, "",
                  "A cause of nephrocalcinosis, or a mimic, that the loaded knowledge base does not hold.",
                  "Any mechanism outside the knowledge base.", kb.other.sources, kb.other.prior, kb.other.note,
-                 kb.other.sources, dict(marginal), "the pattern mix of all nephrocalcinosis", (), tuple(findings.values()),
+                 kb.other.sources, dict(marginal), "the pattern mix of all nephrocalcinosis", (),
+                 tuple(findings.values()),
                  (form,), "")
 
 

@@ -16,21 +16,21 @@ from nephrocalc.knowledge import (
     AgeBand,
     AgeSettings,
     Calibration,
-    FitSettings,
-    OtherCause,
-    RuleOut,
     Cause,
     Caveat,
     Clue,
     Condition,
     Finding,
+    FitSettings,
     Form,
     Interaction,
     KnowledgeBase,
     Lab,
     LabLimit,
+    OtherCause,
     PackInfo,
     ReferenceTable,
+    RuleOut,
     Source,
     normalise_unit,
 )
@@ -253,19 +253,20 @@ def _compile(root: Path, kb_file: schema.KnowledgeBaseFile, groups: Mapping[str,
     other_file = kb_file.other
     _check_sources(other_file.sources, sources, kb_path, "other.sources", problems)
     other = OtherCause({"preterm": other_file.preterm, "child": other_file.child, "adult": other_file.adult},
-                       other_file.unused_clue_lr, tuple(other_file.sources), other_file.note)
+                       other_file.unused_clue_lr, tuple(other_file.sources), other_file.note,
+                       _compile_ages(other_file.age, "other.age", kb_path, sources, problems))
     calibration = Calibration(1.0, "", (), "uncalibrated: no [calibration] in knowledge_base.toml")
     if kb_file.calibration is not None:
         cal = kb_file.calibration
         _check_sources(cal.sources, sources, kb_path, "calibration.sources", problems)
         calibration = Calibration(cal.temperature, cal.fitted_on, tuple(cal.sources), cal.note)
     supersedes: dict[str, tuple[str, ...]] = {}
-    for index, item in enumerate(kb_file.supersedes):
-        for clue_id in (item.clue, *item.components):
+    for index, group in enumerate(kb_file.supersedes):
+        for clue_id in (group.clue, *group.components):
             if clue_id not in clues:
                 problems.add(kb_path, f"supersedes.{index}", f"unknown clue {clue_id!r}")
-        _check_sources(item.sources, sources, kb_path, f"supersedes.{index}.sources", problems)
-        supersedes[item.clue] = tuple(item.components)
+        _check_sources(group.sources, sources, kb_path, f"supersedes.{index}.sources", problems)
+        supersedes[group.clue] = tuple(group.components)
     fit_file = kb_file.fit
     _check_sources(fit_file.sources, sources, kb_path, "fit.sources", problems)
     fit = FitSettings(fit_file.contradiction_weight, fit_file.unexplained_background, fit_file.max_unexplained,
@@ -425,17 +426,17 @@ def _compile_findings(findings: Sequence[schema.Finding], contradicts: Sequence[
         finding = _compile_finding(item, f"{prefix}findings.{index}", path, frequency, clues, sources, problems)
         if finding is not None:
             out.append(finding)
-    for index, item in enumerate(contradicts):
+    for index, against in enumerate(contradicts):
         where = f"{prefix}contradicts.{index}"
-        if item.clue in seen:
-            problems.add(path, f"{where}.clue", f"{item.clue!r} is listed twice (a finding and a contradiction)")
-        seen.add(item.clue)
-        _check_sources(item.sources, sources, path, f"{where}.sources", problems)
-        if item.clue not in clues:
-            problems.add(path, f"{where}.clue", f"unknown clue {item.clue!r} (clues are declared in clues.toml)")
+        if against.clue in seen:
+            problems.add(path, f"{where}.clue", f"{against.clue!r} is listed twice (a finding and a contradiction)")
+        seen.add(against.clue)
+        _check_sources(against.sources, sources, path, f"{where}.sources", problems)
+        if against.clue not in clues:
+            problems.add(path, f"{where}.clue", f"unknown clue {against.clue!r} (clues are declared in clues.toml)")
             continue
-        out.append(Finding(item.clue, None, None, item.lr, 1.0, tuple(item.sources), item.note, item.estimate,
-                           contradiction=True))
+        out.append(Finding(against.clue, None, None, against.lr, 1.0, tuple(against.sources), against.note,
+                           against.estimate, contradiction=True))
     return out
 
 

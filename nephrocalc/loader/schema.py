@@ -134,6 +134,7 @@ class OtherCause(RuleModel):
     sources: SourceTags
     note: str = ""
     estimate: bool = False
+    age: list[AgeBand] = []
 
 
 class Calibration(RuleModel):

@@ -11,6 +11,7 @@ def method_text(kb: KnowledgeBase) -> str:
     findings = sum(len({clue for form in c.forms for clue in form.findings}) for c in kb.causes.values())
     freq = ", ".join(f"{k.replace('_', ' ')} {v:g}" for k, v in kb.frequency.items())
     spec = ", ".join(f"{k} {v:g}" for k, v in kb.specificity.items())
+    other_adult, other_child, other_preterm = (kb.other.prior[g] for g in ("adult", "child", "preterm"))
     return f"""nephrocalc {__version__} — method
 
 INTENDED USE
@@ -36,10 +37,29 @@ HOW THE SCORING WORKS
   explicit LR instead. A clue left out changes nothing: unknown is never a penalty.
   Causes with distinct clinical forms (e.g. primary and tertiary hyperparathyroidism) are
   scored as a mixture of their forms; the evidence shown is that of the best-fitting form.
-  Scores are natural logs; probabilities are the scores normalised over all causes, so every
-  cause is always listed (a cortical cause still appears, low, in a medullary case). Ties are
-  broken by prior, then by id. The model treats findings as independent given the cause, which
-  overstates certainty when clues are correlated: read the probabilities as a ranking aid.
+  A finding physiologically incompatible with a cause (a contradiction, e.g. metabolic alkalosis
+  with distal RTA) has its own small, sourced LR. Correlated findings are not counted twice (a
+  stated distal RTA contains its acidosis and alkaline urine), a finding stated absent counts only
+  on a modality that can show it, and lab values are read in context (PTH with calcium, urine pH
+  during acidosis, calcium corrected for albumin; grey zones derive nothing). Age bands lower
+  causes that are rare or impossible at the patient's age.
+
+OPEN WORLD AND FIT
+  `other`, a cause outside the loaded knowledge base, is ranked like every cause: prior
+  {other_adult:.0%} in adults, {other_child:.0%} in children, {other_preterm:.0%} in preterm infants
+  (estimates from published series), flat likelihoods, and a likelihood ratio of
+  {kb.other.unused_clue_lr:g} for each present finding that no loaded cause lists. The fit is
+  "poor" when `other` leads, a finding contradicts the best cause, or more than
+  {kb.fit.max_unexplained} specific findings are left unexplained; the result then names the
+  unexplained findings and causes to consider.
+
+PROBABILITIES
+  Scores are natural logs; probabilities are the scores divided by a temperature of
+  {kb.calibration.temperature:g} ({kb.calibration.note or 'uncalibrated'};
+  fitted on: {kb.calibration.fitted_on or 'none'}),
+  normalised over every cause and `other`, so every cause is always listed. A probability above
+  95% without a defining finding (LR of 20 or more) is shown as "> 95%". Ties are broken by
+  prior, then by id.
 
 KNOWLEDGE BASE
   {kb.name}, version {kb.version}: {len(kb.causes)} causes, {len(kb.clues)} clues, {findings} findings,
@@ -48,8 +68,10 @@ KNOWLEDGE BASE
   as unsourced estimates, and all priors are unsourced estimates derived from published series.
 
 VALIDATION STATUS
-  Checked by the test suite against textbook vignettes written from the knowledge brief (at
-  least two per cause) and a small set of published case reports. It has not been validated
-  prospectively or in a clinical trial. Report errors in the knowledge base with the case and
-  the source.
+  Measured on a development set of published patients (case reports, case series and GA4GH
+  phenopackets, including patients whose cause lies outside the twelve): `python
+  bench/evaluate.py` prints top-1, top-3, the Brier score, a calibration table and the fit
+  statistics. Author-written vignettes are tests, not evidence of accuracy. It has not been
+  validated prospectively or in a clinical trial. Report errors in the knowledge base with the
+  case and the source.
 """

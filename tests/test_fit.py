@@ -1,0 +1,160 @@
+"""The open world and the fit (CONTRACT.md section 7), contradictions and grey zones (AUDIT D3, D4, D9)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pytest
+from helpers import entry, probability, ranking
+
+from nephrocalc.knowledge import KnowledgeBase
+
+CLASSIC_DRTA = {"pattern": "medullary", "age_years": 8, "modality": "us",
+                "clues": {"metabolic_acidosis": True, "alkaline_urine": True, "hypokalemia": True,
+                          "hypercalcemia": False, "nephrolithiasis": True}}
+
+
+def test_a_classic_presentation_fits_well_with_other_low(rank: Any) -> None:
+    result = rank(CLASSIC_DRTA)
+    assert ranking(result)[0] == "distal_rta"
+    assert result["fit"] == {"status": "good", "unexplained": [], "consider": []}
+    assert probability(result, "other") < 0.05
+
+
+def test_other_is_one_entry_and_probabilities_sum_to_one(rank: Any, kb: KnowledgeBase) -> None:
+    result = rank({"pattern": "cortical"})
+    causes = [e["cause"] for e in result["differential"]]
+    assert causes.count("other") == 1 and len(causes) == len(kb.causes) + 1
+    assert math.isclose(sum(e["probability"] for e in result["differential"]), 1.0, abs_tol=1e-9)
+
+
+def test_other_has_an_age_dependent_prior(rank: Any, kb: KnowledgeBase) -> None:
+    for age, group in ((40, "adult"), (8, "child")):
+        other = entry(rank({"pattern": "medullary", "age_years": age}), "other")
+        assert other["prior"] == pytest.approx(kb.other.prior[group], abs=1e-4)
+    assert kb.other.prior["child"] > kb.other.prior["adult"], "more causes outside the list in children"
+
+
+def test_a_finding_no_cause_lists_raises_other(rank: Any, kb: KnowledgeBase) -> None:
+    unused = sorted(set(kb.clues) - set(kb.used_clues))
+    assert unused, "the vocabulary holds findings of causes outside the knowledge base"
+    base = {"pattern": "medullary", "age_years": 40}
+    before = probability(rank(base), "other")
+    after = probability(rank({**base, "clues": {unused[0]: True}}), "other")
+    assert after > before
+
+
+def test_other_first_is_a_poor_fit(rank: Any, kb: KnowledgeBase) -> None:
+    unused = sorted(set(kb.clues) - set(kb.used_clues))[:6]
+    result = rank({"pattern": "medullary", "age_years": 40, "clues": dict.fromkeys(unused, True)})
+    if ranking(result)[0] == "other":
+        assert result["fit"]["status"] == "poor"
+
+
+def test_a_contradicting_finding_is_unexplained_and_poor(rank: Any, kb: KnowledgeBase) -> None:
+    """metabolic alkalosis contradicts distal RTA: stated with an RTA picture, the fit is poor."""
+    contradicting = [(c.id, f.clue) for c in kb.causes.values() for form in c.forms for f in form.findings.values()
+                     if f.contradiction]
+    assert contradicting, "the knowledge base states contradictions"
+    result = rank({"pattern": "medullary", "age_years": 30, "clues": {"rta": True, "metabolic_alkalosis": True}})
+    if ("distal_rta", "metabolic_alkalosis") in contradicting and ranking(result)[0] == "distal_rta":
+        assert result["fit"]["status"] == "poor" and "metabolic_alkalosis" in result["fit"]["unexplained"]
+
+
+def test_every_stated_contradiction_lowers_its_cause(rank: Any, kb: KnowledgeBase) -> None:
+    """A finding that contradicts every form of a cause lowers it (one that contradicts one form only
+    may raise the cause through another form: hypocalcaemia is against vitamin D intoxication but
+    expected in treated hypoparathyroidism)."""
+    for cause in kb.causes.values():
+        everywhere = set.intersection(*({f.clue for f in form.findings.values() if f.contradiction}
+                                        for form in cause.forms))
+        for clue in sorted(everywhere):
+            base = {"pattern": "medullary" if cause.distribution == "medullary" else "cortical", "age_years": 40}
+            before = probability(rank(base), cause.id)
+            after = probability(rank({**base, "clues": {clue: True}}), cause.id)
+            assert after < before, (cause.id, clue)
+
+
+def test_contradiction_weight_is_its_own_and_shown(rank: Any, kb: KnowledgeBase) -> None:
+    for cause in kb.causes.values():
+        for form in cause.forms:
+            for finding in form.findings.values():
+                if finding.contradiction:
+                    assert finding.lr_present < 1.0 and finding.lr_absent == 1.0
+                    assert finding.frequency is None
+
+
+@pytest.mark.parametrize(("labs", "clues"), [
+    # PTH 20 pg/mL with hypercalcaemia: neither suppressed nor raised
+    ({"pth": {"value": 20, "unit": "pg/mL"}}, {"hypercalcemia": True}),
+    # calcium 10.3 mg/dL (albumin 4.0 g/dL) in an adult: neither hypercalcaemia nor its absence
+    ({"serum_calcium": {"value": 10.3, "unit": "mg/dL"}, "serum_albumin": {"value": 4.0, "unit": "g/dL"}},
+     {"hypocalcemia": False, "hypoalbuminemia": False}),
+    # no acidaemia: a random urine pH says nothing
+    ({"urine_ph": {"value": 6.5, "unit": "pH"}}, {}),
+    # a raised PTH without a calcium says only that PTH is not suppressed
+    ({"pth": {"value": 150, "unit": "pg/mL"}}, {"low_pth": False}),
+])
+def test_a_lab_value_in_a_grey_zone_changes_nothing(labs: dict[str, Any], clues: dict[str, bool], rank: Any) -> None:
+    base = {"pattern": "medullary", "age_years": 45, "sex": "female", "clues": clues}
+    without = rank(base)
+    with_lab = rank({**base, "labs": labs})
+    assert [(e["cause"], e["probability"]) for e in with_lab["differential"]] == \
+        [(e["cause"], e["probability"]) for e in without["differential"]]
+
+
+def test_a_raised_pth_with_a_low_calcium_is_not_primary_hyperparathyroidism(rank: Any) -> None:
+    """Secondary hyperparathyroidism (AUDIT D1): vitamin D deficiency with hypocalcaemia."""
+    result = rank({"pattern": "medullary", "age_years": 60, "sex": "female",
+                   "labs": {"serum_calcium": {"value": 8.0, "unit": "mg/dL"}, "pth": {"value": 150, "unit": "pg/mL"},
+                            "vitamin_d_25oh": {"value": 8, "unit": "ng/mL"}}})
+    assert not any(d["clue"] == "high_pth" and d["present"] for d in result["derived"])
+    assert probability(result, "hyperparathyroidism") < 0.5
+
+
+def test_alkaline_urine_counts_only_with_acidosis(rank: Any) -> None:
+    result = rank({"pattern": "medullary", "age_years": 8, "clues": {"metabolic_acidosis": True},
+                   "labs": {"urine_ph": {"value": 6.5, "unit": "pH"}}})
+    assert any(d["clue"] == "alkaline_urine" and d["present"] for d in result["derived"])
+
+
+def test_no_egfr_derived_ckd_under_two_years(rank: Any) -> None:
+    result = rank({"pattern": "medullary", "age_years": 0.25, "labs": {"egfr": {"value": 40, "unit": "mL/min/1.73m2"}}})
+    assert not any(d["clue"] == "ckd" for d in result["derived"])
+
+
+def test_calcium_is_corrected_for_albumin(rank: Any) -> None:
+    result = rank({"pattern": "medullary", "age_years": 50, "labs": {
+        "serum_calcium": {"value": 9.9, "unit": "mg/dL"}, "serum_albumin": {"value": 2.5, "unit": "g/dL"}}})
+    step = next(d for d in result["derived"] if d["clue"] == "hypercalcemia")
+    assert step["present"] and "corrected for albumin" in step["text"]
+    uncorrected = rank({"pattern": "medullary", "age_years": 50, "labs": {"serum_calcium": {"value": 9.9,
+                                                                                             "unit": "mg/dL"}}})
+    assert "calcium_not_corrected" in [w["id"] for w in uncorrected["warnings"]]
+
+
+def test_tubular_ectasia_absent_counts_only_on_urography(rank: Any) -> None:
+    base = {"pattern": "medullary", "age_years": 35, "clues": {"nephrolithiasis": True, "tubular_ectasia": False}}
+    on_us = rank({**base, "modality": "us"})
+    on_ctu = rank({**base, "modality": "ctu"})
+    assert probability(on_ctu, "medullary_sponge_kidney") < probability(on_us, "medullary_sponge_kidney")
+    assert "absent_not_shown_tubular_ectasia" in [w["id"] for w in on_us["warnings"]]
+    assert probability(on_us, "medullary_sponge_kidney") == probability(
+        rank({**base, "modality": "us", "clues": {"nephrolithiasis": True}}), "medullary_sponge_kidney")
+
+
+def test_rta_is_not_counted_again_with_its_components(rank: Any) -> None:
+    alone = rank({"pattern": "medullary", "age_years": 30, "clues": {"rta": True}})
+    with_parts = rank({"pattern": "medullary", "age_years": 30,
+                       "clues": {"rta": True, "metabolic_acidosis": True, "alkaline_urine": True}})
+    assert entry(with_parts, "distal_rta")["score"] == pytest.approx(entry(alone, "distal_rta")["score"], abs=1e-6)
+    assert "counted_in_rta" in [w["id"] for w in with_parts["warnings"]]
+
+
+def test_displayed_certainty_is_capped_without_a_defining_finding(rank: Any) -> None:
+    for case in (CLASSIC_DRTA, {"pattern": "cortical", "age_years": 30, "sex": "female",
+                                "clues": {"obstetric_catastrophe": True, "acute_kidney_injury": True}}):
+        for item in rank(case)["differential"]:
+            strongest = max((e["weight"] for e in item["supporting"]), default=0.0)
+            assert item["capped"] == (item["probability"] > 0.95 and strongest < math.log(20.0))
