@@ -38,7 +38,6 @@ is said in one line on stderr.
 from __future__ import annotations
 
 import os
-import pickle
 import stat
 import sys
 import time
@@ -47,6 +46,15 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 import nephrocalc
+
+try:  # the C pickler directly: importing the pickle module costs three times as much start-up
+    from _pickle import dump as _pickle_dump
+    from _pickle import load as _pickle_load
+except ImportError:  # pragma: no cover - CPython always has it
+    from pickle import dump as _pickle_dump
+    from pickle import load as _pickle_load
+
+PICKLE_PROTOCOL = 5
 
 T = TypeVar("T")
 
@@ -148,7 +156,8 @@ def _code_fingerprint() -> bytes:
             root = Path(nephrocalc.__file__).parent
             sources = []
             for folder, dirs, files in os.walk(root):
-                dirs[:] = [name for name in dirs if name != "__pycache__"]
+                # the wheel's rule files (nephrocalc/rules) are keyed by the caller, by content
+                dirs[:] = [name for name in dirs if name not in ("__pycache__", "rules")]
                 sources += [os.path.join(folder, name) for name in files if name.endswith(".py")]
             named = sorted((path[len(str(root)) + 1 :].replace(os.sep, "/"), path) for path in sources)
             for name, path in named:
@@ -356,7 +365,7 @@ def _load(folder: _Dir, name: str, key: str, expect: type | tuple[type, ...]) ->
         if why:
             return False, None, f"refused: {why}"  # never unpickled
         with os.fdopen(fd, "rb", closefd=False) as handle:
-            stored = pickle.load(handle)
+            stored = _pickle_load(handle)
     except Exception as exc:  # truncated, zero-filled, garbage, classes that no longer exist...
         return False, None, f"unreadable ({type(exc).__name__})"
     finally:
@@ -376,7 +385,7 @@ def _store(folder: _Dir, name: str, key: str, value: object) -> None:
     done = False
     try:
         with os.fdopen(fd, "wb") as handle:
-            pickle.dump((FORMAT_TAG, key, value), handle, protocol=pickle.HIGHEST_PROTOCOL)
+            _pickle_dump((FORMAT_TAG, key, value), handle, protocol=PICKLE_PROTOCOL)
         os.replace(folder.at(tmp), folder.at(name), src_dir_fd=folder.fd, dst_dir_fd=folder.fd)
         done = True
     finally:

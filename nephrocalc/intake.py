@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 
 from nephrocalc.case import Case
 from nephrocalc.errors import InputError
-from nephrocalc.labs import check_labs, parse_lab_option
 from nephrocalc.vocab import CASE_FIELDS, LATERALITIES, MODALITIES, PATTERNS, SEXES, unknown_id_message
 
 if TYPE_CHECKING:
@@ -62,11 +61,11 @@ def parse_case(data: bytes | str | Mapping[str, Any], kb: KnowledgeBase, *, what
         # strict validation of Python input wants Case instances: go through JSON, whose strict rules
         # (no NaN, no strings for numbers) are the contract's anyway; orjson would write NaN as null
         _reject_non_finite(data, "")
-        import orjson
+        from pydantic_core import PydanticSerializationError, to_json
 
         try:
-            data = orjson.dumps(dict(data))
-        except TypeError as exc:
+            data = to_json(dict(data))  # pydantic-core's own serialiser: no other JSON library to import
+        except (PydanticSerializationError, TypeError, ValueError) as exc:
             raise InputError(what, f"cannot be read as JSON ({exc})") from None
     try:
         case: Case = validator.validate_json(data)
@@ -74,6 +73,8 @@ def parse_case(data: bytes | str | Mapping[str, Any], kb: KnowledgeBase, *, what
         raise InputError(*_describe(exc, what)) from None
     check_clues(case, kb)
     if case.labs:
+        from nephrocalc.labs import check_labs
+
         check_labs(case, kb)
     return case
 
@@ -91,6 +92,8 @@ def merge_case(base: Mapping[str, Any] | None, kb: KnowledgeBase, *, fields: Map
             raise InputError("--age", "must be a number from 0 to 130 (got nan)")
         data[name] = value
     if labs:
+        from nephrocalc.labs import parse_lab_option
+
         current = data.get("labs")
         if current is not None and not isinstance(current, dict):
             raise InputError("labs", 'must be an object mapping lab ids to {"value": number, "unit": string}')

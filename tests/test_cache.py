@@ -149,11 +149,11 @@ def test_the_code_fingerprint_covers_every_module_of_subpackages(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     package = tmp_path / "pkg"
-    (package / "rules" / "__pycache__").mkdir(parents=True)
+    (package / "loader" / "__pycache__").mkdir(parents=True)
     (package / "__init__.py").write_text("")
-    module = package / "rules" / "compile.py"
+    module = package / "loader" / "compile.py"
     module.write_text("DERIVE_ABSENT = True\n")
-    (package / "rules" / "__pycache__" / "stale.py").write_text("ignored")
+    (package / "loader" / "__pycache__" / "stale.py").write_text("ignored")
     (package / "notes.txt").write_text("not code")
     monkeypatch.setattr(nephrocalc, "__file__", str(package / "__init__.py"))
 
@@ -164,7 +164,7 @@ def test_the_code_fingerprint_covers_every_module_of_subpackages(
     first = fingerprint()
     assert fingerprint() == first
     (package / "notes.txt").write_text("still not code")
-    (package / "rules" / "__pycache__" / "stale.py").write_text("still ignored")
+    (package / "loader" / "__pycache__" / "stale.py").write_text("still ignored")
     assert fingerprint() == first
     stamp = module.stat()
     module.write_text("DERIVE_ABSENT = Fals\n")  # same size, same mtime
@@ -363,7 +363,7 @@ def _fail_dump(*args: Any, **kwargs: Any) -> None:
 def test_a_failed_write_leaves_no_temporary_file(home: Path, monkeypatch: pytest.MonkeyPatch, target: str) -> None:
     build = Builder()
     if target == "pickle.dump":
-        monkeypatch.setattr(pickle, "dump", _fail_dump)
+        monkeypatch.setattr(cache, "_pickle_dump", _fail_dump)
     elif target == "os.replace":
         monkeypatch.setattr(os, "replace", _fail_dump)
     else:
@@ -380,7 +380,7 @@ def test_a_bad_file_is_removed_even_when_the_new_value_cannot_be_written(
     path = home / f"{KEY}.pickle"
     path.write_bytes(pickle.dumps({"x": 1}))
     path.chmod(0o600)
-    monkeypatch.setattr(pickle, "dump", _fail_dump)
+    monkeypatch.setattr(cache, "_pickle_dump", _fail_dump)
     assert cached_dict(Builder()) == {"answer": 42}
     assert names(home) == []
 

@@ -29,6 +29,7 @@ from nephrocalc.cli.options import (
     case_fields,
     case_signature,
     clue_flags,
+    clue_options,
 )
 from nephrocalc.errors import InputError
 
@@ -59,10 +60,9 @@ class Session:
 
     def engine(self) -> Engine:
         if self._engine is None:
-            from nephrocalc.engine import Engine
-            from nephrocalc.loader import load_knowledge_base
+            from nephrocalc.engine import load_engine
 
-            self._engine = Engine(load_knowledge_base(packs=self.packs))
+            self._engine = load_engine(self.packs)
         return self._engine
 
     def kb(self) -> KnowledgeBase:
@@ -94,11 +94,11 @@ def build_app(session: Session, invoked: str | None = None) -> typer.Typer:
 
     commands = _Commands(session)
     if wanted("diff"):
-        diff = _with_signature(commands.diff, case_signature(session.kb(), with_clues=True))
-        app.command("diff", no_args_is_help=True)(diff)
+        diff = _with_signature(commands.diff, case_signature(session.kb(), with_clues=False))
+        app.command("diff", no_args_is_help=True, cls=_with_clue_flags(session.kb()))(diff)
     if wanted("ask"):
-        ask = _with_signature(commands.ask, case_signature(session.kb(), ask_options(), with_clues=True))
-        app.command("ask", no_args_is_help=True)(ask)
+        ask = _with_signature(commands.ask, case_signature(session.kb(), ask_options(), with_clues=False))
+        app.command("ask", no_args_is_help=True, cls=_with_clue_flags(session.kb()))(ask)
     registrations: list[tuple[str, Callable[..., None]]] = [
         ("batch", commands.batch), ("schema", commands.schema), ("causes", commands.causes),
         ("cause", commands.cause), ("clues", commands.clues), ("labs", commands.labs),
@@ -113,6 +113,18 @@ def build_app(session: Session, invoked: str | None = None) -> typer.Typer:
     if invoked is not None and not app.registered_commands and not app.registered_groups:
         return build_app(session, None)  # an unknown command: let click say so, with the full list
     return app
+
+
+def _with_clue_flags(kb: KnowledgeBase) -> type[Any]:
+    """A command class for `diff` and `ask` whose options end with a tri-state flag per clue."""
+    from typer.core import TyperCommand
+
+    class CaseCommand(TyperCommand):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.params.extend(clue_options(kb))
+
+    return CaseCommand
 
 
 def _with_signature(function: Any, signature: Any) -> Any:

@@ -165,6 +165,17 @@ def case_signature(kb: KnowledgeBase, extra: list[inspect.Parameter] | None = No
     return inspect.Signature(params)
 
 
+def clue_options(kb: KnowledgeBase) -> list[Any]:
+    """One tri-state flag per clue (--rta / --no-rta / left out), as click options built directly:
+    with ~150 clues, letting typer derive each from a signature would cost start-up for nothing."""
+    from typer.core import TyperOption
+
+    return [TyperOption(param_decls=[clue.id, f"--{clue.id.replace('_', '-')}/--no-{clue.id.replace('_', '-')}"],
+                        type=bool, default=None, is_flag=True, help=f"{clue.description} [{clue.group_title}]",
+                        show_default=False, rich_help_panel=f"Clues: {clue.group_title}")
+            for clue in kb.clues.values()]
+
+
 def ask_options() -> list[inspect.Parameter]:
     return [
         _option("max_questions", Annotated[int, typer.Option(

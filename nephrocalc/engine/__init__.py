@@ -19,9 +19,10 @@ result as read-only.
 """
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from operator import add, itemgetter
+from pathlib import Path
 from typing import NamedTuple
 
 from nephrocalc.case import Case
@@ -32,7 +33,7 @@ from nephrocalc.intake import check_clues
 from nephrocalc.knowledge import KnowledgeBase
 from nephrocalc.result import NOTICE, Derivation, Entry, Evidence, Note, Result, RulePack
 
-__all__ = ["AGE_KEYS", "Engine", "Evaluation", "ScoringTable", "age_key", "rank"]
+__all__ = ["AGE_KEYS", "Compiled", "Engine", "Evaluation", "ScoringTable", "age_key", "load_engine", "rank"]
 
 _by_weight = itemgetter("weight")
 
@@ -76,12 +77,17 @@ def age_key(case: Case, kb: KnowledgeBase) -> str:
 class Engine:
     """Ranks cases against one knowledge base. Build once, call ``rank`` for each case."""
 
-    def __init__(self, kb: KnowledgeBase) -> None:
+    def __init__(self, kb: KnowledgeBase, table: ScoringTable | None = None,
+                 caveats: CaveatIndex | None = None) -> None:
         self.kb = kb
-        self.table = ScoringTable.build(kb)
+        self.table = table if table is not None else ScoringTable.build(kb)
         self._kb_label = f"{kb.name} {kb.version}"
         self._rules: list[RulePack] = [{"name": p.name, "version": p.version, "path": p.path} for p in kb.packs]
-        self._caveats = CaveatIndex(kb.caveats)
+        self._caveats = caveats if caveats is not None else CaveatIndex(kb.caveats)
+        # pattern -> the clues whose weight depends on it (few): a case without them skips that step
+        self._interaction_clues = {
+            pattern: frozenset(clue for row in self.table.causes for clue in row.interaction_evidence.get(pattern, {}))
+            for pattern in self.table.interaction_patterns}
 
     def with_lab_clues(self, case: Case) -> tuple[Case, list[Derivation], list[Note]]:
         """The case with the clues its lab values give (stated clues win), and the steps taken."""
@@ -194,7 +200,8 @@ class Engine:
         contexts = table.context[(pattern, age)]
         sex, laterality = case.sex, case.laterality
         age_factors = {r: factor for r, _, factor in table.age_terms_for(case.age_years)}
-        with_interactions = pattern in table.interaction_patterns
+        watched = self._interaction_clues.get(pattern, frozenset())
+        with_interactions = bool(watched) and any(value and clue in watched for clue, value in stated)
         floor = math.floor
         for rank, i, probability in zip(range(1, len(order) + 1), order, probabilities, strict=True):
             cause_row = table.causes[i]
@@ -274,6 +281,33 @@ def _rounded_probabilities(values: list[float]) -> list[float]:
         if abs(sum(rounded) - 1.0) > 1e-9:  # pragma: no cover - rounding leaves at most ~1e-16
             rounded[top] += 1.0 - sum(rounded)
     return rounded
+
+
+class Compiled(NamedTuple):
+    """A knowledge base, its scoring table and caveat index, cached together (pure functions of the rules)."""
+
+    kb: KnowledgeBase
+    table: ScoringTable
+    caveats: CaveatIndex
+
+
+def load_engine(packs: Sequence[Path] = ()) -> Engine:
+    """The engine for the built-in rules with ``packs`` laid over them. The compiled knowledge base and
+    its scoring table are cached on disk together, under the key of the rule files and the code."""
+    from nephrocalc.loader import knowledge_key, load_knowledge_base
+
+    def build() -> Compiled:
+        kb = load_knowledge_base(packs=packs, use_cache=False)
+        return Compiled(kb, ScoringTable.build(kb), CaveatIndex(kb.caveats))
+
+    key = knowledge_key("engine", None, packs)
+    if key is None:
+        compiled = build()
+    else:
+        from nephrocalc.cache import cached
+
+        compiled = cached(key, build, expect=Compiled)
+    return Engine(compiled.kb, compiled.table, compiled.caveats)
 
 
 def rank(case: Case, kb: KnowledgeBase) -> Result:

@@ -16,7 +16,7 @@ from pathlib import Path
 from nephrocalc.errors import RuleError
 from nephrocalc.knowledge import KnowledgeBase
 
-__all__ = ["builtin_rules_dir", "load_knowledge_base", "pack_files", "rule_files"]
+__all__ = ["builtin_rules_dir", "knowledge_key", "load_knowledge_base", "pack_files", "rule_files"]
 
 
 def builtin_rules_dir() -> Path:
@@ -49,24 +49,40 @@ def load_knowledge_base(rules_dir: Path | None = None, *, packs: Sequence[Path] 
     the package's code (cache.py), so a run that finds it skips TOML parsing and pydantic
     validation; any change to a file or to the code rebuilds it.
     """
+    root, packs = _checked(rules_dir, packs)
+    key = knowledge_key("kb", root, packs) if use_cache else None
+    if key is None:
+        return _build(root, packs)
+    from nephrocalc.cache import cached
+
+    return cached(key, lambda: _build(root, packs), expect=KnowledgeBase)
+
+
+def knowledge_key(kind: str, root: Path | None = None, packs: Sequence[Path] = ()) -> str | None:
+    """The cache key of what is compiled from these rule files (None: no cache, or a file cannot be
+    read, which the loader will then report)."""
+    from nephrocalc.cache import cache_dir, files_key
+
+    if cache_dir() is None:
+        return None
+    root, packs = _checked(root, packs)
+    try:
+        return files_key(kind, [*rule_files(root), *(f for pack in packs for f in pack_files(pack))])
+    except OSError:
+        return None
+
+
+def _checked(rules_dir: Path | None, packs: Sequence[Path]) -> tuple[Path, tuple[Path, ...]]:
     root = rules_dir if rules_dir is not None else builtin_rules_dir()
-    packs = tuple(Path(pack).resolve() for pack in packs)
-    for pack in packs:
+    resolved = tuple(Path(pack).resolve() for pack in packs)
+    for pack in resolved:
         try:
             is_dir = pack.is_dir()
         except OSError as exc:
             raise RuleError(repr(str(pack)), f"cannot be read ({exc.strerror or exc})") from None
         if not is_dir:
             raise RuleError(repr(str(pack)), "not a directory: a rule pack is a folder with a pack.toml")
-    if not use_cache:
-        return _build(root, packs)
-    from nephrocalc.cache import cached, files_key
-
-    try:
-        key = files_key("kb", [*rule_files(root), *(f for pack in packs for f in pack_files(pack))])
-    except OSError:
-        return _build(root, packs)  # let the loader report the missing or unreadable file
-    return cached(key, lambda: _build(root, packs), expect=KnowledgeBase)
+    return root, resolved
 
 
 def _build(root: Path, packs: Sequence[Path]) -> KnowledgeBase:

@@ -28,7 +28,7 @@ _BLOCKS = " ▏▎▍▌▋▊▉█"
 
 def _console() -> Console:
     width = None if os.isatty(1) else 120
-    return Console(highlight=False, markup=False, width=width, soft_wrap=False)
+    return Console(highlight=False, markup=False, emoji=False, width=width, soft_wrap=False)
 
 
 def _bar(probability: float) -> str:
@@ -200,7 +200,7 @@ def _print_explanation(console: Console, entries: list[Entry]) -> None:
 
 def print_progress(result: Result, kb: KnowledgeBase) -> None:
     """One line on stderr: the top of the differential after an answer."""
-    console = Console(stderr=True, highlight=False, markup=False)
+    console = Console(stderr=True, highlight=False, markup=False, emoji=False)
     top = result["differential"][:3]
     line = Text("  now: ", style="dim")
     line.append(" · ".join(f"{_entry_name(kb, e)} {_percent(e['probability'], e['capped'])}" for e in top))
@@ -210,7 +210,7 @@ def print_progress(result: Result, kb: KnowledgeBase) -> None:
 def ask_question(label: str, description: str) -> str:
     from rich.prompt import Prompt
 
-    console = Console(stderr=True, highlight=False, markup=False)
+    console = Console(stderr=True, highlight=False, markup=False, emoji=False)
     prompt = Text(f"{label}?", style="bold")
     prompt.append(f" {description}", style="dim")
     answer = Prompt.ask(prompt, console=console,
