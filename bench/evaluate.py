@@ -2,11 +2,14 @@
 Brier score and a calibration table, with and without the cases' lab values, and the fit
 statistics (how often a case is flagged: fit "poor", `other` first, or a top probability under 0.5).
 
-Usage: python bench/evaluate.py [FILE.jsonl ...] [--no-labs] [--list] [--fit]
+Usage: python bench/evaluate.py [FILE.jsonl ...] [--no-labs] [--list] [--fit] [--no-extended]
   default files: the development set of real patients, tests/cases/published_cases*.jsonl,
   tests/cases/phenopacket_cases.jsonl and tests/cases/outside_cases.jsonl, and, for reference,
   the author-written vignettes (not evidence of accuracy).
   --list  print every case that is not ranked first (or, outside the twelve, not flagged)
+  --no-extended  only the default knowledge base (by default the figures are printed twice: with the
+          twelve causes, then with the extended knowledge base, --extended, where an extended cause
+          is "inside")
   --fit   fit the calibration temperature on the real patients inside the knowledge base (minimum
           multi-class Brier score); write it to rules/knowledge_base.toml [calibration] by hand
 
@@ -24,9 +27,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from nephrocalc.engine import Engine
+from nephrocalc.engine import Engine, load_engine
 from nephrocalc.intake import parse_case
-from nephrocalc.loader import load_knowledge_base
+from nephrocalc.loader import extended_rules_dir
 
 REAL = ["published_cases.jsonl", "published_cases_more.jsonl", "phenopacket_cases.jsonl", "outside_cases.jsonl"]
 REFERENCE = ["vignettes.jsonl", "lab_vignettes.jsonl"]
@@ -103,7 +106,7 @@ def report(name: str, items: list[Scored], *, listing: bool) -> None:
         top3 = sum(i.position <= 3 for i in inside)
         mean_top = sum(i.top_p for i in inside) / len(inside)
         flagged = sum(i.flagged for i in inside)
-        print(f"  {name}: {len(inside)} inside the twelve: first {first / len(inside):.0%} ({first}), "
+        print(f"  {name}: {len(inside)} inside the knowledge base: first {first / len(inside):.0%} ({first}), "
               f"top three {top3 / len(inside):.0%} ({top3}); Brier {brier(inside):.3f}; mean top-1 probability "
               f"{mean_top:.2f} vs accuracy {first / len(inside):.2f}; flagged {flagged / len(inside):.0%} "
               f"({flagged}, false alarms)")
@@ -115,7 +118,7 @@ def report(name: str, items: list[Scored], *, listing: bool) -> None:
     if outside:
         flagged = sum(i.flagged for i in outside)
         named = sum(i.expected in i.consider for i in outside)
-        print(f"  {name}: {len(outside)} outside the twelve: flagged {flagged / len(outside):.0%} ({flagged}); "
+        print(f"  {name}: {len(outside)} outside the knowledge base: flagged {flagged / len(outside):.0%} ({flagged}); "
               f"`other` first {sum(i.position == 1 for i in outside)}; consider names the true cause "
               f"{named / len(outside):.0%} ({named})")
         if listing:
@@ -144,10 +147,21 @@ def main(argv: list[str]) -> int:
     names = [a for a in argv if not a.startswith("--")]
     root = Path(__file__).resolve().parent.parent / "tests" / "cases"
     paths = [Path(a) for a in names] or [root / n for n in REAL + REFERENCE if (root / n).exists()]
-    engine = Engine(load_knowledge_base())
-    print(f"{engine.kb.name} {engine.kb.version}; calibration temperature {engine.kb.calibration.temperature:g}")
     records = load(paths)
-    for labs in ([False] if only_no_labs else [False, True]):
+    configurations: list[tuple[str, tuple[Path, ...]]] = [("the twelve causes", ())]
+    if "--no-extended" not in argv and any(extended_rules_dir().joinpath("causes").glob("*.toml")):
+        configurations.append(("with --extended", (extended_rules_dir(),)))
+    for title, packs in configurations:
+        engine = load_engine(packs)
+        print(f"#### {title}: {engine.kb.name} {engine.kb.version}, {len(engine.kb.causes)} causes; calibration "
+              f"temperature {engine.kb.calibration.temperature:g}")
+        evaluate(engine, records, labs_modes=[False] if only_no_labs else [False, True], listing=listing, fit=fit)
+    return 0
+
+
+def evaluate(engine: Engine, records: list[tuple[str, dict[str, Any]]], *, labs_modes: list[bool], listing: bool,
+             fit: bool) -> None:
+    for labs in labs_modes:
         print(f"== {'with their lab values' if labs else 'clues only (lab values dropped)'}")
         everything: list[Scored] = []
         by_file: dict[str, list[Scored]] = {}
@@ -171,7 +185,6 @@ def main(argv: list[str]) -> int:
             print(f"  fitted temperature: x{best:.2f} of the current {engine.kb.calibration.temperature:g} "
                   f"-> {best * engine.kb.calibration.temperature:.2f} (Brier {brier(inside, best):.3f} "
                   f"on {len(inside)} real patients inside the knowledge base)")
-    return 0
 
 
 if __name__ == "__main__":

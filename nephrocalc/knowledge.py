@@ -98,6 +98,9 @@ class Cause(NamedTuple):
     path: str
     age: tuple[AgeBand, ...] = ()
     rule_out: RuleOut | None = None
+    mimic: bool = False  # imitates nephrocalcinosis (or a cause of it) without being one
+    tells_apart: str = ""
+    extended: bool = False  # from the extended knowledge base (--extended)
 
 
 class Condition(NamedTuple):

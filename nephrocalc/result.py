@@ -46,6 +46,7 @@ class Entry(TypedDict):
     log_prior: float  # ln of the unrounded prior: the first term of the score (--explain)
     form: str | None
     cant_miss: bool
+    mimic: bool  # imitates nephrocalcinosis or a cause of it (extended knowledge base): not a cause
     supporting: list[Evidence]
     conflicting: list[Evidence]
     context: list[Factor]

@@ -21,6 +21,7 @@ from nephrocalc import __version__
 from nephrocalc.cli import io
 from nephrocalc.cli.options import (
     BatchFormat,
+    ExtendedOption,
     InfoFormat,
     InfoFormatOption,
     RulesOption,
@@ -228,6 +229,7 @@ class _Commands:
             "--format", "-f", help="jsonl (= json): one result or error record per input line; tsv: one row per "
             "cause; markdown: one table.", case_sensitive=False)] = BatchFormat.jsonl,
         rules: RulesOption = None,
+        extended: ExtendedOption = False,
     ) -> None:
         """Rank many cases: JSON Lines in (one case per line), one result line out per input line, in order.
 
@@ -322,7 +324,8 @@ class _Commands:
         io.write(f"ok: {pack.name} {pack.version} ({directory}): {len(kb.causes)} causes and {len(kb.clues)} "
                  "clues with the built-in rules")
 
-    def causes(self, format: InfoFormatOption = InfoFormat.table, rules: RulesOption = None) -> None:
+    def causes(self, format: InfoFormatOption = InfoFormat.table, rules: RulesOption = None,
+              extended: ExtendedOption = False) -> None:
         """The knowledge base at a glance: every cause with its distribution and prior by age group.
 
         Example: nephrocalc causes
@@ -342,6 +345,7 @@ class _Commands:
         cause_id: Annotated[str, typer.Argument(metavar="ID", help="A cause id (see `nephrocalc causes`).")],
         format: InfoFormatOption = InfoFormat.table,
         rules: RulesOption = None,
+        extended: ExtendedOption = False,
     ) -> None:
         """One cause in full: summary, mechanism, priors, forms, findings with their weights, and sources.
 
@@ -361,7 +365,8 @@ class _Commands:
 
             print_cause(kb, cause_id)
 
-    def clues(self, format: InfoFormatOption = InfoFormat.table, rules: RulesOption = None) -> None:
+    def clues(self, format: InfoFormatOption = InfoFormat.table, rules: RulesOption = None,
+              extended: ExtendedOption = False) -> None:
         """The clue vocabulary: every clue with its flag, meaning and the causes that use it.
 
         Example: nephrocalc clues
@@ -376,7 +381,8 @@ class _Commands:
 
             print_clues(kb)
 
-    def labs(self, format: InfoFormatOption = InfoFormat.table, rules: RulesOption = None) -> None:
+    def labs(self, format: InfoFormatOption = InfoFormat.table, rules: RulesOption = None,
+              extended: ExtendedOption = False) -> None:
         """Lab values: accepted units, canonical unit, reference limits by age and sex, and the clues they give.
 
         Example: nephrocalc labs
@@ -391,7 +397,7 @@ class _Commands:
 
             print_labs(kb)
 
-    def imaging(self, rules: RulesOption = None) -> None:
+    def imaging(self, rules: RulesOption = None, extended: ExtendedOption = False) -> None:
         """What nephrocalcinosis looks like on radiographs, ultrasound, CT and MR.
 
         Example: nephrocalc imaging
@@ -400,7 +406,7 @@ class _Commands:
 
         print_reference_table(self.session.kb(), "imaging")
 
-    def grading(self, rules: RulesOption = None) -> None:
+    def grading(self, rules: RulesOption = None, extended: ExtendedOption = False) -> None:
         """The ultrasound and CT grades (0-3) of medullary nephrocalcinosis used by --grade.
 
         Example: nephrocalc grading
@@ -409,7 +415,7 @@ class _Commands:
 
         print_reference_table(self.session.kb(), "grading")
 
-    def method(self, rules: RulesOption = None) -> None:
+    def method(self, rules: RulesOption = None, extended: ExtendedOption = False) -> None:
         """Intended use, inputs, how the scoring works, knowledge-base version and validation status.
 
         Example: nephrocalc method

@@ -86,21 +86,37 @@ _RULES_HELP = "Load a rule pack (a folder of TOML rule files) on top of the buil
     "Also $NEPHROCALC_RULES."
 RulesOption = Annotated[list[Path] | None, typer.Option("--rules", metavar="DIR", help=_RULES_HELP,
                                                         rich_help_panel="Rules")]
+ExtendedOption = Annotated[bool, typer.Option(
+    "--extended/--no-extended", help="Also rank the extended knowledge base: 24 rarer causes and mimics "
+    "(CLINICAL-EXTENDED.md). Also $NEPHROCALC_EXTENDED=1.", rich_help_panel="Rules")]
 InfoFormatOption = Annotated[InfoFormat, typer.Option("--format", "-f", help="Output format.",
                                                       case_sensitive=False)]
 
 
+_TRUE = ("1", "true", "yes", "on")
+
+
 def packs_from(argv: list[str], environ: dict[str, str] | os._Environ[str] = os.environ) -> tuple[Path, ...]:
-    """Rule packs named by $NEPHROCALC_RULES (os.pathsep-separated) and --rules DIR, found before
-    the command line is parsed, because a pack's clues become flags of that command line."""
+    """Rule packs: the extended knowledge base first with --extended or $NEPHROCALC_EXTENDED, then
+    $NEPHROCALC_RULES (os.pathsep-separated) and --rules DIR. Found before the command line is parsed,
+    because a pack's clues become flags of that command line."""
     packs = [Path(part) for part in environ.get("NEPHROCALC_RULES", "").split(os.pathsep) if part]
+    extended = environ.get("NEPHROCALC_EXTENDED", "").strip().lower() in _TRUE
     for index, token in enumerate(argv):
         if token == "--":
             break
-        if token == "--rules" and index + 1 < len(argv):
+        if token == "--extended":
+            extended = True
+        elif token == "--no-extended":
+            extended = False
+        elif token == "--rules" and index + 1 < len(argv):
             packs.append(Path(argv[index + 1]))
         elif token.startswith("--rules="):
             packs.append(Path(token.split("=", 1)[1]))
+    if extended:
+        from nephrocalc.loader import extended_rules_dir
+
+        packs.insert(0, extended_rules_dir())
     return tuple(packs)
 
 
@@ -149,6 +165,7 @@ def case_signature(kb: KnowledgeBase, extra: list[inspect.Parameter] | None = No
             "--format", "-f", help="Output format.", rich_help_panel=OUTPUT_PANEL, case_sensitive=False)],
             ResultFormat.table),
         option("rules", RulesOption),
+        option("extended", ExtendedOption, False),
         option("top", Annotated[int | None, typer.Option(
             "--top", "-n", min=1, help="Show only the first N causes (default: all).",
             rich_help_panel=OUTPUT_PANEL)]),

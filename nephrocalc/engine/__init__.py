@@ -231,7 +231,7 @@ class Engine:
                 "rank": rank, "cause": cause.id, "name": cause.name, "distribution": cause.distribution,
                 "score": floor(totals[i] * 1e3 + 0.5) / 1e3, "probability": probability,
                 "prior": cause_row.shown_prior[age], "log_prior": cause_row.log_prior[age], "form": row.form_id,
-                "cant_miss": cause.cant_miss,
+                "cant_miss": cause.cant_miss, "mimic": cause.mimic,
                 "supporting": supporting, "conflicting": conflicting, "context": context,
                 "capped": probability > CERTAINTY_CAP and not any(e["weight"] >= DEFINING_WEIGHT for e in supporting)})
         ranking = [entry["cause"] for entry in entries]

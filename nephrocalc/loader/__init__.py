@@ -16,7 +16,8 @@ from pathlib import Path
 from nephrocalc.errors import RuleError
 from nephrocalc.knowledge import KnowledgeBase
 
-__all__ = ["builtin_rules_dir", "knowledge_key", "load_knowledge_base", "pack_files", "rule_files"]
+__all__ = ["builtin_rules_dir", "extended_rules_dir", "knowledge_key", "load_knowledge_base", "pack_files",
+           "rule_files"]
 
 
 def builtin_rules_dir() -> Path:
@@ -26,6 +27,11 @@ def builtin_rules_dir() -> Path:
     if (packaged / "knowledge_base.toml").is_file():
         return packaged
     return here.parent / "rules"
+
+
+def extended_rules_dir() -> Path:
+    """The extended knowledge base (CLINICAL-EXTENDED.md): a built-in rule pack, loaded by --extended."""
+    return builtin_rules_dir() / "extended"
 
 
 def rule_files(root: Path) -> list[Path]:

@@ -92,11 +92,16 @@ def build(root: Path, packs: Sequence[Path] = ()) -> KnowledgeBase:
     clue_entries: ClueEntries = {cid: (clues_path, e) for cid, e in clues_file.clues.items()}
     caveat_entries: CaveatEntries = [(caveats_path, i, e) for i, e in enumerate(caveats_file.caveats)]
     infos = [PackInfo(kb_file.name, kb_file.version, "built-in")]
+    other_file = kb_file.other
     for pack in packs:
-        infos.append(_overlay(pack, groups, clue_entries, sources, caveat_entries, cause_files, problems))
+        info, pack_other = _overlay(pack, groups, clue_entries, sources, caveat_entries, cause_files, problems)
+        infos.append(info)
+        if pack_other is not None:  # a pack that adds causes takes part of the open world's share
+            other_file = pack_other
     problems.raise_if_any()
 
-    kb = _compile(root, kb_file, groups, clue_entries, sources, caveat_entries, cause_files, tables, problems)
+    kb = _compile(root, kb_file.model_copy(update={"other": other_file}), groups, clue_entries, sources,
+                  caveat_entries, cause_files, tables, problems)
     labs = _compile_labs(labs_file, labs_path, kb.clues, sources, problems)
     problems.raise_if_any()
     return kb._replace(labs=labs, packs=tuple(infos), clue_labs=_clue_labs(labs), lab_siblings=_lab_siblings(labs))
@@ -122,7 +127,8 @@ def _lab_siblings(labs: Mapping[str, Lab]) -> dict[str, frozenset[str]]:
 
 
 def _overlay(pack: Path, groups: dict[str, str], clue_entries: ClueEntries, sources: dict[str, Source],
-             caveat_entries: CaveatEntries, cause_files: CauseFiles, problems: Problems) -> PackInfo:
+             caveat_entries: CaveatEntries, cause_files: CauseFiles, problems: Problems
+             ) -> tuple[PackInfo, schema.OtherCause | None]:
     """Lay one rule pack over the knowledge base so far: new clues, sources, caveats and causes,
     or a cause file that replaces the cause of the same id."""
     pack_path = pack / "pack.toml"
@@ -163,8 +169,8 @@ def _overlay(pack: Path, groups: dict[str, str], clue_entries: ClueEntries, sour
         if cause_file is not None:
             cause_files[path.stem] = (path, cause_file)  # a pack's cause replaces a built-in one of the same id
     if info is None:
-        return PackInfo(pack.name, "?", str(pack))
-    return PackInfo(info.name, info.version, str(pack))
+        return PackInfo(pack.name, "?", str(pack)), None
+    return PackInfo(info.name, info.version, str(pack)), info.other
 
 
 def _check_sources(tags: Iterable[str], sources: Mapping[str, Source], path: Path, where: str,
@@ -410,7 +416,8 @@ def _compile_cause(cause_id: str, path: Path, raw: schema.CauseFile, kb_file: sc
         patterns={"medullary": patterns_raw.medullary, "cortical": patterns_raw.cortical,
                   "combined": patterns_raw.combined},
         patterns_note=patterns_raw.note, patterns_sources=tuple(patterns_raw.sources),
-        findings=tuple(common), forms=tuple(forms), path=str(path), age=cause_age, rule_out=rule_out)
+        findings=tuple(common), forms=tuple(forms), path=str(path), age=cause_age, rule_out=rule_out,
+        mimic=raw.kind == "mimic", tells_apart=raw.tells_apart, extended=_is_extended(path))
 
 
 def _compile_findings(findings: Sequence[schema.Finding], contradicts: Sequence[schema.Contradiction], prefix: str,
@@ -447,3 +454,13 @@ def _compile_ages(bands: Sequence[schema.AgeBand], where: str, path: Path, sourc
         _check_sources(band.sources, sources, path, f"{where}.{index}.sources", problems)
         out.append(AgeBand(band.at_least, band.below, band.ratio, tuple(band.sources), band.note, band.estimate))
     return tuple(out)
+
+
+def _is_extended(path: Path) -> bool:
+    """Whether a cause file belongs to the built-in extended knowledge base (--extended)."""
+    from nephrocalc.loader import extended_rules_dir
+
+    try:
+        return path.resolve().is_relative_to(extended_rules_dir().resolve())
+    except OSError:
+        return False

@@ -194,6 +194,8 @@ class PackFile(RuleModel):
     version: Annotated[str, Field(min_length=1, max_length=40)]
     description: str = ""
     maintainer: str = ""
+    # a pack that adds causes may take part of the open world's share: the prior of `other` with it
+    other: OtherCause | None = None
 
 
 # --- clues.toml ---------------------------------------------------------------------------
@@ -331,6 +333,9 @@ class Form(RuleModel):
 
 
 class CauseFile(RuleModel):
+    # a mimic imitates nephrocalcinosis or a cause of it without being one: tells_apart says how to tell
+    kind: Literal["cause", "mimic"] = "cause"
+    tells_apart: str = ""
     name: Annotated[str, Field(min_length=1)]
     short_name: Annotated[str, Field(min_length=1, max_length=40)]
     distribution: Distribution
@@ -367,6 +372,8 @@ class CauseFile(RuleModel):
     def _cant_miss_reason(self) -> CauseFile:
         if self.cant_miss and not self.cant_miss_reason:
             raise ValueError("cant_miss = true needs a cant_miss_reason")
+        if self.kind == "mimic" and not self.tells_apart:
+            raise ValueError('kind = "mimic" needs tells_apart: what tells it from nephrocalcinosis')
         return self
 
 

@@ -28,7 +28,9 @@ def _finding(finding: Finding) -> dict[str, Any]:
 def cause_dict(kb: KnowledgeBase, cause: Cause) -> dict[str, Any]:
     return {
         "id": cause.id, "name": cause.name, "short_name": cause.short_name, "distribution": cause.distribution,
-        "cant_miss": cause.cant_miss, "cant_miss_reason": cause.cant_miss_reason, "summary": cause.summary,
+        "cant_miss": cause.cant_miss, "cant_miss_reason": cause.cant_miss_reason,
+        "kind": "mimic" if cause.mimic else "cause", "tells_apart": cause.tells_apart, "extended": cause.extended,
+        "summary": cause.summary,
         "mechanism": cause.mechanism, "prior": dict(cause.prior), "prior_note": cause.prior_note,
         "patterns": dict(cause.patterns),
         "findings": [_finding(f) for f in cause.findings],

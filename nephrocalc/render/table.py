@@ -69,8 +69,8 @@ def _print_fit(console: Console, kb: KnowledgeBase, result: Result) -> None:
         line.append(f"{item['name']} ({item['cause']})", style="bold")
         line.append(f": {item['why']}")
         console.print(line)
-    if fit["status"] == "poor" or fit["consider"]:
-        console.print(Text("  (the extended knowledge base, when installed, ranks such causes)", style="dim"))
+    if fit["consider"]:
+        console.print(Text("  Run with --extended to rank these causes with the others.", style="dim"))
 
 
 def _lr(weight: float) -> str:
@@ -122,6 +122,8 @@ def print_result(result: Result, kb: KnowledgeBase, *, limited: bool = False, ex
         name = Text(_entry_name(kb, entry))
         if entry["form"]:
             name.append(f" ({entry['form'].replace('_', ' ')})", style="dim")
+        if entry["mimic"]:
+            name.append(" (mimic)", style="yellow")
         table.add_row(str(entry["rank"]), name, "!" if entry["cant_miss"] else "",
                       _percent(entry["probability"], entry["capped"]),
                       Text(_bar(entry["probability"]), style="cyan"), _evidence_summary(kb, entry))
@@ -219,24 +221,38 @@ def ask_question(label: str, description: str) -> str:
 
 
 def print_causes(kb: KnowledgeBase) -> None:
+    """The causes, grouped: the twelve of the seed notes, then the extended knowledge base (--extended)
+    and any rule pack's, with mimics marked."""
     console = _console()
-    table = Table(title=f"{kb.name} {kb.version}: causes", box=box.SIMPLE_HEAD, title_justify="left")
-    table.add_column("id", style="bold")
-    table.add_column("Cause")
-    table.add_column("Distribution")
-    table.add_column("Prior adult", justify="right")
-    table.add_column("child", justify="right")
-    table.add_column("preterm", justify="right")
-    table.add_column("Findings", justify="right")
-    table.add_column("Can't miss")
-    for cause in sorted(kb.causes.values(), key=lambda c: (c.distribution != "medullary", -c.prior["adult"], c.id)):
-        findings = len({clue for form in cause.forms for clue in form.findings})
-        table.add_row(cause.id, cause.name, cause.distribution, f"{cause.prior['adult']:.1%}",
-                      f"{cause.prior['child']:.1%}", f"{cause.prior['preterm']:.1%}", str(findings),
-                      "yes" if cause.cant_miss else "")
-    console.print(table)
+    groups = [("the twelve causes", [c for c in kb.causes.values() if not c.extended and not c.path.startswith(
+        tuple(p.path for p in kb.packs[1:] if p.path))]),
+              ("extended knowledge base (--extended)", [c for c in kb.causes.values() if c.extended]),
+              ("rule packs", [c for c in kb.causes.values() if not c.extended and c.path.startswith(
+                  tuple(p.path for p in kb.packs[1:] if p.path))])]
+    for title, causes in groups:
+        if not causes:
+            continue
+        table = Table(title=f"{kb.name} {kb.version}: {title}", box=box.SIMPLE_HEAD, title_justify="left")
+        table.add_column("id", style="bold", no_wrap=True)
+        table.add_column("Cause")
+        table.add_column("Distribution")
+        table.add_column("Prior adult", justify="right")
+        table.add_column("child", justify="right")
+        table.add_column("preterm", justify="right")
+        table.add_column("Findings", justify="right")
+        table.add_column("Can't miss")
+        for cause in sorted(causes, key=lambda c: (c.distribution != "medullary", -c.prior["adult"], c.id)):
+            findings = len({clue for form in cause.forms for clue in form.findings})
+            name = Text(cause.name)
+            if cause.mimic:
+                name.append(" (mimic)", style="yellow")
+            table.add_row(cause.id, name, cause.distribution, f"{cause.prior['adult']:.1%}",
+                          f"{cause.prior['child']:.1%}", f"{cause.prior['preterm']:.1%}", str(findings),
+                          "yes" if cause.cant_miss else "")
+        console.print(table)
     console.print(Text("Priors are P(cause | nephrocalcinosis) by age group, before the pattern and clues; "
-                       "see `nephrocalc cause ID` for the findings and sources.", style="dim"))
+                       "see `nephrocalc cause ID` for the findings and sources. A mimic imitates "
+                       "nephrocalcinosis, or a cause of it, without being one.", style="dim"))
 
 
 def _with_dim(text: str, dim: str) -> Text:
