@@ -13,10 +13,11 @@ from typing import Any, Protocol
 
 import orjson
 
+from nephrocalc.case import Case
 from nephrocalc.engine import Engine
 from nephrocalc.errors import InputError
 from nephrocalc.intake import parse_case
-from nephrocalc.result import Result
+from nephrocalc.result import Note, Result
 from nephrocalc.vocab import MAX_CASE_BYTES
 
 MAX_LINE_BYTES = MAX_CASE_BYTES  # a case is a few hundred bytes; a longer line is an error record
@@ -115,8 +116,10 @@ class Output(Protocol):
 
 
 def run_batch(lines: Iterable[bytes], engine: Engine, write: Callable[[bytes], Any], output: Output, *,
-              write_error: Callable[[str], Any] | None = None) -> BatchStats:
-    """Rank every JSON line; write results (and, where the format allows, error records) in input order."""
+              write_error: Callable[[str], Any] | None = None,
+              read: Callable[[bytes], tuple[Case, list[Note]]] | None = None) -> BatchStats:
+    """Rank every JSON line; write results (and, where the format allows, error records) in input order.
+    ``read`` turns a line into a case and its input warnings (default: a contract case)."""
     stats = BatchStats()
     if output.header:
         write(output.header)
@@ -134,7 +137,13 @@ def run_batch(lines: Iterable[bytes], engine: Engine, write: Callable[[bytes], A
             continue
         else:
             try:
-                result = engine.rank(parse_case(raw, kb))
+                if read is None:
+                    result = engine.rank(parse_case(raw, kb))
+                else:
+                    case, notes = read(raw)
+                    result = engine.rank(case)
+                    if notes:
+                        result["warnings"] = [*notes, *result["warnings"]]
             except InputError as exc:
                 error = {"line": number, "id": _readable_id(raw), "error": str(exc)}
             else:

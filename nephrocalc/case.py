@@ -53,7 +53,9 @@ class Case:
 
     __pydantic_config__ = _CONFIG
 
-    pattern: Pattern
+    # required in every case; None only for a standard input that states no pattern (a phenopacket
+    # without a nephrocalcinosis pattern term): the engine then uses no pattern evidence
+    pattern: Pattern | None
     id: str | None = None
     modality: Modality | None = None
     grade: Annotated[int, Range(0, 3)] | None = None

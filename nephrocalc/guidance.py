@@ -12,17 +12,21 @@ once k is known, as in the question selection of INTERNIST-1/QMR and DXplain [Mi
 """
 
 import math
+from collections.abc import Sequence
 
 from nephrocalc.case import Case
 from nephrocalc.engine import Engine, Evaluation
-from nephrocalc.result import AskResult, NextFinding, Result
+from nephrocalc.result import AskResult, NextFinding, Note, Result
 
 
-def diff(engine: Engine, case: Case) -> Result:
-    """The full result of `nephrocalc diff`: the ranking with the findings worth checking next."""
+def diff(engine: Engine, case: Case, notes: Sequence[Note] = ()) -> Result:
+    """The full result of `nephrocalc diff`: the ranking with the findings worth checking next;
+    ``notes`` are warnings from reading the input (a phenopacket's unmapped terms), listed first."""
     evaluation = engine.evaluate(case)
     result = engine.rank(evaluation)
     result["next_findings"] = next_findings(engine, evaluation)
+    if notes:
+        result["warnings"] = [*notes, *result["warnings"]]
     return result
 
 
@@ -82,7 +86,7 @@ def next_findings(engine: Engine, evaluation: Evaluation, *, limit: int = 10,
     for clue_id, clue in engine.kb.clues.items():
         if clue_id in case.clues or clue_id in exclude or clue_id in engine.kb.supersedes:
             continue  # a diagnosis-level clue (rta) is what the questions lead to, not a question
-        log_lr = table.clue[(case.pattern, clue_id, True)]
+        log_lr = table.clue[(case.pattern or "unknown", clue_id, True)]
         background = clue.background
         # P(clue present | row): the finding's frequency, or the background rate where unlisted
         present = [sum(row_weight[r] * min(0.99, background * math.exp(log_lr[r])) for r in cause_rows[i])

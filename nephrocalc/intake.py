@@ -52,8 +52,10 @@ def case_validator() -> SchemaValidator:
     return _validator
 
 
-def parse_case(data: bytes | str | Mapping[str, Any], kb: KnowledgeBase, *, what: str = "case") -> Case:
-    """Validate a case given as JSON text or as a mapping; raise ``InputError`` naming the field."""
+def parse_case(data: bytes | str | Mapping[str, Any], kb: KnowledgeBase, *, what: str = "case",
+               pattern_required: bool = True) -> Case:
+    """Validate a case given as JSON text or as a mapping; raise ``InputError`` naming the field.
+    ``pattern_required=False`` only for a standard input that states no pattern (a phenopacket)."""
     from pydantic_core import ValidationError
 
     validator = case_validator()
@@ -71,6 +73,8 @@ def parse_case(data: bytes | str | Mapping[str, Any], kb: KnowledgeBase, *, what
         case: Case = validator.validate_json(data)
     except ValidationError as exc:
         raise InputError(*_describe(exc, what)) from None
+    if case.pattern is None and pattern_required:
+        raise InputError("pattern", f"required; {_ALLOWED['pattern']}")
     check_clues(case, kb)
     if case.labs:
         from nephrocalc.labs import check_labs
@@ -80,7 +84,8 @@ def parse_case(data: bytes | str | Mapping[str, Any], kb: KnowledgeBase, *, what
 
 
 def merge_case(base: Mapping[str, Any] | None, kb: KnowledgeBase, *, fields: Mapping[str, Any] | None = None,
-               clues: Mapping[str, bool] | None = None, labs: Sequence[str] = ()) -> Case:
+               clues: Mapping[str, bool] | None = None, labs: Sequence[str] = (),
+               pattern_required: bool = True) -> Case:
     """A case from a case file's data (``base``), overridden by command-line ``fields`` (pattern,
     modality, grade, laterality, age_years, sex: None means not given), ``clues`` (flags) and
     ``labs`` (``--lab ID=VALUE UNIT`` texts), then validated."""
@@ -108,8 +113,10 @@ def merge_case(base: Mapping[str, Any] | None, kb: KnowledgeBase, *, fields: Map
             raise InputError("clues", "must be an object mapping clue ids to true or false")
         data["clues"] = {**(current or {}), **clues}
     if "pattern" not in data:
-        raise InputError("--pattern", "required (medullary, cortical or combined), as a flag or in --case")
-    return parse_case(data, kb)
+        if pattern_required:
+            raise InputError("--pattern", "required (medullary, cortical or combined), as a flag or in --case")
+        data["pattern"] = None
+    return parse_case(data, kb, pattern_required=pattern_required)
 
 
 def _reject_non_finite(value: Any, where: str) -> None:

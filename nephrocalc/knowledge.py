@@ -24,6 +24,8 @@ class Clue(NamedTuple):
     specificity: str
     background: float  # P(present | a cause that does not list this clue)
     absent_needs_modality: tuple[str, ...] | None = None  # absence counts only on these modalities
+    hpo: tuple[str, ...] = ()  # HPO terms that mean this clue
+    hpo_note: str = ""
 
     @property
     def flag(self) -> str:
@@ -216,6 +218,7 @@ class Lab(NamedTuple):
     sources: tuple[str, ...]
     limits: tuple[LabLimit, ...]
     note: str
+    loinc: tuple[str, ...] = ()
 
     @property
     def accepted_units(self) -> list[str]:
@@ -271,3 +274,10 @@ class KnowledgeBase(NamedTuple):
     calibration: Calibration = Calibration(1.0, "", (), "uncalibrated")
     supersedes: Mapping[str, tuple[str, ...]] = {}  # a diagnosis clue -> the component clues it contains
     fit: FitSettings = FitSettings(-2.3, 0.05, 1, (), "")
+    pattern_hpo: Mapping[str, tuple[str, ...]] = {}  # "nephrocalcinosis", "medullary", ... -> HPO terms
+    # standard codes -> vocabulary (GA4GH phenopackets, FHIR): an HPO term or any descendant -> clue or
+    # pattern name; a LOINC code -> lab
+    hpo_clues: Mapping[str, str] = {}
+    hpo_patterns: Mapping[str, str] = {}
+    loinc_labs: Mapping[str, str] = {}
+    hpo_release: str = ""

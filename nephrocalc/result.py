@@ -118,7 +118,7 @@ class Result(TypedDict):
     """The ranked differential of one case."""
 
     id: str | None
-    pattern: str
+    pattern: str | None  # None only for a standard input that states no pattern
     differential: list[Entry]
     fit: Fit
     derived: list[Derivation]

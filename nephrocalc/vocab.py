@@ -39,8 +39,9 @@ FREQUENCY_WORDS: Final = {
 MAX_CASE_BYTES: Final = 1_048_576
 
 # Output formats of one result (diff, ask) and of many (batch).
-RESULT_FORMATS: Final = ("table", "json", "jsonl", "tsv", "markdown")
+RESULT_FORMATS: Final = ("table", "json", "jsonl", "tsv", "markdown", "phenopacket")
 BATCH_FORMATS: Final = ("jsonl", "json", "tsv", "markdown")
+BATCH_INPUTS: Final = ("case", "phenopacket")
 INFO_FORMATS: Final = ("table", "json")
 
 # One definition of an identifier (clue, cause, lab, caveat, form, group, pack file names):
@@ -59,7 +60,7 @@ def is_identifier(text: str) -> bool:
 RESERVED_OPTION_NAMES: Final = frozenset({
     "pattern", "modality", "grade", "laterality", "age", "age_years", "sex", "lab", "labs", "case", "format",
     "rules", "top", "explain", "max_questions", "stop_at", "help", "version", "extended", "phenopacket", "fhir",
-    "save", "input", "fields", "id", "clues", "show_completion", "install_completion",
+    "save", "input", "fields", "id", "clues", "show_completion", "install_completion", "no_extended",
 })
 
 

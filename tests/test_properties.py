@@ -191,6 +191,7 @@ class EntryJSON(TypedDict):
     log_prior: float
     form: str | None
     cant_miss: bool
+    mimic: bool
     supporting: list[EvidenceJSON]
     conflicting: list[EvidenceJSON]
     context: list[FactorJSON]

@@ -21,6 +21,7 @@ from nephrocalc import __version__
 from nephrocalc.cli import io
 from nephrocalc.cli.options import (
     BatchFormat,
+    BatchInput,
     ExtendedOption,
     InfoFormat,
     InfoFormatOption,
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
     from nephrocalc.case import Case
     from nephrocalc.engine import Engine
     from nephrocalc.knowledge import KnowledgeBase
+    from nephrocalc.result import Note
 
 APP_SETTINGS: dict[str, Any] = {
     "name": "nephrocalc",
@@ -147,13 +149,25 @@ class _Commands:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def _case(self, options: dict[str, Any]) -> Case:
+    def _case(self, options: dict[str, Any]) -> tuple[Case, list[Note]]:
+        """The case of the command line (case file or phenopacket, then flags and --lab over it), and
+        the warnings of reading a phenopacket."""
         from nephrocalc.intake import merge_case
 
         kb = self.session.kb()
+        notes: list[Note] = []
         base = io.read_case_source(options["case"]) if options["case"] is not None else None
-        return merge_case(base, kb, fields=case_fields(options), clues=clue_flags(options, kb),
-                          labs=options["lab"] or ())
+        source = options.get("phenopacket")
+        if source is not None:
+            if base is not None:
+                raise InputError("--phenopacket", "give the case as --case or as --phenopacket, not both")
+            from nephrocalc.interop.phenopacket import case_from_phenopacket
+
+            case, notes = case_from_phenopacket(io.read_case_source(source, "--phenopacket"), kb)
+            base = case.to_dict()
+        case = merge_case(base, kb, fields=case_fields(options), clues=clue_flags(options, kb),
+                          labs=options["lab"] or (), pattern_required=source is None)
+        return case, notes
 
     def diff(self, **options: Any) -> None:
         """Rank the causes of nephrocalcinosis for one case, with the evidence for each.
@@ -166,7 +180,8 @@ class _Commands:
         from nephrocalc.render import show_result
 
         engine = self.session.engine()
-        result = diff(engine, self._case(options))
+        case, notes = self._case(options)
+        result = diff(engine, case, notes)
         show_result(result, options["format"].value, engine.kb, top=options["top"], explain=options["explain"],
                     write=io.write)
 
@@ -187,8 +202,10 @@ class _Commands:
             raise InputError("--case -", "ask reads its answers from standard input: give the case as a file or flags")
         engine = self.session.engine()
         kb = engine.kb
-        interview = Interview(engine, self._case(options), max_questions=options["max_questions"],
-                              stop_at=options["stop_at"])
+        if options.get("phenopacket") == "-":
+            raise InputError("--phenopacket -", "ask reads its answers from standard input: give a file")
+        case, _ = self._case(options)
+        interview = Interview(engine, case, max_questions=options["max_questions"], stop_at=options["stop_at"])
         interactive = sys.stdin is not None and sys.stdin.isatty()
         while (question := interview.next_question()) is not None:
             clue = kb.clues[question["clue"]]
@@ -230,6 +247,9 @@ class _Commands:
             "cause; markdown: one table.", case_sensitive=False)] = BatchFormat.jsonl,
         rules: RulesOption = None,
         extended: ExtendedOption = False,
+        input: Annotated[BatchInput, typer.Option(
+            "--input", "-i", help="case: one contract case per line; phenopacket: one GA4GH Phenopacket v2 "
+            "(JSON) per line.", case_sensitive=False)] = BatchInput.case,
     ) -> None:
         """Rank many cases: JSON Lines in (one case per line), one result line out per input line, in order.
 
@@ -266,7 +286,22 @@ class _Commands:
         out = io.binary_stdout()
         try:
             lines = read_lines(io.reader(stream), out.flush)
-            stats = run_batch(lines, engine, out.write, output, write_error=note)
+            read = None
+            if input is BatchInput.phenopacket:
+                import orjson
+
+                from nephrocalc.interop.phenopacket import case_from_phenopacket
+
+                def read(raw: bytes) -> tuple[Case, list[Note]]:
+                    try:
+                        data = orjson.loads(raw)
+                    except orjson.JSONDecodeError as exc:
+                        raise InputError("phenopacket", f"not valid JSON ({exc})") from None
+                    if not isinstance(data, dict):
+                        raise InputError("phenopacket", "must be a JSON object (a GA4GH Phenopacket v2)")
+                    return case_from_phenopacket(data, engine.kb)
+
+            stats = run_batch(lines, engine, out.write, output, write_error=note, read=read)
         finally:
             if stream is not sys.stdin.buffer:
                 stream.close()

@@ -15,13 +15,13 @@ def stdin_is_terminal() -> bool:
     return sys.stdin is None or sys.stdin.isatty()
 
 
-def read_case_source(source: str) -> dict[str, Any]:
+def read_case_source(source: str, option: str = "--case") -> dict[str, Any]:
     """The JSON object of a case file, or of standard input for ``-``, at most MAX_CASE_BYTES."""
     import orjson
 
     if source == "-":
         if stdin_is_terminal():
-            raise InputError("--case -", "reads a JSON case from standard input, but nothing was piped in")
+            raise InputError(f"{option} -", "reads JSON from standard input, but nothing was piped in")
         stream = getattr(sys.stdin, "buffer", None)
         raw = stream.read(MAX_CASE_BYTES + 1) if stream is not None else sys.stdin.read().encode("utf-8", "replace")
         what = "case (stdin)"
@@ -30,7 +30,7 @@ def read_case_source(source: str) -> dict[str, Any]:
             with open(source, "rb") as handle:
                 raw = handle.read(MAX_CASE_BYTES + 1)
         except OSError as exc:
-            raise InputError("--case", f"cannot read {source!r} ({exc.strerror or exc})") from None
+            raise InputError(option, f"cannot read {source!r} ({exc.strerror or exc})") from None
         what = f"case ({source})"
     if len(raw) > MAX_CASE_BYTES:
         raise InputError(what, f"is larger than {MAX_CASE_BYTES} bytes, the limit for one case")

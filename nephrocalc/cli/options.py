@@ -56,6 +56,12 @@ class ResultFormat(StrEnum):
     jsonl = "jsonl"
     tsv = "tsv"
     markdown = "markdown"
+    phenopacket = "phenopacket"
+
+
+class BatchInput(StrEnum):
+    case = "case"
+    phenopacket = "phenopacket"
 
 
 class BatchFormat(StrEnum):
@@ -77,7 +83,7 @@ class SchemaName(StrEnum):
 
 CHOICES = {PatternChoice: vocab.PATTERNS, ModalityChoice: vocab.MODALITIES, LateralityChoice: vocab.LATERALITIES,
            SexChoice: vocab.SEXES, ResultFormat: vocab.RESULT_FORMATS, BatchFormat: vocab.BATCH_FORMATS,
-           InfoFormat: vocab.INFO_FORMATS}
+           InfoFormat: vocab.INFO_FORMATS, BatchInput: vocab.BATCH_INPUTS}
 
 CASE_PANEL = "Case"
 OUTPUT_PANEL = "Output"
@@ -161,6 +167,10 @@ def case_signature(kb: KnowledgeBase, extra: list[inspect.Parameter] | None = No
         option("case", Annotated[str | None, typer.Option(
             "--case", "-c", metavar="FILE|-", help="Read the case from a JSON file, or - for standard input; "
             "flags given beside it override it.", rich_help_panel=CASE_PANEL)]),
+        option("phenopacket", Annotated[str | None, typer.Option(
+            "--phenopacket", metavar="FILE|-", help="Read the case from a GA4GH Phenopacket v2 (JSON file, or - "
+            "for standard input): HPO terms, age, sex, LOINC measurements; flags given beside it override it.",
+            rich_help_panel=CASE_PANEL)]),
         option("format", Annotated[ResultFormat, typer.Option(
             "--format", "-f", help="Output format.", rich_help_panel=OUTPUT_PANEL, case_sensitive=False)],
             ResultFormat.table),

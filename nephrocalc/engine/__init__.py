@@ -28,7 +28,7 @@ from typing import NamedTuple
 from nephrocalc.case import Case
 from nephrocalc.engine.caveats import CaveatIndex
 from nephrocalc.engine.fit import assess_fit
-from nephrocalc.engine.table import AGE_KEYS, NEG_INF, ScoringTable
+from nephrocalc.engine.table import AGE_KEYS, NEG_INF, UNKNOWN, ScoringTable
 from nephrocalc.intake import check_clues
 from nephrocalc.knowledge import KnowledgeBase
 from nephrocalc.result import NOTICE, Derivation, Entry, Evidence, Note, Result, RulePack
@@ -128,7 +128,8 @@ class Engine:
     def row_scores(self, case: Case, counted: tuple[tuple[str, bool], ...] | None = None) -> list[float]:
         """The log score of every (cause, form) row for a case whose lab clues are already merged."""
         table = self.table
-        scores = table.base[(age_key(case, self.kb), case.pattern)]
+        pattern = case.pattern or UNKNOWN
+        scores = table.base[(age_key(case, self.kb), pattern)]
         if case.sex is not None:
             scores = list(map(add, scores, table.sex[case.sex]))
         if case.laterality is not None:
@@ -140,7 +141,7 @@ class Engine:
                 scores[r] += weight
         clue_vectors = table.clue
         for clue_id, value in counted if counted is not None else self.counted(case)[0]:
-            scores = list(map(add, scores, clue_vectors[(case.pattern, clue_id, value)]))
+            scores = list(map(add, scores, clue_vectors[(pattern, clue_id, value)]))
         return scores
 
     def evaluate(self, case: Case) -> Evaluation:
@@ -156,7 +157,7 @@ class Engine:
         case, derived, lab_warnings, scores, stated, counting_notes = evaluation
         table = self.table
         age = age_key(case, self.kb)
-        pattern = case.pattern
+        pattern = case.pattern or UNKNOWN
 
         # each cause: log-sum-exp over its forms; the best form supplies the evidence shown
         totals: list[float] = []
@@ -243,7 +244,7 @@ class Engine:
                              + ", ".join(unused) + ": it counts only for a cause outside the knowledge base "
                              "(other).", "sources": []})
         warnings = [*lab_warnings, *counting_notes, *warnings]
-        return {"id": case.id, "pattern": pattern, "differential": entries,
+        return {"id": case.id, "pattern": case.pattern, "differential": entries,
                 "fit": assess_fit(self.kb, case, stated, entries, consider), "derived": derived,
                 "caveats": caveats, "warnings": warnings, "knowledge_base": self._kb_label,
                 "rules": self._rules, "notice": NOTICE}

@@ -80,7 +80,7 @@ class ScoringTable(NamedTuple):
 
         cause_rows: list[CauseRow] = []
         rows: list[FormRow] = []
-        base: dict[tuple[str, str], list[float]] = {(age, p): [] for age in AGE_KEYS for p in PATTERNS}
+        base: dict[tuple[str, str], list[float]] = {(age, p): [] for age in AGE_KEYS for p in (*PATTERNS, UNKNOWN)}
         present_w: list[dict[str, float]] = []
         absent_w: list[dict[str, float]] = []
         sex: dict[str, list[float]] = {"female": [], "male": []}
@@ -117,6 +117,8 @@ class ScoringTable(NamedTuple):
                 for age in AGE_KEYS:
                     for p in PATTERNS:
                         base[(age, p)].append(math.log(prior[cause.id][age]) + pattern_w[p] + log_share[age])
+                    # pattern unknown (a phenopacket without a pattern term): no pattern evidence
+                    base[(age, UNKNOWN)].append(math.log(prior[cause.id][age]) + log_share[age])
             cause_rows.append(CauseRow(cause, tuple(range(first, len(rows))), prior[cause.id],
                                        {age: round(value, 4) for age, value in prior[cause.id].items()},
                                        {age: round(math.log(value), 2) for age, value in prior[cause.id].items()},
@@ -136,6 +138,8 @@ class ScoringTable(NamedTuple):
                 else:
                     clue[(p, clue_id, True)] = present_vector
                 clue[(p, clue_id, False)] = absent_vector
+            clue[(UNKNOWN, clue_id, True)] = present_vector
+            clue[(UNKNOWN, clue_id, False)] = absent_vector
         tiebreak: dict[str, list[int]] = {}
         for age in AGE_KEYS:
             ordered = sorted(range(len(causes)), key=lambda i: (-prior[causes[i].id][age], causes[i].id))
@@ -153,6 +157,8 @@ class ScoringTable(NamedTuple):
             (p, age): [(cause_rows[row.cause_index].pattern_factor[p],
                         *((row.form_factor[age],) if age in row.form_factor else ())) for row in rows]
             for p in PATTERNS for age in AGE_KEYS}
+        for age in AGE_KEYS:
+            context[(UNKNOWN, age)] = [((row.form_factor[age],) if age in row.form_factor else ()) for row in rows]
         age_bounds, age_terms = _age_terms(rows, causes)
         return cls(tuple(cause_rows), {k: tuple(v) for k, v in supporting.items()},
                    {k: tuple(v) for k, v in conflicting.items()}, tiebreak, tuple(rows), base, clue, sex, laterality,
@@ -168,6 +174,7 @@ class ScoringTable(NamedTuple):
         return self.age_terms[bisect_right(self.age_bounds, age)]
 
 
+UNKNOWN = "unknown"  # the pattern key of a case whose pattern is not known
 OTHER = "other"
 OTHER_NAME = "A cause outside the loaded knowledge base"
 

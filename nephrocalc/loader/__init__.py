@@ -38,7 +38,8 @@ def rule_files(root: Path) -> list[Path]:
     """Every file the knowledge base of ``root`` is built from, in a fixed order."""
     names = ["knowledge_base.toml", "clues.toml", "sources.toml", "caveats.toml", "imaging.toml", "grading.toml",
              "labs.toml"]
-    return [root / name for name in names] + sorted((root / "causes").glob("*.toml"))
+    optional = [root / "hpo.toml"] if (root / "hpo.toml").exists() else []
+    return [root / name for name in names] + optional + sorted((root / "causes").glob("*.toml"))
 
 
 def pack_files(pack: Path) -> list[Path]:

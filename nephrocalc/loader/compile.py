@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from nephrocalc.knowledge import (
     AgeBand,
@@ -103,8 +104,36 @@ def build(root: Path, packs: Sequence[Path] = ()) -> KnowledgeBase:
     kb = _compile(root, kb_file.model_copy(update={"other": other_file}), groups, clue_entries, sources,
                   caveat_entries, cause_files, tables, problems)
     labs = _compile_labs(labs_file, labs_path, kb.clues, sources, problems)
+    hpo_path = root / "hpo.toml"
+    hpo_file = validate(schema.HpoFile, read_toml(hpo_path, problems), hpo_path, problems) \
+        if hpo_path.exists() else None
     problems.raise_if_any()
-    return kb._replace(labs=labs, packs=tuple(infos), clue_labs=_clue_labs(labs), lab_siblings=_lab_siblings(labs))
+    codes = _code_indexes(kb, labs, hpo_file)
+    return kb._replace(labs=labs, packs=tuple(infos), clue_labs=_clue_labs(labs), lab_siblings=_lab_siblings(labs),
+                       **codes)
+
+
+def _code_indexes(kb: KnowledgeBase, labs: Mapping[str, Lab], hpo_file: schema.HpoFile | None) -> dict[str, Any]:
+    """HPO term (and every descendant in the vendored release) -> clue or pattern; LOINC code -> lab. A term
+    the vocabulary names itself wins over one reached as a descendant; the first clue listed wins a tie."""
+    descendants = hpo_file.descendants if hpo_file is not None else {}
+    hpo_clues: dict[str, str] = {}
+    for clue in kb.clues.values():
+        for term in clue.hpo:
+            hpo_clues.setdefault(term, clue.id)
+    for clue in kb.clues.values():
+        for term in clue.hpo:
+            for below in descendants.get(term, ()):
+                hpo_clues.setdefault(below, clue.id)
+    hpo_patterns: dict[str, str] = {}
+    for name, terms in kb.pattern_hpo.items():
+        for term in terms:
+            hpo_patterns.setdefault(term, name)
+            for below in descendants.get(term, ()):
+                hpo_patterns.setdefault(below, name)
+    loinc_labs = {code: lab.id for lab in labs.values() for code in lab.loinc}
+    return {"hpo_clues": hpo_clues, "hpo_patterns": hpo_patterns, "loinc_labs": loinc_labs,
+            "hpo_release": hpo_file.release if hpo_file is not None else ""}
 
 
 def _clue_labs(labs: Mapping[str, Lab]) -> dict[str, str]:
@@ -208,7 +237,8 @@ def _compile(root: Path, kb_file: schema.KnowledgeBaseFile, groups: Mapping[str,
             continue
         clues[clue_id] = Clue(clue_id, entry.label, entry.description, entry.group, groups[entry.group],
                               entry.specificity, specificity[entry.specificity],
-                              tuple(entry.absent_needs_modality) if entry.absent_needs_modality is not None else None)
+                              tuple(entry.absent_needs_modality) if entry.absent_needs_modality is not None else None,
+                              tuple(entry.hpo), entry.hpo_note)
 
     missing_patterns = {"medullary", "cortical"} - set(kb_file.patterns)
     if missing_patterns:
@@ -285,6 +315,7 @@ def _compile(root: Path, kb_file: schema.KnowledgeBaseFile, groups: Mapping[str,
         groups=dict(groups), clues=clues, causes=causes, caveats=tuple(caveats), interactions=tuple(interactions),
         sources=dict(sources), tables=dict(tables), labs={}, root=str(root), used_clues=used,
         other=other, calibration=calibration, supersedes=supersedes, fit=fit,
+        pattern_hpo={name: tuple(ids) for name, ids in kb_file.pattern_hpo.items()},
     )
 
 
@@ -329,7 +360,7 @@ def _compile_labs(labs_file: schema.LabsFile, path: Path, clues: Mapping[str, Cl
             own_plausible={normalise_unit(u): (r[0], r[1]) for u, r in entry.own_plausible.items()},
             plausible=(entry.plausible[0], entry.plausible[1]), extreme=(entry.extreme[0], entry.extreme[1]),
             conversion_note=entry.conversion_note, sources=tuple(entry.sources), limits=tuple(limits),
-            note=entry.note)
+            note=entry.note, loinc=tuple(entry.loinc))
     return labs
 
 

@@ -40,6 +40,11 @@ def result_text(result: Result, fmt: str) -> str:
         from nephrocalc.render.text import result_markdown
 
         return result_markdown(result)
+    if fmt == "phenopacket":
+        from nephrocalc.interop.phenopacket import interpretations
+        from nephrocalc.render.json import dumps
+
+        return dumps(interpretations(result, result["id"]), indent=True)
     raise InputError("--format", f"must be one of {', '.join(RESULT_FORMATS)} (got {fmt!r})")
 
 

@@ -103,7 +103,8 @@ def print_result(result: Result, kb: KnowledgeBase, *, limited: bool = False, ex
     console = _console()
     if result["fit"]["status"] == "poor":
         _print_fit(console, kb, result)
-    title = f"Differential for a {result['pattern']} pattern" + (f" — case {result['id']}" if result["id"] else "")
+    pattern = f"a {result['pattern']} pattern" if result["pattern"] else "a pattern not stated"
+    title = f"Differential for {pattern}" + (f" — case {result['id']}" if result["id"] else "")
     table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False)
     # fixed widths where the content is known: rich then measures only the evidence column
     table.add_column("#", justify="right", style="bold", width=2, no_wrap=True)
@@ -234,7 +235,7 @@ def print_causes(kb: KnowledgeBase) -> None:
             continue
         table = Table(title=f"{kb.name} {kb.version}: {title}", box=box.SIMPLE_HEAD, title_justify="left")
         table.add_column("id", style="bold", no_wrap=True)
-        table.add_column("Cause")
+        table.add_column("Cause", min_width=24, overflow="fold")
         table.add_column("Distribution")
         table.add_column("Prior adult", justify="right")
         table.add_column("child", justify="right")

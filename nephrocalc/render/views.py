@@ -22,7 +22,8 @@ def labs_view(kb: KnowledgeBase) -> list[dict[str, Any]]:
     out = []
     for lab in kb.labs.values():
         out.append({
-            "id": lab.id, "label": lab.label, "units": lab.accepted_units, "canonical": lab.canonical,
+            "id": lab.id, "label": lab.label, "loinc": list(lab.loinc), "units": lab.accepted_units,
+            "canonical": lab.canonical,
             "converted": [written for written, _ in lab.units.values()], "own_units": list(lab.own_units.values()),
             "clues": sorted({limit.clue for limit in lab.limits}),
             "limits": [{"clue": limit.clue, "above": limit.above, "below": limit.below,

@@ -1,0 +1,214 @@
+"""GA4GH Phenopacket v2 (JSON) in, and a phenopacket ``interpretations`` block out.
+
+Mapping (CONTRACT.md section 8):
+- ``subject.sex`` FEMALE/MALE -> sex (others: unknown);
+- the age from ``subject.timeAtLastEncounter`` (ISO 8601 duration), else from the onset of the
+  nephrocalcinosis feature;
+- each ``phenotypicFeatures[].type.id``: an HPO term of the vocabulary, or a descendant of one in the
+  vendored HPO release (rules/hpo.toml), becomes its clue, false when ``excluded`` is true; the
+  nephrocalcinosis terms give the pattern;
+- each ``measurements[]`` with a LOINC assay and a quantity becomes a lab (UCUM unit).
+
+Nothing is dropped silently: terms that map to nothing are listed in a warning, as are measurements
+that cannot be read, a phenopacket with no nephrocalcinosis term, and a pattern that no term gives
+(the case then runs with the pattern unknown: no pattern evidence). Only the parts read are
+modelled (pydantic, unknown fields ignored): the official ``phenopackets`` package would bring in
+protobuf for no gain here.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from nephrocalc.case import Case, Lab
+from nephrocalc.errors import InputError
+from nephrocalc.knowledge import KnowledgeBase
+from nephrocalc.result import AskResult, Note, Result
+from nephrocalc.vocab import PATTERNS, Pattern, Sex
+
+NEPHROCALCINOSIS = "nephrocalcinosis"
+
+
+class _Part(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class OntologyClass(_Part):
+    id: str
+    label: str = ""
+
+
+class Age(_Part):
+    iso8601duration: str
+
+
+class TimeElement(_Part):
+    age: Age | None = None
+    ontologyClass: OntologyClass | None = None
+
+
+class Individual(_Part):
+    id: str = ""
+    sex: str = "UNKNOWN_SEX"
+    timeAtLastEncounter: TimeElement | None = None
+
+
+class PhenotypicFeature(_Part):
+    type: OntologyClass
+    excluded: bool = False
+    onset: TimeElement | None = None
+
+
+class Quantity(_Part):
+    unit: OntologyClass
+    value: float
+
+
+class Value(_Part):
+    quantity: Quantity | None = None
+
+
+class Measurement(_Part):
+    assay: OntologyClass
+    value: Value | None = None
+
+
+class Phenopacket(_Part):
+    id: str = ""
+    subject: Individual | None = None
+    phenotypicFeatures: list[PhenotypicFeature] = []
+    measurements: list[Measurement] = []
+
+
+_DURATION = re.compile(r"^P(?:(\d+(?:\.\d+)?)Y)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)W)?(?:(\d+(?:\.\d+)?)D)?"
+                       r"(?:T.*)?$")
+
+
+def iso_duration_years(text: str) -> float | None:
+    """An ISO 8601 duration (P2Y6M, P10D, P3W) in years; None when it cannot be read."""
+    match = _DURATION.match(text.strip().upper())
+    if match is None or not any(match.groups()):
+        return None
+    years, months, weeks, days = (float(g) if g else 0.0 for g in match.groups())
+    return years + months / 12.0 + weeks * 7.0 / 365.25 + days / 365.25
+
+
+# UCUM spellings of the units the labs accept (the rest are the same text)
+_UCUM = {"[ph]": "pH", "meq/l": "mEq/L", "umol/l": "umol/L", "mmol/l": "mmol/L", "mg/dl": "mg/dL", "pg/ml": "pg/mL",
+         "ng/ml": "ng/mL", "pmol/l": "pmol/L", "g/dl": "g/dL", "g/l": "g/L", "u/l": "U/L", "[iu]/l": "U/L",
+         "mg/d": "mg/day", "mmol/d": "mmol/day", "ml/min/{1.73_m2}": "mL/min/1.73m2",
+         "ml/min/1.73.m2": "mL/min/1.73m2", "miu/l": "mIU/L", "uiu/ml": "uIU/mL", "ng/dl": "ng/dL"}
+
+
+def _unit(unit: OntologyClass) -> str:
+    text = unit.label or unit.id.split(":", 1)[-1]
+    return _UCUM.get(text.strip().lower(), text.strip())
+
+
+def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[Note]]:
+    """A ``Case`` from one phenopacket (a JSON object), and the warnings of the mapping."""
+    try:
+        packet = Phenopacket.model_validate(data)
+    except ValidationError as exc:
+        error = exc.errors(include_url=False)[0]
+        where = ".".join(str(part) for part in error["loc"]) or "phenopacket"
+        raise InputError(f"phenopacket.{where}", f"{error['msg']} (a GA4GH Phenopacket v2 in JSON)") from None
+    notes: list[Note] = []
+    clues: dict[str, bool] = {}
+    unmapped: list[str] = []
+    patterns: set[str] = set()
+    seen_nc = False
+    onset_age: float | None = None
+    for feature in packet.phenotypicFeatures:
+        term = feature.type.id
+        named = kb.hpo_patterns.get(term)
+        if named is not None:
+            if not feature.excluded:
+                seen_nc = True
+                if named != NEPHROCALCINOSIS:
+                    patterns.add(named)
+                if feature.onset is not None and feature.onset.age is not None:
+                    onset_age = iso_duration_years(feature.onset.age.iso8601duration)
+            continue
+        clue = kb.hpo_clues.get(term)
+        if clue is None:
+            unmapped.append(f"{term} {feature.type.label}".strip())
+            continue
+        present = not feature.excluded
+        # a present finding wins over an excluded one mapped to the same clue (a more specific term)
+        clues[clue] = clues.get(clue, False) or present
+    labs: dict[str, Lab] = {}
+    unread: list[str] = []
+    for measurement in packet.measurements:
+        code = measurement.assay.id.split(":", 1)[-1] if measurement.assay.id.upper().startswith("LOINC:") else None
+        lab_id = kb.loinc_labs.get(code) if code else None
+        quantity = measurement.value.quantity if measurement.value is not None else None
+        if lab_id is None or quantity is None:
+            unread.append(f"{measurement.assay.id} {measurement.assay.label}".strip())
+            continue
+        labs[lab_id] = Lab(value=quantity.value, unit=_unit(quantity.unit))
+    subject = packet.subject
+    age = None
+    if subject is not None and subject.timeAtLastEncounter is not None and subject.timeAtLastEncounter.age:
+        age = iso_duration_years(subject.timeAtLastEncounter.age.iso8601duration)
+    if age is None:
+        age = onset_age
+    sexes: dict[str, Sex] = {"FEMALE": "female", "MALE": "male"}
+    sex = sexes.get(subject.sex if subject is not None else "")
+    if unmapped:
+        notes.append({"id": "phenopacket_terms_not_mapped", "sources": [],
+                      "message": f"{len(unmapped)} phenotypic feature(s) map to no clue and were not used: "
+                      + "; ".join(unmapped[:20]) + ("; ..." if len(unmapped) > 20 else "")})
+    if unread:
+        notes.append({"id": "phenopacket_measurements_not_read", "sources": [],
+                      "message": "measurements without a known LOINC assay or a quantity were not used: "
+                      + "; ".join(unread[:20])})
+    if not seen_nc:
+        notes.append({"id": "phenopacket_without_nephrocalcinosis", "sources": [],
+                      "message": "No phenotypic feature states nephrocalcinosis (HP:0000121 or a descendant): "
+                      "the ranking assumes it."})
+    pattern: Pattern | None = None
+    for known in PATTERNS:  # exactly one pattern term: that pattern
+        if patterns == {known}:
+            pattern = known
+    if pattern is None:
+        notes.append({"id": "pattern_unknown", "sources": [],
+                      "message": "No term gives the pattern of the calcification (medullary HP:0012408, cortical): "
+                      "the causes were ranked without pattern evidence." if len(patterns) != 2 else
+                      "Terms give more than one pattern: the causes were ranked without pattern evidence."})
+    case = Case(pattern=pattern, id=packet.id or None, age_years=min(age, 130.0) if age is not None else None,
+                sex=sex, clues=clues, labs=labs)
+    if labs:
+        from nephrocalc.labs import check_labs
+
+        try:
+            check_labs(case, kb)
+        except InputError as exc:
+            notes.append({"id": "phenopacket_measurements_not_read", "sources": [],
+                          "message": f"the lab values were not used: {exc}"})
+            case = Case(pattern=case.pattern, id=case.id, age_years=case.age_years, sex=case.sex, clues=case.clues)
+    return case, notes
+
+
+def interpretations(result: Result | AskResult, phenopacket_id: str | None) -> dict[str, Any]:
+    """The result as a phenopacket ``interpretations`` block: one interpretation per ranked cause, best
+    first, with its probability and evidence in the summary (decision support, not a diagnosis)."""
+    subject = phenopacket_id or result["id"] or "case"
+    items = []
+    for entry in result["differential"]:
+        evidence = "; ".join(f"{'+' if e['weight'] > 0 else '-'}{e['clue']}{'' if e['present'] else ' absent'}"
+                             for e in (*entry["supporting"], *entry["conflicting"]))
+        items.append({
+            "id": f"{subject}-nephrocalc-{entry['rank']}",
+            "progressStatus": "IN_PROGRESS",
+            "diagnosis": {"disease": {"id": f"nephrocalc:{entry['cause']}", "label": entry["name"]}},
+            "summary": f"rank {entry['rank']}, probability {entry['probability']:.4f}"
+                       + (f"; evidence: {evidence}" if evidence else "")
+                       + (f"; fit {result['fit']['status']}" if entry["rank"] == 1 else ""),
+        })
+    return {"id": subject, "interpretations": items,
+            "metaData": {"createdBy": "nephrocalc", "phenopacketSchemaVersion": "2.0",
+                         "resources": [], "externalReferences": [{"description": result["notice"]}]}}
