@@ -41,7 +41,13 @@ OPERATORS = [
 def sites(text: str) -> list[tuple[int, int, int, str]]:
     """Every (line, start, end, replacement) a mutation operator can apply to, outside comments and strings."""
     found = []
+    in_docstring = False
     for number, line in enumerate(text.splitlines()):
+        if line.count('"""') % 2 == 1:  # a docstring opens or closes on this line
+            in_docstring = not in_docstring
+            continue
+        if in_docstring or '"""' in line:
+            continue
         code = line.split("#", 1)[0]
         stripped = code.strip()
         if not stripped or stripped.startswith(('"""', "'", '"', "from ", "import ", "def ", "class ", "@")):
@@ -52,10 +58,11 @@ def sites(text: str) -> list[tuple[int, int, int, str]]:
             for match in re.finditer(pattern, code):
                 if replacement is None:
                     value = match.group(1)
-                    new = str(float(value) * 1.5) if "." in value else str(int(value) + 1)
+                    new = str(float(value) * 1.5 + 0.5) if "." in value else str(int(value) + 1)
                 else:
                     new = replacement
-                found.append((number, match.start(), match.end(), new))
+                if new != match.group(0).strip() and new != match.group(0):
+                    found.append((number, match.start(), match.end(), new))
     return found
 
 

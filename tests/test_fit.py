@@ -158,3 +158,38 @@ def test_displayed_certainty_is_capped_without_a_defining_finding(rank: Any) -> 
         for item in rank(case)["differential"]:
             strongest = max((e["weight"] for e in item["supporting"]), default=0.0)
             assert item["capped"] == (item["probability"] > 0.95 and strongest < math.log(20.0))
+
+
+def _entry(cause: str, probability: float, evidence: list[tuple[str, float]]) -> dict[str, Any]:
+    items = [{"clue": clue, "present": True, "weight": weight, "why": "", "sources": []} for clue, weight in evidence]
+    return {"cause": cause, "probability": probability, "supporting": [e for e in items if e["weight"] > 0],
+            "conflicting": [e for e in items if e["weight"] < 0]}
+
+
+def test_assess_fit_directly(kb: KnowledgeBase) -> None:
+    from nephrocalc.engine.fit import assess_fit
+
+    specific = next(c.id for c in kb.clues.values() if c.background <= kb.fit.unexplained_background)
+    others = [c.id for c in kb.clues.values() if c.background <= kb.fit.unexplained_background and c.id != specific]
+    case: Any = None
+    good = assess_fit(kb, case, [(specific, True)], [_entry("a", 0.9, [(specific, 2.0)]), _entry("other", 0.1, [])],
+                      [])
+    assert good == {"status": "good", "unexplained": [], "consider": []}
+    contradicted = assess_fit(kb, case, [(specific, True)], [_entry("a", 0.9, [(specific, -3.0)])], [])
+    assert contradicted["status"] == "poor" and contradicted["unexplained"] == [specific]
+    mild = assess_fit(kb, case, [(specific, True)], [_entry("a", 0.9, [(specific, -1.0)])], [])
+    assert mild["status"] == "good" and mild["unexplained"] == [specific]
+    two = assess_fit(kb, case, [(specific, True), (others[0], True)], [_entry("a", 0.9, [])], [])
+    assert two["status"] == "poor" and set(two["unexplained"]) == {specific, others[0]}
+    explained_by_second = assess_fit(kb, case, [(specific, True)],
+                                     [_entry("a", 0.6, []), _entry("b", 0.3, [(specific, 2.0)])], [])
+    assert explained_by_second["unexplained"] == []
+    other_first = assess_fit(kb, case, [], [_entry("other", 0.5, []), _entry("a", 0.4, [])], [])
+    assert other_first["status"] == "poor"
+    rule = kb.caveats[0]._replace(kind="consider", cause="bartter_syndrome", name="Bartter", message="why",
+                                  poor_fit=True)
+    with_rule = assess_fit(kb, case, [], [_entry("a", 0.9, [])], [rule, rule])
+    assert with_rule["status"] == "poor"
+    assert with_rule["consider"] == [{"cause": "bartter_syndrome", "name": "Bartter", "why": "why"}]
+    loaded = rule._replace(cause=next(iter(kb.causes)))
+    assert assess_fit(kb, case, [], [_entry("a", 0.9, [])], [loaded])["consider"] == []

@@ -128,3 +128,28 @@ def test_ask_unknown_answers_are_not_asked_again(run_main: Any) -> None:
                          stdin="u\n" * 6)
     asked = [line.split()[1] for line in err.splitlines() if line.startswith("? ")]
     assert len(asked) == len(set(asked)) == 6
+
+
+def test_a_cant_miss_cause_gets_its_rule_out_test_first(kb: KnowledgeBase) -> None:
+    """Harm first (AUDIT D10): unilateral calcification with haematuria and sterile pyuria leaves renal
+    tuberculosis a few per cent behind medullary sponge kidney: its rule-out test is proposed first."""
+    from nephrocalc.engine import Engine
+
+    engine = Engine(kb)
+    case = parse_case({"pattern": "medullary", "modality": "ct", "age_years": 32, "sex": "female",
+                       "laterality": "unilateral", "clues": {"hematuria": True, "sterile_pyuria": True}}, kb)
+    first = diff(engine, case)["next_findings"][0]
+    assert first.get("cant_miss") == "renal_tuberculosis"
+    assert "AFB" in first.get("rule_out", "")
+    settled = parse_case({"pattern": "medullary", "modality": "ct", "age_years": 32, "sex": "female",
+                          "laterality": "unilateral",
+                          "clues": {"hematuria": True, "sterile_pyuria": True, "tuberculosis": False}}, kb)
+    assert all(item.get("cant_miss") != "renal_tuberculosis" for item in diff(engine, settled)["next_findings"])
+
+
+def test_the_first_question_is_never_a_diagnosis_level_clue(engine: Engine, kb: KnowledgeBase) -> None:
+    for pattern in ("medullary", "cortical"):
+        for age in (0.5, 8, 40):
+            case = parse_case({"pattern": pattern, "age_years": age}, kb)
+            found = diff(engine, case)["next_findings"]
+            assert all(item["clue"] not in kb.supersedes for item in found)
