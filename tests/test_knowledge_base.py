@@ -111,29 +111,8 @@ def test_clue_flags_follow_the_contract(kb: KnowledgeBase) -> None:
 # --- references between the rule files -----------------------------------------------------
 
 
-def test_every_clue_referenced_by_a_finding_exists(kb: KnowledgeBase) -> None:
-    unknown = [(cause, where, f.clue) for cause, where, f in _all_findings(kb) if f.clue not in kb.clues]
-    assert not unknown
-    for cause in kb.causes.values():
-        for form in cause.forms:
-            assert set(form.findings) <= set(kb.clues), (cause.id, form.id)
-
-
-def test_every_clue_referenced_by_a_caveat_exists(kb: KnowledgeBase) -> None:
-    for caveat in kb.caveats:
-        when = caveat.when
-        for clue in (*when.present, *when.absent, *when.unknown, *when.any_present):
-            assert clue in kb.clues, (caveat.id, clue)
-        for cause in (*when.leading, *when.in_top3):
-            assert cause in kb.causes, (caveat.id, cause)
-
-
-def test_every_clue_referenced_by_an_interaction_exists(kb: KnowledgeBase) -> None:
-    assert kb.interactions, "the combined-pattern interaction is expected"
-    for item in kb.interactions:
-        assert item.clue in kb.clues, item.id
-        assert item.distribution in ("medullary", "cortical")
-        assert item.lr_present > 0
+def test_the_combined_pattern_interactions_are_there(kb: KnowledgeBase) -> None:
+    assert any(item.pattern == "combined" and item.clue == "cortical_atrophy" for item in kb.interactions)
 
 
 def test_every_clue_of_the_first_vocabulary_is_used_by_a_cause(kb: KnowledgeBase) -> None:
@@ -182,11 +161,6 @@ def _all_source_tags(kb: KnowledgeBase) -> Iterator[tuple[str, str]]:
             yield f"table {name}", tag
 
 
-def test_every_source_tag_resolves(kb: KnowledgeBase) -> None:
-    unresolved = [(where, tag) for where, tag in _all_source_tags(kb) if tag not in kb.sources]
-    assert not unresolved
-
-
 def test_every_source_tag_in_the_raw_files_resolves() -> None:
     """The same check on the TOML text, independent of what the loader keeps."""
     known = set(tomllib.loads((RULES / "sources.toml").read_text(encoding="utf-8")))
@@ -202,11 +176,14 @@ def test_every_source_tag_in_the_raw_files_resolves() -> None:
             for item in node:
                 yield from tags(item)
 
-    files = [p for p in sorted(RULES.rglob("*.toml")) if p.name != "sources.toml"]
+    extended = known | set(tomllib.loads((RULES / "extended" / "sources.toml").read_text(encoding="utf-8")))
+    files = [p for p in sorted(RULES.rglob("*.toml")) if p.name not in ("sources.toml", "hpo.toml")]
     assert len(files) >= 17
     for path in files:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
-        unresolved = sorted(set(tags(data)) - known)
+        # the extended knowledge base is a pack: it may cite its own sources.toml too
+        resolvable = extended if path.is_relative_to(RULES / "extended") else known
+        unresolved = sorted(set(tags(data)) - resolvable)
         assert not unresolved, f"{path.relative_to(RULES)}: {unresolved}"
 
 
@@ -220,40 +197,10 @@ def test_every_source_url_is_a_web_address(kb: KnowledgeBase) -> None:
 # --- the numbers -------------------------------------------------------------------------------
 
 
-def test_every_cause_has_a_strong_finding(kb: KnowledgeBase) -> None:
-    for cause in kb.causes.values():
-        best = max(f.lr_present for form in cause.forms for f in form.findings.values())
-        assert best >= 5.0, f"{cause.id}: strongest finding has LR {best:.2f}"
-
-
 @pytest.mark.parametrize("age_group", AGE_GROUPS)
 def test_priors_sum_to_one_in_each_age_group(kb: KnowledgeBase, age_group: str) -> None:
     total = sum(cause.prior[age_group] for cause in kb.causes.values())
     assert math.isclose(total, 1.0, abs_tol=0.01), f"{age_group} priors sum to {total:.4f}"
-
-
-def test_likelihood_ratios_follow_the_frequency_scale(kb: KnowledgeBase) -> None:
-    for cause_id, where, finding in _all_findings(kb):
-        assert finding.lr_present > 0 and finding.lr_absent > 0, (cause_id, where, finding.clue)
-        if finding.frequency is not None:
-            background = kb.clues[finding.clue].background
-            assert finding.p_present == kb.frequency[finding.frequency]
-            assert math.isclose(finding.lr_present, finding.p_present / background)
-            assert math.isclose(finding.lr_absent, (1 - finding.p_present) / (1 - background))
-
-
-def test_pattern_likelihoods_are_probabilities(kb: KnowledgeBase) -> None:
-    for cause in kb.causes.values():
-        assert math.isclose(sum(cause.patterns.values()), 1.0, abs_tol=1e-6), cause.id
-        assert min(cause.patterns.values()) > 0, f"{cause.id}: no cause is ever excluded by pattern"
-        assert max(cause.patterns, key=cause.patterns.__getitem__) in (cause.distribution, "medullary"), cause.id
-
-
-def test_form_shares_sum_to_one(kb: KnowledgeBase) -> None:
-    for cause in kb.causes.values():
-        for group in AGE_GROUPS:
-            total = sum(form.share[group] for form in cause.forms)
-            assert math.isclose(total, 1.0, abs_tol=1e-6), (cause.id, group, total)
 
 
 # --- the cause files document themselves --------------------------------------------------------
@@ -269,11 +216,6 @@ def test_cause_file_documents_itself(path: Path, kb: KnowledgeBase) -> None:
     assert Path(cause.path).name == path.name
     assert cause.name == data["name"]
     assert cause.summary == data["summary"] and cause.mechanism == data["mechanism"]
-
-
-def test_file_name_equals_cause_id(kb: KnowledgeBase) -> None:
-    for cause_id, cause in kb.causes.items():
-        assert cause.id == cause_id == Path(cause.path).stem
 
 
 def test_cant_miss_causes_have_a_reason(kb: KnowledgeBase) -> None:
@@ -394,7 +336,100 @@ def _cause_file_name_not_an_id(root: Path) -> tuple[str, str]:
     return "Distal-RTA.toml", "file name"
 
 
+def _no_strong_finding(root: Path) -> tuple[str, str]:
+    path = root / CAUSE_FILE
+    text = re.sub(r'frequency = "[a-z_]+"', 'frequency = "rarely"', path.read_text(encoding="utf-8"))
+    text = re.sub(r"lr_present = [0-9.]+", "lr_present = 1.5", text)
+    path.write_text(text, encoding="utf-8")
+    return CAUSE_FILE, "findings"
+
+
+def _pattern_split_not_one(root: Path) -> tuple[str, str]:
+    path = root / "knowledge_base.toml"
+    text, count = re.subn(r"(\[patterns\.medullary\]\s*\nmedullary\s*=\s*)0\.989", r"\g<1>0.5",
+                          path.read_text(encoding="utf-8"), count=1)
+    assert count == 1
+    path.write_text(text, encoding="utf-8")
+    return "knowledge_base.toml", "patterns.medullary"
+
+
+def _form_shares_not_one(root: Path) -> tuple[str, str]:
+    path = root / CAUSE_FILE
+    text, count = re.subn(r"(\[\[forms\]\]\s*\nid\s*=\s*\"[a-z_]+\"\s*\nname\s*=\s*\"[^\"]*\"\s*\nshare\s*=\s*)"
+                          r"(\{[^}]*\}|[0-9.]+)", r"\g<1>0.01", path.read_text(encoding="utf-8"), count=1)
+    assert count == 1, "distal_rta.toml has forms with shares"
+    path.write_text(text, encoding="utf-8")
+    return CAUSE_FILE, "forms"
+
+
+def _contradiction_unknown_clue(root: Path) -> tuple[str, str]:
+    data = tomllib.loads((root / CAUSE_FILE).read_text(encoding="utf-8"))
+    with (root / CAUSE_FILE).open("a", encoding="utf-8") as handle:
+        handle.write('\n[[contradicts]]\nclue = "no_such_clue"\nlr = 0.05\nsources = ["GR-dRTA"]\n')
+    return CAUSE_FILE, f"contradicts.{len(data.get('contradicts', []))}.clue"
+
+
+def _contradiction_above_one(root: Path) -> tuple[str, str]:
+    data = tomllib.loads((root / CAUSE_FILE).read_text(encoding="utf-8"))
+    with (root / CAUSE_FILE).open("a", encoding="utf-8") as handle:
+        handle.write('\n[[contradicts]]\nclue = "sarcoidosis"\nlr = 3.0\nsources = ["GR-dRTA"]\n')
+    return CAUSE_FILE, f"contradicts.{len(data.get('contradicts', []))}.lr"
+
+
+def _age_band_inverted(root: Path) -> tuple[str, str]:
+    data = tomllib.loads((root / CAUSE_FILE).read_text(encoding="utf-8"))
+    with (root / CAUSE_FILE).open("a", encoding="utf-8") as handle:
+        handle.write('\n[[age]]\nat_least = 10.0\nbelow = 5.0\nratio = 0.5\nsources = ["GR-dRTA"]\n')
+    return CAUSE_FILE, f"age.{len(data.get('age', []))}"
+
+
+def _consider_without_cause(root: Path) -> tuple[str, str]:
+    data = tomllib.loads((root / "caveats.toml").read_text(encoding="utf-8"))
+    with (root / "caveats.toml").open("a", encoding="utf-8") as handle:
+        handle.write('\n[[caveats]]\nid = "broken_consider"\nkind = "consider"\nmessage = "why"\n'
+                     'sources = ["Seed"]\n[caveats.when]\npresent = ["hypokalemia"]\n')
+    return "caveats.toml", f"caveats.{len(data['caveats'])}"
+
+
+def _supersedes_unknown_clue(root: Path) -> tuple[str, str]:
+    data = tomllib.loads((root / "knowledge_base.toml").read_text(encoding="utf-8"))
+    with (root / "knowledge_base.toml").open("a", encoding="utf-8") as handle:
+        handle.write('\n[[supersedes]]\nclue = "rta"\ncomponents = ["no_such_clue"]\nsources = ["GR-dRTA"]\n')
+    return "knowledge_base.toml", f"supersedes.{len(data.get('supersedes', []))}"
+
+
+def _reserved_clue_id(root: Path) -> tuple[str, str]:
+    with (root / "clues.toml").open("a", encoding="utf-8") as handle:
+        handle.write('\n[clues.top]\nlabel = "Top"\ndescription = "Takes over --top."\ngroup = "history"\n'
+                     'specificity = "low"\n')
+    return "clues.toml", "clues.top"
+
+
+def _malformed_hpo_id(root: Path) -> tuple[str, str]:
+    with (root / "clues.toml").open("a", encoding="utf-8") as handle:
+        handle.write('\n[clues.broken_hpo]\nlabel = "Broken"\ndescription = "Broken."\ngroup = "history"\n'
+                     'specificity = "low"\nhpo = ["HP:12"]\n')
+    return "clues.toml", "clues.broken_hpo.hpo.0"
+
+
+def _mimic_without_tells_apart(root: Path) -> tuple[str, str]:
+    path = root / CAUSE_FILE
+    path.write_text('kind = "mimic"\n' + path.read_text(encoding="utf-8"), encoding="utf-8")
+    return CAUSE_FILE, "tells_apart"
+
+
 BREAKAGES: dict[str, Callable[[Path], tuple[str, str]]] = {
+    "no-strong-finding": _no_strong_finding,
+    "pattern-split-not-one": _pattern_split_not_one,
+    "form-shares-not-one": _form_shares_not_one,
+    "contradiction-unknown-clue": _contradiction_unknown_clue,
+    "contradiction-lr-above-one": _contradiction_above_one,
+    "age-band-inverted": _age_band_inverted,
+    "consider-without-cause": _consider_without_cause,
+    "supersedes-unknown-clue": _supersedes_unknown_clue,
+    "reserved-clue-id": _reserved_clue_id,
+    "malformed-hpo-id": _malformed_hpo_id,
+    "mimic-without-tells-apart": _mimic_without_tells_apart,
     "unknown-key-in-finding": _unknown_key,
     "unknown-clue": _unknown_clue,
     "frequency-sometimess": _misspelt_frequency,
