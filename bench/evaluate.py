@@ -175,6 +175,12 @@ def evaluate(engine: Engine, records: list[tuple[str, dict[str, Any]]], *, labs_
                    items, listing=listing)
         if everything:
             report("ALL REAL PATIENTS", everything, listing=False)
+            extended_ids = {c.id for c in engine.kb.causes.values() if c.extended}
+            if extended_ids:
+                report("  of which the twelve", [i for i in everything if i.inside and i.expected not in extended_ids],
+                       listing=False)
+                report("  of which the extended causes", [i for i in everything if i.expected in extended_ids],
+                       listing=False)
             print("\n".join(calibration_table([i for i in everything if i.inside])))
         if fit and labs:
             # fitted on the real patients whose cause is in the knowledge base: their truth is a cause; the

@@ -8,8 +8,8 @@ The ranking always has a best cause; fit says whether it deserves the name. It i
 - more than ``[fit] max_unexplained`` present findings of at least moderate specificity are
   explained by no leading cause (neither listed by the best cause nor by another cause holding
   at least LEADING of the probability); or
-- a "consider" rule marked ``poor_fit`` applies (a pattern no loaded cause produces, such as
-  hypokalaemic metabolic alkalosis).
+- a "consider" rule marked ``poor_fit`` applies, naming a cause that is not loaded (a pattern no
+  loaded cause produces, such as hypokalaemic metabolic alkalosis without --extended).
 
 ``consider`` names causes outside the knowledge base whose rules (kind = "consider" in
 caveats.toml) match the findings, best first. Pure: reads the ranked entries, computes nothing new.
@@ -45,7 +45,7 @@ def assess_fit(kb: KnowledgeBase, case: Case, counted: Sequence[tuple[str, bool]
         elif max(weights, default=0.0) <= 0.0 and kb.clues[clue].background <= settings.unexplained_background:
             unexplained.append(clue)
     poor = (entries[0]["cause"] == OTHER or contradicted or len(unexplained) > settings.max_unexplained
-            or any(rule.poor_fit for rule in consider))
+            or any(rule.poor_fit and rule.cause not in kb.causes for rule in consider))
     seen: set[str] = set()
     named: list[Consider] = []
     for rule in consider:
