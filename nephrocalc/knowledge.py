@@ -277,7 +277,10 @@ class KnowledgeBase(NamedTuple):
     pattern_hpo: Mapping[str, tuple[str, ...]] = {}  # "nephrocalcinosis", "medullary", ... -> HPO terms
     # standard codes -> vocabulary (GA4GH phenopackets, FHIR): an HPO term or any descendant -> clue or
     # pattern name; a LOINC code -> lab
-    hpo_clues: Mapping[str, str] = {}
+    hpo_clues: Mapping[str, str] = {}  # term -> the clue that names it (or the first that reaches it)
+    # term -> every clue it means: those that name it and those it is a descendant of (true-path rule)
+    hpo_clue_sets: Mapping[str, tuple[str, ...]] = {}
+    hpo_named: Mapping[str, tuple[str, ...]] = {}  # term -> the clues that name this very term
     hpo_patterns: Mapping[str, str] = {}
     loinc_labs: Mapping[str, str] = {}
     hpo_release: str = ""

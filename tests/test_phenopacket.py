@@ -65,17 +65,32 @@ def test_an_excluded_term_gives_false_and_a_present_one_true(kb: KnowledgeBase) 
     for term, clue in mapped:
         present, _ = case_from_phenopacket(_packet([_feature(term)]), kb)
         absent, _ = case_from_phenopacket(_packet([_feature(term, excluded=True)]), kb)
-        assert present.clues == {clue: True} and absent.clues == {clue: False}, term
+        assert present.clues.get(clue) is True and all(present.clues.values()), term
+        assert set(present.clues) == set(kb.hpo_clue_sets[term]), "and every broader clue it is below"
+        assert absent.clues.get(clue) is False and not any(absent.clues.values()), term
 
 
 def test_a_descendant_term_maps_to_its_ancestors_clue(kb: KnowledgeBase) -> None:
-    pairs = [(term, clue) for term, clue in kb.hpo_clues.items() if term not in
-             {t for c in kb.clues.values() for t in c.hpo}]
+    named = {t for c in kb.clues.values() for t in c.hpo}
+    pairs = [(term, clues) for term, clues in kb.hpo_clue_sets.items() if term not in named]
     if not pairs:
         pytest.skip("no vendored HPO descendants yet")
-    for term, clue in pairs[:40]:
+    for term, clues in pairs[:60]:
         case, _ = case_from_phenopacket(_packet([_feature(term)]), kb)
-        assert case.clues == {clue: True}, term
+        assert case.clues == dict.fromkeys(clues, True), term
+        excluded, _ = case_from_phenopacket(_packet([_feature(term, excluded=True)]), kb)
+        assert excluded.clues == {}, "an excluded narrower term says nothing of the broader clue"
+
+
+def test_a_narrower_term_named_by_a_clue_also_states_its_broader_clues(kb: KnowledgeBase) -> None:
+    both = [(term, clues) for term, clues in kb.hpo_clue_sets.items() if len(clues) > 1 and term in kb.hpo_named]
+    if not both:
+        pytest.skip("no term is both named by a clue and below another clue's term")
+    for term, clues in both[:20]:
+        present, _ = case_from_phenopacket(_packet([_feature(term)]), kb)
+        assert set(present.clues) == set(clues) and all(present.clues.values()), term
+        absent, _ = case_from_phenopacket(_packet([_feature(term, excluded=True)]), kb)
+        assert absent.clues == dict.fromkeys(kb.hpo_named[term], False), term
 
 
 def test_a_measurement_with_a_loinc_code_becomes_a_lab(kb: KnowledgeBase) -> None:

@@ -157,13 +157,20 @@ class _Commands:
         kb = self.session.kb()
         notes: list[Note] = []
         base = io.read_case_source(options["case"]) if options["case"] is not None else None
-        source = options.get("phenopacket")
-        if source is not None:
-            if base is not None:
-                raise InputError("--phenopacket", "give the case as --case or as --phenopacket, not both")
+        sources: list[tuple[str, str]] = [(name, options[name]) for name in ("phenopacket", "fhir")
+                                          if options.get(name) is not None]
+        if len(sources) + (base is not None) > 1:
+            raise InputError("--" + sources[-1][0], "give one of --case, --phenopacket and --fhir, not several")
+        source = sources[0][1] if sources else None
+        if sources and sources[0][0] == "phenopacket":
             from nephrocalc.interop.phenopacket import case_from_phenopacket
 
-            case, notes = case_from_phenopacket(io.read_case_source(source, "--phenopacket"), kb)
+            case, notes = case_from_phenopacket(io.read_case_source(sources[0][1], "--phenopacket"), kb)
+            base = case.to_dict()
+        elif sources:
+            from nephrocalc.interop.fhir import case_from_fhir
+
+            case, notes = case_from_fhir(io.read_case_source(sources[0][1], "--fhir"), kb)
             base = case.to_dict()
         case = merge_case(base, kb, fields=case_fields(options), clues=clue_flags(options, kb),
                           labs=options["lab"] or (), pattern_required=source is None)
@@ -202,8 +209,9 @@ class _Commands:
             raise InputError("--case -", "ask reads its answers from standard input: give the case as a file or flags")
         engine = self.session.engine()
         kb = engine.kb
-        if options.get("phenopacket") == "-":
-            raise InputError("--phenopacket -", "ask reads its answers from standard input: give a file")
+        for name in ("phenopacket", "fhir"):
+            if options.get(name) == "-":
+                raise InputError(f"--{name} -", "ask reads its answers from standard input: give a file")
         case, _ = self._case(options)
         interview = Interview(engine, case, max_questions=options["max_questions"], stop_at=options["stop_at"])
         interactive = sys.stdin is not None and sys.stdin.isatty()

@@ -171,6 +171,10 @@ def case_signature(kb: KnowledgeBase, extra: list[inspect.Parameter] | None = No
             "--phenopacket", metavar="FILE|-", help="Read the case from a GA4GH Phenopacket v2 (JSON file, or - "
             "for standard input): HPO terms, age, sex, LOINC measurements; flags given beside it override it.",
             rich_help_panel=CASE_PANEL)]),
+        option("fhir", Annotated[str | None, typer.Option(
+            "--fhir", metavar="FILE|-", help="Read the case from a FHIR R4 Bundle (JSON file, or - for standard "
+            "input): Patient sex and age, LOINC Observations as labs, HPO-coded Observations and Conditions as "
+            "clues; flags given beside it override it.", rich_help_panel=CASE_PANEL)]),
         option("format", Annotated[ResultFormat, typer.Option(
             "--format", "-f", help="Output format.", rich_help_panel=OUTPUT_PANEL, case_sensitive=False)],
             ResultFormat.table),

@@ -96,6 +96,16 @@ def iso_duration_years(text: str) -> float | None:
     return years + months / 12.0 + weeks * 7.0 / 365.25 + days / 365.25
 
 
+def clues_of_term(kb: KnowledgeBase, term: str, *, present: bool) -> tuple[str, ...]:
+    """The clues an HPO term states. Present, it states every clue it is (the term a clue names, or a
+    descendant of it: "calcium oxalate nephrolithiasis" is nephrolithiasis and calcium oxalate stones).
+    Excluded, it rules out only the clues that name this very term: no calcium oxalate stones says
+    nothing of stones of another kind."""
+    if present:
+        return kb.hpo_clue_sets.get(term, ())
+    return kb.hpo_named.get(term, ())
+
+
 # UCUM spellings of the units the labs accept (the rest are the same text)
 _UCUM = {"[ph]": "pH", "meq/l": "mEq/L", "umol/l": "umol/L", "mmol/l": "mmol/L", "mg/dl": "mg/dL", "pg/ml": "pg/mL",
          "ng/ml": "ng/mL", "pmol/l": "pmol/L", "g/dl": "g/dL", "g/l": "g/L", "u/l": "U/L", "[iu]/l": "U/L",
@@ -133,13 +143,12 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
                 if feature.onset is not None and feature.onset.age is not None:
                     onset_age = iso_duration_years(feature.onset.age.iso8601duration)
             continue
-        clue = kb.hpo_clues.get(term)
-        if clue is None:
-            unmapped.append(f"{term} {feature.type.label}".strip())
+        meant = clues_of_term(kb, term, present=not feature.excluded)
+        if not meant:
+            unmapped.append(f"{term} {feature.type.label}".strip() + (" (excluded)" if feature.excluded else ""))
             continue
-        present = not feature.excluded
-        # a present finding wins over an excluded one mapped to the same clue (a more specific term)
-        clues[clue] = clues.get(clue, False) or present
+        for clue in meant:  # a present finding wins over an excluded one mapped to the same clue
+            clues[clue] = clues.get(clue, False) or not feature.excluded
     labs: dict[str, Lab] = {}
     unread: list[str] = []
     for measurement in packet.measurements:

@@ -126,13 +126,25 @@ def _code_indexes(kb: KnowledgeBase, labs: Mapping[str, Lab], hpo_file: schema.H
             for below in descendants.get(term, ()):
                 hpo_clues.setdefault(below, clue.id)
     hpo_patterns: dict[str, str] = {}
-    for name, terms in kb.pattern_hpo.items():
+    for name, terms in kb.pattern_hpo.items():  # the terms named first, then their descendants
         for term in terms:
             hpo_patterns.setdefault(term, name)
+    for name, terms in kb.pattern_hpo.items():
+        for term in terms:
             for below in descendants.get(term, ()):
                 hpo_patterns.setdefault(below, name)
+    named: dict[str, list[str]] = {}
+    reached: dict[str, list[str]] = {}
+    for clue in kb.clues.values():
+        for term in clue.hpo:
+            named.setdefault(term, []).append(clue.id)
+            for hit in (term, *descendants.get(term, ())):
+                if clue.id not in reached.setdefault(hit, []):
+                    reached[hit].append(clue.id)
     loinc_labs = {code: lab.id for lab in labs.values() for code in lab.loinc}
     return {"hpo_clues": hpo_clues, "hpo_patterns": hpo_patterns, "loinc_labs": loinc_labs,
+            "hpo_clue_sets": {term: tuple(ids) for term, ids in reached.items()},
+            "hpo_named": {term: tuple(ids) for term, ids in named.items()},
             "hpo_release": hpo_file.release if hpo_file is not None else ""}
 
 

@@ -1,0 +1,201 @@
+"""FHIR R4 in: a Bundle (or a single Patient, or a list of resources) read into a validated ``Case``.
+
+- the Patient's ``gender`` and ``birthDate`` give the sex and the age, at the date of the latest
+  Observation (``effectiveDateTime``) or, failing that, the Bundle's ``timestamp``;
+- Observations coded with LOINC (system http://loinc.org) with a ``valueQuantity`` become labs (UCUM
+  units);
+- Observations or Conditions coded with HPO (system http://purl.obolibrary.org/obo/hp.owl, or a code
+  written HP:nnnnnnn) become clues, or the pattern, through the same HPO mapping as phenopackets; a
+  Condition whose ``verificationStatus`` is refuted, or an Observation whose ``interpretation`` or value
+  says absent, gives the clue as absent.
+
+The resources are read as plain JSON through pydantic models of the parts used (``fhir.resources``
+would validate every field of every resource, which this needs not). Codes that map to nothing are
+listed in a warning, never dropped silently. SNOMED CT codes are reported as unmapped: no mapping
+table with sources has been reviewed yet.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from nephrocalc.case import Case, Lab
+from nephrocalc.errors import InputError
+from nephrocalc.interop.phenopacket import NEPHROCALCINOSIS, _unit, clues_of_term
+from nephrocalc.knowledge import KnowledgeBase
+from nephrocalc.result import Note
+from nephrocalc.vocab import PATTERNS, Pattern, Sex
+
+LOINC = "http://loinc.org"
+HPO_SYSTEMS = ("http://purl.obolibrary.org/obo/hp.owl", "http://human-phenotype-ontology.org",
+               "https://hpo.jax.org", "http://purl.obolibrary.org/obo/hp")
+
+
+class _Part(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class Coding(_Part):
+    system: str = ""
+    code: str = ""
+    display: str = ""
+
+
+class CodeableConcept(_Part):
+    coding: list[Coding] = []
+    text: str = ""
+
+
+class Quantity(_Part):
+    value: float
+    unit: str = ""
+    code: str = ""
+
+
+def _hpo_code(coding: Coding) -> str | None:
+    code = coding.code.strip()
+    if code.startswith("HP:"):
+        return code
+    if coding.system.rstrip("/") in HPO_SYSTEMS and code.isdigit():
+        return f"HP:{int(code):07d}"
+    return None
+
+
+def _age(birth: str, on: str) -> float | None:
+    try:
+        born = date.fromisoformat(birth[:10])
+        at = date.fromisoformat(on[:10])
+    except ValueError:
+        return None
+    return max(0.0, (at - born).days / 365.25)
+
+
+def _resources(data: dict[str, Any]) -> list[dict[str, Any]]:
+    if data.get("resourceType") == "Bundle":
+        return [entry["resource"] for entry in data.get("entry", []) if isinstance(entry, dict)
+                and isinstance(entry.get("resource"), dict)]
+    if isinstance(data.get("resources"), list):
+        return [item for item in data["resources"] if isinstance(item, dict)]
+    return [data]
+
+
+def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[Note]]:
+    """A ``Case`` from a FHIR R4 Bundle (a JSON object), and the warnings of the mapping."""
+    if not isinstance(data, dict) or not data.get("resourceType"):
+        raise InputError("fhir", "must be a FHIR R4 resource (JSON object with a resourceType), e.g. a Bundle")
+    resources = _resources(data)
+    patient = next((r for r in resources if r.get("resourceType") == "Patient"), None)
+    clues: dict[str, bool] = {}
+    labs: dict[str, Lab] = {}
+    patterns: set[str] = set()
+    seen_nc = False
+    unmapped: list[str] = []
+    dates: list[str] = []
+    for resource in resources:
+        kind = resource.get("resourceType")
+        if kind not in ("Observation", "Condition"):
+            continue
+        try:
+            concept = CodeableConcept.model_validate(resource.get("code") or {})
+        except ValidationError:
+            unmapped.append(f"{kind} without a readable code")
+            continue
+        when = resource.get("effectiveDateTime") or resource.get("recordedDate") or resource.get("onsetDateTime")
+        if isinstance(when, str):
+            dates.append(when)
+        absent = _is_absent(resource)
+        used = False
+        for coding in concept.coding:
+            if kind == "Observation" and coding.system.rstrip("/") == LOINC and coding.code in kb.loinc_labs:
+                quantity = resource.get("valueQuantity")
+                if isinstance(quantity, dict):
+                    try:
+                        value = Quantity.model_validate(quantity)
+                    except ValidationError:
+                        continue
+                    unit = _unit_text(value)
+                    labs[kb.loinc_labs[coding.code]] = Lab(value=value.value, unit=unit)
+                    used = True
+                    break
+            term = _hpo_code(coding)
+            if term is None:
+                continue
+            named = kb.hpo_patterns.get(term)
+            if named is not None:
+                used = True
+                if not absent:
+                    seen_nc = True
+                    if named != NEPHROCALCINOSIS:
+                        patterns.add(named)
+                break
+            meant = clues_of_term(kb, term, present=not absent)
+            if meant:
+                for clue in meant:
+                    clues[clue] = clues.get(clue, False) or not absent
+                used = True
+                break
+        if not used:
+            shown = "; ".join(f"{c.system or '?'}|{c.code} {c.display}".strip() for c in concept.coding) or concept.text
+            unmapped.append(f"{kind} {shown}")
+    sexes: dict[str, Sex] = {"female": "female", "male": "male"}
+    sex = sexes.get(str(patient.get("gender", ""))) if patient else None
+    age = None
+    birth = patient.get("birthDate") if patient else None
+    on = max(dates) if dates else data.get("timestamp") or data.get("meta", {}).get("lastUpdated")
+    if isinstance(birth, str) and isinstance(on, str):
+        age = _age(birth, on)
+    notes: list[Note] = []
+    if unmapped:
+        notes.append({"id": "fhir_codes_not_mapped", "sources": [],
+                      "message": f"{len(unmapped)} coded resource(s) map to no clue or lab and were not used: "
+                      + "; ".join(unmapped[:20]) + ("; ..." if len(unmapped) > 20 else "")})
+    if not seen_nc:
+        notes.append({"id": "fhir_without_nephrocalcinosis", "sources": [],
+                      "message": "No resource states nephrocalcinosis (HPO HP:0000121 or below): the ranking "
+                      "assumes it."})
+    pattern: Pattern | None = None
+    for known in PATTERNS:
+        if patterns == {known}:
+            pattern = known
+    if pattern is None:
+        notes.append({"id": "pattern_unknown", "sources": [],
+                      "message": "No resource gives the pattern of the calcification: the causes were ranked "
+                      "without pattern evidence."})
+    case = Case(pattern=pattern, id=str(data.get("id") or (patient or {}).get("id") or "") or None,
+                age_years=min(age, 130.0) if age is not None else None, sex=sex, clues=clues, labs=labs)
+    if labs:
+        from nephrocalc.labs import check_labs
+
+        try:
+            check_labs(case, kb)
+        except InputError as exc:
+            notes.append({"id": "fhir_observations_not_read", "sources": [],
+                          "message": f"the lab values were not used: {exc}"})
+            case = Case(pattern=case.pattern, id=case.id, age_years=case.age_years, sex=case.sex, clues=case.clues)
+    return case, notes
+
+
+def _unit_text(quantity: Quantity) -> str:
+    from nephrocalc.interop.phenopacket import OntologyClass
+
+    return _unit(OntologyClass(id=f"UCUM:{quantity.code}", label=quantity.code or quantity.unit))
+
+
+def _is_absent(resource: dict[str, Any]) -> bool:
+    """A refuted Condition, or an Observation stated negative (interpretation N/NEG or valueBoolean false)."""
+    status = resource.get("verificationStatus")
+    if isinstance(status, dict):
+        codes = {c.get("code") for c in status.get("coding", []) if isinstance(c, dict)}
+        if "refuted" in codes:
+            return True
+    if resource.get("valueBoolean") is False:
+        return True
+    value = resource.get("valueCodeableConcept")
+    if isinstance(value, dict):
+        codes = {str(c.get("code", "")).lower() for c in value.get("coding", []) if isinstance(c, dict)}
+        if codes & {"260385009", "negative", "absent", "n"}:
+            return True
+    return False

@@ -1,0 +1,121 @@
+"""Round trips: a case written as a GA4GH phenopacket or a FHIR R4 Bundle (with the vocabulary's own HPO
+and LOINC codes) ranks as the same case entered plainly (CONTRACT.md section 8)."""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from helpers import invoke
+
+from nephrocalc.knowledge import KnowledgeBase
+
+CASES = Path(__file__).resolve().parent / "cases"
+PATTERN_TERMS = {"medullary": "HP:0012408", "cortical": "HP:0012409"}
+
+
+def _round_trippable(kb: KnowledgeBase) -> list[dict[str, Any]]:
+    """Published and vignette cases whose every clue has an HPO term and every lab a LOINC code."""
+    out = []
+    for name in ("vignettes.jsonl", "lab_vignettes.jsonl", "published_cases.jsonl"):
+        for line in (CASES / name).read_text(encoding="utf-8").splitlines():
+            if not line.strip():
+                continue
+            case = json.loads(line)["case"]
+            if case.get("pattern") not in PATTERN_TERMS or case.get("grade") is not None:
+                continue
+            if case.get("laterality") or case.get("modality"):
+                continue
+            if all(kb.clues[c].hpo and kb.hpo_clue_sets.get(kb.clues[c].hpo[0]) == (c,)
+                   for c in case.get("clues", {})) \
+                    and all(kb.labs[lab].loinc for lab in case.get("labs", {})):
+                out.append(case)
+    return out
+
+
+def _phenopacket(case: dict[str, Any], kb: KnowledgeBase) -> dict[str, Any]:
+    features = [{"type": {"id": PATTERN_TERMS[case["pattern"]], "label": case["pattern"]}}]
+    features += [{"type": {"id": kb.clues[c].hpo[0], "label": kb.clues[c].label}, **({} if v else {"excluded": True})}
+                 for c, v in case.get("clues", {}).items()]
+    measurements = [{"assay": {"id": f"LOINC:{kb.labs[lab].loinc[0]}", "label": kb.labs[lab].label},
+                     "value": {"quantity": {"unit": {"id": f"UCUM:{v['unit']}", "label": v["unit"]},
+                                            "value": v["value"]}}} for lab, v in case.get("labs", {}).items()]
+    subject: dict[str, Any] = {"id": "s"}
+    if "sex" in case:
+        subject["sex"] = case["sex"].upper()
+    if "age_years" in case:
+        subject["timeAtLastEncounter"] = {"age": {"iso8601duration": f"P{case['age_years']}Y"}}
+    return {"id": case.get("id") or "rt", "subject": subject, "phenotypicFeatures": features,
+            "measurements": measurements}
+
+
+def _fhir(case: dict[str, Any], kb: KnowledgeBase) -> dict[str, Any]:
+    on = date(2026, 11, 30)
+    patient: dict[str, Any] = {"resourceType": "Patient", "id": "p"}
+    if "sex" in case:
+        patient["gender"] = case["sex"]
+    if "age_years" in case:
+        # whole days, rounded up: an age on a band limit (2 years) stays on its side of it
+        patient["birthDate"] = (on - timedelta(days=math.ceil(case["age_years"] * 365.25))).isoformat()
+    hpo = "http://purl.obolibrary.org/obo/hp.owl"
+    entries: list[dict[str, Any]] = [{"resource": patient}, {"resource": {
+        "resourceType": "Condition", "code": {"coding": [{"system": hpo, "code": PATTERN_TERMS[case["pattern"]]}]}}}]
+    for clue, value in case.get("clues", {}).items():
+        condition: dict[str, Any] = {"resourceType": "Condition",
+                                     "code": {"coding": [{"system": hpo, "code": kb.clues[clue].hpo[0]}]}}
+        if not value:
+            condition["verificationStatus"] = {"coding": [{"code": "refuted"}]}
+        entries.append({"resource": condition})
+    for lab, v in case.get("labs", {}).items():
+        entries.append({"resource": {
+            "resourceType": "Observation", "effectiveDateTime": on.isoformat(),
+            "code": {"coding": [{"system": "http://loinc.org", "code": kb.labs[lab].loinc[0]}]},
+            "valueQuantity": {"value": v["value"], "unit": v["unit"], "code": v["unit"]}}})
+    return {"resourceType": "Bundle", "id": case.get("id") or "rt", "type": "collection",
+            "timestamp": on.isoformat(), "entry": entries}
+
+
+def _ranking(argv: list[str], stdin: bytes) -> list[tuple[str, float]]:
+    status, out, err = invoke(argv, stdin)
+    assert status == 0, err
+    return [(e["cause"], round(e["probability"], 3)) for e in json.loads(out)["differential"]]
+
+
+@pytest.mark.parametrize("reader", ["phenopacket", "fhir"])
+def test_a_case_ranks_the_same_through_a_standard_document(reader: str, kb: KnowledgeBase) -> None:
+    cases = _round_trippable(kb)
+    if len(cases) < 10:
+        pytest.skip("too few cases are expressible in HPO and LOINC codes")
+    for case in cases[:40]:
+        plain = _ranking(["diff", "--case", "-", "--format", "json"], json.dumps(case).encode())
+        document = _phenopacket(case, kb) if reader == "phenopacket" else _fhir(case, kb)
+        through = _ranking(["diff", f"--{reader}", "-", "--format", "json"], json.dumps(document).encode())
+        assert [c for c, _ in through[:3]] == [c for c, _ in plain[:3]], (case.get("id"), plain[:3], through[:3])
+        assert through[0][1] == pytest.approx(plain[0][1], abs=0.02), case.get("id")
+
+
+def test_the_fhir_example_ranks_primary_hyperparathyroidism() -> None:
+    example = Path(__file__).resolve().parent.parent / "docs" / "examples" / "fhir-hyperparathyroidism.json"
+    status, out, err = invoke(["diff", "--fhir", str(example), "--format", "json"])
+    assert status == 0, err
+    result = json.loads(out)
+    assert result["id"] == "example-phpt" and result["pattern"] == "medullary"
+    assert result["differential"][0]["cause"] == "hyperparathyroidism"
+
+
+def test_fhir_codes_that_map_to_nothing_are_listed() -> None:
+    bundle = {"resourceType": "Bundle", "entry": [{"resource": {"resourceType": "Condition", "code": {
+        "coding": [{"system": "http://snomed.info/sct", "code": "44054006", "display": "Diabetes type 2"}]}}}]}
+    status, out, err = invoke(["diff", "--fhir", "-", "--format", "json"], json.dumps(bundle).encode())
+    assert status == 0, err
+    warnings = {w["id"]: w["message"] for w in json.loads(out)["warnings"]}
+    assert "44054006" in warnings["fhir_codes_not_mapped"] and "pattern_unknown" in warnings
+
+
+def test_not_fhir_is_a_clear_error() -> None:
+    status, _, err = invoke(["diff", "--fhir", "-"], b'{"pattern": "medullary"}')
+    assert status == 2 and "fhir" in err and "Traceback" not in err
