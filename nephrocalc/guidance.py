@@ -147,6 +147,18 @@ class Interview:
         self.asked = 0
         self.unknown: set[str] = set()
         self.stopped_because = ""
+        self._history: list[tuple[Case, int, frozenset[str]]] = []  # before each answer, for back()
+
+    def _remember(self) -> None:
+        self._history.append((self.case, self.asked, frozenset(self.unknown)))
+
+    def back(self) -> bool:
+        """Take back the last answer; False when there is none."""
+        if not self._history:
+            return False
+        self.case, self.asked, unknown = self._history.pop()
+        self.unknown = set(unknown)
+        return True
 
     def ranking(self) -> Result:
         """The ranking of the case so far, with the findings still worth checking."""
@@ -167,7 +179,8 @@ class Interview:
         evaluation = self.engine.evaluate(self.case)
         top = self.engine.rank(evaluation)["differential"][0]
         if top["probability"] >= self.stop_at:
-            self.stopped_because = f"{top['cause']} reached {top['probability']:.0%} (--stop-at {self.stop_at:g})"
+            shown = ">99%" if top["probability"] >= 0.995 else f"{top['probability']:.0%}"
+            self.stopped_because = f"{top['cause']} reached {shown} (--stop-at {self.stop_at:g})"
             return None
         found = next_findings(self.engine, evaluation, limit=1, exclude=frozenset(self.unknown))
         if not found:
@@ -183,6 +196,7 @@ class Interview:
         """
         from dataclasses import replace
 
+        self._remember()
         self.asked += 1
         if value is None:
             self.unknown.add(clue)
@@ -207,6 +221,7 @@ class Interview:
             written += " pH"  # a urine pH needs no unit
         lab, value, unit = parse_lab_option(f"{lab_id}={written}", kb)
         measure(lab, value, unit, kb)  # raises InputError for an unknown unit or an impossible value
+        self._remember()
         self.asked += 1
         self.case = replace(self.case, labs={**self.case.labs, lab: Lab(value=value, unit=unit)})
         self.unknown.add(clue)

@@ -18,7 +18,15 @@ from typing import TYPE_CHECKING, Any
 
 from nephrocalc.case import Case
 from nephrocalc.errors import InputError
-from nephrocalc.vocab import CASE_FIELDS, LATERALITIES, MODALITIES, PATTERNS, SEXES, unknown_id_message
+from nephrocalc.vocab import (
+    CASE_FIELDS,
+    LATERALITIES,
+    MODALITIES,
+    PATTERNS,
+    SEXES,
+    did_you_mean,
+    unknown_id_message,
+)
 
 if TYPE_CHECKING:
     from pydantic_core import SchemaValidator
@@ -60,6 +68,7 @@ def parse_case(data: bytes | str | Mapping[str, Any], kb: KnowledgeBase, *, what
 
     validator = case_validator()
     if not isinstance(data, bytes | str):
+        data = clinicians_words(data, kb)
         # strict validation of Python input wants Case instances: go through JSON, whose strict rules
         # (no NaN, no strings for numbers) are the contract's anyway; orjson would write NaN as null
         _reject_non_finite(data, "")
@@ -69,18 +78,69 @@ def parse_case(data: bytes | str | Mapping[str, Any], kb: KnowledgeBase, *, what
             data = to_json(dict(data))  # pydantic-core's own serialiser: no other JSON library to import
         except (PydanticSerializationError, TypeError, ValueError) as exc:
             raise InputError(what, f"cannot be read as JSON ({exc})") from None
+    error: InputError
     try:
         case: Case = validator.validate_json(data)
-    except ValidationError as exc:
-        raise InputError(*_describe(exc, what)) from None
-    if case.pattern is None and pattern_required:
-        raise InputError("pattern", f"required; {_ALLOWED['pattern']}")
-    check_clues(case, kb)
-    if case.labs:
-        from nephrocalc.labs import check_labs
+        if case.pattern is None and pattern_required:
+            raise InputError("pattern", f"required; {_ALLOWED['pattern']}")
+        check_clues(case, kb)
+        if case.labs:
+            from nephrocalc.labs import check_labs
 
-        check_labs(case, kb)
-    return case
+            check_labs(case, kb)
+    except ValidationError as exc:
+        error = InputError(*_describe(exc, what))
+    except InputError as exc:
+        error = exc
+    else:
+        return case
+    # JSON text is read strictly first (the fast path of batch); only a case that fails is read again
+    # in clinicians' words (British spellings, lab aliases, F/M, "6mo"), and fails as first if that is no help
+    retry = _in_clinicians_words(data, kb) if isinstance(data, bytes | str) else None
+    if retry is None:
+        raise error
+    return parse_case(retry, kb, what=what, pattern_required=pattern_required)
+
+
+def clinicians_words(data: Mapping[str, Any], kb: KnowledgeBase) -> dict[str, Any]:
+    """A case with the words clinicians use mapped onto the contract's: British spellings of clue and lab
+    ids (hypercalcaemia), lab aliases (PTH, Ca, HCO3), sexes (F, M), modalities (ultrasound, CT, MRI,
+    x-ray) and ages with a unit ("6mo", "10d", "3w", "2y"). Anything not recognised is left as written,
+    for validation to report."""
+    from nephrocalc.vocab import LAB_WORDS, MODALITY_WORDS, SEX_WORDS, known_id, parse_age
+
+    out = dict(data)
+    clues = out.get("clues")
+    if isinstance(clues, dict):
+        out["clues"] = {known_id(str(key), kb.clues) or key: value for key, value in clues.items()}
+    labs = out.get("labs")
+    if isinstance(labs, dict):
+        out["labs"] = {known_id(str(key), kb.labs, LAB_WORDS) or key: value for key, value in labs.items()}
+    for name, words in (("sex", SEX_WORDS), ("modality", MODALITY_WORDS)):
+        value = out.get(name)
+        if isinstance(value, str) and value.strip().lower() in words:
+            out[name] = words[value.strip().lower()]
+    pattern = out.get("pattern")
+    if isinstance(pattern, str) and pattern.strip().lower() in ("medullary", "cortical", "combined"):
+        out["pattern"] = pattern.strip().lower()
+    age = out.get("age_years")
+    if isinstance(age, str) and (years := parse_age(age)) is not None:
+        out["age_years"] = years
+    return out
+
+
+def _in_clinicians_words(data: bytes | str, kb: KnowledgeBase) -> dict[str, Any] | None:
+    """The JSON case in the contract's words, when reading it in clinicians' words changes it."""
+    import orjson
+
+    try:
+        parsed = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(parsed, dict):
+        return None
+    mapped = clinicians_words(parsed, kb)
+    return mapped if mapped != parsed else None
 
 
 def merge_case(base: Mapping[str, Any] | None, kb: KnowledgeBase, *, fields: Mapping[str, Any] | None = None,
@@ -163,7 +223,7 @@ def _describe(exc: Any, what: str) -> tuple[str, str]:
     if kind == "unexpected_keyword_argument":
         if loc[0] == "labs":
             return where, 'unknown field; a lab is {"value": number, "unit": string}'
-        return where, f"unknown field; allowed fields: {', '.join(CASE_FIELDS)}"
+        return where, f"unknown field; {did_you_mean(loc[-1], CASE_FIELDS)}allowed fields: {', '.join(CASE_FIELDS)}"
     if kind == "missing" or kind == "missing_argument":
         return where, f"required; {_ALLOWED.get(loc[0], 'a value')}"
     head = loc[0]

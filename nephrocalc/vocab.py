@@ -91,3 +91,68 @@ def did_you_mean(name: str, known: Iterable[str]) -> str:
 def unknown_id_message(name: str, known: Collection[str], what: str, command: str) -> str:
     """One line for an unknown id: the closest known one, and where to see them all."""
     return f"unknown {what} {name!r}; {did_you_mean(name, known)}see `{command}` for the {len(known)} allowed ids"
+
+
+# --- the words clinicians use ------------------------------------------------------------------------
+# British spellings of clue and lab ids, and the common ways of writing a sex, a modality and an age.
+# Ids stay the contract's: these only map what a person may type onto them.
+
+_BRITISH = (("haem", "hem"), ("aemia", "emia"), ("aemic", "emic"), ("oedema", "edema"), ("oesophag", "esophag"),
+            ("paediatric", "pediatric"), ("ischaem", "ischem"), ("leukaem", "leukem"), ("tumour", "tumor"),
+            ("behaviour", "behavior"), ("oestr", "estr"), ("colour", "color"), ("immobilis", "immobiliz"),
+            ("calcaem", "calcem"), ("kalaem", "kalem"), ("natraem", "natrem"), ("phosphataem", "phosphatem"),
+            ("magnesaem", "magnesem"), ("glycaem", "glycem"), ("uricaem", "uricem"), ("uraem", "urem"),
+            ("lipidaem", "lipidem"), ("albuminaem", "albuminem"), ("chloraem", "chlorem"), ("ionised", "ionized"),
+            ("fibre", "fiber"), ("litre", "liter"))
+
+
+def american(text: str) -> str:
+    """The American spelling of an id or flag ("hypercalcaemia" -> "hypercalcemia")."""
+    out = text
+    for british, us in _BRITISH:
+        out = out.replace(british, us)
+    return out
+
+
+SEX_WORDS: Final = {"f": "female", "female": "female", "woman": "female", "girl": "female",
+                    "m": "male", "male": "male", "man": "male", "boy": "male"}
+MODALITY_WORDS: Final = {"us": "us", "ultrasound": "us", "sonography": "us", "ct": "ct", "xr": "xr", "x-ray": "xr",
+                         "xray": "xr", "radiograph": "xr", "radiography": "xr", "mr": "mr", "mri": "mr", "ctu": "ctu",
+                         "ct-urography": "ctu", "ct_urography": "ctu", "ivu": "ivu", "ivp": "ivu", "urography": "ivu"}
+LAB_WORDS: Final = {"pth": "pth", "ipth": "pth", "ca": "serum_calcium", "calcium": "serum_calcium",
+                    "ica": "ionized_calcium", "ionised_calcium": "ionized_calcium", "hco3": "serum_bicarbonate",
+                    "bicarbonate": "serum_bicarbonate", "k": "serum_potassium", "potassium": "serum_potassium",
+                    "25ohd": "vitamin_d_25oh", "25-ohd": "vitamin_d_25oh", "25(oh)d": "vitamin_d_25oh",
+                    "1,25-(oh)2d": "vitamin_d_1_25", "1,25(oh)2d": "vitamin_d_1_25", "calcitriol": "vitamin_d_1_25",
+                    "po4": "serum_phosphate", "phosphate": "serum_phosphate", "mg": "serum_magnesium",
+                    "magnesium": "serum_magnesium", "alb": "serum_albumin", "albumin": "serum_albumin",
+                    "cr": "serum_creatinine", "creatinine": "serum_creatinine", "cl": "serum_chloride",
+                    "alp": "alkaline_phosphatase", "ace": "serum_ace", "ph": "urine_ph", "urate": "serum_urate",
+                    "uric_acid": "serum_urate", "gfr": "egfr"}
+
+_AGE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(y|yr|yrs|year|years|mo|mos|month|months|w|wk|wks|week|weeks|d|day|days)"
+                  r"\s*$", re.IGNORECASE)
+_AGE_UNIT = {"y": 1.0, "m": 1 / 12, "w": 7 / 365.25, "d": 1 / 365.25}
+
+
+def parse_age(text: str) -> float | None:
+    """An age written with its unit ("6mo", "10d", "3w", "2y", "2.5 years") in years; None if it is not one."""
+    match = _AGE.match(text)
+    if match is None:
+        return None
+    number, unit = match.groups()
+    key = "m" if unit.lower().startswith("mo") else unit.lower()[0]
+    return float(number) * _AGE_UNIT[key]
+
+
+def known_id(name: str, known: Collection[str], words: dict[str, str] | None = None) -> str | None:
+    """A known id for what a person typed: itself, its American spelling, any case, or a common alias."""
+    if name in known:
+        return name
+    lowered = name.lower()
+    for candidate in (lowered, american(lowered), lowered.replace("-", "_"), american(lowered.replace("-", "_"))):
+        if candidate in known:
+            return candidate
+        if words is not None and words.get(candidate) in known:
+            return words[candidate]
+    return None

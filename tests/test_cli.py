@@ -398,3 +398,38 @@ def test_batch_skips_blank_lines_and_counts_them(run_main: Any) -> None:
     assert code == 0
     assert len(out.splitlines()) == 2
     assert "1 blank line skipped" in err
+
+
+# --- the words clinicians use (British spellings, F/M, ages with a unit, modality names) ----------------
+
+
+def test_british_spellings_ages_sexes_and_modalities(run_main: Any) -> None:
+    import json
+
+    american = ["diff", "--pattern", "medullary", "--hypercalcemia", "--no-hematuria", "--sex", "female",
+                "--age", "0.5", "--modality", "us", "--format", "json"]
+    british = ["diff", "--pattern", "medullary", "--hypercalcaemia", "--no-haematuria", "--sex", "F",
+               "--age", "6mo", "--modality", "ultrasound", "--format", "json"]
+    status, expected, err = run_main(american)
+    assert status == 0, err
+    status, got, err = run_main(british)
+    assert status == 0, err
+    assert json.loads(got)["differential"] == json.loads(expected)["differential"]
+    case = {"pattern": "medullary", "sex": "F", "age_years": "6mo", "modality": "ultrasound",
+            "clues": {"hypercalcaemia": True, "haematuria": False}}
+    status, from_json, err = run_main(["diff", "--case", "-", "--format", "json"], stdin=json.dumps(case))
+    assert status == 0, err
+    assert json.loads(from_json)["differential"] == json.loads(expected)["differential"]
+
+
+@pytest.mark.parametrize(("written", "years"), [("10d", 10 / 365.25), ("3w", 21 / 365.25), ("2y", 2.0),
+                                                ("6mo", 0.5)])
+def test_ages_with_a_unit(written: str, years: float) -> None:
+    from nephrocalc.vocab import parse_age
+
+    assert parse_age(written) == pytest.approx(years)
+
+
+def test_a_typo_in_a_json_key_suggests_the_key(run_main: Any) -> None:
+    status, _, err = run_main(["diff", "--case", "-"], stdin='{"pattern": "medullary", "agee_years": 3}')
+    assert status == 2 and "did you mean 'age_years'" in err

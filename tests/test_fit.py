@@ -193,3 +193,26 @@ def test_assess_fit_directly(kb: KnowledgeBase) -> None:
     assert with_rule["consider"] == [{"cause": "bartter_syndrome", "name": "Bartter", "why": "why"}]
     loaded = rule._replace(cause=next(iter(kb.causes)))
     assert assess_fit(kb, case, [], [_entry("a", 0.9, [])], [loaded])["consider"] == []
+
+
+def test_the_albumin_correction_is_payne(rank: Any) -> None:
+    result = rank({"pattern": "medullary", "age_years": 50, "labs": {
+        "serum_calcium": {"value": 9.9, "unit": "mg/dL"}, "serum_albumin": {"value": 2.5, "unit": "g/dL"}}})
+    step = next(d for d in result["derived"] if d["clue"] == "hypercalcemia")
+    assert step["canonical_value"] == pytest.approx(9.9 + 0.8 * (4.0 - 2.5))
+
+
+def test_absent_evidence_says_absent(rank: Any) -> None:
+    result = rank({"pattern": "medullary", "age_years": 8, "clues": {"metabolic_acidosis": False}})
+    item = next(e for e in entry(result, "distal_rta")["conflicting"] if e["clue"] == "metabolic_acidosis")
+    assert item["present"] is False and "absent" in item["why"]
+
+
+def test_with_the_pattern_unknown_clues_still_count_both_ways(engine: Any, kb: KnowledgeBase) -> None:
+    from nephrocalc.case import Case
+
+    base = engine.rank(Case(pattern=None, age_years=8.0))
+    absent = engine.rank(Case(pattern=None, age_years=8.0, clues={"metabolic_acidosis": False}))
+    present = engine.rank(Case(pattern=None, age_years=8.0, clues={"metabolic_acidosis": True}))
+    assert probability(absent, "distal_rta") < probability(base, "distal_rta") < probability(present, "distal_rta")
+    assert all(f["factor"] != "pattern" for e in base["differential"] for f in e["context"])

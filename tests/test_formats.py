@@ -504,7 +504,7 @@ def test_schema_case_accepts_real_cases(case_schema: dict[str, Any]) -> None:
     {"pattern": "medullary", "grade": 1.5},
     {"pattern": "medullary", "age_years": -1},
     {"pattern": "medullary", "age_years": "6"},
-    {"pattern": "medullary", "sex": "f"},
+    {"pattern": "medullary", "sex": "x"},
     {"pattern": "medullary", "clues": {"rta": "yes"}},
     {"pattern": "medullary", "clues": ["rta"]},
     {"pattern": "medullary", "labs": {"serum_calcium": {"value": 11.8}}},

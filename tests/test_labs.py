@@ -629,11 +629,27 @@ def test_cli_unknown_unit_lists_the_accepted_units(lab_id: str, run_main: Any) -
 
 
 def test_cli_unknown_lab_names_it(run_main: Any) -> None:
-    err = _one_line_error(*run_main(["diff", "--pattern", "medullary", "--lab", "calcium=12 mg/dL"]))
-    assert "labs.calcium" in err and "serum_calcium" in err
-    case = {"pattern": "medullary", "labs": _labs(calcium=(12, "mg/dL"))}
+    err = _one_line_error(*run_main(["diff", "--pattern", "medullary", "--lab", "calcum=12 mg/dL"]))
+    assert "labs.calcum" in err and "serum_calcium" in err
+    case = {"pattern": "medullary", "labs": _labs(calcum=(12, "mg/dL"))}
     err = _one_line_error(*run_main(["diff", "--case", "-"], stdin=json.dumps(case)))
-    assert "labs.calcium" in err
+    assert "labs.calcum" in err
+
+
+def test_lab_aliases_clinicians_use(run_main: Any) -> None:
+    """PTH, Ca, iCa, HCO3, K, 25OHD, 1,25-(OH)2D: the names on a lab report are accepted."""
+    for alias, lab in [("PTH", "pth"), ("Ca", "serum_calcium"), ("iCa", "ionized_calcium"),
+                       ("HCO3", "serum_bicarbonate"), ("K", "serum_potassium"), ("25OHD", "vitamin_d_25oh"),
+                       ("1,25-(OH)2D", "vitamin_d_1_25")]:
+        unit = {"pth": "pg/mL", "serum_calcium": "mg/dL", "ionized_calcium": "mmol/L", "serum_bicarbonate": "mmol/L",
+                "serum_potassium": "mmol/L", "vitamin_d_25oh": "ng/mL", "vitamin_d_1_25": "pg/mL"}[lab]
+        value = 1.2 if lab == "ionized_calcium" else 4 if lab == "serum_potassium" else 10
+        status, out, err = run_main(["diff", "--pattern", "medullary", "--age", "40", "--lab",
+                                     f"{alias}={value} {unit}", "--format", "json"])
+        assert status == 0, (alias, err)
+        case = {"pattern": "medullary", "age_years": 40, "labs": {alias: {"value": value, "unit": unit}}}
+        status, out, err = run_main(["diff", "--case", "-", "--format", "json"], stdin=json.dumps(case))
+        assert status == 0, (alias, err)
 
 
 @pytest.mark.parametrize(("lab", "range_shown"), [

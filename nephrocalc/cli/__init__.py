@@ -57,11 +57,13 @@ def _usage_message(exc: Any) -> str:
 def _run(argv: list[str], prog_name: str) -> int:
     from nephrocalc.cli.app import Session, build_app
     from nephrocalc.cli.io import PipeClosed, silence_stdout
-    from nephrocalc.cli.options import command_of, packs_from
+    from nephrocalc.cli.options import command_of, in_contract_words, packs_from
 
     try:
         session = Session(packs_from(argv))
         invoked = command_of(argv)
+        if invoked in ("diff", "ask"):  # British spellings, F/M, "6mo", PTH=...: the contract's words
+            argv = in_contract_words(argv, session.kb())
         if os.environ.get("_NEPHROCALC_COMPLETE"):  # shell completion: every command with all its flags
             invoked = ""
         command = typer.main.get_command(build_app(session, invoked or None))

@@ -215,36 +215,46 @@ class _Commands:
         case, _ = self._case(options)
         interview = Interview(engine, case, max_questions=options["max_questions"], stop_at=options["stop_at"])
         interactive = sys.stdin is not None and sys.stdin.isatty()
-        while (question := interview.next_question()) is not None:
-            clue = kb.clues[question["clue"]]
-            lab = f" (lab: {question['lab']})" if question["lab"] else ""
-            settles = question["lab"]
-            if interactive:
-                from nephrocalc.render.table import ask_question
-
-                answer = ask_question(clue.label, clue.description + lab)
-            else:
-                choices = "y/n/u/q or a value" if settles else "y/n/u/q"
-                answer = io.prompt_line(f"? {clue.id}  {clue.description}{lab} [{choices}]\n",
-                                        takes_value=settles is not None)
-            if answer == "q":
-                interview.stopped_because = "stopped at your request"
-                break
-            if answer in ("y", "n", "u"):
-                interview.answer(question["clue"], {"y": True, "n": False, "u": None}[answer])
-            elif settles is not None:
-                try:
-                    interview.answer_lab(question["clue"], settles, answer)
-                except InputError as exc:  # not a value of that lab: say so and ask again
-                    sys.stderr.write(f"nephrocalc: {io.one_line(str(exc))}\n")
-            if interactive:
-                from nephrocalc.render.table import print_progress
-
-                print_progress(engine.rank(interview.case), kb)
         fmt = options["format"].value
+        try:
+            while (question := interview.next_question()) is not None:
+                clue = kb.clues[question["clue"]]
+                lab = f" (lab: {question['lab']})" if question["lab"] else ""
+                settles = question["lab"]
+                choices = "y/n/u/q/b or a value" if settles else "y/n/u/q/b"
+                line = f"? {clue.id}  {clue.description}{lab} [{choices}]\n"
+                if interactive:
+                    line = f"{clue.label}? {clue.description}{lab} [{choices}] "
+                answer = io.prompt_line(line, takes_value=settles is not None, terminal=interactive)
+                if answer == io.END_OF_INPUT:
+                    raise KeyboardInterrupt
+                if answer == "q":
+                    interview.stopped_because = "stopped at your request"
+                    break
+                if answer == "b":
+                    if not interview.back():
+                        sys.stderr.write("nephrocalc: nothing to take back\n")
+                    continue
+                if answer in ("y", "n", "u"):
+                    interview.answer(question["clue"], {"y": True, "n": False, "u": None}[answer])
+                elif settles is not None:
+                    try:
+                        interview.answer_lab(question["clue"], settles, answer)
+                    except InputError as exc:  # not a value of that lab: say so and ask again
+                        sys.stderr.write(f"nephrocalc: {io.one_line(str(exc))}\n")
+                if interactive:
+                    from nephrocalc.render.table import print_progress
+
+                    print_progress(engine.rank(interview.case), kb)
+        except KeyboardInterrupt:  # Ctrl-C or Ctrl-D: keep what was answered
+            interview.stopped_because = "interrupted; the answers so far are kept"
+            show_result(interview.result(), fmt, kb, top=options["top"], explain=options["explain"], write=io.write)
+            sys.stderr.write(f"Replay: {io.replay_command(interview.case.to_dict())}\n")
+            raise typer.Exit(130) from None
         if interactive and fmt == "table":
             sys.stderr.write(f"Stopped: {interview.stopped_because}.\n")
         show_result(interview.result(), fmt, kb, top=options["top"], explain=options["explain"], write=io.write)
+        sys.stderr.write(f"Replay: {io.replay_command(interview.case.to_dict())}\n")
 
     def batch(
         self,

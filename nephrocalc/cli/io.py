@@ -43,25 +43,28 @@ def read_case_source(source: str, option: str = "--case") -> dict[str, Any]:
     return data
 
 
-ANSWERS = {"y": "y", "yes": "y", "n": "n", "no": "n", "u": "u", "unknown": "u", "?": "u", "q": "q", "quit": "q"}
+ANSWERS = {"y": "y", "yes": "y", "n": "n", "no": "n", "u": "u", "unknown": "u", "?": "u", "q": "q", "quit": "q",
+           "b": "b", "back": "b"}
+END_OF_INPUT = "end"  # Ctrl-D on a terminal: stop, keeping what was answered
 
 
-def prompt_line(question_line: str, *, takes_value: bool = False) -> str:
-    """Ask one question on stderr and read the answer from stdin (scripts, tests): y, n, u or q, or,
-    when ``takes_value`` (a lab settles the question), a value with its unit, returned as typed."""
+def prompt_line(question_line: str, *, takes_value: bool = False, terminal: bool = False) -> str:
+    """Ask one question on stderr and read the answer from stdin: y/yes, n/no, u/?/unknown, q, b (back),
+    or, when ``takes_value`` (a lab settles the question), a value with its unit, returned as typed. The
+    end of input stops the interview: "q" for a script, END_OF_INPUT on a terminal (Ctrl-D)."""
     while True:
         sys.stderr.write(question_line)
         sys.stderr.flush()
         stream = getattr(sys.stdin, "buffer", None)
         reply = stream.readline(1024).decode("utf-8", "replace") if stream is not None else sys.stdin.readline(1024)
         if not reply:  # end of input: stop asking
-            return "q"
+            return END_OF_INPUT if terminal else "q"
         answer = ANSWERS.get(reply.strip().lower())
         if answer is not None:
             return answer
         if takes_value and reply.strip()[:1] in "0123456789.+-" and reply.strip():
             return reply.strip()
-        allowed = "y, n, u, q or a value with its unit" if takes_value else "y, n, u or q"
+        allowed = "y, n, u, q, b or a value with its unit" if takes_value else "y, n, u, q or b"
         sys.stderr.write(f"nephrocalc: answer {allowed} (got {reply.strip()[:20]!r})\n")
 
 
@@ -147,3 +150,19 @@ def silence_stdout() -> None:
         os.dup2(devnull, sys.stdout.fileno())
     except (OSError, ValueError):
         pass
+
+
+def replay_command(case: dict[str, Any]) -> str:
+    """A shell command that ranks this case again (`nephrocalc diff` with flags), quoted for POSIX shells."""
+    import shlex
+
+    words = ["nephrocalc", "diff"]
+    for name, flag in (("pattern", "--pattern"), ("modality", "--modality"), ("grade", "--grade"),
+                       ("laterality", "--laterality"), ("age_years", "--age"), ("sex", "--sex")):
+        if case.get(name) is not None:
+            words += [flag, f"{case[name]:g}" if isinstance(case[name], float) else str(case[name])]
+    for clue, value in case.get("clues", {}).items():
+        words.append(("--" if value else "--no-") + clue.replace("_", "-"))
+    for lab, value in case.get("labs", {}).items():
+        words += ["--lab", f"{lab}={value['value']:g} {value['unit']}"]
+    return " ".join(shlex.quote(word) for word in words)

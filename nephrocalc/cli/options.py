@@ -229,3 +229,61 @@ def case_fields(options: dict[str, Any]) -> dict[str, Any]:
 
 def clue_flags(options: dict[str, Any], kb: KnowledgeBase) -> dict[str, bool]:
     return {clue_id: options[clue_id] for clue_id in kb.clues if options.get(clue_id) is not None}
+
+
+def in_contract_words(argv: list[str], kb: KnowledgeBase) -> list[str]:
+    """The command line with the words clinicians use mapped onto the contract's, before click parses it:
+    British spellings of clue flags (--hypercalcaemia, --no-haematuria), --sex F/M, --modality
+    ultrasound/CT/x-ray/MRI, --age 6mo/10d/3w/2y, and lab aliases in --lab (PTH=..., Ca=..., HCO3=...)."""
+    from nephrocalc.vocab import known_id
+
+    flags = {clue.replace("_", "-") for clue in kb.clues}
+    out: list[str] = []
+    expect: str | None = None
+    for token in argv:
+        if token == "--":
+            out.append(token)
+            expect = "rest"
+            continue
+        if expect == "rest":
+            out.append(token)
+            continue
+        if expect is not None:
+            out.append(_value(expect, token, kb))
+            expect = None
+            continue
+        if token.startswith("--") and "=" in token:
+            name, value = token.split("=", 1)
+            if name in ("--sex", "--modality", "--age", "--lab"):
+                out.append(f"{name}={_value(name, value, kb)}")
+                continue
+        if token in ("--sex", "--modality", "--age", "--lab", "-l", "-m"):
+            out.append(token)
+            expect = {"-l": "--lab", "-m": "--modality"}.get(token, token)
+            continue
+        if token.startswith("--") and token[2:] not in flags:
+            negated = token.startswith("--no-")
+            name = token[5:] if negated else token[2:]
+            clue = known_id(name.replace("-", "_"), kb.clues)
+            if clue is not None and name.replace("-", "_") != clue:
+                out.append(("--no-" if negated else "--") + clue.replace("_", "-"))
+                continue
+        out.append(token)
+    return out
+
+
+def _value(option: str, value: str, kb: KnowledgeBase) -> str:
+    from nephrocalc.vocab import LAB_WORDS, MODALITY_WORDS, SEX_WORDS, known_id, parse_age
+
+    if option == "--sex":
+        return SEX_WORDS.get(value.strip().lower(), value)
+    if option == "--modality":
+        return MODALITY_WORDS.get(value.strip().lower(), value)
+    if option == "--age":
+        years = parse_age(value)
+        return f"{years:.6g}" if years is not None else value
+    if option == "--lab" and "=" in value:
+        lab, rest = value.split("=", 1)
+        found = known_id(lab.strip(), kb.labs, LAB_WORDS)
+        return f"{found}={rest}" if found is not None else value
+    return value
