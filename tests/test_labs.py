@@ -644,11 +644,11 @@ def test_lab_aliases_clinicians_use(run_main: Any) -> None:
         unit = {"pth": "pg/mL", "serum_calcium": "mg/dL", "ionized_calcium": "mmol/L", "serum_bicarbonate": "mmol/L",
                 "serum_potassium": "mmol/L", "vitamin_d_25oh": "ng/mL", "vitamin_d_1_25": "pg/mL"}[lab]
         value = 1.2 if lab == "ionized_calcium" else 4 if lab == "serum_potassium" else 10
-        status, out, err = run_main(["diff", "--pattern", "medullary", "--age", "40", "--lab",
-                                     f"{alias}={value} {unit}", "--format", "json"])
+        status, _, err = run_main(["diff", "--pattern", "medullary", "--age", "40", "--lab",
+                                   f"{alias}={value} {unit}", "--format", "json"])
         assert status == 0, (alias, err)
         case = {"pattern": "medullary", "age_years": 40, "labs": {alias: {"value": value, "unit": unit}}}
-        status, out, err = run_main(["diff", "--case", "-", "--format", "json"], stdin=json.dumps(case))
+        status, _, err = run_main(["diff", "--case", "-", "--format", "json"], stdin=json.dumps(case))
         assert status == 0, (alias, err)
 
 
