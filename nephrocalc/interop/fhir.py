@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from nephrocalc.case import Case, Lab
 from nephrocalc.errors import InputError
-from nephrocalc.interop.phenopacket import NEPHROCALCINOSIS, _unit, clues_of_term
+from nephrocalc.interop.phenopacket import NEPHROCALCINOSIS, clues_of_term, ucum_unit
 from nephrocalc.knowledge import KnowledgeBase
 from nephrocalc.result import Note
 from nephrocalc.vocab import PATTERNS, Pattern, Sex
@@ -181,7 +181,7 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
 def _unit_text(quantity: Quantity) -> str:
     from nephrocalc.interop.phenopacket import OntologyClass
 
-    return _unit(OntologyClass(id=f"UCUM:{quantity.code}", label=quantity.code or quantity.unit))
+    return ucum_unit(OntologyClass(id=f"UCUM:{quantity.code}", label=quantity.code or quantity.unit))
 
 
 def _is_absent(resource: dict[str, Any]) -> bool:

@@ -113,7 +113,7 @@ _UCUM = {"[ph]": "pH", "meq/l": "mEq/L", "umol/l": "umol/L", "mmol/l": "mmol/L",
          "ml/min/1.73.m2": "mL/min/1.73m2", "miu/l": "mIU/L", "uiu/ml": "uIU/mL", "ng/dl": "ng/dL"}
 
 
-def _unit(unit: OntologyClass) -> str:
+def ucum_unit(unit: OntologyClass) -> str:
     text = unit.label or unit.id.split(":", 1)[-1]
     return _UCUM.get(text.strip().lower(), text.strip())
 
@@ -158,7 +158,7 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
         if lab_id is None or quantity is None:
             unread.append(f"{measurement.assay.id} {measurement.assay.label}".strip())
             continue
-        labs[lab_id] = Lab(value=quantity.value, unit=_unit(quantity.unit))
+        labs[lab_id] = Lab(value=quantity.value, unit=ucum_unit(quantity.unit))
     subject = packet.subject
     age = None
     if subject is not None and subject.timeAtLastEncounter is not None and subject.timeAtLastEncounter.age:
