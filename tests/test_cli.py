@@ -433,3 +433,25 @@ def test_ages_with_a_unit(written: str, years: float) -> None:
 def test_a_typo_in_a_json_key_suggests_the_key(run_main: Any) -> None:
     status, _, err = run_main(["diff", "--case", "-"], stdin='{"pattern": "medullary", "agee_years": 3}')
     assert status == 2 and "did you mean 'age_years'" in err
+
+
+def test_sources_prints_citations_in_full(run_main: Any, kb: KnowledgeBase) -> None:
+    import json
+
+    status, out, err = run_main(["sources", "GR-dRTA"])
+    assert status == 0, err
+    assert out.startswith("[GR-dRTA] ") and kb.sources["GR-dRTA"].url in out
+    status, out, _ = run_main(["sources", "--format", "json"])
+    assert status == 0 and len(json.loads(out)["sources"]) == len(kb.sources)
+    status, _, err = run_main(["sources", "GR-dRT"])
+    assert status == 2 and "did you mean 'GR-dRTA'" in err
+
+
+def test_diff_save_writes_the_validated_case(run_main: Any, tmp_path: Any) -> None:
+    import json
+
+    path = tmp_path / "case.json"
+    status, _, err = run_main(["diff", "-p", "medullary", "--hypercalcaemia", "--age", "6mo", "--save", str(path)])
+    assert status == 0, err
+    saved = json.loads(path.read_text(encoding="utf-8"))
+    assert saved == {"pattern": "medullary", "age_years": 0.5, "clues": {"hypercalcemia": True}}

@@ -188,3 +188,27 @@ def test_batch_streams() -> None:
         proc.wait(timeout=TIMEOUT)
     assert len(rest.splitlines()) == 19
     assert proc.returncode == 0
+
+
+@pytest.mark.process
+def test_batch_progress_on_a_terminal_and_not_in_a_pipe(tmp_path: Any) -> None:
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    from helpers import read_terminal
+
+    cases = tmp_path / "cases.jsonl"
+    cases.write_text("".join('{"pattern": "medullary", "clues": {"rta": true}}\n' for _ in range(600)),
+                     encoding="utf-8")
+    command = [sys.executable, "-m", "nephrocalc", "batch", str(cases)]
+    piped = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert piped.returncode == 0 and piped.stderr == "", "nothing on stderr in a pipe"
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=slave, stdin=subprocess.DEVNULL)
+    os.close(slave)
+    shown = read_terminal(master, proc, timeout=120).decode("utf-8", "replace")
+    proc.wait(timeout=120)
+    assert proc.returncode == 0
+    assert "600 lines in" in shown, shown

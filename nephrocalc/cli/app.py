@@ -32,6 +32,7 @@ from nephrocalc.cli.options import (
     case_signature,
     clue_flags,
     clue_options,
+    save_option,
 )
 from nephrocalc.errors import InputError
 
@@ -97,7 +98,7 @@ def build_app(session: Session, invoked: str | None = None) -> typer.Typer:
 
     commands = _Commands(session)
     if wanted("diff"):
-        diff = _with_signature(commands.diff, case_signature(session.kb(), with_clues=False))
+        diff = _with_signature(commands.diff, case_signature(session.kb(), save_option(), with_clues=False))
         app.command("diff", no_args_is_help=True, cls=_with_clue_flags(session.kb()))(diff)
     if wanted("ask"):
         ask = _with_signature(commands.ask, case_signature(session.kb(), ask_options(), with_clues=False))
@@ -105,7 +106,8 @@ def build_app(session: Session, invoked: str | None = None) -> typer.Typer:
     registrations: list[tuple[str, Callable[..., None]]] = [
         ("batch", commands.batch), ("schema", commands.schema), ("causes", commands.causes),
         ("cause", commands.cause), ("clues", commands.clues), ("labs", commands.labs),
-                     ("imaging", commands.imaging), ("grading", commands.grading), ("method", commands.method)]
+                     ("imaging", commands.imaging), ("grading", commands.grading), ("method", commands.method),
+        ("sources", commands.sources)]
     for name, function in registrations:
         if wanted(name):
             app.command(name)(function)
@@ -188,6 +190,14 @@ class _Commands:
 
         engine = self.session.engine()
         case, notes = self._case(options)
+        if options.get("save"):
+            from nephrocalc.render.json import dumps
+
+            try:
+                with open(options["save"], "w", encoding="utf-8") as handle:
+                    handle.write(dumps(case.to_dict(), indent=True) + "\n")
+            except OSError as exc:
+                raise InputError("--save", f"cannot write {options['save']!r} ({exc.strerror or exc})") from None
         result = diff(engine, case, notes)
         show_result(result, options["format"].value, engine.kb, top=options["top"], explain=options["explain"],
                     write=io.write)
@@ -303,7 +313,7 @@ class _Commands:
         gc.set_threshold(50_000, 20, 20)
         out = io.binary_stdout()
         try:
-            lines = read_lines(io.reader(stream), out.flush)
+            lines = io.with_progress(read_lines(io.reader(stream), out.flush))
             read = None
             if input is BatchInput.phenopacket:
                 import orjson
@@ -449,6 +459,33 @@ class _Commands:
             from nephrocalc.render.table import print_labs
 
             print_labs(kb)
+
+    def sources(
+        self,
+        tags: Annotated[list[str] | None, typer.Argument(metavar="[TAG]...", help="Source tags (default: all).")]
+        = None,
+        format: InfoFormatOption = InfoFormat.table,
+        rules: RulesOption = None,
+        extended: ExtendedOption = False,
+    ) -> None:
+        """The sources the knowledge base cites, in full: tag, citation and link (DOI or URL).
+
+        Example: nephrocalc sources GR-dRTA Jha11
+        """
+        from nephrocalc.render.json import dumps
+        from nephrocalc.vocab import unknown_id_message
+
+        kb = self.session.kb()
+        wanted = tags or sorted(kb.sources)
+        for tag in wanted:
+            if tag not in kb.sources:
+                raise InputError("TAG", unknown_id_message(tag, kb.sources, "source tag", "nephrocalc sources"))
+        entries = [kb.sources[tag] for tag in wanted]
+        if format.value == "json":
+            io.write(dumps({"sources": [{"tag": e.tag, "citation": e.citation, "url": e.url} for e in entries]},
+                           indent=True))
+        else:
+            io.write("\n".join(f"[{e.tag}] {e.citation}. {e.url}" for e in entries))
 
     def imaging(self, rules: RulesOption = None, extended: ExtendedOption = False) -> None:
         """What nephrocalcinosis looks like on radiographs, ultrasound, CT and MR.

@@ -207,6 +207,12 @@ def clue_options(kb: KnowledgeBase) -> list[Any]:
             for clue in kb.clues.values()]
 
 
+def save_option() -> list[inspect.Parameter]:
+    return [_option("save", Annotated[str | None, typer.Option(
+        "--save", metavar="FILE", help="Also write the validated case as JSON to FILE (for --case later).",
+        rich_help_panel=OUTPUT_PANEL)])]
+
+
 def ask_options() -> list[inspect.Parameter]:
     return [
         _option("max_questions", Annotated[int, typer.Option(
