@@ -1,0 +1,419 @@
+"""The commands of the command line, bound to one run's ``Session``: each parses its options, calls the
+core and hands the result to a renderer (cli/app.py registers them)."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from nephrocalc.cli import io
+from nephrocalc.cli.options import (
+    BatchFormat,
+    BatchInput,
+    ExtendedOption,
+    InfoFormat,
+    InfoFormatOption,
+    RulesOption,
+    SchemaName,
+    case_fields,
+    clue_flags,
+)
+from nephrocalc.errors import InputError
+
+if TYPE_CHECKING:
+    from nephrocalc.case import Case
+    from nephrocalc.engine import Engine
+    from nephrocalc.knowledge import KnowledgeBase
+    from nephrocalc.result import Note
+
+
+@dataclass
+class Session:
+    """What one run works with: its rule packs, and the engine built from them (once)."""
+
+    packs: tuple[Path, ...] = ()
+    _engine: Engine | None = field(default=None, repr=False)
+
+    def engine(self) -> Engine:
+        if self._engine is None:
+            from nephrocalc.engine import load_engine
+
+            self._engine = load_engine(self.packs)
+        return self._engine
+
+    def kb(self) -> KnowledgeBase:
+        return self.engine().kb
+
+
+class Commands:
+    """The commands, bound to one session."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def _case(self, options: dict[str, Any]) -> tuple[Case, list[Note]]:
+        """The case of the command line (case file or phenopacket, then flags and --lab over it), and
+        the warnings of reading a phenopacket."""
+        from nephrocalc.intake import merge_case
+
+        kb = self.session.kb()
+        notes: list[Note] = []
+        base = io.read_case_source(options["case"]) if options["case"] is not None else None
+        sources: list[tuple[str, str]] = [(name, options[name]) for name in ("phenopacket", "fhir")
+                                          if options.get(name) is not None]
+        if len(sources) + (base is not None) > 1:
+            raise InputError("--" + sources[-1][0], "give one of --case, --phenopacket and --fhir, not several")
+        source = sources[0][1] if sources else None
+        if sources and sources[0][0] == "phenopacket":
+            from nephrocalc.interop.phenopacket import case_from_phenopacket
+
+            case, notes = case_from_phenopacket(io.read_case_source(sources[0][1], "--phenopacket"), kb)
+            base = case.to_dict()
+        elif sources:
+            from nephrocalc.interop.fhir import case_from_fhir
+
+            case, notes = case_from_fhir(io.read_case_source(sources[0][1], "--fhir"), kb)
+            base = case.to_dict()
+        case = merge_case(base, kb, fields=case_fields(options), clues=clue_flags(options, kb),
+                          labs=options["lab"] or (), pattern_required=source is None)
+        return case, notes
+
+    def diff(self, **options: Any) -> None:
+        """Rank the causes of nephrocalcinosis for one case, with the evidence for each.
+
+        Every clue is a tri-state flag: --rta (present), --no-rta (absent), or left out (unknown).
+
+        Example: nephrocalc diff --pattern medullary --rta --hypokalemia
+        """
+        from nephrocalc.guidance import diff
+        from nephrocalc.render import show_result
+
+        engine = self.session.engine()
+        case, notes = self._case(options)
+        if options.get("save"):
+            from nephrocalc.render.json import dumps
+
+            try:
+                with open(options["save"], "w", encoding="utf-8") as handle:
+                    handle.write(dumps(case.to_dict(), indent=True) + "\n")
+            except OSError as exc:
+                raise InputError("--save", f"cannot write {options['save']!r} ({exc.strerror or exc})") from None
+        result = diff(engine, case, notes)
+        show_result(result, options["format"].value, engine.kb, top=options["top"], explain=options["explain"],
+                    write=io.write)
+
+    def ask(self, **options: Any) -> None:
+        """Guided work-up: ask about the most informative unknown finding, one at a time, re-ranking each time.
+
+        Answer y (present), n (absent), u (unknown: not asked again) or q (stop). When standard input is
+        not a terminal, each question is one line on stderr starting with "? <clue id>" and answers are
+        read from standard input, so scripts can drive it; the final ranking goes to stdout (with
+        --format json, the result with the answered case under "case", which `diff --case` replays).
+
+        Example: nephrocalc ask --pattern medullary --age 6
+        """
+        from nephrocalc.guidance import Interview
+        from nephrocalc.render import show_result
+
+        if options["case"] == "-":
+            raise InputError("--case -", "ask reads its answers from standard input: give the case as a file or flags")
+        engine = self.session.engine()
+        kb = engine.kb
+        for name in ("phenopacket", "fhir"):
+            if options.get(name) == "-":
+                raise InputError(f"--{name} -", "ask reads its answers from standard input: give a file")
+        case, _ = self._case(options)
+        interview = Interview(engine, case, max_questions=options["max_questions"], stop_at=options["stop_at"])
+        interactive = sys.stdin is not None and sys.stdin.isatty()
+        fmt = options["format"].value
+        try:
+            while (question := interview.next_question()) is not None:
+                clue = kb.clues[question["clue"]]
+                lab = f" (lab: {question['lab']})" if question["lab"] else ""
+                settles = question["lab"]
+                choices = "y/n/u/q/b or a value" if settles else "y/n/u/q/b"
+                line = f"? {clue.id}  {clue.description}{lab} [{choices}]\n"
+                if interactive:
+                    line = f"{clue.label}? {clue.description}{lab} [{choices}] "
+                answer = io.prompt_line(line, takes_value=settles is not None, terminal=interactive)
+                if answer == io.END_OF_INPUT:
+                    raise KeyboardInterrupt
+                if answer == "q":
+                    interview.stopped_because = "stopped at your request"
+                    break
+                if answer == "b":
+                    if not interview.back():
+                        sys.stderr.write("nephrocalc: nothing to take back\n")
+                    continue
+                if answer in ("y", "n", "u"):
+                    interview.answer(question["clue"], {"y": True, "n": False, "u": None}[answer])
+                elif settles is not None:
+                    try:
+                        interview.answer_lab(question["clue"], settles, answer)
+                    except InputError as exc:  # not a value of that lab: say so and ask again
+                        sys.stderr.write(f"nephrocalc: {io.one_line(str(exc))}\n")
+                if interactive:
+                    from nephrocalc.render.table import print_progress
+
+                    print_progress(engine.rank(interview.case), kb)
+        except KeyboardInterrupt:  # Ctrl-C or Ctrl-D: keep what was answered
+            interview.stopped_because = "interrupted; the answers so far are kept"
+            show_result(interview.result(), fmt, kb, top=options["top"], explain=options["explain"], write=io.write)
+            sys.stderr.write(f"Replay: {io.replay_command(interview.case.to_dict())}\n")
+            raise typer.Exit(130) from None
+        if interactive and fmt == "table":
+            sys.stderr.write(f"Stopped: {interview.stopped_because}.\n")
+        show_result(interview.result(), fmt, kb, top=options["top"], explain=options["explain"], write=io.write)
+        sys.stderr.write(f"Replay: {io.replay_command(interview.case.to_dict())}\n")
+
+    def batch(
+        self,
+        source: Annotated[str, typer.Argument(metavar="[FILE|-]", help="JSON Lines file, or - for standard input.")]
+        = "-",
+        format: Annotated[BatchFormat, typer.Option(
+            "--format", "-f", help="jsonl (= json): one result or error record per input line; tsv: one row per "
+            "cause; markdown: one table.", case_sensitive=False)] = BatchFormat.jsonl,
+        rules: RulesOption = None,
+        extended: ExtendedOption = False,
+        input: Annotated[BatchInput, typer.Option(
+            "--input", "-i", help="case: one contract case per line; phenopacket: one GA4GH Phenopacket v2 "
+            "(JSON) per line.", case_sensitive=False)] = BatchInput.case,
+    ) -> None:
+        """Rank many cases: JSON Lines in (one case per line), one result line out per input line, in order.
+
+        A bad line yields {"line": n, "id": ..., "error": ...} and the run goes on; the exit status is 2
+        when any line failed. Blank lines are skipped and counted.
+
+        Example: nephrocalc batch cases.jsonl > results.jsonl
+        """
+        import gc
+
+        from nephrocalc.batch import read_lines, run_batch
+        from nephrocalc.render import BatchWriter
+
+        if source == "-":
+            if io.stdin_is_terminal():
+                raise InputError("FILE", "batch reads JSON Lines from standard input (-), but nothing was piped in")
+            stream = sys.stdin.buffer
+        else:
+            try:
+                stream = open(source, "rb", buffering=0)  # noqa: SIM115 - closed below, streaming
+            except OSError as exc:
+                raise InputError("FILE", f"cannot read {source!r} ({exc.strerror or exc})") from None
+
+        def note(message: str) -> None:
+            sys.stderr.write(f"nephrocalc: {io.one_line(message)}\n")
+
+        engine = self.session.engine()
+        output = BatchWriter(format.value)
+        # The knowledge base and the engine's tables live for the whole run: keep the cyclic garbage
+        # collector from rescanning them, and from running every few lines, as results come and go
+        # (results hold no reference cycles; reference counting frees them).
+        gc.freeze()
+        gc.set_threshold(50_000, 20, 20)
+        out = io.binary_stdout()
+        try:
+            lines = io.with_progress(read_lines(io.reader(stream), out.flush))
+            read = None
+            if input is BatchInput.phenopacket:
+                import orjson
+
+                from nephrocalc.interop.phenopacket import case_from_phenopacket
+
+                def read(raw: bytes) -> tuple[Case, list[Note]]:
+                    try:
+                        data = orjson.loads(raw)
+                    except orjson.JSONDecodeError as exc:
+                        raise InputError("phenopacket", f"not valid JSON ({exc})") from None
+                    if not isinstance(data, dict):
+                        raise InputError("phenopacket", "must be a JSON object (a GA4GH Phenopacket v2)")
+                    return case_from_phenopacket(data, engine.kb)
+
+            stats = run_batch(lines, engine, out.write, output, write_error=note, read=read)
+        finally:
+            if stream is not sys.stdin.buffer:
+                stream.close()
+            out.flush()
+            gc.unfreeze()
+            gc.set_threshold(700, 10, 10)
+        blank = f"; {stats.blank} blank line{'s' if stats.blank != 1 else ''} skipped" if stats.blank else ""
+        if stats.failed:
+            sys.stderr.write(f"nephrocalc: {stats.failed} of {stats.lines - stats.blank} lines failed{blank}\n")
+            raise typer.Exit(2)
+        if blank:
+            sys.stderr.write(f"nephrocalc: {stats.cases} cases ranked{blank}\n")
+
+    def schema(
+        self,
+        which: Annotated[SchemaName, typer.Argument(help="case (input) or result (output).")]
+        = SchemaName.result,
+    ) -> None:
+        """Print the JSON Schema of a case (input) or of a result (output), for other tools to validate with.
+
+        Example: nephrocalc schema case > case.schema.json
+        """
+        from nephrocalc.render.json import dumps
+        from nephrocalc.render.schema import json_schema
+
+        io.write(dumps(json_schema(which.value), indent=True))
+
+    def rules_check(
+        self,
+        directory: Annotated[Path, typer.Argument(metavar="DIR", help="The rule pack folder (with a pack.toml).")],
+    ) -> None:
+        """Validate a rule pack on top of the built-in rules: exit 0 when valid, else exit 2 with one line
+        per problem, "file: field: what is wrong". Nothing in a pack is ever executed.
+
+        Example: nephrocalc rules check docs/packs/bartter
+        """
+        from nephrocalc.errors import RuleError
+        from nephrocalc.loader import load_knowledge_base
+
+        try:
+            is_pack = (directory / "pack.toml").is_file()
+        except OSError as exc:
+            raise InputError("DIR", f"{str(directory)!r} cannot be read ({exc.strerror or exc})") from None
+        if not is_pack:
+            raise InputError("DIR", f"{str(directory)!r} is not a rule pack: it has no pack.toml")
+        try:
+            kb = load_knowledge_base(packs=[directory], use_cache=False)
+        except RuleError as exc:
+            for problem in exc.problems:
+                sys.stderr.write(f"{io.one_line(problem)}\n")
+            sys.stderr.write(f"nephrocalc: {len(exc.problems)} problem{'s' if len(exc.problems) != 1 else ''} "
+                             f"in {directory}\n")
+            raise typer.Exit(2) from None
+        pack = kb.packs[-1]
+        io.write(f"ok: {pack.name} {pack.version} ({directory}): {len(kb.causes)} causes and {len(kb.clues)} "
+                 "clues with the built-in rules")
+
+    def causes(self, format: InfoFormatOption = InfoFormat.table, rules: RulesOption = None,
+              extended: ExtendedOption = False) -> None:
+        """The knowledge base at a glance: every cause with its distribution and prior by age group.
+
+        Example: nephrocalc causes
+        """
+        kb = self.session.kb()
+        if format.value == "json":
+            from nephrocalc.render.json import causes_json
+
+            io.write(causes_json(kb))
+        else:
+            from nephrocalc.render.table import print_causes
+
+            print_causes(kb)
+
+    def cause(
+        self,
+        cause_id: Annotated[str, typer.Argument(metavar="ID", help="A cause id (see `nephrocalc causes`).")],
+        format: InfoFormatOption = InfoFormat.table,
+        rules: RulesOption = None,
+        extended: ExtendedOption = False,
+    ) -> None:
+        """One cause in full: summary, mechanism, priors, forms, findings with their weights, and sources.
+
+        Example: nephrocalc cause distal_rta
+        """
+        from nephrocalc.vocab import unknown_id_message
+
+        kb = self.session.kb()
+        if cause_id not in kb.causes:
+            raise InputError("ID", unknown_id_message(cause_id, kb.causes, "cause", "nephrocalc causes"))
+        if format.value == "json":
+            from nephrocalc.render.json import cause_json
+
+            io.write(cause_json(kb, cause_id))
+        else:
+            from nephrocalc.render.table import print_cause
+
+            print_cause(kb, cause_id)
+
+    def clues(self, format: InfoFormatOption = InfoFormat.table, rules: RulesOption = None,
+              extended: ExtendedOption = False) -> None:
+        """The clue vocabulary: every clue with its flag, meaning and the causes that use it.
+
+        Example: nephrocalc clues
+        """
+        kb = self.session.kb()
+        if format.value == "json":
+            from nephrocalc.render.json import clues_json
+
+            io.write(clues_json(kb))
+        else:
+            from nephrocalc.render.table import print_clues
+
+            print_clues(kb)
+
+    def labs(self, format: InfoFormatOption = InfoFormat.table, rules: RulesOption = None,
+              extended: ExtendedOption = False) -> None:
+        """Lab values: accepted units, canonical unit, reference limits by age and sex, and the clues they give.
+
+        Example: nephrocalc labs
+        """
+        kb = self.session.kb()
+        if format.value == "json":
+            from nephrocalc.render.json import labs_json
+
+            io.write(labs_json(kb))
+        else:
+            from nephrocalc.render.table import print_labs
+
+            print_labs(kb)
+
+    def sources(
+        self,
+        tags: Annotated[list[str] | None, typer.Argument(metavar="[TAG]...", help="Source tags (default: all).")]
+        = None,
+        format: InfoFormatOption = InfoFormat.table,
+        rules: RulesOption = None,
+        extended: ExtendedOption = False,
+    ) -> None:
+        """The sources the knowledge base cites, in full: tag, citation and link (DOI or URL).
+
+        Example: nephrocalc sources GR-dRTA Jha11
+        """
+        from nephrocalc.render.json import dumps
+        from nephrocalc.vocab import unknown_id_message
+
+        kb = self.session.kb()
+        wanted = tags or sorted(kb.sources)
+        for tag in wanted:
+            if tag not in kb.sources:
+                raise InputError("TAG", unknown_id_message(tag, kb.sources, "source tag", "nephrocalc sources"))
+        entries = [kb.sources[tag] for tag in wanted]
+        if format.value == "json":
+            io.write(dumps({"sources": [{"tag": e.tag, "citation": e.citation, "url": e.url} for e in entries]},
+                           indent=True))
+        else:
+            io.write("\n".join(f"[{e.tag}] {e.citation}. {e.url}" for e in entries))
+
+    def imaging(self, rules: RulesOption = None, extended: ExtendedOption = False) -> None:
+        """What nephrocalcinosis looks like on radiographs, ultrasound, CT and MR.
+
+        Example: nephrocalc imaging
+        """
+        from nephrocalc.render.table import print_reference_table
+
+        print_reference_table(self.session.kb(), "imaging")
+
+    def grading(self, rules: RulesOption = None, extended: ExtendedOption = False) -> None:
+        """The ultrasound and CT grades (0-3) of medullary nephrocalcinosis used by --grade.
+
+        Example: nephrocalc grading
+        """
+        from nephrocalc.render.table import print_reference_table
+
+        print_reference_table(self.session.kb(), "grading")
+
+    def method(self, rules: RulesOption = None, extended: ExtendedOption = False) -> None:
+        """Intended use, inputs, how the scoring works, knowledge-base version and validation status.
+
+        Example: nephrocalc method
+        """
+        from nephrocalc.render.table import print_method
+
+        print_method(self.session.kb())
