@@ -114,6 +114,8 @@ class Output(Protocol):
 
     def error(self, record: dict[str, Any]) -> bytes: ...
 
+    def footer(self) -> bytes: ...
+
 
 def run_batch(lines: Iterable[bytes], engine: Engine, write: Callable[[bytes], Any], output: Output, *,
               write_error: Callable[[str], Any] | None = None,
@@ -155,4 +157,7 @@ def run_batch(lines: Iterable[bytes], engine: Engine, write: Callable[[bytes], A
             write(output.error(error))
         elif write_error is not None:
             write_error(f"line {number}: {error['error']}")
+    end = output.footer()
+    if end:
+        write(end)
     return stats

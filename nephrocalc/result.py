@@ -127,6 +127,7 @@ class Result(TypedDict):
     knowledge_base: str
     rules: list[RulePack]
     notice: str
+    case: NotRequired[dict[str, Any]]  # the validated case as entered (every result echoes it; --save writes it)
     next_findings: NotRequired[list[NextFinding]]
 
 
@@ -138,8 +139,7 @@ class InterviewRecord(TypedDict):
 
 
 class AskResult(Result):
-    """The result of `nephrocalc ask`: a `diff` result, the answered case (which `diff --case`
-    accepts unchanged) and the interview. `diff` results have neither key."""
+    """The result of `nephrocalc ask`: a `diff` result whose case is the answered case (which `diff --case`
+    accepts unchanged), and the interview."""
 
-    case: NotRequired[dict[str, Any]]
     interview: NotRequired[InterviewRecord]

@@ -209,7 +209,7 @@ class Commands:
             sys.stderr.write(f"nephrocalc: {io.one_line(message)}\n")
 
         engine = self.session.engine()
-        output = BatchWriter(format.value)
+        output = BatchWriter(format.value, kb=engine.kb)
         # The knowledge base and the engine's tables live for the whole run: keep the cyclic garbage
         # collector from rescanning them, and from running every few lines, as results come and go
         # (results hold no reference cycles; reference counting frees them).

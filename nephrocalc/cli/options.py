@@ -56,6 +56,7 @@ class ResultFormat(StrEnum):
     jsonl = "jsonl"
     tsv = "tsv"
     markdown = "markdown"
+    html = "html"
     phenopacket = "phenopacket"
 
 
@@ -69,6 +70,7 @@ class BatchFormat(StrEnum):
     json = "json"
     tsv = "tsv"
     markdown = "markdown"
+    html = "html"
 
 
 class InfoFormat(StrEnum):

@@ -59,6 +59,7 @@ class Evaluation(NamedTuple):
     scores: list[float]
     counted: tuple[tuple[str, bool], ...] = ()
     notes: tuple[Note, ...] = ()
+    entered: Case | None = None  # the case as given, before its lab clues were merged
 
 
 def age_key(case: Case, kb: KnowledgeBase) -> str:
@@ -149,12 +150,13 @@ class Engine:
         check_clues(case, self.kb)
         merged, derived, lab_warnings = self.with_lab_clues(case)
         counted, notes = self.counted(merged)
-        return Evaluation(merged, derived, lab_warnings, self.row_scores(merged, counted), counted, tuple(notes))
+        return Evaluation(merged, derived, lab_warnings, self.row_scores(merged, counted), counted, tuple(notes),
+                          case)
 
     def rank(self, case: Case | Evaluation) -> Result:
         """Rank the causes for one case (or one already evaluated)."""
         evaluation = case if isinstance(case, Evaluation) else self.evaluate(case)
-        case, derived, lab_warnings, scores, stated, counting_notes = evaluation
+        case, derived, lab_warnings, scores, stated, counting_notes, entered = evaluation
         table = self.table
         age = age_key(case, self.kb)
         pattern = case.pattern or UNKNOWN
@@ -247,7 +249,7 @@ class Engine:
         return {"id": case.id, "pattern": case.pattern, "differential": entries,
                 "fit": assess_fit(self.kb, case, stated, entries, consider), "derived": derived,
                 "caveats": caveats, "warnings": warnings, "knowledge_base": self._kb_label,
-                "rules": self._rules, "notice": NOTICE}
+                "rules": self._rules, "notice": NOTICE, "case": (entered or case).to_dict()}
 
 
 def _with_interactions(case: Case, interactions: Mapping[str, Evidence], supporting: list[Evidence],

@@ -26,8 +26,9 @@ def limit(result: Result, top: int | None) -> Result:
     return {**result, "differential": result["differential"][:top]}
 
 
-def result_text(result: Result, fmt: str) -> str:
-    """One result in a text format: json (indented), jsonl (one line), tsv or markdown."""
+def result_text(result: Result, fmt: str, kb: KnowledgeBase | None = None) -> str:
+    """One result in a text format: json (indented), jsonl (one line), tsv, markdown, html (a self-contained
+    report page, which needs the knowledge base for labels and sources) or phenopacket."""
     if fmt in ("json", "jsonl"):
         from nephrocalc.render.json import result_json
 
@@ -40,6 +41,10 @@ def result_text(result: Result, fmt: str) -> str:
         from nephrocalc.render.text import result_markdown
 
         return result_markdown(result)
+    if fmt == "html" and kb is not None:
+        from nephrocalc.render.html import result_html
+
+        return result_html(result, kb)
     if fmt == "phenopacket":
         from nephrocalc.interop.phenopacket import interpretations
         from nephrocalc.render.json import dumps
@@ -57,7 +62,7 @@ def show_result(result: Result, fmt: str, kb: KnowledgeBase, *, top: int | None,
 
         print_result(shown, kb, limited=top is not None, explain=explain)
     else:
-        write(result_text(shown, fmt))
+        write(result_text(shown, fmt, kb))
 
 
 class BatchWriter:
@@ -67,7 +72,7 @@ class BatchWriter:
     errors go to ``report`` (stderr) instead.
     """
 
-    def __init__(self, fmt: str, *, top: int | None = None) -> None:
+    def __init__(self, fmt: str, *, top: int | None = None, kb: KnowledgeBase | None = None) -> None:
         if fmt not in BATCH_FORMATS:
             raise InputError("--format", f"must be one of {', '.join(BATCH_FORMATS)} (got {fmt!r})")
         self.top = top
@@ -83,6 +88,20 @@ class BatchWriter:
 
             self._row: Callable[[Result], bytes] = write_json
             self._error = write_json
+        elif fmt == "html" and kb is not None:
+            # one page for the whole batch, written at the end: a report is read by people, not streamed
+            from nephrocalc.render.html import case_section
+
+            self._sections: list[str] = []
+            self._cited: list[Any] = []
+            self._kb = kb
+
+            def add(result: Result) -> bytes:
+                self._sections.append(case_section(result, kb))
+                self._cited.append(result)
+                return b""
+
+            self._row = add
         elif fmt == "tsv":
             from nephrocalc.render.text import TSV_HEADER, result_tsv_rows
 
@@ -100,3 +119,12 @@ class BatchWriter:
     def error(self, record: dict[str, Any]) -> bytes:
         """An error record as bytes for the stream (JSON formats only)."""
         return self._error(record)
+
+    def footer(self) -> bytes:
+        """What ends the stream: the whole page for html, nothing for the other formats."""
+        if not hasattr(self, "_sections"):
+            return b""
+        from nephrocalc.render.html import _cited, page
+
+        tags = list(dict.fromkeys(tag for result in self._cited for tag in _cited(result)))
+        return page(self._sections, f"nephrocalc report — {len(self._sections)} cases", self._kb, tags).encode()

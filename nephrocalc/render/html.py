@@ -1,0 +1,218 @@
+"""The case-conference report: one self-contained HTML page (`--format html`).
+
+No network request, script, web font or image: the CSS is inline, the bars are inline SVG, and a print
+stylesheet fits A4 and Letter. Built with the standard library (every string escaped with
+``html.escape``); it shows what the engine computed and computes no model number itself.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+from html import escape
+from typing import Any
+
+from nephrocalc.knowledge import KnowledgeBase
+from nephrocalc.result import NOTICE, Entry, Evidence
+
+_CSS = """
+:root{--ink:#1a1a1a;--muted:#5b5b5b;--line:#d9d9d9;--bar:#2f6f9f;--warn:#9a3412;--good:#166534;--bad:#991b1b}
+*{box-sizing:border-box}body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;
+color:var(--ink);max-width:60rem;margin:0 auto;padding:1rem}h1{font-size:1.4rem;margin:.2rem 0}
+h2{font-size:1.1rem;margin:1.4rem 0 .4rem;border-bottom:1px solid var(--line);padding-bottom:.2rem}
+.muted{color:var(--muted)}.summary{font-size:1.05rem;background:#f4f7fa;border-left:4px solid var(--bar);
+padding:.6rem .8rem}.poor{border-left:4px solid var(--warn);background:#fff7ed;padding:.6rem .8rem}
+table{border-collapse:collapse;width:100%}th,td{text-align:left;vertical-align:top;padding:.35rem .4rem;
+border-bottom:1px solid var(--line)}th{font-size:.85rem;color:var(--muted)}td.p{white-space:nowrap;text-align:right}
+.for{color:var(--good)}.against{color:var(--bad)}.tag{font-size:.8rem;color:var(--muted)}svg{display:block}
+.cantmiss{color:var(--warn);font-weight:600}ul{margin:.3rem 0;padding-left:1.2rem}a{color:var(--bar)}
+@media (max-width:40rem){td.ev{display:block}body{padding:.5rem}}
+@media print{@page{margin:14mm}body{max-width:none;font-size:10.5pt}a{color:inherit;text-decoration:none}
+a[href]:after{content:" (" attr(href) ")";font-size:8pt;color:var(--muted)}tr,li{break-inside:avoid}
+h2{break-after:avoid}}
+"""
+
+
+def _p(probability: float, capped: bool) -> str:
+    """A probability for people, as plain text (escape it where it goes into the page)."""
+    if capped:
+        return ">95%"
+    if probability >= 0.9995:
+        return ">99.9%"
+    return f"{probability:.1%}" if probability >= 0.001 else "<0.1%"
+
+
+def _lr(weight: float) -> str:
+    ratio = math.exp(weight)
+    return f"×{ratio:.2g}" if ratio < 10 else f"×{ratio:.0f}"
+
+
+def _label(kb: KnowledgeBase, clue: str) -> str:
+    return kb.clues[clue].label if clue in kb.clues else clue
+
+
+def _cause_name(kb: KnowledgeBase, entry: Entry) -> str:
+    cause = kb.causes.get(entry["cause"])
+    name = cause.short_name if cause is not None else ("Other cause (outside the knowledge base)"
+                                                       if entry["cause"] == "other" else entry["name"])
+    if entry["form"]:
+        name += f" ({entry['form'].replace('_', ' ')})"
+    return name
+
+
+def _bar(probability: float) -> str:
+    width = max(0.0, min(1.0, probability)) * 100
+    return (f'<svg width="120" height="12" viewBox="0 0 100 10" role="img" aria-label="{probability:.1%}">'
+            f'<rect width="100" height="10" fill="#eef2f6"/><rect width="{width:.1f}" height="10" '
+            f'fill="var(--bar)"/></svg>')
+
+
+def _evidence(kb: KnowledgeBase, items: list[Evidence], css: str) -> str:
+    if not items:
+        return ""
+    parts = []
+    for item in items:
+        label = _label(kb, item["clue"])
+        if not item["present"]:
+            label = f"no {label[0].lower() + label[1:]}"
+        parts.append(f'<span class="{css}" title="{escape(item["why"])}">{"+" if css == "for" else "−"} '
+                     f"{escape(label)} {_lr(item['weight'])}</span>")
+    return ", ".join(parts)
+
+
+def _cited(result: Any) -> list[str]:
+    tags: list[str] = []
+    for entry in result["differential"]:
+        for item in (*entry["supporting"], *entry["conflicting"]):
+            tags += item["sources"]
+    for note in (*result["caveats"], *result["warnings"]):
+        tags += note["sources"]
+    for step in result["derived"]:
+        tags += step["sources"]
+    return list(dict.fromkeys(tags))
+
+
+def summary_line(result: Any, kb: KnowledgeBase) -> str:
+    """'Most likely X (its strongest findings); not yet excluded: Y. Check Z.' from the result's fields."""
+    entries = result["differential"]
+    top = entries[0]
+    reasons = [_label(kb, e["clue"]) if e["present"] else f"no {_label(kb, e['clue']).lower()}"
+               for e in top["supporting"][:3]]
+    text = f"Most likely {_cause_name(kb, top)}"
+    if reasons:
+        text += f" ({', '.join(reasons).lower()})"
+    open_cant_miss = [e for e in entries[1:] if e["cant_miss"] and e["probability"] >= 0.001]
+    if open_cant_miss:
+        text += "; not yet excluded: " + ", ".join(_cause_name(kb, e) for e in open_cant_miss[:3])
+    following = result.get("next_findings") or []
+    if following:
+        first = following[0]
+        check = first.get("rule_out") or first["label"][0].lower() + first["label"][1:]
+        text += f". Check {check}"
+    return text + "."
+
+
+def page(sections: list[str], title: str, kb: KnowledgeBase, cited: list[str]) -> str:
+    packs = ", ".join(f"{p.name} {p.version}" for p in kb.packs)
+    sources = "".join(
+        f'<li id="src-{escape(tag)}"><b>[{escape(tag)}]</b> {escape(kb.sources[tag].citation)}. '
+        f'<a href="{escape(_href(kb.sources[tag].url))}">{escape(kb.sources[tag].url)}</a></li>'
+        for tag in cited if tag in kb.sources)
+    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<title>{escape(title)}</title><style>{_CSS}</style></head><body>"
+            f"<header><h1>{escape(title)}</h1><p class=\"muted\">{escape(NOTICE)}</p></header>"
+            + "".join(sections)
+            + f"<section><h2>Sources</h2><ol>{sources}</ol></section>"
+            f'<footer><p class="muted">Knowledge base: {escape(packs)}. Report of {date.today().isoformat()}. '
+            f"{escape(NOTICE)}</p></footer></body></html>\n")
+
+
+def _href(url: str) -> str:
+    return "https://doi.org/" + url[4:] if url.startswith("doi:") else url
+
+
+def case_section(result: Any, kb: KnowledgeBase) -> str:
+    """One case: entered findings, summary, fit, differential, can't-miss line, next findings, notes."""
+    out: list[str] = []
+    case = result.get("case") or {}
+    out.append(f"<section><h2>Case{' ' + escape(str(result['id'])) if result['id'] else ''}</h2>")
+    facts = [f"pattern {result['pattern'] or 'not stated'}"]
+    for key, label in (("modality", "modality"), ("grade", "grade"), ("laterality", ""), ("age_years", "age"),
+                       ("sex", "")):
+        if case.get(key) is not None:
+            facts.append(f"{label} {case[key]:g}".strip() if isinstance(case[key], float)
+                         else f"{label} {case[key]}".strip())
+    clues = case.get("clues", {})
+    if clues:
+        facts.append("; ".join(("" if value else "no ") + _label(kb, clue).lower() for clue, value in clues.items()))
+    out.append(f"<p>{escape(', '.join(facts))}</p>")
+    if case.get("labs"):
+        out.append("<p>Lab values: " + escape(", ".join(f"{lab} {v['value']:g} {v['unit']}"
+                                                      for lab, v in case["labs"].items())) + "</p>")
+    if result["derived"]:
+        out.append("<ul>" + "".join(f"<li>{escape(step['text'])}"
+                                    + ("" if step["used"] else " <i>(the stated clue was used)</i>") + "</li>"
+                                    for step in result["derived"]) + "</ul>")
+    out.append(f'<p class="summary">{escape(summary_line(result, kb))}</p>')
+    fit = result["fit"]
+    if fit["status"] == "poor":
+        unexplained = ", ".join(_label(kb, c) for c in fit["unexplained"])
+        out.append(f'<div class="poor"><b>Poor fit:</b> no cause in the knowledge base explains these findings '
+                   f"well{': ' + escape(unexplained) if unexplained else ''}.</div>")
+    else:
+        out.append('<p class="muted">Fit: good — the leading causes explain the stated findings.</p>')
+    if fit["consider"]:
+        out.append("<p>Consider also:</p><ul>" + "".join(
+            f"<li><b>{escape(c['name'])}</b> ({escape(c['cause'])}): {escape(c['why'])}</li>"
+            for c in fit["consider"]) + "</ul>")
+    out.append('<table><thead><tr><th>#</th><th>Cause</th><th>Probability</th><th></th>'
+               "<th>Evidence for and against (× likelihood ratio)</th></tr></thead><tbody>")
+    for entry in result["differential"]:
+        marks = (' <span class="cantmiss" title="can\'t-miss">!</span>' if entry["cant_miss"] else "") + \
+            (' <span class="tag">mimic</span>' if entry.get("mimic") else "")
+        evidence = " ".join(x for x in (_evidence(kb, entry["supporting"], "for"),
+                                        _evidence(kb, entry["conflicting"], "against")) if x)
+        shown = escape(_p(entry["probability"], entry["capped"]))
+        out.append(f"<tr><td>{entry['rank']}</td><td>{escape(_cause_name(kb, entry))}{marks}</td>"
+                   f'<td class="p">{shown}</td><td>{_bar(entry["probability"])}'
+                   f'</td><td class="ev">{evidence or "<span class=muted>no stated finding bears on it</span>"}'
+                   "</td></tr>")
+    out.append("</tbody></table>")
+    cant_miss = [e for e in result["differential"] if e["cant_miss"]]
+    lines = []
+    for entry in cant_miss:
+        cause = kb.causes.get(entry["cause"])
+        test = cause.rule_out.test if cause is not None and cause.rule_out is not None else "see its caveats"
+        lines.append(f"{_cause_name(kb, entry)} {_p(entry['probability'], entry['capped'])} "
+                     f"(rule out: {test})")
+    out.append('<p class="cantmiss">Can\'t-miss: ' + (escape("; ".join(lines)) if lines else "none in this list")
+               + "</p>")
+    following = result.get("next_findings") or []
+    if following:
+        out.append("<h2>What would narrow it down</h2><ul>" + "".join(
+            "<li>" + escape(item.get("rule_out") or item["label"])
+            + (f" — lab: {escape(kb.labs[item['lab']].label)}" if item.get("lab") in kb.labs else "")
+            + (f" (rules out {escape(item['cant_miss'])})" if item.get("cant_miss") else "")
+            + f' <span class="tag">{item["gain"]:.2f} bits</span></li>' for item in following[:6]) + "</ul>")
+    for heading, notes in (("Warnings", result["warnings"]), ("Caveats", result["caveats"])):
+        if notes:
+            out.append(f"<h2>{heading}</h2><ul>" + "".join(
+                f"<li>{escape(n['message'])}"
+                + (f' <span class="tag">[{escape(", ".join(n["sources"]))}]</span>' if n["sources"] else "")
+                + "</li>" for n in notes) + "</ul>")
+    for name, shown in (("imaging", case.get("modality") is not None), ("grading", case.get("grade") is not None)):
+        table = kb.tables.get(name)
+        if shown and table is not None:
+            head = "".join(f"<th>{escape(c)}</th>" for c in table.columns)
+            rows = "".join("<tr>" + "".join(f"<td>{escape(cell)}</td>" for cell in row) + "</tr>" for row in table.rows)
+            out.append(f"<h2>{escape(table.title)}</h2><table><thead><tr>{head}</tr></thead><tbody>{rows}"
+                       "</tbody></table>")
+    out.append("</section>")
+    return "".join(out)
+
+
+def result_html(result: Any, kb: KnowledgeBase) -> str:
+    """One case as a self-contained page."""
+    return page([case_section(result, kb)], f"nephrocalc report — case {result['id'] or ''}".rstrip(" —"),
+                kb, _cited(result))
