@@ -212,3 +212,23 @@ def test_batch_progress_on_a_terminal_and_not_in_a_pipe(tmp_path: Any) -> None:
     proc.wait(timeout=120)
     assert proc.returncode == 0
     assert "600 lines in" in shown, shown
+
+
+@pytest.mark.process
+def test_the_table_fits_columns_has_no_trailing_spaces_and_survives_ascii() -> None:
+    import os
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-m", "nephrocalc", "diff", "--pattern", "medullary", "--rta", "--top", "2"]
+    env = {**os.environ, "COLUMNS": "80", "NO_COLOR": "1"}
+    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=60)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert all(len(line) <= 80 for line in lines), max(lines, key=len)
+    assert all(line == line.rstrip() for line in lines), "no trailing spaces"
+    assert "Can't miss" in done.stdout, "can't-miss causes stay visible under --top"
+    ascii_env = {**env, "PYTHONIOENCODING": "ascii"}
+    done = subprocess.run(command, capture_output=True, env=ascii_env, timeout=60)
+    assert done.returncode == 0, done.stderr
+    done.stdout.decode("ascii")  # plain ASCII stand-ins, never an encoding error

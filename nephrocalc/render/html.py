@@ -201,9 +201,9 @@ def case_section(result: Any, kb: KnowledgeBase) -> str:
                 f"<li>{escape(n['message'])}"
                 + (f' <span class="tag">[{escape(", ".join(n["sources"]))}]</span>' if n["sources"] else "")
                 + "</li>" for n in notes) + "</ul>")
-    for name, shown in (("imaging", case.get("modality") is not None), ("grading", case.get("grade") is not None)):
+    for name, given in (("imaging", case.get("modality") is not None), ("grading", case.get("grade") is not None)):
         table = kb.tables.get(name)
-        if shown and table is not None:
+        if given and table is not None:
             head = "".join(f"<th>{escape(c)}</th>" for c in table.columns)
             rows = "".join("<tr>" + "".join(f"<td>{escape(cell)}</td>" for cell in row) + "</tr>" for row in table.rows)
             out.append(f"<h2>{escape(table.title)}</h2><table><thead><tr>{head}</tr></thead><tbody>{rows}"

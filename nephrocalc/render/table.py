@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import math
 import os
+import sys
+from typing import Any
 
 from rich import box
 from rich.console import Console
@@ -26,9 +28,59 @@ _BAR_WIDTH = 12
 _BLOCKS = " ▏▎▍▌▋▊▉█"
 
 
+_ASCII = str.maketrans({"█": "#", "▏": "", "▎": "", "▍": "", "▌": "", "▋": "", "▊": "", "▉": "", "─": "-",
+                        "━": "-", "│": "|", "×": "x", "−": "-", "→": "->", "…": "...", "–": "-", "—": "-",
+                        "•": "*", "≥": ">=", "≤": "<=", "µ": "u", "’": "'", "‘": "'", "“": '"', "”": '"'})
+
+
+class _Lines:
+    """Standard output for rich, line by line: no trailing spaces, and, where the output encoding cannot
+    carry a character (an ASCII terminal or file), a plain-ASCII stand-in instead of an error."""
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+        self.pending = ""
+        encoding = (getattr(stream, "encoding", None) or "utf-8").lower().replace("-", "")
+        self.ascii = encoding not in ("utf8", "utf16", "utf32")
+
+    def write(self, text: str) -> int:
+        self.pending += text
+        *lines, self.pending = self.pending.split("\n")
+        for line in lines:
+            self._emit(line.rstrip() + "\n")
+        return len(text)
+
+    def _emit(self, text: str) -> None:
+        if self.ascii:
+            text = text.translate(_ASCII).encode("ascii", "replace").decode("ascii")
+        self.stream.write(text)
+
+    def flush(self) -> None:
+        if self.pending:
+            self._emit(self.pending.rstrip())
+            self.pending = ""
+        self.stream.flush()
+
+    def isatty(self) -> bool:
+        return bool(getattr(self.stream, "isatty", lambda: False)())
+
+    @property
+    def encoding(self) -> str:
+        return "utf-8"
+
+
+def _width() -> int | None:
+    """$COLUMNS when set (also in a pipe), the terminal's own width on a terminal, else 120."""
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) >= 40:
+        return int(columns)
+    return None if os.isatty(1) else 120
+
+
 def _console() -> Console:
-    width = None if os.isatty(1) else 120
-    return Console(highlight=False, markup=False, emoji=False, width=width, soft_wrap=False)
+    stream: Any = _Lines(sys.stdout)  # a text stream for rich: write, flush, isatty, encoding
+    return Console(file=stream, highlight=False, markup=False, emoji=False, width=_width(), soft_wrap=False,
+                   force_terminal=None if os.isatty(1) else False)
 
 
 def _bar(probability: float) -> str:
@@ -149,7 +201,7 @@ def print_result(result: Result, kb: KnowledgeBase, *, limited: bool = False, ex
                                + " (--explain shows each step)", style="dim"))
     if explain:
         _print_explanation(console, entries)
-    for heading, notes, style in (("Caveats", result["caveats"], "yellow"), ("Warnings", result["warnings"], "red")):
+    for heading, notes, style in (("Warnings", result["warnings"], "red"), ("Caveats", result["caveats"], "yellow")):
         if notes:
             console.print(Text(heading, style=f"bold {style}"))
             for note in notes:
@@ -170,8 +222,14 @@ def print_result(result: Result, kb: KnowledgeBase, *, limited: bool = False, ex
                 label += f" ({lab[0].lower() + lab[1:] if lab[1:2].islower() else lab})"
             hints.append(label)
         console.print(Text("To narrow this down, check: " + "; ".join(hints) + ".", style="bold"))
-    if any(entry["cant_miss"] for entry in shown):
-        console.print(Text("! can't-miss cause: missing it would harm; rule it out deliberately.", style="yellow"))
+    cant_miss = [e for e in result["differential"] if e["cant_miss"] and e["rank"] > 1]
+    if cant_miss:  # always, even under --top or below 0.1%: with the test that rules each out
+        parts = []
+        for entry in cant_miss:
+            cause = kb.causes.get(entry["cause"])
+            test = f"; rule out: {cause.rule_out.test}" if cause is not None and cause.rule_out is not None else ""
+            parts.append(f"{_entry_name(kb, entry)} {_percent(entry['probability'], entry['capped'])}{test}")
+        console.print(Text("! Can't miss (missing it would harm): " + " · ".join(parts), style="yellow"))
     console.print(Text(f"{NOTICE} Knowledge base: {result['knowledge_base']}.", style="dim italic"))
 
 
