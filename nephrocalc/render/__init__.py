@@ -60,7 +60,8 @@ def show_result(result: Result, fmt: str, kb: KnowledgeBase, *, top: int | None,
     if fmt == "table":
         from nephrocalc.render.table import print_result
 
-        print_result(shown, kb, limited=top is not None, explain=explain)
+        # the table lists the rows --top keeps, and still names every can't-miss cause below them
+        print_result(result, kb, rows=shown["differential"] if top is not None else None, explain=explain)
     else:
         write(result_text(shown, fmt, kb))
 

@@ -150,8 +150,11 @@ def _evidence_summary(kb: KnowledgeBase, entry: Entry, limit: int = 3) -> Text:
     return text
 
 
-def print_result(result: Result, kb: KnowledgeBase, *, limited: bool = False, explain: bool = False) -> None:
-    """The differential as a table; ``limited`` when --top already cut it (then every row is shown)."""
+def print_result(result: Result, kb: KnowledgeBase, *, rows: list[Entry] | None = None,
+                 explain: bool = False) -> None:
+    """The differential as a table. ``rows``: the entries --top kept (then every one of them is shown);
+    the can't-miss line still names every can't-miss cause of the whole result."""
+    limited = rows is not None
     console = _console()
     if result["fit"]["status"] == "poor":
         _print_fit(console, kb, result)
@@ -165,7 +168,7 @@ def print_result(result: Result, kb: KnowledgeBase, *, limited: bool = False, ex
     table.add_column("Prob.", justify="right", width=6, no_wrap=True)
     table.add_column("", width=_BAR_WIDTH, no_wrap=True)
     table.add_column("Strongest evidence (× likelihood ratio)", ratio=1)
-    entries = result["differential"]
+    entries = rows if rows is not None else result["differential"]
     # causes below 0.1% (always listed in JSON) are named on one line under the table, unless
     # --top or --explain asks for them, or one of them is a can't-miss cause with evidence for it
     shown = [e for e in entries if limited or explain or e["probability"] >= 0.001 or e["rank"] <= 3
