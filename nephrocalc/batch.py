@@ -94,6 +94,20 @@ class BatchStats:
     blank: int = 0
 
 
+_BOM = b"\xef\xbb\xbf"
+
+
+def _layout_hint(raw: bytes) -> str | None:
+    """Why a line that is not a case may be part of one: a JSON array, or pretty-printed JSON."""
+    text = raw.strip()
+    if text.startswith(b"["):
+        return "batch reads JSON Lines, one case object per line, not a JSON array (convert with: jq -c '.[]')"
+    pretty = text in (b"{", b"}", b"},", b"]") or text.startswith(b'"')
+    if pretty or (text.startswith(b"{") and not text.endswith(b"}")):
+        return "batch reads JSON Lines, one whole case per line, not pretty-printed JSON (compact with: jq -c .)"
+    return None
+
+
 def _readable_id(raw: bytes) -> Any:
     try:
         data = orjson.loads(raw)
@@ -128,8 +142,11 @@ def run_batch(lines: Iterable[bytes], engine: Engine, write: Callable[[bytes], A
     errors_inline = output.errors_inline
     row = output.row
     kb = engine.kb
+    hinted = False
     for number, raw in enumerate(lines, start=1):
         stats.lines = number
+        if number == 1 and raw.startswith(_BOM) and not isinstance(raw, LongLine):
+            raw = raw[len(_BOM):]  # a UTF-8 byte order mark, as Windows editors and Excel write
         if isinstance(raw, LongLine) or len(raw) > MAX_LINE_BYTES:
             size = raw.length if isinstance(raw, LongLine) else len(raw)
             error: dict[str, Any] = {"line": number, "id": None,
@@ -147,7 +164,12 @@ def run_batch(lines: Iterable[bytes], engine: Engine, write: Callable[[bytes], A
                     if notes:
                         result["warnings"] = [*notes, *result["warnings"]]
             except InputError as exc:
-                error = {"line": number, "id": _readable_id(raw), "error": str(exc)}
+                message = str(exc)
+                hint = None if hinted else _layout_hint(raw)
+                if hint:
+                    hinted = True
+                    message = f"{message}; {hint}"
+                error = {"line": number, "id": _readable_id(raw), "error": message}
             else:
                 stats.cases += 1
                 write(row(result))

@@ -105,6 +105,13 @@ def test_diff_case_file(cli: Any, rank: Any, tmp_path: Path) -> None:
     assert data["differential"][0]["cause"] == "hyperparathyroidism"
 
 
+def test_diff_case_file_with_a_byte_order_mark(cli: Any, rank: Any, tmp_path: Path) -> None:
+    case = {"pattern": "medullary", "clues": {"rta": True}}
+    path = tmp_path / "case.json"
+    path.write_bytes(b"\xef\xbb\xbf" + json.dumps(case).encode())
+    assert _json(cli(["diff", "--case", str(path), "--format", "json"])) == rank(case)
+
+
 def test_diff_case_stdin(cli: Any, rank: Any) -> None:
     case = {"id": "stdin-1", "pattern": "medullary", "clues": {"tubular_ectasia": True}}
     data = _json(cli(["diff", "--case", "-", "--format", "json"], input=json.dumps(case)))
@@ -271,10 +278,35 @@ def test_every_cause_command_works(cli: Any, kb: KnowledgeBase) -> None:
         assert cause.name.split(" (")[0] in out, cause_id
 
 
-def test_version(cli: Any, run_main: Any) -> None:
-    assert _ok(cli(["--version"])).strip() == f"nephrocalc {__version__}"
+def test_version(cli: Any, run_main: Any, kb: KnowledgeBase) -> None:
+    expected = f"nephrocalc {__version__}\nknowledge base: {kb.name} {kb.version}"
+    assert _ok(cli(["--version"])).strip() == expected
     status, out, err = run_main(["--version"])
-    assert (status, out.strip(), err) == (0, f"nephrocalc {__version__}", "")
+    assert (status, out.strip(), err) == (0, expected, "")
+
+
+@pytest.mark.parametrize(("argv", "needs"), [
+    ([], "nephrocalc needs a command"),
+    (["diff"], "nephrocalc diff needs --pattern"),
+    (["ask"], "nephrocalc ask needs --pattern"),
+])
+def test_a_bare_command_says_in_one_line_what_is_missing_then_helps(argv: list[str], needs: str, run_main: Any
+                                                                     ) -> None:
+    status, out, err = run_main(argv)
+    assert (status, out) == (2, "")
+    first, _, rest = err.partition("\n")
+    assert first.startswith(f"nephrocalc: error: {needs}"), first
+    assert "Usage: nephrocalc" in rest and "--help" in rest, "the help follows the one line"
+
+
+def test_top_level_help_has_examples_that_fit_80_columns(run_main: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    status, out, _ = run_main(["--help"])
+    assert status == 0
+    examples = out.split("Examples:", 1)[1].splitlines()
+    commands = [line.strip() for line in examples if line.strip().startswith("nephrocalc ")]
+    assert len(commands) >= 5 and all(len(line) <= 80 for line in examples), examples
+    assert any(c.startswith("nephrocalc diff --pattern") for c in commands)
 
 
 def test_help_lists_commands(cli: Any) -> None:

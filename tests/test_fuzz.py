@@ -205,8 +205,9 @@ def check_status_and_stderr(argv: list[str], status: int, out: str, err: str) ->
         return
     lines = _lines(err)
     command = [token for token in argv if not token.startswith("-")][:2]
-    if not lines:  # `nephrocalc` or `nephrocalc diff` alone: the help, on stdout
-        assert "Usage:" in out, f"exit 2 without a message for {argv!r}"
+    assert lines, f"exit 2 without a message for {argv!r}"
+    if " needs " in lines[0] and "Usage:" in err:  # `nephrocalc` or `nephrocalc diff` alone: one line, then help
+        assert lines[0].startswith("nephrocalc: error: nephrocalc"), lines[0]
         return
     assert all(line.startswith("nephrocalc") for line in lines if not line.startswith("? ")), err[:500]
     if command[:1] == ["batch"] or command == ["rules", "check"]:

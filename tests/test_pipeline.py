@@ -349,6 +349,29 @@ def test_crlf_input_gives_the_same_results_as_lf(engine: Engine) -> None:
     assert (stats.cases, stats.failed, stats.blank) == (len(CASES), 0, 1)
 
 
+def test_a_utf8_byte_order_mark_is_accepted(engine: Engine) -> None:
+    _, plain = _batch(engine, _jsonl(CASES))
+    stats, marked = _batch(engine, b"\xef\xbb\xbf" + _jsonl(CASES), chunk=2)
+    assert marked.writes == plain.writes and stats.failed == 0
+
+
+@pytest.mark.parametrize(("data", "hint"), [
+    (b'[{"pattern": "medullary"}, {"pattern": "cortical"}]\n', "not a JSON array"),
+    (b'{\n  "pattern": "medullary",\n  "clues": {"rta": true}\n}\n', "not pretty-printed JSON"),
+])
+def test_an_array_or_pretty_printed_json_gets_a_hint_once(engine: Engine, data: bytes, hint: str) -> None:
+    stats, sink = _batch(engine, data)
+    errors = [record["error"] for record in sink.records()]
+    assert stats.failed == len(errors) >= 1
+    assert sum(hint in error for error in errors) == 1, errors
+    assert hint in errors[0]
+
+
+def test_an_ordinary_bad_line_gets_no_layout_hint(engine: Engine) -> None:
+    _, sink = _batch(engine, b'{"pattern": "sideways"}\n')
+    assert "JSON Lines" not in sink.records()[0]["error"]
+
+
 def test_final_line_without_newline_is_ranked(engine: Engine, rank: Any) -> None:
     data = _jsonl(CASES[:2]).rstrip(b"\n")
     stats, sink = _batch(engine, data)

@@ -122,13 +122,15 @@ def test_python_m_version() -> None:
     proc = subprocess.run([sys.executable, "-m", "nephrocalc", "--version"], capture_output=True, text=True,
                           env=_env(), timeout=TIMEOUT, check=False)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.strip() == f"nephrocalc {__version__}"
+    first, knowledge_base = proc.stdout.strip().splitlines()
+    assert first == f"nephrocalc {__version__}"
+    assert knowledge_base.startswith("knowledge base: nephrocalc built-in knowledge base ")
     assert proc.stderr == ""
 
 
 def test_console_script_version() -> None:
     proc = _run(["--version"])
-    assert (proc.returncode, proc.stdout.strip()) == (0, f"nephrocalc {__version__}")
+    assert (proc.returncode, proc.stdout.splitlines()[0]) == (0, f"nephrocalc {__version__}")
 
 
 @pytest.mark.parametrize("args", [

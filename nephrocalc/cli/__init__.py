@@ -46,6 +46,24 @@ def _fail(message: str, status: int = 2) -> int:
     return status
 
 
+_MISSING = {
+    "diff": "--pattern (medullary, cortical or combined) or a case (--case, --phenopacket, --fhir)",
+    "ask": "--pattern (medullary, cortical or combined) or a case to resume (--case)",
+}
+
+
+def _bare(command_path: str, help_text: str) -> int:
+    """A command given nothing: one line naming what it needs, then its help (stderr, exit 2)."""
+    name = command_path.split()[-1]
+    first = f"{command_path} needs {_MISSING[name]}" if name in _MISSING else f"{command_path} needs a command"
+    try:
+        sys.stderr.write(f"nephrocalc: error: {first}\n\n{help_text.rstrip()}\n")
+        sys.stderr.flush()
+    except (BrokenPipeError, OSError):
+        pass
+    return 2
+
+
 def _usage_message(exc: Any) -> str:
     """click's usage errors as one line that names the option and what is allowed."""
     message = " ".join(exc.format_message().split()).replace("Value error, ", "")
@@ -71,6 +89,8 @@ def _run(argv: list[str], prog_name: str) -> int:
         return status if isinstance(status, int) else 0
     except NephrocalcError as exc:
         return _fail(str(exc))
+    except click_exceptions.NoArgsIsHelpError as exc:  # `nephrocalc`, `nephrocalc diff`: what is missing, then help
+        return _bare(exc.ctx.command_path, exc.format_message())
     except click_exceptions.UsageError as exc:
         if not exc.format_message().strip():  # no arguments: the help was shown
             return 2

@@ -41,20 +41,45 @@ APP_SETTINGS: dict[str, Any] = {
 }
 
 
-def _version(value: bool) -> None:
-    if value:
-        typer.echo(f"nephrocalc {__version__}")
+def _version_text(session: Session) -> str:
+    """The program's version, the knowledge base's, and every rule pack loaded with it."""
+    kb = session.kb()
+    lines = [f"nephrocalc {__version__}", f"knowledge base: {kb.name} {kb.version}"]
+    lines += [f"rule pack: {pack.name} {pack.version} ({pack.path})" for pack in kb.packs
+              if pack.path != "built-in"]
+    return "\n".join(lines)
+
+
+def _version(ctx: typer.Context, value: bool) -> None:
+    if value:  # the session is the root context's obj (build_app)
+        typer.echo(_version_text(ctx.find_root().obj))
         raise typer.Exit()
+
+
+EXAMPLES = """Examples:
+
+\b
+  nephrocalc diff --pattern medullary --rta --hypokalaemia
+  nephrocalc diff -p medullary --age 6mo --lab Ca=2.9mmol/L --lab PTH=95pg/mL
+  nephrocalc diff --case case.json --format html > report.html
+  nephrocalc ask --pattern cortical
+  nephrocalc batch cases.jsonl --format tsv > ranked.tsv
+  nephrocalc diff --phenopacket patient.json --extended
+  nephrocalc cause distal_rta
+"""
 
 
 def build_app(session: Session, invoked: str | None = None) -> typer.Typer:
     """The application for this run; with ``invoked``, only that command is registered (same root)."""
-    app = typer.Typer(**APP_SETTINGS)
+    # the session rides on the root context (--version reads the knowledge base's version from it)
+    settings = {**APP_SETTINGS, "context_settings": {**APP_SETTINGS["context_settings"], "obj": session}}
+    app = typer.Typer(**settings)
 
-    @app.callback()
+    @app.callback(epilog=EXAMPLES)
     def _root(
-        version: Annotated[bool | None, typer.Option("--version", callback=_version, is_eager=True,
-                                                     help="Print the version and exit.")] = None,
+        version: Annotated[bool | None, typer.Option(
+            "--version", callback=_version, is_eager=True,
+            help="Print the program's and the knowledge base's versions and exit.")] = None,
     ) -> None:
         """Ranked, explained differential diagnosis of nephrocalcinosis.
 

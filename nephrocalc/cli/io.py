@@ -15,6 +15,9 @@ def stdin_is_terminal() -> bool:
     return sys.stdin is None or sys.stdin.isatty()
 
 
+UTF8_BOM = b"\xef\xbb\xbf"
+
+
 def read_case_source(source: str, option: str = "--case") -> dict[str, Any]:
     """The JSON object of a case file, or of standard input for ``-``, at most MAX_CASE_BYTES."""
     import orjson
@@ -34,6 +37,8 @@ def read_case_source(source: str, option: str = "--case") -> dict[str, Any]:
         what = f"case ({source})"
     if len(raw) > MAX_CASE_BYTES:
         raise InputError(what, f"is larger than {MAX_CASE_BYTES} bytes, the limit for one case")
+    if raw.startswith(UTF8_BOM):  # as Windows editors and Excel write UTF-8
+        raw = raw[len(UTF8_BOM):]
     try:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
