@@ -487,3 +487,28 @@ def test_diff_save_writes_the_validated_case(run_main: Any, tmp_path: Any) -> No
     assert status == 0, err
     saved = json.loads(path.read_text(encoding="utf-8"))
     assert saved == {"pattern": "medullary", "age_years": 0.5, "clues": {"hypercalcemia": True}}
+
+
+@pytest.mark.parametrize("width", [80, 60])
+@pytest.mark.parametrize("command", [["causes", "--extended"], ["labs"], ["clues"]])
+def test_reference_tables_never_cut_what_a_user_types(command: list[str], width: int, run_main: Any,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cause ids, lab ids and clue flags are whole on some line at 80 and 60 columns (UX review)."""
+    from nephrocalc.engine import load_engine
+
+    monkeypatch.setenv("COLUMNS", str(width))
+    monkeypatch.setenv("NO_COLOR", "1")
+    status, out, err = run_main(command)
+    assert status == 0, err
+    lines = out.splitlines()
+    assert max(len(line) for line in lines) <= width
+    words = {word.strip(",;") for line in lines for word in line.split()}
+    from nephrocalc.loader import extended_rules_dir
+
+    kb = load_engine((extended_rules_dir(),)).kb
+    wanted = {"causes": lambda: list(kb.causes), "labs": lambda: list(kb.labs),
+              "clues": lambda: [clue.flag for clue in kb.clues.values()]}[command[0]]()
+    if width == 60 and command[0] == "causes":
+        wanted = [w for w in wanted if len(w) <= 26]  # at 60 columns the longest ids may fold
+    missing = [w for w in wanted if w not in words]
+    assert not missing, missing

@@ -294,27 +294,34 @@ def print_causes(kb: KnowledgeBase) -> None:
     for title, causes in groups:
         if not causes:
             continue
-        table = Table(title=f"{kb.name} {kb.version}: {title}", box=box.SIMPLE_HEAD, title_justify="left")
-        table.add_column("id", style="bold", no_wrap=True)
-        table.add_column("Cause", min_width=24, overflow="fold")
-        table.add_column("Distribution")
-        table.add_column("Prior adult", justify="right")
-        table.add_column("child", justify="right")
-        table.add_column("preterm", justify="right")
-        table.add_column("Findings", justify="right")
-        table.add_column("Can't miss")
+        table = Table(title=f"{kb.name} {kb.version}: {title}", box=box.SIMPLE_HEAD, title_justify="left",
+                      pad_edge=False)
+        # the id (what a user types) heads its own cell and is never cut: the name and pattern wrap under
+        # it, and the numbers are short, so the table reads at 80 columns
+        # the names wrap; at the narrowest an id folds onto a second line rather than being cut
+        table.add_column("Cause\n(id, name, pattern)", overflow="fold")
+        table.add_column("Prior\nadult", justify="right", no_wrap=True)
+        table.add_column("\nchild", justify="right", no_wrap=True)
+        table.add_column("\npreterm", justify="right", no_wrap=True)
+        counts = console.width >= 70  # narrower: the clue counts go first (`nephrocalc cause ID` has them)
+        if counts:
+            table.add_column("\nClues", justify="right", no_wrap=True)
         for cause in sorted(causes, key=lambda c: (c.distribution != "medullary", -c.prior["adult"], c.id)):
             findings = len({clue for form in cause.forms for clue in form.findings})
-            name = Text(cause.name)
+            cell = Text(cause.id, style="bold")
+            cell.append(f"\n{cause.name}")
             if cause.mimic:
-                name.append(" (mimic)", style="yellow")
-            table.add_row(cause.id, name, cause.distribution, f"{cause.prior['adult']:.1%}",
-                          f"{cause.prior['child']:.1%}", f"{cause.prior['preterm']:.1%}", str(findings),
-                          "yes" if cause.cant_miss else "")
+                cell.append(" (mimic)", style="yellow")
+            cell.append(f"\n{cause.distribution}", style="dim")
+            if cause.cant_miss:
+                cell.append(" · can't miss", style="yellow")
+            row = [cell, f"{cause.prior['adult']:.1%}", f"{cause.prior['child']:.1%}", f"{cause.prior['preterm']:.1%}"]
+            table.add_row(*row, *([str(findings)] if counts else []))
         console.print(table)
     console.print(Text("Priors are P(cause | nephrocalcinosis) by age group, before the pattern and clues; "
-                       "see `nephrocalc cause ID` for the findings and sources. A mimic imitates "
-                       "nephrocalcinosis, or a cause of it, without being one.", style="dim"))
+                       "Clues counts the findings a cause lists. See `nephrocalc cause ID` for them and "
+                       "their sources. A mimic imitates nephrocalcinosis, or a cause of it, without being one.",
+                       style="dim"))
 
 
 def _with_dim(text: str, dim: str) -> Text:
@@ -374,28 +381,36 @@ def print_cause(kb: KnowledgeBase, cause_id: str) -> None:
 
 
 def print_clues(kb: KnowledgeBase) -> None:
+    """Every clue: its flag (what a user types: never cut), then what it means and the causes that use it.
+    Two columns, so the table reads at 80 columns; ids wrap between words, never inside one."""
     console = _console()
     users = clue_users(kb)
     for group_id, title in kb.groups.items():
-        table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left")
+        table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False)
         table.add_column("Flag (--no-… for absent)", style="bold", no_wrap=True)
-        table.add_column("Meaning")
-        table.add_column("Specificity")
-        table.add_column("Used by")
+        table.add_column("Meaning; specificity; used by", overflow="fold")
         for item in kb.clues.values():
             if item.group == group_id:
-                table.add_row(item.flag, item.description, item.specificity,
-                              ", ".join(users.get(item.id, [])) or Text("no cause", style="red"))
+                meaning = Text(item.description)
+                meaning.append(f"\n{item.specificity} specificity", style="dim")
+                used_by = users.get(item.id, [])
+                if used_by:
+                    meaning.append(f"\nused by: {', '.join(used_by)}", style="dim")
+                else:
+                    meaning.append("\nused by no cause", style="red")
+                table.add_row(item.flag, meaning)
         console.print(table)
 
 
 def print_labs(kb: KnowledgeBase) -> None:
+    """Every lab: its id (never cut) and name, the units accepted, and the limits that give a clue."""
     console = _console()
     table = Table(title="Lab values (CONTRACT.md section 3)", box=box.SIMPLE_HEAD, title_justify="left",
-                  show_lines=True)
-    table.add_column("Lab", no_wrap=True, min_width=30)
-    for column in ("Accepted units", "Canonical", "Reference limits → clue", "Clues"):
-        table.add_column(column)
+                  show_lines=True, pad_edge=False)
+    # a fixed width of the longest id: rich's shrinking of a too-wide table would cut one
+    table.add_column("Lab: id, name, canonical unit", width=max((len(i) for i in kb.labs), default=10))
+    table.add_column("Accepted units", overflow="fold")
+    table.add_column("Reference limit → clue", overflow="fold")
     for lab in labs_view(kb):
         limits = []
         for limit in lab["limits"]:
@@ -404,10 +419,14 @@ def print_labs(kb: KnowledgeBase) -> None:
             side = f"> {limit['above']:g}" if limit["above"] is not None else f"< {limit['below']:g}"
             who = limit["ages"] + (f", {limit['sex']}" if limit["sex"] else "")
             limits.append(f"{side} {limit['unit']} ({who}) → {limit['clue']}")
+        if lab["clues"]:
+            limits.append(f"gives: {', '.join(lab['clues'])}")
         units = ", ".join(lab["converted"]) + (f"; judged on their own: {', '.join(lab['own_units'])}"
                                                 if lab["own_units"] else "")
-        table.add_row(_with_dim(lab["id"], lab["label"]), units, lab["canonical"], "\n".join(limits),
-                      ", ".join(lab["clues"]))
+        cell = Text(lab["id"], style="bold")
+        cell.append(f"\n{lab['label']}")
+        cell.append(f"\nin {lab['canonical']}", style="dim")
+        table.add_row(cell, units, "\n".join(limits))
     console.print(table)
     console.print(Text("A value within its limit documents the clue as absent. Give a lab as --lab ID=VALUE UNIT "
                        "or in the case's \"labs\"; `nephrocalc labs --format json` lists every limit with its "
