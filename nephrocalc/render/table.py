@@ -315,7 +315,8 @@ def print_causes(kb: KnowledgeBase) -> None:
             cell.append(f"\n{cause.distribution}", style="dim")
             if cause.cant_miss:
                 cell.append(" · can't miss", style="yellow")
-            row = [cell, f"{cause.prior['adult']:.1%}", f"{cause.prior['child']:.1%}", f"{cause.prior['preterm']:.1%}"]
+            row: list[Text | str] = [cell, f"{cause.prior['adult']:.1%}", f"{cause.prior['child']:.1%}",
+                                     f"{cause.prior['preterm']:.1%}"]
             table.add_row(*row, *([str(findings)] if counts else []))
         console.print(table)
     console.print(Text("Priors are P(cause | nephrocalcinosis) by age group, before the pattern and clues; "
