@@ -512,3 +512,16 @@ def test_reference_tables_never_cut_what_a_user_types(command: list[str], width:
         wanted = [w for w in wanted if len(w) <= 26]  # at 60 columns the longest ids may fold
     missing = [w for w in wanted if w not in words]
     assert not missing, missing
+
+
+@pytest.mark.parametrize("width", [60, 70, 80, 120])
+def test_the_differential_drops_its_bar_before_its_evidence_when_narrow(width: int, run_main: Any,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", str(width))
+    monkeypatch.setenv("NO_COLOR", "1")
+    status, out, err = run_main(["diff", "--pattern", "medullary", "--rta", "--hypokalemia"])
+    assert status == 0, err
+    lines = out.splitlines()
+    assert max(len(line) for line in lines) <= width and "…" not in out, out
+    assert ("█" in out) == (width >= 80), "the bar goes first"
+    assert re.search(r"Distal RTA ×[0-9.]+\n", out), "the evidence stays, whole"

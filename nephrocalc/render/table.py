@@ -24,6 +24,7 @@ from nephrocalc.render.views import clue_users, labs_view
 from nephrocalc.result import NOTICE, Entry, Evidence, Result
 from nephrocalc.vocab import FREQUENCY_WORDS
 
+_BAR_BELOW = 80  # columns: below this the table drops its bar column
 _BAR_WIDTH = 12
 _BLOCKS = " ▏▎▍▌▋▊▉█"
 
@@ -163,10 +164,14 @@ def print_result(result: Result, kb: KnowledgeBase, *, rows: list[Entry] | None 
     table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False)
     # fixed widths where the content is known: rich then measures only the evidence column
     table.add_column("#", justify="right", style="bold", width=2, no_wrap=True)
-    table.add_column("Cause", min_width=18, max_width=40)
+    bar = console.width >= _BAR_BELOW  # a narrow terminal drops the bar before the evidence
+    # no min_width (rich applies it after fitting the table, and would crop the evidence); narrow, a
+    # fixed width keeps the longest word of a cause's name (Hyperparathyroidism) whole
+    table.add_column("Cause", max_width=40, width=None if bar else 20, overflow="fold")
     table.add_column("", style="bold yellow", width=1, no_wrap=True)
     table.add_column("Prob.", justify="right", width=6, no_wrap=True)
-    table.add_column("", width=_BAR_WIDTH, no_wrap=True)
+    if bar:
+        table.add_column("", width=_BAR_WIDTH, no_wrap=True)
     table.add_column("Strongest evidence (× likelihood ratio)", ratio=1)
     entries = rows if rows is not None else result["differential"]
     # causes below 0.1% (always listed in JSON) are named on one line under the table, unless
@@ -180,9 +185,11 @@ def print_result(result: Result, kb: KnowledgeBase, *, rows: list[Entry] | None 
             name.append(f" ({entry['form'].replace('_', ' ')})", style="dim")
         if entry["mimic"]:
             name.append(" (mimic)", style="yellow")
-        table.add_row(str(entry["rank"]), name, "!" if entry["cant_miss"] else "",
-                      _percent(entry["probability"], entry["capped"]),
-                      Text(_bar(entry["probability"]), style="cyan"), _evidence_summary(kb, entry))
+        cells: list[Text | str] = [str(entry["rank"]), name, "!" if entry["cant_miss"] else "",
+                                   _percent(entry["probability"], entry["capped"])]
+        if bar:
+            cells.append(Text(_bar(entry["probability"]), style="cyan"))
+        table.add_row(*cells, _evidence_summary(kb, entry))
     console.print(table)
     if rest:
         names = ", ".join(_entry_name(kb, e) for e in rest)
