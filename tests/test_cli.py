@@ -525,3 +525,14 @@ def test_the_differential_drops_its_bar_before_its_evidence_when_narrow(width: i
     assert max(len(line) for line in lines) <= width and "…" not in out, out
     assert ("█" in out) == (width >= 80), "the bar goes first"
     assert re.search(r"Distal RTA ×[0-9.]+\n", out), "the evidence stays, whole"
+
+
+def test_batch_top_keeps_the_first_causes_of_each_result(run_main: Any, rank: Any) -> None:
+    cases = [{"pattern": "medullary", "clues": {"rta": True}}, {"pattern": "cortical"}]
+    stdin = "".join(json.dumps(case) + "\n" for case in cases)
+    status, out, err = run_main(["batch", "-", "--top", "2"], stdin=stdin)
+    assert status == 0, err
+    results = [json.loads(line) for line in out.splitlines()]
+    assert [r["differential"] for r in results] == [rank(case)["differential"][:2] for case in cases]
+    status, out, _ = run_main(["batch", "-", "--top", "1", "--format", "tsv"], stdin=stdin)
+    assert status == 0 and len(out.splitlines()) == 1 + len(cases)

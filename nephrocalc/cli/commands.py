@@ -182,6 +182,8 @@ class Commands:
         input: Annotated[BatchInput, typer.Option(
             "--input", "-i", help="case: one contract case per line; phenopacket: one GA4GH Phenopacket v2 "
             "(JSON) per line.", case_sensitive=False)] = BatchInput.case,
+        top: Annotated[int | None, typer.Option(
+            "--top", "-n", min=1, help="Keep only the first N causes of each result (default: all).")] = None,
     ) -> None:
         """Rank many cases: JSON Lines in (one case per line), one result line out per input line, in order.
 
@@ -209,7 +211,7 @@ class Commands:
             sys.stderr.write(f"nephrocalc: {io.one_line(message)}\n")
 
         engine = self.session.engine()
-        output = BatchWriter(format.value, kb=engine.kb)
+        output = BatchWriter(format.value, top=top, kb=engine.kb)
         # The knowledge base and the engine's tables live for the whole run: keep the cyclic garbage
         # collector from rescanning them, and from running every few lines, as results come and go
         # (results hold no reference cycles; reference counting frees them).
