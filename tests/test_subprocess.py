@@ -234,3 +234,20 @@ def test_the_table_fits_columns_has_no_trailing_spaces_and_survives_ascii() -> N
     done = subprocess.run(command, capture_output=True, env=ascii_env, timeout=60)
     assert done.returncode == 0, done.stderr
     done.stdout.decode("ascii")  # plain ASCII stand-ins, never an encoding error
+
+
+@pytest.mark.parametrize(("words", "expected", "absent"), [
+    ("nephrocalc cause distal", ["distal_rta"], ["sarcoidosis"]),
+    ("nephrocalc cause hypophos", ["hypophosphatasia", "hypophosphatemic_rickets_therapy"], []),  # --extended ids
+    ("nephrocalc diff --lab serum_ca", ["serum_calcium="], ["urine_ph="]),
+    ("nephrocalc diff --hypercalc", ["--hypercalcemia", "--hypercalciuria"], ["--rta"]),
+])
+def test_shell_completion_offers_cause_ids_lab_ids_and_clue_flags(words: str, expected: list[str],
+                                                                   absent: list[str]) -> None:
+    proc = subprocess.run([sys.executable, "-m", "nephrocalc"], capture_output=True, text=True, timeout=TIMEOUT,
+                          env=_env(_NEPHROCALC_COMPLETE="complete_bash", COMP_WORDS=words,
+                                   COMP_CWORD=str(len(words.split()) - 1)), check=False)
+    assert proc.returncode == 0, proc.stderr
+    offered = proc.stdout.split()
+    assert all(word in offered for word in expected), offered
+    assert not any(word in offered for word in absent), offered

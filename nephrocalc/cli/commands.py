@@ -21,6 +21,8 @@ from nephrocalc.cli.options import (
     SchemaName,
     case_fields,
     clue_flags,
+    complete_cause,
+    complete_source,
 )
 from nephrocalc.errors import InputError
 
@@ -311,7 +313,8 @@ class Commands:
 
     def cause(
         self,
-        cause_id: Annotated[str, typer.Argument(metavar="ID", help="A cause id (see `nephrocalc causes`).")],
+        cause_id: Annotated[str, typer.Argument(metavar="ID", help="A cause id (see `nephrocalc causes`).",
+                                                autocompletion=complete_cause)],
         format: InfoFormatOption = InfoFormat.table,
         rules: RulesOption = None,
         extended: ExtendedOption = False,
@@ -368,8 +371,8 @@ class Commands:
 
     def sources(
         self,
-        tags: Annotated[list[str] | None, typer.Argument(metavar="[TAG]...", help="Source tags (default: all).")]
-        = None,
+        tags: Annotated[list[str] | None, typer.Argument(metavar="[TAG]...", help="Source tags (default: all).",
+                                                        autocompletion=complete_source)] = None,
         format: InfoFormatOption = InfoFormat.table,
         rules: RulesOption = None,
         extended: ExtendedOption = False,

@@ -104,6 +104,31 @@ InfoFormatOption = Annotated[InfoFormat, typer.Option("--format", "-f", help="Ou
 _TRUE = ("1", "true", "yes", "on")
 
 
+def _completion_kb() -> KnowledgeBase:
+    """The built-in knowledge base with the extended pack, for shell completion (ids of either)."""
+    from nephrocalc.engine import load_engine
+    from nephrocalc.loader import extended_rules_dir
+
+    return load_engine((extended_rules_dir(),)).kb
+
+
+def complete_cause(incomplete: str) -> list[str]:
+    """Shell completion of a cause id (`nephrocalc cause <TAB>`)."""
+    return [cause for cause in _completion_kb().causes if cause.startswith(incomplete.lower())]
+
+
+def complete_lab(incomplete: str) -> list[str]:
+    """Shell completion of a lab id before its value (`--lab ser<TAB>` gives `serum_calcium=`)."""
+    if "=" in incomplete:
+        return []
+    return [f"{lab}=" for lab in _completion_kb().labs if lab.startswith(incomplete.lower())]
+
+
+def complete_source(incomplete: str) -> list[str]:
+    """Shell completion of a source tag (`nephrocalc sources <TAB>`)."""
+    return [tag for tag in _completion_kb().sources if tag.lower().startswith(incomplete.lower())]
+
+
 def packs_from(argv: list[str], environ: dict[str, str] | os._Environ[str] = os.environ) -> tuple[Path, ...]:
     """Rule packs: the extended knowledge base first with --extended or $NEPHROCALC_EXTENDED, then
     $NEPHROCALC_RULES (os.pathsep-separated) and --rules DIR. Found before the command line is parsed,
@@ -165,7 +190,8 @@ def case_signature(kb: KnowledgeBase, extra: list[inspect.Parameter] | None = No
             "--sex", help="female or male.", rich_help_panel=CASE_PANEL, case_sensitive=False)]),
         option("lab", Annotated[list[str] | None, typer.Option(
             "--lab", "-l", metavar="ID=VALUE UNIT", help="A lab value, e.g. --lab serum_calcium=11.8mg/dL or "
-            "--lab \"pth=140 pg/mL\"; repeatable (see `nephrocalc labs`).", rich_help_panel=CASE_PANEL)]),
+            "--lab \"pth=140 pg/mL\"; repeatable (see `nephrocalc labs`).", rich_help_panel=CASE_PANEL,
+            autocompletion=complete_lab)]),
         option("case", Annotated[str | None, typer.Option(
             "--case", "-c", metavar="FILE|-", help="Read the case from a JSON file, or - for standard input; "
             "flags given beside it override it.", rich_help_panel=CASE_PANEL)]),
