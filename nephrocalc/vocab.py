@@ -39,8 +39,8 @@ FREQUENCY_WORDS: Final = {
 MAX_CASE_BYTES: Final = 1_048_576
 
 # Output formats of one result (diff, ask) and of many (batch).
-RESULT_FORMATS: Final = ("table", "json", "jsonl", "tsv", "markdown", "html", "phenopacket")
-BATCH_FORMATS: Final = ("jsonl", "json", "tsv", "markdown", "html")
+RESULT_FORMATS: Final = ("table", "json", "jsonl", "tsv", "csv", "markdown", "html", "phenopacket")
+BATCH_FORMATS: Final = ("jsonl", "json", "tsv", "csv", "markdown", "html")
 BATCH_INPUTS: Final = ("case", "phenopacket")
 INFO_FORMATS: Final = ("table", "json")
 

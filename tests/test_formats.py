@@ -31,7 +31,7 @@ ANSI = re.compile(r"\x1b[\[\]()#;?]*[0-9;]*[A-Za-z@-~]|\x1b")
 # SGR colour parameters (as in test_subprocess.py): bold/dim/italic are not colour
 COLOUR_SGR = re.compile(r"\x1b\[(?:[0-9]*;)*(?:3[0-9]|4[0-9]|9[0-7]|10[0-7])(?:;[0-9]*)*m")
 RICH_MARKUP = re.compile(r"\[/?(?:bold|dim|italic|underline|red|green|yellow|blue|cyan|magenta|b|i|u)\b[^\]]*\]")
-TSV_COLUMNS = ["id", "rank", "cause", "probability", "score"]
+TSV_COLUMNS = ["id", "rank", "cause", "probability", "score", "name", "form", "cant_miss", "fit"]
 MARKDOWN_COLUMNS = ["Case", "Rank", "Cause", "Probability", "Strongest evidence"]
 
 MainFn = Callable[..., tuple[int, str, str]]
@@ -70,7 +70,7 @@ def _ok(run: tuple[int, str, str]) -> str:
 def _tsv(text: str) -> list[list[str]]:
     rows = list(csv.reader(io.StringIO(text, newline=""), delimiter="\t"))
     assert rows and rows[0] == TSV_COLUMNS, rows[:1]
-    assert all(len(row) == len(TSV_COLUMNS) for row in rows), "every row has the five columns"
+    assert all(len(row) == len(TSV_COLUMNS) for row in rows), "every row has every column"
     return rows[1:]
 
 
@@ -95,11 +95,21 @@ def _markdown_table(text: str) -> tuple[list[str], list[list[str]]]:
 def _check_json_against_tsv(result: dict[str, Any], rows: list[list[str]]) -> None:
     assert len(rows) == len(result["differential"])
     for row, entry in zip(rows, result["differential"], strict=True):
-        case_id, rank, cause, probability, score = row
+        case_id, rank, cause, probability, score, name, form, cant_miss, fit = row
         assert case_id == (result["id"] or "")
         assert int(rank) == entry["rank"] and cause == entry["cause"]
         assert float(probability) == pytest.approx(entry["probability"], abs=5e-7)
         assert float(score) == pytest.approx(entry["score"], abs=5e-4)
+        assert (name, form, cant_miss) == (entry["name"], entry["form"] or "", "yes" if entry["cant_miss"] else "no")
+        assert fit == result["fit"]["status"]
+
+
+def test_diff_csv_has_the_tsv_rows(run_main: MainFn, rank: Any) -> None:
+    case = {**CASE, "id": 'quoted, "id"'}
+    out = _ok(run_main(["diff", "--case", "-", "--format", "csv"], stdin=json.dumps(case)))
+    rows = list(csv.reader(io.StringIO(out, newline="")))
+    assert rows[0] == TSV_COLUMNS
+    _check_json_against_tsv(rank(case), rows[1:])
 
 
 def _no_escapes(text: str) -> None:
@@ -170,7 +180,7 @@ def test_diff_top_in_every_format(run_main: MainFn, rank: Any, fmt: str) -> None
 
 def test_format_names_are_case_insensitive_and_checked(run_main: MainFn) -> None:
     assert json.loads(_ok(run_main(["diff", "-p", "medullary", "-f", "JSON"])))["pattern"] == "medullary"
-    status, out, err = run_main(["diff", "-p", "medullary", "--format", "csv"])
+    status, out, err = run_main(["diff", "-p", "medullary", "--format", "xlsx"])
     assert (status, out) == (2, "")
     assert "--format" in err and "tsv" in err and err.count("\n") == 1
     status, out, err = run_main(["batch", "--format", "table"], stdin="")

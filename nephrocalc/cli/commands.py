@@ -177,8 +177,9 @@ class Commands:
         source: Annotated[str, typer.Argument(metavar="[FILE|-]", help="JSON Lines file, or - for standard input.")]
         = "-",
         format: Annotated[BatchFormat, typer.Option(
-            "--format", "-f", help="jsonl (= json): one result or error record per input line; tsv: one row per "
-            "cause; markdown: one table.", case_sensitive=False)] = BatchFormat.jsonl,
+            "--format", "-f", help="jsonl (= json): one result or error record per input line; tsv, csv: one row "
+            "per cause (id, rank, cause, probability, score, name, form, cant_miss, fit); markdown: one table; "
+            "html: one report page.", case_sensitive=False)] = BatchFormat.jsonl,
         rules: RulesOption = None,
         extended: ExtendedOption = False,
         input: Annotated[BatchInput, typer.Option(

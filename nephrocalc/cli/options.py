@@ -55,6 +55,7 @@ class ResultFormat(StrEnum):
     json = "json"
     jsonl = "jsonl"
     tsv = "tsv"
+    csv = "csv"
     markdown = "markdown"
     html = "html"
     phenopacket = "phenopacket"
@@ -69,6 +70,7 @@ class BatchFormat(StrEnum):
     jsonl = "jsonl"
     json = "json"
     tsv = "tsv"
+    csv = "csv"
     markdown = "markdown"
     html = "html"
 

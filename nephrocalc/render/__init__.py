@@ -27,7 +27,7 @@ def limit(result: Result, top: int | None) -> Result:
 
 
 def result_text(result: Result, fmt: str, kb: KnowledgeBase | None = None) -> str:
-    """One result in a text format: json (indented), jsonl (one line), tsv, markdown, html (a self-contained
+    """One result in a text format: json (indented), jsonl (one line), tsv, csv, markdown, html (a self-contained
     report page, which needs the knowledge base for labels and sources) or phenopacket."""
     if fmt in ("json", "jsonl"):
         from nephrocalc.render.json import result_json
@@ -37,6 +37,10 @@ def result_text(result: Result, fmt: str, kb: KnowledgeBase | None = None) -> st
         from nephrocalc.render.text import TSV_HEADER, result_tsv_rows
 
         return TSV_HEADER + result_tsv_rows(result)
+    if fmt == "csv":
+        from nephrocalc.render.text import CSV_HEADER, result_csv_rows
+
+        return CSV_HEADER + result_csv_rows(result)
     if fmt == "markdown":
         from nephrocalc.render.text import result_markdown
 
@@ -69,7 +73,7 @@ def show_result(result: Result, fmt: str, kb: KnowledgeBase, *, top: int | None,
 class BatchWriter:
     """Many results as one stream (`batch`): a header, one chunk per result, and error records.
 
-    JSON formats write error records in line with the results; tsv and markdown cannot, so their
+    JSON formats write error records in line with the results; tsv, csv and markdown cannot, so their
     errors go to ``report`` (stderr) instead.
     """
 
@@ -108,6 +112,11 @@ class BatchWriter:
 
             self.header = TSV_HEADER.encode()
             self._row = lambda result: result_tsv_rows(result).encode()
+        elif fmt == "csv":
+            from nephrocalc.render.text import CSV_HEADER, result_csv_rows
+
+            self.header = CSV_HEADER.encode()
+            self._row = lambda result: result_csv_rows(result).encode()
         else:
             from nephrocalc.render.text import MARKDOWN_HEADER, result_markdown_rows
 

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from nephrocalc.result import NOTICE, Evidence, Result
 
-TSV_HEADER = "id\trank\tcause\tprobability\tscore\n"
+# one row per cause; the columns after score were added for researchers (name, best-fitting form,
+# can't-miss, and the case's fit status, repeated on each of its rows)
+ROW_COLUMNS = ("id", "rank", "cause", "probability", "score", "name", "form", "cant_miss", "fit")
+TSV_HEADER = "\t".join(ROW_COLUMNS) + "\n"
+CSV_HEADER = ",".join(ROW_COLUMNS) + "\n"
 
 
 def _tsv_field(value: str | None) -> str:
@@ -19,11 +23,28 @@ def _tsv_field(value: str | None) -> str:
     return value
 
 
+def _row_values(result: Result) -> list[list[str]]:
+    fit = result["fit"]["status"]
+    return [[e["cause"], f"{e['probability']:.6f}", f"{e['score']:.3f}", e["name"], e["form"] or "",
+             "yes" if e["cant_miss"] else "no", fit] for e in result["differential"]]
+
+
 def result_tsv_rows(result: Result) -> str:
     case_id = _tsv_field(result["id"])
-    entries = result["differential"]
-    return "".join(f"{case_id}\t{e['rank']}\t{e['cause']}\t{e['probability']:.6f}\t{e['score']:.3f}\n"
-                   for e in entries)
+    return "".join(f"{case_id}\t{e['rank']}\t" + "\t".join(_tsv_field(v) for v in values) + "\n"
+                   for e, values in zip(result["differential"], _row_values(result), strict=True))
+
+
+def result_csv_rows(result: Result) -> str:
+    """The rows of ``result_tsv_rows`` as RFC 4180 CSV (quoted where needed, LF line ends)."""
+    import csv
+    import io
+
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    for entry, values in zip(result["differential"], _row_values(result), strict=True):
+        writer.writerow([result["id"] or "", entry["rank"], *values])
+    return out.getvalue()
 
 
 def _md(text: str) -> str:
