@@ -77,6 +77,7 @@ class Form(NamedTuple):
     note: str
     estimate: bool
     age: tuple[AgeBand, ...] = ()  # the cause's age bands and the form's own
+    label: str = ""  # short, for display after the cause's short name ("hereditary")
 
 
 class Cause(NamedTuple):

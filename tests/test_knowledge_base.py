@@ -480,3 +480,14 @@ def test_invalid_toml_is_reported_once(rules_copy: Path) -> None:
     with pytest.raises(RuleError) as info:
         load_knowledge_base(rules_copy)
     assert len(info.value.problems) == 1, info.value.problems
+
+
+def test_every_form_has_a_short_label_for_display(kb: KnowledgeBase) -> None:
+    from nephrocalc.render.views import form_label
+
+    for cause in kb.causes.values():
+        for form in cause.forms:
+            assert form.label and len(form.label) <= 40, (cause.id, form.id)
+    assert form_label(kb, "hypervitaminosis_d", "active_vitamin_d_therapy") == "active vitamin D therapy"
+    assert form_label(kb, "distal_rta", "hereditary") == "hereditary"
+    assert form_label(kb, "no_such_cause", "some_form") == "some form"

@@ -442,11 +442,12 @@ def _compile_cause(cause_id: str, path: Path, raw: schema.CauseFile, kb_file: sc
             female=form_raw.sex.female if form_raw.sex is not None else female,
             unilateral=form_raw.laterality.unilateral if form_raw.laterality is not None else unilateral,
             findings=merged, own_findings=tuple(own), sources=tuple(form_raw.sources), note=form_raw.note,
-            estimate=form_raw.estimate, age=cause_age + form_age))
+            estimate=form_raw.estimate, age=cause_age + form_age,
+            label=form_raw.label or form_raw.id.replace("_", " ")))
     if not forms:
         forms.append(Form(id="typical", name=raw.name, share=dict.fromkeys(AGE_GROUPS, 1.0), female=female,
                           unilateral=unilateral, findings={f.clue: f for f in common}, own_findings=(),
-                          sources=tuple(raw.sources), note="", estimate=False, age=cause_age))
+                          sources=tuple(raw.sources), note="", estimate=False, age=cause_age, label="typical"))
     if not any(math.log(f.lr_present) >= math.log(5.0) for form in forms for f in form.findings.values()):
         problems.add(path, "findings", "a cause needs at least one strong finding (likelihood ratio of 5 or more)")
     prior: dict[AgeGroup, float] = {"preterm": raw.prior.preterm, "child": raw.prior.child,

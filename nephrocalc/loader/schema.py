@@ -337,6 +337,8 @@ class Form(RuleModel):
 
     id: Identifier
     name: Annotated[str, Field(min_length=1)]
+    # shown after the cause's short name, e.g. "Distal RTA (hereditary)"; default: the id, in words
+    label: Annotated[str, Field(min_length=1, max_length=40)] | None = None
     share: Probability | AgeShare
     sources: SourceTags
     note: str = ""

@@ -13,6 +13,7 @@ from html import escape
 from typing import Any
 
 from nephrocalc.knowledge import KnowledgeBase
+from nephrocalc.render.views import form_label
 from nephrocalc.result import NOTICE, Entry, Evidence
 
 _CSS = """
@@ -56,7 +57,7 @@ def _cause_name(kb: KnowledgeBase, entry: Entry) -> str:
     name = cause.short_name if cause is not None else ("Other cause (outside the knowledge base)"
                                                        if entry["cause"] == "other" else entry["name"])
     if entry["form"]:
-        name += f" ({entry['form'].replace('_', ' ')})"
+        name += f" ({form_label(kb, entry['cause'], entry['form'])})"
     return name
 
 

@@ -20,7 +20,7 @@ from rich.table import Table
 from rich.text import Text
 
 from nephrocalc.knowledge import Cause, Finding, KnowledgeBase
-from nephrocalc.render.views import clue_users, labs_view
+from nephrocalc.render.views import clue_users, form_label, labs_view
 from nephrocalc.result import NOTICE, Entry, Evidence, Result
 from nephrocalc.vocab import FREQUENCY_WORDS
 
@@ -182,7 +182,7 @@ def print_result(result: Result, kb: KnowledgeBase, *, rows: list[Entry] | None 
     for entry in shown:
         name = Text(_entry_name(kb, entry))
         if entry["form"]:
-            name.append(f" ({entry['form'].replace('_', ' ')})", style="dim")
+            name.append(f" ({form_label(kb, entry['cause'], entry['form'])})", style="dim")
         if entry["mimic"]:
             name.append(" (mimic)", style="yellow")
         cells: list[Text | str] = [str(entry["rank"]), name, "!" if entry["cant_miss"] else "",

@@ -8,6 +8,15 @@ from typing import Any
 from nephrocalc.knowledge import KnowledgeBase, LabLimit
 
 
+def form_label(kb: KnowledgeBase, cause_id: str, form_id: str) -> str:
+    """The short label of a cause's form ("hereditary"), or the id in words for one not in ``kb``."""
+    cause = kb.causes.get(cause_id)
+    for form in cause.forms if cause is not None else ():
+        if form.id == form_id:
+            return form.label or form_id.replace("_", " ")
+    return form_id.replace("_", " ")
+
+
 def clue_users(kb: KnowledgeBase) -> dict[str, list[str]]:
     """clue id -> the ids of the causes whose findings (of any form) list it."""
     users: dict[str, list[str]] = {}
