@@ -536,3 +536,21 @@ def test_batch_top_keeps_the_first_causes_of_each_result(run_main: Any, rank: An
     assert [r["differential"] for r in results] == [rank(case)["differential"][:2] for case in cases]
     status, out, _ = run_main(["batch", "-", "--top", "1", "--format", "tsv"], stdin=stdin)
     assert status == 0 and len(out.splitlines()) == 1 + len(cases)
+
+
+@pytest.mark.parametrize("clues", [{"rta": True, "hematuria": True}, {"hematuria": True, "sterile_pyuria": True}, {}])
+def test_the_table_skips_no_rank_and_lists_each_cant_miss_cause_with_its_test(
+        clues: dict[str, bool], run_main: Any, rank: Any, kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "100")
+    flags = [f"--{clue.replace('_', '-')}" for clue in clues]
+    status, out, err = run_main(["diff", "--pattern", "medullary", *flags])
+    assert status == 0, err
+    ranks = [int(m.group(1)) for m in re.finditer(r"^ {0,2}(\d+) {2,}\S", out, flags=re.MULTILINE)]
+    assert ranks == list(range(1, len(ranks) + 1)), ranks
+    block = out.split("Can't miss (missing it would harm):", 1)[1]
+    first = rank({"pattern": "medullary", "clues": clues})["differential"][0]["cause"]
+    for cause in kb.causes.values():
+        if cause.cant_miss and cause.id != first:
+            assert cause.short_name in block, cause.id
+            if cause.rule_out is not None:
+                assert cause.rule_out.test.split()[0] in block, cause.id

@@ -174,10 +174,10 @@ def print_result(result: Result, kb: KnowledgeBase, *, rows: list[Entry] | None 
         table.add_column("", width=_BAR_WIDTH, no_wrap=True)
     table.add_column("Strongest evidence (× likelihood ratio)", ratio=1)
     entries = rows if rows is not None else result["differential"]
-    # causes below 0.1% (always listed in JSON) are named on one line under the table, unless
-    # --top or --explain asks for them, or one of them is a can't-miss cause with evidence for it
-    shown = [e for e in entries if limited or explain or e["probability"] >= 0.001 or e["rank"] <= 3
-             or (e["cant_miss"] and e["supporting"])]
+    # causes below 0.1% (always listed in JSON) are named on one line under the table, unless --top or
+    # --explain asks for them: the rows shown are a prefix of the ranking, so no rank is skipped (a
+    # can't-miss cause among the rest is listed, with its rule-out test, on the can't-miss lines below)
+    shown = [e for e in entries if limited or explain or e["probability"] >= 0.001 or e["rank"] <= 3]
     rest = [e for e in entries if e not in shown]
     for entry in shown:
         name = Text(_entry_name(kb, entry))
@@ -234,12 +234,16 @@ def print_result(result: Result, kb: KnowledgeBase, *, rows: list[Entry] | None 
         console.print(Text("To narrow this down, check: " + "; ".join(hints) + ".", style="bold"))
     cant_miss = [e for e in result["differential"] if e["cant_miss"] and e["rank"] > 1]
     if cant_miss:  # always, even under --top or below 0.1%: with the test that rules each out
-        parts = []
+        console.print(Text("! Can't miss (missing it would harm):", style="yellow"))
+        items = Table.grid(padding=(0, 1))  # one cause per item, its wrapped lines hanging under the text
+        items.add_column(width=3, no_wrap=True, justify="right")
+        items.add_column(ratio=1)
         for entry in cant_miss:
             cause = kb.causes.get(entry["cause"])
             test = f"; rule out: {cause.rule_out.test}" if cause is not None and cause.rule_out is not None else ""
-            parts.append(f"{_entry_name(kb, entry)} {_percent(entry['probability'], entry['capped'])}{test}")
-        console.print(Text("! Can't miss (missing it would harm): " + " · ".join(parts), style="yellow"))
+            described = f"{_entry_name(kb, entry)} {_percent(entry['probability'], entry['capped'])}{test}"
+            items.add_row("-", Text(described, style="yellow"))
+        console.print(items)
     console.print(Text(f"{NOTICE} Knowledge base: {result['knowledge_base']}.", style="dim italic"))
 
 
