@@ -554,3 +554,28 @@ def test_the_table_skips_no_rank_and_lists_each_cant_miss_cause_with_its_test(
             assert cause.short_name in block, cause.id
             if cause.rule_out is not None:
                 assert cause.rule_out.test.split()[0] in block, cause.id
+
+
+def test_batch_fields_choose_columns_and_keys(run_main: Any, rank: Any) -> None:
+    case = {"id": "f-1", "pattern": "medullary", "clues": {"rta": True}}
+    stdin = json.dumps(case) + "\n" + '{"pattern": "sideways"}\n'
+    status, out, _ = run_main(["batch", "-", "--fields", "id,fit", "--top", "1"], stdin=stdin)
+    first, error = (json.loads(line) for line in out.splitlines())
+    assert status == 2 and list(first) == ["id", "fit"] and first["fit"] == rank(case)["fit"]
+    assert error["line"] == 2 and "pattern" in error["error"], "error records stay whole"
+    status, out, _ = run_main(["batch", "-", "-f", "tsv", "--fields", "cause,cant_miss,id", "--top", "2"],
+                              stdin=json.dumps(case) + "\n")
+    expected = [[e["cause"], "yes" if e["cant_miss"] else "no", "f-1"] for e in rank(case)["differential"][:2]]
+    assert status == 0 and [line.split("\t") for line in out.splitlines()] == [["cause", "cant_miss", "id"], *expected]
+
+
+@pytest.mark.parametrize(("argv", "words"), [
+    (["-f", "csv", "--fields", "id,nope"], ["--fields", "nope", "cant_miss"]),
+    (["-f", "markdown", "--fields", "id"], ["--fields", "markdown"]),
+    (["--fields", "differential,rank"], ["--fields", "rank", "differential"]),
+])
+def test_batch_fields_that_do_not_exist_are_one_line_errors(argv: list[str], words: list[str], run_main: Any
+                                                            ) -> None:
+    status, out, err = run_main(["batch", "-", *argv], stdin='{"pattern": "medullary"}\n')
+    assert (status, out) == (2, "") and err.count("\n") == 1
+    assert all(word in err for word in words), err

@@ -187,6 +187,10 @@ class Commands:
             "(JSON) per line.", case_sensitive=False)] = BatchInput.case,
         top: Annotated[int | None, typer.Option(
             "--top", "-n", min=1, help="Keep only the first N causes of each result (default: all).")] = None,
+        fields: Annotated[str | None, typer.Option(
+            "--fields", metavar="A,B,...", help="Keep only these fields, in this order: columns for tsv and csv "
+            "(id, rank, cause, probability, score, name, form, cant_miss, fit); top-level keys for jsonl "
+            "(e.g. id,differential,fit).")] = None,
     ) -> None:
         """Rank many cases: JSON Lines in (one case per line), one result line out per input line, in order.
 
@@ -214,7 +218,8 @@ class Commands:
             sys.stderr.write(f"nephrocalc: {io.one_line(message)}\n")
 
         engine = self.session.engine()
-        output = BatchWriter(format.value, top=top, kb=engine.kb)
+        chosen = None if fields is None else tuple(f.strip() for f in fields.split(",") if f.strip())
+        output = BatchWriter(format.value, top=top, kb=engine.kb, fields=chosen)
         # The knowledge base and the engine's tables live for the whole run: keep the cyclic garbage
         # collector from rescanning them, and from running every few lines, as results come and go
         # (results hold no reference cycles; reference counting frees them).

@@ -26,6 +26,23 @@ def limit(result: Result, top: int | None) -> Result:
     return {**result, "differential": result["differential"][:top]}
 
 
+# the top-level keys of a result that --fields may keep in JSON Lines (CONTRACT.md section 5)
+RESULT_FIELDS = ("id", "pattern", "differential", "fit", "derived", "caveats", "warnings", "knowledge_base",
+                 "rules", "notice", "case")
+
+
+def _check_fields(fields: tuple[str, ...], fmt: str) -> None:
+    from nephrocalc.render.text import ROW_COLUMNS
+
+    allowed = RESULT_FIELDS if fmt in ("jsonl", "json") else ROW_COLUMNS if fmt in ("tsv", "csv") else ()
+    if not allowed:
+        raise InputError("--fields", f"applies to --format jsonl, tsv or csv (not {fmt})")
+    unknown = [field for field in fields if field not in allowed]
+    if unknown or not fields:
+        got = ", ".join(unknown) or "none"
+        raise InputError("--fields", f"must name fields among {', '.join(allowed)} (got {got})")
+
+
 def result_text(result: Result, fmt: str, kb: KnowledgeBase | None = None) -> str:
     """One result in a text format: json (indented), jsonl (one line), tsv, csv, markdown, html (a self-contained
     report page, which needs the knowledge base for labels and sources) or phenopacket."""
@@ -77,9 +94,12 @@ class BatchWriter:
     errors go to ``report`` (stderr) instead.
     """
 
-    def __init__(self, fmt: str, *, top: int | None = None, kb: KnowledgeBase | None = None) -> None:
+    def __init__(self, fmt: str, *, top: int | None = None, kb: KnowledgeBase | None = None,
+                 fields: tuple[str, ...] | None = None) -> None:
         if fmt not in BATCH_FORMATS:
             raise InputError("--format", f"must be one of {', '.join(BATCH_FORMATS)} (got {fmt!r})")
+        if fields is not None:
+            _check_fields(fields, fmt)
         self.top = top
         self.header = b""
         self.errors_inline = fmt in ("jsonl", "json")
@@ -91,7 +111,11 @@ class BatchWriter:
             def write_json(data: Any) -> bytes:
                 return dumps(data, option=newline)
 
-            self._row: Callable[[Result], bytes] = write_json
+            def write_fields(result: Result) -> bytes:
+                return dumps({key: result[key] for key in fields or () if key in result},  # type: ignore[literal-required]
+                             option=newline)
+
+            self._row: Callable[[Result], bytes] = write_json if fields is None else write_fields
             self._error = write_json
         elif fmt == "html" and kb is not None:
             # one page for the whole batch, written at the end: a report is read by people, not streamed
@@ -107,16 +131,13 @@ class BatchWriter:
                 return b""
 
             self._row = add
-        elif fmt == "tsv":
-            from nephrocalc.render.text import TSV_HEADER, result_tsv_rows
+        elif fmt in ("tsv", "csv"):
+            from nephrocalc.render.text import ROW_COLUMNS, result_csv_rows, result_tsv_rows, row_header
 
-            self.header = TSV_HEADER.encode()
-            self._row = lambda result: result_tsv_rows(result).encode()
-        elif fmt == "csv":
-            from nephrocalc.render.text import CSV_HEADER, result_csv_rows
-
-            self.header = CSV_HEADER.encode()
-            self._row = lambda result: result_csv_rows(result).encode()
+            columns = fields or ROW_COLUMNS
+            rows = result_tsv_rows if fmt == "tsv" else result_csv_rows
+            self.header = row_header(columns, fmt).encode()
+            self._row = lambda result: rows(result, columns).encode()
         else:
             from nephrocalc.render.text import MARKDOWN_HEADER, result_markdown_rows
 

@@ -23,27 +23,34 @@ def _tsv_field(value: str | None) -> str:
     return value
 
 
-def _row_values(result: Result) -> list[list[str]]:
-    fit = result["fit"]["status"]
-    return [[e["cause"], f"{e['probability']:.6f}", f"{e['score']:.3f}", e["name"], e["form"] or "",
-             "yes" if e["cant_miss"] else "no", fit] for e in result["differential"]]
+def _rows(result: Result, columns: tuple[str, ...]) -> list[list[str]]:
+    """One list of field values per cause, in the order of ``columns`` (names from ROW_COLUMNS)."""
+    case_id, fit = result["id"] or "", result["fit"]["status"]
+    rows = []
+    for e in result["differential"]:
+        values = {"id": case_id, "rank": str(e["rank"]), "cause": e["cause"], "probability": f"{e['probability']:.6f}",
+                  "score": f"{e['score']:.3f}", "name": e["name"], "form": e["form"] or "",
+                  "cant_miss": "yes" if e["cant_miss"] else "no", "fit": fit}
+        rows.append([values[column] for column in columns])
+    return rows
 
 
-def result_tsv_rows(result: Result) -> str:
-    case_id = _tsv_field(result["id"])
-    return "".join(f"{case_id}\t{e['rank']}\t" + "\t".join(_tsv_field(v) for v in values) + "\n"
-                   for e, values in zip(result["differential"], _row_values(result), strict=True))
+def row_header(columns: tuple[str, ...], fmt: str) -> str:
+    """The header line of the tsv or csv rows."""
+    return ("\t" if fmt == "tsv" else ",").join(columns) + "\n"
 
 
-def result_csv_rows(result: Result) -> str:
+def result_tsv_rows(result: Result, columns: tuple[str, ...] = ROW_COLUMNS) -> str:
+    return "".join("\t".join(_tsv_field(v) for v in values) + "\n" for values in _rows(result, columns))
+
+
+def result_csv_rows(result: Result, columns: tuple[str, ...] = ROW_COLUMNS) -> str:
     """The rows of ``result_tsv_rows`` as RFC 4180 CSV (quoted where needed, LF line ends)."""
     import csv
     import io
 
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    for entry, values in zip(result["differential"], _row_values(result), strict=True):
-        writer.writerow([result["id"] or "", entry["rank"], *values])
+    csv.writer(out, lineterminator="\n").writerows(_rows(result, columns))
     return out.getvalue()
 
 
