@@ -579,3 +579,15 @@ def test_batch_fields_that_do_not_exist_are_one_line_errors(argv: list[str], wor
     status, out, err = run_main(["batch", "-", *argv], stdin='{"pattern": "medullary"}\n')
     assert (status, out) == (2, "") and err.count("\n") == 1
     assert all(word in err for word in words), err
+
+
+def test_warnings_and_caveats_wrap_with_a_hanging_indent(run_main: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    status, out, err = run_main(["diff", "--pattern", "cortical", "--lab", "serum_calcium=2.9 mmol/L"])
+    assert status == 0, err
+    lines = out.splitlines()
+    start = lines.index("Warnings")
+    assert lines.index("Caveats") > start, "warnings before caveats"
+    block = lines[start + 1:lines.index("Caveats")]
+    assert len(block) > 1 and block[0].startswith("  • ")
+    assert all(line.startswith("    ") and line[4] != " " for line in block[1:]), block

@@ -214,12 +214,9 @@ def print_result(result: Result, kb: KnowledgeBase, *, rows: list[Entry] | None 
     for heading, notes, style in (("Warnings", result["warnings"], "red"), ("Caveats", result["caveats"], "yellow")):
         if notes:
             console.print(Text(heading, style=f"bold {style}"))
-            for note in notes:
-                line = Text("  • ")
-                line.append(note["message"])
-                if note["sources"]:
-                    line.append(f" [{', '.join(note['sources'])}]", style="dim")
-                console.print(line)
+            console.print(_bullets([
+                Text(note["message"]).append(f" [{', '.join(note['sources'])}]" if note["sources"] else "",
+                                             style="dim") for note in notes], "•"))
     following = result.get("next_findings") or []
     if following:
         hints = []
@@ -235,16 +232,24 @@ def print_result(result: Result, kb: KnowledgeBase, *, rows: list[Entry] | None 
     cant_miss = [e for e in result["differential"] if e["cant_miss"] and e["rank"] > 1]
     if cant_miss:  # always, even under --top or below 0.1%: with the test that rules each out
         console.print(Text("! Can't miss (missing it would harm):", style="yellow"))
-        items = Table.grid(padding=(0, 1))  # one cause per item, its wrapped lines hanging under the text
-        items.add_column(width=3, no_wrap=True, justify="right")
-        items.add_column(ratio=1)
+        items = []
         for entry in cant_miss:
             cause = kb.causes.get(entry["cause"])
             test = f"; rule out: {cause.rule_out.test}" if cause is not None and cause.rule_out is not None else ""
             described = f"{_entry_name(kb, entry)} {_percent(entry['probability'], entry['capped'])}{test}"
-            items.add_row("-", Text(described, style="yellow"))
-        console.print(items)
+            items.append(Text(described, style="yellow"))
+        console.print(_bullets(items, "-"))
     console.print(Text(f"{NOTICE} Knowledge base: {result['knowledge_base']}.", style="dim italic"))
+
+
+def _bullets(items: list[Text], mark: str) -> Table:
+    """A bulleted list whose wrapped lines hang under the text, not under the bullet."""
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(width=3, no_wrap=True, justify="right")
+    grid.add_column(ratio=1)
+    for item in items:
+        grid.add_row(mark, item)
+    return grid
 
 
 def _cause_label(kb: KnowledgeBase, cause_id: str) -> str:
