@@ -26,15 +26,13 @@ def limit(result: Result, top: int | None) -> Result:
     return {**result, "differential": result["differential"][:top]}
 
 
-# the top-level keys of a result that --fields may keep in JSON Lines (CONTRACT.md section 5)
-RESULT_FIELDS = ("id", "pattern", "differential", "fit", "derived", "caveats", "warnings", "knowledge_base",
-                 "rules", "notice", "case")
-
-
 def _check_fields(fields: tuple[str, ...], fmt: str) -> None:
+    """--fields names columns for tsv and csv, and a result's own top-level keys for JSON Lines."""
     from nephrocalc.render.text import ROW_COLUMNS
+    from nephrocalc.result import Result
 
-    allowed = RESULT_FIELDS if fmt in ("jsonl", "json") else ROW_COLUMNS if fmt in ("tsv", "csv") else ()
+    json_keys = tuple(Result.__annotations__)
+    allowed = json_keys if fmt in ("jsonl", "json") else ROW_COLUMNS if fmt in ("tsv", "csv") else ()
     if not allowed:
         raise InputError("--fields", f"applies to --format jsonl, tsv or csv (not {fmt})")
     unknown = [field for field in fields if field not in allowed]
@@ -50,14 +48,10 @@ def result_text(result: Result, fmt: str, kb: KnowledgeBase | None = None) -> st
         from nephrocalc.render.json import result_json
 
         return result_json(result, indent=fmt == "json")
-    if fmt == "tsv":
-        from nephrocalc.render.text import TSV_HEADER, result_tsv_rows
+    if fmt in ("tsv", "csv"):
+        from nephrocalc.render.text import ROW_COLUMNS, result_csv_rows, result_tsv_rows, row_header
 
-        return TSV_HEADER + result_tsv_rows(result)
-    if fmt == "csv":
-        from nephrocalc.render.text import CSV_HEADER, result_csv_rows
-
-        return CSV_HEADER + result_csv_rows(result)
+        return row_header(ROW_COLUMNS, fmt) + (result_tsv_rows if fmt == "tsv" else result_csv_rows)(result)
     if fmt == "markdown":
         from nephrocalc.render.text import result_markdown
 

@@ -8,7 +8,6 @@ from nephrocalc.result import NOTICE, Evidence, Result
 # can't-miss, and the case's fit status, repeated on each of its rows)
 ROW_COLUMNS = ("id", "rank", "cause", "probability", "score", "name", "form", "cant_miss", "fit")
 TSV_HEADER = "\t".join(ROW_COLUMNS) + "\n"
-CSV_HEADER = ",".join(ROW_COLUMNS) + "\n"
 
 
 def _tsv_field(value: str | None) -> str:
@@ -37,7 +36,7 @@ def _rows(result: Result, columns: tuple[str, ...]) -> list[list[str]]:
 
 def row_header(columns: tuple[str, ...], fmt: str) -> str:
     """The header line of the tsv or csv rows."""
-    return ("\t" if fmt == "tsv" else ",").join(columns) + "\n"
+    return ("\t" if fmt == "tsv" else ",").join(columns) + "\n"  # (ids only: nothing to quote)
 
 
 def result_tsv_rows(result: Result, columns: tuple[str, ...] = ROW_COLUMNS) -> str:
