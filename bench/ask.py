@@ -7,10 +7,13 @@ Usage: python bench/ask.py [FILE.jsonl ...] [--max N] [--start pattern|known] [-
   --start known     (default) from pattern, age, sex, modality and laterality: what a reader of the
                     images knows before any question
   --stop-at P       as `ask --stop-at` (default 0.9, the command's default)
+  --literal         answer only the very clue asked (by default, a finding read off the same lab as a
+                    stated one is answered "no": low PTH stated, so PTH is not high)
 
 Each question is answered from what the source documents, as a clinician with the chart would:
 the stated clue (y/n); else, when a lab settles the question and the patient has that lab, its
-value with its unit; else "unknown". A question answered "unknown" still counts as asked.
+value with its unit; else, when another finding of the same lab is stated present, "no"; else
+"unknown". A question answered "unknown" still counts as asked.
 Standard library plus nephrocalc.
 """
 
@@ -29,7 +32,8 @@ START_FIELDS = {"pattern": ("pattern",), "known": ("pattern", "age_years", "sex"
                                                    "grade", "distribution")}
 
 
-def play(engine: Engine, record: dict[str, Any], *, limit: int, start: str, stop_at: float) -> tuple[bool, int, list[str]]:
+def play(engine: Engine, record: dict[str, Any], *, limit: int, start: str, stop_at: float,
+         siblings: bool = True) -> tuple[bool, int, list[str]]:
     full = record["case"]
     begin = {key: full[key] for key in START_FIELDS[start] if key in full}
     interview = Interview(engine, parse_case(begin, engine.kb), max_questions=limit, stop_at=stop_at)
@@ -47,7 +51,7 @@ def play(engine: Engine, record: dict[str, Any], *, limit: int, start: str, stop
         elif lab and lab in labs:
             interview.answer_lab(clue, lab, f"{labs[lab]['value']} {labs[lab].get('unit', '')}".strip())
             trail.append(f"{lab}={labs[lab]['value']}")
-        elif any(stated.get(other) is True for other in engine.kb.lab_siblings.get(clue, ())):
+        elif siblings and any(stated.get(other) is True for other in engine.kb.lab_siblings.get(clue, ())):
             interview.answer(clue, False)
             trail.append(f"{clue}=n")
         else:
@@ -71,7 +75,8 @@ def main(argv: list[str]) -> int:
     records = [r for r in records if r["expected"] in engine.kb.causes and not r.get("duplicate_of")]
     first = 0
     for record in records:
-        ok, asked, trail = play(engine, record, limit=limit, start=start, stop_at=stop_at)
+        ok, _, trail = play(engine, record, limit=limit, start=start, stop_at=stop_at,
+                            siblings="--literal" not in argv)
         first += ok
         if "--list" in argv and not ok:
             print(f"  {record['id']:<28} {record['expected']:<24} {' '.join(trail)}")

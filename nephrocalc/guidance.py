@@ -61,6 +61,23 @@ def next_findings(engine: Engine, evaluation: Evaluation, *, limit: int = 10,
     (CONTRACT.md section 5: "the unknown clues that would best separate the leading causes"):
     a clue that only tells apart causes already far behind is not worth a question.
     """
+    found = [item for item, _ in _candidates(engine, evaluation, exclude)]
+    cause_weight, total = _cause_weights(engine, evaluation)
+    return _with_rule_outs(engine, evaluation.case, cause_weight, total, found, exclude)[:limit]
+
+
+def _cause_weights(engine: Engine, evaluation: Evaluation) -> tuple[list[float], float]:
+    scores = evaluation.scores
+    top = max(scores)
+    row_weight = [math.exp(s - top) if s != float("-inf") else 0.0 for s in scores]
+    cause_weight = [sum(row_weight[r] for r in row.rows) for row in engine.table.causes]
+    return cause_weight, sum(cause_weight)
+
+
+def _candidates(engine: Engine, evaluation: Evaluation,
+                exclude: frozenset[str]) -> list[tuple[NextFinding, float]]:
+    """Every unknown clue worth asking about, by gain (most informative first), each with the
+    probability that it is present among the leading causes."""
     table = engine.table
     case, scores = evaluation.case, evaluation.scores
     top = max(scores)
@@ -82,7 +99,7 @@ def next_findings(engine: Engine, evaluation: Evaluation, *, limit: int = 10,
     if h_now <= 0.0:
         return []
     labs = engine.kb.clue_labs
-    found: list[NextFinding] = []
+    found: list[tuple[NextFinding, float]] = []
     for clue_id, clue in engine.kb.clues.items():
         if clue_id in case.clues or clue_id in exclude or clue_id in engine.kb.supersedes:
             continue  # a diagnosis-level clue (rta) is what the questions lead to, not a question
@@ -100,10 +117,39 @@ def next_findings(engine: Engine, evaluation: Evaluation, *, limit: int = 10,
                        key=lambda item: (-item[0], item[1]))
         separates = [table.causes[ratio[0][1]].cause.id, table.causes[ratio[-1][1]].cause.id] \
             if ratio[0][0] - ratio[-1][0] > 0.05 else []
-        found.append({"clue": clue_id, "label": clue.label, "gain": math.floor(gain * 1e4 + 0.5) / 1e4,
-                      "separates": separates, "lab": labs.get(clue_id)})
-    found.sort(key=lambda item: (-item["gain"], item["clue"]))
-    return _with_rule_outs(engine, case, cause_weight, total, found, exclude)[:limit]
+        found.append(({"clue": clue_id, "label": clue.label, "gain": math.floor(gain * 1e4 + 0.5) / 1e4,
+                       "separates": separates, "lab": labs.get(clue_id)}, p_k))
+    found.sort(key=lambda item: (-item[0]["gain"], item[0]["clue"]))
+    return found
+
+
+def interview_question(engine: Engine, evaluation: Evaluation,
+                       exclude: frozenset[str] = frozenset()) -> NextFinding | None:
+    """The question `ask` puts next.
+
+    Harm first: a can't-miss cause's rule-out test (as in next_findings). Otherwise the finding
+    with the best gain x weight, where the weight is 1 for the first-line work-up and
+    ``[interview] other_weight`` for the rest (knowledge_base.toml): a question is worth what it
+    would tell times the chance that the answer is at hand. Of findings read off the same lab
+    (metabolic acidosis or alkalosis from the bicarbonate; high or low PTH), the one more likely
+    present is asked: the lab's value answers either, and a present finding is the one a
+    clinician will have noted.
+    """
+    candidates = _candidates(engine, evaluation, exclude)
+    cause_weight, total = _cause_weights(engine, evaluation)
+    urgent = _with_rule_outs(engine, evaluation.case, cause_weight, total, [], exclude)
+    if urgent:
+        return urgent[0]
+    if not candidates:
+        return None
+    settings = engine.kb.interview
+    best, _ = max(candidates, key=lambda item: item[0]["gain"] * (
+        1.0 if item[0]["clue"] in settings.first_line else settings.other_weight))
+    siblings = engine.kb.lab_siblings.get(best["clue"], frozenset())
+    if len(siblings) > 1:
+        same_lab = [item for item in candidates if item[0]["clue"] in siblings]
+        best = max(same_lab, key=lambda item: item[1])[0]
+    return best
 
 
 def _with_rule_outs(engine: Engine, case: Case, cause_weight: list[float], total: float,
@@ -182,24 +228,24 @@ class Interview:
             shown = ">99%" if top["probability"] >= 0.995 else f"{top['probability']:.0%}"
             self.stopped_because = f"{top['cause']} reached {shown} (--stop-at {self.stop_at:g})"
             return None
-        found = next_findings(self.engine, evaluation, limit=1, exclude=frozenset(self.unknown))
-        if not found:
+        found = interview_question(self.engine, evaluation, exclude=frozenset(self.unknown))
+        if found is None:
             self.stopped_because = "no unknown finding would change the differential"
-            return None
-        return found[0]
+        return found
 
     def answer(self, clue: str, value: bool | None) -> None:
         """Record an answer: True (present), False (absent) or None (unknown: never asked again).
 
-        Clues read off the same lab exclude each other (high_pth and low_pth from PTH): once one
-        is present the other is not asked.
+        Clues read off the same lab go together (high_pth and low_pth from PTH): once one is present,
+        or unknown, the other is not asked.
         """
         from dataclasses import replace
 
         self._remember()
         self.asked += 1
-        if value is None:
+        if value is None:  # the same measurement unknown: neither reading is known (high nor low PTH)
             self.unknown.add(clue)
+            self.unknown.update(self.engine.kb.lab_siblings.get(clue, ()))
         else:
             self.case = replace(self.case, clues={**self.case.clues, clue: value})
         if value is True:

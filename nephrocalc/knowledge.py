@@ -11,8 +11,8 @@ from typing import NamedTuple
 from nephrocalc.vocab import AGE_GROUPS, AgeGroup
 
 __all__ = ["AGE_GROUPS", "AgeBand", "AgeGroup", "Calibration", "Cause", "Caveat", "Clue", "Condition", "Finding",
-           "FitSettings", "Form", "Interaction", "KnowledgeBase", "Lab", "LabLimit", "OtherCause", "PackInfo",
-           "ReferenceTable", "RuleOut", "Source", "normalise_unit"]
+           "FitSettings", "Form", "Interaction", "InterviewSettings", "KnowledgeBase", "Lab", "LabLimit", "OtherCause",
+           "PackInfo", "ReferenceTable", "RuleOut", "Source", "normalise_unit"]
 
 
 class Clue(NamedTuple):
@@ -151,6 +151,13 @@ class FitSettings(NamedTuple):
     note: str
 
 
+class InterviewSettings(NamedTuple):
+    first_line: frozenset[str]  # findings of the first-line work-up
+    other_weight: float  # the weight of any other finding's information gain when `ask` picks a question
+    sources: tuple[str, ...]
+    note: str
+
+
 class Calibration(NamedTuple):
     temperature: float
     fitted_on: str
@@ -275,6 +282,7 @@ class KnowledgeBase(NamedTuple):
     calibration: Calibration = Calibration(1.0, "", (), "uncalibrated")
     supersedes: Mapping[str, tuple[str, ...]] = {}  # a diagnosis clue -> the component clues it contains
     fit: FitSettings = FitSettings(-2.3, 0.05, 1, (), "")
+    interview: InterviewSettings = InterviewSettings(frozenset(), 1.0, (), "")
     pattern_hpo: Mapping[str, tuple[str, ...]] = {}  # "nephrocalcinosis", "medullary", ... -> HPO terms
     # standard codes -> vocabulary (GA4GH phenopackets, FHIR): an HPO term or any descendant -> clue or
     # pattern name; a LOINC code -> lab

@@ -25,6 +25,7 @@ from nephrocalc.knowledge import (
     FitSettings,
     Form,
     Interaction,
+    InterviewSettings,
     KnowledgeBase,
     Lab,
     LabLimit,
@@ -319,6 +320,14 @@ def _compile(root: Path, kb_file: schema.KnowledgeBaseFile, groups: Mapping[str,
     _check_sources(fit_file.sources, sources, kb_path, "fit.sources", problems)
     fit = FitSettings(fit_file.contradiction_weight, fit_file.unexplained_background, fit_file.max_unexplained,
                       tuple(fit_file.sources), fit_file.note)
+    interview = InterviewSettings(frozenset(), 1.0, (), "")
+    if kb_file.interview is not None:
+        ask = kb_file.interview
+        _check_sources(ask.sources, sources, kb_path, "interview.sources", problems)
+        for clue_id in ask.first_line:
+            if clue_id not in clues:
+                problems.add(kb_path, "interview.first_line", f"unknown clue {clue_id!r}")
+        interview = InterviewSettings(frozenset(ask.first_line), ask.other_weight, tuple(ask.sources), ask.note)
     return KnowledgeBase(
         name=kb_file.name, version=kb_file.version, description=kb_file.description,
         frequency=frequency, specificity=specificity, default_unilateral=kb_file.laterality.unilateral,
@@ -326,7 +335,7 @@ def _compile(root: Path, kb_file: schema.KnowledgeBaseFile, groups: Mapping[str,
                          _normalised({"preterm": mix.preterm, "child": mix.child, "adult": mix.adult})),
         groups=dict(groups), clues=clues, causes=causes, caveats=tuple(caveats), interactions=tuple(interactions),
         sources=dict(sources), tables=dict(tables), labs={}, root=str(root), used_clues=used,
-        other=other, calibration=calibration, supersedes=supersedes, fit=fit,
+        other=other, calibration=calibration, supersedes=supersedes, fit=fit, interview=interview,
         pattern_hpo={name: tuple(ids) for name, ids in kb_file.pattern_hpo.items()},
     )
 

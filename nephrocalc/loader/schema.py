@@ -170,6 +170,16 @@ class FitSettings(RuleModel):
     estimate: bool = False
 
 
+class InterviewSettings(RuleModel):
+    """How `ask` picks its next question: information gain weighted by the chance of an answer."""
+
+    first_line: list[Identifier]  # findings of the first-line work-up: nearly always at hand
+    other_weight: Annotated[float, Field(gt=0, le=1)]  # the weight of every other finding's gain
+    sources: SourceTags
+    note: str = ""
+    estimate: bool = False
+
+
 class KnowledgeBaseFile(RuleModel):
     name: str
     version: str
@@ -185,6 +195,7 @@ class KnowledgeBaseFile(RuleModel):
     calibration: Calibration | None = None
     supersedes: list[Supersedes] = []
     fit: FitSettings
+    interview: InterviewSettings | None = None
 
 
 class HpoFile(RuleModel):
