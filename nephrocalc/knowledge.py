@@ -44,6 +44,28 @@ class Finding(NamedTuple):
     note: str
     estimate: bool
     contradiction: bool = False  # an explicit contradiction (``contradicts``), not a frequency
+    # an age-bounded entry replaces the clue's usual entry for ages in [age_at_least, age_below)
+    age_at_least: float | None = None
+    age_below: float | None = None
+
+    @property
+    def age_bounded(self) -> bool:
+        return self.age_at_least is not None or self.age_below is not None
+
+    def applies_at(self, age: float) -> bool:
+        return ((self.age_at_least is None or age >= self.age_at_least)
+                and (self.age_below is None or age < self.age_below))
+
+    def age_text(self) -> str:
+        """The age range in words ("under 2 years", "2 years and over", "1-18 years"); "" when unbounded."""
+        low, high = self.age_at_least, self.age_below
+        if low is None and high is None:
+            return ""
+        if low is None or low == 0:
+            return f"under {high:g} years"
+        if high is None:
+            return f"{low:g} years and over"
+        return f"{low:g} to under {high:g} years"
 
 
 class AgeBand(NamedTuple):
@@ -78,6 +100,9 @@ class Form(NamedTuple):
     estimate: bool
     age: tuple[AgeBand, ...] = ()  # the cause's age bands and the form's own
     label: str = ""  # short, for display after the cause's short name ("hereditary")
+    # age-bounded findings in force for this form (the form's own, else the cause's): each replaces
+    # the clue's entry in ``findings`` (or its absence) at the ages it covers
+    age_findings: tuple[Finding, ...] = ()
 
 
 class Cause(NamedTuple):

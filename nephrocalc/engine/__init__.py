@@ -141,8 +141,15 @@ class Engine:
             for r, weight, _ in terms:
                 scores[r] += weight
         clue_vectors = table.clue
-        for clue_id, value in counted if counted is not None else self.counted(case)[0]:
+        stated = counted if counted is not None else self.counted(case)[0]
+        for clue_id, value in stated:
             scores = list(map(add, scores, clue_vectors[(pattern, clue_id, value)]))
+        if table.age_clues:
+            bounded = table.age_clues_for(case.age_years, stated)
+            if bounded:
+                scores = list(scores)
+                for r, _, _, delta, _ in bounded:
+                    scores[r] += delta
         return scores
 
     def evaluate(self, case: Case) -> Evaluation:
@@ -199,6 +206,13 @@ class Engine:
                 supporting_by_row.setdefault(r, []).append(item)
             for r, item in table.conflicting.get(key, ()):
                 conflicting_by_row.setdefault(r, []).append(item)
+        for r, clue_id, value, _, bounded in table.age_clues_for(case.age_years, stated):
+            # an age-bounded entry replaces the row's usual evidence for the clue
+            for by_row in (supporting_by_row, conflicting_by_row):
+                if r in by_row:
+                    by_row[r] = [e for e in by_row[r] if not (e["clue"] == clue_id and e["present"] is value)]
+            if bounded is not None:
+                (supporting_by_row if bounded["weight"] > 0 else conflicting_by_row).setdefault(r, []).append(bounded)
         entries: list[Entry] = []
         contexts = table.context[(pattern, age)]
         sex, laterality = case.sex, case.laterality

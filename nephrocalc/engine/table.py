@@ -54,6 +54,18 @@ class ScoringTable(NamedTuple):
     age_bounds: tuple[float, ...]
     age_terms: tuple[tuple[tuple[int, float, Factor], ...], ...]
     other_index: int  # the cause row of `other`, a cause outside the knowledge base
+    # age-bounded findings: (age_at_least, age_below, row, clue, stated value, weight change, evidence or
+    # None when the entry makes the clue neutral); each replaces the row's usual entry at those ages
+    age_clues: tuple[tuple[float, float | None, int, str, bool, float, Evidence | None], ...] = ()
+
+    def age_clues_for(self, age: float | None, counted: Sequence[tuple[str, bool]]
+                      ) -> list[tuple[int, str, bool, float, Evidence | None]]:
+        """The age-bounded entries in force for a case of this age and these counted clues."""
+        if age is None or not self.age_clues:
+            return []
+        stated = dict(counted)
+        return [(r, clue, value, delta, item) for low, high, r, clue, value, delta, item in self.age_clues
+                if stated.get(clue) is value and low <= age and (high is None or age < high)]
 
     @classmethod
     def build(cls, kb: KnowledgeBase) -> "ScoringTable":
@@ -86,6 +98,7 @@ class ScoringTable(NamedTuple):
         sex: dict[str, list[float]] = {"female": [], "male": []}
         laterality: dict[str, list[float]] = {"unilateral": [], "bilateral": []}
         interaction_w: list[dict[str, dict[str, float]]] = []
+        age_clues: list[tuple[float, float | None, int, str, bool, float, Evidence | None]] = []
         for index, cause in enumerate(causes):
             pattern_w = {p: math.log(cause.patterns[p] / marginal[p]) for p in PATTERNS}
             pattern_factor: dict[str, Factor] = {
@@ -106,6 +119,18 @@ class ScoringTable(NamedTuple):
                 share = _form_share(form, raw_prior[cause.id], mix)
                 log_share = {age: (math.log(value) if value > 0 else NEG_INF) for age, value in share.items()}
                 row, present, absent, sex_w, lat_w = _form_row(kb, index, cause, form, share, log_share)
+                named = len(cause.forms) > 1 or form.id != "typical"
+                own = {f.clue for f in form.own_findings}
+                for finding in form.age_findings:
+                    where_bounded = form.name if finding.clue in own and named else cause.short_name
+                    label = kb.clues[finding.clue].label
+                    for value, usual, lr in ((True, present, finding.lr_present), (False, absent, finding.lr_absent)):
+                        weight = math.log(lr)
+                        bounded_item = _evidence(finding.clue, value, weight,
+                                                 _why(label, finding, where_bounded, value),
+                                                 finding.sources) if lr != 1.0 else None
+                        age_clues.append((finding.age_at_least or 0.0, finding.age_below, len(rows), finding.clue,
+                                          value, weight - usual.get(finding.clue, 0.0), bounded_item))
                 rows.append(row)
                 present_w.append(present)
                 absent_w.append(absent)
@@ -163,7 +188,7 @@ class ScoringTable(NamedTuple):
         return cls(tuple(cause_rows), {k: tuple(v) for k, v in supporting.items()},
                    {k: tuple(v) for k, v in conflicting.items()}, tiebreak, tuple(rows), base, clue, sex, laterality,
                    context, frozenset(item.pattern for item in kb.interactions), age_bounds, age_terms,
-                   len(causes) - 1)
+                   len(causes) - 1, tuple(age_clues))
 
     def age_terms_for(self, age: float | None) -> tuple[tuple[int, float, Factor], ...]:
         """The age-band terms (row, weight, factor) that apply at ``age`` (none when it is unknown)."""
@@ -305,6 +330,8 @@ def _why(label: str, finding: Finding, place: str, present: bool) -> str:
         text = f"{label} is {FREQUENCY_WORDS[finding.frequency]} in {place}"
     else:
         text = f"{label} absent, though it is {FREQUENCY_WORDS[finding.frequency]} in {place}"
+    if finding.age_bounded:
+        text += f", at {finding.age_text()}"
     if finding.note:
         text += f" ({finding.note})"
     if finding.estimate:

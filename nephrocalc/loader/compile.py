@@ -296,7 +296,8 @@ def _compile(root: Path, kb_file: schema.KnowledgeBaseFile, groups: Mapping[str,
         interactions.append(Interaction(item.id, item.pattern, item.clue, item.distribution, item.lr_present,
                                         item.note, tuple(item.sources)))
 
-    used = frozenset(clue for cause in causes.values() for form in cause.forms for clue in form.findings)
+    used = frozenset(clue for cause in causes.values() for form in cause.forms
+                     for clue in (*form.findings, *(f.clue for f in form.age_findings)))
     used |= {item.clue for item in interactions}
     mix = kb_file.age_groups.unknown
     other_file = kb_file.other
@@ -401,10 +402,12 @@ def _compile_finding(raw: schema.Finding, where: str, path: Path, frequency: Map
         p = frequency[raw.frequency]
         lr_present = p / clue.background
         lr_absent = (1.0 - p) / (1.0 - clue.background)
-        return Finding(raw.clue, raw.frequency, p, lr_present, lr_absent, tuple(raw.sources), raw.note, raw.estimate)
+        return Finding(raw.clue, raw.frequency, p, lr_present, lr_absent, tuple(raw.sources), raw.note, raw.estimate,
+                       age_at_least=raw.age_at_least, age_below=raw.age_below)
     # the schema requires both ratios when no frequency is given
     assert raw.lr_present is not None and raw.lr_absent is not None
-    return Finding(raw.clue, None, None, raw.lr_present, raw.lr_absent, tuple(raw.sources), raw.note, raw.estimate)
+    return Finding(raw.clue, None, None, raw.lr_present, raw.lr_absent, tuple(raw.sources), raw.note, raw.estimate,
+                   age_at_least=raw.age_at_least, age_below=raw.age_below)
 
 
 def _compile_cause(cause_id: str, path: Path, raw: schema.CauseFile, kb_file: schema.KnowledgeBaseFile,
@@ -437,7 +440,10 @@ def _compile_cause(cause_id: str, path: Path, raw: schema.CauseFile, kb_file: sc
         own = _compile_findings(form_raw.findings, form_raw.contradicts, f"{where}.", path, frequency, clues,
                                 sources, problems)
         form_age = _compile_ages(form_raw.age, f"{where}.age", path, sources, problems)
-        merged = {f.clue: f for f in common} | {f.clue: f for f in own}
+        merged = {f.clue: f for f in common if not f.age_bounded} | {f.clue: f for f in own if not f.age_bounded}
+        own_clues = {f.clue for f in own}  # the form's own entries replace all the cause's for that clue
+        age_findings = tuple(f for f in common if f.age_bounded and f.clue not in own_clues) + tuple(
+            f for f in own if f.age_bounded)
         share = form_raw.share
         shares: dict[AgeGroup, float] = (
             {group: float(share) for group in AGE_GROUPS} if isinstance(share, (int, float))
@@ -452,11 +458,12 @@ def _compile_cause(cause_id: str, path: Path, raw: schema.CauseFile, kb_file: sc
             unilateral=form_raw.laterality.unilateral if form_raw.laterality is not None else unilateral,
             findings=merged, own_findings=tuple(own), sources=tuple(form_raw.sources), note=form_raw.note,
             estimate=form_raw.estimate, age=cause_age + form_age,
-            label=form_raw.label or form_raw.id.replace("_", " ")))
+            label=form_raw.label or form_raw.id.replace("_", " "), age_findings=age_findings))
     if not forms:
         forms.append(Form(id="typical", name=raw.name, share=dict.fromkeys(AGE_GROUPS, 1.0), female=female,
-                          unilateral=unilateral, findings={f.clue: f for f in common}, own_findings=(),
-                          sources=tuple(raw.sources), note="", estimate=False, age=cause_age, label="typical"))
+                          unilateral=unilateral, findings={f.clue: f for f in common if not f.age_bounded},
+                          own_findings=(), sources=tuple(raw.sources), note="", estimate=False, age=cause_age,
+                          label="typical", age_findings=tuple(f for f in common if f.age_bounded)))
     if not any(math.log(f.lr_present) >= math.log(5.0) for form in forms for f in form.findings.values()):
         problems.add(path, "findings", "a cause needs at least one strong finding (likelihood ratio of 5 or more)")
     prior: dict[AgeGroup, float] = {"preterm": raw.prior.preterm, "child": raw.prior.child,
@@ -476,13 +483,22 @@ def _compile_cause(cause_id: str, path: Path, raw: schema.CauseFile, kb_file: sc
 def _compile_findings(findings: Sequence[schema.Finding], contradicts: Sequence[schema.Contradiction], prefix: str,
                       path: Path, frequency: Mapping[str, float], clues: Mapping[str, Clue],
                       sources: Mapping[str, Source], problems: Problems) -> list[Finding]:
-    """The findings and the contradictions of a cause or form; a clue may appear once in all."""
+    """The findings and the contradictions of a cause or form. A clue appears once, except in
+    age-bounded entries (age_at_least / age_below) whose age ranges do not overlap."""
     out: list[Finding] = []
     seen: set[str] = set()
+    ranges: dict[str, list[tuple[float, float]]] = {}
     for index, item in enumerate(findings):
-        if item.clue in seen:
-            problems.add(path, f"{prefix}findings.{index}.clue", f"{item.clue!r} is listed twice")
-        seen.add(item.clue)
+        if item.age_at_least is None and item.age_below is None:
+            if item.clue in seen:
+                problems.add(path, f"{prefix}findings.{index}.clue", f"{item.clue!r} is listed twice")
+            seen.add(item.clue)
+        else:
+            low, high = item.age_at_least or 0.0, item.age_below if item.age_below is not None else math.inf
+            if any(low < other_high and other_low < high for other_low, other_high in ranges.get(item.clue, [])):
+                problems.add(path, f"{prefix}findings.{index}.age_below",
+                             f"the age ranges of {item.clue!r} overlap: each age may have one entry")
+            ranges.setdefault(item.clue, []).append((low, high))
         finding = _compile_finding(item, f"{prefix}findings.{index}", path, frequency, clues, sources, problems)
         if finding is not None:
             out.append(finding)

@@ -261,12 +261,18 @@ class Finding(RuleModel):
     frequency: Frequency | None = None
     lr_present: PositiveRatio | None = None
     lr_absent: PositiveRatio | None = None
+    # an age-bounded entry: it replaces the clue's usual entry for ages in [age_at_least, age_below)
+    age_at_least: Annotated[float, Field(ge=0.0, le=130.0)] | None = None
+    age_below: Annotated[float, Field(gt=0.0, le=130.0)] | None = None
     sources: SourceTags
     note: str = ""
     estimate: bool = False
 
     @model_validator(mode="after")
     def _one_way(self) -> Finding:
+        if (self.age_at_least is not None and self.age_below is not None
+                and self.age_below <= self.age_at_least):
+            raise ValueError("age_below must be greater than age_at_least")
         explicit = self.lr_present is not None or self.lr_absent is not None
         if self.frequency is None and not explicit:
             raise ValueError("give a frequency, or lr_present and lr_absent")

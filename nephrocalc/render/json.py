@@ -23,9 +23,13 @@ def result_json(result: Result, *, indent: bool = False) -> str:
 
 
 def _finding(finding: Finding) -> dict[str, Any]:
-    return {"clue": finding.clue, "frequency": finding.frequency, "p_present": finding.p_present,
+    item = {"clue": finding.clue, "frequency": finding.frequency, "p_present": finding.p_present,
             "lr_present": round(finding.lr_present, 4), "lr_absent": round(finding.lr_absent, 4),
             "note": finding.note, "estimate": finding.estimate, "sources": list(finding.sources)}
+    if finding.age_bounded:
+        item["age_at_least"] = finding.age_at_least
+        item["age_below"] = finding.age_below
+    return item
 
 
 def cause_dict(kb: KnowledgeBase, cause: Cause) -> dict[str, Any]:

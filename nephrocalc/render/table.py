@@ -350,6 +350,8 @@ def _with_dim(text: str, dim: str) -> Text:
 def _finding_row(kb: KnowledgeBase, finding: Finding) -> tuple[Text, str, str, str, Text]:
     label = kb.clues[finding.clue].label
     level = finding.frequency.replace("_", " ") if finding.frequency else "explicit LR"
+    if finding.age_bounded:
+        level += f" ({finding.age_text()})"
     note = finding.note + (" [estimate]" if finding.estimate else "")
     return (_with_dim(finding.clue, label), level, f"{finding.lr_present:.3g}", f"{finding.lr_absent:.3g}",
             _with_dim(note, ", ".join(finding.sources)))

@@ -1,0 +1,212 @@
+"""Age-bounded findings, infant kidney function, and causes that lead without their prerequisite
+(AUDIT D3, D4, D5, D9; CLINICAL-EXTENDED gated_cause_without_exposure)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from helpers import entry, ranking
+
+from nephrocalc.errors import RuleError
+from nephrocalc.knowledge import KnowledgeBase
+from nephrocalc.loader import load_knowledge_base
+
+# --- age-bounded findings -------------------------------------------------------------------
+
+
+def test_an_age_bounded_finding_replaces_the_usual_one_only_at_its_ages(rank: Any, kb: KnowledgeBase) -> None:
+    """dRTA lists CKD 'sometimes' (adult series) and 'rarely' under 2 years: the same stated CKD weighs
+    differently at 1 and at 30 years, and the evidence shown says which entry counted."""
+    drta = kb.causes["distal_rta"]
+    bounded = [f for f in drta.findings if f.clue == "ckd" and f.age_bounded]
+    usual = [f for f in drta.findings if f.clue == "ckd" and not f.age_bounded]
+    assert bounded and usual and bounded[0].lr_present < 1.0 < usual[0].lr_present
+
+    def ckd_weight(age: float) -> float:
+        result = rank({"pattern": "medullary", "age_years": age, "clues": {"ckd": True}})
+        item = entry(result, "distal_rta")
+        found = [e for e in item["supporting"] + item["conflicting"] if e["clue"] == "ckd"]
+        assert len(found) == 1, found  # the bounded entry replaces the usual one, never both
+        return float(found[0]["weight"])
+
+    infant, adult = ckd_weight(1.0), ckd_weight(30.0)
+    assert infant < 0 < adult
+    result = rank({"pattern": "medullary", "age_years": 1.0, "clues": {"ckd": True}})
+    why = next(e["why"] for e in entry(result, "distal_rta")["conflicting"] if e["clue"] == "ckd")
+    assert "under 2 years" in why
+    # with the age unknown the usual entry counts
+    unknown = rank({"pattern": "medullary", "clues": {"ckd": True}})
+    assert any(e["clue"] == "ckd" and e["weight"] > 0 for e in entry(unknown, "distal_rta")["supporting"])
+
+
+def test_the_score_is_the_sum_of_the_shown_terms_with_an_age_bounded_finding(engine: Any, kb: KnowledgeBase) -> None:
+    from nephrocalc.intake import parse_case
+
+    case = parse_case({"pattern": "medullary", "age_years": 0.5, "clues": {"ckd": True, "growth_failure": True}},
+                      kb)
+    plain = parse_case({"pattern": "medullary", "age_years": 0.5, "clues": {"growth_failure": True}}, kb)
+    with_ckd = {e["cause"]: e for e in engine.rank(case)["differential"]}
+    without = {e["cause"]: e for e in engine.rank(plain)["differential"]}
+    ckd_item = next(e for e in with_ckd["distal_rta"]["conflicting"] if e["clue"] == "ckd")
+    # the dRTA hereditary form dominates at this age: the score moves by about the shown weight
+    assert with_ckd["distal_rta"]["score"] - without["distal_rta"]["score"] == pytest.approx(ckd_item["weight"],
+                                                                                             abs=0.15)
+
+
+def _pack_with(kb: KnowledgeBase, tmp_path: Path, finding: str) -> Path:
+    rules = tmp_path / "rules"
+    shutil.copytree(Path(kb.root), rules)
+    path = rules / "causes" / "sarcoidosis.toml"
+    path.write_text(path.read_text(encoding="utf-8") + finding, encoding="utf-8")
+    return rules
+
+
+def test_overlapping_age_ranges_are_a_rule_error_naming_file_and_field(kb: KnowledgeBase, tmp_path: Path) -> None:
+    rules = _pack_with(kb, tmp_path, '''
+[[findings]]
+clue = "growth_failure"
+frequency = "rarely"
+age_below = 10
+sources = ["Fanburg76"]
+
+[[findings]]
+clue = "growth_failure"
+frequency = "often"
+age_at_least = 5
+sources = ["Fanburg76"]
+''')
+    with pytest.raises(RuleError) as raised:
+        load_knowledge_base(rules, use_cache=False)
+    message = str(raised.value)
+    assert "sarcoidosis.toml" in message and "age_below" in message and "overlap" in message
+
+
+def test_an_inverted_age_range_is_a_rule_error(kb: KnowledgeBase, tmp_path: Path) -> None:
+    rules = _pack_with(kb, tmp_path, '''
+[[findings]]
+clue = "growth_failure"
+frequency = "rarely"
+age_at_least = 10
+age_below = 2
+sources = ["Fanburg76"]
+''')
+    with pytest.raises(RuleError) as raised:
+        load_knowledge_base(rules, use_cache=False)
+    assert "sarcoidosis.toml" in str(raised.value) and "age_below must be greater" in str(raised.value)
+
+
+def test_disjoint_age_ranges_load_and_show_in_causes_json(run_main: Any) -> None:
+    import json
+
+    status, out, _ = run_main(["cause", "distal_rta", "--format", "json"])
+    assert status == 0
+    cause = json.loads(out)
+    ckd = [f for f in cause["findings"] if f["clue"] == "ckd"]
+    assert any(f.get("age_below") == 2 for f in ckd) and any("age_below" not in f for f in ckd)
+
+
+# --- infant kidney function (AUDIT D5, D9) ---------------------------------------------------
+
+
+def test_infantile_oxalosis_beats_drta_with_kidney_failure_in_infancy(rank: Any) -> None:
+    """AUDIT D5: NC, failure to thrive, acidosis and an eGFR of 15 at 5 months is infantile oxalosis."""
+    result = rank({"pattern": "medullary", "modality": "us", "age_years": 0.4,
+                   "clues": {"growth_failure": True, "consanguinity": True},
+                   "labs": {"egfr": {"value": 15, "unit": "mL/min/1.73m2"},
+                            "serum_bicarbonate": {"value": 15, "unit": "mmol/L"}}})
+    assert ranking(result)[0] == "primary_hyperoxaluria"
+    assert entry(result, "primary_hyperoxaluria")["form"] == "infantile"
+
+
+@pytest.mark.parametrize(("age", "egfr", "derived"), [
+    (0.4, 15, True),    # far below what a healthy infant has
+    (0.4, 45, None),    # low by adult standards, not judged in infancy
+    (0.04, 15, None),   # the first month: GFR is still rising from about 20
+    (1.5, 29, True),
+    (3.0, 45, True),    # from 2 years the adult limit (60) applies
+])
+def test_infant_egfr(age: float, egfr: float, derived: bool | None, rank: Any) -> None:
+    result = rank({"pattern": "medullary", "age_years": age, "labs": {"egfr": {"value": egfr,
+                                                                               "unit": "mL/min/1.73m2"}}})
+    assert result["case"].get("clues", {}).get("ckd") is None  # the case echoes what was entered
+    steps = {d["clue"]: d["present"] for d in result["derived"] if d.get("clue") == "ckd"}
+    assert steps.get("ckd") is derived
+
+
+# --- causes that lead without their prerequisite ---------------------------------------------
+
+
+@pytest.mark.parametrize(("leading", "clues"), [
+    ("milk_alkali_syndrome", {"hypercalcemia": True, "low_pth": True}),
+    ("sarcoidosis", {"hypercalcemia": True, "low_pth": True, "calcium_alkali_intake": False,
+                     "vitamin_d_therapy": False}),
+])
+def test_hypercalcaemia_explained_only_without_its_prerequisite_is_a_poor_fit(leading: str, clues: dict[str, bool],
+                                                                              rank: Any) -> None:
+    """AUDIT D4: hypercalcaemia with a low PTH in a 60-year-old; the leading cause's prerequisite
+    (calcium-alkali intake; a granulomatous disease) is not stated: malignancy is named, fit poor."""
+    result = rank({"pattern": "medullary", "age_years": 60, "sex": "female", "clues": clues})
+    assert ranking(result)[0] == leading
+    assert result["fit"]["status"] == "poor"
+    assert result["fit"]["consider"][0]["cause"] == "hypercalcemia_of_malignancy"
+
+
+def test_with_the_prerequisite_stated_the_fit_is_good(rank: Any) -> None:
+    for clues in ({"hypercalcemia": True, "low_pth": True, "calcium_alkali_intake": True},
+                  {"hypercalcemia": True, "low_pth": True, "vitamin_d_therapy": True},
+                  {"hypercalcemia": True, "sarcoidosis": True}):
+        result = rank({"pattern": "medullary", "age_years": 60, "sex": "female", "clues": clues})
+        assert result["fit"]["status"] == "good", (clues, result["fit"])
+
+
+def test_the_milk_alkali_triad_is_not_flagged_for_the_missing_history(rank: Any) -> None:
+    result = rank({"pattern": "medullary", "age_years": 70, "sex": "female",
+                   "clues": {"hypercalcemia": True, "low_pth": True, "metabolic_alkalosis": True}})
+    assert ranking(result)[0] == "milk_alkali_syndrome"
+    assert not any(c["cause"] == "hypercalcemia_of_malignancy" and "calcium-alkali" in c["why"]
+                   for c in result["fit"]["consider"])
+
+
+def test_an_infant_with_hypercalcaemia_and_no_stated_vitamin_d_is_a_poor_fit(rank: Any) -> None:
+    result = rank({"pattern": "medullary", "age_years": 1.5, "clues": {"hypercalcemia": True}})
+    assert ranking(result)[0] == "hypervitaminosis_d"
+    assert result["fit"]["status"] == "poor"
+    assert {"idiopathic_infantile_hypercalcemia"} <= {c["cause"] for c in result["fit"]["consider"]}
+    stated = rank({"pattern": "medullary", "age_years": 1.5,
+                   "clues": {"hypercalcemia": True, "vitamin_d_therapy": True}})
+    assert stated["fit"]["status"] == "good"
+
+
+def test_vitamin_d_stated_absent_argues_strongly_against_intoxication(rank: Any) -> None:
+    base = {"pattern": "medullary", "age_years": 40, "clues": {"hypercalcemia": True, "low_pth": True}}
+    before = entry(rank(base), "hypervitaminosis_d")["probability"]
+    after = entry(rank({**base, "clues": {**base["clues"], "vitamin_d_therapy": False}}),
+                  "hypervitaminosis_d")["probability"]
+    assert after < before / 5
+
+
+def test_an_adult_hyperoxaluria_without_history_is_a_poor_fit(rank: Any) -> None:
+    """AUDIT D3/D9: enteric hyperoxaluria is commoner than primary in adults."""
+    result = rank({"pattern": "cortical", "modality": "ct", "age_years": 52, "sex": "female",
+                   "labs": {"urine_oxalate_24h": {"value": 90, "unit": "mg/day"}}})
+    assert result["fit"]["status"] == "poor"
+    assert result["fit"]["consider"][0]["cause"] == "secondary_hyperoxaluria"
+    family = rank({"pattern": "cortical", "age_years": 30, "clues": {"hyperoxaluria": True, "consanguinity": True}})
+    assert family["fit"]["status"] == "good"
+
+
+@pytest.mark.parametrize(("fields", "poor"), [
+    ({"age_years": 0.014}, True),                                      # a 5-day-old, nothing else known
+    ({"age_years": 0.014, "clues": {"preterm_infant": False}}, True),
+    ({"age_years": 0.014, "clues": {"loop_diuretic": True}}, False),   # a risk factor: not physiological
+    ({"age_years": 0.014, "clues": {"preterm_infant": True}}, False),
+    ({"age_years": 0.1}, False),                                       # after the first week
+])
+def test_first_week_echogenicity_is_a_poor_fit_without_risk_factors(fields: dict[str, Any], poor: bool,
+                                                                     rank: Any) -> None:
+    result = rank({"pattern": "medullary", "modality": "us", **fields})
+    named = any(c["cause"] == "transient_neonatal_medullary_echogenicity" for c in result["fit"]["consider"])
+    assert (result["fit"]["status"] == "poor" and named) is poor, result["fit"]
