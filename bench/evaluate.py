@@ -11,7 +11,8 @@ Usage: python bench/evaluate.py [FILE.jsonl ...] [--no-labs] [--list] [--fit] [-
           twelve causes, then with the extended knowledge base, --extended, where an extended cause
           is "inside")
   --fit   fit the calibration temperature on the real patients inside the knowledge base (minimum
-          multi-class Brier score); write it to rules/knowledge_base.toml [calibration] by hand
+          multi-class Brier score), and print the [calibration.measured] block of the current
+          figures; write both to rules/knowledge_base.toml [calibration] by hand
 
 Each line: {"id": ..., "expected": cause_id, "case": {...contract case...}}. A case whose expected
 cause is not in the loaded knowledge base counts as "outside": its truth is `other`.
@@ -128,6 +129,33 @@ def report(name: str, items: list[Scored], *, listing: bool) -> None:
                           f"{'' if i.flagged else ' NOT FLAGGED'}; consider {i.consider}")
 
 
+def measured_toml(inside: list[Scored], outside: list[Scored]) -> str:
+    """The [calibration.measured] block of rules/knowledge_base.toml for these figures (`nephrocalc
+    method` prints it)."""
+    n = len(inside)
+    lines = ["  [calibration.measured]  # paste into rules/knowledge_base.toml",
+             f"  patients = {n}",
+             '  description = "published case reports, case series, teaching files and GA4GH phenopackets, '
+             'tests/cases/published_cases*.jsonl"',
+             f"  top1 = {sum(i.position == 1 for i in inside) / n:.3f}",
+             f"  top3 = {sum(i.position <= 3 for i in inside) / n:.3f}",
+             f"  brier = {brier(inside):.3f}",
+             f"  mean_top1 = {sum(i.top_p for i in inside) / n:.3f}",
+             f"  inside_flagged = {sum(i.flagged for i in inside) / n:.3f}",
+             f"  outside_patients = {len(outside)}",
+             f"  outside_flagged = {sum(i.flagged for i in outside) / max(len(outside), 1):.3f}",
+             "  bins = ["]
+    for low, high in [(0.0, 0.5), (0.5, 0.7), (0.7, 0.85), (0.85, 0.95), (0.95, 1.01)]:
+        chosen = [i for i in inside if low <= i.top_p < high]
+        if chosen:
+            observed = sum(i.top == i.expected for i in chosen) / len(chosen)
+            stated = sum(i.top_p for i in chosen) / len(chosen)
+            lines.append(f"    {{ low = {low}, high = {high}, cases = {len(chosen)}, stated = {stated:.2f}, "
+                         f"observed = {observed:.2f} }},")
+    lines.append("  ]")
+    return "\n".join(lines)
+
+
 def load(paths: list[Path]) -> list[tuple[str, dict[str, Any]]]:
     records = []
     for path in paths:
@@ -182,6 +210,8 @@ def evaluate(engine: Engine, records: list[tuple[str, dict[str, Any]]], *, labs_
                 report("  of which the extended causes", [i for i in everything if i.expected in extended_ids],
                        listing=False)
             print("\n".join(calibration_table([i for i in everything if i.inside])))
+        if fit and labs and not any(c.extended for c in engine.kb.causes.values()):
+            print(measured_toml([i for i in everything if i.inside], [i for i in everything if not i.inside]))
         if fit and labs:
             # fitted on the real patients whose cause is in the knowledge base: their truth is a cause; the
             # patients outside it are measured by the fit statistics, not by the probability of `other`

@@ -188,6 +188,11 @@ class Calibration(NamedTuple):
     fitted_on: str
     sources: tuple[str, ...]
     note: str
+    # the development set's figures at this temperature: patients, description, top-1, top-3, Brier,
+    # mean top-1 probability, inside flagged, outside patients, outside flagged, and the calibration
+    # table as (low, high, cases, stated, observed) rows; None when not measured
+    measured: tuple[int, str, float, float, float, float, float, int, float,
+                    tuple[tuple[float, float, int, float, float], ...]] | None = None
 
 
 class Interaction(NamedTuple):

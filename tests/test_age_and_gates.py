@@ -210,3 +210,41 @@ def test_first_week_echogenicity_is_a_poor_fit_without_risk_factors(fields: dict
     result = rank({"pattern": "medullary", "modality": "us", **fields})
     named = any(c["cause"] == "transient_neonatal_medullary_echogenicity" for c in result["fit"]["consider"])
     assert (result["fit"]["status"] == "poor" and named) is poor, result["fit"]
+
+
+# --- the development-set figures that `method` states ----------------------------------------
+
+
+def test_method_states_the_development_set_figures_and_they_are_current(kb: KnowledgeBase, engine: Any,
+                                                                        run_main: Any) -> None:
+    """`nephrocalc method` reports the development set's size, top-1, top-3, Brier score and a
+    calibration table (issue 10), and they must be what bench/evaluate.py measures today: a rule
+    change that moves them without re-measuring fails here."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent.parent / "bench"))
+    try:
+        import evaluate
+    finally:
+        sys.path.pop(0)
+    measured = kb.calibration.measured
+    assert measured is not None
+    patients, _, top1, top3, brier, mean_top1, inside_flagged, outside, outside_flagged, bins = measured
+    cases = Path(__file__).parent / "cases"
+    records = evaluate.load([*sorted(cases.glob("published_cases*.jsonl")), cases / "outside_cases.jsonl",
+                             cases / "phenopacket_cases.jsonl"])
+    items = [evaluate.score(engine, record, labs=True) for _, record in records]
+    inside = [i for i in items if i.inside]
+    assert len(inside) == patients and len(items) - len(inside) == outside
+    assert sum(i.position == 1 for i in inside) / patients == pytest.approx(top1, abs=0.002)
+    assert sum(i.position <= 3 for i in inside) / patients == pytest.approx(top3, abs=0.002)
+    assert evaluate.brier(inside) == pytest.approx(brier, abs=0.002)
+    assert sum(i.flagged for i in inside) / patients == pytest.approx(inside_flagged, abs=0.002)
+    assert sum(i.top_p for i in inside) / patients == pytest.approx(mean_top1, abs=0.002)
+    assert sum(i.flagged for i in items if not i.inside) / outside == pytest.approx(outside_flagged, abs=0.002)
+    assert sum(b[2] for b in bins) == patients
+    status, out, _ = run_main(["method"])
+    assert status == 0
+    assert f"Development set: {patients} published patients" in out
+    assert f"First: {top1:.0%}; in the first three: {top3:.0%}; Brier score {brier:.3f}" in out
+    assert "Calibration (top-1 probability" in out

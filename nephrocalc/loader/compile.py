@@ -309,7 +309,13 @@ def _compile(root: Path, kb_file: schema.KnowledgeBaseFile, groups: Mapping[str,
     if kb_file.calibration is not None:
         cal = kb_file.calibration
         _check_sources(cal.sources, sources, kb_path, "calibration.sources", problems)
-        calibration = Calibration(cal.temperature, cal.fitted_on, tuple(cal.sources), cal.note)
+        measured = None
+        if cal.measured is not None:
+            m = cal.measured
+            measured = (m.patients, m.description, m.top1, m.top3, m.brier, m.mean_top1, m.inside_flagged,
+                        m.outside_patients, m.outside_flagged,
+                        tuple((b.low, b.high, b.cases, b.stated, b.observed) for b in m.bins))
+        calibration = Calibration(cal.temperature, cal.fitted_on, tuple(cal.sources), cal.note, measured)
     supersedes: dict[str, tuple[str, ...]] = {}
     for index, group in enumerate(kb_file.supersedes):
         for clue_id in (group.clue, *group.components):

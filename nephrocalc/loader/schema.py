@@ -139,6 +139,32 @@ class OtherCause(RuleModel):
     age: list[AgeBand] = []
 
 
+class CalibrationBin(RuleModel):
+    """One row of the calibration table: top-1 probabilities in [low, high), how many patients, the
+    mean stated probability and the observed accuracy."""
+
+    low: Probability
+    high: Annotated[float, Field(gt=0.0, le=1.01)]
+    cases: Annotated[int, Field(ge=0)]
+    stated: Probability
+    observed: Probability
+
+
+class Measured(RuleModel):
+    """The development set's figures at this temperature (bench/evaluate.py --fit prints them)."""
+
+    patients: Annotated[int, Field(ge=1)]  # real patients inside the knowledge base
+    description: Annotated[str, Field(min_length=1)]  # where they come from
+    top1: Probability
+    top3: Probability
+    brier: Annotated[float, Field(ge=0.0, le=2.0)]
+    mean_top1: Probability
+    inside_flagged: Probability  # flagged although the cause is in the knowledge base
+    outside_patients: Annotated[int, Field(ge=0)] = 0
+    outside_flagged: Probability = 0.0
+    bins: list[CalibrationBin] = []
+
+
 class Calibration(RuleModel):
     """A temperature on the log scores: probabilities are softmax(score / temperature), fitted on the
     development set of published patients (bench/evaluate.py --fit)."""
@@ -147,6 +173,7 @@ class Calibration(RuleModel):
     fitted_on: Annotated[str, Field(min_length=1)]  # the development set: files, size, date
     sources: list[str] = []
     note: str = ""
+    measured: Measured | None = None
 
 
 class Supersedes(RuleModel):

@@ -68,10 +68,33 @@ KNOWLEDGE BASE
   as unsourced estimates, and all priors are unsourced estimates derived from published series.
 
 VALIDATION STATUS
-  Measured on a development set of published patients (case reports, case series and GA4GH
-  phenopackets, including patients whose cause lies outside the twelve): `python
-  bench/evaluate.py` prints top-1, top-3, the Brier score, a calibration table and the fit
-  statistics. Author-written vignettes are tests, not evidence of accuracy. It has not been
-  validated prospectively or in a clinical trial. Report errors in the knowledge base with the
-  case and the source.
+{_measured(kb)}
+  Author-written vignettes are tests, not evidence of accuracy. It has not been validated
+  prospectively or in a clinical trial. Report errors in the knowledge base with the case and
+  the source.
 """
+
+
+def _measured(kb: KnowledgeBase) -> str:
+    measured = kb.calibration.measured
+    if measured is None:
+        return ("  Not measured for this knowledge base: `python bench/evaluate.py` prints top-1, top-3, the\n"
+                "  Brier score, a calibration table and the fit statistics on the development set.")
+    patients, description, top1, top3, brier, mean_top1, inside_flagged, outside, outside_flagged, bins = measured
+    extended = any(cause.extended for cause in kb.causes.values())
+    lines = [
+        f"  Development set: {patients} published patients whose cause is one of the twelve built-in",
+        f"  causes ({description}); measured without --extended." if extended else
+        f"  causes ({description}).",
+        f"  First: {top1:.0%}; in the first three: {top3:.0%}; Brier score {brier:.3f}; mean top-1",
+        f"  probability {mean_top1:.2f} for an accuracy of {top1:.2f}; flagged (fit poor, `other` first or",
+        f"  top probability under 0.5) although the cause is listed: {inside_flagged:.0%}.",
+    ]
+    if outside:
+        lines.append(f"  {outside} published patients whose cause is outside it: flagged {outside_flagged:.0%}.")
+    if bins:
+        lines.append("  Calibration (top-1 probability, patients, mean stated, observed accuracy):")
+        lines += [f"    {low:.2f}-{min(high, 1.0):.2f}  {cases:>4}  {stated:.2f}  {observed:.2f}"
+                  for low, high, cases, stated, observed in bins]
+    lines.append("  Re-measure with `python bench/evaluate.py`.")
+    return "\n".join(lines)
