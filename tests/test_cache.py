@@ -562,3 +562,16 @@ def test_concurrent_runs_all_get_the_value_and_leave_no_temporary_files(home: Pa
     ] * 8
     assert names(home) == [f"{KEY}.pickle"]
     assert cached_dict(Builder()) == {"n": list(range(20000))}
+
+
+def test_the_key_names_pydantic_core_version_without_importing_it() -> None:
+    """The table path never needs pydantic-core: the cache key reads its version from the installed
+    distribution, and it must be the same version the module reports (so both paths share a key)."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from nephrocalc import cache; v = cache._pydantic_core_version(); "
+            "assert 'pydantic_core' not in sys.modules, 'imported'; import pydantic_core; "
+            "assert v == pydantic_core.__version__, (v, pydantic_core.__version__); print(v)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr

@@ -144,7 +144,7 @@ class Engine:
         stated = counted if counted is not None else self.counted(case)[0]
         for clue_id, value in stated:
             scores = list(map(add, scores, clue_vectors[(pattern, clue_id, value)]))
-        if table.age_clues:
+        if table.age_clue_ids:
             bounded = table.age_clues_for(case.age_years, stated)
             if bounded:
                 scores = list(scores)

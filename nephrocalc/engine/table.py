@@ -57,11 +57,15 @@ class ScoringTable(NamedTuple):
     # age-bounded findings: (age_at_least, age_below, row, clue, stated value, weight change, evidence or
     # None when the entry makes the clue neutral); each replaces the row's usual entry at those ages
     age_clues: tuple[tuple[float, float | None, int, str, bool, float, Evidence | None], ...] = ()
+    age_clue_ids: frozenset[str] = frozenset()  # the clues that have age-bounded entries
 
     def age_clues_for(self, age: float | None, counted: Sequence[tuple[str, bool]]
                       ) -> list[tuple[int, str, bool, float, Evidence | None]]:
         """The age-bounded entries in force for a case of this age and these counted clues."""
         if age is None or not self.age_clues:
+            return []
+        bounded = self.age_clue_ids
+        if not any(clue in bounded for clue, _ in counted):
             return []
         stated = dict(counted)
         return [(r, clue, value, delta, item) for low, high, r, clue, value, delta, item in self.age_clues
@@ -188,7 +192,7 @@ class ScoringTable(NamedTuple):
         return cls(tuple(cause_rows), {k: tuple(v) for k, v in supporting.items()},
                    {k: tuple(v) for k, v in conflicting.items()}, tiebreak, tuple(rows), base, clue, sex, laterality,
                    context, frozenset(item.pattern for item in kb.interactions), age_bounds, age_terms,
-                   len(causes) - 1, tuple(age_clues))
+                   len(causes) - 1, tuple(age_clues), frozenset(entry[3] for entry in age_clues))
 
     def age_terms_for(self, age: float | None) -> tuple[tuple[int, float, Factor], ...]:
         """The age-band terms (row, weight, factor) that apply at ``age`` (none when it is unknown)."""

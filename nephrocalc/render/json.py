@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
-
-from pydantic_core import to_json
 
 from nephrocalc.knowledge import Cause, Finding, KnowledgeBase
 from nephrocalc.result import Result
 
 
 def dumps(data: Any, *, indent: bool = False) -> str:
-    """JSON text of ``data``. pydantic-core's serialiser, already loaded for the case, rather than orjson,
-    whose import (with the json module it pulls in) costs a one-result command about 2 ms of its start;
-    batch, where throughput counts, keeps orjson. NaN and infinity never reach here (the engine's
-    numbers are finite), and both write floats in their shortest round-trip form."""
-    return to_json(data, indent=2 if indent else None).decode()
+    """JSON text of ``data``: pydantic-core's serialiser when it is already loaded (a case read from
+    JSON), else the standard library's (a case from flags never loads pydantic-core, whose import
+    costs more than the whole ranking); orjson's import costs a one-result command more than either,
+    so only batch, where throughput counts, uses it. NaN and infinity never reach here (the engine's
+    numbers are finite); both write floats in a shortest round-trip form (1e-6 or 1e-06)."""
+    if "pydantic_core" in sys.modules:
+        from pydantic_core import to_json
+
+        return to_json(data, indent=2 if indent else None).decode()
+    import json
+
+    if indent:
+        return json.dumps(data, ensure_ascii=False, indent=2)
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
 def result_json(result: Result, *, indent: bool = False) -> str:
