@@ -248,3 +248,14 @@ def test_method_states_the_development_set_figures_and_they_are_current(kb: Know
     assert f"Development set: {patients} published patients" in out
     assert f"First: {top1:.0%}; in the first three: {top3:.0%}; Brier score {brier:.3f}" in out
     assert "Calibration (top-1 probability" in out
+
+
+def test_calyceal_distortion_led_by_a_metabolic_cause_is_a_poor_fit(rank: Any) -> None:
+    """AUDIT D3: calcified papillae with CKD ranked tertiary hyperparathyroidism with no warning."""
+    result = rank({"pattern": "medullary", "modality": "ct", "age_years": 60, "sex": "female",
+                   "clues": {"calyceal_distortion": True, "ckd": True}})
+    assert result["fit"]["status"] == "poor"
+    assert result["fit"]["consider"][0]["cause"] == "papillary_necrosis"
+    tuberculous = rank({"pattern": "cortical", "age_years": 40,
+                        "clues": {"calyceal_distortion": True, "sterile_pyuria": True, "putty_kidney": True}})
+    assert ranking(tuberculous)[0] == "renal_tuberculosis" and tuberculous["fit"]["status"] == "good"
