@@ -241,6 +241,7 @@ class LabLimit(NamedTuple):
     sources: tuple[str, ...]
     note: str
     estimate: bool
+    derive: bool = True  # False: the limit only says something (its warning), it derives no clue
 
 
 class Lab(NamedTuple):

@@ -132,6 +132,7 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
             warn("lab_value_extreme", f"{m.lab.id} {_number(m.value)} {m.unit} is possible but extreme: check it.")
 
     waiting: dict[tuple[str, str], set[str]] = {}  # (lab, clue) -> the clues its limits needed and did not have
+    noted: set[tuple[str, str]] = set()  # (lab, clue) read by a limit that derives nothing but says why
 
     def run(pass_requires: bool, known: dict[str, bool]) -> None:
         for m in measurements:
@@ -144,8 +145,10 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
                 if _conditional(limit) != pass_requires or not _applies(limit, m, case.age_years, case.sex):
                     continue
                 if any(known.get(clue) is not want for clue, want in limit.requires):
-                    waiting.setdefault((m.lab.id, limit.clue), set()).update(
-                        clue if want else f"no {clue}" for clue, want in limit.requires if known.get(clue) is not want)
+                    if limit.derive:  # a limit that derives nothing is commentary: it waits for nothing
+                        waiting.setdefault((m.lab.id, limit.clue), set()).update(
+                            clue if want else f"no {clue}" for clue, want in limit.requires
+                            if known.get(clue) is not want)
                     continue
                 if any(known.get(clue) is want for clue, want in limit.unless):
                     if value > (limit.above if limit.above is not None else float("inf")) or \
@@ -157,6 +160,12 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
                 may_be_absent = all(known.get(clue) is want for clue, want in limit.absent_requires)
                 present, comparison, bound = _judge(limit, value, may_be_absent)
                 if present is None:
+                    continue
+                if not limit.derive:  # a reading that derives nothing: its warning says what it means
+                    if present:
+                        warn("lab_note", f"{m.lab.id} {_number(m.value)} {m.unit} {comparison} {_number(bound)} "
+                             f"{unit}: {limit.warning}", limit.sources)
+                        noted.add((m.lab.id, limit.clue))
                     continue
                 shown = f"{m.lab.id} {_number(m.value)} {m.unit}"
                 if adjusted:
@@ -195,7 +204,7 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
     steps = {(d["lab"], d["clue"]) for d in derived}
     for m in measurements:
         for (lab_id, clue), needs in sorted(waiting.items()):
-            if lab_id == m.lab.id and (lab_id, clue) not in steps:
+            if lab_id == m.lab.id and (lab_id, clue) not in steps and (lab_id, clue) not in noted:
                 warn("lab_not_interpreted", f"{m.lab.id} {_number(m.value)} {m.unit} was not read as {clue}: that "
                      f"needs {' or '.join(sorted(needs))} (stated, or from another lab value).", m.lab.sources)
                 judged.add(m.lab.id)

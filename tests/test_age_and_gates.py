@@ -259,3 +259,35 @@ def test_calyceal_distortion_led_by_a_metabolic_cause_is_a_poor_fit(rank: Any) -
     tuberculous = rank({"pattern": "cortical", "age_years": 40,
                         "clues": {"calyceal_distortion": True, "sterile_pyuria": True, "putty_kidney": True}})
     assert ranking(tuberculous)[0] == "renal_tuberculosis" and tuberculous["fit"]["status"] == "good"
+
+
+# --- lab readings that derive nothing but say what they mean (AUDIT D1, D12) ------------------
+
+
+@pytest.mark.parametrize(("calcium", "says"), [
+    (8.2, "secondary hyperparathyroidism"),
+    (9.4, "normocalcaemic primary hyperparathyroidism only once secondary causes are excluded"),
+])
+def test_a_raised_pth_without_hypercalcaemia_is_explained_not_counted(calcium: float, says: str,
+                                                                      rank: Any) -> None:
+    result = rank({"pattern": "medullary", "age_years": 50,
+                   "labs": {"pth": {"value": 120, "unit": "pg/mL"},
+                            "serum_calcium": {"value": calcium, "unit": "mg/dL"}}})
+    messages = [w["message"] for w in result["warnings"]]
+    assert any(says in m and m.startswith("pth 120 pg/mL > 65 pg/mL") for m in messages), messages
+    assert not any("was not read as high_pth" in m for m in messages)
+    assert all(d["clue"] != "high_pth" for d in result["derived"])
+    assert ranking(result)[0] != "hyperparathyroidism"
+
+
+def test_a_limit_that_derives_nothing_needs_its_warning(kb: KnowledgeBase, tmp_path: Path) -> None:
+    rules = tmp_path / "rules"
+    shutil.copytree(Path(kb.root), rules)
+    labs = rules / "labs.toml"
+    text = labs.read_text(encoding="utf-8")
+    start = text.index('warning = "a raised PTH with a low calcium')
+    end = text.index("\n", start)
+    labs.write_text(text[:start] + text[end + 1:], encoding="utf-8")
+    with pytest.raises(RuleError) as raised:
+        load_knowledge_base(rules, use_cache=False)
+    assert "labs.toml" in str(raised.value) and "needs a warning" in str(raised.value)

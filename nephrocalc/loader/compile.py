@@ -382,7 +382,7 @@ def _compile_labs(labs_file: schema.LabsFile, path: Path, clues: Mapping[str, Cl
                 absent_requires=tuple(sorted(limit.absent_requires.items())),
                 label=limit.label, warning=limit.warning, warn_when=limit.warn_when, sources=tuple(limit.sources),
                 note=limit.note,
-                estimate=limit.estimate))
+                estimate=limit.estimate, derive=limit.derive))
         labs[lab_id] = Lab(
             id=lab_id, label=entry.label, canonical=entry.canonical, units=units, own_units=own,
             own_plausible={normalise_unit(u): (r[0], r[1]) for u, r in entry.own_plausible.items()},

@@ -533,6 +533,9 @@ class LabLimit(RuleModel):
     absent_at_most: float | None = None
     absent_at_least: float | None = None
     derive_absent: bool = True
+    # false: beyond the limit (and with its requires) the value derives nothing and the limit's
+    # warning says what it means instead (a raised PTH with a low calcium: secondary HPT)
+    derive: bool = True
     unit: str | None = None  # a patient-normalised unit with limits of its own; default: the canonical unit
     age_at_least: Annotated[float, Field(ge=0)] | None = None
     age_below: Annotated[float, Field(gt=0)] | None = None
@@ -553,6 +556,8 @@ class LabLimit(RuleModel):
     def _one_side(self) -> LabLimit:
         if (self.above is None) == (self.below is None):
             raise ValueError("give exactly one of above or below")
+        if not self.derive and not self.warning:
+            raise ValueError("a limit that derives nothing (derive = false) needs a warning to say what it means")
         return self
 
 
