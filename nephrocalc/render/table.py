@@ -117,12 +117,14 @@ def _print_fit(console: Console, kb: KnowledgeBase, result: Result) -> None:
         if labels:
             line.append(": " + ", ".join(labels), style="red")
         console.print(line)
-    for item in fit["consider"]:
-        line = Text("  Consider: ", style="bold")
-        line.append(f"{item['name']} ({item['cause']})", style="bold")
-        line.append(f": {item['why']}")
-        console.print(line)
     if fit["consider"]:
+        console.print(Text("Consider:", style="bold"))
+        lines = []
+        for item in fit["consider"]:
+            line = Text(f"{item['name']} ({item['cause']})", style="bold")
+            line.append(f": {item['why']}")
+            lines.append(line)
+        console.print(_bullets(lines, "•"))
         console.print(Text("  Run with --extended to rank these causes with the others.", style="dim"))
 
 
