@@ -80,8 +80,9 @@ def main(argv: list[str]) -> int:
         first += ok
         if "--list" in argv and not ok:
             print(f"  {record['id']:<28} {record['expected']:<24} {' '.join(trail)}")
+    who = "published patients" if not names else "patients of " + ", ".join(Path(n).name for n in names)
     print(f"ask from {start}, at most {limit} questions, stop at {stop_at:g}: true cause first in "
-          f"{first}/{len(records)} ({first / len(records):.0%}) real patients")
+          f"{first}/{len(records)} ({first / len(records):.0%}) {who}")
     return 0
 
 
