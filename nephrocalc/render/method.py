@@ -12,6 +12,7 @@ def method_text(kb: KnowledgeBase) -> str:
     freq = ", ".join(f"{k.replace('_', ' ')} {v:g}" for k, v in kb.frequency.items())
     spec = ", ".join(f"{k} {v:g}" for k, v in kb.specificity.items())
     other_adult, other_child, other_preterm = (kb.other.prior[g] for g in ("adult", "child", "preterm"))
+    from nephrocalc.guidance import RULE_OUT_FLOOR as rule_out_floor
     return f"""nephrocalc {__version__} — method
 
 INTENDED USE
@@ -42,7 +43,8 @@ HOW THE SCORING WORKS
   stated distal RTA contains its acidosis and alkaline urine), a finding stated absent counts only
   on a modality that can show it, and lab values are read in context (PTH with calcium, urine pH
   during acidosis, calcium corrected for albumin; grey zones derive nothing). Age bands lower
-  causes that are rare or impossible at the patient's age.
+  causes that are rare or impossible at the patient's age, and a finding may have its own
+  frequency at some ages (CKD is rare in distal RTA under 2 years, usual in infantile oxalosis).
 
 OPEN WORLD AND FIT
   `other`, a cause outside the loaded knowledge base, is ranked like every cause: prior
@@ -52,6 +54,13 @@ OPEN WORLD AND FIT
   "poor" when `other` leads, a finding contradicts the best cause, or more than
   {kb.fit.max_unexplained} specific findings are left unexplained; the result then names the
   unexplained findings and causes to consider.
+
+WHAT TO CHECK NEXT
+  `next_findings` lists the unknown findings by expected information gain (bits) about the
+  leading causes, after the rule-out test of any can't-miss cause at {rule_out_floor:.0%} or more.
+  `ask` asks them one at a time, weighing a finding's gain by the chance that the answer is at
+  hand (1 for the first-line work-up, {kb.interview.other_weight:g} for anything else); of two
+  readings of one lab it asks the likelier.
 
 PROBABILITIES
   Scores are natural logs; probabilities are the scores divided by a temperature of
