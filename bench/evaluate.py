@@ -135,8 +135,7 @@ def measured_toml(inside: list[Scored], outside: list[Scored]) -> str:
     n = len(inside)
     lines = ["  [calibration.measured]  # paste into rules/knowledge_base.toml",
              f"  patients = {n}",
-             '  description = "published case reports, case series, teaching files and GA4GH phenopackets, '
-             'tests/cases/published_cases*.jsonl"',
+             '  description = "case reports, series, teaching files and GA4GH phenopackets"',
              f"  top1 = {sum(i.position == 1 for i in inside) / n:.3f}",
              f"  top3 = {sum(i.position <= 3 for i in inside) / n:.3f}",
              f"  brier = {brier(inside):.3f}",

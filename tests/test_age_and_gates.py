@@ -291,3 +291,11 @@ def test_a_limit_that_derives_nothing_needs_its_warning(kb: KnowledgeBase, tmp_p
     with pytest.raises(RuleError) as raised:
         load_knowledge_base(rules, use_cache=False)
     assert "labs.toml" in str(raised.value) and "needs a warning" in str(raised.value)
+
+
+def test_with_malignancy_excluded_the_fit_stays_poor_without_naming_it(rank: Any) -> None:
+    result = rank({"pattern": "medullary", "age_years": 54, "sex": "male",
+                   "clues": {"hypercalcemia": True, "low_pth": True, "malignancy": False}})
+    assert result["fit"]["status"] == "poor"
+    named = [c["cause"] for c in result["fit"]["consider"]]
+    assert "hypercalcemia_of_malignancy" not in named and "idiopathic_infantile_hypercalcemia" in named
