@@ -174,8 +174,11 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
                     shown += f" ({_number(value)} {unit})"
                 if pass_requires and present in found.get(limit.clue, ()):
                     continue  # already derived, the same way, from a limit of its own
-                outcome = limit.clue if present else f"no {limit.clue}"
-                text = f"{shown} {comparison} {_number(bound)} {unit} {limit.label} → {outcome}"
+                if present:
+                    text = f"{shown} {comparison} {_number(bound)} {unit} {limit.label} → {limit.clue}"
+                else:  # the label names what the limit detects: say the value is within it (AUDIT D13)
+                    text = (f"{shown} {comparison} {_number(bound)} {unit}, within the limit ({limit.label}) "
+                            f"→ no {limit.clue}")
                 explicit = stated.get(limit.clue)
                 derived.append({
                     "lab": m.lab.id, "value": m.value, "unit": m.unit,

@@ -299,3 +299,14 @@ def test_with_malignancy_excluded_the_fit_stays_poor_without_naming_it(rank: Any
     assert result["fit"]["status"] == "poor"
     named = [c["cause"] for c in result["fit"]["consider"]]
     assert "hypercalcemia_of_malignancy" not in named and "idiopathic_infantile_hypercalcemia" in named
+
+
+def test_a_value_within_a_limit_is_not_described_by_the_limits_label(rank: Any) -> None:
+    """AUDIT D13: 'pth 8 pg/mL <= 15 pg/mL raised or inappropriately normal with hypercalcaemia -> no
+    high_pth' read as if the PTH were raised; an absent step says the value is within the limit."""
+    result = rank({"pattern": "medullary", "age_years": 50, "clues": {"hypercalcemia": True},
+                   "labs": {"pth": {"value": 8, "unit": "pg/mL"}}})
+    step = next(d for d in result["derived"] if d["clue"] == "high_pth")
+    assert step["present"] is False
+    assert ", within the limit (raised or inappropriately normal" in step["text"]
+    assert step["text"].endswith("→ no high_pth")

@@ -294,7 +294,9 @@ def _unit_of(lab_id: str, limit: LabLimit, kb: KnowledgeBase) -> str:
 
 
 def _limit_steps(report: LabReport, lab_id: str, limit: LabLimit) -> list[dict[str, Any]]:
-    return [s for s in _steps(report, lab_id, limit.clue) if f" {limit.label} → " in s["text"]]
+    # a step names its limit by the label: "… <label> → clue" when present, "… (<label>) → no clue" when absent
+    return [s for s in _steps(report, lab_id, limit.clue)
+            if f" {limit.label} → " in s["text"] or f"({limit.label}) → " in s["text"]]
 
 
 @pytest.mark.parametrize(("lab_id", "index", "age", "sex"), _limit_params())

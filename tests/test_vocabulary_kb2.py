@@ -244,7 +244,8 @@ def _limit_params() -> list[Any]:
 
 
 def _steps_of(derived: list[dict[str, Any]], lab_id: str, limit: LabLimit) -> list[dict[str, Any]]:
-    return [d for d in derived if d["lab"] == lab_id and d["clue"] == limit.clue and f" {limit.label} → " in d["text"]]
+    return [d for d in derived if d["lab"] == lab_id and d["clue"] == limit.clue
+            and (f" {limit.label} → " in d["text"] or f"({limit.label}) → " in d["text"])]
 
 
 @pytest.mark.parametrize(("lab_id", "index", "age", "sex"), _limit_params())
