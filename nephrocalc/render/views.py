@@ -40,7 +40,9 @@ def labs_view(kb: KnowledgeBase) -> list[dict[str, Any]]:
                         "unit": lab.own_units.get(limit.unit, limit.unit) if limit.unit else lab.canonical,
                         "ages": _ages(limit), "sex": limit.sex, "requires": dict(limit.requires),
                         "unless": dict(limit.unless), "absent_requires": dict(limit.absent_requires),
-                        "label": limit.label, "sources": list(limit.sources), "estimate": limit.estimate}
+                        "label": limit.label, "sources": list(limit.sources), "estimate": limit.estimate,
+                        # false: the reading derives no clue; its warning says what it means
+                        "derives": limit.derive, "warning": limit.warning}
                        for limit in lab.limits],
             "plausible": list(lab.plausible), "conversion": lab.conversion_note, "note": lab.note,
             "sources": list(lab.sources)})
