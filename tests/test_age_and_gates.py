@@ -310,3 +310,20 @@ def test_a_value_within_a_limit_is_not_described_by_the_limits_label(rank: Any) 
     assert step["present"] is False
     assert ", within the limit (raised or inappropriately normal" in step["text"]
     assert step["text"].endswith("→ no high_pth")
+
+
+def test_an_age_bounded_finding_may_not_meet_a_pattern_interaction(kb: KnowledgeBase, tmp_path: Path) -> None:
+    """The two would each replace the same weight; the loader refuses the pair, naming the file."""
+    rules = tmp_path / "rules"
+    shutil.copytree(Path(kb.root), rules)
+    path = rules / "causes" / "cortical_necrosis.toml"
+    path.write_text(path.read_text(encoding="utf-8") + '''
+[[findings]]
+clue = "small_kidneys"
+frequency = "rarely"
+age_below = 1
+sources = ["RP-RCN"]
+''', encoding="utf-8")
+    with pytest.raises(RuleError) as raised:
+        load_knowledge_base(rules, use_cache=False)
+    assert "cortical_necrosis.toml" in str(raised.value) and "pattern interaction" in str(raised.value)

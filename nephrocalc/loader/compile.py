@@ -296,6 +296,15 @@ def _compile(root: Path, kb_file: schema.KnowledgeBaseFile, groups: Mapping[str,
         interactions.append(Interaction(item.id, item.pattern, item.clue, item.distribution, item.lr_present,
                                         item.note, tuple(item.sources)))
 
+    # an age-bounded finding replaces a weight that a pattern interaction may also replace: the two
+    # are not combined, so a clue may have one or the other for a cause's distribution
+    interacting = {(item.clue, item.distribution) for item in interactions}
+    for cause in causes.values():
+        for clue_id in sorted({f.clue for form in cause.forms for f in form.age_findings}):
+            if (clue_id, cause.distribution) in interacting:
+                problems.add(Path(cause.path), "findings",
+                             f"{clue_id!r} has an age-bounded entry and a pattern interaction for "
+                             f"{cause.distribution} causes (knowledge_base.toml): give one or the other")
     used = frozenset(clue for cause in causes.values() for form in cause.forms
                      for clue in (*form.findings, *(f.clue for f in form.age_findings)))
     used |= {item.clue for item in interactions}
