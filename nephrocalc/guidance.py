@@ -99,11 +99,22 @@ def _candidates(engine: Engine, evaluation: Evaluation,
     if h_now <= 0.0:
         return []
     labs = engine.kb.clue_labs
+    # age-bounded findings in force at this age change P(clue present | row) as they change the score
+    at_age: dict[str, list[tuple[int, float]]] = {}
+    age = case.age_years
+    if age is not None:
+        for low, high, r, bounded_clue, value, delta, _ in table.age_clues:
+            if value and low <= age and (high is None or age < high):
+                at_age.setdefault(bounded_clue, []).append((r, delta))
     found: list[tuple[NextFinding, float]] = []
     for clue_id, clue in engine.kb.clues.items():
         if clue_id in case.clues or clue_id in exclude or clue_id in engine.kb.supersedes:
             continue  # a diagnosis-level clue (rta) is what the questions lead to, not a question
         log_lr = table.clue[(case.pattern or "unknown", clue_id, True)]
+        if clue_id in at_age:
+            log_lr = list(log_lr)
+            for r, delta in at_age[clue_id]:
+                log_lr[r] += delta
         background = clue.background
         # P(clue present | row): the finding's frequency, or the background rate where unlisted
         present = [sum(row_weight[r] * min(0.99, background * math.exp(log_lr[r])) for r in cause_rows[i])
