@@ -327,3 +327,16 @@ sources = ["RP-RCN"]
     with pytest.raises(RuleError) as raised:
         load_knowledge_base(rules, use_cache=False)
     assert "cortical_necrosis.toml" in str(raised.value) and "pattern interaction" in str(raised.value)
+
+
+def test_a_low_urine_calcium_with_hypercalcaemia_asks_for_the_clearance_ratio(rank: Any) -> None:
+    """AUDIT D3/D12: hypercalcaemia, PTH 55 and a urine calcium of 60 mg/day gave PHPT 99.7% with no word
+    of FHH; the reading now says how to exclude it, without changing the ranking."""
+    case = {"pattern": "medullary", "age_years": 45, "sex": "male",
+            "labs": {"serum_calcium": {"value": 10.9, "unit": "mg/dL"}, "pth": {"value": 55, "unit": "pg/mL"}}}
+    with_urine = {**case, "labs": {**case["labs"], "urine_calcium_24h": {"value": 60, "unit": "mg/day"}}}
+    result = rank(with_urine)
+    assert any("calcium/creatinine clearance ratio" in w["message"] for w in result["warnings"])
+    assert all(d["clue"] != "hypocalciuria" for d in result["derived"])
+    child = rank({**with_urine, "age_years": 10})
+    assert not any("calcium/creatinine clearance ratio" in w["message"] for w in child["warnings"])
