@@ -61,30 +61,28 @@ def next_findings(engine: Engine, evaluation: Evaluation, *, limit: int = 10,
     (CONTRACT.md section 5: "the unknown clues that would best separate the leading causes"):
     a clue that only tells apart causes already far behind is not worth a question.
     """
-    found = [item for item, _ in _candidates(engine, evaluation, exclude)]
-    cause_weight, total = _cause_weights(engine, evaluation)
-    return _with_rule_outs(engine, evaluation.case, cause_weight, total, found, exclude)[:limit]
+    weights = _weights(engine, evaluation)
+    found = [item for item, _ in _candidates(engine, evaluation, weights, exclude)]
+    return _with_rule_outs(engine, evaluation.case, weights[1], weights[2], found, exclude)[:limit]
 
 
-def _cause_weights(engine: Engine, evaluation: Evaluation) -> tuple[list[float], float]:
+def _weights(engine: Engine, evaluation: Evaluation) -> tuple[list[float], list[float], float]:
+    """Each (cause, form) row's weight relative to the best, each cause's (its rows summed), and their sum."""
     scores = evaluation.scores
     top = max(scores)
     row_weight = [math.exp(s - top) if s != float("-inf") else 0.0 for s in scores]
     cause_weight = [sum(row_weight[r] for r in row.rows) for row in engine.table.causes]
-    return cause_weight, sum(cause_weight)
+    return row_weight, cause_weight, sum(cause_weight)
 
 
-def _candidates(engine: Engine, evaluation: Evaluation,
+def _candidates(engine: Engine, evaluation: Evaluation, weights: tuple[list[float], list[float], float],
                 exclude: frozenset[str]) -> list[tuple[NextFinding, float]]:
     """Every unknown clue worth asking about, by gain (most informative first), each with the
     probability that it is present among the leading causes."""
     table = engine.table
-    case, scores = evaluation.case, evaluation.scores
-    top = max(scores)
-    row_weight = [math.exp(s - top) if s != float("-inf") else 0.0 for s in scores]
+    case = evaluation.case
+    row_weight, cause_weight, total = weights
     cause_rows = [row.rows for row in table.causes]
-    cause_weight = [sum(row_weight[r] for r in rows) for rows in cause_rows]
-    total = sum(cause_weight)
     order = sorted(range(len(cause_weight)), key=lambda i: -cause_weight[i])
     leading: list[int] = []
     mass = 0.0
@@ -146,11 +144,11 @@ def interview_question(engine: Engine, evaluation: Evaluation,
     present is asked: the lab's value answers either, and a present finding is the one a
     clinician will have noted.
     """
-    candidates = _candidates(engine, evaluation, exclude)
-    cause_weight, total = _cause_weights(engine, evaluation)
-    urgent = _with_rule_outs(engine, evaluation.case, cause_weight, total, [], exclude)
+    weights = _weights(engine, evaluation)
+    urgent = _with_rule_outs(engine, evaluation.case, weights[1], weights[2], [], exclude)
     if urgent:
         return urgent[0]
+    candidates = _candidates(engine, evaluation, weights, exclude)
     if not candidates:
         return None
     settings = engine.kb.interview

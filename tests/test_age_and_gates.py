@@ -56,10 +56,11 @@ def test_the_score_is_the_sum_of_the_shown_terms_with_an_age_bounded_finding(eng
                                                                                              abs=0.15)
 
 
-def _pack_with(kb: KnowledgeBase, tmp_path: Path, finding: str) -> Path:
+def _pack_with(kb: KnowledgeBase, tmp_path: Path, finding: str, cause: str = "sarcoidosis") -> Path:
+    """A copy of the built-in rules with ``finding`` appended to one cause file."""
     rules = tmp_path / "rules"
     shutil.copytree(Path(kb.root), rules)
-    path = rules / "causes" / "sarcoidosis.toml"
+    path = rules / "causes" / f"{cause}.toml"
     path.write_text(path.read_text(encoding="utf-8") + finding, encoding="utf-8")
     return rules
 
@@ -314,16 +315,13 @@ def test_a_value_within_a_limit_is_not_described_by_the_limits_label(rank: Any) 
 
 def test_an_age_bounded_finding_may_not_meet_a_pattern_interaction(kb: KnowledgeBase, tmp_path: Path) -> None:
     """The two would each replace the same weight; the loader refuses the pair, naming the file."""
-    rules = tmp_path / "rules"
-    shutil.copytree(Path(kb.root), rules)
-    path = rules / "causes" / "cortical_necrosis.toml"
-    path.write_text(path.read_text(encoding="utf-8") + '''
+    rules = _pack_with(kb, tmp_path, '''
 [[findings]]
 clue = "small_kidneys"
 frequency = "rarely"
 age_below = 1
 sources = ["RP-RCN"]
-''', encoding="utf-8")
+''', cause="cortical_necrosis")
     with pytest.raises(RuleError) as raised:
         load_knowledge_base(rules, use_cache=False)
     assert "cortical_necrosis.toml" in str(raised.value) and "pattern interaction" in str(raised.value)
