@@ -26,7 +26,9 @@ class Measurement(NamedTuple):
 
 
 def _number(value: float) -> str:
-    return f"{value:.4g}" if abs(value) < 1e4 else f"{value:.0f}"
+    if abs(value) < 1e4:
+        return f"{value:.4g}"
+    return f"{value:.0f}" if abs(value) < 1e9 else f"{value:.3g}"
 
 
 def measure(lab_id: str, value: float, unit: str, kb: KnowledgeBase) -> Measurement:

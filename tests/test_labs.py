@@ -704,6 +704,11 @@ def test_cli_overflowing_number_is_rejected(run_main: Any) -> None:
     assert "labs.pth" in err
 
 
+def test_a_huge_value_is_shown_short_in_the_error(run_main: Any) -> None:
+    err = _one_line_error(*run_main(["diff", "--pattern", "medullary", "--lab", "serum_calcium=1e308 mg/dL"]))
+    assert "1e+308 mg/dL is outside the plausible range" in err and len(err) < 200, err
+
+
 @pytest.mark.parametrize(("spelled", "canonical"), [
     ("serum_calcium=12 mg/dl", "serum_calcium=12 mg/dL"),
     ("serum_calcium=2.994 MMOL/L", "serum_calcium=2.994 mmol/L"),
