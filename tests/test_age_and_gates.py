@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import entry, ranking
+from helpers import entry, probability, ranking
 
 from nephrocalc.errors import RuleError
 from nephrocalc.knowledge import KnowledgeBase
@@ -338,3 +338,31 @@ def test_a_low_urine_calcium_with_hypercalcaemia_asks_for_the_clearance_ratio(ra
     assert all(d["clue"] != "hypocalciuria" for d in result["derived"])
     child = rank({**with_urine, "age_years": 10})
     assert not any("calcium/creatinine clearance ratio" in w["message"] for w in child["warnings"])
+
+
+# --- hypoparathyroidism: a diagnosis, not a suppressed PTH ------------------------------------------
+
+
+def test_hypoparathyroidism_is_its_own_clue_from_its_hpo_term(kb: KnowledgeBase) -> None:
+    from nephrocalc.interop.phenopacket import clues_of_term
+
+    assert clues_of_term(kb, "HP:0000829", present=True) == ("hypoparathyroidism",)
+    assert clues_of_term(kb, "HP:0011771", present=True) == ("hypoparathyroidism",)  # autoimmune, a descendant
+    assert clues_of_term(kb, "HP:0031817", present=True) == ("low_pth",)
+
+
+def test_nephrocalcinosis_in_hypoparathyroidism_is_its_treatment_not_sarcoidosis(rank: Any) -> None:
+    for age in (8, 28, 60):
+        result = rank({"pattern": "medullary", "age_years": age, "clues": {"hypoparathyroidism": True}})
+        top = result["differential"][0]
+        assert (top["cause"], top["form"]) == ("hypervitaminosis_d", "treated_hypoparathyroidism"), age
+        assert probability(result, "hyperparathyroidism") < 0.01, "a low PTH excludes hyperparathyroidism"
+        assert result["fit"]["status"] == "good", "the treatment is the exposure: no gated-cause warning"
+        assert any(c["id"] == "hypoparathyroidism_treatment" for c in result["caveats"])
+
+
+def test_a_low_pth_stated_with_hypoparathyroidism_is_counted_once(rank: Any) -> None:
+    base = {"pattern": "medullary", "age_years": 30, "clues": {"hypoparathyroidism": True}}
+    both = {**base, "clues": {"hypoparathyroidism": True, "low_pth": True}}
+    assert [(e["cause"], e["probability"]) for e in rank(base)["differential"]] == \
+        [(e["cause"], e["probability"]) for e in rank(both)["differential"]]
