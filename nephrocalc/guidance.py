@@ -126,8 +126,11 @@ def _candidates(engine: Engine, evaluation: Evaluation, weights: tuple[list[floa
                        key=lambda item: (-item[0], item[1]))
         separates = [table.causes[ratio[0][1]].cause.id, table.causes[ratio[-1][1]].cause.id] \
             if ratio[0][0] - ratio[-1][0] > 0.05 else []
-        found.append(({"clue": clue_id, "label": clue.label, "gain": math.floor(gain * 1e4 + 0.5) / 1e4,
-                       "separates": separates, "lab": labs.get(clue_id)}, p_k))
+        item: NextFinding = {"clue": clue_id, "label": clue.label, "gain": math.floor(gain * 1e4 + 0.5) / 1e4,
+                             "separates": separates, "lab": labs.get(clue_id)}
+        if item["lab"] is not None and item["lab"] in case.labs:
+            item["lab_given"] = True
+        found.append((item, p_k))
     found.sort(key=lambda item: (-item[0]["gain"], item[0]["clue"]))
     return found
 

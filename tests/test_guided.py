@@ -237,3 +237,15 @@ def test_interview_first_line_names_known_clues(kb: KnowledgeBase, tmp_path: Pat
     with pytest.raises(RuleError) as raised:
         load_knowledge_base(rules, use_cache=False)
     assert "knowledge_base.toml" in str(raised.value) and "interview.first_line" in str(raised.value)
+
+
+def test_a_lab_given_that_settled_nothing_is_marked_and_said(run_main: Any) -> None:
+    """A calcium in its grey zone leaves hypercalcaemia unknown: the hint says the value did not settle it."""
+    args = ["diff", "--pattern", "medullary", "--age", "35", "--sex", "male",
+            "--lab", "serum_calcium=10.4 mg/dL", "--lab", "pth=95 pg/mL"]
+    status, out, _ = run_main([*args, "--format", "json"])
+    items = {item["clue"]: item for item in json.loads(out)["next_findings"]}
+    assert status == 0 and items["hypercalcemia"].get("lab_given") is True
+    assert "lab_given" not in items.get("tubular_ectasia", {})
+    status, out, _ = run_main(args)
+    assert "serum calcium: the value given did not settle it" in " ".join(out.split())

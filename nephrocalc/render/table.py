@@ -228,7 +228,8 @@ def print_result(result: Result, kb: KnowledgeBase, *, rows: list[Entry] | None 
                 label = f"{item['rule_out']} (to rule out {_cause_label(kb, item.get('cant_miss', ''))})"
             elif item["lab"] is not None and item["lab"] in kb.labs:
                 lab = kb.labs[item["lab"]].label
-                label += f" ({lab[0].lower() + lab[1:] if lab[1:2].islower() else lab})"
+                lab = lab[0].lower() + lab[1:] if lab[1:2].islower() else lab
+                label += f" ({lab}: the value given did not settle it)" if item.get("lab_given") else f" ({lab})"
             hints.append(label)
         console.print(Text("To narrow this down, check: " + "; ".join(hints) + ".", style="bold"))
     cant_miss = [e for e in result["differential"] if e["cant_miss"] and e["rank"] > 1]
