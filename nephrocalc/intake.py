@@ -215,8 +215,13 @@ def merge_case(base: Mapping[str, Any] | None, kb: KnowledgeBase, *, fields: Map
         if current is not None and not isinstance(current, dict):
             raise InputError("labs", 'must be an object mapping lab ids to {"value": number, "unit": string}')
         merged = dict(current or {})
+        given: dict[str, str] = {}
         for text in labs:
             lab_id, value, unit = parse_lab_option(text, kb)
+            if lab_id in given:
+                raise InputError("--lab", f"{lab_id} given twice ({given[lab_id]} and {value:g} {unit}); "
+                                 "give one value")
+            given[lab_id] = f"{value:g} {unit}"
             merged[lab_id] = {"value": value, "unit": unit}
         data["labs"] = merged
     if clues:

@@ -591,3 +591,19 @@ def test_warnings_and_caveats_wrap_with_a_hanging_indent(run_main: Any, monkeypa
     block = lines[start + 1:lines.index("Caveats")]
     assert len(block) > 1 and block[0].startswith("  • ")
     assert all(line.startswith("    ") and line[4] != " " for line in block[1:]), block
+
+
+@pytest.mark.parametrize("args", [
+    ["--rta", "--no-rta"],
+    ["--no-hypercalcaemia", "--hypercalcemia"],  # a British spelling is the same clue
+    ["--lab", "pth=5 pg/mL", "--lab", "PTH=6 pg/mL"],  # an alias is the same lab
+])
+def test_contradictory_or_repeated_input_is_refused_not_silently_resolved(args: list[str], run_main: Any) -> None:
+    status, out, err = run_main(["diff", "--pattern", "medullary", *args])
+    assert status == 2 and out == "" and len(err.strip().splitlines()) == 1, err
+    assert ("given both present" in err) or ("given twice" in err), err
+
+
+def test_a_flag_repeated_the_same_way_is_harmless(run_main: Any) -> None:
+    status, _, _ = run_main(["diff", "--pattern", "medullary", "--rta", "--rta"])
+    assert status == 0

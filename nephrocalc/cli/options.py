@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from nephrocalc import vocab
+from nephrocalc.errors import InputError
 
 if TYPE_CHECKING:
     from nephrocalc.knowledge import KnowledgeBase
@@ -276,6 +277,7 @@ def in_contract_words(argv: list[str], kb: KnowledgeBase) -> list[str]:
     flags = {clue.replace("_", "-") for clue in kb.clues}
     out: list[str] = []
     expect: str | None = None
+    said: dict[str, bool] = {}  # clue flag -> present, to refuse --rta with --no-rta
     for token in argv:
         if token == "--":
             out.append(token)
@@ -302,8 +304,15 @@ def in_contract_words(argv: list[str], kb: KnowledgeBase) -> list[str]:
             name = token[5:] if negated else token[2:]
             clue = known_id(name.replace("-", "_"), kb.clues)
             if clue is not None and name.replace("-", "_") != clue:
-                out.append(("--no-" if negated else "--") + clue.replace("_", "-"))
-                continue
+                token = ("--no-" if negated else "--") + clue.replace("_", "-")
+        if token.startswith("--"):
+            negated = token.startswith("--no-")
+            flag = token[5:] if negated else token[2:]
+            if flag in flags:
+                if said.get(flag, not negated) is negated:
+                    raise InputError(f"--{flag}", f"given both present (--{flag}) and absent (--no-{flag}); "
+                                     "give one, or neither when it is unknown")
+                said[flag] = not negated
         out.append(token)
     return out
 
