@@ -99,6 +99,8 @@ def parse_case(data: bytes | str | Mapping[str, Any], kb: KnowledgeBase, *, what
             from nephrocalc.labs import check_labs
 
             check_labs(case, kb)
+        if case.clues or case.labs:
+            _refuse_repeated_keys(data, case)
     except ValidationError as exc:
         error = InputError(*_describe(exc, what))
     except InputError as exc:
@@ -111,6 +113,74 @@ def parse_case(data: bytes | str | Mapping[str, Any], kb: KnowledgeBase, *, what
     if retry is None:
         raise error
     return parse_case(retry, kb, what=what, pattern_required=pattern_required)
+
+
+_QUOTED: dict[str, bytes] = {}  # a clue or lab id as it is written as a JSON key
+
+
+def _refuse_repeated_keys(data: bytes | str, case: Case) -> None:
+    """A clue or lab written twice in one JSON object ({"rta": true, "rta": false}) is an error, not the
+    last one silently winning. A cheap count finds the candidates; only then is the text parsed again."""
+    raw = data.encode() if isinstance(data, str) else data
+    quoted = _QUOTED
+    for key in (*case.clues, *case.labs):
+        text = quoted.get(key)
+        if text is None:
+            text = quoted[key] = b'"' + key.encode() + b'"'
+        if raw.count(text) > 1:
+            break
+    else:
+        return
+    import json
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        seen: dict[str, Any] = {}
+        for key, value in items:
+            if key in seen and (key in case.clues or key in case.labs):
+                where = "clues" if key in case.clues else "labs"
+                raise InputError(f"{where}.{key}", "given twice in the same object; give it once")
+            seen[key] = value
+        return seen
+
+    json.loads(raw, object_pairs_hook=pairs)
+
+
+def refuse_repeated_keys(raw: bytes, parsed: Any, what: str) -> None:
+    """A key written twice in one JSON object is an error naming it, not the last one silently winning.
+    The parsed value has as many keys as the text only when none repeats: only then is the text
+    parsed again, with the standard library, to name the key."""
+    import re
+
+    def keys(value: Any) -> int:
+        if isinstance(value, dict):
+            return len(value) + sum(keys(item) for item in value.values())
+        if isinstance(value, list):
+            return sum(keys(item) for item in value)
+        return 0
+
+    if len(re.findall(rb'"\s*:', raw)) <= keys(parsed):
+        return
+    import json
+
+    def where(value: Any, key: str, path: str) -> str | None:  # the first object that holds the key
+        if isinstance(value, dict):
+            if key in value:
+                return f"{path}.{key}" if path else key
+            for name, item in value.items():
+                found = where(item, key, f"{path}.{name}" if path else name)
+                if found:
+                    return found
+        return None
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        seen: dict[str, Any] = {}
+        for key, value in items:
+            if key in seen:
+                raise InputError(where(parsed, key, "") or key, "given twice in the same object; give it once")
+            seen[key] = value
+        return seen
+
+    json.loads(raw, object_pairs_hook=pairs)
 
 
 def _direct_case(data: Mapping[str, Any]) -> Case | None:

@@ -607,3 +607,29 @@ def test_contradictory_or_repeated_input_is_refused_not_silently_resolved(args: 
 def test_a_flag_repeated_the_same_way_is_harmless(run_main: Any) -> None:
     status, _, _ = run_main(["diff", "--pattern", "medullary", "--rta", "--rta"])
     assert status == 0
+
+
+@pytest.mark.parametrize(("text", "field"), [
+    ('{"pattern": "medullary", "clues": {"rta": true, "rta" : false}}', "clues.rta"),
+    ('{"pattern": "medullary", "pattern": "cortical"}', "pattern"),
+    ('{"pattern": "medullary", "labs": {"pth": {"value": 5, "unit": "pg/mL", "unit": "ng/L"}}}', "labs.pth.unit"),
+])
+def test_a_key_written_twice_in_a_case_is_refused(text: str, field: str, run_main: Any) -> None:
+    status, out, err = run_main(["diff", "--case", "-"], stdin=text)
+    assert status == 2 and out == "" and f"{field}: given twice" in err, err
+
+
+def test_a_repeated_looking_string_is_not_a_repeated_key(run_main: Any) -> None:
+    text = '{"id": "rta\\": x", "pattern": "medullary", "clues": {"rta": true}}'
+    status, out, _ = run_main(["diff", "--case", "-", "--format", "json"], stdin=text)
+    assert status == 0 and json.loads(out)["case"]["clues"] == {"rta": True}
+
+
+def test_batch_refuses_a_clue_or_lab_written_twice_on_its_line(run_main: Any) -> None:
+    lines = ('{"pattern": "medullary", "clues": {"rta": true, "rta": false}}\n'
+             '{"pattern": "medullary", "clues": {"rta": true}}\n')
+    status, out, _ = run_main(["batch", "-", "--format", "jsonl"], stdin=lines)
+    first, second = (json.loads(line) for line in out.splitlines())
+    assert status != 0, "a failed line makes the run's exit status non-zero"
+    assert first["line"] == 1 and "clues.rta: given twice" in first["error"]
+    assert second["differential"][0]["cause"] == "distal_rta"

@@ -45,6 +45,9 @@ def read_case_source(source: str, option: str = "--case") -> dict[str, Any]:
         raise InputError(what, f"not valid JSON ({exc})") from None
     if not isinstance(data, dict):
         raise InputError(what, 'must be a JSON object such as {"pattern": "medullary"}')
+    from nephrocalc.intake import refuse_repeated_keys
+
+    refuse_repeated_keys(raw, data, what)
     return data
 
 
