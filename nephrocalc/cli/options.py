@@ -137,18 +137,27 @@ def packs_from(argv: list[str], environ: dict[str, str] | os._Environ[str] = os.
     $NEPHROCALC_RULES (os.pathsep-separated) and --rules DIR. Found before the command line is parsed,
     because a pack's clues become flags of that command line."""
     packs = [Path(part) for part in environ.get("NEPHROCALC_RULES", "").split(os.pathsep) if part]
+    for pack in packs:
+        if not pack.is_dir():
+            raise InputError("NEPHROCALC_RULES", f"{str(pack)!r} is not a directory: a rule pack is a folder "
+                             "with a pack.toml")
     extended = environ.get("NEPHROCALC_EXTENDED", "").strip().lower() in _TRUE
     for index, token in enumerate(argv):
         if token == "--":
             break
+        given = None
         if token == "--extended":
             extended = True
         elif token == "--no-extended":
             extended = False
         elif token == "--rules" and index + 1 < len(argv):
-            packs.append(Path(argv[index + 1]))
+            given = argv[index + 1]
         elif token.startswith("--rules="):
-            packs.append(Path(token.split("=", 1)[1]))
+            given = token.split("=", 1)[1]
+        if given is not None:
+            if not Path(given).is_dir():
+                raise InputError("--rules", f"{given!r} is not a directory: a rule pack is a folder with a pack.toml")
+            packs.append(Path(given))
     if extended:
         from nephrocalc.loader import extended_rules_dir
 
