@@ -26,6 +26,8 @@ class Clue(NamedTuple):
     absent_needs_modality: tuple[str, ...] | None = None  # absence counts only on these modalities
     hpo: tuple[str, ...] = ()  # HPO terms that mean this clue
     hpo_note: str = ""
+    snomed: tuple[str, ...] = ()  # SNOMED CT concepts that mean this clue
+    agents: tuple[str, ...] = ()  # drugs or agents whose use means this exposure
 
     @property
     def flag(self) -> str:
@@ -324,3 +326,7 @@ class KnowledgeBase(NamedTuple):
     hpo_patterns: Mapping[str, str] = {}
     loinc_labs: Mapping[str, str] = {}
     hpo_release: str = ""
+    pattern_snomed: Mapping[str, tuple[str, ...]] = {}  # as pattern_hpo, in SNOMED CT
+    snomed_clues: Mapping[str, tuple[str, ...]] = {}  # SNOMED CT concept -> the clues that name it
+    snomed_patterns: Mapping[str, str] = {}  # SNOMED CT concept -> "nephrocalcinosis", "medullary", ...
+    agent_clues: Mapping[str, str] = {}  # a drug or agent name (lower case) -> its exposure clue

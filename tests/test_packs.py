@@ -145,3 +145,22 @@ def test_a_rules_path_that_is_not_a_folder_names_the_option(run_main: Any, monke
     monkeypatch.setenv("NEPHROCALC_RULES", str(tmp_path / "missing"))
     status, _, err = run_main(["causes"])
     assert status == 2 and "NEPHROCALC_RULES:" in err
+
+
+def test_a_drug_already_meaning_another_exposure_is_a_problem_naming_file_and_field(tmp_path: Path) -> None:
+    (tmp_path / "pack.toml").write_text('name = "t"\nversion = "1"\n')
+    (tmp_path / "clues.toml").write_text(
+        '[clues.diuretic_use]\nlabel = "Diuretic"\ndescription = "Any diuretic."\ngroup = "exposures"\n'
+        'specificity = "low"\nagents = ["furosemide", "spironolactone"]\nsnomed = ["66931009"]\n')
+    with pytest.raises(RuleError) as caught:
+        load_knowledge_base(packs=[tmp_path], use_cache=False)
+    assert any("clues.toml: clues.diuretic_use.agents" in p and "loop_diuretic" in p for p in caught.value.problems)
+
+
+def test_a_pack_clue_can_bring_its_own_codes_and_agents(tmp_path: Path) -> None:
+    (tmp_path / "pack.toml").write_text('name = "t"\nversion = "1"\n')
+    (tmp_path / "clues.toml").write_text(
+        '[clues.potassium_sparing]\nlabel = "Potassium-sparing diuretic"\ndescription = "Amiloride."\n'
+        'group = "exposures"\nspecificity = "low"\nagents = ["amiloride"]\nsnomed = ["387503008"]\n')
+    kb = load_knowledge_base(packs=[tmp_path], use_cache=False)
+    assert kb.agent_clues["amiloride"] == "potassium_sparing" and kb.snomed_clues["387503008"] == ("potassium_sparing",)

@@ -176,3 +176,13 @@ def test_a_plain_case_still_needs_its_pattern() -> None:
     assert status == 2 and "pattern" in err
     status, _, err = invoke(["diff", "--case", "-"], b'{"pattern": null}')
     assert status == 2 and "pattern" in err
+
+
+def test_a_treatment_becomes_its_exposure_clue_and_an_unknown_one_is_listed(kb: KnowledgeBase) -> None:
+    packet = _packet([_feature("HP:0012408", "Medullary nephrocalcinosis")], medicalActions=[
+        {"treatment": {"agent": {"id": "DrugCentral:1236", "label": "furosemide"}}},
+        {"treatment": {"agent": {"id": "CHEBI:27732", "label": "caffeine"}}},
+        {"procedure": {"code": {"id": "NCIT:C1", "label": "a procedure"}}}])
+    case, notes = case_from_phenopacket(packet, kb)
+    assert case.clues == {"loop_diuretic": True}
+    assert "CHEBI:27732 caffeine" in next(n["message"] for n in notes if n["id"] == "phenopacket_terms_not_mapped")

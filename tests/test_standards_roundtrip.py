@@ -119,3 +119,43 @@ def test_fhir_codes_that_map_to_nothing_are_listed() -> None:
 def test_not_fhir_is_a_clear_error() -> None:
     status, _, err = invoke(["diff", "--fhir", "-"], b'{"pattern": "medullary"}')
     assert status == 2 and "fhir" in err and "Traceback" not in err
+
+
+def _medication_bundle(*resources: dict[str, Any]) -> bytes:
+    return json.dumps({"resourceType": "Bundle", "timestamp": "2025-01-01T00:00:00Z", "entry": [
+        {"resource": {"resourceType": "Patient", "id": "p", "gender": "female", "birthDate": "2024-11-01"}},
+        {"resource": {"resourceType": "Condition", "code": {"coding": [{
+            "system": "http://purl.obolibrary.org/obo/hp.owl", "code": "HP:0012408"}]}}},
+        *({"resource": r} for r in resources)]}).encode()
+
+
+def test_fhir_medications_give_their_exposure_clues() -> None:
+    """A loop diuretic by its name in any medication resource, an active analogue through a contained
+    Medication, a statement "not-taken" as absent, and an unknown drug listed, not dropped."""
+    bundle = _medication_bundle(
+        {"resourceType": "MedicationStatement", "status": "active", "medicationCodeableConcept": {
+            "coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "display": "Furosemide"}],
+            "text": "Furosemide 10 MG/ML Oral Solution"}},
+        {"resourceType": "MedicationRequest", "status": "active", "medicationReference": {"reference": "#m"},
+         "contained": [{"resourceType": "Medication", "id": "m", "code": {"text": "Calcitriol 0.25 microgram"}}]},
+        {"resourceType": "MedicationStatement", "status": "not-taken",
+         "medicationCodeableConcept": {"text": "Hydrochlorothiazide 25 mg"}},
+        {"resourceType": "MedicationAdministration", "medicationCodeableConcept": {"text": "Caffeine citrate"}})
+    status, out, err = invoke(["diff", "--fhir", "-", "--format", "json"], bundle)
+    assert status == 0, err
+    result = json.loads(out)
+    assert result["case"]["clues"] == {"loop_diuretic": True, "vitamin_d_therapy": True, "thiazide": False}
+    assert "Caffeine citrate" in next(w["message"] for w in result["warnings"] if w["id"] == "fhir_codes_not_mapped")
+    assert {e["cause"] for e in result["differential"][:2]} == {"chronic_hypercalciuria", "hypervitaminosis_d"}
+
+
+def test_a_drug_name_must_be_a_whole_word() -> None:
+    """"lithium" in a lithium carbonate tablet, but not inside another word."""
+    from nephrocalc.interop.phenopacket import clues_of_agent
+    from nephrocalc.loader import load_knowledge_base
+
+    kb = load_knowledge_base()
+    assert clues_of_agent(kb, "Lithium carbonate 300 mg") == ("lithium",)
+    assert clues_of_agent(kb, "Furosemide/Spironolactone") == ("loop_diuretic",)
+    assert clues_of_agent(kb, "Paralithiumol") == ()
+    assert clues_of_agent(kb, "Cholecalciferol 400 IU") == (), "nutritional vitamin D is not the high-dose clue"

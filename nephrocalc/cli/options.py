@@ -138,7 +138,7 @@ def packs_from(argv: list[str], environ: dict[str, str] | os._Environ[str] = os.
     because a pack's clues become flags of that command line."""
     packs = [Path(part) for part in environ.get("NEPHROCALC_RULES", "").split(os.pathsep) if part]
     for pack in packs:
-        if not pack.is_dir():
+        if not _is_dir(pack):
             raise InputError("NEPHROCALC_RULES", f"{str(pack)!r} is not a directory: a rule pack is a folder "
                              "with a pack.toml")
     extended = environ.get("NEPHROCALC_EXTENDED", "").strip().lower() in _TRUE
@@ -155,7 +155,7 @@ def packs_from(argv: list[str], environ: dict[str, str] | os._Environ[str] = os.
         elif token.startswith("--rules="):
             given = token.split("=", 1)[1]
         if given is not None:
-            if not Path(given).is_dir():
+            if not _is_dir(Path(given)):
                 raise InputError("--rules", f"{given!r} is not a directory: a rule pack is a folder with a pack.toml")
             packs.append(Path(given))
     if extended:
@@ -163,6 +163,13 @@ def packs_from(argv: list[str], environ: dict[str, str] | os._Environ[str] = os.
 
         packs.insert(0, extended_rules_dir())
     return tuple(packs)
+
+
+def _is_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except OSError:  # a name too long for the file system, for one
+        return False
 
 
 def command_of(argv: list[str]) -> str:

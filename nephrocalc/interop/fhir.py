@@ -5,14 +5,18 @@
 - Observations coded with LOINC (system http://loinc.org) with a ``valueQuantity`` become labs (UCUM
   units);
 - Observations or Conditions coded with HPO (system http://purl.obolibrary.org/obo/hp.owl, or a code
-  written HP:nnnnnnn) become clues, or the pattern, through the same HPO mapping as phenopackets; a
-  Condition whose ``verificationStatus`` is refuted, or an Observation whose ``interpretation`` or value
-  says absent, gives the clue as absent.
+  written HP:nnnnnnn) become clues, or the pattern, through the same HPO mapping as phenopackets; those
+  coded in SNOMED CT (http://snomed.info/sct) through the concepts each clue lists (clues.toml
+  ``snomed``; exact codes: no SNOMED hierarchy is bundled); a Condition whose ``verificationStatus`` is
+  refuted, or an Observation whose ``interpretation`` or value says absent, gives the clue as absent;
+- MedicationStatement, MedicationRequest, MedicationAdministration and MedicationDispense resources
+  give exposure clues from the medication's name (its text or coding display, or the Medication it
+  references): every agent of the vocabulary (clues.toml ``agents``) found in it; a statement
+  "not-taken" gives the exposure as absent.
 
 The resources are read as plain JSON through pydantic models of the parts used (``fhir.resources``
 would validate every field of every resource, which this needs not). Codes that map to nothing are
-listed in a warning, never dropped silently. SNOMED CT codes are reported as unmapped: no mapping
-table with sources has been reviewed yet.
+listed in a warning, never dropped silently.
 """
 
 from __future__ import annotations
@@ -24,12 +28,14 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from nephrocalc.case import Case, Lab
 from nephrocalc.errors import InputError
-from nephrocalc.interop.phenopacket import NEPHROCALCINOSIS, clues_of_term, ucum_unit
+from nephrocalc.interop.phenopacket import NEPHROCALCINOSIS, clues_of_agent, clues_of_term, ucum_unit
 from nephrocalc.knowledge import KnowledgeBase
 from nephrocalc.result import Note
 from nephrocalc.vocab import PATTERNS, Pattern, Sex
 
 LOINC = "http://loinc.org"
+SNOMED = "http://snomed.info/sct"
+MEDICATIONS = ("MedicationStatement", "MedicationRequest", "MedicationAdministration", "MedicationDispense")
 HPO_SYSTEMS = ("http://purl.obolibrary.org/obo/hp.owl", "http://human-phenotype-ontology.org",
                "https://hpo.jax.org", "http://purl.obolibrary.org/obo/hp")
 
@@ -94,8 +100,18 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
     seen_nc = False
     unmapped: list[str] = []
     dates: list[str] = []
+    medications = {f"Medication/{r.get('id')}": r for r in resources if r.get("resourceType") == "Medication"}
     for resource in resources:
         kind = resource.get("resourceType")
+        if kind in MEDICATIONS:
+            name = _medication_name(resource, medications)
+            meant = clues_of_agent(kb, name) if name else ()
+            if not meant:
+                unmapped.append(f"{kind} {name or 'without a readable medication'}")
+            taken = resource.get("status") not in ("not-taken", "entered-in-error", "cancelled")
+            for clue in meant:
+                clues[clue] = clues.get(clue, False) or taken
+            continue
         if kind not in ("Observation", "Condition"):
             continue
         try:
@@ -120,6 +136,22 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                     labs[kb.loinc_labs[coding.code]] = Lab(value=value.value, unit=unit)
                     used = True
                     break
+            if coding.system.rstrip("/") == SNOMED and coding.code:
+                named = kb.snomed_patterns.get(coding.code)
+                if named is not None:
+                    used = True
+                    if not absent:
+                        seen_nc = True
+                        if named != NEPHROCALCINOSIS:
+                            patterns.add(named)
+                    break
+                snomed_meant = kb.snomed_clues.get(coding.code, ())
+                if snomed_meant:
+                    for clue in snomed_meant:
+                        clues[clue] = clues.get(clue, False) or not absent
+                    used = True
+                    break
+                continue
             term = _hpo_code(coding)
             if term is None:
                 continue
@@ -176,6 +208,31 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                           "message": f"the lab values were not used: {exc}"})
             case = Case(pattern=case.pattern, id=case.id, age_years=case.age_years, sex=case.sex, clues=case.clues)
     return case, notes
+
+
+def _medication_name(resource: dict[str, Any], medications: dict[str, dict[str, Any]]) -> str:
+    """The name of the medication a medication resource is about: its medicationCodeableConcept, or the
+    Medication it references (contained, or in the Bundle)."""
+    concept = resource.get("medicationCodeableConcept")
+    reference = resource.get("medicationReference")
+    if not isinstance(concept, dict) and isinstance(reference, dict):
+        target = str(reference.get("reference", ""))
+        found = None
+        if target.startswith("#"):
+            found = next((c for c in resource.get("contained", []) if isinstance(c, dict)
+                          and c.get("id") == target[1:]), None)
+        else:
+            found = medications.get(target) or medications.get(f"Medication/{target.rsplit('/', 1)[-1]}")
+        concept = found.get("code") if isinstance(found, dict) else None
+        if not isinstance(concept, dict) and isinstance(reference.get("display"), str):
+            return str(reference["display"])
+    if not isinstance(concept, dict):
+        return ""
+    try:
+        parsed = CodeableConcept.model_validate(concept)
+    except ValidationError:
+        return ""
+    return " ".join([parsed.text, *(c.display for c in parsed.coding)]).strip()
 
 
 def _unit_text(quantity: Quantity) -> str:

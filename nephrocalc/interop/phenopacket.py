@@ -7,7 +7,9 @@ Mapping (CONTRACT.md section 8):
 - each ``phenotypicFeatures[].type.id``: an HPO term of the vocabulary, or a descendant of one in the
   vendored HPO release (rules/hpo.toml), becomes its clue, false when ``excluded`` is true; the
   nephrocalcinosis terms give the pattern;
-- each ``measurements[]`` with a LOINC assay and a quantity becomes a lab (UCUM unit).
+- each ``measurements[]`` with a LOINC assay and a quantity becomes a lab (UCUM unit);
+- each ``medicalActions[].treatment.agent`` whose name contains an agent of the vocabulary (clues.toml
+  ``agents``: furosemide, calcitriol, ...) becomes that exposure clue.
 
 Nothing is dropped silently: terms that map to nothing are listed in a warning, as are measurements
 that cannot be read, a phenopacket with no nephrocalcinosis term, and a pattern that no term gives
@@ -76,11 +78,20 @@ class Measurement(_Part):
     value: Value | None = None
 
 
+class Treatment(_Part):
+    agent: OntologyClass
+
+
+class MedicalAction(_Part):
+    treatment: Treatment | None = None
+
+
 class Phenopacket(_Part):
     id: str = ""
     subject: Individual | None = None
     phenotypicFeatures: list[PhenotypicFeature] = []
     measurements: list[Measurement] = []
+    medicalActions: list[MedicalAction] = []
 
 
 _DURATION = re.compile(r"^P(?:(\d+(?:\.\d+)?)Y)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)W)?(?:(\d+(?:\.\d+)?)D)?"
@@ -104,6 +115,17 @@ def clues_of_term(kb: KnowledgeBase, term: str, *, present: bool) -> tuple[str, 
     if present:
         return kb.hpo_clue_sets.get(term, ())
     return kb.hpo_named.get(term, ())
+
+
+def clues_of_agent(kb: KnowledgeBase, name: str) -> tuple[str, ...]:
+    """The exposure clues a medication or treatment means, from its name: every agent of the vocabulary
+    (clues.toml ``agents``) found as whole words in it ("Furosemide 40 mg tablet" is a loop diuretic)."""
+    words = " " + re.sub(r"[^a-z0-9]+", " ", name.lower()) + " "
+    found: list[str] = []
+    for agent, clue in kb.agent_clues.items():
+        if f" {agent} " in words and clue not in found:
+            found.append(clue)
+    return tuple(found)
 
 
 # UCUM spellings of the units the labs accept (the rest are the same text)
@@ -149,6 +171,15 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
             continue
         for clue in meant:  # a present finding wins over an excluded one mapped to the same clue
             clues[clue] = clues.get(clue, False) or not feature.excluded
+    for action in packet.medicalActions:  # a treatment given is an exposure (loop diuretic, vitamin D, ...)
+        if action.treatment is None:
+            continue
+        agent = action.treatment.agent
+        meant = clues_of_agent(kb, agent.label or agent.id)
+        if not meant:
+            unmapped.append(f"treatment {agent.id} {agent.label}".strip())
+        for clue in meant:
+            clues[clue] = True
     labs: dict[str, Lab] = {}
     unread: list[str] = []
     for measurement in packet.measurements:
@@ -169,7 +200,8 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
     sex = sexes.get(subject.sex if subject is not None else "")
     if unmapped:
         notes.append({"id": "phenopacket_terms_not_mapped", "sources": [],
-                      "message": f"{len(unmapped)} phenotypic feature(s) map to no clue and were not used: "
+                      "message": f"{len(unmapped)} phenotypic feature(s) or treatment(s) map to no clue and were "
+                      "not used: "
                       + "; ".join(unmapped[:20]) + ("; ..." if len(unmapped) > 20 else "")})
     if unread:
         notes.append({"id": "phenopacket_measurements_not_read", "sources": [],

@@ -143,10 +143,40 @@ def _code_indexes(kb: KnowledgeBase, labs: Mapping[str, Lab], hpo_file: schema.H
                 if clue.id not in reached.setdefault(hit, []):
                     reached[hit].append(clue.id)
     loinc_labs = {code: lab.id for lab in labs.values() for code in lab.loinc}
+    snomed_clues: dict[str, list[str]] = {}
+    agent_clues: dict[str, str] = {}
+    for clue in kb.clues.values():
+        for code in clue.snomed:
+            snomed_clues.setdefault(code, []).append(clue.id)
+        for agent in clue.agents:
+            agent_clues.setdefault(agent, clue.id)
+    snomed_patterns = {code: name for name, codes in kb.pattern_snomed.items() for code in codes}
     return {"hpo_clues": hpo_clues, "hpo_patterns": hpo_patterns, "loinc_labs": loinc_labs,
+            "snomed_clues": {code: tuple(ids) for code, ids in snomed_clues.items()},
+            "snomed_patterns": snomed_patterns, "agent_clues": agent_clues,
             "hpo_clue_sets": {term: tuple(ids) for term, ids in reached.items()},
             "hpo_named": {term: tuple(ids) for term, ids in named.items()},
             "hpo_release": hpo_file.release if hpo_file is not None else ""}
+
+
+def _check_codes(kb_path: Path, kb_file: schema.KnowledgeBaseFile, clue_entries: ClueEntries,
+                 problems: Problems) -> None:
+    """A drug means one exposure, and a SNOMED CT concept is either a pattern or clues, not both."""
+    agents: dict[str, str] = {}
+    for clue_id, (path, entry) in clue_entries.items():
+        for agent in entry.agents:
+            if agent in agents and agents[agent] != clue_id:
+                problems.add(path, f"clues.{clue_id}.agents", f"{agent!r} is already an agent of {agents[agent]}")
+            agents.setdefault(agent, clue_id)
+    pattern_codes = {code for codes in kb_file.pattern_snomed.values() for code in codes}
+    for name in kb_file.pattern_snomed:
+        if name not in ("nephrocalcinosis", "medullary", "cortical", "combined"):
+            problems.add(kb_path, f"pattern_snomed.{name}", "must be nephrocalcinosis, medullary, cortical or combined")
+    for clue_id, (path, entry) in clue_entries.items():
+        for code in entry.snomed:
+            if code in pattern_codes:
+                problems.add(path, f"clues.{clue_id}.snomed", f"{code} is a nephrocalcinosis concept "
+                             "([pattern_snomed] in knowledge_base.toml), not a clue")
 
 
 def _clue_labs(labs: Mapping[str, Lab]) -> dict[str, str]:
@@ -251,7 +281,8 @@ def _compile(root: Path, kb_file: schema.KnowledgeBaseFile, groups: Mapping[str,
         clues[clue_id] = Clue(clue_id, entry.label, entry.description, entry.group, groups[entry.group],
                               entry.specificity, specificity[entry.specificity],
                               tuple(entry.absent_needs_modality) if entry.absent_needs_modality is not None else None,
-                              tuple(entry.hpo), entry.hpo_note)
+                              tuple(entry.hpo), entry.hpo_note, tuple(entry.snomed), tuple(entry.agents))
+    _check_codes(kb_path, kb_file, clue_entries, problems)
 
     missing_patterns = {"medullary", "cortical"} - set(kb_file.patterns)
     if missing_patterns:
@@ -353,6 +384,7 @@ def _compile(root: Path, kb_file: schema.KnowledgeBaseFile, groups: Mapping[str,
         sources=dict(sources), tables=dict(tables), labs={}, root=str(root), used_clues=used,
         other=other, calibration=calibration, supersedes=supersedes, fit=fit, interview=interview,
         pattern_hpo={name: tuple(ids) for name, ids in kb_file.pattern_hpo.items()},
+        pattern_snomed={name: tuple(ids) for name, ids in kb_file.pattern_snomed.items()},
     )
 
 

@@ -24,6 +24,8 @@ PositiveRatio = Annotated[float, Field(gt=0.0, allow_inf_nan=False)]
 Identifier = Annotated[str, Field(pattern=ID_REGEX)]
 HpoId = Annotated[str, Field(pattern=r"^HP:\d{7}$")]
 LoincCode = Annotated[str, Field(pattern=r"^\d{1,7}-\d$")]
+SnomedId = Annotated[str, Field(pattern=r"^[1-9]\d{5,17}$")]  # a SNOMED CT concept id (SCTID)
+Agent = Annotated[str, Field(pattern=r"^[a-z][a-z0-9 -]{2,59}$")]  # a drug or agent name, lower case
 SourceTags = Annotated[list[str], Field(min_length=1)]
 
 
@@ -219,6 +221,7 @@ class KnowledgeBaseFile(RuleModel):
     interactions: list[Interaction] = []
     other: OtherCause
     pattern_hpo: dict[str, list[HpoId]] = {}  # nephrocalcinosis and its patterns as HPO terms
+    pattern_snomed: dict[str, list[SnomedId]] = {}  # the same as SNOMED CT concepts (FHIR)
     calibration: Calibration | None = None
     supersedes: list[Supersedes] = []
     fit: FitSettings
@@ -263,6 +266,11 @@ class ClueEntry(RuleModel):
     # the HPO terms that mean this clue (their descendants map to it too: hpo.toml); none: say why
     hpo: list[HpoId] = []
     hpo_note: str = ""
+    # the SNOMED CT concepts that mean this clue (FHIR Conditions and Observations); exact codes only
+    snomed: list[SnomedId] = []
+    # for an exposure: the drugs or agents whose use means it (FHIR medications, phenopacket treatments),
+    # matched as whole words of the medication's name
+    agents: list[Agent] = []
 
 
 class CluesFile(RuleModel):
