@@ -159,3 +159,36 @@ def test_a_drug_name_must_be_a_whole_word() -> None:
     assert clues_of_agent(kb, "Furosemide/Spironolactone") == ("loop_diuretic",)
     assert clues_of_agent(kb, "Paralithiumol") == ()
     assert clues_of_agent(kb, "Cholecalciferol 400 IU") == (), "nutritional vitamin D is not the high-dose clue"
+
+
+def test_fhir_snomed_codes_give_clues_and_the_pattern() -> None:
+    """A bundle coded only in SNOMED CT: medullary nephrocalcinosis, hypercalcaemia, a refuted kidney stone,
+    hyperparathyroidism; a SNOMED concept the vocabulary does not name is listed, not dropped."""
+    sct = "http://snomed.info/sct"
+    bundle = {"resourceType": "Bundle", "timestamp": "2025-06-01T00:00:00Z", "entry": [
+        {"resource": {"resourceType": "Patient", "id": "p", "gender": "female", "birthDate": "1965-06-01"}},
+        {"resource": {"resourceType": "Condition", "code": {"coding": [
+            {"system": sct, "code": "236447005", "display": "Medullary nephrocalcinosis"}]}}},
+        {"resource": {"resourceType": "Condition", "code": {"coding": [
+            {"system": sct, "code": "66931009", "display": "Hypercalcemia"}]}}},
+        {"resource": {"resourceType": "Condition", "code": {"coding": [
+            {"system": sct, "code": "36348003", "display": "Primary hyperparathyroidism"}]}}},
+        {"resource": {"resourceType": "Condition", "verificationStatus": {"coding": [{"code": "refuted"}]},
+                      "code": {"coding": [{"system": sct, "code": "95570007", "display": "Kidney stone"}]}}},
+        {"resource": {"resourceType": "Condition", "code": {"coding": [
+            {"system": sct, "code": "44054006", "display": "Diabetes mellitus type 2"}]}}}]}
+    status, out, err = invoke(["diff", "--fhir", "-", "--format", "json"], json.dumps(bundle).encode())
+    assert status == 0, err
+    result = json.loads(out)
+    assert result["pattern"] == "medullary" and result["case"]["age_years"] == pytest.approx(60, abs=0.01)
+    assert result["case"]["clues"] == {"hypercalcemia": True, "high_pth": True, "nephrolithiasis": False}
+    assert result["differential"][0]["cause"] == "hyperparathyroidism"
+    warnings = {w["id"]: w["message"] for w in result["warnings"]}
+    assert "44054006" in warnings["fhir_codes_not_mapped"] and "fhir_without_nephrocalcinosis" not in warnings
+
+
+def test_every_snomed_code_means_one_thing(kb: KnowledgeBase) -> None:
+    """No concept is both a pattern and a clue, and every clue code is a plausible SCTID."""
+    assert not set(kb.snomed_patterns) & set(kb.snomed_clues)
+    assert all(code.isdigit() and 6 <= len(code) <= 18 for code in kb.snomed_clues)
+    assert {"medullary", "cortical", "nephrocalcinosis"} <= set(kb.snomed_patterns.values())
