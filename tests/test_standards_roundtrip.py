@@ -192,3 +192,18 @@ def test_every_snomed_code_means_one_thing(kb: KnowledgeBase) -> None:
     assert not set(kb.snomed_patterns) & set(kb.snomed_clues)
     assert all(code.isdigit() and 6 <= len(code) <= 18 for code in kb.snomed_clues)
     assert {"medullary", "cortical", "nephrocalcinosis"} <= set(kb.snomed_patterns.values())
+
+
+def test_a_finding_given_as_an_observation_value_is_read() -> None:
+    """Observation.code "imaging finding" with the finding as valueCodeableConcept (SNOMED or HPO)."""
+    bundle = {"resourceType": "Bundle", "entry": [
+        {"resource": {"resourceType": "Observation", "code": {"text": "Renal ultrasound finding"},
+                      "valueCodeableConcept": {"coding": [{"system": "http://snomed.info/sct", "code": "236446001",
+                                                           "display": "Cortical nephrocalcinosis"}]}}},
+        {"resource": {"resourceType": "Observation", "code": {"text": "Finding"},
+                      "valueCodeableConcept": {"coding": [{"system": "http://purl.obolibrary.org/obo/hp.owl",
+                                                           "code": "HP:0000407"}]}}}]}
+    status, out, err = invoke(["diff", "--fhir", "-", "--format", "json"], json.dumps(bundle).encode())
+    assert status == 0, err
+    result = json.loads(out)
+    assert result["pattern"] == "cortical" and result["case"]["clues"].get("hearing_loss") is True

@@ -136,39 +136,22 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                     labs[kb.loinc_labs[coding.code]] = Lab(value=value.value, unit=unit)
                     used = True
                     break
-            if coding.system.rstrip("/") == SNOMED and coding.code:
-                named = kb.snomed_patterns.get(coding.code)
-                if named is not None:
-                    used = True
-                    if not absent:
-                        seen_nc = True
-                        if named != NEPHROCALCINOSIS:
-                            patterns.add(named)
-                    break
-                snomed_meant = kb.snomed_clues.get(coding.code, ())
-                if snomed_meant:
-                    for clue in snomed_meant:
-                        clues[clue] = clues.get(clue, False) or not absent
-                    used = True
-                    break
-                continue
-            term = _hpo_code(coding)
-            if term is None:
-                continue
-            named = kb.hpo_patterns.get(term)
-            if named is not None:
+            mapped = _coded(kb, coding, absent)
+            if mapped is not None:
                 used = True
-                if not absent:
-                    seen_nc = True
-                    if named != NEPHROCALCINOSIS:
-                        patterns.add(named)
+                seen_nc, patterns = _apply(mapped, absent, clues, seen_nc, patterns)
                 break
-            meant = clues_of_term(kb, term, present=not absent)
-            if meant:
-                for clue in meant:
-                    clues[clue] = clues.get(clue, False) or not absent
-                used = True
-                break
+        if not used and kind == "Observation":  # a finding given as the value: code "imaging finding" = X
+            try:
+                value_concept = CodeableConcept.model_validate(resource.get("valueCodeableConcept") or {})
+            except ValidationError:
+                value_concept = CodeableConcept()
+            for coding in value_concept.coding:
+                mapped = _coded(kb, coding, absent)
+                if mapped is not None:
+                    used = True
+                    seen_nc, patterns = _apply(mapped, absent, clues, seen_nc, patterns)
+                    break
         if not used:
             shown = "; ".join(f"{c.system or '?'}|{c.code} {c.display}".strip() for c in concept.coding) or concept.text
             unmapped.append(f"{kind} {shown}")
@@ -208,6 +191,38 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                           "message": f"the lab values were not used: {exc}"})
             case = Case(pattern=case.pattern, id=case.id, age_years=case.age_years, sex=case.sex, clues=case.clues)
     return case, notes
+
+
+def _coded(kb: KnowledgeBase, coding: Coding, absent: bool) -> tuple[str | None, tuple[str, ...]] | None:
+    """What one SNOMED CT or HPO coding means: (a nephrocalcinosis pattern name, or None; its clues), or
+    None when it maps to nothing."""
+    if coding.system.rstrip("/") == SNOMED and coding.code:
+        named = kb.snomed_patterns.get(coding.code)
+        if named is not None:
+            return named, ()
+        meant = kb.snomed_clues.get(coding.code, ())
+        return (None, meant) if meant else None
+    term = _hpo_code(coding)
+    if term is None:
+        return None
+    named = kb.hpo_patterns.get(term)
+    if named is not None:
+        return named, ()
+    meant = clues_of_term(kb, term, present=not absent)
+    return (None, meant) if meant else None
+
+
+def _apply(mapped: tuple[str | None, tuple[str, ...]], absent: bool, clues: dict[str, bool], seen_nc: bool,
+           patterns: set[str]) -> tuple[bool, set[str]]:
+    """Record a mapped coding: a present finding wins over an absent one of the same clue."""
+    named, meant = mapped
+    if named is not None and not absent:
+        seen_nc = True
+        if named != NEPHROCALCINOSIS:
+            patterns.add(named)
+    for clue in meant:
+        clues[clue] = clues.get(clue, False) or not absent
+    return seen_nc, patterns
 
 
 def _medication_name(resource: dict[str, Any], medications: dict[str, dict[str, Any]]) -> str:
