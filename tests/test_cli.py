@@ -633,3 +633,12 @@ def test_batch_refuses_a_clue_or_lab_written_twice_on_its_line(run_main: Any) ->
     assert status != 0, "a failed line makes the run's exit status non-zero"
     assert first["line"] == 1 and "clues.rta: given twice" in first["error"]
     assert second["differential"][0]["cause"] == "distal_rta"
+
+
+def test_batch_refuses_a_field_written_twice_but_not_a_null_one(run_main: Any) -> None:
+    lines = ('{"pattern": "medullary", "pattern": "cortical"}\n'
+             '{"pattern": "medullary", "sex": null, "clues": {}, "id": "pattern"}\n')
+    _, out, _ = run_main(["batch", "-", "--format", "jsonl"], stdin=lines)
+    first, second = (json.loads(line) for line in out.splitlines())
+    assert "pattern: given twice" in first["error"]
+    assert second["id"] == "pattern" and second["differential"]
