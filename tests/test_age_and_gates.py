@@ -249,6 +249,8 @@ def test_method_states_the_development_set_figures_and_they_are_current(kb: Know
     assert f"Development set: {patients} published patients" in out
     assert f"First: {top1:.0%}; in the first three: {top3:.0%}; Brier score {brier:.3f}" in out
     assert "Calibration (top-1 probability" in out
+    assert kb.calibration.fitted_on.startswith(f"{patients} published patients"), \
+        "[calibration] fitted_on names the same development set as [calibration.measured]"
 
 
 def test_calyceal_distortion_led_by_a_metabolic_cause_is_a_poor_fit(rank: Any) -> None:
