@@ -121,10 +121,9 @@ def _refuse_repeated_keys(data: bytes | str, case: Case) -> None:
     it parsed again."""
     raw = data.encode() if isinstance(data, str) else data
     clues, labs = case.clues, case.labs
-    held = (len(clues) + 3 * len(labs) + (case.id is not None) + (case.pattern is not None)
-            + (case.modality is not None) + (case.grade is not None) + (case.laterality is not None)
-            + (case.age_years is not None) + (case.sex is not None) + bool(clues) + bool(labs))
-    if raw.count(b'":') <= held and b'" :' not in raw and b'"\t:' not in raw and b'"\n' not in raw:
+    fields = (case.id, case.pattern, case.modality, case.grade, case.laterality, case.age_years, case.sex)
+    held = len(clues) + 3 * len(labs) + bool(clues) + bool(labs) + 7 - fields.count(None)
+    if raw.count(b'":') <= held and b'" ' not in raw and b'"\t' not in raw and b'"\n' not in raw:
         return
     import orjson
 
