@@ -368,3 +368,18 @@ def test_a_low_pth_stated_with_hypoparathyroidism_is_counted_once(rank: Any) -> 
     both = {**base, "clues": {"hypoparathyroidism": True, "low_pth": True}}
     assert [(e["cause"], e["probability"]) for e in rank(base)["differential"]] == \
         [(e["cause"], e["probability"]) for e in rank(both)["differential"]]
+
+
+def test_granulomas_on_a_biopsy_point_to_their_disease(kb: KnowledgeBase, rank: Any) -> None:
+    """Non-caseating granulomas (HP:0012220, as CLINICAL-EXTENDED maps sarcoidosis) and caseating ones are
+    biopsy findings real reports state: each names its disease, and the sarcoid gate is satisfied."""
+    from nephrocalc.interop.phenopacket import clues_of_term
+
+    assert clues_of_term(kb, "HP:0012220", present=True) == ("noncaseating_granulomas",)
+    assert clues_of_term(kb, "HP:0032642", present=True) == ("caseating_granulomas",)
+    sarcoid = rank({"pattern": "medullary", "age_years": 40,
+                    "clues": {"hypercalcemia": True, "noncaseating_granulomas": True}})
+    assert ranking(sarcoid)[0] == "sarcoidosis" and sarcoid["fit"]["status"] == "good"
+    tb = rank({"pattern": "combined", "laterality": "unilateral", "age_years": 40,
+               "clues": {"caseating_granulomas": True}})
+    assert ranking(tb)[0] == "renal_tuberculosis"
