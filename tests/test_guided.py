@@ -249,3 +249,13 @@ def test_a_lab_given_that_settled_nothing_is_marked_and_said(run_main: Any) -> N
     assert "lab_given" not in items.get("tubular_ectasia", {})
     status, out, _ = run_main(args)
     assert "serum calcium: the value given did not settle it" in " ".join(out.split())
+
+
+def test_the_replay_of_a_case_without_a_pattern_says_what_to_fill_in() -> None:
+    from nephrocalc.cli.io import replay_command
+
+    assert replay_command({"pattern": "medullary", "age_years": 6.0, "clues": {"rta": True}}) == \
+        "nephrocalc diff --pattern medullary --age 6 --rta"
+    without = replay_command({"age_years": 0.5, "clues": {"preterm_infant": True}})
+    assert without.startswith("nephrocalc diff --pattern PATTERN --age 0.5 --preterm-infant")
+    assert "the input gave no pattern" in without

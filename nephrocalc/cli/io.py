@@ -161,10 +161,14 @@ def silence_stdout() -> None:
 
 
 def replay_command(case: dict[str, Any]) -> str:
-    """A shell command that ranks this case again (`nephrocalc diff` with flags), quoted for POSIX shells."""
+    """A shell command that ranks this case again (`nephrocalc diff` with flags), quoted for POSIX shells.
+    A case whose input gave no pattern (a phenopacket without a pattern term) cannot be replayed as it
+    is: the command says so and leaves a PATTERN to fill in."""
     import shlex
 
     words = ["nephrocalc", "diff"]
+    if case.get("pattern") is None:
+        words += ["--pattern", "PATTERN"]
     for name, flag in (("pattern", "--pattern"), ("modality", "--modality"), ("grade", "--grade"),
                        ("laterality", "--laterality"), ("age_years", "--age"), ("sex", "--sex")):
         if case.get(name) is not None:
@@ -173,7 +177,10 @@ def replay_command(case: dict[str, Any]) -> str:
         words.append(("--" if value else "--no-") + clue.replace("_", "-"))
     for lab, value in case.get("labs", {}).items():
         words += ["--lab", f"{lab}={value['value']:g} {value['unit']}"]
-    return " ".join(shlex.quote(word) for word in words)
+    command = " ".join(shlex.quote(word) for word in words)
+    if case.get("pattern") is None:
+        return f"{command}   (the input gave no pattern: put medullary, cortical or combined for PATTERN)"
+    return command
 
 
 def with_progress(lines: Any, stream: Any = None) -> Any:
