@@ -31,7 +31,7 @@ from nephrocalc.engine.fit import assess_fit
 from nephrocalc.engine.table import AGE_KEYS, NEG_INF, UNKNOWN, ScoringTable
 from nephrocalc.intake import check_clues
 from nephrocalc.knowledge import KnowledgeBase
-from nephrocalc.result import NOTICE, Derivation, Entry, Evidence, Note, Result, RulePack
+from nephrocalc.result import NOTICE, Derivation, Entry, Evidence, Factor, Note, Result, RulePack
 
 __all__ = ["AGE_KEYS", "Compiled", "Engine", "Evaluation", "ScoringTable", "age_key", "load_engine", "rank"]
 
@@ -60,6 +60,10 @@ class Evaluation(NamedTuple):
     counted: tuple[tuple[str, bool], ...] = ()
     notes: tuple[Note, ...] = ()
     entered: Case | None = None  # the case as given, before its lab clues were merged
+    # the age-band terms and age-bounded findings in force (ScoringTable.age_terms_for / age_clues_for),
+    # looked up once when scoring, for the explanation; None: look them up again
+    age_terms: tuple[tuple[int, float, Factor], ...] | None = None
+    age_clues: list[tuple[int, str, bool, float, Evidence | None]] | None = None
 
 
 def age_key(case: Case, kb: KnowledgeBase) -> str:
@@ -128,6 +132,12 @@ class Engine:
 
     def row_scores(self, case: Case, counted: tuple[tuple[str, bool], ...] | None = None) -> list[float]:
         """The log score of every (cause, form) row for a case whose lab clues are already merged."""
+        return self._scored(case, counted)[0]
+
+    def _scored(self, case: Case, counted: tuple[tuple[str, bool], ...] | None = None
+                ) -> tuple[list[float], tuple[tuple[int, float, Factor], ...],
+                           list[tuple[int, str, bool, float, Evidence | None]]]:
+        """The row scores, with the age-band terms and age-bounded findings that went into them."""
         table = self.table
         pattern = case.pattern or UNKNOWN
         scores = table.base[(age_key(case, self.kb), pattern)]
@@ -144,26 +154,28 @@ class Engine:
         stated = counted if counted is not None else self.counted(case)[0]
         for clue_id, value in stated:
             scores = list(map(add, scores, clue_vectors[(pattern, clue_id, value)]))
-        if table.age_clue_ids:
-            bounded = table.age_clues_for(case.age_years, stated)
-            if bounded:
-                scores = list(scores)
-                for r, _, _, delta, _ in bounded:
-                    scores[r] += delta
-        return scores
+        bounded = table.age_clues_for(case.age_years, stated) if table.age_clue_ids else []
+        if bounded:
+            scores = list(scores)
+            for r, _, _, delta, _ in bounded:
+                scores[r] += delta
+        return scores, terms, bounded
 
     def evaluate(self, case: Case) -> Evaluation:
         """Score a case: merge its lab clues and compute every row's log score."""
         check_clues(case, self.kb)
         merged, derived, lab_warnings = self.with_lab_clues(case)
         counted, notes = self.counted(merged)
-        return Evaluation(merged, derived, lab_warnings, self.row_scores(merged, counted), counted, tuple(notes),
-                          case)
+        scores, terms, bounded = self._scored(merged, counted)
+        return Evaluation(merged, derived, lab_warnings, scores, counted, tuple(notes), case, terms, bounded)
 
     def rank(self, case: Case | Evaluation) -> Result:
         """Rank the causes for one case (or one already evaluated)."""
         evaluation = case if isinstance(case, Evaluation) else self.evaluate(case)
-        case, derived, lab_warnings, scores, stated, counting_notes, entered = evaluation
+        case, derived, lab_warnings, scores, stated, counting_notes, entered, age_terms, age_clues = evaluation
+        if age_terms is None or age_clues is None:  # an Evaluation built by hand: look them up
+            age_terms = self.table.age_terms_for(case.age_years)
+            age_clues = self.table.age_clues_for(case.age_years, stated) if self.table.age_clue_ids else []
         table = self.table
         age = age_key(case, self.kb)
         pattern = case.pattern or UNKNOWN
@@ -206,7 +218,7 @@ class Engine:
                 supporting_by_row.setdefault(r, []).append(item)
             for r, item in table.conflicting.get(key, ()):
                 conflicting_by_row.setdefault(r, []).append(item)
-        for r, clue_id, value, _, bounded in table.age_clues_for(case.age_years, stated):
+        for r, clue_id, value, _, bounded in age_clues:
             # an age-bounded entry replaces the row's usual evidence for the clue
             for by_row in (supporting_by_row, conflicting_by_row):
                 if r in by_row:
@@ -216,7 +228,7 @@ class Engine:
         entries: list[Entry] = []
         contexts = table.context[(pattern, age)]
         sex, laterality = case.sex, case.laterality
-        age_factors = {r: factor for r, _, factor in table.age_terms_for(case.age_years)}
+        age_factors = {r: factor for r, _, factor in age_terms}
         watched = self._interaction_clues.get(pattern, frozenset())
         with_interactions = bool(watched) and any(value and clue in watched for clue, value in stated)
         floor = math.floor
