@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Any
 
-from nephrocalc.vocab import CASE_FIELDS, Laterality, Modality, Pattern, Sex
+from nephrocalc.vocab import Laterality, Modality, Pattern, Sex
 
 if TYPE_CHECKING:
     from pydantic import GetCoreSchemaHandler
@@ -66,15 +66,27 @@ class Case:
     labs: dict[str, Lab] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        """The case as JSON-ready data, leaving out what was not given."""
+        """The case as JSON-ready data, leaving out what was not given (in CASE_FIELDS order; written
+        out field by field, as every result carries it)."""
         out: dict[str, Any] = {}
-        for name in CASE_FIELDS:
-            value = getattr(self, name)
-            if value is None or value == {}:
-                continue
-            if name == "labs":
-                value = {key: {"value": lab.value, "unit": lab.unit} for key, lab in value.items()}
-            out[name] = value
+        if self.id is not None:
+            out["id"] = self.id
+        if self.pattern is not None:
+            out["pattern"] = self.pattern
+        if self.modality is not None:
+            out["modality"] = self.modality
+        if self.grade is not None:
+            out["grade"] = self.grade
+        if self.laterality is not None:
+            out["laterality"] = self.laterality
+        if self.age_years is not None:
+            out["age_years"] = self.age_years
+        if self.sex is not None:
+            out["sex"] = self.sex
+        if self.clues:
+            out["clues"] = self.clues
+        if self.labs:
+            out["labs"] = {key: {"value": lab.value, "unit": lab.unit} for key, lab in self.labs.items()}
         return out
 
 

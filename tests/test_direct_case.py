@@ -76,3 +76,15 @@ def test_errors_name_the_field_either_way(data: dict[str, Any], field: str, kb: 
     with pytest.raises(InputError) as raised:
         parse_case(data, kb)
     assert field in str(raised.value)
+
+
+def test_to_dict_writes_every_case_field_in_order() -> None:
+    """to_dict is written out field by field (it runs for every result): it must cover every field."""
+    from nephrocalc.case import Case, Lab
+    from nephrocalc.vocab import CASE_FIELDS
+
+    full = Case(pattern="medullary", id="x", modality="us", grade=2, laterality="bilateral", age_years=6.0,
+                sex="female", clues={"rta": True}, labs={"pth": Lab(value=40.0, unit="pg/mL")})
+    assert tuple(full.to_dict()) == CASE_FIELDS
+    assert full.to_dict()["labs"] == {"pth": {"value": 40.0, "unit": "pg/mL"}}
+    assert Case(pattern=None).to_dict() == {}
