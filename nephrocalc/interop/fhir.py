@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from nephrocalc.case import Case, Lab
 from nephrocalc.errors import InputError
-from nephrocalc.interop.phenopacket import NEPHROCALCINOSIS, clues_of_agent, clues_of_term, ucum_unit
+from nephrocalc.interop.phenopacket import NEPHROCALCINOSIS, checked_labs, clues_of_agent, clues_of_term, ucum_unit
 from nephrocalc.knowledge import KnowledgeBase
 from nephrocalc.result import Note
 from nephrocalc.vocab import PATTERNS, Pattern, Sex
@@ -181,16 +181,7 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                       "without pattern evidence."})
     case = Case(pattern=pattern, id=str(data.get("id") or (patient or {}).get("id") or "") or None,
                 age_years=min(age, 130.0) if age is not None else None, sex=sex, clues=clues, labs=labs)
-    if labs:
-        from nephrocalc.labs import check_labs
-
-        try:
-            check_labs(case, kb)
-        except InputError as exc:
-            notes.append({"id": "fhir_observations_not_read", "sources": [],
-                          "message": f"the lab values were not used: {exc}"})
-            case = Case(pattern=case.pattern, id=case.id, age_years=case.age_years, sex=case.sex, clues=case.clues)
-    return case, notes
+    return checked_labs(case, kb, notes, "fhir_observations_not_read"), notes
 
 
 def _coded(kb: KnowledgeBase, coding: Coding, absent: bool) -> tuple[str | None, tuple[str, ...]] | None:

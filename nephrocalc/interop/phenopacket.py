@@ -222,16 +222,22 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
                       "Terms give more than one pattern: the causes were ranked without pattern evidence."})
     case = Case(pattern=pattern, id=packet.id or None, age_years=min(age, 130.0) if age is not None else None,
                 sex=sex, clues=clues, labs=labs)
-    if labs:
-        from nephrocalc.labs import check_labs
+    return checked_labs(case, kb, notes, "phenopacket_measurements_not_read"), notes
 
-        try:
-            check_labs(case, kb)
-        except InputError as exc:
-            notes.append({"id": "phenopacket_measurements_not_read", "sources": [],
-                          "message": f"the lab values were not used: {exc}"})
-            case = Case(pattern=case.pattern, id=case.id, age_years=case.age_years, sex=case.sex, clues=case.clues)
-    return case, notes
+
+def checked_labs(case: Case, kb: KnowledgeBase, notes: list[Note], note_id: str) -> Case:
+    """The case of a standard input with its lab values, or without them (and a note saying why) when
+    one of them cannot be read: a document's other findings still count."""
+    if not case.labs:
+        return case
+    from nephrocalc.labs import check_labs
+
+    try:
+        check_labs(case, kb)
+    except InputError as exc:
+        notes.append({"id": note_id, "sources": [], "message": f"the lab values were not used: {exc}"})
+        return Case(pattern=case.pattern, id=case.id, age_years=case.age_years, sex=case.sex, clues=case.clues)
+    return case
 
 
 def interpretations(result: Result | AskResult, phenopacket_id: str | None) -> dict[str, Any]:
