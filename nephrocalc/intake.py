@@ -110,8 +110,20 @@ def parse_case(data: bytes | str | Mapping[str, Any], kb: KnowledgeBase, *, what
     # in clinicians' words (British spellings, lab aliases, F/M, "6mo"), and fails as first if that is no help
     retry = _in_clinicians_words(data, kb) if isinstance(data, bytes | str) else None
     if retry is None:
-        raise error
+        raise _standard_input_hint(data, what) or error
     return parse_case(retry, kb, what=what, pattern_required=pattern_required)
+
+
+def _standard_input_hint(data: bytes | str, what: str) -> InputError | None:
+    """A phenopacket or a FHIR resource given where a contract case was expected: say which option
+    reads it, rather than naming its first unknown field."""
+    raw = data.encode() if isinstance(data, str) else data
+    if b'"phenotypicFeatures"' in raw or (b'"subject"' in raw and b'"metaData"' in raw):
+        return InputError(what, "this is a GA4GH phenopacket, not a contract case: read it with --phenopacket "
+                                "(batch: --input phenopacket)")
+    if b'"resourceType"' in raw:
+        return InputError(what, "this is a FHIR resource, not a contract case: read a Bundle with --fhir")
+    return None
 
 
 def _refuse_repeated_keys(data: bytes | str, case: Case) -> None:
@@ -258,6 +270,12 @@ def merge_case(base: Mapping[str, Any] | None, kb: KnowledgeBase, *, fields: Map
     modality, grade, laterality, age_years, sex: None means not given), ``clues`` (flags) and
     ``labs`` (``--lab ID=VALUE UNIT`` texts), then validated."""
     data: dict[str, Any] = dict(base or {})
+    if "pattern" not in data and ("resourceType" in data or "phenotypicFeatures" in data or "subject" in data):
+        from pydantic_core import to_json
+
+        hint = _standard_input_hint(to_json(data), "--case")
+        if hint is not None:
+            raise hint
     for name, value in (fields or {}).items():
         if value is None:
             continue

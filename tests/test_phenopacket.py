@@ -186,3 +186,25 @@ def test_a_treatment_becomes_its_exposure_clue_and_an_unknown_one_is_listed(kb: 
     case, notes = case_from_phenopacket(packet, kb)
     assert case.clues == {"loop_diuretic": True}
     assert "CHEBI:27732 caffeine" in next(n["message"] for n in notes if n["id"] == "phenopacket_terms_not_mapped")
+
+
+def test_a_phenopacket_given_as_a_case_is_refused_with_the_option_that_reads_it() -> None:
+    packet = json.dumps(_packet([_feature("HP:0012408", "Medullary nephrocalcinosis")])).encode()
+    status, out, err = invoke(["diff", "--case", "-"], packet)
+    assert status == 2 and out == "" and "--phenopacket" in err and len(err.strip().splitlines()) == 1
+    status, out, err = invoke(["diff", "--case", "-", "--pattern", "medullary"], packet)
+    assert status == 2 and "--phenopacket" in err
+    status, out, _ = invoke(["batch"], packet.replace(b"\n", b"") + b"\n")
+    assert status == 2 and "--input phenopacket" in json.loads(out)["error"]
+
+
+def test_a_fhir_resource_given_as_a_case_names_fhir() -> None:
+    status, _, err = invoke(["diff", "--case", "-"], b'{"resourceType": "Bundle", "type": "collection"}')
+    assert status == 2 and "--fhir" in err
+
+
+def test_a_contract_case_given_as_a_phenopacket_is_refused_not_ranked_empty() -> None:
+    status, out, err = invoke(["diff", "--phenopacket", "-"], b'{"pattern": "medullary", "clues": {"rta": true}}')
+    assert status == 2 and out == "" and "--case" in err
+    status, out, err = invoke(["diff", "--phenopacket", "-"], b'{"name": "x"}')
+    assert status == 2 and out == "" and "phenopacket" in err

@@ -140,8 +140,18 @@ def ucum_unit(unit: OntologyClass) -> str:
     return _UCUM.get(text.strip().lower(), text.strip())
 
 
+_PHENOPACKET_FIELDS = frozenset({"id", "subject", "phenotypicFeatures", "measurements", "biosamples",
+                                 "interpretations", "diseases", "medicalActions", "files", "metaData"})
+_CASE_FIELDS = frozenset({"pattern", "clues", "labs", "age_years", "modality", "grade", "laterality"})
+
+
 def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[Note]]:
     """A ``Case`` from one phenopacket (a JSON object), and the warnings of the mapping."""
+    if isinstance(data, dict) and not data.keys() & _PHENOPACKET_FIELDS:
+        # nothing a phenopacket holds: a contract case or another document would rank as an empty case
+        hint = ("this is a contract case, not a phenopacket: read it with --case" if data.keys() & _CASE_FIELDS
+                else "no field of a GA4GH Phenopacket v2 (subject, phenotypicFeatures, measurements, ...)")
+        raise InputError("phenopacket", hint)
     try:
         packet = Phenopacket.model_validate(data)
     except ValidationError as exc:
