@@ -207,3 +207,40 @@ def test_a_finding_given_as_an_observation_value_is_read() -> None:
     assert status == 0, err
     result = json.loads(out)
     assert result["pattern"] == "cortical" and result["case"]["clues"].get("hearing_loss") is True
+
+
+def _age_bundle(*resources: dict[str, Any], patient: dict[str, Any] | None = None) -> bytes:
+    nc = {"resourceType": "Condition", "code": {"coding": [{"system": "http://snomed.info/sct", "code": "236447005"}]}}
+    return json.dumps({"resourceType": "Bundle", "entry": [
+        {"resource": {"resourceType": "Patient", "id": "p", **(patient or {})}},
+        {"resource": {**nc, **(resources[0] if resources else {})}},
+        *({"resource": r} for r in resources[1:])]}).encode()
+
+
+def _age_and_warnings(bundle: bytes) -> tuple[float | None, dict[str, str]]:
+    status, out, err = invoke(["diff", "--fhir", "-", "--format", "json"], bundle)
+    assert status == 0, err
+    result = json.loads(out)
+    return result["case"].get("age_years"), {w["id"]: w["message"] for w in result["warnings"]}
+
+
+def test_fhir_age_from_the_onset_of_nephrocalcinosis_or_an_age_observation() -> None:
+    age, _ = _age_and_warnings(_age_bundle({"onsetAge": {"value": 14, "unit": "years", "code": "a"}}))
+    assert age == pytest.approx(14)
+    observed = {"resourceType": "Observation", "code": {"coding": [{"system": "http://loinc.org", "code": "30525-0"}]},
+                "valueQuantity": {"value": 8, "unit": "mo", "code": "mo"}}
+    age, _ = _age_and_warnings(_age_bundle({}, observed))
+    assert age == pytest.approx(8 / 12)
+    # the birthDate, with a date to take the age at, comes first
+    age, _ = _age_and_warnings(_age_bundle({"recordedDate": "2020-01-01", "onsetAge": {"value": 3, "code": "a"}},
+                                           patient={"birthDate": "2010-01-01"}))
+    assert age == pytest.approx(10, abs=0.01)
+
+
+def test_fhir_age_that_cannot_be_read_is_reported_not_dropped() -> None:
+    age, warnings = _age_and_warnings(_age_bundle({}, patient={"birthDate": "1970-05-05"}))
+    assert age is None and "1970-05-05" in warnings["fhir_age_unknown"]
+    odd = {"resourceType": "Observation", "code": {"coding": [{"system": "http://loinc.org", "code": "30525-0"}]},
+           "valueQuantity": {"value": 8, "unit": "parsecs"}}
+    age, warnings = _age_and_warnings(_age_bundle({}, odd))
+    assert age is None and "age" in warnings["fhir_codes_not_mapped"]

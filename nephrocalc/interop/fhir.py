@@ -1,7 +1,9 @@
 """FHIR R4 in: a Bundle (or a single Patient, or a list of resources) read into a validated ``Case``.
 
 - the Patient's ``gender`` and ``birthDate`` give the sex and the age, at the date of the latest
-  Observation (``effectiveDateTime``) or, failing that, the Bundle's ``timestamp``;
+  dated Observation or Condition or, failing that, the Bundle's ``timestamp``; without a birthDate, an
+  Observation of the age (LOINC 30525-0, 21612-7, 29553-5) or the ``onsetAge`` of the nephrocalcinosis
+  Condition; a birthDate with no date to take the age at is reported, not used;
 - Observations coded with LOINC (system http://loinc.org) with a ``valueQuantity`` become labs (UCUM
   units);
 - Observations or Conditions coded with HPO (system http://purl.obolibrary.org/obo/hp.owl, or a code
@@ -70,6 +72,25 @@ def _hpo_code(coding: Coding) -> str | None:
     return None
 
 
+# LOINC codes of an observed age: 30525-0 Age, 21612-7 Age - reported, 29553-5 Age calculated
+AGE_LOINC = frozenset({"30525-0", "21612-7", "29553-5"})
+_YEARS_PER = {"a": 1.0, "yr": 1.0, "y": 1.0, "year": 1.0, "years": 1.0, "mo": 1 / 12, "month": 1 / 12,
+              "months": 1 / 12, "wk": 7 / 365.25, "week": 7 / 365.25, "weeks": 7 / 365.25, "d": 1 / 365.25,
+              "day": 1 / 365.25, "days": 1 / 365.25}
+
+
+def _years(quantity: object) -> float | None:
+    """An Age or a Quantity of time (UCUM a, mo, wk, d; or the unit spelt out) in years; None otherwise."""
+    if not isinstance(quantity, dict):
+        return None
+    value = quantity.get("value")
+    unit = str(quantity.get("code") or quantity.get("unit") or "").strip().lower()
+    per = _YEARS_PER.get(unit)
+    if per is None or isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value * per <= 130:
+        return None
+    return float(value) * per
+
+
 def _age(birth: str, on: str) -> float | None:
     try:
         born = date.fromisoformat(birth[:10])
@@ -100,6 +121,8 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
     seen_nc = False
     unmapped: list[str] = []
     dates: list[str] = []
+    stated_age: float | None = None  # an Observation of the age (LOINC 30525-0 and kin)
+    onset_age: float | None = None  # the onsetAge of the nephrocalcinosis Condition
     medications = {f"Medication/{r.get('id')}": r for r in resources if r.get("resourceType") == "Medication"}
     for resource in resources:
         kind = resource.get("resourceType")
@@ -122,6 +145,12 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
         when = resource.get("effectiveDateTime") or resource.get("recordedDate") or resource.get("onsetDateTime")
         if isinstance(when, str):
             dates.append(when)
+        if kind == "Observation" and any(c.system.rstrip("/") == LOINC and c.code in AGE_LOINC
+                                         for c in concept.coding):
+            stated_age = _years(resource.get("valueQuantity"))
+            if stated_age is None:
+                unmapped.append("Observation age without a value in a unit of time")
+            continue
         absent = _is_absent(resource)
         used = False
         for coding in concept.coding:
@@ -140,6 +169,8 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
             if mapped is not None:
                 used = True
                 seen_nc, patterns = _apply(mapped, absent, clues, seen_nc, patterns)
+                if mapped[0] is not None and not absent and kind == "Condition" and onset_age is None:
+                    onset_age = _years(resource.get("onsetAge"))
                 break
         if not used and kind == "Observation":  # a finding given as the value: code "imaging finding" = X
             try:
@@ -160,9 +191,16 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
     age = None
     birth = patient.get("birthDate") if patient else None
     on = max(dates) if dates else data.get("timestamp") or data.get("meta", {}).get("lastUpdated")
+    notes: list[Note] = []
     if isinstance(birth, str) and isinstance(on, str):
         age = _age(birth, on)
-    notes: list[Note] = []
+    if age is None:
+        age = stated_age if stated_age is not None else onset_age
+    if age is None and isinstance(birth, str):
+        notes.append({"id": "fhir_age_unknown", "sources": [],
+                      "message": f"The Patient's birthDate ({birth[:10]}) was not used: no dated resource "
+                      "(Observation effectiveDateTime, Condition recordedDate or onsetDateTime) or Bundle "
+                      "timestamp gives the date to take the age at, so the age is unknown."})
     if unmapped:
         notes.append({"id": "fhir_codes_not_mapped", "sources": [],
                       "message": f"{len(unmapped)} coded resource(s) map to no clue or lab and were not used: "
