@@ -208,3 +208,18 @@ def test_a_contract_case_given_as_a_phenopacket_is_refused_not_ranked_empty() ->
     assert status == 2 and out == "" and "--case" in err
     status, out, err = invoke(["diff", "--phenopacket", "-"], b'{"name": "x"}')
     assert status == 2 and out == "" and "phenopacket" in err
+
+
+def test_without_an_age_the_latest_feature_onset_is_a_lower_bound_and_is_said(kb: KnowledgeBase) -> None:
+    def at(term: str, duration: str, excluded: bool = False) -> dict[str, Any]:
+        return {**_feature(term, excluded=excluded), "onset": {"age": {"iso8601duration": duration}}}
+
+    features = [_feature("HP:0012408"), at("HP:0002150", "P9M"), at("HP:0000365", "P17Y"),
+                at("HP:0004322", "P30Y", excluded=True)]
+    packet = {"id": "x", "subject": {"id": "s"}, "phenotypicFeatures": features}
+    case, notes = case_from_phenopacket(packet, kb)
+    assert case.age_years == pytest.approx(17)
+    assert "17 years" in next(n["message"] for n in notes if n["id"] == "age_from_onsets")
+    # the age at the last encounter, when given, is the age and no note is added
+    case, notes = case_from_phenopacket(_packet(features), kb)
+    assert case.age_years == pytest.approx(8.5) and all(n["id"] != "age_from_onsets" for n in notes)

@@ -3,7 +3,7 @@
 Mapping (CONTRACT.md section 8):
 - ``subject.sex`` FEMALE/MALE -> sex (others: unknown);
 - the age from ``subject.timeAtLastEncounter`` (ISO 8601 duration), else from the onset of the
-  nephrocalcinosis feature;
+  nephrocalcinosis feature, else the latest onset of any present feature (a lower bound, with a note);
 - each ``phenotypicFeatures[].type.id``: an HPO term of the vocabulary, or a descendant of one in the
   vendored HPO release (rules/hpo.toml), becomes its clue, false when ``excluded`` is true; the
   nephrocalcinosis terms give the pattern;
@@ -164,8 +164,13 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
     patterns: set[str] = set()
     seen_nc = False
     onset_age: float | None = None
+    latest_onset: float | None = None  # the latest onset age of any present feature: a lower bound of the age
     for feature in packet.phenotypicFeatures:
         term = feature.type.id
+        if not feature.excluded and feature.onset is not None and feature.onset.age is not None:
+            onset = iso_duration_years(feature.onset.age.iso8601duration)
+            if onset is not None and (latest_onset is None or onset > latest_onset):
+                latest_onset = onset
         named = kb.hpo_patterns.get(term)
         if named is not None:
             if not feature.excluded:
@@ -206,6 +211,12 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
         age = iso_duration_years(subject.timeAtLastEncounter.age.iso8601duration)
     if age is None:
         age = onset_age
+    if age is None and latest_onset is not None:
+        age = latest_onset
+        notes.append({"id": "age_from_onsets", "sources": [],
+                      "message": f"No age at the last encounter or at the onset of nephrocalcinosis: the age is "
+                      f"taken as the latest onset of a stated feature ({latest_onset:g} years), which the patient "
+                      "had at least reached."})
     sexes: dict[str, Sex] = {"FEMALE": "female", "MALE": "male"}
     sex = sexes.get(subject.sex if subject is not None else "")
     if unmapped:
