@@ -18,23 +18,30 @@ def stdin_is_terminal() -> bool:
 UTF8_BOM = b"\xef\xbb\xbf"
 
 
+_DOCUMENT = {"--case": "case", "--phenopacket": "phenopacket", "--fhir": "fhir"}
+_OBJECT = {"--case": 'must be a JSON object such as {"pattern": "medullary"}',
+           "--phenopacket": "must be a JSON object (one GA4GH Phenopacket v2)",
+           "--fhir": "must be a JSON object (a FHIR R4 resource with a resourceType, e.g. a Bundle)"}
+
+
 def read_case_source(source: str, option: str = "--case") -> dict[str, Any]:
     """The JSON object of a case file, or of standard input for ``-``, at most MAX_CASE_BYTES."""
     import orjson
 
+    document = _DOCUMENT.get(option, "case")
     if source == "-":
         if stdin_is_terminal():
             raise InputError(f"{option} -", "reads JSON from standard input, but nothing was piped in")
         stream = getattr(sys.stdin, "buffer", None)
         raw = stream.read(MAX_CASE_BYTES + 1) if stream is not None else sys.stdin.read().encode("utf-8", "replace")
-        what = "case (stdin)"
+        what = f"{document} (stdin)"
     else:
         try:
             with open(source, "rb") as handle:
                 raw = handle.read(MAX_CASE_BYTES + 1)
         except OSError as exc:
             raise InputError(option, f"cannot read {source!r} ({exc.strerror or exc})") from None
-        what = f"case ({source})"
+        what = f"{document} ({source})"
     if len(raw) > MAX_CASE_BYTES:
         raise InputError(what, f"is larger than {MAX_CASE_BYTES} bytes, the limit for one case")
     if raw.startswith(UTF8_BOM):  # as Windows editors and Excel write UTF-8
@@ -44,7 +51,7 @@ def read_case_source(source: str, option: str = "--case") -> dict[str, Any]:
     except orjson.JSONDecodeError as exc:
         raise InputError(what, f"not valid JSON ({exc})") from None
     if not isinstance(data, dict):
-        raise InputError(what, 'must be a JSON object such as {"pattern": "medullary"}')
+        raise InputError(what, _OBJECT.get(option, _OBJECT["--case"]))
     from nephrocalc.intake import refuse_repeated_keys
 
     refuse_repeated_keys(raw, data, what)
