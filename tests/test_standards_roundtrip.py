@@ -244,3 +244,22 @@ def test_fhir_age_that_cannot_be_read_is_reported_not_dropped() -> None:
            "valueQuantity": {"value": 8, "unit": "parsecs"}}
     age, warnings = _age_and_warnings(_age_bundle({}, odd))
     assert age is None and "age" in warnings["fhir_codes_not_mapped"]
+
+
+def test_a_synthea_style_metabolic_panel_is_read() -> None:
+    """The whole-blood codes of the basic metabolic panel that Synthea and many EHR exports write."""
+    def obs(code: str, value: float, unit: str) -> dict[str, Any]:
+        return {"resourceType": "Observation", "effectiveDateTime": "2024-03-01",
+                "code": {"coding": [{"system": "http://loinc.org", "code": code}]},
+                "valueQuantity": {"value": value, "unit": unit, "system": "http://unitsofmeasure.org", "code": unit}}
+
+    bundle = _age_bundle({}, obs("49765-1", 11.4, "mg/dL"), obs("6298-4", 2.9, "mmol/L"),
+                         obs("20565-8", 16, "mmol/L"), obs("2069-3", 112, "mmol/L"), obs("38483-4", 1.0, "mg/dL"),
+                         patient={"birthDate": "1994-03-01", "gender": "female"})
+    status, out, err = invoke(["diff", "--fhir", "-", "--format", "json"], bundle)
+    assert status == 0, err
+    result = json.loads(out)
+    assert set(result["case"]["labs"]) == {"serum_calcium", "serum_potassium", "serum_bicarbonate", "serum_chloride",
+                                           "serum_creatinine"}
+    assert result["case"]["age_years"] == pytest.approx(30, abs=0.01)
+    assert "fhir_codes_not_mapped" not in {w["id"] for w in result["warnings"]}
