@@ -225,7 +225,8 @@ def test_without_an_age_the_latest_feature_onset_is_a_lower_bound_and_is_said(kb
     assert case.age_years == pytest.approx(8.5) and all(n["id"] != "age_from_onsets" for n in notes)
 
 
-@pytest.mark.parametrize(("option", "named"), [("--case", "case"), ("--phenopacket", "phenopacket"), ("--fhir", "fhir")])
+@pytest.mark.parametrize(("option", "named"),
+                         [("--case", "case"), ("--phenopacket", "phenopacket"), ("--fhir", "fhir")])
 def test_a_document_that_is_not_an_object_is_named_by_its_option(option: str, named: str) -> None:
     status, out, err = invoke(["diff", option, "-"], b"[1, 2]")
     assert status == 2 and out == "" and err.startswith(f"nephrocalc: error: {named} (stdin): must be a JSON object")
