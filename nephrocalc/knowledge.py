@@ -314,6 +314,8 @@ class KnowledgeBase(NamedTuple):
     other: OtherCause = OtherCause({"preterm": 0.1, "child": 0.1, "adult": 0.1}, 1.0, (), "")
     calibration: Calibration = Calibration(1.0, "", (), "uncalibrated")
     supersedes: Mapping[str, tuple[str, ...]] = {}  # a diagnosis clue -> the component clues it contains
+    # groups of findings that are states of one variable: more than one stated present is contradictory
+    exclusive: tuple[tuple[str, ...], ...] = ()
     fit: FitSettings = FitSettings(-2.3, 0.05, 1, (), "")
     interview: InterviewSettings = InterviewSettings(frozenset(), 1.0, (), "")
     pattern_hpo: Mapping[str, tuple[str, ...]] = {}  # "nephrocalcinosis", "medullary", ... -> HPO terms

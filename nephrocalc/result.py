@@ -67,6 +67,8 @@ class Fit(TypedDict):
     status: str  # "good" or "poor"
     unexplained: list[str]  # present findings (stated or from labs) the leading causes do not explain
     consider: list[Consider]  # causes outside the loaded knowledge base that would explain them
+    # present only when the input contradicts itself: the stated findings that exclude each other
+    contradictory: NotRequired[list[str]]
 
 
 class Note(TypedDict):

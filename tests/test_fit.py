@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any
 
 import pytest
-from helpers import entry, probability, ranking
+from helpers import entry, invoke, probability, ranking
 
+from nephrocalc.case import Case
 from nephrocalc.knowledge import KnowledgeBase
 
 CLASSIC_DRTA = {"pattern": "medullary", "age_years": 8, "modality": "us",
@@ -171,7 +173,7 @@ def test_assess_fit_directly(kb: KnowledgeBase) -> None:
 
     specific = next(c.id for c in kb.clues.values() if c.background <= kb.fit.unexplained_background)
     others = [c.id for c in kb.clues.values() if c.background <= kb.fit.unexplained_background and c.id != specific]
-    case: Any = None
+    case = Case(pattern="medullary")
     good = assess_fit(kb, case, [(specific, True)], [_entry("a", 0.9, [(specific, 2.0)]), _entry("other", 0.1, [])],
                       [])
     assert good == {"status": "good", "unexplained": [], "consider": []}
@@ -216,3 +218,43 @@ def test_with_the_pattern_unknown_clues_still_count_both_ways(engine: Any, kb: K
     present = engine.rank(Case(pattern=None, age_years=8.0, clues={"metabolic_acidosis": True}))
     assert probability(absent, "distal_rta") < probability(base, "distal_rta") < probability(present, "distal_rta")
     assert all(f["factor"] != "pattern" for e in base["differential"] for f in e["context"])
+
+
+def test_acidosis_and_alkalosis_both_stated_are_contradictory_input(kb: KnowledgeBase) -> None:
+    """The acid-base state is one variable ([[exclusive]]): both stated present, neither is counted (the
+    alkalosis no longer cancels a stated dRTA), the fit is poor and says the input contradicts itself."""
+    from nephrocalc.engine import load_engine
+    from nephrocalc.intake import parse_case
+
+    engine = load_engine()
+    both = engine.rank(parse_case({"pattern": "medullary", "clues": {
+        "rta": True, "metabolic_acidosis": True, "metabolic_alkalosis": True}}, engine.kb))
+    alone = engine.rank(parse_case({"pattern": "medullary", "clues": {"rta": True}}, engine.kb))
+    assert both["fit"]["status"] == "poor"
+    assert both["fit"]["contradictory"] == ["metabolic_acidosis", "metabolic_alkalosis"]
+    assert set(both["fit"]["unexplained"]) >= {"metabolic_acidosis", "metabolic_alkalosis"}
+    assert [e["cause"] for e in both["differential"]] == [e["cause"] for e in alone["differential"]]
+    assert both["differential"][0]["cause"] == "distal_rta"
+    assert any(w["id"].startswith("contradictory_") for w in both["warnings"])
+    # one of them alone is ordinary evidence, and the fit object has no "contradictory" key
+    one = engine.rank(parse_case({"pattern": "medullary", "clues": {"metabolic_alkalosis": True}}, engine.kb))
+    assert "contradictory" not in one["fit"]
+    # a lab-derived acidosis against a stated alkalosis is the same contradiction
+    lab = engine.rank(parse_case({"pattern": "medullary", "age_years": 40, "clues": {"metabolic_alkalosis": True},
+                                  "labs": {"serum_bicarbonate": {"value": 12, "unit": "mmol/L"}}}, engine.kb))
+    assert lab["fit"].get("contradictory") == ["metabolic_acidosis", "metabolic_alkalosis"]
+
+
+def test_the_table_says_the_input_contradicts_itself() -> None:
+    status, out, err = invoke(["diff", "--pattern", "medullary", "--metabolic-acidosis", "--metabolic-alkalosis"])
+    assert status == 0, err
+    assert out.splitlines()[0].startswith("Poor fit: the stated findings contradict each other: Metabolic acidosis")
+
+
+def test_other_measurements_stated_both_ways_are_warned_about_and_still_counted() -> None:
+    status, out, err = invoke(["diff", "--pattern", "medullary", "--hypercalcemia", "--hypocalcemia",
+                               "--format", "json"])
+    assert status == 0, err
+    result = json.loads(out)
+    assert "hyper_and_hypocalcaemia_stated" in {w["id"] for w in result["warnings"]}
+    assert "contradictory" not in result["fit"]

@@ -398,6 +398,13 @@ def _supersedes_unknown_clue(root: Path) -> tuple[str, str]:
     return "knowledge_base.toml", f"supersedes.{len(data.get('supersedes', []))}"
 
 
+def _exclusive_unknown_clue(root: Path) -> tuple[str, str]:
+    data = tomllib.loads((root / "knowledge_base.toml").read_text(encoding="utf-8"))
+    with (root / "knowledge_base.toml").open("a", encoding="utf-8") as handle:
+        handle.write('\n[[exclusive]]\nclues = ["hypokalemia", "no_such_clue"]\nsources = ["GR-dRTA"]\n')
+    return "knowledge_base.toml", f"exclusive.{len(data.get('exclusive', []))}.clues"
+
+
 def _reserved_clue_id(root: Path) -> tuple[str, str]:
     with (root / "clues.toml").open("a", encoding="utf-8") as handle:
         handle.write('\n[clues.top]\nlabel = "Top"\ndescription = "Takes over --top."\ngroup = "history"\n'
@@ -427,6 +434,7 @@ BREAKAGES: dict[str, Callable[[Path], tuple[str, str]]] = {
     "age-band-inverted": _age_band_inverted,
     "consider-without-cause": _consider_without_cause,
     "supersedes-unknown-clue": _supersedes_unknown_clue,
+    "exclusive-unknown-clue": _exclusive_unknown_clue,
     "reserved-clue-id": _reserved_clue_id,
     "malformed-hpo-id": _malformed_hpo_id,
     "mimic-without-tells-apart": _mimic_without_tells_apart,

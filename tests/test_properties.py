@@ -123,6 +123,9 @@ def test_supporting_finding_never_lowers_a_cause_against_one_that_ignores_it(
     assume(clue != "preterm_infant")  # it also selects the age group (prior column)
     # a component of a stated diagnosis clue (rta, hypoparathyroidism) is that same evidence: not counted again
     assume(not any(case["clues"].get(diagnosis) and clue in parts for diagnosis, parts in KB.supersedes.items()))
+    # a finding whose opposite state is stated ([[exclusive]]: acidosis, alkalosis) makes the input contradictory
+    case = {**case, "clues": {k: v for k, v in case["clues"].items()
+                              if not any(clue in group and k in group and k != clue for group in KB.exclusive)}}
     without = {**case, "clues": {k: v for k, v in case["clues"].items() if k != clue}}
     with_clue = {**case, "clues": {**without["clues"], clue: True}}
     before, after = rank(without), rank(with_clue)

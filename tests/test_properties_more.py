@@ -233,6 +233,11 @@ def test_supporting_finding_never_lowers_a_cause_against_one_that_ignores_it(
     clue, a, b = pair
     if clue in LAB_CONDITIONS:
         case = {k: v for k, v in case.items() if k != "labs"}
+    groups = [group for group in KB.exclusive if clue in group]
+    if groups:  # its opposite state, stated or read off a lab, would make the input contradictory
+        case = {k: v for k, v in case.items() if k != "labs"}
+        case = {**case, "clues": {k: v for k, v in case["clues"].items()
+                                  if not any(k in group and k != clue for group in groups)}}
     base = _without(case, clue)
     absent = {**base, "clues": {**base["clues"], clue: False}}
     present = {**base, "clues": {**base["clues"], clue: True}}

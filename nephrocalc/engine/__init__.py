@@ -106,8 +106,9 @@ class Engine:
     def counted(self, case: Case) -> tuple[tuple[tuple[str, bool], ...], list[Note]]:
         """The stated clues (lab clues merged) that count as evidence, in a fixed order, and why any
         do not: a finding contained in a stated diagnosis (``rta`` contains acidosis and alkaline
-        urine) is not counted twice, and a finding stated absent on a modality that cannot show it
-        (tubular ectasia without CT urography or IVU) is not counted as absent."""
+        urine) is not counted twice, findings that exclude each other (metabolic acidosis and alkalosis)
+        are not counted when both are stated present, and a finding stated absent on a modality that
+        cannot show it (tubular ectasia without CT urography or IVU) is not counted as absent."""
         notes: list[Note] = []
         skip: set[str] = set()
         clues = self.kb.clues
@@ -119,6 +120,14 @@ class Engine:
                     notes.append({"id": f"counted_in_{diagnosis}", "sources": [],
                                   "message": f"{', '.join(inside)} counted once, as part of {diagnosis}: "
                                   "they are the findings that diagnosis is made of, not more evidence."})
+        for states in self.kb.exclusive:
+            both = [c for c in states if case.clues.get(c) is True]
+            if len(both) > 1:
+                skip.update(both)
+                notes.append({"id": f"contradictory_{'_'.join(both)}", "sources": [],
+                              "message": f"{' and '.join(both)} are both stated present, but they are states of one "
+                              "variable that exclude each other at one time: neither was counted, and the fit is poor "
+                              "(give the untreated state at presentation)."})
         for clue_id, value in case.clues.items():
             needs = clues[clue_id].absent_needs_modality
             if value is False and needs is not None and case.modality not in needs:

@@ -8,6 +8,8 @@ The ranking always has a best cause; fit says whether it deserves the name. It i
 - more than ``[fit] max_unexplained`` present findings of at least moderate specificity are
   explained by no leading cause (neither listed by the best cause nor by another cause holding
   at least LEADING of the probability); or
+- the input contradicts itself: two findings of one ``[[exclusive]]`` group (metabolic acidosis and
+  alkalosis) are both stated present; or
 - a "consider" rule marked ``poor_fit`` applies, naming a cause that is not loaded (a pattern no
   loaded cause produces, such as hypokalaemic metabolic alkalosis without --extended).
 
@@ -44,6 +46,13 @@ def assess_fit(kb: KnowledgeBase, case: Case, counted: Sequence[tuple[str, bool]
             unexplained.append(clue)
         elif max(weights, default=0.0) <= 0.0 and kb.clues[clue].background <= settings.unexplained_background:
             unexplained.append(clue)
+    contradictory: list[str] = []
+    for states in kb.exclusive:  # the input contradicts itself: both states are unexplained, and the fit poor
+        both = [clue for clue in states if case.clues.get(clue) is True]
+        if len(both) > 1:
+            contradicted = True
+            contradictory.extend(both)
+            unexplained.extend(clue for clue in both if clue not in unexplained)
     poor = (entries[0]["cause"] == OTHER or contradicted or len(unexplained) > settings.max_unexplained
             or any(rule.poor_fit and rule.cause not in kb.causes for rule in consider))
     seen: set[str] = set()
@@ -52,7 +61,10 @@ def assess_fit(kb: KnowledgeBase, case: Case, counted: Sequence[tuple[str, bool]
         if rule.cause is not None and rule.cause not in seen and rule.cause not in kb.causes:
             seen.add(rule.cause)
             named.append({"cause": rule.cause, "name": rule.name, "why": rule.message})
-    return {"status": "poor" if poor else "good", "unexplained": unexplained, "consider": named}
+    fit: Fit = {"status": "poor" if poor else "good", "unexplained": unexplained, "consider": named}
+    if contradictory:
+        fit["contradictory"] = contradictory
+    return fit
 
 
 def _weight(entry: Entry, clue: str) -> float:

@@ -363,6 +363,15 @@ def _compile(root: Path, kb_file: schema.KnowledgeBaseFile, groups: Mapping[str,
                 problems.add(kb_path, f"supersedes.{index}", f"unknown clue {clue_id!r}")
         _check_sources(group.sources, sources, kb_path, f"supersedes.{index}.sources", problems)
         supersedes[group.clue] = tuple(group.components)
+    exclusive: list[tuple[str, ...]] = []
+    for index, states in enumerate(kb_file.exclusive):
+        for clue_id in states.clues:
+            if clue_id not in clues:
+                problems.add(kb_path, f"exclusive.{index}.clues", f"unknown clue {clue_id!r}")
+        if len(set(states.clues)) != len(states.clues):
+            problems.add(kb_path, f"exclusive.{index}.clues", "a clue is listed twice")
+        _check_sources(states.sources, sources, kb_path, f"exclusive.{index}.sources", problems)
+        exclusive.append(tuple(states.clues))
     fit_file = kb_file.fit
     _check_sources(fit_file.sources, sources, kb_path, "fit.sources", problems)
     fit = FitSettings(fit_file.contradiction_weight, fit_file.unexplained_background, fit_file.max_unexplained,
@@ -382,7 +391,8 @@ def _compile(root: Path, kb_file: schema.KnowledgeBaseFile, groups: Mapping[str,
                          _normalised({"preterm": mix.preterm, "child": mix.child, "adult": mix.adult})),
         groups=dict(groups), clues=clues, causes=causes, caveats=tuple(caveats), interactions=tuple(interactions),
         sources=dict(sources), tables=dict(tables), labs={}, root=str(root), used_clues=used,
-        other=other, calibration=calibration, supersedes=supersedes, fit=fit, interview=interview,
+        other=other, calibration=calibration, supersedes=supersedes, exclusive=tuple(exclusive), fit=fit,
+        interview=interview,
         pattern_hpo={name: tuple(ids) for name, ids in kb_file.pattern_hpo.items()},
         pattern_snomed={name: tuple(ids) for name, ids in kb_file.pattern_snomed.items()},
     )

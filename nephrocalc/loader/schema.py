@@ -188,6 +188,16 @@ class Supersedes(RuleModel):
     note: str = ""
 
 
+class Exclusive(RuleModel):
+    """Findings that are states of one variable (metabolic acidosis and metabolic alkalosis as the net
+    acid-base state): when more than one is stated present, the input contradicts itself, so none of
+    them is counted and the fit is poor."""
+
+    clues: Annotated[list[Identifier], Field(min_length=2)]
+    sources: SourceTags
+    note: str = ""
+
+
 class FitSettings(RuleModel):
     """When the fit of the best cause is called poor (CONTRACT.md section 7)."""
 
@@ -224,6 +234,7 @@ class KnowledgeBaseFile(RuleModel):
     pattern_snomed: dict[str, list[SnomedId]] = {}  # the same as SNOMED CT concepts (FHIR)
     calibration: Calibration | None = None
     supersedes: list[Supersedes] = []
+    exclusive: list[Exclusive] = []
     fit: FitSettings
     interview: InterviewSettings | None = None
 

@@ -157,7 +157,11 @@ def case_section(result: Any, kb: KnowledgeBase) -> str:
                                     for step in result["derived"]) + "</ul>")
     out.append(f'<p class="summary">{escape(summary_line(result, kb))}</p>')
     fit = result["fit"]
-    if fit["status"] == "poor":
+    if fit.get("contradictory"):
+        shown = " and ".join(_label(kb, c) for c in fit.get("contradictory", []))
+        out.append(f'<div class="poor"><b>Poor fit:</b> the stated findings contradict each other: {escape(shown)} '
+                   "(neither was counted).</div>")
+    elif fit["status"] == "poor":
         unexplained = ", ".join(_label(kb, c) for c in fit["unexplained"])
         out.append(f'<div class="poor"><b>Poor fit:</b> no cause in the knowledge base explains these findings '
                    f"well{': ' + escape(unexplained) if unexplained else ''}.</div>")

@@ -79,7 +79,10 @@ def result_markdown(result: Result) -> str:
     notes = [f"- {_md(n['message'])}\n" for n in (*result["warnings"], *result["caveats"])]
     fit = result["fit"]
     body = ""
-    if fit["status"] == "poor":
+    if fit.get("contradictory"):
+        body += ("**Poor fit**: the stated findings contradict each other: "
+                 + _md(" and ".join(fit.get("contradictory", []))) + " (neither was counted).\n\n")
+    elif fit["status"] == "poor":
         body += ("**Poor fit**: no cause in the knowledge base explains these findings well"
                  + (": " + _md(", ".join(fit["unexplained"])) if fit["unexplained"] else "") + ".\n\n")
     for item in fit["consider"]:
