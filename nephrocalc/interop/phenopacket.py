@@ -2,7 +2,8 @@
 
 Mapping (CONTRACT.md section 8):
 - ``subject.sex`` FEMALE/MALE -> sex (others: unknown);
-- the age from ``subject.timeAtLastEncounter`` (ISO 8601 duration), else from the onset of the
+- the age from ``subject.timeAtLastEncounter`` (an ISO 8601 age; the middle of an age range; 0 for a
+  gestational age), else from the onset of the
   nephrocalcinosis feature, else the latest onset of any present feature (a lower bound, with a note);
 - each ``phenotypicFeatures[].type.id``: an HPO term of the vocabulary, or a descendant of one in the
   vendored HPO release (rules/hpo.toml), becomes its clue, false when ``excluded`` is true; the
@@ -47,9 +48,36 @@ class Age(_Part):
     iso8601duration: str
 
 
+class AgeRange(_Part):
+    start: Age | None = None
+    end: Age | None = None
+
+
+class GestationalAge(_Part):
+    weeks: int = 0
+    days: int = 0
+
+
 class TimeElement(_Part):
     age: Age | None = None
+    ageRange: AgeRange | None = None
+    gestationalAge: GestationalAge | None = None
     ontologyClass: OntologyClass | None = None
+
+    def years(self) -> float | None:
+        """The age this time element gives: an ISO 8601 age; the middle of an age range (its start when
+        open-ended); 0 for a gestational age (before or at birth). None for an ontology class (too coarse)."""
+        if self.age is not None:
+            return iso_duration_years(self.age.iso8601duration)
+        if self.ageRange is not None:
+            start = iso_duration_years(self.ageRange.start.iso8601duration) if self.ageRange.start else None
+            end = iso_duration_years(self.ageRange.end.iso8601duration) if self.ageRange.end else None
+            if start is not None and end is not None and end >= start:
+                return (start + end) / 2
+            return start
+        if self.gestationalAge is not None:
+            return 0.0
+        return None
 
 
 class Individual(_Part):
@@ -167,8 +195,8 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
     latest_onset: float | None = None  # the latest onset age of any present feature: a lower bound of the age
     for feature in packet.phenotypicFeatures:
         term = feature.type.id
-        if not feature.excluded and feature.onset is not None and feature.onset.age is not None:
-            onset = iso_duration_years(feature.onset.age.iso8601duration)
+        if not feature.excluded and feature.onset is not None:
+            onset = feature.onset.years()
             if onset is not None and (latest_onset is None or onset > latest_onset):
                 latest_onset = onset
         named = kb.hpo_patterns.get(term)
@@ -177,8 +205,8 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
                 seen_nc = True
                 if named != NEPHROCALCINOSIS:
                     patterns.add(named)
-                if feature.onset is not None and feature.onset.age is not None:
-                    onset_age = iso_duration_years(feature.onset.age.iso8601duration)
+                if feature.onset is not None:
+                    onset_age = feature.onset.years()
             continue
         meant = clues_of_term(kb, term, present=not feature.excluded)
         if not meant:
@@ -207,8 +235,8 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
         labs[lab_id] = Lab(value=quantity.value, unit=ucum_unit(quantity.unit))
     subject = packet.subject
     age = None
-    if subject is not None and subject.timeAtLastEncounter is not None and subject.timeAtLastEncounter.age:
-        age = iso_duration_years(subject.timeAtLastEncounter.age.iso8601duration)
+    if subject is not None and subject.timeAtLastEncounter is not None:
+        age = subject.timeAtLastEncounter.years()
     if age is None:
         age = onset_age
     if age is None and latest_onset is not None:
