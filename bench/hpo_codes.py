@@ -9,6 +9,7 @@ in the HPO release bundled with the `hpo3` package (`import pyhpo`), and rules/h
     release = "<HPO release>"
     leaves = [...]                   # used ids without descendants
     [descendants]                    # used id -> every descendant (is_a, transitively), sorted
+    [ancestors]                      # clue id's term -> every ancestor below the root (is_a, transitively)
     [obsolete_replaced_by]           # obsolete id -> its replacement, where the replacement is covered
 
 so that a phenopacket coded with a more specific term maps to the clue (CONTRACT.md section 8).
@@ -79,6 +80,20 @@ def _descendants(term: Any) -> set[str]:
     return seen
 
 
+def _ancestors(term: Any) -> set[str]:
+    seen: set[str] = set()
+    stack = [term]
+    while stack:
+        for parent in stack.pop().parents:
+            if str(parent.id) not in seen and str(parent.id) != ROOT:
+                seen.add(str(parent.id))
+                stack.append(parent)
+    return seen
+
+
+ROOT = "HP:0000001"  # All
+
+
 def problems(ontology: Any, used: dict[str, list[str]]) -> list[str]:
     found = []
     for term, where in used.items():
@@ -139,6 +154,13 @@ def render(ontology: Any, used: dict[str, list[str]]) -> str:
             name = str(_term(ontology, term).name)
             lines.append(f"# {term} {name}: {len(terms)} descendant{'s' if len(terms) != 1 else ''}")
             lines.extend(_array(f'"{term}"', sorted(terms)))
+    lines += ["", "# ancestors: every ancestor (is_a, transitively; the root HP:0000001 left out) of each term a clue",
+              "# uses; an excluded phenopacket term rules out a clue when it is, or is an ancestor of, every term",
+              "# the clue names (an excluded term excludes all its descendants).", "[ancestors]"]
+    for term in sorted(t for t, where in used.items() if any(w.startswith("clue ") for w in where)):
+        above = _ancestors(_term(ontology, term))
+        if above:
+            lines.extend(_array(f'"{term}"', sorted(above)))
     lines += ["", "[obsolete_replaced_by]"]
     lines += [f'"{old}" = "{new}"' for old, new in sorted(replaced.items())]
     return "\n".join(lines) + "\n"

@@ -263,3 +263,20 @@ def test_a_synthea_style_metabolic_panel_is_read() -> None:
                                            "serum_creatinine"}
     assert result["case"]["age_years"] == pytest.approx(30, abs=0.01)
     assert "fhir_codes_not_mapped" not in {w["id"] for w in result["warnings"]}
+
+
+def test_fhir_negative_interpretation_is_absent_and_entries_in_error_are_ignored() -> None:
+    hpo = "http://purl.obolibrary.org/obo/hp.owl"
+
+    def finding(term: str, **extra: Any) -> dict[str, Any]:
+        return {"resourceType": "Observation", "code": {"coding": [{"system": hpo, "code": term}]}, **extra}
+
+    negative = {"interpretation": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/"
+                                                "v3-ObservationInterpretation", "code": "NEG"}]}]}
+    bundle = _age_bundle({}, finding("HP:0000407", **negative),  # sensorineural hearing impairment: negative
+                         finding("HP:0002900", status="entered-in-error"),  # hypokalaemia: withdrawn
+                         {"resourceType": "Condition", "code": {"coding": [{"system": hpo, "code": "HP:0000787"}]},
+                          "verificationStatus": {"coding": [{"code": "entered-in-error"}]}})  # stones: withdrawn
+    status, out, err = invoke(["diff", "--fhir", "-", "--format", "json"], bundle)
+    assert status == 0, err
+    assert json.loads(out)["case"]["clues"] == {"hearing_loss": False}

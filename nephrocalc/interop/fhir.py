@@ -135,7 +135,7 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
             for clue in meant:
                 clues[clue] = clues.get(clue, False) or taken
             continue
-        if kind not in ("Observation", "Condition"):
+        if kind not in ("Observation", "Condition") or _withdrawn(resource):
             continue
         try:
             concept = CodeableConcept.model_validate(resource.get("code") or {})
@@ -285,8 +285,19 @@ def _unit_text(quantity: Quantity) -> str:
     return ucum_unit(OntologyClass(id=f"UCUM:{quantity.code}", label=quantity.code or quantity.unit))
 
 
+def _withdrawn(resource: dict[str, Any]) -> bool:
+    """An Observation or Condition entered in error, cancelled, or (a Condition) verified as an error."""
+    if resource.get("status") in ("entered-in-error", "cancelled"):
+        return True
+    status = resource.get("verificationStatus")
+    if isinstance(status, dict):
+        return any(isinstance(c, dict) and c.get("code") == "entered-in-error" for c in status.get("coding", []))
+    return False
+
+
 def _is_absent(resource: dict[str, Any]) -> bool:
-    """A refuted Condition, or an Observation stated negative (interpretation N/NEG or valueBoolean false)."""
+    """A refuted Condition, or an Observation stated negative (interpretation NEG, N or ND, valueBoolean
+    false, or a negative or absent coded value). A lab Observation with a value is read from its value."""
     status = resource.get("verificationStatus")
     if isinstance(status, dict):
         codes = {c.get("code") for c in status.get("coding", []) if isinstance(c, dict)}
@@ -294,6 +305,12 @@ def _is_absent(resource: dict[str, Any]) -> bool:
             return True
     if resource.get("valueBoolean") is False:
         return True
+    interpretations = resource.get("interpretation")
+    if isinstance(interpretations, list):  # an Observation of a finding interpreted negative or normal
+        codes = {str(c.get("code", "")).upper() for i in interpretations if isinstance(i, dict)
+                 for c in i.get("coding", []) if isinstance(c, dict)}
+        if codes & {"NEG", "N", "ND"}:
+            return True
     value = resource.get("valueCodeableConcept")
     if isinstance(value, dict):
         codes = {str(c.get("code", "")).lower() for c in value.get("coding", []) if isinstance(c, dict)}

@@ -6,8 +6,9 @@ Mapping (CONTRACT.md section 8):
   gestational age), else from the onset of the
   nephrocalcinosis feature, else the latest onset of any present feature (a lower bound, with a note);
 - each ``phenotypicFeatures[].type.id``: an HPO term of the vocabulary, or a descendant of one in the
-  vendored HPO release (rules/hpo.toml), becomes its clue, false when ``excluded`` is true; the
-  nephrocalcinosis terms give the pattern;
+  vendored HPO release (rules/hpo.toml), becomes its clue, false when ``excluded`` is true; an excluded
+  term also rules out the clues whose terms all lie below it (excluding a term excludes its descendants),
+  except a clue that only refines another (stone composition); the nephrocalcinosis terms give the pattern;
 - each ``measurements[]`` with a LOINC assay and a quantity becomes a lab (UCUM unit);
 - each ``medicalActions[].treatment.agent`` whose name contains an agent of the vocabulary (clues.toml
   ``agents``: furosemide, calcitriol, ...) becomes that exposure clue.
@@ -138,8 +139,9 @@ def iso_duration_years(text: str) -> float | None:
 def clues_of_term(kb: KnowledgeBase, term: str, *, present: bool) -> tuple[str, ...]:
     """The clues an HPO term states. Present, it states every clue it is (the term a clue names, or a
     descendant of it: "calcium oxalate nephrolithiasis" is nephrolithiasis and calcium oxalate stones).
-    Excluded, it rules out only the clues that name this very term: no calcium oxalate stones says
-    nothing of stones of another kind."""
+    Excluded, it rules out the clues that name this very term, and those whose terms all lie below it
+    (hpo.toml ancestors: "hearing impairment" excluded is no sensorineural hearing loss), never a broader
+    one: no calcium oxalate stones says nothing of stones of another kind."""
     if present:
         return kb.hpo_clue_sets.get(term, ())
     return kb.hpo_named.get(term, ())

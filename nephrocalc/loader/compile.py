@@ -142,6 +142,22 @@ def _code_indexes(kb: KnowledgeBase, labs: Mapping[str, Lab], hpo_file: schema.H
             for hit in (term, *descendants.get(term, ())):
                 if clue.id not in reached.setdefault(hit, []):
                     reached[hit].append(clue.id)
+    # an excluded term excludes its descendants: it rules out a clue when it is, or is an ancestor of,
+    # every term the clue names ("hearing impairment" excluded: no sensorineural hearing loss). A clue that
+    # refines another (calcium oxalate stones refine nephrolithiasis: every term of it is below one of the
+    # other's) is left to the broader clue: "no stones" is not also "stones analysed, not calcium oxalate".
+    ancestors = hpo_file.ancestors if hpo_file is not None else {}
+    above = {clue.id: set.intersection(*(set(ancestors.get(term, ())) | {term} for term in clue.hpo))
+             for clue in kb.clues.values() if clue.hpo}
+    refines = {c: {d for d, terms in ((d.id, d.hpo) for d in kb.clues.values() if d.hpo) if d != c
+                   and all(any(t == u or t in ancestors.get(u, ()) for t in terms) for u in kb.clues[c].hpo)}
+               for c in above}
+    for clue_id, common in above.items():
+        for term in sorted(common - set(kb.clues[clue_id].hpo)):
+            if any(term in above[broader] for broader in refines[clue_id]):
+                continue
+            if clue_id not in named.setdefault(term, []):
+                named[term].append(clue_id)
     loinc_labs = {code: lab.id for lab in labs.values() for code in lab.loinc}
     snomed_clues: dict[str, list[str]] = {}
     agent_clues: dict[str, str] = {}
