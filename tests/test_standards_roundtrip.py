@@ -280,3 +280,28 @@ def test_fhir_negative_interpretation_is_absent_and_entries_in_error_are_ignored
     status, out, err = invoke(["diff", "--fhir", "-", "--format", "json"], bundle)
     assert status == 0, err
     assert json.loads(out)["case"]["clues"] == {"hearing_loss": False}
+
+
+def test_a_report_conclusion_gives_the_pattern_and_the_imaging_study_the_modality() -> None:
+    dicom = "http://dicom.nema.org/resources/ontology/DCM"
+    report = {"resourceType": "DiagnosticReport", "status": "final", "effectiveDateTime": "2024-01-01",
+              "code": {"coding": [{"system": "http://loinc.org", "code": "24558-9"}]},
+              "conclusionCode": [{"coding": [{"system": "http://snomed.info/sct", "code": "236447005"}]},
+                                 {"coding": [{"system": "http://snomed.info/sct", "code": "12345678"}]}]}
+    study = {"resourceType": "ImagingStudy", "status": "available", "modality": [{"system": dicom, "code": "US"}]}
+    bundle = json.dumps({"resourceType": "Bundle", "entry": [
+        {"resource": {"resourceType": "Patient", "id": "p", "birthDate": "2015-01-01"}},
+        {"resource": study}, {"resource": report}]}).encode()
+    status, out, err = invoke(["diff", "--fhir", "-", "--format", "json"], bundle)
+    assert status == 0, err
+    result = json.loads(out)
+    assert result["case"]["pattern"] == "medullary" and result["case"]["modality"] == "us"
+    assert result["case"]["age_years"] == pytest.approx(9, abs=0.01)
+    assert "12345678" in {w["id"]: w["message"] for w in result["warnings"]}["fhir_codes_not_mapped"]
+    # two modalities: none is set, and the warning says why
+    ct = {**study, "modality": [{"system": dicom, "code": "CT"}]}
+    bundle = json.dumps({"resourceType": "Bundle", "entry": [{"resource": study}, {"resource": ct},
+                                                               {"resource": report}]}).encode()
+    status, out, err = invoke(["diff", "--fhir", "-", "--format", "json"], bundle)
+    result = json.loads(out)
+    assert "modality" not in result["case"] and "fhir_modalities" in {w["id"] for w in result["warnings"]}

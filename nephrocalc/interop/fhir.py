@@ -11,6 +11,9 @@
   coded in SNOMED CT (http://snomed.info/sct) through the concepts each clue lists (clues.toml
   ``snomed``; exact codes: no SNOMED hierarchy is bundled); a Condition whose ``verificationStatus`` is
   refuted, or an Observation whose ``interpretation`` or value says absent, gives the clue as absent;
+- a DiagnosticReport's ``conclusionCode`` (HPO or SNOMED CT) gives findings or the pattern, as a Condition
+  would; an ImagingStudy's DICOM modality (US, CT, MR; CR, DX, RG as radiograph) gives the modality when
+  the studies agree on one (several: none is set, and a warning says so);
 - MedicationStatement, MedicationRequest, MedicationAdministration and MedicationDispense resources
   give exposure clues from the medication's name (its text or coding display, or the Medication it
   references): every agent of the vocabulary (clues.toml ``agents``) found in it; a statement
@@ -33,7 +36,7 @@ from nephrocalc.errors import InputError
 from nephrocalc.interop.phenopacket import NEPHROCALCINOSIS, checked_labs, clues_of_agent, clues_of_term, ucum_unit
 from nephrocalc.knowledge import KnowledgeBase
 from nephrocalc.result import Note
-from nephrocalc.vocab import PATTERNS, Pattern, Sex
+from nephrocalc.vocab import PATTERNS, Modality, Pattern, Sex
 
 LOINC = "http://loinc.org"
 SNOMED = "http://snomed.info/sct"
@@ -123,6 +126,7 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
     dates: list[str] = []
     stated_age: float | None = None  # an Observation of the age (LOINC 30525-0 and kin)
     onset_age: float | None = None  # the onsetAge of the nephrocalcinosis Condition
+    modalities: set[Modality] = set()  # from ImagingStudy (DICOM modality codes)
     medications = {f"Medication/{r.get('id')}": r for r in resources if r.get("resourceType") == "Medication"}
     for resource in resources:
         kind = resource.get("resourceType")
@@ -134,6 +138,27 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
             taken = resource.get("status") not in ("not-taken", "entered-in-error", "cancelled")
             for clue in meant:
                 clues[clue] = clues.get(clue, False) or taken
+            continue
+        if kind == "ImagingStudy" and not _withdrawn(resource):
+            modalities.update(_study_modalities(resource))
+            if isinstance(resource.get("started"), str):
+                dates.append(resource["started"])
+            continue
+        if kind == "DiagnosticReport" and not _withdrawn(resource):  # a report's coded conclusions are findings
+            when = resource.get("effectiveDateTime") or resource.get("issued")
+            if isinstance(when, str):
+                dates.append(when)
+            for item in resource.get("conclusionCode") or []:
+                try:
+                    conclusion = CodeableConcept.model_validate(item)
+                except ValidationError:
+                    continue
+                mapped = next((m for m in (_coded(kb, c, False) for c in conclusion.coding) if m is not None), None)
+                if mapped is None:
+                    shown = "; ".join(f"{c.system or '?'}|{c.code} {c.display}".strip() for c in conclusion.coding)
+                    unmapped.append(f"DiagnosticReport conclusion {shown or conclusion.text}")
+                    continue
+                seen_nc, patterns = _apply(mapped, False, clues, seen_nc, patterns)
             continue
         if kind not in ("Observation", "Condition") or _withdrawn(resource):
             continue
@@ -217,7 +242,15 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
         notes.append({"id": "pattern_unknown", "sources": [],
                       "message": "No resource gives the pattern of the calcification: the causes were ranked "
                       "without pattern evidence."})
-    case = Case(pattern=pattern, id=str(data.get("id") or (patient or {}).get("id") or "") or None,
+    modality: Modality | None = None
+    if len(modalities) == 1:
+        modality = next(iter(modalities))
+    elif modalities:
+        notes.append({"id": "fhir_modalities", "sources": [],
+                      "message": f"The imaging studies use several modalities ({', '.join(sorted(modalities))}): "
+                      "which one showed the calcification is not known, so no modality was set (give --modality)."})
+    case = Case(pattern=pattern, modality=modality,
+                id=str(data.get("id") or (patient or {}).get("id") or "") or None,
                 age_years=min(age, 130.0) if age is not None else None, sex=sex, clues=clues, labs=labs)
     return checked_labs(case, kb, notes, "fhir_observations_not_read"), notes
 
@@ -283,6 +316,18 @@ def _unit_text(quantity: Quantity) -> str:
     from nephrocalc.interop.phenopacket import OntologyClass
 
     return ucum_unit(OntologyClass(id=f"UCUM:{quantity.code}", label=quantity.code or quantity.unit))
+
+
+# DICOM modality codes (http://dicom.nema.org/resources/ontology/DCM) -> the case's modality
+DICOM_MODALITIES: dict[str, Modality] = {"US": "us", "CT": "ct", "MR": "mr", "CR": "xr", "DX": "xr", "RG": "xr"}
+
+
+def _study_modalities(resource: dict[str, Any]) -> set[Modality]:
+    """The modalities of an ImagingStudy that nephrocalc knows: the study's and its series'."""
+    codings = [c for c in resource.get("modality") or [] if isinstance(c, dict)]
+    codings += [series["modality"] for series in resource.get("series") or []
+                if isinstance(series, dict) and isinstance(series.get("modality"), dict)]
+    return {DICOM_MODALITIES[code] for c in codings if (code := str(c.get("code", "")).upper()) in DICOM_MODALITIES}
 
 
 def _withdrawn(resource: dict[str, Any]) -> bool:
