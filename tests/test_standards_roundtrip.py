@@ -305,3 +305,28 @@ def test_a_report_conclusion_gives_the_pattern_and_the_imaging_study_the_modalit
     status, out, err = invoke(["diff", "--fhir", "-", "--format", "json"], bundle)
     result = json.loads(out)
     assert "modality" not in result["case"] and "fhir_modalities" in {w["id"] for w in result["warnings"]}
+
+
+@pytest.mark.parametrize("entry", [None, 3, True, "x", {"resource": {}}])
+def test_a_bundle_whose_entry_is_not_a_list_is_a_clear_error(entry: object) -> None:
+    status, out, err = invoke(["diff", "--fhir", "-"], json.dumps({"resourceType": "Bundle", "entry": entry}).encode())
+    if entry is None:  # no entries: an empty bundle, ranked with the warnings of a bundle that states nothing
+        assert status == 0, err
+        return
+    assert status == 2 and out == "" and err.startswith("nephrocalc: error: fhir.entry: must be a list")
+
+
+def test_malformed_fhir_parts_are_skipped_not_a_crash() -> None:
+    """Non-list codings, interpretations, conclusions and series in otherwise valid resources."""
+    resources = [
+        {"resourceType": "Condition", "code": {"coding": [{"system": "http://snomed.info/sct", "code": "236447005"}]},
+         "verificationStatus": {"coding": 3}},
+        {"resourceType": "Observation", "code": {"coding": [{"system": "http://snomed.info/sct", "code": "66931009"}]},
+         "interpretation": [{"coding": None}], "valueCodeableConcept": {"coding": 7}},
+        {"resourceType": "DiagnosticReport", "conclusionCode": 5},
+        {"resourceType": "ImagingStudy", "modality": None, "series": 4},
+    ]
+    bundle = {"resourceType": "Bundle", "entry": [{"resource": r} for r in resources]}
+    status, out, err = invoke(["diff", "--fhir", "-", "--format", "json"], json.dumps(bundle).encode())
+    assert status == 0, err
+    assert json.loads(out)["case"]["pattern"] == "medullary"

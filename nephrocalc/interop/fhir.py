@@ -105,7 +105,9 @@ def _age(birth: str, on: str) -> float | None:
 
 def _resources(data: dict[str, Any]) -> list[dict[str, Any]]:
     if data.get("resourceType") == "Bundle":
-        return [entry["resource"] for entry in data.get("entry", []) if isinstance(entry, dict)
+        if data.get("entry") is not None and not isinstance(data.get("entry"), list):
+            raise InputError("fhir.entry", 'must be a list of entries, each {"resource": {...}}')
+        return [entry["resource"] for entry in _items(data.get("entry")) if isinstance(entry, dict)
                 and isinstance(entry.get("resource"), dict)]
     if isinstance(data.get("resources"), list):
         return [item for item in data["resources"] if isinstance(item, dict)]
@@ -148,7 +150,7 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
             when = resource.get("effectiveDateTime") or resource.get("issued")
             if isinstance(when, str):
                 dates.append(when)
-            for item in resource.get("conclusionCode") or []:
+            for item in _items(resource.get("conclusionCode")):
                 try:
                     conclusion = CodeableConcept.model_validate(item)
                 except ValidationError:
@@ -296,7 +298,7 @@ def _medication_name(resource: dict[str, Any], medications: dict[str, dict[str, 
         target = str(reference.get("reference", ""))
         found = None
         if target.startswith("#"):
-            found = next((c for c in resource.get("contained", []) if isinstance(c, dict)
+            found = next((c for c in _items(resource.get("contained")) if isinstance(c, dict)
                           and c.get("id") == target[1:]), None)
         else:
             found = medications.get(target) or medications.get(f"Medication/{target.rsplit('/', 1)[-1]}")
@@ -324,10 +326,15 @@ DICOM_MODALITIES: dict[str, Modality] = {"US": "us", "CT": "ct", "MR": "mr", "CR
 
 def _study_modalities(resource: dict[str, Any]) -> set[Modality]:
     """The modalities of an ImagingStudy that nephrocalc knows: the study's and its series'."""
-    codings = [c for c in resource.get("modality") or [] if isinstance(c, dict)]
-    codings += [series["modality"] for series in resource.get("series") or []
+    codings = [c for c in _items(resource.get("modality")) if isinstance(c, dict)]
+    codings += [series["modality"] for series in _items(resource.get("series"))
                 if isinstance(series, dict) and isinstance(series.get("modality"), dict)]
     return {DICOM_MODALITIES[code] for c in codings if (code := str(c.get("code", "")).upper()) in DICOM_MODALITIES}
+
+
+def _items(value: object) -> list[Any]:
+    """A JSON array's items; anything else (absent, null, a number in a malformed document) is none."""
+    return value if isinstance(value, list) else []
 
 
 def _withdrawn(resource: dict[str, Any]) -> bool:
@@ -336,7 +343,7 @@ def _withdrawn(resource: dict[str, Any]) -> bool:
         return True
     status = resource.get("verificationStatus")
     if isinstance(status, dict):
-        return any(isinstance(c, dict) and c.get("code") == "entered-in-error" for c in status.get("coding", []))
+        return any(isinstance(c, dict) and c.get("code") == "entered-in-error" for c in _items(status.get("coding")))
     return False
 
 
@@ -345,7 +352,7 @@ def _is_absent(resource: dict[str, Any]) -> bool:
     false, or a negative or absent coded value). A lab Observation with a value is read from its value."""
     status = resource.get("verificationStatus")
     if isinstance(status, dict):
-        codes = {c.get("code") for c in status.get("coding", []) if isinstance(c, dict)}
+        codes = {c.get("code") for c in _items(status.get("coding")) if isinstance(c, dict)}
         if "refuted" in codes:
             return True
     if resource.get("valueBoolean") is False:
@@ -353,12 +360,12 @@ def _is_absent(resource: dict[str, Any]) -> bool:
     interpretations = resource.get("interpretation")
     if isinstance(interpretations, list):  # an Observation of a finding interpreted negative or normal
         codes = {str(c.get("code", "")).upper() for i in interpretations if isinstance(i, dict)
-                 for c in i.get("coding", []) if isinstance(c, dict)}
+                 for c in _items(i.get("coding")) if isinstance(c, dict)}
         if codes & {"NEG", "N", "ND"}:
             return True
     value = resource.get("valueCodeableConcept")
     if isinstance(value, dict):
-        codes = {str(c.get("code", "")).lower() for c in value.get("coding", []) if isinstance(c, dict)}
+        codes = {str(c.get("code", "")).lower() for c in _items(value.get("coding")) if isinstance(c, dict)}
         if codes & {"260385009", "negative", "absent", "n"}:
             return True
     return False
