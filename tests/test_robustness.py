@@ -4,6 +4,7 @@ markup, oversized or deeply nested TOML, non-ASCII ids. Each failed on the first
 
 from __future__ import annotations
 
+import json
 import shutil
 import time
 from pathlib import Path
@@ -178,3 +179,25 @@ def test_a_pack_copy_is_not_needed_to_keep_the_example(tmp_path: Path) -> None:
     shutil.copytree(EXAMPLE, copy)
     kb = load_knowledge_base(packs=[copy], use_cache=False)
     assert "bartter_syndrome" in kb.causes
+
+
+@pytest.mark.parametrize("fmt", ["table", "markdown"])
+def test_control_characters_in_data_never_reach_the_reader(fmt: str) -> None:
+    """A case id (or a document's display text in a warning) with an escape sequence would be a terminal
+    command; human-readable output shows U+FFFD instead, while JSON keeps the exact text."""
+    from helpers import invoke
+
+    case = json.dumps({"pattern": "medullary", "id": "a\u001b[31mred\u0007", "clues": {"rta": True}}).encode()
+    status, out, err = invoke(["diff", "--case", "-", "--format", fmt], case)
+    assert status == 0, err
+    assert "\u001b" not in out and "\u0007" not in out and "a\ufffd[31mred\ufffd" in out
+    status, out, _ = invoke(["diff", "--case", "-", "--format", "json"], case)
+    assert json.loads(out)["id"] == "a\u001b[31mred\u0007"
+
+
+def test_control_characters_in_an_error_message_are_escaped() -> None:
+    from helpers import invoke
+
+    status, out, err = invoke(["diff", "--case", "-"], b'{"pattern": "medullary", "clues": {"r\\u001b[31mta": true}}')
+    assert status == 2 and out == "" and "\u001b" not in err and "\\x1b[31m" in err
+    assert len(err.strip().splitlines()) == 1

@@ -127,8 +127,13 @@ def write(text: str) -> None:
 
 def one_line(message: str, limit: int = 600) -> str:
     """A message as one line of bounded length: what the user typed is echoed safely."""
-    text = message.replace("\r", "\\r").replace("\n", "\\n")
+    text = message.replace("\r", "\\r").replace("\n", "\\n").translate(_ESCAPED)
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+# the other control characters (escape, bell, ...) as \xNN: an escape sequence typed into a field name
+# must not reach the terminal as a command
+_ESCAPED = {code: f"\\x{code:02x}" for code in (*range(0x00, 0x20), *range(0x7F, 0xA0)) if code not in (0x0A, 0x0D)}
 
 
 class PipeClosed(Exception):

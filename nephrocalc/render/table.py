@@ -20,7 +20,7 @@ from rich.table import Table
 from rich.text import Text
 
 from nephrocalc.knowledge import Cause, Finding, KnowledgeBase
-from nephrocalc.render.views import clue_users, form_label, labs_view
+from nephrocalc.render.views import clue_users, form_label, labs_view, printable
 from nephrocalc.result import NOTICE, Entry, Evidence, Result
 from nephrocalc.vocab import FREQUENCY_WORDS
 
@@ -167,7 +167,7 @@ def print_result(result: Result, kb: KnowledgeBase, *, rows: list[Entry] | None 
     if result["fit"]["status"] == "poor":
         _print_fit(console, kb, result)
     pattern = f"a {result['pattern']} pattern" if result["pattern"] else "a pattern not stated"
-    title = f"Differential for {pattern}" + (f" — case {result['id']}" if result["id"] else "")
+    title = f"Differential for {pattern}" + (f" — case {printable(result['id'])}" if result["id"] else "")
     table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False)
     # fixed widths where the content is known: rich then measures only the evidence column
     table.add_column("#", justify="right", style="bold", width=2, no_wrap=True)
@@ -222,7 +222,7 @@ def print_result(result: Result, kb: KnowledgeBase, *, rows: list[Entry] | None 
         if notes:
             console.print(Text(heading, style=f"bold {style}"))
             console.print(_bullets([
-                Text(note["message"]).append(f" [{', '.join(note['sources'])}]" if note["sources"] else "",
+                Text(printable(note["message"])).append(f" [{', '.join(note['sources'])}]" if note["sources"] else "",
                                              style="dim") for note in notes], "•"))
     following = result.get("next_findings") or []
     if following:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from nephrocalc.render.views import printable
 from nephrocalc.result import NOTICE, Evidence, Result
 
 # one row per cause; the columns after score were added for researchers (name, best-fitting form,
@@ -54,7 +55,7 @@ def result_csv_rows(result: Result, columns: tuple[str, ...] = ROW_COLUMNS) -> s
 
 
 def _md(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+    return printable(text.replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " "))
 
 
 MARKDOWN_HEADER = "| Case | Rank | Cause | Probability | Strongest evidence |\n|---|---:|---|---:|---|\n"

@@ -55,3 +55,13 @@ def _ages(limit: LabLimit) -> str:
     low = f"{limit.age_at_least:g}" if limit.age_at_least is not None else "0"
     text = f"{low}-<{limit.age_below:g} y" if limit.age_below is not None else f"{low}+ y"
     return text + (" (and age unknown)" if limit.when_age_unknown else "")
+
+
+# C0 and C1 control characters (an escape sequence in a case id or in a document's display text would
+# reach the terminal as a command): shown as U+FFFD in human-readable output; JSON keeps the exact text
+_CONTROL = dict.fromkeys((*range(0, 32), *range(127, 160)), "�")
+
+
+def printable(text: str) -> str:
+    """Text as shown to a reader: control characters (escape, bell, tab, newline, ...) replaced by U+FFFD."""
+    return text.translate(_CONTROL)
