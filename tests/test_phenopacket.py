@@ -263,3 +263,11 @@ def test_an_excluded_broader_term_excludes_the_clues_below_it(kb: KnowledgeBase)
     # present, a broader term says nothing of the narrower clue
     present, _ = case_from_phenopacket(_packet([_feature("HP:0012408"), _feature("HP:0000365")]), kb)
     assert "hearing_loss" not in present.clues
+
+
+def test_an_excluded_acidosis_does_not_exclude_a_distal_rta(kb: KnowledgeBase) -> None:
+    """HPO files distal RTA under metabolic acidosis, but incomplete dRTA has no acidosis: a diagnosis clue
+    (one that supersedes its components) is never ruled out through an excluded ancestor."""
+    packet = _packet([_feature("HP:0012408"), _feature("HP:0001942", "Metabolic acidosis", excluded=True)])
+    case, _ = case_from_phenopacket(packet, kb)
+    assert "rta" not in case.clues

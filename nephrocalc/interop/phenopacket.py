@@ -140,8 +140,9 @@ def clues_of_term(kb: KnowledgeBase, term: str, *, present: bool) -> tuple[str, 
     """The clues an HPO term states. Present, it states every clue it is (the term a clue names, or a
     descendant of it: "calcium oxalate nephrolithiasis" is nephrolithiasis and calcium oxalate stones).
     Excluded, it rules out the clues that name this very term, and those whose terms all lie below it
-    (hpo.toml ancestors: "hearing impairment" excluded is no sensorineural hearing loss), never a broader
-    one: no calcium oxalate stones says nothing of stones of another kind."""
+    (hpo.toml ancestors: "hearing impairment" excluded is no sensorineural hearing loss), except a diagnosis
+    clue (distal RTA, which HPO files under metabolic acidosis though incomplete dRTA has none), and never a
+    broader one: no calcium oxalate stones says nothing of stones of another kind."""
     if present:
         return kb.hpo_clue_sets.get(term, ())
     return kb.hpo_named.get(term, ())
