@@ -13,7 +13,7 @@ combined (CONTRACT.md section 4: flags override the file, ``--lab`` overrides th
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from nephrocalc.case import Case
@@ -110,20 +110,33 @@ def parse_case(data: bytes | str | Mapping[str, Any], kb: KnowledgeBase, *, what
     # in clinicians' words (British spellings, lab aliases, F/M, "6mo"), and fails as first if that is no help
     retry = _in_clinicians_words(data, kb) if isinstance(data, bytes | str) else None
     if retry is None:
-        raise _standard_input_hint(data, what) or error
+        raise _standard_input_hint(_top_level_keys(data), what) or error
     return parse_case(retry, kb, what=what, pattern_required=pattern_required)
 
 
-def _standard_input_hint(data: bytes | str, what: str) -> InputError | None:
-    """A phenopacket or a FHIR resource given where a contract case was expected: say which option
-    reads it, rather than naming its first unknown field."""
-    raw = data.encode() if isinstance(data, str) else data
-    if b'"phenotypicFeatures"' in raw or (b'"subject"' in raw and b'"metaData"' in raw):
+def _standard_input_hint(keys: Iterable[str], what: str) -> InputError | None:
+    """A phenopacket or a FHIR resource (told by its top-level keys) given where a contract case was
+    expected: say which option reads it, rather than naming its first unknown field."""
+    keys = set(keys)
+    if "pattern" in keys:
+        return None
+    if "phenotypicFeatures" in keys or {"subject", "metaData"} <= keys:
         return InputError(what, "this is a GA4GH phenopacket, not a contract case: read it with --phenopacket "
                                 "(batch: --input phenopacket)")
-    if b'"resourceType"' in raw:
+    if "resourceType" in keys:
         return InputError(what, "this is a FHIR resource, not a contract case: read a Bundle with --fhir")
     return None
+
+
+def _top_level_keys(data: bytes | str) -> list[str]:
+    """The keys of a JSON object's text (none when it is not one); for error messages only."""
+    import orjson
+
+    try:
+        parsed = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return []
+    return list(parsed) if isinstance(parsed, dict) else []
 
 
 def _refuse_repeated_keys(data: bytes | str, case: Case) -> None:
@@ -270,12 +283,9 @@ def merge_case(base: Mapping[str, Any] | None, kb: KnowledgeBase, *, fields: Map
     modality, grade, laterality, age_years, sex: None means not given), ``clues`` (flags) and
     ``labs`` (``--lab ID=VALUE UNIT`` texts), then validated."""
     data: dict[str, Any] = dict(base or {})
-    if "pattern" not in data and ("resourceType" in data or "phenotypicFeatures" in data or "subject" in data):
-        from pydantic_core import to_json
-
-        hint = _standard_input_hint(to_json(data), "--case")
-        if hint is not None:
-            raise hint
+    hint = _standard_input_hint(data, "--case")
+    if hint is not None:
+        raise hint
     for name, value in (fields or {}).items():
         if value is None:
             continue

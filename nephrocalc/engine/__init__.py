@@ -27,7 +27,7 @@ from typing import NamedTuple
 
 from nephrocalc.case import Case
 from nephrocalc.engine.caveats import CaveatIndex
-from nephrocalc.engine.fit import assess_fit
+from nephrocalc.engine.fit import assess_fit, contradictory_groups
 from nephrocalc.engine.table import AGE_KEYS, NEG_INF, UNKNOWN, ScoringTable
 from nephrocalc.intake import check_clues
 from nephrocalc.knowledge import KnowledgeBase
@@ -120,14 +120,12 @@ class Engine:
                     notes.append({"id": f"counted_in_{diagnosis}", "sources": [],
                                   "message": f"{', '.join(inside)} counted once, as part of {diagnosis}: "
                                   "they are the findings that diagnosis is made of, not more evidence."})
-        for states in self.kb.exclusive:
-            both = [c for c in states if case.clues.get(c) is True]
-            if len(both) > 1:
-                skip.update(both)
-                notes.append({"id": f"contradictory_{'_'.join(both)}", "sources": [],
-                              "message": f"{' and '.join(both)} are both stated present, but they are states of one "
-                              "variable that exclude each other at one time: neither was counted, and the fit is poor "
-                              "(give the untreated state at presentation)."})
+        for both in contradictory_groups(self.kb, case.clues):
+            skip.update(both)
+            notes.append({"id": f"contradictory_{'_'.join(both)}", "sources": [],
+                          "message": f"{' and '.join(both)} are both stated present, but they are states of one "
+                          "variable that exclude each other at one time: neither was counted, and the fit is poor "
+                          "(give the untreated state at presentation)."})
         for clue_id, value in case.clues.items():
             needs = clues[clue_id].absent_needs_modality
             if value is False and needs is not None and case.modality not in needs:

@@ -19,7 +19,7 @@ caveats.toml) match the findings, best first. Pure: reads the ranked entries, co
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from nephrocalc.case import Case
 from nephrocalc.knowledge import Caveat, KnowledgeBase
@@ -27,6 +27,12 @@ from nephrocalc.result import Consider, Entry, Fit
 
 OTHER = "other"
 LEADING = 0.2  # a cause with at least this probability can explain a finding
+
+
+def contradictory_groups(kb: KnowledgeBase, clues: Mapping[str, bool]) -> list[list[str]]:
+    """The ``[[exclusive]]`` groups of which more than one finding is stated present: the input
+    contradicts itself there (metabolic acidosis and alkalosis both stated)."""
+    return [both for states in kb.exclusive if len(both := [c for c in states if clues.get(c) is True]) > 1]
 
 
 def assess_fit(kb: KnowledgeBase, case: Case, counted: Sequence[tuple[str, bool]], entries: Sequence[Entry],
@@ -46,13 +52,11 @@ def assess_fit(kb: KnowledgeBase, case: Case, counted: Sequence[tuple[str, bool]
             unexplained.append(clue)
         elif max(weights, default=0.0) <= 0.0 and kb.clues[clue].background <= settings.unexplained_background:
             unexplained.append(clue)
-    contradictory: list[str] = []
-    for states in kb.exclusive:  # the input contradicts itself: both states are unexplained, and the fit poor
-        both = [clue for clue in states if case.clues.get(clue) is True]
-        if len(both) > 1:
-            contradicted = True
-            contradictory.extend(both)
-            unexplained.extend(clue for clue in both if clue not in unexplained)
+    # the input contradicts itself: the findings of a group are unexplained, and the fit is poor
+    contradictory = [clue for both in contradictory_groups(kb, case.clues) for clue in both]
+    if contradictory:
+        contradicted = True
+        unexplained.extend(clue for clue in contradictory if clue not in unexplained)
     poor = (entries[0]["cause"] == OTHER or contradicted or len(unexplained) > settings.max_unexplained
             or any(rule.poor_fit and rule.cause not in kb.causes for rule in consider))
     seen: set[str] = set()

@@ -157,8 +157,7 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                     continue
                 mapped = next((m for m in (_coded(kb, c, False) for c in conclusion.coding) if m is not None), None)
                 if mapped is None:
-                    shown = "; ".join(f"{c.system or '?'}|{c.code} {c.display}".strip() for c in conclusion.coding)
-                    unmapped.append(f"DiagnosticReport conclusion {shown or conclusion.text}")
+                    unmapped.append(f"DiagnosticReport conclusion {_shown(conclusion)}")
                     continue
                 seen_nc, patterns = _apply(mapped, False, clues, seen_nc, patterns)
             continue
@@ -211,13 +210,13 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                     seen_nc, patterns = _apply(mapped, absent, clues, seen_nc, patterns)
                     break
         if not used:
-            shown = "; ".join(f"{c.system or '?'}|{c.code} {c.display}".strip() for c in concept.coding) or concept.text
-            unmapped.append(f"{kind} {shown}")
+            unmapped.append(f"{kind} {_shown(concept)}")
     sexes: dict[str, Sex] = {"female": "female", "male": "male"}
     sex = sexes.get(str(patient.get("gender", ""))) if patient else None
     age = None
     birth = patient.get("birthDate") if patient else None
-    on = max(dates) if dates else data.get("timestamp") or data.get("meta", {}).get("lastUpdated")
+    meta = data.get("meta")
+    on = max(dates) if dates else data.get("timestamp") or (meta.get("lastUpdated") if isinstance(meta, dict) else None)
     notes: list[Note] = []
     if isinstance(birth, str) and isinstance(on, str):
         age = _age(birth, on)
@@ -330,6 +329,11 @@ def _study_modalities(resource: dict[str, Any]) -> set[Modality]:
     codings += [series["modality"] for series in _items(resource.get("series"))
                 if isinstance(series, dict) and isinstance(series.get("modality"), dict)]
     return {DICOM_MODALITIES[code] for c in codings if (code := str(c.get("code", "")).upper()) in DICOM_MODALITIES}
+
+
+def _shown(concept: CodeableConcept) -> str:
+    """A concept as listed among the codes that map to nothing: system|code display, or its text."""
+    return "; ".join(f"{c.system or '?'}|{c.code} {c.display}".strip() for c in concept.coding) or concept.text
 
 
 def _items(value: object) -> list[Any]:

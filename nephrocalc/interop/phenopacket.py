@@ -31,7 +31,7 @@ from nephrocalc.case import Case, Lab
 from nephrocalc.errors import InputError
 from nephrocalc.knowledge import KnowledgeBase
 from nephrocalc.result import AskResult, Note, Result
-from nephrocalc.vocab import PATTERNS, Pattern, Sex
+from nephrocalc.vocab import CASE_FIELDS, PATTERNS, Pattern, Sex
 
 NEPHROCALCINOSIS = "nephrocalcinosis"
 
@@ -173,7 +173,7 @@ def ucum_unit(unit: OntologyClass) -> str:
 
 _PHENOPACKET_FIELDS = frozenset({"id", "subject", "phenotypicFeatures", "measurements", "biosamples",
                                  "interpretations", "diseases", "medicalActions", "files", "metaData"})
-_CASE_FIELDS = frozenset({"pattern", "clues", "labs", "age_years", "modality", "grade", "laterality"})
+_CASE_FIELDS = frozenset(CASE_FIELDS) - {"id"}  # a phenopacket has an id too
 
 
 def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[Note]]:

@@ -157,8 +157,9 @@ def case_section(result: Any, kb: KnowledgeBase) -> str:
                                     for step in result["derived"]) + "</ul>")
     out.append(f'<p class="summary">{escape(summary_line(result, kb))}</p>')
     fit = result["fit"]
-    if fit.get("contradictory"):
-        shown = " and ".join(_label(kb, c) for c in fit.get("contradictory", []))
+    contradictory = fit.get("contradictory")
+    if contradictory:
+        shown = " and ".join(_label(kb, c) for c in contradictory)
         out.append(f'<div class="poor"><b>Poor fit:</b> the stated findings contradict each other: {escape(shown)} '
                    "(neither was counted).</div>")
     elif fit["status"] == "poor":

@@ -111,16 +111,18 @@ def _entry_name(kb: KnowledgeBase, entry: Entry) -> str:
 def _print_fit(console: Console, kb: KnowledgeBase, result: Result) -> None:
     """The fit statement: first, before the ranking, when the fit is poor (CONTRACT.md section 7)."""
     fit = result["fit"]
-    labels = [kb.clues[c].label if c in kb.clues else c for c in fit["unexplained"]]
-    if fit.get("contradictory"):
-        shown = [kb.clues[c].label if c in kb.clues else c for c in fit.get("contradictory", [])]
-        line = Text("Poor fit: the stated findings contradict each other: " + " and ".join(shown)
+    def labels(clues: list[str]) -> list[str]:
+        return [kb.clues[c].label if c in kb.clues else c for c in clues]
+
+    contradictory = fit.get("contradictory")
+    if contradictory:
+        line = Text("Poor fit: the stated findings contradict each other: " + " and ".join(labels(contradictory))
                     + " (neither was counted)", style="bold red")
         console.print(line)
     elif fit["status"] == "poor":
         line = Text("Poor fit: no cause in the knowledge base explains these findings well", style="bold red")
-        if labels:
-            line.append(": " + ", ".join(labels), style="red")
+        if fit["unexplained"]:
+            line.append(": " + ", ".join(labels(fit["unexplained"])), style="red")
         console.print(line)
     if fit["consider"]:
         console.print(Text("Consider:", style="bold"))

@@ -80,9 +80,10 @@ def result_markdown(result: Result) -> str:
     notes = [f"- {_md(n['message'])}\n" for n in (*result["warnings"], *result["caveats"])]
     fit = result["fit"]
     body = ""
-    if fit.get("contradictory"):
+    contradictory = fit.get("contradictory")
+    if contradictory:
         body += ("**Poor fit**: the stated findings contradict each other: "
-                 + _md(" and ".join(fit.get("contradictory", []))) + " (neither was counted).\n\n")
+                 + _md(" and ".join(contradictory)) + " (neither was counted).\n\n")
     elif fit["status"] == "poor":
         body += ("**Poor fit**: no cause in the knowledge base explains these findings well"
                  + (": " + _md(", ".join(fit["unexplained"])) if fit["unexplained"] else "") + ".\n\n")
