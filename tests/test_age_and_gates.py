@@ -65,8 +65,8 @@ def _pack_with(kb: KnowledgeBase, tmp_path: Path, finding: str, cause: str = "sa
     return rules
 
 
-def test_overlapping_age_ranges_are_a_rule_error_naming_file_and_field(kb: KnowledgeBase, tmp_path: Path) -> None:
-    rules = _pack_with(kb, tmp_path, '''
+BROKEN_AGE_RULES = {
+    "overlapping age ranges": ("sarcoidosis", '''
 [[findings]]
 clue = "growth_failure"
 frequency = "rarely"
@@ -78,25 +78,35 @@ clue = "growth_failure"
 frequency = "often"
 age_at_least = 5
 sources = ["Fanburg76"]
-''')
-    with pytest.raises(RuleError) as raised:
-        load_knowledge_base(rules, use_cache=False)
-    message = str(raised.value)
-    assert "sarcoidosis.toml" in message and "age_below" in message and "overlap" in message
-
-
-def test_an_inverted_age_range_is_a_rule_error(kb: KnowledgeBase, tmp_path: Path) -> None:
-    rules = _pack_with(kb, tmp_path, '''
+''', ("age_below", "overlap")),
+    "an inverted age range": ("sarcoidosis", '''
 [[findings]]
 clue = "growth_failure"
 frequency = "rarely"
 age_at_least = 10
 age_below = 2
 sources = ["Fanburg76"]
-''')
+''', ("age_below must be greater",)),
+    # the two would each replace the same weight: an age-bounded finding may not meet a pattern interaction
+    "an age-bounded finding on a pattern interaction": ("cortical_necrosis", '''
+[[findings]]
+clue = "small_kidneys"
+frequency = "rarely"
+age_below = 1
+sources = ["RP-RCN"]
+''', ("pattern interaction",)),
+}
+
+
+@pytest.mark.parametrize("problem", list(BROKEN_AGE_RULES))
+def test_a_broken_age_bounded_finding_is_a_rule_error_naming_the_file(problem: str, kb: KnowledgeBase,
+                                                                        tmp_path: Path) -> None:
+    cause, finding, expected = BROKEN_AGE_RULES[problem]
+    rules = _pack_with(kb, tmp_path, finding, cause=cause)
     with pytest.raises(RuleError) as raised:
         load_knowledge_base(rules, use_cache=False)
-    assert "sarcoidosis.toml" in str(raised.value) and "age_below must be greater" in str(raised.value)
+    message = str(raised.value)
+    assert f"{cause}.toml" in message and all(part in message for part in expected), message
 
 
 def test_disjoint_age_ranges_load_and_show_in_causes_json(run_main: Any) -> None:
@@ -313,20 +323,6 @@ def test_a_value_within_a_limit_is_not_described_by_the_limits_label(rank: Any) 
     assert step["present"] is False
     assert ", within the limit (raised or inappropriately normal" in step["text"]
     assert step["text"].endswith("→ no high_pth")
-
-
-def test_an_age_bounded_finding_may_not_meet_a_pattern_interaction(kb: KnowledgeBase, tmp_path: Path) -> None:
-    """The two would each replace the same weight; the loader refuses the pair, naming the file."""
-    rules = _pack_with(kb, tmp_path, '''
-[[findings]]
-clue = "small_kidneys"
-frequency = "rarely"
-age_below = 1
-sources = ["RP-RCN"]
-''', cause="cortical_necrosis")
-    with pytest.raises(RuleError) as raised:
-        load_knowledge_base(rules, use_cache=False)
-    assert "cortical_necrosis.toml" in str(raised.value) and "pattern interaction" in str(raised.value)
 
 
 def test_a_low_urine_calcium_with_hypercalcaemia_asks_for_the_clearance_ratio(rank: Any) -> None:
