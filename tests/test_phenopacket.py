@@ -71,7 +71,7 @@ def test_an_excluded_term_gives_false_and_a_present_one_true(kb: KnowledgeBase) 
 
 
 def test_a_descendant_term_maps_to_its_ancestors_clue(kb: KnowledgeBase) -> None:
-    named = {t for c in kb.clues.values() for t in c.hpo}
+    named = {t for c in kb.clues.values() for t in (*c.hpo, *c.hpo_exact)}
     pairs = [(term, clues) for term, clues in kb.hpo_clue_sets.items() if term not in named]
     if not pairs:
         pytest.skip("no vendored HPO descendants yet")
@@ -263,6 +263,46 @@ def test_an_excluded_broader_term_excludes_the_clues_below_it(kb: KnowledgeBase)
     # present, a broader term says nothing of the narrower clue
     present, _ = case_from_phenopacket(_packet([_feature("HP:0012408"), _feature("HP:0000365")]), kb)
     assert "hearing_loss" not in present.clues
+
+
+@pytest.mark.parametrize(("term", "label", "clue"), [
+    ("HP:0000083", "Renal insufficiency", "ckd"),
+    ("HP:0003259", "Elevated circulating creatinine concentration", "ckd"),
+    ("HP:0012637", "Renal calcium wasting", "hypercalciuria"),
+    ("HP:0031033", "Impaired urinary acidification", "alkaline_urine"),
+])
+def test_a_broader_term_read_as_a_clue_maps_itself_both_ways_but_not_its_descendants(
+        kb: KnowledgeBase, term: str, label: str, clue: str) -> None:
+    """clues.toml `hpo_exact`: "renal insufficiency" (as FHHNC phenopackets state it, next to an excluded
+    stage 5 CKD) is reduced kidney function, read as ckd; excluded, no ckd."""
+    present, notes = case_from_phenopacket(_packet([_feature("HP:0012408"), _feature(term, label)]), kb)
+    assert present.clues[clue] is True
+    assert "phenopacket_terms_not_mapped" not in [n["id"] for n in notes]
+    excluded, _ = case_from_phenopacket(_packet([_feature("HP:0012408"), _feature(term, label, excluded=True)]), kb)
+    assert excluded.clues[clue] is False
+
+
+def test_acute_kidney_injury_is_not_read_as_ckd_through_renal_insufficiency(kb: KnowledgeBase) -> None:
+    case, _ = case_from_phenopacket(_packet([_feature("HP:0012408"), _feature("HP:0001919", "Acute kidney injury"),
+                                             _feature("HP:0003774", "Stage 5 chronic kidney disease", excluded=True)]),
+                                    kb)
+    assert case.clues == {"acute_kidney_injury": True}
+    # renal insufficiency with stage 5 CKD excluded (FHHNC phenopackets) is still reduced kidney function
+    fhhnc, _ = case_from_phenopacket(_packet([_feature("HP:0012408"), _feature("HP:0000083", "Renal insufficiency"),
+                                              _feature("HP:0003774", "Stage 5 chronic kidney disease", excluded=True)]),
+                                     kb)
+    assert fhhnc.clues == {"ckd": True}
+
+
+def test_an_excluded_metabolic_acidosis_rules_out_the_hyperchloraemic_one_but_present_says_too_little(
+        kb: KnowledgeBase) -> None:
+    """clues.toml `hpo_excluded`: no metabolic acidosis of any kind is no hyperchloraemic acidosis; present,
+    HP:0001942 may be a high-anion-gap acidosis (lactic, keto-) and is listed as not used."""
+    excluded, _ = case_from_phenopacket(_packet([_feature("HP:0001942", "Metabolic acidosis", excluded=True)]), kb)
+    assert excluded.clues["metabolic_acidosis"] is False
+    present, notes = case_from_phenopacket(_packet([_feature("HP:0001942", "Metabolic acidosis")]), kb)
+    assert "metabolic_acidosis" not in present.clues
+    assert "HP:0001942" in next(n for n in notes if n["id"] == "phenopacket_terms_not_mapped")["message"]
 
 
 def test_an_excluded_acidosis_does_not_exclude_a_distal_rta(kb: KnowledgeBase) -> None:

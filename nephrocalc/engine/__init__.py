@@ -120,12 +120,14 @@ class Engine:
                     notes.append({"id": f"counted_in_{diagnosis}", "sources": [],
                                   "message": f"{', '.join(inside)} counted once, as part of {diagnosis}: "
                                   "they are the findings that diagnosis is made of, not more evidence."})
-        for both in contradictory_groups(self.kb, case.clues):
+        for both, by in contradictory_groups(self.kb, case.clues):
             skip.update(both)
             notes.append({"id": f"contradictory_{'_'.join(both)}", "sources": [],
                           "message": f"{' and '.join(both)} are both stated present, but they are states of one "
-                          "variable that exclude each other at one time: neither was counted, and the fit is poor "
-                          "(give the untreated state at presentation)."})
+                          "variable that exclude each other at one time: neither was counted, and "
+                          + ("the fit is poor (give the untreated state at presentation)." if by is None else
+                             f"with {by} stated, they are read as findings of different times (the fit is not "
+                             "judged on them).")})
         for clue_id, value in case.clues.items():
             needs = clues[clue_id].absent_needs_modality
             if value is False and needs is not None and case.modality not in needs:

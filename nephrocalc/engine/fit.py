@@ -29,10 +29,21 @@ OTHER = "other"
 LEADING = 0.2  # a cause with at least this probability can explain a finding
 
 
-def contradictory_groups(kb: KnowledgeBase, clues: Mapping[str, bool]) -> list[list[str]]:
-    """The ``[[exclusive]]`` groups of which more than one finding is stated present: the input
-    contradicts itself there (metabolic acidosis and alkalosis both stated)."""
-    return [both for states in kb.exclusive if len(both := [c for c in states if clues.get(c) is True]) > 1]
+def contradictory_groups(kb: KnowledgeBase, clues: Mapping[str, bool]) -> list[tuple[list[str], str | None]]:
+    """The ``[[exclusive]]`` groups of which more than one finding is stated present (metabolic acidosis
+    and alkalosis both stated), each with the stated diagnosis that settles it, if any. Without one the
+    input contradicts itself. A stated diagnosis made of one of the states (distal RTA, of the acidosis)
+    fixes the state at diagnosis, and the other is read as a finding of another time: a record of a
+    patient's course (a phenopacket) holds both, as an ATP6V1B1 dRTA presenting with vomiting and a
+    hypokalaemic alkalosis does."""
+    groups: list[tuple[list[str], str | None]] = []
+    for states in kb.exclusive:
+        both = [c for c in states if clues.get(c) is True]
+        if len(both) > 1:
+            by = next((d for d, parts in kb.supersedes.items() if clues.get(d) is True and set(parts) & set(both)),
+                      None)
+            groups.append((both, by))
+    return groups
 
 
 def assess_fit(kb: KnowledgeBase, case: Case, counted: Sequence[tuple[str, bool]], entries: Sequence[Entry],
@@ -53,12 +64,16 @@ def assess_fit(kb: KnowledgeBase, case: Case, counted: Sequence[tuple[str, bool]
         elif max(weights, default=0.0) <= 0.0 and kb.clues[clue].background <= settings.unexplained_background:
             unexplained.append(clue)
     # the input contradicts itself: the findings of a group are unexplained, and the fit is poor
-    contradictory = [clue for both in contradictory_groups(kb, case.clues) for clue in both]
+    groups = contradictory_groups(kb, case.clues)
+    contradictory = [clue for both, by in groups if by is None for clue in both]
+    # findings a stated diagnosis sets aside (read as of another time) do not make the fit poor
+    aside = {clue for both, by in groups if by is not None for clue in both}
     if contradictory:
         contradicted = True
         unexplained.extend(clue for clue in contradictory if clue not in unexplained)
     poor = (entries[0]["cause"] == OTHER or contradicted or len(unexplained) > settings.max_unexplained
-            or any(rule.poor_fit and rule.cause not in kb.causes for rule in consider))
+            or any(rule.poor_fit and rule.cause not in kb.causes
+                   and not aside & {*rule.when.present, *rule.when.any_present} for rule in consider))
     seen: set[str] = set()
     named: list[Consider] = []
     for rule in consider:

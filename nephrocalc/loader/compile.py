@@ -120,7 +120,7 @@ def _code_indexes(kb: KnowledgeBase, labs: Mapping[str, Lab], hpo_file: schema.H
     descendants = hpo_file.descendants if hpo_file is not None else {}
     hpo_clues: dict[str, str] = {}
     for clue in kb.clues.values():
-        for term in clue.hpo:
+        for term in (*clue.hpo, *clue.hpo_exact):
             hpo_clues.setdefault(term, clue.id)
     for clue in kb.clues.values():
         for term in clue.hpo:
@@ -142,6 +142,12 @@ def _code_indexes(kb: KnowledgeBase, labs: Mapping[str, Lab], hpo_file: schema.H
             for hit in (term, *descendants.get(term, ())):
                 if clue.id not in reached.setdefault(hit, []):
                     reached[hit].append(clue.id)
+        for term in clue.hpo_exact:  # the term itself, present or excluded; its descendants are their own
+            if clue.id not in reached.setdefault(term, []):
+                reached[term].append(clue.id)
+        for term in (*clue.hpo_exact, *clue.hpo_excluded):
+            if clue.id not in named.setdefault(term, []):
+                named[term].append(clue.id)
     # an excluded term excludes its descendants: it rules out a clue when it is, or is an ancestor of,
     # every term the clue names ("hearing impairment" excluded: no sensorineural hearing loss). A clue that
     # refines another (calcium oxalate stones refine nephrolithiasis: every term of it is below one of the
@@ -152,6 +158,13 @@ def _code_indexes(kb: KnowledgeBase, labs: Mapping[str, Lab], hpo_file: schema.H
     refines = {c: {d for d, terms in ((d.id, d.hpo) for d in kb.clues.values() if d.hpo) if d != c
                    and all(any(t == u or t in ancestors.get(u, ()) for t in terms) for u in kb.clues[c].hpo)}
                for c in above}
+    for clue in kb.clues.values():  # excluded, an ancestor of a term read as the clue itself rules it out too
+        if clue.id in kb.supersedes:
+            continue
+        for term in (*clue.hpo_exact, *clue.hpo_excluded):
+            for broader in ancestors.get(term, ()):
+                if clue.id not in named.setdefault(broader, []):
+                    named[broader].append(clue.id)
     for clue_id, common in above.items():
         if clue_id in kb.supersedes:  # a diagnosis (distal RTA): HPO files it under metabolic acidosis, yet
             continue  # incomplete dRTA has none, so an excluded acidosis does not exclude the diagnosis
@@ -186,6 +199,12 @@ def _check_codes(kb_path: Path, kb_file: schema.KnowledgeBaseFile, clue_entries:
             if agent in agents and agents[agent] != clue_id:
                 problems.add(path, f"clues.{clue_id}.agents", f"{agent!r} is already an agent of {agents[agent]}")
             agents.setdefault(agent, clue_id)
+    for clue_id, (path, entry) in clue_entries.items():
+        terms = [*entry.hpo, *entry.hpo_exact, *entry.hpo_excluded]
+        for term in sorted({t for t in terms if terms.count(t) > 1}):
+            field = "hpo_exact" if term in entry.hpo_exact else "hpo_excluded"
+            problems.add(path, f"clues.{clue_id}.{field}",
+                         f"{term} is listed twice (hpo, hpo_exact and hpo_excluded are exclusive)")
     pattern_codes = {code for codes in kb_file.pattern_snomed.values() for code in codes}
     for name in kb_file.pattern_snomed:
         if name not in ("nephrocalcinosis", "medullary", "cortical", "combined"):
@@ -299,7 +318,8 @@ def _compile(root: Path, kb_file: schema.KnowledgeBaseFile, groups: Mapping[str,
         clues[clue_id] = Clue(clue_id, entry.label, entry.description, entry.group, groups[entry.group],
                               entry.specificity, specificity[entry.specificity],
                               tuple(entry.absent_needs_modality) if entry.absent_needs_modality is not None else None,
-                              tuple(entry.hpo), entry.hpo_note, tuple(entry.snomed), tuple(entry.agents))
+                              tuple(entry.hpo), entry.hpo_note, tuple(entry.snomed), tuple(entry.agents),
+                              tuple(entry.hpo_exact), tuple(entry.hpo_excluded))
     _check_codes(kb_path, kb_file, clue_entries, problems)
 
     missing_patterns = {"medullary", "cortical"} - set(kb_file.patterns)

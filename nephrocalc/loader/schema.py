@@ -278,6 +278,13 @@ class ClueEntry(RuleModel):
     note: str = ""
     # the HPO terms that mean this clue (their descendants map to it too: hpo.toml); none: say why
     hpo: list[HpoId] = []
+    # broader HPO terms read as this clue themselves, present or excluded, but not their descendants: where
+    # nothing narrower is said ("renal insufficiency" is reduced kidney function, read as ckd; its child
+    # "acute kidney injury" is not)
+    hpo_exact: list[HpoId] = []
+    # broader HPO terms whose exclusion rules this clue out, though present they would say too little
+    # ("metabolic acidosis" excluded: no hyperchloraemic acidosis; present, it may be a high-anion-gap one)
+    hpo_excluded: list[HpoId] = []
     hpo_note: str = ""
     # the SNOMED CT concepts that mean this clue (FHIR Conditions and Observations); exact codes only
     snomed: list[SnomedId] = []
