@@ -61,6 +61,9 @@ class Case:
     grade: Annotated[int, Range(0, 3)] | None = None
     laterality: Laterality | None = None
     age_years: Annotated[float, Range(0, 130)] | None = None
+    # the age at which the nephrocalcinosis was found, when earlier than age_years (a record of a course:
+    # a phenopacket's onset): the causes are weighed at this age, the lab values judged at age_years
+    onset_age_years: Annotated[float, Range(0, 130)] | None = None
     sex: Sex | None = None
     clues: dict[str, bool] = field(default_factory=dict)
     labs: dict[str, Lab] = field(default_factory=dict)
@@ -81,6 +84,8 @@ class Case:
             out["laterality"] = self.laterality
         if self.age_years is not None:
             out["age_years"] = self.age_years
+        if self.onset_age_years is not None:
+            out["onset_age_years"] = self.onset_age_years
         if self.sex is not None:
             out["sex"] = self.sex
         if self.clues:
@@ -88,5 +93,10 @@ class Case:
         if self.labs:
             out["labs"] = {key: {"value": lab.value, "unit": lab.unit} for key, lab in self.labs.items()}
         return out
+
+    @property
+    def cause_age(self) -> float | None:
+        """The age at which the causes are weighed: when the nephrocalcinosis was found, else now."""
+        return self.onset_age_years if self.onset_age_years is not None else self.age_years
 
 

@@ -99,7 +99,7 @@ def _candidates(engine: Engine, evaluation: Evaluation, weights: tuple[list[floa
     labs = engine.kb.clue_labs
     # age-bounded findings in force at this age change P(clue present | row) as they change the score
     at_age: dict[str, list[tuple[int, float]]] = {}
-    age = case.age_years
+    age = case.cause_age  # as the engine weighs the causes
     if age is not None:
         for low, high, r, bounded_clue, value, delta, _ in table.age_clues:
             if value and low <= age and (high is None or age < high):

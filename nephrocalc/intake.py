@@ -146,8 +146,9 @@ def _refuse_repeated_keys(data: bytes | str, case: Case) -> None:
     it parsed again."""
     raw = data.encode() if isinstance(data, str) else data
     clues, labs = case.clues, case.labs
-    fields = (case.id, case.pattern, case.modality, case.grade, case.laterality, case.age_years, case.sex)
-    held = len(clues) + 3 * len(labs) + bool(clues) + bool(labs) + 7 - fields.count(None)
+    fields = (case.id, case.pattern, case.modality, case.grade, case.laterality, case.age_years, case.onset_age_years,
+              case.sex)
+    held = len(clues) + 3 * len(labs) + bool(clues) + bool(labs) + len(fields) - fields.count(None)
     if raw.count(b'":') <= held and b'" ' not in raw and b'"\t' not in raw and b'"\n' not in raw:
         return
     import orjson
@@ -215,6 +216,9 @@ def _direct_case(data: Mapping[str, Any]) -> Case | None:
         return None
     if age is not None and (type(age) not in (int, float) or not 0 <= age <= 130):  # NaN fails the range
         return None
+    onset = data.get("onset_age_years")
+    if onset is not None and (type(onset) not in (int, float) or not 0 <= onset <= 130):
+        return None
     clues = data.get("clues", {})
     if type(clues) is not dict or not all(type(k) is str and type(v) is bool for k, v in clues.items()):
         return None
@@ -232,7 +236,8 @@ def _direct_case(data: Mapping[str, Any]) -> Case | None:
         built[lab_id] = Lab(value=float(value), unit=unit)
     return Case(pattern=pattern, id=case_id, modality=data.get("modality"), grade=grade,
                 laterality=data.get("laterality"), age_years=None if age is None else float(age),
-                sex=data.get("sex"), clues=dict(clues), labs=built)
+                onset_age_years=None if onset is None else float(onset), sex=data.get("sex"), clues=dict(clues),
+                labs=built)
 
 
 def clinicians_words(data: Mapping[str, Any], kb: KnowledgeBase) -> dict[str, Any]:
@@ -256,9 +261,10 @@ def clinicians_words(data: Mapping[str, Any], kb: KnowledgeBase) -> dict[str, An
     pattern = out.get("pattern")
     if isinstance(pattern, str) and pattern.strip().lower() in ("medullary", "cortical", "combined"):
         out["pattern"] = pattern.strip().lower()
-    age = out.get("age_years")
-    if isinstance(age, str) and (years := parse_age(age)) is not None:
-        out["age_years"] = years
+    for name in ("age_years", "onset_age_years"):
+        age = out.get(name)
+        if isinstance(age, str) and (years := parse_age(age)) is not None:
+            out[name] = years
     return out
 
 
@@ -289,8 +295,9 @@ def merge_case(base: Mapping[str, Any] | None, kb: KnowledgeBase, *, fields: Map
     for name, value in (fields or {}).items():
         if value is None:
             continue
-        if name == "age_years" and value != value:  # NaN passes click's range check
-            raise InputError("--age", "must be a number from 0 to 130 (got nan)")
+        if name in ("age_years", "onset_age_years") and value != value:  # NaN passes click's range check
+            option = "--age" if name == "age_years" else "--onset-age"
+            raise InputError(option, "must be a number from 0 to 130 (got nan)")
         data[name] = value
     if labs:
         from nephrocalc.labs import parse_lab_option
@@ -332,7 +339,11 @@ def _reject_non_finite(value: Any, where: str) -> None:
 
 
 def check_clues(case: Case, kb: KnowledgeBase) -> None:
-    """Every clue id must be in the vocabulary: a typo is never silently ignored."""
+    """Every clue id must be in the vocabulary: a typo is never silently ignored. The nephrocalcinosis
+    cannot have been found after the age the patient has now."""
+    if case.onset_age_years is not None and case.age_years is not None and case.onset_age_years > case.age_years:
+        raise InputError("onset_age_years", f"must not exceed age_years ({case.onset_age_years:g} > "
+                         f"{case.age_years:g}): it is the age at which the nephrocalcinosis was found")
     for clue_id in case.clues:
         if clue_id not in kb.clues:
             raise InputError(f"clues.{clue_id}", unknown_id_message(clue_id, kb.clues, "clue", "nephrocalc clues"))
@@ -345,6 +356,7 @@ _ALLOWED = {
     "sex": "one of " + ", ".join(SEXES),
     "grade": "an integer from 0 to 3",
     "age_years": "a number from 0 to 130 (a preterm neonate is 0)",
+    "onset_age_years": "a number from 0 to 130, at most age_years (the age the nephrocalcinosis was found)",
     "id": "a string",
     "clues": "an object mapping clue ids to true or false",
     "labs": 'an object mapping lab ids to {"value": number, "unit": string}',

@@ -22,7 +22,8 @@ MODALITIES: Final[tuple[Modality, ...]] = ("us", "ct", "xr", "mr", "ctu", "ivu")
 LATERALITIES: Final[tuple[Laterality, ...]] = ("bilateral", "unilateral")
 SEXES: Final[tuple[Sex, ...]] = ("female", "male")
 AGE_GROUPS: Final[tuple[AgeGroup, ...]] = ("preterm", "child", "adult")
-CASE_FIELDS: Final = ("id", "pattern", "modality", "grade", "laterality", "age_years", "sex", "clues", "labs")
+CASE_FIELDS: Final = ("id", "pattern", "modality", "grade", "laterality", "age_years", "onset_age_years", "sex",
+                      "clues", "labs")
 
 FREQUENCY_LEVELS: Final = ("always", "usually", "often", "sometimes", "rarely", "almost_never")
 FREQUENCY_WORDS: Final = {
@@ -58,7 +59,8 @@ def is_identifier(text: str) -> bool:
 # Option names of `diff` and `ask` (with `-` written `_`), and names kept for them. A clue becomes
 # the flags --<id>/--no-<id>, so a clue may not take one of these names, nor their `no_` forms.
 RESERVED_OPTION_NAMES: Final = frozenset({
-    "pattern", "modality", "grade", "laterality", "age", "age_years", "sex", "lab", "labs", "case", "format",
+    "pattern", "modality", "grade", "laterality", "age", "age_years", "onset_age", "onset_age_years",
+    "sex", "lab", "labs", "case", "format",
     "rules", "top", "explain", "max_questions", "stop_at", "help", "version", "extended", "phenopacket", "fhir",
     "save", "input", "fields", "id", "clues", "show_completion", "install_completion", "no_extended",
 })

@@ -379,3 +379,52 @@ def test_granulomas_on_a_biopsy_point_to_their_disease(kb: KnowledgeBase, rank: 
     tb = rank({"pattern": "combined", "laterality": "unilateral", "age_years": 40,
                "clues": {"caseating_granulomas": True}})
     assert ranking(tb)[0] == "renal_tuberculosis"
+
+
+# --- the age at which the nephrocalcinosis was found ----------------------------------------
+
+
+def test_causes_are_weighed_at_the_onset_age_and_labs_judged_at_the_current_age(rank: Any) -> None:
+    """A 28-year-old whose nephrocalcinosis was found at 18 months: the differential is that of an
+    18-month-old (priors, forms, age bands), but a phosphate of 5.5 mg/dL is judged against the adult
+    limit (raised at 28, normal for a toddler)."""
+    clues = {"ckd": True, "growth_failure": True}
+    onset = rank({"pattern": "medullary", "age_years": 28, "onset_age_years": 1.5, "clues": clues})
+    toddler = rank({"pattern": "medullary", "age_years": 1.5, "clues": clues})
+    adult = rank({"pattern": "medullary", "age_years": 28, "clues": clues})
+    assert [(e["cause"], round(e["probability"], 6)) for e in onset["differential"]] == \
+        [(e["cause"], round(e["probability"], 6)) for e in toddler["differential"]]
+    assert ranking(onset) != ranking(adult)
+    assert onset["case"]["onset_age_years"] == 1.5 and onset["case"]["age_years"] == 28
+
+    phosphate = {"serum_phosphate": {"value": 5.5, "unit": "mg/dL"}}
+    later = rank({"pattern": "medullary", "age_years": 28, "onset_age_years": 1.5, "labs": phosphate})
+    young = rank({"pattern": "medullary", "age_years": 1.5, "labs": phosphate})
+    def derived(result: dict[str, Any]) -> dict[str, bool]:
+        return {d["clue"]: d["present"] for d in result["derived"]}
+
+    assert derived(later)["hyperphosphatemia"] is True
+    assert derived(young)["hyperphosphatemia"] is False
+
+
+def test_an_onset_after_the_current_age_is_refused_naming_the_field(rank: Any) -> None:
+    from nephrocalc.errors import InputError
+
+    with pytest.raises(InputError) as info:
+        rank({"pattern": "medullary", "age_years": 2, "onset_age_years": 5})
+    assert "onset_age_years" in str(info.value) and "age_years" in str(info.value)
+
+
+def test_onset_age_on_the_command_line_is_echoed_and_replayed() -> None:
+    import json
+
+    from helpers import invoke
+
+    status, out, err = invoke(["diff", "--pattern", "medullary", "--age", "28", "--onset-age", "18mo", "--ckd",
+                               "--format", "json"])
+    assert status == 0, err
+    result = json.loads(out)
+    assert result["case"]["onset_age_years"] == pytest.approx(1.5)
+    status, out, err = invoke(["diff", "--pattern", "medullary", "--age", "2", "--onset-age", "5"])
+    assert status == 2 and "onset_age_years" in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1

@@ -84,7 +84,7 @@ def test_to_dict_writes_every_case_field_in_order() -> None:
     from nephrocalc.vocab import CASE_FIELDS
 
     full = Case(pattern="medullary", id="x", modality="us", grade=2, laterality="bilateral", age_years=6.0,
-                sex="female", clues={"rta": True}, labs={"pth": Lab(value=40.0, unit="pg/mL")})
+                onset_age_years=2.0, sex="female", clues={"rta": True}, labs={"pth": Lab(value=40.0, unit="pg/mL")})
     assert tuple(full.to_dict()) == CASE_FIELDS
     assert full.to_dict()["labs"] == {"pth": {"value": 40.0, "unit": "pg/mL"}}
     assert Case(pattern=None).to_dict() == {}

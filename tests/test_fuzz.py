@@ -248,6 +248,7 @@ VALID_FIELDS: dict[str, st.SearchStrategy[Any]] = {
     "grade": st.integers(0, 3),
     "laterality": st.sampled_from(["bilateral", "unilateral"]),
     "age_years": st.sampled_from([0, 0.01, 6, 17.99, 18, 45, 130, -0.0, 1e-300]),
+    "onset_age_years": st.sampled_from([0, 0.5, 2, 6, 40]),  # after age_years: refused, exit 2
     "sex": st.sampled_from(["female", "male"]),
     "clues": st.dictionaries(st.sampled_from(sorted(KB.clues)), st.booleans(), max_size=5),
     "labs": st.dictionaries(st.sampled_from(sorted(KB.labs)), st.fixed_dictionaries({
@@ -261,6 +262,7 @@ WRONG_FIELDS: dict[str, st.SearchStrategy[Any]] = {
     "grade": st.sampled_from([4, -1, 1.0, 1.5, True, "2", 10**40, 2**64]),
     "laterality": st.sampled_from(["left", "", None]),
     "age_years": st.sampled_from([131, -1, 1e300, float("nan"), float("inf"), float("-inf"), "6", True, 10**40]),
+    "onset_age_years": st.sampled_from([131, -1, float("nan"), "2", True, [1]]),
     "sex": st.sampled_from(["f", "other", "", 0]),
     "clues": st.one_of(st.sampled_from([[], ["rta"], "rta", None, 1]),
                        st.dictionaries(st.sampled_from(["rtaa", "RTA", "", "rta "]) | KEY_TEXT,

@@ -305,6 +305,24 @@ def test_an_excluded_metabolic_acidosis_rules_out_the_hyperchloraemic_one_but_pr
     assert "HP:0001942" in next(n for n in notes if n["id"] == "phenopacket_terms_not_mapped")["message"]
 
 
+def test_an_earlier_onset_of_nephrocalcinosis_is_the_age_the_causes_are_weighed_at(kb: KnowledgeBase) -> None:
+    """The age stays that of the last encounter (CONTRACT.md section 8); the onset of the nephrocalcinosis
+    feature, when earlier, becomes onset_age_years, with a note. A later one is inconsistent: not used."""
+    feature = {**_feature("HP:0000121", "Nephrocalcinosis"), "onset": {"age": {"iso8601duration": "P1Y6M"}}}
+    packet = _packet([feature])
+    packet["subject"]["timeAtLastEncounter"] = {"age": {"iso8601duration": "P28Y"}}
+    case, notes = case_from_phenopacket(packet, kb)
+    assert case.age_years == pytest.approx(28) and case.onset_age_years == pytest.approx(1.5)
+    assert "causes_weighed_at_onset" in [n["id"] for n in notes]
+    packet["subject"]["timeAtLastEncounter"] = {"age": {"iso8601duration": "P1Y"}}
+    late, notes = case_from_phenopacket(packet, kb)
+    assert late.age_years == pytest.approx(1) and late.onset_age_years is None
+    assert "onset_after_age" in [n["id"] for n in notes]
+    del packet["subject"]["timeAtLastEncounter"]
+    only, notes = case_from_phenopacket(packet, kb)
+    assert only.age_years == pytest.approx(1.5) and only.onset_age_years is None
+
+
 def test_an_excluded_acidosis_does_not_exclude_a_distal_rta(kb: KnowledgeBase) -> None:
     """HPO files distal RTA under metabolic acidosis, but incomplete dRTA has no acidosis: a diagnosis clue
     (one that supersedes its components) is never ruled out through an excluded ancestor."""

@@ -237,6 +237,17 @@ def test_fhir_age_from_the_onset_of_nephrocalcinosis_or_an_age_observation() -> 
     assert age == pytest.approx(10, abs=0.01)
 
 
+def test_fhir_onset_of_nephrocalcinosis_before_the_current_age_is_the_onset_age() -> None:
+    bundle = _age_bundle({"recordedDate": "2020-01-01", "onsetDateTime": "2011-07-01"},
+                         patient={"birthDate": "2010-01-01"})
+    status, out, err = invoke(["diff", "--fhir", "-", "--format", "json"], bundle)
+    assert status == 0, err
+    result = json.loads(out)
+    assert result["case"]["age_years"] == pytest.approx(10, abs=0.01)
+    assert result["case"]["onset_age_years"] == pytest.approx(1.5, abs=0.01)
+    assert "causes_weighed_at_onset" in {w["id"] for w in result["warnings"]}
+
+
 def test_fhir_age_that_cannot_be_read_is_reported_not_dropped() -> None:
     age, warnings = _age_and_warnings(_age_bundle({}, patient={"birthDate": "1970-05-05"}))
     assert age is None and "1970-05-05" in warnings["fhir_age_unknown"]

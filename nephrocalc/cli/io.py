@@ -182,7 +182,8 @@ def replay_command(case: dict[str, Any]) -> str:
     if case.get("pattern") is None:
         words += ["--pattern", "PATTERN"]
     for name, flag in (("pattern", "--pattern"), ("modality", "--modality"), ("grade", "--grade"),
-                       ("laterality", "--laterality"), ("age_years", "--age"), ("sex", "--sex")):
+                       ("laterality", "--laterality"), ("age_years", "--age"), ("onset_age_years", "--onset-age"),
+                       ("sex", "--sex")):
         if case.get(name) is not None:
             words += [flag, f"{case[name]:g}" if isinstance(case[name], float) else str(case[name])]
     for clue, value in case.get("clues", {}).items():

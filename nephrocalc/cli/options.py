@@ -181,7 +181,7 @@ def _option(name: str, annotation: Any, default: Any = None) -> inspect.Paramete
     return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
 
 
-CASE_FIELD_OPTIONS = ("pattern", "modality", "grade", "laterality", "age", "sex")
+CASE_FIELD_OPTIONS = ("pattern", "modality", "grade", "laterality", "age", "onset_age", "sex")
 
 
 def case_signature(kb: KnowledgeBase, extra: list[inspect.Parameter] | None = None, *,
@@ -205,6 +205,9 @@ def case_signature(kb: KnowledgeBase, extra: list[inspect.Parameter] | None = No
             case_sensitive=False)]),
         option("age", Annotated[float | None, typer.Option(
             "--age", min=0, max=130, help="Age in years (a preterm neonate is 0).", rich_help_panel=CASE_PANEL)]),
+        option("onset_age", Annotated[float | None, typer.Option(
+            "--onset-age", min=0, max=130, help="Age in years when the nephrocalcinosis was found, if earlier than "
+            "--age: the causes are weighed at this age, the lab values at --age.", rich_help_panel=CASE_PANEL)]),
         option("sex", Annotated[SexChoice | None, typer.Option(
             "--sex", help="female or male.", rich_help_panel=CASE_PANEL, case_sensitive=False)]),
         option("lab", Annotated[list[str] | None, typer.Option(
@@ -276,7 +279,8 @@ def case_fields(options: dict[str, Any]) -> dict[str, Any]:
     for name in CASE_FIELD_OPTIONS:
         value = options[name]
         if value is not None:
-            fields["age_years" if name == "age" else name] = value.value if isinstance(value, StrEnum) else value
+            key = {"age": "age_years", "onset_age": "onset_age_years"}.get(name, name)
+            fields[key] = value.value if isinstance(value, StrEnum) else value
     return fields
 
 
@@ -308,10 +312,10 @@ def in_contract_words(argv: list[str], kb: KnowledgeBase) -> list[str]:
             continue
         if token.startswith("--") and "=" in token:
             name, value = token.split("=", 1)
-            if name in ("--sex", "--modality", "--age", "--lab"):
+            if name in ("--sex", "--modality", "--age", "--onset-age", "--lab"):
                 out.append(f"{name}={_value(name, value, kb)}")
                 continue
-        if token in ("--sex", "--modality", "--age", "--lab", "-l", "-m"):
+        if token in ("--sex", "--modality", "--age", "--onset-age", "--lab", "-l", "-m"):
             out.append(token)
             expect = {"-l": "--lab", "-m": "--modality"}.get(token, token)
             continue
@@ -340,7 +344,7 @@ def _value(option: str, value: str, kb: KnowledgeBase) -> str:
         return SEX_WORDS.get(value.strip().lower(), value)
     if option == "--modality":
         return MODALITY_WORDS.get(value.strip().lower(), value)
-    if option == "--age":
+    if option in ("--age", "--onset-age"):
         years = parse_age(value)
         return f"{years:.6g}" if years is not None else value
     if option == "--lab" and "=" in value:

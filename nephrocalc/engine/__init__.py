@@ -69,7 +69,7 @@ class Evaluation(NamedTuple):
 def age_key(case: Case, kb: KnowledgeBase) -> str:
     """Which prior column applies: preterm, child, adult, or unknown (a mix)."""
     preterm = case.clues.get("preterm_infant")
-    age = case.age_years
+    age = case.cause_age  # the age at which the nephrocalcinosis was found, else now
     if preterm is True and (age is None or age < 1):
         return "preterm"
     if age is None:
@@ -154,7 +154,7 @@ class Engine:
             scores = list(map(add, scores, table.sex[case.sex]))
         if case.laterality is not None:
             scores = list(map(add, scores, table.laterality[case.laterality]))
-        terms = table.age_terms_for(case.age_years)
+        terms = table.age_terms_for(case.cause_age)
         if terms:
             scores = list(scores)
             for r, weight, _ in terms:
@@ -163,7 +163,7 @@ class Engine:
         stated = counted if counted is not None else self.counted(case)[0]
         for clue_id, value in stated:
             scores = list(map(add, scores, clue_vectors[(pattern, clue_id, value)]))
-        bounded = table.age_clues_for(case.age_years, stated) if table.age_clue_ids else []
+        bounded = table.age_clues_for(case.cause_age, stated) if table.age_clue_ids else []
         if bounded:
             scores = list(scores)
             for r, _, _, delta, _ in bounded:
@@ -183,8 +183,8 @@ class Engine:
         evaluation = case if isinstance(case, Evaluation) else self.evaluate(case)
         case, derived, lab_warnings, scores, stated, counting_notes, entered, age_terms, age_clues = evaluation
         if age_terms is None or age_clues is None:  # an Evaluation built by hand: look them up
-            age_terms = self.table.age_terms_for(case.age_years)
-            age_clues = self.table.age_clues_for(case.age_years, stated) if self.table.age_clue_ids else []
+            age_terms = self.table.age_terms_for(case.cause_age)
+            age_clues = self.table.age_clues_for(case.cause_age, stated) if self.table.age_clue_ids else []
         table = self.table
         age = age_key(case, self.kb)
         pattern = case.pattern or UNKNOWN

@@ -57,7 +57,9 @@ class CaveatCheck(NamedTuple):
             return False
         if self.sex is not None and case.sex != self.sex:
             return False
-        age = case.age_years
+        # a cause to consider is weighed at the age the nephrocalcinosis was found, as the causes are; a
+        # caveat or warning speaks of the patient now (a neonatal kidney's echogenicity)
+        age = case.cause_age if self.kind == "consider" else case.age_years
         if self.age_below is not None and (age is None or age >= self.age_below):
             return False
         if self.age_at_least is not None and (age is None or age < self.age_at_least):

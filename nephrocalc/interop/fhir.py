@@ -3,7 +3,9 @@
 - the Patient's ``gender`` and ``birthDate`` give the sex and the age, at the date of the latest
   dated Observation or Condition or, failing that, the Bundle's ``timestamp``; without a birthDate, an
   Observation of the age (LOINC 30525-0, 21612-7, 29553-5) or the ``onsetAge`` of the nephrocalcinosis
-  Condition; a birthDate with no date to take the age at is reported, not used;
+  Condition; a birthDate with no date to take the age at is reported, not used; the nephrocalcinosis
+  Condition's ``onsetAge`` (or ``onsetDateTime`` with the birthDate), when earlier, becomes
+  ``onset_age_years``, the age at which the causes are weighed;
 - Observations coded with LOINC (system http://loinc.org) with a ``valueQuantity`` become labs (UCUM
   units);
 - Observations or Conditions coded with HPO (system http://purl.obolibrary.org/obo/hp.owl, or a code
@@ -33,7 +35,14 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from nephrocalc.case import Case, Lab
 from nephrocalc.errors import InputError
-from nephrocalc.interop.phenopacket import NEPHROCALCINOSIS, checked_labs, clues_of_agent, clues_of_term, ucum_unit
+from nephrocalc.interop.phenopacket import (
+    NEPHROCALCINOSIS,
+    checked_labs,
+    clues_of_agent,
+    clues_of_term,
+    onset_of_nephrocalcinosis,
+    ucum_unit,
+)
 from nephrocalc.knowledge import KnowledgeBase
 from nephrocalc.result import Note
 from nephrocalc.vocab import PATTERNS, Modality, Pattern, Sex
@@ -128,6 +137,7 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
     dates: list[str] = []
     stated_age: float | None = None  # an Observation of the age (LOINC 30525-0 and kin)
     onset_age: float | None = None  # the onsetAge of the nephrocalcinosis Condition
+    onset_date: str | None = None  # its onsetDateTime
     modalities: set[Modality] = set()  # from ImagingStudy (DICOM modality codes)
     medications = {f"Medication/{r.get('id')}": r for r in resources if r.get("resourceType") == "Medication"}
     for resource in resources:
@@ -197,6 +207,8 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                 seen_nc, patterns = _apply(mapped, absent, clues, seen_nc, patterns)
                 if mapped[0] is not None and not absent and kind == "Condition" and onset_age is None:
                     onset_age = _years(resource.get("onsetAge"))
+                    if isinstance(resource.get("onsetDateTime"), str):
+                        onset_date = resource["onsetDateTime"]
                 break
         if not used and kind == "Observation":  # a finding given as the value: code "imaging finding" = X
             try:
@@ -222,6 +234,9 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
         age = _age(birth, on)
     if age is None:
         age = stated_age if stated_age is not None else onset_age
+    if onset_age is None and onset_date is not None and isinstance(birth, str):
+        onset_age = _age(birth, onset_date)
+    onset = onset_of_nephrocalcinosis(onset_age, age, notes)
     if age is None and isinstance(birth, str):
         notes.append({"id": "fhir_age_unknown", "sources": [],
                       "message": f"The Patient's birthDate ({birth[:10]}) was not used: no dated resource "
@@ -252,7 +267,8 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                       "which one showed the calcification is not known, so no modality was set (give --modality)."})
     case = Case(pattern=pattern, modality=modality,
                 id=str(data.get("id") or (patient or {}).get("id") or "") or None,
-                age_years=min(age, 130.0) if age is not None else None, sex=sex, clues=clues, labs=labs)
+                age_years=min(age, 130.0) if age is not None else None, onset_age_years=onset, sex=sex, clues=clues,
+                labs=labs)
     return checked_labs(case, kb, notes, "fhir_observations_not_read"), notes
 
 

@@ -5,6 +5,8 @@ Mapping (CONTRACT.md section 8):
 - the age from ``subject.timeAtLastEncounter`` (an ISO 8601 age; the middle of an age range; 0 for a
   gestational age), else from the onset of the
   nephrocalcinosis feature, else the latest onset of any present feature (a lower bound, with a note);
+  an onset of the nephrocalcinosis feature earlier than the last encounter becomes ``onset_age_years``,
+  the age at which the causes are weighed (a note says so);
 - each ``phenotypicFeatures[].type.id``: an HPO term of the vocabulary, or a descendant of one in the
   vendored HPO release (rules/hpo.toml), becomes its clue, false when ``excluded`` is true; an excluded
   term also rules out the clues whose terms all lie below it (excluding a term excludes its descendants),
@@ -272,9 +274,31 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
                       "message": "No term gives the pattern of the calcification (medullary HP:0012408, cortical): "
                       "the causes were ranked without pattern evidence." if len(patterns) != 2 else
                       "Terms give more than one pattern: the causes were ranked without pattern evidence."})
+    onset = onset_of_nephrocalcinosis(onset_age, age, notes)
     case = Case(pattern=pattern, id=packet.id or None, age_years=min(age, 130.0) if age is not None else None,
-                sex=sex, clues=clues, labs=labs)
+                onset_age_years=onset, sex=sex, clues=clues, labs=labs)
     return checked_labs(case, kb, notes, "phenopacket_measurements_not_read"), notes
+
+
+def onset_of_nephrocalcinosis(onset: float | None, age: float | None, notes: list[Note]) -> float | None:
+    """The age at which the nephrocalcinosis was found, when a reader states it earlier than the case's age
+    (a record of a course): the causes are then weighed at that age, with a note; a later onset than the
+    age is inconsistent and not used."""
+    if onset is None or age is None or abs(age - onset) < 1 / 12:
+        return None
+    if onset > age:
+        notes.append({"id": "onset_after_age", "sources": [],
+                      "message": f"The onset of nephrocalcinosis ({_years(onset)}) is after the age of the record "
+                      f"({_years(age)}): the onset was not used."})
+        return None
+    notes.append({"id": "causes_weighed_at_onset", "sources": [],
+                  "message": f"Nephrocalcinosis was found at {_years(onset)}, the patient is {_years(age)}: the "
+                  "causes are weighed at the age it was found (priors, forms), the lab values at the current age."})
+    return onset
+
+
+def _years(age: float) -> str:
+    return f"{age:.3g} years" if age >= 2 else f"{age * 12:.3g} months"
 
 
 def checked_labs(case: Case, kb: KnowledgeBase, notes: list[Note], note_id: str) -> Case:

@@ -140,7 +140,7 @@ def case_section(result: Any, kb: KnowledgeBase) -> str:
     out.append(f"<section><h2>Case{' ' + escape(str(result['id'])) if result['id'] else ''}</h2>")
     facts = [f"pattern {result['pattern'] or 'not stated'}"]
     for key, label in (("modality", "modality"), ("grade", "grade"), ("laterality", ""), ("age_years", "age"),
-                       ("sex", "")):
+                       ("onset_age_years", "nephrocalcinosis found at age"), ("sex", "")):
         if case.get(key) is not None:
             facts.append(f"{label} {case[key]:g}".strip() if isinstance(case[key], float)
                          else f"{label} {case[key]}".strip())
