@@ -307,6 +307,11 @@ def test_unused_clue_warning(kb_with_unused_clue: KnowledgeBase) -> None:
     for item in with_orphan["differential"]:
         lr = kb.other.unused_clue_lr if item["cause"] == "other" else 1.0
         assert item["score"] == pytest.approx(scores[item["cause"]] + math.log(lr), abs=0.002), item["cause"]
+    # stated absent, it changes nothing, and the warning says so rather than that it counts for `other`
+    absent = as_data(engine.rank(parse_case({**base, "clues": {"rta": True, "test_orphan_clue": False}}, kb)))
+    assert "clues_not_used" not in note_ids(absent["warnings"])
+    assert "changes nothing" in next(n for n in absent["warnings"] if n["id"] == "absent_clues_not_used")["message"]
+    assert [e["score"] for e in absent["differential"]] == [e["score"] for e in without["differential"]]
 
 
 def test_no_unused_clue_warning_for_clues_the_causes_use(rank: Any, kb: KnowledgeBase) -> None:
