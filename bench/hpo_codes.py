@@ -54,7 +54,7 @@ def used_ids(rules: Path) -> dict[str, list[str]]:
 
 
 def exact_ids(rules: Path) -> dict[str, list[str]]:
-    """HPO id -> the clues that read it without its descendants (`hpo_exact`, `hpo_excluded`): checked
+    """HPO id -> the clues that read it without its descendants (`hpo_exact`): checked
     against the release; their ancestors are vendored (an excluded ancestor rules the clue out), their
     descendants are not."""
     used: dict[str, list[str]] = {}
@@ -62,9 +62,8 @@ def exact_ids(rules: Path) -> dict[str, list[str]]:
         with path.open("rb") as handle:
             clues = tomllib.load(handle).get("clues", {})
         for clue, entry in clues.items():
-            for key in ("hpo_exact", "hpo_excluded"):
-                for term in entry.get(key, []):
-                    used.setdefault(term, []).append(f"clue {clue} ({key})")
+            for term in entry.get("hpo_exact", []):
+                used.setdefault(term, []).append(f"clue {clue} (hpo_exact)")
     return used
 
 
@@ -171,8 +170,8 @@ def render(ontology: Any, used: dict[str, list[str]], exact: dict[str, list[str]
             lines.extend(_array(f'"{term}"', sorted(terms)))
     lines += ["", "# ancestors: every ancestor (is_a, transitively; the root HP:0000001 left out) of each term a clue",
               "# uses; an excluded phenopacket term rules out a clue when it is, or is an ancestor of, every term",
-              "# the clue names (an excluded term excludes all its descendants), or of one of its `hpo_exact` or",
-              "# `hpo_excluded` terms.", "[ancestors]"]
+              "# the clue names (an excluded term excludes all its descendants), or of one of its `hpo_exact`",
+              "# terms.", "[ancestors]"]
     clue_terms = {t for t, where in used.items() if any(w.startswith("clue ") for w in where)} | set(exact or {})
     for term in sorted(clue_terms):
         above = _ancestors(_term(ontology, term))

@@ -29,7 +29,6 @@ class Clue(NamedTuple):
     snomed: tuple[str, ...] = ()  # SNOMED CT concepts that mean this clue
     agents: tuple[str, ...] = ()  # drugs or agents whose use means this exposure
     hpo_exact: tuple[str, ...] = ()  # broader HPO terms read as this clue, present or excluded, not their descendants
-    hpo_excluded: tuple[str, ...] = ()  # broader HPO terms whose exclusion rules this clue out
 
     @property
     def flag(self) -> str:

@@ -266,6 +266,7 @@ def test_an_excluded_broader_term_excludes_the_clues_below_it(kb: KnowledgeBase)
 
 
 @pytest.mark.parametrize(("term", "label", "clue"), [
+    ("HP:0001942", "Metabolic acidosis", "metabolic_acidosis"),
     ("HP:0000083", "Renal insufficiency", "ckd"),
     ("HP:0003259", "Elevated circulating creatinine concentration", "ckd"),
     ("HP:0012637", "Renal calcium wasting", "hypercalciuria"),
@@ -294,33 +295,16 @@ def test_acute_kidney_injury_is_not_read_as_ckd_through_renal_insufficiency(kb: 
     assert fhhnc.clues == {"ckd": True}
 
 
-def test_an_excluded_metabolic_acidosis_rules_out_the_hyperchloraemic_one_but_present_says_too_little(
-        kb: KnowledgeBase) -> None:
-    """clues.toml `hpo_excluded`: no metabolic acidosis of any kind is no hyperchloraemic acidosis; present,
-    HP:0001942 may be a high-anion-gap acidosis (lactic, keto-) and is listed as not used."""
-    excluded, _ = case_from_phenopacket(_packet([_feature("HP:0001942", "Metabolic acidosis", excluded=True)]), kb)
-    assert excluded.clues["metabolic_acidosis"] is False
-    present, notes = case_from_phenopacket(_packet([_feature("HP:0001942", "Metabolic acidosis")]), kb)
-    assert "metabolic_acidosis" not in present.clues
-    assert "HP:0001942" in next(n for n in notes if n["id"] == "phenopacket_terms_not_mapped")["message"]
-
-
-def test_an_earlier_onset_of_nephrocalcinosis_is_the_age_the_causes_are_weighed_at(kb: KnowledgeBase) -> None:
-    """The age stays that of the last encounter (CONTRACT.md section 8); the onset of the nephrocalcinosis
-    feature, when earlier, becomes onset_age_years, with a note. A later one is inconsistent: not used."""
-    feature = {**_feature("HP:0000121", "Nephrocalcinosis"), "onset": {"age": {"iso8601duration": "P1Y6M"}}}
-    packet = _packet([feature])
-    packet["subject"]["timeAtLastEncounter"] = {"age": {"iso8601duration": "P28Y"}}
-    case, notes = case_from_phenopacket(packet, kb)
-    assert case.age_years == pytest.approx(28) and case.onset_age_years == pytest.approx(1.5)
-    assert "causes_weighed_at_onset" in [n["id"] for n in notes]
-    packet["subject"]["timeAtLastEncounter"] = {"age": {"iso8601duration": "P1Y"}}
-    late, notes = case_from_phenopacket(packet, kb)
-    assert late.age_years == pytest.approx(1) and late.onset_age_years is None
-    assert "onset_after_age" in [n["id"] for n in notes]
-    del packet["subject"]["timeAtLastEncounter"]
-    only, notes = case_from_phenopacket(packet, kb)
-    assert only.age_years == pytest.approx(1.5) and only.onset_age_years is None
+def test_a_metabolic_acidosis_of_unstated_anion_gap_is_read_as_a_low_bicarbonate_is(kb: KnowledgeBase) -> None:
+    """clues.toml `hpo_exact`: HP:0001942 itself is the clue (as a low serum bicarbonate, anion gap unknown);
+    its high-anion-gap descendants are not; "acidosis" excluded rules it out (an ancestor of the term)."""
+    present, _ = case_from_phenopacket(_packet([_feature("HP:0001942", "Metabolic acidosis")]), kb)
+    assert present.clues["metabolic_acidosis"] is True
+    keto, _ = case_from_phenopacket(_packet([_feature("HP:0005979", "Metabolic ketoacidosis")]), kb)
+    assert "metabolic_acidosis" not in keto.clues
+    for term in ("HP:0001942", "HP:0001941"):
+        excluded, _ = case_from_phenopacket(_packet([_feature(term, excluded=True)]), kb)
+        assert excluded.clues["metabolic_acidosis"] is False, term
 
 
 def test_an_excluded_acidosis_does_not_exclude_a_distal_rta(kb: KnowledgeBase) -> None:

@@ -145,7 +145,7 @@ def _code_indexes(kb: KnowledgeBase, labs: Mapping[str, Lab], hpo_file: schema.H
         for term in clue.hpo_exact:  # the term itself, present or excluded; its descendants are their own
             if clue.id not in reached.setdefault(term, []):
                 reached[term].append(clue.id)
-        for term in (*clue.hpo_exact, *clue.hpo_excluded):
+        for term in clue.hpo_exact:
             if clue.id not in named.setdefault(term, []):
                 named[term].append(clue.id)
     # an excluded term excludes its descendants: it rules out a clue when it is, or is an ancestor of,
@@ -161,7 +161,7 @@ def _code_indexes(kb: KnowledgeBase, labs: Mapping[str, Lab], hpo_file: schema.H
     for clue in kb.clues.values():  # excluded, an ancestor of a term read as the clue itself rules it out too
         if clue.id in kb.supersedes:
             continue
-        for term in (*clue.hpo_exact, *clue.hpo_excluded):
+        for term in clue.hpo_exact:
             for broader in ancestors.get(term, ()):
                 if clue.id not in named.setdefault(broader, []):
                     named[broader].append(clue.id)
@@ -200,11 +200,10 @@ def _check_codes(kb_path: Path, kb_file: schema.KnowledgeBaseFile, clue_entries:
                 problems.add(path, f"clues.{clue_id}.agents", f"{agent!r} is already an agent of {agents[agent]}")
             agents.setdefault(agent, clue_id)
     for clue_id, (path, entry) in clue_entries.items():
-        terms = [*entry.hpo, *entry.hpo_exact, *entry.hpo_excluded]
+        terms = [*entry.hpo, *entry.hpo_exact]
         for term in sorted({t for t in terms if terms.count(t) > 1}):
-            field = "hpo_exact" if term in entry.hpo_exact else "hpo_excluded"
-            problems.add(path, f"clues.{clue_id}.{field}",
-                         f"{term} is listed twice (hpo, hpo_exact and hpo_excluded are exclusive)")
+            problems.add(path, f"clues.{clue_id}.hpo_exact",
+                         f"{term} is listed twice (a term is in hpo, with its descendants, or in hpo_exact)")
     pattern_codes = {code for codes in kb_file.pattern_snomed.values() for code in codes}
     for name in kb_file.pattern_snomed:
         if name not in ("nephrocalcinosis", "medullary", "cortical", "combined"):
@@ -319,7 +318,7 @@ def _compile(root: Path, kb_file: schema.KnowledgeBaseFile, groups: Mapping[str,
                               entry.specificity, specificity[entry.specificity],
                               tuple(entry.absent_needs_modality) if entry.absent_needs_modality is not None else None,
                               tuple(entry.hpo), entry.hpo_note, tuple(entry.snomed), tuple(entry.agents),
-                              tuple(entry.hpo_exact), tuple(entry.hpo_excluded))
+                              tuple(entry.hpo_exact))
     _check_codes(kb_path, kb_file, clue_entries, problems)
 
     missing_patterns = {"medullary", "cortical"} - set(kb_file.patterns)

@@ -282,9 +282,6 @@ class ClueEntry(RuleModel):
     # nothing narrower is said ("renal insufficiency" is reduced kidney function, read as ckd; its child
     # "acute kidney injury" is not)
     hpo_exact: list[HpoId] = []
-    # broader HPO terms whose exclusion rules this clue out, though present they would say too little
-    # ("metabolic acidosis" excluded: no hyperchloraemic acidosis; present, it may be a high-anion-gap one)
-    hpo_excluded: list[HpoId] = []
     hpo_note: str = ""
     # the SNOMED CT concepts that mean this clue (FHIR Conditions and Observations); exact codes only
     snomed: list[SnomedId] = []

@@ -74,7 +74,6 @@ def clues_json(kb: KnowledgeBase) -> str:
         {"id": clue.id, "flag": clue.flag, "label": clue.label, "description": clue.description,
          "group": clue.group, "specificity": clue.specificity, "used_by": users.get(clue.id, []),
          "hpo": list(clue.hpo), **({"hpo_exact": list(clue.hpo_exact)} if clue.hpo_exact else {}),
-         **({"hpo_excluded": list(clue.hpo_excluded)} if clue.hpo_excluded else {}),
          **({"hpo_note": clue.hpo_note} if clue.hpo_note else {}),
          **({"snomed": list(clue.snomed)} if clue.snomed else {}),
          **({"agents": list(clue.agents)} if clue.agents else {})}
