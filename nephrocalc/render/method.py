@@ -45,6 +45,9 @@ HOW THE SCORING WORKS
   during acidosis, calcium corrected for albumin; grey zones derive nothing). Age bands lower
   causes that are rare or impossible at the patient's age, and a finding may have its own
   frequency at some ages (CKD is rare in distal RTA under 2 years, usual in infantile oxalosis).
+  When the nephrocalcinosis was found earlier than the current age (onset_age_years,
+  --onset-age; a phenopacket's or FHIR bundle's onset), the causes are weighed at that age and
+  the lab values at the current one.
 
 OPEN WORLD AND FIT
   `other`, a cause outside the loaded knowledge base, is ranked like every cause: prior
