@@ -248,6 +248,21 @@ def test_fhir_onset_of_nephrocalcinosis_before_the_current_age_is_the_onset_age(
     assert "causes_weighed_at_onset" in {w["id"] for w in result["warnings"]}
 
 
+def test_fhir_panel_components_are_labs_and_the_unread_ones_are_listed() -> None:
+    def component(code: str, value: float, unit: str) -> dict[str, Any]:
+        return {"code": {"coding": [{"system": "http://loinc.org", "code": code}]},
+                "valueQuantity": {"value": value, "unit": unit, "code": unit}}
+
+    panel = {"resourceType": "Observation", "code": {"coding": [{"system": "http://loinc.org", "code": "24362-6"}]},
+             "component": [component("17861-6", 11.9, "mg/dL"), component("9999-9", 1, "mg/dL"), 7]}
+    status, out, err = invoke(["diff", "--fhir", "-", "--format", "json"], _age_bundle({}, panel))
+    assert status == 0, err
+    result = json.loads(out)
+    assert result["case"]["labs"]["serum_calcium"] == {"value": 11.9, "unit": "mg/dL"}
+    listed = next(w["message"] for w in result["warnings"] if w["id"] == "fhir_codes_not_mapped")
+    assert "9999-9" in listed and "component unreadable" in listed and "24362-6" not in listed
+
+
 def test_fhir_age_that_cannot_be_read_is_reported_not_dropped() -> None:
     age, warnings = _age_and_warnings(_age_bundle({}, patient={"birthDate": "1970-05-05"}))
     assert age is None and "1970-05-05" in warnings["fhir_age_unknown"]

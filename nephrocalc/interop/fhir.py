@@ -7,7 +7,7 @@
   Condition's ``onsetAge`` (or ``onsetDateTime`` with the birthDate), when earlier, becomes
   ``onset_age_years``, the age at which the causes are weighed;
 - Observations coded with LOINC (system http://loinc.org) with a ``valueQuantity`` become labs (UCUM
-  units);
+  units), as do the LOINC-coded ``component`` values of a panel Observation;
 - Observations or Conditions coded with HPO (system http://purl.obolibrary.org/obo/hp.owl, or a code
   written HP:nnnnnnn) become clues, or the pattern, through the same HPO mapping as phenopackets; those
   coded in SNOMED CT (http://snomed.info/sct) through the concepts each clue lists (clues.toml
@@ -210,6 +210,17 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                     if isinstance(resource.get("onsetDateTime"), str):
                         onset_date = resource["onsetDateTime"]
                 break
+        if kind == "Observation" and resource.get("component"):  # a panel's components, each a LOINC value
+            unread: list[str] = []
+            for component in _items(resource.get("component")):
+                read = _component_lab(kb, component) if isinstance(component, dict) else None
+                if read is None:
+                    unread.append(f"Observation component {_shown(_concept(_get(component, 'code'))) or 'unreadable'}")
+                    continue
+                labs[read[0]] = read[1]
+                used = True
+            if used:  # the rest of a panel that was read is listed; an unread panel is listed whole below
+                unmapped.extend(unread)
         if not used and kind == "Observation":  # a finding given as the value: code "imaging finding" = X
             try:
                 value_concept = CodeableConcept.model_validate(resource.get("valueCodeableConcept") or {})
@@ -327,6 +338,32 @@ def _medication_name(resource: dict[str, Any], medications: dict[str, dict[str, 
     except ValidationError:
         return ""
     return " ".join([parsed.text, *(c.display for c in parsed.coding)]).strip()
+
+
+def _get(value: Any, key: str) -> Any:
+    return value.get(key) if isinstance(value, dict) else None
+
+
+def _concept(data: Any) -> CodeableConcept:
+    try:
+        return CodeableConcept.model_validate(data if isinstance(data, dict) else {})
+    except ValidationError:
+        return CodeableConcept()
+
+
+def _component_lab(kb: KnowledgeBase, component: dict[str, Any]) -> tuple[str, Lab] | None:
+    """The lab an Observation component gives: a LOINC code of a lab, with a valueQuantity."""
+    quantity = component.get("valueQuantity")
+    if not isinstance(quantity, dict):
+        return None
+    for coding in _concept(component.get("code")).coding:
+        if coding.system.rstrip("/") == LOINC and coding.code in kb.loinc_labs:
+            try:
+                value = Quantity.model_validate(quantity)
+            except ValidationError:
+                return None
+            return kb.loinc_labs[coding.code], Lab(value=value.value, unit=_unit_text(value))
+    return None
 
 
 def _unit_text(quantity: Quantity) -> str:
