@@ -307,6 +307,18 @@ def test_a_metabolic_acidosis_of_unstated_anion_gap_is_read_as_a_low_bicarbonate
         assert excluded.clues["metabolic_acidosis"] is False, term
 
 
+def test_a_laterality_modifier_of_the_nephrocalcinosis_feature_gives_the_laterality(kb: KnowledgeBase) -> None:
+    def case_with(*modifiers: str) -> Any:
+        feature = {**_feature("HP:0012408"), "modifiers": [{"id": m, "label": ""} for m in modifiers]}
+        return case_from_phenopacket(_packet([feature]), kb)
+
+    assert case_with("HP:0012835")[0].laterality == "unilateral"  # Left
+    assert case_with("HP:0012832")[0].laterality == "bilateral"
+    assert case_with()[0].laterality is None
+    both, notes = case_with("HP:0012833", "HP:0012832")
+    assert both.laterality is None and "laterality_unknown" in [n["id"] for n in notes]
+
+
 def test_an_excluded_acidosis_does_not_exclude_a_distal_rta(kb: KnowledgeBase) -> None:
     """HPO files distal RTA under metabolic acidosis, but incomplete dRTA has no acidosis: a diagnosis clue
     (one that supersedes its components) is never ruled out through an excluded ancestor."""

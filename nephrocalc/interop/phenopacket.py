@@ -11,6 +11,8 @@ Mapping (CONTRACT.md section 8):
   vendored HPO release (rules/hpo.toml), becomes its clue, false when ``excluded`` is true; an excluded
   term also rules out the clues whose terms all lie below it (excluding a term excludes its descendants),
   except a clue that only refines another (stone composition); the nephrocalcinosis terms give the pattern;
+- a laterality modifier of the nephrocalcinosis feature (HPO Unilateral, Left, Right; Bilateral) gives
+  the laterality;
 - each ``measurements[]`` with a LOINC assay and a quantity becomes a lab (UCUM unit);
 - each ``medicalActions[].treatment.agent`` whose name contains an agent of the vocabulary (clues.toml
   ``agents``: furosemide, calcitriol, ...) becomes that exposure clue.
@@ -33,7 +35,7 @@ from nephrocalc.case import Case, Lab
 from nephrocalc.errors import InputError
 from nephrocalc.knowledge import KnowledgeBase
 from nephrocalc.result import AskResult, Note, Result
-from nephrocalc.vocab import CASE_FIELDS, PATTERNS, Pattern, Sex
+from nephrocalc.vocab import CASE_FIELDS, PATTERNS, Laterality, Pattern, Sex
 
 NEPHROCALCINOSIS = "nephrocalcinosis"
 
@@ -93,6 +95,12 @@ class PhenotypicFeature(_Part):
     type: OntologyClass
     excluded: bool = False
     onset: TimeElement | None = None
+    modifiers: list[OntologyClass] = []
+
+
+# HPO laterality modifiers of the nephrocalcinosis feature -> the case's laterality
+LATERALITY_MODIFIERS: dict[str, Laterality] = {"HP:0012832": "bilateral", "HP:0012833": "unilateral",
+                                               "HP:0012834": "unilateral", "HP:0012835": "unilateral"}
 
 
 class Quantity(_Part):
@@ -196,6 +204,7 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
     unmapped: list[str] = []
     patterns: set[str] = set()
     seen_nc = False
+    sides: set[Laterality] = set()  # laterality modifiers of the nephrocalcinosis feature
     onset_age: float | None = None
     latest_onset: float | None = None  # the latest onset age of any present feature: a lower bound of the age
     for feature in packet.phenotypicFeatures:
@@ -212,6 +221,7 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
                     patterns.add(named)
                 if feature.onset is not None:
                     onset_age = feature.onset.years()
+                sides.update(LATERALITY_MODIFIERS[m.id] for m in feature.modifiers if m.id in LATERALITY_MODIFIERS)
             continue
         meant = clues_of_term(kb, term, present=not feature.excluded)
         if not meant:
@@ -275,8 +285,13 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
                       "the causes were ranked without pattern evidence." if len(patterns) != 2 else
                       "Terms give more than one pattern: the causes were ranked without pattern evidence."})
     onset = onset_of_nephrocalcinosis(onset_age, age, notes)
+    laterality = next(iter(sides)) if len(sides) == 1 else None
+    if len(sides) > 1:
+        notes.append({"id": "laterality_unknown", "sources": [],
+                      "message": "The nephrocalcinosis features are modified both unilateral and bilateral: no "
+                      "laterality was set."})
     case = Case(pattern=pattern, id=packet.id or None, age_years=min(age, 130.0) if age is not None else None,
-                onset_age_years=onset, sex=sex, clues=clues, labs=labs)
+                onset_age_years=onset, laterality=laterality, sex=sex, clues=clues, labs=labs)
     return checked_labs(case, kb, notes, "phenopacket_measurements_not_read"), notes
 
 
