@@ -263,6 +263,20 @@ def test_fhir_panel_components_are_labs_and_the_unread_ones_are_listed() -> None
     assert "9999-9" in listed and "component unreadable" in listed and "24362-6" not in listed
 
 
+def test_fhir_a_condition_only_suspected_is_listed_not_used() -> None:
+    hypercalcaemia = {"system": "http://snomed.info/sct", "code": "66931009"}
+    suspected = {"resourceType": "Condition", "code": {"coding": [hypercalcaemia]}, "verificationStatus": {
+        "coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-ver-status", "code": "provisional"}]}}
+    status, out, err = invoke(["diff", "--fhir", "-", "--format", "json"], _age_bundle({}, suspected))
+    assert status == 0, err
+    result = json.loads(out)
+    assert "hypercalcemia" not in result["case"].get("clues", {})
+    assert "66931009" in next(w["message"] for w in result["warnings"] if w["id"] == "fhir_conditions_unconfirmed")
+    confirmed = {**suspected, "verificationStatus": {"coding": [{"code": "confirmed"}]}}
+    status, out, err = invoke(["diff", "--fhir", "-", "--format", "json"], _age_bundle({}, confirmed))
+    assert json.loads(out)["case"]["clues"]["hypercalcemia"] is True
+
+
 def test_fhir_age_that_cannot_be_read_is_reported_not_dropped() -> None:
     age, warnings = _age_and_warnings(_age_bundle({}, patient={"birthDate": "1970-05-05"}))
     assert age is None and "1970-05-05" in warnings["fhir_age_unknown"]

@@ -12,7 +12,8 @@
   written HP:nnnnnnn) become clues, or the pattern, through the same HPO mapping as phenopackets; those
   coded in SNOMED CT (http://snomed.info/sct) through the concepts each clue lists (clues.toml
   ``snomed``; exact codes: no SNOMED hierarchy is bundled); a Condition whose ``verificationStatus`` is
-  refuted, or an Observation whose ``interpretation`` or value says absent, gives the clue as absent;
+  refuted, or an Observation whose ``interpretation`` or value says absent, gives the clue as absent; one
+  only suspected (unconfirmed, provisional, differential) is listed in a note, not used;
 - a DiagnosticReport's ``conclusionCode`` (HPO or SNOMED CT) gives findings or the pattern, as a Condition
   would; an ImagingStudy's DICOM modality (US, CT, MR; CR, DX, RG as radiograph) gives the modality when
   the studies agree on one (several: none is set, and a warning says so);
@@ -139,6 +140,7 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
     onset_age: float | None = None  # the onsetAge of the nephrocalcinosis Condition
     onset_date: str | None = None  # its onsetDateTime
     modalities: set[Modality] = set()  # from ImagingStudy (DICOM modality codes)
+    unconfirmed: list[str] = []  # Conditions only suspected (unconfirmed, provisional, differential)
     medications = {f"Medication/{r.get('id')}": r for r in resources if r.get("resourceType") == "Medication"}
     for resource in resources:
         kind = resource.get("resourceType")
@@ -177,6 +179,9 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
             concept = CodeableConcept.model_validate(resource.get("code") or {})
         except ValidationError:
             unmapped.append(f"{kind} without a readable code")
+            continue
+        if kind == "Condition" and _unconfirmed(resource):  # a working or differential diagnosis: not a finding
+            unconfirmed.append(_shown(concept) or "without a readable code")
             continue
         when = resource.get("effectiveDateTime") or resource.get("recordedDate") or resource.get("onsetDateTime")
         if isinstance(when, str):
@@ -253,6 +258,10 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                       "message": f"The Patient's birthDate ({birth[:10]}) was not used: no dated resource "
                       "(Observation effectiveDateTime, Condition recordedDate or onsetDateTime) or Bundle "
                       "timestamp gives the date to take the age at, so the age is unknown."})
+    if unconfirmed:
+        notes.append({"id": "fhir_conditions_unconfirmed", "sources": [],
+                      "message": f"{len(unconfirmed)} Condition(s) only suspected (verificationStatus unconfirmed, "
+                      "provisional or differential) were not used as findings: " + "; ".join(unconfirmed[:20])})
     if unmapped:
         notes.append({"id": "fhir_codes_not_mapped", "sources": [],
                       "message": f"{len(unmapped)} coded resource(s) map to no clue or lab and were not used: "
@@ -402,6 +411,14 @@ def _withdrawn(resource: dict[str, Any]) -> bool:
     if isinstance(status, dict):
         return any(isinstance(c, dict) and c.get("code") == "entered-in-error" for c in _items(status.get("coding")))
     return False
+
+
+def _unconfirmed(resource: dict[str, Any]) -> bool:
+    """A Condition whose verificationStatus is unconfirmed, provisional or differential."""
+    status = resource.get("verificationStatus")
+    return isinstance(status, dict) and any(
+        isinstance(c, dict) and c.get("code") in ("unconfirmed", "provisional", "differential")
+        for c in _items(status.get("coding")))
 
 
 def _is_absent(resource: dict[str, Any]) -> bool:
