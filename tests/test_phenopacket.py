@@ -319,6 +319,12 @@ def test_a_laterality_modifier_of_the_nephrocalcinosis_feature_gives_the_lateral
     assert both.laterality is None and "laterality_unknown" in [n["id"] for n in notes]
 
 
+def test_a_phenopacket_that_excludes_nephrocalcinosis_says_so(kb: KnowledgeBase) -> None:
+    _, notes = case_from_phenopacket(_packet([_feature("HP:0000121", "Nephrocalcinosis", excluded=True)]), kb)
+    ids = [n["id"] for n in notes]
+    assert "phenopacket_nephrocalcinosis_excluded" in ids and "phenopacket_without_nephrocalcinosis" not in ids
+
+
 def test_an_excluded_acidosis_does_not_exclude_a_distal_rta(kb: KnowledgeBase) -> None:
     """HPO files distal RTA under metabolic acidosis, but incomplete dRTA has no acidosis: a diagnosis clue
     (one that supersedes its components) is never ruled out through an excluded ancestor."""

@@ -205,6 +205,7 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
     patterns: set[str] = set()
     seen_nc = False
     sides: set[Laterality] = set()  # laterality modifiers of the nephrocalcinosis feature
+    excluded_nc: list[str] = []  # nephrocalcinosis terms stated excluded
     onset_age: float | None = None
     latest_onset: float | None = None  # the latest onset age of any present feature: a lower bound of the age
     for feature in packet.phenotypicFeatures:
@@ -215,7 +216,9 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
                 latest_onset = onset
         named = kb.hpo_patterns.get(term)
         if named is not None:
-            if not feature.excluded:
+            if feature.excluded:
+                excluded_nc.append(f"{term} {feature.type.label}".strip())
+            else:
                 seen_nc = True
                 if named != NEPHROCALCINOSIS:
                     patterns.add(named)
@@ -271,7 +274,11 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
         notes.append({"id": "phenopacket_measurements_not_read", "sources": [],
                       "message": "measurements without a known LOINC assay or a quantity were not used: "
                       + "; ".join(unread[:20])})
-    if not seen_nc:
+    if not seen_nc and excluded_nc:
+        notes.append({"id": "phenopacket_nephrocalcinosis_excluded", "sources": [],
+                      "message": f"The phenopacket excludes nephrocalcinosis ({'; '.join(excluded_nc)}): this patient "
+                      "has none, and the ranking, which assumes it, does not apply."})
+    elif not seen_nc:
         notes.append({"id": "phenopacket_without_nephrocalcinosis", "sources": [],
                       "message": "No phenotypic feature states nephrocalcinosis (HP:0000121 or a descendant): "
                       "the ranking assumes it."})
