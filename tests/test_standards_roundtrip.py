@@ -277,6 +277,12 @@ def test_fhir_a_condition_only_suspected_is_listed_not_used() -> None:
     assert json.loads(out)["case"]["clues"]["hypercalcemia"] is True
 
 
+def test_fhir_nephrocalcinosis_refuted_is_said() -> None:
+    refuted = {"verificationStatus": {"coding": [{"code": "refuted"}]}}
+    _, warnings = _age_and_warnings(_age_bundle(refuted))
+    assert "fhir_nephrocalcinosis_refuted" in warnings and "fhir_without_nephrocalcinosis" not in warnings
+
+
 def test_fhir_age_that_cannot_be_read_is_reported_not_dropped() -> None:
     age, warnings = _age_and_warnings(_age_bundle({}, patient={"birthDate": "1970-05-05"}))
     assert age is None and "1970-05-05" in warnings["fhir_age_unknown"]

@@ -141,6 +141,7 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
     onset_date: str | None = None  # its onsetDateTime
     modalities: set[Modality] = set()  # from ImagingStudy (DICOM modality codes)
     unconfirmed: list[str] = []  # Conditions only suspected (unconfirmed, provisional, differential)
+    nc_refuted = False  # nephrocalcinosis itself stated absent (a refuted Condition, a negative Observation)
     medications = {f"Medication/{r.get('id')}": r for r in resources if r.get("resourceType") == "Medication"}
     for resource in resources:
         kind = resource.get("resourceType")
@@ -210,6 +211,7 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
             if mapped is not None:
                 used = True
                 seen_nc, patterns = _apply(mapped, absent, clues, seen_nc, patterns)
+                nc_refuted = nc_refuted or (mapped[0] is not None and absent)
                 if mapped[0] is not None and not absent and kind == "Condition" and onset_age is None:
                     onset_age = _years(resource.get("onsetAge"))
                     if isinstance(resource.get("onsetDateTime"), str):
@@ -236,6 +238,7 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                 if mapped is not None:
                     used = True
                     seen_nc, patterns = _apply(mapped, absent, clues, seen_nc, patterns)
+                    nc_refuted = nc_refuted or (mapped[0] is not None and absent)
                     break
         if not used:
             unmapped.append(f"{kind} {_shown(concept)}")
@@ -266,7 +269,11 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
         notes.append({"id": "fhir_codes_not_mapped", "sources": [],
                       "message": f"{len(unmapped)} coded resource(s) map to no clue or lab and were not used: "
                       + "; ".join(unmapped[:20]) + ("; ..." if len(unmapped) > 20 else "")})
-    if not seen_nc:
+    if not seen_nc and nc_refuted:
+        notes.append({"id": "fhir_nephrocalcinosis_refuted", "sources": [],
+                      "message": "The bundle states nephrocalcinosis absent (a refuted Condition or a negative "
+                      "Observation): this patient has none, and the ranking, which assumes it, does not apply."})
+    elif not seen_nc:
         notes.append({"id": "fhir_without_nephrocalcinosis", "sources": [],
                       "message": "No resource states nephrocalcinosis (HPO HP:0000121 or below): the ranking "
                       "assumes it."})
