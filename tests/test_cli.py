@@ -36,6 +36,17 @@ def _rows(table: str) -> list[str]:
 # --- diff ----------------------------------------------------------------------------------
 
 
+def test_the_table_and_markdown_restate_the_case(cli: Any) -> None:
+    args = ["diff", "--pattern", "medullary", "--rta", "--age", "28", "--onset-age", "1.5", "--sex", "female",
+            "--modality", "us"]
+    lines = _ok(cli(args)).splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("Differential for"))
+    assert lines[at + 1].strip() == "age 28 y (nephrocalcinosis found at 18 mo), female, ultrasound"
+    assert "Case: age 28 y (nephrocalcinosis found at 18 mo), female, ultrasound" in _ok(cli([*args, "-f", "markdown"]))
+    bare = _ok(cli(["diff", "--pattern", "medullary", "--rta"])).splitlines()
+    assert not bare[bare.index("Differential for a medullary pattern") + 1].strip()
+
+
 def test_diff_table(cli: Any) -> None:
     out = _ok(cli(["diff", "--pattern", "medullary", "--rta"]))
     assert "Distal RTA" in out

@@ -20,7 +20,7 @@ from rich.table import Table
 from rich.text import Text
 
 from nephrocalc.knowledge import Cause, Finding, KnowledgeBase
-from nephrocalc.render.views import clue_users, form_label, labs_view, printable
+from nephrocalc.render.views import case_facts, clue_users, form_label, labs_view, printable
 from nephrocalc.result import NOTICE, Entry, Evidence, Result
 from nephrocalc.vocab import FREQUENCY_WORDS
 
@@ -170,6 +170,9 @@ def print_result(result: Result, kb: KnowledgeBase, *, rows: list[Entry] | None 
         _print_fit(console, kb, result)
     pattern = f"a {result['pattern']} pattern" if result["pattern"] else "a pattern not stated"
     title = f"Differential for {pattern}" + (f" — case {printable(result['id'])}" if result["id"] else "")
+    facts = case_facts(result.get("case") or {})
+    if facts:
+        title += f"\n{facts}"
     table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False)
     # fixed widths where the content is known: rich then measures only the evidence column
     table.add_column("#", justify="right", style="bold", width=2, no_wrap=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from nephrocalc.render.views import printable
+from nephrocalc.render.views import case_facts, printable
 from nephrocalc.result import NOTICE, Evidence, Result
 
 # one row per cause; the columns after score were added for researchers (name, best-fitting form,
@@ -79,7 +79,8 @@ def _signed(sign: str, evidence: Evidence) -> str:
 def result_markdown(result: Result) -> str:
     notes = [f"- {_md(n['message'])}\n" for n in (*result["warnings"], *result["caveats"])]
     fit = result["fit"]
-    body = ""
+    facts = case_facts(result.get("case") or {})
+    body = f"Case: {_md(facts)}\n\n" if facts else ""
     contradictory = fit.get("contradictory")
     if contradictory:
         body += ("**Poor fit**: the stated findings contradict each other: "

@@ -62,6 +62,34 @@ def _ages(limit: LabLimit) -> str:
 _CONTROL = dict.fromkeys((*range(0, 32), *range(127, 160)), "�")
 
 
+_MODALITY_NAMES = {"us": "ultrasound", "ct": "CT", "ctu": "CT urography", "ivu": "IV urography", "xr": "radiograph",
+                   "mr": "MRI"}
+
+
+def _years(age: float) -> str:
+    return f"{age:g} y" if age >= 2 else f"{age * 12:.3g} mo"
+
+
+def case_facts(case: dict[str, Any]) -> str:
+    """The case's own fields as one line to restate it (age, sex, modality, grade, laterality): the
+    table's subtitle, so that a printed differential says whom it is about. Empty when none is given."""
+    facts: list[str] = []
+    age, onset = case.get("age_years"), case.get("onset_age_years")
+    if age is not None:
+        facts.append(f"age {_years(age)}" + (f" (nephrocalcinosis found at {_years(onset)})" if onset is not None
+                                              else ""))
+    elif onset is not None:
+        facts.append(f"nephrocalcinosis found at {_years(onset)}")
+    for key in ("sex", "laterality"):
+        if case.get(key):
+            facts.append(str(case[key]))
+    if case.get("modality"):
+        facts.append(_MODALITY_NAMES.get(case["modality"], case["modality"]))
+    if case.get("grade") is not None:
+        facts.append(f"grade {case['grade']}")
+    return ", ".join(facts)
+
+
 def printable(text: str) -> str:
     """Text as shown to a reader: control characters (escape, bell, tab, newline, ...) replaced by U+FFFD."""
     return text.translate(_CONTROL)
