@@ -479,6 +479,64 @@ def test_batch_nasty(data: bytes) -> None:
     assert records[0]["id"] == "ok" and records[-1]["id"] == "ok"
 
 
+# --- standard inputs: real documents with parts replaced by junk -------------------------------
+
+_DOCUMENT_JUNK = [None, 1, -1, 1.5, 1e308, "", "x", "P", "P1Y", "PXY", [], {}, [1], {"id": 3}, {"code": {}}, True,
+                  "HP:0000083", {"id": "HP:0012833"}, {"age": {"iso8601duration": "P200Y"}},
+                  {"age": {"iso8601duration": 5}}, {"ageRange": {"start": {"iso8601duration": "P9Y"}}},
+                  [{"id": "HP:0012835", "label": "Left"}], [{"code": {"x": 1}}], {"coding": [{"code": {"x": 1}}]},
+                  "\x1b[31m"]
+_PHENOPACKETS = [json.loads(p.read_text(encoding="utf-8"))
+                 for p in sorted((Path(__file__).parent / "data" / "phenopackets").glob("*/*.json"))[:12]]
+_BUNDLE = {"resourceType": "Bundle", "timestamp": "2024-05-01", "entry": [{"resource": r} for r in [
+    {"resourceType": "Patient", "id": "p", "gender": "female", "birthDate": "1990-02-03"},
+    {"resourceType": "Condition", "code": {"coding": [{"system": "http://purl.obolibrary.org/obo/hp.owl",
+                                                       "code": "HP:0012408"}]},
+     "onsetDateTime": "1992-01-01", "verificationStatus": {"coding": [{"code": "confirmed"}]}},
+    {"resourceType": "Condition", "code": {"coding": [{"system": "http://snomed.info/sct", "code": "66931009"}]},
+     "verificationStatus": {"coding": [{"code": "provisional"}]}},
+    {"resourceType": "Observation", "code": {"coding": [{"system": "http://loinc.org", "code": "24362-6"}]},
+     "component": [{"code": {"coding": [{"system": "http://loinc.org", "code": "17861-6"}]},
+                    "valueQuantity": {"value": 11.9, "unit": "mg/dL", "code": "mg/dL"}}],
+     "effectiveDateTime": "2024-01-01"},
+    {"resourceType": "Observation", "code": {"coding": [{"system": "http://loinc.org", "code": "30525-0"}]},
+     "valueQuantity": {"value": 30, "code": "a"}},
+    {"resourceType": "MedicationStatement", "status": "active", "medicationCodeableConcept": {"text": "Furosemide"}},
+    {"resourceType": "ImagingStudy", "modality": [{"code": "US"}], "started": "2024-01-02"},
+    {"resourceType": "DiagnosticReport", "conclusionCode": [{"coding": [{"code": "HP:0000121"}]}]}]]}
+
+
+@st.composite
+def damaged(draw: st.DrawFn, document: Any) -> Any:
+    """A document with some of its values, at any depth, replaced by junk of another type, or dropped."""
+    if isinstance(document, dict):
+        out = {}
+        for key, value in document.items():
+            roll = draw(st.integers(0, 19))
+            if roll == 0:
+                continue
+            out[key] = draw(st.sampled_from(_DOCUMENT_JUNK)) if roll == 1 else draw(damaged(value))
+        return out
+    if isinstance(document, list):
+        return [draw(st.sampled_from(_DOCUMENT_JUNK)) if draw(st.integers(0, 12)) == 0 else draw(damaged(item))
+                for item in document]
+    return document
+
+
+@examples(60)
+@given(data=st.data(), option=st.sampled_from(["--phenopacket", "--fhir"]))
+def test_damaged_phenopackets_and_fhir_bundles_exit_0_or_2(data: st.DataObject, option: str) -> None:
+    """Real phenopackets and a FHIR bundle with parts replaced by junk: a ranking or a one-line error, never
+    an internal error (a coded verificationStatus once crashed the FHIR reader)."""
+    base = data.draw(st.sampled_from(_PHENOPACKETS)) if option == "--phenopacket" else _BUNDLE
+    document = data.draw(damaged(base))
+    status, _out, err = invoke(["diff", option, "-", "--format", "json"], json.dumps(document).encode())
+    assert status in (0, 2), err
+    assert "internal error" not in err and "Traceback" not in err
+    if status == 2:
+        assert len(err.strip().splitlines()) == 1, err
+
+
 def test_batch_10_mb_line_is_an_error_record_and_the_run_goes_on() -> None:
     big = b'{"pattern": "medullary", "id": "' + b"x" * 10_000_000 + b'"}'
     stdin = b"\n".join([GOOD, big, b"", GOOD, b"[" * 2_000_000, GOOD]) + b"\n"

@@ -277,6 +277,13 @@ def test_fhir_a_condition_only_suspected_is_listed_not_used() -> None:
     assert json.loads(out)["case"]["clues"]["hypercalcemia"] is True
 
 
+@pytest.mark.parametrize("code", [{"x": 1}, ["refuted"], 3, None])
+def test_fhir_a_verification_status_coded_with_junk_is_not_a_crash(code: Any) -> None:
+    status, _out, err = invoke(["diff", "--fhir", "-", "--format", "json"],
+                              _age_bundle({"verificationStatus": {"coding": [{"code": code}]}}))
+    assert status == 0 and "internal error" not in err, err
+
+
 def test_fhir_nephrocalcinosis_refuted_is_said() -> None:
     refuted = {"verificationStatus": {"coding": [{"code": "refuted"}]}}
     _, warnings = _age_and_warnings(_age_bundle(refuted))

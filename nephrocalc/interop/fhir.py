@@ -433,7 +433,7 @@ def _is_absent(resource: dict[str, Any]) -> bool:
     false, or a negative or absent coded value). A lab Observation with a value is read from its value."""
     status = resource.get("verificationStatus")
     if isinstance(status, dict):
-        codes = {c.get("code") for c in _items(status.get("coding")) if isinstance(c, dict)}
+        codes = {str(c.get("code", "")) for c in _items(status.get("coding")) if isinstance(c, dict)}
         if "refuted" in codes:
             return True
     if resource.get("valueBoolean") is False:
