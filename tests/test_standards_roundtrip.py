@@ -284,6 +284,17 @@ def test_fhir_a_verification_status_coded_with_junk_is_not_a_crash(code: Any) ->
     assert status == 0 and "internal error" not in err, err
 
 
+def test_batch_reads_fhir_bundles_one_per_line() -> None:
+    good = _age_bundle({"recordedDate": "2020-01-01"}, patient={"birthDate": "2010-01-01", "gender": "male"})
+    lines = good.replace(b"\n", b" ") + b"\n[1]\n" + json.dumps({"resourceType": "Bundle", "entry": "x"}).encode()
+    status, out, err = invoke(["batch", "--input", "fhir", "-"], lines + b"\n")
+    assert status == 2 and "2 of 3 lines failed" in err
+    records = [json.loads(line) for line in out.splitlines()]
+    assert records[0]["case"]["age_years"] == pytest.approx(10, abs=0.01) and records[0]["case"]["sex"] == "male"
+    assert records[1]["error"].startswith("fhir: must be a JSON object") and records[1]["line"] == 2
+    assert records[2]["error"].startswith("fhir.entry")
+
+
 def test_fhir_nephrocalcinosis_refuted_is_said() -> None:
     refuted = {"verificationStatus": {"coding": [{"code": "refuted"}]}}
     _, warnings = _age_and_warnings(_age_bundle(refuted))

@@ -184,7 +184,7 @@ class Commands:
         extended: ExtendedOption = False,
         input: Annotated[BatchInput, typer.Option(
             "--input", "-i", help="case: one contract case per line; phenopacket: one GA4GH Phenopacket v2 "
-            "(JSON) per line.", case_sensitive=False)] = BatchInput.case,
+            "(JSON) per line; fhir: one FHIR R4 Bundle (JSON) per line.", case_sensitive=False)] = BatchInput.case,
         top: Annotated[int | None, typer.Option(
             "--top", "-n", min=1, help="Keep only the first N causes of each result (default: all).")] = None,
         fields: Annotated[str | None, typer.Option(
@@ -229,19 +229,24 @@ class Commands:
         try:
             lines = io.with_progress(read_lines(io.reader(stream), out.flush))
             read = None
-            if input is BatchInput.phenopacket:
+            if input is not BatchInput.case:
                 import orjson
 
-                from nephrocalc.interop.phenopacket import case_from_phenopacket
+                if input is BatchInput.phenopacket:
+                    from nephrocalc.interop.phenopacket import case_from_phenopacket as reader
+                    what, document = "phenopacket", "a GA4GH Phenopacket v2"
+                else:
+                    from nephrocalc.interop.fhir import case_from_fhir as reader
+                    what, document = "fhir", "a FHIR R4 Bundle"
 
                 def read(raw: bytes) -> tuple[Case, list[Note]]:
                     try:
                         data = orjson.loads(raw)
                     except orjson.JSONDecodeError as exc:
-                        raise InputError("phenopacket", f"not valid JSON ({exc})") from None
+                        raise InputError(what, f"not valid JSON ({exc})") from None
                     if not isinstance(data, dict):
-                        raise InputError("phenopacket", "must be a JSON object (a GA4GH Phenopacket v2)")
-                    return case_from_phenopacket(data, engine.kb)
+                        raise InputError(what, f"must be a JSON object ({document})")
+                    return reader(data, engine.kb)
 
             stats = run_batch(lines, engine, out.write, output, write_error=note, read=read)
         finally:

@@ -65,6 +65,7 @@ class ResultFormat(StrEnum):
 class BatchInput(StrEnum):
     case = "case"
     phenopacket = "phenopacket"
+    fhir = "fhir"
 
 
 class BatchFormat(StrEnum):
