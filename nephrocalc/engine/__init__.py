@@ -316,12 +316,12 @@ def _round(value: float, scale: float) -> float:
 
 def _rounded_probabilities(values: list[float]) -> list[float]:
     """Round to 6 decimals, keeping the sum at 1 (the remainder goes to the largest, which comes first)."""
-    rounded = [math.floor(v * 1e6 + 0.5) / 1e6 for v in values]
-    if rounded:
-        top = max(range(len(rounded)), key=rounded.__getitem__)
-        rounded[top] = _round(rounded[top] + (1.0 - sum(rounded)), 1e6)
+    floor = math.floor
+    rounded = [floor(v * 1e6 + 0.5) / 1e6 for v in values]
+    if rounded:  # values come best first: the largest is the first
+        rounded[0] = _round(rounded[0] + (1.0 - sum(rounded)), 1e6)
         if abs(sum(rounded) - 1.0) > 1e-9:  # pragma: no cover - rounding leaves at most ~1e-16
-            rounded[top] += 1.0 - sum(rounded)
+            rounded[0] += 1.0 - sum(rounded)
     return rounded
 
 

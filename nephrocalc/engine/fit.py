@@ -38,6 +38,8 @@ def contradictory_groups(kb: KnowledgeBase, clues: Mapping[str, bool]) -> list[t
     hypokalaemic alkalosis does."""
     groups: list[tuple[list[str], str | None]] = []
     for states in kb.exclusive:
+        if sum(clues.get(c) is True for c in states) < 2:  # the usual case: one state stated, or none
+            continue
         both = [c for c in states if clues.get(c) is True]
         if len(both) > 1:
             by = next((d for d, parts in kb.supersedes.items() if clues.get(d) is True and set(parts) & set(both)),
@@ -50,9 +52,17 @@ def assess_fit(kb: KnowledgeBase, case: Case, counted: Sequence[tuple[str, bool]
                consider: Sequence[Caveat]) -> Fit:
     settings = kb.fit
     present = [clue for clue, value in counted if value]
-    best = next((entry for entry in entries if entry["cause"] != OTHER), None)
-    explainers = [entry for entry in entries if entry["cause"] != OTHER
-                  and (entry is best or entry["probability"] >= LEADING)]
+    # the best cause and every other cause at LEADING or above (entries come best first: stop below it)
+    best: Entry | None = None
+    explainers: list[Entry] = []
+    for entry in entries:
+        if entry["cause"] == OTHER:
+            continue
+        if best is None:
+            best = entry
+        elif entry["probability"] < LEADING:
+            break
+        explainers.append(entry)
     unexplained: list[str] = []
     contradicted = False
     for clue in present:
