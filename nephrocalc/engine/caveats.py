@@ -111,8 +111,11 @@ class CaveatIndex:
             found = absent.get(clue)
             if found:
                 candidates += found
+        checks = self.checks
         for position in sorted(set(candidates)):
-            check = self.checks[position]
+            check = checks[position]
+            if check.present and not check.present <= true:  # most candidates fail here: skip the call
+                continue
             if check.holds(case, true, false, ranking):
                 if check.kind == "consider":
                     consider.append(check.caveat)
