@@ -38,8 +38,6 @@ def contradictory_groups(kb: KnowledgeBase, clues: Mapping[str, bool]) -> list[t
     hypokalaemic alkalosis does."""
     groups: list[tuple[list[str], str | None]] = []
     for states in kb.exclusive:
-        if sum(clues.get(c) is True for c in states) < 2:  # the usual case: one state stated, or none
-            continue
         both = [c for c in states if clues.get(c) is True]
         if len(both) > 1:
             by = next((d for d, parts in kb.supersedes.items() if clues.get(d) is True and set(parts) & set(both)),
