@@ -295,6 +295,18 @@ def test_batch_reads_fhir_bundles_one_per_line() -> None:
     assert records[2]["error"].startswith("fhir.entry")
 
 
+def test_fhir_procedures_dialysis_and_kidney_transplant_are_read() -> None:
+    def procedure(code: str, status: str = "completed") -> dict[str, Any]:
+        return {"resourceType": "Procedure", "status": status, "performedDateTime": "2021-05-01",
+                "code": {"coding": [{"system": "http://snomed.info/sct", "code": code}]}}
+
+    status, out, err = invoke(["diff", "--fhir", "-", "--format", "json"],
+                              _age_bundle({}, procedure("302497006"), procedure("70536003", "not-done")))
+    assert status == 0, err
+    clues = json.loads(out)["case"]["clues"]
+    assert clues["ckd"] is True and clues["kidney_transplant"] is False
+
+
 def test_fhir_nephrocalcinosis_refuted_is_said() -> None:
     refuted = {"verificationStatus": {"coding": [{"code": "refuted"}]}}
     _, warnings = _age_and_warnings(_age_bundle(refuted))

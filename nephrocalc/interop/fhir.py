@@ -15,7 +15,8 @@
   refuted, or an Observation whose ``interpretation`` or value says absent, gives the clue as absent; one
   only suspected (unconfirmed, provisional, differential) is listed in a note, not used;
 - a DiagnosticReport's ``conclusionCode`` (HPO or SNOMED CT) gives findings or the pattern, as a Condition
-  would; an ImagingStudy's DICOM modality (US, CT, MR; CR, DX, RG as radiograph) gives the modality when
+  would; a Procedure's code gives its clue too (dialysis, a kidney transplant), absent when "not-done";
+  an ImagingStudy's DICOM modality (US, CT, MR; CR, DX, RG as radiograph) gives the modality when
   the studies agree on one (several: none is set, and a warning says so);
 - MedicationStatement, MedicationRequest, MedicationAdministration and MedicationDispense resources
   give exposure clues from the medication's name (its text or coding display, or the Medication it
@@ -174,7 +175,7 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                     continue
                 seen_nc, patterns = _apply(mapped, False, clues, seen_nc, patterns)
             continue
-        if kind not in ("Observation", "Condition") or _withdrawn(resource):
+        if kind not in ("Observation", "Condition", "Procedure") or _withdrawn(resource):
             continue
         try:
             concept = CodeableConcept.model_validate(resource.get("code") or {})
@@ -184,7 +185,8 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
         if kind == "Condition" and _unconfirmed(resource):  # a working or differential diagnosis: not a finding
             unconfirmed.append(_shown(concept) or "without a readable code")
             continue
-        when = resource.get("effectiveDateTime") or resource.get("recordedDate") or resource.get("onsetDateTime")
+        when = (resource.get("effectiveDateTime") or resource.get("recordedDate") or resource.get("onsetDateTime")
+                or resource.get("performedDateTime"))
         if isinstance(when, str):
             dates.append(when)
         if kind == "Observation" and any(c.system.rstrip("/") == LOINC and c.code in AGE_LOINC
@@ -429,13 +431,16 @@ def _unconfirmed(resource: dict[str, Any]) -> bool:
 
 
 def _is_absent(resource: dict[str, Any]) -> bool:
-    """A refuted Condition, or an Observation stated negative (interpretation NEG, N or ND, valueBoolean
-    false, or a negative or absent coded value). A lab Observation with a value is read from its value."""
+    """A refuted Condition, a Procedure not done, or an Observation stated negative (interpretation NEG, N or
+    ND, valueBoolean false, or a negative or absent coded value). A lab Observation with a value is read from
+    its value."""
     status = resource.get("verificationStatus")
     if isinstance(status, dict):
         codes = {str(c.get("code", "")) for c in _items(status.get("coding")) if isinstance(c, dict)}
         if "refuted" in codes:
             return True
+    if resource.get("resourceType") == "Procedure" and resource.get("status") == "not-done":
+        return True
     if resource.get("valueBoolean") is False:
         return True
     interpretations = resource.get("interpretation")
