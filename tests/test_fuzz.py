@@ -355,6 +355,8 @@ def expected_lines(data: bytes) -> list[int]:
     pieces = data.split(b"\n")
     if pieces[-1] == b"":
         pieces.pop()
+    if pieces and pieces[0].startswith(b"\xef\xbb\xbf") and len(pieces[0]) <= MAX_LINE_BYTES:
+        pieces[0] = pieces[0][3:]  # a byte order mark opening the stream is dropped: a BOM alone is a blank line
     return [number for number, piece in enumerate(pieces, start=1)
             if len(piece) > MAX_LINE_BYTES or piece.strip()]
 
