@@ -11,14 +11,22 @@ inside the commands that need them, so start-up stays close to the cost of impor
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from typing import Any
 
-import typer
-from typer._click import exceptions as click_exceptions  # typer 0.26-0.28 vendor click (pyproject.toml)
+# A command lives for a fraction of a second: the cyclic collector's passes over the many objects that
+# importing typer, pydantic and rich creates (none of them garbage) are wasted start-up, about 7 ms of
+# 90. It is paused from here until the command ends (run); batch, which runs long, turns it back on
+# for itself. Reference counting frees everything else as usual.
+_COLLECTING = gc.isenabled()
+gc.disable()
 
-from nephrocalc.errors import NephrocalcError
+import typer  # noqa: E402
+from typer._click import exceptions as click_exceptions  # noqa: E402  typer 0.26-0.28 vendor click
+
+from nephrocalc.errors import NephrocalcError  # noqa: E402
 
 __all__ = ["main", "run"]
 
@@ -33,6 +41,8 @@ def run(argv: list[str] | None = None, *, prog_name: str = "nephrocalc") -> int:
         return _run(list(sys.argv[1:] if argv is None else argv), prog_name)
     finally:
         sys.stdout = stdout
+        if _COLLECTING:  # the collector, paused for start-up, is on again for whatever runs next
+            gc.enable()
 
 
 def _fail(message: str, status: int = 2) -> int:

@@ -223,6 +223,7 @@ class Commands:
         # The knowledge base and the engine's tables live for the whole run: keep the cyclic garbage
         # collector from rescanning them, and from running every few lines, as results come and go
         # (results hold no reference cycles; reference counting frees them).
+        gc.enable()  # paused for start-up (cli/__init__.py): a long run needs it
         gc.freeze()
         gc.set_threshold(50_000, 20, 20)
         out = io.binary_stdout()
