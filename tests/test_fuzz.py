@@ -12,6 +12,7 @@ HYPOTHESIS_PROFILE=dev runs 2000 examples per property.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -219,7 +220,7 @@ def check_status_and_stderr(argv: list[str], status: int, out: str, err: str) ->
 @examples(80)
 @given(argv=argvs(), stdin=STDINS)
 def test_random_command_lines(argv: list[str], stdin: bytes) -> None:
-    with tempfile.TemporaryDirectory() as folder:
+    with tempfile.TemporaryDirectory() as folder, contextlib.chdir(folder):  # --save X writes X here
         path = Path(folder) / "input.json"
         path.write_bytes(stdin)
         argv = [str(path) if token == FILE else token.replace(FILE, str(path)) for token in argv]
