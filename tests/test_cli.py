@@ -653,3 +653,21 @@ def test_batch_refuses_a_field_written_twice_but_not_a_null_one(run_main: Any) -
     first, second = (json.loads(line) for line in out.splitlines())
     assert "pattern: given twice" in first["error"]
     assert second["id"] == "pattern" and second["differential"]
+
+
+def test_the_collector_paused_for_start_up_is_on_again_after_a_command() -> None:
+    """cli/__init__.py pauses the cyclic garbage collector for start-up; run() must turn it back on, even
+    when the command fails, so that a program (or this test session) that runs a command keeps it."""
+    import gc
+
+    from nephrocalc.cli import run
+
+    gc.disable()
+    try:
+        assert run(["diff", "--pattern", "medullary", "--rta", "--format", "json"]) == 0
+        assert gc.isenabled()
+        gc.disable()
+        assert run(["diff", "--pattern", "papillary"]) == 2
+        assert gc.isenabled()
+    finally:
+        gc.enable()
