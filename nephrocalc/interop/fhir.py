@@ -224,18 +224,15 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
             for component in _items(resource.get("component")):
                 read = _component_lab(kb, component) if isinstance(component, dict) else None
                 if read is None:
-                    unread.append(f"Observation component {_shown(_concept(_get(component, 'code'))) or 'unreadable'}")
+                    code = component.get("code") if isinstance(component, dict) else None
+                    unread.append(f"Observation component {_shown(_concept(code)) or 'unreadable'}")
                     continue
                 labs[read[0]] = read[1]
                 used = True
             if used:  # the rest of a panel that was read is listed; an unread panel is listed whole below
                 unmapped.extend(unread)
         if not used and kind == "Observation":  # a finding given as the value: code "imaging finding" = X
-            try:
-                value_concept = CodeableConcept.model_validate(resource.get("valueCodeableConcept") or {})
-            except ValidationError:
-                value_concept = CodeableConcept()
-            for coding in value_concept.coding:
+            for coding in _concept(resource.get("valueCodeableConcept")).coding:
                 mapped = _coded(kb, coding, absent)
                 if mapped is not None:
                     used = True
@@ -358,11 +355,8 @@ def _medication_name(resource: dict[str, Any], medications: dict[str, dict[str, 
     return " ".join([parsed.text, *(c.display for c in parsed.coding)]).strip()
 
 
-def _get(value: Any, key: str) -> Any:
-    return value.get(key) if isinstance(value, dict) else None
-
-
 def _concept(data: Any) -> CodeableConcept:
+    """A CodeableConcept, or an empty one when ``data`` is not a readable one."""
     try:
         return CodeableConcept.model_validate(data if isinstance(data, dict) else {})
     except ValidationError:

@@ -143,11 +143,9 @@ def _code_indexes(kb: KnowledgeBase, labs: Mapping[str, Lab], hpo_file: schema.H
                 if clue.id not in reached.setdefault(hit, []):
                     reached[hit].append(clue.id)
         for term in clue.hpo_exact:  # the term itself, present or excluded; its descendants are their own
-            if clue.id not in reached.setdefault(term, []):
-                reached[term].append(clue.id)
-        for term in clue.hpo_exact:
-            if clue.id not in named.setdefault(term, []):
-                named[term].append(clue.id)
+            for index in (reached, named):
+                if clue.id not in index.setdefault(term, []):
+                    index[term].append(clue.id)
     # an excluded term excludes its descendants: it rules out a clue when it is, or is an ancestor of,
     # every term the clue names ("hearing impairment" excluded: no sensorineural hearing loss). A clue that
     # refines another (calcium oxalate stones refine nephrolithiasis: every term of it is below one of the
