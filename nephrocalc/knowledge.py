@@ -29,6 +29,7 @@ class Clue(NamedTuple):
     snomed: tuple[str, ...] = ()  # SNOMED CT concepts that mean this clue
     agents: tuple[str, ...] = ()  # drugs or agents whose use means this exposure
     hpo_exact: tuple[str, ...] = ()  # broader HPO terms read as this clue, present or excluded, not their descendants
+    child_background: float | None = None  # the background under the child age limit, where it differs
 
     @property
     def flag(self) -> str:

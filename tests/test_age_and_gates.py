@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 import shutil
 from pathlib import Path
 from typing import Any
@@ -428,3 +429,76 @@ def test_onset_age_on_the_command_line_is_echoed_and_replayed() -> None:
     status, out, err = invoke(["diff", "--pattern", "medullary", "--age", "2", "--onset-age", "5"])
     assert status == 2 and "onset_age_years" in err and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1
+
+
+# --- a clue's background among children (AUDIT.md D7, 6.5) -------------------------------------
+
+
+def test_growth_failure_weighs_against_the_childrens_background(rank: Any, kb: KnowledgeBase) -> None:
+    """Growth failure is common in every paediatric cause of NC: among children its ratio is worked out
+    against the child background (20%), not the adult-weighted specificity (5%), and the explanation
+    says so; with the age unknown the usual entry counts."""
+    clue = kb.clues["growth_failure"]
+    assert clue.child_background is not None and clue.child_background > clue.background
+
+    def weight(age: float | None) -> tuple[float, str]:
+        case: dict[str, Any] = {"pattern": "medullary", "clues": {"growth_failure": True}}
+        if age is not None:
+            case["age_years"] = age
+        item = next(e for e in entry(rank(case), "distal_rta")["supporting"] if e["clue"] == "growth_failure")
+        return float(item["weight"]), item["why"]
+
+    child, why = weight(3.0)
+    assert child == pytest.approx(math.log(0.8 / clue.child_background), abs=0.01)
+    assert "children with another cause" in why and "under 18 years" in why
+    unknown, _ = weight(None)
+    adult, _ = weight(40.0)
+    assert unknown == adult == pytest.approx(math.log(0.8 / clue.background), abs=0.01)
+    # a rarely-present entry becomes evidence against among children
+    rarely = next(f for form in kb.causes["primary_hyperoxaluria"].forms for f in form.age_findings
+                  if f.clue == "growth_failure" and f.frequency == "rarely")
+    assert rarely.lr_present < 1.0
+
+
+def test_a_child_background_with_an_unknown_source_names_the_field(kb: KnowledgeBase, tmp_path: Path) -> None:
+    rules = tmp_path / "rules"
+    shutil.copytree(Path(kb.root), rules)
+    path = rules / "clues.toml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace('child_background = { value = 0.2, sources = ["Bota19"',
+                                 'child_background = { value = 0.2, sources = ["Nowhere99"', 1), encoding="utf-8")
+    with pytest.raises(RuleError) as raised:
+        load_knowledge_base(rules, use_cache=False)
+    assert "clues.growth_failure.child_background.sources" in str(raised.value)
+
+
+@pytest.mark.parametrize(("age", "bicarbonate", "alkalosis"), [
+    (3.0, 27.0, True),    # above 26, the upper limit at 3 years [MayoHCO3]
+    (3.0, 25.0, False),
+    (6.5, 28.5, True),
+    (12.0, 28.5, False),  # within 21-29 at 8-17 years
+    (40.0, 28.5, False),
+    (40.0, 31.0, True),
+])
+def test_a_raised_bicarbonate_is_alkalosis_by_the_age_limits(age: float, bicarbonate: float, alkalosis: bool,
+                                                              rank: Any) -> None:
+    result = rank({"pattern": "medullary", "age_years": age,
+                   "labs": {"serum_bicarbonate": {"value": bicarbonate, "unit": "mmol/L"}}})
+    derived = {d["clue"]: d["present"] for d in result["derived"] if d.get("clue")}
+    assert derived.get("metabolic_alkalosis", False) is alkalosis
+
+
+def test_a_stated_absent_prerequisite_rules_its_cause_out(rank: Any) -> None:
+    """The milk-alkali triad with the calcium-alkali intake denied is not milk-alkali syndrome, and acid
+    urine during a hypokalaemic acidosis is not distal RTA (CLINICAL 3.2, 3.6: strong against)."""
+    triad = {"pattern": "medullary", "age_years": 66, "sex": "female",
+             "clues": {"hypercalcemia": True, "metabolic_alkalosis": True, "acute_kidney_injury": True}}
+    assert ranking(rank(triad))[0] == "milk_alkali_syndrome"
+    denied = rank({**triad, "clues": {**triad["clues"], "calcium_alkali_intake": False}})
+    assert ranking(denied)[0] != "milk_alkali_syndrome" and probability(denied, "milk_alkali_syndrome") < 0.2
+    acid = {"pattern": "medullary", "age_years": 45, "sex": "male",
+            "labs": {"serum_bicarbonate": {"value": 17, "unit": "mmol/L"},
+                     "serum_potassium": {"value": 3.2, "unit": "mmol/L"}}}
+    assert ranking(rank(acid))[0] == "distal_rta"
+    acid_urine = rank({**acid, "labs": {**acid["labs"], "urine_ph": {"value": 5.0, "unit": "pH"}}})
+    assert ranking(acid_urine)[0] != "distal_rta"

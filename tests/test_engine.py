@@ -159,8 +159,11 @@ def test_clue_unlisted_by_a_cause_does_not_move_its_score(rank: Any, kb: Knowled
     ("alport_syndrome", "hematuria"),
     ("hyperparathyroidism", "high_pth"),
 ])
-def test_always_finding_absent_lowers_present_raises(cause: str, clue: str, rank: Any, kb: KnowledgeBase) -> None:
-    assert all(form.findings[clue].frequency == "always" for form in kb.causes[cause].forms)
+def test_defining_finding_absent_lowers_present_raises(cause: str, clue: str, rank: Any, kb: KnowledgeBase) -> None:
+    # defining: "always", or a gate with explicit ratios whose absence argues at least as strongly
+    assert all(form.findings[clue].frequency == "always"
+               or (form.findings[clue].lr_absent <= 0.06 < 5 <= form.findings[clue].lr_present)
+               for form in kb.causes[cause].forms)
     pattern = kb.causes[cause].distribution
     shown_on = kb.clues[clue].absent_needs_modality  # tubular ectasia: absent only counts on CTU or IVU
     where = {"pattern": pattern, **({"modality": shown_on[0]} if shown_on else {})}

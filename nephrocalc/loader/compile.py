@@ -316,7 +316,11 @@ def _compile(root: Path, kb_file: schema.KnowledgeBaseFile, groups: Mapping[str,
                               entry.specificity, specificity[entry.specificity],
                               tuple(entry.absent_needs_modality) if entry.absent_needs_modality is not None else None,
                               tuple(entry.hpo), entry.hpo_note, tuple(entry.snomed), tuple(entry.agents),
-                              tuple(entry.hpo_exact))
+                              tuple(entry.hpo_exact),
+                              entry.child_background.value if entry.child_background is not None else None)
+        if entry.child_background is not None:
+            _check_sources(entry.child_background.sources, sources, clues_path,
+                           f"clues.{clue_id}.child_background.sources", problems)
     _check_codes(kb_path, kb_file, clue_entries, problems)
 
     missing_patterns = {"medullary", "cortical"} - set(kb_file.patterns)
@@ -368,8 +372,10 @@ def _compile(root: Path, kb_file: schema.KnowledgeBaseFile, groups: Mapping[str,
     for cause in causes.values():
         for clue_id in sorted({f.clue for form in cause.forms for f in form.age_findings}):
             if (clue_id, cause.distribution) in interacting:
+                why = (" (its child_background in clues.toml gives it children's entries)"
+                       if clues[clue_id].child_background is not None else "")
                 problems.add(Path(cause.path), "findings",
-                             f"{clue_id!r} has an age-bounded entry and a pattern interaction for "
+                             f"{clue_id!r} has an age-bounded entry{why} and a pattern interaction for "
                              f"{cause.distribution} causes (knowledge_base.toml): give one or the other")
     used = frozenset(clue for cause in causes.values() for form in cause.forms
                      for clue in (*form.findings, *(f.clue for f in form.age_findings)))
@@ -502,6 +508,38 @@ def _compile_finding(raw: schema.Finding, where: str, path: Path, frequency: Map
                    age_at_least=raw.age_at_least, age_below=raw.age_below)
 
 
+def _child_findings(usual: Mapping[str, Finding], bounded: tuple[Finding, ...], clues: Mapping[str, Clue],
+                    child_below: float) -> tuple[Finding, ...]:
+    """A form's age-bounded findings, with the children's entries of the clues that have a child
+    background: a finding given as a frequency is worked out against that background under the child
+    age limit (AUDIT.md 6.5: growth failure is common in every paediatric cause, so a single adult-weighted
+    specificity overstates it). A clue that already has age-bounded entries in the form keeps them, and
+    those lying wholly under the limit are worked out against the child background too."""
+    out: list[Finding] = []
+    bounded_clues = {f.clue for f in bounded}
+    for finding in bounded:
+        clue = clues.get(finding.clue)
+        if (clue is not None and clue.child_background is not None and finding.p_present is not None
+                and finding.age_below is not None and finding.age_below <= child_below):
+            finding = _against(finding, clue.child_background)
+        out.append(finding)
+    for clue_id, finding in usual.items():
+        clue = clues.get(clue_id)
+        if (clue is None or clue.child_background is None or finding.p_present is None
+                or finding.contradiction or clue_id in bounded_clues):
+            continue
+        out.append(_against(finding, clue.child_background)._replace(age_at_least=None, age_below=child_below))
+    return tuple(out)
+
+
+def _against(finding: Finding, background: float) -> Finding:
+    p = finding.p_present
+    assert p is not None
+    return finding._replace(lr_present=p / background, lr_absent=(1.0 - p) / (1.0 - background),
+                            note=f"{finding.note}; against {background:.0%} of children with another cause"
+                            if finding.note else f"against {background:.0%} of children with another cause")
+
+
 def _compile_cause(cause_id: str, path: Path, raw: schema.CauseFile, kb_file: schema.KnowledgeBaseFile,
                    frequency: Mapping[str, float],
                    clues: Mapping[str, Clue], sources: Mapping[str, Source], problems: Problems) -> Cause:
@@ -517,6 +555,7 @@ def _compile_cause(cause_id: str, path: Path, raw: schema.CauseFile, kb_file: sc
         _check_sources(raw.sex.sources, sources, path, "sex.sources", problems)
 
     common = _compile_findings(raw.findings, raw.contradicts, "", path, frequency, clues, sources, problems)
+    child_below = kb_file.age_groups.child_below_years
     cause_age = _compile_ages(raw.age, "age", path, sources, problems)
     rule_out = None
     if raw.rule_out is not None:
@@ -534,8 +573,8 @@ def _compile_cause(cause_id: str, path: Path, raw: schema.CauseFile, kb_file: sc
         form_age = _compile_ages(form_raw.age, f"{where}.age", path, sources, problems)
         merged = {f.clue: f for f in common if not f.age_bounded} | {f.clue: f for f in own if not f.age_bounded}
         own_clues = {f.clue for f in own}  # the form's own entries replace all the cause's for that clue
-        age_findings = tuple(f for f in common if f.age_bounded and f.clue not in own_clues) + tuple(
-            f for f in own if f.age_bounded)
+        age_findings = _child_findings(merged, tuple(f for f in common if f.age_bounded and f.clue not in own_clues)
+                                       + tuple(f for f in own if f.age_bounded), clues, child_below)
         share = form_raw.share
         shares: dict[AgeGroup, float] = (
             {group: float(share) for group in AGE_GROUPS} if isinstance(share, (int, float))
@@ -552,10 +591,12 @@ def _compile_cause(cause_id: str, path: Path, raw: schema.CauseFile, kb_file: sc
             estimate=form_raw.estimate, age=cause_age + form_age,
             label=form_raw.label or form_raw.id.replace("_", " "), age_findings=age_findings))
     if not forms:
+        usual = {f.clue: f for f in common if not f.age_bounded}
         forms.append(Form(id="typical", name=raw.name, share=dict.fromkeys(AGE_GROUPS, 1.0), female=female,
-                          unilateral=unilateral, findings={f.clue: f for f in common if not f.age_bounded},
+                          unilateral=unilateral, findings=usual,
                           own_findings=(), sources=tuple(raw.sources), note="", estimate=False, age=cause_age,
-                          label="typical", age_findings=tuple(f for f in common if f.age_bounded)))
+                          label="typical", age_findings=_child_findings(
+                              usual, tuple(f for f in common if f.age_bounded), clues, child_below)))
     if not any(math.log(f.lr_present) >= math.log(5.0) for form in forms for f in form.findings.values()):
         problems.add(path, "findings", "a cause needs at least one strong finding (likelihood ratio of 5 or more)")
     prior: dict[AgeGroup, float] = {"preterm": raw.prior.preterm, "child": raw.prior.child,

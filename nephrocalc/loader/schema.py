@@ -268,6 +268,16 @@ class PackFile(RuleModel):
 # --- clues.toml ---------------------------------------------------------------------------
 
 
+class ChildBackground(RuleModel):
+    """P(present | a cause that does not list the clue) among children, where it differs from the
+    specificity's adult-weighted figure (growth failure is common in every paediatric cause)."""
+
+    value: OpenProbability
+    sources: list[str] = []
+    note: str = ""
+    estimate: bool = False
+
+
 class ClueEntry(RuleModel):
     label: Annotated[str, Field(min_length=1, max_length=60)]
     description: Annotated[str, Field(min_length=1)]
@@ -288,6 +298,8 @@ class ClueEntry(RuleModel):
     # for an exposure: the drugs or agents whose use means it (FHIR medications, phenopacket treatments),
     # matched as whole words of the medication's name
     agents: list[Agent] = []
+    # under the child age limit, the finding's ratios are worked out against this background instead
+    child_background: ChildBackground | None = None
 
 
 class CluesFile(RuleModel):
