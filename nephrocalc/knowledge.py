@@ -246,6 +246,8 @@ class LabLimit(NamedTuple):
     note: str
     estimate: bool
     derive: bool = True  # False: the limit only says something (its warning), it derives no clue
+    # (lab, above, below): the clue is present only when that lab is given and beyond the bound
+    present_requires_lab: tuple[tuple[str, float | None, float | None], ...] = ()
 
 
 class Lab(NamedTuple):

@@ -99,6 +99,22 @@ def _judge(limit: LabLimit, value: float, may_be_absent: bool) -> tuple[bool | N
     return None, "", limit.below
 
 
+def _unmet_labs(limit: LabLimit, canonical: dict[str, float], kb: KnowledgeBase) -> str:
+    """The other labs a two-lab limit needs and the case does not have beyond their bounds, in words
+    ("" when all are met)."""
+    unmet = []
+    for lab_id, above, below in limit.present_requires_lab:
+        value = canonical.get(lab_id)
+        unit = kb.labs[lab_id].canonical if lab_id in kb.labs else ""
+        if above is not None and (value is None or value <= above):
+            unmet.append(f"{lab_id} above {_number(above)} {unit}"
+                         + (f" (it is {_number(value)})" if value is not None else ""))
+        elif below is not None and (value is None or value >= below):
+            unmet.append(f"{lab_id} below {_number(below)} {unit}"
+                         + (f" (it is {_number(value)})" if value is not None else ""))
+    return " and ".join(unmet)
+
+
 def _conditional(limit: LabLimit) -> bool:
     return bool(limit.requires or limit.unless or limit.absent_requires)
 
@@ -133,6 +149,7 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
         if m.canonical_value is not None and not low <= m.canonical_value <= high:
             warn("lab_value_extreme", f"{m.lab.id} {_number(m.value)} {m.unit} is possible but extreme: check it.")
 
+    canonical = {m.lab.id: m.canonical_value for m in measurements if m.canonical_value is not None}
     waiting: dict[tuple[str, str], set[str]] = {}  # (lab, clue) -> the clues its limits needed and did not have
     noted: set[tuple[str, str]] = set()  # (lab, clue) read by a limit that derives nothing but says why
 
@@ -162,6 +179,12 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
                 may_be_absent = all(known.get(clue) is want for clue, want in limit.absent_requires)
                 present, comparison, bound = _judge(limit, value, may_be_absent)
                 if present is None:
+                    continue
+                if present and limit.present_requires_lab and (
+                        unmet := _unmet_labs(limit, canonical, kb)):  # a two-lab rule: say what is missing
+                    warn("lab_not_interpreted", f"{m.lab.id} {_number(m.value)} {m.unit} {comparison} "
+                         f"{_number(bound)} {unit} was not read as {limit.clue}: that needs {unmet} too.",
+                         limit.sources)
                     continue
                 if not limit.derive:  # a reading that derives nothing: its warning says what it means
                     if present:

@@ -502,3 +502,28 @@ def test_a_stated_absent_prerequisite_rules_its_cause_out(rank: Any) -> None:
     assert ranking(rank(acid))[0] == "distal_rta"
     acid_urine = rank({**acid, "labs": {**acid["labs"], "urine_ph": {"value": 5.0, "unit": "pH"}}})
     assert ranking(acid_urine)[0] != "distal_rta"
+
+
+@pytest.mark.parametrize(("file", "old", "new", "expected"), [
+    ("labs.toml", "present_requires_lab = { free_t4 = { above = 1.7 } }",
+     "present_requires_lab = { free_t5 = { above = 1.7 } }", "labs.tsh.limits.0.present_requires_lab"),
+    ("labs.toml", "present_requires_lab = { free_t4 = { above = 1.7 } }",
+     "present_requires_lab = { free_t4 = { above = 1.7, below = 9.0 } }", "exactly one of above or below"),
+    ("labs.toml", "present_requires_lab = { free_t4 = { above = 1.7 } }",
+     "present_requires_lab = { free_t4 = { above = nan } }", "present_requires_lab.free_t4.above"),
+    ("clues.toml", "child_background = { value = 0.2,", "child_background = { value = 1.0,",
+     "clues.growth_failure.child_background.value"),
+])
+def test_a_broken_two_lab_rule_or_child_background_names_file_and_field(file: str, old: str, new: str,
+                                                                          expected: str, kb: KnowledgeBase,
+                                                                          tmp_path: Path) -> None:
+    rules = tmp_path / "rules"
+    shutil.copytree(Path(kb.root), rules)
+    path = rules / file
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(RuleError) as raised:
+        load_knowledge_base(rules, use_cache=False)
+    message = str(raised.value)
+    assert message.startswith(file) and expected in message, message

@@ -311,8 +311,13 @@ def test_limit_boundaries(lab_id: str, index: int, age: float | None, sex: str |
     # a limit that documents its clue absent only in a context (PTH: with a normal calcium) gets it
     context = dict(limit.absent_requires)
 
+    # a two-lab limit (TSH with free T4) gets its other labs just beyond their bounds
+    others = {other: ((lo + 1e-3 * max(1.0, abs(lo))) if lo is not None else (hi - 1e-3 * max(1.0, abs(hi))),
+                      kb.labs[other].canonical)
+              for other, lo, hi in limit.present_requires_lab if lo is not None or hi is not None}
+
     def at(value: float) -> tuple[LabReport, list[dict[str, Any]]]:
-        report = derive(kb, _labs(**{lab_id: (value, unit)}), age=age, sex=sex, clues=context)
+        report = derive(kb, _labs(**{lab_id: (value, unit)}, **others), age=age, sex=sex, clues=context)
         return report, _limit_steps(report, lab_id, limit)
 
     # just beyond the limit: the clue is present
@@ -916,3 +921,26 @@ def test_per_day_oxalate_in_a_child_is_not_silently_normal(kb: KnowledgeBase) ->
     silently_absent = report.clues.get("hyperoxaluria") is False and not any(
         "surface" in w["message"] for w in report.warnings)
     assert not silently_absent, ([d["text"] for d in report.derived], report.warnings)
+
+
+# --- a two-lab rule: TSH read with free T4 -------------------------------------------------------
+
+
+@pytest.mark.parametrize(("labs", "age", "expected", "says"), [
+    ({"tsh": (0.01, "mIU/L"), "free_t4": (4.2, "ng/dL")}, 34, True, ""),
+    ({"tsh": (0.01, "mIU/L"), "free_t4": (54.0, "pmol/L")}, 34, True, ""),           # 4.2 ng/dL in SI units
+    ({"tsh": (0.01, "mIU/L"), "free_t4": (1.2, "ng/dL")}, 34, None, "(it is 1.2)"),  # subclinical: nothing
+    ({"tsh": (0.01, "mIU/L")}, 34, None, "needs free_t4 above 1.7"),               # FT4 not given: nothing
+    ({"tsh": (0.2, "mIU/L"), "free_t4": (4.2, "ng/dL")}, 34, None, ""),              # grey zone 0.1-0.3
+    ({"tsh": (2.1, "mIU/L"), "free_t4": (4.2, "ng/dL")}, 34, False, ""),             # a normal TSH rules it out
+    ({"tsh": (0.65, "mIU/L")}, 8, False, ""),                                        # 6-10 years: lower limit 0.6
+    ({"tsh": (0.55, "mIU/L")}, 8, None, ""),
+    ({"tsh": (0.01, "mIU/L"), "free_t4": (1.75, "ng/dL")}, 3, None, "above 1.8"),    # 1-5 years: FT4 up to 1.8
+    ({"tsh": (0.01, "mIU/L"), "free_t4": (4.2, "ng/dL")}, 0.5, None, ""),            # not judged under 1 year
+])
+def test_tsh_is_read_with_free_t4(labs: dict[str, tuple[float, str]], age: float, expected: bool | None, says: str,
+                                  kb: KnowledgeBase) -> None:
+    report = derive(kb, _labs(**labs), age=age)
+    assert report.clues.get("hyperthyroidism") is expected
+    if says:
+        assert any(says in w["message"] for w in report.warnings), report.warnings

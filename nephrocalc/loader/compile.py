@@ -474,13 +474,21 @@ def _compile_labs(labs_file: schema.LabsFile, path: Path, clues: Mapping[str, Cl
                 absent_requires=tuple(sorted(limit.absent_requires.items())),
                 label=limit.label, warning=limit.warning, warn_when=limit.warn_when, sources=tuple(limit.sources),
                 note=limit.note,
-                estimate=limit.estimate, derive=limit.derive))
+                estimate=limit.estimate, derive=limit.derive,
+                present_requires_lab=tuple((other, bound.above, bound.below)
+                                           for other, bound in sorted(limit.present_requires_lab.items()))))
         labs[lab_id] = Lab(
             id=lab_id, label=entry.label, canonical=entry.canonical, units=units, own_units=own,
             own_plausible={normalise_unit(u): (r[0], r[1]) for u, r in entry.own_plausible.items()},
             plausible=(entry.plausible[0], entry.plausible[1]), extreme=(entry.extreme[0], entry.extreme[1]),
             conversion_note=entry.conversion_note, sources=tuple(entry.sources), limits=tuple(limits),
             note=entry.note, loinc=tuple(entry.loinc))
+    for lab_id, entry in labs_file.labs.items():
+        for index, limit in enumerate(entry.limits):
+            for other in limit.present_requires_lab:
+                if other not in labs_file.labs or other == lab_id:
+                    problems.add(path, f"labs.{lab_id}.limits.{index}.present_requires_lab",
+                                 f"{other!r} is not another lab of labs.toml")
     return labs
 
 

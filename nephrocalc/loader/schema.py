@@ -21,6 +21,7 @@ PatternName = Literal["medullary", "cortical", "combined"]
 Probability = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
 OpenProbability = Annotated[float, Field(gt=0.0, lt=1.0, allow_inf_nan=False)]
 PositiveRatio = Annotated[float, Field(gt=0.0, allow_inf_nan=False)]
+FiniteNumber = Annotated[float, Field(allow_inf_nan=False)]
 Identifier = Annotated[str, Field(pattern=ID_REGEX)]
 HpoId = Annotated[str, Field(pattern=r"^HP:\d{7}$")]
 LoincCode = Annotated[str, Field(pattern=r"^\d{1,7}-\d$")]
@@ -556,6 +557,19 @@ class UnitConversion(RuleModel):
     divide_by: Annotated[float, Field(gt=0, allow_inf_nan=False)] = 1.0
 
 
+class LabBound(RuleModel):
+    """One side of another lab's value, in that lab's canonical unit."""
+
+    above: FiniteNumber | None = None
+    below: FiniteNumber | None = None
+
+    @model_validator(mode="after")
+    def _one_side(self) -> LabBound:
+        if (self.above is None) == (self.below is None):
+            raise ValueError("give exactly one of above or below")
+        return self
+
+
 class LabLimit(RuleModel):
     """A reference limit that turns a value into a clue.
 
@@ -565,10 +579,10 @@ class LabLimit(RuleModel):
     """
 
     clue: Identifier
-    above: float | None = None
-    below: float | None = None
-    absent_at_most: float | None = None
-    absent_at_least: float | None = None
+    above: FiniteNumber | None = None
+    below: FiniteNumber | None = None
+    absent_at_most: FiniteNumber | None = None
+    absent_at_least: FiniteNumber | None = None
     derive_absent: bool = True
     # false: beyond the limit (and with its requires) the value derives nothing and the limit's
     # warning says what it means instead (a raised PTH with a low calcium: secondary HPT)
@@ -582,6 +596,9 @@ class LabLimit(RuleModel):
     requires: dict[Identifier, bool] = {}  # the limit applies only when these clues hold
     unless: dict[Identifier, bool] = {}  # the limit does not apply when any of these clues holds
     absent_requires: dict[Identifier, bool] = {}  # documents the clue absent only when these clues hold
+    # the clue is present only when these other labs are given and beyond these bounds (in their canonical
+    # units): a two-lab rule (a suppressed TSH is thyrotoxicosis only with a raised free T4)
+    present_requires_lab: dict[Identifier, LabBound] = {}
     label: str = "reference limit"
     warning: str = ""
     warn_when: Literal["present", "always"] = "present"

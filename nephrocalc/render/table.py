@@ -450,7 +450,9 @@ def print_labs(kb: KnowledgeBase) -> None:
                 continue
             side = f"> {limit['above']:g}" if limit["above"] is not None else f"< {limit['below']:g}"
             who = limit["ages"] + (f", {limit['sex']}" if limit["sex"] else "")
-            limits.append(f"{side} {limit['unit']} ({who}) → {limit['clue']}")
+            also = "".join(f" with {other} {'>' if 'above' in b else '<'} {b.get('above', b.get('below')):g}"
+                           for other, b in limit["present_requires_lab"].items())
+            limits.append(f"{side} {limit['unit']}{also} ({who}) → {limit['clue']}")
         if lab["clues"]:
             limits.append(f"gives: {', '.join(lab['clues'])}")
         units = ", ".join(lab["converted"]) + (f"; judged on their own: {', '.join(lab['own_units'])}"
