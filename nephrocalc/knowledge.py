@@ -149,6 +149,7 @@ class Condition(NamedTuple):
     any_present: tuple[str, ...] = ()
     leading: tuple[str, ...] = ()
     in_top3: tuple[str, ...] = ()
+    not_present: tuple[str, ...] = ()  # none of these is stated present (absent or not stated)
 
 
 class Caveat(NamedTuple):

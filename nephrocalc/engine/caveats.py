@@ -23,6 +23,7 @@ class CaveatCheck(NamedTuple):
     age_at_least: float | None
     leading: frozenset[str]
     in_top3: frozenset[str]
+    not_present: frozenset[str]
     kind: str  # caveat, warning or consider
     note: Note
     caveat: Caveat
@@ -37,7 +38,7 @@ class CaveatCheck(NamedTuple):
         return cls(frozenset(c.present), frozenset(c.absent), frozenset(c.any_present), frozenset(c.unknown),
                    optional(c.pattern), optional(c.modality), optional(c.grade), c.laterality, c.sex,
                    c.age_below, c.age_at_least, frozenset(c.leading), frozenset(c.in_top3),
-                   caveat.kind, {"id": caveat.id, "message": caveat.message, "sources": list(caveat.sources)},
+                   frozenset(c.not_present), caveat.kind, {"id": caveat.id, "message": caveat.message, "sources": list(caveat.sources)},
                    caveat)
 
     def holds(self, case: Case, true: set[str], false: set[str], ranking: list[str]) -> bool:
@@ -65,6 +66,8 @@ class CaveatCheck(NamedTuple):
         if self.age_at_least is not None and (age is None or age < self.age_at_least):
             return False
         if self.unknown and not self.unknown.isdisjoint(case.clues):
+            return False
+        if self.not_present and not self.not_present.isdisjoint(true):
             return False
         if self.leading and ranking[0] not in self.leading:
             return False

@@ -341,7 +341,7 @@ def _compile(root: Path, kb_file: schema.KnowledgeBaseFile, groups: Mapping[str,
         seen_caveats.add(caveat.id)
         _check_sources(caveat.sources, sources, caveats_path, f"{where}.sources", problems)
         cond = caveat.when
-        for key in ("present", "absent", "unknown", "any_present"):
+        for key in ("present", "absent", "unknown", "not_present", "any_present"):
             for clue_id in getattr(cond, key):
                 if clue_id not in clues:
                     problems.add(caveats_path, f"{where}.when.{key}", f"unknown clue {clue_id!r}")
@@ -356,7 +356,8 @@ def _compile(root: Path, kb_file: schema.KnowledgeBaseFile, groups: Mapping[str,
             grade=tuple(cond.grade) if cond.grade is not None else None,
             laterality=cond.laterality, sex=cond.sex, age_below=cond.age_below, age_at_least=cond.age_at_least,
             present=tuple(cond.present), absent=tuple(cond.absent), unknown=tuple(cond.unknown),
-            any_present=tuple(cond.any_present), leading=tuple(cond.leading), in_top3=tuple(cond.in_top3))))
+            any_present=tuple(cond.any_present), leading=tuple(cond.leading), in_top3=tuple(cond.in_top3),
+            not_present=tuple(cond.not_present))))
 
     interactions: list[Interaction] = []
     for index, item in enumerate(kb_file.interactions):

@@ -493,6 +493,7 @@ class Condition(RuleModel):
     present: list[Identifier] = []
     absent: list[Identifier] = []
     unknown: list[Identifier] = []
+    not_present: list[Identifier] = []  # stated absent or not stated: the one-rule form of absent + unknown
     any_present: list[Identifier] = []
     leading: list[Identifier] = []
     in_top3: list[Identifier] = []
