@@ -671,3 +671,11 @@ def test_the_collector_paused_for_start_up_is_on_again_after_a_command() -> None
         assert gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_explain_marks_the_clues_a_lab_gave(run_main: Any) -> None:
+    status, out, _ = run_main(["diff", "-p", "medullary", "--age", "50", "--lab", "serum_calcium=11.5mg/dL",
+                               "--hypercalciuria", "--explain"])
+    assert status == 0
+    assert "hypercalcemia=yes (from serum_calcium)" in out
+    assert "hypercalciuria=yes (from" not in out and "hypercalciuria=yes:" in out

@@ -222,7 +222,7 @@ def print_result(result: Result, kb: KnowledgeBase, *, rows: list[Entry] | None 
             console.print(Text("From the lab values: " + ", ".join(c if p else f"no {c}" for c, p in steps)
                                + " (--explain shows each step)", style="dim"))
     if explain:
-        _print_explanation(console, entries)
+        _print_explanation(console, entries, result)
     for heading, notes, style in (("Warnings", result["warnings"], "red"), ("Caveats", result["caveats"], "yellow")):
         if notes:
             console.print(Text(heading, style=f"bold {style}"))
@@ -270,9 +270,14 @@ def _cause_label(kb: KnowledgeBase, cause_id: str) -> str:
     return cause.short_name if cause is not None else cause_id
 
 
-def _print_explanation(console: Console, entries: list[Entry]) -> None:
+def _print_explanation(console: Console, entries: list[Entry], result: Result) -> None:
     console.print(Text("How each score was reached (weights are natural logs of likelihood ratios)",
                        style="bold"))
+    # a clue that a lab value gave weighs as the same clue stated; the line says which lab it came from
+    from_lab: dict[tuple[str, bool], str] = {}
+    for step in result["derived"]:
+        if step.get("used") and step.get("clue"):
+            from_lab.setdefault((step["clue"], step["present"]), step["lab"])
     for entry in entries:
         header = Text(f"{entry['rank']}. {entry['name']}", style="bold")
         header.append(f"  score {entry['score']:.2f} = ln prior {entry['log_prior']:.2f} "
@@ -283,8 +288,10 @@ def _print_explanation(console: Console, entries: list[Entry]) -> None:
             console.print(Text(f"    {factor['weight']:+.2f}  {factor['factor']} {factor['value']}: {factor['why']}"))
         for evidence in evidence_items:
             line = Text(f"    {evidence['weight']:+.2f}  ", style="green" if evidence["weight"] > 0 else "red")
-            line.append(f"{evidence['clue']}={'yes' if evidence['present'] else 'no'}: {evidence['why']}",
-                        style="default")
+            line.append(f"{evidence['clue']}={'yes' if evidence['present'] else 'no'}", style="default")
+            if (lab := from_lab.get((evidence["clue"], evidence["present"]))) is not None:
+                line.append(f" (from {lab})", style="cyan")
+            line.append(f": {evidence['why']}", style="default")
             line.append(f" [{', '.join(evidence['sources'])}]", style="dim")
             console.print(line)
         if not evidence_items:
