@@ -38,8 +38,8 @@ class CaveatCheck(NamedTuple):
         return cls(frozenset(c.present), frozenset(c.absent), frozenset(c.any_present), frozenset(c.unknown),
                    optional(c.pattern), optional(c.modality), optional(c.grade), c.laterality, c.sex,
                    c.age_below, c.age_at_least, frozenset(c.leading), frozenset(c.in_top3),
-                   frozenset(c.not_present), caveat.kind, {"id": caveat.id, "message": caveat.message, "sources": list(caveat.sources)},
-                   caveat)
+                   frozenset(c.not_present), caveat.kind,
+                   {"id": caveat.id, "message": caveat.message, "sources": list(caveat.sources)}, caveat)
 
     def holds(self, case: Case, true: set[str], false: set[str], ranking: list[str]) -> bool:
         if self.present and not self.present <= true:
