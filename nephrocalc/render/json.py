@@ -76,7 +76,8 @@ def clues_json(kb: KnowledgeBase) -> str:
          "hpo": list(clue.hpo), **({"hpo_exact": list(clue.hpo_exact)} if clue.hpo_exact else {}),
          **({"hpo_note": clue.hpo_note} if clue.hpo_note else {}),
          **({"snomed": list(clue.snomed)} if clue.snomed else {}),
-         **({"agents": list(clue.agents)} if clue.agents else {})}
+         **({"agents": list(clue.agents)} if clue.agents else {}),
+         **({"child_background": clue.child_background} if clue.child_background is not None else {})}
         for clue in kb.clues.values()]}, indent=True)
 
 

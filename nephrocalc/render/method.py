@@ -34,7 +34,9 @@ HOW THE SCORING WORKS
       LR absent  = (1 - P(finding | cause)) / (1 - P(finding | a cause that does not list it)).
   P(finding | cause) comes from the finding's frequency ({freq});
   P(finding | other causes) from the clue's specificity among the twelve causes ({spec}),
-  after the frequency and evoking-strength scales of INTERNIST-1/QMR. A source may give an
+  after the frequency and evoking-strength scales of INTERNIST-1/QMR, or, in a child, from the
+  clue's own background among children where it differs (growth failure: common in every
+  paediatric cause). A source may give an
   explicit LR instead. A clue left out changes nothing: unknown is never a penalty.
   Causes with distinct clinical forms (e.g. primary and tertiary hyperparathyroidism) are
   scored as a mixture of their forms; the evidence shown is that of the best-fitting form.

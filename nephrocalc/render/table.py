@@ -432,6 +432,8 @@ def print_clues(kb: KnowledgeBase) -> None:
             if item.group == group_id:
                 meaning = Text(item.description)
                 meaning.append(f"\n{item.specificity} specificity", style="dim")
+                if item.child_background is not None:
+                    meaning.append(f" ({item.child_background:.0%} of other children with NC have it)", style="dim")
                 used_by = users.get(item.id, [])
                 if used_by:
                     meaning.append(f"\nused by: {', '.join(used_by)}", style="dim")
