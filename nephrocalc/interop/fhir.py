@@ -42,12 +42,13 @@ from nephrocalc.interop.phenopacket import (
     checked_labs,
     clues_of_agent,
     clues_of_term,
+    lab_unit,
     onset_of_nephrocalcinosis,
-    ucum_unit,
+    pattern_of,
 )
 from nephrocalc.knowledge import KnowledgeBase
 from nephrocalc.result import Note
-from nephrocalc.vocab import PATTERNS, Modality, Pattern, Sex
+from nephrocalc.vocab import Modality, Sex
 
 LOINC = "http://loinc.org"
 SNOMED = "http://snomed.info/sct"
@@ -75,6 +76,7 @@ class Quantity(_Part):
     value: float
     unit: str = ""
     code: str = ""
+    comparator: str = ""  # "<", "<=", ">=", ">": the value is a bound, read as the value with a note
 
 
 def _hpo_code(coding: Coding) -> str | None:
@@ -107,11 +109,21 @@ def _years(quantity: object) -> float | None:
 
 def _age(birth: str, on: str) -> float | None:
     try:
-        born = date.fromisoformat(birth[:10])
-        at = date.fromisoformat(on[:10])
+        born = date.fromisoformat(_full_date(birth[:10]))
+        at = date.fromisoformat(_full_date(on[:10]))
     except ValueError:
         return None
     return max(0.0, (at - born).days / 365.25)
+
+
+def _full_date(text: str) -> str:
+    """A FHIR date of year or year-month precision as the middle of that year or month (1980 -> 1980-07-02,
+    1980-05 -> 1980-05-16): the age is then off by at most half the period."""
+    if len(text) == 4 and text.isdigit():
+        return f"{text}-07-02"
+    if len(text) == 7 and text[:4].isdigit() and text[4] == "-" and text[5:].isdigit():
+        return f"{text}-16"
+    return text
 
 
 def _resources(data: dict[str, Any]) -> list[dict[str, Any]]:
@@ -130,8 +142,11 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
     if not isinstance(data, dict) or not data.get("resourceType"):
         raise InputError("fhir", "must be a FHIR R4 resource (JSON object with a resourceType), e.g. a Bundle")
     resources = _resources(data)
-    patient = next((r for r in resources if r.get("resourceType") == "Patient"), None)
+    patients = [r for r in resources if r.get("resourceType") == "Patient"]
+    patient = patients[0] if patients else None
     clues: dict[str, bool] = {}
+    bounds: list[str] = []  # lab values given as a bound ("<3 pg/mL"), read as the value
+    repeated: dict[str, int] = {}  # labs given more than once: the last one in the bundle is used
     labs: dict[str, Lab] = {}
     patterns: set[str] = set()
     seen_nc = False
@@ -154,6 +169,17 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
             taken = resource.get("status") not in ("not-taken", "entered-in-error", "cancelled")
             for clue in meant:
                 clues[clue] = clues.get(clue, False) or taken
+            continue
+        if kind == "FamilyMemberHistory" and not _withdrawn(resource):  # a relative's conditions
+            for item in _items(resource.get("condition")):
+                concept = _concept(item.get("code") if isinstance(item, dict) else None)
+                relatives = {FAMILY_CLUES[clue] for coding in concept.coding
+                             for clue in (_coded(kb, coding, False) or (None, ()))[1] if clue in FAMILY_CLUES}
+                for clue in sorted(relatives):
+                    if clue in kb.clues:
+                        clues[clue] = True
+                if not relatives:
+                    unmapped.append(f"FamilyMemberHistory condition {_shown(concept) or 'without a readable code'}")
             continue
         if kind == "ImagingStudy" and not _withdrawn(resource):
             modalities.update(_study_modalities(resource))
@@ -205,8 +231,8 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                         value = Quantity.model_validate(quantity)
                     except ValidationError:
                         continue
-                    unit = _unit_text(value)
-                    labs[kb.loinc_labs[coding.code]] = Lab(value=value.value, unit=unit)
+                    lab_id = kb.loinc_labs[coding.code]
+                    _read_lab(kb, lab_id, value, labs, bounds, repeated)
                     used = True
                     break
             mapped = _coded(kb, coding, absent)
@@ -227,7 +253,7 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                     code = component.get("code") if isinstance(component, dict) else None
                     unread.append(f"Observation component {_shown(_concept(code)) or 'unreadable'}")
                     continue
-                labs[read[0]] = read[1]
+                _read_lab(kb, read[0], read[1], labs, bounds, repeated)
                 used = True
             if used:  # the rest of a panel that was read is listed; an unread panel is listed whole below
                 unmapped.extend(unread)
@@ -260,6 +286,25 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                       "message": f"The Patient's birthDate ({birth[:10]}) was not used: no dated resource "
                       "(Observation effectiveDateTime, Condition recordedDate or onsetDateTime) or Bundle "
                       "timestamp gives the date to take the age at, so the age is unknown."})
+    if isinstance(birth, str) and age is not None and len(birth.strip()) < 10:
+        notes.append({"id": "fhir_birth_date_partial", "sources": [],
+                      "message": f"The Patient's birthDate ({birth.strip()}) gives no day: the age was taken from the "
+                      "middle of that year or month."})
+    if len(patients) > 1:
+        notes.append({"id": "fhir_several_patients", "sources": [],
+                      "message": f"The bundle holds {len(patients)} Patient resources: the first one's gender and "
+                      "birthDate were used, and every other resource was read as this one patient's."})
+    if patient is not None and patient.get("gender") not in (None, "female", "male"):
+        notes.append({"id": "fhir_sex_unknown", "sources": [],
+                      "message": f"The Patient's gender is {str(patient.get('gender'))[:40]!r}: the sex was left "
+                      "unknown (sex-specific priors and lab limits use their unknown-sex values)."})
+    if bounds:
+        notes.append({"id": "fhir_lab_bounds", "sources": [],
+                      "message": "Lab values given as a bound were read as that value: " + "; ".join(bounds[:20])})
+    if repeated:
+        notes.append({"id": "fhir_labs_repeated", "sources": [],
+                      "message": "Labs given more than once; the last in the bundle was used: "
+                      + "; ".join(f"{lab_id} ({n} values)" for lab_id, n in sorted(repeated.items()))})
     if unconfirmed:
         notes.append({"id": "fhir_conditions_unconfirmed", "sources": [],
                       "message": f"{len(unconfirmed)} Condition(s) only suspected (verificationStatus unconfirmed, "
@@ -276,10 +321,7 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
         notes.append({"id": "fhir_without_nephrocalcinosis", "sources": [],
                       "message": "No resource states nephrocalcinosis (HPO HP:0000121 or below): the ranking "
                       "assumes it."})
-    pattern: Pattern | None = None
-    for known in PATTERNS:
-        if patterns == {known}:
-            pattern = known
+    pattern = pattern_of(patterns, notes)
     if pattern is None:
         notes.append({"id": "pattern_unknown", "sources": [],
                       "message": "No resource gives the pattern of the calcification: the causes were ranked "
@@ -363,7 +405,19 @@ def _concept(data: Any) -> CodeableConcept:
         return CodeableConcept()
 
 
-def _component_lab(kb: KnowledgeBase, component: dict[str, Any]) -> tuple[str, Lab] | None:
+def _read_lab(kb: KnowledgeBase, lab_id: str, value: Quantity, labs: dict[str, Lab], bounds: list[str],
+              repeated: dict[str, int]) -> None:
+    """One lab value of the bundle, in a unit the lab takes where the code or the unit text gives one; a
+    bound ("<3") is read as its value, and a lab given again replaces the earlier value; both are noted."""
+    unit = lab_unit(kb, lab_id, value.code, value.unit)
+    if value.comparator:
+        bounds.append(f"{lab_id} {value.comparator}{value.value:g} {unit}")
+    if lab_id in labs:
+        repeated[lab_id] = repeated.get(lab_id, 1) + 1
+    labs[lab_id] = Lab(value=value.value, unit=unit)
+
+
+def _component_lab(kb: KnowledgeBase, component: dict[str, Any]) -> tuple[str, Quantity] | None:
     """The lab an Observation component gives: a LOINC code of a lab, with a valueQuantity."""
     quantity = component.get("valueQuantity")
     if not isinstance(quantity, dict):
@@ -374,14 +428,14 @@ def _component_lab(kb: KnowledgeBase, component: dict[str, Any]) -> tuple[str, L
                 value = Quantity.model_validate(quantity)
             except ValidationError:
                 return None
-            return kb.loinc_labs[coding.code], Lab(value=value.value, unit=_unit_text(value))
+            return kb.loinc_labs[coding.code], value
     return None
 
 
-def _unit_text(quantity: Quantity) -> str:
-    from nephrocalc.interop.phenopacket import OntologyClass
-
-    return ucum_unit(OntologyClass(id=f"UCUM:{quantity.code}", label=quantity.code or quantity.unit))
+# A relative's condition (FamilyMemberHistory) as the patient's family-history clue
+FAMILY_CLUES = {"nephrolithiasis": "family_history_stones", "calcium_oxalate_stones": "family_history_stones",
+                "calcium_phosphate_stones": "family_history_stones", "ckd": "family_history_kidney_failure",
+                "hypercalcemia": "family_history_hypercalcemia"}
 
 
 # DICOM modality codes (http://dicom.nema.org/resources/ontology/DCM) -> the case's modality

@@ -33,7 +33,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from nephrocalc.case import Case, Lab
 from nephrocalc.errors import InputError
-from nephrocalc.knowledge import KnowledgeBase
+from nephrocalc.knowledge import KnowledgeBase, normalise_unit
 from nephrocalc.result import AskResult, Note, Result
 from nephrocalc.vocab import CASE_FIELDS, PATTERNS, Laterality, Pattern, Sex
 
@@ -68,6 +68,7 @@ class TimeElement(_Part):
     ageRange: AgeRange | None = None
     gestationalAge: GestationalAge | None = None
     ontologyClass: OntologyClass | None = None
+    timestamp: str | None = None  # a date and time: an age only with the subject's dateOfBirth
 
     def years(self) -> float | None:
         """The age this time element gives: an ISO 8601 age; the middle of an age range (its start when
@@ -89,6 +90,7 @@ class Individual(_Part):
     id: str = ""
     sex: str = "UNKNOWN_SEX"
     timeAtLastEncounter: TimeElement | None = None
+    dateOfBirth: str | None = None
 
 
 class PhenotypicFeature(_Part):
@@ -147,8 +149,9 @@ def iso_duration_years(text: str) -> float | None:
 
 
 def clues_of_term(kb: KnowledgeBase, term: str, *, present: bool) -> tuple[str, ...]:
-    """The clues an HPO term states. Present, it states every clue it is (the term a clue names, or a
-    descendant of it: "calcium oxalate nephrolithiasis" is nephrolithiasis and calcium oxalate stones).
+    """The clues an HPO term states. Present, it states the most specific clue it is (the term a clue names,
+    or a descendant of it; "calcium oxalate nephrolithiasis" is calcium oxalate stones, which refine
+    nephrolithiasis, and is not counted again as nephrolithiasis).
     Excluded, it rules out the clues that name this very term, and those whose terms all lie below it
     (hpo.toml ancestors: "hearing impairment" excluded is no sensorineural hearing loss), except a diagnosis
     clue (distal RTA, which HPO files under metabolic acidosis though incomplete dRTA has none), and never a
@@ -169,16 +172,50 @@ def clues_of_agent(kb: KnowledgeBase, name: str) -> tuple[str, ...]:
     return tuple(found)
 
 
-# UCUM spellings of the units the labs accept (the rest are the same text)
+# UCUM spellings of the units the labs accept (the rest are the same text). UCUM writes a day as
+# "d" or "(24.h)", counts with braces ({creat}, {1.73_m2}) and international units as [IU]; µg/L is
+# ng/mL and ng/L is pg/mL exactly.
 _UCUM = {"[ph]": "pH", "meq/l": "mEq/L", "umol/l": "umol/L", "mmol/l": "mmol/L", "mg/dl": "mg/dL", "pg/ml": "pg/mL",
          "ng/ml": "ng/mL", "pmol/l": "pmol/L", "g/dl": "g/dL", "g/l": "g/L", "u/l": "U/L", "[iu]/l": "U/L",
          "mg/d": "mg/day", "mmol/d": "mmol/day", "ml/min/{1.73_m2}": "mL/min/1.73m2",
-         "ml/min/1.73.m2": "mL/min/1.73m2", "miu/l": "mIU/L", "uiu/ml": "uIU/mL", "ng/dl": "ng/dL"}
+         "ml/min/1.73.m2": "mL/min/1.73m2", "miu/l": "mIU/L", "uiu/ml": "uIU/mL", "ng/dl": "ng/dL",
+         "mg/(24.h)": "mg/day", "mmol/(24.h)": "mmol/day", "mg/24.h": "mg/day", "mmol/24.h": "mmol/day",
+         "mg/kg/d": "mg/kg/day", "mg/kg/(24.h)": "mg/kg/day", "mg/(kg.d)": "mg/kg/day",
+         "mg/(kg.24.h)": "mg/kg/day", "mmol/d/{1.73_m2}": "mmol/1.73m2/day",
+         "mmol/(24.h)/{1.73_m2}": "mmol/1.73m2/day", "mmol/{1.73_m2}/d": "mmol/1.73m2/day",
+         "ug/l": "ng/mL", "ng/l": "pg/mL", "m[iu]/l": "mIU/L", "u[iu]/ml": "uIU/mL"}
 
 
-def ucum_unit(unit: OntologyClass) -> str:
-    text = unit.label or unit.id.split(":", 1)[-1]
-    return _UCUM.get(text.strip().lower(), text.strip())
+def _spellings(text: str) -> list[str]:
+    """The ways a unit may be written in the contract: as given, its UCUM equivalent, and without UCUM
+    annotations (mg/mg{creat} is mg/mg)."""
+    text = text.strip()
+    found = [text]
+    alias = _UCUM.get(text.lower())
+    if alias is not None:
+        found.append(alias)
+    bare = re.sub(r"\{[^}]*\}", "", text) if "1.73" not in text else text
+    if bare != text:
+        found.extend((bare, _UCUM.get(bare.lower(), bare)))
+    return found
+
+
+def lab_unit(kb: KnowledgeBase, lab_id: str, *texts: str | None) -> str:
+    """The unit of a document's value as the lab accepts it: the first spelling of any of ``texts``
+    (a UCUM code, then the unit as written) that the lab takes; else the first one given, whose error
+    then names the accepted units. A urine pH needs no unit ("1" in UCUM)."""
+    lab = kb.labs.get(lab_id)
+    given = [text.strip() for text in texts if text and text.strip()]
+    if lab is None:
+        return given[0] if given else ""
+    if lab.canonical == "pH" and all(text in ("1", "") for text in given):
+        return "pH"
+    for text in given:
+        for spelling in _spellings(text):
+            key = normalise_unit(spelling)
+            if key in lab.units or key in lab.own_units:
+                return spelling
+    return _UCUM.get(given[0].lower(), given[0]) if given else ""
 
 
 _PHENOPACKET_FIELDS = frozenset({"id", "subject", "phenotypicFeatures", "measurements", "biosamples",
@@ -188,6 +225,9 @@ _CASE_FIELDS = frozenset(CASE_FIELDS) - {"id"}  # a phenopacket has an id too
 
 def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[Note]]:
     """A ``Case`` from one phenopacket (a JSON object), and the warnings of the mapping."""
+    if isinstance(data, dict) and "resourceType" in data:
+        raise InputError("phenopacket", f"this is a FHIR {str(data['resourceType'])[:40]}, not a phenopacket: "
+                         "read it with --fhir (batch --input fhir)")
     if isinstance(data, dict) and not data.keys() & _PHENOPACKET_FIELDS:
         # nothing a phenopacket holds: a contract case or another document would rank as an empty case
         hint = ("this is a contract case, not a phenopacket: read it with --case" if data.keys() & _CASE_FIELDS
@@ -250,11 +290,15 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
         if lab_id is None or quantity is None:
             unread.append(f"{measurement.assay.id} {measurement.assay.label}".strip())
             continue
-        labs[lab_id] = Lab(value=quantity.value, unit=ucum_unit(quantity.unit))
+        unit_id = quantity.unit.id.split(":", 1)[-1] if quantity.unit.id.upper().startswith("UCUM:") else None
+        labs[lab_id] = Lab(value=quantity.value, unit=lab_unit(kb, lab_id, unit_id, quantity.unit.label,
+                                                                 quantity.unit.id.split(":", 1)[-1]))
     subject = packet.subject
     age = None
     if subject is not None and subject.timeAtLastEncounter is not None:
         age = subject.timeAtLastEncounter.years()
+        if age is None and subject.timeAtLastEncounter.timestamp and subject.dateOfBirth:
+            age = _years_between(subject.dateOfBirth, subject.timeAtLastEncounter.timestamp)
     if age is None:
         age = onset_age
     if age is None and latest_onset is not None:
@@ -282,15 +326,11 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
         notes.append({"id": "phenopacket_without_nephrocalcinosis", "sources": [],
                       "message": "No phenotypic feature states nephrocalcinosis (HP:0000121 or a descendant): "
                       "the ranking assumes it."})
-    pattern: Pattern | None = None
-    for known in PATTERNS:  # exactly one pattern term: that pattern
-        if patterns == {known}:
-            pattern = known
+    pattern = pattern_of(patterns, notes)
     if pattern is None:
         notes.append({"id": "pattern_unknown", "sources": [],
                       "message": "No term gives the pattern of the calcification (medullary HP:0012408, cortical): "
-                      "the causes were ranked without pattern evidence." if len(patterns) != 2 else
-                      "Terms give more than one pattern: the causes were ranked without pattern evidence."})
+                      "the causes were ranked without pattern evidence."})
     onset = onset_of_nephrocalcinosis(onset_age, age, notes)
     laterality = next(iter(sides)) if len(sides) == 1 else None
     if len(sides) > 1:
@@ -319,23 +359,58 @@ def onset_of_nephrocalcinosis(onset: float | None, age: float | None, notes: lis
     return onset
 
 
+def _years_between(born: str, at: str) -> float | None:
+    """The age in years from two ISO 8601 timestamps (dateOfBirth, a time of encounter); None if unreadable."""
+    from datetime import date
+
+    try:
+        years = (date.fromisoformat(at[:10]) - date.fromisoformat(born[:10])).days / 365.25
+    except ValueError:
+        return None
+    return years if 0 <= years <= 130 else None
+
+
 def _years(age: float) -> str:
     return f"{age:.3g} years" if age >= 2 else f"{age * 12:.3g} months"
 
 
+def pattern_of(patterns: set[str], notes: list[Note]) -> Pattern | None:
+    """The pattern that a document's nephrocalcinosis terms give: one pattern, that one; medullary and
+    cortical both (HPO and SNOMED CT have no term for the combined pattern), combined, with a note."""
+    if len(patterns) == 1:
+        found = next(iter(patterns))
+        return found if found in PATTERNS else None
+    if patterns and patterns <= {"medullary", "cortical", "combined"}:
+        notes.append({"id": "pattern_combined", "sources": [],
+                      "message": "Both medullary and cortical nephrocalcinosis are stated: read as the combined "
+                      "pattern."})
+        return "combined"
+    return None
+
+
 def checked_labs(case: Case, kb: KnowledgeBase, notes: list[Note], note_id: str) -> Case:
-    """The case of a standard input with its lab values, or without them (and a note saying why) when
-    one of them cannot be read: a document's other findings still count."""
+    """The case of a standard input without the lab values that cannot be read (a unit the lab does not
+    take, an impossible value), each named in a note: the document's other labs and findings still count."""
     if not case.labs:
         return case
-    from nephrocalc.labs import check_labs
+    import dataclasses
 
-    try:
-        check_labs(case, kb)
-    except InputError as exc:
-        notes.append({"id": note_id, "sources": [], "message": f"the lab values were not used: {exc}"})
-        return Case(pattern=case.pattern, id=case.id, age_years=case.age_years, sex=case.sex, clues=case.clues)
-    return case
+    from nephrocalc.labs import measure
+
+    good: dict[str, Lab] = {}
+    bad: list[str] = []
+    for lab_id, lab in case.labs.items():
+        try:
+            measure(lab_id, lab.value, lab.unit, kb)
+        except InputError as exc:
+            bad.append(str(exc))
+        else:
+            good[lab_id] = lab
+    if not bad:
+        return case
+    notes.append({"id": note_id, "sources": [],
+                  "message": f"{len(bad)} lab value(s) were not used (the others were): " + "; ".join(bad)})
+    return dataclasses.replace(case, labs=good)
 
 
 def interpretations(result: Result | AskResult, phenopacket_id: str | None) -> dict[str, Any]:

@@ -171,6 +171,12 @@ def _code_indexes(kb: KnowledgeBase, labs: Mapping[str, Lab], hpo_file: schema.H
                 continue
             if clue_id not in named.setdefault(term, []):
                 named[term].append(clue_id)
+    # present, a term is the most specific clue it reaches: "renal cortical atrophy" is cortical atrophy,
+    # not also small kidneys, and "calcium oxalate nephrolithiasis" is calcium oxalate stones, not also
+    # nephrolithiasis, as the same finding stated as a clue would be (one finding, counted once)
+    for term, ids in reached.items():
+        if len(ids) > 1:
+            reached[term] = [c for c in ids if not any(c in refines.get(d, ()) for d in ids if d != c)]
     loinc_labs = {code: lab.id for lab in labs.values() for code in lab.loinc}
     snomed_clues: dict[str, list[str]] = {}
     agent_clues: dict[str, str] = {}
