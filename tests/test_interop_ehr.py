@@ -125,3 +125,14 @@ def test_a_term_is_the_most_specific_clue_it_reaches(term: str, clues: dict[str,
     packet = {"id": "x", "subject": {"id": "s"},
               "phenotypicFeatures": [{"type": {"id": "HP:0012408"}}, {"type": {"id": term}}]}
     assert _read(["diff", "--phenopacket", "-"], json.dumps(packet).encode())["case"]["clues"] == clues
+
+
+def test_plain_vitamin_d_is_named_not_read_as_high_dose() -> None:
+    statement = {"resourceType": "MedicationStatement", "status": "active",
+                 "medicationCodeableConcept": {"text": "Cholecalciferol 1000 IU tablet"}}
+    result = _read(["diff", "--fhir", "-"], _bundle(statement))
+    assert "vitamin_d_therapy" not in result["case"].get("clues", {})
+    assert "Cholecalciferol 1000 IU tablet" in _warnings(result)["native_vitamin_d_not_read"]
+    calcitriol = {**statement, "medicationCodeableConcept": {"text": "Calcitriol 0.25 microgram capsule"}}
+    result = _read(["diff", "--fhir", "-"], _bundle(calcitriol))
+    assert result["case"]["clues"]["vitamin_d_therapy"] is True and "native_vitamin_d_not_read" not in _warnings(result)

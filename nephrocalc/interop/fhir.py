@@ -43,6 +43,7 @@ from nephrocalc.interop.phenopacket import (
     clues_of_agent,
     clues_of_term,
     lab_unit,
+    native_vitamin_d_note,
     onset_of_nephrocalcinosis,
     pattern_of,
 )
@@ -145,6 +146,7 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
     patients = [r for r in resources if r.get("resourceType") == "Patient"]
     patient = patients[0] if patients else None
     clues: dict[str, bool] = {}
+    unread_drugs: list[str] = []  # medications that map to no exposure
     bounds: list[str] = []  # lab values given as a bound ("<3 pg/mL"), read as the value
     repeated: dict[str, int] = {}  # labs given more than once: the last one in the bundle is used
     labs: dict[str, Lab] = {}
@@ -166,6 +168,7 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
             meant = clues_of_agent(kb, name) if name else ()
             if not meant:
                 unmapped.append(f"{kind} {name or 'without a readable medication'}")
+                unread_drugs.append(name)
             taken = resource.get("status") not in ("not-taken", "entered-in-error", "cancelled")
             for clue in meant:
                 clues[clue] = clues.get(clue, False) or taken
@@ -305,6 +308,7 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
         notes.append({"id": "fhir_labs_repeated", "sources": [],
                       "message": "Labs given more than once; the last in the bundle was used: "
                       + "; ".join(f"{lab_id} ({n} values)" for lab_id, n in sorted(repeated.items()))})
+    native_vitamin_d_note(unread_drugs, notes)
     if unconfirmed:
         notes.append({"id": "fhir_conditions_unconfirmed", "sources": [],
                       "message": f"{len(unconfirmed)} Condition(s) only suspected (verificationStatus unconfirmed, "

@@ -161,6 +161,20 @@ def clues_of_term(kb: KnowledgeBase, term: str, *, present: bool) -> tuple[str, 
     return kb.hpo_named.get(term, ())
 
 
+_NATIVE_VITAMIN_D = re.compile(r"\b(chole|cole|ergo)calciferol\b|\bvitamin d ?[23]?\b", re.IGNORECASE)
+
+
+def native_vitamin_d_note(names: list[str], notes: list[Note]) -> None:
+    """Plain vitamin D (cholecalciferol, ergocalciferol) is the vitamin_d_therapy exposure only at a high dose,
+    which a medication name does not say: such medications are named in a note rather than read."""
+    found = sorted({name for name in names if _NATIVE_VITAMIN_D.search(name)})
+    if found:
+        notes.append({"id": "native_vitamin_d_not_read", "sources": [],
+                      "message": "Plain vitamin D (" + "; ".join(found[:5]) + ") was not read as vitamin D therapy, "
+                      "which means a high dose or an active analogue and the dose is not read: if the dose was "
+                      "high, state vitamin_d_therapy (--vitamin-d-therapy)."})
+
+
 def clues_of_agent(kb: KnowledgeBase, name: str) -> tuple[str, ...]:
     """The exposure clues a medication or treatment means, from its name: every agent of the vocabulary
     (clues.toml ``agents``) found as whole words in it ("Furosemide 40 mg tablet" is a loop diuretic)."""
@@ -272,6 +286,7 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
             continue
         for clue in meant:  # a present finding wins over an excluded one mapped to the same clue
             clues[clue] = clues.get(clue, False) or not feature.excluded
+    unread_agents: list[str] = []
     for action in packet.medicalActions:  # a treatment given is an exposure (loop diuretic, vitamin D, ...)
         if action.treatment is None:
             continue
@@ -279,6 +294,7 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
         meant = clues_of_agent(kb, agent.label or agent.id)
         if not meant:
             unmapped.append(f"treatment {agent.id} {agent.label}".strip())
+            unread_agents.append(agent.label or agent.id)
         for clue in meant:
             clues[clue] = True
     labs: dict[str, Lab] = {}
@@ -309,6 +325,7 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
                       "had at least reached."})
     sexes: dict[str, Sex] = {"FEMALE": "female", "MALE": "male"}
     sex = sexes.get(subject.sex if subject is not None else "")
+    native_vitamin_d_note(unread_agents, notes)
     if unmapped:
         notes.append({"id": "phenopacket_terms_not_mapped", "sources": [],
                       "message": f"{len(unmapped)} phenotypic feature(s) or treatment(s) map to no clue and were "
