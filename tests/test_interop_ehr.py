@@ -136,3 +136,14 @@ def test_plain_vitamin_d_is_named_not_read_as_high_dose() -> None:
     calcitriol = {**statement, "medicationCodeableConcept": {"text": "Calcitriol 0.25 microgram capsule"}}
     result = _read(["diff", "--fhir", "-"], _bundle(calcitriol))
     assert result["case"]["clues"]["vitamin_d_therapy"] is True and "native_vitamin_d_not_read" not in _warnings(result)
+
+
+@pytest.mark.parametrize(("sites", "laterality"), [
+    (["18639004"], "unilateral"), (["17373004"], "bilateral"), (["9846003", "17373004"], None), ([], None)])
+def test_the_body_site_of_the_nephrocalcinosis_gives_the_laterality(sites: list[str], laterality: str | None) -> None:
+    nc = {"resourceType": "Condition", "code": {"coding": [{"system": SNOMED, "code": "236447005"}]},
+          "bodySite": [{"coding": [{"system": SNOMED, "code": code}]} for code in sites]}
+    bundle = json.dumps({"resourceType": "Bundle", "entry": [{"resource": nc}]}).encode()
+    result = _read(["diff", "--fhir", "-"], bundle)
+    assert result["case"].get("laterality") == laterality
+    assert ("laterality_unknown" in _warnings(result)) is (len(sites) == 2)

@@ -49,7 +49,7 @@ from nephrocalc.interop.phenopacket import (
 )
 from nephrocalc.knowledge import KnowledgeBase
 from nephrocalc.result import Note
-from nephrocalc.vocab import Modality, Sex
+from nephrocalc.vocab import Laterality, Modality, Sex
 
 LOINC = "http://loinc.org"
 SNOMED = "http://snomed.info/sct"
@@ -147,6 +147,7 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
     patient = patients[0] if patients else None
     clues: dict[str, bool] = {}
     unread_drugs: list[str] = []  # medications that map to no exposure
+    sides: set[Laterality] = set()  # the laterality the nephrocalcinosis resources' bodySite gives
     bounds: list[str] = []  # lab values given as a bound ("<3 pg/mL"), read as the value
     repeated: dict[str, int] = {}  # labs given more than once: the last one in the bundle is used
     labs: dict[str, Lab] = {}
@@ -243,6 +244,8 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                 used = True
                 seen_nc, patterns = _apply(mapped, absent, clues, seen_nc, patterns)
                 nc_refuted = nc_refuted or (mapped[0] is not None and absent)
+                if mapped[0] is not None and not absent:  # the nephrocalcinosis: its side from its body site
+                    sides.update(_sides(resource))
                 if mapped[0] is not None and not absent and kind == "Condition" and onset_age is None:
                     onset_age = _years(resource.get("onsetAge"))
                     if isinstance(resource.get("onsetDateTime"), str):
@@ -337,7 +340,12 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
         notes.append({"id": "fhir_modalities", "sources": [],
                       "message": f"The imaging studies use several modalities ({', '.join(sorted(modalities))}): "
                       "which one showed the calcification is not known, so no modality was set (give --modality)."})
-    case = Case(pattern=pattern, modality=modality,
+    laterality = next(iter(sides)) if len(sides) == 1 else None
+    if len(sides) > 1:
+        notes.append({"id": "laterality_unknown", "sources": [],
+                      "message": "The nephrocalcinosis is sited both in one kidney and in both kidneys: no "
+                      "laterality was set."})
+    case = Case(pattern=pattern, modality=modality, laterality=laterality,
                 id=str(data.get("id") or (patient or {}).get("id") or "") or None,
                 age_years=min(age, 130.0) if age is not None else None, onset_age_years=onset, sex=sex, clues=clues,
                 labs=labs)
@@ -434,6 +442,28 @@ def _component_lab(kb: KnowledgeBase, component: dict[str, Any]) -> tuple[str, Q
                 return None
             return kb.loinc_labs[coding.code], value
     return None
+
+
+# SNOMED CT body sites and laterality qualifiers of the nephrocalcinosis Condition or Observation
+BODY_SITE_SIDES: dict[str, Laterality] = {
+    "18639004": "unilateral",  # Left kidney structure
+    "9846003": "unilateral",  # Right kidney structure
+    "7771000": "unilateral",  # Left (qualifier)
+    "24028007": "unilateral",  # Right (qualifier)
+    "17373004": "bilateral",  # Both kidneys
+    "51440002": "bilateral",  # Right and left (qualifier)
+}
+
+
+def _sides(resource: dict[str, Any]) -> set[Laterality]:
+    """The laterality a resource's bodySite codes give (SNOMED CT), with their laterality qualifiers."""
+    found: set[Laterality] = set()
+    for site in _items(resource.get("bodySite")):
+        concept = _concept(site)
+        for coding in concept.coding:
+            if coding.system.rstrip("/") == SNOMED and coding.code in BODY_SITE_SIDES:
+                found.add(BODY_SITE_SIDES[coding.code])
+    return found
 
 
 # A relative's condition (FamilyMemberHistory) as the patient's family-history clue
