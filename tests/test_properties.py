@@ -293,3 +293,25 @@ def test_contract_shape_rejects_a_broken_result() -> None:
     extra["differential"][0]["surprise"] = 1
     with pytest.raises(ValidationError):
         RESULT_ADAPTER.validate_python(extra)
+
+
+@given(cases(), st.one_of(st.none(), st.floats(0, 130, allow_nan=False)), st.sampled_from(("ctu", "ivu", None)))
+def test_the_caveat_index_finds_exactly_the_caveats_that_hold(case: dict[str, Any], onset: float | None,
+                                                               modality: str | None) -> None:
+    """The index that keeps a case from evaluating every caveat (a stated clue, the modality, a young age, a
+    cause among the first three, the pattern) never leaves out one that holds: it agrees with checking all."""
+    from nephrocalc.intake import parse_case
+
+    if onset is not None and case.get("age_years") is not None and onset <= case["age_years"]:
+        case["onset_age_years"] = onset
+    if modality is not None:
+        case["modality"] = modality
+    evaluation = ENGINE.evaluate(parse_case(case, KB))
+    ranking = [e["cause"] for e in ENGINE.rank(evaluation)["differential"]]
+    full = evaluation.case
+    true = {c for c, v in full.clues.items() if v}
+    false = {c for c, v in full.clues.items() if not v}
+    index = ENGINE._caveats
+    every = sorted(c.caveat.id for c in index.checks if c.holds(full, true, false, ranking))
+    caveats, warnings, consider = index.notes(full, ranking)
+    assert sorted([n["id"] for n in (*caveats, *warnings)] + [c.id for c in consider]) == every

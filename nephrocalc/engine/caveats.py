@@ -81,7 +81,8 @@ class CaveatIndex:
     def __init__(self, caveats: Sequence[Caveat]) -> None:
         self.checks = tuple(CaveatCheck.compile(caveat) for caveat in caveats)
         self.index: dict[str, dict[Any, list[int]]] = {
-            name: {} for name in ("present", "absent", "pattern", "modality", "grade", "laterality", "sex")}
+            name: {} for name in ("present", "absent", "pattern", "modality", "grade", "laterality", "sex",
+                                  "age_below", "top3")}
         self.always: list[int] = []
         for position, check in enumerate(self.checks):
             keys = _trigger_keys(check)
@@ -103,6 +104,16 @@ class CaveatIndex:
         for name, value in (("pattern", case.pattern), ("modality", case.modality), ("grade", case.grade),
                             ("laterality", case.laterality), ("sex", case.sex)):
             found = index[name].get(value)
+            if found:
+                candidates += found
+        age = case.age_years if case.onset_age_years is None else min(case.age_years or 0.0, case.onset_age_years)
+        if case.age_years is not None or case.onset_age_years is not None:
+            for bound, found in index["age_below"].items():  # a few young-age bounds
+                if age < bound:
+                    candidates += found
+        top3 = index["top3"]
+        for cause in ranking[:3]:
+            found = top3.get(cause)
             if found:
                 candidates += found
         present, absent = index["present"], index["absent"]
@@ -128,14 +139,16 @@ class CaveatIndex:
 
 
 def _trigger_keys(check: CaveatCheck) -> list[tuple[str, Any]]:
-    """Index keys of one necessary condition of a caveat (any of them present -> evaluate it)."""
+    """Index keys of one necessary condition of a caveat (any of them present -> evaluate it), the most
+    selective first: a stated clue, then the modality, grade, laterality or sex, then a young age bound
+    or a cause among the first three, and the pattern last (nine cases in ten are medullary)."""
     if check.present:
         return [("present", min(check.present))]
     if check.absent:
         return [("absent", min(check.absent))]
     if check.any_present:
         return [("present", clue) for clue in sorted(check.any_present)]
-    for name in ("pattern", "modality", "grade"):
+    for name in ("modality", "grade"):
         values = getattr(check, name)
         if values is not None:
             return [(name, value) for value in sorted(values)]
@@ -143,4 +156,10 @@ def _trigger_keys(check: CaveatCheck) -> list[tuple[str, Any]]:
         value = getattr(check, name)
         if value is not None:
             return [(name, value)]
+    if check.age_below is not None and check.age_below <= 2:
+        return [("age_below", check.age_below)]
+    if check.in_top3 or check.leading:  # a leading cause is among the first three too
+        return [("top3", cause) for cause in sorted(check.in_top3 | check.leading)]
+    if check.pattern is not None:
+        return [("pattern", value) for value in sorted(check.pattern)]
     return []

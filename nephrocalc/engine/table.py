@@ -58,18 +58,24 @@ class ScoringTable(NamedTuple):
     # None when the entry makes the clue neutral); each replaces the row's usual entry at those ages
     age_clues: tuple[tuple[float, float | None, int, str, bool, float, Evidence | None], ...] = ()
     age_clue_ids: frozenset[str] = frozenset()  # the clues that have age-bounded entries
+    # (clue, stated value) -> its age-bounded entries: (position in age_clues, low, high, row, change, evidence)
+    age_clue_index: Mapping[tuple[str, bool], tuple[tuple[int, float, float | None, int, float, Evidence | None],
+                                                    ...]] = {}
 
     def age_clues_for(self, age: float | None, counted: Sequence[tuple[str, bool]]
                       ) -> list[tuple[int, str, bool, float, Evidence | None]]:
         """The age-bounded entries in force for a case of this age and these counted clues."""
         if age is None or not self.age_clues:
             return []
-        bounded = self.age_clue_ids
-        if not any(clue in bounded for clue, _ in counted):
-            return []
-        stated = dict(counted)
-        return [(r, clue, value, delta, item) for low, high, r, clue, value, delta, item in self.age_clues
-                if stated.get(clue) is value and low <= age and (high is None or age < high)]
+        index = self.age_clue_index
+        found: list[tuple[int, int, str, bool, float, Evidence | None]] = []
+        for clue, value in counted:
+            for position, low, high, r, delta, item in index.get((clue, value), ()):
+                if low <= age and (high is None or age < high):
+                    found.append((position, r, clue, value, delta, item))
+        if len(found) > 1:
+            found.sort(key=_first)  # the table's order, so that the scores add up the same way every time
+        return [(r, clue, value, delta, item) for _, r, clue, value, delta, item in found]
 
     @classmethod
     def build(cls, kb: KnowledgeBase) -> "ScoringTable":
@@ -192,7 +198,8 @@ class ScoringTable(NamedTuple):
         return cls(tuple(cause_rows), {k: tuple(v) for k, v in supporting.items()},
                    {k: tuple(v) for k, v in conflicting.items()}, tiebreak, tuple(rows), base, clue, sex, laterality,
                    context, frozenset(item.pattern for item in kb.interactions), age_bounds, age_terms,
-                   len(causes) - 1, tuple(age_clues), frozenset(entry[3] for entry in age_clues))
+                   len(causes) - 1, tuple(age_clues), frozenset(entry[3] for entry in age_clues),
+                   _age_clue_index(age_clues))
 
     def age_terms_for(self, age: float | None) -> tuple[tuple[int, float, Factor], ...]:
         """The age-band terms (row, weight, factor) that apply at ``age`` (none when it is unknown)."""
@@ -225,6 +232,19 @@ def other_cause(kb: KnowledgeBase, marginal: Mapping[Any, float]) -> Cause:
                  kb.other.sources, dict(marginal), "the pattern mix of all nephrocalcinosis", (),
                  tuple(findings.values()),
                  (form,), "")
+
+
+def _first(item: tuple[Any, ...]) -> Any:
+    return item[0]
+
+
+def _age_clue_index(age_clues: Sequence[tuple[float, float | None, int, str, bool, float, Evidence | None]]
+                    ) -> dict[tuple[str, bool], tuple[tuple[int, float, float | None, int, float, Evidence | None],
+                                                      ...]]:
+    index: dict[tuple[str, bool], list[tuple[int, float, float | None, int, float, Evidence | None]]] = {}
+    for position, (low, high, r, clue, value, delta, item) in enumerate(age_clues):
+        index.setdefault((clue, value), []).append((position, low, high, r, delta, item))
+    return {key: tuple(entries) for key, entries in index.items()}
 
 
 def _age_terms(rows: Sequence["FormRow"], causes: Sequence[Cause]
