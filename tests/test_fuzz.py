@@ -37,6 +37,10 @@ from nephrocalc.guidance import diff
 from nephrocalc.vocab import CASE_FIELDS
 
 PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "ci")
+# The timed tests guard against pathology (a quadratic path on a 1 MiB line takes minutes), not speed
+# (bench/speed.py measures that, as ratios): each run here takes 0.05-0.3 s, and the bound leaves room
+# for a loaded machine, where a 1 s bound once failed.
+PATHOLOGICAL = 3.0
 
 
 def examples(ci: int, dev: int = 2000) -> settings:
@@ -467,7 +471,7 @@ def test_diff_case_stdin_nasty(data: bytes) -> None:
     argv = ["diff", "--case", "-", "--format", "jsonl"]
     start = time.perf_counter()
     status, out, err = invoke(argv, data)
-    assert time.perf_counter() - start < 1.5
+    assert time.perf_counter() - start < PATHOLOGICAL
     check_status_and_stderr(argv, status, out, err)
 
 
@@ -477,7 +481,7 @@ def test_batch_nasty(data: bytes) -> None:
     stdin = GOOD + b"\n" + data + b"\n" + GOOD + b"\n"
     start = time.perf_counter()
     status, out, err = invoke(["batch"], stdin)
-    assert time.perf_counter() - start < 1.5
+    assert time.perf_counter() - start < PATHOLOGICAL
     records = check_batch(stdin, status, out, err)
     assert records[0]["id"] == "ok" and records[-1]["id"] == "ok"
 
@@ -545,7 +549,7 @@ def test_batch_10_mb_line_is_an_error_record_and_the_run_goes_on() -> None:
     stdin = b"\n".join([GOOD, big, b"", GOOD, b"[" * 2_000_000, GOOD]) + b"\n"
     start = time.perf_counter()
     status, out, err = invoke(["batch"], stdin)
-    assert time.perf_counter() - start < 3
+    assert time.perf_counter() - start < 2 * PATHOLOGICAL
     records = check_batch(stdin, status, out, err)
     assert [r.get("line") for r in records] == [None, 2, None, 5, None]
     assert records[1]["error"] == f"line is {len(big)} bytes; the limit is {MAX_LINE_BYTES}"
@@ -553,7 +557,7 @@ def test_batch_10_mb_line_is_an_error_record_and_the_run_goes_on() -> None:
     assert err == "nephrocalc: 2 of 5 lines failed; 1 blank line skipped\n"
 
 
-def test_batch_line_just_under_the_limit_ranks_within_a_second() -> None:
+def test_batch_line_just_under_the_limit_ranks_in_bounded_time() -> None:
     """The worst a single line can be: a case of almost MAX_LINE_BYTES, in every batch format."""
     big = b'{"pattern": "medullary", "clues": {"rta": true}, "id": "' + b"\\u00e9x" * 100 + b"x" * (
         MAX_LINE_BYTES - 800) + b'"}'
@@ -562,15 +566,15 @@ def test_batch_line_just_under_the_limit_ranks_within_a_second() -> None:
         start = time.perf_counter()
         status, _, err = invoke(["batch", "--format", fmt], big + b"\n")
         assert (status, err) == (0, "")
-        assert time.perf_counter() - start < 1, fmt
+        assert time.perf_counter() - start < PATHOLOGICAL, fmt
 
 
-def test_diff_case_of_a_mebibyte_renders_a_table_within_a_second() -> None:
+def test_diff_case_of_a_mebibyte_renders_a_table_in_bounded_time() -> None:
     big = b'{"pattern": "medullary", "id": "' + b"x" * (MAX_LINE_BYTES - 40) + b'"}'
     start = time.perf_counter()
     status, _, err = invoke(["diff", "--case", "-"], big)
     assert (status, err) == (0, "")
-    assert time.perf_counter() - start < 1
+    assert time.perf_counter() - start < PATHOLOGICAL
 
 
 # --- bugs found by the fuzzing -------------------------------------------------------------------------
@@ -683,7 +687,7 @@ def _random_case(rnd: random.Random) -> dict[str, Any]:
     return case
 
 
-def test_slowest_of_200_random_cases_ranks_within_a_second() -> None:
+def test_slowest_of_200_random_cases_ranks_in_bounded_time() -> None:
     """Every step of `diff --format json` for one case (validation, labs, ranking, next findings, JSON)."""
     from nephrocalc.engine import Engine
     from nephrocalc.intake import parse_case
@@ -703,7 +707,7 @@ def test_slowest_of_200_random_cases_ranks_within_a_second() -> None:
             continue
         result_json(diff(engine, parsed), indent=True)
         slowest = max(slowest, time.perf_counter() - start)
-    assert slowest < 1.0, f"slowest case took {slowest:.3f} s"
+    assert slowest < PATHOLOGICAL, f"slowest case took {slowest:.3f} s"
 
 
 def test_slowest_of_20_random_cases_through_the_command_line() -> None:
@@ -716,7 +720,7 @@ def test_slowest_of_20_random_cases_through_the_command_line() -> None:
         status, _, err = invoke(["diff", "--case", "-", "--format", fmt, "--explain"], json.dumps(case).encode())
         slowest = max(slowest, time.perf_counter() - start)
         assert status in (0, 2), err
-    assert slowest < 1.0, f"slowest case took {slowest:.3f} s"
+    assert slowest < PATHOLOGICAL, f"slowest case took {slowest:.3f} s"
 
 
 # --- the real console script ------------------------------------------------------------------------------
