@@ -274,7 +274,7 @@ class ChildBackground(RuleModel):
     specificity's adult-weighted figure (growth failure is common in every paediatric cause)."""
 
     value: OpenProbability
-    sources: list[str] = []
+    sources: SourceTags  # every number cites a source, and says so when the level is an estimate
     note: str = ""
     estimate: bool = False
 
