@@ -649,6 +649,21 @@ SECOND: list[tuple[str, str, dict[str, Any], list[tuple[Any, ...]]]] = [
      [("absent_text", "hypercalcemia")]),
 ]
 
+# a third reviewer's textbook cases of the extended causes, run without --extended (D3)
+SECOND += [
+    ("D3 papillary necrosis signs on CT urography in a diabetic woman are flagged", "base",
+     {"pattern": M, "modality": "ctu", "age_years": 63, "sex": "female",
+      "clues": {"papillary_necrosis_signs": True, "urinary_tract_infection": True, "hematuria": True}},
+     [("flag",), ("consider", "papillary_necrosis")]),
+    ("D3 a preterm infant with candida in the urine is flagged", "base",
+     {"pattern": M, "modality": "us", "age_years": 0.1, "clues": {"preterm_infant": True, "candida_infection": True}},
+     [("flag",), ("consider", "renal_candidiasis")]),
+    ("D3 a 3-day-old term baby with echogenic pyramids and no furosemide: consider the transient mimic", "base",
+     {"pattern": M, "modality": "us", "age_years": 0.008,
+      "clues": {"preterm_infant": False, "loop_diuretic": False}},
+     [("flag",), ("consider", "transient_neonatal_medullary_echogenicity")]),
+]
+
 # open defects, each with what a nephrologist would expect and why the model does not yet do it
 OPEN: dict[str, str] = {
     "D10b unilateral MSK + overt dRTA: not near-certain":
