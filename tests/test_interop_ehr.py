@@ -133,6 +133,7 @@ def test_plain_vitamin_d_is_named_not_read_as_high_dose() -> None:
     result = _read(["diff", "--fhir", "-"], _bundle(statement))
     assert "vitamin_d_therapy" not in result["case"].get("clues", {})
     assert "Cholecalciferol 1000 IU tablet" in _warnings(result)["native_vitamin_d_not_read"]
+    assert "Cholecalciferol" not in _warnings(result).get("fhir_codes_not_mapped", "")  # said once
     calcitriol = {**statement, "medicationCodeableConcept": {"text": "Calcitriol 0.25 microgram capsule"}}
     result = _read(["diff", "--fhir", "-"], _bundle(calcitriol))
     assert result["case"]["clues"]["vitamin_d_therapy"] is True and "native_vitamin_d_not_read" not in _warnings(result)

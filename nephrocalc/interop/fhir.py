@@ -42,6 +42,7 @@ from nephrocalc.interop.phenopacket import (
     checked_labs,
     clues_of_agent,
     clues_of_term,
+    is_native_vitamin_d,
     lab_unit,
     native_vitamin_d_note,
     onset_of_nephrocalcinosis,
@@ -167,9 +168,10 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
         if kind in MEDICATIONS:
             name = _medication_name(resource, medications)
             meant = clues_of_agent(kb, name) if name else ()
-            if not meant:
-                unmapped.append(f"{kind} {name or 'without a readable medication'}")
+            if not meant and is_native_vitamin_d(name):  # named in its own note
                 unread_drugs.append(name)
+            elif not meant:
+                unmapped.append(f"{kind} {name or 'without a readable medication'}")
             taken = resource.get("status") not in ("not-taken", "entered-in-error", "cancelled")
             for clue in meant:
                 clues[clue] = clues.get(clue, False) or taken

@@ -164,6 +164,11 @@ def clues_of_term(kb: KnowledgeBase, term: str, *, present: bool) -> tuple[str, 
 _NATIVE_VITAMIN_D = re.compile(r"\b(chole|cole|ergo)calciferol\b|\bvitamin d ?[23]?\b", re.IGNORECASE)
 
 
+def is_native_vitamin_d(name: str) -> bool:
+    """Whether a medication's name is plain vitamin D (cholecalciferol, ergocalciferol, "vitamin D3")."""
+    return _NATIVE_VITAMIN_D.search(name) is not None
+
+
 def native_vitamin_d_note(names: list[str], notes: list[Note]) -> None:
     """Plain vitamin D (cholecalciferol, ergocalciferol) is the vitamin_d_therapy exposure only at a high dose,
     which a medication name does not say: such medications are named in a note rather than read."""
@@ -293,8 +298,10 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
         agent = action.treatment.agent
         meant = clues_of_agent(kb, agent.label or agent.id)
         if not meant:
-            unmapped.append(f"treatment {agent.id} {agent.label}".strip())
-            unread_agents.append(agent.label or agent.id)
+            if is_native_vitamin_d(agent.label or agent.id):  # named in its own note
+                unread_agents.append(agent.label or agent.id)
+            else:
+                unmapped.append(f"treatment {agent.id} {agent.label}".strip())
         for clue in meant:
             clues[clue] = True
     labs: dict[str, Lab] = {}
