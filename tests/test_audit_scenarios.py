@@ -294,6 +294,30 @@ def _failed(engine: Engine, case: dict[str, Any], check: tuple[Any, ...]) -> boo
         return not any(n.get("cant_miss") == args[0] for n in result["next_findings"])
     if kind == "not_derived":
         return any(d.get("clue") == args[0] and d.get("present") for d in result["derived"])
+    if kind == "above":
+        return bool(probability[args[0]] < args[1])
+    if kind == "top_in":
+        return top["cause"] not in args[0]
+    if kind in ("form", "form_not"):  # the leading cause's best-fitting form
+        return (top.get("form") == args[0]) is (kind == "form_not")
+    if kind == "derived":  # a lab derived the clue with this value, and it was used
+        return not any(d.get("clue") == args[0] and d.get("present") is args[1] and d.get("used", True)
+                       for d in result["derived"])
+    if kind == "absent_text":  # a lab step documenting the clue absent says "no <clue>"
+        steps = [d for d in result["derived"] if d["clue"] == args[0] and not d["present"]]
+        return not steps or not all(s["text"].endswith(f"no {args[0]}") for s in steps)
+    if kind in ("caveat", "no_caveat"):  # a caveat of this id, or one of its variants (id_...)
+        found = any(c["id"] == args[0] or c["id"].startswith(args[0] + "_") for c in result["caveats"])
+        return found is (kind == "no_caveat")
+    if kind in ("text", "no_text"):  # a caveat or warning says one of these
+        messages = [n["message"].lower() for n in (*result["caveats"], *result["warnings"])]
+        said = any(s.lower() in m for m in messages for s in args[0])
+        return said is (kind == "no_text")
+    if kind in ("lab_not_raise", "lab_not_lower"):  # adding the lab moves the cause by at most a tolerance
+        without = {**case, "labs": {k: v for k, v in case["labs"].items() if k != args[0]}}
+        before = {e["cause"]: e["probability"] for e in _run(engine, without)["differential"]}[args[1]]
+        change = probability[args[1]] - before
+        return bool(change > args[2] if kind == "lab_not_raise" else -change > args[2])
     if kind == "same_without":
         reduced = json.loads(json.dumps(case))
         del reduced["clues"][args[0]]
@@ -328,3 +352,22 @@ def test_the_checks_can_fail(engine: Engine) -> None:
     assert _failed(engine, drta, ("consider", "fhhnc"))
     assert _failed(engine, drta, ("top_below", 0.5))
     assert _failed(engine, SCENARIOS[13][1], ("good",))
+    # the kinds the second battery uses, each failing and passing once
+    phpt = {"pattern": M, "age_years": 58, "sex": "female", "modality": "ct",
+            "labs": {"serum_calcium": lab(11.8, "mg/dL"), "pth": lab(140, "pg/mL")}}
+    top = _run(engine, phpt)["differential"][0]
+    assert top["cause"] == "hyperparathyroidism"
+    for check, holds in [
+        (("above", "hyperparathyroidism", 0.5), True), (("above", "distal_rta", 0.5), False),
+        (("top_in", ["hyperparathyroidism"]), True), (("top_in", ["distal_rta"]), False),
+        (("form", top["form"]), True), (("form_not", top["form"]), False),
+        (("derived", "hypercalcemia", True), True), (("derived", "hypercalcemia", False), False),
+        (("caveat", "ct_sensitivity"), True), (("no_caveat", "ct_sensitivity"), False),
+        (("text", ["albumin"]), True), (("no_text", ["albumin"]), False),
+        (("lab_not_lower", "pth", "hyperparathyroidism", 0.01), True),
+        (("lab_not_raise", "pth", "hyperparathyroidism", 0.01), False),
+    ]:
+        assert _failed(engine, phpt, check) is not holds, check
+    normal = {"pattern": M, "age_years": 40, "labs": {"serum_calcium": lab(9.4, "mg/dL")}}
+    assert not _failed(engine, normal, ("absent_text", "hypercalcemia"))
+    assert _failed(engine, phpt, ("absent_text", "hypercalcemia"))

@@ -163,7 +163,7 @@ class Engine:
         stated = counted if counted is not None else self.counted(case)[0]
         for clue_id, value in stated:
             scores = list(map(add, scores, clue_vectors[(pattern, clue_id, value)]))
-        bounded = table.age_clues_for(case.cause_age, stated) if table.age_clue_ids else []
+        bounded = table.age_clues_for(case.cause_age, stated)
         if bounded:
             scores = list(scores)
             for r, _, _, delta, _ in bounded:
@@ -184,7 +184,7 @@ class Engine:
         case, derived, lab_warnings, scores, stated, counting_notes, entered, age_terms, age_clues = evaluation
         if age_terms is None or age_clues is None:  # an Evaluation built by hand: look them up
             age_terms = self.table.age_terms_for(case.cause_age)
-            age_clues = self.table.age_clues_for(case.cause_age, stated) if self.table.age_clue_ids else []
+            age_clues = self.table.age_clues_for(case.cause_age, stated)
         table = self.table
         age = age_key(case, self.kb)
         pattern = case.pattern or UNKNOWN

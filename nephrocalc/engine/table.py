@@ -57,7 +57,6 @@ class ScoringTable(NamedTuple):
     # age-bounded findings: (age_at_least, age_below, row, clue, stated value, weight change, evidence or
     # None when the entry makes the clue neutral); each replaces the row's usual entry at those ages
     age_clues: tuple[tuple[float, float | None, int, str, bool, float, Evidence | None], ...] = ()
-    age_clue_ids: frozenset[str] = frozenset()  # the clues that have age-bounded entries
     # (clue, stated value) -> its age-bounded entries: (position in age_clues, low, high, row, change, evidence)
     age_clue_index: Mapping[tuple[str, bool], tuple[tuple[int, float, float | None, int, float, Evidence | None],
                                                     ...]] = {}
@@ -65,9 +64,9 @@ class ScoringTable(NamedTuple):
     def age_clues_for(self, age: float | None, counted: Sequence[tuple[str, bool]]
                       ) -> list[tuple[int, str, bool, float, Evidence | None]]:
         """The age-bounded entries in force for a case of this age and these counted clues."""
-        if age is None or not self.age_clues:
-            return []
         index = self.age_clue_index
+        if age is None or not index:
+            return []
         found: list[tuple[int, int, str, bool, float, Evidence | None]] = []
         for clue, value in counted:
             for position, low, high, r, delta, item in index.get((clue, value), ()):
@@ -198,8 +197,7 @@ class ScoringTable(NamedTuple):
         return cls(tuple(cause_rows), {k: tuple(v) for k, v in supporting.items()},
                    {k: tuple(v) for k, v in conflicting.items()}, tiebreak, tuple(rows), base, clue, sex, laterality,
                    context, frozenset(item.pattern for item in kb.interactions), age_bounds, age_terms,
-                   len(causes) - 1, tuple(age_clues), frozenset(entry[3] for entry in age_clues),
-                   _age_clue_index(age_clues))
+                   len(causes) - 1, tuple(age_clues), _age_clue_index(age_clues))
 
     def age_terms_for(self, age: float | None) -> tuple[tuple[int, float, Factor], ...]:
         """The age-band terms (row, weight, factor) that apply at ``age`` (none when it is unknown)."""

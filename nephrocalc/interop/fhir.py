@@ -30,7 +30,6 @@ listed in a warning, never dropped silently.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -47,6 +46,7 @@ from nephrocalc.interop.phenopacket import (
     native_vitamin_d_note,
     onset_of_nephrocalcinosis,
     pattern_of,
+    years_between,
 )
 from nephrocalc.knowledge import KnowledgeBase
 from nephrocalc.result import Note
@@ -107,25 +107,6 @@ def _years(quantity: object) -> float | None:
     if per is None or isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value * per <= 130:
         return None
     return float(value) * per
-
-
-def _age(birth: str, on: str) -> float | None:
-    try:
-        born = date.fromisoformat(_full_date(birth[:10]))
-        at = date.fromisoformat(_full_date(on[:10]))
-    except ValueError:
-        return None
-    return max(0.0, (at - born).days / 365.25)
-
-
-def _full_date(text: str) -> str:
-    """A FHIR date of year or year-month precision as the middle of that year or month (1980 -> 1980-07-02,
-    1980-05 -> 1980-05-16): the age is then off by at most half the period."""
-    if len(text) == 4 and text.isdigit():
-        return f"{text}-07-02"
-    if len(text) == 7 and text[:4].isdigit() and text[4] == "-" and text[5:].isdigit():
-        return f"{text}-16"
-    return text
 
 
 def _resources(data: dict[str, Any]) -> list[dict[str, Any]]:
@@ -283,11 +264,11 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
     on = max(dates) if dates else data.get("timestamp") or (meta.get("lastUpdated") if isinstance(meta, dict) else None)
     notes: list[Note] = []
     if isinstance(birth, str) and isinstance(on, str):
-        age = _age(birth, on)
+        age = years_between(birth, on)
     if age is None:
         age = stated_age if stated_age is not None else onset_age
     if onset_age is None and onset_date is not None and isinstance(birth, str):
-        onset_age = _age(birth, onset_date)
+        onset_age = years_between(birth, onset_date)
     onset = onset_of_nephrocalcinosis(onset_age, age, notes)
     if age is None and isinstance(birth, str):
         notes.append({"id": "fhir_age_unknown", "sources": [],

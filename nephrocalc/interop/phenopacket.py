@@ -321,7 +321,7 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
     if subject is not None and subject.timeAtLastEncounter is not None:
         age = subject.timeAtLastEncounter.years()
         if age is None and subject.timeAtLastEncounter.timestamp and subject.dateOfBirth:
-            age = _years_between(subject.dateOfBirth, subject.timeAtLastEncounter.timestamp)
+            age = years_between(subject.dateOfBirth, subject.timeAtLastEncounter.timestamp)
     if age is None:
         age = onset_age
     if age is None and latest_onset is not None:
@@ -383,15 +383,25 @@ def onset_of_nephrocalcinosis(onset: float | None, age: float | None, notes: lis
     return onset
 
 
-def _years_between(born: str, at: str) -> float | None:
-    """The age in years from two ISO 8601 timestamps (dateOfBirth, a time of encounter); None if unreadable."""
+def years_between(born: str, at: str) -> float | None:
+    """The age in years between two ISO 8601 dates or timestamps (a birth date and a date of encounter);
+    a date of year or year-month precision counts from the middle of that year or month (the age is then
+    off by at most half the period). None when either cannot be read."""
     from datetime import date
 
     try:
-        years = (date.fromisoformat(at[:10]) - date.fromisoformat(born[:10])).days / 365.25
+        years = (date.fromisoformat(_full_date(at[:10])) - date.fromisoformat(_full_date(born[:10]))).days / 365.25
     except ValueError:
         return None
-    return years if 0 <= years <= 130 else None
+    return max(0.0, years)
+
+
+def _full_date(text: str) -> str:
+    if len(text) == 4 and text.isdigit():
+        return f"{text}-07-02"
+    if len(text) == 7 and text[:4].isdigit() and text[4] == "-" and text[5:].isdigit():
+        return f"{text}-16"
+    return text
 
 
 def _years(age: float) -> str:
