@@ -528,3 +528,35 @@ def test_a_broken_two_lab_rule_or_child_background_names_file_and_field(file: st
         load_knowledge_base(rules, use_cache=False)
     message = str(raised.value)
     assert message.startswith(file) and expected in message, message
+
+
+def test_each_published_patient_is_counted_once() -> None:
+    """The development set counts a patient once: a line marked `duplicate_of` names a counted line
+    of the same cause, and no two counted lines encode the same phenopacket-store individual (the
+    cohort tables and the per-individual phenopackets of one study describe the same people)."""
+    import json
+    import re
+
+    cases = Path(__file__).parent / "cases"
+    records = [json.loads(line) for path in sorted(cases.glob("*.jsonl")) if "vignettes" not in path.name
+               for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    by_id = {r["id"]: r for r in records}
+    assert len(by_id) == len(records), "case ids are unique across the development set"
+    seen: dict[tuple[str, str], str] = {}
+    for record in records:
+        targets = record.get("duplicate_of")
+        if targets:
+            for target in [targets] if isinstance(targets, str) else targets:
+                assert target in by_id and not by_id[target].get("duplicate_of"), record["id"]
+                assert by_id[target]["expected"] == record["expected"], record["id"]
+            continue
+        text = f"{record.get('source', '')} {record.get('citation', '')}"
+        studies = re.findall(r"PMID[ _:]*(\d+)", text)
+        person = re.search(r"(?:phenopackets/PMID_\d+_|individual |kindred )([A-Za-z0-9_ :-]+?)(?:\.json|[,;)]|$)",
+                           text)
+        if not studies or person is None:
+            continue
+        name = re.sub(r"[^a-z0-9]", "", person.group(1).lower().replace("individual", "").replace("kindred", ""))
+        key = (studies[0], name)
+        assert key not in seen, f"{record['id']} and {seen[key]} encode the same individual"
+        seen[key] = record["id"]
