@@ -208,6 +208,7 @@ class Interaction(NamedTuple):
     lr_present: float
     note: str
     sources: tuple[str, ...]
+    unlisted_only: bool = False  # only the causes that do not list the clue take this ratio
 
 
 class Source(NamedTuple):

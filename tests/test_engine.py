@@ -442,3 +442,28 @@ def test_age_changes_the_ranking(rank: Any) -> None:
     assert ranking(rank({"pattern": "medullary", "age_years": 0}))[0] == "chronic_hypercalciuria"
     assert ranking(rank({"pattern": "medullary", "age_years": 50}))[0] == "hyperparathyroidism"
     assert ranking(rank({"pattern": "medullary", "age_years": 8}))[0] == "distal_rta"
+
+
+def test_a_cortical_shape_counts_for_cortical_causes_that_do_not_list_it(rank: Any) -> None:
+    """Tramline or rim calcification is a shape of cortical nephrocalcinosis itself: under a cortical
+    pattern a cortical cause that does not list it (Alport) takes the cortical level, a cause that
+    lists it keeps its own (cortical necrosis "often", chronic GN "sometimes"), and under a medullary
+    pattern nothing changes for the cause that does not list it."""
+    def weight(result: dict[str, Any], cause: str) -> float:
+        entry = next(e for e in result["differential"] if e["cause"] == cause)
+        return sum(e["weight"] for e in entry["supporting"] + entry["conflicting"]
+                   if e["clue"] == "tramline_calcification")
+
+    cortical = rank({"pattern": "cortical", "clues": {"tramline_calcification": True}})
+    assert weight(cortical, "alport_syndrome") == pytest.approx(math.log(10.0), abs=0.01)
+    assert weight(cortical, "chronic_glomerulonephritis") == pytest.approx(math.log(10.0), abs=0.01)
+    assert weight(cortical, "cortical_necrosis") == pytest.approx(math.log(25.0), abs=0.01)
+    assert weight(cortical, "hyperparathyroidism") == 0.0  # a medullary cause: not a cortical shape of it
+    medullary = rank({"pattern": "medullary", "clues": {"tramline_calcification": True}})
+    assert weight(medullary, "alport_syndrome") == 0.0
+    assert weight(medullary, "cortical_necrosis") == pytest.approx(math.log(25.0), abs=0.01)
+    # the shown terms are the score: Alport's score moves by exactly its tramline term
+    plain = rank({"pattern": "cortical"})
+    alport = {r["cause"]: r["score"] for r in plain["differential"]}["alport_syndrome"]
+    assert {r["cause"]: r["score"] for r in cortical["differential"]}["alport_syndrome"] - alport == \
+        pytest.approx(math.log(10.0), abs=0.002)

@@ -117,8 +117,9 @@ class ScoringTable(NamedTuple):
                 for p in PATTERNS}
             interactions: dict[str, dict[str, Evidence]] = {}
             interaction_weights: dict[str, dict[str, float]] = {}
+            listed = {clue for form in cause.forms for clue in (*form.findings, *(f.clue for f in form.age_findings))}
             for item in kb.interactions:
-                if item.distribution == cause.distribution:
+                if item.distribution == cause.distribution and not (item.unlisted_only and item.clue in listed):
                     weight = math.log(item.lr_present)
                     interaction_weights.setdefault(item.pattern, {})[item.clue] = weight
                     interactions.setdefault(item.pattern, {})[item.clue] = _evidence(

@@ -371,7 +371,7 @@ def _compile(root: Path, kb_file: schema.KnowledgeBaseFile, groups: Mapping[str,
             problems.add(kb_path, f"interactions.{index}.clue", f"unknown clue {item.clue!r}")
         _check_sources(item.sources, sources, kb_path, f"interactions.{index}.sources", problems)
         interactions.append(Interaction(item.id, item.pattern, item.clue, item.distribution, item.lr_present,
-                                        item.note, tuple(item.sources)))
+                                        item.note, tuple(item.sources), item.unlisted_only))
 
     # an age-bounded finding replaces a weight that a pattern interaction may also replace: the two
     # are not combined, so a clue may have one or the other for a cause's distribution

@@ -126,6 +126,9 @@ class Interaction(RuleModel):
     sources: SourceTags
     note: str
     estimate: bool = False
+    # true: only the causes that do not list the clue take this ratio; a cause that lists it (in any
+    # form) keeps its own frequency
+    unlisted_only: bool = False
 
 
 class OtherCause(RuleModel):
