@@ -113,6 +113,11 @@ def _candidates(engine: Engine, evaluation: Evaluation, weights: tuple[list[floa
             log_lr = list(log_lr)
             for r, delta in at_age[clue_id]:
                 log_lr[r] += delta
+        if (given := table.given.get(clue_id)) is not None and case.clues.get(given.given) is True:
+            # with its given clue stated, the causes that do not list it have it at its given background
+            log_lr = list(log_lr)
+            for r in given.rows:
+                log_lr[r] += given.weight[True]
         background = clue.background
         # P(clue present | row): the finding's frequency, or the background rate where unlisted
         present = [sum(row_weight[r] * min(0.99, background * math.exp(log_lr[r])) for r in cause_rows[i])

@@ -11,8 +11,18 @@ from typing import NamedTuple
 from nephrocalc.vocab import AGE_GROUPS, AgeGroup
 
 __all__ = ["AGE_GROUPS", "AgeBand", "AgeGroup", "Calibration", "Cause", "Caveat", "Clue", "Condition", "Finding",
-           "FitSettings", "Form", "Interaction", "InterviewSettings", "KnowledgeBase", "Lab", "LabLimit", "OtherCause",
-           "PackInfo", "ReferenceTable", "RuleOut", "Source", "normalise_unit"]
+           "FitSettings", "Form", "GivenBackground", "Interaction", "InterviewSettings", "KnowledgeBase", "Lab",
+           "LabLimit", "OtherCause", "PackInfo", "ReferenceTable", "RuleOut", "Source", "normalise_unit"]
+
+
+class GivenBackground(NamedTuple):
+    """The background of a clue when another clue is stated present (clues.toml ``given_background``)."""
+
+    given: str
+    value: float
+    sources: tuple[str, ...]
+    note: str
+    estimate: bool
 
 
 class Clue(NamedTuple):
@@ -30,6 +40,7 @@ class Clue(NamedTuple):
     agents: tuple[str, ...] = ()  # drugs or agents whose use means this exposure
     hpo_exact: tuple[str, ...] = ()  # broader HPO terms read as this clue, present or excluded, not their descendants
     child_background: float | None = None  # the background under the child age limit, where it differs
+    given_background: GivenBackground | None = None  # the background when another clue is stated present
 
     @property
     def flag(self) -> str:

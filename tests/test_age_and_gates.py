@@ -514,6 +514,14 @@ def test_a_stated_absent_prerequisite_rules_its_cause_out(rank: Any) -> None:
      "present_requires_lab = { free_t4 = { above = nan } }", "present_requires_lab.free_t4.above"),
     ("clues.toml", "child_background = { value = 0.2,", "child_background = { value = 1.0,",
      "clues.growth_failure.child_background.value"),
+    ("clues.toml", 'given_background = { given = "hypercalcemia"', 'given_background = { given = "hypercalcaemia"',
+     "clues.low_pth.given_background.given: unknown clue"),
+    ("clues.toml", 'given_background = { given = "hypercalcemia"', 'given_background = { given = "low_pth"',
+     "clues.low_pth.given_background.given: a clue cannot be given itself"),
+    ("clues.toml", 'value = 0.3, sources = ["Tebben16", "MayoPTH"]', 'value = 0.3, sources = ["Tebben61"]',
+     "clues.low_pth.given_background.sources"),
+    ("clues.toml", 'value = 0.3, sources = ["Tebben16", "MayoPTH"]', 'value = 1.3, sources = ["Tebben16"]',
+     "clues.low_pth.given_background.value"),
 ])
 def test_a_broken_two_lab_rule_or_child_background_names_file_and_field(file: str, old: str, new: str,
                                                                           expected: str, kb: KnowledgeBase,
@@ -560,3 +568,36 @@ def test_each_published_patient_is_counted_once() -> None:
         key = (studies[0], name)
         assert key not in seen, f"{record['id']} and {seen[key]} encode the same individual"
         seen[key] = record["id"]
+
+
+def test_a_suppressed_pth_follows_from_hypercalcaemia_in_any_cause(rank: Any) -> None:
+    """PTH-independent hypercalcaemia suppresses PTH whatever its cause: with hypercalcaemia stated, a
+    suppressed PTH counts for the causes that do not list it (and for a cause outside the knowledge
+    base) at its given background, not as an independent rare finding; a cause that lists it keeps
+    its own weight; and without hypercalcaemia nothing changes."""
+    import math
+
+    def term(result: dict[str, Any], cause: str) -> float:
+        entry = next(e for e in result["differential"] if e["cause"] == cause)
+        return sum(e["weight"] for e in entry["supporting"] + entry["conflicting"] if e["clue"] == "low_pth")
+
+    def scores(result: dict[str, Any]) -> dict[str, float]:
+        return {e["cause"]: e["score"] for e in result["differential"]}
+
+    base = {"pattern": "medullary", "age_years": 1.5}
+    both = rank({**base, "clues": {"hypercalcemia": True, "low_pth": True}})
+    calcium = rank({**base, "clues": {"hypercalcemia": True}})
+    alone = rank({**base, "clues": {"low_pth": True}})
+    normal_pth = rank({**base, "clues": {"hypercalcemia": True, "low_pth": False}})
+    raised = math.log(0.3 / 0.05)
+    assert term(both, "other") == pytest.approx(raised, abs=0.01)
+    assert scores(both)["other"] - scores(calcium)["other"] == pytest.approx(raised, abs=0.002)
+    assert term(both, "medullary_sponge_kidney") == pytest.approx(raised, abs=0.01)
+    assert term(both, "sarcoidosis") == term(alone, "sarcoidosis") > raised  # listed: its own "usually"
+    assert term(alone, "other") == 0.0 and scores(alone)["other"] == scores(rank(base))["other"]
+    assert term(normal_pth, "other") == pytest.approx(math.log(0.7 / 0.95), abs=0.01)
+    # the open world now takes its share of PTH-independent hypercalcaemia in a toddler
+    toddler = rank({**base, "clues": {"vitamin_d_therapy": False}, "labs": {
+        "serum_calcium": {"value": 12.5, "unit": "mg/dL"}, "pth": {"value": 6, "unit": "pg/mL"},
+        "vitamin_d_1_25": {"value": 140, "unit": "pg/mL"}}})
+    assert toddler["differential"][0]["cause"] == "other" and toddler["fit"]["status"] == "poor"

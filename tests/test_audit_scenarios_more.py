@@ -625,8 +625,6 @@ OPEN: dict[str, str] = {
         "flagged poor with Bartter to consider, but dRTA (hereditary) still ranks first at 49%",
     "D3x adult XLH on phosphate+calcitriol ranks the therapy first with --extended":
         "the active-vitamin-D form of hypervitaminosis D and the extended XLH-therapy cause model one picture twice",
-    "D5 toddler with high calcitriol hypercalcaemia is not sarcoidosis":
-        "flagged poor with IIH and Williams to consider; 'other' has flat likelihoods, so sarcoidosis keeps 22%",
     "D8 unilateral cortical calcification with proteinuria and CKD is not GN":
         "unilateral counts x0.2 against GN (1% against a 5% reference for all NC); no reference for cortical NC",
     "D13 alfacalcidol excess on dialysis with a normal 25OHD is not labelled D2/D3 intoxication":

@@ -168,6 +168,13 @@ class Engine:
             scores = list(scores)
             for r, _, _, delta, _ in bounded:
                 scores[r] += delta
+        given = table.given_for(stated)
+        if given:
+            scores = list(scores)
+            for _, value, term in given:
+                weight = term.weight[value]
+                for r in term.rows:
+                    scores[r] += weight
         return scores, terms, bounded
 
     def evaluate(self, case: Case) -> Evaluation:
@@ -234,6 +241,12 @@ class Engine:
                     by_row[r] = [e for e in by_row[r] if not (e["clue"] == clue_id and e["present"] is value)]
             if bounded is not None:
                 (supporting_by_row if bounded["weight"] > 0 else conflicting_by_row).setdefault(r, []).append(bounded)
+        for _, value, term in table.given_for(stated):
+            # a clue that follows from a stated one: the causes that do not list it take its given background
+            if (given_item := term.evidence[value]) is not None:
+                by_row = supporting_by_row if given_item["weight"] > 0 else conflicting_by_row
+                for r in term.rows:
+                    by_row.setdefault(r, []).append(given_item)
         entries: list[Entry] = []
         contexts = table.context[(pattern, age)]
         sex, laterality = case.sex, case.laterality

@@ -37,6 +37,17 @@ class CauseRow(NamedTuple):
     interaction_evidence: Mapping[str, Mapping[str, Evidence]]  # pattern -> clue -> evidence (present)
 
 
+class GivenTerm(NamedTuple):
+    """A clue whose background changes when another clue is stated present (clues.toml
+    ``given_background``): the rows of the causes that do not list it (``other`` included) take these
+    weights, and show these evidence items, in place of nothing."""
+
+    given: str
+    rows: tuple[int, ...]
+    weight: Mapping[bool, float]  # by the clue's stated value
+    evidence: Mapping[bool, Evidence | None]  # None where the weight is 0
+
+
 class ScoringTable(NamedTuple):
     causes: tuple[CauseRow, ...]
     # (clue, stated value) -> the rows (forms) whose evidence it is, with the ready-made item
@@ -60,6 +71,18 @@ class ScoringTable(NamedTuple):
     # (clue, stated value) -> its age-bounded entries: (position in age_clues, low, high, row, change, evidence)
     age_clue_index: Mapping[tuple[str, bool], tuple[tuple[int, float, float | None, int, float, Evidence | None],
                                                     ...]] = {}
+    given: Mapping[str, GivenTerm] = {}  # clue -> its background when another clue is stated present
+
+    def given_for(self, counted: Sequence[tuple[str, bool]]) -> list[tuple[str, bool, GivenTerm]]:
+        """The given-background terms in force: a counted clue that has one, with its given clue counted present."""
+        given = self.given
+        if not given:
+            return []
+        terms = [(clue, value, term) for clue, value in counted if (term := given.get(clue)) is not None]
+        if not terms:
+            return terms
+        present = {clue for clue, value in counted if value}
+        return [item for item in terms if item[2].given in present]
 
     def age_clues_for(self, age: float | None, counted: Sequence[tuple[str, bool]]
                       ) -> list[tuple[int, str, bool, float, Evidence | None]]:
@@ -198,7 +221,8 @@ class ScoringTable(NamedTuple):
         return cls(tuple(cause_rows), {k: tuple(v) for k, v in supporting.items()},
                    {k: tuple(v) for k, v in conflicting.items()}, tiebreak, tuple(rows), base, clue, sex, laterality,
                    context, frozenset(item.pattern for item in kb.interactions), age_bounds, age_terms,
-                   len(causes) - 1, tuple(age_clues), _age_clue_index(age_clues))
+                   len(causes) - 1, tuple(age_clues), _age_clue_index(age_clues),
+                   _given_terms(kb, causes, cause_rows))
 
     def age_terms_for(self, age: float | None) -> tuple[tuple[int, float, Factor], ...]:
         """The age-band terms (row, weight, factor) that apply at ``age`` (none when it is unknown)."""
@@ -231,6 +255,33 @@ def other_cause(kb: KnowledgeBase, marginal: Mapping[Any, float]) -> Cause:
                  kb.other.sources, dict(marginal), "the pattern mix of all nephrocalcinosis", (),
                  tuple(findings.values()),
                  (form,), "")
+
+
+def _given_terms(kb: KnowledgeBase, causes: Sequence[Cause], cause_rows: Sequence[CauseRow]) -> dict[str, GivenTerm]:
+    terms: dict[str, GivenTerm] = {}
+    for clue in kb.clues.values():
+        spec = clue.given_background
+        if spec is None:
+            continue
+        rows = tuple(r for cause, cause_row in zip(causes, cause_rows, strict=True)
+                     if not any(clue.id in form.findings or any(f.clue == clue.id for f in form.age_findings)
+                                for form in cause.forms)
+                     for r in cause_row.rows)
+        given = _in_text(kb.clues[spec.given].label) if spec.given in kb.clues else spec.given
+        why = (f"with {given} stated, {_in_text(clue.label)} is {spec.value:.0%} likely in a cause that does not "
+               f"list it, against {clue.background:.0%} without" + (f" ({spec.note})" if spec.note else "")
+               + (" [estimate]" if spec.estimate else ""))
+        weight = {True: math.log(spec.value / clue.background),
+                  False: math.log((1.0 - spec.value) / (1.0 - clue.background))}
+        evidence = {value: (_evidence(clue.id, value, w, why, spec.sources) if abs(w) >= 0.005 else None)
+                    for value, w in weight.items()}
+        terms[clue.id] = GivenTerm(spec.given, rows, weight, evidence)
+    return terms
+
+
+def _in_text(label: str) -> str:
+    """A label inside a sentence: "Hypercalcaemia" -> "hypercalcaemia", "Suppressed PTH" -> "suppressed PTH"."""
+    return label[:1].lower() + label[1:] if label[1:2].islower() else label
 
 
 def _first(item: tuple[Any, ...]) -> Any:

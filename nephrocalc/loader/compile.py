@@ -24,6 +24,7 @@ from nephrocalc.knowledge import (
     Finding,
     FitSettings,
     Form,
+    GivenBackground,
     Interaction,
     InterviewSettings,
     KnowledgeBase,
@@ -323,7 +324,16 @@ def _compile(root: Path, kb_file: schema.KnowledgeBaseFile, groups: Mapping[str,
                               tuple(entry.absent_needs_modality) if entry.absent_needs_modality is not None else None,
                               tuple(entry.hpo), entry.hpo_note, tuple(entry.snomed), tuple(entry.agents),
                               tuple(entry.hpo_exact),
-                              entry.child_background.value if entry.child_background is not None else None)
+                              entry.child_background.value if entry.child_background is not None else None,
+                              _given_background(entry.given_background))
+        if entry.given_background is not None:
+            given = entry.given_background.given
+            where = f"clues.{clue_id}.given_background"
+            if given not in clue_entries:
+                problems.add(clues_path, f"{where}.given", f"unknown clue {given!r}")
+            elif given == clue_id:
+                problems.add(clues_path, f"{where}.given", "a clue cannot be given itself")
+            _check_sources(entry.given_background.sources, sources, clues_path, f"{where}.sources", problems)
         if entry.child_background is not None:
             _check_sources(entry.child_background.sources, sources, clues_path,
                            f"clues.{clue_id}.child_background.sources", problems)
@@ -545,6 +555,12 @@ def _child_findings(usual: Mapping[str, Finding], bounded: tuple[Finding, ...], 
             continue
         out.append(_against(finding, clue.child_background)._replace(age_at_least=None, age_below=child_below))
     return tuple(out)
+
+
+def _given_background(entry: schema.GivenBackground | None) -> GivenBackground | None:
+    if entry is None:
+        return None
+    return GivenBackground(entry.given, entry.value, tuple(entry.sources), entry.note, entry.estimate)
 
 
 def _against(finding: Finding, background: float) -> Finding:

@@ -282,6 +282,18 @@ class ChildBackground(RuleModel):
     estimate: bool = False
 
 
+class GivenBackground(RuleModel):
+    """P(present | a cause that does not list the clue) when another finding is stated present: a
+    finding that follows from that one in any cause (a suppressed PTH in hypercalcaemia that is not
+    PTH-driven) is not rare among the causes that do not list it, nor outside the knowledge base."""
+
+    given: Identifier  # the clue stated present under which this background holds
+    value: OpenProbability
+    sources: SourceTags
+    note: str = ""
+    estimate: bool = False
+
+
 class ClueEntry(RuleModel):
     label: Annotated[str, Field(min_length=1, max_length=60)]
     description: Annotated[str, Field(min_length=1)]
@@ -304,6 +316,9 @@ class ClueEntry(RuleModel):
     agents: list[Agent] = []
     # under the child age limit, the finding's ratios are worked out against this background instead
     child_background: ChildBackground | None = None
+    # when the given clue is stated present, the causes that do not list this clue (and a cause outside
+    # the knowledge base) have it at this probability instead of the specificity's background
+    given_background: GivenBackground | None = None
 
 
 class CluesFile(RuleModel):

@@ -42,11 +42,15 @@ HOW THE SCORING WORKS
   scored as a mixture of their forms; the evidence shown is that of the best-fitting form.
   A finding physiologically incompatible with a cause (a contradiction, e.g. metabolic alkalosis
   with distal RTA) has its own small, sourced LR. Correlated findings are not counted twice (a
-  stated distal RTA contains its acidosis and alkaline urine), a finding stated absent counts only
-  on a modality that can show it, and lab values are read in context (PTH with calcium, urine pH
-  during acidosis, calcium corrected for albumin; grey zones derive nothing). Age bands lower
-  causes that are rare or impossible at the patient's age, and a finding may have its own
-  frequency at some ages (CKD is rare in distal RTA under 2 years, usual in infantile oxalosis).
+  stated distal RTA contains its acidosis and alkaline urine; a suppressed PTH follows from
+  hypercalcaemia that PTH does not drive, so with hypercalcaemia stated it is not rare in the causes
+  that do not list it, nor outside the knowledge base; tramline or rim calcification is a shape of
+  cortical nephrocalcinosis, so under a cortical pattern it counts for every cortical cause), a
+  finding stated absent counts only on a modality that can show it, and lab values are read in
+  context (PTH with calcium, urine pH during acidosis, calcium corrected for albumin; grey zones
+  derive nothing). Age bands lower causes that are rare or impossible at the patient's age, and a
+  finding may have its own frequency at some ages (CKD is rare in distal RTA under 2 years, usual
+  in infantile oxalosis).
   When the nephrocalcinosis was found earlier than the current age (onset_age_years,
   --onset-age; a phenopacket's or FHIR bundle's onset), the causes are weighed at that age and
   the lab values at the current one.
