@@ -72,17 +72,16 @@ class ScoringTable(NamedTuple):
     age_clue_index: Mapping[tuple[str, bool], tuple[tuple[int, float, float | None, int, float, Evidence | None],
                                                     ...]] = {}
     given: Mapping[str, GivenTerm] = {}  # clue -> its background when another clue is stated present
+    given_keys: frozenset[tuple[str, bool]] = frozenset()  # (clue, value) of the clues in ``given``
 
-    def given_for(self, counted: Sequence[tuple[str, bool]]) -> list[tuple[str, bool, GivenTerm]]:
+    def given_for(self, counted: Sequence[tuple[str, bool]]) -> Sequence[tuple[str, bool, GivenTerm]]:
         """The given-background terms in force: a counted clue that has one, with its given clue counted present."""
+        if self.given_keys.isdisjoint(counted):  # nearly every case: one set operation
+            return ()
         given = self.given
-        if not given:
-            return []
-        terms = [(clue, value, term) for clue, value in counted if (term := given.get(clue)) is not None]
-        if not terms:
-            return terms
         present = {clue for clue, value in counted if value}
-        return [item for item in terms if item[2].given in present]
+        return [(clue, value, term) for clue, value in counted
+                if (term := given.get(clue)) is not None and term.given in present]
 
     def age_clues_for(self, age: float | None, counted: Sequence[tuple[str, bool]]
                       ) -> list[tuple[int, str, bool, float, Evidence | None]]:
@@ -218,11 +217,12 @@ class ScoringTable(NamedTuple):
         for age in AGE_KEYS:
             context[(UNKNOWN, age)] = [((row.form_factor[age],) if age in row.form_factor else ()) for row in rows]
         age_bounds, age_terms = _age_terms(rows, causes)
+        given = _given_terms(kb, causes, cause_rows)
         return cls(tuple(cause_rows), {k: tuple(v) for k, v in supporting.items()},
                    {k: tuple(v) for k, v in conflicting.items()}, tiebreak, tuple(rows), base, clue, sex, laterality,
                    context, frozenset(item.pattern for item in kb.interactions), age_bounds, age_terms,
-                   len(causes) - 1, tuple(age_clues), _age_clue_index(age_clues),
-                   _given_terms(kb, causes, cause_rows))
+                   len(causes) - 1, tuple(age_clues), _age_clue_index(age_clues), given,
+                   frozenset((clue_id, value) for clue_id in given for value in (True, False)))
 
     def age_terms_for(self, age: float | None) -> tuple[tuple[int, float, Factor], ...]:
         """The age-band terms (row, weight, factor) that apply at ``age`` (none when it is unknown)."""
