@@ -517,7 +517,7 @@ def test_a_stated_absent_prerequisite_rules_its_cause_out(rank: Any) -> None:
     ("clues.toml", 'given_background = { given = "hypercalcemia"', 'given_background = { given = "hypercalcaemia"',
      "clues.low_pth.given_background.given: unknown clue"),
     ("clues.toml", 'given_background = { given = "hypercalcemia"', 'given_background = { given = "low_pth"',
-     "clues.low_pth.given_background.given: a clue cannot be given itself"),
+     "clues.low_pth.given_background.given: a clue cannot be its own given clue"),
     ("clues.toml", 'value = 0.3, sources = ["Tebben16", "MayoPTH"]', 'value = 0.3, sources = ["Tebben61"]',
      "clues.low_pth.given_background.sources"),
     ("clues.toml", 'value = 0.3, sources = ["Tebben16", "MayoPTH"]', 'value = 1.3, sources = ["Tebben16"]',

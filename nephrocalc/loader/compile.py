@@ -332,7 +332,7 @@ def _compile(root: Path, kb_file: schema.KnowledgeBaseFile, groups: Mapping[str,
             if given not in clue_entries:
                 problems.add(clues_path, f"{where}.given", f"unknown clue {given!r}")
             elif given == clue_id:
-                problems.add(clues_path, f"{where}.given", "a clue cannot be given itself")
+                problems.add(clues_path, f"{where}.given", "a clue cannot be its own given clue")
             _check_sources(entry.given_background.sources, sources, clues_path, f"{where}.sources", problems)
         if entry.child_background is not None:
             _check_sources(entry.child_background.sources, sources, clues_path,
