@@ -50,7 +50,7 @@ class Entry(TypedDict):
     supporting: list[Evidence]
     conflicting: list[Evidence]
     context: list[Factor]
-    capped: bool  # probability above 0.95 without a defining finding: shown as "> 95%"
+    capped: bool  # above 0.95 without a defining finding: stated at 0.95 (the others share the rest), shown "> 95%"
 
 
 class Consider(TypedDict):

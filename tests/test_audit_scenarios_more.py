@@ -618,7 +618,7 @@ SECOND += [
 # open defects, each with what a nephrologist would expect and why the model does not yet do it
 OPEN: dict[str, str] = {
     "D10b unilateral MSK + overt dRTA: not near-certain":
-        "MSK 0.954 with its defining finding unknown: the table shows '> 95%' capped, the JSON probability is not",
+        "MSK is stated at the 0.95 cap (0.954 uncapped), not below it: unilateral counts x30 for MSK against dRTA",
     "D10d calyceal distortion + sterile pyuria (laterality unstated): TB top3":
         "TB is fourth at 11% (sterile pyuria is 'sometimes' in TB, about 25% [AbdKey-TB]); its rule-out is proposed",
     "D3 hypokalaemic alkalosis in a 3-year-old (Bartter) is not dRTA, clues stated":

@@ -68,13 +68,22 @@ def test_result_shape(case: dict[str, Any], rank: Any, kb: KnowledgeBase) -> Non
 
 
 def test_probabilities_are_a_softmax_of_scores(rank: Any, kb: KnowledgeBase) -> None:
-    """At the calibration temperature fitted on published patients (knowledge_base.toml [calibration])."""
-    result = rank(CASES["drta-flags"])
-    top = result["differential"][0]["score"]
+    """At the calibration temperature fitted on published patients (knowledge_base.toml [calibration]);
+    a capped leader is stated at 0.95 and the others keep their proportions."""
     temperature = kb.calibration.temperature
-    weights = [math.exp((e["score"] - top) / temperature) for e in result["differential"]]
-    for item, weight in zip(result["differential"], weights, strict=True):
-        assert item["probability"] == pytest.approx(weight / sum(weights), abs=5e-3)
+    for case, capped in ((CASES["drta-flags"], True), ({"pattern": "medullary", "clues": {"hypokalemia": True}}, False)):
+        result = rank(case)
+        entries = result["differential"]
+        top = entries[0]["score"]
+        weights = [math.exp((e["score"] - top) / temperature) for e in entries]
+        softmax = [w / sum(weights) for w in weights]
+        assert entries[0]["capped"] is capped
+        if capped:
+            assert entries[0]["probability"] == 0.95 and softmax[0] > 0.95
+            scale = 0.05 / (1.0 - softmax[0])
+            softmax = [0.95] + [p * scale for p in softmax[1:]]
+        for item, expected in zip(entries, softmax, strict=True):
+            assert item["probability"] == pytest.approx(expected, abs=5e-3, rel=1e-3)
 
 
 def test_cortical_cause_still_listed_in_a_medullary_case(rank: Any) -> None:

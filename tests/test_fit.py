@@ -157,9 +157,24 @@ def test_rta_is_not_counted_again_with_its_components(rank: Any) -> None:
 def test_displayed_certainty_is_capped_without_a_defining_finding(rank: Any) -> None:
     for case in (CLASSIC_DRTA, {"pattern": "cortical", "age_years": 30, "sex": "female",
                                 "clues": {"obstetric_catastrophe": True, "acute_kidney_injury": True}}):
-        for item in rank(case)["differential"]:
+        result = rank(case)
+        for item in result["differential"]:
             strongest = max((e["weight"] for e in item["supporting"]), default=0.0)
-            assert item["capped"] == (item["probability"] > 0.95 and strongest < math.log(20.0))
+            if item["capped"]:  # stated at the cap, and only for want of a defining finding
+                assert item["probability"] == 0.95 and strongest < math.log(20.0) and item["rank"] == 1
+            else:
+                assert item["probability"] <= 0.95 or strongest >= math.log(20.0)
+        assert sum(item["probability"] for item in result["differential"]) == pytest.approx(1.0, abs=1e-9)
+    # a classic picture without a defining finding is capped: the others share what the leader gives up
+    capped = rank({"pattern": "medullary", "modality": "ct", "age_years": 42, "sex": "female",
+                   "laterality": "unilateral", "clues": {"rta": True, "metabolic_acidosis": True,
+                                                         "alkaline_urine": True, "hypokalemia": True,
+                                                         "hypocitraturia": True, "nephrolithiasis": True}})
+    first, second = capped["differential"][:2]
+    assert first["capped"] and first["probability"] == 0.95 and second["probability"] < 0.05
+    assert [e["cause"] for e in capped["differential"]] == sorted(
+        [e["cause"] for e in capped["differential"]], key=lambda c: -next(
+            e["score"] for e in capped["differential"] if e["cause"] == c))
 
 
 def _entry(cause: str, probability: float, evidence: list[tuple[str, float]]) -> dict[str, Any]:

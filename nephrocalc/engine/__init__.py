@@ -285,6 +285,8 @@ class Engine:
                 "cant_miss": cause.cant_miss, "mimic": cause.mimic,
                 "supporting": supporting, "conflicting": conflicting, "context": context,
                 "capped": probability > CERTAINTY_CAP and not any(e["weight"] >= DEFINING_WEIGHT for e in supporting)})
+        if entries and entries[0]["capped"]:
+            _cap_certainty(entries)
         ranking = [entry["cause"] for entry in entries]
         caveats, warnings, consider = self._caveats.notes(case, ranking)
         used = self.kb.used_clues
@@ -320,6 +322,30 @@ def _with_interactions(case: Case, interactions: Mapping[str, Evidence], support
             conflicting.append(item)
         # a weight of 0 (an interaction that neutralises the clue under this pattern) is no evidence
     return supporting, conflicting
+
+
+def _cap_certainty(entries: list[Entry]) -> None:
+    """Certainty without a defining finding is capped (AUDIT D10): the leading cause is stated at
+    CERTAINTY_CAP and what it loses is shared among the others in proportion, so that the ranking and
+    the sum of 1 hold. The entry keeps ``capped`` true: its score says how far above the cap it was."""
+    top = entries[0]
+    excess = top["probability"] - CERTAINTY_CAP
+    rest = 1.0 - top["probability"]
+    top["probability"] = CERTAINTY_CAP
+    others = entries[1:]
+    if not others:  # pragma: no cover - the differential always holds every cause and `other`
+        top["probability"] = 1.0
+        return
+    floor = math.floor
+    if rest > 0.0:
+        scale = 1.0 + excess / rest
+        for entry in others:
+            entry["probability"] = floor(entry["probability"] * scale * 1e6 + 0.5) / 1e6
+    else:  # every other cause rounded to 0: the open world takes what the leading cause gives up
+        target = next((e for e in others if e["cause"] == "other"), others[0])
+        target["probability"] = floor(excess * 1e6 + 0.5) / 1e6
+    # the rounding remainder goes to the second entry, so that the leading one stays exactly at the cap
+    others[0]["probability"] = _round(others[0]["probability"] + 1.0 - sum(e["probability"] for e in entries), 1e6)
 
 
 def _round(value: float, scale: float) -> float:

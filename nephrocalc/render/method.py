@@ -75,9 +75,10 @@ PROBABILITIES
   Scores are natural logs; probabilities are the scores divided by a temperature of
   {kb.calibration.temperature:g} ({kb.calibration.note or 'uncalibrated'};
   fitted on: {kb.calibration.fitted_on or 'none'}),
-  normalised over every cause and `other`, so every cause is always listed. A probability above
-  95% without a defining finding (LR of 20 or more) is shown as "> 95%". Ties are broken by
-  prior, then by id.
+  normalised over every cause and `other`, so every cause is always listed. Certainty above 95%
+  without a defining finding (LR of 20 or more) is capped: the leading cause is stated at 0.95
+  ("capped" in JSON, "> 95%" in the table) and the others share the rest in proportion. Ties are
+  broken by prior, then by id.
 
 KNOWLEDGE BASE
   {kb.name}, version {kb.version}: {len(kb.causes)} causes, {len(kb.clues)} clues, {findings} findings,
