@@ -6,6 +6,8 @@ pass and a regression elsewhere as a failure. The checks are those of test_audit
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -652,3 +654,23 @@ def test_the_battery_is_large_and_its_names_are_unique() -> None:
     names = [s[0] for s in SCENARIOS]
     assert len(names) == len(set(names)) and len(names) >= 100
     assert set(OPEN) <= set(names)
+
+
+# A third battery, written blind by a reviewer who had seen neither earlier battery nor the model's
+# output (2026-12-01): findings that follow from others, labs in context, cortical and infant cases,
+# causes outside the twelve. JSON Lines: {"name", "which", "case", "checks": [[kind, args...], ...]}.
+THIRD = [json.loads(line) for line in
+         (Path(__file__).parent / "data" / "audit" / "battery3.jsonl").read_text(encoding="utf-8").splitlines()
+         if line.strip()]
+
+
+@pytest.mark.parametrize("scenario", THIRD, ids=[s["name"] for s in THIRD])
+def test_third_battery(scenario: dict[str, Any], engines: dict[str, Engine]) -> None:
+    engine = engines[scenario["which"]]
+    bad = [check for check in scenario["checks"] if _failed(engine, scenario["case"], tuple(check))]
+    assert not bad, f"{scenario['name']}: {bad}"
+
+
+def test_the_third_battery_is_whole() -> None:
+    names = [s["name"] for s in THIRD]
+    assert len(names) == len(set(names)) >= 40 and not set(names) & {s[0] for s in SCENARIOS}

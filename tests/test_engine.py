@@ -71,7 +71,8 @@ def test_probabilities_are_a_softmax_of_scores(rank: Any, kb: KnowledgeBase) -> 
     """At the calibration temperature fitted on published patients (knowledge_base.toml [calibration]);
     a capped leader is stated at 0.95 and the others keep their proportions."""
     temperature = kb.calibration.temperature
-    for case, capped in ((CASES["drta-flags"], True), ({"pattern": "medullary", "clues": {"hypokalemia": True}}, False)):
+    plain = {"pattern": "medullary", "clues": {"hypokalemia": True}}
+    for case, capped in ((CASES["drta-flags"], True), (plain, False)):
         result = rank(case)
         entries = result["differential"]
         top = entries[0]["score"]
