@@ -435,8 +435,8 @@ def print_clues(kb: KnowledgeBase) -> None:
                 if item.child_background is not None:
                     meaning.append(f" ({item.child_background:.0%} of other children with NC have it)", style="dim")
                 if (given := item.given_background) is not None:
-                    meaning.append(f" ({given.value:.0%} in other causes when {given.given} is present: "
-                                   f"{given.note})", style="dim")
+                    condition = kb.clues[given.given].flag if given.given in kb.clues else given.given
+                    meaning.append(f" ({given.value:.0%} in other causes with {condition}: {given.note})", style="dim")
                 used_by = users.get(item.id, [])
                 if used_by:
                     meaning.append(f"\nused by: {', '.join(used_by)}", style="dim")
