@@ -629,8 +629,6 @@ OPEN: dict[str, str] = {
         "the active-vitamin-D form of hypervitaminosis D and the extended XLH-therapy cause model one picture twice",
     "D8 unilateral cortical calcification with proteinuria and CKD is not GN":
         "unilateral counts x0.2 against GN (1% against a 5% reference for all NC); no reference for cortical NC",
-    "D13 alfacalcidol excess on dialysis with a normal 25OHD is not labelled D2/D3 intoxication":
-        "the normal 25OHD counts x0.2 against intoxication, the low PTH x0.05 against the active-vitamin-D form",
 }
 
 SCENARIOS = [(name, "base", case, checks) for name, case, checks in FIRST] + SECOND
