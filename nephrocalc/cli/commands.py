@@ -204,22 +204,24 @@ class Commands:
         from nephrocalc.batch import read_lines, run_batch
         from nephrocalc.render import BatchWriter
 
+        if source == "-" and io.stdin_is_terminal():
+            raise InputError("FILE", "batch reads JSON Lines from standard input (-), but nothing was piped in")
+
+        def note(message: str) -> None:
+            sys.stderr.write(f"nephrocalc: {io.one_line(message)}\n")
+
+        # everything that can refuse the command line comes before the file is opened, so that a
+        # refusal never leaves it open
+        engine = self.session.engine()
+        chosen = None if fields is None else tuple(f.strip() for f in fields.split(",") if f.strip())
+        output = BatchWriter(format.value, top=top, kb=engine.kb, fields=chosen)
         if source == "-":
-            if io.stdin_is_terminal():
-                raise InputError("FILE", "batch reads JSON Lines from standard input (-), but nothing was piped in")
             stream = sys.stdin.buffer
         else:
             try:
                 stream = open(source, "rb", buffering=0)  # noqa: SIM115 - closed below, streaming
             except OSError as exc:
                 raise InputError("FILE", f"cannot read {source!r} ({exc.strerror or exc})") from None
-
-        def note(message: str) -> None:
-            sys.stderr.write(f"nephrocalc: {io.one_line(message)}\n")
-
-        engine = self.session.engine()
-        chosen = None if fields is None else tuple(f.strip() for f in fields.split(",") if f.strip())
-        output = BatchWriter(format.value, top=top, kb=engine.kb, fields=chosen)
         # The knowledge base and the engine's tables live for the whole run: keep the cyclic garbage
         # collector from rescanning them, and from running every few lines, as results come and go
         # (results hold no reference cycles; reference counting frees them).
