@@ -42,10 +42,12 @@ HOW THE SCORING WORKS
   scored as a mixture of their forms; the evidence shown is that of the best-fitting form.
   A finding physiologically incompatible with a cause (a contradiction, e.g. metabolic alkalosis
   with distal RTA) has its own small, sourced LR. Correlated findings are not counted twice (a
-  stated distal RTA contains its acidosis and alkaline urine; a suppressed PTH follows from
-  hypercalcaemia that PTH does not drive, so with hypercalcaemia stated it is not rare in the causes
-  that do not list it, nor outside the knowledge base; tramline or rim calcification is a shape of
-  cortical nephrocalcinosis, so under a cortical pattern it counts for every cortical cause), a
+  stated distal RTA contains its acidosis and alkaline urine; a finding that follows from another
+  stated one - a suppressed PTH from hypercalcaemia that PTH does not drive, hyperphosphataemia and
+  hypocalcaemia from CKD, pyuria from stones - is not rare in the causes that do not list it, nor
+  outside the knowledge base (clues.toml given_background); tramline or rim calcification is a
+  shape of cortical nephrocalcinosis, so under a cortical pattern it counts for every cortical
+  cause), a
   finding stated absent counts only on a modality that can show it, and lab values are read in
   context (PTH with calcium, urine pH during acidosis, calcium corrected for albumin; grey zones
   derive nothing). Age bands lower causes that are rare or impossible at the patient's age, and a
