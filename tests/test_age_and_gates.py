@@ -601,3 +601,28 @@ def test_a_suppressed_pth_follows_from_hypercalcaemia_in_any_cause(rank: Any) ->
         "serum_calcium": {"value": 12.5, "unit": "mg/dL"}, "pth": {"value": 6, "unit": "pg/mL"},
         "vitamin_d_1_25": {"value": 140, "unit": "pg/mL"}}})
     assert toddler["differential"][0]["cause"] == "other" and toddler["fit"]["status"] == "poor"
+
+
+def test_the_development_set_readme_states_the_current_coverage() -> None:
+    """tests/cases/README.md gives the number of patients per cause: it must be what the files hold."""
+    import json
+    import re
+
+    cases = Path(__file__).parent / "cases"
+    counts: dict[str, int] = {}
+    for path in sorted(cases.glob("published_cases*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            record = json.loads(line)
+            if line.strip() and not record.get("duplicate_of"):
+                counts[record["expected"]] = counts.get(record["expected"], 0) + 1
+    readme = (cases / "README.md").read_text(encoding="utf-8")
+    names = {"distal RTA": "distal_rta", "hypervitaminosis D": "hypervitaminosis_d",
+             "hyperparathyroidism": "hyperparathyroidism", "primary hyperoxaluria": "primary_hyperoxaluria",
+             "chronic hypercalciuria": "chronic_hypercalciuria", "renal tuberculosis": "renal_tuberculosis",
+             "medullary sponge kidney": "medullary_sponge_kidney", "sarcoidosis": "sarcoidosis",
+             "Alport syndrome": "alport_syndrome", "milk-alkali syndrome": "milk_alkali_syndrome",
+             "cortical necrosis": "cortical_necrosis", "chronic glomerulonephritis": "chronic_glomerulonephritis"}
+    rows = re.finditer(r"^\| \**([A-Za-z -]+?)\** \| \**(\d+)", readme, re.MULTILINE)
+    stated = {names[m.group(1)]: int(m.group(2)) for m in rows if m.group(1) in names}
+    assert stated == {cause: counts.get(cause, 0) for cause in names.values()}
+    assert f"There are {sum(counts.values())} patients inside the twelve" in readme
