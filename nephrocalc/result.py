@@ -22,6 +22,9 @@ class Evidence(TypedDict):
     weight: float
     why: str
     sources: list[str]
+    # the stated clue this finding follows from (clues.toml given_background): the same term for every
+    # cause that does not list it, so not a finding that tells those causes apart
+    given: NotRequired[str]
 
 
 class Factor(TypedDict):

@@ -626,3 +626,19 @@ def test_the_development_set_readme_states_the_current_coverage() -> None:
     stated = {names[m.group(1)]: int(m.group(2)) for m in rows if m.group(1) in names}
     assert stated == {cause: counts.get(cause, 0) for cause in names.values()}
     assert f"There are {sum(counts.values())} patients inside the twelve" in readme
+
+
+def test_a_finding_that_follows_from_another_is_shown_but_not_as_distinguishing(rank: Any, run_main: Any) -> None:
+    """A given-background term names the clue it follows from in JSON (and --explain shows it), but the
+    table's strongest-evidence column leaves it out: every cause that does not list the finding shares it."""
+    case = {"pattern": "medullary", "age_years": 68, "clues": {"ckd": True, "hyperphosphatemia": True}}
+    result = rank(case)
+    drta = next(e for e in result["differential"] if e["cause"] == "distal_rta")
+    item = next(e for e in drta["supporting"] if e["clue"] == "hyperphosphatemia")
+    assert item["given"] == "ckd"
+    status, out, _ = run_main(["diff", "-p", "medullary", "--age", "68", "--ckd", "--hyperphosphatemia"])
+    assert status == 0
+    line = next(row for row in out.splitlines() if "Distal RTA" in row)
+    assert "Hyperphosphataemia" not in line and "Chronic kidney disease" in line
+    status, out, _ = run_main(["diff", "-p", "medullary", "--age", "68", "--ckd", "--hyperphosphatemia", "--explain"])
+    assert "with chronic kidney disease stated, hyperphosphataemia is 30% likely" in " ".join(out.split())

@@ -273,8 +273,10 @@ def _given_terms(kb: KnowledgeBase, causes: Sequence[Cause], cause_rows: Sequenc
                + (" [estimate]" if spec.estimate else ""))
         weight = {True: math.log(spec.value / clue.background),
                   False: math.log((1.0 - spec.value) / (1.0 - clue.background))}
-        evidence = {value: (_evidence(clue.id, value, w, why, spec.sources) if abs(w) >= 0.005 else None)
-                    for value, w in weight.items()}
+        evidence: dict[bool, Evidence | None] = {
+            value: ({**_evidence(clue.id, value, w, why, spec.sources), "given": spec.given} if abs(w) >= 0.005
+                    else None)
+            for value, w in weight.items()}
         terms[clue.id] = GivenTerm(spec.given, rows, weight, evidence)
     return terms
 

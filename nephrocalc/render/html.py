@@ -13,7 +13,7 @@ from html import escape
 from typing import Any
 
 from nephrocalc.knowledge import KnowledgeBase
-from nephrocalc.render.views import form_label
+from nephrocalc.render.views import distinctive, form_label
 from nephrocalc.result import NOTICE, Entry, Evidence
 
 _CSS = """
@@ -98,7 +98,7 @@ def summary_line(result: Any, kb: KnowledgeBase) -> str:
     entries = result["differential"]
     top = entries[0]
     reasons = [_label(kb, e["clue"]) if e["present"] else f"no {_label(kb, e['clue']).lower()}"
-               for e in top["supporting"][:3]]
+               for e in distinctive(top["supporting"])[:3]]
     text = f"Most likely {_cause_name(kb, top)}"
     if reasons:
         text += f" ({', '.join(reasons).lower()})"

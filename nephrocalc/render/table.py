@@ -20,7 +20,7 @@ from rich.table import Table
 from rich.text import Text
 
 from nephrocalc.knowledge import Cause, Finding, KnowledgeBase
-from nephrocalc.render.views import case_facts, clue_users, form_label, labs_view, printable
+from nephrocalc.render.views import case_facts, clue_users, distinctive, form_label, labs_view, printable
 from nephrocalc.result import NOTICE, Entry, Evidence, Result
 from nephrocalc.vocab import FREQUENCY_WORDS
 
@@ -142,8 +142,11 @@ def _lr(weight: float) -> str:
 
 def _evidence_summary(kb: KnowledgeBase, entry: Entry, limit: int = 3) -> Text:
     # evidence that hardly moves the score (|ln LR| < 0.1) is left to --explain
-    items: list[tuple[float, Evidence]] = [(e["weight"], e) for e in entry["supporting"] if e["weight"] >= 0.1][:limit]
-    items += [(e["weight"], e) for e in entry["conflicting"] if e["weight"] <= -0.1][:max(1, limit - len(items))]
+    # and so is a finding that only follows from another stated one (CKD's phosphate): every cause has it
+    items: list[tuple[float, Evidence]] = [(e["weight"], e) for e in distinctive(entry["supporting"])
+                                           if e["weight"] >= 0.1][:limit]
+    items += [(e["weight"], e) for e in distinctive(entry["conflicting"])
+              if e["weight"] <= -0.1][:max(1, limit - len(items))]
     text = Text()
     for i, (weight, evidence) in enumerate(items):
         if i:
@@ -156,7 +159,9 @@ def _evidence_summary(kb: KnowledgeBase, entry: Entry, limit: int = 3) -> Text:
         text.append(("+ " if weight > 0 else "− ") + label, style=style)
         text.append(f" {_lr(weight)}", style="dim")
     if not items:
-        text.append("no stated clue bears on this cause", style="dim")
+        shared = any("given" in e for e in (*entry["supporting"], *entry["conflicting"]))
+        text.append("no finding specific to this cause (see --explain)" if shared
+                    else "no stated clue bears on this cause", style="dim")
     return text
 
 

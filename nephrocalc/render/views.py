@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from nephrocalc.knowledge import KnowledgeBase, LabLimit
+from nephrocalc.result import Evidence
 
 
 def form_label(kb: KnowledgeBase, cause_id: str, form_id: str) -> str:
@@ -91,6 +92,12 @@ def case_facts(case: dict[str, Any]) -> str:
     if case.get("grade") is not None:
         facts.append(f"grade {case['grade']}")
     return ", ".join(facts)
+
+
+def distinctive(items: list[Evidence]) -> list[Evidence]:
+    """The evidence that tells causes apart, for a summary: without the terms a finding gets only because
+    it follows from another stated one (``given``), which every cause that does not list it shares."""
+    return [item for item in items if "given" not in item]
 
 
 def printable(text: str) -> str:
