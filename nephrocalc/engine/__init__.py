@@ -28,7 +28,7 @@ from typing import NamedTuple
 from nephrocalc.case import Case
 from nephrocalc.engine.caveats import CaveatIndex
 from nephrocalc.engine.fit import assess_fit, contradictory_groups
-from nephrocalc.engine.table import AGE_KEYS, NEG_INF, UNKNOWN, ScoringTable
+from nephrocalc.engine.table import AGE_KEYS, NEG_INF, UNKNOWN, GivenTerm, ScoringTable
 from nephrocalc.intake import check_clues
 from nephrocalc.knowledge import KnowledgeBase
 from nephrocalc.result import NOTICE, Derivation, Entry, Evidence, Factor, Note, Result, RulePack
@@ -64,6 +64,8 @@ class Evaluation(NamedTuple):
     # looked up once when scoring, for the explanation; None: look them up again
     age_terms: tuple[tuple[int, float, Factor], ...] | None = None
     age_clues: list[tuple[int, str, bool, float, Evidence | None]] | None = None
+    # the given-background terms in force (ScoringTable.given_for), likewise; None: look them up again
+    given: Sequence[tuple[str, bool, GivenTerm]] | None = None
 
 
 def age_key(case: Case, kb: KnowledgeBase) -> str:
@@ -145,8 +147,10 @@ class Engine:
 
     def _scored(self, case: Case, counted: tuple[tuple[str, bool], ...] | None = None
                 ) -> tuple[list[float], tuple[tuple[int, float, Factor], ...],
-                           list[tuple[int, str, bool, float, Evidence | None]]]:
-        """The row scores, with the age-band terms and age-bounded findings that went into them."""
+                           list[tuple[int, str, bool, float, Evidence | None]],
+                           Sequence[tuple[str, bool, GivenTerm]]]:
+        """The row scores, with the age-band terms, age-bounded findings and given backgrounds that went
+        into them."""
         table = self.table
         pattern = case.pattern or UNKNOWN
         scores = table.base[(age_key(case, self.kb), pattern)]
@@ -175,23 +179,25 @@ class Engine:
                 weight = term.weight[value]
                 for r in term.rows:
                     scores[r] += weight
-        return scores, terms, bounded
+        return scores, terms, bounded, given
 
     def evaluate(self, case: Case) -> Evaluation:
         """Score a case: merge its lab clues and compute every row's log score."""
         check_clues(case, self.kb)
         merged, derived, lab_warnings = self.with_lab_clues(case)
         counted, notes = self.counted(merged)
-        scores, terms, bounded = self._scored(merged, counted)
-        return Evaluation(merged, derived, lab_warnings, scores, counted, tuple(notes), case, terms, bounded)
+        scores, terms, bounded, given = self._scored(merged, counted)
+        return Evaluation(merged, derived, lab_warnings, scores, counted, tuple(notes), case, terms, bounded, given)
 
     def rank(self, case: Case | Evaluation) -> Result:
         """Rank the causes for one case (or one already evaluated)."""
         evaluation = case if isinstance(case, Evaluation) else self.evaluate(case)
-        case, derived, lab_warnings, scores, stated, counting_notes, entered, age_terms, age_clues = evaluation
+        case, derived, lab_warnings, scores, stated, counting_notes, entered, age_terms, age_clues, given = evaluation
         if age_terms is None or age_clues is None:  # an Evaluation built by hand: look them up
             age_terms = self.table.age_terms_for(case.cause_age)
             age_clues = self.table.age_clues_for(case.cause_age, stated)
+        if given is None:
+            given = self.table.given_for(stated)
         table = self.table
         age = age_key(case, self.kb)
         pattern = case.pattern or UNKNOWN
@@ -241,7 +247,7 @@ class Engine:
                     by_row[r] = [e for e in by_row[r] if not (e["clue"] == clue_id and e["present"] is value)]
             if bounded is not None:
                 (supporting_by_row if bounded["weight"] > 0 else conflicting_by_row).setdefault(r, []).append(bounded)
-        for _, value, term in table.given_for(stated):
+        for _, value, term in given:
             # a clue that follows from a stated one: the causes that do not list it take its given background
             if (given_item := term.evidence[value]) is not None:
                 by_row = supporting_by_row if given_item["weight"] > 0 else conflicting_by_row
