@@ -10,13 +10,48 @@ from typing import NamedTuple
 
 from nephrocalc.vocab import AGE_GROUPS, AgeGroup
 
-__all__ = ["AGE_GROUPS", "AgeBand", "AgeGroup", "Calibration", "Cause", "Caveat", "Clue", "Condition", "Finding",
-           "FitSettings", "Form", "GivenBackground", "Interaction", "InterviewSettings", "KnowledgeBase", "Lab",
-           "LabLimit", "OtherCause", "PackInfo", "ReferenceTable", "RuleOut", "Source", "normalise_unit"]
+__all__ = [
+    "AGE_GROUPS",
+    "AgeBand",
+    "AgeGroup",
+    "Calibration",
+    "Cause",
+    "Caveat",
+    "Clue",
+    "Condition",
+    "Finding",
+    "FitSettings",
+    "Form",
+    "GivenBackground",
+    "Interaction",
+    "InterviewSettings",
+    "KnowledgeBase",
+    "Lab",
+    "LabLimit",
+    "MaskedAbsence",
+    "OtherCause",
+    "PackInfo",
+    "ReferenceTable",
+    "RuleOut",
+    "Source",
+    "normalise_unit",
+]
 
 
 class GivenBackground(NamedTuple):
     """The background of a clue when another clue is stated present (clues.toml ``given_background``)."""
+
+    given: str
+    value: float
+    sources: tuple[str, ...]
+    note: str
+    estimate: bool
+
+
+class MaskedAbsence(NamedTuple):
+    """A finding whose absence says less when another clue is stated present (clues.toml
+    ``absent_masked_by``): with probability ``value`` that condition alone keeps the finding below
+    its limit whatever the cause (urine calcium and oxalate fall as the GFR falls)."""
 
     given: str
     value: float
@@ -41,6 +76,7 @@ class Clue(NamedTuple):
     hpo_exact: tuple[str, ...] = ()  # broader HPO terms read as this clue, present or excluded, not their descendants
     child_background: float | None = None  # the background under the child age limit, where it differs
     given_background: GivenBackground | None = None  # the background when another clue is stated present
+    absent_masked_by: MaskedAbsence | None = None  # a condition under which the finding's absence says less
 
     @property
     def flag(self) -> str:

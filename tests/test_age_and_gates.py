@@ -522,6 +522,18 @@ def test_a_stated_absent_prerequisite_rules_its_cause_out(rank: Any) -> None:
      "clues.low_pth.given_background.sources"),
     ("clues.toml", 'value = 0.3, sources = ["Tebben16", "MayoPTH"]', 'value = 1.3, sources = ["Tebben16"]',
      "clues.low_pth.given_background.value"),
+    ("clues.toml", 'absent_masked_by = { given = "ckd", value = 0.5, sources = ["Liu22"',
+     'absent_masked_by = { given = "kidney_disease", value = 0.5, sources = ["Liu22"',
+     "clues.hypercalciuria.absent_masked_by.given: unknown clue"),
+    ("clues.toml", 'absent_masked_by = { given = "ckd", value = 0.5, sources = ["Liu22"',
+     'absent_masked_by = { given = "hypercalciuria", value = 0.5, sources = ["Liu22"',
+     "clues.hypercalciuria.absent_masked_by.given: a clue cannot be its own given clue"),
+    ("clues.toml", 'absent_masked_by = { given = "ckd", value = 0.5, sources = ["Liu22"',
+     'absent_masked_by = { given = "ckd", value = 1.0, sources = ["Liu22"',
+     "clues.hypercalciuria.absent_masked_by.value"),
+    ("clues.toml", 'absent_masked_by = { given = "ckd", value = 0.5, sources = ["CUHK-Ox"]',
+     'absent_masked_by = { given = "ckd", value = 0.5, sources = ["CUHK-0x"]',
+     "clues.hyperoxaluria.absent_masked_by.sources"),
 ])
 def test_a_broken_two_lab_rule_or_child_background_names_file_and_field(file: str, old: str, new: str,
                                                                           expected: str, kb: KnowledgeBase,
@@ -642,3 +654,44 @@ def test_a_finding_that_follows_from_another_is_shown_but_not_as_distinguishing(
     assert "Hyperphosphataemia" not in line and "Chronic kidney disease" in line
     status, out, _ = run_main(["diff", "-p", "medullary", "--age", "68", "--ckd", "--hyperphosphatemia", "--explain"])
     assert "with chronic kidney disease stated, hyperphosphataemia is 30% likely" in " ".join(out.split())
+
+
+def test_a_normal_urine_calcium_or_oxalate_says_less_with_ckd(rank: Any, kb: KnowledgeBase) -> None:
+    """Urine calcium and oxalate fall as the GFR falls (clues.toml absent_masked_by): with CKD stated, a
+    finding stated absent keeps its direction but loses most of its weight, for every cause that lists
+    it, by P(absent) -> m + (1 - m) P(absent) on both sides of the ratio; without CKD nothing changes;
+    and --explain says why."""
+    import math
+
+    def term(result: dict[str, Any], cause: str, clue: str) -> float:
+        entry = next(e for e in result["differential"] if e["cause"] == cause)
+        return sum(e["weight"] for e in entry["supporting"] + entry["conflicting"] if e["clue"] == clue)
+
+    child = {"pattern": "medullary", "age_years": 8}
+    plain = rank({**child, "clues": {"hypercalciuria": False}})
+    with_ckd = rank({**child, "clues": {"hypercalciuria": False, "ckd": True}})
+    mask = kb.clues["hypercalciuria"].absent_masked_by
+    assert mask is not None and mask.given == "ckd"
+    background = kb.clues["hypercalciuria"].background
+    for cause in ("chronic_hypercalciuria", "distal_rta"):
+        usual = term(plain, cause, "hypercalciuria")
+        assert usual < 0
+        keep = (1 - mask.value) * (1 - background)
+        expected = math.log((mask.value + keep * math.exp(usual)) / (mask.value + keep))
+        assert term(with_ckd, cause, "hypercalciuria") == pytest.approx(expected, abs=0.02)
+        assert usual < term(with_ckd, cause, "hypercalciuria") < 0
+    assert term(with_ckd, "other", "hypercalciuria") == 0.0
+    item = next(e for e in next(x for x in with_ckd["differential"] if x["cause"] == "chronic_hypercalciuria")
+                ["conflicting"] if e["clue"] == "hypercalciuria")
+    assert "urine calcium falls as the GFR falls" in item["why"] and "Liu22" in item["sources"]
+    # primary hyperoxaluria: a normal urine oxalate argues strongly against it only with the GFR preserved
+    adult = {"pattern": "medullary", "age_years": 30}
+    ox = term(rank({**adult, "clues": {"hyperoxaluria": False}}), "primary_hyperoxaluria", "hyperoxaluria")
+    ox_ckd = term(rank({**adult, "clues": {"hyperoxaluria": False, "ckd": True}}), "primary_hyperoxaluria",
+                  "hyperoxaluria")
+    assert ox < math.log(0.1) < ox_ckd < 0
+    # the masked weight is also what the score uses, not only what is shown
+    shown = rank({**adult, "clues": {"hyperoxaluria": False, "ckd": True}})
+    alone = rank({**adult, "clues": {"ckd": True}})
+    ph = [next(e["score"] for e in r["differential"] if e["cause"] == "primary_hyperoxaluria") for r in (shown, alone)]
+    assert ph[0] - ph[1] == pytest.approx(ox_ckd, abs=0.02)

@@ -9,7 +9,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
-from nephrocalc.knowledge import AGE_GROUPS, AgeBand, AgeGroup, Cause, Finding, Form, KnowledgeBase
+from nephrocalc.knowledge import AGE_GROUPS, AgeBand, AgeGroup, Cause, Clue, Finding, Form, KnowledgeBase
 from nephrocalc.result import Evidence, Factor
 from nephrocalc.vocab import FREQUENCY_WORDS, PATTERNS
 
@@ -48,6 +48,23 @@ class GivenTerm(NamedTuple):
     evidence: Mapping[bool, Evidence | None]  # None where the weight is 0
 
 
+class MaskedTerm(NamedTuple):
+    """A clue whose absence says less when another clue is stated present (clues.toml
+    ``absent_masked_by``): P(absent | cause) becomes value + (1 - value) * P(absent | cause) for every
+    cause, and the same for the background it is measured against."""
+
+    given: str
+    value: float
+    background: float  # the clue's background, that the usual weights are measured against
+    why: str  # appended to the usual reason
+    sources: tuple[str, ...]
+
+    def weight(self, usual: float) -> float:
+        """The absent weight of a row whose usual absent weight is ``usual`` (ln LR)."""
+        keep = (1.0 - self.value) * (1.0 - self.background)
+        return math.log((self.value + keep * math.exp(usual)) / (self.value + keep))
+
+
 class ScoringTable(NamedTuple):
     causes: tuple[CauseRow, ...]
     # (clue, stated value) -> the rows (forms) whose evidence it is, with the ready-made item
@@ -73,6 +90,41 @@ class ScoringTable(NamedTuple):
                                                     ...]] = {}
     given: Mapping[str, GivenTerm] = {}  # clue -> its background when another clue is stated present
     given_keys: frozenset[tuple[str, bool]] = frozenset()  # (clue, value) of the clues in ``given``
+    masked: Mapping[str, MaskedTerm] = {}  # clue -> how its absence is weakened when another clue is present
+
+    def bounded_for(self, age: float | None, pattern: str, counted: Sequence[tuple[str, bool]]
+                    ) -> list[tuple[int, str, bool, float, Evidence | None]]:
+        """The entries that replace a row's usual evidence for a clue: the age-bounded findings in force,
+        and the absences weakened by another stated clue (``absent_masked_by``)."""
+        bounded = self.age_clues_for(age, counted)
+        masked = self.masked
+        if not masked or not any(not value and clue in masked for clue, value in counted):
+            return bounded
+        present = {clue for clue, value in counted if value}
+        for clue, value in counted:
+            term = masked.get(clue)
+            if value or term is None or term.given not in present:
+                continue
+            usual = self.clue[(pattern, clue, False)]
+            items = dict((*self.supporting.get((clue, False), ()), *self.conflicting.get((clue, False), ())))
+            earlier = {entry[0]: position for position, entry in enumerate(bounded)
+                       if entry[1] == clue and not entry[2]}
+            for r in range(len(self.rows)):
+                position = earlier.get(r)
+                item = bounded[position][4] if position is not None else items.get(r)
+                if item is None:  # the clue says nothing about this row (at this age)
+                    continue
+                start = usual[r] + (bounded[position][3] if position is not None else 0.0)
+                weight = term.weight(start)
+                replaced: Evidence = {**item, "weight": round(weight, 2), "why": f"{item['why']}; {term.why}",
+                                      "sources": [*item["sources"],
+                                                  *(tag for tag in term.sources if tag not in item["sources"])]}
+                entry = (r, clue, False, weight - usual[r], replaced)
+                if position is None:
+                    bounded.append(entry)
+                else:
+                    bounded[position] = entry
+        return bounded
 
     def given_for(self, counted: Sequence[tuple[str, bool]]) -> Sequence[tuple[str, bool, GivenTerm]]:
         """The given-background terms in force: a counted clue that has one, with its given clue counted present."""
@@ -218,11 +270,12 @@ class ScoringTable(NamedTuple):
             context[(UNKNOWN, age)] = [((row.form_factor[age],) if age in row.form_factor else ()) for row in rows]
         age_bounds, age_terms = _age_terms(rows, causes)
         given = _given_terms(kb, causes, cause_rows)
+        masked = {clue.id: _masked_term(kb, clue) for clue in kb.clues.values() if clue.absent_masked_by is not None}
         return cls(tuple(cause_rows), {k: tuple(v) for k, v in supporting.items()},
                    {k: tuple(v) for k, v in conflicting.items()}, tiebreak, tuple(rows), base, clue, sex, laterality,
                    context, frozenset(item.pattern for item in kb.interactions), age_bounds, age_terms,
                    len(causes) - 1, tuple(age_clues), _age_clue_index(age_clues), given,
-                   frozenset((clue_id, value) for clue_id in given for value in (True, False)))
+                   frozenset((clue_id, value) for clue_id in given for value in (True, False)), masked)
 
     def age_terms_for(self, age: float | None) -> tuple[tuple[int, float, Factor], ...]:
         """The age-band terms (row, weight, factor) that apply at ``age`` (none when it is unknown)."""
@@ -279,6 +332,16 @@ def _given_terms(kb: KnowledgeBase, causes: Sequence[Cause], cause_rows: Sequenc
             for value, w in weight.items()}
         terms[clue.id] = GivenTerm(spec.given, rows, weight, evidence)
     return terms
+
+
+def _masked_term(kb: KnowledgeBase, clue: Clue) -> MaskedTerm:
+    spec = clue.absent_masked_by
+    assert spec is not None
+    given = _in_text(kb.clues[spec.given].label) if spec.given in kb.clues else spec.given
+    why = (f"with {given} stated, its absence says less: {spec.value:.0%} of patients with {given} would not "
+           f"show it whatever the cause" + (f" ({spec.note})" if spec.note else "")
+           + (" [estimate]" if spec.estimate else ""))
+    return MaskedTerm(spec.given, spec.value, clue.background, why, spec.sources)
 
 
 def _in_text(label: str) -> str:

@@ -30,6 +30,7 @@ from nephrocalc.knowledge import (
     KnowledgeBase,
     Lab,
     LabLimit,
+    MaskedAbsence,
     OtherCause,
     PackInfo,
     ReferenceTable,
@@ -325,15 +326,16 @@ def _compile(root: Path, kb_file: schema.KnowledgeBaseFile, groups: Mapping[str,
                               tuple(entry.hpo), entry.hpo_note, tuple(entry.snomed), tuple(entry.agents),
                               tuple(entry.hpo_exact),
                               entry.child_background.value if entry.child_background is not None else None,
-                              _given_background(entry.given_background))
-        if entry.given_background is not None:
-            given = entry.given_background.given
-            where = f"clues.{clue_id}.given_background"
-            if given not in clue_entries:
-                problems.add(clues_path, f"{where}.given", f"unknown clue {given!r}")
-            elif given == clue_id:
+                              _given_background(entry.given_background), _masked_absence(entry.absent_masked_by))
+        for field, spec in (("given_background", entry.given_background), ("absent_masked_by", entry.absent_masked_by)):
+            if spec is None:
+                continue
+            where = f"clues.{clue_id}.{field}"
+            if spec.given not in clue_entries:
+                problems.add(clues_path, f"{where}.given", f"unknown clue {spec.given!r}")
+            elif spec.given == clue_id:
                 problems.add(clues_path, f"{where}.given", "a clue cannot be its own given clue")
-            _check_sources(entry.given_background.sources, sources, clues_path, f"{where}.sources", problems)
+            _check_sources(spec.sources, sources, clues_path, f"{where}.sources", problems)
         if entry.child_background is not None:
             _check_sources(entry.child_background.sources, sources, clues_path,
                            f"clues.{clue_id}.child_background.sources", problems)
@@ -561,6 +563,12 @@ def _given_background(entry: schema.GivenBackground | None) -> GivenBackground |
     if entry is None:
         return None
     return GivenBackground(entry.given, entry.value, tuple(entry.sources), entry.note, entry.estimate)
+
+
+def _masked_absence(entry: schema.MaskedAbsence | None) -> MaskedAbsence | None:
+    if entry is None:
+        return None
+    return MaskedAbsence(entry.given, entry.value, tuple(entry.sources), entry.note, entry.estimate)
 
 
 def _against(finding: Finding, background: float) -> Finding:

@@ -294,6 +294,18 @@ class GivenBackground(RuleModel):
     estimate: bool = False
 
 
+class MaskedAbsence(RuleModel):
+    """When the given finding is stated present, this finding stated absent says less: with
+    probability ``value`` the given condition alone keeps it below its limit, whatever the cause (urine
+    calcium and oxalate fall as kidney function falls)."""
+
+    given: Identifier  # the clue stated present under which the absence is masked
+    value: OpenProbability
+    sources: SourceTags
+    note: str = ""
+    estimate: bool = False
+
+
 class ClueEntry(RuleModel):
     label: Annotated[str, Field(min_length=1, max_length=60)]
     description: Annotated[str, Field(min_length=1)]
@@ -319,6 +331,8 @@ class ClueEntry(RuleModel):
     # when the given clue is stated present, the causes that do not list this clue (and a cause outside
     # the knowledge base) have it at this probability instead of the specificity's background
     given_background: GivenBackground | None = None
+    # when the given clue is stated present, this finding stated absent is a weaker sign for every cause
+    absent_masked_by: MaskedAbsence | None = None
 
 
 class CluesFile(RuleModel):

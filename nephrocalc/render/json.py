@@ -81,7 +81,11 @@ def clues_json(kb: KnowledgeBase) -> str:
          **({"given_background": {"given": clue.given_background.given, "value": clue.given_background.value,
                                   "note": clue.given_background.note, "sources": list(clue.given_background.sources),
                                   "estimate": clue.given_background.estimate}}
-            if clue.given_background is not None else {})}
+            if clue.given_background is not None else {}),
+         **({"absent_masked_by": {"given": clue.absent_masked_by.given, "value": clue.absent_masked_by.value,
+                                  "note": clue.absent_masked_by.note, "sources": list(clue.absent_masked_by.sources),
+                                  "estimate": clue.absent_masked_by.estimate}}
+            if clue.absent_masked_by is not None else {})}
         for clue in kb.clues.values()]}, indent=True)
 
 

@@ -48,7 +48,9 @@ HOW THE SCORING WORKS
   outside the knowledge base (clues.toml given_background); tramline or rim calcification is a
   shape of cortical nephrocalcinosis, so under a cortical pattern it counts for every cortical
   cause), a
-  finding stated absent counts only on a modality that can show it, and lab values are read in
+  finding stated absent counts only on a modality that can show it, and says less when another
+  stated finding can hide it whatever the cause (a normal urine calcium or oxalate with CKD, since
+  both fall with the GFR: clues.toml absent_masked_by), and lab values are read in
   context (PTH with calcium, urine pH during acidosis, calcium corrected for albumin; grey zones
   derive nothing). Age bands lower causes that are rare or impossible at the patient's age, and a
   finding may have its own frequency at some ages (CKD is rare in distal RTA under 2 years, usual

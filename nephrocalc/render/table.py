@@ -442,6 +442,9 @@ def print_clues(kb: KnowledgeBase) -> None:
                 if (given := item.given_background) is not None:
                     condition = kb.clues[given.given].flag if given.given in kb.clues else given.given
                     meaning.append(f" ({given.value:.0%} in other causes with {condition}: {given.note})", style="dim")
+                if (masked := item.absent_masked_by) is not None:
+                    condition = kb.clues[masked.given].flag if masked.given in kb.clues else masked.given
+                    meaning.append(f" (absent says less with {condition}: {masked.note})", style="dim")
                 used_by = users.get(item.id, [])
                 if used_by:
                     meaning.append(f"\nused by: {', '.join(used_by)}", style="dim")
