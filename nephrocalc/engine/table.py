@@ -91,15 +91,16 @@ class ScoringTable(NamedTuple):
     given: Mapping[str, GivenTerm] = {}  # clue -> its background when another clue is stated present
     given_keys: frozenset[tuple[str, bool]] = frozenset()  # (clue, value) of the clues in ``given``
     masked: Mapping[str, MaskedTerm] = {}  # clue -> how its absence is weakened when another clue is present
+    masked_keys: frozenset[tuple[str, bool]] = frozenset()  # (clue, False) of the clues in ``masked``
 
     def bounded_for(self, age: float | None, pattern: str, counted: Sequence[tuple[str, bool]]
                     ) -> list[tuple[int, str, bool, float, Evidence | None]]:
         """The entries that replace a row's usual evidence for a clue: the age-bounded findings in force,
         and the absences weakened by another stated clue (``absent_masked_by``)."""
         bounded = self.age_clues_for(age, counted)
-        masked = self.masked
-        if not masked or not any(not value and clue in masked for clue, value in counted):
+        if self.masked_keys.isdisjoint(counted):  # nearly every case: one set operation
             return bounded
+        masked = self.masked
         present = {clue for clue, value in counted if value}
         for clue, value in counted:
             term = masked.get(clue)
@@ -275,7 +276,8 @@ class ScoringTable(NamedTuple):
                    {k: tuple(v) for k, v in conflicting.items()}, tiebreak, tuple(rows), base, clue, sex, laterality,
                    context, frozenset(item.pattern for item in kb.interactions), age_bounds, age_terms,
                    len(causes) - 1, tuple(age_clues), _age_clue_index(age_clues), given,
-                   frozenset((clue_id, value) for clue_id in given for value in (True, False)), masked)
+                   frozenset((clue_id, value) for clue_id in given for value in (True, False)), masked,
+                   frozenset((clue_id, False) for clue_id in masked))
 
     def age_terms_for(self, age: float | None) -> tuple[tuple[int, float, Factor], ...]:
         """The age-band terms (row, weight, factor) that apply at ``age`` (none when it is unknown)."""
