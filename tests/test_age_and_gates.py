@@ -695,3 +695,21 @@ def test_a_normal_urine_calcium_or_oxalate_says_less_with_ckd(rank: Any, kb: Kno
     alone = rank({**adult, "clues": {"ckd": True}})
     ph = [next(e["score"] for e in r["differential"] if e["cause"] == "primary_hyperoxaluria") for r in (shown, alone)]
     assert ph[0] - ph[1] == pytest.approx(ox_ckd, abs=0.02)
+
+
+def test_amelogenesis_imperfecta_points_to_fhhnc(rank: Any) -> None:
+    """Enamel defects with nephrocalcinosis: FHHNC (CLDN16 in all 5 patients examined [Bardet16], CLDN19
+    [Yamaguti17]). Without --extended no cause explains it, so the fit names FHHNC; with it, FHHNC leads a
+    25-year-old with hypercalciuria, hypomagnesaemia and CKD (a phenopacket of Bardet 2016), and without the
+    enamel finding primary hyperparathyroidism does."""
+    from nephrocalc.engine import load_engine
+    from nephrocalc.intake import parse_case
+    from nephrocalc.loader import extended_rules_dir
+
+    case = {"pattern": "medullary", "age_years": 25, "sex": "female",
+            "clues": {"amelogenesis_imperfecta": True, "hypercalciuria": True, "hypomagnesemia": True, "ckd": True}}
+    assert "fhhnc" in [c["cause"] for c in rank(case)["fit"]["consider"]]
+    extended = load_engine((extended_rules_dir(),))
+    assert ranking(extended.rank(parse_case(case, extended.kb)))[0] == "fhhnc"
+    plain = {**case, "clues": {"hypercalciuria": True, "hypomagnesemia": True, "ckd": True}}
+    assert ranking(extended.rank(parse_case(plain, extended.kb)))[0] != "fhhnc"
