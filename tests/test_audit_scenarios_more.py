@@ -670,3 +670,25 @@ def test_third_battery(scenario: dict[str, Any], engines: dict[str, Engine]) -> 
 def test_the_third_battery_is_whole() -> None:
     names = [s["name"] for s in THIRD]
     assert len(names) == len(set(names)) >= 40 and not set(names) & {s[0] for s in SCENARIOS}
+
+
+# A fourth battery, written blind the same way (2026-12-01, after the third was fixed): labs in context
+# (secondary HPT, urine pH, albumin, normal urine oxalate or calcium with CKD), age, exposures, cortical
+# and unilateral patterns, twenty cases with --extended, and the open world. Each line says why.
+FOURTH = [json.loads(line) for line in
+          (Path(__file__).parent / "data" / "audit" / "battery4.jsonl").read_text(encoding="utf-8").splitlines()
+          if line.strip()]
+
+
+@pytest.mark.parametrize("scenario", FOURTH, ids=[s["name"] for s in FOURTH])
+def test_fourth_battery(scenario: dict[str, Any], engines: dict[str, Engine]) -> None:
+    engine = engines[scenario["which"]]
+    bad = [check for check in scenario["checks"] if _failed(engine, scenario["case"], tuple(check))]
+    assert not bad, f"{scenario['name']}: {bad}"
+
+
+def test_the_fourth_battery_is_whole() -> None:
+    names = [s["name"] for s in FOURTH]
+    earlier = {s[0] for s in SCENARIOS} | {s["name"] for s in THIRD}
+    assert len(names) == len(set(names)) >= 40 and not set(names) & earlier
+    assert all(s["why"] for s in FOURTH)
