@@ -534,6 +534,9 @@ def test_a_stated_absent_prerequisite_rules_its_cause_out(rank: Any) -> None:
     ("clues.toml", 'absent_masked_by = { given = "ckd", value = 0.5, sources = ["CUHK-Ox"]',
      'absent_masked_by = { given = "ckd", value = 0.5, sources = ["CUHK-0x"]',
      "clues.hyperoxaluria.absent_masked_by.sources"),
+    ("clues.toml", "child_background = { value = 0.2,",
+     'absent_masked_by = { given = "ckd", value = 0.5, sources = ["Liu22"] }\nchild_background = { value = 0.2,',
+     "clues.growth_failure.absent_masked_by: cannot be combined with child_background"),
 ])
 def test_a_broken_two_lab_rule_or_child_background_names_file_and_field(file: str, old: str, new: str,
                                                                           expected: str, kb: KnowledgeBase,

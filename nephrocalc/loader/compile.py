@@ -336,6 +336,10 @@ def _compile(root: Path, kb_file: schema.KnowledgeBaseFile, groups: Mapping[str,
             elif spec.given == clue_id:
                 problems.add(clues_path, f"{where}.given", "a clue cannot be its own given clue")
             _check_sources(spec.sources, sources, clues_path, f"{where}.sources", problems)
+        if entry.absent_masked_by is not None and entry.child_background is not None:
+            # the masked weights are worked out against the clue's one background
+            problems.add(clues_path, f"clues.{clue_id}.absent_masked_by",
+                         "cannot be combined with child_background on the same clue")
         if entry.child_background is not None:
             _check_sources(entry.child_background.sources, sources, clues_path,
                            f"clues.{clue_id}.child_background.sources", problems)
