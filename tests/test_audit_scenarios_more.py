@@ -621,8 +621,6 @@ SECOND += [
 OPEN: dict[str, str] = {
     "D10b unilateral MSK + overt dRTA: not near-certain":
         "MSK is stated at the 0.95 cap (0.954 uncapped), not below it: unilateral counts x30 for MSK against dRTA",
-    "D3 hypokalaemic alkalosis in a 3-year-old (Bartter) is not dRTA, clues stated":
-        "flagged poor with Bartter to consider, but dRTA (hereditary) still ranks first at 49%",
     "D3x adult XLH on phosphate+calcitriol ranks the therapy first with --extended":
         "the active-vitamin-D form of hypervitaminosis D and the extended XLH-therapy cause model one picture twice",
     "D8 unilateral cortical calcification with proteinuria and CKD is not GN":
