@@ -230,7 +230,8 @@ class Engine:
         temperature = self.kb.calibration.temperature  # fitted on published patients (bench/evaluate.py)
         exps = [math.exp((totals[i] - top_score) / temperature) for i in order]
         norm = sum(exps)
-        probabilities = _rounded_probabilities([e / norm for e in exps])
+        unrounded = [e / norm for e in exps]
+        probabilities = _rounded_probabilities(unrounded)
 
         # evidence of every form row, from the inverted index: only rows that list a clue are touched
         supporting_by_row: dict[int, list[Evidence]] = {}
@@ -292,7 +293,7 @@ class Engine:
                 "supporting": supporting, "conflicting": conflicting, "context": context,
                 "capped": probability > CERTAINTY_CAP and not any(e["weight"] >= DEFINING_WEIGHT for e in supporting)})
         if entries and entries[0]["capped"]:
-            _cap_certainty(entries)
+            _cap_certainty(entries, unrounded)
         ranking = [entry["cause"] for entry in entries]
         caveats, warnings, consider = self._caveats.notes(case, ranking)
         used = self.kb.used_clues
@@ -330,13 +331,15 @@ def _with_interactions(case: Case, interactions: Mapping[str, Evidence], support
     return supporting, conflicting
 
 
-def _cap_certainty(entries: list[Entry]) -> None:
+def _cap_certainty(entries: list[Entry], unrounded: Sequence[float]) -> None:
     """Certainty without a defining finding is capped (AUDIT D10): the leading cause is stated at
     CERTAINTY_CAP and what it loses is shared among the others in proportion, so that the ranking and
-    the sum of 1 hold. The entry keeps ``capped`` true: its score says how far above the cap it was."""
+    the sum of 1 hold. The shares are worked out from the unrounded probabilities (``unrounded``, in the
+    entries' order): scaling values already rounded to 6 decimals would scale their rounding too. The
+    entry keeps ``capped`` true: its score says how far above the cap it was."""
     top = entries[0]
-    excess = top["probability"] - CERTAINTY_CAP
-    rest = 1.0 - top["probability"]
+    excess = unrounded[0] - CERTAINTY_CAP
+    rest = 1.0 - unrounded[0]
     top["probability"] = CERTAINTY_CAP
     others = entries[1:]
     if not others:  # pragma: no cover - the differential always holds every cause and `other`
@@ -345,9 +348,9 @@ def _cap_certainty(entries: list[Entry]) -> None:
     floor = math.floor
     if rest > 0.0:
         scale = 1.0 + excess / rest
-        for entry in others:
-            entry["probability"] = floor(entry["probability"] * scale * 1e6 + 0.5) / 1e6
-    else:  # every other cause rounded to 0: the open world takes what the leading cause gives up
+        for entry, value in zip(others, unrounded[1:], strict=True):
+            entry["probability"] = floor(value * scale * 1e6 + 0.5) / 1e6
+    else:  # every other cause underflowed to 0: the open world takes what the leading cause gives up
         target = next((e for e in others if e["cause"] == "other"), others[0])
         target["probability"] = floor(excess * 1e6 + 0.5) / 1e6
     # the rounding remainder goes to the second entry, so that the leading one stays exactly at the cap
