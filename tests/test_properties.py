@@ -187,6 +187,7 @@ class EvidenceJSON(TypedDict):
     weight: float
     why: str
     sources: list[str]
+    given: NotRequired[str]  # a finding that follows from this stated clue (clues.toml given_background)
 
 
 @with_config(STRICT)
@@ -328,3 +329,10 @@ def test_the_caveat_index_finds_exactly_the_caveats_that_hold(case: dict[str, An
     every = sorted(c.caveat.id for c in index.checks if c.holds(full, true, false, ranking))
     caveats, warnings, consider = index.notes(full, ranking)
     assert sorted([n["id"] for n in (*caveats, *warnings)] + [c.id for c in consider]) == every
+
+
+def test_output_with_a_given_background_validates_against_the_contract_shape() -> None:
+    """An evidence item of a finding that follows from a stated one carries "given" (an additive key)."""
+    result = rank({"pattern": "medullary", "age_years": 68, "clues": {"ckd": True, "hyperphosphatemia": True}})
+    assert any("given" in e for entry in result["differential"] for e in entry["supporting"] + entry["conflicting"])
+    RESULT_ADAPTER.validate_json(json.dumps(result))

@@ -169,6 +169,15 @@ def _given_involved(case: dict[str, Any], clue: str) -> bool:
     return bool(dependants) and (bool(dependants & set(case["clues"])) or bool(case.get("labs")))
 
 
+def _supersedes_involved(case: dict[str, Any], clue: str) -> bool:
+    """``clue`` is a diagnosis whose components the case states or its labs may give, or a component of a
+    diagnosis the case states (knowledge_base.toml ``[[supersedes]]``)."""
+    components = KB.supersedes.get(clue)
+    if components:
+        return bool(set(components) & set(case["clues"])) or bool(case.get("labs"))
+    return any(clue in parts and case["clues"].get(diagnosis) is True for diagnosis, parts in KB.supersedes.items())
+
+
 def _without(case: dict[str, Any], clue: str) -> dict[str, Any]:
     return {**case, "clues": {k: v for k, v in case["clues"].items() if k != clue}}
 
@@ -254,6 +263,9 @@ def test_supporting_finding_never_lowers_a_cause_against_one_that_ignores_it(
     # a clue that is the given of another stated one (CKD for hyperphosphataemia) also moves the causes
     # that do not list that other clue, through its given background: not a clue that "ignores" them
     assume(not _given_involved(case, clue))
+    # a diagnosis stated with its components (rta with an alkaline urine) replaces them, by design
+    # (knowledge_base.toml [[supersedes]]): the components' weights go, the diagnosis's comes
+    assume(not _supersedes_involved(case, clue))
     if clue in LAB_CONDITIONS:
         case = {k: v for k, v in case.items() if k != "labs"}
     groups = [group for group in KB.exclusive if clue in group]
