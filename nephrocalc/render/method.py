@@ -43,8 +43,9 @@ HOW THE SCORING WORKS
   A finding physiologically incompatible with a cause (a contradiction, e.g. metabolic alkalosis
   with distal RTA) has its own small, sourced LR. Correlated findings are not counted twice (a
   stated distal RTA contains its acidosis and alkaline urine; a finding that follows from another
-  stated one - a suppressed PTH from hypercalcaemia that PTH does not drive, hyperphosphataemia and
-  hypocalcaemia from CKD, pyuria from stones - is not rare in the causes that do not list it, nor
+  stated one - a suppressed PTH, polyuria, vomiting and acute kidney injury from hypercalcaemia,
+  hyperphosphataemia, hypocalcaemia, hypertension, anaemia and proteinuria from CKD, hypokalaemia from
+  a metabolic alkalosis, pyuria from stones - is not rare in the causes that do not list it, nor
   outside the knowledge base (clues.toml given_background); tramline or rim calcification is a
   shape of cortical nephrocalcinosis, so under a cortical pattern it counts for every cortical
   cause), a
