@@ -650,43 +650,29 @@ def test_the_battery_is_large_and_its_names_are_unique() -> None:
     assert set(OPEN) <= set(names)
 
 
-# A third battery, written blind by a reviewer who had seen neither earlier battery nor the model's
-# output (2026-12-01): findings that follow from others, labs in context, cortical and infant cases,
-# causes outside the twelve. JSON Lines: {"name", "which", "case", "checks": [[kind, args...], ...]}.
-THIRD = [json.loads(line) for line in
-         (Path(__file__).parent / "data" / "audit" / "battery3.jsonl").read_text(encoding="utf-8").splitlines()
-         if line.strip()]
+# Batteries written blind, each by a reviewer who had seen neither the earlier batteries nor the model's
+# output (2026-12-01). The third: findings that follow from others, labs in context, cortical and
+# infant cases, causes outside the twelve. The fourth (after the third was fixed; each line says why):
+# labs in context, age, exposures, cortical and unilateral patterns, twenty cases with --extended, and
+# the open world. JSON Lines: {"name", "which", "case", "checks": [[kind, args...], ...]}.
+BATTERIES = {
+    number: [json.loads(line) for line in
+             (Path(__file__).parent / "data" / "audit" / f"battery{number}.jsonl").read_text(encoding="utf-8")
+             .splitlines() if line.strip()]
+    for number in (3, 4)
+}
+BLIND = [scenario for battery in BATTERIES.values() for scenario in battery]
 
 
-@pytest.mark.parametrize("scenario", THIRD, ids=[s["name"] for s in THIRD])
-def test_third_battery(scenario: dict[str, Any], engines: dict[str, Engine]) -> None:
+@pytest.mark.parametrize("scenario", BLIND, ids=[s["name"] for s in BLIND])
+def test_blind_battery(scenario: dict[str, Any], engines: dict[str, Engine]) -> None:
     engine = engines[scenario["which"]]
     bad = [check for check in scenario["checks"] if _failed(engine, scenario["case"], tuple(check))]
     assert not bad, f"{scenario['name']}: {bad}"
 
 
-def test_the_third_battery_is_whole() -> None:
-    names = [s["name"] for s in THIRD]
-    assert len(names) == len(set(names)) >= 40 and not set(names) & {s[0] for s in SCENARIOS}
-
-
-# A fourth battery, written blind the same way (2026-12-01, after the third was fixed): labs in context
-# (secondary HPT, urine pH, albumin, normal urine oxalate or calcium with CKD), age, exposures, cortical
-# and unilateral patterns, twenty cases with --extended, and the open world. Each line says why.
-FOURTH = [json.loads(line) for line in
-          (Path(__file__).parent / "data" / "audit" / "battery4.jsonl").read_text(encoding="utf-8").splitlines()
-          if line.strip()]
-
-
-@pytest.mark.parametrize("scenario", FOURTH, ids=[s["name"] for s in FOURTH])
-def test_fourth_battery(scenario: dict[str, Any], engines: dict[str, Engine]) -> None:
-    engine = engines[scenario["which"]]
-    bad = [check for check in scenario["checks"] if _failed(engine, scenario["case"], tuple(check))]
-    assert not bad, f"{scenario['name']}: {bad}"
-
-
-def test_the_fourth_battery_is_whole() -> None:
-    names = [s["name"] for s in FOURTH]
-    earlier = {s[0] for s in SCENARIOS} | {s["name"] for s in THIRD}
-    assert len(names) == len(set(names)) >= 40 and not set(names) & earlier
-    assert all(s["why"] for s in FOURTH)
+def test_the_blind_batteries_are_whole() -> None:
+    names = [s["name"] for s in BLIND]
+    assert len(names) == len(set(names)) and not set(names) & {s[0] for s in SCENARIOS}
+    assert all(len(battery) >= 40 for battery in BATTERIES.values())
+    assert all(s["why"] for s in BATTERIES[4])

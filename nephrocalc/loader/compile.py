@@ -570,9 +570,8 @@ def _given_background(entry: schema.GivenBackground | None) -> GivenBackground |
 
 
 def _masked_absence(entry: schema.MaskedAbsence | None) -> MaskedAbsence | None:
-    if entry is None:
-        return None
-    return MaskedAbsence(entry.given, entry.value, tuple(entry.sources), entry.note, entry.estimate)
+    given = _given_background(entry)
+    return None if given is None else MaskedAbsence(*given)
 
 
 def _against(finding: Finding, background: float) -> Finding:

@@ -294,16 +294,10 @@ class GivenBackground(RuleModel):
     estimate: bool = False
 
 
-class MaskedAbsence(RuleModel):
+class MaskedAbsence(GivenBackground):
     """When the given finding is stated present, this finding stated absent says less: with
     probability ``value`` the given condition alone keeps it below its limit, whatever the cause (urine
-    calcium and oxalate fall as kidney function falls)."""
-
-    given: Identifier  # the clue stated present under which the absence is masked
-    value: OpenProbability
-    sources: SourceTags
-    note: str = ""
-    estimate: bool = False
+    calcium and oxalate fall as kidney function falls). The same fields as a given background."""
 
 
 class ClueEntry(RuleModel):
