@@ -1,15 +1,17 @@
 """`nephrocalc batch`: JSON Lines in, one output line per input line out, streaming.
 
 The loop takes an iterable of raw lines and a writer, so it holds one line at a time however
-long the input is, and it is tested without a terminal. A bad line becomes an error record
-(``{"line": n, "id": ..., "error": ...}``) and the run goes on.
+long the input is (with worker processes, a few chunks of lines), and it is tested without a
+terminal. A bad line becomes an error record (``{"line": n, "id": ..., "error": ...}``) and the run
+goes on. Each line's outcome is worked out by one function, ``_outcome``, in this process or in a
+worker, and written here in input order, so the two ways give the same bytes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 import orjson
 
@@ -131,55 +133,180 @@ class Output(Protocol):
     def footer(self) -> bytes: ...
 
 
+Reader = Callable[[bytes], tuple[Case, list[Note]]]
+# What one input line came to: its result row, an error (message, id, layout hint), or a blank line
+Outcome = tuple[Literal["row"], bytes] | tuple[Literal["error"], str, Any, str | None] | tuple[Literal["blank"]]
+
+PARALLEL_AFTER = 1000  # lines ranked in this process before a long run takes worker processes
+CHUNK_LINES = 400  # lines a worker ranks per task: large enough that passing them costs little
+MAX_JOBS = 4
+
+
+class Pause:
+    """Runs before the input would block (``read_lines``' before_blocking_read): with worker processes,
+    every line read so far is ranked and written first, so results still stream; then ``flush``.
+    ``ready()`` says whether input is waiting (a read would not block); while it is, nothing waits."""
+
+    def __init__(self, flush: Callable[[], Any], ready: Callable[[], bool] | None = None) -> None:
+        self.flush = flush
+        self.ready = ready
+        self.drain: Callable[[], None] | None = None  # set by run_batch while workers run
+
+    def __call__(self) -> None:
+        if self.drain is not None and not (self.ready is not None and self.ready()):
+            self.drain()
+        self.flush()
+
+
+def default_jobs() -> int:
+    """Worker processes for a long batch: one per CPU this process may use, at most MAX_JOBS."""
+    import os
+
+    try:
+        usable = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not on Linux
+        usable = os.cpu_count() or 1
+    return max(1, min(usable, MAX_JOBS))
+
+
+def _outcome(number: int, raw: bytes, engine: Engine, read: Reader | None, row: Callable[[Result], bytes]) -> Outcome:
+    """Rank one input line (its number counts from 1) into its result row, or say why it cannot be."""
+    if number == 1 and raw.startswith(_BOM) and not isinstance(raw, LongLine):
+        raw = raw[len(_BOM):]  # a UTF-8 byte order mark, as Windows editors and Excel write
+    if isinstance(raw, LongLine) or len(raw) > MAX_LINE_BYTES:
+        size = raw.length if isinstance(raw, LongLine) else len(raw)
+        return "error", f"line is {size} bytes; the limit is {MAX_LINE_BYTES}", None, None
+    if not raw.strip():
+        return ("blank",)
+    try:
+        if read is None:
+            result = engine.rank(parse_case(raw, engine.kb))
+        else:
+            case, notes = read(raw)
+            result = engine.rank(case)
+            if notes:
+                result["warnings"] = [*notes, *result["warnings"]]
+    except InputError as exc:
+        return "error", str(exc), _readable_id(raw), _layout_hint(raw)
+    return "row", row(result)
+
+
+# What a worker process ranks with: set in the parent just before the workers are forked
+_WORK: tuple[Engine, Reader | None, Callable[[Result], bytes]] | None = None
+
+
+def _ignore_interrupts() -> None:
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the parent, which stops the workers
+
+
+def _rank_chunk(chunk: list[tuple[int, bytes]]) -> list[Outcome]:
+    assert _WORK is not None
+    engine, read, row = _WORK
+    return [_outcome(number, raw, engine, read, row) for number, raw in chunk]
+
+
 def run_batch(lines: Iterable[bytes], engine: Engine, write: Callable[[bytes], Any], output: Output, *,
-              write_error: Callable[[str], Any] | None = None,
-              read: Callable[[bytes], tuple[Case, list[Note]]] | None = None) -> BatchStats:
+              write_error: Callable[[str], Any] | None = None, read: Reader | None = None, jobs: int = 1,
+              pause: Pause | None = None) -> BatchStats:
     """Rank every JSON line; write results (and, where the format allows, error records) in input order.
-    ``read`` turns a line into a case and its input warnings (default: a contract case)."""
+    ``read`` turns a line into a case and its input warnings (default: a contract case).
+
+    With ``jobs`` > 1 and a ``pause`` (the hook the line reader calls before it would block), a run
+    longer than PARALLEL_AFTER lines ranks the rest in ``jobs`` worker processes, CHUNK_LINES at a time;
+    the output is the same, byte for byte, in the same order. Formats whose rows are not independent
+    (html collects one page) stay in this process, as do systems without fork."""
     stats = BatchStats()
     if output.header:
         write(output.header)
-    errors_inline = output.errors_inline
     row = output.row
-    kb = engine.kb
     hinted = False
-    for number, raw in enumerate(lines, start=1):
+
+    def emit(number: int, outcome: Outcome) -> None:
+        nonlocal hinted
         stats.lines = number
-        if number == 1 and raw.startswith(_BOM) and not isinstance(raw, LongLine):
-            raw = raw[len(_BOM):]  # a UTF-8 byte order mark, as Windows editors and Excel write
-        if isinstance(raw, LongLine) or len(raw) > MAX_LINE_BYTES:
-            size = raw.length if isinstance(raw, LongLine) else len(raw)
-            error: dict[str, Any] = {"line": number, "id": None,
-                                     "error": f"line is {size} bytes; the limit is {MAX_LINE_BYTES}"}
-        elif not raw.strip():
+        if outcome[0] == "row":
+            stats.cases += 1
+            write(outcome[1])
+            return
+        if outcome[0] == "blank":
             stats.blank += 1
-            continue
-        else:
-            try:
-                if read is None:
-                    result = engine.rank(parse_case(raw, kb))
-                else:
-                    case, notes = read(raw)
-                    result = engine.rank(case)
-                    if notes:
-                        result["warnings"] = [*notes, *result["warnings"]]
-            except InputError as exc:
-                message = str(exc)
-                hint = None if hinted else _layout_hint(raw)
-                if hint:
-                    hinted = True
-                    message = f"{message}; {hint}"
-                error = {"line": number, "id": _readable_id(raw), "error": message}
-            else:
-                stats.cases += 1
-                write(row(result))
-                continue
+            return
+        _, message, readable_id, hint = outcome
+        if hint and not hinted:
+            hinted = True
+            message = f"{message}; {hint}"
         stats.failed += 1
-        if errors_inline:
+        error = {"line": number, "id": readable_id, "error": message}
+        if output.errors_inline:
             write(output.error(error))
         elif write_error is not None:
             write_error(f"line {number}: {error['error']}")
+
+    parallel = jobs > 1 and pause is not None and getattr(output, "pure_rows", False)
+    numbered = enumerate(lines, start=1)
+    for number, raw in numbered:
+        emit(number, _outcome(number, raw, engine, read, row))
+        if parallel and number >= PARALLEL_AFTER:
+            parallel = False
+            if pause is not None and _can_fork():  # multiprocessing is imported only for a long run
+                _run_parallel(numbered, engine, read, row, emit, jobs, pause)
+                break
     end = output.footer()
     if end:
         write(end)
     return stats
+
+
+def _can_fork() -> bool:
+    import multiprocessing
+
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+def _run_parallel(numbered: Iterator[tuple[int, bytes]], engine: Engine, read: Reader | None,
+                  row: Callable[[Result], bytes], emit: Callable[[int, Outcome], None], jobs: int,
+                  pause: Pause) -> None:
+    """The rest of a long run in worker processes: chunks of lines go out in order, at most two per
+    worker in flight (memory stays flat however long the input), and come back in order."""
+    import collections
+    import multiprocessing
+
+    global _WORK
+    pause.flush()  # a forked worker must not inherit unwritten output
+    _WORK = (engine, read, row)
+    pool = multiprocessing.get_context("fork").Pool(jobs, initializer=_ignore_interrupts)
+    in_flight: collections.deque[tuple[list[int], Any]] = collections.deque()
+    chunk: list[tuple[int, bytes]] = []
+
+    def send() -> None:
+        if chunk:
+            in_flight.append(([n for n, _ in chunk], pool.apply_async(_rank_chunk, (list(chunk),))))
+            chunk.clear()
+
+    def receive() -> None:
+        numbers, pending = in_flight.popleft()
+        for number, outcome in zip(numbers, pending.get(), strict=True):
+            emit(number, outcome)
+
+    def drain() -> None:  # the input would block: rank and write all that was read
+        send()
+        while in_flight:
+            receive()
+
+    pause.drain = drain
+    try:
+        for number, raw in numbered:
+            chunk.append((number, raw))
+            if len(chunk) >= CHUNK_LINES:
+                send()
+                while len(in_flight) > 2 * jobs:
+                    receive()
+        drain()
+        pool.close()
+    finally:
+        pause.drain = None
+        _WORK = None
+        pool.terminate()
+        pool.join()

@@ -570,3 +570,103 @@ def test_command_tsv_errors_on_stderr(run_main: MainFn, monkeypatch: pytest.Monk
     assert out.startswith(TSV_HEADER) and "bad" not in out
     assert err.splitlines()[0].startswith("nephrocalc: line 2: ")
     assert err.splitlines()[-1] == "nephrocalc: 1 of 2 lines failed"
+
+
+# --- worker processes (batch --jobs) --------------------------------------------------------------
+
+MIXED = [
+    b"\xef\xbb\xbf" + orjson.dumps(CASES[0]),  # a byte order mark on the first line
+    *(orjson.dumps(case) for case in CASES),
+    b"",
+    b"   ",
+    b"not json",
+    b'{"pattern": "medullary", "clues": {"no_such_clue": true}, "id": "bad-clue"}',
+    b"[",  # a JSON array: the first error with a layout hint gets it
+    b"{",
+    b" " * (MAX_LINE_BYTES + 1),
+    *(orjson.dumps({**case, "id": f"again-{n}"}) for n, case in enumerate(CASES * 5)),
+]
+
+
+def _run_with_jobs(engine: Engine, data: bytes, jobs: int, fmt: str = "jsonl",
+                   ready: Callable[[], bool] | None = None) -> tuple[BatchStats, Sink, list[str]]:
+    from nephrocalc.batch import Pause
+
+    sink = Sink()
+    events: list[str] = []
+    pause = Pause(lambda: events.append("flush"), ready)
+    reader = Reader(_split(data, 997))
+    stats = run_batch(read_lines(reader, pause), engine, sink.write, BatchWriter(fmt, kb=engine.kb),
+                      write_error=sink.error,
+                      jobs=jobs, pause=pause)
+    return stats, sink, events
+
+
+@pytest.mark.process
+@pytest.mark.parametrize("fmt", ["jsonl", "tsv"])
+def test_worker_processes_write_what_one_process_writes(engine: Engine, monkeypatch: pytest.MonkeyPatch,
+                                                         fmt: str) -> None:
+    """Past PARALLEL_AFTER lines the rest is ranked in worker processes: the same bytes, in the same
+    order, with the same errors (and the one layout hint), blank lines and counts."""
+    import nephrocalc.batch as batch
+
+    monkeypatch.setattr(batch, "PARALLEL_AFTER", 3)
+    monkeypatch.setattr(batch, "CHUNK_LINES", 4)
+    data = b"\n".join(MIXED * 3) + b"\n"
+    one_stats, one, _ = _run_with_jobs(engine, data, 1, fmt)
+    two_stats, two, _ = _run_with_jobs(engine, data, 2, fmt)
+    assert b"".join(two.writes) == b"".join(one.writes)
+    assert two.errors == one.errors
+    assert two_stats == one_stats
+    assert one_stats.failed == 5 * 3 + 2 and one_stats.blank == 6  # a byte order mark is taken off line 1 only
+    assert sum(m.count("jq -c") for m in [*one.errors, one.text]) == 1  # the layout hint, once
+
+
+@pytest.mark.process
+def test_worker_processes_write_everything_read_before_the_input_would_block(
+        engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """When no input is waiting, every line read so far is ranked and written before the next read, so
+    results still stream with workers; while input keeps coming, nothing waits."""
+    import nephrocalc.batch as batch
+
+    monkeypatch.setattr(batch, "PARALLEL_AFTER", 2)
+    monkeypatch.setattr(batch, "CHUNK_LINES", 1000)  # a chunk never fills: only a pause sends it
+    data = _jsonl(CASES * 10)
+    stats, sink, events = _run_with_jobs(engine, data, 2, ready=lambda: False)
+    assert stats.cases == 40 and len(sink.writes) == 40
+    waiting: list[int] = []
+    from nephrocalc.batch import Pause
+
+    def ready() -> bool:
+        return True
+
+    pause = Pause(lambda: waiting.append(len(sink2.writes)), ready)
+    sink2 = Sink()
+    reader = Reader(_split(data, 997))
+    run_batch(read_lines(reader, pause), engine, sink2.write, BatchWriter("jsonl"), jobs=2, pause=pause)
+    # input always waiting: the lines after the first two go out only at the end of the input
+    assert waiting[-2] == 2 and len(sink2.writes) == 40
+    assert events.count("flush") == len(waiting)
+
+
+def test_without_a_pause_or_with_html_a_batch_stays_in_one_process(engine: Engine,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    import nephrocalc.batch as batch
+
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("no worker processes here")
+
+    monkeypatch.setattr(batch, "PARALLEL_AFTER", 1)
+    monkeypatch.setattr(batch, "_run_parallel", refuse)
+    data = _jsonl(CASES * 2)
+    reader = Reader(_split(data, 997))
+    stats = run_batch(read_lines(reader, reader.before), engine, Sink().write, BatchWriter("jsonl"), jobs=2)
+    assert stats.cases == 8
+    stats, sink, _ = _run_with_jobs(engine, data, 2, fmt="html")
+    assert stats.cases == 8 and "<html" in sink.text
+
+
+def test_default_jobs_is_between_one_and_four() -> None:
+    from nephrocalc.batch import MAX_JOBS, default_jobs
+
+    assert 1 <= default_jobs() <= MAX_JOBS == 4

@@ -251,3 +251,54 @@ def test_shell_completion_offers_cause_ids_lab_ids_and_clue_flags(words: str, ex
     offered = proc.stdout.split()
     assert all(word in offered for word in expected), offered
     assert not any(word in offered for word in absent), offered
+
+
+@pytest.mark.process
+def test_batch_with_worker_processes_writes_what_one_process_writes(tmp_path: Path) -> None:
+    """Past 1,000 lines `batch` ranks in worker processes: the same bytes, errors and exit status."""
+    cases = [{"id": f"c{n}", "pattern": ["medullary", "cortical", "combined"][n % 3], "age_years": n % 90,
+              "clues": {"rta": n % 2 == 0, "hypercalcemia": n % 5 == 0}} for n in range(1500)]
+    lines = [json.dumps(case) for case in cases]
+    lines[1200] = "not json"
+    path = tmp_path / "cases.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    one = subprocess.run([*SCRIPT, "batch", "--jobs", "1", str(path)], capture_output=True, env=_env(),
+                         timeout=120, check=False)
+    two = subprocess.run([*SCRIPT, "batch", "--jobs", "2", str(path)], capture_output=True, env=_env(),
+                         timeout=120, check=False)
+    piped = subprocess.run([*SCRIPT, "batch", "-j", "2", "-"], input=path.read_bytes(), capture_output=True,
+                           env=_env(), timeout=120, check=False)
+    assert one.returncode == two.returncode == piped.returncode == 2
+    assert two.stdout == one.stdout == piped.stdout
+    assert two.stderr == one.stderr == piped.stderr
+    assert one.stdout.count(b"\n") == 1500 and b'"line":1201' in one.stdout
+
+
+@pytest.mark.process
+def test_batch_with_worker_processes_still_streams() -> None:
+    """Past 1,000 lines, with workers, the results of every line sent come out while the input is open."""
+    case = json.dumps({"pattern": "medullary", "clues": {"rta": True}}) + "\n"
+    proc = subprocess.Popen([*SCRIPT, "batch", "--jobs", "2", "-"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env=_env())
+    assert proc.stdin is not None and proc.stdout is not None
+    try:
+        proc.stdin.write(case.encode() * 1100)
+        proc.stdin.flush()
+        fd = proc.stdout.fileno()  # read the descriptor itself: select cannot see a Python-side buffer
+        received = b""
+        while received.count(b"\n") < 1100:  # every line's result arrives before the input ends
+            ready, _, _ = select.select([fd], [], [], TIMEOUT)
+            assert ready, f"{len(received.splitlines())} of 1100 results came out while the input was open"
+            chunk = os.read(fd, 1 << 16)
+            assert chunk, "the output ended early"
+            received += chunk
+        results = [json.loads(line) for line in received.splitlines()]
+        assert len(results) == 1100 and {r["differential"][0]["cause"] for r in results} == {"distal_rta"}
+    finally:
+        proc.stdin.close()
+        rest = proc.stdout.read()
+        proc.stdout.close()
+        if proc.stderr is not None:
+            proc.stderr.close()
+        proc.wait(timeout=TIMEOUT)
+    assert rest == b"" and proc.returncode == 0

@@ -191,6 +191,10 @@ class Commands:
             "--fields", metavar="A,B,...", help="Keep only these fields, in this order: columns for tsv and csv "
             "(id, rank, cause, probability, score, name, form, cant_miss, fit); top-level keys for jsonl "
             "(e.g. id,differential,fit).")] = None,
+        jobs: Annotated[int | None, typer.Option(
+            "--jobs", "-j", min=1, max=64, help="Worker processes for a long input (beyond 1,000 lines; the "
+            "output is the same, in the same order; html is made in one). Default: one per usable CPU, at most 4; "
+            "1 ranks every line in this process.")] = None,
     ) -> None:
         """Rank many cases: JSON Lines in (one case per line), one result line out per input line, in order.
 
@@ -201,7 +205,7 @@ class Commands:
         """
         import gc
 
-        from nephrocalc.batch import read_lines, run_batch
+        from nephrocalc.batch import Pause, default_jobs, read_lines, run_batch
         from nephrocalc.render import BatchWriter
 
         if source == "-" and io.stdin_is_terminal():
@@ -230,7 +234,8 @@ class Commands:
         gc.set_threshold(50_000, 20, 20)
         out = io.binary_stdout()
         try:
-            lines = io.with_progress(read_lines(io.reader(stream), out.flush))
+            pause = Pause(out.flush, io.input_waiting(stream))
+            lines = io.with_progress(read_lines(io.reader(stream), pause))
             read = None
             if input is not BatchInput.case:
                 import orjson
@@ -251,7 +256,8 @@ class Commands:
                         raise InputError(what, f"must be a JSON object ({document})")
                     return reader(data, engine.kb)
 
-            stats = run_batch(lines, engine, out.write, output, write_error=note, read=read)
+            stats = run_batch(lines, engine, out.write, output, write_error=note, read=read,
+                              jobs=default_jobs() if jobs is None else jobs, pause=pause)
         finally:
             if stream is not sys.stdin.buffer:
                 stream.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from nephrocalc.errors import InputError
@@ -91,6 +92,25 @@ def reader(stream: Any) -> Any:
         return getattr(stream, "read1", stream.read)
     # nothing has read from the stream yet, so no bytes wait in Python's buffer in front of the fd
     return lambda size: os.read(fd, size)
+
+
+def input_waiting(stream: Any, wait: float = 0.05) -> Callable[[], bool] | None:
+    """Whether input is waiting on the stream, or arrives within ``wait`` seconds (a read would not
+    block): select on its file descriptor; None when it has none. A regular file is always ready. The
+    short wait lets a pipe that a fast writer refills count as ready."""
+    try:
+        fd = stream.fileno()
+    except (OSError, ValueError, AttributeError):
+        return None
+    import select
+
+    def ready() -> bool:
+        try:
+            return bool(select.select([fd], [], [], wait)[0])
+        except (OSError, ValueError):
+            return False
+
+    return ready
 
 
 def binary_stdout() -> Any:

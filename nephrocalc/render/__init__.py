@@ -97,6 +97,7 @@ class BatchWriter:
         self.top = top
         self.header = b""
         self.errors_inline = fmt in ("jsonl", "json")
+        self.pure_rows = fmt != "html"  # each row depends on its result only: rows may be made elsewhere
         if self.errors_inline:
             import orjson
 
