@@ -537,6 +537,10 @@ def test_a_stated_absent_prerequisite_rules_its_cause_out(rank: Any) -> None:
     ("clues.toml", "child_background = { value = 0.2,",
      'absent_masked_by = { given = "ckd", value = 0.5, sources = ["Liu22"] }\nchild_background = { value = 0.2,',
      "clues.growth_failure.absent_masked_by: cannot be combined with child_background"),
+    # a caveat may wait for the open world to lead (`other` ranks like a cause), but not for a cause unknown
+    ("caveats.toml", 'leading = ["milk_alkali_syndrome", "hypervitaminosis_d", "sarcoidosis", "other"]',
+     'leading = ["milk_alkali_syndrome", "hypervitaminosis_d", "sarcoidosis", "others"]',
+     ".when.leading: unknown cause 'others'"),
 ])
 def test_a_broken_two_lab_rule_or_child_background_names_file_and_field(file: str, old: str, new: str,
                                                                           expected: str, kb: KnowledgeBase,

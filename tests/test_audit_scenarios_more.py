@@ -669,9 +669,6 @@ OPEN_BLIND = {
     "unilateral_medullary_sterile_pyuria":
         "renal TB 6% behind MSK 92% (the check asks 10%): TB's prior under a medullary pattern is 0.4%; it is "
         "second, can't-miss, and its rule-out test (urine AFB culture) is proposed",
-    "base_malignancy_hypercalcaemia_flag":
-        "sarcoidosis 54% (the check asks under 30%) with a low calcitriol: the model has no 'low calcitriol' "
-        "clue, and the absence of a high one counts x0.53; the fit is poor and malignancy is named",
 }
 
 

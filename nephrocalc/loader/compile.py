@@ -369,7 +369,7 @@ def _compile(root: Path, kb_file: schema.KnowledgeBaseFile, groups: Mapping[str,
                     problems.add(caveats_path, f"{where}.when.{key}", f"unknown clue {clue_id!r}")
         for key in ("leading", "in_top3"):
             for cause_id in getattr(cond, key):
-                if cause_id not in causes:
+                if cause_id not in causes and cause_id != "other":  # the open world ranks like a cause
                     problems.add(caveats_path, f"{where}.when.{key}", f"unknown cause {cause_id!r}")
         caveats.append(Caveat(caveat.id, caveat.kind, caveat.message, tuple(caveat.sources), cause=caveat.cause,
                               name=caveat.name, poor_fit=caveat.poor_fit, when=Condition(
