@@ -126,9 +126,11 @@ class AgeBand(NamedTuple):
     sources: tuple[str, ...]
     note: str
     estimate: bool
+    columns: tuple[str, ...] | None = None  # the prior columns (age groups) it corrects; None: all
 
-    def holds(self, age: float) -> bool:
-        return age >= self.at_least and (self.below is None or age < self.below)
+    def holds(self, age: float, column: str | None = None) -> bool:
+        return (age >= self.at_least and (self.below is None or age < self.below)
+                and (self.columns is None or column in self.columns))
 
 
 class RuleOut(NamedTuple):

@@ -720,3 +720,45 @@ def test_amelogenesis_imperfecta_points_to_fhhnc(rank: Any) -> None:
     assert ranking(extended.rank(parse_case(case, extended.kb)))[0] == "fhhnc"
     plain = {**case, "clues": {"hypercalciuria": True, "hypomagnesemia": True, "ckd": True}}
     assert ranking(extended.rank(parse_case(plain, extended.kb)))[0] != "fhhnc"
+
+
+def _iih_age_factor(engine: Any, case: dict[str, Any]) -> float:
+    from nephrocalc.intake import parse_case
+
+    result = engine.rank(parse_case(case, engine.kb))
+    item = next(e for e in result["differential"] if e["cause"] == "idiopathic_infantile_hypercalcemia")
+    return sum(f["weight"] for f in item["context"] if f["factor"] == "age")
+
+
+def test_a_term_infants_band_corrects_the_child_column_from_birth_and_not_the_preterm_one() -> None:
+    """The brief's infant column is for term infants under a year: its band (columns = ["child"]) holds
+    from birth for a newborn stated not preterm, and not for a preterm infant, who keeps the
+    preterm/neonate column; a neonate not stated term takes that column too."""
+    from nephrocalc.engine import load_engine
+    from nephrocalc.loader import extended_rules_dir
+
+    engine = load_engine((extended_rules_dir(),))
+    base = {"pattern": "medullary", "clues": {"hypercalcemia": True}}
+    infant = math.log(3.0)  # 0.06 against 0.02 (CLINICAL-EXTENDED.md section 0)
+    assert _iih_age_factor(engine, {**base, "age_years": 0.03, "clues": {
+        "hypercalcemia": True, "preterm_infant": False}}) == pytest.approx(infant, abs=0.01)
+    assert _iih_age_factor(engine, {**base, "age_years": 0.5}) == pytest.approx(infant, abs=0.01)
+    assert _iih_age_factor(engine, {**base, "age_years": 0.5, "clues": {
+        "hypercalcemia": True, "preterm_infant": True}}) == 0.0
+    assert _iih_age_factor(engine, {**base, "age_years": 0.03}) == 0.0  # a neonate, term not stated
+    assert _iih_age_factor(engine, {**base, "age_years": 4}) == 0.0
+
+
+def test_an_age_band_for_an_unknown_prior_column_is_a_rule_error(kb: KnowledgeBase, tmp_path: Path) -> None:
+    from nephrocalc.loader import extended_rules_dir
+
+    pack = tmp_path / "extended"
+    shutil.copytree(extended_rules_dir(), pack)
+    path = pack / "causes" / "dent_disease.toml"
+    text = path.read_text(encoding="utf-8")
+    assert 'columns = ["child"]' in text
+    path.write_text(text.replace('columns = ["child"]', 'columns = ["infant"]', 1), encoding="utf-8")
+    with pytest.raises(RuleError) as raised:
+        load_knowledge_base(packs=(pack,), use_cache=False)
+    message = str(raised.value)
+    assert "dent_disease.toml" in message and "age.0.columns" in message, message

@@ -153,12 +153,13 @@ class Engine:
         into them."""
         table = self.table
         pattern = case.pattern or UNKNOWN
-        scores = table.base[(age_key(case, self.kb), pattern)]
+        column = age_key(case, self.kb)
+        scores = table.base[(column, pattern)]
         if case.sex is not None:
             scores = list(map(add, scores, table.sex[case.sex]))
         if case.laterality is not None:
             scores = list(map(add, scores, table.laterality[case.laterality]))
-        terms = table.age_terms_for(case.cause_age)
+        terms = table.age_terms_for(case.cause_age, column)
         if terms:
             scores = list(scores)
             for r, weight, _ in terms:
@@ -194,7 +195,7 @@ class Engine:
         evaluation = case if isinstance(case, Evaluation) else self.evaluate(case)
         case, derived, lab_warnings, scores, stated, counting_notes, entered, age_terms, age_clues, given = evaluation
         if age_terms is None or age_clues is None:  # an Evaluation built by hand: look them up
-            age_terms = self.table.age_terms_for(case.cause_age)
+            age_terms = self.table.age_terms_for(case.cause_age, age_key(case, self.kb))
             age_clues = self.table.bounded_for(case.cause_age, case.pattern or UNKNOWN, stated)
         if given is None:
             given = self.table.given_for(stated)

@@ -78,9 +78,10 @@ class ScoringTable(NamedTuple):
     laterality: Mapping[str, list[float]]
     context: Mapping[tuple[str, str], list[tuple[Factor, ...]]]  # (pattern, age) -> per row: pattern and form
     interaction_patterns: frozenset[str]
-    # age bands: sorted boundaries, and for each interval between them the (row, weight, factor) terms
+    # age bands: sorted boundaries, and for each prior column (age group) and each interval between the
+    # boundaries, the (row, weight, factor) terms
     age_bounds: tuple[float, ...]
-    age_terms: tuple[tuple[tuple[int, float, Factor], ...], ...]
+    age_terms: Mapping[str, tuple[tuple[tuple[int, float, Factor], ...], ...]]
     other_index: int  # the cause row of `other`, a cause outside the knowledge base
     # age-bounded findings: (age_at_least, age_below, row, clue, stated value, weight change, evidence or
     # None when the entry makes the clue neutral); each replaces the row's usual entry at those ages
@@ -279,13 +280,15 @@ class ScoringTable(NamedTuple):
                    frozenset((clue_id, value) for clue_id in given for value in (True, False)), masked,
                    frozenset((clue_id, False) for clue_id in masked))
 
-    def age_terms_for(self, age: float | None) -> tuple[tuple[int, float, Factor], ...]:
-        """The age-band terms (row, weight, factor) that apply at ``age`` (none when it is unknown)."""
-        if age is None or not self.age_terms:
+    def age_terms_for(self, age: float | None, column: str) -> tuple[tuple[int, float, Factor], ...]:
+        """The age-band terms (row, weight, factor) that apply at ``age`` under the prior ``column``
+        (none when the age is unknown)."""
+        terms = self.age_terms.get(column)
+        if age is None or not terms:
             return ()
         from bisect import bisect_right
 
-        return self.age_terms[bisect_right(self.age_bounds, age)]
+        return terms[bisect_right(self.age_bounds, age)]
 
 
 UNKNOWN = "unknown"  # the pattern key of a case whose pattern is not known
@@ -365,31 +368,34 @@ def _age_clue_index(age_clues: Sequence[tuple[float, float | None, int, str, boo
 
 
 def _age_terms(rows: Sequence["FormRow"], causes: Sequence[Cause]
-               ) -> tuple[tuple[float, ...], tuple[tuple[tuple[int, float, Factor], ...], ...]]:
-    """Split the age axis at every band boundary; for each interval, the band terms of every row."""
+               ) -> tuple[tuple[float, ...], dict[str, tuple[tuple[tuple[int, float, Factor], ...], ...]]]:
+    """Split the age axis at every band boundary; for each prior column (a band may correct only some:
+    ``columns``) and each interval, the band terms of every row."""
     bands_by_row: list[tuple[AgeBand, ...]] = [row.age for row in rows]
     bounds = sorted({b for bands in bands_by_row for band in bands
                      for b in (band.at_least, band.below) if b is not None and b > 0})
     if not bounds:
-        return (), ()
-    terms: list[tuple[tuple[int, float, Factor], ...]] = []
+        return (), {}
     edges = [0.0, *bounds]
-    for index in range(len(edges)):
-        probe = edges[index]
-        interval = []
-        for r, bands in enumerate(bands_by_row):
-            weight = 0.0
-            notes = []
-            for band in bands:
-                if band.holds(probe):
-                    weight += math.log(band.ratio)
-                    notes.append(band.note or f"age band ratio {band.ratio:g}")
-            if abs(weight) > 1e-9:
-                where = causes[rows[r].cause_index].short_name
-                interval.append((r, weight, _factor("age", _band_text(probe, bounds), weight,
-                                                    f"{where}: " + "; ".join(notes))))
-        terms.append(tuple(interval))
-    return tuple(bounds), tuple(terms)
+    by_column: dict[str, tuple[tuple[tuple[int, float, Factor], ...], ...]] = {}
+    for column in AGE_GROUPS:
+        terms: list[tuple[tuple[int, float, Factor], ...]] = []
+        for probe in edges:
+            interval = []
+            for r, bands in enumerate(bands_by_row):
+                weight = 0.0
+                notes = []
+                for band in bands:
+                    if band.holds(probe, column):
+                        weight += math.log(band.ratio)
+                        notes.append(band.note or f"age band ratio {band.ratio:g}")
+                if abs(weight) > 1e-9:
+                    where = causes[rows[r].cause_index].short_name
+                    interval.append((r, weight, _factor("age", _band_text(probe, bounds), weight,
+                                                        f"{where}: " + "; ".join(notes))))
+            terms.append(tuple(interval))
+        by_column[column] = tuple(terms)
+    return tuple(bounds), by_column
 
 
 def _band_text(low: float, bounds: Sequence[float]) -> str:

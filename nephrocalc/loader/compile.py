@@ -696,7 +696,8 @@ def _compile_ages(bands: Sequence[schema.AgeBand], where: str, path: Path, sourc
     out = []
     for index, band in enumerate(bands):
         _check_sources(band.sources, sources, path, f"{where}.{index}.sources", problems)
-        out.append(AgeBand(band.at_least, band.below, band.ratio, tuple(band.sources), band.note, band.estimate))
+        out.append(AgeBand(band.at_least, band.below, band.ratio, tuple(band.sources), band.note, band.estimate,
+                           tuple(band.columns) if band.columns is not None else None))
     return tuple(out)
 
 

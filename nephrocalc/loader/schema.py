@@ -395,6 +395,10 @@ class AgeBand(RuleModel):
     sources: SourceTags
     note: str = ""
     estimate: bool = False
+    # the prior columns the band corrects (default: whichever applies). A term infant's band, e.g. the
+    # brief's "infant (<1 y, term)" column against its child column, is ["child"]: it then holds from
+    # birth for a newborn stated not preterm, and not for a preterm infant, who keeps the preterm column.
+    columns: Annotated[list[Literal["preterm", "child", "adult"]], Field(min_length=1)] | None = None
 
     @model_validator(mode="after")
     def _band(self) -> AgeBand:
