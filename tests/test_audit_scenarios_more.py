@@ -621,8 +621,6 @@ SECOND += [
 OPEN: dict[str, str] = {
     "D10b unilateral MSK + overt dRTA: not near-certain":
         "MSK is stated at the 0.95 cap (0.954 uncapped), not below it: unilateral counts x30 for MSK against dRTA",
-    "D3x adult XLH on phosphate+calcitriol ranks the therapy first with --extended":
-        "the active-vitamin-D form of hypervitaminosis D and the extended XLH-therapy cause model one picture twice",
     "D8 unilateral cortical calcification with proteinuria and CKD is not GN":
         "unilateral counts x0.2 against GN (1% against a 5% reference for all NC); no reference for cortical NC",
 }
