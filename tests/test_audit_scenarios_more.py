@@ -656,12 +656,14 @@ def test_the_battery_is_large_and_its_names_are_unique() -> None:
 # in context, infants, cortical and unilateral patterns, extended causes and the open world. The sixth
 # (the same day, after the fifth was fixed): AUDIT's table rows rewritten as variants, pairs that differ
 # in one finding or lab, adolescents and the very old, the combined pattern; all passed when first run.
+# The seventh: the extended knowledge base, every extended cause and mimic with its near neighbours,
+# and the same presentations without --extended (43 of 46 passed when first run).
 # JSON Lines: {"name", "which", "case", "checks": [[kind, args...], ...]}.
 BATTERIES = {
     number: [json.loads(line) for line in
              (Path(__file__).parent / "data" / "audit" / f"battery{number}.jsonl").read_text(encoding="utf-8")
              .splitlines() if line.strip()]
-    for number in (3, 4, 5, 6)
+    for number in (3, 4, 5, 6, 7)
 }
 BLIND = [scenario for battery in BATTERIES.values() for scenario in battery]
 # Blind scenarios still failing, each with the reason (strict: one that starts to pass must leave the list)
@@ -669,6 +671,10 @@ OPEN_BLIND = {
     "unilateral_medullary_sterile_pyuria":
         "renal TB 6% behind MSK 92% (the check asks 10%): TB's prior under a medullary pattern is 0.4%; it is "
         "second, can't-miss, and its rule-out test (urine AFB culture) is proposed",
+    "b7_congenital_hypothyroid_boy5mo_untreated":
+        "congenital hypothyroidism is 4th (5%) behind Williams syndrome, vitamin D excess and CYP24A1 in a "
+        "hypercalcaemic 5-month-old: the brief (CLINICAL-EXTENDED 1.8) lists hypercalcaemia as rare in it and asks "
+        "to keep its prior low and look for a second cause",
 }
 
 
@@ -685,5 +691,5 @@ def test_the_blind_batteries_are_whole() -> None:
     names = [s["name"] for s in BLIND]
     assert len(names) == len(set(names)) and not set(names) & {s[0] for s in SCENARIOS}
     assert all(len(battery) >= 40 for battery in BATTERIES.values())
-    assert all(s["why"] for number in (4, 5, 6) for s in BATTERIES[number])
+    assert all(s["why"] for number in (4, 5, 6, 7) for s in BATTERIES[number])
     assert set(OPEN_BLIND) <= set(names)

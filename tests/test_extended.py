@@ -249,3 +249,25 @@ def test_without_the_flag_the_fit_names_the_extended_cause(expected: str, argv: 
     flagged = result["fit"]["status"] == "poor" or result["differential"][0]["cause"] == "other" \
         or result["differential"][0]["probability"] < 0.5
     assert flagged or expected in named, (result["fit"], result["differential"][0]["cause"])
+
+
+def test_a_leading_mimic_says_first_what_tells_it_apart(extended: Any) -> None:
+    """A mimic among the first three (at 5% or more) gets a caveat, first, with its `tells_apart` text;
+    the table marks it "(mimic)". One far down the ranking gets none."""
+    from nephrocalc.intake import parse_case
+
+    lesch_nyhan = {"pattern": "medullary", "modality": "us", "age_years": 2, "sex": "male",
+                   "clues": {"self_injurious_behavior": True, "dystonia": True, "urate_crystalluria": True,
+                             "radiolucent_stones": True}}
+    result = extended.rank(parse_case(lesch_nyhan, extended.kb))
+    assert result["differential"][0]["cause"] == "purine_crystal_nephropathy" and result["differential"][0]["mimic"]
+    first = result["caveats"][0]
+    cause = extended.kb.causes["purine_crystal_nephropathy"]
+    assert first["id"] == "mimic_purine_crystal_nephropathy" and cause.tells_apart in first["message"]
+    assert first["message"].startswith("Purine crystal nephropathy is a mimic")
+    drta = {"pattern": "medullary", "age_years": 6, "clues": {"rta": True, "hypokalemia": True}}
+    result = extended.rank(parse_case(drta, extended.kb))
+    assert not any(c["id"].startswith("mimic_") for c in result["caveats"])
+    status, out, _ = invoke(["diff", "--extended", "-p", "medullary", "--age", "2", "--sex", "male",
+                             "--self-injurious-behavior", "--dystonia", "--urate-crystalluria", "--radiolucent-stones"])
+    assert status == 0 and "(mimic)" in out and "is a mimic (it imitates" in out.replace("\n    ", " ")

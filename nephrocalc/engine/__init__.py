@@ -42,6 +42,8 @@ _by_weight = itemgetter("weight")
 # correlated findings).
 CERTAINTY_CAP = 0.95
 DEFINING_WEIGHT = math.log(20.0)
+# A mimic among the first three at this probability or more gets a caveat saying what tells it apart
+MIMIC_NOTE_FLOOR = 0.05
 
 
 def _negative_weight(item: Evidence) -> float:
@@ -297,6 +299,14 @@ class Engine:
             _cap_certainty(entries, unrounded)
         ranking = [entry["cause"] for entry in entries]
         caveats, warnings, consider = self._caveats.notes(case, ranking)
+        mimics = [self.kb.causes[e["cause"]] for e in entries[:3]
+                  if e["mimic"] and e["probability"] >= MIMIC_NOTE_FLOOR and e["cause"] in self.kb.causes]
+        if mimics:  # what tells a mimic apart (issue 11), first: it changes what the ranking means
+            notes: list[Note] = [{"id": f"mimic_{cause.id}", "sources": list(cause.sources),
+                                  "message": f"{cause.short_name} is a mimic (it imitates nephrocalcinosis or one of "
+                                  f"its causes without causing it): {cause.tells_apart}"}
+                                 for cause in mimics if cause.tells_apart]
+            caveats = [*notes, *caveats]
         used = self.kb.used_clues
         unused = sorted(clue for clue, value in case.clues.items() if value and clue not in used)
         if unused:
