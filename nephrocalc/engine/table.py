@@ -385,22 +385,26 @@ def _age_terms(rows: Sequence["FormRow"], causes: Sequence[Cause]
             for r, bands in enumerate(bands_by_row):
                 weight = 0.0
                 notes = []
-                for band in bands:
-                    if band.holds(probe, column):
-                        weight += math.log(band.ratio)
-                        notes.append(band.note or f"age band ratio {band.ratio:g}")
+                held = [band for band in bands if band.holds(probe, column)]
+                for band in held:
+                    weight += math.log(band.ratio)
+                    notes.append(band.note or f"age band ratio {band.ratio:g}")
                 if abs(weight) > 1e-9:
                     where = causes[rows[r].cause_index].short_name
-                    interval.append((r, weight, _factor("age", _band_text(probe, bounds), weight,
+                    interval.append((r, weight, _factor("age", _band_text(held), weight,
                                                         f"{where}: " + "; ".join(notes))))
             terms.append(tuple(interval))
         by_column[column] = tuple(terms)
     return tuple(bounds), by_column
 
 
-def _band_text(low: float, bounds: Sequence[float]) -> str:
-    higher = [b for b in bounds if b > low]
-    return f"{low:g}-<{higher[0]:g} y" if higher else f"{low:g}+ y"
+def _band_text(held: Sequence[AgeBand]) -> str:
+    """The ages the cause's own bands in force cover (their overlap), as the explanation shows them."""
+    low = max(band.at_least for band in held)
+    highs = [band.below for band in held if band.below is not None]
+    if not highs:
+        return f"{low:g}+ y"
+    return f"<{min(highs):g} y" if low == 0 else f"{low:g}-<{min(highs):g} y"
 
 
 
