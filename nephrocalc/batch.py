@@ -250,8 +250,9 @@ def run_batch(lines: Iterable[bytes], engine: Engine, write: Callable[[bytes], A
         emit(number, _outcome(number, raw, engine, read, row))
         if parallel and number >= PARALLEL_AFTER:
             parallel = False
-            if pause is not None and _can_fork():  # multiprocessing is imported only for a long run
-                _run_parallel(numbered, engine, read, row, emit, jobs, pause)
+            # multiprocessing is imported only for a long run; where no pool can start (no fork, no
+            # semaphores in a sandbox), the run goes on in this process
+            if pause is not None and _can_fork() and _run_parallel(numbered, engine, read, row, emit, jobs, pause):
                 break
     end = output.footer()
     if end:
@@ -267,16 +268,21 @@ def _can_fork() -> bool:
 
 def _run_parallel(numbered: Iterator[tuple[int, bytes]], engine: Engine, read: Reader | None,
                   row: Callable[[Result], bytes], emit: Callable[[int, Outcome], None], jobs: int,
-                  pause: Pause) -> None:
+                  pause: Pause) -> bool:
     """The rest of a long run in worker processes: chunks of lines go out in order, at most two per
-    worker in flight (memory stays flat however long the input), and come back in order."""
+    worker in flight (memory stays flat however long the input), and come back in order. False, with
+    nothing read, when no pool can start."""
     import collections
     import multiprocessing
 
     global _WORK
     pause.flush()  # a forked worker must not inherit unwritten output
     _WORK = (engine, read, row)
-    pool = multiprocessing.get_context("fork").Pool(jobs, initializer=_ignore_interrupts)
+    try:
+        pool = multiprocessing.get_context("fork").Pool(jobs, initializer=_ignore_interrupts)
+    except OSError:
+        _WORK = None
+        return False
     in_flight: collections.deque[tuple[list[int], Any]] = collections.deque()
     chunk: list[tuple[int, bytes]] = []
 
@@ -310,3 +316,4 @@ def _run_parallel(numbered: Iterator[tuple[int, bytes]], engine: Engine, read: R
         _WORK = None
         pool.terminate()
         pool.join()
+    return True

@@ -670,3 +670,24 @@ def test_default_jobs_is_between_one_and_four() -> None:
     from nephrocalc.batch import MAX_JOBS, default_jobs
 
     assert 1 <= default_jobs() <= MAX_JOBS == 4
+
+
+def test_where_no_worker_pool_can_start_the_run_goes_on_in_one_process(engine: Engine,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    import multiprocessing.context
+
+    import nephrocalc.batch as batch
+
+    tried: list[int] = []
+
+    def no_pool(*args: Any, **kwargs: Any) -> None:
+        tried.append(1)
+        raise OSError(38, "Function not implemented")  # as a sandbox without POSIX semaphores says
+
+    monkeypatch.setattr(batch, "PARALLEL_AFTER", 2)
+    monkeypatch.setattr(multiprocessing.context.ForkContext, "Pool", no_pool)
+    data = _jsonl(CASES * 3)
+    one_stats, one, _ = _run_with_jobs(engine, data, 1)
+    stats, sink, _ = _run_with_jobs(engine, data, 2)
+    assert tried == [1], "the pool was asked for once"
+    assert stats == one_stats and stats.cases == 12 and b"".join(sink.writes) == b"".join(one.writes)
