@@ -271,3 +271,47 @@ def test_a_leading_mimic_says_first_what_tells_it_apart(extended: Any) -> None:
     status, out, _ = invoke(["diff", "--extended", "-p", "medullary", "--age", "2", "--sex", "male",
                              "--self-injurious-behavior", "--dystonia", "--urate-crystalluria", "--radiolucent-stones"])
     assert status == 0 and "(mimic)" in out and "is a mimic (it imitates" in out.replace("\n    ", " ")
+
+
+def test_a_pack_cause_takes_over_its_part_of_a_built_in_form(extended: Any, kb: Any) -> None:
+    """XLH on phosphate and calcitriol is an extended cause and part of hypervitaminosis D's
+    active-vitamin-D form: with --extended that part of the form's prior moves out of it (takes_over),
+    the form shares still sum to 1, and the twelve alone are untouched."""
+    base = kb.causes["hypervitaminosis_d"]
+    moved = extended.kb.causes["hypervitaminosis_d"]
+    taken = {"adult": 0.5, "child": 0.8, "preterm": 0.0}
+    active = {f.id: f for f in base.forms}["active_vitamin_d_therapy"]
+    for group, share in taken.items():
+        kept = 1.0 - active.share[group] * share
+        assert moved.prior[group] == pytest.approx(base.prior[group] * kept)
+        assert sum(f.share[group] for f in moved.forms) == pytest.approx(1.0)
+        after = {f.id: f for f in moved.forms}["active_vitamin_d_therapy"]
+        assert after.share[group] * moved.prior[group] == pytest.approx(
+            active.share[group] * base.prior[group] * (1.0 - share))
+    assert "hypophosphatemic_rickets_therapy loaded" in moved.prior_note
+    assert "loaded" not in base.prior_note
+
+
+@pytest.mark.parametrize(("old", "new", "field", "says"), [
+    ('form = "active_vitamin_d_therapy"', 'form = "active"', "takes_over.0.form", "has no form 'active'"),
+    ('cause = "hypervitaminosis_d"', 'cause = "hypervitaminosis"', "takes_over.0.cause", "unknown cause"),
+    ('cause = "hypervitaminosis_d"', 'cause = "hypophosphatemic_rickets_therapy"', "takes_over.0.cause",
+     "its own form"),
+    ("share = { adult = 0.5, child = 0.8, preterm = 0.0 }", "share = { adult = 1.5, child = 0.8, preterm = 0.0 }",
+     "takes_over.0.share.adult", ""),
+])
+def test_a_broken_take_over_names_file_and_field(old: str, new: str, field: str, says: str, tmp_path: Path) -> None:
+    import shutil
+
+    from nephrocalc.errors import RuleError
+
+    pack = tmp_path / "extended"
+    shutil.copytree(extended_rules_dir(), pack)
+    path = pack / "causes" / "hypophosphatemic_rickets_therapy.toml"
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(RuleError) as raised:
+        load_knowledge_base(packs=(pack,), use_cache=False)
+    message = str(raised.value)
+    assert "hypophosphatemic_rickets_therapy.toml" in message and field in message and says in message, message

@@ -353,6 +353,10 @@ def _compile(root: Path, kb_file: schema.KnowledgeBaseFile, groups: Mapping[str,
     causes: dict[str, Cause] = {}
     for cause_id, (path, cause_file) in sorted(cause_files.items()):
         causes[cause_id] = _compile_cause(cause_id, path, cause_file, kb_file, frequency, clues, sources, problems)
+    for cause_id, (path, cause_file) in sorted(cause_files.items()):
+        for index, taken in enumerate(cause_file.takes_over):
+            _check_sources(taken.sources, sources, path, f"takes_over.{index}.sources", problems)
+            _take_over(causes, cause_id, taken, path, f"takes_over.{index}", problems)
 
     caveats: list[Caveat] = []
     seen_caveats: set[str] = set()
@@ -580,6 +584,38 @@ def _against(finding: Finding, background: float) -> Finding:
     return finding._replace(lr_present=p / background, lr_absent=(1.0 - p) / (1.0 - background),
                             note=f"{finding.note}; against {background:.0%} of children with another cause"
                             if finding.note else f"against {background:.0%} of children with another cause")
+
+
+def _take_over(causes: dict[str, Cause], taker: str, taken: schema.TakesOver, path: Path, where: str,
+               problems: Problems) -> None:
+    """Move ``taken.share`` of another cause's form's prior out of it (by age group): the cause's prior
+    loses that mass, and its forms' shares are renormalised so that they still sum to 1."""
+    target = causes.get(taken.cause)
+    if target is None or taken.cause == taker:
+        reason = "a cause cannot take over its own form" if taken.cause == taker else f"unknown cause {taken.cause!r}"
+        problems.add(path, f"{where}.cause", reason)
+        return
+    form = next((f for f in target.forms if f.id == taken.form), None)
+    if form is None:
+        problems.add(path, f"{where}.form", f"{taken.cause} has no form {taken.form!r} (it has: "
+                     + ", ".join(f.id for f in target.forms) + ")")
+        return
+    prior = dict(target.prior)
+    kept: dict[str, float] = {}  # per age group: the fraction of the cause's prior that stays
+    for group in AGE_GROUPS:
+        kept[group] = 1.0 - form.share[group] * getattr(taken.share, group)
+        if kept[group] <= 0.0:
+            problems.add(path, f"{where}.share.{group}", f"would take all of {taken.cause}'s prior")
+            return
+        prior[group] = target.prior[group] * kept[group]
+    forms = tuple(f._replace(share={
+        group: (f.share[group] * (1.0 - getattr(taken.share, group)) if f.id == taken.form else f.share[group])
+        / kept[group] for group in AGE_GROUPS}) for f in target.forms)
+    note = (f"{target.prior_note} With {taker} loaded, the part of the {form.name} form that it models is its "
+            f"own: {', '.join(f'{getattr(taken.share, g):.0%} ({g})' for g in AGE_GROUPS)} of that form's prior"
+            + (f" ({taken.note})." if taken.note else ".")).strip()
+    causes[taken.cause] = target._replace(prior=prior, forms=forms, prior_note=note,
+                                          prior_sources=tuple(dict.fromkeys((*target.prior_sources, *taken.sources))))
 
 
 def _compile_cause(cause_id: str, path: Path, raw: schema.CauseFile, kb_file: schema.KnowledgeBaseFile,

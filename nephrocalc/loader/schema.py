@@ -462,6 +462,19 @@ class Form(RuleModel):
     age: list[AgeBand] = []
 
 
+class TakesOver(RuleModel):
+    """Part of another cause's form that this cause models on its own (a rule pack's cause refining a
+    built-in form): ``share`` of that form's prior, by age group, moves out of it while this cause is
+    loaded, so that one picture is not counted twice."""
+
+    cause: Identifier
+    form: Identifier
+    share: AgeShare
+    sources: SourceTags
+    note: str = ""
+    estimate: bool = False
+
+
 class CauseFile(RuleModel):
     # a mimic imitates nephrocalcinosis or a cause of it without being one: tells_apart says how to tell
     kind: Literal["cause", "mimic"] = "cause"
@@ -483,6 +496,7 @@ class CauseFile(RuleModel):
     age: list[AgeBand] = []
     rule_out: RuleOut | None = None
     forms: list[Form] = []
+    takes_over: list[TakesOver] = []
 
     @field_validator("forms")
     @classmethod
