@@ -288,7 +288,7 @@ def test_a_pack_cause_takes_over_its_part_of_a_built_in_form(extended: Any, kb: 
         after = {f.id: f for f in moved.forms}["active_vitamin_d_therapy"]
         assert after.share[group] * moved.prior[group] == pytest.approx(
             active.share[group] * base.prior[group] * (1.0 - share))
-    assert "hypophosphatemic_rickets_therapy loaded" in moved.prior_note
+    assert "(hypophosphatemic_rickets_therapy) loaded" in moved.prior_note
     assert "loaded" not in base.prior_note
 
 

@@ -611,7 +611,8 @@ def _take_over(causes: dict[str, Cause], taker: str, taken: schema.TakesOver, pa
     forms = tuple(f._replace(share={
         group: (f.share[group] * (1.0 - getattr(taken.share, group)) if f.id == taken.form else f.share[group])
         / kept[group] for group in AGE_GROUPS}) for f in target.forms)
-    note = (f"{target.prior_note} With {taker} loaded, the part of the {form.name} form that it models is its "
+    note = (f"{target.prior_note} With {causes[taker].short_name} ({taker}) loaded, the part of the {form.name} "
+            "form that it models is its "
             f"own: {', '.join(f'{getattr(taken.share, g):.0%} ({g})' for g in AGE_GROUPS)} of that form's prior"
             + (f" ({taken.note})." if taken.note else ".")).strip()
     causes[taken.cause] = target._replace(prior=prior, forms=forms, prior_note=note,
