@@ -271,29 +271,32 @@ def _run_parallel(numbered: Iterator[tuple[int, bytes]], engine: Engine, read: R
                   pause: Pause) -> bool:
     """The rest of a long run in worker processes: chunks of lines go out in order, at most two per
     worker in flight (memory stays flat however long the input), and come back in order. False, with
-    nothing read, when no pool can start."""
+    nothing read, when no pool can start. A worker that dies raises BrokenProcessPool here rather
+    than leaving the run waiting for it."""
     import collections
     import multiprocessing
+    from concurrent.futures import Future, ProcessPoolExecutor
 
     global _WORK
     pause.flush()  # a forked worker must not inherit unwritten output
     _WORK = (engine, read, row)
     try:
-        pool = multiprocessing.get_context("fork").Pool(jobs, initializer=_ignore_interrupts)
-    except OSError:
+        pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"),
+                                   initializer=_ignore_interrupts)
+    except (OSError, ImportError, NotImplementedError):  # no semaphores (sem_open) in some sandboxes
         _WORK = None
         return False
-    in_flight: collections.deque[tuple[list[int], Any]] = collections.deque()
+    in_flight: collections.deque[tuple[list[int], Future[list[Outcome]]]] = collections.deque()
     chunk: list[tuple[int, bytes]] = []
 
     def send() -> None:
         if chunk:
-            in_flight.append(([n for n, _ in chunk], pool.apply_async(_rank_chunk, (list(chunk),))))
+            in_flight.append(([n for n, _ in chunk], pool.submit(_rank_chunk, list(chunk))))
             chunk.clear()
 
     def receive() -> None:
         numbers, pending = in_flight.popleft()
-        for number, outcome in zip(numbers, pending.get(), strict=True):
+        for number, outcome in zip(numbers, pending.result(), strict=True):
             emit(number, outcome)
 
     def drain() -> None:  # the input would block: rank and write all that was read
@@ -310,10 +313,8 @@ def _run_parallel(numbered: Iterator[tuple[int, bytes]], engine: Engine, read: R
                 while len(in_flight) > 2 * jobs:
                     receive()
         drain()
-        pool.close()
     finally:
         pause.drain = None
         _WORK = None
-        pool.terminate()
-        pool.join()
+        pool.shutdown(wait=True, cancel_futures=True)
     return True

@@ -674,7 +674,7 @@ def test_default_jobs_is_between_one_and_four() -> None:
 
 def test_where_no_worker_pool_can_start_the_run_goes_on_in_one_process(engine: Engine,
                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    import multiprocessing.context
+    import concurrent.futures.process
 
     import nephrocalc.batch as batch
 
@@ -685,9 +685,30 @@ def test_where_no_worker_pool_can_start_the_run_goes_on_in_one_process(engine: E
         raise OSError(38, "Function not implemented")  # as a sandbox without POSIX semaphores says
 
     monkeypatch.setattr(batch, "PARALLEL_AFTER", 2)
-    monkeypatch.setattr(multiprocessing.context.ForkContext, "Pool", no_pool)
+    monkeypatch.setattr(concurrent.futures.process.ProcessPoolExecutor, "__init__", no_pool)
     data = _jsonl(CASES * 3)
     one_stats, one, _ = _run_with_jobs(engine, data, 1)
     stats, sink, _ = _run_with_jobs(engine, data, 2)
     assert tried == [1], "the pool was asked for once"
     assert stats == one_stats and stats.cases == 12 and b"".join(sink.writes) == b"".join(one.writes)
+
+
+@pytest.mark.process
+def test_a_worker_that_dies_stops_the_run_instead_of_hanging(engine: Engine,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    from concurrent.futures.process import BrokenProcessPool
+
+    import nephrocalc.batch as batch
+
+    monkeypatch.setattr(batch, "PARALLEL_AFTER", 2)
+    monkeypatch.setattr(batch, "_rank_chunk", _die)
+    with pytest.raises(BrokenProcessPool):
+        _run_with_jobs(engine, _jsonl(CASES * 3), 2)
+
+
+def _die(chunk: Any) -> Any:
+    """A worker's task that kills its process, as the system killing a worker would (module level: a
+    task is pickled by name)."""
+    import os
+
+    os._exit(3)
