@@ -17,7 +17,7 @@ import orjson
 
 from nephrocalc.case import Case
 from nephrocalc.engine import Engine
-from nephrocalc.errors import InputError
+from nephrocalc.errors import InputError, RunStopped
 from nephrocalc.intake import parse_case
 from nephrocalc.result import Note, Result
 from nephrocalc.vocab import MAX_CASE_BYTES
@@ -276,6 +276,7 @@ def _run_parallel(numbered: Iterator[tuple[int, bytes]], engine: Engine, read: R
     import collections
     import multiprocessing
     from concurrent.futures import Future, ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
 
     global _WORK
     pause.flush()  # a forked worker must not inherit unwritten output
@@ -296,7 +297,13 @@ def _run_parallel(numbered: Iterator[tuple[int, bytes]], engine: Engine, read: R
 
     def receive() -> None:
         numbers, pending = in_flight.popleft()
-        for number, outcome in zip(numbers, pending.result(), strict=True):
+        try:
+            outcomes = pending.result()
+        except BrokenProcessPool:
+            raise RunStopped(f"a worker process stopped while ranking lines {numbers[0]}-{numbers[-1]} (killed by the "
+                             "system, perhaps for lack of memory); the lines before them were written; rerun with "
+                             "--jobs 1 to rank in one process") from None
+        for number, outcome in zip(numbers, outcomes, strict=True):
             emit(number, outcome)
 
     def drain() -> None:  # the input would block: rank and write all that was read

@@ -26,3 +26,8 @@ class RuleError(NephrocalcError):
     def __init__(self, where: str, message: str, problems: list[str] | None = None) -> None:
         super().__init__(where, message)
         self.problems = problems if problems is not None else [str(self)]
+
+
+class RunStopped(Exception):
+    """The run could not go on for a reason outside the input and the rules (a worker process of
+    `batch` was killed): the CLI says so in one line, with exit status 1, and does not call it a bug."""

@@ -696,13 +696,12 @@ def test_where_no_worker_pool_can_start_the_run_goes_on_in_one_process(engine: E
 @pytest.mark.process
 def test_a_worker_that_dies_stops_the_run_instead_of_hanging(engine: Engine,
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    from concurrent.futures.process import BrokenProcessPool
-
     import nephrocalc.batch as batch
+    from nephrocalc.errors import RunStopped
 
     monkeypatch.setattr(batch, "PARALLEL_AFTER", 2)
     monkeypatch.setattr(batch, "_rank_chunk", _die)
-    with pytest.raises(BrokenProcessPool):
+    with pytest.raises(RunStopped, match="worker process stopped while ranking lines"):
         _run_with_jobs(engine, _jsonl(CASES * 3), 2)
 
 

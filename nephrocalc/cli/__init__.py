@@ -26,7 +26,7 @@ gc.disable()
 import typer  # noqa: E402
 from typer._click import exceptions as click_exceptions  # noqa: E402  typer 0.26-0.28 vendor click
 
-from nephrocalc.errors import NephrocalcError  # noqa: E402
+from nephrocalc.errors import NephrocalcError, RunStopped  # noqa: E402
 
 __all__ = ["main", "run"]
 
@@ -116,6 +116,8 @@ def _run(argv: list[str], prog_name: str) -> int:
     except (BrokenPipeError, PipeClosed):
         silence_stdout()
         return 0
+    except RunStopped as exc:  # not a bug: the system stopped part of the run
+        return _fail(str(exc), 1)
     except Exception as exc:  # a bug: say so in one line; NEPHROCALC_DEBUG=1 shows the traceback
         if os.environ.get("NEPHROCALC_DEBUG"):
             raise
