@@ -301,8 +301,8 @@ def _run_parallel(numbered: Iterator[tuple[int, bytes]], engine: Engine, read: R
             outcomes = pending.result()
         except BrokenProcessPool:
             raise RunStopped(f"a worker process stopped while ranking lines {numbers[0]}-{numbers[-1]} (killed by the "
-                             "system, perhaps for lack of memory); the lines before them were written; rerun with "
-                             "--jobs 1 to rank in one process") from None
+                             f"system, perhaps for lack of memory): the results of lines 1-{numbers[0] - 1} were "
+                             "written, none after; rerun with --jobs 1 to rank in one process") from None
         for number, outcome in zip(numbers, outcomes, strict=True):
             emit(number, outcome)
 
