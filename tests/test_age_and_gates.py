@@ -19,42 +19,57 @@ from nephrocalc.loader import load_knowledge_base
 
 
 def test_an_age_bounded_finding_replaces_the_usual_one_only_at_its_ages(rank: Any, kb: KnowledgeBase) -> None:
-    """dRTA lists CKD 'sometimes' (adult series) and 'rarely' under 2 years: the same stated CKD weighs
-    differently at 1 and at 30 years, and the evidence shown says which entry counted."""
-    drta = kb.causes["distal_rta"]
-    bounded = [f for f in drta.findings if f.clue == "ckd" and f.age_bounded]
-    usual = [f for f in drta.findings if f.clue == "ckd" and not f.age_bounded]
-    assert bounded and usual and bounded[0].lr_present < 1.0 < usual[0].lr_present
+    """Idiopathic hypercalciuria lists stones 'sometimes' under 18 years (children are found through
+    haematuria or pain) and 'usually' from 18 (adults through their stones): the same stated stones
+    weigh differently at 10 and at 30 years, and the evidence shown says which entry counted."""
+    idiopathic = {f.id: f for f in kb.causes["chronic_hypercalciuria"].forms}["idiopathic"]
+    bounded = [f for f in idiopathic.age_findings if f.clue == "nephrolithiasis"]
+    assert {f.age_below for f in bounded} >= {18} and any(f.age_at_least == 18 for f in bounded)
 
-    def ckd_weight(age: float) -> float:
-        result = rank({"pattern": "medullary", "age_years": age, "clues": {"ckd": True}})
-        item = entry(result, "distal_rta")
-        found = [e for e in item["supporting"] + item["conflicting"] if e["clue"] == "ckd"]
+    def stones(age: float | None) -> dict[str, Any]:
+        case: dict[str, Any] = {"pattern": "medullary", "clues": {"nephrolithiasis": True}}
+        if age is not None:
+            case["age_years"] = age
+        item = entry(rank(case), "chronic_hypercalciuria")
+        found = [e for e in item["supporting"] + item["conflicting"] if e["clue"] == "nephrolithiasis"]
         assert len(found) == 1, found  # the bounded entry replaces the usual one, never both
-        return float(found[0]["weight"])
+        return found[0]
 
-    infant, adult = ckd_weight(1.0), ckd_weight(30.0)
-    assert infant < 0 < adult
-    result = rank({"pattern": "medullary", "age_years": 1.0, "clues": {"ckd": True}})
-    why = next(e["why"] for e in entry(result, "distal_rta")["conflicting"] if e["clue"] == "ckd")
-    assert "under 2 years" in why
-    # with the age unknown the usual entry counts
-    unknown = rank({"pattern": "medullary", "clues": {"ckd": True}})
-    assert any(e["clue"] == "ckd" and e["weight"] > 0 for e in entry(unknown, "distal_rta")["supporting"])
+    child, adult = stones(10.0), stones(30.0)
+    assert 0 < child["weight"] < adult["weight"]
+    assert "paediatric" in child["why"] and "adults" in adult["why"]
+    assert stones(None)["weight"] > 0  # with the age unknown the usual entry counts
 
 
 def test_the_score_is_the_sum_of_the_shown_terms_with_an_age_bounded_finding(engine: Any, kb: KnowledgeBase) -> None:
     from nephrocalc.intake import parse_case
 
-    case = parse_case({"pattern": "medullary", "age_years": 0.5, "clues": {"ckd": True, "growth_failure": True}},
-                      kb)
-    plain = parse_case({"pattern": "medullary", "age_years": 0.5, "clues": {"growth_failure": True}}, kb)
-    with_ckd = {e["cause"]: e for e in engine.rank(case)["differential"]}
+    case = parse_case({"pattern": "medullary", "age_years": 30, "clues": {"nephrolithiasis": True,
+                                                                          "hypercalciuria": True}}, kb)
+    plain = parse_case({"pattern": "medullary", "age_years": 30, "clues": {"hypercalciuria": True}}, kb)
+    with_stones = {e["cause"]: e for e in engine.rank(case)["differential"]}
     without = {e["cause"]: e for e in engine.rank(plain)["differential"]}
-    ckd_item = next(e for e in with_ckd["distal_rta"]["conflicting"] if e["clue"] == "ckd")
-    # the dRTA hereditary form dominates at this age: the score moves by about the shown weight
-    assert with_ckd["distal_rta"]["score"] - without["distal_rta"]["score"] == pytest.approx(ckd_item["weight"],
-                                                                                             abs=0.15)
+    item = next(e for e in with_stones["chronic_hypercalciuria"]["supporting"] if e["clue"] == "nephrolithiasis")
+    # the idiopathic form dominates at this age: the score moves by about the shown weight
+    assert (with_stones["chronic_hypercalciuria"]["score"] - without["chronic_hypercalciuria"]["score"]
+            == pytest.approx(item["weight"], abs=0.15))
+
+
+def test_kidney_failure_in_a_child_weighs_against_the_childrens_background(rank: Any, kb: KnowledgeBase) -> None:
+    """Kidney function is normal at diagnosis in nearly every child with nephrocalcinosis [Bota19]: under
+    18 years CKD is worked out against 5% of children with another cause (child_background), so the
+    causes that list it gain (infantile oxalosis x16), dRTA's 'rarely in infancy' is neutral rather than
+    against, and in an adult the usual entries count."""
+    assert kb.clues["ckd"].child_background == pytest.approx(0.05)
+    infant = rank({"pattern": "medullary", "age_years": 0.4, "clues": {"ckd": True}})
+    oxalosis = next(e for e in entry(infant, "primary_hyperoxaluria")["supporting"] if e["clue"] == "ckd")
+    assert oxalosis["weight"] == pytest.approx(math.log(16), abs=0.05) and "children" in oxalosis["why"]
+    assert not [e for e in entry(infant, "distal_rta")["conflicting"] if e["clue"] == "ckd"]
+    adult = rank({"pattern": "medullary", "age_years": 30, "clues": {"ckd": True}})
+    drta = next(e for e in entry(adult, "distal_rta")["supporting"] if e["clue"] == "ckd")
+    assert drta["weight"] > 0 and "children" not in drta["why"]
+    assert probability(infant, "primary_hyperoxaluria") > probability(
+        rank({"pattern": "medullary", "age_years": 0.4}), "primary_hyperoxaluria") * 3
 
 
 def _pack_with(kb: KnowledgeBase, tmp_path: Path, finding: str, cause: str = "sarcoidosis") -> Path:
