@@ -271,14 +271,19 @@ def _run_parallel(numbered: Iterator[tuple[int, bytes]], engine: Engine, read: R
                   pause: Pause) -> bool:
     """The rest of a long run in worker processes: chunks of lines go out in order, at most two per
     worker in flight (memory stays flat however long the input), and come back in order. False, with
-    nothing read, when no pool can start. A worker that dies raises BrokenProcessPool here rather
-    than leaving the run waiting for it."""
+    only the line it looked ahead at ranked, when no pool can start. A worker that dies stops the run
+    (RunStopped) rather than leaving it waiting."""
     import collections
+    import itertools
     import multiprocessing
     from concurrent.futures import Future, ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
     global _WORK
+    first = next(numbered, None)
+    if first is None:  # the input ended at the threshold: nothing left for workers
+        return True
+    numbered = itertools.chain((first,), numbered)
     pause.flush()  # a forked worker must not inherit unwritten output
     _WORK = (engine, read, row)
     try:
@@ -286,6 +291,7 @@ def _run_parallel(numbered: Iterator[tuple[int, bytes]], engine: Engine, read: R
                                    initializer=_ignore_interrupts)
     except (OSError, ImportError, NotImplementedError):  # no semaphores (sem_open) in some sandboxes
         _WORK = None
+        emit(first[0], _outcome(first[0], first[1], engine, read, row))  # the line taken to look ahead
         return False
     in_flight: collections.deque[tuple[list[int], Future[list[Outcome]]]] = collections.deque()
     chunk: list[tuple[int, bytes]] = []

@@ -711,3 +711,22 @@ def _die(chunk: Any) -> Any:
     import os
 
     os._exit(3)
+
+
+def test_a_run_that_ends_at_the_threshold_starts_no_workers(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    import concurrent.futures.process
+
+    import nephrocalc.batch as batch
+
+    started: list[int] = []
+
+    def record(*args: Any, **kwargs: Any) -> None:
+        started.append(1)
+        raise OSError("not expected here")
+
+    monkeypatch.setattr(batch, "PARALLEL_AFTER", len(CASES))
+    monkeypatch.setattr(concurrent.futures.process.ProcessPoolExecutor, "__init__", record)
+    stats, _, _ = _run_with_jobs(engine, _jsonl(CASES), 2)
+    assert stats.cases == len(CASES) and not started
+    stats, _, _ = _run_with_jobs(engine, _jsonl([*CASES, CASES[0]]), 2)  # one line more: the pool is asked for
+    assert stats.cases == len(CASES) + 1 and started == [1]

@@ -168,6 +168,18 @@ def test_head_closes_the_pipe_without_traceback() -> None:
     assert "Traceback" not in proc.stderr and "Exception ignored" not in proc.stderr, proc.stderr
 
 
+def _finish(proc: subprocess.Popen[bytes]) -> bytes:
+    """Close a streaming batch's input, read the rest of its output, and wait for it to end."""
+    assert proc.stdin is not None and proc.stdout is not None
+    proc.stdin.close()
+    rest = proc.stdout.read()
+    proc.stdout.close()
+    if proc.stderr is not None:
+        proc.stderr.close()
+    proc.wait(timeout=TIMEOUT)
+    return rest
+
+
 def test_batch_streams() -> None:
     """Results come out while the input is still open: batch does not read all of its input first."""
     case = json.dumps({"pattern": "medullary", "clues": {"rta": True}}) + "\n"
@@ -182,12 +194,7 @@ def test_batch_streams() -> None:
         first = json.loads(proc.stdout.readline())
         assert first["differential"][0]["cause"] == "distal_rta"
     finally:
-        proc.stdin.close()
-        rest = proc.stdout.read()
-        proc.stdout.close()
-        if proc.stderr is not None:
-            proc.stderr.close()
-        proc.wait(timeout=TIMEOUT)
+        rest = _finish(proc)
     assert len(rest.splitlines()) == 19
     assert proc.returncode == 0
 
@@ -295,10 +302,5 @@ def test_batch_with_worker_processes_still_streams() -> None:
         results = [json.loads(line) for line in received.splitlines()]
         assert len(results) == 1100 and {r["differential"][0]["cause"] for r in results} == {"distal_rta"}
     finally:
-        proc.stdin.close()
-        rest = proc.stdout.read()
-        proc.stdout.close()
-        if proc.stderr is not None:
-            proc.stderr.close()
-        proc.wait(timeout=TIMEOUT)
+        rest = _finish(proc)
     assert rest == b"" and proc.returncode == 0
