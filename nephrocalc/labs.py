@@ -23,6 +23,9 @@ class Measurement(NamedTuple):
     unit: str  # as accepted (the lab's spelling)
     canonical_value: float | None  # None for an own (patient-normalised) unit
     own_unit: str | None  # normalised own unit, when the value is in one
+    shown: str = ""  # how the value is named when it was computed from another lab (eGFR from creatinine)
+    from_lab: str = ""  # that lab
+    method_sources: tuple[str, ...] = ()  # the sources of the computation
 
 
 def _number(value: float) -> str:
@@ -149,6 +152,9 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
         if m.canonical_value is not None and not low <= m.canonical_value <= high:
             warn("lab_value_extreme", f"{m.lab.id} {_number(m.value)} {m.unit} is possible but extreme: check it.")
 
+    estimate = _egfr_from_creatinine(measurements, case, kb)
+    if estimate is not None:
+        measurements.append(estimate)
     canonical = {m.lab.id: m.canonical_value for m in measurements if m.canonical_value is not None}
     waiting: dict[tuple[str, str], set[str]] = {}  # (lab, clue) -> the clues its limits needed and did not have
     noted: set[tuple[str, str]] = set()  # (lab, clue) read by a limit that derives nothing but says why
@@ -173,8 +179,8 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
                     if value > (limit.above if limit.above is not None else float("inf")) or \
                             value < (limit.below if limit.below is not None else float("-inf")):
                         reason = ", ".join(f"{'' if want else 'no '}{clue}" for clue, want in limit.unless)
-                        warn("lab_not_interpreted", f"{m.lab.id} {_number(m.value)} {m.unit} was not read as "
-                             f"{limit.clue} with {reason}.", limit.sources)
+                        warn("lab_not_interpreted", f"{_named(m)} was not read as {limit.clue} with {reason}.",
+                             limit.sources)
                     continue
                 may_be_absent = all(known.get(clue) is want for clue, want in limit.absent_requires)
                 present, comparison, bound = _judge(limit, value, may_be_absent)
@@ -182,20 +188,20 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
                     continue
                 if present and limit.present_requires_lab and (
                         unmet := _unmet_labs(limit, canonical, kb)):  # a two-lab rule: say what is missing
-                    warn("lab_not_interpreted", f"{m.lab.id} {_number(m.value)} {m.unit} {comparison} "
+                    warn("lab_not_interpreted", f"{_named(m)} {comparison} "
                          f"{_number(bound)} {unit} was not read as {limit.clue}: that needs {unmet} too.",
                          limit.sources)
                     continue
                 if not limit.derive:  # a reading that derives nothing: its warning says what it means
                     if present:
-                        warn("lab_note", f"{m.lab.id} {_number(m.value)} {m.unit} {comparison} {_number(bound)} "
+                        warn("lab_note", f"{_named(m)} {comparison} {_number(bound)} "
                              f"{unit}: {limit.warning}", limit.sources)
                         noted.add((m.lab.id, limit.clue))
                     continue
-                shown = f"{m.lab.id} {_number(m.value)} {m.unit}"
+                shown = _named(m)
                 if adjusted:
                     shown += f" ({adjusted})"
-                elif m.canonical_value is not None and m.unit != m.lab.canonical:
+                elif m.canonical_value is not None and m.unit != m.lab.canonical and not m.shown:
                     shown += f" ({_number(value)} {unit})"
                 if pass_requires and present in found.get(limit.clue, ()):
                     continue  # already derived, the same way, from a limit of its own
@@ -206,10 +212,11 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
                             f"→ no {limit.clue}")
                 explicit = stated.get(limit.clue)
                 derived.append({
-                    "lab": m.lab.id, "value": m.value, "unit": m.unit,
+                    "lab": m.from_lab or m.lab.id, "value": m.value, "unit": m.unit,
                     "canonical_value": value,
                     "canonical_unit": unit, "limit": bound, "comparison": comparison, "clue": limit.clue,
-                    "present": present, "used": explicit is None, "text": text, "sources": list(limit.sources)})
+                    "present": present, "used": explicit is None, "text": text,
+                    "sources": list(dict.fromkeys(limit.sources + m.method_sources))})
                 found.setdefault(limit.clue, []).append(present)
                 if limit.warning and (present or limit.warn_when == "always"):
                     warn("lab_note", limit.warning, limit.sources)
@@ -233,15 +240,55 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
     for m in measurements:
         for (lab_id, clue), needs in sorted(waiting.items()):
             if lab_id == m.lab.id and (lab_id, clue) not in steps and (lab_id, clue) not in noted:
-                warn("lab_not_interpreted", f"{m.lab.id} {_number(m.value)} {m.unit} was not read as {clue}: that "
+                warn("lab_not_interpreted", f"{_named(m)} was not read as {clue}: that "
                      f"needs {' or '.join(sorted(needs))} (stated, or from another lab value).", m.lab.sources)
                 judged.add(m.lab.id)
     for m in measurements:
+        if m.from_lab or (estimate is not None and m.lab.id == estimate.from_lab):
+            continue
+        if m.lab.id == "serum_creatinine" and "egfr" not in case.labs and "egfr" in kb.labs:
+            warn("lab_not_interpreted", f"{m.lab.id} {_number(m.value)} {m.unit} was not read as an eGFR: the "
+                 "CKD-EPI equation needs an age of 18 years or more and the sex; give egfr for ckd.", ("Inker21",))
+            continue
+        if not m.lab.limits and m.lab.note:
+            warn("lab_not_interpreted", f"{m.lab.id}: {m.lab.note}")
+            continue
         if m.lab.id not in judged and not any(_applies(limit, m, case.age_years, case.sex) for limit in m.lab.limits):
             age = "this age" if case.age_years is not None else "an unknown age"
             warn("lab_not_interpreted", f"{m.lab.id} in {m.unit} has no reference limit for {age}"
                  f"{' and sex' if m.lab.id == 'urine_calcium_24h' else ''}; it did not change the ranking.")
     return LabReport(merged(), derived, warnings)
+
+
+def _named(m: Measurement) -> str:
+    """A measurement as the output names it: "pth 80 pg/mL", or what it was computed from."""
+    return m.shown or f"{m.lab.id} {_number(m.value)} {m.unit}"
+
+
+# The CKD-EPI 2021 creatinine equation, without race, for adults [Inker21]:
+# eGFR = 142 x min(Scr/k, 1)^a x max(Scr/k, 1)^-1.200 x 0.9938^age x 1.012 (female); Scr in mg/dL,
+# k 0.7 (female) or 0.9 (male), a -0.241 (female) or -0.302 (male). Validated from 18 years; children
+# need their height (bedside Schwartz), which a case does not carry.
+CKD_EPI_2021 = {"female": (0.7, -0.241, 1.012), "male": (0.9, -0.302, 1.0)}
+CKD_EPI_MIN_AGE = 18.0
+
+
+def _egfr_from_creatinine(measurements: list[Measurement], case: Case, kb: KnowledgeBase) -> Measurement | None:
+    """An eGFR computed from the serum creatinine of an adult of known sex, when no eGFR is given, as a
+    measurement of the egfr lab that names the creatinine it came from."""
+    by_id = {m.lab.id: m for m in measurements}
+    creatinine = by_id.get("serum_creatinine")
+    egfr = kb.labs.get("egfr")
+    if (creatinine is None or creatinine.canonical_value is None or "egfr" in by_id or egfr is None
+            or egfr.canonical != "mL/min/1.73m2" or creatinine.lab.canonical != "mg/dL"
+            or case.sex not in CKD_EPI_2021 or case.age_years is None or case.age_years < CKD_EPI_MIN_AGE):
+        return None
+    kappa, alpha, female = CKD_EPI_2021[case.sex]
+    ratio = creatinine.canonical_value / kappa
+    value = 142.0 * min(ratio, 1.0) ** alpha * max(ratio, 1.0) ** -1.2 * 0.9938 ** case.age_years * female
+    shown = (f"serum_creatinine {_number(creatinine.value)} {creatinine.unit} (eGFR {value:.0f} mL/min/1.73m2 by "
+             f"CKD-EPI 2021, {case.sex}, {case.age_years:g} y)")
+    return Measurement(egfr, creatinine.value, creatinine.unit, value, None, shown, "serum_creatinine", ("Inker21",))
 
 
 ALBUMIN_REFERENCE_G_DL = 4.0  # Payne 1973: corrected Ca (mg/dL) = Ca + 0.8 x (4.0 - albumin g/dL)

@@ -292,3 +292,34 @@ def test_other_measurements_stated_both_ways_are_warned_about_and_still_counted(
     result = json.loads(out)
     assert "hyper_and_hypocalcaemia_stated" in {w["id"] for w in result["warnings"]}
     assert "contradictory" not in result["fit"]
+
+
+def test_an_adults_creatinine_is_read_through_the_ckd_epi_2021_egfr(rank: Any) -> None:
+    # worked example of the equation [Inker21]: a 55-year-old woman with creatinine 0.9 mg/dL has an eGFR of
+    # 142 x (0.9/0.7)^-1.200 x 0.9938^55 x 1.012 = 75.5 mL/min/1.73 m2
+    normal = rank({"pattern": "medullary", "age_years": 55, "sex": "female",
+                   "labs": {"serum_creatinine": {"value": 0.9, "unit": "mg/dL"}}})
+    step = next(d for d in normal["derived"] if d["clue"] == "ckd")
+    assert step["lab"] == "serum_creatinine" and step["present"] is False
+    assert step["canonical_value"] == pytest.approx(142 * (0.9 / 0.7) ** -1.2 * 0.9938 ** 55 * 1.012)
+    assert round(step["canonical_value"], 1) == 75.5 and "CKD-EPI 2021" in step["text"] and "Inker21" in step["sources"]
+    failing = rank({"pattern": "medullary", "age_years": 26, "sex": "male",
+                    "labs": {"serum_creatinine": {"value": 450, "unit": "umol/L"}}})
+    assert next(d for d in failing["derived"] if d["clue"] == "ckd")["present"] is True
+
+
+def test_no_egfr_is_computed_for_a_child_or_an_unknown_sex(rank: Any) -> None:
+    for case in ({"age_years": 10, "sex": "male"}, {"age_years": 40}):
+        result = rank({"pattern": "medullary", **case, "labs": {"serum_creatinine": {"value": 3.0, "unit": "mg/dL"}}})
+        assert not any(d["clue"] == "ckd" for d in result["derived"])
+        assert any("needs an age of 18 years or more and the sex" in w["message"] for w in result["warnings"])
+
+
+def test_a_given_egfr_wins_over_the_creatinine_and_acute_kidney_injury_derives_no_ckd(rank: Any) -> None:
+    both = rank({"pattern": "medullary", "age_years": 40, "sex": "female", "labs": {
+        "serum_creatinine": {"value": 3.0, "unit": "mg/dL"}, "egfr": {"value": 75, "unit": "mL/min/1.73m2"}}})
+    assert [d["lab"] for d in both["derived"] if d["clue"] == "ckd"] == ["egfr"]
+    acute = rank({"pattern": "medullary", "age_years": 40, "sex": "female", "clues": {"acute_kidney_injury": True},
+                  "labs": {"serum_creatinine": {"value": 3.0, "unit": "mg/dL"}}})
+    assert not any(d["clue"] == "ckd" for d in acute["derived"])
+    assert any("was not read as ckd with acute_kidney_injury" in w["message"] for w in acute["warnings"])

@@ -311,12 +311,14 @@ class Engine:
         unused = sorted(clue for clue, value in case.clues.items() if value and clue not in used)
         if unused:
             warnings.append({"id": "clues_not_used", "message": "No cause of the knowledge base lists "
-                             + ", ".join(unused) + ": it counts only for a cause outside the knowledge base "
-                             "(other).", "sources": []})
+                             + ", ".join(unused) + (": they count" if len(unused) > 1 else ": it counts")
+                             + " only for a cause outside the knowledge base (other).", "sources": []})
         unused_absent = sorted(clue for clue, value in case.clues.items() if not value and clue not in used)
         if unused_absent:
             warnings.append({"id": "absent_clues_not_used", "message": "No cause of the knowledge base lists "
-                             + ", ".join(unused_absent) + ": stated absent, it changes nothing.", "sources": []})
+                             + ", ".join(unused_absent) + ": stated absent, "
+                             + ("they change" if len(unused_absent) > 1 else "it changes") + " nothing.",
+                             "sources": []})
         warnings = [*lab_warnings, *counting_notes, *warnings]
         return {"id": case.id, "pattern": case.pattern, "differential": entries,
                 "fit": assess_fit(self.kb, case, stated, entries, consider), "derived": derived,
