@@ -8,6 +8,7 @@ absent, because a normal value argues against the causes that need it. A clue th
 explicitly wins over a derived one, and a disagreement is a warning.
 """
 
+from collections.abc import Mapping
 from typing import NamedTuple
 
 from nephrocalc.case import Case
@@ -118,8 +119,10 @@ def _unmet_labs(limit: LabLimit, canonical: dict[str, float], kb: KnowledgeBase)
     return " and ".join(unmet)
 
 
-def _conditional(limit: LabLimit) -> bool:
-    return bool(limit.requires or limit.unless or limit.absent_requires)
+def _conditional(limit: LabLimit, derivable: Mapping[str, str]) -> bool:
+    """A limit read in the second pass: it needs clues, or is set aside by a clue a lab may derive (an
+    ``unless`` on a clue only ever stated, such as acute kidney injury, is settled in the first pass)."""
+    return bool(limit.requires or limit.absent_requires or any(clue in derivable for clue, _ in limit.unless))
 
 
 class LabReport(NamedTuple):
@@ -167,7 +170,8 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
             if corrected is not None and m.lab.id == "serum_calcium":
                 value, adjusted = corrected
             for limit in m.lab.limits:
-                if _conditional(limit) != pass_requires or not _applies(limit, m, case.age_years, case.sex):
+                if (_conditional(limit, kb.clue_labs) != pass_requires
+                        or not _applies(limit, m, case.age_years, case.sex)):
                     continue
                 if any(known.get(clue) is not want for clue, want in limit.requires):
                     if limit.derive:  # a limit that derives nothing is commentary: it waits for nothing
@@ -176,8 +180,8 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
                             if known.get(clue) is not want)
                     continue
                 if any(known.get(clue) is want for clue, want in limit.unless):
-                    if value > (limit.above if limit.above is not None else float("inf")) or \
-                            value < (limit.below if limit.below is not None else float("-inf")):
+                    if limit.derive and (value > (limit.above if limit.above is not None else float("inf")) or
+                                         value < (limit.below if limit.below is not None else float("-inf"))):
                         reason = ", ".join(f"{'' if want else 'no '}{clue}" for clue, want in limit.unless)
                         warn("lab_not_interpreted", f"{_named(m)} was not read as {limit.clue} with {reason}.",
                              limit.sources)

@@ -166,10 +166,10 @@ def test_displayed_certainty_is_capped_without_a_defining_finding(rank: Any) -> 
                 assert item["probability"] <= 0.95 or strongest >= math.log(20.0)
         assert sum(item["probability"] for item in result["differential"]) == pytest.approx(1.0, abs=1e-9)
     # a classic picture without a defining finding is capped: the others share what the leader gives up
-    capped = rank({"pattern": "medullary", "modality": "ct", "age_years": 42, "sex": "female",
-                   "laterality": "unilateral", "clues": {"rta": True, "metabolic_acidosis": True,
-                                                         "alkaline_urine": True, "hypokalemia": True,
-                                                         "hypocitraturia": True, "nephrolithiasis": True}})
+    capped = rank({"pattern": "medullary", "modality": "ct", "age_years": 58, "sex": "female",
+                   "laterality": "bilateral", "clues": {"hypercalcemia": True, "high_pth": True,
+                                                        "hypophosphatemia": True, "hypercalciuria": True,
+                                                        "nephrolithiasis": True, "vitamin_d_therapy": False}})
     first, second = capped["differential"][:2]
     assert first["capped"] and first["probability"] == 0.95 and second["probability"] < 0.05
     assert [e["cause"] for e in capped["differential"]] == sorted(
