@@ -220,6 +220,7 @@ class OtherCause(NamedTuple):
     sources: tuple[str, ...]
     note: str
     age: tuple[AgeBand, ...] = ()
+    unilateral: float | None = None  # P(unilateral); None: the knowledge base's default
 
 
 class FitSettings(NamedTuple):

@@ -305,7 +305,8 @@ def other_cause(kb: KnowledgeBase, marginal: Mapping[Any, float]) -> Cause:
     findings = {clue: Finding(clue, None, None, lr, 1.0, kb.other.sources,
                               "no cause of the loaded knowledge base lists this finding", True)
                 for clue in unused} if lr > 1.0 else {}
-    form = Form("typical", OTHER_NAME, dict.fromkeys(AGE_GROUPS, 1.0), 0.5, kb.default_unilateral, findings, (),
+    unilateral = kb.other.unilateral if kb.other.unilateral is not None else kb.default_unilateral
+    form = Form("typical", OTHER_NAME, dict.fromkeys(AGE_GROUPS, 1.0), 0.5, unilateral, findings, (),
                 kb.other.sources, kb.other.note, True, kb.other.age)
     return Cause(OTHER, OTHER_NAME, "Other cause", "unknown", False, "",
                  "A cause of nephrocalcinosis, or a mimic, that the loaded knowledge base does not hold.",

@@ -412,7 +412,8 @@ def _compile(root: Path, kb_file: schema.KnowledgeBaseFile, groups: Mapping[str,
     _check_sources(other_file.sources, sources, kb_path, "other.sources", problems)
     other = OtherCause({"preterm": other_file.preterm, "child": other_file.child, "adult": other_file.adult},
                        other_file.unused_clue_lr, tuple(other_file.sources), other_file.note,
-                       _compile_ages(other_file.age, "other.age", kb_path, sources, problems))
+                       _compile_ages(other_file.age, "other.age", kb_path, sources, problems),
+                       other_file.unilateral)
     calibration = Calibration(1.0, "", (), "uncalibrated: no [calibration] in knowledge_base.toml")
     if kb_file.calibration is not None:
         cal = kb_file.calibration

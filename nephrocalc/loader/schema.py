@@ -139,6 +139,8 @@ class OtherCause(RuleModel):
     child: OpenProbability
     preterm: OpenProbability
     unused_clue_lr: Annotated[float, Field(ge=1.0, le=20.0)] = 1.0
+    # P(unilateral | a cause outside the knowledge base); default: [laterality] unilateral
+    unilateral: Annotated[float, Field(gt=0.0, lt=1.0)] | None = None
     sources: SourceTags
     note: str = ""
     estimate: bool = False
