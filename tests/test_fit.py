@@ -323,3 +323,12 @@ def test_a_given_egfr_wins_over_the_creatinine_and_acute_kidney_injury_derives_n
                   "labs": {"serum_creatinine": {"value": 3.0, "unit": "mg/dL"}}})
     assert not any(d["clue"] == "ckd" for d in acute["derived"])
     assert any("was not read as ckd with acute_kidney_injury" in w["message"] for w in acute["warnings"])
+
+
+def test_the_open_world_has_its_own_unilateral_share(rank: Any, kb: KnowledgeBase) -> None:
+    # systemic causes are bilateral (2%); causes outside the knowledge base include focal ones (5%)
+    assert kb.other.unilateral == 0.05 and kb.default_unilateral == 0.02
+    result = rank({"pattern": "medullary", "age_years": 40, "laterality": "unilateral"})
+    factor = next(f for f in entry(result, "other")["context"] if f["factor"] == "laterality")
+    assert factor["weight"] == pytest.approx(math.log(0.05 / 0.02), abs=0.01)
+    assert "5% of Other cause is unilateral" in factor["why"]
