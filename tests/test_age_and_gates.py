@@ -65,9 +65,12 @@ def test_kidney_failure_in_a_child_weighs_against_the_childrens_background(rank:
     oxalosis = next(e for e in entry(infant, "primary_hyperoxaluria")["supporting"] if e["clue"] == "ckd")
     assert oxalosis["weight"] == pytest.approx(math.log(16), abs=0.05) and "children" in oxalosis["why"]
     assert not [e for e in entry(infant, "distal_rta")["conflicting"] if e["clue"] == "ckd"]
+    # in an adult the usual entries count, against the adults' background: CKD is common in adults whatever
+    # else they have (clues.toml ckd background, 20% [CDC-CKD23])
+    assert kb.clues["ckd"].background == pytest.approx(0.2)
     adult = rank({"pattern": "medullary", "age_years": 30, "clues": {"ckd": True}})
-    drta = next(e for e in entry(adult, "distal_rta")["supporting"] if e["clue"] == "ckd")
-    assert drta["weight"] > 0 and "children" not in drta["why"]
+    later = next(e for e in entry(adult, "primary_hyperoxaluria")["supporting"] if e["clue"] == "ckd")
+    assert later["weight"] == pytest.approx(math.log(0.5 / 0.2), abs=0.05) and "children" not in later["why"]
     assert probability(infant, "primary_hyperoxaluria") > probability(
         rank({"pattern": "medullary", "age_years": 0.4}), "primary_hyperoxaluria") * 3
 
@@ -488,6 +491,19 @@ def test_a_child_background_with_an_unknown_source_names_the_field(kb: Knowledge
     assert "clues.growth_failure.child_background.sources" in str(raised.value)
 
 
+def test_a_background_with_an_unknown_source_names_the_field(kb: KnowledgeBase, tmp_path: Path) -> None:
+    rules = tmp_path / "rules"
+    shutil.copytree(Path(kb.root), rules)
+    path = rules / "clues.toml"
+    text = path.read_text(encoding="utf-8")
+    assert 'background = { value = 0.2, sources = ["CDC-CKD23"]' in text
+    path.write_text(text.replace('background = { value = 0.2, sources = ["CDC-CKD23"]',
+                                 'background = { value = 0.2, sources = ["Nowhere99"]', 1), encoding="utf-8")
+    with pytest.raises(RuleError) as raised:
+        load_knowledge_base(rules, use_cache=False)
+    assert "clues.ckd.background.sources" in str(raised.value)
+
+
 @pytest.mark.parametrize(("age", "bicarbonate", "alkalosis"), [
     (3.0, 27.0, True),    # above 26, the upper limit at 3 years [MayoHCO3]
     (3.0, 25.0, False),
@@ -665,15 +681,17 @@ def test_the_development_set_readme_states_the_current_coverage() -> None:
 def test_a_finding_that_follows_from_another_is_shown_but_not_as_distinguishing(rank: Any, run_main: Any) -> None:
     """A given-background term names the clue it follows from in JSON (and --explain shows it), but the
     table's strongest-evidence column leaves it out: every cause that does not list the finding shares it."""
-    case = {"pattern": "medullary", "age_years": 68, "clues": {"ckd": True, "hyperphosphatemia": True}}
+    case = {"pattern": "medullary", "age_years": 68, "clues": {"ckd": True, "hyperphosphatemia": True,
+                                                             "nephrolithiasis": True}}
     result = rank(case)
     drta = next(e for e in result["differential"] if e["cause"] == "distal_rta")
     item = next(e for e in drta["supporting"] if e["clue"] == "hyperphosphatemia")
     assert item["given"] == "ckd"
-    status, out, _ = run_main(["diff", "-p", "medullary", "--age", "68", "--ckd", "--hyperphosphatemia"])
+    status, out, _ = run_main(["diff", "-p", "medullary", "--age", "68", "--ckd", "--hyperphosphatemia",
+                               "--nephrolithiasis"])
     assert status == 0
     line = next(row for row in out.splitlines() if "Distal RTA" in row)
-    assert "Hyperphosphataemia" not in line and "Chronic kidney disease" in line
+    assert "Hyperphosphataemia" not in line and "Nephrolithiasis" in line
     status, out, _ = run_main(["diff", "-p", "medullary", "--age", "68", "--ckd", "--hyperphosphatemia", "--explain"])
     assert "with chronic kidney disease stated, hyperphosphataemia is 30% likely" in " ".join(out.split())
 

@@ -320,8 +320,9 @@ def _compile(root: Path, kb_file: schema.KnowledgeBaseFile, groups: Mapping[str,
             problems.add(clues_path, f"clues.{clue_id}.group",
                          f"unknown group {entry.group!r} (declare it in [groups])")
             continue
+        background = entry.background.value if entry.background is not None else specificity[entry.specificity]
         clues[clue_id] = Clue(clue_id, entry.label, entry.description, entry.group, groups[entry.group],
-                              entry.specificity, specificity[entry.specificity],
+                              entry.specificity, background,
                               tuple(entry.absent_needs_modality) if entry.absent_needs_modality is not None else None,
                               tuple(entry.hpo), entry.hpo_note, tuple(entry.snomed), tuple(entry.agents),
                               tuple(entry.hpo_exact),
@@ -340,6 +341,9 @@ def _compile(root: Path, kb_file: schema.KnowledgeBaseFile, groups: Mapping[str,
             # the masked weights are worked out against the clue's one background
             problems.add(clues_path, f"clues.{clue_id}.absent_masked_by",
                          "cannot be combined with child_background on the same clue")
+        if entry.background is not None:
+            _check_sources(entry.background.sources, sources, clues_path, f"clues.{clue_id}.background.sources",
+                           problems)
         if entry.child_background is not None:
             _check_sources(entry.child_background.sources, sources, clues_path,
                            f"clues.{clue_id}.child_background.sources", problems)

@@ -322,6 +322,9 @@ class ClueEntry(RuleModel):
     # for an exposure: the drugs or agents whose use means it (FHIR medications, phenopacket treatments),
     # matched as whole words of the medication's name
     agents: list[Agent] = []
+    # P(present | a cause that does not list it), where a sourced prevalence replaces the specificity's
+    # default (CKD is common in older adults whatever calcified their kidneys)
+    background: ChildBackground | None = None
     # under the child age limit, the finding's ratios are worked out against this background instead
     child_background: ChildBackground | None = None
     # when the given clue is stated present, the causes that do not list this clue (and a cause outside

@@ -72,7 +72,8 @@ def clues_json(kb: KnowledgeBase) -> str:
     users = clue_users(kb)
     return dumps({"clues": [
         {"id": clue.id, "flag": clue.flag, "label": clue.label, "description": clue.description,
-         "group": clue.group, "specificity": clue.specificity, "used_by": users.get(clue.id, []),
+         "group": clue.group, "specificity": clue.specificity, "background": clue.background,
+         "used_by": users.get(clue.id, []),
          "hpo": list(clue.hpo), **({"hpo_exact": list(clue.hpo_exact)} if clue.hpo_exact else {}),
          **({"hpo_note": clue.hpo_note} if clue.hpo_note else {}),
          **({"snomed": list(clue.snomed)} if clue.snomed else {}),

@@ -437,6 +437,8 @@ def print_clues(kb: KnowledgeBase) -> None:
             if item.group == group_id:
                 meaning = Text(item.description)
                 meaning.append(f"\n{item.specificity} specificity", style="dim")
+                if abs(item.background - kb.specificity.get(item.specificity, item.background)) > 1e-9:
+                    meaning.append(f" ({item.background:.0%} of other patients with NC have it)", style="dim")
                 if item.child_background is not None:
                     meaning.append(f" ({item.child_background:.0%} of other children with NC have it)", style="dim")
                 if (given := item.given_background) is not None:
