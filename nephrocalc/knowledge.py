@@ -77,6 +77,8 @@ class Clue(NamedTuple):
     child_background: float | None = None  # the background under the child age limit, where it differs
     given_background: GivenBackground | None = None  # the background when another clue is stated present
     absent_masked_by: MaskedAbsence | None = None  # a condition under which the finding's absence says less
+    # (at least, below or None, background) of the adult age bands that have their own background
+    age_backgrounds: tuple[tuple[float, float | None, float], ...] = ()
 
     @property
     def flag(self) -> str:

@@ -65,12 +65,17 @@ def test_kidney_failure_in_a_child_weighs_against_the_childrens_background(rank:
     oxalosis = next(e for e in entry(infant, "primary_hyperoxaluria")["supporting"] if e["clue"] == "ckd")
     assert oxalosis["weight"] == pytest.approx(math.log(16), abs=0.05) and "children" in oxalosis["why"]
     assert not [e for e in entry(infant, "distal_rta")["conflicting"] if e["clue"] == "ckd"]
-    # in an adult the usual entries count, against the adults' background: CKD is common in adults whatever
-    # else they have (clues.toml ckd background, 20% [CDC-CKD23])
-    assert kb.clues["ckd"].background == pytest.approx(0.2)
-    adult = rank({"pattern": "medullary", "age_years": 30, "clues": {"ckd": True}})
-    later = next(e for e in entry(adult, "primary_hyperoxaluria")["supporting"] if e["clue"] == "ckd")
-    assert later["weight"] == pytest.approx(math.log(0.5 / 0.2), abs=0.05) and "children" not in later["why"]
+    # in an adult the entries count against the background of the adult's age band: CKD is common in adults
+    # whatever else they have, and more so with age (clues.toml ckd age_backgrounds [CDC-CKD23])
+    assert kb.clues["ckd"].age_backgrounds == ((18, 45, 0.06), (45, 65, 0.12), (65, None, 0.34))
+    for age, background in ((30, 0.06), (55, 0.12), (75, 0.34)):
+        adult = rank({"pattern": "medullary", "age_years": age, "clues": {"ckd": True}})
+        later = next(e for e in entry(adult, "primary_hyperoxaluria")["supporting"] if e["clue"] == "ckd")
+        assert later["weight"] == pytest.approx(math.log(0.5 / background), abs=0.05)
+        assert "children" not in later["why"] and f"{background:.0%} of adults aged" in later["why"]
+    unknown = rank({"pattern": "medullary", "clues": {"ckd": True}})  # age unknown: all adults, 14%
+    later = next(e for e in entry(unknown, "primary_hyperoxaluria")["supporting"] if e["clue"] == "ckd")
+    assert later["weight"] == pytest.approx(math.log(0.5 / 0.14), abs=0.05)
     assert probability(infant, "primary_hyperoxaluria") > probability(
         rank({"pattern": "medullary", "age_years": 0.4}), "primary_hyperoxaluria") * 3
 
@@ -496,12 +501,33 @@ def test_a_background_with_an_unknown_source_names_the_field(kb: KnowledgeBase, 
     shutil.copytree(Path(kb.root), rules)
     path = rules / "clues.toml"
     text = path.read_text(encoding="utf-8")
-    assert 'background = { value = 0.2, sources = ["CDC-CKD23"]' in text
-    path.write_text(text.replace('background = { value = 0.2, sources = ["CDC-CKD23"]',
-                                 'background = { value = 0.2, sources = ["Nowhere99"]', 1), encoding="utf-8")
+    assert 'background = { value = 0.14, sources = ["CDC-CKD23"]' in text
+    path.write_text(text.replace('background = { value = 0.14, sources = ["CDC-CKD23"]',
+                                 'background = { value = 0.14, sources = ["Nowhere99"]', 1), encoding="utf-8")
     with pytest.raises(RuleError) as raised:
         load_knowledge_base(rules, use_cache=False)
     assert "clues.ckd.background.sources" in str(raised.value)
+
+
+@pytest.mark.parametrize(("bands", "field"), [
+    ('[{ at_least = 10, value = 0.1, sources = ["CDC-CKD23"] }]', "clues.ckd.age_backgrounds.0.at_least"),
+    ('[{ at_least = 40, below = 30, value = 0.1, sources = ["CDC-CKD23"] }]', "clues.ckd.age_backgrounds.0.below"),
+    ('[{ at_least = 18, value = 0.1, sources = ["CDC-CKD23"] }, { at_least = 60, value = 0.3, sources = '
+     '["CDC-CKD23"] }]', "clues.ckd.age_backgrounds"),
+    ('[{ at_least = 18, value = 0.1, sources = ["Nowhere99"] }]', "clues.ckd.age_backgrounds.0.sources"),
+])
+def test_a_bad_adult_age_background_names_the_field(kb: KnowledgeBase, tmp_path: Path, bands: str,
+                                                    field: str) -> None:
+    rules = tmp_path / "rules"
+    shutil.copytree(Path(kb.root), rules)
+    path = rules / "clues.toml"
+    text = path.read_text(encoding="utf-8")
+    start = text.index("age_backgrounds = [")
+    end = text.index("]\n", text.index("at_least = 65", start)) + 1
+    path.write_text(text[:start] + "age_backgrounds = " + bands + text[end:], encoding="utf-8")
+    with pytest.raises(RuleError) as raised:
+        load_knowledge_base(rules, use_cache=False)
+    assert field in str(raised.value)
 
 
 @pytest.mark.parametrize(("age", "bicarbonate", "alkalosis"), [

@@ -619,6 +619,10 @@ SECOND += [
 
 # open defects, each with what a nephrologist would expect and why the model does not yet do it
 OPEN: dict[str, str] = {
+    "D8 unilateral cortical calcification with proteinuria and CKD is not GN":
+        "GN 47% just ahead of renal TB 42%: unilateral counts x0.013 for GN against TB (1% against 75%), but GN "
+        "lists all three findings (proteinuria, haematuria, CKD) and TB only haematuria; TB is second, can't-miss, "
+        "and its rule-out test is proposed",
 }
 
 SCENARIOS = [(name, "base", case, checks) for name, case, checks in FIRST] + SECOND

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -327,7 +328,8 @@ def _compile(root: Path, kb_file: schema.KnowledgeBaseFile, groups: Mapping[str,
                               tuple(entry.hpo), entry.hpo_note, tuple(entry.snomed), tuple(entry.agents),
                               tuple(entry.hpo_exact),
                               entry.child_background.value if entry.child_background is not None else None,
-                              _given_background(entry.given_background), _masked_absence(entry.absent_masked_by))
+                              _given_background(entry.given_background), _masked_absence(entry.absent_masked_by),
+                              tuple((band.at_least, band.below, band.value) for band in entry.age_backgrounds))
         for field, spec in (("given_background", entry.given_background), ("absent_masked_by", entry.absent_masked_by)):
             if spec is None:
                 continue
@@ -347,6 +349,23 @@ def _compile(root: Path, kb_file: schema.KnowledgeBaseFile, groups: Mapping[str,
         if entry.child_background is not None:
             _check_sources(entry.child_background.sources, sources, clues_path,
                            f"clues.{clue_id}.child_background.sources", problems)
+        child_below_years = kb_file.age_groups.child_below_years
+        bands = sorted(entry.age_backgrounds, key=lambda band: band.at_least)
+        for number, band in enumerate(entry.age_backgrounds):
+            where = f"clues.{clue_id}.age_backgrounds.{number}"
+            _check_sources(band.sources, sources, clues_path, f"{where}.sources", problems)
+            if band.at_least < child_below_years:
+                problems.add(clues_path, f"{where}.at_least", f"an adult band starts at {child_below_years:g} years or "
+                             "later (children have child_background)")
+            if band.below is not None and band.below <= band.at_least:
+                problems.add(clues_path, f"{where}.below", "must be above at_least")
+        if entry.absent_masked_by is not None and entry.age_backgrounds:
+            problems.add(clues_path, f"clues.{clue_id}.absent_masked_by",
+                         "cannot be combined with age_backgrounds on the same clue")
+        for earlier, later in pairwise(bands):
+            if earlier.below is None or earlier.below > later.at_least:
+                problems.add(clues_path, f"clues.{clue_id}.age_backgrounds",
+                             f"the bands from {earlier.at_least:g} and from {later.at_least:g} years overlap")
     _check_codes(kb_path, kb_file, clue_entries, problems)
 
     missing_patterns = {"medullary", "cortical"} - set(kb_file.patterns)
@@ -565,10 +584,16 @@ def _child_findings(usual: Mapping[str, Finding], bounded: tuple[Finding, ...], 
         out.append(finding)
     for clue_id, finding in usual.items():
         clue = clues.get(clue_id)
-        if (clue is None or clue.child_background is None or finding.p_present is None
-                or finding.contradiction or clue_id in bounded_clues):
+        if clue is None or finding.p_present is None or finding.contradiction:
             continue
-        out.append(_against(finding, clue.child_background)._replace(age_at_least=None, age_below=child_below))
+        if clue.child_background is not None and clue_id not in bounded_clues:
+            out.append(_against(finding, clue.child_background)._replace(age_at_least=None, age_below=child_below))
+        for low, high, background in clue.age_backgrounds:  # adult bands the form's own entries leave free
+            if any(f.clue == clue_id and (f.age_below is None or f.age_below > low)
+                   and (high is None or (f.age_at_least or 0.0) < high) for f in bounded):
+                continue
+            who = f"adults aged {low:g}-{high:g} years" if high is not None else f"adults aged {low:g} or more"
+            out.append(_against(finding, background, who)._replace(age_at_least=low, age_below=high))
     return tuple(out)
 
 
@@ -583,12 +608,12 @@ def _masked_absence(entry: schema.MaskedAbsence | None) -> MaskedAbsence | None:
     return None if given is None else MaskedAbsence(*given)
 
 
-def _against(finding: Finding, background: float) -> Finding:
+def _against(finding: Finding, background: float, who: str = "children") -> Finding:
     p = finding.p_present
     assert p is not None
+    against = f"against {background:.0%} of {who} with another cause"
     return finding._replace(lr_present=p / background, lr_absent=(1.0 - p) / (1.0 - background),
-                            note=f"{finding.note}; against {background:.0%} of children with another cause"
-                            if finding.note else f"against {background:.0%} of children with another cause")
+                            note=f"{finding.note}; {against}" if finding.note else against)
 
 
 def _take_over(causes: dict[str, Cause], taker: str, taken: schema.TakesOver, path: Path, where: str,

@@ -284,6 +284,14 @@ class ChildBackground(RuleModel):
     estimate: bool = False
 
 
+class AgeBackground(ChildBackground):
+    """P(present | a cause that does not list the clue) in an adult age band, where a sourced prevalence
+    rises with age (CKD: 6% at 18-44 years, 34% from 65 [CDC-CKD23])."""
+
+    at_least: Annotated[float, Field(ge=0.0, le=130.0)]
+    below: Annotated[float, Field(gt=0.0, le=130.0)] | None = None
+
+
 class GivenBackground(RuleModel):
     """P(present | a cause that does not list the clue) when another finding is stated present: a
     finding that follows from that one in any cause (a suppressed PTH in hypercalcaemia that is not
@@ -325,6 +333,8 @@ class ClueEntry(RuleModel):
     # P(present | a cause that does not list it), where a sourced prevalence replaces the specificity's
     # default (CKD is common in older adults whatever calcified their kidneys)
     background: ChildBackground | None = None
+    # adult age bands with their own background (from child_below_years up; non-overlapping)
+    age_backgrounds: list[AgeBackground] = []
     # under the child age limit, the finding's ratios are worked out against this background instead
     child_background: ChildBackground | None = None
     # when the given clue is stated present, the causes that do not list this clue (and a cause outside
