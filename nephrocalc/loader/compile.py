@@ -592,7 +592,12 @@ def _child_findings(usual: Mapping[str, Finding], bounded: tuple[Finding, ...], 
             if any(f.clue == clue_id and (f.age_below is None or f.age_below > low)
                    and (high is None or (f.age_at_least or 0.0) < high) for f in bounded):
                 continue
-            who = f"adults aged {low:g}-{high:g} years" if high is not None else f"adults aged {low:g} or more"
+            if high is None:
+                who = f"adults aged {low:g} or more"
+            elif float(high).is_integer() and float(low).is_integer():  # whole years: 18-44, as tables write it
+                who = f"adults aged {low:g}-{high - 1:g} years"
+            else:
+                who = f"adults aged {low:g} to under {high:g} years"
             out.append(_against(finding, background, who)._replace(age_at_least=low, age_below=high))
     return tuple(out)
 
