@@ -52,10 +52,11 @@ HOW THE SCORING WORKS
   finding stated absent counts only on a modality that can show it, and says less when another
   stated finding can hide it whatever the cause (a normal urine calcium or oxalate with CKD, since
   both fall with the GFR: clues.toml absent_masked_by), and lab values are read in
-  context (PTH with calcium, urine pH during acidosis, calcium corrected for albumin; grey zones
-  derive nothing). Age bands lower causes that are rare or impossible at the patient's age, and a
-  finding may have its own frequency at some ages (CKD is rare in distal RTA under 2 years, usual
-  in infantile oxalosis).
+  context (PTH with calcium and kidney function, urine pH during acidosis, calcium corrected for
+  albumin, an adult's creatinine through the CKD-EPI 2021 eGFR; grey zones derive nothing). Age bands
+  lower causes that are rare or impossible at the patient's age, and a finding may have its own
+  frequency at some ages (CKD is rare in distal RTA under 2 years, usual in infantile oxalosis) or
+  its own background (CKD in 6% of adults aged 18-44, 34% from 65).
   When the nephrocalcinosis was found earlier than the current age (onset_age_years,
   --onset-age; a phenopacket's or FHIR bundle's onset), the causes are weighed at that age and
   the lab values at the current one.
