@@ -250,9 +250,14 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
     for m in measurements:
         if m.from_lab or (estimate is not None and m.lab.id == estimate.from_lab):
             continue
-        if m.lab.id == "serum_creatinine" and "egfr" not in case.labs and "egfr" in kb.labs:
-            warn("lab_not_interpreted", f"{m.lab.id} {_number(m.value)} {m.unit} was not read as an eGFR: the "
-                 "CKD-EPI equation needs an age of 18 years or more and the sex; give egfr for ckd.", ("Inker21",))
+        if m.lab.id == "serum_creatinine" and "egfr" in kb.labs:
+            if "egfr" in case.labs:
+                warn("lab_not_interpreted", f"{m.lab.id} {_number(m.value)} {m.unit} was not read: the eGFR given "
+                     "was used for kidney function.")
+            else:
+                warn("lab_not_interpreted", f"{m.lab.id} {_number(m.value)} {m.unit} was not read as an eGFR: the "
+                     "CKD-EPI equation needs an age of 18 years or more and the sex; give egfr for ckd.",
+                     ("Inker21",))
             continue
         if not m.lab.limits and m.lab.note:
             warn("lab_not_interpreted", f"{m.lab.id}: {m.lab.note}")

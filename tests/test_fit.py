@@ -319,6 +319,7 @@ def test_a_given_egfr_wins_over_the_creatinine_and_acute_kidney_injury_derives_n
     both = rank({"pattern": "medullary", "age_years": 40, "sex": "female", "labs": {
         "serum_creatinine": {"value": 3.0, "unit": "mg/dL"}, "egfr": {"value": 75, "unit": "mL/min/1.73m2"}}})
     assert [d["lab"] for d in both["derived"] if d["clue"] == "ckd"] == ["egfr"]
+    assert any("the eGFR given was used" in w["message"] for w in both["warnings"])
     acute = rank({"pattern": "medullary", "age_years": 40, "sex": "female", "clues": {"acute_kidney_injury": True},
                   "labs": {"serum_creatinine": {"value": 3.0, "unit": "mg/dL"}}})
     assert not any(d["clue"] == "ckd" for d in acute["derived"])
