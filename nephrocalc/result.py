@@ -72,6 +72,8 @@ class Fit(TypedDict):
     consider: list[Consider]  # causes outside the loaded knowledge base that would explain them
     # present only when the input contradicts itself: the stated findings that exclude each other
     contradictory: NotRequired[list[str]]
+    # present only when the best cause nearly always has a finding that is stated absent (or read absent)
+    absent: NotRequired[list[str]]
 
 
 class Note(TypedDict):

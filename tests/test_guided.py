@@ -241,7 +241,7 @@ def test_interview_first_line_names_known_clues(kb: KnowledgeBase, tmp_path: Pat
 
 def test_a_lab_given_that_settled_nothing_is_marked_and_said(run_main: Any) -> None:
     """A calcium in its grey zone leaves hypercalcaemia unknown: the hint says the value did not settle it."""
-    args = ["diff", "--pattern", "medullary", "--age", "35", "--sex", "male",
+    args = ["diff", "--pattern", "medullary", "--age", "60", "--sex", "male",
             "--lab", "serum_calcium=10.4 mg/dL", "--lab", "pth=95 pg/mL"]
     status, out, _ = run_main([*args, "--format", "json"])
     items = {item["clue"]: item for item in json.loads(out)["next_findings"]}

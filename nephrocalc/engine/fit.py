@@ -71,6 +71,15 @@ def assess_fit(kb: KnowledgeBase, case: Case, counted: Sequence[tuple[str, bool]
             unexplained.append(clue)
         elif max(weights, default=0.0) <= 0.0 and kb.clues[clue].background <= settings.unexplained_background:
             unexplained.append(clue)
+    # a finding the best cause (its best form) nearly always has, stated absent, as strongly against it as
+    # a contradiction: the best cause lacks what defines it (cortical necrosis without the kidney injury)
+    # (a stated diagnosis such as rta is left out: "no RTA" in a record of incomplete distal RTA means no
+    # systemic acidosis, which the form expects)
+    absent = [item["clue"] for item in (best["conflicting"] if best is not None else [])
+              if not item["present"] and item["weight"] <= settings.contradiction_weight
+              and item["clue"] not in kb.supersedes]
+    if absent:
+        contradicted = True
     # the input contradicts itself: the findings of a group are unexplained, and the fit is poor
     groups = contradictory_groups(kb, case.clues)
     contradictory = [clue for both, by in groups if by is None for clue in both]
@@ -91,6 +100,8 @@ def assess_fit(kb: KnowledgeBase, case: Case, counted: Sequence[tuple[str, bool]
     fit: Fit = {"status": "poor" if poor else "good", "unexplained": unexplained, "consider": named}
     if contradictory:
         fit["contradictory"] = contradictory
+    if absent:
+        fit["absent"] = absent
     return fit
 
 

@@ -164,8 +164,11 @@ def case_section(result: Any, kb: KnowledgeBase) -> str:
                    "(neither was counted).</div>")
     elif fit["status"] == "poor":
         unexplained = ", ".join(_label(kb, c) for c in fit["unexplained"])
+        absent = " and ".join(_label(kb, c).lower() for c in fit.get("absent", []))
+        lacks = (f"; {_cause_name(kb, result['differential'][0])} nearly always has {absent}, stated absent"
+                 if absent else "")
         out.append(f'<div class="poor"><b>Poor fit:</b> no cause in the knowledge base explains these findings '
-                   f"well{': ' + escape(unexplained) if unexplained else ''}.</div>")
+                   f"well{': ' + escape(unexplained) if unexplained else ''}{escape(lacks)}.</div>")
     else:
         out.append('<p class="muted">Fit: good — the leading causes explain the stated findings.</p>')
     if fit["consider"]:

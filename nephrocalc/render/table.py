@@ -123,6 +123,10 @@ def _print_fit(console: Console, kb: KnowledgeBase, result: Result) -> None:
         line = Text("Poor fit: no cause in the knowledge base explains these findings well", style="bold red")
         if fit["unexplained"]:
             line.append(": " + ", ".join(labels(fit["unexplained"])), style="red")
+        if fit.get("absent"):
+            line.append(f"; {_entry_name(kb, result['differential'][0])} nearly always has "
+                        + " and ".join(label.lower() for label in labels(fit.get("absent", []))) + ", stated absent",
+                        style="red")
         console.print(line)
     if fit["consider"]:
         console.print(Text("Consider:", style="bold"))

@@ -87,7 +87,10 @@ def result_markdown(result: Result) -> str:
                  + _md(" and ".join(contradictory)) + " (neither was counted).\n\n")
     elif fit["status"] == "poor":
         body += ("**Poor fit**: no cause in the knowledge base explains these findings well"
-                 + (": " + _md(", ".join(fit["unexplained"])) if fit["unexplained"] else "") + ".\n\n")
+                 + (": " + _md(", ".join(fit["unexplained"])) if fit["unexplained"] else "")
+                 + (f"; {_md(result['differential'][0]['name'])} nearly always has "
+                    + _md(" and ".join(fit.get("absent", []))) + ", stated absent" if fit.get("absent") else "")
+                 + ".\n\n")
     for item in fit["consider"]:
         body += f"- Consider **{_md(item['name'])}**: {_md(item['why'])}\n"
     if fit["consider"]:
