@@ -333,3 +333,22 @@ def test_the_open_world_has_its_own_unilateral_share(rank: Any, kb: KnowledgeBas
     factor = next(f for f in entry(result, "other")["context"] if f["factor"] == "laterality")
     assert factor["weight"] == pytest.approx(math.log(0.05 / 0.02), abs=0.01)
     assert "5% of Other cause is unilateral" in factor["why"]
+
+
+def test_the_fit_is_poor_when_the_leader_lacks_what_it_nearly_always_has(rank: Any, run_main: Any) -> None:
+    # cortical necrosis is anuric acute kidney injury [Sahay13]: after an obstetric catastrophe it still leads
+    # with the injury stated absent, but it no longer explains the picture
+    base = {"pattern": "cortical", "modality": "ct", "age_years": 30, "sex": "female",
+            "clues": {"obstetric_catastrophe": True, "acute_kidney_injury": True}}
+    assert rank(base)["fit"]["status"] == "good"
+    lacking = rank({**base, "clues": {"obstetric_catastrophe": True, "acute_kidney_injury": False}})
+    assert ranking(lacking)[0] == "cortical_necrosis"
+    assert lacking["fit"]["status"] == "poor" and lacking["fit"]["absent"] == ["acute_kidney_injury"]
+    status, out, _ = run_main(["diff", "-p", "cortical", "-m", "ct", "--age", "30", "--sex", "female",
+                               "--obstetric-catastrophe", "--no-acute-kidney-injury"])
+    first = " ".join(out.split("Differential")[0].split())
+    assert status == 0 and "nearly always has acute kidney injury, stated absent" in first
+    # a stated diagnosis that contains findings is left out: "no RTA" in incomplete distal RTA
+    incomplete = rank({"pattern": "medullary", "age_years": 35, "sex": "female",
+                       "clues": {"rta": False, "alkaline_urine": True, "metabolic_acidosis": False}})
+    assert "absent" not in incomplete["fit"]
