@@ -74,6 +74,7 @@ class Fit(TypedDict):
     contradictory: NotRequired[list[str]]
     # present only when the best cause nearly always has a finding that is stated absent (or read absent)
     absent: NotRequired[list[str]]
+    absent_in: NotRequired[str]  # the cause (the best of the loaded knowledge base) that lacks them
 
 
 class Note(TypedDict):

@@ -344,6 +344,7 @@ def test_the_fit_is_poor_when_the_leader_lacks_what_it_nearly_always_has(rank: A
     lacking = rank({**base, "clues": {"obstetric_catastrophe": True, "acute_kidney_injury": False}})
     assert ranking(lacking)[0] == "cortical_necrosis"
     assert lacking["fit"]["status"] == "poor" and lacking["fit"]["absent"] == ["acute_kidney_injury"]
+    assert lacking["fit"]["absent_in"] == "cortical_necrosis"
     status, out, _ = run_main(["diff", "-p", "cortical", "-m", "ct", "--age", "30", "--sex", "female",
                                "--obstetric-catastrophe", "--no-acute-kidney-injury"])
     first = " ".join(out.split("Differential")[0].split())

@@ -100,8 +100,9 @@ def assess_fit(kb: KnowledgeBase, case: Case, counted: Sequence[tuple[str, bool]
     fit: Fit = {"status": "poor" if poor else "good", "unexplained": unexplained, "consider": named}
     if contradictory:
         fit["contradictory"] = contradictory
-    if absent:
+    if absent and best is not None:
         fit["absent"] = absent
+        fit["absent_in"] = best["cause"]
     return fit
 
 

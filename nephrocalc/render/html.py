@@ -165,8 +165,9 @@ def case_section(result: Any, kb: KnowledgeBase) -> str:
     elif fit["status"] == "poor":
         unexplained = ", ".join(_label(kb, c) for c in fit["unexplained"])
         absent = " and ".join(_label(kb, c).lower() for c in fit.get("absent", []))
-        lacks = (f"; {_cause_name(kb, result['differential'][0])} nearly always has {absent}, stated absent"
-                 if absent else "")
+        lacking = next((e for e in result["differential"] if e["cause"] == fit.get("absent_in")), None)
+        lacks = (f"; {_cause_name(kb, lacking)} nearly always has {absent}, stated absent"
+                 if absent and lacking is not None else "")
         out.append(f'<div class="poor"><b>Poor fit:</b> no cause in the knowledge base explains these findings '
                    f"well{': ' + escape(unexplained) if unexplained else ''}{escape(lacks)}.</div>")
     else:

@@ -124,7 +124,8 @@ def _print_fit(console: Console, kb: KnowledgeBase, result: Result) -> None:
         if fit["unexplained"]:
             line.append(": " + ", ".join(labels(fit["unexplained"])), style="red")
         if fit.get("absent"):
-            line.append(f"; {_entry_name(kb, result['differential'][0])} nearly always has "
+            lacking = next(e for e in result["differential"] if e["cause"] == fit.get("absent_in"))
+            line.append(f"; {_entry_name(kb, lacking)} nearly always has "
                         + " and ".join(label.lower() for label in labels(fit.get("absent", []))) + ", stated absent",
                         style="red")
         console.print(line)

@@ -76,6 +76,11 @@ def _signed(sign: str, evidence: Evidence) -> str:
     return f"{sign}{evidence['clue']}" if evidence["present"] else f"{sign}no {evidence['clue']}"
 
 
+def _lacking(result: Result) -> str:
+    """The name of the cause that lacks what it nearly always has (fit.absent_in)."""
+    return next((e["name"] for e in result["differential"] if e["cause"] == result["fit"].get("absent_in")), "")
+
+
 def result_markdown(result: Result) -> str:
     notes = [f"- {_md(n['message'])}\n" for n in (*result["warnings"], *result["caveats"])]
     fit = result["fit"]
@@ -88,7 +93,7 @@ def result_markdown(result: Result) -> str:
     elif fit["status"] == "poor":
         body += ("**Poor fit**: no cause in the knowledge base explains these findings well"
                  + (": " + _md(", ".join(fit["unexplained"])) if fit["unexplained"] else "")
-                 + (f"; {_md(result['differential'][0]['name'])} nearly always has "
+                 + (f"; {_md(_lacking(result))} nearly always has "
                     + _md(" and ".join(fit.get("absent", []))) + ", stated absent" if fit.get("absent") else "")
                  + ".\n\n")
     for item in fit["consider"]:
