@@ -703,9 +703,8 @@ OPEN_BLIND = {
         "the open world leads (58%), the fit is poor and names malignancy, but sarcoidosis keeps 32% (the check asks "
         "under 20%): hypercalcaemia with a suppressed PTH counts x10 for it, and the open world's likelihoods are flat",
     "b10_ckd_age_a":
-        "an eGFR of 40 in a 25-year-old stone former raises hyperparathyroidism (tertiary form, 46%): CKD is "
-        "'always' in tertiary disease against 6% of adults aged 18-44, and the form's share does not fall with age "
-        "(AUDIT D7)",
+        "an eGFR of 40 in a 25-year-old stone former raises hyperparathyroidism by more than 0.1 (to 26%, second to "
+        "distal RTA): CKD is 'always' in tertiary disease against 6% of adults aged 18-44 (AUDIT D7)",
     "b10_ckd_age_b":
         "an eGFR of 40 at 50 raises hyperparathyroidism by more than 0.1 (tertiary form): as b10_ckd_age_a",
     "b10_cn_aki_b":
