@@ -118,7 +118,7 @@ def _candidates(engine: Engine, evaluation: Evaluation, weights: tuple[list[floa
             log_lr = list(log_lr)
             for r in given.rows:
                 log_lr[r] += given.weight[True]
-        background = clue.background
+        background = clue.background_at(age, engine.kb.ages.child_below_years)
         # P(clue present | row): the finding's frequency, or the background rate where unlisted
         present = [sum(row_weight[r] * min(0.99, background * math.exp(log_lr[r])) for r in cause_rows[i])
                    / lead_total for i in leading]

@@ -84,6 +84,18 @@ class Clue(NamedTuple):
     def flag(self) -> str:
         return "--" + self.id.replace("_", "-")
 
+    def background_at(self, age: float | None, child_below: float) -> float:
+        """P(present | a cause that does not list it) at this age: the children's figure under the child
+        age limit, an adult band's where one holds, else the clue's own (age unknown)."""
+        if age is None:
+            return self.background
+        if age < child_below:
+            return self.child_background if self.child_background is not None else self.background
+        for low, high, value in self.age_backgrounds:
+            if low <= age and (high is None or age < high):
+                return value
+        return self.background
+
 
 class Finding(NamedTuple):
     """A finding of one cause (or one form of it), with its likelihood ratios worked out."""

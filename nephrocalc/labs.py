@@ -158,6 +158,9 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
     estimate = _egfr_from_creatinine(measurements, case, kb)
     if estimate is not None:
         measurements.append(estimate)
+        low, high = estimate.lab.extreme
+        if estimate.canonical_value is not None and not low <= estimate.canonical_value <= high:
+            warn("lab_value_extreme", f"{estimate.shown} is possible but extreme: check the creatinine.")
     canonical = {m.lab.id: m.canonical_value for m in measurements if m.canonical_value is not None}
     waiting: dict[tuple[str, str], set[str]] = {}  # (lab, clue) -> the clues its limits needed and did not have
     noted: set[tuple[str, str]] = set()  # (lab, clue) read by a limit that derives nothing but says why
@@ -215,12 +218,15 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
                     text = (f"{shown} {comparison} {_number(bound)} {unit}, within the limit ({limit.label}) "
                             f"→ no {limit.clue}")
                 explicit = stated.get(limit.clue)
-                derived.append({
+                step: Derivation = {
                     "lab": m.from_lab or m.lab.id, "value": m.value, "unit": m.unit,
                     "canonical_value": value,
                     "canonical_unit": unit, "limit": bound, "comparison": comparison, "clue": limit.clue,
                     "present": present, "used": explicit is None, "text": text,
-                    "sources": list(dict.fromkeys(limit.sources + m.method_sources))})
+                    "sources": list(dict.fromkeys(limit.sources + m.method_sources))}
+                if m.from_lab:
+                    step["computed"] = m.lab.id
+                derived.append(step)
                 found.setdefault(limit.clue, []).append(present)
                 if limit.warning and (present or limit.warn_when == "always"):
                     warn("lab_note", limit.warning, limit.sources)
@@ -294,7 +300,9 @@ def _egfr_from_creatinine(measurements: list[Measurement], case: Case, kb: Knowl
         return None
     kappa, alpha, female = CKD_EPI_2021[case.sex]
     ratio = creatinine.canonical_value / kappa
-    value = 142.0 * min(ratio, 1.0) ** alpha * max(ratio, 1.0) ** -1.2 * 0.9938 ** case.age_years * female
+    # reported, as laboratories report it, in whole mL/min/1.73 m2: the value shown is the value compared
+    value = float(round(142.0 * min(ratio, 1.0) ** alpha * max(ratio, 1.0) ** -1.2 * 0.9938 ** case.age_years
+                        * female))
     shown = (f"serum_creatinine {_number(creatinine.value)} {creatinine.unit} (eGFR {value:.0f} mL/min/1.73m2 by "
              f"CKD-EPI 2021, {case.sex}, {case.age_years:g} y)")
     return Measurement(egfr, creatinine.value, creatinine.unit, value, None, shown, "serum_creatinine", ("Inker21",))

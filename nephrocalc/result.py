@@ -100,6 +100,9 @@ class Derivation(TypedDict):
     used: bool  # false when the case states the clue itself (a stated clue wins)
     text: str
     sources: list[str]
+    # present when the value compared is computed from the lab (eGFR from creatinine): then canonical_value and
+    # canonical_unit are the computed lab's
+    computed: NotRequired[str]
 
 
 class NextFinding(TypedDict):

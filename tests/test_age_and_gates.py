@@ -822,3 +822,13 @@ def test_an_age_band_for_an_unknown_prior_column_is_a_rule_error(kb: KnowledgeBa
         load_knowledge_base(packs=(pack,), use_cache=False)
     message = str(raised.value)
     assert "dent_disease.toml" in message and "age.0.columns" in message, message
+
+
+def test_a_causes_own_age_bounded_entry_leaves_the_rest_of_the_band_to_the_band(rank: Any) -> None:
+    """Distal RTA has its own CKD entry under 2 years; from 2 to 17 the children's background (5%) still
+    holds for it, as for every cause that lists CKD, rather than the adults' figure."""
+    child = rank({"pattern": "medullary", "age_years": 10, "clues": {"ckd": True}})
+    drta = next(e for e in entry(child, "distal_rta")["supporting"] if e["clue"] == "ckd")
+    assert "5% of children" in drta["why"] and drta["weight"] == pytest.approx(math.log(0.2 / 0.05), abs=0.05)
+    infant = rank({"pattern": "medullary", "age_years": 1, "clues": {"ckd": True}})
+    assert not [e for e in entry(infant, "distal_rta")["conflicting"] if e["clue"] == "ckd"]

@@ -569,37 +569,67 @@ def _compile_finding(raw: schema.Finding, where: str, path: Path, frequency: Map
 
 def _child_findings(usual: Mapping[str, Finding], bounded: tuple[Finding, ...], clues: Mapping[str, Clue],
                     child_below: float) -> tuple[Finding, ...]:
-    """A form's age-bounded findings, with the children's entries of the clues that have a child
-    background: a finding given as a frequency is worked out against that background under the child
-    age limit (AUDIT.md 6.5: growth failure is common in every paediatric cause, so a single adult-weighted
-    specificity overstates it). A clue that already has age-bounded entries in the form keeps them, and
-    those lying wholly under the limit are worked out against the child background too."""
+    """A form's age-bounded findings, with the age-banded entries of the clues that have their own
+    background by age: a finding given as a frequency is worked out against the children's background
+    under the child age limit (AUDIT.md 6.5: growth failure is common in every paediatric cause, so a
+    single adult-weighted specificity overstates it) and against an adult band's (CKD is commoner with
+    age). A form's own age-bounded entries keep their ages: worked out against the band that holds them
+    wholly, and the band's entry fills only the ages they leave free."""
     out: list[Finding] = []
-    bounded_clues = {f.clue for f in bounded}
     for finding in bounded:
         clue = clues.get(finding.clue)
-        if (clue is not None and clue.child_background is not None and finding.p_present is not None
-                and finding.age_below is not None and finding.age_below <= child_below):
-            finding = _against(finding, clue.child_background)
+        if clue is not None and finding.p_present is not None:
+            low, high = finding.age_at_least or 0.0, finding.age_below
+            for band_low, band_high, background, who in _bands(clue, child_below):
+                if band_low <= low and (band_high is None or (high is not None and high <= band_high)):
+                    finding = _against(finding, background, who)
+                    break
         out.append(finding)
     for clue_id, finding in usual.items():
         clue = clues.get(clue_id)
         if clue is None or finding.p_present is None or finding.contradiction:
             continue
-        if clue.child_background is not None and clue_id not in bounded_clues:
-            out.append(_against(finding, clue.child_background)._replace(age_at_least=None, age_below=child_below))
-        for low, high, background in clue.age_backgrounds:  # adult bands the form's own entries leave free
-            if any(f.clue == clue_id and (f.age_below is None or f.age_below > low)
-                   and (high is None or (f.age_at_least or 0.0) < high) for f in bounded):
-                continue
-            if high is None:
-                who = f"adults aged {low:g} or more"
-            elif float(high).is_integer() and float(low).is_integer():  # whole years: 18-44, as tables write it
-                who = f"adults aged {low:g}-{high - 1:g} years"
-            else:
-                who = f"adults aged {low:g} to under {high:g} years"
-            out.append(_against(finding, background, who)._replace(age_at_least=low, age_below=high))
+        own = sorted((f.age_at_least or 0.0, f.age_below) for f in bounded if f.clue == clue_id)
+        for band_low, band_high, background, who in _bands(clue, child_below):
+            for low, high in _uncovered(band_low, band_high, own):
+                out.append(_against(finding, background, who)._replace(age_at_least=low or None, age_below=high))
     return tuple(out)
+
+
+def _bands(clue: Clue, child_below: float) -> list[tuple[float, float | None, float, str]]:
+    """The age bands with a background of their own: (from, below or None, background, who it is)."""
+    bands: list[tuple[float, float | None, float, str]] = []
+    if clue.child_background is not None:
+        bands.append((0.0, child_below, clue.child_background, "children"))
+    for low, high, background in clue.age_backgrounds:
+        if high is None:
+            who = f"adults aged {low:g} or more"
+        elif float(high).is_integer() and float(low).is_integer():  # whole years: 18-44, as tables write it
+            who = f"adults aged {low:g}-{high - 1:g} years"
+        else:
+            who = f"adults aged {low:g} to under {high:g} years"
+        bands.append((low, high, background, who))
+    return bands
+
+
+def _uncovered(low: float, high: float | None, taken: Sequence[tuple[float, float | None]]
+               ) -> list[tuple[float, float | None]]:
+    """The parts of [low, high) that none of the (sorted) intervals in ``taken`` covers."""
+    parts: list[tuple[float, float | None]] = []
+    start = low
+    for a, b in taken:
+        if high is not None and a >= high:
+            break
+        if b is not None and b <= start:
+            continue
+        if a > start:
+            parts.append((start, a))
+        if b is None:
+            return parts
+        start = max(start, b)
+    if high is None or start < high:
+        parts.append((start, high))
+    return parts
 
 
 def _given_background(entry: schema.GivenBackground | None) -> GivenBackground | None:

@@ -13,7 +13,7 @@ from html import escape
 from typing import Any
 
 from nephrocalc.knowledge import KnowledgeBase
-from nephrocalc.render.views import distinctive, form_label
+from nephrocalc.render.views import distinctive, form_label, lacks_clause
 from nephrocalc.result import NOTICE, Entry, Evidence
 
 _CSS = """
@@ -161,13 +161,10 @@ def case_section(result: Any, kb: KnowledgeBase) -> str:
     if contradictory:
         shown = " and ".join(_label(kb, c) for c in contradictory)
         out.append(f'<div class="poor"><b>Poor fit:</b> the stated findings contradict each other: {escape(shown)} '
-                   "(neither was counted).</div>")
+                   f"(neither was counted){escape(lacks_clause(result, kb, _cause_name))}.</div>")
     elif fit["status"] == "poor":
         unexplained = ", ".join(_label(kb, c) for c in fit["unexplained"])
-        absent = " and ".join(_label(kb, c).lower() for c in fit.get("absent", []))
-        lacking = next((e for e in result["differential"] if e["cause"] == fit.get("absent_in")), None)
-        lacks = (f"; {_cause_name(kb, lacking)} nearly always has {absent}, stated absent"
-                 if absent and lacking is not None else "")
+        lacks = lacks_clause(result, kb, _cause_name)
         out.append(f'<div class="poor"><b>Poor fit:</b> no cause in the knowledge base explains these findings '
                    f"well{': ' + escape(unexplained) if unexplained else ''}{escape(lacks)}.</div>")
     else:

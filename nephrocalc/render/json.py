@@ -73,6 +73,8 @@ def clues_json(kb: KnowledgeBase) -> str:
     return dumps({"clues": [
         {"id": clue.id, "flag": clue.flag, "label": clue.label, "description": clue.description,
          "group": clue.group, "specificity": clue.specificity, "background": clue.background,
+         **({"age_backgrounds": [{"at_least": low, "below": high, "value": value}
+                                 for low, high, value in clue.age_backgrounds]} if clue.age_backgrounds else {}),
          "used_by": users.get(clue.id, []),
          "hpo": list(clue.hpo), **({"hpo_exact": list(clue.hpo_exact)} if clue.hpo_exact else {}),
          **({"hpo_note": clue.hpo_note} if clue.hpo_note else {}),

@@ -20,7 +20,15 @@ from rich.table import Table
 from rich.text import Text
 
 from nephrocalc.knowledge import Cause, Finding, KnowledgeBase
-from nephrocalc.render.views import case_facts, clue_users, distinctive, form_label, labs_view, printable
+from nephrocalc.render.views import (
+    case_facts,
+    clue_users,
+    distinctive,
+    form_label,
+    labs_view,
+    lacks_clause,
+    printable,
+)
 from nephrocalc.result import NOTICE, Entry, Evidence, Result
 from nephrocalc.vocab import FREQUENCY_WORDS
 
@@ -118,16 +126,15 @@ def _print_fit(console: Console, kb: KnowledgeBase, result: Result) -> None:
     if contradictory:
         line = Text("Poor fit: the stated findings contradict each other: " + " and ".join(labels(contradictory))
                     + " (neither was counted)", style="bold red")
+        if fit.get("absent"):
+            line.append(lacks_clause(result, kb, _entry_name), style="red")
         console.print(line)
     elif fit["status"] == "poor":
         line = Text("Poor fit: no cause in the knowledge base explains these findings well", style="bold red")
         if fit["unexplained"]:
             line.append(": " + ", ".join(labels(fit["unexplained"])), style="red")
         if fit.get("absent"):
-            lacking = next(e for e in result["differential"] if e["cause"] == fit.get("absent_in"))
-            line.append(f"; {_entry_name(kb, lacking)} nearly always has "
-                        + " and ".join(label.lower() for label in labels(fit.get("absent", []))) + ", stated absent",
-                        style="red")
+            line.append(lacks_clause(result, kb, _entry_name), style="red")
         console.print(line)
     if fit["consider"]:
         console.print(Text("Consider:", style="bold"))
@@ -442,8 +449,13 @@ def print_clues(kb: KnowledgeBase) -> None:
             if item.group == group_id:
                 meaning = Text(item.description)
                 meaning.append(f"\n{item.specificity} specificity", style="dim")
-                if abs(item.background - kb.specificity.get(item.specificity, item.background)) > 1e-9:
-                    meaning.append(f" ({item.background:.0%} of other patients with NC have it)", style="dim")
+                if item.age_backgrounds:
+                    bands = ", ".join(f"{value:.0%} at {low:g}-{high - 1:g}" if high is not None
+                                      else f"{value:.0%} from {low:g}" for low, high, value in item.age_backgrounds)
+                    meaning.append(f" (background in adults without a cause that lists it: {bands} years; "
+                                   f"{item.background:.0%} with the age unknown)", style="dim")
+                elif abs(item.background - kb.specificity.get(item.specificity, item.background)) > 1e-9:
+                    meaning.append(f" ({item.background:.0%} background without a cause that lists it)", style="dim")
                 if item.child_background is not None:
                     meaning.append(f" ({item.child_background:.0%} of other children with NC have it)", style="dim")
                 if (given := item.given_background) is not None:

@@ -94,7 +94,7 @@ def result_markdown(result: Result) -> str:
         body += ("**Poor fit**: no cause in the knowledge base explains these findings well"
                  + (": " + _md(", ".join(fit["unexplained"])) if fit["unexplained"] else "")
                  + (f"; {_md(_lacking(result))} nearly always has "
-                    + _md(" and ".join(fit.get("absent", []))) + ", stated absent" if fit.get("absent") else "")
+                    + _md(" and ".join(fit.get("absent", []))) + ", absent here" if fit.get("absent") else "")
                  + ".\n\n")
     for item in fit["consider"]:
         body += f"- Consider **{_md(item['name'])}**: {_md(item['why'])}\n"

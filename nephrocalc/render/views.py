@@ -103,3 +103,20 @@ def distinctive(items: list[Evidence]) -> list[Evidence]:
 def printable(text: str) -> str:
     """Text as shown to a reader: control characters (escape, bell, tab, newline, ...) replaced by U+FFFD."""
     return text.translate(_CONTROL)
+
+
+def lacks_clause(result: Any, kb: KnowledgeBase, name: Any) -> str:
+    """The fit's absent findings as a clause: "; Cortical necrosis nearly always has acute kidney injury,
+    absent here" ("" when there are none). ``name`` gives a result entry's display name."""
+    absent = result["fit"].get("absent") or []
+    lacking = next((e for e in result["differential"] if e["cause"] == result["fit"].get("absent_in")), None)
+    if not absent or lacking is None:
+        return ""
+    labels = [in_text(kb.clues[c].label) if c in kb.clues else c for c in absent]
+    return f"; {name(kb, lacking)} nearly always has {' and '.join(labels)}, absent here"
+
+
+def in_text(label: str) -> str:
+    """A label inside a sentence: "Hypercalcaemia" -> "hypercalcaemia", "High PTH" -> "high PTH"."""
+    return label[:1].lower() + label[1:] if label[1:2].islower() else label
+
