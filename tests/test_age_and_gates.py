@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import shutil
 from pathlib import Path
@@ -832,3 +833,12 @@ def test_a_causes_own_age_bounded_entry_leaves_the_rest_of_the_band_to_the_band(
     assert "5% of children" in drta["why"] and drta["weight"] == pytest.approx(math.log(0.2 / 0.05), abs=0.05)
     infant = rank({"pattern": "medullary", "age_years": 1, "clues": {"ckd": True}})
     assert not [e for e in entry(infant, "distal_rta")["conflicting"] if e["clue"] == "ckd"]
+
+
+def test_clues_shows_the_adult_age_bands(run_main: Any) -> None:
+    status, out, _ = run_main(["clues", "--format", "json"])
+    ckd = next(c for c in json.loads(out)["clues"] if c["id"] == "ckd")
+    assert status == 0 and ckd["background"] == 0.14
+    assert ckd["age_backgrounds"][0] == {"at_least": 18, "below": 45, "value": 0.06}
+    status, out, _ = run_main(["clues"])
+    assert "6% at 18-44, 12% at 45-64, 34% from 65 years" in " ".join(out.split())
