@@ -842,3 +842,11 @@ def test_clues_shows_the_adult_age_bands(run_main: Any) -> None:
     assert ckd["age_backgrounds"][0] == {"at_least": 18, "below": 45, "value": 0.06}
     status, out, _ = run_main(["clues"])
     assert "6% at 18-44, 12% at 45-64, 34% from 65 years" in " ".join(out.split())
+
+
+def test_cause_shows_the_entries_in_force_by_age(run_main: Any) -> None:
+    status, out, _ = run_main(["cause", "distal_rta", "--format", "json"])
+    entries = [f for form in json.loads(out)["forms"] for f in form["age_findings"] if f["clue"] == "ckd"]
+    assert status == 0 and any(f.get("age_at_least") == 65 and f["lr_present"] < 1 for f in entries)
+    status, out, _ = run_main(["cause", "distal_rta"])
+    assert "By age" in out and "65 years and over" in out

@@ -50,7 +50,8 @@ def cause_dict(kb: KnowledgeBase, cause: Cause) -> dict[str, Any]:
         "patterns": dict(cause.patterns),
         "findings": [_finding(f) for f in cause.findings],
         "forms": [{"id": form.id, "name": form.name, "share": dict(form.share), "female": form.female,
-                   "unilateral": form.unilateral, "findings": [_finding(f) for f in form.own_findings]}
+                   "unilateral": form.unilateral, "findings": [_finding(f) for f in form.own_findings],
+                   "age_findings": [_finding(f) for f in form.age_findings]}
                   for form in cause.forms],
         "sources": [{"tag": tag, "citation": kb.sources[tag].citation, "url": kb.sources[tag].url}
                     for tag in cause.sources],

@@ -427,6 +427,23 @@ def print_cause(kb: KnowledgeBase, cause_id: str) -> None:
                 for finding in form.own_findings:
                     sub.add_row(*_finding_row(kb, finding))
                 console.print(sub)
+    by_age = Table(title="By age: the entries in force at some ages (a cause's own, or worked out against the "
+                   "background of an age band)", box=box.SIMPLE_HEAD, title_justify="left")
+    for column in ("Clue", "Form", "Frequency", "LR present", "LR absent"):
+        by_age.add_column(column)
+    shown: set[tuple[str, str, float | None, float | None]] = set()
+    for form in cause.forms:
+        for finding in form.age_findings:
+            key = (finding.clue, form.id if len(cause.forms) > 1 else "", finding.age_at_least, finding.age_below)
+            if key in shown:
+                continue
+            shown.add(key)
+            level = (finding.frequency.replace("_", " ") if finding.frequency else "explicit LR") + \
+                f" ({finding.age_text()})"
+            by_age.add_row(_with_dim(finding.clue, kb.clues[finding.clue].label), key[1], level,
+                           f"{finding.lr_present:.3g}", f"{finding.lr_absent:.3g}")
+    if shown:
+        console.print(by_age)
     console.print(Text("Sources", style="bold"))
     for tag in cause.sources:
         source = kb.sources[tag]
