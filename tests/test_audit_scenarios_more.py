@@ -663,13 +663,15 @@ def test_the_battery_is_large_and_its_names_are_unique() -> None:
 # The ninth: every extended cause and mimic in a sparse presentation, the twelve with --extended against the
 # extended causes that share their findings, and base twins (41 of 45 passed when first run). The tenth: pairs
 # that differ in one finding, lab, age or modality; kidney function across ages; hypercalcaemia work-ups;
-# children's limits (40 of 45 passed when first run).
+# children's limits (40 of 45 passed when first run). The eleventh: the clues real reports state (AUDIT section 3)
+# in pairs with and without them, findings a cause nearly always has stated absent, older adults on drugs
+# (42 of 45 passed when first run).
 # JSON Lines: {"name", "which", "case", "checks": [[kind, args...], ...]}.
 BATTERIES = {
     number: [json.loads(line) for line in
              (Path(__file__).parent / "data" / "audit" / f"battery{number}.jsonl").read_text(encoding="utf-8")
              .splitlines() if line.strip()]
-    for number in (3, 4, 5, 6, 7, 8, 9, 10)
+    for number in (3, 4, 5, 6, 7, 8, 9, 10, 11)
 }
 BLIND = [scenario for battery in BATTERIES.values() for scenario in battery]
 # Blind scenarios still failing, each with the reason (strict: one that starts to pass must leave the list)
@@ -713,6 +715,17 @@ OPEN_BLIND = {
     "b10_fhh_ext_a":
         "hyperparathyroidism is stated at the 0.95 cap beside FHH 4%: a 24-h urine calcium of 60 mg/day derives no "
         "hypocalciuria without the calcium/creatinine clearance ratio (labs.toml), so nothing tells FHH apart",
+    "b11_msk_uti_colic":
+        "medullary sponge kidney is stated at the 0.95 cap (the check asks under 0.9) for unilateral calcification "
+        "with stones, haematuria, infection and colic on plain CT; the caveat says urography decides",
+    "b11_cortical_necrosis_without_aki":
+        "cortical necrosis is stated at the 0.95 cap (the check asks at most 0.7) with tramline calcification after "
+        "an obstetric catastrophe but acute kidney injury stated absent: the fit is poor (fit.absent) and the cap "
+        "holds, but the tramline sign still dominates",
+    "b11_sarcoid_absent_calcitriol_hypercalcemia":
+        "sarcoidosis 72% (the check asks at most 50%) for calcitriol-mediated hypercalcaemia with sarcoidosis, hilar "
+        "nodes and a raised ACE all stated absent: the fit is poor and names malignancy, but the open world's "
+        "likelihoods are flat, so hypercalcaemia, a suppressed PTH and a high calcitriol still count for sarcoidosis",
     "b7_congenital_hypothyroid_boy5mo_untreated":
         "congenital hypothyroidism is 4th (5%) behind Williams syndrome, vitamin D excess and CYP24A1 in a "
         "hypercalcaemic 5-month-old: the brief (CLINICAL-EXTENDED 1.8) lists hypercalcaemia as rare in it and asks "
@@ -733,5 +746,5 @@ def test_the_blind_batteries_are_whole() -> None:
     names = [s["name"] for s in BLIND]
     assert len(names) == len(set(names)) and not set(names) & {s[0] for s in SCENARIOS}
     assert all(len(battery) >= 40 for battery in BATTERIES.values())
-    assert all(s["why"] for number in (4, 5, 6, 7, 8, 9, 10) for s in BATTERIES[number])
+    assert all(s["why"] for number in (4, 5, 6, 7, 8, 9, 10, 11) for s in BATTERIES[number])
     assert set(OPEN_BLIND) <= set(names)

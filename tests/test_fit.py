@@ -355,3 +355,15 @@ def test_the_fit_is_poor_when_the_leader_lacks_what_it_nearly_always_has(rank: A
     incomplete = rank({"pattern": "medullary", "age_years": 35, "sex": "female",
                        "clues": {"rta": False, "alkaline_urine": True, "metabolic_acidosis": False}})
     assert "absent" not in incomplete["fit"]
+
+
+def test_a_defining_finding_does_not_lift_the_cap_when_one_nearly_always_present_is_absent(rank: Any) -> None:
+    case = {"pattern": "cortical", "modality": "ct", "laterality": "bilateral", "age_years": 34, "sex": "female",
+            "clues": {"obstetric_catastrophe": True, "tramline_calcification": True, "glomerulonephritis": False,
+                      "tuberculosis": False, "proteinuria": False}}
+    with_injury = rank({**case, "clues": {**case["clues"], "acute_kidney_injury": True}})
+    assert with_injury["differential"][0]["probability"] > 0.95 and not with_injury["differential"][0]["capped"]
+    without = rank({**case, "clues": {**case["clues"], "acute_kidney_injury": False}})
+    top = without["differential"][0]
+    assert top["cause"] == "cortical_necrosis" and top["capped"] and top["probability"] == 0.95
+    assert without["fit"]["absent"] == ["acute_kidney_injury"]

@@ -264,6 +264,7 @@ class Engine:
         watched = self._interaction_clues.get(pattern, frozenset())
         with_interactions = bool(watched) and any(value and clue in watched for clue, value in stated)
         floor = math.floor
+        contradiction = self.kb.fit.contradiction_weight
         for rank, i, probability in zip(range(1, len(order) + 1), order, probabilities, strict=True):
             cause_row = table.causes[i]
             cause = cause_row.cause
@@ -294,7 +295,11 @@ class Engine:
                 "prior": cause_row.shown_prior[age], "log_prior": cause_row.log_prior[age], "form": row.form_id,
                 "cant_miss": cause.cant_miss, "mimic": cause.mimic,
                 "supporting": supporting, "conflicting": conflicting, "context": context,
-                "capped": probability > CERTAINTY_CAP and not any(e["weight"] >= DEFINING_WEIGHT for e in supporting)})
+                "capped": probability > CERTAINTY_CAP and (
+                    not any(e["weight"] >= DEFINING_WEIGHT for e in supporting)
+                    # a defining finding does not lift the cap when one the cause nearly always has is absent
+                    # (as strongly as the fit's contradiction: fit.absent)
+                    or any(not e["present"] and e["weight"] <= contradiction for e in conflicting))})
         if entries and entries[0]["capped"]:
             _cap_certainty(entries, unrounded)
         ranking = [entry["cause"] for entry in entries]

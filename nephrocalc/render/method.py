@@ -82,7 +82,8 @@ PROBABILITIES
   {kb.calibration.temperature:g} ({kb.calibration.note or 'uncalibrated'};
   fitted on: {kb.calibration.fitted_on or 'none'}),
   normalised over every cause and `other`, so every cause is always listed. Certainty above 95%
-  without a defining finding (LR of 20 or more) is capped: the leading cause is stated at 0.95
+  without a defining finding (LR of 20 or more), or with one the cause nearly always has stated
+  absent, is capped: the leading cause is stated at 0.95
   ("capped" in JSON, "> 95%" in the table) and the others share the rest in proportion. Ties are
   broken by prior, then by id.
 
