@@ -720,7 +720,7 @@ def test_a_finding_that_follows_from_another_is_shown_but_not_as_distinguishing(
     line = next(row for row in out.splitlines() if "Distal RTA" in row)
     assert "Hyperphosphataemia" not in line and "Nephrolithiasis" in line
     status, out, _ = run_main(["diff", "-p", "medullary", "--age", "68", "--ckd", "--hyperphosphatemia", "--explain"])
-    assert "with chronic kidney disease stated, hyperphosphataemia is 30% likely" in " ".join(out.split())
+    assert "with chronic kidney disease present, hyperphosphataemia is 30% likely" in " ".join(out.split())
 
 
 def test_a_normal_urine_calcium_or_oxalate_says_less_with_ckd(rank: Any, kb: KnowledgeBase) -> None:

@@ -327,7 +327,7 @@ def _given_terms(kb: KnowledgeBase, causes: Sequence[Cause], cause_rows: Sequenc
                                 for form in cause.forms)
                      for r in cause_row.rows)
         given = _in_text(kb.clues[spec.given].label) if spec.given in kb.clues else spec.given
-        why = (f"with {given} stated, {_in_text(clue.label)} is {spec.value:.0%} likely in a cause that does not "
+        why = (f"with {given} present, {_in_text(clue.label)} is {spec.value:.0%} likely in a cause that does not "
                f"list it, against {clue.background:.0%} without" + (f" ({spec.note})" if spec.note else "")
                + (" [estimate]" if spec.estimate else ""))
         weight = {True: math.log(spec.value / clue.background),
@@ -344,7 +344,7 @@ def _masked_term(kb: KnowledgeBase, clue: Clue) -> MaskedTerm:
     spec = clue.absent_masked_by
     assert spec is not None
     given = _in_text(kb.clues[spec.given].label) if spec.given in kb.clues else spec.given
-    why = (f"with {given} stated, its absence says less: {spec.value:.0%} of patients with {given} would not "
+    why = (f"with {given} present, its absence says less: {spec.value:.0%} of patients with {given} would not "
            f"show it whatever the cause" + (f" ({spec.note})" if spec.note else "")
            + (" [estimate]" if spec.estimate else ""))
     return MaskedTerm(spec.given, spec.value, clue.background, why, spec.sources)
