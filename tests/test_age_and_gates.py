@@ -850,3 +850,18 @@ def test_cause_shows_the_entries_in_force_by_age(run_main: Any) -> None:
     assert status == 0 and any(f.get("age_at_least") == 65 and f["lr_present"] < 1 for f in entries)
     status, out, _ = run_main(["cause", "distal_rta"])
     assert "By age" in out and "65 years and over" in out
+
+
+def test_age_backgrounds_cannot_join_a_given_background(kb: KnowledgeBase, tmp_path: Path) -> None:
+    """A given background's weights are worked out against the clue's one background: with age bands as well
+    they would not be, so rules check refuses the pair, naming the field."""
+    rules = tmp_path / "rules"
+    shutil.copytree(Path(kb.root), rules)
+    path = rules / "clues.toml"
+    text = path.read_text(encoding="utf-8")
+    line = next(row for row in text.splitlines() if row.startswith('given_background = { given = "ckd"'))
+    path.write_text(text.replace(line, line + '\nage_backgrounds = [{ at_least = 18, value = 0.1, sources = '
+                                 '["CDC-CKD23"] }]', 1), encoding="utf-8")
+    with pytest.raises(RuleError) as raised:
+        load_knowledge_base(rules, use_cache=False)
+    assert "given_background: cannot be combined with age_backgrounds" in str(raised.value)

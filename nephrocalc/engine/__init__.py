@@ -27,7 +27,7 @@ from typing import NamedTuple
 
 from nephrocalc.case import Case
 from nephrocalc.engine.caveats import CaveatIndex
-from nephrocalc.engine.fit import assess_fit, contradictory_groups
+from nephrocalc.engine.fit import assess_fit, contradictory_groups, lacking
 from nephrocalc.engine.table import AGE_KEYS, NEG_INF, UNKNOWN, GivenTerm, ScoringTable
 from nephrocalc.intake import check_clues
 from nephrocalc.knowledge import KnowledgeBase
@@ -264,7 +264,6 @@ class Engine:
         watched = self._interaction_clues.get(pattern, frozenset())
         with_interactions = bool(watched) and any(value and clue in watched for clue, value in stated)
         floor = math.floor
-        contradiction = self.kb.fit.contradiction_weight
         for rank, i, probability in zip(range(1, len(order) + 1), order, probabilities, strict=True):
             cause_row = table.causes[i]
             cause = cause_row.cause
@@ -297,9 +296,8 @@ class Engine:
                 "supporting": supporting, "conflicting": conflicting, "context": context,
                 "capped": probability > CERTAINTY_CAP and (
                     not any(e["weight"] >= DEFINING_WEIGHT for e in supporting)
-                    # a defining finding does not lift the cap when one the cause nearly always has is absent
-                    # (as strongly as the fit's contradiction: fit.absent)
-                    or any(not e["present"] and e["weight"] <= contradiction for e in conflicting))})
+                    # a defining finding does not lift the cap when the cause lacks one it nearly always has
+                    or bool(lacking(self.kb, conflicting)))})
         if entries and entries[0]["capped"]:
             _cap_certainty(entries, unrounded)
         ranking = [entry["cause"] for entry in entries]

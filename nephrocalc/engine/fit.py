@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 
 from nephrocalc.case import Case
 from nephrocalc.knowledge import Caveat, KnowledgeBase
-from nephrocalc.result import Consider, Entry, Fit
+from nephrocalc.result import Consider, Entry, Evidence, Fit
 
 OTHER = "other"
 LEADING = 0.2  # a cause with at least this probability can explain a finding
@@ -71,13 +71,7 @@ def assess_fit(kb: KnowledgeBase, case: Case, counted: Sequence[tuple[str, bool]
             unexplained.append(clue)
         elif max(weights, default=0.0) <= 0.0 and kb.clues[clue].background <= settings.unexplained_background:
             unexplained.append(clue)
-    # a finding the best cause (its best form) nearly always has, stated absent, as strongly against it as
-    # a contradiction: the best cause lacks what defines it (cortical necrosis without the kidney injury)
-    # (a stated diagnosis such as rta is left out: "no RTA" in a record of incomplete distal RTA means no
-    # systemic acidosis, which the form expects)
-    absent = [item["clue"] for item in (best["conflicting"] if best is not None else [])
-              if not item["present"] and item["weight"] <= settings.contradiction_weight
-              and item["clue"] not in kb.supersedes]
+    absent = lacking(kb, best["conflicting"]) if best is not None else []
     if absent:
         contradicted = True
     # the input contradicts itself: the findings of a group are unexplained, and the fit is poor
@@ -104,6 +98,16 @@ def assess_fit(kb: KnowledgeBase, case: Case, counted: Sequence[tuple[str, bool]
         fit["absent"] = absent
         fit["absent_in"] = best["cause"]
     return fit
+
+
+def lacking(kb: KnowledgeBase, conflicting: Sequence[Evidence]) -> list[str]:
+    """The findings a cause (its best form) nearly always has, stated or read absent, as strongly against it
+    as a contradiction (``[fit] contradiction_weight``): it lacks what defines it (cortical necrosis without the
+    kidney injury). A stated diagnosis that contains findings (``rta``) is left out: "no RTA" in a record of
+    incomplete distal RTA means no systemic acidosis, which that form expects."""
+    limit = kb.fit.contradiction_weight
+    return [item["clue"] for item in conflicting
+            if not item["present"] and item["weight"] <= limit and item["clue"] not in kb.supersedes]
 
 
 def _weight(entry: Entry, clue: str) -> float:

@@ -359,9 +359,10 @@ def _compile(root: Path, kb_file: schema.KnowledgeBaseFile, groups: Mapping[str,
                              "later (children have child_background)")
             if band.below is not None and band.below <= band.at_least:
                 problems.add(clues_path, f"{where}.below", "must be above at_least")
-        if entry.absent_masked_by is not None and entry.age_backgrounds:
-            problems.add(clues_path, f"clues.{clue_id}.absent_masked_by",
-                         "cannot be combined with age_backgrounds on the same clue")
+        for field, spec in (("given_background", entry.given_background), ("absent_masked_by", entry.absent_masked_by)):
+            if spec is not None and entry.age_backgrounds:  # their weights are worked out against one background
+                problems.add(clues_path, f"clues.{clue_id}.{field}",
+                             "cannot be combined with age_backgrounds on the same clue")
         for earlier, later in pairwise(bands):
             if earlier.below is None or earlier.below > later.at_least:
                 problems.add(clues_path, f"clues.{clue_id}.age_backgrounds",
