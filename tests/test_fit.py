@@ -367,3 +367,21 @@ def test_a_defining_finding_does_not_lift_the_cap_when_one_nearly_always_present
     top = without["differential"][0]
     assert top["cause"] == "cortical_necrosis" and top["capped"] and top["probability"] == 0.95
     assert without["fit"]["absent"] == ["acute_kidney_injury"]
+
+
+def test_a_finding_that_the_stated_condition_explains_is_not_unexplained(rank: Any, kb: KnowledgeBase) -> None:
+    """The hypocalcaemia and hyperphosphataemia of CKD are explained by the CKD (clues.toml
+    given_background), whichever cause leads: without CKD the same findings are unexplained."""
+    case = {"pattern": "medullary", "modality": "ctu", "age_years": 40, "sex": "female",
+            "clues": {"tubular_ectasia": True, "nephrolithiasis": True, "hypocalcemia": True,
+                      "hyperphosphatemia": True}}
+    alone = rank(case)
+    assert ranking(alone)[0] == "medullary_sponge_kidney"
+    assert alone["fit"]["status"] == "poor"
+    assert set(alone["fit"]["unexplained"]) == {"hypocalcemia", "hyperphosphatemia"}
+    for clue in ("hypocalcemia", "hyperphosphatemia"):
+        given = kb.clues[clue].given_background
+        assert given is not None and given.given == "ckd"
+    with_ckd = rank({**case, "clues": {**case["clues"], "ckd": True}})
+    assert ranking(with_ckd)[0] == "medullary_sponge_kidney"
+    assert with_ckd["fit"] == {"status": "good", "unexplained": [], "consider": []}

@@ -7,7 +7,8 @@ The ranking always has a best cause; fit says whether it deserves the name. It i
   contradiction_weight``, a likelihood ratio of about 0.1); or
 - more than ``[fit] max_unexplained`` present findings of at least moderate specificity are
   explained by no leading cause (neither listed by the best cause nor by another cause holding
-  at least LEADING of the probability); or
+  at least LEADING of the probability) nor by the patient (a finding common at this age, or one
+  that another present finding brings with it: the hypocalcaemia of CKD); or
 - the input contradicts itself: two findings of one ``[[exclusive]]`` group (metabolic acidosis and
   alkalosis) are both stated present; or
 - a "consider" rule marked ``poor_fit`` applies, naming a cause that is not loaded (a pattern no
@@ -69,7 +70,8 @@ def assess_fit(kb: KnowledgeBase, case: Case, counted: Sequence[tuple[str, bool]
         if best_weight <= settings.contradiction_weight:
             contradicted = True
             unexplained.append(clue)
-        elif max(weights, default=0.0) <= 0.0 and kb.clues[clue].background <= settings.unexplained_background:
+        elif (max(weights, default=0.0) <= 0.0
+              and _background(kb, case, clue, present) <= settings.unexplained_background):
             unexplained.append(clue)
     absent = lacking(kb, best["conflicting"]) if best is not None else []
     if absent:
@@ -108,6 +110,19 @@ def lacking(kb: KnowledgeBase, conflicting: Sequence[Evidence]) -> list[str]:
     limit = kb.fit.contradiction_weight
     return [item["clue"] for item in conflicting
             if not item["present"] and item["weight"] <= limit and item["clue"] not in kb.supersedes]
+
+
+def _background(kb: KnowledgeBase, case: Case, clue: str, present: Sequence[str]) -> float:
+    """How often the finding comes with a cause that does not list it, for this patient: at this age
+    (growth failure is common in any child with nephrocalcinosis), and with what else is present (the
+    hypocalcaemia and hyperphosphataemia of CKD, the polyuria of hypercalcaemia: clues.toml
+    ``given_background``). A finding that common is not one that nothing explains."""
+    definition = kb.clues[clue]
+    background = definition.background_at(case.cause_age, kb.ages.child_below_years)
+    given = definition.given_background
+    if given is not None and given.given in present:
+        background = max(background, given.value)
+    return background
 
 
 def _weight(entry: Entry, clue: str) -> float:

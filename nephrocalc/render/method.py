@@ -67,8 +67,9 @@ OPEN WORLD AND FIT
   (estimates from published series), flat likelihoods, and a likelihood ratio of
   {kb.other.unused_clue_lr:g} for each present finding that no loaded cause lists. The fit is
   "poor" when `other` leads, a finding contradicts the best cause, or more than
-  {kb.fit.max_unexplained} specific findings are left unexplained; the result then names the
-  unexplained findings and causes to consider.
+  {kb.fit.max_unexplained} specific findings are left unexplained (a finding common at the
+  patient's age, or one another present finding brings with it, such as the hypocalcaemia of
+  CKD, is not); the result then names the unexplained findings and causes to consider.
 
 WHAT TO CHECK NEXT
   `next_findings` lists the unknown findings by expected information gain (bits) about the
