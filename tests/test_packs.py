@@ -164,3 +164,58 @@ def test_a_pack_clue_can_bring_its_own_codes_and_agents(tmp_path: Path) -> None:
         'group = "exposures"\nspecificity = "low"\nagents = ["amiloride"]\nsnomed = ["387503008"]\n')
     kb = load_knowledge_base(packs=[tmp_path], use_cache=False)
     assert kb.agent_clues["amiloride"] == "potassium_sparing" and kb.snomed_clues["387503008"] == ("potassium_sparing",)
+
+
+def test_a_pack_needs_no_pack_toml_and_is_named_after_its_folder(tmp_path: Path, run_main: Any) -> None:
+    pack = tmp_path / "ward7"
+    shutil.copytree(EXAMPLE, pack)
+    (pack / "pack.toml").unlink()
+    status, out, err = run_main(["rules", "check", str(pack)])
+    assert status == 0, err
+    assert out.startswith("ok: ward7 unversioned")
+    status, out, err = run_main(["diff", "--rules", str(pack), "-f", "json", *BARTTER_CASE])
+    assert status == 0, err
+    result = json.loads(out)
+    assert result["differential"][0]["cause"] == "bartter_syndrome"
+    assert result["rules"][-1] == {"name": "ward7", "version": "unversioned", "path": str(pack.resolve())}
+
+
+def test_a_stray_file_in_a_pack_is_named_not_ignored(tmp_path: Path, run_main: Any) -> None:
+    pack = _broken(tmp_path, lambda p: shutil.copy(p / CAUSE, p / "bartter_syndrome.toml"))
+    status, out, err = run_main(["rules", "check", str(pack)])
+    assert status == 2 and out == ""
+    assert err.startswith("bartter_syndrome.toml: not a rule pack file") and "causes/<id>.toml" in err
+
+
+def test_a_folder_with_no_rule_files_is_not_a_pack(tmp_path: Path, run_main: Any) -> None:
+    status, _, err = run_main(["rules", "check", str(tmp_path)])
+    assert status == 2 and "not a rule pack" in err and "pack.toml" in err
+    status, _, err = run_main(["diff", "--rules", str(tmp_path), "--pattern", "medullary"])
+    assert status == 2 and len(err.strip().splitlines()) == 1 and "not a rule pack" in err
+
+
+def test_a_complete_knowledge_base_replaces_the_built_in_one(tmp_path: Path, run_main: Any) -> None:
+    """An edited copy of rules/ (a folder with a knowledge_base.toml) is checked and used as the knowledge
+    base, not laid over the built-in one; a broken copy names file and field."""
+    copy = tmp_path / "rules"
+    shutil.copytree(Path(load_knowledge_base().root), copy, ignore=shutil.ignore_patterns("extended"))
+    status, out, err = run_main(["rules", "check", str(copy)])
+    assert status == 0, err
+    assert "a complete knowledge base of 12 causes" in out
+    cause = copy / "causes" / "alport_syndrome.toml"
+    _replace(cause, 'short_name = "Alport syndrome"', 'short_name = "Alport (local)"')
+    status, out, err = run_main(["diff", "--rules", str(copy), "-f", "json", "--pattern", "cortical"])
+    assert status == 0, err
+    result = json.loads(out)
+    assert result["rules"] == [{"name": result["knowledge_base"].rsplit(" ", 1)[0],
+                                "version": result["knowledge_base"].rsplit(" ", 1)[1], "path": str(copy.resolve())}]
+    assert len(result["differential"]) == 13
+    status, _, err = run_main(["diff", "--rules", str(copy), "--extended", "-f", "json", "--pattern", "cortical"])
+    assert status == 0, err
+    _replace(cause, 'frequency = "usually"', 'frequency = "mostly"')
+    status, out, err = run_main(["rules", "check", str(copy)])
+    assert status == 2 and out == ""
+    assert any(line.startswith("causes/alport_syndrome.toml: ") and ".frequency" in line
+               for line in err.splitlines()), err
+    status, _, err = run_main(["diff", "--rules", str(copy), "--rules", str(copy), "--pattern", "medullary"])
+    assert status == 2 and "only one may replace the built-in rules" in err

@@ -287,30 +287,39 @@ class Commands:
 
     def rules_check(
         self,
-        directory: Annotated[Path, typer.Argument(metavar="DIR", help="The rule pack folder (with a pack.toml).")],
+        directory: Annotated[Path, typer.Argument(
+            metavar="DIR", help="The rule pack folder (pack.toml, clues.toml, sources.toml, caveats.toml, "
+            "causes/<id>.toml), or a complete knowledge base in the layout of rules/.")],
     ) -> None:
-        """Validate a rule pack on top of the built-in rules: exit 0 when valid, else exit 2 with one line
-        per problem, "file: field: what is wrong". Nothing in a pack is ever executed.
+        """Validate a rule pack on top of the built-in rules (or a complete knowledge base, a folder in the
+        layout of rules/ with a knowledge_base.toml): exit 0 when valid, else exit 2 with one line per
+        problem, "file: field: what is wrong". Nothing in a pack is ever executed.
 
         Example: nephrocalc rules check docs/packs/bartter
         """
         from nephrocalc.errors import RuleError
-        from nephrocalc.loader import load_knowledge_base
+        from nephrocalc.loader import is_knowledge_base, load_knowledge_base
 
         try:
-            is_pack = (directory / "pack.toml").is_file()
+            is_dir = directory.is_dir()
         except OSError as exc:
             raise InputError("DIR", f"{str(directory)!r} cannot be read ({exc.strerror or exc})") from None
-        if not is_pack:
-            raise InputError("DIR", f"{str(directory)!r} is not a rule pack: it has no pack.toml")
+        if not is_dir:
+            raise InputError("DIR", f"{str(directory)!r} is not a directory: a rule pack is a folder of rule files")
+        complete = is_knowledge_base(directory)
         try:
-            kb = load_knowledge_base(packs=[directory], use_cache=False)
+            kb = load_knowledge_base(directory, use_cache=False) if complete else \
+                load_knowledge_base(packs=[directory], use_cache=False)
         except RuleError as exc:
             for problem in exc.problems:
                 sys.stderr.write(f"{io.one_line(problem)}\n")
-            sys.stderr.write(f"nephrocalc: {len(exc.problems)} problem{'s' if len(exc.problems) != 1 else ''} "
-                             f"in {directory}\n")
+            count = len(exc.problems)
+            sys.stderr.write(f"nephrocalc: {count} problem{'s' if count != 1 else ''} in {directory}\n")
             raise typer.Exit(2) from None
+        if complete:
+            io.write(f"ok: {kb.name} {kb.version} ({directory}): a complete knowledge base of {len(kb.causes)} causes "
+                     f"and {len(kb.clues)} clues")
+            return
         pack = kb.packs[-1]
         io.write(f"ok: {pack.name} {pack.version} ({directory}): {len(kb.causes)} causes and {len(kb.clues)} "
                  "clues with the built-in rules")

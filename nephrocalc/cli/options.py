@@ -141,7 +141,7 @@ def packs_from(argv: list[str], environ: dict[str, str] | os._Environ[str] = os.
     for pack in packs:
         if not _is_dir(pack):
             raise InputError("NEPHROCALC_RULES", f"{str(pack)!r} is not a directory: a rule pack is a folder "
-                             "with a pack.toml")
+                             "of rule files")
     extended = environ.get("NEPHROCALC_EXTENDED", "").strip().lower() in _TRUE
     for index, token in enumerate(argv):
         if token == "--":
@@ -157,7 +157,7 @@ def packs_from(argv: list[str], environ: dict[str, str] | os._Environ[str] = os.
             given = token.split("=", 1)[1]
         if given is not None:
             if not _is_dir(Path(given)):
-                raise InputError("--rules", f"{given!r} is not a directory: a rule pack is a folder with a pack.toml")
+                raise InputError("--rules", f"{given!r} is not a directory: a rule pack is a folder of rule files")
             packs.append(Path(given))
     if extended:
         from nephrocalc.loader import extended_rules_dir

@@ -16,7 +16,8 @@ from pathlib import Path
 from nephrocalc.errors import RuleError
 from nephrocalc.knowledge import KnowledgeBase
 
-__all__ = ["builtin_rules_dir", "extended_rules_dir", "knowledge_key", "load_knowledge_base", "pack_files",
+__all__ = ["builtin_rules_dir", "extended_rules_dir", "is_knowledge_base", "knowledge_key", "load_knowledge_base",
+           "pack_files",
            "rule_files"]
 
 
@@ -42,10 +43,22 @@ def rule_files(root: Path) -> list[Path]:
     return [root / name for name in names] + optional + sorted((root / "causes").glob("*.toml"))
 
 
+PACK_FILES = ("pack.toml", "clues.toml", "sources.toml", "caveats.toml")
+
+
 def pack_files(pack: Path) -> list[Path]:
-    """Every file a rule pack may hold (pack.toml is required; the others are optional)."""
-    names = ["pack.toml", "clues.toml", "sources.toml", "caveats.toml"]
-    return [pack / name for name in names if (pack / name).exists()] + sorted((pack / "causes").glob("*.toml"))
+    """Every rule file in a pack folder: its own (pack.toml, clues.toml, sources.toml, caveats.toml, all
+    optional, and causes/*.toml) and any other top-level TOML file, which the loader reports."""
+    return sorted(pack.glob("*.toml")) + sorted((pack / "causes").glob("*.toml"))
+
+
+def is_knowledge_base(folder: Path) -> bool:
+    """A folder in the layout of the built-in rules (with a knowledge_base.toml): a complete knowledge
+    base, which replaces the built-in one rather than being laid over it."""
+    try:
+        return (folder / "knowledge_base.toml").is_file()
+    except OSError:
+        return False
 
 
 def load_knowledge_base(rules_dir: Path | None = None, *, packs: Sequence[Path] = (),
@@ -74,12 +87,16 @@ def knowledge_key(kind: str, root: Path | None = None, packs: Sequence[Path] = (
         return None
     root, packs = _checked(root, packs)
     try:
-        return files_key(kind, [*rule_files(root), *(f for pack in packs for f in pack_files(pack))])
+        # each pack folder counts by its name too: a pack with no rule files is reported, not served from the cache
+        return files_key(kind, [*rule_files(root), *(f for pack in packs for f in (pack, *pack_files(pack)))])
     except OSError:
         return None
 
 
 def _checked(rules_dir: Path | None, packs: Sequence[Path]) -> tuple[Path, tuple[Path, ...]]:
+    """The knowledge base folder and the packs laid over it. A --rules folder in the layout of the built-in
+    rules (a knowledge_base.toml: a complete knowledge base, such as an edited copy of rules/) takes the
+    built-in rules' place; only one may."""
     root = rules_dir if rules_dir is not None else builtin_rules_dir()
     resolved = tuple(Path(pack).resolve() for pack in packs)
     for pack in resolved:
@@ -88,7 +105,14 @@ def _checked(rules_dir: Path | None, packs: Sequence[Path]) -> tuple[Path, tuple
         except OSError as exc:
             raise RuleError(repr(str(pack)), f"cannot be read ({exc.strerror or exc})") from None
         if not is_dir:
-            raise RuleError(repr(str(pack)), "not a directory: a rule pack is a folder with a pack.toml")
+            raise RuleError(repr(str(pack)), "not a directory: a rule pack is a folder of rule files")
+    complete = [pack for pack in resolved if is_knowledge_base(pack)]
+    if complete:
+        if rules_dir is not None or len(complete) > 1:
+            raise RuleError(repr(str(complete[-1])), "a second complete knowledge base (a folder with a "
+                            "knowledge_base.toml): only one may replace the built-in rules")
+        root = complete[0]
+        resolved = tuple(pack for pack in resolved if pack != root)
     return root, resolved
 
 

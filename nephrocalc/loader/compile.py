@@ -96,7 +96,10 @@ def build(root: Path, packs: Sequence[Path] = ()) -> KnowledgeBase:
     groups = dict(clues_file.groups)
     clue_entries: ClueEntries = {cid: (clues_path, e) for cid, e in clues_file.clues.items()}
     caveat_entries: CaveatEntries = [(caveats_path, i, e) for i, e in enumerate(caveats_file.caveats)]
-    infos = [PackInfo(kb_file.name, kb_file.version, "built-in")]
+    from nephrocalc.loader import builtin_rules_dir
+
+    builtin = root.resolve() == builtin_rules_dir().resolve()
+    infos = [PackInfo(kb_file.name, kb_file.version, "built-in" if builtin else str(root))]
     other_file = kb_file.other
     for pack in packs:
         info, pack_other = _overlay(pack, groups, clue_entries, sources, caveat_entries, cause_files, problems)
@@ -246,8 +249,20 @@ def _overlay(pack: Path, groups: dict[str, str], clue_entries: ClueEntries, sour
              ) -> tuple[PackInfo, schema.OtherCause | None]:
     """Lay one rule pack over the knowledge base so far: new clues, sources, caveats and causes,
     or a cause file that replaces the cause of the same id."""
+    from nephrocalc.loader import PACK_FILES
+
     pack_path = pack / "pack.toml"
-    info = validate(schema.PackFile, read_toml(pack_path, problems), pack_path, problems)
+    # pack.toml (name, version) is optional: without it the pack is named after its folder
+    info = validate(schema.PackFile, read_toml(pack_path, problems), pack_path, problems) \
+        if pack_path.exists() else None
+    for path in sorted(pack.glob("*.toml")):
+        if path.name not in PACK_FILES:  # nothing in a pack folder is silently ignored
+            problems.add(path, "", "not a rule pack file: a pack holds pack.toml, clues.toml, sources.toml, "
+                         "caveats.toml and causes/<id>.toml (a folder with knowledge_base.toml is a complete "
+                         "knowledge base instead)")
+    if not any((pack / name).exists() for name in PACK_FILES) and not any((pack / "causes").glob("*.toml")):
+        problems.items.append(f"{pack}: not a rule pack: it holds none of pack.toml, clues.toml, sources.toml, "
+                              "caveats.toml or causes/<id>.toml")
     clues_path = pack / "clues.toml"
     if clues_path.exists():
         clues_file = validate(schema.CluesFile, read_toml(clues_path, problems), clues_path, problems)
@@ -284,7 +299,7 @@ def _overlay(pack: Path, groups: dict[str, str], clue_entries: ClueEntries, sour
         if cause_file is not None:
             cause_files[path.stem] = (path, cause_file)  # a pack's cause replaces a built-in one of the same id
     if info is None:
-        return PackInfo(pack.name, "?", str(pack)), None
+        return PackInfo(pack.name, "?" if pack_path.exists() else "unversioned", str(pack)), None
     return PackInfo(info.name, info.version, str(pack)), info.other
 
 
