@@ -202,9 +202,11 @@ class Interview:
     Pure: the command line asks the questions and feeds the answers back.
     """
 
-    def __init__(self, engine: Engine, case: Case, *, max_questions: int = 8, stop_at: float = 0.9) -> None:
+    def __init__(self, engine: Engine, case: Case, *, max_questions: int = 8, stop_at: float = 0.9,
+                 notes: Sequence[Note] = ()) -> None:
         self.engine = engine
         self.case = case
+        self.notes = list(notes)  # warnings from reading the input (a phenopacket's unmapped terms)
         self.max_questions = max_questions
         self.stop_at = stop_at
         self.asked = 0
@@ -229,7 +231,7 @@ class Interview:
 
     def result(self) -> AskResult:
         """The final result: the ranking, the answered case and how the interview went."""
-        result: AskResult = {**diff(self.engine, self.case)}  # type: ignore[typeddict-item]
+        result: AskResult = {**diff(self.engine, self.case, self.notes)}  # type: ignore[typeddict-item]
         result["case"] = self.case.to_dict()
         result["interview"] = {"questions": self.asked, "stopped": self.stopped_because}
         return result

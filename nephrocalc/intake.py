@@ -13,7 +13,7 @@ combined (CONTRACT.md section 4: flags override the file, ``--lab`` overrides th
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from nephrocalc.case import Case
@@ -250,10 +250,10 @@ def clinicians_words(data: Mapping[str, Any], kb: KnowledgeBase) -> dict[str, An
     out = dict(data)
     clues = out.get("clues")
     if isinstance(clues, dict):
-        out["clues"] = {known_id(str(key), kb.clues) or key: value for key, value in clues.items()}
+        out["clues"] = _one_each("clues", clues, lambda key: known_id(key, kb.clues))
     labs = out.get("labs")
     if isinstance(labs, dict):
-        out["labs"] = {known_id(str(key), kb.labs, LAB_WORDS) or key: value for key, value in labs.items()}
+        out["labs"] = _one_each("labs", labs, lambda key: known_id(key, kb.labs, LAB_WORDS))
     for name, words in (("sex", SEX_WORDS), ("modality", MODALITY_WORDS)):
         value = out.get(name)
         if isinstance(value, str) and value.strip().lower() in words:
@@ -265,6 +265,20 @@ def clinicians_words(data: Mapping[str, Any], kb: KnowledgeBase) -> dict[str, An
         age = out.get(name)
         if isinstance(age, str) and (years := parse_age(age)) is not None:
             out[name] = years
+    return out
+
+
+def _one_each(field: str, given: Mapping[Any, Any], to_id: Callable[[str], str | None]) -> dict[Any, Any]:
+    """The entries of ``clues`` or ``labs`` under the contract's ids; two spellings of one id
+    (hypercalcaemia and hypercalcemia, PTH and pth) are refused rather than one silently dropped."""
+    out: dict[Any, Any] = {}
+    spelt: dict[Any, Any] = {}
+    for key, value in given.items():
+        name = to_id(str(key)) or key
+        if name in out:
+            raise InputError(f"{field}.{name}", f"given twice (as {spelt[name]!r} and {key!r}); give it once")
+        out[name] = value
+        spelt[name] = key
     return out
 
 

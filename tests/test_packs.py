@@ -219,3 +219,56 @@ def test_a_complete_knowledge_base_replaces_the_built_in_one(tmp_path: Path, run
                for line in err.splitlines()), err
     status, _, err = run_main(["diff", "--rules", str(copy), "--rules", str(copy), "--pattern", "medullary"])
     assert status == 2 and "only one may replace the built-in rules" in err
+
+
+def _break_one_way(kind: str, pack: Path) -> None:
+    """Break a copy of the example pack in one way."""
+    import os
+
+    if kind == "causes_a_file":
+        shutil.rmtree(pack / "causes")
+        (pack / "causes").write_text("not a folder\n", encoding="utf-8")
+    elif kind == "cause_upper_case":
+        (pack / "causes" / "bartter_syndrome.toml").rename(pack / "causes" / "bartter_syndrome.TOML")
+    elif kind == "notes_and_subfolder":
+        (pack / "notes.txt").write_text("to do\n", encoding="utf-8")
+        (pack / "old").mkdir()
+    elif kind == "dangling_link":
+        (pack / "sources.toml").symlink_to(pack / "nowhere.toml")
+    elif kind == "link_loop":
+        (pack / "clues.toml").unlink()
+        (pack / "clues.toml").symlink_to(pack / "clues.toml")
+    elif kind == "named_pipe":
+        os.mkfifo(pack / "sources.toml")
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "mkfifo"), reason="POSIX file types")
+@pytest.mark.parametrize(("kind", "named"), [
+    ("causes_a_file", "causes: not a folder"),
+    ("cause_upper_case", "causes/bartter_syndrome.TOML: not a cause file"),
+    ("notes_and_subfolder", "notes.txt: not a rule pack file"),
+    ("dangling_link", "sources.toml: broken symbolic link"),
+    ("link_loop", "clues.toml: cannot be read"),
+    ("named_pipe", "sources.toml: not a regular file"),
+])
+def test_a_pack_folder_whose_files_cannot_all_be_read_is_reported(kind: str, named: str, tmp_path: Path,
+                                                                   run_main: Any) -> None:
+    """Nothing in a pack folder is silently dropped, and a named pipe is refused rather than waited on."""
+    pack = tmp_path / "pack"
+    shutil.copytree(EXAMPLE, pack)
+    _break_one_way(kind, pack)
+    status, _, err = run_main(["rules", "check", str(pack)])
+    assert status == 2 and named in err, err
+    status, _, err = run_main(["diff", "--rules", str(pack), "-p", "medullary"])
+    assert status == 2 and len(err.strip().splitlines()) == 1, err
+
+
+def test_a_readme_hidden_files_and_a_byte_order_mark_are_fine(tmp_path: Path, run_main: Any) -> None:
+    pack = tmp_path / "pack"
+    shutil.copytree(EXAMPLE, pack)
+    (pack / "README.md").write_text("# our pack\n", encoding="utf-8")
+    (pack / ".git").mkdir()
+    clues = pack / "clues.toml"
+    clues.write_bytes(b"\xef\xbb\xbf" + clues.read_bytes())  # as Windows editors save UTF-8
+    status, out, err = run_main(["rules", "check", str(pack)])
+    assert status == 0 and out.startswith("ok:"), err

@@ -201,3 +201,46 @@ def test_control_characters_in_an_error_message_are_escaped() -> None:
     status, out, err = invoke(["diff", "--case", "-"], b'{"pattern": "medullary", "clues": {"r\\u001b[31mta": true}}')
     assert status == 2 and out == "" and "\u001b" not in err and "\\x1b[31m" in err
     assert len(err.strip().splitlines()) == 1
+
+
+# --- input a user typed is never silently dropped (fuzz review, 2026-12-02) -----------------------
+
+@pytest.mark.parametrize(("case", "named"), [
+    ({"pattern": "medullary", "clues": {"hypercalcaemia": True, "hypercalcemia": False}}, "clues.hypercalcemia"),
+    ({"pattern": "medullary", "labs": {"PTH": {"value": 140, "unit": "pg/mL"}, "pth": {"value": 20, "unit": "pg/mL"}}},
+     "labs.pth"),
+])
+def test_one_finding_under_two_spellings_is_refused_not_merged(case: dict[str, Any], named: str,
+                                                              run_main: Any) -> None:
+    status, _, err = run_main(["diff", "--case", "-"], stdin=json.dumps(case))
+    assert status == 2 and err.startswith(f"nephrocalc: error: {named}: given twice"), err
+    status, out, _ = run_main(["batch"], stdin=json.dumps(case) + "\n")
+    assert status == 2 and "given twice" in json.loads(out)["error"]
+
+
+@pytest.mark.parametrize("value", ["2", "garbage", "enabled"])
+def test_an_unrecognised_extended_setting_is_refused(value: str, run_main: Any, monkeypatch: pytest.MonkeyPatch
+                                                     ) -> None:
+    monkeypatch.setenv("NEPHROCALC_EXTENDED", value)
+    status, out, err = run_main(["causes", "--format", "json"])
+    assert status == 2 and out == "" and err.startswith("nephrocalc: error: NEPHROCALC_EXTENDED: must be"), err
+
+
+def test_stop_at_nan_is_refused(run_main: Any) -> None:
+    status, _, err = run_main(["ask", "-p", "medullary", "--stop-at", "nan"], stdin="y\n")
+    assert status == 2 and "--stop-at" in err and len(err.strip().splitlines()) == 1
+
+
+def test_ask_keeps_the_warnings_of_reading_a_phenopacket(run_main: Any, tmp_path: Path) -> None:
+    age = {"age": {"iso8601duration": "P40Y"}}
+    packet = {"id": "p1", "subject": {"id": "s1", "sex": "FEMALE", "timeAtLastEncounter": age},
+              "phenotypicFeatures": [{"type": {"id": "HP:0000121", "label": "Nephrocalcinosis"}},
+                                     {"type": {"id": "HP:0001250", "label": "Seizure"}}],
+              "metaData": {"phenopacketSchemaVersion": "2.0"}}
+    path = tmp_path / "packet.json"
+    path.write_text(json.dumps(packet), encoding="utf-8")
+    status, out, err = run_main(["ask", "--phenopacket", str(path), "--format", "json"], stdin="q\n")
+    _, diff_out, _ = run_main(["diff", "--phenopacket", str(path), "--format", "json"])
+    assert status == 0, err
+    asked = {w["id"] for w in json.loads(out)["warnings"]}
+    assert asked and asked >= {w["id"] for w in json.loads(diff_out)["warnings"]} - {"clues_not_used"}

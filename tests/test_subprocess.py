@@ -154,6 +154,36 @@ def test_closed_pipe_no_traceback(args: list[str]) -> None:
     assert "BrokenPipeError" not in stderr, stderr
 
 
+@pytest.mark.parametrize("args", [
+    ["diff", "--pattern", "medullary", "--rta"],
+    ["diff", "--pattern", "medullary", "--rta", "--format", "json"],
+    ["causes"],
+], ids=["table", "json", "causes"])
+def test_closed_or_full_standard_output_is_one_line_exit_1(args: list[str]) -> None:
+    """`>&-` and `> /dev/full`: a one-line error and exit status 1, never a traceback or 'internal error'."""
+    closed = subprocess.run([*SCRIPT, *args], stdin=subprocess.DEVNULL, stdout=None, stderr=subprocess.PIPE,
+                            env=_env(), timeout=TIMEOUT, check=False, close_fds=True,
+                            preexec_fn=lambda: os.close(1))
+    runs = [closed]
+    if Path("/dev/full").exists():
+        with open("/dev/full", "wb") as full:
+            runs.append(subprocess.run([*SCRIPT, *args], stdin=subprocess.DEVNULL, stdout=full,
+                                       stderr=subprocess.PIPE, env=_env(), timeout=TIMEOUT, check=False))
+    for proc in runs:
+        stderr = proc.stderr.decode("utf-8", "replace")
+        assert proc.returncode == 1, stderr
+        assert stderr.startswith("nephrocalc: error: cannot write standard output") and stderr.count("\n") == 1, stderr
+        assert "internal error" not in stderr
+
+
+def test_closed_standard_error_keeps_the_exit_status() -> None:
+    """`2>&-`: the message is lost, but bad input still exits 2 (not 1 from an unseen traceback)."""
+    proc = subprocess.run([*SCRIPT, "diff", "--pattern", "bogus"], stdin=subprocess.DEVNULL,
+                          stdout=subprocess.PIPE, stderr=None, env=_env(), timeout=TIMEOUT, check=False,
+                          preexec_fn=lambda: os.close(2))
+    assert proc.returncode == 2
+
+
 def test_head_closes_the_pipe_without_traceback() -> None:
     """The real pipeline. Whether the write hits the closed pipe depends on timing; either way, no traceback."""
     shell = shutil.which("bash") or shutil.which("sh")

@@ -35,12 +35,18 @@ def run(argv: list[str] | None = None, *, prog_name: str = "nephrocalc") -> int:
     """Run the command line and return the exit status (0 success, 2 bad input, 1 anything else)."""
     from nephrocalc.cli.io import GuardedStream
 
-    stdout = sys.stdout
+    stdout, stderr = sys.stdout, sys.stderr
+    if stderr is None:  # started with stderr closed (2>&-): errors are lost, but the exit status is kept
+        sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the command
+    if stdout is None:  # started with stdout closed (>&-): nothing can be written
+        status = _fail("cannot write standard output (it is closed)", 1)
+        sys.stderr = stderr
+        return status
     sys.stdout = GuardedStream(stdout)
     try:
         return _run(list(sys.argv[1:] if argv is None else argv), prog_name)
     finally:
-        sys.stdout = stdout
+        sys.stdout, sys.stderr = stdout, stderr
         if _COLLECTING:  # the collector, paused for start-up, is on again for whatever runs next
             gc.enable()
 
@@ -84,7 +90,7 @@ def _usage_message(exc: Any) -> str:
 
 def _run(argv: list[str], prog_name: str) -> int:
     from nephrocalc.cli.app import Session, build_app
-    from nephrocalc.cli.io import PipeClosed, silence_stdout
+    from nephrocalc.cli.io import OutputFailed, PipeClosed, silence_stdout
     from nephrocalc.cli.options import command_of, in_contract_words, packs_from
 
     try:
@@ -116,6 +122,9 @@ def _run(argv: list[str], prog_name: str) -> int:
     except (BrokenPipeError, PipeClosed):
         silence_stdout()
         return 0
+    except OutputFailed as exc:  # a full disk or a closed descriptor: not a bug
+        silence_stdout()
+        return _fail(f"cannot write standard output ({exc})", 1)
     except RunStopped as exc:  # not a bug: the system stopped part of the run
         return _fail(str(exc), 1)
     except Exception as exc:  # a bug: say so in one line; NEPHROCALC_DEBUG=1 shows the traceback
@@ -130,7 +139,11 @@ def main() -> None:
 
     status = run(sys.argv[1:])
     try:
-        sys.stdout.flush()
+        if sys.stdout is not None:
+            sys.stdout.flush()
     except BrokenPipeError:
         silence_stdout()
+    except (OSError, ValueError):  # a full disk at the last flush: say so once, exit 1
+        silence_stdout()
+        status = status or _fail("cannot write standard output", 1)
     sys.exit(status)

@@ -128,8 +128,11 @@ class Commands:
         for name in ("phenopacket", "fhir"):
             if options.get(name) == "-":
                 raise InputError(f"--{name} -", "ask reads its answers from standard input: give a file")
-        case, _ = self._case(options)
-        interview = Interview(engine, case, max_questions=options["max_questions"], stop_at=options["stop_at"])
+        if options["stop_at"] != options["stop_at"]:  # NaN passes the option's range check
+            raise InputError("--stop-at", "must be a number from 0 to 1 (got nan)")
+        case, notes = self._case(options)
+        interview = Interview(engine, case, max_questions=options["max_questions"], stop_at=options["stop_at"],
+                              notes=notes)
         interactive = sys.stdin is not None and sys.stdin.isatty()
         fmt = options["format"].value
         try:

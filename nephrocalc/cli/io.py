@@ -161,8 +161,14 @@ class PipeClosed(Exception):
     that typer's own handling (exit status 1) does not catch it first."""
 
 
+class OutputFailed(Exception):
+    """Standard output cannot be written (closed, or a full disk): a one-line error, exit status 1,
+    not an internal error."""
+
+
 class GuardedStream:
-    """Standard output that turns a closed pipe into PipeClosed."""
+    """Standard output that turns a closed pipe into PipeClosed and any other write error (a full
+    disk, a closed descriptor) into OutputFailed."""
 
     def __init__(self, stream: Any) -> None:
         self._stream = stream
@@ -172,15 +178,23 @@ class GuardedStream:
             return self._stream.write(data)
         except BrokenPipeError:
             raise PipeClosed from None
+        except (OSError, ValueError) as exc:  # ValueError: the stream itself was closed
+            raise OutputFailed(_reason(exc)) from None
 
     def flush(self) -> None:
         try:
             self._stream.flush()
         except BrokenPipeError:
             raise PipeClosed from None
+        except (OSError, ValueError) as exc:
+            raise OutputFailed(_reason(exc)) from None
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._stream, name)
+
+
+def _reason(exc: BaseException) -> str:
+    return getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
 
 
 def silence_stdout() -> None:

@@ -106,6 +106,7 @@ InfoFormatOption = Annotated[InfoFormat, typer.Option("--format", "-f", help="Ou
 
 
 _TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
 
 
 def _completion_kb() -> KnowledgeBase:
@@ -142,7 +143,10 @@ def packs_from(argv: list[str], environ: dict[str, str] | os._Environ[str] = os.
         if not _is_dir(pack):
             raise InputError("NEPHROCALC_RULES", f"{str(pack)!r} is not a directory: a rule pack is a folder "
                              "of rule files")
-    extended = environ.get("NEPHROCALC_EXTENDED", "").strip().lower() in _TRUE
+    setting = environ.get("NEPHROCALC_EXTENDED", "").strip().lower()
+    if setting not in (*_TRUE, *_FALSE, ""):
+        raise InputError("NEPHROCALC_EXTENDED", f"must be 1, true, yes or on, or 0, false, no or off (got {setting!r})")
+    extended = setting in _TRUE
     for index, token in enumerate(argv):
         if token == "--":
             break

@@ -40,7 +40,7 @@ from nephrocalc.knowledge import (
     normalise_unit,
 )
 from nephrocalc.loader import schema
-from nephrocalc.loader.read import Problems, read_toml, validate
+from nephrocalc.loader.read import Problems, not_a_file, read_toml, validate
 from nephrocalc.vocab import AGE_GROUPS, FREQUENCY_LEVELS, AgeGroup, is_identifier, reserved_reason
 
 ClueEntries = dict[str, tuple[Path, schema.ClueEntry]]
@@ -244,6 +244,48 @@ def _lab_siblings(labs: Mapping[str, Lab]) -> dict[str, frozenset[str]]:
     return {clue: frozenset(group) for clue, group in out.items()}
 
 
+def _inventory(pack: Path, problems: Problems) -> None:
+    """Nothing in a pack folder is silently ignored: every entry is a rule file of the pack, its causes/
+    folder of <id>.toml files, or documentation (README, LICENSE) or hidden (.git); anything else,
+    and a rule file that is not a regular file (a broken link, a named pipe), is reported."""
+    from nephrocalc.loader import PACK_FILES
+
+    def kept(entry: Path) -> bool:
+        return entry.name.startswith(".") or entry.name.upper().startswith(("README", "LICENSE", "LICENCE"))
+
+    try:
+        entries = sorted(pack.iterdir())
+    except OSError as exc:
+        problems.add(pack, "", f"cannot be read ({exc.strerror or exc})")
+        return
+    for entry in entries:
+        if kept(entry):
+            continue
+        if entry.name == "causes":
+            if not entry.is_dir():
+                problems.add(entry, "", "not a folder: causes/ holds one <id>.toml file per cause")
+                continue
+            try:
+                causes = sorted(entry.iterdir())
+            except OSError as exc:
+                problems.add(entry, "", f"cannot be read ({exc.strerror or exc})")
+                continue
+            for path in causes:
+                if kept(path):
+                    continue
+                if path.suffix != ".toml":
+                    problems.add(path, "", "not a cause file: causes/ holds <id>.toml files only")
+                elif (why := not_a_file(path)) or not path.exists():
+                    problems.add(path, "", why or "broken symbolic link")
+            continue
+        if entry.name not in PACK_FILES:
+            problems.add(entry, "", "not a rule pack file: a pack holds pack.toml, clues.toml, sources.toml, "
+                         "caveats.toml and causes/<id>.toml (a folder with knowledge_base.toml is a complete "
+                         "knowledge base instead)")
+        elif (why := not_a_file(entry)) or not entry.exists():
+            problems.add(entry, "", why or "broken symbolic link")
+
+
 def _overlay(pack: Path, groups: dict[str, str], clue_entries: ClueEntries, sources: dict[str, Source],
              caveat_entries: CaveatEntries, cause_files: CauseFiles, problems: Problems
              ) -> tuple[PackInfo, schema.OtherCause | None]:
@@ -255,11 +297,7 @@ def _overlay(pack: Path, groups: dict[str, str], clue_entries: ClueEntries, sour
     # pack.toml (name, version) is optional: without it the pack is named after its folder
     info = validate(schema.PackFile, read_toml(pack_path, problems), pack_path, problems) \
         if pack_path.exists() else None
-    for path in sorted(pack.glob("*.toml")):
-        if path.name not in PACK_FILES:  # nothing in a pack folder is silently ignored
-            problems.add(path, "", "not a rule pack file: a pack holds pack.toml, clues.toml, sources.toml, "
-                         "caveats.toml and causes/<id>.toml (a folder with knowledge_base.toml is a complete "
-                         "knowledge base instead)")
+    _inventory(pack, problems)
     if not any((pack / name).exists() for name in PACK_FILES) and not any((pack / "causes").glob("*.toml")):
         problems.items.append(f"{pack}: not a rule pack: it holds none of pack.toml, clues.toml, sources.toml, "
                               "caveats.toml or causes/<id>.toml")

@@ -34,7 +34,9 @@ class Problems:
                 break
             except ValueError:
                 continue
-        self.items.append(f"{name}: {where}: {message}" if where else f"{name}: {message}")
+        item = f"{name}: {where}: {message}" if where else f"{name}: {message}"
+        if item not in self.items:  # a file found wanting twice (listed, then read) is reported once
+            self.items.append(item)
 
     def raise_if_any(self) -> None:
         if self.items:
@@ -42,10 +44,31 @@ class Problems:
             raise RuleError("", self.items[0] + more, problems=list(self.items))
 
 
+def not_a_file(path: Path) -> str:
+    """Why ``path`` is not a readable regular file ("" when it is one, or when it does not exist at all,
+    which the caller reports as missing)."""
+    import os
+    import stat
+
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        return "broken symbolic link" if os.path.islink(path) else ""
+    except OSError as exc:  # a symbolic link loop, for one
+        return f"cannot be read ({exc.strerror or exc})"
+    if stat.S_ISREG(info.st_mode):
+        return ""
+    return "a folder, not a rule file" if stat.S_ISDIR(info.st_mode) else "not a regular file"
+
+
 def read_toml(path: Path, problems: Problems) -> dict[str, Any] | None:
     """The file's TOML as data, or None after recording why it cannot be had."""
     import tomllib
 
+    kind = not_a_file(path)
+    if kind:  # a named pipe would block the read; a directory or a broken link cannot be read
+        problems.add(path, "", kind)
+        return None
     try:
         with path.open("rb") as handle:
             raw = handle.read(MAX_RULE_FILE_BYTES + 1)
@@ -59,7 +82,8 @@ def read_toml(path: Path, problems: Problems) -> dict[str, Any] | None:
         problems.add(path, "", f"larger than {MAX_RULE_FILE_BYTES // (1024 * 1024)} MiB, the limit for one rule file")
         return None
     try:
-        return tomllib.loads(raw.decode("utf-8"))
+        # utf-8-sig: a byte-order mark (Windows editors write one) is read past, as TOML readers do not
+        return tomllib.loads(raw.decode("utf-8-sig"))
     except UnicodeDecodeError as exc:
         problems.add(path, "", f"cannot be read as UTF-8 ({exc.reason} at byte {exc.start})")
     except tomllib.TOMLDecodeError as exc:
