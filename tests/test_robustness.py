@@ -244,3 +244,26 @@ def test_ask_keeps_the_warnings_of_reading_a_phenopacket(run_main: Any, tmp_path
     assert status == 0, err
     asked = {w["id"] for w in json.loads(out)["warnings"]}
     assert asked and asked >= {w["id"] for w in json.loads(diff_out)["warnings"]} - {"clues_not_used"}
+
+
+@pytest.mark.parametrize(("argv", "named"), [
+    (["diff", "-p", "medullary", "-p", "cortical"], "--pattern"),
+    (["diff", "-p", "medullary", "--age", "5", "--age=50"], "--age"),
+    (["diff", "-p", "medullary", "--sex", "female", "--sex", "male"], "--sex"),
+    (["diff", "-p", "medullary", "-f", "json", "--format", "csv"], "--format"),
+    (["diff", "-p", "medullary", "--save", ""], "--save"),
+    (["diff", "-p", "medullary", "--save", "-"], "--save"),
+    (["diff", "-p", "medullary", "--rules", ""], "--rules"),
+])
+def test_an_option_given_twice_or_empty_is_refused_not_overridden(argv: list[str], named: str,
+                                                                  run_main: Any) -> None:
+    status, out, err = run_main(argv)
+    assert status == 2 and out == "" and err.startswith(f"nephrocalc: error: {named}"), err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_options_that_may_repeat_still_repeat(run_main: Any) -> None:
+    status, out, err = run_main(["diff", "-p", "medullary", "--lab", "pth=80pg/mL", "--lab", "serum_calcium=11mg/dL",
+                                 "--format", "json"])
+    assert status == 0, err
+    assert {d["lab"] for d in json.loads(out)["derived"]} >= {"pth", "serum_calcium"}

@@ -101,6 +101,7 @@ def _run(argv: list[str], prog_name: str) -> int:
         if os.environ.get("_NEPHROCALC_COMPLETE"):  # shell completion: every command with all its flags
             invoked = ""
         command = typer.main.get_command(build_app(session, invoked or None))
+        _refuse_repeated_options(command, invoked, argv)
         status = command.main(args=argv, prog_name=prog_name, standalone_mode=False)
         return status if isinstance(status, int) else 0
     except NephrocalcError as exc:
@@ -132,6 +133,33 @@ def _run(argv: list[str], prog_name: str) -> int:
             raise
         detail = " ".join(str(exc).split())[:300]
         return _fail(f"internal error ({type(exc).__name__}: {detail}); please report it", 1)
+
+
+def _refuse_repeated_options(group: Any, invoked: str, argv: list[str]) -> None:
+    """An option that takes one value, given twice (`-p medullary -p cortical`, `--age 5 --age 50`),
+    is refused, as a clue given both ways and a lab given twice are: click would keep the last one
+    silently."""
+    from nephrocalc.errors import InputError
+
+    command = getattr(group, "commands", {}).get(invoked) if invoked else None
+    if command is None:
+        return
+    single = {}
+    for param in command.params:
+        if getattr(param, "multiple", True) or getattr(param, "is_flag", True) or getattr(param, "count", False):
+            continue
+        for name in param.opts:
+            single[name] = param.opts[0] if param.opts[0].startswith("--") else name
+    seen: dict[str, str] = {}
+    for token in argv[1:]:
+        if token == "--":
+            break
+        name = token.split("=", 1)[0] if token.startswith("--") else token
+        if name in single:
+            key = single[name]
+            if key in seen:
+                raise InputError(key, f"given twice ({seen[key]} and {token}); give it once")
+            seen[key] = token
 
 
 def main() -> None:

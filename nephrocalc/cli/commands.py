@@ -96,8 +96,12 @@ class Commands:
 
         engine = self.session.engine()
         case, notes = self._case(options)
-        if options.get("save"):
+        if options.get("save") is not None:
             from nephrocalc.render.json import dumps
+
+            if options["save"].strip() in ("", "-"):
+                raise InputError("--save", f"needs a file name (got {options['save']!r}); the result itself goes "
+                                 "to standard output")
 
             try:
                 with open(options["save"], "w", encoding="utf-8") as handle:

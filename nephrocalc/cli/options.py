@@ -160,6 +160,8 @@ def packs_from(argv: list[str], environ: dict[str, str] | os._Environ[str] = os.
         elif token.startswith("--rules="):
             given = token.split("=", 1)[1]
         if given is not None:
+            if not given.strip():  # Path("") is the current folder: an empty --rules is a mistake, not "here"
+                raise InputError("--rules", "needs a folder of rule files (got an empty name)")
             if not _is_dir(Path(given)):
                 raise InputError("--rules", f"{given!r} is not a directory: a rule pack is a folder of rule files")
             packs.append(Path(given))
@@ -239,7 +241,8 @@ def case_signature(kb: KnowledgeBase, extra: list[inspect.Parameter] | None = No
             "--top", "-n", min=1, help="Show only the first N causes (default: all).",
             rich_help_panel=OUTPUT_PANEL)]),
         option("explain", Annotated[bool, typer.Option(
-            "--explain", "-e", help="Show every contribution to every score.", rich_help_panel=OUTPUT_PANEL)],
+            "--explain", "-e", help="Show every contribution to every score in the table (JSON always carries "
+            "them).", rich_help_panel=OUTPUT_PANEL)],
             False),
         *(extra or []),
     ]
