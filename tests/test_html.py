@@ -127,3 +127,16 @@ def test_batch_writes_one_page_for_all_cases() -> None:
     out, page = _report(["batch", "--format", "html"], lines)
     assert out.count("<!DOCTYPE html>") == 1 and "Case a" in out and "Case b" in out
     assert not page.problems and not page.external
+
+
+def test_batch_html_refuses_more_cases_than_one_page_holds(run_main: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A report page is for people: past its limit batch says to split or stream, rather than holding a
+    page of tens of thousands of cases in memory."""
+    import nephrocalc.render as render
+
+    monkeypatch.setattr(render, "HTML_MAX_CASES", 2)
+    lines = "".join(json.dumps({"id": f"c{i}", "pattern": "medullary"}) + "\n" for i in range(3))
+    status, out, err = run_main(["batch", "--format", "html"], stdin=lines)
+    assert status == 2 and out == "" and "at most 2 cases" in err and len(err.strip().splitlines()) == 1, err
+    status, out, _ = run_main(["batch", "--format", "html"], stdin="".join(lines.splitlines(True)[:2]))
+    assert status == 0 and out.count("<section") >= 2

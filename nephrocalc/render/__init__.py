@@ -12,6 +12,10 @@ from typing import TYPE_CHECKING, Any
 from nephrocalc.errors import InputError
 from nephrocalc.vocab import BATCH_FORMATS, RESULT_FORMATS
 
+# One HTML report page is read by people: beyond this many cases it is too large to open (about 8 KB a
+# case), and batch would hold it all in memory; jsonl, csv and tsv stream any number of cases.
+HTML_MAX_CASES = 5_000
+
 if TYPE_CHECKING:
     from nephrocalc.knowledge import KnowledgeBase
     from nephrocalc.result import Result
@@ -114,15 +118,18 @@ class BatchWriter:
             self._error = write_json
         elif fmt == "html" and kb is not None:
             # one page for the whole batch, written at the end: a report is read by people, not streamed
-            from nephrocalc.render.html import case_section
+            from nephrocalc.render.html import _cited, case_section
 
             self._sections: list[str] = []
-            self._cited: list[Any] = []
+            self._tags: dict[str, None] = {}  # the sources cited, in order; the results themselves are not kept
             self._kb = kb
 
             def add(result: Result) -> bytes:
+                if len(self._sections) >= HTML_MAX_CASES:
+                    raise InputError("--format html", f"one report page holds at most {HTML_MAX_CASES:,} cases: "
+                                     "split the input, or use jsonl, csv or tsv for a run this size")
                 self._sections.append(case_section(result, kb))
-                self._cited.append(result)
+                self._tags.update(dict.fromkeys(_cited(result)))
                 return b""
 
             self._row = add
@@ -150,7 +157,7 @@ class BatchWriter:
         """What ends the stream: the whole page for html, nothing for the other formats."""
         if not hasattr(self, "_sections"):
             return b""
-        from nephrocalc.render.html import _cited, page
+        from nephrocalc.render.html import page
 
-        tags = list(dict.fromkeys(tag for result in self._cited for tag in _cited(result)))
-        return page(self._sections, f"nephrocalc report — {len(self._sections)} cases", self._kb, tags).encode()
+        return page(self._sections, f"nephrocalc report — {len(self._sections)} cases", self._kb,
+                    list(self._tags)).encode()
