@@ -267,3 +267,8 @@ def test_options_that_may_repeat_still_repeat(run_main: Any) -> None:
                                  "--format", "json"])
     assert status == 0, err
     assert {d["lab"] for d in json.loads(out)["derived"]} >= {"pth", "serum_calcium"}
+
+
+def test_an_unreadable_age_says_which_forms_an_age_takes(run_main: Any) -> None:
+    status, _, err = run_main(["diff", "-p", "medullary", "--age", "6m"])
+    assert status == 2 and err.startswith("nephrocalc: error: --age: must be an age in years") and "6mo" in err

@@ -83,6 +83,12 @@ def _bare(command_path: str, help_text: str) -> int:
 def _usage_message(exc: Any) -> str:
     """click's usage errors as one line that names the option and what is allowed."""
     message = " ".join(exc.format_message().split()).replace("Value error, ", "")
+    import re
+
+    age = re.match(r"Invalid value for '(--age|--onset-age)': '(.*)' is not a valid float range\.?$", message)
+    if age:  # say which forms an age takes, not that it is not a "float range"
+        message = (f"{age[1]}: must be an age in years from 0 to 130, or a number with a unit: 6mo, 3w, 10d, 2y "
+                   f"(got {age[2]!r})")
     ctx = getattr(exc, "ctx", None)
     command = ctx.command_path if ctx is not None else "nephrocalc"
     return f"{message} (see `{command} --help`)"

@@ -211,7 +211,8 @@ def case_signature(kb: KnowledgeBase, extra: list[inspect.Parameter] | None = No
             "--laterality", help="Bilateral or unilateral calcification.", rich_help_panel=CASE_PANEL,
             case_sensitive=False)]),
         option("age", Annotated[float | None, typer.Option(
-            "--age", min=0, max=130, help="Age in years (a preterm neonate is 0).", rich_help_panel=CASE_PANEL)]),
+            "--age", min=0, max=130, help="Age in years (a preterm neonate is 0), or with a unit: 6mo, 3w, 10d.",
+            rich_help_panel=CASE_PANEL)]),
         option("onset_age", Annotated[float | None, typer.Option(
             "--onset-age", min=0, max=130, help="Age in years when the nephrocalcinosis was found, if earlier than "
             "--age: the causes are weighed at this age, the lab values at --age.", rich_help_panel=CASE_PANEL)]),
