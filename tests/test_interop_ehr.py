@@ -148,3 +148,147 @@ def test_the_body_site_of_the_nephrocalcinosis_gives_the_laterality(sites: list[
     result = _read(["diff", "--fhir", "-"], bundle)
     assert result["case"].get("laterality") == laterality
     assert ("laterality_unknown" in _warnings(result)) is (len(sites) == 2)
+
+
+# --- input robustness: nothing a document states is coerced, clamped or dropped without a word -------------
+
+
+def _lab(code: str, value: Any, **extra: Any) -> dict[str, Any]:
+    return {"resourceType": "Observation", "status": "final", "effectiveDateTime": "2024-03-01",
+            "code": {"coding": [{"system": LOINC, "code": code}]},
+            "valueQuantity": {"value": value, "system": UCUM, "code": "mmol/L"}, **extra}
+
+
+@pytest.mark.parametrize("value", [True, False, "3.1", None])
+def test_a_lab_value_that_is_not_a_number_is_not_read_and_is_named(value: Any, kb: KnowledgeBase) -> None:
+    """A FHIR decimal is a JSON number: true is not 1, and "3.1" (a string) is not read either."""
+    potassium = kb.labs["serum_potassium"].loinc[0]
+    panel = {"resourceType": "Observation", "code": {"coding": [{"system": LOINC, "code": "24362-6"}]},
+             "component": [{"code": {"coding": [{"system": LOINC, "code": kb.labs["serum_calcium"].loinc[0]}]},
+                            "valueQuantity": {"value": value, "code": "mg/dL"}}]}
+    result = _read(["diff", "--fhir", "-"], _bundle(_lab(potassium, value), panel))
+    assert "labs" not in result["case"]
+    message = _warnings(result)["fhir_observations_not_read"]
+    assert "2 lab value(s)" in message and "must be a number" in message
+    assert "Observation.valueQuantity.value (serum_potassium" in message
+    assert "Observation.component[0].valueQuantity.value (serum_calcium" in message
+
+
+@pytest.mark.parametrize(("patient", "named"), [
+    ({"birthDate": "2099-01-01"}, "Patient.birthDate (2099-01-01) is after"),  # in the future: was age 0
+    ({"birthDate": "1800-01-01"}, "Patient.birthDate (1800-01-01) gives an age of 224"),  # was 130
+    ({"birthDate": 1990}, "Patient.birthDate: 1990 is not a date"),  # a number: was dropped unsaid
+])
+def test_an_impossible_or_unreadable_birth_date_leaves_the_age_unknown_and_says_why(
+        patient: dict[str, Any], named: str) -> None:
+    result = _read(["diff", "--fhir", "-"], _bundle(patient=patient))
+    assert "age_years" not in result["case"]
+    message = _warnings(result)["fhir_age_not_read"]
+    assert named in message and "The age is unknown" in message
+    assert "fhir_age_unknown" not in _warnings(result), "not the note of a bundle without a date"
+    if not isinstance(patient["birthDate"], int):
+        assert "0-130 years" in message
+
+
+def test_an_onset_age_of_500_years_is_not_used_and_is_named() -> None:
+    nc = {"resourceType": "Condition", "code": {"coding": [{"system": SNOMED, "code": "236447005"}]},
+          "onsetAge": {"value": 500, "unit": "years", "code": "a"}}
+    bundle = json.dumps({"resourceType": "Bundle", "entry": [{"resource": {"resourceType": "Patient"}},
+                                                              {"resource": nc}]}).encode()
+    result = _read(["diff", "--fhir", "-"], bundle)
+    assert "age_years" not in result["case"]
+    assert "Condition.onsetAge: 500 a is 500 years; an age must be 0-130 years" in \
+        _warnings(result)["fhir_age_not_read"]
+
+
+def test_a_date_that_cannot_be_read_is_skipped_not_taken_as_the_latest(kb: KnowledgeBase) -> None:
+    """Dates were compared as strings, so "unknown" sorted after every date and wiped out the age."""
+    calcium = _lab(kb.labs["serum_calcium"].loinc[0], 11.9, effectiveDateTime="unknown")
+    calcium["valueQuantity"]["code"] = "mg/dL"
+    result = _read(["diff", "--fhir", "-"], _bundle(calcium))
+    assert result["case"]["age_years"] == pytest.approx(44, abs=0.01)  # at the Condition's 2024-03-01
+    assert result["case"]["labs"]["serum_calcium"]["value"] == 11.9, "the value itself is read"
+    assert 'Observation.effectiveDateTime: the string "unknown"' in _warnings(result)["fhir_dates_not_read"]
+
+
+@pytest.mark.parametrize(("document", "said"), [
+    ({"resourceType": "Bundl", "entry": []}, "'Bundl' is not read"),
+    ({"resourceType": 5, "entry": []}, "5 is not read"),
+    ({"type": "collection", "entry": []}, "missing"),
+    ({"resourceType": "Encounter"}, "'Encounter' is not read"),
+])
+def test_a_document_that_is_not_a_bundle_is_refused_naming_resource_type(document: dict[str, Any], said: str) -> None:
+    status, out, err = invoke(["diff", "--fhir", "-"], json.dumps(document).encode())
+    assert status == 2 and out == "" and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert err.startswith(f"nephrocalc: error: fhir.resourceType: {said}")
+    assert '"Bundle"' in err and "Patient" in err and "Observation" in err, "what is accepted"
+
+
+def test_a_bundle_without_entries_is_an_empty_case_and_says_so_and_a_single_patient_is_read() -> None:
+    result = _read(["diff", "--fhir", "-"], b'{"resourceType": "Bundle", "type": "collection"}')
+    assert result["case"] == {} and "no entry" in _warnings(result)["fhir_bundle_empty"]
+    patient = {"resourceType": "Patient", "gender": "male", "birthDate": "2000-01-01",
+               "meta": {"lastUpdated": "2020-01-01"}}
+    result = _read(["diff", "--fhir", "-"], json.dumps(patient).encode())
+    assert result["case"]["sex"] == "male" and result["case"]["age_years"] == pytest.approx(20, abs=0.01)
+    assert "fhir_bundle_empty" not in _warnings(result)
+
+
+def test_withdrawn_resources_and_entries_that_are_not_resources_are_named(kb: KnowledgeBase) -> None:
+    withdrawn = _lab(kb.labs["serum_potassium"].loinc[0], 2.9, status="entered-in-error")
+    cancelled = _lab(kb.labs["serum_bicarbonate"].loinc[0], 14, status="cancelled")
+    document = json.loads(_bundle(withdrawn, cancelled, {"id": "x", "code": {"text": "no type"}},
+                                  {"resourceType": "Foo"}, {"resourceType": "Encounter"}))
+    document["entry"] += [7, {"fullUrl": "urn:x"}, {"resource": "text"}]
+    result = _read(["diff", "--fhir", "-"], json.dumps(document).encode())
+    assert "labs" not in result["case"], "dropping them is right"
+    message = _warnings(result)["fhir_resources_withdrawn"]
+    assert message.startswith("2 resource(s)") and kb.labs["serum_potassium"].loinc[0] in message
+    message = _warnings(result)["fhir_entries_not_read"]
+    for said in ("entry[4].resource: no resourceType (id x)", "entry[7]: 7, not an entry", "entry[8]: no resource",
+                 'entry[9].resource: the string "text", not a resource', "Encounter (1)", "Foo (1)"):
+        assert said in message
+
+
+def test_a_medication_entered_in_error_is_not_read_as_not_taken() -> None:
+    statement = {"resourceType": "MedicationStatement", "status": "entered-in-error",
+                 "medicationCodeableConcept": {"text": "Furosemide 40 mg"}}
+    result = _read(["diff", "--fhir", "-"], _bundle(statement))
+    assert "loop_diuretic" not in result["case"].get("clues", {})
+    assert "Furosemide 40 mg" in _warnings(result)["fhir_resources_withdrawn"]
+
+
+HPO = "http://purl.obolibrary.org/obo/hp.owl"
+
+
+@pytest.mark.parametrize(("status", "read"), [({"coding": [{"code": "blah"}]}, None),
+                                              ("blah", None),
+                                              ({"coding": [{"code": "confirmed"}]}, True),
+                                              ("refuted", False)])  # STU3 wrote the code alone
+def test_a_verification_status_that_is_not_a_fhir_code_is_not_read_as_confirmed(status: Any,
+                                                                                 read: bool | None) -> None:
+    condition = {"resourceType": "Condition", "verificationStatus": status,
+                 "code": {"coding": [{"system": HPO, "code": "HP:0002900"}]}}
+    result = _read(["diff", "--fhir", "-"], _bundle(condition))
+    assert result["case"].get("clues", {}).get("hypokalemia") is read
+    assert ("blah" in _warnings(result).get("fhir_verification_status_unknown", "")) is (read is None)
+
+
+@pytest.mark.parametrize(("system", "read"), [("http://example.org/local-codes", False), ("", True), (HPO, True),
+                                              ("http://snomed.info/sct", False),
+                                              ("https://hpo.jax.org/app/browse/term", True)])
+def test_an_hp_code_is_hpo_only_under_an_hpo_system_or_none(system: str, read: bool) -> None:
+    coding = {"code": "HP:0002900", **({"system": system} if system else {})}
+    result = _read(["diff", "--fhir", "-"], _bundle({"resourceType": "Condition", "code": {"coding": [coding]}}))
+    assert ("hypokalemia" in result["case"].get("clues", {})) is read
+    assert ("HP:0002900" in _warnings(result).get("fhir_codes_not_mapped", "")) is not read
+
+
+def test_a_finding_stated_present_and_absent_is_present_and_said() -> None:
+    def condition(**extra: Any) -> dict[str, Any]:
+        return {"resourceType": "Condition", "code": {"coding": [{"system": HPO, "code": "HP:0002900"}]}, **extra}
+
+    result = _read(["diff", "--fhir", "-"], _bundle(condition(verificationStatus={"coding": [{"code": "refuted"}]}),
+                                                    condition()))
+    assert result["case"]["clues"] == {"hypokalemia": True}
+    assert "hypokalemia" in _warnings(result)["fhir_present_and_absent"]

@@ -360,3 +360,135 @@ def test_an_excluded_acidosis_does_not_exclude_a_distal_rta(kb: KnowledgeBase) -
     packet = _packet([_feature("HP:0012408"), _feature("HP:0001942", "Metabolic acidosis", excluded=True)])
     case, _ = case_from_phenopacket(packet, kb)
     assert "rta" not in case.clues
+
+
+# --- input robustness: nothing a phenopacket states is coerced, clamped or dropped without a word ----------
+
+
+def _notes(notes: list[Any]) -> dict[str, str]:
+    return {n["id"]: n["message"] for n in notes}
+
+
+def _bicarbonate(value: Any) -> dict[str, Any]:
+    return {"assay": {"id": "LOINC:1963-8", "label": "Bicarbonate"},
+            "value": {"quantity": {"unit": {"id": "UCUM:mmol/L", "label": "mmol/L"}, "value": value}}}
+
+
+@pytest.mark.parametrize("value", [True, False, "11.9", None, [14]])
+def test_a_measurement_value_that_is_not_a_number_is_not_read_and_is_named(value: Any, kb: KnowledgeBase) -> None:
+    assert kb.loinc_labs["1963-8"] == "serum_bicarbonate"
+    case, notes = case_from_phenopacket(_packet([_feature("HP:0012408")], measurements=[_bicarbonate(value)]), kb)
+    assert case.labs == {}, "true is not 1.0, nor is a string a number"
+    message = next(n["message"] for n in notes if "lab value(s) were not used" in n["message"])
+    assert "measurements[0].value.quantity.value (serum_bicarbonate): must be a number" in message
+
+
+def _aged(time: dict[str, Any], **subject: Any) -> dict[str, Any]:
+    return {"id": "x", "subject": {"id": "s", "timeAtLastEncounter": time, **subject},
+            "phenotypicFeatures": [_feature("HP:0012408")]}
+
+
+@pytest.mark.parametrize(("time", "subject", "said"), [
+    ({"age": {"iso8601duration": "P200Y"}}, {},  # was clamped to 130
+     "subject.timeAtLastEncounter.age.iso8601duration: 'P200Y' is 200 years; an age must be 0-130 years"),
+    ({"timestamp": "2020-01-01T00:00:00Z"}, {"dateOfBirth": "2030-01-01T00:00:00Z"},  # was clamped to 0
+     "subject.dateOfBirth (2030-01-01) is after subject.timeAtLastEncounter.timestamp (2020-01-01); an age must "
+     "be 0-130 years"),
+    ({"ageRange": {"start": {"iso8601duration": "P10Y"}, "end": {"iso8601duration": "P500Y"}}}, {},
+     "subject.timeAtLastEncounter.ageRange.end.iso8601duration: 'P500Y' is 500 years"),
+])
+def test_an_impossible_age_is_left_unknown_and_named(time: dict[str, Any], subject: dict[str, Any], said: str,
+                                                    kb: KnowledgeBase) -> None:
+    case, notes = case_from_phenopacket(_aged(time, **subject), kb)
+    if "ageRange" in time:  # the range's start is still an age
+        assert case.age_years == pytest.approx(10)
+    else:
+        assert case.age_years is None
+        assert _notes(notes)["phenopacket_age_not_read"].endswith("The age is unknown.")
+    assert said in _notes(notes)["phenopacket_age_not_read"]
+
+
+@pytest.mark.parametrize(("time", "field"), [
+    ({"age": {"iso8601duration": "P-1Y"}}, "subject.timeAtLastEncounter.age.iso8601duration: 'P-1Y'"),
+    ({"age": {"iso8601duration": "6 years"}}, "subject.timeAtLastEncounter.age.iso8601duration: '6 years'"),
+    ({"age": {"iso8601duration": "P6"}}, "subject.timeAtLastEncounter.age.iso8601duration: 'P6'"),
+    ({"ageRange": {"start": {"iso8601duration": "six"}}}, "subject.timeAtLastEncounter.ageRange.start"),
+])
+def test_an_unreadable_age_is_named_with_the_form_accepted(time: dict[str, Any], field: str,
+                                                           kb: KnowledgeBase) -> None:
+    case, notes = case_from_phenopacket(_aged(time), kb)
+    assert case.age_years is None
+    message = _notes(notes)["phenopacket_age_not_read"]
+    assert field in message and "ISO 8601 duration PnYnMnD" in message
+
+
+def test_a_timestamp_without_a_date_of_birth_and_an_unreadable_onset_are_named(kb: KnowledgeBase) -> None:
+    case, notes = case_from_phenopacket(_aged({"timestamp": "2020-01-01T00:00:00Z"}), kb)
+    assert case.age_years is None
+    assert "timestamp (2020-01-01T00:00:00Z) gives an age only with subject.dateOfBirth" in \
+        _notes(notes)["phenopacket_age_not_read"]
+    packet = _packet([{**_feature("HP:0012408"), "onset": {"age": {"iso8601duration": "P1Y2"}}}])
+    case, notes = case_from_phenopacket(packet, kb)
+    assert case.age_years == pytest.approx(8.5) and case.onset_age_years is None
+    assert "phenotypicFeatures[0].onset.age.iso8601duration: 'P1Y2'" in _notes(notes)["phenopacket_age_not_read"]
+
+
+def test_the_hours_of_a_newborn_are_an_age() -> None:
+    assert iso_duration_years("PT12H") == pytest.approx(0.5 / 365.25)
+    assert iso_duration_years("P1DT12H") == pytest.approx(1.5 / 365.25)
+    assert iso_duration_years("PT") is None and iso_duration_years("P1YTfoo") is None
+
+
+@pytest.mark.parametrize(("sex", "said"), [("female", "'female', not a GA4GH sex"), ("F", "'F', not a GA4GH sex"),
+                                           ("OTHER_SEX", "OTHER_SEX (neither female nor male)"),
+                                           ("UNKNOWN_SEX", None), ("FEMALE", None)])
+def test_a_sex_that_is_not_female_or_male_is_unknown_and_said(sex: str, said: str | None, kb: KnowledgeBase) -> None:
+    packet = _packet([_feature("HP:0012408")])
+    packet["subject"]["sex"] = sex
+    case, notes = case_from_phenopacket(packet, kb)
+    assert case.sex == ("female" if sex == "FEMALE" else None)
+    assert (said and said in _notes(notes)["phenopacket_sex_unknown"]) or \
+        (said is None and "phenopacket_sex_unknown" not in _notes(notes))
+
+
+def test_a_family_is_read_as_its_proband_and_says_so(kb: KnowledgeBase) -> None:
+    proband = _packet([_feature("HP:0012408"), _feature("HP:0002900")])
+    family = {"id": "fam-1", "proband": proband, "relatives": [_packet([])], "consanguinousParents": True}
+    status, out, err = invoke(["diff", "--phenopacket", "-", "--format", "json"], json.dumps(family).encode())
+    assert status == 0, err
+    result = json.loads(out)
+    assert result["id"] == "pp-test" and result["case"]["pattern"] == "medullary"
+    assert result["case"]["clues"] == {"hypokalemia": True, "consanguinity": True}
+    message = next(w["message"] for w in result["warnings"] if w["id"] == "phenopacket_family_proband")
+    assert "fam-1" in message and "relatives (1)" in message and "consanguinity" in message
+    status, out, err = invoke(["diff", "--phenopacket", "-"], b'{"id": "fam", "proband": 3}')
+    assert status == 2 and out == "" and err.startswith("nephrocalc: error: phenopacket.proband: must be")
+
+
+def test_diseases_procedures_and_unknown_fields_are_named_not_read(kb: KnowledgeBase) -> None:
+    packet = _packet([_feature("HP:0012408")], diseases=[{"term": {"id": "MONDO:0009288", "label": "sarcoidosis"}}],
+                     medicalActions=[{"procedure": {"code": {"id": "NCIT:C15262", "label": "Dialysis"}}}],
+                     interpretations=[{"id": "i"}], phenotypicFeature=[])
+    case, notes = case_from_phenopacket(packet, kb)
+    assert case.clues == {}, "a diagnosis is never read as a finding"
+    message = _notes(notes)["phenopacket_parts_not_read"]
+    for said in ("diseases (MONDO:0009288 sarcoidosis)", "medicalActions[0] procedure NCIT:C15262 Dialysis",
+                 "interpretations (1)", "'phenotypicFeature', not a field"):
+        assert said in message
+
+
+def test_an_assay_measured_twice_keeps_the_last_and_says_so(kb: KnowledgeBase) -> None:
+    """The rule of a FHIR bundle (fhir_labs_repeated): the last value given is used."""
+    case, notes = case_from_phenopacket(_packet([_feature("HP:0012408")],
+                                                measurements=[_bicarbonate(14), _bicarbonate(16)]), kb)
+    assert case.labs["serum_bicarbonate"].value == 16
+    assert "serum_bicarbonate (2 values)" in _notes(notes)["phenopacket_labs_repeated"]
+
+
+def test_a_term_stated_present_and_excluded_is_present_and_said(kb: KnowledgeBase) -> None:
+    """The rule of a FHIR bundle: a present finding wins over an absent one of the same clue."""
+    packet = _packet([_feature("HP:0012408"), _feature("HP:0002900"), _feature("HP:0002900", excluded=True)])
+    case, notes = case_from_phenopacket(packet, kb)
+    assert case.clues == {"hypokalemia": True}
+    assert "hypokalemia (present: HP:0002900; excluded: HP:0002900)" in \
+        _notes(notes)["phenopacket_present_and_excluded"]

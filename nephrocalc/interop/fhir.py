@@ -1,19 +1,25 @@
-"""FHIR R4 in: a Bundle (or a single Patient, or a list of resources) read into a validated ``Case``.
+"""FHIR R4 in: a Bundle (or a single resource of a type read below, or a list of resources) read into a
+validated ``Case``. Any other top-level ``resourceType``, or none, is refused (exit 2, naming the field).
 
 - the Patient's ``gender`` and ``birthDate`` give the sex and the age, at the date of the latest
   dated Observation or Condition or, failing that, the Bundle's ``timestamp``; without a birthDate, an
   Observation of the age (LOINC 30525-0, 21612-7, 29553-5) or the ``onsetAge`` of the nephrocalcinosis
   Condition; a birthDate with no date to take the age at is reported, not used; the nephrocalcinosis
   Condition's ``onsetAge`` (or ``onsetDateTime`` with the birthDate), when earlier, becomes
-  ``onset_age_years``, the age at which the causes are weighed;
+  ``onset_age_years``, the age at which the causes are weighed; dates are compared as dates (one that cannot
+  be read is named in a note and skipped), and an age outside 0-130 years (a birthDate in the future or
+  two centuries ago, an onsetAge of 500 years) is not used: a note names the field;
 - Observations coded with LOINC (system http://loinc.org) with a ``valueQuantity`` become labs (UCUM
-  units), as do the LOINC-coded ``component`` values of a panel Observation;
-- Observations or Conditions coded with HPO (system http://purl.obolibrary.org/obo/hp.owl, or a code
-  written HP:nnnnnnn) become clues, or the pattern, through the same HPO mapping as phenopackets; those
-  coded in SNOMED CT (http://snomed.info/sct) through the concepts each clue lists (clues.toml
-  ``snomed``; exact codes: no SNOMED hierarchy is bundled); a Condition whose ``verificationStatus`` is
+  units), as do the LOINC-coded ``component`` values of a panel Observation; a value must be a JSON number
+  (a FHIR decimal): ``true`` or a string ("11.9") is not read, and a note names the field;
+- Observations or Conditions coded with HPO (system http://purl.obolibrary.org/obo/hp.owl or another HPO
+  system, or a code written HP:nnnnnnn with no system; not under an unrelated system) become clues, or
+  the pattern, through the same HPO mapping as phenopackets; those coded in SNOMED CT
+  (http://snomed.info/sct) through the concepts each clue lists (clues.toml ``snomed``; exact codes: no
+  SNOMED hierarchy is bundled); a Condition whose ``verificationStatus`` is
   refuted, or an Observation whose ``interpretation`` or value says absent, gives the clue as absent; one
-  only suspected (unconfirmed, provisional, differential) is listed in a note, not used;
+  only suspected (unconfirmed, provisional, differential) is listed in a note, not used, as is one whose
+  verificationStatus is not a FHIR code; a clue stated both present and absent is present, with a note;
 - a DiagnosticReport's ``conclusionCode`` (HPO or SNOMED CT) gives findings or the pattern, as a Condition
   would; a Procedure's code gives its clue too (dialysis, a kidney transplant), absent when "not-done";
   an ImagingStudy's DICOM modality (US, CT, MR; CR, DX, RG as radiograph) gives the modality when
@@ -21,7 +27,10 @@
 - MedicationStatement, MedicationRequest, MedicationAdministration and MedicationDispense resources
   give exposure clues from the medication's name (its text or coding display, or the Medication it
   references): every agent of the vocabulary (clues.toml ``agents``) found in it; a statement
-  "not-taken" gives the exposure as absent.
+  "not-taken" gives the exposure as absent;
+- resources entered in error or cancelled are not used, and a note lists them; so are entries without a
+  resource or a resourceType, and resources of a type not read (Encounter, ...); a Bundle without entries
+  is read as an empty case, with a note.
 
 The resources are read as plain JSON through pydantic models of the parts used (``fhir.resources``
 would validate every field of every resource, which this needs not). Codes that map to nothing are
@@ -30,13 +39,14 @@ listed in a warning, never dropped silently.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from nephrocalc.case import Case, Lab
 from nephrocalc.errors import InputError
 from nephrocalc.interop.phenopacket import (
+    MAX_AGE,
     NEPHROCALCINOSIS,
     checked_labs,
     clues_of_agent,
@@ -45,18 +55,25 @@ from nephrocalc.interop.phenopacket import (
     lab_unit,
     native_vitamin_d_note,
     onset_of_nephrocalcinosis,
+    parse_date,
     pattern_of,
+    shown_value,
     years_between,
 )
 from nephrocalc.knowledge import KnowledgeBase
 from nephrocalc.result import Note
 from nephrocalc.vocab import Laterality, Modality, Sex
 
+if TYPE_CHECKING:
+    from datetime import date
+
 LOINC = "http://loinc.org"
 SNOMED = "http://snomed.info/sct"
 MEDICATIONS = ("MedicationStatement", "MedicationRequest", "MedicationAdministration", "MedicationDispense")
 HPO_SYSTEMS = ("http://purl.obolibrary.org/obo/hp.owl", "http://human-phenotype-ontology.org",
                "https://hpo.jax.org", "http://purl.obolibrary.org/obo/hp")
+# what every spelling of an HPO system holds (http or https, www or not, a trailing path, HP_ IRIs)
+_HPO_SYSTEM_MARKS = ("human-phenotype-ontology.org", "hpo.jax.org", "purl.obolibrary.org/obo/hp")
 
 
 class _Part(BaseModel):
@@ -82,10 +99,15 @@ class Quantity(_Part):
 
 
 def _hpo_code(coding: Coding) -> str | None:
+    """The HPO term a coding states: a code written HP:nnnnnnn with no system or an HPO one, or a bare
+    number in an HPO system. An HP code under another system (a local or unrelated code system) is not
+    HPO: it is listed among the codes that map to nothing."""
     code = coding.code.strip()
+    system = coding.system.strip().rstrip("/").lower()
+    hpo_system = system in HPO_SYSTEMS or any(mark in system for mark in _HPO_SYSTEM_MARKS)
     if code.startswith("HP:"):
-        return code
-    if coding.system.rstrip("/") in HPO_SYSTEMS and code.isdigit():
+        return code if hpo_system or not system else None
+    if hpo_system and code.isdigit():
         return f"HP:{int(code):07d}"
     return None
 
@@ -95,118 +117,209 @@ AGE_LOINC = frozenset({"30525-0", "21612-7", "29553-5"})
 _YEARS_PER = {"a": 1.0, "yr": 1.0, "y": 1.0, "year": 1.0, "years": 1.0, "mo": 1 / 12, "month": 1 / 12,
               "months": 1 / 12, "wk": 7 / 365.25, "week": 7 / 365.25, "weeks": 7 / 365.25, "d": 1 / 365.25,
               "day": 1 / 365.25, "days": 1 / 365.25}
+# the resource types read; any other (Encounter, Practitioner, a misspelt one) is named in a note
+READ_TYPES = frozenset({"Patient", "Observation", "Condition", "Procedure", "DiagnosticReport", "ImagingStudy",
+                        "FamilyMemberHistory", "Medication", *MEDICATIONS})
+# FHIR R4 condition-ver-status codes; a Condition whose verificationStatus has none of them is not used
+VERIFICATION_CODES = frozenset({"confirmed", "unconfirmed", "provisional", "differential", "refuted",
+                                "entered-in-error"})
+_ACCEPTED = ('accepted: "Bundle" (a FHIR R4 Bundle), or one resource of a type that is read ('
+             + ", ".join(sorted(READ_TYPES - {"Medication"})) + ")")
 
 
-def _years(quantity: object) -> float | None:
-    """An Age or a Quantity of time (UCUM a, mo, wk, d; or the unit spelt out) in years; None otherwise."""
+def _age(quantity: object, where: str) -> tuple[float | None, str]:
+    """An Age or a Quantity of time (UCUM a, mo, wk, d; or the unit spelt out) in years, or None and why
+    (naming ``where``): not a number, not a unit of time, or outside 0-130 years."""
     if not isinstance(quantity, dict):
-        return None
+        return None, f"{where}: must be an Age (a value and a unit of time), not {shown_value(quantity)}"
     value = quantity.get("value")
     unit = str(quantity.get("code") or quantity.get("unit") or "").strip().lower()
     per = _YEARS_PER.get(unit)
-    if per is None or isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value * per <= 130:
-        return None
-    return float(value) * per
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None, f"{where}.value: must be a number, not {shown_value(value)}"
+    if per is None:
+        return None, f"{where}: {value:g} {unit[:20]} is not in a unit of time (a, mo, wk, d)"
+    if not 0 <= value * per <= MAX_AGE:
+        return None, f"{where}: {value:g} {unit} is {value * per:.4g} years; an age must be 0-130 years"
+    return float(value) * per, ""
 
 
-def _resources(data: dict[str, Any]) -> list[dict[str, Any]]:
+def _impossible(years: float | None, on: str) -> str:
+    """Why an age from a date of birth is not used: the birth is after the date, or over 130 years before."""
+    if years is not None and years < 0:
+        return f"is after the date the age is taken at ({on}); an age must be 0-130 years"
+    return f"gives an age of {years or 0:.4g} years at {on}; an age must be 0-130 years"
+
+
+def _resources(data: dict[str, Any], problems: list[str]) -> list[dict[str, Any]]:
+    """The resources of the document: a Bundle's entries, the items of a list of resources, or the one
+    resource given. An entry that holds no resource with a resourceType is named in ``problems``."""
     if data.get("resourceType") == "Bundle":
-        if data.get("entry") is not None and not isinstance(data.get("entry"), list):
+        entries = data.get("entry")
+        if entries is not None and not isinstance(entries, list):
             raise InputError("fhir.entry", 'must be a list of entries, each {"resource": {...}}')
-        return [entry["resource"] for entry in _items(data.get("entry")) if isinstance(entry, dict)
-                and isinstance(entry.get("resource"), dict)]
+        found: list[dict[str, Any]] = []
+        for index, entry in enumerate(entries or ()):
+            if not isinstance(entry, dict):
+                problems.append(f'entry[{index}]: {shown_value(entry)}, not an entry {{"resource": {{...}}}}')
+            elif "resource" not in entry:
+                problems.append(f"entry[{index}]: no resource")
+            else:
+                _typed(entry["resource"], f"entry[{index}].resource", found, problems)
+        return found
     if isinstance(data.get("resources"), list):
-        return [item for item in data["resources"] if isinstance(item, dict)]
+        found = []
+        for index, item in enumerate(data["resources"]):
+            _typed(item, f"resources[{index}]", found, problems)
+        return found
     return [data]
+
+
+def _typed(resource: object, where: str, found: list[dict[str, Any]], problems: list[str]) -> None:
+    if not isinstance(resource, dict):
+        problems.append(f"{where}: {shown_value(resource)}, not a resource (a JSON object)")
+    elif resource.get("resourceType") in (None, ""):
+        problems.append(f"{where}: no resourceType" + (f" (id {str(resource['id'])[:40]})" if resource.get("id")
+                                                         else ""))
+    elif not isinstance(resource["resourceType"], str):
+        problems.append(f"{where}.resourceType: {shown_value(resource['resourceType'])} is not a resource type")
+    else:
+        found.append(resource)
+
+
+def _dated(resource: dict[str, Any], kind: str, fields: tuple[str, ...], dates: list[tuple[date, str]],
+           bad_dates: dict[str, None]) -> None:
+    """The date of a resource: the first of ``fields`` that is a readable date; one that cannot be read is
+    named in ``bad_dates`` and the next is tried."""
+    for field in fields:
+        value = resource.get(field)
+        if value is None:
+            continue
+        parsed = parse_date(value)
+        if parsed is None:
+            bad_dates[f"{kind}.{field}: {shown_value(value)} is not an ISO 8601 date"] = None
+            continue
+        dates.append((parsed, value))
+        return
 
 
 def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[Note]]:
     """A ``Case`` from a FHIR R4 Bundle (a JSON object), and the warnings of the mapping."""
-    if not isinstance(data, dict) or not data.get("resourceType"):
+    if not isinstance(data, dict):
         raise InputError("fhir", "must be a FHIR R4 resource (JSON object with a resourceType), e.g. a Bundle")
-    resources = _resources(data)
+    top = data.get("resourceType")
+    if not isinstance(top, str) or not top:
+        raise InputError("fhir.resourceType", ("missing" if top in (None, "") else f"{shown_value(top)} is not read")
+                         + f"; {_ACCEPTED}")
+    if top != "Bundle" and top not in READ_TYPES - {"Medication"} and not isinstance(data.get("resources"), list):
+        raise InputError("fhir.resourceType", f"{top[:40]!r} is not read; {_ACCEPTED}")
+    entry_problems: list[str] = []  # entries that hold no resource with a resourceType
+    resources = _resources(data, entry_problems)
     patients = [r for r in resources if r.get("resourceType") == "Patient"]
     patient = patients[0] if patients else None
     clues: dict[str, bool] = {}
+    conflicts: set[str] = set()  # clues stated both present and absent: present wins
     unread_drugs: list[str] = []  # medications that map to no exposure
     sides: set[Laterality] = set()  # the laterality the nephrocalcinosis resources' bodySite gives
     bounds: list[str] = []  # lab values given as a bound ("<3 pg/mL"), read as the value
     repeated: dict[str, int] = {}  # labs given more than once: the last one in the bundle is used
+    rejected: list[str] = []  # lab values that are not numbers, each naming its field
     labs: dict[str, Lab] = {}
     patterns: set[str] = set()
     seen_nc = False
     unmapped: list[str] = []
-    dates: list[str] = []
+    dates: list[tuple[date, str]] = []  # the dates of the resources, read, and as written
+    bad_dates: dict[str, None] = {}  # dates that cannot be read, each naming its field
+    unread_ages: list[str] = []  # ages and dates of birth that cannot be read or are impossible
     stated_age: float | None = None  # an Observation of the age (LOINC 30525-0 and kin)
     onset_age: float | None = None  # the onsetAge of the nephrocalcinosis Condition
     onset_date: str | None = None  # its onsetDateTime
     modalities: set[Modality] = set()  # from ImagingStudy (DICOM modality codes)
     unconfirmed: list[str] = []  # Conditions only suspected (unconfirmed, provisional, differential)
+    unverified: list[str] = []  # Conditions whose verificationStatus is not a FHIR code
+    withdrawn: list[str] = []  # resources entered in error or cancelled
+    other_types: dict[str, int] = {}  # resources of a type that is not read
     nc_refuted = False  # nephrocalcinosis itself stated absent (a refuted Condition, a negative Observation)
     medications = {f"Medication/{r.get('id')}": r for r in resources if r.get("resourceType") == "Medication"}
     for resource in resources:
         kind = resource.get("resourceType")
+        if kind not in READ_TYPES:
+            other_types[str(kind)[:40]] = other_types.get(str(kind)[:40], 0) + 1
+            continue
         if kind in MEDICATIONS:
             name = _medication_name(resource, medications)
+            if resource.get("status") == "entered-in-error":  # a record made in error says nothing
+                withdrawn.append(f"{kind} {name or 'without a readable medication'}")
+                continue
             meant = clues_of_agent(kb, name) if name else ()
             if not meant and is_native_vitamin_d(name):  # named in its own note
                 unread_drugs.append(name)
             elif not meant:
                 unmapped.append(f"{kind} {name or 'without a readable medication'}")
-            taken = resource.get("status") not in ("not-taken", "entered-in-error", "cancelled")
+            taken = resource.get("status") not in ("not-taken", "cancelled")
             for clue in meant:
+                if clue in clues and clues[clue] != taken:
+                    conflicts.add(clue)
                 clues[clue] = clues.get(clue, False) or taken
             continue
-        if kind == "FamilyMemberHistory" and not _withdrawn(resource):  # a relative's conditions
+        if kind in ("Patient", "Medication"):
+            continue
+        if _withdrawn(resource):
+            withdrawn.append(f"{kind} {_shown(_concept(resource.get('code'))) or 'without a code'}")
+            continue
+        if kind == "FamilyMemberHistory":  # a relative's conditions
             for item in _items(resource.get("condition")):
                 concept = _concept(item.get("code") if isinstance(item, dict) else None)
                 relatives = {FAMILY_CLUES[clue] for coding in concept.coding
                              for clue in (_coded(kb, coding, False) or (None, ()))[1] if clue in FAMILY_CLUES}
                 for clue in sorted(relatives):
                     if clue in kb.clues:
+                        if clues.get(clue) is False:
+                            conflicts.add(clue)
                         clues[clue] = True
                 if not relatives:
                     unmapped.append(f"FamilyMemberHistory condition {_shown(concept) or 'without a readable code'}")
             continue
-        if kind == "ImagingStudy" and not _withdrawn(resource):
+        if kind == "ImagingStudy":
             modalities.update(_study_modalities(resource))
-            if isinstance(resource.get("started"), str):
-                dates.append(resource["started"])
+            _dated(resource, kind, ("started",), dates, bad_dates)
             continue
-        if kind == "DiagnosticReport" and not _withdrawn(resource):  # a report's coded conclusions are findings
-            when = resource.get("effectiveDateTime") or resource.get("issued")
-            if isinstance(when, str):
-                dates.append(when)
+        if kind == "DiagnosticReport":  # a report's coded conclusions are findings
+            _dated(resource, kind, ("effectiveDateTime", "issued"), dates, bad_dates)
             for item in _items(resource.get("conclusionCode")):
                 try:
                     conclusion = CodeableConcept.model_validate(item)
                 except ValidationError:
+                    unmapped.append("DiagnosticReport conclusion that is not a readable CodeableConcept")
                     continue
                 mapped = next((m for m in (_coded(kb, c, False) for c in conclusion.coding) if m is not None), None)
                 if mapped is None:
                     unmapped.append(f"DiagnosticReport conclusion {_shown(conclusion)}")
                     continue
-                seen_nc, patterns = _apply(mapped, False, clues, seen_nc, patterns)
-            continue
-        if kind not in ("Observation", "Condition", "Procedure") or _withdrawn(resource):
+                seen_nc, patterns = _apply(mapped, False, clues, seen_nc, patterns, conflicts)
             continue
         try:
             concept = CodeableConcept.model_validate(resource.get("code") or {})
         except ValidationError:
             unmapped.append(f"{kind} without a readable code")
             continue
+        status = _verification_codes(resource)
+        if status and not status & VERIFICATION_CODES:  # "blah": neither confirmed nor refuted
+            unverified.append(f"{kind} {_shown(concept) or 'without a code'} (verificationStatus "
+                              + ", ".join(sorted(status)) + ")")
+            continue
         if kind == "Condition" and _unconfirmed(resource):  # a working or differential diagnosis: not a finding
             unconfirmed.append(_shown(concept) or "without a readable code")
             continue
-        when = (resource.get("effectiveDateTime") or resource.get("recordedDate") or resource.get("onsetDateTime")
-                or resource.get("performedDateTime"))
-        if isinstance(when, str):
-            dates.append(when)
+        _dated(resource, kind, ("effectiveDateTime", "recordedDate", "onsetDateTime", "performedDateTime"), dates,
+               bad_dates)
         if kind == "Observation" and any(c.system.rstrip("/") == LOINC and c.code in AGE_LOINC
                                          for c in concept.coding):
-            stated_age = _years(resource.get("valueQuantity"))
-            if stated_age is None:
-                unmapped.append("Observation age without a value in a unit of time")
+            years, problem = _age(resource.get("valueQuantity"), "valueQuantity")
+            if years is None:
+                unmapped.append(f"Observation age not read ({problem})")
+            else:
+                stated_age = years
             continue
         absent = _is_absent(resource)
         used = False
@@ -214,35 +327,48 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
             if kind == "Observation" and coding.system.rstrip("/") == LOINC and coding.code in kb.loinc_labs:
                 quantity = resource.get("valueQuantity")
                 if isinstance(quantity, dict):
-                    try:
-                        value = Quantity.model_validate(quantity)
-                    except ValidationError:
-                        continue
                     lab_id = kb.loinc_labs[coding.code]
-                    _read_lab(kb, lab_id, value, labs, bounds, repeated)
+                    value = _quantity(quantity)
+                    if isinstance(value, Quantity):
+                        _read_lab(kb, lab_id, value, labs, bounds, repeated)
+                    else:
+                        rejected.append(f"Observation.valueQuantity.{value[0]} ({lab_id}, LOINC {coding.code}): "
+                                        + value[1])
                     used = True
                     break
             mapped = _coded(kb, coding, absent)
             if mapped is not None:
                 used = True
-                seen_nc, patterns = _apply(mapped, absent, clues, seen_nc, patterns)
+                seen_nc, patterns = _apply(mapped, absent, clues, seen_nc, patterns, conflicts)
                 nc_refuted = nc_refuted or (mapped[0] is not None and absent)
                 if mapped[0] is not None and not absent:  # the nephrocalcinosis: its side from its body site
                     sides.update(_sides(resource))
                 if mapped[0] is not None and not absent and kind == "Condition" and onset_age is None:
-                    onset_age = _years(resource.get("onsetAge"))
-                    if isinstance(resource.get("onsetDateTime"), str):
-                        onset_date = resource["onsetDateTime"]
+                    if resource.get("onsetAge") is not None:
+                        onset_age, problem = _age(resource.get("onsetAge"), "Condition.onsetAge")
+                        if onset_age is None:
+                            unread_ages.append(problem)
+                    if resource.get("onsetDateTime") is not None:
+                        if parse_date(resource["onsetDateTime"]) is not None:
+                            onset_date = resource["onsetDateTime"]
+                        else:
+                            bad_dates[f"Condition.onsetDateTime: {shown_value(resource['onsetDateTime'])} is not "
+                                      "an ISO 8601 date"] = None
                 break
         if kind == "Observation" and resource.get("component"):  # a panel's components, each a LOINC value
             unread: list[str] = []
-            for component in _items(resource.get("component")):
+            for index, component in enumerate(_items(resource.get("component"))):
                 read = _component_lab(kb, component) if isinstance(component, dict) else None
                 if read is None:
                     code = component.get("code") if isinstance(component, dict) else None
                     unread.append(f"Observation component {_shown(_concept(code)) or 'unreadable'}")
                     continue
-                _read_lab(kb, read[0], read[1], labs, bounds, repeated)
+                lab_id, code, value = read
+                if isinstance(value, Quantity):
+                    _read_lab(kb, lab_id, value, labs, bounds, repeated)
+                else:
+                    rejected.append(f"Observation.component[{index}].valueQuantity.{value[0]} ({lab_id}, LOINC "
+                                    f"{code}): {value[1]}")
                 used = True
             if used:  # the rest of a panel that was read is listed; an unread panel is listed whole below
                 unmapped.extend(unread)
@@ -251,33 +377,83 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                 mapped = _coded(kb, coding, absent)
                 if mapped is not None:
                     used = True
-                    seen_nc, patterns = _apply(mapped, absent, clues, seen_nc, patterns)
+                    seen_nc, patterns = _apply(mapped, absent, clues, seen_nc, patterns, conflicts)
                     nc_refuted = nc_refuted or (mapped[0] is not None and absent)
                     break
         if not used:
-            unmapped.append(f"{kind} {_shown(concept)}")
+            unmapped.append(f"{kind} {_shown(concept) or 'without a code'}")
     sexes: dict[str, Sex] = {"female": "female", "male": "male"}
     sex = sexes.get(str(patient.get("gender", ""))) if patient else None
-    age = None
-    birth = patient.get("birthDate") if patient else None
-    meta = data.get("meta")
-    on = max(dates) if dates else data.get("timestamp") or (meta.get("lastUpdated") if isinstance(meta, dict) else None)
     notes: list[Note] = []
-    if isinstance(birth, str) and isinstance(on, str):
-        age = years_between(birth, on)
+    birth = patient.get("birthDate") if patient else None
+    born: str | None = None  # the birthDate, when it is a readable date
+    if birth is not None and parse_date(birth) is None:
+        unread_ages.append(f"Patient.birthDate: {shown_value(birth)} is not a date (YYYY, YYYY-MM or YYYY-MM-DD)")
+    elif isinstance(birth, str):
+        born = birth
+    on: str | None = max(dates)[1] if dates else None
+    if born is not None and on is None:  # no dated resource: the document's own date
+        meta = data.get("meta")
+        for field, when in (("timestamp", data.get("timestamp")),
+                            ("meta.lastUpdated", meta.get("lastUpdated") if isinstance(meta, dict) else None)):
+            if when is not None and parse_date(when) is None:
+                bad_dates[f"{top}.{field}: {shown_value(when)} is not an ISO 8601 date"] = None
+            elif when is not None:
+                on = when
+                break
+    age = None
+    age_from_birth = False
+    if born is not None and on is not None:
+        years = years_between(born, on)
+        if years is not None and 0 <= years <= MAX_AGE:
+            age, age_from_birth = years, True
+        else:
+            unread_ages.append(f"Patient.birthDate ({born[:10]}) {_impossible(years, on[:10])}")
+            born = None  # nor is the onset taken from it
     if age is None:
         age = stated_age if stated_age is not None else onset_age
-    if onset_age is None and onset_date is not None and isinstance(birth, str):
-        onset_age = years_between(birth, onset_date)
+    if onset_age is None and onset_date is not None and born is not None:
+        years = years_between(born, onset_date)
+        if years is not None and 0 <= years <= MAX_AGE:
+            onset_age = years
+        else:
+            unread_ages.append(f"Condition.onsetDateTime ({onset_date[:10]}) " + (
+                f"is before Patient.birthDate ({born[:10]})" if years is not None and years < 0
+                else f"is {years or 0:.4g} years after Patient.birthDate ({born[:10]})")
+                + "; an age at onset must be 0-130 years")
     onset = onset_of_nephrocalcinosis(onset_age, age, notes)
-    if age is None and isinstance(birth, str):
+    if top == "Bundle" and not data.get("entry"):
+        notes.append({"id": "fhir_bundle_empty", "sources": [],
+                      "message": "The Bundle has no entry: no resource was read, and the case is empty (no sex, "
+                      "age, findings or labs)."})
+    if entry_problems or other_types:
+        kinds = "; ".join(f"{kind} ({n})" for kind, n in sorted(other_types.items()))
+        notes.append({"id": "fhir_entries_not_read", "sources": [],
+                      "message": "Entries that were not read: " + "; ".join(entry_problems[:20])
+                      + ("; ..." if len(entry_problems) > 20 else "")
+                      + ("; " if entry_problems and kinds else "")
+                      + (f"resources of a type nephrocalc does not read: {kinds}" if kinds else "")})
+    if withdrawn:
+        notes.append({"id": "fhir_resources_withdrawn", "sources": [],
+                      "message": f"{len(withdrawn)} resource(s) marked entered-in-error or cancelled (status or "
+                      "verificationStatus) were not used: " + "; ".join(withdrawn[:20])
+                      + ("; ..." if len(withdrawn) > 20 else "")})
+    if bad_dates:
+        notes.append({"id": "fhir_dates_not_read", "sources": [],
+                      "message": "Dates that cannot be read were not used (the age is taken at the latest readable "
+                      "date): " + "; ".join(list(bad_dates)[:20])})
+    if unread_ages:
+        notes.append({"id": "fhir_age_not_read", "sources": [],
+                      "message": "Ages and dates of birth that cannot be read, or are impossible, were not used: "
+                      + "; ".join(unread_ages[:10]) + (". The age is unknown." if age is None else ".")})
+    if age is None and born is not None and on is None:
         notes.append({"id": "fhir_age_unknown", "sources": [],
-                      "message": f"The Patient's birthDate ({birth[:10]}) was not used: no dated resource "
+                      "message": f"The Patient's birthDate ({born[:10]}) was not used: no dated resource "
                       "(Observation effectiveDateTime, Condition recordedDate or onsetDateTime) or Bundle "
                       "timestamp gives the date to take the age at, so the age is unknown."})
-    if isinstance(birth, str) and age is not None and len(birth.strip()) < 10:
+    if age_from_birth and born is not None and len(born.strip()) < 10:
         notes.append({"id": "fhir_birth_date_partial", "sources": [],
-                      "message": f"The Patient's birthDate ({birth.strip()}) gives no day: the age was taken from the "
+                      "message": f"The Patient's birthDate ({born.strip()}) gives no day: the age was taken from the "
                       "middle of that year or month."})
     if len(patients) > 1:
         notes.append({"id": "fhir_several_patients", "sources": [],
@@ -299,6 +475,15 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
         notes.append({"id": "fhir_conditions_unconfirmed", "sources": [],
                       "message": f"{len(unconfirmed)} Condition(s) only suspected (verificationStatus unconfirmed, "
                       "provisional or differential) were not used as findings: " + "; ".join(unconfirmed[:20])})
+    if unverified:
+        notes.append({"id": "fhir_verification_status_unknown", "sources": [],
+                      "message": f"{len(unverified)} resource(s) with a verificationStatus that is not a FHIR code "
+                      "(confirmed, unconfirmed, provisional, differential, refuted, entered-in-error) were not used: "
+                      + "; ".join(unverified[:20])})
+    if conflicts:
+        notes.append({"id": "fhir_present_and_absent", "sources": [],
+                      "message": "Findings stated both present and absent were read as present (a present finding "
+                      "wins): " + ", ".join(sorted(conflicts))})
     if unmapped:
         notes.append({"id": "fhir_codes_not_mapped", "sources": [],
                       "message": f"{len(unmapped)} coded resource(s) map to no clue or lab and were not used: "
@@ -330,9 +515,8 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                       "laterality was set."})
     case = Case(pattern=pattern, modality=modality, laterality=laterality,
                 id=str(data.get("id") or (patient or {}).get("id") or "") or None,
-                age_years=min(age, 130.0) if age is not None else None, onset_age_years=onset, sex=sex, clues=clues,
-                labs=labs)
-    return checked_labs(case, kb, notes, "fhir_observations_not_read"), notes
+                age_years=age, onset_age_years=onset, sex=sex, clues=clues, labs=labs)
+    return checked_labs(case, kb, notes, "fhir_observations_not_read", rejected), notes
 
 
 def _coded(kb: KnowledgeBase, coding: Coding, absent: bool) -> tuple[str | None, tuple[str, ...]] | None:
@@ -355,14 +539,17 @@ def _coded(kb: KnowledgeBase, coding: Coding, absent: bool) -> tuple[str | None,
 
 
 def _apply(mapped: tuple[str | None, tuple[str, ...]], absent: bool, clues: dict[str, bool], seen_nc: bool,
-           patterns: set[str]) -> tuple[bool, set[str]]:
-    """Record a mapped coding: a present finding wins over an absent one of the same clue."""
+           patterns: set[str], conflicts: set[str]) -> tuple[bool, set[str]]:
+    """Record a mapped coding: a present finding wins over an absent one of the same clue (such a clue is
+    added to ``conflicts``, for a note)."""
     named, meant = mapped
     if named is not None and not absent:
         seen_nc = True
         if named != NEPHROCALCINOSIS:
             patterns.add(named)
     for clue in meant:
+        if clue in clues and clues[clue] == absent:
+            conflicts.add(clue)
         clues[clue] = clues.get(clue, False) or not absent
     return seen_nc, patterns
 
@@ -412,19 +599,30 @@ def _read_lab(kb: KnowledgeBase, lab_id: str, value: Quantity, labs: dict[str, L
     labs[lab_id] = Lab(value=value.value, unit=unit)
 
 
-def _component_lab(kb: KnowledgeBase, component: dict[str, Any]) -> tuple[str, Quantity] | None:
-    """The lab an Observation component gives: a LOINC code of a lab, with a valueQuantity."""
+def _component_lab(kb: KnowledgeBase, component: dict[str, Any]
+                   ) -> tuple[str, str, Quantity | tuple[str, str]] | None:
+    """The lab an Observation component gives: a LOINC code of a lab, with a valueQuantity (the lab id, the
+    LOINC code, and the quantity, or the field that cannot be read and why)."""
     quantity = component.get("valueQuantity")
     if not isinstance(quantity, dict):
         return None
     for coding in _concept(component.get("code")).coding:
         if coding.system.rstrip("/") == LOINC and coding.code in kb.loinc_labs:
-            try:
-                value = Quantity.model_validate(quantity)
-            except ValidationError:
-                return None
-            return kb.loinc_labs[coding.code], value
+            return kb.loinc_labs[coding.code], coding.code, _quantity(quantity)
     return None
+
+
+def _quantity(data: dict[str, Any]) -> Quantity | tuple[str, str]:
+    """A valueQuantity, or the field of it that cannot be read and why. Its value must be a JSON number (a
+    FHIR decimal): true is not 1, and a number written as a string ("11.9") is not read either."""
+    value = data.get("value")
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return "value", "must be a number, not " + (shown_value(value) if "value" in data else "missing")
+    try:
+        return Quantity.model_validate(data)
+    except ValidationError as exc:
+        error = exc.errors(include_url=False)[0]
+        return ".".join(str(part) for part in error["loc"]) or "value", error["msg"]
 
 
 # SNOMED CT body sites and laterality qualifiers of the nephrocalcinosis Condition or Observation
@@ -478,32 +676,34 @@ def _items(value: object) -> list[Any]:
 
 
 def _withdrawn(resource: dict[str, Any]) -> bool:
-    """An Observation or Condition entered in error, cancelled, or (a Condition) verified as an error."""
-    if resource.get("status") in ("entered-in-error", "cancelled"):
-        return True
+    """A resource entered in error or cancelled, or (a Condition) verified as an error."""
+    return (resource.get("status") in ("entered-in-error", "cancelled")
+            or "entered-in-error" in _verification_codes(resource))
+
+
+def _verification_codes(resource: dict[str, Any]) -> set[str]:
+    """The codes of a resource's verificationStatus: a CodeableConcept's (R4), or a code written alone
+    (STU3). A code that is not a string is kept as written, to be reported."""
     status = resource.get("verificationStatus")
-    if isinstance(status, dict):
-        return any(isinstance(c, dict) and c.get("code") == "entered-in-error" for c in _items(status.get("coding")))
-    return False
+    if isinstance(status, str):
+        return {status} if status else set()
+    if not isinstance(status, dict):
+        return set()
+    codes = (c.get("code") for c in _items(status.get("coding")) if isinstance(c, dict))
+    return {code if isinstance(code, str) else shown_value(code) for code in codes if code not in (None, "")}
 
 
 def _unconfirmed(resource: dict[str, Any]) -> bool:
     """A Condition whose verificationStatus is unconfirmed, provisional or differential."""
-    status = resource.get("verificationStatus")
-    return isinstance(status, dict) and any(
-        isinstance(c, dict) and c.get("code") in ("unconfirmed", "provisional", "differential")
-        for c in _items(status.get("coding")))
+    return bool(_verification_codes(resource) & {"unconfirmed", "provisional", "differential"})
 
 
 def _is_absent(resource: dict[str, Any]) -> bool:
     """A refuted Condition, a Procedure not done, or an Observation stated negative (interpretation NEG, N or
     ND, valueBoolean false, or a negative or absent coded value). A lab Observation with a value is read from
     its value."""
-    status = resource.get("verificationStatus")
-    if isinstance(status, dict):
-        codes = {str(c.get("code", "")) for c in _items(status.get("coding")) if isinstance(c, dict)}
-        if "refuted" in codes:
-            return True
+    if "refuted" in _verification_codes(resource):
+        return True
     if resource.get("resourceType") == "Procedure" and resource.get("status") == "not-done":
         return True
     if resource.get("valueBoolean") is False:

@@ -1,33 +1,40 @@
 """GA4GH Phenopacket v2 (JSON) in, and a phenopacket ``interpretations`` block out.
 
 Mapping (CONTRACT.md section 8):
-- ``subject.sex`` FEMALE/MALE -> sex (others: unknown);
+- ``subject.sex`` FEMALE/MALE -> sex (UNKNOWN_SEX: unknown; OTHER_SEX, or a value GA4GH does not define:
+  unknown, with a note);
 - the age from ``subject.timeAtLastEncounter`` (an ISO 8601 age; the middle of an age range; 0 for a
-  gestational age), else from the onset of the
+  gestational age; a timestamp with ``subject.dateOfBirth``), else from the onset of the
   nephrocalcinosis feature, else the latest onset of any present feature (a lower bound, with a note);
   an onset of the nephrocalcinosis feature earlier than the last encounter becomes ``onset_age_years``,
-  the age at which the causes are weighed (a note says so);
+  the age at which the causes are weighed (a note says so); an age that cannot be read (not an ISO 8601
+  duration PnYnMnD) or lies outside 0-130 years is not used, and a note names its field;
 - each ``phenotypicFeatures[].type.id``: an HPO term of the vocabulary, or a descendant of one in the
   vendored HPO release (rules/hpo.toml), becomes its clue, false when ``excluded`` is true; an excluded
   term also rules out the clues whose terms all lie below it (excluding a term excludes its descendants),
   except a clue that only refines another (stone composition); the nephrocalcinosis terms give the pattern;
 - a laterality modifier of the nephrocalcinosis feature (HPO Unilateral, Left, Right; Bilateral) gives
   the laterality;
-- each ``measurements[]`` with a LOINC assay and a quantity becomes a lab (UCUM unit);
+- each ``measurements[]`` with a LOINC assay and a quantity becomes a lab (UCUM unit); a value that is
+  not a JSON number (``true``, ``"11.9"``) is not read, with a note; an assay measured twice: the last;
 - each ``medicalActions[].treatment.agent`` whose name contains an agent of the vocabulary (clues.toml
-  ``agents``: furosemide, calcitriol, ...) becomes that exposure clue.
+  ``agents``: furosemide, calcitriol, ...) becomes that exposure clue;
+- a GA4GH Family is read as its ``proband`` (with a note; ``consanguinousParents`` true is consanguinity).
+
+A clue stated both present and excluded is read as present (as the FHIR reader does), with a note.
 
 Nothing is dropped silently: terms that map to nothing are listed in a warning, as are measurements
-that cannot be read, a phenopacket with no nephrocalcinosis term, and a pattern that no term gives
-(the case then runs with the pattern unknown: no pattern evidence). Only the parts read are
-modelled (pydantic, unknown fields ignored): the official ``phenopackets`` package would bring in
-protobuf for no gain here.
+that cannot be read, the parts not read (diseases and interpretations, which are diagnoses and never
+read as findings; procedures; biosamples; fields a phenopacket does not have), a phenopacket with no
+nephrocalcinosis term, and a pattern that no term gives (the case then runs with the pattern unknown:
+no pattern evidence). Only the parts read are modelled (pydantic, unknown fields ignored, and the
+top-level ones named): the official ``phenopackets`` package would bring in protobuf for no gain here.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -36,6 +43,9 @@ from nephrocalc.errors import InputError
 from nephrocalc.knowledge import KnowledgeBase, normalise_unit
 from nephrocalc.result import AskResult, Note, Result
 from nephrocalc.vocab import CASE_FIELDS, PATTERNS, Laterality, Pattern, Sex
+
+if TYPE_CHECKING:
+    from datetime import date
 
 NEPHROCALCINOSIS = "nephrocalcinosis"
 
@@ -70,16 +80,27 @@ class TimeElement(_Part):
     ontologyClass: OntologyClass | None = None
     timestamp: str | None = None  # a date and time: an age only with the subject's dateOfBirth
 
-    def years(self) -> float | None:
+    def years(self, where: str = "", problems: list[str] | None = None) -> float | None:
         """The age this time element gives: an ISO 8601 age; the middle of an age range (its start when
-        open-ended); 0 for a gestational age (before or at birth). None for an ontology class (too coarse)."""
+        open-ended); 0 for a gestational age (before or at birth). None for an ontology class (too coarse).
+        An age that cannot be read, or lies outside 0-130 years, is None, and ``problems`` (when given)
+        gets one line naming its field (``where`` is the path of this time element)."""
+        said: list[str] = [] if problems is None else problems
         if self.age is not None:
-            return iso_duration_years(self.age.iso8601duration)
+            return _age_years(self.age.iso8601duration, f"{where}.age.iso8601duration", said)
         if self.ageRange is not None:
-            start = iso_duration_years(self.ageRange.start.iso8601duration) if self.ageRange.start else None
-            end = iso_duration_years(self.ageRange.end.iso8601duration) if self.ageRange.end else None
+            start = end = None
+            if self.ageRange.start is not None:
+                start = _age_years(self.ageRange.start.iso8601duration, f"{where}.ageRange.start.iso8601duration",
+                                   said)
+            if self.ageRange.end is not None:
+                end = _age_years(self.ageRange.end.iso8601duration, f"{where}.ageRange.end.iso8601duration", said)
             if start is not None and end is not None and end >= start:
                 return (start + end) / 2
+            if start is not None and end is not None:
+                said.append(f"{where}.ageRange: the end is before the start (the start was used)")
+            elif start is None and self.ageRange.start is None:
+                said.append(f"{where}.ageRange: no start (an age range gives an age from its start)")
             return start
         if self.gestationalAge is not None:
             return 0.0
@@ -107,7 +128,7 @@ LATERALITY_MODIFIERS: dict[str, Laterality] = {"HP:0012832": "bilateral", "HP:00
 
 class Quantity(_Part):
     unit: OntologyClass
-    value: float
+    value: Any  # a JSON number; anything else (true, "11.9") is named in a note and the value not read
 
 
 class Value(_Part):
@@ -135,17 +156,33 @@ class Phenopacket(_Part):
     medicalActions: list[MedicalAction] = []
 
 
-_DURATION = re.compile(r"^P(?:(\d+(?:\.\d+)?)Y)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)W)?(?:(\d+(?:\.\d+)?)D)?"
-                       r"(?:T.*)?$")
+_NUMBER = r"(\d+(?:\.\d+)?)"
+_DURATION = re.compile(rf"^P(?:{_NUMBER}Y)?(?:{_NUMBER}M)?(?:{_NUMBER}W)?(?:{_NUMBER}D)?"
+                       rf"(?:T(?:{_NUMBER}H)?(?:{_NUMBER}M)?(?:{_NUMBER}S)?)?$")
+MAX_AGE = 130.0  # CONTRACT.md section 1: age_years is 0-130
+AGE_FORM = "an ISO 8601 duration PnYnMnD (e.g. P6Y, P2Y6M, P10D)"
 
 
 def iso_duration_years(text: str) -> float | None:
-    """An ISO 8601 duration (P2Y6M, P10D, P3W) in years; None when it cannot be read."""
+    """An ISO 8601 duration (P2Y6M, P10D, P3W; the hours of a newborn, PT5H) in years; None when it cannot
+    be read."""
     match = _DURATION.match(text.strip().upper())
     if match is None or not any(match.groups()):
         return None
-    years, months, weeks, days = (float(g) if g else 0.0 for g in match.groups())
-    return years + months / 12.0 + weeks * 7.0 / 365.25 + days / 365.25
+    years, months, weeks, days, hours, minutes, seconds = (float(g) if g else 0.0 for g in match.groups())
+    return (years + months / 12.0 + (weeks * 7.0 + days + (hours + minutes / 60 + seconds / 3600) / 24) / 365.25)
+
+
+def _age_years(text: str, where: str, problems: list[str]) -> float | None:
+    """The age an ISO 8601 duration gives, in years; None, with a line naming ``where`` in ``problems``,
+    when it cannot be read or lies outside 0-130 years."""
+    years = iso_duration_years(text)
+    if years is None:
+        problems.append(f"{where}: {text[:40]!r} is not {AGE_FORM}")
+    elif years > MAX_AGE:
+        problems.append(f"{where}: {text[:40]!r} is {years:.4g} years; an age must be 0-130 years")
+        return None
+    return years
 
 
 def clues_of_term(kb: KnowledgeBase, term: str, *, present: bool) -> tuple[str, ...]:
@@ -242,24 +279,34 @@ _PHENOPACKET_FIELDS = frozenset({"id", "subject", "phenotypicFeatures", "measure
 _CASE_FIELDS = frozenset(CASE_FIELDS) - {"id"}  # a phenopacket has an id too
 
 
+_FAMILY_FIELDS = frozenset({"id", "proband", "relatives", "consanguinousParents", "pedigree", "files", "metaData"})
+GA4GH_SEXES = ("FEMALE", "MALE", "OTHER_SEX", "UNKNOWN_SEX")
+
+
 def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[Note]]:
-    """A ``Case`` from one phenopacket (a JSON object), and the warnings of the mapping."""
+    """A ``Case`` from one phenopacket (a JSON object), or from the proband of a GA4GH Family, and the
+    warnings of the mapping."""
     if isinstance(data, dict) and "resourceType" in data:
         raise InputError("phenopacket", f"this is a FHIR {str(data['resourceType'])[:40]}, not a phenopacket: "
                          "read it with --fhir (batch --input fhir)")
+    notes: list[Note] = []
+    family: dict[str, Any] | None = None
+    if isinstance(data, dict) and "proband" in data and not data.keys() & {"subject", "phenotypicFeatures"}:
+        family, data = data, _proband(data, notes)
     if isinstance(data, dict) and not data.keys() & _PHENOPACKET_FIELDS:
         # nothing a phenopacket holds: a contract case or another document would rank as an empty case
         hint = ("this is a contract case, not a phenopacket: read it with --case" if data.keys() & _CASE_FIELDS
                 else "no field of a GA4GH Phenopacket v2 (subject, phenotypicFeatures, measurements, ...)")
-        raise InputError("phenopacket", hint)
+        raise InputError("phenopacket.proband" if family is not None else "phenopacket", hint)
     try:
         packet = Phenopacket.model_validate(data)
     except ValidationError as exc:
         error = exc.errors(include_url=False)[0]
         where = ".".join(str(part) for part in error["loc"]) or "phenopacket"
-        raise InputError(f"phenopacket.{where}", f"{error['msg']} (a GA4GH Phenopacket v2 in JSON)") from None
-    notes: list[Note] = []
+        inside = "phenopacket.proband" if family is not None else "phenopacket"
+        raise InputError(f"{inside}.{where}", f"{error['msg']} (a GA4GH Phenopacket v2 in JSON)") from None
     clues: dict[str, bool] = {}
+    stated: dict[str, dict[bool, list[str]]] = {}  # clue -> present (True) or excluded (False) -> the terms
     unmapped: list[str] = []
     patterns: set[str] = set()
     seen_nc = False
@@ -267,10 +314,12 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
     excluded_nc: list[str] = []  # nephrocalcinosis terms stated excluded
     onset_age: float | None = None
     latest_onset: float | None = None  # the latest onset age of any present feature: a lower bound of the age
-    for feature in packet.phenotypicFeatures:
+    unread_ages: list[str] = []  # ages that cannot be read or are impossible, each naming its field
+    for index, feature in enumerate(packet.phenotypicFeatures):
         term = feature.type.id
+        onset = None
         if not feature.excluded and feature.onset is not None:
-            onset = feature.onset.years()
+            onset = feature.onset.years(f"phenotypicFeatures[{index}].onset", unread_ages)
             if onset is not None and (latest_onset is None or onset > latest_onset):
                 latest_onset = onset
         named = kb.hpo_patterns.get(term)
@@ -282,18 +331,19 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
                 if named != NEPHROCALCINOSIS:
                     patterns.add(named)
                 if feature.onset is not None:
-                    onset_age = feature.onset.years()
+                    onset_age = onset
                 sides.update(LATERALITY_MODIFIERS[m.id] for m in feature.modifiers if m.id in LATERALITY_MODIFIERS)
             continue
         meant = clues_of_term(kb, term, present=not feature.excluded)
         if not meant:
             unmapped.append(f"{term} {feature.type.label}".strip() + (" (excluded)" if feature.excluded else ""))
             continue
-        for clue in meant:  # a present finding wins over an excluded one mapped to the same clue
+        for clue in meant:  # a present finding wins over an excluded one mapped to the same clue (noted)
+            stated.setdefault(clue, {}).setdefault(not feature.excluded, []).append(term)
             clues[clue] = clues.get(clue, False) or not feature.excluded
     unread_agents: list[str] = []
     for action in packet.medicalActions:  # a treatment given is an exposure (loop diuretic, vitamin D, ...)
-        if action.treatment is None:
+        if action.treatment is None:  # a procedure or another action: listed among the parts not read
             continue
         agent = action.treatment.agent
         meant = clues_of_agent(kb, agent.label or agent.id)
@@ -303,25 +353,49 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
             else:
                 unmapped.append(f"treatment {agent.id} {agent.label}".strip())
         for clue in meant:
+            stated.setdefault(clue, {}).setdefault(True, []).append(f"treatment {agent.label or agent.id}")
             clues[clue] = True
+    if family is not None and family.get("consanguinousParents") is True and "consanguinity" in kb.clues:
+        stated.setdefault("consanguinity", {}).setdefault(True, []).append("the Family's consanguinousParents")
+        clues["consanguinity"] = True
     labs: dict[str, Lab] = {}
     unread: list[str] = []
-    for measurement in packet.measurements:
+    rejected: list[str] = []  # lab values that are not numbers, each naming its field
+    repeated: dict[str, int] = {}  # assays measured more than once: the last one is used, as in a FHIR bundle
+    for index, measurement in enumerate(packet.measurements):
         code = measurement.assay.id.split(":", 1)[-1] if measurement.assay.id.upper().startswith("LOINC:") else None
         lab_id = kb.loinc_labs.get(code) if code else None
         quantity = measurement.value.quantity if measurement.value is not None else None
         if lab_id is None or quantity is None:
             unread.append(f"{measurement.assay.id} {measurement.assay.label}".strip())
             continue
+        if isinstance(quantity.value, bool) or not isinstance(quantity.value, int | float):
+            rejected.append(f"measurements[{index}].value.quantity.value ({lab_id}): must be a number, not "
+                            + shown_value(quantity.value))
+            continue
+        if lab_id in labs:
+            repeated[lab_id] = repeated.get(lab_id, 1) + 1
         unit_id = quantity.unit.id.split(":", 1)[-1] if quantity.unit.id.upper().startswith("UCUM:") else None
-        labs[lab_id] = Lab(value=quantity.value, unit=lab_unit(kb, lab_id, unit_id, quantity.unit.label,
-                                                                 quantity.unit.id.split(":", 1)[-1]))
+        labs[lab_id] = Lab(value=float(quantity.value), unit=lab_unit(kb, lab_id, unit_id, quantity.unit.label,
+                                                                      quantity.unit.id.split(":", 1)[-1]))
     subject = packet.subject
     age = None
     if subject is not None and subject.timeAtLastEncounter is not None:
-        age = subject.timeAtLastEncounter.years()
-        if age is None and subject.timeAtLastEncounter.timestamp and subject.dateOfBirth:
-            age = years_between(subject.dateOfBirth, subject.timeAtLastEncounter.timestamp)
+        time = subject.timeAtLastEncounter
+        where = "subject.timeAtLastEncounter"
+        age = time.years(where, unread_ages)
+        if age is None and time.timestamp is not None:
+            age = _age_at(time.timestamp, subject.dateOfBirth, where, unread_ages)
+        elif age is None and time.ontologyClass is not None and time.age is None and time.ageRange is None:
+            unread_ages.append(f"{where}.ontologyClass ({time.ontologyClass.id} {time.ontologyClass.label}".strip()
+                               + ") gives no age in years")
+    if unread_ages:
+        notes.append({"id": "phenopacket_age_not_read", "sources": [],
+                      "message": "Ages that cannot be read, or are impossible, were not used: "
+                      + "; ".join(unread_ages[:10])
+                      + ("; ..." if len(unread_ages) > 10 else "")
+                      + (". The age is unknown." if age is None and onset_age is None and latest_onset is None
+                         else ".")})
     if age is None:
         age = onset_age
     if age is None and latest_onset is not None:
@@ -332,16 +406,38 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
                       "had at least reached."})
     sexes: dict[str, Sex] = {"FEMALE": "female", "MALE": "male"}
     sex = sexes.get(subject.sex if subject is not None else "")
+    if subject is not None and subject.sex not in ("FEMALE", "MALE", "UNKNOWN_SEX"):
+        said = ("OTHER_SEX (neither female nor male)" if subject.sex == "OTHER_SEX"
+                else f"{subject.sex[:40]!r}, not a GA4GH sex ({', '.join(GA4GH_SEXES)})")
+        notes.append({"id": "phenopacket_sex_unknown", "sources": [],
+                      "message": f"subject.sex is {said}: the sex was left unknown (sex-specific priors and lab "
+                      "limits use their unknown-sex values)."})
     native_vitamin_d_note(unread_agents, notes)
     if unmapped:
         notes.append({"id": "phenopacket_terms_not_mapped", "sources": [],
                       "message": f"{len(unmapped)} phenotypic feature(s) or treatment(s) map to no clue and were "
                       "not used: "
                       + "; ".join(unmapped[:20]) + ("; ..." if len(unmapped) > 20 else "")})
+    both = {clue: terms for clue, terms in stated.items() if True in terms and False in terms}
+    if both:
+        notes.append({"id": "phenopacket_present_and_excluded", "sources": [],
+                      "message": "Findings stated both present and excluded were read as present (a present "
+                      "finding wins, as in a FHIR bundle): "
+                      + "; ".join(f"{clue} (present: {', '.join(dict.fromkeys(terms[True]))}; excluded: "
+                                  f"{', '.join(dict.fromkeys(terms[False]))})" for clue, terms in both.items())})
+    not_read = _parts_not_read(data)
+    if not_read:
+        notes.append({"id": "phenopacket_parts_not_read", "sources": [],
+                      "message": "Parts of the phenopacket that nephrocalc does not read were not used: "
+                      + "; ".join(not_read)})
     if unread:
         notes.append({"id": "phenopacket_measurements_not_read", "sources": [],
                       "message": "measurements without a known LOINC assay or a quantity were not used: "
                       + "; ".join(unread[:20])})
+    if repeated:
+        notes.append({"id": "phenopacket_labs_repeated", "sources": [],
+                      "message": "Labs given more than once; the last in the phenopacket was used: "
+                      + "; ".join(f"{lab_id} ({n} values)" for lab_id, n in sorted(repeated.items()))})
     if not seen_nc and excluded_nc:
         notes.append({"id": "phenopacket_nephrocalcinosis_excluded", "sources": [],
                       "message": f"The phenopacket excludes nephrocalcinosis ({'; '.join(excluded_nc)}): this patient "
@@ -361,9 +457,111 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
         notes.append({"id": "laterality_unknown", "sources": [],
                       "message": "The nephrocalcinosis features are modified both unilateral and bilateral: no "
                       "laterality was set."})
-    case = Case(pattern=pattern, id=packet.id or None, age_years=min(age, 130.0) if age is not None else None,
-                onset_age_years=onset, laterality=laterality, sex=sex, clues=clues, labs=labs)
-    return checked_labs(case, kb, notes, "phenopacket_measurements_not_read"), notes
+    case_id = packet.id or (str(family.get("id") or "") if family is not None else "")
+    case = Case(pattern=pattern, id=case_id or None, age_years=age, onset_age_years=onset, laterality=laterality,
+                sex=sex, clues=clues, labs=labs)
+    return checked_labs(case, kb, notes, "phenopacket_measurements_not_read", rejected), notes
+
+
+def _proband(family: dict[str, Any], notes: list[Note]) -> dict[str, Any]:
+    """The proband of a GA4GH Family, which is read as the patient; a note says so and names what of the
+    family is not read (relatives, pedigree)."""
+    proband = family["proband"]
+    if not isinstance(proband, dict):
+        raise InputError("phenopacket.proband", "must be a phenopacket (a JSON object): a GA4GH Family is read as "
+                         "its proband")
+    not_read = []
+    relatives = family.get("relatives")
+    if relatives:
+        not_read.append(f"relatives ({len(relatives) if isinstance(relatives, list) else 'unreadable'})")
+    if family.get("pedigree") is not None:
+        not_read.append("pedigree")
+    if family.get("files"):
+        not_read.append("files")
+    consanguinous = family.get("consanguinousParents")
+    if consanguinous not in (None, True, False):
+        not_read.append(f"consanguinousParents {shown_value(consanguinous)} (must be true or false)")
+    not_read.extend(f"{str(key)[:40]!r}, not a field of a GA4GH Family" for key in family
+                    if key not in _FAMILY_FIELDS)
+    family_id = family.get("id")
+    notes.append({"id": "phenopacket_family_proband", "sources": [],
+                  "message": f"This is a GA4GH Family{f' ({str(family_id)[:40]})' if family_id else ''}: its proband "
+                  "was read as the patient"
+                  + ("; consanguinousParents true was read as consanguinity" if consanguinous is True else "")
+                  + ("; not read: " + "; ".join(not_read) if not_read else "") + "."})
+    return proband
+
+
+def _parts_not_read(data: dict[str, Any]) -> list[str]:
+    """The parts of a phenopacket that are not read, each named: diseases and interpretations (diagnoses,
+    never read as findings), medical actions other than treatments, biosamples, files, and fields a
+    phenopacket does not have."""
+    parts: list[str] = []
+    diseases = [f"{_term(d.get('term'))}{' (excluded)' if d.get('excluded') is True else ''}"
+                for d in _listed(data.get("diseases")) if isinstance(d, dict)]
+    if data.get("diseases"):
+        parts.append("diseases (" + "; ".join(diseases[:5] or ["unreadable"]) + ("; ..." if len(diseases) > 5 else "")
+                     + "): a diagnosis is not read as a finding")
+    for index, action in enumerate(_listed(data.get("medicalActions"))):
+        if isinstance(action, dict) and isinstance(action.get("treatment"), dict):
+            continue  # read (its agent), or listed among the treatments that map to no clue
+        kind = next((key for key in ("procedure", "radiationTherapy", "therapeuticRegimen")
+                     if isinstance(action, dict) and key in action), None)
+        what = _term(action["procedure"].get("code")) if kind == "procedure" and isinstance(
+            action["procedure"], dict) else ""
+        parts.append(f"medicalActions[{index}] {kind or 'unreadable'} {what}".strip())
+    for field in ("interpretations", "biosamples", "files"):
+        if data.get(field):
+            count = len(data[field]) if isinstance(data[field], list) else "unreadable"
+            parts.append(f"{field} ({count})")
+    parts.extend(f"{str(key)[:40]!r}, not a field of a GA4GH Phenopacket v2" for key in data
+                 if key not in _PHENOPACKET_FIELDS)
+    return parts
+
+
+def _term(data: object) -> str:
+    """An ontology class as listed: its id and label."""
+    if not isinstance(data, dict):
+        return "unreadable"
+    return f"{str(data.get('id', '?'))[:40]} {str(data.get('label', ''))[:60]}".strip()
+
+
+def _listed(value: object) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def shown_value(value: object) -> str:
+    """A JSON value as a note names it: true, null, "11.9" (a string), [...]."""
+    import json
+
+    if isinstance(value, str):
+        return f"the string {json.dumps(value[:40], ensure_ascii=False)}"
+    if isinstance(value, list | dict):
+        return "a list" if isinstance(value, list) else "an object"
+    return json.dumps(value) if value is None or isinstance(value, bool) else repr(value)[:40]
+
+
+def _age_at(timestamp: str, born: str | None, where: str, problems: list[str]) -> float | None:
+    """The age a timestamp gives with the subject's date of birth; None, with the problem named, when there
+    is no date of birth, either cannot be read, or the age lies outside 0-130 years."""
+    if not born:
+        problems.append(f"{where}.timestamp ({timestamp[:40]}) gives an age only with subject.dateOfBirth, "
+                        "which is not given")
+        return None
+    if parse_date(timestamp) is None:
+        problems.append(f"{where}.timestamp: {timestamp[:40]!r} is not an ISO 8601 date or timestamp")
+        return None
+    if parse_date(born) is None:
+        problems.append(f"subject.dateOfBirth: {born[:40]!r} is not an ISO 8601 date or timestamp")
+        return None
+    years = years_between(born, timestamp)
+    if years is None or not 0 <= years <= MAX_AGE:
+        problems.append(f"subject.dateOfBirth ({born[:10]}) " + (
+            f"is after {where}.timestamp ({timestamp[:10]})" if years is not None and years < 0
+            else f"gives an age of {years or 0:.4g} years at {where}.timestamp ({timestamp[:10]})")
+            + "; an age must be 0-130 years")
+        return None
+    return years
 
 
 def onset_of_nephrocalcinosis(onset: float | None, age: float | None, notes: list[Note]) -> float | None:
@@ -386,14 +584,35 @@ def onset_of_nephrocalcinosis(onset: float | None, age: float | None, notes: lis
 def years_between(born: str, at: str) -> float | None:
     """The age in years between two ISO 8601 dates or timestamps (a birth date and a date of encounter);
     a date of year or year-month precision counts from the middle of that year or month (the age is then
-    off by at most half the period). None when either cannot be read."""
+    off by at most half the period, and a negative age within that margin, or within a day, is 0). None when
+    either cannot be read. A date of birth after the date of encounter gives a negative age: callers check
+    that an age lies in 0-130 years."""
+    start, end = parse_date(born), parse_date(at)
+    if start is None or end is None:
+        return None
+    years = (end - start).days / 365.25
+    margin = max(_margin(born), _margin(at))
+    return 0.0 if -margin <= years < 0 else years
+
+
+def parse_date(text: object) -> date | None:
+    """The date of an ISO 8601 date or timestamp (its first ten characters; a year or a year and month
+    counts from the middle of that period); None when it cannot be read."""
     from datetime import date
 
+    if not isinstance(text, str):
+        return None
     try:
-        years = (date.fromisoformat(_full_date(at[:10])) - date.fromisoformat(_full_date(born[:10]))).days / 365.25
+        return date.fromisoformat(_full_date(text.strip()[:10]))
     except ValueError:
         return None
-    return max(0.0, years)
+
+
+def _margin(text: str) -> float:
+    """How far, in years, a date of this precision may be from the true one: half a year or half a month
+    for a partial date, a day (time zones) for a full one."""
+    text = text.strip()[:10]
+    return 0.5 if len(text) == 4 else 1 / 24 if len(text) == 7 else 1 / 365.25
 
 
 def _full_date(text: str) -> str:
@@ -422,17 +641,19 @@ def pattern_of(patterns: set[str], notes: list[Note]) -> Pattern | None:
     return None
 
 
-def checked_labs(case: Case, kb: KnowledgeBase, notes: list[Note], note_id: str) -> Case:
+def checked_labs(case: Case, kb: KnowledgeBase, notes: list[Note], note_id: str,
+                 rejected: list[str] | None = None) -> Case:
     """The case of a standard input without the lab values that cannot be read (a unit the lab does not
-    take, an impossible value), each named in a note: the document's other labs and findings still count."""
-    if not case.labs:
+    take, an impossible value), each named in a note, with those the reader ``rejected`` already (a value
+    that is not a number): the document's other labs and findings still count."""
+    if not case.labs and not rejected:
         return case
     import dataclasses
 
     from nephrocalc.labs import measure
 
     good: dict[str, Lab] = {}
-    bad: list[str] = []
+    bad: list[str] = list(rejected or ())
     for lab_id, lab in case.labs.items():
         try:
             measure(lab_id, lab.value, lab.unit, kb)
