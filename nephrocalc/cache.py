@@ -71,7 +71,6 @@ _FALSE = frozenset({"0", "false", "no", "off", ""})
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _BINARY = getattr(os, "O_BINARY", 0)  # Windows: no newline translation
-_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
 _DIRECTORY = getattr(os, "O_DIRECTORY", 0)
 _NONBLOCK = getattr(os, "O_NONBLOCK", 0)  # a FIFO in place of a value must not hang the open
 # POSIX: open the directory once, check it, and reach its entries through that descriptor, so it

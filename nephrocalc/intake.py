@@ -306,6 +306,10 @@ def merge_case(base: Mapping[str, Any] | None, kb: KnowledgeBase, *, fields: Map
     hint = _standard_input_hint(data, "--case")
     if hint is not None:
         raise hint
+    if (clues or labs) and any(isinstance(data.get(key), dict) for key in ("clues", "labs")):
+        # the file's own spellings (hypercalcaemia, PTH) become the contract's ids first, so that a flag
+        # overrides the file's entry rather than standing beside it as a second spelling
+        data = clinicians_words(data, kb)
     for name, value in (fields or {}).items():
         if value is None:
             continue

@@ -231,7 +231,7 @@ def _break_one_way(kind: str, pack: Path) -> None:
     elif kind == "cause_upper_case":
         (pack / "causes" / "bartter_syndrome.toml").rename(pack / "causes" / "bartter_syndrome.TOML")
     elif kind == "notes_and_subfolder":
-        (pack / "notes.txt").write_text("to do\n", encoding="utf-8")
+        (pack / "clues.yaml").write_text("clues: {}\n", encoding="utf-8")
         (pack / "old").mkdir()
     elif kind == "dangling_link":
         (pack / "sources.toml").symlink_to(pack / "nowhere.toml")
@@ -246,7 +246,7 @@ def _break_one_way(kind: str, pack: Path) -> None:
 @pytest.mark.parametrize(("kind", "named"), [
     ("causes_a_file", "causes: not a folder"),
     ("cause_upper_case", "causes/bartter_syndrome.TOML: not a cause file"),
-    ("notes_and_subfolder", "notes.txt: not a rule pack file"),
+    ("notes_and_subfolder", "clues.yaml: not a rule pack file"),
     ("dangling_link", "sources.toml: broken symbolic link"),
     ("link_loop", "clues.toml: cannot be read"),
     ("named_pipe", "sources.toml: not a regular file"),
@@ -263,12 +263,37 @@ def test_a_pack_folder_whose_files_cannot_all_be_read_is_reported(kind: str, nam
     assert status == 2 and len(err.strip().splitlines()) == 1, err
 
 
-def test_a_readme_hidden_files_and_a_byte_order_mark_are_fine(tmp_path: Path, run_main: Any) -> None:
+def test_documentation_leftovers_hidden_files_and_a_byte_order_mark_are_fine(tmp_path: Path, run_main: Any) -> None:
     pack = tmp_path / "pack"
     shutil.copytree(EXAMPLE, pack)
-    (pack / "README.md").write_text("# our pack\n", encoding="utf-8")
+    for name in ("README.md", "CHANGELOG", "notes.txt", "clues.toml~", "LICENSE"):
+        (pack / name).write_text("# our pack\n", encoding="utf-8")
     (pack / ".git").mkdir()
     clues = pack / "clues.toml"
     clues.write_bytes(b"\xef\xbb\xbf" + clues.read_bytes())  # as Windows editors save UTF-8
     status, out, err = run_main(["rules", "check", str(pack)])
     assert status == 0 and out.startswith("ok:"), err
+
+
+def test_a_stray_file_added_to_a_cached_pack_is_still_reported(tmp_path: Path, run_main: Any,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every entry of a pack folder counts in the cache key: a stray file added after the pack was first
+    used (and its knowledge base cached) is reported at once, not when the cache is next rebuilt."""
+    monkeypatch.setenv("NEPHROCALC_CACHE_DIR", str(tmp_path / "cache"))
+    pack = tmp_path / "pack"
+    shutil.copytree(EXAMPLE, pack)
+    assert run_main(["diff", "--rules", str(pack), "-p", "medullary"])[0] == 0
+    (pack / "causes" / "old_cause.json").write_text("{}", encoding="utf-8")
+    status, _, err = run_main(["diff", "--rules", str(pack), "-p", "medullary"])
+    assert status == 2 and "causes/old_cause.json: not a cause file" in err, err
+
+
+def test_a_complete_knowledge_base_reports_what_is_not_a_rule_file(tmp_path: Path, run_main: Any) -> None:
+    from nephrocalc.loader import builtin_rules_dir
+
+    copy = tmp_path / "rules"
+    shutil.copytree(builtin_rules_dir(), copy)
+    assert run_main(["rules", "check", str(copy)])[0] == 0
+    (copy / "extra.toml").write_text("", encoding="utf-8")
+    status, _, err = run_main(["rules", "check", str(copy)])
+    assert status == 2 and "extra.toml: not a knowledge base file" in err, err

@@ -251,6 +251,11 @@ def test_ask_keeps_the_warnings_of_reading_a_phenopacket(run_main: Any, tmp_path
     (["diff", "-p", "medullary", "--age", "5", "--age=50"], "--age"),
     (["diff", "-p", "medullary", "--sex", "female", "--sex", "male"], "--sex"),
     (["diff", "-p", "medullary", "-f", "json", "--format", "csv"], "--format"),
+    (["diff", "-pmedullary", "-pcortical"], "--pattern"),
+    (["diff", "-n5", "-n", "3", "-p", "medullary"], "--top"),
+    (["diff", "-fjson", "-ftable", "-p", "medullary"], "--format"),
+    (["ask", "-p", "medullary", "--max-questions", "2", "--max-questions", "3"], "--max-questions"),
+    (["batch", "-f", "jsonl", "--format", "csv"], "--format"),
     (["diff", "-p", "medullary", "--save", ""], "--save"),
     (["diff", "-p", "medullary", "--save", "-"], "--save"),
     (["diff", "-p", "medullary", "--rules", ""], "--rules"),
@@ -272,3 +277,27 @@ def test_options_that_may_repeat_still_repeat(run_main: Any) -> None:
 def test_an_unreadable_age_says_which_forms_an_age_takes(run_main: Any) -> None:
     status, _, err = run_main(["diff", "-p", "medullary", "--age", "6m"])
     assert status == 2 and err.startswith("nephrocalc: error: --age: must be an age in years") and "6mo" in err
+
+
+def test_a_value_that_looks_like_an_option_is_a_value(run_main: Any, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """`--save -p` saves to a file named -p, as click reads it: it is not a second --pattern."""
+    monkeypatch.chdir(tmp_path)
+    status, _, err = run_main(["diff", "-p", "medullary", "--save", "-p"])
+    assert status == 0, err
+    assert json.loads((tmp_path / "-p").read_text(encoding="utf-8"))["pattern"] == "medullary"
+
+
+@pytest.mark.parametrize(("given", "flag", "expected"), [
+    ({"clues": {"hypercalcaemia": True}}, ["--no-hypercalcemia"], ("clues", {"hypercalcemia": False})),
+    ({"labs": {"PTH": {"value": 95, "unit": "pg/mL"}}}, ["--lab", "pth=20pg/mL"],
+     ("labs", {"pth": {"value": 20.0, "unit": "pg/mL"}})),
+])
+def test_a_flag_overrides_the_case_file_whatever_its_spelling(given: dict[str, Any], flag: list[str],
+                                                              expected: tuple[str, Any], run_main: Any,
+                                                              tmp_path: Path) -> None:
+    path = tmp_path / "case.json"
+    path.write_text(json.dumps({"pattern": "medullary", **given}), encoding="utf-8")
+    status, out, err = run_main(["diff", "--case", str(path), *flag, "--format", "json"])
+    assert status == 0, err
+    assert json.loads(out)["case"][expected[0]] == expected[1]

@@ -142,30 +142,39 @@ def _run(argv: list[str], prog_name: str) -> int:
 
 
 def _refuse_repeated_options(group: Any, invoked: str, argv: list[str]) -> None:
-    """An option that takes one value, given twice (`-p medullary -p cortical`, `--age 5 --age 50`),
-    is refused, as a clue given both ways and a lab given twice are: click would keep the last one
-    silently."""
-    from nephrocalc.errors import InputError
+    """An option that takes one value, given twice (`-p medullary -pcortical`, `--age 5 --age=50`), is
+    refused, as a clue given both ways and a lab given twice are: click would keep the last one
+    silently. Each command's own parser counts the occurrences (so `-pX`, `--x=v` and values that look
+    like options are read as click reads them), before the command parses its arguments."""
+    del argv  # the command's parser reads them
+
+    def guard(command: Any) -> None:
+        for sub in getattr(command, "commands", {}).values():
+            guard(sub)
+        if not getattr(command, "params", None):
+            return
+        parse_args = command.parse_args
+
+        def counted_parse_args(ctx: Any, args: list[str]) -> Any:
+            from nephrocalc.errors import InputError
+
+            _, _, order = command.make_parser(ctx).parse_args(args=list(args))
+            seen: set[str] = set()
+            for param in order:
+                if getattr(param, "param_type_name", "") != "option" or param.multiple or param.is_flag \
+                        or getattr(param, "count", False):
+                    continue
+                if param.name in seen:
+                    name = next((opt for opt in param.opts if opt.startswith("--")), param.opts[0])
+                    raise InputError(name, "given twice; give it once")
+                seen.add(param.name)
+            return parse_args(ctx, args)
+
+        command.parse_args = counted_parse_args
 
     command = getattr(group, "commands", {}).get(invoked) if invoked else None
-    if command is None:
-        return
-    single = {}
-    for param in command.params:
-        if getattr(param, "multiple", True) or getattr(param, "is_flag", True) or getattr(param, "count", False):
-            continue
-        for name in param.opts:
-            single[name] = param.opts[0] if param.opts[0].startswith("--") else name
-    seen: dict[str, str] = {}
-    for token in argv[1:]:
-        if token == "--":
-            break
-        name = token.split("=", 1)[0] if token.startswith("--") else token
-        if name in single:
-            key = single[name]
-            if key in seen:
-                raise InputError(key, f"given twice ({seen[key]} and {token}); give it once")
-            seen[key] = token
+    if command is not None:
+        guard(command)
 
 
 def main() -> None:

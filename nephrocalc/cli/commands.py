@@ -186,7 +186,7 @@ class Commands:
         format: Annotated[BatchFormat, typer.Option(
             "--format", "-f", help="jsonl (= json): one result or error record per input line; tsv, csv: one row "
             "per cause (id, rank, cause, probability, score, name, form, cant_miss, fit); markdown: one table; "
-            "html: one report page.", case_sensitive=False)] = BatchFormat.jsonl,
+            "html: one report page (up to 5,000 cases).", case_sensitive=False)] = BatchFormat.jsonl,
         rules: RulesOption = None,
         extended: ExtendedOption = False,
         input: Annotated[BatchInput, typer.Option(

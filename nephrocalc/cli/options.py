@@ -105,8 +105,8 @@ InfoFormatOption = Annotated[InfoFormat, typer.Option("--format", "-f", help="Ou
                                                       case_sensitive=False)]
 
 
-_TRUE = ("1", "true", "yes", "on")
-_FALSE = ("0", "false", "no", "off")
+_TRUE = ("1", "true", "yes", "y", "on")
+_FALSE = ("0", "false", "no", "n", "off")
 
 
 def _completion_kb() -> KnowledgeBase:
@@ -144,8 +144,10 @@ def packs_from(argv: list[str], environ: dict[str, str] | os._Environ[str] = os.
             raise InputError("NEPHROCALC_RULES", f"{str(pack)!r} is not a directory: a rule pack is a folder "
                              "of rule files")
     setting = environ.get("NEPHROCALC_EXTENDED", "").strip().lower()
-    if setting not in (*_TRUE, *_FALSE, ""):
-        raise InputError("NEPHROCALC_EXTENDED", f"must be 1, true, yes or on, or 0, false, no or off (got {setting!r})")
+    flagged = any(token in ("--extended", "--no-extended") for token in argv)
+    if setting not in (*_TRUE, *_FALSE, "") and not flagged and not _reads_no_rules(argv):
+        raise InputError("NEPHROCALC_EXTENDED", f"must be 1, true, yes, y or on, or 0, false, no, n or off "
+                         f"(got {setting!r})")
     extended = setting in _TRUE
     for index, token in enumerate(argv):
         if token == "--":
@@ -170,6 +172,11 @@ def packs_from(argv: list[str], environ: dict[str, str] | os._Environ[str] = os.
 
         packs.insert(0, extended_rules_dir())
     return tuple(packs)
+
+
+def _reads_no_rules(argv: list[str]) -> bool:
+    """A command line that never reads the knowledge base: --version, --help, `schema`, no command."""
+    return command_of(argv) in ("", "schema") or any(token in ("--help", "-h", "--version") for token in argv)
 
 
 def _is_dir(path: Path) -> bool:

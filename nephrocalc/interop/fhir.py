@@ -104,7 +104,8 @@ def _hpo_code(coding: Coding) -> str | None:
     HPO: it is listed among the codes that map to nothing."""
     code = coding.code.strip()
     system = coding.system.strip().rstrip("/").lower()
-    hpo_system = system in HPO_SYSTEMS or any(mark in system for mark in _HPO_SYSTEM_MARKS)
+    # "HPO" or "hp" as the system: informal, but common in exports, and unambiguous with an HP: code
+    hpo_system = system in HPO_SYSTEMS or system in ("hpo", "hp") or any(mark in system for mark in _HPO_SYSTEM_MARKS)
     if code.startswith("HP:"):
         return code if hpo_system or not system else None
     if hpo_system and code.isdigit():
@@ -116,7 +117,8 @@ def _hpo_code(coding: Coding) -> str | None:
 AGE_LOINC = frozenset({"30525-0", "21612-7", "29553-5"})
 _YEARS_PER = {"a": 1.0, "yr": 1.0, "y": 1.0, "year": 1.0, "years": 1.0, "mo": 1 / 12, "month": 1 / 12,
               "months": 1 / 12, "wk": 7 / 365.25, "week": 7 / 365.25, "weeks": 7 / 365.25, "d": 1 / 365.25,
-              "day": 1 / 365.25, "days": 1 / 365.25}
+              "day": 1 / 365.25, "days": 1 / 365.25, "h": 1 / 8766, "hour": 1 / 8766, "hours": 1 / 8766,
+              "min": 1 / 525960, "s": 1 / 31557600}  # UCUM units of an Age (a neonate's onset in hours)
 # the resource types read; any other (Encounter, Practitioner, a misspelt one) is named in a note
 READ_TYPES = frozenset({"Patient", "Observation", "Condition", "Procedure", "DiagnosticReport", "ImagingStudy",
                         "FamilyMemberHistory", "Medication", *MEDICATIONS})
@@ -138,7 +140,7 @@ def _age(quantity: object, where: str) -> tuple[float | None, str]:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None, f"{where}.value: must be a number, not {shown_value(value)}"
     if per is None:
-        return None, f"{where}: {value:g} {unit[:20]} is not in a unit of time (a, mo, wk, d)"
+        return None, f"{where}: {value:g} {unit[:20]} is not in a unit of time (a, mo, wk, d, h)"
     if not 0 <= value * per <= MAX_AGE:
         return None, f"{where}: {value:g} {unit} is {value * per:.4g} years; an age must be 0-130 years"
     return float(value) * per, ""

@@ -44,12 +44,20 @@ def rule_files(root: Path) -> list[Path]:
 
 
 PACK_FILES = ("pack.toml", "clues.toml", "sources.toml", "caveats.toml")
+# the entries of a complete knowledge base (rules/ or an edited copy of it) besides causes/
+KB_ENTRIES = ("knowledge_base.toml", "clues.toml", "sources.toml", "caveats.toml", "imaging.toml", "grading.toml",
+              "labs.toml", "hpo.toml", "extended")
 
 
 def pack_files(pack: Path) -> list[Path]:
-    """Every rule file in a pack folder: its own (pack.toml, clues.toml, sources.toml, caveats.toml, all
-    optional, and causes/*.toml) and any other top-level TOML file, which the loader reports."""
-    return sorted(pack.glob("*.toml")) + sorted((pack / "causes").glob("*.toml"))
+    """Every entry of a pack folder and of its causes/ folder but the hidden ones: its rule files and
+    anything else, which the loader reports (so a stray file added later is found even when the
+    compiled knowledge base is cached: each entry counts in the cache key)."""
+    return _listing(pack) + (_listing(pack / "causes") if (pack / "causes").is_dir() else [])
+
+
+def _listing(folder: Path) -> list[Path]:
+    return sorted(entry for entry in folder.iterdir() if not entry.name.startswith("."))
 
 
 def is_knowledge_base(folder: Path) -> bool:
@@ -88,7 +96,9 @@ def knowledge_key(kind: str, root: Path | None = None, packs: Sequence[Path] = (
     root, packs = _checked(root, packs)
     try:
         # each pack folder counts by its name too: a pack with no rule files is reported, not served from the cache
-        return files_key(kind, [*rule_files(root), *(f for pack in packs for f in (pack, *pack_files(pack)))])
+        # a complete knowledge base other than the built-in one counts by every entry too, as a pack does
+        listed = pack_files(root) if root != builtin_rules_dir() else rule_files(root)
+        return files_key(kind, [*listed, *(f for pack in packs for f in (pack, *pack_files(pack)))])
     except OSError:
         return None
 

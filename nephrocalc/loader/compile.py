@@ -51,6 +51,12 @@ CaveatEntries = list[tuple[Path, int, schema.CaveatEntry]]
 def build(root: Path, packs: Sequence[Path] = ()) -> KnowledgeBase:
     """Load, validate and compile the rule files of ``root`` with ``packs`` laid over them."""
     problems = Problems(root, *packs)
+    from nephrocalc.loader import KB_ENTRIES, builtin_rules_dir
+
+    if root.resolve() != builtin_rules_dir().resolve():  # an edited copy of rules/: nothing in it is ignored
+        _inventory(root, problems, KB_ENTRIES, "a knowledge base holds knowledge_base.toml, clues.toml, "
+                   "sources.toml, caveats.toml, imaging.toml, grading.toml, labs.toml, hpo.toml, causes/<id>.toml "
+                   "and extended/")
     kb_path, clues_path, sources_path = root / "knowledge_base.toml", root / "clues.toml", root / "sources.toml"
     caveats_path = root / "caveats.toml"
 
@@ -244,14 +250,26 @@ def _lab_siblings(labs: Mapping[str, Lab]) -> dict[str, frozenset[str]]:
     return {clue: frozenset(group) for clue, group in out.items()}
 
 
-def _inventory(pack: Path, problems: Problems) -> None:
-    """Nothing in a pack folder is silently ignored: every entry is a rule file of the pack, its causes/
-    folder of <id>.toml files, or documentation (README, LICENSE) or hidden (.git); anything else,
-    and a rule file that is not a regular file (a broken link, a named pipe), is reported."""
+# Entries of a rule folder that are not rules and are left alone: documentation, licences and editor
+# or version-control leftovers. Anything else that is not a rule file is reported.
+_DOC_NAMES = ("README", "LICENSE", "LICENCE", "NOTICE", "COPYING", "CHANGELOG", "CHANGES", "AUTHORS")
+_DOC_SUFFIXES = (".md", ".txt", ".rst", ".html", ".pdf", "~", ".bak", ".orig", ".swp")
+
+
+def _inventory(pack: Path, problems: Problems, allowed: Sequence[str] = (), what: str = "") -> None:
+    """Nothing in a rule folder is silently ignored: every entry is one of its rule files (``allowed``;
+    default: a pack's), its causes/ folder of <id>.toml files, documentation or a leftover (README,
+    *.md, *~) or hidden (.git); anything else, and a rule file that is not a regular file (a broken
+    link, a named pipe), is reported."""
     from nephrocalc.loader import PACK_FILES
 
+    allowed = allowed or PACK_FILES
+    what = what or ("a pack holds pack.toml, clues.toml, sources.toml, caveats.toml and causes/<id>.toml (a "
+                    "folder with knowledge_base.toml is a complete knowledge base instead)")
+
     def kept(entry: Path) -> bool:
-        return entry.name.startswith(".") or entry.name.upper().startswith(("README", "LICENSE", "LICENCE"))
+        name = entry.name
+        return name.startswith(".") or name.upper().startswith(_DOC_NAMES) or name.lower().endswith(_DOC_SUFFIXES)
 
     try:
         entries = sorted(pack.iterdir())
@@ -278,10 +296,11 @@ def _inventory(pack: Path, problems: Problems) -> None:
                 elif (why := not_a_file(path)) or not path.exists():
                     problems.add(path, "", why or "broken symbolic link")
             continue
-        if entry.name not in PACK_FILES:
-            problems.add(entry, "", "not a rule pack file: a pack holds pack.toml, clues.toml, sources.toml, "
-                         "caveats.toml and causes/<id>.toml (a folder with knowledge_base.toml is a complete "
-                         "knowledge base instead)")
+        if entry.name not in allowed:
+            problems.add(entry, "", f"not a {'knowledge base' if 'knowledge_base.toml' in allowed else 'rule pack'} "
+                         f"file: {what}")
+        elif entry.is_dir() and entry.name == "extended":
+            continue
         elif (why := not_a_file(entry)) or not entry.exists():
             problems.add(entry, "", why or "broken symbolic link")
 

@@ -19,10 +19,12 @@ def form_label(kb: KnowledgeBase, cause_id: str, form_id: str) -> str:
 
 
 def clue_users(kb: KnowledgeBase) -> dict[str, list[str]]:
-    """clue id -> the ids of the causes whose findings (of any form) list it."""
+    """clue id -> the ids of the causes whose findings (of any form, at any age) list it."""
     users: dict[str, list[str]] = {}
     for cause in kb.causes.values():
-        for clue in sorted({clue for form in cause.forms for clue in form.findings}):
+        listed = {clue for form in cause.forms for clue in form.findings}
+        listed |= {finding.clue for form in cause.forms for finding in form.age_findings}
+        for clue in sorted(listed):
             users.setdefault(clue, []).append(cause.id)
     return users
 
