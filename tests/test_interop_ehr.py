@@ -275,7 +275,7 @@ def test_a_verification_status_that_is_not_a_fhir_code_is_not_read_as_confirmed(
 
 
 @pytest.mark.parametrize(("system", "read"), [("http://example.org/local-codes", False), ("", True), (HPO, True),
-                                              ("http://snomed.info/sct", False),
+                                              ("http://snomed.info/sct", False), ("HPO", True), ("hp", True),
                                               ("https://hpo.jax.org/app/browse/term", True)])
 def test_an_hp_code_is_hpo_only_under_an_hpo_system_or_none(system: str, read: bool) -> None:
     coding = {"code": "HP:0002900", **({"system": system} if system else {})}
@@ -292,3 +292,14 @@ def test_a_finding_stated_present_and_absent_is_present_and_said() -> None:
                                                     condition()))
     assert result["case"]["clues"] == {"hypokalemia": True}
     assert "hypokalemia" in _warnings(result)["fhir_present_and_absent"]
+
+
+def test_an_onset_age_in_hours_is_an_age() -> None:
+    """A neonate's onsetAge in UCUM hours is a FHIR Age, as PT5H is a phenopacket's."""
+    nc = {"resourceType": "Condition", "code": {"coding": [{"system": SNOMED, "code": "236447005"}]},
+          "onsetAge": {"value": 36, "unit": "h", "code": "h"}}
+    bundle = json.dumps({"resourceType": "Bundle", "entry": [{"resource": {"resourceType": "Patient"}},
+                                                              {"resource": nc}]}).encode()
+    result = _read(["diff", "--fhir", "-"], bundle)
+    assert result["case"]["age_years"] == pytest.approx(36 / 8766, rel=1e-3)
+    assert "fhir_age_not_read" not in _warnings(result)
