@@ -305,6 +305,7 @@ class LabLimit(NamedTuple):
     requires: tuple[tuple[str, bool], ...]
     unless: tuple[tuple[str, bool], ...]
     absent_requires: tuple[tuple[str, bool], ...]
+    absent_unless: tuple[tuple[str, bool], ...]
     label: str
     warning: str
     warn_when: str

@@ -122,7 +122,8 @@ def _unmet_labs(limit: LabLimit, canonical: dict[str, float], kb: KnowledgeBase)
 def _conditional(limit: LabLimit, derivable: Mapping[str, str]) -> bool:
     """A limit read in the second pass: it needs clues, or is set aside by a clue a lab may derive (an
     ``unless`` on a clue only ever stated, such as acute kidney injury, is settled in the first pass)."""
-    return bool(limit.requires or limit.absent_requires or any(clue in derivable for clue, _ in limit.unless))
+    return bool(limit.requires or limit.absent_requires
+                or any(clue in derivable for clue, _ in (*limit.unless, *limit.absent_unless)))
 
 
 class LabReport(NamedTuple):
@@ -190,8 +191,13 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
                              limit.sources)
                     continue
                 may_be_absent = all(known.get(clue) is want for clue, want in limit.absent_requires)
-                present, comparison, bound = _judge(limit, value, may_be_absent)
+                masked_by = [f"{'' if want else 'no '}{clue}" for clue, want in limit.absent_unless
+                             if known.get(clue) is want]
+                present, comparison, bound = _judge(limit, value, may_be_absent and not masked_by)
                 if present is None:
+                    if masked_by and limit.derive and _judge(limit, value, True)[0] is False:
+                        warn("lab_not_interpreted", f"{_named(m)} was not read as no {limit.clue}: "
+                             f"{' or '.join(masked_by)} lowers it.", limit.sources)
                     continue
                 if present and limit.present_requires_lab and (
                         unmet := _unmet_labs(limit, canonical, kb)):  # a two-lab rule: say what is missing

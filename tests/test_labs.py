@@ -944,3 +944,28 @@ def test_tsh_is_read_with_free_t4(labs: dict[str, tuple[float, str]], age: float
     assert report.clues.get("hyperthyroidism") is expected
     if says:
         assert any(says in w["message"] for w in report.warnings), report.warnings
+
+
+@pytest.mark.parametrize(("value", "derived"), [(160, None), (420, True)])
+def test_a_normal_urine_calcium_on_a_thiazide_is_not_read_as_no_hypercalciuria(value: float, derived: bool | None,
+                                                                              kb: KnowledgeBase) -> None:
+    """A thiazide lowers the urine calcium: a normal value on it documents nothing (with a warning), a raised
+    one is still hypercalciuria; without the thiazide the normal value is 'no hypercalciuria'."""
+    labs = {"urine_calcium_24h": {"value": value, "unit": "mg/day"}}
+    on = interpret(parse_case({"pattern": "medullary", "age_years": 45, "sex": "male", "clues": {"thiazide": True},
+                               "labs": labs}, kb), kb)
+    assert on.clues.get("hypercalciuria") is derived
+    assert ("lab_not_interpreted" in {w["id"] for w in on.warnings}) is (derived is None)
+    off = interpret(parse_case({"pattern": "medullary", "age_years": 45, "sex": "male", "labs": labs}, kb), kb)
+    assert off.clues.get("hypercalciuria") is (value > 300)
+
+
+@pytest.mark.parametrize(("pth", "high"), [(45, None), (20, None), (120, True), (10, False)])
+def test_pth_with_hypercalcaemia_and_ckd_counts_only_above_the_reference(pth: float, high: bool | None,
+                                                                        kb: KnowledgeBase) -> None:
+    """PTH rises as kidney function falls: with CKD a PTH within the reference range is not the
+    unsuppressed PTH of hyperparathyroidism (calcitriol and calcium in CKD 4)."""
+    case = parse_case({"pattern": "medullary", "age_years": 58, "sex": "male", "clues": {"ckd": True},
+                       "labs": {"serum_calcium": {"value": 11.0, "unit": "mg/dL"},
+                                "pth": {"value": pth, "unit": "pg/mL"}}}, kb)
+    assert interpret(case, kb).clues.get("high_pth") is high

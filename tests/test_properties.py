@@ -110,11 +110,14 @@ SUPPORT_PAIRS = [  # (clue, A, B): A lists the clue with LR > 1 in every form, B
     for b in CAUSES
     if b != a and not _lists(b, clue)
 ]
-ALWAYS_PAIRS = [  # (clue, A): A lists the clue as 'always' in every form
+ALWAYS_PAIRS = [  # (clue, A): A lists the clue as 'always' in every form, or as defining (absent: 0.05 or less)
     (clue, a)
     for clue in CLUES
     for a in CAUSES
-    if all(clue in form.findings and form.findings[clue].frequency == "always" for form in KB.causes[a].forms)
+    if all(clue in form.findings and (form.findings[clue].frequency == "always"
+                                      or (form.findings[clue].frequency is None
+                                          and form.findings[clue].lr_absent <= 0.05))
+           for form in KB.causes[a].forms)
 ]
 
 

@@ -583,7 +583,7 @@ def _compile_labs(labs_file: schema.LabsFile, path: Path, clues: Mapping[str, Cl
         for index, limit in enumerate(entry.limits):
             if limit.clue not in clues:
                 problems.add(path, f"{where}.limits.{index}.clue", f"unknown clue {limit.clue!r}")
-            for key in ("requires", "unless", "absent_requires"):
+            for key in ("requires", "unless", "absent_requires", "absent_unless"):
                 for clue_id in getattr(limit, key):
                     if clue_id not in clues:
                         problems.add(path, f"{where}.limits.{index}.{key}", f"unknown clue {clue_id!r}")
@@ -596,6 +596,7 @@ def _compile_labs(labs_file: schema.LabsFile, path: Path, clues: Mapping[str, Cl
                 when_sex_unknown=limit.when_sex_unknown, requires=tuple(sorted(limit.requires.items())),
                 unless=tuple(sorted(limit.unless.items())),
                 absent_requires=tuple(sorted(limit.absent_requires.items())),
+                absent_unless=tuple(sorted(limit.absent_unless.items())),
                 label=limit.label, warning=limit.warning, warn_when=limit.warn_when, sources=tuple(limit.sources),
                 note=limit.note,
                 estimate=limit.estimate, derive=limit.derive,

@@ -656,6 +656,8 @@ class LabLimit(RuleModel):
     requires: dict[Identifier, bool] = {}  # the limit applies only when these clues hold
     unless: dict[Identifier, bool] = {}  # the limit does not apply when any of these clues holds
     absent_requires: dict[Identifier, bool] = {}  # documents the clue absent only when these clues hold
+    # does not document the clue absent when any of these holds (a normal urine calcium on a thiazide)
+    absent_unless: dict[Identifier, bool] = {}
     # the clue is present only when these other labs are given and beyond these bounds (in their canonical
     # units): a two-lab rule (a suppressed TSH is thyrotoxicosis only with a raised free T4)
     present_requires_lab: dict[Identifier, LabBound] = {}

@@ -43,6 +43,7 @@ def labs_view(kb: KnowledgeBase) -> list[dict[str, Any]]:
                         "unit": lab.own_units.get(limit.unit, limit.unit) if limit.unit else lab.canonical,
                         "ages": _ages(limit), "sex": limit.sex, "requires": dict(limit.requires),
                         "unless": dict(limit.unless), "absent_requires": dict(limit.absent_requires),
+                        "absent_unless": dict(limit.absent_unless),
                         # a two-lab rule: present only with these other labs beyond these bounds
                         "present_requires_lab": {other: ({"above": above} if above is not None else {"below": below})
                                                  for other, above, below in limit.present_requires_lab},
