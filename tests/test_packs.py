@@ -297,3 +297,18 @@ def test_a_complete_knowledge_base_reports_what_is_not_a_rule_file(tmp_path: Pat
     (copy / "extra.toml").write_text("", encoding="utf-8")
     status, _, err = run_main(["rules", "check", str(copy)])
     assert status == 2 and "extra.toml: not a knowledge base file" in err, err
+
+
+def test_rules_check_names_file_and_field_of_an_absent_unless_clue(tmp_path: Path, run_main: Any) -> None:
+    from nephrocalc.loader import builtin_rules_dir
+
+    copy = tmp_path / "rules"
+    shutil.copytree(builtin_rules_dir(), copy)
+    labs = copy / "labs.toml"
+    text = labs.read_text(encoding="utf-8")
+    assert "absent_unless = { thiazide = true }" in text
+    labs.write_text(text.replace("absent_unless = { thiazide = true }", "absent_unless = { thiazid = true }", 1),
+                    encoding="utf-8")
+    status, _, err = run_main(["rules", "check", str(copy)])
+    assert status == 2 and "labs.toml: labs.urine_calcium_24h.limits." in err, err
+    assert ".absent_unless: unknown clue 'thiazid'" in err, err
