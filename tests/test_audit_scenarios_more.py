@@ -673,13 +673,15 @@ def test_the_battery_is_large_and_its_names_are_unique() -> None:
 # fifteenth: sparse reports and knowing the limits, by age and pattern (40 of 45 passed when first run;
 # one check revised, its line says why). The sixteenth: drugs and exposures as medication lists state
 # them (37 of 45 passed when first run). The seventeenth: cortical and combined patterns, and full clinic
-# work-ups with many findings at once (41 of 45 passed when first run).
+# work-ups with many findings at once (41 of 45 passed when first run). The eighteenth: genetically
+# confirmed patients as GA4GH phenopackets describe them, sparse, with excluded findings (43 of 45 passed
+# when first run; one check revised, its line says why).
 # JSON Lines: {"name", "which", "case", "checks": [[kind, args...], ...]}.
 BATTERIES = {
     number: [json.loads(line) for line in
              (Path(__file__).parent / "data" / "audit" / f"battery{number}.jsonl").read_text(encoding="utf-8")
              .splitlines() if line.strip()]
-    for number in (3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17)
+    for number in (3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18)
 }
 BLIND = [scenario for battery in BATTERIES.values() for scenario in battery]
 # Blind scenarios still failing, each with the reason (strict: one that starts to pass must leave the list)
@@ -821,6 +823,10 @@ OPEN_BLIND = {
         "sarcoidosis 98% (the check asks under 90%) with a PTH of 110 at a calcium of 11.6: the raised PTH counts "
         "against it as CLINICAL.md 3.5 says (against, not strong: a coexisting adenoma is possible), outweighed by "
         "hilar nodes, erythema nodosum, a raised ACE and calcitriol",
+    "b18_pp_bsnd_infant9mo_deaf_alkalosis_base":
+        "without --extended distal RTA (46%) just leads the open world (44%) for a deaf infant with a hypokalaemic "
+        "alkalosis: the alkalosis counts x0.02 against dRTA, the fit is poor and fit.consider names Bartter "
+        "syndrome, which --extended ranks first; as b13_girl2_bsnd_bartter_deaf_alkalosis",
 }
 
 
@@ -837,5 +843,5 @@ def test_the_blind_batteries_are_whole() -> None:
     names = [s["name"] for s in BLIND]
     assert len(names) == len(set(names)) and not set(names) & {s[0] for s in SCENARIOS}
     assert all(len(battery) >= 40 for battery in BATTERIES.values())
-    assert all(s["why"] for number in (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17) for s in BATTERIES[number])
+    assert all(s["why"] for number in (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18) for s in BATTERIES[number])
     assert set(OPEN_BLIND) <= set(names)
