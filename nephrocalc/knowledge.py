@@ -296,6 +296,7 @@ class LabLimit(NamedTuple):
     absent_at_most: float | None
     absent_at_least: float | None
     derive_absent: bool
+    derive_present: bool
     unit: str | None  # an own (patient-normalised) unit, or None for the canonical unit
     age_at_least: float | None
     age_below: float | None

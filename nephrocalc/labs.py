@@ -89,14 +89,14 @@ def _judge(limit: LabLimit, value: float, may_be_absent: bool) -> tuple[bool | N
     """(present / absent / undecided, comparison shown, limit shown)."""
     if limit.above is not None:
         if value > limit.above:
-            return True, ">", limit.above
+            return (True, ">", limit.above) if limit.derive_present else (None, "", limit.above)
         bound = limit.absent_at_most if limit.absent_at_most is not None else limit.above
         if limit.derive_absent and may_be_absent and value <= bound:
             return False, "≤", bound
         return None, "", limit.above
     assert limit.below is not None
     if value < limit.below:
-        return True, "<", limit.below
+        return (True, "<", limit.below) if limit.derive_present else (None, "", limit.below)
     bound = limit.absent_at_least if limit.absent_at_least is not None else limit.below
     if limit.derive_absent and may_be_absent and value >= bound:
         return False, "≥", bound
@@ -343,6 +343,8 @@ def parse_lab_option(text: str, kb: KnowledgeBase | None = None) -> tuple[str, f
     if match is None:
         raise InputError("--lab", f"{text!r} is not ID=VALUE UNIT (e.g. serum_calcium=11.8mg/dL, \"pth=140 pg/mL\")")
     lab_id, number, unit = match.groups()
+    if unit is None and kb is not None and lab_id in kb.labs and kb.labs[lab_id].accepted_units == ["pH"]:
+        unit = "pH"  # a pH has no unit to forget: urine_ph=6.8 is unambiguous
     if unit is None:
         lab = kb.labs.get(lab_id) if kb is not None else None
         example = lab.accepted_units[0] if lab is not None else "<unit>"

@@ -320,12 +320,15 @@ def test_limit_boundaries(lab_id: str, index: int, age: float | None, sex: str |
         report = derive(kb, _labs(**{lab_id: (value, unit)}, **others), age=age, sex=sex, clues=context)
         return report, _limit_steps(report, lab_id, limit)
 
-    # just beyond the limit: the clue is present
+    # just beyond the limit: the clue is present (a limit that only documents absence derives nothing)
     report, steps = at(bound + nudge if above else bound - nudge)
-    assert len(steps) == 1, f"expected one step for {limit.label!r}, got {[s['text'] for s in report.derived]}"
-    assert steps[0]["present"] is True and steps[0]["limit"] == bound
-    assert steps[0]["comparison"] == (">" if above else "<")
-    assert report.clues[limit.clue] is True
+    if not limit.derive_present:
+        assert steps == [], f"{limit.label!r} documents its clue absent only: {[s['text'] for s in steps]}"
+    else:
+        assert len(steps) == 1, f"expected one step for {limit.label!r}, got {[s['text'] for s in report.derived]}"
+        assert steps[0]["present"] is True and steps[0]["limit"] == bound
+        assert steps[0]["comparison"] == (">" if above else "<")
+        assert report.clues[limit.clue] is True
 
     # on the limit (inside it): documented absent, unless absent is off or has a stricter bound
     absent_bound = limit.absent_at_most if above else limit.absent_at_least

@@ -591,6 +591,7 @@ def _compile_labs(labs_file: schema.LabsFile, path: Path, clues: Mapping[str, Cl
             limits.append(LabLimit(
                 clue=limit.clue, above=limit.above, below=limit.below, absent_at_most=limit.absent_at_most,
                 absent_at_least=limit.absent_at_least, derive_absent=limit.derive_absent,
+                derive_present=limit.derive_present,
                 unit=normalise_unit(limit.unit) if limit.unit else None, age_at_least=limit.age_at_least,
                 age_below=limit.age_below, when_age_unknown=limit.when_age_unknown, sex=limit.sex,
                 when_sex_unknown=limit.when_sex_unknown, requires=tuple(sorted(limit.requires.items())),

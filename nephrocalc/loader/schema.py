@@ -644,6 +644,7 @@ class LabLimit(RuleModel):
     absent_at_most: FiniteNumber | None = None
     absent_at_least: FiniteNumber | None = None
     derive_absent: bool = True
+    derive_present: bool = True  # false: the limit only ever documents the clue absent
     # false: beyond the limit (and with its requires) the value derives nothing and the limit's
     # warning says what it means instead (a raised PTH with a low calcium: secondary HPT)
     derive: bool = True
