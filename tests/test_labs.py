@@ -972,3 +972,22 @@ def test_pth_with_hypercalcaemia_and_ckd_counts_only_above_the_reference(pth: fl
                        "labs": {"serum_calcium": {"value": 11.0, "unit": "mg/dL"},
                                 "pth": {"value": pth, "unit": "pg/mL"}}}, kb)
     assert interpret(case, kb).clues.get("high_pth") is high
+
+
+@pytest.mark.parametrize(("ph", "acidosis", "alkaline"), [(5.1, None, False), (6.5, None, None), (6.5, True, True),
+                                                          (5.1, True, False), (5.4, None, None)])
+def test_an_acid_urine_rules_out_alkaline_urine_at_any_acid_base_state(ph: float, acidosis: bool | None,
+                                                                       alkaline: bool | None,
+                                                                       kb: KnowledgeBase) -> None:
+    """A urine pH of 5.3 or less shows the distal nephron acidifies (the normal response to an acid load);
+    above 5.5 it is the dRTA finding only with acidosis."""
+    clues = {} if acidosis is None else {"metabolic_acidosis": acidosis}
+    case = parse_case({"pattern": "medullary", "age_years": 40, "clues": clues,
+                       "labs": {"urine_ph": {"value": ph, "unit": "pH"}}}, kb)
+    assert interpret(case, kb).clues.get("alkaline_urine") is alkaline
+
+
+def test_a_urine_ph_needs_no_unit(kb: KnowledgeBase) -> None:
+    assert parse_lab_option("urine_ph=6.8", kb)[1:] == (6.8, "pH")
+    with pytest.raises(InputError):
+        parse_lab_option("serum_calcium=11.8", kb)
