@@ -107,7 +107,7 @@ def _run(argv: list[str], prog_name: str) -> int:
         if os.environ.get("_NEPHROCALC_COMPLETE"):  # shell completion: every command with all its flags
             invoked = ""
         command = typer.main.get_command(build_app(session, invoked or None))
-        _refuse_repeated_options(command, invoked, argv)
+        _refuse_repeated_options(command, invoked)
         status = command.main(args=argv, prog_name=prog_name, standalone_mode=False)
         return status if isinstance(status, int) else 0
     except NephrocalcError as exc:
@@ -141,13 +141,11 @@ def _run(argv: list[str], prog_name: str) -> int:
         return _fail(f"internal error ({type(exc).__name__}: {detail}); please report it", 1)
 
 
-def _refuse_repeated_options(group: Any, invoked: str, argv: list[str]) -> None:
+def _refuse_repeated_options(group: Any, invoked: str) -> None:
     """An option that takes one value, given twice (`-p medullary -pcortical`, `--age 5 --age=50`), is
     refused, as a clue given both ways and a lab given twice are: click would keep the last one
     silently. Each command's own parser counts the occurrences (so `-pX`, `--x=v` and values that look
     like options are read as click reads them), before the command parses its arguments."""
-    del argv  # the command's parser reads them
-
     def guard(command: Any) -> None:
         for sub in getattr(command, "commands", {}).values():
             guard(sub)

@@ -271,38 +271,28 @@ def _inventory(pack: Path, problems: Problems, allowed: Sequence[str] = (), what
         name = entry.name
         return name.startswith(".") or name.upper().startswith(_DOC_NAMES) or name.lower().endswith(_DOC_SUFFIXES)
 
-    try:
-        entries = sorted(pack.iterdir())
-    except OSError as exc:
-        problems.add(pack, "", f"cannot be read ({exc.strerror or exc})")
-        return
-    for entry in entries:
-        if kept(entry):
-            continue
+    def listed(folder: Path) -> list[Path]:
+        try:
+            return [entry for entry in sorted(folder.iterdir()) if not kept(entry)]
+        except OSError as exc:
+            problems.add(folder, "", f"cannot be read ({exc.strerror or exc})")
+            return []
+
+    for entry in listed(pack):
         if entry.name == "causes":
             if not entry.is_dir():
                 problems.add(entry, "", "not a folder: causes/ holds one <id>.toml file per cause")
                 continue
-            try:
-                causes = sorted(entry.iterdir())
-            except OSError as exc:
-                problems.add(entry, "", f"cannot be read ({exc.strerror or exc})")
-                continue
-            for path in causes:
-                if kept(path):
-                    continue
+            for path in listed(entry):
                 if path.suffix != ".toml":
                     problems.add(path, "", "not a cause file: causes/ holds <id>.toml files only")
-                elif (why := not_a_file(path)) or not path.exists():
-                    problems.add(path, "", why or "broken symbolic link")
-            continue
-        if entry.name not in allowed:
+                elif why := not_a_file(path):  # a broken link, a link loop, a named pipe, a folder
+                    problems.add(path, "", why)
+        elif entry.name not in allowed:
             problems.add(entry, "", f"not a {'knowledge base' if 'knowledge_base.toml' in allowed else 'rule pack'} "
                          f"file: {what}")
-        elif entry.is_dir() and entry.name == "extended":
-            continue
-        elif (why := not_a_file(entry)) or not entry.exists():
-            problems.add(entry, "", why or "broken symbolic link")
+        elif not (entry.name == "extended" and entry.is_dir()) and (why := not_a_file(entry)):
+            problems.add(entry, "", why)
 
 
 def _overlay(pack: Path, groups: dict[str, str], clue_entries: ClueEntries, sources: dict[str, Source],
