@@ -477,6 +477,20 @@ def test_diseases_procedures_and_unknown_fields_are_named_not_read(kb: Knowledge
         assert said in message
 
 
+def test_a_misspelt_field_inside_a_read_part_is_named(kb: KnowledgeBase) -> None:
+    packet = _packet([{**_feature("HP:0012408"), "exluded": True}],
+                     measurements=[{"assay": {"id": "LOINC:17861-6"}, "valeu": {}}])
+    packet["subject"]["sexx"] = "MALE"
+    case, notes = case_from_phenopacket(packet, kb)
+    assert case.sex == "female"
+    message = _notes(notes)["phenopacket_parts_not_read"]
+    for said in ("subject.sexx, not a field", "phenotypicFeatures[0].exluded, not a field",
+                 "measurements[0].valeu, not a field"):
+        assert said in message
+    case, notes = case_from_phenopacket(_packet([_feature("HP:0012408")]), kb)
+    assert "phenopacket_parts_not_read" not in _notes(notes), "a well-formed packet has no such note"
+
+
 def test_an_assay_measured_twice_keeps_the_last_and_says_so(kb: KnowledgeBase) -> None:
     """The rule of a FHIR bundle (fhir_labs_repeated): the last value given is used."""
     case, notes = case_from_phenopacket(_packet([_feature("HP:0012408")],

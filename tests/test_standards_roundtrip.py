@@ -237,6 +237,23 @@ def test_fhir_age_from_the_onset_of_nephrocalcinosis_or_an_age_observation() -> 
     assert age == pytest.approx(10, abs=0.01)
 
 
+def test_fhir_a_period_dates_a_finding_by_its_end_else_its_start() -> None:
+    def observed(period: Any) -> dict[str, Any]:
+        return {"resourceType": "Observation", "effectivePeriod": period,
+                "code": {"coding": [{"system": "http://loinc.org", "code": "17861-6"}]},
+                "valueQuantity": {"value": 11.9, "unit": "mg/dL", "code": "mg/dL"}}
+
+    born = {"birthDate": "2010-01-01"}
+    age, _ = _age_and_warnings(_age_bundle({}, observed({"start": "2015-01-01", "end": "2020-01-01"}), patient=born))
+    assert age == pytest.approx(10, abs=0.01)
+    age, _ = _age_and_warnings(_age_bundle({}, observed({"start": "2016-01-01"}), patient=born))
+    assert age == pytest.approx(6, abs=0.01)
+    age, warnings = _age_and_warnings(_age_bundle({}, observed({"end": "soon"}), patient=born))
+    assert age is None and 'effectivePeriod.end: the string "soon"' in warnings["fhir_dates_not_read"]
+    age, warnings = _age_and_warnings(_age_bundle({}, observed("2016"), patient=born))
+    assert age is None and "is not a Period" in warnings["fhir_dates_not_read"]
+
+
 def test_fhir_onset_of_nephrocalcinosis_before_the_current_age_is_the_onset_age() -> None:
     bundle = _age_bundle({"recordedDate": "2020-01-01", "onsetDateTime": "2011-07-01"},
                          patient={"birthDate": "2010-01-01"})

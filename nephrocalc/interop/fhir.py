@@ -2,7 +2,8 @@
 validated ``Case``. Any other top-level ``resourceType``, or none, is refused (exit 2, naming the field).
 
 - the Patient's ``gender`` and ``birthDate`` give the sex and the age, at the date of the latest
-  dated Observation or Condition or, failing that, the Bundle's ``timestamp``; without a birthDate, an
+  dated Observation or Condition (a ``Period`` is dated by its end, else its start) or, failing that, the
+  Bundle's ``timestamp``; without a birthDate, an
   Observation of the age (LOINC 30525-0, 21612-7, 29553-5) or the ``onsetAge`` of the nephrocalcinosis
   Condition; a birthDate with no date to take the age at is reported, not used; the nephrocalcinosis
   Condition's ``onsetAge`` (or ``onsetDateTime`` with the birthDate), when earlier, becomes
@@ -197,6 +198,11 @@ def _dated(resource: dict[str, Any], kind: str, fields: tuple[str, ...], dates: 
         value = resource.get(field)
         if value is None:
             continue
+        if field.endswith("Period"):  # a FHIR Period: the finding is dated by its end, else its start
+            if not isinstance(value, dict) or not ({"start", "end"} & set(value)):
+                bad_dates[f"{kind}.{field}: {shown_value(value)} is not a Period with a start or an end"] = None
+                continue
+            field, value = (f"{field}.end", value["end"]) if "end" in value else (f"{field}.start", value["start"])
         parsed = parse_date(value)
         if parsed is None:
             bad_dates[f"{kind}.{field}: {shown_value(value)} is not an ISO 8601 date"] = None
@@ -287,7 +293,7 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
             _dated(resource, kind, ("started",), dates, bad_dates)
             continue
         if kind == "DiagnosticReport":  # a report's coded conclusions are findings
-            _dated(resource, kind, ("effectiveDateTime", "issued"), dates, bad_dates)
+            _dated(resource, kind, ("effectiveDateTime", "effectivePeriod", "issued"), dates, bad_dates)
             for item in _items(resource.get("conclusionCode")):
                 try:
                     conclusion = CodeableConcept.model_validate(item)
@@ -313,8 +319,9 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
         if kind == "Condition" and _unconfirmed(resource):  # a working or differential diagnosis: not a finding
             unconfirmed.append(_shown(concept) or "without a readable code")
             continue
-        _dated(resource, kind, ("effectiveDateTime", "recordedDate", "onsetDateTime", "performedDateTime"), dates,
-               bad_dates)
+        _dated(resource, kind, ("effectiveDateTime", "effectivePeriod", "effectiveInstant", "recordedDate",
+                                "onsetDateTime", "onsetPeriod", "performedDateTime", "performedPeriod"),
+               dates, bad_dates)
         if kind == "Observation" and any(c.system.rstrip("/") == LOINC and c.code in AGE_LOINC
                                          for c in concept.coding):
             years, problem = _age(resource.get("valueQuantity"), "valueQuantity")

@@ -27,8 +27,9 @@ Nothing is dropped silently: terms that map to nothing are listed in a warning, 
 that cannot be read, the parts not read (diseases and interpretations, which are diagnoses and never
 read as findings; procedures; biosamples; fields a phenopacket does not have), a phenopacket with no
 nephrocalcinosis term, and a pattern that no term gives (the case then runs with the pattern unknown:
-no pattern evidence). Only the parts read are modelled (pydantic, unknown fields ignored, and the
-top-level ones named): the official ``phenopackets`` package would bring in protobuf for no gain here.
+no pattern evidence). Only the parts read are modelled (pydantic, unknown fields ignored, and those
+at the top level, in the subject, a phenotypic feature or a measurement named): the official
+``phenopackets`` package would bring in protobuf for no gain here.
 """
 
 from __future__ import annotations
@@ -279,6 +280,12 @@ _PHENOPACKET_FIELDS = frozenset({"id", "subject", "phenotypicFeatures", "measure
 _CASE_FIELDS = frozenset(CASE_FIELDS) - {"id"}  # a phenopacket has an id too
 
 
+# the fields of the parts that are read (GA4GH Phenopacket Schema v2: Individual, PhenotypicFeature, Measurement)
+_INDIVIDUAL_FIELDS = frozenset({"id", "alternateIds", "dateOfBirth", "timeAtLastEncounter", "vitalStatus", "sex",
+                                "karyotypicSex", "gender", "taxonomy"})
+_FEATURE_FIELDS = frozenset({"description", "type", "excluded", "modifiers", "onset", "resolution", "evidence",
+                             "severity"})
+_MEASUREMENT_FIELDS = frozenset({"description", "assay", "value", "complexValue", "timeObserved", "procedure"})
 _FAMILY_FIELDS = frozenset({"id", "proband", "relatives", "consanguinousParents", "pedigree", "files", "metaData"})
 GA4GH_SEXES = ("FEMALE", "MALE", "OTHER_SEX", "UNKNOWN_SEX")
 
@@ -516,6 +523,17 @@ def _parts_not_read(data: dict[str, Any]) -> list[str]:
             parts.append(f"{field} ({count})")
     parts.extend(f"{str(key)[:40]!r}, not a field of a GA4GH Phenopacket v2" for key in data
                  if key not in _PHENOPACKET_FIELDS)
+    # a misspelt field inside a part that is read (subject.sexx) is named as well: never silently ignored
+    nested = [("subject", [data.get("subject")], _INDIVIDUAL_FIELDS),
+              ("phenotypicFeatures", _listed(data.get("phenotypicFeatures")), _FEATURE_FIELDS),
+              ("measurements", _listed(data.get("measurements")), _MEASUREMENT_FIELDS)]
+    for field, items, known in nested:
+        for index, item in enumerate(items):
+            if not isinstance(item, dict):
+                continue
+            where = field if field == "subject" else f"{field}[{index}]"
+            parts.extend(f"{where}.{str(key)[:40]}, not a field of a GA4GH Phenopacket v2 {field}" for key in item
+                         if key not in known)
     return parts
 
 
