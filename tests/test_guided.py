@@ -117,6 +117,15 @@ def test_ask_scripted_from_stdin_replays_through_diff(run_main: Any, answers: st
     assert [e["cause"] for e in replay["differential"]] == [e["cause"] for e in final["differential"]]
 
 
+def test_ask_names_the_answers_it_did_not_use(run_main: Any) -> None:
+    status, out, err = run_main(["ask", "--pattern", "medullary", "--max-questions", "1", "--format", "json"],
+                                stdin="y\nn\nu\n")
+    assert status == 0 and json.loads(out)["case"]["clues"]
+    assert "nephrocalc: note: 2 more lines of answers not used" in err
+    _, _, err = run_main(["ask", "--pattern", "medullary", "--max-questions", "1", "--format", "json"], stdin="y\n")
+    assert "not used" not in err
+
+
 def _run_clues(run_main: Any) -> str:
     status, out, _ = run_main(["clues", "--format", "json"])
     assert status == 0

@@ -334,3 +334,27 @@ def test_batch_with_worker_processes_still_streams() -> None:
     finally:
         rest = _finish(proc)
     assert rest == b"" and proc.returncode == 0
+
+
+def test_ask_names_piped_answers_left_over_when_the_interview_stops() -> None:
+    """Answers a script piped in beyond the last question are named on stderr, not dropped silently; a
+    pipe that sends nothing more is not waited for (the writer is still open here)."""
+    proc = _run(["ask", "--pattern", "medullary", "--max-questions", "2", "--format", "json"], stdin="y\nn\ny\n\nn\n")
+    assert proc.returncode == 0, proc.stderr
+    assert "nephrocalc: note: 2 more lines of answers not used: the interview stopped (asked 2 questions" in proc.stderr
+    assert json.loads(proc.stdout)["case"]["clues"]
+    with subprocess.Popen([*SCRIPT, "ask", "--pattern", "medullary", "--max-questions", "1", "--format", "json"],
+                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_env()) as live:
+        assert live.stdin is not None and live.stdout is not None and live.stderr is not None
+        live.stdin.write(b"y\n")
+        live.stdin.flush()  # and keep the pipe open: the result must come without waiting for its end
+        import threading
+
+        watchdog = threading.Timer(TIMEOUT, live.kill)  # a hang fails the test instead of stalling the run
+        watchdog.start()
+        out = live.stdout.read()
+        err = live.stderr.read()
+        watchdog.cancel()
+        assert live.wait(timeout=TIMEOUT) == 0
+        live.stdin.close()
+    assert json.loads(out)["case"]["clues"] and b"not used" not in err

@@ -117,7 +117,8 @@ class Commands:
 
         Answer y (present), n (absent), u (unknown: not asked again) or q (stop). When standard input is
         not a terminal, each question is one line on stderr starting with "? <clue id>" and answers are
-        read from standard input, so scripts can drive it; the final ranking goes to stdout (with
+        read from standard input, so scripts can drive it (answers left over when it stops are counted in a
+        note on stderr); the final ranking goes to stdout (with
         --format json, the result with the answered case under "case", which `diff --case` replays).
 
         Example: nephrocalc ask --pattern medullary --age 6
@@ -176,6 +177,9 @@ class Commands:
             raise typer.Exit(130) from None
         if interactive and fmt == "table":
             sys.stderr.write(f"Stopped: {interview.stopped_because}.\n")
+        elif sys.stdin is not None and (left := io.unread_lines(sys.stdin)):
+            sys.stderr.write(f"nephrocalc: note: {left} more line{'s' if left > 1 else ''} of answers not used: "
+                             f"the interview stopped ({interview.stopped_because})\n")
         show_result(interview.result(), fmt, kb, top=options["top"], explain=options["explain"], write=io.write)
         sys.stderr.write(f"Replay: {io.replay_command(interview.case.to_dict())}\n")
 

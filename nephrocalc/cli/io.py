@@ -84,6 +84,32 @@ def prompt_line(question_line: str, *, takes_value: bool = False, terminal: bool
         sys.stderr.write(f"nephrocalc: answer {allowed} (got {reply.strip()[:20]!r})\n")
 
 
+def unread_lines(stream: Any, limit: int = 1 << 16) -> int:
+    """How many non-blank lines already wait on the stream (up to ``limit`` bytes), read without blocking:
+    the answers a script piped in after the interview stopped, so that they are named, not dropped
+    silently. A pipe whose writer has sent nothing more counts none; nothing waits for it."""
+    buffer = getattr(stream, "buffer", stream)
+    try:
+        fd = stream.fileno()
+    except (OSError, ValueError, AttributeError):  # not a real file (e.g. in tests): what it holds
+        data = buffer.read(limit) if hasattr(buffer, "read") else b""
+    else:
+        try:
+            blocking = os.get_blocking(fd)
+            os.set_blocking(fd, False)
+        except OSError:
+            return 0
+        try:
+            data = buffer.read(limit)
+        except (BlockingIOError, OSError, ValueError):
+            data = b""
+        finally:
+            os.set_blocking(fd, blocking)
+    if isinstance(data, str):
+        data = data.encode("utf-8", "replace")
+    return sum(1 for line in (data or b"").splitlines() if line.strip())
+
+
 def reader(stream: Any) -> Any:
     """os.read on the stream's file descriptor (returns what is available), else its read1/read."""
     try:
