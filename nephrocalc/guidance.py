@@ -117,7 +117,7 @@ def _candidates(engine: Engine, evaluation: Evaluation, weights: tuple[list[floa
             # with its given clue stated, the causes that do not list it have it at its given background
             log_lr = list(log_lr)
             for r in given.rows:
-                log_lr[r] += given.weight[True]
+                log_lr[r] += given.present_weight(case.pattern or "unknown", r)
         background = clue.background_at(age, engine.kb.ages.child_below_years)
         # P(clue present | row): the finding's frequency, or the background rate where unlisted
         present = [sum(row_weight[r] * min(0.99, background * math.exp(log_lr[r])) for r in cause_rows[i])

@@ -490,3 +490,30 @@ def test_an_absence_masked_by_a_stated_condition_moves_no_cause_further(case: di
     for c in RANKED:
         assert abs(moved[c]) <= abs(plain[c]) + 2e-3
         assert moved[c] * plain[c] >= -1e-6  # the same direction (or none)
+
+
+# --- every term of every score is shown ------------------------------------------------------------------
+
+GIVEN_PAIRS = sorted((clue.id, clue.given_background.given) for clue in KB.clues.values()
+                     if clue.given_background is not None)
+INTERACTION_CLUES = sorted({item.clue for item in KB.interactions})
+
+
+@given(cases(labs=True), st.lists(st.sampled_from(GIVEN_PAIRS), max_size=2),
+       st.lists(st.sampled_from(INTERACTION_CLUES), max_size=2))
+def test_the_terms_shown_add_up_to_every_score(case: dict[str, Any], pairs: list[tuple[str, str]],
+                                               shaped: list[str]) -> None:
+    """--explain and the JSON show every term of every score: the prior, the context factors and the
+    evidence of the best form add up to the cause's score (each term rounded to 2 decimals), whatever
+    mix of pattern interactions, given backgrounds, age bands and lab-derived clues is in force."""
+    clues = dict(case["clues"])
+    for clue, given_clue in pairs:  # a finding with its given clue: the given background is in force
+        clues[clue] = True
+        clues[given_clue] = True
+    for clue in shaped:  # a finding whose weight depends on the pattern
+        clues[clue] = True
+    result = rank({**case, "clues": clues})
+    for item in result["differential"]:
+        terms = [item["log_prior"], *(f["weight"] for f in item["context"]),
+                 *(e["weight"] for e in (*item["supporting"], *item["conflicting"]))]
+        assert sum(terms) == pytest.approx(item["score"], abs=0.006 * len(terms) + 0.001), (item["cause"], clues)

@@ -180,6 +180,10 @@ class Engine:
             scores = list(scores)
             for _, value, term in given:
                 weight = term.weight[value]
+                if value and pattern in term.under_interaction:
+                    for r in term.rows:
+                        scores[r] += term.present_weight(pattern, r)
+                    continue
                 for r in term.rows:
                     scores[r] += weight
         return scores, terms, bounded, given
@@ -255,8 +259,13 @@ class Engine:
             # a clue that follows from a stated one: the causes that do not list it take its given background
             if (given_item := term.evidence[value]) is not None:
                 by_row = supporting_by_row if given_item["weight"] > 0 else conflicting_by_row
+                under = term.under_interaction.get(pattern, {}) if value else {}
                 for r in term.rows:
-                    by_row.setdefault(r, []).append(given_item)
+                    if r not in under:
+                        by_row.setdefault(r, []).append(given_item)
+                    elif (left := round(under[r], 2)) >= 0.01:  # what the given background adds to the pattern's
+                        by_row.setdefault(r, []).append({**given_item, "weight": left, "why": given_item["why"]
+                                                         + ", beyond what the pattern already gives it"})
         entries: list[Entry] = []
         contexts = table.context[(pattern, age)]
         sex, laterality = case.sex, case.laterality
@@ -335,8 +344,9 @@ def _with_interactions(case: Case, interactions: Mapping[str, Evidence], support
     replaced = {clue for clue in interactions if case.clues.get(clue) is True}
     if not replaced:
         return supporting, conflicting
-    supporting = [e for e in supporting if not (e["present"] and e["clue"] in replaced)]
-    conflicting = [e for e in conflicting if not (e["present"] and e["clue"] in replaced)]
+    # a given background's term is kept: it is added to the pattern's weight, not replaced by it
+    supporting = [e for e in supporting if not (e["present"] and e["clue"] in replaced and "given" not in e)]
+    conflicting = [e for e in conflicting if not (e["present"] and e["clue"] in replaced and "given" not in e)]
     for clue in sorted(replaced):
         item = interactions[clue]
         if item["weight"] > 0:

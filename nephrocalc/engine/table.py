@@ -46,6 +46,13 @@ class GivenTerm(NamedTuple):
     rows: tuple[int, ...]
     weight: Mapping[bool, float]  # by the clue's stated value
     evidence: Mapping[bool, Evidence | None]  # None where the weight is 0
+    # pattern -> row -> the present weight taken instead, for rows whose pattern interaction (knowledge_base.toml
+    # [[interactions]]) already weighs the clue: the likelihood is the larger of the two, never their product
+    under_interaction: Mapping[str, Mapping[int, float]] = {}
+
+    def present_weight(self, pattern: str, row: int) -> float:
+        """The weight of the clue stated present for ``row`` under ``pattern``."""
+        return self.under_interaction.get(pattern, {}).get(row, self.weight[True])
 
 
 class MaskedTerm(NamedTuple):
@@ -336,7 +343,19 @@ def _given_terms(kb: KnowledgeBase, causes: Sequence[Cause], cause_rows: Sequenc
             value: ({**_evidence(clue.id, value, w, why, spec.sources), "given": spec.given} if abs(w) >= 0.005
                     else None)
             for value, w in weight.items()}
-        terms[clue.id] = GivenTerm(spec.given, rows, weight, evidence)
+        # a row whose pattern interaction already sets the clue's likelihood (an apparently combined pattern
+        # with cortical atrophy is medullary NC with atrophy) takes the larger of the two likelihoods: both
+        # say why the finding is not rare there, so multiplying them would count that reason twice
+        under: dict[str, dict[int, float]] = {}
+        for item in kb.interactions:
+            if item.clue != clue.id:
+                continue
+            for cause, cause_row in zip(causes, cause_rows, strict=True):
+                if cause.distribution == item.distribution:
+                    for r in cause_row.rows:
+                        if r in rows:
+                            under.setdefault(item.pattern, {})[r] = max(0.0, weight[True] - math.log(item.lr_present))
+        terms[clue.id] = GivenTerm(spec.given, rows, weight, evidence, under)
     return terms
 
 
