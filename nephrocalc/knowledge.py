@@ -235,6 +235,7 @@ class OtherCause(NamedTuple):
     note: str
     age: tuple[AgeBand, ...] = ()
     unilateral: float | None = None  # P(unilateral); None: the knowledge base's default
+    findings: tuple[Finding, ...] = ()  # explicit likelihood ratios ([[other.findings]]); the rest are flat
 
 
 class FitSettings(NamedTuple):

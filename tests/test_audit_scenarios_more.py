@@ -709,16 +709,9 @@ OPEN_BLIND = {
         "renal tuberculosis is 0.1% beside chronic pyelonephritis with reflux and urinary infection, under the 2% "
         "floor at which its rule-out test leads the next findings; the table's can't-miss list still names TB and "
         "its test",
-    "b9_fhh_base":
-        "without --extended FHH is not ranked: hyperparathyroidism is stated at the 0.95 cap (hypocalciuria counts "
-        "x0.1 against it); the fit is poor, fit.consider names FHH and the caveat the calcium/creatinine "
-        "clearance ratio",
     "b9_papillary_necrosis_base":
         "without --extended papillary necrosis is not ranked: hyperparathyroidism (tertiary form, on CKD) 38% leads "
         "the open world 33%; the fit is poor and fit.consider names papillary necrosis",
-    "b10_malig_base":
-        "the open world leads (58%), the fit is poor and names malignancy, but sarcoidosis keeps 32% (the check asks "
-        "under 20%): hypercalcaemia with a suppressed PTH counts x10 for it, and the open world's likelihoods are flat",
     "b10_ckd_age_a":
         "an eGFR of 40 in a 25-year-old stone former raises hyperparathyroidism by more than 0.1 (to 26%, second to "
         "distal RTA): CKD is 'always' in tertiary disease against 6% of adults aged 18-44 (AUDIT D7)",
@@ -737,10 +730,6 @@ OPEN_BLIND = {
         "cortical necrosis is stated at the 0.95 cap (the check asks at most 0.7) with tramline calcification after "
         "an obstetric catastrophe but acute kidney injury stated absent: the fit is poor (fit.absent) and the cap "
         "holds, but the tramline sign still dominates",
-    "b11_sarcoid_absent_calcitriol_hypercalcemia":
-        "sarcoidosis 72% (the check asks at most 50%) for calcitriol-mediated hypercalcaemia with sarcoidosis, hilar "
-        "nodes and a raised ACE all stated absent: the fit is poor and names malignancy, but the open world's "
-        "likelihoods are flat, so hypercalcaemia, a suppressed PTH and a high calcitriol still count for sarcoidosis",
     "b7_congenital_hypothyroid_boy5mo_untreated":
         "congenital hypothyroidism is 4th (5%) behind Williams syndrome, vitamin D excess and CYP24A1 in a "
         "hypercalcaemic 5-month-old: the brief (CLINICAL-EXTENDED 1.8) lists hypercalcaemia as rare in it and asks "
@@ -832,9 +821,6 @@ OPEN_BLIND = {
         "without --extended distal RTA (46%) just leads the open world (44%) for a deaf infant with a hypokalaemic "
         "alkalosis: the alkalosis counts x0.02 against dRTA, the fit is poor and fit.consider names Bartter "
         "syndrome, which --extended ranks first; as b13_girl2_bsnd_bartter_deaf_alkalosis",
-    "b19_woman76_calcitriol_hypercalcaemia_normal_chest":
-        "without --extended sarcoidosis is 87% for calcitriol-mediated hypercalcaemia at 76 with a normal chest: the "
-        "fit is poor and names hypercalcaemia of malignancy (lymphoma), but the open world's likelihoods are flat",
     "b19_woman75_polymyalgia_prednisolone_hypercalciuria":
         "distal RTA 42% leads for hypercalciuria on prednisolone with bone disease at 75: glucocorticoid excess is "
         "outside the twelve (fit.consider names it), and bone disease counts for dRTA and hyperparathyroidism with no"

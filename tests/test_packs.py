@@ -1,6 +1,7 @@
 """Rule packs (issue 6): loading on top of the built-in rules, reporting, and `rules check`."""
 
 import json
+import math
 import shutil
 from pathlib import Path
 from typing import Any
@@ -312,3 +313,61 @@ def test_rules_check_names_file_and_field_of_an_absent_unless_clue(tmp_path: Pat
     status, _, err = run_main(["rules", "check", str(copy)])
     assert status == 2 and "labs.toml: labs.urine_calcium_24h.limits." in err, err
     assert ".absent_unless: unknown clue 'thiazid'" in err, err
+
+
+def test_rules_check_names_file_and_field_of_an_open_world_finding(tmp_path: Path, run_main: Any) -> None:
+    """[[other.findings]] (explicit likelihood ratios for `other`): an unknown clue, a repeated one, a ratio
+    out of range or an unknown source is named with its file and field, in knowledge_base.toml and in the
+    pack.toml of a pack that replaces [other]."""
+    from nephrocalc.loader import builtin_rules_dir
+
+    copy = tmp_path / "rules"
+    shutil.copytree(builtin_rules_dir(), copy)
+    kb_toml = copy / "knowledge_base.toml"
+    text = kb_toml.read_text(encoding="utf-8")
+    assert 'clue = "high_calcitriol"\nlr_present = 2.0' in text
+    for broken, said in (('clue = "high_calcitriol"\nlr_present = 2.0', "other.findings.2.clue: unknown clue"),
+                         ('clue = "hypercalcemia"\nlr_present = 2.0', "other.findings.2.clue: 'hypercalcemia' is "
+                          "listed twice without an age range"),
+                         ('clue = "hypercalcemia"\nage_at_least = 10.0\nlr_present = 2.0',
+                          "other.findings.2.clue: 'hypercalcemia' is listed twice for overlapping ages"),
+                         ('clue = "high_calcitriol"\nage_at_least = 10.0\nage_below = 5.0\nlr_present = 2.0',
+                          "other.findings.2: age_below must be above age_at_least"),
+                         ('clue = "high_calcitriol"\nlr_present = 0.0', "other.findings.2.lr_present"),
+                         ('clue = "high_calcitriol"\nlr_present = inf', "other.findings.2.lr_present")):
+        kb_toml.write_text(text.replace('clue = "high_calcitriol"\nlr_present = 2.0',
+                                        broken.replace("high_calcitriol", "high_calcitrol") if "unknown" in said
+                                        else broken, 1), encoding="utf-8")
+        status, _, err = run_main(["rules", "check", str(copy)])
+        assert status == 2 and "knowledge_base.toml: " in err and said in err, (broken, err)
+    pack = tmp_path / "pack"
+    shutil.copytree(builtin_rules_dir() / "extended", pack)
+    pack_toml = pack / "pack.toml"
+    pack_toml.write_text(pack_toml.read_text(encoding="utf-8") + '\n[[other.findings]]\nclue = "hypercalcemia"\n'
+                         'lr_present = 3.0\nsources = ["NoSuchSource"]\nnote = "test"\n', encoding="utf-8")
+    status, _, err = run_main(["rules", "check", str(pack)])
+    assert status == 2 and "pack.toml: other.findings.0.sources" in err, err
+
+
+def test_an_open_world_finding_counts_for_other_alone_and_is_shown(run_main: Any) -> None:
+    """Hypercalcaemia counts x5 for `other` in an adult and x2 in a child (knowledge_base.toml [[other.findings]],
+    an age-bounded entry replacing the unbounded one) and for no cause that does not list it; with --extended
+    the pack's [other] replaces it and the open world is flat for it again."""
+    status, out, err = run_main(["diff", "--pattern", "medullary", "--age", "60", "--format", "json"])
+    assert status == 0, err
+    before = {e["cause"]: e["score"] for e in json.loads(out)["differential"]}
+    status, out, err = run_main(["diff", "--pattern", "medullary", "--age", "60", "--hypercalcemia",
+                                 "--format", "json"])
+    assert status == 0, err
+    other = next(e for e in json.loads(out)["differential"] if e["cause"] == "other")
+    assert other["score"] == pytest.approx(before["other"] + math.log(5.0), abs=0.002)
+    assert [e["weight"] for e in other["supporting"] if e["clue"] == "hypercalcemia"] == [1.61]
+    status, out, err = run_main(["diff", "--pattern", "medullary", "--age", "6", "--hypercalcemia", "--format", "json"])
+    assert status == 0, err
+    other = next(e for e in json.loads(out)["differential"] if e["cause"] == "other")
+    assert [e["weight"] for e in other["supporting"] if e["clue"] == "hypercalcemia"] == [0.69]
+    status, out, err = run_main(["diff", "--extended", "--pattern", "medullary", "--age", "60", "--hypercalcemia",
+                                 "--format", "json"])
+    assert status == 0, err
+    other = next(e for e in json.loads(out)["differential"] if e["cause"] == "other")
+    assert not [e for e in other["supporting"] if e["clue"] == "hypercalcemia"]

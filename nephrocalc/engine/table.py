@@ -306,15 +306,18 @@ OTHER_NAME = "A cause outside the loaded knowledge base"
 def other_cause(kb: KnowledgeBase, marginal: Mapping[Any, float]) -> Cause:
     """The open world as a cause: a flat likelihood for every finding (its background rate, so its
     weights are 0), except findings that no loaded cause lists, which are more common outside the
-    knowledge base (``[other] unused_clue_lr``)."""
+    knowledge base (``[other] unused_clue_lr``), and those ``[[other.findings]]`` gives ratios."""
     unused = [clue for clue in kb.clues if clue not in kb.used_clues]
     lr = kb.other.unused_clue_lr
     findings = {clue: Finding(clue, None, None, lr, 1.0, kb.other.sources,
                               "no cause of the loaded knowledge base lists this finding", True)
                 for clue in unused} if lr > 1.0 else {}
+    # [[other.findings]]: stated ratios; an age-bounded one replaces the clue's entry at its ages
+    findings.update((found.clue, found) for found in kb.other.findings if not found.age_bounded)
+    bounded = tuple(found for found in kb.other.findings if found.age_bounded)
     unilateral = kb.other.unilateral if kb.other.unilateral is not None else kb.default_unilateral
     form = Form("typical", OTHER_NAME, dict.fromkeys(AGE_GROUPS, 1.0), 0.5, unilateral, findings, (),
-                kb.other.sources, kb.other.note, True, kb.other.age)
+                kb.other.sources, kb.other.note, True, kb.other.age, age_findings=bounded)
     return Cause(OTHER, OTHER_NAME, "Other cause", "unknown", False, "",
                  "A cause of nephrocalcinosis, or a mimic, that the loaded knowledge base does not hold.",
                  "Any mechanism outside the knowledge base.", kb.other.sources, kb.other.prior, kb.other.note,

@@ -107,15 +107,16 @@ def build(root: Path, packs: Sequence[Path] = ()) -> KnowledgeBase:
     builtin = root.resolve() == builtin_rules_dir().resolve()
     infos = [PackInfo(kb_file.name, kb_file.version, "built-in" if builtin else str(root))]
     other_file = kb_file.other
+    other_path = root / "knowledge_base.toml"
     for pack in packs:
         info, pack_other = _overlay(pack, groups, clue_entries, sources, caveat_entries, cause_files, problems)
         infos.append(info)
         if pack_other is not None:  # a pack that adds causes takes part of the open world's share
-            other_file = pack_other
+            other_file, other_path = pack_other, pack / "pack.toml"
     problems.raise_if_any()
 
     kb = _compile(root, kb_file.model_copy(update={"other": other_file}), groups, clue_entries, sources,
-                  caveat_entries, cause_files, tables, problems)
+                  caveat_entries, cause_files, tables, problems, other_path)
     labs = _compile_labs(labs_file, labs_path, kb.clues, sources, problems)
     hpo_path = root / "hpo.toml"
     hpo_file = validate(schema.HpoFile, read_toml(hpo_path, problems), hpo_path, problems) \
@@ -360,8 +361,9 @@ def _check_sources(tags: Iterable[str], sources: Mapping[str, Source], path: Pat
 def _compile(root: Path, kb_file: schema.KnowledgeBaseFile, groups: Mapping[str, str], clue_entries: ClueEntries,
              sources: Mapping[str, Source], caveat_entries: CaveatEntries, cause_files: CauseFiles,
              tables: Mapping[str, ReferenceTable],
-             problems: Problems) -> KnowledgeBase:
+             problems: Problems, other_path: Path | None = None) -> KnowledgeBase:
     kb_path = root / "knowledge_base.toml"
+    other_path = other_path or kb_path  # the file that gave [other]: a pack's pack.toml replaces it
     frequency = {level: getattr(kb_file.frequency, level) for level in FREQUENCY_LEVELS}
     specificity = {"high": kb_file.specificity.high, "moderate": kb_file.specificity.moderate,
                    "low": kb_file.specificity.low}
@@ -495,11 +497,24 @@ def _compile(root: Path, kb_file: schema.KnowledgeBaseFile, groups: Mapping[str,
     used |= {item.clue for item in interactions}
     mix = kb_file.age_groups.unknown
     other_file = kb_file.other
-    _check_sources(other_file.sources, sources, kb_path, "other.sources", problems)
+    _check_sources(other_file.sources, sources, other_path, "other.sources", problems)
+    other_findings: list[Finding] = []
+    for index, found in enumerate(other_file.findings):
+        where = f"other.findings.{index}"
+        ratio = Finding(found.clue, None, None, found.lr_present, found.lr_absent, tuple(found.sources),
+                        found.note, found.estimate, age_at_least=found.age_at_least, age_below=found.age_below)
+        if found.clue not in clues:
+            problems.add(other_path, f"{where}.clue", f"unknown clue {found.clue!r}")
+        elif any(e.clue == found.clue and e.age_bounded == ratio.age_bounded
+                 and (not ratio.age_bounded or _overlap(e, ratio)) for e in other_findings):
+            problems.add(other_path, f"{where}.clue", f"{found.clue!r} is listed twice" + (
+                " for overlapping ages" if ratio.age_bounded else " without an age range"))
+        _check_sources(found.sources, sources, other_path, f"{where}.sources", problems)
+        other_findings.append(ratio)
     other = OtherCause({"preterm": other_file.preterm, "child": other_file.child, "adult": other_file.adult},
                        other_file.unused_clue_lr, tuple(other_file.sources), other_file.note,
-                       _compile_ages(other_file.age, "other.age", kb_path, sources, problems),
-                       other_file.unilateral)
+                       _compile_ages(other_file.age, "other.age", other_path, sources, problems),
+                       other_file.unilateral, tuple(other_findings))
     calibration = Calibration(1.0, "", (), "uncalibrated: no [calibration] in knowledge_base.toml")
     if kb_file.calibration is not None:
         cal = kb_file.calibration
@@ -551,6 +566,12 @@ def _compile(root: Path, kb_file: schema.KnowledgeBaseFile, groups: Mapping[str,
         pattern_hpo={name: tuple(ids) for name, ids in kb_file.pattern_hpo.items()},
         pattern_snomed={name: tuple(ids) for name, ids in kb_file.pattern_snomed.items()},
     )
+
+
+def _overlap(a: Finding, b: Finding) -> bool:
+    """Whether two age-bounded entries cover a common age."""
+    return (a.age_at_least or 0.0) < (b.age_below if b.age_below is not None else math.inf) and \
+        (b.age_at_least or 0.0) < (a.age_below if a.age_below is not None else math.inf)
 
 
 def _empty(kb_file: schema.KnowledgeBaseFile, root: Path) -> KnowledgeBase:

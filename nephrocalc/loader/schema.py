@@ -131,6 +131,27 @@ class Interaction(RuleModel):
     unlisted_only: bool = False
 
 
+class OtherFinding(RuleModel):
+    """A finding that is commoner (or rarer) among the causes outside the loaded knowledge base than in
+    nephrocalcinosis overall: explicit likelihood ratios for the open world, which otherwise has flat ones."""
+
+    clue: Identifier
+    lr_present: Annotated[float, Field(gt=0.0, le=20.0, allow_inf_nan=False)]
+    lr_absent: Annotated[float, Field(gt=0.0, le=20.0, allow_inf_nan=False)] = 1.0
+    sources: SourceTags
+    note: str
+    estimate: bool = False
+    # an age-bounded entry replaces the clue's unbounded one at the ages [age_at_least, age_below)
+    age_at_least: Annotated[float, Field(ge=0.0, le=130.0)] | None = None
+    age_below: Annotated[float, Field(gt=0.0, le=130.0)] | None = None
+
+    @model_validator(mode="after")
+    def _age_range(self) -> OtherFinding:
+        if self.age_at_least is not None and self.age_below is not None and self.age_below <= self.age_at_least:
+            raise ValueError("age_below must be above age_at_least")
+        return self
+
+
 class OtherCause(RuleModel):
     """The open world: P(a cause outside the loaded knowledge base | nephrocalcinosis, age group), and
     how much more often a finding that no loaded cause lists occurs outside the knowledge base."""
@@ -145,6 +166,7 @@ class OtherCause(RuleModel):
     note: str = ""
     estimate: bool = False
     age: list[AgeBand] = []
+    findings: list[OtherFinding] = []
 
 
 class CalibrationBin(RuleModel):

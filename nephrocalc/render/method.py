@@ -12,6 +12,10 @@ def method_text(kb: KnowledgeBase) -> str:
     freq = ", ".join(f"{k.replace('_', ' ')} {v:g}" for k, v in kb.frequency.items())
     spec = ", ".join(f"{k} {v:g}" for k, v in kb.specificity.items())
     other_adult, other_child, other_preterm = (kb.other.prior[g] for g in ("adult", "child", "preterm"))
+    stated = ", ".join(f"{kb.clues[f.clue].label.lower() if f.clue in kb.clues else f.clue} x{f.lr_present:g}"
+                       + (f" at {f.age_text()}" if f.age_bounded else "") + (" (estimate)" if f.estimate else "")
+                       for f in kb.other.findings)
+    other_findings = f"\n  Its own ratios: {stated}." if stated else ""
     from nephrocalc.guidance import RULE_OUT_FLOOR as rule_out_floor
     return f"""nephrocalc {__version__} — method
 
@@ -65,7 +69,7 @@ OPEN WORLD AND FIT
   `other`, a cause outside the loaded knowledge base, is ranked like every cause: prior
   {other_adult:.0%} in adults, {other_child:.0%} in children, {other_preterm:.0%} in preterm infants
   (estimates from published series), flat likelihoods, and a likelihood ratio of
-  {kb.other.unused_clue_lr:g} for each present finding that no loaded cause lists. The fit is
+  {kb.other.unused_clue_lr:g} for each present finding that no loaded cause lists.{other_findings} The fit is
   "poor" when `other` leads, a finding contradicts the best cause, or more than
   {kb.fit.max_unexplained} specific findings are left unexplained (a finding common at the
   patient's age, or one another present finding brings with it, such as the hypocalcaemia of
