@@ -284,8 +284,14 @@ class Interview:
         written = text.strip()
         if lab_id == "urine_ph" and _is_number(written):
             written += " pH"  # a urine pH needs no unit
-        lab, value, unit = parse_lab_option(f"{lab_id}={written}", kb)
-        measure(lab, value, unit, kb)  # raises InputError for an unknown unit or an impossible value
+        from nephrocalc.errors import InputError
+
+        try:
+            lab, value, unit = parse_lab_option(f"{lab_id}={written}", kb)
+            measure(lab, value, unit, kb)  # raises InputError for an unknown unit or an impossible value
+        except InputError as exc:  # name the answer, not the --lab option the user never typed
+            said = exc.message.replace(f"'{lab_id}={written}'", "the value", 1).replace(f"{lab_id}=", "")
+            raise InputError(f"answer {text.strip()[:40]!r} ({lab_id})", said) from None
         self._remember()
         self.asked += 1
         self.case = replace(self.case, labs={**self.case.labs, lab: Lab(value=value, unit=unit)})

@@ -156,11 +156,34 @@ def _refuse_repeated_keys(data: bytes | str, case: Case) -> None:
     refuse_repeated_keys(raw, orjson.loads(raw), "case")
 
 
+MAX_JSON_DEPTH = 64  # a case is 3 levels deep, a phenopacket or a FHIR bundle rarely more than 12
+
+
+def refuse_deep_nesting(parsed: Any, what: str) -> None:
+    """JSON nested deeper than any case, phenopacket or FHIR bundle is refused with one line, before
+    anything walks it recursively (a few hundred levels would exhaust Python's recursion limit)."""
+    stack: list[tuple[Any, int]] = [(parsed, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            children: Any = value.values()
+        elif isinstance(value, list):
+            children = value
+        else:
+            continue
+        if depth > MAX_JSON_DEPTH:
+            raise InputError(what, f"JSON nested more than {MAX_JSON_DEPTH} levels deep; no case, phenopacket or "
+                             "FHIR bundle is")
+        stack.extend((child, depth + 1) for child in children)
+
+
 def refuse_repeated_keys(raw: bytes, parsed: Any, what: str) -> None:
     """A key written twice in one JSON object is an error naming it, not the last one silently winning.
     The parsed value has as many keys as the text only when none repeats: only then is the text
     parsed again, with the standard library, to name the key."""
     import re
+
+    refuse_deep_nesting(parsed, what)
 
     def keys(value: Any) -> int:
         if isinstance(value, dict):

@@ -219,6 +219,10 @@ def test_a_complete_knowledge_base_replaces_the_built_in_one(tmp_path: Path, run
     assert any(line.startswith("causes/alport_syndrome.toml: ") and ".frequency" in line
                for line in err.splitlines()), err
     status, _, err = run_main(["diff", "--rules", str(copy), "--rules", str(copy), "--pattern", "medullary"])
+    assert status == 2 and "is given twice" in err and str(copy) in err, "the same folder twice is named"
+    other = tmp_path / "rules2"
+    shutil.copytree(Path(load_knowledge_base().root), other, ignore=shutil.ignore_patterns("extended"))
+    status, _, err = run_main(["diff", "--rules", str(copy), "--rules", str(other), "--pattern", "medullary"])
     assert status == 2 and "only one may replace the built-in rules" in err
 
 

@@ -301,3 +301,69 @@ def test_a_flag_overrides_the_case_file_whatever_its_spelling(given: dict[str, A
     status, out, err = run_main(["diff", "--case", str(path), *flag, "--format", "json"])
     assert status == 0, err
     assert json.loads(out)["case"][expected[0]] == expected[1]
+
+
+# --- found by fuzzing (2026-12-02) ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("option", "document"), [
+    ("--case", '{"pattern": "medullary", "x": %s}'),
+    ("--phenopacket", '{"subject": {"id": "s"}, "phenotypicFeatures": [{"type": %s}]}'),
+    ("--fhir", '{"resourceType": "Bundle", "entry": %s}'),
+])
+def test_json_nested_hundreds_of_levels_deep_is_one_line_not_a_crash(option: str, document: str,
+                                                                     run_main: Any) -> None:
+    for depth in (70, 490, 900):
+        status, out, err = run_main(["diff", option, "-"], stdin=document % ("[" * depth + "]" * depth))
+        assert (status, out) == (2, ""), err
+        assert err.count("\n") == 1 and "internal error" not in err, err
+        assert "nested more than 64 levels deep" in err or "not valid JSON" in err, err
+
+
+def test_a_bad_rules_variable_leaves_help_and_version_working(tmp_path: Path, run_main: Any,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    not_a_pack = tmp_path / "notapack"
+    not_a_pack.mkdir()
+    (not_a_pack / "readme.txt").write_text("x", encoding="utf-8")
+    for setting in (str(tmp_path / "missing"), str(not_a_pack)):
+        monkeypatch.setenv("NEPHROCALC_RULES", setting)
+        for argv in (["--version"], ["--help"], ["diff", "--help"]):
+            status, out, err = run_main(argv)
+            assert status == 0 and out, (argv, err)
+            assert err.startswith("nephrocalc: note: rule pack not loaded: ") and err.count("\n") == 1, err
+        status, out, err = run_main(["diff", "--pattern", "medullary"])
+        assert (status, out) == (2, "") and err.startswith("nephrocalc: error: "), "a run still refuses it"
+
+
+def test_a_form_taken_over_twice_and_a_share_that_is_not_a_table_are_named(tmp_path: Path, run_main: Any) -> None:
+
+    from nephrocalc.loader import builtin_rules_dir
+
+    pack = tmp_path / "pack"
+    (pack / "causes").mkdir(parents=True)
+    shutil.copy(builtin_rules_dir() / "extended" / "sources.toml", pack / "sources.toml")
+    cause = (builtin_rules_dir() / "extended" / "causes" / "hypophosphatemic_rickets_therapy.toml").read_text(
+        encoding="utf-8")
+    start = cause.index("[[takes_over]]")
+    block = cause[start:cause.index("\n[", start + 1)]
+    target = pack / "causes" / "hypophosphatemic_rickets_therapy.toml"
+    target.write_text(cause.replace(block, block + "\n\n" + block, 1), encoding="utf-8")
+    status, _, err = run_main(["rules", "check", str(pack)])
+    assert status == 2 and "takes_over.1.form: hypervitaminosis_d's form 'active_vitamin_d_therapy' is taken " \
+        "over twice" in err, err
+    target.write_text(cause.replace(block, block.replace("share = {", "share = 0.5 # {", 1), 1), encoding="utf-8")
+    status, _, err = run_main(["rules", "check", str(pack)])
+    assert status == 2 and "takes_over.0.share: must be a table {adult, child, preterm} (got 0.5)" in err, err
+
+
+def test_ask_names_the_answer_not_an_option_when_a_lab_value_lacks_its_unit(kb: Any) -> None:
+    from nephrocalc.engine import Engine
+    from nephrocalc.errors import InputError
+    from nephrocalc.guidance import Interview
+    from nephrocalc.intake import parse_case
+
+    interview = Interview(Engine(kb), parse_case({"pattern": "medullary"}, kb))
+    with pytest.raises(InputError) as caught:
+        interview.answer_lab("hypocitraturia", "urine_citrate_24h", "6.8")
+    assert str(caught.value).startswith("answer '6.8' (urine_citrate_24h): the value needs a unit (e.g. 6.8 ")
+    assert "--lab" not in str(caught.value)

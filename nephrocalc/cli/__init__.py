@@ -68,16 +68,17 @@ _MISSING = {
 }
 
 
-def _bare(command_path: str, help_text: str) -> int:
-    """A command given nothing: one line naming what it needs, then its help (stderr, exit 2)."""
+def _bare(ctx: Any) -> int:
+    """A command given nothing: one line naming what it needs, its usage and where the help is (stderr,
+    exit 2); the help itself is one --help away rather than hundreds of lines of it here."""
+    command_path = ctx.command_path
     name = command_path.split()[-1]
-    first = f"{command_path} needs {_MISSING[name]}" if name in _MISSING else f"{command_path} needs a command"
-    try:
-        sys.stderr.write(f"nephrocalc: error: {first}\n\n{help_text.rstrip()}\n")
-        sys.stderr.flush()
-    except (BrokenPipeError, OSError):
-        pass
-    return 2
+    commands = sorted(getattr(ctx.command, "commands", {}) or ())
+    if name in _MISSING:
+        first = f"{command_path} needs {_MISSING[name]}; usage: {command_path} [OPTIONS]"
+    else:
+        first = f"{command_path} needs a command" + (f" ({', '.join(commands)})" if commands else "")
+    return _fail(f"{first} (see `{command_path} --help`)")
 
 
 def _usage_message(exc: Any) -> str:
@@ -97,10 +98,10 @@ def _usage_message(exc: Any) -> str:
 def _run(argv: list[str], prog_name: str) -> int:
     from nephrocalc.cli.app import Session, build_app
     from nephrocalc.cli.io import OutputFailed, PipeClosed, silence_stdout
-    from nephrocalc.cli.options import command_of, in_contract_words, packs_from
+    from nephrocalc.cli.options import command_of, in_contract_words, packs_from, reads_no_rules
 
     try:
-        session = Session(packs_from(argv))
+        session = _session(argv, Session, packs_from, reads_no_rules(argv))
         invoked = command_of(argv)
         if invoked in ("diff", "ask"):  # British spellings, F/M, "6mo", PTH=...: the contract's words
             argv = in_contract_words(argv, session.kb())
@@ -113,7 +114,7 @@ def _run(argv: list[str], prog_name: str) -> int:
     except NephrocalcError as exc:
         return _fail(str(exc))
     except click_exceptions.NoArgsIsHelpError as exc:  # `nephrocalc`, `nephrocalc diff`: what is missing, then help
-        return _bare(exc.ctx.command_path, exc.format_message())
+        return _bare(exc.ctx)
     except click_exceptions.UsageError as exc:
         if not exc.format_message().strip():  # no arguments: the help was shown
             return 2
@@ -139,6 +140,29 @@ def _run(argv: list[str], prog_name: str) -> int:
             raise
         detail = " ".join(str(exc).split())[:300]
         return _fail(f"internal error ({type(exc).__name__}: {detail}); please report it", 1)
+
+
+def _session(argv: list[str], session_type: Any, packs_from: Any, lenient: bool) -> Any:
+    """The run's session. For --help, --version or no command, a rule pack that cannot be read is left out
+    with a one-line note on stderr, so that help and the version are always available."""
+    if not lenient:
+        return session_type(packs_from(argv))
+    from nephrocalc.cli.io import one_line
+
+    skipped: list[str] = []
+    packs = packs_from(argv, skipped=skipped)
+    session = session_type(packs)
+    if packs:
+        try:
+            session.kb()
+        except NephrocalcError as exc:
+            from nephrocalc.loader import extended_rules_dir
+
+            skipped.append(str(exc))
+            session = session_type(tuple(p for p in packs if p == extended_rules_dir()))
+    for problem in skipped:
+        sys.stderr.write(f"nephrocalc: note: rule pack not loaded: {one_line(problem)}\n")
+    return session
 
 
 def _refuse_repeated_options(group: Any, invoked: str) -> None:

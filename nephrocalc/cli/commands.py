@@ -265,6 +265,9 @@ class Commands:
                         raise InputError(what, f"not valid JSON ({exc})") from None
                     if not isinstance(data, dict):
                         raise InputError(what, f"must be a JSON object ({document})")
+                    from nephrocalc.intake import refuse_deep_nesting
+
+                    refuse_deep_nesting(data, what)
                     return reader(data, engine.kb)
 
             stats = run_batch(lines, engine, out.write, output, write_error=note, read=read,

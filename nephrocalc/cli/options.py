@@ -134,15 +134,21 @@ def complete_source(incomplete: str) -> list[str]:
     return [tag for tag in _completion_kb().sources if tag.lower().startswith(incomplete.lower())]
 
 
-def packs_from(argv: list[str], environ: dict[str, str] | os._Environ[str] = os.environ) -> tuple[Path, ...]:
+def packs_from(argv: list[str], environ: dict[str, str] | os._Environ[str] = os.environ,
+               skipped: list[str] | None = None) -> tuple[Path, ...]:
     """Rule packs: the extended knowledge base first with --extended or $NEPHROCALC_EXTENDED, then
     $NEPHROCALC_RULES (os.pathsep-separated) and --rules DIR. Found before the command line is parsed,
-    because a pack's clues become flags of that command line."""
+    because a pack's clues become flags of that command line. With ``skipped`` (--help, --version), a
+    pack that is not a folder is left out and named there instead of stopping the command."""
     packs = [Path(part) for part in environ.get("NEPHROCALC_RULES", "").split(os.pathsep) if part]
-    for pack in packs:
+    for pack in list(packs):
         if not _is_dir(pack):
-            raise InputError("NEPHROCALC_RULES", f"{str(pack)!r} is not a directory: a rule pack is a folder "
-                             "of rule files")
+            problem = InputError("NEPHROCALC_RULES", f"{str(pack)!r} is not a directory: a rule pack is a folder "
+                                 "of rule files")
+            if skipped is None:
+                raise problem
+            skipped.append(str(problem))
+            packs.remove(pack)
     setting = environ.get("NEPHROCALC_EXTENDED", "").strip().lower()
     flagged = any(token in ("--extended", "--no-extended") for token in argv)
     if setting not in (*_TRUE, *_FALSE, "") and not flagged and not _reads_no_rules(argv):
@@ -165,13 +171,32 @@ def packs_from(argv: list[str], environ: dict[str, str] | os._Environ[str] = os.
             if not given.strip():  # Path("") is the current folder: an empty --rules is a mistake, not "here"
                 raise InputError("--rules", "needs a folder of rule files (got an empty name)")
             if not _is_dir(Path(given)):
-                raise InputError("--rules", f"{given!r} is not a directory: a rule pack is a folder of rule files")
+                problem = InputError("--rules", f"{given!r} is not a directory: a rule pack is a folder of rule files")
+                if skipped is None:
+                    raise problem
+                skipped.append(str(problem))
+                continue
+            if any(_same_folder(Path(given), pack) for pack in packs):
+                raise InputError("--rules", f"{given!r} is given twice (on the command line or also in "
+                                 "NEPHROCALC_RULES); give each rule pack once")
             packs.append(Path(given))
     if extended:
         from nephrocalc.loader import extended_rules_dir
 
         packs.insert(0, extended_rules_dir())
     return tuple(packs)
+
+
+def _same_folder(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve()
+    except OSError:
+        return False
+
+
+def reads_no_rules(argv: list[str]) -> bool:
+    """A command line that asks for help or the version, or names no command."""
+    return _reads_no_rules(argv)
 
 
 def _reads_no_rules(argv: list[str]) -> bool:

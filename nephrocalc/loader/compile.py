@@ -442,8 +442,14 @@ def _compile(root: Path, kb_file: schema.KnowledgeBaseFile, groups: Mapping[str,
     for cause_id, (path, cause_file) in sorted(cause_files.items()):
         causes[cause_id] = _compile_cause(cause_id, path, cause_file, kb_file, frequency, clues, sources, problems)
     for cause_id, (path, cause_file) in sorted(cause_files.items()):
+        taken_forms: set[tuple[str, str]] = set()
         for index, taken in enumerate(cause_file.takes_over):
             _check_sources(taken.sources, sources, path, f"takes_over.{index}.sources", problems)
+            if (taken.cause, taken.form) in taken_forms:  # applied twice, it would take the share twice
+                problems.add(path, f"takes_over.{index}.form", f"{taken.cause}'s form {taken.form!r} is taken over "
+                             "twice; give one entry with the whole share")
+                continue
+            taken_forms.add((taken.cause, taken.form))
             _take_over(causes, cause_id, taken, path, f"takes_over.{index}", problems)
 
     caveats: list[Caveat] = []

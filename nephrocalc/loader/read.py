@@ -93,6 +93,33 @@ def read_toml(path: Path, problems: Problems) -> dict[str, Any] | None:
     return None
 
 
+def _table_keys(model: Any, loc: tuple[Any, ...]) -> str:
+    """The keys of the table expected at ``loc`` ("{adult, child, preterm} "), found by walking the model's
+    fields; empty when the walk does not reach a model."""
+    import typing
+
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        fields = getattr(current, "model_fields", None)
+        if not fields or part not in fields:
+            return ""
+        current = fields[part].annotation
+        while True:  # unwrap Optional[...], list[...], Annotated[...]
+            args = [a for a in typing.get_args(current) if a is not type(None)]
+            if hasattr(current, "model_fields") or not args:
+                break
+            current = args[0]
+    fields = getattr(current, "model_fields", None)
+    return "{" + ", ".join(fields) + "} " if fields else ""
+
+
+def _shown_value(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
 def validate(model: type[M], data: Any, path: Path, problems: Problems, prefix: str = "") -> M | None:
     """``data`` validated as ``model``, or None after recording every problem under ``path``."""
     from pydantic import ValidationError
@@ -116,6 +143,8 @@ def validate(model: type[M], data: Any, path: Path, problems: Problems, prefix: 
                 message = f"{message} (got {error['input']!r})"
             elif message.startswith("Value error, "):
                 message = message[len("Value error, ") :]
+            elif error["type"] == "model_type":  # "a valid dictionary or instance of AgeShare": say what it takes
+                message = f"must be a table {_table_keys(model, error['loc'])}(got {_shown_value(error['input'])})"
             problems.add(path, loc, message)
         return None
 
