@@ -317,6 +317,7 @@ class LabLimit(NamedTuple):
     derive: bool = True  # False: the limit only says something (its warning), it derives no clue
     # (lab, above, below): the clue is present only when that lab is given and beyond the bound
     present_requires_lab: tuple[tuple[str, float | None, float | None], ...] = ()
+    requires_stated: tuple[tuple[str, bool], ...] = ()  # clues the clinician must state, not a lab derive
 
 
 class Lab(NamedTuple):

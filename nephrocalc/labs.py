@@ -177,6 +177,8 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
                 if (_conditional(limit, kb.clue_labs) != pass_requires
                         or not _applies(limit, m, case.age_years, case.sex)):
                     continue
+                if any(stated.get(clue) is not want for clue, want in limit.requires_stated):
+                    continue  # it needs a clue the clinician states (chronic kidney disease), not one a lab gives
                 if any(known.get(clue) is not want for clue, want in limit.requires):
                     if limit.derive:  # a limit that derives nothing is commentary: it waits for nothing
                         waiting.setdefault((m.lab.id, limit.clue), set()).update(

@@ -865,3 +865,35 @@ def test_age_backgrounds_cannot_join_a_given_background(kb: KnowledgeBase, tmp_p
     with pytest.raises(RuleError) as raised:
         load_knowledge_base(rules, use_cache=False)
     assert "given_background: cannot be combined with age_backgrounds" in str(raised.value)
+
+
+# --- kidney failure (CKD stage 5) tells tertiary from primary hyperparathyroidism (AUDIT D7) ---------------
+
+
+def test_on_dialysis_hypercalcaemia_with_a_raised_pth_is_tertiary(rank: Any) -> None:
+    """Kidney failure stated, or an eGFR below 15 with CKD stated, makes the picture tertiary; the same
+    findings without CKD are primary disease."""
+    base = {"pattern": "medullary", "age_years": 52, "sex": "female",
+            "clues": {"hypercalcemia": True, "high_pth": True}}
+    assert rank(base)["differential"][0]["form"] == "primary"
+    stated = rank({**base, "clues": {**base["clues"], "ckd": True, "kidney_failure": True}})
+    assert (stated["differential"][0]["cause"], stated["differential"][0]["form"]) == ("hyperparathyroidism",
+                                                                                        "tertiary")
+    by_lab = rank({**base, "clues": {**base["clues"], "ckd": True},
+                   "labs": {"egfr": {"value": 7, "unit": "mL/min/1.73m2"}}})
+    assert by_lab["differential"][0]["form"] == "tertiary"
+    assert any(d["clue"] == "kidney_failure" and d["present"] for d in by_lab["derived"])
+
+
+def test_one_low_egfr_without_known_ckd_is_not_read_as_kidney_failure(rank: Any) -> None:
+    """An eGFR below 15 from one creatinine in a hypercalcaemic crisis (a parathyroid carcinoma with a
+    creatinine of 4.4 mg/dL) is as often acute: kidney failure needs CKD stated (requires_stated); an eGFR of
+    15 or more documents it absent, which argues a little against the tertiary form."""
+    crisis = rank({"pattern": "medullary", "age_years": 63, "sex": "male", "clues": {"hypercalcemia": True},
+                   "labs": {"serum_creatinine": {"value": 4.4, "unit": "mg/dL"}}})
+    assert not any(d["clue"] == "kidney_failure" for d in crisis["derived"])
+    assert crisis["differential"][0]["cause"] == "hyperparathyroidism"
+    assert crisis["differential"][0]["probability"] > 0.5, "kidney failure, not derived, does not count against it"
+    stage3 = rank({"pattern": "medullary", "age_years": 50, "clues": {"ckd": True},
+                   "labs": {"egfr": {"value": 40, "unit": "mL/min/1.73m2"}}})
+    assert any(d["clue"] == "kidney_failure" and d["present"] is False for d in stage3["derived"])

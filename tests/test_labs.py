@@ -308,8 +308,9 @@ def test_limit_boundaries(lab_id: str, index: int, age: float | None, sex: str |
     assert bound is not None
     nudge = 1e-6 * max(1.0, abs(bound))
 
-    # a limit that documents its clue absent only in a context (PTH: with a normal calcium) gets it
-    context = dict(limit.absent_requires)
+    # a limit that documents its clue absent only in a context (PTH: with a normal calcium) gets it, and a limit
+    # that needs a clue the clinician states (kidney failure: CKD stated) gets that stated
+    context = {**dict(limit.absent_requires), **dict(limit.requires_stated)}
 
     # a two-lab limit (TSH with free T4) gets its other labs just beyond their bounds
     others = {other: ((lo + 1e-3 * max(1.0, abs(lo))) if lo is not None else (hi - 1e-3 * max(1.0, abs(hi))),

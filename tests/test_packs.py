@@ -375,3 +375,17 @@ def test_an_open_world_finding_counts_for_other_alone_and_is_shown(run_main: Any
     assert status == 0, err
     other = next(e for e in json.loads(out)["differential"] if e["cause"] == "other")
     assert not [e for e in other["supporting"] if e["clue"] == "hypercalcemia"]
+
+
+def test_rules_check_names_file_and_field_of_a_requires_stated_clue(tmp_path: Path, run_main: Any) -> None:
+    from nephrocalc.loader import builtin_rules_dir
+
+    copy = tmp_path / "rules"
+    shutil.copytree(builtin_rules_dir(), copy)
+    labs = copy / "labs.toml"
+    text = labs.read_text(encoding="utf-8")
+    assert "requires_stated = { ckd = true }" in text
+    labs.write_text(text.replace("requires_stated = { ckd = true }", "requires_stated = { ckdd = true }", 1),
+                    encoding="utf-8")
+    status, _, err = run_main(["rules", "check", str(copy)])
+    assert status == 2 and "labs.toml: labs.egfr.limits." in err and ".requires_stated: unknown clue 'ckdd'" in err, err

@@ -600,7 +600,7 @@ def _compile_labs(labs_file: schema.LabsFile, path: Path, clues: Mapping[str, Cl
         for index, limit in enumerate(entry.limits):
             if limit.clue not in clues:
                 problems.add(path, f"{where}.limits.{index}.clue", f"unknown clue {limit.clue!r}")
-            for key in ("requires", "unless", "absent_requires", "absent_unless"):
+            for key in ("requires", "unless", "absent_requires", "absent_unless", "requires_stated"):
                 for clue_id in getattr(limit, key):
                     if clue_id not in clues:
                         problems.add(path, f"{where}.limits.{index}.{key}", f"unknown clue {clue_id!r}")
@@ -619,7 +619,8 @@ def _compile_labs(labs_file: schema.LabsFile, path: Path, clues: Mapping[str, Cl
                 note=limit.note,
                 estimate=limit.estimate, derive=limit.derive,
                 present_requires_lab=tuple((other, bound.above, bound.below)
-                                           for other, bound in sorted(limit.present_requires_lab.items()))))
+                                           for other, bound in sorted(limit.present_requires_lab.items())),
+                requires_stated=tuple(sorted(limit.requires_stated.items()))))
         labs[lab_id] = Lab(
             id=lab_id, label=entry.label, canonical=entry.canonical, units=units, own_units=own,
             own_plausible={normalise_unit(u): (r[0], r[1]) for u, r in entry.own_plausible.items()},

@@ -677,6 +677,9 @@ class LabLimit(RuleModel):
     sex: Literal["female", "male"] | None = None
     when_sex_unknown: bool = False
     requires: dict[Identifier, bool] = {}  # the limit applies only when these clues hold
+    # the limit applies only when the clinician states these clues (a clue derived from a lab does not do):
+    # kidney failure is read from an eGFR only when CKD is known, since one value in a crisis is often acute
+    requires_stated: dict[Identifier, bool] = {}
     unless: dict[Identifier, bool] = {}  # the limit does not apply when any of these clues holds
     absent_requires: dict[Identifier, bool] = {}  # documents the clue absent only when these clues hold
     # does not document the clue absent when any of these holds (a normal urine calcium on a thiazide)

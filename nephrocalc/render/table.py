@@ -502,7 +502,7 @@ def print_labs(kb: KnowledgeBase) -> None:
     for lab in labs_view(kb):
         limits = []
         for limit in lab["limits"]:
-            if limit["requires"]:
+            if limit["requires"] or limit["requires_stated"]:
                 continue
             side = f"> {limit['above']:g}" if limit["above"] is not None else f"< {limit['below']:g}"
             who = limit["ages"] + (f", {limit['sex']}" if limit["sex"] else "")

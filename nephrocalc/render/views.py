@@ -44,6 +44,8 @@ def labs_view(kb: KnowledgeBase) -> list[dict[str, Any]]:
                         "ages": _ages(limit), "sex": limit.sex, "requires": dict(limit.requires),
                         "unless": dict(limit.unless), "absent_requires": dict(limit.absent_requires),
                         "absent_unless": dict(limit.absent_unless),
+                        # clues the clinician must state for the limit to apply (a lab-derived one does not do)
+                        "requires_stated": dict(limit.requires_stated),
                         # a two-lab rule: present only with these other labs beyond these bounds
                         "present_requires_lab": {other: ({"above": above} if above is not None else {"below": below})
                                                  for other, above, below in limit.present_requires_lab},
