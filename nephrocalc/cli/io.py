@@ -97,7 +97,7 @@ def unread_lines(stream: Any, limit: int = 1 << 16) -> int:
         try:
             blocking = os.get_blocking(fd)
             os.set_blocking(fd, False)
-        except OSError:
+        except (OSError, AttributeError):  # AttributeError: no get_blocking (Windows before Python 3.12)
             return 0
         try:
             data = buffer.read(limit)
