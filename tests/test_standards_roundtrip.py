@@ -187,6 +187,29 @@ def test_fhir_snomed_codes_give_clues_and_the_pattern() -> None:
     assert "44054006" in warnings["fhir_codes_not_mapped"] and "fhir_without_nephrocalcinosis" not in warnings
 
 
+def test_a_dialysis_procedure_is_kidney_failure_and_ckd() -> None:
+    """A FHIR Procedure of haemodialysis states CKD and kidney failure (no SNOMED hierarchy is bundled, so both
+    clues list the codes): with hypercalcaemia and a PTH of 900 pg/mL it is tertiary hyperparathyroidism."""
+    def observed(code: str, value: float, unit: str) -> dict[str, Any]:
+        return {"resourceType": "Observation", "status": "final",
+                "code": {"coding": [{"system": "http://loinc.org", "code": code}]},
+                "valueQuantity": {"value": value, "unit": unit, "code": unit}, "effectiveDateTime": "2022-01-01"}
+
+    bundle = {"resourceType": "Bundle", "entry": [{"resource": r} for r in (
+        {"resourceType": "Patient", "gender": "female", "birthDate": "1970-01-01"},
+        {"resourceType": "Condition", "recordedDate": "2022-01-01",
+         "code": {"coding": [{"system": "http://snomed.info/sct", "code": "236447005"}]}},
+        {"resourceType": "Procedure", "status": "in-progress", "performedDateTime": "2022-01-01",
+         "code": {"coding": [{"system": "http://snomed.info/sct", "code": "302497006"}]}},
+        observed("17861-6", 11.4, "mg/dL"), observed("2731-8", 900, "pg/mL"))]}
+    status, out, err = invoke(["diff", "--fhir", "-", "--format", "json"], json.dumps(bundle).encode())
+    assert status == 0, err
+    result = json.loads(out)
+    assert result["case"]["clues"] == {"ckd": True, "kidney_failure": True}
+    assert (result["differential"][0]["cause"], result["differential"][0]["form"]) == ("hyperparathyroidism",
+                                                                                        "tertiary")
+
+
 def test_every_snomed_code_means_one_thing(kb: KnowledgeBase) -> None:
     """No concept is both a pattern and a clue, and every clue code is a plausible SCTID."""
     assert not set(kb.snomed_patterns) & set(kb.snomed_clues)
