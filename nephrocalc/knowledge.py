@@ -124,8 +124,8 @@ class Finding(NamedTuple):
     def age_text(self) -> str:
         """The age range in words ("under 2 years", "2 years and over", "1-18 years"); "" when unbounded."""
         low, high = self.age_at_least, self.age_below
-        if low is None and high is None:
-            return ""
+        if high is None and not low:  # no bound at all, or "from 0" with no upper bound: every age
+            return "at any age" if low is not None else ""
         if low is None or low == 0:
             return f"under {high:g} years"
         if high is None:

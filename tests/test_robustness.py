@@ -5,6 +5,7 @@ markup, oversized or deeply nested TOML, non-ASCII ids. Each failed on the first
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import time
 from pathlib import Path
@@ -367,3 +368,57 @@ def test_ask_names_the_answer_not_an_option_when_a_lab_value_lacks_its_unit(kb: 
         interview.answer_lab("hypocitraturia", "urine_citrate_24h", "6.8")
     assert str(caught.value).startswith("answer '6.8' (urine_citrate_24h): the value needs a unit (e.g. 6.8 ")
     assert "--lab" not in str(caught.value)
+
+
+def test_second_fuzzing_round_rule_files_are_refused_or_run(tmp_path: Path, run_main: Any,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """From a second fuzzing run: an age-bounded entry from 0 with no upper bound runs (it crashed the
+    explanation); an empty age range on a lab limit, a repeated or unbounded interaction and forms taken over
+    beyond their whole share are refused with file and field; a pack twice in NEPHROCALC_RULES and an empty
+    `rules check` folder are named."""
+    from nephrocalc.loader import builtin_rules_dir
+
+    copy = tmp_path / "rules"
+    shutil.copytree(builtin_rules_dir(), copy, ignore=shutil.ignore_patterns("extended"))
+    kb_toml = copy / "knowledge_base.toml"
+    original = kb_toml.read_text(encoding="utf-8")
+    kb_toml.write_text(original + '\n[[other.findings]]\nclue = "lenticonus"\nlr_present = 15.0\n'
+                       'age_at_least = 0.0\nsources = ["Tebben16"]\nnote = "from birth"\n', encoding="utf-8")
+    status, out, err = run_main(["diff", "--rules", str(copy), "-p", "medullary", "--age", "60", "--lenticonus",
+                                 "--explain"])
+    assert status == 0 and "Lenticonus" in out, err
+    start = original.index('id = "combined_with_cortical_atrophy"')
+    block = original[original.rindex("[[interactions]]", 0, start):original.index("\n\n", start)]
+    kb_toml.write_text(original + "\n" + block.replace("combined_with_cortical_atrophy", "again") + "\n",
+                       encoding="utf-8")
+    status, _, err = run_main(["rules", "check", str(copy)])
+    assert status == 2 and "knowledge_base.toml: interactions." in err and "a second interaction" in err, err
+    kb_toml.write_text(original.replace("lr_present = 6.0", "lr_present = 1e300", 1), encoding="utf-8")
+    status, _, err = run_main(["rules", "check", str(copy)])
+    assert status == 2 and ".lr_present" in err, err
+    kb_toml.write_text(original, encoding="utf-8")
+    labs = copy / "labs.toml"
+    text = labs.read_text(encoding="utf-8")
+    labs.write_text(text.replace("requires_stated = { ckd = true }", "requires_stated = { ckd = true }\n"
+                                 "age_below = 1", 1), encoding="utf-8")
+    status, _, err = run_main(["rules", "check", str(copy)])
+    assert status == 2 and "labs.toml: labs.egfr.limits." in err and "age_below must be above" in err, err
+    labs.write_text(text, encoding="utf-8")
+
+    pack = tmp_path / "pack"
+    shutil.copytree(builtin_rules_dir() / "extended", pack)
+    takes = '\n[[takes_over]]\ncause = "hypervitaminosis_d"\nform = "active_vitamin_d_therapy"\n' \
+            'share = { adult = 0.6, child = 0.6, preterm = 0.6 }\nsources = ["Bota19"]\n'
+    for name in ("bartter_syndrome.toml", "dent_disease.toml"):
+        cause = pack / "causes" / name
+        cause.write_text(cause.read_text(encoding="utf-8") + takes, encoding="utf-8")
+    status, _, err = run_main(["rules", "check", str(pack)])
+    assert status == 2 and ".share: with the other causes that take over" in err, err
+
+    extended = str(builtin_rules_dir() / "extended")
+    monkeypatch.setenv("NEPHROCALC_RULES", os.pathsep.join([extended, extended + "/"]))
+    status, _, err = run_main(["diff", "-p", "medullary"])
+    assert status == 2 and "is given twice" in err, err
+    monkeypatch.delenv("NEPHROCALC_RULES")
+    status, _, err = run_main(["rules", "check", ""])
+    assert status == 2 and "DIR: needs a folder of rule files (got an empty name)" in err, err

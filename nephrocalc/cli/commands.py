@@ -301,7 +301,7 @@ class Commands:
 
     def rules_check(
         self,
-        directory: Annotated[Path, typer.Argument(
+        folder: Annotated[str, typer.Argument(
             metavar="DIR", help="The rule pack folder (pack.toml, clues.toml, sources.toml, caveats.toml, "
             "causes/<id>.toml), or a complete knowledge base in the layout of rules/.")],
     ) -> None:
@@ -314,6 +314,9 @@ class Commands:
         from nephrocalc.errors import RuleError
         from nephrocalc.loader import is_knowledge_base, load_knowledge_base
 
+        if not folder.strip():  # Path("") is the current folder: an empty name is a mistake, not "here"
+            raise InputError("DIR", "needs a folder of rule files (got an empty name)")
+        directory = Path(folder)
         try:
             is_dir = directory.is_dir()
         except OSError as exc:

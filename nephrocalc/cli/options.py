@@ -140,15 +140,22 @@ def packs_from(argv: list[str], environ: dict[str, str] | os._Environ[str] = os.
     $NEPHROCALC_RULES (os.pathsep-separated) and --rules DIR. Found before the command line is parsed,
     because a pack's clues become flags of that command line. With ``skipped`` (--help, --version), a
     pack that is not a folder is left out and named there instead of stopping the command."""
-    packs = [Path(part) for part in environ.get("NEPHROCALC_RULES", "").split(os.pathsep) if part]
-    for pack in list(packs):
+    packs: list[Path] = []
+    for part in environ.get("NEPHROCALC_RULES", "").split(os.pathsep):
+        if not part:
+            continue
+        pack = Path(part)
         if not _is_dir(pack):
             problem = InputError("NEPHROCALC_RULES", f"{str(pack)!r} is not a directory: a rule pack is a folder "
                                  "of rule files")
-            if skipped is None:
-                raise problem
-            skipped.append(str(problem))
-            packs.remove(pack)
+        elif any(_same_folder(pack, seen) for seen in packs):
+            problem = InputError("NEPHROCALC_RULES", f"{str(pack)!r} is given twice; give each rule pack once")
+        else:
+            packs.append(pack)
+            continue
+        if skipped is None:
+            raise problem
+        skipped.append(str(problem))
     setting = environ.get("NEPHROCALC_EXTENDED", "").strip().lower()
     flagged = any(token in ("--extended", "--no-extended") for token in argv)
     if setting not in (*_TRUE, *_FALSE, "") and not flagged and not _reads_no_rules(argv):
@@ -169,17 +176,18 @@ def packs_from(argv: list[str], environ: dict[str, str] | os._Environ[str] = os.
             given = token.split("=", 1)[1]
         if given is not None:
             if not given.strip():  # Path("") is the current folder: an empty --rules is a mistake, not "here"
-                raise InputError("--rules", "needs a folder of rule files (got an empty name)")
-            if not _is_dir(Path(given)):
+                problem = InputError("--rules", "needs a folder of rule files (got an empty name)")
+            elif not _is_dir(Path(given)):
                 problem = InputError("--rules", f"{given!r} is not a directory: a rule pack is a folder of rule files")
-                if skipped is None:
-                    raise problem
-                skipped.append(str(problem))
+            elif any(_same_folder(Path(given), pack) for pack in packs):
+                problem = InputError("--rules", f"{given!r} is given twice (on the command line or also in "
+                                     "NEPHROCALC_RULES); give each rule pack once")
+            else:
+                packs.append(Path(given))
                 continue
-            if any(_same_folder(Path(given), pack) for pack in packs):
-                raise InputError("--rules", f"{given!r} is given twice (on the command line or also in "
-                                 "NEPHROCALC_RULES); give each rule pack once")
-            packs.append(Path(given))
+            if skipped is None:  # for --help and --version the pack is left out, with a note
+                raise problem
+            skipped.append(str(problem))
     if extended:
         from nephrocalc.loader import extended_rules_dir
 

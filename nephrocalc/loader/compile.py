@@ -441,6 +441,7 @@ def _compile(root: Path, kb_file: schema.KnowledgeBaseFile, groups: Mapping[str,
     causes: dict[str, Cause] = {}
     for cause_id, (path, cause_file) in sorted(cause_files.items()):
         causes[cause_id] = _compile_cause(cause_id, path, cause_file, kb_file, frequency, clues, sources, problems)
+    taken_total: dict[tuple[str, str], dict[str, float]] = {}  # (cause, form) -> share taken so far, by age group
     for cause_id, (path, cause_file) in sorted(cause_files.items()):
         taken_forms: set[tuple[str, str]] = set()
         for index, taken in enumerate(cause_file.takes_over):
@@ -450,6 +451,14 @@ def _compile(root: Path, kb_file: schema.KnowledgeBaseFile, groups: Mapping[str,
                              "twice; give one entry with the whole share")
                 continue
             taken_forms.add((taken.cause, taken.form))
+            total = taken_total.setdefault((taken.cause, taken.form), dict.fromkeys(AGE_GROUPS, 0.0))
+            over = [g for g in AGE_GROUPS if total[g] + getattr(taken.share, g) > 1.0 + 1e-9]
+            if over:  # several causes together would take more than the whole form
+                problems.add(path, f"takes_over.{index}.share", f"with the other causes that take over "
+                             f"{taken.cause}'s form {taken.form!r}, more than all of it ({', '.join(over)})")
+                continue
+            for g in AGE_GROUPS:
+                total[g] += getattr(taken.share, g)
             _take_over(causes, cause_id, taken, path, f"takes_over.{index}", problems)
 
     caveats: list[Caveat] = []
@@ -483,6 +492,10 @@ def _compile(root: Path, kb_file: schema.KnowledgeBaseFile, groups: Mapping[str,
     for index, item in enumerate(kb_file.interactions):
         if item.clue not in clues:
             problems.add(kb_path, f"interactions.{index}.clue", f"unknown clue {item.clue!r}")
+        if any((i.pattern, i.clue, i.distribution) == (item.pattern, item.clue, item.distribution)
+               for i in interactions):  # the later one would silently replace the earlier
+            problems.add(kb_path, f"interactions.{index}", f"a second interaction for {item.clue!r} under a "
+                         f"{item.pattern} pattern for {item.distribution} causes; give one")
         _check_sources(item.sources, sources, kb_path, f"interactions.{index}.sources", problems)
         interactions.append(Interaction(item.id, item.pattern, item.clue, item.distribution, item.lr_present,
                                         item.note, tuple(item.sources), item.unlisted_only))

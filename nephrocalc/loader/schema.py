@@ -122,7 +122,7 @@ class Interaction(RuleModel):
     pattern: PatternName
     clue: Identifier
     distribution: Distribution
-    lr_present: PositiveRatio
+    lr_present: Annotated[float, Field(gt=0.0, le=100.0, allow_inf_nan=False)]
     sources: SourceTags
     note: str
     estimate: bool = False
@@ -700,6 +700,8 @@ class LabLimit(RuleModel):
             raise ValueError("give exactly one of above or below")
         if not self.derive and not self.warning:
             raise ValueError("a limit that derives nothing (derive = false) needs a warning to say what it means")
+        if self.age_below is not None and self.age_below <= (self.age_at_least or 0.0):
+            raise ValueError("age_below must be above age_at_least (the limit would apply at no age)")
         return self
 
 
