@@ -304,19 +304,26 @@ def test_a_complete_knowledge_base_reports_what_is_not_a_rule_file(tmp_path: Pat
     assert status == 2 and "extra.toml: not a knowledge base file" in err, err
 
 
-def test_rules_check_names_file_and_field_of_an_absent_unless_clue(tmp_path: Path, run_main: Any) -> None:
+@pytest.mark.parametrize(("written", "misspelt", "field"), [
+    ("absent_unless = { thiazide = true }", "absent_unless = { thiazid = true }",
+     "labs.urine_calcium_24h.limits."),
+    ("requires_stated = { ckd = true }", "requires_stated = { ckdd = true }", "labs.egfr.limits."),
+])
+def test_rules_check_names_file_and_field_of_a_lab_limit_condition(written: str, misspelt: str, field: str,
+                                                                   tmp_path: Path, run_main: Any) -> None:
+    """A lab limit's condition on a clue (absent_unless, requires_stated) naming an unknown clue is refused
+    with file and field."""
     from nephrocalc.loader import builtin_rules_dir
 
     copy = tmp_path / "rules"
     shutil.copytree(builtin_rules_dir(), copy)
     labs = copy / "labs.toml"
     text = labs.read_text(encoding="utf-8")
-    assert "absent_unless = { thiazide = true }" in text
-    labs.write_text(text.replace("absent_unless = { thiazide = true }", "absent_unless = { thiazid = true }", 1),
-                    encoding="utf-8")
+    assert written in text
+    labs.write_text(text.replace(written, misspelt, 1), encoding="utf-8")
     status, _, err = run_main(["rules", "check", str(copy)])
-    assert status == 2 and "labs.toml: labs.urine_calcium_24h.limits." in err, err
-    assert ".absent_unless: unknown clue 'thiazid'" in err, err
+    key, clue = misspelt.split(" = { ")[0], misspelt.split(" = { ")[1].split(" = ")[0]
+    assert status == 2 and f"labs.toml: {field}" in err and f".{key}: unknown clue '{clue}'" in err, err
 
 
 def test_rules_check_names_file_and_field_of_an_open_world_finding(tmp_path: Path, run_main: Any) -> None:
@@ -375,17 +382,3 @@ def test_an_open_world_finding_counts_for_other_alone_and_is_shown(run_main: Any
     assert status == 0, err
     other = next(e for e in json.loads(out)["differential"] if e["cause"] == "other")
     assert not [e for e in other["supporting"] if e["clue"] == "hypercalcemia"]
-
-
-def test_rules_check_names_file_and_field_of_a_requires_stated_clue(tmp_path: Path, run_main: Any) -> None:
-    from nephrocalc.loader import builtin_rules_dir
-
-    copy = tmp_path / "rules"
-    shutil.copytree(builtin_rules_dir(), copy)
-    labs = copy / "labs.toml"
-    text = labs.read_text(encoding="utf-8")
-    assert "requires_stated = { ckd = true }" in text
-    labs.write_text(text.replace("requires_stated = { ckd = true }", "requires_stated = { ckdd = true }", 1),
-                    encoding="utf-8")
-    status, _, err = run_main(["rules", "check", str(copy)])
-    assert status == 2 and "labs.toml: labs.egfr.limits." in err and ".requires_stated: unknown clue 'ckdd'" in err, err

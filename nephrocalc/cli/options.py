@@ -158,7 +158,7 @@ def packs_from(argv: list[str], environ: dict[str, str] | os._Environ[str] = os.
         skipped.append(str(problem))
     setting = environ.get("NEPHROCALC_EXTENDED", "").strip().lower()
     flagged = any(token in ("--extended", "--no-extended") for token in argv)
-    if setting not in (*_TRUE, *_FALSE, "") and not flagged and not _reads_no_rules(argv):
+    if setting not in (*_TRUE, *_FALSE, "") and not flagged and not reads_no_rules(argv):
         raise InputError("NEPHROCALC_EXTENDED", f"must be 1, true, yes, y or on, or 0, false, no, n or off "
                          f"(got {setting!r})")
     extended = setting in _TRUE
@@ -203,11 +203,6 @@ def _same_folder(a: Path, b: Path) -> bool:
 
 
 def reads_no_rules(argv: list[str]) -> bool:
-    """A command line that asks for help or the version, or names no command."""
-    return _reads_no_rules(argv)
-
-
-def _reads_no_rules(argv: list[str]) -> bool:
     """A command line that never reads the knowledge base: --version, --help, `schema`, no command."""
     return command_of(argv) in ("", "schema") or any(token in ("--help", "-h", "--version") for token in argv)
 
