@@ -79,6 +79,7 @@ class Clue(NamedTuple):
     absent_masked_by: MaskedAbsence | None = None  # a condition under which the finding's absence says less
     # (at least, below or None, background) of the adult age bands that have their own background
     age_backgrounds: tuple[tuple[float, float | None, float], ...] = ()
+    implies: tuple[str, ...] = ()  # the clues this one means by definition (clues.toml ``implies``), transitively
 
     @property
     def flag(self) -> str:

@@ -897,3 +897,53 @@ def test_one_low_egfr_without_known_ckd_is_not_read_as_kidney_failure(rank: Any)
     stage3 = rank({"pattern": "medullary", "age_years": 50, "clues": {"ckd": True},
                    "labs": {"egfr": {"value": 40, "unit": "mL/min/1.73m2"}}})
     assert any(d["clue"] == "kidney_failure" and d["present"] is False for d in stage3["derived"])
+
+
+# --- clues that mean another by definition (clues.toml implies) -------------------------------------------
+
+
+def test_a_kidney_transplant_or_kidney_failure_states_ckd(rank: Any) -> None:
+    """CONTRACT.md defines ckd as chronic kidney disease, dialysis or kidney transplant: stating either of the
+    two ranks exactly as stating ckd with it, and a note says ckd was counted; the case echoed is as entered."""
+    base = {"pattern": "medullary", "age_years": 52, "clues": {"hypercalcemia": True, "high_pth": True}}
+    for clue in ("kidney_transplant", "kidney_failure"):
+        implied = rank({**base, "clues": {**base["clues"], clue: True}})
+        stated = rank({**base, "clues": {**base["clues"], clue: True, "ckd": True}})
+        assert [(e["cause"], e["probability"]) for e in implied["differential"]] == \
+            [(e["cause"], e["probability"]) for e in stated["differential"]]
+        assert "ckd" not in implied["case"]["clues"]
+        notes = [w["message"] for w in implied["warnings"] if w["id"] == "implied_ckd"]
+        assert notes and f"ckd counted as present: {clue} means it" in notes[0], implied["warnings"]
+        assert not any(w["id"] == "implied_ckd" for w in stated["warnings"])
+
+
+def test_an_implied_clue_stated_absent_is_read_as_present_and_said(rank: Any) -> None:
+    """Kidney failure with 'no CKD' contradicts the definition: read as present (as a clue stated both present
+    and absent is), never silently."""
+    case = {"pattern": "medullary", "age_years": 52, "clues": {"kidney_failure": True, "ckd": False}}
+    result = rank(case)
+    assert result == rank({**case, "clues": {"kidney_failure": True, "ckd": True}}) | {
+        "case": result["case"], "warnings": result["warnings"]}
+    note = next(w["message"] for w in result["warnings"] if w["id"] == "implied_ckd")
+    assert "ckd was stated absent, but kidney_failure stated present means it" in note
+
+
+def test_lab_limits_that_need_stated_ckd_see_an_implied_one(rank: Any) -> None:
+    """A transplant recipient with an eGFR of 9 is in kidney failure (graft failure): the eGFR limit that asks for
+    CKD stated sees the CKD the transplant implies, and the note comes before the lab warnings."""
+    result = rank({"pattern": "medullary", "age_years": 40, "clues": {"kidney_transplant": True},
+                   "labs": {"egfr": {"value": 9, "unit": "mL/min/1.73m2"}}})
+    assert any(d["clue"] == "kidney_failure" and d["present"] for d in result["derived"])
+    assert result["warnings"][0]["id"] == "implied_ckd"
+
+
+def test_a_lab_value_read_by_one_limit_is_not_said_to_be_set_aside_by_another(rank: Any) -> None:
+    """A PTH of 300 with hypercalcaemia and CKD is read as high (the tertiary limit); the limit that sets a raised
+    PTH aside with CKD must not also say it was not read."""
+    result = rank({"pattern": "medullary", "age_years": 50, "clues": {"ckd": True, "hypercalcemia": True},
+                   "labs": {"pth": {"value": 300, "unit": "pg/mL"}}})
+    assert any(d["clue"] == "high_pth" and d["present"] for d in result["derived"])
+    assert not any("was not read as high_pth" in w["message"] for w in result["warnings"]), result["warnings"]
+    primary = rank({"pattern": "medullary", "age_years": 50, "clues": {"hypercalcemia": True},
+                    "labs": {"pth": {"value": 300, "unit": "pg/mL"}}})
+    assert any(d["clue"] == "high_pth" and d["present"] for d in primary["derived"])

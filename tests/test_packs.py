@@ -326,6 +326,34 @@ def test_rules_check_names_file_and_field_of_a_lab_limit_condition(written: str,
     assert status == 2 and f"labs.toml: {field}" in err and f".{key}: unknown clue '{clue}'" in err, err
 
 
+@pytest.mark.parametrize(("implies", "message"), [
+    ('["ckdd"]', "unknown clue 'ckdd'"),
+    ('["kidney_failure"]', "a clue cannot imply itself"),
+    ('["ckd", "ckd"]', "lists a clue twice"),
+])
+def test_rules_check_names_file_and_field_of_a_bad_implication(implies: str, message: str, tmp_path: Path,
+                                                             run_main: Any) -> None:
+    """A clue's implies naming an unknown clue, itself or a clue twice is refused with file and field; so is a
+    cycle (kidney failure implies ckd, ckd implies kidney failure)."""
+    from nephrocalc.loader import builtin_rules_dir
+
+    copy = tmp_path / "rules"
+    shutil.copytree(builtin_rules_dir(), copy)
+    clues = copy / "clues.toml"
+    text = clues.read_text(encoding="utf-8")
+    written = ('implies = ["ckd"]  # ckd is chronic kidney disease, dialysis or kidney transplant (CONTRACT.md)\n'
+               'hpo = ["HP:0003774"]')
+    assert written in text
+    clues.write_text(text.replace(written, written.replace('["ckd"]', implies), 1), encoding="utf-8")
+    status, _, err = run_main(["rules", "check", str(copy)])
+    assert status == 2 and f"clues.toml: clues.kidney_failure.implies: {message}" in err, err
+    cyclic = text.replace('[clues.ckd]\n', '[clues.ckd]\nimplies = ["kidney_failure"]\n', 1)
+    assert cyclic != text
+    clues.write_text(cyclic, encoding="utf-8")
+    status, _, err = run_main(["rules", "check", str(copy)])
+    assert status == 2 and "implies itself through other clues (a cycle)" in err, err
+
+
 def test_rules_check_names_file_and_field_of_an_open_world_finding(tmp_path: Path, run_main: Any) -> None:
     """[[other.findings]] (explicit likelihood ratios for `other`): an unknown clue, a repeated one, a ratio
     out of range or an unknown source is named with its file and field, in knowledge_base.toml and in the

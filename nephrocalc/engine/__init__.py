@@ -93,10 +93,40 @@ class Engine:
         self._kb_label = f"{kb.name} {kb.version}"
         self._rules: list[RulePack] = [{"name": p.name, "version": p.version, "path": p.path} for p in kb.packs]
         self._caveats = caveats if caveats is not None else CaveatIndex(kb.caveats)
+        # clue -> the clues it means by definition (clues.toml ``implies``): kidney failure is CKD
+        self._implies = {clue.id: clue.implies for clue in kb.clues.values() if clue.implies}
         # pattern -> the clues whose weight depends on it (few): a case without them skips that step
         self._interaction_clues = {
             pattern: frozenset(clue for row in self.table.causes for clue in row.interaction_evidence.get(pattern, {}))
             for pattern in self.table.interaction_patterns}
+
+    def with_implied_clues(self, case: Case) -> tuple[Case, list[Note]]:
+        """The case with the clues its present clues mean by definition (clues.toml ``implies``: a kidney
+        transplant or kidney failure is ``ckd``), and a note for each. An implied clue stated absent is
+        read as present, as a clue stated both present and absent is: the note says so."""
+        implies = self._implies
+        if not implies:
+            return case, []
+        added: dict[str, list[str]] = {}
+        for clue_id, value in case.clues.items():
+            if value is True and clue_id in implies:
+                for target in implies[clue_id]:
+                    if case.clues.get(target) is not True:
+                        added.setdefault(target, []).append(clue_id)
+        if not added:
+            return case, []
+        notes: list[Note] = []
+        for target, by in sorted(added.items()):
+            because = " and ".join(sorted(by))
+            meaning = self.kb.clues[target].description.rstrip(".")
+            if case.clues.get(target) is False:
+                message = (f"{target} was stated absent, but {because} stated present means it ({target}: "
+                           f"{meaning[0].lower() + meaning[1:]}): it was counted as present.")
+            else:
+                message = f"{target} counted as present: {because} means it ({target}: " \
+                          f"{meaning[0].lower() + meaning[1:]})."
+            notes.append({"id": f"implied_{target}", "sources": [], "message": message})
+        return replace(case, clues={**case.clues, **dict.fromkeys(added, True)}), notes
 
     def with_lab_clues(self, case: Case) -> tuple[Case, list[Derivation], list[Note]]:
         """The case with the clues its lab values give (stated clues win), and the steps taken."""
@@ -191,8 +221,14 @@ class Engine:
     def evaluate(self, case: Case) -> Evaluation:
         """Score a case: merge its lab clues and compute every row's log score."""
         check_clues(case, self.kb)
-        merged, derived, lab_warnings = self.with_lab_clues(case)
+        # what the stated clues mean by definition first: the lab limits that ask for a stated clue see it
+        implied, implied_notes = self.with_implied_clues(case)
+        merged, derived, lab_warnings = self.with_lab_clues(implied)
+        if derived:  # and what the clues derived from lab values mean
+            merged, more = self.with_implied_clues(merged)
+            implied_notes += more
         counted, notes = self.counted(merged)
+        lab_warnings = [*implied_notes, *lab_warnings]  # first: the lab limits read the implied clues
         scores, terms, bounded, given = self._scored(merged, counted)
         return Evaluation(merged, derived, lab_warnings, scores, counted, tuple(notes), case, terms, bounded, given)
 

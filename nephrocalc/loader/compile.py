@@ -432,6 +432,9 @@ def _compile(root: Path, kb_file: schema.KnowledgeBaseFile, groups: Mapping[str,
                 problems.add(clues_path, f"clues.{clue_id}.age_backgrounds",
                              f"the bands from {earlier.at_least:g} and from {later.at_least:g} years overlap")
     _check_codes(kb_path, kb_file, clue_entries, problems)
+    for clue_id, implied in _implications(clue_entries, problems).items():
+        if clue_id in clues:
+            clues[clue_id] = clues[clue_id]._replace(implies=implied)
 
     missing_patterns = {"medullary", "cortical"} - set(kb_file.patterns)
     if missing_patterns:
@@ -736,6 +739,39 @@ def _uncovered(low: float, high: float | None, taken: Sequence[tuple[float, floa
     if high is None or start < high:
         parts.append((start, high))
     return parts
+
+
+def _implications(clue_entries: Mapping[str, tuple[Path, schema.ClueEntry]],
+                  problems: Problems) -> dict[str, tuple[str, ...]]:
+    """Each clue's ``implies``, followed transitively (sorted). An unknown clue, the clue itself, a repeat
+    and a cycle are named: a clue that implies itself through others would make each state the other."""
+    direct: dict[str, list[str]] = {}
+    for clue_id, (clues_path, entry) in clue_entries.items():
+        where = f"clues.{clue_id}.implies"
+        if len(set(entry.implies)) < len(entry.implies):
+            problems.add(clues_path, where, "lists a clue twice")
+        for target in entry.implies:
+            if target not in clue_entries:
+                problems.add(clues_path, where, f"unknown clue {target!r}")
+            elif target == clue_id:
+                problems.add(clues_path, where, "a clue cannot imply itself")
+            else:
+                direct.setdefault(clue_id, []).append(target)
+    closure: dict[str, tuple[str, ...]] = {}
+    for clue_id in direct:
+        seen: set[str] = set()
+        todo = list(direct[clue_id])
+        while todo:
+            target = todo.pop()
+            if target not in seen:
+                seen.add(target)
+                todo.extend(direct.get(target, ()))
+        if clue_id in seen:
+            problems.add(clue_entries[clue_id][0], f"clues.{clue_id}.implies",
+                         "implies itself through other clues (a cycle)")
+            seen.discard(clue_id)
+        closure[clue_id] = tuple(sorted(seen))
+    return closure
 
 
 def _given_background(entry: schema.GivenBackground | None) -> GivenBackground | None:

@@ -364,6 +364,9 @@ class ClueEntry(RuleModel):
     given_background: GivenBackground | None = None
     # when the given clue is stated present, this finding stated absent is a weaker sign for every cause
     absent_masked_by: MaskedAbsence | None = None
+    # the clues this one means by definition: stated present, it states them present too (kidney failure
+    # and a kidney transplant are CKD in the contract's definition of ckd)
+    implies: list[Identifier] = []
 
 
 class CluesFile(RuleModel):

@@ -42,6 +42,8 @@ HOW THE SCORING WORKS
   clue's own background among children where it differs (growth failure: common in every
   paediatric cause). A source may give an
   explicit LR instead. A clue left out changes nothing: unknown is never a penalty.
+  A clue that means another by definition states it too (a kidney transplant or kidney failure is
+  ckd: clues.toml implies).
   Causes with distinct clinical forms (e.g. primary and tertiary hyperparathyroidism) are
   scored as a mixture of their forms; the evidence shown is that of the best-fitting form.
   A finding physiologically incompatible with a cause (a contradiction, e.g. metabolic alkalosis
