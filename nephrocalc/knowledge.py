@@ -60,6 +60,15 @@ class MaskedAbsence(NamedTuple):
     estimate: bool
 
 
+class SetAside(NamedTuple):
+    """A finding stated present that is not counted when the clues of ``when`` have their values."""
+
+    clue: str
+    when: tuple[tuple[str, bool], ...]
+    message: str
+    sources: tuple[str, ...]
+
+
 class Clue(NamedTuple):
     id: str
     label: str
@@ -391,6 +400,8 @@ class KnowledgeBase(NamedTuple):
     supersedes: Mapping[str, tuple[str, ...]] = {}  # a diagnosis clue -> the component clues it contains
     # groups of findings that are states of one variable: more than one stated present is contradictory
     exclusive: tuple[tuple[str, ...], ...] = ()
+    # findings stated present that are not counted in a context (knowledge_base.toml [[set_aside]])
+    set_aside: tuple[SetAside, ...] = ()
     fit: FitSettings = FitSettings(-2.3, 0.05, 1, (), "")
     interview: InterviewSettings = InterviewSettings(frozenset(), 1.0, (), "")
     pattern_hpo: Mapping[str, tuple[str, ...]] = {}  # "nephrocalcinosis", "medullary", ... -> HPO terms

@@ -992,3 +992,15 @@ def test_a_urine_ph_needs_no_unit(kb: KnowledgeBase) -> None:
     assert parse_lab_option("urine_ph=6.8", kb)[1:] == (6.8, "pH")
     with pytest.raises(InputError):
         parse_lab_option("serum_calcium=11.8", kb)
+
+
+def test_a_lab_within_its_limits_is_not_said_to_change_nothing(rank: Any) -> None:
+    """An albumin given to correct the calcium derives 'no hypoalbuminemia', which no cause lists: only a clue the
+    user stated absent is worth the warning that it changes nothing (UX review)."""
+    by_lab = rank({"pattern": "medullary", "age_years": 50,
+                   "labs": {"serum_calcium": {"value": 11, "unit": "mg/dL"},
+                            "serum_albumin": {"value": 4, "unit": "g/dL"}}})
+    assert any(d["clue"] == "hypoalbuminemia" and d["present"] is False for d in by_lab["derived"])
+    assert "absent_clues_not_used" not in {w["id"] for w in by_lab["warnings"]}
+    stated = rank({"pattern": "medullary", "age_years": 50, "clues": {"hypoalbuminemia": False}})
+    assert "absent_clues_not_used" in {w["id"] for w in stated["warnings"]}

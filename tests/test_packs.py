@@ -354,6 +354,30 @@ def test_rules_check_names_file_and_field_of_a_bad_implication(implies: str, mes
     assert status == 2 and "implies itself through other clues (a cycle)" in err, err
 
 
+@pytest.mark.parametrize(("replace", "message"), [
+    ('clue = "high_pth"\nwhen = { hypocalcemia = true }', "set_aside.0.clue: unknown clue 'high_pt'"),
+    ('clue = "high_pth"\nwhen = { hypocalcemia = true }', "set_aside.0.when: unknown clue 'hypocalcaemia'"),
+    ('clue = "high_pth"\nwhen = { hypocalcemia = true }', "set_aside.0.when: cannot name the clue it sets aside"),
+])
+def test_rules_check_names_file_and_field_of_a_bad_set_aside(replace: str, message: str, tmp_path: Path,
+                                                            run_main: Any) -> None:
+    """[[set_aside]] naming an unknown clue, or setting a clue aside on itself, is refused with file and field."""
+    from nephrocalc.loader import builtin_rules_dir
+
+    copy = tmp_path / "rules"
+    shutil.copytree(builtin_rules_dir(), copy)
+    kb_file = copy / "knowledge_base.toml"
+    text = kb_file.read_text(encoding="utf-8")
+    assert replace in text
+    broken = {"high_pt": 'clue = "high_pt"\nwhen = { hypocalcemia = true }',
+              "hypocalcaemia": 'clue = "high_pth"\nwhen = { hypocalcaemia = true }',
+              "itself": 'clue = "high_pth"\nwhen = { high_pth = true }'}
+    key = "high_pt" if "'high_pt'" in message else "hypocalcaemia" if "hypocalcaemia" in message else "itself"
+    kb_file.write_text(text.replace(replace, broken[key], 1), encoding="utf-8")
+    status, _, err = run_main(["rules", "check", str(copy)])
+    assert status == 2 and f"knowledge_base.toml: {message}" in err, err
+
+
 def test_rules_check_names_file_and_field_of_an_open_world_finding(tmp_path: Path, run_main: Any) -> None:
     """[[other.findings]] (explicit likelihood ratios for `other`): an unknown clue, a repeated one, a ratio
     out of range or an unknown source is named with its file and field, in knowledge_base.toml and in the

@@ -154,6 +154,13 @@ class Engine:
                     notes.append({"id": f"counted_in_{diagnosis}", "sources": [],
                                   "message": f"{', '.join(inside)} counted once, as part of {diagnosis}: "
                                   "they are the findings that diagnosis is made of, not more evidence."})
+        for rule in self.kb.set_aside:
+            if (case.clues.get(rule.clue) is True and rule.clue not in skip
+                    and all(case.clues.get(clue) is value for clue, value in rule.when)):
+                skip.add(rule.clue)
+                context = " and ".join(clue if value else f"no {clue}" for clue, value in rule.when)
+                notes.append({"id": f"set_aside_{rule.clue}", "sources": list(rule.sources),
+                              "message": f"{rule.clue} with {context} was not counted: {rule.message}"})
         for both, by in contradictory_groups(self.kb, case.clues):
             skip.update(both)
             notes.append({"id": f"contradictory_{'_'.join(both)}", "sources": [],
@@ -361,7 +368,10 @@ class Engine:
             warnings.append({"id": "clues_not_used", "message": "No cause of the knowledge base lists "
                              + ", ".join(unused) + (": they count" if len(unused) > 1 else ": it counts")
                              + " only for a cause outside the knowledge base (other).", "sources": []})
-        unused_absent = sorted(clue for clue, value in case.clues.items() if not value and clue not in used)
+        # stated absent by the user: a lab value within its limits (an albumin given to correct the calcium) is
+        # not worth a warning that it changes nothing
+        stated_clues = (entered or case).clues
+        unused_absent = sorted(clue for clue, value in stated_clues.items() if not value and clue not in used)
         if unused_absent:
             warnings.append({"id": "absent_clues_not_used", "message": "No cause of the knowledge base lists "
                              + ", ".join(unused_absent) + ": stated absent, "

@@ -36,6 +36,7 @@ from nephrocalc.knowledge import (
     PackInfo,
     ReferenceTable,
     RuleOut,
+    SetAside,
     Source,
     normalise_unit,
 )
@@ -564,6 +565,15 @@ def _compile(root: Path, kb_file: schema.KnowledgeBaseFile, groups: Mapping[str,
             problems.add(kb_path, f"exclusive.{index}.clues", "a clue is listed twice")
         _check_sources(states.sources, sources, kb_path, f"exclusive.{index}.sources", problems)
         exclusive.append(tuple(states.clues))
+    set_aside: list[SetAside] = []
+    for index, rule in enumerate(kb_file.set_aside):
+        for field, clue_id in (("clue", rule.clue), *(("when", c) for c in rule.when)):
+            if clue_id not in clues:
+                problems.add(kb_path, f"set_aside.{index}.{field}", f"unknown clue {clue_id!r}")
+        if rule.clue in rule.when:
+            problems.add(kb_path, f"set_aside.{index}.when", "cannot name the clue it sets aside")
+        _check_sources(rule.sources, sources, kb_path, f"set_aside.{index}.sources", problems)
+        set_aside.append(SetAside(rule.clue, tuple(sorted(rule.when.items())), rule.message, tuple(rule.sources)))
     fit_file = kb_file.fit
     _check_sources(fit_file.sources, sources, kb_path, "fit.sources", problems)
     fit = FitSettings(fit_file.contradiction_weight, fit_file.unexplained_background, fit_file.max_unexplained,
@@ -583,7 +593,8 @@ def _compile(root: Path, kb_file: schema.KnowledgeBaseFile, groups: Mapping[str,
                          _normalised({"preterm": mix.preterm, "child": mix.child, "adult": mix.adult})),
         groups=dict(groups), clues=clues, causes=causes, caveats=tuple(caveats), interactions=tuple(interactions),
         sources=dict(sources), tables=dict(tables), labs={}, root=str(root), used_clues=used,
-        other=other, calibration=calibration, supersedes=supersedes, exclusive=tuple(exclusive), fit=fit,
+        other=other, calibration=calibration, supersedes=supersedes, exclusive=tuple(exclusive),
+        set_aside=tuple(set_aside), fit=fit,
         interview=interview,
         pattern_hpo={name: tuple(ids) for name, ids in kb_file.pattern_hpo.items()},
         pattern_snomed={name: tuple(ids) for name, ids in kb_file.pattern_snomed.items()},

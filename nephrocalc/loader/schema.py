@@ -226,6 +226,18 @@ class Exclusive(RuleModel):
     note: str = ""
 
 
+class SetAside(RuleModel):
+    """A finding stated present that is not evidence in a context: a raised PTH stated with a normal or
+    low calcium is read as the lab layer reads the value (AUDIT D1), so it is not counted, and a note
+    gives ``message``."""
+
+    clue: Identifier
+    when: Annotated[dict[Identifier, bool], Field(min_length=1)]
+    message: Annotated[str, Field(min_length=1)]
+    sources: SourceTags
+    note: str = ""
+
+
 class FitSettings(RuleModel):
     """When the fit of the best cause is called poor (CONTRACT.md section 7)."""
 
@@ -263,6 +275,7 @@ class KnowledgeBaseFile(RuleModel):
     calibration: Calibration | None = None
     supersedes: list[Supersedes] = []
     exclusive: list[Exclusive] = []
+    set_aside: list[SetAside] = []
     fit: FitSettings
     interview: InterviewSettings | None = None
 
