@@ -75,6 +75,20 @@ def _weights(engine: Engine, evaluation: Evaluation) -> tuple[list[float], list[
     return row_weight, cause_weight, sum(cause_weight)
 
 
+def _waits_for_context(engine: Engine, case: Case, clue_id: str, answered: frozenset[str]) -> bool:
+    """A finding whose lab is read only in a context not yet known is asked after it: a PTH means something
+    only beside the calcium (AUDIT D1), a urine pH only beside the acid-base state (D2). True when every
+    reference limit that reads the finding present needs a clue the case does not give yet, nor was answered
+    unknown (then the finding is asked after all)."""
+    lab_id = engine.kb.clue_labs.get(clue_id)
+    lab = engine.kb.labs.get(lab_id) if lab_id is not None else None
+    if lab is None:
+        return False
+    reading = [limit for limit in lab.limits if limit.clue == clue_id and limit.derive and limit.derive_present]
+    return bool(reading) and all(any(needed not in case.clues and needed not in answered
+                                     for needed, _ in limit.requires) for limit in reading)
+
+
 def _candidates(engine: Engine, evaluation: Evaluation, weights: tuple[list[float], list[float], float],
                 exclude: frozenset[str]) -> list[tuple[NextFinding, float]]:
     """Every unknown clue worth asking about, by gain (most informative first), each with the
@@ -108,6 +122,8 @@ def _candidates(engine: Engine, evaluation: Evaluation, weights: tuple[list[floa
     for clue_id, clue in engine.kb.clues.items():
         if clue_id in case.clues or clue_id in exclude or clue_id in engine.kb.supersedes:
             continue  # a diagnosis-level clue (rta) is what the questions lead to, not a question
+        if _waits_for_context(engine, case, clue_id, exclude):
+            continue
         log_lr = table.clue[(case.pattern or "unknown", clue_id, True)]
         if clue_id in at_age:
             log_lr = list(log_lr)

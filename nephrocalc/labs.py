@@ -148,6 +148,14 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
             warnings.append({"id": note_id, "message": message, "sources": list(sources)})
 
     corrected = _albumin_corrected_calcium(measurements)
+    total = next((m for m in measurements if m.lab.id == "serum_calcium"), None)
+    measured = total.canonical_value if total is not None else None
+    if corrected is not None and total is not None and measured is not None and abs(corrected[0] - measured) >= 0.4:
+        # an albumin outside about 3.5-4.5 g/dL moves the reading: say so, not only in the step's text
+        warn("calcium_corrected", f"Total calcium ({_named(total)}) was read as {corrected[1]}: a "
+             f"{'high' if corrected[0] < measured else 'low'} albumin "
+             f"{'mimics' if corrected[0] < measured else 'hides'} hypercalcaemia; an ionised calcium decides.",
+             ("Payne73",))
     if corrected is None and "serum_calcium" in case.labs and "ionized_calcium" not in case.labs:
         warn("calcium_not_corrected", "Total calcium was read as measured: give serum_albumin (or ionized_calcium) "
              "to correct it; a low albumin hides hypercalcaemia and a high one mimics it.", ("Payne73",))

@@ -211,6 +211,7 @@ BAD_CASES: dict[str, tuple[list[str], str | None, list[str]]] = {
     "nonexistent-case-file": (["diff", "--case", "/nonexistent/nephrocalc-case.json"], None,
                               ["--case", "nephrocalc-case.json"]),
     "unknown-cause": (["cause", "nope"], None, ["nope", "nephrocalc causes"]),
+    "extended-cause-without-the-flag": (["cause", "bartter_syndrome"], None, ["bartter_syndrome", "add --extended"]),
     "unknown-command": (["diffs"], None, ["diffs"]),
 }
 
@@ -559,13 +560,17 @@ def test_the_table_skips_no_rank_and_lists_each_cant_miss_cause_with_its_test(
     assert status == 0, err
     ranks = [int(m.group(1)) for m in re.finditer(r"^ {0,2}(\d+) {2,}\S", out, flags=re.MULTILINE)]
     assert ranks == list(range(1, len(ranks) + 1)), ranks
-    block = out.split("Can't miss (missing it would harm):", 1)[1]
-    first = rank({"pattern": "medullary", "clues": clues})["differential"][0]["cause"]
+    block = out.split("\n! Can't miss (missing it would harm)", 1)[1]
+    ranked = rank({"pattern": "medullary", "clues": clues})["differential"]
+    probability = {e["cause"]: e["probability"] for e in ranked}
     for cause in kb.causes.values():
-        if cause.cant_miss and cause.id != first:
+        if cause.cant_miss and cause.id != ranked[0]["cause"]:
             assert cause.short_name in block, cause.id
-            if cause.rule_out is not None:
+            if cause.rule_out is not None and probability[cause.id] >= 0.001:  # below 0.1%: named on one line
                 assert cause.rule_out.test.split()[0] in block, cause.id
+    if any(probability[c.id] < 0.001 for c in kb.causes.values() if c.cant_miss and c.id != ranked[0]["cause"]):
+        assert "each below 0.1%" in " ".join(block.split()) and "nephrocalc cause ID gives the rule-out test" in \
+            " ".join(block.split())
 
 
 def test_batch_fields_choose_columns_and_keys(run_main: Any, rank: Any) -> None:

@@ -268,3 +268,15 @@ def test_the_replay_of_a_case_without_a_pattern_says_what_to_fill_in() -> None:
     without = replay_command({"age_years": 0.5, "clues": {"preterm_infant": True}})
     assert without.startswith("nephrocalc diff --pattern PATTERN --age 0.5 --preterm-infant")
     assert "the input gave no pattern" in without
+
+
+def test_ask_asks_the_calcium_before_the_pth_and_the_pth_after_an_unknown_calcium(run_main: Any) -> None:
+    """A PTH is read only beside the calcium (AUDIT D1): one 'y' to a first question about a raised PTH gave
+    hyperparathyroidism 93% and ended the interview before the calcium was asked (UX review). The PTH question
+    waits for the calcium, and is asked once the calcium is answered, unknown included."""
+    _, _, err = run_main(["ask", "--pattern", "medullary", "--age", "40", "--max-questions", "2"], stdin="y\ny\n")
+    asked = [line.split()[1] for line in err.splitlines() if line.startswith("? ")]
+    assert asked.index("hypercalcemia") < asked.index("high_pth") if "high_pth" in asked else asked[0] != "high_pth"
+    _, _, err = run_main(["ask", "--pattern", "medullary", "--age", "40", "--max-questions", "3"], stdin="u\nu\nu\n")
+    asked = [line.split()[1] for line in err.splitlines() if line.startswith("? ")]
+    assert asked[0] == "hypercalcemia" and "high_pth" in asked, asked

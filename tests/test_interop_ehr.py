@@ -109,6 +109,11 @@ def test_the_patient_details_a_bundle_leaves_partial_are_read_and_said(kb: Knowl
 def test_a_phenopacket_reader_refuses_a_fhir_bundle_and_reads_a_timestamp_age() -> None:
     status, _, err = invoke(["diff", "--phenopacket", "-"], _bundle())
     assert status == 2 and "read it with --fhir" in err and "Traceback" not in err
+    # a contract case with an id (a phenopacket has one too) was ranked as an empty phenopacket, exit 0 (UX review)
+    case = json.dumps({"id": "x", "pattern": "medullary", "clues": {"rta": True}}).encode()
+    for command in (["diff", "--phenopacket", "-"], ["batch", "--input", "phenopacket"]):
+        status, out, err = invoke(command, case)
+        assert status == 2 and "this is a contract case, not a phenopacket: read it with --case" in out + err, err
     packet = {"id": "x", "subject": {"id": "s", "dateOfBirth": "2010-01-01T00:00:00Z",
                                      "timeAtLastEncounter": {"timestamp": "2020-01-01T00:00:00Z"}},
               "phenotypicFeatures": [{"type": {"id": "HP:0012408"}}]}

@@ -1004,3 +1004,18 @@ def test_a_lab_within_its_limits_is_not_said_to_change_nothing(rank: Any) -> Non
     assert "absent_clues_not_used" not in {w["id"] for w in by_lab["warnings"]}
     stated = rank({"pattern": "medullary", "age_years": 50, "clues": {"hypoalbuminemia": False}})
     assert "absent_clues_not_used" in {w["id"] for w in stated["warnings"]}
+
+
+def test_a_calcium_the_albumin_moves_says_so(rank: Any) -> None:
+    """A total calcium of 10.7 mg/dL with an albumin of 5.3 g/dL corrects to 9.7: the reading changes, and a
+    warning says so beside the lab step (a high albumin mimics hypercalcaemia; a low one hides it)."""
+    high = rank({"pattern": "medullary", "age_years": 47, "labs": {"serum_calcium": {"value": 10.7, "unit": "mg/dL"},
+                                                                    "serum_albumin": {"value": 5.3, "unit": "g/dL"}}})
+    note = next(w["message"] for w in high["warnings"] if w["id"] == "calcium_corrected")
+    assert "serum_calcium 10.7 mg/dL" in note and "high albumin mimics hypercalcaemia" in note
+    low = rank({"pattern": "medullary", "age_years": 47, "labs": {"serum_calcium": {"value": 2.3, "unit": "mmol/L"},
+                                                                   "serum_albumin": {"value": 25, "unit": "g/L"}}})
+    assert "low albumin hides" in next(w["message"] for w in low["warnings"] if w["id"] == "calcium_corrected")
+    normal = rank({"pattern": "medullary", "age_years": 47, "labs": {"serum_calcium": {"value": 9.5, "unit": "mg/dL"},
+                                                                      "serum_albumin": {"value": 4.1, "unit": "g/dL"}}})
+    assert "calcium_corrected" not in {w["id"] for w in normal["warnings"]}

@@ -373,6 +373,11 @@ class Commands:
 
         kb = self.session.kb()
         if cause_id not in kb.causes:
+            from nephrocalc.loader import extended_rules_dir
+
+            if (extended_rules_dir() / "causes" / f"{cause_id}.toml").is_file():
+                raise InputError("ID", f"{cause_id!r} is a cause of the extended knowledge base: add --extended "
+                                 "(nephrocalc causes --extended lists them all)")
             raise InputError("ID", unknown_id_message(cause_id, kb.causes, "cause", "nephrocalc causes"))
         if format.value == "json":
             from nephrocalc.render.json import cause_json

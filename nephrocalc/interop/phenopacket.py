@@ -300,7 +300,7 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
     family: dict[str, Any] | None = None
     if isinstance(data, dict) and "proband" in data and not data.keys() & {"subject", "phenotypicFeatures"}:
         family, data = data, _proband(data, notes)
-    if isinstance(data, dict) and not data.keys() & _PHENOPACKET_FIELDS:
+    if isinstance(data, dict) and not data.keys() & (_PHENOPACKET_FIELDS - {"id"}):
         # nothing a phenopacket holds: a contract case or another document would rank as an empty case
         hint = ("this is a contract case, not a phenopacket: read it with --case" if data.keys() & _CASE_FIELDS
                 else "no field of a GA4GH Phenopacket v2 (subject, phenotypicFeatures, measurements, ...)")

@@ -27,6 +27,7 @@ from nephrocalc.render.views import (
     form_label,
     labs_view,
     lacks_clause,
+    percent,
     printable,
 )
 from nephrocalc.result import NOTICE, Entry, Evidence, Result
@@ -79,11 +80,17 @@ class _Lines:
 
 
 def _width() -> int | None:
-    """$COLUMNS when set (also in a pipe), the terminal's own width on a terminal, else 120."""
+    """$COLUMNS when set (also in a pipe), the terminal's own width on a terminal; piped (``| less``) or
+    redirected from a terminal session, the width of the terminal on standard error; else 120."""
     columns = os.environ.get("COLUMNS", "")
     if columns.isdigit() and int(columns) >= 40:
         return int(columns)
-    return None if os.isatty(1) else 120
+    if os.isatty(1):
+        return None
+    try:
+        return max(40, os.get_terminal_size(2).columns) if os.isatty(2) else 120
+    except OSError:
+        return 120
 
 
 def _console() -> Console:
@@ -98,15 +105,7 @@ def _bar(probability: float) -> str:
     return ("█" * full + (_BLOCKS[rest] if rest else "")).ljust(_BAR_WIDTH)
 
 
-def _percent(probability: float, capped: bool = False) -> str:
-    """A probability for people: never "100.0%", "> 95%" when the engine capped it, "<0.1%" below."""
-    if capped:
-        return ">95%"
-    if probability >= 0.9995:
-        return ">99.9%"
-    if probability >= 0.001:
-        return f"{probability:.1%}"
-    return "<0.1%"
+_percent = percent  # a probability for people: never "100.0%", ">95%" when capped, "<0.1%" below
 
 
 def _entry_name(kb: KnowledgeBase, entry: Entry) -> str:
@@ -260,15 +259,22 @@ def print_result(result: Result, kb: KnowledgeBase, *, rows: list[Entry] | None 
             hints.append(label)
         console.print(Text("To narrow this down, check: " + "; ".join(hints) + ".", style="bold"))
     cant_miss = [e for e in result["differential"] if e["cant_miss"] and e["rank"] > 1]
-    if cant_miss:  # always, even under --top or below 0.1%: with the test that rules each out
+    # always, even under --top: from 0.1% with the test that rules each out; below, named on one line
+    shown = [e for e in cant_miss if e["probability"] >= 0.001 or e["capped"]]
+    faint = [e for e in cant_miss if e not in shown]
+    if shown:
         console.print(Text("! Can't miss (missing it would harm):", style="yellow"))
         items = []
-        for entry in cant_miss:
+        for entry in shown:
             cause = kb.causes.get(entry["cause"])
             test = f"; rule out: {cause.rule_out.test}" if cause is not None and cause.rule_out is not None else ""
             described = f"{_entry_name(kb, entry)} {_percent(entry['probability'], entry['capped'])}{test}"
             items.append(Text(described, style="yellow"))
         console.print(_bullets(items, "-"))
+    if faint:
+        console.print(Text(("! Also can't miss" if shown else "! Can't miss (missing it would harm)")
+                           + ", each below 0.1%: " + ", ".join(_entry_name(kb, e) for e in faint)
+                           + " (nephrocalc cause ID gives the rule-out test).", style="yellow"))
     console.print(Text(f"{NOTICE} Knowledge base: {result['knowledge_base']}.", style="dim italic"))
 
 

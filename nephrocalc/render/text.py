@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from nephrocalc.render.views import case_facts, distinctive, printable
+from nephrocalc.render.views import case_facts, distinctive, percent, printable
 from nephrocalc.result import NOTICE, Evidence, Result
 
 # one row per cause; the columns after score were added for researchers (name, best-fitting form,
@@ -67,7 +67,8 @@ def result_markdown_rows(result: Result) -> str:
     for e in entries:
         evidence = ", ".join([_signed("+", x) for x in distinctive(e["supporting"])[:3]]
                              + [_signed("−", x) for x in distinctive(e["conflicting"])[:2]])
-        rows.append(f"| {_md(result['id'] or '')} | {e['rank']} | {_md(e['name'])} | {e['probability']:.1%} "
+        shown = percent(e["probability"], e.get("capped", False))
+        rows.append(f"| {_md(result['id'] or '')} | {e['rank']} | {_md(e['name'])} | {shown} "
                     f"| {_md(evidence)} |\n")
     return "".join(rows)
 

@@ -61,8 +61,8 @@ def labs_view(kb: KnowledgeBase) -> list[dict[str, Any]]:
 def _ages(limit: LabLimit) -> str:
     if limit.age_at_least is None and limit.age_below is None:
         return "all ages"
-    low = f"{limit.age_at_least:g}" if limit.age_at_least is not None else "0"
-    text = f"{low}-<{limit.age_below:g} y" if limit.age_below is not None else f"{low}+ y"
+    low = _bound(limit.age_at_least) if limit.age_at_least is not None else "0"
+    text = f"{low}-<{_bound(limit.age_below)}" if limit.age_below is not None else f"{low}+"
     return text + (" (and age unknown)" if limit.when_age_unknown else "")
 
 
@@ -75,8 +75,28 @@ _MODALITY_NAMES = {"us": "ultrasound", "ct": "CT", "ctu": "CT urography", "ivu":
                    "mr": "MRI"}
 
 
+def percent(probability: float, capped: bool = False) -> str:
+    """A probability for people: never "100.0%", ">95%" when the engine capped it, "<0.1%" below."""
+    if capped:
+        return ">95%"
+    if probability >= 0.9995:
+        return ">99.9%"
+    if probability >= 0.001:
+        return f"{probability:.1%}"
+    return "<0.1%"
+
+
 def _years(age: float) -> str:
-    return f"{age:g} y" if age >= 2 else f"{age * 12:.3g} mo"
+    """An age as a clinician writes it: years to one decimal from 2 years (a FHIR birth date gives 58.1355),
+    months below."""
+    return f"{round(age, 1):g} y" if age >= 2 else f"{age * 12:.3g} mo"
+
+
+def _bound(age: float) -> str:
+    """An age limit: days under a month (0.0383 years is 14 d), else years."""
+    if 0 < age < 1 / 12:
+        return f"{age * 365.25:.0f} d"
+    return f"{age:g} y"
 
 
 def case_facts(case: dict[str, Any]) -> str:
