@@ -174,7 +174,7 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
     waiting: dict[tuple[str, str], set[str]] = {}  # (lab, clue) -> the clues its limits needed and did not have
     noted: set[tuple[str, str]] = set()  # (lab, clue) read by a limit that derives nothing but says why
     # (lab, clue) -> why a limit set the value aside (``unless``), with its sources
-    set_aside: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {}
+    withheld: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {}
 
     def run(pass_requires: bool, known: dict[str, bool]) -> None:
         for m in measurements:
@@ -200,7 +200,7 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
                                          value < (limit.below if limit.below is not None else float("-inf"))):
                         reason = ", ".join(f"{'' if want else 'no '}{clue}" for clue, want in limit.unless)
                         # said at the end, unless another limit of the lab reads the value as the clue after all
-                        set_aside.setdefault((m.lab.id, limit.clue), (
+                        withheld.setdefault((m.lab.id, limit.clue), (
                             f"{_named(m)} was not read as {limit.clue} with {reason}.", limit.sources))
                     continue
                 may_be_absent = all(known.get(clue) is want for clue, want in limit.absent_requires)
@@ -266,7 +266,7 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
             warn("lab_conflict", f"{' and '.join(labs)} disagree on {clue}; it was taken as present.")
     judged = {d["lab"] for d in derived}
     steps = {(d["lab"], d["clue"]) for d in derived}
-    for (lab_id, clue), (message, sources) in set_aside.items():
+    for (lab_id, clue), (message, sources) in withheld.items():
         if not any(d["lab"] == lab_id and d["clue"] == clue and d["present"] for d in derived):
             warn("lab_not_interpreted", message, sources)
     for m in measurements:
