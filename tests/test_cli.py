@@ -685,3 +685,14 @@ def test_explain_marks_the_clues_a_lab_gave(run_main: Any) -> None:
     assert status == 0
     assert "hypercalcemia=yes (from serum_calcium)" in out
     assert "hypercalciuria=yes (from" not in out and "hypercalciuria=yes:" in out
+
+
+def test_a_poor_fit_says_why_when_the_open_world_simply_ranks_first(run_main: Any) -> None:
+    """An infant with the pattern alone: nothing stated is unexplained, the open world leads on its prior. The
+    headline said "no cause in the knowledge base explains these findings well" with no findings (UX review)."""
+    for fmt, marker in (("table", "Poor fit: "), ("markdown", "**Poor fit**: ")):
+        status, out, _ = run_main(["diff", "--pattern", "medullary", "--age", "6mo", "--format", fmt])
+        assert status == 0 and f"{marker}a cause outside the knowledge base ranks first" in out, out[:300]
+    status, out, _ = run_main(["diff", "--pattern", "medullary", "--age", "40", "--metabolic-acidosis",
+                               "--metabolic-alkalosis", "--hypokalemia"])
+    assert "ranks first" not in out.splitlines()[0]

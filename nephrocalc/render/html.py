@@ -13,7 +13,7 @@ from html import escape
 from typing import Any
 
 from nephrocalc.knowledge import KnowledgeBase
-from nephrocalc.render.views import distinctive, form_label, lacks_clause
+from nephrocalc.render.views import distinctive, form_label, lacks_clause, poor_fit_text
 from nephrocalc.result import NOTICE, Entry, Evidence
 
 _CSS = """
@@ -165,8 +165,8 @@ def case_section(result: Any, kb: KnowledgeBase) -> str:
     elif fit["status"] == "poor":
         unexplained = ", ".join(_label(kb, c) for c in fit["unexplained"])
         lacks = lacks_clause(result, kb, _cause_name)
-        out.append(f'<div class="poor"><b>Poor fit:</b> no cause in the knowledge base explains these findings '
-                   f"well{': ' + escape(unexplained) if unexplained else ''}{escape(lacks)}.</div>")
+        out.append(f'<div class="poor"><b>Poor fit:</b> {escape(poor_fit_text(result))}'
+                   f"{': ' + escape(unexplained) if unexplained else ''}{escape(lacks)}.</div>")
     else:
         out.append('<p class="muted">Fit: good — the leading causes explain the stated findings.</p>')
     if fit["consider"]:

@@ -28,6 +28,7 @@ from nephrocalc.render.views import (
     labs_view,
     lacks_clause,
     percent,
+    poor_fit_text,
     printable,
 )
 from nephrocalc.result import NOTICE, Entry, Evidence, Result
@@ -129,7 +130,7 @@ def _print_fit(console: Console, kb: KnowledgeBase, result: Result) -> None:
             line.append(lacks_clause(result, kb, _entry_name), style="red")
         console.print(line)
     elif fit["status"] == "poor":
-        line = Text("Poor fit: no cause in the knowledge base explains these findings well", style="bold red")
+        line = Text(f"Poor fit: {poor_fit_text(result)}", style="bold red")
         if fit["unexplained"]:
             line.append(": " + ", ".join(labels(fit["unexplained"])), style="red")
         if fit.get("absent"):

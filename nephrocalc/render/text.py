@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from nephrocalc.render.views import case_facts, distinctive, percent, printable
+from nephrocalc.render.views import case_facts, distinctive, percent, poor_fit_text, printable
 from nephrocalc.result import NOTICE, Evidence, Result
 
 # one row per cause; the columns after score were added for researchers (name, best-fitting form,
@@ -92,7 +92,7 @@ def result_markdown(result: Result) -> str:
         body += ("**Poor fit**: the stated findings contradict each other: "
                  + _md(" and ".join(contradictory)) + " (neither was counted).\n\n")
     elif fit["status"] == "poor":
-        body += ("**Poor fit**: no cause in the knowledge base explains these findings well"
+        body += (f"**Poor fit**: {poor_fit_text(result)}"
                  + (": " + _md(", ".join(fit["unexplained"])) if fit["unexplained"] else "")
                  + (f"; {_md(_lacking(result))} nearly always has "
                     + _md(" and ".join(fit.get("absent", []))) + ", absent here" if fit.get("absent") else "")

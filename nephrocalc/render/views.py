@@ -130,6 +130,20 @@ def printable(text: str) -> str:
     return text.translate(_CONTROL)
 
 
+POOR_FIT = "no cause in the knowledge base explains these findings well"
+OTHER_LEADS = "a cause outside the knowledge base ranks first"
+
+
+def poor_fit_text(result: Any) -> str:
+    """What a poor fit says: that the findings are not explained, or, when nothing stated is left unexplained
+    and the open world simply ranks first (an infant with the pattern alone), that."""
+    fit = result["fit"]
+    ranked = result["differential"]
+    if not fit["unexplained"] and not fit.get("absent") and ranked and ranked[0]["cause"] == "other":
+        return OTHER_LEADS
+    return POOR_FIT
+
+
 def lacks_clause(result: Any, kb: KnowledgeBase, name: Any) -> str:
     """The fit's absent findings as a clause: "; Cortical necrosis nearly always has acute kidney injury,
     absent here" ("" when there are none). ``name`` gives a result entry's display name."""
