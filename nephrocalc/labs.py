@@ -103,6 +103,14 @@ def _judge(limit: LabLimit, value: float, may_be_absent: bool) -> tuple[bool | N
     return None, "", limit.below
 
 
+def _in_grey_zone(limit: LabLimit, value: float) -> bool:
+    """Between a limit and its stricter absent bound (PTH 15-25 pg/mL): a value that derives nothing by design."""
+    if limit.above is not None:
+        return limit.absent_at_most is not None and limit.absent_at_most < value <= limit.above
+    low, high = limit.below, limit.absent_at_least
+    return low is not None and high is not None and low <= value < high
+
+
 def _unmet_labs(limit: LabLimit, canonical: dict[str, float], kb: KnowledgeBase) -> str:
     """The other labs a two-lab limit needs and the case does not have beyond their bounds, in words
     ("" when all are met)."""
@@ -175,6 +183,7 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
     noted: set[tuple[str, str]] = set()  # (lab, clue) read by a limit that derives nothing but says why
     # (lab, clue) -> why a limit set the value aside (``unless``), with its sources
     withheld: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {}
+    grey: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {}  # values between a limit and its absent bound
 
     def run(pass_requires: bool, known: dict[str, bool]) -> None:
         for m in measurements:
@@ -207,6 +216,12 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
                 masked_by = [f"{'' if want else 'no '}{clue}" for clue, want in limit.absent_unless
                              if known.get(clue) is want]
                 present, comparison, bound = _judge(limit, value, may_be_absent and not masked_by)
+                if present is None and limit.derive and limit.derive_present and limit.derive_absent \
+                        and may_be_absent and not masked_by and _in_grey_zone(limit, value):
+                    # said at the end, unless another limit of the lab reads the value after all
+                    grey.setdefault((m.lab.id, limit.clue), (
+                        f"{_named(m)} lies in the grey zone of the {limit.label}: read neither as {limit.clue} "
+                        f"nor as no {limit.clue}.", limit.sources))
                 if present is None:
                     if masked_by and limit.derive and _judge(limit, value, True)[0] is False:
                         warn("lab_not_interpreted", f"{_named(m)} was not read as no {limit.clue}: "
@@ -269,6 +284,9 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
     for (lab_id, clue), (message, sources) in withheld.items():
         if not any(d["lab"] == lab_id and d["clue"] == clue and d["present"] for d in derived):
             warn("lab_not_interpreted", message, sources)
+    for (lab_id, clue), (message, sources) in grey.items():
+        if not any(d["lab"] == lab_id and d["clue"] == clue for d in derived):
+            warn("lab_grey_zone", message, sources)
     for m in measurements:
         for (lab_id, clue), needs in sorted(waiting.items()):
             if lab_id == m.lab.id and (lab_id, clue) not in steps and (lab_id, clue) not in noted:

@@ -378,8 +378,13 @@ def test_every_limit_without_requires_is_tested() -> None:
                  id="ca-cr-0.3-at-3y"),
     pytest.param(_labs(serum_bicarbonate=(20.0, "mmol/L")), 40, None, "metabolic_acidosis", True,
                  id="bicarbonate-20-adult"),
-    pytest.param(_labs(serum_bicarbonate=(20.0, "mmol/L")), 8, None, "metabolic_acidosis", False,
-                 id="bicarbonate-20-at-8y"),
+    # the lower limit rises from 18 mmol/L at 3 years to 21-22 in adolescence: 18-22 derives nothing (a grey zone)
+    pytest.param(_labs(serum_bicarbonate=(20.0, "mmol/L")), 8, None, "metabolic_acidosis", None,
+                 id="bicarbonate-20-at-8y-grey"),
+    pytest.param(_labs(serum_bicarbonate=(22.0, "mmol/L")), 8, None, "metabolic_acidosis", False,
+                 id="bicarbonate-22-at-8y"),
+    pytest.param(_labs(serum_bicarbonate=(17.0, "mmol/L")), 8, None, "metabolic_acidosis", True,
+                 id="bicarbonate-17-at-8y"),
     pytest.param(_labs(serum_potassium=(3.6, "mmol/L")), 40, None, "hypokalemia", False, id="potassium-3.6-adult"),
     pytest.param(_labs(serum_potassium=(3.6, "mmol/L")), 10, None, "hypokalemia", False,
                  id="potassium-3.6-at-10y-mayo"),
@@ -1020,3 +1025,21 @@ def test_a_calcium_the_albumin_moves_says_so(rank: Any) -> None:
     normal = rank({"pattern": "medullary", "age_years": 47, "labs": {"serum_calcium": {"value": 9.5, "unit": "mg/dL"},
                                                                       "serum_albumin": {"value": 4.1, "unit": "g/dL"}}})
     assert "calcium_corrected" not in {w["id"] for w in normal["warnings"]}
+
+
+def test_a_value_in_a_grey_zone_says_so(rank: Any) -> None:
+    """A value between a limit and its stricter absent bound derives nothing by design; it is said, not silently
+    dropped (a bicarbonate of 20 at 10 years, a urine Ca/Cr of 0.7 mg/mg at 4 months, a PTH of 20 pg/mL)."""
+    for case, clue in (
+            ({"age_years": 10, "labs": {"serum_bicarbonate": {"value": 20, "unit": "mmol/L"}}}, "metabolic_acidosis"),
+            ({"age_years": 0.33, "clues": {"preterm_infant": False},
+              "labs": {"urine_calcium_creatinine_ratio": {"value": 0.7, "unit": "mg/mg"}}}, "hypercalciuria"),
+            ({"age_years": 50, "labs": {"pth": {"value": 20, "unit": "pg/mL"}}}, "low_pth")):
+        result = rank({"pattern": "medullary", **case})
+        assert not any(d["clue"] == clue for d in result["derived"])
+        notes = [w["message"] for w in result["warnings"] if w["id"] == "lab_grey_zone"]
+        assert any(f"read neither as {clue} nor as no {clue}" in n for n in notes), result["warnings"]
+    beyond = rank({"pattern": "medullary", "age_years": 0.33, "clues": {"preterm_infant": False},
+                   "labs": {"urine_calcium_creatinine_ratio": {"value": 0.9, "unit": "mg/mg"}}})
+    assert any(d["clue"] == "hypercalciuria" and d["present"] for d in beyond["derived"])
+    assert "lab_grey_zone" not in {w["id"] for w in beyond["warnings"]}
