@@ -330,3 +330,20 @@ def test_a_myeloma_picture_is_the_hypercalcaemia_of_malignancy(extended: Any) ->
     top = result["differential"][0]
     assert top["cause"] == "hypercalcemia_of_malignancy" and top["probability"] > 0.6
     assert "bone_disease" not in result["fit"]["unexplained"]
+
+
+def test_sterile_pyuria_with_calyceal_distortion_keeps_tuberculosis_in_view(extended: Any) -> None:
+    """Sterile pyuria counted 'often' for papillary necrosis, whose pyuria is mostly infected: a unilateral picture
+    with calyceal distortion and sterile pyuria on IVU gave papillary necrosis 98% and renal TB 2%, and with a TB
+    risk still 69% to 31%. TB is now above its rule-out floor, and first with a TB risk."""
+    from nephrocalc import guidance
+    from nephrocalc.intake import parse_case
+
+    case = {"pattern": "medullary", "modality": "ivu", "laterality": "unilateral", "age_years": 35,
+            "clues": {"calyceal_distortion": True, "sterile_pyuria": True}}
+    result = guidance.diff(extended, parse_case(case, extended.kb))
+    tb = next(e for e in result["differential"] if e["cause"] == "renal_tuberculosis")
+    assert tb["probability"] > 0.05
+    assert any(n.get("cant_miss") == "renal_tuberculosis" for n in result["next_findings"])
+    at_risk = extended.rank(parse_case({**case, "clues": {**case["clues"], "tb_risk": True}}, extended.kb))
+    assert at_risk["differential"][0]["cause"] == "renal_tuberculosis"
