@@ -1068,3 +1068,13 @@ def test_the_imaging_and_hypercalcaemia_caveats_say_what_their_sources_say(rank:
     infant = rank({"pattern": "medullary", "age_years": 0.1, "clues": {"hypercalcemia": True, "low_pth": True}})
     message = next(c["message"] for c in infant["caveats"] if c["id"] == "hypercalcemia_low_pth")
     assert "Children: vitamin D excess" in message and "malignancy is rare" in message
+
+
+def test_an_infant_with_pth_driven_hypercalcaemia_is_offered_neonatal_severe_hyperparathyroidism(rank: Any) -> None:
+    """A week-old with a calcium of 15 mg/dL and a PTH of 400 was offered only PTH-suppressed causes to consider
+    (fat necrosis, CYP24A1, Williams): neonatal severe hyperparathyroidism (CASR) is named first."""
+    result = rank({"pattern": "medullary", "age_years": 0.02, "labs": {
+        "serum_calcium": {"value": 15, "unit": "mg/dL"}, "pth": {"value": 400, "unit": "pg/mL"}}})
+    assert result["fit"]["consider"][0]["cause"] == "neonatal_severe_hyperparathyroidism"
+    adult = rank({"pattern": "medullary", "age_years": 50, "clues": {"hypercalcemia": True, "high_pth": True}})
+    assert "neonatal_severe_hyperparathyroidism" not in [c["cause"] for c in adult["fit"]["consider"]]
