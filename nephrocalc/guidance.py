@@ -302,11 +302,21 @@ class Interview:
             written += " pH"  # a urine pH needs no unit
         from nephrocalc.errors import InputError
 
-        try:
-            lab, value, unit = parse_lab_option(f"{lab_id}={written}", kb)
-            measure(lab, value, unit, kb)  # raises InputError for an unknown unit or an impossible value
-        except InputError as exc:  # name the answer, not the --lab option the user never typed
-            said = exc.message.replace(f"'{lab_id}={written}'", "the value", 1).replace(f"{lab_id}=", "")
+        # the question names one lab; another lab that reads the same finding is taken by its unit (a spot urine
+        # calcium/creatinine ratio in an infant, for the 24-hour urine calcium)
+        others = [other.id for other in kb.labs.values()
+                  if other.id != lab_id and any(limit.clue == clue for limit in other.limits)]
+        first_error: InputError | None = None
+        for candidate in (lab_id, *others):
+            try:
+                lab, value, unit = parse_lab_option(f"{candidate}={written}", kb)
+                measure(lab, value, unit, kb)  # raises InputError for an unknown unit or an impossible value
+                break
+            except InputError as exc:
+                first_error = first_error or exc
+        else:  # name the answer, not the --lab option the user never typed
+            assert first_error is not None
+            said = first_error.message.replace(f"'{lab_id}={written}'", "the value", 1).replace(f"{lab_id}=", "")
             raise InputError(f"answer {text.strip()[:40]!r} ({lab_id})", said) from None
         self._remember()
         self.asked += 1
