@@ -1078,3 +1078,13 @@ def test_an_infant_with_pth_driven_hypercalcaemia_is_offered_neonatal_severe_hyp
     assert result["fit"]["consider"][0]["cause"] == "neonatal_severe_hyperparathyroidism"
     adult = rank({"pattern": "medullary", "age_years": 50, "clues": {"hypercalcemia": True, "high_pth": True}})
     assert "neonatal_severe_hyperparathyroidism" not in [c["cause"] for c in adult["fit"]["consider"]]
+
+
+def test_a_neonate_of_unstated_gestation_is_told_it_was_weighed_as_preterm(rank: Any) -> None:
+    """An 18-day-old with gestation not stated is weighed in the preterm column (nephrocalcinosis of prematurity
+    89%): a warning says so, and not when preterm_infant is stated or the age is the preterm convention 0."""
+    ids = {w["id"] for w in rank({"pattern": "medullary", "modality": "us", "age_years": 0.05})["warnings"]}
+    assert "neonate_weighed_as_preterm" in ids
+    for case in ({"age_years": 0.05, "clues": {"preterm_infant": False}}, {"age_years": 0}, {"age_years": 2}):
+        ids = {w["id"] for w in rank({"pattern": "medullary", **case})["warnings"]}
+        assert "neonate_weighed_as_preterm" not in ids, case

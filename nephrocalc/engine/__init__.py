@@ -370,6 +370,12 @@ class Engine:
                              + " only for a cause outside the knowledge base (other).", "sources": []})
         # stated absent by the user: a lab value within its limits (an albumin given to correct the calcium) is
         # not worth a warning that it changes nothing
+        if age == "preterm" and case.clues.get("preterm_infant") is None and case.cause_age:
+            # a neonate of the first month, gestation not stated: the preterm column is an assumption, so say it
+            warnings.append({"id": "neonate_weighed_as_preterm", "sources": [],
+                             "message": "A neonate in the first month whose gestation is not stated is weighed with "
+                             "the priors of preterm and sick neonates, where nephrocalcinosis of prematurity leads: "
+                             "state preterm_infant (--preterm-infant or --no-preterm-infant)."})
         stated_clues = (entered or case).clues
         unused_absent = sorted(clue for clue, value in stated_clues.items() if not value and clue not in used)
         if unused_absent:
