@@ -1088,3 +1088,12 @@ def test_a_neonate_of_unstated_gestation_is_told_it_was_weighed_as_preterm(rank:
     for case in ({"age_years": 0.05, "clues": {"preterm_infant": False}}, {"age_years": 0}, {"age_years": 2}):
         ids = {w["id"] for w in rank({"pattern": "medullary", **case})["warnings"]}
         assert "neonate_weighed_as_preterm" not in ids, case
+
+
+def test_a_urographic_sign_stated_on_another_modality_is_flagged(rank: Any) -> None:
+    """Tubular ectasia on a plain film gave medullary sponge kidney 97% with no word: it is still counted, with a
+    warning that the sign belongs to the excretory phase; on CT urography there is nothing to warn about."""
+    film = rank({"pattern": "medullary", "modality": "xr", "age_years": 40, "clues": {"tubular_ectasia": True}})
+    assert "urographic_sign_without_urography" in {w["id"] for w in film["warnings"]}
+    ctu = rank({"pattern": "medullary", "modality": "ctu", "age_years": 40, "clues": {"tubular_ectasia": True}})
+    assert "urographic_sign_without_urography" not in {w["id"] for w in ctu["warnings"]}

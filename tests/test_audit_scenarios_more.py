@@ -786,9 +786,6 @@ OPEN_BLIND = {
         "idiopathic hypercalciuria 89% (the check asks under 85%) for a stone-forming 12-year-old with "
         "hypocitraturia and a urine pH of 6.9 at a normal bicarbonate: without acidosis the urine pH derives "
         "nothing (AUDIT D2), and incomplete dRTA is 10% of dRTA at this age",
-    "b13_girl2_bsnd_bartter_deaf_alkalosis":
-        "without --extended distal RTA leads (65%) a hypokalaemic alkalosis with deafness: the alkalosis counts "
-        "x0.02 against it and the fit is poor and names Bartter syndrome, but the open world's likelihoods are flat",
     "b13_boy18mo_cystinosis_fanconi_acid_urine":
         "distal RTA at the 0.95 cap for a Fanconi syndrome with an acid urine during acidosis (x0.01 against it): "
         "rickets, polyuria, hypokalaemia and tubular proteinuria all count for it, the fit is poor, and cystinosis "
@@ -839,10 +836,6 @@ OPEN_BLIND = {
         "sarcoidosis 98% (the check asks under 90%) with a PTH of 110 at a calcium of 11.6: the raised PTH counts "
         "against it as CLINICAL.md 3.5 says (against, not strong: a coexisting adenoma is possible), outweighed by "
         "hilar nodes, erythema nodosum, a raised ACE and calcitriol",
-    "b18_pp_bsnd_infant9mo_deaf_alkalosis_base":
-        "without --extended distal RTA (46%) just leads the open world (44%) for a deaf infant with a hypokalaemic "
-        "alkalosis: the alkalosis counts x0.02 against dRTA, the fit is poor and fit.consider names Bartter "
-        "syndrome, which --extended ranks first; as b13_girl2_bsnd_bartter_deaf_alkalosis",
     "b19_woman75_polymyalgia_prednisolone_hypercalciuria":
         "distal RTA 42% leads for hypercalciuria on prednisolone with bone disease at 75: glucocorticoid excess is "
         "outside the twelve (fit.consider names it), and bone disease counts for dRTA and hyperparathyroidism with no"
