@@ -1097,3 +1097,12 @@ def test_a_urographic_sign_stated_on_another_modality_is_flagged(rank: Any) -> N
     assert "urographic_sign_without_urography" in {w["id"] for w in film["warnings"]}
     ctu = rank({"pattern": "medullary", "modality": "ctu", "age_years": 40, "clues": {"tubular_ectasia": True}})
     assert "urographic_sign_without_urography" not in {w["id"] for w in ctu["warnings"]}
+
+
+def test_an_infant_on_vitamin_d_with_a_normal_25ohd_is_offered_cyp24a1(rank: Any) -> None:
+    """Hypercalcaemia on vitamin D prophylaxis with a 25OHD that is not raised: the dose did not intoxicate, and
+    prophylaxis unmasks CYP24A1 deficiency; only Williams syndrome was offered (paediatric review)."""
+    result = rank({"pattern": "medullary", "age_years": 0.5, "clues": {"vitamin_d_therapy": True},
+                   "labs": {"serum_calcium": {"value": 11.5, "unit": "mg/dL"}, "pth": {"value": 8, "unit": "pg/mL"},
+                            "vitamin_d_25oh": {"value": 70, "unit": "ng/mL"}}})
+    assert result["fit"]["consider"][0]["cause"] == "idiopathic_infantile_hypercalcemia"
