@@ -326,55 +326,55 @@ def test_rules_check_names_file_and_field_of_a_lab_limit_condition(written: str,
     assert status == 2 and f"labs.toml: {field}" in err and f".{key}: unknown clue '{clue}'" in err, err
 
 
-@pytest.mark.parametrize(("implies", "message"), [
-    ('["ckdd"]', "unknown clue 'ckdd'"),
-    ('["kidney_failure"]', "a clue cannot imply itself"),
-    ('["ckd", "ckd"]', "lists a clue twice"),
+def _check_edited_rules(tmp_path: Path, run_main: Any, file_name: str, written: str, edited: str
+                       ) -> tuple[int, str]:
+    """`rules check` of a copy of the built-in rules with one passage of one file replaced."""
+    from nephrocalc.loader import builtin_rules_dir
+
+    copy = tmp_path / "rules"
+    if not copy.exists():
+        shutil.copytree(builtin_rules_dir(), copy)
+    path = copy / file_name
+    text = path.read_text(encoding="utf-8")
+    assert written in text
+    path.write_text(text.replace(written, edited, 1), encoding="utf-8")
+    status, _, err = run_main(["rules", "check", str(copy)])
+    path.write_text(text, encoding="utf-8")
+    return status, err
+
+
+_IMPLIES = ('implies = ["ckd"]  # ckd is chronic kidney disease, dialysis or kidney transplant (CONTRACT.md)\n'
+            'hpo = ["HP:0003774"]')
+
+
+@pytest.mark.parametrize(("edited", "message"), [
+    (_IMPLIES.replace('["ckd"]', '["ckdd"]'), "clues.kidney_failure.implies: unknown clue 'ckdd'"),
+    (_IMPLIES.replace('["ckd"]', '["kidney_failure"]'), "clues.kidney_failure.implies: a clue cannot imply itself"),
+    (_IMPLIES.replace('["ckd"]', '["ckd", "ckd"]'), "clues.kidney_failure.implies: lists a clue twice"),
 ])
-def test_rules_check_names_file_and_field_of_a_bad_implication(implies: str, message: str, tmp_path: Path,
+def test_rules_check_names_file_and_field_of_a_bad_implication(edited: str, message: str, tmp_path: Path,
                                                              run_main: Any) -> None:
     """A clue's implies naming an unknown clue, itself or a clue twice is refused with file and field; so is a
     cycle (kidney failure implies ckd, ckd implies kidney failure)."""
-    from nephrocalc.loader import builtin_rules_dir
-
-    copy = tmp_path / "rules"
-    shutil.copytree(builtin_rules_dir(), copy)
-    clues = copy / "clues.toml"
-    text = clues.read_text(encoding="utf-8")
-    written = ('implies = ["ckd"]  # ckd is chronic kidney disease, dialysis or kidney transplant (CONTRACT.md)\n'
-               'hpo = ["HP:0003774"]')
-    assert written in text
-    clues.write_text(text.replace(written, written.replace('["ckd"]', implies), 1), encoding="utf-8")
-    status, _, err = run_main(["rules", "check", str(copy)])
-    assert status == 2 and f"clues.toml: clues.kidney_failure.implies: {message}" in err, err
-    cyclic = text.replace('[clues.ckd]\n', '[clues.ckd]\nimplies = ["kidney_failure"]\n', 1)
-    assert cyclic != text
-    clues.write_text(cyclic, encoding="utf-8")
-    status, _, err = run_main(["rules", "check", str(copy)])
+    status, err = _check_edited_rules(tmp_path, run_main, "clues.toml", _IMPLIES, edited)
+    assert status == 2 and f"clues.toml: {message}" in err, err
+    status, err = _check_edited_rules(tmp_path, run_main, "clues.toml", "[clues.ckd]\n",
+                                      '[clues.ckd]\nimplies = ["kidney_failure"]\n')
     assert status == 2 and "implies itself through other clues (a cycle)" in err, err
 
 
-@pytest.mark.parametrize(("replace", "message"), [
-    ('clue = "high_pth"\nwhen = { hypocalcemia = true }', "set_aside.0.clue: unknown clue 'high_pt'"),
-    ('clue = "high_pth"\nwhen = { hypocalcemia = true }', "set_aside.0.when: unknown clue 'hypocalcaemia'"),
-    ('clue = "high_pth"\nwhen = { hypocalcemia = true }', "set_aside.0.when: cannot name the clue it sets aside"),
+_SET_ASIDE = 'clue = "high_pth"\nwhen = { hypocalcemia = true }'
+
+
+@pytest.mark.parametrize(("edited", "message"), [
+    ('clue = "high_pt"\nwhen = { hypocalcemia = true }', "set_aside.0.clue: unknown clue 'high_pt'"),
+    ('clue = "high_pth"\nwhen = { hypocalcaemia = true }', "set_aside.0.when: unknown clue 'hypocalcaemia'"),
+    ('clue = "high_pth"\nwhen = { high_pth = true }', "set_aside.0.when: cannot name the clue it sets aside"),
 ])
-def test_rules_check_names_file_and_field_of_a_bad_set_aside(replace: str, message: str, tmp_path: Path,
+def test_rules_check_names_file_and_field_of_a_bad_set_aside(edited: str, message: str, tmp_path: Path,
                                                             run_main: Any) -> None:
     """[[set_aside]] naming an unknown clue, or setting a clue aside on itself, is refused with file and field."""
-    from nephrocalc.loader import builtin_rules_dir
-
-    copy = tmp_path / "rules"
-    shutil.copytree(builtin_rules_dir(), copy)
-    kb_file = copy / "knowledge_base.toml"
-    text = kb_file.read_text(encoding="utf-8")
-    assert replace in text
-    broken = {"high_pt": 'clue = "high_pt"\nwhen = { hypocalcemia = true }',
-              "hypocalcaemia": 'clue = "high_pth"\nwhen = { hypocalcaemia = true }',
-              "itself": 'clue = "high_pth"\nwhen = { high_pth = true }'}
-    key = "high_pt" if "'high_pt'" in message else "hypocalcaemia" if "hypocalcaemia" in message else "itself"
-    kb_file.write_text(text.replace(replace, broken[key], 1), encoding="utf-8")
-    status, _, err = run_main(["rules", "check", str(copy)])
+    status, err = _check_edited_rules(tmp_path, run_main, "knowledge_base.toml", _SET_ASIDE, edited)
     assert status == 2 and f"knowledge_base.toml: {message}" in err, err
 
 

@@ -106,9 +106,6 @@ def _bar(probability: float) -> str:
     return ("█" * full + (_BLOCKS[rest] if rest else "")).ljust(_BAR_WIDTH)
 
 
-_percent = percent  # a probability for people: never "100.0%", ">95%" when capped, "<0.1%" below
-
-
 def _entry_name(kb: KnowledgeBase, entry: Entry) -> str:
     cause = kb.causes.get(entry["cause"])
     if cause is not None:
@@ -215,7 +212,7 @@ def print_result(result: Result, kb: KnowledgeBase, *, rows: list[Entry] | None 
         if entry["mimic"]:
             name.append(" (mimic)", style="yellow")
         cells: list[Text | str] = [str(entry["rank"]), name, "!" if entry["cant_miss"] else "",
-                                   _percent(entry["probability"], entry["capped"])]
+                                   percent(entry["probability"], entry["capped"])]
         if bar:
             cells.append(Text(_bar(entry["probability"]), style="cyan"))
         table.add_row(*cells, _evidence_summary(kb, entry))
@@ -269,7 +266,7 @@ def print_result(result: Result, kb: KnowledgeBase, *, rows: list[Entry] | None 
         for entry in shown:
             cause = kb.causes.get(entry["cause"])
             test = f"; rule out: {cause.rule_out.test}" if cause is not None and cause.rule_out is not None else ""
-            described = f"{_entry_name(kb, entry)} {_percent(entry['probability'], entry['capped'])}{test}"
+            described = f"{_entry_name(kb, entry)} {percent(entry['probability'], entry['capped'])}{test}"
             items.append(Text(described, style="yellow"))
         console.print(_bullets(items, "-"))
     if faint:
@@ -305,7 +302,7 @@ def _print_explanation(console: Console, entries: list[Entry], result: Result) -
     for entry in entries:
         header = Text(f"{entry['rank']}. {entry['name']}", style="bold")
         header.append(f"  score {entry['score']:.2f} = ln prior {entry['log_prior']:.2f} "
-                      f"(prior {_percent(entry['prior'])}) + the weights below", style="dim")
+                      f"(prior {percent(entry['prior'])}) + the weights below", style="dim")
         console.print(header)
         evidence_items = [*entry["supporting"], *entry["conflicting"]]
         for factor in entry["context"]:
@@ -327,7 +324,7 @@ def print_progress(result: Result, kb: KnowledgeBase) -> None:
     console = Console(stderr=True, highlight=False, markup=False, emoji=False)
     top = result["differential"][:3]
     line = Text("  now: ", style="dim")
-    line.append(" · ".join(f"{_entry_name(kb, e)} {_percent(e['probability'], e['capped'])}" for e in top))
+    line.append(" · ".join(f"{_entry_name(kb, e)} {percent(e['probability'], e['capped'])}" for e in top))
     console.print(line)
 
 
