@@ -893,3 +893,11 @@ def test_batch_memory_does_not_grow_with_the_input() -> None:
         assert report["last"] == n, "the last line (a bad one) comes out last"
     small, large = reports[2_000]["maxrss"], reports[50_000]["maxrss"]
     assert large < 1.5 * small, f"peak RSS {small} for 2,000 lines but {large} for 50,000 ({elapsed:.1f} s)"
+
+
+@pytest.mark.parametrize(("age", "shown"), [(0.08, "age 29 d"), (0, "age 0 d"), (1.5, "age 18 mo"),
+                                            (0.4, "age 4.8 mo"), (58.1355, "age 58.1 y")])
+def test_case_facts_write_the_age_as_a_clinician_does(age: float, shown: str) -> None:
+    from nephrocalc.render.views import case_facts
+
+    assert case_facts({"age_years": age}) == shown

@@ -88,8 +88,12 @@ def percent(probability: float, capped: bool = False) -> str:
 
 def _years(age: float) -> str:
     """An age as a clinician writes it: years to one decimal from 2 years (a FHIR birth date gives 58.1355),
-    months below."""
-    return f"{round(age, 1):g} y" if age >= 2 else f"{age * 12:.3g} mo"
+    months to one decimal below, and days in the first month (0.08 years is 29 d, not 0.96 mo)."""
+    if age >= 2:
+        return f"{round(age, 1):g} y"
+    if age < 1 / 12:
+        return f"{age * 365.25:.0f} d"
+    return f"{round(age * 12, 1):g} mo"
 
 
 def _bound(age: float) -> str:
