@@ -122,6 +122,8 @@ class Finding(NamedTuple):
     # an age-bounded entry replaces the clue's usual entry for ages in [age_at_least, age_below)
     age_at_least: float | None = None
     age_below: float | None = None
+    # [[other.findings]] only: the entry counts only when this clue is present too
+    given: str | None = None
 
     @property
     def age_bounded(self) -> bool:

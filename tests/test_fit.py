@@ -385,3 +385,14 @@ def test_a_finding_that_the_stated_condition_explains_is_not_unexplained(rank: A
     with_ckd = rank({**case, "clues": {**case["clues"], "ckd": True}})
     assert ranking(with_ckd)[0] == "medullary_sponge_kidney"
     assert with_ckd["fit"] == {"status": "good", "unexplained": [], "consider": []}
+
+
+def test_the_hint_to_run_with_extended_is_not_given_when_it_was(run_main: Any) -> None:
+    """A poor fit's 'consider' list ends with the hint to add --extended; a run that already has it is not
+    told to add it (an endocrinology review found the hint under --extended)."""
+    flags = ["diff", "--pattern", "medullary", "--age", "20", "--hypercalcemia", "--immobilization", "--low-pth",
+             "--no-vitamin-d-therapy", "--no-sarcoidosis", "--no-malignancy"]
+    status, out, err = run_main(flags)
+    assert status == 0 and "Consider:" in out and "Run with --extended" in out, err
+    status, out, err = run_main([*flags, "--extended"])
+    assert status == 0 and "Consider:" in out and "Run with --extended" not in out, err

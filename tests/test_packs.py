@@ -409,7 +409,7 @@ def test_rules_check_names_file_and_field_of_an_open_world_finding(tmp_path: Pat
     pack_toml.write_text(pack_toml.read_text(encoding="utf-8") + '\n[[other.findings]]\nclue = "hypercalcemia"\n'
                          'lr_present = 3.0\nsources = ["NoSuchSource"]\nnote = "test"\n', encoding="utf-8")
     status, _, err = run_main(["rules", "check", str(pack)])
-    assert status == 2 and "pack.toml: other.findings.0.sources" in err, err
+    assert status == 2 and "pack.toml: other.findings.1.sources" in err, err
 
 
 def test_an_open_world_finding_counts_for_other_alone_and_is_shown(run_main: Any) -> None:
@@ -434,3 +434,52 @@ def test_an_open_world_finding_counts_for_other_alone_and_is_shown(run_main: Any
     assert status == 0, err
     other = next(e for e in json.loads(out)["differential"] if e["cause"] == "other")
     assert not [e for e in other["supporting"] if e["clue"] == "hypercalcemia"]
+
+
+def test_rules_check_names_an_open_world_finding_given_another_clue(tmp_path: Path, run_main: Any) -> None:
+    """[[other.findings]] with ``given`` (counts only with another clue present): an unknown given clue, a
+    clue given itself, a given entry with an age range and the same pair twice are each named with file and
+    field."""
+    from nephrocalc.loader import builtin_rules_dir
+
+    copy = tmp_path / "rules"
+    shutil.copytree(builtin_rules_dir(), copy)
+    kb_toml = copy / "knowledge_base.toml"
+    text = kb_toml.read_text(encoding="utf-8")
+    entry = 'clue = "immobilization"\ngiven = "hypercalcemia"\nlr_present = 10.0'
+    assert entry in text
+    for broken, said in ((entry.replace('given = "hypercalcemia"', 'given = "hypercalcaemia_typo"'),
+                          "given: unknown clue 'hypercalcaemia_typo'"),
+                         (entry.replace('given = "hypercalcemia"', 'given = "immobilization"'),
+                          "a clue cannot be its own given clue"),
+                         (entry.replace('given = "hypercalcemia"', 'given = "hypercalcemia"\nage_below = 18.0'),
+                          "an entry with given cannot also have an age range"),
+                         (entry + '\nsources = ["Tebben16"]\nnote = "again"\n\n[[other.findings]]\n' + entry,
+                          "'immobilization' is listed twice with given 'hypercalcemia'")):
+        kb_toml.write_text(text.replace(entry, broken, 1), encoding="utf-8")
+        status, _, err = run_main(["rules", "check", str(copy)])
+        assert status == 2 and "knowledge_base.toml: other.findings." in err and said in err, (broken, err)
+
+
+def test_an_open_world_finding_given_another_clue_counts_only_with_it(run_main: Any) -> None:
+    """Immobilisation counts x10 for `other` with hypercalcaemia (immobilisation hypercalcaemia lies outside
+    the twelve) and nothing alone (it is the hypercalciuria of the idiopathic form); no cause but `other`
+    moves, and the term is shown as the open world's own evidence (``with``), in the table too."""
+    def scores(*flags: str) -> dict[str, float]:
+        status, out, err = run_main(["diff", "--pattern", "medullary", "--age", "20", *flags, "--format", "json"])
+        assert status == 0, err
+        return {e["cause"]: e["score"] for e in json.loads(out)["differential"]}
+
+    assert scores("--immobilization")["other"] == pytest.approx(scores()["other"], abs=0.002)
+    with_calcium, without = scores("--hypercalcemia", "--immobilization"), scores("--hypercalcemia")
+    assert with_calcium["other"] == pytest.approx(without["other"] + math.log(10.0), abs=0.002)
+    status, out, err = run_main(["diff", "--pattern", "medullary", "--age", "20", "--hypercalcemia",
+                                 "--immobilization", "--format", "json"])
+    other = next(e for e in json.loads(out)["differential"] if e["cause"] == "other")
+    assert [(e["weight"], e["with"]) for e in other["supporting"] if e["clue"] == "immobilization"] == \
+        [(2.3, "hypercalcemia")]
+    status, out, err = run_main(["diff", "--pattern", "medullary", "--age", "20", "--hypercalcemia",
+                                 "--immobilization", "--low-pth", "--no-sarcoidosis", "--no-vitamin-d-therapy"])
+    assert status == 0, err
+    first = next(line for line in out.splitlines() if line.lstrip().startswith("1 "))
+    assert "Other cause" in first and "Immobilisation ×10" in first, out

@@ -97,9 +97,11 @@ class ScoringTable(NamedTuple):
     age_clue_index: Mapping[tuple[str, bool], tuple[tuple[int, float, float | None, int, float, Evidence | None],
                                                     ...]] = {}
     given: Mapping[str, GivenTerm] = {}  # clue -> its background when another clue is stated present
-    given_keys: frozenset[tuple[str, bool]] = frozenset()  # (clue, value) of the clues in ``given``
+    given_keys: frozenset[tuple[str, bool]] = frozenset()  # (clue, value) of the clues in ``given`` and ``other_given``
     masked: Mapping[str, MaskedTerm] = {}  # clue -> how its absence is weakened when another clue is present
     masked_keys: frozenset[tuple[str, bool]] = frozenset()  # (clue, False) of the clues in ``masked``
+    # clue -> the open world's ratios that count only with another clue present ([[other.findings]] given)
+    other_given: Mapping[str, tuple[GivenTerm, ...]] = {}
 
     def bounded_for(self, age: float | None, pattern: str, counted: Sequence[tuple[str, bool]]
                     ) -> list[tuple[int, str, bool, float, Evidence | None]]:
@@ -141,8 +143,12 @@ class ScoringTable(NamedTuple):
             return ()
         given = self.given
         present = {clue for clue, value in counted if value}
-        return [(clue, value, term) for clue, value in counted
-                if (term := given.get(clue)) is not None and term.given in present]
+        terms = [(clue, value, term) for clue, value in counted
+                 if (term := given.get(clue)) is not None and term.given in present]
+        if self.other_given:
+            terms.extend((clue, value, term) for clue, value in counted for term in self.other_given.get(clue, ())
+                         if term.given in present and term.weight[value] != 0.0)
+        return terms
 
     def age_clues_for(self, age: float | None, counted: Sequence[tuple[str, bool]]
                       ) -> list[tuple[int, str, bool, float, Evidence | None]]:
@@ -279,13 +285,14 @@ class ScoringTable(NamedTuple):
             context[(UNKNOWN, age)] = [((row.form_factor[age],) if age in row.form_factor else ()) for row in rows]
         age_bounds, age_terms = _age_terms(rows, causes)
         given = _given_terms(kb, causes, cause_rows)
+        other_given = _other_given_terms(kb, cause_rows[-1].rows)
         masked = {clue.id: _masked_term(kb, clue) for clue in kb.clues.values() if clue.absent_masked_by is not None}
         return cls(tuple(cause_rows), {k: tuple(v) for k, v in supporting.items()},
                    {k: tuple(v) for k, v in conflicting.items()}, tiebreak, tuple(rows), base, clue, sex, laterality,
                    context, frozenset(item.pattern for item in kb.interactions), age_bounds, age_terms,
                    len(causes) - 1, tuple(age_clues), _age_clue_index(age_clues), given,
-                   frozenset((clue_id, value) for clue_id in given for value in (True, False)), masked,
-                   frozenset((clue_id, False) for clue_id in masked))
+                   frozenset((clue_id, value) for clue_id in (*given, *other_given) for value in (True, False)), masked,
+                   frozenset((clue_id, False) for clue_id in masked), other_given)
 
     def age_terms_for(self, age: float | None, column: str) -> tuple[tuple[int, float, Factor], ...]:
         """The age-band terms (row, weight, factor) that apply at ``age`` under the prior ``column``
@@ -313,7 +320,7 @@ def other_cause(kb: KnowledgeBase, marginal: Mapping[Any, float]) -> Cause:
                               "no cause of the loaded knowledge base lists this finding", True)
                 for clue in unused} if lr > 1.0 else {}
     # [[other.findings]]: stated ratios; an age-bounded one replaces the clue's entry at its ages
-    findings.update((found.clue, found) for found in kb.other.findings if not found.age_bounded)
+    findings.update((found.clue, found) for found in kb.other.findings if not found.age_bounded and found.given is None)
     bounded = tuple(found for found in kb.other.findings if found.age_bounded)
     unilateral = kb.other.unilateral if kb.other.unilateral is not None else kb.default_unilateral
     form = Form("typical", OTHER_NAME, dict.fromkeys(AGE_GROUPS, 1.0), 0.5, unilateral, findings, (),
@@ -360,6 +367,28 @@ def _given_terms(kb: KnowledgeBase, causes: Sequence[Cause], cause_rows: Sequenc
                             under.setdefault(item.pattern, {})[r] = max(0.0, weight[True] - math.log(item.lr_present))
         terms[clue.id] = GivenTerm(spec.given, rows, weight, evidence, under)
     return terms
+
+
+def _other_given_terms(kb: KnowledgeBase, rows: tuple[int, ...]) -> dict[str, tuple[GivenTerm, ...]]:
+    """The open world's ratios that count only with another clue present ([[other.findings]] with ``given``),
+    as terms on the rows of `other`."""
+    terms: dict[str, list[GivenTerm]] = {}
+    for found in kb.other.findings:
+        if found.given is None:
+            continue
+        label = kb.clues[found.clue].label if found.clue in kb.clues else found.clue
+        given = _in_text(kb.clues[found.given].label) if found.given in kb.clues else found.given
+        weight = {True: math.log(found.lr_present), False: math.log(found.lr_absent)}
+        evidence: dict[bool, Evidence | None] = {}
+        for value, w in weight.items():
+            why = (f"{label} {'present' if value else 'absent'} with {given}: likelihood ratio "
+                   f"{math.exp(w):.2g} for Other cause ({found.note})" + (" [estimate]" if found.estimate else ""))
+            # "with", not "given": the term is the open world's own evidence, which tells it apart from the
+            # causes, while a given background is shared by every cause that does not list the clue
+            evidence[value] = ({**_evidence(found.clue, value, w, why, found.sources), "with": found.given}
+                               if abs(w) >= 0.005 else None)
+        terms.setdefault(found.clue, []).append(GivenTerm(found.given, rows, weight, evidence))
+    return {clue: tuple(items) for clue, items in terms.items()}
 
 
 def _masked_term(kb: KnowledgeBase, clue: Clue) -> MaskedTerm:

@@ -525,11 +525,16 @@ def _compile(root: Path, kb_file: schema.KnowledgeBaseFile, groups: Mapping[str,
     for index, found in enumerate(other_file.findings):
         where = f"other.findings.{index}"
         ratio = Finding(found.clue, None, None, found.lr_present, found.lr_absent, tuple(found.sources),
-                        found.note, found.estimate, age_at_least=found.age_at_least, age_below=found.age_below)
+                        found.note, found.estimate, age_at_least=found.age_at_least, age_below=found.age_below,
+                        given=found.given)
         if found.clue not in clues:
             problems.add(other_path, f"{where}.clue", f"unknown clue {found.clue!r}")
-        elif any(e.clue == found.clue and e.age_bounded == ratio.age_bounded
-                 and (not ratio.age_bounded or _overlap(e, ratio)) for e in other_findings):
+        elif found.given is not None and found.given not in clues:
+            problems.add(other_path, f"{where}.given", f"unknown clue {found.given!r}")
+        elif found.given is not None and any(e.clue == found.clue and e.given == found.given for e in other_findings):
+            problems.add(other_path, f"{where}.clue", f"{found.clue!r} is listed twice with given {found.given!r}")
+        elif found.given is None and any(e.clue == found.clue and e.given is None and e.age_bounded == ratio.age_bounded
+                                         and (not ratio.age_bounded or _overlap(e, ratio)) for e in other_findings):
             problems.add(other_path, f"{where}.clue", f"{found.clue!r} is listed twice" + (
                 " for overlapping ages" if ratio.age_bounded else " without an age range"))
         _check_sources(found.sources, sources, other_path, f"{where}.sources", problems)

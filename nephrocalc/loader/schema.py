@@ -144,11 +144,18 @@ class OtherFinding(RuleModel):
     # an age-bounded entry replaces the clue's unbounded one at the ages [age_at_least, age_below)
     age_at_least: Annotated[float, Field(ge=0.0, le=130.0)] | None = None
     age_below: Annotated[float, Field(gt=0.0, le=130.0)] | None = None
+    # the entry counts only when this clue is present too (stated, implied or derived from a lab): a finding
+    # that points outside the knowledge base only in that company (immobilisation with hypercalcaemia)
+    given: Identifier | None = None
 
     @model_validator(mode="after")
     def _age_range(self) -> OtherFinding:
         if self.age_at_least is not None and self.age_below is not None and self.age_below <= self.age_at_least:
             raise ValueError("age_below must be above age_at_least")
+        if self.given is not None and (self.age_at_least is not None or self.age_below is not None):
+            raise ValueError("an entry with given cannot also have an age range")
+        if self.given is not None and self.given == self.clue:
+            raise ValueError("a clue cannot be its own given clue")
         return self
 
 

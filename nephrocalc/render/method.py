@@ -13,7 +13,10 @@ def method_text(kb: KnowledgeBase) -> str:
     spec = ", ".join(f"{k} {v:g}" for k, v in kb.specificity.items())
     other_adult, other_child, other_preterm = (kb.other.prior[g] for g in ("adult", "child", "preterm"))
     stated = ", ".join(f"{kb.clues[f.clue].label.lower() if f.clue in kb.clues else f.clue} x{f.lr_present:g}"
-                       + (f" at {f.age_text()}" if f.age_bounded else "") + (" (estimate)" if f.estimate else "")
+                       + (f" at {f.age_text()}" if f.age_bounded else "")
+                       + (f" with {kb.clues[f.given].label.lower() if f.given in kb.clues else f.given}" if f.given
+                          else "")
+                       + (" (estimate)" if f.estimate else "")
                        for f in kb.other.findings)
     other_findings = f"\n  Its own ratios: {stated}." if stated else ""
     from nephrocalc.guidance import RULE_OUT_FLOOR as rule_out_floor

@@ -141,7 +141,8 @@ def _print_fit(console: Console, kb: KnowledgeBase, result: Result) -> None:
             line.append(f": {item['why']}")
             lines.append(line)
         console.print(_bullets(lines, "•"))
-        console.print(Text("  Run with --extended to rank these causes with the others.", style="dim"))
+        if not any(cause.extended for cause in kb.causes.values()):  # not when --extended already ranks its causes
+            console.print(Text("  Run with --extended to rank these causes with the others.", style="dim"))
 
 
 def _lr(weight: float) -> str:
