@@ -464,7 +464,7 @@ def test_rules_check_names_an_open_world_finding_given_another_clue(tmp_path: Pa
 def test_an_open_world_finding_given_another_clue_counts_only_with_it(run_main: Any) -> None:
     """Immobilisation counts x10 for `other` with hypercalcaemia (immobilisation hypercalcaemia lies outside
     the twelve) and nothing alone (it is the hypercalciuria of the idiopathic form); no cause but `other`
-    moves, and the term is shown as the open world's own evidence (``with``), in the table too."""
+    moves, and the term is shown as the open world's own evidence (``counts_with``), in the table too."""
     def scores(*flags: str) -> dict[str, float]:
         status, out, err = run_main(["diff", "--pattern", "medullary", "--age", "20", *flags, "--format", "json"])
         assert status == 0, err
@@ -476,7 +476,7 @@ def test_an_open_world_finding_given_another_clue_counts_only_with_it(run_main: 
     status, out, err = run_main(["diff", "--pattern", "medullary", "--age", "20", "--hypercalcemia",
                                  "--immobilization", "--format", "json"])
     other = next(e for e in json.loads(out)["differential"] if e["cause"] == "other")
-    assert [(e["weight"], e["with"]) for e in other["supporting"] if e["clue"] == "immobilization"] == \
+    assert [(e["weight"], e["counts_with"]) for e in other["supporting"] if e["clue"] == "immobilization"] == \
         [(2.3, "hypercalcemia")]
     status, out, err = run_main(["diff", "--pattern", "medullary", "--age", "20", "--hypercalcemia",
                                  "--immobilization", "--low-pth", "--no-sarcoidosis", "--no-vitamin-d-therapy"])

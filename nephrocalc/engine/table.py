@@ -383,9 +383,9 @@ def _other_given_terms(kb: KnowledgeBase, rows: tuple[int, ...]) -> dict[str, tu
         for value, w in weight.items():
             why = (f"{label} {'present' if value else 'absent'} with {given}: likelihood ratio "
                    f"{math.exp(w):.2g} for Other cause ({found.note})" + (" [estimate]" if found.estimate else ""))
-            # "with", not "given": the term is the open world's own evidence, which tells it apart from the
-            # causes, while a given background is shared by every cause that does not list the clue
-            evidence[value] = ({**_evidence(found.clue, value, w, why, found.sources), "with": found.given}
+            # "counts_with", not "given": the term is the open world's own evidence, which tells it apart from
+            # the causes, while a given background is shared by every cause that does not list the clue
+            evidence[value] = ({**_evidence(found.clue, value, w, why, found.sources), "counts_with": found.given}
                                if abs(w) >= 0.005 else None)
         terms.setdefault(found.clue, []).append(GivenTerm(found.given, rows, weight, evidence))
     return {clue: tuple(items) for clue, items in terms.items()}
