@@ -346,6 +346,7 @@ class Lab(NamedTuple):
     limits: tuple[LabLimit, ...]
     note: str
     loinc: tuple[str, ...] = ()
+    decides_over: tuple[str, ...] = ()  # labs whose reading this one replaces where they disagree on a clue
 
     @property
     def accepted_units(self) -> list[str]:

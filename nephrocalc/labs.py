@@ -148,6 +148,7 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
     warnings: list[Note] = []
     derived: list[Derivation] = []
     found: dict[str, list[bool]] = {}
+    by_lab: dict[str, dict[str, list[bool]]] = {}  # clue -> lab -> the values its limits derived
     seen_warnings: set[str] = set()
 
     def warn(note_id: str, message: str, sources: tuple[str, ...] = ()) -> None:
@@ -199,7 +200,9 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
                 if any(stated.get(clue) is not want for clue, want in limit.requires_stated):
                     continue  # it needs a clue the clinician states (chronic kidney disease), not one a lab gives
                 if any(known.get(clue) is not want for clue, want in limit.requires):
-                    if limit.derive:  # a limit that derives nothing is commentary: it waits for nothing
+                    # a limit that derives nothing is commentary: it waits for nothing; nor is a value the limit
+                    # would only read as absent said to wait (a PTH of 4 pg/mL is not "not read as high_pth")
+                    if limit.derive and _judge(limit, value, True)[0] is not False:
                         waiting.setdefault((m.lab.id, limit.clue), set()).update(
                             clue if want else f"no {clue}" for clue, want in limit.requires
                             if known.get(clue) is not want)
@@ -262,14 +265,26 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
                     step["computed"] = m.lab.id
                 derived.append(step)
                 found.setdefault(limit.clue, []).append(present)
+                by_lab.setdefault(limit.clue, {}).setdefault(step["lab"], []).append(present)
                 if limit.warning and (present or limit.warn_when == "always"):
                     warn("lab_note", limit.warning, limit.sources)
                 if explicit is not None and explicit is not present:
                     warn("lab_disagrees", f"{limit.clue} is stated {'present' if explicit else 'absent'} but {text}; "
                          "the stated clue was used.")
 
+    def overridden(clue: str) -> set[str]:
+        """The labs whose reading of ``clue`` another lab replaces (labs.toml decides_over): where an ionised
+        and a total calcium disagree, the ionised one is used."""
+        labs = by_lab.get(clue, {})
+        return {other for lab_id in labs if lab_id in kb.labs for other in kb.labs[lab_id].decides_over
+                if other in labs and set(labs[other]) != set(labs[lab_id])}
+
     def merged() -> dict[str, bool]:
-        out = {clue: any(values) for clue, values in found.items()}
+        out = {}
+        for clue, values in found.items():
+            replaced = overridden(clue)
+            out[clue] = any(v for lab_id, lab_values in by_lab.get(clue, {}).items() if lab_id not in replaced
+                            for v in lab_values) if replaced else any(values)
         out.update(stated)
         return out
 
@@ -278,7 +293,17 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
     for clue, values in found.items():
         if True in values and False in values and clue not in stated:
             labs = sorted({d["lab"] for d in derived if d["clue"] == clue})
-            warn("lab_conflict", f"{' and '.join(labs)} disagree on {clue}; it was taken as present.")
+            replaced = overridden(clue)
+            if replaced:
+                kept = sorted(set(by_lab[clue]) - replaced)
+                for step in derived:
+                    if step["clue"] == clue and step["lab"] in replaced:
+                        step["used"] = False
+                        step["decided_by"] = " and ".join(kept)
+                warn("lab_conflict", f"{' and '.join(labs)} disagree on {clue}; {' and '.join(kept)} was used "
+                     f"({' and '.join(kept)} decides over {' and '.join(sorted(replaced))}).")
+            else:
+                warn("lab_conflict", f"{' and '.join(labs)} disagree on {clue}; it was taken as present.")
     judged = {d["lab"] for d in derived}
     steps = {(d["lab"], d["clue"]) for d in derived}
     for (lab_id, clue), (message, sources) in withheld.items():

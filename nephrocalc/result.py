@@ -105,6 +105,9 @@ class Derivation(TypedDict):
     # present when the value compared is computed from the lab (eGFR from creatinine): then canonical_value and
     # canonical_unit are the computed lab's
     computed: NotRequired[str]
+    # present when the step is not used because another lab decides over this one (labs.toml decides_over:
+    # an ionised calcium over a total calcium that disagrees with it)
+    decided_by: NotRequired[str]
 
 
 class NextFinding(TypedDict):

@@ -1043,3 +1043,65 @@ def test_a_value_in_a_grey_zone_says_so(rank: Any) -> None:
                    "labs": {"urine_calcium_creatinine_ratio": {"value": 0.9, "unit": "mg/mg"}}})
     assert any(d["clue"] == "hypercalciuria" and d["present"] for d in beyond["derived"])
     assert "lab_grey_zone" not in {w["id"] for w in beyond["warnings"]}
+
+
+def test_an_ionised_calcium_decides_over_a_total_calcium_that_disagrees(kb: KnowledgeBase) -> None:
+    """labs.toml decides_over: a normal ionised calcium with a high total calcium is normocalcaemia, and the
+    PTH is read against it (an endocrinology review: PHPT >95% from the total calcium alone); the total's step
+    is shown not used, and the warning names the lab that decided. Where they agree, both are used."""
+    report = derive(kb, _labs(serum_calcium=(11.0, "mg/dL"), ionized_calcium=(1.22, "mmol/L"), pth=(40, "pg/mL")),
+                    age=55, sex="female")
+    assert report.clues["hypercalcemia"] is False
+    total = _steps(report, "serum_calcium", "hypercalcemia")
+    assert [(s["present"], s["used"], s.get("decided_by")) for s in total] == [(True, False, "ionized_calcium")]
+    assert any("ionized_calcium was used" in w["message"] for w in report.warnings)
+    agree = derive(kb, _labs(serum_calcium=(11.0, "mg/dL"), ionized_calcium=(1.45, "mmol/L")), age=55, sex="female")
+    assert agree.clues["hypercalcemia"] is True and all(s["used"] for s in agree.derived)
+    high = derive(kb, _labs(serum_calcium=(9.8, "mg/dL"), ionized_calcium=(1.45, "mmol/L")), age=55, sex="female")
+    assert high.clues["hypercalcemia"] is True
+
+
+@pytest.mark.parametrize(("labs", "age", "clues", "expected"), [
+    ({"serum_calcium": (6.0, "mg/dL")}, 5 / 365.25, {"preterm_infant": False}, True),  # term neonate [Vuralli19]
+    ({"serum_calcium": (7.5, "mg/dL")}, 5 / 365.25, {"preterm_infant": True}, False),  # preterm: below 7.0
+    ({"serum_calcium": (6.5, "mg/dL")}, 5 / 365.25, {"preterm_infant": True}, True),
+    ({"ionized_calcium": (1.05, "mmol/L")}, 0.2, {}, True),  # infant, below 1.1 mmol/L
+    ({"ionized_calcium": (0.95, "mmol/L")}, 45, {}, True),  # adult, below Mayo's 1.14 mmol/L
+    ({"ionized_calcium": (1.18, "mmol/L")}, 45, {}, False),
+    ({"ionized_calcium": (1.17, "mmol/L")}, 10, {}, True),  # 3-22 years: below 1.20 mmol/L
+])
+def test_hypocalcaemia_is_read_in_infancy_and_from_an_ionised_calcium(labs: dict[str, tuple[float, str]], age: float,
+                                                                       clues: dict[str, bool], expected: bool,
+                                                                       kb: KnowledgeBase) -> None:
+    """A calcium of 6.0 mg/dL at 5 days was read only as 'no hypercalcemia', and an ionised calcium never gave
+    hypocalcaemia (endocrinology review)."""
+    report = derive(kb, _labs(**labs), age=age, clues=clues)
+    assert report.clues.get("hypocalcemia") is expected
+
+
+def test_a_value_the_limit_would_read_as_absent_is_not_said_to_wait_for_context(kb: KnowledgeBase) -> None:
+    """'pth 4 pg/mL was not read as high_pth: that needs ckd or hypercalcemia' was noise: a PTH of 4 is never a
+    raised PTH. A PTH of 80 without a calcium still says what it waits for."""
+    low = derive(kb, _labs(pth=(4, "pg/mL")), age=50)
+    assert not any("not read as high_pth" in w["message"] for w in low.warnings)
+    high = derive(kb, _labs(pth=(80, "pg/mL")), age=50)
+    assert any("not read as high_pth" in w["message"] for w in high.warnings)
+
+
+@pytest.mark.parametrize(("edited", "said"), [
+    ('decides_over = ["serum_calcum"]', "labs.ionized_calcium.decides_over.0: 'serum_calcum' is not another lab"),
+    ('decides_over = ["ionized_calcium"]', "labs.ionized_calcium.decides_over.0: 'ionized_calcium' is not another"),
+])
+def test_rules_check_names_a_bad_decides_over(edited: str, said: str, tmp_path: Path, run_main: Any) -> None:
+    import shutil
+
+    from nephrocalc.loader import builtin_rules_dir
+
+    copy = tmp_path / "rules"
+    shutil.copytree(builtin_rules_dir(), copy)
+    path = copy / "labs.toml"
+    text = path.read_text(encoding="utf-8")
+    assert 'decides_over = ["serum_calcium"]' in text
+    path.write_text(text.replace('decides_over = ["serum_calcium"]', edited, 1), encoding="utf-8")
+    status, _, err = run_main(["rules", "check", str(copy)])
+    assert status == 2 and f"labs.toml: {said}" in err, err

@@ -658,8 +658,14 @@ def _compile_labs(labs_file: schema.LabsFile, path: Path, clues: Mapping[str, Cl
             own_plausible={normalise_unit(u): (r[0], r[1]) for u, r in entry.own_plausible.items()},
             plausible=(entry.plausible[0], entry.plausible[1]), extreme=(entry.extreme[0], entry.extreme[1]),
             conversion_note=entry.conversion_note, sources=tuple(entry.sources), limits=tuple(limits),
-            note=entry.note, loinc=tuple(entry.loinc))
+            note=entry.note, loinc=tuple(entry.loinc), decides_over=tuple(entry.decides_over))
     for lab_id, entry in labs_file.labs.items():
+        for index, other in enumerate(entry.decides_over):
+            if other not in labs_file.labs or other == lab_id:
+                problems.add(path, f"labs.{lab_id}.decides_over.{index}", f"{other!r} is not another lab of labs.toml")
+            elif lab_id in labs_file.labs[other].decides_over:
+                problems.add(path, f"labs.{lab_id}.decides_over.{index}",
+                             f"{other!r} also decides over {lab_id!r}: one of the two must")
         for index, limit in enumerate(entry.limits):
             for other in limit.present_requires_lab:
                 if other not in labs_file.labs or other == lab_id:

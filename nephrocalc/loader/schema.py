@@ -741,6 +741,8 @@ class LabEntry(RuleModel):
     limits: list[LabLimit]
     note: str = ""
     loinc: list[LoincCode] = []  # LOINC codes of the assay (serum, plasma, urine; mass and molar)
+    # labs whose reading this one replaces where the two disagree on a clue (ionised over total calcium)
+    decides_over: list[Identifier] = []
 
     @model_validator(mode="after")
     def _units(self) -> LabEntry:

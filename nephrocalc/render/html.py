@@ -13,7 +13,7 @@ from html import escape
 from typing import Any
 
 from nephrocalc.knowledge import KnowledgeBase
-from nephrocalc.render.views import distinctive, form_label, lacks_clause, poor_fit_text
+from nephrocalc.render.views import distinctive, form_label, lacks_clause, not_used, poor_fit_text
 from nephrocalc.result import NOTICE, Entry, Evidence
 
 _CSS = """
@@ -153,7 +153,7 @@ def case_section(result: Any, kb: KnowledgeBase) -> str:
                                                       for lab, v in case["labs"].items())) + "</p>")
     if result["derived"]:
         out.append("<ul>" + "".join(f"<li>{escape(step['text'])}"
-                                    + ("" if step["used"] else " <i>(the stated clue was used)</i>") + "</li>"
+                                    + ("" if step["used"] else f" <i>{escape(not_used(step))}</i>") + "</li>"
                                     for step in result["derived"]) + "</ul>")
     out.append(f'<p class="summary">{escape(summary_line(result, kb))}</p>')
     fit = result["fit"]

@@ -27,6 +27,7 @@ from nephrocalc.render.views import (
     form_label,
     labs_view,
     lacks_clause,
+    not_used,
     percent,
     poor_fit_text,
     printable,
@@ -229,7 +230,7 @@ def print_result(result: Result, kb: KnowledgeBase, *, rows: list[Entry] | None 
             for step in result["derived"]:
                 line = Text(f"  {step['text']}")
                 if not step["used"]:
-                    line.append("  (the stated clue was used)", style="yellow")
+                    line.append(f"  {not_used(step)}", style="yellow")
                 line.append(f" [{', '.join(step['sources'])}]", style="dim")
                 console.print(line)
         else:

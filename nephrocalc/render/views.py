@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from nephrocalc.knowledge import KnowledgeBase, LabLimit
-from nephrocalc.result import Evidence
+from nephrocalc.result import Derivation, Evidence
 
 
 def form_label(kb: KnowledgeBase, cause_id: str, form_id: str) -> str:
@@ -121,6 +121,13 @@ def case_facts(case: dict[str, Any]) -> str:
     if case.get("grade") is not None:
         facts.append(f"grade {case['grade']}")
     return ", ".join(facts)
+
+
+def not_used(step: Derivation) -> str:
+    """Why a lab step was not used: the clue was stated, or another lab decides over this one."""
+    if "decided_by" in step:
+        return f"(not used: {step['decided_by']} decides)"
+    return "(the stated clue was used)"
 
 
 def distinctive(items: list[Evidence]) -> list[Evidence]:
