@@ -9,7 +9,7 @@ start-up path. Plain data: this module imports nothing of the package but the vo
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from nephrocalc.vocab import Laterality, Modality, Pattern, Sex
 
@@ -39,12 +39,14 @@ _CONFIG = {"extra": "forbid", "strict": True, "allow_inf_nan": False}
 
 @dataclass(frozen=True, kw_only=True)
 class Lab:
-    """A measured value: ``{"value": number, "unit": string}`` (CONTRACT.md section 3)."""
+    """A measured value: ``{"value": number, "unit": string}`` (CONTRACT.md section 3), and optionally
+    ``"comparator"`` when the value is a bound ("<" 5, ">=" 150: a FHIR Quantity's comparator)."""
 
     __pydantic_config__ = _CONFIG
 
     value: float
     unit: str
+    comparator: Literal["<", "<=", ">", ">="] | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -91,7 +93,9 @@ class Case:
         if self.clues:
             out["clues"] = self.clues
         if self.labs:
-            out["labs"] = {key: {"value": lab.value, "unit": lab.unit} for key, lab in self.labs.items()}
+            out["labs"] = {key: {"value": lab.value, "unit": lab.unit,
+                                 **({"comparator": lab.comparator} if lab.comparator else {})}
+                           for key, lab in self.labs.items()}
         return out
 
     @property

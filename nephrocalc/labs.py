@@ -27,6 +27,7 @@ class Measurement(NamedTuple):
     shown: str = ""  # how the value is named when it was computed from another lab (eGFR from creatinine)
     from_lab: str = ""  # that lab
     method_sources: tuple[str, ...] = ()  # the sources of the computation
+    comparator: str = ""  # "<", "<=", ">", ">=": the value is a bound (a FHIR Quantity's comparator)
 
 
 def _number(value: float) -> str:
@@ -103,6 +104,15 @@ def _judge(limit: LabLimit, value: float, may_be_absent: bool) -> tuple[bool | N
     return None, "", limit.below
 
 
+def _bound_settles(limit: LabLimit, present: bool, comparator: str) -> bool:
+    """Whether a value given as a bound still decides a limit: "<5" (the value is at most 5) can only show
+    that a value is not above a limit, or that it is below one; ">150" the reverse."""
+    at_most = comparator in ("<", "<=")
+    if limit.above is not None:
+        return (not present) if at_most else present
+    return present if at_most else not present
+
+
 def _in_grey_zone(limit: LabLimit, value: float) -> bool:
     """Between a limit and its stricter absent bound (PTH 15-25 pg/mL): a value that derives nothing by design."""
     if limit.above is not None:
@@ -144,7 +154,8 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
     """Turn the case's lab values into clues, in two passes: limits that require other clues
     (e.g. PTH judged against hypercalcaemia) come after those that do not."""
     stated = case.clues
-    measurements = [measure(lab_id, item.value, item.unit, kb) for lab_id, item in sorted(case.labs.items())]
+    measurements = [measure(lab_id, item.value, item.unit, kb)._replace(comparator=item.comparator or "")
+                    for lab_id, item in sorted(case.labs.items())]
     warnings: list[Note] = []
     derived: list[Derivation] = []
     found: dict[str, list[bool]] = {}
@@ -185,6 +196,7 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
     # (lab, clue) -> why a limit set the value aside (``unless``), with its sources
     withheld: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {}
     grey: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {}  # values between a limit and its absent bound
+    unsettled: dict[tuple[str, str], str] = {}  # a bound on the side of a limit that cannot settle it
 
     def run(pass_requires: bool, known: dict[str, bool]) -> None:
         for m in measurements:
@@ -219,6 +231,14 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
                 masked_by = [f"{'' if want else 'no '}{clue}" for clue, want in limit.absent_unless
                              if known.get(clue) is want]
                 present, comparison, bound = _judge(limit, value, may_be_absent and not masked_by)
+                if present is not None and m.comparator and not _bound_settles(limit, present, m.comparator):
+                    # "<300 mg/day" is below 300, not above 250: a bound on that side says nothing of the limit
+                    unsettled.setdefault((m.lab.id, limit.clue), (
+                        f"{_named(m)} is a bound: it does not say whether the value is "
+                        f"{'above' if limit.above is not None else 'below'} the {limit.label} "
+                        f"({_number(limit.above if limit.above is not None else limit.below or 0.0)} "
+                        f"{unit}); read neither as {limit.clue} nor as no {limit.clue}."))
+                    present = None
                 if present is None and limit.derive and limit.derive_present and limit.derive_absent \
                         and may_be_absent and not masked_by and _in_grey_zone(limit, value):
                     # said at the end, unless another limit of the lab reads the value after all
@@ -312,6 +332,9 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
     for (lab_id, clue), (message, sources) in grey.items():
         if not any(d["lab"] == lab_id and d["clue"] == clue for d in derived):
             warn("lab_grey_zone", message, sources)
+    for (lab_id, clue), message in unsettled.items():
+        if not any(d["lab"] == lab_id and d["clue"] == clue for d in derived):
+            warn("lab_bound", message)
     for m in measurements:
         for (lab_id, clue), needs in sorted(waiting.items()):
             if lab_id == m.lab.id and (lab_id, clue) not in steps and (lab_id, clue) not in noted:
@@ -342,7 +365,7 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
 
 def _named(m: Measurement) -> str:
     """A measurement as the output names it: "pth 80 pg/mL", or what it was computed from."""
-    return m.shown or f"{m.lab.id} {_number(m.value)} {m.unit}"
+    return m.shown or f"{m.lab.id} {m.comparator}{_number(m.value)} {m.unit}"
 
 
 # The CKD-EPI 2021 creatinine equation, without race, for adults [Inker21]:

@@ -38,6 +38,9 @@ FREQUENCY_WORDS: Final = {
 # One case is at most this many bytes, as a case file or as one line of `batch` (a case is a few
 # hundred bytes; a longer line is an error record).
 MAX_CASE_BYTES: Final = 1_048_576
+# A standard document (--fhir, --phenopacket) is a record, not a case: an EHR's or Synthea's export of one
+# patient runs to several megabytes (a FHIR review found a 6 MB Synthea bundle refused).
+MAX_DOCUMENT_BYTES: Final = 64 * 1_048_576
 
 # Output formats of one result (diff, ask) and of many (batch).
 RESULT_FORMATS: Final = ("table", "json", "jsonl", "tsv", "csv", "markdown", "html", "phenopacket")

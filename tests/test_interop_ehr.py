@@ -102,7 +102,7 @@ def test_the_patient_details_a_bundle_leaves_partial_are_read_and_said(kb: Knowl
     second = {"resourceType": "Patient", "id": "q", "gender": "male"}
     result = _read(["diff", "--fhir", "-"], _bundle(bounded, *again, second))
     assert result["case"]["labs"]["pth"]["value"] == 3 and "pth <3" in _warnings(result)["fhir_lab_bounds"]
-    assert "serum_calcium (2 values)" in _warnings(result)["fhir_labs_repeated"]
+    assert "serum_calcium 11.2 mg/dL (all values: 12 mg/dL, 11.2 mg/dL)" in _warnings(result)["fhir_labs_repeated"]
     assert "fhir_several_patients" in _warnings(result)
 
 
@@ -308,3 +308,52 @@ def test_an_onset_age_in_hours_is_an_age() -> None:
     result = _read(["diff", "--fhir", "-"], bundle)
     assert result["case"]["age_years"] == pytest.approx(36 / 8766, rel=1e-3)
     assert "fhir_age_not_read" not in _warnings(result)
+
+
+def test_an_observation_valued_negative_absent_or_no_states_its_finding_absent() -> None:
+    """A finding Observation whose value is SNOMED CT Absent, a LOINC Negative answer, or the word 'negative'
+    was read as present (FHIR review): each now states the finding absent."""
+    def finding(code: str, **value: Any) -> dict[str, Any]:
+        return {"resourceType": "Observation", "status": "final",
+                "code": {"coding": [{"system": SNOMED, "code": code}]}, **value}
+
+    stones = finding("95570007", valueCodeableConcept={"coding": [{"system": SNOMED, "code": "2667000",
+                                                                    "display": "Absent"}]})
+    blood = finding("34436003", valueCodeableConcept={"coding": [{"system": LOINC, "code": "LA6577-6",
+                                                                   "display": "Negative"}]})
+    protein = finding("29738008", valueString="negative")
+    result = _read(["diff", "--fhir", "-"], _bundle(stones, blood, protein))
+    assert {k: result["case"]["clues"][k] for k in ("nephrolithiasis", "hematuria", "proteinuria")} == \
+        {"nephrolithiasis": False, "hematuria": False, "proteinuria": False}
+
+
+def test_a_lab_given_twice_keeps_its_newest_value_and_lists_the_others(kb: KnowledgeBase) -> None:
+    """The last value in the bundle was used, so an older calcium written after a newer one won (FHIR review);
+    now the newest effective date wins, and the note lists every value with its date."""
+    new = {**_observation(kb, "serum_calcium", 9.1, "mg/dL"), "effectiveDateTime": "2024-02-01"}
+    old = {**_observation(kb, "serum_calcium", 11.9, "mg/dL"), "effectiveDateTime": "2021-06-15"}
+    result = _read(["diff", "--fhir", "-"], _bundle(new, old))
+    assert result["case"]["labs"]["serum_calcium"]["value"] == 9.1
+    note = _warnings(result)["fhir_labs_repeated"]
+    assert "serum_calcium 9.1 mg/dL of 2024-02-01" in note and "11.9 mg/dL (2021-06-15)" in note
+
+
+def test_a_resource_about_another_patient_is_left_out_and_said(kb: KnowledgeBase) -> None:
+    """An Observation whose subject is another patient was read as this one's (FHIR review)."""
+    mine = {**_observation(kb, "pth", 30, "pg/mL"), "subject": {"reference": "Patient/p"}}
+    theirs = {**_observation(kb, "serum_calcium", 12.5, "mg/dL"), "subject": {"reference": "Patient/someone-else"}}
+    unnamed = _observation(kb, "serum_phosphate", 3.0, "mg/dL")
+    result = _read(["diff", "--fhir", "-"], _bundle(mine, theirs, unnamed))
+    assert set(result["case"]["labs"]) == {"pth", "serum_phosphate"}
+    assert "Patient/someone-else" in _warnings(result)["fhir_other_patient"]
+
+
+def test_a_fhir_document_of_several_megabytes_is_read(kb: KnowledgeBase, tmp_path: Any) -> None:
+    """A full EHR or Synthea export runs to several MB; --fhir refused anything over 1 MiB (FHIR review)."""
+    padding = [{**_observation(kb, "serum_phosphate", 3.0, "mg/dL"), "effectiveDateTime": f"2020-01-{1 + i % 28:02d}",
+                "note": [{"text": "x" * 400}]} for i in range(4000)]
+    path = tmp_path / "big.json"
+    path.write_bytes(_bundle(*padding))
+    assert path.stat().st_size > 1_500_000
+    result = _read(["diff", "--fhir", str(path)], b"")
+    assert result["case"]["labs"]["serum_phosphate"]["value"] == 3.0

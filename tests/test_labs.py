@@ -1105,3 +1105,32 @@ def test_rules_check_names_a_bad_decides_over(edited: str, said: str, tmp_path: 
     path.write_text(text.replace('decides_over = ["serum_calcium"]', edited, 1), encoding="utf-8")
     status, _, err = run_main(["rules", "check", str(copy)])
     assert status == 2 and f"labs.toml: {said}" in err, err
+
+
+@pytest.mark.parametrize(("lab", "clue", "expected"), [
+    ({"urine_calcium_24h": {"value": 300, "unit": "mg/day", "comparator": "<"}}, "hypercalciuria", None),
+    ({"urine_calcium_24h": {"value": 150, "unit": "mg/day", "comparator": "<"}}, "hypercalciuria", False),
+    ({"urine_calcium_24h": {"value": 400, "unit": "mg/day", "comparator": ">"}}, "hypercalciuria", True),
+    ({"urine_calcium_24h": {"value": 150, "unit": "mg/day", "comparator": ">="}}, "hypercalciuria", None),
+    ({"pth": {"value": 6, "unit": "pg/mL", "comparator": "<"}}, "low_pth", True),
+    ({"pth": {"value": 30, "unit": "pg/mL", "comparator": ">"}}, "low_pth", False),
+    ({"pth": {"value": 30, "unit": "pg/mL", "comparator": "<"}}, "low_pth", None),
+])
+def test_a_lab_value_given_as_a_bound_settles_a_limit_only_from_its_far_side(
+        lab: dict[str, Any], clue: str, expected: bool | None, kb: KnowledgeBase) -> None:
+    """A FHIR Quantity's comparator ("<300 mg/day") was read as the value itself, so a urine calcium below 300
+    gave hypercalciuria (FHIR review); a bound on the near side of a limit now derives nothing and says so."""
+    report = interpret(parse_case({"pattern": "medullary", "age_years": 40, "sex": "female", "labs": lab}, kb), kb)
+    assert report.clues.get(clue) is expected
+    if expected is None:
+        assert any(w["id"] == "lab_bound" and clue in w["message"] for w in report.warnings)
+
+
+def test_a_comparator_is_validated_and_echoed(run_main: Any) -> None:
+    status, out, err = run_main(["diff", "--case", "-", "--format", "json"], stdin=json.dumps(
+        {"pattern": "medullary", "labs": {"pth": {"value": 6, "unit": "pg/mL", "comparator": "<"}}}))
+    assert status == 0, err
+    assert json.loads(out)["case"]["labs"]["pth"] == {"value": 6.0, "unit": "pg/mL", "comparator": "<"}
+    status, _, err = run_main(["diff", "--case", "-"], stdin=json.dumps(
+        {"pattern": "medullary", "labs": {"pth": {"value": 6, "unit": "pg/mL", "comparator": "~"}}}))
+    assert status == 2 and "labs.pth.comparator" in err and "\n" not in err.strip(), err

@@ -507,3 +507,13 @@ def test_a_term_stated_present_and_excluded_is_present_and_said(kb: KnowledgeBas
     assert case.clues == {"hypokalemia": True}
     assert "hypokalemia (present: HP:0002900; excluded: HP:0002900)" in \
         _notes(notes)["phenopacket_present_and_excluded"]
+
+
+def test_a_phenopacket_v1_negated_feature_is_read_as_excluded(kb: KnowledgeBase) -> None:
+    """Phenopacket v1 names excluded 'negated'; it was read as present, so a negated hypercalcaemia gave
+    hyperparathyroidism at 95% (FHIR/phenopacket review). It is now excluded, with a note."""
+    packet = _packet([_feature("HP:0012408", "Medullary nephrocalcinosis"),
+                      {"type": {"id": "HP:0003072", "label": "Hypercalcemia"}, "negated": True}])
+    case, notes = case_from_phenopacket(packet, kb)
+    assert case.clues["hypercalcemia"] is False
+    assert any(n["id"] == "phenopacket_v1_negated" and "HP:0003072" in n["message"] for n in notes)

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from nephrocalc.errors import InputError
-from nephrocalc.vocab import MAX_CASE_BYTES
+from nephrocalc.vocab import MAX_CASE_BYTES, MAX_DOCUMENT_BYTES
 
 
 def stdin_is_terminal() -> bool:
@@ -26,25 +26,28 @@ _OBJECT = {"--case": 'must be a JSON object such as {"pattern": "medullary"}',
 
 
 def read_case_source(source: str, option: str = "--case") -> dict[str, Any]:
-    """The JSON object of a case file, or of standard input for ``-``, at most MAX_CASE_BYTES."""
+    """The JSON object of a case file, or of standard input for ``-``, at most MAX_CASE_BYTES (a FHIR
+    bundle or a phenopacket: MAX_DOCUMENT_BYTES)."""
     import orjson
 
     document = _DOCUMENT.get(option, "case")
+    limit = MAX_DOCUMENT_BYTES if option in ("--fhir", "--phenopacket") else MAX_CASE_BYTES
     if source == "-":
         if stdin_is_terminal():
             raise InputError(f"{option} -", "reads JSON from standard input, but nothing was piped in")
         stream = getattr(sys.stdin, "buffer", None)
-        raw = stream.read(MAX_CASE_BYTES + 1) if stream is not None else sys.stdin.read().encode("utf-8", "replace")
+        raw = stream.read(limit + 1) if stream is not None else sys.stdin.read().encode("utf-8", "replace")
         what = f"{document} (stdin)"
     else:
         try:
             with open(source, "rb") as handle:
-                raw = handle.read(MAX_CASE_BYTES + 1)
+                raw = handle.read(limit + 1)
         except OSError as exc:
             raise InputError(option, f"cannot read {source!r} ({exc.strerror or exc})") from None
         what = f"{document} ({source})"
-    if len(raw) > MAX_CASE_BYTES:
-        raise InputError(what, f"is larger than {MAX_CASE_BYTES} bytes, the limit for one case")
+    if len(raw) > limit:
+        raise InputError(what, f"is larger than {limit} bytes, the limit for one "
+                         + ("document" if limit != MAX_CASE_BYTES else "case"))
     if raw.startswith(UTF8_BOM):  # as Windows editors and Excel write UTF-8
         raw = raw[len(UTF8_BOM):]
     try:

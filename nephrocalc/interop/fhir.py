@@ -225,12 +225,15 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
     resources = _resources(data, entry_problems)
     patients = [r for r in resources if r.get("resourceType") == "Patient"]
     patient = patients[0] if patients else None
+    own = _patient_keys(data, patient)  # the references that name this patient
+    elsewhere: list[str] = []  # resources about another patient: left out
     clues: dict[str, bool] = {}
     conflicts: set[str] = set()  # clues stated both present and absent: present wins
     unread_drugs: list[str] = []  # medications that map to no exposure
     sides: set[Laterality] = set()  # the laterality the nephrocalcinosis resources' bodySite gives
     bounds: list[str] = []  # lab values given as a bound ("<3 pg/mL"), read as the value
-    repeated: dict[str, int] = {}  # labs given more than once: the last one in the bundle is used
+    repeated: dict[str, list[str]] = {}  # every value of each lab; of a lab given more than once the newest is used
+    lab_dates: dict[str, date | None] = {}  # the effective date of each lab value kept
     rejected: list[str] = []  # lab values that are not numbers, each naming its field
     labs: dict[str, Lab] = {}
     patterns: set[str] = set()
@@ -253,6 +256,10 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
         kind = resource.get("resourceType")
         if kind not in READ_TYPES:
             other_types[str(kind)[:40]] = other_types.get(str(kind)[:40], 0) + 1
+            continue
+        if own and not _about(resource, own):  # another patient's record mixed into the bundle
+            elsewhere.append(f"{kind} {_shown(_concept(resource.get('code'))) or resource.get('id') or ''}".strip()
+                             + f" (for {_reference(resource)[:60]})")
             continue
         if kind in MEDICATIONS:
             name = _medication_name(resource, medications)
@@ -339,7 +346,7 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                     lab_id = kb.loinc_labs[coding.code]
                     value = _quantity(quantity)
                     if isinstance(value, Quantity):
-                        _read_lab(kb, lab_id, value, labs, bounds, repeated)
+                        _read_lab(kb, lab_id, value, labs, bounds, repeated, _effective(resource), lab_dates)
                     else:
                         rejected.append(f"Observation.valueQuantity.{value[0]} ({lab_id}, LOINC {coding.code}): "
                                         + value[1])
@@ -374,7 +381,7 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                     continue
                 lab_id, code, value = read
                 if isinstance(value, Quantity):
-                    _read_lab(kb, lab_id, value, labs, bounds, repeated)
+                    _read_lab(kb, lab_id, value, labs, bounds, repeated, _effective(resource), lab_dates)
                 else:
                     rejected.append(f"Observation.component[{index}].valueQuantity.{value[0]} ({lab_id}, LOINC "
                                     f"{code}): {value[1]}")
@@ -467,18 +474,30 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
     if len(patients) > 1:
         notes.append({"id": "fhir_several_patients", "sources": [],
                       "message": f"The bundle holds {len(patients)} Patient resources: the first one's gender and "
-                      "birthDate were used, and every other resource was read as this one patient's."})
+                      "birthDate were used, with the resources that refer to it or to no patient."})
+    if elsewhere:
+        notes.append({"id": "fhir_other_patient", "sources": [],
+                      "message": f"{len(elsewhere)} resource(s) about another patient were left out: "
+                      + "; ".join(elsewhere[:10]) + (" ..." if len(elsewhere) > 10 else "")})
     if patient is not None and patient.get("gender") not in (None, "female", "male"):
         notes.append({"id": "fhir_sex_unknown", "sources": [],
                       "message": f"The Patient's gender is {str(patient.get('gender'))[:40]!r}: the sex was left "
                       "unknown (sex-specific priors and lab limits use their unknown-sex values)."})
     if bounds:
         notes.append({"id": "fhir_lab_bounds", "sources": [],
-                      "message": "Lab values given as a bound were read as that value: " + "; ".join(bounds[:20])})
+                      "message": "Lab values given as a bound were read as bounds, which settle a limit only from its "
+                                 "far side (<5 is below a limit of 10, but says nothing of one of 3): "
+                                 + "; ".join(bounds[:20])})
+    repeated = {lab_id: values for lab_id, values in repeated.items() if len(values) > 1}
     if repeated:
         notes.append({"id": "fhir_labs_repeated", "sources": [],
-                      "message": "Labs given more than once; the last in the bundle was used: "
-                      + "; ".join(f"{lab_id} ({n} values)" for lab_id, n in sorted(repeated.items()))})
+                      "message": "Labs given more than once; the newest was used (by its effective date; the last "
+                                 "in the bundle where the dates do not decide): "
+                      + "; ".join(f"{lab_id} {labs[lab_id].value:g} {labs[lab_id].unit}"
+                                  + (f" of {lab_dates[lab_id]}" if lab_dates.get(lab_id) else "")
+                                  + f" (all values: {', '.join(values[:6])}"
+                                  + (", ..." if len(values) > 6 else "") + ")"
+                                  for lab_id, values in sorted(repeated.items()) if lab_id in labs)})
     native_vitamin_d_note(unread_drugs, notes)
     if unconfirmed:
         notes.append({"id": "fhir_conditions_unconfirmed", "sources": [],
@@ -596,16 +615,63 @@ def _concept(data: Any) -> CodeableConcept:
         return CodeableConcept()
 
 
+def _patient_keys(data: dict[str, Any], patient: dict[str, Any] | None) -> set[str]:
+    """The references that name the (first) Patient: Patient/<id> and the fullUrl of its Bundle entry."""
+    if patient is None:
+        return set()
+    keys = {f"Patient/{patient['id']}"} if isinstance(patient.get("id"), str) and patient["id"] else set()
+    for entry in _items(data.get("entry")):
+        if isinstance(entry, dict) and entry.get("resource") is patient and isinstance(entry.get("fullUrl"), str):
+            keys.add(entry["fullUrl"])
+    return keys
+
+
+def _reference(resource: dict[str, Any]) -> str:
+    """The patient a resource is about (subject, else patient), as its reference; "" when it names none."""
+    for field in ("subject", "patient"):
+        target = resource.get(field)
+        if isinstance(target, dict) and isinstance(target.get("reference"), str):
+            return str(target["reference"])
+    return ""
+
+
+def _about(resource: dict[str, Any], own: set[str]) -> bool:
+    """Whether a resource is about the patient whose references are ``own``: it names that patient (also as
+    an absolute URL or a version of it), or no patient at all."""
+    reference = _reference(resource).split("/_history/")[0]
+    if not reference or reference in own:
+        return True
+    if not reference.startswith("Patient/") and "/Patient/" not in reference and not reference.startswith("urn:"):
+        return True  # a Group or a Location: not another patient
+    return any(reference.endswith("/" + key) for key in own if key.startswith("Patient/"))
+
+
+def _effective(resource: dict[str, Any]) -> date | None:
+    """When an Observation was made: effectiveDateTime, effectiveInstant or the end (else the start) of
+    effectivePeriod, else issued; None when none is a readable date (an unreadable one is named elsewhere)."""
+    period = resource.get("effectivePeriod")
+    candidates = [resource.get("effectiveDateTime"), resource.get("effectiveInstant"),
+                  *((period.get("end"), period.get("start")) if isinstance(period, dict) else ()),
+                  resource.get("issued")]
+    return next((when for value in candidates if value is not None and (when := parse_date(value)) is not None), None)
+
+
 def _read_lab(kb: KnowledgeBase, lab_id: str, value: Quantity, labs: dict[str, Lab], bounds: list[str],
-              repeated: dict[str, int]) -> None:
+              repeated: dict[str, list[str]], when: date | None, lab_dates: dict[str, date | None]) -> None:
     """One lab value of the bundle, in a unit the lab takes where the code or the unit text gives one; a
-    bound ("<3") is read as its value, and a lab given again replaces the earlier value; both are noted."""
+    bound ("<3") is kept as a bound; a lab given again keeps its newest value (by effective date; where the
+    dates do not decide, the later in the bundle); both are noted."""
     unit = lab_unit(kb, lab_id, value.code, value.unit)
     if value.comparator:
         bounds.append(f"{lab_id} {value.comparator}{value.value:g} {unit}")
+    repeated.setdefault(lab_id, []).append(f"{value.comparator}{value.value:g} {unit}" + (f" ({when})" if when else ""))
     if lab_id in labs:
-        repeated[lab_id] = repeated.get(lab_id, 1) + 1
-    labs[lab_id] = Lab(value=value.value, unit=unit)
+        kept = lab_dates.get(lab_id)
+        if kept is not None and (when is None or when < kept):  # an older or undated value after a dated one
+            return
+    lab_dates[lab_id] = when
+    comparator = value.comparator if value.comparator in ("<", "<=", ">", ">=") else None
+    labs[lab_id] = Lab(value=value.value, unit=unit, comparator=comparator)  # type: ignore[arg-type]
 
 
 def _component_lab(kb: KnowledgeBase, component: dict[str, Any]
@@ -725,7 +791,17 @@ def _is_absent(resource: dict[str, Any]) -> bool:
             return True
     value = resource.get("valueCodeableConcept")
     if isinstance(value, dict):
-        codes = {str(c.get("code", "")).lower() for c in _items(value.get("coding")) if isinstance(c, dict)}
-        if codes & {"260385009", "negative", "absent", "n"}:
+        codings = [c for c in _items(value.get("coding")) if isinstance(c, dict)]
+        codes = {str(c.get("code", "")).lower() for c in codings}
+        words = {str(c.get("display", "")).strip().lower() for c in codings}
+        words.add(str(value.get("text", "")).strip().lower())
+        if codes & ABSENT_CODES or words & ABSENT_WORDS:
             return True
-    return False
+    text = resource.get("valueString")
+    return isinstance(text, str) and text.strip().lower() in ABSENT_WORDS
+
+
+# A coded or written value that says the finding is not there: SNOMED CT Negative (260385009), Absent
+# (2667000) and No (373067005); LOINC answers Negative (LA6577-6) and No (LA32-8); HL7 v2 table 0136 N (No)
+ABSENT_CODES = frozenset({"260385009", "2667000", "373067005", "la6577-6", "la32-8", "negative", "absent", "n"})
+ABSENT_WORDS = frozenset({"negative", "absent", "no", "not detected", "not present", "none", "neg"})

@@ -118,6 +118,7 @@ class Individual(_Part):
 class PhenotypicFeature(_Part):
     type: OntologyClass
     excluded: bool = False
+    negated: bool = False  # Phenopacket v1's name of excluded: read as excluded, with a note
     onset: TimeElement | None = None
     modifiers: list[OntologyClass] = []
 
@@ -283,8 +284,8 @@ _CASE_FIELDS = frozenset(CASE_FIELDS) - {"id"}  # a phenopacket has an id too
 # the fields of the parts that are read (GA4GH Phenopacket Schema v2: Individual, PhenotypicFeature, Measurement)
 _INDIVIDUAL_FIELDS = frozenset({"id", "alternateIds", "dateOfBirth", "timeAtLastEncounter", "vitalStatus", "sex",
                                 "karyotypicSex", "gender", "taxonomy"})
-_FEATURE_FIELDS = frozenset({"description", "type", "excluded", "modifiers", "onset", "resolution", "evidence",
-                             "severity"})
+_FEATURE_FIELDS = frozenset({"description", "type", "excluded", "negated", "modifiers", "onset", "resolution",
+                             "evidence", "severity"})
 _MEASUREMENT_FIELDS = frozenset({"description", "assay", "value", "complexValue", "timeObserved", "procedure"})
 _FAMILY_FIELDS = frozenset({"id", "proband", "relatives", "consanguinousParents", "pedigree", "files", "metaData"})
 GA4GH_SEXES = ("FEMALE", "MALE", "OTHER_SEX", "UNKNOWN_SEX")
@@ -322,7 +323,15 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
     onset_age: float | None = None
     latest_onset: float | None = None  # the latest onset age of any present feature: a lower bound of the age
     unread_ages: list[str] = []  # ages that cannot be read or are impossible, each naming its field
+    negated = [f"{feature.type.id} {feature.type.label}".strip() for feature in packet.phenotypicFeatures
+               if feature.negated and not feature.excluded]
+    if negated:  # a v1 packet: its negated is v2's excluded, and reading it as present would invert the finding
+        notes.append({"id": "phenopacket_v1_negated", "sources": [],
+                      "message": "negated (Phenopacket v1) was read as excluded: " + "; ".join(negated[:10])
+                      + (f" and {len(negated) - 10} more" if len(negated) > 10 else "")})
     for index, feature in enumerate(packet.phenotypicFeatures):
+        if feature.negated:
+            feature = feature.model_copy(update={"excluded": True})
         term = feature.type.id
         onset = None
         if not feature.excluded and feature.onset is not None:
