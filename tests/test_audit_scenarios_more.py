@@ -768,10 +768,6 @@ OPEN_BLIND = {
         "without --extended sarcoidosis is 99.6% for calcitriol-mediated hypercalcaemia in a man with lymphoma and "
         "mediastinal nodes: the fit is poor and names hypercalcaemia of malignancy, which --extended ranks first, "
         "but the open world's likelihoods are flat",
-    "b12_tb_granulomatous_hypercalcaemia":
-        "sarcoidosis at the 0.95 cap (the check asks at most 0.7) for calcitriol-mediated hypercalcaemia in active "
-        "tuberculosis with sarcoidosis stated absent: renal tuberculosis gives dystrophic calcification, not "
-        "hypercalcaemia, in the knowledge base, and the open world's likelihoods are flat; the fit is poor",
     "b12_rygb_cortical_oxalate_base":
         "without --extended primary hyperoxaluria is 89% after gastric bypass (bariatric surgery now counts x0.1 "
         "against it): the fit is poor and names secondary hyperoxaluria, which --extended ranks first",

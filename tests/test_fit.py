@@ -396,3 +396,28 @@ def test_the_hint_to_run_with_extended_is_not_given_when_it_was(run_main: Any) -
     assert status == 0 and "Consider:" in out and "Run with --extended" in out, err
     status, out, err = run_main([*flags, "--extended"])
     assert status == 0 and "Consider:" in out and "Run with --extended" not in out, err
+
+
+@pytest.mark.parametrize("drug", ["--thiazide", "--lithium"])
+def test_hypercalcaemia_on_a_thiazide_or_lithium_says_stop_and_retest(drug: str, run_main: Any) -> None:
+    """An endocrinology review: primary HPT above 95% on a thiazide with no advice to stop the drug and re-test
+    before imaging the parathyroids. Without hypercalcaemia the caveat is not given."""
+    status, out, err = run_main(["diff", "-p", "medullary", "--age", "64", "--sex", "female", drug, "--lab",
+                                 "serum_calcium=10.8mg/dL", "--lab", "pth=45pg/mL", "--format", "json"])
+    assert status == 0 and "drug_hypercalcemia_retest" in {c["id"] for c in json.loads(out)["caveats"]}, err
+    status, out, err = run_main(["diff", "-p", "medullary", "--age", "64", drug, "--format", "json"])
+    assert status == 0 and "drug_hypercalcemia_retest" not in {c["id"] for c in json.loads(out)["caveats"]}, err
+
+
+def test_known_tuberculosis_with_calcitriol_hypercalcaemia_is_not_called_sarcoidosis(run_main: Any) -> None:
+    """An endocrinology review: known TB with PTH-independent, calcitriol-mediated hypercalcaemia gave sarcoidosis
+    77% (steroids without antituberculous cover disseminate TB). Tuberculosis now argues against sarcoidosis
+    [Crouser20] and, with hypercalcaemia, counts for a cause outside the twelve, which leads."""
+    status, out, err = run_main(["diff", "-p", "medullary", "--age", "35", "--sex", "male", "--tuberculosis", "--lab",
+                                 "serum_calcium=11.6mg/dL", "--lab", "pth=8pg/mL", "--lab", "vitamin_d_1_25=90pg/mL",
+                                 "--format", "json"])
+    assert status == 0, err
+    ranked = json.loads(out)["differential"]
+    assert ranked[0]["cause"] == "other"
+    sarcoidosis = next(e for e in ranked if e["cause"] == "sarcoidosis")
+    assert [e["weight"] for e in sarcoidosis["conflicting"] if e["clue"] == "tuberculosis"] == [-1.2]
