@@ -357,3 +357,13 @@ def test_a_fhir_document_of_several_megabytes_is_read(kb: KnowledgeBase, tmp_pat
     assert path.stat().st_size > 1_500_000
     result = _read(["diff", "--fhir", str(path)], b"")
     assert result["case"]["labs"]["serum_phosphate"]["value"] == 3.0
+
+
+def test_a_calcium_carbonate_medication_is_read_with_a_note_on_the_dose() -> None:
+    """A routine Caltrate tablet counted as the large calcium-alkali intake of milk-alkali syndrome with no word
+    (FHIR review): it is still read (a milk-alkali patient's record names it so), and a note says what it needs."""
+    drug = {"resourceType": "MedicationStatement", "status": "active",
+            "medicationCodeableConcept": {"text": "Calcium carbonate 600 mg tablet"}}
+    result = _read(["diff", "--fhir", "-"], _bundle(drug))
+    assert result["case"]["clues"]["calcium_alkali_intake"] is True
+    assert "--no-calcium-alkali-intake" in _warnings(result)["calcium_carbonate_dose"]

@@ -49,6 +49,7 @@ from nephrocalc.errors import InputError
 from nephrocalc.interop.phenopacket import (
     MAX_AGE,
     NEPHROCALCINOSIS,
+    calcium_dose_note,
     checked_labs,
     clues_of_agent,
     clues_of_term,
@@ -230,6 +231,7 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
     clues: dict[str, bool] = {}
     conflicts: set[str] = set()  # clues stated both present and absent: present wins
     unread_drugs: list[str] = []  # medications that map to no exposure
+    calcium_drugs: list[str] = []  # calcium carbonate: read as the intake, with a note on the dose
     sides: set[Laterality] = set()  # the laterality the nephrocalcinosis resources' bodySite gives
     bounds: list[str] = []  # lab values given as a bound ("<3 pg/mL"), read as the value
     repeated: dict[str, list[str]] = {}  # every value of each lab; of a lab given more than once the newest is used
@@ -272,6 +274,8 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
             elif not meant:
                 unmapped.append(f"{kind} {name or 'without a readable medication'}")
             taken = resource.get("status") not in ("not-taken", "cancelled")
+            if taken and "calcium_alkali_intake" in meant:
+                calcium_drugs.append(name)
             for clue in meant:
                 if clue in clues and clues[clue] != taken:
                     conflicts.add(clue)
@@ -499,6 +503,7 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                                   + (", ..." if len(values) > 6 else "") + ")"
                                   for lab_id, values in sorted(repeated.items()) if lab_id in labs)})
     native_vitamin_d_note(unread_drugs, notes)
+    calcium_dose_note(calcium_drugs, notes)
     if unconfirmed:
         notes.append({"id": "fhir_conditions_unconfirmed", "sources": [],
                       "message": f"{len(unconfirmed)} Condition(s) only suspected (verificationStatus unconfirmed, "

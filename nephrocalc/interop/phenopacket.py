@@ -219,6 +219,18 @@ def native_vitamin_d_note(names: list[str], notes: list[Note]) -> None:
                       "high, state vitamin_d_therapy (--vitamin-d-therapy)."})
 
 
+def calcium_dose_note(names: list[str], notes: list[Note]) -> None:
+    """A calcium carbonate medication is read as calcium-alkali intake, which milk-alkali syndrome needs in large
+    amounts (several grams a day); a medication's name seldom says the dose, and a usual supplement is not that:
+    the note says how to state it otherwise (a FHIR review: Caltrate 600 put milk-alkali third)."""
+    found = sorted(set(names))
+    if found:
+        notes.append({"id": "calcium_carbonate_dose", "sources": [],
+                      "message": "Calcium carbonate (" + "; ".join(found[:5]) + ") was read as calcium-alkali "
+                      "intake, which milk-alkali syndrome needs in large amounts (usually several grams a day); "
+                      "if it is a usual supplement, state no calcium-alkali intake (--no-calcium-alkali-intake)."})
+
+
 def clues_of_agent(kb: KnowledgeBase, name: str) -> tuple[str, ...]:
     """The exposure clues a medication or treatment means, from its name: every agent of the vocabulary
     (clues.toml ``agents``) found as whole words in it ("Furosemide 40 mg tablet" is a loop diuretic)."""
@@ -358,6 +370,7 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
             stated.setdefault(clue, {}).setdefault(not feature.excluded, []).append(term)
             clues[clue] = clues.get(clue, False) or not feature.excluded
     unread_agents: list[str] = []
+    calcium_agents: list[str] = []  # calcium carbonate given: read as the intake, with a note on the dose
     for action in packet.medicalActions:  # a treatment given is an exposure (loop diuretic, vitamin D, ...)
         if action.treatment is None:  # a procedure or another action: listed among the parts not read
             continue
@@ -371,6 +384,8 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
         for clue in meant:
             stated.setdefault(clue, {}).setdefault(True, []).append(f"treatment {agent.label or agent.id}")
             clues[clue] = True
+        if "calcium_alkali_intake" in meant:
+            calcium_agents.append(agent.label or agent.id)
     if family is not None and family.get("consanguinousParents") is True and "consanguinity" in kb.clues:
         stated.setdefault("consanguinity", {}).setdefault(True, []).append("the Family's consanguinousParents")
         clues["consanguinity"] = True
@@ -429,6 +444,7 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
                       "message": f"subject.sex is {said}: the sex was left unknown (sex-specific priors and lab "
                       "limits use their unknown-sex values)."})
     native_vitamin_d_note(unread_agents, notes)
+    calcium_dose_note(calcium_agents, notes)
     if unmapped:
         notes.append({"id": "phenopacket_terms_not_mapped", "sources": [],
                       "message": f"{len(unmapped)} phenotypic feature(s) or treatment(s) map to no clue and were "
