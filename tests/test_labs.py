@@ -1134,3 +1134,18 @@ def test_a_comparator_is_validated_and_echoed(run_main: Any) -> None:
     status, _, err = run_main(["diff", "--case", "-"], stdin=json.dumps(
         {"pattern": "medullary", "labs": {"pth": {"value": 6, "unit": "pg/mL", "comparator": "~"}}}))
     assert status == 2 and "labs.pth.comparator" in err and "\n" not in err.strip(), err
+
+
+@pytest.mark.parametrize(("value", "clues", "expected"), [
+    (30.0, {}, True),  # a preserved GFR: above the normal range (11 umol/L)
+    (8.0, {}, None),  # within it: not read as absent (urine oxalate is the test)
+    (95.0, {"ckd": True, "kidney_failure": True}, True),  # kidney failure: above 93.9, the range without PH
+    (60.0, {"ckd": True, "kidney_failure": True}, None),  # within the uraemic range: nothing
+    (60.0, {"ckd": True}, None),  # CKD before kidney failure: nothing
+])
+def test_plasma_oxalate_is_read_against_the_kidney_function(value: float, clues: dict[str, bool],
+                                                           expected: bool | None, kb: KnowledgeBase) -> None:
+    """Plasma oxalate is the test for primary hyperoxaluria in kidney failure (AUDIT section 3): it was accepted
+    but never read, and a man on dialysis with 95 umol/L had chronic glomerulonephritis first (blind scenario)."""
+    report = derive(kb, _labs(plasma_oxalate=(value, "umol/L")), age=33, clues=clues)
+    assert report.clues.get("hyperoxalemia") is expected

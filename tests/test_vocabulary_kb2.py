@@ -373,7 +373,6 @@ def test_vignette_values(lab_id: str, value: float, unit: str, age: float | None
 @pytest.mark.parametrize(("lab_id", "value", "unit"), [
     pytest.param("free_t4", 40.0, "pmol/L", id="free_t4"),  # read only with TSH (the TSH limits)
     pytest.param("serum_creatinine", 300.0, "µmol/L", id="serum_creatinine"),
-    pytest.param("plasma_oxalate", 80.0, "umol/L", id="plasma_oxalate"),
 ])
 def test_labs_without_limits_are_accepted_but_not_interpreted(lab_id: str, value: float, unit: str,
                                                               kb: KnowledgeBase, engine: Engine) -> None:
