@@ -166,6 +166,15 @@ class RuleOut(NamedTuple):
     sources: tuple[str, ...]
 
 
+class Certainty(NamedTuple):
+    """The most certainty a cause is shown with until the clue ``unless`` is stated present."""
+
+    cap: float
+    unless: str
+    sources: tuple[str, ...]
+    note: str
+
+
 class Form(NamedTuple):
     id: str
     name: str
@@ -208,6 +217,7 @@ class Cause(NamedTuple):
     mimic: bool = False  # imitates nephrocalcinosis (or a cause of it) without being one
     tells_apart: str = ""
     extended: bool = False  # from the extended knowledge base (--extended)
+    certainty: Certainty | None = None  # a lower cap on its shown certainty until its defining finding
 
 
 class Condition(NamedTuple):

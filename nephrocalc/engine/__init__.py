@@ -350,7 +350,14 @@ class Engine:
                     not any(e["weight"] >= DEFINING_WEIGHT for e in supporting)
                     # a defining finding does not lift the cap when the cause lacks one it nearly always has
                     or bool(lacking(self.kb, conflicting)))})
-        if entries and entries[0]["capped"]:
+        # a structural diagnosis is not near-certain until its defining finding is stated (cause [certainty]:
+        # medullary sponge kidney without tubular ectasia on CT urography or IVU)
+        lead = self.kb.causes.get(entries[0]["cause"]) if entries else None
+        limit = lead.certainty if lead is not None else None
+        if limit is not None and entries[0]["probability"] > limit.cap and case.clues.get(limit.unless) is not True:
+            entries[0]["capped"] = True
+            _cap_certainty(entries, unrounded, limit.cap)
+        elif entries and entries[0]["capped"]:
             _cap_certainty(entries, unrounded)
         ranking = [entry["cause"] for entry in entries]
         caveats, warnings, consider = self._caveats.notes(case, ranking)
@@ -409,16 +416,16 @@ def _with_interactions(case: Case, interactions: Mapping[str, Evidence], support
     return supporting, conflicting
 
 
-def _cap_certainty(entries: list[Entry], unrounded: Sequence[float]) -> None:
+def _cap_certainty(entries: list[Entry], unrounded: Sequence[float], cap: float = CERTAINTY_CAP) -> None:
     """Certainty without a defining finding is capped (AUDIT D10): the leading cause is stated at
     CERTAINTY_CAP and what it loses is shared among the others in proportion, so that the ranking and
     the sum of 1 hold. The shares are worked out from the unrounded probabilities (``unrounded``, in the
     entries' order): scaling values already rounded to 6 decimals would scale their rounding too. The
     entry keeps ``capped`` true: its score says how far above the cap it was."""
     top = entries[0]
-    excess = unrounded[0] - CERTAINTY_CAP
+    excess = unrounded[0] - cap
     rest = 1.0 - unrounded[0]
-    top["probability"] = CERTAINTY_CAP
+    top["probability"] = cap
     others = entries[1:]
     if not others:  # pragma: no cover - the differential always holds every cause and `other`
         top["probability"] = 1.0

@@ -20,6 +20,7 @@ from nephrocalc.knowledge import (
     Calibration,
     Cause,
     Caveat,
+    Certainty,
     Clue,
     Condition,
     Finding,
@@ -871,6 +872,13 @@ def _compile_cause(cause_id: str, path: Path, raw: schema.CauseFile, kb_file: sc
         if raw.rule_out.clue is not None and raw.rule_out.clue not in clues:
             problems.add(path, "rule_out.clue", f"unknown clue {raw.rule_out.clue!r}")
         rule_out = RuleOut(raw.rule_out.test, raw.rule_out.clue, raw.rule_out.lab, tuple(raw.rule_out.sources))
+    certainty = None
+    if raw.certainty is not None:
+        _check_sources(raw.certainty.sources, sources, path, "certainty.sources", problems)
+        if raw.certainty.unless not in clues:
+            problems.add(path, "certainty.unless", f"unknown clue {raw.certainty.unless!r}")
+        certainty = Certainty(raw.certainty.cap, raw.certainty.unless, tuple(raw.certainty.sources),
+                              raw.certainty.note)
 
     forms: list[Form] = []
     for form_index, form_raw in enumerate(raw.forms):
@@ -918,7 +926,7 @@ def _compile_cause(cause_id: str, path: Path, raw: schema.CauseFile, kb_file: sc
                   "combined": patterns_raw.combined},
         patterns_note=patterns_raw.note, patterns_sources=tuple(patterns_raw.sources),
         findings=tuple(common), forms=tuple(forms), path=str(path), age=cause_age, rule_out=rule_out,
-        mimic=raw.kind == "mimic", tells_apart=raw.tells_apart, extended=_is_extended(path))
+        mimic=raw.kind == "mimic", tells_apart=raw.tells_apart, extended=_is_extended(path), certainty=certainty)
 
 
 def _compile_findings(findings: Sequence[schema.Finding], contradicts: Sequence[schema.Contradiction], prefix: str,

@@ -476,6 +476,17 @@ class RuleOut(RuleModel):
     sources: SourceTags
 
 
+class Certainty(RuleModel):
+    """The most certainty a cause is shown with until its defining finding is stated present: a structural
+    diagnosis (medullary sponge kidney: tubular ectasia on CT urography or IVU) is not near-certain from the
+    findings that only suggest it."""
+
+    cap: Annotated[float, Field(ge=0.5, lt=0.95)]
+    unless: Identifier
+    sources: SourceTags
+    note: str
+
+
 class Prior(RuleModel):
     """P(cause | nephrocalcinosis, age group): how common the cause is among all nephrocalcinosis."""
 
@@ -555,6 +566,7 @@ class CauseFile(RuleModel):
     contradicts: list[Contradiction] = []
     age: list[AgeBand] = []
     rule_out: RuleOut | None = None
+    certainty: Certainty | None = None
     forms: list[Form] = []
     takes_over: list[TakesOver] = []
 

@@ -37,7 +37,7 @@ h2{break-after:avoid}}
 def _p(probability: float, capped: bool) -> str:
     """A probability for people, as plain text (escape it where it goes into the page)."""
     if capped:
-        return ">95%"
+        return f">{probability:.0%}"
     if probability >= 0.9995:
         return ">99.9%"
     return f"{probability:.1%}" if probability >= 0.001 else "<0.1%"

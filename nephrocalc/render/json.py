@@ -48,6 +48,8 @@ def cause_dict(kb: KnowledgeBase, cause: Cause) -> dict[str, Any]:
         "summary": cause.summary,
         "mechanism": cause.mechanism, "prior": dict(cause.prior), "prior_note": cause.prior_note,
         "patterns": dict(cause.patterns),
+        **({"certainty": {"cap": cause.certainty.cap, "unless": cause.certainty.unless, "note": cause.certainty.note,
+                          "sources": list(cause.certainty.sources)}} if cause.certainty is not None else {}),
         "findings": [_finding(f) for f in cause.findings],
         "forms": [{"id": form.id, "name": form.name, "share": dict(form.share), "female": form.female,
                    "unilateral": form.unilateral, "findings": [_finding(f) for f in form.own_findings],

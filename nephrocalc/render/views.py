@@ -76,9 +76,10 @@ _MODALITY_NAMES = {"us": "ultrasound", "ct": "CT", "ctu": "CT urography", "ivu":
 
 
 def percent(probability: float, capped: bool = False) -> str:
-    """A probability for people: never "100.0%", ">95%" when the engine capped it, "<0.1%" below."""
+    """A probability for people: never "100.0%", ">95%" when the engine capped it (">85%" at a cause's own
+    cap), "<0.1%" below."""
     if capped:
-        return ">95%"
+        return f">{probability:.0%}"
     if probability >= 0.9995:
         return ">99.9%"
     if probability >= 0.001:
