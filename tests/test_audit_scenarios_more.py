@@ -854,9 +854,6 @@ OPEN_BLIND = {
     "b20_boy7_all_tumour_lysis_urate_phosphate_ext":
         "purine crystal nephropathy at the 0.95 cap for tumour lysis with urate and phosphate: the fit is poor, but "
         "tumour lysis is in neither knowledge base and the open world's likelihoods are flat",
-    "b20_girl11_adh1_hypocalcaemia_hypercalciuria":
-        "without --extended chronic hypercalciuria 90% for hypocalcaemia with hypercalciuria (ADH1): the fit is poor "
-        "and fit.consider names autosomal dominant hypocalcaemia, but the open world's likelihoods are flat",
     "b20_boy4_ame_hypertension_hypokalaemic_alkalosis_ext":
         "Bartter syndrome at the 0.95 cap for a hypertensive hypokalaemic alkalosis (apparent mineralocorticoid "
         "excess): hypertension counts x0.2 and a normal renin against it, but AME is in neither knowledge base and "

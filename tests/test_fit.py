@@ -452,3 +452,23 @@ def test_rules_check_names_a_certainty_on_an_unknown_clue(tmp_path: Any, run_mai
                     encoding="utf-8")
     status, _, err = run_main(["rules", "check", str(copy)])
     assert status == 2 and "medullary_sponge_kidney.toml: certainty.unless: unknown clue 'tubular_ectasy'" in err, err
+
+
+def test_a_low_pth_with_hypomagnesaemic_hypocalcaemia_is_set_aside(run_main: Any) -> None:
+    """Magnesium deficiency makes a functional hypoparathyroidism: a magnesium of 0.3 mmol/L, a calcium of 7.5
+    and a PTH of 8 gave 'treated hypoparathyroidism' 86% with no treatment (endocrinology review)."""
+    status, out, err = run_main(["diff", "-p", "medullary", "--age", "60", "--sex", "male", "--lab",
+                                 "serum_magnesium=0.3mmol/L", "--lab", "serum_calcium=7.5mg/dL", "--lab",
+                                 "pth=8pg/mL", "--format", "json"])
+    assert status == 0, err
+    result = json.loads(out)
+    assert result["differential"][0]["probability"] < 0.5
+    assert not any(e["clue"] == "low_pth" for entry in result["differential"] for e in entry["supporting"])
+    assert any("magnesium deficiency" in n["message"] for n in (*result["warnings"], *result["caveats"]))
+
+
+def test_hypercalcaemia_with_a_raised_pth_on_phosphate_names_tertiary_hyperparathyroidism(run_main: Any) -> None:
+    status, out, err = run_main(["diff", "-p", "medullary", "--age", "30", "--sex", "female", "--vitamin-d-therapy",
+                                 "--phosphate-therapy", "--lab", "serum_calcium=11.0mg/dL", "--lab", "pth=250pg/mL",
+                                 "--format", "json"])
+    assert status == 0 and "phosphate_tertiary_hpt" in {c["id"] for c in json.loads(out)["caveats"]}, err
