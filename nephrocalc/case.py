@@ -47,6 +47,9 @@ class Lab:
     value: float
     unit: str
     comparator: Literal["<", "<=", ">", ">="] | None = None
+    # the age at which the sample was taken, when it is not the case's age (a FHIR record's infant labs): its
+    # age-specific limits are those of that age
+    age_years: Annotated[float, Range(0, 130)] | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -94,7 +97,8 @@ class Case:
             out["clues"] = self.clues
         if self.labs:
             out["labs"] = {key: {"value": lab.value, "unit": lab.unit,
-                                 **({"comparator": lab.comparator} if lab.comparator else {})}
+                                 **({"comparator": lab.comparator} if lab.comparator else {}),
+                                 **({"age_years": lab.age_years} if lab.age_years is not None else {})}
                            for key, lab in self.labs.items()}
         return out
 

@@ -28,6 +28,7 @@ class Measurement(NamedTuple):
     from_lab: str = ""  # that lab
     method_sources: tuple[str, ...] = ()  # the sources of the computation
     comparator: str = ""  # "<", "<=", ">", ">=": the value is a bound (a FHIR Quantity's comparator)
+    age: float | None = None  # the age at the sample, when it is not the case's (its limits are that age's)
 
 
 def _number(value: float) -> str:
@@ -154,7 +155,8 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
     """Turn the case's lab values into clues, in two passes: limits that require other clues
     (e.g. PTH judged against hypercalcaemia) come after those that do not."""
     stated = case.clues
-    measurements = [measure(lab_id, item.value, item.unit, kb)._replace(comparator=item.comparator or "")
+    measurements = [measure(lab_id, item.value, item.unit, kb)._replace(comparator=item.comparator or "",
+                                                                        age=item.age_years)
                     for lab_id, item in sorted(case.labs.items())]
     warnings: list[Note] = []
     derived: list[Derivation] = []
@@ -207,7 +209,7 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
                 value, adjusted = corrected
             for limit in m.lab.limits:
                 if (_conditional(limit, kb.clue_labs) != pass_requires
-                        or not _applies(limit, m, case.age_years, case.sex)):
+                        or not _applies(limit, m, m.age if m.age is not None else case.age_years, case.sex)):
                     continue
                 if any(stated.get(clue) is not want for clue, want in limit.requires_stated):
                     continue  # it needs a clue the clinician states (chronic kidney disease), not one a lab gives
@@ -356,7 +358,8 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
         if not m.lab.limits and m.lab.note:
             warn("lab_not_interpreted", f"{m.lab.id}: {m.lab.note}")
             continue
-        if m.lab.id not in judged and not any(_applies(limit, m, case.age_years, case.sex) for limit in m.lab.limits):
+        at = m.age if m.age is not None else case.age_years
+        if m.lab.id not in judged and not any(_applies(limit, m, at, case.sex) for limit in m.lab.limits):
             age = "this age" if case.age_years is not None else "an unknown age"
             warn("lab_not_interpreted", f"{m.lab.id} in {m.unit} has no reference limit for {age}"
                  f"{' and sex' if m.lab.id == 'urine_calcium_24h' else ''}; it did not change the ranking.")

@@ -367,3 +367,17 @@ def test_a_calcium_carbonate_medication_is_read_with_a_note_on_the_dose() -> Non
     result = _read(["diff", "--fhir", "-"], _bundle(drug))
     assert result["case"]["clues"]["calcium_alkali_intake"] is True
     assert "--no-calcium-alkali-intake" in _warnings(result)["calcium_carbonate_dose"]
+
+
+def test_a_lab_taken_at_another_age_is_judged_at_that_age(kb: KnowledgeBase) -> None:
+    """An infant's phosphate from 2 months of age was judged against a 9-year-old's limits (FHIR review): a lab
+    dated more than a month from the case's age now carries its own age at sampling, and a note says so."""
+    born = {"birthDate": "2015-03-01"}
+    old = {**_observation(kb, "serum_phosphate", 6.6, "mg/dL"), "effectiveDateTime": "2015-05-01"}
+    now = {"resourceType": "Condition", "recordedDate": "2024-03-01",
+           "code": {"coding": [{"system": SNOMED, "code": "236447005"}]}}
+    result = _read(["diff", "--fhir", "-"], _bundle(old, now, patient=born))
+    assert result["case"]["age_years"] > 8.9
+    assert result["case"]["labs"]["serum_phosphate"]["age_years"] == pytest.approx(0.167, abs=0.01)
+    assert "serum_phosphate at 0.17 years" in _warnings(result)["fhir_lab_ages"]
+    assert not any(d["clue"] == "hyperphosphatemia" and d["present"] for d in result["derived"])

@@ -620,7 +620,8 @@ def onset_of_nephrocalcinosis(onset: float | None, age: float | None, notes: lis
         return None
     notes.append({"id": "causes_weighed_at_onset", "sources": [],
                   "message": f"Nephrocalcinosis was found at {_years(onset)}, the patient is {_years(age)}: the "
-                  "causes are weighed at the age it was found (priors, forms), the lab values at the current age."})
+                  "causes are weighed at the age it was found (priors, forms), the lab values at the current age "
+                  "unless dated otherwise."})
     return onset
 
 
