@@ -381,3 +381,21 @@ def test_a_lab_taken_at_another_age_is_judged_at_that_age(kb: KnowledgeBase) -> 
     assert result["case"]["labs"]["serum_phosphate"]["age_years"] == pytest.approx(0.167, abs=0.01)
     assert "serum_phosphate at 0.17 years" in _warnings(result)["fhir_lab_ages"]
     assert not any(d["clue"] == "hyperphosphatemia" and d["present"] for d in result["derived"])
+
+
+def test_medications_by_brand_by_full_url_reference_and_draft_orders() -> None:
+    """Brand names (Lasix, Rocaltrol, Diamox, HCTZ) mapped to nothing, a MedicationRequest referring to its
+    Medication by the entry's fullUrl was not resolved, and a draft order counted (FHIR review)."""
+    lithium = {"resourceType": "Medication", "code": {"text": "lithium carbonate 300 mg capsule"}}
+    order = {"resourceType": "MedicationRequest", "status": "active",
+             "medicationReference": {"reference": "urn:uuid:med-1"}}
+    brands = [{"resourceType": "MedicationStatement", "status": "active", "medicationCodeableConcept": {"text": text}}
+              for text in ("Lasix 40 mg", "Rocaltrol 0.25 mcg", "Diamox 250 mg")]
+    draft = {"resourceType": "MedicationRequest", "status": "draft", "medicationCodeableConcept": {"text": "HCTZ 25"}}
+    document = json.loads(_bundle(order, *brands, draft))
+    document["entry"].append({"fullUrl": "urn:uuid:med-1", "resource": lithium})
+    result = _read(["diff", "--fhir", "-"], json.dumps(document).encode())
+    clues = result["case"]["clues"]
+    taken = ("lithium", "loop_diuretic", "vitamin_d_therapy", "carbonic_anhydrase_inhibitor")
+    assert all(clues.get(k) is True for k in taken) and "thiazide" not in clues, clues
+    assert "HCTZ" in _warnings(result)["fhir_resources_withdrawn"]

@@ -254,6 +254,11 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
     other_types: dict[str, int] = {}  # resources of a type that is not read
     nc_refuted = False  # nephrocalcinosis itself stated absent (a refuted Condition, a negative Observation)
     medications = {f"Medication/{r.get('id')}": r for r in resources if r.get("resourceType") == "Medication"}
+    # a Medication referenced by its entry's fullUrl (urn:uuid:..., as transaction bundles and EHR exports write)
+    medications.update({str(entry["fullUrl"]): entry["resource"] for entry in _items(data.get("entry"))
+                        if isinstance(entry, dict) and isinstance(entry.get("fullUrl"), str)
+                        and isinstance(entry.get("resource"), dict)
+                        and entry["resource"].get("resourceType") == "Medication"})
     for resource in resources:
         kind = resource.get("resourceType")
         if kind not in READ_TYPES:
@@ -265,7 +270,8 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
             continue
         if kind in MEDICATIONS:
             name = _medication_name(resource, medications)
-            if resource.get("status") == "entered-in-error":  # a record made in error says nothing
+            # a record made in error, or an order only drafted, says nothing of what was taken
+            if resource.get("status") in ("entered-in-error", "draft"):
                 withdrawn.append(f"{kind} {name or 'without a readable medication'}")
                 continue
             meant = clues_of_agent(kb, name) if name else ()
@@ -460,7 +466,7 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                       + (f"resources of a type nephrocalc does not read: {kinds}" if kinds else "")})
     if withdrawn:
         notes.append({"id": "fhir_resources_withdrawn", "sources": [],
-                      "message": f"{len(withdrawn)} resource(s) marked entered-in-error or cancelled (status or "
+                      "message": f"{len(withdrawn)} resource(s) marked entered-in-error, cancelled or draft (status or "
                       "verificationStatus) were not used: " + "; ".join(withdrawn[:20])
                       + ("; ..." if len(withdrawn) > 20 else "")})
     if bad_dates:
