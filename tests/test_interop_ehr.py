@@ -399,3 +399,13 @@ def test_medications_by_brand_by_full_url_reference_and_draft_orders() -> None:
     taken = ("lithium", "loop_diuretic", "vitamin_d_therapy", "carbonic_anhydrase_inhibitor")
     assert all(clues.get(k) is True for k in taken) and "thiazide" not in clues, clues
     assert "HCTZ" in _warnings(result)["fhir_resources_withdrawn"]
+
+
+def test_a_resolved_condition_is_read_as_history_and_said() -> None:
+    """A Condition resolved in 2005 counted like a current finding with no word (FHIR review): it is still read
+    (a past hypercalcaemia may explain a calcification that persists), and a note names it."""
+    old = {"resourceType": "Condition", "clinicalStatus": {"coding": [{"code": "resolved"}]},
+           "code": {"coding": [{"system": SNOMED, "code": "66931009", "display": "Hypercalcemia"}]}}
+    result = _read(["diff", "--fhir", "-"], _bundle(old))
+    assert result["case"]["clues"]["hypercalcemia"] is True
+    assert "Hypercalcemia (resolved)" in _warnings(result)["fhir_conditions_resolved"]

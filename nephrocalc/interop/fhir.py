@@ -251,6 +251,7 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
     unconfirmed: list[str] = []  # Conditions only suspected (unconfirmed, provisional, differential)
     unverified: list[str] = []  # Conditions whose verificationStatus is not a FHIR code
     withdrawn: list[str] = []  # resources entered in error or cancelled
+    resolved: list[str] = []  # Conditions no longer active: read as past findings
     other_types: dict[str, int] = {}  # resources of a type that is not read
     nc_refuted = False  # nephrocalcinosis itself stated absent (a refuted Condition, a negative Observation)
     medications = {f"Medication/{r.get('id')}": r for r in resources if r.get("resourceType") == "Medication"}
@@ -408,6 +409,9 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                     break
         if not used:
             unmapped.append(f"{kind} {_shown(concept) or 'without a code'}")
+        elif kind == "Condition" and not absent and _clinical_status(resource) & {"resolved", "inactive", "remission"}:
+            # a past finding still explains a calcification that persists: read, and said (it wins over a lab)
+            resolved.append(f"{_shown(concept) or 'a Condition'} ({', '.join(sorted(_clinical_status(resource)))})")
     sexes: dict[str, Sex] = {"female": "female", "male": "male"}
     sex = sexes.get(str(patient.get("gender", ""))) if patient else None
     notes: list[Note] = []
@@ -464,6 +468,12 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                       + ("; ..." if len(entry_problems) > 20 else "")
                       + ("; " if entry_problems and kinds else "")
                       + (f"resources of a type nephrocalc does not read: {kinds}" if kinds else "")})
+    if resolved:
+        notes.append({"id": "fhir_conditions_resolved", "sources": [],
+                      "message": "Conditions no longer active (resolved, inactive or in remission) were read as "
+                      "findings of the history, which a persisting calcification may still reflect; a stated finding "
+                      "wins over a lab value that disagrees: " + "; ".join(resolved[:10])
+                      + (" ..." if len(resolved) > 10 else "")})
     if withdrawn:
         notes.append({"id": "fhir_resources_withdrawn", "sources": [],
                       "message": f"{len(withdrawn)} resource(s) marked entered-in-error, cancelled or draft (status or "
@@ -790,6 +800,16 @@ def _withdrawn(resource: dict[str, Any]) -> bool:
     """A resource entered in error or cancelled, or (a Condition) verified as an error."""
     return (resource.get("status") in ("entered-in-error", "cancelled")
             or "entered-in-error" in _verification_codes(resource))
+
+
+def _clinical_status(resource: dict[str, Any]) -> set[str]:
+    """The codes of a Condition's clinicalStatus (a CodeableConcept in R4, a code alone in STU3)."""
+    status = resource.get("clinicalStatus")
+    if isinstance(status, str):
+        return {status}
+    if not isinstance(status, dict):
+        return set()
+    return {str(c.get("code")) for c in _items(status.get("coding")) if isinstance(c, dict) and c.get("code")}
 
 
 def _verification_codes(resource: dict[str, Any]) -> set[str]:
