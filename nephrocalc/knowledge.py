@@ -89,6 +89,7 @@ class Clue(NamedTuple):
     # (at least, below or None, background) of the adult age bands that have their own background
     age_backgrounds: tuple[tuple[float, float | None, float], ...] = ()
     implies: tuple[str, ...] = ()  # the clues this one means by definition (clues.toml ``implies``), transitively
+    defining: bool = True  # false: never lifts the certainty cap, however large its ratio (clues.toml)
 
     @property
     def flag(self) -> str:

@@ -472,3 +472,17 @@ def test_hypercalcaemia_with_a_raised_pth_on_phosphate_names_tertiary_hyperparat
                                  "--phosphate-therapy", "--lab", "serum_calcium=11.0mg/dL", "--lab", "pth=250pg/mL",
                                  "--format", "json"])
     assert status == 0 and "phosphate_tertiary_hpt" in {c["id"] for c in json.loads(out)["caveats"]}, err
+
+
+def test_a_suggestive_finding_does_not_lift_the_certainty_cap(run_main: Any) -> None:
+    """Hilar lymphadenopathy (x40) lifted the cap and sarcoidosis read '>99.9%' (endocrinology review), though
+    lymphoma and tuberculosis give it too: a clue marked defining = false leaves the cap in place, and a
+    defining one (non-caseating granulomas) still lifts it."""
+    labs = ["--lab", "serum_calcium=11.8mg/dL", "--lab", "pth=9pg/mL", "--lab", "vitamin_d_1_25=110pg/mL"]
+    base = ["diff", "-p", "medullary", "--age", "42", "--sex", "female", *labs, "--format", "json"]
+    status, out, err = run_main([*base, "--hilar-lymphadenopathy"])
+    top = json.loads(out)["differential"][0]
+    assert status == 0 and top["cause"] == "sarcoidosis" and top["probability"] == 0.95 and top["capped"], err
+    status, out, err = run_main([*base, "--hilar-lymphadenopathy", "--noncaseating-granulomas"])
+    top = json.loads(out)["differential"][0]
+    assert status == 0 and top["cause"] == "sarcoidosis" and top["probability"] > 0.95 and not top["capped"], err

@@ -95,6 +95,8 @@ class Engine:
         self._caveats = caveats if caveats is not None else CaveatIndex(kb.caveats)
         # clue -> the clues it means by definition (clues.toml ``implies``): kidney failure is CKD
         self._implies = {clue.id: clue.implies for clue in kb.clues.values() if clue.implies}
+        # clue -> False for a finding that suggests but never settles a cause: it does not lift the certainty cap
+        self._defining = {clue.id: False for clue in kb.clues.values() if not clue.defining}
         # pattern -> the clues whose weight depends on it (few): a case without them skips that step
         self._interaction_clues = {
             pattern: frozenset(clue for row in self.table.causes for clue in row.interaction_evidence.get(pattern, {}))
@@ -310,6 +312,7 @@ class Engine:
                         by_row.setdefault(r, []).append({**given_item, "weight": left, "why": given_item["why"]
                                                          + ", beyond what the pattern already gives it"})
         entries: list[Entry] = []
+        clue_defining = self._defining
         contexts = table.context[(pattern, age)]
         sex, laterality = case.sex, case.laterality
         age_factors = {r: factor for r, _, factor in age_terms}
@@ -347,7 +350,7 @@ class Engine:
                 "cant_miss": cause.cant_miss, "mimic": cause.mimic,
                 "supporting": supporting, "conflicting": conflicting, "context": context,
                 "capped": probability > CERTAINTY_CAP and (
-                    not any(e["weight"] >= DEFINING_WEIGHT for e in supporting)
+                    not any(e["weight"] >= DEFINING_WEIGHT and clue_defining.get(e["clue"], True) for e in supporting)
                     # a defining finding does not lift the cap when the cause lacks one it nearly always has
                     or bool(lacking(self.kb, conflicting)))})
         # a structural diagnosis is not near-certain until its defining finding is stated (cause [certainty]:

@@ -395,7 +395,8 @@ def _compile(root: Path, kb_file: schema.KnowledgeBaseFile, groups: Mapping[str,
                               tuple(entry.hpo_exact),
                               entry.child_background.value if entry.child_background is not None else None,
                               _given_background(entry.given_background), _masked_absence(entry.absent_masked_by),
-                              tuple((band.at_least, band.below, band.value) for band in entry.age_backgrounds))
+                              tuple((band.at_least, band.below, band.value) for band in entry.age_backgrounds),
+                              defining=entry.defining)
         for field, spec in (("given_background", entry.given_background), ("absent_masked_by", entry.absent_masked_by)):
             if spec is None:
                 continue

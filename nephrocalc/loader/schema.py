@@ -387,6 +387,10 @@ class ClueEntry(RuleModel):
     # the clues this one means by definition: stated present, it states them present too (kidney failure
     # and a kidney transplant are CKD in the contract's definition of ckd)
     implies: list[Identifier] = []
+    # false: the finding suggests a cause but never settles it (hilar lymphadenopathy also comes with lymphoma
+    # and tuberculosis), so however large its ratio it does not lift the 95% certainty cap
+    defining: bool = True
+    defining_note: str = ""
 
 
 class CluesFile(RuleModel):

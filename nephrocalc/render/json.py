@@ -79,6 +79,7 @@ def clues_json(kb: KnowledgeBase) -> str:
          **({"age_backgrounds": [{"at_least": low, "below": high, "value": value}
                                  for low, high, value in clue.age_backgrounds]} if clue.age_backgrounds else {}),
          "used_by": users.get(clue.id, []),
+         **({"defining": False} if not clue.defining else {}),
          "hpo": list(clue.hpo), **({"hpo_exact": list(clue.hpo_exact)} if clue.hpo_exact else {}),
          **({"hpo_note": clue.hpo_note} if clue.hpo_note else {}),
          **({"snomed": list(clue.snomed)} if clue.snomed else {}),

@@ -94,7 +94,8 @@ PROBABILITIES
   {kb.calibration.temperature:g} ({kb.calibration.note or 'uncalibrated'};
   fitted on: {kb.calibration.fitted_on or 'none'}),
   normalised over every cause and `other`, so every cause is always listed. Certainty above 95%
-  without a defining finding (LR of 20 or more), or with one the cause nearly always has stated
+  without a defining finding (LR of 20 or more, of a clue not marked `defining = false` as one that
+  suggests but never settles a cause, e.g. hilar lymphadenopathy), or with one the cause nearly always has stated
   absent, is capped: the leading cause is stated at 0.95
   ("capped" in JSON, "> 95%" in the table) and the others share the rest in proportion. A cause
   with a [certainty] of its own (a structural diagnosis) is capped lower until its defining finding
