@@ -219,6 +219,7 @@ class Cause(NamedTuple):
     tells_apart: str = ""
     extended: bool = False  # from the extended knowledge base (--extended)
     certainty: Certainty | None = None  # a lower cap on its shown certainty until its defining finding
+    calcifies: bool = True  # false: leading, it leaves the calcification unexplained (a mimic of a cause: FHH)
 
 
 class Condition(NamedTuple):

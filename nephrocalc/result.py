@@ -77,6 +77,8 @@ class Fit(TypedDict):
     # present only when the best cause nearly always has a finding that is stated absent (or read absent)
     absent: NotRequired[list[str]]
     absent_in: NotRequired[str]  # the cause (the best of the loaded knowledge base) that lacks them
+    # present only when the best cause does not itself calcify the kidneys (a mimic of a cause: FHH): its id
+    not_calcifying: NotRequired[str]
 
 
 class Note(TypedDict):

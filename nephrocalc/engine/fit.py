@@ -84,7 +84,11 @@ def assess_fit(kb: KnowledgeBase, case: Case, counted: Sequence[tuple[str, bool]
     if contradictory:
         contradicted = True
         unexplained.extend(clue for clue in contradictory if clue not in unexplained)
+    # a leading cause that does not itself calcify the kidneys (FHH) leaves the calcification unexplained
+    not_calcifying = best is not None and best is entries[0] and best["cause"] in kb.causes \
+        and not kb.causes[best["cause"]].calcifies
     poor = (entries[0]["cause"] == OTHER or contradicted or len(unexplained) > settings.max_unexplained
+            or not_calcifying
             or any(rule.poor_fit and rule.cause not in kb.causes
                    and not aside & {*rule.when.present, *rule.when.any_present} for rule in consider))
     seen: set[str] = set()
@@ -96,6 +100,8 @@ def assess_fit(kb: KnowledgeBase, case: Case, counted: Sequence[tuple[str, bool]
     fit: Fit = {"status": "poor" if poor else "good", "unexplained": unexplained, "consider": named}
     if contradictory:
         fit["contradictory"] = contradictory
+    if not_calcifying and best is not None:
+        fit["not_calcifying"] = best["cause"]
     if absent and best is not None:
         fit["absent"] = absent
         fit["absent_in"] = best["cause"]

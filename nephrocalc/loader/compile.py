@@ -927,7 +927,8 @@ def _compile_cause(cause_id: str, path: Path, raw: schema.CauseFile, kb_file: sc
                   "combined": patterns_raw.combined},
         patterns_note=patterns_raw.note, patterns_sources=tuple(patterns_raw.sources),
         findings=tuple(common), forms=tuple(forms), path=str(path), age=cause_age, rule_out=rule_out,
-        mimic=raw.kind == "mimic", tells_apart=raw.tells_apart, extended=_is_extended(path), certainty=certainty)
+        mimic=raw.kind == "mimic", tells_apart=raw.tells_apart, extended=_is_extended(path), certainty=certainty,
+        calcifies=raw.calcifies)
 
 
 def _compile_findings(findings: Sequence[schema.Finding], contradicts: Sequence[schema.Contradiction], prefix: str,

@@ -570,6 +570,9 @@ class CauseFile(RuleModel):
     contradicts: list[Contradiction] = []
     age: list[AgeBand] = []
     rule_out: RuleOut | None = None
+    # false: the cause does not itself calcify the kidneys (a mimic of a cause, as FHH mimics hyperparathyroidism):
+    # leading, it leaves the calcification unexplained and the fit is poor
+    calcifies: bool = True
     certainty: Certainty | None = None
     forms: list[Form] = []
     takes_over: list[TakesOver] = []

@@ -144,6 +144,7 @@ def printable(text: str) -> str:
 
 POOR_FIT = "no cause in the knowledge base explains these findings well"
 OTHER_LEADS = "a cause outside the knowledge base ranks first"
+NOT_CALCIFYING = "the leading cause does not itself calcify the kidneys, so the calcification needs its own explanation"
 
 
 def poor_fit_text(result: Any) -> str:
@@ -151,6 +152,8 @@ def poor_fit_text(result: Any) -> str:
     and the open world simply ranks first (an infant with the pattern alone), that."""
     fit = result["fit"]
     ranked = result["differential"]
+    if fit.get("not_calcifying") and not fit["unexplained"] and not fit.get("absent"):
+        return NOT_CALCIFYING
     if not fit["unexplained"] and not fit.get("absent") and ranked and ranked[0]["cause"] == "other":
         return OTHER_LEADS
     return POOR_FIT
