@@ -1149,3 +1149,13 @@ def test_plasma_oxalate_is_read_against_the_kidney_function(value: float, clues:
     but never read, and a man on dialysis with 95 umol/L had chronic glomerulonephritis first (blind scenario)."""
     report = derive(kb, _labs(plasma_oxalate=(value, "umol/L")), age=33, clues=clues)
     assert report.clues.get("hyperoxalemia") is expected
+
+
+def test_a_deficient_25_hydroxyvitamin_d_says_what_it_means_for_the_pth(kb: KnowledgeBase) -> None:
+    """A 25OHD of 6 ng/mL was shown only as 'no high_25oh_vitamin_d' (endocrinology review): below 20 ng/mL a
+    note names vitamin D deficiency and its secondary hyperparathyroidism; it derives no clue."""
+    report = derive(kb, _labs(vitamin_d_25oh=(6, "ng/mL")), age=40)
+    assert any("vitamin D deficiency" in w["message"] for w in report.warnings)
+    assert report.clues.get("high_25oh_vitamin_d") is False and "low_25oh_vitamin_d" not in report.clues
+    normal = derive(kb, _labs(vitamin_d_25oh=(30, "ng/mL")), age=40)
+    assert not any("vitamin D deficiency" in w["message"] for w in normal.warnings)
