@@ -500,3 +500,17 @@ def test_a_leading_cause_that_does_not_calcify_leaves_the_fit_poor(run_main: Any
     assert result["fit"]["not_calcifying"] == "familial_hypocalciuric_hypercalcemia"
     status, out, err = run_main(args)
     assert status == 0 and out.startswith("Poor fit: the leading cause does not itself calcify the kidneys"), out
+
+
+def test_an_acid_urine_during_acidosis_counts_for_a_cause_outside_the_twelve(run_main: Any) -> None:
+    """Sjogren syndrome with a bicarbonate of 16, potassium 3.1 and a urine pH of 5.0 had distal RTA at 77%
+    (blind scenario): an acid urine during acidosis is bicarbonate loss (diarrhoea, proximal RTA), outside the
+    twelve, and counts x10 for the open world; an alkaline urine during acidosis does not."""
+    base = ["diff", "-p", "medullary", "--age", "33", "--sex", "female", "--autoimmune-disease", "--lab",
+            "serum_bicarbonate=16mmol/L", "--lab", "serum_potassium=3.1mmol/L", "--format", "json"]
+    status, out, err = run_main([*base, "--lab", "urine_ph=5.0"])
+    ranked = {e["cause"]: e for e in json.loads(out)["differential"]}
+    assert status == 0 and ranked["distal_rta"]["probability"] < 0.5, err
+    assert [e["weight"] for e in ranked["other"]["supporting"] if e["clue"] == "alkaline_urine"] == [2.3]
+    status, out, err = run_main([*base, "--lab", "urine_ph=6.8"])
+    assert status == 0 and json.loads(out)["differential"][0]["cause"] == "distal_rta", err

@@ -1159,3 +1159,12 @@ def test_a_deficient_25_hydroxyvitamin_d_says_what_it_means_for_the_pth(kb: Know
     assert report.clues.get("high_25oh_vitamin_d") is False and "low_25oh_vitamin_d" not in report.clues
     normal = derive(kb, _labs(vitamin_d_25oh=(30, "ng/mL")), age=40)
     assert not any("vitamin D deficiency" in w["message"] for w in normal.warnings)
+
+
+def test_a_childs_daily_urine_oxalate_above_the_limit_is_read_one_way(kb: KnowledgeBase) -> None:
+    """0.9 mmol/day at 6 years was not read (its limits are per 1.73 m2): a child's body surface area is smaller,
+    so above 0.7 per day is above 0.7 per 1.73 m2 too; a value below says nothing (blind scenario)."""
+    high = derive(kb, _labs(urine_oxalate_24h=(0.9, "mmol/day")), age=6)
+    assert high.clues.get("hyperoxaluria") is True
+    low = derive(kb, _labs(urine_oxalate_24h=(0.3, "mmol/day")), age=6)
+    assert "hyperoxaluria" not in low.clues
