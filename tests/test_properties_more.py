@@ -320,7 +320,8 @@ def test_invariants_with_labs(case: dict[str, Any]) -> None:
     assert sorted(e["cause"] for e in result["differential"]) == RANKED
     for derivation in result["derived"]:
         assert derivation["lab"] in case.get("labs", {})
-        assert derivation["used"] is (derivation["clue"] not in case["clues"])
+        # a step is used unless the clue is stated, or another lab decides over this one (labs.toml decides_over)
+        assert derivation["used"] is (derivation["clue"] not in case["clues"] and "decided_by" not in derivation)
 
 
 # --- JSON output against `nephrocalc schema result` -----------------------------------------------
