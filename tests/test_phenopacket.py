@@ -517,3 +517,20 @@ def test_a_phenopacket_v1_negated_feature_is_read_as_excluded(kb: KnowledgeBase)
     case, notes = case_from_phenopacket(packet, kb)
     assert case.clues["hypercalcemia"] is False
     assert any(n["id"] == "phenopacket_v1_negated" and "HP:0003072" in n["message"] for n in notes)
+
+
+def test_a_measurement_keeps_its_own_age_and_the_newest_counts(kb: KnowledgeBase) -> None:
+    """An infant's phosphate (timeObserved 2 months) was judged against a 9-year-old's limits, and of two
+    measurements the last in the file counted, not the newest (FHIR/phenopacket review)."""
+    def measured(code: str, value: float, unit: str, months: int) -> dict[str, Any]:
+        return {"assay": {"id": f"LOINC:{code}"}, "timeObserved": {"age": {"iso8601duration": f"P{months}M"}},
+                "value": {"quantity": {"unit": {"id": f"UCUM:{unit}", "label": unit}, "value": value}}}
+
+    packet = _packet([_feature("HP:0012408", "Medullary nephrocalcinosis")], measurements=[
+        measured(kb.labs["serum_phosphate"].loinc[0], 6.6, "mg/dL", 2),
+        measured(kb.labs["pth"].loinc[0], 40, "pg/mL", 108), measured(kb.labs["pth"].loinc[0], 180, "pg/mL", 30)])
+    packet["subject"]["timeAtLastEncounter"] = {"age": {"iso8601duration": "P9Y"}}
+    case, notes = case_from_phenopacket(packet, kb)
+    assert case.labs["serum_phosphate"].age_years == pytest.approx(2 / 12, abs=0.01)
+    assert case.labs["pth"].value == 40 and case.labs["pth"].age_years is None
+    assert any(n["id"] == "phenopacket_lab_ages" for n in notes)

@@ -140,6 +140,7 @@ class Value(_Part):
 class Measurement(_Part):
     assay: OntologyClass
     value: Value | None = None
+    timeObserved: TimeElement | None = None  # the age at the sample (an ISO 8601 age or an age range)
 
 
 class Treatment(_Part):
@@ -392,7 +393,8 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
     labs: dict[str, Lab] = {}
     unread: list[str] = []
     rejected: list[str] = []  # lab values that are not numbers, each naming its field
-    repeated: dict[str, int] = {}  # assays measured more than once: the last one is used, as in a FHIR bundle
+    repeated: dict[str, int] = {}  # assays measured more than once: the newest is used, as in a FHIR bundle
+    observed: dict[str, float | None] = {}  # lab -> the age at the sample kept (timeObserved), when given
     for index, measurement in enumerate(packet.measurements):
         code = measurement.assay.id.split(":", 1)[-1] if measurement.assay.id.upper().startswith("LOINC:") else None
         lab_id = kb.loinc_labs.get(code) if code else None
@@ -404,8 +406,14 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
             rejected.append(f"measurements[{index}].value.quantity.value ({lab_id}): must be a number, not "
                             + shown_value(quantity.value))
             continue
+        when = (measurement.timeObserved.years(f"measurements[{index}].timeObserved", unread_ages)
+                if measurement.timeObserved is not None else None)
         if lab_id in labs:
             repeated[lab_id] = repeated.get(lab_id, 1) + 1
+            kept = observed.get(lab_id)
+            if kept is not None and (when is None or when < kept):  # an older or undated value after a dated one
+                continue
+        observed[lab_id] = when
         unit_id = quantity.unit.id.split(":", 1)[-1] if quantity.unit.id.upper().startswith("UCUM:") else None
         labs[lab_id] = Lab(value=float(quantity.value), unit=lab_unit(kb, lab_id, unit_id, quantity.unit.label,
                                                                       quantity.unit.id.split(":", 1)[-1]))
@@ -468,7 +476,8 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
                       + "; ".join(unread[:20])})
     if repeated:
         notes.append({"id": "phenopacket_labs_repeated", "sources": [],
-                      "message": "Labs given more than once; the last in the phenopacket was used: "
+                      "message": "Labs given more than once; the newest was used (by timeObserved; the last in the "
+                                 "phenopacket where the ages do not decide): "
                       + "; ".join(f"{lab_id} ({n} values)" for lab_id, n in sorted(repeated.items()))})
     if not seen_nc and excluded_nc:
         notes.append({"id": "phenopacket_nephrocalcinosis_excluded", "sources": [],
@@ -484,6 +493,15 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
                       "message": "No term gives the pattern of the calcification (medullary HP:0012408, cortical): "
                       "the causes were ranked without pattern evidence."})
     onset = onset_of_nephrocalcinosis(onset_age, age, notes)
+    sampled = []  # labs measured more than a month from the case's age: judged at their own age
+    for lab_id, when in sorted(observed.items()):
+        if when is not None and age is not None and abs(when - age) > 1 / 12 and lab_id in labs:
+            labs[lab_id] = _with_age(labs[lab_id], round(when, 4))
+            sampled.append(f"{lab_id} at {when:.2g} years")
+    if sampled:
+        notes.append({"id": "phenopacket_lab_ages", "sources": [],
+                      "message": "Labs measured at another age than the case's were judged against the limits of "
+                      "the age at sampling (timeObserved): " + "; ".join(sampled[:10])})
     laterality = next(iter(sides)) if len(sides) == 1 else None
     if len(sides) > 1:
         notes.append({"id": "laterality_unknown", "sources": [],
@@ -637,6 +655,13 @@ def years_between(born: str, at: str) -> float | None:
     years = (end - start).days / 365.25
     margin = max(_margin(born), _margin(at))
     return 0.0 if -margin <= years < 0 else years
+
+
+def _with_age(lab: Lab, years: float) -> Lab:
+    """The lab with its own age at sampling (its age-specific limits are that age's)."""
+    import dataclasses
+
+    return dataclasses.replace(lab, age_years=years)
 
 
 def parse_date(text: object) -> date | None:
