@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from nephrocalc import __version__
-from nephrocalc.knowledge import KnowledgeBase
+from nephrocalc.knowledge import Finding, KnowledgeBase
 
 
 def method_text(kb: KnowledgeBase) -> str:
@@ -12,7 +12,14 @@ def method_text(kb: KnowledgeBase) -> str:
     freq = ", ".join(f"{k.replace('_', ' ')} {v:g}" for k, v in kb.frequency.items())
     spec = ", ".join(f"{k} {v:g}" for k, v in kb.specificity.items())
     other_adult, other_child, other_preterm = (kb.other.prior[g] for g in ("adult", "child", "preterm"))
-    stated = ", ".join(f"{kb.clues[f.clue].label.lower() if f.clue in kb.clues else f.clue} x{f.lr_present:g}"
+
+    def ratio(f: Finding) -> str:  # the side that counts: "hypercalcaemia x5", or "no alkaline urine x10"
+        label = kb.clues[f.clue].label.lower() if f.clue in kb.clues else f.clue
+        if f.lr_present == 1.0 and f.lr_absent != 1.0:
+            return f"no {label} x{f.lr_absent:g}"
+        return f"{label} x{f.lr_present:g}" + (f" (absent x{f.lr_absent:g})" if f.lr_absent != 1.0 else "")
+
+    stated = ", ".join(ratio(f)
                        + (f" at {f.age_text()}" if f.age_bounded else "")
                        + (f" with {kb.clues[f.given].label.lower() if f.given in kb.clues else f.given}" if f.given
                           else "")
