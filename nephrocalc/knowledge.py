@@ -123,8 +123,9 @@ class Finding(NamedTuple):
     # an age-bounded entry replaces the clue's usual entry for ages in [age_at_least, age_below)
     age_at_least: float | None = None
     age_below: float | None = None
-    # [[other.findings]] only: the entry counts only when this clue is present too
+    # [[other.findings]] only: the entry counts only when this clue is present too, and none of ``unless``
     given: str | None = None
+    unless: tuple[str, ...] = ()
 
     @property
     def age_bounded(self) -> bool:

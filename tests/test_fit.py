@@ -514,3 +514,16 @@ def test_an_acid_urine_during_acidosis_counts_for_a_cause_outside_the_twelve(run
     assert [e["weight"] for e in ranked["other"]["supporting"] if e["clue"] == "alkaline_urine"] == [2.3]
     status, out, err = run_main([*base, "--lab", "urine_ph=6.8"])
     assert status == 0 and json.loads(out)["differential"][0]["cause"] == "distal_rta", err
+
+
+def test_an_acid_urine_during_the_acidosis_of_ckd_does_not_point_outside(run_main: Any) -> None:
+    """The acidosis of CKD has an acid urine: the open world's acid-urine entry names ckd under unless, so CKD 4
+    with a low bicarbonate and a urine pH of 5.2 is not pointed outside the twelve (clinical review)."""
+    base = ["diff", "-p", "medullary", "--age", "60", "--sex", "male", "--lab", "serum_bicarbonate=17mmol/L",
+            "--lab", "urine_ph=5.2", "--format", "json"]
+    status, out, err = run_main([*base, "--ckd"])
+    other = next(e for e in json.loads(out)["differential"] if e["cause"] == "other")
+    assert status == 0 and not [e for e in other["supporting"] if e["clue"] == "alkaline_urine"], err
+    status, out, err = run_main(base)
+    other = next(e for e in json.loads(out)["differential"] if e["cause"] == "other")
+    assert status == 0 and [e["weight"] for e in other["supporting"] if e["clue"] == "alkaline_urine"] == [2.3], err

@@ -1168,3 +1168,12 @@ def test_a_childs_daily_urine_oxalate_above_the_limit_is_read_one_way(kb: Knowle
     assert high.clues.get("hyperoxaluria") is True
     low = derive(kb, _labs(urine_oxalate_24h=(0.3, "mmol/day")), age=6)
     assert "hyperoxaluria" not in low.clues
+
+
+def test_an_upper_normal_ionised_calcium_derives_nothing_and_leaves_the_total_to_decide(kb: KnowledgeBase) -> None:
+    """An ionised calcium of 1.34 mmol/L (within error of the 1.35 limit) decided 'no hypercalcemia' over a total
+    of 11.4 mg/dL (clinical review): 1.30-1.35 is now a grey zone, so the total calcium is read."""
+    report = derive(kb, _labs(serum_calcium=(11.4, "mg/dL"), ionized_calcium=(1.34, "mmol/L")), age=55,
+                    sex="female")
+    assert report.clues["hypercalcemia"] is True
+    assert any(w["id"] == "lab_grey_zone" and "ionized_calcium" in w["message"] for w in report.warnings)

@@ -484,3 +484,24 @@ def test_an_open_world_finding_given_another_clue_counts_only_with_it(run_main: 
     assert status == 0, err
     first = next(line for line in out.splitlines() if line.lstrip().startswith("1 "))
     assert "Other cause" in first and "Immobilisation ×10" in first, out
+
+
+@pytest.mark.parametrize(("edited", "said"), [
+    ('unless = ["ckdd"]', "unless: unknown clue 'ckdd'"),
+])
+def test_rules_check_names_a_bad_unless_of_an_open_world_finding(edited: str, said: str, tmp_path: Path,
+                                                                  run_main: Any) -> None:
+    from nephrocalc.loader import builtin_rules_dir
+
+    copy = tmp_path / "rules"
+    shutil.copytree(builtin_rules_dir(), copy)
+    kb_toml = copy / "knowledge_base.toml"
+    text = kb_toml.read_text(encoding="utf-8")
+    assert 'unless = ["ckd"]' in text
+    kb_toml.write_text(text.replace('unless = ["ckd"]', edited, 1), encoding="utf-8")
+    status, _, err = run_main(["rules", "check", str(copy)])
+    assert status == 2 and "knowledge_base.toml: other.findings." in err and said in err, err
+    kb_toml.write_text(text.replace('clue = "polyhydramnios"\n', 'clue = "polyhydramnios"\nunless = ["ckd"]\n', 1),
+                       encoding="utf-8")
+    status, _, err = run_main(["rules", "check", str(copy)])
+    assert status == 2 and "unless is for an entry with given" in err, err

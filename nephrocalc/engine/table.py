@@ -49,6 +49,7 @@ class GivenTerm(NamedTuple):
     # pattern -> row -> the present weight taken instead, for rows whose pattern interaction (knowledge_base.toml
     # [[interactions]]) already weighs the clue: the likelihood is the larger of the two, never their product
     under_interaction: Mapping[str, Mapping[int, float]] = {}
+    unless: frozenset[str] = frozenset()  # an open-world term does not count when one of these is present
 
     def present_weight(self, pattern: str, row: int) -> float:
         """The weight of the clue stated present for ``row`` under ``pattern``."""
@@ -147,7 +148,7 @@ class ScoringTable(NamedTuple):
                  if (term := given.get(clue)) is not None and term.given in present]
         if self.other_given:
             terms.extend((clue, value, term) for clue, value in counted for term in self.other_given.get(clue, ())
-                         if term.given in present and term.weight[value] != 0.0)
+                         if term.given in present and term.weight[value] != 0.0 and not term.unless & present)
         return terms
 
     def age_clues_for(self, age: float | None, counted: Sequence[tuple[str, bool]]
@@ -387,7 +388,8 @@ def _other_given_terms(kb: KnowledgeBase, rows: tuple[int, ...]) -> dict[str, tu
             # the causes, while a given background is shared by every cause that does not list the clue
             evidence[value] = ({**_evidence(found.clue, value, w, why, found.sources), "counts_with": found.given}
                                if abs(w) >= 0.005 else None)
-        terms.setdefault(found.clue, []).append(GivenTerm(found.given, rows, weight, evidence))
+        terms.setdefault(found.clue, []).append(GivenTerm(found.given, rows, weight, evidence,
+                                                          unless=frozenset(found.unless)))
     return {clue: tuple(items) for clue, items in terms.items()}
 
 

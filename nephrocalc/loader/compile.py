@@ -528,7 +528,10 @@ def _compile(root: Path, kb_file: schema.KnowledgeBaseFile, groups: Mapping[str,
         where = f"other.findings.{index}"
         ratio = Finding(found.clue, None, None, found.lr_present, found.lr_absent, tuple(found.sources),
                         found.note, found.estimate, age_at_least=found.age_at_least, age_below=found.age_below,
-                        given=found.given)
+                        given=found.given, unless=tuple(found.unless))
+        for clue_id in found.unless:
+            if clue_id not in clues:
+                problems.add(other_path, f"{where}.unless", f"unknown clue {clue_id!r}")
         if found.clue not in clues:
             problems.add(other_path, f"{where}.clue", f"unknown clue {found.clue!r}")
         elif found.given is not None and found.given not in clues:

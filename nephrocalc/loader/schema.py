@@ -147,6 +147,9 @@ class OtherFinding(RuleModel):
     # the entry counts only when this clue is present too (stated, implied or derived from a lab): a finding
     # that points outside the knowledge base only in that company (immobilisation with hypercalcaemia)
     given: Identifier | None = None
+    # with given: the entry does not count when any of these clues is present too (an acid urine during
+    # acidosis points outside the twelve, but not with CKD, whose acidosis has an acid urine)
+    unless: list[Identifier] = []
 
     @model_validator(mode="after")
     def _age_range(self) -> OtherFinding:
@@ -156,6 +159,8 @@ class OtherFinding(RuleModel):
             raise ValueError("an entry with given cannot also have an age range")
         if self.given is not None and self.given == self.clue:
             raise ValueError("a clue cannot be its own given clue")
+        if self.unless and self.given is None:
+            raise ValueError("unless is for an entry with given")
         return self
 
 

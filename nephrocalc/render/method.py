@@ -23,6 +23,8 @@ def method_text(kb: KnowledgeBase) -> str:
                        + (f" at {f.age_text()}" if f.age_bounded else "")
                        + (f" with {kb.clues[f.given].label.lower() if f.given in kb.clues else f.given}" if f.given
                           else "")
+                       + (" (not with " + ", ".join(kb.clues[u].label.lower() if u in kb.clues else u
+                                                     for u in f.unless) + ")" if f.unless else "")
                        + (" (estimate)" if f.estimate else "")
                        for f in kb.other.findings)
     other_findings = f"\n  Its own ratios: {stated}." if stated else ""
