@@ -404,6 +404,10 @@ _ALLOWED = {
 }
 
 
+_LAB_FIELDS = ('a lab is {"value": number, "unit": string}, with optional "comparator" ("<", "<=", ">", ">=") '
+               'and "age_years" (the age at the sample)')
+
+
 def _describe(exc: Any, what: str) -> tuple[str, str]:
     """The first validation error as (field, what is allowed)."""
     error = exc.errors(include_url=False)[0]
@@ -416,7 +420,7 @@ def _describe(exc: Any, what: str) -> tuple[str, str]:
         return what, "must be a JSON object with a \"pattern\" field"
     if kind == "unexpected_keyword_argument":
         if loc[0] == "labs":
-            return where, 'unknown field; a lab is {"value": number, "unit": string}'
+            return where, f"unknown field; {_LAB_FIELDS}"
         return where, f"unknown field; {did_you_mean(loc[-1], CASE_FIELDS)}allowed fields: {', '.join(CASE_FIELDS)}"
     if kind == "missing" or kind == "missing_argument":
         return where, f"required; {_ALLOWED.get(loc[0], 'a value')}"
@@ -430,7 +434,12 @@ def _describe(exc: Any, what: str) -> tuple[str, str]:
             return where, "must be a finite number"
         if loc[2] == "unit":
             return where, "must be a string"
-        return where, 'unknown field; a lab is {"value": number, "unit": string}'
+        if loc[2] == "comparator":
+            got = _shown(error.get("input"))
+            return where, f'must be one of "<", "<=", ">", ">=" (the value is a bound; got {got})'
+        if loc[2] == "age_years":
+            return where, f"must be a number from 0 to 130, the age at the sample (got {_shown(error.get('input'))})"
+        return where, f"unknown field; {_LAB_FIELDS}"
     return where, f"must be {_ALLOWED.get(head, 'valid')} (got {_shown(error.get('input'))})"
 
 

@@ -67,6 +67,10 @@ def measure(lab_id: str, value: float, unit: str, kb: KnowledgeBase) -> Measurem
 def check_labs(case: Case, kb: KnowledgeBase) -> None:
     for lab_id, lab_value in case.labs.items():
         measure(lab_id, lab_value.value, lab_value.unit, kb)
+        at, now = lab_value.age_years, case.age_years
+        if at is not None and now is not None and at > now + 1 / 365.25:  # a day's rounding is allowed
+            raise InputError(f"labs.{lab_id}.age_years", f"{at:g} is after the case's age_years ({now:g}): a sample "
+                             "is taken at or before the patient's current age")
 
 
 def _applies(limit: LabLimit, m: Measurement, age: float | None, sex: str | None) -> bool:

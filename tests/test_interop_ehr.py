@@ -409,3 +409,32 @@ def test_a_resolved_condition_is_read_as_history_and_said() -> None:
     result = _read(["diff", "--fhir", "-"], _bundle(old))
     assert result["case"]["clues"]["hypercalcemia"] is True
     assert "Hypercalcemia (resolved)" in _warnings(result)["fhir_conditions_resolved"]
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ({"valueString": "negative for blood"}, False), ({"valueString": "No."}, False),
+    ({"valueCodeableConcept": {"coding": [{"system": SNOMED, "code": "260415000", "display": "Not detected"}]}}, False),
+    ({"valueString": "positive"}, True), ({}, True),
+    ({"valueString": "maybe"}, None), ({"dataAbsentReason": {"coding": [{"code": "not-performed"}]}}, None),
+    ({"valueBoolean": "false"}, None), ({"valueInteger": 0}, None),
+])
+def test_a_findings_result_is_read_as_present_absent_or_not_at_all(value: dict[str, Any],
+                                                                   expected: bool | None) -> None:
+    """A haematuria Observation valued 'negative for blood', 'No.', Not detected, a result left out or unreadable
+    was read as present (fuzz review): negatives state it absent, and what says neither is not used, with a note."""
+    finding = {"resourceType": "Observation", "status": "final",
+               "code": {"coding": [{"system": SNOMED, "code": "34436003", "display": "Blood in urine"}]}, **value}
+    result = _read(["diff", "--fhir", "-"], _bundle(finding))
+    assert result["case"].get("clues", {}).get("hematuria") is expected
+    if expected is None:
+        assert "Blood in urine" in _warnings(result)["fhir_results_not_read"]
+
+
+@pytest.mark.parametrize("order", [{"status": "cancelled"}, {"status": "active", "doNotPerform": True}])
+def test_a_drug_order_not_given_is_not_read(order: dict[str, Any]) -> None:
+    """A cancelled furosemide order set the loop diuretic absent, and one marked doNotPerform set it present
+    (fuzz review): neither says what was taken, so neither is read, and the note lists it."""
+    drug = {"resourceType": "MedicationRequest", **order, "medicationCodeableConcept": {"text": "furosemide 20 mg"}}
+    result = _read(["diff", "--fhir", "-"], _bundle(drug))
+    assert "loop_diuretic" not in result["case"].get("clues", {})
+    assert "furosemide" in _warnings(result)["fhir_resources_withdrawn"]

@@ -1177,3 +1177,14 @@ def test_an_upper_normal_ionised_calcium_derives_nothing_and_leaves_the_total_to
                     sex="female")
     assert report.clues["hypercalcemia"] is True
     assert any(w["id"] == "lab_grey_zone" and "ionized_calcium" in w["message"] for w in report.warnings)
+
+
+def test_a_lab_sampled_after_the_cases_age_is_refused(run_main: Any) -> None:
+    """A lab's age_years after the case's own age is impossible (fuzz review: a sample at 30 in a 3-year-old was
+    judged on adult limits): one line naming the field, exit 2."""
+    status, _, err = run_main(["diff", "--case", "-"], stdin=json.dumps(
+        {"pattern": "medullary", "age_years": 3, "labs": {"pth": {"value": 5, "unit": "pg/mL", "age_years": 30}}}))
+    assert status == 2 and "labs.pth.age_years" in err and "after the case's age" in err, err
+    status, _, err = run_main(["diff", "--case", "-"], stdin=json.dumps(
+        {"pattern": "medullary", "labs": {"pth": {"value": 5, "unit": "pg/mL", "comparator": "=="}}}))
+    assert status == 2 and 'labs.pth.comparator: must be one of "<"' in err, err

@@ -252,6 +252,7 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
     unverified: list[str] = []  # Conditions whose verificationStatus is not a FHIR code
     withdrawn: list[str] = []  # resources entered in error or cancelled
     resolved: list[str] = []  # Conditions no longer active: read as past findings
+    unread_results: list[str] = []  # Observations of a finding whose value cannot be read
     other_types: dict[str, int] = {}  # resources of a type that is not read
     nc_refuted = False  # nephrocalcinosis itself stated absent (a refuted Condition, a negative Observation)
     medications = {f"Medication/{r.get('id')}": r for r in resources if r.get("resourceType") == "Medication"}
@@ -271,8 +272,10 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
             continue
         if kind in MEDICATIONS:
             name = _medication_name(resource, medications)
-            # a record made in error, or an order only drafted, says nothing of what was taken
-            if resource.get("status") in ("entered-in-error", "draft"):
+            # a record made in error, an order only drafted or cancelled, a dose not given or declined, or an
+            # order not to give the drug (doNotPerform) says nothing of what was taken: not read, and said
+            if resource.get("status") in ("entered-in-error", "draft", "cancelled", "not-done", "declined") \
+                    or resource.get("doNotPerform") is True:
                 withdrawn.append(f"{kind} {name or 'without a readable medication'}")
                 continue
             meant = clues_of_agent(kb, name) if name else ()
@@ -280,7 +283,7 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                 unread_drugs.append(name)
             elif not meant:
                 unmapped.append(f"{kind} {name or 'without a readable medication'}")
-            taken = resource.get("status") not in ("not-taken", "cancelled")
+            taken = resource.get("status") != "not-taken"  # a statement that it is not taken states it absent
             if taken and "calcium_alkali_intake" in meant:
                 calcium_drugs.append(name)
             for clue in meant:
@@ -347,6 +350,10 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                 unmapped.append(f"Observation age not read ({problem})")
             else:
                 stated_age = years
+            continue
+        if kind == "Observation" and (problem := _unreadable_finding_value(resource)):
+            # a finding whose result cannot be read is neither present nor absent: said, not guessed
+            unread_results.append(f"{_shown(concept) or 'an Observation'} ({problem})")
             continue
         absent = _is_absent(resource)
         used = False
@@ -468,6 +475,10 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                       + ("; ..." if len(entry_problems) > 20 else "")
                       + ("; " if entry_problems and kinds else "")
                       + (f"resources of a type nephrocalc does not read: {kinds}" if kinds else "")})
+    if unread_results:
+        notes.append({"id": "fhir_results_not_read", "sources": [],
+                      "message": "Observations of a finding whose result could not be read as present or absent were "
+                      "not used: " + "; ".join(unread_results[:10]) + (" ..." if len(unread_results) > 10 else "")})
     if resolved:
         notes.append({"id": "fhir_conditions_resolved", "sources": [],
                       "message": "Conditions no longer active (resolved, inactive or in remission) were read as "
@@ -476,7 +487,8 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                       + (" ..." if len(resolved) > 10 else "")})
     if withdrawn:
         notes.append({"id": "fhir_resources_withdrawn", "sources": [],
-                      "message": f"{len(withdrawn)} resource(s) marked entered-in-error, cancelled or draft (status or "
+                      "message": f"{len(withdrawn)} resource(s) marked entered-in-error, cancelled, draft, not done, "
+                      "declined or do-not-perform (status or "
                       "verificationStatus) were not used: " + "; ".join(withdrawn[:20])
                       + ("; ..." if len(withdrawn) > 20 else "")})
     if bad_dates:
@@ -655,7 +667,8 @@ def _ages_at_sampling(labs: dict[str, Lab], lab_dates: dict[str, date | None], b
         if when is None or lab_id not in labs:
             continue
         years = years_between(born, when.isoformat())
-        if years is not None and 0 <= years <= MAX_AGE and abs(years - age) > 1 / 12:
+        # a sample taken more than a month before the case's age (one dated after it is judged at the case's age)
+        if years is not None and 0 <= years < age - 1 / 12:
             labs[lab_id] = replace(labs[lab_id], age_years=round(years, 4))
             sampled.append(f"{lab_id} at {years:.2g} years ({when})")
     return sampled
@@ -829,6 +842,33 @@ def _unconfirmed(resource: dict[str, Any]) -> bool:
     return bool(_verification_codes(resource) & {"unconfirmed", "provisional", "differential"})
 
 
+def _unreadable_finding_value(resource: dict[str, Any]) -> str:
+    """Why the result of an Observation of a finding cannot be read ("" when it can): a result left out
+    (dataAbsentReason), a valueBoolean that is not a boolean, or a valueString that says neither present nor
+    absent ("maybe", ""). An Observation with a quantity or components is a lab, read elsewhere; one with no
+    value states its finding."""
+    if "valueQuantity" in resource or resource.get("component"):
+        return ""
+    values = [key for key in resource if key.startswith("value")]
+    if not values and resource.get("dataAbsentReason") is not None:
+        return "no result: dataAbsentReason"
+    if "valueBoolean" in resource and not isinstance(resource["valueBoolean"], bool):
+        return f"valueBoolean {shown_value(resource['valueBoolean'])} is not true or false"
+    if "valueString" in resource:
+        text = resource["valueString"]
+        if not isinstance(text, str):
+            return f"valueString {shown_value(text)} is not text"
+        said = text.strip().lower().rstrip(".")
+        if not (said in ABSENT_WORDS or said in PRESENT_WORDS or said.startswith(ABSENT_PREFIXES)
+                or said.startswith(PRESENT_PREFIXES)):
+            return f"valueString {shown_value(text)} says neither present nor absent"
+    if "valueCodeableConcept" in resource and not isinstance(resource["valueCodeableConcept"], dict):
+        return f"valueCodeableConcept {shown_value(resource['valueCodeableConcept'])} is not a CodeableConcept"
+    if any(key in resource for key in ("valueInteger", "valueDecimal", "valueRatio", "valueRange")):
+        return "a number is not a present or absent finding"
+    return ""
+
+
 def _is_absent(resource: dict[str, Any]) -> bool:
     """A refuted Condition, a Procedure not done, or an Observation stated negative (interpretation NEG, N or
     ND, valueBoolean false, or a negative or absent coded value). A lab Observation with a value is read from
@@ -854,10 +894,18 @@ def _is_absent(resource: dict[str, Any]) -> bool:
         if codes & ABSENT_CODES or words & ABSENT_WORDS:
             return True
     text = resource.get("valueString")
-    return isinstance(text, str) and text.strip().lower() in ABSENT_WORDS
+    if not isinstance(text, str):
+        return False
+    said = text.strip().lower().rstrip(".")
+    return said in ABSENT_WORDS or said.startswith(ABSENT_PREFIXES)
 
 
 # A coded or written value that says the finding is not there: SNOMED CT Negative (260385009), Absent
 # (2667000) and No (373067005); LOINC answers Negative (LA6577-6) and No (LA32-8); HL7 v2 table 0136 N (No)
-ABSENT_CODES = frozenset({"260385009", "2667000", "373067005", "la6577-6", "la32-8", "negative", "absent", "n"})
-ABSENT_WORDS = frozenset({"negative", "absent", "no", "not detected", "not present", "none", "neg"})
+ABSENT_CODES = frozenset({"260385009", "2667000", "373067005", "260415000", "la6577-6", "la32-8", "negative",
+                          "absent", "n"})
+ABSENT_WORDS = frozenset({"negative", "absent", "no", "not detected", "not present", "none", "neg", "nil", "normal"})
+ABSENT_PREFIXES = ("negative", "no ", "not ", "none", "absent")
+# a result that states the finding: positive, present, yes, detected (and "+" as dipsticks write it)
+PRESENT_WORDS = frozenset({"positive", "present", "yes", "detected", "pos", "+", "++", "+++", "trace", "abnormal"})
+PRESENT_PREFIXES = ("positive", "present", "detected", "yes")

@@ -495,7 +495,7 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
     onset = onset_of_nephrocalcinosis(onset_age, age, notes)
     sampled = []  # labs measured more than a month from the case's age: judged at their own age
     for lab_id, when in sorted(observed.items()):
-        if when is not None and age is not None and abs(when - age) > 1 / 12 and lab_id in labs:
+        if when is not None and age is not None and when < age - 1 / 12 and lab_id in labs:
             labs[lab_id] = _with_age(labs[lab_id], round(when, 4))
             sampled.append(f"{lab_id} at {when:.2g} years")
     if sampled:
