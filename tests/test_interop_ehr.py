@@ -438,3 +438,12 @@ def test_a_drug_order_not_given_is_not_read(order: dict[str, Any]) -> None:
     result = _read(["diff", "--fhir", "-"], _bundle(drug))
     assert "loop_diuretic" not in result["case"].get("clues", {})
     assert "furosemide" in _warnings(result)["fhir_resources_withdrawn"]
+
+
+def test_two_samples_of_one_day_are_ordered_by_time_and_zone(kb: KnowledgeBase) -> None:
+    """The newest of two same-day calcium values was chosen by date alone, so the earlier one could win (fuzz
+    review): a timestamp keeps its time and time zone."""
+    late = {**_observation(kb, "serum_calcium", 11.9, "mg/dL"), "effectiveDateTime": "2024-04-01T23:00:00Z"}
+    early = {**_observation(kb, "serum_calcium", 9.0, "mg/dL"), "effectiveDateTime": "2024-04-02T01:00:00+14:00"}
+    result = _read(["diff", "--fhir", "-"], _bundle(late, early))
+    assert result["case"]["labs"]["serum_calcium"]["value"] == 11.9

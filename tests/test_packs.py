@@ -505,3 +505,50 @@ def test_rules_check_names_a_bad_unless_of_an_open_world_finding(edited: str, sa
                        encoding="utf-8")
     status, _, err = run_main(["rules", "check", str(copy)])
     assert status == 2 and "unless is for an entry with given" in err, err
+
+
+@pytest.mark.parametrize(("file_name", "written", "edited", "said"), [
+    ("causes/medullary_sponge_kidney.toml", 'unless = "tubular_ectasia"', 'unless = "hearing_loss"',
+     "certainty.unless: 'hearing_loss' is not a finding of this cause"),
+    ("labs.toml", 'decides_over = ["serum_calcium"]', 'decides_over = ["serum_calcium", "serum_calcium"]',
+     "decides_over.1: 'serum_calcium' is listed twice"),
+    ("labs.toml", 'decides_over = ["serum_calcium"]', 'decides_over = ["pth"]',
+     "decides_over.0: 'pth' reads no clue that 'ionized_calcium' reads"),
+    ("clues.toml", 'defining = false\ndefining_note = "suggests sarcoidosis', "", "needs a defining_note"),
+])
+def test_rules_check_names_a_bad_certainty_decides_over_or_defining(file_name: str, written: str, edited: str,
+                                                                    said: str, tmp_path: Path, run_main: Any) -> None:
+    """Fuzz review: a [certainty] waiting for a clue the cause does not list, a repeated decides_over entry and one
+    over a lab that reads no common clue, and defining = false without its note were accepted."""
+    from nephrocalc.loader import builtin_rules_dir
+
+    copy = tmp_path / "rules"
+    shutil.copytree(builtin_rules_dir(), copy)
+    path = copy / file_name
+    text = path.read_text(encoding="utf-8")
+    assert written in text
+    if file_name == "clues.toml":  # the hilar lymphadenopathy note emptied (``edited`` is unused here)
+        start = text.index(written)
+        end = text.index('"\n', start + len(written))
+        edited_text = text[:start] + 'defining = false\ndefining_note = ""' + text[end + 1:]
+    else:
+        edited_text = text.replace(written, edited, 1)
+    path.write_text(edited_text, encoding="utf-8")
+    status, _, err = run_main(["rules", "check", str(copy)])
+    assert status == 2 and said in err, err
+
+
+def test_rules_check_names_a_decides_over_cycle_through_a_third_lab(tmp_path: Path, run_main: Any) -> None:
+    from nephrocalc.loader import builtin_rules_dir
+
+    copy = tmp_path / "rules"
+    shutil.copytree(builtin_rules_dir(), copy)
+    path = copy / "labs.toml"
+    text = path.read_text(encoding="utf-8")
+    # ionised -> total calcium (built in); total -> albumin? albumin reads no calcium clue, so build the loop
+    # through the total calcium back to the ionised calcium
+    text = text.replace('[labs.serum_calcium]\nlabel = "Serum calcium"',
+                        '[labs.serum_calcium]\nlabel = "Serum calcium"\ndecides_over = ["ionized_calcium"]', 1)
+    path.write_text(text, encoding="utf-8")
+    status, _, err = run_main(["rules", "check", str(copy)])
+    assert status == 2 and "decides over" in err and "only one of them may decide" in err, err

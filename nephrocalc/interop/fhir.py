@@ -40,7 +40,8 @@ listed in a warning, never dropped silently.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from datetime import UTC, date, datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -65,9 +66,6 @@ from nephrocalc.interop.phenopacket import (
 from nephrocalc.knowledge import KnowledgeBase
 from nephrocalc.result import Note
 from nephrocalc.vocab import Laterality, Modality, Sex
-
-if TYPE_CHECKING:
-    from datetime import date
 
 LOINC = "http://loinc.org"
 SNOMED = "http://snomed.info/sct"
@@ -531,7 +529,7 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                       "message": "Labs given more than once; the newest was used (by its effective date; the last "
                                  "in the bundle where the dates do not decide): "
                       + "; ".join(f"{lab_id} {labs[lab_id].value:g} {labs[lab_id].unit}"
-                                  + (f" of {lab_dates[lab_id]}" if lab_dates.get(lab_id) else "")
+                                  + (f" of {_day(when)}" if (when := lab_dates.get(lab_id)) else "")
                                   + f" (all values: {', '.join(values[:6])}"
                                   + (", ..." if len(values) > 6 else "") + ")"
                                   for lab_id, values in sorted(repeated.items()) if lab_id in labs)})
@@ -666,11 +664,11 @@ def _ages_at_sampling(labs: dict[str, Lab], lab_dates: dict[str, date | None], b
     for lab_id, when in sorted(lab_dates.items()):
         if when is None or lab_id not in labs:
             continue
-        years = years_between(born, when.isoformat())
+        years = years_between(born, _day(when))
         # a sample taken more than a month before the case's age (one dated after it is judged at the case's age)
         if years is not None and 0 <= years < age - 1 / 12:
             labs[lab_id] = replace(labs[lab_id], age_years=round(years, 4))
-            sampled.append(f"{lab_id} at {years:.2g} years ({when})")
+            sampled.append(f"{lab_id} at {years:.2g} years ({_day(when)})")
     return sampled
 
 
@@ -707,12 +705,41 @@ def _about(resource: dict[str, Any], own: set[str]) -> bool:
 
 def _effective(resource: dict[str, Any]) -> date | None:
     """When an Observation was made: effectiveDateTime, effectiveInstant or the end (else the start) of
-    effectivePeriod, else issued; None when none is a readable date (an unreadable one is named elsewhere)."""
+    effectivePeriod, else issued; None when none is a readable date (an unreadable one is named elsewhere).
+    A timestamp keeps its time of day and time zone (as a UTC datetime), so that two samples of one day are
+    ordered; a date alone counts from its middle (noon UTC; a year or a month from the middle of it)."""
     period = resource.get("effectivePeriod")
     candidates = [resource.get("effectiveDateTime"), resource.get("effectiveInstant"),
                   *((period.get("end"), period.get("start")) if isinstance(period, dict) else ()),
                   resource.get("issued")]
-    return next((when for value in candidates if value is not None and (when := parse_date(value)) is not None), None)
+    for value in candidates:
+        day = parse_date(value) if value is not None else None
+        if day is None:
+            continue
+        return _instant(str(value), day)
+    return None
+
+
+def _instant(text: str, day: date) -> datetime:
+    """A FHIR dateTime as an aware UTC datetime: its own time and zone when it has them, else noon UTC of its
+    (middle) day."""
+    if "T" in text:
+        try:
+            stamp = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+        except ValueError:
+            stamp = None
+        if stamp is not None:
+            return (stamp if stamp.tzinfo is not None else stamp.replace(tzinfo=UTC)).astimezone(UTC)
+    return datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
+
+
+def _day(when: date) -> str:
+    """A sample's date as the notes write it (YYYY-MM-DD)."""
+    return (when.date() if isinstance(when, datetime) else when).isoformat()
+
+
+# FHIR Quantity comparators that make the value a bound (also as HTML escapes, which some exports write)
+COMPARATORS = {"<": "<", "<=": "<=", ">": ">", ">=": ">=", "&lt;": "<", "&lt;=": "<=", "&gt;": ">", "&gt;=": ">="}
 
 
 def _read_lab(kb: KnowledgeBase, lab_id: str, value: Quantity, labs: dict[str, Lab], bounds: list[str],
@@ -721,15 +748,19 @@ def _read_lab(kb: KnowledgeBase, lab_id: str, value: Quantity, labs: dict[str, L
     bound ("<3") is kept as a bound; a lab given again keeps its newest value (by effective date; where the
     dates do not decide, the later in the bundle); both are noted."""
     unit = lab_unit(kb, lab_id, value.code, value.unit)
-    if value.comparator:
-        bounds.append(f"{lab_id} {value.comparator}{value.value:g} {unit}")
-    repeated.setdefault(lab_id, []).append(f"{value.comparator}{value.value:g} {unit}" + (f" ({when})" if when else ""))
+    written = value.comparator.strip()
+    comparator = COMPARATORS.get(written)
+    if comparator:
+        bounds.append(f"{lab_id} {comparator}{value.value:g} {unit}")
+    elif written:  # "ad" (enough to reach the value), "=" or a typo: read as the value itself, and said
+        bounds.append(f"{lab_id} {value.value:g} {unit} (comparator {written!r} is not a bound: read as the value)")
+    repeated.setdefault(lab_id, []).append(f"{comparator or ''}{value.value:g} {unit}"
+                                           + (f" ({_day(when)})" if when else ""))
     if lab_id in labs:
         kept = lab_dates.get(lab_id)
         if kept is not None and (when is None or when < kept):  # an older or undated value after a dated one
             return
     lab_dates[lab_id] = when
-    comparator = value.comparator if value.comparator in ("<", "<=", ">", ">=") else None
     labs[lab_id] = Lab(value=value.value, unit=unit, comparator=comparator)  # type: ignore[arg-type]
 
 

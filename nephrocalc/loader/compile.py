@@ -666,17 +666,38 @@ def _compile_labs(labs_file: schema.LabsFile, path: Path, clues: Mapping[str, Cl
             note=entry.note, loinc=tuple(entry.loinc), decides_over=tuple(entry.decides_over))
     for lab_id, entry in labs_file.labs.items():
         for index, other in enumerate(entry.decides_over):
+            where = f"labs.{lab_id}.decides_over.{index}"
             if other not in labs_file.labs or other == lab_id:
-                problems.add(path, f"labs.{lab_id}.decides_over.{index}", f"{other!r} is not another lab of labs.toml")
-            elif lab_id in labs_file.labs[other].decides_over:
-                problems.add(path, f"labs.{lab_id}.decides_over.{index}",
-                             f"{other!r} also decides over {lab_id!r}: one of the two must")
+                problems.add(path, where, f"{other!r} is not another lab of labs.toml")
+            elif entry.decides_over.index(other) != index:
+                problems.add(path, where, f"{other!r} is listed twice")
+            elif _decides_over(labs_file, other, lab_id):
+                problems.add(path, where, f"{other!r} decides over {lab_id!r} too (directly or through another lab): "
+                             "only one of them may decide")
+            elif not {limit.clue for limit in entry.limits} & {limit.clue for limit in labs_file.labs[other].limits}:
+                problems.add(path, where, f"{other!r} reads no clue that {lab_id!r} reads: there is nothing to decide")
         for index, limit in enumerate(entry.limits):
             for other in limit.present_requires_lab:
                 if other not in labs_file.labs or other == lab_id:
                     problems.add(path, f"labs.{lab_id}.limits.{index}.present_requires_lab",
                                  f"{other!r} is not another lab of labs.toml")
     return labs
+
+
+def _decides_over(labs_file: schema.LabsFile, start: str, target: str) -> bool:
+    """Whether ``start`` decides over ``target``, directly or through a chain of labs (a cycle check)."""
+    seen: set[str] = set()
+    todo = [start]
+    while todo:
+        lab_id = todo.pop()
+        if lab_id in seen or lab_id not in labs_file.labs:
+            continue
+        seen.add(lab_id)
+        for other in labs_file.labs[lab_id].decides_over:
+            if other == target:
+                return True
+            todo.append(other)
+    return False
 
 
 def _normalised(values: Mapping[AgeGroup, float]) -> dict[AgeGroup, float]:
@@ -919,6 +940,10 @@ def _compile_cause(cause_id: str, path: Path, raw: schema.CauseFile, kb_file: sc
                               usual, tuple(f for f in common if f.age_bounded), clues, child_below)))
     if not any(math.log(f.lr_present) >= math.log(5.0) for form in forms for f in form.findings.values()):
         problems.add(path, "findings", "a cause needs at least one strong finding (likelihood ratio of 5 or more)")
+    if certainty is not None and certainty.unless in clues and not any(certainty.unless in form.findings
+                                                                     for form in forms):
+        problems.add(path, "certainty.unless", f"{certainty.unless!r} is not a finding of this cause: the cap waits "
+                     "for the cause's own defining finding")
     prior: dict[AgeGroup, float] = {"preterm": raw.prior.preterm, "child": raw.prior.child,
                                     "adult": raw.prior.adult}
     return Cause(

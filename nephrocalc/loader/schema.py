@@ -397,6 +397,14 @@ class ClueEntry(RuleModel):
     defining: bool = True
     defining_note: str = ""
 
+    @model_validator(mode="after")
+    def _defining_note(self) -> ClueEntry:
+        if not self.defining and not self.defining_note.strip():
+            raise ValueError("defining = false needs a defining_note saying why the finding never settles a cause")
+        if self.defining and self.defining_note:
+            raise ValueError("defining_note is for a clue marked defining = false")
+        return self
+
 
 class CluesFile(RuleModel):
     groups: dict[Identifier, str] = {}
