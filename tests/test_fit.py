@@ -527,3 +527,17 @@ def test_an_acid_urine_during_the_acidosis_of_ckd_does_not_point_outside(run_mai
     status, out, err = run_main(base)
     other = next(e for e in json.loads(out)["differential"] if e["cause"] == "other")
     assert status == 0 and [e["weight"] for e in other["supporting"] if e["clue"] == "alkaline_urine"] == [2.3], err
+
+
+def test_hypomagnesaemia_with_hypercalciuria_points_outside_unless_a_loop_diuretic(run_main: Any) -> None:
+    """FHHNC's pattern (hypomagnesaemia with hypercalciuria) counts x5 for the open world, but not on a loop
+    diuretic, whose calciuria wastes magnesium too."""
+    def weight(*flags: str) -> list[float]:
+        status, out, err = run_main(["diff", "-p", "medullary", "--age", "6", "--hypomagnesemia", "--hypercalciuria",
+                                     *flags, "--format", "json"])
+        assert status == 0, err
+        other = next(e for e in json.loads(out)["differential"] if e["cause"] == "other")
+        return [e["weight"] for e in other["supporting"] if e["clue"] == "hypomagnesemia"]
+
+    assert weight() == [1.61]
+    assert weight("--loop-diuretic") == []
