@@ -294,7 +294,7 @@ class Interview:
         from dataclasses import replace
 
         from nephrocalc.case import Lab
-        from nephrocalc.labs import measure, parse_lab_option
+        from nephrocalc.labs import measure, parse_lab_bound
 
         kb = self.engine.kb
         written = text.strip()
@@ -309,7 +309,7 @@ class Interview:
         first_error: InputError | None = None
         for candidate in (lab_id, *others):
             try:
-                lab, value, unit = parse_lab_option(f"{candidate}={written}", kb)
+                lab, value, unit, comparator = parse_lab_bound(f"{candidate}={written}", kb)
                 measure(lab, value, unit, kb)  # raises InputError for an unknown unit or an impossible value
                 break
             except InputError as exc:
@@ -320,7 +320,9 @@ class Interview:
             raise InputError(f"answer {text.strip()[:40]!r} ({lab_id})", said) from None
         self._remember()
         self.asked += 1
-        self.case = replace(self.case, labs={**self.case.labs, lab: Lab(value=value, unit=unit)})
+        bound = comparator if comparator in ("<", "<=", ">", ">=") else None
+        self.case = replace(self.case, labs={**self.case.labs, lab: Lab(value=value, unit=unit,
+                                                                      comparator=bound)})  # type: ignore[arg-type]
         self.unknown.add(clue)
         self.unknown.update(kb.lab_siblings.get(clue, ()))
 

@@ -341,7 +341,7 @@ def merge_case(base: Mapping[str, Any] | None, kb: KnowledgeBase, *, fields: Map
             raise InputError(option, "must be a number from 0 to 130 (got nan)")
         data[name] = value
     if labs:
-        from nephrocalc.labs import parse_lab_option
+        from nephrocalc.labs import parse_lab_bound
 
         current = data.get("labs")
         if current is not None and not isinstance(current, dict):
@@ -349,12 +349,12 @@ def merge_case(base: Mapping[str, Any] | None, kb: KnowledgeBase, *, fields: Map
         merged = dict(current or {})
         given: dict[str, str] = {}
         for text in labs:
-            lab_id, value, unit = parse_lab_option(text, kb)
+            lab_id, value, unit, comparator = parse_lab_bound(text, kb)
             if lab_id in given:
                 raise InputError("--lab", f"{lab_id} given twice ({given[lab_id]} and {value:g} {unit}); "
                                  "give one value")
             given[lab_id] = f"{value:g} {unit}"
-            merged[lab_id] = {"value": value, "unit": unit}
+            merged[lab_id] = {"value": value, "unit": unit, **({"comparator": comparator} if comparator else {})}
         data["labs"] = merged
     if clues:
         current = data.get("clues")

@@ -421,17 +421,26 @@ def _albumin_corrected_calcium(measurements: list[Measurement]) -> tuple[float, 
 
 
 def parse_lab_option(text: str, kb: KnowledgeBase | None = None) -> tuple[str, float, str]:
-    """`ID=VALUE UNIT` from the command line, e.g. ``serum_calcium=11.8mg/dL`` or ``pth=140 pg/mL``."""
+    """`ID=VALUE UNIT` from the command line, e.g. ``serum_calcium=11.8mg/dL`` or ``pth=140 pg/mL`` (a bound,
+    ``pth=<6pg/mL``, is read by ``parse_lab_bound``)."""
+    lab_id, value, unit, _ = parse_lab_bound(text, kb)
+    return lab_id, value, unit
+
+
+def parse_lab_bound(text: str, kb: KnowledgeBase | None = None) -> tuple[str, float, str, str]:
+    """As ``parse_lab_option``, with an optional comparator before the value (``pth=<6pg/mL``: the value is a
+    bound), returned last ("" for an exact value)."""
     import re
 
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
         raise InputError("--lab", f"{text!r} is not valid text (undecodable bytes)") from None
-    match = re.fullmatch(r"\s*([A-Za-z0-9_]+)\s*=\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(\S.*?)?\s*", text)
+    number_pattern = r"([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)"
+    match = re.fullmatch(r"\s*([A-Za-z0-9_]+)\s*=\s*(<=|>=|<|>)?\s*" + number_pattern + r"\s*(\S.*?)?\s*", text)
     if match is None:
         raise InputError("--lab", f"{text!r} is not ID=VALUE UNIT (e.g. serum_calcium=11.8mg/dL, \"pth=140 pg/mL\")")
-    lab_id, number, unit = match.groups()
+    lab_id, comparator, number, unit = match.groups()
     if unit is None and kb is not None and lab_id in kb.labs and kb.labs[lab_id].accepted_units == ["pH"]:
         unit = "pH"  # a pH has no unit to forget: urine_ph=6.8 is unambiguous
     if unit is None:
@@ -440,4 +449,4 @@ def parse_lab_option(text: str, kb: KnowledgeBase | None = None) -> tuple[str, f
         accepted = f"; accepted units: {', '.join(lab.accepted_units)}" if lab is not None else \
             "; see `nephrocalc labs`"
         raise InputError("--lab", f"{text!r} needs a unit (e.g. {lab_id}={number} {example}){accepted}")
-    return lab_id, float(number), unit
+    return lab_id, float(number), unit, comparator or ""

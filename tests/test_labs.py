@@ -1188,3 +1188,16 @@ def test_a_lab_sampled_after_the_cases_age_is_refused(run_main: Any) -> None:
     status, _, err = run_main(["diff", "--case", "-"], stdin=json.dumps(
         {"pattern": "medullary", "labs": {"pth": {"value": 5, "unit": "pg/mL", "comparator": "=="}}}))
     assert status == 2 and 'labs.pth.comparator: must be one of "<"' in err, err
+
+
+def test_a_bound_given_on_the_command_line_is_a_bound(run_main: Any) -> None:
+    """--lab "urine_calcium_24h=<300mg/day" is kept as a bound ('comparator' in the case) and derives nothing
+    from the near side of the 250 mg/day limit; an exact value still does."""
+    status, out, err = run_main(["diff", "-p", "medullary", "--age", "40", "--sex", "female", "--lab",
+                                 "urine_calcium_24h=<300mg/day", "--format", "json"])
+    result = json.loads(out)
+    assert status == 0 and result["case"]["labs"]["urine_calcium_24h"]["comparator"] == "<", err
+    assert not any(d["clue"] == "hypercalciuria" for d in result["derived"])
+    status, out, err = run_main(["diff", "-p", "medullary", "--age", "40", "--sex", "female", "--lab",
+                                 "urine_calcium_24h=300mg/day", "--format", "json"])
+    assert status == 0 and any(d["clue"] == "hypercalciuria" and d["present"] for d in json.loads(out)["derived"])

@@ -255,7 +255,8 @@ def case_signature(kb: KnowledgeBase, extra: list[inspect.Parameter] | None = No
             "--sex", help="female or male.", rich_help_panel=CASE_PANEL, case_sensitive=False)]),
         option("lab", Annotated[list[str] | None, typer.Option(
             "--lab", "-l", metavar="ID=VALUE UNIT", help="A lab value, e.g. --lab serum_calcium=11.8mg/dL or "
-            "--lab \"pth=140 pg/mL\"; repeatable (see `nephrocalc labs`).", rich_help_panel=CASE_PANEL,
+            "--lab \"pth=140 pg/mL\", or a bound, --lab \"pth=<6 pg/mL\"; repeatable (see `nephrocalc labs`).",
+            rich_help_panel=CASE_PANEL,
             autocompletion=complete_lab)]),
         option("case", Annotated[str | None, typer.Option(
             "--case", "-c", metavar="FILE|-", help="Read the case from a JSON file, or - for standard input; "
