@@ -1088,25 +1088,6 @@ def test_a_value_the_limit_would_read_as_absent_is_not_said_to_wait_for_context(
     assert any("not read as high_pth" in w["message"] for w in high.warnings)
 
 
-@pytest.mark.parametrize(("edited", "said"), [
-    ('decides_over = ["serum_calcum"]', "labs.ionized_calcium.decides_over.0: 'serum_calcum' is not another lab"),
-    ('decides_over = ["ionized_calcium"]', "labs.ionized_calcium.decides_over.0: 'ionized_calcium' is not another"),
-])
-def test_rules_check_names_a_bad_decides_over(edited: str, said: str, tmp_path: Path, run_main: Any) -> None:
-    import shutil
-
-    from nephrocalc.loader import builtin_rules_dir
-
-    copy = tmp_path / "rules"
-    shutil.copytree(builtin_rules_dir(), copy)
-    path = copy / "labs.toml"
-    text = path.read_text(encoding="utf-8")
-    assert 'decides_over = ["serum_calcium"]' in text
-    path.write_text(text.replace('decides_over = ["serum_calcium"]', edited, 1), encoding="utf-8")
-    status, _, err = run_main(["rules", "check", str(copy)])
-    assert status == 2 and f"labs.toml: {said}" in err, err
-
-
 @pytest.mark.parametrize(("lab", "clue", "expected"), [
     ({"urine_calcium_24h": {"value": 300, "unit": "mg/day", "comparator": "<"}}, "hypercalciuria", None),
     ({"urine_calcium_24h": {"value": 150, "unit": "mg/day", "comparator": "<"}}, "hypercalciuria", False),
