@@ -55,6 +55,7 @@ from nephrocalc.interop.phenopacket import (
     clues_of_agent,
     clues_of_term,
     is_native_vitamin_d,
+    judged_at_own_age,
     lab_unit,
     native_vitamin_d_note,
     onset_of_nephrocalcinosis,
@@ -457,7 +458,8 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                 else f"is {years or 0:.4g} years after Patient.birthDate ({born[:10]})")
                 + "; an age at onset must be 0-130 years")
     onset = onset_of_nephrocalcinosis(onset_age, age, notes)
-    sampled = _ages_at_sampling(labs, lab_dates, born, age)
+    sampled = judged_at_own_age(labs, {lab_id: (years_between(born, _day(when)) if born else None, _day(when))
+                                       for lab_id, when in lab_dates.items() if when is not None}, age)
     if sampled:
         notes.append({"id": "fhir_lab_ages", "sources": [],
                       "message": "Labs taken at another age than the case's were judged against the limits of the "
@@ -649,27 +651,6 @@ def _concept(data: Any) -> CodeableConcept:
         return CodeableConcept.model_validate(data if isinstance(data, dict) else {})
     except ValidationError:
         return CodeableConcept()
-
-
-def _ages_at_sampling(labs: dict[str, Lab], lab_dates: dict[str, date | None], born: str | None,
-                      age: float | None) -> list[str]:
-    """Give each lab taken more than a month away from the case's age its own age at sampling (an infant's
-    phosphate judged against a 9-year-old's limits read as hyperphosphataemia: a FHIR review); the labs so
-    dated, as the note names them."""
-    from dataclasses import replace
-
-    sampled: list[str] = []
-    if born is None or age is None:
-        return sampled
-    for lab_id, when in sorted(lab_dates.items()):
-        if when is None or lab_id not in labs:
-            continue
-        years = years_between(born, _day(when))
-        # a sample taken more than a month before the case's age (one dated after it is judged at the case's age)
-        if years is not None and 0 <= years < age - 1 / 12:
-            labs[lab_id] = replace(labs[lab_id], age_years=round(years, 4))
-            sampled.append(f"{lab_id} at {years:.2g} years ({_day(when)})")
-    return sampled
 
 
 def _patient_keys(data: dict[str, Any], patient: dict[str, Any] | None) -> set[str]:

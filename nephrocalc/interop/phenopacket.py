@@ -493,11 +493,7 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
                       "message": "No term gives the pattern of the calcification (medullary HP:0012408, cortical): "
                       "the causes were ranked without pattern evidence."})
     onset = onset_of_nephrocalcinosis(onset_age, age, notes)
-    sampled = []  # labs measured more than a month from the case's age: judged at their own age
-    for lab_id, when in sorted(observed.items()):
-        if when is not None and age is not None and when < age - 1 / 12 and lab_id in labs:
-            labs[lab_id] = _with_age(labs[lab_id], round(when, 4))
-            sampled.append(f"{lab_id} at {when:.2g} years")
+    sampled = judged_at_own_age(labs, {lab_id: (when, "") for lab_id, when in observed.items()}, age)
     if sampled:
         notes.append({"id": "phenopacket_lab_ages", "sources": [],
                       "message": "Labs measured at another age than the case's were judged against the limits of "
@@ -657,11 +653,20 @@ def years_between(born: str, at: str) -> float | None:
     return 0.0 if -margin <= years < 0 else years
 
 
-def _with_age(lab: Lab, years: float) -> Lab:
-    """The lab with its own age at sampling (its age-specific limits are that age's)."""
+def judged_at_own_age(labs: dict[str, Lab], ages: dict[str, tuple[float | None, str]],
+                      age: float | None) -> list[str]:
+    """Give each lab sampled more than a month before the case's age its own age at sampling (``ages``: lab ->
+    (years, the date as written, or "")), so that its age-specific limits are that age's (an infant's phosphate
+    was judged against a 9-year-old's limits); one sampled later is judged at the case's age. The labs so
+    dated, as the notes name them (FHIR and phenopacket readers alike)."""
     import dataclasses
 
-    return dataclasses.replace(lab, age_years=years)
+    sampled: list[str] = []
+    for lab_id, (years, written) in sorted(ages.items()):
+        if years is not None and age is not None and 0 <= years < age - 1 / 12 and lab_id in labs:
+            labs[lab_id] = dataclasses.replace(labs[lab_id], age_years=round(years, 4))
+            sampled.append(f"{lab_id} at {years:.2g} years" + (f" ({written})" if written else ""))
+    return sampled
 
 
 def parse_date(text: object) -> date | None:
