@@ -1106,3 +1106,22 @@ def test_an_infant_on_vitamin_d_with_a_normal_25ohd_is_offered_cyp24a1(rank: Any
                    "labs": {"serum_calcium": {"value": 11.5, "unit": "mg/dL"}, "pth": {"value": 8, "unit": "pg/mL"},
                             "vitamin_d_25oh": {"value": 70, "unit": "ng/mL"}}})
     assert result["fit"]["consider"][0]["cause"] == "idiopathic_infantile_hypercalcemia"
+
+
+def test_a_preterm_infant_is_counted_in_the_preterm_priors_not_again_as_a_finding(rank: Any) -> None:
+    """The preterm column holds P(cause | nephrocalcinosis, preterm infant): stating preterm birth selects
+    it, and its likelihood ratio (x47 for the nephrocalcinosis of prematurity) would count preterm birth a
+    second time. A neonate of age 0 takes that column already, so stating preterm changes no probability;
+    an ex-preterm child of three keeps the child column, where preterm birth is evidence."""
+    neonate = {"pattern": "medullary", "age_years": 0, "clues": {"hypercalciuria": True}}
+    stated = rank({**neonate, "clues": {"hypercalciuria": True, "preterm_infant": True}})
+    assert [(e["cause"], e["probability"]) for e in stated["differential"]] == \
+        [(e["cause"], e["probability"]) for e in rank(neonate)["differential"]]
+    assert not any(item["clue"] == "preterm_infant" for e in stated["differential"]
+                   for item in (*e["supporting"], *e["conflicting"]))
+    assert any(w["id"] == "counted_in_prior_preterm_infant" for w in stated["warnings"])
+    assert probability(stated, "chronic_hypercalciuria") < 0.95  # the prior's share, not near-certainty
+
+    child = rank({"pattern": "medullary", "age_years": 3, "clues": {"hypercalciuria": True, "preterm_infant": True}})
+    assert any(item["clue"] == "preterm_infant" for item in entry(child, "chronic_hypercalciuria")["supporting"])
+    assert not any(w["id"] == "counted_in_prior_preterm_infant" for w in child["warnings"])

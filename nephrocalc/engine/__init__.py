@@ -143,8 +143,9 @@ class Engine:
         """The stated clues (lab clues merged) that count as evidence, in a fixed order, and why any
         do not: a finding contained in a stated diagnosis (``rta`` contains acidosis and alkaline
         urine) is not counted twice, findings that exclude each other (metabolic acidosis and alkalosis)
-        are not counted when both are stated present, and a finding stated absent on a modality that
-        cannot show it (tubular ectasia without CT urography or IVU) is not counted as absent."""
+        are not counted when both are stated present, a finding stated absent on a modality that
+        cannot show it (tubular ectasia without CT urography or IVU) is not counted as absent, and a
+        preterm infant is counted in the preterm column's priors, not again as a finding."""
         notes: list[Note] = []
         skip: set[str] = set()
         clues = self.kb.clues
@@ -179,6 +180,13 @@ class Engine:
                 notes.append({"id": f"absent_not_shown_{clue_id}", "sources": [],
                               "message": f"{clue_id} stated absent {seen} was not counted: only "
                               f"{' or '.join(needs)} can show it is absent."})
+        if case.clues.get("preterm_infant") is True and age_key(case, self.kb) == "preterm":
+            # the preterm column's priors are P(cause | nephrocalcinosis, preterm infant): preterm birth is
+            # already in them, and its likelihood ratio would count it a second time
+            skip.add("preterm_infant")
+            notes.append({"id": "counted_in_prior_preterm_infant", "sources": [],
+                          "message": "preterm_infant counted once, in the priors of preterm infants, not again "
+                          "as a finding."})
         # stated clues in a fixed order, so that float sums, and so ties, do not depend on input order
         return tuple(item for item in sorted(case.clues.items()) if item[0] not in skip), notes
 
