@@ -123,7 +123,8 @@ class Finding(NamedTuple):
     # an age-bounded entry replaces the clue's usual entry for ages in [age_at_least, age_below)
     age_at_least: float | None = None
     age_below: float | None = None
-    # [[other.findings]] only: the entry counts only when this clue is present too, and none of ``unless``
+    # [[other.findings]] and a conditional contradiction: the entry counts only when this clue is present
+    # too (and, in [[other.findings]], none of ``unless``)
     given: str | None = None
     unless: tuple[str, ...] = ()
 
@@ -193,6 +194,9 @@ class Form(NamedTuple):
     # age-bounded findings in force for this form (the form's own, else the cause's): each replaces
     # the clue's entry in ``findings`` (or its absence) at the ages it covers
     age_findings: tuple[Finding, ...] = ()
+    # contradictions that count only with their ``given`` clue present, on top of the clue's usual entry
+    # (the cause's and the form's own)
+    conditional: tuple[Finding, ...] = ()
 
 
 class Cause(NamedTuple):

@@ -25,7 +25,8 @@ class Evidence(TypedDict):
     # the stated clue this finding follows from (clues.toml given_background): the same term for every
     # cause that does not list it, so not a finding that tells those causes apart
     given: NotRequired[str]
-    # the clue an open-world ratio counts with ([[other.findings]] given): evidence of `other` alone
+    # the clue a ratio counts with: an open-world ratio ([[other.findings]] given), evidence of `other` alone,
+    # or a cause's contradiction that holds only with that clue present ([[contradicts]] given)
     counts_with: NotRequired[str]
 
 

@@ -1125,3 +1125,17 @@ def test_a_preterm_infant_is_counted_in_the_preterm_priors_not_again_as_a_findin
     child = rank({"pattern": "medullary", "age_years": 3, "clues": {"hypercalciuria": True, "preterm_infant": True}})
     assert any(item["clue"] == "preterm_infant" for item in entry(child, "chronic_hypercalciuria")["supporting"])
     assert not any(w["id"] == "counted_in_prior_preterm_infant" for w in child["warnings"])
+
+
+def test_a_neonate_with_pth_driven_hypercalcaemia_is_not_the_nephrocalcinosis_of_prematurity(rank: Any) -> None:
+    """A neonate with a calcium of 16.5 mg/dL and a PTH of 650 pg/mL has PTH-driven hypercalcaemia (neonatal
+    severe hyperparathyroidism): the raised PTH of a preterm infant is the secondary kind with a normal calcium,
+    and parenteral-nutrition hypercalcaemia suppresses the PTH, so the prematurity form's large prior no longer
+    wins."""
+    case = {"pattern": "medullary", "age_years": 0.05, "labs": {"serum_calcium": {"value": 16.5, "unit": "mg/dL"},
+                                                                 "pth": {"value": 650, "unit": "pg/mL"}}}
+    result = rank(case)
+    assert ranking(result)[0] == "hyperparathyroidism"
+    assert probability(result, "chronic_hypercalciuria") < 0.2
+    calcium_only = rank({**case, "labs": {"serum_calcium": {"value": 16.5, "unit": "mg/dL"}}})
+    assert ranking(calcium_only)[0] != "hyperparathyroidism"  # without the PTH, nothing says PTH-driven

@@ -475,7 +475,7 @@ def test_an_open_world_finding_given_another_clue_counts_only_with_it(run_main: 
                                  "--immobilization", "--low-pth", "--no-sarcoidosis", "--no-vitamin-d-therapy"])
     assert status == 0, err
     first = next(line for line in out.splitlines() if line.lstrip().startswith("1 "))
-    assert "Other cause" in first and "Immobilisation ×10" in first, out
+    assert "Other cause" in first and "Immobilisation with hypercalcaemia ×10" in first, out
 
 
 @pytest.mark.parametrize(("file_name", "written", "edited", "said"), [
@@ -507,3 +507,52 @@ def test_rules_check_names_a_bad_new_rule_construct(file_name: str, written: str
     defining = false without its note (fuzz review)."""
     status, err = _check_edited_rules(tmp_path, run_main, file_name, written, edited)
     assert status == 2 and f"{file_name.rsplit('/', 1)[-1]}: " in err and said in err, err
+
+
+_CONDITIONAL = 'clue = "high_pth"\ngiven = "hypercalcemia"\nlr = 0.1'
+
+
+@pytest.mark.parametrize(("edited", "message"), [
+    (_CONDITIONAL.replace('given = "hypercalcemia"', 'given = "hypercalcaemia"'),
+     "contradicts.0.given: unknown clue 'hypercalcaemia'"),
+    (_CONDITIONAL.replace('given = "hypercalcemia"', 'given = "high_pth"'), "a clue cannot be its own given clue"),
+    (_CONDITIONAL.replace("lr = 0.1", "lr = 1.5"), "contradicts.0.lr"),
+    (_CONDITIONAL + '\nsources = ["Tebben16"]\nnote = "again"\n\n[[contradicts]]\n' + _CONDITIONAL,
+     "'high_pth' with 'hypercalcemia' is listed twice"),
+])
+def test_rules_check_names_file_and_field_of_a_bad_conditional_contradiction(edited: str, message: str,
+                                                                           tmp_path: Path, run_main: Any) -> None:
+    """A contradiction with ``given`` (it counts only with that clue present) naming an unknown clue, its own
+    clue, a ratio of 1 or more, or the same pair twice is refused with file and field."""
+    status, err = _check_edited_rules(tmp_path, run_main, "causes/chronic_hypercalciuria.toml", _CONDITIONAL, edited)
+    assert status == 2 and "chronic_hypercalciuria.toml: " in err and message in err, err
+
+
+def test_a_conditional_contradiction_counts_only_with_its_given_clue(run_main: Any) -> None:
+    """A raised PTH argues against chronic hypercalciuria only with hypercalcaemia (PTH-driven hypercalcaemia,
+    not the secondary hyperparathyroidism of a calcium leak): alone it keeps its usual entry, and with
+    hypercalcaemia the pair costs it x0.1 beyond the two findings' own entries, shown with ``counts_with``
+    (and "with hypercalcaemia" in the table); no other cause of one form counts the pair beyond its parts."""
+    def run(*flags: str) -> dict[str, Any]:
+        status, out, err = run_main(["diff", "--pattern", "medullary", "--age", "30", *flags, "--format", "json"])
+        assert status == 0, err
+        return {e["cause"]: e for e in json.loads(out)["differential"]}
+
+    pth = run("--high-pth")
+    assert not [e for e in pth["chronic_hypercalciuria"]["conflicting"] if e["clue"] == "high_pth"]
+    both, calcium = run("--high-pth", "--hypercalcemia"), run("--hypercalcemia")
+    against = [e for e in both["chronic_hypercalciuria"]["conflicting"] if e["clue"] == "high_pth"]
+    assert [(e["weight"], e["counts_with"]) for e in against] == [(round(math.log(0.1), 2), "hypercalcemia")]
+    usual = pth["chronic_hypercalciuria"]["score"] - run()["chronic_hypercalciuria"]["score"]
+    assert both["chronic_hypercalciuria"]["score"] == pytest.approx(
+        calcium["chronic_hypercalciuria"]["score"] + usual + math.log(0.1), abs=0.003)
+    # a cause of one form adds its terms (one of several forms mixes them: its score is a log-sum-exp)
+    moved = {cause for cause in both if cause != "chronic_hypercalciuria" and both[cause]["form"] is None
+             and abs((both[cause]["score"] - calcium[cause]["score"]) - (pth[cause]["score"] - run()[cause]["score"]))
+             > 0.003}
+    assert not moved, moved
+    status, out, _ = run_main(["diff", "--pattern", "medullary", "--age", "30", "--high-pth", "--hypercalcemia",
+                               "--top", "13"])
+    assert status == 0 and "High PTH with" in out
+    status, out, _ = run_main(["cause", "chronic_hypercalciuria", "--format", "json"])
+    assert status == 0 and any(f.get("given") == "hypercalcemia" for f in json.loads(out)["findings"])

@@ -132,10 +132,7 @@ def _background(kb: KnowledgeBase, case: Case, clue: str, present: Sequence[str]
 
 
 def _weight(entry: Entry, clue: str) -> float:
-    for item in entry["supporting"]:
-        if item["clue"] == clue and item["present"]:
-            return item["weight"]
-    for item in entry["conflicting"]:
-        if item["clue"] == clue and item["present"]:
-            return item["weight"]
-    return 0.0
+    """The weight a clue stated present has for a cause: its entry, with a contradiction that counts only with
+    another clue present (a raised PTH with hypercalcaemia against the nephrocalcinosis of prematurity)."""
+    return sum(item["weight"] for items in (entry["supporting"], entry["conflicting"]) for item in items
+               if item["clue"] == clue and item["present"])

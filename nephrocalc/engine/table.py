@@ -98,11 +98,12 @@ class ScoringTable(NamedTuple):
     age_clue_index: Mapping[tuple[str, bool], tuple[tuple[int, float, float | None, int, float, Evidence | None],
                                                     ...]] = {}
     given: Mapping[str, GivenTerm] = {}  # clue -> its background when another clue is stated present
-    given_keys: frozenset[tuple[str, bool]] = frozenset()  # (clue, value) of the clues in ``given`` and ``other_given``
+    given_keys: frozenset[tuple[str, bool]] = frozenset()  # (clue, value) of the clues in ``given`` and ``conditional``
     masked: Mapping[str, MaskedTerm] = {}  # clue -> how its absence is weakened when another clue is present
     masked_keys: frozenset[tuple[str, bool]] = frozenset()  # (clue, False) of the clues in ``masked``
-    # clue -> the open world's ratios that count only with another clue present ([[other.findings]] given)
-    other_given: Mapping[str, tuple[GivenTerm, ...]] = {}
+    # clue -> the ratios that count only with another clue present: the open world's ([[other.findings]] with
+    # given) and the causes' conditional contradictions ([[contradicts]] with given)
+    conditional: Mapping[str, tuple[GivenTerm, ...]] = {}
 
     def bounded_for(self, age: float | None, pattern: str, counted: Sequence[tuple[str, bool]]
                     ) -> list[tuple[int, str, bool, float, Evidence | None]]:
@@ -146,8 +147,8 @@ class ScoringTable(NamedTuple):
         present = {clue for clue, value in counted if value}
         terms = [(clue, value, term) for clue, value in counted
                  if (term := given.get(clue)) is not None and term.given in present]
-        if self.other_given:
-            terms.extend((clue, value, term) for clue, value in counted for term in self.other_given.get(clue, ())
+        if self.conditional:
+            terms.extend((clue, value, term) for clue, value in counted for term in self.conditional.get(clue, ())
                          if term.given in present and term.weight[value] != 0.0 and not term.unless & present)
         return terms
 
@@ -286,14 +287,16 @@ class ScoringTable(NamedTuple):
             context[(UNKNOWN, age)] = [((row.form_factor[age],) if age in row.form_factor else ()) for row in rows]
         age_bounds, age_terms = _age_terms(rows, causes)
         given = _given_terms(kb, causes, cause_rows)
-        other_given = _other_given_terms(kb, cause_rows[-1].rows)
+        conditional = _open_world_terms(kb, cause_rows[-1].rows)
+        for clue_id, items in _contradiction_terms(kb, rows, causes).items():
+            conditional[clue_id] = (*conditional.get(clue_id, ()), *items)
         masked = {clue.id: _masked_term(kb, clue) for clue in kb.clues.values() if clue.absent_masked_by is not None}
         return cls(tuple(cause_rows), {k: tuple(v) for k, v in supporting.items()},
                    {k: tuple(v) for k, v in conflicting.items()}, tiebreak, tuple(rows), base, clue, sex, laterality,
                    context, frozenset(item.pattern for item in kb.interactions), age_bounds, age_terms,
                    len(causes) - 1, tuple(age_clues), _age_clue_index(age_clues), given,
-                   frozenset((clue_id, value) for clue_id in (*given, *other_given) for value in (True, False)), masked,
-                   frozenset((clue_id, False) for clue_id in masked), other_given)
+                   frozenset((clue_id, value) for clue_id in (*given, *conditional) for value in (True, False)), masked,
+                   frozenset((clue_id, False) for clue_id in masked), conditional)
 
     def age_terms_for(self, age: float | None, column: str) -> tuple[tuple[int, float, Factor], ...]:
         """The age-band terms (row, weight, factor) that apply at ``age`` under the prior ``column``
@@ -370,7 +373,7 @@ def _given_terms(kb: KnowledgeBase, causes: Sequence[Cause], cause_rows: Sequenc
     return terms
 
 
-def _other_given_terms(kb: KnowledgeBase, rows: tuple[int, ...]) -> dict[str, tuple[GivenTerm, ...]]:
+def _open_world_terms(kb: KnowledgeBase, rows: tuple[int, ...]) -> dict[str, tuple[GivenTerm, ...]]:
     """The open world's ratios that count only with another clue present ([[other.findings]] with ``given``),
     as terms on the rows of `other`."""
     terms: dict[str, list[GivenTerm]] = {}
@@ -391,6 +394,32 @@ def _other_given_terms(kb: KnowledgeBase, rows: tuple[int, ...]) -> dict[str, tu
         terms.setdefault(found.clue, []).append(GivenTerm(found.given, rows, weight, evidence,
                                                           unless=frozenset(found.unless)))
     return {clue: tuple(items) for clue, items in terms.items()}
+
+
+def _contradiction_terms(kb: KnowledgeBase, rows: Sequence["FormRow"], causes: Sequence[Cause]
+                         ) -> dict[str, list[GivenTerm]]:
+    """The causes' contradictions that count only with another clue present ([[contradicts]] with ``given``),
+    as terms on the rows of the forms they belong to."""
+    terms: dict[str, list[GivenTerm]] = {}
+    for r, row in enumerate(rows):
+        cause = causes[row.cause_index]
+        form = next(f for f in cause.forms if (f.id if len(cause.forms) > 1 or f.id != "typical" else None)
+                    == row.form_id)
+        named = row.form_id is not None
+        own = {id(f) for f in form.own_findings}
+        for found in form.conditional:
+            place = form.name if named and id(found) in own else cause.short_name
+            label = kb.clues[found.clue].label
+            given_id = str(found.given)
+            given = _in_text(kb.clues[given_id].label) if given_id in kb.clues else given_id
+            weight = math.log(found.lr_present)
+            why = (f"{label} with {given} argues against {place} (likelihood ratio {found.lr_present:.2g})"
+                   + (f" ({found.note})" if found.note else "") + (" [estimate]" if found.estimate else ""))
+            item: Evidence = {**_evidence(found.clue, True, weight, why, found.sources),
+                              "counts_with": given_id}
+            terms.setdefault(found.clue, []).append(GivenTerm(given_id, (r,), {True: weight, False: 0.0},
+                                                              {True: item, False: None}))
+    return terms
 
 
 def _masked_term(kb: KnowledgeBase, clue: Clue) -> MaskedTerm:

@@ -912,8 +912,10 @@ def _compile_cause(cause_id: str, path: Path, raw: schema.CauseFile, kb_file: sc
         own = _compile_findings(form_raw.findings, form_raw.contradicts, f"{where}.", path, frequency, clues,
                                 sources, problems)
         form_age = _compile_ages(form_raw.age, f"{where}.age", path, sources, problems)
-        merged = {f.clue: f for f in common if not f.age_bounded} | {f.clue: f for f in own if not f.age_bounded}
-        own_clues = {f.clue for f in own}  # the form's own entries replace all the cause's for that clue
+        merged = ({f.clue: f for f in common if not f.age_bounded and f.given is None}
+                  | {f.clue: f for f in own if not f.age_bounded and f.given is None})
+        # the form's own entries replace all the cause's for that clue (a conditional contradiction adds to them)
+        own_clues = {f.clue for f in own if f.given is None}
         age_findings = _child_findings(merged, tuple(f for f in common if f.age_bounded and f.clue not in own_clues)
                                        + tuple(f for f in own if f.age_bounded), clues, child_below)
         share = form_raw.share
@@ -930,14 +932,16 @@ def _compile_cause(cause_id: str, path: Path, raw: schema.CauseFile, kb_file: sc
             unilateral=form_raw.laterality.unilateral if form_raw.laterality is not None else unilateral,
             findings=merged, own_findings=tuple(own), sources=tuple(form_raw.sources), note=form_raw.note,
             estimate=form_raw.estimate, age=cause_age + form_age,
-            label=form_raw.label or form_raw.id.replace("_", " "), age_findings=age_findings))
+            label=form_raw.label or form_raw.id.replace("_", " "), age_findings=age_findings,
+            conditional=tuple(f for f in (*common, *own) if f.given is not None)))
     if not forms:
-        usual = {f.clue: f for f in common if not f.age_bounded}
+        usual = {f.clue: f for f in common if not f.age_bounded and f.given is None}
         forms.append(Form(id="typical", name=raw.name, share=dict.fromkeys(AGE_GROUPS, 1.0), female=female,
                           unilateral=unilateral, findings=usual,
                           own_findings=(), sources=tuple(raw.sources), note="", estimate=False, age=cause_age,
                           label="typical", age_findings=_child_findings(
-                              usual, tuple(f for f in common if f.age_bounded), clues, child_below)))
+                              usual, tuple(f for f in common if f.age_bounded), clues, child_below),
+                          conditional=tuple(f for f in common if f.given is not None)))
     if not any(math.log(f.lr_present) >= math.log(5.0) for form in forms for f in form.findings.values()):
         problems.add(path, "findings", "a cause needs at least one strong finding (likelihood ratio of 5 or more)")
     if certainty is not None and certainty.unless in clues and not any(certainty.unless in form.findings
@@ -981,17 +985,26 @@ def _compile_findings(findings: Sequence[schema.Finding], contradicts: Sequence[
         finding = _compile_finding(item, f"{prefix}findings.{index}", path, frequency, clues, sources, problems)
         if finding is not None:
             out.append(finding)
+    conditional: set[tuple[str, str]] = set()
     for index, against in enumerate(contradicts):
         where = f"{prefix}contradicts.{index}"
-        if against.clue in seen:
-            problems.add(path, f"{where}.clue", f"{against.clue!r} is listed twice (a finding and a contradiction)")
-        seen.add(against.clue)
+        if against.given is None:
+            if against.clue in seen:
+                problems.add(path, f"{where}.clue", f"{against.clue!r} is listed twice (a finding and a contradiction)")
+            seen.add(against.clue)
+        elif (against.clue, against.given) in conditional:
+            problems.add(path, f"{where}.given", f"{against.clue!r} with {against.given!r} is listed twice")
+        else:
+            conditional.add((against.clue, against.given))
         _check_sources(against.sources, sources, path, f"{where}.sources", problems)
+        if against.given is not None and against.given not in clues:
+            problems.add(path, f"{where}.given", f"unknown clue {against.given!r} (clues are declared in clues.toml)")
+            continue
         if against.clue not in clues:
             problems.add(path, f"{where}.clue", f"unknown clue {against.clue!r} (clues are declared in clues.toml)")
             continue
         out.append(Finding(against.clue, None, None, against.lr, 1.0, tuple(against.sources), against.note,
-                           against.estimate, contradiction=True))
+                           against.estimate, contradiction=True, given=against.given))
     return out
 
 

@@ -453,13 +453,23 @@ class Finding(RuleModel):
 
 class Contradiction(RuleModel):
     """A finding that argues against the cause when present, with its own small likelihood ratio,
-    independent of how common the finding is among other causes."""
+    independent of how common the finding is among other causes. With ``given``, it argues against the
+    cause only when that clue is stated present too, on top of the finding's usual entry: a raised PTH
+    with hypercalcaemia is PTH-driven hypercalcaemia, not the secondary hyperparathyroidism a raised PTH
+    alone may be."""
 
     clue: Identifier
     lr: Annotated[float, Field(gt=0.0, lt=1.0, allow_inf_nan=False)]
+    given: Identifier | None = None
     sources: SourceTags
     note: str = ""
     estimate: bool = False
+
+    @model_validator(mode="after")
+    def _not_its_own_given(self) -> Contradiction:
+        if self.given is not None and self.given == self.clue:
+            raise ValueError("a clue cannot be its own given clue")
+        return self
 
 
 class AgeBand(RuleModel):

@@ -37,6 +37,8 @@ def _finding(finding: Finding) -> dict[str, Any]:
     if finding.age_bounded:
         item["age_at_least"] = finding.age_at_least
         item["age_below"] = finding.age_below
+    if finding.given is not None:
+        item["given"] = finding.given
     return item
 
 

@@ -61,7 +61,10 @@ HOW THE SCORING WORKS
   Causes with distinct clinical forms (e.g. primary and tertiary hyperparathyroidism) are
   scored as a mixture of their forms; the evidence shown is that of the best-fitting form.
   A finding physiologically incompatible with a cause (a contradiction, e.g. metabolic alkalosis
-  with distal RTA) has its own small, sourced LR. Correlated findings are not counted twice (a
+  with distal RTA) has its own small, sourced LR; some hold only with another finding (a raised PTH
+  with hypercalcaemia is PTH-driven, against chronic hypercalciuria, whose raised PTH is the
+  secondary kind with a normal calcium). A preterm infant is counted in the preterm priors, not
+  again as a finding. Correlated findings are not counted twice (a
   stated distal RTA contains its acidosis and alkaline urine; a finding that follows from another
   stated one - a suppressed PTH, polyuria, vomiting and acute kidney injury from hypercalcaemia,
   hyperphosphataemia, hypocalcaemia, hypertension, anaemia and proteinuria from CKD, hypokalaemia from

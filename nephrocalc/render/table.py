@@ -166,6 +166,10 @@ def _evidence_summary(kb: KnowledgeBase, entry: Entry, limit: int = 3) -> Text:
         label = kb.clues[clue].label if clue in kb.clues else clue
         if not evidence["present"]:
             label = f"no {label[0].lower() + label[1:]}"
+        if "counts_with" in evidence:  # a ratio that counts only with another clue present
+            other = evidence["counts_with"]
+            with_label = kb.clues[other].label if other in kb.clues else other
+            label += f" with {with_label[0].lower() + with_label[1:] if with_label[1:2].islower() else with_label}"
         style = "green" if weight > 0 else "red"
         text.append(("+ " if weight > 0 else "− ") + label, style=style)
         text.append(f" {_lr(weight)}", style="dim")
@@ -392,6 +396,8 @@ def _with_dim(text: str, dim: str) -> Text:
 
 def _finding_row(kb: KnowledgeBase, finding: Finding) -> tuple[Text, str, str, str, Text]:
     label = kb.clues[finding.clue].label
+    if finding.given is not None:
+        label += f" with {finding.given}"
     level = finding.frequency.replace("_", " ") if finding.frequency else "explicit LR"
     if finding.age_bounded:
         level += f" ({finding.age_text()})"
