@@ -203,6 +203,8 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
     withheld: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {}
     grey: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {}  # values between a limit and its absent bound
     unsettled: dict[tuple[str, str], str] = {}  # a bound on the side of a limit that cannot settle it
+    # (lab, clue) -> what a limit that derives nothing says the value means, with its sources
+    commentary: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {}
 
     def run(pass_requires: bool, known: dict[str, bool]) -> None:
         for m in measurements:
@@ -219,8 +221,10 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
                     continue  # it needs a clue the clinician states (chronic kidney disease), not one a lab gives
                 if any(known.get(clue) is not want for clue, want in limit.requires):
                     # a limit that derives nothing is commentary: it waits for nothing; nor is a value the limit
-                    # would only read as absent said to wait (a PTH of 4 pg/mL is not "not read as high_pth")
-                    if limit.derive and _judge(limit, value, True)[0] is not False:
+                    # would only read as absent said to wait (a PTH of 4 pg/mL is not "not read as high_pth"),
+                    # nor one short of a limit that reads nothing as absent
+                    reading = _judge(limit, value, True)[0]
+                    if limit.derive and (reading is True or (reading is None and limit.derive_absent)):
                         waiting.setdefault((m.lab.id, limit.clue), set()).update(
                             clue if want else f"no {clue}" for clue, want in limit.requires
                             if known.get(clue) is not want)
@@ -264,8 +268,9 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
                     continue
                 if not limit.derive:  # a reading that derives nothing: its warning says what it means
                     if present:
-                        warn("lab_note", f"{_named(m)} {comparison} {_number(bound)} "
-                             f"{unit}: {limit.warning}", limit.sources)
+                        # said at the end, unless another limit of the lab reads the value as the clue after all
+                        commentary.setdefault((m.lab.id, limit.clue), (
+                            f"{_named(m)} {comparison} {_number(bound)} {unit}: {limit.warning}", limit.sources))
                         noted.add((m.lab.id, limit.clue))
                     continue
                 shown = _named(m)
@@ -332,6 +337,9 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
                 warn("lab_conflict", f"{' and '.join(labs)} disagree on {clue}; it was taken as present.")
     judged = {d["lab"] for d in derived}
     steps = {(d["lab"], d["clue"]) for d in derived}
+    for (lab_id, clue), (message, sources) in commentary.items():
+        if not any(d["lab"] == lab_id and d["clue"] == clue and d["present"] for d in derived):
+            warn("lab_note", message, sources)
     for (lab_id, clue), (message, sources) in withheld.items():
         if not any(d["lab"] == lab_id and d["clue"] == clue and d["present"] for d in derived):
             warn("lab_not_interpreted", message, sources)

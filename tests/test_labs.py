@@ -1123,6 +1123,7 @@ def test_a_comparator_is_validated_and_echoed(run_main: Any) -> None:
     (95.0, {"ckd": True, "kidney_failure": True}, True),  # kidney failure: above 93.9, the range without PH
     (60.0, {"ckd": True, "kidney_failure": True}, None),  # within the uraemic range: nothing
     (60.0, {"ckd": True}, None),  # CKD before kidney failure: nothing
+    (95.0, {"ckd": True}, True),  # above the range of kidney failure is above that of any stage of CKD
 ])
 def test_plasma_oxalate_is_read_against_the_kidney_function(value: float, clues: dict[str, bool],
                                                            expected: bool | None, kb: KnowledgeBase) -> None:
@@ -1182,3 +1183,22 @@ def test_a_bound_given_on_the_command_line_is_a_bound(run_main: Any) -> None:
     status, out, err = run_main(["diff", "-p", "medullary", "--age", "40", "--sex", "female", "--lab",
                                  "urine_calcium_24h=300mg/day", "--format", "json"])
     assert status == 0 and any(d["clue"] == "hypercalciuria" and d["present"] for d in json.loads(out)["derived"])
+
+
+def test_a_raised_pth_with_a_normal_calcium_counts_once_secondary_causes_are_excluded(kb: KnowledgeBase) -> None:
+    """AUDIT D1's table: a raised PTH with a normal calcium is normocalcaemic PHPT versus secondary
+    hyperparathyroidism. With a 25OHD above 30 ng/mL, no CKD and no loop diuretic or lithium (the entry criteria of
+    normocalcaemic PHPT series) it is read as high_pth, which counts for PHPT and for renal-leak hypercalciuria,
+    and the comment that it is not counted is not given; without them it derives nothing (blind scenario: PHPT
+    fourth at 8% for a stone former with a PTH of 82 and a replete 25OHD)."""
+    labs = {"serum_calcium": (9.9, "mg/dL"), "serum_albumin": (4.2, "g/dL"), "pth": (82, "pg/mL"),
+            "egfr": (92, "mL/min/1.73m2")}
+    replete = derive(kb, _labs(**labs, vitamin_d_25oh=(36, "ng/mL")), age=52)
+    assert replete.clues.get("high_pth") is True
+    assert not any("not counted as evidence" in w["message"] for w in replete.warnings)
+    for unexcluded, clues in ((_labs(**labs, vitamin_d_25oh=(18, "ng/mL")), {}),
+                              (_labs(**labs), {}),
+                              (_labs(**labs, vitamin_d_25oh=(36, "ng/mL")), {"loop_diuretic": True}),
+                              (_labs(**{**labs, "egfr": (45, "mL/min/1.73m2")}, vitamin_d_25oh=(36, "ng/mL")), {})):
+        report = derive(kb, unexcluded, age=52, clues=clues)
+        assert "high_pth" not in report.clues, (unexcluded, clues)
