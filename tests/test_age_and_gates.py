@@ -1139,3 +1139,13 @@ def test_a_neonate_with_pth_driven_hypercalcaemia_is_not_the_nephrocalcinosis_of
     assert probability(result, "chronic_hypercalciuria") < 0.2
     calcium_only = rank({**case, "labs": {"serum_calcium": {"value": 16.5, "unit": "mg/dL"}}})
     assert ranking(calcium_only)[0] != "hyperparathyroidism"  # without the PTH, nothing says PTH-driven
+
+
+def test_preterm_birth_is_not_counted_for_a_calcification_found_in_an_adult(rank: Any) -> None:
+    """--age 80 --preterm-infant counted preterm birth (x2.5 for idiopathic hypercalciuria) and changed the leading
+    cause (QA review): the nephrocalcinosis of prematurity is found in infancy and childhood."""
+    adult = {"pattern": "medullary", "age_years": 80, "clues": {"hypercalciuria": True}}
+    stated = rank({**adult, "clues": {"hypercalciuria": True, "preterm_infant": True}})
+    assert [(e["cause"], e["probability"]) for e in stated["differential"]] == \
+        [(e["cause"], e["probability"]) for e in rank(adult)["differential"]]
+    assert any(w["id"] == "set_aside_preterm_infant" for w in stated["warnings"])

@@ -490,7 +490,8 @@ def test_a_suggestive_finding_does_not_lift_the_certainty_cap(run_main: Any) -> 
 
 def test_a_leading_cause_that_does_not_calcify_leaves_the_fit_poor(run_main: Any) -> None:
     """FHH (extended, calcifies = false) led at 99% for a nephrocalcinosis with a good fit (endocrinology
-    review): the calcification still needs its own explanation, so the fit is poor and the table says why."""
+    review): the calcification still needs its own explanation, so the fit is poor, the table says why, and the
+    probability shown is capped at 95% whatever its findings."""
     args = ["diff", "-p", "medullary", "--age", "40", "--sex", "female", "--lab", "serum_magnesium=2.8mg/dL", "--lab",
             "serum_calcium=10.8mg/dL", "--lab", "pth=48pg/mL", "--hypocalciuria", "--extended"]
     status, out, err = run_main([*args, "--format", "json"])
@@ -498,6 +499,9 @@ def test_a_leading_cause_that_does_not_calcify_leaves_the_fit_poor(run_main: Any
     assert status == 0 and result["differential"][0]["cause"] == "familial_hypocalciuric_hypercalcemia", err
     assert result["fit"]["status"] == "poor"
     assert result["fit"]["not_calcifying"] == "familial_hypocalciuric_hypercalcemia"
+    # nor is it shown near-certain: it cannot be the whole answer
+    top = result["differential"][0]
+    assert top["probability"] <= 0.95 and top["capped"]
     status, out, err = run_main(args)
     assert status == 0 and out.startswith("Poor fit: the leading cause does not itself calcify the kidneys"), out
 

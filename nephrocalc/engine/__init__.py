@@ -180,7 +180,15 @@ class Engine:
                 notes.append({"id": f"absent_not_shown_{clue_id}", "sources": [],
                               "message": f"{clue_id} stated absent {seen} was not counted: only "
                               f"{' or '.join(needs)} can show it is absent."})
-        if case.clues.get("preterm_infant") is True and age_key(case, self.kb) == "preterm":
+        column = age_key(case, self.kb) if case.clues.get("preterm_infant") is True else ""
+        if column == "adult":
+            # the nephrocalcinosis of prematurity is found in infancy and childhood: preterm birth is no evidence
+            # about a calcification first found in an adult
+            skip.add("preterm_infant")
+            notes.append({"id": "set_aside_preterm_infant", "sources": [],
+                          "message": "preterm_infant was not counted: preterm birth bears on nephrocalcinosis found "
+                          "in infancy or childhood, not on one found in an adult."})
+        if column == "preterm":
             # the preterm column's priors are P(cause | nephrocalcinosis, preterm infant): preterm birth is
             # already in them, and its likelihood ratio would count it a second time
             skip.add("preterm_infant")
@@ -360,7 +368,9 @@ class Engine:
                 "capped": probability > CERTAINTY_CAP and (
                     not any(e["weight"] >= DEFINING_WEIGHT and clue_defining.get(e["clue"], True) for e in supporting)
                     # a defining finding does not lift the cap when the cause lacks one it nearly always has
-                    or bool(lacking(self.kb, conflicting)))})
+                    or bool(lacking(self.kb, conflicting))
+                    # nor when the cause does not itself calcify the kidneys (FHH): the calcification is unexplained
+                    or not cause.calcifies)})
         # a structural diagnosis is not near-certain until its defining finding is stated (cause [certainty]:
         # medullary sponge kidney without tubular ectasia on CT urography or IVU)
         lead = self.kb.causes.get(entries[0]["cause"]) if entries else None
