@@ -27,13 +27,16 @@ READ_CHUNK = 1 << 16
 
 
 class LongLine(bytes):
-    """The first bytes of a line that was longer than MAX_LINE_BYTES; ``length`` is its full length."""
+    """A line that was longer than the limit it was read with (``limit``); ``length`` is its full length."""
 
     length: int
+    limit: int = MAX_LINE_BYTES
 
 
-def read_lines(read: Callable[[int], bytes], before_blocking_read: Callable[[], Any]) -> Iterator[bytes]:
-    """Split a byte stream into lines, holding at most MAX_LINE_BYTES of one line in memory.
+def read_lines(read: Callable[[int], bytes], before_blocking_read: Callable[[], Any],
+               limit: int = MAX_LINE_BYTES) -> Iterator[bytes]:
+    """Split a byte stream into lines, holding at most ``limit`` bytes of one line in memory (a contract case:
+    MAX_LINE_BYTES; a phenopacket or FHIR document per line: as large as --phenopacket and --fhir read).
 
     ``read(n)`` returns what is available (at most n bytes; b"" at the end), as os.read does on a
     pipe. ``before_blocking_read`` runs before each read, so output written so far reaches the
@@ -53,7 +56,7 @@ def read_lines(read: Callable[[int], bytes], before_blocking_read: Callable[[], 
                 tail = chunk[start:]
                 if skipping:
                     skipping += len(tail)
-                elif len(pending) + len(tail) > MAX_LINE_BYTES:
+                elif len(pending) + len(tail) > limit:
                     skipping = len(pending) + len(tail)
                     pending = b""
                 else:
@@ -62,30 +65,29 @@ def read_lines(read: Callable[[int], bytes], before_blocking_read: Callable[[], 
             piece = chunk[start:end]
             start = end + 1
             if skipping:
-                line = LongLine(b"")
-                line.length = skipping + len(piece)
+                yield _long(skipping + len(piece), limit)
                 skipping = 0
-                yield line
             elif pending:
                 line_bytes = pending + piece
                 pending = b""
-                yield _checked(line_bytes)
+                yield _checked(line_bytes, limit)
             else:
-                yield _checked(piece)
+                yield _checked(piece, limit)
     if skipping:
-        line = LongLine(b"")
-        line.length = skipping
-        yield line
+        yield _long(skipping, limit)
     elif pending:
-        yield _checked(pending)
+        yield _checked(pending, limit)
 
 
-def _checked(line: bytes) -> bytes:
-    if len(line) <= MAX_LINE_BYTES:
-        return line
-    long_line = LongLine(b"")
-    long_line.length = len(line)
-    return long_line
+def _long(length: int, limit: int) -> LongLine:
+    line = LongLine(b"")
+    line.length = length
+    line.limit = limit
+    return line
+
+
+def _checked(line: bytes, limit: int = MAX_LINE_BYTES) -> bytes:
+    return line if len(line) <= limit else _long(len(line), limit)
 
 
 @dataclass(slots=True)
@@ -173,9 +175,8 @@ def _outcome(number: int, raw: bytes, engine: Engine, read: Reader | None, row: 
     """Rank one input line (its number counts from 1) into its result row, or say why it cannot be."""
     if number == 1 and raw.startswith(_BOM) and not isinstance(raw, LongLine):
         raw = raw[len(_BOM):]  # a UTF-8 byte order mark, as Windows editors and Excel write
-    if isinstance(raw, LongLine) or len(raw) > MAX_LINE_BYTES:
-        size = raw.length if isinstance(raw, LongLine) else len(raw)
-        return "error", f"line is {size} bytes; the limit is {MAX_LINE_BYTES}", None, None
+    if isinstance(raw, LongLine):  # read_lines marks a line over its limit
+        return "error", f"line is {raw.length} bytes; the limit is {raw.limit}", None, None
     if not raw.strip():
         return ("blank",)
     try:
@@ -209,9 +210,10 @@ def _rank_chunk(chunk: list[tuple[int, bytes]]) -> list[Outcome]:
 
 def run_batch(lines: Iterable[bytes], engine: Engine, write: Callable[[bytes], Any], output: Output, *,
               write_error: Callable[[str], Any] | None = None, read: Reader | None = None, jobs: int = 1,
-              pause: Pause | None = None) -> BatchStats:
+              pause: Pause | None = None, limit: int = MAX_LINE_BYTES) -> BatchStats:
     """Rank every JSON line; write results (and, where the format allows, error records) in input order.
-    ``read`` turns a line into a case and its input warnings (default: a contract case).
+    ``read`` turns a line into a case and its input warnings (default: a contract case); a line longer than
+    ``limit`` bytes is an error record.
 
     With ``jobs`` > 1 and a ``pause`` (the hook the line reader calls before it would block), a run
     longer than PARALLEL_AFTER lines ranks the rest in ``jobs`` worker processes, CHUNK_LINES at a time;
@@ -245,7 +247,8 @@ def run_batch(lines: Iterable[bytes], engine: Engine, write: Callable[[bytes], A
             write_error(f"line {number}: {error['error']}")
 
     parallel = jobs > 1 and pause is not None and getattr(output, "pure_rows", False)
-    numbered = enumerate(lines, start=1)
+    # lines that did not come through read_lines are held to the limit too (``limit``: as read_lines had it)
+    numbered = enumerate((raw if isinstance(raw, LongLine) else _checked(raw, limit) for raw in lines), start=1)
     for number, raw in numbered:
         emit(number, _outcome(number, raw, engine, read, row))
         if parallel and number >= PARALLEL_AFTER:

@@ -417,6 +417,10 @@ def test_a_resolved_condition_is_read_as_history_and_said() -> None:
     ({"valueString": "positive"}, True), ({}, True),
     ({"valueString": "maybe"}, None), ({"dataAbsentReason": {"coding": [{"code": "not-performed"}]}}, None),
     ({"valueBoolean": "false"}, None), ({"valueInteger": 0}, None),
+    ({"valueString": "not detected"}, False), ({"valueString": "no evidence of haematuria"}, False),
+    # "not" or "no" alone is no negative: a test not done, or a doubt, says nothing of the finding (QA review)
+    ({"valueString": "not done"}, None), ({"valueString": "not sure"}, None), ({"valueString": "not assessed"}, None),
+    ({"valueString": "no change"}, None), ({"valueString": "not excluded"}, None),
 ])
 def test_a_findings_result_is_read_as_present_absent_or_not_at_all(value: dict[str, Any],
                                                                    expected: bool | None) -> None:

@@ -216,8 +216,9 @@ class Commands:
         """
         import gc
 
-        from nephrocalc.batch import Pause, default_jobs, read_lines, run_batch
+        from nephrocalc.batch import MAX_LINE_BYTES, Pause, default_jobs, read_lines, run_batch
         from nephrocalc.render import BatchWriter
+        from nephrocalc.vocab import MAX_DOCUMENT_BYTES
 
         if source == "-" and io.stdin_is_terminal():
             raise InputError("FILE", "batch reads JSON Lines from standard input (-), but nothing was piped in")
@@ -246,7 +247,9 @@ class Commands:
         out = io.binary_stdout()
         try:
             pause = Pause(out.flush, io.input_waiting(stream))
-            lines = io.with_progress(read_lines(io.reader(stream), pause))
+            # a contract case per line is small; a phenopacket or FHIR document may be as large as --fhir reads
+            limit = MAX_LINE_BYTES if input is BatchInput.case else MAX_DOCUMENT_BYTES
+            lines = io.with_progress(read_lines(io.reader(stream), pause, limit))
             read = None
             if input is not BatchInput.case:
                 import orjson
@@ -271,7 +274,7 @@ class Commands:
                     return reader(data, engine.kb)
 
             stats = run_batch(lines, engine, out.write, output, write_error=note, read=read,
-                              jobs=default_jobs() if jobs is None else jobs, pause=pause)
+                              jobs=default_jobs() if jobs is None else jobs, pause=pause, limit=limit)
         finally:
             if stream is not sys.stdin.buffer:
                 stream.close()

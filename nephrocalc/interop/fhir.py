@@ -22,7 +22,8 @@ validated ``Case``. Any other top-level ``resourceType``, or none, is refused (e
   only suspected (unconfirmed, provisional, differential) is listed in a note, not used, as is one whose
   verificationStatus is not a FHIR code; a clue stated both present and absent is present, with a note;
 - a DiagnosticReport's ``conclusionCode`` (HPO or SNOMED CT) gives findings or the pattern, as a Condition
-  would; a Procedure's code gives its clue too (dialysis, a kidney transplant), absent when "not-done";
+  would; a Procedure's code gives its clue too (dialysis, a kidney transplant); one "not-done" says only that
+  it was not performed then, not that the patient has no such history: not used, and a note lists it;
   an ImagingStudy's DICOM modality (US, CT, MR; CR, DX, RG as radiograph) gives the modality when
   the studies agree on one (several: none is set, and a warning says so);
 - MedicationStatement, MedicationRequest, MedicationAdministration and MedicationDispense resources
@@ -822,8 +823,10 @@ def _items(value: object) -> list[Any]:
 
 
 def _withdrawn(resource: dict[str, Any]) -> bool:
-    """A resource entered in error or cancelled, or (a Condition) verified as an error."""
+    """A resource entered in error or cancelled, or (a Condition) verified as an error, or a Procedure not done:
+    dialysis not done on one day is no evidence that the kidneys work."""
     return (resource.get("status") in ("entered-in-error", "cancelled")
+            or (resource.get("resourceType") == "Procedure" and resource.get("status") == "not-done")
             or "entered-in-error" in _verification_codes(resource))
 
 
@@ -882,12 +885,10 @@ def _unreadable_finding_value(resource: dict[str, Any]) -> str:
 
 
 def _is_absent(resource: dict[str, Any]) -> bool:
-    """A refuted Condition, a Procedure not done, or an Observation stated negative (interpretation NEG, N or
-    ND, valueBoolean false, or a negative or absent coded value). A lab Observation with a value is read from
-    its value."""
+    """A refuted Condition, or an Observation stated negative (interpretation NEG, N or ND, valueBoolean false,
+    or a negative or absent coded value, or a written one that clearly says so). A lab Observation with a value
+    is read from its value."""
     if "refuted" in _verification_codes(resource):
-        return True
-    if resource.get("resourceType") == "Procedure" and resource.get("status") == "not-done":
         return True
     if resource.get("valueBoolean") is False:
         return True
@@ -917,7 +918,10 @@ def _is_absent(resource: dict[str, Any]) -> bool:
 ABSENT_CODES = frozenset({"260385009", "2667000", "373067005", "260415000", "la6577-6", "la32-8", "negative",
                           "absent", "n"})
 ABSENT_WORDS = frozenset({"negative", "absent", "no", "not detected", "not present", "none", "neg", "nil", "normal"})
-ABSENT_PREFIXES = ("negative", "no ", "not ", "none", "absent")
+# a written result that clearly says absent: not "no " or "not " alone ("not done", "not sure", "no change" and
+# "not excluded" say nothing of the finding, and are listed as results not read)
+ABSENT_PREFIXES = ("negative", "absent", "none ", "no evidence", "no sign", "not detected", "not present", "not seen",
+                   "not found", "not identified", "not demonstrated")
 # a result that states the finding: positive, present, yes, detected (and "+" as dipsticks write it)
 PRESENT_WORDS = frozenset({"positive", "present", "yes", "detected", "pos", "+", "++", "+++", "trace", "abnormal"})
 PRESENT_PREFIXES = ("positive", "present", "detected", "yes")
