@@ -81,6 +81,9 @@ def reserved_reason(clue_id: str, clue_ids: frozenset[str] | set[str]) -> str | 
     if f"no_{clue_id}" in clue_ids:
         return (f"the 'absent' flag of {clue_id!r} (--no-{clue_id.replace('_', '-')}) is taken by clue "
                 f"'no_{clue_id}'; choose another id")
+    if american(clue_id) != clue_id and american(clue_id) in clue_ids:
+        return (f"{clue_id!r} is how clue {american(clue_id)!r} is spelt in British English, and --"
+                f"{clue_id.replace('_', '-')} already means it; choose another id")
     return None
 
 

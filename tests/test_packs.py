@@ -109,6 +109,24 @@ BROKEN: dict[str, tuple[Any, str, str]] = {
     "unknown source tag": (lambda p: _replace(p / CAUSE, 'sources = ["Bhat12"]', 'sources = ["Nobody99"]'),
                            CAUSE, "unknown source tag 'Nobody99'"),
     "not TOML": (lambda p: (p / CAUSE).write_text("name = [", encoding="utf-8"), CAUSE, "not valid TOML"),
+    # QA review: a ratio of 1e300 gave a probability of 1.000 and a 40-digit ratio in --explain
+    "likelihood ratio out of range": (lambda p: _replace(p / CAUSE, 'frequency = "always"',
+                                                         'lr_present = 1e300\nlr_absent = 0.5'),
+                                      CAUSE, "lr_present: Input should be less than or equal to 1000"),
+    "likelihood ratios on one side of 1": (lambda p: _replace(p / CAUSE, 'frequency = "always"',
+                                                              'lr_present = 10.0\nlr_absent = 50.0'),
+                                           CAUSE, "cannot both be above 1 or both below 1"),
+    "the reserved cause id other": (lambda p: (p / CAUSE).rename(p / "causes" / "other.toml"),
+                                    "causes/other.toml", "'other' is reserved"),
+    "a British spelling of a built-in clue": (lambda p: (p / "clues.toml").write_text(
+        (p / "clues.toml").read_text(encoding="utf-8")
+        + '\n[clues.hypokalaemia]\nlabel = "x"\ndescription = "x"\ngroup = "history"\nspecificity = "low"\n',
+        encoding="utf-8"), "clues.toml", "clue 'hypokalemia' is spelt in British English"),
+    "an HPO term of a built-in clue": (lambda p: (p / "clues.toml").write_text(
+        (p / "clues.toml").read_text(encoding="utf-8")
+        + '\n[clues.low_potassium]\nlabel = "x"\ndescription = "x"\ngroup = "history"\nspecificity = "low"\n'
+        'hpo = ["HP:0002900"]\n', encoding="utf-8"), "clues.toml",
+        "HP:0002900 is already a term of clue 'hypokalemia'"),
 }
 
 
@@ -146,6 +164,18 @@ def test_a_rules_path_that_is_not_a_folder_names_the_option(run_main: Any, monke
     monkeypatch.setenv("NEPHROCALC_RULES", str(tmp_path / "missing"))
     status, _, err = run_main(["causes"])
     assert status == 2 and "NEPHROCALC_RULES:" in err
+
+
+def test_two_packs_defining_one_cause_is_a_problem_naming_both(tmp_path: Path, run_main: Any) -> None:
+    """A pack's cause replaces a built-in one of the same id, but a second pack defining it too silently replaced
+    the first (QA review): it is refused, naming both packs."""
+    first, second = tmp_path / "one", tmp_path / "two"
+    shutil.copytree(EXAMPLE, first)
+    shutil.copytree(EXAMPLE, second)
+    (second / "clues.toml").unlink()  # the clue is the first pack's; the cause file is in both
+    status, _, err = run_main(["diff", "--rules", str(first), "--rules", str(second), *BARTTER_CASE])
+    assert status == 2 and "bartter_syndrome" in err and str(first) in err, err
+    assert "Traceback" not in err
 
 
 def test_a_drug_already_meaning_another_exposure_is_a_problem_naming_file_and_field(tmp_path: Path) -> None:

@@ -76,8 +76,7 @@ def build(root: Path, packs: Sequence[Path] = ()) -> KnowledgeBase:
     if not cause_paths:
         problems.add(root / "causes", "", "no cause files (causes/<id>.toml)")
     for path in cause_paths:
-        if not is_identifier(path.stem):
-            problems.add(path, "", "the file name must be a cause id (lower case letters, digits, _)")
+        if not _cause_file_name_ok(path, problems):
             continue
         cause_file = validate(schema.CauseFile, read_toml(path, problems), path, problems)
         if cause_file is not None:
@@ -104,14 +103,16 @@ def build(root: Path, packs: Sequence[Path] = ()) -> KnowledgeBase:
     groups = dict(clues_file.groups)
     clue_entries: ClueEntries = {cid: (clues_path, e) for cid, e in clues_file.clues.items()}
     caveat_entries: CaveatEntries = [(caveats_path, i, e) for i, e in enumerate(caveats_file.caveats)]
-    from nephrocalc.loader import builtin_rules_dir
+    from nephrocalc.loader import builtin_rules_dir, extended_rules_dir
 
     builtin = root.resolve() == builtin_rules_dir().resolve()
+    shipped = frozenset({root.resolve(), extended_rules_dir().resolve()})  # whose causes a pack may replace
     infos = [PackInfo(kb_file.name, kb_file.version, "built-in" if builtin else str(root))]
     other_file = kb_file.other
     other_path = root / "knowledge_base.toml"
     for pack in packs:
-        info, pack_other = _overlay(pack, groups, clue_entries, sources, caveat_entries, cause_files, problems)
+        info, pack_other = _overlay(pack, groups, clue_entries, sources, caveat_entries, cause_files, problems,
+                                    shipped)
         infos.append(info)
         if pack_other is not None:  # a pack that adds causes takes part of the open world's share
             other_file, other_path = pack_other, pack / "pack.toml"
@@ -218,11 +219,16 @@ def _check_codes(kb_path: Path, kb_file: schema.KnowledgeBaseFile, clue_entries:
             if agent in agents and agents[agent] != clue_id:
                 problems.add(path, f"clues.{clue_id}.agents", f"{agent!r} is already an agent of {agents[agent]}")
             agents.setdefault(agent, clue_id)
+    owners: dict[str, str] = {}  # an HPO term names one clue: a second would take its phenopacket features
     for clue_id, (path, entry) in clue_entries.items():
         terms = [*entry.hpo, *entry.hpo_exact]
         for term in sorted({t for t in terms if terms.count(t) > 1}):
             problems.add(path, f"clues.{clue_id}.hpo_exact",
                          f"{term} is listed twice (a term is in hpo, with its descendants, or in hpo_exact)")
+        for term in dict.fromkeys(terms):
+            if term in owners and owners[term] != clue_id:
+                problems.add(path, f"clues.{clue_id}.hpo", f"{term} is already a term of clue {owners[term]!r}")
+            owners.setdefault(term, clue_id)
     pattern_codes = {code for codes in kb_file.pattern_snomed.values() for code in codes}
     for name in kb_file.pattern_snomed:
         if name not in ("nephrocalcinosis", "medullary", "cortical", "combined"):
@@ -299,8 +305,8 @@ def _inventory(pack: Path, problems: Problems, allowed: Sequence[str] = (), what
 
 
 def _overlay(pack: Path, groups: dict[str, str], clue_entries: ClueEntries, sources: dict[str, Source],
-             caveat_entries: CaveatEntries, cause_files: CauseFiles, problems: Problems
-             ) -> tuple[PackInfo, schema.OtherCause | None]:
+             caveat_entries: CaveatEntries, cause_files: CauseFiles, problems: Problems,
+             builtin: frozenset[Path] = frozenset()) -> tuple[PackInfo, schema.OtherCause | None]:
     """Lay one rule pack over the knowledge base so far: new clues, sources, caveats and causes,
     or a cause file that replaces the cause of the same id."""
     from nephrocalc.loader import PACK_FILES
@@ -342,15 +348,34 @@ def _overlay(pack: Path, groups: dict[str, str], clue_entries: ClueEntries, sour
         if caveats_file is not None:
             caveat_entries.extend((caveats_path, i, entry) for i, entry in enumerate(caveats_file.caveats))
     for path in sorted((pack / "causes").glob("*.toml")):
-        if not is_identifier(path.stem):
-            problems.add(path, "", "the file name must be a cause id (lower case letters, digits, _)")
+        if not _cause_file_name_ok(path, problems):
             continue
         cause_file = validate(schema.CauseFile, read_toml(path, problems), path, problems)
-        if cause_file is not None:
-            cause_files[path.stem] = (path, cause_file)  # a pack's cause replaces a built-in one of the same id
+        if cause_file is None:
+            continue
+        earlier = cause_files.get(path.stem)
+        if earlier is not None and earlier[0].parent.parent.resolve() not in builtin:
+            # a pack's cause replaces a built-in one of the same id (the extended pack's too), but two packs
+            # of one's own defining it would leave the first silently unused
+            problems.add(path, "", f"cause {path.stem!r} is also defined by the pack at {earlier[0].parent.parent}: "
+                         "load one of them")
+            continue
+        cause_files[path.stem] = (path, cause_file)
     if info is None:
         return PackInfo(pack.name, "?" if pack_path.exists() else "unversioned", str(pack)), None
     return PackInfo(info.name, info.version, str(pack)), info.other
+
+
+def _cause_file_name_ok(path: Path, problems: Problems) -> bool:
+    """A cause file is named after its id; ``other`` is reserved for the open world, a cause outside the
+    knowledge base, which every ranking holds."""
+    if not is_identifier(path.stem):
+        problems.add(path, "", "the file name must be a cause id (lower case letters, digits, _)")
+        return False
+    if path.stem == "other":
+        problems.add(path, "", "'other' is reserved for a cause outside the knowledge base: choose another cause id")
+        return False
+    return True
 
 
 def _check_sources(tags: Iterable[str], sources: Mapping[str, Source], path: Path, where: str,

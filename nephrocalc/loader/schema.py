@@ -20,7 +20,8 @@ Distribution = Literal["medullary", "cortical"]
 PatternName = Literal["medullary", "cortical", "combined"]
 Probability = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
 OpenProbability = Annotated[float, Field(gt=0.0, lt=1.0, allow_inf_nan=False)]
-PositiveRatio = Annotated[float, Field(gt=0.0, allow_inf_nan=False)]
+# no likelihood ratio in medicine is near 1000 (a defining finding is about 20 to 50): above it is a typing error
+PositiveRatio = Annotated[float, Field(gt=0.0, le=1000.0, allow_inf_nan=False)]
 FiniteNumber = Annotated[float, Field(allow_inf_nan=False)]
 Identifier = Annotated[str, Field(pattern=ID_REGEX)]
 HpoId = Annotated[str, Field(pattern=r"^HP:\d{7}$")]
@@ -448,6 +449,11 @@ class Finding(RuleModel):
             raise ValueError("give either a frequency or explicit likelihood ratios, not both")
         if explicit and (self.lr_present is None or self.lr_absent is None):
             raise ValueError("explicit likelihood ratios need both lr_present and lr_absent")
+        if (self.lr_present is not None and self.lr_absent is not None
+                and (self.lr_present - 1.0) * (self.lr_absent - 1.0) > 0):
+            # P(present | cause) above its background means P(absent | cause) below it, and the reverse
+            raise ValueError("lr_present and lr_absent cannot both be above 1 or both below 1 (a finding more "
+                             "common in the cause than elsewhere is less often absent in it)")
         return self
 
 
@@ -478,7 +484,9 @@ class AgeBand(RuleModel):
 
     at_least: Annotated[float, Field(ge=0.0, le=130.0)] = 0.0
     below: Annotated[float, Field(gt=0.0, le=130.0)] | None = None
-    ratio: PositiveRatio
+    # a prior correction, not a finding's ratio: a band can move a prior column by thousands (a first-week
+    # mimic against the whole first month of the child column)
+    ratio: Annotated[float, Field(gt=0.0, le=1e6, allow_inf_nan=False)]
     sources: SourceTags
     note: str = ""
     estimate: bool = False
