@@ -901,3 +901,15 @@ def test_case_facts_write_the_age_as_a_clinician_does(age: float, shown: str) ->
     from nephrocalc.render.views import case_facts
 
     assert case_facts({"age_years": age}) == shown
+
+
+def test_a_case_id_cannot_become_markup_or_reorder_the_text(run_main: MainFn) -> None:
+    """A case id is the user's text (QA review): Markdown wrote '<script>' raw, TSV passed a NUL byte through, and
+    the table passed a right-to-left override, which reverses what follows it on screen."""
+    line = json.dumps({"id": "<script>x</script>\u0000a\u202eb", "pattern": "medullary"})
+    status, out, _ = run_main(["batch", "-", "--format", "markdown"], stdin=line + "\n")
+    assert status == 0 and "<script>" not in out and "&lt;script&gt;" in out and "\u202e" not in out
+    status, out, _ = run_main(["batch", "-", "--format", "tsv"], stdin=line + "\n")
+    assert status == 0 and "\u0000" not in out
+    status, out, _ = run_main(["diff", "--case", "-"], stdin=line)
+    assert status == 0 and "\u202e" not in out

@@ -17,7 +17,7 @@ def _tsv_field(value: str | None) -> str:
     csv.reader(delimiter="\\t") reads it back unchanged."""
     if value is None:
         return ""
-    value = value.replace("\t", " ").replace("\r", " ").replace("\n", " ")
+    value = value.replace("\t", " ").replace("\r", " ").replace("\n", " ").replace("\0", " ")
     if '"' in value:
         return '"' + value.replace('"', '""') + '"'
     return value
@@ -55,7 +55,10 @@ def result_csv_rows(result: Result, columns: tuple[str, ...] = ROW_COLUMNS) -> s
 
 
 def _md(text: str) -> str:
-    return printable(text.replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " "))
+    """A table cell: pipes and backslashes escaped, line breaks joined, and < > written as entities, so that a
+    case id cannot become HTML where the Markdown is rendered."""
+    return printable(text.replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+                     .replace("<", "&lt;").replace(">", "&gt;"))
 
 
 MARKDOWN_HEADER = "| Case | Rank | Cause | Probability | Strongest evidence |\n|---|---:|---|---:|---|\n"

@@ -68,7 +68,9 @@ def _ages(limit: LabLimit) -> str:
 
 # C0 and C1 control characters (an escape sequence in a case id or in a document's display text would
 # reach the terminal as a command): shown as U+FFFD in human-readable output; JSON keeps the exact text
-_CONTROL = dict.fromkeys((*range(0, 32), *range(127, 160)), "�")
+# Bidirectional overrides and isolates (U+202A-U+202E, U+2066-U+2069) likewise: they reorder the text that
+# follows them, so an id could make a line read as something it does not say ("Trojan Source").
+_CONTROL = dict.fromkeys((*range(0, 32), *range(127, 160), *range(0x202A, 0x202F), *range(0x2066, 0x206A)), "�")
 
 
 _MODALITY_NAMES = {"us": "ultrasound", "ct": "CT", "ctu": "CT urography", "ivu": "IV urography", "xr": "radiograph",
