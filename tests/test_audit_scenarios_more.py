@@ -695,16 +695,38 @@ def test_the_battery_is_large_and_its_names_are_unique() -> None:
 # twenty-seventh: labs as real reports give them, drug and exposure histories, twins outside the twelve and
 # honest probabilities (46 of 50 at first, one of them the writer's own error; an acid urine during acidosis
 # and a child's daily oxalate were then read).
+# twenty-eighth: written after the preterm and PTH-with-hypercalcaemia changes, with checks added only where a
+# first run showed an error (41 of 50 at first; then a plasma oxalate above the range of kidney failure was read
+# with CKD, a raised PTH with a normal calcium counted once secondary causes are excluded, and FHH capped).
 # JSON Lines: {"name", "which", "case", "checks": [[kind, args...], ...]}.
 BATTERIES = {
     number: [json.loads(line) for line in
              (Path(__file__).parent / "data" / "audit" / f"battery{number}.jsonl").read_text(encoding="utf-8")
              .splitlines() if line.strip()]
-    for number in range(3, 28)
+    for number in range(3, 29)
 }
 BLIND = [scenario for battery in BATTERIES.values() for scenario in battery]
 # Blind scenarios still failing, each with the reason (strict: one that starts to pass must leave the list)
 OPEN_BLIND = {
+    "b28_unilateral_focal_us_caveat":
+        "medullary sponge kidney at its 85% cap (the check asks under 60%) for one unilateral cluster on ultrasound "
+        "at 58 with nothing else: unilateral counts x15 for it (30% against 2%); the unilateral caveat names focal "
+        "lesions. A larger unilateral share for `other` (15%) was tried and lost two other scenarios",
+    "b28_hypokalaemic_alkalosis_young_woman":
+        "milk-alkali syndrome 80% (fit poor, Bartter considered) for a hypokalaemic alkalosis with the calcium and "
+        "the intake unknown: its alkalosis counts, and no source in the briefs says hypokalaemia argues against it",
+    "b28_hiv_pneumocystis_cortical_ext":
+        "HIV-associated calcification at 100% for HIV with Pneumocystis and cortical calcification: HIV, immune "
+        "deficiency and Pneumocystis count as separate findings, and renal TB falls below the rule-out floor",
+    "b28_lymphoma_calcitriol_hilar_nodes_ext":
+        "sarcoidosis 74% ahead of the tumour-calcitriol form of malignancy 26% for a known lymphoma with hilar "
+        "nodes and a high calcitriol: that form is 1% of hypercalcaemia of malignancy, as b12_lymphoma_calcitriol_base",
+    "b28_cystinosis_fanconi_infant_ext":
+        "distal RTA at the 0.95 cap (fit poor) for infantile Fanconi syndrome: cystinosis is in neither knowledge "
+        "base, as b13_boy18mo_cystinosis_fanconi_acid_urine",
+    "b28_adh1_hypocalcaemic_hypercalciuria_ext":
+        "FHHNC 61% (fit poor, autosomal dominant hypocalcaemia considered) for hypocalcaemic hypercalciuria with a "
+        "low PTH: the low PTH is set aside with hypomagnesaemia, which a magnesium of 0.62 mmol/L already derives",
     "b27_thiazide_hypocalciuric":
         "primary hyperparathyroidism at the 0.95 cap (the check asks under 0.9) for hypercalcaemia with a PTH of 62 "
         "and a urine calcium of 85 mg/day on a thiazide: the caveats say to stop the thiazide and re-test and to "
