@@ -132,6 +132,8 @@ class Output(Protocol):
 
     def error(self, record: dict[str, Any]) -> bytes: ...
 
+    def note_error(self, record: dict[str, Any]) -> None: ...
+
     def footer(self) -> bytes: ...
 
 
@@ -243,8 +245,10 @@ def run_batch(lines: Iterable[bytes], engine: Engine, write: Callable[[bytes], A
         error = {"line": number, "id": readable_id, "error": message}
         if output.errors_inline:
             write(output.error(error))
-        elif write_error is not None:
-            write_error(f"line {number}: {error['error']}")
+        else:
+            output.note_error(error)  # a report page lists them as well
+            if write_error is not None:
+                write_error(f"line {number}: {error['error']}")
 
     parallel = jobs > 1 and pause is not None and getattr(output, "pure_rows", False)
     # lines that did not come through read_lines are held to the limit too (``limit``: as read_lines had it)

@@ -140,3 +140,14 @@ def test_batch_html_refuses_more_cases_than_one_page_holds(run_main: Any, monkey
     assert status == 2 and out == "" and "at most 2 cases" in err and len(err.strip().splitlines()) == 1, err
     status, out, _ = run_main(["batch", "--format", "html"], stdin="".join(lines.splitlines(True)[:2]))
     assert status == 0 and out.count("<section") >= 2
+
+
+def test_a_batch_report_lists_the_lines_it_could_not_read(run_main: Any) -> None:
+    """The report said '3 cases' for a 13-line input and nothing of the rest (QA review): the lines not read are
+    named on the page, in its title too, and still on stderr."""
+    lines = [json.dumps({"id": "ok-1", "pattern": "medullary"}), "{not json",
+             json.dumps({"id": "<bad>", "pattern": "x"})]
+    status, out, err = run_main(["batch", "-", "--format", "html"], stdin="\n".join(lines) + "\n")
+    assert status == 2 and "line 2" in err
+    assert "1 cases, 2 lines not read" in out and "Lines not read" in out
+    assert "line 3 (&lt;bad&gt;)" in out and "<bad>" not in out

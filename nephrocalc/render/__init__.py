@@ -123,6 +123,7 @@ class BatchWriter:
             self._sections: list[str] = []
             self._tags: dict[str, None] = {}  # the sources cited, in order; the results themselves are not kept
             self._kb = kb
+            self._failed: list[dict[str, Any]] = []  # the lines that could not be read, listed on the page too
 
             def add(result: Result) -> bytes:
                 if len(self._sections) >= HTML_MAX_CASES:
@@ -153,11 +154,19 @@ class BatchWriter:
         """An error record as bytes for the stream (JSON formats only)."""
         return self._error(record)
 
+    def note_error(self, record: dict[str, Any]) -> None:
+        """A line that could not be read, kept for the page (html): a report that leaves failed lines out
+        would count fewer cases than were given, with no word why."""
+        if hasattr(self, "_failed"):
+            self._failed.append(record)
+
     def footer(self) -> bytes:
         """What ends the stream: the whole page for html, nothing for the other formats."""
         if not hasattr(self, "_sections"):
             return b""
-        from nephrocalc.render.html import page
+        from nephrocalc.render.html import failed_section, page
 
-        return page(self._sections, f"nephrocalc report — {len(self._sections)} cases", self._kb,
-                    list(self._tags)).encode()
+        sections = [*self._sections, failed_section(self._failed)] if self._failed else self._sections
+        title = f"nephrocalc report — {len(self._sections)} cases" + (
+            f", {len(self._failed)} line{'s' if len(self._failed) > 1 else ''} not read" if self._failed else "")
+        return page(sections, title, self._kb, list(self._tags)).encode()

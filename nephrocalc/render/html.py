@@ -133,6 +133,13 @@ def _href(url: str) -> str:
     return "https://doi.org/" + url[4:] if url.startswith("doi:") else url
 
 
+def failed_section(records: list[Any]) -> str:
+    """The input lines of a batch that could not be read: line number, id when readable, and why."""
+    rows = "".join(f"<li>line {int(r['line'])}{' (' + escape(str(r['id'])) + ')' if r.get('id') else ''}: "
+                   f"{escape(str(r['error']))}</li>" for r in records)
+    return f"<section><h2>Lines not read</h2><ul>{rows}</ul></section>"
+
+
 def case_section(result: Any, kb: KnowledgeBase) -> str:
     """One case: entered findings, summary, fit, differential, can't-miss line, next findings, notes."""
     out: list[str] = []
