@@ -445,7 +445,9 @@ def parse_lab_bound(text: str, kb: KnowledgeBase | None = None) -> tuple[str, fl
     except UnicodeEncodeError:
         raise InputError("--lab", f"{text!r} is not valid text (undecodable bytes)") from None
     number_pattern = r"([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)"
-    match = re.fullmatch(r"\s*([A-Za-z0-9_]+)\s*=\s*(<=|>=|<|>)?\s*" + number_pattern + r"\s*(\S.*?)?\s*", text)
+    # ASCII digits only: Python's \\d and float() also take Arabic-Indic and other digits, which `ask` refused
+    match = re.fullmatch(r"\s*([A-Za-z0-9_]+)\s*=\s*(<=|>=|<|>)?\s*" + number_pattern + r"\s*(\S.*?)?\s*", text,
+                         re.ASCII)
     if match is None:
         raise InputError("--lab", f"{text!r} is not ID=VALUE UNIT (e.g. serum_calcium=11.8mg/dL, \"pth=140 pg/mL\")")
     lab_id, comparator, number, unit = match.groups()

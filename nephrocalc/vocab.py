@@ -139,7 +139,7 @@ LAB_WORDS: Final = {"pth": "pth", "ipth": "pth", "ca": "serum_calcium", "calcium
                     "uric_acid": "serum_urate", "gfr": "egfr"}
 
 _AGE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(y|yr|yrs|year|years|mo|mos|month|months|w|wk|wks|week|weeks|d|day|days)"
-                  r"\s*$", re.IGNORECASE)
+                  r"\s*$", re.IGNORECASE | re.ASCII)
 _AGE_UNIT = {"y": 1.0, "m": 1 / 12, "w": 7 / 365.25, "d": 1 / 365.25}
 
 

@@ -696,3 +696,19 @@ def test_a_poor_fit_says_why_when_the_open_world_simply_ranks_first(run_main: An
     status, out, _ = run_main(["diff", "--pattern", "medullary", "--age", "40", "--metabolic-acidosis",
                                "--metabolic-alkalosis", "--hypokalemia"])
     assert "ranks first" not in out.splitlines()[0]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "tsv", "markdown"])
+def test_explain_with_a_row_format_is_refused_not_ignored(fmt: str, run_main: Any) -> None:
+    """--explain with csv, tsv or markdown was silently ignored (QA review): those formats have no place for it."""
+    status, out, err = run_main(["diff", "-p", "medullary", "--explain", "--format", fmt])
+    assert status == 2 and out == "" and err.startswith("nephrocalc: error: --explain") and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("age", ["1_0", "١٠"])
+def test_an_age_or_lab_value_in_other_digits_is_refused_not_misread(age: str, run_main: Any) -> None:
+    """--age 1_0 was read as 10, and Arabic-Indic digits were accepted by --lab but refused by ask (QA review)."""
+    status, _, err = run_main(["diff", "-p", "medullary", "--age", age])
+    assert status == 2 and "--age" in err
+    status, _, err = run_main(["diff", "-p", "medullary", "--lab", f"serum_calcium={age} mg/dL"])
+    assert status == 2 and ("--lab" in err or "serum_calcium" in err)

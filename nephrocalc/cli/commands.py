@@ -57,6 +57,15 @@ class Commands:
     def __init__(self, session: Session) -> None:
         self.session = session
 
+    @staticmethod
+    def _check_explain(options: dict[str, Any]) -> None:
+        """--explain prints every term of every score under the table; JSON and the HTML page always carry them.
+        The row formats have nowhere to put them: refused, not silently ignored (QA review)."""
+        fmt = options["format"].value
+        if options["explain"] and fmt in ("tsv", "csv", "markdown"):
+            raise InputError("--explain", f"applies to --format table (json and html carry every term without it); "
+                             f"{fmt} has no place for the explanation")
+
     def _case(self, options: dict[str, Any]) -> tuple[Case, list[Note]]:
         """The case of the command line (case file or phenopacket, then flags and --lab over it), and
         the warnings of reading a phenopacket."""
@@ -94,6 +103,7 @@ class Commands:
         from nephrocalc.guidance import diff
         from nephrocalc.render import show_result
 
+        self._check_explain(options)
         engine = self.session.engine()
         case, notes = self._case(options)
         if options.get("save") is not None:
@@ -128,6 +138,7 @@ class Commands:
 
         if options["case"] == "-":
             raise InputError("--case -", "ask reads its answers from standard input: give the case as a file or flags")
+        self._check_explain(options)
         engine = self.session.engine()
         kb = engine.kb
         for name in ("phenopacket", "fhir"):

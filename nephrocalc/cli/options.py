@@ -391,6 +391,10 @@ def _value(option: str, value: str, kb: KnowledgeBase) -> str:
         return MODALITY_WORDS.get(value.strip().lower(), value)
     if option in ("--age", "--onset-age"):
         years = parse_age(value)
+        if years is None and ("_" in value or not value.isascii()):
+            # Python reads "1_0" as 10 and Arabic-Indic digits as numbers: say so rather than guess
+            raise InputError(option, f"must be a number of years written with the digits 0-9, or with a unit "
+                             f"(6mo, 3w, 10d) (got {value!r})")
         return f"{years:.6g}" if years is not None else value
     if option == "--lab" and "=" in value:
         lab, rest = value.split("=", 1)
