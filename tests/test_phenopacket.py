@@ -534,3 +534,31 @@ def test_a_measurement_keeps_its_own_age_and_the_newest_counts(kb: KnowledgeBase
     assert case.labs["serum_phosphate"].age_years == pytest.approx(2 / 12, abs=0.01)
     assert case.labs["pth"].value == 40 and case.labs["pth"].age_years is None
     assert any(n["id"] == "phenopacket_lab_ages" for n in notes)
+
+
+@pytest.mark.parametrize("value", ["yes", "no", 0, 1])
+def test_excluded_must_be_a_json_boolean(value: Any, kb: KnowledgeBase) -> None:
+    """'excluded': 'yes' was read as true and 0 as false (QA review): GA4GH booleans are JSON booleans, and any other
+    value is refused naming the field rather than guessed."""
+    from nephrocalc.errors import InputError
+
+    packet = _packet([_feature("HP:0012408", "Medullary nephrocalcinosis"),
+                      {"type": {"id": "HP:0002900", "label": "Hypokalemia"}, "excluded": value}])
+    with pytest.raises(InputError) as caught:
+        case_from_phenopacket(packet, kb)
+    assert "phenotypicFeatures.1.excluded" in str(caught.value)
+
+
+def test_a_date_of_birth_without_an_encounter_and_a_lab_after_it_are_said(kb: KnowledgeBase) -> None:
+    """A dateOfBirth with no timeAtLastEncounter gives no age, and a measurement observed after the last encounter
+    was judged at the record's age, both without a word (QA review): notes now say so."""
+    packet = _packet([_feature("HP:0012408", "Medullary nephrocalcinosis")])
+    packet["subject"] = {"id": "s", "sex": "FEMALE", "dateOfBirth": "2000-01-01T00:00:00Z"}
+    case, notes = case_from_phenopacket(packet, kb)
+    assert case.age_years is None
+    assert any("dateOfBirth" in n["message"] for n in notes if n["id"] == "phenopacket_age_not_read")
+    later = _packet([_feature("HP:0012408", "Medullary nephrocalcinosis")], measurements=[{
+        "assay": {"id": "LOINC:17861-6", "label": "Calcium"}, "timeObserved": {"age": {"iso8601duration": "P40Y"}},
+        "value": {"quantity": {"unit": {"id": "UCUM:mg/dL", "label": "mg/dL"}, "value": 11.9}}}])
+    _, notes = case_from_phenopacket(later, kb)
+    assert any(n["id"] == "phenopacket_lab_after_encounter" and "40" in n["message"] for n in notes)

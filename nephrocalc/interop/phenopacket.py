@@ -37,7 +37,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, StrictBool, ValidationError
 
 from nephrocalc.case import Case, Lab
 from nephrocalc.errors import InputError
@@ -117,8 +117,9 @@ class Individual(_Part):
 
 class PhenotypicFeature(_Part):
     type: OntologyClass
-    excluded: bool = False
-    negated: bool = False  # Phenopacket v1's name of excluded: read as excluded, with a note
+    # JSON booleans only: "yes", "no", 0 and 1 are not GA4GH booleans, and reading them would guess
+    excluded: StrictBool = False
+    negated: StrictBool = False  # Phenopacket v1's name of excluded: read as excluded, with a note
     onset: TimeElement | None = None
     modifiers: list[OntologyClass] = []
 
@@ -428,6 +429,9 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
         elif age is None and time.ontologyClass is not None and time.age is None and time.ageRange is None:
             unread_ages.append(f"{where}.ontologyClass ({time.ontologyClass.id} {time.ontologyClass.label}".strip()
                                + ") gives no age in years")
+    elif subject is not None and subject.dateOfBirth is not None:
+        unread_ages.append(f"subject.dateOfBirth ({subject.dateOfBirth[:10]}) without subject.timeAtLastEncounter "
+                           "gives no age: there is no date to count to")
     if unread_ages:
         notes.append({"id": "phenopacket_age_not_read", "sources": [],
                       "message": "Ages that cannot be read, or are impossible, were not used: "
@@ -498,6 +502,12 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
         notes.append({"id": "phenopacket_lab_ages", "sources": [],
                       "message": "Labs measured at another age than the case's were judged against the limits of "
                       "the age at sampling (timeObserved): " + "; ".join(sampled[:10])})
+    later = [f"{lab_id} at {when:.3g} years" for lab_id, when in sorted(observed.items())
+             if when is not None and age is not None and when > age + 1 / 12 and lab_id in labs]
+    if later:
+        notes.append({"id": "phenopacket_lab_after_encounter", "sources": [],
+                      "message": f"Labs observed after the age of the record ({age:.3g} years at the last encounter) "
+                      "were judged at that age; check the timeObserved or timeAtLastEncounter: " + "; ".join(later)})
     laterality = next(iter(sides)) if len(sides) == 1 else None
     if len(sides) > 1:
         notes.append({"id": "laterality_unknown", "sources": [],
