@@ -60,11 +60,11 @@ class Commands:
     @staticmethod
     def _check_explain(options: dict[str, Any]) -> None:
         """--explain prints every term of every score under the table; JSON and the HTML page always carry them.
-        The row formats have nowhere to put them: refused, not silently ignored (QA review)."""
+        The row formats have nowhere to put them: said on stderr, not silently ignored (QA review)."""
         fmt = options["format"].value
         if options["explain"] and fmt in ("tsv", "csv", "markdown"):
-            raise InputError("--explain", f"applies to --format table (json and html carry every term without it); "
-                             f"{fmt} has no place for the explanation")
+            sys.stderr.write(f"nephrocalc: --explain has no effect with --format {fmt}, which has no place for the "
+                             "explanation: use --format table (json and html carry every term without it)\n")
 
     def _case(self, options: dict[str, Any]) -> tuple[Case, list[Note]]:
         """The case of the command line (case file or phenopacket, then flags and --lab over it), and
