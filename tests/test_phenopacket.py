@@ -562,3 +562,37 @@ def test_a_date_of_birth_without_an_encounter_and_a_lab_after_it_are_said(kb: Kn
         "value": {"quantity": {"unit": {"id": "UCUM:mg/dL", "label": "mg/dL"}, "value": 11.9}}}])
     _, notes = case_from_phenopacket(later, kb)
     assert any(n["id"] == "phenopacket_lab_after_encounter" and "40" in n["message"] for n in notes)
+
+
+@pytest.mark.parametrize(("term", "expected"), [
+    ("HP:0000867", {}),  # secondary hyperparathyroidism: not evidence of a raised PTH of primary disease
+    ("HP:0008200", {"high_pth": True}), ("HP:0011770", {"high_pth": True}), ("HP:0000843", {"high_pth": True}),
+    ("HP:0001960", {"hypokalemia": True, "metabolic_alkalosis": True}),  # hypokalemic metabolic alkalosis
+    ("HP:0001949", {"hypokalemia": True, "metabolic_alkalosis": True}),  # hypokalemic alkalosis
+    ("HP:0005977", {"metabolic_alkalosis": True}),  # hypochloremic metabolic alkalosis
+])
+def test_hyperparathyroidism_and_alkalosis_terms_mean_what_they_say(term: str, expected: dict[str, bool],
+                                                                    kb: KnowledgeBase) -> None:
+    """Secondary hyperparathyroidism counted for primary hyperparathyroidism (75% first), and a hypokalaemic
+    alkalosis lost its hypokalaemia (FHIR/phenopacket review; CONTRACT.md section 1: hypokalaemic alkalosis is
+    hypokalemia with metabolic_alkalosis)."""
+    case, _ = case_from_phenopacket(_packet([_feature("HP:0012408", "Medullary nephrocalcinosis"),
+                                             _feature(term)]), kb)
+    assert dict(case.clues) == expected
+
+
+def test_a_measurement_dated_by_timestamp_takes_its_age_from_the_date_of_birth(kb: KnowledgeBase) -> None:
+    """A 6-month-old's calcium of 10.8 mg/dL, dated by timestamp with a dateOfBirth and no timeAtLastEncounter, was
+    judged against the adult limit (no age), and of two dated calcium values the older was kept (FHIR/phenopacket
+    review): the timestamp gives the sample's age, the newest wins, and the latest sample gives the case's age."""
+    def calcium(value: float, stamp: str) -> dict[str, Any]:
+        return {"assay": {"id": "LOINC:17861-6", "label": "Calcium"}, "timeObserved": {"timestamp": stamp},
+                "value": {"quantity": {"unit": {"id": "UCUM:mg/dL", "label": "mg/dL"}, "value": value}}}
+
+    packet = _packet([_feature("HP:0012408", "Medullary nephrocalcinosis")],
+                     measurements=[calcium(12.5, "2024-03-01T00:00:00Z"), calcium(9.5, "2023-10-01T00:00:00Z")])
+    packet["subject"] = {"id": "s", "sex": "MALE", "dateOfBirth": "2023-09-01T00:00:00Z"}
+    case, notes = case_from_phenopacket(packet, kb)
+    assert case.age_years is not None and 0.45 < case.age_years < 0.55
+    assert case.labs["serum_calcium"].value == 12.5
+    assert any(n["id"] == "phenopacket_age_from_measurements" for n in notes)

@@ -290,6 +290,22 @@ def lab_unit(kb: KnowledgeBase, lab_id: str, *texts: str | None) -> str:
     return _UCUM.get(given[0].lower(), given[0]) if given else ""
 
 
+def units_disagree(kb: KnowledgeBase, lab_id: str, code: str | None, text: str | None) -> bool:
+    """Whether a value's unit code (UCUM) and its unit as written are both units of the lab that convert the
+    value differently (code mmol/L, text mg/dL): then which one is right cannot be known."""
+    lab = kb.labs.get(lab_id)
+    if lab is None or not code or not text:
+        return False
+    factors = []
+    for given in (code, text):
+        found = next((lab.units[normalise_unit(s)][1] for s in _spellings(given) if normalise_unit(s) in lab.units),
+                     None)
+        if found is None:
+            return False
+        factors.append(found)
+    return abs(factors[0] - factors[1]) > 1e-9 * max(abs(factors[0]), 1.0)
+
+
 _PHENOPACKET_FIELDS = frozenset({"id", "subject", "phenotypicFeatures", "measurements", "biosamples",
                                  "interpretations", "diseases", "medicalActions", "files", "metaData"})
 _CASE_FIELDS = frozenset(CASE_FIELDS) - {"id"}  # a phenopacket has an id too
@@ -409,6 +425,10 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
             continue
         when = (measurement.timeObserved.years(f"measurements[{index}].timeObserved", unread_ages)
                 if measurement.timeObserved is not None else None)
+        stamp = measurement.timeObserved.timestamp if measurement.timeObserved is not None else None
+        born = packet.subject.dateOfBirth if packet.subject is not None else None
+        if when is None and stamp is not None and born:  # a date of sampling with the date of birth gives its age
+            when = _age_at(stamp, born, f"measurements[{index}].timeObserved", unread_ages)
         if lab_id in labs:
             repeated[lab_id] = repeated.get(lab_id, 1) + 1
             kept = observed.get(lab_id)
@@ -430,8 +450,15 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
             unread_ages.append(f"{where}.ontologyClass ({time.ontologyClass.id} {time.ontologyClass.label}".strip()
                                + ") gives no age in years")
     elif subject is not None and subject.dateOfBirth is not None:
-        unread_ages.append(f"subject.dateOfBirth ({subject.dateOfBirth[:10]}) without subject.timeAtLastEncounter "
-                           "gives no age: there is no date to count to")
+        dated = [when for when in observed.values() if when is not None]
+        if dated:  # the latest dated measurement is the latest the record says the patient was seen
+            age = max(dated)
+            notes.append({"id": "phenopacket_age_from_measurements", "sources": [],
+                          "message": f"No subject.timeAtLastEncounter: the age ({age:.3g} years) is that at the latest "
+                          "measurement, from its timeObserved and subject.dateOfBirth."})
+        else:
+            unread_ages.append(f"subject.dateOfBirth ({subject.dateOfBirth[:10]}) without subject.timeAtLastEncounter "
+                               "or a dated measurement gives no age: there is no date to count to")
     if unread_ages:
         notes.append({"id": "phenopacket_age_not_read", "sources": [],
                       "message": "Ages that cannot be read, or are impossible, were not used: "

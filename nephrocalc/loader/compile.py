@@ -135,8 +135,11 @@ def _code_indexes(kb: KnowledgeBase, labs: Mapping[str, Lab], hpo_file: schema.H
     the vocabulary names itself wins over one reached as a descendant; the first clue listed wins a tie."""
     descendants = hpo_file.descendants if hpo_file is not None else {}
     hpo_clues: dict[str, str] = {}
+    for clue in kb.clues.values():  # a term a clue names with its descendants first, then one read exactly
+        for term in clue.hpo:
+            hpo_clues.setdefault(term, clue.id)
     for clue in kb.clues.values():
-        for term in (*clue.hpo, *clue.hpo_exact):
+        for term in clue.hpo_exact:
             hpo_clues.setdefault(term, clue.id)
     for clue in kb.clues.values():
         for term in clue.hpo:
@@ -219,13 +222,15 @@ def _check_codes(kb_path: Path, kb_file: schema.KnowledgeBaseFile, clue_entries:
             if agent in agents and agents[agent] != clue_id:
                 problems.add(path, f"clues.{clue_id}.agents", f"{agent!r} is already an agent of {agents[agent]}")
             agents.setdefault(agent, clue_id)
-    owners: dict[str, str] = {}  # an HPO term names one clue: a second would take its phenopacket features
+    # an HPO term (with its descendants) names one clue: two clues of the same terms would each refine the other,
+    # and the term would map to neither (a term read as a second clue as well goes in that clue's hpo_exact)
+    owners: dict[str, str] = {}
     for clue_id, (path, entry) in clue_entries.items():
         terms = [*entry.hpo, *entry.hpo_exact]
         for term in sorted({t for t in terms if terms.count(t) > 1}):
             problems.add(path, f"clues.{clue_id}.hpo_exact",
                          f"{term} is listed twice (a term is in hpo, with its descendants, or in hpo_exact)")
-        for term in dict.fromkeys(terms):
+        for term in dict.fromkeys(entry.hpo):
             if term in owners and owners[term] != clue_id:
                 problems.add(path, f"clues.{clue_id}.hpo", f"{term} is already a term of clue {owners[term]!r}")
             owners.setdefault(term, clue_id)
