@@ -451,3 +451,42 @@ def test_two_samples_of_one_day_are_ordered_by_time_and_zone(kb: KnowledgeBase) 
     early = {**_observation(kb, "serum_calcium", 9.0, "mg/dL"), "effectiveDateTime": "2024-04-02T01:00:00+14:00"}
     result = _read(["diff", "--fhir", "-"], _bundle(late, early))
     assert result["case"]["labs"]["serum_calcium"]["value"] == 11.9
+
+
+def test_medication_and_procedure_statuses_and_references_are_read_as_they_mean() -> None:
+    """A MedicationRequest with an empty medicationCodeableConcept beside its medicationReference lost the drug; a
+    statement 'intended' was read as taken; a transplant 'in preparation' as done; a drug stopped was read without
+    a word (FHIR review)."""
+    calcitriol = {"resourceType": "Medication", "id": "m1", "code": {"coding": [{"display": "calcitriol"}]}}
+    request = {"resourceType": "MedicationRequest", "status": "active", "medicationCodeableConcept": {},
+               "medicationReference": {"reference": "Medication/m1"}}
+    result = _read(["diff", "--fhir", "-"], _bundle(calcitriol, request))
+    assert result["case"]["clues"]["vitamin_d_therapy"] is True
+    intended = {"resourceType": "MedicationStatement", "status": "intended",
+                "medicationCodeableConcept": {"text": "furosemide 20 mg"}}
+    stopped = {"resourceType": "MedicationStatement", "status": "stopped",
+               "medicationCodeableConcept": {"text": "hydrochlorothiazide 25 mg"}}
+    planned = {"resourceType": "Procedure", "status": "preparation",
+               "code": {"coding": [{"system": SNOMED, "code": "70536003", "display": "Transplant of kidney"}]}}
+    result = _read(["diff", "--fhir", "-"], _bundle(intended, stopped, planned))
+    clues = result["case"].get("clues", {})
+    assert "loop_diuretic" not in clues and "kidney_transplant" not in clues and clues["thiazide"] is True
+    warnings = _warnings(result)
+    assert "furosemide" in warnings["fhir_resources_withdrawn"] and "hydrochlorothiazide" in \
+        warnings["fhir_medications_stopped"]
+
+
+def test_a_lab_before_birth_and_a_unit_code_that_disagrees_with_its_text_are_said() -> None:
+    """A calcium dated before the birth date became an infant's hypercalcaemia, and a UCUM code mmol/L with the unit
+    written mg/dL passed silently (FHIR review)."""
+    patient = {"birthDate": "2024-01-01"}
+    calcium = {"resourceType": "Observation", "status": "final", "effectiveDateTime": "2023-06-01",
+               "code": {"coding": [{"system": "http://loinc.org", "code": "17861-6"}]},
+               "valueQuantity": {"value": 11.9, "unit": "mg/dL", "code": "mg/dL"}}
+    result = _read(["diff", "--fhir", "-"], _bundle(calcium, patient=patient))
+    assert "serum_calcium" not in result["case"].get("labs", {})
+    assert "serum_calcium (2023-06-01)" in _warnings(result)["fhir_lab_before_birth"]
+    odd = {**calcium, "effectiveDateTime": "2024-06-01", "valueQuantity": {"value": 2.9, "unit": "mg/dL",
+                                                                             "code": "mmol/L"}}
+    result = _read(["diff", "--fhir", "-"], _bundle(odd, patient=patient))
+    assert "mmol/L" in _warnings(result)["fhir_lab_unit_conflict"]

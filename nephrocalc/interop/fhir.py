@@ -63,6 +63,7 @@ from nephrocalc.interop.phenopacket import (
     parse_date,
     pattern_of,
     shown_value,
+    units_disagree,
     years_between,
 )
 from nephrocalc.knowledge import KnowledgeBase
@@ -72,6 +73,9 @@ from nephrocalc.vocab import Laterality, Modality, Sex
 LOINC = "http://loinc.org"
 SNOMED = "http://snomed.info/sct"
 MEDICATIONS = ("MedicationStatement", "MedicationRequest", "MedicationAdministration", "MedicationDispense")
+# statuses of a medication resource that say nothing of a drug taken: an error, an order drafted, cancelled or
+# declined, a dose not given, and a statement of a plan ("intended")
+WITHDRAWN_MEDICATION = frozenset({"entered-in-error", "draft", "cancelled", "not-done", "declined", "intended"})
 HPO_SYSTEMS = ("http://purl.obolibrary.org/obo/hp.owl", "http://human-phenotype-ontology.org",
                "https://hpo.jax.org", "http://purl.obolibrary.org/obo/hp")
 # what every spelling of an HPO system holds (http or https, www or not, a trailing path, HP_ IRIs)
@@ -234,6 +238,7 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
     calcium_drugs: list[str] = []  # calcium carbonate: read as the intake, with a note on the dose
     sides: set[Laterality] = set()  # the laterality the nephrocalcinosis resources' bodySite gives
     bounds: list[str] = []  # lab values given as a bound ("<3 pg/mL"), read as the value
+    unit_conflicts: list[str] = []  # values whose UCUM code and unit text are units of the lab that disagree
     repeated: dict[str, list[str]] = {}  # every value of each lab; of a lab given more than once the newest is used
     lab_dates: dict[str, date | None] = {}  # the effective date of each lab value kept
     rejected: list[str] = []  # lab values that are not numbers, each naming its field
@@ -252,6 +257,7 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
     unverified: list[str] = []  # Conditions whose verificationStatus is not a FHIR code
     withdrawn: list[str] = []  # resources entered in error or cancelled
     resolved: list[str] = []  # Conditions no longer active: read as past findings
+    stopped_drugs: list[str] = []  # medications stopped or completed: read as past exposures
     unread_results: list[str] = []  # Observations of a finding whose value cannot be read
     other_types: dict[str, int] = {}  # resources of a type that is not read
     nc_refuted = False  # nephrocalcinosis itself stated absent (a refuted Condition, a negative Observation)
@@ -274,8 +280,8 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
             name = _medication_name(resource, medications)
             # a record made in error, an order only drafted or cancelled, a dose not given or declined, or an
             # order not to give the drug (doNotPerform) says nothing of what was taken: not read, and said
-            if resource.get("status") in ("entered-in-error", "draft", "cancelled", "not-done", "declined") \
-                    or resource.get("doNotPerform") is True:
+            # "intended": a statement of a plan, not of a drug taken
+            if resource.get("status") in WITHDRAWN_MEDICATION or resource.get("doNotPerform") is True:
                 withdrawn.append(f"{kind} {name or 'without a readable medication'}")
                 continue
             meant = clues_of_agent(kb, name) if name else ()
@@ -284,6 +290,8 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
             elif not meant:
                 unmapped.append(f"{kind} {name or 'without a readable medication'}")
             taken = resource.get("status") != "not-taken"  # a statement that it is not taken states it absent
+            if taken and meant and resource.get("status") in ("stopped", "completed"):
+                stopped_drugs.append(f"{name} ({resource['status']})")
             if taken and "calcium_alkali_intake" in meant:
                 calcium_drugs.append(name)
             for clue in meant:
@@ -364,7 +372,8 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                     lab_id = kb.loinc_labs[coding.code]
                     value = _quantity(quantity)
                     if isinstance(value, Quantity):
-                        _read_lab(kb, lab_id, value, labs, bounds, repeated, _effective(resource), lab_dates)
+                        _read_lab(kb, lab_id, value, labs, bounds, repeated, _effective(resource), lab_dates,
+                                  unit_conflicts)
                     else:
                         rejected.append(f"Observation.valueQuantity.{value[0]} ({lab_id}, LOINC {coding.code}): "
                                         + value[1])
@@ -399,7 +408,8 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                     continue
                 lab_id, code, value = read
                 if isinstance(value, Quantity):
-                    _read_lab(kb, lab_id, value, labs, bounds, repeated, _effective(resource), lab_dates)
+                    _read_lab(kb, lab_id, value, labs, bounds, repeated, _effective(resource), lab_dates,
+                              unit_conflicts)
                 else:
                     rejected.append(f"Observation.component[{index}].valueQuantity.{value[0]} ({lab_id}, LOINC "
                                     f"{code}): {value[1]}")
@@ -459,6 +469,17 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                 else f"is {years or 0:.4g} years after Patient.birthDate ({born[:10]})")
                 + "; an age at onset must be 0-130 years")
     onset = onset_of_nephrocalcinosis(onset_age, age, notes)
+    if born is not None:  # a value dated before the birth is not the patient's (a mother's, in a newborn's record)
+        before = [f"{lab_id} ({_day(when)})" for lab_id, when in sorted(lab_dates.items(), key=lambda item: item[0])
+                  if when is not None and (years := years_between(born, _day(when))) is not None and years < 0]
+        for item in before:
+            lab_id = item.split(" ", 1)[0]
+            labs.pop(lab_id, None)
+            lab_dates.pop(lab_id, None)
+        if before:
+            notes.append({"id": "fhir_lab_before_birth", "sources": [],
+                          "message": f"Labs dated before Patient.birthDate ({born[:10]}) are not the patient's (a "
+                          "mother's value in a newborn's record?) and were not used: " + "; ".join(before)})
     sampled = judged_at_own_age(labs, {lab_id: (years_between(born, _day(when)) if born else None, _day(when))
                                        for lab_id, when in lab_dates.items() if when is not None}, age)
     if sampled:
@@ -480,6 +501,11 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
         notes.append({"id": "fhir_results_not_read", "sources": [],
                       "message": "Observations of a finding whose result could not be read as present or absent were "
                       "not used: " + "; ".join(unread_results[:10]) + (" ..." if len(unread_results) > 10 else "")})
+    if stopped_drugs:
+        notes.append({"id": "fhir_medications_stopped", "sources": [],
+                      "message": "Medications stopped or completed were read as exposures (nephrocalcinosis persists "
+                      "after the drug that caused it): " + "; ".join(stopped_drugs[:10])
+                      + (" ..." if len(stopped_drugs) > 10 else "")})
     if resolved:
         notes.append({"id": "fhir_conditions_resolved", "sources": [],
                       "message": "Conditions no longer active (resolved, inactive or in remission) were read as "
@@ -489,8 +515,8 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
     if withdrawn:
         notes.append({"id": "fhir_resources_withdrawn", "sources": [],
                       "message": f"{len(withdrawn)} resource(s) marked entered-in-error, cancelled, draft, not done, "
-                      "declined or do-not-perform (status or "
-                      "verificationStatus) were not used: " + "; ".join(withdrawn[:20])
+                      "intended, in preparation, declined or do-not-perform (status or verificationStatus) were not "
+                      "used: " + "; ".join(withdrawn[:20])
                       + ("; ..." if len(withdrawn) > 20 else "")})
     if bad_dates:
         notes.append({"id": "fhir_dates_not_read", "sources": [],
@@ -521,6 +547,10 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
         notes.append({"id": "fhir_sex_unknown", "sources": [],
                       "message": f"The Patient's gender is {str(patient.get('gender'))[:40]!r}: the sex was left "
                       "unknown (sex-specific priors and lab limits use their unknown-sex values)."})
+    if unit_conflicts:
+        notes.append({"id": "fhir_lab_unit_conflict", "sources": [],
+                      "message": "Lab values whose UCUM unit code and unit as written disagree were read in the "
+                      "coded unit; check them, since the two readings differ: " + "; ".join(unit_conflicts[:10])})
     if bounds:
         notes.append({"id": "fhir_lab_bounds", "sources": [],
                       "message": "Lab values given as a bound were read as bounds, which settle a limit only from its "
@@ -626,6 +656,8 @@ def _medication_name(resource: dict[str, Any], medications: dict[str, dict[str, 
     Medication it references (contained, or in the Bundle)."""
     concept = resource.get("medicationCodeableConcept")
     reference = resource.get("medicationReference")
+    if isinstance(concept, dict) and isinstance(reference, dict) and not _concept_name(concept):
+        concept = None  # an empty concept beside a reference: the reference names the medication
     if not isinstance(concept, dict) and isinstance(reference, dict):
         target = str(reference.get("reference", ""))
         found = None
@@ -637,6 +669,11 @@ def _medication_name(resource: dict[str, Any], medications: dict[str, dict[str, 
         concept = found.get("code") if isinstance(found, dict) else None
         if not isinstance(concept, dict) and isinstance(reference.get("display"), str):
             return str(reference["display"])
+    return _concept_name(concept)
+
+
+def _concept_name(concept: Any) -> str:
+    """The words of a medication's CodeableConcept: its text and its codings' displays ("" when none)."""
     if not isinstance(concept, dict):
         return ""
     try:
@@ -725,11 +762,14 @@ COMPARATORS = {"<": "<", "<=": "<=", ">": ">", ">=": ">=", "&lt;": "<", "&lt;=":
 
 
 def _read_lab(kb: KnowledgeBase, lab_id: str, value: Quantity, labs: dict[str, Lab], bounds: list[str],
-              repeated: dict[str, list[str]], when: date | None, lab_dates: dict[str, date | None]) -> None:
+              repeated: dict[str, list[str]], when: date | None, lab_dates: dict[str, date | None],
+              unit_conflicts: list[str]) -> None:
     """One lab value of the bundle, in a unit the lab takes where the code or the unit text gives one; a
     bound ("<3") is kept as a bound; a lab given again keeps its newest value (by effective date; where the
     dates do not decide, the later in the bundle); both are noted."""
     unit = lab_unit(kb, lab_id, value.code, value.unit)
+    if units_disagree(kb, lab_id, value.code, value.unit):  # the code is the coded unit: used, and said
+        unit_conflicts.append(f"{lab_id} {value.value:g}: code {value.code!r}, written {value.unit!r}")
     written = value.comparator.strip()
     comparator = COMPARATORS.get(written)
     if comparator:
@@ -823,10 +863,11 @@ def _items(value: object) -> list[Any]:
 
 
 def _withdrawn(resource: dict[str, Any]) -> bool:
-    """A resource entered in error or cancelled, or (a Condition) verified as an error, or a Procedure not done:
-    dialysis not done on one day is no evidence that the kidneys work."""
+    """A resource entered in error or cancelled, or (a Condition) verified as an error, or a Procedure not done or
+    only in preparation: dialysis not done on one day is no evidence that the kidneys work, and a transplant being
+    prepared has not happened."""
     return (resource.get("status") in ("entered-in-error", "cancelled")
-            or (resource.get("resourceType") == "Procedure" and resource.get("status") == "not-done")
+            or (resource.get("resourceType") == "Procedure" and resource.get("status") in ("not-done", "preparation"))
             or "entered-in-error" in _verification_codes(resource))
 
 
