@@ -199,6 +199,7 @@ class ScoringTable(NamedTuple):
         laterality: dict[str, list[float]] = {"unilateral": [], "bilateral": []}
         interaction_w: list[dict[str, dict[str, float]]] = []
         age_clues: list[tuple[float, float | None, int, str, bool, float, Evidence | None]] = []
+        forms_of_rows: list[tuple[Cause, Form]] = []  # the cause and form of each row, in row order
         for index, cause in enumerate(causes):
             pattern_w = {p: math.log(cause.patterns[p] / marginal[p]) for p in PATTERNS}
             pattern_factor: dict[str, Factor] = {
@@ -232,6 +233,7 @@ class ScoringTable(NamedTuple):
                                                  finding.sources) if lr != 1.0 else None
                         age_clues.append((finding.age_at_least or 0.0, finding.age_below, len(rows), finding.clue,
                                           value, weight - usual.get(finding.clue, 0.0), bounded_item))
+                forms_of_rows.append((cause, form))
                 rows.append(row)
                 present_w.append(present)
                 absent_w.append(absent)
@@ -288,7 +290,7 @@ class ScoringTable(NamedTuple):
         age_bounds, age_terms = _age_terms(rows, causes)
         given = _given_terms(kb, causes, cause_rows)
         conditional = _open_world_terms(kb, cause_rows[-1].rows)
-        for clue_id, items in _contradiction_terms(kb, rows, causes).items():
+        for clue_id, items in _contradiction_terms(kb, forms_of_rows).items():
             conditional[clue_id] = (*conditional.get(clue_id, ()), *items)
         masked = {clue.id: _masked_term(kb, clue) for clue in kb.clues.values() if clue.absent_masked_by is not None}
         return cls(tuple(cause_rows), {k: tuple(v) for k, v in supporting.items()},
@@ -396,16 +398,13 @@ def _open_world_terms(kb: KnowledgeBase, rows: tuple[int, ...]) -> dict[str, tup
     return {clue: tuple(items) for clue, items in terms.items()}
 
 
-def _contradiction_terms(kb: KnowledgeBase, rows: Sequence["FormRow"], causes: Sequence[Cause]
+def _contradiction_terms(kb: KnowledgeBase, forms_of_rows: Sequence[tuple[Cause, Form]]
                          ) -> dict[str, list[GivenTerm]]:
     """The causes' contradictions that count only with another clue present ([[contradicts]] with ``given``),
-    as terms on the rows of the forms they belong to."""
+    as terms on the rows of the forms they belong to (``forms_of_rows``: each row's cause and form)."""
     terms: dict[str, list[GivenTerm]] = {}
-    for r, row in enumerate(rows):
-        cause = causes[row.cause_index]
-        form = next(f for f in cause.forms if (f.id if len(cause.forms) > 1 or f.id != "typical" else None)
-                    == row.form_id)
-        named = row.form_id is not None
+    for r, (cause, form) in enumerate(forms_of_rows):
+        named = len(cause.forms) > 1 or form.id != "typical"
         own = {id(f) for f in form.own_findings}
         for found in form.conditional:
             place = form.name if named and id(found) in own else cause.short_name
