@@ -412,6 +412,7 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
     rejected: list[str] = []  # lab values that are not numbers, each naming its field
     repeated: dict[str, int] = {}  # assays measured more than once: the newest is used, as in a FHIR bundle
     observed: dict[str, float | None] = {}  # lab -> the age at the sample kept (timeObserved), when given
+    born = packet.subject.dateOfBirth if packet.subject is not None else None  # dates a timestamp sample
     for index, measurement in enumerate(packet.measurements):
         code = measurement.assay.id.split(":", 1)[-1] if measurement.assay.id.upper().startswith("LOINC:") else None
         lab_id = kb.loinc_labs.get(code) if code else None
@@ -426,7 +427,6 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
         when = (measurement.timeObserved.years(f"measurements[{index}].timeObserved", unread_ages)
                 if measurement.timeObserved is not None else None)
         stamp = measurement.timeObserved.timestamp if measurement.timeObserved is not None else None
-        born = packet.subject.dateOfBirth if packet.subject is not None else None
         if when is None and stamp is not None and born:  # a date of sampling with the date of birth gives its age
             when = _age_at(stamp, born, f"measurements[{index}].timeObserved", unread_ages)
         if lab_id in labs:
@@ -533,8 +533,8 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
              if when is not None and age is not None and when > age + 1 / 12 and lab_id in labs]
     if later:
         notes.append({"id": "phenopacket_lab_after_encounter", "sources": [],
-                      "message": f"Labs observed after the age of the record ({age:.3g} years at the last encounter) "
-                      "were judged at that age; check the timeObserved or timeAtLastEncounter: " + "; ".join(later)})
+                      "message": f"Labs observed after the age of the record ({age:.3g} years) were judged at that "
+                      "age; check the timeObserved or timeAtLastEncounter: " + "; ".join(later)})
     laterality = next(iter(sides)) if len(sides) == 1 else None
     if len(sides) > 1:
         notes.append({"id": "laterality_unknown", "sources": [],
