@@ -29,7 +29,8 @@ validated ``Case``. Any other top-level ``resourceType``, or none, is refused (e
 - MedicationStatement, MedicationRequest, MedicationAdministration and MedicationDispense resources
   give exposure clues from the medication's name (its text or coding display, or the Medication it
   references): every agent of the vocabulary (clues.toml ``agents``) found in it; a statement
-  "not-taken" gives the exposure as absent;
+  "not-taken" gives the exposure as absent; one "intended" (a plan), an order drafted, cancelled or declined,
+  and a dose not given are not read; a drug stopped or completed is a past exposure, with a note;
 - resources entered in error or cancelled are not used, and a note lists them; so are entries without a
   resource or a resourceType, and resources of a type not read (Encounter, ...); a Bundle without entries
   is read as an empty case, with a note.
@@ -470,16 +471,16 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                 + "; an age at onset must be 0-130 years")
     onset = onset_of_nephrocalcinosis(onset_age, age, notes)
     if born is not None:  # a value dated before the birth is not the patient's (a mother's, in a newborn's record)
-        before = [f"{lab_id} ({_day(when)})" for lab_id, when in sorted(lab_dates.items(), key=lambda item: item[0])
-                  if when is not None and (years := years_between(born, _day(when))) is not None and years < 0]
-        for item in before:
-            lab_id = item.split(" ", 1)[0]
+        before = sorted((lab_id, _day(when)) for lab_id, when in lab_dates.items()
+                        if when is not None and (years := years_between(born, _day(when))) is not None and years < 0)
+        for lab_id, _ in before:
             labs.pop(lab_id, None)
             lab_dates.pop(lab_id, None)
         if before:
             notes.append({"id": "fhir_lab_before_birth", "sources": [],
                           "message": f"Labs dated before Patient.birthDate ({born[:10]}) are not the patient's (a "
-                          "mother's value in a newborn's record?) and were not used: " + "; ".join(before)})
+                          "mother's value in a newborn's record?) and were not used: "
+                          + "; ".join(f"{lab_id} ({day})" for lab_id, day in before)})
     sampled = judged_at_own_age(labs, {lab_id: (years_between(born, _day(when)) if born else None, _day(when))
                                        for lab_id, when in lab_dates.items() if when is not None}, age)
     if sampled:
