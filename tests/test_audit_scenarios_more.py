@@ -700,16 +700,26 @@ def test_the_battery_is_large_and_its_names_are_unique() -> None:
 # with CKD, a raised PTH with a normal calcium counted once secondary causes are excluded, and FHH capped).
 # twenty-ninth: patients as case reports give them, at least three per cause of the twelve (48 of 50 at first;
 # tubular proteinuria and, in adults, a metabolic alkalosis then counted for the open world).
+# thirtieth: laboratory values in context and the mimics of the twelve, measured at the end of the session
+# (48 of 50; nothing was changed for it).
 # JSON Lines: {"name", "which", "case", "checks": [[kind, args...], ...]}.
 BATTERIES = {
     number: [json.loads(line) for line in
              (Path(__file__).parent / "data" / "audit" / f"battery{number}.jsonl").read_text(encoding="utf-8")
              .splitlines() if line.strip()]
-    for number in range(3, 30)
+    for number in range(3, 31)
 }
 BLIND = [scenario for battery in BATTERIES.values() for scenario in battery]
 # Blind scenarios still failing, each with the reason (strict: one that starts to pass must leave the list)
 OPEN_BLIND = {
+    "b30_ckd_mbd_normocalcemic":
+        "a bicarbonate of 20 at an eGFR of 27 raises acquired distal RTA from 19% to 63% (the check allows 5 points): "
+        "the acidosis of CKD stage 4 is counted as distal RTA's; a given background for acidosis with CKD (20%) was "
+        "tried and cost a published patient without passing this check",
+    "b30_fhh_base":
+        "without --extended primary hyperparathyroidism at the 95% cap for familial hypercalcaemia with a PTH of 58 "
+        "and a urine calcium of 70 mg/day: a 24-hour urine calcium derives no hypocalciuria (the clearance ratio "
+        "does), so only the caveat and fit.consider name FHH",
     "b29_base_dent_boy_flag":
         "without --extended the active-vitamin-D form of hypervitaminosis D leads (55%) for a Dent-like boy with "
         "tubular proteinuria, hypercalciuria and hypophosphataemic rickets, no therapy stated (fit poor, Dent "
