@@ -90,6 +90,9 @@ class Clue(NamedTuple):
     age_backgrounds: tuple[tuple[float, float | None, float], ...] = ()
     implies: tuple[str, ...] = ()  # the clues this one means by definition (clues.toml ``implies``), transitively
     defining: bool = True  # false: never lifts the certainty cap, however large its ratio (clues.toml)
+    # the broader clues this one is a kind of (low-molecular-weight proteinuria is proteinuria): an HPO term that
+    # reaches both states only this one, as the same finding stated as a clue would (clues.toml ``refines``)
+    refines: tuple[str, ...] = ()
 
     @property
     def flag(self) -> str:

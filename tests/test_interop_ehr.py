@@ -490,3 +490,20 @@ def test_a_lab_before_birth_and_a_unit_code_that_disagrees_with_its_text_are_sai
                                                                              "code": "mmol/L"}}
     result = _read(["diff", "--fhir", "-"], _bundle(odd, patient=patient))
     assert "mmol/L" in _warnings(result)["fhir_lab_unit_conflict"]
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ({"valueCodeableConcept": {"coding": [{"system": SNOMED, "code": "410516002", "display": "Known absent"}]}}, False),
+    ({"valueCodeableConcept": {"coding": [{"system": SNOMED, "code": "410594000"}]}}, False),
+    ({"valueCodeableConcept": {"text": "not seen"}}, False),
+    ({"valueCodeableConcept": {"coding": [{"system": SNOMED, "code": "261665006", "display": "Unknown"}]}}, None),
+    ({"valueCodeableConcept": {"text": "Unknown"}}, None),
+])
+def test_a_coded_result_known_absent_or_unknown_is_not_read_as_present(value: dict[str, Any],
+                                                                       expected: bool | None) -> None:
+    """A hearing-loss Observation valued Known absent, Definitely NOT present or Unknown gave hearing loss present,
+    and Alport syndrome first (FHIR consistency review): the first two state it absent, Unknown is not used."""
+    finding = {"resourceType": "Observation", "status": "final",
+               "code": {"coding": [{"system": SNOMED, "code": "15188001", "display": "Hearing loss"}]}, **value}
+    result = _read(["diff", "--fhir", "-"], _bundle(finding))
+    assert result["case"].get("clues", {}).get("hearing_loss") is expected

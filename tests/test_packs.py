@@ -586,3 +586,10 @@ def test_a_conditional_contradiction_counts_only_with_its_given_clue(run_main: A
     assert status == 0 and "High PTH with" in out
     status, out, _ = run_main(["cause", "chronic_hypercalciuria", "--format", "json"])
     assert status == 0 and any(f.get("given") == "hypercalcemia" for f in json.loads(out)["findings"])
+
+
+def test_rules_check_names_a_bad_refines(tmp_path: Path, run_main: Any) -> None:
+    """A clue's refines naming an unknown clue, or itself, is refused with file and field."""
+    for edited in ('refines = ["proteinuria_typo"]', 'refines = ["low_molecular_weight_proteinuria"]'):
+        status, err = _check_edited_rules(tmp_path, run_main, "clues.toml", 'refines = ["proteinuria"]', edited)
+        assert status == 2 and "clues.toml: clues.low_molecular_weight_proteinuria.refines.0" in err, err

@@ -596,3 +596,23 @@ def test_a_measurement_dated_by_timestamp_takes_its_age_from_the_date_of_birth(k
     assert case.age_years is not None and 0.45 < case.age_years < 0.55
     assert case.labs["serum_calcium"].value == 12.5
     assert any(n["id"] == "phenopacket_age_from_measurements" for n in notes)
+
+
+def test_an_excluded_compound_term_rules_out_neither_of_its_parts(kb: KnowledgeBase) -> None:
+    """An excluded Hypokalemic alkalosis set both hypokalaemia and metabolic alkalosis absent, overriding a measured
+    potassium of 2.8 (FHIR consistency review): excluded, a term that states two clues at once says only that they
+    are not both there."""
+    case, _ = case_from_phenopacket(_packet([_feature("HP:0012408", "Medullary nephrocalcinosis"),
+                                             _feature("HP:0001949", "Hypokalemic alkalosis", excluded=True)]), kb)
+    assert "hypokalemia" not in case.clues and "metabolic_alkalosis" not in case.clues
+    case, _ = case_from_phenopacket(_packet([_feature("HP:0012408", "Medullary nephrocalcinosis"),
+                                             _feature("HP:0002900", "Hypokalemia", excluded=True)]), kb)
+    assert case.clues["hypokalemia"] is False
+
+
+def test_a_term_for_a_kind_of_a_finding_states_the_kind_only(kb: KnowledgeBase) -> None:
+    """Low-molecular-weight proteinuria (HPO files it under Proteinuria) set proteinuria as well, so a phenopacket
+    counted it twice where the same case stated as clues did not (FHIR consistency review); clues.toml refines."""
+    case, _ = case_from_phenopacket(_packet([_feature("HP:0012408", "Medullary nephrocalcinosis"),
+                                             _feature("HP:0003126", "Low-molecular-weight proteinuria")]), kb)
+    assert dict(case.clues) == {"low_molecular_weight_proteinuria": True}

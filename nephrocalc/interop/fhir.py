@@ -75,8 +75,9 @@ LOINC = "http://loinc.org"
 SNOMED = "http://snomed.info/sct"
 MEDICATIONS = ("MedicationStatement", "MedicationRequest", "MedicationAdministration", "MedicationDispense")
 # statuses of a medication resource that say nothing of a drug taken: an error, an order drafted, cancelled or
-# declined, a dose not given, and a statement of a plan ("intended")
-WITHDRAWN_MEDICATION = frozenset({"entered-in-error", "draft", "cancelled", "not-done", "declined", "intended"})
+# declined, a dose not given, a statement of a plan ("intended") or of a use not known ("unknown")
+WITHDRAWN_MEDICATION = frozenset({"entered-in-error", "draft", "cancelled", "not-done", "declined", "intended",
+                                  "unknown"})
 HPO_SYSTEMS = ("http://purl.obolibrary.org/obo/hp.owl", "http://human-phenotype-ontology.org",
                "https://hpo.jax.org", "http://purl.obolibrary.org/obo/hp")
 # what every spelling of an HPO system holds (http or https, www or not, a trailing path, HP_ IRIs)
@@ -516,8 +517,8 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
     if withdrawn:
         notes.append({"id": "fhir_resources_withdrawn", "sources": [],
                       "message": f"{len(withdrawn)} resource(s) marked entered-in-error, cancelled, draft, not done, "
-                      "intended, in preparation, declined or do-not-perform (status or verificationStatus) were not "
-                      "used: " + "; ".join(withdrawn[:20])
+                      "intended, unknown, in preparation, declined or do-not-perform (status or verificationStatus) "
+                      "were not used: " + "; ".join(withdrawn[:20])
                       + ("; ..." if len(withdrawn) > 20 else "")})
     if bad_dates:
         notes.append({"id": "fhir_dates_not_read", "sources": [],
@@ -921,9 +922,23 @@ def _unreadable_finding_value(resource: dict[str, Any]) -> str:
             return f"valueString {shown_value(text)} says neither present nor absent"
     if "valueCodeableConcept" in resource and not isinstance(resource["valueCodeableConcept"], dict):
         return f"valueCodeableConcept {shown_value(resource['valueCodeableConcept'])} is not a CodeableConcept"
+    if isinstance(value := resource.get("valueCodeableConcept"), dict):
+        codes, words = _value_terms(value)
+        if codes & UNKNOWN_CODES or words & UNKNOWN_WORDS:
+            return "valueCodeableConcept says unknown"
     if any(key in resource for key in ("valueInteger", "valueDecimal", "valueRatio", "valueRange")):
         return "a number is not a present or absent finding"
     return ""
+
+
+def _value_terms(value: dict[str, Any]) -> tuple[set[str], set[str]]:
+    """The codes and the words (displays and text, lower case) of a valueCodeableConcept."""
+    codings = [c for c in _items(value.get("coding")) if isinstance(c, dict)]
+    codes = {str(c.get("code", "")).lower() for c in codings}
+    words = {str(c.get("display", "")).strip().lower().rstrip(".") for c in codings}
+    words.add(str(value.get("text", "")).strip().lower().rstrip("."))
+    words.discard("")
+    return codes, words
 
 
 def _is_absent(resource: dict[str, Any]) -> bool:
@@ -942,11 +957,8 @@ def _is_absent(resource: dict[str, Any]) -> bool:
             return True
     value = resource.get("valueCodeableConcept")
     if isinstance(value, dict):
-        codings = [c for c in _items(value.get("coding")) if isinstance(c, dict)]
-        codes = {str(c.get("code", "")).lower() for c in codings}
-        words = {str(c.get("display", "")).strip().lower() for c in codings}
-        words.add(str(value.get("text", "")).strip().lower())
-        if codes & ABSENT_CODES or words & ABSENT_WORDS:
+        codes, words = _value_terms(value)
+        if codes & ABSENT_CODES or words & ABSENT_WORDS or any(w.startswith(ABSENT_PREFIXES) for w in words):
             return True
     text = resource.get("valueString")
     if not isinstance(text, str):
@@ -958,7 +970,11 @@ def _is_absent(resource: dict[str, Any]) -> bool:
 # A coded or written value that says the finding is not there: SNOMED CT Negative (260385009), Absent
 # (2667000) and No (373067005); LOINC answers Negative (LA6577-6) and No (LA32-8); HL7 v2 table 0136 N (No)
 ABSENT_CODES = frozenset({"260385009", "2667000", "373067005", "260415000", "la6577-6", "la32-8", "negative",
-                          "absent", "n"})
+                          "absent", "n",
+                          "410516002", "410594000"})  # SNOMED CT Known absent, Definitely NOT present
+# a coded or written value that says the result is not known: SNOMED CT Unknown (261665006), HL7 UNK
+UNKNOWN_CODES = frozenset({"261665006", "unk", "unknown", "asku", "nask"})
+UNKNOWN_WORDS = frozenset({"unknown", "not known", "uncertain", "unsure", "indeterminate", "equivocal"})
 ABSENT_WORDS = frozenset({"negative", "absent", "no", "not detected", "not present", "none", "neg", "nil", "normal"})
 # a written result that clearly says absent: not "no " or "not " alone ("not done", "not sure", "no change" and
 # "not excluded" say nothing of the finding, and are listed as results not read)

@@ -195,7 +195,12 @@ def _code_indexes(kb: KnowledgeBase, labs: Mapping[str, Lab], hpo_file: schema.H
     # nephrolithiasis, as the same finding stated as a clue would be (one finding, counted once)
     for term, ids in reached.items():
         if len(ids) > 1:
-            reached[term] = [c for c in ids if not any(c in refines.get(d, ()) for d in ids if d != c)]
+            reached[term] = [c for c in ids if not any(c in refines.get(d, ()) or c in kb.clues[d].refines
+                                                       for d in ids if d != c)]
+    # a compound term, which present states two clues at once (hypokalemic alkalosis: hypokalaemia with a metabolic
+    # alkalosis), excluded says only that they are not both there: it rules out neither
+    for term in [t for t, ids in named.items() if len(ids) > 1 and sorted(ids) == sorted(reached.get(t, ()))]:
+        del named[term]
     loinc_labs = {code: lab.id for lab in labs.values() for code in lab.loinc}
     snomed_clues: dict[str, list[str]] = {}
     agent_clues: dict[str, str] = {}
@@ -426,7 +431,11 @@ def _compile(root: Path, kb_file: schema.KnowledgeBaseFile, groups: Mapping[str,
                               entry.child_background.value if entry.child_background is not None else None,
                               _given_background(entry.given_background), _masked_absence(entry.absent_masked_by),
                               tuple((band.at_least, band.below, band.value) for band in entry.age_backgrounds),
-                              defining=entry.defining)
+                              defining=entry.defining, refines=tuple(entry.refines))
+        for index, broader in enumerate(entry.refines):
+            if broader not in clue_entries or broader == clue_id:
+                problems.add(clues_path, f"clues.{clue_id}.refines.{index}",
+                             f"{broader!r} is not another clue of the knowledge base")
         for field, spec in (("given_background", entry.given_background), ("absent_masked_by", entry.absent_masked_by)):
             if spec is None:
                 continue

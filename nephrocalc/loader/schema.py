@@ -397,6 +397,8 @@ class ClueEntry(RuleModel):
     # and tuberculosis), so however large its ratio it does not lift the 95% certainty cap
     defining: bool = True
     defining_note: str = ""
+    # the broader clues this finding is a kind of: a phenopacket or FHIR term that reaches both states this one only
+    refines: list[Identifier] = []
 
     @model_validator(mode="after")
     def _defining_note(self) -> ClueEntry:
