@@ -507,3 +507,12 @@ def test_a_coded_result_known_absent_or_unknown_is_not_read_as_present(value: di
                "code": {"coding": [{"system": SNOMED, "code": "15188001", "display": "Hearing loss"}]}, **value}
     result = _read(["diff", "--fhir", "-"], _bundle(finding))
     assert result["case"].get("clues", {}).get("hearing_loss") is expected
+
+
+@pytest.mark.parametrize(("code", "clue"), [("433144002", "ckd"), ("431857002", "ckd"), ("55464009",
+                                                                                        "autoimmune_disease")])
+def test_ckd_stages_and_lupus_are_read_from_snomed(code: str, clue: str) -> None:
+    """CKD stage 3 and 4 and systemic lupus erythematosus, as EHR problem lists code them, were not read (FHIR
+    consistency review): a CKD stage 3 left unread let a plasma oxalate be judged as if the GFR were preserved."""
+    condition = {"resourceType": "Condition", "code": {"coding": [{"system": SNOMED, "code": code}]}}
+    assert _read(["diff", "--fhir", "-"], _bundle(condition))["case"]["clues"][clue] is True
