@@ -616,3 +616,14 @@ def test_a_term_for_a_kind_of_a_finding_states_the_kind_only(kb: KnowledgeBase) 
     case, _ = case_from_phenopacket(_packet([_feature("HP:0012408", "Medullary nephrocalcinosis"),
                                              _feature("HP:0003126", "Low-molecular-weight proteinuria")]), kb)
     assert dict(case.clues) == {"low_molecular_weight_proteinuria": True}
+
+
+def test_phenopacket_v1_ages_are_read_as_their_v2_fields(kb: KnowledgeBase) -> None:
+    """A v1 packet gives the age as subject.ageAtCollection and onsets as ageOfOnset, {"age": "P8Y"}: they were
+    left unread (FHIR/phenopacket review); they are read as timeAtLastEncounter and onset, with a note."""
+    packet = {"id": "v1", "subject": {"id": "s", "sex": "MALE", "ageAtCollection": {"age": "P8Y"}},
+              "phenotypicFeatures": [{"type": {"id": "HP:0012408", "label": "Medullary nephrocalcinosis"},
+                                      "ageOfOnset": {"age": "P2Y"}}]}
+    case, notes = case_from_phenopacket(packet, kb)
+    assert case.age_years == 8.0 and case.onset_age_years == 2.0
+    assert any(n["id"] == "phenopacket_v1_ages" for n in notes)

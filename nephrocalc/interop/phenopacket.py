@@ -306,6 +306,48 @@ def units_disagree(kb: KnowledgeBase, lab_id: str, code: str | None, text: str |
     return abs(factors[0] - factors[1]) > 1e-9 * max(abs(factors[0]), 1.0)
 
 
+def _from_v1_ages(data: Any, notes: list[Note]) -> Any:
+    """A Phenopacket v1 gives the subject's age as ``ageAtCollection`` and a feature's onset as ``ageOfOnset`` or
+    ``classOfOnset``, each age as {"age": "P25Y"}: read as v2's ``timeAtLastEncounter`` and ``onset`` (a v2 field
+    given as well wins), with a note. Anything else is returned as it is."""
+    if not isinstance(data, dict):
+        return data
+
+    def v2_time(value: Any) -> Any:  # v1 Age {"age": "P3Y"} -> v2 TimeElement {"age": {"iso8601duration": "P3Y"}}
+        if isinstance(value, dict) and isinstance(value.get("age"), str):
+            return {"age": {"iso8601duration": value["age"]}}
+        return value
+
+    read: list[str] = []
+    subject = data.get("subject")
+    if isinstance(subject, dict) and "ageAtCollection" in subject:
+        subject = dict(subject)
+        collected = subject.pop("ageAtCollection")
+        if "timeAtLastEncounter" not in subject:
+            subject["timeAtLastEncounter"] = v2_time(collected)
+            read.append("subject.ageAtCollection as timeAtLastEncounter")
+        data = {**data, "subject": subject}
+    features = data.get("phenotypicFeatures")
+    if isinstance(features, list):
+        changed = []
+        for index, feature in enumerate(features):
+            if isinstance(feature, dict) and feature.keys() & {"ageOfOnset", "classOfOnset"}:
+                feature = dict(feature)
+                onset = feature.pop("ageOfOnset", None)
+                onset_class = feature.pop("classOfOnset", None)
+                if "onset" not in feature:
+                    feature["onset"] = v2_time(onset) if onset is not None else {"ontologyClass": onset_class}
+                    read.append(f"phenotypicFeatures[{index}].{'ageOfOnset' if onset is not None else 'classOfOnset'}"
+                                " as onset")
+            changed.append(feature)
+        data = {**data, "phenotypicFeatures": changed}
+    if read:
+        notes.append({"id": "phenopacket_v1_ages", "sources": [],
+                      "message": "Phenopacket v1 ages were read as their v2 fields: " + "; ".join(read[:10])
+                      + (f" and {len(read) - 10} more" if len(read) > 10 else "")})
+    return data
+
+
 _PHENOPACKET_FIELDS = frozenset({"id", "subject", "phenotypicFeatures", "measurements", "biosamples",
                                  "interpretations", "diseases", "medicalActions", "files", "metaData"})
 _CASE_FIELDS = frozenset(CASE_FIELDS) - {"id"}  # a phenopacket has an id too
@@ -336,6 +378,7 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
         hint = ("this is a contract case, not a phenopacket: read it with --case" if data.keys() & _CASE_FIELDS
                 else "no field of a GA4GH Phenopacket v2 (subject, phenotypicFeatures, measurements, ...)")
         raise InputError("phenopacket.proband" if family is not None else "phenopacket", hint)
+    data = _from_v1_ages(data, notes)
     try:
         packet = Phenopacket.model_validate(data)
     except ValidationError as exc:
