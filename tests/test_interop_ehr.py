@@ -516,3 +516,12 @@ def test_ckd_stages_and_lupus_are_read_from_snomed(code: str, clue: str) -> None
     consistency review): a CKD stage 3 left unread let a plasma oxalate be judged as if the GFR were preserved."""
     condition = {"resourceType": "Condition", "code": {"coding": [{"system": SNOMED, "code": code}]}}
     assert _read(["diff", "--fhir", "-"], _bundle(condition))["case"]["clues"][clue] is True
+
+
+def test_a_record_dated_after_the_death_is_said() -> None:
+    """A lab dated 14 years after Patient.deceasedDateTime made the age 84 without a word (FHIR review)."""
+    calcium = {"resourceType": "Observation", "status": "final", "effectiveDateTime": "2024-06-10",
+               "code": {"coding": [{"system": "http://loinc.org", "code": "17861-6"}]},
+               "valueQuantity": {"value": 9.5, "unit": "mg/dL", "code": "mg/dL"}}
+    result = _read(["diff", "--fhir", "-"], _bundle(calcium, patient={"deceasedDateTime": "2010-01-01"}))
+    assert "2010-01-01" in _warnings(result)["fhir_dated_after_death"]

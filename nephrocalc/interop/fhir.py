@@ -441,6 +441,12 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
     elif isinstance(birth, str):
         born = birth
     on: str | None = max(dates)[1] if dates else None
+    died = parse_date(patient.get("deceasedDateTime")) if patient else None
+    if died is not None and on is not None and (latest := parse_date(on)) is not None and latest > died:
+        # a record dated after the death is another person's, or a date typed wrongly: the age would be off too
+        notes.append({"id": "fhir_dated_after_death", "sources": [],
+                      "message": f"Resources are dated after Patient.deceasedDateTime ({died.isoformat()}), the latest "
+                      f"on {latest.isoformat()}: check the dates; the age was counted to the latest."})
     if born is not None and on is None:  # no dated resource: the document's own date
         meta = data.get("meta")
         for field, when in (("timestamp", data.get("timestamp")),
