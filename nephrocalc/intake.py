@@ -284,6 +284,9 @@ def clinicians_words(data: Mapping[str, Any], kb: KnowledgeBase) -> dict[str, An
     pattern = out.get("pattern")
     if isinstance(pattern, str) and pattern.strip().lower() in ("medullary", "cortical", "combined"):
         out["pattern"] = pattern.strip().lower()
+    laterality = out.get("laterality")  # as the command line takes it: "Bilateral" is bilateral (QA review)
+    if isinstance(laterality, str) and laterality.strip().lower() in ("bilateral", "unilateral"):
+        out["laterality"] = laterality.strip().lower()
     for name in ("age_years", "onset_age_years"):
         age = out.get(name)
         if isinstance(age, str) and (years := parse_age(age)) is not None:

@@ -713,3 +713,12 @@ def test_an_age_or_lab_value_in_other_digits_is_refused_not_misread(age: str, ru
     assert status == 2 and "--age" in err
     status, _, err = run_main(["diff", "-p", "medullary", "--lab", f"serum_calcium={age} mg/dL"])
     assert status == 2 and ("--lab" in err or "serum_calcium" in err)
+
+
+def test_a_case_file_takes_the_laterality_in_any_case_as_the_command_line_does(run_main: Any) -> None:
+    """A case file took "Medullary" and "Female" but refused "Bilateral", which the command line takes (QA
+    review)."""
+    status, out, err = run_main(["diff", "--case", "-", "--format", "json"],
+                                stdin=json.dumps({"pattern": "Medullary", "laterality": "Bilateral"}))
+    assert status == 0, err
+    assert json.loads(out)["case"]["laterality"] == "bilateral"
