@@ -525,3 +525,16 @@ def test_a_record_dated_after_the_death_is_said() -> None:
                "valueQuantity": {"value": 9.5, "unit": "mg/dL", "code": "mg/dL"}}
     result = _read(["diff", "--fhir", "-"], _bundle(calcium, patient={"deceasedDateTime": "2010-01-01"}))
     assert "2010-01-01" in _warnings(result)["fhir_dated_after_death"]
+
+
+@pytest.mark.parametrize(("study", "modality"), [
+    ({"modality": [{"system": "http://dicom.nema.org/resources/ontology/DCM", "code": "CT"}],
+      "description": "CT urography, delayed phase"}, "ctu"),
+    ({"modality": [{"code": "DX"}], "procedureCode": [{"text": "Intravenous urogram (IVU)"}]}, "ivu"),
+    ({"modality": [{"code": "CT"}], "description": "CT abdomen without contrast"}, "ct"),
+])
+def test_an_imaging_study_that_says_urography_is_urography(study: dict[str, Any], modality: str) -> None:
+    """DICOM has no code for urography, so a CT urography was read as plain CT, where tubular ectasia stated absent
+    cannot count (FHIR consistency review): the study's description or procedure says it."""
+    result = _read(["diff", "--fhir", "-"], _bundle({"resourceType": "ImagingStudy", "status": "available", **study}))
+    assert result["case"]["modality"] == modality

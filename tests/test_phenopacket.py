@@ -473,9 +473,10 @@ def test_diseases_procedures_and_unknown_fields_are_named_not_read(kb: Knowledge
     case, notes = case_from_phenopacket(packet, kb)
     assert case.clues == {}, "a diagnosis is never read as a finding"
     message = _notes(notes)["phenopacket_parts_not_read"]
-    for said in ("diseases (MONDO:0009288 sarcoidosis)", "medicalActions[0] procedure NCIT:C15262 Dialysis",
-                 "interpretations (1)", "'phenotypicFeature', not a field"):
+    for said in ("diseases (MONDO:0009288 sarcoidosis)", "interpretations (1)", "'phenotypicFeature', not a field"):
         assert said in message
+    # a procedure is read by its SNOMED CT code; one coded otherwise is named among the terms that map to nothing
+    assert "procedure NCIT:C15262 Dialysis" in _notes(notes)["phenopacket_terms_not_mapped"]
 
 
 def test_a_misspelt_field_inside_a_read_part_is_named(kb: KnowledgeBase) -> None:
@@ -627,3 +628,15 @@ def test_phenopacket_v1_ages_are_read_as_their_v2_fields(kb: KnowledgeBase) -> N
     case, notes = case_from_phenopacket(packet, kb)
     assert case.age_years == 8.0 and case.onset_age_years == 2.0
     assert any(n["id"] == "phenopacket_v1_ages" for n in notes)
+
+
+def test_a_procedure_coded_in_snomed_is_read_as_fhir_reads_it(kb: KnowledgeBase) -> None:
+    """A kidney transplant or haemodialysis given as a phenopacket medicalActions procedure was not read, though a
+    FHIR Procedure with the same SNOMED CT code is (FHIR consistency review); the ingredients of a parenteral
+    nutrition are not exposures of their own."""
+    packet = _packet([_feature("HP:0012408", "Medullary nephrocalcinosis")], medicalActions=[
+        {"procedure": {"code": {"id": "SNOMED:70536003", "label": "Transplantation of kidney"}}},
+        {"treatment": {"agent": {"id": "x", "label": "Parenteral nutrition with sodium glycerophosphate"}}}])
+    case, _ = case_from_phenopacket(packet, kb)
+    assert case.clues.get("kidney_transplant") is True and case.clues.get("parenteral_nutrition") is True
+    assert "phosphate_therapy" not in case.clues

@@ -25,7 +25,8 @@ validated ``Case``. Any other top-level ``resourceType``, or none, is refused (e
   would; a Procedure's code gives its clue too (dialysis, a kidney transplant); one "not-done" says only that
   it was not performed then, not that the patient has no such history: not used, and a note lists it;
   an ImagingStudy's DICOM modality (US, CT, MR; CR, DX, RG as radiograph) gives the modality when
-  the studies agree on one (several: none is set, and a warning says so);
+  the studies agree on one (several: none is set, and a warning says so); a CT or radiograph study whose
+  description or procedure says urography is CT urography or IVU;
 - MedicationStatement, MedicationRequest, MedicationAdministration and MedicationDispense resources
   give exposure clues from the medication's name (its text or coding display, or the Medication it
   references): every agent of the vocabulary (clues.toml ``agents``) found in it; a statement
@@ -42,6 +43,7 @@ listed in a warning, never dropped silently.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -852,12 +854,27 @@ FAMILY_CLUES = {"nephrolithiasis": "family_history_stones", "calcium_oxalate_sto
 DICOM_MODALITIES: dict[str, Modality] = {"US": "us", "CT": "ct", "MR": "mr", "CR": "xr", "DX": "xr", "RG": "xr"}
 
 
+_UROGRAPHY = re.compile(r"urogra|pyelogra|\bivu\b|\bivp\b|\bctu\b", re.IGNORECASE)
+
+
 def _study_modalities(resource: dict[str, Any]) -> set[Modality]:
-    """The modalities of an ImagingStudy that nephrocalc knows: the study's and its series'."""
+    """The modalities of an ImagingStudy that nephrocalc knows: the study's and its series'. DICOM has no code for
+    urography, so a CT or radiograph study whose description or procedure says urography (CT urography, IVU, IVP)
+    is CT urography or IVU, the studies that can show tubular ectasia absent (FHIR consistency review)."""
     codings = [c for c in _items(resource.get("modality")) if isinstance(c, dict)]
     codings += [series["modality"] for series in _items(resource.get("series"))
                 if isinstance(series, dict) and isinstance(series.get("modality"), dict)]
-    return {DICOM_MODALITIES[code] for c in codings if (code := str(c.get("code", "")).upper()) in DICOM_MODALITIES}
+    found = {DICOM_MODALITIES[code] for c in codings if (code := str(c.get("code", "")).upper()) in DICOM_MODALITIES}
+    words = [str(resource.get("description", ""))]
+    words += [str(series.get("description", "")) for series in _items(resource.get("series"))
+              if isinstance(series, dict)]
+    for concept in _items(resource.get("procedureCode")):
+        if isinstance(concept, dict):
+            words.append(str(concept.get("text", "")))
+            words += [str(c.get("display", "")) for c in _items(concept.get("coding")) if isinstance(c, dict)]
+    if any(_UROGRAPHY.search(text) for text in words):
+        found = {"ctu" if m == "ct" else "ivu" if m == "xr" else m for m in found}
+    return found
 
 
 def _shown(concept: CodeableConcept) -> str:

@@ -148,8 +148,13 @@ class Treatment(_Part):
     agent: OntologyClass
 
 
+class Procedure(_Part):
+    code: OntologyClass
+
+
 class MedicalAction(_Part):
     treatment: Treatment | None = None
+    procedure: Procedure | None = None
 
 
 class Phenopacket(_Part):
@@ -241,6 +246,11 @@ def clues_of_agent(kb: KnowledgeBase, name: str) -> tuple[str, ...]:
     for agent, clue in kb.agent_clues.items():
         if f" {agent} " in words and clue not in found:
             found.append(clue)
+    if "parenteral_nutrition" in found:
+        # the phosphate, calcium or vitamin D of a parenteral nutrition are its ingredients, not exposures of their
+        # own (oral phosphate therapy, a calcium-alkali intake): a PN bag naming sodium glycerophosphate had put
+        # hypervitaminosis D first in a preterm twin (FHIR consistency review)
+        return ("parenteral_nutrition",)
     return tuple(found)
 
 
@@ -433,7 +443,17 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
     unread_agents: list[str] = []
     calcium_agents: list[str] = []  # calcium carbonate given: read as the intake, with a note on the dose
     for action in packet.medicalActions:  # a treatment given is an exposure (loop diuretic, vitamin D, ...)
-        if action.treatment is None:  # a procedure or another action: listed among the parts not read
+        if action.procedure is not None:  # a procedure coded in SNOMED CT (dialysis, a kidney transplant), as FHIR's
+            done = action.procedure.code
+            meant_by_code = kb.snomed_clues.get(done.id.split(":", 1)[-1], ()) \
+                if done.id.upper().startswith(("SNOMED:", "SNOMEDCT:", "SCTID:")) else ()
+            for clue in meant_by_code:
+                stated.setdefault(clue, {}).setdefault(True, []).append(f"procedure {done.label or done.id}")
+                clues[clue] = True
+            if not meant_by_code:
+                unmapped.append(f"procedure {done.id} {done.label}".strip())
+            continue
+        if action.treatment is None:  # another action: listed among the parts not read
             continue
         agent = action.treatment.agent
         meant = clues_of_agent(kb, agent.label or agent.id)
@@ -629,8 +649,9 @@ def _parts_not_read(data: dict[str, Any]) -> list[str]:
         parts.append("diseases (" + "; ".join(diseases[:5] or ["unreadable"]) + ("; ..." if len(diseases) > 5 else "")
                      + "): a diagnosis is not read as a finding")
     for index, action in enumerate(_listed(data.get("medicalActions"))):
-        if isinstance(action, dict) and isinstance(action.get("treatment"), dict):
-            continue  # read (its agent), or listed among the treatments that map to no clue
+        if isinstance(action, dict) and (isinstance(action.get("treatment"), dict)
+                                         or isinstance(action.get("procedure"), dict)):
+            continue  # read (its agent or its code), or listed among those that map to no clue
         kind = next((key for key in ("procedure", "radiationTherapy", "therapeuticRegimen")
                      if isinstance(action, dict) and key in action), None)
         what = _term(action["procedure"].get("code")) if kind == "procedure" and isinstance(
