@@ -593,3 +593,17 @@ def test_rules_check_names_a_bad_refines(tmp_path: Path, run_main: Any) -> None:
     for edited in ('refines = ["proteinuria_typo"]', 'refines = ["low_molecular_weight_proteinuria"]'):
         status, err = _check_edited_rules(tmp_path, run_main, "clues.toml", 'refines = ["proteinuria"]', edited)
         assert status == 2 and "clues.toml: clues.low_molecular_weight_proteinuria.refines.0" in err, err
+
+
+def test_bariatric_surgery_with_hyperoxaluria_counts_for_the_open_world(run_main: Any) -> None:
+    """Hyperoxaluria after bariatric surgery is enteric hyperoxaluria, outside the twelve: primary hyperoxaluria
+    lists the surgery against itself, so the pair counted for no cause and `other` stayed at 0% (blind battery
+    30). It counts x10 for `other` with hyperoxaluria, and nothing without."""
+    def other(*flags: str) -> float:
+        status, out, err = run_main(["diff", "--pattern", "medullary", "--age", "53", *flags, "--format", "json"])
+        assert status == 0, err
+        return float(next(e["score"] for e in json.loads(out)["differential"] if e["cause"] == "other"))
+
+    assert other("--bariatric-surgery-or-malabsorption") == pytest.approx(other(), abs=0.002)
+    assert other("--bariatric-surgery-or-malabsorption", "--hyperoxaluria") == pytest.approx(
+        other("--hyperoxaluria") + math.log(10.0), abs=0.002)
