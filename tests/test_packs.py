@@ -86,6 +86,13 @@ def _replace(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
+def _add_clue(pack: Path, clue_id: str, extra: str = "") -> None:
+    """Append a minimal clue (and ``extra`` lines) to the pack's clues.toml."""
+    path = pack / "clues.toml"
+    path.write_text(path.read_text(encoding="utf-8") + f'\n[clues.{clue_id}]\nlabel = "x"\ndescription = "x"\n'
+                    f'group = "history"\nspecificity = "low"\n{extra}', encoding="utf-8")
+
+
 CAUSE = "causes/bartter_syndrome.toml"
 BROKEN: dict[str, tuple[Any, str, str]] = {
     "unknown key": (lambda p: _replace(p / CAUSE, 'frequency = "usually"', 'frequency = "usually"\nweight = 3'),
@@ -94,10 +101,7 @@ BROKEN: dict[str, tuple[Any, str, str]] = {
                      CAUSE, "unknown clue 'polyhydramnios_typo'"),
     "level outside the scale": (lambda p: _replace(p / CAUSE, 'frequency = "usually"', 'frequency = "mostly"'),
                                 CAUSE, "findings.0.frequency"),
-    "duplicate clue id": (lambda p: (p / "clues.toml").write_text(
-        (p / "clues.toml").read_text(encoding="utf-8")
-        + '\n[clues.rta]\nlabel = "x"\ndescription = "x"\ngroup = "history"\nspecificity = "low"\n',
-        encoding="utf-8"), "clues.toml", "clues.rta: duplicate clue id"),
+    "duplicate clue id": (lambda p: _add_clue(p, "rta"), "clues.toml", "clues.rta: duplicate clue id"),
     "cause with no sources": (lambda p: _replace(p / CAUSE, 'sources = ["Bhat12", "PR-Bartter"]\n\n[prior]',
                                                  'sources = []\n\n[prior]'),
                               CAUSE, "sources: needs at least one source"),
@@ -118,15 +122,10 @@ BROKEN: dict[str, tuple[Any, str, str]] = {
                                            CAUSE, "cannot both be above 1 or both below 1"),
     "the reserved cause id other": (lambda p: (p / CAUSE).rename(p / "causes" / "other.toml"),
                                     "causes/other.toml", "'other' is reserved"),
-    "a British spelling of a built-in clue": (lambda p: (p / "clues.toml").write_text(
-        (p / "clues.toml").read_text(encoding="utf-8")
-        + '\n[clues.hypokalaemia]\nlabel = "x"\ndescription = "x"\ngroup = "history"\nspecificity = "low"\n',
-        encoding="utf-8"), "clues.toml", "clue 'hypokalemia' is spelt in British English"),
-    "an HPO term of a built-in clue": (lambda p: (p / "clues.toml").write_text(
-        (p / "clues.toml").read_text(encoding="utf-8")
-        + '\n[clues.low_potassium]\nlabel = "x"\ndescription = "x"\ngroup = "history"\nspecificity = "low"\n'
-        'hpo = ["HP:0002900"]\n', encoding="utf-8"), "clues.toml",
-        "HP:0002900 is already a term of clue 'hypokalemia'"),
+    "a British spelling of a built-in clue": (lambda p: _add_clue(p, "hypokalaemia"), "clues.toml",
+                                              "clue 'hypokalemia' is spelt in British English"),
+    "an HPO term of a built-in clue": (lambda p: _add_clue(p, "low_potassium", 'hpo = ["HP:0002900"]\n'),
+                                       "clues.toml", "HP:0002900 is already a term of clue 'hypokalemia'"),
 }
 
 
