@@ -93,6 +93,8 @@ class Clue(NamedTuple):
     # the broader clues this one is a kind of (low-molecular-weight proteinuria is proteinuria): an HPO term that
     # reaches both states only this one, as the same finding stated as a clue would (clues.toml ``refines``)
     refines: tuple[str, ...] = ()
+    # an exposure whose preparations name their ingredients: read alone from a medication name (clues.toml)
+    mixture: bool = False
 
     @property
     def flag(self) -> str:

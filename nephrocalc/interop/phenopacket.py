@@ -240,18 +240,16 @@ def calcium_dose_note(names: list[str], notes: list[Note]) -> None:
 
 def clues_of_agent(kb: KnowledgeBase, name: str) -> tuple[str, ...]:
     """The exposure clues a medication or treatment means, from its name: every agent of the vocabulary
-    (clues.toml ``agents``) found as whole words in it ("Furosemide 40 mg tablet" is a loop diuretic)."""
+    (clues.toml ``agents``) found as whole words in it ("Furosemide 40 mg tablet" is a loop diuretic); a mixture
+    named in it (clues.toml ``mixture``: parenteral nutrition) alone, its ingredients being part of it."""
     words = " " + re.sub(r"[^a-z0-9]+", " ", name.lower()) + " "
     found: list[str] = []
     for agent, clue in kb.agent_clues.items():
         if f" {agent} " in words and clue not in found:
             found.append(clue)
-    if "parenteral_nutrition" in found:
-        # the phosphate, calcium or vitamin D of a parenteral nutrition are its ingredients, not exposures of their
-        # own (oral phosphate therapy, a calcium-alkali intake): a PN bag naming sodium glycerophosphate had put
-        # hypervitaminosis D first in a preterm twin (FHIR consistency review)
-        return ("parenteral_nutrition",)
-    return tuple(found)
+    mixtures = [clue for clue in found if kb.clues[clue].mixture]
+    # a mixture's ingredients (the phosphate of a parenteral nutrition) are not exposures of their own
+    return tuple(mixtures or found)
 
 
 # UCUM spellings of the units the labs accept (the rest are the same text). UCUM writes a day as

@@ -431,7 +431,8 @@ def _compile(root: Path, kb_file: schema.KnowledgeBaseFile, groups: Mapping[str,
                               entry.child_background.value if entry.child_background is not None else None,
                               _given_background(entry.given_background), _masked_absence(entry.absent_masked_by),
                               tuple((band.at_least, band.below, band.value) for band in entry.age_backgrounds),
-                              defining=entry.defining, refines=tuple(entry.refines))
+                              defining=entry.defining, refines=tuple(entry.refines),
+                              mixture=entry.mixture)
         for index, broader in enumerate(entry.refines):
             if broader not in clue_entries or broader == clue_id:
                 problems.add(clues_path, f"clues.{clue_id}.refines.{index}",

@@ -399,6 +399,9 @@ class ClueEntry(RuleModel):
     defining_note: str = ""
     # the broader clues this finding is a kind of: a phenopacket or FHIR term that reaches both states this one only
     refines: list[Identifier] = []
+    # an exposure whose preparations name their ingredients (parenteral nutrition): the other agents found in the
+    # same medication name are its ingredients, not exposures of their own
+    mixture: bool = False
 
     @model_validator(mode="after")
     def _defining_note(self) -> ClueEntry:
