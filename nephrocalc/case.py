@@ -73,6 +73,12 @@ class Case:
     clues: dict[str, bool] = field(default_factory=dict)
     labs: dict[str, Lab] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # an age of -0.0 passes the range check (it equals 0) but would print "-0 d": it is 0
+        for name in ("age_years", "onset_age_years"):
+            if getattr(self, name) == 0:
+                object.__setattr__(self, name, 0.0)
+
     def to_dict(self) -> dict[str, Any]:
         """The case as JSON-ready data, leaving out what was not given (in CASE_FIELDS order; written
         out field by field, as every result carries it)."""

@@ -91,6 +91,8 @@ class Commands:
             base = case.to_dict()
         case = merge_case(base, kb, fields=case_fields(options), clues=clue_flags(options, kb),
                           labs=options["lab"] or (), pattern_required=source is None)
+        if case.pattern is not None:  # --pattern gave what the document did not: its warning no longer holds
+            notes = [note for note in notes if note["id"] != "pattern_unknown"]
         return case, notes
 
     def diff(self, **options: Any) -> None:
@@ -103,9 +105,9 @@ class Commands:
         from nephrocalc.guidance import diff
         from nephrocalc.render import show_result
 
-        self._check_explain(options)
         engine = self.session.engine()
         case, notes = self._case(options)
+        self._check_explain(options)  # after the input is read: an input error is the one line on stderr
         if options.get("save") is not None:
             from nephrocalc.render.json import dumps
 
@@ -138,7 +140,6 @@ class Commands:
 
         if options["case"] == "-":
             raise InputError("--case -", "ask reads its answers from standard input: give the case as a file or flags")
-        self._check_explain(options)
         engine = self.session.engine()
         kb = engine.kb
         for name in ("phenopacket", "fhir"):
@@ -147,6 +148,7 @@ class Commands:
         if options["stop_at"] != options["stop_at"]:  # NaN passes the option's range check
             raise InputError("--stop-at", "must be a number from 0 to 1 (got nan)")
         case, notes = self._case(options)
+        self._check_explain(options)  # after the input is read: an input error is the one line on stderr
         interview = Interview(engine, case, max_questions=options["max_questions"], stop_at=options["stop_at"],
                               notes=notes)
         interactive = sys.stdin is not None and sys.stdin.isatty()
@@ -276,7 +278,7 @@ class Commands:
                     try:
                         data = orjson.loads(raw)
                     except orjson.JSONDecodeError as exc:
-                        raise InputError(what, f"not valid JSON ({exc})") from None
+                        raise InputError(what, f"not valid JSON ({exc})" + io.not_utf8(raw)) from None
                     if not isinstance(data, dict):
                         raise InputError(what, f"must be a JSON object ({document})")
                     from nephrocalc.intake import refuse_deep_nesting

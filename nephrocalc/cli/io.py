@@ -53,13 +53,24 @@ def read_case_source(source: str, option: str = "--case") -> dict[str, Any]:
     try:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
-        raise InputError(what, f"not valid JSON ({exc})") from None
+        raise InputError(what, f"not valid JSON ({exc})" + not_utf8(raw)) from None
     if not isinstance(data, dict):
         raise InputError(what, _OBJECT.get(option, _OBJECT["--case"]))
     from nephrocalc.intake import refuse_repeated_keys
 
     refuse_repeated_keys(raw, data, what)
     return data
+
+
+def not_utf8(raw: bytes) -> str:
+    """What to add to a JSON error when the bytes are not UTF-8 at all (a UTF-16 or Latin-1 file): JSON is
+    read as UTF-8, and the parser's own message does not say so."""
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        encoding = "UTF-16" if raw[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in raw[:4] else "not UTF-8"
+        return f"; the text is {encoding}: save it as UTF-8"
+    return ""
 
 
 ANSWERS = {"y": "y", "yes": "y", "n": "n", "no": "n", "u": "u", "unknown": "u", "?": "u", "q": "q", "quit": "q",

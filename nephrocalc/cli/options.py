@@ -162,6 +162,10 @@ def packs_from(argv: list[str], environ: dict[str, str] | os._Environ[str] = os.
         raise InputError("NEPHROCALC_EXTENDED", f"must be 1, true, yes, y or on, or 0, false, no, n or off "
                          f"(got {setting!r})")
     extended = setting in _TRUE
+    ways = {token for token in argv[:argv.index("--") if "--" in argv else len(argv)]
+            if token in ("--extended", "--no-extended")}
+    if len(ways) > 1 and skipped is None:  # as a clue given both ways: click would keep the last one silently
+        raise InputError("--extended", "given both ways; give --extended or --no-extended, once")
     for index, token in enumerate(argv):
         if token == "--":
             break

@@ -285,7 +285,11 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
             # a record made in error, an order only drafted or cancelled, a dose not given or declined, or an
             # order not to give the drug (doNotPerform) says nothing of what was taken: not read, and said
             # "intended": a statement of a plan, not of a drug taken
-            if resource.get("status") in WITHDRAWN_MEDICATION or resource.get("doNotPerform") is True:
+            status = resource.get("status")
+            if status is not None and not isinstance(status, str):  # a code is a string: unreadable, so unknown
+                withdrawn.append(f"{kind} {name or 'without a readable medication'} (status not a code)")
+                continue
+            if status in WITHDRAWN_MEDICATION or resource.get("doNotPerform") is True:
                 withdrawn.append(f"{kind} {name or 'without a readable medication'}")
                 continue
             meant = clues_of_agent(kb, name) if name else ()
@@ -293,9 +297,9 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                 unread_drugs.append(name)
             elif not meant:
                 unmapped.append(f"{kind} {name or 'without a readable medication'}")
-            taken = resource.get("status") != "not-taken"  # a statement that it is not taken states it absent
-            if taken and meant and resource.get("status") in ("stopped", "completed"):
-                stopped_drugs.append(f"{name} ({resource['status']})")
+            taken = status != "not-taken"  # a statement that it is not taken states it absent
+            if taken and meant and status in ("stopped", "completed"):
+                stopped_drugs.append(f"{name} ({status})")
             if taken and "calcium_alkali_intake" in meant:
                 calcium_drugs.append(name)
             for clue in meant:
@@ -309,6 +313,8 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
             withdrawn.append(f"{kind} {_shown(_concept(resource.get('code'))) or 'without a code'}")
             continue
         if kind == "FamilyMemberHistory":  # a relative's conditions
+            if resource.get("condition") is not None and not isinstance(resource.get("condition"), list):
+                unmapped.append("FamilyMemberHistory condition that is not a list of conditions")
             for item in _items(resource.get("condition")):
                 concept = _concept(item.get("code") if isinstance(item, dict) else None)
                 relatives = {FAMILY_CLUES[clue] for coding in concept.coding
@@ -323,6 +329,7 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
             continue
         if kind == "ImagingStudy":
             modalities.update(_study_modalities(resource))
+            unmapped.extend(f"ImagingStudy modality {what}" for what in _study_unread_modalities(resource))
             _dated(resource, kind, ("started",), dates, bad_dates)
             continue
         if kind == "DiagnosticReport":  # a report's coded conclusions are findings
@@ -390,6 +397,11 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                 nc_refuted = nc_refuted or (mapped[0] is not None and absent)
                 if mapped[0] is not None and not absent:  # the nephrocalcinosis: its side from its body site
                     sides.update(_sides(resource))
+                    site = resource.get("bodySite")
+                    if site is not None and (not isinstance(site, list)
+                                             or not all(isinstance(item, dict) for item in site)):
+                        unmapped.append(f"{kind} bodySite that is not a list of CodeableConcepts (laterality "
+                                        "not read)")
                 if mapped[0] is not None and not absent and kind == "Condition" and onset_age is None:
                     if resource.get("onsetAge") is not None:
                         onset_age, problem = _age(resource.get("onsetAge"), "Condition.onsetAge")
@@ -525,8 +537,8 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
     if withdrawn:
         notes.append({"id": "fhir_resources_withdrawn", "sources": [],
                       "message": f"{len(withdrawn)} resource(s) marked entered-in-error, cancelled, draft, not done, "
-                      "intended, unknown, in preparation, declined or do-not-perform (status or verificationStatus) "
-                      "were not used: " + "; ".join(withdrawn[:20])
+                      "intended, unknown, in preparation, declined or do-not-perform, or with a status that is "
+                      "not a code (status or verificationStatus) were not used: " + "; ".join(withdrawn[:20])
                       + ("; ..." if len(withdrawn) > 20 else "")})
     if bad_dates:
         notes.append({"id": "fhir_dates_not_read", "sources": [],
@@ -861,10 +873,9 @@ def _study_modalities(resource: dict[str, Any]) -> set[Modality]:
     """The modalities of an ImagingStudy that nephrocalc knows: the study's and its series'. DICOM has no code for
     urography, so a CT or radiograph study whose description or procedure says urography (CT urography, IVU, IVP)
     is CT urography or IVU, the studies that can show tubular ectasia absent (FHIR consistency review)."""
-    codings = [c for c in _items(resource.get("modality")) if isinstance(c, dict)]
-    codings += [series["modality"] for series in _items(resource.get("series"))
-                if isinstance(series, dict) and isinstance(series.get("modality"), dict)]
-    found = {DICOM_MODALITIES[code] for c in codings if (code := str(c.get("code", "")).upper()) in DICOM_MODALITIES}
+    values = _items(resource.get("modality")) + [series.get("modality") for series in _items(resource.get("series"))
+                                                 if isinstance(series, dict)]
+    found = {DICOM_MODALITIES[code] for value in values for code in _modality_codes(value) if code in DICOM_MODALITIES}
     words = [str(resource.get("description", ""))]
     words += [str(series.get("description", "")) for series in _items(resource.get("series"))
               if isinstance(series, dict)]
@@ -875,6 +886,32 @@ def _study_modalities(resource: dict[str, Any]) -> set[Modality]:
     if any(_UROGRAPHY.search(text) for text in words):
         found = {"ctu" if m == "ct" else "ivu" if m == "xr" else m for m in found}
     return found
+
+
+def _study_unread_modalities(resource: dict[str, Any]) -> list[str]:
+    """The modalities of an ImagingStudy that give no case modality: a DICOM code nephrocalc does not use (NM,
+    PT) or a value that is not a Coding, said rather than dropped without a word."""
+    unread: list[str] = []
+    study = resource.get("modality")
+    values = list(study) if isinstance(study, list) else [] if study is None else [study]
+    values += [series.get("modality") for series in _items(resource.get("series"))
+               if isinstance(series, dict) and series.get("modality") is not None]
+    for value in values:
+        codes = _modality_codes(value)
+        if not isinstance(value, dict):
+            unread.append(f"{str(value)[:40]!r} (not a Coding)")
+        elif not any(code in DICOM_MODALITIES for code in codes):
+            unread.append(f"{', '.join(code[:20] for code in codes) or 'without a code'} (DICOM modalities read: "
+                          + ", ".join(DICOM_MODALITIES) + ")")
+    return sorted(set(unread))
+
+
+def _modality_codes(value: object) -> list[str]:
+    """The DICOM codes of a modality: a Coding (R4) or a CodeableConcept of Codings (R5)."""
+    if not isinstance(value, dict):
+        return []
+    codings = [value] if "code" in value else [c for c in _items(value.get("coding")) if isinstance(c, dict)]
+    return [str(c.get("code", "")).upper() for c in codings if c.get("code")]
 
 
 def _shown(concept: CodeableConcept) -> str:

@@ -122,6 +122,9 @@ class PhenotypicFeature(_Part):
     negated: StrictBool = False  # Phenopacket v1's name of excluded: read as excluded, with a note
     onset: TimeElement | None = None
     modifiers: list[OntologyClass] = []
+    # read only to say so: a resolved feature is a finding of the history; a severity changes no clue
+    resolution: object = None
+    severity: object = None
 
 
 # HPO laterality modifiers of the nephrocalcinosis feature -> the case's laterality
@@ -410,10 +413,21 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
         notes.append({"id": "phenopacket_v1_negated", "sources": [],
                       "message": "negated (Phenopacket v1) was read as excluded: " + "; ".join(negated[:10])
                       + (f" and {len(negated) - 10} more" if len(negated) > 10 else "")})
+    resolved: list[str] = []  # present features with a resolution: findings of the history
+    qualifiers: list[str] = []  # modifiers and severities, which change no clue
     for index, feature in enumerate(packet.phenotypicFeatures):
         if feature.negated:
             feature = feature.model_copy(update={"excluded": True})
         term = feature.type.id
+        if not feature.excluded:
+            shown = f"{term} {feature.type.label}".strip()
+            if feature.resolution is not None:
+                resolved.append(shown)
+            unused = [m for m in feature.modifiers
+                      if not (m.id in LATERALITY_MODIFIERS and kb.hpo_patterns.get(term) is not None)]
+            qualifiers.extend(f"{m.id} {m.label}".strip() + f" (of {shown})" for m in unused)
+            if isinstance(feature.severity, dict):
+                qualifiers.append(f"severity {_term(feature.severity)} (of {shown})")
         onset = None
         if not feature.excluded and feature.onset is not None:
             onset = feature.onset.years(f"phenotypicFeatures[{index}].onset", unread_ages)
@@ -557,6 +571,16 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
                       "finding wins, as in a FHIR bundle): "
                       + "; ".join(f"{clue} (present: {', '.join(dict.fromkeys(terms[True]))}; excluded: "
                                   f"{', '.join(dict.fromkeys(terms[False]))})" for clue, terms in both.items())})
+    if resolved:
+        notes.append({"id": "phenopacket_features_resolved", "sources": [],
+                      "message": "Features that resolved were read as findings of the history, which a persisting "
+                      "calcification may still reflect: " + "; ".join(resolved[:10])
+                      + (f" and {len(resolved) - 10} more" if len(resolved) > 10 else "")})
+    if qualifiers:
+        notes.append({"id": "phenopacket_modifiers_not_read", "sources": [],
+                      "message": "Modifiers and severities change no clue and were not used (a laterality modifier of "
+                      "the nephrocalcinosis term is read): " + "; ".join(qualifiers[:10])
+                      + (f" and {len(qualifiers) - 10} more" if len(qualifiers) > 10 else "")})
     not_read = _parts_not_read(data)
     if not_read:
         notes.append({"id": "phenopacket_parts_not_read", "sources": [],
