@@ -7,6 +7,11 @@ the last silently; an age of -0.0 printed as "-0 d"; a UTF-16 file was called in
 from __future__ import annotations
 
 import json
+import os
+import shlex
+import shutil
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -154,3 +159,123 @@ def test_a_file_not_in_utf8_is_said_so(encoding: str, said: str) -> None:
     status, out, err = invoke(["diff", "--case", "-"], '{"pattern": "medullary", "id": "café"}'.encode(encoding))
     assert status == 2 and out == ""
     assert len(err.splitlines()) == 1 and f"the text is {said}: save it as UTF-8" in err
+
+
+# --- second round: ask, replay, cause ids, rule packs, ties ----------------------------------------
+
+BARTTER = Path(__file__).resolve().parent.parent / "docs" / "packs" / "bartter"
+
+
+def _bartter(tmp_path: Path, edit: Callable[[str], str] = lambda text: text, caveats: str = "") -> Path:
+    pack = tmp_path / "pack"
+    shutil.copytree(BARTTER, pack)
+    cause = pack / "causes" / "bartter_syndrome.toml"
+    cause.write_text(edit(cause.read_text(encoding="utf-8")), encoding="utf-8")
+    if caveats:
+        (pack / "caveats.toml").write_text(caveats, encoding="utf-8")
+    return pack
+
+
+def _check(pack: Path) -> tuple[int, str]:
+    status, out, err = invoke(["rules", "check", str(pack)])
+    return status, out + err
+
+
+def test_ask_refuses_a_long_answer_whole_not_in_pieces() -> None:
+    answers = b"x" * 1024 + b"y\n" + b"z" * 5000 + b"\n"
+    status, out, err = invoke(["ask", "-p", "medullary", "--age", "40", "--format", "json",
+                               "--max-questions", "2"], answers)
+    assert status == 0, err
+    assert json.loads(out)["case"].get("clues", {}) == {}  # the "y" at the end of a long line is no answer
+    assert err.count("answer too long") == 2
+
+
+def test_ask_takes_an_answer_just_under_the_limit() -> None:
+    status, out, err = invoke(["ask", "-p", "medullary", "--age", "40", "--format", "json", "--max-questions", "1"],
+                              b" " * 1000 + b"y\n")
+    assert status == 0, err
+    assert json.loads(out)["case"]["clues"] == {"hypercalcemia": True}
+
+
+def test_the_replay_line_carries_packs_and_lab_bounds() -> None:
+    status, out, err = invoke(["ask", "-p", "medullary", "--age", "40", "--extended", "--rules", str(BARTTER),
+                               "--lab", "serum_calcium=>10 mg/dL", "--max-questions", "1", "--format", "json"], b"u\n")
+    assert status == 0, err
+    replay = next(line for line in err.splitlines() if line.startswith("Replay: "))[len("Replay: "):]
+    assert replay.startswith(f"NEPHROCALC_RULES={BARTTER} nephrocalc diff --extended ")
+    assert "'serum_calcium=>10 mg/dL'" in replay
+    words = shlex.split(replay.split(" ", 1)[1])[2:]  # the words after "nephrocalc diff"
+    env_before = os.environ.get("NEPHROCALC_RULES")
+    os.environ["NEPHROCALC_RULES"] = str(BARTTER)
+    try:
+        again = _diff(words, b"")
+    finally:
+        if env_before is None:
+            del os.environ["NEPHROCALC_RULES"]
+        else:
+            os.environ["NEPHROCALC_RULES"] = env_before
+    first = json.loads(out)
+    assert [(e["cause"], e["probability"]) for e in again["differential"]] == \
+        [(e["cause"], e["probability"]) for e in first["differential"]]
+
+
+@pytest.mark.parametrize("cause_id", ["a" * 251, "../causes/bartter_syndrome", "a/b"])
+def test_a_cause_id_is_never_a_path(cause_id: str) -> None:
+    for extra in ([], ["--extended"]):
+        status, out, err = invoke(["cause", cause_id, *extra])
+        assert status == 2 and out == "" and len(err.splitlines()) == 1 and "unknown cause" in err
+
+
+@pytest.mark.parametrize(("bands", "said"), [
+    ("[[age]]\nbelow = 10\nratio = 0.5\nsources = [\"Bhat12\"]\n"
+     "[[age]]\nat_least = 5\nbelow = 20\nratio = 0.5\nsources = [\"Bhat12\"]\n", "overlap"),
+    ("[[age]]\nbelow = 10\nratio = 0.5\nsources = [\"Bhat12\"]\n"
+     "[[age]]\nbelow = 10\nratio = 5\nsources = [\"Bhat12\"]\n", "overlap"),
+    ("[[age]]\nratio = 0.5\nsources = [\"Bhat12\"]\n", "at_least or below"),
+])
+def test_age_bands_that_overlap_or_hold_everywhere_are_refused(tmp_path: Path, bands: str, said: str) -> None:
+    status, text = _check(_bartter(tmp_path, lambda text: text + "\n" + bands))
+    assert status == 2 and "causes/bartter_syndrome.toml: age" in text and said in text
+
+
+def test_age_bands_of_different_columns_may_share_ages(tmp_path: Path) -> None:
+    bands = ("[[age]]\nbelow = 1\nratio = 0.5\ncolumns = [\"child\"]\nsources = [\"Bhat12\"]\n"
+             "[[age]]\nbelow = 1\nratio = 2\ncolumns = [\"preterm\"]\nsources = [\"Bhat12\"]\n")
+    status, text = _check(_bartter(tmp_path, lambda text: text + "\n" + bands))
+    assert status == 0, text
+
+
+@pytest.mark.parametrize(("when", "said"), [
+    ("age_below = 2\nage_at_least = 10", "at no age"),
+    ('present = ["hypokalemia"]\nabsent = ["hypokalemia"]', "both present and absent"),
+    ('present = ["hypokalemia"]\nunknown = ["hypokalemia"]', "both present and unknown"),
+])
+def test_a_caveat_that_can_never_fire_is_refused(tmp_path: Path, when: str, said: str) -> None:
+    caveats = f'[[caveats]]\nid = "never"\nmessage = "Never."\nsources = ["Bhat12"]\n[caveats.when]\n{when}\n'
+    status, text = _check(_bartter(tmp_path, caveats=caveats))
+    assert status == 2 and "caveats.toml: caveats.0.when" in text and said in text
+
+
+def test_pack_priors_summing_above_one_are_refused(tmp_path: Path) -> None:
+    pack = _bartter(tmp_path, lambda text: text.replace("adult = 0.001", "adult = 0.6"))
+    second = (pack / "causes" / "bartter_syndrome.toml").read_text(encoding="utf-8")
+    (pack / "causes" / "bartter_twin.toml").write_text(second, encoding="utf-8")
+    status, text = _check(pack)
+    assert status == 2 and "prior.adult" in text and "summing to 1.2" in text
+    assert "prior.child" not in text  # 0.02 + 0.02 is fine
+
+
+@pytest.mark.parametrize("escape", ["\\u001b[31m", "\\u001b]0;title\\u0007", "\\u009b2J", "\\r"])
+def test_control_characters_in_rule_text_are_refused(tmp_path: Path, escape: str) -> None:
+    pack = _bartter(tmp_path, lambda text: text.replace('short_name = "Bartter syndrome"',
+                                                         f'short_name = "Bartter{escape} syndrome"'))
+    status, text = _check(pack)
+    assert status == 2 and "causes/bartter_syndrome.toml: short_name: contains the control character" in text
+    assert "\x1b" not in text
+
+
+def test_tied_causes_keep_ranks_and_probabilities_in_step() -> None:
+    from nephrocalc.engine import _rounded_probabilities
+
+    rounded = _rounded_probabilities([0.2294155, 0.2294155, 0.541169])
+    assert rounded == sorted(rounded, reverse=True) and abs(sum(rounded) - 1.0) < 1e-12

@@ -186,7 +186,7 @@ class Commands:
         except KeyboardInterrupt:  # Ctrl-C or Ctrl-D: keep what was answered
             interview.stopped_because = "interrupted; the answers so far are kept"
             show_result(interview.result(), fmt, kb, top=options["top"], explain=options["explain"], write=io.write)
-            sys.stderr.write(f"Replay: {io.replay_command(interview.case.to_dict())}\n")
+            sys.stderr.write(f"Replay: {io.replay_command(interview.case.to_dict(), self.session.packs)}\n")
             raise typer.Exit(130) from None
         if interactive and fmt == "table":
             sys.stderr.write(f"Stopped: {interview.stopped_because}.\n")
@@ -194,7 +194,7 @@ class Commands:
             sys.stderr.write(f"nephrocalc: note: {left} more line{'s' if left > 1 else ''} of answers not used: "
                              f"the interview stopped ({interview.stopped_because})\n")
         show_result(interview.result(), fmt, kb, top=options["top"], explain=options["explain"], write=io.write)
-        sys.stderr.write(f"Replay: {io.replay_command(interview.case.to_dict())}\n")
+        sys.stderr.write(f"Replay: {io.replay_command(interview.case.to_dict(), self.session.packs)}\n")
 
     def batch(
         self,
@@ -385,13 +385,15 @@ class Commands:
 
         Example: nephrocalc cause distal_rta
         """
-        from nephrocalc.vocab import unknown_id_message
+        from nephrocalc.vocab import is_identifier, unknown_id_message
 
         kb = self.session.kb()
         if cause_id not in kb.causes:
             from nephrocalc.loader import extended_rules_dir
 
-            if (extended_rules_dir() / "causes" / f"{cause_id}.toml").is_file():
+            # an id, never a path: the extended pack's file of that name, looked up only for a well-formed id
+            if is_identifier(cause_id) and len(cause_id) <= 64 \
+                    and (extended_rules_dir() / "causes" / f"{cause_id}.toml").is_file():
                 raise InputError("ID", f"{cause_id!r} is a cause of the extended knowledge base: add --extended "
                                  "(nephrocalc causes --extended lists them all)")
             raise InputError("ID", unknown_id_message(cause_id, kb.causes, "cause", "nephrocalc causes"))

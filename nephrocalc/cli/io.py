@@ -6,10 +6,13 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nephrocalc.errors import InputError
 from nephrocalc.vocab import MAX_CASE_BYTES, MAX_DOCUMENT_BYTES
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def stdin_is_terminal() -> bool:
@@ -85,10 +88,12 @@ def prompt_line(question_line: str, *, takes_value: bool = False, terminal: bool
     while True:
         sys.stderr.write(question_line)
         sys.stderr.flush()
-        stream = getattr(sys.stdin, "buffer", None)
-        reply = stream.readline(1024).decode("utf-8", "replace") if stream is not None else sys.stdin.readline(1024)
+        reply, whole = _answer_line()
         if not reply:  # end of input: stop asking
             return END_OF_INPUT if terminal else "q"
+        if not whole:  # one line is one answer: a line too long to be one is refused whole, not read in pieces
+            sys.stderr.write(f"nephrocalc: answer too long (over {MAX_ANSWER} characters); answer y, n, u, q or b\n")
+            continue
         answer = ANSWERS.get(reply.strip().lower())
         if answer is not None:
             return answer
@@ -96,6 +101,27 @@ def prompt_line(question_line: str, *, takes_value: bool = False, terminal: bool
             return reply.strip()
         allowed = "y, n, u, q, b or a value with its unit" if takes_value else "y, n, u, q or b"
         sys.stderr.write(f"nephrocalc: answer {allowed} (got {reply.strip()[:20]!r})\n")
+
+
+MAX_ANSWER = 1024  # an answer (y/n, or a lab value with its unit) is short: a longer line is not one
+
+
+def _answer_line() -> tuple[str, bool]:
+    """One line of standard input and whether it was read whole: a line longer than MAX_ANSWER is read to
+    its end (in bounded pieces) and reported as not whole, so that its tail is not taken as the next answer."""
+    stream = getattr(sys.stdin, "buffer", None)
+
+    def piece() -> str:
+        if stream is not None:
+            return str(stream.readline(MAX_ANSWER).decode("utf-8", "replace"))
+        return str(sys.stdin.readline(MAX_ANSWER))
+
+    reply = piece()
+    whole = not reply or reply.endswith("\n") or len(reply) < MAX_ANSWER
+    if not whole:
+        while (rest := piece()) and not rest.endswith("\n"):  # skip the rest of the line, never holding it all
+            pass
+    return reply, whole
 
 
 def unread_lines(stream: Any, limit: int = 1 << 16) -> int:
@@ -246,13 +272,24 @@ def silence_stdout() -> None:
         pass
 
 
-def replay_command(case: dict[str, Any]) -> str:
-    """A shell command that ranks this case again (`nephrocalc diff` with flags), quoted for POSIX shells.
+def replay_command(case: dict[str, Any], packs: tuple[Path, ...] = ()) -> str:
+    """A shell command that ranks this case again (`nephrocalc diff` with flags), quoted for POSIX shells,
+    with the rule packs it was ranked with (--extended, --rules DIR) and each lab's bound (<, >).
     A case whose input gave no pattern (a phenopacket without a pattern term) cannot be replayed as it
     is: the command says so and leaves a PATTERN to fill in."""
     import shlex
 
     words = ["nephrocalc", "diff"]
+    prefix = ""
+    if packs:
+        from nephrocalc.loader import extended_rules_dir
+
+        words += ["--extended"] if extended_rules_dir() in packs else []
+        # the other packs as NEPHROCALC_RULES for this one command: it replaces the variable, where --rules
+        # would be refused as given twice in a shell that already sets it
+        rules = [str(pack) for pack in packs if pack != extended_rules_dir()]
+        if rules:
+            prefix = f"NEPHROCALC_RULES={shlex.quote(os.pathsep.join(rules))} "
     if case.get("pattern") is None:
         words += ["--pattern", "PATTERN"]
     for name, flag in (("pattern", "--pattern"), ("modality", "--modality"), ("grade", "--grade"),
@@ -263,8 +300,8 @@ def replay_command(case: dict[str, Any]) -> str:
     for clue, value in case.get("clues", {}).items():
         words.append(("--" if value else "--no-") + clue.replace("_", "-"))
     for lab, value in case.get("labs", {}).items():
-        words += ["--lab", f"{lab}={value['value']:g} {value['unit']}"]
-    command = " ".join(shlex.quote(word) for word in words)
+        words += ["--lab", f"{lab}={value.get('comparator', '')}{value['value']:g} {value['unit']}"]
+    command = prefix + " ".join(shlex.quote(word) for word in words)
     if case.get("pattern") is None:
         return f"{command}   (the input gave no pattern: put medullary, cortical or combined for PATTERN)"
     return command

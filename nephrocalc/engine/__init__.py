@@ -476,6 +476,11 @@ def _rounded_probabilities(values: list[float]) -> list[float]:
         rounded[0] = _round(rounded[0] + (1.0 - sum(rounded)), 1e6)
         if abs(sum(rounded) - 1.0) > 1e-9:  # pragma: no cover - rounding leaves at most ~1e-16
             rounded[0] += 1.0 - sum(rounded)
+        # a remainder taken from the first of two tied causes would put it below the second: rounding is
+        # monotone, so putting the values back in order (same values, same sum) keeps ranks and probabilities
+        # in step
+        if len(rounded) > 1 and rounded[0] < rounded[1]:
+            rounded.sort(reverse=True)
     return rounded
 
 

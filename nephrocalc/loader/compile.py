@@ -371,9 +371,22 @@ def _overlay(pack: Path, groups: dict[str, str], clue_entries: ClueEntries, sour
                          "load one of them")
             continue
         cause_files[path.stem] = (path, cause_file)
+    _check_pack_priors([entry for entry in cause_files.values() if entry[0].parent == pack / "causes"], pack, problems)
     if info is None:
         return PackInfo(pack.name, "?" if pack_path.exists() else "unversioned", str(pack)), None
     return PackInfo(info.name, info.version, str(pack)), info.other
+
+
+def _check_pack_priors(entries: Sequence[tuple[Path, schema.CauseFile]], pack: Path, problems: Problems) -> None:
+    """Each prior is P(cause | nephrocalcinosis, age group): a pack's causes together cannot hold more than all
+    of it. Priors that sum above 1 would squeeze the built-in causes without a word when the ranking
+    renormalises: refused."""
+    for group in ("adult", "child", "preterm"):
+        total = sum(getattr(cause_file.prior, group) for _, cause_file in entries)
+        if total > 1.0 + 1e-9:
+            problems.add(pack / "causes", f"prior.{group}",
+                         f"the pack's causes have priors summing to {total:.3g} for {group}: each is P(cause | "
+                         "nephrocalcinosis), so together they cannot exceed 1")
 
 
 def _cause_file_name_ok(path: Path, problems: Problems) -> bool:

@@ -4,6 +4,7 @@ every problem as ``file: field: message`` instead of stopping at the first.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -83,13 +84,45 @@ def read_toml(path: Path, problems: Problems) -> dict[str, Any] | None:
         return None
     try:
         # utf-8-sig: a byte-order mark (Windows editors write one) is read past, as TOML readers do not
-        return tomllib.loads(raw.decode("utf-8-sig"))
+        data = tomllib.loads(raw.decode("utf-8-sig"))
+        control = _control_characters(data)
+        if control is not None:  # rule text reaches terminals: an escape sequence in it would act there
+            problems.add(path, control[0], f"contains the control character U+{ord(control[1]):04X}; rule text "
+                         "may hold letters, tabs and line breaks only")
+            return None
+        return data
     except UnicodeDecodeError as exc:
         problems.add(path, "", f"cannot be read as UTF-8 ({exc.reason} at byte {exc.start})")
     except tomllib.TOMLDecodeError as exc:
         problems.add(path, "", f"not valid TOML ({exc})")
     except (RecursionError, MemoryError):
         problems.add(path, "", "not valid TOML (nested too deeply)")
+    return None
+
+
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _control_characters(data: Any, where: str = "") -> tuple[str, str] | None:
+    """The first string (or key) of parsed TOML holding a control character other than tab and line breaks
+    (an ESC that would recolour or retitle a terminal), as (field, character); None when there is none."""
+    if isinstance(data, str):
+        found = _CONTROL.search(data)
+        return (where, found.group()) if found else None
+    if isinstance(data, dict):
+        for key, value in data.items():
+            field = f"{where}.{key}" if where else str(key)
+            found = _CONTROL.search(str(key))
+            if found:
+                return field, found.group()
+            inner = _control_characters(value, field)
+            if inner is not None:
+                return inner
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            inner = _control_characters(value, f"{where}.{index}")
+            if inner is not None:
+                return inner
     return None
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from nephrocalc.vocab import ID_REGEX, Modality
 
@@ -178,7 +178,7 @@ class OtherCause(RuleModel):
     sources: SourceTags
     note: str = ""
     estimate: bool = False
-    age: list[AgeBand] = []
+    age: AgeBands = []
     findings: list[OtherFinding] = []
 
 
@@ -504,7 +504,28 @@ class AgeBand(RuleModel):
     def _band(self) -> AgeBand:
         if self.below is not None and self.below <= self.at_least:
             raise ValueError("below must be greater than at_least")
+        if self.below is None and self.at_least == 0.0:
+            raise ValueError("a band needs at_least or below: with neither it holds at every age (change the prior)")
         return self
+
+
+def _disjoint_bands(bands: list[AgeBand]) -> list[AgeBand]:
+    """Two bands of one cause (or form) that overlap in age and prior column would both apply there, and
+    their ratios multiply: refused, as overlapping age ranges of a finding are."""
+    every = ("preterm", "child", "adult")
+    for index, first in enumerate(bands):
+        for second in bands[index + 1:]:
+            low = max(first.at_least, second.at_least)
+            high = min(first.below or math.inf, second.below or math.inf)
+            shared = set(first.columns or every) & set(second.columns or every)
+            if low < high and shared:
+                raise ValueError(f"age bands [{first.at_least:g}, {first.below or math.inf:g}) and "
+                                 f"[{second.at_least:g}, {second.below or math.inf:g}) overlap (column "
+                                 f"{', '.join(sorted(shared))}): their ratios would multiply; give one band per age")
+    return bands
+
+
+AgeBands = Annotated[list[AgeBand], AfterValidator(_disjoint_bands)]
 
 
 class RuleOut(RuleModel):
@@ -570,7 +591,7 @@ class Form(RuleModel):
     laterality: Laterality | None = None
     findings: list[Finding] = []
     contradicts: list[Contradiction] = []
-    age: list[AgeBand] = []
+    age: AgeBands = []
 
 
 class TakesOver(RuleModel):
@@ -604,7 +625,7 @@ class CauseFile(RuleModel):
     sex: Sex | None = None
     findings: Annotated[list[Finding], Field(min_length=1)]
     contradicts: list[Contradiction] = []
-    age: list[AgeBand] = []
+    age: AgeBands = []
     rule_out: RuleOut | None = None
     # false: the cause does not itself calcify the kidneys (a mimic of a cause, as FHH mimics hyperparathyroidism):
     # leading, it leaves the calcification unexplained and the fit is poor
@@ -656,6 +677,21 @@ class Condition(RuleModel):
     any_present: list[Identifier] = []
     leading: list[Identifier] = []
     in_top3: list[Identifier] = []
+
+    @model_validator(mode="after")
+    def _can_hold(self) -> Condition:
+        """A condition that can hold for no case is a rule that never fires: refused, not kept silently."""
+        if self.age_below is not None and self.age_at_least is not None and self.age_below <= self.age_at_least:
+            raise ValueError("age_below must be above age_at_least (the caveat would apply at no age)")
+        stated = set(self.present) | set(self.any_present if len(self.any_present) == 1 else [])
+        for name, clues in (("absent", self.absent), ("unknown", self.unknown), ("not_present", self.not_present)):
+            both = sorted(stated & set(clues))
+            if both:
+                raise ValueError(f"{', '.join(both)} is both present and {name}: the caveat would apply to no case")
+        both = sorted(set(self.absent) & set(self.unknown))
+        if both:
+            raise ValueError(f"{', '.join(both)} is both absent and unknown: the caveat would apply to no case")
+        return self
 
 
 class CaveatEntry(RuleModel):
