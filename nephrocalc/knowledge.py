@@ -95,6 +95,8 @@ class Clue(NamedTuple):
     refines: tuple[str, ...] = ()
     # an exposure whose preparations name their ingredients: read alone from a medication name (clues.toml)
     mixture: bool = False
+    # terms of ``hpo`` that, excluded, rule nothing out: one way among several of having the finding (clues.toml)
+    hpo_one_of: tuple[str, ...] = ()
 
     @property
     def flag(self) -> str:

@@ -279,3 +279,95 @@ def test_tied_causes_keep_ranks_and_probabilities_in_step() -> None:
 
     rounded = _rounded_probabilities([0.2294155, 0.2294155, 0.541169])
     assert rounded == sorted(rounded, reverse=True) and abs(sum(rounded) - 1.0) < 1e-12
+
+
+# --- third round: what valid standard inputs mean --------------------------------------------------
+
+def _packet(*features: dict[str, Any]) -> bytes:
+    return json.dumps({"id": "p", "subject": {"id": "s", "timeAtLastEncounter": {"age": {"iso8601duration": "P30Y"}}},
+                       "phenotypicFeatures": [{"type": {"id": "HP:0012408"}}, *features]}).encode()
+
+
+@pytest.mark.parametrize(("term", "clue"), [
+    ("HP:0032262", "tuberculosis"),  # pulmonary TB: renal TB usually comes without it
+    ("HP:0011419", "obstetric_catastrophe"),  # placental abruption: a post-partum haemorrhage is another
+    ("HP:0004322", "growth_failure"),  # short stature: failure to thrive is another
+    ("HP:0100806", "shock"),  # sepsis
+    ("HP:0002725", "autoimmune_disease"),  # lupus: Sjogren syndrome is another
+    ("HP:0008200", "high_pth"),  # no primary hyperparathyroidism: the PTH may still be high
+    ("HP:0001947", "metabolic_acidosis"),  # no renal tubular acidosis: another acidosis may be there
+])
+def test_an_excluded_alternative_rules_its_clue_not_out(term: str, clue: str) -> None:
+    result = _diff(["--phenopacket", "-"], _packet({"type": {"id": term}, "excluded": True}))
+    assert clue not in result["case"].get("clues", {})
+
+
+@pytest.mark.parametrize(("term", "clue"), [
+    ("HP:0003165", "high_pth"), ("HP:0031273", "shock"), ("HP:0000103", "polyuria"), ("HP:0002900", "hypokalemia"),
+])
+def test_an_excluded_defining_term_still_rules_its_clue_out(term: str, clue: str) -> None:
+    result = _diff(["--phenopacket", "-"], _packet({"type": {"id": term}, "excluded": True}))
+    assert result["case"]["clues"][clue] is False
+
+
+def test_no_renal_tubular_acidosis_rules_out_distal_rta_not_acidosis() -> None:
+    result = _diff(["--phenopacket", "-"], _packet({"type": {"id": "HP:0001947"}, "excluded": True}))
+    assert result["case"]["clues"]["rta"] is False and "metabolic_acidosis" not in result["case"]["clues"]
+    refuted = _diff(["--fhir", "-"], _bundle(
+        {"resourceType": "Condition", "code": {"coding": [{"system": HPO, "code": "HP:0012408"}]}},
+        {"resourceType": "Condition", "code": {"coding": [{"system": HPO, "code": "HP:0001947"}]},
+         "verificationStatus": {"coding": [{"code": "refuted"}]}}))
+    assert refuted["case"]["clues"]["rta"] is False and "metabolic_acidosis" not in refuted["case"]["clues"]
+
+
+def test_left_and_right_are_both_kidneys() -> None:
+    packet = {"id": "p", "phenotypicFeatures": [{"type": {"id": "HP:0012408"}, "modifiers": [
+        {"id": "HP:0012835", "label": "Left"}, {"id": "HP:0012834", "label": "Right"}]}]}
+    assert _diff(["--phenopacket", "-"], json.dumps(packet).encode())["case"]["laterality"] == "bilateral"
+    one = {"id": "p", "phenotypicFeatures": [{"type": {"id": "HP:0012408"}, "modifiers": [{"id": "HP:0012835"}]}]}
+    assert _diff(["--phenopacket", "-"], json.dumps(one).encode())["case"]["laterality"] == "unilateral"
+    kidney = {"left": "18639004", "right": "9846003"}
+    conditions = [{"resourceType": "Condition", "code": {"coding": [{"system": HPO, "code": "HP:0012408"}]},
+                   "bodySite": [{"coding": [{"system": "http://snomed.info/sct", "code": kidney[side]}]}]}
+                  for side in ("left", "right")]
+    assert _diff(["--fhir", "-"], _bundle(*conditions))["case"]["laterality"] == "bilateral"
+    assert _diff(["--fhir", "-"], _bundle(conditions[0]))["case"]["laterality"] == "unilateral"
+
+
+def _calcium(**extra: Any) -> dict[str, Any]:
+    return {"resourceType": "Observation", "status": "final",
+            "code": {"coding": [{"system": "http://loinc.org", "code": "17861-6"}]},
+            "interpretation": [{"coding": [{"code": "H"}]}], **extra}
+
+
+def test_a_laboratory_flag_is_said_not_read() -> None:
+    result = _diff(["--fhir", "-", "-p", "medullary"],
+                   _bundle(_calcium(valueQuantity={"value": 10.3, "unit": "mg/dL", "system": "http://unitsofmeasure.org",
+                                                   "code": "mg/dL"})))
+    assert result["case"]["labs"]["serum_calcium"]["value"] == 10.3
+    assert "fhir_lab_flags_not_read" in note_ids(result["warnings"]) and "serum_calcium 10.3 (H)" in _messages(result)
+
+
+def test_a_lab_without_a_value_is_said_as_such() -> None:
+    result = _diff(["--fhir", "-", "-p", "medullary"], _bundle(_calcium()))
+    assert "labs" not in result["case"]
+    assert "serum_calcium, LOINC 17861-6): no valueQuantity; its flag H is not read" in _messages(result)
+    assert "map to no clue or lab" not in _messages(result)
+
+
+def test_a_report_conclusion_in_free_text_is_said() -> None:
+    report = {"resourceType": "DiagnosticReport", "status": "final", "code": {"text": "Renal ultrasound"},
+              "conclusion": "Bilateral medullary nephrocalcinosis."}
+    assert "free text is not read" in _messages(_diff(["--fhir", "-", "-p", "medullary"], _bundle(report)))
+    coded = {**report, "conclusionCode": [{"coding": [{"system": HPO, "code": "HP:0012408"}]}]}
+    result = _diff(["--fhir", "-"], _bundle(coded))
+    assert result["case"]["pattern"] == "medullary" and "free text" not in _messages(result)
+
+
+def test_saving_a_case_without_a_pattern_says_it_cannot_be_replayed_as_is(tmp_path: Path) -> None:
+    saved = tmp_path / "case.json"
+    packet = b'{"id": "p", "phenotypicFeatures": [{"type": {"id": "HP:0000121"}}]}'
+    status, _, err = invoke(["diff", "--phenopacket", "-", "--save", str(saved)], packet)
+    assert status == 0 and saved.exists() and "has no pattern" in err
+    status, _, err = invoke(["diff", "--phenopacket", "-", "--save", str(saved), "-p", "medullary"], packet)
+    assert status == 0 and "has no pattern" not in err

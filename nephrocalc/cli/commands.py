@@ -120,6 +120,9 @@ class Commands:
                     handle.write(dumps(case.to_dict(), indent=True) + "\n")
             except OSError as exc:
                 raise InputError("--save", f"cannot write {options['save']!r} ({exc.strerror or exc})") from None
+            if case.pattern is None:  # a case file needs a pattern: said now, not when it is replayed
+                sys.stderr.write(f"nephrocalc: note: {options['save']} has no pattern (the input gave none): add "
+                                 "\"pattern\" (medullary, cortical or combined) before replaying it with --case\n")
         result = diff(engine, case, notes)
         show_result(result, options["format"].value, engine.kb, top=options["top"], explain=options["explain"],
                     write=io.write)

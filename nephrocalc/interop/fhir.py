@@ -54,6 +54,7 @@ from nephrocalc.errors import InputError
 from nephrocalc.interop.phenopacket import (
     MAX_AGE,
     NEPHROCALCINOSIS,
+    both_sides,
     calcium_dose_note,
     checked_labs,
     clues_of_agent,
@@ -241,11 +242,13 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
     unread_drugs: list[str] = []  # medications that map to no exposure
     calcium_drugs: list[str] = []  # calcium carbonate: read as the intake, with a note on the dose
     sides: set[Laterality] = set()  # the laterality the nephrocalcinosis resources' bodySite gives
+    hands: set[str] = set()  # the kidneys they name: left and right together are both
     bounds: list[str] = []  # lab values given as a bound ("<3 pg/mL"), read as the value
     unit_conflicts: list[str] = []  # values whose UCUM code and unit text are units of the lab that disagree
     repeated: dict[str, list[str]] = {}  # every value of each lab; of a lab given more than once the newest is used
     lab_dates: dict[str, date | None] = {}  # the effective date of each lab value kept
     rejected: list[str] = []  # lab values that are not numbers, each naming its field
+    flagged: list[str] = []  # lab values the laboratory flagged abnormal: its flag is not read (said)
     labs: dict[str, Lab] = {}
     patterns: set[str] = set()
     seen_nc = False
@@ -334,6 +337,11 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
             continue
         if kind == "DiagnosticReport":  # a report's coded conclusions are findings
             _dated(resource, kind, ("effectiveDateTime", "effectivePeriod", "issued"), dates, bad_dates)
+            text = resource.get("conclusion")
+            # free text is not read: said, not dropped, when no coded conclusion stands for it
+            if isinstance(text, str) and text.strip() and not _items(resource.get("conclusionCode")):
+                unmapped.append(f"DiagnosticReport conclusion text {text.strip()[:60]!r} (free text is not read: "
+                                "code it in conclusionCode)")
             for item in _items(resource.get("conclusionCode")):
                 try:
                     conclusion = CodeableConcept.model_validate(item)
@@ -379,15 +387,23 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
         for coding in concept.coding:
             if kind == "Observation" and coding.system.rstrip("/") == LOINC and coding.code in kb.loinc_labs:
                 quantity = resource.get("valueQuantity")
+                lab_id = kb.loinc_labs[coding.code]
+                flags = _abnormal_flags(resource)
                 if isinstance(quantity, dict):
-                    lab_id = kb.loinc_labs[coding.code]
                     value = _quantity(quantity)
                     if isinstance(value, Quantity):
                         _read_lab(kb, lab_id, value, labs, bounds, repeated, _effective(resource), lab_dates,
                                   unit_conflicts)
+                        if flags:
+                            flagged.append(f"{lab_id} {shown_value(quantity.get('value'))} ({', '.join(flags)})")
                     else:
                         rejected.append(f"Observation.valueQuantity.{value[0]} ({lab_id}, LOINC {coding.code}): "
                                         + value[1])
+                    used = True
+                    break
+                if not absent:  # a lab without a quantity: said, with the flag it carries, which is not read
+                    rejected.append(f"Observation ({lab_id}, LOINC {coding.code}): no valueQuantity"
+                                    + (f"; its flag {', '.join(flags)} is not read: give the value" if flags else ""))
                     used = True
                     break
             mapped = _coded(kb, coding, absent)
@@ -396,7 +412,7 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                 seen_nc, patterns = _apply(mapped, absent, clues, seen_nc, patterns, conflicts)
                 nc_refuted = nc_refuted or (mapped[0] is not None and absent)
                 if mapped[0] is not None and not absent:  # the nephrocalcinosis: its side from its body site
-                    sides.update(_sides(resource))
+                    sides.update(_sides(resource, hands))
                     site = resource.get("bodySite")
                     if site is not None and (not isinstance(site, list)
                                              or not all(isinstance(item, dict) for item in site)):
@@ -534,6 +550,12 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                       "findings of the history, which a persisting calcification may still reflect; a stated finding "
                       "wins over a lab value that disagrees: " + "; ".join(resolved[:10])
                       + (" ..." if len(resolved) > 10 else "")})
+    if flagged:
+        notes.append({"id": "fhir_lab_flags_not_read", "sources": [],
+                      "message": "The laboratory's abnormal flags were not read: each value is judged against "
+                      "nephrocalc's limits for the age and sex (nephrocalc labs), which may differ from the "
+                      "laboratory's own range: " + "; ".join(flagged[:10])
+                      + (f" and {len(flagged) - 10} more" if len(flagged) > 10 else "")})
     if withdrawn:
         notes.append({"id": "fhir_resources_withdrawn", "sources": [],
                       "message": f"{len(withdrawn)} resource(s) marked entered-in-error, cancelled, draft, not done, "
@@ -627,6 +649,7 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
         notes.append({"id": "fhir_modalities", "sources": [],
                       "message": f"The imaging studies use several modalities ({', '.join(sorted(modalities))}): "
                       "which one showed the calcification is not known, so no modality was set (give --modality)."})
+    sides = both_sides(sides, hands)
     laterality = next(iter(sides)) if len(sides) == 1 else None
     if len(sides) > 1:
         notes.append({"id": "laterality_unknown", "sources": [],
@@ -845,14 +868,20 @@ BODY_SITE_SIDES: dict[str, Laterality] = {
 }
 
 
-def _sides(resource: dict[str, Any]) -> set[Laterality]:
-    """The laterality a resource's bodySite codes give (SNOMED CT), with their laterality qualifiers."""
+BODY_SITE_HANDS = {"18639004": "left", "7771000": "left", "9846003": "right", "24028007": "right"}
+
+
+def _sides(resource: dict[str, Any], hands: set[str]) -> set[Laterality]:
+    """The laterality a resource's bodySite codes give (SNOMED CT), with their laterality qualifiers; the
+    kidney each names (left, right) goes in ``hands``, as both together are both kidneys."""
     found: set[Laterality] = set()
     for site in _items(resource.get("bodySite")):
         concept = _concept(site)
         for coding in concept.coding:
             if coding.system.rstrip("/") == SNOMED and coding.code in BODY_SITE_SIDES:
                 found.add(BODY_SITE_SIDES[coding.code])
+                if coding.code in BODY_SITE_HANDS:
+                    hands.add(BODY_SITE_HANDS[coding.code])
     return found
 
 
@@ -917,6 +946,17 @@ def _modality_codes(value: object) -> list[str]:
 def _shown(concept: CodeableConcept) -> str:
     """A concept as listed among the codes that map to nothing: system|code display, or its text."""
     return "; ".join(f"{c.system or '?'}|{c.code} {c.display}".strip() for c in concept.coding) or concept.text
+
+
+# HL7 v3 ObservationInterpretation codes that flag a value abnormal
+ABNORMAL_FLAGS = frozenset({"H", "HH", "HU", "L", "LL", "LU", "A", "AA", ">", "<"})
+
+
+def _abnormal_flags(resource: dict[str, Any]) -> list[str]:
+    """The abnormal interpretation codes of an Observation (H, L, A and kin), as the laboratory flagged it."""
+    codes = [str(c.get("code", "")).upper() for i in _items(resource.get("interpretation")) if isinstance(i, dict)
+             for c in _items(i.get("coding")) if isinstance(c, dict)]
+    return sorted({code for code in codes if code in ABNORMAL_FLAGS})
 
 
 def _items(value: object) -> list[Any]:

@@ -127,6 +127,18 @@ class PhenotypicFeature(_Part):
     severity: object = None
 
 
+# HPO Right and Left: each is one kidney, and both stated (two modifiers, or two features) are both kidneys
+HANDS = {"HP:0012834": "right", "HP:0012835": "left"}
+
+
+def both_sides(sides: set[Laterality], hands: set[str]) -> set[Laterality]:
+    """The laterality of the calcification: the left and the right kidney both named are bilateral, not
+    unilateral twice (a phenopacket's Left and Right modifiers, a FHIR bodySite of each kidney)."""
+    if hands >= {"left", "right"}:
+        return (sides - {"unilateral"}) | {"bilateral"}
+    return sides
+
+
 # HPO laterality modifiers of the nephrocalcinosis feature -> the case's laterality
 LATERALITY_MODIFIERS: dict[str, Laterality] = {"HP:0012832": "bilateral", "HP:0012833": "unilateral",
                                                "HP:0012834": "unilateral", "HP:0012835": "unilateral"}
@@ -403,6 +415,7 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
     patterns: set[str] = set()
     seen_nc = False
     sides: set[Laterality] = set()  # laterality modifiers of the nephrocalcinosis feature
+    hands: set[str] = set()  # left, right: both together are both kidneys
     excluded_nc: list[str] = []  # nephrocalcinosis terms stated excluded
     onset_age: float | None = None
     latest_onset: float | None = None  # the latest onset age of any present feature: a lower bound of the age
@@ -444,6 +457,7 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
                 if feature.onset is not None:
                     onset_age = onset
                 sides.update(LATERALITY_MODIFIERS[m.id] for m in feature.modifiers if m.id in LATERALITY_MODIFIERS)
+                hands.update(HANDS[m.id] for m in feature.modifiers if m.id in HANDS)
             continue
         meant = clues_of_term(kb, term, present=not feature.excluded)
         if not meant:
@@ -620,6 +634,7 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
         notes.append({"id": "phenopacket_lab_after_encounter", "sources": [],
                       "message": f"Labs observed after the age of the record ({age:.3g} years) were judged at that "
                       "age; check the timeObserved or timeAtLastEncounter: " + "; ".join(later)})
+    sides = both_sides(sides, hands)
     laterality = next(iter(sides)) if len(sides) == 1 else None
     if len(sides) > 1:
         notes.append({"id": "laterality_unknown", "sources": [],

@@ -157,7 +157,6 @@ def _code_indexes(kb: KnowledgeBase, labs: Mapping[str, Lab], hpo_file: schema.H
     reached: dict[str, list[str]] = {}
     for clue in kb.clues.values():
         for term in clue.hpo:
-            named.setdefault(term, []).append(clue.id)
             for hit in (term, *descendants.get(term, ())):
                 if clue.id not in reached.setdefault(hit, []):
                     reached[hit].append(clue.id)
@@ -182,11 +181,23 @@ def _code_indexes(kb: KnowledgeBase, labs: Mapping[str, Lab], hpo_file: schema.H
             for broader in ancestors.get(term, ()):
                 if clue.id not in named.setdefault(broader, []):
                     named[broader].append(clue.id)
+    # a clue's own term, excluded, rules it out, except a term that is one way among several of having it
+    # (clues.toml hpo_one_of): "no pulmonary tuberculosis" says nothing of the kidney, and "no renal tubular
+    # acidosis" nothing of another hyperchloraemic acidosis
+    for clue in kb.clues.values():
+        for term in clue.hpo:
+            if term not in clue.hpo_one_of and clue.id not in named.setdefault(term, []):
+                named[term].append(clue.id)
     for clue_id, common in above.items():
-        if clue_id in kb.supersedes:  # a diagnosis (distal RTA): HPO files it under metabolic acidosis, yet
-            continue  # incomplete dRTA has none, so an excluded acidosis does not exclude the diagnosis
+        components = kb.supersedes.get(clue_id, ())
+        # a diagnosis (distal RTA): HPO files it under metabolic acidosis, yet incomplete dRTA has none, so an
+        # excluded acidosis (a term at or above its components' own) does not exclude the diagnosis; an
+        # excluded "renal tubular acidosis" does
+        skip = {a for c in components
+                for t in (*kb.clues[c].hpo_exact, *(t for t in kb.clues[c].hpo if t not in common))
+                for a in (t, *ancestors.get(t, ()))}
         for term in sorted(common - set(kb.clues[clue_id].hpo)):
-            if any(term in above[broader] for broader in refines[clue_id]):
+            if term in skip or any(term in above[broader] for broader in refines[clue_id]):
                 continue
             if clue_id not in named.setdefault(term, []):
                 named[term].append(clue_id)
@@ -199,7 +210,7 @@ def _code_indexes(kb: KnowledgeBase, labs: Mapping[str, Lab], hpo_file: schema.H
                                                        for d in ids if d != c)]
     # a compound term, which present states two clues at once (hypokalemic alkalosis: hypokalaemia with a metabolic
     # alkalosis), excluded says only that they are not both there: it rules out neither
-    for term in [t for t, ids in named.items() if len(ids) > 1 and sorted(ids) == sorted(reached.get(t, ()))]:
+    for term in [t for t, ids in named.items() if len(reached.get(t, ())) > 1 and set(ids) <= set(reached[t])]:
         del named[term]
     loinc_labs = {code: lab.id for lab in labs.values() for code in lab.loinc}
     snomed_clues: dict[str, list[str]] = {}
@@ -445,7 +456,11 @@ def _compile(root: Path, kb_file: schema.KnowledgeBaseFile, groups: Mapping[str,
                               _given_background(entry.given_background), _masked_absence(entry.absent_masked_by),
                               tuple((band.at_least, band.below, band.value) for band in entry.age_backgrounds),
                               defining=entry.defining, refines=tuple(entry.refines),
-                              mixture=entry.mixture)
+                              mixture=entry.mixture, hpo_one_of=tuple(entry.hpo_one_of))
+        for index, term in enumerate(entry.hpo_one_of):
+            if term not in entry.hpo:
+                problems.add(clues_path, f"clues.{clue_id}.hpo_one_of.{index}",
+                             f"{term} is not one of the clue's hpo terms")
         for index, broader in enumerate(entry.refines):
             if broader not in clue_entries or broader == clue_id:
                 problems.add(clues_path, f"clues.{clue_id}.refines.{index}",

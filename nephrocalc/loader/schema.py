@@ -372,6 +372,9 @@ class ClueEntry(RuleModel):
     # nothing narrower is said ("renal insufficiency" is reduced kidney function, read as ckd; its child
     # "acute kidney injury" is not)
     hpo_exact: list[HpoId] = []
+    # terms of ``hpo`` that are one way among several of having the finding (pulmonary tuberculosis, of
+    # tuberculosis): present, each states the clue; excluded, one says nothing of the others, so it rules nothing out
+    hpo_one_of: list[HpoId] = []
     hpo_note: str = ""
     # the SNOMED CT concepts that mean this clue (FHIR Conditions and Observations); exact codes only
     snomed: list[SnomedId] = []
