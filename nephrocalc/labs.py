@@ -173,7 +173,29 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
             seen_warnings.add(message)
             warnings.append({"id": note_id, "message": message, "sources": list(sources)})
 
+    estimate = _egfr_from_creatinine(measurements, case, kb)
     corrected = _albumin_corrected_calcium(measurements)
+    # the albumin correction [Payne73] was derived in adults with working kidneys: in CKD the adjusted calcium
+    # classifies calcium status worse than the measured total [LianAsberg18], and in children (a neonate's
+    # albumin is physiologically low) it is not applied; an ionised calcium decides in both
+    kidneys = stated.get("ckd") is True or stated.get("kidney_failure") is True or any(
+        m.lab.id == "egfr" and m.canonical_value is not None and m.canonical_value < 60
+        for m in (*measurements, *((estimate,) if estimate is not None else ())))
+    child = case.age_years is not None and case.age_years < 18
+    if corrected is not None and (kidneys or child):
+        corrected = None
+        warn("calcium_not_corrected", "Total calcium was read as measured, not corrected for albumin: "
+             + ("in chronic kidney disease the albumin-adjusted calcium classifies calcium status worse than the "
+                "measured total" if kidneys else "the correction was derived in adults")
+             + "; an ionised calcium decides.", ("LianAsberg18", "Payne73") if kidneys else ("Payne73",))
+    elif corrected is None and "serum_calcium" in case.labs and "ionized_calcium" not in case.labs:
+        warn("calcium_not_corrected", "Total calcium was read as measured: give serum_albumin (or ionized_calcium) "
+             "to correct it; a low albumin hides hypercalcaemia and a high one mimics it.", ("Payne73",))
+    if estimate is not None:
+        measurements.append(estimate)
+        low, high = estimate.lab.extreme
+        if estimate.canonical_value is not None and not low <= estimate.canonical_value <= high:
+            warn("lab_value_extreme", f"{estimate.shown} is possible but extreme: check the creatinine.")
     total = next((m for m in measurements if m.lab.id == "serum_calcium"), None)
     measured = total.canonical_value if total is not None else None
     if corrected is not None and total is not None and measured is not None and abs(corrected[0] - measured) >= 0.4:
@@ -182,20 +204,11 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
              f"{'high' if corrected[0] < measured else 'low'} albumin "
              f"{'mimics' if corrected[0] < measured else 'hides'} hypercalcaemia; an ionised calcium decides.",
              ("Payne73",))
-    if corrected is None and "serum_calcium" in case.labs and "ionized_calcium" not in case.labs:
-        warn("calcium_not_corrected", "Total calcium was read as measured: give serum_albumin (or ionized_calcium) "
-             "to correct it; a low albumin hides hypercalcaemia and a high one mimics it.", ("Payne73",))
     for m in measurements:
         low, high = m.lab.extreme
         if m.canonical_value is not None and not low <= m.canonical_value <= high:
             warn("lab_value_extreme", f"{m.lab.id} {_number(m.value)} {m.unit} is possible but extreme: check it.")
 
-    estimate = _egfr_from_creatinine(measurements, case, kb)
-    if estimate is not None:
-        measurements.append(estimate)
-        low, high = estimate.lab.extreme
-        if estimate.canonical_value is not None and not low <= estimate.canonical_value <= high:
-            warn("lab_value_extreme", f"{estimate.shown} is possible but extreme: check the creatinine.")
     canonical = {m.lab.id: m.canonical_value for m in measurements if m.canonical_value is not None}
     waiting: dict[tuple[str, str], set[str]] = {}  # (lab, clue) -> the clues its limits needed and did not have
     noted: set[tuple[str, str]] = set()  # (lab, clue) read by a limit that derives nothing but says why
@@ -255,6 +268,16 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
                     grey.setdefault((m.lab.id, limit.clue), (
                         f"{_named(m)} lies in the grey zone of the {limit.label}: read neither as {limit.clue} "
                         f"nor as no {limit.clue}.", limit.sources))
+                if present is None and limit.derive and limit.derive_present and not limit.derive_absent \
+                        and may_be_absent and not masked_by and not m.comparator \
+                        and (value <= limit.above if limit.above is not None else value >= (limit.below or 0.0)):
+                    # a limit read one way only (a child's daily oxalate): a value within it is said, not dropped,
+                    # unless another limit of the lab reads it
+                    grey.setdefault((m.lab.id, limit.clue), (
+                        f"{_named(m)} is within the limit "
+                        f"({_number(limit.above if limit.above is not None else limit.below or 0.0)} {unit}: "
+                        f"{limit.label}), which is read only when crossed: read neither as {limit.clue} nor as no "
+                        f"{limit.clue}.", limit.sources))
                 if present is None:
                     if masked_by and limit.derive and _judge(limit, value, True)[0] is False:
                         warn("lab_not_interpreted", f"{_named(m)} was not read as no {limit.clue}: "

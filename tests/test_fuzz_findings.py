@@ -371,3 +371,37 @@ def test_saving_a_case_without_a_pattern_says_it_cannot_be_replayed_as_is(tmp_pa
     assert status == 0 and saved.exists() and "has no pattern" in err
     status, _, err = invoke(["diff", "--phenopacket", "-", "--save", str(saved), "-p", "medullary"], packet)
     assert status == 0 and "has no pattern" not in err
+
+
+# --- lab audit: what a clinical chemist reads ------------------------------------------------------
+
+def _derived(argv: list[str]) -> tuple[dict[str, bool], str]:
+    result = _diff(["-p", "medullary", *argv], b"")
+    steps = {step["clue"]: step["present"] for step in result["derived"] if step["used"]}
+    return steps, _messages(result)
+
+
+def test_no_albumin_correction_in_ckd_or_in_a_child() -> None:
+    labs = ["--lab", "serum_calcium=9.9 mg/dL", "--lab", "serum_albumin=2.8 g/dL"]
+    adult, said = _derived(["--age", "60", "--sex", "female", *labs])
+    assert adult.get("hypercalcemia") is True and "corrected for albumin" in said  # 10.86 mg/dL corrected
+    for extra in (["--ckd"], ["--lab", "egfr=40 mL/min/1.73m2"], ["--lab", "serum_creatinine=2.5 mg/dL"]):
+        kidney, said = _derived(["--age", "60", "--sex", "female", *labs, *extra])
+        assert kidney.get("hypercalcemia") is not True and "not corrected for albumin: in chronic kidney" in said
+    child, said = _derived(["--age", "6", "--lab", "serum_calcium=9.9 mg/dL", "--lab", "serum_albumin=2.0 g/dL"])
+    assert child.get("hypercalcemia") is not True and "derived in adults" in said
+
+
+def test_ionised_calcium_is_read_at_every_age() -> None:
+    assert _derived(["--age", "1.5", "--lab", "ionized_calcium=0.9 mmol/L"])[0]["hypocalcemia"] is True
+    assert "hypocalcemia" not in _derived(["--age", "2.5", "--lab", "ionized_calcium=1.15 mmol/L"])[0]  # grey
+    neonate, _ = _derived(["--age", "0.02", "--no-preterm-infant", "--lab", "ionized_calcium=1.6 mmol/L",
+                           "--lab", "serum_calcium=10.8 mg/dL"])
+    assert neonate["hypercalcemia"] is True
+
+
+def test_a_value_within_a_one_way_limit_is_said() -> None:
+    steps, said = _derived(["--age", "6", "--lab", "urine_oxalate_24h=0.6 mmol/day"])
+    assert "hyperoxaluria" not in steps and "read only when crossed" in said
+    steps, said = _derived(["--age", "6", "--lab", "urine_oxalate_24h=0.9 mmol/day"])
+    assert steps["hyperoxaluria"] is True and "read only when crossed" not in said
