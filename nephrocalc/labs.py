@@ -176,18 +176,20 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
     estimate = _egfr_from_creatinine(measurements, case, kb)
     corrected = _albumin_corrected_calcium(measurements)
     # the albumin correction [Payne73] was derived in adults with working kidneys: in CKD the adjusted calcium
-    # classifies calcium status worse than the measured total [LianAsberg18], and in children (a neonate's
-    # albumin is physiologically low) it is not applied; an ionised calcium decides in both
+    # classifies calcium status worse than the measured total [LianAsberg18], and in infants (whose albumin is
+    # physiologically low, and whose hypocalcaemia is defined by the ionised calcium [Vuralli19]) it is not
+    # applied; an ionised calcium decides in both
     kidneys = stated.get("ckd") is True or stated.get("kidney_failure") is True or any(
         m.lab.id == "egfr" and m.canonical_value is not None and m.canonical_value < 60
         for m in (*measurements, *((estimate,) if estimate is not None else ())))
-    child = case.age_years is not None and case.age_years < 18
+    child = case.age_years is not None and case.age_years < 1
     if corrected is not None and (kidneys or child):
         corrected = None
         warn("calcium_not_corrected", "Total calcium was read as measured, not corrected for albumin: "
              + ("in chronic kidney disease the albumin-adjusted calcium classifies calcium status worse than the "
-                "measured total" if kidneys else "the correction was derived in adults")
-             + "; an ionised calcium decides.", ("LianAsberg18", "Payne73") if kidneys else ("Payne73",))
+                "measured total" if kidneys else "the correction was derived in adults, and an infant's "
+                "albumin is physiologically low")
+             + "; an ionised calcium decides.", ("LianAsberg18", "Payne73") if kidneys else ("Payne73", "Vuralli19"))
     elif corrected is None and "serum_calcium" in case.labs and "ionized_calcium" not in case.labs:
         warn("calcium_not_corrected", "Total calcium was read as measured: give serum_albumin (or ionized_calcium) "
              "to correct it; a low albumin hides hypercalcaemia and a high one mimics it.", ("Payne73",))

@@ -388,8 +388,11 @@ def test_no_albumin_correction_in_ckd_or_in_a_child() -> None:
     for extra in (["--ckd"], ["--lab", "egfr=40 mL/min/1.73m2"], ["--lab", "serum_creatinine=2.5 mg/dL"]):
         kidney, said = _derived(["--age", "60", "--sex", "female", *labs, *extra])
         assert kidney.get("hypercalcemia") is not True and "not corrected for albumin: in chronic kidney" in said
+    infant, said = _derived(["--age", "0.02", "--no-preterm-infant", "--lab", "serum_calcium=7.6 mg/dL",
+                             "--lab", "serum_albumin=2.6 g/dL"])
+    assert infant.get("hypocalcemia") is True and "derived in adults" in said  # 8.7 corrected would hide it
     child, said = _derived(["--age", "6", "--lab", "serum_calcium=9.9 mg/dL", "--lab", "serum_albumin=2.0 g/dL"])
-    assert child.get("hypercalcemia") is not True and "derived in adults" in said
+    assert child.get("hypercalcemia") is True and "corrected for albumin" in said  # 11.5 corrected
 
 
 def test_ionised_calcium_is_read_at_every_age() -> None:
