@@ -408,3 +408,12 @@ def test_a_value_within_a_one_way_limit_is_said() -> None:
     assert "hyperoxaluria" not in steps and "read only when crossed" in said
     steps, said = _derived(["--age", "6", "--lab", "urine_oxalate_24h=0.9 mmol/day"])
     assert steps["hyperoxaluria"] is True and "read only when crossed" not in said
+
+
+def test_an_onset_class_is_said_not_dropped() -> None:
+    packet = {"id": "p", "subject": {"id": "s", "timeAtLastEncounter": {"age": {"iso8601duration": "P10Y"}}},
+              "phenotypicFeatures": [{"type": {"id": "HP:0012408"},
+                                      "onset": {"ontologyClass": {"id": "HP:0003593", "label": "Infantile onset"}}}]}
+    result = _diff(["--phenopacket", "-"], json.dumps(packet).encode())
+    assert result["case"]["age_years"] == 10 and "onset_age_years" not in result["case"]
+    assert "HP:0003593 Infantile onset: an age class gives no age" in _messages(result)

@@ -105,6 +105,9 @@ class TimeElement(_Part):
             return start
         if self.gestationalAge is not None:
             return 0.0
+        if self.ontologyClass is not None and where:  # an onset class (Infantile onset): said, not dropped
+            said.append(f"{where}.ontologyClass {self.ontologyClass.id} {self.ontologyClass.label}".rstrip()
+                        + ": an age class gives no age")
         return None
 
 
