@@ -182,8 +182,8 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
     kidneys = stated.get("ckd") is True or stated.get("kidney_failure") is True or any(
         m.lab.id == "egfr" and m.canonical_value is not None and m.canonical_value < 60
         for m in (*measurements, *((estimate,) if estimate is not None else ())))
-    child = case.age_years is not None and case.age_years < 1
-    if corrected is not None and (kidneys or child):
+    infant = case.age_years is not None and case.age_years < 1
+    if corrected is not None and (kidneys or infant):
         corrected = None
         warn("calcium_not_corrected", "Total calcium was read as measured, not corrected for albumin: "
              + ("in chronic kidney disease the albumin-adjusted calcium classifies calcium status worse than the "

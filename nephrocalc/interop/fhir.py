@@ -902,9 +902,8 @@ def _study_modalities(resource: dict[str, Any]) -> set[Modality]:
     """The modalities of an ImagingStudy that nephrocalc knows: the study's and its series'. DICOM has no code for
     urography, so a CT or radiograph study whose description or procedure says urography (CT urography, IVU, IVP)
     is CT urography or IVU, the studies that can show tubular ectasia absent (FHIR consistency review)."""
-    values = _items(resource.get("modality")) + [series.get("modality") for series in _items(resource.get("series"))
-                                                 if isinstance(series, dict)]
-    found = {DICOM_MODALITIES[code] for value in values for code in _modality_codes(value) if code in DICOM_MODALITIES}
+    found = {DICOM_MODALITIES[code] for value in _modality_values(resource) for code in _modality_codes(value)
+             if code in DICOM_MODALITIES}
     words = [str(resource.get("description", ""))]
     words += [str(series.get("description", "")) for series in _items(resource.get("series"))
               if isinstance(series, dict)]
@@ -921,11 +920,7 @@ def _study_unread_modalities(resource: dict[str, Any]) -> list[str]:
     """The modalities of an ImagingStudy that give no case modality: a DICOM code nephrocalc does not use (NM,
     PT) or a value that is not a Coding, said rather than dropped without a word."""
     unread: list[str] = []
-    study = resource.get("modality")
-    values = list(study) if isinstance(study, list) else [] if study is None else [study]
-    values += [series.get("modality") for series in _items(resource.get("series"))
-               if isinstance(series, dict) and series.get("modality") is not None]
-    for value in values:
+    for value in _modality_values(resource):
         codes = _modality_codes(value)
         if not isinstance(value, dict):
             unread.append(f"{str(value)[:40]!r} (not a Coding)")
@@ -933,6 +928,15 @@ def _study_unread_modalities(resource: dict[str, Any]) -> list[str]:
             unread.append(f"{', '.join(code[:20] for code in codes) or 'without a code'} (DICOM modalities read: "
                           + ", ".join(DICOM_MODALITIES) + ")")
     return sorted(set(unread))
+
+
+def _modality_values(resource: dict[str, Any]) -> list[Any]:
+    """The modality values of an ImagingStudy and of its series, as given (a study's single value that is not
+    a list included, so that it can be said)."""
+    study = resource.get("modality")
+    values = list(study) if isinstance(study, list) else [] if study is None else [study]
+    return values + [series.get("modality") for series in _items(resource.get("series"))
+                     if isinstance(series, dict) and series.get("modality") is not None]
 
 
 def _modality_codes(value: object) -> list[str]:
