@@ -239,6 +239,7 @@ def test_batch_markdown(run_main: MainFn, rank: Any) -> None:
     header, rows = _markdown_table(out)
     assert header == MARKDOWN_COLUMNS
     assert out.count("| Case |") == 1, "one table for the whole run"
+    assert out.count("not a diagnosis") == 1 and out.endswith("not a diagnosis._\n"), "the notice once, at the end"
     assert len(rows) == 13 * len(BATCH)
     for index, case in enumerate(BATCH):
         case_rows = rows[13 * index: 13 * (index + 1)]
@@ -901,6 +902,13 @@ def test_case_facts_write_the_age_as_a_clinician_does(age: float, shown: str) ->
     from nephrocalc.render.views import case_facts
 
     assert case_facts({"age_years": age}) == shown
+
+
+def test_a_case_id_with_an_entity_is_shown_as_typed_in_markdown(run_main: MainFn) -> None:
+    """Output review: '&' was not escaped, so a case id 'a&lt;b' rendered as 'a<b' wherever the Markdown is read."""
+    line = json.dumps({"id": "a&lt;b & c", "pattern": "medullary"})
+    status, out, _ = run_main(["batch", "-", "--format", "markdown"], stdin=line + "\n")
+    assert status == 0 and "| a&amp;lt;b &amp; c |" in out
 
 
 def test_a_case_id_cannot_become_markup_or_reorder_the_text(run_main: MainFn) -> None:

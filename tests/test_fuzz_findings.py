@@ -417,3 +417,16 @@ def test_an_onset_class_is_said_not_dropped() -> None:
     result = _diff(["--phenopacket", "-"], json.dumps(packet).encode())
     assert result["case"]["age_years"] == 10 and "onset_age_years" not in result["case"]
     assert "HP:0003593 Infantile onset: an age class gives no age" in _messages(result)
+
+
+# ---------------- Output-consistency round (2026-12-03, second session) ----------------
+
+
+def test_a_capped_ranking_keeps_near_tied_causes_in_order() -> None:
+    """The remainder of the capped share went to rank 2: near-tied with rank 3, it fell 1e-6 below it."""
+    result = _diff(["--pattern", "medullary", "--metabolic-alkalosis", "--preterm-infant"], b"")
+    entries = result["differential"]
+    assert entries[0]["probability"] == 0.95 and entries[0]["capped"]
+    probabilities = [e["probability"] for e in entries]
+    assert probabilities == sorted(probabilities, reverse=True)
+    assert abs(sum(probabilities) - 1.0) < 1e-9

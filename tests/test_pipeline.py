@@ -22,6 +22,7 @@ from nephrocalc.engine import Engine
 from nephrocalc.errors import InputError
 from nephrocalc.render import BatchWriter
 from nephrocalc.render.text import MARKDOWN_HEADER, TSV_HEADER
+from nephrocalc.result import NOTICE
 
 VIGNETTES_PATH = Path(__file__).parent / "cases" / "vignettes.jsonl"
 CASES = [
@@ -466,8 +467,9 @@ def test_text_formats_send_errors_to_write_error(engine: Engine, kb: Any, fmt: s
     data = orjson.dumps(CASES[0]) + b"\nnot json\n\n" + orjson.dumps({"id": "k", "pattern": "x"}) + b"\n"
     stats, sink = _batch(engine, data, fmt=fmt)
     assert sink.writes[0] == header.encode()
-    assert len(sink.writes) == 2, "the header, then one write for the one good case"
-    assert sink.text.count("\n") == header.count("\n") + len(kb.causes) + 1
+    footer = f"\n_{NOTICE}_\n" if fmt == "markdown" else ""  # a document read by people ends with the notice
+    assert len(sink.writes) == 2 + bool(footer), "the header, then one write for the one good case"
+    assert sink.text.count("\n") == header.count("\n") + len(kb.causes) + 1 + footer.count("\n")
     assert len(sink.errors) == 2
     assert sink.errors[0].startswith("line 2: ") and "JSON" in sink.errors[0]
     assert sink.errors[1].startswith("line 4: ") and "pattern" in sink.errors[1]
@@ -485,7 +487,7 @@ def test_text_formats_without_write_error(engine: Engine, fmt: str) -> None:
 
 def test_text_formats_write_only_a_header_for_no_cases(engine: Engine) -> None:
     assert _batch(engine, b"", fmt="tsv")[1].text == TSV_HEADER
-    assert _batch(engine, b"\n", fmt="markdown")[1].text == MARKDOWN_HEADER
+    assert _batch(engine, b"\n", fmt="markdown")[1].text == MARKDOWN_HEADER + f"\n_{NOTICE}_\n"
 
 
 def test_non_input_errors_are_not_swallowed(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:

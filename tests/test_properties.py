@@ -62,6 +62,7 @@ def test_result_invariants(case: dict[str, Any]) -> None:
     probabilities = [e["probability"] for e in entries]
     assert abs(sum(probabilities) - 1.0) <= 1e-6
     assert all(0.0 <= p <= 1.0 for p in probabilities)
+    assert probabilities == sorted(probabilities, reverse=True), "the probabilities follow the ranks"
     assert sorted(e["cause"] for e in entries) == RANKED
     assert [e["rank"] for e in entries] == list(range(1, len(RANKED) + 1))
     scores = [e["score"] for e in entries]

@@ -461,6 +461,12 @@ def _cap_certainty(entries: list[Entry], unrounded: Sequence[float], cap: float 
         target["probability"] = floor(excess * 1e6 + 0.5) / 1e6
     # the rounding remainder goes to the second entry, so that the leading one stays exactly at the cap
     others[0]["probability"] = _round(others[0]["probability"] + 1.0 - sum(e["probability"] for e in entries), 1e6)
+    # a remainder taken from the second of two near-tied causes can put it below the third: scaling and rounding
+    # are monotone, so putting the values back in rank order (same values, same sum) keeps ranks and probabilities
+    # in step (a preterm infant with a metabolic alkalosis showed ranks 2 and 3 at 0.018368 and 0.018369)
+    if len(others) > 1 and others[0]["probability"] < others[1]["probability"]:
+        for entry, value in zip(others, sorted((e["probability"] for e in others), reverse=True), strict=True):
+            entry["probability"] = value
 
 
 def _round(value: float, scale: float) -> float:

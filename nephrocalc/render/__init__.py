@@ -100,6 +100,7 @@ class BatchWriter:
             _check_fields(fields, fmt)
         self.top = top
         self.header = b""
+        self._footer = b""
         self.errors_inline = fmt in ("jsonl", "json")
         self.pure_rows = fmt != "html"  # each row depends on its result only: rows may be made elsewhere
         if self.errors_inline:
@@ -143,9 +144,11 @@ class BatchWriter:
             self._row = lambda result: rows(result, columns).encode()
         else:
             from nephrocalc.render.text import MARKDOWN_HEADER, result_markdown_rows
+            from nephrocalc.result import NOTICE
 
             self.header = MARKDOWN_HEADER.encode()
             self._row = lambda result: result_markdown_rows(result).encode()
+            self._footer = f"\n_{NOTICE}_\n".encode()  # a document read by people: said once, at its end
 
     def row(self, result: Result) -> bytes:
         return self._row(result if self.top is None else limit(result, self.top))
@@ -161,9 +164,10 @@ class BatchWriter:
             self._failed.append(record)
 
     def footer(self) -> bytes:
-        """What ends the stream: the whole page for html, nothing for the other formats."""
+        """What ends the stream: the whole page for html, the decision-support notice for markdown, nothing
+        for the machine formats (each JSON record carries it as ``notice``)."""
         if not hasattr(self, "_sections"):
-            return b""
+            return self._footer
         from nephrocalc.render.html import failed_section, page
 
         sections = [*self._sections, failed_section(self._failed)] if self._failed else self._sections

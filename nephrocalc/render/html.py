@@ -125,8 +125,8 @@ def page(sections: list[str], title: str, kb: KnowledgeBase, cited: list[str]) -
             f"<header><h1>{escape(title)}</h1><p class=\"muted\">{escape(NOTICE)}</p></header>"
             + "".join(sections)
             + f"<section><h2>Sources</h2><ol>{sources}</ol></section>"
-            f'<footer><p class="muted">Knowledge base: {escape(packs)}. Report of {date.today().isoformat()}. '
-            f"{escape(NOTICE)}</p></footer></body></html>\n")
+            f'<footer><p class="muted">Knowledge base: {escape(packs)}. Report of {date.today().isoformat()}.'
+            f"</p></footer></body></html>\n")
 
 
 def _href(url: str) -> str:

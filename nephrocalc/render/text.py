@@ -55,10 +55,10 @@ def result_csv_rows(result: Result, columns: tuple[str, ...] = ROW_COLUMNS) -> s
 
 
 def _md(text: str) -> str:
-    """A table cell: pipes and backslashes escaped, line breaks joined, and < > written as entities, so that a
-    case id cannot become HTML where the Markdown is rendered."""
-    return printable(text.replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " ")
-                     .replace("<", "&lt;").replace(">", "&gt;"))
+    """A table cell: pipes and backslashes escaped, line breaks joined, and & < > written as entities, so that a
+    case id cannot become HTML where the Markdown is rendered, nor an entity (``&lt;``) read as another character."""
+    return printable(text.replace("&", "&amp;").replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ")
+                     .replace("\n", " ").replace("<", "&lt;").replace(">", "&gt;"))
 
 
 MARKDOWN_HEADER = "| Case | Rank | Cause | Probability | Strongest evidence |\n|---|---:|---|---:|---|\n"
