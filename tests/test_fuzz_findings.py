@@ -430,3 +430,13 @@ def test_a_capped_ranking_keeps_near_tied_causes_in_order() -> None:
     probabilities = [e["probability"] for e in entries]
     assert probabilities == sorted(probabilities, reverse=True)
     assert abs(sum(probabilities) - 1.0) < 1e-9
+
+
+def test_a_gestational_age_at_last_encounter_is_said() -> None:
+    """A gestational age was read as age 0 without a word (left alone in the previous round)."""
+    packet = {"id": "p", "subject": {"id": "s", "timeAtLastEncounter": {"gestationalAge": {"weeks": 33, "days": 2}}},
+              "phenotypicFeatures": [{"type": {"id": "HP:0012408"}}]}
+    result = _diff(["--phenopacket", "-"], json.dumps(packet).encode())
+    assert result["case"]["age_years"] == 0
+    assert "gestational age (33 weeks 2 days): a time before or at birth, read as age 0" in _messages(result)
+    assert "preterm_infant" not in result["case"].get("clues", {}), "a gestational age does not state preterm birth"

@@ -536,6 +536,12 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
         time = subject.timeAtLastEncounter
         where = "subject.timeAtLastEncounter"
         age = time.years(where, unread_ages)
+        if time.gestationalAge is not None and time.age is None and time.ageRange is None:
+            weeks, days = time.gestationalAge.weeks, time.gestationalAge.days
+            notes.append({"id": "phenopacket_gestational_age", "sources": [],
+                          "message": f"{where} is a gestational age ({weeks} weeks {days} days): a time before or "
+                          "at birth, read as age 0. It does not state preterm birth: add Premature birth "
+                          "(HP:0001622) if it applies."})
         if age is None and time.timestamp is not None:
             age = _age_at(time.timestamp, subject.dateOfBirth, where, unread_ages)
         elif age is None and time.ontologyClass is not None and time.age is None and time.ageRange is None:
