@@ -365,18 +365,23 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
     for (lab_id, clue), (message, sources) in commentary.items():
         if not any(d["lab"] == lab_id and d["clue"] == clue and d["present"] for d in derived):
             warn("lab_note", message, sources)
+    # a value another limit of the lab read into its grey zone is said once, by that limit: not also as set aside
+    # by one limit (``unless``) or waiting for the clue of another (a PTH of 70 pg/mL with CKD and hypercalcaemia)
+    greyed = {key for key in grey if not any(d["lab"] == key[0] and d["clue"] == key[1] for d in derived)}
     for (lab_id, clue), (message, sources) in withheld.items():
-        if not any(d["lab"] == lab_id and d["clue"] == clue and d["present"] for d in derived):
+        if (lab_id, clue) not in greyed and not any(d["lab"] == lab_id and d["clue"] == clue and d["present"]
+                                                    for d in derived):
             warn("lab_not_interpreted", message, sources)
     for (lab_id, clue), (message, sources) in grey.items():
-        if not any(d["lab"] == lab_id and d["clue"] == clue for d in derived):
+        if (lab_id, clue) in greyed:
             warn("lab_grey_zone", message, sources)
     for (lab_id, clue), message in unsettled.items():
         if not any(d["lab"] == lab_id and d["clue"] == clue for d in derived):
             warn("lab_bound", message)
     for m in measurements:
         for (lab_id, clue), needs in sorted(waiting.items()):
-            if lab_id == m.lab.id and (lab_id, clue) not in steps and (lab_id, clue) not in noted:
+            if lab_id == m.lab.id and (lab_id, clue) not in steps and (lab_id, clue) not in noted \
+                    and (lab_id, clue) not in greyed:
                 warn("lab_not_interpreted", f"{_named(m)} was not read as {clue}: that "
                      f"needs {' or '.join(sorted(needs))} (stated, or from another lab value).", m.lab.sources)
                 judged.add(m.lab.id)

@@ -702,16 +702,32 @@ def test_the_battery_is_large_and_its_names_are_unique() -> None:
 # tubular proteinuria and, in adults, a metabolic alkalosis then counted for the open world).
 # thirtieth: laboratory values in context and the mimics of the twelve, measured at the end of the session
 # (48 of 50; nothing was changed for it).
+# thirty-first: the audit's classes D1-D13 again, written by a reviewer who read only the briefs, the contract and
+# the README (45 of 50 at first; a PTH just above the reference with CKD and hypercalcaemia then stopped counting
+# for primary hyperparathyroidism up to the K/DOQI target).
 # JSON Lines: {"name", "which", "case", "checks": [[kind, args...], ...]}.
 BATTERIES = {
     number: [json.loads(line) for line in
              (Path(__file__).parent / "data" / "audit" / f"battery{number}.jsonl").read_text(encoding="utf-8")
              .splitlines() if line.strip()]
-    for number in range(3, 31)
+    for number in range(3, 32)
 }
 BLIND = [scenario for battery in BATTERIES.values() for scenario in battery]
 # Blind scenarios still failing, each with the reason (strict: one that starts to pass must leave the list)
 OPEN_BLIND = {
+    "b31_d2f_acidaemic_9_year_old_hco3_16_k_3_4_with_urine_ph_5_0_dis":
+        "distal RTA 61% (the check asks under 30%) for an acidaemic, hypokalaemic child with a urine pH of 5.0 and "
+        "dehydration: the acid urine counts x0.01 against it and x10 for the open world, with a poor fit, but the "
+        "acidosis and the hypokalaemia still count x16 each for distal RTA and at background for a bicarbonate loss "
+        "from the gut, which the open world's flat likelihoods cannot carry",
+    "b31_d4c_cortical_nc_hearing_loss_ckd_repeatedly_no_haematuria":
+        "Alport syndrome 34% (the check asks under 30%) for a man with hearing loss, CKD and no haematuria: the "
+        "absence counts x0.056, the level of 'always' for both sexes, where the source has haematuria in every male "
+        "and over 90% of females [ASTOR]; the model has no sex-specific finding frequency",
+    "b31_d12b_ct_grade_0_no_parenchymal_calcification_with_two_calyce":
+        "medullary sponge kidney 75% (the check asks under 70%) for stones and colic on a CT of grade 0 with a "
+        "medullary pattern given: the grade-0 caveat says it is a stone work-up, but the ranking still takes the "
+        "pattern as given",
     "b30_ckd_mbd_normocalcemic":
         "a bicarbonate of 20 at an eGFR of 27 raises acquired distal RTA from 19% to 63% (the check allows 5 points): "
         "the acidosis of CKD stage 4 is counted as distal RTA's; a given background for acidosis with CKD (20%) was "
@@ -784,9 +800,6 @@ OPEN_BLIND = {
         "distal RTA): CKD is 'always' in tertiary disease against 6% of adults aged 18-44 (AUDIT D7)",
     "b10_ckd_age_b":
         "an eGFR of 40 at 50 raises hyperparathyroidism by more than 0.1 (tertiary form): as b10_ckd_age_a",
-    "b10_cn_aki_b":
-        "cortical necrosis stays first (61%, the check asks under 50%) after an obstetric catastrophe with acute "
-        "kidney injury stated absent: the fit is poor and says it lacks the injury (fit.absent)",
     "b10_fhh_ext_a":
         "hyperparathyroidism is stated at the 0.95 cap beside FHH 4%: a 24-h urine calcium of 60 mg/day derives no "
         "hypocalciuria without the calcium/creatinine clearance ratio (labs.toml), so nothing tells FHH apart",

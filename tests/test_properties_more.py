@@ -139,11 +139,19 @@ def _interaction(clue: str) -> bool:
     return any(item.clue == clue for item in KB.interactions)
 
 
-# (clue, A): some form of A lists the clue as 'always', and no form of A gains from its absence
+def _gains_at_some_age(cause: str, clue: str) -> bool:
+    """A form of the cause lists the clue below 'always' and the clue has backgrounds by age: where the background
+    is above the form's frequency (CKD at 65 and over, 'sometimes' in primary hyperparathyroidism), that form gains
+    from the absence, which _lr_absent (at the default background) does not show."""
+    return bool(KB.clues[clue].age_backgrounds) and any(
+        clue in f.findings and f.findings[clue].frequency != "always" for f in KB.causes[cause].forms)
+
+
+# (clue, A): some form of A lists the clue as 'always', and no form of A gains from its absence at any age
 ALWAYS_SOME = [
     (clue, a) for clue in CLUES if clue != "preterm_infant" for a in CAUSES
     if any(clue in f.findings and f.findings[clue].frequency == "always" for f in KB.causes[a].forms)
-    and max(_lr_absent(a, clue)) <= 1.0
+    and max(_lr_absent(a, clue)) <= 1.0 and not _gains_at_some_age(a, clue)
 ]
 # ... and A loses more from its absence than any other cause does: A's probability cannot rise
 ALWAYS_LOWEST = [
