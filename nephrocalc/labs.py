@@ -217,6 +217,7 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
     # (lab, clue) -> why a limit set the value aside (``unless``), with its sources
     withheld: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {}
     grey: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {}  # values between a limit and its absent bound
+    one_way: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {}  # values within a limit read only when crossed
     unsettled: dict[tuple[str, str], str] = {}  # a bound on the side of a limit that cannot settle it
     # (lab, clue) -> what a limit that derives nothing says the value means, with its sources
     commentary: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {}
@@ -275,7 +276,7 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
                         and (value <= limit.above if limit.above is not None else value >= (limit.below or 0.0)):
                     # a limit read one way only (a child's daily oxalate): a value within it is said, not dropped,
                     # unless another limit of the lab reads it
-                    grey.setdefault((m.lab.id, limit.clue), (
+                    one_way.setdefault((m.lab.id, limit.clue), (
                         f"{_named(m)} is within the limit "
                         f"({_number(limit.above if limit.above is not None else limit.below or 0.0)} {unit}: "
                         f"{limit.label}), which is read only when crossed: read neither as {limit.clue} nor as no "
@@ -374,6 +375,11 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
             warn("lab_not_interpreted", message, sources)
     for (lab_id, clue), (message, sources) in grey.items():
         if (lab_id, clue) in greyed:
+            warn("lab_grey_zone", message, sources)
+    for (lab_id, clue), (message, sources) in one_way.items():
+        # not said when another limit of the lab reads the value (as the clue, or as another: a magnesium of
+        # 0.48 mmol/L is hypomagnesaemia, and "within the hypermagnesaemia limit" would only confuse)
+        if not any(d["lab"] == lab_id and (d["clue"] == clue or d["present"]) for d in derived):
             warn("lab_grey_zone", message, sources)
     for (lab_id, clue), message in unsettled.items():
         if not any(d["lab"] == lab_id and d["clue"] == clue for d in derived):

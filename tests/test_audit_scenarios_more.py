@@ -705,16 +705,23 @@ def test_the_battery_is_large_and_its_names_are_unique() -> None:
 # thirty-first: the audit's classes D1-D13 again, written by a reviewer who read only the briefs, the contract and
 # the README (45 of 50 at first; a PTH just above the reference with CKD and hypercalcaemia then stopped counting
 # for primary hyperparathyroidism up to the K/DOQI target).
+# thirty-second: the extended causes with --extended, the open world without it, and classic presentations of the
+# twelve that must keep a good fit (49 of 50 at first; shock then counted as often in obstetric cortical necrosis).
 # JSON Lines: {"name", "which", "case", "checks": [[kind, args...], ...]}.
 BATTERIES = {
     number: [json.loads(line) for line in
              (Path(__file__).parent / "data" / "audit" / f"battery{number}.jsonl").read_text(encoding="utf-8")
              .splitlines() if line.strip()]
-    for number in range(3, 32)
+    for number in range(3, 33)
 }
 BLIND = [scenario for battery in BATTERIES.values() for scenario in battery]
 # Blind scenarios still failing, each with the reason (strict: one that starts to pass must leave the list)
 OPEN_BLIND = {
+    "b32_f15_primary_aldosteronism_extended":
+        "medullary sponge kidney 54% with a good fit for a hypertensive hypokalaemic alkalosis with low renin and "
+        "hypercalciuria (primary aldosteronism, in neither knowledge base): the alkalosis is named unexplained, but "
+        "one unexplained finding does not make the fit poor (tried: it flagged as many patients inside the twelve "
+        "as outside)",
     "b31_d2f_acidaemic_9_year_old_hco3_16_k_3_4_with_urine_ph_5_0_dis":
         "distal RTA 61% (the check asks under 30%) for an acidaemic, hypokalaemic child with a urine pH of 5.0 and "
         "dehydration: the acid urine counts x0.01 against it and x10 for the open world, with a poor fit, but the "
@@ -803,10 +810,6 @@ OPEN_BLIND = {
     "b10_fhh_ext_a":
         "hyperparathyroidism is stated at the 0.95 cap beside FHH 4%: a 24-h urine calcium of 60 mg/day derives no "
         "hypocalciuria without the calcium/creatinine clearance ratio (labs.toml), so nothing tells FHH apart",
-    "b11_cortical_necrosis_without_aki":
-        "cortical necrosis is stated at the 0.95 cap (the check asks at most 0.7) with tramline calcification after "
-        "an obstetric catastrophe but acute kidney injury stated absent: the fit is poor (fit.absent) and the cap "
-        "holds, but the tramline sign still dominates",
     "b7_congenital_hypothyroid_boy5mo_untreated":
         "congenital hypothyroidism is 4th (5%) behind Williams syndrome, vitamin D excess and CYP24A1 in a "
         "hypercalcaemic 5-month-old: the brief (CLINICAL-EXTENDED 1.8) lists hypercalcaemia as rare in it and asks "

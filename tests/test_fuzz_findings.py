@@ -440,3 +440,12 @@ def test_a_gestational_age_at_last_encounter_is_said() -> None:
     assert result["case"]["age_years"] == 0
     assert "gestational age (33 weeks 2 days): a time before or at birth, read as age 0" in _messages(result)
     assert "preterm_infant" not in result["case"].get("clues", {}), "a gestational age does not state preterm birth"
+
+
+def test_a_value_read_by_another_limit_is_not_said_within_a_one_way_limit() -> None:
+    """Blind battery 32: a magnesium of 0.48 mmol/L (hypomagnesaemia) was also said to be 'within the limit' of
+    hypermagnesaemia, read only when crossed."""
+    steps, said = _derived(["--age", "30", "--lab", "serum_magnesium=0.48 mmol/L"])
+    assert steps["hypomagnesemia"] is True and "read only when crossed" not in said
+    steps, said = _derived(["--age", "30", "--lab", "serum_magnesium=0.9 mmol/L"])
+    assert steps["hypomagnesemia"] is False and "read only when crossed" in said
