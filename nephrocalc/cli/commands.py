@@ -323,10 +323,13 @@ class Commands:
         folder: Annotated[str, typer.Argument(
             metavar="DIR", help="The rule pack folder (pack.toml, clues.toml, sources.toml, caveats.toml, "
             "causes/<id>.toml), or a complete knowledge base in the layout of rules/.")],
+        extended: ExtendedOption = False,
     ) -> None:
         """Validate a rule pack on top of the built-in rules (or a complete knowledge base, a folder in the
         layout of rules/ with a knowledge_base.toml): exit 0 when valid, else exit 2 with one line per
-        problem, "file: field: what is wrong". Nothing in a pack is ever executed.
+        problem, "file: field: what is wrong". Nothing in a pack is ever executed. With --extended (or
+        $NEPHROCALC_EXTENDED=1) the pack is checked as `diff --extended` loads it: over the extended
+        knowledge base as well, whose causes it may name or take over.
 
         Example: nephrocalc rules check docs/packs/bartter
         """
@@ -343,22 +346,28 @@ class Commands:
         if not is_dir:
             raise InputError("DIR", f"{str(directory)!r} is not a directory: a rule pack is a folder of rule files")
         complete = is_knowledge_base(directory)
+        from nephrocalc.cli.options import extended_from_environment
+        from nephrocalc.loader import extended_rules_dir
+
+        over = [extended_rules_dir()] if extended or extended_from_environment() else []
         try:
-            kb = load_knowledge_base(directory, use_cache=False) if complete else \
-                load_knowledge_base(packs=[directory], use_cache=False)
+            kb = load_knowledge_base(directory, packs=over, use_cache=False) if complete else \
+                load_knowledge_base(packs=[*over, directory], use_cache=False)
         except RuleError as exc:
             for problem in exc.problems:
                 sys.stderr.write(f"{io.one_line(problem)}\n")
             count = len(exc.problems)
-            sys.stderr.write(f"nephrocalc: {count} problem{'s' if count != 1 else ''} in {directory}\n")
+            said = f"nephrocalc: {count} problem{'s' if count != 1 else ''} in {directory}"
+            sys.stderr.write(io.one_line(said) + "\n")
             raise typer.Exit(2) from None
         if complete:
-            io.write(f"ok: {kb.name} {kb.version} ({directory}): a complete knowledge base of {len(kb.causes)} causes "
-                     f"and {len(kb.clues)} clues")
+            io.write(io.one_line(f"ok: {kb.name} {kb.version} ({directory}): a complete knowledge base of "
+                                 f"{len(kb.causes)} causes and {len(kb.clues)} clues"))
             return
         pack = kb.packs[-1]
-        io.write(f"ok: {pack.name} {pack.version} ({directory}): {len(kb.causes)} causes and {len(kb.clues)} "
-                 "clues with the built-in rules")
+        io.write(io.one_line(f"ok: {pack.name} {pack.version} ({directory}): {len(kb.causes)} causes and "
+                             f"{len(kb.clues)} clues with the built-in rules"
+                             + (" and the extended knowledge base" if over else "")))
 
     def causes(self, format: InfoFormatOption = InfoFormat.table, rules: RulesOption = None,
               extended: ExtendedOption = False) -> None:

@@ -405,3 +405,8 @@ def _value(option: str, value: str, kb: KnowledgeBase) -> str:
         found = known_id(lab.strip(), kb.labs, LAB_WORDS)
         return f"{found}={rest}" if found is not None else value
     return value
+
+
+def extended_from_environment() -> bool:
+    """$NEPHROCALC_EXTENDED set to a true value (an invalid value is refused where the rules are read)."""
+    return os.environ.get("NEPHROCALC_EXTENDED", "").strip().lower() in _TRUE

@@ -116,6 +116,7 @@ def _checked(rules_dir: Path | None, packs: Sequence[Path]) -> tuple[Path, tuple
             raise RuleError(repr(str(pack)), f"cannot be read ({exc.strerror or exc})") from None
         if not is_dir:
             raise RuleError(repr(str(pack)), "not a directory: a rule pack is a folder of rule files")
+        _listable(pack)
     complete = [pack for pack in resolved if is_knowledge_base(pack)]
     if complete:
         if rules_dir is not None or len(complete) > 1:
@@ -123,7 +124,30 @@ def _checked(rules_dir: Path | None, packs: Sequence[Path]) -> tuple[Path, tuple
                             "knowledge_base.toml): only one may replace the built-in rules")
         root = complete[0]
         resolved = tuple(pack for pack in resolved if pack != root)
+    elif rules_dir is not None:
+        _listable(Path(rules_dir))
     return root, resolved
+
+
+def _listable(folder: Path) -> None:
+    """A folder of rule files whose entries (or those of its causes/) cannot be listed is reported by name, as a
+    rule file that cannot be read is: not as an internal error (a pack folder of mode 000)."""
+    try:
+        entries = pack_files(folder)
+        inside = folder.resolve()
+        for entry in entries:
+            # a symbolic link out of the folder is refused: a pack is what its folder holds, and a link to a file
+            # elsewhere would have its values read, and echoed in the messages about them
+            try:
+                target = entry.resolve()
+            except RuntimeError:  # a symlink loop (Python 3.11): the reader reports the file as unreadable
+                continue
+            if not target.is_relative_to(inside):
+                raise RuleError(repr(str(entry)), "a symbolic link out of the pack folder: copy the file or folder "
+                                "into the pack instead")
+    except OSError as exc:
+        where = exc.filename if isinstance(exc.filename, str) else str(folder)
+        raise RuleError(repr(where), f"cannot be read ({exc.strerror or exc})") from None
 
 
 def _build(root: Path, packs: Sequence[Path]) -> KnowledgeBase:

@@ -42,7 +42,7 @@ from nephrocalc.knowledge import (
     normalise_unit,
 )
 from nephrocalc.loader import schema
-from nephrocalc.loader.read import Problems, not_a_file, read_toml, validate
+from nephrocalc.loader.read import _CONTROL, Problems, not_a_file, read_toml, validate
 from nephrocalc.vocab import AGE_GROUPS, FREQUENCY_LEVELS, AgeGroup, is_identifier, reserved_reason
 
 ClueEntries = dict[str, tuple[Path, schema.ClueEntry]]
@@ -67,6 +67,8 @@ def build(root: Path, packs: Sequence[Path] = ()) -> KnowledgeBase:
     raw_sources = read_toml(sources_path, problems) or {}
     sources: dict[str, Source] = {}
     for tag, entry in raw_sources.items():
+        if not _tag_ok(tag, sources_path, problems):
+            continue
         parsed = validate(schema.SourceEntry, entry, sources_path, problems, prefix=tag)
         if parsed is not None:
             sources[tag] = Source(tag, parsed.citation, parsed.url)
@@ -116,6 +118,9 @@ def build(root: Path, packs: Sequence[Path] = ()) -> KnowledgeBase:
         infos.append(info)
         if pack_other is not None:  # a pack that adds causes takes part of the open world's share
             other_file, other_path = pack_other, pack / "pack.toml"
+    if len(packs) > 1:  # each pack was checked on its own; split over several, causes could still hold more than all
+        laid = [entry for entry in cause_files.values() if entry[0].parent.parent.resolve() != root.resolve()]
+        _check_pack_priors(laid, Path(", ".join(str(pack) for pack in packs)), problems, together=True)
     problems.raise_if_any()
 
     kb = _compile(root, kb_file.model_copy(update={"other": other_file}), groups, clue_entries, sources,
@@ -250,6 +255,18 @@ def _check_codes(kb_path: Path, kb_file: schema.KnowledgeBaseFile, clue_entries:
             if term in owners and owners[term] != clue_id:
                 problems.add(path, f"clues.{clue_id}.hpo", f"{term} is already a term of clue {owners[term]!r}")
             owners.setdefault(term, clue_id)
+    # a SNOMED CT concept of a clue of another file (a pack's clue claiming a built-in one's code) would make one
+    # FHIR Condition state two findings; within one file two clues may share a concept on purpose (enteric
+    # hyperoxaluria states both hyperoxaluria and malabsorption), and a clue may share one with a clue it implies
+    coded: dict[str, tuple[str, Path]] = {}
+    for clue_id, (path, entry) in clue_entries.items():
+        for code in dict.fromkeys(entry.snomed):
+            owner = coded.get(code)
+            if owner is not None and owner[1] != path and owner[0] not in entry.implies \
+                    and clue_id not in clue_entries[owner[0]][1].implies:
+                problems.add(path, f"clues.{clue_id}.snomed", f"{code} is already a concept of clue {owner[0]!r} "
+                             f"({owner[1].name} of {owner[1].parent.name}): one Condition would state both")
+            coded.setdefault(code, (clue_id, path))
     pattern_codes = {code for codes in kb_file.pattern_snomed.values() for code in codes}
     for name in kb_file.pattern_snomed:
         if name not in ("nephrocalcinosis", "medullary", "cortical", "combined"):
@@ -356,6 +373,8 @@ def _overlay(pack: Path, groups: dict[str, str], clue_entries: ClueEntries, sour
     sources_path = pack / "sources.toml"
     if sources_path.exists():
         for tag, entry in (read_toml(sources_path, problems) or {}).items():
+            if not _tag_ok(tag, sources_path, problems):
+                continue
             parsed = validate(schema.SourceEntry, entry, sources_path, problems, prefix=tag)
             if parsed is None:
                 continue
@@ -384,19 +403,35 @@ def _overlay(pack: Path, groups: dict[str, str], clue_entries: ClueEntries, sour
         cause_files[path.stem] = (path, cause_file)
     _check_pack_priors([entry for entry in cause_files.values() if entry[0].parent == pack / "causes"], pack, problems)
     if info is None:
+        # the folder's name stands for the pack's: shown with every result, it must be text, not terminal commands
+        if _CONTROL.search(pack.name) or not pack.name.strip():
+            problems.add(pack, "", "the folder name holds control characters and there is no pack.toml to name the "
+                         "pack: rename the folder, or give pack.toml a name")
         return PackInfo(pack.name, "?" if pack_path.exists() else "unversioned", str(pack)), None
     return PackInfo(info.name, info.version, str(pack)), info.other
 
 
-def _check_pack_priors(entries: Sequence[tuple[Path, schema.CauseFile]], pack: Path, problems: Problems) -> None:
-    """Each prior is P(cause | nephrocalcinosis, age group): a pack's causes together cannot hold more than all
-    of it. Priors that sum above 1 would squeeze the built-in causes without a word when the ranking
-    renormalises: refused."""
+def _tag_ok(tag: str, path: Path, problems: Problems) -> bool:
+    """A source tag is cited in brackets on one line of the output ([Sahay13]): a short name without line breaks."""
+    import re
+
+    if re.fullmatch(r"[^\s\[\]]{1,40}", tag) is None:
+        problems.add(path, repr(tag[:40]), "a source tag is 1-40 characters without spaces, line breaks or brackets")
+        return False
+    return True
+
+
+def _check_pack_priors(entries: Sequence[tuple[Path, schema.CauseFile]], pack: Path, problems: Problems,
+                       together: bool = False) -> None:
+    """Each prior is P(cause | nephrocalcinosis, age group): a pack's causes together (and the causes of all the packs
+    loaded together) cannot hold more than all of it. Priors that sum above 1 would squeeze the built-in causes
+    without a word when the ranking renormalises: refused."""
     for group in ("adult", "child", "preterm"):
         total = sum(getattr(cause_file.prior, group) for _, cause_file in entries)
         if total > 1.0 + 1e-9:
-            problems.add(pack / "causes", f"prior.{group}",
-                         f"the pack's causes have priors summing to {total:.3g} for {group}: each is P(cause | "
+            whose = "the causes of the packs loaded together" if together else "the pack's causes"
+            problems.add(pack if together else pack / "causes", f"prior.{group}",
+                         f"{whose} have priors summing to {total:.3g} for {group}: each is P(cause | "
                          "nephrocalcinosis), so together they cannot exceed 1")
 
 
@@ -465,6 +500,10 @@ def _compile(root: Path, kb_file: schema.KnowledgeBaseFile, groups: Mapping[str,
             if broader not in clue_entries or broader == clue_id:
                 problems.add(clues_path, f"clues.{clue_id}.refines.{index}",
                              f"{broader!r} is not another clue of the knowledge base")
+            elif _refines_through(clue_entries, broader, clue_id):
+                # each would be the more specific of the other, and a term of either would map to neither
+                problems.add(clues_path, f"clues.{clue_id}.refines.{index}",
+                             f"{broader!r} refines {clue_id!r} in turn (a cycle)")
         for field, spec in (("given_background", entry.given_background), ("absent_masked_by", entry.absent_masked_by)):
             if spec is None:
                 continue
@@ -516,6 +555,21 @@ def _compile(root: Path, kb_file: schema.KnowledgeBaseFile, groups: Mapping[str,
     for cause_id, (path, cause_file) in sorted(cause_files.items()):
         causes[cause_id] = _compile_cause(cause_id, path, cause_file, kb_file, frequency, clues, sources, problems)
     taken_total: dict[tuple[str, str], dict[str, float]] = {}  # (cause, form) -> share taken so far, by age group
+    # a cause that takes over part of another which takes over part of it, directly or through others, would have
+    # each model the other's form and both lose prior mass to no one: refused
+    takers = {cause_id: {taken.cause for taken in cause_file.takes_over} for cause_id, (_, cause_file)
+              in cause_files.items()}
+    for cause_id, (path, _) in sorted(cause_files.items()):
+        seen: set[str] = set()
+        todo = [t for t in takers[cause_id] if t != cause_id]
+        while todo:
+            taken_cause = todo.pop()
+            if taken_cause == cause_id:
+                problems.add(path, "takes_over", "takes over a cause that takes over this one in turn (a cycle)")
+                break
+            if taken_cause not in seen:
+                seen.add(taken_cause)
+                todo.extend(takers.get(taken_cause, ()))
     for cause_id, (path, cause_file) in sorted(cause_files.items()):
         taken_forms: set[tuple[str, str]] = set()
         for index, taken in enumerate(cause_file.takes_over):
@@ -552,6 +606,16 @@ def _compile(root: Path, kb_file: schema.KnowledgeBaseFile, groups: Mapping[str,
             for cause_id in getattr(cond, key):
                 if cause_id not in causes and cause_id != "other":  # the open world ranks like a cause
                     problems.add(caveats_path, f"{where}.when.{key}", f"unknown cause {cause_id!r}")
+        if caveat.kind == "consider" and caveat.cause is not None:
+            # a cause to consider lies outside the loaded knowledge base: one of the knowledge base's own causes
+            # (always loaded) is ranked, never considered, so the entry would never be shown
+            own = cause_files.get(caveat.cause)
+            if caveat.cause == "other":
+                problems.add(caveats_path, f"{where}.cause", "'other' is the open world itself: name the cause "
+                             "outside the knowledge base")
+            elif own is not None and own[0].parent.parent.resolve() == root.resolve():
+                problems.add(caveats_path, f"{where}.cause", f"{caveat.cause!r} is a cause of the knowledge base, "
+                             "ranked with the others: a cause to consider lies outside it")
         caveats.append(Caveat(caveat.id, caveat.kind, caveat.message, tuple(caveat.sources), cause=caveat.cause,
                               name=caveat.name, poor_fit=caveat.poor_fit, when=Condition(
             pattern=tuple(cond.pattern) if cond.pattern is not None else None,
@@ -855,6 +919,20 @@ def _uncovered(low: float, high: float | None, taken: Sequence[tuple[float, floa
     if high is None or start < high:
         parts.append((start, high))
     return parts
+
+
+def _refines_through(clue_entries: Mapping[str, tuple[Path, schema.ClueEntry]], start: str, target: str) -> bool:
+    """Whether ``start`` refines ``target``, directly or through a chain of ``refines``."""
+    seen: set[str] = set()
+    todo = [start]
+    while todo:
+        clue = todo.pop()
+        if clue == target:
+            return True
+        if clue not in seen and clue in clue_entries:
+            seen.add(clue)
+            todo.extend(clue_entries[clue][1].refines)
+    return False
 
 
 def _implications(clue_entries: Mapping[str, tuple[Path, schema.ClueEntry]],

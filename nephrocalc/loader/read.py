@@ -29,9 +29,11 @@ class Problems:
 
     def add(self, path: Path, where: str, message: str) -> None:
         name = str(path)
-        for root in self.roots:
+        for index, root in enumerate(self.roots):
             try:
                 name = str(path.relative_to(root))
+                if index and len(self.roots) > 2:  # several packs: say whose file it is (site_pack/causes/x.toml)
+                    name = f"{root.name}/{name}" if name != "." else root.name
                 break
             except ValueError:
                 continue
@@ -100,7 +102,10 @@ def read_toml(path: Path, problems: Problems) -> dict[str, Any] | None:
     return None
 
 
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# C0 and C1 controls but tab and line breaks, and the Unicode controls that reorder or break a line where text is
+# shown: bidirectional overrides and isolates (a row could be made to read backwards) and the line and paragraph
+# separators (a JSON Lines record would split where a reader splits lines)
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 def _control_characters(data: Any, where: str = "") -> tuple[str, str] | None:
@@ -165,6 +170,7 @@ def validate(model: type[M], data: Any, path: Path, problems: Problems, prefix: 
         for error in exc.errors(include_url=False):
             loc = ".".join([prefix, *(str(part) for part in error["loc"])] if prefix else
                            [str(part) for part in error["loc"]]) or "(file)"
+            loc = loc.replace(".AgeShare.", ".")  # the table side of a share that may be a number or a table
             message = error["msg"]
             if error["type"] == "extra_forbidden":
                 message = "unknown key"
@@ -172,10 +178,21 @@ def validate(model: type[M], data: Any, path: Path, problems: Problems, prefix: 
                 message = "required key is missing"
             elif error["type"] == "too_short" and error["loc"] and error["loc"][-1] == "sources":
                 message = "needs at least one source (a tag of sources.toml)"
+            elif error["type"] == "string_pattern_mismatch" and "\\S" in str(error.get("ctx", {}).get("pattern", "")):
+                message = f"must be one line of text, not blank (got {_shown_value(error['input'])})"
+            elif error["type"] == "string_pattern_mismatch" and "\\r" in str(error.get("ctx", {}).get("pattern", "")):
+                message = f"must be one line of text (got {_shown_value(error['input'])})"
             elif error["type"] == "literal_error":
                 message = f"{message} (got {error['input']!r})"
             elif message.startswith("Value error, "):
                 message = message[len("Value error, ") :]
+            elif len(error["loc"]) > 1 and error["loc"][-1] in ("constrained-float", "AgeShare"):
+                # one side of "a number or a table by age group" (a form's share): one problem, said once
+                if error["loc"][-1] == "AgeShare" or isinstance(error["input"], dict):
+                    continue
+                loc = loc.rsplit(".", 1)[0]
+                message = f"must be a number from 0 to 1, or a table {{adult, child, preterm}} (got " \
+                          f"{_shown_value(error['input'])})"
             elif error["type"] == "model_type":  # "a valid dictionary or instance of AgeShare": say what it takes
                 message = f"must be a table {_table_keys(model, error['loc'])}(got {_shown_value(error['input'])})"
             problems.add(path, loc, message)

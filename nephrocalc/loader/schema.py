@@ -29,6 +29,9 @@ LoincCode = Annotated[str, Field(pattern=r"^\d{1,7}-\d$")]
 SnomedId = Annotated[str, Field(pattern=r"^[1-9]\d{5,17}$")]  # a SNOMED CT concept id (SCTID)
 Agent = Annotated[str, Field(pattern=r"^[a-z][a-z0-9 -]{2,59}$")]  # a drug or agent name, lower case
 SourceTags = Annotated[list[str], Field(min_length=1)]
+# a name shown on one line (a table row, the footer, `rules check`'s "ok:" line): no line break, not blank
+ONE_LINE = r"^[^\r\n\u2028\u2029]*\S[^\r\n\u2028\u2029]*$"
+OneLine = Annotated[str, Field(pattern=ONE_LINE)]
 
 
 class RuleModel(BaseModel):
@@ -67,6 +70,13 @@ class SpecificityScale(RuleModel):
     sources: SourceTags
     note: str = ""
 
+    @model_validator(mode="after")
+    def _ordered(self) -> SpecificityScale:
+        # a clue of high specificity is rare in the causes that do not list it: its background is the lowest
+        if not self.high < self.moderate < self.low:
+            raise ValueError("backgrounds must increase from high to moderate to low specificity")
+        return self
+
 
 class PatternLikelihood(RuleModel):
     """P(observed pattern | cause): how often the cause shows each distribution on imaging."""
@@ -97,6 +107,13 @@ class AgeMix(RuleModel):
     sources: SourceTags
     note: str = ""
     estimate: bool = False
+
+    @model_validator(mode="after")
+    def _sums_to_one(self) -> AgeMix:
+        total = self.preterm + self.child + self.adult
+        if not math.isclose(total, 1.0, abs_tol=1e-6):
+            raise ValueError(f"preterm + child + adult must sum to 1 (they sum to {total:g})")
+        return self
 
 
 class AgeGroups(RuleModel):
@@ -273,8 +290,8 @@ class InterviewSettings(RuleModel):
 
 
 class KnowledgeBaseFile(RuleModel):
-    name: str
-    version: str
+    name: OneLine
+    version: OneLine
     description: str = ""
     frequency: FrequencyScale
     specificity: SpecificityScale
@@ -291,6 +308,33 @@ class KnowledgeBaseFile(RuleModel):
     set_aside: list[SetAside] = []
     fit: FitSettings
     interview: InterviewSettings | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> KnowledgeBaseFile:
+        # a finding a cause lists as often or more must count for it, whatever the clue's specificity
+        if self.specificity.low >= self.frequency.often:
+            raise ValueError(f"specificity.low ({self.specificity.low:g}) must be below frequency.often "
+                             f"({self.frequency.often:g}): a finding a cause lists as often would count against it")
+        for field, codes in (("pattern_hpo", self.pattern_hpo), ("pattern_snomed", self.pattern_snomed)):
+            seen: dict[str, str] = {}
+            for pattern, terms in codes.items():
+                for term in terms:
+                    if term in seen and seen[term] != pattern:
+                        raise ValueError(f"{field}: {term} is given for both {seen[term]} and {pattern}")
+                    seen[term] = pattern
+        seen_parts: dict[str, list[str]] = {item.clue: list(item.components) for item in self.supersedes}
+        for item in self.supersedes:
+            if item.clue in item.components:
+                raise ValueError(f"supersedes: {item.clue} is listed among its own components")
+            stack, visited = list(item.components), set()
+            while stack:  # a diagnosis that contains, through others, itself would discard what is stated
+                part = stack.pop()
+                if part == item.clue:
+                    raise ValueError(f"supersedes: {item.clue} contains itself through other clues (a cycle)")
+                if part not in visited:
+                    visited.add(part)
+                    stack.extend(seen_parts.get(part, ()))
+        return self
 
 
 class HpoFile(RuleModel):
@@ -311,8 +355,8 @@ class HpoFile(RuleModel):
 class PackFile(RuleModel):
     """A rule pack's identity; it is reported with every result computed with the pack."""
 
-    name: Annotated[str, Field(min_length=1, max_length=80)]
-    version: Annotated[str, Field(min_length=1, max_length=40)]
+    name: Annotated[str, Field(min_length=1, max_length=80, pattern=ONE_LINE)]
+    version: Annotated[str, Field(min_length=1, max_length=40, pattern=ONE_LINE)]
     description: str = ""
     maintainer: str = ""
     # a pack that adds causes may take part of the open world's share: the prior of `other` with it
@@ -359,7 +403,7 @@ class MaskedAbsence(GivenBackground):
 
 
 class ClueEntry(RuleModel):
-    label: Annotated[str, Field(min_length=1, max_length=60)]
+    label: Annotated[str, Field(min_length=1, max_length=60, pattern=ONE_LINE)]
     description: Annotated[str, Field(min_length=1)]
     group: Identifier
     specificity: Specificity
@@ -416,7 +460,7 @@ class ClueEntry(RuleModel):
 
 
 class CluesFile(RuleModel):
-    groups: dict[Identifier, str] = {}
+    groups: dict[Identifier, OneLine] = {}
     clues: dict[Identifier, ClueEntry] = {}
 
 
@@ -583,9 +627,9 @@ class Form(RuleModel):
     """
 
     id: Identifier
-    name: Annotated[str, Field(min_length=1)]
+    name: Annotated[str, Field(min_length=1, pattern=ONE_LINE)]
     # shown after the cause's short name, e.g. "Distal RTA (hereditary)"; default: the id, in words
-    label: Annotated[str, Field(min_length=1, max_length=40)] | None = None
+    label: Annotated[str, Field(min_length=1, max_length=40, pattern=ONE_LINE)] | None = None
     share: Probability | AgeShare
     sources: SourceTags
     note: str = ""
@@ -614,8 +658,8 @@ class CauseFile(RuleModel):
     # a mimic imitates nephrocalcinosis or a cause of it without being one: tells_apart says how to tell
     kind: Literal["cause", "mimic"] = "cause"
     tells_apart: str = ""
-    name: Annotated[str, Field(min_length=1)]
-    short_name: Annotated[str, Field(min_length=1, max_length=40)]
+    name: Annotated[str, Field(min_length=1, pattern=ONE_LINE)]
+    short_name: Annotated[str, Field(min_length=1, max_length=40, pattern=ONE_LINE)]
     distribution: Distribution
     cant_miss: bool
     cant_miss_reason: str = ""
@@ -649,6 +693,11 @@ class CauseFile(RuleModel):
         ids = [f.id for f in forms]
         if len(set(ids)) != len(ids):
             raise ValueError("form ids must be unique")
+        for form in forms:  # a form of no share at any age can never be reached, and its findings never count
+            shares = [form.share] if isinstance(form.share, float) else \
+                [form.share.adult, form.share.child, form.share.preterm]
+            if max(shares) <= 0.0:
+                raise ValueError(f"form {form.id!r} has a share of 0 at every age: it can never be reached")
         return forms
 
     @model_validator(mode="after")
@@ -686,6 +735,11 @@ class Condition(RuleModel):
         """A condition that can hold for no case is a rule that never fires: refused, not kept silently."""
         if self.age_below is not None and self.age_at_least is not None and self.age_below <= self.age_at_least:
             raise ValueError("age_below must be above age_at_least (the caveat would apply at no age)")
+        if self.age_at_least is not None and self.age_at_least >= 130:
+            raise ValueError("age_at_least must be below 130 years (the caveat would apply at no age)")
+        for name in ("pattern", "modality", "grade", "any_present", "leading", "in_top3"):
+            if name in self.model_fields_set and not getattr(self, name):  # "one of none": never, or always
+                raise ValueError(f"{name} is an empty list: name at least one, or leave the key out")
         stated = set(self.present) | set(self.any_present if len(self.any_present) == 1 else [])
         for name, clues in (("absent", self.absent), ("unknown", self.unknown), ("not_present", self.not_present)):
             both = sorted(stated & set(clues))
@@ -707,7 +761,7 @@ class CaveatEntry(RuleModel):
     sources: SourceTags
     when: Condition
     cause: Identifier | None = None
-    name: str = ""
+    name: Annotated[str, Field(pattern=r"^[^\r\n\u2028\u2029]*$")] = ""
     poor_fit: bool = False  # consider: when it applies, no loaded cause explains the findings well
 
     @model_validator(mode="after")
@@ -819,11 +873,20 @@ class LabLimit(RuleModel):
             raise ValueError("a limit that derives nothing (derive = false) needs a warning to say what it means")
         if self.age_below is not None and self.age_below <= (self.age_at_least or 0.0):
             raise ValueError("age_below must be above age_at_least (the limit would apply at no age)")
+        # the absent bound lies on the absent side of the limit: between the two nothing is derived (a grey zone);
+        # on the wrong side a value would be read both ways
+        if self.above is not None and self.absent_at_most is not None and self.absent_at_most > self.above:
+            raise ValueError("absent_at_most must be at or below above (a value between them would be read both ways)")
+        if self.below is not None and self.absent_at_least is not None and self.absent_at_least < self.below:
+            raise ValueError("absent_at_least must be at or above below (a value between them would be read both ways)")
+        if (self.above is None and self.absent_at_most is not None) or \
+                (self.below is None and self.absent_at_least is not None):
+            raise ValueError("absent_at_most goes with above, absent_at_least with below")
         return self
 
 
 class LabEntry(RuleModel):
-    label: Annotated[str, Field(min_length=1)]
+    label: Annotated[str, Field(min_length=1, pattern=ONE_LINE)]
     canonical: str
     units: dict[str, UnitConversion]
     own_units: list[str] = []  # accepted, judged only against limits given in that unit
@@ -847,9 +910,19 @@ class LabEntry(RuleModel):
             raise ValueError(f"{sorted(overlap)} cannot be both converted and judged on their own")
         if not self.plausible[0] <= self.extreme[0] <= self.extreme[1] <= self.plausible[1]:
             raise ValueError("need plausible[0] <= extreme[0] <= extreme[1] <= plausible[1]")
-        for limit in self.limits:
+        for index, limit in enumerate(self.limits):
             if limit.unit is not None and limit.unit not in self.own_units:
                 raise ValueError(f"limit unit {limit.unit!r} is not one of own_units")
+            bound = limit.above if limit.above is not None else limit.below
+            if limit.unit is None and bound is not None and not self.plausible[0] <= bound <= self.plausible[1]:
+                # a limit no plausible value can cross derives nothing, ever, and leaves every value in its grey zone
+                raise ValueError(f"limits.{index}: {bound:g} {self.canonical} is outside the plausible range "
+                                 f"{self.plausible[0]:g}-{self.plausible[1]:g}")
+        for unit, conversion in self.units.items():
+            factor = conversion.multiply_by / conversion.divide_by
+            if not 1e-6 <= factor <= 1e6:  # the plausible range in that unit would underflow or overflow
+                raise ValueError(f"units.{unit}: a conversion factor of {factor:g} to {self.canonical} is not a unit "
+                                 "conversion (allowed: 1e-6 to 1e6)")
         return self
 
 

@@ -109,11 +109,11 @@ class BatchWriter:
             dumps, newline = orjson.dumps, orjson.OPT_APPEND_NEWLINE
 
             def write_json(data: Any) -> bytes:
-                return dumps(data, option=newline)
+                return _separators_escaped(dumps(data, option=newline))
 
             def write_fields(result: Result) -> bytes:
-                return dumps({key: result[key] for key in fields or () if key in result},  # type: ignore[literal-required]
-                             option=newline)
+                return _separators_escaped(dumps({key: result[key] for key in fields or () if key in result},  # type: ignore[literal-required]
+                                                 option=newline))
 
             self._row: Callable[[Result], bytes] = write_json if fields is None else write_fields
             self._error = write_json
@@ -174,3 +174,11 @@ class BatchWriter:
         title = f"nephrocalc report — {len(self._sections)} cases" + (
             f", {len(self._failed)} line{'s' if len(self._failed) > 1 else ''} not read" if self._failed else "")
         return page(sections, title, self._kb, list(self._tags)).encode()
+
+
+def _separators_escaped(line: bytes) -> bytes:
+    """A JSON line with U+2028 and U+2029 written as escapes: valid JSON either way, but a reader that splits lines
+    on them (Python's str.splitlines, JavaScript) would cut one record in two (a case id holding one)."""
+    if b"\xe2\x80\xa8" in line or b"\xe2\x80\xa9" in line:
+        return line.replace(b"\xe2\x80\xa8", b"\\u2028").replace(b"\xe2\x80\xa9", b"\\u2029")
+    return line

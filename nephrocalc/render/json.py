@@ -18,12 +18,16 @@ def dumps(data: Any, *, indent: bool = False) -> str:
     if "pydantic_core" in sys.modules:
         from pydantic_core import to_json
 
-        return to_json(data, indent=2 if indent else None).decode()
-    import json
+        text = to_json(data, indent=2 if indent else None).decode()
+    else:
+        import json
 
-    if indent:
-        return json.dumps(data, ensure_ascii=False, indent=2)
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+        text = json.dumps(data, ensure_ascii=False, indent=2) if indent else \
+            json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    # U+2028 and U+2029 as escapes: a reader that splits lines on them would cut a JSON Lines record in two
+    if "\u2028" in text or "\u2029" in text:
+        text = text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    return text
 
 
 def result_json(result: Result, *, indent: bool = False) -> str:

@@ -31,6 +31,7 @@ from nephrocalc.render.views import (
     percent,
     poor_fit_text,
     printable,
+    rules_label,
 )
 from nephrocalc.result import NOTICE, Entry, Evidence, Result
 from nephrocalc.vocab import FREQUENCY_WORDS
@@ -279,7 +280,7 @@ def print_result(result: Result, kb: KnowledgeBase, *, rows: list[Entry] | None 
         console.print(Text(("! Also can't miss" if shown else "! Can't miss (missing it would harm)")
                            + ", each below 0.1%: " + ", ".join(_entry_name(kb, e) for e in faint)
                            + " (nephrocalc cause ID gives the rule-out test).", style="yellow"))
-    console.print(Text(f"{NOTICE} Knowledge base: {result['knowledge_base']}.", style="dim italic"))
+    console.print(Text(f"{NOTICE} Knowledge base: {printable(rules_label(result))}.", style="dim italic"))
 
 
 def _bullets(items: list[Text], mark: str) -> Table:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from nephrocalc.render.views import case_facts, distinctive, percent, poor_fit_text, printable
+from nephrocalc.render.views import case_facts, distinctive, percent, poor_fit_text, printable, rules_label
 from nephrocalc.result import NOTICE, Evidence, Result
 
 # one row per cause; the columns after score were added for researchers (name, best-fitting form,
@@ -17,7 +17,7 @@ def _tsv_field(value: str | None) -> str:
     csv.reader(delimiter="\\t") reads it back unchanged."""
     if value is None:
         return ""
-    value = value.replace("\t", " ").replace("\r", " ").replace("\n", " ").replace("\0", " ")
+    value = printable(value.replace("\t", " ").replace("\r", " ").replace("\n", " "))
     if '"' in value:
         return '"' + value.replace('"', '""') + '"'
     return value
@@ -50,7 +50,8 @@ def result_csv_rows(result: Result, columns: tuple[str, ...] = ROW_COLUMNS) -> s
     import io
 
     out = io.StringIO()
-    csv.writer(out, lineterminator="\n").writerows(_rows(result, columns))
+    # control characters (an escape sequence in a case id) are shown as U+FFFD, as in every other format
+    csv.writer(out, lineterminator="\n").writerows([[printable(v) for v in row] for row in _rows(result, columns)])
     return out.getvalue()
 
 
@@ -107,4 +108,4 @@ def result_markdown(result: Result) -> str:
     body += MARKDOWN_HEADER + result_markdown_rows(result)
     if notes:
         body += "\n" + "".join(notes)
-    return body + f"\n_{NOTICE}_\n"
+    return body + f"\n_{NOTICE} Knowledge base: {_md(rules_label(result))}._\n"

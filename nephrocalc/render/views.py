@@ -70,7 +70,8 @@ def _ages(limit: LabLimit) -> str:
 # reach the terminal as a command): shown as U+FFFD in human-readable output; JSON keeps the exact text
 # Bidirectional overrides and isolates (U+202A-U+202E, U+2066-U+2069) likewise: they reorder the text that
 # follows them, so an id could make a line read as something it does not say ("Trojan Source").
-_CONTROL = dict.fromkeys((*range(0, 32), *range(127, 160), *range(0x202A, 0x202F), *range(0x2066, 0x206A)), "�")
+_CONTROL = dict.fromkeys((*range(0, 32), *range(127, 160), 0x061C, 0x200E, 0x200F, 0x2028, 0x2029,
+                          *range(0x202A, 0x202F), *range(0x2066, 0x206A)), "\ufffd")
 
 
 _MODALITY_NAMES = {"us": "ultrasound", "ct": "CT", "ctu": "CT urography", "ivu": "IV urography", "xr": "radiograph",
@@ -176,3 +177,9 @@ def in_text(label: str) -> str:
     """A label inside a sentence: "Hypercalcaemia" -> "hypercalcaemia", "High PTH" -> "high PTH"."""
     return label[:1].lower() + label[1:] if label[1:2].islower() else label
 
+
+def rules_label(result: Any) -> str:
+    """The knowledge base and every rule pack laid over it (the extended knowledge base, a local pack), by name and
+    version, as each result names them: a ranking made with a pack must not read as the built-in rules'."""
+    packs = [f"{p['name']} {p['version']}" for p in (result.get("rules") or [])[1:]]
+    return ", ".join([result["knowledge_base"], *packs])

@@ -1,0 +1,230 @@
+"""A black-box review of broken and hostile rule packs (22 defects reported; each test fails without its fix).
+
+Packs are built in a temporary folder from a minimal cause; complete knowledge bases are copies of rules/ with
+one edit. `rules check` must refuse what would act silently wrong, naming the file and the field, with exit 2.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from helpers import invoke
+
+from nephrocalc.loader import builtin_rules_dir
+
+CAUSE = """name = "Test cause"
+short_name = "Test"
+distribution = "medullary"
+cant_miss = false
+summary = "A test."
+mechanism = "Testing."
+sources = ["Bhat12"]
+
+[prior]
+adult = {prior}
+child = 0.01
+preterm = 0.01
+sources = ["Bhat12"]
+
+[[findings]]
+clue = "hypokalemia"
+frequency = "usually"
+sources = ["Bhat12"]
+"""
+
+
+def _pack(folder: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return folder
+
+
+def _check(folder: Path, *extra: str) -> tuple[int, str]:
+    status, out, err = invoke(["rules", "check", str(folder), *extra])
+    return status, out + err
+
+
+def _kb_copy(tmp_path: Path, file: str, old: str, new: str) -> Path:
+    """A complete knowledge base: rules/ copied, with one edit."""
+    kb = tmp_path / "kb"
+    shutil.copytree(builtin_rules_dir(), kb, ignore=shutil.ignore_patterns("extended"))
+    text = (kb / file).read_text(encoding="utf-8")
+    assert old in text, old
+    (kb / file).write_text(text.replace(old, new, 1), encoding="utf-8")
+    return kb
+
+
+def test_an_unreadable_pack_folder_is_named_not_an_internal_error(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """A folder of mode 000 (simulated: the tests may run as root, who reads it anyway)."""
+    import nephrocalc.loader as loader
+
+    pack = _pack(tmp_path / "pack", {"causes/test_cause.toml": CAUSE.format(prior=0.01)})
+    listing = loader._listing
+
+    def refused(folder: Path) -> list[Path]:
+        if folder == pack.resolve():
+            raise PermissionError(13, "Permission denied", str(folder))
+        return listing(folder)
+
+    monkeypatch.setattr(loader, "_listing", refused)
+    for argv in (["rules", "check", str(pack)], ["diff", "--rules", str(pack), "-p", "medullary"]):
+        status, _, err = invoke(argv)
+        assert status == 2 and "cannot be read (Permission denied)" in err and "internal error" not in err
+
+
+def test_a_symbolic_link_out_of_the_pack_is_refused(tmp_path: Path) -> None:
+    outside = _pack(tmp_path / "outside", {"secret.toml": 'name = "x"\ndistribution = "s3cr3t"\n'})
+    pack = _pack(tmp_path / "pack", {"pack.toml": 'name = "p"\nversion = "1"\n'})
+    (pack / "causes").mkdir()
+    (pack / "causes" / "test_cause.toml").symlink_to(outside / "secret.toml")
+    status, said = _check(pack)
+    assert status == 2 and "symbolic link out of the pack folder" in said and "s3cr3t" not in said
+    linked = tmp_path / "linked"
+    linked.mkdir()
+    (linked / "causes").symlink_to(outside)
+    assert _check(linked)[0] == 2
+
+
+@pytest.mark.parametrize(("file", "old", "new", "said"), [
+    ("knowledge_base.toml", "[[supersedes]]", '[[supersedes]]\nclue = "low_pth"\ncomponents = ["hypoparathyroidism"]\n'
+     'sources = ["Mitchell12"]\n\n[[supersedes]]', "contains itself through other clues (a cycle)"),
+    ("knowledge_base.toml", "high = 0.02", "high = 0.99", "backgrounds must increase"),
+    ("knowledge_base.toml", "adult = 0.75\nchild = 0.2", "adult = 0.1\nchild = 0.1",
+     "must sum to 1 (they sum to 0.25)"),
+    ("knowledge_base.toml", 'cortical = ["HP:0012409"]', 'cortical = ["HP:0012408"]', "is given for both"),
+    ("clues.toml", 'label = "Proteinuria"', 'label = "Proteinuria"\nrefines = ["low_molecular_weight_proteinuria"]',
+     "in turn (a cycle)"),
+    ("labs.toml", "above = 10.5", "above = 100.0", "outside the plausible range"),
+    ("labs.toml", '"mmol/L" = { multiply_by = 4.008 }', '"mmol/L" = { multiply_by = 1e308 }',
+     "is not a unit conversion"),
+])
+def test_a_complete_knowledge_base_that_would_act_silently_wrong_is_refused(tmp_path: Path, file: str, old: str,
+                                                                            new: str, said: str) -> None:
+    status, out = _check(_kb_copy(tmp_path, file, old, new))
+    assert status == 2 and said in out, out
+
+
+def test_priors_split_over_two_packs_are_summed_together(tmp_path: Path) -> None:
+    first = _pack(tmp_path / "a", {"causes/test_a.toml": CAUSE.format(prior=0.6)})
+    second = _pack(tmp_path / "b", {"causes/test_b.toml": CAUSE.format(prior=0.6)})
+    assert _check(first)[0] == 0 and _check(second)[0] == 0
+    status, _, err = invoke(["diff", "--rules", str(first), "--rules", str(second), "-p", "medullary"])
+    assert status == 2 and "the causes of the packs loaded together have priors summing to 1.2" in err
+
+
+def test_a_pack_clue_may_not_claim_a_built_in_clue_s_snomed_concept(tmp_path: Path) -> None:
+    pack = _pack(tmp_path / "pack", {"clues.toml": '[clues.my_calcium]\nlabel = "My calcium"\ndescription = "x"\n'
+                                     'group = "calcium"\nspecificity = "high"\nsnomed = ["66931009"]\n'})
+    status, said = _check(pack)
+    assert status == 2 and "66931009 is already a concept of clue 'hypercalcemia'" in said
+
+
+def test_causes_that_take_over_each_other_are_refused(tmp_path: Path) -> None:
+    forms = ('\n[[forms]]\nid = "f1"\nname = "F1"\nshare = 0.5\nsources = ["Bhat12"]\n'
+             '\n[[forms]]\nid = "f2"\nname = "F2"\nshare = 0.5\nsources = ["Bhat12"]\n')
+    take = ('\n[[takes_over]]\ncause = "{other}"\nform = "f1"\nshare = {{adult = 1.0, child = 1.0, preterm = 1.0}}\n'
+            'sources = ["Bhat12"]\n')
+    pack = _pack(tmp_path / "pack", {
+        "causes/cause_a.toml": CAUSE.format(prior=0.01) + forms + take.format(other="cause_b"),
+        "causes/cause_b.toml": CAUSE.format(prior=0.01) + forms + take.format(other="cause_a")})
+    status, said = _check(pack)
+    assert status == 2 and "takes over a cause that takes over this one in turn (a cycle)" in said
+
+
+@pytest.mark.parametrize(("when", "said"), [
+    ('pattern = []', "pattern is an empty list"), ('modality = []', "modality is an empty list"),
+    ('any_present = []', "any_present is an empty list"), ('leading = []', "leading is an empty list"),
+    ('age_at_least = 500', "must be below 130 years"),
+])
+def test_a_caveat_that_could_never_or_would_always_fire_is_refused(tmp_path: Path, when: str, said: str) -> None:
+    pack = _pack(tmp_path / "pack", {"caveats.toml": '[[caveats]]\nid = "c"\nmessage = "FIRED"\nsources = ["Bhat12"]'
+                                     f'\n[caveats.when]\n{when}\n'})
+    status, out = _check(pack)
+    assert status == 2 and said in out, out
+
+
+@pytest.mark.parametrize(("cause", "said"), [("distal_rta", "is a cause of the knowledge base"),
+                                             ("other", "'other' is the open world itself")])
+def test_a_cause_to_consider_lies_outside_the_knowledge_base(tmp_path: Path, cause: str, said: str) -> None:
+    pack = _pack(tmp_path / "pack", {"caveats.toml": f'[[caveats]]\nid = "c"\nkind = "consider"\ncause = "{cause}"\n'
+                                     'name = "X"\nmessage = "m"\nsources = ["Bhat12"]\n[caveats.when]\n'
+                                     'present = ["hypokalemia"]\n'})
+    status, out = _check(pack)
+    assert status == 2 and said in out
+
+
+def test_a_form_of_no_share_at_any_age_is_refused(tmp_path: Path) -> None:
+    forms = ('\n[[forms]]\nid = "main"\nname = "Main"\nshare = 1.0\nsources = ["Bhat12"]\n'
+             '\n[[forms]]\nid = "ghost"\nname = "Ghost"\nshare = 0.0\nsources = ["Bhat12"]\n')
+    status, said = _check(_pack(tmp_path / "pack", {"causes/test_cause.toml": CAUSE.format(prior=0.01) + forms}))
+    assert status == 2 and "form 'ghost' has a share of 0 at every age" in said
+
+
+def test_rules_check_can_check_a_pack_against_the_extended_knowledge_base(tmp_path: Path) -> None:
+    pack = _pack(tmp_path / "pack", {"caveats.toml": '[[caveats]]\nid = "c"\nmessage = "m"\nsources = ["Bhat12"]\n'
+                                     '[caveats.when]\nleading = ["bartter_syndrome"]\n'})
+    assert _check(pack)[0] == 2  # bartter_syndrome is an extended cause
+    status, said = _check(pack, "--extended")
+    assert status == 0 and "and the extended knowledge base" in said
+
+
+def test_the_table_and_markdown_name_the_packs(tmp_path: Path) -> None:
+    pack = _pack(tmp_path / "pack", {"pack.toml": 'name = "local-overrides"\nversion = "0.1"\n',
+                                     "causes/test_cause.toml": CAUSE.format(prior=0.01)})
+    for fmt in ("table", "markdown"):
+        status, out, _ = invoke(["diff", "--rules", str(pack), "-p", "medullary", "-f", fmt])
+        assert status == 0 and "local-overrides 0.1" in out.splitlines()[-1]
+    status, out, _ = invoke(["diff", "--extended", "-p", "medullary"])
+    assert status == 0 and "extended knowledge base" in " ".join(out.split()[-12:])
+
+
+def test_errors_of_several_packs_name_the_pack_and_a_share_is_one_problem(tmp_path: Path) -> None:
+    good = _pack(tmp_path / "site_pack", {"causes/test_a.toml": CAUSE.format(prior=0.01)})
+    bad = _pack(tmp_path / "dept_pack", {"causes/test_b.toml": CAUSE.format(prior='"x"')})
+    status, _, err = invoke(["diff", "--rules", str(good), "--rules", str(bad), "-p", "medullary"])
+    assert status == 2 and "dept_pack/causes/test_b.toml: prior.adult" in err
+    forms = '\n[[forms]]\nid = "main"\nname = "Main"\nshare = -0.5\nsources = ["Bhat12"]\n'
+    status, said = _check(_pack(tmp_path / "share", {"causes/test_cause.toml": CAUSE.format(prior=0.01) + forms}))
+    lines = [line for line in said.splitlines() if "forms.0.share" in line]
+    assert status == 2 and len(lines) == 1 and "constrained-float" not in said and "AgeShare" not in said
+
+
+@pytest.mark.parametrize("character", ["\u202e", "\u2028", "\u2066"])
+def test_rule_text_that_reorders_or_breaks_a_line_is_refused(tmp_path: Path, character: str) -> None:
+    pack = _pack(tmp_path / "pack", {"causes/test_cause.toml": CAUSE.format(prior=0.01).replace(
+        "Test cause", f"Test{character} cause")})
+    status, said = _check(pack)
+    assert status == 2 and f"U+{ord(character):04X}" in said
+
+
+@pytest.mark.parametrize(("file", "text"), [
+    ("pack.toml", 'name = "my\\npack"\nversion = "1"\n'),
+    ("pack.toml", 'name = "p"\nversion = "1.0\\nok: a forged line"\n'),
+    ("pack.toml", 'name = " "\nversion = "1"\n'),
+    ("sources.toml", '["tag\\nok: forged"]\ncitation = "c"\nurl = "https://x.org"\n'),
+])
+def test_a_one_line_field_with_a_line_break_or_blank_is_refused(tmp_path: Path, file: str, text: str) -> None:
+    status, said = _check(_pack(tmp_path / "pack", {file: text}))
+    assert status == 2 and "\nok:" not in said and not said.startswith("ok:")
+
+
+def test_a_pack_folder_named_with_escape_sequences_is_refused(tmp_path: Path) -> None:
+    pack = _pack(tmp_path / "pk\x1b[2Jclear", {"causes/test_cause.toml": CAUSE.format(prior=0.01)})
+    status, said = _check(pack)
+    assert status == 2 and "\x1b" not in said and "folder name holds control characters" in said
+
+
+def test_a_case_id_with_control_characters_is_not_written_raw() -> None:
+    line = json.dumps({"id": "a\x1b[31mb\u2028c", "pattern": "medullary"}) + "\n"
+    for fmt in ("tsv", "csv"):
+        status, out, _ = invoke(["batch", "-f", fmt], line.encode())
+        assert status == 0 and "\x1b" not in out and "\u2028" not in out
+    status, out, _ = invoke(["batch", "-f", "jsonl"], line.encode())
+    assert status == 0 and "\u2028" not in out and len(out.splitlines()) == 1
+    assert json.loads(out)["id"] == "a\x1b[31mb\u2028c", "the JSON keeps the id exactly, escaped"
