@@ -379,10 +379,15 @@ class Lab(NamedTuple):
 
 def normalise_unit(unit: str) -> str:
     """Units match ignoring case and spaces: "mg/dl" and "mg / dL" are "mg/dL"; the micro sign (µ) and
-    the Greek mu (μ) are one letter (Unicode compatibility normalisation)."""
+    the Greek mu (μ) are one letter (Unicode compatibility normalisation); "per 24 h" is per day (mg/24 h, as
+    laboratories write a 24-hour urine, is mg/day)."""
     import unicodedata
 
-    return unicodedata.normalize("NFKC", "".join(unit.split())).lower()
+    key = unicodedata.normalize("NFKC", "".join(unit.split())).lower()
+    for spelling in ("/24hours", "/24hour", "/24hrs", "/24hr", "/24h"):
+        if key.endswith(spelling):
+            return key[: -len(spelling)] + "/day"
+    return key
 
 
 class PackInfo(NamedTuple):

@@ -449,3 +449,23 @@ def test_a_value_read_by_another_limit_is_not_said_within_a_one_way_limit() -> N
     assert steps["hypomagnesemia"] is True and "read only when crossed" not in said
     steps, said = _derived(["--age", "30", "--lab", "serum_magnesium=0.9 mmol/L"])
     assert steps["hypomagnesemia"] is False and "read only when crossed" in said
+
+
+@pytest.mark.parametrize(("age", "lab"), [("8", "urine_calcium_creatinine_ratio=350 mg/g"),
+                                         ("40", "urine_calcium_24h=340 mg/24 h")])
+def test_laboratory_spellings_of_urine_units_are_read(age: str, lab: str) -> None:
+    """FHIR review: mg/g creatinine (US laboratories) and mg/24 h were refused as units, so the value was not used."""
+    steps, _ = _derived(["--age", age, "--sex", "male", "--lab", lab])
+    assert steps["hypercalciuria"] is True
+
+
+def test_a_fhir_ratio_in_mg_per_g_creatinine_is_read() -> None:
+    observation = {"resourceType": "Observation", "status": "final",
+                   "code": {"coding": [{"system": "http://loinc.org", "code": "9321-1"}]},
+                   "valueQuantity": {"value": 350, "unit": "mg/g{creat}", "system": "http://unitsofmeasure.org",
+                                     "code": "mg/g{creat}"}}
+    patient = {"resourceType": "Patient", "id": "p", "gender": "male", "birthDate": "2016-01-01"}
+    condition = {"resourceType": "Condition", "code": {"coding": [{"system": "http://snomed.info/sct",
+                                                                   "code": "236447005"}]}}
+    result = _diff(["--fhir", "-"], _bundle(patient, condition, observation))
+    assert result["case"]["labs"]["urine_calcium_creatinine_ratio"]["unit"] == "mg/g"

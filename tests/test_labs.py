@@ -66,7 +66,8 @@ FACTORS: dict[str, dict[str, float]] = {
     "serum_potassium": {"mmol/L": 1.0, "mEq/L": 1.0},
     "urine_ph": {"pH": 1.0},
     "urine_calcium_24h": {"mg/day": 1.0, "mmol/day": CA_MOLAR_MASS},
-    "urine_calcium_creatinine_ratio": {"mg/mg": 1.0, "mmol/mmol": 1 / 2.822},  # mg/mg x 2.822 = mmol/mmol
+    "urine_calcium_creatinine_ratio": {"mg/mg": 1.0, "mmol/mmol": 1 / 2.822,  # mg/mg x 2.822 = mmol/mmol
+                                       "mg/g": 1 / 1000},  # mg per g creatinine
     "urine_oxalate_24h": {"mmol/day": 1.0, "mg/day": 1 / 88.02},  # oxalate 88.02 g/mol
     "urine_citrate_24h": {"mg/day": 1.0, "mmol/day": 192.12},  # citric acid 192.12 g/mol
     "vitamin_d_25oh": {"ng/mL": 1.0, "nmol/L": 1 / 2.496},  # ng/mL x 2.496 = nmol/L
