@@ -469,3 +469,19 @@ def test_a_fhir_ratio_in_mg_per_g_creatinine_is_read() -> None:
                                                                    "code": "236447005"}]}}
     result = _diff(["--fhir", "-"], _bundle(patient, condition, observation))
     assert result["case"]["labs"]["urine_calcium_creatinine_ratio"]["unit"] == "mg/g"
+
+
+def test_lab_values_contained_in_a_report_are_read() -> None:
+    """FHIR review: Observations contained in a DiagnosticReport (referenced from its result) were dropped silently."""
+    calcium = {"resourceType": "Observation", "id": "ca1", "status": "final",
+               "code": {"coding": [{"system": "http://loinc.org", "code": "17861-6"}]},
+               "valueQuantity": {"value": 12.5, "unit": "mg/dL", "system": "http://unitsofmeasure.org",
+                                 "code": "mg/dL"}}
+    report = {"resourceType": "DiagnosticReport", "status": "final", "effectiveDateTime": "2020-06-01",
+              "code": {"coding": [{"system": "http://loinc.org", "code": "24323-8"}]},
+              "contained": [calcium], "result": [{"reference": "#ca1"}]}
+    patient = {"resourceType": "Patient", "id": "p", "gender": "female", "birthDate": "1980-01-01"}
+    condition = {"resourceType": "Condition", "code": {"coding": [{"system": "http://snomed.info/sct",
+                                                                   "code": "236447005"}]}}
+    result = _diff(["--fhir", "-"], _bundle(patient, condition, report))
+    assert result["case"]["labs"]["serum_calcium"] == {"value": 12.5, "unit": "mg/dL"}

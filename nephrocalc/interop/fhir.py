@@ -198,6 +198,14 @@ def _typed(resource: object, where: str, found: list[dict[str, Any]], problems: 
         problems.append(f"{where}.resourceType: {shown_value(resource['resourceType'])} is not a resource type")
     else:
         found.append(resource)
+        # lab values contained in a report or a panel (DiagnosticReport.contained, referenced from its result) are
+        # the report's own: read as the Bundle's Observations are, dated by the report when they carry no date
+        if resource.get("resourceType") in ("DiagnosticReport", "Observation"):
+            for index, inner in enumerate(_items(resource.get("contained"))):
+                if isinstance(inner, dict) and inner.get("resourceType") == "Observation":
+                    dated = {key: resource[key] for key in ("effectiveDateTime", "effectivePeriod", "effectiveInstant",
+                                                            "subject") if key in resource and key not in inner}
+                    _typed({**inner, **dated}, f"{where}.contained[{index}]", found, problems)
 
 
 def _dated(resource: dict[str, Any], kind: str, fields: tuple[str, ...], dates: list[tuple[date, str]],
