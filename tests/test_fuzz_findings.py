@@ -485,3 +485,13 @@ def test_lab_values_contained_in_a_report_are_read() -> None:
                                                                    "code": "236447005"}]}}
     result = _diff(["--fhir", "-"], _bundle(patient, condition, report))
     assert result["case"]["labs"]["serum_calcium"] == {"value": 12.5, "unit": "mg/dL"}
+
+
+def test_the_age_is_taken_at_death_when_nothing_else_is_dated() -> None:
+    """FHIR review: a Patient with a birthDate and a deceasedDateTime, and no dated resource, had no age."""
+    patient = {"resourceType": "Patient", "id": "p", "gender": "female", "birthDate": "1950-01-01",
+               "deceasedDateTime": "2010-01-01"}
+    condition = {"resourceType": "Condition", "code": {"coding": [{"system": "http://snomed.info/sct",
+                                                                   "code": "236447005"}]}}
+    result = _diff(["--fhir", "-"], _bundle(patient, condition))
+    assert result["case"]["age_years"] == 60 and "taken at Patient.deceasedDateTime" in _messages(result)

@@ -485,6 +485,13 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
         notes.append({"id": "fhir_dated_after_death", "sources": [],
                       "message": f"Resources are dated after Patient.deceasedDateTime ({died.isoformat()}), the latest "
                       f"on {latest.isoformat()}: check the dates; the age was counted to the latest."})
+    if born is not None and on is None and died is not None and patient is not None:
+        # no dated resource: the patient was last seen, at the latest, at death (a document dated later would count
+        # the age past it)
+        on = str(patient.get("deceasedDateTime"))
+        notes.append({"id": "fhir_age_at_death", "sources": [],
+                      "message": "No dated resource: the age was taken at Patient.deceasedDateTime "
+                      f"({died.isoformat()})."})
     if born is not None and on is None:  # no dated resource: the document's own date
         meta = data.get("meta")
         for field, when in (("timestamp", data.get("timestamp")),
