@@ -495,3 +495,17 @@ def test_the_age_is_taken_at_death_when_nothing_else_is_dated() -> None:
                                                                    "code": "236447005"}]}}
     result = _diff(["--fhir", "-"], _bundle(patient, condition))
     assert result["case"]["age_years"] == 60 and "taken at Patient.deceasedDateTime" in _messages(result)
+
+
+def test_stu3_not_done_and_not_taken_are_read() -> None:
+    """FHIR review: an STU3 Procedure with notDone (a kidney transplant declined) and a MedicationStatement with
+    taken "n" (furosemide) were both read as present."""
+    patient = {"resourceType": "Patient", "id": "p", "gender": "female", "birthDate": "1980-01-01"}
+    condition = {"resourceType": "Condition", "code": {"coding": [{"system": "http://snomed.info/sct",
+                                                                   "code": "236447005"}]}}
+    procedure = {"resourceType": "Procedure", "status": "completed", "notDone": True,
+                 "code": {"coding": [{"system": "http://snomed.info/sct", "code": "70536003"}]}}
+    statement = {"resourceType": "MedicationStatement", "status": "active", "taken": "n",
+                 "medicationCodeableConcept": {"text": "furosemide 40 mg"}}
+    clues = _diff(["--fhir", "-"], _bundle(patient, condition, procedure, statement))["case"].get("clues", {})
+    assert "kidney_transplant" not in clues and clues.get("loop_diuretic") is False

@@ -300,7 +300,9 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
             if status is not None and not isinstance(status, str):  # a code is a string: unreadable, so unknown
                 withdrawn.append(f"{kind} {name or 'without a readable medication'} (status not a code)")
                 continue
-            if status in WITHDRAWN_MEDICATION or resource.get("doNotPerform") is True:
+            # STU3's own fields too: a medication not known to be taken, an administration not given
+            if status in WITHDRAWN_MEDICATION or resource.get("doNotPerform") is True \
+                    or resource.get("taken") == "unk" or resource.get("notGiven") is True:
                 withdrawn.append(f"{kind} {name or 'without a readable medication'}")
                 continue
             meant = clues_of_agent(kb, name) if name else ()
@@ -308,7 +310,8 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                 unread_drugs.append(name)
             elif not meant:
                 unmapped.append(f"{kind} {name or 'without a readable medication'}")
-            taken = status != "not-taken"  # a statement that it is not taken states it absent
+            # a statement that it is not taken states it absent (R4 status not-taken, STU3 taken = "n")
+            taken = status != "not-taken" and resource.get("taken") != "n"
             if taken and meant and status in ("stopped", "completed"):
                 stopped_drugs.append(f"{name} ({status})")
             if taken and "calcium_alkali_intake" in meant:
@@ -989,6 +992,7 @@ def _withdrawn(resource: dict[str, Any]) -> bool:
     prepared has not happened."""
     return (resource.get("status") in ("entered-in-error", "cancelled")
             or (resource.get("resourceType") == "Procedure" and resource.get("status") in ("not-done", "preparation"))
+            or resource.get("notDone") is True  # FHIR STU3's field for a procedure not done
             or "entered-in-error" in _verification_codes(resource))
 
 
