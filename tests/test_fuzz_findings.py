@@ -509,3 +509,16 @@ def test_stu3_not_done_and_not_taken_are_read() -> None:
                  "medicationCodeableConcept": {"text": "furosemide 40 mg"}}
     clues = _diff(["--fhir", "-"], _bundle(patient, condition, procedure, statement))["case"].get("clues", {})
     assert "kidney_transplant" not in clues and clues.get("loop_diuretic") is False
+
+
+def test_code_systems_named_by_oid_are_read() -> None:
+    """FHIR review: LOINC and SNOMED CT given by their HL7 OIDs (or over https) were 'mapped to no clue or lab'."""
+    patient = {"resourceType": "Patient", "id": "p", "gender": "female", "birthDate": "1980-01-01"}
+    condition = {"resourceType": "Condition", "code": {"coding": [{"system": "urn:oid:2.16.840.1.113883.6.96",
+                                                                   "code": "236447005"}]}}
+    calcium = {"resourceType": "Observation", "status": "final", "effectiveDateTime": "2020-06-01",
+               "code": {"coding": [{"system": "https://loinc.org", "code": "17861-6"}]},
+               "valueQuantity": {"value": 12.5, "unit": "mg/dL"}}
+    result = _diff(["--fhir", "-"], _bundle(patient, condition, calcium))
+    assert result["case"]["labs"]["serum_calcium"]["value"] == 12.5
+    assert "map to no clue" not in _messages(result) and "No resource states nephrocalcinosis" not in _messages(result)

@@ -47,7 +47,7 @@ import re
 from datetime import UTC, date, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from nephrocalc.case import Case, Lab
 from nephrocalc.errors import InputError
@@ -91,10 +91,21 @@ class _Part(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
 
+# the same code systems named by their HL7 OIDs or over https, as some exports write them
+SYSTEM_ALIASES = {"urn:oid:2.16.840.1.113883.6.1": "http://loinc.org", "https://loinc.org": "http://loinc.org",
+                  "urn:oid:2.16.840.1.113883.6.96": "http://snomed.info/sct",
+                  "https://snomed.info/sct": "http://snomed.info/sct"}
+
+
 class Coding(_Part):
     system: str = ""
     code: str = ""
     display: str = ""
+
+    @field_validator("system")
+    @classmethod
+    def _canonical_system(cls, system: str) -> str:
+        return SYSTEM_ALIASES.get(system.strip().rstrip("/").lower(), system)
 
 
 class CodeableConcept(_Part):
