@@ -143,12 +143,14 @@ class BatchWriter:
             self.header = row_header(columns, fmt).encode()
             self._row = lambda result: rows(result, columns).encode()
         else:
-            from nephrocalc.render.text import MARKDOWN_HEADER, result_markdown_rows
+            from nephrocalc.render.text import MARKDOWN_HEADER, _md, result_markdown_rows
             from nephrocalc.result import NOTICE
 
             self.header = MARKDOWN_HEADER.encode()
             self._row = lambda result: result_markdown_rows(result).encode()
-            self._footer = f"\n_{NOTICE}_\n".encode()  # a document read by people: said once, at its end
+            # a document read by people: the notice said once, at its end, with the rules used (as diff's Markdown)
+            used = f" Knowledge base: {', '.join(f'{p.name} {p.version}' for p in kb.packs)}." if kb else ""
+            self._footer = f"\n_{NOTICE}{_md(used)}_\n".encode()
 
     def row(self, result: Result) -> bytes:
         return self._row(result if self.top is None else limit(result, self.top))
