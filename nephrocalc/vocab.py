@@ -164,3 +164,9 @@ def known_id(name: str, known: Collection[str], words: dict[str, str] | None = N
         if words is not None and words.get(candidate) in known:
             return words[candidate]
     return None
+
+# Unicode controls that reorder or break a line where text is shown, beside the C0 and C1 controls: the Arabic letter
+# mark, left-to-right and right-to-left marks, the line and paragraph separators, and the bidirectional overrides and
+# isolates (an id or a rule could make a line read as something it does not say, "Trojan Source"). Rule files refuse
+# them (loader/read.py), the renderers replace them in user text (render/views.py), messages escape them (cli/io.py).
+LINE_CONTROLS: Final = (0x061C, 0x200E, 0x200F, 0x2028, 0x2029, *range(0x202A, 0x202F), *range(0x2066, 0x206A))

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from nephrocalc.errors import InputError
-from nephrocalc.vocab import MAX_CASE_BYTES, MAX_DOCUMENT_BYTES
+from nephrocalc.vocab import LINE_CONTROLS, MAX_CASE_BYTES, MAX_DOCUMENT_BYTES
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -221,8 +221,7 @@ def one_line(message: str, limit: int = 600) -> str:
 # must not reach the terminal as a command
 _ESCAPED = {code: f"\\x{code:02x}" for code in (*range(0x00, 0x20), *range(0x7F, 0xA0)) if code not in (0x0A, 0x0D)}
 # and the Unicode controls that reorder or break a line (bidirectional overrides, line and paragraph separators)
-_ESCAPED.update({code: f"\\u{code:04x}" for code in (0x061C, 0x200E, 0x200F, 0x2028, 0x2029, *range(0x202A, 0x202F),
-                                                      *range(0x2066, 0x206A))})
+_ESCAPED.update({code: f"\\u{code:04x}" for code in LINE_CONTROLS})
 
 
 class PipeClosed(Exception):

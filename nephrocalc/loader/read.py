@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 
 from nephrocalc.errors import RuleError
+from nephrocalc.vocab import LINE_CONTROLS
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -102,10 +103,8 @@ def read_toml(path: Path, problems: Problems) -> dict[str, Any] | None:
     return None
 
 
-# C0 and C1 controls but tab and line breaks, and the Unicode controls that reorder or break a line where text is
-# shown: bidirectional overrides and isolates (a row could be made to read backwards) and the line and paragraph
-# separators (a JSON Lines record would split where a reader splits lines)
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+# C0 and C1 controls but tab and line breaks, and the Unicode controls that reorder or break a line (vocab.py)
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f" + "".join(map(chr, LINE_CONTROLS)) + "]")
 
 
 def _control_characters(data: Any, where: str = "") -> tuple[str, str] | None:

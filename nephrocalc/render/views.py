@@ -7,6 +7,7 @@ from typing import Any
 
 from nephrocalc.knowledge import KnowledgeBase, LabLimit
 from nephrocalc.result import Derivation, Evidence
+from nephrocalc.vocab import LINE_CONTROLS
 
 
 def form_label(kb: KnowledgeBase, cause_id: str, form_id: str) -> str:
@@ -70,8 +71,7 @@ def _ages(limit: LabLimit) -> str:
 # reach the terminal as a command): shown as U+FFFD in human-readable output; JSON keeps the exact text
 # Bidirectional overrides and isolates (U+202A-U+202E, U+2066-U+2069) likewise: they reorder the text that
 # follows them, so an id could make a line read as something it does not say ("Trojan Source").
-_CONTROL = dict.fromkeys((*range(0, 32), *range(127, 160), 0x061C, 0x200E, 0x200F, 0x2028, 0x2029,
-                          *range(0x202A, 0x202F), *range(0x2066, 0x206A)), "\ufffd")
+_CONTROL = dict.fromkeys((*range(0, 32), *range(127, 160), *LINE_CONTROLS), "\ufffd")
 
 
 _MODALITY_NAMES = {"us": "ultrasound", "ct": "CT", "ctu": "CT urography", "ivu": "IV urography", "xr": "radiograph",
