@@ -228,3 +228,51 @@ def test_a_case_id_with_control_characters_is_not_written_raw() -> None:
     status, out, _ = invoke(["batch", "-f", "jsonl"], line.encode())
     assert status == 0 and "\u2028" not in out and len(out.splitlines()) == 1
     assert json.loads(out)["id"] == "a\x1b[31mb\u2028c", "the JSON keeps the id exactly, escaped"
+
+
+# --- round 2 of the review (17 more defects; the crash first) --------------------------------------------------
+
+FLAG_CAUSE = CAUSE + """
+[[findings]]
+clue = "my_flag"
+frequency = "always"
+sources = ["Bhat12"]
+"""
+
+
+def _flag_pack(tmp_path: Path, background: str) -> Path:
+    clue = ('[clues.my_flag]\nlabel = "My flag"\ndescription = "A local clue."\ngroup = "calcium"\n'
+            f'specificity = "high"\n{background}\n')
+    return _pack(tmp_path / "pack", {"clues.toml": clue, "causes/test_cause.toml": FLAG_CAUSE.format(prior=0.01)})
+
+
+@pytest.mark.parametrize(("background", "field"), [
+    ('background = { value = 1e-320, sources = ["Bhat12"] }', "clues.my_flag.background.value"),
+    ('child_background = { value = 1e-300, sources = ["Bhat12"] }', "clues.my_flag.child_background.value"),
+    ('age_backgrounds = [{ at_least = 18, value = 0.0001, sources = ["Bhat12"] }]',
+     "clues.my_flag.age_backgrounds.0.value"),
+    ('given_background = { given = "ckd", value = 1e-9, sources = ["Bhat12"] }',
+     "clues.my_flag.given_background.value"),
+])
+def test_a_near_zero_background_is_refused_not_a_crash(tmp_path: Path, background: str, field: str) -> None:
+    """Below about 5e-309 the ratio overflowed and every command stopped on 'internal error (NaN)'; far above
+    it the ratio still went beyond the 1000 allowed for an explicit one."""
+    pack = _flag_pack(tmp_path, background)
+    status, text = _check(pack)
+    assert status == 2 and field in text and "0.001" in text
+    status, _, err = invoke(["diff", "--rules", str(pack), "-p", "medullary", "--age", "40", "--my-flag"])
+    assert status == 2 and field in err and "internal error" not in err
+
+
+@pytest.mark.parametrize("value", ["0.99", "0.9999999999999999"])
+def test_a_background_as_common_as_always_is_refused(tmp_path: Path, value: str) -> None:
+    """A listed finding then counted against its cause, and its absence made the cause certain."""
+    pack = _flag_pack(tmp_path, f'background = {{ value = {value}, sources = ["Bhat12"] }}')
+    status, text = _check(pack)
+    assert status == 2 and "clues.my_flag.background.value" in text and "frequency.always" in text
+
+
+def test_a_near_zero_specificity_level_is_refused(tmp_path: Path) -> None:
+    kb = _kb_copy(tmp_path, "knowledge_base.toml", "high = 0.02", "high = 5e-324")
+    status, text = _check(kb)
+    assert status == 2 and "specificity.high" in text

@@ -513,6 +513,11 @@ def _compile(root: Path, kb_file: schema.KnowledgeBaseFile, groups: Mapping[str,
             elif spec.given == clue_id:
                 problems.add(clues_path, f"{where}.given", "a clue cannot be its own given clue")
             _check_sources(spec.sources, sources, clues_path, f"{where}.sources", problems)
+        for where, value in _backgrounds(clue_id, entry):
+            if value >= frequency["always"]:
+                # a finding listed 'always' would then count against its cause, and its absence for it
+                problems.add(clues_path, where, f"a background of {value} is not below frequency.always "
+                             f"({frequency['always']:g}): a finding that common tells no cause from another")
         if entry.absent_masked_by is not None and entry.child_background is not None:
             # the masked weights are worked out against the clue's one background
             problems.add(clues_path, f"clues.{clue_id}.absent_masked_by",
@@ -966,6 +971,17 @@ def _implications(clue_entries: Mapping[str, tuple[Path, schema.ClueEntry]],
             seen.discard(clue_id)
         closure[clue_id] = tuple(sorted(seen))
     return closure
+
+
+def _backgrounds(clue_id: str, entry: schema.ClueEntry) -> list[tuple[str, float]]:
+    """Each background a clue gives, with the field that gives it."""
+    where = f"clues.{clue_id}"
+    out = [(f"{where}.{field}.value", spec.value)
+           for field, spec in (("background", entry.background), ("child_background", entry.child_background),
+                               ("given_background", entry.given_background)) if spec is not None]
+    out.extend((f"{where}.age_backgrounds.{number}.value", band.value)
+               for number, band in enumerate(entry.age_backgrounds))
+    return out
 
 
 def _given_background(entry: schema.GivenBackground | None) -> GivenBackground | None:

@@ -23,6 +23,10 @@ OpenProbability = Annotated[float, Field(gt=0.0, lt=1.0, allow_inf_nan=False)]
 # no likelihood ratio in medicine is near 1000 (a defining finding is about 20 to 50): above it is a typing error
 PositiveRatio = Annotated[float, Field(gt=0.0, le=1000.0, allow_inf_nan=False)]
 FiniteNumber = Annotated[float, Field(allow_inf_nan=False)]
+# P(a finding | a cause that does not list it): a finding listed 'always' (about 0.95) against a background of
+# 0.001 has a ratio near 1000, the bound of an explicit ratio; a lower background is a typing error
+MIN_BACKGROUND = 0.001
+Background = Annotated[float, Field(ge=MIN_BACKGROUND, lt=1.0, allow_inf_nan=False)]
 Identifier = Annotated[str, Field(pattern=ID_REGEX)]
 HpoId = Annotated[str, Field(pattern=r"^HP:\d{7}$")]
 LoincCode = Annotated[str, Field(pattern=r"^\d{1,7}-\d$")]
@@ -64,9 +68,9 @@ class FrequencyScale(RuleModel):
 class SpecificityScale(RuleModel):
     """P(finding present | a cause whose file does not list it), by the clue's specificity."""
 
-    high: OpenProbability
-    moderate: OpenProbability
-    low: OpenProbability
+    high: Background
+    moderate: Background
+    low: Background
     sources: SourceTags
     note: str = ""
 
@@ -370,7 +374,7 @@ class ChildBackground(RuleModel):
     """P(present | a cause that does not list the clue) among children, where it differs from the
     specificity's adult-weighted figure (growth failure is common in every paediatric cause)."""
 
-    value: OpenProbability
+    value: Background
     sources: SourceTags  # every number cites a source, and says so when the level is an estimate
     note: str = ""
     estimate: bool = False
@@ -390,7 +394,7 @@ class GivenBackground(RuleModel):
     PTH-driven) is not rare among the causes that do not list it, nor outside the knowledge base."""
 
     given: Identifier  # the clue stated present under which this background holds
-    value: OpenProbability
+    value: Background
     sources: SourceTags
     note: str = ""
     estimate: bool = False
