@@ -522,3 +522,39 @@ def test_code_systems_named_by_oid_are_read() -> None:
     result = _diff(["--fhir", "-"], _bundle(patient, condition, calcium))
     assert result["case"]["labs"]["serum_calcium"]["value"] == 12.5
     assert "map to no clue" not in _messages(result) and "No resource states nephrocalcinosis" not in _messages(result)
+
+
+SCT = "http://snomed.info/sct"
+
+
+def _study(code: str, site: dict[str, Any] | None = None, description: str = "") -> dict[str, Any]:
+    series: dict[str, Any] = {"uid": "1.2", "modality": {"system": DCM, "code": code}}
+    if site is not None:
+        series["bodySite"] = site
+    return {"resourceType": "ImagingStudy", "status": "available", "description": description, "series": [series]}
+
+
+@pytest.mark.parametrize("study", [
+    _study("DX", {"system": SCT, "code": "72696002", "display": "Knee"}),  # Synthea R4: 71 of 615 bundles
+    _study("US", {"system": SCT, "code": "261179002", "display": "Thoracic"}),  # an echocardiogram
+    _study("MR", {"concept": {"coding": [{"system": SCT, "code": "12738006", "display": "Brain"}]}}),  # R5
+    _study("CT", description="CT head without contrast"),
+])
+def test_imaging_of_another_body_part_is_not_the_modality(study: dict[str, Any]) -> None:
+    """A knee radiograph gave `xr` and the caveat that radiographs miss nephrocalcinosis; with a kidney
+    ultrasound it made the modality unknown ("several modalities")."""
+    alone = _diff(["--fhir", "-", "-p", "medullary"], _bundle(study))
+    assert "modality" not in alone["case"] and "fhir_other_imaging" in note_ids(alone["warnings"])
+    kidney = _study("US", {"system": SCT, "code": "64033007", "display": "Kidney structure"})
+    both = _diff(["--fhir", "-", "-p", "medullary"], _bundle(kidney, study))
+    assert both["case"]["modality"] == "us" and "fhir_modalities" not in note_ids(both["warnings"])
+
+
+@pytest.mark.parametrize("study", [
+    _study("CT", {"system": SCT, "code": "818983003", "display": "Abdomen"}),
+    _study("CT", description="CT abdomen and pelvis"),
+    _study("CT"),  # says nothing of where it looked: kept
+])
+def test_imaging_of_the_kidneys_region_or_of_no_named_part_is_the_modality(study: dict[str, Any]) -> None:
+    result = _diff(["--fhir", "-", "-p", "medullary"], _bundle(study))
+    assert result["case"]["modality"] == "ct" and "fhir_other_imaging" not in note_ids(result["warnings"])

@@ -26,7 +26,9 @@ validated ``Case``. Any other top-level ``resourceType``, or none, is refused (e
   it was not performed then, not that the patient has no such history: not used, and a note lists it;
   an ImagingStudy's DICOM modality (US, CT, MR; CR, DX, RG as radiograph) gives the modality when
   the studies agree on one (several: none is set, and a warning says so); a CT or radiograph study whose
-  description or procedure says urography is CT urography or IVU;
+  description or procedure says urography is CT urography or IVU; a study of another body part (a series
+  bodySite, or the words of a study with none coded: a knee radiograph, an echocardiogram) is not used, and a
+  note says so;
 - MedicationStatement, MedicationRequest, MedicationAdministration and MedicationDispense resources
   give exposure clues from the medication's name (its text or coding display, or the Medication it
   references): every agent of the vocabulary (clues.toml ``agents``) found in it; a statement
@@ -279,6 +281,7 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
     onset_age: float | None = None  # the onsetAge of the nephrocalcinosis Condition
     onset_date: str | None = None  # its onsetDateTime
     modalities: set[Modality] = set()  # from ImagingStudy (DICOM modality codes)
+    other_imaging: list[str] = []  # ImagingStudy of another body part: the part each names
     unconfirmed: list[str] = []  # Conditions only suspected (unconfirmed, provisional, differential)
     unverified: list[str] = []  # Conditions whose verificationStatus is not a FHIR code
     withdrawn: list[str] = []  # resources entered in error or cancelled
@@ -353,6 +356,11 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                     unmapped.append(f"FamilyMemberHistory condition {_shown(concept) or 'without a readable code'}")
             continue
         if kind == "ImagingStudy":
+            part = _other_body_part(resource)
+            if part is not None:  # a knee radiograph or an echocardiogram did not show the kidneys
+                other_imaging.append(part)
+                _dated(resource, kind, ("started",), dates, bad_dates)
+                continue
             modalities.update(_study_modalities(resource))
             unmapped.extend(f"ImagingStudy modality {what}" for what in _study_unread_modalities(resource))
             _dated(resource, kind, ("started",), dates, bad_dates)
@@ -671,6 +679,12 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
         notes.append({"id": "pattern_unknown", "sources": [],
                       "message": "No resource gives the pattern of the calcification: the causes were ranked "
                       "without pattern evidence."})
+    if other_imaging:
+        parts = sorted(set(other_imaging))
+        notes.append({"id": "fhir_other_imaging", "sources": [],
+                      "message": f"{len(other_imaging)} imaging {'study' if len(other_imaging) == 1 else 'studies'} "
+                      f"of another body part ({', '.join(parts[:8])}{', ...' if len(parts) > 8 else ''}) "
+                      "did not image the kidneys: not taken as the modality."})
     modality: Modality | None = None
     if len(modalities) == 1:
         modality = next(iter(modalities))
@@ -943,6 +957,54 @@ def _study_modalities(resource: dict[str, Any]) -> set[Modality]:
     if any(_UROGRAPHY.search(text) for text in words):
         found = {"ctu" if m == "ct" else "ivu" if m == "xr" else m for m in found}
     return found
+
+
+# the words of an ImagingStudy that say it imaged the kidneys (or the abdomen, where they lie)
+_KIDNEY_REGION = re.compile(r"kidney|renal|nephr|abdom|urinar|urogra|pyelogra|retroperiton|flank|\bkub\b|ureter|"
+                            r"bladder|upper quadrant|\bivu\b|\bivp\b|\bctu\b", re.IGNORECASE)
+# the words of a study of another body part, where no body site is coded
+_OTHER_REGION = re.compile(r"\b(head|brain|skull|sinus\w*|dental|neck|thyroid|chest|thora\w*|lungs?|cardiac|heart|"
+                           r"echocardio\w*|breast|mammo\w*|shoulder|clavicle|arm|elbow|wrist|hand|finger|hip|knee|"
+                           r"leg|ankle|foot|feet|toe|spine|cervical|obstetric|fetal|pregnan\w*)\b", re.IGNORECASE)
+# SNOMED CT body sites of the kidneys and the abdomen
+KIDNEY_SITES = frozenset({"64033007", "9846003", "18639004", "17373004", "113345001", "818983003"})
+
+
+def _other_body_part(resource: dict[str, Any]) -> str | None:
+    """The body part an ImagingStudy names when it is not the kidneys' region (a knee radiograph, an
+    echocardiogram), or None: a series bodySite (an R4 Coding, an R5 CodeableReference) or, where none is coded,
+    the words of its description or procedure. A study that says nothing of where it looked is kept."""
+    words = [str(resource.get("description", ""))]
+    sites: list[tuple[str, str]] = []  # (code, words) of each series bodySite
+    for series in _items(resource.get("series")):
+        if not isinstance(series, dict):
+            continue
+        words.append(str(series.get("description", "")))
+        site = series.get("bodySite")
+        if isinstance(site, dict):
+            concept = site.get("concept") if isinstance(site.get("concept"), dict) else None
+            codings = [c for c in _items(concept.get("coding")) if isinstance(c, dict)] if concept else [site]
+            text = str(concept.get("text", "")) if concept else ""
+            for coding in codings:
+                sites.append((str(coding.get("code", "")), f"{coding.get('display', '')} {text}".strip()))
+            if not codings and text:
+                sites.append(("", text))
+    for concept in _items(resource.get("procedureCode")):
+        if isinstance(concept, dict):
+            words.append(str(concept.get("text", "")))
+            words += [str(c.get("display", "")) for c in _items(concept.get("coding")) if isinstance(c, dict)]
+    if any(code in KIDNEY_SITES or _KIDNEY_REGION.search(text) for code, text in sites):
+        return None
+    if any(_KIDNEY_REGION.search(text) for text in words):
+        return None
+    named = [text or f"body site {code}" for code, text in sites if code or text]
+    if named:
+        return named[0][:40]
+    for text in words:
+        found = _OTHER_REGION.search(text)
+        if found:
+            return found.group(0).lower()
+    return None
 
 
 def _study_unread_modalities(resource: dict[str, Any]) -> list[str]:
