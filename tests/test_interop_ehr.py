@@ -519,12 +519,14 @@ def test_ckd_stages_and_lupus_are_read_from_snomed(code: str, clue: str) -> None
 
 
 def test_a_record_dated_after_the_death_is_said() -> None:
-    """A lab dated 14 years after Patient.deceasedDateTime made the age 84 without a word (FHIR review)."""
+    """A lab dated 14 years after Patient.deceasedDateTime made the age 44 without a word (FHIR review), then,
+    with the word, still an age the patient never reached: it is the age at death."""
     calcium = {"resourceType": "Observation", "status": "final", "effectiveDateTime": "2024-06-10",
                "code": {"coding": [{"system": "http://loinc.org", "code": "17861-6"}]},
                "valueQuantity": {"value": 9.5, "unit": "mg/dL", "code": "mg/dL"}}
     result = _read(["diff", "--fhir", "-"], _bundle(calcium, patient={"deceasedDateTime": "2010-01-01"}))
     assert "2010-01-01" in _warnings(result)["fhir_dated_after_death"]
+    assert 29.8 < result["case"]["age_years"] < 29.9  # born 1980-03-01, died 2010-01-01
 
 
 @pytest.mark.parametrize(("study", "modality"), [

@@ -503,10 +503,11 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
     on: str | None = max(dates)[1] if dates else None
     died = parse_date(patient.get("deceasedDateTime")) if patient else None
     if died is not None and on is not None and (latest := parse_date(on)) is not None and latest > died:
-        # a record dated after the death is another person's, or a date typed wrongly: the age would be off too
+        # a record dated after the death is another person's, or a date typed wrongly: no one ages past death
         notes.append({"id": "fhir_dated_after_death", "sources": [],
                       "message": f"Resources are dated after Patient.deceasedDateTime ({died.isoformat()}), the latest "
-                      f"on {latest.isoformat()}: check the dates; the age was counted to the latest."})
+                      f"on {latest.isoformat()}: check the dates; the age was taken at death."})
+        on = str(patient.get("deceasedDateTime")) if patient is not None else on
     if born is not None and on is None and died is not None and patient is not None:
         # no dated resource: the patient was last seen, at the latest, at death (a document dated later would count
         # the age past it)
