@@ -558,3 +558,21 @@ def test_imaging_of_another_body_part_is_not_the_modality(study: dict[str, Any])
 def test_imaging_of_the_kidneys_region_or_of_no_named_part_is_the_modality(study: dict[str, Any]) -> None:
     result = _diff(["--fhir", "-", "-p", "medullary"], _bundle(study))
     assert result["case"]["modality"] == "ct" and "fhir_other_imaging" not in note_ids(result["warnings"])
+
+
+@pytest.mark.parametrize("abatement", [{"abatementDateTime": "2019-05-01"}, {"abatementString": "2019"},
+                                       {"abatementBoolean": True}])
+def test_an_abated_condition_without_a_status_is_a_past_finding(abatement: dict[str, Any]) -> None:
+    """FHIR requires an abated Condition to be inactive, resolved or in remission (con-4); without a
+    clinicalStatus it was read as current, without the note a resolved one has."""
+    condition = {"resourceType": "Condition", "code": {"coding": [{"system": SCT, "code": "66931009"}]},
+                 **abatement}
+    result = _diff(["--fhir", "-", "-p", "medullary"], _bundle(condition))
+    assert result["case"]["clues"]["hypercalcemia"] is True
+    assert "abated" in _messages(result)
+
+
+def test_a_condition_not_abated_has_no_past_finding_note() -> None:
+    condition = {"resourceType": "Condition", "code": {"coding": [{"system": SCT, "code": "66931009"}]},
+                 "abatementBoolean": False}
+    assert "abated" not in _messages(_diff(["--fhir", "-", "-p", "medullary"], _bundle(condition)))

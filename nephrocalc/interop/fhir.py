@@ -488,7 +488,7 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                     break
         if not used:
             unmapped.append(f"{kind} {_shown(concept) or 'without a code'}")
-        elif kind == "Condition" and not absent and _clinical_status(resource) & {"resolved", "inactive", "remission"}:
+        elif kind == "Condition" and not absent and _clinical_status(resource) & PAST_STATUSES:
             # a past finding still explains a calcification that persists: read, and said (it wins over a lab)
             resolved.append(f"{_shown(concept) or 'a Condition'} ({', '.join(sorted(_clinical_status(resource)))})")
     sexes: dict[str, Sex] = {"female": "female", "male": "male"}
@@ -584,9 +584,9 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                       + (" ..." if len(stopped_drugs) > 10 else "")})
     if resolved:
         notes.append({"id": "fhir_conditions_resolved", "sources": [],
-                      "message": "Conditions no longer active (resolved, inactive or in remission) were read as "
-                      "findings of the history, which a persisting calcification may still reflect; a stated finding "
-                      "wins over a lab value that disagrees: " + "; ".join(resolved[:10])
+                      "message": "Conditions no longer active (resolved, inactive, in remission or abated) were "
+                      "read as findings of the history, which a persisting calcification may still reflect; a stated "
+                      "finding wins over a lab value that disagrees: " + "; ".join(resolved[:10])
                       + (" ..." if len(resolved) > 10 else "")})
     if flagged:
         notes.append({"id": "fhir_lab_flags_not_read", "sources": [],
@@ -1070,14 +1070,22 @@ def _withdrawn(resource: dict[str, Any]) -> bool:
             or "entered-in-error" in _verification_codes(resource))
 
 
+# the clinicalStatus codes of a Condition of the past ("abated": an abatement given without a status)
+PAST_STATUSES = frozenset({"resolved", "inactive", "remission", "abated"})
+
+
 def _clinical_status(resource: dict[str, Any]) -> set[str]:
-    """The codes of a Condition's clinicalStatus (a CodeableConcept in R4, a code alone in STU3)."""
+    """The codes of a Condition's clinicalStatus (a CodeableConcept in R4, a code alone in STU3). A Condition
+    with an abatement and no status has abated: FHIR requires inactive, resolved or remission then (con-4)."""
     status = resource.get("clinicalStatus")
     if isinstance(status, str):
         return {status}
-    if not isinstance(status, dict):
-        return set()
-    return {str(c.get("code")) for c in _items(status.get("coding")) if isinstance(c, dict) and c.get("code")}
+    codes = ({str(c.get("code")) for c in _items(status.get("coding")) if isinstance(c, dict) and c.get("code")}
+             if isinstance(status, dict) else set())
+    if not codes and any(key.startswith("abatement") and resource[key] not in (False, None, "", {})
+                         for key in resource):
+        return {"abated"}
+    return codes
 
 
 def _verification_codes(resource: dict[str, Any]) -> set[str]:
