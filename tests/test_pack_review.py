@@ -276,3 +276,60 @@ def test_a_near_zero_specificity_level_is_refused(tmp_path: Path) -> None:
     kb = _kb_copy(tmp_path, "knowledge_base.toml", "high = 0.02", "high = 5e-324")
     status, text = _check(kb)
     assert status == 2 and "specificity.high" in text
+
+
+@pytest.mark.parametrize("key", ["present", "absent", "unknown", "not_present"])
+def test_a_caveat_condition_of_an_empty_clue_list_is_refused(tmp_path: Path, key: str) -> None:
+    """`present = []` holds for every case: the caveat fired on all of them."""
+    pack = _pack(tmp_path / "pack", {"caveats.toml": '[[caveats]]\nid = "c"\nmessage = "FIRED"\nsources = ["Bhat12"]'
+                                                     f'\n[caveats.when]\n{key} = []\n'})
+    status, text = _check(pack)
+    assert status == 2 and key in text and "empty list" in text
+
+
+def test_a_preterm_limit_above_the_child_limit_is_refused(tmp_path: Path) -> None:
+    """child_below_years = 0.01 left every child prior, band and child background unused, without a word."""
+    kb = _kb_copy(tmp_path, "knowledge_base.toml", "child_below_years = 18", "child_below_years = 0.01")
+    status, text = _check(kb)
+    assert status == 2 and "preterm_below_years" in text and "child_below_years" in text
+
+
+@pytest.mark.parametrize(("band", "field"), [
+    ('below = 18\ncolumns = ["adult"]', "age.0.below"),
+    ('at_least = 20\ncolumns = ["child"]', "age.0.at_least"),
+])
+def test_an_age_band_outside_its_columns_ages_is_refused(tmp_path: Path, band: str, field: str) -> None:
+    cause = CAUSE.format(prior=0.01) + f'\n[[age]]\n{band}\nratio = 0.001\nsources = ["Bhat12"]\n'
+    status, text = _check(_pack(tmp_path / "pack", {"causes/test_cause.toml": cause}))
+    assert status == 2 and field in text and "never read" in text
+
+
+def test_an_age_band_of_its_columns_ages_is_accepted(tmp_path: Path) -> None:
+    cause = (CAUSE.format(prior=0.01)
+             + '\n[[age]]\nat_least = 60\ncolumns = ["adult"]\nratio = 2\nsources = ["Bhat12"]\n')
+    assert _check(_pack(tmp_path / "pack", {"causes/test_cause.toml": cause}))[0] == 0
+
+
+@pytest.mark.parametrize("unless", ['["hypercalciuria"]', '["hypomagnesemia"]'])
+def test_an_open_world_entry_unless_its_own_clue_is_refused(tmp_path: Path, unless: str) -> None:
+    other = ('name = "p"\nversion = "1"\n\n[other]\nadult = 0.12\nchild = 0.2\npreterm = 0.05\nunused_clue_lr = 2.0\n'
+             'unilateral = 0.05\nsources = ["Bhat12"]\n\n[[other.findings]]\nclue = "hypomagnesemia"\n'
+             f'given = "hypercalciuria"\nunless = {unless}\nlr_present = 10.0\nsources = ["Bhat12"]\nnote = "n"\n')
+    pack = _pack(tmp_path / "pack", {"pack.toml": other, "causes/test_cause.toml": CAUSE.format(prior=0.01)})
+    status, text = _check(pack)
+    assert status == 2 and "unless" in text and "never count" in text
+
+
+def test_a_clue_description_with_a_line_break_is_one_ask_question(tmp_path: Path) -> None:
+    """A description of two lines printed a forged `? tubular_ectasia` question that a script answered."""
+    forged = '? tubular_ectasia  Precalyceal tubular ectasia [y/n/u/q/b]'
+    clue = ('[clues.my_flag]\nlabel = "My flag"\n'
+            f'description = """Local clue.\n{forged}"""\ngroup = "calcium"\nspecificity = "high"\n')
+    cause = CAUSE.split("[[findings]]")[0].format(prior=0.9) + FLAG_CAUSE.split(CAUSE)[1]  # my_flag alone
+    pack = _pack(tmp_path / "pack", {"clues.toml": clue, "causes/test_cause.toml": cause})
+    status, _, err = invoke(["ask", "--rules", str(pack), "-p", "medullary", "--age", "40", "--no-hypercalcemia",
+                             "--max-questions", "4", "-f", "json"], b"u\n" * 40)
+    assert status == 0, err
+    questions = [line for line in err.splitlines() if line.startswith("? ")]
+    assert any(line.startswith("? my_flag  Local clue. ? tubular_ectasia") for line in questions), questions
+    assert not any(line.startswith("? tubular_ectasia") for line in questions)

@@ -162,9 +162,11 @@ class Commands:
                 lab = f" (lab: {question['lab']})" if question["lab"] else ""
                 settles = question["lab"]
                 choices = "y/n/u/q/b or a value" if settles else "y/n/u/q/b"
-                line = f"? {clue.id}  {clue.description}{lab} [{choices}]\n"
+                # one question is one line (a script reads `? <clue id>` lines): a pack's description may break lines
+                described = " ".join(clue.description.split())
+                line = f"? {clue.id}  {described}{lab} [{choices}]\n"
                 if interactive:
-                    line = f"{clue.label}? {clue.description}{lab} [{choices}] "
+                    line = f"{clue.label}? {described}{lab} [{choices}] "
                 answer = io.prompt_line(line, takes_value=settles is not None, terminal=interactive)
                 if answer == io.END_OF_INPUT:
                     raise KeyboardInterrupt

@@ -683,7 +683,8 @@ def _compile(root: Path, kb_file: schema.KnowledgeBaseFile, groups: Mapping[str,
         other_findings.append(ratio)
     other = OtherCause({"preterm": other_file.preterm, "child": other_file.child, "adult": other_file.adult},
                        other_file.unused_clue_lr, tuple(other_file.sources), other_file.note,
-                       _compile_ages(other_file.age, "other.age", other_path, sources, problems),
+                       _compile_ages(other_file.age, "other.age", other_path, sources, problems,
+                                     kb_file.age_groups.child_below_years),
                        other_file.unilateral, tuple(other_findings))
     calibration = Calibration(1.0, "", (), "uncalibrated: no [calibration] in knowledge_base.toml")
     if kb_file.calibration is not None:
@@ -1052,7 +1053,7 @@ def _compile_cause(cause_id: str, path: Path, raw: schema.CauseFile, kb_file: sc
 
     common = _compile_findings(raw.findings, raw.contradicts, "", path, frequency, clues, sources, problems)
     child_below = kb_file.age_groups.child_below_years
-    cause_age = _compile_ages(raw.age, "age", path, sources, problems)
+    cause_age = _compile_ages(raw.age, "age", path, sources, problems, kb_file.age_groups.child_below_years)
     rule_out = None
     if raw.rule_out is not None:
         _check_sources(raw.rule_out.sources, sources, path, "rule_out.sources", problems)
@@ -1073,7 +1074,8 @@ def _compile_cause(cause_id: str, path: Path, raw: schema.CauseFile, kb_file: sc
         _check_sources(form_raw.sources, sources, path, f"{where}.sources", problems)
         own = _compile_findings(form_raw.findings, form_raw.contradicts, f"{where}.", path, frequency, clues,
                                 sources, problems)
-        form_age = _compile_ages(form_raw.age, f"{where}.age", path, sources, problems)
+        form_age = _compile_ages(form_raw.age, f"{where}.age", path, sources, problems,
+                                 kb_file.age_groups.child_below_years)
         merged = ({f.clue: f for f in common if not f.age_bounded and f.given is None}
                   | {f.clue: f for f in own if not f.age_bounded and f.given is None})
         # the form's own entries replace all the cause's for that clue (a conditional contradiction adds to them)
@@ -1171,10 +1173,18 @@ def _compile_findings(findings: Sequence[schema.Finding], contradicts: Sequence[
 
 
 def _compile_ages(bands: Sequence[schema.AgeBand], where: str, path: Path, sources: Mapping[str, Source],
-                  problems: Problems) -> tuple[AgeBand, ...]:
+                  problems: Problems, child_below: float) -> tuple[AgeBand, ...]:
     out = []
     for index, band in enumerate(bands):
         _check_sources(band.sources, sources, path, f"{where}.{index}.sources", problems)
+        # the adult column is read from child_below_years on, the child column below it: a band outside its
+        # columns' ages would never apply
+        if band.columns == ["adult"] and band.below is not None and band.below <= child_below:
+            problems.add(path, f"{where}.{index}.below", f"a band of the adult column only must reach past "
+                         f"child_below_years ({child_below:g}): below it the adult column is never read")
+        if band.columns == ["child"] and band.at_least >= child_below:
+            problems.add(path, f"{where}.{index}.at_least", f"a band of the child column only must start below "
+                         f"child_below_years ({child_below:g}): from it the child column is never read")
         out.append(AgeBand(band.at_least, band.below, band.ratio, tuple(band.sources), band.note, band.estimate,
                            tuple(band.columns) if band.columns is not None else None))
     return tuple(out)

@@ -127,6 +127,14 @@ class AgeGroups(RuleModel):
     sources: SourceTags
     note: str = ""
 
+    @model_validator(mode="after")
+    def _preterm_first(self) -> AgeGroups:
+        # below preterm_below_years a case is read in the preterm column: a child limit under it leaves no child
+        if self.preterm_below_years >= self.child_below_years:
+            raise ValueError(f"preterm_below_years ({self.preterm_below_years:g}) must be below child_below_years "
+                             f"({self.child_below_years:g}): no age would be read as a child's")
+        return self
+
 
 class Laterality(RuleModel):
     """P(unilateral calcification | cause); bilateral is the complement."""
@@ -183,6 +191,10 @@ class OtherFinding(RuleModel):
             raise ValueError("a clue cannot be its own given clue")
         if self.unless and self.given is None:
             raise ValueError("unless is for an entry with given")
+        own = sorted({self.given or "", self.clue} & set(self.unless))
+        if own:  # the entry counts only when its given clue is present: unless it is, it would never count
+            raise ValueError(f"unless names the entry's own {'given clue' if own[0] == self.given else 'clue'} "
+                             f"{own[0]!r}: the entry would never count")
         return self
 
 
@@ -741,8 +753,10 @@ class Condition(RuleModel):
             raise ValueError("age_below must be above age_at_least (the caveat would apply at no age)")
         if self.age_at_least is not None and self.age_at_least >= 130:
             raise ValueError("age_at_least must be below 130 years (the caveat would apply at no age)")
-        for name in ("pattern", "modality", "grade", "any_present", "leading", "in_top3"):
-            if name in self.model_fields_set and not getattr(self, name):  # "one of none": never, or always
+        for name in ("pattern", "modality", "grade", "any_present", "leading", "in_top3", "present", "absent",
+                     "unknown", "not_present"):
+            # "one of none" holds never, "all of none" always: either way the key says nothing a reviewer can read
+            if name in self.model_fields_set and not getattr(self, name):
                 raise ValueError(f"{name} is an empty list: name at least one, or leave the key out")
         stated = set(self.present) | set(self.any_present if len(self.any_present) == 1 else [])
         for name, clues in (("absent", self.absent), ("unknown", self.unknown), ("not_present", self.not_present)):
