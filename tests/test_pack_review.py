@@ -100,7 +100,8 @@ def test_a_symbolic_link_out_of_the_pack_is_refused(tmp_path: Path) -> None:
     ("knowledge_base.toml", 'cortical = ["HP:0012409"]', 'cortical = ["HP:0012408"]', "is given for both"),
     ("clues.toml", 'label = "Proteinuria"', 'label = "Proteinuria"\nrefines = ["low_molecular_weight_proteinuria"]',
      "in turn (a cycle)"),
-    ("labs.toml", "above = 10.5", "above = 100.0", "outside the plausible range"),
+    ("labs.toml", "above = 10.5", "above = 100.0", "not inside the plausible range"),
+    ("labs.toml", "above = 10.5", "above = 25.0", "not inside the plausible range"),  # at the bound: never crossed
     ("labs.toml", '"mmol/L" = { multiply_by = 4.008 }', '"mmol/L" = { multiply_by = 1e308 }',
      "is not a unit conversion"),
 ])
@@ -333,3 +334,44 @@ def test_a_clue_description_with_a_line_break_is_one_ask_question(tmp_path: Path
     questions = [line for line in err.splitlines() if line.startswith("? ")]
     assert any(line.startswith("? my_flag  Local clue. ? tubular_ectasia") for line in questions), questions
     assert not any(line.startswith("? tubular_ectasia") for line in questions)
+
+
+def test_a_canonical_unit_that_converts_is_refused(tmp_path: Path) -> None:
+    """mg/dL = { multiply_by = 2.0 } read 7 mg/dL of calcium as above 10.5 mg/dL: hypercalcaemia."""
+    kb = _kb_copy(tmp_path, "labs.toml", 'units = { "mg/dL" = {}, "mmol/L" = { multiply_by = 4.008 } }',
+                  'units = { "mg/dL" = { multiply_by = 2.0 }, "mmol/L" = { multiply_by = 4.008 } }')
+    status, text = _check(kb)
+    assert status == 2 and "labs.serum_calcium" in text and "canonical unit converts to itself" in text
+
+
+@pytest.mark.parametrize(("group", "said"), [
+    ('["rta", "hypokalemia"]', "'rta' contains 'hypokalemia'"),  # rta supersedes hypokalemia
+    ('["kidney_failure", "ckd"]', "'kidney_failure' implies 'ckd'"),
+])
+def test_an_exclusive_group_of_clues_that_state_each_other_is_refused(tmp_path: Path, group: str, said: str) -> None:
+    """--rta --hypokalemia dropped distal RTA from first (0.87) to second (0.18): both were discarded."""
+    kb = _kb_copy(tmp_path, "knowledge_base.toml", "[[exclusive]]\n",
+                  f'[[exclusive]]\nclues = {group}\nsources = ["Berend14"]\n\n[[exclusive]]\n')
+    status, text = _check(kb)
+    assert status == 2 and "exclusive.0.clues" in text and said in text
+
+
+def test_a_clue_implying_two_exclusive_clues_is_refused(tmp_path: Path) -> None:
+    clue = ('[clues.my_flag]\nlabel = "Mixed"\ndescription = "A local clue."\ngroup = "acid_base"\n'
+            'specificity = "high"\nimplies = ["metabolic_alkalosis", "metabolic_acidosis"]\n')
+    pack = _pack(tmp_path / "pack", {"clues.toml": clue, "causes/test_cause.toml": CAUSE.format(prior=0.01)})
+    status, text = _check(pack)
+    assert status == 2 and "clues.my_flag.implies" in text and "exclude each other" in text
+
+
+def test_two_packs_that_each_give_the_open_world_are_refused(tmp_path: Path) -> None:
+    """The open world was 0.4% in one order of --rules and 64% in the other, without a word."""
+    packs = []
+    for name, prior in (("site", 0.5), ("dept", 0.01)):
+        other = (f'name = "{name}"\nversion = "1"\n\n[other]\nadult = {prior}\nchild = 0.2\npreterm = 0.05\n'
+                 'unused_clue_lr = 2.0\nunilateral = 0.05\nsources = ["Bhat12"]\n')
+        packs.append(_pack(tmp_path / name, {"pack.toml": other}))
+    status, _, err = invoke(["diff", "--rules", str(packs[0]), "--rules", str(packs[1]), "-p", "medullary"])
+    assert status == 2 and "gives [other] too" in err
+    status, _, err = invoke(["diff", "--extended", "--rules", str(packs[0]), "-p", "medullary"])
+    assert status == 0, err  # a pack's open world replaces that of --extended

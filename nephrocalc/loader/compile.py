@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from itertools import pairwise
+from itertools import combinations, pairwise
 from pathlib import Path
 from typing import Any
 
@@ -117,6 +117,10 @@ def build(root: Path, packs: Sequence[Path] = ()) -> KnowledgeBase:
                                     shipped)
         infos.append(info)
         if pack_other is not None:  # a pack that adds causes takes part of the open world's share
+            if other_path.parent.resolve() not in shipped:
+                # two packs each giving the open world: which one holds would depend on the order they were given
+                problems.add(pack / "pack.toml", "other", f"the pack at {other_path.parent} gives [other] too: give "
+                             "it in one pack only (which held would depend on the order of --rules)")
             other_file, other_path = pack_other, pack / "pack.toml"
     if len(packs) > 1:  # each pack was checked on its own; split over several, causes could still hold more than all
         laid = [entry for entry in cause_files.values() if entry[0].parent.parent.resolve() != root.resolve()]
@@ -713,6 +717,21 @@ def _compile(root: Path, kb_file: schema.KnowledgeBaseFile, groups: Mapping[str,
             problems.add(kb_path, f"exclusive.{index}.clues", "a clue is listed twice")
         _check_sources(states.sources, sources, kb_path, f"exclusive.{index}.sources", problems)
         exclusive.append(tuple(states.clues))
+        for first, second in combinations(states.clues, 2):
+            if first not in clues or second not in clues:
+                continue
+            for one, two in ((first, second), (second, first)):
+                if two in clues[one].implies or two in supersedes.get(one, ()):
+                    # stating the one would state the other: every case that states it would be contradictory
+                    problems.add(kb_path, f"exclusive.{index}.clues", f"{one!r} "
+                                 f"{'implies' if two in clues[one].implies else 'contains'} {two!r}, so the two "
+                                 "cannot exclude each other")
+        for clue_id, clue in clues.items():
+            both = [member for member in states.clues if member in clue.implies]
+            if len(both) > 1:
+                problems.add(clue_entries[clue_id][0], f"clues.{clue_id}.implies", f"{both[0]!r} and {both[1]!r} "
+                             f"exclude each other (exclusive.{index} of knowledge_base.toml): stated, the clue would "
+                             "always be a contradiction")
     set_aside: list[SetAside] = []
     for index, rule in enumerate(kb_file.set_aside):
         for field, clue_id in (("clue", rule.clue), *(("when", c) for c in rule.when)):

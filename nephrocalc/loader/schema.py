@@ -932,12 +932,15 @@ class LabEntry(RuleModel):
             if limit.unit is not None and limit.unit not in self.own_units:
                 raise ValueError(f"limit unit {limit.unit!r} is not one of own_units")
             bound = limit.above if limit.above is not None else limit.below
-            if limit.unit is None and bound is not None and not self.plausible[0] <= bound <= self.plausible[1]:
+            if limit.unit is None and bound is not None and not self.plausible[0] < bound < self.plausible[1]:
                 # a limit no plausible value can cross derives nothing, ever, and leaves every value in its grey zone
-                raise ValueError(f"limits.{index}: {bound:g} {self.canonical} is outside the plausible range "
-                                 f"{self.plausible[0]:g}-{self.plausible[1]:g}")
+                raise ValueError(f"limits.{index}: {bound:g} {self.canonical} is not inside the plausible range "
+                                 f"{self.plausible[0]:g}-{self.plausible[1]:g} (a value must be able to cross it)")
         for unit, conversion in self.units.items():
             factor = conversion.multiply_by / conversion.divide_by
+            if unit == self.canonical and factor != 1.0:  # a value in the canonical unit is read as given
+                raise ValueError(f"units.{unit}: the canonical unit converts to itself (its factor must be 1, not "
+                                 f"{factor:g})")
             if not 1e-6 <= factor <= 1e6:  # the plausible range in that unit would underflow or overflow
                 raise ValueError(f"units.{unit}: a conversion factor of {factor:g} to {self.canonical} is not a unit "
                                  "conversion (allowed: 1e-6 to 1e6)")
