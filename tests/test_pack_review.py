@@ -375,3 +375,27 @@ def test_two_packs_that_each_give_the_open_world_are_refused(tmp_path: Path) -> 
     assert status == 2 and "gives [other] too" in err
     status, _, err = invoke(["diff", "--extended", "--rules", str(packs[0]), "-p", "medullary"])
     assert status == 0, err  # a pack's open world replaces that of --extended
+
+
+@pytest.mark.process
+@pytest.mark.parametrize("name", ["co:lon", "esc\x1b[2J\x1b[31mALL CLEAR\x1b[0m"])
+def test_the_ask_replay_line_names_an_odd_pack_folder_safely(tmp_path: Path, name: str) -> None:
+    """A ':' in the folder made the replay load two other packs; an ESC reached the terminal raw."""
+    import subprocess
+    import sys
+
+    pack = _pack(tmp_path / name, {"pack.toml": 'name = "site"\nversion = "1"\n',
+                                   "causes/test_cause.toml": CAUSE.format(prior=0.01)})
+    status, _, err = invoke(["ask", "--rules", str(pack), "-p", "medullary", "--age", "40", "--max-questions", "1"],
+                            b"n\nq\n")
+    assert status == 0, err
+    replay = next(line for line in err.splitlines() if line.startswith("Replay: ")).removeprefix("Replay: ")
+    assert "\x1b" not in replay
+    shell = shutil.which("bash")
+    if shell is None:
+        pytest.skip("no bash to run the replay")
+    command = 'nephrocalc() { "$PYTHON" -m nephrocalc "$@"; }; ' + replay + " -f json"
+    done = subprocess.run([shell, "-c", command], capture_output=True, text=True, check=False,
+                          env={"PYTHON": sys.executable, "PATH": "/usr/bin:/bin", "NO_COLOR": "1"})
+    assert done.returncode == 0, done.stderr
+    assert [rule["path"] for rule in json.loads(done.stdout)["rules"]][1:] == [str(pack)]

@@ -279,7 +279,6 @@ def replay_command(case: dict[str, Any], packs: tuple[Path, ...] = ()) -> str:
     with the rule packs it was ranked with (--extended, --rules DIR) and each lab's bound (<, >).
     A case whose input gave no pattern (a phenopacket without a pattern term) cannot be replayed as it
     is: the command says so and leaves a PATTERN to fill in."""
-    import shlex
 
     words = ["nephrocalc", "diff"]
     prefix = ""
@@ -290,8 +289,14 @@ def replay_command(case: dict[str, Any], packs: tuple[Path, ...] = ()) -> str:
         # the other packs as NEPHROCALC_RULES for this one command: it replaces the variable, where --rules
         # would be refused as given twice in a shell that already sets it
         rules = [str(pack) for pack in packs if pack != extended_rules_dir()]
-        if rules:
-            prefix = f"NEPHROCALC_RULES={shlex.quote(os.pathsep.join(rules))} "
+        if any(os.pathsep in rule for rule in rules):
+            # a folder named with the separator would be read as two packs: each is given to --rules, and the
+            # variable emptied so that --rules is not given twice
+            prefix = "NEPHROCALC_RULES= "
+            for rule in rules:
+                words += ["--rules", rule]
+        elif rules:
+            prefix = f"NEPHROCALC_RULES={_shell_word(os.pathsep.join(rules))} "
     if case.get("pattern") is None:
         words += ["--pattern", "PATTERN"]
     for name, flag in (("pattern", "--pattern"), ("modality", "--modality"), ("grade", "--grade"),
@@ -303,10 +308,24 @@ def replay_command(case: dict[str, Any], packs: tuple[Path, ...] = ()) -> str:
         words.append(("--" if value else "--no-") + clue.replace("_", "-"))
     for lab, value in case.get("labs", {}).items():
         words += ["--lab", f"{lab}={value.get('comparator', '')}{value['value']:g} {value['unit']}"]
-    command = prefix + " ".join(shlex.quote(word) for word in words)
+    command = prefix + " ".join(_shell_word(word) for word in words)
     if case.get("pattern") is None:
         return f"{command}   (the input gave no pattern: put medullary, cortical or combined for PATTERN)"
     return command
+
+
+def _shell_word(word: str) -> str:
+    """A word quoted for the shell. One with a control character (a pack folder's name) is written in ANSI-C
+    quoting ($'...', bash, zsh, ksh), escaped, so that the line printed cannot move the cursor or break."""
+    import shlex
+
+    if not any(ord(char) < 0x20 or 0x7F <= ord(char) < 0xA0 or ord(char) in LINE_CONTROLS for char in word):
+        return shlex.quote(word)
+    escaped = "".join(
+        f"\\x{ord(char):02x}" if ord(char) < 0x20 or 0x7F <= ord(char) < 0xA0
+        else f"\\u{ord(char):04x}" if ord(char) in LINE_CONTROLS
+        else "\\" + char if char in "\\'" else char for char in word)
+    return f"$'{escaped}'"
 
 
 def with_progress(lines: Any, stream: Any = None) -> Any:
