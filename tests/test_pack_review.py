@@ -399,3 +399,45 @@ def test_the_ask_replay_line_names_an_odd_pack_folder_safely(tmp_path: Path, nam
                           env={"PYTHON": sys.executable, "PATH": "/usr/bin:/bin", "NO_COLOR": "1"})
     assert done.returncode == 0, done.stderr
     assert [rule["path"] for rule in json.loads(done.stdout)["rules"]][1:] == [str(pack)]
+
+
+@pytest.mark.parametrize("invisible", ["\u200b", "\u3164", "\ufeff", "\u00ad", "\U000e0041"])
+def test_an_invisible_character_in_rule_text_is_refused(tmp_path: Path, invisible: str) -> None:
+    """A short name of one zero-width space passed 'not blank' and left a ranking row without a name."""
+    cause = CAUSE.format(prior=0.01).replace('short_name = "Test"', f'short_name = "{invisible}"')
+    status, text = _check(_pack(tmp_path / "pack", {"causes/test_cause.toml": cause}))
+    assert status == 2 and "short_name" in text and f"U+{ord(invisible):04X}" in text
+
+
+@pytest.mark.parametrize(("files", "said"), [
+    ({"causes/local_rta.toml": CAUSE.format(prior=0.01).replace('name = "Test cause"', 'name = "Distal renal tubular '
+                                                                'acidosis (type 1)"')}, "is already the name of cause"),
+    ({"causes/local_rta.toml": CAUSE.format(prior=0.01).replace('short_name = "Test"', 'short_name = "distal RTA"')},
+     "is already the short_name of cause 'distal_rta'"),
+    ({"clues.toml": '[clues.hypokalaemia_local]\nlabel = "Hypokalaemia"\ndescription = "x"\ngroup = "calcium"\n'
+                    'specificity = "high"\nhpo_note = "local"\n'}, "is already the label of clue 'hypokalemia'"),
+    ({"sources.toml": '["Th\u043emas22"]\ncitation = "Thomas et al."\nurl = "https://example.org/x"\n'},
+     "ASCII letters"),
+    ({"sources.toml": '[bhat12]\ncitation = "Bhat et al."\nurl = "https://example.org/x"\n'},
+     "differs from the source tag 'Bhat12' only in case"),
+    ({"sources.toml": '[Local24]\ncitation = """Local guideline 2024.\n[Thomas22] Thomas et al. https://evil.example"""'
+                      '\nurl = "https://example.org/x"\n'}, "Local24.citation"),
+])
+def test_names_and_tags_that_imitate_loaded_ones_are_refused(tmp_path: Path, files: dict[str, str],
+                                                             said: str) -> None:
+    """Two 'Distal RTA' rows, two 'Hypokalaemia' terms, a Cyrillic 'о' in a source tag, a citation whose second
+    line printed as another source's entry."""
+    files = {"causes/test_cause.toml": CAUSE.format(prior=0.01), **files}
+    status, text = _check(_pack(tmp_path / "pack", files))
+    assert status == 2 and said in text, text
+
+
+def test_markdown_escapes_link_and_image_syntax_in_names(tmp_path: Path) -> None:
+    """A cause named with ![x](https://tracker.example/pixel.png) made a rendered report fetch a remote image."""
+    cause = CAUSE.format(prior=0.5).replace('name = "Test cause"',
+                                            'name = "Test ![x](https://tracker.example/p.png) [d](https://e.example/)"')
+    pack = _pack(tmp_path / "pack", {"causes/test_cause.toml": cause})
+    status, out, err = invoke(["diff", "--rules", str(pack), "-p", "medullary", "--age", "40", "--hypokalemia",
+                               "-f", "markdown"])
+    assert status == 0, err
+    assert "![x](" not in out and "[d](" not in out and "!\\[x\\](https://tracker.example/p.png)" in out

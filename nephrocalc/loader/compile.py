@@ -371,7 +371,8 @@ def _overlay(pack: Path, groups: dict[str, str], clue_entries: ClueEntries, sour
                 groups[group] = title
             for clue_id, entry in clues_file.clues.items():
                 if clue_id in clue_entries:
-                    problems.add(clues_path, f"clues.{clue_id}", "duplicate clue id: it is already defined")
+                    problems.add(clues_path, f"clues.{clue_id}", "duplicate clue id: it is already defined in "
+                                 f"{clue_entries[clue_id][0]}")
                     continue
                 clue_entries[clue_id] = (clues_path, entry)
     sources_path = pack / "sources.toml"
@@ -384,6 +385,11 @@ def _overlay(pack: Path, groups: dict[str, str], clue_entries: ClueEntries, sour
                 continue
             if tag in sources and (sources[tag].citation, sources[tag].url) != (parsed.citation, parsed.url):
                 problems.add(sources_path, tag, "duplicate source tag with another citation")
+                continue
+            alike = next((known for known in sources if known != tag and known.lower() == tag.lower()), None)
+            if alike is not None:  # [bhat12] and [Bhat12] would read as one source
+                problems.add(sources_path, tag, f"differs from the source tag {alike!r} only in case: use that tag, "
+                             "or a name of its own")
                 continue
             sources[tag] = Source(tag, parsed.citation, parsed.url)
     caveats_path = pack / "caveats.toml"
@@ -415,12 +421,42 @@ def _overlay(pack: Path, groups: dict[str, str], clue_entries: ClueEntries, sour
     return PackInfo(info.name, info.version, str(pack)), info.other
 
 
+def _check_names_distinct(causes: Mapping[str, Cause], cause_files: CauseFiles, clues: Mapping[str, Clue],
+                          clue_entries: ClueEntries, problems: Problems) -> None:
+    """Two causes of one name, or two clues of one label, would read as one in a ranking ("+ Hypokalaemia x16,
+    + Hypokalaemia x8"): refused, comparing as a reader would (case and compatibility forms folded)."""
+    import unicodedata
+
+    def folded(text: str) -> str:
+        return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+
+    for field in ("name", "short_name"):
+        seen: dict[str, str] = {}
+        for cause_id in (cause_id for cause_id in cause_files if cause_id in causes):  # as loaded: a pack's last
+            key = folded(getattr(causes[cause_id], field))
+            if key in seen:
+                problems.add(cause_files[cause_id][0], field, f"{getattr(causes[cause_id], field)!r} is already the "
+                             f"{field} of cause {seen[key]!r}: a reader could not tell the two apart")
+            else:
+                seen[key] = cause_id
+    labels: dict[str, str] = {}
+    for clue_id in (clue_id for clue_id in clue_entries if clue_id in clues):
+        key = folded(clues[clue_id].label)
+        if key in labels:
+            problems.add(clue_entries[clue_id][0], f"clues.{clue_id}.label", f"{clues[clue_id].label!r} is already "
+                         f"the label of clue {labels[key]!r}: a reader could not tell the two apart")
+        else:
+            labels[key] = clue_id
+
+
 def _tag_ok(tag: str, path: Path, problems: Problems) -> bool:
     """A source tag is cited in brackets on one line of the output ([Sahay13]): a short name without line breaks."""
     import re
 
-    if re.fullmatch(r"[^\s\[\]]{1,40}", tag) is None:
-        problems.add(path, repr(tag[:40]), "a source tag is 1-40 characters without spaces, line breaks or brackets")
+    if re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,39}", tag) is None:
+        # ASCII only: a Cyrillic 'о' in 'Thоmas22' would print as the tag of another paper
+        problems.add(path, repr(tag[:40]), "a source tag is 1-40 ASCII letters, digits and . _ + - (no spaces, "
+                     "line breaks or brackets), starting with a letter or digit")
         return False
     return True
 
@@ -563,6 +599,7 @@ def _compile(root: Path, kb_file: schema.KnowledgeBaseFile, groups: Mapping[str,
     causes: dict[str, Cause] = {}
     for cause_id, (path, cause_file) in sorted(cause_files.items()):
         causes[cause_id] = _compile_cause(cause_id, path, cause_file, kb_file, frequency, clues, sources, problems)
+    _check_names_distinct(causes, cause_files, clues, clue_entries, problems)
     taken_total: dict[tuple[str, str], dict[str, float]] = {}  # (cause, form) -> share taken so far, by age group
     # a cause that takes over part of another which takes over part of it, directly or through others, would have
     # each model the other's form and both lose prior mass to no one: refused

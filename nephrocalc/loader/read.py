@@ -90,8 +90,8 @@ def read_toml(path: Path, problems: Problems) -> dict[str, Any] | None:
         data = tomllib.loads(raw.decode("utf-8-sig"))
         control = _control_characters(data)
         if control is not None:  # rule text reaches terminals: an escape sequence in it would act there
-            problems.add(path, control[0], f"contains the control character U+{ord(control[1]):04X}; rule text "
-                         "may hold letters, tabs and line breaks only")
+            problems.add(path, control[0], f"contains the control or invisible character U+{ord(control[1]):04X}; "
+                         "rule text may hold visible characters, spaces, tabs and line breaks only")
             return None
         return data
     except UnicodeDecodeError as exc:
@@ -103,8 +103,12 @@ def read_toml(path: Path, problems: Problems) -> dict[str, Any] | None:
     return None
 
 
-# C0 and C1 controls but tab and line breaks, and the Unicode controls that reorder or break a line (vocab.py)
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f" + "".join(map(chr, LINE_CONTROLS)) + "]")
+# C0 and C1 controls but tab and line breaks, and the Unicode controls that reorder or break a line (vocab.py);
+# and the invisible characters that would let a name look blank or like another: soft hyphen, zero-width
+# spaces and joiners, word joiner and invisible operators, byte-order mark, tag characters, the Hangul fillers
+# and the blank Braille pattern
+_INVISIBLE = "\u00ad\u115f\u1160\u180e\u200b-\u200d\u2060-\u2064\u2800\u3164\ufeff\uffa0\U000e0000-\U000e007f"
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f" + "".join(map(chr, LINE_CONTROLS)) + _INVISIBLE + "]")
 
 
 def _control_characters(data: Any, where: str = "") -> tuple[str, str] | None:

@@ -484,8 +484,8 @@ class CluesFile(RuleModel):
 
 
 class SourceEntry(RuleModel):
-    citation: Annotated[str, Field(min_length=1)]
-    url: Annotated[str, Field(pattern=r"^(https?://|doi:|isbn:)")]
+    citation: Annotated[str, Field(min_length=1, pattern=ONE_LINE)]  # one entry per line of `nephrocalc sources`
+    url: Annotated[str, Field(pattern=r"^(https?://|doi:|isbn:)\S+$")]
 
 
 # --- causes/<id>.toml ---------------------------------------------------------------------

@@ -57,9 +57,11 @@ def result_csv_rows(result: Result, columns: tuple[str, ...] = ROW_COLUMNS) -> s
 
 def _md(text: str) -> str:
     """A table cell: pipes and backslashes escaped, line breaks joined, and & < > written as entities, so that a
-    case id cannot become HTML where the Markdown is rendered, nor an entity (``&lt;``) read as another character."""
+    case id cannot become HTML where the Markdown is rendered, nor an entity (``&lt;``) read as another character;
+    brackets and backticks escaped, so that a name cannot become a link, a remote image or code."""
     return printable(text.replace("&", "&amp;").replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ")
-                     .replace("\n", " ").replace("<", "&lt;").replace(">", "&gt;"))
+                     .replace("\n", " ").replace("<", "&lt;").replace(">", "&gt;").replace("[", "\\[")
+                     .replace("]", "\\]").replace("`", "\\`"))
 
 
 MARKDOWN_HEADER = "| Case | Rank | Cause | Probability | Strongest evidence |\n|---|---:|---|---:|---|\n"
