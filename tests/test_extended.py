@@ -307,6 +307,7 @@ def test_a_broken_take_over_names_file_and_field(old: str, new: str, field: str,
 
     pack = tmp_path / "extended"
     shutil.copytree(extended_rules_dir(), pack)
+    _rename_copy(pack)  # a copy may not keep the shipped name
     path = pack / "causes" / "hypophosphatemic_rickets_therapy.toml"
     text = path.read_text(encoding="utf-8")
     assert old in text
@@ -347,3 +348,10 @@ def test_sterile_pyuria_with_calyceal_distortion_keeps_tuberculosis_in_view(exte
     assert any(n.get("cant_miss") == "renal_tuberculosis" for n in result["next_findings"])
     at_risk = extended.rank(parse_case({**case, "clues": {**case["clues"], "tb_risk": True}}, extended.kb))
     assert at_risk["differential"][0]["cause"] == "renal_tuberculosis"
+
+
+def _rename_copy(pack: Path) -> None:
+    """A copy of the extended knowledge base, renamed: a pack may not take the shipped name."""
+    pack_toml = pack / "pack.toml"
+    pack_toml.write_text(pack_toml.read_text(encoding="utf-8").replace(
+        'name = "nephrocalc extended knowledge base"', 'name = "extended copy"', 1), encoding="utf-8")

@@ -441,3 +441,21 @@ def test_markdown_escapes_link_and_image_syntax_in_names(tmp_path: Path) -> None
                                "-f", "markdown"])
     assert status == 0, err
     assert "![x](" not in out and "[d](" not in out and "!\\[x\\](https://tracker.example/p.png)" in out
+
+
+@pytest.mark.parametrize("name", ["nephrocalc extended knowledge base", "Nephrocalc built-in knowledge base"])
+def test_a_pack_may_not_take_a_shipped_name(tmp_path: Path, name: str) -> None:
+    """A pack that replaced distal RTA had a footer byte-identical to a genuine --extended run."""
+    pack = _pack(tmp_path / "pack", {"pack.toml": f'name = "{name}"\nversion = "1.3.0"\n',
+                                     "causes/test_cause.toml": CAUSE.format(prior=0.01)})
+    status, text = _check(pack)
+    assert status == 2 and "pack.toml: name" in text and "kept for the knowledge bases that ship" in text
+
+
+def test_a_complete_knowledge_base_from_a_folder_is_named_with_it(tmp_path: Path) -> None:
+    """A modified copy that kept the shipped name and version had exactly the built-in footer."""
+    kb = _kb_copy(tmp_path, "labs.toml", "plausible = [2.0, 25.0]", "plausible = [1.0, 25.0]")
+    for fmt in ("table", "markdown"):
+        status, out, err = invoke(["diff", "--rules", str(kb), "-p", "medullary", "-f", fmt])
+        assert status == 0, err
+        assert f"(from {kb}" in " ".join(out.split()), out[-400:]

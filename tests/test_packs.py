@@ -434,6 +434,7 @@ def test_rules_check_names_file_and_field_of_an_open_world_finding(tmp_path: Pat
         assert status == 2 and "knowledge_base.toml: " in err and said in err, (broken, err)
     pack = tmp_path / "pack"
     shutil.copytree(builtin_rules_dir() / "extended", pack)
+    _rename_copy(pack)  # a copy may not keep the shipped name
     pack_toml = pack / "pack.toml"
     pack_toml.write_text(pack_toml.read_text(encoding="utf-8") + '\n[[other.findings]]\nclue = "hypercalcemia"\n'
                          'lr_present = 3.0\nsources = ["NoSuchSource"]\nnote = "test"\n', encoding="utf-8")
@@ -606,3 +607,10 @@ def test_bariatric_surgery_with_hyperoxaluria_counts_for_the_open_world(run_main
     assert other("--bariatric-surgery-or-malabsorption") == pytest.approx(other(), abs=0.002)
     assert other("--bariatric-surgery-or-malabsorption", "--hyperoxaluria") == pytest.approx(
         other("--hyperoxaluria") + math.log(10.0), abs=0.002)
+
+
+def _rename_copy(pack: Path) -> None:
+    """A copy of the extended knowledge base, renamed: a pack may not take the shipped name."""
+    pack_toml = pack / "pack.toml"
+    pack_toml.write_text(pack_toml.read_text(encoding="utf-8").replace(
+        'name = "nephrocalc extended knowledge base"', 'name = "extended copy"', 1), encoding="utf-8")

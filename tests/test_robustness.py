@@ -408,6 +408,7 @@ def test_second_fuzzing_round_rule_files_are_refused_or_run(tmp_path: Path, run_
 
     pack = tmp_path / "pack"
     shutil.copytree(builtin_rules_dir() / "extended", pack)
+    _rename_copy(pack)  # a copy may not keep the shipped name
     takes = '\n[[takes_over]]\ncause = "hypervitaminosis_d"\nform = "active_vitamin_d_therapy"\n' \
             'share = { adult = 0.6, child = 0.6, preterm = 0.6 }\nsources = ["Bota19"]\n'
     for name in ("bartter_syndrome.toml", "dent_disease.toml"):
@@ -423,3 +424,10 @@ def test_second_fuzzing_round_rule_files_are_refused_or_run(tmp_path: Path, run_
     monkeypatch.delenv("NEPHROCALC_RULES")
     status, _, err = run_main(["rules", "check", ""])
     assert status == 2 and "DIR: needs a folder of rule files (got an empty name)" in err, err
+
+
+def _rename_copy(pack: Path) -> None:
+    """A copy of the extended knowledge base, renamed: a pack may not take the shipped name."""
+    pack_toml = pack / "pack.toml"
+    pack_toml.write_text(pack_toml.read_text(encoding="utf-8").replace(
+        'name = "nephrocalc extended knowledge base"', 'name = "extended copy"', 1), encoding="utf-8")

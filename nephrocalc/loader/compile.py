@@ -418,6 +418,10 @@ def _overlay(pack: Path, groups: dict[str, str], clue_entries: ClueEntries, sour
             problems.add(pack, "", "the folder name holds control characters and there is no pack.toml to name the "
                          "pack: rename the folder, or give pack.toml a name")
         return PackInfo(pack.name, "?" if pack_path.exists() else "unversioned", str(pack)), None
+    if pack.resolve() not in builtin and info.name.casefold().lstrip().startswith("nephrocalc"):
+        # a footer that reads "nephrocalc extended knowledge base 1.3.0" must mean the shipped rules
+        problems.add(pack_path, "name", "names beginning with 'nephrocalc' are kept for the knowledge bases that "
+                     "ship with it: name the pack after its site or purpose")
     return PackInfo(info.name, info.version, str(pack)), info.other
 
 

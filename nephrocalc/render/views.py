@@ -181,5 +181,9 @@ def in_text(label: str) -> str:
 def rules_label(result: Any) -> str:
     """The knowledge base and every rule pack laid over it (the extended knowledge base, a local pack), by name and
     version, as each result names them: a ranking made with a pack must not read as the built-in rules'."""
-    packs = [f"{p['name']} {p['version']}" for p in (result.get("rules") or [])[1:]]
-    return ", ".join([result["knowledge_base"], *packs])
+    rules = result.get("rules") or []
+    packs = [f"{p['name']} {p['version']}" for p in rules[1:]]
+    base = result["knowledge_base"]
+    if rules and rules[0].get("path") not in (None, "built-in"):  # a complete knowledge base read from a folder
+        base += f" (from {rules[0]['path']})"
+    return ", ".join([base, *packs])
