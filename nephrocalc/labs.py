@@ -213,6 +213,7 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
 
     canonical = {m.lab.id: m.canonical_value for m in measurements if m.canonical_value is not None}
     waiting: dict[tuple[str, str], set[str]] = {}  # (lab, clue) -> the clues its limits needed and did not have
+    waiting_absent: dict[tuple[str, str], set[str]] = {}  # the same, for a value the limit would read as absent
     noted: set[tuple[str, str]] = set()  # (lab, clue) read by a limit that derives nothing but says why
     # (lab, clue) -> why a limit set the value aside (``unless``), with its sources
     withheld: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {}
@@ -240,10 +241,14 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
                     # would only read as absent said to wait (a PTH of 4 pg/mL is not "not read as high_pth"),
                     # nor one short of a limit that reads nothing as absent
                     reading = _judge(limit, value, True)[0]
+                    needs = {clue if want else f"no {clue}" for clue, want in limit.requires
+                             if known.get(clue) is not want}
                     if limit.derive and (reading is True or (reading is None and limit.derive_absent)):
-                        waiting.setdefault((m.lab.id, limit.clue), set()).update(
-                            clue if want else f"no {clue}" for clue, want in limit.requires
-                            if known.get(clue) is not want)
+                        waiting.setdefault((m.lab.id, limit.clue), set()).update(needs)
+                    elif limit.derive and reading is False and limit.derive_absent and not m.comparator:
+                        # a value the limit would read as absent is not read either: said, not dropped (a urine
+                        # chloride of 5 mmol/L without an alkalosis is neither wasting nor its absence)
+                        waiting_absent.setdefault((m.lab.id, limit.clue), set()).update(needs)
                     continue
                 if any(known.get(clue) is want for clue, want in limit.unless):
                     if limit.derive and (value > (limit.above if limit.above is not None else float("inf")) or
@@ -389,6 +394,13 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
             if lab_id == m.lab.id and (lab_id, clue) not in steps and (lab_id, clue) not in noted \
                     and (lab_id, clue) not in greyed:
                 warn("lab_not_interpreted", f"{_named(m)} was not read as {clue}: that "
+                     f"needs {' or '.join(sorted(needs))} (stated, or from another lab value).", m.lab.sources)
+                judged.add(m.lab.id)
+        for (lab_id, clue), needs in sorted(waiting_absent.items()):
+            if lab_id == m.lab.id and (lab_id, clue) not in steps and (lab_id, clue) not in noted \
+                    and (lab_id, clue) not in greyed and (lab_id, clue) not in waiting \
+                    and not any(d["lab"] == lab_id for d in derived):
+                warn("lab_not_interpreted", f"{_named(m)} was not read as no {clue}: that "
                      f"needs {' or '.join(sorted(needs))} (stated, or from another lab value).", m.lab.sources)
                 judged.add(m.lab.id)
     for m in measurements:

@@ -577,3 +577,58 @@ def test_a_condition_not_abated_has_no_past_finding_note() -> None:
     condition = {"resourceType": "Condition", "code": {"coding": [{"system": SCT, "code": "66931009"}]},
                  "abatementBoolean": False}
     assert "abated" not in _messages(_diff(["--fhir", "-", "-p", "medullary"], _bundle(condition)))
+
+
+# --- input fuzzing, round 3 (12 defects: 3 wrong results first) ------------------------------------------------
+
+
+def _hpo_observation(value: dict[str, Any]) -> dict[str, Any]:
+    return {"resourceType": "Observation", "status": "final",
+            "code": {"coding": [{"system": HPO, "code": "HP:0002150", "display": "Hypercalciuria"}]}, **value}
+
+
+@pytest.mark.parametrize("text", ["Maybe", "Low"])
+def test_an_hpo_observation_valued_neither_present_nor_absent_is_not_read_present(text: str) -> None:
+    """A valueCodeableConcept 'Maybe' or 'Low' stated the finding present, without a word."""
+    result = _diff(["--fhir", "-", "-p", "medullary"], _bundle(_hpo_observation({"valueCodeableConcept":
+                                                                                  {"text": text}})))
+    assert "hypercalciuria" not in result["case"].get("clues", {})
+    assert "could not be read as present or absent" in _messages(result) and text.lower() in _messages(result)
+
+
+@pytest.mark.parametrize(("value", "read"), [({"text": "False"}, False), ({"text": "True"}, True),
+                                             ({"coding": [{"system": SCT, "code": "10828004"}]}, True),
+                                             ({"coding": [{"system": SCT, "code": "260385009"}]}, False)])
+def test_an_hpo_observation_valued_yes_or_no_is_read(value: dict[str, Any], read: bool) -> None:
+    result = _diff(["--fhir", "-", "-p", "medullary"], _bundle(_hpo_observation({"valueCodeableConcept": value})))
+    assert result["case"]["clues"]["hypercalciuria"] is read
+
+
+def test_a_finding_given_as_the_coded_value_is_still_read() -> None:
+    observation = {"resourceType": "Observation", "status": "final",
+                   "code": {"coding": [{"system": "http://loinc.org", "code": "18782-3"}]},
+                   "valueCodeableConcept": {"coding": [{"system": SCT, "code": "66931009"}]}}
+    assert _diff(["--fhir", "-", "-p", "medullary"], _bundle(observation))["case"]["clues"]["hypercalcemia"] is True
+
+
+@pytest.mark.parametrize("document", ["fhir", "phenopacket"])
+def test_a_birth_date_a_day_after_the_record_is_impossible_not_a_newborn(document: str) -> None:
+    """A birthDate one day after the latest record gave age 0 silently (a neonate's priors); two days was refused."""
+    if document == "fhir":
+        patient = {"resourceType": "Patient", "id": "p", "birthDate": "2026-11-29"}
+        condition = {"resourceType": "Condition", "recordedDate": "2026-11-28",
+                     "code": {"coding": [{"system": SCT, "code": "66931009"}]}}
+        result = _diff(["--fhir", "-", "-p", "medullary"], _bundle(patient, condition))
+    else:
+        packet = {"id": "x", "subject": {"id": "s", "dateOfBirth": "2026-11-29T00:00:00Z",
+                                         "timeAtLastEncounter": {"timestamp": "2026-11-28T00:00:00Z"}},
+                  "phenotypicFeatures": [{"type": {"id": "HP:0012408"}}], "metaData": {}}
+        result = _diff(["--phenopacket", "-"], json.dumps(packet).encode())
+    assert "age_years" not in result["case"] and "2026-11-29" in _messages(result)
+
+
+def test_a_lab_value_its_limit_would_read_as_absent_is_said_when_not_read() -> None:
+    """A urine chloride of 5 mmol/L without an alkalosis was dropped without a word (50 mmol/L was said)."""
+    result = _diff(["-p", "medullary", "--age", "40", "--lab", "urine_chloride=5 mmol/L"], b"")
+    assert "urine_chloride 5 mmol/L was not read as no high_urine_chloride" in _messages(result)
+    assert "metabolic_alkalosis" in _messages(result)

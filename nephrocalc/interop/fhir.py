@@ -408,7 +408,7 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
             else:
                 stated_age = years
             continue
-        if kind == "Observation" and (problem := _unreadable_finding_value(resource)):
+        if kind == "Observation" and (problem := _unreadable_finding_value(resource, kb)):
             # a finding whose result cannot be read is neither present nor absent: said, not guessed
             unread_results.append(f"{_shown(concept) or 'an Observation'} ({problem})")
             continue
@@ -1105,7 +1105,7 @@ def _unconfirmed(resource: dict[str, Any]) -> bool:
     return bool(_verification_codes(resource) & {"unconfirmed", "provisional", "differential"})
 
 
-def _unreadable_finding_value(resource: dict[str, Any]) -> str:
+def _unreadable_finding_value(resource: dict[str, Any], kb: KnowledgeBase) -> str:
     """Why the result of an Observation of a finding cannot be read ("" when it can): a result left out
     (dataAbsentReason), a valueBoolean that is not a boolean, or a valueString that says neither present nor
     absent ("maybe", ""). An Observation with a quantity or components is a lab, read elsewhere; one with no
@@ -1131,6 +1131,13 @@ def _unreadable_finding_value(resource: dict[str, Any]) -> str:
         codes, words = _value_terms(value)
         if codes & UNKNOWN_CODES or words & UNKNOWN_WORDS:
             return "valueCodeableConcept says unknown"
+        findings = [_coded(kb, coding, False) for coding in _concept(value).coding]  # the value is the finding
+        if (codes or words) and not (codes & (ABSENT_CODES | PRESENT_CODES) or words & (ABSENT_WORDS | PRESENT_WORDS)
+                                     or any(w.startswith(ABSENT_PREFIXES + PRESENT_PREFIXES) for w in words)
+                                     or any(found is not None for found in findings)):
+            # "Maybe", "Low": a value that says neither is not read as the finding present
+            shown = sorted(words)[0] if words else sorted(codes)[0]
+            return f"valueCodeableConcept {shown_value(shown)} says neither present nor absent"
     if any(key in resource for key in ("valueInteger", "valueDecimal", "valueRatio", "valueRange")):
         return "a number is not a present or absent finding"
     return ""
@@ -1180,11 +1187,17 @@ ABSENT_CODES = frozenset({"260385009", "2667000", "373067005", "260415000", "la6
 # a coded or written value that says the result is not known: SNOMED CT Unknown (261665006), HL7 UNK
 UNKNOWN_CODES = frozenset({"261665006", "unk", "unknown", "asku", "nask"})
 UNKNOWN_WORDS = frozenset({"unknown", "not known", "uncertain", "unsure", "indeterminate", "equivocal"})
-ABSENT_WORDS = frozenset({"negative", "absent", "no", "not detected", "not present", "none", "neg", "nil", "normal"})
+ABSENT_WORDS = frozenset({"negative", "absent", "no", "not detected", "not present", "none", "neg", "nil", "normal",
+                          "false"})
 # a written result that clearly says absent: not "no " or "not " alone ("not done", "not sure", "no change" and
 # "not excluded" say nothing of the finding, and are listed as results not read)
 ABSENT_PREFIXES = ("negative", "absent", "none ", "no evidence", "no sign", "not detected", "not present", "not seen",
                    "not found", "not identified", "not demonstrated")
 # a result that states the finding: positive, present, yes, detected (and "+" as dipsticks write it)
-PRESENT_WORDS = frozenset({"positive", "present", "yes", "detected", "pos", "+", "++", "+++", "trace", "abnormal"})
+PRESENT_WORDS = frozenset({"positive", "present", "yes", "detected", "pos", "+", "++", "+++", "trace", "abnormal",
+                           "true"})
+# a coded value that states the finding: SNOMED CT Positive (10828004), Present (52101004), Yes (373066001);
+# LOINC answers Positive (LA6576-8) and Yes (LA33-6); HL7 v2 table 0136 Y (Yes)
+PRESENT_CODES = frozenset({"10828004", "52101004", "373066001", "la6576-8", "la33-6", "positive", "present", "y",
+                           "yes"})
 PRESENT_PREFIXES = ("positive", "present", "detected", "yes")

@@ -797,7 +797,7 @@ def years_between(born: str, at: str) -> float | None:
         return None
     years = (end - start).days / 365.25
     margin = max(_margin(born), _margin(at))
-    return 0.0 if -margin <= years < 0 else years
+    return 0.0 if -margin < years < 0 else years
 
 
 def judged_at_own_age(labs: dict[str, Lab], ages: dict[str, tuple[float | None, str]],
@@ -831,9 +831,11 @@ def parse_date(text: object) -> date | None:
 
 def _margin(text: str) -> float:
     """How far, in years, a date of this precision may be from the true one: half a year or half a month
-    for a partial date, a day (time zones) for a full one."""
-    text = text.strip()[:10]
-    return 0.5 if len(text) == 4 else 1 / 24 if len(text) == 7 else 1 / 365.25
+    for a partial date, a day (time zones) for a timestamp, none for a calendar date (a birth date a day after
+    the record's date is as impossible as one a year after)."""
+    text = text.strip()
+    day = text[:10]
+    return 0.5 if len(day) == 4 else 1 / 24 if len(day) == 7 else 1 / 365.25 if len(text) > 10 else 0.0
 
 
 def _full_date(text: str) -> str:
