@@ -182,19 +182,19 @@ def test_a_pack_copy_is_not_needed_to_keep_the_example(tmp_path: Path) -> None:
     assert "bartter_syndrome" in kb.causes
 
 
-@pytest.mark.parametrize("fmt", ["table", "markdown"])
+@pytest.mark.parametrize("fmt", ["table", "markdown", "html"])
 def test_control_characters_in_data_never_reach_the_reader(fmt: str) -> None:
     """A case id (or a document's display text in a warning) with an escape sequence would be a terminal
     command; human-readable output shows U+FFFD instead, while JSON keeps the exact text."""
     from helpers import invoke
 
-    case = json.dumps({"pattern": "medullary", "id": "a\u001b[31mred\u0007", "clues": {"rta": True}}).encode()
+    case = json.dumps({"pattern": "medullary", "id": "a\u001b[31mred\u0007\u202e", "clues": {"rta": True}}).encode()
     status, out, err = invoke(["diff", "--case", "-", "--format", fmt], case)
     assert status == 0, err
     shown = "a\ufffd\\[31mred\ufffd" if fmt == "markdown" else "a\ufffd[31mred\ufffd"  # a bracket is syntax there
-    assert "\u001b" not in out and "\u0007" not in out and shown in out
+    assert "\u001b" not in out and "\u0007" not in out and "\u202e" not in out and shown in out
     status, out, _ = invoke(["diff", "--case", "-", "--format", "json"], case)
-    assert json.loads(out)["id"] == "a\u001b[31mred\u0007"
+    assert json.loads(out)["id"] == "a\u001b[31mred\u0007\u202e"
 
 
 def test_control_characters_in_an_error_message_are_escaped() -> None:

@@ -9,12 +9,19 @@ from __future__ import annotations
 
 import math
 from datetime import date
-from html import escape
+from html import escape as _escape_html
 from typing import Any
 
 from nephrocalc.knowledge import KnowledgeBase
-from nephrocalc.render.views import distinctive, form_label, lacks_clause, not_used, poor_fit_text
+from nephrocalc.render.views import distinctive, form_label, lacks_clause, not_used, poor_fit_text, printable
 from nephrocalc.result import NOTICE, Entry, Evidence
+
+
+def escape(text: str, quote: bool = True) -> str:
+    """Text for the page: control and bidi characters shown as U+FFFD (a NUL is a parse error, an unclosed
+    right-to-left override reorders the rest of a heading), then HTML-escaped."""
+    return _escape_html(printable(text), quote)
+
 
 _CSS = """
 :root{--ink:#1a1a1a;--muted:#5b5b5b;--line:#d9d9d9;--bar:#2f6f9f;--warn:#9a3412;--good:#166534;--bad:#991b1b}

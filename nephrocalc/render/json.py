@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 from nephrocalc.knowledge import Cause, Finding, KnowledgeBase
@@ -10,20 +9,15 @@ from nephrocalc.result import Result
 
 
 def dumps(data: Any, *, indent: bool = False) -> str:
-    """JSON text of ``data``: pydantic-core's serialiser when it is already loaded (a case read from
-    JSON), else the standard library's (a case from flags never loads pydantic-core, whose import
-    costs more than the whole ranking); orjson's import costs a one-result command more than either,
-    so only batch, where throughput counts, uses it. NaN and infinity never reach here (the engine's
-    numbers are finite); both write floats in a shortest round-trip form (1e-6 or 1e-06)."""
-    if "pydantic_core" in sys.modules:
-        from pydantic_core import to_json
+    """JSON text of ``data``, by the standard library's serialiser whatever else is loaded: pydantic-core's
+    (loaded when a case is read from JSON, or rules are compiled without the cache) writes 4.5e-05 as 0.000045,
+    and one command must write the same bytes with and without the cache. orjson's import costs a one-result
+    command more than the whole ranking, so only batch, where throughput counts, uses it. NaN and infinity never
+    reach here (the engine's numbers are finite)."""
+    import json
 
-        text = to_json(data, indent=2 if indent else None).decode()
-    else:
-        import json
-
-        text = json.dumps(data, ensure_ascii=False, indent=2) if indent else \
-            json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    text = json.dumps(data, ensure_ascii=False, indent=2) if indent else \
+        json.dumps(data, ensure_ascii=False, separators=(",", ":"))
     # U+2028 and U+2029 as escapes: a reader that splits lines on them would cut a JSON Lines record in two
     if "\u2028" in text or "\u2029" in text:
         text = text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
