@@ -107,7 +107,9 @@ def _layout_hint(raw: bytes) -> str | None:
     if text.startswith(b"["):
         return "batch reads JSON Lines, one case object per line, not a JSON array (convert with: jq -c '.[]')"
     pretty = text in (b"{", b"}", b"},", b"]") or text.startswith(b'"')
-    if pretty or (text.startswith(b"{") and not text.endswith(b"}")):
+    # the first line of a pretty-printed object ends where the object goes on: after "{", ",", ":" or "["
+    # ('{bad' and a complete object followed by a stray byte are broken lines, not pretty-printed ones)
+    if pretty or (text.startswith(b"{") and text.endswith((b"{", b",", b":", b"["))):
         return "batch reads JSON Lines, one whole case per line, not pretty-printed JSON (compact with: jq -c .)"
     return None
 

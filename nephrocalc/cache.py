@@ -28,8 +28,9 @@ never see a partial file; leftover ``*.tmp`` files older than an hour and all bu
 values of a kind are pruned.
 
 Location: $NEPHROCALC_CACHE_DIR (an absolute path; a relative one turns the cache off), else
-$XDG_CACHE_HOME/nephrocalc, else ~/.cache/nephrocalc. NEPHROCALC_NO_CACHE=1 (or true, yes, on)
-turns it off; 0, false, no, off or empty leave it on. Any failure to read or write the cache (a
+$XDG_CACHE_HOME/nephrocalc, else ~/.cache/nephrocalc. NEPHROCALC_NO_CACHE=1 (or true, yes, y, on)
+turns it off; 0, false, no, n, off or empty leave it on; another value turns it off too, and the command
+line says so (``misconfigured``). Any failure to read or write the cache (a
 read-only or full disk, a cache "directory" that is a file) is ignored: the cache only ever saves
 time, it never changes a result. With NEPHROCALC_DEBUG set, the first reason the cache was not used
 is said in one line on stderr.
@@ -65,8 +66,8 @@ KEEP = 8  # cached values of one kind kept (e.g. the built-in rules with and wit
 TMP_MAX_AGE = 3600.0  # seconds after which a temporary file is taken for a crashed writer's
 _DIGEST_SIZE = 16  # bytes: 32 hex digits in the key
 
-_TRUE = frozenset({"1", "true", "yes", "on"})
-_FALSE = frozenset({"0", "false", "no", "off", ""})
+_TRUE = frozenset({"1", "true", "yes", "y", "on"})
+_FALSE = frozenset({"0", "false", "no", "n", "off", ""})
 
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
@@ -145,6 +146,24 @@ def _locate() -> tuple[Path | None, str]:
             return None, "no home directory"
         base = os.path.join(home, ".cache")
     return Path(base) / "nephrocalc", ""
+
+
+def misconfigured() -> str | None:
+    """Why the cache is off when the environment asks for something it cannot mean (a setting that is neither
+    on nor off, a cache directory that is relative or a file), or None: said once by the command line, as an
+    unknown NEPHROCALC_EXTENDED is, rather than leaving every run slower without a word."""
+    flag = os.environ.get("NEPHROCALC_NO_CACHE", "").strip().lower()
+    if flag not in _FALSE | _TRUE:
+        return (f"NEPHROCALC_NO_CACHE={os.environ.get('NEPHROCALC_NO_CACHE', '')[:40]!r} is neither on (1, true, "
+                "yes, on) nor off (0, false, no, off): the cache is off")
+    explicit = os.environ.get("NEPHROCALC_CACHE_DIR")
+    if flag in _TRUE or not explicit:
+        return None
+    if not os.path.isabs(explicit):
+        return f"NEPHROCALC_CACHE_DIR={explicit[:80]!r} is not an absolute path: the cache is off"
+    if os.path.exists(explicit) and not os.path.isdir(explicit):
+        return f"NEPHROCALC_CACHE_DIR={explicit[:80]!r} is not a directory: the cache is off"
+    return None
 
 
 def cache_dir() -> Path | None:

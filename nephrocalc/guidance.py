@@ -310,7 +310,7 @@ class Interview:
         for candidate in (lab_id, *others):
             try:
                 lab, value, unit, comparator = parse_lab_bound(f"{candidate}={written}", kb)
-                measure(lab, value, unit, kb)  # raises InputError for an unknown unit or an impossible value
+                measure(lab, value, unit, kb, comparator)  # raises InputError: an unknown unit, an impossible value
                 break
             except InputError as exc:
                 first_error = first_error or exc

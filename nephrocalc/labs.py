@@ -37,8 +37,15 @@ def _number(value: float) -> str:
     return f"{value:.0f}" if abs(value) < 1e9 else f"{value:.3g}"
 
 
-def measure(lab_id: str, value: float, unit: str, kb: KnowledgeBase) -> Measurement:
-    """Check one lab value and convert it; raise InputError naming the field and what is allowed."""
+def _beyond_plausible(comparator: str, value: float, low: float, high: float) -> bool:
+    """A bound beyond the plausible range that points back into it ("<100 mg/dL" of a urate): true, says little."""
+    return (comparator in ("<", "<=") and value > high) or (comparator in (">", ">=") and value < low)
+
+
+def measure(lab_id: str, value: float, unit: str, kb: KnowledgeBase, comparator: str = "") -> Measurement:
+    """Check one lab value (a bound: ``comparator``) and convert it; raise InputError naming the field and what is
+    allowed. A bound beyond the plausible range is taken when it points back into it: it settles no limit, and
+    the reading says so."""
     lab = kb.labs.get(lab_id)
     if lab is None:
         hint = did_you_mean(lab_id, kb.labs)
@@ -48,16 +55,18 @@ def measure(lab_id: str, value: float, unit: str, kb: KnowledgeBase) -> Measurem
         written, factor = lab.units[key]
         canonical = value * factor
         low, high = lab.plausible
-        if not low <= canonical <= high:
-            shown = f"{_number(value)} {written}" + (f" ({_number(canonical)} {lab.canonical})" if factor != 1 else "")
+        if not low <= canonical <= high and not _beyond_plausible(comparator, canonical, low, high):
+            shown = f"{comparator}{_number(value)} {written}" + (
+                f" ({comparator}{_number(canonical)} {lab.canonical})" if factor != 1 else "")
             raise InputError(f"labs.{lab_id}.value", f"{shown} is outside the plausible range "
                              f"{_number(low)}-{_number(high)} {lab.canonical}")
         return Measurement(lab, value, written, canonical, None)
     if key in lab.own_units:
         written = lab.own_units[key]
         low, high = lab.own_plausible.get(key, (0.0, float("inf")))
-        if not low <= value <= high:
-            raise InputError(f"labs.{lab_id}.value", f"{_number(value)} {written} is outside the plausible range "
+        if not low <= value <= high and not _beyond_plausible(comparator, value, low, high):
+            raise InputError(f"labs.{lab_id}.value", f"{comparator}{_number(value)} {written} is outside the "
+                             "plausible range "
                              f"{_number(low)}-{_number(high)} {written}")
         return Measurement(lab, value, written, None, key)
     raise InputError(f"labs.{lab_id}.unit", f"{unit!r} is not accepted; accepted units: "
@@ -66,7 +75,7 @@ def measure(lab_id: str, value: float, unit: str, kb: KnowledgeBase) -> Measurem
 
 def check_labs(case: Case, kb: KnowledgeBase) -> None:
     for lab_id, lab_value in case.labs.items():
-        measure(lab_id, lab_value.value, lab_value.unit, kb)
+        measure(lab_id, lab_value.value, lab_value.unit, kb, lab_value.comparator or "")
         at, now = lab_value.age_years, case.age_years
         if at is not None and now is not None and at > now + 1 / 365.25:  # a day's rounding is allowed
             raise InputError(f"labs.{lab_id}.age_years", f"{at:g} is after the case's age_years ({now:g}): a sample "
@@ -159,9 +168,8 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
     """Turn the case's lab values into clues, in two passes: limits that require other clues
     (e.g. PTH judged against hypercalcaemia) come after those that do not."""
     stated = case.clues
-    measurements = [measure(lab_id, item.value, item.unit, kb)._replace(comparator=item.comparator or "",
-                                                                        age=item.age_years)
-                    for lab_id, item in sorted(case.labs.items())]
+    measurements = [measure(lab_id, item.value, item.unit, kb, item.comparator or "")._replace(
+        comparator=item.comparator or "", age=item.age_years) for lab_id, item in sorted(case.labs.items())]
     warnings: list[Note] = []
     derived: list[Derivation] = []
     found: dict[str, list[bool]] = {}
@@ -208,8 +216,10 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
              ("Payne73",))
     for m in measurements:
         low, high = m.lab.extreme
-        if m.canonical_value is not None and not low <= m.canonical_value <= high:
-            warn("lab_value_extreme", f"{m.lab.id} {_number(m.value)} {m.unit} is possible but extreme: check it.")
+        if m.canonical_value is not None and not low <= m.canonical_value <= high \
+                and not _beyond_plausible(m.comparator, m.canonical_value, low, high):  # "<100": not a value
+            warn("lab_value_extreme", f"{m.lab.id} {m.comparator}{_number(m.value)} {m.unit} is possible but "
+                 "extreme: check it.")
 
     canonical = {m.lab.id: m.canonical_value for m in measurements if m.canonical_value is not None}
     waiting: dict[tuple[str, str], set[str]] = {}  # (lab, clue) -> the clues its limits needed and did not have
@@ -499,6 +509,10 @@ def parse_lab_bound(text: str, kb: KnowledgeBase | None = None) -> tuple[str, fl
     if match is None:
         raise InputError("--lab", f"{text!r} is not ID=VALUE UNIT (e.g. serum_calcium=11.8mg/dL, \"pth=140 pg/mL\")")
     lab_id, comparator, number, unit = match.groups()
+    comma = re.match(r",(\d+)", unit or "")
+    if comma is not None and "." not in number:  # 11,9 mg/dL: a decimal comma, not a unit ",9 mg/dL"
+        raise InputError("--lab", f"{text!r}: write the decimal with a point ({number}.{comma.group(1)}), "
+                         "not a comma")
     if unit is None and kb is not None and lab_id in kb.labs and kb.labs[lab_id].accepted_units == ["pH"]:
         unit = "pH"  # a pH has no unit to forget: urine_ph=6.8 is unambiguous
     if unit is None:

@@ -648,4 +648,62 @@ def test_one_command_writes_the_same_bytes_with_and_without_the_cache(tmp_path: 
 
     cold, warm, none = run(), run(), run(NEPHROCALC_NO_CACHE="1")
     assert cold == warm == none
-    assert b"e-05" in warm  # a probability small enough to show the spelling
+    assert b'"probability":0.000045' in warm  # small enough to show the spelling (the standard library: 4.5e-05)
+
+
+@pytest.mark.parametrize("written", ["serum_calcium=11,9 mg/dL", "serum_calcium=11,9mg/dL"])
+def test_a_decimal_comma_is_named_not_blamed_on_the_unit(written: str) -> None:
+    status, _, err = invoke(["diff", "-p", "medullary", "--lab", written])
+    assert status == 2 and "write the decimal with a point (11.9), not a comma" in err and "',9" not in err
+
+
+def test_a_bound_beyond_the_plausible_range_pointing_into_it_is_read_as_settling_nothing() -> None:
+    """'<100 mg/dL' of a urate is true: it was refused, and the message quoted it as '100 mg/dL'."""
+    result = _diff(["-p", "medullary", "--lab", "serum_urate=<100 mg/dL"], b"")
+    assert "serum_urate <100 mg/dL is a bound" in _messages(result) and not result["derived"]
+    assert "extreme" not in _messages(result)
+    status, _, err = invoke(["diff", "-p", "medullary", "--lab", "serum_urate=>100 mg/dL"])
+    assert status == 2 and ">100 mg/dL is outside the plausible range" in err
+
+
+def test_ask_takes_a_bound_as_lab_does() -> None:
+    status, out, err = invoke(["ask", "-p", "medullary", "--age", "40", "--max-questions", "1", "-f", "json"],
+                              b"<9 mg/dL\n")
+    assert status == 0, err
+    assert json.loads(out)["case"]["labs"]["serum_calcium"] == {"value": 9.0, "unit": "mg/dL", "comparator": "<"}
+
+
+def test_an_age_just_over_the_limit_is_not_said_to_be_at_it() -> None:
+    packet = {"id": "x", "subject": {"id": "s", "timeAtLastEncounter": {"age": {"iso8601duration": "P130Y1D"}}},
+              "phenotypicFeatures": [{"type": {"id": "HP:0012408"}}], "metaData": {}}
+    said = _messages(_diff(["--phenopacket", "-"], json.dumps(packet).encode()))
+    assert "is more than 130 years; an age must be 0-130 years" in said
+
+
+@pytest.mark.parametrize("line", [b"{bad", b'{"pattern": "medullary"}\x00'])
+def test_a_broken_one_line_case_gets_no_pretty_printed_hint(line: bytes) -> None:
+    status, out, _ = invoke(["batch"], b'{"pattern": "medullary"}\n' + line + b"\n")
+    assert status == 2 and "pretty-printed" not in out.splitlines()[1] and "error" in out.splitlines()[1]
+
+
+def test_a_phenopacket_read_as_fhir_is_named() -> None:
+    packet = {"id": "x", "subject": {"id": "s"}, "phenotypicFeatures": [{"type": {"id": "HP:0012408"}}]}
+    status, _, err = invoke(["diff", "--fhir", "-"], json.dumps(packet).encode())
+    assert status == 2 and "this is a GA4GH phenopacket, not a FHIR resource: read it with --phenopacket" in err
+
+
+@pytest.mark.parametrize(("env", "said"), [({"NEPHROCALC_NO_CACHE": "garbage"}, "is neither on"),
+                                          ({"NEPHROCALC_CACHE_DIR": "relative/dir"}, "is not an absolute path"),
+                                          ({"NEPHROCALC_CACHE_DIR": __file__}, "is not a directory")])
+def test_a_cache_setting_not_understood_is_said(monkeypatch: pytest.MonkeyPatch, env: dict[str, str],
+                                                said: str) -> None:
+    monkeypatch.delenv("NEPHROCALC_NO_CACHE", raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    status, _, err = invoke(["diff", "-p", "medullary"])
+    assert status == 0 and f"nephrocalc: note: {next(iter(env))}=" in err and said in err
+
+
+def test_explain_with_a_phenopacket_out_says_it_has_no_effect() -> None:
+    status, _, err = invoke(["diff", "-p", "medullary", "--explain", "-f", "phenopacket"])
+    assert status == 0 and "--explain has no effect with --format phenopacket" in err

@@ -42,9 +42,12 @@ class Session:
 
     def engine(self) -> Engine:
         if self._engine is None:
+            from nephrocalc.cache import misconfigured
             from nephrocalc.engine import load_engine
 
             self._engine = load_engine(self.packs)
+            if (why := misconfigured()) is not None:  # not silently slower: the setting was not understood
+                sys.stderr.write(f"nephrocalc: note: {io.one_line(why)}\n")
         return self._engine
 
     def kb(self) -> KnowledgeBase:
@@ -62,7 +65,7 @@ class Commands:
         """--explain prints every term of every score under the table; JSON and the HTML page always carry them.
         The row formats have nowhere to put them: said on stderr, not silently ignored (QA review)."""
         fmt = options["format"].value
-        if options["explain"] and fmt in ("tsv", "csv", "markdown"):
+        if options["explain"] and fmt in ("tsv", "csv", "markdown", "phenopacket"):
             sys.stderr.write(f"nephrocalc: --explain has no effect with --format {fmt}, which has no place for the "
                              "explanation: use --format table (json and html carry every term without it)\n")
 

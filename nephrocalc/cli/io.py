@@ -83,7 +83,7 @@ END_OF_INPUT = "end"  # Ctrl-D on a terminal: stop, keeping what was answered
 
 def prompt_line(question_line: str, *, takes_value: bool = False, terminal: bool = False) -> str:
     """Ask one question on stderr and read the answer from stdin: y/yes, n/no, u/?/unknown, q, b (back),
-    or, when ``takes_value`` (a lab settles the question), a value with its unit, returned as typed. The
+    or, when ``takes_value`` (a lab settles the question), a value with its unit or a bound, returned as typed. The
     end of input stops the interview: "q" for a script, END_OF_INPUT on a terminal (Ctrl-D)."""
     while True:
         sys.stderr.write(question_line)
@@ -97,9 +97,9 @@ def prompt_line(question_line: str, *, takes_value: bool = False, terminal: bool
         answer = ANSWERS.get(reply.strip().lower())
         if answer is not None:
             return answer
-        if takes_value and reply.strip()[:1] in "0123456789.+-" and reply.strip():
+        if takes_value and reply.strip()[:1] in "0123456789.+-<>" and reply.strip():  # a value, or a bound "<9"
             return reply.strip()
-        allowed = "y, n, u, q, b or a value with its unit" if takes_value else "y, n, u, q or b"
+        allowed = "y, n, u, q, b or a value with its unit (or a bound: <9 mg/dL)" if takes_value else "y, n, u, q or b"
         sys.stderr.write(f"nephrocalc: answer {allowed} (got {reply.strip()[:20]!r})\n")
 
 

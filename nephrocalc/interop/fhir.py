@@ -71,6 +71,7 @@ from nephrocalc.interop.phenopacket import (
     shown_value,
     units_disagree,
     years_between,
+    years_shown,
 )
 from nephrocalc.knowledge import KnowledgeBase
 from nephrocalc.result import Note
@@ -166,7 +167,7 @@ def _age(quantity: object, where: str) -> tuple[float | None, str]:
     if per is None:
         return None, f"{where}: {value:g} {unit[:20]} is not in a unit of time (a, mo, wk, d, h)"
     if not 0 <= value * per <= MAX_AGE:
-        return None, f"{where}: {value:g} {unit} is {value * per:.4g} years; an age must be 0-130 years"
+        return None, f"{where}: {value:g} {unit} is {years_shown(value * per)}; an age must be 0-130 years"
     return float(value) * per, ""
 
 
@@ -174,7 +175,7 @@ def _impossible(years: float | None, on: str) -> str:
     """Why an age from a date of birth is not used: the birth is after the date, or over 130 years before."""
     if years is not None and years < 0:
         return f"is after the date the age is taken at ({on}); an age must be 0-130 years"
-    return f"gives an age of {years or 0:.4g} years at {on}; an age must be 0-130 years"
+    return f"gives an age of {years_shown(years or 0.0)} at {on}; an age must be 0-130 years"
 
 
 def _resources(data: dict[str, Any], problems: list[str]) -> list[dict[str, Any]]:
@@ -247,6 +248,11 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
     if not isinstance(data, dict):
         raise InputError("fhir", "must be a FHIR R4 resource (JSON object with a resourceType), e.g. a Bundle")
     top = data.get("resourceType")
+    if top in (None, "") and data.keys() & {"subject", "phenotypicFeatures", "metaData", "proband"}:
+        raise InputError("fhir", "this is a GA4GH phenopacket, not a FHIR resource: read it with --phenopacket "
+                         "(batch: -i phenopacket)")
+    if top in (None, "") and data.keys() & {"pattern", "clues", "labs"}:
+        raise InputError("fhir", "this is a contract case, not a FHIR resource: read it with --case (batch: -i case)")
     if not isinstance(top, str) or not top:
         raise InputError("fhir.resourceType", ("missing" if top in (None, "") else f"{shown_value(top)} is not read")
                          + f"; {_ACCEPTED}")

@@ -207,7 +207,7 @@ def _age_years(text: str, where: str, problems: list[str]) -> float | None:
     if years is None:
         problems.append(f"{where}: {text[:40]!r} is not {AGE_FORM}")
     elif years > MAX_AGE:
-        problems.append(f"{where}: {text[:40]!r} is {years:.4g} years; an age must be 0-130 years")
+        problems.append(f"{where}: {text[:40]!r} is {years_shown(years)}; an age must be 0-130 years")
         return None
     return years
 
@@ -762,7 +762,7 @@ def _age_at(timestamp: str, born: str | None, where: str, problems: list[str]) -
     if years is None or not 0 <= years <= MAX_AGE:
         problems.append(f"subject.dateOfBirth ({born[:10]}) " + (
             f"is after {where}.timestamp ({timestamp[:10]})" if years is not None and years < 0
-            else f"gives an age of {years or 0:.4g} years at {where}.timestamp ({timestamp[:10]})")
+            else f"gives an age of {years_shown(years or 0.0)} at {where}.timestamp ({timestamp[:10]})")
             + "; an age must be 0-130 years")
         return None
     return years
@@ -784,6 +784,15 @@ def onset_of_nephrocalcinosis(onset: float | None, age: float | None, notes: lis
                   "causes are weighed at the age it was found (priors, forms), the lab values at the current age "
                   "unless dated otherwise."})
     return onset
+
+
+def years_shown(years: float) -> str:
+    """An age out of 0-130 years as a message gives it: never rounded onto the bound it breaks (130.003 years
+    was "130 years; an age must be 0-130 years")."""
+    shown = f"{years:.4g}"
+    if years > MAX_AGE and float(shown) <= MAX_AGE:
+        return f"more than {MAX_AGE:g} years"
+    return f"{shown} years"
 
 
 def years_between(born: str, at: str) -> float | None:
@@ -879,7 +888,7 @@ def checked_labs(case: Case, kb: KnowledgeBase, notes: list[Note], note_id: str,
     bad: list[str] = list(rejected or ())
     for lab_id, lab in case.labs.items():
         try:
-            measure(lab_id, lab.value, lab.unit, kb)
+            measure(lab_id, lab.value, lab.unit, kb, lab.comparator or "")
         except InputError as exc:
             bad.append(str(exc))
         else:
