@@ -459,3 +459,25 @@ def test_a_complete_knowledge_base_from_a_folder_is_named_with_it(tmp_path: Path
         status, out, err = invoke(["diff", "--rules", str(kb), "-p", "medullary", "-f", fmt])
         assert status == 0, err
         assert f"(from {kb}" in " ".join(out.split()), out[-400:]
+
+
+def test_rules_check_takes_several_folders_and_the_environment(tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """A pack that passed on its own failed with a complete knowledge base, and `rules check kb pack` was refused;
+    rules check ignored $NEPHROCALC_RULES, which diff lays under --rules."""
+    kb = _kb_copy(tmp_path, "knowledge_base.toml", "child_below_years = 18", "child_below_years = 20")
+    clues = (kb / "clues.toml").read_text(encoding="utf-8")
+    (kb / "clues.toml").write_text(clues.replace("at_least = 18", "at_least = 20"), encoding="utf-8")  # own bands
+    band = ('[clues.my_flag]\nlabel = "My flag"\ndescription = "x"\ngroup = "calcium"\nspecificity = "high"\n'
+            'age_backgrounds = [{ at_least = 18, value = 0.1, sources = ["Bhat12"] }]\n')
+    pack = _pack(tmp_path / "bandpack", {"clues.toml": band})
+    assert _check(pack)[0] == 0
+    status, text = _check(kb, str(pack))
+    assert status == 2 and "bandpack/clues.toml: clues.my_flag.age_backgrounds.0.at_least" in text
+    clue_pack = _pack(tmp_path / "clue_pack", {"clues.toml": band.replace(
+        'age_backgrounds = [{ at_least = 18, value = 0.1, sources = ["Bhat12"] }]\n', "")})
+    cause_pack = _pack(tmp_path / "cause_pack", {"causes/test_cause.toml": FLAG_CAUSE.format(prior=0.01)})
+    assert "unknown clue 'my_flag'" in _check(cause_pack)[1]
+    monkeypatch.setenv("NEPHROCALC_RULES", str(clue_pack))
+    status, text = _check(cause_pack)
+    assert status == 0 and "($NEPHROCALC_RULES)" in text, text

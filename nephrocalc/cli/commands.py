@@ -325,54 +325,70 @@ class Commands:
 
     def rules_check(
         self,
-        folder: Annotated[str, typer.Argument(
-            metavar="DIR", help="The rule pack folder (pack.toml, clues.toml, sources.toml, caveats.toml, "
-            "causes/<id>.toml), or a complete knowledge base in the layout of rules/.")],
+        folders: Annotated[list[str], typer.Argument(
+            metavar="DIR...", help="The rule pack folder (pack.toml, clues.toml, sources.toml, caveats.toml, "
+            "causes/<id>.toml), or a complete knowledge base in the layout of rules/; several are checked as "
+            "`--rules` loads them together, in that order.")],
         extended: ExtendedOption = False,
     ) -> None:
         """Validate a rule pack on top of the built-in rules (or a complete knowledge base, a folder in the
         layout of rules/ with a knowledge_base.toml): exit 0 when valid, else exit 2 with one line per
-        problem, "file: field: what is wrong". Nothing in a pack is ever executed. With --extended (or
-        $NEPHROCALC_EXTENDED=1) the pack is checked as `diff --extended` loads it: over the extended
-        knowledge base as well, whose causes it may name or take over.
+        problem, "file: field: what is wrong". Nothing in a pack is ever executed. Several folders are
+        checked together, as `diff --rules A --rules B` loads them, and $NEPHROCALC_RULES is laid under them
+        as diff lays it. With --extended (or $NEPHROCALC_EXTENDED=1) the packs are checked as `diff
+        --extended` loads them: over the extended knowledge base as well, whose causes they may name or take
+        over.
 
         Example: nephrocalc rules check docs/packs/bartter
         """
+        import os
+
         from nephrocalc.errors import RuleError
         from nephrocalc.loader import is_knowledge_base, load_knowledge_base
 
-        if not folder.strip():  # Path("") is the current folder: an empty name is a mistake, not "here"
-            raise InputError("DIR", "needs a folder of rule files (got an empty name)")
-        directory = Path(folder)
-        try:
-            is_dir = directory.is_dir()
-        except OSError as exc:
-            raise InputError("DIR", f"{str(directory)!r} cannot be read ({exc.strerror or exc})") from None
-        if not is_dir:
-            raise InputError("DIR", f"{str(directory)!r} is not a directory: a rule pack is a folder of rule files")
-        complete = is_knowledge_base(directory)
-        from nephrocalc.cli.options import extended_from_environment
+        directories: list[Path] = []
+        for folder in folders:
+            if not folder.strip():  # Path("") is the current folder: an empty name is a mistake, not "here"
+                raise InputError("DIR", "needs a folder of rule files (got an empty name)")
+            directory = Path(folder)
+            try:
+                is_dir = directory.is_dir()
+            except OSError as exc:
+                raise InputError("DIR", f"{str(directory)!r} cannot be read ({exc.strerror or exc})") from None
+            if not is_dir:
+                raise InputError("DIR", f"{str(directory)!r} is not a directory: a rule pack is a folder of rule "
+                                 "files")
+            directories.append(directory)
+        from nephrocalc.cli.options import extended_from_environment, packs_from
         from nephrocalc.loader import extended_rules_dir
 
+        # the packs of $NEPHROCALC_RULES, under the folders checked, as diff loads them
+        under = [pack for pack in packs_from([], {"NEPHROCALC_RULES": os.environ.get("NEPHROCALC_RULES", "")})
+                 if not any(pack.resolve() == directory.resolve() for directory in directories)]
         over = [extended_rules_dir()] if extended or extended_from_environment() else []
+        checked = " and ".join(str(directory) for directory in directories)
         try:
-            kb = load_knowledge_base(directory, packs=over, use_cache=False) if complete else \
-                load_knowledge_base(packs=[*over, directory], use_cache=False)
+            kb = load_knowledge_base(packs=[*over, *under, *directories], use_cache=False)
         except RuleError as exc:
             for problem in exc.problems:
                 sys.stderr.write(f"{io.one_line(problem)}\n")
             count = len(exc.problems)
-            said = f"nephrocalc: {count} problem{'s' if count != 1 else ''} in {directory}"
+            said = f"nephrocalc: {count} problem{'s' if count != 1 else ''} in {checked}"
             sys.stderr.write(io.one_line(said) + "\n")
             raise typer.Exit(2) from None
-        if complete:
-            io.write(io.one_line(f"ok: {kb.name} {kb.version} ({directory}): a complete knowledge base of "
-                                 f"{len(kb.causes)} causes and {len(kb.clues)} clues"))
-            return
-        pack = kb.packs[-1]
-        io.write(io.one_line(f"ok: {pack.name} {pack.version} ({directory}): {len(kb.causes)} causes and "
-                             f"{len(kb.clues)} clues with the built-in rules"
-                             + (" and the extended knowledge base" if over else "")))
+        complete = [directory for directory in directories if is_knowledge_base(directory)]
+        base = f"with the knowledge base of {complete[0]}" if complete else "with the built-in rules"
+        laid = "".join([" and the extended knowledge base" if over else "",
+                        *(f" and {pack} ($NEPHROCALC_RULES)" for pack in under)])
+        for directory in directories:
+            if directory in complete:
+                under_it = laid.replace(" and", " with", 1)
+                io.write(io.one_line(f"ok: {kb.name} {kb.version} ({directory}): a complete knowledge base of "
+                                     f"{len(kb.causes)} causes and {len(kb.clues)} clues{under_it}"))
+                continue
+            pack = next(info for info in kb.packs if Path(info.path).resolve() == directory.resolve())
+            io.write(io.one_line(f"ok: {pack.name} {pack.version} ({directory}): {len(kb.causes)} causes and "
+                                 f"{len(kb.clues)} clues {base}{laid}"))
 
     def causes(self, format: InfoFormatOption = InfoFormat.table, rules: RulesOption = None,
               extended: ExtendedOption = False) -> None:

@@ -52,8 +52,11 @@ CaveatEntries = list[tuple[Path, int, schema.CaveatEntry]]
 
 def build(root: Path, packs: Sequence[Path] = ()) -> KnowledgeBase:
     """Load, validate and compile the rule files of ``root`` with ``packs`` laid over them."""
-    problems = Problems(root, *packs)
     from nephrocalc.loader import KB_ENTRIES, builtin_rules_dir
+
+    # a pack's files are named with the pack when another folder of rules could hold the same name: several packs,
+    # or a complete knowledge base of one's own (both have a causes/ folder)
+    problems = Problems(root, *packs, name_packs=len(packs) > 1 or root.resolve() != builtin_rules_dir().resolve())
 
     if root.resolve() != builtin_rules_dir().resolve():  # an edited copy of rules/: nothing in it is ignored
         _inventory(root, problems, KB_ENTRIES, "a knowledge base holds knowledge_base.toml, clues.toml, "

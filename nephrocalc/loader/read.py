@@ -24,8 +24,9 @@ MAX_RULE_FILE_BYTES = 2 * 1024 * 1024
 class Problems:
     """Collects every problem found, so that `rules check` can list them all at once."""
 
-    def __init__(self, *roots: Path) -> None:
+    def __init__(self, *roots: Path, name_packs: bool | None = None) -> None:
         self.roots = roots
+        self.name_packs = len(roots) > 2 if name_packs is None else name_packs
         self.items: list[str] = []
 
     def add(self, path: Path, where: str, message: str) -> None:
@@ -33,7 +34,7 @@ class Problems:
         for index, root in enumerate(self.roots):
             try:
                 name = str(path.relative_to(root))
-                if index and len(self.roots) > 2:  # several packs: say whose file it is (site_pack/causes/x.toml)
+                if index and self.name_packs:  # say whose file it is (site_pack/causes/x.toml)
                     name = f"{root.name}/{name}" if name != "." else root.name
                 break
             except ValueError:
