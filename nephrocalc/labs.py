@@ -375,7 +375,8 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
                 warn("lab_conflict", f"{' and '.join(labs)} disagree on {clue}; {' and '.join(kept)} was used "
                      f"({' and '.join(kept)} decides over {' and '.join(sorted(replaced))}).")
             else:
-                warn("lab_conflict", f"{' and '.join(labs)} disagree on {clue}; it was taken as present.")
+                who = f"the limits of {labs[0]}" if len(labs) == 1 else " and ".join(labs)
+                warn("lab_conflict", f"{who} disagree on {clue}; it was taken as present.")
     judged = {d["lab"] for d in derived}
     steps = {(d["lab"], d["clue"]) for d in derived}
     for (lab_id, clue), (message, sources) in commentary.items():

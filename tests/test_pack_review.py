@@ -481,3 +481,24 @@ def test_rules_check_takes_several_folders_and_the_environment(tmp_path: Path,
     monkeypatch.setenv("NEPHROCALC_RULES", str(clue_pack))
     status, text = _check(cause_pack)
     assert status == 0 and "($NEPHROCALC_RULES)" in text, text
+
+
+def test_a_reference_table_without_cell_columns_is_named() -> None:
+    """columns = [] was reported as "row 'XR' needs -1 cells"."""
+    from pydantic import ValidationError
+
+    from nephrocalc.loader import schema
+
+    with pytest.raises(ValidationError, match="at least 2 items"):
+        schema.ReferenceTable.model_validate({"title": "t", "columns": [], "rows": [{"key": "XR", "cells": []}],
+                                              "sources": ["Bhat12"]})
+
+
+def test_a_refines_cycle_through_other_clues_is_said_so(tmp_path: Path) -> None:
+    """aa -> bb -> cc -> aa was reported as "'bb_clue' refines 'aa_clue' in turn", which it does not."""
+    clues = "".join(f'[clues.{name}_clue]\nlabel = "{name.upper()}"\ndescription = "x"\ngroup = "calcium"\n'
+                    f'specificity = "high"\nhpo_note = "local"\nrefines = ["{target}_clue"]\n\n'
+                    for name, target in (("aa", "bb"), ("bb", "cc"), ("cc", "aa")))
+    status, text = _check(_pack(tmp_path / "pack", {"clues.toml": clues}))
+    assert status == 2 and "'bb_clue' refines 'aa_clue' through other clues (a cycle)" in text
+    assert "in turn" not in text

@@ -550,7 +550,9 @@ def _compile(root: Path, kb_file: schema.KnowledgeBaseFile, groups: Mapping[str,
             elif _refines_through(clue_entries, broader, clue_id):
                 # each would be the more specific of the other, and a term of either would map to neither
                 problems.add(clues_path, f"clues.{clue_id}.refines.{index}",
-                             f"{broader!r} refines {clue_id!r} in turn (a cycle)")
+                             f"{broader!r} refines {clue_id!r} "
+                             f"{'in turn' if clue_id in clue_entries[broader][1].refines else 'through other clues'}"
+                             " (a cycle)")
         for field, spec in (("given_background", entry.given_background), ("absent_masked_by", entry.absent_masked_by)):
             if spec is None:
                 continue

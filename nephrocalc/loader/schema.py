@@ -805,7 +805,8 @@ class ReferenceRow(RuleModel):
 
 class ReferenceTable(RuleModel):
     title: str
-    columns: list[str]
+    # the row key's heading, then one heading per cell: at least two
+    columns: Annotated[list[str], Field(min_length=2)]
     rows: list[ReferenceRow]
     sources: SourceTags
     note: str = ""
