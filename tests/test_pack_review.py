@@ -502,3 +502,19 @@ def test_a_refines_cycle_through_other_clues_is_said_so(tmp_path: Path) -> None:
     status, text = _check(_pack(tmp_path / "pack", {"clues.toml": clues}))
     assert status == 2 and "'bb_clue' refines 'aa_clue' through other clues (a cycle)" in text
     assert "in turn" not in text
+
+
+def test_a_clue_term_of_a_pattern_is_refused(tmp_path: Path) -> None:
+    """HP:0012408 (medullary nephrocalcinosis) in a clue gave the pattern and never the clue, without a word."""
+    clue = ('[clues.my_flag]\nlabel = "My flag"\ndescription = "x"\ngroup = "calcium"\nspecificity = "high"\n'
+            'hpo = ["HP:0012408"]\n')
+    status, text = _check(_pack(tmp_path / "pack", {"clues.toml": clue}))
+    assert status == 2 and "clues.my_flag.hpo: HP:0012408 is a nephrocalcinosis term" in text
+
+
+def test_an_hpo_file_placing_a_clue_term_below_a_pattern_is_refused(tmp_path: Path) -> None:
+    """A hypercalcaemia term listed below HP:0000121 was consumed as 'nephrocalcinosis' in every phenopacket."""
+    kb = _kb_copy(tmp_path, "hpo.toml", '"HP:0000121" = ["HP:0008327", "HP:0012408", "HP:0012409"]',
+                  '"HP:0000121" = ["HP:0003072", "HP:0008327", "HP:0012408", "HP:0012409"]')
+    status, text = _check(kb)
+    assert status == 2 and "clues.hypercalcemia.hpo: HP:0003072 is a nephrocalcinosis term" in text

@@ -136,10 +136,29 @@ def build(root: Path, packs: Sequence[Path] = ()) -> KnowledgeBase:
     hpo_path = root / "hpo.toml"
     hpo_file = validate(schema.HpoFile, read_toml(hpo_path, problems), hpo_path, problems) \
         if hpo_path.exists() else None
+    if hpo_file is not None:
+        _check_hpo_hierarchy(kb, clue_entries, hpo_file, problems)
     problems.raise_if_any()
     codes = _code_indexes(kb, labs, hpo_file)
     return kb._replace(labs=labs, packs=tuple(infos), clue_labs=_clue_labs(labs), lab_siblings=_lab_siblings(labs),
                        **codes)
+
+
+def _check_hpo_hierarchy(kb: KnowledgeBase, clue_entries: ClueEntries, hpo_file: schema.HpoFile,
+                         problems: Problems) -> None:
+    """A clue's HPO term that is a nephrocalcinosis pattern term, or below one, would be read as the pattern and
+    never as the clue: refused, as a pattern's SNOMED CT code is. (A term below another clue's term states that
+    clue too, as HPO's is-a means: calcium oxalate stones are nephrolithiasis.)"""
+    descendants = hpo_file.descendants
+    patterns = {term: name for name, terms in kb.pattern_hpo.items() for term in terms}
+    below_pattern = {below: name for term, name in patterns.items() for below in descendants.get(term, ())}
+    for clue_id, clue in kb.clues.items():
+        for term in (*clue.hpo, *clue.hpo_exact):
+            pattern = patterns.get(term) or below_pattern.get(term)
+            if pattern is not None:
+                problems.add(clue_entries[clue_id][0], f"clues.{clue_id}.hpo", f"{term} is a nephrocalcinosis term "
+                             f"(the {pattern} pattern's, in [pattern_hpo] or below it): it would be read as the "
+                             "pattern, never as this clue")
 
 
 def _code_indexes(kb: KnowledgeBase, labs: Mapping[str, Lab], hpo_file: schema.HpoFile | None) -> dict[str, Any]:
