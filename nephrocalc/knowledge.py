@@ -379,11 +379,14 @@ class Lab(NamedTuple):
 
 def normalise_unit(unit: str) -> str:
     """Units match ignoring case and spaces: "mg/dl" and "mg / dL" are "mg/dL"; the micro sign (µ) and
-    the Greek mu (μ) are one letter (Unicode compatibility normalisation); "per 24 h" is per day (mg/24 h, as
+    the Greek mu (μ) are one letter (Unicode compatibility normalisation), and so is "mc" (mcg, mcU/mL); "per
+    24 h" is per day (mg/24 h, as
     laboratories write a 24-hour urine, is mg/day)."""
     import unicodedata
 
     key = unicodedata.normalize("NFKC", "".join(unit.split())).lower()
+    # "mc" as the micro prefix, as pharmacy and some laboratories write it (mcg, mcU/mL)
+    key = "/".join("\u03bc" + part[2:] if part.startswith("mc") and len(part) > 2 else part for part in key.split("/"))
     for spelling in ("/24hours", "/24hour", "/24hrs", "/24hr", "/24h"):
         if key.endswith(spelling):
             return key[: -len(spelling)] + "/day"

@@ -707,3 +707,70 @@ def test_a_cache_setting_not_understood_is_said(monkeypatch: pytest.MonkeyPatch,
 def test_explain_with_a_phenopacket_out_says_it_has_no_effect() -> None:
     status, _, err = invoke(["diff", "-p", "medullary", "--explain", "-f", "phenopacket"])
     assert status == 0 and "--explain has no effect with --format phenopacket" in err
+
+
+# --- FHIR review, the defects left last time ----------------------------------------------------------------------
+
+_NC = {"resourceType": "Condition", "code": {"coding": [{"system": SCT, "code": "236447005"}]}}
+
+
+def test_a_page_of_search_results_is_said_to_be_one() -> None:
+    """A searchset of total 240 with three entries and a next link was read as the whole record."""
+    bundle = {"resourceType": "Bundle", "type": "searchset", "total": 240,
+              "link": [{"relation": "next", "url": "https://example.org/fhir?page=2"}],
+              "entry": [{"resource": _NC, "search": {"mode": "match"}},
+                        {"resource": {"resourceType": "OperationOutcome", "issue": [
+                            {"severity": "information", "code": "informational",
+                             "diagnostics": "Results truncated"}]}, "search": {"mode": "outcome"}}]}
+    said = _messages(_diff(["--fhir", "-"], json.dumps(bundle).encode()))
+    assert "one page of a larger search result (total 240, 1 here, a next link)" in said
+    assert "The server said: Results truncated" in said
+
+
+def test_a_medication_coded_without_a_name_names_its_code() -> None:
+    """RxNorm 313988 without a display was 'without a readable medication'."""
+    request = {"resourceType": "MedicationRequest", "status": "active", "medicationCodeableConcept": {
+        "coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "313988"}]}}
+    said = _messages(_diff(["--fhir", "-", "-p", "medullary"], _bundle(request)))
+    assert "rxnorm|313988 (medication codes are not read, only their names)" in said
+
+
+def test_an_r5_medication_codeable_reference_is_read() -> None:
+    statement = {"resourceType": "MedicationStatement", "status": "recorded",
+                 "medication": {"concept": {"text": "furosemide 40 mg"}}}
+    assert _diff(["--fhir", "-", "-p", "medullary"], _bundle(statement))["case"]["clues"]["loop_diuretic"] is True
+
+
+def test_condition_fields_with_no_place_in_the_case_are_said() -> None:
+    condition = {**_NC, "severity": {"coding": [{"system": SCT, "code": "24484000", "display": "Severe"}]},
+                 "stage": [{"summary": {"text": "Grade 3"}}], "onsetString": "age 8"}
+    said = _messages(_diff(["--fhir", "-"], _bundle(condition)))
+    assert "Condition fields that were not read" in said
+    assert "severity http://snomed.info/sct|24484000 Severe" in said and "stage Grade 3" in said
+    assert 'onsetString the string "age 8"' in said
+
+
+def test_repeated_unmapped_codes_are_listed_once_with_a_count_findings_first() -> None:
+    weights = [{"resourceType": "Observation", "status": "final", "code": {"coding": [
+        {"system": "http://loinc.org", "code": "29463-7", "display": "Body weight"}]},
+        "valueQuantity": {"value": 70, "unit": "kg", "code": "kg"}} for _ in range(25)]
+    diabetes = {"resourceType": "Condition", "code": {"coding": [{"system": SCT, "code": "44054006",
+                                                                  "display": "Diabetes mellitus type 2"}]}}
+    said = _messages(_diff(["--fhir", "-", "-p", "medullary"], _bundle(*weights, diabetes)))
+    assert "Diabetes mellitus type 2" in said and "Body weight (x25)" in said
+    assert said.index("Diabetes") < said.index("Body weight")
+
+
+@pytest.mark.parametrize(("unit", "code"), [("mcU/mL", "mcU/mL"), ("µU/mL", "u[IU]/mL")])
+def test_tsh_in_micro_units_is_read(unit: str, code: str) -> None:
+    tsh = {"resourceType": "Observation", "status": "final", "code": {"coding": [
+        {"system": "http://loinc.org", "code": "3016-3"}]}, "valueQuantity": {"value": 0.01, "unit": unit}}
+    labs = _diff(["--fhir", "-", "-p", "medullary"], _bundle(tsh))["case"]["labs"]
+    assert labs["tsh"]["value"] == 0.01
+
+
+def test_a_quantity_without_a_unit_is_said_plainly() -> None:
+    potassium = {"resourceType": "Observation", "status": "final", "code": {"coding": [
+        {"system": "http://loinc.org", "code": "2823-3"}]}, "valueQuantity": {"value": 2.9, "unit": None}}
+    said = _messages(_diff(["--fhir", "-", "-p", "medullary"], _bundle(potassium)))
+    assert "no unit given (neither unit nor code)" in said and "valid string" not in said

@@ -171,6 +171,14 @@ CONVERSIONS: list[tuple[str, str, float, str, float, float]] = [
     ("tsh", "mIU/L", 2.5, "µIU/mL", 2.5, 2.5),
     ("tsh", "mIU/L", 2.5, "uIU/mL", 2.5, 2.5),
     ("tsh", "µIU/mL", 2.5, "uIU/mL", 2.5, 2.5),
+    ("tsh", "mIU/L", 2.5, "µU/mL", 2.5, 2.5),
+    ("tsh", "mIU/L", 2.5, "mU/L", 2.5, 2.5),
+    ("tsh", "µIU/mL", 2.5, "µU/mL", 2.5, 2.5),
+    ("tsh", "µIU/mL", 2.5, "mU/L", 2.5, 2.5),
+    ("tsh", "uIU/mL", 2.5, "µU/mL", 2.5, 2.5),
+    ("tsh", "uIU/mL", 2.5, "mU/L", 2.5, 2.5),
+    ("tsh", "µU/mL", 2.5, "mU/L", 2.5, 2.5),
+    ("tsh", "mIU/L", 2.5, "mcU/mL", 2.5, 2.5),  # "mc" is the micro prefix
     ("free_t4", "ng/dL", 1.2, "pmol/L", 15.444, 1.2),  # 1.2 x 12.87
     ("ceruloplasmin", "mg/dL", 25.0, "g/L", 0.25, 25.0),
 ]

@@ -294,6 +294,7 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
     resolved: list[str] = []  # Conditions no longer active: read as past findings
     stopped_drugs: list[str] = []  # medications stopped or completed: read as past exposures
     unread_results: list[str] = []  # Observations of a finding whose value cannot be read
+    unread_fields: list[str] = []  # fields of a Condition read that the case has no place for (severity, stage)
     other_types: dict[str, int] = {}  # resources of a type that is not read
     nc_refuted = False  # nephrocalcinosis itself stated absent (a refuted Condition, a negative Observation)
     medications = {f"Medication/{r.get('id')}": r for r in resources if r.get("resourceType") == "Medication"}
@@ -318,18 +319,18 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
             # "intended": a statement of a plan, not of a drug taken
             status = resource.get("status")
             if status is not None and not isinstance(status, str):  # a code is a string: unreadable, so unknown
-                withdrawn.append(f"{kind} {name or 'without a readable medication'} (status not a code)")
+                withdrawn.append(f"{kind} {name or _medication_unnamed(resource)} (status not a code)")
                 continue
             # STU3's own fields too: a medication not known to be taken, an administration not given
             if status in WITHDRAWN_MEDICATION or resource.get("doNotPerform") is True \
                     or resource.get("taken") == "unk" or resource.get("notGiven") is True:
-                withdrawn.append(f"{kind} {name or 'without a readable medication'}")
+                withdrawn.append(f"{kind} {name or _medication_unnamed(resource)}")
                 continue
             meant = clues_of_agent(kb, name) if name else ()
             if not meant and is_native_vitamin_d(name):  # named in its own note
                 unread_drugs.append(name)
             elif not meant:
-                unmapped.append(f"{kind} {name or 'without a readable medication'}")
+                unmapped.append(f"{kind} {name or _medication_unnamed(resource)}")
             # a statement that it is not taken states it absent (R4 status not-taken, STU3 taken = "n")
             taken = status != "not-taken" and resource.get("taken") != "n"
             if taken and meant and status in ("stopped", "completed"):
@@ -497,6 +498,12 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
         elif kind == "Condition" and not absent and _clinical_status(resource) & PAST_STATUSES:
             # a past finding still explains a calcification that persists: read, and said (it wins over a lab)
             resolved.append(f"{_shown(concept) or 'a Condition'} ({', '.join(sorted(_clinical_status(resource)))})")
+        if used and kind == "Condition":
+            # what the model has no place for (a grade, a severity, the evidence), said rather than dropped
+            given = [f"{field} {_field_shown(resource[field])}" for field in UNREAD_CONDITION_FIELDS
+                     if resource.get(field) not in (None, "", [], {})]
+            if given:
+                unread_fields.append(f"{_shown(concept) or 'a Condition'}: {', '.join(given)}")
     sexes: dict[str, Sex] = {"female": "female", "male": "male"}
     sex = sexes.get(str(patient.get("gender", ""))) if patient else None
     notes: list[Note] = []
@@ -572,6 +579,8 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
         notes.append({"id": "fhir_bundle_empty", "sources": [],
                       "message": "The Bundle has no entry: no resource was read, and the case is empty (no sex, "
                       "age, findings or labs)."})
+    if top == "Bundle" and (page := _one_page(data)):  # the newest value may be on another page
+        notes.append({"id": "fhir_bundle_one_page", "sources": [], "message": page})
     if entry_problems or other_types:
         kinds = "; ".join(f"{kind} ({n})" for kind, n in sorted(other_types.items()))
         notes.append({"id": "fhir_entries_not_read", "sources": [],
@@ -579,6 +588,11 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                       + ("; ..." if len(entry_problems) > 20 else "")
                       + ("; " if entry_problems and kinds else "")
                       + (f"resources of a type nephrocalc does not read: {kinds}" if kinds else "")})
+    if unread_fields:
+        notes.append({"id": "fhir_condition_fields_not_read", "sources": [],
+                      "message": "Condition fields that were not read (the case has no place for them; the grade of "
+                      "nephrocalcinosis goes in --grade): " + "; ".join(unread_fields[:10])
+                      + (" ..." if len(unread_fields) > 10 else "")})
     if unread_results:
         notes.append({"id": "fhir_results_not_read", "sources": [],
                       "message": "Observations of a finding whose result could not be read as present or absent were "
@@ -670,9 +684,17 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                       "message": "Findings stated both present and absent were read as present (a present finding "
                       "wins): " + ", ".join(sorted(conflicts))})
     if unmapped:
+        # each distinct code once, with its count, findings and drugs before vital signs and other observations
+        counted: dict[str, int] = {}
+        for item in unmapped:
+            counted[item] = counted.get(item, 0) + 1
+        order = ("Condition", "Medication", "FamilyMemberHistory", "Procedure", "DiagnosticReport", "ImagingStudy")
+        shown = sorted(counted, key=lambda item: next((rank for rank, kind in enumerate(order)
+                                                       if item.startswith(kind)), len(order)))
         notes.append({"id": "fhir_codes_not_mapped", "sources": [],
                       "message": f"{len(unmapped)} coded resource(s) map to no clue or lab and were not used: "
-                      + "; ".join(unmapped[:20]) + ("; ..." if len(unmapped) > 20 else "")})
+                      + "; ".join(item + (f" (x{counted[item]})" if counted[item] > 1 else "") for item in shown[:20])
+                      + (f"; and {len(shown) - 20} more distinct" if len(shown) > 20 else "")})
     if not seen_nc and nc_refuted:
         notes.append({"id": "fhir_nephrocalcinosis_refuted", "sources": [],
                       "message": "The bundle states nephrocalcinosis absent (a refuted Condition or a negative "
@@ -751,6 +773,9 @@ def _medication_name(resource: dict[str, Any], medications: dict[str, dict[str, 
     Medication it references (contained, or in the Bundle)."""
     concept = resource.get("medicationCodeableConcept")
     reference = resource.get("medicationReference")
+    r5 = resource.get("medication")  # R5: a CodeableReference, {concept, reference}
+    if concept is None and reference is None and isinstance(r5, dict):
+        concept, reference = r5.get("concept"), r5.get("reference")
     if isinstance(concept, dict) and isinstance(reference, dict) and not _concept_name(concept):
         concept = None  # an empty concept beside a reference: the reference names the medication
     if not isinstance(concept, dict) and isinstance(reference, dict):
@@ -767,6 +792,59 @@ def _medication_name(resource: dict[str, Any], medications: dict[str, dict[str, 
     return _concept_name(concept)
 
 
+# Condition fields the case has no place for: said when given, not dropped (onsetAge and onsetDateTime are read)
+UNREAD_CONDITION_FIELDS = ("severity", "stage", "evidence", "onsetPeriod", "onsetRange", "onsetString")
+
+
+def _field_shown(value: Any) -> str:
+    """A Condition field as a note names it: the words of its concepts, else a short form of the value."""
+    words: list[str] = []
+    for item in value if isinstance(value, list) else [value]:
+        if isinstance(item, dict):
+            for key in ("summary", "code", "type", "assessment"):  # stage.summary, evidence.code
+                inner = item.get(key)
+                for one in inner if isinstance(inner, list) else [inner]:
+                    if isinstance(one, dict):
+                        words.append(_shown(_concept(one)))
+            words.append(_shown(_concept(item)))
+            if "start" in item or "end" in item:  # a Period
+                words.append(f"{item.get('start', '?')} to {item.get('end', '?')}")
+    named = "; ".join(dict.fromkeys(word for word in words if word))
+    return named[:80] if named else shown_value(value)[:60]
+
+
+def _one_page(data: dict[str, Any]) -> str:
+    """What says that a Bundle is one page of a larger search result ("" when nothing does): a ``next`` link, a
+    ``total`` above the entries given, and the diagnostics of an OperationOutcome that came with it."""
+    entries = [e for e in _items(data.get("entry")) if isinstance(e, dict)]
+    hits = [e for e in entries if not (isinstance(e.get("search"), dict) and e["search"].get("mode") == "outcome")]
+    total = data.get("total")
+    nexts = [link for link in _items(data.get("link"))
+             if isinstance(link, dict) and link.get("relation") == "next"]
+    more = isinstance(total, int) and not isinstance(total, bool) and total > len(hits)
+    if not nexts and not more:
+        return ""
+    said = [str(issue.get("diagnostics"))[:120].rstrip(".") for e in entries
+            if isinstance(e.get("resource"), dict) and e["resource"].get("resourceType") == "OperationOutcome"
+            for issue in _items(e["resource"].get("issue")) if isinstance(issue, dict) and issue.get("diagnostics")]
+    return ("The Bundle is one page of a larger search result ("
+            + ", ".join([*([f"total {total}, {len(hits)} here"] if more else []),
+                         *(["a next link"] if nexts else [])])
+            + "): the record read is incomplete, and its newest values may be on another page; fetch every page"
+            + (f". The server said: {'; '.join(said[:3])}" if said else "") + ".")
+
+
+def _medication_unnamed(resource: dict[str, Any]) -> str:
+    """A medication resource with codes but no name, as the warning shows it (its codes are not read: RxNorm and
+    the like map to no agent), or "without a readable medication"."""
+    r5 = resource.get("medication")
+    concept = resource.get("medicationCodeableConcept") or (r5.get("concept") if isinstance(r5, dict) else None)
+    codes = [f"{c.system or '?'}|{c.code}" for c in _concept(concept).coding if c.code]
+    if codes:
+        return f"{'; '.join(codes[:3])} (medication codes are not read, only their names)"
+    return "without a readable medication"
+
+
 def _concept_name(concept: Any) -> str:
     """The words of a medication's CodeableConcept: its text and its codings' displays ("" when none)."""
     if not isinstance(concept, dict):
@@ -775,7 +853,8 @@ def _concept_name(concept: Any) -> str:
         parsed = CodeableConcept.model_validate(concept)
     except ValidationError:
         return ""
-    return " ".join([parsed.text, *(c.display for c in parsed.coding)]).strip()
+    # the text and each display once: Synthea writes the same name as both
+    return " ".join(dict.fromkeys(part for part in (parsed.text, *(c.display for c in parsed.coding)) if part))
 
 
 def _concept(data: Any) -> CodeableConcept:
@@ -900,6 +979,8 @@ def _quantity(data: dict[str, Any]) -> Quantity | tuple[str, str]:
     value = data.get("value")
     if isinstance(value, bool) or not isinstance(value, int | float):
         return "value", "must be a number, not " + (shown_value(value) if "value" in data else "missing")
+    if all(data.get(field) in (None, "") for field in ("unit", "code")):
+        return "unit", "no unit given (neither unit nor code): a value without its unit cannot be read"
     try:
         return Quantity.model_validate(data)
     except ValidationError as exc:
@@ -1138,7 +1219,10 @@ def _unreadable_finding_value(resource: dict[str, Any], kb: KnowledgeBase) -> st
         if codes & UNKNOWN_CODES or words & UNKNOWN_WORDS:
             return "valueCodeableConcept says unknown"
         findings = [_coded(kb, coding, False) for coding in _concept(value).coding]  # the value is the finding
-        if (codes or words) and not (codes & (ABSENT_CODES | PRESENT_CODES) or words & (ABSENT_WORDS | PRESENT_WORDS)
+        # only an Observation whose own code is a finding of the vocabulary: a smoking status is no finding's result
+        of_finding = any(_coded(kb, coding, False) is not None for coding in _concept(resource.get("code")).coding)
+        if of_finding and (codes or words) and not (codes & (ABSENT_CODES | PRESENT_CODES)
+                                                    or words & (ABSENT_WORDS | PRESENT_WORDS)
                                      or any(w.startswith(ABSENT_PREFIXES + PRESENT_PREFIXES) for w in words)
                                      or any(found is not None for found in findings)):
             # "Maybe", "Low": a value that says neither is not read as the finding present
