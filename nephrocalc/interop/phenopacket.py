@@ -567,11 +567,16 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
     if age is None:
         age = onset_age
     if age is None and latest_onset is not None:
-        age = latest_onset
+        # the latest onset is a lower bound: an adult's is taken (the age group is right), a child's is not (a
+        # 25-year-old whose renal tubular acidosis began at 4 months is not an infant)
+        adult = latest_onset >= kb.ages.child_below_years
+        age = latest_onset if adult else None
         notes.append({"id": "age_from_onsets", "sources": [],
-                      "message": f"No age at the last encounter or at the onset of nephrocalcinosis: the age is "
-                      f"taken as the latest onset of a stated feature ({latest_onset:g} years), which the patient "
-                      "had at least reached."})
+                      "message": "No age at the last encounter or at the onset of nephrocalcinosis: "
+                      + (f"the age is taken as the latest onset of a stated feature ({latest_onset:g} years), which "
+                         "the patient had at least reached." if adult else
+                         f"the patient was at least {latest_onset:g} years old (the latest onset of a stated "
+                         "feature), a lower bound only: the age is left unknown (give --age).")})
     sexes: dict[str, Sex] = {"FEMALE": "female", "MALE": "male"}
     sex = sexes.get(subject.sex if subject is not None else "")
     if subject is not None and subject.sex not in ("FEMALE", "MALE", "UNKNOWN_SEX"):
