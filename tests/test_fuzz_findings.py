@@ -81,7 +81,7 @@ def test_a_malformed_family_condition_and_body_site_are_said() -> None:
          "bodySite": "left kidney"},
         {"resourceType": "FamilyMemberHistory", "status": "completed", "condition": "kidney stones"}))
     assert "laterality" not in result["case"]
-    assert "bodySite that is not a list" in _messages(result)
+    assert "bodySite that is not a CodeableConcept or a list" in _messages(result)
     assert "FamilyMemberHistory condition that is not a list" in _messages(result)
 
 
@@ -774,3 +774,52 @@ def test_a_quantity_without_a_unit_is_said_plainly() -> None:
         {"system": "http://loinc.org", "code": "2823-3"}]}, "valueQuantity": {"value": 2.9, "unit": None}}
     said = _messages(_diff(["--fhir", "-", "-p", "medullary"], _bundle(potassium)))
     assert "no unit given (neither unit nor code)" in said and "valid string" not in said
+
+
+# --- phenopacket and FHIR semantics on real data (interop review, round 4) ----------------------------------------
+
+
+def test_a_broader_term_present_with_the_clues_own_term_excluded_is_another_kind() -> None:
+    """DOT1L Proband 4: hearing impairment present, sensorineural excluded, read as sensorineural hearing loss
+    (Alport first at 0.83 with a cortical pattern)."""
+    packet = {"id": "x", "subject": {"id": "s"}, "metaData": {}, "phenotypicFeatures": [
+        {"type": {"id": "HP:0012408"}}, {"type": {"id": "HP:0000365", "label": "Hearing impairment"}},
+        {"type": {"id": "HP:0000407", "label": "Sensorineural hearing impairment"}, "excluded": True}]}
+    result = _diff(["--phenopacket", "-"], json.dumps(packet).encode())
+    assert result["case"]["clues"]["hearing_loss"] is False
+    assert "finding of another kind" in _messages(result) and "both present and excluded" not in _messages(result)
+
+
+def test_an_old_onset_date_is_not_the_age() -> None:
+    """A nephrocalcinosis of 1990 in a record of 2024 made a 38-year-old 5: an onset is not a date seen."""
+    patient = {"resourceType": "Patient", "id": "p", "birthDate": "1985-04-12"}
+    condition = {**_NC, "onsetDateTime": "1990-06-01"}
+    lab = {"resourceType": "Observation", "status": "final", "effectiveDateTime": "2024-03-01",
+           "code": {"coding": [{"system": "http://loinc.org", "code": "2777-1"}]},
+           "valueQuantity": {"value": 5.6, "unit": "mg/dL"}}
+    case = _diff(["--fhir", "-"], _bundle(patient, condition, lab))["case"]
+    assert 38.8 < case["age_years"] < 38.9 and 5.1 < case["onset_age_years"] < 5.2
+
+
+@pytest.mark.parametrize("site", [{"coding": [{"system": SCT, "code": "18639004"}]},
+                                  [{"coding": [{"system": SCT, "code": "18639004"}]}]])
+def test_an_observation_body_site_of_one_concept_gives_the_side(site: Any) -> None:
+    """R4 Observation.bodySite is one CodeableConcept (0..1): it was called malformed and the side lost."""
+    observation = {"resourceType": "Observation", "status": "final",
+                   "code": {"coding": [{"system": HPO, "code": "HP:0012408"}]}, "bodySite": site}
+    result = _diff(["--fhir", "-"], _bundle(observation))
+    assert result["case"]["laterality"] == "unilateral" and "bodySite" not in _messages(result)
+
+
+def test_a_relatives_nephrocalcinosis_is_family_history_of_stones() -> None:
+    history = {"resourceType": "FamilyMemberHistory", "status": "completed", "relationship": {"text": "brother"},
+               "condition": [{"code": {"coding": [{"system": HPO, "code": "HP:0000121"}]}}]}
+    assert _diff(["--fhir", "-", "-p", "medullary"], _bundle(history))["case"]["clues"]["family_history_stones"]
+
+
+@pytest.mark.parametrize("intent", ["proposal", "plan"])
+def test_a_medication_only_proposed_or_planned_is_not_taken(intent: str) -> None:
+    request = {"resourceType": "MedicationRequest", "status": "active", "intent": intent,
+               "medicationCodeableConcept": {"text": "furosemide 40 mg"}}
+    result = _diff(["--fhir", "-", "-p", "medullary"], _bundle(request))
+    assert "loop_diuretic" not in result["case"].get("clues", {}) and "proposed or planned" in _messages(result)

@@ -322,7 +322,9 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                 withdrawn.append(f"{kind} {name or _medication_unnamed(resource)} (status not a code)")
                 continue
             # STU3's own fields too: a medication not known to be taken, an administration not given
-            if status in WITHDRAWN_MEDICATION or resource.get("doNotPerform") is True \
+            # an order only proposed or planned says nothing of a drug taken either (MedicationRequest.intent)
+            if status in WITHDRAWN_MEDICATION or resource.get("intent") in ("proposal", "plan") \
+                    or resource.get("doNotPerform") is True \
                     or resource.get("taken") == "unk" or resource.get("notGiven") is True:
                 withdrawn.append(f"{kind} {name or _medication_unnamed(resource)}")
                 continue
@@ -354,6 +356,9 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                 concept = _concept(item.get("code") if isinstance(item, dict) else None)
                 relatives = {FAMILY_CLUES[clue] for coding in concept.coding
                              for clue in (_coded(kb, coding, False) or (None, ()))[1] if clue in FAMILY_CLUES}
+                # a relative's nephrocalcinosis: family_history_stones is "kidney stones or nephrocalcinosis"
+                relatives.update("family_history_stones" for coding in concept.coding
+                                 if (_coded(kb, coding, False) or (None, ()))[0] is not None)
                 for clue in sorted(relatives):
                     if clue in kb.clues:
                         if clues.get(clue) is False:
@@ -404,9 +409,10 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
         if kind == "Condition" and _unconfirmed(resource):  # a working or differential diagnosis: not a finding
             unconfirmed.append(_shown(concept) or "without a readable code")
             continue
+        # the dates the patient was seen (an onset says when a disease began, not when it was recorded: a
+        # nephrocalcinosis of 1990 in a record of 2024 made a 38-year-old 5)
         _dated(resource, kind, ("effectiveDateTime", "effectivePeriod", "effectiveInstant", "recordedDate",
-                                "onsetDateTime", "onsetPeriod", "performedDateTime", "performedPeriod"),
-               dates, bad_dates)
+                                "performedDateTime", "performedPeriod", "abatementDateTime"), dates, bad_dates)
         if kind == "Observation" and any(c.system.rstrip("/") == LOINC and c.code in AGE_LOINC
                                          for c in concept.coding):
             years, problem = _age(resource.get("valueQuantity"), "valueQuantity")
@@ -450,11 +456,11 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                 nc_refuted = nc_refuted or (mapped[0] is not None and absent)
                 if mapped[0] is not None and not absent:  # the nephrocalcinosis: its side from its body site
                     sides.update(_sides(resource, hands))
-                    site = resource.get("bodySite")
-                    if site is not None and (not isinstance(site, list)
-                                             or not all(isinstance(item, dict) for item in site)):
-                        unmapped.append(f"{kind} bodySite that is not a list of CodeableConcepts (laterality "
-                                        "not read)")
+                    site = resource.get("bodySite")  # Condition: 0..* (a list); Observation: 0..1 (one concept)
+                    if site is not None and not isinstance(site, dict) and (
+                            not isinstance(site, list) or not all(isinstance(item, dict) for item in site)):
+                        unmapped.append(f"{kind} bodySite that is not a CodeableConcept or a list of them "
+                                        "(laterality not read)")
                 if mapped[0] is not None and not absent and kind == "Condition" and onset_age is None:
                     if resource.get("onsetAge") is not None:
                         onset_age, problem = _age(resource.get("onsetAge"), "Condition.onsetAge")
@@ -617,8 +623,9 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
     if withdrawn:
         notes.append({"id": "fhir_resources_withdrawn", "sources": [],
                       "message": f"{len(withdrawn)} resource(s) marked entered-in-error, cancelled, draft, not done, "
-                      "intended, unknown, in preparation, declined or do-not-perform, or with a status that is "
-                      "not a code (status or verificationStatus) were not used: " + "; ".join(withdrawn[:20])
+                      "intended, unknown, in preparation, declined, do-not-perform, or only proposed or planned, or "
+                      "with a status that is not a code (status or verificationStatus) were not used: "
+                      + "; ".join(withdrawn[:20])
                       + ("; ..." if len(withdrawn) > 20 else "")})
     if bad_dates:
         notes.append({"id": "fhir_dates_not_read", "sources": [],
@@ -1006,7 +1013,8 @@ def _sides(resource: dict[str, Any], hands: set[str]) -> set[Laterality]:
     """The laterality a resource's bodySite codes give (SNOMED CT), with their laterality qualifiers; the
     kidney each names (left, right) goes in ``hands``, as both together are both kidneys."""
     found: set[Laterality] = set()
-    for site in _items(resource.get("bodySite")):
+    given = resource.get("bodySite")
+    for site in [given] if isinstance(given, dict) else _items(given):
         concept = _concept(site)
         for coding in concept.coding:
             if coding.system.rstrip("/") == SNOMED and coding.code in BODY_SITE_SIDES:
@@ -1199,6 +1207,10 @@ def _unreadable_finding_value(resource: dict[str, Any], kb: KnowledgeBase) -> st
     value states its finding."""
     if "valueQuantity" in resource or resource.get("component"):
         return ""
+    # only an Observation whose own code is a finding of the vocabulary: a smoking status, a sexual orientation or a
+    # urine's appearance is no finding's result, and is listed among the codes not mapped
+    if not any(_coded(kb, coding, False) is not None for coding in _concept(resource.get("code")).coding):
+        return ""
     values = [key for key in resource if key.startswith("value")]
     if not values and resource.get("dataAbsentReason") is not None:
         return "no result: dataAbsentReason"
@@ -1219,10 +1231,7 @@ def _unreadable_finding_value(resource: dict[str, Any], kb: KnowledgeBase) -> st
         if codes & UNKNOWN_CODES or words & UNKNOWN_WORDS:
             return "valueCodeableConcept says unknown"
         findings = [_coded(kb, coding, False) for coding in _concept(value).coding]  # the value is the finding
-        # only an Observation whose own code is a finding of the vocabulary: a smoking status is no finding's result
-        of_finding = any(_coded(kb, coding, False) is not None for coding in _concept(resource.get("code")).coding)
-        if of_finding and (codes or words) and not (codes & (ABSENT_CODES | PRESENT_CODES)
-                                                    or words & (ABSENT_WORDS | PRESENT_WORDS)
+        if (codes or words) and not (codes & (ABSENT_CODES | PRESENT_CODES) or words & (ABSENT_WORDS | PRESENT_WORDS)
                                      or any(w.startswith(ABSENT_PREFIXES + PRESENT_PREFIXES) for w in words)
                                      or any(found is not None for found in findings)):
             # "Maybe", "Low": a value that says neither is not read as the finding present

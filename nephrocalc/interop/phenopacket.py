@@ -593,6 +593,20 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
                       "not used: "
                       + "; ".join(unmapped[:20]) + ("; ..." if len(unmapped) > 20 else "")})
     both = {clue: terms for clue, terms in stated.items() if True in terms and False in terms}
+    # a broader term present, read as the clue itself (hpo_exact: "hearing impairment"), with the clue's own term
+    # excluded ("sensorineural hearing impairment"): no conflict, the finding is of another kind; the clue is absent
+    other_kind = {clue: terms for clue, terms in both.items() if clue in kb.clues
+                  and all(term in kb.clues[clue].hpo_exact for term in terms[True])
+                  and any(term not in kb.clues[clue].hpo_exact for term in terms[False])}
+    for clue in other_kind:
+        clues[clue] = False
+        del both[clue]
+    if other_kind:
+        notes.append({"id": "phenopacket_broader_term_of_another_kind", "sources": [],
+                      "message": "A broader term stated present with the finding's own term excluded was read as a "
+                      "finding of another kind, and the clue as absent: "
+                      + "; ".join(f"{clue} (present: {', '.join(dict.fromkeys(terms[True]))}; excluded: "
+                                  f"{', '.join(dict.fromkeys(terms[False]))})" for clue, terms in other_kind.items())})
     if both:
         notes.append({"id": "phenopacket_present_and_excluded", "sources": [],
                       "message": "Findings stated both present and excluded were read as present (a present "
