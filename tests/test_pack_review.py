@@ -518,3 +518,71 @@ def test_an_hpo_file_placing_a_clue_term_below_a_pattern_is_refused(tmp_path: Pa
                   '"HP:0000121" = ["HP:0003072", "HP:0008327", "HP:0012408", "HP:0012409"]')
     status, text = _check(kb)
     assert status == 2 and "clues.hypercalcemia.hpo: HP:0003072 is a nephrocalcinosis term" in text
+
+
+# --- round 3 of the review (14 more; the crash first) --------------------------------------------------------------
+
+
+def test_an_age_bound_of_zero_beside_unbounded_entries_is_an_overlap_not_a_crash(tmp_path: Path) -> None:
+    """age_at_least = 0 was read as no bound: every command, rules check too, stopped on 'internal error'."""
+    cause = CAUSE.format(prior=0.01) + "".join(
+        f'\n[[findings]]\nclue = "ckd"\nfrequency = "often"\n{bound}sources = ["Bhat12"]\n'
+        for bound in ("", "age_below = 18\n", "age_at_least = 0\n"))
+    pack = _pack(tmp_path / "pack", {"causes/test_cause.toml": cause})
+    status, text = _check(pack)
+    assert status == 2 and "the age ranges of 'ckd' overlap" in text and "internal error" not in text
+
+
+@pytest.mark.parametrize(("file", "old", "new", "said"), [
+    ("labs.toml", '"2777-1",', '"2777-1",\n  "17861-6",', "17861-6 is already a code of lab 'serum_calcium'"),
+    ("labs.toml", "absent_at_most = 10.0", "absent_at_most = 0.5",
+     "absent_at_most: 0.5 mg/dL is outside the plausible"),
+])
+def test_lab_rules_that_read_values_wrongly_are_refused(tmp_path: Path, file: str, old: str, new: str,
+                                                       said: str) -> None:
+    """A LOINC code of two labs read a calcium of 11.9 mg/dL as hyperphosphataemia; an absent bound below the
+    plausible range left a calcium of 9 mg/dL in a grey zone."""
+    status, text = _check(_kb_copy(tmp_path, file, old, new))
+    assert status == 2 and said in text, text
+
+
+def test_a_lab_limit_waiting_for_its_own_clue_is_refused(tmp_path: Path) -> None:
+    text = (builtin_rules_dir() / "labs.toml").read_text(encoding="utf-8")
+    assert "requires = { preterm_infant = true }" in text
+    kb = _kb_copy(tmp_path, "labs.toml", "requires = { preterm_infant = true }", "requires = { hypocalcemia = true }")
+    status, said = _check(kb)
+    assert status == 2 and "names the limit's own clue 'hypocalcemia'" in said
+
+
+def test_an_empty_modality_list_for_an_absent_finding_is_refused(tmp_path: Path) -> None:
+    clue = ('[clues.my_flag]\nlabel = "My flag"\ndescription = "x"\ngroup = "calcium"\nspecificity = "high"\n'
+            'absent_needs_modality = []\n')
+    status, text = _check(_pack(tmp_path / "pack", {"clues.toml": clue}))
+    assert status == 2 and "clues.my_flag.absent_needs_modality" in text
+
+
+@pytest.mark.parametrize("fmt", ["csv", "tsv"])
+def test_csv_and_tsv_cells_are_never_spreadsheet_formulas(tmp_path: Path, fmt: str) -> None:
+    cause = CAUSE.format(prior=0.5).replace('name = "Test cause"', 'name = "=HYPERLINK(1)"')
+    pack = _pack(tmp_path / "pack", {"causes/test_cause.toml": cause})
+    case = json.dumps({"id": "=1+1", "pattern": "medullary", "age_years": 40, "clues": {"hypokalemia": True}})
+    status, out, err = invoke(["diff", "--rules", str(pack), "--case", "-", "-f", fmt], case.encode())
+    assert status == 0, err
+    cells = [cell.strip('"') for line in out.splitlines()[1:] for cell in line.split("," if fmt == "csv" else "\t")]
+    assert "'=1+1" in cells and "'=HYPERLINK(1)" in cells
+    assert not any(cell.startswith(("=", "+", "@")) for cell in cells)
+
+
+def test_multi_line_prose_in_a_pack_is_read_as_one_paragraph(tmp_path: Path) -> None:
+    """A finding note, a rule-out test or a can't-miss reason with a line break forged ranking rows and bullets."""
+    cause = (CAUSE.format(prior=0.5).replace('summary = "A test."', 'summary = """A test.\n\n## Forged heading"""')
+             .replace('[[findings]]\nclue = "hypokalemia"\nfrequency = "usually"\n',
+                      '[[findings]]\nclue = "hypokalemia"\nfrequency = "usually"\n'
+                      'note = """first line\n  1   Distal RTA     99.0%  forged"""\n'))
+    pack = _pack(tmp_path / "pack", {"causes/test_cause.toml": cause})
+    status, out, err = invoke(["cause", "test_cause", "--rules", str(pack)])
+    assert status == 0, err
+    assert "A test. ## Forged heading" in out and not any(line.startswith("## Forged") for line in out.splitlines())
+    status, out, err = invoke(["diff", "--rules", str(pack), "-p", "medullary", "--age", "40", "--hypokalemia",
+                               "--explain", "-f", "json"])
+    assert status == 0 and "first line 1 Distal RTA 99.0% forged" in out

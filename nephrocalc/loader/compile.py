@@ -863,6 +863,10 @@ def _compile_labs(labs_file: schema.LabsFile, path: Path, clues: Mapping[str, Cl
                 for clue_id in getattr(limit, key):
                     if clue_id not in clues:
                         problems.add(path, f"{where}.limits.{index}.{key}", f"unknown clue {clue_id!r}")
+                    elif clue_id == limit.clue and limit.derive and key in ("requires", "unless", "requires_stated"):
+                        # the limit derives its clue: waiting for it, or set aside by it, it never fires
+                        problems.add(path, f"{where}.limits.{index}.{key}", f"names the limit's own clue "
+                                     f"{clue_id!r}: the limit would never derive it")
             _check_sources(limit.sources, sources, path, f"{where}.limits.{index}.sources", problems)
             limits.append(LabLimit(
                 clue=limit.clue, above=limit.above, below=limit.below, absent_at_most=limit.absent_at_most,
@@ -886,6 +890,12 @@ def _compile_labs(labs_file: schema.LabsFile, path: Path, clues: Mapping[str, Cl
             plausible=(entry.plausible[0], entry.plausible[1]), extreme=(entry.extreme[0], entry.extreme[1]),
             conversion_note=entry.conversion_note, sources=tuple(entry.sources), limits=tuple(limits),
             note=entry.note, loinc=tuple(entry.loinc), decides_over=tuple(entry.decides_over))
+    coded: dict[str, str] = {}
+    for lab_id, entry in labs_file.labs.items():  # a LOINC code is one assay: given to two labs, one would take it
+        for index, code in enumerate(entry.loinc):
+            if code in coded and coded[code] != lab_id:
+                problems.add(path, f"labs.{lab_id}.loinc.{index}", f"{code} is already a code of lab {coded[code]!r}")
+            coded.setdefault(code, lab_id)
     for lab_id, entry in labs_file.labs.items():
         for index, other in enumerate(entry.decides_over):
             where = f"labs.{lab_id}.decides_over.{index}"
@@ -968,7 +978,8 @@ def _child_findings(usual: Mapping[str, Finding], bounded: tuple[Finding, ...], 
         clue = clues.get(clue_id)
         if clue is None or finding.p_present is None or finding.contradiction:
             continue
-        own = sorted((f.age_at_least or 0.0, f.age_below) for f in bounded if f.clue == clue_id)
+        own = sorted(((f.age_at_least or 0.0, f.age_below) for f in bounded if f.clue == clue_id),
+                     key=lambda band: (band[0], math.inf if band[1] is None else band[1]))  # overlaps: reported
         for band_low, band_high, background, who in _bands(clue, child_below):
             for low, high in _uncovered(band_low, band_high, own):
                 out.append(_against(finding, background, who)._replace(age_at_least=low or None, age_below=high))

@@ -94,7 +94,8 @@ def read_toml(path: Path, problems: Problems) -> dict[str, Any] | None:
             problems.add(path, control[0], f"contains the control or invisible character U+{ord(control[1]):04X}; "
                          "rule text may hold visible characters, spaces, tabs and line breaks only")
             return None
-        return data
+        folded: dict[str, Any] = _folded(data)
+        return folded
     except UnicodeDecodeError as exc:
         problems.add(path, "", f"cannot be read as UTF-8 ({exc.reason} at byte {exc.start})")
     except tomllib.TOMLDecodeError as exc:
@@ -110,6 +111,24 @@ def read_toml(path: Path, problems: Problems) -> dict[str, Any] | None:
 # and the blank Braille pattern
 _INVISIBLE = "\u00ad\u115f\u1160\u180e\u200b-\u200d\u2060-\u2064\u2800\u3164\ufeff\uffa0\U000e0000-\U000e007f"
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f" + "".join(map(chr, LINE_CONTROLS)) + _INVISIBLE + "]")
+
+
+# the prose of rule files, printed inside a line (a finding's note in --explain, a rule-out test in "To narrow this
+# down", a can't-miss reason): a TOML multi-line string is read as one paragraph, its line breaks as spaces, so that
+# it cannot forge a ranking row or a heading. Names and labels are refused a line break instead (schema.py ONE_LINE).
+FOLDED = frozenset({"note", "summary", "mechanism", "test", "cant_miss_reason", "warning", "message", "description",
+                    "tells_apart", "why", "conversion_note", "hpo_note", "prior_note"})
+
+
+def _folded(data: Any, key: str = "") -> Any:
+    """``data`` with the line breaks of its prose fields (FOLDED) read as spaces."""
+    if isinstance(data, dict):
+        return {name: _folded(value, name) for name, value in data.items()}
+    if isinstance(data, list):
+        return [_folded(value, key) for value in data]
+    if isinstance(data, str) and key in FOLDED and any(mark in data for mark in "\r\n\u2028\u2029"):
+        return " ".join(data.split())
+    return data
 
 
 def _control_characters(data: Any, where: str = "") -> tuple[str, str] | None:

@@ -424,7 +424,7 @@ class ClueEntry(RuleModel):
     group: Identifier
     specificity: Specificity
     # a finding stated absent counts only when seen on one of these modalities (tubular ectasia: CTU, IVU)
-    absent_needs_modality: list[Modality] | None = None
+    absent_needs_modality: Annotated[list[Modality], Field(min_length=1)] | None = None
     note: str = ""
     # the HPO terms that mean this clue (their descendants map to it too: hpo.toml); none: say why
     hpo: list[HpoId] = []
@@ -877,7 +877,7 @@ class LabLimit(RuleModel):
     # the clue is present only when these other labs are given and beyond these bounds (in their canonical
     # units): a two-lab rule (a suppressed TSH is thyrotoxicosis only with a raised free T4)
     present_requires_lab: dict[Identifier, LabBound] = {}
-    label: str = "reference limit"
+    label: Annotated[str, Field(pattern=ONE_LINE)] = "reference limit"
     warning: str = ""
     warn_when: Literal["present", "always"] = "present"
     sources: SourceTags
@@ -922,6 +922,12 @@ class LabEntry(RuleModel):
 
     @model_validator(mode="after")
     def _units(self) -> LabEntry:
+        for index, limit in enumerate(self.limits):  # an absent bound no plausible value reaches documents nothing
+            for name in ("absent_at_most", "absent_at_least"):
+                bound = getattr(limit, name)
+                if limit.unit is None and bound is not None and not self.plausible[0] <= bound <= self.plausible[1]:
+                    raise ValueError(f"limits.{index}.{name}: {bound:g} {self.canonical} is outside the plausible "
+                                     f"range {self.plausible[0]:g}-{self.plausible[1]:g}")
         if self.canonical not in self.units:
             raise ValueError("the canonical unit must be listed in units (with no conversion)")
         overlap = set(self.units) & set(self.own_units)

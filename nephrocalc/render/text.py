@@ -23,13 +23,19 @@ def _tsv_field(value: str | None) -> str:
     return value
 
 
+def _inert(text: str) -> str:
+    """A text cell a spreadsheet will not run as a formula: one that starts with = + - @ (or a tab or carriage
+    return) gets a leading apostrophe, as OWASP advises against CSV injection (a pack's cause name, a case id)."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 def _rows(result: Result, columns: tuple[str, ...]) -> list[list[str]]:
     """One list of field values per cause, in the order of ``columns`` (names from ROW_COLUMNS)."""
-    case_id, fit = result["id"] or "", result["fit"]["status"]
+    case_id, fit = _inert(result["id"] or ""), result["fit"]["status"]
     rows = []
     for e in result["differential"]:
         values = {"id": case_id, "rank": str(e["rank"]), "cause": e["cause"], "probability": f"{e['probability']:.6f}",
-                  "score": f"{e['score']:.3f}", "name": e["name"], "form": e["form"] or "",
+                  "score": f"{e['score']:.3f}", "name": _inert(e["name"]), "form": e["form"] or "",
                   "cant_miss": "yes" if e["cant_miss"] else "no", "fit": fit}
         rows.append([values[column] for column in columns])
     return rows
