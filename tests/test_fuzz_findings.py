@@ -823,3 +823,56 @@ def test_a_medication_only_proposed_or_planned_is_not_taken(intent: str) -> None
                "medicationCodeableConcept": {"text": "furosemide 40 mg"}}
     result = _diff(["--fhir", "-", "-p", "medullary"], _bundle(request))
     assert "loop_diuretic" not in result["case"].get("clues", {}) and "proposed or planned" in _messages(result)
+
+
+@pytest.mark.parametrize("where", ["action", "treatment"])
+def test_adverse_events_of_a_treatment_are_the_patients_findings(where: str) -> None:
+    """AIRE case 22: the nephrocalcinosis recorded as an adverse event of calcitriol was dropped, and the
+    ranking said no feature stated nephrocalcinosis."""
+    events = [{"id": "HP:0012408", "label": "Medullary nephrocalcinosis"}, {"id": "HP:0002150"}]
+    treatment: dict[str, Any] = {"agent": {"id": "DrugCentral:468", "label": "calcitriol"}}
+    action: dict[str, Any] = {"treatment": treatment}
+    (treatment if where == "treatment" else action)["adverseEvents"] = events
+    packet = {"id": "x", "subject": {"id": "s"}, "metaData": {}, "phenotypicFeatures": [{"type": {"id": "HP:0000829"}}],
+              "medicalActions": [action]}
+    result = _diff(["--phenopacket", "-"], json.dumps(packet).encode())
+    assert result["case"]["pattern"] == "medullary" and result["case"]["clues"]["hypercalciuria"] is True
+    assert "Adverse events of a treatment were read" in _messages(result)
+
+
+def test_an_excluded_term_that_is_one_way_of_a_finding_is_said_to_rule_nothing_out() -> None:
+    """Short stature excluded was said to 'map to no clue' (2,341 phenopacket-store files had such a term)."""
+    packet = {"id": "x", "subject": {"id": "s"}, "metaData": {}, "phenotypicFeatures": [
+        {"type": {"id": "HP:0012408"}}, {"type": {"id": "HP:0004322", "label": "Short stature"}, "excluded": True}]}
+    said = _messages(_diff(["--phenopacket", "-"], json.dumps(packet).encode()))
+    assert "rule nothing out" in said and "HP:0004322 Short stature (growth_failure)" in said
+    assert "map to no clue" not in said
+
+
+@pytest.mark.parametrize("onset", [{"timestamp": "1992-03-01T00:00:00Z"},
+                                   {"interval": {"start": "1992-03-01T00:00:00Z", "end": "1992-06-01T00:00:00Z"}}])
+def test_a_nephrocalcinosis_onset_given_as_a_date_gives_the_onset_age(onset: dict[str, Any]) -> None:
+    packet = {"id": "x", "metaData": {}, "subject": {"id": "s", "dateOfBirth": "1990-01-15T00:00:00Z",
+                                                     "timeAtLastEncounter": {"age": {"iso8601duration": "P25Y"}}},
+              "phenotypicFeatures": [{"type": {"id": "HP:0012408"}, "onset": onset}]}
+    case = _diff(["--phenopacket", "-"], json.dumps(packet).encode())["case"]
+    assert 2.1 < case["onset_age_years"] < 2.2
+
+
+def test_a_dated_measurement_without_a_date_of_birth_is_said() -> None:
+    packet = {"id": "x", "metaData": {}, "subject": {"id": "s", "timeAtLastEncounter": {"age": {"iso8601duration":
+                                                                                                 "P25Y"}}},
+              "phenotypicFeatures": [{"type": {"id": "HP:0012408"}}],
+              "measurements": [{"assay": {"id": "LOINC:17861-6"}, "timeObserved": {"timestamp": "1992-03-01T00:00:00Z"},
+                                "value": {"quantity": {"unit": {"id": "UCUM:mg/dL"}, "value": 11.9}}}]}
+    said = _messages(_diff(["--phenopacket", "-"], json.dumps(packet).encode()))
+    assert "measurements[0].timeObserved.timestamp (1992-03-01T00:00:00Z) gives an age only with subject.dateOfBirth" \
+        in said
+
+
+def test_an_age_class_at_the_last_encounter_is_said_once() -> None:
+    packet = {"id": "x", "metaData": {}, "phenotypicFeatures": [{"type": {"id": "HP:0012408"}}],
+              "subject": {"id": "s", "timeAtLastEncounter": {"ontologyClass": {"id": "HP:0003593",
+                                                                               "label": "Infantile onset"}}}}
+    said = _messages(_diff(["--phenopacket", "-"], json.dumps(packet).encode()))
+    assert said.count("subject.timeAtLastEncounter.ontologyClass") == 1

@@ -80,8 +80,9 @@ class TimeElement(_Part):
     gestationalAge: GestationalAge | None = None
     ontologyClass: OntologyClass | None = None
     timestamp: str | None = None  # a date and time: an age only with the subject's dateOfBirth
+    interval: dict[str, Any] | None = None  # {start, end} timestamps: its start, with the dateOfBirth
 
-    def years(self, where: str = "", problems: list[str] | None = None) -> float | None:
+    def years(self, where: str = "", problems: list[str] | None = None, born: str | None = None) -> float | None:
         """The age this time element gives: an ISO 8601 age; the middle of an age range (its start when
         open-ended); 0 for a gestational age (before or at birth). None for an ontology class (too coarse).
         An age that cannot be read, or lies outside 0-130 years, is None, and ``problems`` (when given)
@@ -105,6 +106,10 @@ class TimeElement(_Part):
             return start
         if self.gestationalAge is not None:
             return 0.0
+        if self.timestamp is not None and where:  # a date: an age with the subject's date of birth, else said
+            return _age_at(self.timestamp, born, where, said)
+        if isinstance(self.interval, dict) and isinstance(self.interval.get("start"), str) and where:
+            return _age_at(self.interval["start"], born, f"{where}.interval.start", said)
         if self.ontologyClass is not None and where:  # an onset class (Infantile onset): said, not dropped
             said.append(f"{where}.ontologyClass {self.ontologyClass.id} {self.ontologyClass.label}".rstrip()
                         + ": an age class gives no age")
@@ -164,6 +169,7 @@ class Measurement(_Part):
 
 class Treatment(_Part):
     agent: OntologyClass
+    adverseEvents: list[OntologyClass] = []  # as phenopacket-store writes them (the schema puts them on the action)
 
 
 class Procedure(_Part):
@@ -173,6 +179,7 @@ class Procedure(_Part):
 class MedicalAction(_Part):
     treatment: Treatment | None = None
     procedure: Procedure | None = None
+    adverseEvents: list[OntologyClass] = []  # the patient's phenotypes that the action caused (curators put them here)
 
 
 class Phenopacket(_Part):
@@ -430,6 +437,7 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
                       "message": "negated (Phenopacket v1) was read as excluded: " + "; ".join(negated[:10])
                       + (f" and {len(negated) - 10} more" if len(negated) > 10 else "")})
     resolved: list[str] = []  # present features with a resolution: findings of the history
+    one_way: list[str] = []  # excluded terms that are one way among several of having a clue: they rule nothing out
     qualifiers: list[str] = []  # modifiers and severities, which change no clue
     for index, feature in enumerate(packet.phenotypicFeatures):
         if feature.negated:
@@ -446,7 +454,8 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
                 qualifiers.append(f"severity {_term(feature.severity)} (of {shown})")
         onset = None
         if not feature.excluded and feature.onset is not None:
-            onset = feature.onset.years(f"phenotypicFeatures[{index}].onset", unread_ages)
+            onset = feature.onset.years(f"phenotypicFeatures[{index}].onset", unread_ages,
+                                        packet.subject.dateOfBirth if packet.subject is not None else None)
             if onset is not None and (latest_onset is None or onset > latest_onset):
                 latest_onset = onset
         named = kb.hpo_patterns.get(term)
@@ -463,6 +472,12 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
                 hands.update(HANDS[m.id] for m in feature.modifiers if m.id in HANDS)
             continue
         meant = clues_of_term(kb, term, present=not feature.excluded)
+        if not meant and feature.excluded and clues_of_term(kb, term, present=True):
+            # one way among several of having a finding (short stature, of growth failure): excluded, it rules
+            # nothing out; said so, not "maps to no clue"
+            one_way.append(f"{term} {feature.type.label}".strip()
+                           + f" ({', '.join(clues_of_term(kb, term, present=True))})")
+            continue
         if not meant:
             unmapped.append(f"{term} {feature.type.label}".strip() + (" (excluded)" if feature.excluded else ""))
             continue
@@ -471,6 +486,22 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
             clues[clue] = clues.get(clue, False) or not feature.excluded
     unread_agents: list[str] = []
     calcium_agents: list[str] = []  # calcium carbonate given: read as the intake, with a note on the dose
+    adverse: list[str] = []  # adverse events read as findings (a calcitriol's nephrocalcinosis)
+    for action in packet.medicalActions:  # an adverse event is a phenotype of the patient: read as a present feature
+        for event in [*action.adverseEvents, *(action.treatment.adverseEvents if action.treatment else [])]:
+            adverse.append(f"{event.id} {event.label}".strip())
+            named = kb.hpo_patterns.get(event.id)
+            if named is not None:
+                seen_nc = True
+                if named != NEPHROCALCINOSIS:
+                    patterns.add(named)
+                continue
+            meant = clues_of_term(kb, event.id, present=True)
+            if not meant:
+                unmapped.append(f"adverse event {event.id} {event.label}".strip())
+            for clue in meant:
+                stated.setdefault(clue, {}).setdefault(True, []).append(event.id)
+                clues[clue] = True
     for action in packet.medicalActions:  # a treatment given is an exposure (loop diuretic, vitamin D, ...)
         if action.procedure is not None:  # a procedure coded in SNOMED CT (dialysis, a kidney transplant), as FHIR's
             done = action.procedure.code
@@ -516,11 +547,9 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
             rejected.append(f"measurements[{index}].value.quantity.value ({lab_id}): must be a number, not "
                             + shown_value(quantity.value))
             continue
-        when = (measurement.timeObserved.years(f"measurements[{index}].timeObserved", unread_ages)
+        # a date of sampling gives its age with the date of birth (without one, that is said)
+        when = (measurement.timeObserved.years(f"measurements[{index}].timeObserved", unread_ages, born)
                 if measurement.timeObserved is not None else None)
-        stamp = measurement.timeObserved.timestamp if measurement.timeObserved is not None else None
-        if when is None and stamp is not None and born:  # a date of sampling with the date of birth gives its age
-            when = _age_at(stamp, born, f"measurements[{index}].timeObserved", unread_ages)
         if lab_id in labs:
             repeated[lab_id] = repeated.get(lab_id, 1) + 1
             kept = observed.get(lab_id)
@@ -535,18 +564,13 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
     if subject is not None and subject.timeAtLastEncounter is not None:
         time = subject.timeAtLastEncounter
         where = "subject.timeAtLastEncounter"
-        age = time.years(where, unread_ages)
+        age = time.years(where, unread_ages, subject.dateOfBirth)
         if time.gestationalAge is not None and time.age is None and time.ageRange is None:
             weeks, days = time.gestationalAge.weeks, time.gestationalAge.days
             notes.append({"id": "phenopacket_gestational_age", "sources": [],
                           "message": f"{where} is a gestational age ({weeks} weeks {days} days): a time before or "
                           "at birth, read as age 0. It does not state preterm birth: add Premature birth "
                           "(HP:0001622) if it applies."})
-        if age is None and time.timestamp is not None:
-            age = _age_at(time.timestamp, subject.dateOfBirth, where, unread_ages)
-        elif age is None and time.ontologyClass is not None and time.age is None and time.ageRange is None:
-            unread_ages.append(f"{where}.ontologyClass ({time.ontologyClass.id} {time.ontologyClass.label}".strip()
-                               + ") gives no age in years")
     elif subject is not None and subject.dateOfBirth is not None:
         dated = [when for when in observed.values() if when is not None]
         if dated:  # the latest dated measurement is the latest the record says the patient was seen
@@ -592,6 +616,15 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
                       "message": f"{len(unmapped)} phenotypic feature(s) or treatment(s) map to no clue and were "
                       "not used: "
                       + "; ".join(unmapped[:20]) + ("; ..." if len(unmapped) > 20 else "")})
+    if adverse:
+        notes.append({"id": "phenopacket_adverse_events", "sources": [],
+                      "message": "Adverse events of a treatment were read as the patient's findings (the treatment "
+                      "may be their cause): " + "; ".join(dict.fromkeys(adverse[:10]))})
+    if one_way:
+        notes.append({"id": "phenopacket_excluded_one_way", "sources": [],
+                      "message": "Excluded terms that are one way among several of having a finding rule nothing out "
+                      "and were not used: " + "; ".join(one_way[:10])
+                      + (f" and {len(one_way) - 10} more" if len(one_way) > 10 else "")})
     both = {clue: terms for clue, terms in stated.items() if True in terms and False in terms}
     # a broader term present, read as the clue itself (hpo_exact: "hearing impairment"), with the clue's own term
     # excluded ("sensorineural hearing impairment"): no conflict, the finding is of another kind; the clue is absent
