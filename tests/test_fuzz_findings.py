@@ -876,3 +876,18 @@ def test_an_age_class_at_the_last_encounter_is_said_once() -> None:
                                                                                "label": "Infantile onset"}}}}
     said = _messages(_diff(["--phenopacket", "-"], json.dumps(packet).encode()))
     assert said.count("subject.timeAtLastEncounter.ontologyClass") == 1
+
+
+@pytest.mark.parametrize(("unit", "read"), [({"id": "NCIT:C67015", "label": "Milligram per Deciliter"}, "mg/dL"),
+                                            ({"id": "UO:0000063", "label": "millimolar"}, "mmol/L")])
+def test_a_phenopacket_unit_written_out_as_ncit_or_uo_is_read(unit: dict[str, str], read: str) -> None:
+    packet = {"id": "x", "metaData": {}, "subject": {"id": "s"}, "phenotypicFeatures": [{"type": {"id": "HP:0012408"}}],
+              "measurements": [{"assay": {"id": "LOINC:17861-6"}, "value": {"quantity": {"unit": unit, "value": 3.0}}}]}
+    assert _diff(["--phenopacket", "-"], json.dumps(packet).encode())["case"]["labs"]["serum_calcium"]["unit"] == read
+
+
+def test_an_obsolete_hpo_term_means_its_replacement() -> None:
+    """hpo.toml's obsolete_replaced_by was shipped but unused: HP:0006877 (Mental retardation) mapped to nothing."""
+    packet = {"id": "x", "metaData": {}, "subject": {"id": "s"}, "phenotypicFeatures": [
+        {"type": {"id": "HP:0012408"}}, {"type": {"id": "HP:0006877", "label": "Mental retardation"}}]}
+    assert _diff(["--phenopacket", "-"], json.dumps(packet).encode())["case"]["clues"]["intellectual_disability"]

@@ -302,7 +302,30 @@ def _spellings(text: str) -> list[str]:
     bare = re.sub(r"\{[^}]*\}", "", text) if "1.73" not in text else text
     if bare != text:
         found.extend((bare, _UCUM.get(bare.lower(), bare)))
+    named = _unit_named(text)
+    if named is not None:
+        found.append(named)
     return found
+
+
+# the words of a unit written out, as NCIT and UO labels give it ("Milligram per Deciliter", "millimolar")
+_UNIT_WORDS = {"gram": "g", "milligram": "mg", "microgram": "µg", "nanogram": "ng", "picogram": "pg",
+               "mole": "mol", "millimole": "mmol", "micromole": "µmol", "nanomole": "nmol", "picomole": "pmol",
+               "liter": "L", "litre": "L", "deciliter": "dL", "decilitre": "dL", "milliliter": "mL", "millilitre": "mL",
+               "day": "day", "millimolar": "mmol/L", "micromolar": "µmol/L", "nanomolar": "nmol/L",
+               "milliequivalent": "mEq", "international unit": "IU", "milli-international unit": "mIU",
+               "milliinternational unit": "mIU", "micro-international unit": "µIU"}
+
+
+def _unit_named(text: str) -> str | None:
+    """A unit written out in words ("Milligram per Deciliter" is mg/dL; "millimolar" is mmol/L), or None."""
+    words = text.strip().lower().replace("_", " ")
+    if words in _UNIT_WORDS:
+        return _UNIT_WORDS[words]
+    parts = [part.strip().removesuffix("s") for part in words.split(" per ")]
+    if len(parts) < 2 or not all(part in _UNIT_WORDS for part in parts):
+        return None
+    return "/".join(_UNIT_WORDS[part] for part in parts)
 
 
 def lab_unit(kb: KnowledgeBase, lab_id: str, *texts: str | None) -> str:

@@ -243,6 +243,17 @@ def _code_indexes(kb: KnowledgeBase, labs: Mapping[str, Lab], hpo_file: schema.H
     # alkalosis), excluded says only that they are not both there: it rules out neither
     for term in [t for t, ids in named.items() if len(reached.get(t, ())) > 1 and set(ids) <= set(reached[t])]:
         del named[term]
+    # an obsolete term (older phenopackets still use them) means what its replacement means; a term of the
+    # vocabulary itself is never read as obsolete
+    for old, new in (hpo_file.obsolete_replaced_by.items() if hpo_file is not None else ()):
+        one_each: dict[str, str]
+        for one_each in (hpo_clues, hpo_patterns):
+            if new in one_each and old not in one_each:
+                one_each[old] = one_each[new]
+        several: dict[str, list[str]]
+        for several in (reached, named):
+            if new in several and old not in several:
+                several[old] = several[new]
     loinc_labs = {code: lab.id for lab in labs.values() for code in lab.loinc}
     snomed_clues: dict[str, list[str]] = {}
     agent_clues: dict[str, str] = {}
