@@ -586,3 +586,31 @@ def test_multi_line_prose_in_a_pack_is_read_as_one_paragraph(tmp_path: Path) -> 
     status, out, err = invoke(["diff", "--rules", str(pack), "-p", "medullary", "--age", "40", "--hypokalemia",
                                "--explain", "-f", "json"])
     assert status == 0 and "first line 1 Distal RTA 99.0% forged" in out
+
+
+def test_a_caveat_wanting_an_implied_clue_absent_is_refused(tmp_path: Path) -> None:
+    """present = [kidney_failure] with absent = [ckd] never fired: kidney failure is CKD."""
+    caveat = ('[[caveats]]\nid = "c"\nmessage = "m"\nsources = ["Bhat12"]\n[caveats.when]\n'
+              'present = ["kidney_failure"]\nabsent = ["ckd"]\n')
+    status, text = _check(_pack(tmp_path / "pack", {"caveats.toml": caveat}))
+    assert status == 2 and "caveats.0.when.absent: 'ckd' is implied" in text
+
+
+@pytest.mark.parametrize(("rule_out", "said"), [
+    ('rule_out = { test = "t", clue = "hearing_loss", sources = ["Bhat12"] }', "is not a finding of this cause"),
+    ('rule_out = { test = "t", clue = "hypokalemia", lab = "pth", sources = ["Bhat12"] }',
+     "lab 'pth' does not read 'hypokalemia'"),
+])
+def test_a_rule_out_that_cannot_rule_out_is_refused(tmp_path: Path, rule_out: str, said: str) -> None:
+    cause = CAUSE.format(prior=0.01).replace('sources = ["Bhat12"]\n\n[prior]',
+                                             f'sources = ["Bhat12"]\n{rule_out}\n\n[prior]', 1)
+    status, text = _check(_pack(tmp_path / "pack", {"causes/test_cause.toml": cause}))
+    assert status == 2 and said in text, text
+
+
+def test_an_agent_inside_another_clues_agent_is_refused(tmp_path: Path) -> None:
+    """'calcium' beside the built-in 'calcium carbonate' made one drug state two clues."""
+    clue = ('[clues.my_drug]\nlabel = "My drug"\ndescription = "x"\ngroup = "calcium"\nspecificity = "high"\n'
+            'hpo_note = "local"\nagents = ["calcium"]\n')
+    status, text = _check(_pack(tmp_path / "pack", {"clues.toml": clue}))
+    assert status == 2 and "'calcium' and 'calcium carbonate' of calcium_alkali_intake" in text

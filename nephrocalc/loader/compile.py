@@ -133,6 +133,15 @@ def build(root: Path, packs: Sequence[Path] = ()) -> KnowledgeBase:
     kb = _compile(root, kb_file.model_copy(update={"other": other_file}), groups, clue_entries, sources,
                   caveat_entries, cause_files, tables, problems, other_path)
     labs = _compile_labs(labs_file, labs_path, kb.clues, sources, problems)
+    for cause in kb.causes.values():  # a rule-out lab must be one, and read the rule-out finding
+        found = cause.rule_out
+        if found is None or found.lab is None:
+            continue
+        if found.lab not in labs:
+            problems.add(Path(cause.path), "rule_out.lab", f"unknown lab {found.lab!r}")
+        elif found.clue is not None and not any(limit.clue == found.clue for limit in labs[found.lab].limits):
+            # ask would take the value as the answer and leave the finding unanswered (a PTH for hypokalaemia)
+            problems.add(Path(cause.path), "rule_out.lab", f"lab {found.lab!r} does not read {found.clue!r}")
     hpo_path = root / "hpo.toml"
     hpo_file = validate(schema.HpoFile, read_toml(hpo_path, problems), hpo_path, problems) \
         if hpo_path.exists() else None
@@ -271,6 +280,13 @@ def _code_indexes(kb: KnowledgeBase, labs: Mapping[str, Lab], hpo_file: schema.H
             "hpo_release": hpo_file.release if hpo_file is not None else ""}
 
 
+def _whole_word(word: str, text: str) -> bool:
+    """Whether ``word`` occurs in ``text`` as whole words (as a medication's name is matched)."""
+    import re
+
+    return re.search(rf"(?<![a-z0-9]){re.escape(word)}(?![a-z0-9])", text) is not None
+
+
 def _check_codes(kb_path: Path, kb_file: schema.KnowledgeBaseFile, clue_entries: ClueEntries,
                  problems: Problems) -> None:
     """A drug means one exposure, and a SNOMED CT concept is either a pattern or clues, not both."""
@@ -279,6 +295,13 @@ def _check_codes(kb_path: Path, kb_file: schema.KnowledgeBaseFile, clue_entries:
         for agent in entry.agents:
             if agent in agents and agents[agent] != clue_id:
                 problems.add(path, f"clues.{clue_id}.agents", f"{agent!r} is already an agent of {agents[agent]}")
+            # agents match as whole words of a medication's name: one that is a word of another clue's agent
+            # ("calcium" of "calcium carbonate") would make one medication state both clues
+            inside = next((f"{other!r} of {owner}" for other, owner in agents.items() if owner != clue_id and other
+                           != agent and (_whole_word(agent, other) or _whole_word(other, agent))), None)
+            if inside is not None:
+                problems.add(path, f"clues.{clue_id}.agents", f"{agent!r} and {inside} match one medication name "
+                             "together: one drug would state both clues")
             agents.setdefault(agent, clue_id)
     # an HPO term (with its descendants) names one clue: two clues of the same terms would each refine the other,
     # and the term would map to neither (a term read as a second clue as well goes in that clue's hpo_exact)
@@ -687,6 +710,15 @@ def _compile(root: Path, kb_file: schema.KnowledgeBaseFile, groups: Mapping[str,
             for clue_id in getattr(cond, key):
                 if clue_id not in clues:
                     problems.add(caveats_path, f"{where}.when.{key}", f"unknown clue {clue_id!r}")
+        # a clue stated present states what it implies (kidney failure is CKD): a condition that wants an implied
+        # clue absent or unknown holds for no case
+        wanted: set[str] = {target for clue_id in (*cond.present, *(cond.any_present if len(cond.any_present) == 1
+                                                                     else ()))
+                            if clue_id in clues for target in clues[clue_id].implies}
+        for key in ("absent", "unknown", "not_present"):
+            for clue_id in sorted(wanted & set(getattr(cond, key))):
+                problems.add(caveats_path, f"{where}.when.{key}", f"{clue_id!r} is implied by a clue the condition "
+                             "wants present: the caveat would apply to no case")
         for key in ("leading", "in_top3"):
             for cause_id in getattr(cond, key):
                 if cause_id not in causes and cause_id != "other":  # the open world ranks like a cause
@@ -1165,6 +1197,13 @@ def _compile_cause(cause_id: str, path: Path, raw: schema.CauseFile, kb_file: sc
         _check_sources(raw.rule_out.sources, sources, path, "rule_out.sources", problems)
         if raw.rule_out.clue is not None and raw.rule_out.clue not in clues:
             problems.add(path, "rule_out.clue", f"unknown clue {raw.rule_out.clue!r}")
+        elif raw.rule_out.clue is not None:
+            listed = {item.clue for item in raw.findings} | {item.clue for item in raw.contradicts} | {
+                item.clue for form in raw.forms for item in form.findings} | {
+                item.clue for form in raw.forms for item in form.contradicts}
+            if raw.rule_out.clue not in listed:  # its answer would move the cause no more than any other's
+                problems.add(path, "rule_out.clue", f"{raw.rule_out.clue!r} is not a finding of this cause (or of "
+                             "one of its forms): answering it would rule nothing out")
         rule_out = RuleOut(raw.rule_out.test, raw.rule_out.clue, raw.rule_out.lab, tuple(raw.rule_out.sources))
     certainty = None
     if raw.certainty is not None:
