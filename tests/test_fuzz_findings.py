@@ -891,3 +891,19 @@ def test_an_obsolete_hpo_term_means_its_replacement() -> None:
     packet = {"id": "x", "metaData": {}, "subject": {"id": "s"}, "phenotypicFeatures": [
         {"type": {"id": "HP:0012408"}}, {"type": {"id": "HP:0006877", "label": "Mental retardation"}}]}
     assert _diff(["--phenopacket", "-"], json.dumps(packet).encode())["case"]["clues"]["intellectual_disability"]
+
+
+def test_a_laboratory_reference_range_is_said_not_read() -> None:
+    calcium = {"resourceType": "Observation", "status": "final",
+               "code": {"coding": [{"system": "http://loinc.org", "code": "17861-6"}]},
+               "valueQuantity": {"value": 10.4, "unit": "mg/dL"},
+               "referenceRange": [{"low": {"value": 8.6, "unit": "mg/dL"}, "high": {"value": 10.2, "unit": "mg/dL"}}]}
+    said = _messages(_diff(["--fhir", "-", "-p", "medullary"], _bundle(calcium)))
+    assert "serum_calcium 10.4 (with the laboratory's referenceRange)" in said
+
+
+def test_nephrocalcinosis_stated_and_excluded_and_a_vital_status_are_said() -> None:
+    packet = {"id": "x", "metaData": {}, "subject": {"id": "s", "vitalStatus": {"status": "DECEASED"}},
+              "phenotypicFeatures": [{"type": {"id": "HP:0012408"}}, {"type": {"id": "HP:0000121"}, "excluded": True}]}
+    said = _messages(_diff(["--phenopacket", "-"], json.dumps(packet).encode()))
+    assert "states nephrocalcinosis and also excludes it (HP:0000121)" in said and "subject.vitalStatus" in said

@@ -439,6 +439,9 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                                   unit_conflicts)
                         if flags:
                             flagged.append(f"{lab_id} {shown_value(quantity.get('value'))} ({', '.join(flags)})")
+                        elif _items(resource.get("referenceRange")):  # the laboratory's own range: said too
+                            flagged.append(f"{lab_id} {shown_value(quantity.get('value'))} (with the laboratory's "
+                                           "referenceRange)")
                     else:
                         rejected.append(f"Observation.valueQuantity.{value[0]} ({lab_id}, LOINC {coding.code}): "
                                         + value[1])
@@ -616,7 +619,8 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                       + (" ..." if len(resolved) > 10 else "")})
     if flagged:
         notes.append({"id": "fhir_lab_flags_not_read", "sources": [],
-                      "message": "The laboratory's abnormal flags were not read: each value is judged against "
+                      "message": "The laboratory's abnormal flags and reference ranges were not read: each value "
+                      "is judged against "
                       "nephrocalc's limits for the age and sex (nephrocalc labs), which may differ from the "
                       "laboratory's own range: " + "; ".join(flagged[:10])
                       + (f" and {len(flagged) - 10} more" if len(flagged) > 10 else "")})

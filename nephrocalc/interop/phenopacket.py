@@ -693,6 +693,10 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
                       "message": "Labs given more than once; the newest was used (by timeObserved; the last in the "
                                  "phenopacket where the ages do not decide): "
                       + "; ".join(f"{lab_id} ({n} values)" for lab_id, n in sorted(repeated.items()))})
+    if seen_nc and excluded_nc:  # the finding the ranking assumes, stated both ways
+        notes.append({"id": "phenopacket_nephrocalcinosis_present_and_excluded", "sources": [],
+                      "message": f"The phenopacket states nephrocalcinosis and also excludes it "
+                      f"({'; '.join(excluded_nc)}): it was read as present (a present finding wins); check the file."})
     if not seen_nc and excluded_nc:
         notes.append({"id": "phenopacket_nephrocalcinosis_excluded", "sources": [],
                       "message": f"The phenopacket excludes nephrocalcinosis ({'; '.join(excluded_nc)}): this patient "
@@ -778,6 +782,9 @@ def _parts_not_read(data: dict[str, Any]) -> list[str]:
         what = _term(action["procedure"].get("code")) if kind == "procedure" and isinstance(
             action["procedure"], dict) else ""
         parts.append(f"medicalActions[{index}] {kind or 'unreadable'} {what}".strip())
+    subject = data.get("subject")
+    if isinstance(subject, dict) and subject.get("vitalStatus"):  # the status, time and cause of death
+        parts.append("subject.vitalStatus (the status, time and cause of death are not read)")
     for field in ("interpretations", "biosamples", "files"):
         if data.get(field):
             count = len(data[field]) if isinstance(data[field], list) else "unreadable"
