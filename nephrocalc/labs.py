@@ -465,9 +465,13 @@ def _egfr_from_creatinine(measurements: list[Measurement], case: Case, kb: Knowl
     # reported, as laboratories report it, in whole mL/min/1.73 m2: the value shown is the value compared
     value = float(round(142.0 * min(ratio, 1.0) ** alpha * max(ratio, 1.0) ** -1.2 * 0.9938 ** case.age_years
                         * female))
-    shown = (f"serum_creatinine {_number(creatinine.value)} {creatinine.unit} (eGFR {value:.0f} mL/min/1.73m2 by "
-             f"CKD-EPI 2021, {case.sex}, {case.age_years:g} y)")
-    return Measurement(egfr, creatinine.value, creatinine.unit, value, None, shown, "serum_creatinine", ("Inker21",))
+    flipped = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}.get(creatinine.comparator, "")
+    shown = (f"serum_creatinine {creatinine.comparator}{_number(creatinine.value)} {creatinine.unit} (eGFR "
+             f"{flipped}{value:.0f} mL/min/1.73m2 by CKD-EPI 2021, {case.sex}, {case.age_years:g} y)")
+    # the eGFR falls as the creatinine rises: a creatinine bound is an eGFR bound the other way ("<0.9 mg/dL" is an
+    # eGFR above 111), which settles a limit only on its side
+    return Measurement(egfr, creatinine.value, creatinine.unit, value, None, shown, "serum_creatinine", ("Inker21",),
+                       comparator=flipped)
 
 
 ALBUMIN_REFERENCE_G_DL = 4.0  # Payne 1973: corrected Ca (mg/dL) = Ca + 0.8 x (4.0 - albumin g/dL)
@@ -478,7 +482,8 @@ def _albumin_corrected_calcium(measurements: list[Measurement]) -> tuple[float, 
     """Total calcium corrected for albumin [Payne73], in mg/dL, when both are given in converted units."""
     by_id = {m.lab.id: m for m in measurements}
     calcium, albumin = by_id.get("serum_calcium"), by_id.get("serum_albumin")
-    if calcium is None or albumin is None or calcium.canonical_value is None or albumin.canonical_value is None:
+    if calcium is None or albumin is None or calcium.canonical_value is None or albumin.canonical_value is None \
+            or albumin.comparator:  # an albumin bound corrects by an unknown amount
         return None
     if calcium.lab.canonical != "mg/dL" or albumin.lab.canonical not in ("g/L", "g/dL"):
         return None

@@ -907,3 +907,18 @@ def test_nephrocalcinosis_stated_and_excluded_and_a_vital_status_are_said() -> N
               "phenotypicFeatures": [{"type": {"id": "HP:0012408"}}, {"type": {"id": "HP:0000121"}, "excluded": True}]}
     said = _messages(_diff(["--phenopacket", "-"], json.dumps(packet).encode()))
     assert "states nephrocalcinosis and also excludes it (HP:0000121)" in said and "subject.vitalStatus" in said
+
+
+@pytest.mark.parametrize(("creatinine", "read"), [("<0.9 mg/dL", False), (">3 mg/dL", True), ("<50 mg/dL", None)])
+def test_a_creatinine_bound_is_an_egfr_bound_the_other_way(creatinine: str, read: bool | None) -> None:
+    """A creatinine bound was read as an exact value into the eGFR; '<50 mg/dL', now accepted as a bound beyond
+    the plausible range, would have made an eGFR of 1 and kidney failure."""
+    result = _diff(["-p", "medullary", "--age", "40", "--sex", "male", "--lab", f"serum_creatinine={creatinine}"], b"")
+    ckd = [step["present"] for step in result["derived"] if step["clue"] == "ckd"]
+    assert (ckd[0] if ckd else None) is read
+    assert not any(step["clue"] == "kidney_failure" and step["present"] for step in result["derived"])
+
+
+def test_an_albumin_bound_does_not_correct_the_calcium() -> None:
+    result = _diff(["-p", "medullary", "--lab", "serum_calcium=10.3 mg/dL", "--lab", "serum_albumin=<2 g/dL"], b"")
+    assert not any("corrected for albumin" in step["text"] for step in result["derived"])
