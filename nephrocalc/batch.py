@@ -145,6 +145,9 @@ Outcome = tuple[Literal["row"], bytes] | tuple[Literal["error"], str, Any, str |
 
 PARALLEL_AFTER = 1000  # lines ranked in this process before a long run takes worker processes
 CHUNK_LINES = 400  # lines a worker ranks per task: large enough that passing them costs little
+# ... or fewer, when the lines are long: 400 FHIR bundles of 300 KB are 120 MB a chunk, and with 2 per worker in
+# flight the parent held over a gigabyte (a chunk of contract cases is under 100 KB, far below this)
+CHUNK_BYTES = 4 * 1024 * 1024
 MAX_JOBS = 4
 
 
@@ -304,11 +307,13 @@ def _run_parallel(numbered: Iterator[tuple[int, bytes]], engine: Engine, read: R
         return False
     in_flight: collections.deque[tuple[list[int], Future[list[Outcome]]]] = collections.deque()
     chunk: list[tuple[int, bytes]] = []
+    size = [0]  # bytes of the lines in the chunk
 
     def send() -> None:
         if chunk:
             in_flight.append(([n for n, _ in chunk], pool.submit(_rank_chunk, list(chunk))))
             chunk.clear()
+            size[0] = 0
 
     def receive() -> None:
         numbers, pending = in_flight.popleft()
@@ -330,7 +335,8 @@ def _run_parallel(numbered: Iterator[tuple[int, bytes]], engine: Engine, read: R
     try:
         for number, raw in numbered:
             chunk.append((number, raw))
-            if len(chunk) >= CHUNK_LINES:
+            size[0] += len(raw)
+            if len(chunk) >= CHUNK_LINES or size[0] >= CHUNK_BYTES:
                 send()
                 while len(in_flight) > 2 * jobs:
                     receive()

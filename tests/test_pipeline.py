@@ -605,15 +605,18 @@ def _run_with_jobs(engine: Engine, data: bytes, jobs: int, fmt: str = "jsonl",
 
 
 @pytest.mark.process
-@pytest.mark.parametrize("fmt", ["jsonl", "tsv"])
+@pytest.mark.parametrize(("fmt", "chunk_bytes"), [("jsonl", None), ("tsv", None), ("jsonl", 64)])
 def test_worker_processes_write_what_one_process_writes(engine: Engine, monkeypatch: pytest.MonkeyPatch,
-                                                         fmt: str) -> None:
+                                                         fmt: str, chunk_bytes: int | None) -> None:
     """Past PARALLEL_AFTER lines the rest is ranked in worker processes: the same bytes, in the same
-    order, with the same errors (and the one layout hint), blank lines and counts."""
+    order, with the same errors (and the one layout hint), blank lines and counts; also when chunks are cut
+    by size (CHUNK_BYTES: long FHIR lines held over a gigabyte in flight before)."""
     import nephrocalc.batch as batch
 
     monkeypatch.setattr(batch, "PARALLEL_AFTER", 3)
     monkeypatch.setattr(batch, "CHUNK_LINES", 4)
+    if chunk_bytes is not None:
+        monkeypatch.setattr(batch, "CHUNK_BYTES", chunk_bytes)
     data = b"\n".join(MIXED * 3) + b"\n"
     one_stats, one, _ = _run_with_jobs(engine, data, 1, fmt)
     two_stats, two, _ = _run_with_jobs(engine, data, 2, fmt)
