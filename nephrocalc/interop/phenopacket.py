@@ -291,6 +291,12 @@ _UCUM = {"[ph]": "pH", "meq/l": "mEq/L", "umol/l": "umol/L", "mmol/l": "mmol/L",
          "ug/l": "ng/mL", "ng/l": "pg/mL", "m[iu]/l": "mIU/L", "u[iu]/ml": "uIU/mL"}
 
 
+def _both_ways(stated: dict[str, dict[bool, list[str]]]) -> str:
+    """Clues with the terms that stated each present and excluded, as a note lists them."""
+    return "; ".join(f"{clue} (present: {', '.join(dict.fromkeys(terms[True]))}; excluded: "
+                     f"{', '.join(dict.fromkeys(terms[False]))})" for clue, terms in stated.items())
+
+
 def _spellings(text: str) -> list[str]:
     """The ways a unit may be written in the contract: as given, its UCUM equivalent, and without UCUM
     annotations (mg/mg{creat} is mg/mg)."""
@@ -661,14 +667,12 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
         notes.append({"id": "phenopacket_broader_term_of_another_kind", "sources": [],
                       "message": "A broader term stated present with the finding's own term excluded was read as a "
                       "finding of another kind, and the clue as absent: "
-                      + "; ".join(f"{clue} (present: {', '.join(dict.fromkeys(terms[True]))}; excluded: "
-                                  f"{', '.join(dict.fromkeys(terms[False]))})" for clue, terms in other_kind.items())})
+                      + _both_ways(other_kind)})
     if both:
         notes.append({"id": "phenopacket_present_and_excluded", "sources": [],
                       "message": "Findings stated both present and excluded were read as present (a present "
                       "finding wins, as in a FHIR bundle): "
-                      + "; ".join(f"{clue} (present: {', '.join(dict.fromkeys(terms[True]))}; excluded: "
-                                  f"{', '.join(dict.fromkeys(terms[False]))})" for clue, terms in both.items())})
+                      + _both_ways(both)})
     if resolved:
         notes.append({"id": "phenopacket_features_resolved", "sources": [],
                       "message": "Features that resolved were read as findings of the history, which a persisting "
