@@ -614,3 +614,42 @@ def test_an_agent_inside_another_clues_agent_is_refused(tmp_path: Path) -> None:
             'hpo_note = "local"\nagents = ["calcium"]\n')
     status, text = _check(_pack(tmp_path / "pack", {"clues.toml": clue}))
     assert status == 2 and "'calcium' and 'calcium carbonate' of calcium_alkali_intake" in text
+
+
+@pytest.mark.parametrize(("file", "old", "new", "said"), [
+    ("grading.toml", 'key = "3"', 'key = "130"', "rows.3.key: '130' is not a grade"),
+    ("grading.toml", 'key = "3"', 'key = "2"', "rows.3.key: '2' has a row already"),
+    ("grading.toml", 'key = "3"', 'key = "2"', "rows: no row for grade 3"),
+    ("imaging.toml", 'key = "US"', 'key = "PET"', "rows.1.key: 'PET' is not a modality: use one of US, CT"),
+])
+def test_reference_table_rows_are_grades_and_modalities(tmp_path: Path, file: str, old: str, new: str,
+                                                         said: str) -> None:
+    """A grade 130 was listed by `nephrocalc grading` and grade 3 lost; a PET row replaced ultrasound."""
+    status, text = _check(_kb_copy(tmp_path, file, old, new))
+    assert status == 2 and f"{file}: {said}" in text, text
+
+
+def test_an_age_band_from_zero_without_below_names_the_bound_it_has(tmp_path: Path) -> None:
+    cause = CAUSE.format(prior=0.01) + '\n[[age]]\nat_least = 0\nratio = 0.5\nsources = ["Bhat12"]\n'
+    status, text = _check(_pack(tmp_path / "pack", {"causes/test_cause.toml": cause}))
+    assert status == 2 and "age.0: a band from age 0 with no below holds at every age" in text, text
+
+
+@pytest.mark.parametrize(("old", "new"), [
+    # a second adult limit of hypercalcaemia: 11 mg/dL was read as hypercalcaemia by one, and as none by the other
+    ('[[labs.serum_calcium.limits]]\nclue = "hypocalcemia"\nbelow = 8.5',
+     '[[labs.serum_calcium.limits]]\nclue = "hypercalcemia"\nabove = 13.0\nabsent_at_most = 12.5\nsources = ["MPT-Ca"]'
+     '\n\n[[labs.serum_calcium.limits]]\nclue = "hypocalcemia"\nbelow = 8.5'),
+    # the adult limit moved to age 0 overlaps the infants' (11.0): 10.7 mg/dL at 6 months was read both ways
+    ('above = 10.5\nabsent_at_most = 10.0\nage_at_least = 18', 'above = 10.5\nabsent_at_most = 10.0\nage_at_least = 0'),
+])
+def test_two_limits_reading_one_value_both_ways_are_refused(tmp_path: Path, old: str, new: str) -> None:
+    status, text = _check(_kb_copy(tmp_path, "labs.toml", old, new))
+    assert status == 2 and "labs.toml: labs.serum_calcium" in text and "read one value both ways" in text, text
+
+
+def test_limits_of_one_clue_in_other_contexts_or_ages_are_accepted(tmp_path: Path) -> None:
+    """The shipped pairs: infant limits beside the adult one, a term and a preterm limit (requires/unless)."""
+    status, text = _check(_kb_copy(tmp_path, "labs.toml", 'label = "neonatal and infant definition (term)"',
+                                   'label = "neonatal and infant definition, term"'))
+    assert status == 0, text

@@ -43,7 +43,7 @@ from nephrocalc.knowledge import (
 )
 from nephrocalc.loader import schema
 from nephrocalc.loader.read import _CONTROL, Problems, not_a_file, read_toml, validate
-from nephrocalc.vocab import AGE_GROUPS, FREQUENCY_LEVELS, AgeGroup, is_identifier, reserved_reason
+from nephrocalc.vocab import AGE_GROUPS, FREQUENCY_LEVELS, MODALITIES, AgeGroup, is_identifier, reserved_reason
 
 ClueEntries = dict[str, tuple[Path, schema.ClueEntry]]
 CauseFiles = dict[str, tuple[Path, schema.CauseFile]]
@@ -91,6 +91,7 @@ def build(root: Path, packs: Sequence[Path] = ()) -> KnowledgeBase:
         path = root / f"{table_name}.toml"
         table = validate(schema.ReferenceTable, read_toml(path, problems), path, problems)
         if table is not None:
+            _check_table_keys(table_name, [row.key for row in table.rows], path, problems)
             tables[table_name] = ReferenceTable(
                 table.title,
                 tuple(table.columns),
@@ -1343,3 +1344,20 @@ def _is_extended(path: Path) -> bool:
         return path.resolve().is_relative_to(extended_rules_dir().resolve())
     except OSError:
         return False
+
+
+# The rows a reference table must have: the grades of the case's `grade` field, each once; an imaging row
+# per modality named, in the case schema's modalities (ctu and ivu are CT and plain-film studies).
+_TABLE_KEYS = {"grading": ("0", "1", "2", "3"), "imaging": tuple(m.upper() for m in MODALITIES)}
+
+
+def _check_table_keys(name: str, keys: list[str], path: Path, problems: Problems) -> None:
+    allowed = _TABLE_KEYS[name]
+    for index, key in enumerate(keys):
+        if key not in allowed:
+            problems.add(path, f"rows.{index}.key", f"{key!r} is not a {'grade' if name == 'grading' else 'modality'}"
+                         f": use one of {', '.join(allowed)}")
+        elif key in keys[:index]:
+            problems.add(path, f"rows.{index}.key", f"{key!r} has a row already")
+    if name == "grading" and (missing := [key for key in allowed if key not in keys]):
+        problems.add(path, "rows", f"no row for grade {', '.join(missing)}: give one row for each grade 0-3")

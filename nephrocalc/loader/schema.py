@@ -8,6 +8,7 @@ rule file is an error that names the file and the field, never a silently ignore
 from __future__ import annotations
 
 import math
+from itertools import combinations
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -568,7 +569,8 @@ class AgeBand(RuleModel):
         if self.below is not None and self.below <= self.at_least:
             raise ValueError("below must be greater than at_least")
         if self.below is None and self.at_least == 0.0:
-            raise ValueError("a band needs at_least or below: with neither it holds at every age (change the prior)")
+            raise ValueError("a band from age 0 with no below holds at every age: give below, or change the prior "
+                             "instead")
         return self
 
 
@@ -943,6 +945,7 @@ class LabEntry(RuleModel):
                 # a limit no plausible value can cross derives nothing, ever, and leaves every value in its grey zone
                 raise ValueError(f"limits.{index}: {bound:g} {self.canonical} is not inside the plausible range "
                                  f"{self.plausible[0]:g}-{self.plausible[1]:g} (a value must be able to cross it)")
+        _no_value_read_both_ways(self.limits)
         for unit, conversion in self.units.items():
             factor = conversion.multiply_by / conversion.divide_by
             if unit == self.canonical and factor != 1.0:  # a value in the canonical unit is read as given
@@ -952,6 +955,71 @@ class LabEntry(RuleModel):
                 raise ValueError(f"units.{unit}: a conversion factor of {factor:g} to {self.canonical} is not a unit "
                                  "conversion (allowed: 1e-6 to 1e6)")
         return self
+
+
+def _contexts_exclude(first: tuple[dict[str, bool], dict[str, bool]],
+                      second: tuple[dict[str, bool], dict[str, bool]]) -> bool:
+    """True when no case meets both contexts, each (clues that must hold as given, clues any of which stops it)."""
+    (need_a, stop_a), (need_b, stop_b) = first, second
+    return any(need_b.get(clue, value) != value or stop_b.get(clue) == value for clue, value in need_a.items()) or \
+        any(stop_a.get(clue) == value for clue, value in need_b.items())
+
+
+def _ages_meet(first: LabLimit, second: LabLimit) -> bool:
+    """True when one patient can fall under both limits' ages: a known age in both ranges, or an unknown age
+    that both apply to (a limit with no age bounds applies at any age)."""
+    def bounded(limit: LabLimit) -> bool:
+        return limit.age_at_least is not None or limit.age_below is not None
+    low = max(first.age_at_least or 0.0, second.age_at_least or 0.0)
+    high = min(first.age_below or math.inf, second.age_below or math.inf)
+    unknown = all(not bounded(limit) or limit.when_age_unknown for limit in (first, second))
+    return low < high or unknown
+
+
+def _present_region(limit: LabLimit) -> tuple[float, float]:
+    """The values a limit reads as its clue present: above it, or below it."""
+    if limit.above is not None:
+        return limit.above, math.inf
+    return -math.inf, limit.below if limit.below is not None else -math.inf
+
+
+def _absent_region(limit: LabLimit) -> tuple[float, float]:
+    """The values a limit reads as its clue absent: at or below absent_at_most (default: the limit), or at or
+    above absent_at_least."""
+    if limit.above is not None:
+        return -math.inf, limit.absent_at_most if limit.absent_at_most is not None else limit.above
+    low = limit.absent_at_least if limit.absent_at_least is not None else limit.below
+    return low if low is not None else math.inf, math.inf
+
+
+def _no_value_read_both_ways(limits: list[LabLimit]) -> None:
+    """Two limits of one clue that can apply to one patient (ages, sex and context overlap) must not read one
+    value as the clue present by one and absent by the other: the result would then depend on which wins."""
+    for (i, first), (j, second) in combinations(enumerate(limits), 2):
+        if first.clue != second.clue or first.unit != second.unit or not (first.derive and second.derive):
+            continue
+        if first.sex is not None and second.sex is not None and first.sex != second.sex:
+            continue
+        if not _ages_meet(first, second) or any(
+                limit.clue in {*limit.requires, *limit.requires_stated, *limit.unless} for limit in (first, second)):
+            continue  # a limit waiting for its own clue is refused on its own (compile), with a clearer message
+        for present, absent, p_at, a_at in ((first, second, i, j), (second, first, j, i)):
+            if not present.derive_present or not absent.derive_absent:
+                continue
+            context = ({**present.requires, **present.requires_stated}, present.unless)
+            absent_context = ({**absent.requires, **absent.requires_stated, **absent.absent_requires},
+                              {**absent.unless, **absent.absent_unless})
+            if _contexts_exclude(context, absent_context):
+                continue
+            # present region: above the limit (or below it); absent region: at or below absent_at_most (or at or
+            # above absent_at_least)
+            low, high = _present_region(present)
+            a_low, a_high = _absent_region(absent)
+            if max(low, a_low) < min(high, a_high):
+                value = max(low, a_low) if max(low, a_low) != -math.inf else min(high, a_high)
+                raise ValueError(f"limits.{p_at} and limits.{a_at} read one value both ways: near {value:g} the first "
+                                 f"derives {present.clue} and the second no {present.clue} for the same patients "
+                                 "(separate their ages, sex or requires, or move the limits apart)")
 
 
 class LabsFile(RuleModel):
