@@ -653,3 +653,35 @@ def test_limits_of_one_clue_in_other_contexts_or_ages_are_accepted(tmp_path: Pat
     status, text = _check(_kb_copy(tmp_path, "labs.toml", 'label = "neonatal and infant definition (term)"',
                                    'label = "neonatal and infant definition, term"'))
     assert status == 0, text
+
+
+@pytest.mark.parametrize(("new", "said"), [
+    # a cycle: each term was read as the other, or as nothing, by the order of the table
+    ('"HP:0003152" = "HP:0031415"\n"HP:0031415" = "HP:0003152"', "is itself listed as obsolete (a chain or a cycle)"),
+    # the medullary pattern's own term sent to hypercalcaemia
+    ('"HP:0003152" = "HP:0031415"\n"HP:0012408" = "HP:0003072"',
+     "obsolete_replaced_by.HP:0012408: HP:0012408 is a term of the vocabulary (the medullary pattern)"),
+    ('"HP:0003152" = "HP:0000001"', "its replacement HP:0000001 is no term of a clue or pattern"),
+])
+def test_the_obsolete_term_table_is_checked(tmp_path: Path, new: str, said: str) -> None:
+    status, text = _check(_kb_copy(tmp_path, "hpo.toml", '"HP:0003152" = "HP:0031415"', new))
+    assert status == 2 and "hpo.toml: obsolete_replaced_by." in text and said in text, text
+
+
+def test_an_interaction_does_not_override_a_contradiction(tmp_path: Path) -> None:
+    """An interaction of x50 for metabolic alkalosis under a medullary pattern made it evidence for distal RTA,
+    whose [[contradicts]] gives it 0.02: the contradiction keeps its own ratio."""
+    interaction = ('[[interactions]]\nid = "alkalosis_x50"\npattern = "medullary"\nclue = "metabolic_alkalosis"\n'
+                   'distribution = "medullary"\nlr_present = 50.0\nsources = ["Thomas22"]\nnote = "a test"\n\n'
+                   '[[interactions]]\nid = "combined_with_cortical_atrophy"')
+    kb = _kb_copy(tmp_path, "knowledge_base.toml", '[[interactions]]\nid = "combined_with_cortical_atrophy"',
+                  interaction)
+    argv = ["diff", "-p", "medullary", "--age", "40", "--metabolic-alkalosis", "-f", "json"]
+    status, out, err = invoke([*argv, "--rules", str(kb)])
+    assert status == 0, err
+    ranked = {row["cause"]: row for row in json.loads(out)["differential"]}
+    drta = ranked["distal_rta"]
+    alkalosis = [t for t in drta["conflicting"] if t.get("clue") == "metabolic_alkalosis"]
+    assert alkalosis and alkalosis[0]["weight"] < 0, drta
+    assert not any(t.get("clue") == "metabolic_alkalosis" for t in drta["supporting"])
+    assert ranked["milk_alkali_syndrome"]["rank"] < drta["rank"]

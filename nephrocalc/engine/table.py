@@ -210,8 +210,14 @@ class ScoringTable(NamedTuple):
             interactions: dict[str, dict[str, Evidence]] = {}
             interaction_weights: dict[str, dict[str, float]] = {}
             listed = {clue for form in cause.forms for clue in (*form.findings, *(f.clue for f in form.age_findings))}
+            # a cause's explicit contradiction keeps its own sourced ratio: an interaction never turns it into
+            # evidence for the cause (metabolic alkalosis x50 for distal RTA under a medullary pattern)
+            contradicted = {finding.clue for form in cause.forms for finding in (*form.findings.values(),
+                                                                                 *form.age_findings)
+                            if finding.contradiction and finding.given is None}
             for item in kb.interactions:
-                if item.distribution == cause.distribution and not (item.unlisted_only and item.clue in listed):
+                if item.distribution == cause.distribution and item.clue not in contradicted and \
+                        not (item.unlisted_only and item.clue in listed):
                     weight = math.log(item.lr_present)
                     interaction_weights.setdefault(item.pattern, {})[item.clue] = weight
                     interactions.setdefault(item.pattern, {})[item.clue] = _evidence(

@@ -148,6 +148,7 @@ def build(root: Path, packs: Sequence[Path] = ()) -> KnowledgeBase:
         if hpo_path.exists() else None
     if hpo_file is not None:
         _check_hpo_hierarchy(kb, clue_entries, hpo_file, problems)
+        _check_obsolete(kb, hpo_file, hpo_path, problems)
     problems.raise_if_any()
     codes = _code_indexes(kb, labs, hpo_file)
     return kb._replace(labs=labs, packs=tuple(infos), clue_labs=_clue_labs(labs), lab_siblings=_lab_siblings(labs),
@@ -169,6 +170,26 @@ def _check_hpo_hierarchy(kb: KnowledgeBase, clue_entries: ClueEntries, hpo_file:
                 problems.add(clue_entries[clue_id][0], f"clues.{clue_id}.hpo", f"{term} is a nephrocalcinosis term "
                              f"(the {pattern} pattern's, in [pattern_hpo] or below it): it would be read as the "
                              "pattern, never as this clue")
+
+
+def _check_obsolete(kb: KnowledgeBase, hpo_file: schema.HpoFile, path: Path, problems: Problems) -> None:
+    """Each obsolete term is read as its replacement: the replacement must be a term the vocabulary reads (a
+    clue's or a pattern's, or below one), and not itself obsolete; a term of the vocabulary is never obsolete."""
+    table = hpo_file.obsolete_replaced_by
+    named = {term: clue.id for clue in kb.clues.values() for term in (*clue.hpo, *clue.hpo_exact)}
+    named.update({term: f"the {name} pattern" for name, terms in kb.pattern_hpo.items() for term in terms})
+    broad = [*(t for clue in kb.clues.values() for t in clue.hpo), *(t for ts in kb.pattern_hpo.values() for t in ts)]
+    reached = set(named) | {below for term in broad for below in hpo_file.descendants.get(term, ())}
+    for old, new in table.items():
+        where = f"obsolete_replaced_by.{old}"
+        if old in named:
+            problems.add(path, where, f"{old} is a term of the vocabulary ({named[old]}): it cannot be obsolete")
+        elif new in table:
+            problems.add(path, where, f"its replacement {new} is itself listed as obsolete (a chain or a cycle): "
+                         "give the final replacement")
+        elif new not in reached:
+            problems.add(path, where, f"its replacement {new} is no term of a clue or pattern, nor below one: the "
+                         "entry would read nothing")
 
 
 def _code_indexes(kb: KnowledgeBase, labs: Mapping[str, Lab], hpo_file: schema.HpoFile | None) -> dict[str, Any]:
