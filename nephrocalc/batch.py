@@ -42,7 +42,8 @@ def read_lines(read: Callable[[int], bytes], before_blocking_read: Callable[[], 
     pipe. ``before_blocking_read`` runs before each read, so output written so far reaches the
     reader whenever the input pauses: results stream even through a buffered output.
     """
-    pending = b""
+    pending: list[bytes] = []  # the start of a line that spans reads, in pieces: joined once, at its end
+    pending_length = 0
     skipping = 0  # > 0 while discarding the rest of an over-long line: its length so far
     while True:
         before_blocking_read()
@@ -56,11 +57,12 @@ def read_lines(read: Callable[[int], bytes], before_blocking_read: Callable[[], 
                 tail = chunk[start:]
                 if skipping:
                     skipping += len(tail)
-                elif len(pending) + len(tail) > limit:
-                    skipping = len(pending) + len(tail)
-                    pending = b""
-                else:
-                    pending += tail
+                elif pending_length + len(tail) > limit:
+                    skipping = pending_length + len(tail)
+                    pending, pending_length = [], 0
+                elif tail:
+                    pending.append(tail)
+                    pending_length += len(tail)
                 break
             piece = chunk[start:end]
             start = end + 1
@@ -68,15 +70,16 @@ def read_lines(read: Callable[[int], bytes], before_blocking_read: Callable[[], 
                 yield _long(skipping + len(piece), limit)
                 skipping = 0
             elif pending:
-                line_bytes = pending + piece
-                pending = b""
+                pending.append(piece)
+                line_bytes = b"".join(pending)
+                pending, pending_length = [], 0
                 yield _checked(line_bytes, limit)
             else:
                 yield _checked(piece, limit)
     if skipping:
         yield _long(skipping, limit)
     elif pending:
-        yield _checked(pending, limit)
+        yield _checked(b"".join(pending), limit)
 
 
 def _long(length: int, limit: int) -> LongLine:
