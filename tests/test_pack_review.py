@@ -632,7 +632,7 @@ def test_reference_table_rows_are_grades_and_modalities(tmp_path: Path, file: st
 def test_an_age_band_from_zero_without_below_names_the_bound_it_has(tmp_path: Path) -> None:
     cause = CAUSE.format(prior=0.01) + '\n[[age]]\nat_least = 0\nratio = 0.5\nsources = ["Bhat12"]\n'
     status, text = _check(_pack(tmp_path / "pack", {"causes/test_cause.toml": cause}))
-    assert status == 2 and "age.0: a band from age 0 with no below holds at every age" in text, text
+    assert status == 2 and "age.0: at_least = 0 with no below holds at every age" in text, text
 
 
 @pytest.mark.parametrize(("old", "new"), [

@@ -51,7 +51,7 @@ def test_console_script_diff_json_round_trip(rank: Any) -> None:
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == ""
     data = json.loads(proc.stdout)
-    assert data.pop("next_findings")  # diff adds the guided work-up (tests/test_guided.py)
+    assert isinstance(data.pop("next_findings"), list)  # diff adds the guided work-up (tests/test_guided.py)
     assert data == rank(case)
     assert data["id"] == "sub-1" and data["differential"][0]["cause"] == "distal_rta"
 

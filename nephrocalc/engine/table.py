@@ -567,6 +567,8 @@ def _why(label: str, finding: Finding, place: str, present: bool) -> str:
         text = f"{label} {'present' if present else 'absent'}: likelihood ratio {lr:.3g} for {place}"
     elif present:
         text = f"{label} is {FREQUENCY_WORDS[finding.frequency]} in {place}"
+    elif finding.lr_absent >= 1.0:  # a finding the cause seldom has: its absence fits the cause
+        text = f"{label} absent, as expected: it is {FREQUENCY_WORDS[finding.frequency]} in {place}"
     else:
         text = f"{label} absent, though it is {FREQUENCY_WORDS[finding.frequency]} in {place}"
     if finding.age_bounded:

@@ -569,8 +569,9 @@ class AgeBand(RuleModel):
         if self.below is not None and self.below <= self.at_least:
             raise ValueError("below must be greater than at_least")
         if self.below is None and self.at_least == 0.0:
-            raise ValueError("a band from age 0 with no below holds at every age: give below, or change the prior "
-                             "instead")
+            if "at_least" in self.model_fields_set:
+                raise ValueError("at_least = 0 with no below holds at every age: give below, or change the prior")
+            raise ValueError("a band needs at_least or below: with neither it holds at every age (change the prior)")
         return self
 
 
