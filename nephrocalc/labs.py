@@ -8,7 +8,7 @@ absent, because a normal value argues against the causes that need it. A clue th
 explicitly wins over a derived one, and a disagreement is a warning.
 """
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import NamedTuple
 
 from nephrocalc.case import Case
@@ -404,15 +404,15 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
         for (lab_id, clue), needs in sorted(waiting.items()):
             if lab_id == m.lab.id and (lab_id, clue) not in steps and (lab_id, clue) not in noted \
                     and (lab_id, clue) not in greyed:
-                warn("lab_not_interpreted", f"{_named(m)} was not read as {clue}: that "
-                     f"needs {' or '.join(sorted(needs))} (stated, or from another lab value).", m.lab.sources)
+                warn("lab_not_interpreted", f"{_named(m)} was not read as {clue}: that {_needs_text(needs)}.",
+                     m.lab.sources)
                 judged.add(m.lab.id)
         for (lab_id, clue), needs in sorted(waiting_absent.items()):
             if lab_id == m.lab.id and (lab_id, clue) not in steps and (lab_id, clue) not in noted \
                     and (lab_id, clue) not in greyed and (lab_id, clue) not in waiting \
                     and not any(d["lab"] == lab_id for d in derived):
-                warn("lab_not_interpreted", f"{_named(m)} was not read as no {clue}: that "
-                     f"needs {' or '.join(sorted(needs))} (stated, or from another lab value).", m.lab.sources)
+                warn("lab_not_interpreted", f"{_named(m)} was not read as no {clue}: that {_needs_text(needs)}.",
+                     m.lab.sources)
                 judged.add(m.lab.id)
     for m in measurements:
         if m.from_lab or (estimate is not None and m.lab.id == estimate.from_lab):
@@ -528,3 +528,14 @@ def parse_lab_bound(text: str, kb: KnowledgeBase | None = None) -> tuple[str, fl
             "; see `nephrocalc labs`"
         raise InputError("--lab", f"{text!r} needs a unit (e.g. {lab_id}={number} {example}){accepted}")
     return lab_id, float(number), unit, comparator or ""
+
+
+def _needs_text(needs: Iterable[str]) -> str:
+    """What a value waits for: "needs ckd or hypercalcemia", or, where limits wait for a clue either way (a PTH
+    read one way with CKD and another without), "needs to know whether there is ckd or hypercalcemia"."""
+    wanted = sorted(needs)
+    clues = sorted({need.removeprefix("no ") for need in wanted})
+    if len(clues) < len(wanted) or any(need.startswith("no ") for need in wanted):
+        listed = ", ".join(clues[:-1]) + f" or {clues[-1]}" if len(clues) > 1 else clues[0]
+        return f"needs to know whether there is {listed} (stated present or absent, or from another lab value)"
+    return f"needs {' or '.join(wanted)} (stated, or from another lab value)"

@@ -922,3 +922,98 @@ def test_a_creatinine_bound_is_an_egfr_bound_the_other_way(creatinine: str, read
 def test_an_albumin_bound_does_not_correct_the_calcium() -> None:
     result = _diff(["-p", "medullary", "--lab", "serum_calcium=10.3 mg/dL", "--lab", "serum_albumin=<2 g/dL"], b"")
     assert not any("corrected for albumin" in step["text"] for step in result["derived"])
+
+
+# --- round 4 of the black-box review (FHIR) ------------------------------------------------------------------
+
+_HYPERCALCAEMIA = {"resourceType": "Condition", "code": {"coding": [{"system": HPO, "code": "HP:0003072"}]}}
+_PATIENT = {"resourceType": "Patient", "gender": "female", "birthDate": "1964-05-01"}
+
+
+@pytest.mark.parametrize("resource", [
+    {**_HYPERCALCAEMIA, "modifierExtension": [{"url": "http://example.org/negated", "valueBoolean": True}]},
+    # a misspelt modifier element may negate the resource as well
+    {**_HYPERCALCAEMIA, "verificationstatus": {"coding": [{"code": "refuted"}]}},
+])
+def test_a_resource_with_a_modifier_it_cannot_read_is_not_used(resource: dict[str, Any]) -> None:
+    """A Condition marked negated by a modifierExtension was read as hypercalcaemia present (PHPT first at 81%)."""
+    result = _diff(["--fhir", "-", "-p", "medullary"], _bundle(_PATIENT, resource))
+    assert "hypercalcemia" not in result["case"].get("clues", {})
+    assert "carry a modifier this tool does not read" in _messages(result)
+
+
+def test_a_drug_with_a_modifier_extension_is_not_read_as_taken() -> None:
+    drug = {"resourceType": "MedicationStatement", "status": "active",
+            "medicationCodeableConcept": {"text": "furosemide 40 mg"},
+            "modifierExtension": [{"url": "http://example.org/not-taken", "valueBoolean": True}]}
+    result = _diff(["--fhir", "-", "-p", "medullary"], _bundle(_PATIENT, drug))
+    assert "loop_diuretic" not in result["case"].get("clues", {})
+    assert "http://example.org/not-taken" in _messages(result)
+
+
+def test_a_lab_dated_by_a_timing_is_judged_at_that_age() -> None:
+    """A calcium of 10.8 mg/dL drawn at 19 days, dated by effectiveTiming, was judged at 16.9 years (the bundle's
+    timestamp) and read as hypercalcaemia; an infant's limit is 11 mg/dL."""
+    calcium = {"resourceType": "Observation", "status": "final",
+               "code": {"coding": [{"system": "http://loinc.org", "code": "17861-6"}]},
+               "effectiveTiming": {"event": ["2020-01-20T08:00:00Z"]},
+               "valueQuantity": {"value": 10.8, "unit": "mg/dL", "system": "http://unitsofmeasure.org",
+                                 "code": "mg/dL"}}
+    bundle = {"resourceType": "Bundle", "type": "collection", "timestamp": "2036-12-01T00:00:00Z",
+              "entry": [{"resource": {"resourceType": "Patient", "gender": "male", "birthDate": "2020-01-01"}},
+                        {"resource": _NC}, {"resource": calcium}]}
+    result = _diff(["--fhir", "-"], json.dumps(bundle).encode())
+    assert result["case"]["age_years"] < 0.1
+    assert result["case"].get("clues", {}).get("hypercalcemia") is not True
+
+
+@pytest.mark.parametrize(("resource", "said"), [
+    ({**_PATIENT, "birthdate": "1964-05-01"}, "Patient.birthdate (did you mean birthDate?)"),
+    ({"resourceType": "Observation", "code": {"text": "x"}, "valueQuantiy": {"value": 1}},
+     "Observation.valueQuantiy"),
+])
+def test_an_element_that_is_not_fhirs_is_named(resource: dict[str, Any], said: str) -> None:
+    """birthdate for birthDate lost the age without a word."""
+    assert said in _messages(_diff(["--fhir", "-", "-p", "medullary"], _bundle(resource)))
+
+
+def test_a_verification_status_in_words_only_is_not_read_as_confirmed() -> None:
+    refuted = {**_HYPERCALCAEMIA, "verificationStatus": {"text": "refuted"}}
+    result = _diff(["--fhir", "-", "-p", "medullary"], _bundle(_PATIENT, refuted))
+    assert "hypercalcemia" not in result["case"].get("clues", {})
+    assert "verificationStatus without a code" in _messages(result)
+
+
+def test_a_lab_value_with_a_data_absent_reason_is_not_used() -> None:
+    """FHIR obs-6: a value and a dataAbsentReason (error) exclude each other; the value was used as a normal one."""
+    calcium = {"resourceType": "Observation", "status": "final",
+               "code": {"coding": [{"system": "http://loinc.org", "code": "17861-6"}]},
+               "dataAbsentReason": {"coding": [{"code": "error"}]},
+               "valueQuantity": {"value": 12.5, "unit": "mg/dL"}}
+    result = _diff(["--fhir", "-", "-p", "medullary"], _bundle(_PATIENT, calcium))
+    assert "serum_calcium" not in result["case"].get("labs", {})
+    assert "given with a dataAbsentReason" in _messages(result)
+
+
+def test_unread_contained_resources_odd_statuses_and_missing_results_are_said() -> None:
+    condition = {**_HYPERCALCAEMIA, "clinicalStatus": {"coding": [{"code": "bogus"}]},
+                 "contained": [{"resourceType": "Observation", "id": "ca"}]}
+    report = {"resourceType": "DiagnosticReport", "status": "final", "code": {"text": "chemistry"},
+              "result": [{"reference": "Observation/missing-calcium"}]}
+    said = _messages(_diff(["--fhir", "-", "-p", "medullary"], _bundle(_PATIENT, condition, report)))
+    assert "clinicalStatus is not a FHIR code" in said and "(bogus)" in said
+    assert "these were not read: Observation in a Condition" in said
+    assert "Observation/missing-calcium" in said
+
+
+def test_an_unread_onset_is_not_pointed_to_the_grade() -> None:
+    """An onsetString not read was followed by "the grade of nephrocalcinosis goes in --grade"."""
+    said = _messages(_diff(["--fhir", "-"], _bundle(_PATIENT, {**_NC, "onsetString": "in childhood"})))
+    assert "onsetString" in said and "onsetAge or onsetDateTime" in said and "--grade" not in said
+
+
+def test_a_value_waiting_for_a_clue_either_way_says_so_plainly() -> None:
+    """A PTH without a calcium: 'needs ckd or hypercalcemia or kidney_failure or no ckd or no hypercalcemia' read as
+    a tautology."""
+    said = _messages(_diff(["-p", "medullary", "--age", "40", "--lab", "pth=140 pg/mL"], b""))
+    assert "needs to know whether there is ckd, hypercalcemia" in said and "or no " not in said

@@ -53,6 +53,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from nephrocalc.case import Case, Lab
 from nephrocalc.errors import InputError
+from nephrocalc.interop.fhir_elements import unknown_elements
 from nephrocalc.interop.phenopacket import (
     MAX_AGE,
     NEPHROCALCINOSIS,
@@ -218,7 +219,8 @@ def _typed(resource: object, where: str, found: list[dict[str, Any]], problems: 
             for index, inner in enumerate(_items(resource.get("contained"))):
                 if isinstance(inner, dict) and inner.get("resourceType") == "Observation":
                     dated = {key: resource[key] for key in ("effectiveDateTime", "effectivePeriod", "effectiveInstant",
-                                                            "subject") if key in resource and key not in inner}
+                                                            "effectiveTiming", "subject")
+                             if key in resource and key not in inner}
                     _typed({**inner, **dated}, f"{where}.contained[{index}]", found, problems)
 
 
@@ -230,7 +232,13 @@ def _dated(resource: dict[str, Any], kind: str, fields: tuple[str, ...], dates: 
         value = resource.get(field)
         if value is None:
             continue
-        if field.endswith("Period"):  # a FHIR Period: the finding is dated by its end, else its start
+        if field.endswith("Timing"):  # a FHIR Timing: dated by its last event; a schedule alone has no date
+            events = _timing_events(value)
+            if not events:
+                bad_dates[f"{kind}.{field}: {shown_value(value)} is not a Timing with an event date"] = None
+                continue
+            field, value = f"{field}.event", events[-1]
+        elif field.endswith("Period"):  # a FHIR Period: the finding is dated by its end, else its start
             if not isinstance(value, dict) or not ({"start", "end"} & set(value)):
                 bad_dates[f"{kind}.{field}: {shown_value(value)} is not a Period with a start or an end"] = None
                 continue
@@ -303,10 +311,34 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                         if isinstance(entry, dict) and isinstance(entry.get("fullUrl"), str)
                         and isinstance(entry.get("resource"), dict)
                         and entry["resource"].get("resourceType") == "Medication"})
+    # elements that are not FHIR's (a misspelt verificationStatus or birthDate): named, not dropped without a word
+    misspelt = [f"{where}.{key}" + (f" (did you mean {meant}?)" if meant else "")
+                for where, item in (("Bundle", data) if top == "Bundle" else ("", {}), *(
+                    (str(r.get("resourceType")), r) for r in resources)) if where
+                for key, meant in unknown_elements(item)]
+    modified: list[str] = []  # resources with a modifierExtension, which changes their meaning: not read
+    odd_status: list[str] = []  # Conditions whose clinicalStatus is not a FHIR code: read as findings, and said
+    dangling: list[str] = []  # DiagnosticReport results that name no resource of the document
+    present_refs = {f"{r.get('resourceType')}/{r.get('id')}" for r in resources if r.get("id")}
+    present_refs.update(str(entry["fullUrl"]) for entry in _items(data.get("entry"))
+                        if isinstance(entry, dict) and isinstance(entry.get("fullUrl"), str))
+    unread_contained: list[str] = []  # resources contained in another than a report or a panel: not read
     for resource in resources:
         kind = resource.get("resourceType")
         if kind not in READ_TYPES:
             other_types[str(kind)[:40]] = other_types.get(str(kind)[:40], 0) + 1
+            continue
+        if kind not in ("DiagnosticReport", "Observation"):
+            unread_contained.extend(f"{str(inner.get('resourceType'))[:40]} in a {kind}"
+                                    for inner in _items(resource.get("contained")) if isinstance(inner, dict))
+        # a misspelt modifier element (verificationstatus) may say the same: the resource is not read either
+        urls = [f"{key}, read as no element" for key, meant in unknown_elements(resource) if meant in MODIFIER_ELEMENTS]
+        if kind != "Patient" and (urls := urls + _modifier_urls(resource)):
+            # FHIR: an element with a modifier extension the reader does not know must not be read as if it had
+            # none (a Condition marked negated, a drug marked not taken)
+            code = resource.get("medicationCodeableConcept") if kind in MEDICATIONS else resource.get("code")
+            modified.append(f"{kind} {_shown(_concept(code)) or resource.get('id') or ''}".strip()
+                            + f" ({', '.join(dict.fromkeys(urls))})")
             continue
         if own and not _about(resource, own):  # another patient's record mixed into the bundle
             elsewhere.append(f"{kind} {_shown(_concept(resource.get('code'))) or resource.get('id') or ''}".strip()
@@ -379,6 +411,13 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
             continue
         if kind == "DiagnosticReport":  # a report's coded conclusions are findings
             _dated(resource, kind, ("effectiveDateTime", "effectivePeriod", "issued"), dates, bad_dates)
+            inner_ids = {f"#{inner.get('id')}" for inner in _items(resource.get("contained"))
+                         if isinstance(inner, dict)}
+            for result in _items(resource.get("result")):
+                target = result.get("reference") if isinstance(result, dict) else None
+                if isinstance(target, str) and target not in inner_ids and target not in present_refs and \
+                        not any(ref.endswith("/" + target) for ref in present_refs):
+                    dangling.append(target[:80])
             text = resource.get("conclusion")
             # free text is not read: said, not dropped, when no coded conclusion stands for it
             if isinstance(text, str) and text.strip() and not _items(resource.get("conclusionCode")):
@@ -402,6 +441,11 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
             unmapped.append(f"{kind} without a readable code")
             continue
         status = _verification_codes(resource)
+        if not status and resource.get("verificationStatus") not in (None, "", {}):
+            # a status in words only ({"text": "refuted"}): not read as confirmed
+            unverified.append(f"{kind} {_shown(concept) or 'without a code'} (verificationStatus without a code: "
+                              f"{_field_shown(resource['verificationStatus'])})")
+            continue
         if status and not status & VERIFICATION_CODES:  # "blah": neither confirmed nor refuted
             unverified.append(f"{kind} {_shown(concept) or 'without a code'} (verificationStatus "
                               + ", ".join(sorted(status)) + ")")
@@ -411,7 +455,8 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
             continue
         # the dates the patient was seen (an onset says when a disease began, not when it was recorded: a
         # nephrocalcinosis of 1990 in a record of 2024 made a 38-year-old 5)
-        _dated(resource, kind, ("effectiveDateTime", "effectivePeriod", "effectiveInstant", "recordedDate",
+        _dated(resource, kind, ("effectiveDateTime", "effectivePeriod", "effectiveInstant", "effectiveTiming",
+                                "recordedDate",
                                 "performedDateTime", "performedPeriod", "abatementDateTime"), dates, bad_dates)
         if kind == "Observation" and any(c.system.rstrip("/") == LOINC and c.code in AGE_LOINC
                                          for c in concept.coding):
@@ -432,6 +477,14 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                 quantity = resource.get("valueQuantity")
                 lab_id = kb.loinc_labs[coding.code]
                 flags = _abnormal_flags(resource)
+                if isinstance(quantity, dict) and resource.get("dataAbsentReason") is not None:
+                    # a value with the reason it is missing (FHIR obs-6 allows only one): the laboratory says the
+                    # value is not to be used (an error, a haemolysed sample)
+                    reason = _shown(_concept(resource["dataAbsentReason"])) or "unreadable"
+                    rejected.append(f"Observation.valueQuantity ({lab_id}, LOINC {coding.code}): given with a "
+                                    f"dataAbsentReason ({reason}), so not used")
+                    used = True
+                    break
                 if isinstance(quantity, dict):
                     value = _quantity(quantity)
                     if isinstance(value, Quantity):
@@ -502,6 +555,8 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                     seen_nc, patterns = _apply(mapped, absent, clues, seen_nc, patterns, conflicts)
                     nc_refuted = nc_refuted or (mapped[0] is not None and absent)
                     break
+        if used and kind == "Condition" and (odd := _clinical_status(resource) - CLINICAL_STATUSES):
+            odd_status.append(f"{_shown(concept) or 'a Condition'} ({', '.join(sorted(odd))[:60]})")
         if not used:
             unmapped.append(f"{kind} {_shown(concept) or 'without a code'}")
         elif kind == "Condition" and not absent and _clinical_status(resource) & PAST_STATUSES:
@@ -599,8 +654,13 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                       + (f"resources of a type nephrocalc does not read: {kinds}" if kinds else "")})
     if unread_fields:
         notes.append({"id": "fhir_condition_fields_not_read", "sources": [],
-                      "message": "Condition fields that were not read (the case has no place for them; the grade of "
-                      "nephrocalcinosis goes in --grade): " + "; ".join(unread_fields[:10])
+                      "message": "Condition fields that were not read (the case has no place for them"
+                      + ("; the grade of nephrocalcinosis goes in --grade" if any(
+                          f" {field} " in f" {item} " for item in unread_fields for field in ("severity", "stage"))
+                         else "")
+                      + ("; an onset is read only as onsetAge or onsetDateTime" if any(
+                          "onset" in item for item in unread_fields) else "")
+                      + "): " + "; ".join(unread_fields[:10])
                       + (" ..." if len(unread_fields) > 10 else "")})
     if unread_results:
         notes.append({"id": "fhir_results_not_read", "sources": [],
@@ -690,6 +750,29 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                       "message": f"{len(unverified)} resource(s) with a verificationStatus that is not a FHIR code "
                       "(confirmed, unconfirmed, provisional, differential, refuted, entered-in-error) were not used: "
                       + "; ".join(unverified[:20])})
+    if misspelt:
+        notes.append({"id": "fhir_unknown_elements", "sources": [],
+                      "message": "Elements that are not part of the FHIR R4 resource were not read: "
+                      + "; ".join(misspelt[:20]) + (" ..." if len(misspelt) > 20 else "")})
+    if modified:
+        notes.append({"id": "fhir_modifier_extension", "sources": [],
+                      "message": f"{len(modified)} resource(s) carry a modifier this tool does not read (a "
+                      "modifierExtension, or a misspelt modifier element), which may change what they mean (a finding "
+                      "negated, a drug not taken), and were not used: "
+                      + "; ".join(modified[:20])})
+    if odd_status:
+        notes.append({"id": "fhir_clinical_status_unknown", "sources": [],
+                      "message": "Conditions whose clinicalStatus is not a FHIR code (active, recurrence, relapse, "
+                      "inactive, remission, resolved) were read as findings, current or past: "
+                      + "; ".join(odd_status[:20])})
+    if unread_contained:
+        notes.append({"id": "fhir_contained_not_read", "sources": [],
+                      "message": "Resources contained in another resource are read only in a DiagnosticReport or an "
+                      "Observation panel; these were not read: " + "; ".join(dict.fromkeys(unread_contained))})
+    if dangling:
+        notes.append({"id": "fhir_result_missing", "sources": [],
+                      "message": "DiagnosticReport results that name no resource of the document (not read): "
+                      + "; ".join(dict.fromkeys(dangling[:20]))})
     if conflicts:
         notes.append({"id": "fhir_present_and_absent", "sources": [],
                       "message": "Findings stated both present and absent were read as present (a present finding "
@@ -915,13 +998,38 @@ def _effective(resource: dict[str, Any]) -> date | None:
     period = resource.get("effectivePeriod")
     candidates = [resource.get("effectiveDateTime"), resource.get("effectiveInstant"),
                   *((period.get("end"), period.get("start")) if isinstance(period, dict) else ()),
-                  resource.get("issued")]
+                  *_timing_events(resource.get("effectiveTiming"))[-1:], resource.get("issued")]
     for value in candidates:
         day = parse_date(value) if value is not None else None
         if day is None:
             continue
         return _instant(str(value), day)
     return None
+
+
+def _timing_events(value: object) -> list[str]:
+    """The readable event dates of a FHIR Timing, earliest first (a sample of a timed series is dated by its
+    last event)."""
+    if not isinstance(value, dict):
+        return []
+    events = [event for event in _items(value.get("event")) if isinstance(event, str) and parse_date(event)]
+    return sorted(events, key=lambda event: _instant(event, parse_date(event) or date.min))
+
+
+def _modifier_urls(value: object) -> list[str]:
+    """The urls of the modifierExtensions anywhere in a resource (its own, or an element's such as a dosage's)."""
+    found: list[str] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key == "modifierExtension":
+                found.extend(str(ext.get("url") or "no url")[:80] if isinstance(ext, dict) else "unreadable"
+                             for ext in _items(item))
+            elif key != "contained":
+                found.extend(_modifier_urls(item))
+    elif isinstance(value, list):
+        for item in value:
+            found.extend(_modifier_urls(item))
+    return found
 
 
 def _instant(text: str, day: date) -> datetime:
@@ -1171,6 +1279,12 @@ def _withdrawn(resource: dict[str, Any]) -> bool:
 
 # the clinicalStatus codes of a Condition of the past ("abated": an abatement given without a status)
 PAST_STATUSES = frozenset({"resolved", "inactive", "remission", "abated"})
+# the elements FHIR marks as modifiers (isModifier) in the resources read: misspelt, one would be dropped while it
+# may negate the resource (a verificationStatus "refuted", a status "entered-in-error", doNotPerform)
+MODIFIER_ELEMENTS = frozenset({"status", "verificationStatus", "clinicalStatus", "intent", "doNotPerform", "taken",
+                               "notGiven", "notDone"})
+# FHIR R4 condition-clinical codes (and "abated", this reader's own for an abatement without a status)
+CLINICAL_STATUSES = frozenset({"active", "recurrence", "relapse", *PAST_STATUSES})
 
 
 def _clinical_status(resource: dict[str, Any]) -> set[str]:
