@@ -312,10 +312,11 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                         and isinstance(entry.get("resource"), dict)
                         and entry["resource"].get("resourceType") == "Medication"})
     # elements that are not FHIR's (a misspelt verificationStatus or birthDate): named, not dropped without a word
+    unknown = {id(r): found for r in resources if (found := unknown_elements(r))}
     misspelt = [f"{where}.{key}" + (f" (did you mean {meant}?)" if meant else "")
-                for where, item in (("Bundle", data) if top == "Bundle" else ("", {}), *(
-                    (str(r.get("resourceType")), r) for r in resources)) if where
-                for key, meant in unknown_elements(item)]
+                for where, found in (("Bundle", unknown_elements(data) if top == "Bundle" else []), *(
+                    (str(r.get("resourceType")), unknown.get(id(r), [])) for r in resources))
+                for key, meant in found]
     modified: list[str] = []  # resources with a modifierExtension, which changes their meaning: not read
     odd_status: list[str] = []  # Conditions whose clinicalStatus is not a FHIR code: read as findings, and said
     dangling: list[str] = []  # DiagnosticReport results that name no resource of the document
@@ -332,7 +333,8 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
             unread_contained.extend(f"{str(inner.get('resourceType'))[:40]} in a {kind}"
                                     for inner in _items(resource.get("contained")) if isinstance(inner, dict))
         # a misspelt modifier element (verificationstatus) may say the same: the resource is not read either
-        urls = [f"{key}, read as no element" for key, meant in unknown_elements(resource) if meant in MODIFIER_ELEMENTS]
+        urls = [f"{key}, read as no element" for key, meant in unknown.get(id(resource), ())
+                if meant in MODIFIER_ELEMENTS]
         if kind != "Patient" and (urls := urls + _modifier_urls(resource)):
             # FHIR: an element with a modifier extension the reader does not know must not be read as if it had
             # none (a Condition marked negated, a drug marked not taken)

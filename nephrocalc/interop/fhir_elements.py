@@ -83,14 +83,24 @@ _ELEMENTS: Final[dict[str, tuple[str, ...]]] = {
 ELEMENTS: Final[dict[str, frozenset[str]]] = {kind: frozenset((*_BASE, *names)) for kind, names in _ELEMENTS.items()}
 
 
+def _fold(name: str) -> str:
+    return name.replace("_", "").replace("-", "").casefold()
+
+
+# each type's elements by their folded spelling, for the one a misspelt key likely meant
+_FOLDED: Final[dict[str, dict[str, str]]] = {kind: {_fold(name): name for name in names}
+                                             for kind, names in ELEMENTS.items()}
+
+
 def unknown_elements(resource: dict[str, object]) -> list[tuple[str, str | None]]:
     """The keys of a resource that are no element of its type, each with the element it was likely meant to be
     (a spelling that differs only in case or in underscores and hyphens), or None. A key starting with "_" holds
     a primitive element's id and extensions: it is known when the element is."""
-    known = ELEMENTS.get(str(resource.get("resourceType")))
+    kind = str(resource.get("resourceType"))
+    known = ELEMENTS.get(kind)
     if known is None:
         return []
-    folded = {_fold(name): name for name in known}
+    folded = _FOLDED[kind]
     found: list[tuple[str, str | None]] = []
     for key in resource:
         name = key[1:] if isinstance(key, str) and key.startswith("_") else key
@@ -99,6 +109,3 @@ def unknown_elements(resource: dict[str, object]) -> list[tuple[str, str | None]
         found.append((str(key), folded.get(_fold(str(name)))))
     return found
 
-
-def _fold(name: str) -> str:
-    return name.replace("_", "").replace("-", "").casefold()
