@@ -19,7 +19,10 @@ Mapping (CONTRACT.md section 8):
   not a JSON number (``true``, ``"11.9"``) is not read, with a note; an assay measured twice: the last;
 - each ``medicalActions[].treatment.agent`` whose name contains an agent of the vocabulary (clues.toml
   ``agents``: furosemide, calcitriol, ...) becomes that exposure clue;
-- a GA4GH Family is read as its ``proband`` (with a note; ``consanguinousParents`` true is consanguinity).
+- a GA4GH Family is read as its ``proband`` (with a note; ``consanguinousParents`` true is consanguinity); a
+  GA4GH Cohort (``members``) is refused: one member's phenopacket per line;
+- a ``subject.taxonomy`` other than Homo sapiens (NCBITaxon:9606) is ranked all the same, with a note that the
+  priors are human ones; a present feature's onset after the age of the record is named in a note.
 
 A clue stated both present and excluded is read as present (as the FHIR reader does), with a note.
 
@@ -190,9 +193,11 @@ class Phenopacket(_Part):
     medicalActions: list[MedicalAction] = []
 
 
-_NUMBER = r"(\d+(?:\.\d+)?)"
-_DURATION = re.compile(rf"^P(?:{_NUMBER}Y)?(?:{_NUMBER}M)?(?:{_NUMBER}W)?(?:{_NUMBER}D)?"
-                       rf"(?:T(?:{_NUMBER}H)?(?:{_NUMBER}M)?(?:{_NUMBER}S)?)?$")
+# ASCII digits only (\d and float() take any Unicode digit: "P\u0661Y" was one year), upper-case designators, and a
+# T only before a time part ("P5YT" was five years)
+_NUMBER = r"([0-9]+(?:\.[0-9]+)?)"
+_DURATION = re.compile(rf"P(?:{_NUMBER}Y)?(?:{_NUMBER}M)?(?:{_NUMBER}W)?(?:{_NUMBER}D)?"
+                       rf"(?:T(?=[0-9])(?:{_NUMBER}H)?(?:{_NUMBER}M)?(?:{_NUMBER}S)?)?", re.ASCII)
 MAX_AGE = 130.0  # CONTRACT.md section 1: age_years is 0-130
 AGE_FORM = "an ISO 8601 duration PnYnMnD (e.g. P6Y, P2Y6M, P10D)"
 
@@ -200,7 +205,7 @@ AGE_FORM = "an ISO 8601 duration PnYnMnD (e.g. P6Y, P2Y6M, P10D)"
 def iso_duration_years(text: str) -> float | None:
     """An ISO 8601 duration (P2Y6M, P10D, P3W; the hours of a newborn, PT5H) in years; None when it cannot
     be read."""
-    match = _DURATION.match(text.strip().upper())
+    match = _DURATION.fullmatch(text.strip())
     if match is None or not any(match.groups()):
         return None
     years, months, weeks, days, hours, minutes, seconds = (float(g) if g else 0.0 for g in match.groups())
@@ -431,6 +436,12 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
     if isinstance(data, dict) and "resourceType" in data:
         raise InputError("phenopacket", f"this is a FHIR {str(data['resourceType'])[:40]}, not a phenopacket: "
                          "read it with --fhir (batch --input fhir)")
+    if isinstance(data, dict) and "members" in data and not data.keys() & {"proband", "subject", "phenotypicFeatures"}:
+        # a GA4GH Cohort holds many patients: read as one, it ranked as an empty case
+        members = data["members"]
+        count = f"{len(members)} member{'' if len(members) == 1 else 's'}" if isinstance(members, list) else "members"
+        raise InputError("phenopacket", f"this is a GA4GH Cohort ({count}), not a phenopacket: give one member's "
+                         "phenopacket per line (batch --input phenopacket)")
     notes: list[Note] = []
     family: dict[str, Any] | None = None
     if isinstance(data, dict) and "proband" in data and not data.keys() & {"subject", "phenotypicFeatures"}:
@@ -459,6 +470,7 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
     onset_age: float | None = None
     latest_onset: float | None = None  # the latest onset age of any present feature: a lower bound of the age
     unread_ages: list[str] = []  # ages that cannot be read or are impossible, each naming its field
+    onsets: list[tuple[str, float]] = []  # present features other than nephrocalcinosis -> their onset age
     negated = [f"{feature.type.id} {feature.type.label}".strip() for feature in packet.phenotypicFeatures
                if feature.negated and not feature.excluded]
     if negated:  # a v1 packet: its negated is v2's excluded, and reading it as present would invert the finding
@@ -487,6 +499,8 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
                                         packet.subject.dateOfBirth if packet.subject is not None else None)
             if onset is not None and (latest_onset is None or onset > latest_onset):
                 latest_onset = onset
+            if onset is not None and kb.hpo_patterns.get(term) is None:
+                onsets.append((f"{term} {feature.type.label}".strip(), onset))
         named = kb.hpo_patterns.get(term)
         if named is not None:
             if feature.excluded:
@@ -617,6 +631,12 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
                       + ("; ..." if len(unread_ages) > 10 else "")
                       + (". The age is unknown." if age is None and onset_age is None and latest_onset is None
                          else ".")})
+    later_onsets = [f"{shown} ({_years(when)})" for shown, when in onsets if age is not None and when > age + 1 / 12]
+    if later_onsets:  # as for the onset of nephrocalcinosis (onset_of_nephrocalcinosis): impossible, said
+        notes.append({"id": "phenopacket_onset_after_age", "sources": [],
+                      "message": f"Features whose onset is after the age of the record ({_years(age or 0.0)}) were "
+                      "read as present; check the onset or timeAtLastEncounter: " + "; ".join(later_onsets[:10])
+                      + (f" and {len(later_onsets) - 10} more" if len(later_onsets) > 10 else "")})
     if age is None:
         age = onset_age
     if age is None and latest_onset is not None:
@@ -638,6 +658,7 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
         notes.append({"id": "phenopacket_sex_unknown", "sources": [],
                       "message": f"subject.sex is {said}: the sex was left unknown (sex-specific priors and lab "
                       "limits use their unknown-sex values)."})
+    _not_human(data.get("subject") if isinstance(data, dict) else None, notes)
     native_vitamin_d_note(unread_agents, notes)
     calcium_dose_note(calcium_agents, notes)
     if unmapped:
@@ -767,6 +788,23 @@ def _proband(family: dict[str, Any], notes: list[Note]) -> dict[str, Any]:
     return proband
 
 
+HUMAN = "NCBITaxon:9606"  # Homo sapiens
+
+
+def _not_human(subject: object, notes: list[Note]) -> None:
+    """A subject whose ``taxonomy`` is not Homo sapiens (a mouse model) is ranked all the same, with a note that
+    the priors, lab limits and rules are human ones."""
+    if not isinstance(subject, dict) or subject.get("taxonomy") is None:
+        return
+    taxonomy = subject["taxonomy"]
+    if isinstance(taxonomy, dict) and str(taxonomy.get("id", "")).strip().upper() == HUMAN.upper():
+        return
+    shown = _term(taxonomy) if isinstance(taxonomy, dict) else shown_value(taxonomy)
+    notes.append({"id": "phenopacket_not_human", "sources": [],
+                  "message": f"subject.taxonomy is {shown}, not Homo sapiens ({HUMAN}): the causes were ranked with "
+                  "the priors, lab limits and rules of human patients, which may not apply."})
+
+
 def _parts_not_read(data: dict[str, Any]) -> list[str]:
     """The parts of a phenopacket that are not read, each named: diseases and interpretations (diagnoses,
     never read as findings), medical actions other than treatments, biosamples, files, and fields a
@@ -789,6 +827,10 @@ def _parts_not_read(data: dict[str, Any]) -> list[str]:
     subject = data.get("subject")
     if isinstance(subject, dict) and subject.get("vitalStatus"):  # the status, time and cause of death
         parts.append("subject.vitalStatus (the status, time and cause of death are not read)")
+    for field in ("gender", "karyotypicSex"):  # fields of an Individual, but the sex is subject.sex
+        if isinstance(subject, dict) and subject.get(field) is not None:
+            given = _term(subject[field]) if isinstance(subject[field], dict) else shown_value(subject[field])
+            parts.append(f"subject.{field} ({given}; the sex is read from subject.sex)")
     for field in ("interpretations", "biosamples", "files"):
         if data.get(field):
             count = len(data[field]) if isinstance(data[field], list) else "unreadable"
