@@ -9,7 +9,7 @@ one, so ``nephrocalc rules check`` lists them all.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from itertools import combinations, pairwise
 from pathlib import Path
 from typing import Any
@@ -114,6 +114,7 @@ def build(root: Path, packs: Sequence[Path] = ()) -> KnowledgeBase:
     builtin = root.resolve() == builtin_rules_dir().resolve()
     shipped = frozenset({root.resolve(), extended_rules_dir().resolve()})  # whose causes a pack may replace
     infos = [PackInfo(kb_file.name, kb_file.version, "built-in" if builtin else str(root))]
+    base_priors = {cause_id: cause_file.prior for cause_id, (_, cause_file) in cause_files.items()}
     other_file = kb_file.other
     other_path = root / "knowledge_base.toml"
     for pack in packs:
@@ -129,6 +130,7 @@ def build(root: Path, packs: Sequence[Path] = ()) -> KnowledgeBase:
     if len(packs) > 1:  # each pack was checked on its own; split over several, causes could still hold more than all
         laid = [entry for entry in cause_files.values() if entry[0].parent.parent.resolve() != root.resolve()]
         _check_pack_priors(laid, Path(", ".join(str(pack) for pack in packs)), problems, together=True)
+    _check_loaded_priors(root, base_priors, cause_files, problems, builtin)
     problems.raise_if_any()
 
     kb = _compile(root, kb_file.model_copy(update={"other": other_file}), groups, clue_entries, sources,
@@ -400,9 +402,12 @@ def _inventory(pack: Path, problems: Problems, allowed: Sequence[str] = (), what
         name = entry.name
         return name.startswith(".") or name.upper().startswith(_DOC_NAMES) or name.lower().endswith(_DOC_SUFFIXES)
 
-    def listed(folder: Path) -> list[Path]:
+    def leftover(entry: Path) -> bool:  # in causes/ only hidden entries and editor backups (*~) are left alone
+        return entry.name.startswith(".") or entry.name.endswith("~")
+
+    def listed(folder: Path, skip: Callable[[Path], bool] = kept) -> list[Path]:
         try:
-            return [entry for entry in sorted(folder.iterdir()) if not kept(entry)]
+            return [entry for entry in sorted(folder.iterdir()) if not skip(entry)]
         except OSError as exc:
             problems.add(folder, "", f"cannot be read ({exc.strerror or exc})")
             return []
@@ -412,7 +417,7 @@ def _inventory(pack: Path, problems: Problems, allowed: Sequence[str] = (), what
             if not entry.is_dir():
                 problems.add(entry, "", "not a folder: causes/ holds one <id>.toml file per cause")
                 continue
-            for path in listed(entry):
+            for path in listed(entry, leftover):  # a <id>.toml.bak is not loaded: it is reported
                 if path.suffix != ".toml":
                     problems.add(path, "", "not a cause file: causes/ holds <id>.toml files only")
                 elif why := not_a_file(path):  # a broken link, a link loop, a named pipe, a folder
@@ -555,6 +560,34 @@ def _check_pack_priors(entries: Sequence[tuple[Path, schema.CauseFile]], pack: P
             problems.add(pack if together else pack / "causes", f"prior.{group}",
                          f"{whose} have priors summing to {total:.3g} for {group}: each is P(cause | "
                          "nephrocalcinosis), so together they cannot exceed 1")
+
+
+def _check_loaded_priors(root: Path, base: Mapping[str, schema.Prior], cause_files: CauseFiles, problems: Problems,
+                         builtin: bool) -> None:
+    """The causes of the knowledge base the packs are laid over, as loaded (a pack's cause in place of the one of the
+    same id it replaces), cannot hold more than all of nephrocalcinosis either: a replacement's prior comes on top of
+    the priors of the causes it leaves in place (a distal RTA of 0.99 with the other eleven's 0.81). The causes a pack
+    adds are held to 1 above, on their own: the ranking renormalises them with the knowledge base's causes."""
+    whose = "the built-in knowledge base's causes" if builtin else "the knowledge base's causes"
+    for group in AGE_GROUPS:
+        total = sum(getattr(cause_files[cause_id][1].prior, group) for cause_id in base)
+        if total <= 1.0 + 1e-9:
+            continue
+        own = sum(getattr(prior, group) for prior in base.values())
+        raised = []  # the packs' replacements with a higher prior than the cause they replace
+        for cause_id, prior in base.items():
+            path, cause_file = cause_files[cause_id]
+            new, old = getattr(cause_file.prior, group), getattr(prior, group)
+            if path.parent.parent.resolve() != root.resolve() and new > old:
+                raised.append((path, new, old))
+        if own > 1.0 + 1e-9 or not raised:  # a complete knowledge base over 1 on its own
+            problems.add(root / "causes", f"prior.{group}", f"{whose} have priors summing to {own:.3g} for {group}: "
+                         "each is P(cause | nephrocalcinosis), so together they cannot exceed 1")
+            continue
+        for path, new, old in raised:  # the pack's cause that tips it over is named
+            problems.add(path, f"prior.{group}", f"{new:g} in place of {old:g} brings the priors of {whose} to "
+                         f"{total:.3g} for {group}: each is P(cause | nephrocalcinosis), so together they cannot "
+                         "exceed 1 (lower it, or give lower priors to causes it takes share from in the pack too)")
 
 
 def _cause_file_name_ok(path: Path, problems: Problems) -> bool:

@@ -8,6 +8,7 @@ rule file is an error that names the file and the field, never a silently ignore
 from __future__ import annotations
 
 import math
+import re
 from itertools import combinations
 from typing import Annotated, Literal
 
@@ -40,7 +41,9 @@ OneLine = Annotated[str, Field(pattern=ONE_LINE)]
 
 
 class RuleModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    # every number of a rule file is finite: nan, inf and -inf are refused as such in every float field, not by a
+    # field's bound (certainty.cap = nan read "Input should be less than 0.95")
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
 
 # --- knowledge_base.toml ------------------------------------------------------------------
@@ -484,9 +487,18 @@ class CluesFile(RuleModel):
 # --- sources.toml -------------------------------------------------------------------------
 
 
+def _source_url(url: str) -> str:
+    """A source's link: a web address, a DOI or an ISBN, with no spaces (shown and linked in every output)."""
+    if re.fullmatch(r"(https?://|doi:|isbn:)\S+", url) is None:
+        shown = repr(url) if len(repr(url)) <= 40 else repr(url)[:37] + "..."
+        raise ValueError(f"must be an http:// or https:// URL, or a doi: or isbn: reference, with no spaces "
+                         f"(got {shown})")
+    return url
+
+
 class SourceEntry(RuleModel):
     citation: Annotated[str, Field(min_length=1, pattern=ONE_LINE)]  # one entry per line of `nephrocalc sources`
-    url: Annotated[str, Field(pattern=r"^(https?://|doi:|isbn:)\S+$")]
+    url: Annotated[str, AfterValidator(_source_url)]
 
 
 # --- causes/<id>.toml ---------------------------------------------------------------------
