@@ -1017,3 +1017,10 @@ def test_a_value_waiting_for_a_clue_either_way_says_so_plainly() -> None:
     a tautology."""
     said = _messages(_diff(["-p", "medullary", "--age", "40", "--lab", "pth=140 pg/mL"], b""))
     assert "needs to know whether there is ckd, hypercalcemia" in said and "or no " not in said
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv", "tsv"])
+def test_a_field_named_twice_is_refused_in_every_format(fmt: str) -> None:
+    """--fields id,id: jsonl kept one key and csv repeated the column."""
+    status, out, err = invoke(["batch", "--fields", "id,id", "-f", fmt, "-"], b'{"pattern": "medullary"}\n')
+    assert status == 2 and out == "" and "--fields: names id more than once" in err

@@ -40,6 +40,9 @@ def _check_fields(fields: tuple[str, ...], fmt: str) -> None:
     if not allowed:
         raise InputError("--fields", f"applies to --format jsonl, tsv or csv (not {fmt})")
     unknown = [field for field in fields if field not in allowed]
+    repeated = sorted({field for field in fields if fields.count(field) > 1})
+    if repeated and not unknown:  # a JSON object has one key of a name, a table would repeat the column
+        raise InputError("--fields", f"names {', '.join(repeated)} more than once: name each field once")
     if unknown or not fields:
         got = ", ".join(unknown) or "none"
         raise InputError("--fields", f"must name fields among {', '.join(allowed)} (got {got})")
