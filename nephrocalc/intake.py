@@ -399,7 +399,7 @@ _ALLOWED = {
     "laterality": "one of " + ", ".join(LATERALITIES),
     "sex": "one of " + ", ".join(SEXES),
     "grade": "an integer from 0 to 3",
-    "age_years": "a number from 0 to 130 (a preterm neonate is 0)",
+    "age_years": "a number from 0 to 130 (a preterm neonate is 0), or a text with its unit such as \"6 mo\"",
     "onset_age_years": "a number from 0 to 130, at most age_years (the age the nephrocalcinosis was found)",
     "id": "a string",
     "clues": "an object mapping clue ids to true or false",
