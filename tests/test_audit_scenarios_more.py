@@ -711,16 +711,33 @@ def test_the_battery_is_large_and_its_names_are_unique() -> None:
 # README, with a dozen classic presentations that must keep a good fit (57 of 60 at first; a child's hereditary dRTA
 # then came to need its acidosis, so a Dent-like boy's tubular proteinuria with a normal bicarbonate stopped
 # counting for it).
+# thirty-fourth: patients as published case reports present them, with treatment started, CKD from the disease and a
+# second diagnosis, and twins that differ in one finding (47 of 50 at first; hypocitraturia then came to follow a
+# metabolic acidosis of any cause, so an acid urine during acidosis in Sjogren syndrome fell from 89% to 63% dRTA).
 # JSON Lines: {"name", "which", "case", "checks": [[kind, args...], ...]}.
 BATTERIES = {
     number: [json.loads(line) for line in
              (Path(__file__).parent / "data" / "audit" / f"battery{number}.jsonl").read_text(encoding="utf-8")
              .splitlines() if line.strip()]
-    for number in range(3, 34)
+    for number in range(3, 35)
 }
 BLIND = [scenario for battery in BATTERIES.values() for scenario in battery]
 # Blind scenarios still failing, each with the reason (strict: one that starts to pass must leave the list)
 OPEN_BLIND = {
+    "b34_twin_sjogren_acid_urine":
+        "distal RTA 63% (the check asks under 30%) for Sjogren syndrome with an acid urine (pH 5.1) during a "
+        "bicarbonate of 15 and a potassium of 2.8: the acid urine counts x0.01 against it and x10 for the open world "
+        "(31%), and hypocitraturia now follows any acidosis, but the hypokalaemia still counts x10 for it (no source "
+        "found for how often a bicarbonate loss from the gut or proximal tubule lowers the potassium) and the "
+        "autoimmune disease x10; the fit is poor",
+    "b34_twin_msk_unilateral_no_ectasia_on_ivu":
+        "medullary sponge kidney 69% (the check asks under 30%) for unilateral medullary calcification with stones "
+        "and colic after an IVU without tubular ectasia: as b33_msk_ctu_no_ectasia, unilateral counts x15 for MSK and "
+        "the open world's unilateral share is an estimate; the fit is poor and names the absent ectasia",
+    "b34_twin_octogenarian_ckd_normocalcaemic":
+        "primary hyperparathyroidism 65% (the check asks under 50%) for a man in his eighties with CKD 3b, a normal "
+        "calcium and a PTH of 168 (rightly not counted): a low phosphate (2.3 mg/dL) counts x10 for it, unusual in "
+        "CKD 3b, and the reviewer judged the check debatable (without the phosphate it is 12%)",
     "b33_msk_ctu_no_ectasia":
         "medullary sponge kidney 54% (the check asks under 20%) for unilateral medullary calcification with stones and "
         "haematuria after a CT urogram without tubular ectasia: the absence counts x0.05, unilateral x15 (30% against "
