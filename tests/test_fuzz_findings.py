@@ -1024,3 +1024,44 @@ def test_a_field_named_twice_is_refused_in_every_format(fmt: str) -> None:
     """--fields id,id: jsonl kept one key and csv repeated the column."""
     status, out, err = invoke(["batch", "--fields", "id,id", "-f", fmt, "-"], b'{"pattern": "medullary"}\n')
     assert status == 2 and out == "" and "--fields: names id more than once" in err
+
+
+# --- round 5 of the black-box review -------------------------------------------------------------------------
+
+
+def test_a_raised_and_a_suppressed_pth_contradict_each_other() -> None:
+    """--high-pth --low-pth made idiopathic hypercalciuria 80-90% with a good fit, each counted for it."""
+    result = _diff(["-p", "medullary", "--age", "40", "--high-pth", "--low-pth"], b"")
+    assert result["fit"]["status"] == "poor" and set(result["fit"]["contradictory"]) == {"high_pth", "low_pth"}
+    assert result["differential"][0]["probability"] < 0.5
+
+
+def test_a_finding_only_impossible_forms_have_is_said() -> None:
+    """An obstetric catastrophe in a man was counted for no cause without a word, and the table then asked for it."""
+    said = _messages(_diff(["-p", "cortical", "--age", "30", "--sex", "male", "--obstetric-catastrophe"], b""))
+    assert "obstetric_catastrophe was counted for no cause" in said and "Cortical necrosis" in said
+    woman = _messages(_diff(["-p", "cortical", "--age", "30", "--sex", "female", "--obstetric-catastrophe"], b""))
+    assert "counted for no cause" not in woman
+
+
+def test_components_of_a_stated_diagnosis_stated_absent_are_not_said_counted() -> None:
+    """--rta --no-alkaline-urine said the absent findings were 'counted once, as part of rta'."""
+    said = _messages(_diff(["-p", "medullary", "--age", "40", "--rta", "--no-metabolic-acidosis",
+                            "--no-alkaline-urine"], b""))
+    assert "counted once, as part of rta" not in said
+    assert "alkaline_urine, metabolic_acidosis stated absent but rta stated present" in said
+
+
+def test_the_replay_line_says_when_a_lab_age_cannot_be_carried(tmp_path: Path) -> None:
+    """A phosphate sampled at 6 months replayed without its age read as hyperphosphataemia at 10 years."""
+    case = {"pattern": "medullary", "age_years": 10,
+            "labs": {"serum_phosphate": {"value": 6.5, "unit": "mg/dL", "age_years": 0.5}}}
+    (tmp_path / "case.json").write_text(json.dumps(case), encoding="utf-8")
+    _, _, err = invoke(["ask", "--case", str(tmp_path / "case.json")], b"q\n")
+    replay = next(line for line in err.splitlines() if line.startswith("Replay:"))
+    assert "the sampling age of serum_phosphate is not carried by flags" in replay
+
+
+def test_batch_does_not_offer_next_findings_it_never_writes() -> None:
+    status, out, err = invoke(["batch", "--fields", "id,next_findings", "-"], b'{"pattern": "medullary"}\n')
+    assert status == 2 and out == "" and "--fields: must name fields among" in err

@@ -358,3 +358,14 @@ def test_ask_names_piped_answers_left_over_when_the_interview_stops() -> None:
         assert live.wait(timeout=TIMEOUT) == 0
         live.stdin.close()
     assert json.loads(out)["case"]["clues"] and b"not used" not in err
+
+
+@pytest.mark.parametrize("args", [["diff", "-p", "medullary", "--lab", "pth=90 pg/mL", "-f", "json"],
+                                  ["diff", "-p", "medullary", "-f", "html"], ["cause", "distal_rta", "-f", "json"]])
+def test_an_ascii_terminal_gets_the_result_as_utf8_not_an_error(args: list[str]) -> None:
+    """PYTHONIOENCODING=ascii (or LC_ALL=C without coercion): a lab step's arrow made diff -f json exit 1 with no
+    output, and html always failed on its title's dash (black-box round 5)."""
+    proc = _run(args, PYTHONIOENCODING="ascii")
+    assert proc.returncode == 0 and proc.stdout.strip(), proc.stderr
+    if "json" in args:
+        json.loads(proc.stdout)

@@ -204,10 +204,8 @@ class _TextWriter:
 
 
 def write(text: str) -> None:
-    """Text to stdout, ending with a newline."""
-    sys.stdout.write(text)
-    if not text.endswith("\n"):
-        sys.stdout.write("\n")
+    """Text to stdout, ending with a newline (as UTF-8 where the terminal's encoding cannot hold it: GuardedStream)."""
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
     sys.stdout.flush()
 
 
@@ -246,6 +244,15 @@ class GuardedStream:
             return self._stream.write(data)
         except BrokenPipeError:
             raise PipeClosed from None
+        except UnicodeEncodeError as exc:
+            # an output encoding that cannot hold the text (ASCII, Latin-1): written as UTF-8 bytes instead, since
+            # JSON is UTF-8 by its standard and the HTML page declares it (a lab step's arrow made diff -f json fail
+            # under LC_ALL=C); a stream without bytes underneath fails as before
+            buffer = getattr(self._stream, "buffer", None)
+            if buffer is None or not isinstance(data, str):
+                raise OutputFailed(_reason(exc)) from None
+            self.flush()
+            return GuardedStream(buffer).write(data.encode("utf-8"))
         except (OSError, ValueError) as exc:  # ValueError: the stream itself was closed
             raise OutputFailed(_reason(exc)) from None
 
@@ -288,7 +295,8 @@ def replay_command(case: dict[str, Any], packs: tuple[Path, ...] = ()) -> str:
         words += ["--extended"] if extended_rules_dir() in packs else []
         # the other packs as NEPHROCALC_RULES for this one command: it replaces the variable, where --rules
         # would be refused as given twice in a shell that already sets it
-        rules = [str(pack) for pack in packs if pack != extended_rules_dir()]
+        # absolute, so that the command works from another folder
+        rules = [str(pack.resolve()) for pack in packs if pack != extended_rules_dir()]
         if any(os.pathsep in rule for rule in rules):
             # a folder named with the separator would be read as two packs: each is given to --rules, and the
             # variable emptied so that --rules is not given twice
@@ -311,6 +319,10 @@ def replay_command(case: dict[str, Any], packs: tuple[Path, ...] = ()) -> str:
     command = prefix + " ".join(_shell_word(word) for word in words)
     if case.get("pattern") is None:
         return f"{command}   (the input gave no pattern: put medullary, cortical or combined for PATTERN)"
+    dated = sorted(lab for lab, value in case.get("labs", {}).items() if value.get("age_years") is not None)
+    if dated:  # no flag carries a lab's own sampling age: said, so the line is not taken for the exact case
+        return (f"{command}   (the sampling age of {', '.join(dated)} is not carried by flags: replay the JSON "
+                "case with --format json and diff --case)")
     return command
 
 

@@ -151,12 +151,21 @@ class Engine:
         clues = self.kb.clues
         for diagnosis, components in self.kb.supersedes.items():
             if case.clues.get(diagnosis) is True:
-                inside = sorted(c for c in components if c in case.clues)
+                inside = sorted(c for c in components if case.clues.get(c) is True)
                 if inside:
                     skip.update(inside)
                     notes.append({"id": f"counted_in_{diagnosis}", "sources": [],
                                   "message": f"{', '.join(inside)} counted once, as part of {diagnosis}: "
                                   "they are the findings that diagnosis is made of, not more evidence."})
+                denied = sorted(c for c in components if case.clues.get(c) is False)
+                if denied:  # the stated diagnosis governs; what argues against it is said, not silently dropped
+                    skip.update(denied)
+                    notes.append({"id": f"absent_in_{diagnosis}", "sources": [],
+                                  "message": f"{', '.join(denied)} stated absent but {diagnosis} stated present: "
+                                  f"{diagnosis} is made of {'them' if len(denied) > 1 else 'it'}, so the absence was "
+                                  f"not counted against it (treatment or an incomplete form can hide "
+                                  f"{'them' if len(denied) > 1 else 'it'}); if absent when the diagnosis was made, "
+                                  "check the diagnosis."})
         for rule in self.kb.set_aside:
             if (case.clues.get(rule.clue) is True and rule.clue not in skip
                     and all(case.clues.get(clue) is value for clue, value in rule.when)):
@@ -396,6 +405,21 @@ class Engine:
             warnings.append({"id": "clues_not_used", "message": "No cause of the knowledge base lists "
                              + ", ".join(unused) + (": they count" if len(unused) > 1 else ": it counts")
                              + " only for a cause outside the knowledge base (other).", "sources": []})
+        # a finding stated present that only forms impossible for this patient list (an obstetric catastrophe in a man
+        # or a child): counted for no cause, so said, as a mistyped sex or age is the likely reason
+        vectors = table.clue
+        finite = [score for score in scores if score != NEG_INF]
+        top = max(finite, default=0.0)
+        total = top + math.log(sum(math.exp(score - top) for score in finite)) if finite else 0.0
+        for clue, value in stated:
+            listed = [r for r, w in enumerate(vectors.get((pattern, clue, True), ())) if w != 0.0] if value else []
+            # under one in a million of the ranking: a form the sex or age rules out (female = 1.0 by definition)
+            if listed and all(scores[r] - total < IMPOSSIBLE_LOG for r in listed):
+                holders = sorted({row.cause.short_name for row in table.causes if set(row.rows) & set(listed)})
+                warnings.append({"id": f"impossible_{clue}", "sources": [],
+                                 "message": f"{clue} was counted for no cause: the causes that have it ("
+                                 + ", ".join(holders) + ") are all but ruled out for this patient (by the sex or "
+                                 "the age, or by other findings). Check the sex and the age."})
         # stated absent by the user: a lab value within its limits (an albumin given to correct the calcium) is
         # not worth a warning that it changes nothing
         if age == "preterm" and case.clues.get("preterm_infant") is None and case.cause_age:
@@ -515,6 +539,9 @@ def load_engine(packs: Sequence[Path] = ()) -> Engine:
 
         compiled = cached(key, build, expect=Compiled)
     return Engine(compiled.kb, compiled.table, compiled.caveats)
+
+
+IMPOSSIBLE_LOG = math.log(1e-6)  # a row below this share of the ranking is one the patient's sex or age rules out
 
 
 def rank(case: Case, kb: KnowledgeBase) -> Result:

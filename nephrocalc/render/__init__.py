@@ -35,7 +35,8 @@ def _check_fields(fields: tuple[str, ...], fmt: str) -> None:
     from nephrocalc.render.text import ROW_COLUMNS
     from nephrocalc.result import Result
 
-    json_keys = tuple(Result.__annotations__)
+    # a batch line is diff's result without the guided work-up (next_findings: diff --format json and ask)
+    json_keys = tuple(key for key in Result.__annotations__ if key != "next_findings")
     allowed = json_keys if fmt in ("jsonl", "json") else ROW_COLUMNS if fmt in ("tsv", "csv") else ()
     if not allowed:
         raise InputError("--fields", f"applies to --format jsonl, tsv or csv (not {fmt})")
