@@ -1065,3 +1065,20 @@ def test_the_replay_line_says_when_a_lab_age_cannot_be_carried(tmp_path: Path) -
 def test_batch_does_not_offer_next_findings_it_never_writes() -> None:
     status, out, err = invoke(["batch", "--fields", "id,next_findings", "-"], b'{"pattern": "medullary"}\n')
     assert status == 2 and out == "" and "--fields: must name fields among" in err
+
+
+def test_the_phenopacket_output_has_the_metadata_v2_requires() -> None:
+    """metaData.created was missing and resources empty although every diagnosis uses the nephrocalc: prefix."""
+    status, out, err = invoke(["diff", "-p", "medullary", "--rta", "-f", "phenopacket"])
+    assert status == 0, err
+    meta = json.loads(out)["metaData"]
+    assert meta["created"].endswith("Z") and len(meta["created"]) == 20
+    assert [r["namespacePrefix"] for r in meta["resources"]] == ["nephrocalc"]
+    assert all(i["diagnosis"]["disease"]["id"].startswith("nephrocalc:") for i in json.loads(out)["interpretations"])
+
+
+def test_a_grade_says_it_does_not_change_the_ranking() -> None:
+    """--grade 1 and --grade 3 gave the same ranking with nothing to say the grade is not scored."""
+    graded = _diff(["-p", "medullary", "--grade", "3", "--rta"], b"")
+    assert "grade_not_scored" in [c["id"] for c in graded["caveats"]]
+    assert graded["differential"] == _diff(["-p", "medullary", "--grade", "1", "--rta"], b"")["differential"]

@@ -1044,6 +1044,15 @@ def interpretations(result: Result | AskResult, phenopacket_id: str | None) -> d
                        + (f"; evidence: {evidence}" if evidence else "")
                        + (f"; fit {result['fit']['status']}" if entry["rank"] == 1 else ""),
         })
+    from datetime import UTC, datetime
+
+    # MetaData (Phenopacket v2): created is required, and each CURIE prefix used (nephrocalc:) has its resource,
+    # here the knowledge base the causes come from (its name and version, with its packs)
+    resource = {"id": "nephrocalc", "name": f"causes of nephrocalcinosis ({result['knowledge_base']})",
+                "url": "urn:nephrocalc:cause",
+                "version": "; ".join(str(pack.get("version", "")) for pack in result.get("rules", [])) or "unversioned",
+                "namespacePrefix": "nephrocalc", "iriPrefix": "urn:nephrocalc:cause:"}
     return {"id": subject, "interpretations": items,
-            "metaData": {"createdBy": "nephrocalc", "phenopacketSchemaVersion": "2.0",
-                         "resources": [], "externalReferences": [{"description": result["notice"]}]}}
+            "metaData": {"created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), "createdBy": "nephrocalc",
+                         "phenopacketSchemaVersion": "2.0", "resources": [resource],
+                         "externalReferences": [{"description": result["notice"]}]}}
