@@ -255,7 +255,7 @@ class Interview:
     def next_question(self) -> NextFinding | None:
         """The most informative clue not yet known, or None when the interview should stop."""
         if self.asked >= self.max_questions:
-            self.stopped_because = f"asked {self.asked} questions (--max-questions)"
+            self.stopped_because = f"asked {self.asked} question{'' if self.asked == 1 else 's'} (--max-questions)"
             return None
         evaluation = self.engine.evaluate(self.case)
         top = self.engine.rank(evaluation)["differential"][0]

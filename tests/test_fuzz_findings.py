@@ -1082,3 +1082,27 @@ def test_a_grade_says_it_does_not_change_the_ranking() -> None:
     graded = _diff(["-p", "medullary", "--grade", "3", "--rta"], b"")
     assert "grade_not_scored" in [c["id"] for c in graded["caveats"]]
     assert graded["differential"] == _diff(["-p", "medullary", "--grade", "1", "--rta"], b"")["differential"]
+
+
+def test_answers_running_out_stop_the_interview_as_such() -> None:
+    """At the end of the answers the interview said 'stopped at your request' (as after q); Ctrl-D exited 130."""
+    status, out, _ = invoke(["ask", "-p", "medullary", "-f", "json"], b"")
+    assert status == 0 and json.loads(out)["interview"]["stopped"] == "the answers ran out (end of input)"
+    _, out, _ = invoke(["ask", "-p", "medullary", "-f", "json", "--max-questions", "1"], b"u\n")
+    assert json.loads(out)["interview"]["stopped"] == "asked 1 question (--max-questions)"
+
+
+@pytest.mark.parametrize(("cause", "said"), [
+    ("other", "'other' is the open world, a cause outside the knowledge base"),
+    ("DISTAL_RTA", "did you mean 'distal_rta'? (ids are lower case)"),
+])
+def test_cause_explains_other_and_case_variants(cause: str, said: str) -> None:
+    status, _, err = invoke(["cause", cause])
+    assert status == 2 and said in err
+
+
+@pytest.mark.parametrize("argv", [["rules", "check", "/does/not/exist"],
+                                  ["diff", "--rules", "/does/not/exist", "-p", "medullary"]])
+def test_a_missing_pack_folder_is_said_missing(argv: list[str]) -> None:
+    status, _, err = invoke(argv)
+    assert status == 2 and "'/does/not/exist' does not exist" in err

@@ -159,7 +159,7 @@ def test_a_missing_pack_directory_is_an_error() -> None:
 def test_a_rules_path_that_is_not_a_folder_names_the_option(run_main: Any, monkeypatch: pytest.MonkeyPatch,
                                                             tmp_path: Path) -> None:
     status, _, err = run_main(["diff", "--pattern", "medullary", "--rules", str(tmp_path / "missing")])
-    assert status == 2 and err.startswith("nephrocalc: error: --rules:") and "not a directory" in err
+    assert status == 2 and err.startswith("nephrocalc: error: --rules:") and "does not exist" in err
     monkeypatch.setenv("NEPHROCALC_RULES", str(tmp_path / "missing"))
     status, _, err = run_main(["causes"])
     assert status == 2 and "NEPHROCALC_RULES:" in err

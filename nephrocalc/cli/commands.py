@@ -171,8 +171,9 @@ class Commands:
                 if interactive:
                     line = f"{clue.label}? {described}{lab} [{choices}] "
                 answer = io.prompt_line(line, takes_value=settles is not None, terminal=interactive)
-                if answer == io.END_OF_INPUT:
-                    raise KeyboardInterrupt
+                if answer == io.END_OF_INPUT:  # the answers ran out (a script), or Ctrl-D: a stop, not an interrupt
+                    interview.stopped_because = "the answers ran out (end of input)"
+                    break
                 if answer == "q":
                     interview.stopped_because = "stopped at your request"
                     break
@@ -191,7 +192,7 @@ class Commands:
                     from nephrocalc.render.table import print_progress
 
                     print_progress(engine.rank(interview.case), kb)
-        except KeyboardInterrupt:  # Ctrl-C or Ctrl-D: keep what was answered
+        except KeyboardInterrupt:  # Ctrl-C: keep what was answered
             interview.stopped_because = "interrupted; the answers so far are kept"
             show_result(interview.result(), fmt, kb, top=options["top"], explain=options["explain"], write=io.write)
             sys.stderr.write(f"Replay: {io.replay_command(interview.case.to_dict(), self.session.packs)}\n")
@@ -356,8 +357,8 @@ class Commands:
             except OSError as exc:
                 raise InputError("DIR", f"{str(directory)!r} cannot be read ({exc.strerror or exc})") from None
             if not is_dir:
-                raise InputError("DIR", f"{str(directory)!r} is not a directory: a rule pack is a folder of rule "
-                                 "files")
+                what = "is not a directory" if os.path.lexists(directory) else "does not exist"
+                raise InputError("DIR", f"{str(directory)!r} {what}: a rule pack is a folder of rule files")
             directories.append(directory)
         from nephrocalc.cli.options import extended_from_environment, packs_from
         from nephrocalc.loader import extended_rules_dir
@@ -429,6 +430,14 @@ class Commands:
                     and (extended_rules_dir() / "causes" / f"{cause_id}.toml").is_file():
                 raise InputError("ID", f"{cause_id!r} is a cause of the extended knowledge base: add --extended "
                                  "(nephrocalc causes --extended lists them all)")
+            if cause_id == "other":  # ranked in every differential, but not a cause with rules of its own
+                raise InputError("ID", "'other' is the open world, a cause outside the knowledge base: it has an "
+                                 "age-dependent prior, likelihoods flat but for a few findings that point outside "
+                                 "the twelve, and no rule-out test (nephrocalc method explains it; fit.consider "
+                                 "names causes to look for)")
+            folded = next((known for known in kb.causes if known.casefold() == cause_id.strip().casefold()), None)
+            if folded is not None:
+                raise InputError("ID", f"unknown cause {cause_id!r}; did you mean {folded!r}? (ids are lower case)")
             raise InputError("ID", unknown_id_message(cause_id, kb.causes, "cause", "nephrocalc causes"))
         if format.value == "json":
             from nephrocalc.render.json import cause_json

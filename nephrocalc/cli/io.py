@@ -78,19 +78,19 @@ def not_utf8(raw: bytes) -> str:
 
 ANSWERS = {"y": "y", "yes": "y", "n": "n", "no": "n", "u": "u", "unknown": "u", "?": "u", "q": "q", "quit": "q",
            "b": "b", "back": "b"}
-END_OF_INPUT = "end"  # Ctrl-D on a terminal: stop, keeping what was answered
+END_OF_INPUT = "\x00end of input"  # no answer can be this (a NUL is refused): the answers ran out, or Ctrl-D
 
 
 def prompt_line(question_line: str, *, takes_value: bool = False, terminal: bool = False) -> str:
     """Ask one question on stderr and read the answer from stdin: y/yes, n/no, u/?/unknown, q, b (back),
     or, when ``takes_value`` (a lab settles the question), a value with its unit or a bound, returned as typed. The
-    end of input stops the interview: "q" for a script, END_OF_INPUT on a terminal (Ctrl-D)."""
+    end of input (a script's answers run out, Ctrl-D on a terminal) is END_OF_INPUT: the interview stops there."""
     while True:
         sys.stderr.write(question_line)
         sys.stderr.flush()
         reply, whole = _answer_line()
         if not reply:  # end of input: stop asking
-            return END_OF_INPUT if terminal else "q"
+            return END_OF_INPUT
         if not whole:  # one line is one answer: a line too long to be one is refused whole, not read in pieces
             sys.stderr.write(f"nephrocalc: answer too long (over {MAX_ANSWER} characters); answer y, n, u, q or b\n")
             continue

@@ -146,8 +146,8 @@ def packs_from(argv: list[str], environ: dict[str, str] | os._Environ[str] = os.
             continue
         pack = Path(part)
         if not _is_dir(pack):
-            problem = InputError("NEPHROCALC_RULES", f"{str(pack)!r} is not a directory: a rule pack is a folder "
-                                 "of rule files")
+            what = "is not a directory" if os.path.lexists(pack) else "does not exist"
+            problem = InputError("NEPHROCALC_RULES", f"{str(pack)!r} {what}: a rule pack is a folder of rule files")
         elif any(_same_folder(pack, seen) for seen in packs):
             problem = InputError("NEPHROCALC_RULES", f"{str(pack)!r} is given twice; give each rule pack once")
         else:
@@ -182,7 +182,8 @@ def packs_from(argv: list[str], environ: dict[str, str] | os._Environ[str] = os.
             if not given.strip():  # Path("") is the current folder: an empty --rules is a mistake, not "here"
                 problem = InputError("--rules", "needs a folder of rule files (got an empty name)")
             elif not _is_dir(Path(given)):
-                problem = InputError("--rules", f"{given!r} is not a directory: a rule pack is a folder of rule files")
+                what = "is not a directory" if os.path.lexists(given) else "does not exist"
+                problem = InputError("--rules", f"{given!r} {what}: a rule pack is a folder of rule files")
             elif any(_same_folder(Path(given), pack) for pack in packs):
                 problem = InputError("--rules", f"{given!r} is given twice (on the command line or also in "
                                      "NEPHROCALC_RULES); give each rule pack once")
