@@ -142,7 +142,8 @@ def _locate() -> tuple[Path | None, str]:
     base = os.environ.get("XDG_CACHE_HOME", "")
     if not os.path.isabs(base):  # unset, empty or relative: the XDG spec says to ignore it
         home = os.path.expanduser("~")
-        if not os.path.isabs(home):
+        if not os.path.isabs(home) or home == os.path.sep or not os.path.isdir(home):
+            # a HOME that is missing (or the root): the cache would create /nonexistent/.cache or /.cache
             return None, "no home directory"
         base = os.path.join(home, ".cache")
     return Path(base) / "nephrocalc", ""

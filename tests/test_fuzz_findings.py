@@ -1106,3 +1106,15 @@ def test_cause_explains_other_and_case_variants(cause: str, said: str) -> None:
 def test_a_missing_pack_folder_is_said_missing(argv: list[str]) -> None:
     status, _, err = invoke(argv)
     assert status == 2 and "'/does/not/exist' does not exist" in err
+
+
+@pytest.mark.parametrize("home", ["/nonexistent-home-of-nephrocalc", "/"])
+def test_no_cache_is_made_outside_a_real_home(home: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """HOME missing made /nonexistent/.cache/nephrocalc, and HOME=/ made /.cache, both quietly."""
+    from nephrocalc import cache
+
+    monkeypatch.delenv("NEPHROCALC_CACHE_DIR", raising=False)
+    monkeypatch.delenv("NEPHROCALC_NO_CACHE", raising=False)
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.setenv("HOME", home)
+    assert cache.cache_dir() is None
