@@ -513,6 +513,7 @@ def test_the_default_locations(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     """cache_dir() only computes the place; nothing is created."""
     monkeypatch.delenv("NEPHROCALC_CACHE_DIR", raising=False)
     monkeypatch.delenv("NEPHROCALC_NO_CACHE", raising=False)
+    (tmp_path / "home").mkdir()  # a home that exists (one that does not turns the cache off)
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     assert cache.cache_dir() == tmp_path / "xdg" / "nephrocalc"
@@ -521,7 +522,7 @@ def test_the_default_locations(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
         assert cache.cache_dir() == Path(os.path.expanduser("~")) / ".cache" / "nephrocalc"
     monkeypatch.setenv("NEPHROCALC_CACHE_DIR", "")
     assert cache.cache_dir() == Path(os.path.expanduser("~")) / ".cache" / "nephrocalc"
-    assert list(tmp_path.iterdir()) == []
+    assert list(tmp_path.iterdir()) == [tmp_path / "home"] and list((tmp_path / "home").iterdir()) == []
 
 
 def test_debug_says_once_why_the_cache_was_not_used(
