@@ -1118,3 +1118,15 @@ def test_no_cache_is_made_outside_a_real_home(home: str, monkeypatch: pytest.Mon
     monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
     monkeypatch.setenv("HOME", home)
     assert cache.cache_dir() is None
+
+
+def test_small_output_details_of_round_5(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A source tag given twice was printed twice; *x* in an id became emphasis in Markdown; COLUMNS=10 drew the
+    table at 115 columns, wider than COLUMNS=40."""
+    status, out, _ = invoke(["sources", "GR-dRTA", "GR-dRTA"])
+    assert status == 0 and len(out.splitlines()) == 1
+    _, out, _ = invoke(["batch", "-f", "markdown", "-"], b'{"id": "*x* _y_ a_b", "pattern": "medullary"}\n')
+    assert "| \\*x\\* \\_y\\_ a_b |" in out
+    monkeypatch.setenv("COLUMNS", "10")
+    _, out, _ = invoke(["diff", "-p", "medullary", "--rta"])
+    assert max(len(line) for line in out.splitlines()) <= 40

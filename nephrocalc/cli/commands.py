@@ -496,7 +496,7 @@ class Commands:
         from nephrocalc.vocab import unknown_id_message
 
         kb = self.session.kb()
-        wanted = tags or sorted(kb.sources)
+        wanted = list(dict.fromkeys(tags)) if tags else sorted(kb.sources)  # a tag given twice is shown once
         for tag in wanted:
             if tag not in kb.sources:
                 raise InputError("TAG", unknown_id_message(tag, kb.sources, "source tag", "nephrocalc sources"))

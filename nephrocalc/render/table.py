@@ -85,9 +85,9 @@ class _Lines:
 def _width() -> int | None:
     """$COLUMNS when set (also in a pipe), the terminal's own width on a terminal; piped (``| less``) or
     redirected from a terminal session, the width of the terminal on standard error; else 120."""
-    columns = os.environ.get("COLUMNS", "")
-    if columns.isdigit() and int(columns) >= 40:
-        return int(columns)
+    columns = os.environ.get("COLUMNS", "").strip()
+    if columns.isascii() and columns.isdigit():  # narrower than 40 (0 too) is drawn at 40, the narrowest layout
+        return max(40, int(columns))
     if os.isatty(1):
         return None
     try:

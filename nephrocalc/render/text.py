@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from nephrocalc.render.views import case_facts, distinctive, percent, poor_fit_text, printable, rules_label
 from nephrocalc.result import NOTICE, Evidence, Result
 
@@ -61,13 +63,19 @@ def result_csv_rows(result: Result, columns: tuple[str, ...] = ROW_COLUMNS) -> s
     return out.getvalue()
 
 
+_EDGE_UNDERSCORE = re.compile(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
+
+
 def _md(text: str) -> str:
     """A table cell: pipes and backslashes escaped, line breaks joined, and & < > written as entities, so that a
     case id cannot become HTML where the Markdown is rendered, nor an entity (``&lt;``) read as another character;
-    brackets and backticks escaped, so that a name cannot become a link, a remote image or code."""
-    return printable(text.replace("&", "&amp;").replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ")
-                     .replace("\n", " ").replace("<", "&lt;").replace(">", "&gt;").replace("[", "\\[")
-                     .replace("]", "\\]").replace("`", "\\`"))
+    brackets and backticks escaped, so that a name cannot become a link, a remote image or code; asterisks, and
+    underscores at a word's edge, escaped so that ``*x*`` or ``_x_`` stays literal (an underscore inside a word, as
+    in a clue id, never makes emphasis in CommonMark)."""
+    text = (text.replace("&", "&amp;").replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ")
+            .replace("\n", " ").replace("<", "&lt;").replace(">", "&gt;").replace("[", "\\[")
+            .replace("]", "\\]").replace("`", "\\`").replace("*", "\\*"))
+    return printable(_EDGE_UNDERSCORE.sub(r"\\_", text))
 
 
 MARKDOWN_HEADER = "| Case | Rank | Cause | Probability | Strongest evidence |\n|---|---:|---|---:|---|\n"
