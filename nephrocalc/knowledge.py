@@ -438,6 +438,8 @@ class KnowledgeBase(NamedTuple):
     # findings stated present that are not counted in a context (knowledge_base.toml [[set_aside]])
     set_aside: tuple[SetAside, ...] = ()
     fit: FitSettings = FitSettings(-2.3, 0.05, 1, (), "")
+    # clues with which a stated laterality is not weighed, and the note saying so (knowledge_base.toml)
+    laterality_unweighed: tuple[tuple[str, ...], str, tuple[str, ...]] = ((), "", ())
     interview: InterviewSettings = InterviewSettings(frozenset(), 1.0, (), "")
     pattern_hpo: Mapping[str, tuple[str, ...]] = {}  # "nephrocalcinosis", "medullary", ... -> HPO terms
     # standard codes -> vocabulary (GA4GH phenopackets, FHIR): an HPO term or any descendant -> clue or

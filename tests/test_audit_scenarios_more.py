@@ -856,10 +856,6 @@ OPEN_BLIND = {
     "b12_rygb_cortical_oxalate_base":
         "without --extended primary hyperoxaluria is 89% after gastric bypass (bariatric surgery now counts x0.1 "
         "against it): the fit is poor and names secondary hyperoxaluria, which --extended ranks first",
-    "b12_graft_oxalosis_recurrence_ext":
-        "primary hyperoxaluria 1% beside allograft calcification 90% for oxalate in a failing graft with "
-        "consanguinity: plasma oxalate is not interpreted (it rises with any fall in GFR), and the transplant and "
-        "its calcineurin inhibitor both count for allograft calcification",
     "b13_girl12_ad_drta_incomplete_normal_bicarb":
         "idiopathic hypercalciuria 89% (the check asks under 85%) for a stone-forming 12-year-old with "
         "hypocitraturia and a urine pH of 6.9 at a normal bicarbonate: without acidosis the urine pH derives "

@@ -1130,3 +1130,25 @@ def test_small_output_details_of_round_5(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setenv("COLUMNS", "10")
     _, out, _ = invoke(["diff", "-p", "medullary", "--rta"])
     assert max(len(line) for line in out.splitlines()) <= 40
+
+
+def test_a_transplants_one_sided_calcification_is_not_weighed_as_laterality() -> None:
+    """A failing graft entered as unilateral had renal TB at 58-61% with no TB finding (batteries 24 and 34)."""
+    case = {"pattern": "cortical", "laterality": "unilateral", "age_years": 45, "sex": "male",
+            "clues": {"kidney_transplant": True, "calcineurin_inhibitor": True, "proteinuria": True}}
+    result = _diff(["--case", "-"], json.dumps(case).encode())
+    assert result["differential"][0]["cause"] != "renal_tuberculosis"
+    assert "laterality unilateral was not weighed with kidney_transplant" in _messages(result)
+    assert "other" in [e["cause"] for e in result["differential"][:2]]
+
+
+def test_a_laterality_exemption_for_an_unknown_clue_is_refused(tmp_path: Path) -> None:
+    from nephrocalc.loader import builtin_rules_dir
+
+    kb = tmp_path / "kb"
+    shutil.copytree(builtin_rules_dir(), kb, ignore=shutil.ignore_patterns("extended"))
+    text = (kb / "knowledge_base.toml").read_text(encoding="utf-8")
+    (kb / "knowledge_base.toml").write_text(text.replace('clues = ["kidney_transplant"]', 'clues = ["graft"]', 1),
+                                            encoding="utf-8")
+    status, _, err = invoke(["rules", "check", str(kb)])
+    assert status == 2 and "laterality_unweighed.clues: unknown clue 'graft'" in err

@@ -261,6 +261,13 @@ class Engine:
         if derived:  # and what the clues derived from lab values mean
             merged, more = self.with_implied_clues(merged)
             implied_notes += more
+        unweighed, message, sources = self.kb.laterality_unweighed
+        if merged.laterality is not None and (present := [c for c in unweighed if merged.clues.get(c) is True]):
+            # a transplant's graft is one kidney: its laterality says nothing of the causes (said, not dropped)
+            implied_notes = [*implied_notes, {"id": "laterality_not_weighed", "sources": list(sources),
+                                              "message": f"laterality {merged.laterality} was not weighed with "
+                                              f"{' and '.join(present)}: {message}"}]
+            merged = replace(merged, laterality=None)
         counted, notes = self.counted(merged)
         lab_warnings = [*implied_notes, *lab_warnings]  # first: the lab limits read the implied clues
         scores, terms, bounded, given = self._scored(merged, counted)

@@ -908,6 +908,13 @@ def _compile(root: Path, kb_file: schema.KnowledgeBaseFile, groups: Mapping[str,
     _check_sources(fit_file.sources, sources, kb_path, "fit.sources", problems)
     fit = FitSettings(fit_file.contradiction_weight, fit_file.unexplained_background, fit_file.max_unexplained,
                       tuple(fit_file.sources), fit_file.note)
+    unweighed: tuple[tuple[str, ...], str, tuple[str, ...]] = ((), "", ())
+    if (lat := kb_file.laterality_unweighed) is not None:
+        _check_sources(lat.sources, sources, kb_path, "laterality_unweighed.sources", problems)
+        for clue_id in lat.clues:
+            if clue_id not in clues:
+                problems.add(kb_path, "laterality_unweighed.clues", f"unknown clue {clue_id!r}")
+        unweighed = (tuple(lat.clues), lat.message, tuple(lat.sources))
     interview = InterviewSettings(frozenset(), 1.0, (), "")
     if kb_file.interview is not None:
         ask = kb_file.interview
@@ -924,7 +931,7 @@ def _compile(root: Path, kb_file: schema.KnowledgeBaseFile, groups: Mapping[str,
         groups=dict(groups), clues=clues, causes=causes, caveats=tuple(caveats), interactions=tuple(interactions),
         sources=dict(sources), tables=dict(tables), labs={}, root=str(root), used_clues=used,
         other=other, calibration=calibration, supersedes=supersedes, exclusive=tuple(exclusive),
-        set_aside=tuple(set_aside), fit=fit,
+        set_aside=tuple(set_aside), fit=fit, laterality_unweighed=unweighed,
         interview=interview,
         pattern_hpo={name: tuple(ids) for name, ids in kb_file.pattern_hpo.items()},
         pattern_snomed={name: tuple(ids) for name, ids in kb_file.pattern_snomed.items()},

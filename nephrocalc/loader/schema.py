@@ -288,6 +288,16 @@ class SetAside(RuleModel):
     note: str = ""
 
 
+class LateralityUnweighed(RuleModel):
+    """Clues with which the laterality is not weighed, and the note that says so: a transplant recipient's calcified
+    graft is one kidney, so 'unilateral' says nothing of a systemic cause."""
+
+    clues: Annotated[list[Identifier], Field(min_length=1)]
+    message: Annotated[str, Field(min_length=1, pattern=ONE_LINE)]
+    sources: SourceTags
+    note: str = ""
+
+
 class FitSettings(RuleModel):
     """When the fit of the best cause is called poor (CONTRACT.md section 7)."""
 
@@ -317,6 +327,7 @@ class KnowledgeBaseFile(RuleModel):
     specificity: SpecificityScale
     patterns: dict[Distribution, PatternLikelihood]
     laterality: Laterality
+    laterality_unweighed: LateralityUnweighed | None = None
     age_groups: AgeGroups
     interactions: list[Interaction] = []
     other: OtherCause
