@@ -8,6 +8,7 @@ absent, because a normal value argues against the causes that need it. A clue th
 explicitly wins over a derived one, and a disagreement is a warning.
 """
 
+import math
 from collections.abc import Iterable, Mapping
 from typing import NamedTuple
 
@@ -515,6 +516,11 @@ def parse_lab_bound(text: str, kb: KnowledgeBase | None = None) -> tuple[str, fl
     if match is None:
         raise InputError("--lab", f"{text!r} is not ID=VALUE UNIT (e.g. serum_calcium=11.8mg/dL, \"pth=140 pg/mL\")")
     lab_id, comparator, number, unit = match.groups()
+    if unit is not None and number in ("0", "+0", "-0") and re.search(r"[=<>\s][-+]?0[xX][0-9A-Fa-f]", text):
+        # 0x10: a hexadecimal number, not the value 0 with a unit "x10 ..."
+        raise InputError("--lab", f"{text!r}: write the value as a decimal number, not in hexadecimal")
+    if math.isinf(float(number)):  # 400 digits: read as "inf", then said to be outside the plausible range
+        raise InputError("--lab", f"{text!r}: {number[:20]}... is too large a number to be a lab value")
     comma = re.match(r",(\d+)", unit or "")
     if comma is not None and "." not in number:  # 11,9 mg/dL: a decimal comma, not a unit ",9 mg/dL"
         raise InputError("--lab", f"{text!r}: write the decimal with a point ({number}.{comma.group(1)}), "
