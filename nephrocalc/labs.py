@@ -520,7 +520,8 @@ def parse_lab_bound(text: str, kb: KnowledgeBase | None = None) -> tuple[str, fl
         # 0x10: a hexadecimal number, not the value 0 with a unit "x10 ..."
         raise InputError("--lab", f"{text!r}: write the value as a decimal number, not in hexadecimal")
     if math.isinf(float(number)):  # 400 digits: read as "inf", then said to be outside the plausible range
-        raise InputError("--lab", f"{text!r}: {number[:20]}... is too large a number to be a lab value")
+        raise InputError(f"labs.{lab_id}.value", f"must be a finite number (got {number[:12]}..., "
+                         f"{len(number)} characters)")
     comma = re.match(r",(\d+)", unit or "")
     if comma is not None and "." not in number:  # 11,9 mg/dL: a decimal comma, not a unit ",9 mg/dL"
         raise InputError("--lab", f"{text!r}: write the decimal with a point ({number}.{comma.group(1)}), "
