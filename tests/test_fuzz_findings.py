@@ -1162,3 +1162,15 @@ def test_a_lab_value_that_is_no_decimal_number_is_named_as_such(value: str, said
     """0x10 mg/dL was refused as a unit 'x10 mg/dL'; 400 digits were 'inf mg/dL outside the plausible range'."""
     status, _, err = invoke(["diff", "-p", "medullary", "--lab", f"serum_calcium={value} mg/dL"])
     assert status == 2 and said in err
+
+
+@pytest.mark.parametrize(("born", "at", "years"), [("2008-01-10", "2026-01-10", 18.0),
+                                                  ("2024-12-03", "2026-12-03", 2.0),
+                                                  ("2000-02-29", "2026-02-28", 26.0)])
+def test_a_birthday_is_a_whole_age(born: str, at: str, years: float) -> None:
+    """On the 18th birthday the age was 17.9986 (days / 365.25), in the child band: a 2-year-old's top cause
+    changed (blind interoperability check)."""
+    bundle = {"resourceType": "Bundle", "type": "collection", "timestamp": f"{at}T12:00:00Z",
+              "entry": [{"resource": {"resourceType": "Patient", "gender": "male", "birthDate": born}},
+                        {"resource": _NC}]}
+    assert _diff(["--fhir", "-"], json.dumps(bundle).encode())["case"]["age_years"] == years

@@ -932,9 +932,26 @@ def years_between(born: str, at: str) -> float | None:
     start, end = parse_date(born), parse_date(at)
     if start is None or end is None:
         return None
-    years = (end - start).days / 365.25
+    years = _calendar_years(start, end) if end >= start else -_calendar_years(end, start)
     margin = max(_margin(born), _margin(at))
     return 0.0 if -margin < years < 0 else years
+
+
+def _calendar_years(start: date, end: date) -> float:
+    """Years from ``start`` to a later ``end`` as ages are counted: the completed years, then the share of the
+    current year of age, so that a birthday is a whole number (days / 365.25 made a child 1.9986 years old on
+    her second birthday, and put her in the age band below)."""
+    whole = end.year - start.year - ((end.month, end.day) < (start.month, start.day))
+    last, following = _anniversary(start, start.year + whole), _anniversary(start, start.year + whole + 1)
+    return whole + (end - last).days / (following - last).days
+
+
+def _anniversary(day: date, year: int) -> date:
+    """``day``'s date in ``year`` (29 February falls on 28 February in a common year)."""
+    try:
+        return day.replace(year=year)
+    except ValueError:
+        return day.replace(year=year, day=28)
 
 
 def judged_at_own_age(labs: dict[str, Lab], ages: dict[str, tuple[float | None, str]],
