@@ -1174,3 +1174,26 @@ def test_a_birthday_is_a_whole_age(born: str, at: str, years: float) -> None:
               "entry": [{"resource": {"resourceType": "Patient", "gender": "male", "birthDate": born}},
                         {"resource": _NC}]}
     assert _diff(["--fhir", "-"], json.dumps(bundle).encode())["case"]["age_years"] == years
+
+
+def _uveitis_excluded(terms: list[str]) -> dict[str, Any]:
+    age = {"age": {"iso8601duration": "P40Y"}}
+    return {"id": "p", "subject": {"id": "p", "sex": "FEMALE", "timeAtLastEncounter": age},
+            "phenotypicFeatures": [{"type": {"id": "HP:0012408", "label": "Medullary nephrocalcinosis"}},
+                                   *({"type": {"id": t, "label": "x"}, "excluded": True} for t in terms)],
+            "metaData": {"phenopacketSchemaVersion": "2.0"}}
+
+
+@pytest.mark.parametrize(("terms", "expected"), [(["HP:0000554", "HP:0012219"], False), (["HP:0000554"], None)])
+def test_every_way_of_having_a_finding_excluded_is_the_finding_excluded(terms: list[str],
+                                                                         expected: bool | None) -> None:
+    """Uveitis and erythema nodosum both excluded left uveitis_or_erythema_nodosum unknown, unlike the contract's
+    'false when excluded' (blind interoperability check); one of them alone still rules nothing out."""
+    case = _diff(["--phenopacket", "-"], json.dumps(_uveitis_excluded(terms)).encode())["case"]
+    assert case.get("clues", {}).get("uveitis_or_erythema_nodosum") is expected
+    refuted = [{"resourceType": "Condition", "verificationStatus": {"coding": [{"code": "refuted"}]},
+                "code": {"coding": [{"system": HPO, "code": t}]}} for t in terms]
+    fhir = _diff(["--fhir", "-", "-p", "medullary"], _bundle(_PATIENT, *refuted))
+    assert fhir["case"].get("clues", {}).get("uveitis_or_erythema_nodosum") is expected
+    if expected is None:
+        assert "rule nothing out" in _messages(fhir) and "map to no clue" not in _messages(fhir)

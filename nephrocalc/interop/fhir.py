@@ -318,6 +318,8 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                     (str(r.get("resourceType")), unknown.get(id(r), [])) for r in resources))
                 for key, meant in found]
     modified: list[str] = []  # resources with a modifierExtension, which changes their meaning: not read
+    excluded_ways: dict[str, set[str]] = {}  # clue -> its HPO terms (ways of having it) stated refuted or absent
+    one_way: list[str] = []  # refuted terms that are one way among several of having a finding: rule nothing out
     odd_status: list[str] = []  # Conditions whose clinicalStatus is not a FHIR code: read as findings, and said
     dangling: list[str] = []  # DiagnosticReport results that name no resource of the document
     present_refs = {f"{r.get('resourceType')}/{r.get('id')}" for r in resources if r.get("id")}
@@ -557,6 +559,15 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                     seen_nc, patterns = _apply(mapped, absent, clues, seen_nc, patterns, conflicts)
                     nc_refuted = nc_refuted or (mapped[0] is not None and absent)
                     break
+        if not used and absent:  # a refuted term that is one way among several of having a finding
+            refuted = [(term, clues_of_term(kb, term, present=True)) for coding in concept.coding
+                       if (term := _hpo_code(coding)) is not None]
+            for term, meant in refuted:
+                for clue in meant:
+                    excluded_ways.setdefault(clue, set()).add(term)
+            if any(meant for _, meant in refuted):
+                used = True
+                one_way.append(f"{kind} {_shown(concept)}")
         if used and kind == "Condition" and (odd := _clinical_status(resource) - CLINICAL_STATUSES):
             odd_status.append(f"{_shown(concept) or 'a Condition'} ({', '.join(sorted(odd))[:60]})")
         if not used:
@@ -570,6 +581,12 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                      if resource.get(field) not in (None, "", [], {})]
             if given:
                 unread_fields.append(f"{_shown(concept) or 'a Condition'}: {', '.join(given)}")
+    # every way of having a finding refuted (uveitis and erythema nodosum) is the finding absent, as the phenopacket
+    # reader reads them; one of them alone rules nothing out, and is said so
+    for clue, ways in sorted(excluded_ways.items()):
+        if set(kb.clues[clue].hpo) <= ways and clue not in clues:
+            clues[clue] = False
+            one_way = [item for item in one_way if not any(term in item for term in ways)]
     sexes: dict[str, Sex] = {"female": "female", "male": "male"}
     sex = sexes.get(str(patient.get("gender", ""))) if patient else None
     notes: list[Note] = []
@@ -771,6 +788,10 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
         notes.append({"id": "fhir_contained_not_read", "sources": [],
                       "message": "Resources contained in another resource are read only in a DiagnosticReport or an "
                       "Observation panel; these were not read: " + "; ".join(dict.fromkeys(unread_contained))})
+    if one_way:
+        notes.append({"id": "fhir_refuted_one_way", "sources": [],
+                      "message": "Refuted or absent findings that are one way among several of having a finding rule "
+                      "nothing out and were not used: " + "; ".join(one_way[:10])})
     if dangling:
         notes.append({"id": "fhir_result_missing", "sources": [],
                       "message": "DiagnosticReport results that name no resource of the document (not read): "

@@ -479,6 +479,7 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
                       + (f" and {len(negated) - 10} more" if len(negated) > 10 else "")})
     resolved: list[str] = []  # present features with a resolution: findings of the history
     one_way: list[str] = []  # excluded terms that are one way among several of having a clue: they rule nothing out
+    excluded_ways: dict[str, set[str]] = {}  # clue -> its terms (ways of having it) stated excluded
     qualifiers: list[str] = []  # modifiers and severities, which change no clue
     for index, feature in enumerate(packet.phenotypicFeatures):
         if feature.negated:
@@ -520,6 +521,8 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
             # nothing out; said so, not "maps to no clue"
             one_way.append(f"{term} {feature.type.label}".strip()
                            + f" ({', '.join(clues_of_term(kb, term, present=True))})")
+            for clue in clues_of_term(kb, term, present=True):
+                excluded_ways.setdefault(clue, set()).add(term)
             continue
         if not meant:
             unmapped.append(f"{term} {feature.type.label}".strip() + (" (excluded)" if feature.excluded else ""))
@@ -527,6 +530,14 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
         for clue in meant:  # a present finding wins over an excluded one mapped to the same clue (noted)
             stated.setdefault(clue, {}).setdefault(not feature.excluded, []).append(term)
             clues[clue] = clues.get(clue, False) or not feature.excluded
+    # every way of having a finding excluded (uveitis and erythema nodosum, for uveitis_or_erythema_nodosum) is the
+    # finding excluded, as the contract reads an excluded term; one of them alone still rules nothing out
+    for clue, ways in sorted(excluded_ways.items()):
+        listed = set(kb.clues[clue].hpo)
+        if listed and listed <= ways and clue not in clues:
+            clues[clue] = False
+            stated.setdefault(clue, {}).setdefault(False, []).extend(sorted(ways))
+            one_way = [item for item in one_way if not item.endswith(f"({clue})")]
     unread_agents: list[str] = []
     calcium_agents: list[str] = []  # calcium carbonate given: read as the intake, with a note on the dose
     adverse: list[str] = []  # adverse events read as findings (a calcitriol's nephrocalcinosis)
