@@ -1197,3 +1197,18 @@ def test_every_way_of_having_a_finding_excluded_is_the_finding_excluded(terms: l
     assert fhir["case"].get("clues", {}).get("uveitis_or_erythema_nodosum") is expected
     if expected is None:
         assert "rule nothing out" in _messages(fhir) and "map to no clue" not in _messages(fhir)
+
+
+@pytest.mark.parametrize(("reference", "dangles"), [("Observation/ca1", False),
+                                                    ("https://srv/fhir/Observation/ca1", False),
+                                                    ("Observation/missing", True)])
+def test_a_report_result_is_found_by_its_absolute_reference_too(reference: str, dangles: bool) -> None:
+    """The check for results naming no resource compared the wrong way round for absolute references, scanning every
+    resource for each result (review of the change)."""
+    calcium = {"resourceType": "Observation", "id": "ca1", "status": "final",
+               "code": {"coding": [{"system": "http://loinc.org", "code": "17861-6"}]},
+               "valueQuantity": {"value": 9.5, "unit": "mg/dL"}}
+    report = {"resourceType": "DiagnosticReport", "status": "final", "code": {"text": "chemistry"},
+              "result": [{"reference": reference}]}
+    said = _messages(_diff(["--fhir", "-", "-p", "medullary"], _bundle(calcium, report)))
+    assert ("name no resource of the document" in said) is dangles

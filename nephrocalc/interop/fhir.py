@@ -419,8 +419,9 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                          if isinstance(inner, dict)}
             for result in _items(resource.get("result")):
                 target = result.get("reference") if isinstance(result, dict) else None
+                # an absolute reference (https://server/fhir/Observation/1) names the resource by its last two parts
                 if isinstance(target, str) and target not in inner_ids and target not in present_refs and \
-                        not any(ref.endswith("/" + target) for ref in present_refs):
+                        "/".join(target.rstrip("/").split("/")[-2:]) not in present_refs:
                     dangling.append(target[:80])
             text = resource.get("conclusion")
             # free text is not read: said, not dropped, when no coded conclusion stands for it
