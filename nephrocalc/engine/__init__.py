@@ -415,13 +415,11 @@ class Engine:
         # a finding stated present that only forms impossible for this patient list (an obstetric catastrophe in a man
         # or a child): counted for no cause, so said, as a mistyped sex or age is the likely reason
         vectors = table.clue
-        finite = [score for score in scores if score != NEG_INF]
-        top = max(finite, default=0.0)
-        total = top + math.log(sum(math.exp(score - top) for score in finite)) if finite else 0.0
+        leader = max(totals)
         for clue, value in stated:
             listed = [r for r, w in enumerate(vectors.get((pattern, clue, True), ())) if w != 0.0] if value else []
-            # under one in a million of the ranking: a form the sex or age rules out (female = 1.0 by definition)
-            if listed and all(scores[r] - total < IMPOSSIBLE_LOG for r in listed):
+            # under one in a million of the leading cause: a form the sex or age rules out (female = 1.0 by definition)
+            if listed and all(scores[r] - leader < IMPOSSIBLE_LOG for r in listed):
                 holders = sorted({row.cause.short_name for row in table.causes if set(row.rows) & set(listed)})
                 warnings.append({"id": f"impossible_{clue}", "sources": [],
                                  "message": f"{clue} was counted for no cause: the causes that have it ("
@@ -548,7 +546,7 @@ def load_engine(packs: Sequence[Path] = ()) -> Engine:
     return Engine(compiled.kb, compiled.table, compiled.caveats)
 
 
-IMPOSSIBLE_LOG = math.log(1e-6)  # a row below this share of the ranking is one the patient's sex or age rules out
+IMPOSSIBLE_LOG = math.log(1e-6)  # a row this far below the leading cause is one the patient's sex or age rules out
 
 
 def rank(case: Case, kb: KnowledgeBase) -> Result:

@@ -62,6 +62,7 @@ from nephrocalc.interop.phenopacket import (
     checked_labs,
     clues_of_agent,
     clues_of_term,
+    every_way_excluded,
     is_native_vitamin_d,
     judged_at_own_age,
     lab_unit,
@@ -584,10 +585,9 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                 unread_fields.append(f"{_shown(concept) or 'a Condition'}: {', '.join(given)}")
     # every way of having a finding refuted (uveitis and erythema nodosum) is the finding absent, as the phenopacket
     # reader reads them; one of them alone rules nothing out, and is said so
-    for clue, ways in sorted(excluded_ways.items()):
-        if set(kb.clues[clue].hpo) <= ways and clue not in clues:
-            clues[clue] = False
-            one_way = [item for item in one_way if not any(term in item for term in ways)]
+    for clue, ways in every_way_excluded(kb, excluded_ways, clues):
+        clues[clue] = False
+        one_way = [item for item in one_way if not any(term in item for term in ways)]
     sexes: dict[str, Sex] = {"female": "female", "male": "male"}
     sex = sexes.get(str(patient.get("gender", ""))) if patient else None
     notes: list[Note] = []

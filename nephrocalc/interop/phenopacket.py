@@ -237,6 +237,15 @@ def clues_of_term(kb: KnowledgeBase, term: str, *, present: bool) -> tuple[str, 
     return kb.hpo_named.get(term, ())
 
 
+def every_way_excluded(kb: KnowledgeBase, excluded: dict[str, set[str]],
+                       stated: dict[str, bool]) -> list[tuple[str, set[str]]]:
+    """The clues not stated otherwise whose every HPO term, each one way of having the finding (uveitis and erythema
+    nodosum), was stated excluded or refuted (``excluded``: clue -> those terms): the finding is then absent, as the
+    contract reads an excluded term, though one way alone rules nothing out (both readers)."""
+    return [(clue, ways) for clue, ways in sorted(excluded.items())
+            if clue not in stated and (listed := set(kb.clues[clue].hpo)) and listed <= ways]
+
+
 _NATIVE_VITAMIN_D = re.compile(r"\b(chole|cole|ergo)calciferol\b|\bvitamin d ?[23]?\b", re.IGNORECASE)
 
 
@@ -532,12 +541,10 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
             clues[clue] = clues.get(clue, False) or not feature.excluded
     # every way of having a finding excluded (uveitis and erythema nodosum, for uveitis_or_erythema_nodosum) is the
     # finding excluded, as the contract reads an excluded term; one of them alone still rules nothing out
-    for clue, ways in sorted(excluded_ways.items()):
-        listed = set(kb.clues[clue].hpo)
-        if listed and listed <= ways and clue not in clues:
-            clues[clue] = False
-            stated.setdefault(clue, {}).setdefault(False, []).extend(sorted(ways))
-            one_way = [item for item in one_way if not item.endswith(f"({clue})")]
+    for clue, ways in every_way_excluded(kb, excluded_ways, clues):
+        clues[clue] = False
+        stated.setdefault(clue, {}).setdefault(False, []).extend(sorted(ways))
+        one_way = [item for item in one_way if not item.endswith(f"({clue})")]
     unread_agents: list[str] = []
     calcium_agents: list[str] = []  # calcium carbonate given: read as the intake, with a note on the dose
     adverse: list[str] = []  # adverse events read as findings (a calcitriol's nephrocalcinosis)
