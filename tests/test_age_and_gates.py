@@ -352,15 +352,29 @@ def test_a_value_within_a_limit_is_not_described_by_the_limits_label(rank: Any) 
 
 def test_a_low_urine_calcium_with_hypercalcaemia_asks_for_the_clearance_ratio(rank: Any) -> None:
     """AUDIT D3/D12: hypercalcaemia, PTH 55 and a urine calcium of 60 mg/day gave PHPT 99.7% with no word
-    of FHH; the reading now says how to exclude it, without changing the ranking."""
+    of FHH. Between 2.5 and 6.25 mmol a day (100-250 mg) the value overlaps with primary hyperparathyroidism:
+    the reading says how to exclude FHH and changes nothing. Below 2.5 mmol a day the overlap is small
+    [FHH-4Kindreds89]: it is hypocalciuria, which lowers hyperparathyroidism and makes the fit poor."""
     case = {"pattern": "medullary", "age_years": 45, "sex": "male",
             "labs": {"serum_calcium": {"value": 10.9, "unit": "mg/dL"}, "pth": {"value": 55, "unit": "pg/mL"}}}
-    with_urine = {**case, "labs": {**case["labs"], "urine_calcium_24h": {"value": 60, "unit": "mg/day"}}}
-    result = rank(with_urine)
-    assert any("calcium/creatinine clearance ratio" in w["message"] for w in result["warnings"])
-    assert all(d["clue"] != "hypocalciuria" for d in result["derived"])
-    child = rank({**with_urine, "age_years": 10})
+    before = rank(case)
+    grey = rank({**case, "labs": {**case["labs"], "urine_calcium_24h": {"value": 150, "unit": "mg/day"}}})
+    assert any("calcium/creatinine clearance ratio" in w["message"] for w in grey["warnings"])
+    assert all(d["clue"] != "hypocalciuria" or not d["present"] for d in grey["derived"])
+    low = rank({**case, "labs": {**case["labs"], "urine_calcium_24h": {"value": 1.5, "unit": "mmol/day"}}})
+    assert any(d["clue"] == "hypocalciuria" and d["present"] and d.get("used", True) for d in low["derived"])
+    phpt = {e["cause"]: e["probability"] for e in low["differential"]}["hyperparathyroidism"]
+    assert phpt < 0.9 < before["differential"][0]["probability"]
+    assert low["fit"]["status"] == "poor"
+    assert "familial_hypocalciuric_hypercalcemia" in [c["cause"] for c in low["fit"]["consider"]]
+    for context in ({"thiazide": True}, {"ckd": True}, {"lithium": True}):  # each lowers the urine calcium itself
+        held = rank({**case, "clues": context,
+                     "labs": {**case["labs"], "urine_calcium_24h": {"value": 60, "unit": "mg/day"}}})
+        assert all(d["clue"] != "hypocalciuria" or not d["present"] for d in held["derived"]), context
+    child = rank({**case, "age_years": 10,
+                  "labs": {**case["labs"], "urine_calcium_24h": {"value": 60, "unit": "mg/day"}}})
     assert not any("calcium/creatinine clearance ratio" in w["message"] for w in child["warnings"])
+    assert all(d["clue"] != "hypocalciuria" for d in child["derived"])
 
 
 # --- hypoparathyroidism: a diagnosis, not a suppressed PTH ------------------------------------------

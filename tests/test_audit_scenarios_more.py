@@ -771,10 +771,6 @@ OPEN_BLIND = {
         "a bicarbonate of 20 at an eGFR of 27 raises acquired distal RTA from 19% to 63% (the check allows 5 points): "
         "the acidosis of CKD stage 4 is counted as distal RTA's; a given background for acidosis with CKD (20%) was "
         "tried and cost a published patient without passing this check",
-    "b30_fhh_base":
-        "without --extended primary hyperparathyroidism at the 95% cap for familial hypercalcaemia with a PTH of 58 "
-        "and a urine calcium of 70 mg/day: a 24-hour urine calcium derives no hypocalciuria (the clearance ratio "
-        "does), so only the caveat and fit.consider name FHH",
     "b29_base_dent_boy_flag":
         "without --extended the active-vitamin-D form of hypervitaminosis D leads (55%) for a Dent-like boy with "
         "tubular proteinuria, hypercalciuria and hypophosphataemic rickets, no therapy stated (fit poor, Dent "
@@ -834,9 +830,6 @@ OPEN_BLIND = {
         "distal RTA): CKD is 'always' in tertiary disease against 6% of adults aged 18-44 (AUDIT D7)",
     "b10_ckd_age_b":
         "an eGFR of 40 at 50 raises hyperparathyroidism by more than 0.1 (tertiary form): as b10_ckd_age_a",
-    "b10_fhh_ext_a":
-        "hyperparathyroidism is stated at the 0.95 cap beside FHH 4%: a 24-h urine calcium of 60 mg/day derives no "
-        "hypocalciuria without the calcium/creatinine clearance ratio (labs.toml), so nothing tells FHH apart",
     "b7_congenital_hypothyroid_boy5mo_untreated":
         "congenital hypothyroidism is 4th (5%) behind Williams syndrome, vitamin D excess and CYP24A1 in a "
         "hypercalcaemic 5-month-old: the brief (CLINICAL-EXTENDED 1.8) lists hypercalcaemia as rare in it and asks "
