@@ -187,14 +187,19 @@ def interview_question(engine: Engine, evaluation: Evaluation,
 
 def _with_rule_outs(engine: Engine, case: Case, cause_weight: list[float], total: float,
                     found: list[NextFinding], exclude: frozenset[str]) -> list[NextFinding]:
-    """Harm first: a can't-miss cause at or above RULE_OUT_FLOOR that is not yet settled gets its
-    rule-out test proposed ahead of the information-gain order (AUDIT D10: missing renal TB or
+    """Harm first: a can't-miss cause at or above RULE_OUT_FLOOR, or with one of its rule-out triggers
+    stated present (``when_present``: sterile pyuria for renal tuberculosis), that is not yet settled gets
+    its rule-out test proposed ahead of the information-gain order (AUDIT D10: missing renal TB or
     primary hyperoxaluria harms more than asking one more question)."""
     urgent: list[NextFinding] = []
     for index, cause_row in enumerate(engine.table.causes):
         cause = cause_row.cause
         rule_out = cause.rule_out
-        if not cause.cant_miss or rule_out is None or cause_weight[index] / total < RULE_OUT_FLOOR:
+        if not cause.cant_miss or rule_out is None:
+            continue
+        triggers = [] if cause_weight[index] / total >= RULE_OUT_FLOOR else [
+            trigger for trigger in rule_out.when_present if case.clues.get(trigger) is True]
+        if cause_weight[index] / total < RULE_OUT_FLOOR and not triggers:
             continue
         clue = rule_out.clue
         if clue is None or clue in case.clues or clue in exclude:
@@ -207,6 +212,8 @@ def _with_rule_outs(engine: Engine, case: Case, cause_weight: list[float], total
             "lab": rule_out.lab or engine.kb.clue_labs.get(clue)}
         item["rule_out"] = rule_out.test
         item["cant_miss"] = cause.id
+        if triggers:
+            item["triggered_by"] = triggers
         found = [other for other in found if other["clue"] != clue]
         urgent.append(item)
     return urgent + found

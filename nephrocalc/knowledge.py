@@ -174,6 +174,7 @@ class RuleOut(NamedTuple):
     clue: str | None
     lab: str | None
     sources: tuple[str, ...]
+    when_present: tuple[str, ...] = ()  # any stated present: the test is proposed below the floor too
 
 
 class Certainty(NamedTuple):

@@ -124,6 +124,7 @@ class NextFinding(TypedDict):
     lab_given: NotRequired[bool]  # that lab was given but settled nothing (a grey zone, or read with another value)
     rule_out: NotRequired[str]  # for a can't-miss cause: the test that rules it out
     cant_miss: NotRequired[str]  # the can't-miss cause this finding rules in or out
+    triggered_by: NotRequired[list[str]]  # the stated findings that have the test proposed below the floor
 
 
 class RulePack(TypedDict):

@@ -156,6 +156,25 @@ def test_a_cant_miss_cause_gets_its_rule_out_test_first(kb: KnowledgeBase) -> No
     assert all(item.get("cant_miss") != "renal_tuberculosis" for item in diff(engine, settled)["next_findings"])
 
 
+def test_sterile_pyuria_has_the_tb_test_proposed_whatever_tbs_probability(run_main: Any) -> None:
+    """AUDIT D10, blind battery 35: analgesic papillary necrosis with sterile pyuria left renal tuberculosis
+    (which also causes papillary necrosis) at 0.002% and proposed no test. Sterile pyuria, its classic sign,
+    has the rule-out test proposed below the 2% floor, and the table says why; without it, nothing is."""
+    case = {"pattern": "medullary", "modality": "ctu", "laterality": "bilateral", "age_years": 62, "sex": "female",
+            "clues": {"analgesic_abuse": True, "papillary_necrosis_signs": True, "calyceal_distortion": True,
+                      "small_kidneys": True, "ckd": True, "sterile_pyuria": True}}
+    status, out, _ = run_main(["diff", "--case", "-", "--extended", "--format", "json"], stdin=json.dumps(case))
+    result = json.loads(out)
+    tb = {e["cause"]: e["probability"] for e in result["differential"]}["renal_tuberculosis"]
+    proposed = [item for item in result["next_findings"] if item.get("cant_miss") == "renal_tuberculosis"]
+    assert status == 0 and tb < 0.02 and proposed and proposed[0]["triggered_by"] == ["sterile_pyuria"]
+    status, out, _ = run_main(["diff", "--case", "-", "--extended"], stdin=json.dumps(case))
+    assert "(to rule out Renal tuberculosis, as sterile pyuria is stated)" in " ".join(out.split())
+    quiet = {**case, "clues": {**case["clues"], "sterile_pyuria": False}}
+    status, out, _ = run_main(["diff", "--case", "-", "--extended", "--format", "json"], stdin=json.dumps(quiet))
+    assert all(item.get("cant_miss") != "renal_tuberculosis" for item in json.loads(out)["next_findings"])
+
+
 def test_the_first_question_is_never_a_diagnosis_level_clue(engine: Engine, kb: KnowledgeBase) -> None:
     for pattern in ("medullary", "cortical"):
         for age in (0.5, 8, 40):

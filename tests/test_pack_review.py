@@ -600,6 +600,10 @@ def test_a_caveat_wanting_an_implied_clue_absent_is_refused(tmp_path: Path) -> N
     ('rule_out = { test = "t", clue = "hearing_loss", sources = ["Bhat12"] }', "is not a finding of this cause"),
     ('rule_out = { test = "t", clue = "hypokalemia", lab = "pth", sources = ["Bhat12"] }',
      "lab 'pth' does not read 'hypokalemia'"),
+    ('rule_out = { test = "t", clue = "hypokalemia", when_present = ["no_such_clue"], sources = ["Bhat12"] }',
+     "rule_out.when_present[0]: unknown clue 'no_such_clue'"),
+    ('rule_out = { test = "t", clue = "hypokalemia", when_present = ["hypokalemia"], sources = ["Bhat12"] }',
+     "rule_out.when_present[0]: 'hypokalemia' is the clue the test settles"),
 ])
 def test_a_rule_out_that_cannot_rule_out_is_refused(tmp_path: Path, rule_out: str, said: str) -> None:
     cause = CAUSE.format(prior=0.01).replace('sources = ["Bhat12"]\n\n[prior]',

@@ -1266,7 +1266,14 @@ def _compile_cause(cause_id: str, path: Path, raw: schema.CauseFile, kb_file: sc
             if raw.rule_out.clue not in listed:  # its answer would move the cause no more than any other's
                 problems.add(path, "rule_out.clue", f"{raw.rule_out.clue!r} is not a finding of this cause (or of "
                              "one of its forms): answering it would rule nothing out")
-        rule_out = RuleOut(raw.rule_out.test, raw.rule_out.clue, raw.rule_out.lab, tuple(raw.rule_out.sources))
+        for index, trigger in enumerate(raw.rule_out.when_present):
+            if trigger not in clues:
+                problems.add(path, f"rule_out.when_present[{index}]", f"unknown clue {trigger!r}")
+            elif trigger == raw.rule_out.clue:
+                problems.add(path, f"rule_out.when_present[{index}]", f"{trigger!r} is the clue the test settles: "
+                             "once it is stated, there is nothing left to rule out")
+        rule_out = RuleOut(raw.rule_out.test, raw.rule_out.clue, raw.rule_out.lab, tuple(raw.rule_out.sources),
+                           tuple(dict.fromkeys(raw.rule_out.when_present)))
     certainty = None
     if raw.certainty is not None:
         _check_sources(raw.certainty.sources, sources, path, "certainty.sources", problems)

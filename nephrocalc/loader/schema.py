@@ -623,6 +623,9 @@ class RuleOut(RuleModel):
     test: Annotated[str, Field(min_length=1)]
     clue: Identifier | None = None
     lab: Identifier | None = None
+    # stated present, any of these findings has the test proposed whatever the cause's probability (sterile
+    # pyuria: think of tuberculosis even when another cause explains it better)
+    when_present: list[Identifier] = []
     sources: SourceTags
 
 

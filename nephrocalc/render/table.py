@@ -256,7 +256,11 @@ def print_result(result: Result, kb: KnowledgeBase, *, rows: list[Entry] | None 
         for item in following[:3]:
             label = item["label"][0].lower() + item["label"][1:]
             if item.get("rule_out"):
-                label = f"{item['rule_out']} (to rule out {_cause_label(kb, item.get('cant_miss', ''))})"
+                label = f"{item['rule_out']} (to rule out {_cause_label(kb, item.get('cant_miss', ''))}"
+                if item.get("triggered_by"):
+                    stated = ", ".join(kb.clues[c].label.lower() if c in kb.clues else c for c in item["triggered_by"])
+                    label += f", as {stated} is stated"
+                label += ")"
             elif item["lab"] is not None and item["lab"] in kb.labs:
                 lab = kb.labs[item["lab"]].label
                 lab = lab[0].lower() + lab[1:] if lab[1:2].islower() else lab
