@@ -272,7 +272,10 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
                 may_be_absent = all(known.get(clue) is want for clue, want in limit.absent_requires)
                 masked_by = [f"{'' if want else 'no '}{clue}" for clue, want in limit.absent_unless
                              if known.get(clue) is want]
-                present, comparison, bound = _judge(limit, value, may_be_absent and not masked_by)
+                # a strict bound lies beyond its number: ">150" is above a limit of 150, "<8.5" below one of 8.5
+                judged = math.nextafter(value, math.inf) if m.comparator == ">" else \
+                    math.nextafter(value, -math.inf) if m.comparator == "<" else value
+                present, comparison, bound = _judge(limit, judged, may_be_absent and not masked_by)
                 if present is not None and m.comparator and not _bound_settles(limit, present, m.comparator):
                     # "<300 mg/day" is below 300, not above 250: a bound on that side says nothing of the limit
                     unsettled.setdefault((m.lab.id, limit.clue), (
@@ -282,7 +285,7 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
                         f"{unit}); read neither as {limit.clue} nor as no {limit.clue}."))
                     present = None
                 if present is None and limit.derive and limit.derive_present and limit.derive_absent \
-                        and may_be_absent and not masked_by and _in_grey_zone(limit, value):
+                        and may_be_absent and not masked_by and _in_grey_zone(limit, judged):
                     # said at the end, unless another limit of the lab reads the value after all
                     grey.setdefault((m.lab.id, limit.clue), (
                         f"{_named(m)} lies in the grey zone of the {limit.label}: read neither as {limit.clue} "
@@ -328,15 +331,26 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
                     text = (f"{shown} {comparison} {_number(bound)} {unit}, within the limit ({limit.label}) "
                             f"→ no {limit.clue}")
                 explicit = stated.get(limit.clue)
+                # the same value read the other way: a limit of this lab on the other side names the opposite
+                # state (a phosphate of 6 mg/dL against a stated hypophosphataemia); the clinician's statement
+                # wins. States of one variable in [[exclusive]] (acid-base, PTH) are contradictory input instead.
+                opposite = sorted({other.clue for other in m.lab.limits if present and explicit is None
+                                   and other.clue != limit.clue and stated.get(other.clue) is True
+                                   and (other.above is None) != (limit.above is None)
+                                   and not any({other.clue, limit.clue} <= set(group) for group in kb.exclusive)})
                 step: Derivation = {
                     "lab": m.from_lab or m.lab.id, "value": m.value, "unit": m.unit,
                     "canonical_value": value,
                     "canonical_unit": unit, "limit": bound, "comparison": comparison, "clue": limit.clue,
-                    "present": present, "used": explicit is None, "text": text,
+                    "present": present, "used": explicit is None and not opposite, "text": text,
                     "sources": list(dict.fromkeys(limit.sources + m.method_sources))}
                 if m.from_lab:
                     step["computed"] = m.lab.id
                 derived.append(step)
+                if opposite:
+                    warn("lab_disagrees", f"{' and '.join(opposite)} {'is' if len(opposite) == 1 else 'are'} stated "
+                         f"present but {text}; the stated clue was used and {limit.clue} was not counted.")
+                    continue
                 found.setdefault(limit.clue, []).append(present)
                 by_lab.setdefault(limit.clue, {}).setdefault(step["lab"], []).append(present)
                 if limit.warning and (present or limit.warn_when == "always"):

@@ -1083,7 +1083,11 @@ def interpretations(result: Result | AskResult, phenopacket_id: str | None) -> d
 
     # MetaData (Phenopacket v2): created is required, and each CURIE prefix used (nephrocalc:) has its resource,
     # here the knowledge base the causes come from (its name and version, with its packs)
-    resource = {"id": "nephrocalc", "name": f"causes of nephrocalcinosis ({result['knowledge_base']})",
+    rules = result.get("rules") or []
+    base = result["knowledge_base"]
+    if rules and rules[0].get("path") not in (None, "", "built-in"):  # a complete knowledge base read from a folder
+        base += f" (from {rules[0]['path']})"
+    resource = {"id": "nephrocalc", "name": f"causes of nephrocalcinosis ({base})",
                 "url": "urn:nephrocalc:cause",
                 "version": "; ".join(str(pack.get("version", "")) for pack in result.get("rules", [])) or "unversioned",
                 "namespacePrefix": "nephrocalc", "iriPrefix": "urn:nephrocalc:cause:"}

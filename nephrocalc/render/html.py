@@ -121,7 +121,8 @@ def summary_line(result: Any, kb: KnowledgeBase) -> str:
 
 
 def page(sections: list[str], title: str, kb: KnowledgeBase, cited: list[str]) -> str:
-    packs = ", ".join(f"{p.name} {p.version}" for p in kb.packs)
+    packs = ", ".join(f"{p.name} {p.version}" + (f" (from {p.path})" if i == 0 and p.path not in ("", "built-in")
+                                                  else "") for i, p in enumerate(kb.packs))
     sources = "".join(
         f'<li id="src-{escape(tag)}"><b>[{escape(tag)}]</b> {escape(kb.sources[tag].citation)}. '
         f'<a href="{escape(_href(kb.sources[tag].url))}">{escape(kb.sources[tag].url)}</a></li>'

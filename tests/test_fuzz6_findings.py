@@ -1,0 +1,73 @@
+"""Findings of the sixth black-box review (inputs, option interactions and rule packs), each a test that failed
+before its fix."""
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from nephrocalc.loader import builtin_rules_dir
+
+
+def _json(run_main: Any, *args: str) -> dict[str, Any]:
+    status, out, err = run_main(["diff", *args, "--format", "json"])
+    assert status == 0, err
+    result: dict[str, Any] = json.loads(out)
+    return result
+
+
+@pytest.mark.parametrize(("args", "clue"), [
+    (("--age", "2", "--hypercalcemia", "--lab", "vitamin_d_25oh=>150 ng/mL"), "high_25oh_vitamin_d"),
+    (("--age", "40", "--lab", "serum_calcium=<8.5 mg/dL"), "hypocalcemia"),
+])
+def test_a_strict_bound_at_a_limit_lies_beyond_it(run_main: Any, args: tuple[str, ...], clue: str) -> None:
+    """'>150 ng/mL' (an assay's ceiling) is above a limit of 150, and '<8.5' below one of 8.5: both were read as
+    deciding nothing, the vitamin D one as 'in the grey zone' and 'below the level typical of intoxication'."""
+    result = _json(run_main, "-p", "medullary", *args)
+    assert any(d["clue"] == clue and d["present"] and d["used"] for d in result["derived"])
+    assert not any("grey zone" in w["message"] or "is a bound" in w["message"] for w in result["warnings"])
+
+
+def test_a_non_strict_bound_at_a_limit_still_decides_nothing(run_main: Any) -> None:
+    result = _json(run_main, "-p", "medullary", "--age", "2", "--lab", "vitamin_d_25oh=>=150 ng/mL")
+    assert not any(d["clue"] == "high_25oh_vitamin_d" and d["present"] for d in result["derived"])
+
+
+def test_a_lab_read_as_the_opposite_of_a_stated_finding_is_not_counted(run_main: Any) -> None:
+    """A stated hypophosphataemia with a phosphate of 6 mg/dL: the lab's hyperphosphataemia counted beside the
+    stated finding (hyperparathyroidism moved), and the warning said both were stated. The stated clue wins."""
+    stated = _json(run_main, "-p", "medullary", "--age", "40", "--hypophosphatemia")
+    both = _json(run_main, "-p", "medullary", "--age", "40", "--hypophosphatemia", "--lab", "serum_phosphate=6mg/dL")
+    assert [(e["cause"], e["probability"]) for e in both["differential"]] == \
+        [(e["cause"], e["probability"]) for e in stated["differential"]]
+    step = next(d for d in both["derived"] if d["clue"] == "hyperphosphatemia")
+    assert step["present"] and not step["used"]
+    said = [w["message"] for w in both["warnings"] if w["id"] == "lab_disagrees"]
+    assert any("hypophosphatemia is stated present" in m and "hyperphosphatemia was not counted" in m for m in said)
+    assert not any(w["id"] == "hypo_and_hyperphosphataemia_stated" for w in both["warnings"])
+
+
+@pytest.mark.parametrize("pair", [("hypouricemia", "hyperuricemia"),
+                                  ("low_alkaline_phosphatase", "high_alkaline_phosphatase")])
+def test_opposite_states_of_one_measurement_stated_together_are_named(run_main: Any, pair: tuple[str, str]) -> None:
+    flags = [f"--{clue.replace('_', '-')}" for clue in pair]
+    result = _json(run_main, "-p", "medullary", "--age", "40", "--extended", *flags)
+    assert any("one sample cannot show both" in w["message"] for w in result["warnings"])
+
+
+def test_an_edited_copy_of_the_knowledge_base_is_named_by_its_folder_in_html_and_phenopacket(
+        run_main: Any, tmp_path: Path) -> None:
+    """A complete copy of rules/ read with --rules was labelled 'nephrocalc built-in knowledge base' in the HTML
+    footer and the phenopacket's metaData, with no word of where it came from (the table said so)."""
+    copy = tmp_path / "kbcopy"
+    shutil.copytree(builtin_rules_dir(), copy, ignore=shutil.ignore_patterns("extended", "__pycache__"))
+    status, html, err = run_main(["diff", "--rules", str(copy), "-p", "medullary", "--format", "html"])
+    assert status == 0, err
+    assert f"(from {copy})" in html
+    status, out, err = run_main(["diff", "--rules", str(copy), "-p", "medullary", "--format", "phenopacket"])
+    assert status == 0, err
+    assert f"(from {copy})" in json.loads(out)["metaData"]["resources"][0]["name"]
+    status, html, _ = run_main(["diff", "-p", "medullary", "--format", "html"])
+    assert "(from " not in html
