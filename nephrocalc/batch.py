@@ -183,8 +183,10 @@ def default_jobs() -> int:
 
 def _outcome(number: int, raw: bytes, engine: Engine, read: Reader | None, row: Callable[[Result], bytes]) -> Outcome:
     """Rank one input line (its number counts from 1) into its result row, or say why it cannot be."""
-    if number == 1 and raw.startswith(_BOM) and not isinstance(raw, LongLine):
-        raw = raw[len(_BOM):]  # a UTF-8 byte order mark, as Windows editors and Excel write
+    if raw.startswith(_BOM) and not isinstance(raw, LongLine):
+        # a UTF-8 byte order mark, as Windows editors and Excel write: first in a file, or first in a later line
+        # of files joined with cat (no JSON line starts with one)
+        raw = raw[len(_BOM):]
     if isinstance(raw, LongLine):  # read_lines marks a line over its limit
         return "error", f"line is {raw.length} bytes; the limit is {raw.limit}", None, None
     if not raw.strip():

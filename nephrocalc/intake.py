@@ -322,12 +322,25 @@ def _in_clinicians_words(data: bytes | str, kb: KnowledgeBase) -> dict[str, Any]
     return mapped if mapped != parsed else None
 
 
+_FIELD_FLAGS = {"age_years": "--age", "onset_age_years": "--onset-age"}
+
+
+def _plain(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
 def merge_case(base: Mapping[str, Any] | None, kb: KnowledgeBase, *, fields: Mapping[str, Any] | None = None,
                clues: Mapping[str, bool] | None = None, labs: Sequence[str] = (),
-               pattern_required: bool = True) -> Case:
+               pattern_required: bool = True, overrides: list[str] | None = None,
+               validate_base: bool = False) -> Case:
     """A case from a case file's data (``base``), overridden by command-line ``fields`` (pattern,
     modality, grade, laterality, age_years, sex: None means not given), ``clues`` (flags) and
-    ``labs`` (``--lab ID=VALUE UNIT`` texts), then validated."""
+    ``labs`` (``--lab ID=VALUE UNIT`` texts), then validated.
+
+    With ``validate_base`` the file is validated on its own first: a flag overriding a field does not
+    make a bad value of the file acceptable (it would be dropped without a word, and ``--save`` would
+    write the rest as a valid case). Each flag that replaces a different value of the file is said in
+    ``overrides``, when given: nothing the user wrote is replaced silently."""
     data: dict[str, Any] = dict(base or {})
     hint = _standard_input_hint(data, "--case")
     if hint is not None:
@@ -336,12 +349,17 @@ def merge_case(base: Mapping[str, Any] | None, kb: KnowledgeBase, *, fields: Map
         # the file's own spellings (hypercalcaemia, PTH) become the contract's ids first, so that a flag
         # overrides the file's entry rather than standing beside it as a second spelling
         data = clinicians_words(data, kb)
+    if validate_base and base is not None and (any(v is not None for v in (fields or {}).values()) or clues or labs):
+        parse_case(data, kb, pattern_required=False)
+    said = overrides if overrides is not None else []
     for name, value in (fields or {}).items():
         if value is None:
             continue
         if name in ("age_years", "onset_age_years") and value != value:  # NaN passes click's range check
             option = "--age" if name == "age_years" else "--onset-age"
             raise InputError(option, "must be a number from 0 to 130 (got nan)")
+        if data.get(name) is not None and data[name] != value:
+            said.append(f"{_FIELD_FLAGS.get(name, '--' + name)} {_plain(value)} replaced {name} {_plain(data[name])}")
         data[name] = value
     if labs:
         from nephrocalc.labs import parse_lab_bound
@@ -357,12 +375,22 @@ def merge_case(base: Mapping[str, Any] | None, kb: KnowledgeBase, *, fields: Map
                 raise InputError("--lab", f"{lab_id} given twice ({given[lab_id]} and {value:g} {unit}); "
                                  "give one value")
             given[lab_id] = f"{value:g} {unit}"
-            merged[lab_id] = {"value": value, "unit": unit, **({"comparator": comparator} if comparator else {})}
+            new = {"value": value, "unit": unit, **({"comparator": comparator} if comparator else {})}
+            old = merged.get(lab_id)
+            if isinstance(old, dict) and {k: old.get(k) for k in new} != new:
+                said.append(f"--lab {lab_id}={comparator}{value:g} {unit} replaced {lab_id} "
+                            f"{old.get('comparator') or ''}{old.get('value')} {old.get('unit')}")
+            merged[lab_id] = new
         data["labs"] = merged
     if clues:
         current = data.get("clues")
         if current is not None and not isinstance(current, dict):
             raise InputError("clues", "must be an object mapping clue ids to true or false")
+        before: Mapping[str, Any] = current or {}
+        for clue_id, value in clues.items():
+            if before.get(clue_id) is not None and before[clue_id] != value:
+                flag = clue_id.replace("_", "-")
+                said.append(f"--{'' if value else 'no-'}{flag} replaced {clue_id} {str(before[clue_id]).lower()}")
         data["clues"] = {**(current or {}), **clues}
     if "pattern" not in data:
         if pattern_required:

@@ -135,6 +135,13 @@ class RulePack(TypedDict):
     path: str
 
 
+class Omitted(TypedDict):
+    """What ``--top N`` left out of the differential: how many causes, and their probability together."""
+
+    causes: int
+    probability: float
+
+
 class Result(TypedDict):
     """The ranked differential of one case."""
 
@@ -150,6 +157,7 @@ class Result(TypedDict):
     notice: str
     case: NotRequired[dict[str, Any]]  # the validated case as entered (every result echoes it; --save writes it)
     next_findings: NotRequired[list[NextFinding]]
+    omitted: NotRequired[Omitted]  # --top N: the causes left out of the differential, so it is not read as whole
 
 
 class InterviewRecord(TypedDict):

@@ -97,8 +97,11 @@ def did_you_mean(name: str, known: Iterable[str]) -> str:
 
 
 def unknown_id_message(name: str, known: Collection[str], what: str, command: str) -> str:
-    """One line for an unknown id: the closest known one, and where to see them all."""
-    return f"unknown {what} {name!r}; {did_you_mean(name, known)}see `{command}` for the {len(known)} allowed ids"
+    """One line for an unknown id: the closest known one, and where to see them all (an id of thousands of
+    characters is shortened: the message stays one readable line)."""
+    shown = repr(name) if len(name) <= 80 else f"{name[:60]!r}... ({len(name)} characters)"
+    hint = did_you_mean(name, known) if len(name) <= 200 else ""
+    return f"unknown {what} {shown}; {hint}see `{command}` for the {len(known)} allowed ids"
 
 
 # --- the words clinicians use ------------------------------------------------------------------------

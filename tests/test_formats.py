@@ -177,7 +177,9 @@ def test_diff_top_in_every_format(run_main: MainFn, rank: Any, fmt: str) -> None
     if fmt in ("json", "jsonl"):
         data = json.loads(out)
         assert data["differential"] == full[:3]
-        assert _ranked(data) == {**rank(CASE), "differential": full[:3]}, "--top cuts the differential only"
+        omitted = {"causes": len(full) - 3, "probability": round(sum(e["probability"] for e in full[3:]), 6)}
+        assert _ranked(data) == {**rank(CASE), "differential": full[:3], "omitted": omitted}, \
+            "--top cuts the differential only, and says what it left out"
     elif fmt == "tsv":
         assert [row[2] for row in _tsv(out)] == [e["cause"] for e in full[:3]]
     else:
@@ -441,7 +443,8 @@ def test_schema_result_properties_are_the_output_keys(run_main: MainFn, result_s
     diff, *batch = _real_outputs(run_main)
     keys = list(result_schema["properties"])
     required = result_schema["required"]
-    ask_only = ["interview"]  # the schema is that of `ask`'s result, a `diff` result plus this
+    ask_only = ["interview", "omitted"]  # the schema is that of `ask`'s result, a `diff` result plus this (and
+    # what --top left out)
     assert list(diff) == [key for key in keys if key not in ask_only], \
         "diff --format json carries every key of the schema, in its order"
     for output in batch:

@@ -71,3 +71,59 @@ def test_an_edited_copy_of_the_knowledge_base_is_named_by_its_folder_in_html_and
     assert f"(from {copy})" in json.loads(out)["metaData"]["resources"][0]["name"]
     status, html, _ = run_main(["diff", "-p", "medullary", "--format", "html"])
     assert "(from " not in html
+
+
+@pytest.mark.parametrize(("case", "flags", "field"), [
+    ({"pattern": "medullary", "labs": {"pth": {"value": 95, "unit": "mg", "extra": 1}}}, ["--lab", "pth=20pg/mL"],
+     "labs.pth"),
+    ({"pattern": "medullary", "clues": {"rta": "yes"}}, ["--rta"], "clues.rta"),
+    ({"pattern": "papillary"}, ["-p", "medullary"], "pattern"),
+    ({"pattern": "medullary", "age_years": -5}, ["--age", "5"], "age_years"),
+])
+def test_a_bad_value_in_a_case_file_is_refused_even_when_a_flag_overrides_it(
+        run_main: Any, tmp_path: Path, case: dict[str, Any], flags: list[str], field: str) -> None:
+    """The file's bad value was dropped without a word when a flag replaced it, and --save wrote the rest out
+    as a valid case."""
+    path = tmp_path / "case.json"
+    path.write_text(json.dumps(case), encoding="utf-8")
+    saved = tmp_path / "saved.json"
+    status, _, err = run_main(["diff", "--case", str(path), *flags, "--save", str(saved)])
+    assert status == 2 and field in err and not saved.exists()
+
+
+def test_flags_that_replace_a_case_files_values_are_said(run_main: Any, tmp_path: Path) -> None:
+    path = tmp_path / "case.json"
+    path.write_text(json.dumps({"pattern": "medullary", "age_years": 6, "clues": {"rta": True},
+                                "labs": {"pth": {"value": 95, "unit": "pg/mL"}}}), encoding="utf-8")
+    result = _json(run_main, "--case", str(path), "--no-rta", "-p", "cortical", "--age", "50", "--lab", "pth=20pg/mL")
+    said = next(w["message"] for w in result["warnings"] if w["id"] == "flags_override_input")
+    for part in ("--pattern cortical replaced pattern medullary", "--age 50 replaced age_years 6",
+                 "--no-rta replaced rta true", "--lab pth=20 pg/mL replaced pth 95 pg/mL"):
+        assert part in said
+    same = _json(run_main, "--case", str(path), "--rta", "-p", "medullary")  # the same values: nothing to say
+    assert not any(w["id"] == "flags_override_input" for w in same["warnings"])
+
+
+def test_a_byte_order_mark_is_read_past_in_ask_answers_and_later_batch_lines(run_main: Any) -> None:
+    status, _, err = run_main(["ask", "-p", "medullary", "--age", "40", "--max-questions", "1"], stdin="\ufeffy\n")
+    assert status == 0 and "answer y, n" not in err
+    status, out, err = run_main(["batch"], stdin='{"pattern":"medullary"}\n\ufeff{"pattern":"cortical"}\n')
+    assert status == 0, err
+    assert [json.loads(line)["pattern"] for line in out.splitlines()] == ["medullary", "cortical"]
+
+
+def test_cause_id_messages_name_stray_spaces_and_shorten_long_ids(run_main: Any) -> None:
+    status, _, err = run_main(["cause", "distal_rta "])
+    assert status == 2 and "stray spaces" in err and "lower case" not in err
+    status, _, err = run_main(["cause", "x" * 5000])
+    assert status == 2 and "(5000 characters)" in err and len(err) < 400
+
+
+def test_top_in_json_says_what_it_left_out(run_main: Any) -> None:
+    """--top 3 cut the JSON differential to three causes whose probabilities summed to 0.63, with no marker."""
+    full = _json(run_main, "-p", "medullary")
+    cut = _json(run_main, "-p", "medullary", "--top", "3")
+    assert len(cut["differential"]) == 3 and "omitted" not in full
+    left = full["differential"][3:]
+    assert cut["omitted"] == {"causes": len(left), "probability": pytest.approx(sum(e["probability"] for e in left),
+                                                                               abs=1e-6)}

@@ -92,8 +92,14 @@ class Commands:
 
             case, notes = case_from_fhir(io.read_case_source(sources[0][1], "--fhir"), kb)
             base = case.to_dict()
+        replaced: list[str] = []
         case = merge_case(base, kb, fields=case_fields(options), clues=clue_flags(options, kb),
-                          labs=options["lab"] or (), pattern_required=source is None)
+                          labs=options["lab"] or (), pattern_required=source is None, overrides=replaced,
+                          validate_base=source is None)
+        if replaced:
+            whose = "the case file" if source is None else f"the {sources[0][0]} input"
+            notes.append({"id": "flags_override_input", "sources": [],
+                          "message": f"Flags given beside {whose} replaced its values: {'; '.join(replaced)}."})
         if case.pattern is not None:  # --pattern gave what the document did not: its warning no longer holds
             notes = [note for note in notes if note["id"] != "pattern_unknown"]
         return case, notes
@@ -437,7 +443,8 @@ class Commands:
                                  "names causes to look for)")
             folded = next((known for known in kb.causes if known.casefold() == cause_id.strip().casefold()), None)
             if folded is not None:
-                raise InputError("ID", f"unknown cause {cause_id!r}; did you mean {folded!r}? (ids are lower case)")
+                why = "ids are lower case" if folded != cause_id.strip() else "stray spaces around the id"
+                raise InputError("ID", f"unknown cause {cause_id!r}; did you mean {folded!r}? ({why})")
             raise InputError("ID", unknown_id_message(cause_id, kb.causes, "cause", "nephrocalc causes"))
         if format.value == "json":
             from nephrocalc.render.json import cause_json

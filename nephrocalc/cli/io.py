@@ -94,6 +94,7 @@ def prompt_line(question_line: str, *, takes_value: bool = False, terminal: bool
         if not whole:  # one line is one answer: a line too long to be one is refused whole, not read in pieces
             sys.stderr.write(f"nephrocalc: answer too long (over {MAX_ANSWER} characters); answer y, n, u, q or b\n")
             continue
+        reply = reply.lstrip("\ufeff")  # a byte-order mark, as Windows editors write at the start of a file
         answer = ANSWERS.get(reply.strip().lower())
         if answer is not None:
             return answer

@@ -25,9 +25,11 @@ __all__ = ["BATCH_FORMATS", "RESULT_FORMATS", "BatchWriter", "limit", "result_te
 
 def limit(result: Result, top: int | None) -> Result:
     """The result with only its first ``top`` causes (the whole result when ``top`` is None)."""
-    if top is None:
+    if top is None or top >= len(result["differential"]):
         return result
-    return {**result, "differential": result["differential"][:top]}
+    left = result["differential"][top:]
+    return {**result, "differential": result["differential"][:top],
+            "omitted": {"causes": len(left), "probability": round(sum(entry["probability"] for entry in left), 6)}}
 
 
 def _check_fields(fields: tuple[str, ...], fmt: str) -> None:
