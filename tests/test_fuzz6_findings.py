@@ -127,3 +127,21 @@ def test_top_in_json_says_what_it_left_out(run_main: Any) -> None:
     left = full["differential"][3:]
     assert cut["omitted"] == {"causes": len(left), "probability": pytest.approx(sum(e["probability"] for e in left),
                                                                                abs=1e-6)}
+
+
+@pytest.mark.parametrize("args", [
+    ["-p", "medullary", "--age", "6", "--sex", "male", "--rta", "--no-hypercalcemia", "--lab", "pth=20pg/mL"],
+    ["-p", "combined", "--age", "45.25", "--sex", "female", "--lab", "serum_calcium=2.9mmol/L"],
+    ["-p", "cortical", "--age", "0.5"],
+])
+def test_the_phenopacket_written_reads_back_as_the_same_case(run_main: Any, tmp_path: Path, args: list[str]) -> None:
+    """--format phenopacket kept only the interpretations: read back, it ranked an empty case with exit 0."""
+    status, written, err = run_main(["diff", *args, "--format", "phenopacket"])
+    assert status == 0, err
+    path = tmp_path / "out.json"
+    path.write_text(written, encoding="utf-8")
+    again = _json(run_main, "--phenopacket", str(path))
+    first = _json(run_main, *args)
+    assert {k: v for k, v in again["case"].items() if k != "id"} == first["case"]
+    assert [(e["cause"], e["probability"]) for e in again["differential"]] == \
+        [(e["cause"], e["probability"]) for e in first["differential"]]

@@ -38,6 +38,7 @@ at the top level, in the subject, a phenotypic feature or a measurement named): 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, StrictBool, ValidationError
@@ -1063,9 +1064,55 @@ def checked_labs(case: Case, kb: KnowledgeBase, notes: list[Note], note_id: str,
     return dataclasses.replace(case, labs=good)
 
 
-def interpretations(result: Result | AskResult, phenopacket_id: str | None) -> dict[str, Any]:
+def _iso_age(years: float) -> str:
+    """An age in years as an ISO 8601 duration: P6Y, P45Y3M, P6M, P24D (under a month, in days)."""
+    if years < 1 / 12:
+        return f"P{round(years * 365.25)}D"
+    whole, months = int(years), round((years - int(years)) * 12)
+    if months == 12:
+        whole, months = whole + 1, 0
+    return "P" + (f"{whole}Y" if whole else "") + (f"{months}M" if months or not whole else "")
+
+
+def _case_parts(case: Mapping[str, Any], kb: KnowledgeBase, subject: str) -> dict[str, Any]:
+    """The case a result was computed from, as a phenopacket's subject, features and measurements, so that the
+    written phenopacket reads back (--phenopacket) as the same case: the pattern and each clue by its first HPO
+    term (excluded when stated absent), each lab by its first LOINC code with its value and unit. Modality,
+    grade and laterality have no HPO term and are not carried; a clue without one is left out."""
+    person: dict[str, Any] = {"id": subject}
+    if case.get("sex") in ("female", "male"):
+        person["sex"] = str(case["sex"]).upper()
+    if isinstance(case.get("age_years"), (int, float)):
+        person["timeAtLastEncounter"] = {"age": {"iso8601duration": _iso_age(float(case["age_years"]))}}
+    pattern = case.get("pattern")
+    names = ("medullary", "cortical") if pattern == "combined" else (pattern or "nephrocalcinosis",)
+    features: list[dict[str, Any]] = [
+        {"type": {"id": term, "label": f"{name} nephrocalcinosis".removeprefix("nephrocalcinosis ").capitalize()}}
+        for name in names for term in kb.pattern_hpo.get(name, ())[:1]]
+    for clue_id, present in (case.get("clues") or {}).items():
+        clue = kb.clues.get(clue_id)
+        if clue is not None and clue.hpo:
+            features.append({"type": {"id": clue.hpo[0], "label": clue.label},
+                             **({} if present else {"excluded": True})})
+    measurements = []
+    for lab_id, lab in (case.get("labs") or {}).items():
+        known = kb.labs.get(lab_id)
+        if known is None or not known.loinc or not isinstance(lab, Mapping):
+            continue
+        unit = str(lab.get("unit", ""))
+        measurements.append({"assay": {"id": f"LOINC:{known.loinc[0]}", "label": known.label},
+                             "value": {"quantity": {"unit": {"id": f"UCUM:{unit}", "label": unit},
+                                                    "value": lab.get("value")}}})
+    return {"subject": person, "phenotypicFeatures": features, **({"measurements": measurements}
+                                                                 if measurements else {})}
+
+
+def interpretations(result: Result | AskResult, phenopacket_id: str | None,
+                    kb: KnowledgeBase | None = None) -> dict[str, Any]:
     """The result as a phenopacket ``interpretations`` block: one interpretation per ranked cause, best
-    first, with its probability and evidence in the summary (decision support, not a diagnosis)."""
+    first, with its probability and evidence in the summary (decision support, not a diagnosis). With the
+    knowledge base, the phenopacket also carries the case (subject, features, measurements) it was computed
+    from, so that it reads back as the same case."""
     subject = phenopacket_id or result["id"] or "case"
     items = []
     for entry in result["differential"]:
@@ -1091,7 +1138,8 @@ def interpretations(result: Result | AskResult, phenopacket_id: str | None) -> d
                 "url": "urn:nephrocalc:cause",
                 "version": "; ".join(str(pack.get("version", "")) for pack in result.get("rules", [])) or "unversioned",
                 "namespacePrefix": "nephrocalc", "iriPrefix": "urn:nephrocalc:cause:"}
-    return {"id": subject, "interpretations": items,
+    parts = _case_parts(result["case"], kb, subject) if kb is not None and result.get("case") else {}
+    return {"id": subject, **parts, "interpretations": items,
             "metaData": {"created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), "createdBy": "nephrocalc",
                          "phenopacketSchemaVersion": "2.0", "resources": [resource],
                          "externalReferences": [{"description": result["notice"]}]}}

@@ -74,7 +74,7 @@ def result_text(result: Result, fmt: str, kb: KnowledgeBase | None = None) -> st
         from nephrocalc.interop.phenopacket import interpretations
         from nephrocalc.render.json import dumps
 
-        return dumps(interpretations(result, result["id"]), indent=True)
+        return dumps(interpretations(result, result["id"], kb), indent=True)
     raise InputError("--format", f"must be one of {', '.join(RESULT_FORMATS)} (got {fmt!r})")
 
 
