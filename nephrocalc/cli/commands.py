@@ -379,8 +379,12 @@ class Commands:
         except RuleError as exc:
             for problem in exc.problems:
                 sys.stderr.write(f"{io.one_line(problem)}\n")
-            count = len(exc.problems)
-            said = f"nephrocalc: {count} problem{'s' if count != 1 else ''} in {checked}"
+            # a problem of a $NEPHROCALC_RULES pack (named by its folder's name) is not laid at the checked folder
+            theirs = {pack: sum(1 for problem in exc.problems if problem.startswith((f"{pack.name}/", f"{pack}/")))
+                      for pack in under}
+            count = len(exc.problems) - sum(theirs.values())
+            said = f"nephrocalc: {count} problem{'s' if count != 1 else ''} in {checked}" + "".join(
+                f"; {n} in {pack} ($NEPHROCALC_RULES)" for pack, n in theirs.items() if n)
             sys.stderr.write(io.one_line(said) + "\n")
             raise typer.Exit(2) from None
         complete = [directory for directory in directories if is_knowledge_base(directory)]

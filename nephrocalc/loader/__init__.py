@@ -16,9 +16,8 @@ from pathlib import Path
 from nephrocalc.errors import RuleError
 from nephrocalc.knowledge import KnowledgeBase
 
-__all__ = ["builtin_rules_dir", "extended_rules_dir", "is_knowledge_base", "knowledge_key", "load_knowledge_base",
-           "pack_files",
-           "rule_files"]
+__all__ = ["builtin_rules_dir", "cause_paths", "extended_rules_dir", "is_knowledge_base", "is_shipped_extended",
+           "knowledge_key", "load_knowledge_base", "pack_files", "rule_files"]
 
 
 def builtin_rules_dir() -> Path:
@@ -35,12 +34,50 @@ def extended_rules_dir() -> Path:
     return builtin_rules_dir() / "extended"
 
 
+def is_shipped_extended(folder: Path) -> bool:
+    """Whether ``folder`` is the extended knowledge base as it ships: the packaged folder itself, or a folder of the
+    same rule files holding the same rules (comments and layout aside), and no others: rules/extended of a source
+    checkout checked by an installed nephrocalc, or a copy of it. Only such a folder may go by the shipped name
+    ("nephrocalc extended knowledge base"): an edited copy is a pack of one's own, which a result's footer must not
+    pass off as the shipped rules."""
+    import tomllib
+
+    shipped = extended_rules_dir()
+
+    def rules(root: Path) -> dict[str, Path]:
+        return {entry.relative_to(root).as_posix(): entry for entry in pack_files(root) if entry.name != "causes"}
+
+    def same(mine: Path, theirs: Path) -> bool:
+        if mine.stat().st_size > 2 * theirs.stat().st_size + 4096:  # not the same rules re-laid: not read at all
+            return False
+        text, shipped_text = mine.read_bytes(), theirs.read_bytes()
+        if text == shipped_text:
+            return True
+        try:
+            return tomllib.loads(text.decode("utf-8-sig")) == tomllib.loads(shipped_text.decode("utf-8-sig"))
+        except (UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError):
+            return False
+
+    try:
+        if folder.resolve() == shipped.resolve():
+            return True
+        mine, theirs = rules(folder), rules(shipped)
+        return mine.keys() == theirs.keys() and all(same(mine[name], theirs[name]) for name in mine)
+    except OSError:  # a file that cannot be read (a folder in the place of a file): not the shipped rules
+        return False
+
+
 def rule_files(root: Path) -> list[Path]:
     """Every file the knowledge base of ``root`` is built from, in a fixed order."""
     names = ["knowledge_base.toml", "clues.toml", "sources.toml", "caveats.toml", "imaging.toml", "grading.toml",
-             "labs.toml"]
-    optional = [root / "hpo.toml"] if (root / "hpo.toml").exists() else []
-    return [root / name for name in names] + optional + sorted((root / "causes").glob("*.toml"))
+             "labs.toml", "hpo.toml"]
+    return [root / name for name in names] + cause_paths(root / "causes")
+
+
+def cause_paths(causes: Path) -> list[Path]:
+    """The cause files of a causes/ folder: its <id>.toml files, hidden ones (.x.toml, an editor's or a sync
+    tool's) left out, as every hidden entry of a rule folder is (rules/README.md)."""
+    return sorted(path for path in causes.glob("*.toml") if not path.name.startswith("."))
 
 
 PACK_FILES = ("pack.toml", "clues.toml", "sources.toml", "caveats.toml")
@@ -117,6 +154,18 @@ def _checked(rules_dir: Path | None, packs: Sequence[Path]) -> tuple[Path, tuple
         if not is_dir:
             raise RuleError(repr(str(pack)), "not a directory: a rule pack is a folder of rule files")
         _listable(pack)
+    extended = extended_rules_dir().resolve()
+    for number, pack in enumerate(resolved):
+        # a pack laid twice would have its causes replace themselves and be named twice in every footer: refused, as
+        # the command line refuses --rules A --rules A. --extended with the extended folder (or a copy of it as
+        # shipped) given as --rules too is that case, which the command line does not see
+        earlier = resolved[:number]
+        if extended in earlier and (pack == extended or is_shipped_extended(pack)):
+            what = "the extended knowledge base" if pack == extended else "a copy of the extended knowledge base"
+            raise RuleError(repr(str(packs[number])), f"is {what}, which --extended (or $NEPHROCALC_EXTENDED) loads "
+                            "already; give it once")
+        if pack in earlier:
+            raise RuleError(repr(str(packs[number])), "given twice; give each rule pack once")
     complete = [pack for pack in resolved if is_knowledge_base(pack)]
     if complete:
         if rules_dir is not None or len(complete) > 1:

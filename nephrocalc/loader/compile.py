@@ -52,7 +52,7 @@ CaveatEntries = list[tuple[Path, int, schema.CaveatEntry]]
 
 def build(root: Path, packs: Sequence[Path] = ()) -> KnowledgeBase:
     """Load, validate and compile the rule files of ``root`` with ``packs`` laid over them."""
-    from nephrocalc.loader import KB_ENTRIES, builtin_rules_dir
+    from nephrocalc.loader import KB_ENTRIES, builtin_rules_dir, cause_paths
 
     # a pack's files are named with the pack when another folder of rules could hold the same name: several packs,
     # or a complete knowledge base of one's own (both have a causes/ folder)
@@ -77,10 +77,10 @@ def build(root: Path, packs: Sequence[Path] = ()) -> KnowledgeBase:
             sources[tag] = Source(tag, parsed.citation, parsed.url)
     caveats_file = validate(schema.CaveatsFile, read_toml(caveats_path, problems), caveats_path, problems)
     cause_files: CauseFiles = {}
-    cause_paths = sorted((root / "causes").glob("*.toml"))
-    if not cause_paths:
+    paths = cause_paths(root / "causes")
+    if not paths:
         problems.add(root / "causes", "", "no cause files (causes/<id>.toml)")
-    for path in cause_paths:
+    for path in paths:
         if not _cause_file_name_ok(path, problems):
             continue
         cause_file = validate(schema.CauseFile, read_toml(path, problems), path, problems)
@@ -102,9 +102,14 @@ def build(root: Path, packs: Sequence[Path] = ()) -> KnowledgeBase:
             _check_sources(table.sources, sources, path, "sources", problems)
     labs_path = root / "labs.toml"
     labs_file = validate(schema.LabsFile, read_toml(labs_path, problems), labs_path, problems)
+    # required as labs.toml is: without it the HPO descendants of the clues' terms map to no clue, and a phenopacket
+    # loses findings under a knowledge base `rules check` passed (a pack has none: it reads the one it is laid over)
+    hpo_path = root / "hpo.toml"
+    hpo_file = validate(schema.HpoFile, read_toml(hpo_path, problems), hpo_path, problems)
     problems.raise_if_any()
     # raise_if_any() has raised if any file failed to validate
     assert kb_file is not None and clues_file is not None and caveats_file is not None and labs_file is not None
+    assert hpo_file is not None
 
     groups = dict(clues_file.groups)
     clue_entries: ClueEntries = {cid: (clues_path, e) for cid, e in clues_file.clues.items()}
@@ -134,7 +139,7 @@ def build(root: Path, packs: Sequence[Path] = ()) -> KnowledgeBase:
     problems.raise_if_any()
 
     kb = _compile(root, kb_file.model_copy(update={"other": other_file}), groups, clue_entries, sources,
-                  caveat_entries, cause_files, tables, problems, other_path)
+                  caveat_entries, cause_files, tables, problems, other_path, loaded=(root, *packs))
     labs = _compile_labs(labs_file, labs_path, kb.clues, sources, problems)
     for cause in kb.causes.values():  # a rule-out lab must be one, and read the rule-out finding
         found = cause.rule_out
@@ -145,12 +150,8 @@ def build(root: Path, packs: Sequence[Path] = ()) -> KnowledgeBase:
         elif found.clue is not None and not any(limit.clue == found.clue for limit in labs[found.lab].limits):
             # ask would take the value as the answer and leave the finding unanswered (a PTH for hypokalaemia)
             problems.add(Path(cause.path), "rule_out.lab", f"lab {found.lab!r} does not read {found.clue!r}")
-    hpo_path = root / "hpo.toml"
-    hpo_file = validate(schema.HpoFile, read_toml(hpo_path, problems), hpo_path, problems) \
-        if hpo_path.exists() else None
-    if hpo_file is not None:
-        _check_hpo_hierarchy(kb, clue_entries, hpo_file, problems)
-        _check_obsolete(kb, hpo_file, hpo_path, problems)
+    _check_hpo_hierarchy(kb, clue_entries, hpo_file, problems)
+    _check_obsolete(kb, hpo_file, hpo_path, problems)
     problems.raise_if_any()
     codes = _code_indexes(kb, labs, hpo_file)
     return kb._replace(labs=labs, packs=tuple(infos), clue_labs=_clue_labs(labs), lab_siblings=_lab_siblings(labs),
@@ -434,14 +435,14 @@ def _overlay(pack: Path, groups: dict[str, str], clue_entries: ClueEntries, sour
              builtin: frozenset[Path] = frozenset()) -> tuple[PackInfo, schema.OtherCause | None]:
     """Lay one rule pack over the knowledge base so far: new clues, sources, caveats and causes,
     or a cause file that replaces the cause of the same id."""
-    from nephrocalc.loader import PACK_FILES
+    from nephrocalc.loader import PACK_FILES, cause_paths, is_shipped_extended
 
     pack_path = pack / "pack.toml"
     # pack.toml (name, version) is optional: without it the pack is named after its folder
     info = validate(schema.PackFile, read_toml(pack_path, problems), pack_path, problems) \
         if pack_path.exists() else None
     _inventory(pack, problems)
-    if not any((pack / name).exists() for name in PACK_FILES) and not any((pack / "causes").glob("*.toml")):
+    if not any((pack / name).exists() for name in PACK_FILES) and not cause_paths(pack / "causes"):
         problems.items.append(f"{pack}: not a rule pack: it holds none of pack.toml, clues.toml, sources.toml, "
                               "caveats.toml or causes/<id>.toml")
     clues_path = pack / "clues.toml"
@@ -480,7 +481,7 @@ def _overlay(pack: Path, groups: dict[str, str], clue_entries: ClueEntries, sour
         caveats_file = validate(schema.CaveatsFile, read_toml(caveats_path, problems), caveats_path, problems)
         if caveats_file is not None:
             caveat_entries.extend((caveats_path, i, entry) for i, entry in enumerate(caveats_file.caveats))
-    for path in sorted((pack / "causes").glob("*.toml")):
+    for path in cause_paths(pack / "causes"):
         if not _cause_file_name_ok(path, problems):
             continue
         cause_file = validate(schema.CauseFile, read_toml(path, problems), path, problems)
@@ -501,10 +502,13 @@ def _overlay(pack: Path, groups: dict[str, str], clue_entries: ClueEntries, sour
             problems.add(pack, "", "the folder name holds control characters and there is no pack.toml to name the "
                          "pack: rename the folder, or give pack.toml a name")
         return PackInfo(pack.name, "?" if pack_path.exists() else "unversioned", str(pack)), None
-    if pack.resolve() not in builtin and info.name.casefold().lstrip().startswith("nephrocalc"):
-        # a footer that reads "nephrocalc extended knowledge base 1.3.0" must mean the shipped rules
+    if pack.resolve() not in builtin and info.name.casefold().lstrip().startswith("nephrocalc") \
+            and not is_shipped_extended(pack):
+        # a footer that reads "nephrocalc extended knowledge base 1.3.0" must mean the shipped rules: the packaged
+        # folder, or a folder of the same files (rules/extended of a source checkout, checked by an installed copy)
         problems.add(pack_path, "name", "names beginning with 'nephrocalc' are kept for the knowledge bases that "
-                     "ship with it: name the pack after its site or purpose")
+                     "ship with it, as shipped (an edited copy is a pack of one's own): name the pack after its "
+                     "site or purpose")
     return PackInfo(info.name, info.version, str(pack)), info.other
 
 
@@ -612,7 +616,8 @@ def _check_sources(tags: Iterable[str], sources: Mapping[str, Source], path: Pat
 def _compile(root: Path, kb_file: schema.KnowledgeBaseFile, groups: Mapping[str, str], clue_entries: ClueEntries,
              sources: Mapping[str, Source], caveat_entries: CaveatEntries, cause_files: CauseFiles,
              tables: Mapping[str, ReferenceTable],
-             problems: Problems, other_path: Path | None = None) -> KnowledgeBase:
+             problems: Problems, other_path: Path | None = None, loaded: Sequence[Path] = ()) -> KnowledgeBase:
+    """``loaded``: the folders the cause files come from, in the order they were laid (the knowledge base first)."""
     kb_path = root / "knowledge_base.toml"
     other_path = other_path or kb_path  # the file that gave [other]: a pack's pack.toml replaces it
     frequency = {level: getattr(kb_file.frequency, level) for level in FREQUENCY_LEVELS}
@@ -717,7 +722,7 @@ def _compile(root: Path, kb_file: schema.KnowledgeBaseFile, groups: Mapping[str,
     for cause_id, (path, cause_file) in sorted(cause_files.items()):
         causes[cause_id] = _compile_cause(cause_id, path, cause_file, kb_file, frequency, clues, sources, problems)
     _check_names_distinct(causes, cause_files, clues, clue_entries, problems)
-    taken_total: dict[tuple[str, str], dict[str, float]] = {}  # (cause, form) -> share taken so far, by age group
+    too_much = _takes_over_too_much(cause_files, loaded)
     # a cause that takes over part of another which takes over part of it, directly or through others, would have
     # each model the other's form and both lose prior mass to no one: refused
     takers = {cause_id: {taken.cause for taken in cause_file.takes_over} for cause_id, (_, cause_file)
@@ -742,14 +747,12 @@ def _compile(root: Path, kb_file: schema.KnowledgeBaseFile, groups: Mapping[str,
                              "twice; give one entry with the whole share")
                 continue
             taken_forms.add((taken.cause, taken.form))
-            total = taken_total.setdefault((taken.cause, taken.form), dict.fromkeys(AGE_GROUPS, 0.0))
-            over = [g for g in AGE_GROUPS if total[g] + getattr(taken.share, g) > 1.0 + 1e-9]
-            if over:  # several causes together would take more than the whole form
+            if (cause_id, index) in too_much:  # several causes together would take more than the whole form
+                others, over = too_much[cause_id, index]
+                named = f" ({', '.join(others)})" if others else ""
                 problems.add(path, f"takes_over.{index}.share", f"with the other causes that take over "
-                             f"{taken.cause}'s form {taken.form!r}, more than all of it ({', '.join(over)})")
+                             f"{taken.cause}'s form {taken.form!r}{named}, more than all of it ({', '.join(over)})")
                 continue
-            for g in AGE_GROUPS:
-                total[g] += getattr(taken.share, g)
             _take_over(causes, cause_id, taken, path, f"takes_over.{index}", problems)
 
     caveats: list[Caveat] = []
@@ -1202,6 +1205,38 @@ def _against(finding: Finding, background: float, who: str = "children") -> Find
     against = f"against {background:.0%} of {who} with another cause"
     return finding._replace(lr_present=p / background, lr_absent=(1.0 - p) / (1.0 - background),
                             note=f"{finding.note}; {against}" if finding.note else against)
+
+
+def _takes_over_too_much(cause_files: CauseFiles, loaded: Sequence[Path]) -> dict[tuple[str, int], tuple[list[str],
+                                                                                                list[str]]]:
+    """The takes_over entries that bring the shares of a form taken over above all of it, as (cause, entry index) ->
+    (the causes that took the rest, the age groups over), the shares summed in the order the folders were laid: the
+    entry named is the one of the folder loaded last (a user's pack), not one of the shipped knowledge base or
+    extended pack that it meets, whatever the alphabetical order of the cause ids."""
+    order = {folder.resolve(): number for number, folder in enumerate(loaded)}
+
+    def laid_at(item: tuple[str, tuple[Path, schema.CauseFile]]) -> tuple[int, str]:
+        return order.get(item[1][0].parent.parent.resolve(), len(order)), item[0]
+
+    totals: dict[tuple[str, str], dict[str, float]] = {}  # (cause, form) -> share taken so far, by age group
+    takers: dict[tuple[str, str], list[str]] = {}
+    found: dict[tuple[str, int], tuple[list[str], list[str]]] = {}
+    for cause_id, (_, cause_file) in sorted(cause_files.items(), key=laid_at):
+        seen: set[tuple[str, str]] = set()
+        for index, taken in enumerate(cause_file.takes_over):
+            form = (taken.cause, taken.form)
+            if form in seen:  # taken over twice by one cause: reported as that
+                continue
+            seen.add(form)
+            total = totals.setdefault(form, dict.fromkeys(AGE_GROUPS, 0.0))
+            over: list[str] = [g for g in AGE_GROUPS if total[g] + getattr(taken.share, g) > 1.0 + 1e-9]
+            if over:
+                found[cause_id, index] = (list(takers.get(form, [])), over)
+                continue
+            for g in AGE_GROUPS:
+                total[g] += getattr(taken.share, g)
+            takers.setdefault(form, []).append(cause_id)
+    return found
 
 
 def _take_over(causes: dict[str, Cause], taker: str, taken: schema.TakesOver, path: Path, where: str,

@@ -777,7 +777,10 @@ class Condition(RuleModel):
 
     @model_validator(mode="after")
     def _can_hold(self) -> Condition:
-        """A condition that can hold for no case is a rule that never fires: refused, not kept silently."""
+        """A condition that can hold for no case is a rule that never fires, and one of no key at all a rule that
+        fires on every case: both refused, not kept silently."""
+        if not self.model_fields_set:  # an empty [caveats.when]: "every key given must hold" holds for every case
+            raise ValueError("no condition: the caveat would fire on every case (give at least one key)")
         if self.age_below is not None and self.age_at_least is not None and self.age_below <= self.age_at_least:
             raise ValueError("age_below must be above age_at_least (the caveat would apply at no age)")
         if self.age_at_least is not None and self.age_at_least >= 130:
