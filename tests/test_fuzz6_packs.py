@@ -123,3 +123,14 @@ def test_rules_check_lays_an_environment_packs_problem_at_that_pack(tmp_path: Pa
     status, text = _check(good)
     assert status == 2
     assert f"0 problems in {good}; 1 in {broken} ($NEPHROCALC_RULES)" in text, text
+
+
+def test_rules_check_points_out_new_causes_holding_half_of_nephrocalcinosis(tmp_path: Path) -> None:
+    """A new cause with a prior of 0.9 passed the check silently and halved every built-in prior at run time (the
+    priors are renormalised together, by design: the extended pack adds 0.18-0.37)."""
+    big = _pack(tmp_path / "big", {"causes/test_cause.toml": CAUSE.format(prior=0.9)})
+    status, text = _check(big)
+    assert status == 0 and "note: the causes" in text and "every other prior scaled by 0.53" in text, text
+    small = _pack(tmp_path / "small", {"causes/test_cause.toml": CAUSE.format(prior=0.01)})
+    status, text = _check(small)
+    assert status == 0 and "note:" not in text

@@ -400,6 +400,8 @@ class Commands:
             pack = next(info for info in kb.packs if Path(info.path).resolve() == directory.resolve())
             io.write(io.one_line(f"ok: {pack.name} {pack.version} ({directory}): {len(kb.causes)} causes and "
                                  f"{len(kb.clues)} clues {base}{laid}"))
+            if not complete:
+                _note_added_priors(kb, directory)
 
     def causes(self, format: InfoFormatOption = InfoFormat.table, rules: RulesOption = None,
               extended: ExtendedOption = False) -> None:
@@ -544,3 +546,27 @@ class Commands:
         from nephrocalc.render.table import print_method
 
         print_method(self.session.kb())
+
+
+ADDED_PRIOR_NOTE = 0.5  # a pack's new causes holding this much of nephrocalcinosis in an age group are pointed out
+
+
+def _note_added_priors(kb: KnowledgeBase, directory: Path) -> None:
+    """A pack's new causes (not replacing one of the built-in knowledge base) are ranked with the knowledge base's,
+    all priors renormalised together: new causes holding half of nephrocalcinosis or more in an age group shrink
+    every other prior a great deal (a prior of 0.9 halves them), which is said, not done silently."""
+    from nephrocalc.loader import load_knowledge_base
+    from nephrocalc.vocab import AGE_GROUPS
+
+    builtin = load_knowledge_base().causes
+    root = directory.resolve()
+    added = [cause for cause_id, cause in kb.causes.items()
+             if cause_id not in builtin and root in Path(cause.path).resolve().parents]
+    held = {group: sum(cause.prior[group] for cause in added) for group in AGE_GROUPS}
+    large = {group: share for group, share in held.items() if share >= ADDED_PRIOR_NOTE}
+    if large:
+        shares = " and ".join(f"{share:.2g} for {group} (every other prior scaled by {1 / (1 + share):.2g})"
+                              for group, share in large.items())
+        sys.stderr.write(io.one_line(f"nephrocalc: note: the causes {directory} adds hold {shares} of "
+                                     "nephrocalcinosis by their priors (each is P(cause | nephrocalcinosis)), and "
+                                     "the ranking renormalises all priors together: check that this is meant") + "\n")
