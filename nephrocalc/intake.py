@@ -349,8 +349,10 @@ def merge_case(base: Mapping[str, Any] | None, kb: KnowledgeBase, *, fields: Map
         # the file's own spellings (hypercalcaemia, PTH) become the contract's ids first, so that a flag
         # overrides the file's entry rather than standing beside it as a second spelling
         data = clinicians_words(data, kb)
+    # the file's values as read (sex "F" is female, an age "6 mo" is 0.5): what a flag is compared with
+    as_read: Mapping[str, Any] = data
     if validate_base and base is not None and (any(v is not None for v in (fields or {}).values()) or clues or labs):
-        parse_case(data, kb, pattern_required=False)
+        as_read = parse_case(data, kb, pattern_required=False).to_dict()
     said = overrides if overrides is not None else []
     for name, value in (fields or {}).items():
         if value is None:
@@ -358,8 +360,9 @@ def merge_case(base: Mapping[str, Any] | None, kb: KnowledgeBase, *, fields: Map
         if name in ("age_years", "onset_age_years") and value != value:  # NaN passes click's range check
             option = "--age" if name == "age_years" else "--onset-age"
             raise InputError(option, "must be a number from 0 to 130 (got nan)")
-        if data.get(name) is not None and data[name] != value:
-            said.append(f"{_FIELD_FLAGS.get(name, '--' + name)} {_plain(value)} replaced {name} {_plain(data[name])}")
+        if as_read.get(name) is not None and as_read[name] != value:
+            said.append(f"{_FIELD_FLAGS.get(name, '--' + name)} {_plain(value)} replaced {name} "
+                        f"{_plain(as_read[name])}")
         data[name] = value
     if labs:
         from nephrocalc.labs import parse_lab_bound
