@@ -1078,7 +1078,8 @@ def _case_parts(case: Mapping[str, Any], kb: KnowledgeBase, subject: str) -> dic
     """The case a result was computed from, as a phenopacket's subject, features and measurements, so that the
     written phenopacket reads back (--phenopacket) as the same case: the pattern and each clue by its first HPO
     term (excluded when stated absent), each lab by its first LOINC code with its value and unit. Modality,
-    grade and laterality have no HPO term and are not carried; a clue without one is left out."""
+    grade and laterality have no HPO term and are not carried; a clue without one, and a lab value given as a
+    bound, are left out."""
     person: dict[str, Any] = {"id": subject}
     if case.get("sex") in ("female", "male"):
         person["sex"] = str(case["sex"]).upper()
@@ -1097,8 +1098,8 @@ def _case_parts(case: Mapping[str, Any], kb: KnowledgeBase, subject: str) -> dic
     measurements = []
     for lab_id, lab in (case.get("labs") or {}).items():
         known = kb.labs.get(lab_id)
-        if known is None or not known.loinc or not isinstance(lab, Mapping):
-            continue
+        if known is None or not known.loinc or not isinstance(lab, Mapping) or lab.get("comparator"):
+            continue  # a bound ("<6 pg/mL") has no place in a phenopacket quantity: read back, it would be a value
         unit = str(lab.get("unit", ""))
         measurements.append({"assay": {"id": f"LOINC:{known.loinc[0]}", "label": known.label},
                              "value": {"quantity": {"unit": {"id": f"UCUM:{unit}", "label": unit},
