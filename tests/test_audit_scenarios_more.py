@@ -719,11 +719,26 @@ BATTERIES = {
     number: [json.loads(line) for line in
              (Path(__file__).parent / "data" / "audit" / f"battery{number}.jsonl").read_text(encoding="utf-8")
              .splitlines() if line.strip()]
-    for number in range(3, 36)
+    for number in range(3, 37)
 }
 BLIND = [scenario for battery in BATTERIES.values() for scenario in battery]
 # Blind scenarios still failing, each with the reason (strict: one that starts to pass must leave the list)
 OPEN_BLIND = {
+    "b36_cortical_unilateral_ckd_proteinuria":
+        "chronic glomerulonephritis 46% with a good fit for unilateral cortical calcification with CKD and "
+        "proteinuria: unilaterality counts 1% for it against 10% for cortical necrosis and 5% for the open world "
+        "(estimates), and proteinuria and CKD outweigh it; infarct, trauma and chronic pyelonephritis are outside "
+        "the twelve (the unilateral caveat names them). Making one-sidedness a poor fit for a systemic leader was "
+        "not tried: a real unilateral primary hyperoxaluria (pub-ph-03) is in the development set",
+    "b36_msk_no_ectasia_on_ctu":
+        "medullary sponge kidney 54% after a CT urogram without tubular ectasia (the check asks under 50%): as "
+        "b33_msk_ctu_no_ectasia, the absent ectasia counts x0.05 and unilaterality x15; the fit is poor and names "
+        "the absent ectasia",
+    "b36_ext_hypok_hcu_alkalosis":
+        "with --extended medullary sponge kidney 43% ahead of Bartter syndrome 22% with a good fit for a "
+        "hypokalaemic alkalosis with hypercalciuria at 28, no diuretic: no cause of the twelve lists the alkalosis "
+        "(neutral for MSK), Bartter's adult prior is small, and diuretic or laxative misuse is in neither "
+        "knowledge base; without --extended the fit is poor and names Bartter syndrome",
     "b34_twin_sjogren_acid_urine":
         "distal RTA 63% (the check asks under 30%) for Sjogren syndrome with an acid urine (pH 5.1) during a "
         "bicarbonate of 15 and a potassium of 2.8: the acid urine counts x0.01 against it and x10 for the open world "
