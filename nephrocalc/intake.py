@@ -329,6 +329,15 @@ def _plain(value: Any) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
+def _lab_differs(old: Mapping[str, Any], value: float, unit: str, comparator: str) -> bool:
+    """Whether a --lab value replaces a different one of the file: another value, unit (case and spaces aside),
+    bound, or a sampling age the flag does not carry."""
+    from nephrocalc.knowledge import normalise_unit
+
+    return (old.get("value") != value or normalise_unit(str(old.get("unit", ""))) != normalise_unit(unit)
+            or (old.get("comparator") or "") != comparator or old.get("age_years") is not None)
+
+
 def merge_case(base: Mapping[str, Any] | None, kb: KnowledgeBase, *, fields: Mapping[str, Any] | None = None,
                clues: Mapping[str, bool] | None = None, labs: Sequence[str] = (),
                pattern_required: bool = True, overrides: list[str] | None = None,
@@ -352,7 +361,8 @@ def merge_case(base: Mapping[str, Any] | None, kb: KnowledgeBase, *, fields: Map
     # the file's values as read (sex "F" is female, an age "6 mo" is 0.5): what a flag is compared with
     as_read: Mapping[str, Any] = data
     if validate_base and base is not None and (any(v is not None for v in (fields or {}).values()) or clues or labs):
-        as_read = parse_case(data, kb, pattern_required=False).to_dict()
+        # a file without a pattern is valid beside --pattern: the flag gives what it lacks
+        as_read = parse_case({"pattern": None, **data}, kb, pattern_required=False).to_dict()
     said = overrides if overrides is not None else []
     for name, value in (fields or {}).items():
         if value is None:
@@ -380,9 +390,10 @@ def merge_case(base: Mapping[str, Any] | None, kb: KnowledgeBase, *, fields: Map
             given[lab_id] = f"{value:g} {unit}"
             new = {"value": value, "unit": unit, **({"comparator": comparator} if comparator else {})}
             old = merged.get(lab_id)
-            if isinstance(old, dict) and {k: old.get(k) for k in new} != new:
+            if isinstance(old, dict) and _lab_differs(old, value, unit, comparator):
+                sample = f" (sampled at {_plain(old['age_years'])} y)" if old.get("age_years") is not None else ""
                 said.append(f"--lab {lab_id}={comparator}{value:g} {unit} replaced {lab_id} "
-                            f"{old.get('comparator') or ''}{old.get('value')} {old.get('unit')}")
+                            f"{old.get('comparator') or ''}{_plain(old.get('value'))} {old.get('unit')}{sample}")
             merged[lab_id] = new
         data["labs"] = merged
     if clues:

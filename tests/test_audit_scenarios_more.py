@@ -826,7 +826,7 @@ OPEN_BLIND = {
         "medullary sponge kidney at its 85% cap (the check asks under 80%) for unilateral calcification with "
         "haematuria and sterile pyuria on CT; renal TB is second, can't-miss, and its rule-out test is proposed",
     "b8_adolescent_pth66_paediatric_limit":
-        "primary hyperoxaluria is 0.2% in a hypercalciuric 15-year-old stone former, under the 2% floor at which a "
+        "primary hyperoxaluria is 0.2% in a hypercalciuric 15-year-old stone former, under the 1% floor at which a "
         "can't-miss cause's rule-out test leads the next findings; the table's can't-miss list still names it with its "
         "rule-out test (urine oxalate)",
     "b8_mas_with_hyperchloraemic_acidosis":

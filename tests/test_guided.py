@@ -159,7 +159,7 @@ def test_a_cant_miss_cause_gets_its_rule_out_test_first(kb: KnowledgeBase) -> No
 def test_sterile_pyuria_has_the_tb_test_proposed_whatever_tbs_probability(run_main: Any) -> None:
     """AUDIT D10, blind battery 35: analgesic papillary necrosis with sterile pyuria left renal tuberculosis
     (which also causes papillary necrosis) at 0.002% and proposed no test. Sterile pyuria, its classic sign,
-    has the rule-out test proposed below the 2% floor, and the table says why; without it, nothing is."""
+    has the rule-out test proposed below the 1% floor, and the table says why; without it, nothing is."""
     case = {"pattern": "medullary", "modality": "ctu", "laterality": "bilateral", "age_years": 62, "sex": "female",
             "clues": {"analgesic_abuse": True, "papillary_necrosis_signs": True, "calyceal_distortion": True,
                       "small_kidneys": True, "ckd": True, "sterile_pyuria": True}}

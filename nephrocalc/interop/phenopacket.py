@@ -1065,13 +1065,15 @@ def checked_labs(case: Case, kb: KnowledgeBase, notes: list[Note], note_id: str,
 
 
 def _iso_age(years: float) -> str:
-    """An age in years as an ISO 8601 duration: P6Y, P45Y3M, P6M, P24D (under a month, in days)."""
-    if years < 1 / 12:
-        return f"P{round(years * 365.25)}D"
-    whole, months = int(years), round((years - int(years)) * 12)
-    if months == 12:
-        whole, months = whole + 1, 0
-    return "P" + (f"{whole}Y" if whole else "") + (f"{months}M" if months or not whole else "")
+    """An age in years as an ISO 8601 duration in years, months and days (P6Y, P45Y3M, P17Y11M27D, P24D), to the
+    nearest day and never into the next month or year: 17.99 years must not read back as 18, across a reference
+    limit's age band."""
+    whole = int(years + 1e-9)  # the epsilon keeps a whole number of days or months written (7 days is not 6.99)
+    months_left = (years - whole) * 12
+    months = int(months_left + 1e-9)
+    days = round((months_left - months) * 365.25 / 12)
+    text = (f"{whole}Y" if whole else "") + (f"{months}M" if months else "") + (f"{days}D" if days else "")
+    return "P" + (text or "0D")
 
 
 def _case_parts(case: Mapping[str, Any], kb: KnowledgeBase, subject: str) -> dict[str, Any]:
@@ -1087,8 +1089,11 @@ def _case_parts(case: Mapping[str, Any], kb: KnowledgeBase, subject: str) -> dic
         person["timeAtLastEncounter"] = {"age": {"iso8601duration": _iso_age(float(case["age_years"]))}}
     pattern = case.get("pattern")
     names = ("medullary", "cortical") if pattern == "combined" else (pattern or "nephrocalcinosis",)
+    onset = case.get("onset_age_years")  # when the nephrocalcinosis was found: its feature's onset
     features: list[dict[str, Any]] = [
-        {"type": {"id": term, "label": f"{name} nephrocalcinosis".removeprefix("nephrocalcinosis ").capitalize()}}
+        {"type": {"id": term, "label": f"{name} nephrocalcinosis".removeprefix("nephrocalcinosis ").capitalize()},
+         **({"onset": {"age": {"iso8601duration": _iso_age(float(onset))}}}
+            if isinstance(onset, (int, float)) else {})}
         for name in names for term in kb.pattern_hpo.get(name, ())[:1]]
     for clue_id, present in (case.get("clues") or {}).items():
         clue = kb.clues.get(clue_id)
