@@ -196,3 +196,19 @@ def test_rule_out_tests_follow_the_shown_probability(run_main: Any) -> None:
                "--sterile-pyuria", "--hematuria")
     assert tb["differential"][0]["cause"] == "renal_tuberculosis"
     assert tb["next_findings"][0].get("cant_miss") == "renal_tuberculosis"
+
+
+def test_a_phenopacket_measurement_with_a_comparator_is_not_read_as_exact(run_main: Any, tmp_path: Path) -> None:
+    """'comparator' is not a Phenopacket v2 Quantity field: '>150 ng/mL' was read as exactly 150 without a word, and
+    other unknown keys of a measurement's value went unnamed (review round 7)."""
+    packet = {"id": "p", "subject": {"id": "s", "timeAtLastEncounter": {"age": {"iso8601duration": "P40Y"}}},
+              "phenotypicFeatures": [{"type": {"id": "HP:0012408", "label": "Medullary nephrocalcinosis"}}],
+              "measurements": [{"assay": {"id": "LOINC:62292-8", "label": "25OHD"}, "value": {"quantity": {
+                  "unit": {"id": "UCUM:ng/mL", "label": "ng/mL"}, "value": 150, "comparator": ">", "qux": 1,
+                  "referenceRange": {"low": 30, "high": 100}}}}]}
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps(packet), encoding="utf-8")
+    result = _json(run_main, "--phenopacket", str(path))
+    assert not result["case"].get("labs")
+    said = " ".join(w["message"] for w in result["warnings"])
+    assert "quantity.comparator" in said and "quantity.qux" in said and "referenceRange" in said

@@ -159,6 +159,7 @@ LATERALITY_MODIFIERS: dict[str, Laterality] = {"HP:0012832": "bilateral", "HP:00
 class Quantity(_Part):
     unit: OntologyClass
     value: Any  # a JSON number; anything else (true, "11.9") is named in a note and the value not read
+    comparator: Any = None  # not a Phenopacket v2 field (FHIR's): a bound read as exact would mislead, so not used
 
 
 class Value(_Part):
@@ -609,6 +610,10 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
             rejected.append(f"measurements[{index}].value.quantity.value ({lab_id}): must be a number, not "
                             + shown_value(quantity.value))
             continue
+        if quantity.comparator is not None:
+            rejected.append(f"measurements[{index}].value.quantity.comparator ({lab_id}): a Phenopacket Quantity has "
+                            f"no bound ({shown_value(quantity.comparator)}), and read as exact the value would mislead")
+            continue
         # a date of sampling gives its age with the date of birth (without one, that is said)
         when = (measurement.timeObserved.years(f"measurements[{index}].timeObserved", unread_ages, born)
                 if measurement.timeObserved is not None else None)
@@ -867,6 +872,16 @@ def _parts_not_read(data: dict[str, Any]) -> list[str]:
             where = field if field == "subject" else f"{field}[{index}]"
             parts.extend(f"{where}.{str(key)[:40]}, not a field of a GA4GH Phenopacket v2 {field}" for key in item
                          if key not in known)
+            value = item.get("value") if field == "measurements" else None
+            if isinstance(value, dict):  # inside a measurement's value: its quantity's fields too
+                parts.extend(f"{where}.value.{str(key)[:40]}, not read" for key in value
+                             if key not in ("quantity", "ontologyClass"))
+                quantity = value.get("quantity")
+                if isinstance(quantity, dict):
+                    parts.extend(f"{where}.value.quantity.{str(key)[:40]}" + (
+                        " (the tool's own reference limits are used)" if key == "referenceRange" else
+                        ", not a field of a GA4GH Phenopacket v2 Quantity")
+                        for key in quantity if key not in ("unit", "value", "comparator"))
     return parts
 
 
