@@ -264,7 +264,8 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
                 if any(known.get(clue) is want for clue, want in limit.unless):
                     if limit.derive and (value > (limit.above if limit.above is not None else float("inf")) or
                                          value < (limit.below if limit.below is not None else float("-inf"))):
-                        reason = ", ".join(f"{'' if want else 'no '}{clue}" for clue, want in limit.unless)
+                        reason = ", ".join(f"{'' if want else 'no '}{clue}" for clue, want in limit.unless
+                                           if known.get(clue) is want)  # the ones that hold, not every one listed
                         # said at the end, unless another limit of the lab reads the value as the clue after all
                         withheld.setdefault((m.lab.id, limit.clue), (
                             f"{_named(m)} was not read as {limit.clue} with {reason}.", limit.sources))

@@ -212,3 +212,18 @@ def test_a_phenopacket_measurement_with_a_comparator_is_not_read_as_exact(run_ma
     assert not result["case"].get("labs")
     said = " ".join(w["message"] for w in result["warnings"])
     assert "quantity.comparator" in said and "quantity.qux" in said and "referenceRange" in said
+
+
+def test_top_in_the_table_and_markdown_says_what_it_left_out(run_main: Any) -> None:
+    for fmt in ("table", "markdown"):
+        status, out, err = run_main(["diff", "-p", "medullary", "--top", "3", "--format", fmt])
+        assert status == 0, err
+        assert "10 more causes not shown (--top), together" in " ".join(out.split()), fmt
+
+
+def test_a_withheld_lab_reading_names_only_the_clue_that_holds(run_main: Any) -> None:
+    """'not read as hypocalciuria with ckd, lithium, thiazide' when only the thiazide was stated (review round 7)."""
+    result = _json(run_main, "-p", "medullary", "--age", "45", "--sex", "male", "--thiazide", "--lab",
+                   "serum_calcium=11mg/dL", "--lab", "urine_calcium_24h=60mg/day")
+    said = [w["message"] for w in result["warnings"] if "not read as hypocalciuria" in w["message"]]
+    assert said and said[0].endswith("with thiazide.")

@@ -176,7 +176,8 @@ class Engine:
         for both, by in contradictory_groups(self.kb, case.clues):
             skip.update(both)
             notes.append({"id": f"contradictory_{'_'.join(both)}", "sources": [],
-                          "message": f"{' and '.join(both)} are both stated present, but they are states of one "
+                          "message": f"{' and '.join(both)} are both present (as stated, or from a lab value), but "
+                          "they are states of one "
                           "variable that exclude each other at one time: neither was counted, and "
                           + ("the fit is poor (give the untreated state at presentation)." if by is None else
                              f"with {by} stated, they are read as findings of different times (the fit is not "

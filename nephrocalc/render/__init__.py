@@ -86,7 +86,8 @@ def show_result(result: Result, fmt: str, kb: KnowledgeBase, *, top: int | None,
         from nephrocalc.render.table import print_result
 
         # the table lists the rows --top keeps, and still names every can't-miss cause below them
-        print_result(result, kb, rows=shown["differential"] if top is not None else None, explain=explain)
+        print_result(result, kb, rows=shown["differential"] if top is not None else None, explain=explain,
+                     omitted=shown.get("omitted"))
     else:
         write(result_text(shown, fmt, kb))
 

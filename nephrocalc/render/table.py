@@ -33,7 +33,7 @@ from nephrocalc.render.views import (
     printable,
     rules_label,
 )
-from nephrocalc.result import NOTICE, Entry, Evidence, Result
+from nephrocalc.result import NOTICE, Entry, Evidence, Omitted, Result
 from nephrocalc.vocab import FREQUENCY_WORDS
 
 _BAR_BELOW = 80  # columns: below this the table drops its bar column
@@ -182,7 +182,7 @@ def _evidence_summary(kb: KnowledgeBase, entry: Entry, limit: int = 3) -> Text:
 
 
 def print_result(result: Result, kb: KnowledgeBase, *, rows: list[Entry] | None = None,
-                 explain: bool = False) -> None:
+                 explain: bool = False, omitted: Omitted | None = None) -> None:
     """The differential as a table. ``rows``: the entries --top kept (then every one of them is shown);
     the can't-miss line still names every can't-miss cause of the whole result."""
     limited = rows is not None
@@ -227,6 +227,10 @@ def print_result(result: Result, kb: KnowledgeBase, *, rows: list[Entry] | None 
     if rest:
         names = ", ".join(_entry_name(kb, e) for e in rest)
         console.print(Text(f"Also ranked, each below 0.1%: {names}.", style="dim"))
+    if omitted:  # --top N: the rest is not shown, and the table says how much it holds
+        left = omitted
+        console.print(Text(f"{left['causes']} more cause{'s' if left['causes'] != 1 else ''} not shown (--top), "
+                           f"together {percent(left['probability'], False)}.", style="dim"))
     if result["fit"]["status"] != "poor" and result["fit"]["consider"]:
         _print_fit(console, kb, result)
     if result["derived"]:

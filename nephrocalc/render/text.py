@@ -122,6 +122,10 @@ def result_markdown(result: Result) -> str:
     if fit["consider"]:
         body += "\n"
     body += MARKDOWN_HEADER + result_markdown_rows(result)
+    if result.get("omitted"):  # --top N
+        left = result["omitted"]
+        body += f"\n{left['causes']} more cause{'s' if left['causes'] != 1 else ''} not shown (--top), together " \
+                f"{percent(left['probability'], False)}.\n"
     if notes:
         body += "\n" + "".join(notes)
     return body + f"\n_{NOTICE} Knowledge base: {_md(rules_label(result))}._\n"
