@@ -54,7 +54,9 @@ def measure(lab_id: str, value: float, unit: str, kb: KnowledgeBase, comparator:
     key = normalise_unit(unit)
     if key in lab.units:
         written, factor = lab.units[key]
-        canonical = value * factor
+        # to 12 significant digits: a conversion's binary noise (350 mg/g = 0.35000000000000003 mg/mg) must not put
+        # a value written at a limit beyond it
+        canonical = float(f"{value * factor:.12g}")
         low, high = lab.plausible
         if not low <= canonical <= high and not _beyond_plausible(comparator, canonical, low, high):
             shown = f"{comparator}{_number(value)} {written}" + (
@@ -285,7 +287,15 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
                         f"({_number(limit.above if limit.above is not None else limit.below or 0.0)} "
                         f"{unit}); read neither as {limit.clue} nor as no {limit.clue}."))
                     present = None
-                if present is None and limit.derive and limit.derive_present and limit.derive_absent \
+                if present is None and m.comparator and limit.derive and limit.derive_present \
+                        and may_be_absent and not masked_by and _in_grey_zone(limit, judged):
+                    # ">=150" where 80-150 is a grey zone may be 150 or far above: a bound, not a value in the zone
+                    unsettled.setdefault((m.lab.id, limit.clue), (
+                        f"{_named(m)} is a bound: it does not say whether the value is "
+                        f"{'above' if limit.above is not None else 'below'} the {limit.label} "
+                        f"({_number(limit.above if limit.above is not None else limit.below or 0.0)} "
+                        f"{unit}); read neither as {limit.clue} nor as no {limit.clue}."))
+                elif present is None and limit.derive and limit.derive_present and limit.derive_absent \
                         and may_be_absent and not masked_by and _in_grey_zone(limit, judged):
                     # said at the end, unless another limit of the lab reads the value after all
                     grey.setdefault((m.lab.id, limit.clue), (
@@ -313,7 +323,10 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
                          limit.sources)
                     continue
                 if not limit.derive:  # a reading that derives nothing: its warning says what it means
-                    if present:
+                    # a bound open beyond the limit (">=150" past "above 80") may lie past the zone the warning
+                    # describes (80-150 ng/mL): not said of it
+                    outward = bool(m.comparator) and (m.comparator[0] == ">") == (limit.above is not None)
+                    if present and not outward:
                         # said at the end, unless another limit of the lab reads the value as the clue after all
                         commentary.setdefault((m.lab.id, limit.clue), (
                             f"{_named(m)} {comparison} {_number(bound)} {unit}: {limit.warning}", limit.sources))

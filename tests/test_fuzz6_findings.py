@@ -227,3 +227,17 @@ def test_a_withheld_lab_reading_names_only_the_clue_that_holds(run_main: Any) ->
                    "serum_calcium=11mg/dL", "--lab", "urine_calcium_24h=60mg/day")
     said = [w["message"] for w in result["warnings"] if "not read as hypocalciuria" in w["message"]]
     assert said and said[0].endswith("with thiazide.")
+
+
+@pytest.mark.parametrize("bound", [">=150", ">100"])
+def test_a_bound_is_not_described_as_a_value_inside_a_band(run_main: Any, bound: str) -> None:
+    """'>=150 ng/mL' was called 'in the grey zone' and 'below the level typical of intoxication' (review round 7)."""
+    result = _json(run_main, "-p", "medullary", "--age", "2", "--hypercalcemia", "--lab", f"vitamin_d_25oh={bound} ng/mL")
+    said = " ".join(w["message"] for w in result["warnings"])
+    assert "is a bound" in said and "grey zone" not in said and "below the level typical" not in said
+
+
+def test_a_value_written_at_a_limit_in_another_unit_is_not_beyond_it(run_main: Any) -> None:
+    """350 mg/g is 0.35 mg/mg, the limit at 2-4 years, not 0.35000000000000003 above it (review round 7)."""
+    result = _json(run_main, "-p", "medullary", "--age", "3", "--lab", "urine_calcium_creatinine_ratio=350 mg/g")
+    assert not any(d["clue"] == "hypercalciuria" and d["present"] for d in result["derived"])
