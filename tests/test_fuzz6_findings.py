@@ -232,7 +232,8 @@ def test_a_withheld_lab_reading_names_only_the_clue_that_holds(run_main: Any) ->
 @pytest.mark.parametrize("bound", [">=150", ">100"])
 def test_a_bound_is_not_described_as_a_value_inside_a_band(run_main: Any, bound: str) -> None:
     """'>=150 ng/mL' was called 'in the grey zone' and 'below the level typical of intoxication' (review round 7)."""
-    result = _json(run_main, "-p", "medullary", "--age", "2", "--hypercalcemia", "--lab", f"vitamin_d_25oh={bound} ng/mL")
+    result = _json(run_main, "-p", "medullary", "--age", "2", "--hypercalcemia", "--lab",
+                   f"vitamin_d_25oh={bound} ng/mL")
     said = " ".join(w["message"] for w in result["warnings"])
     assert "is a bound" in said and "grey zone" not in said and "below the level typical" not in said
 
@@ -241,3 +242,17 @@ def test_a_value_written_at_a_limit_in_another_unit_is_not_beyond_it(run_main: A
     """350 mg/g is 0.35 mg/mg, the limit at 2-4 years, not 0.35000000000000003 above it (review round 7)."""
     result = _json(run_main, "-p", "medullary", "--age", "3", "--lab", "urine_calcium_creatinine_ratio=350 mg/g")
     assert not any(d["clue"] == "hypercalciuria" and d["present"] for d in result["derived"])
+
+
+def test_the_phenopacket_written_carries_every_absent_finding_and_says_what_it_cannot(run_main: Any,
+                                                                                      tmp_path: Path) -> None:
+    """An absent finding with several HPO terms was written with its first only, which reads back as nothing (one
+    way of having a finding excluded rules nothing out); loop diuretics, bounds and the modality vanished without a
+    word (review round 7)."""
+    status, out, err = run_main(["diff", "-p", "medullary", "--age", "40", "-m", "us", "--no-malignancy",
+                                 "--loop-diuretic", "--lab", "pth=<6pg/mL", "--format", "phenopacket"])
+    assert status == 0, err
+    assert "does not carry findings without an HPO term: loop_diuretic" in err and "pth <6" in err and "modality" in err
+    path = tmp_path / "out.json"
+    path.write_text(out, encoding="utf-8")
+    assert _json(run_main, "--phenopacket", str(path))["case"]["clues"].get("malignancy") is False

@@ -135,6 +135,7 @@ class Commands:
         result = diff(engine, case, notes)
         show_result(result, options["format"].value, engine.kb, top=options["top"], explain=options["explain"],
                     write=io.write)
+        _note_not_carried(options["format"].value, case.to_dict(), engine.kb)
 
     def ask(self, **options: Any) -> None:
         """Guided work-up: ask about the most informative unknown finding, one at a time, re-ranking each time.
@@ -209,6 +210,7 @@ class Commands:
             sys.stderr.write(f"nephrocalc: note: {left} more line{'s' if left > 1 else ''} of answers not used: "
                              f"the interview stopped ({interview.stopped_because})\n")
         show_result(interview.result(), fmt, kb, top=options["top"], explain=options["explain"], write=io.write)
+        _note_not_carried(fmt, interview.case.to_dict(), kb)
         sys.stderr.write(f"Replay: {io.replay_command(interview.case.to_dict(), self.session.packs)}\n")
 
     def batch(
@@ -570,3 +572,16 @@ def _note_added_priors(kb: KnowledgeBase, directory: Path) -> None:
         sys.stderr.write(io.one_line(f"nephrocalc: note: the causes {directory} adds hold {shares} of "
                                      "nephrocalcinosis by their priors (each is P(cause | nephrocalcinosis)), and "
                                      "the ranking renormalises all priors together: check that this is meant") + "\n")
+
+
+def _note_not_carried(fmt: str, case: dict[str, Any], kb: KnowledgeBase) -> None:
+    """--format phenopacket has no place for some of the case (findings without an HPO term, lab bounds, modality,
+    grade, laterality): said on stderr, so that reading the file back is not mistaken for the whole case."""
+    if fmt != "phenopacket":
+        return
+    from nephrocalc.interop.phenopacket import not_carried
+
+    left = not_carried(case, kb)
+    if left:
+        sys.stderr.write(io.one_line("nephrocalc: note: the phenopacket written does not carry " + "; ".join(left)
+                                     + " (the ranking used them)") + "\n")

@@ -1113,8 +1113,10 @@ def _case_parts(case: Mapping[str, Any], kb: KnowledgeBase, subject: str) -> dic
     for clue_id, present in (case.get("clues") or {}).items():
         clue = kb.clues.get(clue_id)
         if clue is not None and clue.hpo:
-            features.append({"type": {"id": clue.hpo[0], "label": clue.label},
-                             **({} if present else {"excluded": True})})
+            # present: its first term says it; absent: every term excluded, since one way of having a finding
+            # excluded rules nothing out (every_way_excluded, as the readers take it)
+            features.extend({"type": {"id": term, "label": clue.label}, **({} if present else {"excluded": True})}
+                            for term in (clue.hpo[:1] if present else clue.hpo))
     measurements = []
     for lab_id, lab in (case.get("labs") or {}).items():
         known = kb.labs.get(lab_id)
@@ -1126,6 +1128,18 @@ def _case_parts(case: Mapping[str, Any], kb: KnowledgeBase, subject: str) -> dic
                                                     "value": lab.get("value")}}})
     return {"subject": person, "phenotypicFeatures": features, **({"measurements": measurements}
                                                                  if measurements else {})}
+
+
+def not_carried(case: Mapping[str, Any], kb: KnowledgeBase) -> list[str]:
+    """What the phenopacket written (``_case_parts``) has no place for: the findings without an HPO term and the lab
+    values given as bounds, for the command line to name (nothing the user gave is dropped without a word)."""
+    clues = [f"{clue_id}" + ("" if value else " (absent)") for clue_id, value in (case.get("clues") or {}).items()
+             if clue_id in kb.clues and not kb.clues[clue_id].hpo]
+    bounds = [f"{lab_id} {lab.get('comparator')}{lab.get('value')} {lab.get('unit')}"
+              for lab_id, lab in (case.get("labs") or {}).items() if isinstance(lab, Mapping) and lab.get("comparator")]
+    return ([f"findings without an HPO term: {', '.join(clues)}"] if clues else []) + (
+        [f"lab values given as bounds: {', '.join(bounds)}"] if bounds else []) + [
+        field for field in ("modality", "grade", "laterality") if case.get(field) is not None]
 
 
 def interpretations(result: Result | AskResult, phenopacket_id: str | None,
