@@ -256,3 +256,13 @@ def test_the_phenopacket_written_carries_every_absent_finding_and_says_what_it_c
     path = tmp_path / "out.json"
     path.write_text(out, encoding="utf-8")
     assert _json(run_main, "--phenopacket", str(path))["case"]["clues"].get("malignancy") is False
+
+
+@pytest.mark.parametrize(("age", "label"), [("6d", "first week"), ("7d", "1 week to 17 years"),
+                                            ("14d", "under 15 days"), ("15d", "15 days to 1 year")])
+def test_day_based_age_bands_begin_on_their_day(run_main: Any, age: str, label: str) -> None:
+    """Band edges written as rounded years (0.0192, 0.0411) put a 7-day-old in the first week and a 15-day-old
+    under 15 days (review round 7)."""
+    result = _json(run_main, "-p", "medullary", "--age", age, "--lab", "serum_magnesium=0.62 mmol/L",
+                   "--lab", "serum_albumin=26 g/L")
+    assert any(label in d["text"] for d in result["derived"]), [d["text"] for d in result["derived"]]
