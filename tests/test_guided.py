@@ -170,6 +170,8 @@ def test_sterile_pyuria_has_the_tb_test_proposed_whatever_tbs_probability(run_ma
     assert status == 0 and tb < 0.02 and proposed and proposed[0]["triggered_by"] == ["sterile_pyuria"]
     status, out, _ = run_main(["diff", "--case", "-", "--extended"], stdin=json.dumps(case))
     assert "(to rule out Renal tuberculosis, as sterile pyuria is stated)" in " ".join(out.split())
+    status, out, _ = run_main(["diff", "--case", "-", "--extended", "--format", "html"], stdin=json.dumps(case))
+    assert "as sterile pyuria is stated" in out
     quiet = {**case, "clues": {**case["clues"], "sterile_pyuria": False}}
     status, out, _ = run_main(["diff", "--case", "-", "--extended", "--format", "json"], stdin=json.dumps(quiet))
     assert all(item.get("cant_miss") != "renal_tuberculosis" for item in json.loads(out)["next_findings"])

@@ -217,7 +217,9 @@ def case_section(result: Any, kb: KnowledgeBase) -> str:
             + (f" — lab: {escape(kb.labs[item['lab']].label)}" if item.get("lab") in kb.labs else "")
             + (" (the value given did not settle it)" if item.get("lab_given") else "")
             + (f" (rules out {escape(item['cant_miss'])})" if item.get("cant_miss") else "")
-            + (f" (as {escape(', '.join(item['triggered_by']))} is stated)" if item.get("triggered_by") else "")
+            + (" (as " + escape(", ".join(kb.clues[c].label.lower() if c in kb.clues else c
+                                          for c in item["triggered_by"])) + " is stated)"
+               if item.get("triggered_by") else "")
             + f' <span class="tag">{item["gain"]:.2f} bits</span></li>' for item in following[:6]) + "</ul>")
     for heading, notes in (("Warnings", result["warnings"]), ("Caveats", result["caveats"])):
         if notes:
