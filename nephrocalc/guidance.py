@@ -12,7 +12,7 @@ once k is known, as in the question selection of INTERNIST-1/QMR and DXplain [Mi
 """
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from nephrocalc.case import Case
 from nephrocalc.engine import Engine, Evaluation
@@ -24,7 +24,7 @@ def diff(engine: Engine, case: Case, notes: Sequence[Note] = ()) -> Result:
     ``notes`` are warnings from reading the input (a phenopacket's unmapped terms), listed first."""
     evaluation = engine.evaluate(case)
     result = engine.rank(evaluation)
-    result["next_findings"] = next_findings(engine, evaluation)
+    result["next_findings"] = next_findings(engine, evaluation, shown=_probabilities(result))
     if notes:
         result["warnings"] = [*notes, *result["warnings"]]
     return result
@@ -55,8 +55,13 @@ LEADING_MASS = 0.95  # the leading causes: the first causes that hold 95% of the
 LEADING_MIN, LEADING_MAX = 2, 5  # at least two and at most five of them
 
 
+def _probabilities(result: Result) -> dict[str, float]:
+    """Each cause's probability as the ranking shows it (calibrated, capped): what the rule-out floor is read on."""
+    return {entry["cause"]: entry["probability"] for entry in result["differential"]}
+
+
 def next_findings(engine: Engine, evaluation: Evaluation, *, limit: int = 10,
-                  exclude: frozenset[str] = frozenset()) -> list[NextFinding]:
+                  exclude: frozenset[str] = frozenset(), shown: Mapping[str, float] | None = None) -> list[NextFinding]:
     """The unknown clues of an evaluated case that would best separate the leading causes, most
     informative first; ``exclude`` drops clues answered "unknown".
 
@@ -66,7 +71,8 @@ def next_findings(engine: Engine, evaluation: Evaluation, *, limit: int = 10,
     """
     weights = _weights(engine, evaluation)
     found = [item for item, _ in _candidates(engine, evaluation, weights, exclude)]
-    return _with_rule_outs(engine, evaluation.case, weights[1], found, exclude)[:limit]
+    shown = shown if shown is not None else _probabilities(engine.rank(evaluation))
+    return _with_rule_outs(engine, evaluation.case, shown, found, exclude)[:limit]
 
 
 def _weights(engine: Engine, evaluation: Evaluation) -> tuple[list[float], list[float], float]:
@@ -159,8 +165,8 @@ def _candidates(engine: Engine, evaluation: Evaluation, weights: tuple[list[floa
     return found
 
 
-def interview_question(engine: Engine, evaluation: Evaluation,
-                       exclude: frozenset[str] = frozenset()) -> NextFinding | None:
+def interview_question(engine: Engine, evaluation: Evaluation, exclude: frozenset[str] = frozenset(),
+                       shown: Mapping[str, float] | None = None) -> NextFinding | None:
     """The question `ask` puts next.
 
     Harm first: a can't-miss cause's rule-out test (as in next_findings). Otherwise the finding
@@ -171,11 +177,11 @@ def interview_question(engine: Engine, evaluation: Evaluation,
     present is asked: the lab's value answers either, and a present finding is the one a
     clinician will have noted.
     """
-    weights = _weights(engine, evaluation)
-    urgent = _with_rule_outs(engine, evaluation.case, weights[1], [], exclude)
+    shown = shown if shown is not None else _probabilities(engine.rank(evaluation))
+    urgent = _with_rule_outs(engine, evaluation.case, shown, [], exclude)
     if urgent:
         return urgent[0]
-    candidates = _candidates(engine, evaluation, weights, exclude)
+    candidates = _candidates(engine, evaluation, _weights(engine, evaluation), exclude)
     if not candidates:
         return None
     settings = engine.kb.interview
@@ -188,25 +194,21 @@ def interview_question(engine: Engine, evaluation: Evaluation,
     return best
 
 
-def _with_rule_outs(engine: Engine, case: Case, cause_weight: list[float],
+def _with_rule_outs(engine: Engine, case: Case, shown: Mapping[str, float],
                     found: list[NextFinding], exclude: frozenset[str]) -> list[NextFinding]:
     """Harm first: a can't-miss cause at or above RULE_OUT_FLOOR, or with one of its rule-out triggers
     stated present (``when_present``: sterile pyuria for renal tuberculosis), that is not yet settled gets
     its rule-out test proposed ahead of the information-gain order (AUDIT D10: missing renal TB or
     primary hyperoxaluria harms more than asking one more question)."""
     urgent: list[tuple[float, NextFinding]] = []
-    # the floor is on the probability the ranking shows (softmax of the scores over the calibration temperature),
-    # not on the untempered weights: "2%" means what the table says
-    temper = 1.0 / engine.kb.calibration.temperature
-    top = max(cause_weight) if cause_weight else 0.0
-    shown = [(w / top) ** temper if top > 0.0 else 0.0 for w in cause_weight]
-    shown_total = sum(shown) or 1.0
-    for index, cause_row in enumerate(engine.table.causes):
+    # the floor is on the probability the ranking shows (``shown``: calibrated and capped), not on the untempered
+    # weights of the information gain: "1%" means what the table says
+    for cause_row in engine.table.causes:
         cause = cause_row.cause
         rule_out = cause.rule_out
         if not cause.cant_miss or rule_out is None:
             continue
-        probability = shown[index] / shown_total
+        probability = shown.get(cause.id, 0.0)
         triggers = [] if probability >= RULE_OUT_FLOOR else [
             trigger for trigger in rule_out.when_present if case.clues.get(trigger) is True]
         if probability < RULE_OUT_FLOOR and not triggers:
@@ -276,12 +278,14 @@ class Interview:
             self.stopped_because = f"asked {self.asked} question{'' if self.asked == 1 else 's'} (--max-questions)"
             return None
         evaluation = self.engine.evaluate(self.case)
-        top = self.engine.rank(evaluation)["differential"][0]
+        ranked = self.engine.rank(evaluation)
+        top = ranked["differential"][0]
         if top["probability"] >= self.stop_at:
             shown = ">99%" if top["probability"] >= 0.995 else f"{top['probability']:.0%}"
             self.stopped_because = f"{top['cause']} reached {shown} (--stop-at {self.stop_at:g})"
             return None
-        found = interview_question(self.engine, evaluation, exclude=frozenset(self.unknown))
+        found = interview_question(self.engine, evaluation, exclude=frozenset(self.unknown),
+                                   shown=_probabilities(ranked))
         if found is None:
             self.stopped_because = "no unknown finding would change the differential"
         return found
