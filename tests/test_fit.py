@@ -555,3 +555,25 @@ def test_hypomagnesaemia_with_hypercalciuria_points_outside_unless_a_loop_diuret
 
     assert weight() == [1.61]
     assert weight("--loop-diuretic") == []
+
+
+def test_a_good_fit_still_names_the_finding_it_leaves_unexplained() -> None:
+    """One specific finding the leading causes do not explain leaves the fit good (CONTRACT.md section 7:
+    max_unexplained), but the reader is told which: the table, Markdown and HTML name it, and HTML no longer
+    says that the leading causes explain the stated findings."""
+    argv = ["diff", "-p", "medullary", "--age", "30", "--rta", "--seizures"]
+    status, out, _ = invoke([*argv, "-f", "json"])
+    fit = json.loads(out)["fit"]
+    assert status == 0 and fit["status"] == "good" and fit["unexplained"] == ["seizures"]
+    status, out, _ = invoke(argv)
+    assert status == 0 and "Not explained by the leading causes: Seizures." in out
+    assert not out.startswith("Poor fit")
+    status, out, _ = invoke([*argv, "-f", "markdown"])
+    assert status == 0 and "Not explained by the leading causes: seizures." in out
+    status, out, _ = invoke([*argv, "-f", "html"])
+    assert status == 0 and "Fit: good, but the leading causes do not explain: Seizures." in out
+    assert "the leading causes explain the stated findings" not in out
+    # a fit with nothing unexplained says nothing of the kind
+    status, out, _ = invoke(["diff", "-p", "medullary", "--age", "8", "--metabolic-acidosis", "--alkaline-urine",
+                             "--hypokalemia"])
+    assert status == 0 and "Not explained" not in out

@@ -182,6 +182,9 @@ def case_section(result: Any, kb: KnowledgeBase) -> str:
         lacks = lacks_clause(result, kb, _cause_name)
         out.append(f'<div class="poor"><b>Poor fit:</b> {escape(poor_fit_text(result))}'
                    f"{': ' + escape(unexplained) if unexplained else ''}{escape(lacks)}.</div>")
+    elif fit["unexplained"]:
+        unexplained = ", ".join(_label(kb, c) for c in fit["unexplained"])
+        out.append(f'<p class="muted">Fit: good, but the leading causes do not explain: {escape(unexplained)}.</p>')
     else:
         out.append('<p class="muted">Fit: good — the leading causes explain the stated findings.</p>')
     if fit["consider"]:

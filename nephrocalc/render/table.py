@@ -231,6 +231,11 @@ def print_result(result: Result, kb: KnowledgeBase, *, rows: list[Entry] | None 
         left = omitted
         console.print(Text(f"{left['causes']} more cause{'s' if left['causes'] != 1 else ''} not shown (--top), "
                            f"together {percent(left['probability'], False)}.", style="dim"))
+    if result["fit"]["status"] != "poor" and result["fit"]["unexplained"]:
+        # a good fit may still leave one specific finding unexplained (CONTRACT.md section 7): say which
+        console.print(Text("Not explained by the leading causes: "
+                           + ", ".join(kb.clues[c].label if c in kb.clues else c for c in result["fit"]["unexplained"])
+                           + ".", style="yellow"))
     if result["fit"]["status"] != "poor" and result["fit"]["consider"]:
         _print_fit(console, kb, result)
     if result["derived"]:

@@ -117,6 +117,8 @@ def result_markdown(result: Result) -> str:
                  + (f"; {_md(_lacking(result))} nearly always has "
                     + _md(" and ".join(fit.get("absent", []))) + ", absent here" if fit.get("absent") else "")
                  + ".\n\n")
+    elif fit["unexplained"]:  # a good fit that still leaves a finding unexplained says which
+        body += "Not explained by the leading causes: " + _md(", ".join(fit["unexplained"])) + ".\n\n"
     for item in fit["consider"]:
         body += f"- Consider **{_md(item['name'])}**: {_md(item['why'])}\n"
     if fit["consider"]:
