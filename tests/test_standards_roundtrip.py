@@ -467,3 +467,33 @@ def test_batch_reads_a_fhir_bundle_as_large_as_diff_does() -> None:
     case = json.dumps({"pattern": "medullary", "id": "x" * 1_100_000}).encode()
     status, out, _ = invoke(["batch", "-"], case + b"\n")
     assert status == 2 and "the limit is 1048576" in out
+
+
+@pytest.mark.parametrize("extended", [False, True])
+def test_every_clue_written_as_a_phenopacket_reads_back_alone(extended: bool) -> None:
+    """`--format phenopacket` writes each clue so that `--phenopacket` reads back that clue and nothing else,
+    present or absent: no metabolic acidosis once came back also as no distal RTA and no Fanconi syndrome,
+    since "renal tubular acidosis", one way of having the acidosis, was written excluded (black-box review 8)."""
+    from nephrocalc.engine import load_engine
+    from nephrocalc.interop.phenopacket import _case_parts, case_from_phenopacket
+    from nephrocalc.loader import extended_rules_dir
+
+    kb = load_engine((extended_rules_dir(),) if extended else ()).kb
+    changed = []
+    for clue_id, clue in kb.clues.items():
+        for value in (True, False):
+            if not clue.hpo:
+                continue
+            document = {"id": "p", **_case_parts({"pattern": "medullary", "clues": {clue_id: value}}, kb, "s")}
+            back, _ = case_from_phenopacket(document, kb)
+            if dict(back.clues) != {clue_id: value}:
+                changed.append((clue_id, value, dict(back.clues)))
+    assert not changed
+
+
+def test_no_metabolic_acidosis_survives_the_phenopacket_round_trip_through_the_cli() -> None:
+    case = json.dumps({"pattern": "medullary", "sex": "male", "clues": {"metabolic_acidosis": False}})
+    status, written, _ = invoke(["diff", "--case", "-", "-f", "phenopacket"], case.encode())
+    assert status == 0
+    status, out, _ = invoke(["diff", "--phenopacket", "-", "-f", "json"], written.encode())
+    assert status == 0 and json.loads(out)["case"]["clues"] == {"metabolic_acidosis": False}

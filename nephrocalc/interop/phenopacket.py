@@ -1079,6 +1079,18 @@ def checked_labs(case: Case, kb: KnowledgeBase, notes: list[Note], note_id: str,
     return dataclasses.replace(case, labs=good)
 
 
+def _excluded_terms(kb: KnowledgeBase, clue_id: str) -> tuple[str, ...]:
+    """The HPO terms that state a clue absent, excluded, and nothing else: the terms that name this clue alone
+    (no metabolic acidosis is not written as "renal tubular acidosis" excluded, which the reader takes as no
+    distal RTA and no Fanconi syndrome), else those that name it with others, else, when no term names it alone
+    (uveitis or erythema nodosum), every term, since one way of having a finding excluded rules nothing out
+    (every_way_excluded, as the readers take it)."""
+    terms = kb.clues[clue_id].hpo
+    naming = [term for term in terms if clue_id in kb.hpo_named.get(term, ())]
+    alone = tuple(term for term in naming if kb.hpo_named.get(term, ()) == (clue_id,))
+    return alone or tuple(naming) or tuple(terms)
+
+
 def _iso_age(years: float) -> str:
     """An age in years as an ISO 8601 duration in years, months and days (P6Y, P45Y3M, P17Y11M27D, P24D), to the
     nearest day and never into the next month or year: 17.99 years must not read back as 18, across a reference
@@ -1113,10 +1125,8 @@ def _case_parts(case: Mapping[str, Any], kb: KnowledgeBase, subject: str) -> dic
     for clue_id, present in (case.get("clues") or {}).items():
         clue = kb.clues.get(clue_id)
         if clue is not None and clue.hpo:
-            # present: its first term says it; absent: every term excluded, since one way of having a finding
-            # excluded rules nothing out (every_way_excluded, as the readers take it)
             features.extend({"type": {"id": term, "label": clue.label}, **({} if present else {"excluded": True})}
-                            for term in (clue.hpo[:1] if present else clue.hpo))
+                            for term in (clue.hpo[:1] if present else _excluded_terms(kb, clue_id)))
     measurements = []
     for lab_id, lab in (case.get("labs") or {}).items():
         known = kb.labs.get(lab_id)
