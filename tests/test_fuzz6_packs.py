@@ -134,3 +134,24 @@ def test_rules_check_points_out_new_causes_holding_half_of_nephrocalcinosis(tmp_
     small = _pack(tmp_path / "small", {"causes/test_cause.toml": CAUSE.format(prior=0.01)})
     status, text = _check(small)
     assert status == 0 and "note:" not in text
+
+
+def test_an_edited_extended_folder_inside_a_knowledge_base_is_not_silently_ignored(tmp_path: Path) -> None:
+    """A copy of rules/ carries extended/, which --extended never reads (it loads the shipped extended knowledge
+    base): a copy of it as it ships is fine, but an edited or broken one is named, not passed over (black-box
+    review 8: broken TOML there passed `rules check --extended` with exit 0)."""
+    from nephrocalc.loader import builtin_rules_dir
+
+    kb = tmp_path / "kb"
+    shutil.copytree(builtin_rules_dir(), kb)
+    status, text = _check(kb)
+    assert status == 0, text
+    status, out, err = invoke(["diff", "--rules", str(kb), "--extended", "-p", "medullary", "-f", "json"])
+    assert status == 0, err
+    (kb / "extended" / "pack.toml").write_text("garbage = [\n", encoding="utf-8")
+    for extra in ((), ("--extended",)):
+        status, text = _check(kb, *extra)
+        assert status == 2 and "extended: not read: it differs from the extended knowledge base that ships" in text
+        assert f"--rules {kb / 'extended'}" in text
+    status, out, err = invoke(["diff", "--rules", str(kb), "--extended", "-p", "medullary"])
+    assert status == 2 and out == "" and err.count("\n") == 1 and "extended: not read" in err

@@ -89,8 +89,13 @@ KB_ENTRIES = ("knowledge_base.toml", "clues.toml", "sources.toml", "caveats.toml
 def pack_files(pack: Path) -> list[Path]:
     """Every entry of a pack folder and of its causes/ folder but the hidden ones: its rule files and
     anything else, which the loader reports (so a stray file added later is found even when the
-    compiled knowledge base is cached: each entry counts in the cache key)."""
-    return _listing(pack) + (_listing(pack / "causes") if (pack / "causes").is_dir() else [])
+    compiled knowledge base is cached: each entry counts in the cache key). A complete knowledge base's
+    extended/ counts too: the loader checks that it is the shipped one, so an edit there must not be served
+    the verdict cached before it."""
+    entries = _listing(pack) + (_listing(pack / "causes") if (pack / "causes").is_dir() else [])
+    if (pack / "extended").is_dir() and (pack / "knowledge_base.toml").is_file():
+        entries += pack_files(pack / "extended")
+    return entries
 
 
 def _listing(folder: Path) -> list[Path]:

@@ -426,7 +426,16 @@ def _inventory(pack: Path, problems: Problems, allowed: Sequence[str] = (), what
         elif entry.name not in allowed:
             problems.add(entry, "", f"not a {'knowledge base' if 'knowledge_base.toml' in allowed else 'rule pack'} "
                          f"file: {what}")
-        elif not (entry.name == "extended" and entry.is_dir()) and (why := not_a_file(entry)):
+        elif entry.name == "extended" and entry.is_dir():
+            # a copy of rules/ carries its extended/ folder; --extended loads the built-in one, so an edited or
+            # broken copy there would go unread without a word: it is read only as a pack of its own
+            from nephrocalc.loader import is_shipped_extended
+
+            if not is_shipped_extended(entry):
+                problems.add(entry, "", "not read: it differs from the extended knowledge base that ships, and "
+                             "--extended loads the shipped one; load an edited copy as a pack of its own, with a "
+                             "name of its own in its pack.toml: --rules " + str(entry))
+        elif why := not_a_file(entry):
             problems.add(entry, "", why)
 
 
