@@ -287,6 +287,9 @@ def clinicians_words(data: Mapping[str, Any], kb: KnowledgeBase) -> dict[str, An
     laterality = out.get("laterality")  # as the command line takes it: "Bilateral" is bilateral (QA review)
     if isinstance(laterality, str) and laterality.strip().lower() in ("bilateral", "unilateral"):
         out["laterality"] = laterality.strip().lower()
+    grade = out.get("grade")
+    if type(grade) is float and grade.is_integer():  # 2.0 is the integer 2 (JSON Schema reads it so: schema case)
+        out["grade"] = int(grade)
     for name in ("age_years", "onset_age_years"):
         age = out.get(name)
         if isinstance(age, str) and (years := parse_age(age)) is not None:
@@ -319,7 +322,9 @@ def _in_clinicians_words(data: bytes | str, kb: KnowledgeBase) -> dict[str, Any]
     if not isinstance(parsed, dict):
         return None
     mapped = clinicians_words(parsed, kb)
-    return mapped if mapped != parsed else None
+    # a grade of 2.0 becomes 2, which compares equal: a change of type is a change too
+    changed = mapped != parsed or type(mapped.get("grade")) is not type(parsed.get("grade"))
+    return mapped if changed else None
 
 
 _FIELD_FLAGS = {"age_years": "--age", "onset_age_years": "--onset-age"}

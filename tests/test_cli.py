@@ -350,6 +350,24 @@ def test_schema_case(run_main: Any) -> None:
     assert schema.get("additionalProperties") is False, "unknown keys are an error"
 
 
+def test_what_the_case_schema_allows_is_accepted(run_main: Any) -> None:
+    """`schema case` is for other tools to validate with: a case it allows must run (black-box review 8: a null
+    pattern and a grade of 2.0, which JSON Schema counts as an integer, passed the schema and were refused), and
+    what the command takes beyond the canonical form (an age with its unit) is described in it."""
+    status, out, _ = run_main(["schema", "case"])
+    properties = json.loads(out)["properties"]
+    assert {"type": "null"} not in properties["pattern"]["anyOf"], "a case file must give its pattern"
+    assert any(option.get("type") == "string" for option in properties["age_years"]["anyOf"])
+    for grade in (2.0, 0.0, 3.0):
+        case = json.dumps({"pattern": "medullary", "grade": grade})
+        status, out, err = run_main(["diff", "--case", "-", "-f", "json"], case)
+        assert status == 0 and json.loads(out)["case"]["grade"] == int(grade), err
+        status, out, err = run_main(["batch", "-f", "jsonl"], case + "\n")
+        assert status == 0 and json.loads(out)["case"]["grade"] == int(grade), err
+    status, _, err = run_main(["diff", "--case", "-"], json.dumps({"pattern": "medullary", "grade": 2.5}))
+    assert status == 2 and "grade: must be an integer from 0 to 3 (got 2.5)" in err
+
+
 def test_schema_result(run_main: Any) -> None:
     status, out, err = run_main(["schema", "result"])
     assert status == 0, err

@@ -16,6 +16,14 @@ def json_schema(which: str) -> dict[str, Any]:
     # the result schema is that of `ask`'s result: a `diff` result plus the optional case and interview
     model: Any = Case if which == "case" else AskResult
     schema = TypeAdapter(model).json_schema(mode="validation" if which == "case" else "serialization")
+    if which == "case":
+        properties = schema["properties"]
+        # a case file must give its pattern (CONTRACT.md section 1: everything but the pattern is optional); the
+        # model allows None only for a case whose pattern a flag (--pattern) or a phenopacket leaves unknown
+        properties["pattern"] = {**properties["pattern"], "anyOf": [properties["pattern"]["anyOf"][0]]}
+        for name in ("age_years", "onset_age_years"):  # an age may also be written with its unit, as --age takes it
+            properties[name]["anyOf"].insert(1, {"type": "string", "description": 'a number with its unit, such '
+                                                 'as "6 mo", "3 weeks" or "10 days"'})
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["$id"] = f"https://nephrocalc.invalid/schema/{__version__}/{which}.json"
     schema.setdefault("description", f"nephrocalc {__version__} {which}")
