@@ -64,6 +64,7 @@ def parse_case(data: bytes | str | Mapping[str, Any], kb: KnowledgeBase, *, what
                pattern_required: bool = True) -> Case:
     """Validate a case given as JSON text or as a mapping; raise ``InputError`` naming the field.
     ``pattern_required=False`` only for a standard input that states no pattern (a phenopacket)."""
+    given_text = isinstance(data, bytes | str)  # a mapping is read in clinicians' words once, here: no retry
     if not isinstance(data, bytes | str):
         data = clinicians_words(data, kb)
         direct = _direct_case(data)
@@ -108,7 +109,7 @@ def parse_case(data: bytes | str | Mapping[str, Any], kb: KnowledgeBase, *, what
         return case
     # JSON text is read strictly first (the fast path of batch); only a case that fails is read again
     # in clinicians' words (British spellings, lab aliases, F/M, "6mo"), and fails as first if that is no help
-    retry = _in_clinicians_words(data, kb) if isinstance(data, bytes | str) else None
+    retry = _in_clinicians_words(data, kb) if given_text and isinstance(data, bytes | str) else None
     if retry is None:
         raise _standard_input_hint(_top_level_keys(data), what) or error
     return parse_case(retry, kb, what=what, pattern_required=pattern_required)
@@ -288,7 +289,7 @@ def clinicians_words(data: Mapping[str, Any], kb: KnowledgeBase) -> dict[str, An
     if isinstance(laterality, str) and laterality.strip().lower() in ("bilateral", "unilateral"):
         out["laterality"] = laterality.strip().lower()
     grade = out.get("grade")
-    if type(grade) is float and grade.is_integer():  # 2.0 is the integer 2 (JSON Schema reads it so: schema case)
+    if type(grade) is float and grade in (0.0, 1.0, 2.0, 3.0):  # 2.0 is the grade 2 (JSON Schema reads it so)
         out["grade"] = int(grade)
     for name in ("age_years", "onset_age_years"):
         age = out.get(name)

@@ -377,6 +377,15 @@ class Lab(NamedTuple):
     def accepted_units(self) -> list[str]:
         return [written for written, _ in self.units.values()] + list(self.own_units.values())
 
+    @property
+    def accepted_units_text(self) -> str:
+        """The accepted units for a message, with how the micro sign may be typed (normalise_unit)."""
+        units = self.accepted_units
+        return ", ".join(units) + (" (µ may be written u or mc)" if any("µ" in unit for unit in units) else "")
+
+
+_MICRO_STEMS = frozenset({"g", "mol", "u", "iu", "l", "eq"})  # after a "u" written for the micro sign
+
 
 def normalise_unit(unit: str) -> str:
     """Units match ignoring case and spaces: "mg/dl" and "mg / dL" are "mg/dL"; the micro sign (µ) and
@@ -388,7 +397,10 @@ def normalise_unit(unit: str) -> str:
     key = unicodedata.normalize("NFKC", "".join(unit.split())).lower()
     # "mc" as the micro prefix, as pharmacy and some laboratories write it (mcg, mcU/mL)
     key = "/".join("\u03bc" + part[2:] if part.startswith("mc") and len(part) > 2 else part for part in key.split("/"))
-    for spelling in ("/24hours", "/24hour", "/24hrs", "/24hr", "/24h"):
+    # "u" for the micro sign, as ASCII text writes it (ug/L, umol/L, uU/mL, uIU/mL); a lone "U" is an enzyme unit
+    key = "/".join("\u03bc" + part[1:] if part[:1] == "u" and part[1:] in _MICRO_STEMS else part
+                   for part in key.split("/"))
+    for spelling in ("/24hours", "/24hour", "/24hrs", "/24hr", "/24h", "/d"):
         if key.endswith(spelling):
             return key[: -len(spelling)] + "/day"
     return key

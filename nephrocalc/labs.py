@@ -73,7 +73,7 @@ def measure(lab_id: str, value: float, unit: str, kb: KnowledgeBase, comparator:
                              f"{_number(low)}-{_number(high)} {written}")
         return Measurement(lab, value, written, None, key)
     raise InputError(f"labs.{lab_id}.unit", f"{unit!r} is not accepted; accepted units: "
-                     + ", ".join(lab.accepted_units))
+                     + lab.accepted_units_text)
 
 
 def check_labs(case: Case, kb: KnowledgeBase) -> None:
@@ -559,7 +559,7 @@ def parse_lab_bound(text: str, kb: KnowledgeBase | None = None) -> tuple[str, fl
     if unit is None:
         lab = kb.labs.get(lab_id) if kb is not None else None
         example = lab.accepted_units[0] if lab is not None else "<unit>"
-        accepted = f"; accepted units: {', '.join(lab.accepted_units)}" if lab is not None else \
+        accepted = f"; accepted units: {lab.accepted_units_text}" if lab is not None else \
             "; see `nephrocalc labs`"
         raise InputError("--lab", f"{text!r} needs a unit (e.g. {lab_id}={number} {example}){accepted}")
     return lab_id, float(number), unit, comparator or ""

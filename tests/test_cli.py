@@ -366,6 +366,9 @@ def test_what_the_case_schema_allows_is_accepted(run_main: Any) -> None:
         assert status == 0 and json.loads(out)["case"]["grade"] == int(grade), err
     status, _, err = run_main(["diff", "--case", "-"], json.dumps({"pattern": "medullary", "grade": 2.5}))
     assert status == 2 and "grade: must be an integer from 0 to 3 (got 2.5)" in err
+    for huge in ("1e40", "10000000000000000000000000000000000000000", "4.0"):  # refused, not read over and over
+        status, _, err = run_main(["diff", "--case", "-"], '{"pattern": "medullary", "grade": ' + huge + "}")
+        assert status == 2 and err.startswith("nephrocalc: error: grade: must be an integer from 0 to 3"), err
 
 
 def test_schema_result(run_main: Any) -> None:

@@ -308,7 +308,7 @@ _TYPES: dict[str, Callable[[Any], bool]] = {
     "number": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
 }
 _ASSERTIONS = {"$ref", "type", "properties", "required", "additionalProperties", "items", "anyOf", "enum", "const",
-               "minimum", "maximum"}
+               "minimum", "maximum", "pattern"}
 _ANNOTATIONS = {"title", "description", "default", "examples", "$schema", "$id", "$defs"}
 
 
@@ -352,6 +352,9 @@ def check_schema(schema: dict[str, Any], root: dict[str, Any] | None = None) -> 
         assert isinstance(schema["enum"], list) and schema["enum"]
     if "anyOf" in schema:
         assert isinstance(schema["anyOf"], list) and schema["anyOf"]
+    if "pattern" in schema:  # an ECMA-262 expression: no inline flags such as (?i), which Python alone reads
+        assert isinstance(schema["pattern"], str) and "(?" not in schema["pattern"]
+        re.compile(schema["pattern"])
     if "additionalProperties" in schema:
         assert isinstance(schema["additionalProperties"], bool | dict)
     for sub in _subschemas(schema):
@@ -372,6 +375,8 @@ def schema_errors(value: Any, schema: dict[str, Any], root: dict[str, Any], *, c
         types = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
         if not any(_TYPES[name](value) for name in types):
             return [f"{where}: {value!r} is not {schema['type']}"]
+    if "pattern" in schema and isinstance(value, str) and re.search(schema["pattern"], value) is None:
+        errors.append(f"{where}: {value!r} does not match {schema['pattern']}")
     if "enum" in schema and value not in schema["enum"]:
         errors.append(f"{where}: {value!r} not in {schema['enum']}")
     if "const" in schema and value != schema["const"]:
@@ -514,6 +519,15 @@ def test_schema_case_accepts_real_cases(case_schema: dict[str, Any]) -> None:
     assert len(cases) > 50
     for case in cases:
         assert schema_errors(case, case_schema, case_schema) == [], case.get("id")
+
+
+@pytest.mark.parametrize("text", ["6 mo", "6MO", "2.5 years", "3w", "10 Days", "1 yr", "4 wks", "2 months", "6",
+                                  "6 m", "x", "6 moo", "-1 y", "6 mo 2", " 7 d ", "1.5.2 y", "9 weekss"])
+def test_the_schema_reads_an_age_text_as_nephrocalc_does(text: str) -> None:
+    from nephrocalc.render.schema import AGE_PATTERN
+    from nephrocalc.vocab import parse_age
+
+    assert (re.search(AGE_PATTERN, text) is not None) is (parse_age(text) is not None)
 
 
 @pytest.mark.parametrize("case", [

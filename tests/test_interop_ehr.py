@@ -48,7 +48,7 @@ def _warnings(result: dict[str, Any]) -> dict[str, str]:
     ("urine_calcium_24h", 9.5, "mmol/(24.h)", "", "mmol/day"),
     ("urine_calcium_24h", 4.5, "mg/kg/d", "", "mg/kg/day"),
     ("urine_oxalate_24h", 1.2, "mmol/d/{1.73_m2}", "", "mmol/1.73m2/day"),
-    ("vitamin_d_25oh", 180, "ug/L", "", "ng/mL"),
+    ("vitamin_d_25oh", 180, "ug/L", "", "µg/L"),  # the lab takes µg/L itself (= ng/mL)
     ("vitamin_d_1_25", 95, "ng/L", "", "pg/mL"),
     ("pth", 95, "ng/L", "", "ng/L"),  # PTH takes ng/L itself
     ("tsh", 0.01, "m[IU]/L", "", "mIU/L"),

@@ -70,7 +70,7 @@ FACTORS: dict[str, dict[str, float]] = {
                                        "mg/g": 1 / 1000},  # mg per g creatinine
     "urine_oxalate_24h": {"mmol/day": 1.0, "mg/day": 1 / 88.02},  # oxalate 88.02 g/mol
     "urine_citrate_24h": {"mg/day": 1.0, "mmol/day": 192.12},  # citric acid 192.12 g/mol
-    "vitamin_d_25oh": {"ng/mL": 1.0, "nmol/L": 1 / 2.496},  # ng/mL x 2.496 = nmol/L
+    "vitamin_d_25oh": {"ng/mL": 1.0, "µg/L": 1.0, "nmol/L": 1 / 2.496},  # ng/mL = µg/L; ng/mL x 2.496 = nmol/L
     "vitamin_d_1_25": {"pg/mL": 1.0, "pmol/L": 1 / 2.4},  # pg/mL x 2.4 = pmol/L
     "egfr": {"mL/min/1.73m2": 1.0},
     "serum_ace": {"U/L": 1.0},
@@ -1203,3 +1203,28 @@ def test_a_raised_pth_with_a_normal_calcium_counts_once_secondary_causes_are_exc
                               (_labs(**{**labs, "egfr": (45, "mL/min/1.73m2")}, vitamin_d_25oh=(36, "ng/mL")), {})):
         report = derive(kb, unexcluded, age=52, clues=clues)
         assert "high_pth" not in report.clues, (unexcluded, clues)
+
+
+@pytest.mark.parametrize(("lab_id", "unit", "value", "same_as"), [
+    ("tsh", "uU/mL", 0.01, "µU/mL"),  # CONTRACT.md: µ may be written u
+    ("tsh", "uIU/mL", 0.01, "µIU/mL"),
+    ("tsh", "mcIU/mL", 0.01, "µIU/mL"),
+    ("serum_creatinine", "umol/L", 80.0, "µmol/L"),
+    ("serum_urate", "UMOL/L", 300.0, "µmol/L"),
+    ("vitamin_d_25oh", "ug/L", 80.0, "ng/mL"),  # µg/L is ng/mL
+    ("urine_calcium_24h", "mg/d", 350.0, "mg/day"),  # UCUM's day
+    ("urine_oxalate_24h", "mmol/d", 0.9, "mmol/day"),
+])
+def test_the_micro_sign_may_be_typed_u_and_a_day_d(lab_id: str, unit: str, value: float, same_as: str,
+                                                   kb: KnowledgeBase) -> None:
+    """Black-box review 8: uU/mL was refused for TSH though µU/mL was taken, and mg/d, the UCUM code, in a case."""
+    typed, written = measure(lab_id, value, unit, kb), measure(lab_id, value, same_as, kb)
+    assert typed.value == pytest.approx(written.value)
+
+
+def test_a_lone_u_is_an_enzyme_unit_not_the_micro_sign(kb: KnowledgeBase) -> None:
+    from nephrocalc.knowledge import normalise_unit
+
+    assert normalise_unit("U/L") != normalise_unit("µ/L") and normalise_unit("U/L") == "u/l"
+    with pytest.raises(InputError, match=r"accepted units: .*\(µ may be written u or mc\)"):
+        measure("tsh", 3.0, "U/L", kb)

@@ -363,8 +363,10 @@ def lab_unit(kb: KnowledgeBase, lab_id: str, *texts: str | None) -> str:
     for text in given:
         for spelling in _spellings(text):
             key = normalise_unit(spelling)
-            if key in lab.units or key in lab.own_units:
-                return spelling
+            if key in lab.units:  # as the lab writes it: mg/kg/d is mg/kg/day, uIU/mL is µIU/mL
+                return lab.units[key][0]
+            if key in lab.own_units:
+                return lab.own_units[key]
     return _UCUM.get(given[0].lower(), given[0]) if given else ""
 
 

@@ -6,6 +6,11 @@ from typing import Any
 
 from nephrocalc import __version__
 
+# the ages vocab.parse_age reads ("6 mo", "3 weeks", "10d", "2.5 years"; the unit in any case), as an ECMA-262
+# regular expression, which has no case-insensitive flag inside a JSON Schema
+AGE_PATTERN = (r"^\s*[0-9]+(\.[0-9]+)?\s*([yY]([rR][sS]?|[eE][aA][rR][sS]?)?|[mM][oO]([sS]|[nN][tT][hH][sS]?)?"
+               r"|[wW]([kK][sS]?|[eE][eE][kK][sS]?)?|[dD]([aA][yY][sS]?)?)\s*$")
+
 
 def json_schema(which: str) -> dict[str, Any]:
     from pydantic import TypeAdapter
@@ -22,8 +27,9 @@ def json_schema(which: str) -> dict[str, Any]:
         # model allows None only for a case whose pattern a flag (--pattern) or a phenopacket leaves unknown
         properties["pattern"] = {**properties["pattern"], "anyOf": [properties["pattern"]["anyOf"][0]]}
         for name in ("age_years", "onset_age_years"):  # an age may also be written with its unit, as --age takes it
-            properties[name]["anyOf"].insert(1, {"type": "string", "description": 'a number with its unit, such '
-                                                 'as "6 mo", "3 weeks" or "10 days"'})
+            properties[name]["anyOf"].insert(1, {"type": "string", "pattern": AGE_PATTERN,
+                                                 "description": 'a number with its unit, such as "6 mo", "3 weeks" '
+                                                 'or "10 days" (the range 0-130 years still holds)'})
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["$id"] = f"https://nephrocalc.invalid/schema/{__version__}/{which}.json"
     schema.setdefault("description", f"nephrocalc {__version__} {which}")
