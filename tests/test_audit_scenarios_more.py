@@ -714,16 +714,25 @@ def test_the_battery_is_large_and_its_names_are_unique() -> None:
 # thirty-fourth: patients as published case reports present them, with treatment started, CKD from the disease and a
 # second diagnosis, and twins that differ in one finding (47 of 50 at first; hypocitraturia then came to follow a
 # metabolic acidosis of any cause, so an acid urine during acidosis in Sjogren syndrome fell from 89% to 63% dRTA).
+# thirty-seventh: AUDIT D1-D13 again, sixty scenarios from a reviewer who read only the briefs, the contract and the
+# README, ten of them with --extended (56 of 60 at first, one check then judged over-specified by the reviewer and
+# dropped; tubular ectasia absent on CT urography or IVU then came to count x0.01 against medullary sponge kidney,
+# and the signs of papillary necrosis x10 for the open world).
 # JSON Lines: {"name", "which", "case", "checks": [[kind, args...], ...]}.
 BATTERIES = {
     number: [json.loads(line) for line in
              (Path(__file__).parent / "data" / "audit" / f"battery{number}.jsonl").read_text(encoding="utf-8")
              .splitlines() if line.strip()]
-    for number in range(3, 37)
+    for number in range(3, 38)
 }
 BLIND = [scenario for battery in BATTERIES.values() for scenario in battery]
 # Blind scenarios still failing, each with the reason (strict: one that starts to pass must leave the list)
 OPEN_BLIND = {
+    "b37_d2_acidaemic_acid_urine_twin":
+        "distal RTA 51% (the check asks under 50%) for autoimmune disease with an acid urine (pH 5.0) during a "
+        "bicarbonate of 16 and a potassium of 2.9: as b34_twin_sjogren_acid_urine, the acid urine counts x0.01 "
+        "against it and x10 for the open world (38%), but the acidosis, the hypokalaemia and the autoimmune disease "
+        "count for it alone; the fit is poor",
     "b36_cortical_unilateral_ckd_proteinuria":
         "chronic glomerulonephritis 46% with a good fit for unilateral cortical calcification with CKD and "
         "proteinuria: unilaterality counts 1% for it against 10% for cortical necrosis and 5% for the open world "
@@ -731,9 +740,9 @@ OPEN_BLIND = {
         "the twelve (the unilateral caveat names them). Making one-sidedness a poor fit for a systemic leader was "
         "not tried: a real unilateral primary hyperoxaluria (pub-ph-03) is in the development set",
     "b36_msk_no_ectasia_on_ctu":
-        "medullary sponge kidney 54% after a CT urogram without tubular ectasia (the check asks under 50%): as "
-        "b33_msk_ctu_no_ectasia, the absent ectasia counts x0.05 and unilaterality x15; the fit is poor and names "
-        "the absent ectasia",
+        "medullary sponge kidney 12% after a CT urogram without tubular ectasia, as the check asks, but not flagged: "
+        "idiopathic hypercalciuria leads at 60% with a good fit for unilateral calcification with stones and "
+        "haematuria (one-sidedness counts 2% for it, an estimate; the unilateral caveat names focal lesions)",
     "b36_ext_hypok_hcu_alkalosis":
         "with --extended medullary sponge kidney 43% ahead of Bartter syndrome 22% with a good fit for a "
         "hypokalaemic alkalosis with hypercalciuria at 28, no diuretic: no cause of the twelve lists the alkalosis "
@@ -745,20 +754,10 @@ OPEN_BLIND = {
         "(31%), and hypocitraturia now follows any acidosis, but the hypokalaemia still counts x10 for it (no source "
         "found for how often a bicarbonate loss from the gut or proximal tubule lowers the potassium) and the "
         "autoimmune disease x10; the fit is poor",
-    "b34_twin_msk_unilateral_no_ectasia_on_ivu":
-        "medullary sponge kidney 69% (the check asks under 30%) for unilateral medullary calcification with stones "
-        "and colic after an IVU without tubular ectasia: as b33_msk_ctu_no_ectasia, unilateral counts x15 for MSK and "
-        "the open world's unilateral share is an estimate; the fit is poor and names the absent ectasia",
     "b34_twin_octogenarian_ckd_normocalcaemic":
         "primary hyperparathyroidism 65% (the check asks under 50%) for a man in his eighties with CKD 3b, a normal "
         "calcium and a PTH of 168 (rightly not counted): a low phosphate (2.3 mg/dL) counts x10 for it, unusual in "
         "CKD 3b, and the reviewer judged the check debatable (without the phosphate it is 12%)",
-    "b33_msk_ctu_no_ectasia":
-        "medullary sponge kidney 54% (the check asks under 20%) for unilateral medullary calcification with stones and "
-        "haematuria after a CT urogram without tubular ectasia: the absence counts x0.05, unilateral x15 (30% against "
-        "2%), so MSK and idiopathic hypercalciuria (32%) are near a tie on likelihood and MSK's prior decides; the fit "
-        "is poor and names the absent ectasia, and the unilateral caveat names focal lesions, but the open world's "
-        "unilateral share (5%) is an estimate and holds 1%",
     "b33_fhh_caveat":
         "primary hyperparathyroidism 87% (the check asks under 80%) for mild PTH-dependent hypercalcaemia with "
         "hypocalciuria and a family history of hypercalcaemia: hypocalciuria counts x0.1 against it, and "
