@@ -78,9 +78,8 @@ def reserved_reason(clue_id: str, clue_ids: frozenset[str] | set[str]) -> str | 
     if clue_id.startswith("no_") and clue_id[3:] in clue_ids:
         return (f"{clue_id!r} would take over --{clue_id.replace('_', '-')}, the 'absent' flag of clue "
                 f"{clue_id[3:]!r}; choose another id")
-    if f"no_{clue_id}" in clue_ids:
-        return (f"the 'absent' flag of {clue_id!r} (--no-{clue_id.replace('_', '-')}) is taken by clue "
-                f"'no_{clue_id}'; choose another id")
+    # the clue whose --no- flag clue no_<id> would take is not at fault: no_<id> is named, and <id> kept (else a
+    # built-in clue would vanish and every rule naming it be reported too)
     if american(clue_id) != clue_id and american(clue_id) in clue_ids:
         return (f"{clue_id!r} is how clue {american(clue_id)!r} is spelt in British English, and --"
                 f"{clue_id.replace('_', '-')} already means it; choose another id")

@@ -95,6 +95,15 @@ def _usage_message(exc: Any) -> str:
     return f"{message} (see `{command} --help`)"
 
 
+def _from_environment(exc: NephrocalcError) -> str:
+    """A rule pack's problem when $NEPHROCALC_RULES loads packs the command line does not name: say so, since
+    the user typed nothing that points at them (`rules check` says it by pack already)."""
+    from nephrocalc.errors import RuleError
+
+    packs = os.environ.get("NEPHROCALC_RULES", "").strip()
+    return f" (rule packs of $NEPHROCALC_RULES are loaded too: {packs})" if isinstance(exc, RuleError) and packs else ""
+
+
 def _run(argv: list[str], prog_name: str) -> int:
     from nephrocalc.cli.app import Session, build_app
     from nephrocalc.cli.io import OutputFailed, PipeClosed, silence_stdout
@@ -112,7 +121,7 @@ def _run(argv: list[str], prog_name: str) -> int:
         status = command.main(args=argv, prog_name=prog_name, standalone_mode=False)
         return status if isinstance(status, int) else 0
     except NephrocalcError as exc:
-        return _fail(str(exc))
+        return _fail(str(exc) + _from_environment(exc))
     except click_exceptions.NoArgsIsHelpError as exc:  # `nephrocalc`, `nephrocalc diff`: what is missing, then help
         return _bare(exc.ctx)
     except click_exceptions.UsageError as exc:

@@ -196,9 +196,14 @@ def _listable(folder: Path) -> None:
                 target = entry.resolve()
             except RuntimeError:  # a symlink loop (Python 3.11): the reader reports the file as unreadable
                 continue
+            # named as every rule file is: by its path within the pack folder
+            named = entry.relative_to(folder).as_posix() if entry.is_relative_to(folder) else str(entry)
+            if entry.is_symlink() and not target.exists():
+                raise RuleError(named, "broken symbolic link (its target does not exist): remove it, or copy the "
+                                "file into the pack")
             if not target.is_relative_to(inside):
-                raise RuleError(repr(str(entry)), "a symbolic link out of the pack folder: copy the file or folder "
-                                "into the pack instead")
+                raise RuleError(named, "a symbolic link out of the pack folder: copy the file or folder into the pack "
+                                "instead")
     except OSError as exc:
         where = exc.filename if isinstance(exc.filename, str) else str(folder)
         raise RuleError(repr(where), f"cannot be read ({exc.strerror or exc})") from None

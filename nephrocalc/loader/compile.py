@@ -56,9 +56,10 @@ def build(root: Path, packs: Sequence[Path] = ()) -> KnowledgeBase:
 
     # a pack's files are named with the pack when another folder of rules could hold the same name: several packs,
     # or a complete knowledge base of one's own (both have a causes/ folder)
-    problems = Problems(root, *packs, name_packs=len(packs) > 1 or root.resolve() != builtin_rules_dir().resolve())
+    own_root = root.resolve() != builtin_rules_dir().resolve()
+    problems = Problems(root, *packs, name_packs=len(packs) > 1 or own_root, name_root=own_root and bool(packs))
 
-    if root.resolve() != builtin_rules_dir().resolve():  # an edited copy of rules/: nothing in it is ignored
+    if own_root:  # an edited copy of rules/: nothing in it is ignored
         _inventory(root, problems, KB_ENTRIES, "a knowledge base holds knowledge_base.toml, clues.toml, "
                    "sources.toml, caveats.toml, imaging.toml, grading.toml, labs.toml, hpo.toml, causes/<id>.toml "
                    "and extended/")
@@ -87,6 +88,7 @@ def build(root: Path, packs: Sequence[Path] = ()) -> KnowledgeBase:
         if cause_file is not None:
             cause_files[path.stem] = (path, cause_file)
     tables: dict[str, ReferenceTable] = {}
+    table_sources: list[tuple[Path, Sequence[str]]] = []  # checked in the second pass, once sources.toml is read
     for table_name in ("imaging", "grading"):
         path = root / f"{table_name}.toml"
         table = validate(schema.ReferenceTable, read_toml(path, problems), path, problems)
@@ -99,7 +101,7 @@ def build(root: Path, packs: Sequence[Path] = ()) -> KnowledgeBase:
                 tuple(table.sources),
                 table.note,
             )
-            _check_sources(table.sources, sources, path, "sources", problems)
+            table_sources.append((path, table.sources))
     labs_path = root / "labs.toml"
     labs_file = validate(schema.LabsFile, read_toml(labs_path, problems), labs_path, problems)
     # required as labs.toml is: without it the HPO descendants of the clues' terms map to no clue, and a phenopacket
@@ -110,6 +112,8 @@ def build(root: Path, packs: Sequence[Path] = ()) -> KnowledgeBase:
     # raise_if_any() has raised if any file failed to validate
     assert kb_file is not None and clues_file is not None and caveats_file is not None and labs_file is not None
     assert hpo_file is not None
+    for path, tags in table_sources:
+        _check_sources(tags, sources, path, "sources", problems)
 
     groups = dict(clues_file.groups)
     clue_entries: ClueEntries = {cid: (clues_path, e) for cid, e in clues_file.clues.items()}

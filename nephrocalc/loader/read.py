@@ -24,9 +24,10 @@ MAX_RULE_FILE_BYTES = 2 * 1024 * 1024
 class Problems:
     """Collects every problem found, so that `rules check` can list them all at once."""
 
-    def __init__(self, *roots: Path, name_packs: bool | None = None) -> None:
+    def __init__(self, *roots: Path, name_packs: bool | None = None, name_root: bool = False) -> None:
         self.roots = roots
         self.name_packs = len(roots) > 2 if name_packs is None else name_packs
+        self.name_root = name_root  # a knowledge base of one's own with packs over it: its files are named by it too
         self.items: list[str] = []
 
     def add(self, path: Path, where: str, message: str) -> None:
@@ -34,7 +35,7 @@ class Problems:
         for index, root in enumerate(self.roots):
             try:
                 name = str(path.relative_to(root))
-                if index and self.name_packs:  # say whose file it is (site_pack/causes/x.toml)
+                if (index or self.name_root) and self.name_packs:  # say whose file it is (site_pack/causes/x.toml)
                     name = f"{root.name}/{name}" if name != "." else root.name
                 break
             except ValueError:
