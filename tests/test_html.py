@@ -149,5 +149,12 @@ def test_a_batch_report_lists_the_lines_it_could_not_read(run_main: Any) -> None
              json.dumps({"id": "<bad>", "pattern": "x"})]
     status, out, err = run_main(["batch", "-", "--format", "html"], stdin="\n".join(lines) + "\n")
     assert status == 2 and "line 2" in err
-    assert "1 cases, 2 lines not read" in out and "Lines not read" in out
+    assert "1 case, 2 lines not read" in out and "Lines not read" in out
     assert "line 3 (&lt;bad&gt;)" in out and "<bad>" not in out
+
+
+def test_a_batch_page_of_one_case_says_one_case(run_main: Any) -> None:
+    for lines, title in (('{"pattern": "medullary"}\n', "nephrocalc report — 1 case<"),
+                         ('{"pattern": "medullary"}\n{"pattern": "cortical"}\n', "nephrocalc report — 2 cases<")):
+        status, out, err = run_main(["batch", "-f", "html"], lines)
+        assert status == 0 and title in out, err

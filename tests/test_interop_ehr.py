@@ -540,3 +540,16 @@ def test_an_imaging_study_that_says_urography_is_urography(study: dict[str, Any]
     cannot count (FHIR consistency review): the study's description or procedure says it."""
     result = _read(["diff", "--fhir", "-"], _bundle({"resourceType": "ImagingStudy", "status": "available", **study}))
     assert result["case"]["modality"] == modality
+
+
+def test_a_comparator_that_is_not_a_bound_is_said_apart_from_the_bounds(kb: KnowledgeBase) -> None:
+    """FHIR's "ad" (enough to reach the value) is read as the value itself: its note no longer opens by saying the
+    value was read as a bound (black-box review 8)."""
+    result = _read(["diff", "--fhir", "-"], _bundle(_observation(kb, "pth", 95, "pg/mL", comparator="ad")))
+    assert result["case"]["labs"]["pth"] == {"value": 95, "unit": "pg/mL"}
+    warnings = _warnings(result)
+    assert "fhir_lab_bounds" not in warnings
+    assert warnings["fhir_lab_not_bounds"].startswith("Lab values with a comparator that is not a bound")
+    assert "pth 95 pg/mL (comparator 'ad')" in warnings["fhir_lab_not_bounds"]
+    result = _read(["diff", "--fhir", "-"], _bundle(_observation(kb, "pth", 95, "pg/mL", comparator="<")))
+    assert "fhir_lab_not_bounds" not in _warnings(result) and "pth <95 pg/mL" in _warnings(result)["fhir_lab_bounds"]

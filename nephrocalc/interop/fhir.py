@@ -280,6 +280,7 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
     sides: set[Laterality] = set()  # the laterality the nephrocalcinosis resources' bodySite gives
     hands: set[str] = set()  # the kidneys they name: left and right together are both
     bounds: list[str] = []  # lab values given as a bound ("<3 pg/mL"), read as the value
+    not_bounds: list[str] = []  # lab values whose comparator is not a bound ("ad"): read as the value itself
     unit_conflicts: list[str] = []  # values whose UCUM code and unit text are units of the lab that disagree
     repeated: dict[str, list[str]] = {}  # every value of each lab; of a lab given more than once the newest is used
     lab_dates: dict[str, date | None] = {}  # the effective date of each lab value kept
@@ -494,8 +495,8 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                 if isinstance(quantity, dict):
                     value = _quantity(quantity)
                     if isinstance(value, Quantity):
-                        _read_lab(kb, lab_id, value, labs, bounds, repeated, _effective(resource), lab_dates,
-                                  unit_conflicts)
+                        _read_lab(kb, lab_id, value, labs, (bounds, not_bounds), repeated, _effective(resource),
+                                  lab_dates, unit_conflicts)
                         if flags:
                             flagged.append(f"{lab_id} {shown_value(quantity.get('value'))} ({', '.join(flags)})")
                         elif _items(resource.get("referenceRange")):  # the laboratory's own range: said too
@@ -545,7 +546,7 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                     continue
                 lab_id, code, value = read
                 if isinstance(value, Quantity):
-                    _read_lab(kb, lab_id, value, labs, bounds, repeated, _effective(resource), lab_dates,
+                    _read_lab(kb, lab_id, value, labs, (bounds, not_bounds), repeated, _effective(resource), lab_dates,
                               unit_conflicts)
                 else:
                     rejected.append(f"Observation.component[{index}].valueQuantity.{value[0]} ({lab_id}, LOINC "
@@ -749,6 +750,10 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                       "message": "Lab values given as a bound were read as bounds, which settle a limit only from its "
                                  "far side (<5 is below a limit of 10, but says nothing of one of 3): "
                                  + "; ".join(bounds[:20])})
+    if not_bounds:
+        notes.append({"id": "fhir_lab_not_bounds", "sources": [],
+                      "message": "Lab values with a comparator that is not a bound (<, <=, >, >=) were read as the "
+                                 "value itself: " + "; ".join(not_bounds[:20])})
     repeated = {lab_id: values for lab_id, values in repeated.items() if len(values) > 1}
     if repeated:
         notes.append({"id": "fhir_labs_repeated", "sources": [],
@@ -1078,12 +1083,15 @@ def _day(when: date) -> str:
 COMPARATORS = {"<": "<", "<=": "<=", ">": ">", ">=": ">=", "&lt;": "<", "&lt;=": "<=", "&gt;": ">", "&gt;=": ">="}
 
 
-def _read_lab(kb: KnowledgeBase, lab_id: str, value: Quantity, labs: dict[str, Lab], bounds: list[str],
+def _read_lab(kb: KnowledgeBase, lab_id: str, value: Quantity, labs: dict[str, Lab],
+              said: tuple[list[str], list[str]],
               repeated: dict[str, list[str]], when: date | None, lab_dates: dict[str, date | None],
               unit_conflicts: list[str]) -> None:
     """One lab value of the bundle, in a unit the lab takes where the code or the unit text gives one; a
     bound ("<3") is kept as a bound; a lab given again keeps its newest value (by effective date; where the
-    dates do not decide, the later in the bundle); both are noted."""
+    dates do not decide, the later in the bundle); both are noted (``said``: the bounds, and the values whose
+    comparator is not a bound)."""
+    bounds, not_bounds = said
     unit = lab_unit(kb, lab_id, value.code, value.unit)
     if units_disagree(kb, lab_id, value.code, value.unit):  # the code is the coded unit: used, and said
         unit_conflicts.append(f"{lab_id} {value.value:g}: code {value.code!r}, written {value.unit!r}")
@@ -1092,7 +1100,7 @@ def _read_lab(kb: KnowledgeBase, lab_id: str, value: Quantity, labs: dict[str, L
     if comparator:
         bounds.append(f"{lab_id} {comparator}{value.value:g} {unit}")
     elif written:  # "ad" (enough to reach the value), "=" or a typo: read as the value itself, and said
-        bounds.append(f"{lab_id} {value.value:g} {unit} (comparator {written!r} is not a bound: read as the value)")
+        not_bounds.append(f"{lab_id} {value.value:g} {unit} (comparator {written!r})")
     repeated.setdefault(lab_id, []).append(f"{comparator or ''}{value.value:g} {unit}"
                                            + (f" ({_day(when)})" if when else ""))
     if lab_id in labs:

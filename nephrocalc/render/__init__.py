@@ -180,7 +180,8 @@ class BatchWriter:
         from nephrocalc.render.html import failed_section, page
 
         sections = [*self._sections, failed_section(self._failed)] if self._failed else self._sections
-        title = f"nephrocalc report — {len(self._sections)} cases" + (
+        count = len(self._sections)
+        title = f"nephrocalc report — {count} case{'' if count == 1 else 's'}" + (
             f", {len(self._failed)} line{'s' if len(self._failed) > 1 else ''} not read" if self._failed else "")
         return page(sections, title, self._kb, list(self._tags)).encode()
 
