@@ -18,7 +18,7 @@ import orjson
 from nephrocalc.case import Case
 from nephrocalc.engine import Engine
 from nephrocalc.errors import InputError, RunStopped
-from nephrocalc.intake import parse_case
+from nephrocalc.intake import escape_controls, parse_case
 from nephrocalc.result import Note, Result
 from nephrocalc.vocab import MAX_CASE_BYTES
 
@@ -200,7 +200,9 @@ def _outcome(number: int, raw: bytes, engine: Engine, read: Reader | None, row: 
             if notes:
                 result["warnings"] = [*notes, *result["warnings"]]
     except InputError as exc:
-        return "error", str(exc), _readable_id(raw), _layout_hint(raw)
+        # escaped as standard error shows it: the field names the user's key, which may hold a line break or an
+        # escape sequence, and an error record is read as one line of text (jq -r .error, a report page)
+        return "error", escape_controls(str(exc)), _readable_id(raw), _layout_hint(raw)
     return "row", row(result)
 
 

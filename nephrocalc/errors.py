@@ -31,3 +31,9 @@ class RuleError(NephrocalcError):
 class RunStopped(Exception):
     """The run could not go on for a reason outside the input and the rules (a worker process of
     `batch` was killed): the CLI says so in one line, with exit status 1, and does not call it a bug."""
+
+
+def field_path(*parts: object) -> str:
+    """The path of a field for a message, its parts joined with dots (``labs.pth.value``). A key that is empty or
+    only blanks is shown quoted ('""'), so that the message does not name the field as nothing."""
+    return ".".join(f'"{part}"' if isinstance(part, str) and not part.strip() else str(part) for part in parts)

@@ -17,10 +17,11 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from nephrocalc.case import Case
-from nephrocalc.errors import InputError
+from nephrocalc.errors import InputError, field_path
 from nephrocalc.vocab import (
     CASE_FIELDS,
     LATERALITIES,
+    LINE_CONTROLS,
     MODALITIES,
     PATTERNS,
     SEXES,
@@ -32,6 +33,20 @@ if TYPE_CHECKING:
     from pydantic_core import SchemaValidator
 
     from nephrocalc.knowledge import KnowledgeBase
+
+
+# What a message echoes of the input is escaped: a line feed or a carriage return as \n or \r, the other control
+# characters as \xNN (an escape sequence typed into a key must not reach a terminal as a command), and the Unicode
+# controls that reorder or break a line (bidirectional overrides, line and paragraph separators) as \uNNNN
+_ESCAPED = {code: f"\\x{code:02x}" for code in (*range(0x00, 0x20), *range(0x7F, 0xA0))}
+_ESCAPED.update({0x0A: "\\n", 0x0D: "\\r"})
+_ESCAPED.update({code: f"\\u{code:04x}" for code in LINE_CONTROLS})
+
+
+def escape_controls(text: str) -> str:
+    """A message with the control characters of the input it echoes escaped (``_ESCAPED``): one line, as standard
+    error shows it (cli/io.py one_line) and as batch's error records hold it."""
+    return text.translate(_ESCAPED)
 
 
 def case_core_schema() -> Any:
@@ -83,13 +98,16 @@ def parse_case(data: bytes | str | Mapping[str, Any], kb: KnowledgeBase, *, what
     if not isinstance(data, bytes | str):
         # strict validation of Python input wants Case instances: go through JSON, whose strict rules
         # (no NaN, no strings for numbers) are the contract's anyway; orjson would write NaN as null
+        refuse_deep_nesting(data, what)  # before anything walks it: the serialiser's own limit names no field
         _reject_non_finite(data, "")
         from pydantic_core import PydanticSerializationError, to_json
 
         try:
             data = to_json(dict(data))  # pydantic-core's own serialiser: no other JSON library to import
-        except (PydanticSerializationError, TypeError, ValueError) as exc:
-            raise InputError(what, f"cannot be read as JSON ({exc})") from None
+        except (PydanticSerializationError, TypeError, ValueError):
+            # the serialiser's text names no field and speaks of Python: the field is named instead
+            raise InputError(_not_json(data) or what, "is not JSON data (a string, number, true, false, null, "
+                             "list or object)") from None
     error: InputError
     try:
         case: Case = validator.validate_json(data)
@@ -107,6 +125,10 @@ def parse_case(data: bytes | str | Mapping[str, Any], kb: KnowledgeBase, *, what
         error = exc
     else:
         return case
+    if given_text and isinstance(data, bytes | str):
+        # JSON nested deeper than any case is refused as --case refuses it (which checks before validating),
+        # naming the field, before the clinicians' words below walk it
+        _refuse_deep_text(data, what)
     # JSON text is read strictly first (the fast path of batch); only a case that fails is read again
     # in clinicians' words (British spellings, lab aliases, F/M, "6mo"), and fails as first if that is no help
     retry = _in_clinicians_words(data, kb) if given_text and isinstance(data, bytes | str) else None
@@ -161,8 +183,9 @@ MAX_JSON_DEPTH = 64  # a case is 3 levels deep, a phenopacket or a FHIR bundle r
 
 
 def refuse_deep_nesting(parsed: Any, what: str) -> None:
-    """JSON nested deeper than any case, phenopacket or FHIR bundle is refused with one line, before
-    anything walks it recursively (a few hundred levels would exhaust Python's recursion limit)."""
+    """JSON nested deeper than any case, phenopacket or FHIR bundle is refused with one line naming the field
+    that holds it (``what`` when there is none), before anything walks it recursively (a few hundred levels
+    would exhaust Python's recursion limit)."""
     stack: list[tuple[Any, int]] = [(parsed, 1)]
     while stack:
         value, depth = stack.pop()
@@ -173,9 +196,117 @@ def refuse_deep_nesting(parsed: Any, what: str) -> None:
         else:
             continue
         if depth > MAX_JSON_DEPTH:
-            raise InputError(what, f"JSON nested more than {MAX_JSON_DEPTH} levels deep; no case, phenopacket or "
-                             "FHIR bundle is")
+            raise InputError(_deep_field(parsed, what), f"nested more than {MAX_JSON_DEPTH} levels deep; no case, "
+                             "phenopacket or FHIR bundle is")
         stack.extend((child, depth + 1) for child in children)
+
+
+def _deep_field(parsed: Any, what: str) -> str:
+    """The field that holds JSON nested too deep, for its message: the keys (and the list positions that lead to
+    objects) down to where lists start to nest in lists, at most 6 of them. A case's field is named as the case
+    names its fields (``sex``), a phenopacket's or a FHIR resource's under its name (``phenopacket.subject``)."""
+    stack: list[tuple[Any, tuple[Any, ...]]] = [(parsed, ())]
+    path: tuple[Any, ...] = ()
+    while stack:  # the first path that goes deeper than the limit (an error path: the walk is done again)
+        value, at = stack.pop()
+        if len(at) >= MAX_JSON_DEPTH and isinstance(value, dict | list):  # a container at depth 65
+            path = at
+            break
+        if isinstance(value, dict):
+            stack.extend((child, (*at, key)) for key, child in value.items())
+        elif isinstance(value, list):
+            stack.extend((child, (*at, index)) for index, child in enumerate(value))
+    shown: list[Any] = []
+    value = parsed
+    for part in path:
+        child = value[part]
+        if isinstance(value, list) and isinstance(child, list):
+            break  # a list of lists: its positions name nothing
+        shown.append(part)
+        value = child
+    more = "..." if len(shown) > 6 else ""
+    return _in_document(what, field_path(*shown[:6]) + more)
+
+
+def _in_document(what: str, name: str) -> str:
+    """A field as a message names it: a case's as the case names its fields (``sex``), a phenopacket's or a FHIR
+    resource's under its name (``phenopacket.subject``); ``what`` itself when there is no field."""
+    kind = what.split(" ", 1)[0]  # "case (stdin)", "phenopacket", "fhir (bundle.json)"
+    if not name:
+        return what
+    return name if kind == "case" else f"{kind}.{name}"
+
+
+def _refuse_deep_text(data: bytes | str, what: str) -> None:
+    """``refuse_deep_nesting`` for JSON text (a batch line that failed validation); text that is not JSON is left
+    to the validator's message."""
+    import orjson
+
+    try:
+        parsed = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return
+    refuse_deep_nesting(parsed, what)
+
+
+def non_finite_literal(raw: bytes, position: int, what: str = "case") -> InputError | None:
+    """The error for JSON text that holds NaN or Infinity (or a number too large for a double) where the JSON
+    parser stopped, at character ``position``, naming the field that holds it; None when the parser stopped at
+    something else, or the field cannot be found. An error path: the text is parsed again, the literal replaced by
+    a marked string (and any later one by null) until it parses, and the marked string looked for."""
+    import re
+
+    import orjson
+
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    literal = re.compile(r"[-+]?(?:NaN|nan|Infinity|infinity|inf|[0-9][0-9.]*(?:[eE][-+]?[0-9]+)?)")
+    marked = "\x00non-finite\x00"  # no JSON text holds a NUL outside a string, and a string only escaped
+    first = ""
+    for _ in range(32):
+        start = position - 1 if 0 < position <= len(text) and text[position - 1] in "-+" else position
+        found = literal.match(text, start)
+        if found is None or (found.group()[-1].isdigit() and not _overflows(found.group())):
+            return None
+        replacement = "null" if first else '"\\u0000non-finite\\u0000"'
+        first = first or found.group()
+        text = text[:start] + replacement + text[found.end():]
+        try:
+            parsed = orjson.loads(text)
+        except orjson.JSONDecodeError as exc:
+            position = exc.pos
+            continue
+        path = _path_of(parsed, marked)
+        if path is None:
+            return None
+        got = f"{first[:24]}{'...' if len(first) > 24 else ''}"
+        why = "too large for a number" if first[-1].isdigit() else "JSON has no NaN or Infinity"
+        return InputError(_in_document(what, field_path(*path)), f"must be a finite number (got {got}; {why})")
+    return None
+
+
+def _overflows(number: str) -> bool:
+    """Whether a JSON number is too large for a double (1e999)."""
+    try:
+        return abs(float(number)) == float("inf")
+    except ValueError:
+        return False
+
+
+def _path_of(value: Any, wanted: str) -> tuple[Any, ...] | None:
+    """The path of a string equal to ``wanted`` in parsed JSON (the marked one: there is one)."""
+    stack: list[tuple[Any, tuple[Any, ...]]] = [(value, ())]
+    while stack:
+        item, at = stack.pop()
+        if item == wanted and isinstance(item, str):
+            return at
+        if isinstance(item, dict):
+            stack.extend((child, (*at, key)) for key, child in item.items())
+        elif isinstance(item, list):
+            stack.extend((child, (*at, index)) for index, child in enumerate(item))
+    return None
 
 
 def refuse_repeated_keys(raw: bytes, parsed: Any, what: str) -> None:
@@ -197,12 +328,12 @@ def refuse_repeated_keys(raw: bytes, parsed: Any, what: str) -> None:
         return
     import json
 
-    def where(value: Any, key: str, path: str) -> str | None:  # the first object that holds the key
+    def where(value: Any, key: str, path: tuple[str, ...]) -> str | None:  # the first object that holds the key
         if isinstance(value, dict):
             if key in value:
-                return f"{path}.{key}" if path else key
+                return field_path(*path, key)
             for name, item in value.items():
-                found = where(item, key, f"{path}.{name}" if path else name)
+                found = where(item, key, (*path, name))
                 if found:
                     return found
         return None
@@ -211,7 +342,7 @@ def refuse_repeated_keys(raw: bytes, parsed: Any, what: str) -> None:
         seen: dict[str, Any] = {}
         for key, value in items:
             if key in seen:
-                raise InputError(where(parsed, key, "") or f"{what}: {key}",
+                raise InputError(where(parsed, key, ()) or f"{what}: {field_path(key)}",
                                  "given twice in the same object; give it once")
             seen[key] = value
         return seen
@@ -306,7 +437,7 @@ def _one_each(field: str, given: Mapping[Any, Any], to_id: Callable[[str], str |
     for key, value in given.items():
         name = to_id(str(key)) or key
         if name in out:
-            raise InputError(f"{field}.{name}", f"given twice (as {spelt[name]!r} and {key!r}); give it once")
+            raise InputError(field_path(field, name), f"given twice (as {spelt[name]!r} and {key!r}); give it once")
         out[name] = value
         spelt[name] = key
     return out
@@ -390,10 +521,10 @@ def merge_case(base: Mapping[str, Any] | None, kb: KnowledgeBase, *, fields: Map
         given: dict[str, str] = {}
         for text in labs:
             lab_id, value, unit, comparator = parse_lab_bound(text, kb)
-            if lab_id in given:
-                raise InputError("--lab", f"{lab_id} given twice ({given[lab_id]} and {value:g} {unit}); "
+            if lab_id in given:  # each with its bound: "<6 pg/mL and >6 pg/mL" are two values, not one
+                raise InputError("--lab", f"{lab_id} given twice ({given[lab_id]} and {comparator}{value:g} {unit}); "
                                  "give one value")
-            given[lab_id] = f"{value:g} {unit}"
+            given[lab_id] = f"{comparator}{value:g} {unit}"
             new = {"value": value, "unit": unit, **({"comparator": comparator} if comparator else {})}
             old = merged.get(lab_id)
             if isinstance(old, dict) and _lab_differs(old, value, unit, comparator):
@@ -419,6 +550,24 @@ def merge_case(base: Mapping[str, Any] | None, kb: KnowledgeBase, *, fields: Map
     return parse_case(data, kb, pattern_required=pattern_required)
 
 
+def _not_json(value: Any) -> str | None:
+    """The field of a case given as a mapping (by the command line, a phenopacket or a FHIR bundle) that holds
+    something JSON cannot: a value of another type, or a key that is not a string; None when none is found."""
+    stack: list[tuple[Any, tuple[Any, ...]]] = [(value, ())]
+    while stack:
+        item, at = stack.pop()
+        if isinstance(item, Mapping):
+            for key, child in item.items():
+                if not isinstance(key, str):
+                    return field_path(*at, key)
+                stack.append((child, (*at, key)))
+        elif isinstance(item, list | tuple):
+            stack.extend((child, (*at, index)) for index, child in enumerate(item))
+        elif not isinstance(item, str | int | float | bool) and item is not None:
+            return field_path(*at) or None
+    return None
+
+
 def _reject_non_finite(value: Any, where: str) -> None:
     if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
         raise InputError(where or "case", f"must be a finite number (got {value!r})")
@@ -438,7 +587,8 @@ def check_clues(case: Case, kb: KnowledgeBase) -> None:
                          f"{case.age_years:g}): it is the age at which the nephrocalcinosis was found")
     for clue_id in case.clues:
         if clue_id not in kb.clues:
-            raise InputError(f"clues.{clue_id}", unknown_id_message(clue_id, kb.clues, "clue", "nephrocalc clues"))
+            raise InputError(field_path("clues", clue_id), unknown_id_message(clue_id, kb.clues, "clue",
+                                                                                "nephrocalc clues"))
 
 
 _ALLOWED = {
@@ -457,23 +607,32 @@ _ALLOWED = {
 
 _LAB_FIELDS = ('a lab is {"value": number, "unit": string}, with optional "comparator" ("<", "<=", ">", ">=") '
                'and "age_years" (the age at the sample)')
+_LAB_KEYS = ("value", "unit", "comparator", "age_years")
 
 
 def _describe(exc: Any, what: str) -> tuple[str, str]:
-    """The first validation error as (field, what is allowed)."""
-    error = exc.errors(include_url=False)[0]
+    """The first validation error as (field, what is allowed). A lab's field that is missing beside a key the lab
+    does not hold ({"valu": 5, "unit": "pg/mL"}) is told by that key: it is the typo to fix."""
+    errors = exc.errors(include_url=False)
+    error = errors[0]
+    if error["type"] in ("missing", "missing_argument") and len(error["loc"]) == 3 and error["loc"][0] == "labs":
+        error = next((other for other in errors if other["type"] == "unexpected_keyword_argument"
+                      and len(other["loc"]) == 3 and tuple(other["loc"][:2]) == tuple(error["loc"][:2])), error)
     loc = [str(part) for part in error["loc"]]
     kind = error["type"]
-    where = ".".join(loc)
+    where = field_path(*loc)
     if kind in ("json_invalid", "json_type"):
         return what, f"not valid JSON ({error['msg']})"
     if not loc:
         return what, "must be a JSON object with a \"pattern\" field"
     if kind == "unexpected_keyword_argument":
         if loc[0] == "labs":
-            return where, f"unknown field; {_LAB_FIELDS}"
+            hint = did_you_mean(loc[-1], _LAB_KEYS) if len(loc[-1]) <= 200 else ""
+            return where, f"unknown field; {hint}{_LAB_FIELDS}"
         return where, f"unknown field; {did_you_mean(loc[-1], CASE_FIELDS)}allowed fields: {', '.join(CASE_FIELDS)}"
     if kind == "missing" or kind == "missing_argument":
+        if loc[0] == "labs" and len(loc) == 3:  # a field of one lab, not the labs object
+            return where, f"required; {_LAB_FIELDS}"
         return where, f"required; {_ALLOWED.get(loc[0], 'a value')}"
     head = loc[0]
     if head == "clues" and len(loc) == 2:

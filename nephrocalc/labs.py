@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from typing import NamedTuple
 
 from nephrocalc.case import Case
-from nephrocalc.errors import InputError
+from nephrocalc.errors import InputError, field_path
 from nephrocalc.knowledge import KnowledgeBase, Lab, LabLimit, normalise_unit
 from nephrocalc.result import Derivation, Note
 from nephrocalc.vocab import did_you_mean
@@ -38,6 +38,19 @@ def _number(value: float) -> str:
     return f"{value:.0f}" if abs(value) < 1e9 else f"{value:.3g}"
 
 
+def _compared(value: float, limit: float, comparison: str) -> tuple[str, str]:
+    """A value and the limit it is compared with, as a step shows them: to 4 significant digits, or, where that
+    would show a strict comparison between equal numbers ("10.5 mg/dL > 10.5 mg/dL" for 10.50001), to as many as
+    tell them apart. Only the text: the value compared is the value given."""
+    shown, bound = _number(value), _number(limit)
+    if comparison in ("<", ">") and shown == bound and value != limit:
+        for digits in range(5, 18):
+            shown, bound = f"{value:.{digits}g}", f"{limit:.{digits}g}"
+            if shown != bound:
+                break
+    return shown, bound
+
+
 def _beyond_plausible(comparator: str, value: float, low: float, high: float) -> bool:
     """A bound beyond the plausible range that points back into it ("<100 mg/dL" of a urate): true, says little."""
     return (comparator in ("<", "<=") and value > high) or (comparator in (">", ">=") and value < low)
@@ -50,7 +63,7 @@ def measure(lab_id: str, value: float, unit: str, kb: KnowledgeBase, comparator:
     lab = kb.labs.get(lab_id)
     if lab is None:
         hint = did_you_mean(lab_id, kb.labs)
-        raise InputError(f"labs.{lab_id}", f"unknown lab; {hint}allowed: {', '.join(sorted(kb.labs))}")
+        raise InputError(field_path("labs", lab_id), f"unknown lab; {hint}allowed: {', '.join(sorted(kb.labs))}")
     key = normalise_unit(unit)
     if key in lab.units:
         written, factor = lab.units[key]
@@ -316,10 +329,15 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
                         warn("lab_not_interpreted", f"{_named(m)} was not read as no {limit.clue}: "
                              f"{' or '.join(masked_by)} lowers it.", limit.sources)
                     continue
+                # the value and the limit as the text shows them: equal to 4 digits, a strict comparison gets more
+                value_text, bound_text = _compared(value, bound, comparison)
+                exact = value_text != _number(value)
+                # ... written in the measurement's own words only where they name the value compared
+                in_words = value_text if exact and m.unit == unit and not adjusted else ""
                 if present and limit.present_requires_lab and (
                         unmet := _unmet_labs(limit, canonical, kb)):  # a two-lab rule: say what is missing
-                    warn("lab_not_interpreted", f"{_named(m)} {comparison} "
-                         f"{_number(bound)} {unit} was not read as {limit.clue}: that needs {unmet} too.",
+                    warn("lab_not_interpreted", f"{_named(m, in_words)} "
+                         f"{comparison} {bound_text} {unit} was not read as {limit.clue}: that needs {unmet} too.",
                          limit.sources)
                     continue
                 if not limit.derive:  # a reading that derives nothing: its warning says what it means
@@ -329,20 +347,22 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
                     if present and not outward:
                         # said at the end, unless another limit of the lab reads the value as the clue after all
                         commentary.setdefault((m.lab.id, limit.clue), (
-                            f"{_named(m)} {comparison} {_number(bound)} {unit}: {limit.warning}", limit.sources))
+                            f"{_named(m, in_words)} {comparison} {bound_text} "
+                            f"{unit}: {limit.warning}", limit.sources))
                         noted.add((m.lab.id, limit.clue))
                     continue
-                shown = _named(m)
-                if adjusted:
-                    shown += f" ({adjusted})"
+                if adjusted:  # the corrected calcium is the value compared: shown to the digits the limit needs
+                    shown = f"{_named(m)} ({value_text}{adjusted.removeprefix(_number(value))})"
                 elif m.canonical_value is not None and m.unit != m.lab.canonical and not m.shown:
-                    shown += f" ({_number(value)} {unit})"
+                    shown = f"{_named(m)} ({value_text} {unit})"
+                else:  # the value compared is the value given, in its unit (or the eGFR a creatinine gave)
+                    shown = _named(m, value_text if exact else "")
                 if pass_requires and present in found.get(limit.clue, ()):
                     continue  # already derived, the same way, from a limit of its own
                 if present:
-                    text = f"{shown} {comparison} {_number(bound)} {unit} {limit.label} → {limit.clue}"
+                    text = f"{shown} {comparison} {bound_text} {unit} {limit.label} → {limit.clue}"
                 else:  # the label names what the limit detects: say the value is within it (AUDIT D13)
-                    text = (f"{shown} {comparison} {_number(bound)} {unit}, within the limit ({limit.label}) "
+                    text = (f"{shown} {comparison} {bound_text} {unit}, within the limit ({limit.label}) "
                             f"→ no {limit.clue}")
                 explicit = stated.get(limit.clue)
                 # the same value read the other way: a limit of this lab on the other side names the opposite
@@ -466,9 +486,10 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
     return LabReport(merged(), derived, warnings)
 
 
-def _named(m: Measurement) -> str:
-    """A measurement as the output names it: "pth 80 pg/mL", or what it was computed from."""
-    return m.shown or f"{m.lab.id} {m.comparator}{_number(m.value)} {m.unit}"
+def _named(m: Measurement, digits: str = "") -> str:
+    """A measurement as the output names it: "pth 80 pg/mL", or what it was computed from; ``digits``: its value
+    written to more digits, where 4 would not tell it from a limit it is compared with."""
+    return m.shown or f"{m.lab.id} {m.comparator}{digits or _number(m.value)} {m.unit}"
 
 
 # The CKD-EPI 2021 creatinine equation, without race, for adults [Inker21]:
@@ -550,6 +571,13 @@ def parse_lab_bound(text: str, kb: KnowledgeBase | None = None) -> tuple[str, fl
     if math.isinf(float(number)):  # 400 digits: read as "inf", then said to be outside the plausible range
         raise InputError(f"labs.{lab_id}.value", f"must be a finite number (got {number[:12]}..., "
                          f"{len(number)} characters)")
+    run_on = re.match(r"[0-9_.]*[_.][0-9_.]*", unit or "")  # 1_000 or 1.2.3: the number goes on past its end
+    if run_on is not None and re.match(r"[_.]?[0-9]", unit or "") and match.end(3) == match.start(4):
+        written = number + run_on.group()
+        plain = written.replace("_", "")
+        hint = f" ({plain})" if "_" in written and re.fullmatch(r"\d+(?:\.\d+)?", plain) else ""
+        raise InputError(f"labs.{lab_id}.value", f"{written!r} is not a number; write it with digits and at most one "
+                         f"decimal point, without separators{hint}")
     comma = re.match(r",(\d+)", unit or "")
     if comma is not None and "." not in number:  # 11,9 mg/dL: a decimal comma, not a unit ",9 mg/dL"
         raise InputError("--lab", f"{text!r}: write the decimal with a point ({number}.{comma.group(1)}), "

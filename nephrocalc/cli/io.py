@@ -56,7 +56,11 @@ def read_case_source(source: str, option: str = "--case") -> dict[str, Any]:
     try:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
-        raise InputError(what, f"not valid JSON ({exc})" + not_utf8(raw)) from None
+        from nephrocalc.intake import non_finite_literal
+
+        # NaN or Infinity, which JSON does not have: said of the field that holds it, where it can be found
+        located = non_finite_literal(raw, exc.pos, what)
+        raise located or InputError(what, f"not valid JSON ({exc})" + not_utf8(raw)) from None
     if not isinstance(data, dict):
         raise InputError(what, _OBJECT.get(option, _OBJECT["--case"]))
     from nephrocalc.intake import refuse_repeated_keys
@@ -211,16 +215,13 @@ def write(text: str) -> None:
 
 
 def one_line(message: str, limit: int = 600) -> str:
-    """A message as one line of bounded length: what the user typed is echoed safely."""
-    text = message.replace("\r", "\\r").replace("\n", "\\n").translate(_ESCAPED)
+    """A message as one line of bounded length: what the user typed is echoed safely (intake.escape_controls:
+    line breaks as \\n and \\r, other control characters as \\xNN, the Unicode line controls as \\uNNNN), as
+    batch's error records hold it."""
+    from nephrocalc.intake import escape_controls  # imported with the case reader on every ranking path
+
+    text = escape_controls(message)
     return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-# the other control characters (escape, bell, ...) as \xNN: an escape sequence typed into a field name
-# must not reach the terminal as a command
-_ESCAPED = {code: f"\\x{code:02x}" for code in (*range(0x00, 0x20), *range(0x7F, 0xA0)) if code not in (0x0A, 0x0D)}
-# and the Unicode controls that reorder or break a line (bidirectional overrides, line and paragraph separators)
-_ESCAPED.update({code: f"\\u{code:04x}" for code in LINE_CONTROLS})
 
 
 class PipeClosed(Exception):

@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict, StrictBool, ValidationError
 
 from nephrocalc.case import Case, Lab
-from nephrocalc.errors import InputError
+from nephrocalc.errors import InputError, field_path
 from nephrocalc.knowledge import KnowledgeBase, normalise_unit
 from nephrocalc.result import AskResult, Note, Result
 from nephrocalc.vocab import CASE_FIELDS, PATTERNS, Laterality, Pattern, Sex
@@ -443,6 +443,45 @@ _FAMILY_FIELDS = frozenset({"id", "proband", "relatives", "consanguinousParents"
 GA4GH_SEXES = ("FEMALE", "MALE", "OTHER_SEX", "UNKNOWN_SEX")
 
 
+# What each part of a phenopacket is, for a message about a value that is not one (pydantic would name the class)
+_SHAPES = {
+    "OntologyClass": 'an ontology class, {"id": "HP:0000121", "label": "Nephrocalcinosis"}',
+    "Age": 'an age, {"iso8601duration": "P10Y"}',
+    "AgeRange": 'an age range, {"start": {"iso8601duration": "P1Y"}, "end": {"iso8601duration": "P2Y"}}',
+    "GestationalAge": 'a gestational age, {"weeks": 34, "days": 2}',
+    "TimeElement": 'a time element such as {"age": {"iso8601duration": "P10Y"}}',
+    "Individual": 'the subject, {"id": "patient 1", "sex": "FEMALE", ...}',
+    "PhenotypicFeature": 'a phenotypic feature, {"type": {"id": "HP:0000121", "label": "Nephrocalcinosis"}}',
+    "Quantity": 'a quantity, {"unit": {"id": "UCUM:mg/dL", "label": "mg/dL"}, "value": 11.8}',
+    "Value": 'a value, {"quantity": {"unit": {...}, "value": 11.8}}',
+    "Measurement": 'a measurement, {"assay": {"id": "LOINC:17861-6", ...}, "value": {"quantity": {...}}}',
+    "Treatment": 'a treatment, {"agent": {"id": "CHEBI:...", "label": ...}}',
+    "Procedure": 'a procedure, {"code": {"id": "...", "label": ...}}',
+    "MedicalAction": 'a medical action, {"treatment": {...}} or {"procedure": {...}}',
+}
+_KINDS = {"dict_type": "a JSON object", "list_type": "a list", "string_type": "a string",
+          "bool_type": "true or false", "int_type": "a whole number", "int_parsing": "a whole number",
+          "int_from_float": "a whole number"}
+
+
+def _invalid(error: Any) -> str:
+    """What a phenopacket's field must be, in the words of the format: pydantic's own message names its classes
+    ("a valid dictionary or instance of OntologyClass")."""
+    kind = error["type"]
+    format_ = "a GA4GH Phenopacket v2 in JSON"
+    if kind in ("missing", "missing_argument"):
+        return f"required ({format_})"
+    if kind in ("model_type", "model_attributes_type", "dataclass_type"):
+        wanted = _SHAPES.get(str((error.get("ctx") or {}).get("class_name")), "a JSON object")
+    elif kind in _KINDS:
+        wanted = _KINDS[kind]
+    else:  # another check: pydantic's wording, without any class it names
+        said = re.sub(r" or instance of \w+", "", str(error["msg"]))
+        return f"{said.replace('Input should be', 'must be', 1)} ({format_})"
+    got = repr(error.get("input"))
+    return f"must be {wanted} (got {got if len(got) <= 40 else got[:37] + '...'}; {format_})"
+
+
 def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[Note]]:
     """A ``Case`` from one phenopacket (a JSON object), or from the proband of a GA4GH Family, and the
     warnings of the mapping."""
@@ -469,9 +508,9 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
         packet = Phenopacket.model_validate(data)
     except ValidationError as exc:
         error = exc.errors(include_url=False)[0]
-        where = ".".join(str(part) for part in error["loc"]) or "phenopacket"
         inside = "phenopacket.proband" if family is not None else "phenopacket"
-        raise InputError(f"{inside}.{where}", f"{error['msg']} (a GA4GH Phenopacket v2 in JSON)") from None
+        where = field_path(inside, *error["loc"])
+        raise InputError(where, _invalid(error)) from None
     clues: dict[str, bool] = {}
     stated: dict[str, dict[bool, list[str]]] = {}  # clue -> present (True) or excluded (False) -> the terms
     unmapped: list[str] = []
