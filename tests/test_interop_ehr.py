@@ -534,12 +534,19 @@ def test_a_record_dated_after_the_death_is_said() -> None:
       "description": "CT urography, delayed phase"}, "ctu"),
     ({"modality": [{"code": "DX"}], "procedureCode": [{"text": "Intravenous urogram (IVU)"}]}, "ivu"),
     ({"modality": [{"code": "CT"}], "description": "CT abdomen without contrast"}, "ct"),
+    # a text that only mentions urography does not make the study one (black-box review 9)
+    ({"modality": [{"code": "CT"}], "description": "CT KUB; CT urogram recommended"}, "ct"),
+    ({"modality": [{"code": "CT"}], "description": "Unenhanced CT, compare prior IVU"}, "ct"),
+    ({"modality": [{"code": "CT"}], "description": "not a urography"}, "ct"),
+    ({"modality": [{"code": "RF"}], "description": "Intravenous urogram"}, "ivu"),  # fluoroscopy room
 ])
 def test_an_imaging_study_that_says_urography_is_urography(study: dict[str, Any], modality: str) -> None:
     """DICOM has no code for urography, so a CT urography was read as plain CT, where tubular ectasia stated absent
-    cannot count (FHIR consistency review): the study's description or procedure says it."""
+    cannot count (FHIR consistency review): the study's description or procedure says it, and a note says it was
+    read so."""
     result = _read(["diff", "--fhir", "-"], _bundle({"resourceType": "ImagingStudy", "status": "available", **study}))
     assert result["case"]["modality"] == modality
+    assert ("fhir_modality_urography" in _warnings(result)) is (modality in ("ctu", "ivu"))
 
 
 def test_a_comparator_that_is_not_a_bound_is_said_apart_from_the_bounds(kb: KnowledgeBase) -> None:

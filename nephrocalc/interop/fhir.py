@@ -279,6 +279,7 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
     calcium_drugs: list[str] = []  # calcium carbonate: read as the intake, with a note on the dose
     sides: set[Laterality] = set()  # the laterality the nephrocalcinosis resources' bodySite gives
     hands: set[str] = set()  # the kidneys they name: left and right together are both
+    read_as_urography: list[str] = []  # ImagingStudy texts that made a CT or radiograph a urography
     bounds: list[str] = []  # lab values given as a bound ("<3 pg/mL"), read as the value
     not_bounds: list[str] = []  # lab values whose comparator is not a bound ("ad"): read as the value itself
     unit_conflicts: list[str] = []  # values whose UCUM code and unit text are units of the lab that disagree
@@ -411,7 +412,7 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                 other_imaging.append(part)
                 _dated(resource, kind, ("started",), dates, bad_dates)
                 continue
-            modalities.update(_study_modalities(resource))
+            modalities.update(_study_modalities(resource, read_as_urography))
             unmapped.extend(f"ImagingStudy modality {what}" for what in _study_unread_modalities(resource))
             _dated(resource, kind, ("started",), dates, bad_dates)
             continue
@@ -750,6 +751,11 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                       "message": "Lab values given as a bound were read as bounds, which settle a limit only from its "
                                  "far side (<5 is below a limit of 10, but says nothing of one of 3): "
                                  + "; ".join(bounds[:20])})
+    if read_as_urography:
+        notes.append({"id": "fhir_modality_urography", "sources": [],
+                      "message": "An imaging study was read as CT urography or IVU from its text (DICOM has no code "
+                                 "for urography), so tubular ectasia or papillary-necrosis signs stated absent count: "
+                                 + "; ".join(repr(text) for text in read_as_urography[:5])})
     if not_bounds:
         notes.append({"id": "fhir_lab_not_bounds", "sources": [],
                       "message": "Lab values with a comparator that is not a bound (<, <=, >, >=) were read as the "
@@ -1175,16 +1181,25 @@ FAMILY_CLUES = {"nephrolithiasis": "family_history_stones", "calcium_oxalate_sto
 
 
 # DICOM modality codes (http://dicom.nema.org/resources/ontology/DCM) -> the case's modality
-DICOM_MODALITIES: dict[str, Modality] = {"US": "us", "CT": "ct", "MR": "mr", "CR": "xr", "DX": "xr", "RG": "xr"}
+# (RF, fluoroscopy: the room where an intravenous urogram is often taken; a radiograph unless it says urography)
+DICOM_MODALITIES: dict[str, Modality] = {"US": "us", "CT": "ct", "MR": "mr", "CR": "xr", "DX": "xr", "RG": "xr",
+                                         "RF": "xr"}
 
 
 _UROGRAPHY = re.compile(r"urogra|pyelogra|\bivu\b|\bivp\b|\bctu\b", re.IGNORECASE)
+# words with which a text that names urography does not say the study was one ("CT urogram recommended", "compare
+# prior IVU", "not a urography"): the study is then read as the plain modality its code gives
+_NOT_THIS_STUDY = re.compile(r"\b(not|no|without|recommend\w*|suggest\w*|consider\w*|advis\w*|compar\w*|prior|"
+                             r"previous|earlier|old|follow[- ]?up|planned|pending|request\w*|if|would|should|"
+                             r"could|may)\b", re.IGNORECASE)
 
 
-def _study_modalities(resource: dict[str, Any]) -> set[Modality]:
+def _study_modalities(resource: dict[str, Any], read_as_urography: list[str] | None = None) -> set[Modality]:
     """The modalities of an ImagingStudy that nephrocalc knows: the study's and its series'. DICOM has no code for
     urography, so a CT or radiograph study whose description or procedure says urography (CT urography, IVU, IVP)
-    is CT urography or IVU, the studies that can show tubular ectasia absent (FHIR consistency review)."""
+    is CT urography or IVU, the studies that can show tubular ectasia absent (FHIR consistency review); not when the
+    text only mentions one (recommended, compared, not done: black-box review 9). The text read so is added to
+    ``read_as_urography``, for the note that says so."""
     found = {DICOM_MODALITIES[code] for value in _modality_values(resource) for code in _modality_codes(value)
              if code in DICOM_MODALITIES}
     words = [str(resource.get("description", ""))]
@@ -1194,8 +1209,11 @@ def _study_modalities(resource: dict[str, Any]) -> set[Modality]:
         if isinstance(concept, dict):
             words.append(str(concept.get("text", "")))
             words += [str(c.get("display", "")) for c in _items(concept.get("coding")) if isinstance(c, dict)]
-    if any(_UROGRAPHY.search(text) for text in words):
+    saying = next((text for text in words if _UROGRAPHY.search(text) and not _NOT_THIS_STUDY.search(text)), None)
+    if saying is not None and found & {"ct", "xr"}:
         found = {"ctu" if m == "ct" else "ivu" if m == "xr" else m for m in found}
+        if read_as_urography is not None:
+            read_as_urography.append(saying.strip()[:80])
     return found
 
 
