@@ -1135,13 +1135,20 @@ def _excluded_terms(kb: KnowledgeBase, clue_id: str) -> tuple[str, ...]:
 def _iso_age(years: float) -> str:
     """An age in years as an ISO 8601 duration in years, months and days (P6Y, P45Y3M, P17Y11M27D, P24D), to the
     nearest day and never into the next month or year: 17.99 years must not read back as 18, across a reference
-    limit's age band."""
+    limit's age band; under a year, to the hour below (P14DT14H)."""
     whole = int(years + 1e-9)  # the epsilon keeps a whole number of days or months written (7 days is not 6.99)
     months_left = (years - whole) * 12
     months = int(months_left + 1e-9)
-    days = round((months_left - months) * 365.25 / 12)
+    exact_days = (months_left - months) * 365.25 / 12
+    if whole:
+        days = round(exact_days)
+        hours = 0
+    else:  # under a year, the reference bands are counted in days: to the hour, never rounded up into the next day
+        # an age is kept to 7 decimals of a year (3 seconds): within a minute of a whole day or hour is that one
+        days = int(exact_days + 1e-3)  # (14.6 days written as 15 crossed the 15-day albumin band: review 9)
+        hours = max(0, int((exact_days - days) * 24 + 2e-2))
     text = (f"{whole}Y" if whole else "") + (f"{months}M" if months else "") + (f"{days}D" if days else "")
-    return "P" + (text or "0D")
+    return "P" + (text or ("" if hours else "0D")) + (f"T{hours}H" if hours else "")
 
 
 def _case_parts(case: Mapping[str, Any], kb: KnowledgeBase, subject: str) -> dict[str, Any]:
