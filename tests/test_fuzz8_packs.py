@@ -84,3 +84,21 @@ def test_a_problem_of_an_environment_pack_is_laid_at_it(tmp_path: Path, monkeypa
     assert status == 2 and lines[0].startswith("kb/sources.toml: not valid TOML"), lines
     assert lines[-1] == f"nephrocalc: 0 problems in {pack}; 1 in {kb} ($NEPHROCALC_RULES)"
     assert os.environ["NEPHROCALC_RULES"] == str(kb)
+
+
+def test_a_knowledge_bases_extended_entry_notes_are_set_aside_and_a_file_is_refused(tmp_path: Path) -> None:
+    """Black-box review 9: notes and editor backups in a copy's extended/ are set aside, as in any pack, so the copy
+    is still the shipped one; an extended that is a file, not a folder, is named."""
+    kb = tmp_path / "kb"
+    shutil.copytree(builtin_rules_dir(), kb)
+    (kb / "extended" / "NOTES.md").write_text("ours\n", encoding="utf-8")
+    shutil.copy(kb / "extended" / "pack.toml", kb / "extended" / "pack.toml~")
+    status, lines = _check(str(kb))
+    assert status == 0, lines
+    shutil.rmtree(kb / "extended")
+    status, lines = _check(str(kb))
+    assert status == 0, lines  # a knowledge base without extended/ is complete: --extended loads the shipped one
+    (kb / "extended").write_text("not a folder\n", encoding="utf-8")
+    status, lines = _check(str(kb))
+    assert status == 2 and lines[0] == "extended: not a folder: extended/ holds the extended knowledge base (or " \
+                                       "leave it out)"

@@ -17,7 +17,7 @@ from nephrocalc.errors import RuleError
 from nephrocalc.knowledge import KnowledgeBase
 
 __all__ = ["builtin_rules_dir", "cause_paths", "extended_rules_dir", "is_knowledge_base", "is_shipped_extended",
-           "knowledge_key", "load_knowledge_base", "pack_files", "rule_files"]
+           "knowledge_key", "load_knowledge_base", "pack_files", "rule_files", "set_aside"]
 
 
 def builtin_rules_dir() -> Path:
@@ -34,6 +34,15 @@ def extended_rules_dir() -> Path:
     return builtin_rules_dir() / "extended"
 
 
+_DOC_NAMES = ("README", "LICENSE", "LICENCE", "NOTICE", "COPYING", "CHANGELOG", "CHANGES", "AUTHORS")
+_DOC_SUFFIXES = (".md", ".txt", ".rst", ".html", ".pdf", "~", ".bak", ".orig", ".swp")
+
+
+def set_aside(name: str) -> bool:
+    """An entry of a rule folder that is not read and not reported: hidden, documentation, an editor's backup."""
+    return name.startswith(".") or name.upper().startswith(_DOC_NAMES) or name.lower().endswith(_DOC_SUFFIXES)
+
+
 def is_shipped_extended(folder: Path) -> bool:
     """Whether ``folder`` is the extended knowledge base as it ships: the packaged folder itself, or a folder of the
     same rule files holding the same rules (comments and layout aside), and no others: rules/extended of a source
@@ -44,8 +53,9 @@ def is_shipped_extended(folder: Path) -> bool:
 
     shipped = extended_rules_dir()
 
-    def rules(root: Path) -> dict[str, Path]:
-        return {entry.relative_to(root).as_posix(): entry for entry in pack_files(root) if entry.name != "causes"}
+    def rules(root: Path) -> dict[str, Path]:  # what a pack's loader reads: notes and editor backups are set aside
+        return {entry.relative_to(root).as_posix(): entry for entry in pack_files(root) if entry.name != "causes"
+                and not (set_aside(entry.name) if entry.parent == root else entry.name.endswith("~"))}
 
     def same(mine: Path, theirs: Path) -> bool:
         if mine.stat().st_size > 2 * theirs.stat().st_size + 4096:  # not the same rules re-laid: not read at all

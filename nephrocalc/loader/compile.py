@@ -388,8 +388,6 @@ def _lab_siblings(labs: Mapping[str, Lab]) -> dict[str, frozenset[str]]:
 
 # Entries of a rule folder that are not rules and are left alone: documentation, licences and editor
 # or version-control leftovers. Anything else that is not a rule file is reported.
-_DOC_NAMES = ("README", "LICENSE", "LICENCE", "NOTICE", "COPYING", "CHANGELOG", "CHANGES", "AUTHORS")
-_DOC_SUFFIXES = (".md", ".txt", ".rst", ".html", ".pdf", "~", ".bak", ".orig", ".swp")
 
 
 def _inventory(pack: Path, problems: Problems, allowed: Sequence[str] = (), what: str = "") -> None:
@@ -397,7 +395,7 @@ def _inventory(pack: Path, problems: Problems, allowed: Sequence[str] = (), what
     default: a pack's), its causes/ folder of <id>.toml files, documentation or a leftover (README,
     *.md, *~) or hidden (.git); anything else, and a rule file that is not a regular file (a broken
     link, a named pipe), is reported."""
-    from nephrocalc.loader import PACK_FILES
+    from nephrocalc.loader import PACK_FILES, set_aside
 
     allowed = allowed or PACK_FILES
     what = what or ("a pack holds pack.toml, clues.toml, sources.toml, caveats.toml and causes/<id>.toml (a "
@@ -405,7 +403,7 @@ def _inventory(pack: Path, problems: Problems, allowed: Sequence[str] = (), what
 
     def kept(entry: Path) -> bool:
         name = entry.name
-        return name.startswith(".") or name.upper().startswith(_DOC_NAMES) or name.lower().endswith(_DOC_SUFFIXES)
+        return set_aside(name)
 
     def leftover(entry: Path) -> bool:  # in causes/ only hidden entries and editor backups (*~) are left alone
         return entry.name.startswith(".") or entry.name.endswith("~")
@@ -430,7 +428,9 @@ def _inventory(pack: Path, problems: Problems, allowed: Sequence[str] = (), what
         elif entry.name not in allowed:
             problems.add(entry, "", f"not a {'knowledge base' if 'knowledge_base.toml' in allowed else 'rule pack'} "
                          f"file: {what}")
-        elif entry.name == "extended" and entry.is_dir():
+        elif entry.name == "extended" and not entry.is_dir():
+            problems.add(entry, "", "not a folder: extended/ holds the extended knowledge base (or leave it out)")
+        elif entry.name == "extended":
             # a copy of rules/ carries its extended/ folder; --extended loads the built-in one, so an edited or
             # broken copy there would go unread without a word: it is read only as a pack of its own
             from nephrocalc.loader import is_shipped_extended
