@@ -184,7 +184,7 @@ def case_section(result: Any, kb: KnowledgeBase) -> str:
                    f"{': ' + escape(unexplained) if unexplained else ''}{escape(lacks)}.</div>")
     elif fit["unexplained"]:
         unexplained = ", ".join(_label(kb, c) for c in fit["unexplained"])
-        out.append(f'<p class="muted">Fit: good, but the leading causes do not explain: {escape(unexplained)}.</p>')
+        out.append(f'<p class="muted">Fit: good. Not explained by the leading causes: {escape(unexplained)}.</p>')
     else:
         out.append('<p class="muted">Fit: good — the leading causes explain the stated findings.</p>')
     if fit["consider"]:
