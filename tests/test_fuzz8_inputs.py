@@ -242,3 +242,15 @@ def test_values_that_differ_from_their_limit_in_four_digits_are_shown_as_before(
     assert _step(steps, "hypocalcemia")["text"].startswith("serum_calcium 10.6 mg/dL ≥ 8.5 mg/dL"), steps
     at_limit = _step(_derived("serum_calcium=10.50001 mg/dL"), "hypocalcemia")
     assert at_limit["text"].startswith("serum_calcium 10.5 mg/dL ≥ 8.5 mg/dL"), at_limit
+
+
+@pytest.mark.parametrize(("kind", "document"), [
+    ("phenopacket", '{"subject": {"id": "s"}, "measurements": [{"assay": {"id": "LOINC:2777-1"}, "value": '
+                    '{"quantity": {"unit": {"id": "UCUM:mg/dL"}, "value": NaN}}}]}'),
+    ("fhir", '{"resourceType": "Bundle", "type": "collection", "entry": [{"resource": {"resourceType": '
+             '"Observation", "status": "final", "valueQuantity": {"value": Infinity, "unit": "mg/dL"}}}]}'),
+])
+def test_nan_on_a_batch_line_of_a_standard_input_names_its_field(kind: str, document: str) -> None:
+    status, out, _ = invoke(["batch", "-i", kind, "-f", "jsonl"], (document + "\n").encode())
+    error = json.loads(out)["error"]
+    assert status == 2 and error.startswith(f"{kind}.") and "must be a finite number" in error, error
