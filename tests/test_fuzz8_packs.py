@@ -102,3 +102,12 @@ def test_a_knowledge_bases_extended_entry_notes_are_set_aside_and_a_file_is_refu
     status, lines = _check(str(kb))
     assert status == 2 and lines[0] == "extended: not a folder: extended/ holds the extended knowledge base (or " \
                                        "leave it out)"
+
+
+def test_a_pack_whose_only_rule_file_is_a_link_loop_gets_one_message(tmp_path: Path) -> None:
+    """Black-box review 9: "cannot be read" and "not a rule pack: it holds none of ..." for the same folder."""
+    pack = tmp_path / "loop"
+    (pack / "causes").mkdir(parents=True)
+    (pack / "clues.toml").symlink_to("clues.toml")
+    status, lines = _check(str(pack))
+    assert status == 2 and lines[0].startswith("clues.toml: cannot be read") and len(lines) == 2, lines

@@ -9,6 +9,7 @@ one, so ``nephrocalc rules check`` lists them all.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from itertools import combinations, pairwise
 from pathlib import Path
@@ -455,7 +456,8 @@ def _overlay(pack: Path, groups: dict[str, str], clue_entries: ClueEntries, sour
     info = validate(schema.PackFile, read_toml(pack_path, problems), pack_path, problems) \
         if pack_path.exists() else None
     _inventory(pack, problems)
-    if not any((pack / name).exists() for name in PACK_FILES) and not cause_paths(pack / "causes"):
+    # lexists: a rule file that is a broken link or a link loop is there, reported as unreadable by _inventory
+    if not any(os.path.lexists(pack / name) for name in PACK_FILES) and not cause_paths(pack / "causes"):
         problems.items.append(f"{pack}: not a rule pack: it holds none of pack.toml, clues.toml, sources.toml, "
                               "caveats.toml or causes/<id>.toml")
     clues_path = pack / "clues.toml"
