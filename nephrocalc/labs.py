@@ -572,7 +572,9 @@ def parse_lab_bound(text: str, kb: KnowledgeBase | None = None) -> tuple[str, fl
         raise InputError(f"labs.{lab_id}.value", f"must be a finite number (got {number[:12]}..., "
                          f"{len(number)} characters)")
     run_on = re.match(r"[0-9_.]*[_.][0-9_.]*", unit or "")  # 1_000 or 1.2.3: the number goes on past its end
-    if run_on is not None and re.match(r"[_.]?[0-9]", unit or "") and match.end(3) == match.start(4):
+    # an underscore right after the digits is never a unit's start (1_ pg/mL); a point is, only before a digit
+    if run_on is not None and (re.match(r"[_.]?[0-9]", unit or "") or (unit or "").startswith("_")) \
+            and match.end(3) == match.start(4):
         written = number + run_on.group()
         plain = written.replace("_", "")
         hint = f" ({plain})" if "_" in written and re.fullmatch(r"\d+(?:\.\d+)?", plain) else ""

@@ -173,6 +173,7 @@ def test_a_lab_given_twice_as_two_bounds_keeps_the_bounds() -> None:
     ("pth=1_000pg/mL", "labs.pth.value: '1_000' is not a number"),
     ("pth=<1_000 pg/mL", "labs.pth.value: '1_000' is not a number"),
     ("pth=1.2.3 pg/mL", "labs.pth.value: '1.2.3' is not a number"),
+    ("pth=1_ pg/mL", "labs.pth.value: '1_' is not a number"),
 ])
 def test_a_malformed_number_is_blamed_not_the_unit(lab: str, said: str) -> None:
     message = _diff_error("", "--pattern", "medullary", "--lab", lab)
