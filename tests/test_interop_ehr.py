@@ -560,3 +560,11 @@ def test_a_comparator_that_is_not_a_bound_is_said_apart_from_the_bounds(kb: Know
     assert "pth 95 pg/mL (comparator 'ad')" in warnings["fhir_lab_not_bounds"]
     result = _read(["diff", "--fhir", "-"], _bundle(_observation(kb, "pth", 95, "pg/mL", comparator="<")))
     assert "fhir_lab_not_bounds" not in _warnings(result) and "pth <95 pg/mL" in _warnings(result)["fhir_lab_bounds"]
+
+
+def test_a_unit_the_lab_does_not_take_is_quoted_as_the_document_writes_it(kb: KnowledgeBase) -> None:
+    """Black-box review 9: UCUM [IU]/L for the calcium was refused as 'U/L', a unit the document did not write."""
+    result = _read(["diff", "--fhir", "-"], _bundle(_observation(kb, "serum_calcium", 10, "[IU]/L")))
+    assert "serum_calcium" not in result["case"].get("labs", {})
+    message = " ".join(w["message"] for w in result["warnings"])
+    assert "'[IU]/L'" in message and "'U/L'" not in message, message

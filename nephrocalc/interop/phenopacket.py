@@ -367,7 +367,7 @@ def lab_unit(kb: KnowledgeBase, lab_id: str, *texts: str | None) -> str:
                 return lab.units[key][0]
             if key in lab.own_units:
                 return lab.own_units[key]
-    return _UCUM.get(given[0].lower(), given[0]) if given else ""
+    return given[0] if given else ""  # as written, so that the refusal quotes what the document says
 
 
 def units_disagree(kb: KnowledgeBase, lab_id: str, code: str | None, text: str | None) -> bool:
