@@ -181,6 +181,9 @@ class Commands:
                 if answer == io.END_OF_INPUT:  # the answers ran out (a script), or Ctrl-D: a stop, not an interrupt
                     interview.stopped_because = "the answers ran out (end of input)"
                     break
+                if answer.startswith(io.NOT_READ):  # a script's line that answers nothing: unknown, and said
+                    _not_read(interview, question["clue"], answer.removeprefix(io.NOT_READ))
+                    continue
                 if answer == "q":
                     interview.stopped_because = "stopped at your request"
                     break
@@ -193,7 +196,10 @@ class Commands:
                 elif settles is not None:
                     try:
                         interview.answer_lab(question["clue"], settles, answer)
-                    except InputError as exc:  # not a value of that lab: say so and ask again
+                    except InputError as exc:  # not a value of that lab: asked again on a terminal, else unknown
+                        if not interactive:
+                            _not_read(interview, question["clue"], str(exc))
+                            continue
                         sys.stderr.write(f"nephrocalc: {io.one_line(str(exc))}\n")
                 if interactive:
                     from nephrocalc.render.table import print_progress
@@ -589,3 +595,14 @@ def _note_not_carried(fmt: str, case: dict[str, Any], kb: KnowledgeBase) -> None
     if left:
         sys.stderr.write(io.one_line("nephrocalc: note: the phenopacket written does not carry " + "; ".join(left)
                                      + " (the ranking used them)") + "\n")
+
+
+def _not_read(interview: Any, clue: str, why: str) -> None:
+    """A script's answer that cannot be read: the finding is left unknown (not asked again), said on stderr and in
+    the result's warnings, and the next line answers the next question (CONTRACT.md section 5: one line, one
+    answer; taking the next line for this question again shifted every later answer onto the wrong question)."""
+    sys.stderr.write(f"nephrocalc: {io.one_line(why)}; {clue} left unknown\n")
+    interview.answer(clue, None)
+    interview.notes.append({"id": "ask_answer_not_read", "sources": [],
+                            "message": f"The answer to {clue} could not be read ({io.one_line(why, 200)}): the finding "
+                                       "was left unknown."})

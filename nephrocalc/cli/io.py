@@ -83,20 +83,28 @@ def not_utf8(raw: bytes) -> str:
 ANSWERS = {"y": "y", "yes": "y", "n": "n", "no": "n", "u": "u", "unknown": "u", "?": "u", "q": "q", "quit": "q",
            "b": "b", "back": "b"}
 END_OF_INPUT = "\x00end of input"  # no answer can be this (a NUL is refused): the answers ran out, or Ctrl-D
+# a script's answer that cannot be read: the question is left unknown and the next line answers the next question,
+# rather than the next line being taken for this question again (each line of a script answers one question)
+NOT_READ = "\x00not read: "
 
 
 def prompt_line(question_line: str, *, takes_value: bool = False, terminal: bool = False) -> str:
     """Ask one question on stderr and read the answer from stdin: y/yes, n/no, u/?/unknown, q, b (back),
     or, when ``takes_value`` (a lab settles the question), a value with its unit or a bound, returned as typed. The
-    end of input (a script's answers run out, Ctrl-D on a terminal) is END_OF_INPUT: the interview stops there."""
+    end of input (a script's answers run out, Ctrl-D on a terminal) is END_OF_INPUT: the interview stops there.
+    An answer that cannot be read is asked again on a terminal; from a script it is NOT_READ followed by why."""
     while True:
         sys.stderr.write(question_line)
         sys.stderr.flush()
         reply, whole = _answer_line()
         if not reply:  # end of input: stop asking
             return END_OF_INPUT
+        allowed = "y, n, u, q, b or a value with its unit (or a bound: <9 mg/dL)" if takes_value else "y, n, u, q or b"
         if not whole:  # one line is one answer: a line too long to be one is refused whole, not read in pieces
-            sys.stderr.write(f"nephrocalc: answer too long (over {MAX_ANSWER} characters); answer y, n, u, q or b\n")
+            why = f"answer too long (over {MAX_ANSWER} characters); answer {allowed}"
+            if not terminal:
+                return NOT_READ + why
+            sys.stderr.write(f"nephrocalc: {why}\n")
             continue
         reply = reply.lstrip("\ufeff")  # a byte-order mark, as Windows editors write at the start of a file
         answer = ANSWERS.get(reply.strip().lower())
@@ -104,8 +112,10 @@ def prompt_line(question_line: str, *, takes_value: bool = False, terminal: bool
             return answer
         if takes_value and reply.strip()[:1] in "0123456789.+-<>" and reply.strip():  # a value, or a bound "<9"
             return reply.strip()
-        allowed = "y, n, u, q, b or a value with its unit (or a bound: <9 mg/dL)" if takes_value else "y, n, u, q or b"
-        sys.stderr.write(f"nephrocalc: answer {allowed} (got {reply.strip()[:20]!r})\n")
+        why = f"answer {allowed} (got {reply.strip()[:20]!r})"
+        if not terminal:
+            return NOT_READ + why
+        sys.stderr.write(f"nephrocalc: {why}\n")
 
 
 MAX_ANSWER = 1024  # an answer (y/n, or a lab value with its unit) is short: a longer line is not one
@@ -113,7 +123,10 @@ MAX_ANSWER = 1024  # an answer (y/n, or a lab value with its unit) is short: a l
 
 def _answer_line() -> tuple[str, bool]:
     """One line of standard input and whether it was read whole: a line longer than MAX_ANSWER is read to
-    its end (in bounded pieces) and reported as not whole, so that its tail is not taken as the next answer."""
+    its end (in bounded pieces) and reported as not whole, so that its tail is not taken as the next answer.
+    Standard input closed (`<&-`: Python then has none) holds no answers: the end of input."""
+    if sys.stdin is None:
+        return "", True
     stream = getattr(sys.stdin, "buffer", None)
 
     def piece() -> str:

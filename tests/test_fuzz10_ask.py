@@ -1,0 +1,56 @@
+"""`ask` driven by a script (CONTRACT.md section 5), as black-box review 10 found it: one line answers one
+question, so an answer that cannot be read leaves that finding unknown, said, and the next line answers the next
+question; before, the question was asked again and took the next line, and every later answer landed on the wrong
+question with exit 0."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from helpers import invoke
+
+
+def _ask(answers: str, *argv: str) -> tuple[int, dict, str]:
+    status, out, err = invoke(["ask", "-p", "medullary", "--age", "40", "-f", "json", *argv], answers.encode())
+    return status, json.loads(out) if out.strip() else {}, err
+
+
+def _questions(err: str) -> list[str]:
+    return [line.split()[1] for line in err.splitlines() if line.startswith("? ")]
+
+
+def test_an_answer_that_cannot_be_read_leaves_its_question_unknown_and_keeps_the_rest_in_step() -> None:
+    status, result, err = _ask("11.8 mg/L\ny\nn\n")  # mg/L is not a unit of the calcium
+    asked = _questions(err)
+    assert status == 0 and asked[:2] == ["hypercalcemia", "high_pth"], err
+    assert result["case"]["clues"] == {"high_pth": True}  # the y answered the second question, not the first
+    assert "hypercalcemia left unknown" in err and "'mg/L' is not accepted" in err
+    assert [w["id"] for w in result["warnings"]].count("ask_answer_not_read") == 1
+
+
+def test_blank_and_garbled_lines_are_each_one_unread_answer() -> None:
+    status, result, err = _ask("\nmaybe\ny\n", "--max-questions", "3")
+    asked = _questions(err)
+    assert status == 0 and len(asked) == 3 and len(set(asked)) == 3, err
+    assert result["case"]["clues"] == {asked[2]: True}
+    assert err.count("left unknown") == 2
+
+
+def test_ask_with_standard_input_closed_stops_cleanly() -> None:
+    script = [sys.executable, "-m", "nephrocalc", "ask", "-p", "medullary", "--age", "40", "-f", "json"]
+    done = subprocess.run(script, stdin=subprocess.DEVNULL, capture_output=True, text=True, check=False,
+                          cwd=Path(__file__).parent)
+    assert done.returncode == 0 and json.loads(done.stdout)["interview"]["questions"] == 0, done.stderr
+    closed = subprocess.run(script, capture_output=True, text=True, check=False,
+                            stdin=None, cwd=Path(__file__).parent, preexec_fn=_close_stdin)
+    assert closed.returncode == 0 and "Traceback" not in closed.stderr, closed.stderr
+    assert "internal error" not in closed.stderr
+
+
+def _close_stdin() -> None:
+    import os
+
+    os.close(0)
