@@ -18,7 +18,7 @@ import orjson
 from nephrocalc.case import Case
 from nephrocalc.engine import Engine
 from nephrocalc.errors import InputError, RunStopped
-from nephrocalc.intake import escape_controls, parse_case
+from nephrocalc.intake import escape_controls, parse_case, pattern_null_note, states_pattern_null
 from nephrocalc.result import Note, Result
 from nephrocalc.vocab import MAX_CASE_BYTES
 
@@ -193,7 +193,13 @@ def _outcome(number: int, raw: bytes, engine: Engine, read: Reader | None, row: 
         return ("blank",)
     try:
         if read is None:
-            result = engine.rank(parse_case(raw, engine.kb))
+            try:
+                result = engine.rank(parse_case(raw, engine.kb))
+            except InputError as exc:  # "pattern": null is a pattern not known, as diff --case reads it
+                if exc.where != "pattern" or not states_pattern_null(raw):
+                    raise
+                result = engine.rank(parse_case(raw, engine.kb, pattern_required=False))
+                result["warnings"] = [pattern_null_note(), *result["warnings"]]
         else:
             case, notes = read(raw)
             result = engine.rank(case)

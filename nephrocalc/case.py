@@ -81,12 +81,12 @@ class Case:
 
     def to_dict(self) -> dict[str, Any]:
         """The case as JSON-ready data, leaving out what was not given (in CASE_FIELDS order; written
-        out field by field, as every result carries it)."""
+        out field by field, as every result carries it), except the pattern, which a case must give: null when
+        not known (a phenopacket without a pattern term), so that `diff --case` replays it."""
         out: dict[str, Any] = {}
         if self.id is not None:
             out["id"] = self.id
-        if self.pattern is not None:
-            out["pattern"] = self.pattern
+        out["pattern"] = self.pattern
         if self.modality is not None:
             out["modality"] = self.modality
         if self.grade is not None:

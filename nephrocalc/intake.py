@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from pydantic_core import SchemaValidator
 
     from nephrocalc.knowledge import KnowledgeBase
+    from nephrocalc.result import Note
 
 
 # What a message echoes of the input is escaped: a line feed or a carriage return as \n or \r, the other control
@@ -47,6 +48,26 @@ def escape_controls(text: str) -> str:
     """A message with the control characters of the input it echoes escaped (``_ESCAPED``): one line, as standard
     error shows it (cli/io.py one_line) and as batch's error records hold it."""
     return text.translate(_ESCAPED)
+
+
+# a case whose pattern is given as null: not known (as `ask` writes the case of a standard input without a pattern
+# term); ranked without pattern evidence, with this note. A missing pattern is still required.
+def pattern_null_note() -> Note:
+    """The warning of a case whose pattern is null."""
+    return {"id": "pattern_unknown", "sources": [],
+            "message": "The case gives its pattern as null (not known): the causes were ranked without pattern "
+                       "evidence."}
+
+
+def states_pattern_null(raw: bytes | str) -> bool:
+    """Whether a JSON case gives ``"pattern": null`` (an error path: the text is parsed again)."""
+    import orjson
+
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return False
+    return isinstance(data, dict) and "pattern" in data and data["pattern"] is None
 
 
 def case_core_schema() -> Any:

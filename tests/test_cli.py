@@ -352,11 +352,18 @@ def test_schema_case(run_main: Any) -> None:
 
 def test_what_the_case_schema_allows_is_accepted(run_main: Any) -> None:
     """`schema case` is for other tools to validate with: a case it allows must run (black-box review 8: a null
-    pattern and a grade of 2.0, which JSON Schema counts as an integer, passed the schema and were refused), and
+    pattern and a grade of 2.0, which JSON Schema counts as an integer, passed the schema and were refused; a null
+    pattern is now a pattern not known, as `ask` writes it for a phenopacket without a pattern term), and
     what the command takes beyond the canonical form (an age with its unit) is described in it."""
     status, out, _ = run_main(["schema", "case"])
     properties = json.loads(out)["properties"]
-    assert {"type": "null"} not in properties["pattern"]["anyOf"], "a case file must give its pattern"
+    assert {"type": "null"} in properties["pattern"]["anyOf"], "null: a pattern not known (black-box review 10)"
+    status, out, err = run_main(["diff", "--case", "-", "-f", "json"], json.dumps({"pattern": None}))
+    assert status == 0 and [w["id"] for w in json.loads(out)["warnings"]] == ["pattern_unknown"], err
+    status, out, err = run_main(["batch", "-f", "jsonl"], json.dumps({"pattern": None}) + "\n")
+    assert status == 0 and [w["id"] for w in json.loads(out)["warnings"]] == ["pattern_unknown"], err
+    status, _, err = run_main(["diff", "--case", "-"], json.dumps({"age_years": 5}))
+    assert status == 2 and "pattern" in err, "a missing pattern is still required"
     assert any(option.get("type") == "string" for option in properties["age_years"]["anyOf"])
     for grade in (2.0, 0.0, 3.0):
         case = json.dumps({"pattern": "medullary", "grade": grade})

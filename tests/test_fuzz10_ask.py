@@ -54,3 +54,21 @@ def _close_stdin() -> None:
     import os
 
     os.close(0)
+
+
+def test_the_case_ask_writes_for_a_phenopacket_without_a_pattern_replays(tmp_path: Path) -> None:
+    """CONTRACT.md section 5: `diff --case` accepts ask's "case" unchanged. A phenopacket without a pattern term
+    gave a case with "pattern": null, which diff refused as missing its pattern (black-box review 10)."""
+    packet = {"id": "p", "subject": {"id": "s", "sex": "FEMALE"},
+              "phenotypicFeatures": [{"type": {"id": "HP:0000121", "label": "Nephrocalcinosis"}},
+                                     {"type": {"id": "HP:0003072", "label": "Hypercalcemia"}}]}
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps(packet), encoding="utf-8")
+    status, out, err = invoke(["ask", "--phenopacket", str(path), "--max-questions", "1", "-f", "json"], b"u\n")
+    asked = json.loads(out)
+    assert status == 0 and asked["case"]["pattern"] is None, err
+    status, out, err = invoke(["diff", "--case", "-", "-f", "json"], json.dumps(asked["case"]).encode())
+    replayed = json.loads(out)
+    assert status == 0, err
+    assert [e["cause"] for e in replayed["differential"]] == [e["cause"] for e in asked["differential"]]
+    assert "pattern_unknown" in [w["id"] for w in replayed["warnings"]]

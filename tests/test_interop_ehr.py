@@ -231,7 +231,7 @@ def test_a_document_that_is_not_a_bundle_is_refused_naming_resource_type(documen
 
 def test_a_bundle_without_entries_is_an_empty_case_and_says_so_and_a_single_patient_is_read() -> None:
     result = _read(["diff", "--fhir", "-"], b'{"resourceType": "Bundle", "type": "collection"}')
-    assert result["case"] == {} and "no entry" in _warnings(result)["fhir_bundle_empty"]
+    assert result["case"] == {"pattern": None} and "no entry" in _warnings(result)["fhir_bundle_empty"]
     patient = {"resourceType": "Patient", "gender": "male", "birthDate": "2000-01-01",
                "meta": {"lastUpdated": "2020-01-01"}}
     result = _read(["diff", "--fhir", "-"], json.dumps(patient).encode())

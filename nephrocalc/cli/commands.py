@@ -92,10 +92,18 @@ class Commands:
 
             case, notes = case_from_fhir(io.read_case_source(sources[0][1], "--fhir"), kb)
             base = case.to_dict()
+        # a case file whose pattern is null says it is not known, as `ask` writes the case of a phenopacket or
+        # FHIR bundle without a pattern term (CONTRACT.md section 5: diff --case replays it); a missing pattern is
+        # still required
+        unknown_pattern = base is not None and "pattern" in base and base["pattern"] is None
+        if unknown_pattern:
+            from nephrocalc.intake import pattern_null_note
+
+            notes.append(pattern_null_note())
         replaced: list[str] = []
         case = merge_case(base, kb, fields=case_fields(options), clues=clue_flags(options, kb),
-                          labs=options["lab"] or (), pattern_required=source is None, overrides=replaced,
-                          validate_base=source is None)
+                          labs=options["lab"] or (), pattern_required=source is None and not unknown_pattern,
+                          overrides=replaced, validate_base=source is None)
         if replaced:
             whose = "the case file" if source is None else f"the {sources[0][0]} input"
             notes.append({"id": "flags_override_input", "sources": [],

@@ -23,9 +23,10 @@ def json_schema(which: str) -> dict[str, Any]:
     schema = TypeAdapter(model).json_schema(mode="validation" if which == "case" else "serialization")
     if which == "case":
         properties = schema["properties"]
-        # a case file must give its pattern (CONTRACT.md section 1: everything but the pattern is optional); the
-        # model allows None only for a case whose pattern a flag (--pattern) or a phenopacket leaves unknown
-        properties["pattern"] = {**properties["pattern"], "anyOf": [properties["pattern"]["anyOf"][0]]}
+        # a case file must give its pattern (CONTRACT.md section 1: everything but the pattern is optional), as null
+        # when it is not known (the case `ask` writes for a phenopacket without a pattern term)
+        properties["pattern"]["description"] = ("required; null when not known (the causes are then ranked without "
+                                                "pattern evidence, with a warning)")
         for name in ("age_years", "onset_age_years"):  # an age may also be written with its unit, as --age takes it
             properties[name]["anyOf"].insert(1, {"type": "string", "pattern": AGE_PATTERN,
                                                  "description": 'a number with its unit, such as "6 mo", "3 weeks" '
