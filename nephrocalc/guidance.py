@@ -248,17 +248,18 @@ class Interview:
         self.asked = 0
         self.unknown: set[str] = set()
         self.stopped_because = ""
-        self._history: list[tuple[Case, int, frozenset[str]]] = []  # before each answer, for back()
+        self._history: list[tuple[Case, int, frozenset[str], int]] = []  # before each answer, for back()
 
     def _remember(self) -> None:
-        self._history.append((self.case, self.asked, frozenset(self.unknown)))
+        self._history.append((self.case, self.asked, frozenset(self.unknown), len(self.notes)))
 
     def back(self) -> bool:
-        """Take back the last answer; False when there is none."""
+        """Take back the last answer (and what it noted); False when there is none."""
         if not self._history:
             return False
-        self.case, self.asked, unknown = self._history.pop()
+        self.case, self.asked, unknown, noted = self._history.pop()
         self.unknown = set(unknown)
+        del self.notes[noted:]
         return True
 
     def ranking(self) -> Result:
@@ -343,6 +344,11 @@ class Interview:
         self._remember()
         self.asked += 1
         bound = comparator if comparator in ("<", "<=", ">", ">=") else None
+        before = self.case.labs.get(lab)
+        if before is not None:  # a value already given (in its grey zone, so the question was asked): said, not lost
+            was = f"{before.comparator or ''}{before.value:g} {before.unit}"
+            self.notes.append({"id": "ask_lab_replaced", "sources": [],
+                               "message": f"The answer {written} replaced the {lab} given before ({was})."})
         self.case = replace(self.case, labs={**self.case.labs, lab: Lab(value=value, unit=unit,
                                                                       comparator=bound)})  # type: ignore[arg-type]
         self.unknown.add(clue)

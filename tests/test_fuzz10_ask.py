@@ -72,3 +72,16 @@ def test_the_case_ask_writes_for_a_phenopacket_without_a_pattern_replays(tmp_pat
     assert status == 0, err
     assert [e["cause"] for e in replayed["differential"]] == [e["cause"] for e in asked["differential"]]
     assert "pattern_unknown" in [w["id"] for w in replayed["warnings"]]
+
+
+def test_an_answer_that_replaces_a_lab_given_before_says_so_and_back_takes_it_back() -> None:
+    """A calcium of 10.4 mg/dL (its grey zone) has the question asked; an answer of 11.2 replaced it without a word
+    (black-box review 10). Taking the answer back takes back its note too."""
+    argv = ("--lab", "serum_calcium=10.4mg/dL", "--max-questions", "1")
+    status, result, err = _ask("11.2 mg/dL\n", *argv)
+    notes = [w["message"] for w in result["warnings"] if w["id"] == "ask_lab_replaced"]
+    assert status == 0 and result["case"]["labs"]["serum_calcium"]["value"] == 11.2, err
+    assert notes == ["The answer 11.2 mg/dL replaced the serum_calcium given before (10.4 mg/dL)."]
+    status, result, err = _ask("11.2 mg/dL\nb\nu\n", "--lab", "serum_calcium=10.4mg/dL", "--max-questions", "2")
+    assert status == 0 and result["case"]["labs"]["serum_calcium"]["value"] == 10.4, err
+    assert "ask_lab_replaced" not in [w["id"] for w in result["warnings"]]
