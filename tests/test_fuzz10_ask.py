@@ -85,3 +85,13 @@ def test_an_answer_that_replaces_a_lab_given_before_says_so_and_back_takes_it_ba
     status, result, err = _ask("11.2 mg/dL\nb\nu\n", "--lab", "serum_calcium=10.4mg/dL", "--max-questions", "2")
     assert status == 0 and result["case"]["labs"]["serum_calcium"]["value"] == 10.4, err
     assert "ask_lab_replaced" not in [w["id"] for w in result["warnings"]]
+
+
+def test_save_to_a_full_disk_is_not_bad_usage() -> None:
+    """`--save /dev/full` said exit 2, bad usage, while a full standard output is exit 1 (black-box review 10)."""
+    if not Path("/dev/full").exists():
+        return
+    status, _, err = invoke(["diff", "-p", "medullary", "--save", "/dev/full"])
+    assert status == 1 and err.startswith("nephrocalc: error: --save: cannot write '/dev/full'"), err
+    status, _, err = invoke(["diff", "-p", "medullary", "--save", "/nonexistent-folder/x.json"])
+    assert status == 2 and "--save" in err

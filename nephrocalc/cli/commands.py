@@ -136,7 +136,15 @@ class Commands:
                 with open(options["save"], "w", encoding="utf-8") as handle:
                     handle.write(dumps(case.to_dict(), indent=True) + "\n")
             except OSError as exc:
-                raise InputError("--save", f"cannot write {options['save']!r} ({exc.strerror or exc})") from None
+                import errno
+
+                said = f"cannot write {options['save']!r} ({exc.strerror or exc})"
+                if exc.errno in (errno.ENOSPC, errno.EIO, getattr(errno, "EDQUOT", errno.ENOSPC)):
+                    from nephrocalc.errors import RunStopped
+
+                    # a full disk is not bad usage: exit status 1, as for standard output
+                    raise RunStopped(f"--save: {said}") from None
+                raise InputError("--save", said) from None
             if case.pattern is None:  # a case file needs a pattern: said now, not when it is replayed
                 sys.stderr.write(f"nephrocalc: note: {options['save']} has no pattern (the input gave none): add "
                                  "\"pattern\" (medullary, cortical or combined) before replaying it with --case\n")
