@@ -365,13 +365,16 @@ def test_a_report_conclusion_in_free_text_is_said() -> None:
     assert result["case"]["pattern"] == "medullary" and "free text" not in _messages(result)
 
 
-def test_saving_a_case_without_a_pattern_says_it_cannot_be_replayed_as_is(tmp_path: Path) -> None:
+def test_saving_a_case_without_a_pattern_says_how_it_replays(tmp_path: Path) -> None:
+    """A saved case whose pattern is null replays (as a pattern not known, with a warning); the note says so."""
     saved = tmp_path / "case.json"
     packet = b'{"id": "p", "phenotypicFeatures": [{"type": {"id": "HP:0000121"}}]}'
     status, _, err = invoke(["diff", "--phenopacket", "-", "--save", str(saved)], packet)
-    assert status == 0 and saved.exists() and "has no pattern" in err
+    assert status == 0 and saved.exists() and '"pattern": null' in err and "without pattern evidence" in err
+    status, out, err = invoke(["diff", "--case", str(saved), "-f", "json"])
+    assert status == 0 and "pattern_unknown" in [w["id"] for w in json.loads(out)["warnings"]], err
     status, _, err = invoke(["diff", "--phenopacket", "-", "--save", str(saved), "-p", "medullary"], packet)
-    assert status == 0 and "has no pattern" not in err
+    assert status == 0 and '"pattern": null' not in err
 
 
 # --- lab audit: what a clinical chemist reads ------------------------------------------------------

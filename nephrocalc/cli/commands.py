@@ -29,6 +29,7 @@ from nephrocalc.errors import InputError
 if TYPE_CHECKING:
     from nephrocalc.case import Case
     from nephrocalc.engine import Engine
+    from nephrocalc.guidance import Interview
     from nephrocalc.knowledge import KnowledgeBase
     from nephrocalc.result import Note
 
@@ -145,9 +146,10 @@ class Commands:
                     # a full disk is not bad usage: exit status 1, as for standard output
                     raise RunStopped(f"--save: {said}") from None
                 raise InputError("--save", said) from None
-            if case.pattern is None:  # a case file needs a pattern: said now, not when it is replayed
-                sys.stderr.write(f"nephrocalc: note: {options['save']} has no pattern (the input gave none): add "
-                                 "\"pattern\" (medullary, cortical or combined) before replaying it with --case\n")
+            if case.pattern is None:  # replayed, a null pattern ranks without pattern evidence: said now
+                sys.stderr.write(f"nephrocalc: note: {options['save']} has \"pattern\": null (the input gave none): "
+                                 "replayed with --case it ranks without pattern evidence; put medullary, cortical or "
+                                 "combined if the images show it\n")
         result = diff(engine, case, notes)
         show_result(result, options["format"].value, engine.kb, top=options["top"], explain=options["explain"],
                     write=io.write)
@@ -613,7 +615,7 @@ def _note_not_carried(fmt: str, case: dict[str, Any], kb: KnowledgeBase) -> None
                                      + " (the ranking used them)") + "\n")
 
 
-def _not_read(interview: Any, clue: str, why: str) -> None:
+def _not_read(interview: Interview, clue: str, why: str) -> None:
     """A script's answer that cannot be read: the finding is left unknown (not asked again), said on stderr and in
     the result's warnings, and the next line answers the next question (CONTRACT.md section 5: one line, one
     answer; taking the next line for this question again shifted every later answer onto the wrong question)."""
