@@ -752,3 +752,16 @@ def test_a_case_file_takes_the_laterality_in_any_case_as_the_command_line_does(r
                                 stdin=json.dumps({"pattern": "Medullary", "laterality": "Bilateral"}))
     assert status == 0, err
     assert json.loads(out)["case"]["laterality"] == "bilateral"
+
+
+def test_a_phenopacket_without_a_pattern_term_says_so_once(run_main: Any, tmp_path: Path) -> None:
+    """The phenopacket's own note says no term gives the pattern; the case-file note for a null pattern is not
+    added beside it (it said the same thing twice, once in words that do not fit a phenopacket)."""
+    packet = tmp_path / "packet.json"
+    packet.write_text(json.dumps({"id": "p1", "subject": {"id": "s1", "sex": "MALE"}, "phenotypicFeatures": [
+        {"type": {"id": "HP:0000121", "label": "Nephrocalcinosis"}}]}), encoding="utf-8")
+    status, out, err = run_main(["diff", "--phenopacket", str(packet), "-f", "json"])
+    ids = [w["id"] for w in json.loads(out)["warnings"]]
+    assert status == 0 and ids.count("pattern_unknown") == 1, err
+    message = next(w["message"] for w in json.loads(out)["warnings"] if w["id"] == "pattern_unknown")
+    assert "No term gives the pattern" in message

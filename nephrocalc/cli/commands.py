@@ -97,7 +97,8 @@ class Commands:
         # FHIR bundle without a pattern term (CONTRACT.md section 5: diff --case replays it); a missing pattern is
         # still required
         unknown_pattern = base is not None and "pattern" in base and base["pattern"] is None
-        if unknown_pattern:
+        if unknown_pattern and not any(note["id"] == "pattern_unknown" for note in notes):  # said once: a
+            # phenopacket or FHIR bundle without a pattern term already says why (its own note)
             from nephrocalc.intake import pattern_null_note
 
             notes.append(pattern_null_note())
