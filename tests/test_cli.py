@@ -765,3 +765,11 @@ def test_a_phenopacket_without_a_pattern_term_says_so_once(run_main: Any, tmp_pa
     assert status == 0 and ids.count("pattern_unknown") == 1, err
     message = next(w["message"] for w in json.loads(out)["warnings"] if w["id"] == "pattern_unknown")
     assert "No term gives the pattern" in message
+
+
+def test_a_flag_given_a_value_names_the_flag_and_the_command_help(run_main: Any) -> None:
+    """`--rta=yes` is refused in one line that says the flag takes no value and points to the command's own help,
+    not the program's (click raises this error without its context)."""
+    status, _, err = run_main(["diff", "--pattern", "medullary", "--rta=yes"])
+    assert status == 2 and err.count("\n") == 1
+    assert "--rta: a flag, it takes no value" in err and "`nephrocalc diff --help`" in err

@@ -81,7 +81,7 @@ def _bare(ctx: Any) -> int:
     return _fail(f"{first} (see `{command_path} --help`)")
 
 
-def _usage_message(exc: Any) -> str:
+def _usage_message(exc: Any, invoked: str | None = None) -> str:
     """click's usage errors as one line that names the option and what is allowed."""
     message = " ".join(exc.format_message().split()).replace("Value error, ", "")
     import re
@@ -90,8 +90,13 @@ def _usage_message(exc: Any) -> str:
     if age:  # say which forms an age takes, not that it is not a "float range"
         message = (f"{age[1]}: must be an age in years from 0 to 130, or a number with a unit: 6mo, 3w, 10d, 2y "
                    f"(got {age[2]!r})")
+    flag = re.match(r"Option '(--[\w-]+)' does not take a value\.$", message)
+    if flag:  # --rta=yes: say what a flag is and how to give it
+        message = f"{flag[1]}: a flag, it takes no value: give {flag[1]} alone"
     ctx = getattr(exc, "ctx", None)
-    command = ctx.command_path if ctx is not None else "nephrocalc"
+    # click raises some usage errors without their context ("--rta=yes": "does not take a value"): the help to
+    # read is still the command's
+    command = ctx.command_path if ctx is not None else " ".join(filter(None, ("nephrocalc", invoked)))
     return f"{message} (see `{command} --help`)"
 
 
@@ -127,7 +132,7 @@ def _run(argv: list[str], prog_name: str) -> int:
     except click_exceptions.UsageError as exc:
         if not exc.format_message().strip():  # no arguments: the help was shown
             return 2
-        return _fail(_usage_message(exc))
+        return _fail(_usage_message(exc, command_of(argv)))
     except click_exceptions.ClickException as exc:
         return _fail(" ".join(exc.format_message().split()), exc.exit_code or 1)
     except typer.Exit as exc:
