@@ -238,6 +238,8 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
                  "extreme: check it.")
 
     canonical = {m.lab.id: m.canonical_value for m in measurements if m.canonical_value is not None}
+    if corrected is not None and "serum_calcium" in canonical:  # a two-lab rule reads the calcium it is judged by
+        canonical["serum_calcium"] = corrected[0]
     waiting: dict[tuple[str, str], set[str]] = {}  # (lab, clue) -> the clues its limits needed and did not have
     waiting_absent: dict[tuple[str, str], set[str]] = {}  # the same, for a value the limit would read as absent
     noted: set[tuple[str, str]] = set()  # (lab, clue) read by a limit that derives nothing but says why
@@ -277,10 +279,14 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
                         waiting_absent.setdefault((m.lab.id, limit.clue), set()).update(needs)
                     continue
                 if any(known.get(clue) is want for clue, want in limit.unless):
-                    if limit.derive and (value > (limit.above if limit.above is not None else float("inf")) or
-                                         value < (limit.below if limit.below is not None else float("-inf"))):
-                        reason = ", ".join(f"{'' if want else 'no '}{clue}" for clue, want in limit.unless
-                                           if known.get(clue) is want)  # the ones that hold, not every one listed
+                    # set aside by a finding that lowers or raises the value itself (a thiazide, CKD) is said; an
+                    # ``unless`` on a clue's absence (no hypercalcaemia) only bounds where the limit applies, as
+                    # ``requires`` does, and is not said (a PTH with a normal calcium has its own comment)
+                    beyond = (value > (limit.above if limit.above is not None else float("inf"))
+                              or value < (limit.below if limit.below is not None else float("-inf")))
+                    holding = [clue for clue, want in limit.unless if want and known.get(clue) is True]
+                    if limit.derive and holding and beyond:
+                        reason = ", ".join(holding)  # the ones that hold, not every one listed
                         # said at the end, unless another limit of the lab reads the value as the clue after all
                         withheld.setdefault((m.lab.id, limit.clue), (
                             f"{_named(m)} was not read as {limit.clue} with {reason}.", limit.sources))

@@ -724,11 +724,21 @@ BATTERIES = {
     number: [json.loads(line) for line in
              (Path(__file__).parent / "data" / "audit" / f"battery{number}.jsonl").read_text(encoding="utf-8")
              .splitlines() if line.strip()]
-    for number in range(3, 38)
+    for number in range(3, 39)
 }
 BLIND = [scenario for battery in BATTERIES.values() for scenario in battery]
 # Blind scenarios still failing, each with the reason (strict: one that starts to pass must leave the list)
 OPEN_BLIND = {
+    "b38_chronic_pyelo_base":
+        "renal tuberculosis 73% (the check asks at most 50%) without --extended for unilateral cortical calcification "
+        "with reflux, culture-positive infections, clubbed calyces and a small kidney, no TB risk or sterile pyuria: "
+        "one-sidedness (x37) and the cortical pattern (x22) count for tuberculosis, the open world keeps the pattern "
+        "mix of all nephrocalcinosis, and reflux and calyceal distortion (x5 each) do not close the gap; the fit is "
+        "poor and names chronic pyelonephritis, which ranks first with --extended",
+    "b38_hyperca_low_pth_sparse":
+        "milk-alkali syndrome 56% (the check asks under 50%) for hypercalcaemia with a suppressed PTH in a woman of "
+        "60 and nothing else: calcium-alkali intake was not asked (unknown, not absent); the fit is poor and names "
+        "malignancy first, and the extended knowledge base ranks the same way (milk-alkali 49%, malignancy 16%)",
     "b36_cortical_unilateral_ckd_proteinuria":
         "chronic glomerulonephritis 46% with a good fit for unilateral cortical calcification with CKD and "
         "proteinuria: unilaterality counts 1% for it against 10% for cortical necrosis and 5% for the open world "
@@ -833,9 +843,6 @@ OPEN_BLIND = {
         "renal tuberculosis is 0.1% beside chronic pyelonephritis with reflux and urinary infection, under the 2% "
         "floor at which its rule-out test leads the next findings; the table's can't-miss list still names TB and "
         "its test",
-    "b9_papillary_necrosis_base":
-        "without --extended papillary necrosis is not ranked: hyperparathyroidism (tertiary form, on CKD) 38% leads "
-        "the open world 33%; the fit is poor and fit.consider names papillary necrosis",
     "b10_ckd_age_a":
         "an eGFR of 40 in a 25-year-old stone former raises hyperparathyroidism by more than 0.1 (to 26%, second to "
         "distal RTA): CKD is 'always' in tertiary disease against 6% of adults aged 18-44 (AUDIT D7)",

@@ -1228,3 +1228,25 @@ def test_a_lone_u_is_an_enzyme_unit_not_the_micro_sign(kb: KnowledgeBase) -> Non
     assert normalise_unit("U/L") != normalise_unit("µ/L") and normalise_unit("U/L") == "u/l"
     with pytest.raises(InputError, match=r"accepted units: .*\(µ may be written u or mc\)"):
         measure("tsh", 3.0, "U/L", kb)
+
+
+def test_a_raised_pth_with_a_calcium_in_the_grey_zone_counts_for_primary_hyperparathyroidism(kb: KnowledgeBase) -> None:
+    """A raised PTH with a calcium of 10.0-10.5 mg/dL (the adult grey zone, which derives no hypercalcaemia) is not
+    the secondary kind, which keeps the calcium low or normal: read as high_pth (blind battery 38: a stone former of
+    63 with a PTH of 112 and a calcium of 10.4 had PHPT at its prior, and 95% at a calcium of 10.6). Not with CKD, a
+    loop diuretic or lithium, nor when a normal ionised calcium settles the calcium; the calcium compared is the
+    albumin-corrected one when the albumin is given."""
+    grey = {"serum_calcium": (10.4, "mg/dL"), "pth": (112, "pg/mL")}
+    report = derive(kb, _labs(**grey), age=63, sex="female")
+    assert report.clues.get("high_pth") is True and "hypercalcemia" not in report.clues
+    for labs, clues in ((_labs(**grey), {"ckd": True}), (_labs(**grey), {"loop_diuretic": True}),
+                        (_labs(**grey, ionized_calcium=(1.20, "mmol/L")), {}),
+                        (_labs(**{**grey, "pth": (60, "pg/mL")}), {}),  # within the reference: not "raised"
+                        (_labs(**grey, serum_albumin=(5.0, "g/dL")), {})):  # corrected 9.6: a normal calcium
+        assert "high_pth" not in derive(kb, labs, age=63, clues=clues).clues, (labs, clues)
+    # a low albumin: 9.6 mg/dL measured is 10.4 corrected, in the grey zone: read, and no warning that the
+    # calcium is not above 10.0
+    low_albumin = derive(kb, _labs(serum_calcium=(9.6, "mg/dL"), pth=(112, "pg/mL"), serum_albumin=(3.0, "g/dL")),
+                         age=63)
+    assert low_albumin.clues.get("high_pth") is True
+    assert not any("needs serum_calcium" in w["message"] for w in low_albumin.warnings)
