@@ -78,6 +78,11 @@ def reserved_reason(clue_id: str, clue_ids: frozenset[str] | set[str]) -> str | 
     if clue_id.startswith("no_") and clue_id[3:] in clue_ids:
         return (f"{clue_id!r} would take over --{clue_id.replace('_', '-')}, the 'absent' flag of clue "
                 f"{clue_id[3:]!r}; choose another id")
+    if clue_id.startswith("no_") and american(clue_id[3:]) != clue_id[3:] and american(clue_id[3:]) in clue_ids:
+        # --no-hypercalcaemia is the British spelling of --no-hypercalcemia (black-box review 11: a pack's clue
+        # no_hypercalcaemia turned "hypercalcaemia absent" into a finding present)
+        return (f"{clue_id!r} would take over --{clue_id.replace('_', '-')}, the 'absent' flag of clue "
+                f"{american(clue_id[3:])!r} spelt in British English; choose another id")
     # the clue whose --no- flag clue no_<id> would take is not at fault: no_<id> is named, and <id> kept (else a
     # built-in clue would vanish and every rule naming it be reported too)
     if american(clue_id) != clue_id and american(clue_id) in clue_ids:

@@ -111,3 +111,18 @@ def test_a_pack_whose_only_rule_file_is_a_link_loop_gets_one_message(tmp_path: P
     (pack / "clues.toml").symlink_to("clues.toml")
     status, lines = _check(str(pack))
     assert status == 2 and lines[0].startswith("clues.toml: cannot be read") and len(lines) == 2, lines
+
+
+@pytest.mark.parametrize(("clue_id", "built_in"), [("no_hypercalcaemia", "hypercalcemia"),
+                                                   ("no_hypokalaemia", "hypokalemia"), ("no_anaemia", "anemia")])
+def test_a_clue_taking_the_british_absent_flag_of_a_built_in_clue_is_refused(tmp_path: Path, clue_id: str,
+                                                                              built_in: str) -> None:
+    """A pack clue no_hypercalcaemia took --no-hypercalcaemia, the British spelling of --no-hypercalcemia: the same
+    command line then stated a finding present instead of hypercalcaemia absent, and `rules check` said ok
+    (black-box review 11)."""
+    pack = _pack(tmp_path, f'[clues.{clue_id}]\nlabel = "X"\ndescription = "X thing."\ngroup = "history"\n'
+                           'specificity = "high"\n')
+    status, lines = _check(str(pack))
+    assert status == 2
+    assert lines[0] == (f"clues.toml: clues.{clue_id}: {clue_id!r} would take over --{clue_id.replace('_', '-')}, "
+                        f"the 'absent' flag of clue {built_in!r} spelt in British English; choose another id")
