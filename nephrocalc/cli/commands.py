@@ -237,6 +237,11 @@ class Commands:
         show_result(interview.result(), fmt, kb, top=options["top"], explain=options["explain"], write=io.write)
         _note_not_carried(fmt, interview.case.to_dict(), kb)
         sys.stderr.write(f"Replay: {io.replay_command(interview.case.to_dict(), self.session.packs)}\n")
+        unread = sum(note["id"] == "ask_answer_not_read" for note in interview.notes)
+        if unread:  # as batch does for a bad line: the run goes on, and a script can tell (black-box review 11)
+            sys.stderr.write(f"nephrocalc: {unread} answer{'s' if unread > 1 else ''} could not be read "
+                             f"(left unknown): exit status 2\n")
+            raise typer.Exit(2)
 
     def batch(
         self,
