@@ -304,6 +304,15 @@ def non_finite_literal(raw: bytes, position: int, what: str = "case") -> InputEr
             return None
         got = f"{first[:24]}{'...' if len(first) > 24 else ''}"
         why = "too large for a number" if first[-1].isdigit() else "JSON has no NaN or Infinity"
+        if what.startswith("case"):  # a case's fields are known: say what the field is, not only what it is not
+            if path and isinstance(path[0], int):  # [1e999]: an array, not a case
+                return InputError(what, 'must be a JSON object such as {"pattern": "medullary"} (got a JSON array)')
+            if len(path) == 2 and path[0] == "clues":
+                return InputError(field_path(*path), f"must be true, false or null (got {got}, {why})")
+            if not (path in (("age_years",), ("onset_age_years",), ("grade",))
+                    or (len(path) == 3 and path[0] == "labs" and path[2] == "value")):
+                return InputError(_in_document(what, field_path(*path)),
+                                  f"takes no number (got {got}, {why}): see `nephrocalc schema case` for what it takes")
         return InputError(_in_document(what, field_path(*path)), f"must be a finite number (got {got}; {why})")
     return None
 

@@ -149,6 +149,11 @@ def test_an_empty_key_given_twice_is_shown_visibly() -> None:
      "age_years: must be a finite number (got NaN"),
     ('{"é": 1, "pattern": "medullary", "labs": {"pth": {"value": NaN, "unit": "pg/mL"}}}',
      "labs.pth.value: must be a finite number (got NaN"),
+    # a field that takes no number is not said to need a finite one (black-box review 11)
+    ('{"pattern": "medullary", "sex": 1e999}', "sex: takes no number (got 1e999, too large for a number): see "
+                                               "`nephrocalc schema case`"),
+    ('{"pattern": "medullary", "clues": {"rta": Infinity}}', "clues.rta: must be true, false or null (got Infinity"),
+    ("[1e999]", 'case (stdin): must be a JSON object such as {"pattern": "medullary"} (got a JSON array)'),
 ])
 def test_nan_and_infinity_in_a_case_file_name_their_field(case: str, said: str) -> None:
     assert _diff_error(case).startswith(said)
