@@ -569,6 +569,10 @@ def parse_lab_bound(text: str, kb: KnowledgeBase | None = None) -> tuple[str, fl
     match = re.fullmatch(r"\s*([A-Za-z0-9_]+)\s*=\s*(<=|>=|<|>)?\s*" + number_pattern + r"\s*(\S.*?)?\s*", text,
                          re.ASCII)
     if match is None:
+        special = re.fullmatch(r"\s*([A-Za-z0-9_]+)\s*=\s*(?:<=|>=|<|>)?\s*([-+]?(?:nan|inf(?:inity)?))\b.*", text,
+                               re.ASCII | re.IGNORECASE)
+        if special is not None:  # nan or inf: a value, but not one a lab has (as 1e309 is said)
+            raise InputError(f"labs.{special.group(1)}.value", f"must be a finite number (got {special.group(2)!r})")
         raise InputError("--lab", f"{text!r} is not ID=VALUE UNIT (e.g. serum_calcium=11.8mg/dL, \"pth=140 pg/mL\")")
     lab_id, comparator, number, unit = match.groups()
     if unit is not None and number in ("0", "+0", "-0") and re.search(r"[=<>\s][-+]?0[xX][0-9A-Fa-f]", text):

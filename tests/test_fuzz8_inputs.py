@@ -260,3 +260,12 @@ def test_nan_on_a_batch_line_of_a_standard_input_names_its_field(kind: str, docu
     status, out, _ = invoke(["batch", "-i", kind, "-f", "jsonl"], (document + "\n").encode())
     error = json.loads(out)["error"]
     assert status == 2 and error.startswith(f"{kind}.") and "must be a finite number" in error, error
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-Infinity", "NaN"])
+def test_a_lab_option_valued_nan_or_inf_says_it_needs_a_finite_number(value: str) -> None:
+    """`--lab "serum_calcium=nan mg/dL"` was called 'not ID=VALUE UNIT', while 1e309 was said to need a finite
+    number (black-box review 11)."""
+    status, _, err = invoke(["diff", "-p", "medullary", "--lab", f"serum_calcium={value} mg/dL"])
+    said = f"nephrocalc: error: labs.serum_calcium.value: must be a finite number (got {value!r})\n"
+    assert status == 2 and err == said
