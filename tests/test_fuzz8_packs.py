@@ -126,3 +126,16 @@ def test_a_clue_taking_the_british_absent_flag_of_a_built_in_clue_is_refused(tmp
     assert status == 2
     assert lines[0] == (f"clues.toml: clues.{clue_id}: {clue_id!r} would take over --{clue_id.replace('_', '-')}, "
                         f"the 'absent' flag of clue {built_in!r} spelt in British English; choose another id")
+
+
+def test_rules_check_notes_a_pack_clue_no_cause_lists(tmp_path: Path) -> None:
+    """CONTRACT.md section 1: a clue no loaded cause uses is reported as unused, a warning; `rules check` said only
+    "ok", and the author learnt it from a case (black-box review 11)."""
+    pack = _pack(tmp_path, '[clues.zz_unused]\nlabel = "Z"\ndescription = "Z thing."\ngroup = "history"\n'
+                           'specificity = "high"\n')
+    status, out, err = invoke(["rules", "check", str(pack)])
+    assert status == 0 and out.startswith("ok: site pack 1"), err
+    assert err == (f"nephrocalc: note: {pack / 'clues.toml'}: no cause lists zz_unused: it counts only for a cause "
+                   "outside the knowledge base (other)\n")
+    status, _, err = invoke(["rules", "check", str(Path(__file__).parents[1] / "docs" / "packs" / "bartter")])
+    assert status == 0 and err == "", err

@@ -438,6 +438,7 @@ class Commands:
                                  f"{len(kb.clues)} clues {base}{laid}"))
             if not complete:
                 _note_added_priors(kb, directory)
+                _note_unused_clues(kb, directory)
 
     def causes(self, format: InfoFormatOption = InfoFormat.table, rules: RulesOption = None,
               extended: ExtendedOption = False) -> None:
@@ -582,6 +583,24 @@ class Commands:
         from nephrocalc.render.table import print_method
 
         print_method(self.session.kb())
+
+
+def _note_unused_clues(kb: KnowledgeBase, directory: Path) -> None:
+    """A pack's new clues that no loaded cause lists are accepted in every case and count only for the open world
+    (CONTRACT.md section 1: reported as unused, a warning, never an error): said when the pack is checked, where
+    its author can act on it, not only when a case states one (black-box review 11)."""
+    import tomllib
+
+    try:
+        declared = tomllib.loads((directory / "clues.toml").read_text(encoding="utf-8")).get("clues", {})
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):  # loaded already: only a missing file
+        return
+    unused = sorted(clue for clue in declared if clue in kb.clues and clue not in kb.used_clues)
+    if unused:
+        sys.stderr.write(io.one_line(
+            f"nephrocalc: note: {directory / 'clues.toml'}: no cause lists {', '.join(unused)}: "
+            f"{'it counts' if len(unused) == 1 else 'they count'} only for a cause outside the knowledge base "
+            "(other)") + "\n")
 
 
 ADDED_PRIOR_NOTE = 0.5  # a pack's new causes holding this much of nephrocalcinosis in an age group are pointed out
