@@ -568,3 +568,14 @@ def test_a_unit_the_lab_does_not_take_is_quoted_as_the_document_writes_it(kb: Kn
     assert "serum_calcium" not in result["case"].get("labs", {})
     message = " ".join(w["message"] for w in result["warnings"])
     assert "'[IU]/L'" in message and "'U/L'" not in message, message
+
+
+def test_an_observation_coded_as_two_different_labs_is_said_and_not_used(kb: KnowledgeBase) -> None:
+    """One value coded as PTH and as calcium was read as one of them, the other dropped without a word (black-box
+    review 11): which lab the value is cannot be told, so it is not used, and the warning names both."""
+    observation = _observation(kb, "pth", 95, "pg/mL")
+    observation["code"]["coding"].append({"system": LOINC, "code": kb.labs["serum_calcium"].loinc[0]})
+    result = _read(["diff", "--fhir", "-"], _bundle(observation))
+    assert not any(d["lab"] in ("pth", "serum_calcium") for d in result["derived"])
+    said = _warnings(result)["fhir_observations_not_read"]
+    assert "LOINC codes of different labs (pth 2731-8, serum_calcium 17861-6)" in said

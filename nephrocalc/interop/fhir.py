@@ -480,6 +480,13 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
             continue
         absent = _is_absent(resource)
         used = False
+        coded_labs = {kb.loinc_labs[c.code]: c.code for c in concept.coding
+                      if c.system.rstrip("/") == LOINC and c.code in kb.loinc_labs} if kind == "Observation" else {}
+        if len(coded_labs) > 1:  # one value, coded as two labs: which it is cannot be told (black-box review 11)
+            rejected.append("Observation.code: LOINC codes of different labs ("
+                            + ", ".join(f"{lab} {code}" for lab, code in sorted(coded_labs.items()))
+                            + "): the value cannot be told to be one of them, so not used")
+            continue
         for coding in concept.coding:
             if kind == "Observation" and coding.system.rstrip("/") == LOINC and coding.code in kb.loinc_labs:
                 quantity = resource.get("valueQuantity")
