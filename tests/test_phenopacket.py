@@ -649,3 +649,19 @@ def test_a_procedure_coded_in_snomed_is_read_as_fhir_reads_it(kb: KnowledgeBase)
     case, _ = case_from_phenopacket(packet, kb)
     assert case.clues.get("kidney_transplant") is True and case.clues.get("parenteral_nutrition") is True
     assert "phosphate_therapy" not in case.clues
+
+
+@pytest.mark.parametrize(("time", "age", "said"), [
+    ({"ageRange": {"start": {"iso8601duration": "P5Y"}, "end": {"iso8601duration": "P10Y"}}}, 7.5,
+     "subject.timeAtLastEncounter is an age range (P5Y to P10Y): read as its middle, 7.5 years"),
+    ({}, None, "subject.timeAtLastEncounter is empty (no age, ageRange, gestationalAge, timestamp or interval)"),
+])
+def test_an_age_range_or_an_empty_time_is_said(kb: KnowledgeBase, time: dict[str, Any], age: float | None,
+                                               said: str) -> None:
+    """An age range became its middle, and an empty timeAtLastEncounter was dropped, without a word (black-box
+    review 11)."""
+    packet = _packet([_feature("HP:0012408", "Medullary nephrocalcinosis")])
+    packet["subject"]["timeAtLastEncounter"] = time
+    case, notes = case_from_phenopacket(packet, kb)
+    assert case.age_years == (pytest.approx(age) if age is not None else None)
+    assert any(said in n["message"] for n in notes), [n["message"] for n in notes]

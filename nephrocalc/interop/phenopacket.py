@@ -673,6 +673,16 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
         time = subject.timeAtLastEncounter
         where = "subject.timeAtLastEncounter"
         age = time.years(where, unread_ages, subject.dateOfBirth)
+        if age is not None and time.age is None and time.ageRange is not None and time.ageRange.start is not None \
+                and time.ageRange.end is not None and age != iso_duration_years(time.ageRange.start.iso8601duration):
+            # an age range is read as its middle: said, as every other reading of an age is (black-box review 11)
+            notes.append({"id": "phenopacket_age_range", "sources": [],
+                          "message": f"{where} is an age range ({time.ageRange.start.iso8601duration} to "
+                          f"{time.ageRange.end.iso8601duration}): read as its middle, {_years(age)}; give --age if "
+                          "the age is known."})
+        if all(getattr(time, part) is None for part in ("age", "ageRange", "gestationalAge", "ontologyClass",
+                                                         "timestamp", "interval")):
+            unread_ages.append(f"{where} is empty (no age, ageRange, gestationalAge, timestamp or interval)")
         if time.gestationalAge is not None and time.age is None and time.ageRange is None:
             weeks, days = time.gestationalAge.weeks, time.gestationalAge.days
             notes.append({"id": "phenopacket_gestational_age", "sources": [],
