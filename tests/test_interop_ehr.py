@@ -579,3 +579,15 @@ def test_an_observation_coded_as_two_different_labs_is_said_and_not_used(kb: Kno
     assert not any(d["lab"] in ("pth", "serum_calcium") for d in result["derived"])
     said = _warnings(result)["fhir_observations_not_read"]
     assert "LOINC codes of different labs (pth 2731-8, serum_calcium 17861-6)" in said
+
+
+def test_a_bundle_without_a_patient_says_the_sex_and_age_are_unknown() -> None:
+    """A bundle with no Patient left the sex and age unknown without a word (black-box review 11); given on the
+    command line, the note goes."""
+    nc = {"resourceType": "Condition", "recordedDate": "2024-03-01",
+          "code": {"coding": [{"system": SNOMED, "code": "236447005"}]}}
+    bundle = json.dumps({"resourceType": "Bundle", "type": "collection", "entry": [{"resource": nc}]}).encode()
+    said = _warnings(_read(["diff", "--fhir", "-"], bundle))
+    assert said["fhir_no_patient"] == ("The bundle holds no Patient resource: the sex is unknown and so is the age "
+                                       "(give --sex and --age if they are known).")
+    assert "fhir_no_patient" not in _warnings(_read(["diff", "--fhir", "-", "--sex", "female", "--age", "40"], bundle))

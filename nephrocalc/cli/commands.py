@@ -112,6 +112,8 @@ class Commands:
                           "message": f"Flags given beside {whose} replaced its values: {'; '.join(replaced)}."})
         if case.pattern is not None:  # --pattern gave what the document did not: its warning no longer holds
             notes = [note for note in notes if note["id"] != "pattern_unknown"]
+        if case.sex is not None and case.age_years is not None:  # nor that of a bundle without a Patient
+            notes = [note for note in notes if note["id"] != "fhir_no_patient"]
         return case, notes
 
     def diff(self, **options: Any) -> None:

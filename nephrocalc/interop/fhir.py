@@ -737,6 +737,11 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
         notes.append({"id": "fhir_birth_date_partial", "sources": [],
                       "message": f"The Patient's birthDate ({born.strip()}) gives no day: the age was taken from the "
                       "middle of that year or month."})
+    if not patients and resources:  # sex and age are the Patient's: said when there is none (black-box review 11)
+        notes.append({"id": "fhir_no_patient", "sources": [],
+                      "message": "The bundle holds no Patient resource: the sex is unknown"
+                      + (" and so is the age" if age is None else "") + " (give --sex"
+                      + (" and --age" if age is None else "") + " if they are known)."})
     if len(patients) > 1:
         notes.append({"id": "fhir_several_patients", "sources": [],
                       "message": f"The bundle holds {len(patients)} Patient resources: the first one's gender and "
