@@ -158,3 +158,17 @@ def test_a_batch_page_of_one_case_says_one_case(run_main: Any) -> None:
                          ('{"pattern": "medullary"}\n{"pattern": "cortical"}\n', "nephrocalc report — 2 cases<")):
         status, out, err = run_main(["batch", "-f", "html"], lines)
         assert status == 0 and title in out, err
+
+
+def test_a_markdown_batch_lists_the_lines_it_could_not_read(run_main: Any) -> None:
+    """The Markdown table of a batch left out the lines it could not read with no trace on the page, where the html
+    report lists them (black-box review 11): listed before the closing notice, escaped as Markdown."""
+    lines = [json.dumps({"id": "ok-1", "pattern": "medullary"}), "{not json",
+             json.dumps({"id": "b|x", "pattern": "x"})]
+    status, out, err = run_main(["batch", "-", "--format", "markdown"], stdin="\n".join(lines) + "\n")
+    assert status == 2 and "line 2" in err
+    tail = out[out.index("**2 lines not read:**"):]
+    assert "- line 2: case: not valid JSON" in tail and "- line 3 (b\\|x): pattern:" in tail
+    assert tail.rstrip().endswith("_") and "Decision support" in tail
+    status, out, _ = run_main(["batch", "-", "--format", "markdown"], stdin=lines[0] + "\n")
+    assert status == 0 and "not read" not in out

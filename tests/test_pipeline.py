@@ -468,8 +468,10 @@ def test_text_formats_send_errors_to_write_error(engine: Engine, kb: Any, fmt: s
     stats, sink = _batch(engine, data, fmt=fmt)
     assert sink.writes[0] == header.encode()
     footer = f"\n_{NOTICE}_\n" if fmt == "markdown" else ""  # a document read by people ends with the notice
+    # ... after the lines it could not read, listed (black-box review 11): a heading, a blank line and one per line
+    unread = "\n**2 lines not read:**\n" + "\n- line 2" + "\n- line 4" + "\n" if fmt == "markdown" else ""
     assert len(sink.writes) == 2 + bool(footer), "the header, then one write for the one good case"
-    assert sink.text.count("\n") == header.count("\n") + len(kb.causes) + 1 + footer.count("\n")
+    assert sink.text.count("\n") == header.count("\n") + len(kb.causes) + 1 + unread.count("\n") + footer.count("\n")
     assert len(sink.errors) == 2
     assert sink.errors[0].startswith("line 2: ") and "JSON" in sink.errors[0]
     assert sink.errors[1].startswith("line 4: ") and "pattern" in sink.errors[1]

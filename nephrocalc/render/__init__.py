@@ -158,6 +158,10 @@ class BatchWriter:
             # a document read by people: the notice said once, at its end, with the rules used (as diff's Markdown)
             used = f" Knowledge base: {', '.join(f'{p.name} {p.version}' for p in kb.packs)}." if kb else ""
             self._footer = f"\n_{NOTICE}{_md(used)}_\n".encode()
+            # a document read by people lists the lines it could not read, as the html page does (black-box
+            # review 11: a table that silently counted fewer cases than were given)
+            self._failed = []
+            self._md = _md
 
     def row(self, result: Result) -> bytes:
         return self._row(result if self.top is None else limit(result, self.top))
@@ -176,7 +180,11 @@ class BatchWriter:
         """What ends the stream: the whole page for html, the decision-support notice for markdown, nothing
         for the machine formats (each JSON record carries it as ``notice``)."""
         if not hasattr(self, "_sections"):
-            return self._footer
+            if not getattr(self, "_failed", None):
+                return self._footer
+            count = len(self._failed)
+            listed = "".join(f"\n- {self._md(_failed_line(record))}" for record in self._failed)
+            return f"\n**{count} line{'s' if count > 1 else ''} not read:**\n{listed}\n".encode() + self._footer
         from nephrocalc.render.html import failed_section, page
 
         sections = [*self._sections, failed_section(self._failed)] if self._failed else self._sections
@@ -184,6 +192,12 @@ class BatchWriter:
         title = f"nephrocalc report — {count} case{'' if count == 1 else 's'}" + (
             f", {len(self._failed)} line{'s' if len(self._failed) > 1 else ''} not read" if self._failed else "")
         return page(sections, title, self._kb, list(self._tags)).encode()
+
+
+def _failed_line(record: dict[str, Any]) -> str:
+    """A line not read, as a report lists it: "line 3 (its id): the error"."""
+    named = f" ({record['id']})" if record.get("id") else ""
+    return f"line {record.get('line')}{named}: {record.get('error', '')}"
 
 
 def _separators_escaped(line: bytes) -> bytes:
