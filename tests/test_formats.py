@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import read_terminal
+from helpers import invoke, read_terminal
 
 from nephrocalc.knowledge import KnowledgeBase
 
@@ -938,3 +938,11 @@ def test_a_case_id_cannot_become_markup_or_reorder_the_text(run_main: MainFn) ->
     assert status == 0 and "\u0000" not in out
     status, out, _ = run_main(["diff", "--case", "-"], stdin=line)
     assert status == 0 and "\u202e" not in out
+
+
+@pytest.mark.parametrize("fields", [",,id,", "id,,cause", "id,cause,"])
+def test_an_empty_name_in_fields_is_refused_not_skipped(fields: str) -> None:
+    """`--fields ",,id,"` ran as `--fields id` without a word (black-box review 11)."""
+    status, out, err = invoke(["batch", "-", "-f", "csv", "--fields", fields], b'{"pattern": "medullary"}\n')
+    assert status == 2 and out == "" and err == (f"nephrocalc: error: --fields: has an empty name ({fields!r}): give "
+                                                 "names separated by single commas, e.g. id,cause,probability\n")

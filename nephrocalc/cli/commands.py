@@ -291,7 +291,11 @@ class Commands:
         # everything that can refuse the command line comes before the file is opened, so that a
         # refusal never leaves it open
         engine = self.session.engine()
-        chosen = None if fields is None else tuple(f.strip() for f in fields.split(",") if f.strip())
+        chosen = None if fields is None else tuple(f.strip() for f in fields.split(","))
+        if chosen is not None and "" in chosen and any(chosen):  # ",,id," (all empty: "names none", below)
+            raise InputError("--fields", f"has an empty name ({fields!r}): give names separated by single commas, "
+                             "e.g. id,cause,probability")
+        chosen = None if chosen is None else tuple(f for f in chosen if f)
         output = BatchWriter(format.value, top=top, kb=engine.kb, fields=chosen)
         if source == "-":
             stream = sys.stdin.buffer
