@@ -141,7 +141,10 @@ def parse_case(data: bytes | str | Mapping[str, Any], kb: KnowledgeBase, *, what
             check_labs(case, kb)
         _refuse_repeated_keys(data, case)
     except ValidationError as exc:
-        error = InputError(*_describe(exc, what))
+        field, said = _describe(exc, what)
+        if said.startswith("not valid JSON") and isinstance(data, bytes):
+            said += utf8_hint(data)  # a UTF-16 or Latin-1 line is said to be one, as --case says (review 11)
+        error = InputError(field, said)
     except InputError as exc:
         error = exc
     else:
@@ -638,6 +641,17 @@ _ALLOWED = {
 _LAB_FIELDS = ('a lab is {"value": number, "unit": string}, with optional "comparator" ("<", "<=", ">", ">=") '
                'and "age_years" (the age at the sample)')
 _LAB_KEYS = ("value", "unit", "comparator", "age_years")
+
+
+def utf8_hint(raw: bytes) -> str:
+    """What to add to a JSON error when the bytes are not UTF-8 at all (a UTF-16 or Latin-1 text): JSON is read as
+    UTF-8, and the parser's own message does not say so."""
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        encoding = "UTF-16" if raw[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in raw[:4] else "not UTF-8"
+        return f"; the text is {encoding}: save it as UTF-8"
+    return ""
 
 
 def _describe(exc: Any, what: str) -> tuple[str, str]:

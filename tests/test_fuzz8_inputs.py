@@ -269,3 +269,11 @@ def test_a_lab_option_valued_nan_or_inf_says_it_needs_a_finite_number(value: str
     status, _, err = invoke(["diff", "-p", "medullary", "--lab", f"serum_calcium={value} mg/dL"])
     said = f"nephrocalc: error: labs.serum_calcium.value: must be a finite number (got {value!r})\n"
     assert status == 2 and err == said
+
+
+def test_a_batch_line_not_in_utf8_says_so() -> None:
+    """`diff --case` says a UTF-16 file is UTF-16; batch said only 'not valid JSON' (black-box review 11)."""
+    status, out, _ = invoke(["batch", "-"], '{"pattern": "medullary"}\n'.encode("utf-16"))
+    assert status == 2 and json.loads(out.splitlines()[0])["error"].endswith("; the text is UTF-16: save it as UTF-8")
+    status, out, _ = invoke(["batch", "-"], b'{"pattern": "medullary", "id": "caf\xe9"}\n')
+    assert status == 2 and json.loads(out)["error"].endswith("; the text is not UTF-8: save it as UTF-8")

@@ -70,14 +70,10 @@ def read_case_source(source: str, option: str = "--case") -> dict[str, Any]:
 
 
 def not_utf8(raw: bytes) -> str:
-    """What to add to a JSON error when the bytes are not UTF-8 at all (a UTF-16 or Latin-1 file): JSON is
-    read as UTF-8, and the parser's own message does not say so."""
-    try:
-        raw.decode("utf-8")
-    except UnicodeDecodeError:
-        encoding = "UTF-16" if raw[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in raw[:4] else "not UTF-8"
-        return f"; the text is {encoding}: save it as UTF-8"
-    return ""
+    """What to add to a JSON error when the bytes are not UTF-8 at all (a UTF-16 or Latin-1 file)."""
+    from nephrocalc.intake import utf8_hint
+
+    return utf8_hint(raw)
 
 
 ANSWERS = {"y": "y", "yes": "y", "n": "n", "no": "n", "u": "u", "unknown": "u", "?": "u", "q": "q", "quit": "q",
