@@ -534,7 +534,11 @@ def test_an_age_bound_of_zero_beside_unbounded_entries_is_an_overlap_not_a_crash
 
 
 @pytest.mark.parametrize(("file", "old", "new", "said"), [
-    ("labs.toml", '"2777-1",', '"2777-1",\n  "17861-6",', "17861-6 is already a code of lab 'serum_calcium'"),
+    ("labs.toml", '"2777-1",', '"2777-1",\n  "17861-6",',
+     "17861-6 is also a code of lab 'serum_calcium' (labs.serum_calcium.loinc.0)"),
+    # an inverted range was said only through the limits checked against it (black-box review 11)
+    ("labs.toml", "plausible = [2.0, 25.0]", "plausible = [25.0, 2.0]",
+     "plausible: must be [lowest, highest], the lowest first (got [25, 2])"),
     ("labs.toml", "absent_at_most = 10.0", "absent_at_most = 0.5",
      "absent_at_most: 0.5 mg/dL is outside the plausible"),
 ])

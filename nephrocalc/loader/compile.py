@@ -1013,12 +1013,15 @@ def _compile_labs(labs_file: schema.LabsFile, path: Path, clues: Mapping[str, Cl
             plausible=(entry.plausible[0], entry.plausible[1]), extreme=(entry.extreme[0], entry.extreme[1]),
             conversion_note=entry.conversion_note, sources=tuple(entry.sources), limits=tuple(limits),
             note=entry.note, loinc=tuple(entry.loinc), decides_over=tuple(entry.decides_over))
-    coded: dict[str, str] = {}
+    coded: dict[str, tuple[str, int]] = {}
     for lab_id, entry in labs_file.labs.items():  # a LOINC code is one assay: given to two labs, one would take it
         for index, code in enumerate(entry.loinc):
-            if code in coded and coded[code] != lab_id:
-                problems.add(path, f"labs.{lab_id}.loinc.{index}", f"{code} is already a code of lab {coded[code]!r}")
-            coded.setdefault(code, lab_id)
+            if code in coded and coded[code][0] != lab_id:
+                # either may be the one edited: both are named (black-box review 11 found the wrong one blamed)
+                first, at = coded[code]
+                problems.add(path, f"labs.{lab_id}.loinc.{index}", f"{code} is also a code of lab {first!r} "
+                             f"(labs.{first}.loinc.{at}): a LOINC code names one assay; keep it under one lab")
+            coded.setdefault(code, (lab_id, index))
     for lab_id, entry in labs_file.labs.items():
         for index, other in enumerate(entry.decides_over):
             where = f"labs.{lab_id}.decides_over.{index}"

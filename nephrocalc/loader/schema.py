@@ -954,6 +954,10 @@ class LabEntry(RuleModel):
 
     @model_validator(mode="after")
     def _units(self) -> LabEntry:
+        for name in ("plausible", "extreme"):  # first: every bound below is checked against them
+            low, high = getattr(self, name)
+            if not low < high:
+                raise ValueError(f"{name}: must be [lowest, highest], the lowest first (got [{low:g}, {high:g}])")
         for index, limit in enumerate(self.limits):  # an absent bound no plausible value reaches documents nothing
             for name in ("absent_at_most", "absent_at_least"):
                 bound = getattr(limit, name)
