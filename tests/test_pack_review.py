@@ -705,3 +705,13 @@ def test_a_rule_out_test_on_a_cause_that_is_not_cant_miss_is_refused(tmp_path: P
     status, text = _check(_pack(tmp_path / "ok", {"causes/test_cause.toml": cause.replace(
         "cant_miss = false", 'cant_miss = true\ncant_miss_reason = "harm"')}))
     assert "proposed only for a can't-miss cause" not in text, text
+
+
+def test_a_replacement_that_drops_a_form_another_cause_takes_over_is_named(tmp_path: Path) -> None:
+    """A pack replacing hypervitaminosis D without its active-vitamin-D form broke the extended cause that takes
+    that form over; only the built-in file was named, not the pack's, which is the one to change (black-box review
+    11)."""
+    pack = _pack(tmp_path / "repl", {"causes/hypervitaminosis_d.toml": CAUSE.format(prior=0.01)})
+    status, text = _check(pack, "--extended")
+    assert status == 2 and "has no form 'active_vitamin_d_therapy'" in text, text
+    assert "hypervitaminosis_d is the one in repl/causes/hypervitaminosis_d.toml" in text

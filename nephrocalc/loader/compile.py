@@ -1268,8 +1268,13 @@ def _take_over(causes: dict[str, Cause], taker: str, taken: schema.TakesOver, pa
         return
     form = next((f for f in target.forms if f.id == taken.form), None)
     if form is None:
+        # the cause taken from may be a pack's replacement that dropped the form: its file is named too, since it
+        # may be the one to change (black-box review 11 found only the built-in taker named)
+        own = Path(target.path)
+        replaced = (f"; {taken.cause} is the one in {own.parent.parent.name}/{own.parent.name}/{own.name}"
+                    if own.parent != path.parent else "")
         problems.add(path, f"{where}.form", f"{taken.cause} has no form {taken.form!r} (it has: "
-                     + ", ".join(f.id for f in target.forms) + ")")
+                     + ", ".join(f.id for f in target.forms) + ")" + replaced)
         return
     prior = dict(target.prior)
     kept: dict[str, float] = {}  # per age group: the fraction of the cause's prior that stays
