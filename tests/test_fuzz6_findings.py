@@ -133,6 +133,9 @@ def test_top_in_json_says_what_it_left_out(run_main: Any) -> None:
     ["-p", "medullary", "--age", "6", "--sex", "male", "--rta", "--no-hypercalcemia", "--lab", "pth=20pg/mL"],
     ["-p", "combined", "--age", "45.25", "--sex", "female", "--lab", "serum_calcium=2.9mmol/L"],
     ["-p", "cortical", "--age", "0.5"],
+    # the laterality, as the HPO modifier of the nephrocalcinosis feature (black-box review 11: it was left out)
+    ["-p", "medullary", "--laterality", "unilateral", "--rta"],
+    ["-p", "combined", "--laterality", "bilateral", "--age", "30"],
 ])
 def test_the_phenopacket_written_reads_back_as_the_same_case(run_main: Any, tmp_path: Path, args: list[str]) -> None:
     """--format phenopacket kept only the interpretations: read back, it ranked an empty case with exit 0."""

@@ -1164,9 +1164,9 @@ def _iso_age(years: float) -> str:
 def _case_parts(case: Mapping[str, Any], kb: KnowledgeBase, subject: str) -> dict[str, Any]:
     """The case a result was computed from, as a phenopacket's subject, features and measurements, so that the
     written phenopacket reads back (--phenopacket) as the same case: the pattern and each clue by its first HPO
-    term (excluded when stated absent), each lab by its first LOINC code with its value and unit. Modality,
-    grade and laterality have no HPO term and are not carried; a clue without one, and a lab value given as a
-    bound, are left out."""
+    term (excluded when stated absent), each lab by its first LOINC code with its value and unit, and the
+    laterality as the HPO modifier of the nephrocalcinosis feature. Modality and grade have no HPO term and are not
+    carried; a clue without one, and a lab value given as a bound, are left out."""
     person: dict[str, Any] = {"id": subject}
     if case.get("sex") in ("female", "male"):
         person["sex"] = str(case["sex"]).upper()
@@ -1175,10 +1175,14 @@ def _case_parts(case: Mapping[str, Any], kb: KnowledgeBase, subject: str) -> dic
     pattern = case.get("pattern")
     names = ("medullary", "cortical") if pattern == "combined" else (pattern or "nephrocalcinosis",)
     onset = case.get("onset_age_years")  # when the nephrocalcinosis was found: its feature's onset
+    # the laterality as the HPO modifier of the nephrocalcinosis feature, which the reader takes (black-box review 11)
+    side = {"unilateral": {"id": "HP:0012833", "label": "Unilateral"},
+            "bilateral": {"id": "HP:0012832", "label": "Bilateral"}}.get(str(case.get("laterality")))
     features: list[dict[str, Any]] = [
         {"type": {"id": term, "label": f"{name} nephrocalcinosis".removeprefix("nephrocalcinosis ").capitalize()},
          **({"onset": {"age": {"iso8601duration": _iso_age(float(onset))}}}
-            if isinstance(onset, (int, float)) else {})}
+            if isinstance(onset, (int, float)) else {}),
+         **({"modifiers": [side]} if side is not None else {})}
         for name in names for term in kb.pattern_hpo.get(name, ())[:1]]
     for clue_id, present in (case.get("clues") or {}).items():
         clue = kb.clues.get(clue_id)
@@ -1207,7 +1211,7 @@ def not_carried(case: Mapping[str, Any], kb: KnowledgeBase) -> list[str]:
               for lab_id, lab in (case.get("labs") or {}).items() if isinstance(lab, Mapping) and lab.get("comparator")]
     return ([f"findings without an HPO term: {', '.join(clues)}"] if clues else []) + (
         [f"lab values given as bounds: {', '.join(bounds)}"] if bounds else []) + [
-        field for field in ("modality", "grade", "laterality") if case.get(field) is not None]
+        field for field in ("modality", "grade") if case.get(field) is not None]
 
 
 def interpretations(result: Result | AskResult, phenopacket_id: str | None,
