@@ -248,6 +248,8 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
     grey: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {}  # values between a limit and its absent bound
     one_way: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {}  # values within a limit read only when crossed
     unsettled: dict[tuple[str, str], str] = {}  # a bound on the side of a limit that cannot settle it
+    # a value beyond a two-lab limit whose other lab is missing or short of its bound, with its sources
+    two_lab: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {}
     # (lab, clue) -> what a limit that derives nothing says the value means, with its sources
     commentary: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {}
 
@@ -342,9 +344,11 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
                 in_words = value_text if exact and m.unit == unit and not adjusted else ""
                 if present and limit.present_requires_lab and (
                         unmet := _unmet_labs(limit, canonical, kb)):  # a two-lab rule: say what is missing
-                    warn("lab_not_interpreted", f"{_named(m, in_words)} "
-                         f"{comparison} {bound_text} {unit} was not read as {limit.clue}: that needs {unmet} too.",
-                         limit.sources)
+                    # said at the end, unless another limit of the lab reads the value as the clue after all (a PTH
+                    # with a hypercalcaemia from the ionised calcium needs no total calcium in the grey zone)
+                    two_lab.setdefault((m.lab.id, limit.clue), (
+                        f"{_named(m, in_words)} {comparison} {bound_text} {unit} was not read as {limit.clue}: that "
+                        f"needs {unmet} too.", limit.sources))
                     continue
                 if not limit.derive:  # a reading that derives nothing: its warning says what it means
                     # a bound open beyond the limit (">=150" past "above 80") may lie past the zone the warning
@@ -443,6 +447,9 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
     for (lab_id, clue), (message, sources) in withheld.items():
         if (lab_id, clue) not in greyed and not any(d["lab"] == lab_id and d["clue"] == clue and d["present"]
                                                     for d in derived):
+            warn("lab_not_interpreted", message, sources)
+    for (lab_id, clue), (message, sources) in two_lab.items():
+        if not any(d["lab"] == lab_id and d["clue"] == clue and d["present"] for d in derived):
             warn("lab_not_interpreted", message, sources)
     for (lab_id, clue), (message, sources) in grey.items():
         if (lab_id, clue) in greyed:

@@ -1251,3 +1251,12 @@ def test_a_raised_pth_with_a_calcium_in_the_grey_zone_counts_for_primary_hyperpa
                          age=63)
     assert low_albumin.clues.get("high_pth") is True
     assert not any("needs serum_calcium" in w["message"] for w in low_albumin.warnings)
+
+
+def test_a_two_lab_limit_short_of_its_other_lab_is_not_said_when_another_limit_reads_the_value(
+        kb: KnowledgeBase) -> None:
+    """A PTH of 112 with a hypercalcaemia from the ionised calcium is read as high_pth (PTH-dependent
+    hypercalcaemia); the grey-zone limit's note that it needs a total calcium above 10.0 mg/dL contradicted it."""
+    report = derive(kb, _labs(pth=(112, "pg/mL"), ionized_calcium=(1.36, "mmol/L")), age=50)
+    assert report.clues.get("high_pth") is True
+    assert not any("not read as high_pth" in w["message"] for w in report.warnings), report.warnings
