@@ -724,11 +724,16 @@ BATTERIES = {
     number: [json.loads(line) for line in
              (Path(__file__).parent / "data" / "audit" / f"battery{number}.jsonl").read_text(encoding="utf-8")
              .splitlines() if line.strip()]
-    for number in range(3, 39)
+    for number in range(3, 40)
 }
 BLIND = [scenario for battery in BATTERIES.values() for scenario in battery]
 # Blind scenarios still failing, each with the reason (strict: one that starts to pass must leave the list)
 OPEN_BLIND = {
+    "b39_msk_us_ectasia_false":
+        "no rule-out test for renal tuberculosis (0.2%, under the 2% floor) for one-sided medullary calcification "
+        "with stones, haematuria and colic on ultrasound: nothing points to tuberculosis (no sterile pyuria, TB risk "
+        "or calyceal distortion), the table's can't-miss line names it with its test, and the unilateral caveat "
+        "names it; the reviewer judged the check debatable (asking would cost little, but is a design choice)",
     "b38_chronic_pyelo_base":
         "renal tuberculosis 73% (the check asks at most 50%) without --extended for unilateral cortical calcification "
         "with reflux, culture-positive infections, clubbed calyces and a small kidney, no TB risk or sterile pyuria: "
@@ -864,9 +869,6 @@ OPEN_BLIND = {
         "without --extended sarcoidosis is 99.6% for calcitriol-mediated hypercalcaemia in a man with lymphoma and "
         "mediastinal nodes: the fit is poor and names hypercalcaemia of malignancy, which --extended ranks first, "
         "but the open world's likelihoods are flat",
-    "b12_rygb_cortical_oxalate_base":
-        "without --extended primary hyperoxaluria is 89% after gastric bypass (bariatric surgery now counts x0.1 "
-        "against it): the fit is poor and names secondary hyperoxaluria, which --extended ranks first",
     "b13_girl12_ad_drta_incomplete_normal_bicarb":
         "idiopathic hypercalciuria 89% (the check asks under 85%) for a stone-forming 12-year-old with "
         "hypocitraturia and a urine pH of 6.9 at a normal bicarbonate: without acidosis the urine pH derives "
