@@ -591,3 +591,12 @@ def test_a_bundle_without_a_patient_says_the_sex_and_age_are_unknown() -> None:
     assert said["fhir_no_patient"] == ("The bundle holds no Patient resource: the sex is unknown and so is the age "
                                        "(give --sex and --age if they are known).")
     assert "fhir_no_patient" not in _warnings(_read(["diff", "--fhir", "-", "--sex", "female", "--age", "40"], bundle))
+
+
+def test_an_observation_whose_status_is_not_a_code_is_not_used(kb: KnowledgeBase) -> None:
+    """status is a modifier element (entered-in-error); a status of 1 is unreadable, yet the Observation was read,
+    while the warning said such resources were not used (black-box review 11)."""
+    observation = {**_observation(kb, "pth", 95, "pg/mL"), "status": 1}
+    result = _read(["diff", "--fhir", "-"], _bundle(observation))
+    assert not any(d["lab"] == "pth" for d in result["derived"])
+    assert "(status not a code)" in _warnings(result)["fhir_resources_withdrawn"]

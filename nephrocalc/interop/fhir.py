@@ -385,6 +385,11 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
             continue
         if kind in ("Patient", "Medication"):
             continue
+        if resource.get("status") is not None and not isinstance(resource.get("status"), str):
+            # status is a modifier (it may say entered-in-error): one that is not a code is unreadable, so the
+            # resource is not used, as for a medication (black-box review 11: an Observation's status 1 was read)
+            withdrawn.append(f"{kind} {_shown(_concept(resource.get('code'))) or 'without a code'} (status not a code)")
+            continue
         if _withdrawn(resource):
             withdrawn.append(f"{kind} {_shown(_concept(resource.get('code'))) or 'without a code'}")
             continue
