@@ -313,7 +313,7 @@ def non_finite_literal(raw: bytes, position: int, what: str = "case") -> InputEr
             if len(path) == 2 and path[0] == "clues":
                 return InputError(field_path(*path), f"must be true, false or null (got {got}, {why})")
             if not (path in (("age_years",), ("onset_age_years",), ("grade",))
-                    or (len(path) == 3 and path[0] == "labs" and path[2] == "value")):
+                    or (len(path) == 3 and path[0] == "labs" and path[2] in ("value", "age_years"))):
                 return InputError(_in_document(what, field_path(*path)),
                                   f"takes no number (got {got}, {why}): see `nephrocalc schema case` for what it takes")
         return InputError(_in_document(what, field_path(*path)), f"must be a finite number (got {got}; {why})")

@@ -154,6 +154,8 @@ def test_an_empty_key_given_twice_is_shown_visibly() -> None:
                                                "`nephrocalc schema case`"),
     ('{"pattern": "medullary", "clues": {"rta": Infinity}}', "clues.rta: must be true, false or null (got Infinity"),
     ("[1e999]", 'case (stdin): must be a JSON object such as {"pattern": "medullary"} (got a JSON array)'),
+    ('{"pattern": "medullary", "labs": {"pth": {"value": 50, "unit": "pg/mL", "age_years": 1e999}}}',
+     "labs.pth.age_years: must be a finite number (got 1e999"),  # a lab's own age is a number
 ])
 def test_nan_and_infinity_in_a_case_file_name_their_field(case: str, said: str) -> None:
     assert _diff_error(case).startswith(said)
