@@ -311,7 +311,8 @@ def non_finite_literal(raw: bytes, position: int, what: str = "case") -> InputEr
             if path and isinstance(path[0], int):  # [1e999]: an array, not a case
                 return InputError(what, 'must be a JSON object such as {"pattern": "medullary"} (got a JSON array)')
             if len(path) == 2 and path[0] == "clues":
-                return InputError(field_path(*path), f"must be true, false or null (got {got}, {why})")
+                return InputError(field_path(*path), f"must be true (present) or false (absent); leave a clue out "
+                                  f"when it is unknown (got {got}, {why})")
             if not (path in (("age_years",), ("onset_age_years",), ("grade",))
                     or (len(path) == 3 and path[0] == "labs" and path[2] in ("value", "age_years"))):
                 return InputError(_in_document(what, field_path(*path)),
