@@ -152,7 +152,8 @@ def test_an_empty_key_given_twice_is_shown_visibly() -> None:
     # a field that takes no number is not said to need a finite one (black-box review 11)
     ('{"pattern": "medullary", "sex": 1e999}', "sex: takes no number (got 1e999, too large for a number): see "
                                                "`nephrocalc schema case`"),
-    ('{"pattern": "medullary", "clues": {"rta": Infinity}}', "clues.rta: must be true (present) or false (absent); leave a clue out when it is unknown (got Infinity"),
+    ('{"pattern": "medullary", "clues": {"rta": Infinity}}',
+     "clues.rta: must be true (present) or false (absent); leave a clue out when it is unknown (got Infinity"),
     ("[1e999]", 'case (stdin): must be a JSON object such as {"pattern": "medullary"} (got a JSON array)'),
     ('{"pattern": "medullary", "labs": {"pth": {"value": 50, "unit": "pg/mL", "age_years": 1e999}}}',
      "labs.pth.age_years: must be a finite number (got 1e999"),  # a lab's own age is a number
