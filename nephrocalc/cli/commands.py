@@ -594,19 +594,27 @@ class Commands:
 def _note_unused_clues(kb: KnowledgeBase, directory: Path) -> None:
     """A pack's new clues that no loaded cause lists are accepted in every case and count only for the open world
     (CONTRACT.md section 1: reported as unused, a warning, never an error): said when the pack is checked, where
-    its author can act on it, not only when a case states one (black-box review 11)."""
+    its author can act on it, not only when a case states one (black-box review 11). So is a rule-out test on a
+    cause that is not can't-miss, which is never shown (a note, not an error: the pack still loads)."""
     import tomllib
 
     try:
         declared = tomllib.loads((directory / "clues.toml").read_text(encoding="utf-8")).get("clues", {})
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):  # loaded already: only a missing file
-        return
+        declared = {}
     unused = sorted(clue for clue in declared if clue in kb.clues and clue not in kb.used_clues)
     if unused:
         sys.stderr.write(io.one_line(
             f"nephrocalc: note: {directory / 'clues.toml'}: no cause lists {', '.join(unused)}: "
             f"{'it counts' if len(unused) == 1 else 'they count'} only for a cause outside the knowledge base "
             "(other)") + "\n")
+    # a rule-out test is proposed only for a can't-miss cause: on another it is accepted and never shown
+    for cause in kb.causes.values():
+        if cause.rule_out is not None and not cause.cant_miss \
+                and Path(cause.path).resolve().parent.parent == directory.resolve():
+            sys.stderr.write(io.one_line(f"nephrocalc: note: causes/{Path(cause.path).name}: rule_out: the test is "
+                                         "proposed only for a can't-miss cause; set cant_miss = true (with its "
+                                         "cant_miss_reason) for it to be shown") + "\n")
 
 
 ADDED_PRIOR_NOTE = 0.5  # a pack's new causes holding this much of nephrocalcinosis in an age group are pointed out

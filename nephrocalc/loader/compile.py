@@ -1314,9 +1314,6 @@ def _compile_cause(cause_id: str, path: Path, raw: schema.CauseFile, kb_file: sc
     cause_age = _compile_ages(raw.age, "age", path, sources, problems, kb_file.age_groups.child_below_years)
     rule_out = None
     if raw.rule_out is not None:
-        if not raw.cant_miss:  # proposed only for a can't-miss cause: on another it is never shown (review 11)
-            problems.add(path, "rule_out", "a rule-out test is proposed only for a can't-miss cause: set cant_miss "
-                         "= true (with its cant_miss_reason) or remove [rule_out]")
         _check_sources(raw.rule_out.sources, sources, path, "rule_out.sources", problems)
         if raw.rule_out.clue is not None and raw.rule_out.clue not in clues:
             problems.add(path, "rule_out.clue", f"unknown clue {raw.rule_out.clue!r}")
