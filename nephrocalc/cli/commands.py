@@ -331,11 +331,11 @@ class Commands:
                     try:
                         data = orjson.loads(raw)
                     except orjson.JSONDecodeError as exc:
-                        from nephrocalc.intake import non_finite_literal
+                        from nephrocalc.intake import non_finite_literal, utf8_hint
 
                         # NaN or Infinity named by its field, as `diff --phenopacket` and `diff --fhir` do
                         located = non_finite_literal(raw, exc.pos, what)
-                        raise located or InputError(what, f"not valid JSON ({exc})" + io.not_utf8(raw)) from None
+                        raise located or InputError(what, f"not valid JSON ({exc})" + utf8_hint(raw)) from None
                     if not isinstance(data, dict):
                         raise InputError(what, f"must be a JSON object ({document})")
                     from nephrocalc.intake import refuse_deep_nesting

@@ -56,24 +56,17 @@ def read_case_source(source: str, option: str = "--case") -> dict[str, Any]:
     try:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
-        from nephrocalc.intake import non_finite_literal
+        from nephrocalc.intake import non_finite_literal, utf8_hint
 
         # NaN or Infinity, which JSON does not have: said of the field that holds it, where it can be found
         located = non_finite_literal(raw, exc.pos, what)
-        raise located or InputError(what, f"not valid JSON ({exc})" + not_utf8(raw)) from None
+        raise located or InputError(what, f"not valid JSON ({exc})" + utf8_hint(raw)) from None
     if not isinstance(data, dict):
         raise InputError(what, _OBJECT.get(option, _OBJECT["--case"]))
     from nephrocalc.intake import refuse_repeated_keys
 
     refuse_repeated_keys(raw, data, what)
     return data
-
-
-def not_utf8(raw: bytes) -> str:
-    """What to add to a JSON error when the bytes are not UTF-8 at all (a UTF-16 or Latin-1 file)."""
-    from nephrocalc.intake import utf8_hint
-
-    return utf8_hint(raw)
 
 
 ANSWERS = {"y": "y", "yes": "y", "n": "n", "no": "n", "u": "u", "unknown": "u", "?": "u", "q": "q", "quit": "q",
