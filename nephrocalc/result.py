@@ -80,6 +80,8 @@ class Fit(TypedDict):
     absent_in: NotRequired[str]  # the cause (the best of the loaded knowledge base) that lacks them
     # present only when the best cause does not itself calcify the kidneys (a mimic of a cause: FHH): its id
     not_calcifying: NotRequired[str]
+    # present only when a caveat marked poor_fit applies (the leading cause needs an exposure nobody stated): their ids
+    caveats: NotRequired[list[str]]
 
 
 class Note(TypedDict):

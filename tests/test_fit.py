@@ -578,3 +578,45 @@ def test_a_good_fit_still_names_the_finding_it_leaves_unexplained() -> None:
     status, out, _ = invoke(["diff", "-p", "medullary", "--age", "8", "--metabolic-acidosis", "--alkaline-urine",
                              "--hypokalemia"])
     assert status == 0 and "Not explained" not in out
+
+
+GRAFT_LIKE = {"pattern": "cortical", "modality": "ct", "laterality": "unilateral", "age_years": 50, "sex": "male",
+              "clues": {"calyceal_distortion": False, "tuberculosis": False, "sterile_pyuria": False,
+                        "hypertension": True}}
+
+
+def test_a_gated_cause_first_without_its_exposure_is_a_poor_fit(run_main: Any) -> None:
+    """Blind battery 40: one-sided cortical calcification with hypertension had graft calcification first at 77%
+    under --extended with no transplant stated, and a good fit. The ranking is the same, but the fit is poor, names
+    the caveat that says what to ask, and the table says why first; stated, the transplant settles it."""
+    status, out, err = run_main(["diff", "--case", "-", "--extended", "--format", "json"], json.dumps(GRAFT_LIKE))
+    result = json.loads(out)
+    assert status == 0 and result["differential"][0]["cause"] == "chronic_allograft_calcification", err
+    assert result["fit"]["status"] == "poor"
+    assert result["fit"]["caveats"] == ["gated_cause_without_exposure_allograft"]
+    assert "gated_cause_without_exposure_allograft" in {c["id"] for c in result["caveats"]}
+    status, out, err = run_main(["diff", "--case", "-", "--extended"], json.dumps(GRAFT_LIKE))
+    assert status == 0 and out.startswith("Poor fit: the leading cause needs an exposure"), out
+    grafted = {**GRAFT_LIKE, "clues": {**GRAFT_LIKE["clues"], "kidney_transplant": True}}
+    status, out, err = run_main(["diff", "--case", "-", "--extended", "--format", "json"], json.dumps(grafted))
+    result = json.loads(out)
+    assert result["differential"][0]["cause"] == "chronic_allograft_calcification", err
+    assert "caveats" not in result["fit"]
+    assert "gated_cause_without_exposure_allograft" not in {c["id"] for c in result["caveats"]}
+
+
+def test_every_gated_cause_of_the_extended_pack_has_its_caveat() -> None:
+    """A cause whose gate finding excludes it when stated absent (lr_absent <= 0.05 on a finding of its own name
+    or exposure) and that the extended caveats name: each caveat leads with its cause and waits on its gate."""
+    from nephrocalc.engine import load_engine
+    from nephrocalc.loader import extended_rules_dir
+
+    kb = load_engine((extended_rules_dir(),)).kb
+    gated = {rule.id: rule for rule in kb.caveats if rule.id.startswith("gated_cause_without_exposure")}
+    assert len(gated) == 7
+    for rule in gated.values():
+        assert rule.kind == "caveat" and rule.poor_fit
+        (cause,) = rule.when.leading
+        (gate,) = rule.when.unknown
+        finding = next(f for f in kb.causes[cause].findings if f.clue == gate)
+        assert finding.lr_absent <= 0.05, (cause, gate)

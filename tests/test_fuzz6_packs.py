@@ -155,3 +155,19 @@ def test_an_edited_extended_folder_inside_a_knowledge_base_is_not_silently_ignor
         assert f"--rules {kb / 'extended'}" in text
     status, out, err = invoke(["diff", "--rules", str(kb), "--extended", "-p", "medullary"])
     assert status == 2 and out == "" and err.count("\n") == 1 and "extended: not read" in err
+
+
+def test_a_poor_fit_caveat_makes_the_fit_poor_and_a_poor_fit_warning_is_refused(tmp_path: Path) -> None:
+    """A caveat may carry poor_fit (the extended pack's gated causes): when it applies the fit is poor and its id is
+    under fit.caveats. A warning is about the input, not the leading cause: poor_fit there is refused, by name."""
+    when = 'poor_fit = true\nwhen = { pattern = ["cortical"] }'
+    pack = _pack(tmp_path / "pack", {"caveats.toml": CAVEAT.format(when=when)})
+    assert _check(pack)[0] == 0
+    status, out, err = invoke(["diff", "--rules", str(pack), "-p", "cortical", "--age", "40", "--format", "json"])
+    fit = json.loads(out)["fit"]
+    assert status == 0 and fit["status"] == "poor" and fit["caveats"] == ["test_caveat"], err
+    status, out, err = invoke(["diff", "--rules", str(pack), "-p", "medullary", "--rta", "--format", "json"])
+    assert status == 0 and json.loads(out)["fit"]["status"] == "good", err
+    warning = _pack(tmp_path / "warning", {"caveats.toml": CAVEAT.format(when='kind = "warning"\n' + when)})
+    status, text = _check(warning)
+    assert status == 2 and "caveats.toml: caveats.0" in text and "poor_fit is for kind" in text, text

@@ -92,8 +92,8 @@ class CaveatIndex:
                 self.index[name].setdefault(value, []).append(position)
 
     def notes(self, case: Case, ranking: list[str]) -> tuple[list[Note], list[Note], list[Caveat]]:
-        """The caveats, the warnings and the causes to consider that hold for ``case`` (lab clues
-        merged) and its ranking."""
+        """The caveats, the warnings and the rules that bear on the fit (the causes to consider, and the
+        caveats marked ``poor_fit``) that hold for ``case`` (lab clues merged) and its ranking."""
         caveats: list[Note] = []
         warnings: list[Note] = []
         consider: list[Caveat] = []
@@ -135,6 +135,8 @@ class CaveatIndex:
                     consider.append(check.caveat)
                 else:
                     (warnings if check.kind == "warning" else caveats).append(check.note)
+                    if check.caveat.poor_fit:  # a caveat that makes the fit poor goes to the fit as well
+                        consider.append(check.caveat)
         return caveats, warnings, consider
 
 

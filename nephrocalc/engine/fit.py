@@ -12,7 +12,9 @@ The ranking always has a best cause; fit says whether it deserves the name. It i
 - the input contradicts itself: two findings of one ``[[exclusive]]`` group (metabolic acidosis and
   alkalosis) are both stated present; or
 - a "consider" rule marked ``poor_fit`` applies, naming a cause that is not loaded (a pattern no
-  loaded cause produces, such as hypokalaemic metabolic alkalosis without --extended).
+  loaded cause produces, such as hypokalaemic metabolic alkalosis without --extended); or
+- a caveat marked ``poor_fit`` applies: the leading cause needs an exposure that nobody stated (graft
+  calcification ranked first with no kidney transplant stated). Its id goes under ``caveats``.
 
 ``consider`` names causes outside the knowledge base whose rules (kind = "consider" in
 caveats.toml) match the findings, best first. Pure: reads the ranked entries, computes nothing new.
@@ -87,9 +89,12 @@ def assess_fit(kb: KnowledgeBase, case: Case, counted: Sequence[tuple[str, bool]
     # a leading cause that does not itself calcify the kidneys (FHH) leaves the calcification unexplained
     not_calcifying = best is not None and best is entries[0] and best["cause"] in kb.causes \
         and not kb.causes[best["cause"]].calcifies
+    # a caveat of the leading cause that makes the fit poor (its exposure not stated)
+    caveats = [rule.id for rule in consider if rule.poor_fit and rule.kind == "caveat"
+               and not aside & {*rule.when.present, *rule.when.any_present}]
     poor = (entries[0]["cause"] == OTHER or contradicted or len(unexplained) > settings.max_unexplained
-            or not_calcifying
-            or any(rule.poor_fit and rule.cause not in kb.causes
+            or not_calcifying or bool(caveats)
+            or any(rule.poor_fit and rule.kind == "consider" and rule.cause not in kb.causes
                    and not aside & {*rule.when.present, *rule.when.any_present} for rule in consider))
     seen: set[str] = set()
     named: list[Consider] = []
@@ -100,6 +105,8 @@ def assess_fit(kb: KnowledgeBase, case: Case, counted: Sequence[tuple[str, bool]
     fit: Fit = {"status": "poor" if poor else "good", "unexplained": unexplained, "consider": named}
     if contradictory:
         fit["contradictory"] = contradictory
+    if caveats:
+        fit["caveats"] = caveats
     if not_calcifying and best is not None:
         fit["not_calcifying"] = best["cause"]
     if absent and best is not None:

@@ -812,14 +812,18 @@ class CaveatEntry(RuleModel):
     when: Condition
     cause: Identifier | None = None
     name: Annotated[str, Field(pattern=r"^[^\r\n\u2028\u2029]*$")] = ""
-    poor_fit: bool = False  # consider: when it applies, no loaded cause explains the findings well
+    # consider: when it applies, no loaded cause explains the findings well; caveat: when it applies, the
+    # leading cause does not (it needs an exposure or finding nobody stated)
+    poor_fit: bool = False
 
     @model_validator(mode="after")
     def _consider(self) -> CaveatEntry:
         if self.kind == "consider" and (self.cause is None or not self.name):
             raise ValueError('kind = "consider" needs cause and name')
-        if self.kind != "consider" and (self.cause is not None or self.poor_fit):
-            raise ValueError('cause and poor_fit are for kind = "consider"')
+        if self.kind != "consider" and self.cause is not None:
+            raise ValueError('cause is for kind = "consider"')
+        if self.kind == "warning" and self.poor_fit:
+            raise ValueError('poor_fit is for kind = "consider" or "caveat": a warning is about the input')
         return self
 
 
