@@ -1171,3 +1171,22 @@ def _rename_copy(pack: Path) -> None:
     pack_toml = pack / "pack.toml"
     pack_toml.write_text(pack_toml.read_text(encoding="utf-8").replace(
         'name = "nephrocalc extended knowledge base"', 'name = "extended copy"', 1), encoding="utf-8")
+
+
+def test_hypocalcaemia_argues_against_idiopathic_hypercalciuria_only(rank: Any) -> None:
+    """Blind round 6: a 4-month-old with hypocalcaemia and oxalate crystals in the kidney had idiopathic
+    hypercalciuria first at 73% with the hypocalcaemia unexplained and a good fit. Idiopathic hypercalciuria is
+    normocalcaemic [ClinLabNav]: hypocalcaemia now counts against that form (x0.2), not against the loop-diuretic
+    form, nor the nephrocalcinosis of prematurity (early neonatal hypocalcaemia is common)."""
+    infant = {"pattern": "medullary", "modality": "us", "age_years": 0.33, "sex": "male",
+              "clues": {"hypocalcemia": True, "hyperuricemia": True, "calcium_oxalate_stones": True}}
+    result = rank(infant)
+    assert result["differential"][0]["cause"] != "chronic_hypercalciuria"
+    assert result["fit"]["status"] == "poor"
+    terms = {(t["clue"], t["present"]): t["weight"] for e in result["differential"]
+             if e["cause"] == "chronic_hypercalciuria" for t in e["conflicting"]}
+    assert terms[("hypocalcemia", True)] == round(math.log(0.2), 2)
+    preterm = rank({"pattern": "medullary", "age_years": 0.05, "clues": {
+        "preterm_infant": True, "loop_diuretic": True, "hypocalcemia": True}})
+    assert preterm["differential"][0]["cause"] == "chronic_hypercalciuria"
+    assert preterm["differential"][0]["form"] != "idiopathic"

@@ -724,7 +724,7 @@ BATTERIES = {
     number: [json.loads(line) for line in
              (Path(__file__).parent / "data" / "audit" / f"battery{number}.jsonl").read_text(encoding="utf-8")
              .splitlines() if line.strip()]
-    for number in range(3, 40)
+    for number in range(3, 41)
 }
 BLIND = [scenario for battery in BATTERIES.values() for scenario in battery]
 # Blind scenarios still failing, each with the reason (strict: one that starts to pass must leave the list)
@@ -734,6 +734,14 @@ OPEN_BLIND = {
         "with stones, haematuria and colic on ultrasound: nothing points to tuberculosis (no sterile pyuria, TB risk "
         "or calyceal distortion), the table's can't-miss line names it with its test, and the unilateral caveat "
         "names it; the reviewer judged the check debatable (asking would cost little, but is a design choice)",
+    "b40_cortical_unilateral_not_gn":
+        "chronic glomerulonephritis 22% (the check asks under 20%) with a good fit for unilateral cortical "
+        "calcification with hypertension alone: one-sidedness counts 1% for it, 10% for cortical necrosis and 5% for "
+        "the open world, whose share is flat across patterns although its cortical causes (infarct, trauma, chronic "
+        "pyelonephritis, focal lesions) are often one-sided. A share by pattern derived from the extended pack (35% "
+        "under a cortical pattern) passed this and b38_chronic_pyelo_base, but its bilateral complement (x0.66) "
+        "flipped b12_rygb_cortical_oxalate_base and b17_cortical_child8_normal_oxalate; a coherent version needs the "
+        "open world's pattern mix by age from the same source (not done)",
     "b38_chronic_pyelo_base":
         "renal tuberculosis 73% (the check asks at most 50%) without --extended for unilateral cortical calcification "
         "with reflux, culture-positive infections, clubbed calyces and a small kidney, no TB risk or sterile pyuria: "
