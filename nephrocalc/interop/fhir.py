@@ -63,6 +63,7 @@ from nephrocalc.interop.phenopacket import (
     clues_of_agent,
     clues_of_term,
     every_way_excluded,
+    in_future,
     is_native_vitamin_d,
     judged_at_own_age,
     lab_unit,
@@ -71,6 +72,7 @@ from nephrocalc.interop.phenopacket import (
     parse_date,
     pattern_of,
     shown_value,
+    unit_taken,
     units_disagree,
     years_between,
     years_shown,
@@ -247,6 +249,9 @@ def _dated(resource: dict[str, Any], kind: str, fields: tuple[str, ...], dates: 
         parsed = parse_date(value)
         if parsed is None:
             bad_dates[f"{kind}.{field}: {shown_value(value)} is not an ISO 8601 date"] = None
+            continue
+        if in_future(parsed):  # a typo (2099 for 2019): an age taken at it would be decades too old
+            bad_dates[f"{kind}.{field}: {shown_value(value)} is in the future"] = None
             continue
         dates.append((parsed, value))
         return
@@ -727,8 +732,8 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                       + ("; ..." if len(withdrawn) > 20 else "")})
     if bad_dates:
         notes.append({"id": "fhir_dates_not_read", "sources": [],
-                      "message": "Dates that cannot be read were not used (the age is taken at the latest readable "
-                      "date): " + "; ".join(list(bad_dates)[:20])})
+                      "message": "Dates that cannot be read, or lie in the future, were not used (the age is taken at "
+                      "the latest readable date): " + "; ".join(list(bad_dates)[:20])})
     if unread_ages:
         notes.append({"id": "fhir_age_not_read", "sources": [],
                       "message": "Ages and dates of birth that cannot be read, or are impossible, were not used: "
@@ -780,8 +785,8 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
     repeated = {lab_id: values for lab_id, values in repeated.items() if len(values) > 1}
     if repeated:
         notes.append({"id": "fhir_labs_repeated", "sources": [],
-                      "message": "Labs given more than once; the newest was used (by its effective date; the last "
-                                 "in the bundle where the dates do not decide): "
+                      "message": "Labs given more than once; the newest readable one was used (by its effective "
+                                 "date; the last in the bundle where the dates do not decide): "
                       + "; ".join(f"{lab_id} {labs[lab_id].value:g} {labs[lab_id].unit}"
                                   + (f" of {_day(when)}" if (when := lab_dates.get(lab_id)) else "")
                                   + f" (all values: {', '.join(values[:6])}"
@@ -1124,11 +1129,18 @@ def _read_lab(kb: KnowledgeBase, lab_id: str, value: Quantity, labs: dict[str, L
         bounds.append(f"{lab_id} {comparator}{value.value:g} {unit}")
     elif written:  # "ad" (enough to reach the value), "=" or a typo: read as the value itself, and said
         not_bounds.append(f"{lab_id} {value.value:g} {unit} (comparator {written!r})")
+    taken = unit_taken(kb, lab_id, unit)
     repeated.setdefault(lab_id, []).append(f"{comparator or ''}{value.value:g} {unit}"
-                                           + (f" ({_day(when)})" if when else ""))
+                                           + (f" ({_day(when)})" if when else "")
+                                           + ("" if taken else " (a unit the lab does not take)"))
     if lab_id in labs:
+        # a value in a unit the lab does not take would be refused, and the readable one with it: a readable value
+        # wins over an unreadable one whatever their dates; between two of a kind, the newer wins
+        kept_taken = unit_taken(kb, lab_id, labs[lab_id].unit)
+        if kept_taken and not taken:
+            return
         kept = lab_dates.get(lab_id)
-        if kept is not None and (when is None or when < kept):  # an older or undated value after a dated one
+        if kept_taken == taken and kept is not None and (when is None or when < kept):  # an older or undated value
             return
     lab_dates[lab_id] = when
     labs[lab_id] = Lab(value=value.value, unit=unit, comparator=comparator)  # type: ignore[arg-type]

@@ -370,6 +370,16 @@ def lab_unit(kb: KnowledgeBase, lab_id: str, *texts: str | None) -> str:
     return given[0] if given else ""  # as written, so that the refusal quotes what the document says
 
 
+def unit_taken(kb: KnowledgeBase, lab_id: str, unit: str) -> bool:
+    """Whether the lab takes a unit as ``lab_unit`` returned it: a repeated lab keeps its newest value the
+    lab can read, not a newer one in a unit it cannot (whose refusal would drop both)."""
+    lab = kb.labs.get(lab_id)
+    if lab is None or unit == "pH":
+        return True
+    key = normalise_unit(unit)
+    return key in lab.units or key in lab.own_units
+
+
 def units_disagree(kb: KnowledgeBase, lab_id: str, code: str | None, text: str | None) -> bool:
     """Whether a value's unit code (UCUM) and its unit as written are both units of the lab that convert the
     value differently (code mmol/L, text mg/dL): then which one is right cannot be known."""
@@ -518,7 +528,7 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
     seen_nc = False
     sides: set[Laterality] = set()  # laterality modifiers of the nephrocalcinosis feature
     hands: set[str] = set()  # left, right: both together are both kidneys
-    excluded_nc: list[str] = []  # nephrocalcinosis terms stated excluded
+    excluded_nc: list[tuple[str, str]] = []  # nephrocalcinosis terms stated excluded: (pattern named, term shown)
     onset_age: float | None = None
     latest_onset: float | None = None  # the latest onset age of any present feature: a lower bound of the age
     unread_ages: list[str] = []  # ages that cannot be read or are impossible, each naming its field
@@ -557,7 +567,7 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
         named = kb.hpo_patterns.get(term)
         if named is not None:
             if feature.excluded:
-                excluded_nc.append(f"{term} {feature.type.label}".strip())
+                excluded_nc.append((named, f"{term} {feature.type.label}".strip()))
             else:
                 seen_nc = True
                 if named != NEPHROCALCINOSIS:
@@ -638,6 +648,7 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
     unread: list[str] = []
     rejected: list[str] = []  # lab values that are not numbers, each naming its field
     repeated: dict[str, int] = {}  # assays measured more than once: the newest is used, as in a FHIR bundle
+    unreadable_units: list[str] = []  # newer values of a repeated lab in a unit it does not take: not used
     observed: dict[str, float | None] = {}  # lab -> the age at the sample kept (timeObserved), when given
     born = packet.subject.dateOfBirth if packet.subject is not None else None  # dates a timestamp sample
     for index, measurement in enumerate(packet.measurements):
@@ -658,15 +669,23 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
         # a date of sampling gives its age with the date of birth (without one, that is said)
         when = (measurement.timeObserved.years(f"measurements[{index}].timeObserved", unread_ages, born)
                 if measurement.timeObserved is not None else None)
+        unit_id = quantity.unit.id.split(":", 1)[-1] if quantity.unit.id.upper().startswith("UCUM:") else None
+        unit = lab_unit(kb, lab_id, unit_id, quantity.unit.label, quantity.unit.id.split(":", 1)[-1])
         if lab_id in labs:
             repeated[lab_id] = repeated.get(lab_id, 1) + 1
+            # a value in a unit the lab does not take would be refused, and the readable one with it: a readable
+            # value wins over an unreadable one whatever their ages; between two of a kind, the newer wins
+            taken, kept_taken = unit_taken(kb, lab_id, unit), unit_taken(kb, lab_id, labs[lab_id].unit)
+            if kept_taken and not taken:
+                unreadable_units.append(f"{lab_id} {quantity.value:g} {unit!r}")
+                continue
+            if taken and not kept_taken:
+                unreadable_units.append(f"{lab_id} {labs[lab_id].value:g} {labs[lab_id].unit!r}")
             kept = observed.get(lab_id)
-            if kept is not None and (when is None or when < kept):  # an older or undated value after a dated one
+            if kept_taken == taken and kept is not None and (when is None or when < kept):  # an older or undated one
                 continue
         observed[lab_id] = when
-        unit_id = quantity.unit.id.split(":", 1)[-1] if quantity.unit.id.upper().startswith("UCUM:") else None
-        labs[lab_id] = Lab(value=float(quantity.value), unit=lab_unit(kb, lab_id, unit_id, quantity.unit.label,
-                                                                      quantity.unit.id.split(":", 1)[-1]))
+        labs[lab_id] = Lab(value=float(quantity.value), unit=unit)
     subject = packet.subject
     age = None
     if subject is not None and subject.timeAtLastEncounter is not None:
@@ -680,6 +699,17 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
                           "message": f"{where} is an age range ({time.ageRange.start.iso8601duration} to "
                           f"{time.ageRange.end.iso8601duration}): read as its middle, {_years(age)}; give --age if "
                           "the age is known."})
+        born_on = parse_date(subject.dateOfBirth) if subject.dateOfBirth else None
+        if age is not None and born_on is not None and time.timestamp is None:
+            # an age at the last encounter that would put the encounter in the future: one of the two is wrong
+            from datetime import UTC, datetime
+
+            alive = years_between(born_on.isoformat(), datetime.now(UTC).date().isoformat())
+            if alive is not None and age > alive + 1:
+                notes.append({"id": "phenopacket_age_after_today", "sources": [],
+                              "message": f"{where} ({_years(age)}) is more than the subject has lived by today from "
+                              f"subject.dateOfBirth ({subject.dateOfBirth[:10]}): check both; the age of "
+                              f"{where} was used."})
         if all(getattr(time, part) is None for part in ("age", "ageRange", "gestationalAge", "ontologyClass",
                                                          "timestamp", "interval")):
             unread_ages.append(f"{where} is empty (no age, ageRange, gestationalAge, timestamp or interval)")
@@ -792,19 +822,31 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
         notes.append({"id": "phenopacket_labs_repeated", "sources": [],
                       "message": "Labs given more than once; the newest was used (by timeObserved; the last in the "
                                  "phenopacket where the ages do not decide): "
-                      + "; ".join(f"{lab_id} ({n} values)" for lab_id, n in sorted(repeated.items()))})
-    if seen_nc and excluded_nc:  # the finding the ranking assumes, stated both ways
+                      + "; ".join(f"{lab_id} ({n} values)" for lab_id, n in sorted(repeated.items()))
+                      + ("; values in a unit the lab does not take were not used (a readable one was): "
+                         + "; ".join(unreadable_units[:10]) if unreadable_units else "")})
+    # an excluded pattern term contradicts nephrocalcinosis stated present only when it is nephrocalcinosis itself or
+    # a pattern stated present; medullary present with cortical excluded is one coherent statement (black-box
+    # review 12: it was said to exclude nephrocalcinosis)
+    against = [shown for named, shown in excluded_nc if named == NEPHROCALCINOSIS or named in patterns]
+    other_patterns = [shown for named, shown in excluded_nc if named != NEPHROCALCINOSIS and named not in patterns]
+    if seen_nc and against:  # the finding the ranking assumes, stated both ways
         notes.append({"id": "phenopacket_nephrocalcinosis_present_and_excluded", "sources": [],
                       "message": f"The phenopacket states nephrocalcinosis and also excludes it "
-                      f"({'; '.join(excluded_nc)}): it was read as present (a present finding wins); check the file."})
-    if not seen_nc and excluded_nc:
+                      f"({'; '.join(against)}): it was read as present (a present finding wins); check the file."})
+    if seen_nc and other_patterns:
+        notes.append({"id": "phenopacket_other_pattern_excluded", "sources": [],
+                      "message": f"The phenopacket excludes another pattern ({'; '.join(other_patterns)}): it agrees "
+                      "with the nephrocalcinosis stated present, and changes nothing."})
+    if not seen_nc and against:
         notes.append({"id": "phenopacket_nephrocalcinosis_excluded", "sources": [],
-                      "message": f"The phenopacket excludes nephrocalcinosis ({'; '.join(excluded_nc)}): this patient "
+                      "message": f"The phenopacket excludes nephrocalcinosis ({'; '.join(against)}): this patient "
                       "has none, and the ranking, which assumes it, does not apply."})
     elif not seen_nc:
         notes.append({"id": "phenopacket_without_nephrocalcinosis", "sources": [],
                       "message": "No phenotypic feature states nephrocalcinosis (HP:0000121 or a descendant): "
-                      "the ranking assumes it."})
+                      "the ranking assumes it." + (f" It excludes one pattern ({'; '.join(other_patterns)}), which "
+                                                   "does not say there is another." if other_patterns else "")})
     pattern = pattern_of(patterns, notes)
     if pattern is None:
         notes.append({"id": "pattern_unknown", "sources": [],
@@ -965,8 +1007,12 @@ def _age_at(timestamp: str, born: str | None, where: str, problems: list[str]) -
         problems.append(f"{where}.timestamp ({timestamp[:40]}) gives an age only with subject.dateOfBirth, "
                         "which is not given")
         return None
-    if parse_date(timestamp) is None:
+    when = parse_date(timestamp)
+    if when is None:
         problems.append(f"{where}.timestamp: {timestamp[:40]!r} is not an ISO 8601 date or timestamp")
+        return None
+    if in_future(when):  # a typo (2099 for 2019): the age taken at it would be decades too old
+        problems.append(f"{where}.timestamp ({timestamp[:10]}) is in the future")
         return None
     if parse_date(born) is None:
         problems.append(f"subject.dateOfBirth: {born[:40]!r} is not an ISO 8601 date or timestamp")
@@ -997,6 +1043,14 @@ def onset_of_nephrocalcinosis(onset: float | None, age: float | None, notes: lis
                   "causes are weighed at the age it was found (priors, forms), the lab values at the current age "
                   "unless dated otherwise."})
     return onset
+
+
+def in_future(when: date) -> bool:
+    """Whether a document's date lies after today (with a day's margin for time zones): no record is dated
+    then, so it is a typo, and an age taken at it would be wrong."""
+    from datetime import UTC, datetime, timedelta
+
+    return when > datetime.now(UTC).date() + timedelta(days=1)
 
 
 def years_shown(years: float) -> str:
