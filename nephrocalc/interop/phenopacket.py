@@ -708,7 +708,7 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
             if alive is not None and age > alive + 1:
                 notes.append({"id": "phenopacket_age_after_today", "sources": [],
                               "message": f"{where} ({_years(age)}) is more than the subject has lived by today from "
-                              f"subject.dateOfBirth ({subject.dateOfBirth[:10]}): check both; the age of "
+                              f"subject.dateOfBirth ({born_on.isoformat()}): check both; the age of "
                               f"{where} was used."})
         if all(getattr(time, part) is None for part in ("age", "ageRange", "gestationalAge", "ontologyClass",
                                                          "timestamp", "interval")):
