@@ -267,12 +267,17 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
                 if any(stated.get(clue) is not want for clue, want in limit.requires_stated):
                     continue  # it needs a clue the clinician states (chronic kidney disease), not one a lab gives
                 if any(known.get(clue) is not want for clue, want in limit.requires):
+                    # a limit that a known finding rules out (it needs no CKD, and CKD is stated) waits for
+                    # nothing: it does not apply (blind battery 40: a PTH with CKD stated was said to need to know
+                    # "whether there is ckd")
+                    if any(known.get(clue) is (not want) for clue, want in limit.requires):
+                        continue
                     # a limit that derives nothing is commentary: it waits for nothing; nor is a value the limit
                     # would only read as absent said to wait (a PTH of 4 pg/mL is not "not read as high_pth"),
                     # nor one short of a limit that reads nothing as absent
                     reading = _judge(limit, value, True)[0]
                     needs = {clue if want else f"no {clue}" for clue, want in limit.requires
-                             if known.get(clue) is not want}
+                             if known.get(clue) is None}
                     if limit.derive and (reading is True or (reading is None and limit.derive_absent)):
                         waiting.setdefault((m.lab.id, limit.clue), set()).update(needs)
                     elif limit.derive and reading is False and limit.derive_absent and not m.comparator:
@@ -324,7 +329,10 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
                         f"nor as no {limit.clue}.", limit.sources))
                 if present is None and limit.derive and limit.derive_present and not limit.derive_absent \
                         and may_be_absent and not masked_by and not m.comparator \
-                        and (value <= limit.above if limit.above is not None else value >= (limit.below or 0.0)):
+                        and (value <= limit.above if limit.above is not None else value >= (limit.below or 0.0)) \
+                        and not (limit.present_requires_lab and _unmet_labs(limit, canonical, kb)):
+                    # (a two-lab limit whose other lab is not in its range does not apply: a PTH of 20 pg/mL with a
+                    # calcium of 12 mg/dL is not "within" the limit of a calcium in the grey zone; blind battery 40)
                     # a limit read one way only (a child's daily oxalate): a value within it is said, not dropped,
                     # unless another limit of the lab reads it
                     one_way.setdefault((m.lab.id, limit.clue), (
@@ -457,7 +465,11 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
     for (lab_id, clue), (message, sources) in one_way.items():
         # not said when another limit of the lab reads the value (as the clue, or as another: a magnesium of
         # 0.48 mmol/L is hypomagnesaemia, and "within the hypermagnesaemia limit" would only confuse)
-        if not any(d["lab"] == lab_id and (d["clue"] == clue or d["present"]) for d in derived):
+        # nor when another limit of the lab already said the value lies in its grey zone for the same clue (a PTH of
+        # 20 pg/mL with hypercalcaemia: "in the grey zone of inappropriately normal" says it; "within the limit of a
+        # calcium in the grey zone" too would be a third message, and wrong for a calcium of 12 mg/dL)
+        if not any(d["lab"] == lab_id and (d["clue"] == clue or d["present"]) for d in derived) \
+                and (lab_id, clue) not in greyed:
             warn("lab_grey_zone", message, sources)
     for (lab_id, clue), message in unsettled.items():
         if not any(d["lab"] == lab_id and d["clue"] == clue for d in derived):

@@ -620,3 +620,19 @@ def test_every_gated_cause_of_the_extended_pack_has_its_caveat() -> None:
         (gate,) = rule.when.unknown
         finding = next(f for f in kb.causes[cause].findings if f.clue == gate)
         assert finding.lr_absent <= 0.05, (cause, gate)
+
+
+def test_an_albumin_given_to_correct_the_calcium_does_not_count_for_the_open_world(rank: Any) -> None:
+    """Blind battery 40: the albumin given to correct a calcium derived hypoalbuminaemia, which no cause lists, and
+    which then counted x2 for a cause outside the knowledge base, said so. It is neutral, and said to change
+    nothing; a finding the open world does count is still said to count for it."""
+    case = {"pattern": "medullary", "age_years": 79, "sex": "female",
+            "labs": {"serum_calcium": {"value": 9.8, "unit": "mg/dL"}, "serum_albumin": {"value": 2.6, "unit": "g/dL"},
+                     "pth": {"value": 110, "unit": "pg/mL"}}}
+    result = rank(case)
+    other = entry(result, "other")
+    assert not any(item["clue"] == "hypoalbuminemia" for item in other["supporting"])
+    said = [w["message"] for w in result["warnings"] if w["id"] == "clues_not_used"]
+    assert said == ["No cause of the knowledge base lists hypoalbuminemia: it changes nothing."]
+    counted = rank({"pattern": "medullary", "age_years": 40, "clues": {"hyperuricemia": True}})
+    assert any("hyperuricemia: it counts only for a cause outside" in w["message"] for w in counted["warnings"])

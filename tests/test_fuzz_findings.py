@@ -1043,8 +1043,16 @@ def test_a_finding_only_impossible_forms_have_is_said() -> None:
     """An obstetric catastrophe in a man was counted for no cause without a word, and the table then asked for it."""
     said = _messages(_diff(["-p", "cortical", "--age", "30", "--sex", "male", "--obstetric-catastrophe"], b""))
     assert "obstetric_catastrophe was counted for no cause" in said and "Cortical necrosis" in said
+    assert "by the sex or the age. Check the sex and the age." in said
     woman = _messages(_diff(["-p", "cortical", "--age", "30", "--sex", "female", "--obstetric-catastrophe"], b""))
     assert "counted for no cause" not in woman
+    # ruled out by another finding, not by the person (blind battery 40: a thiazide with hypercalcaemia, which
+    # idiopathic hypercalciuria cannot have, was said to call for checking the sex and the age)
+    thiazide = _messages(_diff(["-p", "medullary", "--age", "76", "--sex", "female", "--thiazide",
+                                "--calcium-alkali-intake", "--metabolic-alkalosis", "--acute-kidney-injury",
+                                "--hypercalcemia", "--low-pth"], b""))
+    assert "thiazide was counted for no cause" in thiazide and "by other findings" in thiazide
+    assert "Check the sex and the age" not in thiazide
 
 
 def test_components_of_a_stated_diagnosis_stated_absent_are_not_said_counted() -> None:

@@ -505,7 +505,13 @@ def test_a_raised_pth_with_a_normal_calcium_in_a_child_is_not_read(kb: Knowledge
     """Normocalcaemic: secondary hyperparathyroidism is not excluded, so PTH derives no high_pth."""
     report = derive(kb, _labs(pth=(62.0, "pg/mL"), serum_calcium=(9.5, "mg/dL")), age=5)
     assert _steps(report, "pth", "high_pth") == [], [d["text"] for d in report.derived]
-    assert "lab_not_interpreted" in note_ids(report.warnings)
+    # nor is it said to wait for hypercalcaemia, which the calcium reads absent (it said "needs ckd or
+    # hypercalcemia or kidney_failure"; blind battery 40 met the same with CKD stated)
+    assert not any("needs" in n["message"] and "hypercalcemia" in n["message"] for n in report.warnings), \
+        report.warnings
+    with_ckd = derive(kb, _labs(pth=(180.0, "pg/mL"), serum_calcium=(10.1, "mg/dL")), age=66, clues={"ckd": True})
+    waiting = [n["message"] for n in with_ckd.warnings if "needs" in n["message"]]
+    assert waiting and all("ckd" not in message for message in waiting), with_ckd.warnings
 
 
 # --- an explicit clue wins ---------------------------------------------------------------------
@@ -1260,3 +1266,12 @@ def test_a_two_lab_limit_short_of_its_other_lab_is_not_said_when_another_limit_r
     report = derive(kb, _labs(pth=(112, "pg/mL"), ionized_calcium=(1.36, "mmol/L")), age=50)
     assert report.clues.get("high_pth") is True
     assert not any("not read as high_pth" in w["message"] for w in report.warnings), report.warnings
+
+
+def test_a_pth_in_a_grey_zone_is_said_once_not_also_within_the_grey_zone_calcium_limit(kb: KnowledgeBase) -> None:
+    """Blind battery 40: a PTH of 20 pg/mL with a calcium of 12 mg/dL got three grey-zone messages, one of them
+    "within the limit (65 pg/mL: ... a calcium in the grey zone above 10.0 mg/dL)", wrong for that calcium."""
+    report = derive(kb, _labs(pth=(20.0, "pg/mL"), serum_calcium=(12.0, "mg/dL")), age=55)
+    said = [n["message"] for n in report.warnings]
+    assert any("grey zone of the raised or inappropriately normal" in message for message in said), said
+    assert not any("calcium in the grey zone" in message for message in said), said

@@ -409,23 +409,46 @@ class Engine:
             caveats = [*notes, *caveats]
         used = self.kb.used_clues
         unused = sorted(clue for clue, value in case.clues.items() if value and clue not in used)
-        if unused:
+        # the open world counts such a finding unless [[other.findings]] makes it neutral (a low albumin, common in
+        # any illness and given to correct the calcium): each is said as it is weighed
+        other_rows = table.causes[table.other_index].rows
+        neutral = [clue for clue in unused
+                   if all(table.clue.get((pattern, clue, True), [0.0] * len(table.rows))[r] == 0.0 for r in other_rows)]
+        counted = [clue for clue in unused if clue not in neutral]
+        if counted:
             warnings.append({"id": "clues_not_used", "message": "No cause of the knowledge base lists "
-                             + ", ".join(unused) + (": they count" if len(unused) > 1 else ": it counts")
+                             + ", ".join(counted) + (": they count" if len(counted) > 1 else ": it counts")
                              + " only for a cause outside the knowledge base (other).", "sources": []})
+        if neutral:
+            warnings.append({"id": "clues_not_used", "message": "No cause of the knowledge base lists "
+                             + ", ".join(neutral) + (": they change" if len(neutral) > 1 else ": it changes")
+                             + " nothing.", "sources": []})
         # a finding stated present that only forms impossible for this patient list (an obstetric catastrophe in a man
         # or a child): counted for no cause, so said, as a mistyped sex or age is the likely reason
         vectors = table.clue
         leader = max(totals)
         for clue, value in stated:
-            listed = [r for r, w in enumerate(vectors.get((pattern, clue, True), ())) if w != 0.0] if value else []
+            # (the forms it counts for: one that counts only against a cause says nothing of the person when that
+            # cause is out of the running, as a low albumin against Dent disease)
+            listed = [r for r, w in enumerate(vectors.get((pattern, clue, True), ())) if w > 0.0] if value else []
             # under one in a million of the leading cause: a form the sex or age rules out (female = 1.0 by definition)
             if listed and all(scores[r] - leader < IMPOSSIBLE_LOG for r in listed):
                 holders = sorted({row.cause.short_name for row in table.causes if set(row.rows) & set(listed)})
+                # the prior at this age and pattern, with the sex and the age bands, before any finding: when that
+                # already rules the forms out, the sex or the age is the likely slip; else other findings did (a
+                # thiazide with hypercalcaemia, which idiopathic hypercalciuria cannot have: blind battery 40)
+                base = table.base[(age, pattern)]
+                by_sex = table.sex[case.sex] if case.sex is not None else None
+                banded = {r: weight for r, weight, _ in age_terms}
+                before_findings = [base[r] + (by_sex[r] if by_sex is not None else 0.0) + banded.get(r, 0.0)
+                                   for r in range(len(base))]
+                top_before = max(before_findings)
+                by_person = all(before_findings[r] - top_before < IMPOSSIBLE_LOG for r in listed)
                 warnings.append({"id": f"impossible_{clue}", "sources": [],
                                  "message": f"{clue} was counted for no cause: the causes that have it ("
-                                 + ", ".join(holders) + ") are all but ruled out for this patient (by the sex or "
-                                 "the age, or by other findings). Check the sex and the age."})
+                                 + ", ".join(holders) + ") are all but ruled out for this patient "
+                                 + ("by the sex or the age. Check the sex and the age." if by_person else
+                                    "by other findings, which it does not change.")})
         # stated absent by the user: a lab value within its limits (an albumin given to correct the calcium) is
         # not worth a warning that it changes nothing
         if age == "preterm" and case.clues.get("preterm_infant") is None and case.cause_age:
