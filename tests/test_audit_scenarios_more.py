@@ -783,11 +783,6 @@ OPEN_BLIND = {
         "hypocalciuria and a family history of hypercalcaemia: hypocalciuria counts x0.1 against it, and "
         "nephrocalcinosis itself favours it over FHH, which does not calcify the kidney; the fit is poor and names "
         "FHH first, with the warning against needless parathyroidectomy (the reviewer judged the threshold debatable)",
-    "b32_f15_primary_aldosteronism_extended":
-        "medullary sponge kidney 54% with a good fit for a hypertensive hypokalaemic alkalosis with low renin and "
-        "hypercalciuria (primary aldosteronism, in neither knowledge base): the alkalosis is named unexplained, but "
-        "one unexplained finding does not make the fit poor (tried: it flagged as many patients inside the twelve "
-        "as outside)",
     "b31_d2f_acidaemic_9_year_old_hco3_16_k_3_4_with_urine_ph_5_0_dis":
         "distal RTA 61% (the check asks under 30%) for an acidaemic, hypokalaemic child with a urine pH of 5.0 and "
         "dehydration: the acid urine counts x0.01 against it and x10 for the open world, with a poor fit, but the "

@@ -96,14 +96,18 @@ def assess_fit(kb: KnowledgeBase, case: Case, counted: Sequence[tuple[str, bool]
     explaining = {entry["cause"] for entry in explainers} | ({best["cause"]} if best is not None else set())
     # (when several rules fire, one of their causes explaining is enough: an FHHNC leading at 100% with a Bartter
     # rule firing too is a good fit)
-    named_by_rules = {rule.cause for rule in consider if rule.poor_fit and rule.kind == "consider"
-                      and rule.cause is not None and not aside & {*rule.when.present, *rule.when.any_present}}
+    firing = [rule for rule in consider if rule.kind == "consider" and rule.cause is not None
+              and not aside & {*rule.when.present, *rule.when.any_present}]
+    named_by_rules = {rule.cause for rule in firing if rule.poor_fit}
+    # (any rule that fires names a cause of the pattern: Williams syndrome leading an infant's hypercalcaemia explains
+    # it, though the poor-fit rule names infantile hypercalcaemia)
+    named_by_any = {rule.cause for rule in firing}
     # a caveat of the leading cause that makes the fit poor (its exposure not stated)
     caveats = [rule.id for rule in consider if rule.poor_fit and rule.kind == "caveat"
                and not aside & {*rule.when.present, *rule.when.any_present}]
     poor = (entries[0]["cause"] == OTHER or contradicted or len(unexplained) > settings.max_unexplained
             or not_calcifying or bool(caveats)
-            or (bool(named_by_rules) and not named_by_rules & explaining))
+            or (bool(named_by_rules) and not named_by_any & explaining))
     seen: set[str] = set()
     named: list[Consider] = []
     for rule in consider:
