@@ -372,6 +372,7 @@ class Lab(NamedTuple):
     note: str
     loinc: tuple[str, ...] = ()
     decides_over: tuple[str, ...] = ()  # labs whose reading this one replaces where they disagree on a clue
+    loinc_at_least: tuple[str, ...] = ()  # codes of an assay of a part of the lab: a value is a lower bound
 
     @property
     def accepted_units(self) -> list[str]:
@@ -463,6 +464,7 @@ class KnowledgeBase(NamedTuple):
     hpo_named: Mapping[str, tuple[str, ...]] = {}  # term -> the clues that name this very term
     hpo_patterns: Mapping[str, str] = {}
     loinc_labs: Mapping[str, str] = {}
+    loinc_at_least: frozenset[str] = frozenset()  # codes read as a lower bound of their lab (labs.toml)
     hpo_release: str = ""
     pattern_snomed: Mapping[str, tuple[str, ...]] = {}  # as pattern_hpo, in SNOMED CT
     snomed_clues: Mapping[str, tuple[str, ...]] = {}  # SNOMED CT concept -> the clues that name it

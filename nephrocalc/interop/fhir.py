@@ -287,6 +287,7 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
     read_as_urography: list[str] = []  # ImagingStudy texts that made a CT or radiograph a urography
     bounds: list[str] = []  # lab values given as a bound ("<3 pg/mL"), read as the value
     not_bounds: list[str] = []  # lab values whose comparator is not a bound ("ad"): read as the value itself
+    lab_parts: list[str] = []  # values of an assay of a part of the lab (25OHD3 alone): read as a lower bound
     unit_conflicts: list[str] = []  # values whose UCUM code and unit text are units of the lab that disagree
     repeated: dict[str, list[str]] = {}  # every value of each lab; of a lab given more than once the newest is used
     lab_dates: dict[str, date | None] = {}  # the effective date of each lab value kept
@@ -514,7 +515,8 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                     value = _quantity(quantity)
                     if isinstance(value, Quantity):
                         _read_lab(kb, lab_id, value, labs, (bounds, not_bounds), repeated, _effective(resource),
-                                  lab_dates, unit_conflicts)
+                                  lab_dates, unit_conflicts, lab_parts if coding.code in kb.loinc_at_least else None,
+                                  coding.code)
                         if flags:
                             flagged.append(f"{lab_id} {shown_value(quantity.get('value'))} ({', '.join(flags)})")
                         elif _items(resource.get("referenceRange")):  # the laboratory's own range: said too
@@ -565,7 +567,7 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                 lab_id, code, value = read
                 if isinstance(value, Quantity):
                     _read_lab(kb, lab_id, value, labs, (bounds, not_bounds), repeated, _effective(resource), lab_dates,
-                              unit_conflicts)
+                              unit_conflicts, lab_parts if code in kb.loinc_at_least else None, code)
                 else:
                     rejected.append(f"Observation.component[{index}].valueQuantity.{value[0]} ({lab_id}, LOINC "
                                     f"{code}): {value[1]}")
@@ -778,6 +780,11 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                       "message": "An imaging study was read as CT urography or IVU from its text (DICOM has no code "
                                  "for urography), so tubular ectasia or papillary-necrosis signs stated absent count: "
                                  + "; ".join(repr(text) for text in read_as_urography[:5])})
+    if lab_parts:
+        notes.append({"id": "fhir_lab_part", "sources": [],
+                      "message": "Lab values of an assay of a part of the lab (25-hydroxyvitamin D3 alone, without D2) "
+                                 "were read as a lower bound of the lab: the whole is at least the part: "
+                                 + "; ".join(lab_parts[:10])})
     if not_bounds:
         notes.append({"id": "fhir_lab_not_bounds", "sources": [],
                       "message": "Lab values with a comparator that is not a bound (<, <=, >, >=) were read as the "
@@ -1114,7 +1121,7 @@ COMPARATORS = {"<": "<", "<=": "<=", ">": ">", ">=": ">=", "&lt;": "<", "&lt;=":
 def _read_lab(kb: KnowledgeBase, lab_id: str, value: Quantity, labs: dict[str, Lab],
               said: tuple[list[str], list[str]],
               repeated: dict[str, list[str]], when: date | None, lab_dates: dict[str, date | None],
-              unit_conflicts: list[str]) -> None:
+              unit_conflicts: list[str], parts: list[str] | None = None, code: str = "") -> None:
     """One lab value of the bundle, in a unit the lab takes where the code or the unit text gives one; a
     bound ("<3") is kept as a bound; a lab given again keeps its newest value (by effective date; where the
     dates do not decide, the later in the bundle); both are noted (``said``: the bounds, and the values whose
@@ -1125,7 +1132,15 @@ def _read_lab(kb: KnowledgeBase, lab_id: str, value: Quantity, labs: dict[str, L
         unit_conflicts.append(f"{lab_id} {value.value:g}: code {value.code!r}, written {value.unit!r}")
     written = value.comparator.strip()
     comparator = COMPARATORS.get(written)
-    if comparator:
+    if parts is not None and comparator in ("<", "<="):  # a part below a value says nothing of the whole
+        parts.append(f"{lab_id} {comparator}{value.value:g} {unit} (LOINC {code}; says nothing of the whole)")
+        return
+    if parts is not None and comparator is None and not written:
+        # an assay of a part of the lab (25-hydroxyvitamin D3 alone): the whole is at least the part (said once,
+        # as such, not also as a bound the document gave)
+        comparator = ">="
+        parts.append(f"{lab_id} {value.value:g} {unit} (LOINC {code})")
+    elif comparator:
         bounds.append(f"{lab_id} {comparator}{value.value:g} {unit}")
     elif written:  # "ad" (enough to reach the value), "=" or a typo: read as the value itself, and said
         not_bounds.append(f"{lab_id} {value.value:g} {unit} (comparator {written!r})")

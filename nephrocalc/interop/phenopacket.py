@@ -649,6 +649,7 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
     rejected: list[str] = []  # lab values that are not numbers, each naming its field
     repeated: dict[str, int] = {}  # assays measured more than once: the newest is used, as in a FHIR bundle
     unreadable_units: list[str] = []  # newer values of a repeated lab in a unit it does not take: not used
+    lab_parts: list[str] = []  # values of an assay of a part of the lab (25OHD3 alone): read as a lower bound
     observed: dict[str, float | None] = {}  # lab -> the age at the sample kept (timeObserved), when given
     born = packet.subject.dateOfBirth if packet.subject is not None else None  # dates a timestamp sample
     for index, measurement in enumerate(packet.measurements):
@@ -685,7 +686,11 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
             if kept_taken == taken and kept is not None and (when is None or when < kept):  # an older or undated one
                 continue
         observed[lab_id] = when
-        labs[lab_id] = Lab(value=float(quantity.value), unit=unit)
+        if code in kb.loinc_at_least:  # an assay of a part of the lab (25OHD3 alone): the whole is at least the part
+            lab_parts.append(f"{lab_id} {quantity.value:g} {unit} (LOINC {code})")
+            labs[lab_id] = Lab(value=float(quantity.value), unit=unit, comparator=">=")
+        else:
+            labs[lab_id] = Lab(value=float(quantity.value), unit=unit)
     subject = packet.subject
     age = None
     if subject is not None and subject.timeAtLastEncounter is not None:
@@ -818,6 +823,11 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
         notes.append({"id": "phenopacket_measurements_not_read", "sources": [],
                       "message": "measurements without a known LOINC assay or a quantity were not used: "
                       + "; ".join(unread[:20])})
+    if lab_parts:
+        notes.append({"id": "phenopacket_lab_part", "sources": [],
+                      "message": "Lab values of an assay of a part of the lab (25-hydroxyvitamin D3 alone, without D2) "
+                                 "were read as a lower bound of the lab: the whole is at least the part: "
+                                 + "; ".join(lab_parts[:10])})
     if repeated:
         notes.append({"id": "phenopacket_labs_repeated", "sources": [],
                       "message": "Labs given more than once; the newest was used (by timeObserved; the last in the "

@@ -293,7 +293,8 @@ def _code_indexes(kb: KnowledgeBase, labs: Mapping[str, Lab], hpo_file: schema.H
         for several in (reached, named):
             if new in several and old not in several:
                 several[old] = several[new]
-    loinc_labs = {code: lab.id for lab in labs.values() for code in lab.loinc}
+    loinc_labs = {code: lab.id for lab in labs.values() for code in (*lab.loinc, *lab.loinc_at_least)}
+    loinc_at_least = frozenset(code for lab in labs.values() for code in lab.loinc_at_least)
     snomed_clues: dict[str, list[str]] = {}
     agent_clues: dict[str, str] = {}
     for clue in kb.clues.values():
@@ -303,6 +304,7 @@ def _code_indexes(kb: KnowledgeBase, labs: Mapping[str, Lab], hpo_file: schema.H
             agent_clues.setdefault(agent, clue.id)
     snomed_patterns = {code: name for name, codes in kb.pattern_snomed.items() for code in codes}
     return {"hpo_clues": hpo_clues, "hpo_patterns": hpo_patterns, "loinc_labs": loinc_labs,
+            "loinc_at_least": loinc_at_least,
             "snomed_clues": {code: tuple(ids) for code, ids in snomed_clues.items()},
             "snomed_patterns": snomed_patterns, "agent_clues": agent_clues,
             "hpo_clue_sets": {term: tuple(ids) for term, ids in reached.items()},
@@ -1012,16 +1014,22 @@ def _compile_labs(labs_file: schema.LabsFile, path: Path, clues: Mapping[str, Cl
             own_plausible={normalise_unit(u): (r[0], r[1]) for u, r in entry.own_plausible.items()},
             plausible=(entry.plausible[0], entry.plausible[1]), extreme=(entry.extreme[0], entry.extreme[1]),
             conversion_note=entry.conversion_note, sources=tuple(entry.sources), limits=tuple(limits),
-            note=entry.note, loinc=tuple(entry.loinc), decides_over=tuple(entry.decides_over))
-    coded: dict[str, tuple[str, int]] = {}
+            note=entry.note, loinc=tuple(entry.loinc), decides_over=tuple(entry.decides_over),
+            loinc_at_least=tuple(entry.loinc_at_least))
+    coded: dict[str, tuple[str, str]] = {}
     for lab_id, entry in labs_file.labs.items():  # a LOINC code is one assay: given to two labs, one would take it
-        for index, code in enumerate(entry.loinc):
-            if code in coded and coded[code][0] != lab_id:
-                # either may be the one edited: both are named (black-box review 11 found the wrong one blamed)
-                first, at = coded[code]
-                problems.add(path, f"labs.{lab_id}.loinc.{index}", f"{code} is also a code of lab {first!r} "
-                             f"(labs.{first}.loinc.{at}): a LOINC code names one assay; keep it under one lab")
-            coded.setdefault(code, (lab_id, index))
+        for field, codes in (("loinc", entry.loinc), ("loinc_at_least", entry.loinc_at_least)):
+            for index, code in enumerate(codes):
+                where = f"labs.{lab_id}.{field}.{index}"
+                if code in coded and coded[code][0] != lab_id:
+                    # either may be the one edited: both are named (black-box review 11 found the wrong one blamed)
+                    first, at = coded[code]
+                    problems.add(path, where, f"{code} is also a code of lab {first!r} ({at}): a LOINC code names "
+                                 "one assay; keep it under one lab")
+                elif code in coded and coded[code][1] != where:
+                    problems.add(path, where, f"{code} is listed twice for this lab ({coded[code][1]}): a code is "
+                                 "either the lab's own (loinc) or a part of it (loinc_at_least)")
+                coded.setdefault(code, (lab_id, where))
     for lab_id, entry in labs_file.labs.items():
         for index, other in enumerate(entry.decides_over):
             where = f"labs.{lab_id}.decides_over.{index}"

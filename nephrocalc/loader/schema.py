@@ -953,6 +953,9 @@ class LabEntry(RuleModel):
     limits: list[LabLimit]
     note: str = ""
     loinc: list[LoincCode] = []  # LOINC codes of the assay (serum, plasma, urine; mass and molar)
+    # LOINC codes of an assay that measures a part of the lab (25-hydroxyvitamin D3 alone, of D2 + D3): a value is
+    # read as a lower bound of the lab ("at least")
+    loinc_at_least: list[LoincCode] = []
     # labs whose reading this one replaces where the two disagree on a clue (ionised over total calcium)
     decides_over: list[Identifier] = []
 

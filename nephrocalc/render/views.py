@@ -35,7 +35,8 @@ def labs_view(kb: KnowledgeBase) -> list[dict[str, Any]]:
     out = []
     for lab in kb.labs.values():
         out.append({
-            "id": lab.id, "label": lab.label, "loinc": list(lab.loinc), "units": lab.accepted_units,
+            "id": lab.id, "label": lab.label, "loinc": list(lab.loinc),
+            "loinc_at_least": list(lab.loinc_at_least), "units": lab.accepted_units,
             "canonical": lab.canonical,
             "converted": [written for written, _ in lab.units.values()], "own_units": list(lab.own_units.values()),
             "clues": sorted({limit.clue for limit in lab.limits}),
