@@ -80,3 +80,27 @@ def test_a_code_both_the_labs_own_and_a_part_of_it_is_refused_by_name(tmp_path: 
                   '  "1989-3",  # 25-Hydroxyvitamin D2+D3')
     status, text = _check(kb)
     assert status == 2 and "labs.vitamin_d_25oh.loinc_at_least.0: 1989-3 is listed twice for this lab" in text, text
+
+
+def test_a_urine_ph_without_a_unit_is_read(tmp_path: Path) -> None:
+    """A urine pH sent without a unit (many laboratory feeds) was refused: "a value without its unit cannot be
+    read". A pH has no unit; a calcium without one is still refused."""
+    bundle = _bundle("2756-5", 7.0, "")
+    del bundle["entry"][1]["resource"]["valueQuantity"]["unit"], bundle["entry"][1]["resource"]["valueQuantity"]["code"]
+    result = _run(tmp_path, "--fhir", bundle)
+    assert result["case"]["labs"]["urine_ph"] == {"value": 7.0, "unit": "pH"}
+    bundle = _bundle("17861-6", 12.0, "")
+    del bundle["entry"][1]["resource"]["valueQuantity"]["unit"], bundle["entry"][1]["resource"]["valueQuantity"]["code"]
+    said = " ".join(w["message"] for w in _run(tmp_path, "--fhir", bundle)["warnings"])
+    assert "no unit given" in said
+
+
+@pytest.mark.parametrize(("lab", "written", "mg_dl"), [("serum_calcium", "124 mg/L", 12.4),
+                                                       ("serum_calcium", "6.2 mEq/L", 12.42),
+                                                       ("serum_phosphate", "25 mg/L", 2.5)])
+def test_calcium_and_phosphate_in_mg_per_litre_and_calcium_in_meq(lab: str, written: str, mg_dl: float) -> None:
+    """French laboratories report calcium and phosphate in mg/L, some reports calcium in mEq/L: both were refused."""
+    status, out, err = invoke(["diff", "-p", "medullary", "--age", "50", "--lab", f"{lab}={written}",
+                               "--format", "json"])
+    steps = [d for d in json.loads(out)["derived"] if d["lab"] == lab]
+    assert status == 0 and steps and all(round(d["canonical_value"], 2) == mg_dl for d in steps), err

@@ -512,7 +512,7 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                     used = True
                     break
                 if isinstance(quantity, dict):
-                    value = _quantity(quantity)
+                    value = _quantity(quantity, _unitless(kb, lab_id))
                     if isinstance(value, Quantity):
                         _read_lab(kb, lab_id, value, labs, (bounds, not_bounds), repeated, _effective(resource),
                                   lab_dates, unit_conflicts, lab_parts if coding.code in kb.loinc_at_least else None,
@@ -1170,18 +1170,29 @@ def _component_lab(kb: KnowledgeBase, component: dict[str, Any]
         return None
     for coding in _concept(component.get("code")).coding:
         if coding.system.rstrip("/") == LOINC and coding.code in kb.loinc_labs:
-            return kb.loinc_labs[coding.code], coding.code, _quantity(quantity)
+            lab_id = kb.loinc_labs[coding.code]
+            return lab_id, coding.code, _quantity(quantity, _unitless(kb, lab_id))
     return None
 
 
-def _quantity(data: dict[str, Any]) -> Quantity | tuple[str, str]:
+def _unitless(kb: KnowledgeBase, lab_id: str) -> bool:
+    """Whether the lab has no unit (a pH): its value needs none (interop review 13: a urine pH sent without a
+    unit, as many laboratory feeds send it, was refused)."""
+    lab = kb.labs.get(lab_id)
+    return lab is not None and lab.canonical == "pH"
+
+
+def _quantity(data: dict[str, Any], unitless: bool = False) -> Quantity | tuple[str, str]:
     """A valueQuantity, or the field of it that cannot be read and why. Its value must be a JSON number (a
     FHIR decimal): true is not 1, and a number written as a string ("11.9") is not read either."""
     value = data.get("value")
     if isinstance(value, bool) or not isinstance(value, int | float):
         return "value", "must be a number, not " + (shown_value(value) if "value" in data else "missing")
     if all(data.get(field) in (None, "") for field in ("unit", "code")):
-        return "unit", "no unit given (neither unit nor code): a value without its unit cannot be read"
+        if unitless:
+            data = {**data, "code": "1"}  # a pH is a number without a unit (UCUM "1")
+        else:
+            return "unit", "no unit given (neither unit nor code): a value without its unit cannot be read"
     try:
         return Quantity.model_validate(data)
     except ValidationError as exc:
