@@ -283,7 +283,10 @@ class Interview:
         top = ranked["differential"][0]
         if top["probability"] >= self.stop_at:
             shown = ">99%" if top["probability"] >= 0.995 else f"{top['probability']:.0%}"
-            self.stopped_because = f"{top['cause']} reached {shown} (--stop-at {self.stop_at:g})"
+            # named as the table names it (UX review 13: "hyperparathyroidism reached 95%" gave the id)
+            cause = self.engine.kb.causes.get(top["cause"])
+            named = cause.short_name if cause is not None else "A cause outside the knowledge base"
+            self.stopped_because = f"{named} reached {shown} (--stop-at {self.stop_at:g})"
             return None
         found = interview_question(self.engine, evaluation, exclude=frozenset(self.unknown),
                                    shown=_probabilities(ranked))

@@ -23,14 +23,14 @@ def _questions(err: str) -> list[str]:
 
 
 def test_an_answer_that_cannot_be_read_leaves_its_question_unknown_and_keeps_the_rest_in_step() -> None:
-    status, result, err = _ask("11.8 mg/L\ny\nn\n")  # mg/L is not a unit of the calcium
+    status, result, err = _ask("11.8 g/L\ny\nn\n")  # g/L is not a unit of the calcium
     asked = _questions(err)
     # the run goes on and the result is written; the count at the end tells a script an answer was not read
     assert status == 0 and asked[:2] == ["hypercalcemia", "high_pth"], err
     assert err.rstrip().endswith("nephrocalc: note: 1 answer could not be read and was left unknown "
                                  "(ask_answer_not_read in the result)")
     assert result["case"]["clues"] == {"high_pth": True}  # the y answered the second question, not the first
-    assert "hypercalcemia left unknown" in err and "'mg/L' is not accepted" in err
+    assert "hypercalcemia left unknown" in err and "'g/L' is not accepted" in err
     assert [w["id"] for w in result["warnings"]].count("ask_answer_not_read") == 1
 
 

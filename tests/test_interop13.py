@@ -104,3 +104,4 @@ def test_calcium_and_phosphate_in_mg_per_litre_and_calcium_in_meq(lab: str, writ
                                "--format", "json"])
     steps = [d for d in json.loads(out)["derived"] if d["lab"] == lab]
     assert status == 0 and steps and all(round(d["canonical_value"], 2) == mg_dl for d in steps), err
+

@@ -58,10 +58,10 @@ CANONICAL = {
 }
 CA_MOLAR_MASS = 40.08  # g/mol: 1 mmol/L = 4.008 mg/dL
 FACTORS: dict[str, dict[str, float]] = {
-    "serum_calcium": {"mg/dL": 1.0, "mmol/L": CA_MOLAR_MASS / 10},
+    "serum_calcium": {"mg/dL": 1.0, "mmol/L": CA_MOLAR_MASS / 10, "mg/L": 0.1, "mEq/L": CA_MOLAR_MASS / 20},
     "ionized_calcium": {"mmol/L": 1.0, "mg/dL": 10 / CA_MOLAR_MASS},
     "pth": {"pg/mL": 1.0, "ng/L": 1.0, "pmol/L": 1 / 0.106},  # pg/mL x 0.106 = pmol/L
-    "serum_phosphate": {"mg/dL": 1.0, "mmol/L": 1 / 0.3229},  # mg/dL x 0.3229 = mmol/L
+    "serum_phosphate": {"mg/dL": 1.0, "mmol/L": 1 / 0.3229, "mg/L": 0.1},  # mg/dL x 0.3229 = mmol/L
     "serum_bicarbonate": {"mmol/L": 1.0, "mEq/L": 1.0},
     "serum_potassium": {"mmol/L": 1.0, "mEq/L": 1.0},
     "urine_ph": {"pH": 1.0},
@@ -607,7 +607,7 @@ def test_extreme_values_pass_with_a_warning(lab_id: str, kb: KnowledgeBase) -> N
 
 def test_unknown_unit_and_lab_through_measure(kb: KnowledgeBase) -> None:
     with pytest.raises(InputError) as info:
-        measure("serum_calcium", 12.0, "mg/L", kb)
+        measure("serum_calcium", 12.0, "g/L", kb)
     assert info.value.where == "labs.serum_calcium.unit"
     assert "mg/dL" in info.value.message and "mmol/L" in info.value.message
     with pytest.raises(InputError) as info:

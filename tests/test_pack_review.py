@@ -338,8 +338,8 @@ def test_a_clue_description_with_a_line_break_is_one_ask_question(tmp_path: Path
 
 def test_a_canonical_unit_that_converts_is_refused(tmp_path: Path) -> None:
     """mg/dL = { multiply_by = 2.0 } read 7 mg/dL of calcium as above 10.5 mg/dL: hypercalcaemia."""
-    kb = _kb_copy(tmp_path, "labs.toml", 'units = { "mg/dL" = {}, "mmol/L" = { multiply_by = 4.008 } }',
-                  'units = { "mg/dL" = { multiply_by = 2.0 }, "mmol/L" = { multiply_by = 4.008 } }')
+    kb = _kb_copy(tmp_path, "labs.toml", 'units = { "mg/dL" = {}, "mmol/L" = { multiply_by = 4.008 },',
+                  'units = { "mg/dL" = { multiply_by = 2.0 }, "mmol/L" = { multiply_by = 4.008 },')
     status, text = _check(kb)
     assert status == 2 and "labs.serum_calcium" in text and "canonical unit converts to itself" in text
 

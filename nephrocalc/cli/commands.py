@@ -262,7 +262,8 @@ class Commands:
             "--top", "-n", min=1, help="Keep only the first N causes of each result (default: all).")] = None,
         fields: Annotated[str | None, typer.Option(
             "--fields", metavar="A,B,...", help="Keep only these fields, in this order: columns for tsv and csv "
-            "(id, rank, cause, probability, score, name, form, cant_miss, fit); top-level keys for jsonl "
+            "(id, rank, cause, probability, score, name, form, cant_miss, fit; also capped: yes when the "
+            "probability was capped at > 95%); top-level keys for jsonl "
             "(e.g. id,differential,fit).")] = None,
         jobs: Annotated[int | None, typer.Option(
             "--jobs", "-j", min=1, max=64, help="Worker processes for a long input (beyond 1,000 lines; the "

@@ -34,12 +34,13 @@ def limit(result: Result, top: int | None) -> Result:
 
 def _check_fields(fields: tuple[str, ...], fmt: str) -> None:
     """--fields names columns for tsv and csv, and a result's own top-level keys for JSON Lines."""
-    from nephrocalc.render.text import ROW_COLUMNS
+    from nephrocalc.render.text import EXTRA_COLUMNS, ROW_COLUMNS
     from nephrocalc.result import Result
 
     # a batch line is diff's result without the guided work-up (next_findings: diff --format json and ask)
     json_keys = tuple(key for key in Result.__annotations__ if key != "next_findings")
-    allowed = json_keys if fmt in ("jsonl", "json") else ROW_COLUMNS if fmt in ("tsv", "csv") else ()
+    allowed = json_keys if fmt in ("jsonl", "json") else (*ROW_COLUMNS, *EXTRA_COLUMNS) if fmt in ("tsv", "csv") \
+        else ()
     if not allowed:
         raise InputError("--fields", f"applies to --format jsonl, tsv or csv (not {fmt})")
     unknown = [field for field in fields if field not in allowed]

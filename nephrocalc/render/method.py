@@ -116,8 +116,9 @@ PROBABILITIES
 KNOWLEDGE BASE
   {kb.name}, version {kb.version}: {len(kb.causes)} causes, {len(kb.clues)} clues, {findings} findings,
   {len(kb.caveats)} caveats, {len(kb.sources)} sources. Rule files: {kb.root}
-  Every weight cites its sources (`nephrocalc cause ID`); {estimates} finding weights are marked
-  as unsourced estimates, and all priors are unsourced estimates derived from published series.
+  Every weight names the sources it rests on (`nephrocalc cause ID`); where they give no figure
+  the weight is an estimate, marked as such: {estimates} finding weights, and all priors (derived
+  from published series).
 
 VALIDATION STATUS
 {_measured(kb)}

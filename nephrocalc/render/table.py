@@ -525,7 +525,7 @@ def print_clues(kb: KnowledgeBase) -> None:
 def print_labs(kb: KnowledgeBase) -> None:
     """Every lab: its id (never cut) and name, the units accepted, and the limits that give a clue."""
     console = _console()
-    table = Table(title="Lab values (CONTRACT.md section 3)", box=box.SIMPLE_HEAD, title_justify="left",
+    table = Table(title="Lab values", box=box.SIMPLE_HEAD, title_justify="left",
                   show_lines=True, pad_edge=False)
     # a fixed width of the longest id: rich's shrinking of a too-wide table would cut one
     table.add_column("Lab: id, name, canonical unit", width=max((len(i) for i in kb.labs), default=10))

@@ -11,6 +11,9 @@ from nephrocalc.result import NOTICE, Evidence, Result
 # can't-miss, and the case's fit status, repeated on each of its rows)
 ROW_COLUMNS = ("id", "rank", "cause", "probability", "score", "name", "form", "cant_miss", "fit")
 TSV_HEADER = "\t".join(ROW_COLUMNS) + "\n"
+# columns given only when asked for with --fields: whether a probability was capped ("> 95%": a capped 0.95 is not
+# a measured 0.95, which matters to calibration work; UX review 13)
+EXTRA_COLUMNS = ("capped",)
 
 
 def _tsv_field(value: str | None) -> str:
@@ -38,7 +41,8 @@ def _rows(result: Result, columns: tuple[str, ...]) -> list[list[str]]:
     for e in result["differential"]:
         values = {"id": case_id, "rank": str(e["rank"]), "cause": e["cause"], "probability": f"{e['probability']:.6f}",
                   "score": f"{e['score']:.3f}", "name": _inert(e["name"]), "form": e["form"] or "",
-                  "cant_miss": "yes" if e["cant_miss"] else "no", "fit": fit}
+                  "cant_miss": "yes" if e["cant_miss"] else "no", "fit": fit,
+                  "capped": "yes" if e.get("capped") else "no"}
         rows.append([values[column] for column in columns])
     return rows
 
