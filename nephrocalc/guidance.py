@@ -71,6 +71,10 @@ def next_findings(engine: Engine, evaluation: Evaluation, *, limit: int = 10,
     """
     weights = _weights(engine, evaluation)
     found = [item for item, _ in _candidates(engine, evaluation, weights, exclude)]
+    settings = engine.kb.interview
+    for item in found:  # UX review 13: the table proposed parathyroid imaging before a serum calcium
+        item["priority"] = round(item["gain"] * (1.0 if item["clue"] in settings.first_line else settings.other_weight),
+                                 4)
     shown = shown if shown is not None else _probabilities(engine.rank(evaluation))
     return _with_rule_outs(engine, evaluation.case, shown, found, exclude)[:limit]
 

@@ -23,3 +23,18 @@ def test_ask_names_the_cause_it_stopped_at_as_the_table_does() -> None:
     """`ask` ended with "Stopped: hyperparathyroidism reached 95%", the id where the table gives the name."""
     status, out, err = invoke(["ask", "-p", "medullary", "--age", "50", "--format", "json"], b"y\ny\n")
     assert status == 0 and json.loads(out)["interview"]["stopped"].startswith("Hyperparathyroidism reached 95%"), err
+
+
+def test_the_table_proposes_the_first_line_work_up_before_a_second_imaging_study() -> None:
+    """A CT of medullary nephrocalcinosis with stones, no labs: the table proposed tubular ectasia, hypercalcaemia and
+    a parathyroid lesion, i.e. parathyroid imaging before a serum calcium or PTH. It follows the order `ask` asks
+    in (gain x the chance the answer is at hand); the JSON list stays by gain (CONTRACT.md section 5)."""
+    flags = ["diff", "-p", "medullary", "--age", "34", "--sex", "female", "--modality", "ct", "--nephrolithiasis"]
+    status, out, _ = invoke(flags)
+    line = next(text for text in out.splitlines() if text.startswith("To narrow this down"))
+    assert status == 0 and line.startswith("To narrow this down, check: hypercalcaemia (serum calcium);"), out
+    assert "parathyroid lesion" not in line
+    status, out, _ = invoke([*flags, "--format", "json"])
+    following = json.loads(out)["next_findings"]
+    gains = [item["gain"] for item in following]
+    assert gains == sorted(gains, reverse=True) and all("priority" in item for item in following)

@@ -13,7 +13,15 @@ from html import escape as _escape_html
 from typing import Any
 
 from nephrocalc.knowledge import KnowledgeBase
-from nephrocalc.render.views import distinctive, form_label, lacks_clause, not_used, poor_fit_text, printable
+from nephrocalc.render.views import (
+    distinctive,
+    form_label,
+    lacks_clause,
+    not_used,
+    poor_fit_text,
+    printable,
+    work_up,
+)
 from nephrocalc.result import NOTICE, Entry, Evidence
 
 
@@ -112,7 +120,7 @@ def summary_line(result: Any, kb: KnowledgeBase) -> str:
     open_cant_miss = [e for e in entries[1:] if e["cant_miss"] and e["probability"] >= 0.001]
     if open_cant_miss:
         text += "; not yet excluded: " + ", ".join(_cause_name(kb, e) for e in open_cant_miss[:3])
-    following = result.get("next_findings") or []
+    following = work_up(result)
     if following:
         first = following[0]
         check = first.get("rule_out") or first["label"][0].lower() + first["label"][1:]
@@ -213,7 +221,7 @@ def case_section(result: Any, kb: KnowledgeBase) -> str:
                      f"(rule out: {test})")
     out.append('<p class="cantmiss">Can\'t-miss: ' + (escape("; ".join(lines)) if lines else "none in this list")
                + "</p>")
-    following = result.get("next_findings") or []
+    following = work_up(result)
     if following:
         out.append("<h2>What would narrow it down</h2><ul>" + "".join(
             "<li>" + escape(item.get("rule_out") or item["label"])

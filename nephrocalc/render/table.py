@@ -32,6 +32,7 @@ from nephrocalc.render.views import (
     poor_fit_text,
     printable,
     rules_label,
+    work_up,
 )
 from nephrocalc.result import NOTICE, Entry, Evidence, Omitted, Result
 from nephrocalc.vocab import FREQUENCY_WORDS
@@ -259,7 +260,7 @@ def print_result(result: Result, kb: KnowledgeBase, *, rows: list[Entry] | None 
             console.print(_bullets([
                 Text(printable(note["message"])).append(f" [{', '.join(note['sources'])}]" if note["sources"] else "",
                                              style="dim") for note in notes], "•"))
-    following = result.get("next_findings") or []
+    following = work_up(result)
     if following:
         hints = []
         for item in following[:3]:

@@ -152,6 +152,14 @@ NOT_CALCIFYING = "the leading cause does not itself calcify the kidneys, so the 
 UNSTATED_NEED = "the leading cause needs an exposure or finding that is not stated (see the caveats)"
 
 
+def work_up(result: Any) -> list[Any]:
+    """The next findings in the order a clinician would check them: a can't-miss cause's rule-out test first, then by
+    priority (gain x the chance the answer is at hand: the first-line work-up before a second imaging study), as `ask`
+    asks; the JSON list itself stays by gain (UX review 13: a serum calcium came after parathyroid imaging)."""
+    following = result.get("next_findings") or []
+    return sorted(following, key=lambda item: (not item.get("rule_out"), -item.get("priority", item["gain"])))
+
+
 def poor_fit_text(result: Any) -> str:
     """What a poor fit says: that the findings are not explained, or, when nothing stated is left unexplained
     and the open world simply ranks first (an infant with the pattern alone), that."""
