@@ -97,6 +97,7 @@ class Clue(NamedTuple):
     mixture: bool = False
     # terms of ``hpo`` that, excluded, rule nothing out: one way among several of having the finding (clues.toml)
     hpo_one_of: tuple[str, ...] = ()
+    atc: tuple[str, ...] = ()  # WHO ATC codes (or their groups) of the drugs whose use means this exposure
 
     @property
     def flag(self) -> str:
@@ -470,3 +471,4 @@ class KnowledgeBase(NamedTuple):
     snomed_clues: Mapping[str, tuple[str, ...]] = {}  # SNOMED CT concept -> the clues that name it
     snomed_patterns: Mapping[str, str] = {}  # SNOMED CT concept -> "nephrocalcinosis", "medullary", ...
     agent_clues: Mapping[str, str] = {}  # a drug or agent name (lower case) -> its exposure clue
+    atc_clues: Mapping[str, str] = {}  # a WHO ATC code or group -> its exposure clue (the longest one given wins)

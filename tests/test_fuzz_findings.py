@@ -735,7 +735,7 @@ def test_a_medication_coded_without_a_name_names_its_code() -> None:
     request = {"resourceType": "MedicationRequest", "status": "active", "medicationCodeableConcept": {
         "coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "313988"}]}}
     said = _messages(_diff(["--fhir", "-", "-p", "medullary"], _bundle(request)))
-    assert "rxnorm|313988 (medication codes are not read, only their names)" in said
+    assert "rxnorm|313988 (only WHO ATC medication codes are read, and names)" in said
 
 
 def test_an_r5_medication_codeable_reference_is_read() -> None:

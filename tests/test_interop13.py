@@ -105,3 +105,36 @@ def test_calcium_and_phosphate_in_mg_per_litre_and_calcium_in_meq(lab: str, writ
     steps = [d for d in json.loads(out)["derived"] if d["lab"] == lab]
     assert status == 0 and steps and all(round(d["canonical_value"], 2) == mg_dl for d in steps), err
 
+
+
+def _medication(coding: list[dict[str, str]]) -> dict[str, Any]:
+    return {"resourceType": "Bundle", "type": "collection", "entry": [
+        {"resource": {"resourceType": "Patient", "gender": "male", "birthDate": "2024-01-01"}},
+        {"resource": {"resourceType": "MedicationStatement", "status": "active",
+                      "medicationCodeableConcept": {"coding": coding}}},
+        {"resource": {"resourceType": "Condition", "recordedDate": "2024-03-01",
+                      "code": {"coding": [{"system": HPO, "code": "HP:0012408"}]}}}]}
+
+
+def test_a_medication_coded_in_who_atc_is_read(tmp_path: Path) -> None:
+    """A MedicationStatement coded C03CA01 (furosemide) with no name lost the loop diuretic: 'other' led where the
+    named drug gave the nephrocalcinosis of a loop diuretic. A WHO ATC code is read (its group: C03CA); other code
+    systems still are not, and the warning says which are."""
+    result = _run(tmp_path, "--fhir", _medication([{"system": "http://www.whocc.no/atc", "code": "C03CA01"}]))
+    assert result["case"]["clues"] == {"loop_diuretic": True}
+    assert result["differential"][0]["cause"] == "chronic_hypercalciuria"
+    rxnorm = _run(tmp_path, "--fhir", _medication([{"system": "http://www.nlm.nih.gov/research/umls/rxnorm",
+                                                    "code": "4603"}]))
+    assert "loop_diuretic" not in rxnorm["case"].get("clues", {})
+    assert "only WHO ATC medication codes are read" in " ".join(w["message"] for w in rxnorm["warnings"])
+    # a topical carbonic anhydrase inhibitor (dorzolamide, S01EC03) is not the systemic exposure
+    drops = _run(tmp_path, "--fhir", _medication([{"system": "http://www.whocc.no/atc", "code": "S01EC03"}]))
+    assert "carbonic_anhydrase_inhibitor" not in drops["case"].get("clues", {})
+
+
+def test_an_atc_code_given_to_two_exposures_is_refused_by_name(tmp_path: Path) -> None:
+    from test_pack_review import _check, _kb_copy
+
+    kb = _kb_copy(tmp_path, "clues.toml", 'atc = ["N05AN01"]', 'atc = ["N05AN01", "C03CA"]')
+    status, text = _check(kb)
+    assert status == 2 and "clues.lithium.atc.1: C03CA is already an ATC code of loop_diuretic" in text, text

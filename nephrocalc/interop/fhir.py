@@ -374,6 +374,8 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                 withdrawn.append(f"{kind} {name or _medication_unnamed(resource)}")
                 continue
             meant = clues_of_agent(kb, name) if name else ()
+            if not meant:  # a medication coded, not named (or named in words the vocabulary lacks): its ATC code
+                meant = _medication_atc(kb, resource, medications)
             if not meant and is_native_vitamin_d(name):  # named in its own note
                 unread_drugs.append(name)
             elif not meant:
@@ -926,6 +928,41 @@ def _apply(mapped: tuple[str | None, tuple[str, ...]], absent: bool, clues: dict
     return seen_nc, patterns
 
 
+ATC = "http://www.whocc.no/atc"
+
+
+def _medication_atc(kb: KnowledgeBase, resource: dict[str, Any], medications: dict[str, dict[str, Any]]
+                    ) -> tuple[str, ...]:
+    """The exposure clues a medication's WHO ATC codings mean (its concept's, or the referenced Medication's):
+    for each code the longest ATC group of the vocabulary it falls in (clues.toml ``atc``). A medication given by
+    code alone, with no name, said nothing (interop review 13: a furosemide coded C03CA01 lost the loop diuretic)."""
+    concept = resource.get("medicationCodeableConcept")
+    r5 = resource.get("medication")
+    reference = resource.get("medicationReference") or (r5.get("reference") if isinstance(r5, dict) else None)
+    if concept is None and isinstance(r5, dict):
+        concept = r5.get("concept")
+    concepts = [concept]
+    if isinstance(reference, dict):
+        target = str(reference.get("reference", ""))
+        found = (next((c for c in _items(resource.get("contained")) if isinstance(c, dict)
+                       and c.get("id") == target[1:]), None) if target.startswith("#")
+                 else medications.get(target) or medications.get(f"Medication/{target.rsplit('/', 1)[-1]}"))
+        if isinstance(found, dict):
+            concepts.append(found.get("code"))
+    meant: list[str] = []
+    for one in concepts:
+        if not isinstance(one, dict):
+            continue
+        for coding in _concept(one).coding:
+            if coding.system.rstrip("/").lower() != ATC or not coding.code:
+                continue
+            code = coding.code.strip().upper()
+            group = next((code[:n] for n in (7, 5, 4, 3, 1) if code[:n] in kb.atc_clues), None)
+            if group is not None and kb.atc_clues[group] not in meant:
+                meant.append(kb.atc_clues[group])
+    return tuple(meant)
+
+
 def _medication_name(resource: dict[str, Any], medications: dict[str, dict[str, Any]]) -> str:
     """The name of the medication a medication resource is about: its medicationCodeableConcept, or the
     Medication it references (contained, or in the Bundle)."""
@@ -999,7 +1036,7 @@ def _medication_unnamed(resource: dict[str, Any]) -> str:
     concept = resource.get("medicationCodeableConcept") or (r5.get("concept") if isinstance(r5, dict) else None)
     codes = [f"{c.system or '?'}|{c.code}" for c in _concept(concept).coding if c.code]
     if codes:
-        return f"{'; '.join(codes[:3])} (medication codes are not read, only their names)"
+        return f"{'; '.join(codes[:3])} (only WHO ATC medication codes are read, and names)"
     return "without a readable medication"
 
 

@@ -297,6 +297,7 @@ def _code_indexes(kb: KnowledgeBase, labs: Mapping[str, Lab], hpo_file: schema.H
     loinc_at_least = frozenset(code for lab in labs.values() for code in lab.loinc_at_least)
     snomed_clues: dict[str, list[str]] = {}
     agent_clues: dict[str, str] = {}
+    atc_clues = {code: clue.id for clue in kb.clues.values() for code in clue.atc}
     for clue in kb.clues.values():
         for code in clue.snomed:
             snomed_clues.setdefault(code, []).append(clue.id)
@@ -306,7 +307,7 @@ def _code_indexes(kb: KnowledgeBase, labs: Mapping[str, Lab], hpo_file: schema.H
     return {"hpo_clues": hpo_clues, "hpo_patterns": hpo_patterns, "loinc_labs": loinc_labs,
             "loinc_at_least": loinc_at_least,
             "snomed_clues": {code: tuple(ids) for code, ids in snomed_clues.items()},
-            "snomed_patterns": snomed_patterns, "agent_clues": agent_clues,
+            "snomed_patterns": snomed_patterns, "agent_clues": agent_clues, "atc_clues": atc_clues,
             "hpo_clue_sets": {term: tuple(ids) for term, ids in reached.items()},
             "hpo_named": {term: tuple(ids) for term, ids in named.items()},
             "hpo_release": hpo_file.release if hpo_file is not None else ""}
@@ -323,7 +324,12 @@ def _check_codes(kb_path: Path, kb_file: schema.KnowledgeBaseFile, clue_entries:
                  problems: Problems) -> None:
     """A drug means one exposure, and a SNOMED CT concept is either a pattern or clues, not both."""
     agents: dict[str, str] = {}
+    atc: dict[str, str] = {}
     for clue_id, (path, entry) in clue_entries.items():
+        for index, code in enumerate(entry.atc):  # an ATC code means one exposure
+            if code in atc and atc[code] != clue_id:
+                problems.add(path, f"clues.{clue_id}.atc.{index}", f"{code} is already an ATC code of {atc[code]}")
+            atc.setdefault(code, clue_id)
         for agent in entry.agents:
             if agent in agents and agents[agent] != clue_id:
                 problems.add(path, f"clues.{clue_id}.agents", f"{agent!r} is already an agent of {agents[agent]}")
@@ -668,7 +674,7 @@ def _compile(root: Path, kb_file: schema.KnowledgeBaseFile, groups: Mapping[str,
                               _given_background(entry.given_background), _masked_absence(entry.absent_masked_by),
                               tuple((band.at_least, band.below, band.value) for band in entry.age_backgrounds),
                               defining=entry.defining, refines=tuple(entry.refines),
-                              mixture=entry.mixture, hpo_one_of=tuple(entry.hpo_one_of))
+                              mixture=entry.mixture, hpo_one_of=tuple(entry.hpo_one_of), atc=tuple(entry.atc))
         for index, term in enumerate(entry.hpo_one_of):
             if term not in entry.hpo:
                 problems.add(clues_path, f"clues.{clue_id}.hpo_one_of.{index}",

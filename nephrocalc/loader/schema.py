@@ -34,6 +34,8 @@ HpoId = Annotated[str, Field(pattern=r"^HP:\d{7}$")]
 LoincCode = Annotated[str, Field(pattern=r"^\d{1,7}-\d$")]
 SnomedId = Annotated[str, Field(pattern=r"^[1-9]\d{5,17}$")]  # a SNOMED CT concept id (SCTID)
 Agent = Annotated[str, Field(pattern=r"^[a-z][a-z0-9 -]{2,59}$")]  # a drug or agent name, lower case
+# a WHO ATC code, or one of its groups (C03CA: sulfonamide loop diuretics; C03CA01: furosemide)
+AtcCode = Annotated[str, Field(pattern=r"^[A-Z]\d{2}([A-Z]([A-Z](\d{2})?)?)?$")]
 SourceTags = Annotated[list[str], Field(min_length=1)]
 # a name shown on one line (a table row, the footer, `rules check`'s "ok:" line): no line break, not blank
 ONE_LINE = r"^[^\r\n\u2028\u2029]*\S[^\r\n\u2028\u2029]*$"
@@ -456,6 +458,8 @@ class ClueEntry(RuleModel):
     # for an exposure: the drugs or agents whose use means it (FHIR medications, phenopacket treatments),
     # matched as whole words of the medication's name
     agents: list[Agent] = []
+    # for an exposure: the WHO ATC codes, or groups of codes, of those drugs (a FHIR medication coded, not named)
+    atc: list[AtcCode] = []
     # P(present | a cause that does not list it), where a sourced prevalence replaces the specificity's
     # default (CKD is common in older adults whatever calcified their kidneys)
     background: ChildBackground | None = None

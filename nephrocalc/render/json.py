@@ -82,6 +82,7 @@ def clues_json(kb: KnowledgeBase) -> str:
          **({"hpo_note": clue.hpo_note} if clue.hpo_note else {}),
          **({"snomed": list(clue.snomed)} if clue.snomed else {}),
          **({"agents": list(clue.agents)} if clue.agents else {}),
+         **({"atc": list(clue.atc)} if clue.atc else {}),
          **({"implies": list(clue.implies)} if clue.implies else {}),
          **({"child_background": clue.child_background} if clue.child_background is not None else {}),
          **({"given_background": {"given": clue.given_background.given, "value": clue.given_background.value,
