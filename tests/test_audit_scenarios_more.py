@@ -724,7 +724,7 @@ BATTERIES = {
     number: [json.loads(line) for line in
              (Path(__file__).parent / "data" / "audit" / f"battery{number}.jsonl").read_text(encoding="utf-8")
              .splitlines() if line.strip()]
-    for number in range(3, 41)
+    for number in range(3, 42)
 }
 BLIND = [scenario for battery in BATTERIES.values() for scenario in battery]
 # Blind scenarios still failing, each with the reason (strict: one that starts to pass must leave the list)
@@ -734,6 +734,12 @@ OPEN_BLIND = {
         "with stones, haematuria and colic on ultrasound: nothing points to tuberculosis (no sterile pyuria, TB risk "
         "or calyceal distortion), the table's can't-miss line names it with its test, and the unilateral caveat "
         "names it; the reviewer judged the check debatable (asking would cost little, but is a design choice)",
+    "b41_sparse_unilateral_sterile_pyuria":
+        "medullary sponge kidney at its 85% cap (the check asks under 80%) for one-sided medullary calcification on "
+        "CT with haematuria and sterile pyuria at 32, the AUDIT D10 example: renal tuberculosis is 11% and its "
+        "rule-out test (urine AFB culture or TB PCR) is proposed first, and sterile pyuria is named unexplained, but "
+        "one unexplained finding does not make the fit poor (tried in an earlier round: it flagged as many patients "
+        "inside the twelve as outside)",
     "b40_cortical_unilateral_not_gn":
         "chronic glomerulonephritis 22% (the check asks under 20%) with a good fit for unilateral cortical "
         "calcification with hypertension alone: one-sidedness counts 1% for it, 10% for cortical necrosis and 5% for "
