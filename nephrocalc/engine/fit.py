@@ -11,8 +11,9 @@ The ranking always has a best cause; fit says whether it deserves the name. It i
   that another present finding brings with it: the hypocalcaemia of CKD); or
 - the input contradicts itself: two findings of one ``[[exclusive]]`` group (metabolic acidosis and
   alkalosis) are both stated present; or
-- a "consider" rule marked ``poor_fit`` applies, naming a cause that is not loaded (a pattern no
-  loaded cause produces, such as hypokalaemic metabolic alkalosis without --extended); or
+- a "consider" rule marked ``poor_fit`` applies (a pattern the twelve do not produce, such as a hypokalaemic
+  metabolic alkalosis), unless a cause that a firing "consider" rule names is loaded (--extended) and explains
+  the findings: it leads, or holds at least LEADING; or
 - a caveat marked ``poor_fit`` applies: the leading cause needs an exposure that nobody stated (graft
   calcification ranked first with no kidney transplant stated). Its id goes under ``caveats``.
 
