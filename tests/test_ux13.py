@@ -38,3 +38,9 @@ def test_the_table_proposes_the_first_line_work_up_before_a_second_imaging_study
     following = json.loads(out)["next_findings"]
     gains = [item["gain"] for item in following]
     assert gains == sorted(gains, reverse=True) and all("priority" in item for item in following)
+
+
+def test_explain_names_the_other_forms_term_once() -> None:
+    """--explain printed "+0.85  forms other forms: ...", read as a slip."""
+    status, out, err = invoke(["diff", "-p", "medullary", "--rta", "--explain"])
+    assert status == 0 and "  other forms: the cause's other forms" in out and "forms other forms" not in out, err

@@ -327,7 +327,9 @@ def _print_explanation(console: Console, entries: list[Entry], result: Result) -
         console.print(header)
         evidence_items = [*entry["supporting"], *entry["conflicting"]]
         for factor in entry["context"]:
-            console.print(Text(f"    {factor['weight']:+.2f}  {factor['factor']} {factor['value']}: {factor['why']}"))
+            # "forms other forms" read as a slip (UX review 13): the term of a cause's other forms is named once
+            named = factor["value"] if factor["factor"] == "forms" else f"{factor['factor']} {factor['value']}"
+            console.print(Text(f"    {factor['weight']:+.2f}  {named}: {factor['why']}"))
         for evidence in evidence_items:
             line = Text(f"    {evidence['weight']:+.2f}  ", style="green" if evidence["weight"] > 0 else "red")
             line.append(f"{evidence['clue']}={'yes' if evidence['present'] else 'no'}", style="default")
