@@ -82,6 +82,9 @@ class Fit(TypedDict):
     not_calcifying: NotRequired[str]
     # present only when a caveat marked poor_fit applies (the leading cause needs an exposure nobody stated): their ids
     caveats: NotRequired[list[str]]
+    # present only when the fit is poor because no loaded cause produces a combination of findings, none of them
+    # unexplained alone (a hypokalaemic metabolic alkalosis with hypercalciuria): those findings
+    combination: NotRequired[list[str]]
 
 
 class Note(TypedDict):

@@ -44,3 +44,14 @@ def test_explain_names_the_other_forms_term_once() -> None:
     """--explain printed "+0.85  forms other forms: ...", read as a slip."""
     status, out, err = invoke(["diff", "-p", "medullary", "--rta", "--explain"])
     assert status == 0 and "  other forms: the cause's other forms" in out and "forms other forms" not in out, err
+
+
+def test_a_poor_fit_from_a_combination_names_its_findings() -> None:
+    """A hypokalaemic alkalosis with hypercalciuria at 25 was a poor fit naming no finding (unexplained: []), as each
+    finding alone has a cause of the twelve; contract section 7 wants the poor fit said with its findings."""
+    flags = ["diff", "-p", "medullary", "--age", "25", "--hypokalemia", "--metabolic-alkalosis", "--hypercalciuria"]
+    status, out, _ = invoke(flags)
+    assert status == 0 and out.splitlines()[0] == ("Poor fit: no cause in the knowledge base produces this combination "
+                                                   "of findings: Hypokalaemia, Metabolic alkalosis"), out
+    status, out, _ = invoke([*flags, "--format", "json"])
+    assert json.loads(out)["fit"]["combination"] == ["hypokalemia", "metabolic_alkalosis"]

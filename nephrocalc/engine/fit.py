@@ -106,9 +106,9 @@ def assess_fit(kb: KnowledgeBase, case: Case, counted: Sequence[tuple[str, bool]
     # a caveat of the leading cause that makes the fit poor (its exposure not stated)
     caveats = [rule.id for rule in consider if rule.poor_fit and rule.kind == "caveat"
                and not aside & {*rule.when.present, *rule.when.any_present}]
+    by_rules = bool(named_by_rules) and not named_by_any & explaining
     poor = (entries[0]["cause"] == OTHER or contradicted or len(unexplained) > settings.max_unexplained
-            or not_calcifying or bool(caveats)
-            or (bool(named_by_rules) and not named_by_any & explaining))
+            or not_calcifying or bool(caveats) or by_rules)
     seen: set[str] = set()
     named: list[Consider] = []
     for rule in consider:
@@ -120,6 +120,14 @@ def assess_fit(kb: KnowledgeBase, case: Case, counted: Sequence[tuple[str, bool]
         fit["contradictory"] = contradictory
     if caveats:
         fit["caveats"] = caveats
+    if by_rules and not unexplained:
+        # the findings whose combination no loaded cause produces (a hypokalaemic alkalosis), each perhaps explained
+        # alone: named, so that a poor fit always says which findings it is about (UX review 13)
+        together = sorted({clue for rule in firing if rule.poor_fit for clue in (*rule.when.present,
+                                                                                 *rule.when.any_present)
+                           if clue in present})
+        if together:
+            fit["combination"] = together
     if not_calcifying and best is not None:
         fit["not_calcifying"] = best["cause"]
     if absent and best is not None:

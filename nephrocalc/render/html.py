@@ -186,7 +186,7 @@ def case_section(result: Any, kb: KnowledgeBase) -> str:
         out.append(f'<div class="poor"><b>Poor fit:</b> the stated findings contradict each other: {escape(shown)} '
                    f"(neither was counted){escape(lacks_clause(result, kb, _cause_name))}.</div>")
     elif fit["status"] == "poor":
-        unexplained = ", ".join(_label(kb, c) for c in fit["unexplained"])
+        unexplained = ", ".join(_label(kb, c) for c in fit["unexplained"] or fit.get("combination", []))
         lacks = lacks_clause(result, kb, _cause_name)
         out.append(f'<div class="poor"><b>Poor fit:</b> {escape(poor_fit_text(result))}'
                    f"{': ' + escape(unexplained) if unexplained else ''}{escape(lacks)}.</div>")

@@ -131,8 +131,8 @@ def _print_fit(console: Console, kb: KnowledgeBase, result: Result) -> None:
         console.print(line)
     elif fit["status"] == "poor":
         line = Text(f"Poor fit: {poor_fit_text(result)}", style="bold red")
-        if fit["unexplained"]:
-            line.append(": " + ", ".join(labels(fit["unexplained"])), style="red")
+        if fit["unexplained"] or fit.get("combination"):
+            line.append(": " + ", ".join(labels(fit["unexplained"] or fit.get("combination", []))), style="red")
         if fit.get("absent"):
             line.append(lacks_clause(result, kb, _entry_name), style="red")
         console.print(line)

@@ -117,7 +117,8 @@ def result_markdown(result: Result) -> str:
                  + _md(" and ".join(contradictory)) + " (neither was counted).\n\n")
     elif fit["status"] == "poor":
         body += (f"**Poor fit**: {poor_fit_text(result)}"
-                 + (": " + _md(", ".join(fit["unexplained"])) if fit["unexplained"] else "")
+                 + (": " + _md(", ".join(fit["unexplained"] or fit.get("combination", [])))
+                    if fit["unexplained"] or fit.get("combination") else "")
                  + (f"; {_md(_lacking(result))} nearly always has "
                     + _md(" and ".join(fit.get("absent", []))) + ", absent here" if fit.get("absent") else "")
                  + ".\n\n")

@@ -150,6 +150,7 @@ POOR_FIT = "no cause in the knowledge base explains these findings well"
 OTHER_LEADS = "a cause outside the knowledge base ranks first"
 NOT_CALCIFYING = "the leading cause does not itself calcify the kidneys, so the calcification needs its own explanation"
 UNSTATED_NEED = "the leading cause needs an exposure or finding that is not stated (see the caveats)"
+COMBINATION = "no cause in the knowledge base produces this combination of findings"
 
 
 def work_up(result: Any) -> list[Any]:
@@ -169,6 +170,8 @@ def poor_fit_text(result: Any) -> str:
         return NOT_CALCIFYING
     if fit.get("caveats") and not fit["unexplained"] and not fit.get("absent"):
         return UNSTATED_NEED
+    if fit.get("combination") and not fit.get("absent"):
+        return COMBINATION
     if not fit["unexplained"] and not fit.get("absent") and ranked and ranked[0]["cause"] == "other":
         return OTHER_LEADS
     return POOR_FIT
