@@ -68,3 +68,16 @@ def test_the_first_week_band_of_the_nephrocalcinosis_of_prematurity_holds_from_t
         top: float = json.loads(out)["differential"][0]["probability"]
         return top
     assert leader(0.0005) == leader(0.001) < leader(0.0) == leader(0.02)
+
+
+def test_hearing_loss_weighs_less_from_55_not_all_at_once_at_65() -> None:
+    """Consistency review 14: haematuria and hearing loss under a cortical pattern gave Alport syndrome 94% at 64.99 and
+    28% at 65, as the population's hearing loss band began at 65; disabling hearing loss is already 8.5% at 55-64
+    [NIDCD-QS]."""
+    def alport(age: float) -> float:
+        case = {"pattern": "cortical", "age_years": age, "clues": {"hematuria": True, "hearing_loss": True}}
+        status, out, err = invoke(["diff", "--case", "-", "--format", "json"], json.dumps(case).encode())
+        assert status == 0, err
+        return next(float(e["probability"]) for e in json.loads(out)["differential"] if e["cause"] == "alport_syndrome")
+    assert alport(50) > alport(60) > alport(70)
+    assert alport(64.99) - alport(65) < 0.5
