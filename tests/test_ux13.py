@@ -81,3 +81,14 @@ def test_hearing_loss_weighs_less_from_55_not_all_at_once_at_65() -> None:
         return next(float(e["probability"]) for e in json.loads(out)["differential"] if e["cause"] == "alport_syndrome")
     assert alport(50) > alport(60) > alport(70)
     assert alport(64.99) - alport(65) < 0.5
+
+
+def test_a_long_list_of_faint_cant_miss_causes_is_counted_not_spelt_out() -> None:
+    """UX review 13: under --extended 'Also can't miss, each below 0.1%' named 15 causes, mimics among them."""
+    status, out, _ = invoke(["diff", "-p", "medullary", "--age", "34", "--sex", "female", "--nephrolithiasis",
+                             "--extended"])
+    joined = out.replace("\n", " ")
+    start = joined.index("! Also can't miss, each below 0.1%: ")
+    line = joined[start:joined.index("(nephrocalc cause ID gives the rule-out test)", start)]
+    assert status == 0 and line.rstrip().endswith(" more"), out
+    assert line.split(": ", 1)[1].split(" and ")[0].count(",") == 4

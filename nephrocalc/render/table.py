@@ -291,8 +291,12 @@ def print_result(result: Result, kb: KnowledgeBase, *, rows: list[Entry] | None 
             items.append(Text(described, style="yellow"))
         console.print(_bullets(items, "-"))
     if faint:
+        # a long list of causes each below 0.1% reads as an alarm (UX review 13: 15 under --extended): the first
+        # five (by probability) are named, and the rest counted
+        names = [_entry_name(kb, e) for e in faint]
+        listed = ", ".join(names) if len(names) <= 6 else ", ".join(names[:5]) + f" and {len(names) - 5} more"
         console.print(Text(("! Also can't miss" if shown else "! Can't miss (missing it would harm)")
-                           + ", each below 0.1%: " + ", ".join(_entry_name(kb, e) for e in faint)
+                           + ", each below 0.1%: " + listed
                            + " (nephrocalc cause ID gives the rule-out test).", style="yellow"))
     console.print(Text(f"{NOTICE} Knowledge base: {printable(rules_label(result))}.", style="dim italic"))
 
