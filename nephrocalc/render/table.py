@@ -293,8 +293,9 @@ def print_result(result: Result, kb: KnowledgeBase, *, rows: list[Entry] | None 
     if faint:
         # a long list of causes each below 0.1% reads as an alarm (UX review 13: 15 under --extended): the first
         # five (by probability) are named, and the rest counted
-        names = [_entry_name(kb, e) for e in faint]
-        listed = ", ".join(names) if len(names) <= 6 else ", ".join(names[:5]) + f" and {len(names) - 5} more"
+        faint_names = [_entry_name(kb, e) for e in faint]
+        listed = ", ".join(faint_names) if len(faint_names) <= 6 else \
+            ", ".join(faint_names[:5]) + f" and {len(faint_names) - 5} more"
         console.print(Text(("! Also can't miss" if shown else "! Can't miss (missing it would harm)")
                            + ", each below 0.1%: " + listed
                            + " (nephrocalc cause ID gives the rule-out test).", style="yellow"))
