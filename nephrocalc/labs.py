@@ -364,9 +364,13 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
                     outward = bool(m.comparator) and (m.comparator[0] == ">") == (limit.above is not None)
                     if present and not outward:
                         # said at the end, unless another limit of the lab reads the value as the clue after all
+                        # a value given in another unit is shown converted beside the limit, as a derivation shows
+                        # it ("20 nmol/L < 20 ng/mL" read as nonsense; blind battery 42)
+                        converted = m.canonical_value is not None and m.unit != m.lab.canonical and not m.shown \
+                            and not adjusted
+                        named = f"{_named(m)} ({value_text} {unit})" if converted else _named(m, in_words)
                         commentary.setdefault((m.lab.id, limit.clue), (
-                            f"{_named(m, in_words)} {comparison} {bound_text} "
-                            f"{unit}: {limit.warning}", limit.sources))
+                            f"{named} {comparison} {bound_text} {unit}: {limit.warning}", limit.sources))
                         noted.add((m.lab.id, limit.clue))
                     continue
                 if adjusted:  # the corrected calcium is the value compared: shown to the digits the limit needs

@@ -92,3 +92,12 @@ def test_a_long_list_of_faint_cant_miss_causes_is_counted_not_spelt_out() -> Non
     line = joined[start:joined.index("(nephrocalc cause ID gives the rule-out test)", start)]
     assert status == 0 and line.rstrip().endswith(" more"), out
     assert line.split(": ", 1)[1].split(" and ")[0].count(",") == 4
+
+
+def test_a_lab_note_shows_a_value_given_in_another_unit_converted() -> None:
+    """Blind battery 42: 'vitamin_d_25oh 20 nmol/L < 20 ng/mL' and 'pth 11.7 pmol/L > 65 pg/mL' read as nonsense."""
+    status, out, err = invoke(["diff", "-p", "medullary", "--age", "50", "--lab", "vitamin_d_25oh=20nmol/L",
+                               "--lab", "pth=11.7pmol/L", "--lab", "serum_calcium=9.0mg/dL", "--format", "json"])
+    notes = [w["message"] for w in json.loads(out)["warnings"] if w["id"] == "lab_note"]
+    assert status == 0 and any(n.startswith("vitamin_d_25oh 20 nmol/L (8.013 ng/mL) < 20 ng/mL") for n in notes), err
+    assert any(n.startswith("pth 11.7 pmol/L (110.4 pg/mL) > 65 pg/mL") for n in notes), notes
