@@ -931,26 +931,36 @@ def _apply(mapped: tuple[str | None, tuple[str, ...]], absent: bool, clues: dict
 ATC = "http://www.whocc.no/atc"
 
 
+def _medication_parts(resource: dict[str, Any], medications: dict[str, dict[str, Any]]
+                      ) -> tuple[Any, Any, Any]:
+    """What a medication resource says its medication is: its own concept (medicationCodeableConcept, or R5's
+    CodeableReference concept), its reference, and the code of the Medication that reference names (contained, or
+    in the Bundle; None when there is none)."""
+    concept = resource.get("medicationCodeableConcept")
+    reference = resource.get("medicationReference")
+    r5 = resource.get("medication")  # R5: a CodeableReference, {concept, reference}
+    if concept is None and reference is None and isinstance(r5, dict):
+        concept, reference = r5.get("concept"), r5.get("reference")
+    referenced = None
+    if isinstance(reference, dict):
+        target = str(reference.get("reference", ""))
+        if target.startswith("#"):
+            found = next((c for c in _items(resource.get("contained")) if isinstance(c, dict)
+                          and c.get("id") == target[1:]), None)
+        else:
+            found = medications.get(target) or medications.get(f"Medication/{target.rsplit('/', 1)[-1]}")
+        referenced = found.get("code") if isinstance(found, dict) else None
+    return concept, reference, referenced
+
+
 def _medication_atc(kb: KnowledgeBase, resource: dict[str, Any], medications: dict[str, dict[str, Any]]
                     ) -> tuple[str, ...]:
     """The exposure clues a medication's WHO ATC codings mean (its concept's, or the referenced Medication's):
     for each code the longest ATC group of the vocabulary it falls in (clues.toml ``atc``). A medication given by
     code alone, with no name, said nothing (interop review 13: a furosemide coded C03CA01 lost the loop diuretic)."""
-    concept = resource.get("medicationCodeableConcept")
-    r5 = resource.get("medication")
-    reference = resource.get("medicationReference") or (r5.get("reference") if isinstance(r5, dict) else None)
-    if concept is None and isinstance(r5, dict):
-        concept = r5.get("concept")
-    concepts = [concept]
-    if isinstance(reference, dict):
-        target = str(reference.get("reference", ""))
-        found = (next((c for c in _items(resource.get("contained")) if isinstance(c, dict)
-                       and c.get("id") == target[1:]), None) if target.startswith("#")
-                 else medications.get(target) or medications.get(f"Medication/{target.rsplit('/', 1)[-1]}"))
-        if isinstance(found, dict):
-            concepts.append(found.get("code"))
+    concept, _, referenced = _medication_parts(resource, medications)
     meant: list[str] = []
-    for one in concepts:
+    for one in (concept, referenced):
         if not isinstance(one, dict):
             continue
         for coding in _concept(one).coding:
@@ -966,22 +976,11 @@ def _medication_atc(kb: KnowledgeBase, resource: dict[str, Any], medications: di
 def _medication_name(resource: dict[str, Any], medications: dict[str, dict[str, Any]]) -> str:
     """The name of the medication a medication resource is about: its medicationCodeableConcept, or the
     Medication it references (contained, or in the Bundle)."""
-    concept = resource.get("medicationCodeableConcept")
-    reference = resource.get("medicationReference")
-    r5 = resource.get("medication")  # R5: a CodeableReference, {concept, reference}
-    if concept is None and reference is None and isinstance(r5, dict):
-        concept, reference = r5.get("concept"), r5.get("reference")
+    concept, reference, referenced = _medication_parts(resource, medications)
     if isinstance(concept, dict) and isinstance(reference, dict) and not _concept_name(concept):
         concept = None  # an empty concept beside a reference: the reference names the medication
     if not isinstance(concept, dict) and isinstance(reference, dict):
-        target = str(reference.get("reference", ""))
-        found = None
-        if target.startswith("#"):
-            found = next((c for c in _items(resource.get("contained")) if isinstance(c, dict)
-                          and c.get("id") == target[1:]), None)
-        else:
-            found = medications.get(target) or medications.get(f"Medication/{target.rsplit('/', 1)[-1]}")
-        concept = found.get("code") if isinstance(found, dict) else None
+        concept = referenced
         if not isinstance(concept, dict) and isinstance(reference.get("display"), str):
             return str(reference["display"])
     return _concept_name(concept)
