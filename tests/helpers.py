@@ -71,6 +71,19 @@ def invoke(argv: list[str], stdin: bytes = b"") -> tuple[int, str, str]:
     return status, out, err
 
 
+def run_document(tmp_path: Any, flag: str, document: dict[str, Any]) -> dict[str, Any]:
+    """``diff FLAG FILE --format json`` on a standard document (``--fhir``, ``--phenopacket``) written to
+    ``tmp_path``: the result, after checking the run succeeded."""
+    import json
+
+    path = tmp_path / "input.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    status, out, err = invoke(["diff", flag, str(path), "--format", "json"])
+    assert status == 0, err
+    result: dict[str, Any] = json.loads(out)
+    return result
+
+
 def read_terminal(master: int, proc: Any, timeout: float) -> bytes:
     """Everything a child process writes to the pseudo-terminal whose master end is ``master``,
     until it closes the terminal or exits (at most ``timeout`` seconds)."""

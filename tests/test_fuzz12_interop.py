@@ -7,12 +7,11 @@ excluded was said to exclude nephrocalcinosis.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import invoke
+from helpers import run_document
 
 LOINC, UCUM, HPO = "http://loinc.org", "http://unitsofmeasure.org", "http://purl.obolibrary.org/obo/hp.owl"
 
@@ -30,13 +29,6 @@ def _bundle(*observations: dict[str, Any]) -> dict[str, Any]:
         {"resource": {"resourceType": "Condition", "code": {"coding": [{"system": HPO, "code": "HP:0012408"}]}}}]}
 
 
-def _run(tmp_path: Path, flag: str, document: dict[str, Any]) -> dict[str, Any]:
-    path = tmp_path / "input.json"
-    path.write_text(json.dumps(document), encoding="utf-8")
-    status, out, err = invoke(["diff", flag, str(path), "--format", "json"])
-    assert status == 0, err
-    result: dict[str, Any] = json.loads(out)
-    return result
 
 
 def _said(result: dict[str, Any]) -> str:
@@ -45,10 +37,10 @@ def _said(result: dict[str, Any]) -> str:
 
 def test_a_fhir_date_in_the_future_does_not_set_the_age(tmp_path: Path) -> None:
     """1: a potassium dated 2099 made a girl born in 2018 81 years old, with no word, and moved the ranking."""
-    result = _run(tmp_path, "--fhir", _bundle(_potassium(2.9, "mmol/L", "2099-06-01")))
+    result = run_document(tmp_path, "--fhir", _bundle(_potassium(2.9, "mmol/L", "2099-06-01")))
     assert result["case"].get("age_years") is None
     assert "2099-06-01" in _said(result) and "in the future" in _said(result)
-    dated = _run(tmp_path, "--fhir", _bundle(_potassium(2.9, "mmol/L", "2099-06-01"),
+    dated = run_document(tmp_path, "--fhir", _bundle(_potassium(2.9, "mmol/L", "2099-06-01"),
                                              _potassium(3.0, "mmol/L", "2024-06-01")))
     assert dated["case"]["age_years"] == 6.0
 
@@ -58,7 +50,7 @@ def test_a_phenopacket_timestamp_in_the_future_does_not_set_the_age(tmp_path: Pa
               "phenotypicFeatures": [{"type": {"id": "HP:0012408"}}],
               "measurements": [{"assay": {"id": "LOINC:2823-3"}, "timeObserved": {"timestamp": "2099-06-01T00:00:00Z"},
                                 "value": {"quantity": {"unit": {"id": "UCUM:mmol/L"}, "value": 2.9}}}]}
-    result = _run(tmp_path, "--phenopacket", packet)
+    result = run_document(tmp_path, "--phenopacket", packet)
     assert result["case"].get("age_years") is None
     assert "in the future" in _said(result)
 
@@ -69,7 +61,7 @@ def test_a_newer_lab_value_in_a_unit_the_lab_does_not_take_keeps_the_older_one(t
     """2: potassium 2.9 mmol/L, then a later 2.8 'mmol': both were lost (no hypokalaemia), and the warning said
     the others were used. The readable one is used, and the other is named."""
     good, bad = _potassium(2.9, "mmol/L", "2024-06-01"), _potassium(2.8, "mmol", "2024-07-01")
-    result = _run(tmp_path, "--fhir", _bundle(*((bad, good) if newer_first else (good, bad))))
+    result = run_document(tmp_path, "--fhir", _bundle(*((bad, good) if newer_first else (good, bad))))
     assert result["case"]["labs"]["serum_potassium"] == {"value": 2.9, "unit": "mmol/L"}
     assert any(d["clue"] == "hypokalemia" and d["present"] for d in result["derived"])
     assert "2.8 mmol (2024-07-01) (a unit the lab does not take)" in _said(result)
@@ -79,7 +71,7 @@ def test_a_newer_lab_value_in_a_unit_the_lab_does_not_take_keeps_the_older_one(t
                                 "value": {"quantity": {"unit": {"id": "UCUM:mmol/L"}, "value": 2.9}}},
                                {"assay": {"id": "LOINC:2823-3"},
                                 "value": {"quantity": {"unit": {"id": "UCUM:mmol"}, "value": 2.8}}}]}
-    result = _run(tmp_path, "--phenopacket", packet)
+    result = run_document(tmp_path, "--phenopacket", packet)
     assert result["case"]["labs"]["serum_potassium"] == {"value": 2.9, "unit": "mmol/L"}
     assert "serum_potassium 2.8 'mmol'" in _said(result)
 
@@ -89,7 +81,7 @@ def test_another_pattern_excluded_is_not_nephrocalcinosis_excluded(tmp_path: Pat
     packet = {"id": "p", "subject": {"id": "s"}, "phenotypicFeatures": [
         {"type": {"id": "HP:0012408", "label": "Medullary nephrocalcinosis"}},
         {"type": {"id": "HP:0012409", "label": "Cortical nephrocalcinosis"}, "excluded": True}]}
-    result = _run(tmp_path, "--phenopacket", packet)
+    result = run_document(tmp_path, "--phenopacket", packet)
     ids = {w["id"] for w in result["warnings"]}
     assert result["pattern"] == "medullary"
     assert "phenopacket_nephrocalcinosis_present_and_excluded" not in ids
@@ -97,9 +89,9 @@ def test_another_pattern_excluded_is_not_nephrocalcinosis_excluded(tmp_path: Pat
     both = {**packet, "phenotypicFeatures": [packet["phenotypicFeatures"][0],
                                              {"type": {"id": "HP:0012408"}, "excluded": True}]}
     assert "phenopacket_nephrocalcinosis_present_and_excluded" in {
-        w["id"] for w in _run(tmp_path, "--phenopacket", both)["warnings"]}
+        w["id"] for w in run_document(tmp_path, "--phenopacket", both)["warnings"]}
     only_excluded = {**packet, "phenotypicFeatures": [packet["phenotypicFeatures"][1]]}
-    said = _run(tmp_path, "--phenopacket", only_excluded)["warnings"]
+    said = run_document(tmp_path, "--phenopacket", only_excluded)["warnings"]
     assert "phenopacket_nephrocalcinosis_excluded" not in {w["id"] for w in said}
     assert any(w["id"] == "phenopacket_without_nephrocalcinosis" and "HP:0012409" in w["message"] for w in said)
 
@@ -122,8 +114,9 @@ def test_an_age_at_last_encounter_beyond_the_date_of_birth_is_said(tmp_path: Pat
     packet = {"id": "p", "subject": {"id": "s", "dateOfBirth": "2018-06-01T00:00:00Z",
                                      "timeAtLastEncounter": {"age": {"iso8601duration": "P40Y"}}},
               "phenotypicFeatures": [{"type": {"id": "HP:0012408"}}]}
-    result = _run(tmp_path, "--phenopacket", packet)
+    result = run_document(tmp_path, "--phenopacket", packet)
     assert result["case"]["age_years"] == 40.0
     assert "phenopacket_age_after_today" in {w["id"] for w in result["warnings"]}
     packet["subject"]["timeAtLastEncounter"] = {"age": {"iso8601duration": "P6Y"}}
-    assert "phenopacket_age_after_today" not in {w["id"] for w in _run(tmp_path, "--phenopacket", packet)["warnings"]}
+    younger = run_document(tmp_path, "--phenopacket", packet)
+    assert "phenopacket_age_after_today" not in {w["id"] for w in younger["warnings"]}

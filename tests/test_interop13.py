@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import invoke
+from helpers import invoke, run_document
 
 LOINC, UCUM, HPO = "http://loinc.org", "http://unitsofmeasure.org", "http://purl.obolibrary.org/obo/hp.owl"
 
@@ -31,19 +31,12 @@ def _bundle(code: str, value: float, unit: str, comparator: str = "") -> dict[st
         {"resource": {"resourceType": "Condition", "code": {"coding": [{"system": HPO, "code": "HP:0012408"}]}}}]}
 
 
-def _run(tmp_path: Path, flag: str, document: dict[str, Any]) -> dict[str, Any]:
-    path = tmp_path / "input.json"
-    path.write_text(json.dumps(document), encoding="utf-8")
-    status, out, err = invoke(["diff", flag, str(path), "--format", "json"])
-    assert status == 0, err
-    result: dict[str, Any] = json.loads(out)
-    return result
 
 
 @pytest.mark.parametrize(("code", "value", "unit"), [("1989-3", 190, "ng/mL"), ("14635-7", 475, "nmol/L")])
 def test_a_25_hydroxyvitamin_d3_is_read_as_at_least_the_total(tmp_path: Path, code: str, value: float,
                                                                unit: str) -> None:
-    result = _run(tmp_path, "--fhir", _bundle(code, value, unit))
+    result = run_document(tmp_path, "--fhir", _bundle(code, value, unit))
     assert result["case"]["labs"]["vitamin_d_25oh"] == {"value": value, "unit": unit, "comparator": ">="}
     assert any(d["clue"] == "high_25oh_vitamin_d" and d["present"] for d in result["derived"])
     assert result["differential"][0]["cause"] == "hypervitaminosis_d"
@@ -53,16 +46,16 @@ def test_a_25_hydroxyvitamin_d3_is_read_as_at_least_the_total(tmp_path: Path, co
               "phenotypicFeatures": [{"type": {"id": "HP:0012408"}}],
               "measurements": [{"assay": {"id": f"LOINC:{code}"},
                                 "value": {"quantity": {"unit": {"id": f"UCUM:{unit}"}, "value": value}}}]}
-    result = _run(tmp_path, "--phenopacket", packet)
+    result = run_document(tmp_path, "--phenopacket", packet)
     assert result["case"]["labs"]["vitamin_d_25oh"]["comparator"] == ">="
     assert "phenopacket_lab_part" in {w["id"] for w in result["warnings"]}
 
 
 def test_a_low_25_hydroxyvitamin_d3_says_nothing_of_the_total(tmp_path: Path) -> None:
     """A D3 of 20 ng/mL leaves room for a D2 taken: it documents no absence of vitamin D excess."""
-    result = _run(tmp_path, "--fhir", _bundle("1989-3", 20, "ng/mL"))
+    result = run_document(tmp_path, "--fhir", _bundle("1989-3", 20, "ng/mL"))
     assert not any(d["clue"] == "high_25oh_vitamin_d" for d in result["derived"])
-    below = _run(tmp_path, "--fhir", _bundle("1989-3", 5, "ng/mL", "<"))
+    below = run_document(tmp_path, "--fhir", _bundle("1989-3", 5, "ng/mL", "<"))
     assert "vitamin_d_25oh" not in below["case"].get("labs", {})
     assert "says nothing of the whole" in " ".join(w["message"] for w in below["warnings"])
 
@@ -87,11 +80,11 @@ def test_a_urine_ph_without_a_unit_is_read(tmp_path: Path) -> None:
     read". A pH has no unit; a calcium without one is still refused."""
     bundle = _bundle("2756-5", 7.0, "")
     del bundle["entry"][1]["resource"]["valueQuantity"]["unit"], bundle["entry"][1]["resource"]["valueQuantity"]["code"]
-    result = _run(tmp_path, "--fhir", bundle)
+    result = run_document(tmp_path, "--fhir", bundle)
     assert result["case"]["labs"]["urine_ph"] == {"value": 7.0, "unit": "pH"}
     bundle = _bundle("17861-6", 12.0, "")
     del bundle["entry"][1]["resource"]["valueQuantity"]["unit"], bundle["entry"][1]["resource"]["valueQuantity"]["code"]
-    said = " ".join(w["message"] for w in _run(tmp_path, "--fhir", bundle)["warnings"])
+    said = " ".join(w["message"] for w in run_document(tmp_path, "--fhir", bundle)["warnings"])
     assert "no unit given" in said
 
 
@@ -120,15 +113,15 @@ def test_a_medication_coded_in_who_atc_is_read(tmp_path: Path) -> None:
     """A MedicationStatement coded C03CA01 (furosemide) with no name lost the loop diuretic: 'other' led where the
     named drug gave the nephrocalcinosis of a loop diuretic. A WHO ATC code is read (its group: C03CA); other code
     systems still are not, and the warning says which are."""
-    result = _run(tmp_path, "--fhir", _medication([{"system": "http://www.whocc.no/atc", "code": "C03CA01"}]))
+    result = run_document(tmp_path, "--fhir", _medication([{"system": "http://www.whocc.no/atc", "code": "C03CA01"}]))
     assert result["case"]["clues"] == {"loop_diuretic": True}
     assert result["differential"][0]["cause"] == "chronic_hypercalciuria"
-    rxnorm = _run(tmp_path, "--fhir", _medication([{"system": "http://www.nlm.nih.gov/research/umls/rxnorm",
+    rxnorm = run_document(tmp_path, "--fhir", _medication([{"system": "http://www.nlm.nih.gov/research/umls/rxnorm",
                                                     "code": "4603"}]))
     assert "loop_diuretic" not in rxnorm["case"].get("clues", {})
     assert "only WHO ATC medication codes are read" in " ".join(w["message"] for w in rxnorm["warnings"])
     # a topical carbonic anhydrase inhibitor (dorzolamide, S01EC03) is not the systemic exposure
-    drops = _run(tmp_path, "--fhir", _medication([{"system": "http://www.whocc.no/atc", "code": "S01EC03"}]))
+    drops = run_document(tmp_path, "--fhir", _medication([{"system": "http://www.whocc.no/atc", "code": "S01EC03"}]))
     assert "carbonic_anhydrase_inhibitor" not in drops["case"].get("clues", {})
 
 
