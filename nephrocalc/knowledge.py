@@ -274,6 +274,12 @@ class OtherCause(NamedTuple):
     age: tuple[AgeBand, ...] = ()
     unilateral: float | None = None  # P(unilateral); None: the knowledge base's default
     findings: tuple[Finding, ...] = ()  # explicit likelihood ratios ([[other.findings]]); the rest are flat
+    # [other.patterns]: P(pattern | other, age group), and P(unilateral | other, pattern); None: the pattern mix of
+    # all nephrocalcinosis and the one share ``unilateral``
+    patterns: Mapping[AgeGroup, Mapping[str, float]] | None = None
+    unilateral_by_pattern: Mapping[str, float] | None = None
+    patterns_sources: tuple[str, ...] = ()
+    patterns_note: str = ""
 
 
 class FitSettings(NamedTuple):

@@ -337,7 +337,7 @@ def test_the_open_world_has_its_own_unilateral_share(rank: Any, kb: KnowledgeBas
     result = rank({"pattern": "medullary", "age_years": 40, "laterality": "unilateral"})
     factor = next(f for f in entry(result, "other")["context"] if f["factor"] == "laterality")
     assert factor["weight"] == pytest.approx(math.log(0.05 / 0.02), abs=0.01)
-    assert "5% of Other cause is unilateral" in factor["why"]
+    assert "5% of medullary calcification outside the knowledge base is unilateral" in factor["why"]
 
 
 def test_the_fit_is_poor_when_the_leader_lacks_what_it_nearly_always_has(rank: Any, run_main: Any) -> None:

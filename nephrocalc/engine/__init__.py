@@ -225,7 +225,7 @@ class Engine:
         if case.sex is not None:
             scores = list(map(add, scores, table.sex[case.sex]))
         if case.laterality is not None:
-            scores = list(map(add, scores, table.laterality[case.laterality]))
+            scores = list(map(add, scores, table.laterality[(pattern, case.laterality)]))
         terms = table.age_terms_for(case.cause_age, column)
         if terms:
             scores = list(scores)
@@ -372,7 +372,8 @@ class Engine:
                                 / 100, "why": "the cause's other forms add their share of the score"})
             if sex is not None and (factor := row.sex_factor[sex]) is not None:
                 context.append(factor)
-            if laterality is not None and (factor := row.laterality_factor[laterality]) is not None:
+            if laterality is not None and (factor := row.laterality_at.get(
+                    (pattern, laterality), row.laterality_factor[laterality])) is not None:
                 context.append(factor)
             if best in age_factors:
                 context.append(age_factors[best])

@@ -25,6 +25,9 @@ class FormRow(NamedTuple):
     sex_factor: Mapping[str, Factor | None]
     laterality_factor: Mapping[str, Factor | None]
     age: tuple[AgeBand, ...] = ()  # the age bands of the cause and of this form
+    # (pattern, laterality) -> factor, for a row whose one-sided share depends on the pattern (the open world's
+    # [other.patterns]); the others, and a case without a pattern, take ``laterality_factor``
+    laterality_at: Mapping[tuple[str, str], Factor | None] = {}
 
 
 class CauseRow(NamedTuple):
@@ -35,6 +38,8 @@ class CauseRow(NamedTuple):
     log_prior: Mapping[str, float]  # its natural log, from the unrounded prior, rounded for the output
     pattern_factor: Mapping[str, Factor]
     interaction_evidence: Mapping[str, Mapping[str, Evidence]]  # pattern -> clue -> evidence (present)
+    # (pattern, age key) -> factor, for a cause whose pattern mix depends on age (the open world's [other.patterns])
+    pattern_factor_at: Mapping[tuple[str, str], Factor] = {}
 
 
 class GivenTerm(NamedTuple):
@@ -83,7 +88,7 @@ class ScoringTable(NamedTuple):
     base: Mapping[tuple[str, str], list[float]]  # (age key, pattern) -> ln prior + pattern + form share, per row
     clue: Mapping[tuple[str, str, bool], list[float]]  # (pattern, clue, value) -> weight per row
     sex: Mapping[str, list[float]]
-    laterality: Mapping[str, list[float]]
+    laterality: Mapping[tuple[str, str], list[float]]  # (pattern or "unknown", laterality) -> weight per row
     context: Mapping[tuple[str, str], list[tuple[Factor, ...]]]  # (pattern, age) -> per row: pattern and form
     interaction_patterns: frozenset[str]
     # age bands: sorted boundaries, and for each prior column (age group) and each interval between the
@@ -185,7 +190,14 @@ class ScoringTable(NamedTuple):
         # P(pattern) under the no-age mixture: a constant that makes the pattern weights readable
         marginal = {p: sum(prior[c.id]["unknown"] * c.patterns[p] for c in known) / (1.0 - other_prior["unknown"])
                     for p in PATTERNS}
-        other = other_cause(kb, marginal)
+        # the open world's own pattern mix by age group ([other.patterns]), else that of all nephrocalcinosis
+        other_mix: dict[str, Mapping[Any, float]] = dict.fromkeys(AGE_KEYS, marginal)
+        if kb.other.patterns is not None:
+            other_mix = {group: kb.other.patterns[group] for group in AGE_GROUPS}
+            age_weight = {group: mix[group] * kb.other.prior[group] for group in AGE_GROUPS}
+            other_mix["unknown"] = {p: sum(age_weight[g] * kb.other.patterns[g][p] for g in AGE_GROUPS)
+                                    / sum(age_weight.values()) for p in PATTERNS}
+        other = other_cause(kb, other_mix["unknown"])
         causes = [*known, other]
         prior[OTHER] = other_prior
         raw_prior[OTHER] = other_prior
@@ -196,7 +208,8 @@ class ScoringTable(NamedTuple):
         present_w: list[dict[str, float]] = []
         absent_w: list[dict[str, float]] = []
         sex: dict[str, list[float]] = {"female": [], "male": []}
-        laterality: dict[str, list[float]] = {"unilateral": [], "bilateral": []}
+        laterality: dict[tuple[str, str], list[float]] = {(p, side): [] for p in (*PATTERNS, UNKNOWN)
+                                                          for side in ("unilateral", "bilateral")}
         interaction_w: list[dict[str, dict[str, float]]] = []
         age_clues: list[tuple[float, float | None, int, str, bool, float, Evidence | None]] = []
         forms_of_rows: list[tuple[Cause, Form]] = []  # the cause and form of each row, in row order
@@ -207,6 +220,17 @@ class ScoringTable(NamedTuple):
                            f"{cause.patterns[p]:.1%} of {cause.short_name} shows a {p} pattern"
                            + (f" ({cause.patterns_note})" if cause.patterns_note else ""))
                 for p in PATTERNS}
+            # a cause's pattern weights by age key: the same at every age, but the open world's own mix
+            pattern_at = dict.fromkeys(AGE_KEYS, pattern_w)
+            pattern_factor_at: dict[tuple[str, str], Factor] = {}
+            if cause is other and kb.other.patterns is not None:
+                for age in AGE_KEYS:
+                    pattern_at[age] = {p: math.log(other_mix[age][p] / marginal[p]) for p in PATTERNS}
+                    at = " at this age" if age != "unknown" else ""
+                    pattern_factor_at.update(
+                        ((p, age), _factor("pattern", p, pattern_at[age][p],
+                                           f"{other_mix[age][p]:.1%} of causes outside the knowledge base{at} show a "
+                                           f"{p} pattern")) for p in PATTERNS)
             interactions: dict[str, dict[str, Evidence]] = {}
             interaction_weights: dict[str, dict[str, float]] = {}
             listed = {clue for form in cause.forms for clue in (*form.findings, *(f.clue for f in form.age_findings))}
@@ -227,6 +251,15 @@ class ScoringTable(NamedTuple):
                 share = _form_share(form, raw_prior[cause.id], mix)
                 log_share = {age: (math.log(value) if value > 0 else NEG_INF) for age, value in share.items()}
                 row, present, absent, sex_w, lat_w = _form_row(kb, index, cause, form, share, log_share)
+                lat_at = dict.fromkeys((*PATTERNS, UNKNOWN), lat_w)
+                by_pattern = kb.other.unilateral_by_pattern
+                if cause is other and by_pattern is not None:
+                    lat_at.update((p, _laterality_weights(by_pattern[p], kb.default_unilateral)) for p in PATTERNS)
+                    row = row._replace(laterality_at={
+                        (p, side): _factor("laterality", side, w, _laterality_why(
+                            by_pattern[p], side, f"{p} calcification outside the knowledge base"))
+                        if abs(w) > 1e-9 else None
+                        for p in PATTERNS for side, w in lat_at[p].items()})
                 named = len(cause.forms) > 1 or form.id != "typical"
                 own = {f.clue for f in form.own_findings}
                 for finding in form.age_findings:
@@ -246,17 +279,17 @@ class ScoringTable(NamedTuple):
                 interaction_w.append(interaction_weights)
                 for key in sex:
                     sex[key].append(sex_w[key])
-                for key in laterality:
-                    laterality[key].append(lat_w[key])
+                for p_key, side in laterality:
+                    laterality[(p_key, side)].append(lat_at[p_key][side])
                 for age in AGE_KEYS:
                     for p in PATTERNS:
-                        base[(age, p)].append(math.log(prior[cause.id][age]) + pattern_w[p] + log_share[age])
+                        base[(age, p)].append(math.log(prior[cause.id][age]) + pattern_at[age][p] + log_share[age])
                     # pattern unknown (a phenopacket without a pattern term): no pattern evidence
                     base[(age, UNKNOWN)].append(math.log(prior[cause.id][age]) + log_share[age])
             cause_rows.append(CauseRow(cause, tuple(range(first, len(rows))), prior[cause.id],
                                        {age: round(value, 4) for age, value in prior[cause.id].items()},
                                        {age: round(math.log(value), 2) for age, value in prior[cause.id].items()},
-                                       pattern_factor, interactions))
+                                       pattern_factor, interactions, pattern_factor_at))
 
         # one vector per (clue, value), shared by the patterns; a pattern with an interaction on the
         # clue gets its own present vector
@@ -288,7 +321,8 @@ class ScoringTable(NamedTuple):
                 target = supporting if evidence_item["weight"] > 0 else conflicting
                 target.setdefault(stated, []).append((r, evidence_item))
         context: dict[tuple[str, str], list[tuple[Factor, ...]]] = {
-            (p, age): [(cause_rows[row.cause_index].pattern_factor[p],
+            (p, age): [(cause_rows[row.cause_index].pattern_factor_at.get((p, age))
+                        or cause_rows[row.cause_index].pattern_factor[p],
                         *((row.form_factor[age],) if age in row.form_factor else ())) for row in rows]
             for p in PATTERNS for age in AGE_KEYS}
         for age in AGE_KEYS:
@@ -340,7 +374,9 @@ def other_cause(kb: KnowledgeBase, marginal: Mapping[Any, float]) -> Cause:
     return Cause(OTHER, OTHER_NAME, "Other cause", "unknown", False, "",
                  "A cause of nephrocalcinosis, or a mimic, that the loaded knowledge base does not hold.",
                  "Any mechanism outside the knowledge base.", kb.other.sources, kb.other.prior, kb.other.note,
-                 kb.other.sources, dict(marginal), "the pattern mix of all nephrocalcinosis", (),
+                 kb.other.sources, dict(marginal),
+                 "its own pattern mix by age ([other.patterns]), here with no age given"
+                 if kb.other.patterns is not None else "the pattern mix of all nephrocalcinosis", (),
                  tuple(findings.values()),
                  (form,), "")
 
@@ -530,13 +566,8 @@ def _form_row(kb: KnowledgeBase, index: int, cause: Cause, form: Form, share: Ma
     }
     sex_why = {"female": f"{form.female:.0%} of {where} are female",
                "male": f"{1 - form.female:.0%} of {where} are male"}
-    default = kb.default_unilateral
-    lat_w = {
-        "unilateral": math.log(form.unilateral / default),
-        "bilateral": math.log((1 - form.unilateral) / (1 - default)),
-    }
-    lat_why = {"unilateral": f"about {form.unilateral:.0%} of {where} is unilateral",
-               "bilateral": f"about {1 - form.unilateral:.0%} of {where} is bilateral"}
+    lat_w = _laterality_weights(form.unilateral, kb.default_unilateral)
+    lat_why = {side: _laterality_why(form.unilateral, side, where) for side in lat_w}
     form_factor = {}
     if named:
         form_factor = {age: _factor("form", form.id, log_share[age],
@@ -549,6 +580,16 @@ def _form_row(kb: KnowledgeBase, index: int, cause: Cause, form: Form, share: Ma
         laterality_factor={k: (_factor("laterality", k, w, lat_why[k]) if abs(w) > 1e-9 else None)
                            for k, w in lat_w.items()}, age=form.age)
     return row, present, absent, sex_w, lat_w
+
+
+def _laterality_weights(unilateral: float, default: float) -> dict[str, float]:
+    """ln P(side | cause) / P(side | nephrocalcinosis), for a cause with this one-sided share."""
+    return {"unilateral": math.log(unilateral / default), "bilateral": math.log((1 - unilateral) / (1 - default))}
+
+
+def _laterality_why(unilateral: float, side: str, where: str) -> str:
+    share = unilateral if side == "unilateral" else 1 - unilateral
+    return f"about {share:.0%} of {where} is {side}"
 
 
 def _evidence(clue: str, present: bool, weight: float, why: str, sources: Sequence[str]) -> Evidence:

@@ -879,6 +879,13 @@ def _compile(root: Path, kb_file: schema.KnowledgeBaseFile, groups: Mapping[str,
                        _compile_ages(other_file.age, "other.age", other_path, sources, problems,
                                      kb_file.age_groups.child_below_years),
                        other_file.unilateral, tuple(other_findings))
+    if other_file.patterns is not None:
+        mixes = other_file.patterns
+        _check_sources(mixes.sources, sources, other_path, "other.patterns.sources", problems)
+        other = other._replace(
+            patterns={group: getattr(mixes, group).model_dump() for group in ("preterm", "child", "adult")},
+            unilateral_by_pattern=mixes.unilateral.model_dump(), patterns_sources=tuple(mixes.sources),
+            patterns_note=mixes.note)
     calibration = Calibration(1.0, "", (), "uncalibrated: no [calibration] in knowledge_base.toml")
     if kb_file.calibration is not None:
         cal = kb_file.calibration

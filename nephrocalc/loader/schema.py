@@ -108,6 +108,43 @@ class PatternLikelihood(RuleModel):
         return self
 
 
+class PatternMix(RuleModel):
+    """Shares of the three patterns (medullary, cortical, combined), summing to 1."""
+
+    medullary: OpenProbability
+    cortical: OpenProbability
+    combined: OpenProbability
+
+    @model_validator(mode="after")
+    def _sums_to_one(self) -> PatternMix:
+        total = self.medullary + self.cortical + self.combined
+        if not math.isclose(total, 1.0, abs_tol=1e-6):
+            raise ValueError(f"medullary + cortical + combined must sum to 1 (they sum to {total:g})")
+        return self
+
+
+class LateralityByPattern(RuleModel):
+    """P(unilateral | pattern) for each pattern."""
+
+    medullary: OpenProbability
+    cortical: OpenProbability
+    combined: OpenProbability
+
+
+class OtherPatterns(RuleModel):
+    """The open world's own pattern mix by age group, and its one-sided share under each pattern. Without
+    it, a cause outside the knowledge base takes the pattern mix of all nephrocalcinosis and one
+    one-sided share ([other] unilateral)."""
+
+    preterm: PatternMix
+    child: PatternMix
+    adult: PatternMix
+    unilateral: LateralityByPattern
+    sources: SourceTags
+    note: str = ""
+    estimate: bool = False
+
+
 class AgeMix(RuleModel):
     """Weights of the age groups used when the case gives no age."""
 
@@ -219,6 +256,7 @@ class OtherCause(RuleModel):
     estimate: bool = False
     age: AgeBands = []
     findings: list[OtherFinding] = []
+    patterns: OtherPatterns | None = None
 
 
 class CalibrationBin(RuleModel):
