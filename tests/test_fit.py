@@ -633,7 +633,8 @@ def test_an_albumin_given_to_correct_the_calcium_does_not_count_for_the_open_wor
     other = entry(result, "other")
     assert not any(item["clue"] == "hypoalbuminemia" for item in other["supporting"])
     said = [w["message"] for w in result["warnings"] if w["id"] == "clues_not_used"]
-    assert said == ["No cause of the knowledge base lists hypoalbuminemia: it changes nothing."]
+    assert said == ["No cause of the knowledge base lists hypoalbuminemia: as a finding it changes no cause's score "
+                    "(a lab it comes from may still be used: a low albumin corrects the calcium)."]
     counted = rank({"pattern": "medullary", "age_years": 40, "clues": {"hyperuricemia": True}})
     assert any("hyperuricemia: it counts only for a cause outside" in w["message"] for w in counted["warnings"])
 

@@ -421,8 +421,10 @@ class Engine:
                              + " only for a cause outside the knowledge base (other).", "sources": []})
         if neutral:
             warnings.append({"id": "clues_not_used", "message": "No cause of the knowledge base lists "
-                             + ", ".join(neutral) + (": they change" if len(neutral) > 1 else ": it changes")
-                             + " nothing.", "sources": []})
+                             + ", ".join(neutral) + ": as a finding"
+                             + (" they change" if len(neutral) > 1 else " it changes")
+                             + " no cause's score (a lab it comes from may still be used: a low albumin corrects the "
+                             "calcium).", "sources": []})
         # a finding stated present that only forms impossible for this patient list (an obstetric catastrophe in a man
         # or a child): counted for no cause, so said, as a mistyped sex or age is the likely reason
         vectors = table.clue

@@ -548,7 +548,9 @@ def print_labs(kb: KnowledgeBase) -> None:
             who = limit["ages"] + (f", {limit['sex']}" if limit["sex"] else "")
             also = "".join(f" with {other} {'>' if 'above' in b else '<'} {b.get('above', b.get('below')):g}"
                            for other, b in limit["present_requires_lab"].items())
-            limits.append(f"{side} {limit['unit']}{also} ({who}) → {limit['clue']}")
+            # a reading that derives nothing (vitamin D deficiency) is named, not shown as giving its clue
+            limits.append(f"{side} {limit['unit']}{also} ({who}) → {limit['clue']}" if limit["derives"] else
+                          f"{side} {limit['unit']}{also} ({who}): {limit['label'] or 'noted'}, derives nothing")
         if lab["clues"]:
             limits.append(f"gives: {', '.join(lab['clues'])}")
         units = ", ".join(lab["converted"]) + (f"; judged on their own: {', '.join(lab['own_units'])}"
