@@ -287,6 +287,7 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
     read_as_urography: list[str] = []  # ImagingStudy texts that made a CT or radiograph a urography
     bounds: list[str] = []  # lab values given as a bound ("<3 pg/mL"), read as the value
     not_bounds: list[str] = []  # lab values whose comparator is not a bound ("ad"): read as the value itself
+    from_text: list[str] = []  # lab values read from an Observation's valueString
     lab_parts: list[str] = []  # values of an assay of a part of the lab (25OHD3 alone): read as a lower bound
     unit_conflicts: list[str] = []  # values whose UCUM code and unit text are units of the lab that disagree
     repeated: dict[str, list[str]] = {}  # every value of each lab; of a lab given more than once the newest is used
@@ -513,6 +514,14 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                                     f"dataAbsentReason ({reason}), so not used")
                     used = True
                     break
+                if quantity is None and isinstance(resource.get("valueString"), str):
+                    # a value sent as text ("<3", ">60", "4.2 mmol/L"), as many laboratory feeds send a bound
+                    quantity, problem = _string_quantity(kb, lab_id, resource)
+                    if quantity is None:
+                        rejected.append(f"Observation.valueString ({lab_id}, LOINC {coding.code}): {problem}")
+                        used = True
+                        break
+                    from_text.append(f"{lab_id} {shown_value(resource['valueString'])}")
                 if isinstance(quantity, dict):
                     value = _quantity(quantity, _unitless(kb, lab_id))
                     if isinstance(value, Quantity):
@@ -777,6 +786,11 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                       "message": "Lab values given as a bound were read as bounds, which settle a limit only from its "
                                  "far side (<5 is below a limit of 10, but says nothing of one of 3): "
                                  + "; ".join(bounds[:20])})
+    if from_text:
+        notes.append({"id": "fhir_value_string", "sources": [],
+                      "message": "Lab values sent as text (valueString) were read as numbers, a unit missing from the "
+                                 "text taken from the laboratory's referenceRange or the lab's only unit: "
+                                 + "; ".join(from_text[:8])})
     if read_as_urography:
         notes.append({"id": "fhir_modality_urography", "sources": [],
                       "message": "An imaging study was read as CT urography or IVU from its text (DICOM has no code "
@@ -1211,6 +1225,42 @@ def _component_lab(kb: KnowledgeBase, component: dict[str, Any]
     return None
 
 
+# a lab value written as text: an optional bound, a number (a decimal comma allowed), an optional unit
+_VALUE_TEXT = re.compile(r"^\s*(<=|>=|<|>|\u2264|\u2265)?\s*([0-9]+(?:[.,][0-9]+)?)\s*([^\s0-9<>=].*?)?\s*$")
+
+
+def _string_quantity(kb: KnowledgeBase, lab_id: str, resource: dict[str, Any]
+                     ) -> tuple[dict[str, Any] | None, str]:
+    """An Observation's valueString ("<3", ">60", "4.2 mmol/L") as a valueQuantity, or None and why not. A
+    text without a unit takes the unit of the laboratory's referenceRange, else the lab's only unit; a lab of
+    several units (PTH in pg/mL or pmol/L) needs one (interop review 16)."""
+    text = str(resource["valueString"])
+    match = _VALUE_TEXT.match(text)
+    if match is None:
+        return None, f"{shown_value(text)} is not a number with an optional <, <=, >, >= and unit"
+    comparator, number, unit = match.group(1) or "", match.group(2).replace(",", "."), (match.group(3) or "").strip()
+    comparator = {"\u2264": "<=", "\u2265": ">="}.get(comparator, comparator)
+    if not unit:
+        for limit in _items(resource.get("referenceRange")):
+            for side in ("low", "high"):
+                bound = limit.get(side) if isinstance(limit, dict) else None
+                if isinstance(bound, dict) and (bound.get("code") or bound.get("unit")):
+                    unit = str(bound.get("code") or bound.get("unit"))
+                    break
+            if unit:
+                break
+    lab = kb.labs.get(lab_id)
+    if not unit and lab is not None and len(lab.accepted_units) == 1 and lab.canonical != "pH":
+        unit = lab.canonical
+    if not unit and not _unitless(kb, lab_id):
+        accepted = lab.accepted_units_text if lab is not None else "its unit"
+        return None, f"{shown_value(text)} has no unit, and {lab_id} is given in {accepted}: give the unit"
+    quantity: dict[str, Any] = {"value": float(number), "unit": unit}
+    if comparator:
+        quantity["comparator"] = comparator
+    return quantity, ""
+
+
 def _unitless(kb: KnowledgeBase, lab_id: str) -> bool:
     """Whether the lab has no unit (a pH): its value needs none (interop review 13: a urine pH sent without a
     unit, as many laboratory feeds send it, was refused)."""
@@ -1285,6 +1335,18 @@ _NOT_THIS_STUDY = re.compile(r"\b(not|no|without|recommend\w*|suggest\w*|conside
                              r"could|may)\b", re.IGNORECASE)
 
 
+# how a study's contrast is named ("with and without contrast", "no oral contrast", "w/o IV contrast"): the words
+# "without" and "no" there say nothing of whether the study was a urography (interop review 16: "CT UROGRAM WITH
+# AND WITHOUT CONTRAST", the usual order name, was read as plain CT)
+_CONTRAST_PHRASE = re.compile(r"\b(?:(?:with(?:out)?|w/o|wo|w/|no|non|and|or|&|iv|i\.v\.|oral|intravenous)"
+                              r"[\s,/&+-]*)+contrast\b", re.IGNORECASE)
+
+
+def _says_urography(text: str) -> bool:
+    """Whether a study's text says it was a urography, not merely naming one (recommended, compared)."""
+    return bool(_UROGRAPHY.search(text)) and not _NOT_THIS_STUDY.search(_CONTRAST_PHRASE.sub(" contrast", text))
+
+
 def _study_modalities(resource: dict[str, Any], read_as_urography: list[str] | None = None) -> set[Modality]:
     """The modalities of an ImagingStudy that nephrocalc knows: the study's and its series'. DICOM has no code for
     urography, so a CT or radiograph study whose description or procedure says urography (CT urography, IVU, IVP)
@@ -1300,7 +1362,7 @@ def _study_modalities(resource: dict[str, Any], read_as_urography: list[str] | N
         if isinstance(concept, dict):
             words.append(str(concept.get("text", "")))
             words += [str(c.get("display", "")) for c in _items(concept.get("coding")) if isinstance(c, dict)]
-    saying = next((text for text in words if _UROGRAPHY.search(text) and not _NOT_THIS_STUDY.search(text)), None)
+    saying = next((text for text in words if _says_urography(text)), None)
     if saying is not None and found & {"ct", "xr"}:
         found = {"ctu" if m == "ct" else "ivu" if m == "xr" else m for m in found}
         if read_as_urography is not None:

@@ -1,0 +1,57 @@
+"""Interoperability review 16: FHIR documents as real exports write them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from helpers import run_document
+
+
+def _bundle(*resources: dict[str, Any]) -> dict[str, Any]:
+    patient = {"resourceType": "Patient", "id": "p1", "gender": "female", "birthDate": "1985-01-01"}
+    nc = {"resourceType": "Condition", "id": "c1", "subject": {"reference": "Patient/p1"},
+          "code": {"coding": [{"system": "http://snomed.info/sct", "code": "236446001"}]}}
+    nc["code"]["coding"] = [{"system": "http://purl.obolibrary.org/obo/hp.owl", "code": "HP:0012408"}]
+    return {"resourceType": "Bundle", "type": "collection", "timestamp": "2025-06-01T00:00:00Z",
+            "entry": [{"resource": r} for r in (patient, nc, *resources)]}
+
+
+def _lab(loinc: str, **value: Any) -> dict[str, Any]:
+    return {"resourceType": "Observation", "status": "final", "subject": {"reference": "Patient/p1"},
+            "code": {"coding": [{"system": "http://loinc.org", "code": loinc}]}, **value}
+
+
+def _study(description: str) -> dict[str, Any]:
+    return {"resourceType": "ImagingStudy", "status": "available", "subject": {"reference": "Patient/p1"},
+            "modality": [{"system": "http://dicom.nema.org/resources/ontology/DCM", "code": "CT"}],
+            "description": description}
+
+
+def test_a_ct_urogram_named_with_its_contrast_is_a_ct_urogram(tmp_path: Any) -> None:
+    for description in ("CT UROGRAM WITH AND WITHOUT CONTRAST", "CT urogram, no oral contrast",
+                        "CT UROGRAM W/O IV CONTRAST"):
+        result = run_document(tmp_path, "--fhir", _bundle(_study(description)))
+        assert result["case"]["modality"] == "ctu", description
+    for description in ("CT abdomen without contrast; CT urogram recommended", "compare prior CT urogram"):
+        assert run_document(tmp_path, "--fhir", _bundle(_study(description)))["case"]["modality"] == "ct"
+
+
+def test_a_lab_value_sent_as_text_is_read(tmp_path: Any) -> None:
+    # eGFR ">60": the lab's only unit; calcium "2.9 mmol/L": its own unit; PTH "<3" with the laboratory's range
+    ranged = {"referenceRange": [{"low": {"value": 15, "unit": "pg/mL"}, "high": {"value": 65, "unit": "pg/mL"}}]}
+    result = run_document(tmp_path, "--fhir", _bundle(
+        _lab("33914-3", valueString=">60"), _lab("17861-6", valueString="2.9 mmol/L"),
+        _lab("2731-8", valueString="<3", **ranged)))
+    labs = result["case"]["labs"]
+    assert labs["egfr"]["value"] == 60 and labs["serum_calcium"]["unit"] == "mmol/L"
+    assert labs["pth"]["unit"] == "pg/mL"
+    derived = {(d["clue"], d["present"]) for d in result["derived"]}
+    assert ("ckd", False) in derived and ("hypercalcemia", True) in derived and ("low_pth", True) in derived
+    assert any(w["id"] == "fhir_value_string" for w in result["warnings"])
+
+
+def test_a_text_value_without_a_unit_is_not_guessed_for_a_lab_of_several_units(tmp_path: Any) -> None:
+    result = run_document(tmp_path, "--fhir", _bundle(_lab("2731-8", valueString="<3")))
+    assert "pth" not in result["case"].get("labs", {})
+    said = " ".join(w["message"] for w in result["warnings"])
+    assert "valueString (pth" in said and "has no unit" in said
