@@ -476,5 +476,6 @@ class KnowledgeBase(NamedTuple):
     pattern_snomed: Mapping[str, tuple[str, ...]] = {}  # as pattern_hpo, in SNOMED CT
     snomed_clues: Mapping[str, tuple[str, ...]] = {}  # SNOMED CT concept -> the clues that name it
     snomed_patterns: Mapping[str, str] = {}  # SNOMED CT concept -> "nephrocalcinosis", "medullary", ...
+    snomed_hpo: Mapping[str, tuple[str, ...]] = {}  # other SNOMED CT concepts -> the HPO terms cross-referencing them
     agent_clues: Mapping[str, str] = {}  # a drug or agent name (lower case) -> its exposure clue
     atc_clues: Mapping[str, str] = {}  # a WHO ATC code or group -> its exposure clue (the longest one given wins)

@@ -55,3 +55,31 @@ def test_a_text_value_without_a_unit_is_not_guessed_for_a_lab_of_several_units(t
     assert "pth" not in result["case"].get("labs", {})
     said = " ".join(w["message"] for w in result["warnings"])
     assert "valueString (pth" in said and "has no unit" in said
+
+
+def _condition(system: str, code: str, refuted: bool = False) -> dict[str, Any]:
+    condition: dict[str, Any] = {"resourceType": "Condition", "subject": {"reference": "Patient/p1"},
+                                 "code": {"coding": [{"system": system, "code": code}]}}
+    if refuted:
+        condition["verificationStatus"] = {"coding": [{
+            "system": "http://terminology.hl7.org/CodeSystem/condition-ver-status", "code": "refuted"}]}
+    return condition
+
+
+def test_a_snomed_concept_no_clue_lists_is_read_through_the_hpo_term_that_cross_references_it(tmp_path: Any) -> None:
+    # SNOMED CT 47821001 Postpartum haemorrhage: HPO cross-references it from HP:0011891, an obstetric catastrophe;
+    # before, the concept mapped to nothing and a postpartum cortical necrosis lost its defining history
+    stated = run_document(tmp_path, "--fhir", _bundle(_condition("http://snomed.info/sct", "47821001")))
+    through_hpo = run_document(tmp_path, "--fhir", _bundle(_condition("http://purl.obolibrary.org/obo/hp.owl",
+                                                                      "HP:0011891")))
+    assert stated["case"]["clues"] == through_hpo["case"]["clues"] == {"obstetric_catastrophe": True}
+    refuted = run_document(tmp_path, "--fhir", _bundle(_condition("http://snomed.info/sct", "47821001", True)))
+    assert refuted["case"].get("clues", {}).get("obstetric_catastrophe") is not True
+
+
+def test_the_snomed_cross_references_lead_to_terms_the_vocabulary_reads(kb: Any) -> None:
+    assert len(kb.snomed_hpo) > 300
+    readable = set(kb.hpo_clue_sets) | set(kb.hpo_named) | set(kb.hpo_patterns)
+    assert all(set(terms) <= readable for terms in kb.snomed_hpo.values())
+    # a concept a clue lists keeps the clue's meaning
+    assert not set(kb.snomed_hpo) & (set(kb.snomed_clues) | set(kb.snomed_patterns))

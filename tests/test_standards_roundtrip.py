@@ -109,11 +109,11 @@ def test_the_fhir_example_ranks_primary_hyperparathyroidism() -> None:
 
 def test_fhir_codes_that_map_to_nothing_are_listed() -> None:
     bundle = {"resourceType": "Bundle", "entry": [{"resource": {"resourceType": "Condition", "code": {
-        "coding": [{"system": "http://snomed.info/sct", "code": "44054006", "display": "Diabetes type 2"}]}}}]}
+        "coding": [{"system": "http://snomed.info/sct", "code": "195967001", "display": "Asthma"}]}}}]}
     status, out, err = invoke(["diff", "--fhir", "-", "--format", "json"], json.dumps(bundle).encode())
     assert status == 0, err
     warnings = {w["id"]: w["message"] for w in json.loads(out)["warnings"]}
-    assert "44054006" in warnings["fhir_codes_not_mapped"] and "pattern_unknown" in warnings
+    assert "195967001" in warnings["fhir_codes_not_mapped"] and "pattern_unknown" in warnings
 
 
 def test_not_fhir_is_a_clear_error() -> None:
@@ -176,7 +176,7 @@ def test_fhir_snomed_codes_give_clues_and_the_pattern() -> None:
         {"resource": {"resourceType": "Condition", "verificationStatus": {"coding": [{"code": "refuted"}]},
                       "code": {"coding": [{"system": sct, "code": "95570007", "display": "Kidney stone"}]}}},
         {"resource": {"resourceType": "Condition", "code": {"coding": [
-            {"system": sct, "code": "44054006", "display": "Diabetes mellitus type 2"}]}}}]}
+            {"system": sct, "code": "195967001", "display": "Asthma"}]}}}]}
     status, out, err = invoke(["diff", "--fhir", "-", "--format", "json"], json.dumps(bundle).encode())
     assert status == 0, err
     result = json.loads(out)
@@ -184,7 +184,7 @@ def test_fhir_snomed_codes_give_clues_and_the_pattern() -> None:
     assert result["case"]["clues"] == {"hypercalcemia": True, "high_pth": True, "nephrolithiasis": False}
     assert result["differential"][0]["cause"] == "hyperparathyroidism"
     warnings = {w["id"]: w["message"] for w in result["warnings"]}
-    assert "44054006" in warnings["fhir_codes_not_mapped"] and "fhir_without_nephrocalcinosis" not in warnings
+    assert "195967001" in warnings["fhir_codes_not_mapped"] and "fhir_without_nephrocalcinosis" not in warnings
 
 
 def test_a_dialysis_procedure_is_kidney_failure_and_ckd() -> None:

@@ -915,7 +915,15 @@ def _coded(kb: KnowledgeBase, coding: Coding, absent: bool) -> tuple[str | None,
         if named is not None:
             return named, ()
         meant = kb.snomed_clues.get(coding.code, ())
-        return (None, meant) if meant else None
+        if meant:
+            return None, meant
+        # a concept no clue lists, read through the HPO terms that cross-reference it (hp.obo xrefs, hpo.toml)
+        terms = kb.snomed_hpo.get(coding.code, ())
+        named = next((kb.hpo_patterns[t] for t in terms if t in kb.hpo_patterns), None)
+        if named is not None:
+            return named, ()
+        through = tuple(dict.fromkeys(clue for t in terms for clue in clues_of_term(kb, t, present=not absent)))
+        return (None, through) if through else None
     term = _hpo_code(coding)
     if term is None:
         return None

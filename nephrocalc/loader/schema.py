@@ -418,6 +418,9 @@ class HpoFile(RuleModel):
     ancestors: dict[HpoId, list[HpoId]] = {}
     leaves: list[HpoId] = []
     obsolete_replaced_by: dict[HpoId, HpoId] = {}
+    # SNOMED CT concept -> the HPO terms that cross-reference it (hp.obo xrefs; bench/snomed_xrefs.py): a FHIR
+    # coding with a concept no clue lists is read through them
+    snomed_xrefs: dict[SnomedId, Annotated[list[HpoId], Field(min_length=1)]] = {}
 
 
 # --- pack.toml (rule packs) ------------------------------------------------------------------
