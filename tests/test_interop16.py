@@ -83,3 +83,26 @@ def test_the_snomed_cross_references_lead_to_terms_the_vocabulary_reads(kb: Any)
     assert all(set(terms) <= readable for terms in kb.snomed_hpo.values())
     # a concept a clue lists keeps the clue's meaning
     assert not set(kb.snomed_hpo) & (set(kb.snomed_clues) | set(kb.snomed_patterns))
+
+
+def _phenopacket(onset: dict[str, Any] | None) -> dict[str, Any]:
+    feature: dict[str, Any] = {"type": {"id": "HP:0012408", "label": "Medullary nephrocalcinosis"}}
+    if onset is not None:
+        feature["onset"] = onset
+    return {"id": "pp1", "subject": {"id": "s1", "sex": "FEMALE"},
+            "phenotypicFeatures": [feature, {"type": {"id": "HP:0003072", "label": "Hypercalcemia"}}],
+            "metaData": {"created": "2024-01-01T00:00:00Z", "phenopacketSchemaVersion": "2.0"}}
+
+
+def test_an_onset_class_of_the_nephrocalcinosis_gives_its_age(tmp_path: Any) -> None:
+    infantile = run_document(tmp_path, "--phenopacket", _phenopacket(
+        {"ontologyClass": {"id": "HP:0003593", "label": "Infantile onset"}}))
+    six_months = run_document(tmp_path, "--phenopacket", _phenopacket({"age": {"iso8601duration": "P6M"}}))
+    assert infantile["case"]["age_years"] == six_months["case"]["age_years"] == 0.5
+    assert [e["cause"] for e in infantile["differential"]] == [e["cause"] for e in six_months["differential"]]
+    assert any(w["id"] == "phenopacket_onset_class" for w in infantile["warnings"])
+    # a class too wide to give an age (Adult onset: 16 years on) gives none, and says so
+    adult = run_document(tmp_path, "--phenopacket", _phenopacket(
+        {"ontologyClass": {"id": "HP:0003581", "label": "Adult onset"}}))
+    assert adult["case"].get("age_years") is None
+    assert "an age class gives no age" in " ".join(w["message"] for w in adult["warnings"])

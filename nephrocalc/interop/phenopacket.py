@@ -86,7 +86,8 @@ class TimeElement(_Part):
     timestamp: str | None = None  # a date and time: an age only with the subject's dateOfBirth
     interval: dict[str, Any] | None = None  # {start, end} timestamps: its start, with the dateOfBirth
 
-    def years(self, where: str = "", problems: list[str] | None = None, born: str | None = None) -> float | None:
+    def years(self, where: str = "", problems: list[str] | None = None, born: str | None = None,
+              classes: bool = False) -> float | None:
         """The age this time element gives: an ISO 8601 age; the middle of an age range (its start when
         open-ended); 0 for a gestational age (before or at birth). None for an ontology class (too coarse).
         An age that cannot be read, or lies outside 0-130 years, is None, and ``problems`` (when given)
@@ -114,10 +115,31 @@ class TimeElement(_Part):
             return _age_at(self.timestamp, born, where, said)
         if isinstance(self.interval, dict) and isinstance(self.interval.get("start"), str) and where:
             return _age_at(self.interval["start"], born, f"{where}.interval.start", said)
+        if self.ontologyClass is not None and classes and self.ontologyClass.id in ONSET_CLASS_AGES:
+            return ONSET_CLASS_AGES[self.ontologyClass.id][0]
         if self.ontologyClass is not None and where:  # an onset class (Infantile onset): said, not dropped
             said.append(f"{where}.ontologyClass {self.ontologyClass.id} {self.ontologyClass.label}".rstrip()
                         + ": an age class gives no age")
         return None
+
+
+# HPO onset classes that bound the age closely enough to read one (the middle of the class, or its start when the
+# class has no end), for the onset of the nephrocalcinosis itself: a third of the dated onsets in phenopacket-store
+# are classes (interop review 16: an infant's hypercalcaemia with "Infantile onset" was ranked with no age).
+# Pediatric onset (0-15 years) and Adult onset (16 years on) are too wide and give none. Ranges: HPO's definitions.
+ONSET_CLASS_AGES: dict[str, tuple[float, str]] = {
+    "HP:0030674": (0.0, "before birth"),  # Antenatal onset
+    "HP:0011460": (0.0, "before birth"),  # Embryonal onset
+    "HP:0011461": (0.0, "before birth"),  # Fetal onset
+    "HP:0003577": (0.0, "at birth"),  # Congenital onset
+    "HP:0003623": (14 / 365.25, "the middle of the first 28 days"),  # Neonatal onset
+    "HP:0003593": (0.5, "the middle of 28 days to 1 year"),  # Infantile onset
+    "HP:0011463": (3.0, "the middle of 1 to 5 years"),  # Childhood onset
+    "HP:0003621": (10.0, "the middle of 5 to 15 years"),  # Juvenile onset
+    "HP:0011462": (28.0, "the middle of 16 to 40 years"),  # Young adult onset
+    "HP:0003596": (50.0, "the middle of 40 to 60 years"),  # Middle age onset
+    "HP:0003584": (60.0, "its start, 60 years"),  # Late onset
+}
 
 
 class Individual(_Part):
@@ -558,8 +580,18 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
                 qualifiers.append(f"severity {_term(feature.severity)} (of {shown})")
         onset = None
         if not feature.excluded and feature.onset is not None:
+            is_nc = kb.hpo_patterns.get(term) is not None
             onset = feature.onset.years(f"phenotypicFeatures[{index}].onset", unread_ages,
-                                        packet.subject.dateOfBirth if packet.subject is not None else None)
+                                        packet.subject.dateOfBirth if packet.subject is not None else None,
+                                        classes=is_nc)
+            if is_nc and onset is not None and feature.onset.ontologyClass is not None and \
+                    feature.onset.ontologyClass.id in ONSET_CLASS_AGES:
+                reading = ONSET_CLASS_AGES[feature.onset.ontologyClass.id][1]
+                notes.append({"id": "phenopacket_onset_class", "sources": [],
+                              "message": f"phenotypicFeatures[{index}].onset is the age class "
+                              f"{feature.onset.ontologyClass.id} {feature.onset.ontologyClass.label}".rstrip()
+                              + f": the onset of the nephrocalcinosis was read as {_years(onset)} ({reading}); "
+                              "give --age if the age is known."})
             if onset is not None and (latest_onset is None or onset > latest_onset):
                 latest_onset = onset
             if onset is not None and kb.hpo_patterns.get(term) is None:
