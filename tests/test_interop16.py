@@ -106,3 +106,20 @@ def test_an_onset_class_of_the_nephrocalcinosis_gives_its_age(tmp_path: Any) -> 
         {"ontologyClass": {"id": "HP:0003581", "label": "Adult onset"}}))
     assert adult["case"].get("age_years") is None
     assert "an age class gives no age" in " ".join(w["message"] for w in adult["warnings"])
+
+
+def test_one_unreadable_measurement_does_not_refuse_the_phenopacket(tmp_path: Any) -> None:
+    packet = _phenopacket(None)
+    packet["measurements"] = [
+        {"assay": {"id": "LOINC:2756-5", "label": "pH of Urine"}, "value": {"quantity": {"value": 7.0}}},
+        {"assay": {"id": "LOINC:17861-6", "label": "Calcium"},
+         "value": {"quantity": {"unit": {"id": "UCUM:mg/dL", "label": "mg/dL"}}}},
+        {"assay": {"id": "LOINC:2731-8", "label": "PTH"}, "value": {"quantity": {"value": 140}}},
+        {"assay": {"id": "LOINC:1963-8", "label": "Bicarbonate"},
+         "value": {"quantity": {"unit": {"id": "UCUM:mmol/L", "label": "mmol/L"}, "value": 14}}}]
+    result = run_document(tmp_path, "--phenopacket", packet)
+    assert result["case"]["labs"] == {"urine_ph": {"value": 7.0, "unit": "pH"},
+                                      "serum_bicarbonate": {"value": 14.0, "unit": "mmol/L"}}
+    said = " ".join(w["message"] for w in result["warnings"])
+    assert "measurements[1].value.quantity.value (serum_calcium)" in said
+    assert "measurements[2].value.quantity.unit (pth): missing" in said

@@ -631,6 +631,9 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
         born = birth
     on: str | None = max(dates)[1] if dates else None
     died = parse_date(patient.get("deceasedDateTime")) if patient else None
+    if patient and patient.get("deceasedDateTime") is not None and died is None:  # said, not ignored (fuzz review 15)
+        unread_ages.append(f"Patient.deceasedDateTime: {shown_value(patient['deceasedDateTime'])} is not an ISO 8601 "
+                           "date (the age was taken as if the patient were alive)")
     if died is not None and on is not None and (latest := parse_date(on)) is not None and latest > died:
         # a record dated after the death is another person's, or a date typed wrongly: no one ages past death
         notes.append({"id": "fhir_dated_after_death", "sources": [],

@@ -179,8 +179,10 @@ LATERALITY_MODIFIERS: dict[str, Laterality] = {"HP:0012832": "bilateral", "HP:00
 
 
 class Quantity(_Part):
-    unit: OntologyClass
-    value: Any  # a JSON number; anything else (true, "11.9") is named in a note and the value not read
+    # missing, a unit or value makes the one measurement unreadable (named in a note), not the whole document; a pH
+    # needs no unit (interop review 16, fuzz review 15)
+    unit: OntologyClass | None = None
+    value: Any = None  # a JSON number; anything else (true, "11.9", missing) is named in a note and not read
     comparator: Any = None  # not a Phenopacket v2 field (FHIR's): a bound read as exact would mislead, so not used
 
 
@@ -695,6 +697,10 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
             rejected.append(f"measurements[{index}].value.quantity.value ({lab_id}): must be a number, not "
                             + shown_value(quantity.value))
             continue
+        if quantity.unit is None and kb.labs[lab_id].canonical != "pH":
+            rejected.append(f"measurements[{index}].value.quantity.unit ({lab_id}): missing; a value without its unit "
+                            f"cannot be read ({kb.labs[lab_id].accepted_units_text})")
+            continue
         if quantity.comparator is not None:
             rejected.append(f"measurements[{index}].value.quantity.comparator ({lab_id}): a Phenopacket Quantity has "
                             f"no bound ({shown_value(quantity.comparator)}), and read as exact the value would mislead")
@@ -702,8 +708,11 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
         # a date of sampling gives its age with the date of birth (without one, that is said)
         when = (measurement.timeObserved.years(f"measurements[{index}].timeObserved", unread_ages, born)
                 if measurement.timeObserved is not None else None)
-        unit_id = quantity.unit.id.split(":", 1)[-1] if quantity.unit.id.upper().startswith("UCUM:") else None
-        unit = lab_unit(kb, lab_id, unit_id, quantity.unit.label, quantity.unit.id.split(":", 1)[-1])
+        if quantity.unit is None:  # a pH: a number without a unit (UCUM "1")
+            unit = kb.labs[lab_id].canonical
+        else:
+            unit_id = quantity.unit.id.split(":", 1)[-1] if quantity.unit.id.upper().startswith("UCUM:") else None
+            unit = lab_unit(kb, lab_id, unit_id, quantity.unit.label, quantity.unit.id.split(":", 1)[-1])
         if lab_id in labs:
             repeated[lab_id] = repeated.get(lab_id, 1) + 1
             # a value in a unit the lab does not take would be refused, and the readable one with it: a readable
@@ -1158,10 +1167,17 @@ def parse_date(text: object) -> date | None:
 
     if not isinstance(text, str):
         return None
+    text = text.strip()
     try:
-        return date.fromisoformat(_full_date(text.strip()[:10]))
+        day = date.fromisoformat(_full_date(text[:10]))
+        if len(text) > 10:  # a timestamp: all of it must read ("2020-01-01garbage", "T25:99" do not: fuzz review 15)
+            from datetime import datetime
+
+            if text[10] not in "T " or datetime.fromisoformat(text.replace("z", "Z")).date() != day:
+                return None
     except ValueError:
         return None
+    return day
 
 
 def _margin(text: str) -> float:

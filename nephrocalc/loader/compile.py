@@ -333,6 +333,15 @@ def _check_codes(kb_path: Path, kb_file: schema.KnowledgeBaseFile, clue_entries:
             if code in atc and atc[code] != clue_id:
                 problems.add(path, f"clues.{clue_id}.atc.{index}", f"{code} is already an ATC code of {atc[code]}")
             atc.setdefault(code, clue_id)
+            # a code inside another file's group (a pack's C03CA01 under the built-in loop diuretics' C03CA), or a
+            # group around another file's code, would take that exposure's drugs from it without a word (fuzz
+            # review 15); within one file, the longest group wins on purpose
+            nested = next((f"{other} of {owner}" for other, owner in atc.items() if owner != clue_id
+                           and other != code and (other.startswith(code) or code.startswith(other))
+                           and clue_entries[owner][0] != path), None)
+            if nested is not None:
+                problems.add(path, f"clues.{clue_id}.atc.{index}", f"{code} and {nested} are one inside the other: "
+                             "a medication coded in both would state the wrong exposure")
         for agent in entry.agents:
             if agent in agents and agents[agent] != clue_id:
                 problems.add(path, f"clues.{clue_id}.agents", f"{agent!r} is already an agent of {agents[agent]}")
@@ -356,6 +365,17 @@ def _check_codes(kb_path: Path, kb_file: schema.KnowledgeBaseFile, clue_entries:
             if term in owners and owners[term] != clue_id:
                 problems.add(path, f"clues.{clue_id}.hpo", f"{term} is already a term of clue {owners[term]!r}")
             owners.setdefault(term, clue_id)
+    # across files, a term read exactly (hpo_exact) is owned too: a pack clue naming a built-in clue's exact term would
+    # make one phenopacket feature state both (fuzz review 15); within a file a term may be one clue's and another's
+    # exact term on purpose
+    seen: dict[str, tuple[str, Path]] = {}
+    for clue_id, (path, entry) in clue_entries.items():
+        for field in ("hpo", "hpo_exact"):
+            for term in dict.fromkeys(getattr(entry, field)):
+                first = seen.setdefault(term, (clue_id, path))
+                if first[0] != clue_id and first[1] != path:
+                    problems.add(path, f"clues.{clue_id}.{field}", f"{term} is already a term of clue {first[0]!r} "
+                                 f"({first[1].name} of {first[1].parent.name}): one feature would state both")
     # a SNOMED CT concept of a clue of another file (a pack's clue claiming a built-in one's code) would make one
     # FHIR Condition state two findings; within one file two clues may share a concept on purpose (enteric
     # hyperoxaluria states both hyperoxaluria and malabsorption), and a clue may share one with a clue it implies
