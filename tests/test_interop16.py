@@ -123,3 +123,19 @@ def test_one_unreadable_measurement_does_not_refuse_the_phenopacket(tmp_path: An
     said = " ".join(w["message"] for w in result["warnings"])
     assert "measurements[1].value.quantity.value (serum_calcium)" in said
     assert "measurements[2].value.quantity.unit (pth): missing" in said
+
+
+def test_a_race_specific_ckd_epi_egfr_is_read(tmp_path: Any) -> None:
+    for code in ("88294-4", "88293-6"):
+        result = run_document(tmp_path, "--fhir", _bundle(
+            _lab(code, valueQuantity={"value": 40, "unit": "mL/min/1.73m2", "code": "mL/min/{1.73_m2}"})))
+        assert result["case"]["labs"]["egfr"]["value"] == 40, code
+
+
+def test_a_contained_medication_that_is_read_is_not_said_unread(tmp_path: Any) -> None:
+    request = {"resourceType": "MedicationRequest", "status": "active", "intent": "order",
+               "subject": {"reference": "Patient/p1"}, "medicationReference": {"reference": "#med1"},
+               "contained": [{"resourceType": "Medication", "id": "med1", "code": {"text": "calcitriol"}}]}
+    result = run_document(tmp_path, "--fhir", _bundle(request))
+    assert result["case"]["clues"].get("vitamin_d_therapy") is True
+    assert not any(w["id"] == "fhir_contained_not_read" for w in result["warnings"])

@@ -342,8 +342,14 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
             other_types[str(kind)[:40]] = other_types.get(str(kind)[:40], 0) + 1
             continue
         if kind not in ("DiagnosticReport", "Observation"):
+            # a medication resource's own contained Medication is read, as its medicationReference "#id" names it
+            # (interop review 16: it was said not to be)
+            referenced = _medication_parts(resource, {})[1] if kind in MEDICATIONS else None
+            named = str(referenced.get("reference", "")) if isinstance(referenced, dict) else ""
             unread_contained.extend(f"{str(inner.get('resourceType'))[:40]} in a {kind}"
-                                    for inner in _items(resource.get("contained")) if isinstance(inner, dict))
+                                    for inner in _items(resource.get("contained")) if isinstance(inner, dict)
+                                    and not (inner.get("resourceType") == "Medication" and named.startswith("#")
+                                             and named[1:] == inner.get("id")))
         # a misspelt modifier element (verificationstatus) may say the same: the resource is not read either
         urls = [f"{key}, read as no element" for key, meant in unknown.get(id(resource), ())
                 if meant in MODIFIER_ELEMENTS]
