@@ -520,7 +520,8 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                                     f"dataAbsentReason ({reason}), so not used")
                     used = True
                     break
-                if quantity is None and isinstance(resource.get("valueString"), str):
+                if quantity is None and isinstance(resource.get("valueString"), str) \
+                        and _VALUE_TEXT.match(resource["valueString"]):
                     # a value sent as text ("<3", ">60", "4.2 mmol/L"), as many laboratory feeds send a bound
                     quantity, problem = _string_quantity(kb, lab_id, resource)
                     if quantity is None:
