@@ -54,3 +54,10 @@ def test_an_unreadable_date_is_said_not_read_by_its_beginning(tmp_path: Path) ->
 def test_an_unreadable_date_of_death_is_said(tmp_path: Path) -> None:
     result = _fhir(tmp_path, {"birthDate": "1966-05-02", "deceasedDateTime": "garbage"})
     assert "Patient.deceasedDateTime" in " ".join(w["message"] for w in result["warnings"])
+
+
+def test_a_fhir_leap_second_is_a_date() -> None:
+    from nephrocalc.interop.phenopacket import parse_date
+
+    assert str(parse_date("2016-12-31T23:59:60Z")) == "2016-12-31"
+    assert parse_date("2016-12-31T23:59:61Z") is None and parse_date("2016-12-31T24:00:00Z") is None

@@ -1173,7 +1173,9 @@ def parse_date(text: object) -> date | None:
         if len(text) > 10:  # a timestamp: all of it must read ("2020-01-01garbage", "T25:99" do not: fuzz review 15)
             from datetime import datetime
 
-            if text[10] not in "T " or datetime.fromisoformat(text.replace("z", "Z")).date() != day:
+            # FHIR allows a leap second (:60), which Python's reader does not
+            stamp = re.sub(r"^(.{10}[T ]\d{2}:\d{2}):60", r"\1:59", text.replace("z", "Z"))
+            if text[10] not in "T " or datetime.fromisoformat(stamp).date() != day:
                 return None
     except ValueError:
         return None
