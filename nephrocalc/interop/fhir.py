@@ -521,9 +521,10 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                     used = True
                     break
                 if quantity is None and isinstance(resource.get("valueString"), str) \
-                        and _VALUE_TEXT.match(resource["valueString"]):
-                    # a value sent as text ("<3", ">60", "4.2 mmol/L"), as many laboratory feeds send a bound
-                    quantity, problem = _string_quantity(kb, lab_id, resource)
+                        and (match := _VALUE_TEXT.match(resource["valueString"])):
+                    # a value sent as text ("<3", ">60", "4.2 mmol/L"), as many laboratory feeds send a bound; words
+                    # ("Negative") keep their reading as a finding
+                    quantity, problem = _string_quantity(kb, lab_id, resource, match)
                     if quantity is None:
                         rejected.append(f"Observation.valueString ({lab_id}, LOINC {coding.code}): {problem}")
                         used = True
@@ -1247,15 +1248,12 @@ def _component_lab(kb: KnowledgeBase, component: dict[str, Any]
 _VALUE_TEXT = re.compile(r"^\s*(<=|>=|<|>|\u2264|\u2265)?\s*([0-9]+(?:[.,][0-9]+)?)\s*([^\s0-9<>=].*?)?\s*$")
 
 
-def _string_quantity(kb: KnowledgeBase, lab_id: str, resource: dict[str, Any]
+def _string_quantity(kb: KnowledgeBase, lab_id: str, resource: dict[str, Any], match: re.Match[str]
                      ) -> tuple[dict[str, Any] | None, str]:
-    """An Observation's valueString ("<3", ">60", "4.2 mmol/L") as a valueQuantity, or None and why not. A
-    text without a unit takes the unit of the laboratory's referenceRange, else the lab's only unit; a lab of
-    several units (PTH in pg/mL or pmol/L) needs one (interop review 16)."""
+    """An Observation's valueString ("<3", ">60", "4.2 mmol/L"; ``match``, of _VALUE_TEXT) as a valueQuantity, or
+    None and why not. A text without a unit takes the unit of the laboratory's referenceRange, else the lab's only
+    unit; a lab of several units (PTH in pg/mL or pmol/L) needs one (interop review 16)."""
     text = str(resource["valueString"])
-    match = _VALUE_TEXT.match(text)
-    if match is None:
-        return None, f"{shown_value(text)} is not a number with an optional <, <=, >, >= and unit"
     comparator, number, unit = match.group(1) or "", match.group(2).replace(",", "."), (match.group(3) or "").strip()
     comparator = {"\u2264": "<=", "\u2265": ">="}.get(comparator, comparator)
     if not unit:

@@ -88,6 +88,12 @@ class SpecificityScale(RuleModel):
         return self
 
 
+def _patterns_sum_to_one(medullary: float, cortical: float, combined: float) -> None:
+    total = medullary + cortical + combined
+    if not math.isclose(total, 1.0, abs_tol=1e-6):
+        raise ValueError(f"medullary + cortical + combined must sum to 1 (they sum to {total:g})")
+
+
 class PatternLikelihood(RuleModel):
     """P(observed pattern | cause): how often the cause shows each distribution on imaging."""
 
@@ -100,9 +106,7 @@ class PatternLikelihood(RuleModel):
 
     @model_validator(mode="after")
     def _sums_to_one(self) -> PatternLikelihood:
-        total = self.medullary + self.cortical + self.combined
-        if not math.isclose(total, 1.0, abs_tol=1e-6):
-            raise ValueError(f"medullary + cortical + combined must sum to 1 (they sum to {total:g})")
+        _patterns_sum_to_one(self.medullary, self.cortical, self.combined)
         if min(self.medullary, self.cortical, self.combined) <= 0.0:
             raise ValueError("every pattern needs a probability above 0: no cause is ever excluded by pattern")
         return self
@@ -117,9 +121,7 @@ class PatternMix(RuleModel):
 
     @model_validator(mode="after")
     def _sums_to_one(self) -> PatternMix:
-        total = self.medullary + self.cortical + self.combined
-        if not math.isclose(total, 1.0, abs_tol=1e-6):
-            raise ValueError(f"medullary + cortical + combined must sum to 1 (they sum to {total:g})")
+        _patterns_sum_to_one(self.medullary, self.cortical, self.combined)
         return self
 
 
