@@ -509,6 +509,14 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
             continue
         at = m.age if m.age is not None else case.age_years
         if m.lab.id not in judged and not any(_applies(limit, m, at, case.sex) for limit in m.lab.limits):
+            in_unit = [limit for limit in m.lab.limits if limit.unit == m.own_unit]
+            if not in_unit:  # battery 44: a PTHrP in pg/mL was said to have no limit "for this age"
+                units = sorted({m.lab.own_units.get(limit.unit, limit.unit) if limit.unit is not None
+                                else m.lab.canonical for limit in m.lab.limits})
+                warn("lab_not_interpreted", f"{m.lab.id} in {m.unit} has no reference limit in that unit (its limits "
+                     f"are in {' or '.join(units)}, and {m.unit} does not convert to it); it did not change the "
+                     "ranking.")
+                continue
             age = "this age" if case.age_years is not None else "an unknown age"
             warn("lab_not_interpreted", f"{m.lab.id} in {m.unit} has no reference limit for {age}"
                  f"{' and sex' if m.lab.id == 'urine_calcium_24h' else ''}; it did not change the ranking.")

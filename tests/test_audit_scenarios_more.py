@@ -724,11 +724,17 @@ BATTERIES = {
     number: [json.loads(line) for line in
              (Path(__file__).parent / "data" / "audit" / f"battery{number}.jsonl").read_text(encoding="utf-8")
              .splitlines() if line.strip()]
-    for number in range(3, 44)
+    for number in range(3, 45)
 }
 BLIND = [scenario for battery in BATTERIES.values() for scenario in battery]
 # Blind scenarios still failing, each with the reason (strict: one that starts to pass must leave the list)
 OPEN_BLIND = {
+    "b44_immobilised_hypercalcaemia_19m":
+        "sarcoidosis 70% ahead of the open world 26% (the check asks sarcoidosis not first) for hypercalcaemia with a "
+        "suppressed PTH and hypercalciuria in an immobilised man of 19, no sarcoid finding stated: immobilisation with "
+        "hypercalcaemia counts x10 for the open world, but hypercalcaemia (x10) and hypercalciuria (x8) both count for "
+        "sarcoidosis while the open world is flat for hypercalciuria; the fit is poor and names immobilisation "
+        "hypercalcaemia first",
     "b43_old_loop_ckd":
         "loop-diuretic calciuria 75% (the check asks under 70%) for a woman of 77 with CKD on a loop diuretic and "
         "nothing else: the diuretic counts x47, as if 2% of other nephrocalcinosis took one. A background by age "
@@ -812,17 +818,10 @@ OPEN_BLIND = {
         "tubular proteinuria, hypercalciuria and hypophosphataemic rickets, no therapy stated (fit poor, Dent "
         "considered): rickets and a low phosphate are the indication of that therapy; weighing the therapy's "
         "absence from the report moved the lead to distal RTA in other Dent scenarios, as b24_dent_boy_base",
-    "b29_base_hypokalaemic_alkalosis_flag":
-        "medullary sponge kidney 53% (the check asks at most 50%) for a hypokalaemic alkalosis with hypercalciuria "
-        "at 28 (fit poor, Bartter considered): a metabolic alkalosis counts x3 for the open world in adults, and "
-        "medullary sponge kidney keeps its prior and its hypercalciuria",
     "b28_unilateral_focal_us_caveat":
         "medullary sponge kidney at its 85% cap (the check asks under 60%) for one unilateral cluster on ultrasound "
         "at 58 with nothing else: unilateral counts x15 for it (30% against 2%); the unilateral caveat names focal "
         "lesions. A larger unilateral share for `other` (15%) was tried and lost two other scenarios",
-    "b28_hypokalaemic_alkalosis_young_woman":
-        "milk-alkali syndrome 80% (fit poor, Bartter considered) for a hypokalaemic alkalosis with the calcium and "
-        "the intake unknown: its alkalosis counts, and no source in the briefs says hypokalaemia argues against it",
     "b28_hiv_pneumocystis_cortical_ext":
         "HIV-associated calcification at 100% for HIV with Pneumocystis and cortical calcification: HIV, immune "
         "deficiency and Pneumocystis count as separate findings, and renal TB falls below the rule-out floor",

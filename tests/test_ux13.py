@@ -48,8 +48,14 @@ def test_explain_names_the_other_forms_term_once() -> None:
 
 def test_a_poor_fit_from_a_combination_names_its_findings() -> None:
     """A hypokalaemic alkalosis with hypercalciuria at 25 was a poor fit naming no finding (unexplained: []), as each
-    finding alone has a cause of the twelve; contract section 7 wants the poor fit said with its findings."""
+    finding alone has a cause of the twelve; contract section 7 wants the poor fit said with its findings. (Since
+    knowledge base 2.9.35 the open world leads that case and medullary sponge kidney, first of the twelve, leaves the
+    alkalosis unexplained; with polyuria, which hypercalcaemic causes explain, the combination is still named.)"""
     flags = ["diff", "-p", "medullary", "--age", "25", "--hypokalemia", "--metabolic-alkalosis", "--hypercalciuria"]
+    status, out, _ = invoke(flags)
+    assert status == 0 and out.splitlines()[0] == ("Poor fit: no cause in the knowledge base explains these findings "
+                                                   "well: Metabolic alkalosis"), out
+    flags = ["diff", "-p", "medullary", "--age", "25", "--hypokalemia", "--metabolic-alkalosis", "--polyuria"]
     status, out, _ = invoke(flags)
     assert status == 0 and out.splitlines()[0] == ("Poor fit: no cause in the knowledge base produces this combination "
                                                    "of findings: Hypokalaemia, Metabolic alkalosis"), out
