@@ -621,9 +621,28 @@ def parse_lab_bound(text: str, kb: KnowledgeBase | None = None) -> tuple[str, fl
         hint = f" ({plain})" if "_" in written and re.fullmatch(r"\d+(?:\.\d+)?", plain) else ""
         raise InputError(f"labs.{lab_id}.value", f"{written!r} is not a number; write it with digits and at most one "
                          f"decimal point, without separators{hint}")
-    comma = re.match(r",(\d+)", unit or "")
+    if re.match(r"\s*(?:-|–|to\b)\s*\d", unit or "") and match.end(3) <= match.start(4) and not comparator:
+        # 10-12 mg/dL: a range, whose second number was taken for a unit "-12 mg/dL" (fuzz review 44)
+        raise InputError(f"labs.{lab_id}.value", f"{text.split('=', 1)[-1].strip()!r} is a range: give the one "
+                         "measured value")
+    comma = re.match(r",(\d+)((?:[.,]\d+)*)", unit or "")
     if comma is not None and "." not in number:  # 11,9 mg/dL: a decimal comma, not a unit ",9 mg/dL"
-        raise InputError("--lab", f"{text!r}: write the decimal with a point ({number}.{comma.group(1)}), "
+        digits, rest = comma.group(1), comma.group(2)
+        grouped = number + comma.group()
+        if rest:  # 1,200.5 or 12,345,678: commas that can only separate thousands
+            plain = number + digits + rest.replace(",", "")
+            if re.fullmatch(r"[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?", grouped):
+                raise InputError(f"labs.{lab_id}.value", f"{grouped!r}: write the number without the thousands "
+                                 f"separator ({plain})")
+            raise InputError(f"labs.{lab_id}.value", f"{grouped!r} is not a number; write it with digits and at "
+                             "most one decimal point, without separators")
+        if len(digits) == 3 and number.lstrip("+-") != "0":
+            # 1,200 mg/day is a thousands separator as often as a decimal comma: a 1000-fold misreading either
+            # way, so neither is guessed (fuzz review 44: the hint proposed 1.200, read as 1.2 mg/day)
+            raise InputError(f"labs.{lab_id}.value", f"{grouped!r} is ambiguous: the comma may separate thousands "
+                             f"({number}{digits}) or mark the decimal ({number}.{digits}); write the number "
+                             "without separators, with a point for a decimal")
+        raise InputError("--lab", f"{text!r}: write the decimal with a point ({number}.{digits}), "
                          "not a comma")
     if unit is None and kb is not None and lab_id in kb.labs and kb.labs[lab_id].accepted_units == ["pH"]:
         unit = "pH"  # a pH has no unit to forget: urine_ph=6.8 is unambiguous

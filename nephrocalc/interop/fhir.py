@@ -77,7 +77,7 @@ from nephrocalc.interop.phenopacket import (
     years_between,
     years_shown,
 )
-from nephrocalc.knowledge import KnowledgeBase
+from nephrocalc.knowledge import KnowledgeBase, normalise_unit
 from nephrocalc.result import Note
 from nephrocalc.vocab import Laterality, Modality, Sex
 
@@ -224,6 +224,9 @@ def _typed(resource: object, where: str, found: list[dict[str, Any]], problems: 
                     dated = {key: resource[key] for key in ("effectiveDateTime", "effectivePeriod", "effectiveInstant",
                                                             "effectiveTiming", "subject")
                              if key in resource and key not in inner}
+                    if resource.get("status") in ("entered-in-error", "cancelled"):
+                        # a report withdrawn withdraws the results it contains (fuzz review 44: its calcium was used)
+                        dated["status"] = resource["status"]
                     _typed({**inner, **dated}, f"{where}.contained[{index}]", found, problems)
 
 
@@ -336,6 +339,8 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
     present_refs.update(str(entry["fullUrl"]) for entry in _items(data.get("entry"))
                         if isinstance(entry, dict) and isinstance(entry.get("fullUrl"), str))
     unread_contained: list[str] = []  # resources contained in another than a report or a panel: not read
+    oneself: list[str] = []  # FamilyMemberHistory of the patient (relationship ONESELF): not a family history
+    unread_sites: list[str] = []  # body sites of the nephrocalcinosis that give no side
     for resource in resources:
         kind = resource.get("resourceType")
         if kind not in READ_TYPES:
@@ -409,6 +414,11 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
             withdrawn.append(f"{kind} {_shown(_concept(resource.get('code'))) or 'without a code'}")
             continue
         if kind == "FamilyMemberHistory":  # a relative's conditions
+            relationship = _concept(resource.get("relationship"))
+            if any(coding.code == "ONESELF" for coding in relationship.coding):
+                # v3 RoleCode ONESELF: the patient, not a relative (fuzz review 44: read as a family history)
+                oneself.append(f"FamilyMemberHistory {resource.get('id') or ''}".strip()[:80])
+                continue
             if resource.get("condition") is not None and not isinstance(resource.get("condition"), list):
                 unmapped.append("FamilyMemberHistory condition that is not a list of conditions")
             for item in _items(resource.get("condition")):
@@ -547,7 +557,13 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                     used = True
                     break
                 if not absent:  # a lab without a quantity: said, with the flag it carries, which is not read
-                    rejected.append(f"Observation ({lab_id}, LOINC {coding.code}): no valueQuantity"
+                    text = resource.get("valueString")
+                    # a text that is not a value ("-2.9 mmol/L", "10-12 mg/dL", "NaN"): named as such (fuzz review 44)
+                    worded = isinstance(text, str) and (re.search(r"\d", text) is not None or text.strip().lower()
+                                                         in ("nan", "inf", "infinity", "-inf", "-infinity"))
+                    said = (f"its valueString {shown_value(text)} is not a value (a number, with a bound and a unit "
+                            "if any: \"<3\", \"4.2 mmol/L\")") if worded else "no valueQuantity"
+                    rejected.append(f"Observation ({lab_id}, LOINC {coding.code}): {said}"
                                     + (f"; its flag {', '.join(flags)} is not read: give the value" if flags else ""))
                     used = True
                     break
@@ -557,7 +573,7 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                 seen_nc, patterns = _apply(mapped, absent, clues, seen_nc, patterns, conflicts)
                 nc_refuted = nc_refuted or (mapped[0] is not None and absent)
                 if mapped[0] is not None and not absent:  # the nephrocalcinosis: its side from its body site
-                    sides.update(_sides(resource, hands))
+                    sides.update(_sides(resource, hands, unread_sites))
                     site = resource.get("bodySite")  # Condition: 0..* (a list); Observation: 0..1 (one concept)
                     if site is not None and not isinstance(site, dict) and (
                             not isinstance(site, list) or not all(isinstance(item, dict) for item in site)):
@@ -602,8 +618,12 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                     nc_refuted = nc_refuted or (mapped[0] is not None and absent)
                     break
         if not used and absent:  # a refuted term that is one way among several of having a finding
-            refuted = [(term, clues_of_term(kb, term, present=True)) for coding in concept.coding
-                       if (term := _hpo_code(coding)) is not None]
+            terms = [term for coding in concept.coding if (term := _hpo_code(coding)) is not None]
+            # and a SNOMED CT concept read through its HPO cross-references (fuzz review 44: a refuted postpartum
+            # haemorrhage was said to map to nothing)
+            terms += [term for coding in concept.coding if coding.system.rstrip("/") == SNOMED
+                      for term in kb.snomed_hpo.get(coding.code, ())]
+            refuted = [(term, clues_of_term(kb, term, present=True)) for term in dict.fromkeys(terms)]
             for term, meant in refuted:
                 for clue in meant:
                     excluded_ways.setdefault(clue, set()).add(term)
@@ -675,6 +695,16 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
             born = None  # nor is the onset taken from it
     if age is None:
         age = stated_age if stated_age is not None else onset_age
+    elif stated_age is not None and abs(stated_age - age) >= 1.0:  # said, not dropped (fuzz review 44)
+        notes.append({"id": "fhir_age_observation_not_used", "sources": [],
+                      "message": f"An Observation of the age ({stated_age:g} years) disagrees with Patient.birthDate, "
+                      f"which gives {age:.3g} years at {str(on)[:10]}: the birth date was used."})
+    if age is not None and age_from_birth and patient is not None and patient.get("deceasedBoolean") is True \
+            and died is None:
+        notes.append({"id": "fhir_deceased_without_date", "sources": [],
+                      "message": f"Patient.deceasedBoolean says the patient has died, with no date: the age "
+                      f"({age:.3g} years) was taken at {str(on)[:10]}, the latest date of the record, and is "
+                      "may exceed the age at death."})
     if onset_age is None and onset_date is not None and born is not None:
         years = years_between(born, onset_date)
         if years is not None and 0 <= years <= MAX_AGE:
@@ -750,7 +780,8 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
     if withdrawn:
         notes.append({"id": "fhir_resources_withdrawn", "sources": [],
                       "message": f"{len(withdrawn)} resource(s) marked entered-in-error, cancelled, draft, not done, "
-                      "intended, unknown, in preparation, declined, do-not-perform, or only proposed or planned, or "
+                      "intended, unknown, in preparation, only registered, declined, do-not-perform, or only proposed "
+                      "or planned, a relative's health unknown, or "
                       "with a status that is not a code (status or verificationStatus) were not used: "
                       + "; ".join(withdrawn[:20])
                       + ("; ..." if len(withdrawn) > 20 else "")})
@@ -852,6 +883,16 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                       "message": "Conditions whose clinicalStatus is not a FHIR code (active, recurrence, relapse, "
                       "inactive, remission, resolved) were read as findings, current or past: "
                       + "; ".join(odd_status[:20])})
+    if unread_sites:
+        notes.append({"id": "fhir_body_site_not_read", "sources": [],
+                      "message": "The body site of the nephrocalcinosis was not read as its side (only SNOMED CT "
+                      "left, right or both kidneys and the laterality qualifiers are): "
+                      + "; ".join(dict.fromkeys(unread_sites[:10])) + "; give the laterality if it is known."})
+    if oneself:
+        notes.append({"id": "fhir_family_history_of_patient", "sources": [],
+                      "message": "A FamilyMemberHistory whose relationship is the patient (ONESELF) is no family "
+                      "history and was not read; give the patient's own findings as Conditions: "
+                      + "; ".join(oneself[:10])})
     if unread_contained:
         notes.append({"id": "fhir_contained_not_read", "sources": [],
                       "message": "Resources contained in another resource are read only in a DiagnosticReport or an "
@@ -1245,7 +1286,24 @@ def _component_lab(kb: KnowledgeBase, component: dict[str, Any]
 
 
 # a lab value written as text: an optional bound, a number (a decimal comma allowed), an optional unit
-_VALUE_TEXT = re.compile(r"^\s*(<=|>=|<|>|\u2264|\u2265)?\s*([0-9]+(?:[.,][0-9]+)?)\s*([^\s0-9<>=].*?)?\s*$")
+_VALUE_TEXT = re.compile(r"^\s*(<=|>=|<|>|\u2264|\u2265)?\s*([0-9]+(?:[.,][0-9]+)*)\s*([^\s0-9<>=.,+-].*?)?\s*$")
+
+
+def _text_number(number: str) -> tuple[float | None, str]:
+    """A number written in a valueString: "4.2", a decimal comma "4,2", thousands separated "1,200.5". A single
+    comma before three digits ("1,200") is refused: a thousands separator as often as a decimal comma, a 1000-fold
+    misreading either way (fuzz review 44: "1,200 mg/day" was read as 1.2 mg/day, no hypercalciuria)."""
+    if re.fullmatch(r"\d+(?:\.\d+)?", number):
+        return float(number), ""
+    if re.fullmatch(r"\d+,\d+", number):
+        whole, decimals = number.split(",")
+        if len(decimals) == 3 and whole != "0":
+            return None, (f"{number!r} is ambiguous: the comma may separate thousands ({whole}{decimals}) or mark the "
+                          f"decimal ({whole}.{decimals})")
+        return float(f"{whole}.{decimals}"), ""
+    if re.fullmatch(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?", number):
+        return float(number.replace(",", "")), ""
+    return None, f"{number!r} is not a number"
 
 
 def _string_quantity(kb: KnowledgeBase, lab_id: str, resource: dict[str, Any], match: re.Match[str]
@@ -1254,24 +1312,27 @@ def _string_quantity(kb: KnowledgeBase, lab_id: str, resource: dict[str, Any], m
     None and why not. A text without a unit takes the unit of the laboratory's referenceRange, else the lab's only
     unit; a lab of several units (PTH in pg/mL or pmol/L) needs one (interop review 16)."""
     text = str(resource["valueString"])
-    comparator, number, unit = match.group(1) or "", match.group(2).replace(",", "."), (match.group(3) or "").strip()
+    comparator, unit = match.group(1) or "", (match.group(3) or "").strip()
+    number, problem = _text_number(match.group(2))
+    if number is None:
+        return None, f"{shown_value(text)}: {problem}"
     comparator = {"\u2264": "<=", "\u2265": ">="}.get(comparator, comparator)
     if not unit:
-        for limit in _items(resource.get("referenceRange")):
-            for side in ("low", "high"):
-                bound = limit.get(side) if isinstance(limit, dict) else None
-                if isinstance(bound, dict) and (bound.get("code") or bound.get("unit")):
-                    unit = str(bound.get("code") or bound.get("unit"))
-                    break
-            if unit:
-                break
+        ranges = [str(bound.get("code") or bound.get("unit")) for limit in _items(resource.get("referenceRange"))
+                  if isinstance(limit, dict) for side in ("low", "high")
+                  if isinstance(bound := limit.get(side), dict) and (bound.get("code") or bound.get("unit"))]
+        # fuzz review 44: a low in pmol/L and a high in pg/mL gave a PTH in pmol/L
+        if len({normalise_unit(range_unit) for range_unit in ranges}) > 1:
+            return None, (f"{shown_value(text)} has no unit, and its referenceRange gives several "
+                          f"({', '.join(dict.fromkeys(ranges))}): give the unit")
+        unit = ranges[0] if ranges else ""
     lab = kb.labs.get(lab_id)
     if not unit and lab is not None and len(lab.accepted_units) == 1 and lab.canonical != "pH":
         unit = lab.canonical
     if not unit and not _unitless(kb, lab_id):
         accepted = lab.accepted_units_text if lab is not None else "its unit"
         return None, f"{shown_value(text)} has no unit, and {lab_id} is given in {accepted}: give the unit"
-    quantity: dict[str, Any] = {"value": float(number), "unit": unit}
+    quantity: dict[str, Any] = {"value": number, "unit": unit}
     if comparator:
         quantity["comparator"] = comparator
     return quantity, ""
@@ -1314,20 +1375,28 @@ BODY_SITE_SIDES: dict[str, Laterality] = {
 
 
 BODY_SITE_HANDS = {"18639004": "left", "7771000": "left", "9846003": "right", "24028007": "right"}
+KIDNEY_SITE = "64033007"  # Kidney structure: the organ, no side
 
 
-def _sides(resource: dict[str, Any], hands: set[str]) -> set[Laterality]:
+def _sides(resource: dict[str, Any], hands: set[str], unread: list[str]) -> set[Laterality]:
     """The laterality a resource's bodySite codes give (SNOMED CT), with their laterality qualifiers; the
-    kidney each names (left, right) goes in ``hands``, as both together are both kidneys."""
+    kidney each names (left, right) goes in ``hands``, as both together are both kidneys. A site that gives no
+    side (another organ, a side in words only) goes in ``unread``, to be said (fuzz review 44: a Heart was
+    passed over in silence); the kidney without a side gives none to read."""
     found: set[Laterality] = set()
     given = resource.get("bodySite")
     for site in [given] if isinstance(given, dict) else _items(given):
         concept = _concept(site)
+        sided = False
         for coding in concept.coding:
             if coding.system.rstrip("/") == SNOMED and coding.code in BODY_SITE_SIDES:
+                sided = True
                 found.add(BODY_SITE_SIDES[coding.code])
                 if coding.code in BODY_SITE_HANDS:
                     hands.add(BODY_SITE_HANDS[coding.code])
+        kidney = any(coding.system.rstrip("/") == SNOMED and coding.code == KIDNEY_SITE for coding in concept.coding)
+        if not sided and not kidney:
+            unread.append(_shown(concept) or "a body site without a readable code")
     return found
 
 
@@ -1487,11 +1556,16 @@ def _items(value: object) -> list[Any]:
 
 
 def _withdrawn(resource: dict[str, Any]) -> bool:
-    """A resource entered in error or cancelled, or (a Condition) verified as an error, or a Procedure not done or
-    only in preparation: dialysis not done on one day is no evidence that the kidneys work, and a transplant being
-    prepared has not happened."""
+    """A resource entered in error or cancelled, or (a Condition) verified as an error, or a Procedure not done, only
+    in preparation or of unknown status: dialysis not done on one day is no evidence that the kidneys work, and a
+    transplant being prepared has not happened (fuzz review 44: a transplant of status unknown gave one)."""
     return (resource.get("status") in ("entered-in-error", "cancelled")
-            or (resource.get("resourceType") == "Procedure" and resource.get("status") in ("not-done", "preparation"))
+            or (resource.get("resourceType") == "Procedure"
+                and resource.get("status") in ("not-done", "preparation", "unknown"))
+            # an imaging study only registered has no images yet; one of unknown status may never have been done
+            or (resource.get("resourceType") == "ImagingStudy" and resource.get("status") in ("registered", "unknown"))
+            # a relative whose health is unknown says nothing of the family's (fuzz review 44)
+            or (resource.get("resourceType") == "FamilyMemberHistory" and resource.get("status") == "health-unknown")
             or resource.get("notDone") is True  # FHIR STU3's field for a procedure not done
             or "entered-in-error" in _verification_codes(resource))
 

@@ -712,6 +712,11 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
             unit = kb.labs[lab_id].canonical
         else:
             unit_id = quantity.unit.id.split(":", 1)[-1] if quantity.unit.id.upper().startswith("UCUM:") else None
+            if units_disagree(kb, lab_id, unit_id, quantity.unit.label):  # as FHIR's code and unit (fuzz review 44)
+                rejected.append(f"measurements[{index}].value.quantity.unit ({lab_id}): its id {quantity.unit.id} "
+                                f"and its label \"{quantity.unit.label}\" are different units; which one "
+                                "the value is in cannot be known")
+                continue
             unit = lab_unit(kb, lab_id, unit_id, quantity.unit.label, quantity.unit.id.split(":", 1)[-1])
         if lab_id in labs:
             repeated[lab_id] = repeated.get(lab_id, 1) + 1
