@@ -121,7 +121,13 @@ def _readable_id(raw: bytes) -> Any:
     try:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError:
-        return None
+        import json  # a line with NaN or Infinity, which orjson refuses: its id is still readable (fuzz review 44)
+
+        try:
+            data = json.loads(raw)
+            data["id"].encode("utf-8")  # a lone surrogate ("\ud800"), which orjson refuses too, is no id to echo
+        except (ValueError, RecursionError, TypeError, KeyError, AttributeError, IndexError):
+            return None
     if isinstance(data, dict) and isinstance(data.get("id"), str):
         return data["id"]
     return None

@@ -699,5 +699,11 @@ def _describe(exc: Any, what: str) -> tuple[str, str]:
 
 
 def _shown(value: Any) -> str:
-    text = repr(value)
+    """A value as the JSON it came from (null, true, [{"id": "s"}]), not as Python writes it (None, True)."""
+    import json
+
+    try:
+        text = json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):  # not from JSON (a flag's value): as Python writes it
+        text = repr(value)
     return text if len(text) <= 40 else text[:37] + "..."

@@ -215,8 +215,15 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
                 "albumin is physiologically low")
              + "; an ionised calcium decides.", ("LianAsberg18", "Payne73") if kidneys else ("Payne73", "Vuralli19"))
     elif corrected is None and "serum_calcium" in case.labs and "ionized_calcium" not in case.labs:
-        warn("calcium_not_corrected", "Total calcium was read as measured: give serum_albumin (or ionized_calcium) "
-             "to correct it; a low albumin hides hypercalcaemia and a high one mimics it.", ("Payne73",))
+        albumin = case.labs.get("serum_albumin")
+        if albumin is not None and albumin.comparator:  # fuzz review 44: "give serum_albumin" when it was given
+            warn("calcium_not_corrected", "Total calcium was read as measured: a serum_albumin given only as a "
+                 f"bound ({albumin.comparator}{_number(albumin.value)} {albumin.unit}) cannot correct it; give the "
+                 "measured albumin (or ionized_calcium).", ("Payne73",))
+        else:
+            warn("calcium_not_corrected", "Total calcium was read as measured: give serum_albumin (or "
+                 "ionized_calcium) to correct it; a low albumin hides hypercalcaemia and a high one mimics it.",
+                 ("Payne73",))
     if estimate is not None:
         measurements.append(estimate)
         low, high = estimate.lab.extreme

@@ -150,8 +150,8 @@ def test_a_phenopacket_unit_whose_id_and_label_disagree_is_not_read(tmp_path: Pa
                                                                                                    "P40Y"}}},
               "phenotypicFeatures": [{"type": {"id": "HP:0012408", "label": "Medullary nephrocalcinosis"}}],
               "metaData": {"created": "2026-01-01T00:00:00Z", "phenopacketSchemaVersion": "2.0"},
-              "measurements": [{"assay": {"id": "LOINC:17861-6"},
-                                "value": {"quantity": {"unit": {"id": "UCUM:mmol/L", "label": "mg/dL"}, "value": 2.9}}}]}
+              "measurements": [{"assay": {"id": "LOINC:17861-6"}, "value": {"quantity": {
+                  "unit": {"id": "UCUM:mmol/L", "label": "mg/dL"}, "value": 2.9}}}]}
     result = run_document(tmp_path, "--phenopacket", packet)
     assert "serum_calcium" not in (result["case"].get("labs") or {})
     assert "are different units" in _messages(result)
@@ -165,3 +165,38 @@ def test_the_json_case_is_unchanged_by_these_readers() -> None:
                                   "value": 1200, "unit": "mg/day"}}}).encode())
     assert status == 0, err
     assert any(d["clue"] == "hypercalciuria" and d["present"] for d in json.loads(out)["derived"])
+
+
+@pytest.mark.parametrize(("case", "said"), [
+    ('{"pattern": "medullary", "labs": null}', "(got null)"),
+    ('{"pattern": "medullary", "age_years": true}', "(got true)"),
+    ('{"pattern": "medullary", "clues": [{"id": "s"}]}', '(got [{"id": "s"}])'),
+])
+def test_a_wrong_value_is_shown_as_the_json_it_was_not_as_python_writes_it(case: str, said: str) -> None:
+    status, _out, err = invoke(["diff", "--case", "-"], case.encode())
+    assert status == 2 and said in err and "None" not in err and "True" not in err
+
+
+def test_an_albumin_given_as_a_bound_is_not_asked_for_again() -> None:
+    status, out, _err = invoke(["diff", "-p", "medullary", "--lab", "serum_albumin=<2.0 g/dL",
+                                "--lab", "serum_calcium=8 mg/dL"])
+    flat = " ".join(out.split())
+    assert status == 0 and "a serum_albumin given only as a bound (<2 g/dL) cannot correct it" in flat
+    assert "give serum_albumin (or" not in flat
+
+
+def test_a_phenopacket_excluded_null_is_the_default_as_protobuf_json_reads_it(tmp_path: Path) -> None:
+    packet = {"id": "p", "subject": {"id": "s", "sex": "FEMALE"},
+              "phenotypicFeatures": [{"type": {"id": "HP:0012408", "label": "Medullary nephrocalcinosis"},
+                                      "excluded": None},
+                                     {"type": {"id": "HP:0002900", "label": "Hypokalemia"}, "excluded": None}],
+              "metaData": {"created": "2026-01-01T00:00:00Z", "phenopacketSchemaVersion": "2.0"}}
+    result = run_document(tmp_path, "--phenopacket", packet)
+    assert result["case"]["clues"]["hypokalemia"] is True and result["case"]["pattern"] == "medullary"
+
+
+def test_a_batch_line_with_nan_keeps_its_id(tmp_path: Path) -> None:
+    lines = tmp_path / "cases.jsonl"
+    lines.write_text('{"id": "nan-line", "pattern": "medullary", "age_years": NaN}\n', encoding="utf-8")
+    status, out, _err = invoke(["batch", str(lines)])
+    assert status != 0 and json.loads(out.splitlines()[0])["id"] == "nan-line"

@@ -37,11 +37,12 @@ at the top level, in the subject, a phenotypic feature or a measurement named): 
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, StrictBool, ValidationError
+from pydantic import BaseModel, ConfigDict, StrictBool, ValidationError, field_validator
 
 from nephrocalc.case import Case, Lab
 from nephrocalc.errors import InputError, field_path
@@ -155,6 +156,12 @@ class PhenotypicFeature(_Part):
     excluded: StrictBool = False
     negated: StrictBool = False  # Phenopacket v1's name of excluded: read as excluded, with a note
     onset: TimeElement | None = None
+
+    @field_validator("excluded", "negated", mode="before")
+    @classmethod
+    def _null_is_default(cls, value: object) -> object:
+        # protobuf's JSON mapping: null is accepted for any field and means its default (fuzz review 44)
+        return False if value is None else value
     modifiers: list[OntologyClass] = []
     # read only to say so: a resolved feature is a finding of the history; a severity changes no clue
     resolution: object = None
@@ -512,7 +519,10 @@ def _invalid(error: Any) -> str:
     else:  # another check: pydantic's wording, without any class it names
         said = re.sub(r" or instance of \w+", "", str(error["msg"]))
         return f"{said.replace('Input should be', 'must be', 1)} ({format_})"
-    got = repr(error.get("input"))
+    try:  # the value as the JSON it came from (null, true), not as Python writes it
+        got = json.dumps(error.get("input"), ensure_ascii=False)
+    except (TypeError, ValueError):
+        got = repr(error.get("input"))
     return f"must be {wanted} (got {got if len(got) <= 40 else got[:37] + '...'}; {format_})"
 
 
@@ -1047,8 +1057,6 @@ def _listed(value: object) -> list[Any]:
 
 def shown_value(value: object) -> str:
     """A JSON value as a note names it: true, null, "11.9" (a string), [...]."""
-    import json
-
     if isinstance(value, str):
         return f"the string {json.dumps(value[:40], ensure_ascii=False)}"
     if isinstance(value, list | dict):
