@@ -729,12 +729,6 @@ BATTERIES = {
 BLIND = [scenario for battery in BATTERIES.values() for scenario in battery]
 # Blind scenarios still failing, each with the reason (strict: one that starts to pass must leave the list)
 OPEN_BLIND = {
-    "b44_immobilised_hypercalcaemia_19m":
-        "sarcoidosis 70% ahead of the open world 26% (the check asks sarcoidosis not first) for hypercalcaemia with a "
-        "suppressed PTH and hypercalciuria in an immobilised man of 19, no sarcoid finding stated: immobilisation with "
-        "hypercalcaemia counts x10 for the open world, but hypercalcaemia (x10) and hypercalciuria (x8) both count for "
-        "sarcoidosis while the open world is flat for hypercalciuria; the fit is poor and names immobilisation "
-        "hypercalcaemia first",
     "b43_old_loop_ckd":
         "loop-diuretic calciuria 75% (the check asks under 70%) for a woman of 77 with CKD on a loop diuretic and "
         "nothing else: the diuretic counts x47, as if 2% of other nephrocalcinosis took one. A background by age "
