@@ -71,6 +71,17 @@ def invoke(argv: list[str], stdin: bytes = b"") -> tuple[int, str, str]:
     return status, out, err
 
 
+def renamed(rules: Any, name: str = "site knowledge base") -> Any:
+    """``rules``, a copy of rules/ to be edited, given a name of its own in its knowledge_base.toml: a name beginning
+    with "nephrocalc" is kept for the knowledge bases as shipped, and an edited copy that keeps it is refused."""
+    path = rules / "knowledge_base.toml"
+    text = path.read_text(encoding="utf-8")
+    shipped = 'name = "nephrocalc built-in knowledge base"'
+    assert shipped in text
+    path.write_text(text.replace(shipped, f"name = {name!r}", 1), encoding="utf-8")
+    return rules
+
+
 def run_document(tmp_path: Any, flag: str, document: dict[str, Any]) -> dict[str, Any]:
     """``diff FLAG FILE --format json`` on a standard document (``--fhir``, ``--phenopacket``) written to
     ``tmp_path``: the result, after checking the run succeeded."""

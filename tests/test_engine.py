@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import as_data, entry, note_ids, probability, ranking, score
+from helpers import as_data, entry, note_ids, probability, ranking, renamed, score
 
 from nephrocalc.case import Case
 from nephrocalc.engine import Engine, age_key
@@ -298,6 +298,7 @@ def test_ties_are_broken_by_prior_then_id(rank: Any) -> None:
 def kb_with_unused_clue(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeBase:
     root = tmp_path_factory.mktemp("rules") / "rules"
     shutil.copytree(builtin_rules_dir(), root)
+    renamed(root)
     with (root / "clues.toml").open("a", encoding="utf-8") as handle:
         handle.write('\n[clues.test_orphan_clue]\nlabel = "Orphan"\ndescription = "A clue no cause uses."\n'
                      'group = "history"\nspecificity = "low"\n')

@@ -67,10 +67,13 @@ def test_gain_is_zero_for_a_clue_no_cause_distinguishes(engine: Engine, kb: Know
                                                          tmp_path: Path) -> None:
     import shutil
 
+    from helpers import renamed
+
     from nephrocalc.loader import load_knowledge_base
 
     rules = tmp_path / "rules"
     shutil.copytree(Path(kb.root), rules)
+    renamed(rules)
     kb_toml = rules / "knowledge_base.toml"  # no weight for `other` either: nothing distinguishes the clue
     kb_toml.write_text(kb_toml.read_text(encoding="utf-8").replace("unused_clue_lr = 2.0", "unused_clue_lr = 1.0"),
                        encoding="utf-8")

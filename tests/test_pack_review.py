@@ -11,7 +11,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from helpers import invoke
+from helpers import invoke, renamed
 
 from nephrocalc.loader import builtin_rules_dir
 
@@ -50,9 +50,10 @@ def _check(folder: Path, *extra: str) -> tuple[int, str]:
 
 
 def _kb_copy(tmp_path: Path, file: str, old: str, new: str) -> Path:
-    """A complete knowledge base: rules/ copied, with one edit."""
+    """A complete knowledge base: rules/ copied, with one edit (and a name of its own)."""
     kb = tmp_path / "kb"
     shutil.copytree(builtin_rules_dir(), kb, ignore=shutil.ignore_patterns("extended"))
+    renamed(kb)
     text = (kb / file).read_text(encoding="utf-8")
     assert old in text, old
     (kb / file).write_text(text.replace(old, new, 1), encoding="utf-8")

@@ -377,11 +377,13 @@ def test_second_fuzzing_round_rule_files_are_refused_or_run(tmp_path: Path, run_
     explanation); an empty age range on a lab limit, a repeated or unbounded interaction and forms taken over
     beyond their whole share are refused with file and field; a pack twice in NEPHROCALC_RULES and an empty
     `rules check` folder are named."""
+    from helpers import renamed
+
     from nephrocalc.loader import builtin_rules_dir
 
     copy = tmp_path / "rules"
     shutil.copytree(builtin_rules_dir(), copy, ignore=shutil.ignore_patterns("extended"))
-    kb_toml = copy / "knowledge_base.toml"
+    kb_toml = renamed(copy) / "knowledge_base.toml"
     original = kb_toml.read_text(encoding="utf-8")
     kb_toml.write_text(original + '\n[[other.findings]]\nclue = "lenticonus"\nlr_present = 15.0\n'
                        'age_at_least = 0.0\nsources = ["Tebben16"]\nnote = "from birth"\n', encoding="utf-8")

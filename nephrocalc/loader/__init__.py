@@ -17,7 +17,8 @@ from nephrocalc.errors import RuleError
 from nephrocalc.knowledge import KnowledgeBase
 
 __all__ = ["builtin_rules_dir", "cause_paths", "extended_rules_dir", "is_knowledge_base", "is_shipped_extended",
-           "knowledge_key", "load_knowledge_base", "pack_files", "rule_files", "set_aside"]
+           "is_shipped_knowledge_base", "knowledge_key", "load_knowledge_base", "pack_files", "refused_links",
+           "rule_files", "set_aside"]
 
 
 def builtin_rules_dir() -> Path:
@@ -49,15 +50,34 @@ def is_shipped_extended(folder: Path) -> bool:
     checkout checked by an installed nephrocalc, or a copy of it. Only such a folder may go by the shipped name
     ("nephrocalc extended knowledge base"): an edited copy is a pack of one's own, which a result's footer must not
     pass off as the shipped rules."""
+    return _same_rules(folder, extended_rules_dir())
+
+
+def is_shipped_knowledge_base(folder: Path) -> bool:
+    """Whether ``folder`` holds the built-in knowledge base as it ships, as is_shipped_extended says of the extended
+    one: the same rule files holding the same rules (its extended/ folder aside, which the loader checks on its own).
+    Only such a copy of rules/ may go by the shipped name ("nephrocalc built-in knowledge base")."""
+    return _same_rules(folder, builtin_rules_dir(), aside=("extended",))
+
+
+def _same_rules(folder: Path, shipped: Path, aside: tuple[str, ...] = ()) -> bool:
+    """Whether ``folder`` is ``shipped`` itself, or holds the same rule files with the same rules (comments and layout
+    aside) and no others; the entries named in ``aside`` (and what they hold) are not compared."""
     import tomllib
 
-    shipped = extended_rules_dir()
-
     def rules(root: Path) -> dict[str, Path]:  # what a pack's loader reads: notes and editor backups are set aside
-        return {entry.relative_to(root).as_posix(): entry for entry in pack_files(root) if entry.name != "causes"
-                and not (set_aside(entry.name) if entry.parent == root else entry.name.endswith("~"))}
+        found = {}
+        for entry in pack_files(root):
+            name = entry.relative_to(root).as_posix()
+            if entry.name == "causes" or name.split("/")[0] in aside \
+                    or (set_aside(entry.name) if entry.parent == root else entry.name.endswith("~")):
+                continue
+            found[name] = entry
+        return found
 
     def same(mine: Path, theirs: Path) -> bool:
+        if not mine.is_file():  # a named pipe would block the read; a folder cannot be read
+            return False
         if mine.stat().st_size > 2 * theirs.stat().st_size + 4096:  # not the same rules re-laid: not read at all
             return False
         text, shipped_text = mine.read_bytes(), theirs.read_bytes()
@@ -146,6 +166,9 @@ def knowledge_key(kind: str, root: Path | None = None, packs: Sequence[Path] = (
     if cache_dir() is None:
         return None
     root, packs = _checked(root, packs)
+    own = (root,) if root != builtin_rules_dir() else ()
+    if any(refused_links(folder) for folder in (*own, *packs)):  # reported by the loader; a link out is not read
+        return None
     try:
         # each pack folder counts by its name too: a pack with no rule files is reported, not served from the cache
         # a complete knowledge base other than the built-in one counts by every entry too, as a pack does
@@ -197,26 +220,34 @@ def _listable(folder: Path) -> None:
     """A folder of rule files whose entries (or those of its causes/) cannot be listed is reported by name, as a
     rule file that cannot be read is: not as an internal error (a pack folder of mode 000)."""
     try:
-        entries = pack_files(folder)
-        inside = folder.resolve()
-        for entry in entries:
-            # a symbolic link out of the folder is refused: a pack is what its folder holds, and a link to a file
-            # elsewhere would have its values read, and echoed in the messages about them
-            try:
-                target = entry.resolve()
-            except RuntimeError:  # a symlink loop (Python 3.11): the reader reports the file as unreadable
-                continue
-            # named as every rule file is: by its path within the pack folder
-            named = entry.relative_to(folder).as_posix() if entry.is_relative_to(folder) else str(entry)
-            if entry.is_symlink() and not target.exists():
-                raise RuleError(named, "broken symbolic link (its target does not exist): remove it, or copy the "
-                                "file into the pack")
-            if not target.is_relative_to(inside):
-                raise RuleError(named, "a symbolic link out of the pack folder: copy the file or folder into the pack "
-                                "instead")
+        pack_files(folder)
     except OSError as exc:
         where = exc.filename if isinstance(exc.filename, str) else str(folder)
         raise RuleError(repr(where), f"cannot be read ({exc.strerror or exc})") from None
+
+
+def refused_links(folder: Path) -> dict[Path, str]:
+    """The symbolic links of a rule folder that are not read, with why: a broken one, and one out of the folder (a
+    pack is what its folder holds, and a link to a file elsewhere would have its values read, and echoed in the
+    messages about them). The loader reports each with the folder's other problems, not in their place."""
+    refused: dict[Path, str] = {}
+    try:
+        entries = pack_files(folder)
+        inside = folder.resolve()
+    except OSError:  # an unlistable folder: reported by _listable, or by the loader as unreadable
+        return refused
+    for entry in entries:
+        try:
+            target = entry.resolve()
+            if entry.is_symlink() and not target.exists():
+                refused[entry] = "broken symbolic link (its target does not exist): remove it, or copy the file into " \
+                                 "the pack"
+            elif not target.is_relative_to(inside):
+                refused[entry] = "a symbolic link out of the pack folder: copy the file or folder into the pack " \
+                                 "instead"
+        except (OSError, RuntimeError):  # a symlink loop (RuntimeError in Python 3.11): reported as unreadable
+            continue
+    return refused
 
 
 def _build(root: Path, packs: Sequence[Path]) -> KnowledgeBase:

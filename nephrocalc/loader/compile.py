@@ -53,7 +53,7 @@ CaveatEntries = list[tuple[Path, int, schema.CaveatEntry]]
 
 def build(root: Path, packs: Sequence[Path] = ()) -> KnowledgeBase:
     """Load, validate and compile the rule files of ``root`` with ``packs`` laid over them."""
-    from nephrocalc.loader import KB_ENTRIES, builtin_rules_dir, cause_paths
+    from nephrocalc.loader import KB_ENTRIES, builtin_rules_dir, cause_paths, is_shipped_knowledge_base, refused_links
 
     # a pack's files are named with the pack when another folder of rules could hold the same name: several packs,
     # or a complete knowledge base of one's own (both have a causes/ folder)
@@ -61,6 +61,9 @@ def build(root: Path, packs: Sequence[Path] = ()) -> KnowledgeBase:
     problems = Problems(root, *packs, name_packs=len(packs) > 1 or own_root, name_root=own_root and bool(packs))
 
     if own_root:  # an edited copy of rules/: nothing in it is ignored
+        # a broken link, or one out of the folder, is reported with the folder's other problems, and not read
+        for link, why in refused_links(root).items():
+            problems.refuse(link, why)
         _inventory(root, problems, KB_ENTRIES, "a knowledge base holds knowledge_base.toml, clues.toml, "
                    "sources.toml, caveats.toml, imaging.toml, grading.toml, labs.toml, hpo.toml, causes/<id>.toml "
                    "and extended/")
@@ -144,7 +147,8 @@ def build(root: Path, packs: Sequence[Path] = ()) -> KnowledgeBase:
     problems.raise_if_any()
 
     kb = _compile(root, kb_file.model_copy(update={"other": other_file}), groups, clue_entries, sources,
-                  caveat_entries, cause_files, tables, problems, other_path, loaded=(root, *packs))
+                  caveat_entries, cause_files, tables, problems, other_path, loaded=(root, *packs),
+                  base=base_priors)
     labs = _compile_labs(labs_file, labs_path, kb.clues, sources, problems)
     for cause in kb.causes.values():  # a rule-out lab must be one, and read the rule-out finding
         found = cause.rule_out
@@ -157,6 +161,13 @@ def build(root: Path, packs: Sequence[Path] = ()) -> KnowledgeBase:
             problems.add(Path(cause.path), "rule_out.lab", f"lab {found.lab!r} does not read {found.clue!r}")
     _check_hpo_hierarchy(kb, clue_entries, hpo_file, problems)
     _check_obsolete(kb, hpo_file, hpo_path, problems)
+    if own_root and _reserved_name(kb_file.name) and not is_shipped_knowledge_base(root):
+        # a footer that reads "nephrocalc built-in knowledge base 2.9.35" must mean the shipped rules, as for the
+        # extended pack: the packaged folder, or a copy of the same files (rules/ of a source checkout). Said last,
+        # after what is wrong in the edit itself
+        problems.add(kb_path, "name", "names beginning with 'nephrocalc' are kept for the knowledge bases that ship "
+                     "with it, as shipped (an edited copy is a knowledge base of one's own): name it after its site "
+                     "or purpose")
     problems.raise_if_any()
     codes = _code_indexes(kb, labs, hpo_file)
     return kb._replace(labs=labs, packs=tuple(infos), clue_labs=_clue_labs(labs), lab_siblings=_lab_siblings(labs),
@@ -447,19 +458,24 @@ def _inventory(pack: Path, problems: Problems, allowed: Sequence[str] = (), what
             problems.add(folder, "", f"cannot be read ({exc.strerror or exc})")
             return []
 
+    refused = problems.refused  # links reported already (broken, or out of the folder): named, not looked into
     for entry in listed(pack):
         if entry.name == "causes":
+            if entry in refused:
+                continue
             if not entry.is_dir():
                 problems.add(entry, "", "not a folder: causes/ holds one <id>.toml file per cause")
                 continue
             for path in listed(entry, leftover):  # a <id>.toml.bak is not loaded: it is reported
                 if path.suffix != ".toml":
                     problems.add(path, "", "not a cause file: causes/ holds <id>.toml files only")
-                elif why := not_a_file(path):  # a broken link, a link loop, a named pipe, a folder
+                elif path not in refused and (why := not_a_file(path)):  # a link loop, a named pipe, a folder
                     problems.add(path, "", why)
         elif entry.name not in allowed:
             problems.add(entry, "", f"not a {'knowledge base' if 'knowledge_base.toml' in allowed else 'rule pack'} "
                          f"file: {what}")
+        elif entry in refused:
+            continue
         elif entry.name == "extended" and not entry.is_dir():
             problems.add(entry, "", "not a folder: extended/ holds the extended knowledge base (or leave it out)")
         elif entry.name == "extended":
@@ -480,8 +496,10 @@ def _overlay(pack: Path, groups: dict[str, str], clue_entries: ClueEntries, sour
              builtin: frozenset[Path] = frozenset()) -> tuple[PackInfo, schema.OtherCause | None]:
     """Lay one rule pack over the knowledge base so far: new clues, sources, caveats and causes,
     or a cause file that replaces the cause of the same id."""
-    from nephrocalc.loader import PACK_FILES, cause_paths, is_shipped_extended
+    from nephrocalc.loader import PACK_FILES, cause_paths, is_shipped_extended, refused_links
 
+    for link, why in refused_links(pack).items():  # reported with the pack's other problems; the file is not read
+        problems.refuse(link, why)
     pack_path = pack / "pack.toml"
     # pack.toml (name, version) is optional: without it the pack is named after its folder
     info = validate(schema.PackFile, read_toml(pack_path, problems), pack_path, problems) \
@@ -548,14 +566,18 @@ def _overlay(pack: Path, groups: dict[str, str], clue_entries: ClueEntries, sour
             problems.add(pack, "", "the folder name holds control characters and there is no pack.toml to name the "
                          "pack: rename the folder, or give pack.toml a name")
         return PackInfo(pack.name, "?" if pack_path.exists() else "unversioned", str(pack)), None
-    if pack.resolve() not in builtin and info.name.casefold().lstrip().startswith("nephrocalc") \
-            and not is_shipped_extended(pack):
+    if pack.resolve() not in builtin and _reserved_name(info.name) and not is_shipped_extended(pack):
         # a footer that reads "nephrocalc extended knowledge base 1.3.0" must mean the shipped rules: the packaged
         # folder, or a folder of the same files (rules/extended of a source checkout, checked by an installed copy)
         problems.add(pack_path, "name", "names beginning with 'nephrocalc' are kept for the knowledge bases that "
                      "ship with it, as shipped (an edited copy is a pack of one's own): name the pack after its "
                      "site or purpose")
     return PackInfo(info.name, info.version, str(pack)), info.other
+
+
+def _reserved_name(name: str) -> bool:
+    """A name kept for the knowledge bases that ship with nephrocalc, as shipped."""
+    return name.casefold().lstrip().startswith("nephrocalc")
 
 
 def _check_names_distinct(causes: Mapping[str, Cause], cause_files: CauseFiles, clues: Mapping[str, Clue],
@@ -662,8 +684,11 @@ def _check_sources(tags: Iterable[str], sources: Mapping[str, Source], path: Pat
 def _compile(root: Path, kb_file: schema.KnowledgeBaseFile, groups: Mapping[str, str], clue_entries: ClueEntries,
              sources: Mapping[str, Source], caveat_entries: CaveatEntries, cause_files: CauseFiles,
              tables: Mapping[str, ReferenceTable],
-             problems: Problems, other_path: Path | None = None, loaded: Sequence[Path] = ()) -> KnowledgeBase:
-    """``loaded``: the folders the cause files come from, in the order they were laid (the knowledge base first)."""
+             problems: Problems, other_path: Path | None = None, loaded: Sequence[Path] = (),
+             base: Iterable[str] = ()) -> KnowledgeBase:
+    """``loaded``: the folders the cause files come from, in the order they were laid (the knowledge base first);
+    ``base``: the ids of the knowledge base's own causes (a pack may replace one, which is still ranked)."""
+    base = frozenset(base)
     kb_path = root / "knowledge_base.toml"
     other_path = other_path or kb_path  # the file that gave [other]: a pack's pack.toml replaces it
     frequency = {level: getattr(kb_file.frequency, level) for level in FREQUENCY_LEVELS}
@@ -830,13 +855,20 @@ def _compile(root: Path, kb_file: schema.KnowledgeBaseFile, groups: Mapping[str,
         if caveat.kind == "consider" and caveat.cause is not None:
             # a cause to consider lies outside the loaded knowledge base: one of the knowledge base's own causes
             # (always loaded) is ranked, never considered, so the entry would never be shown
+            # (a pack's own causes are loaded whenever its caveats are, so naming one is the same mistake; another
+            # pack's, or the extended knowledge base's, is considered while that pack is not loaded, and ranked when
+            # it is)
             own = cause_files.get(caveat.cause)
             if caveat.cause == "other":
                 problems.add(caveats_path, f"{where}.cause", "'other' is the open world itself: name the cause "
                              "outside the knowledge base")
-            elif own is not None and own[0].parent.parent.resolve() == root.resolve():
+            elif caveat.cause in base:  # a pack's replacement of it is ranked in its place
                 problems.add(caveats_path, f"{where}.cause", f"{caveat.cause!r} is a cause of the knowledge base, "
                              "ranked with the others: a cause to consider lies outside it")
+            elif own is not None and own[0].parent.parent.resolve() == caveats_path.parent.resolve():
+                problems.add(caveats_path, f"{where}.cause", f"{caveat.cause!r} is a cause of this pack "
+                             f"(causes/{own[0].name}), ranked with the others whenever the pack is loaded: a cause to "
+                             "consider lies outside it")
         caveats.append(Caveat(caveat.id, caveat.kind, caveat.message, tuple(caveat.sources), cause=caveat.cause,
                               name=caveat.name, poor_fit=caveat.poor_fit, when=Condition(
             pattern=tuple(cond.pattern) if cond.pattern is not None else None,

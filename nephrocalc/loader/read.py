@@ -29,6 +29,12 @@ class Problems:
         self.name_packs = len(roots) > 2 if name_packs is None else name_packs
         self.name_root = name_root  # a knowledge base of one's own with packs over it: its files are named by it too
         self.items: list[str] = []
+        self.refused: set[Path] = set()  # entries reported as not to be read (a symbolic link out of the folder)
+
+    def refuse(self, path: Path, message: str) -> None:
+        """Report ``path`` as a rule file that is not read, and keep the reader from reading it."""
+        self.refused.add(path)
+        self.add(path, "", message)
 
     def add(self, path: Path, where: str, message: str) -> None:
         name = str(path)
@@ -71,6 +77,8 @@ def read_toml(path: Path, problems: Problems) -> dict[str, Any] | None:
     """The file's TOML as data, or None after recording why it cannot be had."""
     import tomllib
 
+    if path in problems.refused:  # already reported: a link out of the pack is not read, nor its values echoed
+        return None
     kind = not_a_file(path)
     if kind:  # a named pipe would block the read; a directory or a broken link cannot be read
         problems.add(path, "", kind)
