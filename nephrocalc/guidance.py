@@ -147,6 +147,15 @@ def _candidates(engine: Engine, evaluation: Evaluation, weights: tuple[list[floa
             log_lr = list(log_lr)
             for r in given.rows:
                 log_lr[r] += given.present_weight(case.pattern or "unknown", r)
+        # the ratios that count only beside a stated clue (the open world's [[other.findings]] with given, the
+        # causes' conditional contradictions) count here as they would in the score: hyperoxaluria in an adult
+        # makes bariatric surgery a question for the open world (blind battery 45)
+        for term in table.conditional.get(clue_id, ()):
+            if case.clues.get(term.given) is True and not any(case.clues.get(u) is True for u in term.unless) \
+                    and term.weight[True] != 0.0:
+                log_lr = list(log_lr)
+                for r in term.rows:
+                    log_lr[r] += term.weight[True]
         background = clue.background_at(age, engine.kb.ages.child_below_years)
         # P(clue present | row): the finding's frequency, or the background rate where unlisted
         present = [sum(row_weight[r] * min(0.99, background * math.exp(log_lr[r])) for r in cause_rows[i])
