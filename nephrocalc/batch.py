@@ -215,6 +215,12 @@ def _outcome(number: int, raw: bytes, engine: Engine, read: Reader | None, row: 
         # escaped as standard error shows it: the field names the user's key, which may hold a line break or an
         # escape sequence, and an error record is read as one line of text (jq -r .error, a report page)
         return "error", escape_controls(str(exc)), _readable_id(raw), _layout_hint(raw)
+    except (RecursionError, ValueError, TypeError, KeyError, AttributeError, IndexError, ArithmeticError) as exc:
+        # a defect met on one line (a date at the end of the calendar stopped a whole run: fuzz review 46) is that
+        # line's error record, as diff reports it, and the run goes on (CONTRACT section 4)
+        detail = escape_controls(str(exc))[:200]
+        return ("error", f"internal error ({type(exc).__name__}: {detail}); please report it", _readable_id(raw),
+                None)
     return "row", row(result)
 
 

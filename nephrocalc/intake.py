@@ -579,6 +579,8 @@ def merge_case(base: Mapping[str, Any] | None, kb: KnowledgeBase, *, fields: Map
         data["clues"] = {**(current or {}), **clues}
     if "pattern" not in data:
         if pattern_required:
+            # a misspelt key ("Pattern") is named first: "--pattern: required" alone hid the typo (fuzz review 46)
+            parse_case({**data, "pattern": None}, kb, pattern_required=False)
             raise InputError("--pattern", "required (medullary, cortical or combined), as a flag or in --case")
         data["pattern"] = None
     return parse_case(data, kb, pattern_required=pattern_required)
@@ -647,6 +649,8 @@ _LAB_KEYS = ("value", "unit", "comparator", "age_years")
 def utf8_hint(raw: bytes) -> str:
     """What to add to a JSON error when the bytes are not UTF-8 at all (a UTF-16 or Latin-1 text): JSON is read as
     UTF-8, and the parser's own message does not say so."""
+    if b"\x00" in raw[:4]:  # UTF-16 without a byte order mark: ASCII text in it decodes as UTF-8 with NULs (fuzz 46)
+        return "; the text is UTF-16: save it as UTF-8"
     try:
         raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -663,6 +667,10 @@ def _describe(exc: Any, what: str) -> tuple[str, str]:
     if error["type"] in ("missing", "missing_argument") and len(error["loc"]) == 3 and error["loc"][0] == "labs":
         error = next((other for other in errors if other["type"] == "unexpected_keyword_argument"
                       and len(other["loc"]) == 3 and tuple(other["loc"][:2]) == tuple(error["loc"][:2])), error)
+    elif error["type"] in ("missing", "missing_argument") and len(error["loc"]) == 1:
+        # so is a missing case field beside an unknown key ({"Pattern": ...}: fuzz review 46)
+        error = next((other for other in errors if other["type"] == "unexpected_keyword_argument"
+                      and len(other["loc"]) == 1), error)
     loc = [str(part) for part in error["loc"]]
     kind = error["type"]
     where = field_path(*loc)

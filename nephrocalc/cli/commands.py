@@ -625,10 +625,14 @@ def _note_added_priors(kb: KnowledgeBase, directory: Path) -> None:
     """A pack's new causes (not replacing one of the built-in knowledge base) are ranked with the knowledge base's,
     all priors renormalised together: new causes holding half of nephrocalcinosis or more in an age group shrink
     every other prior a great deal (a prior of 0.9 halves them), which is said, not done silently."""
-    from nephrocalc.loader import load_knowledge_base
+    from nephrocalc.loader import extended_rules_dir, load_knowledge_base
     from nephrocalc.vocab import AGE_GROUPS
 
-    builtin = load_knowledge_base().causes
+    builtin = dict(load_knowledge_base().causes)
+    extended = extended_rules_dir().resolve()
+    if any(Path(info.path).resolve() == extended for info in kb.packs):
+        # with --extended, a pack's cause of an extended id replaces that one as whole (fuzz review 46: unsaid)
+        builtin.update(load_knowledge_base(packs=[extended]).causes)
     root = directory.resolve()
     added = [cause for cause_id, cause in kb.causes.items()
              if cause_id not in builtin and root in Path(cause.path).resolve().parents]

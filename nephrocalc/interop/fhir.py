@@ -74,6 +74,7 @@ from nephrocalc.interop.phenopacket import (
     shown_value,
     unit_taken,
     units_disagree,
+    unread_date,
     years_between,
     years_shown,
 )
@@ -251,7 +252,7 @@ def _dated(resource: dict[str, Any], kind: str, fields: tuple[str, ...], dates: 
             field, value = (f"{field}.end", value["end"]) if "end" in value else (f"{field}.start", value["start"])
         parsed = parse_date(value)
         if parsed is None:
-            bad_dates[f"{kind}.{field}: {shown_value(value)} is not an ISO 8601 date"] = None
+            bad_dates[f"{kind}.{field}: {shown_value(value)} {unread_date(value, 'is not an ISO 8601 date')}"] = None
             continue
         if in_future(parsed):  # a typo (2099 for 2019): an age taken at it would be decades too old
             bad_dates[f"{kind}.{field}: {shown_value(value)} is in the future"] = None
@@ -654,14 +655,16 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
     birth = patient.get("birthDate") if patient else None
     born: str | None = None  # the birthDate, when it is a readable date
     if birth is not None and parse_date(birth) is None:
-        unread_ages.append(f"Patient.birthDate: {shown_value(birth)} is not a date (YYYY, YYYY-MM or YYYY-MM-DD)")
+        unread_ages.append(f"Patient.birthDate: {shown_value(birth)} "
+                           f"{unread_date(birth, 'is not a date (YYYY, YYYY-MM or YYYY-MM-DD)')}")
     elif isinstance(birth, str):
         born = birth
     on: str | None = max(dates)[1] if dates else None
     died = parse_date(patient.get("deceasedDateTime")) if patient else None
     if patient and patient.get("deceasedDateTime") is not None and died is None:  # said, not ignored (fuzz review 15)
-        unread_ages.append(f"Patient.deceasedDateTime: {shown_value(patient['deceasedDateTime'])} is not an ISO 8601 "
-                           "date (the age was taken as if the patient were alive)")
+        unread_ages.append(f"Patient.deceasedDateTime: {shown_value(patient['deceasedDateTime'])} "
+                           f"{unread_date(patient['deceasedDateTime'], 'is not an ISO 8601 date')} "
+                           "(the age was taken as if the patient were alive)")
     if died is not None and on is not None and (latest := parse_date(on)) is not None and latest > died:
         # a record dated after the death is another person's, or a date typed wrongly: no one ages past death
         notes.append({"id": "fhir_dated_after_death", "sources": [],
@@ -675,15 +678,17 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
         notes.append({"id": "fhir_age_at_death", "sources": [],
                       "message": "No dated resource: the age was taken at Patient.deceasedDateTime "
                       f"({died.isoformat()})."})
+    meta = data.get("meta")
+    document_dates = (("timestamp", data.get("timestamp")),
+                      ("meta.lastUpdated", meta.get("lastUpdated") if isinstance(meta, dict) else None))
+    for field, when in document_dates:  # said whether or not it was needed (fuzz review 46)
+        if when is not None and parse_date(when) is None:
+            bad_dates[f"{top}.{field}: {shown_value(when)} {unread_date(when, 'is not an ISO 8601 date')}"] = None
     if born is not None and on is None:  # no dated resource: the document's own date
-        meta = data.get("meta")
-        for field, when in (("timestamp", data.get("timestamp")),
-                            ("meta.lastUpdated", meta.get("lastUpdated") if isinstance(meta, dict) else None)):
-            if when is not None and parse_date(when) is None:
-                bad_dates[f"{top}.{field}: {shown_value(when)} is not an ISO 8601 date"] = None
-            elif when is not None:
-                on = when
-                break
+        on = next((when for _, when in document_dates if when is not None and parse_date(when) is not None), None)
+    if patient and "deceasedBoolean" in patient and not isinstance(patient["deceasedBoolean"], bool):
+        unread_ages.append(f"Patient.deceasedBoolean: {shown_value(patient['deceasedBoolean'])} is not true or false "
+                           "(the age was taken as if the patient were alive)")
     age = None
     age_from_birth = False
     if born is not None and on is not None:
@@ -703,7 +708,7 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
             and died is None:
         notes.append({"id": "fhir_deceased_without_date", "sources": [],
                       "message": f"Patient.deceasedBoolean says the patient has died, with no date: the age "
-                      f"({age:.3g} years) was taken at {str(on)[:10]}, the latest date of the record, and is "
+                      f"({age:.3g} years) was taken at {str(on)[:10]}, the latest date of the record, and "
                       "may exceed the age at death."})
     if onset_age is None and onset_date is not None and born is not None:
         years = years_between(born, onset_date)

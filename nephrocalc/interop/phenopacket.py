@@ -228,7 +228,7 @@ class Phenopacket(_Part):
 
 # ASCII digits only (\d and float() take any Unicode digit: "P\u0661Y" was one year), upper-case designators, and a
 # T only before a time part ("P5YT" was five years)
-_NUMBER = r"([0-9]+(?:\.[0-9]+)?)"
+_NUMBER = r"([0-9]+(?:[.,][0-9]+)?)"  # ISO 8601 allows a comma as the decimal sign
 _DURATION = re.compile(rf"P(?:{_NUMBER}Y)?(?:{_NUMBER}M)?(?:{_NUMBER}W)?(?:{_NUMBER}D)?"
                        rf"(?:T(?=[0-9])(?:{_NUMBER}H)?(?:{_NUMBER}M)?(?:{_NUMBER}S)?)?", re.ASCII)
 MAX_AGE = 130.0  # CONTRACT.md section 1: age_years is 0-130
@@ -241,7 +241,11 @@ def iso_duration_years(text: str) -> float | None:
     match = _DURATION.fullmatch(text.strip())
     if match is None or not any(match.groups()):
         return None
-    years, months, weeks, days, hours, minutes, seconds = (float(g) if g else 0.0 for g in match.groups())
+    given = [g for g in match.groups() if g]
+    if any(not g.isdigit() for g in given[:-1]):  # a fraction only on the smallest unit given (P1.5Y2M is not one)
+        return None
+    years, months, weeks, days, hours, minutes, seconds = (float(g.replace(",", ".")) if g else 0.0
+                                                           for g in match.groups())
     return (years + months / 12.0 + (weeks * 7.0 + days + (hours + minutes / 60 + seconds / 3600) / 24) / 365.25)
 
 
@@ -413,16 +417,20 @@ def unit_taken(kb: KnowledgeBase, lab_id: str, unit: str) -> bool:
 
 def units_disagree(kb: KnowledgeBase, lab_id: str, code: str | None, text: str | None) -> bool:
     """Whether a value's unit code (UCUM) and its unit as written are both units of the lab that convert the
-    value differently (code mmol/L, text mg/dL): then which one is right cannot be known."""
+    value differently (code mg/dL, text mmol/L for a calcium), or the code is a unit of the lab and the text a
+    unit of another kind (code mmol/L, text mg/dL for a bicarbonate): then which one is right cannot be known."""
     lab = kb.labs.get(lab_id)
     if lab is None or not code or not text:
         return False
-    factors = []
+    factors: list[float] = []
     for given in (code, text):
         found = next((lab.units[normalise_unit(s)][1] for s in _spellings(given) if normalise_unit(s) in lab.units),
                      None)
         if found is None:
-            return False
+            # the code a unit of the lab, the text a unit of another kind that some lab takes (code mmol/L, text
+            # mg/dL for a bicarbonate): they disagree as surely (fuzz review 46); free text nobody reads does not
+            return given is text and factors != [] and any(
+                normalise_unit(s) in other.units for s in _spellings(text) for other in kb.labs.values())
         factors.append(found)
     return abs(factors[0] - factors[1]) > 1e-9 * max(abs(factors[0]), 1.0)
 
@@ -761,6 +769,10 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
                           f"{time.ageRange.end.iso8601duration}): read as its middle, {_years(age)}; give --age if "
                           "the age is known."})
         born_on = parse_date(subject.dateOfBirth) if subject.dateOfBirth else None
+        if subject.dateOfBirth and born_on is None and time.timestamp is None and time.interval is None:
+            # not needed for the age, but written: said, not dropped (fuzz review 46)
+            unread_ages.append(f"subject.dateOfBirth: {subject.dateOfBirth[:40]!r} "
+                               f"{unread_date(subject.dateOfBirth, 'is not an ISO 8601 date or timestamp')}")
         if age is not None and born_on is not None and time.timestamp is None:
             # an age at the last encounter that would put the encounter in the future: one of the two is wrong
             from datetime import UTC, datetime
@@ -771,8 +783,14 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
                               "message": f"{where} ({_years(age)}) is more than the subject has lived by today from "
                               f"subject.dateOfBirth ({born_on.isoformat()}): check both; the age of "
                               f"{where} was used."})
-        if all(getattr(time, part) is None for part in ("age", "ageRange", "gestationalAge", "ontologyClass",
-                                                         "timestamp", "interval")):
+        kinds = [part for part in ("age", "ageRange", "gestationalAge", "ontologyClass", "timestamp", "interval")
+                 if getattr(time, part) is not None]
+        if len(kinds) > 1:  # a TimeElement is one of them (a protobuf oneof): the rest were dropped unsaid (fuzz 46)
+            notes.append({"id": "phenopacket_time_kinds", "sources": [],
+                          "message": f"{where} gives {' and '.join(kinds)}; a time element holds one of them: "
+                          + (f"the age read is {_years(age)}; check the others." if age is not None else
+                             "no age was read from it.")})
+        if not kinds:
             unread_ages.append(f"{where} is empty (no age, ageRange, gestationalAge, timestamp or interval)")
         if time.gestationalAge is not None and time.age is None and time.ageRange is None:
             weeks, days = time.gestationalAge.weeks, time.gestationalAge.days
@@ -787,7 +805,7 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
             notes.append({"id": "phenopacket_age_from_measurements", "sources": [],
                           "message": f"No subject.timeAtLastEncounter: the age ({age:.3g} years) is that at the latest "
                           "measurement, from its timeObserved and subject.dateOfBirth."})
-        else:
+        elif onset_age is None:  # with a dated onset it gives the age at the onset, which is used (fuzz review 46)
             unread_ages.append(f"subject.dateOfBirth ({subject.dateOfBirth[:10]}) without subject.timeAtLastEncounter "
                                "or a dated measurement gives no age: there is no date to count to")
     if unread_ages:
@@ -803,8 +821,11 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
                       "message": f"Features whose onset is after the age of the record ({_years(age or 0.0)}) were "
                       "read as present; check the onset or timeAtLastEncounter: " + "; ".join(later_onsets[:10])
                       + (f" and {len(later_onsets) - 10} more" if len(later_onsets) > 10 else "")})
-    if age is None:
+    if age is None and onset_age is not None:
         age = onset_age
+        notes.append({"id": "phenopacket_age_from_onset", "sources": [],
+                      "message": f"No subject.timeAtLastEncounter: the age ({_years(age)}) is that at the onset of "
+                      "the nephrocalcinosis."})
     if age is None and latest_onset is not None:
         # the latest onset is a lower bound: an adult's is taken (the age group is right), a child's is not (a
         # 25-year-old whose renal tubular acidosis began at 4 months is not an infant)
@@ -824,6 +845,11 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
         notes.append({"id": "phenopacket_sex_unknown", "sources": [],
                       "message": f"subject.sex is {said}: the sex was left unknown (sex-specific priors and lab "
                       "limits use their unknown-sex values)."})
+    if subject is None:  # as FHIR's fhir_no_patient: what is unknown for it is said (fuzz review 46)
+        notes.append({"id": "phenopacket_no_subject", "sources": [],
+                      "message": "The phenopacket has no subject: the sex is unknown"
+                      + (" and so is the age" if age is None else "") + " (give --sex"
+                      + (" and --age" if age is None else "") + " if they are known)."})
     _not_human(data.get("subject") if isinstance(data, dict) else None, notes)
     native_vitamin_d_note(unread_agents, notes)
     calcium_dose_note(calcium_agents, notes)
@@ -1073,13 +1099,15 @@ def _age_at(timestamp: str, born: str | None, where: str, problems: list[str]) -
         return None
     when = parse_date(timestamp)
     if when is None:
-        problems.append(f"{where}.timestamp: {timestamp[:40]!r} is not an ISO 8601 date or timestamp")
+        problems.append(f"{where}.timestamp: {timestamp[:40]!r} "
+                        f"{unread_date(timestamp, 'is not an ISO 8601 date or timestamp')}")
         return None
     if in_future(when):  # a typo (2099 for 2019): the age taken at it would be decades too old
         problems.append(f"{where}.timestamp ({timestamp[:10]}) is in the future")
         return None
     if parse_date(born) is None:
-        problems.append(f"subject.dateOfBirth: {born[:40]!r} is not an ISO 8601 date or timestamp")
+        problems.append(f"subject.dateOfBirth: {born[:40]!r} "
+                        f"{unread_date(born, 'is not an ISO 8601 date or timestamp')}")
         return None
     years = years_between(born, timestamp)
     if years is None or not 0 <= years <= MAX_AGE:
@@ -1173,6 +1201,9 @@ def judged_at_own_age(labs: dict[str, Lab], ages: dict[str, tuple[float | None, 
     return sampled
 
 
+FIRST_YEAR, LAST_YEAR = 1000, 9000  # the years a date is read in (beyond them: unreadable)
+
+
 def parse_date(text: object) -> date | None:
     """The date of an ISO 8601 date or timestamp (its first ten characters; a year or a year and month
     counts from the middle of that period); None when it cannot be read."""
@@ -1192,7 +1223,19 @@ def parse_date(text: object) -> date | None:
                 return None
     except ValueError:
         return None
+    # a year at the ends of the calendar is no record's date, and the arithmetic on it (a time zone, half a year)
+    # would leave the calendar: an internal error on 9999-12-31 (fuzz review 46)
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        return None
     return day
+
+
+def unread_date(text: object, usual: str) -> str:
+    """Why ``parse_date`` gave None for ``text``: ``usual`` ("is not an ISO 8601 date"), or, for a date whose year
+    is one no record has, that year's range."""
+    if isinstance(text, str) and text.strip()[:4].isdigit() and not FIRST_YEAR <= int(text.strip()[:4]) <= LAST_YEAR:
+        return f"is outside the years {FIRST_YEAR}-{LAST_YEAR}"
+    return usual
 
 
 def _margin(text: str) -> float:
