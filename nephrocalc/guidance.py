@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 
 from nephrocalc.case import Case
 from nephrocalc.engine import Engine, Evaluation
+from nephrocalc.knowledge import lab_for
 from nephrocalc.result import AskResult, NextFinding, Note, Result
 
 
@@ -123,7 +124,6 @@ def _candidates(engine: Engine, evaluation: Evaluation, weights: tuple[list[floa
     h_now = _entropy(lead_p, 1.0)
     if h_now <= 0.0:
         return []
-    labs = engine.kb.clue_labs
     # age-bounded findings in force at this age change P(clue present | row) as they change the score
     at_age: dict[str, list[tuple[int, float]]] = {}
     age = case.cause_age  # as the engine weighs the causes
@@ -170,7 +170,7 @@ def _candidates(engine: Engine, evaluation: Evaluation, weights: tuple[list[floa
         separates = [table.causes[ratio[0][1]].cause.id, table.causes[ratio[-1][1]].cause.id] \
             if ratio[0][0] - ratio[-1][0] > 0.05 else []
         item: NextFinding = {"clue": clue_id, "label": clue.label, "gain": math.floor(gain * 1e4 + 0.5) / 1e4,
-                             "separates": separates, "lab": labs.get(clue_id)}
+                             "separates": separates, "lab": lab_for(engine.kb, clue_id, case.age_years)}
         if item["lab"] is not None and item["lab"] in case.labs:
             item["lab_given"] = True
         found.append((item, p_k))
@@ -234,7 +234,7 @@ def _with_rule_outs(engine: Engine, case: Case, shown: Mapping[str, float],
         existing = next((item for item in found if item["clue"] == clue), None)
         item: NextFinding = dict(existing) if existing is not None else {  # type: ignore[assignment]
             "clue": clue, "label": engine.kb.clues[clue].label, "gain": 0.0, "separates": [cause.id],
-            "lab": rule_out.lab or engine.kb.clue_labs.get(clue)}
+            "lab": rule_out.lab or lab_for(engine.kb, clue, case.age_years)}
         item["rule_out"] = rule_out.test
         item["cant_miss"] = cause.id
         if triggers:

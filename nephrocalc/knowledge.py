@@ -479,3 +479,19 @@ class KnowledgeBase(NamedTuple):
     snomed_hpo: Mapping[str, tuple[str, ...]] = {}  # other SNOMED CT concepts -> the HPO terms cross-referencing them
     agent_clues: Mapping[str, str] = {}  # a drug or agent name (lower case) -> its exposure clue
     atc_clues: Mapping[str, str] = {}  # a WHO ATC code or group -> its exposure clue (the longest one given wins)
+
+
+def lab_for(kb: KnowledgeBase, clue: str, age: float | None) -> str | None:
+    """The lab to name for a finding at this age: the first lab whose reference limits settle it
+    (``clue_labs``), except in a child, where a lab with a limit for the finding at the child's own age
+    comes first (a spot calcium/creatinine ratio in a neonate, not a 24-hour urine calcium: timed urine
+    collections are impractical before continence, and spot ratios are the usual practice in children
+    [CLINICAL-EXTENDED.md, default work-up])."""
+    first = kb.clue_labs.get(clue)
+    if first is None or age is None or age >= kb.ages.child_below_years:
+        return first
+    for lab in kb.labs.values():
+        if any(limit.clue == clue and limit.derive and limit.age_below is not None and age < limit.age_below
+               and (limit.age_at_least is None or age >= limit.age_at_least) for limit in lab.limits):
+            return lab.id
+    return first

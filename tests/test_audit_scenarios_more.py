@@ -722,12 +722,17 @@ def test_the_battery_is_large_and_its_names_are_unique() -> None:
 # forty-fifth: AUDIT D1-D13 as sparse reports with labs in SI and conventional units, written and run blind before
 # any change (44 of 45 at first; hyperoxaluria found in an adult then came to count x5 for the open world, and a
 # finding that counts only beside a stated one came to count in the questions proposed).
+# forty-sixth: sparse reports across D1-D13, labs against age limits, pattern, laterality and modality, causes
+# outside the twelve, and classic presentations that must stay good, written and run blind before any change (44 of
+# 45 at first: AUDIT D10's own case, one-sided medullary calcification with haematuria and sterile pyuria on plain
+# CT, had medullary sponge kidney at its 85% cap, as two earlier blind rounds had found (b24, b41); the cap without
+# tubular ectasia then came down to 75%, which a real CLDN16 patient of the development set also reached).
 # JSON Lines: {"name", "which", "case", "checks": [[kind, args...], ...]}.
 BATTERIES = {
     number: [json.loads(line) for line in
              (Path(__file__).parent / "data" / "audit" / f"battery{number}.jsonl").read_text(encoding="utf-8")
              .splitlines() if line.strip()]
-    for number in range(3, 46)
+    for number in range(3, 47)
 }
 BLIND = [scenario for battery in BATTERIES.values() for scenario in battery]
 # Blind scenarios still failing, each with the reason (strict: one that starts to pass must leave the list)
@@ -762,12 +767,6 @@ OPEN_BLIND = {
         "with stones, haematuria and colic on ultrasound: nothing points to tuberculosis (no sterile pyuria, TB risk "
         "or calyceal distortion), the table's can't-miss line names it with its test, and the unilateral caveat "
         "names it; the reviewer judged the check debatable (asking would cost little, but is a design choice)",
-    "b41_sparse_unilateral_sterile_pyuria":
-        "medullary sponge kidney at its 85% cap (the check asks under 80%) for one-sided medullary calcification on "
-        "CT with haematuria and sterile pyuria at 32, the AUDIT D10 example: renal tuberculosis is 11% and its "
-        "rule-out test (urine AFB culture or TB PCR) is proposed first, and sterile pyuria is named unexplained, but "
-        "one unexplained finding does not make the fit poor (tried in an earlier round: it flagged as many patients "
-        "inside the twelve as outside)",
     "b38_hyperca_low_pth_sparse":
         "milk-alkali syndrome 56% (the check asks under 50%) for hypercalcaemia with a suppressed PTH in a woman of "
         "60 and nothing else: calcium-alkali intake was not asked (unknown, not absent); the fit is poor and names "
@@ -820,7 +819,7 @@ OPEN_BLIND = {
         "considered): rickets and a low phosphate are the indication of that therapy; weighing the therapy's "
         "absence from the report moved the lead to distal RTA in other Dent scenarios, as b24_dent_boy_base",
     "b28_unilateral_focal_us_caveat":
-        "medullary sponge kidney at its 85% cap (the check asks under 60%) for one unilateral cluster on ultrasound "
+        "medullary sponge kidney at its 75% cap (the check asks under 60%) for one unilateral cluster on ultrasound "
         "at 58 with nothing else: unilateral counts x15 for it (30% against 2%); the unilateral caveat names focal "
         "lesions. A larger unilateral share for `other` (15%) was tried and lost two other scenarios",
     "b28_hiv_pneumocystis_cortical_ext":
@@ -840,12 +839,9 @@ OPEN_BLIND = {
         "and a urine calcium of 85 mg/day on a thiazide: the caveats say to stop the thiazide and re-test and to "
         "measure the calcium/creatinine clearance ratio for FHH; nephrocalcinosis itself argues for PHPT",
     "b23_sparse_unilateral_sterile_pyuria_base":
-        "medullary sponge kidney at its 85% cap (the check asks at most 70%) for unilateral calcification with "
+        "medullary sponge kidney at its 75% cap (the check asks at most 70%) for unilateral calcification with "
         "haematuria and sterile pyuria: unilateral counts x15 for it (30% against 2%, estimates) and the pyuria of its "
         "stones is expected; renal TB is second, can't-miss, and its rule-out test is proposed",
-    "b24_tb_rule_out_unilateral_pyuria":
-        "medullary sponge kidney at its 85% cap (the check asks under 80%) for unilateral calcification with "
-        "haematuria and sterile pyuria on CT; renal TB is second, can't-miss, and its rule-out test is proposed",
     "b8_adolescent_pth66_paediatric_limit":
         "primary hyperoxaluria is 0.2% in a hypercalciuric 15-year-old stone former, under the 1% floor at which a "
         "can't-miss cause's rule-out test leads the next findings; the table's can't-miss list still names it with its "

@@ -42,6 +42,8 @@ _by_weight = itemgetter("weight")
 # correlated findings).
 CERTAINTY_CAP = 0.95
 DEFINING_WEIGHT = math.log(20.0)
+# A cause second or third at this probability or more is in view for a caveat's in_top3
+CAVEAT_VIEW_FLOOR = 0.01
 # A mimic among the first three at this probability or more gets a caveat saying what tells it apart
 MIMIC_NOTE_FLOOR = 0.05
 
@@ -399,7 +401,10 @@ class Engine:
         elif entries and entries[0]["capped"]:
             _cap_certainty(entries, unrounded)
         ranking = [entry["cause"] for entry in entries]
-        caveats, warnings, consider = self._caveats.notes(case, ranking)
+        # a caveat's in_top3 reads the causes in view: the leader, and the second and third when shown at 1% or more
+        # (a preterm-nephrocalcinosis sentence followed a hypercalciuria third at 0.0002% behind Bartter syndrome)
+        in_view = ranking[:1] + [e["cause"] for e in entries[1:3] if e["probability"] >= CAVEAT_VIEW_FLOOR]
+        caveats, warnings, consider = self._caveats.notes(case, in_view)
         mimics = [self.kb.causes[e["cause"]] for e in entries[:3]
                   if e["mimic"] and e["probability"] >= MIMIC_NOTE_FLOOR and e["cause"] in self.kb.causes]
         if mimics:  # what tells a mimic apart (issue 11), first: it changes what the ranking means
