@@ -1119,11 +1119,18 @@ def _age_at(timestamp: str, born: str | None, where: str, problems: list[str]) -
     return years
 
 
+# two ages closer than this are the same age counted two ways (calendar years of dates, 365.25-day years of
+# durations): never a whole day, so that every day of a neonate's age counts
+SAME_AGE = 0.5 / 365.25
+
+
 def onset_of_nephrocalcinosis(onset: float | None, age: float | None, notes: list[Note]) -> float | None:
     """The age at which the nephrocalcinosis was found, when a reader states it earlier than the case's age
     (a record of a course): the causes are then weighed at that age, with a note; a later onset than the
-    age is inconsistent and not used."""
-    if onset is None or age is None or abs(age - onset) < 1 / 12:
+    age is inconsistent and not used, with a note. Only an onset within half a day of the age (the same age, two
+    ways of counting days) is left out: a month's margin dropped a neonate's onset at 3 days with the age at 20 days
+    silently, and a week decides the neonatal causes (fuzz review 47)."""
+    if onset is None or age is None or abs(age - onset) < SAME_AGE:
         return None
     if onset > age:
         notes.append({"id": "onset_after_age", "sources": [],
@@ -1256,6 +1263,8 @@ def _full_date(text: str) -> str:
 
 
 def _years(age: float) -> str:
+    if age < 1 / 12:  # days in the first month: "0.0986 months" was an onset at 3 days
+        return f"{age * 365.25:.3g} days"
     return f"{age:.3g} years" if age >= 2 else f"{age * 12:.3g} months"
 
 
