@@ -69,3 +69,21 @@ def test_an_onset_after_the_age_within_a_month_is_said_not_dropped(tmp_path: Any
     result = run_document(tmp_path, "--phenopacket", _neonate_packet("P3D", "P20D"))
     assert "onset_age_years" not in result["case"]
     assert "The onset of nephrocalcinosis (20 days) is after the age of the record (3 days)" in _messages(result)
+
+
+@pytest.mark.parametrize("args", [["--age", "0.02"], ["--age", "17.99"], ["--age", "0.06", "--onset-age", "0.005"],
+                                  ["--age", "58.1355", "--onset-age", "0.3"], ["--age", "20d", "--onset-age", "3d"]])
+def test_a_written_phenopacket_reads_back_as_the_same_case_and_ranking(tmp_path: Any, args: list[str]) -> None:
+    # 0.02 years (7.305 days) was written P7DT7H (7.29 days), inside the first week's band: read back, the top cause
+    # flipped from chronic hypercalciuria to transient neonatal medullary echogenicity
+    given = ["diff", "-p", "medullary", *args, "--extended"]
+    status, written, err = invoke([*given, "--format", "phenopacket"])
+    assert status == 0, err
+    status, out, err = invoke([*given, "--format", "json"])
+    assert status == 0, err
+    direct = json.loads(out)
+    back = _run(tmp_path, "--phenopacket", json.loads(written), "--extended")
+    for field in ("age_years", "onset_age_years"):
+        assert back["case"].get(field) == direct["case"].get(field)
+    assert [(e["cause"], e["probability"]) for e in back["differential"]] == \
+        [(e["cause"], e["probability"]) for e in direct["differential"]]

@@ -1322,22 +1322,27 @@ def _excluded_terms(kb: KnowledgeBase, clue_id: str) -> tuple[str, ...]:
 
 
 def _iso_age(years: float) -> str:
-    """An age in years as an ISO 8601 duration in years, months and days (P6Y, P45Y3M, P17Y11M27D, P24D), to the
-    nearest day and never into the next month or year: 17.99 years must not read back as 18, across a reference
-    limit's age band; under a year, to the hour below (P14DT14H)."""
-    whole = int(years + 1e-9)  # the epsilon keeps a whole number of days or months written (7 days is not 6.99)
+    """An age in years as an ISO 8601 duration that reads back (iso_duration_years) as exactly this age, so that
+    a written phenopacket gives the same case: in years, months, days, hours, minutes and seconds (P6Y, P45Y3M,
+    P24D, P7DT7H19M12S) when these are exact, else in decimal years (P17.99Y, and --age 7d, which is 0.019165
+    years, as P0.019165Y: ISO 8601 takes a fraction on the smallest unit). An age rounded to the hour below (0.02
+    years as P7DT7H, 7.29 days) fell into the first week's band and changed the ranking (fuzz review 47); rounded
+    up, 17.99 years crossed into the adult reference limits (review 9)."""
+    whole = int(years)
     months_left = (years - whole) * 12
-    months = int(months_left + 1e-9)
-    exact_days = (months_left - months) * 365.25 / 12
-    if whole:
-        days = round(exact_days)
-        hours = 0
-    else:  # under a year, the reference bands are counted in days: to the hour, never rounded up into the next day
-        # an age is kept to 7 decimals of a year (3 seconds): within a minute of a whole day or hour is that one
-        days = int(exact_days + 1e-3)  # (14.6 days written as 15 crossed the 15-day albumin band: review 9)
-        hours = max(0, int((exact_days - days) * 24 + 2e-2))
+    months = int(months_left)
+    # the rest in whole seconds: a value a hair below a whole day (7 days as 6.9999999 days) is that day
+    days, rest = divmod(round((months_left - months) * 365.25 / 12 * 86400), 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, seconds = divmod(rest, 60)
+    time = (f"{hours}H" if hours else "") + (f"{minutes}M" if minutes else "") + (f"{seconds}S" if seconds else "")
     text = (f"{whole}Y" if whole else "") + (f"{months}M" if months else "") + (f"{days}D" if days else "")
-    return "P" + (text or ("" if hours else "0D")) + (f"T{hours}H" if hours else "")
+    written = "P" + (text or ("" if time else "0D")) + (f"T{time}" if time else "")
+    if iso_duration_years(written) == years:
+        return written
+    from decimal import Decimal
+
+    return "P" + format(Decimal(repr(years)), "f") + "Y"  # the shortest decimal that reads back as this float
 
 
 def _case_parts(case: Mapping[str, Any], kb: KnowledgeBase, subject: str) -> dict[str, Any]:
