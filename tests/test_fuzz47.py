@@ -87,3 +87,40 @@ def test_a_written_phenopacket_reads_back_as_the_same_case_and_ranking(tmp_path:
         assert back["case"].get(field) == direct["case"].get(field)
     assert [(e["cause"], e["probability"]) for e in back["differential"]] == \
         [(e["cause"], e["probability"]) for e in direct["differential"]]
+
+
+def _bundle(*resources: dict[str, Any], timestamp: str = "2024-06-01T00:00:00Z") -> dict[str, Any]:
+    patient = {"resourceType": "Patient", "id": "p1", "gender": "female", "birthDate": "1980-01-15"}
+    return {"resourceType": "Bundle", "type": "collection", "timestamp": timestamp,
+            "entry": [{"resource": r} for r in (patient, *resources)]}
+
+
+def _condition(*codes: str) -> dict[str, Any]:
+    return {"resourceType": "Condition", "subject": {"reference": "Patient/p1"},
+            "code": {"coding": [{"system": HPO, "code": code} for code in codes]}}
+
+
+@pytest.mark.parametrize("codes", [("HP:0012408", "HP:0012409"), ("HP:0012409", "HP:0012408")])
+def test_every_coding_of_a_concept_gives_the_pattern_whatever_their_order(tmp_path: Any,
+                                                                         codes: tuple[str, ...]) -> None:
+    # only the first coding was read: medullary one way round, cortical the other, and nothing said
+    result = run_document(tmp_path, "--fhir", _bundle(_condition(*codes)))
+    assert result["case"]["pattern"] == "combined"
+    said = [w["message"] for w in result["warnings"] if w["id"] == "fhir_codings_disagree"]
+    assert len(said) == 1 and "HP:0012408 (medullary)" in said[0] and "HP:0012409 (cortical)" in said[0]
+
+
+def test_every_coding_of_a_concept_gives_its_finding(tmp_path: Any) -> None:
+    # [hypokalaemia, hypocalciuria] gave hypokalemia alone; hypocalciuria was dropped without a word
+    result = run_document(tmp_path, "--fhir", _bundle(_condition("HP:0012408"), _condition("HP:0002900", "HP:0003127")))
+    assert result["case"]["clues"] == {"hypokalemia": True, "hypocalciuria": True}
+    assert "HP:0002900 (hypokalemia); HP:0003127 (hypocalciuria)" in _messages(result)
+
+
+def test_codings_that_agree_or_refine_each_other_are_no_disagreement(tmp_path: Any) -> None:
+    snomed_nc = {"system": "http://snomed.info/sct", "code": "236447005"}  # nephrocalcinosis, of no pattern
+    condition = _condition("HP:0012408")
+    condition["code"]["coding"].insert(0, snomed_nc)
+    result = run_document(tmp_path, "--fhir", _bundle(condition))
+    assert result["case"]["pattern"] == "medullary"
+    assert not any(w["id"] == "fhir_codings_disagree" for w in result["warnings"])

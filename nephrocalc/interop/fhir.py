@@ -284,6 +284,7 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
     elsewhere: list[str] = []  # resources about another patient: left out
     clues: dict[str, bool] = {}
     conflicts: set[str] = set()  # clues stated both present and absent: present wins
+    disagreeing: list[str] = []  # concepts whose codings mean different findings: each read, and said
     unread_drugs: list[str] = []  # medications that map to no exposure
     calcium_drugs: list[str] = []  # calcium carbonate: read as the intake, with a note on the dose
     sides: set[Laterality] = set()  # the laterality the nephrocalcinosis resources' bodySite gives
@@ -468,11 +469,12 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                 except ValidationError:
                     unmapped.append("DiagnosticReport conclusion that is not a readable CodeableConcept")
                     continue
-                mapped = next((m for m in (_coded(kb, c, False) for c in conclusion.coding) if m is not None), None)
-                if mapped is None:
+                readings = _readings(kb, conclusion.coding, False, "DiagnosticReport conclusionCode", disagreeing)
+                if not readings:
                     unmapped.append(f"DiagnosticReport conclusion {_shown(conclusion)}")
                     continue
-                seen_nc, patterns = _apply(mapped, False, clues, seen_nc, patterns, conflicts)
+                for mapped in readings:
+                    seen_nc, patterns = _apply(mapped, False, clues, seen_nc, patterns, conflicts)
             continue
         try:
             concept = CodeableConcept.model_validate(resource.get("code") or {})
@@ -518,6 +520,9 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                             + ", ".join(f"{lab} {code}" for lab, code in sorted(coded_labs.items()))
                             + "): the value cannot be told to be one of them, so not used")
             continue
+        # every coding of the concept is read (a concept matches if any of its codings is known): only the first was,
+        # so [medullary, cortical] gave medullary and its reverse cortical, and a second finding was dropped
+        readings = _readings(kb, concept.coding, absent, f"{kind}.code", disagreeing)
         for coding in concept.coding:
             if kind == "Observation" and coding.system.rstrip("/") == LOINC and coding.code in kb.loinc_labs:
                 quantity = resource.get("valueQuantity")
@@ -568,30 +573,29 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                                     + (f"; its flag {', '.join(flags)} is not read: give the value" if flags else ""))
                     used = True
                     break
-            mapped = _coded(kb, coding, absent)
-            if mapped is not None:
-                used = True
-                seen_nc, patterns = _apply(mapped, absent, clues, seen_nc, patterns, conflicts)
-                nc_refuted = nc_refuted or (mapped[0] is not None and absent)
-                if mapped[0] is not None and not absent:  # the nephrocalcinosis: its side from its body site
-                    sides.update(_sides(resource, hands, unread_sites))
-                    site = resource.get("bodySite")  # Condition: 0..* (a list); Observation: 0..1 (one concept)
-                    if site is not None and not isinstance(site, dict) and (
-                            not isinstance(site, list) or not all(isinstance(item, dict) for item in site)):
-                        unmapped.append(f"{kind} bodySite that is not a CodeableConcept or a list of them "
-                                        "(laterality not read)")
-                if mapped[0] is not None and not absent and kind == "Condition" and onset_age is None:
-                    if resource.get("onsetAge") is not None:
-                        onset_age, problem = _age(resource.get("onsetAge"), "Condition.onsetAge")
-                        if onset_age is None:
-                            unread_ages.append(problem)
-                    if resource.get("onsetDateTime") is not None:
-                        if parse_date(resource["onsetDateTime"]) is not None:
-                            onset_date = resource["onsetDateTime"]
-                        else:
-                            bad_dates[f"Condition.onsetDateTime: {shown_value(resource['onsetDateTime'])} is not "
-                                      "an ISO 8601 date"] = None
-                break
+        for mapped in readings:  # beside a lab its LOINC coding gives, as the order of the codings says nothing
+            used = True
+            seen_nc, patterns = _apply(mapped, absent, clues, seen_nc, patterns, conflicts)
+            nc_refuted = nc_refuted or (mapped[0] is not None and absent)
+        if any(mapped[0] is not None for mapped in readings) and not absent:
+            # the nephrocalcinosis: its side from its body site
+            sides.update(_sides(resource, hands, unread_sites))
+            site = resource.get("bodySite")  # Condition: 0..* (a list); Observation: 0..1 (one concept)
+            if site is not None and not isinstance(site, dict) and (
+                    not isinstance(site, list) or not all(isinstance(item, dict) for item in site)):
+                unmapped.append(f"{kind} bodySite that is not a CodeableConcept or a list of them "
+                                "(laterality not read)")
+            if kind == "Condition" and onset_age is None:
+                if resource.get("onsetAge") is not None:
+                    onset_age, problem = _age(resource.get("onsetAge"), "Condition.onsetAge")
+                    if onset_age is None:
+                        unread_ages.append(problem)
+                if resource.get("onsetDateTime") is not None:
+                    if parse_date(resource["onsetDateTime"]) is not None:
+                        onset_date = resource["onsetDateTime"]
+                    else:
+                        bad_dates[f"Condition.onsetDateTime: {shown_value(resource['onsetDateTime'])} is not "
+                                  "an ISO 8601 date"] = None
         if kind == "Observation" and resource.get("component"):  # a panel's components, each a LOINC value
             unread: list[str] = []
             for index, component in enumerate(_items(resource.get("component"))):
@@ -611,13 +615,11 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
             if used:  # the rest of a panel that was read is listed; an unread panel is listed whole below
                 unmapped.extend(unread)
         if not used and kind == "Observation":  # a finding given as the value: code "imaging finding" = X
-            for coding in _concept(resource.get("valueCodeableConcept")).coding:
-                mapped = _coded(kb, coding, absent)
-                if mapped is not None:
-                    used = True
-                    seen_nc, patterns = _apply(mapped, absent, clues, seen_nc, patterns, conflicts)
-                    nc_refuted = nc_refuted or (mapped[0] is not None and absent)
-                    break
+            for mapped in _readings(kb, _concept(resource.get("valueCodeableConcept")).coding, absent,
+                                    "Observation.valueCodeableConcept", disagreeing):
+                used = True
+                seen_nc, patterns = _apply(mapped, absent, clues, seen_nc, patterns, conflicts)
+                nc_refuted = nc_refuted or (mapped[0] is not None and absent)
         if not used and absent:  # a refuted term that is one way among several of having a finding
             terms = [term for coding in concept.coding if (term := _hpo_code(coding)) is not None]
             # and a SNOMED CT concept read through its HPO cross-references (fuzz review 44: a refuted postpartum
@@ -910,6 +912,11 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
         notes.append({"id": "fhir_result_missing", "sources": [],
                       "message": "DiagnosticReport results that name no resource of the document (not read): "
                       + "; ".join(dict.fromkeys(dangling[:20]))})
+    if disagreeing:
+        notes.append({"id": "fhir_codings_disagree", "sources": [],
+                      "message": "Codings of one concept mean different findings; each was read: "
+                      + "; ".join(disagreeing[:10])
+                      + (f" and {len(disagreeing) - 10} more" if len(disagreeing) > 10 else "")})
     if conflicts:
         notes.append({"id": "fhir_present_and_absent", "sources": [],
                       "message": "Findings stated both present and absent were read as present (a present finding "
@@ -989,6 +996,29 @@ def _coded(kb: KnowledgeBase, coding: Coding, absent: bool) -> tuple[str | None,
         return named, ()
     meant = clues_of_term(kb, term, present=not absent)
     return (None, meant) if meant else None
+
+
+def _readings(kb: KnowledgeBase, codings: list[Coding], absent: bool, where: str,
+              disagreeing: list[str]) -> list[tuple[str | None, tuple[str, ...]]]:
+    """What every coding of one concept means (_coded), each reading once: a concept matches if any of its codings
+    is known, and all that are known are read. Codings are translations of one concept; when they mean different
+    findings (medullary and cortical, hypokalaemia and hypocalciuria), each is read as if stated on its own (both
+    patterns are the combined one, as two Conditions give) and the concept is listed in ``disagreeing`` for a
+    note. A reading that refines another (generic and medullary nephrocalcinosis, a clue and it with more) is no
+    disagreement."""
+    found: dict[tuple[str | None, tuple[str, ...]], list[str]] = {}
+    for coding in codings:
+        mapped = _coded(kb, coding, absent)
+        if mapped is not None:
+            found.setdefault(mapped, []).append(coding.code.strip())
+    readings = list(found)
+    specific = {named for named, _ in readings if named is not None and named != NEPHROCALCINOSIS}
+    clue_sets = [set(meant) for named, meant in readings if named is None]
+    nested = all(a <= b or b <= a for a in clue_sets for b in clue_sets)
+    if len(specific) > 1 or not nested or (clue_sets and any(named is not None for named, _ in readings)):
+        disagreeing.append(f"{where} " + "; ".join(
+            f"{', '.join(codes)} ({named or ', '.join(meant)})" for (named, meant), codes in found.items()))
+    return readings
 
 
 def _apply(mapped: tuple[str | None, tuple[str, ...]], absent: bool, clues: dict[str, bool], seen_nc: bool,
