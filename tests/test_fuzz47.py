@@ -124,3 +124,20 @@ def test_codings_that_agree_or_refine_each_other_are_no_disagreement(tmp_path: A
     result = run_document(tmp_path, "--fhir", _bundle(condition))
     assert result["case"]["pattern"] == "medullary"
     assert not any(w["id"] == "fhir_codings_disagree" for w in result["warnings"])
+
+
+@pytest.mark.parametrize("meta", [False, True])
+def test_a_bundle_dated_in_the_future_gives_no_age_and_says_so(tmp_path: Any, meta: bool) -> None:
+    # a timestamp of 2030 made a patient born in 1980 50 years old without a word, where a future effectiveDateTime
+    # or recordedDate is refused
+    from datetime import UTC, datetime, timedelta
+
+    later = (datetime.now(UTC) + timedelta(days=800)).strftime("%Y-%m-%dT00:00:00Z")  # an age of 1980 + 47 or so
+    bundle = _bundle(_condition("HP:0012408"), timestamp=later)
+    if meta:
+        del bundle["timestamp"]
+        bundle["meta"] = {"lastUpdated": later}
+    result = run_document(tmp_path, "--fhir", bundle)
+    assert "age_years" not in result["case"]
+    field = "meta.lastUpdated" if meta else "timestamp"
+    assert f'Bundle.{field}: the string "{later}" is in the future' in _messages(result)

@@ -3,7 +3,8 @@ validated ``Case``. Any other top-level ``resourceType``, or none, is refused (e
 
 - the Patient's ``gender`` and ``birthDate`` give the sex and the age, at the date of the latest
   dated Observation or Condition (a ``Period`` is dated by its end, else its start) or, failing that, the
-  Bundle's ``timestamp``; without a birthDate, an
+  Bundle's ``timestamp`` (a date in the future, of a resource or the Bundle, is not used, and a note says so);
+  without a birthDate, an
   Observation of the age (LOINC 30525-0, 21612-7, 29553-5) or the ``onsetAge`` of the nephrocalcinosis
   Condition; a birthDate with no date to take the age at is reported, not used; the nephrocalcinosis
   Condition's ``onsetAge`` (or ``onsetDateTime`` with the birthDate), when earlier, becomes
@@ -686,8 +687,13 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
     for field, when in document_dates:  # said whether or not it was needed (fuzz review 46)
         if when is not None and parse_date(when) is None:
             bad_dates[f"{top}.{field}: {shown_value(when)} {unread_date(when, 'is not an ISO 8601 date')}"] = None
+        elif when is not None and in_future(parse_date(when) or date.min):
+            # as a resource's date in the future: a typo (2030 for 2020), and an age taken at it too old (fuzz
+            # review 47: a timestamp of 2030 made a patient born in 1980 50, without a word)
+            bad_dates[f"{top}.{field}: {shown_value(when)} is in the future"] = None
     if born is not None and on is None:  # no dated resource: the document's own date
-        on = next((when for _, when in document_dates if when is not None and parse_date(when) is not None), None)
+        on = next((when for _, when in document_dates if when is not None and (day := parse_date(when)) is not None
+                   and not in_future(day)), None)
     if patient and "deceasedBoolean" in patient and not isinstance(patient["deceasedBoolean"], bool):
         unread_ages.append(f"Patient.deceasedBoolean: {shown_value(patient['deceasedBoolean'])} is not true or false "
                            "(the age was taken as if the patient were alive)")
