@@ -242,7 +242,7 @@ def _rank_chunk(chunk: list[tuple[int, bytes]]) -> list[Outcome]:
 
 def run_batch(lines: Iterable[bytes], engine: Engine, write: Callable[[bytes], Any], output: Output, *,
               write_error: Callable[[str], Any] | None = None, read: Reader | None = None, jobs: int = 1,
-              pause: Pause | None = None, limit: int = MAX_LINE_BYTES) -> BatchStats:
+              pause: Pause | None = None, limit: int = MAX_LINE_BYTES, stats: BatchStats | None = None) -> BatchStats:
     """Rank every JSON line; write results (and, where the format allows, error records) in input order.
     ``read`` turns a line into a case and its input warnings (default: a contract case); a line longer than
     ``limit`` bytes is an error record.
@@ -250,8 +250,9 @@ def run_batch(lines: Iterable[bytes], engine: Engine, write: Callable[[bytes], A
     With ``jobs`` > 1 and a ``pause`` (the hook the line reader calls before it would block), a run
     longer than PARALLEL_AFTER lines ranks the rest in ``jobs`` worker processes, CHUNK_LINES at a time;
     the output is the same, byte for byte, in the same order. Formats whose rows are not independent
-    (html collects one page) stay in this process, as do systems without fork."""
-    stats = BatchStats()
+    (html collects one page) stay in this process, as do systems without fork. ``stats``, when given, is counted
+    into as the run goes, so that a caller knows what failed before a write error (a closed pipe) ended it."""
+    stats = BatchStats() if stats is None else stats
     if output.header:
         write(output.header)
     row = output.row

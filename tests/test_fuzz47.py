@@ -141,3 +141,37 @@ def test_a_bundle_dated_in_the_future_gives_no_age_and_says_so(tmp_path: Any, me
     assert "age_years" not in result["case"]
     field = "meta.lastUpdated" if meta else "timestamp"
     assert f'Bundle.{field}: the string "{later}" is in the future' in _messages(result)
+
+
+def test_a_batch_whose_output_closes_still_exits_non_zero_after_a_failed_line() -> None:
+    # `batch big.jsonl -f csv | head -c 100` said "line 2: ... unknown field" on stderr and exited 0: the closed pipe
+    # was taken for a reader that had all it wanted, and the failed line was forgotten
+    import os
+    import subprocess
+    import sys
+
+    good, bad = json.dumps({"id": "a", "pattern": "medullary"}), json.dumps({"id": "b", "pattern": "medullary", "x": 1})
+    command = [sys.executable, "-m", "nephrocalc", "batch", "-", "--format", "csv"]
+    with subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
+        assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+        proc.stdin.write(f"{good}\n{bad}\n".encode())
+        proc.stdin.flush()
+        # the two lines are ranked before the next read would block, and the output flushed: the header and a's row
+        assert proc.stdout.readline().startswith(b"id,") and proc.stdout.readline().startswith(b"a,")
+        proc.stdout.close()  # the reader goes away, as `head -c 100` does
+        proc.stdin.write(f"{good}\n".encode())
+        proc.stdin.close()
+        stderr = proc.stderr.read().decode("utf-8", "replace")
+        status = proc.wait(timeout=60)
+    assert status == 2, stderr
+    assert "line 2:" in stderr and "1 of 3 lines failed before the output was closed" in stderr
+    assert "Traceback" not in stderr
+    # a closed pipe after lines that all succeeded stays exit 0 (`| head` is not an error)
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        done = subprocess.run(command, input=f"{good}\n".encode(), stdout=write_end, stderr=subprocess.PIPE,
+                              timeout=60, check=False)
+    finally:
+        os.close(write_end)
+    assert done.returncode == 0, done.stderr

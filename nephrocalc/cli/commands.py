@@ -279,7 +279,7 @@ class Commands:
         """
         import gc
 
-        from nephrocalc.batch import MAX_LINE_BYTES, Pause, default_jobs, read_lines, run_batch
+        from nephrocalc.batch import MAX_LINE_BYTES, BatchStats, Pause, default_jobs, read_lines, run_batch
         from nephrocalc.render import BatchWriter
         from nephrocalc.vocab import MAX_DOCUMENT_BYTES
 
@@ -312,46 +312,57 @@ class Commands:
         gc.freeze()
         gc.set_threshold(50_000, 20, 20)
         out = io.binary_stdout()
+        stats = BatchStats()  # counted as the run goes: a closed pipe must not hide a line that failed before it
         try:
-            pause = Pause(out.flush, io.input_waiting(stream))
-            # a contract case per line is small; a phenopacket or FHIR document may be as large as --fhir reads
-            limit = MAX_LINE_BYTES if input is BatchInput.case else MAX_DOCUMENT_BYTES
-            lines = io.with_progress(read_lines(io.reader(stream), pause, limit))
-            read = None
-            if input is not BatchInput.case:
-                import orjson
+            try:
+                pause = Pause(out.flush, io.input_waiting(stream))
+                # a contract case per line is small; a phenopacket or FHIR document may be as large as --fhir reads
+                limit = MAX_LINE_BYTES if input is BatchInput.case else MAX_DOCUMENT_BYTES
+                lines = io.with_progress(read_lines(io.reader(stream), pause, limit))
+                read = None
+                if input is not BatchInput.case:
+                    import orjson
 
-                if input is BatchInput.phenopacket:
-                    from nephrocalc.interop.phenopacket import case_from_phenopacket as reader
-                    what, document = "phenopacket", "a GA4GH Phenopacket v2"
-                else:
-                    from nephrocalc.interop.fhir import case_from_fhir as reader
-                    what, document = "fhir", "a FHIR R4 Bundle"
+                    if input is BatchInput.phenopacket:
+                        from nephrocalc.interop.phenopacket import case_from_phenopacket as reader
+                        what, document = "phenopacket", "a GA4GH Phenopacket v2"
+                    else:
+                        from nephrocalc.interop.fhir import case_from_fhir as reader
+                        what, document = "fhir", "a FHIR R4 Bundle"
 
-                def read(raw: bytes) -> tuple[Case, list[Note]]:
-                    try:
-                        data = orjson.loads(raw)
-                    except orjson.JSONDecodeError as exc:
-                        from nephrocalc.intake import non_finite_literal, utf8_hint
+                    def read(raw: bytes) -> tuple[Case, list[Note]]:
+                        try:
+                            data = orjson.loads(raw)
+                        except orjson.JSONDecodeError as exc:
+                            from nephrocalc.intake import non_finite_literal, utf8_hint
 
-                        # NaN or Infinity named by its field, as `diff --phenopacket` and `diff --fhir` do
-                        located = non_finite_literal(raw, exc.pos, what)
-                        raise located or InputError(what, f"not valid JSON ({exc})" + utf8_hint(raw)) from None
-                    if not isinstance(data, dict):
-                        raise InputError(what, f"must be a JSON object ({document})")
-                    from nephrocalc.intake import refuse_deep_nesting
+                            # NaN or Infinity named by its field, as `diff --phenopacket` and `diff --fhir` do
+                            located = non_finite_literal(raw, exc.pos, what)
+                            raise located or InputError(what, f"not valid JSON ({exc})" + utf8_hint(raw)) from None
+                        if not isinstance(data, dict):
+                            raise InputError(what, f"must be a JSON object ({document})")
+                        from nephrocalc.intake import refuse_deep_nesting
 
-                    refuse_deep_nesting(data, what)
-                    return reader(data, engine.kb)
+                        refuse_deep_nesting(data, what)
+                        return reader(data, engine.kb)
 
-            stats = run_batch(lines, engine, out.write, output, write_error=note, read=read,
-                              jobs=default_jobs() if jobs is None else jobs, pause=pause, limit=limit)
-        finally:
-            if stream is not sys.stdin.buffer:
-                stream.close()
-            out.flush()
-            gc.unfreeze()
-            gc.set_threshold(700, 10, 10)
+                run_batch(lines, engine, out.write, output, write_error=note, read=read,
+                          jobs=default_jobs() if jobs is None else jobs, pause=pause, limit=limit, stats=stats)
+            finally:
+                if stream is not sys.stdin.buffer:
+                    stream.close()
+                out.flush()
+                gc.unfreeze()
+                gc.set_threshold(700, 10, 10)
+        except (BrokenPipeError, io.PipeClosed):
+            if not stats.failed:
+                raise  # `| head`: not an error (exit 0)
+            # the reader went away, but a line had already failed: the exit status says so (CONTRACT.md section 4;
+            # it was 0, fuzz review 47)
+            io.silence_stdout()
+            sys.stderr.write(f"nephrocalc: {stats.failed} of {stats.lines - stats.blank} lines failed before the "
+                             "output was closed\n")
+            raise typer.Exit(2) from None
         blank = f"; {stats.blank} blank line{'s' if stats.blank != 1 else ''} skipped" if stats.blank else ""
         if stats.failed:
             sys.stderr.write(f"nephrocalc: {stats.failed} of {stats.lines - stats.blank} lines failed{blank}\n")
