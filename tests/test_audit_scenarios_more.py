@@ -727,16 +727,26 @@ def test_the_battery_is_large_and_its_names_are_unique() -> None:
 # 45 at first: AUDIT D10's own case, one-sided medullary calcification with haematuria and sterile pyuria on plain
 # CT, had medullary sponge kidney at its 85% cap, as two earlier blind rounds had found (b24, b41); the cap without
 # tubular ectasia then came down to 75%, which a real CLDN16 patient of the development set also reached).
+# forty-seventh: AUDIT D1-D13 again, labs in context, ages from preterm to old age, modality, laterality, drug
+# exposures and thirteen patients outside the twelve, written and run blind before any change (44 of 45; the one
+# failure is kept open below: a background for the acidosis of CKD was tried and not kept).
 # JSON Lines: {"name", "which", "case", "checks": [[kind, args...], ...]}.
 BATTERIES = {
     number: [json.loads(line) for line in
              (Path(__file__).parent / "data" / "audit" / f"battery{number}.jsonl").read_text(encoding="utf-8")
              .splitlines() if line.strip()]
-    for number in range(3, 47)
+    for number in range(3, 48)
 }
 BLIND = [scenario for battery in BATTERIES.values() for scenario in battery]
 # Blind scenarios still failing, each with the reason (strict: one that starts to pass must leave the list)
 OPEN_BLIND = {
+    "b47_ckd4_acidosis_secondary_hpt":
+        "distal RTA (acquired) 86% (the check asks at most 50%) for a man of 63 with an eGFR of 24, a bicarbonate of "
+        "18 and secondary hyperparathyroidism, nothing else: the acidosis counts x16 for distal RTA as if CKD did not"
+        " make one (a bicarbonate under 22 in 39% below a GFR of 20: Moranne 2009, doi:10.1681/ASN.2008020159). A "
+        "background of 30% (then 15%) for the acidosis with CKD was tried and not kept: distal RTA stayed first (69%,"
+        " 80%) and two real SLC4A1 adults with CKD of the development set lost their place or their confidence (pub-"
+        "drta-25, pub-drta-26)",
     "b45_adult_oxalate_no_history":
         "primary hyperoxaluria 71% (the check asks at most 70%) for a woman of 52 with cortical calcification and a "
         "urine oxalate of 1.1 mmol/day, nothing else known: adult hyperoxaluria counts x5 for the open world, the "
