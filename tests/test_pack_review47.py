@@ -1,4 +1,5 @@
-"""Pack review 47: ratios and priors with no floor, a blank unit, blank text, repeated or empty lists."""
+"""Pack review 47: ratios and priors with no floor, a blank unit, blank text, repeated or empty lists, and a pack
+given both in $NEPHROCALC_RULES and with --rules."""
 
 from __future__ import annotations
 
@@ -170,3 +171,23 @@ def test_a_repeated_first_line_finding_is_refused(tmp_path: Path, run_main: Any)
     kb = _kb_copy(tmp_path, "knowledge_base.toml", "first_line = [", 'first_line = ["hypercalcemia", ')
     status, _out, err = run_main(["rules", "check", str(kb)])
     assert status == 2 and "knowledge_base.toml: interview.first_line: 'hypercalcemia' is listed twice" in err, err
+
+
+# --- 6. a pack in $NEPHROCALC_RULES and given with --rules ------------------------------------------------------
+
+
+def test_a_pack_in_the_environment_given_with_rules_too_is_read_once(tmp_path: Path, run_main: Any,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """`rules check A` said "ok" and `diff --rules A` said "'A' is given twice" with NEPHROCALC_RULES=A: the
+    same folder given both ways is read once, by both."""
+    pack = _pack(tmp_path)
+    monkeypatch.setenv("NEPHROCALC_RULES", str(pack))
+    status, _out, err = run_main(["rules", "check", str(pack)])
+    assert status == 0, err
+    for given in (str(pack), f"{pack}/"):
+        status, out, err = run_main(["diff", "--rules", given, "-p", "medullary", "--hypokalemia", "-f", "json"])
+        assert status == 0, err
+        assert out.count('"name": "bartter-example"') == 1, out
+    # given twice on the command line, it is still a mistake
+    status, _out, err = run_main(["diff", "--rules", str(pack), "--rules", str(pack), "-p", "medullary"])
+    assert status == 2 and "is given twice on the command line" in err, err
