@@ -191,3 +191,11 @@ def test_a_pack_in_the_environment_given_with_rules_too_is_read_once(tmp_path: P
     # given twice on the command line, it is still a mistake
     status, _out, err = run_main(["diff", "--rules", str(pack), "--rules", str(pack), "-p", "medullary"])
     assert status == 2 and "is given twice on the command line" in err, err
+
+
+def test_checking_the_extended_folder_says_it_replaces_no_cause(run_main: Any) -> None:
+    """`rules check rules/extended` said "ok" and then that rules/extended replaces the built-in causes
+    amphotericin_b_nephrotoxicity, bartter_syndrome, ...: its own causes, read as built-in ones."""
+    status, out, err = run_main(["rules", "check", str(builtin_rules_dir() / "extended")])
+    assert status == 0 and out.startswith("ok: nephrocalc extended knowledge base"), err
+    assert "replaces" not in err, err
