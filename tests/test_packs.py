@@ -108,7 +108,7 @@ BROKEN: dict[str, tuple[Any, str, str]] = {
                               CAUSE, "sources: needs at least one source"),
     "non-positive likelihood ratio": (lambda p: _replace(p / CAUSE, 'frequency = "always"',
                                                          'lr_present = 0.0\nlr_absent = 0.5'),
-                                      CAUSE, "lr_present: Input should be greater than 0"),
+                                      CAUSE, "lr_present: must be from 0.001 to 1000 (got 0)"),
     "prior that is not a number": (lambda p: _replace(p / CAUSE, "adult = 0.001", 'adult = "rare"'),
                                    CAUSE, "prior.adult: Input should be a valid number"),
     "unknown source tag": (lambda p: _replace(p / CAUSE, 'sources = ["Bhat12"]', 'sources = ["Nobody99"]'),
@@ -117,7 +117,7 @@ BROKEN: dict[str, tuple[Any, str, str]] = {
     # QA review: a ratio of 1e300 gave a probability of 1.000 and a 40-digit ratio in --explain
     "likelihood ratio out of range": (lambda p: _replace(p / CAUSE, 'frequency = "always"',
                                                          'lr_present = 1e300\nlr_absent = 0.5'),
-                                      CAUSE, "lr_present: Input should be less than or equal to 1000"),
+                                      CAUSE, "lr_present: must be from 0.001 to 1000 (got 1e+300)"),
     "likelihood ratios on one side of 1": (lambda p: _replace(p / CAUSE, 'frequency = "always"',
                                                               'lr_present = 10.0\nlr_absent = 50.0'),
                                            CAUSE, "cannot both be above 1 or both below 1"),

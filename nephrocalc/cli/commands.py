@@ -641,10 +641,11 @@ def _note_added_priors(kb: KnowledgeBase, directory: Path) -> None:
 
     builtin = dict(load_knowledge_base().causes)
     extended = extended_rules_dir().resolve()
-    if any(Path(info.path).resolve() == extended for info in kb.packs):
-        # with --extended, a pack's cause of an extended id replaces that one as whole (fuzz review 46: unsaid)
-        builtin.update(load_knowledge_base(packs=[extended]).causes)
     root = directory.resolve()
+    if root != extended and any(Path(info.path).resolve() == extended for info in kb.packs):
+        # with --extended, a pack's cause of an extended id replaces that one as whole (fuzz review 46: unsaid); the
+        # extended folder checked itself replaces none of its own causes (it said it replaced all 24: review 47)
+        builtin.update(load_knowledge_base(packs=[extended]).causes)
     added = [cause for cause_id, cause in kb.causes.items()
              if cause_id not in builtin and root in Path(cause.path).resolve().parents]
     # a cause file of a built-in id replaces that cause whole (CONTRACT.md section 6): allowed, and said, since

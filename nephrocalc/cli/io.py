@@ -298,7 +298,7 @@ def replay_command(case: dict[str, Any], packs: tuple[Path, ...] = ()) -> str:
 
         words += ["--extended"] if extended_rules_dir() in packs else []
         # the other packs as NEPHROCALC_RULES for this one command: it replaces the variable, where --rules
-        # would be refused as given twice in a shell that already sets it
+        # would lay them over the other packs a shell's variable already sets
         # absolute, so that the command works from another folder
         rules = [str(pack.resolve()) for pack in packs if pack != extended_rules_dir()]
         if any(os.pathsep in rule for rule in rules):

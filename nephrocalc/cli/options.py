@@ -156,6 +156,7 @@ def packs_from(argv: list[str], environ: dict[str, str] | os._Environ[str] = os.
         if skipped is None:
             raise problem
         skipped.append(str(problem))
+    from_environment = len(packs)  # packs[:from_environment] are $NEPHROCALC_RULES's, the rest the command line's
     setting = environ.get("NEPHROCALC_EXTENDED", "").strip().lower()
     flagged = any(token in ("--extended", "--no-extended") for token in argv)
     if setting not in (*_TRUE, *_FALSE, "") and not flagged and not reads_no_rules(argv):
@@ -184,10 +185,16 @@ def packs_from(argv: list[str], environ: dict[str, str] | os._Environ[str] = os.
             elif not _is_dir(Path(given)):
                 what = "is not a directory" if os.path.lexists(given) else "does not exist"
                 problem = InputError("--rules", f"{given!r} {what}: a rule pack is a folder of rule files")
-            elif any(_same_folder(Path(given), pack) for pack in packs):
-                problem = InputError("--rules", f"{given!r} is given twice (on the command line or also in "
-                                     "NEPHROCALC_RULES); give each rule pack once")
+            elif any(_same_folder(Path(given), pack) for pack in packs[from_environment:]):
+                problem = InputError("--rules", f"{given!r} is given twice on the command line; give each rule pack "
+                                     "once")
             else:
+                # a pack of $NEPHROCALC_RULES named again with --rules is read once, where --rules lays it, as
+                # `rules check` reads it (it said "ok" where diff said "given twice": pack review 47)
+                again = [pack for pack in packs[:from_environment] if _same_folder(Path(given), pack)]
+                for pack in again:
+                    packs.remove(pack)
+                from_environment -= len(again)
                 packs.append(Path(given))
                 continue
             if skipped is None:  # for --help and --version the pack is left out, with a note

@@ -10,11 +10,13 @@ from __future__ import annotations
 import math
 import re
 from itertools import combinations
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from nephrocalc.vocab import ID_REGEX, Modality
+
+T = TypeVar("T")
 
 Frequency = Literal["always", "usually", "often", "sometimes", "rarely", "almost_never"]
 Specificity = Literal["high", "moderate", "low"]
@@ -22,8 +24,28 @@ Distribution = Literal["medullary", "cortical"]
 PatternName = Literal["medullary", "cortical", "combined"]
 Probability = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
 OpenProbability = Annotated[float, Field(gt=0.0, lt=1.0, allow_inf_nan=False)]
+# the smallest likelihood ratio (or age-band ratio) and prior a rule may give. Below them a value is a typing error,
+# not evidence: a ratio of 1e-300 made twelve causes underflow to 0 together, and the share the 95% cap takes
+# off the open world then went to the first of them alone (pack review 47). The shipped rules reach 0.001 (an
+# age band) and 3e-05 (a prior).
+MIN_RATIO = 0.001
+MIN_PRIOR = 1e-6
+
+
+def _within(low: float, high: float, *, below_high: bool = False) -> AfterValidator:
+    """A number from ``low`` up to ``high`` (or up to below it), refused with the allowed range said."""
+    def check(value: float) -> float:
+        if value < low or value > high or (below_high and value == high):
+            upper = f"below {high:g}" if below_high else f"{high:g}"
+            raise ValueError(f"must be from {low:g} to {upper} (got {value:g})")
+        return value
+    return AfterValidator(check)
+
+
 # no likelihood ratio in medicine is near 1000 (a defining finding is about 20 to 50): above it is a typing error
-PositiveRatio = Annotated[float, Field(gt=0.0, le=1000.0, allow_inf_nan=False)]
+PositiveRatio = Annotated[float, Field(allow_inf_nan=False), _within(MIN_RATIO, 1000.0)]
+# P(cause | nephrocalcinosis, age group): a cause rarer than one in a million is not one to rank
+PriorProbability = Annotated[float, Field(allow_inf_nan=False), _within(MIN_PRIOR, 1.0, below_high=True)]
 FiniteNumber = Annotated[float, Field(allow_inf_nan=False)]
 # P(a finding | a cause that does not list it): a finding listed 'always' (about 0.95) against a background of
 # 0.001 has a ratio near 1000, the bound of an explicit ratio; a lower background is a typing error
@@ -40,6 +62,37 @@ SourceTags = Annotated[list[str], Field(min_length=1)]
 # a name shown on one line (a table row, the footer, `rules check`'s "ok:" line): no line break, not blank
 ONE_LINE = r"^[^\r\n\u2028\u2029]*\S[^\r\n\u2028\u2029]*$"
 OneLine = Annotated[str, Field(pattern=ONE_LINE)]
+
+
+def _not_blank(text: str) -> str:
+    shown = repr(text) if len(repr(text)) <= 20 else repr(text)[:17] + "..."
+    if not text.strip():  # "   " printed a bullet with nothing after it, or "rule out:" and nothing (pack review 47)
+        raise ValueError(f"must be text, not blank (got {shown})")
+    return text
+
+
+# a human-readable text shown to users (a caveat's message, a summary, a note, a rule-out test): never blank
+Text = Annotated[str, AfterValidator(_not_blank)]
+
+
+def _once_each(items: list[T]) -> list[T]:
+    """A list of names in which a repeat can only be a slip (a caveat's clues, a band's columns): refused."""
+    for index, item in enumerate(items):
+        if item in items[:index]:
+            raise ValueError(f"{item!r} is listed twice")
+    return items
+
+
+def _listed(items: list[T]) -> list[T]:
+    """A list that, given, names at least one item: "one of none" holds never, "all of none" always."""
+    if not items:
+        raise ValueError("must name at least one, or be left out (got [])")
+    return items
+
+
+# a list of ids each given once (a repeat is a slip), and one that, given, is not empty
+Once = AfterValidator(_once_each)
+Listed = AfterValidator(_listed)
 
 
 class RuleModel(BaseModel):
@@ -61,7 +114,7 @@ class FrequencyScale(RuleModel):
     rarely: OpenProbability
     almost_never: OpenProbability
     sources: SourceTags
-    note: str = ""
+    note: Text = ""
 
     @model_validator(mode="after")
     def _ordered(self) -> FrequencyScale:
@@ -78,7 +131,7 @@ class SpecificityScale(RuleModel):
     moderate: Background
     low: Background
     sources: SourceTags
-    note: str = ""
+    note: Text = ""
 
     @model_validator(mode="after")
     def _ordered(self) -> SpecificityScale:
@@ -101,7 +154,7 @@ class PatternLikelihood(RuleModel):
     cortical: Probability
     combined: Probability
     sources: SourceTags
-    note: str = ""
+    note: Text = ""
     estimate: bool = False
 
     @model_validator(mode="after")
@@ -143,7 +196,7 @@ class OtherPatterns(RuleModel):
     adult: PatternMix
     unilateral: LateralityByPattern
     sources: SourceTags
-    note: str = ""
+    note: Text = ""
     estimate: bool = False
 
 
@@ -154,7 +207,7 @@ class AgeMix(RuleModel):
     child: Probability
     adult: Probability
     sources: SourceTags
-    note: str = ""
+    note: Text = ""
     estimate: bool = False
 
     @model_validator(mode="after")
@@ -170,7 +223,7 @@ class AgeGroups(RuleModel):
     preterm_below_years: Annotated[float, Field(gt=0, le=2)]
     unknown: AgeMix
     sources: SourceTags
-    note: str = ""
+    note: Text = ""
 
     @model_validator(mode="after")
     def _preterm_first(self) -> AgeGroups:
@@ -186,7 +239,7 @@ class Laterality(RuleModel):
 
     unilateral: OpenProbability
     sources: SourceTags
-    note: str = ""
+    note: Text = ""
     estimate: bool = False
 
 
@@ -197,9 +250,9 @@ class Interaction(RuleModel):
     pattern: PatternName
     clue: Identifier
     distribution: Distribution
-    lr_present: Annotated[float, Field(gt=0.0, le=100.0, allow_inf_nan=False)]
+    lr_present: Annotated[float, Field(allow_inf_nan=False), _within(MIN_RATIO, 100.0)]
     sources: SourceTags
-    note: str
+    note: Text
     estimate: bool = False
     # true: only the causes that do not list the clue take this ratio; a cause that lists it (in any
     # form) keeps its own frequency
@@ -211,10 +264,10 @@ class OtherFinding(RuleModel):
     nephrocalcinosis overall: explicit likelihood ratios for the open world, which otherwise has flat ones."""
 
     clue: Identifier
-    lr_present: Annotated[float, Field(gt=0.0, le=20.0, allow_inf_nan=False)]
-    lr_absent: Annotated[float, Field(gt=0.0, le=20.0, allow_inf_nan=False)] = 1.0
+    lr_present: Annotated[float, Field(allow_inf_nan=False), _within(MIN_RATIO, 20.0)]
+    lr_absent: Annotated[float, Field(allow_inf_nan=False), _within(MIN_RATIO, 20.0)] = 1.0
     sources: SourceTags
-    note: str
+    note: Text
     estimate: bool = False
     # an age-bounded entry replaces the clue's unbounded one at the ages [age_at_least, age_below)
     age_at_least: Annotated[float, Field(ge=0.0, le=130.0)] | None = None
@@ -224,7 +277,7 @@ class OtherFinding(RuleModel):
     given: Identifier | None = None
     # with given: the entry does not count when any of these clues is present too (an acid urine during
     # acidosis points outside the twelve, but not with CKD, whose acidosis has an acid urine)
-    unless: list[Identifier] = []
+    unless: Annotated[list[Identifier], Listed, Once] = []
 
     @model_validator(mode="after")
     def _age_range(self) -> OtherFinding:
@@ -247,14 +300,14 @@ class OtherCause(RuleModel):
     """The open world: P(a cause outside the loaded knowledge base | nephrocalcinosis, age group), and
     how much more often a finding that no loaded cause lists occurs outside the knowledge base."""
 
-    adult: OpenProbability
-    child: OpenProbability
-    preterm: OpenProbability
+    adult: PriorProbability
+    child: PriorProbability
+    preterm: PriorProbability
     unused_clue_lr: Annotated[float, Field(ge=1.0, le=20.0)] = 1.0
     # P(unilateral | a cause outside the knowledge base); default: [laterality] unilateral
     unilateral: Annotated[float, Field(gt=0.0, lt=1.0)] | None = None
     sources: SourceTags
-    note: str = ""
+    note: Text = ""
     estimate: bool = False
     age: AgeBands = []
     findings: list[OtherFinding] = []
@@ -276,7 +329,7 @@ class Measured(RuleModel):
     """The development set's figures at this temperature (bench/evaluate.py --fit prints them)."""
 
     patients: Annotated[int, Field(ge=1)]  # real patients inside the knowledge base
-    description: Annotated[str, Field(min_length=1)]  # where they come from
+    description: Text  # where they come from
     top1: Probability
     top3: Probability
     brier: Annotated[float, Field(ge=0.0, le=2.0)]
@@ -292,9 +345,9 @@ class Calibration(RuleModel):
     development set of published patients (bench/evaluate.py --fit)."""
 
     temperature: Annotated[float, Field(ge=0.25, le=8.0)]
-    fitted_on: Annotated[str, Field(min_length=1)]  # the development set: files, size, date
+    fitted_on: Text  # the development set: files, size, date
     sources: list[str] = []
-    note: str = ""
+    note: Text = ""
     measured: Measured | None = None
 
 
@@ -303,9 +356,9 @@ class Supersedes(RuleModel):
     components are not counted again (they are correlated, not independent evidence)."""
 
     clue: Identifier
-    components: Annotated[list[Identifier], Field(min_length=1)]
+    components: Annotated[list[Identifier], Field(min_length=1), Once]
     sources: SourceTags
-    note: str = ""
+    note: Text = ""
 
 
 class Exclusive(RuleModel):
@@ -315,7 +368,7 @@ class Exclusive(RuleModel):
 
     clues: Annotated[list[Identifier], Field(min_length=2)]
     sources: SourceTags
-    note: str = ""
+    note: Text = ""
 
 
 class SetAside(RuleModel):
@@ -325,19 +378,19 @@ class SetAside(RuleModel):
 
     clue: Identifier
     when: Annotated[dict[Identifier, bool], Field(min_length=1)]
-    message: Annotated[str, Field(min_length=1)]
+    message: Text
     sources: SourceTags
-    note: str = ""
+    note: Text = ""
 
 
 class LateralityUnweighed(RuleModel):
     """Clues with which the laterality is not weighed, and the note that says so: a transplant recipient's calcified
     graft is one kidney, so 'unilateral' says nothing of a systemic cause."""
 
-    clues: Annotated[list[Identifier], Field(min_length=1)]
+    clues: Annotated[list[Identifier], Field(min_length=1), Once]
     message: Annotated[str, Field(min_length=1, pattern=ONE_LINE)]
     sources: SourceTags
-    note: str = ""
+    note: Text = ""
 
 
 class FitSettings(RuleModel):
@@ -347,24 +400,24 @@ class FitSettings(RuleModel):
     unexplained_background: Probability  # a present finding this specific or more must be explained
     max_unexplained: Annotated[int, Field(ge=0)]  # more unexplained findings than this: poor fit
     sources: SourceTags
-    note: str = ""
+    note: Text = ""
     estimate: bool = False
 
 
 class InterviewSettings(RuleModel):
     """How `ask` picks its next question: information gain weighted by the chance of an answer."""
 
-    first_line: list[Identifier]  # findings of the first-line work-up: nearly always at hand
+    first_line: Annotated[list[Identifier], Once]  # findings of the first-line work-up: nearly always at hand
     other_weight: Annotated[float, Field(gt=0, le=1)]  # the weight of every other finding's gain
     sources: SourceTags
-    note: str = ""
+    note: Text = ""
     estimate: bool = False
 
 
 class KnowledgeBaseFile(RuleModel):
     name: OneLine
     version: OneLine
-    description: str = ""
+    description: Text = ""
     frequency: FrequencyScale
     specificity: SpecificityScale
     patterns: dict[Distribution, PatternLikelihood]
@@ -433,8 +486,8 @@ class PackFile(RuleModel):
 
     name: Annotated[str, Field(min_length=1, max_length=80, pattern=ONE_LINE)]
     version: Annotated[str, Field(min_length=1, max_length=40, pattern=ONE_LINE)]
-    description: str = ""
-    maintainer: str = ""
+    description: Text = ""
+    maintainer: Text = ""
     # a pack that adds causes may take part of the open world's share: the prior of `other` with it
     other: OtherCause | None = None
 
@@ -448,7 +501,7 @@ class ChildBackground(RuleModel):
 
     value: Background
     sources: SourceTags  # every number cites a source, and says so when the level is an estimate
-    note: str = ""
+    note: Text = ""
     estimate: bool = False
 
 
@@ -468,7 +521,7 @@ class GivenBackground(RuleModel):
     given: Identifier  # the clue stated present under which this background holds
     value: Background
     sources: SourceTags
-    note: str = ""
+    note: Text = ""
     estimate: bool = False
 
 
@@ -480,12 +533,12 @@ class MaskedAbsence(GivenBackground):
 
 class ClueEntry(RuleModel):
     label: Annotated[str, Field(min_length=1, max_length=60, pattern=ONE_LINE)]
-    description: Annotated[str, Field(min_length=1)]
+    description: Text
     group: Identifier
     specificity: Specificity
     # a finding stated absent counts only when seen on one of these modalities (tubular ectasia: CTU, IVU)
-    absent_needs_modality: Annotated[list[Modality], Field(min_length=1)] | None = None
-    note: str = ""
+    absent_needs_modality: Annotated[list[Modality], Field(min_length=1), Once] | None = None
+    note: Text = ""
     # the HPO terms that mean this clue (their descendants map to it too: hpo.toml); none: say why
     hpo: list[HpoId] = []
     # broader HPO terms read as this clue themselves, present or excluded, but not their descendants: where
@@ -495,7 +548,7 @@ class ClueEntry(RuleModel):
     # terms of ``hpo`` that are one way among several of having the finding (pulmonary tuberculosis, of
     # tuberculosis): present, each states the clue; excluded, one says nothing of the others, so it rules nothing out
     hpo_one_of: list[HpoId] = []
-    hpo_note: str = ""
+    hpo_note: Text = ""
     # the SNOMED CT concepts that mean this clue (FHIR Conditions and Observations); exact codes only
     snomed: list[SnomedId] = []
     # for an exposure: the drugs or agents whose use means it (FHIR medications, phenopacket treatments),
@@ -507,7 +560,7 @@ class ClueEntry(RuleModel):
     # default (CKD is common in older adults whatever calcified their kidneys)
     background: ChildBackground | None = None
     # adult age bands with their own background (from child_below_years up; non-overlapping)
-    age_backgrounds: list[AgeBackground] = []
+    age_backgrounds: Annotated[list[AgeBackground], Listed] = []
     # under the child age limit, the finding's ratios are worked out against this background instead
     child_background: ChildBackground | None = None
     # when the given clue is stated present, the causes that do not list this clue (and a cause outside
@@ -521,9 +574,9 @@ class ClueEntry(RuleModel):
     # false: the finding suggests a cause but never settles it (hilar lymphadenopathy also comes with lymphoma
     # and tuberculosis), so however large its ratio it does not lift the 95% certainty cap
     defining: bool = True
-    defining_note: str = ""
+    defining_note: str = ""  # checked below: "defining = false needs a defining_note"
     # the broader clues this finding is a kind of: a phenopacket or FHIR term that reaches both states this one only
-    refines: list[Identifier] = []
+    refines: Annotated[list[Identifier], Listed, Once] = []
     # an exposure whose preparations name their ingredients (parenteral nutrition): the other agents found in the
     # same medication name are its ingredients, not exposures of their own
     mixture: bool = False
@@ -573,7 +626,7 @@ class Finding(RuleModel):
     age_at_least: Annotated[float, Field(ge=0.0, le=130.0)] | None = None
     age_below: Annotated[float, Field(gt=0.0, le=130.0)] | None = None
     sources: SourceTags
-    note: str = ""
+    note: Text = ""
     estimate: bool = False
 
     @model_validator(mode="after")
@@ -604,10 +657,10 @@ class Contradiction(RuleModel):
     alone may be."""
 
     clue: Identifier
-    lr: Annotated[float, Field(gt=0.0, lt=1.0, allow_inf_nan=False)]
+    lr: Annotated[float, Field(allow_inf_nan=False), _within(MIN_RATIO, 1.0, below_high=True)]
     given: Identifier | None = None
     sources: SourceTags
-    note: str = ""
+    note: Text = ""
     estimate: bool = False
 
     @model_validator(mode="after")
@@ -625,14 +678,14 @@ class AgeBand(RuleModel):
     below: Annotated[float, Field(gt=0.0, le=130.0)] | None = None
     # a prior correction, not a finding's ratio: a band can move a prior column by thousands (a first-week
     # mimic against the whole first month of the child column)
-    ratio: Annotated[float, Field(gt=0.0, le=1e6, allow_inf_nan=False)]
+    ratio: Annotated[float, Field(allow_inf_nan=False), _within(MIN_RATIO, 1e6)]
     sources: SourceTags
-    note: str = ""
+    note: Text = ""
     estimate: bool = False
     # the prior columns the band corrects (default: whichever applies). A term infant's band, e.g. the
     # brief's "infant (<1 y, term)" column against its child column, is ["child"]: it then holds from
     # birth for a newborn stated not preterm, and not for a preterm infant, who keeps the preterm column.
-    columns: Annotated[list[Literal["preterm", "child", "adult"]], Field(min_length=1)] | None = None
+    columns: Annotated[list[Literal["preterm", "child", "adult"]], Field(min_length=1), Once] | None = None
 
     @model_validator(mode="after")
     def _band(self) -> AgeBand:
@@ -667,12 +720,12 @@ AgeBands = Annotated[list[AgeBand], AfterValidator(_disjoint_bands)]
 class RuleOut(RuleModel):
     """How to rule out a can't-miss cause: the test, and the clue or lab it settles."""
 
-    test: Annotated[str, Field(min_length=1)]
+    test: Text
     clue: Identifier | None = None
     lab: Identifier | None = None
     # stated present, any of these findings has the test proposed whatever the cause's probability (sterile
     # pyuria: think of tuberculosis even when another cause explains it better)
-    when_present: list[Identifier] = []
+    when_present: Annotated[list[Identifier], Listed, Once] = []
     sources: SourceTags
 
 
@@ -684,17 +737,17 @@ class Certainty(RuleModel):
     cap: Annotated[float, Field(ge=0.5, lt=0.95)]
     unless: Identifier
     sources: SourceTags
-    note: str
+    note: Text
 
 
 class Prior(RuleModel):
     """P(cause | nephrocalcinosis, age group): how common the cause is among all nephrocalcinosis."""
 
-    adult: OpenProbability
-    child: OpenProbability
-    preterm: OpenProbability
+    adult: PriorProbability
+    child: PriorProbability
+    preterm: PriorProbability
     sources: SourceTags
-    note: str = ""
+    note: Text = ""
     estimate: bool = False
 
 
@@ -703,7 +756,7 @@ class Sex(RuleModel):
 
     female: Probability
     sources: SourceTags
-    note: str = ""
+    note: Text = ""
 
 
 class AgeShare(RuleModel):
@@ -724,7 +777,7 @@ class Form(RuleModel):
     label: Annotated[str, Field(min_length=1, max_length=40, pattern=ONE_LINE)] | None = None
     share: Probability | AgeShare
     sources: SourceTags
-    note: str = ""
+    note: Text = ""
     estimate: bool = False
     sex: Sex | None = None
     laterality: Laterality | None = None
@@ -742,21 +795,21 @@ class TakesOver(RuleModel):
     form: Identifier
     share: AgeShare
     sources: SourceTags
-    note: str = ""
+    note: Text = ""
     estimate: bool = False
 
 
 class CauseFile(RuleModel):
     # a mimic imitates nephrocalcinosis or a cause of it without being one: tells_apart says how to tell
     kind: Literal["cause", "mimic"] = "cause"
-    tells_apart: str = ""
+    tells_apart: Text = ""
     name: Annotated[str, Field(min_length=1, pattern=ONE_LINE)]
     short_name: Annotated[str, Field(min_length=1, max_length=40, pattern=ONE_LINE)]
     distribution: Distribution
     cant_miss: bool
-    cant_miss_reason: str = ""
-    summary: Annotated[str, Field(min_length=1)]
-    mechanism: Annotated[str, Field(min_length=1)]
+    cant_miss_reason: Text = ""
+    summary: Text
+    mechanism: Text
     sources: SourceTags
     prior: Prior
     patterns: PatternLikelihood | None = None
@@ -807,20 +860,21 @@ class CauseFile(RuleModel):
 class Condition(RuleModel):
     """When a caveat applies: every key given must hold."""
 
-    pattern: list[PatternName] | None = None
-    modality: list[Modality] | None = None
-    grade: list[Annotated[int, Field(ge=0, le=3)]] | None = None
+    pattern: Annotated[list[PatternName], Once] | None = None
+    modality: Annotated[list[Modality], Once] | None = None
+    grade: Annotated[list[Annotated[int, Field(ge=0, le=3)]], Once] | None = None
     laterality: Literal["bilateral", "unilateral"] | None = None
     sex: Literal["female", "male"] | None = None
     age_below: Annotated[float, Field(gt=0)] | None = None
     age_at_least: Annotated[float, Field(ge=0)] | None = None
-    present: list[Identifier] = []
-    absent: list[Identifier] = []
-    unknown: list[Identifier] = []
-    not_present: list[Identifier] = []  # stated absent or not stated: the one-rule form of absent + unknown
-    any_present: list[Identifier] = []
-    leading: list[Identifier] = []
-    in_top3: list[Identifier] = []
+    present: Annotated[list[Identifier], Once] = []
+    absent: Annotated[list[Identifier], Once] = []
+    unknown: Annotated[list[Identifier], Once] = []
+    # stated absent or not stated: the one-rule form of absent + unknown
+    not_present: Annotated[list[Identifier], Once] = []
+    any_present: Annotated[list[Identifier], Once] = []
+    leading: Annotated[list[Identifier], Once] = []
+    in_top3: Annotated[list[Identifier], Once] = []
 
     @model_validator(mode="after")
     def _can_hold(self) -> Condition:
@@ -854,11 +908,11 @@ class CaveatEntry(RuleModel):
 
     id: Identifier
     kind: Literal["caveat", "warning", "consider"] = "caveat"
-    message: Annotated[str, Field(min_length=1, max_length=400)]
+    message: Annotated[str, Field(max_length=400), AfterValidator(_not_blank)]
     sources: SourceTags
     when: Condition
     cause: Identifier | None = None
-    name: Annotated[str, Field(pattern=r"^[^\r\n\u2028\u2029]*$")] = ""
+    name: OneLine = ""
     # consider: when it applies, no loaded cause explains the findings well; caveat: when it applies, the
     # leading cause does not (it needs an exposure or finding nobody stated)
     poor_fit: bool = False
@@ -887,12 +941,12 @@ class ReferenceRow(RuleModel):
 
 
 class ReferenceTable(RuleModel):
-    title: str
+    title: Text
     # the row key's heading, then one heading per cell: at least two
     columns: Annotated[list[str], Field(min_length=2)]
     rows: list[ReferenceRow]
     sources: SourceTags
-    note: str = ""
+    note: Text = ""
 
     @model_validator(mode="after")
     def _shape(self) -> ReferenceTable:
@@ -961,10 +1015,10 @@ class LabLimit(RuleModel):
     # units): a two-lab rule (a suppressed TSH is thyrotoxicosis only with a raised free T4)
     present_requires_lab: dict[Identifier, LabBound] = {}
     label: Annotated[str, Field(pattern=ONE_LINE)] = "reference limit"
-    warning: str = ""
+    warning: Text = ""
     warn_when: Literal["present", "always"] = "present"
     sources: SourceTags
-    note: str = ""
+    note: Text = ""
     estimate: bool = False
 
     @model_validator(mode="after")
@@ -989,22 +1043,32 @@ class LabLimit(RuleModel):
 
 class LabEntry(RuleModel):
     label: Annotated[str, Field(min_length=1, pattern=ONE_LINE)]
-    canonical: str
+    canonical: OneLine
     units: dict[str, UnitConversion]
     own_units: list[str] = []  # accepted, judged only against limits given in that unit
     own_plausible: dict[str, Annotated[list[float], Field(min_length=2, max_length=2)]] = {}
     plausible: Annotated[list[float], Field(min_length=2, max_length=2)]
     extreme: Annotated[list[float], Field(min_length=2, max_length=2)]
-    conversion_note: str = ""
+    conversion_note: Text = ""
     sources: SourceTags
     limits: list[LabLimit]
-    note: str = ""
+    note: Text = ""
     loinc: list[LoincCode] = []  # LOINC codes of the assay (serum, plasma, urine; mass and molar)
     # LOINC codes of an assay that measures a part of the lab (25-hydroxyvitamin D3 alone, of D2 + D3): a value is
     # read as a lower bound of the lab ("at least")
     loinc_at_least: list[LoincCode] = []
     # labs whose reading this one replaces where the two disagree on a clue (ionised over total calcium)
     decides_over: list[Identifier] = []
+
+    @field_validator("canonical", "own_units", "units", "own_plausible", mode="after")
+    @classmethod
+    def _named_units(cls, value: str | list[str] | dict[str, object]) -> str | list[str] | dict[str, object]:
+        # units are matched ignoring case and spaces: a blank one ("" = {}) read a case's unit-less value as the
+        # canonical unit with no warning, and "accepted units" listed it as ", ," (pack review 47)
+        for unit in [value] if isinstance(value, str) else value:
+            if not unit.strip():
+                raise ValueError(f"{unit!r} is not a unit: every unit needs a name")
+        return value
 
     @model_validator(mode="after")
     def _units(self) -> LabEntry:
