@@ -694,7 +694,9 @@ def _describe(exc: Any, what: str) -> tuple[str, str]:
         if len(loc) == 2 or kind in ("dataclass_type", "dataclass_exact_type"):
             return ".".join(loc[:2]), 'must be {"value": number, "unit": string}'
         if loc[2] == "value":
-            return where, "must be a finite number"
+            got = error.get("input")
+            kind_of = ", a string; write the number without quotes" if isinstance(got, str) else ""
+            return where, f"must be a finite number (got {_shown(got)}{kind_of})"
         if loc[2] == "unit":
             return where, "must be a string"
         if loc[2] == "comparator":

@@ -617,8 +617,8 @@ def parse_lab_bound(text: str, kb: KnowledgeBase | None = None) -> tuple[str, fl
         # 0x10: a hexadecimal number, not the value 0 with a unit "x10 ..."
         raise InputError("--lab", f"{text!r}: write the value as a decimal number, not in hexadecimal")
     if math.isinf(float(number)):  # 400 digits: read as "inf", then said to be outside the plausible range
-        raise InputError(f"labs.{lab_id}.value", f"must be a finite number (got {number[:12]}..., "
-                         f"{len(number)} characters)")
+        shown = number if len(number) <= 12 else f"{number[:12]}..., {len(number)} characters"
+        raise InputError(f"labs.{lab_id}.value", f"must be a finite number (got {shown}; too large for a number)")
     run_on = re.match(r"[0-9_.]*[_.][0-9_.]*", unit or "")  # 1_000 or 1.2.3: the number goes on past its end
     # an underscore right after the digits is never a unit's start (1_ pg/mL); a point is, only before a digit
     if run_on is not None and (re.match(r"[_.]?[0-9]", unit or "") or (unit or "").startswith("_")) \
