@@ -150,6 +150,9 @@ _YEARS_PER = {"a": 1.0, "yr": 1.0, "y": 1.0, "year": 1.0, "years": 1.0, "mo": 1 
               "months": 1 / 12, "wk": 7 / 365.25, "week": 7 / 365.25, "weeks": 7 / 365.25, "d": 1 / 365.25,
               "day": 1 / 365.25, "days": 1 / 365.25, "h": 1 / 8766, "hour": 1 / 8766, "hours": 1 / 8766,
               "min": 1 / 525960, "s": 1 / 31557600}  # UCUM units of an Age (a neonate's onset in hours)
+# the statuses of an Observation (and of the DiagnosticReport that contains it) whose value is not yet final: read,
+# and said (FHIR R4 observation-status "preliminary"; diagnostic-report-status "partial", "preliminary")
+UNVERIFIED_RESULT = frozenset({"preliminary", "partial"})
 # the resource types read; any other (Encounter, Practitioner, a misspelt one) is named in a note
 READ_TYPES = frozenset({"Patient", "Observation", "Condition", "Procedure", "DiagnosticReport", "ImagingStudy",
                         "FamilyMemberHistory", "Medication", *MEDICATIONS})
@@ -226,9 +229,12 @@ def _typed(resource: object, where: str, found: list[dict[str, Any]], problems: 
                     dated = {key: resource[key] for key in ("effectiveDateTime", "effectivePeriod", "effectiveInstant",
                                                             "effectiveTiming", "subject")
                              if key in resource and key not in inner}
-                    if resource.get("status") in ("entered-in-error", "cancelled"):
+                    if resource.get("status") in ("entered-in-error", "cancelled", "registered"):
                         # a report withdrawn withdraws the results it contains (fuzz review 44: its calcium was used)
                         dated["status"] = resource["status"]
+                    elif resource.get("status") in UNVERIFIED_RESULT and inner.get("status") not in (
+                            "entered-in-error", "cancelled", "registered"):
+                        dated["status"] = resource["status"]  # a report not yet final: its results are not either
                     _typed({**inner, **dated}, f"{where}.contained[{index}]", found, problems)
 
 
@@ -300,6 +306,7 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
     lab_dates: dict[str, date | None] = {}  # the effective date of each lab value kept
     rejected: list[str] = []  # lab values that are not numbers, each naming its field
     flagged: list[str] = []  # lab values the laboratory flagged abnormal: its flag is not read (said)
+    preliminary: list[str] = []  # lab values of a result not yet final (preliminary, partial): read, and said
     labs: dict[str, Lab] = {}
     patterns: set[str] = set()
     seen_nc = False
@@ -553,6 +560,9 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                         _read_lab(kb, lab_id, value, labs, (bounds, not_bounds), repeated, _effective(resource),
                                   lab_dates, unit_conflicts, lab_parts if coding.code in kb.loinc_at_least else None,
                                   coding.code)
+                        if resource.get("status") in UNVERIFIED_RESULT:
+                            preliminary.append(f"{lab_id} {shown_value(quantity.get('value'))} "
+                                               f"({resource['status']})")
                         if flags:
                             flagged.append(f"{lab_id} {shown_value(quantity.get('value'))} ({', '.join(flags)})")
                         elif _items(resource.get("referenceRange")):  # the laboratory's own range: said too
@@ -609,6 +619,8 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                 if isinstance(value, Quantity):
                     _read_lab(kb, lab_id, value, labs, (bounds, not_bounds), repeated, _effective(resource), lab_dates,
                               unit_conflicts, lab_parts if code in kb.loinc_at_least else None, code)
+                    if resource.get("status") in UNVERIFIED_RESULT:
+                        preliminary.append(f"{lab_id} {shown_value(value.value)} ({resource['status']})")
                 else:
                     rejected.append(f"Observation.component[{index}].valueQuantity.{value[0]} ({lab_id}, LOINC "
                                     f"{code}): {value[1]}")
@@ -790,6 +802,11 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                       "nephrocalc's limits for the age and sex (nephrocalc labs), which may differ from the "
                       "laboratory's own range: " + "; ".join(flagged[:10])
                       + (f" and {len(flagged) - 10} more" if len(flagged) > 10 else "")})
+    if preliminary:
+        notes.append({"id": "fhir_results_preliminary", "sources": [],
+                      "message": "Results not yet final (status preliminary or partial: they may be incomplete or "
+                      "unverified) were read; check them against the final report: " + "; ".join(preliminary[:10])
+                      + (f" and {len(preliminary) - 10} more" if len(preliminary) > 10 else "")})
     if withdrawn:
         notes.append({"id": "fhir_resources_withdrawn", "sources": [],
                       "message": f"{len(withdrawn)} resource(s) marked entered-in-error, cancelled, draft, not done, "
@@ -1605,6 +1622,10 @@ def _withdrawn(resource: dict[str, Any]) -> bool:
                 and resource.get("status") in ("not-done", "preparation", "unknown"))
             # an imaging study only registered has no images yet; one of unknown status may never have been done
             or (resource.get("resourceType") == "ImagingStudy" and resource.get("status") in ("registered", "unknown"))
+            # a result or report only registered has no result yet (FHIR R4 observation-status, diagnostic-report-
+            # status): a value it carries is not one (interop review 48: a bicarbonate "registered" made dRTA first)
+            or (resource.get("resourceType") in ("Observation", "DiagnosticReport")
+                and resource.get("status") == "registered")
             # a relative whose health is unknown says nothing of the family's (fuzz review 44)
             or (resource.get("resourceType") == "FamilyMemberHistory" and resource.get("status") == "health-unknown")
             or resource.get("notDone") is True  # FHIR STU3's field for a procedure not done
