@@ -179,10 +179,10 @@ class RuleOut(NamedTuple):
 
 
 class Certainty(NamedTuple):
-    """The most certainty a cause is shown with until the clue ``unless`` is stated present."""
+    """The most certainty a cause is shown with until the clue ``unless`` is stated present (None: always)."""
 
     cap: float
-    unless: str
+    unless: str | None
     sources: tuple[str, ...]
     note: str
 

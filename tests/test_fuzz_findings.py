@@ -1173,7 +1173,7 @@ def test_a_laterality_exemption_for_an_unknown_clue_is_refused(tmp_path: Path) -
 
 @pytest.mark.parametrize(("value", "said"), [
     ("0x10", "not in hexadecimal"),
-    ("9" * 400, "must be a finite number (got 999999999999..., 400 characters)"),
+    ("9" * 400, "must be a finite number (got 999999999999..., 400 characters; too large for a number)"),
 ])
 def test_a_lab_value_that_is_no_decimal_number_is_named_as_such(value: str, said: str) -> None:
     """0x10 mg/dL was refused as a unit 'x10 mg/dL'; 400 digits were 'inf mg/dL outside the plausible range'."""

@@ -395,7 +395,8 @@ class Engine:
         # medullary sponge kidney without tubular ectasia on CT urography or IVU)
         lead = self.kb.causes.get(entries[0]["cause"]) if entries else None
         limit = lead.certainty if lead is not None else None
-        if limit is not None and entries[0]["probability"] > limit.cap and case.clues.get(limit.unless) is not True:
+        if limit is not None and entries[0]["probability"] > limit.cap and (
+                limit.unless is None or case.clues.get(limit.unless) is not True):
             entries[0]["capped"] = True
             _cap_certainty(entries, unrounded, limit.cap)
         elif entries and entries[0]["capped"]:

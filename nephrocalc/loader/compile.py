@@ -1411,7 +1411,7 @@ def _compile_cause(cause_id: str, path: Path, raw: schema.CauseFile, kb_file: sc
     certainty = None
     if raw.certainty is not None:
         _check_sources(raw.certainty.sources, sources, path, "certainty.sources", problems)
-        if raw.certainty.unless not in clues:
+        if raw.certainty.unless is not None and raw.certainty.unless not in clues:
             problems.add(path, "certainty.unless", f"unknown clue {raw.certainty.unless!r}")
         certainty = Certainty(raw.certainty.cap, raw.certainty.unless, tuple(raw.certainty.sources),
                               raw.certainty.note)

@@ -735,7 +735,9 @@ class Certainty(RuleModel):
     findings that only suggest it."""
 
     cap: Annotated[float, Field(ge=0.5, lt=0.95)]
-    unless: Identifier
+    # the defining finding that lifts the cap; left out, nothing does (a mimic that does not itself calcify
+    # the kidneys cannot be near-certain as the cause of their calcification)
+    unless: Identifier | None = None
     sources: SourceTags
     note: Text
 

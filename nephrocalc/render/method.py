@@ -28,8 +28,11 @@ def method_text(kb: KnowledgeBase) -> str:
                        + (" (estimate)" if f.estimate else "")
                        for f in kb.other.findings)
     other_findings = f"\n  Its own ratios: {stated}." if stated else ""
-    caps = "; ".join(f"{c.short_name} at {c.certainty.cap:.0%} until {kb.clues[c.certainty.unless].label.lower()}"
-                     for c in kb.causes.values() if c.certainty is not None and c.certainty.unless in kb.clues)
+    caps = "; ".join(f"{c.short_name} at {c.certainty.cap:.0%} "
+                     + ("always" if c.certainty.unless is None
+                        else f"until {kb.clues[c.certainty.unless].label.lower()}")
+                     for c in kb.causes.values() if c.certainty is not None
+                     and (c.certainty.unless is None or c.certainty.unless in kb.clues))
     from nephrocalc.guidance import RULE_OUT_FLOOR as rule_out_floor
     return f"""nephrocalc {__version__} — method
 
@@ -111,7 +114,8 @@ PROBABILITIES
   absent, is capped: the leading cause is stated at 0.95
   ("capped" in JSON, "> 95%" in the table) and the others share the rest in proportion. A cause
   with a [certainty] of its own (a structural diagnosis) is capped lower until its defining finding
-  is stated: {caps or "none in this knowledge base"}. Ties are broken by prior, then by id.
+  is stated, and a mimic that does not calcify the kidneys always: {caps or "none in this knowledge base"}.
+  Ties are broken by prior, then by id.
 
 KNOWLEDGE BASE
   {kb.name}, version {kb.version}: {len(kb.causes)} causes, {len(kb.clues)} clues, {findings} findings,

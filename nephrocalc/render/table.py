@@ -443,10 +443,11 @@ def print_cause(kb: KnowledgeBase, cause_id: str) -> None:
         ", ".join(f"{p} {v:.1%}" for p, v in cause.patterns.items())
         + (f". {cause.patterns_note}" if cause.patterns_note else "")))
     if cause.certainty is not None:
-        unless = kb.clues[cause.certainty.unless].label.lower() if cause.certainty.unless in kb.clues \
-            else cause.certainty.unless
+        unless = cause.certainty.unless
+        until = "" if unless is None else \
+            f" until {kb.clues[unless].label.lower() if unless in kb.clues else unless} is stated"
         console.print(Text("Certainty: ", style="bold").append(
-            f"shown at most {cause.certainty.cap:.0%} until {unless} is stated: {cause.certainty.note} "
+            f"shown at most {cause.certainty.cap:.0%}{until}: {cause.certainty.note} "
             f"[{', '.join(cause.certainty.sources)}]"))
     table = Table(title="Findings", box=box.SIMPLE_HEAD, title_justify="left", show_lines=False)
     for column in ("Clue", "Frequency", "LR present", "LR absent", "Note and sources"):
