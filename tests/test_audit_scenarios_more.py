@@ -735,11 +735,17 @@ BATTERIES = {
     number: [json.loads(line) for line in
              (Path(__file__).parent / "data" / "audit" / f"battery{number}.jsonl").read_text(encoding="utf-8")
              .splitlines() if line.strip()]
-    for number in range(3, 48)
+    for number in range(3, 49)
 }
 BLIND = [scenario for battery in BATTERIES.values() for scenario in battery]
 # Blind scenarios still failing, each with the reason (strict: one that starts to pass must leave the list)
 OPEN_BLIND = {
+    "b48_cortical_elderly_no_insult":
+        "chronic glomerulonephritis at its new cap of 85% (the check asks under 85%) for a woman of 74 with "
+        "bilateral cortical calcification, small kidneys, a thinned cortex and CKD, every insult absent and nothing "
+        "known of a glomerulonephritis. It was 95%: the two shrinkage findings now count once and the cause is "
+        "capped until a glomerulonephritis is known. Of the twelve it is the right leader; the open world (6%) "
+        "holds chronic pyelonephritis and oxalosis, which the cortical caveat names.",
     "b47_ckd4_acidosis_secondary_hpt":
         "distal RTA (acquired) 86% (the check asks at most 50%) for a man of 63 with an eGFR of 24, a bicarbonate of "
         "18 and secondary hyperparathyroidism, nothing else: the acidosis counts x16 for distal RTA as if CKD did not"
