@@ -49,3 +49,31 @@ def test_a_preliminary_result_is_read_and_said(tmp_path: Path) -> None:
     assert said and "pth 98 (preliminary)" in said[0]
     final = _run(tmp_path, _bundle("final", "2731-8", 98, "pg/mL", "pg/mL"))
     assert not any(w["id"] == "fhir_results_preliminary" for w in final["warnings"])
+
+
+def _observation(loinc: str, value: float, unit: str, day: str) -> dict[str, Any]:
+    return {"resource": {"resourceType": "Observation", "status": "final", "subject": {"reference": "Patient/p1"},
+                         "effectiveDateTime": day, "code": {"coding": [{"system": LOINC, "code": loinc}]},
+                         "valueQuantity": {"value": value, "unit": unit, "system": "http://unitsofmeasure.org",
+                                           "code": unit}}}
+
+
+def _serial(pth_day: str) -> dict[str, Any]:
+    bundle = _bundle("final", "17861-6", 11.8, "mg/dL", "mg/dL")  # a calcium of 11.8 on 2024-01-01
+    bundle["entry"] += [_observation("17861-6", 9.1, "mg/dL", "2025-06-01"),
+                        _observation("2731-8", 120, "pg/mL", pth_day)]
+    return bundle
+
+
+def test_a_pth_is_read_with_the_calcium_of_its_own_date(tmp_path: Path) -> None:
+    # a PTH drawn during hypercalcaemia was read beside a normal calcium 17 months later: hyperparathyroidism fifth
+    result = _run(tmp_path, _serial("2024-01-01"))
+    assert any(d["clue"] == "hypercalcemia" and d["present"] and d["value"] == 11.8 for d in result["derived"])
+    said = [w["message"] for w in result["warnings"] if w["id"] == "fhir_labs_paired"]
+    assert said and "serum_calcium 11.8 mg/dL of 2024-01-01 (the PTH of 2024-01-01), not 9.1 mg/dL of 2025-06-01" \
+        in said[0]
+    assert result["differential"][0]["cause"] == "hyperparathyroidism"
+    # a PTH beside the newest calcium: the newest is kept, and nothing is said of pairing
+    newest = _run(tmp_path, _serial("2025-06-01"))
+    assert any(d["lab"] == "serum_calcium" and d["value"] == 9.1 for d in newest["derived"])
+    assert not any(w["id"] == "fhir_labs_paired" for w in newest["warnings"])

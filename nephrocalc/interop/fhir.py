@@ -304,6 +304,7 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
     unit_conflicts: list[str] = []  # values whose UCUM code and unit text are units of the lab that disagree
     repeated: dict[str, list[str]] = {}  # every value of each lab; of a lab given more than once the newest is used
     lab_dates: dict[str, date | None] = {}  # the effective date of each lab value kept
+    series: dict[str, list[tuple[date, Lab]]] = {}  # every dated, readable value of each lab (to pair a PTH)
     rejected: list[str] = []  # lab values that are not numbers, each naming its field
     flagged: list[str] = []  # lab values the laboratory flagged abnormal: its flag is not read (said)
     preliminary: list[str] = []  # lab values of a result not yet final (preliminary, partial): read, and said
@@ -559,7 +560,7 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                     if isinstance(value, Quantity):
                         _read_lab(kb, lab_id, value, labs, (bounds, not_bounds), repeated, _effective(resource),
                                   lab_dates, unit_conflicts, lab_parts if coding.code in kb.loinc_at_least else None,
-                                  coding.code)
+                                  coding.code, series)
                         if resource.get("status") in UNVERIFIED_RESULT:
                             preliminary.append(f"{lab_id} {shown_value(quantity.get('value'))} "
                                                f"({resource['status']})")
@@ -618,7 +619,7 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                 lab_id, code, value = read
                 if isinstance(value, Quantity):
                     _read_lab(kb, lab_id, value, labs, (bounds, not_bounds), repeated, _effective(resource), lab_dates,
-                              unit_conflicts, lab_parts if code in kb.loinc_at_least else None, code)
+                              unit_conflicts, lab_parts if code in kb.loinc_at_least else None, code, series)
                     if resource.get("status") in UNVERIFIED_RESULT:
                         preliminary.append(f"{lab_id} {shown_value(value.value)} ({resource['status']})")
                 else:
@@ -751,6 +752,12 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                           "message": f"Labs dated before Patient.birthDate ({born[:10]}) are not the patient's (a "
                           "mother's value in a newborn's record?) and were not used: "
                           + "; ".join(f"{lab_id} ({day})" for lab_id, day in before)})
+    paired = _paired_with_pth(labs, lab_dates, series, born)
+    if paired:
+        notes.append({"id": "fhir_labs_paired", "sources": [],
+                      "message": "A PTH is judged beside the calcium of the same sample (a raised PTH with a "
+                      "calcium measured months later says nothing of the calcium it answered), so the value nearest "
+                      "the PTH's date was used, not the newest: " + "; ".join(paired)})
     sampled = judged_at_own_age(labs, {lab_id: (years_between(born, _day(when)) if born else None, _day(when))
                                        for lab_id, when in lab_dates.items() if when is not None}, age)
     if sampled:
@@ -881,7 +888,8 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
     if repeated:
         notes.append({"id": "fhir_labs_repeated", "sources": [],
                       "message": "Labs given more than once; the newest readable one was used (by its effective "
-                                 "date; the last in the bundle where the dates do not decide): "
+                                 "date; the last in the bundle where the dates do not decide), unless said to be "
+                                 "paired with a PTH: "
                       + "; ".join(f"{lab_id} {labs[lab_id].value:g} {labs[lab_id].unit}"
                                   + (f" of {_day(when)}" if (when := lab_dates.get(lab_id)) else "")
                                   + f" (all values: {', '.join(values[:6])}"
@@ -1277,6 +1285,36 @@ def _instant(text: str, day: date) -> datetime:
     return datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
 
 
+def _paired_with_pth(labs: dict[str, Lab], lab_dates: dict[str, date | None],
+                     series: dict[str, list[tuple[date, Lab]]], born: str | None) -> list[str]:
+    """Of a calcium given more than once, the value nearest the PTH's date is kept (and of the albumin, the one
+    nearest the calcium kept), so that the PTH is read with the calcium it answered (interop review 48: a PTH of
+    120 drawn during hypercalcaemia of 11.8 was read with a normal calcium 17 months later, and hyperparathyroidism
+    fell to fifth). What was changed, in words; nothing when the PTH is undated or each lab was given once."""
+    when_pth = lab_dates.get("pth")
+    if "pth" not in labs or when_pth is None:
+        return []
+    said = []
+    for lab_id in ("serum_calcium", "ionized_calcium", "serum_albumin"):
+        target = when_pth
+        if lab_id == "serum_albumin":  # the albumin corrects the calcium: the one beside the calcium kept
+            target = lab_dates.get("serum_calcium") or when_pth
+        dated = [(when, lab) for when, lab in series.get(lab_id, ())
+                 if born is None or (years := years_between(born, _day(when))) is None or years >= 0]
+        if lab_id not in labs or len(dated) < 2 or lab_dates.get(lab_id) is None:
+            continue
+        when, lab = min(dated, key=lambda item: (abs((item[0] - target).days), -item[0].toordinal()))
+        kept = lab_dates[lab_id]
+        if kept is None or when == kept:
+            continue
+        said.append(f"{lab_id} {lab.comparator or ''}{lab.value:g} {lab.unit} of {_day(when)} (the PTH of "
+                    f"{_day(when_pth)}), not {labs[lab_id].comparator or ''}{labs[lab_id].value:g} "
+                    f"{labs[lab_id].unit} of {_day(kept)}")
+        labs[lab_id] = lab
+        lab_dates[lab_id] = when
+    return said
+
+
 def _day(when: date) -> str:
     """A sample's date as the notes write it (YYYY-MM-DD)."""
     return (when.date() if isinstance(when, datetime) else when).isoformat()
@@ -1289,7 +1327,8 @@ COMPARATORS = {"<": "<", "<=": "<=", ">": ">", ">=": ">=", "&lt;": "<", "&lt;=":
 def _read_lab(kb: KnowledgeBase, lab_id: str, value: Quantity, labs: dict[str, Lab],
               said: tuple[list[str], list[str]],
               repeated: dict[str, list[str]], when: date | None, lab_dates: dict[str, date | None],
-              unit_conflicts: list[str], parts: list[str] | None = None, code: str = "") -> None:
+              unit_conflicts: list[str], parts: list[str] | None = None, code: str = "",
+              series: dict[str, list[tuple[date, Lab]]] | None = None) -> None:
     """One lab value of the bundle, in a unit the lab takes where the code or the unit text gives one; a
     bound ("<3") is kept as a bound; a lab given again keeps its newest value (by effective date; where the
     dates do not decide, the later in the bundle); both are noted (``said``: the bounds, and the values whose
@@ -1316,6 +1355,9 @@ def _read_lab(kb: KnowledgeBase, lab_id: str, value: Quantity, labs: dict[str, L
     repeated.setdefault(lab_id, []).append(f"{comparator or ''}{value.value:g} {unit}"
                                            + (f" ({_day(when)})" if when else "")
                                            + ("" if taken else " (a unit the lab does not take)"))
+    if series is not None and taken and when is not None:
+        series.setdefault(lab_id, []).append(
+            (when, Lab(value=value.value, unit=unit, comparator=comparator)))  # type: ignore[arg-type]
     if lab_id in labs:
         # a value in a unit the lab does not take would be refused, and the readable one with it: a readable value
         # wins over an unreadable one whatever their dates; between two of a kind, the newer wins
