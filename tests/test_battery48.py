@@ -88,6 +88,5 @@ def test_a_cap_without_unless_is_accepted_in_a_pack_and_holds_always(tmp_path: P
     assert status == 0, err
     status, out, err = run_main(["causes", "--rules", str(pack), "--format", "json"])
     assert status == 0, err
-    listed = {c["id"]: c for c in json.loads(out)["causes"]} if isinstance(json.loads(out), dict) else \
-        {c["id"]: c for c in json.loads(out)}
+    listed = {c["id"]: c for c in json.loads(out)["causes"]}
     assert listed["bartter_syndrome"]["certainty"]["unless"] is None
