@@ -507,7 +507,7 @@ def test_an_assay_measured_twice_keeps_the_last_and_says_so(kb: KnowledgeBase) -
     case, notes = case_from_phenopacket(_packet([_feature("HP:0012408")],
                                                 measurements=[_bicarbonate(14), _bicarbonate(16)]), kb)
     assert case.labs["serum_bicarbonate"].value == 16
-    assert "serum_bicarbonate (2 values)" in _notes(notes)["phenopacket_labs_repeated"]
+    assert "serum_bicarbonate (2 values; used 16 mmol/L)" in _notes(notes)["phenopacket_labs_repeated"]
 
 
 def test_a_term_stated_present_and_excluded_is_present_and_said(kb: KnowledgeBase) -> None:

@@ -16,7 +16,8 @@ Mapping (CONTRACT.md section 8):
 - a laterality modifier of the nephrocalcinosis feature (HPO Unilateral, Left, Right; Bilateral) gives
   the laterality;
 - each ``measurements[]`` with a LOINC assay and a quantity becomes a lab (UCUM unit); a value that is
-  not a JSON number (``true``, ``"11.9"``) is not read, with a note; an assay measured twice: the last;
+  not a JSON number (``true``, ``"11.9"``) is not read, with a note; an assay measured twice: the newest
+  (by ``timeObserved``), except a calcium and its albumin, taken nearest the PTH's age at sampling;
 - each ``medicalActions[].treatment.agent`` whose name contains an agent of the vocabulary (clues.toml
   ``agents``: furosemide, calcitriol, ...) becomes that exposure clue;
 - a GA4GH Family is read as its ``proband`` (with a note; ``consanguinousParents`` true is consanguinity); a
@@ -703,6 +704,7 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
     unreadable_units: list[str] = []  # newer values of a repeated lab in a unit it does not take: not used
     lab_parts: list[str] = []  # values of an assay of a part of the lab (25OHD3 alone): read as a lower bound
     observed: dict[str, float | None] = {}  # lab -> the age at the sample kept (timeObserved), when given
+    series: dict[str, list[tuple[float, Lab]]] = {}  # lab -> every readable value with its age at sampling
     born = packet.subject.dateOfBirth if packet.subject is not None else None  # dates a timestamp sample
     for index, measurement in enumerate(packet.measurements):
         code = measurement.assay.id.split(":", 1)[-1] if measurement.assay.id.upper().startswith("LOINC:") else None
@@ -755,6 +757,8 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
             labs[lab_id] = Lab(value=float(quantity.value), unit=unit, comparator=">=")
         else:
             labs[lab_id] = Lab(value=float(quantity.value), unit=unit)
+        if when is not None and unit_taken(kb, lab_id, unit):
+            series.setdefault(lab_id, []).append((when, labs[lab_id]))
     subject = packet.subject
     age = None
     if subject is not None and subject.timeAtLastEncounter is not None:
@@ -910,11 +914,19 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
                       "message": "Lab values of an assay of a part of the lab (25-hydroxyvitamin D3 alone, without D2) "
                                  "were read as a lower bound of the lab: the whole is at least the part: "
                                  + "; ".join(lab_parts[:10])})
+    paired = paired_with_pth(labs, observed, series)
+    if paired:
+        notes.append({"id": "phenopacket_labs_paired", "sources": [],
+                      "message": "A PTH is read with the calcium it answered: of a calcium (and its albumin) given "
+                                 "more than once, the value nearest the PTH's age at sampling was used, not the "
+                                 "newest: " + "; ".join(paired)})
     if repeated:
         notes.append({"id": "phenopacket_labs_repeated", "sources": [],
                       "message": "Labs given more than once; the newest was used (by timeObserved; the last in the "
-                                 "phenopacket where the ages do not decide): "
-                      + "; ".join(f"{lab_id} ({n} values)" for lab_id, n in sorted(repeated.items()))
+                                 "phenopacket where the ages do not decide), unless paired with the PTH: "
+                      + "; ".join(f"{lab_id} ({n} values; used {_lab_shown(labs[lab_id])}"
+                                  + (f" at {years_shown(when)}" if (when := observed.get(lab_id)) is not None else "")
+                                  + ")" for lab_id, n in sorted(repeated.items()) if lab_id in labs)
                       + ("; values in a unit the lab does not take were not used (a readable one was): "
                          + "; ".join(unreadable_units[:10]) if unreadable_units else "")})
     # an excluded pattern term contradicts nephrocalcinosis stated present only when it is nephrocalcinosis itself or
@@ -966,6 +978,38 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
     case = Case(pattern=pattern, id=case_id or None, age_years=age, onset_age_years=onset, laterality=laterality,
                 sex=sex, clues=clues, labs=labs)
     return checked_labs(case, kb, notes, "phenopacket_measurements_not_read", rejected), notes
+
+
+def _lab_shown(lab: Lab) -> str:
+    return f"{lab.comparator or ''}{lab.value:g} {lab.unit}"
+
+
+def paired_with_pth(labs: dict[str, Lab], observed: dict[str, float | None],
+                    series: dict[str, list[tuple[float, Lab]]]) -> list[str]:
+    """Of a calcium sampled at more than one age, the value nearest the PTH's age is kept (and of the albumin, the
+    one nearest the calcium kept), as a FHIR bundle's are by date: a PTH is read against the calcium it answered,
+    not against a later one. What was changed, in words; nothing when the PTH's age is not given."""
+    when_pth = observed.get("pth")
+    if "pth" not in labs or when_pth is None:
+        return []
+    said = []
+    for lab_id in ("serum_calcium", "ionized_calcium", "serum_albumin"):
+        target = when_pth
+        if lab_id == "serum_albumin":  # the albumin corrects the calcium: the one beside the calcium kept
+            calcium_age = observed.get("serum_calcium")
+            target = when_pth if calcium_age is None else calcium_age
+        kept = observed.get(lab_id)
+        values = series.get(lab_id, [])
+        if lab_id not in labs or kept is None or len(values) < 2:
+            continue
+        when, lab = min(values, key=lambda item: (abs(item[0] - target), -item[0]))
+        if when == kept:
+            continue
+        said.append(f"{lab_id} {_lab_shown(lab)} at {years_shown(when)} (the PTH at {years_shown(when_pth)}), not "
+                    f"{_lab_shown(labs[lab_id])} at {years_shown(kept)}")
+        labs[lab_id] = lab
+        observed[lab_id] = when
+    return said
 
 
 def _proband(family: dict[str, Any], notes: list[Note]) -> dict[str, Any]:
