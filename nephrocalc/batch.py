@@ -107,6 +107,9 @@ _BOM = b"\xef\xbb\xbf"
 def _layout_hint(raw: bytes) -> str | None:
     """Why a line that is not a case may be part of one: a JSON array, or pretty-printed JSON."""
     text = raw.strip()
+    if b"\r" in text:  # classic Mac OS line ends: every case on one line, the first one's end a "trailing character"
+        return ("this line holds carriage returns (\\r) where JSON Lines ends a line with a newline (\\n); convert "
+                "with: tr '\\r' '\\n'")
     if text.startswith(b"["):
         return "batch reads JSON Lines, one case object per line, not a JSON array (convert with: jq -c '.[]')"
     pretty = text in (b"{", b"}", b"},", b"]") or text.startswith(b'"')
