@@ -51,6 +51,10 @@ class Lab:
     # age-specific limits are those of that age
     age_years: Annotated[float, Range(0, 130)] | None = None
 
+    def __post_init__(self) -> None:
+        if self.value == 0:  # "-0" is 0: echoed as written it read as a negative value (fuzz review 49)
+            object.__setattr__(self, "value", 0.0)
+
 
 @dataclass(frozen=True, kw_only=True)
 class Case:

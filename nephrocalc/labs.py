@@ -56,6 +56,12 @@ def _beyond_plausible(comparator: str, value: float, low: float, high: float) ->
     return (comparator in ("<", "<=") and value > high) or (comparator in (">", ">=") and value < low)
 
 
+def _impossible_bound(comparator: str, value: float, low: float, high: float) -> bool:
+    """A bound no value can meet: below the least plausible value ("<0 pg/mL" of a PTH), or above the greatest
+    (fuzz review 49: "pth <0 pg/mL" was read as a suppressed PTH)."""
+    return (comparator == "<" and value <= low) or (comparator == ">" and value >= high)
+
+
 def measure(lab_id: str, value: float, unit: str, kb: KnowledgeBase, comparator: str = "") -> Measurement:
     """Check one lab value (a bound: ``comparator``) and convert it; raise InputError naming the field and what is
     allowed. A bound beyond the plausible range is taken when it points back into it: it settles no limit, and
@@ -71,6 +77,10 @@ def measure(lab_id: str, value: float, unit: str, kb: KnowledgeBase, comparator:
         # a value written at a limit beyond it
         canonical = float(f"{value * factor:.12g}")
         low, high = lab.plausible
+        if _impossible_bound(comparator, canonical, low, high):
+            raise InputError(f"labs.{lab_id}.value", f"{comparator}{_number(value)} {written} is outside the "
+                             f"plausible range {_number(low)}-{_number(high)} {lab.canonical} "
+                             "(a bound no value can meet)")
         if not low <= canonical <= high and not _beyond_plausible(comparator, canonical, low, high):
             shown = f"{comparator}{_number(value)} {written}" + (
                 f" ({comparator}{_number(canonical)} {lab.canonical})" if factor != 1 else "")
@@ -80,6 +90,9 @@ def measure(lab_id: str, value: float, unit: str, kb: KnowledgeBase, comparator:
     if key in lab.own_units:
         written = lab.own_units[key]
         low, high = lab.own_plausible.get(key, (0.0, float("inf")))
+        if _impossible_bound(comparator, value, low, high):
+            raise InputError(f"labs.{lab_id}.value", f"{comparator}{_number(value)} {written} is outside the "
+                             f"plausible range {_number(low)}-{_number(high)} {written} (a bound no value can meet)")
         if not low <= value <= high and not _beyond_plausible(comparator, value, low, high):
             raise InputError(f"labs.{lab_id}.value", f"{comparator}{_number(value)} {written} is outside the "
                              "plausible range "

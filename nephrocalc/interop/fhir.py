@@ -152,7 +152,14 @@ _YEARS_PER = {"a": 1.0, "yr": 1.0, "y": 1.0, "year": 1.0, "years": 1.0, "mo": 1 
               "min": 1 / 525960, "s": 1 / 31557600}  # UCUM units of an Age (a neonate's onset in hours)
 # the statuses of an Observation (and of the DiagnosticReport that contains it) whose value is not yet final: read,
 # and said (FHIR R4 observation-status "preliminary"; diagnostic-report-status "partial", "preliminary")
-UNVERIFIED_RESULT = frozenset({"preliminary", "partial"})
+UNVERIFIED_RESULT = frozenset({"preliminary", "partial", "unknown"})
+# FHIR R4 observation-status and diagnostic-report-status codes: a status outside them (a modifier element) cannot
+# be known not to withdraw the result, so the result is not used, and said (fuzz review 49: "bogus" was read as final)
+RESULT_STATUSES = {"Observation": frozenset({"registered", "preliminary", "final", "amended", "corrected", "cancelled",
+                                             "entered-in-error", "unknown"}),
+                   "DiagnosticReport": frozenset({"registered", "partial", "preliminary", "final", "amended",
+                                                  "corrected", "appended", "cancelled", "entered-in-error",
+                                                  "unknown"})}
 # the resource types read; any other (Encounter, Practitioner, a misspelt one) is named in a note
 READ_TYPES = frozenset({"Patient", "Observation", "Condition", "Procedure", "DiagnosticReport", "ImagingStudy",
                         "FamilyMemberHistory", "Medication", *MEDICATIONS})
@@ -420,6 +427,11 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
             # status is a modifier (it may say entered-in-error): one that is not a code is unreadable, so the
             # resource is not used, as for a medication (black-box review 11: an Observation's status 1 was read)
             withdrawn.append(f"{kind} {_shown(_concept(resource.get('code'))) or 'without a code'} (status not a code)")
+            continue
+        if kind in RESULT_STATUSES and isinstance(resource.get("status"), str) \
+                and resource["status"].lower() not in RESULT_STATUSES[kind]:
+            withdrawn.append(f"{kind} {_shown(_concept(resource.get('code'))) or 'without a code'} (status "
+                             f"{shown_value(resource['status'][:40])} is not a FHIR {kind} status)")
             continue
         if _withdrawn(resource):
             withdrawn.append(f"{kind} {_shown(_concept(resource.get('code'))) or 'without a code'}")
@@ -811,8 +823,9 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                       + (f" and {len(flagged) - 10} more" if len(flagged) > 10 else "")})
     if preliminary:
         notes.append({"id": "fhir_results_preliminary", "sources": [],
-                      "message": "Results not yet final (status preliminary or partial: they may be incomplete or "
-                      "unverified) were read; check them against the final report: " + "; ".join(preliminary[:10])
+                      "message": "Results not yet final or of unknown status (preliminary, partial or unknown: "
+                      "they may be incomplete or unverified) were read; check them against the final report: "
+                      + "; ".join(preliminary[:10])
                       + (f" and {len(preliminary) - 10} more" if len(preliminary) > 10 else "")})
     if withdrawn:
         notes.append({"id": "fhir_resources_withdrawn", "sources": [],
