@@ -730,16 +730,25 @@ def test_the_battery_is_large_and_its_names_are_unique() -> None:
 # forty-seventh: AUDIT D1-D13 again, labs in context, ages from preterm to old age, modality, laterality, drug
 # exposures and thirteen patients outside the twelve, written and run blind before any change (44 of 45; the one
 # failure is kept open below: a background for the acidosis of CKD was tried and not kept).
+# forty-ninth: AUDIT D1-D13, labs in context (CKD-MBD, vitamin D deficiency, grey-zone PTH, bounds), infants,
+# eighteen patients outside the twelve, eleven with --extended, written and run blind before any change (44 of 45;
+# the one failure, an adult Bartter syndrome with --extended, is kept open below).
 # JSON Lines: {"name", "which", "case", "checks": [[kind, args...], ...]}.
 BATTERIES = {
     number: [json.loads(line) for line in
              (Path(__file__).parent / "data" / "audit" / f"battery{number}.jsonl").read_text(encoding="utf-8")
              .splitlines() if line.strip()]
-    for number in range(3, 49)
+    for number in range(3, 50)
 }
 BLIND = [scenario for battery in BATTERIES.values() for scenario in battery]
 # Blind scenarios still failing, each with the reason (strict: one that starts to pass must leave the list)
 OPEN_BLIND = {
+    "b49_bartter_adult_ext":
+        "with --extended medullary sponge kidney 31% ahead of hyperparathyroidism 27% and Bartter syndrome 10% "
+        "(fourth) for a hypokalaemic metabolic alkalosis with hypercalciuria at 28, no loop diuretic and no calcium "
+        "or alkali intake: the fit is poor and names the alkalosis unexplained, but Bartter's adult prior is small "
+        "and no cause of the twelve counts the alkalosis against it (no source in the briefs for how often MSK or "
+        "hyperparathyroidism has one), as b36_ext_hypok_hcu_alkalosis",
     "b48_cortical_elderly_no_insult":
         "chronic glomerulonephritis at its new cap of 85% (the check asks under 85%) for a woman of 74 with "
         "bilateral cortical calcification, small kidneys, a thinned cortex and CKD, every insult absent and nothing "
