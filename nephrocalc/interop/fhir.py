@@ -70,6 +70,7 @@ from nephrocalc.interop.phenopacket import (
     lab_unit,
     native_vitamin_d_note,
     onset_of_nephrocalcinosis,
+    paired_with_pth,
     parse_date,
     pattern_of,
     shown_value,
@@ -764,7 +765,12 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                           "message": f"Labs dated before Patient.birthDate ({born[:10]}) are not the patient's (a "
                           "mother's value in a newborn's record?) and were not used: "
                           + "; ".join(f"{lab_id} ({day})" for lab_id, day in before)})
-    paired = _paired_with_pth(labs, lab_dates, series, born)
+    # a calcium dated before the birth is no sample of this patient's: not paired
+    born_series = {lab_id: [(when, lab) for when, lab in values
+                            if born is None or (years := years_between(born, _day(when))) is None or years >= 0]
+                   for lab_id, values in series.items()}
+    paired = paired_with_pth(labs, lab_dates, born_series, lambda a, b: (a - b).days, date.toordinal,
+                             lambda day: f"of {_day(day)}")
     if paired:
         notes.append({"id": "fhir_labs_paired", "sources": [],
                       "message": "A PTH is judged beside the calcium of the same sample (a raised PTH with a "
@@ -1296,36 +1302,6 @@ def _instant(text: str, day: date) -> datetime:
         if stamp is not None:
             return (stamp if stamp.tzinfo is not None else stamp.replace(tzinfo=UTC)).astimezone(UTC)
     return datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
-
-
-def _paired_with_pth(labs: dict[str, Lab], lab_dates: dict[str, date | None],
-                     series: dict[str, list[tuple[date, Lab]]], born: str | None) -> list[str]:
-    """Of a calcium given more than once, the value nearest the PTH's date is kept (and of the albumin, the one
-    nearest the calcium kept), so that the PTH is read with the calcium it answered (interop review 48: a PTH of
-    120 drawn during hypercalcaemia of 11.8 was read with a normal calcium 17 months later, and hyperparathyroidism
-    fell to fifth). What was changed, in words; nothing when the PTH is undated or each lab was given once."""
-    when_pth = lab_dates.get("pth")
-    if "pth" not in labs or when_pth is None:
-        return []
-    said = []
-    for lab_id in ("serum_calcium", "ionized_calcium", "serum_albumin"):
-        target = when_pth
-        if lab_id == "serum_albumin":  # the albumin corrects the calcium: the one beside the calcium kept
-            target = lab_dates.get("serum_calcium") or when_pth
-        dated = [(when, lab) for when, lab in series.get(lab_id, ())
-                 if born is None or (years := years_between(born, _day(when))) is None or years >= 0]
-        if lab_id not in labs or len(dated) < 2 or lab_dates.get(lab_id) is None:
-            continue
-        when, lab = min(dated, key=lambda item: (abs((item[0] - target).days), -item[0].toordinal()))
-        kept = lab_dates[lab_id]
-        if kept is None or when == kept:
-            continue
-        said.append(f"{lab_id} {lab.comparator or ''}{lab.value:g} {lab.unit} of {_day(when)} (the PTH of "
-                    f"{_day(when_pth)}), not {labs[lab_id].comparator or ''}{labs[lab_id].value:g} "
-                    f"{labs[lab_id].unit} of {_day(kept)}")
-        labs[lab_id] = lab
-        lab_dates[lab_id] = when
-    return said
 
 
 def _day(when: date) -> str:

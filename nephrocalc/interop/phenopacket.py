@@ -40,8 +40,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, StrictBool, ValidationError, field_validator
 
@@ -914,7 +914,7 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
                       "message": "Lab values of an assay of a part of the lab (25-hydroxyvitamin D3 alone, without D2) "
                                  "were read as a lower bound of the lab: the whole is at least the part: "
                                  + "; ".join(lab_parts[:10])})
-    paired = paired_with_pth(labs, observed, series)
+    paired = paired_with_pth(labs, observed, series, lambda a, b: a - b, float, lambda at: f"at {years_shown(at)}")
     if paired:
         notes.append({"id": "phenopacket_labs_paired", "sources": [],
                       "message": "A PTH is read with the calcium it answered: of a calcium (and its albumin) given "
@@ -980,35 +980,42 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
     return checked_labs(case, kb, notes, "phenopacket_measurements_not_read", rejected), notes
 
 
+T = TypeVar("T")  # when a sample was taken: a FHIR date or a phenopacket age in years
+
+
 def _lab_shown(lab: Lab) -> str:
     return f"{lab.comparator or ''}{lab.value:g} {lab.unit}"
 
 
-def paired_with_pth(labs: dict[str, Lab], observed: dict[str, float | None],
-                    series: dict[str, list[tuple[float, Lab]]]) -> list[str]:
-    """Of a calcium sampled at more than one age, the value nearest the PTH's age is kept (and of the albumin, the
-    one nearest the calcium kept), as a FHIR bundle's are by date: a PTH is read against the calcium it answered,
-    not against a later one. What was changed, in words; nothing when the PTH's age is not given."""
-    when_pth = observed.get("pth")
+def paired_with_pth(labs: dict[str, Lab], kept_at: dict[str, T | None], series: Mapping[str, list[tuple[T, Lab]]],
+                    apart: Callable[[T, T], float], order: Callable[[T], float],
+                    shown: Callable[[T], str]) -> list[str]:
+    """Of a calcium sampled more than once, the value nearest the PTH's sample is kept (and of the albumin, the one
+    nearest the calcium kept), so that the PTH is read with the calcium it answered, not a later one (interop review
+    48: a PTH of 120 drawn during hypercalcaemia of 11.8 was read with a normal calcium 17 months later, and
+    hyperparathyroidism fell to fifth). ``kept_at`` and ``series`` give when each value kept and each value was
+    sampled: a FHIR date, or a phenopacket's age at sampling; ``apart`` is the distance of two, ``order`` ranks them
+    (the newer wins a tie), ``shown`` words one. What was changed, in words; nothing when the PTH is undated."""
+    when_pth = kept_at.get("pth")
     if "pth" not in labs or when_pth is None:
         return []
     said = []
     for lab_id in ("serum_calcium", "ionized_calcium", "serum_albumin"):
         target = when_pth
         if lab_id == "serum_albumin":  # the albumin corrects the calcium: the one beside the calcium kept
-            calcium_age = observed.get("serum_calcium")
-            target = when_pth if calcium_age is None else calcium_age
-        kept = observed.get(lab_id)
+            calcium_at = kept_at.get("serum_calcium")
+            target = when_pth if calcium_at is None else calcium_at
+        kept = kept_at.get(lab_id)
         values = series.get(lab_id, [])
         if lab_id not in labs or kept is None or len(values) < 2:
             continue
-        when, lab = min(values, key=lambda item: (abs(item[0] - target), -item[0]))
+        when, lab = min(values, key=lambda item: (abs(apart(item[0], target)), -order(item[0])))
         if when == kept:
             continue
-        said.append(f"{lab_id} {_lab_shown(lab)} at {years_shown(when)} (the PTH at {years_shown(when_pth)}), not "
-                    f"{_lab_shown(labs[lab_id])} at {years_shown(kept)}")
+        said.append(f"{lab_id} {_lab_shown(lab)} {shown(when)} (the PTH {shown(when_pth)}), not "
+                    f"{_lab_shown(labs[lab_id])} {shown(kept)}")
         labs[lab_id] = lab
-        observed[lab_id] = when
+        kept_at[lab_id] = when
     return said
 
 
