@@ -265,7 +265,8 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
     noted: set[tuple[str, str]] = set()  # (lab, clue) read by a limit that derives nothing but says why
     # (lab, clue) -> why a limit set the value aside (``unless``), with its sources
     withheld: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {}
-    grey: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {}  # values between a limit and its absent bound
+    # values between a limit and its absent bound: (lab, clue) -> the value as named, the limit's label, its sources
+    grey: dict[tuple[str, str], tuple[str, str, tuple[str, ...]]] = {}
     one_way: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {}  # values within a limit read only when crossed
     unsettled: dict[tuple[str, str], str] = {}  # a bound on the side of a limit that cannot settle it
     # a value beyond a two-lab limit whose other lab is missing or short of its bound, with its sources
@@ -344,9 +345,15 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
                 elif present is None and limit.derive and limit.derive_present and limit.derive_absent \
                         and may_be_absent and not masked_by and _in_grey_zone(limit, judged):
                     # said at the end, unless another limit of the lab reads the value after all
-                    grey.setdefault((m.lab.id, limit.clue), (
-                        f"{_named(m)} lies in the grey zone of the {limit.label}: read neither as {limit.clue} "
-                        f"nor as no {limit.clue}.", limit.sources))
+                    # the value in the limit's unit too, when it was given in another (a urine Ca/Cr of 2.2
+                    # mmol/mmol against a grey zone of 0.53-0.86 mg/mg; blind battery 50)
+                    in_unit = f" ({_number(value)} {unit})" if unit != m.unit and not m.shown and not adjusted \
+                        else ""
+                    zone = (limit.absent_at_most, limit.above) if limit.above is not None else \
+                        (limit.below, limit.absent_at_least)
+                    label = limit.label if "derives nothing" in limit.label else \
+                        f"{limit.label}, {_number(zone[0] or 0.0)}-{_number(zone[1] or 0.0)} {unit} derives nothing"
+                    grey.setdefault((m.lab.id, limit.clue), (_named(m) + in_unit, label, limit.sources))
                 if present is None and limit.derive and limit.derive_present and not limit.derive_absent \
                         and may_be_absent and not masked_by and not m.comparator \
                         and (value <= limit.above if limit.above is not None else value >= (limit.below or 0.0)) \
@@ -483,9 +490,20 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
     for (lab_id, clue), (message, sources) in two_lab.items():
         if not any(d["lab"] == lab_id and d["clue"] == clue and d["present"] for d in derived):
             warn("lab_not_interpreted", message, sources)
-    for (lab_id, clue), (message, sources) in grey.items():
+    # one message per value: a PTH of 20 pg/mL lies in the grey zones of both low_pth and high_pth, and two
+    # sentences on one number read as two findings (blind battery 49)
+    zones: dict[str, list[tuple[str, str, str, tuple[str, ...]]]] = {}
+    for (lab_id, clue), (named, label, sources) in grey.items():
         if (lab_id, clue) in greyed:
-            warn("lab_grey_zone", message, sources)
+            zones.setdefault(lab_id, []).append((clue, named, label, sources))
+    for entries in zones.values():
+        clues = [clue for clue, _, _, _ in entries]
+        limits = "; ".join(f"{clue}, {label}" for clue, _, label, _ in entries)
+        neither = (f"neither as {clues[0]} nor as no {clues[0]}" if len(clues) == 1
+                   else f"as neither {' nor '.join(clues)}, nor as their absence")
+        grey_sources = tuple(dict.fromkeys(source for *_, sources in entries for source in sources))
+        warn("lab_grey_zone", f"{entries[0][1]} lies in a grey zone and was read {neither}. "
+             f"Limit{'s' if len(clues) > 1 else ''}: {limits}.", grey_sources)
     for (lab_id, clue), (message, sources) in one_way.items():
         # not said when another limit of the lab reads the value (as the clue, or as another: a magnesium of
         # 0.48 mmol/L is hypomagnesaemia, and "within the hypermagnesaemia limit" would only confuse)

@@ -1273,5 +1273,34 @@ def test_a_pth_in_a_grey_zone_is_said_once_not_also_within_the_grey_zone_calcium
     "within the limit (65 pg/mL: ... a calcium in the grey zone above 10.0 mg/dL)", wrong for that calcium."""
     report = derive(kb, _labs(pth=(20.0, "pg/mL"), serum_calcium=(12.0, "mg/dL")), age=55)
     said = [n["message"] for n in report.warnings]
-    assert any("grey zone of the raised or inappropriately normal" in message for message in said), said
+    assert any("high_pth, raised or inappropriately normal" in message for message in said), said
     assert not any("calcium in the grey zone" in message for message in said), said
+
+
+def test_a_value_in_the_grey_zones_of_two_limits_is_said_in_one_sentence(kb: KnowledgeBase) -> None:
+    """Blind battery 49: a PTH of 20 pg/mL with a calcium of 12 mg/dL got two grey-zone warnings (one for low_pth,
+    one for high_pth), the second reading "the grey zone of the raised or inappropriately normal with
+    hypercalcaemia". One number is one sentence, naming both clues and both limits."""
+    report = derive(kb, _labs(pth=(20.0, "pg/mL"), serum_calcium=(12.0, "mg/dL")), age=55)
+    grey = [n["message"] for n in report.warnings if n["id"] == "lab_grey_zone"]
+    assert len(grey) == 1, grey
+    assert grey[0].startswith("pth 20 pg/mL lies in a grey zone and was read as neither low_pth nor high_pth"), grey
+    assert "low_pth, lower reference" in grey[0] and "high_pth, raised or inappropriately normal" in grey[0], grey
+    assert "high_pth" not in report.clues and "low_pth" not in report.clues
+
+
+def test_a_value_in_one_grey_zone_names_its_one_clue(kb: KnowledgeBase) -> None:
+    report = derive(kb, _labs(pth=(20.0, "pg/mL")), age=55)
+    grey = [n["message"] for n in report.warnings if n["id"] == "lab_grey_zone"]
+    assert grey == ["pth 20 pg/mL lies in a grey zone and was read neither as low_pth nor as no low_pth. "
+                    "Limit: low_pth, lower reference (15-25 pg/mL derives nothing)."], grey
+
+
+def test_a_grey_zone_value_given_in_another_unit_is_shown_in_the_limits_unit_with_the_zone(kb: KnowledgeBase) -> None:
+    """Blind battery 50: a urine Ca/Cr of 2.2 mmol/mmol at five weeks was said to lie in "the grey zone of the upper
+    limit, under 7 months (0.53-0.86 mg/mg derives nothing)" without the value in mg/mg to check it against."""
+    report = derive(kb, _labs(serum_calcium=(2.58, "mmol/L")), age=40)
+    grey = [n["message"] for n in report.warnings if n["id"] == "lab_grey_zone"]
+    assert grey == ["serum_calcium 2.58 mmol/L (10.34 mg/dL) lies in a grey zone and was read neither as "
+                    "hypercalcemia nor as no hypercalcemia. Limit: hypercalcemia, upper reference, 10-10.5 mg/dL "
+                    "derives nothing."], grey

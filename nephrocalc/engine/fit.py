@@ -107,8 +107,13 @@ def assess_fit(kb: KnowledgeBase, case: Case, counted: Sequence[tuple[str, bool]
     caveats = [rule.id for rule in consider if rule.poor_fit and rule.kind == "caveat"
                and not aside & {*rule.when.present, *rule.when.any_present}]
     by_rules = bool(named_by_rules) and not named_by_any & explaining
+    # a leader that no stated finding supports explains none of them: with one left unexplained, no cause of the
+    # knowledge base explains the findings (a hypocalcaemia with a secondary hyperparathyroidism, the leaders on
+    # their priors alone; blind battery 50)
+    unsupported = best is not None and bool(unexplained) and not any(
+        e["clue"] in present and e["weight"] > 0 for e in best["supporting"])
     poor = (entries[0]["cause"] == OTHER or contradicted or len(unexplained) > settings.max_unexplained
-            or not_calcifying or bool(caveats) or by_rules)
+            or not_calcifying or bool(caveats) or by_rules or unsupported)
     seen: set[str] = set()
     named: list[Consider] = []
     for rule in consider:
