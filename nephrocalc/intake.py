@@ -649,14 +649,24 @@ _LAB_KEYS = ("value", "unit", "comparator", "age_years")
 def utf8_hint(raw: bytes) -> str:
     """What to add to a JSON error when the bytes are not UTF-8 at all (a UTF-16 or Latin-1 text): JSON is read as
     UTF-8, and the parser's own message does not say so."""
-    if b"\x00" in raw[:4]:  # UTF-16 without a byte order mark: ASCII text in it decodes as UTF-8 with NULs (fuzz 46)
+    if _utf16_like(raw):  # UTF-16 without a byte order mark: ASCII text in it decodes as UTF-8 with NULs (fuzz 46)
         return "; the text is UTF-16: save it as UTF-8"
     try:
         raw.decode("utf-8")
     except UnicodeDecodeError:
-        encoding = "UTF-16" if raw[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in raw[:4] else "not UTF-8"
+        encoding = "UTF-16" if raw[:2] in (b"\xff\xfe", b"\xfe\xff") or _utf16_like(raw) else "not UTF-8"
         return f"; the text is {encoding}: save it as UTF-8"
+    if b"\x00" in raw:  # a stray NUL in UTF-8 text is not UTF-16 (black-box review 50)
+        return f"; the text holds a NUL byte (\\x00) at byte {raw.index(0) + 1}"
     return ""
+
+
+def _utf16_like(raw: bytes) -> bool:
+    """Text whose every other byte is a NUL, as ASCII in UTF-16 is: at least two characters' worth, and NULs at
+    most of the even or of the odd positions of its start."""
+    head = raw[:64]
+    pairs = len(head) // 2
+    return pairs >= 2 and max(head[0::2].count(0), head[1::2].count(0)) * 4 >= pairs * 3
 
 
 def _describe(exc: Any, what: str) -> tuple[str, str]:

@@ -58,11 +58,13 @@ from nephrocalc.interop.fhir_elements import unknown_elements
 from nephrocalc.interop.phenopacket import (
     MAX_AGE,
     NEPHROCALCINOSIS,
+    agent_denied,
     both_sides,
     calcium_dose_note,
     checked_labs,
     clues_of_agent,
     clues_of_term,
+    denied_agents_note,
     every_way_excluded,
     in_future,
     is_native_vitamin_d,
@@ -294,13 +296,19 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
     entry_problems: list[str] = []  # entries that hold no resource with a resourceType
     resources = _resources(data, entry_problems)
     patients = [r for r in resources if r.get("resourceType") == "Patient"]
-    patient = patients[0] if patients else None
-    own = _patient_keys(data, patient)  # the references that name this patient
+    # with none in the bundle, a Patient contained in a resource whose subject names it ("#p") is the patient: a
+    # valid R4 form of a reference that resolves locally (black-box review 50: its sex and age were lost, and the
+    # note said the bundle held no Patient)
+    contained_patient = None if patients else _contained_patient(resources)
+    patient = patients[0] if patients else contained_patient
+    # the references that name this patient (a contained one is named only inside its container: none filters)
+    own = _patient_keys(data, patients[0] if patients else None)
     elsewhere: list[str] = []  # resources about another patient: left out
     clues: dict[str, bool] = {}
     conflicts: set[str] = set()  # clues stated both present and absent: present wins
     disagreeing: list[str] = []  # concepts whose codings mean different findings: each read, and said
     unread_drugs: list[str] = []  # medications that map to no exposure
+    denied_drugs: list[str] = []  # medications named with a word that denies them ("not on furosemide"): not read
     calcium_drugs: list[str] = []  # calcium carbonate: read as the intake, with a note on the dose
     sides: set[Laterality] = set()  # the laterality the nephrocalcinosis resources' bodySite gives
     hands: set[str] = set()  # the kidneys they name: left and right together are both
@@ -373,7 +381,8 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
             unread_contained.extend(f"{str(inner.get('resourceType'))[:40]} in a {kind}"
                                     for inner in _items(resource.get("contained")) if isinstance(inner, dict)
                                     and not (inner.get("resourceType") == "Medication" and named.startswith("#")
-                                             and named[1:] == inner.get("id")))
+                                             and named[1:] == inner.get("id"))
+                                    and inner is not contained_patient)
         # a misspelt modifier element (verificationstatus) may say the same: the resource is not read either
         urls = [f"{key}, read as no element" for key, meant in unknown.get(id(resource), ())
                 if meant in MODIFIER_ELEMENTS]
@@ -399,12 +408,24 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                 continue
             # STU3's own fields too: a medication not known to be taken, an administration not given
             # an order only proposed or planned says nothing of a drug taken either (MedicationRequest.intent)
-            if status in WITHDRAWN_MEDICATION or resource.get("intent") in ("proposal", "plan") \
+            intent = resource.get("intent")
+            if kind == "MedicationRequest" and intent is not None and intent not in REQUEST_INTENTS:
+                # intent is a modifier too: a code outside the value set is unreadable, so the order is not used, as
+                # for a status (black-box review 50: intent "bogus" was read as an active order)
+                withdrawn.append(f"{kind} {name or _medication_unnamed(resource)} (intent "
+                                 f"{shown_value(intent if not isinstance(intent, str) else intent[:40])} is not a "
+                                 "FHIR MedicationRequest intent)")
+                continue
+            if status in WITHDRAWN_MEDICATION or intent in ("proposal", "plan", "option") \
                     or resource.get("doNotPerform") is True \
                     or resource.get("taken") == "unk" or resource.get("notGiven") is True:
                 withdrawn.append(f"{kind} {name or _medication_unnamed(resource)}")
                 continue
             meant = clues_of_agent(kb, name) if name else ()
+            if meant and (word := agent_denied(name)):
+                # "not on furosemide" names the drug and denies it: not read, and said (black-box review 50)
+                denied_drugs.append(f"{kind} {name!r} (says {word!r}; named, it is {', '.join(meant)})")
+                continue
             if not meant:  # a medication coded, not named (or named in words the vocabulary lacks): its ATC code
                 meant = _medication_atc(kb, resource, medications)
             if not meant and is_native_vitamin_d(name):  # named in its own note
@@ -414,9 +435,9 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
             # a statement that it is not taken states it absent (R4 status not-taken, STU3 taken = "n")
             taken = status != "not-taken" and resource.get("taken") != "n"
             if taken and meant and status in ("stopped", "completed"):
-                stopped_drugs.append(f"{name} ({status})")
+                stopped_drugs.append(f"{name or ', '.join(meant) + ' (by its ATC code)'} ({status})")
             if taken and "calcium_alkali_intake" in meant:
-                calcium_drugs.append(name)
+                calcium_drugs.append(name or "calcium-alkali intake (by its ATC code)")
             for clue in meant:
                 if clue in clues and clues[clue] != taken:
                     conflicts.add(clue)
@@ -593,7 +614,7 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                     worded = isinstance(text, str) and (re.search(r"\d", text) is not None or text.strip().lower()
                                                          in ("nan", "inf", "infinity", "-inf", "-infinity"))
                     said = (f"its valueString {shown_value(text)} is not a value (a number, with a bound and a unit "
-                            "if any: \"<3\", \"4.2 mmol/L\")") if worded else "no valueQuantity"
+                            "if any: \"<3\", \"4.2 mmol/L\")") if worded else _value_kind(resource)
                     rejected.append(f"Observation ({lab_id}, LOINC {coding.code}): {said}"
                                     + (f"; its flag {', '.join(flags)} is not read: give the value" if flags else ""))
                     used = True
@@ -858,7 +879,11 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
         notes.append({"id": "fhir_birth_date_partial", "sources": [],
                       "message": f"The Patient's birthDate ({born.strip()}) gives no day: the age was taken from the "
                       "middle of that year or month."})
-    if not patients and resources:  # sex and age are the Patient's: said when there is none (black-box review 11)
+    if contained_patient is not None:
+        notes.append({"id": "fhir_patient_contained", "sources": [],
+                      "message": "The bundle holds no Patient entry: the Patient contained in a resource that names "
+                      f"it as its subject (#{str(contained_patient.get('id'))[:40]}) gave the sex and age."})
+    if patient is None and resources:  # sex and age are the Patient's: said when there is none (black-box review 11)
         notes.append({"id": "fhir_no_patient", "sources": [],
                       "message": "The bundle holds no Patient resource: the sex is unknown"
                       + (" and so is the age" if age is None else "") + " (give --sex"
@@ -915,6 +940,7 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                                   + (", ..." if len(values) > 6 else "") + ")"
                                   for lab_id, values in sorted(repeated.items()) if lab_id in labs)})
     native_vitamin_d_note(unread_drugs, notes)
+    denied_agents_note(denied_drugs, notes)
     calcium_dose_note(calcium_drugs, notes)
     if unconfirmed:
         notes.append({"id": "fhir_conditions_unconfirmed", "sources": [],
@@ -1090,6 +1116,11 @@ def _apply(mapped: tuple[str | None, tuple[str, ...]], absent: bool, clues: dict
 ATC = "http://www.whocc.no/atc"
 
 
+# MedicationRequest.intent (R4, required binding): an order of some kind, or a proposal, plan or option
+REQUEST_INTENTS = frozenset({"proposal", "plan", "order", "original-order", "reflex-order", "filler-order",
+                             "instance-order", "option"})
+
+
 def _medication_parts(resource: dict[str, Any], medications: dict[str, dict[str, Any]]
                       ) -> tuple[Any, Any, Any]:
     """What a medication resource says its medication is: its own concept (medicationCodeableConcept, or R5's
@@ -1216,6 +1247,29 @@ def _concept(data: Any) -> CodeableConcept:
         return CodeableConcept.model_validate(data if isinstance(data, dict) else {})
     except ValidationError:
         return CodeableConcept()
+
+
+def _value_kind(resource: dict[str, Any]) -> str:
+    """Why a lab Observation gave no value, in words: the value[x] it has instead of a valueQuantity (a valueInteger
+    carries no unit; black-box review 50), its dataAbsentReason, or none at all."""
+    kinds = [key for key in resource if key.startswith("value") and key != "valueQuantity"]
+    if kinds:
+        return (f"its {kinds[0]} is not read (a lab value is a valueQuantity, with its unit)")
+    if resource.get("dataAbsentReason") is not None:
+        return f"no value (dataAbsentReason {_shown(_concept(resource.get('dataAbsentReason'))) or 'given'})"
+    return "no valueQuantity"
+
+
+def _contained_patient(resources: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The first Patient contained in a resource whose subject (or patient) references it locally ("#id")."""
+    for resource in resources:
+        reference = _reference(resource)
+        if reference.startswith("#"):
+            found = next((inner for inner in _items(resource.get("contained")) if isinstance(inner, dict)
+                          and inner.get("resourceType") == "Patient" and inner.get("id") == reference[1:]), None)
+            if found is not None:
+                return found
+    return None
 
 
 def _patient_keys(data: dict[str, Any], patient: dict[str, Any] | None) -> set[str]:

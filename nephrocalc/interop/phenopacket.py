@@ -315,6 +315,33 @@ def calcium_dose_note(names: list[str], notes: list[Note]) -> None:
                       "if it is a usual supplement, state no calcium-alkali intake (--no-calcium-alkali-intake)."})
 
 
+# Words that deny or qualify a drug named in free text: "not on furosemide", "patient denies furosemide",
+# "furosemide-free regimen", "allergic to hydrochlorothiazide" name the drug but do not say it was taken. The
+# reader does not parse clinical language, so a name carrying one is not read as an exposure, and is said
+# (black-box review 50: "not on furosemide" was read as a loop diuretic, silently). "free" counts only joined to
+# a word before it that is not "sugar", "gluten", "lactose" or "alcohol" (an "oral solution sugar free" is a
+# product name).
+_DENIED = re.compile(r"\b(not|no|never|without|denies|denied|deny|refused|refuses|declined|declines|nil|none|"
+                     r"avoid|avoids|avoided|withheld|contraindicated|allergy|allergic|intolerant|intolerance)\b"
+                     r"|\b(?!(?:sugar|gluten|lactose|alcohol)\b)[a-z]+[- ]free\b")
+
+
+def agent_denied(name: str) -> str:
+    """The word of a drug's free-text name that denies or qualifies it ("not", "denies", "furosemide-free"), or ""
+    when there is none."""
+    found = _DENIED.search(name.lower())
+    return found.group(0) if found else ""
+
+
+def denied_agents_note(denied: list[str], notes: list[Note]) -> None:
+    """Drugs named with a word that denies or qualifies them, not read as exposures: said, with how to state one."""
+    if denied:
+        notes.append({"id": "medication_name_denied", "sources": [],
+                      "message": "Medications whose name denies or qualifies the drug were not read as exposures "
+                      "(the reader does not interpret clinical language): " + "; ".join(dict.fromkeys(denied[:10]))
+                      + ". If the patient took it, state that clue."})
+
+
 def clues_of_agent(kb: KnowledgeBase, name: str) -> tuple[str, ...]:
     """The exposure clues a medication or treatment means, from its name: every agent of the vocabulary
     (clues.toml ``agents``) found as whole words in it ("Furosemide 40 mg tablet" is a loop diuretic); a mixture
@@ -553,7 +580,8 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
         family, data = data, _proband(data, notes)
     if isinstance(data, dict) and not data.keys() & (_PHENOPACKET_FIELDS - {"id"}):
         # nothing a phenopacket holds: a contract case or another document would rank as an empty case
-        hint = ("this is a contract case, not a phenopacket: read it with --case" if data.keys() & _CASE_FIELDS
+        hint = ("this is a contract case, not a phenopacket: read it with --case (batch: -i case)"
+                if data.keys() & _CASE_FIELDS
                 else "no field of a GA4GH Phenopacket v2 (subject, phenotypicFeatures, measurements, ...)")
         raise InputError("phenopacket.proband" if family is not None else "phenopacket", hint)
     data = _from_v1_ages(data, notes)
@@ -652,6 +680,7 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
         stated.setdefault(clue, {}).setdefault(False, []).extend(sorted(ways))
         one_way = [item for item in one_way if not item.endswith(f"({clue})")]
     unread_agents: list[str] = []
+    denied_agents: list[str] = []  # treatments named with a word that denies them ("not furosemide"): not read
     calcium_agents: list[str] = []  # calcium carbonate given: read as the intake, with a note on the dose
     adverse: list[str] = []  # adverse events read as findings (a calcitriol's nephrocalcinosis)
     for action in packet.medicalActions:  # an adverse event is a phenotype of the patient: read as a present feature
@@ -684,6 +713,10 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
             continue
         agent = action.treatment.agent
         meant = clues_of_agent(kb, agent.label or agent.id)
+        if meant and (word := agent_denied(agent.label or agent.id)):
+            denied_agents.append(f"treatment {agent.label or agent.id!r} (says {word!r}; named, it is "
+                                 f"{', '.join(meant)})")
+            continue
         if not meant:
             if is_native_vitamin_d(agent.label or agent.id):  # named in its own note
                 unread_agents.append(agent.label or agent.id)
@@ -856,6 +889,7 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
                       + (" and --age" if age is None else "") + " if they are known)."})
     _not_human(data.get("subject") if isinstance(data, dict) else None, notes)
     native_vitamin_d_note(unread_agents, notes)
+    denied_agents_note(denied_agents, notes)
     calcium_dose_note(calcium_agents, notes)
     if unmapped:
         notes.append({"id": "phenopacket_terms_not_mapped", "sources": [],
