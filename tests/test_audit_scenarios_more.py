@@ -816,11 +816,6 @@ OPEN_BLIND = {
         "primary hyperparathyroidism 65% (the check asks under 50%) for a man in his eighties with CKD 3b, a normal "
         "calcium and a PTH of 168 (rightly not counted): a low phosphate (2.3 mg/dL) counts x10 for it, unusual in "
         "CKD 3b, and the reviewer judged the check debatable (without the phosphate it is 12%)",
-    "b33_fhh_caveat":
-        "primary hyperparathyroidism 87% (the check asks under 80%) for mild PTH-dependent hypercalcaemia with "
-        "hypocalciuria and a family history of hypercalcaemia: hypocalciuria counts x0.1 against it, and "
-        "nephrocalcinosis itself favours it over FHH, which does not calcify the kidney; the fit is poor and names "
-        "FHH first, with the warning against needless parathyroidectomy (the reviewer judged the threshold debatable)",
     "b31_d2f_acidaemic_9_year_old_hco3_16_k_3_4_with_urine_ph_5_0_dis":
         "distal RTA 61% (the check asks under 30%) for an acidaemic, hypokalaemic child with a urine pH of 5.0 and "
         "dehydration: the acid urine counts x0.01 against it and x10 for the open world, with a poor fit, but the "

@@ -679,3 +679,19 @@ def test_a_finding_unexplained_with_the_leaders_on_their_priors_alone_is_a_poor_
     supported = rank({"pattern": "medullary", "age_years": 72, "sex": "female", "clues": {"alkaline_urine": True},
                       "labs": {"serum_calcium": {"value": 2.02, "unit": "mmol/L"}}})
     assert supported["differential"][0]["supporting"] and supported["fit"]["status"] == "good", supported["fit"]
+
+
+def test_hypocalciuria_with_hypercalcaemia_counts_for_the_open_world(rank: Any) -> None:
+    """Blind battery 51: a calcium of 10.9 mg/dL, a PTH of 55 pg/mL, a urine calcium of 60 mg/day and a family
+    history of hypercalcaemia (the pattern of familial hypocalciuric hypercalcaemia, outside the twelve) had primary
+    hyperparathyroidism at 78%; the hypocalciuria counted against it and for nothing else."""
+    case = {"pattern": "medullary", "age_years": 45, "sex": "male", "clues": {"family_history_hypercalcemia": True},
+            "labs": {"serum_calcium": {"value": 10.9, "unit": "mg/dL"}, "pth": {"value": 55, "unit": "pg/mL"},
+                     "urine_calcium_24h": {"value": 60, "unit": "mg/day"}}}
+    result = rank(case)
+    assert result["differential"][0]["cause"] == "other"
+    assert 0.2 < entry(result, "hyperparathyroidism")["probability"] < 0.45
+    assert "familial_hypocalciuric_hypercalcemia" in [c["cause"] for c in result["fit"]["consider"]]
+    # without the hypercalcaemia the low urine calcium is no FHH pattern, and the open world gets nothing from it
+    normal = rank({**case, "labs": {**case["labs"], "serum_calcium": {"value": 9.4, "unit": "mg/dL"}}})
+    assert not any(e["clue"] == "hypocalciuria" for e in entry(normal, "other")["supporting"])
