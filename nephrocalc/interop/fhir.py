@@ -59,12 +59,14 @@ from nephrocalc.interop.phenopacket import (
     MAX_AGE,
     NEPHROCALCINOSIS,
     agent_denied,
+    agent_stopped,
     both_sides,
     calcium_dose_note,
     checked_labs,
     clues_of_agent,
     clues_of_term,
     denied_agents_note,
+    denying_text,
     every_way_excluded,
     in_future,
     is_native_vitamin_d,
@@ -93,6 +95,19 @@ MEDICATIONS = ("MedicationStatement", "MedicationRequest", "MedicationAdministra
 # declined, a dose not given, a statement of a plan ("intended") or of a use not known ("unknown")
 WITHDRAWN_MEDICATION = frozenset({"entered-in-error", "draft", "cancelled", "not-done", "declined", "intended",
                                   "unknown"})
+# the status codes of each medication resource (FHIR R4, with STU3's and R5's own): a status outside them is a
+# modifier that cannot be read, so the resource is not used, and said (black-box review 51: "not taken",
+# "Not-Taken" and "entered in error" were read as a drug taken; FHIR codes are case-sensitive)
+MEDICATION_STATUSES = {
+    "MedicationStatement": frozenset({"active", "completed", "entered-in-error", "intended", "stopped", "on-hold",
+                                      "unknown", "not-taken", "recorded", "draft"}),
+    "MedicationRequest": frozenset({"active", "on-hold", "cancelled", "completed", "entered-in-error", "stopped",
+                                    "draft", "unknown", "ended"}),
+    "MedicationAdministration": frozenset({"in-progress", "not-done", "on-hold", "completed", "entered-in-error",
+                                           "stopped", "unknown"}),
+    "MedicationDispense": frozenset({"preparation", "in-progress", "cancelled", "on-hold", "completed",
+                                     "entered-in-error", "stopped", "declined", "unknown"}),
+}
 HPO_SYSTEMS = ("http://purl.obolibrary.org/obo/hp.owl", "http://human-phenotype-ontology.org",
                "https://hpo.jax.org", "http://purl.obolibrary.org/obo/hp")
 # what every spelling of an HPO system holds (http or https, www or not, a trailing path, HP_ IRIs)
@@ -304,6 +319,9 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
     # the references that name this patient (a contained one is named only inside its container: none filters)
     own = _patient_keys(data, patients[0] if patients else None)
     elsewhere: list[str] = []  # resources about another patient: left out
+    not_own: list[str] = []  # Observations about a relative (focus) or a family member's history: left out
+    denied_codes: list[str] = []  # Conditions and Observations whose text denies or qualifies their code: not read
+    free_texts: list[str] = []  # notes and reasons in free text that may deny or stop what a resource states: said
     clues: dict[str, bool] = {}
     conflicts: set[str] = set()  # clues stated both present and absent: present wins
     disagreeing: list[str] = []  # concepts whose codings mean different findings: each read, and said
@@ -397,6 +415,16 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
             elsewhere.append(f"{kind} {_shown(_concept(resource.get('code'))) or resource.get('id') or ''}".strip()
                              + f" (for {_reference(resource)[:60]})")
             continue
+        if kind != "Patient" and (texts := _qualifying_free_text(resource)):
+            # notes, a status reason, a dosage text: free text is not read, but one that may deny or stop what the
+            # resource states is said (black-box review 51: a note "ruled out by biopsy" was silently ignored)
+            free_texts.append(f"{kind} {_shown(_concept(resource.get('code'))) or _medication_name(resource, {}) or ''}"
+                              .strip()[:60] + f": {'; '.join(repr(t[:80]) for t in texts[:2])}")
+        if kind == "Observation" and (whose := _of_another(resource, own)):
+            # an Observation whose focus is a relative, or that records a family member's history (LOINC 8689-2),
+            # is not the patient's own finding (black-box review 51: both gave the patient hearing loss)
+            not_own.append(f"{_shown(_concept(resource.get('code'))) or 'an Observation'} ({whose})")
+            continue
         if kind in MEDICATIONS:
             name = _medication_name(resource, medications)
             # a record made in error, an order only drafted or cancelled, a dose not given or declined, or an
@@ -408,6 +436,16 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                 continue
             # STU3's own fields too: a medication not known to be taken, an administration not given
             # an order only proposed or planned says nothing of a drug taken either (MedicationRequest.intent)
+            if status is not None and status not in MEDICATION_STATUSES[kind]:
+                withdrawn.append(f"{kind} {name or _medication_unnamed(resource)} (status "
+                                 f"{shown_value(status[:40])} is not a FHIR {kind} status)")
+                continue
+            flag = next((field for field in ("doNotPerform", "notGiven") if field in resource
+                         and not isinstance(resource[field], bool)), None)
+            if flag is not None:  # a modifier that is not true or false: unreadable, so the drug is not read as taken
+                withdrawn.append(f"{kind} {name or _medication_unnamed(resource)} ({flag} "
+                                 f"{shown_value(resource[flag])} is not true or false)")
+                continue
             intent = resource.get("intent")
             if kind == "MedicationRequest" and intent is not None and intent not in REQUEST_INTENTS:
                 # intent is a modifier too: a code outside the value set is unreadable, so the order is not used, as
@@ -422,7 +460,7 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                 withdrawn.append(f"{kind} {name or _medication_unnamed(resource)}")
                 continue
             meant = clues_of_agent(kb, name) if name else ()
-            if meant and (word := agent_denied(name)):
+            if meant and (word := agent_denied(name, kb.agent_clues)):
                 # "not on furosemide" names the drug and denies it: not read, and said (black-box review 50)
                 denied_drugs.append(f"{kind} {name!r} (says {word!r}; named, it is {', '.join(meant)})")
                 continue
@@ -436,6 +474,9 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
             taken = status != "not-taken" and resource.get("taken") != "n"
             if taken and meant and status in ("stopped", "completed"):
                 stopped_drugs.append(f"{name or ', '.join(meant) + ' (by its ATC code)'} ({status})")
+            elif taken and meant and name and (word := agent_stopped(name)):
+                # the name says what the status does not: a past exposure, read and said (black-box review 51)
+                stopped_drugs.append(f"{name!r} (its name says {word!r})")
             if taken and "calcium_alkali_intake" in meant:
                 calcium_drugs.append(name or "calcium-alkali intake (by its ATC code)")
             for clue in meant:
@@ -451,7 +492,7 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
             withdrawn.append(f"{kind} {_shown(_concept(resource.get('code'))) or 'without a code'} (status not a code)")
             continue
         if kind in RESULT_STATUSES and isinstance(resource.get("status"), str) \
-                and resource["status"].lower() not in RESULT_STATUSES[kind]:
+                and resource["status"] not in RESULT_STATUSES[kind]:  # case-sensitive: "Cancelled" is no code
             withdrawn.append(f"{kind} {_shown(_concept(resource.get('code'))) or 'without a code'} (status "
                              f"{shown_value(resource['status'][:40])} is not a FHIR {kind} status)")
             continue
@@ -563,6 +604,15 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                             + ", ".join(f"{lab} {code}" for lab, code in sorted(coded_labs.items()))
                             + "): the value cannot be told to be one of them, so not used")
             continue
+        if kind in ("Condition", "Observation") and not absent and not coded_labs:
+            # a code whose own text or display denies or qualifies it ("Sarcoidosis ruled out", "No hearing loss",
+            # "suspected", "in her mother") is not read as the finding present, and said (black-box review 51)
+            coded = _readings(kb, concept.coding, False, f"{kind}.code", [])
+            family = any(clue.startswith("family_history") for mapped in coded for clue in mapped[1])
+            said = denying_text([concept.text, *(c.display for c in concept.coding)], family) if coded else ""
+            if said:
+                denied_codes.append(f"{kind} {_shown(concept)[:60]} (its text: {said[:80]!r})")
+                continue
         # every coding of the concept is read (a concept matches if any of its codings is known): only the first was,
         # so [medullary, cortical] gave medullary and its reverse cortical, and a second finding was dropped
         readings = _readings(kb, concept.coding, absent, f"{kind}.code", disagreeing)
@@ -892,6 +942,21 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
         notes.append({"id": "fhir_several_patients", "sources": [],
                       "message": f"The bundle holds {len(patients)} Patient resources: the first one's gender and "
                       "birthDate were used, with the resources that refer to it or to no patient."})
+    if free_texts:
+        notes.append({"id": "fhir_free_text_not_read", "sources": [],
+                      "message": "Free text (notes, status reasons, dosage instructions) is not read, and may deny or "
+                      "stop what its resource states, which was read as coded; check: " + "; ".join(free_texts[:10])
+                      + (f" and {len(free_texts) - 10} more" if len(free_texts) > 10 else "")})
+    if denied_codes:
+        notes.append({"id": "fhir_text_denies_code", "sources": [],
+                      "message": "Findings whose text or display denies or qualifies the code (ruled out, absent, "
+                      "suspected, of a relative) were not read as present; state each finding if it is present, or "
+                      "give it as refuted if absent: " + "; ".join(denied_codes[:10])})
+    if not_own:
+        notes.append({"id": "fhir_observation_of_another", "sources": [],
+                      "message": "Observations about a relative or another subject are not the patient's findings "
+                      "and were not read: " + "; ".join(not_own[:10])
+                      + "; give a family-history clue (--family-history-stones, ...) if one applies."})
     if elsewhere:
         notes.append({"id": "fhir_other_patient", "sources": [],
                       "message": f"{len(elsewhere)} resource(s) about another patient were left out: "
@@ -1258,6 +1323,44 @@ def _value_kind(resource: dict[str, Any]) -> str:
     if resource.get("dataAbsentReason") is not None:
         return f"no value (dataAbsentReason {_shown(_concept(resource.get('dataAbsentReason'))) or 'given'})"
     return "no valueQuantity"
+
+
+def _qualifying_free_text(resource: dict[str, Any]) -> list[str]:
+    """The free texts of a resource (note, statusReason, reasonNotTaken, dosage text) whose words may deny, stop or
+    qualify what it states."""
+    texts: list[str] = []
+    for note in _items(resource.get("note")):
+        if isinstance(note, dict) and isinstance(note.get("text"), str):
+            texts.append(note["text"])
+    for field in ("statusReason", "reasonNotTaken"):  # a list in some resources, one concept in others
+        given = resource.get(field)
+        for reason in [given] if isinstance(given, dict) else _items(given):
+            concept = _concept(reason)
+            texts.extend(t for t in (concept.text, *(c.display for c in concept.coding)) if t)
+    for dosage in _items(resource.get("dosage")) + _items(resource.get("dosageInstruction")):
+        if isinstance(dosage, dict) and isinstance(dosage.get("text"), str):
+            texts.append(dosage["text"])
+    return [text for text in texts if denying_text([text], False) or agent_stopped(text)]
+
+
+# LOINC codes of an Observation that records the health of the patient's relatives, not the patient's own
+FAMILY_HISTORY_LOINC = frozenset({"8689-2", "10157-6", "54114-4"})
+
+
+def _of_another(resource: dict[str, Any], own: set[str]) -> str:
+    """Whose an Observation is when it is not the patient's own ("" when it is): its focus names another subject
+    (a RelatedPerson, a fetus, a device), or its code records a family member's history."""
+    for focus in _items(resource.get("focus")):
+        target = focus.get("reference") if isinstance(focus, dict) else None
+        if not isinstance(target, str) or not target:
+            return "focus not a reference"
+        target = target.split("/_history/")[0]
+        if not (target in own or any(target.endswith("/" + key) for key in own if key.startswith("Patient/"))):
+            return f"focus {target[:60]}"
+    if any(c.system.rstrip("/") == LOINC and c.code in FAMILY_HISTORY_LOINC
+           for c in _concept(resource.get("code")).coding):
+        return "a family member's history"
+    return ""
 
 
 def _contained_patient(resources: list[dict[str, Any]]) -> dict[str, Any] | None:
@@ -1763,8 +1866,12 @@ def _unreadable_finding_value(resource: dict[str, Any], kb: KnowledgeBase) -> st
     (dataAbsentReason), a valueBoolean that is not a boolean, or a valueString that says neither present nor
     absent ("maybe", ""). An Observation with a quantity or components is a lab, read elsewhere; one with no
     value states its finding."""
-    if "valueQuantity" in resource or resource.get("component"):
-        return ""
+    components = [c for c in _items(resource.get("component")) if isinstance(c, dict)]
+    if any(_component_lab(kb, component) is not None for component in components):
+        return ""  # a panel of labs, read elsewhere
+    if "valueQuantity" in resource and any(c.system.rstrip("/") == LOINC and c.code in kb.loinc_labs
+                                           for c in _concept(resource.get("code")).coding):
+        return ""  # a lab, read elsewhere
     # only an Observation whose own code is a finding of the vocabulary: a smoking status, a sexual orientation or a
     # urine's appearance is no finding's result, and is listed among the codes not mapped
     if not any(_coded(kb, coding, False) is not None for coding in _concept(resource.get("code")).coding):
@@ -1772,6 +1879,10 @@ def _unreadable_finding_value(resource: dict[str, Any], kb: KnowledgeBase) -> st
     values = [key for key in resource if key.startswith("value")]
     if not values and resource.get("dataAbsentReason") is not None:
         return "no result: dataAbsentReason"
+    if components and not values:
+        # a finding whose result sits in components the reader does not read (one may say "definitely not
+        # present"; black-box review 51): not read as present
+        return "its components are not read (a finding's result is its value)"
     if "valueBoolean" in resource and not isinstance(resource["valueBoolean"], bool):
         return f"valueBoolean {shown_value(resource['valueBoolean'])} is not true or false"
     if "valueString" in resource:
@@ -1795,7 +1906,8 @@ def _unreadable_finding_value(resource: dict[str, Any], kb: KnowledgeBase) -> st
             # "Maybe", "Low": a value that says neither is not read as the finding present
             shown = sorted(words)[0] if words else sorted(codes)[0]
             return f"valueCodeableConcept {shown_value(shown)} says neither present nor absent"
-    if any(key in resource for key in ("valueInteger", "valueDecimal", "valueRatio", "valueRange")):
+    # a quantity too (black-box review 51: a valueQuantity of 0 on a finding was read as the finding present)
+    if any(key in resource for key in ("valueQuantity", "valueInteger", "valueDecimal", "valueRatio", "valueRange")):
         return "a number is not a present or absent finding"
     return ""
 
@@ -1824,6 +1936,17 @@ def _is_absent(resource: dict[str, Any]) -> bool:
                  for c in _items(i.get("coding")) if isinstance(c, dict)}
         if codes & {"NEG", "N", "ND"}:
             return True
+        # the same negative in SNOMED CT, or only as a display or a text (black-box review 51: SNOMED 260385009
+        # "Negative" and a text "negative" were read as the finding present)
+        for interpretation in interpretations:
+            if isinstance(interpretation, dict):
+                found, words = _value_terms(interpretation)
+                if found & ABSENT_CODES or words & ABSENT_WORDS or any(w.startswith(ABSENT_PREFIXES) for w in words):
+                    return True
+    # an Observation coded "clinical finding absent" (SNOMED CT 373572006) whose value is the finding
+    if resource.get("resourceType") == "Observation" and any(
+            c.system.rstrip("/") == SNOMED and c.code == FINDING_ABSENT for c in _concept(resource.get("code")).coding):
+        return True
     value = resource.get("valueCodeableConcept")
     if isinstance(value, dict):
         codes, words = _value_terms(value)
@@ -1836,6 +1959,8 @@ def _is_absent(resource: dict[str, Any]) -> bool:
     return said in ABSENT_WORDS or said.startswith(ABSENT_PREFIXES)
 
 
+# SNOMED CT Clinical finding absent: an Observation with this code states its value (a finding) absent
+FINDING_ABSENT = "373572006"
 # A coded or written value that says the finding is not there: SNOMED CT Negative (260385009), Absent
 # (2667000) and No (373067005); LOINC answers Negative (LA6577-6) and No (LA32-8); HL7 v2 table 0136 N (No)
 ABSENT_CODES = frozenset({"260385009", "2667000", "373067005", "260415000", "la6577-6", "la32-8", "negative",

@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, StrictBool, ValidationError, field_validator
@@ -156,6 +156,7 @@ class PhenotypicFeature(_Part):
     # JSON booleans only: "yes", "no", 0 and 1 are not GA4GH booleans, and reading them would guess
     excluded: StrictBool = False
     negated: StrictBool = False  # Phenopacket v1's name of excluded: read as excluded, with a note
+    description: str = ""  # free text: not read, but said when it may deny the feature
     onset: TimeElement | None = None
 
     @field_validator("excluded", "negated", mode="before")
@@ -216,6 +217,7 @@ class Procedure(_Part):
 class MedicalAction(_Part):
     treatment: Treatment | None = None
     procedure: Procedure | None = None
+    treatmentTerminationReason: OntologyClass | None = None  # a treatment stopped: read as a past exposure, said
     adverseEvents: list[OntologyClass] = []  # the patient's phenotypes that the action caused (curators put them here)
 
 
@@ -284,7 +286,7 @@ def every_way_excluded(kb: KnowledgeBase, excluded: dict[str, set[str]],
             if clue not in stated and (listed := set(kb.clues[clue].hpo)) and listed <= ways]
 
 
-_NATIVE_VITAMIN_D = re.compile(r"\b(chole|cole|ergo)calciferol\b|\bvitamin d ?[23]?\b", re.IGNORECASE)
+_NATIVE_VITAMIN_D = re.compile(r"\b(chole|cole|ergo)?calciferol\b|\bvitamin d ?[23]?\b|\bdrisdol\b", re.IGNORECASE)
 
 
 def is_native_vitamin_d(name: str) -> bool:
@@ -315,22 +317,80 @@ def calcium_dose_note(names: list[str], notes: list[Note]) -> None:
                       "if it is a usual supplement, state no calcium-alkali intake (--no-calcium-alkali-intake)."})
 
 
-# Words that deny or qualify a drug named in free text: "not on furosemide", "patient denies furosemide",
-# "furosemide-free regimen", "allergic to hydrochlorothiazide" name the drug but do not say it was taken. The
-# reader does not parse clinical language, so a name carrying one is not read as an exposure, and is said
-# (black-box review 50: "not on furosemide" was read as a loop diuretic, silently). "free" counts only joined to
-# a word before it that is not "sugar", "gluten", "lactose" or "alcohol" (an "oral solution sugar free" is a
-# product name).
+# Words that deny a drug named in free text: "not on furosemide", "patient denies furosemide", "allergic to
+# hydrochlorothiazide" name the drug but do not say it was taken, so the name is not read as an exposure, and that is
+# said (black-box review 50: "not on furosemide" was read as a loop diuretic, silently). Only a word before the
+# drug's name denies it: after it, "(not for IV use)", "no substitutions" or "not at bedtime" are instructions about
+# a drug that is taken (black-box review 51). "<drug>-free" denies it too; "preservative-free" does not.
 _DENIED = re.compile(r"\b(not|no|never|without|denies|denied|deny|refused|refuses|declined|declines|nil|none|"
-                     r"avoid|avoids|avoided|withheld|contraindicated|allergy|allergic|intolerant|intolerance)\b"
-                     r"|\b(?!(?:sugar|gluten|lactose|alcohol)\b)[a-z]+[- ]free\b")
+                     r"avoid|avoids|avoided|contraindicated|allergy|allergic|intolerant|intolerance)\b")
+# Words that say a drug was stopped or held ("furosemide discontinued", "stop furosemide", "Lasix d/c"): read as a
+# past exposure, as a FHIR status "stopped" is (nephrocalcinosis persists after the drug that caused it), and said.
+_STOPPED = re.compile(r"\b(stop|stopped|stopping|discontinued|discontinue|ceased|cease|held|hold|withheld|d c|dc|"
+                      r"dc d|dced)\b")
 
 
-def agent_denied(name: str) -> str:
-    """The word of a drug's free-text name that denies or qualifies it ("not", "denies", "furosemide-free"), or ""
-    when there is none."""
-    found = _DENIED.search(name.lower())
-    return found.group(0) if found else ""
+def _words(name: str) -> str:
+    return " " + re.sub(r"[^a-z0-9]+", " ", name.lower()) + " "
+
+
+# words of a free text that may deny or qualify the finding it names ("No hearing loss on audiometry", "sarcoidosis
+# ruled out", "suspected", "in her mother"): such a text is said, as the reader does not interpret clinical language
+_DENIED_TEXT = re.compile(r"\b(no|not|never|without|denies|denied|deny|negative|absent|normal|excluded|exclude|"
+                          r"ruled out|rule out|r o|unlikely|suspected|suspect|possible|possibly|probable|query|"
+                          r"family history|fh|mother|father|sister|brother|sibling|parent|son|daughter|relative)\b")
+# the same for the text and displays of a FHIR Condition or Observation, where a term's own name must not trip it:
+# "without" ("Type 2 diabetes mellitus without complication") and "normal" before "anion gap" are no denial
+DENIED_CODE_TEXT = re.compile(r"\b(no|not|never|denies|denied|deny|negative|absent|normal(?! anion)|excluded|"
+                              r"exclude|ruled out|rule out|r o|unlikely|suspected|suspect|possible|possibly|probable|"
+                              r"query|family history|fh|mother|father|sister|brother|sibling|parent|son|daughter|"
+                              r"relative)\b")
+
+
+def denying_text(texts: Iterable[str], family: bool) -> str:
+    """The first of ``texts`` whose words deny or qualify the finding they name ("" when none does); with
+    ``family`` (the finding is a family history) the words naming relatives qualify nothing."""
+    for text in texts:
+        for found in DENIED_CODE_TEXT.finditer(_words(text)):
+            if family and found.group(0) in ("family history", "fh", "mother", "father", "sister", "brother",
+                                             "sibling", "parent", "son", "daughter", "relative"):
+                continue
+            return text
+    return ""
+
+
+# SNOMED CT codes of a qualifier that says a finding is not there: Definitely NOT present, Known absent, Absent,
+# Negative, Clinical finding absent
+_ABSENT_QUALIFIERS = frozenset({"410594000", "410516002", "2667000", "260385009", "373572006"})
+
+
+def _denies(modifier: OntologyClass) -> bool:
+    """A phenotypic feature's modifier that says the feature is not there: a SNOMED CT absence qualifier, or a label
+    saying so."""
+    prefix, _, code = modifier.id.partition(":")
+    if prefix.upper() in ("SNOMED", "SNOMEDCT", "SNOMEDCT_US", "SCTID") and code in _ABSENT_QUALIFIERS:
+        return True
+    label = _words(modifier.label)
+    return any(f" {words} " in label for words in ("not present", "absent", "negative", "excluded", "not seen"))
+
+
+def agent_denied(name: str, agents: Iterable[str] = ()) -> str:
+    """The word of a drug's free-text name that denies it ("not", "denies", "furosemide-free"), or "" when there is
+    none: a denying word before the first of ``agents`` named in it (before anything, if none is given)."""
+    words = _words(name)
+    places = [words.find(f" {agent} ") for agent in agents if f" {agent} " in words]
+    first = min(places) if places else len(words)
+    found = _DENIED.search(words[:first + 1])
+    if found:
+        return found.group(0)
+    free = next((agent for agent in agents if f" {agent} free " in words), None)
+    return f"{free}-free" if free else ""
+
+
+def agent_stopped(name: str) -> str:
+    """The word of a drug's free-text name that says it was stopped or held, or ""."""
+    found = _STOPPED.search(_words(name))
+    return found.group(0).replace(" ", "/") if found else ""
 
 
 def denied_agents_note(denied: list[str], notes: list[Note]) -> None:
@@ -614,14 +674,27 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
     one_way: list[str] = []  # excluded terms that are one way among several of having a clue: they rule nothing out
     excluded_ways: dict[str, set[str]] = {}  # clue -> its terms (ways of having it) stated excluded
     qualifiers: list[str] = []  # modifiers and severities, which change no clue
+    negated_by_modifier: list[str] = []  # features a modifier says are not there: read as excluded
+    described: list[str] = []  # features whose free-text description may deny them: read as stated, and said
+    stopped_agents: list[str] = []  # treatments stopped or held: read as past exposures, and said
     for index, feature in enumerate(packet.phenotypicFeatures):
         if feature.negated:
             feature = feature.model_copy(update={"excluded": True})
         term = feature.type.id
+        denying = [m for m in feature.modifiers if _denies(m)] if not feature.excluded else []
+        if denying:
+            # a modifier that says the feature is not there ("Definitely NOT present") excludes it (black-box
+            # review 51: it was read as present, and the note said modifiers change no clue)
+            feature = feature.model_copy(update={"excluded": True})
+            negated_by_modifier.append(f"{term} {feature.type.label}".strip()
+                                       + f" ({', '.join(f'{m.id} {m.label}'.strip() for m in denying)})")
         if not feature.excluded:
             shown = f"{term} {feature.type.label}".strip()
             if feature.resolution is not None:
                 resolved.append(shown)
+            if feature.description and _DENIED_TEXT.search(_words(feature.description)):
+                # free text is not read; one that may deny the feature is said (black-box review 51)
+                described.append(f"{shown}: {feature.description[:80]!r}")
             unused = [m for m in feature.modifiers
                       if not (m.id in LATERALITY_MODIFIERS and kb.hpo_patterns.get(term) is not None)]
             qualifiers.extend(f"{m.id} {m.label}".strip() + f" (of {shown})" for m in unused)
@@ -713,7 +786,7 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
             continue
         agent = action.treatment.agent
         meant = clues_of_agent(kb, agent.label or agent.id)
-        if meant and (word := agent_denied(agent.label or agent.id)):
+        if meant and (word := agent_denied(agent.label or agent.id, kb.agent_clues)):
             denied_agents.append(f"treatment {agent.label or agent.id!r} (says {word!r}; named, it is "
                                  f"{', '.join(meant)})")
             continue
@@ -725,6 +798,11 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
         for clue in meant:
             stated.setdefault(clue, {}).setdefault(True, []).append(f"treatment {agent.label or agent.id}")
             clues[clue] = True
+        if meant and action.treatmentTerminationReason is not None:
+            stopped_agents.append(f"{agent.label or agent.id} (terminated: "
+                                  f"{action.treatmentTerminationReason.label or action.treatmentTerminationReason.id})")
+        elif meant and (word := agent_stopped(agent.label or agent.id)):
+            stopped_agents.append(f"{agent.label or agent.id} (its name says {word!r})")
         if "calcium_alkali_intake" in meant:
             calcium_agents.append(agent.label or agent.id)
     if family is not None and family.get("consanguinousParents") is True and "consanguinity" in kb.clues:
@@ -929,6 +1007,19 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
                       "message": "Features that resolved were read as findings of the history, which a persisting "
                       "calcification may still reflect: " + "; ".join(resolved[:10])
                       + (f" and {len(resolved) - 10} more" if len(resolved) > 10 else "")})
+    if negated_by_modifier:
+        notes.append({"id": "phenopacket_modifier_negates", "sources": [],
+                      "message": "Features whose modifier says they are not there were read as excluded: "
+                      + "; ".join(negated_by_modifier[:10])})
+    if described:
+        notes.append({"id": "phenopacket_description_not_read", "sources": [],
+                      "message": "Feature descriptions are free text, which is not read; these may deny their "
+                      "feature, which was read as present (set excluded if it is absent): "
+                      + "; ".join(described[:10])})
+    if stopped_agents:
+        notes.append({"id": "phenopacket_treatments_stopped", "sources": [],
+                      "message": "Treatments stopped were read as exposures (nephrocalcinosis persists after the "
+                      "drug that caused it): " + "; ".join(stopped_agents[:10])})
     if qualifiers:
         notes.append({"id": "phenopacket_modifiers_not_read", "sources": [],
                       "message": "Modifiers and severities change no clue and were not used (a laterality modifier of "
