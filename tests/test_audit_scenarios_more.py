@@ -738,11 +738,17 @@ BATTERIES = {
     number: [json.loads(line) for line in
              (Path(__file__).parent / "data" / "audit" / f"battery{number}.jsonl").read_text(encoding="utf-8")
              .splitlines() if line.strip()]
-    for number in range(3, 51)
+    for number in range(3, 52)
 }
 BLIND = [scenario for battery in BATTERIES.values() for scenario in battery]
 # Blind scenarios still failing, each with the reason (strict: one that starts to pass must leave the list)
 OPEN_BLIND = {
+    "b51_preterm_furosemide":
+        "a urine Ca/Cr of 2.4 mmol/mmol (0.85 mg/mg) at 5 weeks in a preterm infant on furosemide is not read as "
+        "hypercalciuria (the check asks that it is): it lies between the two sourced limits under 7 months, Metz's "
+        "1.50 mmol/mmol and Sargent's 0.86 mg/mg (2.42 mmol/mmol), the grey zone that derives nothing; the reviewer "
+        "judged the expectation mostly wrong. The ranking is right (the prematurity form of chronic hypercalciuria, "
+        "defined by the loop diuretic in a preterm infant)",
     "b49_bartter_adult_ext":
         "with --extended medullary sponge kidney 31% ahead of hyperparathyroidism 27% and Bartter syndrome 10% "
         "(fourth) for a hypokalaemic metabolic alkalosis with hypercalciuria at 28, no loop diuretic and no calcium "
