@@ -231,18 +231,31 @@ def _with_rule_outs(engine: Engine, case: Case, shown: Mapping[str, float],
             continue
         if rule_out.lab is not None and rule_out.lab in case.labs:
             continue
+        test, lab = rule_out.test, rule_out.lab
+        first = rule_out.first
+        if first is not None and first not in case.clues and first not in exclude:
+            # the basic finding before the test that needs it: a serum calcium before a metabolite ratio
+            clue, lab = first, lab_for(engine.kb, first, case.age_years)
+            named = engine.kb.clues[first].label.lower()
+            test = (f"{engine.kb.labs[lab].label} ({named}) first" if lab is not None and lab in engine.kb.labs
+                    else f"{named} first") \
+                + f"; then {test}"
         existing = next((item for item in found if item["clue"] == clue), None)
         item: NextFinding = dict(existing) if existing is not None else {  # type: ignore[assignment]
             "clue": clue, "label": engine.kb.clues[clue].label, "gain": 0.0, "separates": [cause.id],
-            "lab": rule_out.lab or lab_for(engine.kb, clue, case.age_years)}
-        item["rule_out"] = rule_out.test
+            "lab": lab or lab_for(engine.kb, clue, case.age_years)}
+        item["rule_out"] = test
         item["cant_miss"] = cause.id
         if triggers:
             item["triggered_by"] = triggers
         found = [other for other in found if other["clue"] != clue]
         urgent.append((probability, item))
     urgent.sort(key=lambda pair: -pair[0])  # the likeliest can't-miss cause's test first
-    return [item for _, item in urgent] + found
+    # two causes whose test needs the same finding first ask it once, for the likelier
+    once: dict[str, NextFinding] = {}
+    for _, item in urgent:
+        once.setdefault(item["clue"], item)
+    return [*once.values(), *found]
 
 
 class Interview:

@@ -176,6 +176,7 @@ class RuleOut(NamedTuple):
     lab: str | None
     sources: tuple[str, ...]
     when_present: tuple[str, ...] = ()  # any stated present: the test is proposed below the floor too
+    first: str | None = None  # a finding settled before the test: proposed in its place while unknown
 
 
 class Certainty(NamedTuple):

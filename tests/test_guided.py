@@ -317,3 +317,23 @@ def test_ask_takes_a_spot_urine_ratio_for_the_urine_calcium_question(run_main: A
     status, out, err = run_main(argv, stdin="u\n" * before + "0.9 mg/mg\nq\n")
     assert status == 0, err
     assert json.loads(out)["case"]["labs"] == {"urine_calcium_creatinine_ratio": {"value": 0.9, "unit": "mg/mg"}}
+
+
+def test_a_rule_out_test_waits_for_the_finding_it_needs_first() -> None:
+    """Blind battery 51: a healthy term baby of 4 days with --extended had the vitamin D metabolite ratio and CYP24A1
+    sequencing proposed first (infantile hypercalcaemia is can't-miss), before any serum calcium. The serum calcium
+    comes first; once it is known, the ratio."""
+    import json
+
+    from helpers import invoke
+
+    args = ["diff", "-p", "medullary", "--age", "0.011", "-m", "us", "--no-preterm-infant", "--extended", "-f", "json"]
+    status, out, _ = invoke(args)
+    first = json.loads(out)["next_findings"][0]
+    assert status == 0 and first["clue"] == "hypercalcemia" and first["lab"] == "serum_calcium"
+    assert first["cant_miss"] == "idiopathic_infantile_hypercalcemia"
+    assert first["rule_out"].startswith("Serum calcium (hypercalcaemia) first; then serum 25-hydroxyvitamin D")
+    _, out, _ = invoke([*args, "--hypercalcemia"])
+    proposed = [n for n in json.loads(out)["next_findings"]
+                if n.get("cant_miss") == "idiopathic_infantile_hypercalcemia"]
+    assert proposed and proposed[0]["clue"] == "high_vitamin_d_metabolite_ratio"

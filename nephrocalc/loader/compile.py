@@ -1406,8 +1406,13 @@ def _compile_cause(cause_id: str, path: Path, raw: schema.CauseFile, kb_file: sc
             elif trigger == raw.rule_out.clue:
                 problems.add(path, f"rule_out.when_present[{index}]", f"{trigger!r} is the clue the test settles: "
                              "once it is stated, there is nothing left to rule out")
+        first = raw.rule_out.first
+        if first is not None and first not in clues:
+            problems.add(path, "rule_out.first", f"unknown clue {first!r}")
+        elif first is not None and first == raw.rule_out.clue:
+            problems.add(path, "rule_out.first", f"{first!r} is the clue the test settles: it cannot come before it")
         rule_out = RuleOut(raw.rule_out.test, raw.rule_out.clue, raw.rule_out.lab, tuple(raw.rule_out.sources),
-                           tuple(dict.fromkeys(raw.rule_out.when_present)))
+                           tuple(dict.fromkeys(raw.rule_out.when_present)), first)
     certainty = None
     if raw.certainty is not None:
         _check_sources(raw.certainty.sources, sources, path, "certainty.sources", problems)

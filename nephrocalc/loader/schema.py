@@ -726,6 +726,9 @@ class RuleOut(RuleModel):
     # stated present, any of these findings has the test proposed whatever the cause's probability (sterile
     # pyuria: think of tuberculosis even when another cause explains it better)
     when_present: Annotated[list[Identifier], Listed, Once] = []
+    # a finding to settle before the test, proposed in its place while unknown: the serum calcium before the
+    # vitamin D metabolite ratio of infantile hypercalcaemia (a healthy newborn's first test is not a genetic one)
+    first: Identifier | None = None
     sources: SourceTags
 
 
