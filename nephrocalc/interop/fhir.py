@@ -58,15 +58,12 @@ from nephrocalc.interop.fhir_elements import unknown_elements
 from nephrocalc.interop.phenopacket import (
     MAX_AGE,
     NEPHROCALCINOSIS,
-    agent_denied,
-    agent_stopped,
     both_sides,
     calcium_dose_note,
     checked_labs,
     clues_of_agent,
     clues_of_term,
     denied_agents_note,
-    denying_text,
     every_way_excluded,
     in_future,
     is_native_vitamin_d,
@@ -84,6 +81,7 @@ from nephrocalc.interop.phenopacket import (
     years_between,
     years_shown,
 )
+from nephrocalc.interop.wording import agent_denied, agent_stopped, finding_cue, first_cue
 from nephrocalc.knowledge import KnowledgeBase, normalise_unit
 from nephrocalc.result import Note
 from nephrocalc.vocab import Laterality, Modality, Sex
@@ -225,6 +223,9 @@ def _resources(data: dict[str, Any], problems: list[str]) -> list[dict[str, Any]
                 problems.append(f'entry[{index}]: {shown_value(entry)}, not an entry {{"resource": {{...}}}}')
             elif "resource" not in entry:
                 problems.append(f"entry[{index}]: no resource")
+            elif isinstance(entry.get("request"), dict) and entry["request"].get("method") == "DELETE":
+                # a transaction's entry that deletes its resource states nothing of the patient (black-box review 52)
+                problems.append(f"entry[{index}]: request.method DELETE (the resource is being deleted)")
             else:
                 _typed(entry["resource"], f"entry[{index}].resource", found, problems)
         return found
@@ -420,7 +421,7 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
             # resource states is said (black-box review 51: a note "ruled out by biopsy" was silently ignored)
             free_texts.append(f"{kind} {_shown(_concept(resource.get('code'))) or _medication_name(resource, {}) or ''}"
                               .strip()[:60] + f": {'; '.join(repr(t[:80]) for t in texts[:2])}")
-        if kind == "Observation" and (whose := _of_another(resource, own)):
+        if kind in ("Observation", "Condition", "Procedure") and (whose := _of_another(resource, own)):
             # an Observation whose focus is a relative, or that records a family member's history (LOINC 8689-2),
             # is not the patient's own finding (black-box review 51: both gave the patient hearing loss)
             not_own.append(f"{_shown(_concept(resource.get('code'))) or 'an Observation'} ({whose})")
@@ -609,7 +610,7 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
             # "suspected", "in her mother") is not read as the finding present, and said (black-box review 51)
             coded = _readings(kb, concept.coding, False, f"{kind}.code", [])
             family = any(clue.startswith("family_history") for mapped in coded for clue in mapped[1])
-            said = denying_text([concept.text, *(c.display for c in concept.coding)], family) if coded else ""
+            said = first_cue([concept.text, *(c.display for c in concept.coding)], family) if coded else ""
             if said:
                 denied_codes.append(f"{kind} {_shown(concept)[:60]} (its text: {said[:80]!r})")
                 continue
@@ -954,7 +955,7 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                       "give it as refuted if absent: " + "; ".join(denied_codes[:10])})
     if not_own:
         notes.append({"id": "fhir_observation_of_another", "sources": [],
-                      "message": "Observations about a relative or another subject are not the patient's findings "
+                      "message": "Findings recorded about a relative or another subject are not the patient's own "
                       "and were not read: " + "; ".join(not_own[:10])
                       + "; give a family-history clue (--family-history-stones, ...) if one applies."})
     if elsewhere:
@@ -1340,7 +1341,7 @@ def _qualifying_free_text(resource: dict[str, Any]) -> list[str]:
     for dosage in _items(resource.get("dosage")) + _items(resource.get("dosageInstruction")):
         if isinstance(dosage, dict) and isinstance(dosage.get("text"), str):
             texts.append(dosage["text"])
-    return [text for text in texts if denying_text([text], False) or agent_stopped(text)]
+    return [text for text in texts if finding_cue(text) or agent_stopped(text)]
 
 
 # LOINC codes of an Observation that records the health of the patient's relatives, not the patient's own
@@ -1348,8 +1349,21 @@ FAMILY_HISTORY_LOINC = frozenset({"8689-2", "10157-6", "54114-4"})
 
 
 def _of_another(resource: dict[str, Any], own: set[str]) -> str:
-    """Whose an Observation is when it is not the patient's own ("" when it is): its focus names another subject
-    (a RelatedPerson, a fetus, a device), or its code records a family member's history."""
+    """Whose a finding is when it is not the patient's own ("" when it is): its subject is a relative
+    (RelatedPerson), a Group, or named only in words that name a relative ("Mother of patient"); its focus names
+    another subject (a RelatedPerson, a fetus, a device); or its code records a family member's history (black-box
+    reviews 51 and 52: each gave the patient a relative's finding)."""
+    for field in ("subject", "patient"):
+        target = resource.get(field)
+        if not isinstance(target, dict):
+            continue
+        reference = target.get("reference")
+        if isinstance(reference, str) and reference.split("/_history/")[0].rsplit("/", 2)[-2:-1] in (
+                ["RelatedPerson"], ["Group"]):
+            return f"{field} {reference[:60]}"
+        display = target.get("display")
+        if not isinstance(reference, str) and isinstance(display, str) and finding_cue(display):
+            return f"{field} {display[:60]!r}"
     for focus in _items(resource.get("focus")):
         target = focus.get("reference") if isinstance(focus, dict) else None
         if not isinstance(target, str) or not target:

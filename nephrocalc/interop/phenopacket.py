@@ -40,13 +40,14 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, StrictBool, ValidationError, field_validator
 
 from nephrocalc.case import Case, Lab
 from nephrocalc.errors import InputError, field_path
+from nephrocalc.interop.wording import agent_denied, agent_stopped, finding_cue, words
 from nephrocalc.knowledge import KnowledgeBase, normalise_unit
 from nephrocalc.result import AskResult, Note, Result
 from nephrocalc.vocab import CASE_FIELDS, PATTERNS, Laterality, Pattern, Sex
@@ -317,48 +318,6 @@ def calcium_dose_note(names: list[str], notes: list[Note]) -> None:
                       "if it is a usual supplement, state no calcium-alkali intake (--no-calcium-alkali-intake)."})
 
 
-# Words that deny a drug named in free text: "not on furosemide", "patient denies furosemide", "allergic to
-# hydrochlorothiazide" name the drug but do not say it was taken, so the name is not read as an exposure, and that is
-# said (black-box review 50: "not on furosemide" was read as a loop diuretic, silently). Only a word before the
-# drug's name denies it: after it, "(not for IV use)", "no substitutions" or "not at bedtime" are instructions about
-# a drug that is taken (black-box review 51). "<drug>-free" denies it too; "preservative-free" does not.
-_DENIED = re.compile(r"\b(not|no|never|without|denies|denied|deny|refused|refuses|declined|declines|nil|none|"
-                     r"avoid|avoids|avoided|contraindicated|allergy|allergic|intolerant|intolerance)\b")
-# Words that say a drug was stopped or held ("furosemide discontinued", "stop furosemide", "Lasix d/c"): read as a
-# past exposure, as a FHIR status "stopped" is (nephrocalcinosis persists after the drug that caused it), and said.
-_STOPPED = re.compile(r"\b(stop|stopped|stopping|discontinued|discontinue|ceased|cease|held|hold|withheld|d c|dc|"
-                      r"dc d|dced)\b")
-
-
-def _words(name: str) -> str:
-    return " " + re.sub(r"[^a-z0-9]+", " ", name.lower()) + " "
-
-
-# words of a free text that may deny or qualify the finding it names ("No hearing loss on audiometry", "sarcoidosis
-# ruled out", "suspected", "in her mother"): such a text is said, as the reader does not interpret clinical language
-_DENIED_TEXT = re.compile(r"\b(no|not|never|without|denies|denied|deny|negative|absent|normal|excluded|exclude|"
-                          r"ruled out|rule out|r o|unlikely|suspected|suspect|possible|possibly|probable|query|"
-                          r"family history|fh|mother|father|sister|brother|sibling|parent|son|daughter|relative)\b")
-# the same for the text and displays of a FHIR Condition or Observation, where a term's own name must not trip it:
-# "without" ("Type 2 diabetes mellitus without complication") and "normal" before "anion gap" are no denial
-DENIED_CODE_TEXT = re.compile(r"\b(no|not|never|denies|denied|deny|negative|absent|normal(?! anion)|excluded|"
-                              r"exclude|ruled out|rule out|r o|unlikely|suspected|suspect|possible|possibly|probable|"
-                              r"query|family history|fh|mother|father|sister|brother|sibling|parent|son|daughter|"
-                              r"relative)\b")
-
-
-def denying_text(texts: Iterable[str], family: bool) -> str:
-    """The first of ``texts`` whose words deny or qualify the finding they name ("" when none does); with
-    ``family`` (the finding is a family history) the words naming relatives qualify nothing."""
-    for text in texts:
-        for found in DENIED_CODE_TEXT.finditer(_words(text)):
-            if family and found.group(0) in ("family history", "fh", "mother", "father", "sister", "brother",
-                                             "sibling", "parent", "son", "daughter", "relative"):
-                continue
-            return text
-    return ""
-
-
 # SNOMED CT codes of a qualifier that says a finding is not there: Definitely NOT present, Known absent, Absent,
 # Negative, Clinical finding absent
 _ABSENT_QUALIFIERS = frozenset({"410594000", "410516002", "2667000", "260385009", "373572006"})
@@ -370,27 +329,12 @@ def _denies(modifier: OntologyClass) -> bool:
     prefix, _, code = modifier.id.partition(":")
     if prefix.upper() in ("SNOMED", "SNOMEDCT", "SNOMEDCT_US", "SCTID") and code in _ABSENT_QUALIFIERS:
         return True
-    label = _words(modifier.label)
-    return any(f" {words} " in label for words in ("not present", "absent", "negative", "excluded", "not seen"))
+    label = words(modifier.label)
+    return any(f" {said} " in label for said in ("not present", "absent", "negative", "excluded", "not seen"))
 
 
-def agent_denied(name: str, agents: Iterable[str] = ()) -> str:
-    """The word of a drug's free-text name that denies it ("not", "denies", "furosemide-free"), or "" when there is
-    none: a denying word before the first of ``agents`` named in it (before anything, if none is given)."""
-    words = _words(name)
-    places = [words.find(f" {agent} ") for agent in agents if f" {agent} " in words]
-    first = min(places) if places else len(words)
-    found = _DENIED.search(words[:first + 1])
-    if found:
-        return found.group(0)
-    free = next((agent for agent in agents if f" {agent} free " in words), None)
-    return f"{free}-free" if free else ""
-
-
-def agent_stopped(name: str) -> str:
-    """The word of a drug's free-text name that says it was stopped or held, or ""."""
-    found = _STOPPED.search(_words(name))
-    return found.group(0).replace(" ", "/") if found else ""
+# HPO's Family history modifier (Clinical modifier > Family history): the feature is a relative's
+FAMILY_HISTORY_MODIFIER = "HP:0032316"
 
 
 def denied_agents_note(denied: list[str], notes: list[Note]) -> None:
@@ -675,6 +619,7 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
     excluded_ways: dict[str, set[str]] = {}  # clue -> its terms (ways of having it) stated excluded
     qualifiers: list[str] = []  # modifiers and severities, which change no clue
     negated_by_modifier: list[str] = []  # features a modifier says are not there: read as excluded
+    relatives_features: list[str] = []  # features marked a family history: a relative's, not read
     described: list[str] = []  # features whose free-text description may deny them: read as stated, and said
     stopped_agents: list[str] = []  # treatments stopped or held: read as past exposures, and said
     for index, feature in enumerate(packet.phenotypicFeatures):
@@ -690,9 +635,15 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
                                        + f" ({', '.join(f'{m.id} {m.label}'.strip() for m in denying)})")
         if not feature.excluded:
             shown = f"{term} {feature.type.label}".strip()
+            # a feature marked a family history (HPO's modifier) is a relative's, not the patient's: not read, and
+            # said (black-box review 52). Its label is the HPO term's own ("No social interaction" and "Normal
+            # interictal EEG" are HPO terms), so a label is not read for denials; a description is (below).
+            if any(m.id == FAMILY_HISTORY_MODIFIER or " family history " in words(m.label) for m in feature.modifiers):
+                relatives_features.append(shown)
+                continue
             if feature.resolution is not None:
                 resolved.append(shown)
-            if feature.description and _DENIED_TEXT.search(_words(feature.description)):
+            if feature.description and finding_cue(feature.description):
                 # free text is not read; one that may deny the feature is said (black-box review 51)
                 described.append(f"{shown}: {feature.description[:80]!r}")
             unused = [m for m in feature.modifiers
@@ -1011,6 +962,11 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
         notes.append({"id": "phenopacket_modifier_negates", "sources": [],
                       "message": "Features whose modifier says they are not there were read as excluded: "
                       + "; ".join(negated_by_modifier[:10])})
+    if relatives_features:
+        notes.append({"id": "phenopacket_family_history_features", "sources": [],
+                      "message": "Features marked as a family history are a relative's, not the patient's, and were "
+                      "not read: " + "; ".join(relatives_features[:10])
+                      + "; give a family-history clue (--family-history-stones, ...) if one applies."})
     if described:
         notes.append({"id": "phenopacket_description_not_read", "sources": [],
                       "message": "Feature descriptions are free text, which is not read; these may deny their "

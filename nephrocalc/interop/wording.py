@@ -1,0 +1,106 @@
+"""Cues in the free text of a record that deny, hedge or attribute to a relative what its code or name states.
+
+The readers do not parse clinical language. They read the code; these checks only keep a text that plainly
+says otherwise ("Sarcoidosis ruled out", "No hearing loss", "?sarcoid", "maternal nephrocalcinosis", "not on
+furosemide") from being read as the patient's present finding or drug, and say so. A cue counts only where it
+bears on the named finding: at the start of the text's first clause or at its end, or right after a colon
+("hearing loss: none"). A clause after a comma, semicolon or dash is about something else ("Hypokalaemia (K 2.9),
+not on supplements", "Distal RTA - not yet genotyped", "CKD 3a, no proteinuria"): black-box reviews 51 and 52.
+Pure: text in, the cue found (or "") out.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+# (not "relative" at the start: "Relative macrocephaly" is an HPO term, and "relative hypercalciuria" a finding)
+_KIN = (r"mother|father|mum|mom|mam|dad|sister|brother|sibling|siblings|parent|parents|son|daughter|"
+        r"grandmother|grandfather|grandparent|aunt|uncle|cousin|twin")
+_RELATIVES = _KIN + r"|relative|relatives"
+# at the start of the first clause: a negation, a hedge (a question, a differential, a risk, a screening) or a
+# relative ("FHx kidney stones", "maternal nephrocalcinosis", "mum - kidney stones")
+_LEADING = re.compile(r"^(?:(?:patient|pt)\s+)?(?:(no|not|never|neg|negative for|normal(?!\s+anion)|denies|denied|"
+                      r"without|w/o|r/o|"
+                      r"rule out|ruled out|excluded|possible|possibly|probable|probably|suspected|suspect|suspicion of|"
+                      r"query|queried|ddx|differential|risk of|at risk of|risk for|screening for|screen for|"
+                      r"family history|fh|fhx|f/h|maternal|paternal|" + _KIN + r")\b|(\?))")
+# at the end of the first clause: "sarcoidosis ruled out", "hearing loss (-)", "TB ?", "kidney stones (dad)",
+# "sarcoidosis in her mother", "tuberculosis screening"
+_TRAILING = re.compile(r"(?:\b(ruled out|excluded|negative|neg|absent|none|not present|not seen|not found|unlikely|"
+                       r"screening|suspected|query|in (?:his|her|the|a|their)?\s*(?:" + _RELATIVES + r"))"
+                       r"|(\(\s*(?:-|neg|negative|no|\?|maternal|paternal|" + _RELATIVES + r")\s*\))|(\?))\s*$")
+# right after a colon: "hearing loss: none", "sarcoid: neg", "DDx: sarcoidosis" is caught by _LEADING
+_AFTER_COLON = re.compile(r"^\s*(none|no|nil|absent|negative|neg|not present|not seen|\(-\)|-|\?)(?:\W|$)")
+_CLAUSE = re.compile(r"\s*[,;]\s*|\s+[-\u2013\u2014]\s+")
+_FAMILY_WORDS = re.compile(r"\b(?:family history|fh|fhx|f/h|maternal|paternal|" + _RELATIVES + r")\b|\((?:"
+                           + _RELATIVES + r"|maternal|paternal)\)")
+
+
+def finding_cue(text: str, family: bool = False) -> str:
+    """The words of a finding's text that deny, hedge or attribute it to a relative ("" when none does); with
+    ``family`` (the code is itself a family history) the relatives are its subject and qualify nothing."""
+    said = " ".join(text.lower().split())
+    if not said:
+        return ""
+    first = _CLAUSE.split(said, maxsplit=1)[0]
+    head, colon, tail = first.partition(":")
+    for found in (_LEADING.search(head.strip()), _TRAILING.search(head.strip()),
+                  _AFTER_COLON.search(tail) if colon else None):
+        if found is None:
+            continue
+        cue = next(group for group in found.groups() if group)
+        if family and _FAMILY_WORDS.fullmatch(cue):
+            continue
+        return cue
+    return ""
+
+
+def first_cue(texts: Iterable[str], family: bool = False) -> str:
+    """The first of ``texts`` with a cue (finding_cue), or ""."""
+    return next((text for text in texts if text and finding_cue(text, family)), "")
+
+
+# A drug's name: a denial before the drug ("not on furosemide", "patient denies ...", "off furosemide"), "<drug>-free",
+# or a phrase that denies wherever it stands ("Furosemide - not taking", "(never taken)", "allergy - do not give",
+# "patient refused"). Instructions after the drug ("not for IV use", "no substitutions", "not at night") deny nothing.
+_DENIED_BEFORE = re.compile(r"\b(not|no|never|without|w o|denies|denied|deny|refused|refuses|declined|declines|nil|"
+                            r"none|avoid|avoids|avoided|contraindicated|allergy|allergic|intolerant|intolerance|off)\b")
+_DENIED_ANYWHERE = re.compile(r"\b(not taking|not taken|never taken|never took|not tolerated|contraindicated|"
+                              r"allergy|allergic|intolerant|intolerance|do not give|refused|refuses|declined|"
+                              r"declines)\b")
+_NONE_AFTER = re.compile(r":\s*(none|no|nil)\b")
+# a drug stopped or held: "furosemide discontinued", "stop furosemide", "Lasix d/c", "furosemide held"; not an
+# instruction ("not to be stopped abruptly", "hold if SBP < 100") nor a product ("discontinued brand")
+_STOPPED = re.compile(r"\b(stop|stopped|discontinued|discontinue|ceased|held|on hold|withheld|d c|dc d|dced)\b")
+_NOT_STOPPED = re.compile(r"\b(?:not to be|do not|don t|dont|never)\s+(?:\w+\s+)?(?:stop|stopped|discontinue|"
+                          r"discontinued|held|hold)\b|\b(?:hold|held|stop)\s+(?:if|for|when|while|until|before|prior)\b|"
+                          r"\bdiscontinued\s+(?:brand|product|formulation|strength|packaging)\b")
+
+
+def words(text: str) -> str:
+    """A text as lower-case words between single spaces, padded: what whole-word matching reads."""
+    return " " + re.sub(r"[^a-z0-9]+", " ", text.lower()) + " "
+
+
+def agent_denied(name: str, agents: Iterable[str] = ()) -> str:
+    """The words of a drug's free-text name that deny it ("" when none do): see above. ``agents``: the vocabulary's
+    drug names, to tell before from after."""
+    said = words(name)
+    places = [said.find(f" {agent} ") for agent in agents if f" {agent} " in said]
+    first = min(places) if places else len(said)
+    found = _DENIED_BEFORE.search(said[:first + 1]) or _DENIED_ANYWHERE.search(said) \
+        or _NONE_AFTER.search(name.lower())
+    if found:
+        return found.group(1)
+    free = next((agent for agent in agents if f" {agent} free " in said), None)
+    return f"{free}-free" if free else ""
+
+
+def agent_stopped(name: str) -> str:
+    """The word of a drug's free-text name that says it was stopped or held, or ""."""
+    said = words(name)
+    if _NOT_STOPPED.search(said):
+        return ""
+    found = _STOPPED.search(said)
+    return found.group(1).replace(" ", "/") if found else ""
