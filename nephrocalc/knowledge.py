@@ -186,6 +186,12 @@ class Certainty(NamedTuple):
     unless: str | None
     sources: tuple[str, ...]
     note: str
+    also_unless: tuple[str, ...] = ()  # other findings that lift the cap too
+
+    @property
+    def lifted_by(self) -> tuple[str, ...]:
+        """Every finding whose presence lifts the cap."""
+        return ((self.unless,) if self.unless is not None else ()) + self.also_unless
 
 
 class Form(NamedTuple):

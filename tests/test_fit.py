@@ -695,3 +695,23 @@ def test_hypocalciuria_with_hypercalcaemia_counts_for_the_open_world(rank: Any) 
     # without the hypercalcaemia the low urine calcium is no FHH pattern, and the open world gets nothing from it
     normal = rank({**case, "labs": {**case["labs"], "serum_calcium": {"value": 9.4, "unit": "mg/dL"}}})
     assert not any(e["clue"] == "hypocalciuria" for e in entry(normal, "other")["supporting"])
+
+
+def test_vitamin_d_excess_without_an_exposure_is_not_near_certain(rank: Any) -> None:
+    """Blind battery 52: a woman of 58 with vitamin-D-deficient osteomalacia (25OHD 20 nmol/L, hypocalcaemia, PTH
+    14.5 pmol/L, bone pain) was shown hypervitaminosis D at 95% on its active-vitamin-D form's bone findings, with no
+    vitamin D taken. All 24 real patients of the development set it led without an exposure had another cause."""
+    case = {"pattern": "medullary", "age_years": 58, "sex": "female", "clues": {"bone_disease": True},
+            "labs": {"serum_calcium": {"value": 2.05, "unit": "mmol/L"}, "pth": {"value": 14.5, "unit": "pmol/L"},
+                     "vitamin_d_25oh": {"value": 20, "unit": "nmol/L"},
+                     "serum_phosphate": {"value": 0.7, "unit": "mmol/L"},
+                     "alkaline_phosphatase": {"value": 240, "unit": "U/L"}}}
+    top = rank(case)["differential"][0]
+    assert top["cause"] == "hypervitaminosis_d" and top["probability"] == 0.6 and top["capped"]
+    # the exposure stated, or proven by a 25OHD in the intoxication range, lifts the cap
+    stated = rank({**case, "clues": {"bone_disease": True, "vitamin_d_therapy": True}})["differential"][0]
+    assert stated["cause"] == "hypervitaminosis_d" and stated["probability"] > 0.9
+    proven = rank({"pattern": "medullary", "age_years": 40, "labs": {
+        "vitamin_d_25oh": {"value": 200, "unit": "ng/mL"}, "serum_calcium": {"value": 12, "unit": "mg/dL"}}})
+    assert proven["differential"][0]["cause"] == "hypervitaminosis_d"
+    assert proven["differential"][0]["probability"] > 0.6 and not proven["differential"][0]["capped"]

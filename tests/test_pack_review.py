@@ -721,3 +721,16 @@ def test_a_replacement_that_drops_a_form_another_cause_takes_over_is_named(tmp_p
     status, text = _check(pack, "--extended")
     assert status == 2 and "has no form 'active_vitamin_d_therapy'" in text, text
     assert "hypervitaminosis_d is the one in repl/causes/hypervitaminosis_d.toml" in text
+
+
+@pytest.mark.parametrize(("certainty", "said"), [
+    ('[certainty]\ncap = 0.6\nunless = "hypokalemia"\nalso_unless = ["no_such_clue"]\nsources = ["Bhat12"]\n'
+     'note = "n"\n', "certainty.also_unless[0]: unknown clue 'no_such_clue'"),
+    ('[certainty]\ncap = 0.6\nalso_unless = ["hypokalemia"]\nsources = ["Bhat12"]\nnote = "n"\n',
+     "certainty.also_unless[0]: needs unless"),
+])
+def test_a_certainty_cap_lifted_by_nothing_known_is_refused(tmp_path: Path, certainty: str, said: str) -> None:
+    cause = CAUSE.format(prior=0.01) + "\n" + certainty
+    status, text = _check(_pack(tmp_path / "pack", {"causes/test_cause.toml": cause}))
+    assert status == 2 and said in text, text
+

@@ -396,7 +396,7 @@ class Engine:
         lead = self.kb.causes.get(entries[0]["cause"]) if entries else None
         limit = lead.certainty if lead is not None else None
         if limit is not None and entries[0]["probability"] > limit.cap and (
-                limit.unless is None or case.clues.get(limit.unless) is not True):
+                limit.unless is None or not any(case.clues.get(clue) is True for clue in limit.lifted_by)):
             entries[0]["capped"] = True
             _cap_certainty(entries, unrounded, limit.cap)
         elif entries and entries[0]["capped"]:

@@ -1418,8 +1418,14 @@ def _compile_cause(cause_id: str, path: Path, raw: schema.CauseFile, kb_file: sc
         _check_sources(raw.certainty.sources, sources, path, "certainty.sources", problems)
         if raw.certainty.unless is not None and raw.certainty.unless not in clues:
             problems.add(path, "certainty.unless", f"unknown clue {raw.certainty.unless!r}")
+        for index, also in enumerate(raw.certainty.also_unless):
+            if also not in clues:
+                problems.add(path, f"certainty.also_unless[{index}]", f"unknown clue {also!r}")
+            elif raw.certainty.unless is None:
+                problems.add(path, f"certainty.also_unless[{index}]", "needs unless: a cap that nothing lifts has "
+                             "no other finding to lift it")
         certainty = Certainty(raw.certainty.cap, raw.certainty.unless, tuple(raw.certainty.sources),
-                              raw.certainty.note)
+                              raw.certainty.note, tuple(dict.fromkeys(raw.certainty.also_unless)))
 
     forms: list[Form] = []
     for form_index, form_raw in enumerate(raw.forms):

@@ -741,6 +741,9 @@ class Certainty(RuleModel):
     # the defining finding that lifts the cap; left out, nothing does (a mimic that does not itself calcify
     # the kidneys cannot be near-certain as the cause of their calcification)
     unless: Identifier | None = None
+    # other findings that lift the cap as well (stated, or derived from a lab): an exposure proven by its level
+    # (a 25-hydroxyvitamin D in the intoxication range) as well as stated
+    also_unless: Annotated[list[Identifier], Listed, Once] = []
     sources: SourceTags
     note: Text
 

@@ -30,7 +30,8 @@ def method_text(kb: KnowledgeBase) -> str:
     other_findings = f"\n  Its own ratios: {stated}." if stated else ""
     caps = "; ".join(f"{c.short_name} at {c.certainty.cap:.0%} "
                      + ("always" if c.certainty.unless is None
-                        else f"until {kb.clues[c.certainty.unless].label.lower()}")
+                        else "until " + " or ".join(kb.clues[u].label.lower() for u in c.certainty.lifted_by
+                                                    if u in kb.clues))
                      for c in kb.causes.values() if c.certainty is not None
                      and (c.certainty.unless is None or c.certainty.unless in kb.clues))
     from nephrocalc.guidance import RULE_OUT_FLOOR as rule_out_floor

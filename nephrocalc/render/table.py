@@ -443,9 +443,9 @@ def print_cause(kb: KnowledgeBase, cause_id: str) -> None:
         ", ".join(f"{p} {v:.1%}" for p, v in cause.patterns.items())
         + (f". {cause.patterns_note}" if cause.patterns_note else "")))
     if cause.certainty is not None:
-        unless = cause.certainty.unless
-        until = "" if unless is None else \
-            f" until {kb.clues[unless].label.lower() if unless in kb.clues else unless} is stated"
+        lifted = cause.certainty.lifted_by
+        until = "" if not lifted else \
+            " until " + " or ".join(kb.clues[u].label.lower() if u in kb.clues else u for u in lifted) + " is stated"
         console.print(Text("Certainty: ", style="bold").append(
             f"shown at most {cause.certainty.cap:.0%}{until}: {cause.certainty.note} "
             f"[{', '.join(cause.certainty.sources)}]"))
