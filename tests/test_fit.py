@@ -715,3 +715,15 @@ def test_vitamin_d_excess_without_an_exposure_is_not_near_certain(rank: Any) -> 
         "vitamin_d_25oh": {"value": 200, "unit": "ng/mL"}, "serum_calcium": {"value": 12, "unit": "mg/dL"}}})
     assert proven["differential"][0]["cause"] == "hypervitaminosis_d"
     assert proven["differential"][0]["probability"] > 0.6 and not proven["differential"][0]["capped"]
+
+
+def test_common_adult_comorbidities_on_a_problem_list_do_not_make_the_fit_poor(rank: Any) -> None:
+    """FHIR realism review 53: a type 2 diabetes or a hyperlipidaemia on an adult's problem list was read as a finding
+    no cause explains, and turned a classic primary hyperparathyroidism into a poor fit. Both are common in adults
+    whatever else they have (CDC); in a child they still count."""
+    clues = {"hypercalcemia": True, "high_pth": True, "nephrolithiasis": True, "diabetes_mellitus": True,
+             "hyperlipidemia": True}
+    adult = rank({"pattern": "medullary", "age_years": 60, "sex": "female", "clues": clues})
+    assert adult["differential"][0]["cause"] == "hyperparathyroidism" and adult["fit"]["status"] == "good"
+    child = rank({"pattern": "medullary", "age_years": 8, "sex": "female", "clues": clues})
+    assert {"diabetes_mellitus", "hyperlipidemia"} <= set(child["fit"]["unexplained"])
