@@ -39,6 +39,8 @@ def test_a_text_that_denies_hedges_or_attributes_the_finding_has_its_cue(text: s
 
 def test_a_family_history_code_is_not_qualified_by_its_relative() -> None:
     assert finding_cue("Kidney stones (mother)", family=True) == ""
+    assert finding_cue("Family history of kidney stones in mother", family=True) == ""
+    assert finding_cue("No family history of kidney stones", family=True) == "no"
 
 
 @pytest.mark.parametrize(("name", "denied"), [

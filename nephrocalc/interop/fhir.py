@@ -605,18 +605,19 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                             + ", ".join(f"{lab} {code}" for lab, code in sorted(coded_labs.items()))
                             + "): the value cannot be told to be one of them, so not used")
             continue
-        if kind in ("Condition", "Observation") and not absent and not coded_labs:
+        # every coding of the concept is read (a concept matches if any of its codings is known): only the first was,
+        # so [medullary, cortical] gave medullary and its reverse cortical, and a second finding was dropped
+        differing: list[str] = []
+        readings = _readings(kb, concept.coding, absent, f"{kind}.code", differing)
+        if kind in ("Condition", "Observation") and readings and not absent and not coded_labs:
             # a code whose own text or display denies or qualifies it ("Sarcoidosis ruled out", "No hearing loss",
             # "suspected", "in her mother") is not read as the finding present, and said (black-box review 51)
-            coded = _readings(kb, concept.coding, False, f"{kind}.code", [])
-            family = any(clue.startswith("family_history") for mapped in coded for clue in mapped[1])
-            said = first_cue([concept.text, *(c.display for c in concept.coding)], family) if coded else ""
+            family = any(clue.startswith("family_history") for mapped in readings for clue in mapped[1])
+            said = first_cue([concept.text, *(c.display for c in concept.coding)], family)
             if said:
                 denied_codes.append(f"{kind} {_shown(concept)[:60]} (its text: {said[:80]!r})")
                 continue
-        # every coding of the concept is read (a concept matches if any of its codings is known): only the first was,
-        # so [medullary, cortical] gave medullary and its reverse cortical, and a second finding was dropped
-        readings = _readings(kb, concept.coding, absent, f"{kind}.code", disagreeing)
+        disagreeing.extend(differing)
         for coding in concept.coding:
             if kind == "Observation" and coding.system.rstrip("/") == LOINC and coding.code in kb.loinc_labs:
                 quantity = resource.get("valueQuantity")

@@ -50,7 +50,7 @@ def finding_cue(text: str, family: bool = False) -> str:
         if found is None:
             continue
         cue = next(group for group in found.groups() if group)
-        if family and _FAMILY_WORDS.fullmatch(cue):
+        if family and _FAMILY_WORDS.search(cue):
             continue
         return cue
     return ""
