@@ -171,7 +171,8 @@ def _standard_input_hint(keys: Iterable[str], what: str) -> InputError | None:
         return InputError(what, "this is a GA4GH phenopacket, not a contract case: read it with --phenopacket "
                                 "(batch: --input phenopacket)")
     if "resourceType" in keys:
-        return InputError(what, "this is a FHIR resource, not a contract case: read a Bundle with --fhir")
+        return InputError(what, "this is a FHIR resource, not a contract case: read a Bundle with --fhir "
+                          "(batch: --input fhir)")
     return None
 
 
@@ -319,6 +320,34 @@ def non_finite_literal(raw: bytes, position: int, what: str = "case") -> InputEr
                                   f"takes no number (got {got}, {why}): see `nephrocalc schema case` for what it takes")
         return InputError(_in_document(what, field_path(*path)), f"must be a finite number (got {got}; {why})")
     return None
+
+
+def load_document(raw: bytes, what: str) -> Any:
+    """A FHIR Bundle's or a phenopacket's JSON text, parsed. A number too large for a double (1e999, or an integer of
+    hundreds of digits) is valid JSON and valid FHIR: in a document it is read as infinite, so that the one value
+    holding it is left out with a warning (its lab's plausible range) and the patient's other findings count, as for
+    any other implausible value (robustness round 53: one such number rejected the whole export). NaN and Infinity,
+    which JSON does not have, are still refused, naming their field."""
+    import orjson
+
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        located = non_finite_literal(raw, exc.pos, what)
+        if located is not None and "too large for a number" in located.message:
+            import json
+
+            def whole(digits: str) -> int | float:
+                return int(digits) if len(digits.lstrip("-")) <= 300 else float("-inf" if digits[0] == "-" else "inf")
+
+            def refuse(literal: str) -> float:
+                raise ValueError(literal)
+
+            try:
+                return json.loads(raw.decode("utf-8"), parse_int=whole, parse_constant=refuse)
+            except ValueError:  # a NaN or Infinity beside it: the field named below is refused as before
+                pass
+        raise located or InputError(what, f"not valid JSON ({exc})" + utf8_hint(raw)) from None
 
 
 def _overflows(number: str) -> bool:

@@ -70,6 +70,8 @@ def measure(lab_id: str, value: float, unit: str, kb: KnowledgeBase, comparator:
     if lab is None:
         hint = did_you_mean(lab_id, kb.labs)
         raise InputError(field_path("labs", lab_id), f"unknown lab; {hint}allowed: {', '.join(sorted(kb.labs))}")
+    if math.isinf(value):  # a document's 1e999 (intake.load_document): not "inf mmol/L is outside the range"
+        raise InputError(f"labs.{lab_id}.value", "must be a finite number (got a number too large for a double)")
     key = normalise_unit(unit)
     if key in lab.units:
         written, factor = lab.units[key]

@@ -738,11 +738,22 @@ BATTERIES = {
     number: [json.loads(line) for line in
              (Path(__file__).parent / "data" / "audit" / f"battery{number}.jsonl").read_text(encoding="utf-8")
              .splitlines() if line.strip()]
-    for number in range(3, 53)
+    for number in range(3, 54)
 }
 BLIND = [scenario for battery in BATTERIES.values() for scenario in battery]
 # Blind scenarios still failing, each with the reason (strict: one that starts to pass must leave the list)
 OPEN_BLIND = {
+    "b19_man90_catheter_uti_alkaline_urine_not_drta":
+        "distal RTA (incomplete) 15.4% (the check asks under 15%) for a man of 90 with an infection, stones and a "
+        "urine pH of 7.5 with a normal bicarbonate: the pH derives nothing and adds nothing to distal RTA, as the "
+        "scenario asks; the share moved from 9% when medullary sponge kidney's age band after 60 (x0.5, battery 53) "
+        "took its prior-only lead from 64% to 41%, and its prior spread over the other young-adult causes",
+    "b53_msk_drta_overlap":
+        "medullary sponge kidney 99.9% and distal RTA 0.1% for tubular ectasia on CT urography with an overt "
+        "distal RTA (acidosis, alkaline urine, hypokalaemia) and one-sided calcification: medullary sponge kidney "
+        "lists the RTA it often carries, and ectasia and one-sidedness are its own, so it leads, as the reviewer "
+        "allowed; the check asks for a top probability under 95%, and the two are better read as one patient's "
+        "coexisting disorders than as rivals (the score has no way to say 'both')",
     "b51_preterm_furosemide":
         "a urine Ca/Cr of 2.4 mmol/mmol (0.85 mg/mg) at 5 weeks in a preterm infant on furosemide is not read as "
         "hypercalciuria (the check asks that it is): it lies between the two sourced limits under 7 months, Metz's "
@@ -905,10 +916,6 @@ OPEN_BLIND = {
         "idiopathic hypercalciuria 89% (the check asks under 85%) for a stone-forming 12-year-old with "
         "hypocitraturia and a urine pH of 6.9 at a normal bicarbonate: without acidosis the urine pH derives "
         "nothing (AUDIT D2), and incomplete dRTA is 10% of dRTA at this age",
-    "b13_boy18mo_cystinosis_fanconi_acid_urine":
-        "distal RTA at the 0.95 cap for a Fanconi syndrome with an acid urine during acidosis (x0.01 against it): "
-        "rickets, polyuria, hypokalaemia and tubular proteinuria all count for it, the fit is poor, and cystinosis "
-        "is in neither knowledge base",
     "b13_boy18mo_cystinosis_fanconi_acid_urine_ext":
         "as b13_boy18mo_cystinosis_fanconi_acid_urine: with --extended Dent disease is second (6%)",
     "b13_girl16_vomiting_hypokalaemic_alkalosis_low_urine_cl_ext":

@@ -727,3 +727,23 @@ def test_common_adult_comorbidities_on_a_problem_list_do_not_make_the_fit_poor(r
     assert adult["differential"][0]["cause"] == "hyperparathyroidism" and adult["fit"]["status"] == "good"
     child = rank({"pattern": "medullary", "age_years": 8, "sex": "female", "clues": clues})
     assert {"diabetes_mellitus", "hyperlipidemia"} <= set(child["fit"]["unexplained"])
+
+
+def test_hypertension_with_hypokalaemia_counts_for_mineralocorticoid_excess(rank: Any) -> None:
+    """A held-out real patient (PMC11458079): a woman of 35 with ten years of hypertension and hypokalaemic weakness
+    had primary aldosteronism, once misdiagnosed as distal RTA. With both findings stated, distal RTA had 80% and
+    nothing said that hypokalaemia with hypertension is mineralocorticoid excess until shown otherwise."""
+    case = {"pattern": "medullary", "age_years": 35, "sex": "female",
+            "clues": {"hypertension": True, "hypokalemia": True}}
+    result = rank(case)
+    assert entry(result, "distal_rta")["probability"] < 0.7
+    assert any("mineralocorticoid" in e["why"] for e in entry(result, "other")["supporting"])
+    assert any(c["id"] == "hypokalemia_hypertension" for c in result["caveats"])
+    # a metabolic acidosis is no mineralocorticoid excess (it gives an alkalosis), and CKD makes hypertension the rule
+    for extra in ({"metabolic_acidosis": True}, {"ckd": True}):
+        other = rank({**case, "clues": {**case["clues"], **extra}})
+        assert not any("mineralocorticoid" in e["why"] for e in entry(other, "other")["supporting"])
+        assert not any(c["id"] == "hypokalemia_hypertension" for c in other["caveats"])
+    # hypokalaemia alone stays the distal RTA finding it is
+    alone = rank({**case, "clues": {"hypokalemia": True}})
+    assert alone["differential"][0]["cause"] == "distal_rta" and alone["differential"][0]["probability"] > 0.75

@@ -109,6 +109,20 @@ def _from_environment(exc: NephrocalcError) -> str:
     return f" (rule packs of $NEPHROCALC_RULES are loaded too: {packs})" if isinstance(exc, RuleError) and packs else ""
 
 
+def _from_command_line(exc: NephrocalcError, argv: list[str]) -> str:
+    """A rule pack's problem names its file within the pack ("pack.toml", "causes/x.toml"), and a single pack is not
+    named by its folder: say which --rules folder it is (robustness round 53), unless the message names it already."""
+    from nephrocalc.errors import RuleError
+
+    if not isinstance(exc, RuleError):
+        return ""
+    folders = [argv[i + 1] for i, token in enumerate(argv[:-1]) if token == "--rules"]
+    folders += [token.split("=", 1)[1] for token in argv if token.startswith("--rules=")]
+    if len(folders) != 1 or str(exc).startswith(os.path.basename(os.path.normpath(folders[0])) + "/"):
+        return ""
+    return f" (in the rule pack {folders[0]}; `nephrocalc rules check {folders[0]}` lists every problem)"
+
+
 def _run(argv: list[str], prog_name: str) -> int:
     from nephrocalc.cli.app import Session, build_app
     from nephrocalc.cli.io import OutputFailed, PipeClosed, silence_stdout
@@ -126,7 +140,7 @@ def _run(argv: list[str], prog_name: str) -> int:
         status = command.main(args=argv, prog_name=prog_name, standalone_mode=False)
         return status if isinstance(status, int) else 0
     except NephrocalcError as exc:
-        return _fail(str(exc) + _from_environment(exc))
+        return _fail(str(exc) + _from_environment(exc) + _from_command_line(exc, argv))
     except click_exceptions.NoArgsIsHelpError as exc:  # `nephrocalc`, `nephrocalc diff`: what is missing, then help
         return _bare(exc.ctx)
     except click_exceptions.UsageError as exc:

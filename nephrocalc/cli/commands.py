@@ -77,11 +77,13 @@ class Commands:
 
         kb = self.session.kb()
         notes: list[Note] = []
-        base = io.read_case_source(options["case"]) if options["case"] is not None else None
         sources: list[tuple[str, str]] = [(name, options[name]) for name in ("phenopacket", "fhir")
                                           if options.get(name) is not None]
-        if len(sources) + (base is not None) > 1:
+        # the usage is checked before any input is read: with nothing piped in, reading first said "not valid JSON"
+        # where the conflict is the user's to fix (robustness round 53)
+        if len(sources) + (options["case"] is not None) > 1:
             raise InputError("--" + sources[-1][0], "give one of --case, --phenopacket and --fhir, not several")
+        base = io.read_case_source(options["case"]) if options["case"] is not None else None
         source = sources[0][1] if sources else None
         if sources and sources[0][0] == "phenopacket":
             from nephrocalc.interop.phenopacket import case_from_phenopacket
@@ -333,12 +335,12 @@ class Commands:
                     def read(raw: bytes) -> tuple[Case, list[Note]]:
                         try:
                             data = orjson.loads(raw)
-                        except orjson.JSONDecodeError as exc:
-                            from nephrocalc.intake import non_finite_literal, utf8_hint
+                        except orjson.JSONDecodeError:
+                            from nephrocalc.intake import load_document
 
-                            # NaN or Infinity named by its field, as `diff --phenopacket` and `diff --fhir` do
-                            located = non_finite_literal(raw, exc.pos, what)
-                            raise located or InputError(what, f"not valid JSON ({exc})" + utf8_hint(raw)) from None
+                            # NaN or Infinity named by its field, as `diff --phenopacket` and `diff --fhir` do; a
+                            # number too large for a double left out alone
+                            data = load_document(raw, what)
                         if not isinstance(data, dict):
                             raise InputError(what, f"must be a JSON object ({document})")
                         from nephrocalc.intake import refuse_deep_nesting

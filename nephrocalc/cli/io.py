@@ -56,11 +56,14 @@ def read_case_source(source: str, option: str = "--case") -> dict[str, Any]:
     try:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
-        from nephrocalc.intake import non_finite_literal, utf8_hint
+        from nephrocalc.intake import load_document, non_finite_literal, utf8_hint
 
-        # NaN or Infinity, which JSON does not have: said of the field that holds it, where it can be found
-        located = non_finite_literal(raw, exc.pos, what)
-        raise located or InputError(what, f"not valid JSON ({exc})" + utf8_hint(raw)) from None
+        if document != "case":  # a number too large for a double is one implausible value of the document
+            data = load_document(raw, what)
+        else:
+            # NaN or Infinity, which JSON does not have: said of the field that holds it, where it can be found
+            located = non_finite_literal(raw, exc.pos, what)
+            raise located or InputError(what, f"not valid JSON ({exc})" + utf8_hint(raw)) from None
     if not isinstance(data, dict):
         raise InputError(what, _OBJECT.get(option, _OBJECT["--case"]))
     from nephrocalc.intake import refuse_repeated_keys

@@ -735,6 +735,8 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                 one_way.append(f"{kind} {_shown(concept)}")
         if used and kind == "Condition" and (odd := _clinical_status(resource) - CLINICAL_STATUSES):
             odd_status.append(f"{_shown(concept) or 'a Condition'} ({', '.join(sorted(odd))[:60]})")
+        elif used and kind == "Condition" and (words := _status_in_words(resource)):
+            odd_status.append(f"{_shown(concept) or 'a Condition'} (text {words!r} only, read as that code)")
         if not used:
             unmapped.append(f"{kind} {_shown(concept) or 'without a code'}")
         elif kind == "Condition" and not absent and _clinical_status(resource) & PAST_STATUSES:
@@ -1031,7 +1033,8 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
     if odd_status:
         notes.append({"id": "fhir_clinical_status_unknown", "sources": [],
                       "message": "Conditions whose clinicalStatus is not a FHIR code (active, recurrence, relapse, "
-                      "inactive, remission, resolved) were read as findings, current or past: "
+                      "inactive, remission, resolved), or is one only in words, were read as findings, current or "
+                      "past: "
                       + "; ".join(odd_status[:20])})
     if unread_sites:
         notes.append({"id": "fhir_body_site_not_read", "sources": [],
@@ -1853,10 +1856,24 @@ def _clinical_status(resource: dict[str, Any]) -> set[str]:
         return {status}
     codes = ({str(c.get("code")) for c in _items(status.get("coding")) if isinstance(c, dict) and c.get("code")}
              if isinstance(status, dict) else set())
+    if not codes and isinstance(status, dict) and isinstance(status.get("text"), str) and status["text"].strip():
+        # a status in words only (robustness round 53: "resolved" in text was read as current, unsaid): a word that
+        # is a FHIR code is read as that code, and the loop says the status was not coded
+        word = status["text"].strip().lower()
+        return {word if word in CLINICAL_STATUSES else f"text {status['text'].strip()[:40]!r}"}
     if not codes and any(key.startswith("abatement") and resource[key] not in (False, None, "", {})
                          for key in resource):
         return {"abated"}
     return codes
+
+
+def _status_in_words(resource: dict[str, Any]) -> str:
+    """A Condition's clinicalStatus given as text with no coding ("" when it has a code or none at all)."""
+    status = resource.get("clinicalStatus")
+    if not isinstance(status, dict) or any(isinstance(c, dict) and c.get("code") for c in _items(status.get("coding"))):
+        return ""
+    text = status.get("text")
+    return text.strip()[:40] if isinstance(text, str) else ""
 
 
 def _verification_codes(resource: dict[str, Any]) -> set[str]:

@@ -1437,7 +1437,8 @@ def checked_labs(case: Case, kb: KnowledgeBase, notes: list[Note], note_id: str,
     if not bad:
         return case
     notes.append({"id": note_id, "sources": [],
-                  "message": f"{len(bad)} lab value(s) were not used (the others were): " + "; ".join(bad)})
+                  "message": f"{len(bad)} lab value(s) were not used" + (" (the others were): " if good else ": ")
+                  + "; ".join(bad)})
     return dataclasses.replace(case, labs=good)
 
 

@@ -1,0 +1,95 @@
+"""What robustness round 53 found: one number too large for a double threw away a whole FHIR export or phenopacket, a
+Condition's status given only in words was read as current without a word, a usage conflict was reported as bad
+JSON when nothing was piped in, and a single rule pack's errors named no folder. Each fix, held by a test that fails
+without it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from helpers import invoke
+
+HPO = "http://purl.obolibrary.org/obo/hp.owl"
+LOINC = "http://loinc.org"
+SNOMED = "http://snomed.info/sct"
+
+
+def _bundle(*resources: dict[str, Any]) -> dict[str, Any]:
+    patient = {"resourceType": "Patient", "id": "p", "gender": "female", "birthDate": "1970-01-01"}
+    nc = {"resourceType": "Condition", "id": "nc", "subject": {"reference": "Patient/p"},
+          "code": {"coding": [{"system": HPO, "code": "HP:0012408"}]}}
+    return {"resourceType": "Bundle", "type": "collection",
+            "entry": [{"resource": r} for r in (patient, nc, *resources)]}
+
+
+def _lab(code: str, value: str, unit: str) -> str:
+    # the value is spliced in as JSON text: 1e999 cannot pass through json.dumps
+    return (f'{{"resourceType": "Observation", "status": "final", "subject": {{"reference": "Patient/p"}}, '
+            f'"code": {{"coding": [{{"system": "{LOINC}", "code": "{code}"}}]}}, '
+            f'"valueQuantity": {{"value": {value}, "unit": "{unit}"}}}}')
+
+
+def _bundle_text(*labs: str) -> bytes:
+    text = json.dumps(_bundle())
+    return (text[:-2] + "".join(f', {{"resource": {lab}}}' for lab in labs) + "]}").encode()
+
+
+@pytest.mark.parametrize("value", ["1e999", "-1e999", "9" * 400])
+def test_a_number_too_large_for_a_double_leaves_out_its_lab_alone(value: str) -> None:
+    raw = _bundle_text(_lab("17861-6", "11.9", "mg/dL"), _lab("2823-3", value, "mmol/L"))
+    status, out, err = invoke(["diff", "--fhir", "-", "--format", "json"], raw)
+    assert status == 0, err
+    result = json.loads(out)
+    assert {d["lab"] for d in result["derived"]} == {"serum_calcium"}  # the other lab still counts
+    said = " ".join(w["message"] for w in result["warnings"])
+    assert "serum_potassium" in said and "too large" in said and "(the others were)" in said
+    # in batch, the patient's line is ranked, not an error record
+    status, out, err = invoke(["batch", "--input", "fhir", "-"], raw.replace(b"\n", b" ") + b"\n")
+    assert status == 0 and "error" not in json.loads(out), err
+
+
+def test_nan_is_still_refused_in_a_document() -> None:
+    status, _, err = invoke(["diff", "--fhir", "-"], _bundle_text(_lab("2823-3", "NaN", "mmol/L")))
+    assert status == 2 and "valueQuantity.value" in err and "NaN" in err
+
+
+def test_a_number_too_large_in_a_phenopacket_leaves_out_its_measurement_alone() -> None:
+    phenopacket = {"id": "p1", "subject": {"id": "s", "sex": "MALE"}, "metaData": {"created": "2024-01-01T00:00:00Z"},
+                   "phenotypicFeatures": [{"type": {"id": "HP:0012408", "label": "Medullary nephrocalcinosis"}}],
+                   "measurements": [{"assay": {"id": "LOINC:2823-3", "label": "Potassium"},
+                                     "value": {"quantity": {"unit": {"id": "UCUM:mmol/L", "label": "mmol/L"},
+                                                            "value": "BIG"}}}]}
+    raw = json.dumps(phenopacket).replace('"BIG"', "1e999").encode()
+    status, out, err = invoke(["diff", "--phenopacket", "-", "--format", "json"], raw)
+    assert status == 0, err
+    said = " ".join(w["message"] for w in json.loads(out)["warnings"])
+    # the only lab was left out: no "(the others were)" when there are none
+    assert "serum_potassium" in said and "too large" in said and "(the others were)" not in said
+
+
+@pytest.mark.parametrize(("text", "past"), [("resolved", True), ("Inactive", True), ("active", False),
+                                             ("Resolvd", False)])
+def test_a_condition_status_in_words_only_is_said(text: str, past: bool) -> None:
+    sarcoidosis = {"resourceType": "Condition", "subject": {"reference": "Patient/p"}, "clinicalStatus": {"text": text},
+                   "code": {"coding": [{"system": SNOMED, "code": "31541009"}]}}
+    status, out, err = invoke(["diff", "--fhir", "-", "--format", "json"], json.dumps(_bundle(sarcoidosis)).encode())
+    assert status == 0, err
+    warnings = {w["id"]: w["message"] for w in json.loads(out)["warnings"]}
+    assert text in warnings["fhir_clinical_status_unknown"]
+    assert ("fhir_conditions_resolved" in warnings) is past
+
+
+def test_a_usage_conflict_is_said_before_standard_input_is_read() -> None:
+    status, _, err = invoke(["diff", "--case", "-", "--fhir", "-"], b"")
+    assert status == 2 and "not several" in err and "JSON" not in err
+
+
+def test_a_single_rule_pack_is_named_in_its_errors(tmp_path: Path) -> None:
+    pack = tmp_path / "site_pack"
+    pack.mkdir()
+    (pack / "pack.toml").write_text('name = "site\n', encoding="utf-8")
+    status, _, err = invoke(["diff", "--pattern", "medullary", "--rules", str(pack)])
+    assert status == 2 and f"in the rule pack {pack}" in err and "pack.toml" in err
