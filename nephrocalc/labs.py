@@ -438,7 +438,10 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
                     continue
                 found.setdefault(limit.clue, []).append(present)
                 by_lab.setdefault(limit.clue, {}).setdefault(step["lab"], []).append(present)
-                if limit.warning and (present or limit.warn_when == "always"):
+                # a caution on reading the value qualifies a derivation; when the clinician states the same clue, the
+                # statement is what counts (a CKD diagnosis beside its eGFR was told one value cannot prove
+                # chronicity: FHIR realism review 54)
+                if limit.warning and (present or limit.warn_when == "always") and explicit is not present:
                     warn("lab_note", limit.warning, limit.sources)
                 if explicit is not None and explicit is not present:
                     warn("lab_disagrees", f"{limit.clue} is stated {'present' if explicit else 'absent'} but {text}; "

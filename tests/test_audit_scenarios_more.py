@@ -738,11 +738,21 @@ BATTERIES = {
     number: [json.loads(line) for line in
              (Path(__file__).parent / "data" / "audit" / f"battery{number}.jsonl").read_text(encoding="utf-8")
              .splitlines() if line.strip()]
-    for number in range(3, 54)
+    for number in range(3, 55)
 }
 BLIND = [scenario for battery in BATTERIES.values() for scenario in battery]
 # Blind scenarios still failing, each with the reason (strict: one that starts to pass must leave the list)
 OPEN_BLIND = {
+    "b54_cn_snakebite":
+        "chronic glomerulonephritis 57% and cortical necrosis 34% for cortical calcification after an anuric kidney "
+        "injury with haematuria and CKD at 41: the scenario's insult, a viper bite, had no clue to state it; it has "
+        "one now (snake_bite: cortical necrosis 92% when stated), and cortical necrosis lists haematuria (sometimes), "
+        "but from the kidney injury, haematuria and CKD alone the glomerular cause stays ahead",
+    "b54_ph_late_b":
+        "the oxalate_low_gfr caveat (a normal urine oxalate does not exclude primary hyperoxaluria in CKD) does not "
+        "fire when the urine oxalate given is high (0.9 mmol/day: hyperoxaluria derived), as designed; the ranking "
+        "and both lab checks pass (primary hyperoxaluria first). The plasma oxalate of 48 umol/L at an eGFR of 18 lies "
+        "between the sourced limits of a preserved GFR and of kidney failure, the grey zone",
     "b19_man90_catheter_uti_alkaline_urine_not_drta":
         "distal RTA (incomplete) 15.4% (the check asks under 15%) for a man of 90 with an infection, stones and a "
         "urine pH of 7.5 with a normal bicarbonate: the pH derives nothing and adds nothing to distal RTA, as the "

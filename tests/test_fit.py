@@ -747,3 +747,24 @@ def test_hypertension_with_hypokalaemia_counts_for_mineralocorticoid_excess(rank
     # hypokalaemia alone stays the distal RTA finding it is
     alone = rank({**case, "clues": {"hypokalemia": True}})
     assert alone["differential"][0]["cause"] == "distal_rta" and alone["differential"][0]["probability"] > 0.75
+
+
+def test_a_snake_bite_is_the_insult_of_a_cortical_necrosis(rank: Any) -> None:
+    """Blind battery 54: cortical calcification after an anuric kidney injury from a viper bite had chronic
+    glomerulonephritis first, with no way to state the bite; haematuria counted only for the glomerular causes."""
+    case = {"pattern": "cortical", "age_years": 41, "sex": "male",
+            "clues": {"acute_kidney_injury": True, "hematuria": True, "ckd": True, "snake_bite": True}}
+    top = rank(case)["differential"][0]
+    assert top["cause"] == "cortical_necrosis" and top["probability"] > 0.8
+    assert any(e["clue"] == "hematuria" for e in entry(rank(case), "cortical_necrosis")["supporting"])
+
+
+def test_a_low_urine_chloride_alkalosis_names_chloride_depletion(rank: Any) -> None:
+    """Blind batteries 53 and 54: a woman who vomits, with a hypokalaemic alkalosis and a urine chloride of 8 mmol/L,
+    was told nothing of vomiting or bulimia; a high urine chloride is Bartter's wasting, not depletion."""
+    case = {"pattern": "medullary", "age_years": 23, "sex": "female",
+            "clues": {"hypokalemia": True, "metabolic_alkalosis": True},
+            "labs": {"urine_chloride": {"value": 8, "unit": "mmol/L"}}}
+    assert any(c["id"] == "chloride_depletion_alkalosis" for c in rank(case)["caveats"])
+    wasting = {**case, "labs": {"urine_chloride": {"value": 80, "unit": "mmol/L"}}}
+    assert not any(c["id"] == "chloride_depletion_alkalosis" for c in rank(wasting)["caveats"])

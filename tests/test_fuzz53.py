@@ -93,3 +93,64 @@ def test_a_single_rule_pack_is_named_in_its_errors(tmp_path: Path) -> None:
     (pack / "pack.toml").write_text('name = "site\n', encoding="utf-8")
     status, _, err = invoke(["diff", "--pattern", "medullary", "--rules", str(pack)])
     assert status == 2 and f"in the rule pack {pack}" in err and "pack.toml" in err
+
+
+# --- FHIR realism review 54 -------------------------------------------------------------------------------------
+
+
+def _clues_of(bundle: dict[str, Any]) -> dict[str, bool]:
+    from nephrocalc.engine import load_engine
+    from nephrocalc.interop.fhir import case_from_fhir
+
+    case, _ = case_from_fhir(bundle, load_engine().kb)
+    return dict(case.clues)
+
+
+def _observation(code: str, display: str, text: str, system: str = HPO) -> dict[str, Any]:
+    return {"resourceType": "Observation", "status": "final", "subject": {"reference": "Patient/p"},
+            "code": {"coding": [{"system": system, "code": code, "display": display}], "text": text}}
+
+
+def test_consanguinity_in_words_about_the_parents_is_the_patients_finding() -> None:
+    """Consanguinity is a fact of the parents by definition: "Parents are first cousins" was read as a finding of a
+    relative and dropped."""
+    consanguinity = _observation("HP:0025820", "Offspring of consanguineous relationship", "Parents are first cousins")
+    clues = _clues_of(_bundle(consanguinity))
+    assert clues.get("consanguinity") is True
+    # a plain finding with a relative as its subject is still not the patient's
+    hearing = _observation("HP:0000365", "Hearing impairment", "Hearing loss")
+    assert _clues_of(_bundle(hearing)).get("hearing_loss") is True
+    in_mother = {**hearing, "code": {**hearing["code"], "text": "Hearing loss in mother"}}
+    assert "hearing_loss" not in _clues_of(_bundle(in_mother))
+
+
+@pytest.mark.parametrize(("code", "clue"), [("39419009", "shock"), ("54840006", "growth_failure")])
+def test_snomed_codes_exports_use_are_read(code: str, clue: str) -> None:
+    condition = {"resourceType": "Condition", "subject": {"reference": "Patient/p"},
+                 "code": {"coding": [{"system": SNOMED, "code": code}]}}
+    assert _clues_of(_bundle(condition)).get(clue) is True
+
+
+def test_a_lab_caution_is_not_given_for_a_clue_the_clinician_states() -> None:
+    """An eGFR of 25 beside a stated CKD was told "one value cannot prove chronicity": the statement is what counts."""
+    def warnings(*argv: str) -> list[str]:
+        status, out, err = invoke(["diff", "--pattern", "cortical", "--lab", "egfr=25 mL/min/1.73m2", "--format",
+                                   "json", *argv])
+        assert status == 0, err
+        return [w["message"] for w in json.loads(out)["warnings"]]
+
+    assert any("chronicity" in m for m in warnings())
+    assert not any("chronicity" in m for m in warnings("--ckd"))
+
+
+def test_a_phenopacket_reference_range_is_said_once() -> None:
+    quantity = {"unit": {"id": "UCUM:mmol/L", "label": "mmol/L"}, "value": 3.0,
+                "referenceRange": {"unit": {"id": "UCUM:mmol/L", "label": "mmol/L"}, "low": 3.5, "high": 5.1}}
+    phenopacket = {"id": "p1", "subject": {"id": "s", "sex": "MALE"}, "metaData": {"created": "2024-01-01T00:00:00Z"},
+                   "phenotypicFeatures": [{"type": {"id": "HP:0012408", "label": "Medullary nephrocalcinosis"}}],
+                   "measurements": [{"assay": {"id": "LOINC:2823-3", "label": "Potassium"},
+                                     "value": {"quantity": quantity}}] * 3}
+    status, out, err = invoke(["diff", "--phenopacket", "-", "--format", "json"], json.dumps(phenopacket).encode())
+    assert status == 0, err
+    said = " ".join(w["message"] for w in json.loads(out)["warnings"])
+    assert said.count("referenceRange") == 1 and "the referenceRange of 3 measurements" in said

@@ -612,7 +612,10 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
         if kind in ("Condition", "Observation") and readings and not absent and not coded_labs:
             # a code whose own text or display denies or qualifies it ("Sarcoidosis ruled out", "No hearing loss",
             # "suspected", "in her mother") is not read as the finding present, and said (black-box review 51)
-            family = any(clue.startswith("family_history") for mapped in readings for clue in mapped[1])
+            # a family history, or consanguinity (a fact of the parents by definition: "Parents are first cousins"
+            # was read as a finding of a relative, FHIR realism review 54), names relatives as its subject
+            family = any(clue.startswith("family_history") or clue == "consanguinity"
+                         for mapped in readings for clue in mapped[1])
             said = first_cue([concept.text, *(c.display for c in concept.coding)], family)
             if said:
                 denied_codes.append(f"{kind} {_shown(concept)[:60]} (its text: {said[:80]!r})")
@@ -900,8 +903,8 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                       "message": "The laboratory's abnormal flags and reference ranges were not read: each value "
                       "is judged against "
                       "nephrocalc's limits for the age and sex (nephrocalc labs), which may differ from the "
-                      "laboratory's own range: " + "; ".join(flagged[:10])
-                      + (f" and {len(flagged) - 10} more" if len(flagged) > 10 else "")})
+                      "laboratory's own range: " + "; ".join(flagged[:3])
+                      + (f" and {len(flagged) - 3} more" if len(flagged) > 3 else "")})
     if preliminary:
         notes.append({"id": "fhir_results_preliminary", "sources": [],
                       "message": "Results not yet final or of unknown status (preliminary, partial or unknown: "
