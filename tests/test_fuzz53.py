@@ -154,3 +154,14 @@ def test_a_phenopacket_reference_range_is_said_once() -> None:
     assert status == 0, err
     said = " ".join(w["message"] for w in json.loads(out)["warnings"])
     assert said.count("referenceRange") == 1 and "the referenceRange of 3 measurements" in said
+
+
+@pytest.mark.parametrize(("drug", "said"), [("cholecalciferol 50,000 unit capsule", False), ("furosemide 40 mg", True)])
+def test_a_free_text_note_is_named_only_for_a_drug_that_was_read(drug: str, said: bool) -> None:
+    """A note "Stopped on admission" on a plain vitamin D that was not read at all was said to qualify what "was read
+    as coded", beside the warning that the drug was not read."""
+    statement = {"resourceType": "MedicationStatement", "status": "active", "subject": {"reference": "Patient/p"},
+                 "medicationCodeableConcept": {"text": drug}, "note": [{"text": "Stopped on admission"}]}
+    status, out, err = invoke(["diff", "--fhir", "-", "--format", "json"], json.dumps(_bundle(statement)).encode())
+    assert status == 0, err
+    assert any(w["id"] == "fhir_free_text_not_read" for w in json.loads(out)["warnings"]) is said

@@ -416,11 +416,14 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
             elsewhere.append(f"{kind} {_shown(_concept(resource.get('code'))) or resource.get('id') or ''}".strip()
                              + f" (for {_reference(resource)[:60]})")
             continue
+        free_text = ""
         if kind != "Patient" and (texts := _qualifying_free_text(resource)):
             # notes, a status reason, a dosage text: free text is not read, but one that may deny or stop what the
             # resource states is said (black-box review 51: a note "ruled out by biopsy" was silently ignored)
-            free_texts.append(f"{kind} {_shown(_concept(resource.get('code'))) or _medication_name(resource, {}) or ''}"
-                              .strip()[:60] + f": {'; '.join(repr(t[:80]) for t in texts[:2])}")
+            free_text = (f"{kind} {_shown(_concept(resource.get('code'))) or _medication_name(resource, {}) or ''}"
+                         .strip()[:60] + f": {'; '.join(repr(t[:80]) for t in texts[:2])}")
+            if kind not in MEDICATIONS:  # a medication's, only when it is read (below)
+                free_texts.append(free_text)
         if kind in ("Observation", "Condition", "Procedure") and (whose := _of_another(resource, own)):
             # an Observation whose focus is a relative, or that records a family member's history (LOINC 8689-2),
             # is not the patient's own finding (black-box review 51: both gave the patient hearing loss)
@@ -471,6 +474,8 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                 unread_drugs.append(name)
             elif not meant:
                 unmapped.append(f"{kind} {name or _medication_unnamed(resource)}")
+            elif free_text:  # a drug not read at all was not "read as coded" (FHIR realism review 54)
+                free_texts.append(free_text)
             # a statement that it is not taken states it absent (R4 status not-taken, STU3 taken = "n")
             taken = status != "not-taken" and resource.get("taken") != "n"
             if taken and meant and status in ("stopped", "completed"):
