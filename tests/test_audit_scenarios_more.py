@@ -738,11 +738,19 @@ BATTERIES = {
     number: [json.loads(line) for line in
              (Path(__file__).parent / "data" / "audit" / f"battery{number}.jsonl").read_text(encoding="utf-8")
              .splitlines() if line.strip()]
-    for number in range(3, 55)
+    for number in range(3, 56)
 }
 BLIND = [scenario for battery in BATTERIES.values() for scenario in battery]
 # Blind scenarios still failing, each with the reason (strict: one that starts to pass must leave the list)
 OPEN_BLIND = {
+    "b55_preterm_furo_b":
+        "as b51_preterm_furosemide: a urine Ca/Cr of 2.4 mmol/mmol at 6 weeks lies between Metz's pooled first-year "
+        "limit (1.50) and Sargent's and Matos's limits for young infants (2.42, about 2.2), the grey zone that derives "
+        "nothing (AUDIT 6.3); the reviewer judged the expectation debatable. The ranking is right (99.9%)",
+    "b55_ih_child_a":
+        "idiopathic hypercalciuria at the display cap of 95% (the check asks under 95%) for a boy of 8 with "
+        "hypercalciuria, haematuria and a family history of stones: the cap holds, and the reviewer judged the "
+        "threshold mostly his own",
     "b54_cn_snakebite":
         "chronic glomerulonephritis 57% and cortical necrosis 34% for cortical calcification after an anuric kidney "
         "injury with haematuria and CKD at 41: the scenario's insult, a viper bite, had no clue to state it; it has "

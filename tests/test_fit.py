@@ -768,3 +768,20 @@ def test_a_low_urine_chloride_alkalosis_names_chloride_depletion(rank: Any) -> N
     assert any(c["id"] == "chloride_depletion_alkalosis" for c in rank(case)["caveats"])
     wasting = {**case, "labs": {"urine_chloride": {"value": 80, "unit": "mmol/L"}}}
     assert not any(c["id"] == "chloride_depletion_alkalosis" for c in rank(wasting)["caveats"])
+
+
+def test_vitamin_d_excess_leading_with_a_low_calcium_is_a_poor_fit(rank: Any) -> None:
+    """Blind battery 55: a woman of 61 with osteomalacia, a calcium of 2.05 mmol/L, a PTH of 158 pg/mL and a 25OHD of
+    17 nmol/L had hypervitaminosis D first with a good fit once no longer pointed to CYP24A1 (which raises the
+    calcium); vitamin D excess raises the calcium, and this is vitamin D deficiency."""
+    case = {"pattern": "medullary", "age_years": 61, "sex": "female", "clues": {"bone_disease": True},
+            "labs": {"serum_calcium": {"value": 2.05, "unit": "mmol/L"}, "pth": {"value": 16.8, "unit": "pmol/L"},
+                     "vitamin_d_25oh": {"value": 17, "unit": "nmol/L"},
+                     "serum_phosphate": {"value": 0.75, "unit": "mmol/L"}}}
+    result = rank(case)
+    assert result["fit"]["status"] == "poor"
+    assert "idiopathic_infantile_hypercalcemia" not in [c["cause"] for c in result["fit"]["consider"]]
+    assert any(c["id"] == "hypocalcemia_not_vitamin_d_excess" for c in result["caveats"])
+    # on calcitriol the same findings are the treated form's, and nothing is said
+    treated = rank({**case, "clues": {"bone_disease": True, "vitamin_d_therapy": True}})
+    assert not any(c["id"] == "hypocalcemia_not_vitamin_d_excess" for c in treated["caveats"])
