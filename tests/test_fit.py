@@ -785,3 +785,29 @@ def test_vitamin_d_excess_leading_with_a_low_calcium_is_a_poor_fit(rank: Any) ->
     # on calcitriol the same findings are the treated form's, and nothing is said
     treated = rank({**case, "clues": {"bone_disease": True, "vitamin_d_therapy": True}})
     assert not any(c["id"] == "hypocalcemia_not_vitamin_d_excess" for c in treated["caveats"])
+
+
+def test_tuberculosis_without_a_finding_of_its_own_is_not_near_certain(rank: Any) -> None:
+    """Blind battery 56: one-sided cortical calcification with haematuria at 61, nothing else known, was renal
+    tuberculosis at 84%; a calcified tumour, cyst or infarct shows the same."""
+    case = {"pattern": "cortical", "modality": "ct", "laterality": "unilateral", "age_years": 61, "sex": "male",
+            "clues": {"hematuria": True}}
+    top = rank(case)["differential"][0]
+    assert top["cause"] == "renal_tuberculosis" and top["probability"] <= 0.6 and top["capped"]
+    for finding in ("sterile_pyuria", "tuberculosis", "calyceal_distortion"):
+        lifted = rank({**case, "clues": {"hematuria": True, finding: True}})["differential"][0]
+        assert lifted["cause"] == "renal_tuberculosis" and lifted["probability"] > 0.6
+
+
+def test_phosphate_after_a_purgative_points_outside_both_lists(kb: Any) -> None:
+    """Blind battery 56: with --extended, a woman of 67 with acute kidney injury and a high phosphate after phosphate
+    (calcium normal) had vitamin D intoxication first at 54%: the extended pack's open world had lost the built-in's
+    acute phosphate nephropathy entries."""
+    case = {"pattern": "medullary", "age_years": 67, "sex": "female",
+            "clues": {"acute_kidney_injury": True, "phosphate_therapy": True, "hypercalcemia": False}}
+    from nephrocalc.engine import load_engine
+    from nephrocalc.intake import parse_case
+    from nephrocalc.loader import extended_rules_dir
+
+    extended = load_engine((extended_rules_dir(),))
+    assert extended.rank(parse_case(case, extended.kb))["differential"][0]["cause"] == "other"
