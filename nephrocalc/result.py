@@ -7,7 +7,7 @@ validate real output against it.
 """
 
 # typing_extensions.TypedDict: pydantic needs it before Python 3.12 to derive the JSON Schema
-from typing import Any, NotRequired
+from typing import Any, Literal, NotRequired
 
 from typing_extensions import TypedDict
 
@@ -70,7 +70,7 @@ class Consider(TypedDict):
 class Fit(TypedDict):
     """How well the best cause explains the stated findings (CONTRACT.md section 7)."""
 
-    status: str  # "good" or "poor"
+    status: Literal["good", "poor"]
     unexplained: list[str]  # present findings (stated or from labs) the leading causes do not explain
     consider: list[Consider]  # causes outside the loaded knowledge base that would explain them
     # present only when the input contradicts itself: the stated findings that exclude each other

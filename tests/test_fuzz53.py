@@ -165,3 +165,29 @@ def test_a_free_text_note_is_named_only_for_a_drug_that_was_read(drug: str, said
     status, out, err = invoke(["diff", "--fhir", "-", "--format", "json"], json.dumps(_bundle(statement)).encode())
     assert status == 0, err
     assert any(w["id"] == "fhir_free_text_not_read" for w in json.loads(out)["warnings"]) is said
+
+
+# --- robustness round 55 ----------------------------------------------------------------------------------------
+
+
+def test_batch_refuses_a_key_given_twice_in_a_document_as_diff_does() -> None:
+    line = (b'{"resourceType": "Bundle", "type": "collection", "entry": [{"resource": {"resourceType": "Patient", '
+            b'"id": "p", "gender": "female", "gender": "male"}}]}\n')
+    status, out, _ = invoke(["batch", "--input", "fhir", "-"], line)
+    assert status == 2 and "given twice" in json.loads(out)["error"]
+    status, _, err = invoke(["diff", "--fhir", "-"], line)
+    assert status == 2 and "given twice" in err
+
+
+@pytest.mark.parametrize("status_value", [1.5, ["active"], True])
+def test_a_condition_status_that_is_no_code_is_said(status_value: Any) -> None:
+    sarcoidosis = {"resourceType": "Condition", "subject": {"reference": "Patient/p"}, "clinicalStatus": status_value,
+                   "code": {"coding": [{"system": SNOMED, "code": "31541009"}]}}
+    status, out, err = invoke(["diff", "--fhir", "-", "--format", "json"], json.dumps(_bundle(sarcoidosis)).encode())
+    assert status == 0, err
+    assert any(w["id"] == "fhir_clinical_status_unknown" for w in json.loads(out)["warnings"])
+
+
+def test_the_result_schema_names_the_fit_states() -> None:
+    status, out, _ = invoke(["schema", "result"])
+    assert status == 0 and json.loads(out)["$defs"]["Fit"]["properties"]["status"]["enum"] == ["good", "poor"]

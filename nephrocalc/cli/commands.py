@@ -343,9 +343,12 @@ class Commands:
                             data = load_document(raw, what)
                         if not isinstance(data, dict):
                             raise InputError(what, f"must be a JSON object ({document})")
-                        from nephrocalc.intake import refuse_deep_nesting
+                        from nephrocalc.intake import refuse_deep_nesting, refuse_repeated_keys
 
                         refuse_deep_nesting(data, what)
+                        # a key given twice is refused as `diff --fhir` refuses it (robustness round 55: batch kept
+                        # one of two genders silently)
+                        refuse_repeated_keys(raw, data, what)
                         return reader(data, engine.kb)
 
                 run_batch(lines, engine, out.write, output, write_error=note, read=read,

@@ -1862,6 +1862,8 @@ def _clinical_status(resource: dict[str, Any]) -> set[str]:
     status = resource.get("clinicalStatus")
     if isinstance(status, str):
         return {status}
+    if status is not None and not isinstance(status, dict):  # 1.5, a list: said, not read as active unsaid
+        return {f"not a code: {shown_value(status)[:30]}"}
     codes = ({str(c.get("code")) for c in _items(status.get("coding")) if isinstance(c, dict) and c.get("code")}
              if isinstance(status, dict) else set())
     if not codes and isinstance(status, dict) and isinstance(status.get("text"), str) and status["text"].strip():
