@@ -323,7 +323,7 @@ class Commands:
                 lines = io.with_progress(read_lines(io.reader(stream), pause, limit))
                 read = None
                 if input is not BatchInput.case:
-                    import orjson
+                    from nephrocalc.intake import load_document, refuse_deep_nesting, refuse_repeated_keys
 
                     if input is BatchInput.phenopacket:
                         from nephrocalc.interop.phenopacket import case_from_phenopacket as reader
@@ -333,18 +333,11 @@ class Commands:
                         what, document = "fhir", "a FHIR R4 Bundle"
 
                     def read(raw: bytes) -> tuple[Case, list[Note]]:
-                        try:
-                            data = orjson.loads(raw)
-                        except orjson.JSONDecodeError:
-                            from nephrocalc.intake import load_document
-
-                            # NaN or Infinity named by its field, as `diff --phenopacket` and `diff --fhir` do; a
-                            # number too large for a double left out alone
-                            data = load_document(raw, what)
+                        # NaN or Infinity named by its field, as `diff --phenopacket` and `diff --fhir` do; a number
+                        # too large for a double left out alone
+                        data = load_document(raw, what)
                         if not isinstance(data, dict):
                             raise InputError(what, f"must be a JSON object ({document})")
-                        from nephrocalc.intake import refuse_deep_nesting, refuse_repeated_keys
-
                         refuse_deep_nesting(data, what)
                         # a key given twice is refused as `diff --fhir` refuses it (robustness round 55: batch kept
                         # one of two genders silently)

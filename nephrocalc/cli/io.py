@@ -53,14 +53,16 @@ def read_case_source(source: str, option: str = "--case") -> dict[str, Any]:
                          + ("document" if limit != MAX_CASE_BYTES else "case"))
     if raw.startswith(UTF8_BOM):  # as Windows editors and Excel write UTF-8
         raw = raw[len(UTF8_BOM):]
-    try:
-        data = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        from nephrocalc.intake import load_document, non_finite_literal, utf8_hint
+    if document != "case":  # a number too large for a double is one implausible value of the document
+        from nephrocalc.intake import load_document
 
-        if document != "case":  # a number too large for a double is one implausible value of the document
-            data = load_document(raw, what)
-        else:
+        data = load_document(raw, what)
+    else:
+        try:
+            data = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            from nephrocalc.intake import non_finite_literal, utf8_hint
+
             # NaN or Infinity, which JSON does not have: said of the field that holds it, where it can be found
             located = non_finite_literal(raw, exc.pos, what)
             raise located or InputError(what, f"not valid JSON ({exc})" + utf8_hint(raw)) from None

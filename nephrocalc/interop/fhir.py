@@ -81,7 +81,7 @@ from nephrocalc.interop.phenopacket import (
     years_between,
     years_shown,
 )
-from nephrocalc.interop.wording import agent_denied, agent_stopped, finding_cue, first_cue
+from nephrocalc.interop.wording import agent_denied, agent_stopped, finding_cue, first_cue, shortlist
 from nephrocalc.knowledge import KnowledgeBase, normalise_unit
 from nephrocalc.result import Note
 from nephrocalc.vocab import Laterality, Modality, Sex
@@ -908,14 +908,12 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                       "message": "The laboratory's abnormal flags and reference ranges were not read: each value "
                       "is judged against "
                       "nephrocalc's limits for the age and sex (nephrocalc labs), which may differ from the "
-                      "laboratory's own range: " + "; ".join(flagged[:3])
-                      + (f" and {len(flagged) - 3} more" if len(flagged) > 3 else "")})
+                      "laboratory's own range: " + shortlist(flagged, 3)})
     if preliminary:
         notes.append({"id": "fhir_results_preliminary", "sources": [],
                       "message": "Results not yet final or of unknown status (preliminary, partial or unknown: "
                       "they may be incomplete or unverified) were read; check them against the final report: "
-                      + "; ".join(preliminary[:10])
-                      + (f" and {len(preliminary) - 10} more" if len(preliminary) > 10 else "")})
+                      + shortlist(preliminary)})
     if withdrawn:
         notes.append({"id": "fhir_resources_withdrawn", "sources": [],
                       "message": f"{len(withdrawn)} resource(s) marked entered-in-error, cancelled, draft, not done, "
@@ -957,8 +955,7 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
     if free_texts:
         notes.append({"id": "fhir_free_text_not_read", "sources": [],
                       "message": "Free text (notes, status reasons, dosage instructions) is not read, and may deny or "
-                      "stop what its resource states, which was read as coded; check: " + "; ".join(free_texts[:10])
-                      + (f" and {len(free_texts) - 10} more" if len(free_texts) > 10 else "")})
+                      "stop what its resource states, which was read as coded; check: " + shortlist(free_texts)})
     if denied_codes:
         notes.append({"id": "fhir_text_denies_code", "sources": [],
                       "message": "Findings whose text or display denies or qualifies the code (ruled out, absent, "
@@ -1069,8 +1066,7 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
     if disagreeing:
         notes.append({"id": "fhir_codings_disagree", "sources": [],
                       "message": "Codings of one concept mean different findings; each was read: "
-                      + "; ".join(disagreeing[:10])
-                      + (f" and {len(disagreeing) - 10} more" if len(disagreeing) > 10 else "")})
+                      + shortlist(disagreeing)})
     if conflicts:
         notes.append({"id": "fhir_present_and_absent", "sources": [],
                       "message": "Findings stated both present and absent were read as present (a present finding "

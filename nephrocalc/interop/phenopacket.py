@@ -47,7 +47,7 @@ from pydantic import BaseModel, ConfigDict, StrictBool, ValidationError, field_v
 
 from nephrocalc.case import Case, Lab
 from nephrocalc.errors import InputError, field_path
-from nephrocalc.interop.wording import agent_denied, agent_stopped, finding_cue, words
+from nephrocalc.interop.wording import agent_denied, agent_stopped, finding_cue, shortlist, words
 from nephrocalc.knowledge import KnowledgeBase, normalise_unit
 from nephrocalc.result import AskResult, Note, Result
 from nephrocalc.vocab import CASE_FIELDS, PATTERNS, Laterality, Pattern, Sex
@@ -504,8 +504,7 @@ def _from_v1_ages(data: Any, notes: list[Note]) -> Any:
         data = {**data, "phenotypicFeatures": changed}
     if read:
         notes.append({"id": "phenopacket_v1_ages", "sources": [],
-                      "message": "Phenopacket v1 ages were read as their v2 fields: " + "; ".join(read[:10])
-                      + (f" and {len(read) - 10} more" if len(read) > 10 else "")})
+                      "message": "Phenopacket v1 ages were read as their v2 fields: " + shortlist(read)})
     return data
 
 
@@ -612,8 +611,7 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
                if feature.negated and not feature.excluded]
     if negated:  # a v1 packet: its negated is v2's excluded, and reading it as present would invert the finding
         notes.append({"id": "phenopacket_v1_negated", "sources": [],
-                      "message": "negated (Phenopacket v1) was read as excluded: " + "; ".join(negated[:10])
-                      + (f" and {len(negated) - 10} more" if len(negated) > 10 else "")})
+                      "message": "negated (Phenopacket v1) was read as excluded: " + shortlist(negated)})
     resolved: list[str] = []  # present features with a resolution: findings of the history
     one_way: list[str] = []  # excluded terms that are one way among several of having a clue: they rule nothing out
     excluded_ways: dict[str, set[str]] = {}  # clue -> its terms (ways of having it) stated excluded
@@ -885,8 +883,7 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
     if later_onsets:  # as for the onset of nephrocalcinosis (onset_of_nephrocalcinosis): impossible, said
         notes.append({"id": "phenopacket_onset_after_age", "sources": [],
                       "message": f"Features whose onset is after the age of the record ({_years(age or 0.0)}) were "
-                      "read as present; check the onset or timeAtLastEncounter: " + "; ".join(later_onsets[:10])
-                      + (f" and {len(later_onsets) - 10} more" if len(later_onsets) > 10 else "")})
+                      "read as present; check the onset or timeAtLastEncounter: " + shortlist(later_onsets)})
     if age is None and onset_age is not None:
         age = onset_age
         notes.append({"id": "phenopacket_age_from_onset", "sources": [],
@@ -932,8 +929,7 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
     if one_way:
         notes.append({"id": "phenopacket_excluded_one_way", "sources": [],
                       "message": "Excluded terms that are one way among several of having a finding rule nothing out "
-                      "and were not used: " + "; ".join(one_way[:10])
-                      + (f" and {len(one_way) - 10} more" if len(one_way) > 10 else "")})
+                      "and were not used: " + shortlist(one_way)})
     both = {clue: terms for clue, terms in stated.items() if True in terms and False in terms}
     # a broader term present, read as the clue itself (hpo_exact: "hearing impairment"), with the clue's own term
     # excluded ("sensorineural hearing impairment"): no conflict, the finding is of another kind; the clue is absent
@@ -956,8 +952,7 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
     if resolved:
         notes.append({"id": "phenopacket_features_resolved", "sources": [],
                       "message": "Features that resolved were read as findings of the history, which a persisting "
-                      "calcification may still reflect: " + "; ".join(resolved[:10])
-                      + (f" and {len(resolved) - 10} more" if len(resolved) > 10 else "")})
+                      "calcification may still reflect: " + shortlist(resolved)})
     if negated_by_modifier:
         notes.append({"id": "phenopacket_modifier_negates", "sources": [],
                       "message": "Features whose modifier says they are not there were read as excluded: "
@@ -979,8 +974,7 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
     if qualifiers:
         notes.append({"id": "phenopacket_modifiers_not_read", "sources": [],
                       "message": "Modifiers and severities change no clue and were not used (a laterality modifier of "
-                      "the nephrocalcinosis term is read): " + "; ".join(qualifiers[:10])
-                      + (f" and {len(qualifiers) - 10} more" if len(qualifiers) > 10 else "")})
+                      "the nephrocalcinosis term is read): " + shortlist(qualifiers)})
     not_read = _parts_not_read(data)
     if not_read:
         notes.append({"id": "phenopacket_parts_not_read", "sources": [],

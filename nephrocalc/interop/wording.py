@@ -104,3 +104,9 @@ def agent_stopped(name: str) -> str:
         return ""
     found = _STOPPED.search(said)
     return found.group(1).replace(" ", "/") if found else ""
+
+
+def shortlist(items: list[str], limit: int = 10) -> str:
+    """Items a note names: the first ``limit`` joined, and how many more there are."""
+    more = f" and {len(items) - limit} more" if len(items) > limit else ""
+    return "; ".join(items[:limit]) + more
