@@ -827,10 +827,6 @@ OPEN_BLIND = {
         "with stones, haematuria and colic on ultrasound: nothing points to tuberculosis (no sterile pyuria, TB risk "
         "or calyceal distortion), the table's can't-miss line names it with its test, and the unilateral caveat "
         "names it; the reviewer judged the check debatable (asking would cost little, but is a design choice)",
-    "b38_hyperca_low_pth_sparse":
-        "milk-alkali syndrome 56% (the check asks under 50%) for hypercalcaemia with a suppressed PTH in a woman of "
-        "60 and nothing else: calcium-alkali intake was not asked (unknown, not absent); the fit is poor and names "
-        "malignancy first, and the extended knowledge base ranks the same way (milk-alkali 49%, malignancy 16%)",
     "b36_msk_no_ectasia_on_ctu":
         "medullary sponge kidney 12% after a CT urogram without tubular ectasia, as the check asks, but not flagged: "
         "idiopathic hypercalciuria leads at 60% with a good fit for unilateral calcification with stones and "
@@ -868,11 +864,11 @@ OPEN_BLIND = {
         "a bicarbonate of 20 at an eGFR of 27 raises acquired distal RTA from 19% to 63% (the check allows 5 points): "
         "the acidosis of CKD stage 4 is counted as distal RTA's; a given background for acidosis with CKD (20%) was "
         "tried and cost a published patient without passing this check",
-    "b29_base_dent_boy_flag":
-        "without --extended the active-vitamin-D form of hypervitaminosis D leads (55%) for a Dent-like boy with "
-        "tubular proteinuria, hypercalciuria and hypophosphataemic rickets, no therapy stated (fit poor, Dent "
-        "considered): rickets and a low phosphate are the indication of that therapy; weighing the therapy's "
-        "absence from the report moved the lead to distal RTA in other Dent scenarios, as b24_dent_boy_base",
+    "b35_dent_like_boy_lmw_proteinuria_base":
+        "distal RTA 32% (the check asks under 30%) for a Dent-like boy of 10 with tubular proteinuria, rickets and a "
+        "bicarbonate of 24 (fit poor, Dent considered): the active-vitamin-D form of hypervitaminosis D leads at its "
+        "45% cap (no therapy stated), and the excess above the cap is shared in proportion, so distal RTA (whose "
+        "incomplete form keeps a normal bicarbonate) rose from 23%; the cap's lowering from 60% passed b29 and b38",
     "b28_unilateral_focal_us_caveat":
         "medullary sponge kidney at its 75% cap (the check asks under 60%) for one unilateral cluster on ultrasound "
         "at 58 with nothing else: unilateral counts x15 for it (30% against 2%); the unilateral caveat names focal "

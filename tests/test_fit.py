@@ -707,7 +707,7 @@ def test_vitamin_d_excess_without_an_exposure_is_not_near_certain(rank: Any) -> 
                      "serum_phosphate": {"value": 0.7, "unit": "mmol/L"},
                      "alkaline_phosphatase": {"value": 240, "unit": "U/L"}}}
     top = rank(case)["differential"][0]
-    assert top["cause"] == "hypervitaminosis_d" and top["probability"] == 0.6 and top["capped"]
+    assert top["cause"] == "hypervitaminosis_d" and top["probability"] == 0.45 and top["capped"]
     # the exposure stated, or proven by a 25OHD in the intoxication range, lifts the cap
     stated = rank({**case, "clues": {"bone_disease": True, "vitamin_d_therapy": True}})["differential"][0]
     assert stated["cause"] == "hypervitaminosis_d" and stated["probability"] > 0.9
@@ -830,3 +830,35 @@ def test_stating_rta_beside_its_findings_never_lowers_distal_rta(rank: Any) -> N
         after = rank({**case, "clues": {**findings, "rta": True}})
         assert after["differential"][0]["cause"] == "distal_rta"
         assert entry(after, "distal_rta")["probability"] >= before - 0.01
+
+
+def test_milk_alkali_without_the_intake_or_the_alkalosis_is_at_most_even_odds(rank: Any) -> None:
+    """AUDIT D4: hypercalcaemia with a suppressed PTH in a woman of 60, and nothing else, led milk-alkali syndrome at
+    47% and blind battery 38 at 56%, although calcium-alkali intake was never asked. The syndrome is an exposure: until
+    the intake, or the triad's metabolic alkalosis, is stated, it stays first but at most 45%."""
+    case = {"pattern": "medullary", "age_years": 60, "sex": "female",
+            "clues": {"hypercalcemia": True, "low_pth": True}}
+    top = rank(case)["differential"][0]
+    assert top["cause"] == "milk_alkali_syndrome" and top["probability"] == 0.45 and top["capped"]
+    for lift in ("calcium_alkali_intake", "metabolic_alkalosis"):
+        lifted = rank({**case, "clues": {**case["clues"], lift: True}})["differential"][0]
+        assert lifted["cause"] == "milk_alkali_syndrome" and lifted["probability"] > 0.6
+
+
+def test_a_cap_under_one_half_never_puts_the_leader_below_the_second() -> None:
+    """The excess above a cap is shared in proportion: at a cap of 45%, a leader at 50% and a second at 45% would give
+    the second 49.5%. The cap is raised just enough (to 0.45 / 0.95) that the ranking holds; the sum stays 1."""
+    from nephrocalc.engine import _cap_certainty
+
+    unrounded = [0.5, 0.45, 0.05]
+    entries: list[Any] = [{"cause": c, "probability": p} for c, p in zip(("a", "b", "other"), unrounded, strict=True)]
+    _cap_certainty(entries, unrounded, 0.45)
+    probabilities = [e["probability"] for e in entries]
+    assert probabilities == sorted(probabilities, reverse=True)
+    assert abs(sum(probabilities) - 1.0) < 1e-9
+    assert probabilities[0] == pytest.approx(0.45 / 0.95, abs=1e-6) and probabilities[0] >= probabilities[1]
+    # a leader well ahead is stated at the cap itself
+    unrounded = [0.9, 0.06, 0.04]
+    entries = [{"cause": c, "probability": p} for c, p in zip(("a", "b", "other"), unrounded, strict=True)]
+    _cap_certainty(entries, unrounded, 0.45)
+    assert entries[0]["probability"] == 0.45 and abs(sum(e["probability"] for e in entries) - 1.0) < 1e-9

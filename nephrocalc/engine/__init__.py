@@ -505,8 +505,13 @@ def _cap_certainty(entries: list[Entry], unrounded: Sequence[float], cap: float 
     entries' order): scaling values already rounded to 6 decimals would scale their rounding too. The
     entry keeps ``capped`` true: its score says how far above the cap it was."""
     top = entries[0]
-    excess = unrounded[0] - cap
     rest = 1.0 - unrounded[0]
+    if cap < 0.5 and len(unrounded) > 1 and rest > 0.0:
+        # a cap under one half must not put the leader below the second, which takes its share of the excess:
+        # the second scaled is unrounded[1] * (1 - cap) / rest, at most the cap when cap >= s / (rest + s)
+        # (rounded up to the 6 decimals every probability is given in, so that rounding cannot undo it)
+        cap = max(cap, math.ceil(unrounded[1] / (rest + unrounded[1]) * 1e6) / 1e6)
+    excess = unrounded[0] - cap
     top["probability"] = cap
     others = entries[1:]
     if not others:  # pragma: no cover - the differential always holds every cause and `other`

@@ -737,7 +737,7 @@ class Certainty(RuleModel):
     diagnosis (medullary sponge kidney: tubular ectasia on CT urography or IVU) is not near-certain from the
     findings that only suggest it."""
 
-    cap: Annotated[float, Field(ge=0.5, lt=0.95)]
+    cap: Annotated[float, Field(ge=0.3, lt=0.95)]
     # the defining finding that lifts the cap; left out, nothing does (a mimic that does not itself calcify
     # the kidneys cannot be near-certain as the cause of their calcification)
     unless: Identifier | None = None
