@@ -116,6 +116,7 @@ PROBABILITIES
   ("capped" in JSON, "> 95%" in the table) and the others share the rest in proportion. A cause
   with a [certainty] of its own (a structural diagnosis) is capped lower until its defining finding
   is stated, and a mimic that does not calcify the kidneys always: {caps or "none in this knowledge base"}.
+  A cap under one half (an exposure not yet stated) is raised just enough to keep the leader first.
   Ties are broken by prior, then by id.
 
 KNOWLEDGE BASE
