@@ -946,3 +946,16 @@ def test_an_empty_name_in_fields_is_refused_not_skipped(fields: str) -> None:
     status, out, err = invoke(["batch", "-", "-f", "csv", "--fields", fields], b'{"pattern": "medullary"}\n')
     assert status == 2 and out == "" and err == (f"nephrocalc: error: --fields: has an empty name ({fields!r}): give "
                                                  "names separated by single commas, e.g. id,cause,probability\n")
+
+
+def test_a_capped_probability_is_never_shown_above_its_value() -> None:
+    """Blind battery 59: a cap raised to keep the leader first (0.487, tied with the second at 48.7%) was shown
+    ">49%", more than it is. A cap is a whole percent and says so; a raised one is given to the tenth, as the second
+    is, in the table and the HTML page alike."""
+    from nephrocalc.render.html import _p
+    from nephrocalc.render.views import percent
+
+    for show in (percent, _p):
+        assert show(0.95, True) == ">95%" and show(0.45, True) == ">45%" and show(0.29, True) == ">29%"
+        assert show(0.487, True) == ">48.7%" and show(0.4821, True) == ">48.2%"
+        assert show(0.487, False) == "48.7%"

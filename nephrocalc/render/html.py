@@ -18,6 +18,7 @@ from nephrocalc.render.views import (
     form_label,
     lacks_clause,
     not_used,
+    percent,
     poor_fit_text,
     printable,
     work_up,
@@ -50,12 +51,8 @@ h2{break-after:avoid}}
 
 
 def _p(probability: float, capped: bool) -> str:
-    """A probability for people, as plain text (escape it where it goes into the page)."""
-    if capped:
-        return f">{probability:.0%}"
-    if probability >= 0.9995:
-        return ">99.9%"
-    return f"{probability:.1%}" if probability >= 0.001 else "<0.1%"
+    """A probability for people, as plain text (escape it where it goes into the page): as the table says it."""
+    return percent(probability, capped)
 
 
 def _lr(weight: float) -> str:

@@ -88,7 +88,10 @@ def percent(probability: float, capped: bool = False) -> str:
     """A probability for people: never "100.0%", ">95%" when the engine capped it (">75%" at a cause's own
     cap), "<0.1%" below."""
     if capped:
-        return f">{probability:.0%}"
+        # a cap is a whole percent; one raised to keep the leader first (0.487) is shown to the tenth, as the
+        # second is, so that ">49%" never stands for 48.7%
+        whole = round(probability * 100)
+        return f">{whole}%" if abs(probability * 100 - whole) < 1e-6 else f">{probability:.1%}"
     if probability >= 0.9995:
         return ">99.9%"
     if probability >= 0.001:
