@@ -137,6 +137,8 @@ def _candidates(engine: Engine, evaluation: Evaluation, weights: tuple[list[floa
             continue  # a diagnosis-level clue (rta) is what the questions lead to, not a question
         if _waits_for_context(engine, case, clue_id, exclude):
             continue
+        if clue.asked_below is not None and case.age_years is not None and case.age_years >= clue.asked_below:
+            continue  # a child's finding (growth failure) is not a question for an adult
         log_lr = table.clue[(case.pattern or "unknown", clue_id, True)]
         if clue_id in at_age:
             log_lr = list(log_lr)

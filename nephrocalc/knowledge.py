@@ -98,6 +98,7 @@ class Clue(NamedTuple):
     # terms of ``hpo`` that, excluded, rule nothing out: one way among several of having the finding (clues.toml)
     hpo_one_of: tuple[str, ...] = ()
     atc: tuple[str, ...] = ()  # WHO ATC codes (or their groups) of the drugs whose use means this exposure
+    asked_below: float | None = None  # not proposed as a question from this age (years) on (a child's finding)
 
     @property
     def flag(self) -> str:

@@ -959,3 +959,19 @@ def test_a_capped_probability_is_never_shown_above_its_value() -> None:
         assert show(0.95, True) == ">95%" and show(0.45, True) == ">45%" and show(0.29, True) == ">29%"
         assert show(0.487, True) == ">48.7%" and show(0.4821, True) == ">48.2%"
         assert show(0.487, False) == "48.7%"
+
+
+def test_a_childs_finding_is_not_proposed_for_an_adult(run_main: Any) -> None:
+    """Blind battery 59: 'growth failure' was proposed as the next finding for adults (41 adults of the development set
+    were asked about growth failure or about polyhydramnios in the pregnancy that bore them). A clue with asked_below
+    is not proposed from that age on; a child is still asked, and a stated finding still counts."""
+    args = ["diff", "-p", "medullary", "--sex", "female", "--lab", "serum_bicarbonate=15mmol/L",
+            "--lab", "urine_ph=7.0", "--lab", "serum_potassium=2.8mmol/L", "--format", "json"]
+    status, out, err = run_main([*args, "--age", "30"])
+    assert status == 0, err
+    proposed = [item["clue"] for item in json.loads(out)["next_findings"]]
+    assert proposed and not {"growth_failure", "preterm_infant", "polyhydramnios"} & set(proposed)
+    status, out, err = run_main(["diff", "-p", "medullary", "--age", "4", "--format", "json"])
+    assert status == 0 and "growth_failure" in [item["clue"] for item in json.loads(out)["next_findings"]], err
+    status, out, err = run_main(["diff", "-p", "medullary", "--age", "55", "--growth-failure", "--format", "json"])
+    assert status == 0 and "growth_failure" in out, err

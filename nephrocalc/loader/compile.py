@@ -722,7 +722,8 @@ def _compile(root: Path, kb_file: schema.KnowledgeBaseFile, groups: Mapping[str,
                               _given_background(entry.given_background), _masked_absence(entry.absent_masked_by),
                               tuple((band.at_least, band.below, band.value) for band in entry.age_backgrounds),
                               defining=entry.defining, refines=tuple(entry.refines),
-                              mixture=entry.mixture, hpo_one_of=tuple(entry.hpo_one_of), atc=tuple(entry.atc))
+                              mixture=entry.mixture, hpo_one_of=tuple(entry.hpo_one_of), atc=tuple(entry.atc),
+                              asked_below=entry.asked_below)
         for index, term in enumerate(entry.hpo_one_of):
             if term not in entry.hpo:
                 problems.add(clues_path, f"clues.{clue_id}.hpo_one_of.{index}",

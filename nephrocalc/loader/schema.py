@@ -580,6 +580,9 @@ class ClueEntry(RuleModel):
     # an exposure whose preparations name their ingredients (parenteral nutrition): the other agents found in the
     # same medication name are its ingredients, not exposures of their own
     mixture: bool = False
+    # a finding about a child (growth failure, rickets) or an infant (polyhydramnios in the pregnancy): not proposed
+    # as a question from this age on; stated, it still counts
+    asked_below: Annotated[float, Field(gt=0.0, le=130.0)] | None = None
 
     @model_validator(mode="after")
     def _defining_note(self) -> ClueEntry:
