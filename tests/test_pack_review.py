@@ -105,6 +105,13 @@ def test_a_symbolic_link_out_of_the_pack_is_refused(tmp_path: Path) -> None:
     ("labs.toml", "above = 10.5", "above = 25.0", "not inside the plausible range"),  # at the bound: never crossed
     ("labs.toml", '"mmol/L" = { multiply_by = 4.008 }', '"mmol/L" = { multiply_by = 1e308 }',
      "is not a unit conversion"),
+    # a factor the units and the molar mass do not give (robustness round 59: a factor 10 off passed `rules check`
+    # and read every calcium in mmol/L ten times too high), and a molar conversion with nothing to check it against
+    ("labs.toml", '"mmol/L" = { multiply_by = 4.008 }', '"mmol/L" = { multiply_by = 40.08 }',
+     "units.mmol/L: a conversion factor of 40.08 to mg/dL, but the units give 4.008"),
+    ("labs.toml", '"nmol/L" = { divide_by = 2.496 }', '"nmol/L" = { divide_by = 24.96 }', "but the units give 0.4006"),
+    ("labs.toml", '"mg/g" = { divide_by = 1000.0 }', '"mg/g" = { divide_by = 100.0 }', "but the units give 0.001"),
+    ("labs.toml", "molar_mass = 168.11\n", "", "units.µmol/L: converting it to mg/dL needs the lab's molar_mass"),
 ])
 def test_a_complete_knowledge_base_that_would_act_silently_wrong_is_refused(tmp_path: Path, file: str, old: str,
                                                                             new: str, said: str) -> None:

@@ -1070,6 +1070,12 @@ class LabEntry(RuleModel):
     loinc_at_least: list[LoincCode] = []
     # labs whose reading this one replaces where the two disagree on a clue (ionised over total calcium)
     decides_over: list[Identifier] = []
+    # what the unit conversions rest on, checked against them at load time: the analyte's molar mass (g/mol), its
+    # charge for mEq, and for a ratio to creatinine the molar mass of the denominator's analyte. A factor the units
+    # and these do not give (a factor 10 off) is an error, not a silently misread value
+    molar_mass: Annotated[float, Field(gt=0.0, allow_inf_nan=False)] | None = None
+    valence: Annotated[int, Field(ge=1, le=4)] | None = None
+    per_molar_mass: Annotated[float, Field(gt=0.0, allow_inf_nan=False)] | None = None
 
     @field_validator("canonical", "own_units", "units", "own_plausible", mode="after")
     @classmethod
@@ -1117,7 +1123,74 @@ class LabEntry(RuleModel):
             if not 1e-6 <= factor <= 1e6:  # the plausible range in that unit would underflow or overflow
                 raise ValueError(f"units.{unit}: a conversion factor of {factor:g} to {self.canonical} is not a unit "
                                  "conversion (allowed: 1e-6 to 1e6)")
+            expected = _unit_factor(unit, self.canonical, self.molar_mass, self.valence, self.per_molar_mass)
+            if expected is not None and abs(factor / expected - 1.0) > UNIT_FACTOR_TOLERANCE:
+                raise ValueError(f"units.{unit}: a conversion factor of {factor:g} to {self.canonical}, but the units "
+                                 f"give {expected:.4g}{_unit_basis(self)}: check multiply_by and divide_by")
         return self
+
+
+# A unit conversion checked against the units themselves may differ from the molar mass it rests on by this much: the
+# molar masses laboratories use differ (oxalate 88.02 or oxalic acid 90.03 g/mol, 2%; PTH's 0.106 pmol per pg)
+UNIT_FACTOR_TOLERANCE = 0.03
+_PREFIXES = {"": 1.0, "d": 1e-1, "c": 1e-2, "m": 1e-3, "µ": 1e-6, "μ": 1e-6, "u": 1e-6, "mc": 1e-6, "n": 1e-9,
+             "p": 1e-12, "k": 1e3}
+_KINDS = {"g": "mass", "mol": "amount", "Eq": "charge", "IU": "activity", "U": "activity", "L": "volume",
+          "day": "time", "d": "time"}
+
+
+def _unit_part(text: str) -> tuple[float, str] | None:
+    """One side of a unit ("mmol", "dL", "µg"): its scale to the base unit and its kind, or None if not understood."""
+    for base in sorted(_KINDS, key=len, reverse=True):
+        if text.endswith(base) and text[: len(text) - len(base)] in _PREFIXES:
+            if base in ("d", "day") and text not in ("d", "day"):
+                continue  # no prefixed days
+            return _PREFIXES[text[: len(text) - len(base)]], _KINDS[base]
+    return None
+
+
+def _unit_factor(unit: str, canonical: str, molar_mass: float | None, valence: int | None,
+                 per_molar_mass: float | None) -> float | None:
+    """The factor a value in ``unit`` is multiplied by to give ``canonical``, from the units alone (with the molar
+    masses and charge they need), or None where they cannot say (pH, mL/min/1.73m2). Raises ValueError when the
+    conversion needs a molar mass or charge the lab does not give, or converts one kind into another (IU to mg)."""
+    def parse(text: str) -> tuple[tuple[float, str], tuple[float, str]] | None:
+        parts = text.strip().split("/")
+        if len(parts) != 2:
+            return None
+        top, bottom = _unit_part(parts[0]), _unit_part(parts[1])
+        return (top, bottom) if top is not None and bottom is not None else None
+
+    given, wanted = parse(unit), parse(canonical)
+    if given is None or wanted is None:
+        return None
+
+    def to_moles(kind: str, mass: float | None, name: str) -> float:  # one base unit of the kind, in moles
+        if kind == "amount":
+            return 1.0
+        if kind == "mass" and mass is not None:
+            return 1.0 / mass
+        if kind == "charge" and valence is not None:
+            return 1.0 / valence
+        if kind in ("mass", "charge"):
+            raise ValueError(f"units.{unit}: converting it to {canonical} needs the lab's "
+                             f"{name if kind == 'mass' else 'valence'} (the factor is checked against it)")
+        raise ValueError(f"units.{unit}: a {kind} unit does not convert to {canonical}")
+
+    def ratio(source: tuple[float, str], target: tuple[float, str], mass: float | None, name: str) -> float:
+        (scale_s, kind_s), (scale_t, kind_t) = source, target
+        if kind_s == kind_t:
+            return scale_s / scale_t
+        return scale_s * to_moles(kind_s, mass, name) / (scale_t * to_moles(kind_t, mass, name))
+
+    return ratio(given[0], wanted[0], molar_mass, "molar_mass") / ratio(given[1], wanted[1], per_molar_mass,
+                                                                         "per_molar_mass")
+
+
+def _unit_basis(lab: LabEntry) -> str:
+    said = [f"{name} {value:g}" for name, value in (("molar_mass", lab.molar_mass), ("valence", lab.valence),
+                                                     ("per_molar_mass", lab.per_molar_mass)) if value is not None]
+    return f" (with {', '.join(said)})" if said else ""
 
 
 def _contexts_exclude(first: tuple[dict[str, bool], dict[str, bool]],
