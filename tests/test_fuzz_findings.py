@@ -1090,7 +1090,8 @@ def test_the_phenopacket_output_has_the_metadata_v2_requires() -> None:
     assert status == 0, err
     meta = json.loads(out)["metaData"]
     assert meta["created"].endswith("Z") and len(meta["created"]) == 20
-    assert [r["namespacePrefix"] for r in meta["resources"]] == ["nephrocalc"]
+    # and one for each ontology of the case it carries: HPO here (fuzz review 59)
+    assert [r["namespacePrefix"] for r in meta["resources"]] == ["nephrocalc", "HP"]
     assert all(i["diagnosis"]["disease"]["id"].startswith("nephrocalc:") for i in json.loads(out)["interpretations"])
 
 

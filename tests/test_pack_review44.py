@@ -127,9 +127,10 @@ def _result(run_main: Any, rules: Path) -> dict[str, Any]:
 
 def test_an_edited_copy_of_the_knowledge_base_may_not_keep_the_shipped_name(tmp_path: Path, run_main: Any,
                                                                             kb: KnowledgeBase) -> None:
-    """A copy of rules/ with a unit factor changed (4.008 -> 40.08) went by "nephrocalc built-in knowledge base" in
-    its results and passed `rules check`, where an edited copy of the extended pack is refused: refused the same way
-    until renamed. A copy as shipped (comments, notes and its extended/ folder aside) keeps the name."""
+    """A copy of rules/ with a unit factor changed (4.008 -> 40.08; now any edit) went by "nephrocalc built-in
+    knowledge base" in its results and passed `rules check`, where an edited copy of the extended pack is refused:
+    refused the same way until renamed. A copy as shipped (comments, notes and its extended/ folder aside) keeps the
+    name."""
     name = f"{kb.name} {kb.version}"
     assert name.startswith("nephrocalc built-in knowledge base ")
     copy = tmp_path / "kb"
@@ -142,9 +143,10 @@ def test_an_edited_copy_of_the_knowledge_base_may_not_keep_the_shipped_name(tmp_
     assert _result(run_main, copy)["knowledge_base"] == name
     labs = copy / "labs.toml"
     text = labs.read_text(encoding="utf-8")
-    assert '"mmol/L" = { multiply_by = 4.008 }' in text
-    labs.write_text(text.replace('"mmol/L" = { multiply_by = 4.008 }', '"mmol/L" = { multiply_by = 40.08 }', 1),
-                    encoding="utf-8")
+    # (a factor 10 off is now refused on its own, against the calcium's molar mass: an edit the loader cannot see
+    # wrong, the calcium's warning bounds, is refused for the name alone)
+    assert text.count("extreme = [5.0, 16.0]") == 1
+    labs.write_text(text.replace("extreme = [5.0, 16.0]", "extreme = [5.0, 15.0]", 1), encoding="utf-8")
     message = ("knowledge_base.toml: name: names beginning with 'nephrocalc' are kept for the knowledge bases that "
                "ship with it, as shipped (an edited copy is a knowledge base of one's own): name it after its site or "
                "purpose")

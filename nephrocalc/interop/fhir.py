@@ -21,7 +21,10 @@ validated ``Case``. Any other top-level ``resourceType``, or none, is refused (e
   SNOMED hierarchy is bundled); a Condition whose ``verificationStatus`` is
   refuted, or an Observation whose ``interpretation`` or value says absent, gives the clue as absent; one
   only suspected (unconfirmed, provisional, differential) is listed in a note, not used, as is one whose
-  verificationStatus is not a FHIR code; a clue stated both present and absent is present, with a note;
+  verificationStatus is not a FHIR code (condition-ver-status, or a code with no system), is coded only in another
+  system, or has codings that contradict each other (confirmed and refuted), and an Observation whose value and
+  interpretation contradict each other; a term stated absent above a finding stated present is not read (it
+  contradicts it), with a note; a clue stated both present and absent is present, with a note;
 - a DiagnosticReport's ``conclusionCode`` (HPO or SNOMED CT) gives findings or the pattern, as a Condition
   would; a Procedure's code gives its clue too (dialysis, a kidney transplant); one "not-done" says only that
   it was not performed then, not that the patient has no such history: not used, and a note lists it;
@@ -35,7 +38,8 @@ validated ``Case``. Any other top-level ``resourceType``, or none, is refused (e
   references): every agent of the vocabulary (clues.toml ``agents``) found in it; a statement
   "not-taken" gives the exposure as absent; one "intended" (a plan), an order drafted, cancelled or declined,
   and a dose not given are not read; a drug stopped or completed is a past exposure, with a note;
-- resources entered in error or cancelled are not used, and a note lists them; so are entries without a
+- resources entered in error or cancelled are not used, and a note lists them (with the Observations that such a
+  DiagnosticReport names as its results, unless a report in force names them too); so are entries without a
   resource or a resourceType, and resources of a type not read (Encounter, ...); a Bundle without entries
   is read as an empty case, with a note.
 
@@ -65,6 +69,7 @@ from nephrocalc.interop.phenopacket import (
     clues_of_term,
     denied_agents_note,
     every_way_excluded,
+    findings_below,
     in_future,
     is_native_vitamin_d,
     judged_at_own_age,
@@ -264,6 +269,43 @@ def _typed(resource: object, where: str, found: list[dict[str, Any]], problems: 
                     _typed({**inner, **dated}, f"{where}.contained[{index}]", found, problems)
 
 
+def _withdrawn_results(data: dict[str, Any], resources: list[dict[str, Any]]) -> dict[int, str]:
+    """The Observations of the document (by ``id()``) that a DiagnosticReport entered in error or cancelled names
+    among its results (by ``Observation/id``, an absolute URL ending so, or the entry's fullUrl) and no other report
+    does, each with that report's status: withdrawn with the report, as the results it contains are."""
+    withdrawn: dict[str, str] = {}
+    kept: set[str] = set()
+    for resource in resources:
+        if resource.get("resourceType") != "DiagnosticReport":
+            continue
+        status = resource.get("status")
+        for result in _items(resource.get("result")):
+            target = result.get("reference") if isinstance(result, dict) else None
+            if not isinstance(target, str) or target.startswith("#"):
+                continue  # a contained result carries the report's status already (_typed)
+            keys = {target, "/".join(target.rstrip("/").split("/")[-2:])}
+            if status in ("entered-in-error", "cancelled"):
+                withdrawn.update(dict.fromkeys(keys, str(status)))
+            else:
+                kept.update(keys)
+    if not withdrawn:
+        return {}
+    urls = {id(entry["resource"]): entry["fullUrl"] for entry in _items(data.get("entry"))
+            if isinstance(entry, dict) and isinstance(entry.get("fullUrl"), str) and isinstance(entry.get("resource"),
+                                                                                               dict)}
+    found: dict[int, str] = {}
+    for resource in resources:
+        if resource.get("resourceType") != "Observation":
+            continue
+        keys = {key for key in (urls.get(id(resource)), f"Observation/{resource.get('id')}" if resource.get("id")
+                                else None) if key}
+        keys |= {"/".join(key.rstrip("/").split("/")[-2:]) for key in keys}
+        hits = [withdrawn[key] for key in keys if key in withdrawn]
+        if hits and not keys & kept:
+            found[id(resource)] = hits[0]
+    return found
+
+
 def _dated(resource: dict[str, Any], kind: str, fields: tuple[str, ...], dates: list[tuple[date, str]],
            bad_dates: dict[str, None]) -> None:
     """The date of a resource: the first of ``fields`` that is a readable date; one that cannot be read is
@@ -378,6 +420,11 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                 for key, meant in found]
     modified: list[str] = []  # resources with a modifierExtension, which changes their meaning: not read
     excluded_ways: dict[str, set[str]] = {}  # clue -> its HPO terms (ways of having it) stated refuted or absent
+    # the findings read as present: (HPO term or "", as shown, its clues, whether it is the nephrocalcinosis)
+    present_findings: list[tuple[str, str, tuple[str, ...], bool]] = []
+    refuted_later: list[tuple[str, list[Coding]]] = []  # concepts stated absent: read after the present ones
+    above_present: list[str] = []  # terms stated absent above a finding stated present: contradictory, not read
+    broad: list[str] = []  # terms stated absent broader than every finding they rule out: read, and said
     one_way: list[str] = []  # refuted terms that are one way among several of having a finding: rule nothing out
     odd_status: list[str] = []  # Conditions whose clinicalStatus is not a FHIR code: read as findings, and said
     dangling: list[str] = []  # DiagnosticReport results that name no resource of the document
@@ -385,6 +432,7 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
     present_refs.update(str(entry["fullUrl"]) for entry in _items(data.get("entry"))
                         if isinstance(entry, dict) and isinstance(entry.get("fullUrl"), str))
     unread_contained: list[str] = []  # resources contained in another than a report or a panel: not read
+    withdrawn_results = _withdrawn_results(data, resources)  # Observations only a withdrawn report's results
     oneself: list[str] = []  # FamilyMemberHistory of the patient (relationship ONESELF): not a family history
     unread_sites: list[str] = []  # body sites of the nephrocalcinosis that give no side
     for resource in resources:
@@ -505,6 +553,12 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
         if _withdrawn(resource):
             withdrawn.append(f"{kind} {_shown(_concept(resource.get('code'))) or 'without a code'}")
             continue
+        if kind == "Observation" and (report := withdrawn_results.get(id(resource))):
+            # a result of a report entered in error or cancelled is withdrawn with it, as a result it contains is
+            # (fuzz review 59: one referenced by its fullUrl was used)
+            withdrawn.append(f"Observation {_shown(_concept(resource.get('code'))) or 'without a code'} (a result of "
+                             f"a DiagnosticReport {report})")
+            continue
         if kind == "FamilyMemberHistory":  # a relative's conditions
             relationship = _concept(resource.get("relationship"))
             if any(coding.code == "ONESELF" for coding in relationship.coding):
@@ -565,6 +619,8 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                     continue
                 for mapped in readings:
                     seen_nc, patterns = _apply(mapped, False, clues, seen_nc, patterns, conflicts)
+                present_findings.extend(_present_codings(kb, conclusion.coding,
+                                                         f"DiagnosticReport {_shown(conclusion)[:60]}"))
             continue
         try:
             concept = CodeableConcept.model_validate(resource.get("code") or {})
@@ -572,6 +628,11 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
             unmapped.append(f"{kind} without a readable code")
             continue
         status = _verification_codes(resource)
+        if problem := _verification_problem(resource):
+            # two codings that say different things (confirmed and refuted), or a code of another system spelt as
+            # FHIR's: which is meant cannot be known, so the Condition is not used, and said (fuzz review 59)
+            unverified.append(f"{kind} {_shown(concept) or 'without a code'} ({problem})")
+            continue
         if not status and resource.get("verificationStatus") not in (None, "", {}):
             # a status in words only ({"text": "refuted"}): not read as confirmed
             unverified.append(f"{kind} {_shown(concept) or 'without a code'} (verificationStatus without a code: "
@@ -681,8 +742,14 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                     break
         for mapped in readings:  # beside a lab its LOINC coding gives, as the order of the codings says nothing
             used = True
+            if absent and mapped[0] is None:  # a finding stated absent: read once every present one is known
+                continue
             seen_nc, patterns = _apply(mapped, absent, clues, seen_nc, patterns, conflicts)
             nc_refuted = nc_refuted or (mapped[0] is not None and absent)
+        if absent and any(mapped[0] is None for mapped in readings):
+            refuted_later.append((f"{kind} {_shown(concept)[:60]}", concept.coding))
+        elif readings and not absent:
+            present_findings.extend(_present_codings(kb, concept.coding, f"{kind} {_shown(concept)[:60]}"))
         if any(mapped[0] is not None for mapped in readings) and not absent:
             # the nephrocalcinosis: its side from its body site
             sides.update(_sides(resource, hands, unread_sites))
@@ -723,11 +790,20 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
             if used:  # the rest of a panel that was read is listed; an unread panel is listed whole below
                 unmapped.extend(unread)
         if not used and kind == "Observation":  # a finding given as the value: code "imaging finding" = X
-            for mapped in _readings(kb, _concept(resource.get("valueCodeableConcept")).coding, absent,
-                                    "Observation.valueCodeableConcept", disagreeing):
+            value_concept = _concept(resource.get("valueCodeableConcept"))
+            value_readings = _readings(kb, value_concept.coding, absent, "Observation.valueCodeableConcept",
+                                       disagreeing)
+            for mapped in value_readings:
                 used = True
+                if absent and mapped[0] is None:  # read once every present finding is known, as above
+                    continue
                 seen_nc, patterns = _apply(mapped, absent, clues, seen_nc, patterns, conflicts)
                 nc_refuted = nc_refuted or (mapped[0] is not None and absent)
+            if absent and any(mapped[0] is None for mapped in value_readings):
+                refuted_later.append((f"Observation {_shown(value_concept)[:60]}", value_concept.coding))
+            elif value_readings and not absent:
+                present_findings.extend(_present_codings(kb, value_concept.coding,
+                                                         f"Observation {_shown(value_concept)[:60]}"))
         if not used and absent:  # a refuted term that is one way among several of having a finding
             terms = [term for coding in concept.coding if (term := _hpo_code(coding)) is not None]
             # and a SNOMED CT concept read through its HPO cross-references (fuzz review 44: a refuted postpartum
@@ -756,6 +832,24 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                      if resource.get(field) not in (None, "", [], {})]
             if given:
                 unread_fields.append(f"{_shown(concept) or 'a Condition'}: {', '.join(given)}")
+    for said, codings in refuted_later:  # the findings stated absent, every present one known
+        for coding in dict.fromkeys(codings):
+            coded = _coded(kb, coding, True)
+            if coded is None or coded[0] is not None:
+                continue
+            term = _hpo_code(coding)
+            terms = [term] if term else list(kb.snomed_hpo.get(coding.code, ())) if (
+                coding.system.rstrip("/") == SNOMED and coding.code not in kb.snomed_clues) else []
+            below = list(dict.fromkeys(found for t in terms for found in findings_below(kb, t, present_findings)))
+            if below:
+                # a term above a finding stated present (Abnormality of the kidney refuted beside nephrocalcinosis)
+                # contradicts it: read, it ruled out every clue below it (fuzz review 59, as in a phenopacket)
+                above_present.append(f"{said} ({coding.code.strip()[:20]} is above {shortlist(below, 3)})")
+                continue
+            if len(coded[1]) > 1 and term and not any(term in (*kb.clues[c].hpo, *kb.clues[c].hpo_exact)
+                                                       for c in coded[1]):
+                broad.append(f"{said} ({len(coded[1])}: {shortlist(list(coded[1]), 8)})")
+            seen_nc, patterns = _apply(coded, True, clues, seen_nc, patterns, conflicts)
     # every way of having a finding refuted (uveitis and erythema nodosum) is the finding absent, as the phenopacket
     # reader reads them; one of them alone rules nothing out, and is said so
     for clue, ways in every_way_excluded(kb, excluded_ways, clues):
@@ -1023,7 +1117,8 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
     if unverified:
         notes.append({"id": "fhir_verification_status_unknown", "sources": [],
                       "message": f"{len(unverified)} resource(s) with a verificationStatus that is not a FHIR code "
-                      "(confirmed, unconfirmed, provisional, differential, refuted, entered-in-error) were not used: "
+                      "(confirmed, unconfirmed, provisional, differential, refuted, entered-in-error, of "
+                      f"{VERIFICATION_SYSTEM}), or whose codings contradict each other, were not used: "
                       + "; ".join(unverified[:20])})
     if misspelt:
         notes.append({"id": "fhir_unknown_elements", "sources": [],
@@ -1055,6 +1150,15 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
         notes.append({"id": "fhir_contained_not_read", "sources": [],
                       "message": "Resources contained in another resource are read only in a DiagnosticReport or an "
                       "Observation panel; these were not read: " + "; ".join(dict.fromkeys(unread_contained))})
+    if above_present:
+        notes.append({"id": "fhir_refuted_above_present", "sources": [],
+                      "message": "Refuted or absent terms above a finding stated present contradict it (a term "
+                      "absent rules out everything below it) and were not read, so they rule nothing out; check the "
+                      "document: " + shortlist(above_present)})
+    if broad:
+        notes.append({"id": "fhir_refuted_broad_term", "sources": [],
+                      "message": "Refuted or absent terms broader than the findings were read as ruling out every "
+                      "finding below them; if that is not meant, state the findings one by one: " + shortlist(broad)})
     if one_way:
         notes.append({"id": "fhir_refuted_one_way", "sources": [],
                       "message": "Refuted or absent findings that are one way among several of having a finding rule "
@@ -1146,6 +1250,18 @@ def _coded(kb: KnowledgeBase, coding: Coding, absent: bool) -> tuple[str | None,
         return named, ()
     meant = clues_of_term(kb, term, present=not absent)
     return (None, meant) if meant else None
+
+
+def _present_codings(kb: KnowledgeBase, codings: list[Coding], shown: str
+                     ) -> list[tuple[str, str, tuple[str, ...], bool]]:
+    """The findings a concept stated present gives, as findings_below takes them: each coding's HPO term (or ""), the
+    concept as shown, its clues, and whether it is the nephrocalcinosis."""
+    found = []
+    for coding in codings:
+        mapped = _coded(kb, coding, False)
+        if mapped is not None:
+            found.append((_hpo_code(coding) or "", shown, mapped[1], mapped[0] is not None))
+    return found
 
 
 def _readings(kb: KnowledgeBase, codings: list[Coding], absent: bool, where: str,
@@ -1882,16 +1998,55 @@ def _status_in_words(resource: dict[str, Any]) -> str:
     return text.strip()[:40] if isinstance(text, str) else ""
 
 
+# the code system of a Condition's verificationStatus (FHIR R4 condition-ver-status): a code of another system is not
+# read as one of these, though it be spelt "refuted" (fuzz review 59: a local system's "refuted" was trusted)
+VERIFICATION_SYSTEM = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
+# what each code says of the finding: two codings saying different things contradict each other
+_VERIFICATION_MEANINGS = {"confirmed": "confirmed", "refuted": "refuted", "unconfirmed": "suspected",
+                          "provisional": "suspected", "differential": "suspected",
+                          "entered-in-error": "entered in error"}
+
+
+def _status_codings(resource: dict[str, Any]) -> list[dict[str, Any]]:
+    status = resource.get("verificationStatus")
+    return [c for c in _items(status.get("coding")) if isinstance(c, dict)] if isinstance(status, dict) else []
+
+
+def _is_verification_system(coding: dict[str, Any]) -> bool:
+    """A coding of FHIR's condition-ver-status, or one with no system (as many exports write it)."""
+    system = coding.get("system")
+    return system in (None, "") or (isinstance(system, str) and system.strip().rstrip("/") == VERIFICATION_SYSTEM)
+
+
 def _verification_codes(resource: dict[str, Any]) -> set[str]:
-    """The codes of a resource's verificationStatus: a CodeableConcept's (R4), or a code written alone
-    (STU3). A code that is not a string is kept as written, to be reported."""
+    """The codes of a resource's verificationStatus: a CodeableConcept's (R4) codings of FHIR's own code system (or
+    of none), or a code written alone (STU3). A code that is not a string is kept as written, to be reported."""
     status = resource.get("verificationStatus")
     if isinstance(status, str):
         return {status} if status else set()
-    if not isinstance(status, dict):
-        return set()
-    codes = (c.get("code") for c in _items(status.get("coding")) if isinstance(c, dict))
+    codes = (c.get("code") for c in _status_codings(resource) if _is_verification_system(c))
     return {code if isinstance(code, str) else shown_value(code) for code in codes if code not in (None, "")}
+
+
+def _verification_problem(resource: dict[str, Any]) -> str:
+    """Why a verificationStatus cannot be read ("" when it can): codings of FHIR's code system that say different
+    things (confirmed and refuted), or a status coded only in another system, whose codes are not FHIR's though they
+    be spelt alike; a coding of another system beside FHIR's is a translation, unless it is spelt as a FHIR code
+    that says otherwise."""
+    codings = _status_codings(resource)
+    own = _verification_codes(resource) if codings else set()
+    others = [(str(c.get("system"))[:60], c.get("code")) for c in codings if not _is_verification_system(c)]
+    meanings = {_VERIFICATION_MEANINGS[code] for code in own if code in _VERIFICATION_MEANINGS}
+    spelt = {_VERIFICATION_MEANINGS[code] for _, code in others if isinstance(code, str) and code in
+             _VERIFICATION_MEANINGS}
+    if len(meanings) > 1 or (meanings and spelt - meanings):
+        said = sorted(own) + [f"{code} of {system}" for system, code in others if code in _VERIFICATION_MEANINGS]
+        return f"verificationStatus codings that contradict each other: {', '.join(said)}"
+    if not own and others:
+        return ("verificationStatus coded only in another system than FHIR's condition-ver-status: "
+                + ", ".join(f"{code[:40] if isinstance(code, str) else shown_value(code)} of {system}"
+                            for system, code in others[:3]))
+    return ""
 
 
 def _unconfirmed(resource: dict[str, Any]) -> bool:
@@ -1947,7 +2102,64 @@ def _unreadable_finding_value(resource: dict[str, Any], kb: KnowledgeBase) -> st
     # a quantity too (black-box review 51: a valueQuantity of 0 on a finding was read as the finding present)
     if any(key in resource for key in ("valueQuantity", "valueInteger", "valueDecimal", "valueRatio", "valueRange")):
         return "a number is not a present or absent finding"
+    # a value and an interpretation that say opposite things (valueBoolean true, interpretation NEG): which is right
+    # cannot be known (fuzz review 59: the interpretation silently won)
+    value_says, interpretation_says = _value_says(resource), _interpretation_says(resource)
+    if value_says and interpretation_says and value_says[0] != interpretation_says[0]:
+        return (f"its value says {value_says[0]} ({value_says[1]}) and its interpretation {interpretation_says[0]} "
+                f"({interpretation_says[1]}): they contradict each other")
     return ""
+
+
+def _value_says(resource: dict[str, Any]) -> tuple[str, str] | None:
+    """Whether an Observation's value states its finding "present" or "absent", and the value as written; None when
+    it has no such value."""
+    if isinstance(resource.get("valueBoolean"), bool):
+        said = "present" if resource["valueBoolean"] else "absent"
+        return said, f"valueBoolean {shown_value(resource['valueBoolean'])}"
+    value = resource.get("valueCodeableConcept")
+    if isinstance(value, dict):
+        codes, words = _value_terms(value)
+        shown = f"valueCodeableConcept {(_shown(_concept(value)) or ', '.join(sorted(words | codes)))[:40]}"
+        if codes & ABSENT_CODES or words & ABSENT_WORDS or any(w.startswith(ABSENT_PREFIXES) for w in words):
+            return "absent", shown
+        if codes & PRESENT_CODES or words & PRESENT_WORDS or any(w.startswith(PRESENT_PREFIXES) for w in words):
+            return "present", shown
+    text = resource.get("valueString")
+    if isinstance(text, str):
+        said = text.strip().lower().rstrip(".")
+        if said in ABSENT_WORDS or said.startswith(ABSENT_PREFIXES):
+            return "absent", f"valueString {shown_value(text)}"
+        if said in PRESENT_WORDS or said.startswith(PRESENT_PREFIXES):
+            return "present", f"valueString {shown_value(text)}"
+    return None
+
+
+# v3 ObservationInterpretation codes that state a finding absent or present
+_INTERPRETATION_ABSENT = frozenset({"NEG", "N", "ND"})
+_INTERPRETATION_PRESENT = frozenset({"POS", "DET"})
+
+
+def _interpretation_says(resource: dict[str, Any]) -> tuple[str, str] | None:
+    """Whether an Observation's interpretation states its finding "absent" (NEG, N, ND, or a negative code or word)
+    or "present" (POS, DET, or a positive code or word), and the codes or words that say so; None when it says
+    neither, or both."""
+    found: dict[str, list[str]] = {}
+    for interpretation in _items(resource.get("interpretation")):
+        if not isinstance(interpretation, dict):
+            continue
+        codes, words = _value_terms(interpretation)
+        upper = {code.upper() for code in codes}
+        if upper & _INTERPRETATION_ABSENT or codes & ABSENT_CODES or words & ABSENT_WORDS \
+                or any(w.startswith(ABSENT_PREFIXES) for w in words):
+            found.setdefault("absent", []).extend(sorted(upper & _INTERPRETATION_ABSENT or codes | words))
+        elif upper & _INTERPRETATION_PRESENT or codes & PRESENT_CODES or words & PRESENT_WORDS \
+                or any(w.startswith(PRESENT_PREFIXES) for w in words):
+            found.setdefault("present", []).extend(sorted(upper & _INTERPRETATION_PRESENT or codes | words))
+    if len(found) != 1:
+        return None
+    said, what = next(iter(found.items()))
+    return said, ", ".join(dict.fromkeys(what))[:60]
 
 
 def _value_terms(value: dict[str, Any]) -> tuple[set[str], set[str]]:

@@ -12,7 +12,9 @@ Mapping (CONTRACT.md section 8):
 - each ``phenotypicFeatures[].type.id``: an HPO term of the vocabulary, or a descendant of one in the
   vendored HPO release (rules/hpo.toml), becomes its clue, false when ``excluded`` is true; an excluded
   term also rules out the clues whose terms all lie below it (excluding a term excludes its descendants),
-  except a clue that only refines another (stone composition); the nephrocalcinosis terms give the pattern;
+  except a clue that only refines another (stone composition), with a note naming them when it rules out several;
+  an excluded term above a feature stated present (Phenotypic abnormality beside the nephrocalcinosis) contradicts
+  it and is not read, with a note naming its entry; the nephrocalcinosis terms give the pattern;
 - a laterality modifier of the nephrocalcinosis feature (HPO Unilateral, Left, Right; Bilateral) gives
   the laterality;
 - each ``measurements[]`` with a LOINC assay and a quantity becomes a lab (UCUM unit); a value that is
@@ -32,7 +34,8 @@ that cannot be read, the parts not read (diseases and interpretations, which are
 read as findings; procedures; biosamples; fields a phenopacket does not have), a phenopacket with no
 nephrocalcinosis term, and a pattern that no term gives (the case then runs with the pattern unknown:
 no pattern evidence). Only the parts read are modelled (pydantic, unknown fields ignored, and those
-at the top level, in the subject, a phenotypic feature or a measurement named): the official
+at the top level, in the subject, a phenotypic feature, a measurement, a medical action or its treatment or
+procedure named): the official
 ``phenopackets`` package would bring in protobuf for no gain here.
 """
 
@@ -287,6 +290,69 @@ def every_way_excluded(kb: KnowledgeBase, excluded: dict[str, set[str]],
             if clue not in stated and (listed := set(kb.clues[clue].hpo)) and listed <= ways]
 
 
+# The ancestors of the nephrocalcinosis terms (HP:0000121 and HP:0008327, HP:0012408, HP:0012409 below it) in the HPO
+# release of rules/hpo.toml (2025-11-24; the root HP:0000001 left out), which vendors only the ancestors of the clues'
+# terms: one of them excluded beside nephrocalcinosis stated present contradicts it (fuzz review 59)
+NEPHROCALCINOSIS_ANCESTORS = frozenset({
+    "HP:0000118",  # Phenotypic abnormality
+    "HP:0000119",  # Abnormality of the genitourinary system
+    "HP:0000079",  # Abnormality of the urinary system
+    "HP:0010935",  # Abnormality of the upper urinary tract
+    "HP:0000077",  # Abnormality of the kidney
+    "HP:0012210",  # Abnormal renal morphology
+})
+
+
+def findings_below(kb: KnowledgeBase, term: str, present: list[tuple[str, str, tuple[str, ...], bool]]) -> list[str]:
+    """The findings stated present (``present``: each its HPO term, or "" when it has none; as shown; its clues;
+    whether it is a nephrocalcinosis term) that lie below an excluded HPO term: a contradiction, since excluding a
+    term excludes all below it. Known for the nephrocalcinosis terms (NEPHROCALCINOSIS_ANCESTORS), and for a
+    finding whose term is a clue's, or lies below every term of its clue, from the ancestors hpo.toml vendors. The
+    same term stated both ways is no such case: the clue is present, with its own note."""
+    found: list[str] = []
+    ruled_out = kb.hpo_named.get(term, ())
+    ancestors: Mapping[str, frozenset[str]] | None = None
+    for own, shown, meant, is_nephrocalcinosis in present:
+        if own == term:
+            continue
+        if is_nephrocalcinosis:
+            if term in NEPHROCALCINOSIS_ANCESTORS:
+                found.append(shown)
+            continue
+        if any(clue in ruled_out and not kb.clues[clue].hpo_exact and term not in kb.clues[clue].hpo
+               for clue in meant):  # ruled out as an ancestor of every term of the clue (compile.py's index)
+            found.append(shown)
+            continue
+        if ancestors is None:
+            ancestors = vendored_ancestors(kb.root)
+        if term in ancestors.get(own, ()) or any(
+                kb.clues[clue].hpo and all(term in ancestors.get(t, ()) for t in kb.clues[clue].hpo) for clue in meant):
+            found.append(shown)
+    return list(dict.fromkeys(found))
+
+
+_ANCESTORS: dict[str, Mapping[str, frozenset[str]]] = {}  # rules folder -> its hpo.toml [ancestors], once read
+
+
+def vendored_ancestors(root: str) -> Mapping[str, frozenset[str]]:
+    """The ancestors of the clues' HPO terms that ``root``/hpo.toml vendors (``[ancestors]``), read once and only
+    when an excluded term needs them; none when the file cannot be read (the loader has refused such a file)."""
+    if root in _ANCESTORS:
+        return _ANCESTORS[root]
+    import tomllib
+    from pathlib import Path
+
+    try:
+        with (Path(root) / "hpo.toml").open("rb") as handle:
+            table = tomllib.load(handle).get("ancestors")
+    except (OSError, ValueError):
+        table = None
+    found = ({str(key): frozenset(str(t) for t in value) for key, value in table.items() if isinstance(value, list)}
+             if isinstance(table, dict) else {})
+    _ANCESTORS[root] = found
+    return found
+
+
 _NATIVE_VITAMIN_D = re.compile(r"\b(chole|cole|ergo)?calciferol\b|\bvitamin d ?[23]?\b|\bdrisdol\b", re.IGNORECASE)
 
 
@@ -519,6 +585,13 @@ _INDIVIDUAL_FIELDS = frozenset({"id", "alternateIds", "dateOfBirth", "timeAtLast
 _FEATURE_FIELDS = frozenset({"description", "type", "excluded", "negated", "modifiers", "onset", "resolution",
                              "evidence", "severity"})
 _MEASUREMENT_FIELDS = frozenset({"description", "assay", "value", "complexValue", "timeObserved", "procedure"})
+# MedicalAction, Treatment and Procedure: a misspelt treatmentTerminationReason read a stopped drug as current (fuzz
+# review 59); adverseEvents in a treatment as phenopacket-store writes them
+_ACTION_FIELDS = frozenset({"procedure", "treatment", "radiationTherapy", "therapeuticRegimen", "treatmentTarget",
+                            "treatmentIntent", "responseToTreatment", "adverseEvents", "treatmentTerminationReason"})
+_TREATMENT_FIELDS = frozenset({"agent", "routeOfAdministration", "doseIntervals", "drugType", "cumulativeDose",
+                               "adverseEvents"})
+_PROCEDURE_FIELDS = frozenset({"code", "bodySite", "performed"})
 _FAMILY_FIELDS = frozenset({"id", "proband", "relatives", "consanguinousParents", "pedigree", "files", "metaData"})
 GA4GH_SEXES = ("FEMALE", "MALE", "OTHER_SEX", "UNKNOWN_SEX")
 
@@ -620,6 +693,11 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
     relatives_features: list[str] = []  # features marked a family history: a relative's, not read
     described: list[str] = []  # features whose free-text description may deny them: read as stated, and said
     stopped_agents: list[str] = []  # treatments stopped or held: read as past exposures, and said
+    # the findings read as present: (term, as shown, its clues, whether it is a nephrocalcinosis term)
+    present_findings: list[tuple[str, str, tuple[str, ...], bool]] = []
+    deferred: list[tuple[int, str, str]] = []  # excluded features (index, term, shown): read after the present ones
+    above_present: list[str] = []  # excluded terms above a feature stated present: contradictory, not read
+    broad: list[str] = []  # excluded terms broader than every finding they rule out: read, and said
     for index, feature in enumerate(packet.phenotypicFeatures):
         if feature.negated:
             feature = feature.model_copy(update={"excluded": True})
@@ -673,6 +751,7 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
                 excluded_nc.append((named, f"{term} {feature.type.label}".strip()))
             else:
                 seen_nc = True
+                present_findings.append((term, f"{term} {feature.type.label}".strip(), (), True))
                 if named != NEPHROCALCINOSIS:
                     patterns.add(named)
                 if feature.onset is not None:
@@ -680,27 +759,18 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
                 sides.update(LATERALITY_MODIFIERS[m.id] for m in feature.modifiers if m.id in LATERALITY_MODIFIERS)
                 hands.update(HANDS[m.id] for m in feature.modifiers if m.id in HANDS)
             continue
-        meant = clues_of_term(kb, term, present=not feature.excluded)
-        if not meant and feature.excluded and clues_of_term(kb, term, present=True):
-            # one way among several of having a finding (short stature, of growth failure): excluded, it rules
-            # nothing out; said so, not "maps to no clue"
-            one_way.append(f"{term} {feature.type.label}".strip()
-                           + f" ({', '.join(clues_of_term(kb, term, present=True))})")
-            for clue in clues_of_term(kb, term, present=True):
-                excluded_ways.setdefault(clue, set()).add(term)
+        shown = f"{term} {feature.type.label}".strip()
+        if feature.excluded:  # read once every present finding is known: one may lie below this term (below)
+            deferred.append((index, term, shown))
             continue
+        meant = clues_of_term(kb, term, present=True)
         if not meant:
-            unmapped.append(f"{term} {feature.type.label}".strip() + (" (excluded)" if feature.excluded else ""))
+            unmapped.append(shown)
             continue
+        present_findings.append((term, shown, meant, False))
         for clue in meant:  # a present finding wins over an excluded one mapped to the same clue (noted)
-            stated.setdefault(clue, {}).setdefault(not feature.excluded, []).append(term)
-            clues[clue] = clues.get(clue, False) or not feature.excluded
-    # every way of having a finding excluded (uveitis and erythema nodosum, for uveitis_or_erythema_nodosum) is the
-    # finding excluded, as the contract reads an excluded term; one of them alone still rules nothing out
-    for clue, ways in every_way_excluded(kb, excluded_ways, clues):
-        clues[clue] = False
-        stated.setdefault(clue, {}).setdefault(False, []).extend(sorted(ways))
-        one_way = [item for item in one_way if not item.endswith(f"({clue})")]
+            stated.setdefault(clue, {}).setdefault(True, []).append(term)
+            clues[clue] = True
     unread_agents: list[str] = []
     denied_agents: list[str] = []  # treatments named with a word that denies them ("not furosemide"): not read
     calcium_agents: list[str] = []  # calcium carbonate given: read as the intake, with a note on the dose
@@ -711,15 +781,48 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
             named = kb.hpo_patterns.get(event.id)
             if named is not None:
                 seen_nc = True
+                present_findings.append((event.id, f"{event.id} {event.label}".strip(), (), True))
                 if named != NEPHROCALCINOSIS:
                     patterns.add(named)
                 continue
             meant = clues_of_term(kb, event.id, present=True)
             if not meant:
                 unmapped.append(f"adverse event {event.id} {event.label}".strip())
+            else:
+                present_findings.append((event.id, f"{event.id} {event.label}".strip(), meant, False))
             for clue in meant:
                 stated.setdefault(clue, {}).setdefault(True, []).append(event.id)
                 clues[clue] = True
+    for index, term, shown in deferred:  # the excluded features, every present one known
+        below = findings_below(kb, term, present_findings)
+        if below:
+            # an excluded term above a finding stated present (Phenotypic abnormality, or Abnormality of the kidney,
+            # beside nephrocalcinosis) contradicts it: read, it ruled out every clue below it (fuzz review 59: 101)
+            above_present.append(f"phenotypicFeatures[{index}] {shown} (above {shortlist(below, 3)})")
+            continue
+        meant = clues_of_term(kb, term, present=False)
+        if not meant and clues_of_term(kb, term, present=True):
+            # one way among several of having a finding (short stature, of growth failure): excluded, it rules
+            # nothing out; said so, not "maps to no clue"
+            one_way.append(f"{shown} ({', '.join(clues_of_term(kb, term, present=True))})")
+            for clue in clues_of_term(kb, term, present=True):
+                excluded_ways.setdefault(clue, set()).add(term)
+            continue
+        if not meant:
+            unmapped.append(f"{shown} (excluded)")
+            continue
+        if len(meant) > 1 and not any(term in (*kb.clues[clue].hpo, *kb.clues[clue].hpo_exact) for clue in meant):
+            # a term broader than every finding it rules out: read as HPO reads an exclusion, and said with them
+            broad.append(f"phenotypicFeatures[{index}] {shown} ({len(meant)}: {shortlist(list(meant), 8)})")
+        for clue in meant:  # a present finding wins over an excluded one mapped to the same clue (noted)
+            stated.setdefault(clue, {}).setdefault(False, []).append(term)
+            clues[clue] = clues.get(clue, False)
+    # every way of having a finding excluded (uveitis and erythema nodosum, for uveitis_or_erythema_nodosum) is the
+    # finding excluded, as the contract reads an excluded term; one of them alone still rules nothing out
+    for clue, ways in every_way_excluded(kb, excluded_ways, clues):
+        clues[clue] = False
+        stated.setdefault(clue, {}).setdefault(False, []).extend(sorted(ways))
+        one_way = [item for item in one_way if not item.endswith(f"({clue})")]
     for action in packet.medicalActions:  # a treatment given is an exposure (loop diuretic, vitamin D, ...)
         if action.procedure is not None:  # a procedure coded in SNOMED CT (dialysis, a kidney transplant), as FHIR's
             done = action.procedure.code
@@ -926,6 +1029,16 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
         notes.append({"id": "phenopacket_adverse_events", "sources": [],
                       "message": "Adverse events of a treatment were read as the patient's findings (the treatment "
                       "may be their cause): " + "; ".join(dict.fromkeys(adverse[:10]))})
+    if above_present:
+        notes.append({"id": "phenopacket_excluded_above_present", "sources": [],
+                      "message": "Excluded terms above a feature stated present contradict it (excluding a term "
+                      "excludes everything below it) and were not read, so they rule nothing out; check the file: "
+                      + shortlist(above_present)})
+    if broad:
+        notes.append({"id": "phenopacket_excluded_broad_term", "sources": [],
+                      "message": "Excluded terms broader than the findings were read as ruling out every finding "
+                      "below them (excluding a term excludes its descendants); if that is not meant, state the "
+                      "findings one by one: " + shortlist(broad)})
     if one_way:
         notes.append({"id": "phenopacket_excluded_one_way", "sources": [],
                       "message": "Excluded terms that are one way among several of having a finding rule nothing out "
@@ -1175,7 +1288,8 @@ def _parts_not_read(data: dict[str, Any]) -> list[str]:
     # a misspelt field inside a part that is read (subject.sexx) is named as well: never silently ignored
     nested = [("subject", [data.get("subject")], _INDIVIDUAL_FIELDS),
               ("phenotypicFeatures", _listed(data.get("phenotypicFeatures")), _FEATURE_FIELDS),
-              ("measurements", _listed(data.get("measurements")), _MEASUREMENT_FIELDS)]
+              ("measurements", _listed(data.get("measurements")), _MEASUREMENT_FIELDS),
+              ("medicalActions", _listed(data.get("medicalActions")), _ACTION_FIELDS)]
     ranges = 0
     for field, items, known in nested:
         for index, item in enumerate(items):
@@ -1184,6 +1298,12 @@ def _parts_not_read(data: dict[str, Any]) -> list[str]:
             where = field if field == "subject" else f"{field}[{index}]"
             parts.extend(f"{where}.{str(key)[:40]}, not a field of a GA4GH Phenopacket v2 {field}" for key in item
                          if key not in known)
+            for part, fields, name in (("treatment", _TREATMENT_FIELDS, "Treatment"),
+                                       ("procedure", _PROCEDURE_FIELDS, "Procedure")):
+                inner = item.get(part) if field == "medicalActions" else None
+                if isinstance(inner, dict):  # a medical action's treatment or procedure: its fields too
+                    parts.extend(f"{where}.{part}.{str(key)[:40]}, not a field of a GA4GH Phenopacket v2 {name}"
+                                 for key in inner if key not in fields)
             value = item.get("value") if field == "measurements" else None
             if isinstance(value, dict):  # inside a measurement's value: its quantity's fields too
                 parts.extend(f"{where}.value.{str(key)[:40]}, not read" for key in value
@@ -1561,7 +1681,31 @@ def interpretations(result: Result | AskResult, phenopacket_id: str | None,
                 "version": "; ".join(str(pack.get("version", "")) for pack in result.get("rules", [])) or "unversioned",
                 "namespacePrefix": "nephrocalc", "iriPrefix": "urn:nephrocalc:cause:"}
     parts = _case_parts(result["case"], kb, subject) if kb is not None and result.get("case") else {}
+    resources = [resource, *_ontologies(parts, kb.hpo_release if kb is not None else "")]
     return {"id": subject, **parts, "interpretations": items,
             "metaData": {"created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), "createdBy": "nephrocalc",
-                         "phenopacketSchemaVersion": "2.0", "resources": [resource],
+                         "phenopacketSchemaVersion": "2.0", "resources": resources,
                          "externalReferences": [{"description": result["notice"]}]}}
+
+
+def _ontologies(parts: Mapping[str, Any], hpo_release: str) -> list[dict[str, str]]:
+    """The MetaData resources of the ontologies whose terms the written phenopacket uses (GA4GH Phenopacket v2: one
+    Resource for each): HPO, in the release rules/hpo.toml states, for the features and their modifiers; LOINC for
+    the assays and UCUM for the units of the measurements, whose versions the rules do not state (fuzz review 59:
+    only nephrocalc was listed)."""
+    features = parts.get("phenotypicFeatures") or []
+    measurements = parts.get("measurements") or []
+    ids = [str(term.get("id", "")) for feature in features
+           for term in (feature.get("type") or {}, *(feature.get("modifiers") or ()))]
+    ids += [str((m.get("assay") or {}).get("id", "")) for m in measurements]
+    ids += [str((((m.get("value") or {}).get("quantity") or {}).get("unit") or {}).get("id", "")) for m in measurements]
+    prefixes = {term.split(":", 1)[0] for term in ids if ":" in term}
+    known = {"HP": {"id": "hp", "name": "human phenotype ontology", "url": "http://purl.obolibrary.org/obo/hp.owl",
+                    "version": hpo_release or "unstated", "namespacePrefix": "HP",
+                    "iriPrefix": "http://purl.obolibrary.org/obo/HP_"},
+             "LOINC": {"id": "loinc", "name": "Logical Observation Identifiers Names and Codes",
+                       "url": "https://loinc.org", "version": "unstated", "namespacePrefix": "LOINC",
+                       "iriPrefix": "https://loinc.org/"},
+             "UCUM": {"id": "ucum", "name": "Unified Code for Units of Measure", "url": "https://ucum.org",
+                      "version": "unstated", "namespacePrefix": "UCUM", "iriPrefix": "https://ucum.org/ucum#"}}
+    return [entry for prefix, entry in known.items() if prefix in prefixes]
