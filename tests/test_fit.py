@@ -862,3 +862,23 @@ def test_a_cap_under_one_half_never_puts_the_leader_below_the_second() -> None:
     entries = [{"cause": c, "probability": p} for c, p in zip(("a", "b", "other"), unrounded, strict=True)]
     _cap_certainty(entries, unrounded, 0.45)
     assert entries[0]["probability"] == 0.45 and abs(sum(e["probability"] for e in entries) - 1.0) < 1e-9
+
+
+def test_calcitriol_driven_hypercalcaemia_names_cyp24a1_beside_the_granulomatous_diseases(rank: Any) -> None:
+    """Blind battery 59: a woman of 34 with stones, hypercalcaemia, a suppressed PTH and a raised 1,25(OH)2D had only
+    malignancy to consider. CYP24A1 deficiency presents in adults too [Azer21]: named beside sarcoidosis while it is
+    not known either way (the fit not made poor by it), and as the poor fit's reason once sarcoidosis and hilar
+    nodes are stated absent; not once a vitamin D is stated taken, which explains the calcitriol."""
+    case = {"pattern": "medullary", "age_years": 34, "sex": "female",
+            "clues": {"hypercalcemia": True, "low_pth": True, "high_calcitriol": True, "nephrolithiasis": True}}
+
+    def considered(result: dict[str, Any]) -> list[str]:
+        return [c["cause"] for c in result["fit"]["consider"]]
+
+    unknown = rank(case)
+    assert "idiopathic_infantile_hypercalcemia" in considered(unknown)
+    found = rank({**case, "clues": {**case["clues"], "sarcoidosis": False, "hilar_lymphadenopathy": False,
+                                    "vitamin_d_therapy": False}})
+    assert "idiopathic_infantile_hypercalcemia" in considered(found) and found["fit"]["status"] == "poor"
+    taken = rank({**case, "clues": {**case["clues"], "vitamin_d_therapy": True}})
+    assert "idiopathic_infantile_hypercalcemia" not in considered(taken)
