@@ -81,6 +81,12 @@ def test_an_excluded_broad_term_is_read_and_its_findings_named() -> None:
     # a term that is a clue's own is not broad: no such warning
     _, warnings = _run(["diff", "--phenopacket", "-"], _phenopacket(_excluded("HP:0003072", "Hypercalcemia")))
     assert "phenopacket_excluded_broad_term" not in warnings
+    # nor is the way phenopacket-store states a normal level, the abnormal level excluded (two clues: low and high
+    # alkaline phosphatase), which fired on five of its ATP6V1B1 patients (phenopacket-store run 60)
+    result, warnings = _run(["diff", "--phenopacket", "-"], _phenopacket(
+        _excluded("HP:0004379", "Abnormality of alkaline phosphatase level")))
+    assert result["case"]["clues"].get("high_alkaline_phosphatase") is False
+    assert "phenopacket_excluded_broad_term" not in warnings
 
 
 def test_a_refuted_ancestor_of_the_nephrocalcinosis_in_fhir_rules_nothing_out() -> None:

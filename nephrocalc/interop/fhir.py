@@ -60,6 +60,7 @@ from nephrocalc.case import Case, Lab
 from nephrocalc.errors import InputError
 from nephrocalc.interop.fhir_elements import unknown_elements
 from nephrocalc.interop.phenopacket import (
+    BROAD_EXCLUSION,
     MAX_AGE,
     NEPHROCALCINOSIS,
     both_sides,
@@ -846,7 +847,7 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                 # contradicts it: read, it ruled out every clue below it (fuzz review 59, as in a phenopacket)
                 above_present.append(f"{said} ({coding.code.strip()[:20]} is above {shortlist(below, 3)})")
                 continue
-            if len(coded[1]) > 1 and term and not any(term in (*kb.clues[c].hpo, *kb.clues[c].hpo_exact)
+            if len(coded[1]) > BROAD_EXCLUSION and term and not any(term in (*kb.clues[c].hpo, *kb.clues[c].hpo_exact)
                                                        for c in coded[1]):
                 broad.append(f"{said} ({len(coded[1])}: {shortlist(list(coded[1]), 8)})")
             seen_nc, patterns = _apply(coded, True, clues, seen_nc, patterns, conflicts)

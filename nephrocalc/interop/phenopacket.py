@@ -331,6 +331,11 @@ def findings_below(kb: KnowledgeBase, term: str, present: list[tuple[str, str, t
     return list(dict.fromkeys(found))
 
 
+# An excluded term that rules out more findings than this at once is named in a warning: phenopacket-store states a
+# normal alkaline phosphatase or phosphate by excluding the abnormal level (two clues each), which needs no word, but
+# an excluded Abnormal blood ion concentration (eight) or Phenotypic abnormality (a hundred) may not be meant
+BROAD_EXCLUSION = 4
+
 _ANCESTORS: dict[str, Mapping[str, frozenset[str]]] = {}  # rules folder -> its hpo.toml [ancestors], once read
 
 
@@ -811,7 +816,8 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
         if not meant:
             unmapped.append(f"{shown} (excluded)")
             continue
-        if len(meant) > 1 and not any(term in (*kb.clues[clue].hpo, *kb.clues[clue].hpo_exact) for clue in meant):
+        if len(meant) > BROAD_EXCLUSION and not any(term in (*kb.clues[clue].hpo, *kb.clues[clue].hpo_exact)
+                                                     for clue in meant):
             # a term broader than every finding it rules out: read as HPO reads an exclusion, and said with them
             broad.append(f"phenotypicFeatures[{index}] {shown} ({len(meant)}: {shortlist(list(meant), 8)})")
         for clue in meant:  # a present finding wins over an excluded one mapped to the same clue (noted)
