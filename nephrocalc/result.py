@@ -67,6 +67,14 @@ class Consider(TypedDict):
     why: str
 
 
+class Lower(TypedDict):
+    """A loaded cause ranked below the leaders that lists a finding they leave unexplained."""
+
+    cause: str
+    probability: float
+    clues: list[str]  # the unexplained findings it lists strongly (a likelihood ratio of 5 or more)
+
+
 class Fit(TypedDict):
     """How well the best cause explains the stated findings (CONTRACT.md section 7)."""
 
@@ -85,6 +93,10 @@ class Fit(TypedDict):
     # present only when the fit is poor because no loaded cause produces a combination of findings, none of them
     # unexplained alone (a hypokalaemic metabolic alkalosis with hypercalciuria): those findings
     combination: NotRequired[list[str]]
+    # present only when the fit is poor and a loaded cause ranked below the leaders lists an unexplained finding
+    # strongly: the first three, best first (with --extended, FHHNC tenth at 0.7% for renal magnesium wasting stated
+    # with a normal PTH); `consider` names only causes outside the loaded knowledge base (CONTRACT.md section 7)
+    lower: NotRequired[list[Lower]]
 
 
 class Note(TypedDict):

@@ -737,12 +737,16 @@ def test_the_battery_is_large_and_its_names_are_unique() -> None:
 # outside them, eleven with --extended, written and run blind before any change (43 of 45: a neonate with severe
 # hyperparathyroidism had treated-rickets vitamin D excess first, and an adult CYP24A1 deficiency had sarcoidosis at 78%
 # with CYP24A1 not considered; the first passed, and the second is kept open below, CYP24A1 now considered).
+# sixtieth: the same patients with and without their true lab values, exposures stated, denied or unknown, cortical,
+# combined and one-sided calcification, older patients with CKD, and thirteen outside the twelve, written and run
+# blind before any change (37 of 40; the three failures are kept open below, and what the passing ones showed of an
+# adult's consider list, CYP24A1 before malignancy, was fixed).
 # JSON Lines: {"name", "which", "case", "checks": [[kind, args...], ...]}.
 BATTERIES = {
     number: [json.loads(line) for line in
              (Path(__file__).parent / "data" / "audit" / f"battery{number}.jsonl").read_text(encoding="utf-8")
              .splitlines() if line.strip()]
-    for number in range(3, 60)
+    for number in range(3, 61)
 }
 BLIND = [scenario for battery in BATTERIES.values() for scenario in battery]
 # Blind scenarios still failing, each with the reason (strict: one that starts to pass must leave the list)
@@ -868,6 +872,20 @@ OPEN_BLIND = {
         "a bicarbonate of 20 at an eGFR of 27 raises acquired distal RTA from 19% to 63% (the check allows 5 points): "
         "the acidosis of CKD stage 4 is counted as distal RTA's; a given background for acidosis with CKD (20%) was "
         "tried and cost a published patient without passing this check",
+    "b60_mas_woman74_intake_unknown":
+        "milk-alkali syndrome 95% (the check asks under 90%) for a woman of 74 with hypercalcaemia, a metabolic "
+        "alkalosis, a suppressed PTH and kidney injury, calcium-alkali intake not asked: the stated triad lifts the "
+        "syndrome's 45% exposure cap, as b43 (the triad, the check above 70%) needs; one cap cannot give 70-90%. "
+        "Malignancy is considered",
+    "b60_topiramate_woman31_unknown_ext":
+        "with --extended, acquired distal RTA 91% (the check asks under 90%) for a mild acidosis with an alkaline "
+        "urine and low citrate, the drug history not taken: carbonic-anhydrase inhibition sits at its prior (4%) "
+        "and is the second next finding proposed; the reviewer judged the margin small",
+    "b60_combined_treated_hypopara_woman63_ckd":
+        "hypervitaminosis D leads (98%, as the check asks) but its form is shown as intoxication, not treated "
+        "hypoparathyroidism, for a woman on calcitriol with a normal calcium, a PTH of 4 pg/mL and hypercalciuria: "
+        "hypoparathyroidism is not stated, and a low PTH on vitamin D does not derive it (the treatment also "
+        "suppresses it)",
     "b59_cyp24a1_woman34_stones_base":
         "sarcoidosis 78% (the check asks under 50%) for a woman of 34 with stones, hypercalcaemia, a suppressed PTH "
         "and a raised 1,25(OH)2D, sarcoidosis and hilar nodes stated absent (x0.2 each): of the twelve it is the only "

@@ -27,10 +27,12 @@ from collections.abc import Mapping, Sequence
 
 from nephrocalc.case import Case
 from nephrocalc.knowledge import Caveat, KnowledgeBase
-from nephrocalc.result import Consider, Entry, Evidence, Fit
+from nephrocalc.result import Consider, Entry, Evidence, Fit, Lower
 
 OTHER = "other"
 LEADING = 0.2  # a cause with at least this probability can explain a finding
+STRONG = 1.6  # ln 5: a finding a lower-ranked cause lists this strongly is named beside a poor fit
+LOWER_SHOWN = 3
 
 
 def contradictory_groups(kb: KnowledgeBase, clues: Mapping[str, bool]) -> list[tuple[list[str], str | None]]:
@@ -133,6 +135,21 @@ def assess_fit(kb: KnowledgeBase, case: Case, counted: Sequence[tuple[str, bool]
                            if clue in present})
         if together:
             fit["combination"] = together
+    if poor and unexplained:
+        # a loaded cause ranked below the leaders that lists an unexplained finding strongly: named, as the consider
+        # list names the causes outside the knowledge base (phenopacket-store run 60: with --extended, a CLDN16
+        # patient's magnesium wasting was unexplained and FHHNC, tenth, named nowhere)
+        lower: list[Lower] = []
+        for entry in entries:
+            if entry["cause"] == OTHER or entry["cause"] in explaining:
+                continue
+            listed = [clue for clue in unexplained if _weight(entry, clue) >= STRONG]
+            if listed:
+                lower.append({"cause": entry["cause"], "probability": entry["probability"], "clues": listed})
+                if len(lower) == LOWER_SHOWN:
+                    break
+        if lower:
+            fit["lower"] = lower
     if not_calcifying and best is not None:
         fit["not_calcifying"] = best["cause"]
     if absent and best is not None:

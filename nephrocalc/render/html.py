@@ -17,6 +17,7 @@ from nephrocalc.render.views import (
     distinctive,
     form_label,
     lacks_clause,
+    lower_clause,
     not_used,
     percent,
     poor_fit_text,
@@ -187,6 +188,9 @@ def case_section(result: Any, kb: KnowledgeBase) -> str:
         lacks = lacks_clause(result, kb, _cause_name)
         out.append(f'<div class="poor"><b>Poor fit:</b> {escape(poor_fit_text(result))}'
                    f"{': ' + escape(unexplained) if unexplained else ''}{escape(lacks)}.</div>")
+        lower = lower_clause(result, lambda c: _label(kb, c), lambda e: _cause_name(kb, e))
+        if lower:
+            out.append(f"<p>{escape(lower)}.</p>")
     elif fit["unexplained"]:
         unexplained = ", ".join(_label(kb, c) for c in fit["unexplained"])
         out.append(f'<p class="muted">Fit: good. Not explained by the leading causes: {escape(unexplained)}.</p>')

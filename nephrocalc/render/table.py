@@ -25,8 +25,10 @@ from nephrocalc.render.views import (
     clue_users,
     distinctive,
     form_label,
+    in_text,
     labs_view,
     lacks_clause,
+    lower_clause,
     not_used,
     percent,
     poor_fit_text,
@@ -136,6 +138,10 @@ def _print_fit(console: Console, kb: KnowledgeBase, result: Result) -> None:
         if fit.get("absent"):
             line.append(lacks_clause(result, kb, _entry_name), style="red")
         console.print(line)
+        lower = lower_clause(result, lambda c: in_text(kb.clues[c].label) if c in kb.clues else c,
+                             lambda e: _entry_name(kb, e))
+        if lower:
+            console.print(Text(lower))
     if fit["consider"]:
         console.print(Text("Consider:", style="bold"))
         lines = []

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import re
 
-from nephrocalc.render.views import case_facts, distinctive, percent, poor_fit_text, printable, rules_label
+from nephrocalc.render.views import (
+    case_facts,
+    distinctive,
+    lower_clause,
+    percent,
+    poor_fit_text,
+    printable,
+    rules_label,
+)
 from nephrocalc.result import NOTICE, Evidence, Result
 
 # one row per cause; the columns after score were added for researchers (name, best-fitting form,
@@ -122,6 +130,9 @@ def result_markdown(result: Result) -> str:
                  + (f"; {_md(_lacking(result))} nearly always has "
                     + _md(" and ".join(fit.get("absent", []))) + ", absent here" if fit.get("absent") else "")
                  + ".\n\n")
+        lower = lower_clause(result, str, lambda e: e["name"])
+        if lower:
+            body += _md(lower) + ".\n\n"
     elif fit["unexplained"]:  # a good fit that still leaves a finding unexplained says which
         body += "Not explained by the leading causes: " + _md(", ".join(fit["unexplained"])) + ".\n\n"
     for item in fit["consider"]:

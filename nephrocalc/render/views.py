@@ -185,6 +185,21 @@ def poor_fit_text(result: Any) -> str:
     return POOR_FIT
 
 
+def lower_clause(result: Any, label: Any, name: Any) -> str:
+    """The fit's lower-ranked causes that list an unexplained finding, as a sentence ("" when there are none):
+    "Ranked lower but listing it: FHHNC (#10, 0.7%): renal magnesium wasting" ("them" for several findings).
+    ``label`` gives a clue's words, ``name`` a result entry's display name."""
+    items = []
+    lower = result["fit"].get("lower") or []
+    for item in lower:
+        entry = next((e for e in result["differential"] if e["cause"] == item["cause"]), None)
+        if entry is not None:
+            items.append(f"{name(entry)} (#{entry['rank']}, {percent(entry['probability'], entry['capped'])}): "
+                         + ", ".join(label(clue) for clue in item["clues"]))
+    several = len({clue for item in lower for clue in item["clues"]}) > 1
+    return f"Ranked lower but listing {'them' if several else 'it'}: " + "; ".join(items) if items else ""
+
+
 def lacks_clause(result: Any, kb: KnowledgeBase, name: Any) -> str:
     """The fit's absent findings as a clause: "; Cortical necrosis nearly always has acute kidney injury,
     absent here" ("" when there are none). ``name`` gives a result entry's display name."""
