@@ -927,3 +927,18 @@ def test_an_adults_consider_list_names_malignancy_before_cyp24a1(run_main: Any) 
     status, out, err = run_main(["diff", "-p", "medullary", "--age", "0.5", "--lab", "serum_calcium=13.2mg/dL",
                                  "--lab", "pth=12pg/mL", "--format", "json"])
     assert status == 0 and json.loads(out)["fit"]["consider"][0]["cause"] == "idiopathic_infantile_hypercalcemia"
+
+
+def test_a_raised_cap_never_loses_its_lead_to_the_rounding_remainder(run_main: Any) -> None:
+    """Robustness round 60: an infant with tuberculosis, kidney injury, hypercalciuria, hypercalcaemia and rta stated
+    had vitamin D excess at its raised cap, 0.475653, and the open world second at 0.475654: the second took the
+    rounding remainder. The ranks and the probabilities must agree, and the sum stay 1."""
+    case = {"pattern": None, "age_years": 0.41530054644808745, "sex": "female",
+            "clues": {"tuberculosis": True, "acute_kidney_injury": True, "hypercalciuria": True, "rta": True,
+                      "hypercalcemia": True}, "labs": {"serum_creatinine": {"value": 1.4, "unit": "mg/dL"}}}
+    status, out, err = run_main(["diff", "--case", "-", "--format", "json"], json.dumps(case))
+    assert status == 0, err
+    ranked = json.loads(out)["differential"]
+    probabilities = [e["probability"] for e in ranked]
+    assert probabilities == sorted(probabilities, reverse=True) and abs(sum(probabilities) - 1.0) < 1e-9
+    assert ranked[0]["capped"] and ranked[0]["probability"] - ranked[1]["probability"] < 1e-5

@@ -527,6 +527,12 @@ def _cap_certainty(entries: list[Entry], unrounded: Sequence[float], cap: float 
         target["probability"] = floor(excess * 1e6 + 0.5) / 1e6
     # the rounding remainder goes to the second entry, so that the leading one stays exactly at the cap
     others[0]["probability"] = _round(others[0]["probability"] + 1.0 - sum(e["probability"] for e in entries), 1e6)
+    if others[0]["probability"] > top["probability"]:
+        # a cap raised to the second's level (under one half) can meet the second's rounding remainder and lose by a
+        # millionth (robustness round 60: 0.475653 before 0.475654): the two share their sum, the leader the larger
+        both = top["probability"] + others[0]["probability"]
+        top["probability"] = math.ceil(both * 5e5 - 1e-6) / 1e6
+        others[0]["probability"] = _round(both - top["probability"], 1e6)
     # a remainder taken from the second of two near-tied causes can put it below the third: scaling and rounding
     # are monotone, so putting the values back in rank order (same values, same sum) keeps ranks and probabilities
     # in step (a preterm infant with a metabolic alkalosis showed ranks 2 and 3 at 0.018368 and 0.018369)
