@@ -347,3 +347,44 @@ def test_output_with_a_given_background_validates_against_the_contract_shape() -
     result = rank({"pattern": "medullary", "age_years": 68, "clues": {"ckd": True, "hyperphosphatemia": True}})
     assert any("given" in e for entry in result["differential"] for e in entry["supporting"] + entry["conflicting"])
     RESULT_ADAPTER.validate_json(json.dumps(result))
+
+
+@given(st.lists(st.floats(min_value=1e-9, max_value=1.0), min_size=3, max_size=14),
+       st.floats(min_value=0.3, max_value=0.94))
+def test_a_capped_leader_keeps_its_rank_and_the_sum_stays_one(weights: list[float], cap: float) -> None:
+    """Any cap (0.3 up to 0.95, as [certainty] allows) over any distribution whose leader is above it: the leader
+    stays first, every probability follows its rank, and they sum to 1 (robustness round 60 found a raised cap a
+    millionth below the second)."""
+    from nephrocalc.engine import _cap_certainty
+
+    total = sum(weights)
+    unrounded = sorted((w / total for w in weights), reverse=True)
+    assume(unrounded[0] > cap + 1e-6)
+    entries: list[Any] = [{"cause": f"c{i}", "probability": p} for i, p in enumerate(unrounded)]
+    _cap_certainty(entries, unrounded, cap)
+    probabilities = [e["probability"] for e in entries]
+    assert probabilities == sorted(probabilities, reverse=True), probabilities
+    assert abs(sum(probabilities) - 1.0) <= 2e-6
+    assert probabilities[0] >= cap - 1e-6
+
+
+@given(st.floats(min_value=0.3, max_value=0.49), st.floats(min_value=0.0, max_value=2e-6),
+       st.lists(st.floats(min_value=1e-6, max_value=1.0), min_size=1, max_size=12),
+       st.floats(min_value=0.3, max_value=0.5))
+def test_a_capped_leader_in_a_near_tie_keeps_its_rank(lead: float, gap: float, weights: list[float],
+                                                      cap: float) -> None:
+    """The near tie that robustness round 60 found: a leader and a second a few millionths apart, the cap under one
+    half raised to the second's level, and the rounding remainder given to the second."""
+    from nephrocalc.engine import _cap_certainty
+
+    second = lead - gap
+    rest = 1.0 - lead - second
+    assume(rest > 1e-6 and lead > cap + 1e-6)
+    total = sum(weights)
+    unrounded = [lead, second, *sorted((rest * w / total for w in weights), reverse=True)]
+    assume(unrounded[2] <= second)
+    entries: list[Any] = [{"cause": f"c{i}", "probability": p} for i, p in enumerate(unrounded)]
+    _cap_certainty(entries, unrounded, cap)
+    probabilities = [e["probability"] for e in entries]
+    assert probabilities == sorted(probabilities, reverse=True), probabilities
+    assert abs(sum(probabilities) - 1.0) <= 2e-6
