@@ -205,3 +205,20 @@ def test_the_results_of_a_report_entered_in_error_are_not_used(reference: str) -
     result, _ = _run(["diff", "--fhir", "-"],
                      _bundle(report, final, entries=({"fullUrl": "urn:uuid:0b7c", "resource": observation},)))
     assert result["case"]["clues"] == {"hearing_loss": True}
+
+
+def test_a_partial_reports_contained_result_is_read_as_preliminary() -> None:
+    """Robustness round 60: a DiagnosticReport "partial" passed its status to the Observation it contains, where
+    "partial" is no Observation status, and the calcium was dropped as withdrawn. A report not yet final gives its
+    results the Observation's own word for that, preliminary: read, and said."""
+    report = {"resourceType": "DiagnosticReport", "id": "dr", "status": "partial",
+              "subject": {"reference": "Patient/p"}, "effectiveDateTime": "2024-05-01",
+              "code": {"coding": [{"system": "http://loinc.org", "code": "24323-8"}]},
+              "contained": [{"resourceType": "Observation", "id": "ca", "status": "final",
+                             "code": {"coding": [{"system": "http://loinc.org", "code": "17861-6"}]},
+                             "valueQuantity": {"value": 11.8, "unit": "mg/dL",
+                                               "system": "http://unitsofmeasure.org", "code": "mg/dL"}}],
+              "result": [{"reference": "#ca"}]}
+    result, warnings = _run(["diff", "--fhir", "-"], _bundle(report))
+    assert result["case"]["labs"]["serum_calcium"]["value"] == 11.8
+    assert "fhir_results_preliminary" in warnings and "fhir_resources_withdrawn" not in warnings

@@ -266,7 +266,9 @@ def _typed(resource: object, where: str, found: list[dict[str, Any]], problems: 
                         dated["status"] = resource["status"]
                     elif resource.get("status") in UNVERIFIED_RESULT and inner.get("status") not in (
                             "entered-in-error", "cancelled", "registered"):
-                        dated["status"] = resource["status"]  # a report not yet final: its results are not either
+                        # a report not yet final: its results are not either ("partial" is a report's status only:
+                        # an Observation's is "preliminary"; robustness round 60: read as an invalid status, dropped)
+                        dated["status"] = "preliminary" if resource["status"] == "partial" else resource["status"]
                     _typed({**inner, **dated}, f"{where}.contained[{index}]", found, problems)
 
 
