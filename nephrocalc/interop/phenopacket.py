@@ -137,12 +137,19 @@ ONSET_CLASS_AGES: dict[str, tuple[float, str]] = {
     "HP:0030674": (0.0, "before birth"),  # Antenatal onset
     "HP:0011460": (0.0, "before birth"),  # Embryonal onset
     "HP:0011461": (0.0, "before birth"),  # Fetal onset
+    "HP:0034199": (0.0, "before birth"),  # Late first trimester onset
+    "HP:0034198": (0.0, "before birth"),  # Second trimester onset
+    "HP:0034197": (0.0, "before birth"),  # Third trimester onset
     "HP:0003577": (0.0, "at birth"),  # Congenital onset
     "HP:0003623": (14 / 365.25, "the middle of the first 28 days"),  # Neonatal onset
     "HP:0003593": (0.5, "the middle of 28 days to 1 year"),  # Infantile onset
     "HP:0011463": (3.0, "the middle of 1 to 5 years"),  # Childhood onset
     "HP:0003621": (10.0, "the middle of 5 to 15 years"),  # Juvenile onset
     "HP:0011462": (28.0, "the middle of 16 to 40 years"),  # Young adult onset
+    # its three subclasses (robustness round 60: Early young adult onset gave no age)
+    "HP:0025708": (17.5, "the middle of 16 to 19 years"),  # Early young adult onset
+    "HP:0025709": (22.0, "the middle of 19 to 25 years"),  # Intermediate young adult onset
+    "HP:0025710": (32.5, "the middle of 25 to 40 years"),  # Late young adult onset
     "HP:0003596": (50.0, "the middle of 40 to 60 years"),  # Middle age onset
     "HP:0003584": (60.0, "its start, 60 years"),  # Late onset
 }
