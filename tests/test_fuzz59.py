@@ -233,3 +233,35 @@ def test_the_subclasses_of_an_onset_class_give_an_age_as_the_class_does(term: st
     packet = json.dumps({"id": "p60", "subject": {"id": "s", "sex": "FEMALE"}, "phenotypicFeatures": [feature]})
     result, warnings = _run(["diff", "--phenopacket", "-"], packet.encode())
     assert result["case"]["age_years"] == age and "phenopacket_age_not_read" not in warnings
+
+
+def _contained_calcium_report(status: Any, interpretation: str | None = None) -> dict[str, Any]:
+    calcium: dict[str, Any] = {"resourceType": "Observation", "id": "ca", "status": "final",
+                               "code": {"coding": [{"system": "http://loinc.org", "code": "17861-6"}]},
+                               "valueQuantity": {"value": 11.8, "unit": "mg/dL",
+                                                 "system": "http://unitsofmeasure.org", "code": "mg/dL"}}
+    if interpretation:
+        calcium["interpretation"] = [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/"
+                                                  "v3-ObservationInterpretation", "code": interpretation}]}]
+    return {"resourceType": "DiagnosticReport", "id": "dr", "status": status, "subject": {"reference": "Patient/p"},
+            "effectiveDateTime": "2024-05-01", "code": {"coding": [{"system": "http://loinc.org", "code": "24323-8"}]},
+            "contained": [calcium], "result": [{"reference": "#ca"}]}
+
+
+@pytest.mark.parametrize("status", ["bogus", 3, {"code": "final"}])
+def test_the_results_of_a_report_whose_status_is_no_fhir_code_are_not_used(status: Any) -> None:
+    """Robustness round 60: a DiagnosticReport whose status is not a FHIR code was said not used, yet the calcium it
+    contains was read and gave hypercalcaemia. Its contained results go with it."""
+    result, warnings = _run(["diff", "--fhir", "-"], _bundle(_contained_calcium_report(status)))
+    assert "serum_calcium" not in (result["case"].get("labs") or {}) and "fhir_resources_withdrawn" in warnings
+    result, _ = _run(["diff", "--fhir", "-"], _bundle(_contained_calcium_report("final")))
+    assert result["case"]["labs"]["serum_calcium"]["value"] == 11.8
+
+
+@pytest.mark.parametrize("flag", ["N", "H", "NEG"])
+def test_every_flag_of_the_laboratory_is_said_not_read(flag: str) -> None:
+    """Robustness round 60: a calcium of 11.8 mg/dL flagged H was said to have its flag not read, but flagged N (the
+    laboratory calling it normal, nephrocalc reading hypercalcaemia) it was read without a word."""
+    result, warnings = _run(["diff", "--fhir", "-"], _bundle(_contained_calcium_report("final", flag)))
+    assert result["case"]["labs"]["serum_calcium"]["value"] == 11.8
+    assert f"serum_calcium 11.8 ({flag})" in warnings["fhir_lab_flags_not_read"]

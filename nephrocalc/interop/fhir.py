@@ -261,9 +261,15 @@ def _typed(resource: object, where: str, found: list[dict[str, Any]], problems: 
                     dated = {key: resource[key] for key in ("effectiveDateTime", "effectivePeriod", "effectiveInstant",
                                                             "effectiveTiming", "subject")
                              if key in resource and key not in inner}
-                    if resource.get("status") in ("entered-in-error", "cancelled", "registered"):
+                    status = resource.get("status")
+                    if status in ("entered-in-error", "cancelled", "registered"):
                         # a report withdrawn withdraws the results it contains (fuzz review 44: its calcium was used)
                         dated["status"] = resource["status"]
+                    elif status is not None and not (isinstance(status, str)
+                                                     and status in RESULT_STATUSES[resource["resourceType"]]):
+                        # a report of a status that is not a FHIR code is not used, nor are the results it contains
+                        # (robustness round 60: its calcium was used though the report was said not used)
+                        dated["status"] = status
                     elif resource.get("status") in UNVERIFIED_RESULT and inner.get("status") not in (
                             "entered-in-error", "cancelled", "registered"):
                         # a report not yet final: its results are not either ("partial" is a report's status only:
@@ -694,7 +700,7 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
             if kind == "Observation" and coding.system.rstrip("/") == LOINC and coding.code in kb.loinc_labs:
                 quantity = resource.get("valueQuantity")
                 lab_id = kb.loinc_labs[coding.code]
-                flags = _abnormal_flags(resource)
+                flags = _lab_flags(resource)
                 if isinstance(quantity, dict) and resource.get("dataAbsentReason") is not None:
                     # a value with the reason it is missing (FHIR obs-6 allows only one): the laboratory says the
                     # value is not to be used (an error, a haemolysed sample)
@@ -1002,7 +1008,7 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                       + (" ..." if len(resolved) > 10 else "")})
     if flagged:
         notes.append({"id": "fhir_lab_flags_not_read", "sources": [],
-                      "message": "The laboratory's abnormal flags and reference ranges were not read: each value "
+                      "message": "The laboratory's flags and reference ranges were not read: each value "
                       "is judged against "
                       "nephrocalc's limits for the age and sex (nephrocalc labs), which may differ from the "
                       "laboratory's own range: " + shortlist(flagged, 3)})
@@ -1926,15 +1932,19 @@ def _shown(concept: CodeableConcept) -> str:
     return "; ".join(f"{c.system or '?'}|{c.code} {c.display}".strip() for c in concept.coding) or concept.text
 
 
-# HL7 v3 ObservationInterpretation codes that flag a value abnormal
-ABNORMAL_FLAGS = frozenset({"H", "HH", "HU", "L", "LL", "LU", "A", "AA", ">", "<"})
-
-
-def _abnormal_flags(resource: dict[str, Any]) -> list[str]:
-    """The abnormal interpretation codes of an Observation (H, L, A and kin), as the laboratory flagged it."""
-    codes = [str(c.get("code", "")).upper() for i in _items(resource.get("interpretation")) if isinstance(i, dict)
-             for c in _items(i.get("coding")) if isinstance(c, dict)]
-    return sorted({code for code in codes if code in ABNORMAL_FLAGS})
+def _lab_flags(resource: dict[str, Any]) -> list[str]:
+    """The interpretation of a lab Observation as the laboratory flagged it: its codes (H, L, A and kin, and N, NEG,
+    POS, any other), else its text. Not read, and said: a calcium of 11.8 mg/dL flagged N was read as hypercalcaemia
+    without a word where the same value flagged H was said (robustness round 60)."""
+    found: list[str] = []
+    for interpretation in _items(resource.get("interpretation")):
+        if not isinstance(interpretation, dict):
+            continue
+        codes = [str(c.get("code", "")).strip().upper()[:10] for c in _items(interpretation.get("coding"))
+                 if isinstance(c, dict) and str(c.get("code", "")).strip()]
+        text = interpretation.get("text")
+        found.extend(codes or ([shown_value(text.strip()[:20])] if isinstance(text, str) and text.strip() else []))
+    return sorted(set(found))
 
 
 def _items(value: object) -> list[Any]:
