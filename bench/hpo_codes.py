@@ -169,11 +169,10 @@ def render(ontology: Any, used: dict[str, list[str]], exact: dict[str, list[str]
             lines.append(f"# {term} {name}: {len(terms)} descendant{'s' if len(terms) != 1 else ''}")
             lines.extend(_array(f'"{term}"', sorted(terms)))
     lines += ["", "# ancestors: every ancestor (is_a, transitively; the root HP:0000001 left out) of each term a clue",
-              "# uses; an excluded phenopacket term rules out a clue when it is, or is an ancestor of, every term",
-              "# the clue names (an excluded term excludes all its descendants), or of one of its `hpo_exact`",
-              "# terms.", "[ancestors]"]
-    clue_terms = {t for t, where in used.items() if any(w.startswith("clue ") for w in where)} | set(exact or {})
-    for term in sorted(clue_terms):
+              "# or pattern uses; an excluded phenopacket term rules out a clue when it is, or is an ancestor",
+              "# of, every term the clue names (an excluded term excludes all its descendants), or of one of its",
+              "# `hpo_exact` terms; one above a finding or pattern stated present contradicts it.", "[ancestors]"]
+    for term in sorted(set(used) | set(exact or {})):
         above = _ancestors(_term(ontology, term))
         if above:
             lines.extend(_array(f'"{term}"', sorted(above)))

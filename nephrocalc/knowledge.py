@@ -477,6 +477,9 @@ class KnowledgeBase(NamedTuple):
     # term -> every clue it means: those that name it and those it is a descendant of (true-path rule)
     hpo_clue_sets: Mapping[str, tuple[str, ...]] = {}
     hpo_named: Mapping[str, tuple[str, ...]] = {}  # term -> the clues that name this very term
+    # term of a clue or pattern -> its ancestors in the vendored release (rules/hpo.toml): one excluded above a
+    # finding stated present contradicts it
+    hpo_ancestors: Mapping[str, frozenset[str]] = {}
     hpo_patterns: Mapping[str, str] = {}
     loinc_labs: Mapping[str, str] = {}
     loinc_at_least: frozenset[str] = frozenset()  # codes read as a lower bound of their lab (labs.toml)

@@ -297,43 +297,24 @@ def every_way_excluded(kb: KnowledgeBase, excluded: dict[str, set[str]],
             if clue not in stated and (listed := set(kb.clues[clue].hpo)) and listed <= ways]
 
 
-# The ancestors of the nephrocalcinosis terms (HP:0000121 and HP:0008327, HP:0012408, HP:0012409 below it) in the HPO
-# release of rules/hpo.toml (2025-11-24; the root HP:0000001 left out), which vendors only the ancestors of the clues'
-# terms: one of them excluded beside nephrocalcinosis stated present contradicts it (fuzz review 59)
-NEPHROCALCINOSIS_ANCESTORS = frozenset({
-    "HP:0000118",  # Phenotypic abnormality
-    "HP:0000119",  # Abnormality of the genitourinary system
-    "HP:0000079",  # Abnormality of the urinary system
-    "HP:0010935",  # Abnormality of the upper urinary tract
-    "HP:0000077",  # Abnormality of the kidney
-    "HP:0012210",  # Abnormal renal morphology
-})
-
-
 def findings_below(kb: KnowledgeBase, term: str, present: list[tuple[str, str, tuple[str, ...], bool]]) -> list[str]:
     """The findings stated present (``present``: each its HPO term, or "" when it has none; as shown; its clues;
     whether it is a nephrocalcinosis term) that lie below an excluded HPO term: a contradiction, since excluding a
-    term excludes all below it. Known for the nephrocalcinosis terms (NEPHROCALCINOSIS_ANCESTORS), and for a
-    finding whose term is a clue's, or lies below every term of its clue, from the ancestors hpo.toml vendors. The
-    same term stated both ways is no such case: the clue is present, with its own note."""
+    term excludes all below it. Known from the ancestors rules/hpo.toml vendors for the terms of the clues and the
+    patterns: the finding's own term, or every term of a clue it means. The same term stated both ways is no such
+    case: the clue is present, with its own note."""
     found: list[str] = []
     ruled_out = kb.hpo_named.get(term, ())
-    ancestors: Mapping[str, frozenset[str]] | None = None
+    ancestors = kb.hpo_ancestors
     for own, shown, meant, is_nephrocalcinosis in present:
         if own == term:
             continue
-        if is_nephrocalcinosis:
-            if term in NEPHROCALCINOSIS_ANCESTORS:
-                found.append(shown)
-            continue
-        if any(clue in ruled_out and not kb.clues[clue].hpo_exact and term not in kb.clues[clue].hpo
-               for clue in meant):  # ruled out as an ancestor of every term of the clue (compile.py's index)
-            found.append(shown)
-            continue
-        if ancestors is None:
-            ancestors = vendored_ancestors(kb.root)
-        if term in ancestors.get(own, ()) or any(
-                kb.clues[clue].hpo and all(term in ancestors.get(t, ()) for t in kb.clues[clue].hpo) for clue in meant):
+        # above the finding's own term, or above every term of a clue it means (compile.py's index)
+        below = term in ancestors.get(own, ()) or (not is_nephrocalcinosis and any(
+            (clue in ruled_out and not kb.clues[clue].hpo_exact and term not in kb.clues[clue].hpo)
+            or (kb.clues[clue].hpo and all(term in ancestors.get(t, ()) for t in kb.clues[clue].hpo))
+            for clue in meant))
+        if below:
             found.append(shown)
     return list(dict.fromkeys(found))
 
@@ -342,28 +323,6 @@ def findings_below(kb: KnowledgeBase, term: str, present: list[tuple[str, str, t
 # normal alkaline phosphatase or phosphate by excluding the abnormal level (two clues each), which needs no word, but
 # an excluded Abnormal blood ion concentration (eight) or Phenotypic abnormality (a hundred) may not be meant
 BROAD_EXCLUSION = 4
-
-_ANCESTORS: dict[str, Mapping[str, frozenset[str]]] = {}  # rules folder -> its hpo.toml [ancestors], once read
-
-
-def vendored_ancestors(root: str) -> Mapping[str, frozenset[str]]:
-    """The ancestors of the clues' HPO terms that ``root``/hpo.toml vendors (``[ancestors]``), read once and only
-    when an excluded term needs them; none when the file cannot be read (the loader has refused such a file)."""
-    if root in _ANCESTORS:
-        return _ANCESTORS[root]
-    import tomllib
-    from pathlib import Path
-
-    try:
-        with (Path(root) / "hpo.toml").open("rb") as handle:
-            table = tomllib.load(handle).get("ancestors")
-    except (OSError, ValueError):
-        table = None
-    found = ({str(key): frozenset(str(t) for t in value) for key, value in table.items() if isinstance(value, list)}
-             if isinstance(table, dict) else {})
-    _ANCESTORS[root] = found
-    return found
-
 
 _NATIVE_VITAMIN_D = re.compile(r"\b(chole|cole|ergo)?calciferol\b|\bvitamin d ?[23]?\b|\bdrisdol\b", re.IGNORECASE)
 
