@@ -951,14 +951,12 @@ def test_an_empty_name_in_fields_is_refused_not_skipped(fields: str) -> None:
 def test_a_capped_probability_is_never_shown_above_its_value() -> None:
     """Blind battery 59: a cap raised to keep the leader first (0.487, tied with the second at 48.7%) was shown
     ">49%", more than it is. A cap is a whole percent and says so; a raised one is given to the tenth, as the second
-    is, in the table and the HTML page alike."""
-    from nephrocalc.render.html import _p
+    is, in the table and the HTML page alike (both use it)."""
     from nephrocalc.render.views import percent
 
-    for show in (percent, _p):
-        assert show(0.95, True) == ">95%" and show(0.45, True) == ">45%" and show(0.29, True) == ">29%"
-        assert show(0.487, True) == ">48.7%" and show(0.4821, True) == ">48.2%"
-        assert show(0.487, False) == "48.7%"
+    assert percent(0.95, True) == ">95%" and percent(0.45, True) == ">45%" and percent(0.29, True) == ">29%"
+    assert percent(0.487, True) == ">48.7%" and percent(0.4821, True) == ">48.2%"
+    assert percent(0.487, False) == "48.7%"
 
 
 def test_a_childs_finding_is_not_proposed_for_an_adult(run_main: Any) -> None:

@@ -2197,7 +2197,7 @@ def _is_absent(resource: dict[str, Any]) -> bool:
     if isinstance(interpretations, list):  # an Observation of a finding interpreted negative or normal
         codes = {str(c.get("code", "")).upper() for i in interpretations if isinstance(i, dict)
                  for c in _items(i.get("coding")) if isinstance(c, dict)}
-        if codes & {"NEG", "N", "ND"}:
+        if codes & _INTERPRETATION_ABSENT:
             return True
         # the same negative in SNOMED CT, or only as a display or a text (black-box review 51: SNOMED 260385009
         # "Negative" and a text "negative" were read as the finding present)

@@ -51,11 +51,6 @@ h2{break-after:avoid}}
 """
 
 
-def _p(probability: float, capped: bool) -> str:
-    """A probability for people, as plain text (escape it where it goes into the page): as the table says it."""
-    return percent(probability, capped)
-
-
 def _lr(weight: float) -> str:
     ratio = math.exp(weight)
     return f"×{ratio:.2g}" if ratio < 10 else f"×{ratio:.0f}"
@@ -207,7 +202,7 @@ def case_section(result: Any, kb: KnowledgeBase) -> str:
             (' <span class="tag">mimic</span>' if entry.get("mimic") else "")
         evidence = " ".join(x for x in (_evidence(kb, entry["supporting"], "for"),
                                         _evidence(kb, entry["conflicting"], "against")) if x)
-        shown = escape(_p(entry["probability"], entry["capped"]))
+        shown = escape(percent(entry["probability"], entry["capped"]))
         out.append(f"<tr><td>{entry['rank']}</td><td>{escape(_cause_name(kb, entry))}{marks}</td>"
                    f'<td class="p">{shown}</td><td>{_bar(entry["probability"])}'
                    f'</td><td class="ev">{evidence or "<span class=muted>no stated finding bears on it</span>"}'
@@ -218,7 +213,7 @@ def case_section(result: Any, kb: KnowledgeBase) -> str:
     for entry in cant_miss:
         cause = kb.causes.get(entry["cause"])
         test = cause.rule_out.test if cause is not None and cause.rule_out is not None else "see its caveats"
-        lines.append(f"{_cause_name(kb, entry)} {_p(entry['probability'], entry['capped'])} "
+        lines.append(f"{_cause_name(kb, entry)} {percent(entry['probability'], entry['capped'])} "
                      f"(rule out: {test})")
     out.append('<p class="cantmiss">Can\'t-miss: ' + (escape("; ".join(lines)) if lines else "none in this list")
                + "</p>")
