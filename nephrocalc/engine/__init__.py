@@ -103,6 +103,8 @@ class Engine:
         self._interaction_clues = {
             pattern: frozenset(clue for row in self.table.causes for clue in row.interaction_evidence.get(pattern, {}))
             for pattern in self.table.interaction_patterns}
+        # (pattern, clue) -> the rows that count the clue stated present in favour: filled as cases ask
+        self._listed: dict[tuple[str, str], tuple[int, ...]] = {}
 
     def with_implied_clues(self, case: Case) -> tuple[Case, list[Note]]:
         """The case with the clues its present clues mean by definition (clues.toml ``implies``: a kidney
@@ -254,6 +256,15 @@ class Engine:
                 for r in term.rows:
                     scores[r] += weight
         return scores, terms, bounded, given
+
+    def _listed_rows(self, pattern: str, clue: str) -> tuple[int, ...]:
+        """The rows (forms) for which ``clue`` stated present under ``pattern`` is evidence in favour."""
+        key = (pattern, clue)
+        listed = self._listed.get(key)
+        if listed is None:
+            listed = self._listed[key] = tuple(
+                r for r, w in enumerate(self.table.clue.get((pattern, clue, True), ())) if w > 0.0)
+        return listed
 
     def evaluate(self, case: Case) -> Evaluation:
         """Score a case: merge its lab clues and compute every row's log score."""
@@ -433,12 +444,13 @@ class Engine:
                              "calcium).", "sources": []})
         # a finding stated present that only forms impossible for this patient list (an obstetric catastrophe in a man
         # or a child): counted for no cause, so said, as a mistyped sex or age is the likely reason
-        vectors = table.clue
         leader = max(totals)
         for clue, value in stated:
+            if not value:
+                continue
             # (the forms it counts for: one that counts only against a cause says nothing of the person when that
             # cause is out of the running, as a low albumin against Dent disease)
-            listed = [r for r, w in enumerate(vectors.get((pattern, clue, True), ())) if w > 0.0] if value else []
+            listed = self._listed_rows(pattern, clue)
             # under one in a million of the leading cause: a form the sex or age rules out (female = 1.0 by definition)
             if listed and all(scores[r] - leader < IMPOSSIBLE_LOG for r in listed):
                 holders = sorted({row.cause.short_name for row in table.causes if set(row.rows) & set(listed)})

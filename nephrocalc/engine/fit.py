@@ -69,8 +69,9 @@ def assess_fit(kb: KnowledgeBase, case: Case, counted: Sequence[tuple[str, bool]
         explainers.append(entry)
     unexplained: list[str] = []
     contradicted = False
+    weighed = [_weights(entry) for entry in explainers]
     for clue in present:
-        weights = [_weight(entry, clue) for entry in explainers]
+        weights = [by_clue.get(clue, 0.0) for by_clue in weighed]
         best_weight = weights[0] if weights else 0.0
         if best_weight <= settings.contradiction_weight:
             contradicted = True
@@ -141,9 +142,10 @@ def assess_fit(kb: KnowledgeBase, case: Case, counted: Sequence[tuple[str, bool]
         # patient's magnesium wasting was unexplained and FHHNC, tenth, named nowhere)
         lower: list[Lower] = []
         for entry in entries:
-            if entry["cause"] == OTHER or entry["cause"] in explaining:
-                continue
-            listed = [clue for clue in unexplained if _weight(entry, clue) >= STRONG]
+            if entry["cause"] == OTHER or entry["cause"] in explaining or not entry["supporting"]:
+                continue  # (a finding is listed this strongly only by a supporting item)
+            by_clue = _weights(entry)
+            listed = [clue for clue in unexplained if by_clue.get(clue, 0.0) >= STRONG]
             if listed:
                 lower.append({"cause": entry["cause"], "probability": entry["probability"], "clues": listed})
                 if len(lower) == LOWER_SHOWN:
@@ -181,8 +183,14 @@ def _background(kb: KnowledgeBase, case: Case, clue: str, present: Sequence[str]
     return background
 
 
-def _weight(entry: Entry, clue: str) -> float:
-    """The weight a clue stated present has for a cause: its entry, with a contradiction that counts only with
-    another clue present (a raised PTH with hypercalcaemia against the nephrocalcinosis of prematurity)."""
-    return sum(item["weight"] for items in (entry["supporting"], entry["conflicting"]) for item in items
-               if item["clue"] == clue and item["present"])
+def _weights(entry: Entry) -> dict[str, float]:
+    """The weight each clue stated present has for a cause: the sum of its evidence items (its entry, with a
+    contradiction that counts only with another clue present: a raised PTH with hypercalcaemia against the
+    nephrocalcinosis of prematurity). A clue not in the map weighs 0."""
+    weights: dict[str, float] = {}
+    for items in (entry["supporting"], entry["conflicting"]):
+        for item in items:
+            if item["present"]:
+                clue = item["clue"]
+                weights[clue] = weights.get(clue, 0.0) + item["weight"]
+    return weights
