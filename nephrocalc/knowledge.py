@@ -480,6 +480,7 @@ class KnowledgeBase(NamedTuple):
     # term of a clue or pattern -> its ancestors in the vendored release (rules/hpo.toml): one excluded above a
     # finding stated present contradicts it
     hpo_ancestors: Mapping[str, frozenset[str]] = {}
+    hpo_above: frozenset[str] = frozenset()  # every term in hpo_ancestors' values: one not here is above none
     hpo_patterns: Mapping[str, str] = {}
     loinc_labs: Mapping[str, str] = {}
     loinc_at_least: frozenset[str] = frozenset()  # codes read as a lower bound of their lab (labs.toml)

@@ -885,10 +885,10 @@ OPEN_BLIND = {
         "urine and low citrate, the drug history not taken: carbonic-anhydrase inhibition sits at its prior (4%) "
         "and is the second next finding proposed; the reviewer judged the margin small",
     "b61_bariatric_oxalate_cortical":
-        "primary hyperoxaluria 61% (the check asks under 60%) for bilateral cortical calcification with a urine oxalate "
-        "of 95 mg/day after bariatric surgery at 52: the malabsorption counts x0.1 against it, but the cortical pattern "
-        "(45% of primary hyperoxaluria, 5% of the open world's causes) outweighs that; the fit is poor and names "
-        "secondary hyperoxaluria, which --extended ranks first",
+        "primary hyperoxaluria 61% (the check asks under 60%) for bilateral cortical calcification with a urine "
+        "oxalate of 95 mg/day after bariatric surgery at 52: the malabsorption counts x0.1 against it, but the "
+        "cortical pattern (45% of primary hyperoxaluria, 5% of the open world's causes) outweighs that; the fit is "
+        "poor and names secondary hyperoxaluria, which --extended ranks first",
     "b60_combined_treated_hypopara_woman63_ckd":
         "hypervitaminosis D leads (98%, as the check asks) but its form is shown as intoxication, not treated "
         "hypoparathyroidism, for a woman on calcitriol with a normal calcium, a PTH of 4 pg/mL and hypercalciuria: "

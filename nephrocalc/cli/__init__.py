@@ -126,9 +126,10 @@ def _from_command_line(exc: NephrocalcError, argv: list[str]) -> str:
 def _run(argv: list[str], prog_name: str) -> int:
     from nephrocalc.cli.app import Session, build_app
     from nephrocalc.cli.io import OutputFailed, PipeClosed, silence_stdout
-    from nephrocalc.cli.options import command_of, in_contract_words, packs_from, reads_no_rules
+    from nephrocalc.cli.options import command_of, in_contract_words, packs_from, reads_no_rules, refuse_unusual_digits
 
     try:
+        refuse_unusual_digits(argv)
         session = _session(argv, Session, packs_from, reads_no_rules(argv))
         invoked = command_of(argv)
         if invoked in ("diff", "ask"):  # British spellings, F/M, "6mo", PTH=...: the contract's words

@@ -345,6 +345,33 @@ def clue_flags(options: dict[str, Any], kb: KnowledgeBase) -> dict[str, bool]:
     return {clue_id: options[clue_id] for clue_id in kb.clues if options.get(clue_id) is not None}
 
 
+# numeric options (and their short forms) that click reads with Python's int() and float(), which take any Unicode
+# digits ("３", Arabic-Indic) and underscores ("1_0"): --age refuses them, and so must these (robustness round 61)
+NUMERIC_OPTIONS = {"--grade": "--grade", "-g": "--grade", "--top": "--top", "-n": "--top", "--jobs": "--jobs",
+                   "-j": "--jobs", "--max-questions": "--max-questions", "--stop-at": "--stop-at"}
+
+
+def refuse_unusual_digits(argv: list[str]) -> None:
+    """Refuse a numeric option's value written with other digits than 0-9, or with an underscore, which Python
+    would read as a number (``--grade ３`` as 3): the user is told, as for --age, rather than guessed for."""
+    expect: str | None = None
+    for token in argv:
+        if token == "--":
+            return
+        value: str | None = None
+        if expect is not None:
+            option, value, expect = expect, token, None
+        elif token in NUMERIC_OPTIONS:
+            expect = NUMERIC_OPTIONS[token]
+            continue
+        elif token.startswith("--") and "=" in token and token.split("=", 1)[0] in NUMERIC_OPTIONS:
+            option, value = NUMERIC_OPTIONS[token.split("=", 1)[0]], token.split("=", 1)[1]
+        elif len(token) > 2 and token[:2] in NUMERIC_OPTIONS and not token.startswith("--"):
+            option, value = NUMERIC_OPTIONS[token[:2]], token[2:]  # -g3
+        if value is not None and ("_" in value or not value.isascii()):
+            raise InputError(option, f"must be a number written with the digits 0-9 (got {value!r})")
+
+
 def in_contract_words(argv: list[str], kb: KnowledgeBase) -> list[str]:
     """The command line with the words clinicians use mapped onto the contract's, before click parses it:
     British spellings of clue flags (--hypercalcaemia, --no-haematuria), --sex F/M, --modality

@@ -183,6 +183,9 @@ RESULT_STATUSES = {"Observation": frozenset({"registered", "preliminary", "final
                                                   "corrected", "appended", "cancelled", "entered-in-error",
                                                   "unknown"})}
 # the resource types read; any other (Encounter, Practitioner, a misspelt one) is named in a note
+# FHIR R4 bundle-type codes (and R5's subscription-notification)
+BUNDLE_TYPES = frozenset({"document", "message", "transaction", "transaction-response", "batch", "batch-response",
+                          "history", "searchset", "collection", "subscription-notification"})
 READ_TYPES = frozenset({"Patient", "Observation", "Condition", "Procedure", "DiagnosticReport", "ImagingStudy",
                         "FamilyMemberHistory", "Medication", *MEDICATIONS})
 # FHIR R4 condition-ver-status codes; a Condition whose verificationStatus has none of them is not used
@@ -224,6 +227,8 @@ def _resources(data: dict[str, Any], problems: list[str]) -> list[dict[str, Any]
         if entries is not None and not isinstance(entries, list):
             raise InputError("fhir.entry", 'must be a list of entries, each {"resource": {...}}')
         found: list[dict[str, Any]] = []
+        where: list[int] = []  # the entry index of each resource found
+        own: set[int] = set()  # the resources that are an entry's (not contained: their ids are local)
         for index, entry in enumerate(entries or ()):
             if not isinstance(entry, dict):
                 problems.append(f'entry[{index}]: {shown_value(entry)}, not an entry {{"resource": {{...}}}}')
@@ -233,14 +238,77 @@ def _resources(data: dict[str, Any], problems: list[str]) -> list[dict[str, Any]
                 # a transaction's entry that deletes its resource states nothing of the patient (black-box review 52)
                 problems.append(f"entry[{index}]: request.method DELETE (the resource is being deleted)")
             else:
+                if isinstance(entry["resource"], dict):
+                    own.add(len(found))  # the entry's own resource comes first; contained ones after it
                 _typed(entry["resource"], f"entry[{index}].resource", found, problems)
-        return found
+                where.extend([index] * (len(found) - len(where)))
+        return _newest_versions(found, where, own, data.get("type"), problems)
     if isinstance(data.get("resources"), list):
         found = []
         for index, item in enumerate(data["resources"]):
             _typed(item, f"resources[{index}]", found, problems)
         return found
     return [data]
+
+
+# an Observation's statuses after a change of its result: such a version supersedes a final or preliminary one
+_REVISED = frozenset({"amended", "corrected", "appended"})
+
+
+def _newest_versions(found: list[dict[str, Any]], where: list[int], own: set[int], bundle_type: object,
+                     problems: list[str]) -> list[dict[str, Any]]:
+    """The resources with one version of each: a resource (resourceType and id) given more than once in different
+    versions keeps the newest, by meta.versionId (whole numbers), else meta.lastUpdated, else the order of a history
+    Bundle (newest first), else an Observation's status (amended or corrected after final); the others are named in
+    ``problems``; a contained resource's id is local to its container and is not compared. Where none decides,
+    every copy is kept, as before (robustness round 61: in a history Bundle the
+    superseded calcium of version 1 was read over its correction, as the later entry)."""
+    groups: dict[tuple[str, str], list[int]] = {}
+    for position in sorted(own):
+        resource = found[position]
+        rid = resource.get("id")
+        if isinstance(rid, str) and rid.strip() and isinstance(resource.get("resourceType"), str):
+            groups.setdefault((resource["resourceType"], rid.strip()), []).append(position)
+    dropped: set[int] = set()
+    for (kind, rid), positions in groups.items():
+        if len(positions) < 2 or all(found[p] == found[positions[0]] for p in positions[1:]):
+            continue  # one copy, or the same copy repeated: nothing to choose
+        newest, by = _newest(found, positions, bundle_type)
+        if newest is None:
+            continue
+        for p in positions:
+            if p != newest:
+                dropped.add(p)
+                problems.append(f"entry[{where[p]}]: {kind}/{rid[:40]} superseded by the version of "
+                                f"entry[{where[newest]}] ({by})")
+    entries = {where[p] for p in dropped}  # with the resources a superseded version contains
+    return [resource for position, resource in enumerate(found) if where[position] not in entries]
+
+
+def _newest(found: list[dict[str, Any]], positions: list[int], bundle_type: object) -> tuple[int | None, str]:
+    """Which of the versions of one resource is the newest, and by what; None when nothing decides."""
+    def meta(p: int, key: str) -> object:
+        value = found[p].get("meta")
+        return value.get(key) if isinstance(value, dict) else None
+
+    versions = [meta(p, "versionId") for p in positions]
+    if all(isinstance(v, str) and v.strip().isdecimal() and v.strip().isascii() and len(v) < 19 for v in versions):
+        numbers = [int(str(v).strip()) for v in versions]
+        if len(set(numbers)) == len(numbers):
+            return positions[numbers.index(max(numbers))], "meta.versionId"
+    updated = [parse_date(u) if isinstance(u := meta(p, "lastUpdated"), str) else None for p in positions]
+    if all(u is not None for u in updated):
+        instants = [_instant(str(meta(p, "lastUpdated")), u) for p, u in zip(positions, updated, strict=True)
+                    if u is not None]
+        if len(set(instants)) == len(instants):
+            return positions[instants.index(max(instants))], "meta.lastUpdated"
+    if bundle_type == "history":
+        return positions[0], "a history Bundle lists the newest version first"
+    statuses = [found[p].get("status") if found[p].get("resourceType") == "Observation" else None for p in positions]
+    revised = [p for p, status in zip(positions, statuses, strict=True) if status in _REVISED]
+    if len(revised) == 1 and all(status in _REVISED | {"final", "preliminary", "registered"} for status in statuses):
+        return revised[0], f"status {found[revised[0]]['status']}: a revised result supersedes the earlier one"
+    return None, ""
 
 
 def _typed(resource: object, where: str, found: list[dict[str, Any]], problems: list[str]) -> None:
@@ -315,7 +383,20 @@ def _withdrawn_results(data: dict[str, Any], resources: list[dict[str, Any]]) ->
     return found
 
 
-def _dated(resource: dict[str, Any], kind: str, fields: tuple[str, ...], dates: list[tuple[date, str]],
+def _period_problem(period: object, status: object) -> str:
+    """What is wrong with a medication's effectivePeriod: it ends before it starts, or it has ended while the status
+    says active ("" when neither, or when the dates cannot be read: those are named elsewhere)."""
+    if not isinstance(period, dict):
+        return ""
+    start, end = (parse_date(period[key]) if isinstance(period.get(key), str) else None for key in ("start", "end"))
+    if start is not None and end is not None and end < start:
+        return f"effectivePeriod ends {end.isoformat()}, before it starts {start.isoformat()}"
+    if status == "active" and end is not None and end < date.today():
+        return f"active, but its effectivePeriod ended {end.isoformat()}"
+    return ""
+
+
+def _dated(resource: dict[str, Any], kind: str, fields: tuple[str, ...], dates: list[tuple[date, str, str]],
            bad_dates: dict[str, None]) -> None:
     """The date of a resource: the first of ``fields`` that is a readable date; one that cannot be read is
     named in ``bad_dates`` and the next is tried."""
@@ -341,7 +422,7 @@ def _dated(resource: dict[str, Any], kind: str, fields: tuple[str, ...], dates: 
         if in_future(parsed):  # a typo (2099 for 2019): an age taken at it would be decades too old
             bad_dates[f"{kind}.{field}: {shown_value(value)} is in the future"] = None
             continue
-        dates.append((parsed, value))
+        dates.append((parsed, value, f"{kind}.{field}"))
         return
 
 
@@ -398,7 +479,7 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
     patterns: set[str] = set()
     seen_nc = False
     unmapped: list[str] = []
-    dates: list[tuple[date, str]] = []  # the dates of the resources, read, and as written
+    dates: list[tuple[date, str, str]] = []  # the dates of the resources: read, as written, and the field
     bad_dates: dict[str, None] = {}  # dates that cannot be read, each naming its field
     unread_ages: list[str] = []  # ages and dates of birth that cannot be read or are impossible
     stated_age: float | None = None  # an Observation of the age (LOINC 30525-0 and kin)
@@ -411,6 +492,7 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
     withdrawn: list[str] = []  # resources entered in error or cancelled
     resolved: list[str] = []  # Conditions no longer active: read as past findings
     stopped_drugs: list[str] = []  # medications stopped or completed: read as past exposures
+    ended_drugs: list[str] = []  # medications active with a period ended, or ending before it starts: said
     unread_results: list[str] = []  # Observations of a finding whose value cannot be read
     unread_fields: list[str] = []  # fields of a Condition read that the case has no place for (severity, stage)
     other_types: dict[str, int] = {}  # resources of a type that is not read
@@ -436,6 +518,7 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
     broad: list[str] = []  # terms stated absent broader than every finding they rule out: read, and said
     one_way: list[str] = []  # refuted terms that are one way among several of having a finding: rule nothing out
     odd_status: list[str] = []  # Conditions whose clinicalStatus is not a FHIR code: read as findings, and said
+    active_abated: list[str] = []  # Conditions active with an abatement (FHIR con-4): read as findings, and said
     dangling: list[str] = []  # DiagnosticReport results that name no resource of the document
     present_refs = {f"{r.get('resourceType')}/{r.get('id')}" for r in resources if r.get("id")}
     present_refs.update(str(entry["fullUrl"]) for entry in _items(data.get("entry"))
@@ -535,6 +618,10 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                 free_texts.append(free_text)
             # a statement that it is not taken states it absent (R4 status not-taken, STU3 taken = "n")
             taken = status != "not-taken" and resource.get("taken") != "n"
+            if meant and (period_problem := _period_problem(resource.get("effectivePeriod"), status)):
+                # a drug active whose period has ended, or a period that ends before it starts: read as an exposure
+                # (past or present, it counts alike), and said (robustness round 61: read without a word)
+                ended_drugs.append(f"{name or ', '.join(meant) + ' (by its ATC code)'} ({period_problem})")
             if taken and meant and status in ("stopped", "completed"):
                 stopped_drugs.append(f"{name or ', '.join(meant) + ' (by its ATC code)'} ({status})")
             elif taken and meant and name and (word := agent_stopped(name)):
@@ -778,6 +865,7 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                     else:
                         bad_dates[f"Condition.onsetDateTime: {shown_value(resource['onsetDateTime'])} is not "
                                   "an ISO 8601 date"] = None
+        panel_components: list[str] = []  # the components of a panel none of which was read
         if kind == "Observation" and resource.get("component"):  # a panel's components, each a LOINC value
             unread: list[str] = []
             for index, component in enumerate(_items(resource.get("component"))):
@@ -787,17 +875,29 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                     unread.append(f"Observation component {_shown(_concept(code)) or 'unreadable'}")
                     continue
                 lab_id, code, value = read
-                if isinstance(value, Quantity):
+                if isinstance(value, Quantity) and component.get("dataAbsentReason") is not None:
+                    # read as a top-level value is (robustness round 61: a component's was used without a word)
+                    reason = _shown(_concept(component["dataAbsentReason"])) or "unreadable"
+                    rejected.append(f"Observation.component[{index}].valueQuantity ({lab_id}, LOINC {code}): given "
+                                    f"with a dataAbsentReason ({reason}), so not used")
+                elif isinstance(value, Quantity):
                     _read_lab(kb, lab_id, value, labs, (bounds, not_bounds), repeated, _effective(resource), lab_dates,
                               unit_conflicts, lab_parts if code in kb.loinc_at_least else None, code, series)
                     if resource.get("status") in UNVERIFIED_RESULT:
                         preliminary.append(f"{lab_id} {shown_value(value.value)} ({resource['status']})")
+                    # the component's own flags and range, said as a top-level value's are (robustness round 61)
+                    if component_flags := _lab_flags(component):
+                        flagged.append(f"{lab_id} {shown_value(value.value)} ({', '.join(component_flags)})")
+                    elif _items(component.get("referenceRange")):
+                        flagged.append(f"{lab_id} {shown_value(value.value)} (with the laboratory's referenceRange)")
                 else:
                     rejected.append(f"Observation.component[{index}].valueQuantity.{value[0]} ({lab_id}, LOINC "
                                     f"{code}): {value[1]}")
                 used = True
             if used:  # the rest of a panel that was read is listed; an unread panel is listed whole below
                 unmapped.extend(unread)
+            else:  # with its components named (a valueString or an HPO-coded component is not read)
+                panel_components = [item.removeprefix("Observation component ") for item in unread]
         if not used and kind == "Observation":  # a finding given as the value: code "imaging finding" = X
             value_concept = _concept(resource.get("valueCodeableConcept"))
             value_readings = _readings(kb, value_concept.coding, absent, "Observation.valueCodeableConcept",
@@ -830,8 +930,16 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
             odd_status.append(f"{_shown(concept) or 'a Condition'} ({', '.join(sorted(odd))[:60]})")
         elif used and kind == "Condition" and (words := _status_in_words(resource)):
             odd_status.append(f"{_shown(concept) or 'a Condition'} (text {words!r} only, read as that code)")
+        if used and kind == "Condition" and _clinical_status(resource) & CURRENT_STATUSES and any(
+                key.startswith("abatement") and resource[key] not in (False, None, "", {}) for key in resource):
+            # FHIR con-4 allows an abatement only with inactive, resolved or remission: active and abated at once is
+            # said (robustness round 61: the abatement was dropped without a word); read as a finding either way
+            active_abated.append(f"{_shown(concept) or 'a Condition'} ("
+                                 + ", ".join(f"{key} {_field_shown(resource[key])}" for key in sorted(resource)
+                                             if key.startswith("abatement")) + ")")
         if not used:
-            unmapped.append(f"{kind} {_shown(concept) or 'without a code'}")
+            unmapped.append(f"{kind} {_shown(concept) or 'without a code'}"
+                            + (f" (its components: {shortlist(panel_components, 5)})" if panel_components else ""))
         elif kind == "Condition" and not absent and _clinical_status(resource) & PAST_STATUSES:
             # a past finding still explains a calcification that persists: read, and said (it wins over a lab)
             resolved.append(f"{_shown(concept) or 'a Condition'} ({', '.join(sorted(_clinical_status(resource)))})")
@@ -841,6 +949,7 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                      if resource.get(field) not in (None, "", [], {})]
             if given:
                 unread_fields.append(f"{_shown(concept) or 'a Condition'}: {', '.join(given)}")
+    below_of: dict[str, list[str]] = {}  # a refuted term given many times is compared with the findings once
     for said, codings in refuted_later:  # the findings stated absent, every present one known
         for coding in dict.fromkeys(codings):
             coded = _coded(kb, coding, True)
@@ -849,7 +958,8 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
             term = _hpo_code(coding)
             terms = [term] if term else list(kb.snomed_hpo.get(coding.code, ())) if (
                 coding.system.rstrip("/") == SNOMED and coding.code not in kb.snomed_clues) else []
-            below = list(dict.fromkeys(found for t in terms for found in findings_below(kb, t, present_findings)))
+            below = list(dict.fromkeys(found for t in terms for found in (
+                below_of[t] if t in below_of else below_of.setdefault(t, findings_below(kb, t, present_findings)))))
             if below:
                 # a term above a finding stated present (Abnormality of the kidney refuted beside nephrocalcinosis)
                 # contradicts it: read, it ruled out every clue below it (fuzz review 59, as in a phenopacket)
@@ -867,6 +977,14 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
     sexes: dict[str, Sex] = {"female": "female", "male": "male"}
     sex = sexes.get(str(patient.get("gender", ""))) if patient else None
     notes: list[Note] = []
+    if top == "Bundle" and data.get("type") not in BUNDLE_TYPES:
+        # FHIR requires Bundle.type (1..1, a code): a missing or unknown one is said, and the entries read as a
+        # collection's (robustness round 61: "bogus" and 3 were accepted without a word)
+        notes.append({"id": "fhir_bundle_type", "sources": [],
+                      "message": ("Bundle.type is missing" if data.get("type") in (None, "") else
+                                  f"Bundle.type {shown_value(data.get('type'))[:40]} is not a FHIR Bundle type")
+                      + " (document, message, transaction, transaction-response, batch, batch-response, history, "
+                      "searchset, collection): the entries were read as a collection's."})
     birth = patient.get("birthDate") if patient else None
     born: str | None = None  # the birthDate, when it is a readable date
     if birth is not None and parse_date(birth) is None:
@@ -874,6 +992,20 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                            f"{unread_date(birth, 'is not a date (YYYY, YYYY-MM or YYYY-MM-DD)')}")
     elif isinstance(birth, str):
         born = birth
+    # (only when something else is dated after the birth: a birthDate after every date is the one at fault)
+    later = [when for when in (*(when for _, when, _ in dates), data.get("timestamp")) if isinstance(when, str)
+             and born is not None and (years := years_between(born, when)) is not None and years >= 0
+             and not in_future(parse_date(when) or date.min)]
+    if born is not None and later and (unborn := [(day, when, field) for day, when, field in dates
+                                                  if (years := years_between(born, when)) is not None and years < 0]):
+        # a date before the birth cannot be when this patient was seen: not the date the age is taken at (robustness
+        # round 61: one such date made the age unknown, the valid Bundle.timestamp unused), and said
+        dates = [item for item in dates if item not in unborn]
+        notes.append({"id": "fhir_dated_before_birth", "sources": [],
+                      "message": f"Resources dated before Patient.birthDate ({born[:10]}) did not give the date the "
+                      "age is taken at; a finding among them was read as the patient's (a prenatal one, as "
+                      "polyhydramnios, may be), a lab value was not: check the dates: "
+                      + "; ".join(f"{field} {when[:10]}" for _, when, field in sorted(unborn)[:10])})
     on: str | None = max(dates)[1] if dates else None
     died = parse_date(patient.get("deceasedDateTime")) if patient else None
     if patient and patient.get("deceasedDateTime") is not None and died is None:  # said, not ignored (fuzz review 15)
@@ -995,6 +1127,11 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
         notes.append({"id": "fhir_results_not_read", "sources": [],
                       "message": "Observations of a finding whose result could not be read as present or absent were "
                       "not used: " + "; ".join(unread_results[:10]) + (" ..." if len(unread_results) > 10 else "")})
+    if ended_drugs:
+        notes.append({"id": "fhir_medication_period", "sources": [],
+                      "message": "Medications whose status and effectivePeriod disagree, or whose period ends before "
+                      "it starts, were read as exposures (past or present, they count alike); check which is meant: "
+                      + "; ".join(ended_drugs[:10]) + (" ..." if len(ended_drugs) > 10 else "")})
     if stopped_drugs:
         notes.append({"id": "fhir_medications_stopped", "sources": [],
                       "message": "Medications stopped or completed were read as exposures (nephrocalcinosis persists "
@@ -1139,6 +1276,11 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                       "modifierExtension, or a misspelt modifier element), which may change what they mean (a finding "
                       "negated, a drug not taken), and were not used: "
                       + "; ".join(modified[:20])})
+    if active_abated:
+        notes.append({"id": "fhir_active_with_abatement", "sources": [],
+                      "message": "Conditions whose clinicalStatus is active (or recurrence, relapse) carry an "
+                      "abatement, which FHIR allows only with inactive, resolved or remission (con-4): read as "
+                      "findings, as a past one would be; check which is meant: " + "; ".join(active_abated[:20])})
     if odd_status:
         notes.append({"id": "fhir_clinical_status_unknown", "sources": [],
                       "message": "Conditions whose clinicalStatus is not a FHIR code (active, recurrence, relapse, "
@@ -1978,7 +2120,8 @@ PAST_STATUSES = frozenset({"resolved", "inactive", "remission", "abated"})
 MODIFIER_ELEMENTS = frozenset({"status", "verificationStatus", "clinicalStatus", "intent", "doNotPerform", "taken",
                                "notGiven", "notDone"})
 # FHIR R4 condition-clinical codes (and "abated", this reader's own for an abatement without a status)
-CLINICAL_STATUSES = frozenset({"active", "recurrence", "relapse", *PAST_STATUSES})
+CURRENT_STATUSES = frozenset({"active", "recurrence", "relapse"})
+CLINICAL_STATUSES = frozenset({*CURRENT_STATUSES, *PAST_STATUSES})
 
 
 def _clinical_status(resource: dict[str, Any]) -> set[str]:

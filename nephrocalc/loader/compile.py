@@ -322,6 +322,7 @@ def _code_indexes(kb: KnowledgeBase, labs: Mapping[str, Lab], hpo_file: schema.H
             "hpo_clue_sets": {term: tuple(ids) for term, ids in reached.items()},
             "hpo_named": {term: tuple(ids) for term, ids in named.items()},
             "hpo_ancestors": {term: frozenset(above) for term, above in ancestors.items()},
+            "hpo_above": frozenset(term for above in ancestors.values() for term in above),
             "hpo_release": hpo_file.release if hpo_file is not None else "",
             # a concept a clue or pattern lists keeps that meaning; the others are read through HPO's cross-references
             "snomed_hpo": {code: tuple(terms) for code, terms in (hpo_file.snomed_xrefs.items() if hpo_file else ())
