@@ -261,3 +261,28 @@ def test_numeric_options_take_the_digits_0_to_9_only(argv: list[str]) -> None:
 def test_numeric_options_written_plainly_are_read() -> None:
     result, _ = _run(["diff", "--pattern", "medullary", "--grade", "3", "-n", "2"], b"")
     assert result["case"]["grade"] == 3 and len(result["differential"]) == 2
+
+
+def test_an_age_given_before_an_inputs_sample_names_the_flag() -> None:
+    """--age 1 beside a phenopacket whose calcium was sampled at 1-2 years was refused naming
+    labs.serum_calcium.age_years, a field of the reading the user never wrote."""
+    measured = {"assay": {"id": "LOINC:17861-6", "label": "Calcium"},
+                "timeObserved": {"ageRange": {"start": {"iso8601duration": "P1Y"}, "end": {"iso8601duration": "P2Y"}}},
+                "value": {"quantity": {"unit": {"id": "UCUM:mg/dL", "label": "mg/dL"}, "value": 11.9}}}
+    raw = json.dumps({"id": "p", "subject": {"id": "s", "timeAtLastEncounter": {"age": {"iso8601duration": "P40Y"}}},
+                      "phenotypicFeatures": [MEDULLARY], "measurements": [measured]}).encode()
+    status, _, err = invoke(["diff", "--phenopacket", "-", "--age", "1"], raw)
+    assert status == 2
+    assert err.strip().endswith("--age: 1 is before the age at which the phenopacket input says serum_calcium was "
+                                "sampled; give the age now, at or after every sample")
+
+
+@pytest.mark.parametrize("weeks", [-3, 60])
+def test_a_gestational_age_out_of_range_is_no_age(weeks: int) -> None:
+    """A gestational age of -3 weeks was read as a birth (age 0) without a word."""
+    raw = json.dumps({"id": "p", "subject": {"id": "s", "timeAtLastEncounter": {"gestationalAge": {"weeks": weeks}}},
+                      "phenotypicFeatures": [MEDULLARY]}).encode()
+    result, warnings = _run(["diff", "--phenopacket", "-"], raw)
+    assert "age_years" not in result["case"]
+    assert "is not a gestational age (weeks 0-45, days 0-6)" in warnings["phenopacket_age_not_read"]
+    assert "phenopacket_gestational_age" not in warnings

@@ -116,6 +116,12 @@ class TimeElement(_Part):
                 said.append(f"{where}.ageRange: no start (an age range gives an age from its start)")
             return start
         if self.gestationalAge is not None:
+            weeks, days = self.gestationalAge.weeks, self.gestationalAge.days
+            if not 0 <= weeks <= 45 or not 0 <= days <= 6:
+                # (robustness round 61: -3 weeks was read as a birth, unsaid)
+                said.append(f"{where}.gestationalAge: {weeks} weeks {days} days is not a gestational age (weeks "
+                            "0-45, days 0-6)")
+                return None
             return 0.0
         if self.timestamp is not None and where:  # a date: an age with the subject's date of birth, else said
             return _age_at(self.timestamp, born, where, said)
@@ -945,7 +951,7 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
                              "no age was read from it.")})
         if not kinds:
             unread_ages.append(f"{where} is empty (no age, ageRange, gestationalAge, timestamp or interval)")
-        if time.gestationalAge is not None and time.age is None and time.ageRange is None:
+        if time.gestationalAge is not None and time.age is None and time.ageRange is None and age is not None:
             weeks, days = time.gestationalAge.weeks, time.gestationalAge.days
             notes.append({"id": "phenopacket_gestational_age", "sources": [],
                           "message": f"{where} is a gestational age ({weeks} weeks {days} days): a time before or "
