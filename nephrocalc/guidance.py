@@ -226,7 +226,10 @@ def _with_rule_outs(engine: Engine, case: Case, shown: Mapping[str, float],
         probability = shown.get(cause.id, 0.0)
         triggers = [] if probability >= RULE_OUT_FLOOR else [
             trigger for trigger in rule_out.when_present if case.clues.get(trigger) is True]
-        if probability < RULE_OUT_FLOOR and not triggers:
+        # a child: the test every child with nephrocalcinosis has (primary hyperoxaluria [Hoppe10])
+        young = probability < RULE_OUT_FLOOR and not triggers and rule_out.below_age is not None \
+            and case.cause_age is not None and case.cause_age < rule_out.below_age
+        if probability < RULE_OUT_FLOOR and not triggers and not young:
             continue
         clue = rule_out.clue
         if clue is None or clue in case.clues or clue in exclude:
@@ -250,6 +253,8 @@ def _with_rule_outs(engine: Engine, case: Case, shown: Mapping[str, float],
         item["cant_miss"] = cause.id
         if triggers:
             item["triggered_by"] = triggers
+        if young and rule_out.below_age is not None:
+            item["for_age_below"] = rule_out.below_age
         found = [other for other in found if other["clue"] != clue]
         urgent.append((probability, item))
     urgent.sort(key=lambda pair: -pair[0])  # the likeliest can't-miss cause's test first

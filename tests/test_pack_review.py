@@ -620,6 +620,9 @@ def test_a_caveat_wanting_an_implied_clue_absent_is_refused(tmp_path: Path) -> N
      "rule_out.first: unknown clue 'no_such_clue'"),
     ('rule_out = { test = "t", clue = "hypokalemia", first = "hypokalemia", sources = ["Bhat12"] }',
      "rule_out.first: 'hypokalemia' is the clue the test settles"),
+    ('rule_out = { test = "t", clue = "hypokalemia", below_age = 0, sources = ["Bhat12"] }', "rule_out.below_age"),
+    ('rule_out = { test = "t", clue = "hypokalemia", below_age = "child", sources = ["Bhat12"] }',
+     "rule_out.below_age"),
 ])
 def test_a_rule_out_that_cannot_rule_out_is_refused(tmp_path: Path, rule_out: str, said: str) -> None:
     cause = CAUSE.format(prior=0.01).replace('sources = ["Bhat12"]\n\n[prior]',

@@ -224,6 +224,7 @@ class Measurement(_Part):
 
 class Treatment(_Part):
     agent: OntologyClass
+    doseIntervals: Any = None  # read only for their intervals (all ended: a past exposure, said); else as before
     adverseEvents: list[OntologyClass] = []  # as phenopacket-store writes them (the schema puts them on the action)
 
 
@@ -840,6 +841,10 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
                                   f"{action.treatmentTerminationReason.label or action.treatmentTerminationReason.id})")
         elif meant and (word := agent_stopped(agent.label or agent.id)):
             stopped_agents.append(f"{agent.label or agent.id} (its name says {word!r})")
+        elif meant and (ended := _intervals_ended(action.treatment.doseIntervals)):
+            # a treatment whose every dose interval has ended is a past exposure, read and said as a terminated one
+            # (robustness round 61: read as current without a word)
+            stopped_agents.append(f"{agent.label or agent.id} ({ended})")
         if "calcium_alkali_intake" in meant:
             calcium_agents.append(agent.label or agent.id)
     if family is not None and family.get("consanguinousParents") is True and "consanguinity" in kb.clues:
@@ -1405,6 +1410,28 @@ def years_shown(years: float) -> str:
     if years > MAX_AGE and float(shown) <= MAX_AGE:
         return f"more than {MAX_AGE:g} years"
     return f"{shown} years"
+
+
+def _intervals_ended(intervals: object) -> str:
+    """How a treatment's dose intervals say it is over: every interval ended before today, or one that ends before
+    it starts ("" when none says so, or the dates cannot be read)."""
+    from datetime import UTC, datetime
+
+    ends: list[date] = []
+    for dose in intervals if isinstance(intervals, list) else ():
+        interval = dose.get("interval") if isinstance(dose, dict) else None
+        if not isinstance(interval, dict):
+            return ""
+        start, end = (parse_date(interval[key]) if isinstance(interval.get(key), str) else None
+                      for key in ("start", "end"))
+        if start is not None and end is not None and end < start:
+            return f"doseIntervals interval ends {end.isoformat()}, before it starts {start.isoformat()}"
+        if end is None:
+            return ""
+        ends.append(end)
+    if ends and max(ends) < datetime.now(UTC).date():
+        return f"its doseIntervals ended {max(ends).isoformat()}"
+    return ""
 
 
 def _dated_before_birth(time: TimeElement | None, born: str | None) -> str | None:

@@ -1415,7 +1415,7 @@ def _compile_cause(cause_id: str, path: Path, raw: schema.CauseFile, kb_file: sc
         elif first is not None and first == raw.rule_out.clue:
             problems.add(path, "rule_out.first", f"{first!r} is the clue the test settles: it cannot come before it")
         rule_out = RuleOut(raw.rule_out.test, raw.rule_out.clue, raw.rule_out.lab, tuple(raw.rule_out.sources),
-                           tuple(dict.fromkeys(raw.rule_out.when_present)), first)
+                           tuple(dict.fromkeys(raw.rule_out.when_present)), first, raw.rule_out.below_age)
     certainty = None
     if raw.certainty is not None:
         _check_sources(raw.certainty.sources, sources, path, "certainty.sources", problems)

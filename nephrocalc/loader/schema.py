@@ -732,6 +732,9 @@ class RuleOut(RuleModel):
     # a finding to settle before the test, proposed in its place while unknown: the serum calcium before the
     # vitamin D metabolite ratio of infantile hypercalcaemia (a healthy newborn's first test is not a genetic one)
     first: Identifier | None = None
+    # a patient younger than this many years has the test proposed whatever the cause's probability: every child
+    # with nephrocalcinosis is examined for primary hyperoxaluria [Hoppe10]
+    below_age: Annotated[float, Field(gt=0.0, le=130.0)] | None = None
     sources: SourceTags
 
 

@@ -226,7 +226,8 @@ def case_section(result: Any, kb: KnowledgeBase) -> str:
             + (f" (rules out {escape(item['cant_miss'])})" if item.get("cant_miss") else "")
             + (" (as " + escape(", ".join(kb.clues[c].label.lower() if c in kb.clues else c
                                           for c in item["triggered_by"])) + " is stated)"
-               if item.get("triggered_by") else "")
+               if item.get("triggered_by") else f" (as for every patient under {item['for_age_below']:g} years)"
+               if item.get("for_age_below") is not None else "")
             + f' <span class="tag">{item["gain"]:.2f} bits</span></li>' for item in following[:6]) + "</ul>")
     for heading, notes in (("Warnings", result["warnings"]), ("Caveats", result["caveats"])):
         if notes:

@@ -100,7 +100,9 @@ OPEN WORLD AND FIT
 
 WHAT TO CHECK NEXT
   `next_findings` lists the unknown findings by expected information gain (bits) about the
-  leading causes, after the rule-out test of any can't-miss cause shown at {rule_out_floor:.0%} or more.
+  leading causes, after the rule-out test of any can't-miss cause shown at {rule_out_floor:.0%} or more (or
+  below it when a finding its rule names is stated, or for a child: the urine oxalate of primary
+  hyperoxaluria).
   `ask` asks them one at a time, weighing a finding's gain by the chance that the answer is at
   hand (1 for the first-line work-up, {kb.interview.other_weight:g} for anything else); of two
   readings of one lab it asks the likelier.

@@ -276,6 +276,8 @@ def print_result(result: Result, kb: KnowledgeBase, *, rows: list[Entry] | None 
                 if item.get("triggered_by"):
                     stated = ", ".join(kb.clues[c].label.lower() if c in kb.clues else c for c in item["triggered_by"])
                     label += f", as {stated} is stated"
+                elif item.get("for_age_below") is not None:
+                    label += f", as for every patient under {item['for_age_below']:g} years"
                 label += ")"
             elif item["lab"] is not None and item["lab"] in kb.labs:
                 lab = kb.labs[item["lab"]].label
