@@ -182,10 +182,10 @@ RESULT_STATUSES = {"Observation": frozenset({"registered", "preliminary", "final
                    "DiagnosticReport": frozenset({"registered", "partial", "preliminary", "final", "amended",
                                                   "corrected", "appended", "cancelled", "entered-in-error",
                                                   "unknown"})}
-# the resource types read; any other (Encounter, Practitioner, a misspelt one) is named in a note
 # FHIR R4 bundle-type codes (and R5's subscription-notification)
 BUNDLE_TYPES = frozenset({"document", "message", "transaction", "transaction-response", "batch", "batch-response",
                           "history", "searchset", "collection", "subscription-notification"})
+# the resource types read; any other (Encounter, Practitioner, a misspelt one) is named in a note
 READ_TYPES = frozenset({"Patient", "Observation", "Condition", "Procedure", "DiagnosticReport", "ImagingStudy",
                         "FamilyMemberHistory", "Medication", *MEDICATIONS})
 # FHIR R4 condition-ver-status codes; a Condition whose verificationStatus has none of them is not used
@@ -261,8 +261,8 @@ def _newest_versions(found: list[dict[str, Any]], where: list[int], own: set[int
     versions keeps the newest, by meta.versionId (whole numbers), else meta.lastUpdated, else the order of a history
     Bundle (newest first), else an Observation's status (amended or corrected after final); the others are named in
     ``problems``; a contained resource's id is local to its container and is not compared. Where none decides,
-    every copy is kept, as before (robustness round 61: in a history Bundle the
-    superseded calcium of version 1 was read over its correction, as the later entry)."""
+    every copy is kept, as before (robustness round 61: in a history Bundle the superseded calcium of version 1 was
+    read over its correction, as the later entry)."""
     groups: dict[tuple[str, str], list[int]] = {}
     for position in sorted(own):
         resource = found[position]
@@ -391,7 +391,7 @@ def _period_problem(period: object, status: object) -> str:
     start, end = (parse_date(period[key]) if isinstance(period.get(key), str) else None for key in ("start", "end"))
     if start is not None and end is not None and end < start:
         return f"effectivePeriod ends {end.isoformat()}, before it starts {start.isoformat()}"
-    if status == "active" and end is not None and end < date.today():
+    if status == "active" and end is not None and end < datetime.now(UTC).date():
         return f"active, but its effectivePeriod ended {end.isoformat()}"
     return ""
 

@@ -1637,8 +1637,8 @@ def _case_parts(case: Mapping[str, Any], kb: KnowledgeBase, subject: str) -> dic
     written phenopacket reads back (--phenopacket) as the same case: the pattern and each clue by its first HPO
     term (excluded when stated absent), each lab by its first LOINC code with its value and unit, and the
     laterality as the HPO modifier of the nephrocalcinosis feature, a lab's age at sampling as its timeObserved.
-    Modality and grade have no HPO term and are not
-    carried; a clue without one, and a lab value given as a bound, are left out."""
+    Modality and grade have no HPO term and are not carried; a clue without one, and a lab value given as a bound,
+    are left out."""
     person: dict[str, Any] = {"id": subject}
     if case.get("sex") in ("female", "male"):
         person["sex"] = str(case["sex"]).upper()
