@@ -156,11 +156,24 @@ class RulePack(TypedDict):
     path: str
 
 
+class OmittedCantMiss(TypedDict):
+    """A can't-miss cause ``--top N`` left out of the differential: named all the same, as the table names it."""
+
+    rank: int
+    cause: str
+    name: str
+    form: str | None
+    probability: float
+    capped: bool
+
+
 class Omitted(TypedDict):
-    """What ``--top N`` left out of the differential: how many causes, and their probability together."""
+    """What ``--top N`` left out of the differential: how many causes, and their probability together, and the
+    can't-miss causes among them."""
 
     causes: int
     probability: float
+    cant_miss: NotRequired[list[OmittedCantMiss]]
 
 
 class Result(TypedDict):

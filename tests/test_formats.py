@@ -178,6 +178,10 @@ def test_diff_top_in_every_format(run_main: MainFn, rank: Any, fmt: str) -> None
         data = json.loads(out)
         assert data["differential"] == full[:3]
         omitted = {"causes": len(full) - 3, "probability": round(sum(e["probability"] for e in full[3:]), 6)}
+        cut = [{key: e[key] for key in ("rank", "cause", "name", "form", "probability", "capped")}
+               for e in full[3:] if e["cant_miss"]]
+        if cut:  # the can't-miss causes it left out, named all the same
+            omitted["cant_miss"] = cut
         assert _ranked(data) == {**rank(CASE), "differential": full[:3], "omitted": omitted}, \
             "--top cuts the differential only, and says what it left out"
     elif fmt == "tsv":

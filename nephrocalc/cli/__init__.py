@@ -164,11 +164,24 @@ def _run(argv: list[str], prog_name: str) -> int:
         return _fail(f"cannot write standard output ({exc})", 1)
     except RunStopped as exc:  # not a bug: the system stopped part of the run
         return _fail(str(exc), 1)
+    except KeyError as exc:
+        if os.environ.get("_NEPHROCALC_COMPLETE") and not os.environ.get("NEPHROCALC_DEBUG"):
+            # shell completion asked for outside the shell's completion hook, which sets the words to complete
+            # (robustness round 62: "internal error (KeyError: 'COMP_WORDS')"): a usage error, not a bug
+            return _fail(f"_NEPHROCALC_COMPLETE is set but {exc.args[0] if exc.args else 'a variable'} is not: shell "
+                         "completion runs from the hook `nephrocalc --install-completion` installs", 2)
+        if os.environ.get("NEPHROCALC_DEBUG"):
+            raise
+        return _internal_error(exc)
     except Exception as exc:  # a bug: say so in one line; NEPHROCALC_DEBUG=1 shows the traceback
         if os.environ.get("NEPHROCALC_DEBUG"):
             raise
-        detail = " ".join(str(exc).split())[:300]
-        return _fail(f"internal error ({type(exc).__name__}: {detail}); please report it", 1)
+        return _internal_error(exc)
+
+
+def _internal_error(exc: Exception) -> int:
+    detail = " ".join(str(exc).split())[:300]
+    return _fail(f"internal error ({type(exc).__name__}: {detail}); please report it", 1)
 
 
 def _session(argv: list[str], session_type: Any, packs_from: Any, lenient: bool) -> Any:

@@ -1696,7 +1696,7 @@ def interpretations(result: Result | AskResult, phenopacket_id: str | None,
     knowledge base, the phenopacket also carries the case (subject, features, measurements) it was computed
     from, so that it reads back as the same case."""
     subject = phenopacket_id or result["id"] or "case"
-    items = []
+    items: list[dict[str, Any]] = []
     for entry in result["differential"]:
         evidence = "; ".join(f"{'+' if e['weight'] > 0 else '-'}{e['clue']}{'' if e['present'] else ' absent'}"
                              for e in (*entry["supporting"], *entry["conflicting"]))
@@ -1704,10 +1704,16 @@ def interpretations(result: Result | AskResult, phenopacket_id: str | None,
             "id": f"{subject}-nephrocalc-{entry['rank']}",
             "progressStatus": "IN_PROGRESS",
             "diagnosis": {"disease": {"id": f"nephrocalc:{entry['cause']}", "label": entry["name"]}},
-            "summary": f"rank {entry['rank']}, probability {entry['probability']:.4f}"
+            # a capped probability is a floor, as the table's ">95%" (robustness round 62: written as exact)
+            "summary": f"rank {entry['rank']}, probability {'>' if entry['capped'] else ''}{entry['probability']:.4f}"
+                       + (" (capped: no defining finding stated)" if entry["capped"] else "")
                        + (f"; evidence: {evidence}" if evidence else "")
                        + (f"; fit {result['fit']['status']}" if entry["rank"] == 1 else ""),
         })
+    omitted = result.get("omitted")
+    if omitted and items:  # --top N: what was left out is said, as the table says it
+        items[-1]["summary"] += (f"; {omitted['causes']} more cause{'s' if omitted['causes'] != 1 else ''} not "
+                                 f"written (--top), together probability {omitted['probability']:.4f}")
     from datetime import UTC, datetime
 
     # MetaData (Phenopacket v2): created is required, and each CURIE prefix used (nephrocalc:) has its resource,

@@ -19,7 +19,7 @@ HTML_MAX_CASES = 5_000
 
 if TYPE_CHECKING:
     from nephrocalc.knowledge import KnowledgeBase
-    from nephrocalc.result import Result
+    from nephrocalc.result import Omitted, OmittedCantMiss, Result
 
 __all__ = ["BATCH_FORMATS", "RESULT_FORMATS", "BatchWriter", "limit", "result_text", "show_result"]
 
@@ -29,8 +29,13 @@ def limit(result: Result, top: int | None) -> Result:
     if top is None or top >= len(result["differential"]):
         return result
     left = result["differential"][top:]
-    return {**result, "differential": result["differential"][:top],
-            "omitted": {"causes": len(left), "probability": round(sum(entry["probability"] for entry in left), 6)}}
+    omitted: Omitted = {"causes": len(left), "probability": round(sum(entry["probability"] for entry in left), 6)}
+    cant_miss: list[OmittedCantMiss] = [
+        {"rank": e["rank"], "cause": e["cause"], "name": e["name"], "form": e["form"], "probability": e["probability"],
+         "capped": e["capped"]} for e in left if e["cant_miss"]]
+    if cant_miss:  # named all the same, as the table names them (robustness round 62: the page said "none")
+        omitted["cant_miss"] = cant_miss
+    return {**result, "differential": result["differential"][:top], "omitted": omitted}
 
 
 def _check_fields(fields: tuple[str, ...], fmt: str) -> None:
@@ -202,12 +207,15 @@ def _failed_line(record: dict[str, Any]) -> str:
     return f"line {record.get('line')}{named}: {record.get('error', '')}"
 
 
-_SEPARATOR = re.compile(b"\xe2\x80[\xa8\xa9]")  # U+2028 or U+2029 in UTF-8
+# U+2028, U+2029 or U+0085 (NEL) in UTF-8: line breaks to str.splitlines (robustness round 62: NEL was missed)
+_SEPARATOR = re.compile(b"\xe2\x80[\xa8\xa9]|\xc2\x85")
 
 
 def _separators_escaped(line: bytes) -> bytes:
-    """A JSON line with U+2028 and U+2029 written as escapes: valid JSON either way, but a reader that splits lines
-    on them (Python's str.splitlines, JavaScript) would cut one record in two (a case id holding one)."""
+    """A JSON line with U+2028, U+2029 and U+0085 written as escapes: valid JSON either way, but a reader that splits
+    lines on them (Python's str.splitlines; JavaScript on the first two) would cut one record in two (a case id
+    holding one)."""
     if _SEPARATOR.search(line) is not None:  # one regex scan: several times faster than two `in` tests
-        return line.replace(b"\xe2\x80\xa8", b"\\u2028").replace(b"\xe2\x80\xa9", b"\\u2029")
+        return line.replace(b"\xe2\x80\xa8", b"\\u2028").replace(b"\xe2\x80\xa9", b"\\u2029").replace(
+            b"\xc2\x85", b"\\u0085")
     return line

@@ -14,8 +14,11 @@ from typing import Any
 
 from nephrocalc.knowledge import KnowledgeBase
 from nephrocalc.render.views import (
+    also_unexplained,
+    case_facts,
     distinctive,
     form_label,
+    labs_entered,
     lacks_clause,
     lower_clause,
     not_used,
@@ -154,19 +157,14 @@ def case_section(result: Any, kb: KnowledgeBase) -> str:
     out: list[str] = []
     case = result.get("case") or {}
     out.append(f"<section><h2>Case{' ' + escape(str(result['id'])) if result['id'] else ''}</h2>")
-    facts = [f"pattern {result['pattern'] or 'not stated'}"]
-    for key, label in (("modality", "modality"), ("grade", "grade"), ("laterality", ""), ("age_years", "age"),
-                       ("onset_age_years", "nephrocalcinosis found at age"), ("sex", "")):
-        if case.get(key) is not None:
-            facts.append(f"{label} {case[key]:g}".strip() if isinstance(case[key], float)
-                         else f"{label} {case[key]}".strip())
+    # as the table's subtitle says them (ages in years, months or days; the modality by name)
+    facts = [f"pattern {result['pattern'] or 'not stated'}", *([told] if (told := case_facts(case)) else [])]
     clues = case.get("clues", {})
     if clues:
         facts.append("; ".join(("" if value else "no ") + _label(kb, clue).lower() for clue, value in clues.items()))
     out.append(f"<p>{escape(', '.join(facts))}</p>")
     if case.get("labs"):
-        out.append("<p>Lab values: " + escape(", ".join(f"{lab} {v['value']:g} {v['unit']}"
-                                                      for lab, v in case["labs"].items())) + "</p>")
+        out.append("<p>Lab values: " + escape(labs_entered(case["labs"])) + "</p>")
     if result["derived"]:
         out.append("<ul>" + "".join(f"<li>{escape(step['text'])}"
                                     + ("" if step["used"] else f" <i>{escape(not_used(step))}</i>") + "</li>"
@@ -176,8 +174,10 @@ def case_section(result: Any, kb: KnowledgeBase) -> str:
     contradictory = fit.get("contradictory")
     if contradictory:
         shown = " and ".join(_label(kb, c) for c in contradictory)
+        more = ", ".join(_label(kb, c) for c in also_unexplained(fit))
         out.append(f'<div class="poor"><b>Poor fit:</b> the stated findings contradict each other: {escape(shown)} '
-                   f"(neither was counted){escape(lacks_clause(result, kb, _cause_name))}.</div>")
+                   f"(neither was counted){'; also unexplained: ' + escape(more) if more else ''}"
+                   f"{escape(lacks_clause(result, kb, _cause_name))}.</div>")
     elif fit["status"] == "poor":
         unexplained = ", ".join(_label(kb, c) for c in fit["unexplained"] or fit.get("combination", []))
         lacks = lacks_clause(result, kb, _cause_name)
@@ -208,7 +208,12 @@ def case_section(result: Any, kb: KnowledgeBase) -> str:
                    f'</td><td class="ev">{evidence or "<span class=muted>no stated finding bears on it</span>"}'
                    "</td></tr>")
     out.append("</tbody></table>")
-    cant_miss = [e for e in result["differential"] if e["cant_miss"]]
+    omitted = result.get("omitted")
+    if omitted:  # --top N: the rest is not shown, and the page says how much it holds, as the table does
+        out.append(f'<p class="muted">{omitted["causes"]} more cause{"s" if omitted["causes"] != 1 else ""} not '
+                   f"shown (--top), together {escape(percent(omitted['probability'], False))}.</p>")
+    # every can't-miss cause, those --top left out too (robustness round 62: the page said "none in this list")
+    cant_miss = [*(e for e in result["differential"] if e["cant_miss"]), *((omitted or {}).get("cant_miss") or [])]
     lines = []
     for entry in cant_miss:
         cause = kb.causes.get(entry["cause"])

@@ -16,9 +16,10 @@ def dumps(data: Any, *, indent: bool = False) -> str:
     import orjson
 
     text = orjson.dumps(data, option=orjson.OPT_INDENT_2 if indent else 0).decode()
-    # U+2028 and U+2029 as escapes: a reader that splits lines on them would cut a JSON Lines record in two
-    if "\u2028" in text or "\u2029" in text:
-        text = text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    # U+2028, U+2029 and U+0085 as escapes: a reader that splits lines on them (str.splitlines) would cut a JSON
+    # Lines record in two
+    if "\u2028" in text or "\u2029" in text or "\x85" in text:
+        text = text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029").replace("\x85", "\\u0085")
     return text
 
 

@@ -21,6 +21,7 @@ from rich.text import Text
 
 from nephrocalc.knowledge import Cause, Finding, KnowledgeBase
 from nephrocalc.render.views import (
+    also_unexplained,
     case_facts,
     clue_users,
     distinctive,
@@ -128,6 +129,8 @@ def _print_fit(console: Console, kb: KnowledgeBase, result: Result) -> None:
     if contradictory:
         line = Text("Poor fit: the stated findings contradict each other: " + " and ".join(labels(contradictory))
                     + " (neither was counted)", style="bold red")
+        if more := also_unexplained(fit):
+            line.append("; also unexplained: " + ", ".join(labels(more)), style="red")
         if fit.get("absent"):
             line.append(lacks_clause(result, kb, _entry_name), style="red")
         console.print(line)

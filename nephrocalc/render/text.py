@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from nephrocalc.render.views import (
+    also_unexplained,
     case_facts,
     distinctive,
     lower_clause,
@@ -122,7 +123,8 @@ def result_markdown(result: Result) -> str:
     contradictory = fit.get("contradictory")
     if contradictory:
         body += ("**Poor fit**: the stated findings contradict each other: "
-                 + _md(" and ".join(contradictory)) + " (neither was counted).\n\n")
+                 + _md(" and ".join(contradictory)) + " (neither was counted)"
+                 + (f"; also unexplained: {_md(', '.join(more))}" if (more := also_unexplained(fit)) else "") + ".\n\n")
     elif fit["status"] == "poor":
         body += (f"**Poor fit**: {poor_fit_text(result)}"
                  + (": " + _md(", ".join(fit["unexplained"] or fit.get("combination", [])))

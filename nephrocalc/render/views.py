@@ -136,6 +136,28 @@ def case_facts(case: dict[str, Any]) -> str:
     return ", ".join(facts)
 
 
+def also_unexplained(fit: Any) -> list[str]:
+    """The unexplained findings beside the two that contradict each other, said after them (robustness round 62: a
+    cortical atrophy unexplained beside hyper- and hypocalciuria was in the JSON only)."""
+    both = set(fit.get("contradictory") or ())
+    return [clue for clue in fit["unexplained"] if clue not in both]
+
+
+def labs_entered(labs: dict[str, Any]) -> str:
+    """The lab values as entered: a bound keeps its comparator (pth <6 pg/mL), a value its digits (1234567, not
+    1.23457e+06), and a sample taken at another age than the case's says when (robustness round 62: the report page
+    showed "pth 6 pg/mL" for "<6")."""
+    def number(value: Any) -> str:
+        if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        return repr(value) if isinstance(value, float) else str(value)
+
+    return ", ".join(f"{lab} {lab_value.get('comparator') or ''}{number(lab_value.get('value'))} "
+                     f"{lab_value.get('unit', '')}".rstrip()
+                     + (f" (at {_years(lab_value['age_years'])})" if lab_value.get("age_years") is not None else "")
+                     for lab, lab_value in labs.items())
+
+
 def not_used(step: Derivation) -> str:
     """Why a lab step was not used: the clue was stated, or another lab decides over this one."""
     if "decided_by" in step:
