@@ -18,6 +18,7 @@ from nephrocalc.render.views import (
     case_facts,
     distinctive,
     form_label,
+    in_text,
     labs_entered,
     lacks_clause,
     lower_clause,
@@ -108,11 +109,11 @@ def summary_line(result: Any, kb: KnowledgeBase) -> str:
     """'Most likely X (its strongest findings); not yet excluded: Y. Check Z.' from the result's fields."""
     entries = result["differential"]
     top = entries[0]
-    reasons = [_label(kb, e["clue"]) if e["present"] else f"no {_label(kb, e['clue']).lower()}"
+    reasons = [in_text(_label(kb, e["clue"])) if e["present"] else f"no {in_text(_label(kb, e['clue']))}"
                for e in distinctive(top["supporting"])[:3]]
     text = f"Most likely {_cause_name(kb, top)}"
     if reasons:
-        text += f" ({', '.join(reasons).lower()})"
+        text += f" ({', '.join(reasons)})"  # labels in a sentence keep their acronyms (PTH, not pth)
     open_cant_miss = [e for e in entries[1:] if e["cant_miss"] and e["probability"] >= 0.001]
     if open_cant_miss:
         text += "; not yet excluded: " + ", ".join(_cause_name(kb, e) for e in open_cant_miss[:3])
@@ -161,7 +162,7 @@ def case_section(result: Any, kb: KnowledgeBase) -> str:
     facts = [f"pattern {result['pattern'] or 'not stated'}", *([told] if (told := case_facts(case)) else [])]
     clues = case.get("clues", {})
     if clues:
-        facts.append("; ".join(("" if value else "no ") + _label(kb, clue).lower() for clue, value in clues.items()))
+        facts.append("; ".join(("" if value else "no ") + in_text(_label(kb, clue)) for clue, value in clues.items()))
     out.append(f"<p>{escape(', '.join(facts))}</p>")
     if case.get("labs"):
         out.append("<p>Lab values: " + escape(labs_entered(case["labs"])) + "</p>")
@@ -229,7 +230,7 @@ def case_section(result: Any, kb: KnowledgeBase) -> str:
             + (f" — lab: {escape(kb.labs[item['lab']].label)}" if item.get("lab") in kb.labs else "")
             + (" (the value given did not settle it)" if item.get("lab_given") else "")
             + (f" (rules out {escape(item['cant_miss'])})" if item.get("cant_miss") else "")
-            + (" (as " + escape(", ".join(kb.clues[c].label.lower() if c in kb.clues else c
+            + (" (as " + escape(", ".join(in_text(kb.clues[c].label) if c in kb.clues else c
                                           for c in item["triggered_by"])) + " is stated)"
                if item.get("triggered_by") else f" (as for every patient under {item['for_age_below']:g} years)"
                if item.get("for_age_below") is not None else "")

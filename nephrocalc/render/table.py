@@ -277,7 +277,7 @@ def print_result(result: Result, kb: KnowledgeBase, *, rows: list[Entry] | None 
             if item.get("rule_out"):
                 label = f"{item['rule_out']} (to rule out {_cause_label(kb, item.get('cant_miss', ''))}"
                 if item.get("triggered_by"):
-                    stated = ", ".join(kb.clues[c].label.lower() if c in kb.clues else c for c in item["triggered_by"])
+                    stated = ", ".join(in_text(kb.clues[c].label) if c in kb.clues else c for c in item["triggered_by"])
                     label += f", as {stated} is stated"
                 elif item.get("for_age_below") is not None:
                     label += f", as for every patient under {item['for_age_below']:g} years"
@@ -456,7 +456,7 @@ def print_cause(kb: KnowledgeBase, cause_id: str) -> None:
     if cause.certainty is not None:
         lifted = cause.certainty.lifted_by
         until = "" if not lifted else \
-            " until " + " or ".join(kb.clues[u].label.lower() if u in kb.clues else u for u in lifted) + " is stated"
+            " until " + " or ".join(in_text(kb.clues[u].label) if u in kb.clues else u for u in lifted) + " is stated"
         console.print(Text("Certainty: ", style="bold").append(
             f"shown at most {cause.certainty.cap:.0%}{until}: {cause.certainty.note} "
             f"[{', '.join(cause.certainty.sources)}]"))
