@@ -87,3 +87,11 @@ def test_shell_completion_outside_its_hook_is_a_usage_error(monkeypatch: pytest.
     status, _, err = invoke([])
     assert status == 2 and "internal error" not in err and "COMP_WORDS" in err
     assert os.environ["_NEPHROCALC_COMPLETE"] == "complete_bash"
+
+
+def test_the_page_keeps_acronyms_inside_a_sentence() -> None:
+    """The summary and the case line lowercased whole labels: 'suppressed pth', 'no high 25-hydroxyvitamin d'."""
+    page = _text(["diff", "-p", "medullary", "--age", "40", "--hypercalcemia", "--low-pth",
+                  "--no-high-25oh-vitamin-d", "-f", "html"])
+    assert "hypercalcaemia; suppressed PTH; no high 25-hydroxyvitamin D" in page
+    assert "(hypercalcaemia, suppressed PTH)" in page
