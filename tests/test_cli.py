@@ -557,9 +557,11 @@ def test_reference_tables_never_cut_what_a_user_types(command: list[str], width:
     assert not missing, missing
 
 
-@pytest.mark.parametrize("width", [60, 70, 80, 120])
+@pytest.mark.parametrize("width", [40, 50, 60, 70, 80, 120])
 def test_the_differential_drops_its_bar_before_its_evidence_when_narrow(width: int, run_main: Any,
                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Below 60 columns the evidence goes under each cause's name (robustness round 62: at 40-44 columns its own
+    column had vanished, and at 46-50 it was two letters wide)."""
     monkeypatch.setenv("COLUMNS", str(width))
     monkeypatch.setenv("NO_COLOR", "1")
     status, out, err = run_main(["diff", "--pattern", "medullary", "--rta", "--hypokalemia"])

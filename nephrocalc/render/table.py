@@ -41,6 +41,9 @@ from nephrocalc.result import NOTICE, Entry, Evidence, Omitted, Result
 from nephrocalc.vocab import FREQUENCY_WORDS
 
 _BAR_BELOW = 80  # columns: below this the table drops its bar column
+# columns: below this the evidence goes under each cause's name, in its cell, where a column of its own had been
+# squeezed to nothing or two letters (robustness round 62, at 40-50 columns; UX review: evidence on its own line)
+_EVIDENCE_BELOW = 60
 _BAR_WIDTH = 12
 _BLOCKS = " ▏▎▍▌▋▊▉█"
 
@@ -208,14 +211,19 @@ def print_result(result: Result, kb: KnowledgeBase, *, rows: list[Entry] | None 
     # fixed widths where the content is known: rich then measures only the evidence column
     table.add_column("#", justify="right", style="bold", width=2, no_wrap=True)
     bar = console.width >= _BAR_BELOW  # a narrow terminal drops the bar before the evidence
+    below = console.width < _EVIDENCE_BELOW  # and, narrower still, puts the evidence under the cause
     # no min_width (rich applies it after fitting the table, and would crop the evidence); narrow, a
     # fixed width keeps the longest word of a cause's name (Hyperparathyroidism) whole
-    table.add_column("Cause", max_width=40, width=None if bar else 20, overflow="fold")
+    if below:
+        table.add_column("Cause and strongest evidence (× likelihood ratio)", ratio=1, overflow="fold")
+    else:
+        table.add_column("Cause", max_width=40, width=None if bar else 20, overflow="fold")
     table.add_column("", style="bold yellow", width=1, no_wrap=True)
     table.add_column("Prob.", justify="right", width=6, no_wrap=True)
     if bar:
         table.add_column("", width=_BAR_WIDTH, no_wrap=True)
-    table.add_column("Strongest evidence (× likelihood ratio)", ratio=1)
+    if not below:
+        table.add_column("Strongest evidence (× likelihood ratio)", ratio=1)
     entries = rows if rows is not None else result["differential"]
     # causes below 0.1% (always listed in JSON) are named on one line under the table, unless --top or
     # --explain asks for them: the rows shown are a prefix of the ranking, so no rank is skipped (a
@@ -232,7 +240,12 @@ def print_result(result: Result, kb: KnowledgeBase, *, rows: list[Entry] | None 
                                    percent(entry["probability"], entry["capped"])]
         if bar:
             cells.append(Text(_bar(entry["probability"]), style="cyan"))
-        table.add_row(*cells, _evidence_summary(kb, entry))
+        if below:  # the evidence on its own line, under the name
+            name.append("\n")
+            name.append_text(_evidence_summary(kb, entry))
+            table.add_row(*cells)
+        else:
+            table.add_row(*cells, _evidence_summary(kb, entry))
     console.print(table)
     if rest:
         names = ", ".join(_entry_name(kb, e) for e in rest)
