@@ -532,11 +532,14 @@ def test_diff_save_writes_the_validated_case(run_main: Any, tmp_path: Any) -> No
     assert saved == {"pattern": "medullary", "age_years": 0.5, "clues": {"hypercalcemia": True}}
 
 
-@pytest.mark.parametrize("width", [80, 60])
-@pytest.mark.parametrize("command", [["causes", "--extended"], ["labs"], ["clues"]])
+@pytest.mark.parametrize("width", [130, 80, 60, 40])
+@pytest.mark.parametrize("command", [["causes", "--extended"], ["labs"], ["clues"], ["cause", "distal_rta"],
+                                     ["cause", "hyperparathyroidism"], ["cause", "dent_disease", "--extended"]])
 def test_reference_tables_never_cut_what_a_user_types(command: list[str], width: int, run_main: Any,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    """Cause ids, lab ids and clue flags are whole on some line at 80 and 60 columns (UX review)."""
+    """Cause ids, lab ids, clue flags and a cause's clue ids are whole on some line from 130 down to 40 columns
+    (UX review). At 40 columns `clues` had a text column two letters wide and `cause` cut clue ids at 80
+    ("metabolic_acid…"); narrow terminals now get one block per entry (robustness round 63)."""
     from nephrocalc.engine import load_engine
 
     monkeypatch.setenv("COLUMNS", str(width))
@@ -544,17 +547,24 @@ def test_reference_tables_never_cut_what_a_user_types(command: list[str], width:
     status, out, err = run_main(command)
     assert status == 0, err
     lines = out.splitlines()
-    assert max(len(line) for line in lines) <= width
+    # only an id longer than the terminal is wider, alone on its line: it is what a user types, never cut
+    assert all(len(line) <= width or " " not in line.strip() for line in lines)
     words = {word.strip(",;") for line in lines for word in line.split()}
     from nephrocalc.loader import extended_rules_dir
 
     kb = load_engine((extended_rules_dir(),)).kb
     wanted = {"causes": lambda: list(kb.causes), "labs": lambda: list(kb.labs),
-              "clues": lambda: [clue.flag for clue in kb.clues.values()]}[command[0]]()
-    if width == 60 and command[0] == "causes":
-        wanted = [w for w in wanted if len(w) <= 26]  # at 60 columns the longest ids may fold
+              "clues": lambda: [clue.flag for clue in kb.clues.values()],
+              "cause": lambda: [f.clue for form in kb.causes[command[1]].forms
+                                for f in (*kb.causes[command[1]].findings, *form.own_findings)]}[command[0]]()
     missing = [w for w in wanted if w not in words]
     assert not missing, missing
+    if command[0] == "clues":  # the causes that use each clue, named whole too
+        from nephrocalc.render.views import clue_users
+
+        base = load_engine().kb
+        assert not [c for c in base.causes if c not in words and any(c in u for u in clue_users(base).values())]
+    assert "…" not in out or command[0] == "clues"  # clues' header says "--no-…"
 
 
 @pytest.mark.parametrize("width", [40, 50, 60, 70, 80, 120])

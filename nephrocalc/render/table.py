@@ -16,6 +16,7 @@ from typing import Any
 
 from rich import box
 from rich.console import Console
+from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
@@ -44,6 +45,11 @@ _BAR_BELOW = 80  # columns: below this the table drops its bar column
 # columns: below this the evidence goes under each cause's name, in its cell, where a column of its own had been
 # squeezed to nothing or two letters (robustness round 62, at 40-50 columns; UX review: evidence on its own line)
 _EVIDENCE_BELOW = 60
+# columns: below this the reference pages (`cause`, `clues`, `labs`) print each entry as a block, its id on one
+# line and what it says indented under it, where the table's text column had shrunk to a few letters a line and
+# folded ids ("medullary_sponge_kidne / y"; robustness round 63)
+_CAUSE_BLOCKS_BELOW = 110
+_TEXT_COLUMN_AT_LEAST = 36
 _BAR_WIDTH = 12
 _BLOCKS = " ▏▎▍▌▋▊▉█"
 
@@ -407,7 +413,6 @@ def print_causes(kb: KnowledgeBase) -> None:
                       pad_edge=False)
         # the id (what a user types) heads its own cell and is never cut: the name and pattern wrap under
         # it, and the numbers are short, so the table reads at 80 columns
-        # the names wrap; at the narrowest an id folds onto a second line rather than being cut
         table.add_column("Cause\n(id, name, pattern)", overflow="fold")
         table.add_column("Prior\nadult", justify="right", no_wrap=True)
         table.add_column("\nchild", justify="right", no_wrap=True)
@@ -415,6 +420,7 @@ def print_causes(kb: KnowledgeBase) -> None:
         counts = console.width >= 70  # narrower: the clue counts go first (`nephrocalc cause ID` has them)
         if counts:
             table.add_column("\nClues", justify="right", no_wrap=True)
+        rows: list[tuple[str, Text]] = []
         for cause in sorted(causes, key=lambda c: (c.distribution != "medullary", -c.prior["adult"], c.id)):
             findings = len({clue for form in cause.forms for clue in form.findings})
             cell = Text(cause.id, style="bold")
@@ -427,7 +433,17 @@ def print_causes(kb: KnowledgeBase) -> None:
             row: list[Text | str] = [cell, f"{cause.prior['adult']:.1%}", f"{cause.prior['child']:.1%}",
                                      f"{cause.prior['preterm']:.1%}"]
             table.add_row(*row, *([str(findings)] if counts else []))
-        console.print(table)
+            body = Text(cause.name + (" (mimic)" if cause.mimic else "") + f"; {cause.distribution}" +
+                        ("; can't miss" if cause.cant_miss else ""))
+            body.append(f"\nprior: adult {cause.prior['adult']:.1%}, child {cause.prior['child']:.1%}, "
+                        f"preterm {cause.prior['preterm']:.1%}", style="dim")
+            rows.append((cause.id, body))
+        if counts:
+            console.print(table)
+        else:  # narrower: one block per cause, its id whole on its own line (robustness round 63: ids folded)
+            console.print(Text(f"{kb.name} {kb.version}: {title}", style="italic"))
+            _blocks(console, rows)
+            console.print()
     console.print(Text("Priors are P(cause | nephrocalcinosis) by age group, before the pattern and clues; "
                        "Clues counts the findings a cause lists. See `nephrocalc cause ID` for them and "
                        "their sources. A mimic imitates nephrocalcinosis, or a cause of it, without being one.",
@@ -452,6 +468,45 @@ def _finding_row(kb: KnowledgeBase, finding: Finding) -> tuple[Text, str, str, s
             _with_dim(note, ", ".join(finding.sources)))
 
 
+def _longest_id(findings: Any) -> int:
+    return max((len(finding.clue) for finding in findings), default=10)
+
+
+def _findings_table(title: str | None, columns: tuple[str, ...], id_width: int) -> Table:
+    """A wide terminal's findings table: the clue id is never cut, the short columns keep their words whole,
+    and the note takes the rest of the width."""
+    table = Table(title=title, box=box.SIMPLE_HEAD if title else box.SIMPLE, title_justify="left",
+                  show_header=bool(title), pad_edge=bool(title))
+    clue, level, present, absent, note = columns
+    table.add_column(clue, min_width=id_width, no_wrap=True)
+    table.add_column(level, max_width=18)
+    table.add_column(present, no_wrap=True, justify="right")
+    table.add_column(absent, no_wrap=True, justify="right")
+    table.add_column(note, ratio=1, overflow="fold")
+    return table
+
+
+def _blocks(console: Console, rows: list[tuple[str, Text]]) -> None:
+    """A narrow terminal's reference list: each id (what a user types) on its own line, never cut, and what
+    it means indented under it with the whole width to wrap in."""
+    for ident, body in rows:
+        console.print(Text(ident, style="bold"), overflow="ignore", crop=False)
+        console.print(Padding(body, (0, 0, 0, 4)))
+
+
+def _finding_blocks(console: Console, rows: list[tuple[Text, str, str, str, Text]]) -> None:
+    """A narrow terminal's findings: the clue id and its name on one line, the frequency and ratios on the next,
+    then the note, indented, each with the whole width to wrap in."""
+    for clue, level, present, absent, note in rows:
+        head = Text("  ")
+        head.append_text(Text(clue.plain.replace("\n", "  ", 1)))
+        head.stylize("bold", 2, 2 + len(clue.plain.split("\n", 1)[0]))
+        console.print(head)
+        console.print(Padding(Text(f"{level}; LR present {present}, LR absent {absent}"), (0, 0, 0, 4)))
+        if note.plain:
+            console.print(Padding(note, (0, 0, 0, 4)))
+
+
 def print_cause(kb: KnowledgeBase, cause_id: str) -> None:
     cause: Cause = kb.causes[cause_id]
     console = _console()
@@ -473,29 +528,35 @@ def print_cause(kb: KnowledgeBase, cause_id: str) -> None:
         console.print(Text("Certainty: ", style="bold").append(
             f"shown at most {cause.certainty.cap:.0%}{until}: {cause.certainty.note} "
             f"[{', '.join(cause.certainty.sources)}]"))
-    table = Table(title="Findings", box=box.SIMPLE_HEAD, title_justify="left", show_lines=False)
-    for column in ("Clue", "Frequency", "LR present", "LR absent", "Note and sources"):
-        table.add_column(column)
-    for finding in cause.findings:
-        table.add_row(*_finding_row(kb, finding))
-    console.print(table)
+    blocks = console.width < _CAUSE_BLOCKS_BELOW
+    if blocks:
+        console.print(Text("Findings", style="italic"))
+        _finding_blocks(console, [_finding_row(kb, finding) for finding in cause.findings])
+    else:
+        table = _findings_table("Findings", ("Clue", "Frequency", "LR present", "LR absent", "Note and sources"),
+                                _longest_id(cause.findings))
+        for finding in cause.findings:
+            table.add_row(*_finding_row(kb, finding))
+        console.print(table)
     if len(cause.forms) > 1:
         for form in cause.forms:
             shares = ", ".join(f"{g} {form.share[g]:.0%}" for g in ("adult", "child", "preterm"))
             console.print(Text(f"Form {form.id}: {form.name}", style="bold").append(
                 Text(f"  (share: {shares}; female {form.female:.0%}; unilateral {form.unilateral:.0%})",
                      style="dim")))
-            if form.own_findings:
-                sub = Table(box=box.SIMPLE, show_header=False, pad_edge=False)
-                for _ in range(5):
-                    sub.add_column()
+            if form.own_findings and blocks:
+                _finding_blocks(console, [_finding_row(kb, finding) for finding in form.own_findings])
+            elif form.own_findings:
+                sub = _findings_table(None, ("", "", "", "", ""), _longest_id(form.own_findings))
                 for finding in form.own_findings:
                     sub.add_row(*_finding_row(kb, finding))
                 console.print(sub)
-    by_age = Table(title="By age: the entries in force at some ages (a cause's own, or worked out against the "
-                   "background of an age band)", box=box.SIMPLE_HEAD, title_justify="left")
+    age_title = ("By age: the entries in force at some ages (a cause's own, or worked out against the "
+                 "background of an age band)")
+    by_age = Table(title=age_title, box=box.SIMPLE_HEAD, title_justify="left")
     for column in ("Clue", "Form", "Frequency", "LR present", "LR absent"):
-        by_age.add_column(column)
+        by_age.add_column(column, no_wrap=column == "Clue")
+    age_rows: list[tuple[Text, str, str, str, Text]] = []
     shown: set[tuple[str, str, float | None, float | None]] = set()
     for form in cause.forms:
         for finding in form.age_findings:
@@ -507,7 +568,13 @@ def print_cause(kb: KnowledgeBase, cause_id: str) -> None:
                 f" ({finding.age_text()})"
             by_age.add_row(_with_dim(finding.clue, kb.clues[finding.clue].label), key[1], level,
                            f"{finding.lr_present:.3g}", f"{finding.lr_absent:.3g}")
-    if shown:
+            age_rows.append((_with_dim(finding.clue, kb.clues[finding.clue].label),
+                             level + (f", form {key[1]}" if key[1] else ""),
+                             f"{finding.lr_present:.3g}", f"{finding.lr_absent:.3g}", Text("")))
+    if shown and blocks:
+        console.print(Text(age_title, style="italic"))
+        _finding_blocks(console, age_rows)
+    elif shown:
         console.print(by_age)
     console.print(Text("Sources", style="bold"))
     for tag in cause.sources:
@@ -523,10 +590,13 @@ def print_clues(kb: KnowledgeBase) -> None:
     Two columns, so the table reads at 80 columns; ids wrap between words, never inside one."""
     console = _console()
     users = clue_users(kb)
+    blocks = console.width < max((len(item.flag) for item in kb.clues.values()), default=10) + 3 + \
+        _TEXT_COLUMN_AT_LEAST
     for group_id, title in kb.groups.items():
         table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False)
         table.add_column("Flag (--no-… for absent)", style="bold", no_wrap=True)
         table.add_column("Meaning; specificity; used by", overflow="fold")
+        rows: list[tuple[str, Text]] = []
         for item in kb.clues.values():
             if item.group == group_id:
                 meaning = Text(item.description)
@@ -552,7 +622,14 @@ def print_clues(kb: KnowledgeBase) -> None:
                 else:
                     meaning.append("\nused by no cause", style="red")
                 table.add_row(item.flag, meaning)
-        console.print(table)
+                rows.append((item.flag, meaning))
+        if blocks:
+            console.print(Text(title, style="italic"))
+            console.print(Text("flag (--no-… for absent); meaning; specificity; used by", style="dim"))
+            _blocks(console, rows)
+            console.print()
+        else:
+            console.print(table)
 
 
 def print_labs(kb: KnowledgeBase) -> None:
@@ -564,6 +641,7 @@ def print_labs(kb: KnowledgeBase) -> None:
     table.add_column("Lab: id, name, canonical unit", width=max((len(i) for i in kb.labs), default=10))
     table.add_column("Accepted units", overflow="fold")
     table.add_column("Reference limit → clue", overflow="fold")
+    rows: list[tuple[str, Text]] = []
     for lab in labs_view(kb):
         limits = []
         for limit in lab["limits"]:
@@ -584,7 +662,16 @@ def print_labs(kb: KnowledgeBase) -> None:
         cell.append(f"\n{lab['label']}")
         cell.append(f"\nin {lab['canonical']}", style="dim")
         table.add_row(cell, units, "\n".join(limits))
-    console.print(table)
+        body = Text(f"{lab['label']}, in {lab['canonical']}\n")
+        body.append(f"accepted units: {units}", style="dim")
+        body.append("\n" + "\n".join(limits) if limits else "")
+        rows.append((lab["id"], body))
+    if console.width < max((len(i) for i in kb.labs), default=10) + 3 + 2 * _TEXT_COLUMN_AT_LEAST:
+        console.print(Text("Lab values", style="italic"))
+        console.print(Text("id; name, canonical unit; accepted units; reference limit → clue", style="dim"))
+        _blocks(console, rows)
+    else:
+        console.print(table)
     console.print(Text("A value within its limit documents the clue as absent. Give a lab as --lab ID=VALUE UNIT "
                        "or in the case's \"labs\"; `nephrocalc labs --format json` lists every limit with its "
                        "sources.", style="dim"))
