@@ -278,7 +278,9 @@ def print_result(result: Result, kb: KnowledgeBase, *, rows: list[Entry] | None 
                 console.print(line)
         else:
             steps = sorted({(d["clue"], d["present"]) for d in result["derived"] if d["used"]})
-            console.print(Text("From the lab values: " + ", ".join(c if p else f"no {c}" for c, p in steps)
+            named = [in_text(kb.clues[c].label) if c in kb.clues else c for c, _ in steps]  # as the evidence says
+            console.print(Text("From the lab values: " + ", ".join(n if p else f"no {n}"
+                                                                   for n, (_, p) in zip(named, steps, strict=True))
                                + " (--explain shows each step)", style="dim"))
     if explain:
         _print_explanation(console, entries, result)
