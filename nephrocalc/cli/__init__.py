@@ -86,10 +86,11 @@ def _usage_message(exc: Any, invoked: str | None = None) -> str:
     message = " ".join(exc.format_message().split()).replace("Value error, ", "")
     import re
 
-    age = re.match(r"Invalid value for '(--age|--onset-age)': '(.*)' is not a valid float range\.?$", message)
-    if age:  # say which forms an age takes, not that it is not a "float range"
+    age = re.match(r"Invalid value for '(--age|--onset-age)': (['\"].*['\"]) is not a valid float range\.?$", message)
+    if age:  # say which forms an age takes, not that it is not a "float range"; the value keeps click's own
+        # quoting, already escaped once (quoting it again had shown one backslash typed as four)
         message = (f"{age[1]}: must be an age in years from 0 to 130, or a number with a unit: 6mo, 3w, 10d, 2y "
-                   f"(got {age[2]!r})")
+                   f"(got {age[2]})")
     flag = re.match(r"Option '(--[\w-]+)' does not take a value\.$", message)
     if flag:  # --rta=yes: say what a flag is and how to give it
         message = f"{flag[1]}: a flag, it takes no value: give {flag[1]} alone"
