@@ -95,6 +95,11 @@ from nephrocalc.vocab import Laterality, Modality, Sex
 LOINC = "http://loinc.org"
 SNOMED = "http://snomed.info/sct"
 MEDICATIONS = ("MedicationStatement", "MedicationRequest", "MedicationAdministration", "MedicationDispense")
+# when each says the drug was taken, ordered or handed over (R4; STU3 has the same fields)
+MEDICATION_DATES = {"MedicationStatement": ("effectiveDateTime", "effectivePeriod", "dateAsserted"),
+                    "MedicationRequest": ("authoredOn",),
+                    "MedicationAdministration": ("effectiveDateTime", "effectivePeriod"),
+                    "MedicationDispense": ("whenHandedOver", "whenPrepared")}
 # statuses of a medication resource that say nothing of a drug taken: an error, an order drafted, cancelled or
 # declined, a dose not given, a statement of a plan ("intended") or of a use not known ("unknown")
 WITHDRAWN_MEDICATION = frozenset({"entered-in-error", "draft", "cancelled", "not-done", "declined", "intended",
@@ -493,6 +498,7 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
     resolved: list[str] = []  # Conditions no longer active: read as past findings
     stopped_drugs: list[str] = []  # medications stopped or completed: read as past exposures
     ended_drugs: list[str] = []  # medications active with a period ended, or ending before it starts: said
+    drug_dates: list[tuple[str, str, str]] = []  # a drug read: its date as written, the field, its name
     unread_results: list[str] = []  # Observations of a finding whose value cannot be read
     unread_fields: list[str] = []  # fields of a Condition read that the case has no place for (severity, stage)
     other_types: dict[str, int] = {}  # resources of a type that is not read
@@ -622,6 +628,10 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                 # a drug active whose period has ended, or a period that ends before it starts: read as an exposure
                 # (past or present, it counts alike), and said (robustness round 61: read without a word)
                 ended_drugs.append(f"{name or ', '.join(meant) + ' (by its ATC code)'} ({period_problem})")
+            if meant:  # its date, kept only to say one before the birth (not the date the age is taken at)
+                when: list[tuple[date, str, str]] = []
+                _dated(resource, kind, MEDICATION_DATES[kind], when, {})
+                drug_dates.extend((value, field, name or ", ".join(meant)) for _, value, field in when)
             if taken and meant and status in ("stopped", "completed"):
                 stopped_drugs.append(f"{name or ', '.join(meant) + ' (by its ATC code)'} ({status})")
             elif taken and meant and name and (word := agent_stopped(name)):
@@ -1006,6 +1016,14 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                       "age is taken at; a finding among them was read as the patient's (a prenatal one, as "
                       "polyhydramnios, may be), a lab value was not: check the dates: "
                       + "; ".join(f"{field} {when[:10]}" for _, when, field in sorted(unborn)[:10])})
+    if born is not None and (unborn_drugs := [f"{drug} ({field} {when[:10]})" for when, field, drug in drug_dates
+                                              if (years := years_between(born, when)) is not None and years < 0]):
+        # a drug dated before the birth was not taken by this patient (a mother's, or a date in error): read as
+        # stated, and said (robustness round 63: a furosemide of 1980 for a patient born in 1990 said nothing)
+        notes.append({"id": "fhir_medication_before_birth", "sources": [],
+                      "message": f"Medications dated before Patient.birthDate ({born[:10]}) were read as the "
+                      "patient's exposure; a drug taken before birth was the mother's, or the date is wrong: check "
+                      "them: " + "; ".join(unborn_drugs[:10]) + (" ..." if len(unborn_drugs) > 10 else "")})
     on: str | None = max(dates)[1] if dates else None
     died = parse_date(patient.get("deceasedDateTime")) if patient else None
     if patient and patient.get("deceasedDateTime") is not None and died is None:  # said, not ignored (fuzz review 15)
