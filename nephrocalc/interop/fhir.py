@@ -629,9 +629,9 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                 # (past or present, it counts alike), and said (robustness round 61: read without a word)
                 ended_drugs.append(f"{name or ', '.join(meant) + ' (by its ATC code)'} ({period_problem})")
             if meant:  # its date, kept only to say one before the birth (not the date the age is taken at)
-                when: list[tuple[date, str, str]] = []
-                _dated(resource, kind, MEDICATION_DATES[kind], when, {})
-                drug_dates.extend((value, field, name or ", ".join(meant)) for _, value, field in when)
+                drug_dated: list[tuple[date, str, str]] = []
+                _dated(resource, kind, MEDICATION_DATES[kind], drug_dated, {})
+                drug_dates.extend((value, field, name or ", ".join(meant)) for _, value, field in drug_dated)
             if taken and meant and status in ("stopped", "completed"):
                 stopped_drugs.append(f"{name or ', '.join(meant) + ' (by its ATC code)'} ({status})")
             elif taken and meant and name and (word := agent_stopped(name)):
