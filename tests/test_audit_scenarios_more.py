@@ -752,7 +752,7 @@ BATTERIES = {
     number: [json.loads(line) for line in
              (Path(__file__).parent / "data" / "audit" / f"battery{number}.jsonl").read_text(encoding="utf-8")
              .splitlines() if line.strip()]
-    for number in range(3, 63)
+    for number in range(3, 64)
 }
 BLIND = [scenario for battery in BATTERIES.values() for scenario in battery]
 # Blind scenarios still failing, each with the reason (strict: one that starts to pass must leave the list)
@@ -887,6 +887,17 @@ OPEN_BLIND = {
         "with --extended, acquired distal RTA 91% (the check asks under 90%) for a mild acidosis with an alkaline "
         "urine and low citrate, the drug history not taken: carbonic-anhydrase inhibition sits at its prior (4%) "
         "and is the second next finding proposed; the reviewer judged the margin small",
+    "b63_urine_ph_only_adult":
+        "distal RTA first (22%, tied with medullary sponge kidney; the check asks it not first) for a 47-year-old man "
+        "with medullary calcification and a urine pH of 6.6 alone: the pH derives nothing and moves nothing (the "
+        "check's concern, and its not_derived check, hold); the ranking is the adult priors with the sex, which "
+        "lowers primary hyperparathyroidism (77% female) and nothing sourced gives distal RTA a sex ratio",
+    "b63_incomplete_drta_sparse":
+        "primary hyperparathyroidism first (34%, distal RTA 29%, incomplete form, second; the check asks it not "
+        "first) for a 35-year-old woman with a stated alkaline urine and no acidosis, stones, hypokalaemia or CKD: "
+        "an alkaline urine is common in PHPT too (41% of stone formers with PHPT, BJU18), so without acidaemia it "
+        "separates the two only about two-fold, and the incomplete form is 30% of adult distal RTA (the low end of "
+        "AUDIT D4's 0.3-0.5)",
     "b61_bariatric_oxalate_cortical":
         "primary hyperoxaluria 61% (the check asks under 60%) for bilateral cortical calcification with a urine "
         "oxalate of 95 mg/day after bariatric surgery at 52: the malabsorption counts x0.1 against it, but the "
