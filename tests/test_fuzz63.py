@@ -48,3 +48,41 @@ def test_a_drug_dated_after_birth_needs_no_word() -> None:
                   "effectivePeriod": {"start": "1960-01-01", "end": "2001-01-01"}}
     _, warnings = _run(["diff", "--fhir", "-"], _bundle(furosemide))
     assert "fhir_medication_before_birth" not in warnings
+
+
+@pytest.mark.parametrize("last", [{}, {"resourceType": ""}, {"resourceType": None}, {"resourceType": 1},
+                                  {"resourceType": []}, [], 3])
+def test_an_unreadable_last_entry_is_named_like_any_other(last: object) -> None:
+    """The last entry of a Bundle without a resourceType was an internal error (IndexError); anywhere else it was
+    named in fhir_entries_not_read."""
+    bundle = {"resourceType": "Bundle", "type": "collection",
+              "entry": [{"resource": {"resourceType": "Patient", "id": "p", "gender": "female"}}, {"resource": last}]}
+    result, warnings = _run(["diff", "--fhir", "-", "-p", "medullary"], json.dumps(bundle).encode())
+    assert "entry[1].resource" in warnings["fhir_entries_not_read"]
+    assert result["case"]["sex"] == "female"
+
+
+@pytest.mark.parametrize("value", [{"coding": [{"code": "collection"}]}, ["collection"]])
+def test_a_bundle_type_or_intent_given_as_an_object_is_said(value: object) -> None:
+    """Bundle.type or MedicationRequest.intent given as an object or a list was an internal error (unhashable)."""
+    order = {"resourceType": "MedicationRequest", "status": "active", "intent": value,
+             "subject": {"reference": "Patient/p"}, "medicationCodeableConcept": {"text": "furosemide"}}
+    raw = json.loads(_bundle(order))
+    raw["type"] = value
+    result, warnings = _run(["diff", "--fhir", "-"], json.dumps(raw).encode())
+    assert "is not a FHIR Bundle type" in warnings["fhir_bundle_type"]
+    assert "loop_diuretic" not in result["case"].get("clues", {}), "an order whose intent is unreadable is not a drug"
+
+
+def test_a_report_nested_in_a_report_is_said_not_read() -> None:
+    """A DiagnosticReport contained in another (against FHIR's dom-2) lost its calcium without a word."""
+    inner = {"resourceType": "DiagnosticReport", "id": "inner", "status": "final", "code": {"text": "x"},
+             "contained": [{"resourceType": "Observation", "id": "o1", "status": "final",
+                            "code": {"coding": [{"system": "http://loinc.org", "code": "17861-6"}]},
+                            "valueQuantity": {"value": 11.9, "unit": "mg/dL"}}],
+             "result": [{"reference": "#o1"}]}
+    outer = {"resourceType": "DiagnosticReport", "id": "outer", "status": "final", "code": {"text": "y"},
+             "subject": {"reference": "Patient/p"}, "contained": [inner], "result": [{"reference": "#inner"}],
+             "effectiveDateTime": "2019-06-01"}
+    _, warnings = _run(["diff", "--fhir", "-"], _bundle(outer))
+    assert "DiagnosticReport in a DiagnosticReport" in warnings["fhir_contained_not_read"]

@@ -243,9 +243,10 @@ def _resources(data: dict[str, Any], problems: list[str]) -> list[dict[str, Any]
                 # a transaction's entry that deletes its resource states nothing of the patient (black-box review 52)
                 problems.append(f"entry[{index}]: request.method DELETE (the resource is being deleted)")
             else:
-                if isinstance(entry["resource"], dict):
-                    own.add(len(found))  # the entry's own resource comes first; contained ones after it
+                first = len(found)
                 _typed(entry["resource"], f"entry[{index}].resource", found, problems)
+                if len(found) > first:  # the entry's own resource comes first; contained ones after it (robustness
+                    own.add(first)  # round 63: a last entry without a resourceType was looked up past the end)
                 where.extend([index] * (len(found) - len(where)))
         return _newest_versions(found, where, own, data.get("type"), problems)
     if isinstance(data.get("resources"), list):
@@ -548,6 +549,13 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                                     and not (inner.get("resourceType") == "Medication" and named.startswith("#")
                                              and named[1:] == inner.get("id"))
                                     and inner is not contained_patient)
+        else:  # a report's or a panel's contained Observations are read; another resource that may state a finding
+            # (a report nested in a report, against FHIR's dom-2) is said (robustness round 63: its calcium was lost)
+            unread_contained.extend(f"{inner['resourceType'][:40]} in a {kind}"
+                                    for inner in _items(resource.get("contained")) if isinstance(inner, dict)
+                                    and isinstance(inner.get("resourceType"), str)
+                                    and inner["resourceType"] in READ_TYPES
+                                    and inner["resourceType"] not in ("Observation", "Patient"))
         # a misspelt modifier element (verificationstatus) may say the same: the resource is not read either
         urls = [f"{key}, read as no element" for key, meant in unknown.get(id(resource), ())
                 if meant in MODIFIER_ELEMENTS]
@@ -597,7 +605,8 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                                  f"{shown_value(resource[flag])} is not true or false)")
                 continue
             intent = resource.get("intent")
-            if kind == "MedicationRequest" and intent is not None and intent not in REQUEST_INTENTS:
+            if kind == "MedicationRequest" and intent is not None and (not isinstance(intent, str)
+                                                                       or intent not in REQUEST_INTENTS):
                 # intent is a modifier too: a code outside the value set is unreadable, so the order is not used, as
                 # for a status (black-box review 50: intent "bogus" was read as an active order)
                 withdrawn.append(f"{kind} {name or _medication_unnamed(resource)} (intent "
@@ -987,7 +996,7 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
     sexes: dict[str, Sex] = {"female": "female", "male": "male"}
     sex = sexes.get(str(patient.get("gender", ""))) if patient else None
     notes: list[Note] = []
-    if top == "Bundle" and data.get("type") not in BUNDLE_TYPES:
+    if top == "Bundle" and (not isinstance(data.get("type"), str) or data["type"] not in BUNDLE_TYPES):
         # FHIR requires Bundle.type (1..1, a code): a missing or unknown one is said, and the entries read as a
         # collection's (robustness round 61: "bogus" and 3 were accepted without a word)
         notes.append({"id": "fhir_bundle_type", "sources": [],
@@ -1317,8 +1326,9 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                       + "; ".join(oneself[:10])})
     if unread_contained:
         notes.append({"id": "fhir_contained_not_read", "sources": [],
-                      "message": "Resources contained in another resource are read only in a DiagnosticReport or an "
-                      "Observation panel; these were not read: " + "; ".join(dict.fromkeys(unread_contained))})
+                      "message": "Resources contained in another resource are read only as the Observations of a "
+                      "DiagnosticReport or an Observation panel (and a medication's own Medication); these were not "
+                      "read: " + "; ".join(dict.fromkeys(unread_contained))})
     if above_present:
         notes.append({"id": "fhir_refuted_above_present", "sources": [],
                       "message": "Refuted or absent terms above a finding stated present contradict it (a term "
