@@ -86,3 +86,26 @@ def test_a_report_nested_in_a_report_is_said_not_read() -> None:
              "effectiveDateTime": "2019-06-01"}
     _, warnings = _run(["diff", "--fhir", "-"], _bundle(outer))
     assert "DiagnosticReport in a DiagnosticReport" in warnings["fhir_contained_not_read"]
+
+
+NOTICE_LINE = "nephrocalc: note: Decision support for clinicians, not a diagnosis."
+
+
+@pytest.mark.parametrize("argv", [["diff", "-p", "medullary", "-f", "tsv"], ["diff", "-p", "medullary", "-f", "csv"],
+                                  ["batch", "-", "-f", "tsv"], ["batch", "-", "-f", "csv"]])
+def test_rows_without_a_notice_say_it_once_on_stderr(argv: list[str]) -> None:
+    """tsv and csv never said that the ranking is decision support, on stdout or stderr; every other format does."""
+    status, out, err = invoke(argv, b'{"id": "a", "pattern": "medullary"}\n{"id": "b", "pattern": "cortical"}\n')
+    assert status == 0 and out.startswith("id"), err
+    assert err.count(NOTICE_LINE) == 1 and "Decision support" not in out
+
+
+def test_omitted_asked_for_without_top_is_refused() -> None:
+    """`batch --fields id,omitted` without --top printed {"id": "a"}, and --fields omitted printed {}, exit 0."""
+    for fields in ("id,omitted", "omitted"):
+        status, out, err = invoke(["batch", "-", "--fields", fields], b'{"id": "a", "pattern": "medullary"}\n')
+        assert status == 2 and not out and err.startswith("nephrocalc: error: --fields: omitted is only there with "
+                                                          "--top N"), err
+    status, out, err = invoke(["batch", "-", "--fields", "id,omitted", "--top", "2"],
+                              b'{"id": "a", "pattern": "medullary"}\n')
+    assert status == 0 and json.loads(out)["omitted"]["causes"] == 11, err

@@ -281,11 +281,17 @@ def test_an_unreadable_age_says_which_forms_an_age_takes(run_main: Any) -> None:
     assert status == 2 and err.startswith("nephrocalc: error: --age: must be an age in years") and "6mo" in err
 
 
-def test_a_value_that_looks_like_an_option_is_a_value(run_main: Any, tmp_path: Path,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    """`--save -p` saves to a file named -p, as click reads it: it is not a second --pattern."""
+@pytest.mark.parametrize("after", [["-p", "cortical"], ["--alkaline-urine"], ["--explain"]])
+def test_an_option_after_save_is_refused_not_taken_as_its_file(after: list[str], run_main: Any, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """`--save --alkaline-urine` wrote a file named --alkaline-urine and ranked without the finding, exit 0 (robustness
+    round 63; `--save -p` had been kept as a file named -p): an option where the file name goes is refused, and
+    ./-p names such a file."""
     monkeypatch.chdir(tmp_path)
-    status, _, err = run_main(["diff", "-p", "medullary", "--save", "-p"])
+    status, _, err = run_main(["diff", "-p", "medullary", "--save", *after])
+    assert status == 2 and err.startswith("nephrocalc: error: --save: needs a file name") and after[0] in err, err
+    assert not list(tmp_path.iterdir())
+    status, _, err = run_main(["diff", "-p", "medullary", "--save", "./-p"])
     assert status == 0, err
     assert json.loads((tmp_path / "-p").read_text(encoding="utf-8"))["pattern"] == "medullary"
 

@@ -148,6 +148,11 @@ class Commands:
             if options["save"].strip() in ("", "-"):
                 raise InputError("--save", f"needs a file name (got {options['save']!r}); the result itself goes "
                                  "to standard output")
+            if options["save"].startswith("-"):
+                # the next option taken as the file name (--save --alkaline-urine): the finding was lost and a file
+                # named after it written (robustness round 63); a file that truly begins with a dash is ./-name
+                raise InputError("--save", f"needs a file name, got {options['save']!r}, which is an option: give "
+                                 "--save FILE (or ./" + options["save"] + " for a file whose name begins with a dash)")
 
             try:
                 with open(options["save"], "w", encoding="utf-8") as handle:
@@ -310,6 +315,9 @@ class Commands:
             raise InputError("--fields", f"has an empty name ({fields!r}): give names separated by single commas, "
                              "e.g. id,cause,probability")
         chosen = None if chosen is None else tuple(f for f in chosen if f)
+        if chosen and "omitted" in chosen and top is None and format.value in ("jsonl", "json"):
+            # a field asked for by name is never left out without a word (robustness round 63: "{}" and exit 0)
+            raise InputError("--fields", "omitted is only there with --top N: it counts the causes --top leaves out")
         output = BatchWriter(format.value, top=top, kb=engine.kb, fields=chosen)
         if source == "-":
             stream = sys.stdin.buffer
@@ -372,6 +380,8 @@ class Commands:
             sys.stderr.write(f"nephrocalc: {stats.failed} of {stats.lines - stats.blank} lines failed before the "
                              "output was closed\n")
             raise typer.Exit(2) from None
+        if format.value in ("tsv", "csv") and stats.cases:
+            _notice_on_stderr()
         blank = f"; {stats.blank} blank line{'s' if stats.blank != 1 else ''} skipped" if stats.blank else ""
         if stats.failed:
             sys.stderr.write(f"nephrocalc: {stats.failed} of {stats.lines - stats.blank} lines failed{blank}\n")
@@ -678,6 +688,8 @@ def _note_added_priors(kb: KnowledgeBase, directory: Path) -> None:
 def _note_not_carried(fmt: str, case: dict[str, Any], kb: KnowledgeBase) -> None:
     """--format phenopacket has no place for some of the case (findings without an HPO term, lab bounds, modality,
     grade, laterality): said on stderr, so that reading the file back is not mistaken for the whole case."""
+    if fmt in ("tsv", "csv"):
+        _notice_on_stderr()
     if fmt != "phenopacket":
         return
     from nephrocalc.interop.phenopacket import not_carried
@@ -686,6 +698,14 @@ def _note_not_carried(fmt: str, case: dict[str, Any], kb: KnowledgeBase) -> None
     if left:
         sys.stderr.write(io.one_line("nephrocalc: note: the phenopacket written does not carry " + "; ".join(left)
                                      + " (the ranking used them)") + "\n")
+
+
+def _notice_on_stderr() -> None:
+    """tsv and csv rows have no place for the notice every other format carries: it goes to stderr, once
+    (robustness round 63: they never said that the ranking is decision support)."""
+    from nephrocalc.result import NOTICE
+
+    sys.stderr.write(f"nephrocalc: note: {NOTICE} (tsv and csv rows do not carry this notice)\n")
 
 
 def _not_read(interview: Interview, clue: str, why: str) -> None:

@@ -353,11 +353,12 @@ NUMERIC_OPTIONS = {"--grade": "--grade", "-g": "--grade", "--top": "--top", "-n"
 
 def refuse_unusual_digits(argv: list[str]) -> None:
     """Refuse a numeric option's value written with other digits than 0-9, or with an underscore, which Python
-    would read as a number (``--grade ３`` as 3): the user is told, as for --age, rather than guessed for."""
+    would read as a number (``--grade ３`` as 3): the user is told, as for --age, rather than guessed for; and an
+    option where --save's file name goes."""
     expect: str | None = None
     for token in argv:
         if token == "--":
-            return
+            break
         value: str | None = None
         if expect is not None:
             option, value, expect = expect, token, None
@@ -370,6 +371,16 @@ def refuse_unusual_digits(argv: list[str]) -> None:
             option, value = NUMERIC_OPTIONS[token[:2]], token[2:]  # -g3
         if value is not None and ("_" in value or not value.isascii()):
             raise InputError(option, f"must be a number written with the digits 0-9 (got {value!r})")
+    from itertools import pairwise
+
+    for token, following in pairwise(argv):
+        if token == "--":
+            return
+        if token == "--save" and following.startswith("-") and following != "-":
+            # the next option taken as the file name (--save --alkaline-urine, --save -p cortical): the finding was
+            # lost and a file named after it written, or the option's value left over (robustness round 63)
+            raise InputError("--save", f"needs a file name, got {following!r}, which is an option: give --save FILE "
+                             f"(or ./{following} for a file whose name begins with a dash)")
 
 
 def in_contract_words(argv: list[str], kb: KnowledgeBase) -> list[str]:
