@@ -109,3 +109,20 @@ def test_omitted_asked_for_without_top_is_refused() -> None:
     status, out, err = invoke(["batch", "-", "--fields", "id,omitted", "--top", "2"],
                               b'{"id": "a", "pattern": "medullary"}\n')
     assert status == 0 and json.loads(out)["omitted"]["causes"] == 11, err
+
+
+def test_the_frequency_legend_gives_each_word_its_share_once() -> None:
+    """The legend under `nephrocalc cause` read "always = almost 95%, usually = usually 80%" (UX review 2, §6)."""
+    status, out, err = invoke(["cause", "distal_rta"])
+    assert status == 0, err
+    legend = " ".join(out.split()).split("frequency words", 1)[1]
+    assert "always ≈ 95%" in legend and "usually ≈ 80%" in legend and "almost never ≈ 1%" in legend
+    assert "almost 95%" not in legend and "usually usually" not in legend.replace("=", "")
+
+
+def test_a_phenopacket_without_a_pattern_names_both_pattern_terms() -> None:
+    """The warning named the medullary term's id but not the cortical one's ("medullary HP:0012408, cortical")."""
+    packet = {"id": "p", "subject": {"id": "s", "sex": "FEMALE"}, "phenotypicFeatures": [],
+              "metaData": {"phenopacketSchemaVersion": "2.0"}}
+    _, warnings = _run(["diff", "--phenopacket", "-"], json.dumps(packet).encode())
+    assert "(medullary HP:0012408, cortical HP:0012409)" in warnings["pattern_unknown"]

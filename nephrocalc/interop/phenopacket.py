@@ -1143,8 +1143,11 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
     pattern = pattern_of(patterns, notes)
     if pattern is None:
         notes.append({"id": "pattern_unknown", "sources": [],
-                      "message": "No term gives the pattern of the calcification (medullary HP:0012408, cortical): "
-                      "the causes were ranked without pattern evidence."})
+                      "message": "No term gives the pattern of the calcification ("
+                      # each pattern's own terms (the cortical one's id was missing: robustness round 63)
+                      + ", ".join(f"{name} {' or '.join(kb.pattern_hpo[name])}" for name in ("medullary", "cortical")
+                                  if kb.pattern_hpo.get(name))
+                      + "): the causes were ranked without pattern evidence."})
     onset = onset_of_nephrocalcinosis(onset_age, age, notes)
     sampled = judged_at_own_age(labs, {lab_id: (when, "") for lab_id, when in observed.items()}, age)
     if sampled:

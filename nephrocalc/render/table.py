@@ -39,7 +39,6 @@ from nephrocalc.render.views import (
     work_up,
 )
 from nephrocalc.result import NOTICE, Entry, Evidence, Omitted, Result
-from nephrocalc.vocab import FREQUENCY_WORDS
 
 _BAR_BELOW = 80  # columns: below this the table drops its bar column
 # columns: below this the evidence goes under each cause's name, in its cell, where a column of its own had been
@@ -583,8 +582,10 @@ def print_cause(kb: KnowledgeBase, cause_id: str) -> None:
         source = kb.sources[tag]
         console.print(f"  [{tag}] {source.citation} — {source.url}", markup=False)
     console.print(Text("LR present/absent: likelihood ratio when the finding is stated present/absent; "
-                       "frequency words: " + ", ".join(f"{k.replace('_', ' ')} = {FREQUENCY_WORDS[k].split()[0]}"
-                                                       f" {kb.frequency[k]:.0%}" for k in kb.frequency), style="dim"))
+                       "frequency words (the share of patients with the cause who have the finding): "
+                       # (it read "always = almost 95%, usually = usually 80%": robustness round 63)
+                       + ", ".join(f"{k.replace('_', ' ')} ≈ {kb.frequency[k]:.0%}" for k in kb.frequency),
+                       style="dim"))
 
 
 def print_clues(kb: KnowledgeBase) -> None:
