@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -126,3 +127,67 @@ def test_a_phenopacket_without_a_pattern_names_both_pattern_terms() -> None:
               "metaData": {"phenopacketSchemaVersion": "2.0"}}
     _, warnings = _run(["diff", "--phenopacket", "-"], json.dumps(packet).encode())
     assert "(medullary HP:0012408, cortical HP:0012409)" in warnings["pattern_unknown"]
+
+
+FOO = """name = "Foo disease"
+short_name = "Foo"
+distribution = "medullary"
+cant_miss = false
+summary = "A test cause."
+mechanism = "A test mechanism."
+sources = ["GR-dRTA"]
+
+[prior]
+preterm = 0.001
+child = 0.001
+adult = 0.001
+sources = ["GR-dRTA"]
+
+[[findings]]
+clue = "hypokalemia"
+frequency = "always"
+note = "test"
+sources = ["GR-dRTA"]
+"""
+
+
+def _check(*packs: Path) -> tuple[int, list[str]]:
+    status, _, err = invoke(["rules", "check", *map(str, packs)])
+    return status, err.splitlines()
+
+
+def test_an_unknown_key_in_a_pack_says_what_the_table_takes(tmp_path: Path) -> None:
+    """A misspelt key was "unknown key" alone; the case reader says what is allowed, and what was meant."""
+    (tmp_path / "causes").mkdir()
+    (tmp_path / "causes" / "foo_disease.toml").write_text(FOO.replace("frequency =", "frequncy ="), encoding="utf-8")
+    (tmp_path / "caveats.toml").write_text('[[caveats]]\nid = "my_caveat"\nmessage = "Test."\nsources = ["GR-dRTA"]\n'
+                                           'when = {clues = ["rta"]}\n', encoding="utf-8")
+    status, lines = _check(tmp_path)
+    assert status == 2
+    assert any("findings.0.frequncy: unknown key; did you mean 'frequency'? allowed: " in line for line in lines), lines
+    when = next(line for line in lines if "caveats.0.when.clues: unknown key" in line)
+    assert "allowed: " in when and "present" in when and "any_present" in when
+
+
+def test_a_term_of_a_built_in_clue_is_one_problem(tmp_path: Path) -> None:
+    """A pack clue with a built-in clue's HPO term was reported twice and counted as two problems."""
+    (tmp_path / "clues.toml").write_text('[clues.foo_sign]\nlabel = "Foo sign"\ndescription = "A foo sign."\n'
+                                         'group = "history"\nspecificity = "moderate"\nhpo = ["HP:0002900"]\n'
+                                         '[clues.foo_sign.background]\nvalue = 0.05\nsources = ["GR-dRTA"]\n',
+                                         encoding="utf-8")
+    status, lines = _check(tmp_path)
+    assert status == 2 and sum("HP:0002900 is already a term of clue 'hypokalemia'" in line for line in lines) == 1
+    assert lines[-1].startswith("nephrocalc: 1 problem in"), lines
+
+
+def test_two_packs_of_one_folder_name_are_told_apart(tmp_path: Path) -> None:
+    """`rules check a/x b/x` named both packs' files x/causes/...: which pack a problem was in could not be told."""
+    for side, broken in (("a", FOO.replace("preterm = 0.001", "preterm = -0.1")),
+                         ("b", FOO.replace('frequency = "always"', 'frequency = "oftn"'))):
+        (tmp_path / side / "x" / "causes").mkdir(parents=True)
+        (tmp_path / side / "x" / "causes" / "foo_disease.toml").write_text(broken, encoding="utf-8")
+    status, lines = _check(tmp_path / "a" / "x", tmp_path / "b" / "x")
+    assert status == 2
+    a, b = tmp_path / "a" / "x", tmp_path / "b" / "x"
+    assert any(line.startswith(f"{a}/causes/foo_disease.toml: prior.preterm") for line in lines), lines
+    assert any(line.startswith(f"{b}/causes/foo_disease.toml: findings.0.frequency") for line in lines), lines

@@ -375,7 +375,8 @@ def _check_codes(kb_path: Path, kb_file: schema.KnowledgeBaseFile, clue_entries:
             problems.add(path, f"clues.{clue_id}.hpo_exact",
                          f"{term} is listed twice (a term is in hpo, with its descendants, or in hpo_exact)")
         for term in dict.fromkeys(entry.hpo):
-            if term in owners and owners[term] != clue_id:
+            # within a file; a clue of another file is named below, with its file (robustness round 63: said twice)
+            if term in owners and owners[term] != clue_id and clue_entries[owners[term]][0] == path:
                 problems.add(path, f"clues.{clue_id}.hpo", f"{term} is already a term of clue {owners[term]!r}")
             owners.setdefault(term, clue_id)
     # across files, a term read exactly (hpo_exact) is owned too: a pack clue naming a built-in clue's exact term would

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 
 from nephrocalc.errors import RuleError
-from nephrocalc.vocab import LINE_CONTROLS
+from nephrocalc.vocab import LINE_CONTROLS, did_you_mean
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -26,6 +26,10 @@ class Problems:
 
     def __init__(self, *roots: Path, name_packs: bool | None = None, name_root: bool = False) -> None:
         self.roots = roots
+        # a pack is named by its folder; two folders of one name (a/pack, b/pack) by their paths as given, or no
+        # line would say which pack a problem is in (robustness round 63)
+        names = [root.name for root in roots]
+        self.labels = [root.name if names.count(root.name) == 1 else str(root) for root in roots]
         self.name_packs = len(roots) > 2 if name_packs is None else name_packs
         self.name_root = name_root  # a knowledge base of one's own with packs over it: its files are named by it too
         self.items: list[str] = []
@@ -42,7 +46,7 @@ class Problems:
             try:
                 name = str(path.relative_to(root))
                 if (index or self.name_root) and self.name_packs:  # say whose file it is (site_pack/causes/x.toml)
-                    name = f"{root.name}/{name}" if name != "." else root.name
+                    name = f"{self.labels[index]}/{name}" if name != "." else self.labels[index]
                 break
             except ValueError:
                 continue
@@ -205,7 +209,11 @@ def validate(model: type[M], data: Any, path: Path, problems: Problems, prefix: 
             loc = loc.replace(".AgeShare.", ".")  # the table side of a share that may be a number or a table
             message = error["msg"]
             if error["type"] == "extra_forbidden":
-                message = "unknown key"
+                # with what the table takes, as the case reader says it (robustness round 63: "unknown key" alone)
+                keys = _table_keys(model, tuple(error["loc"][:-1]))
+                known = keys.strip()[1:-1].split(", ") if keys else []
+                message = "unknown key" + (f"; {did_you_mean(str(error['loc'][-1]), known)}allowed: "
+                                           f"{', '.join(known)}" if known else "")
             elif error["type"] == "missing":
                 message = "required key is missing"
             elif error["type"] == "too_short" and error["loc"] and error["loc"][-1] == "sources":
