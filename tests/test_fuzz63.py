@@ -191,3 +191,15 @@ def test_two_packs_of_one_folder_name_are_told_apart(tmp_path: Path) -> None:
     a, b = tmp_path / "a" / "x", tmp_path / "b" / "x"
     assert any(line.startswith(f"{a}/causes/foo_disease.toml: prior.preterm") for line in lines), lines
     assert any(line.startswith(f"{b}/causes/foo_disease.toml: findings.0.frequency") for line in lines), lines
+
+
+def test_milk_alkali_first_without_the_intake_says_the_intake_is_needed() -> None:
+    """Hypercalcaemia with a metabolic alkalosis put milk-alkali syndrome at 92% (over 95% with --extended), fit good,
+    with no word that the calcium-alkali intake it needs was never stated; without the alkalosis the fit said so."""
+    argv = ["diff", "-p", "medullary", "--age", "40", "--hypercalcemia", "--no-high-pth", "--metabolic-alkalosis"]
+    for extended in ([], ["--extended"]):
+        result, _ = _run([*argv, *extended], b"")
+        assert result["differential"][0]["cause"] == "milk_alkali_syndrome"
+        assert "milk_alkali_intake_not_stated" in [c["id"] for c in result["caveats"]]
+    result, _ = _run([*argv, "--calcium-alkali-intake"], b"")
+    assert "milk_alkali_intake_not_stated" not in [c["id"] for c in result["caveats"]]
