@@ -567,7 +567,9 @@ def test_batch_line_just_under_the_limit_ranks_in_bounded_time() -> None:
     for fmt in ("jsonl", "tsv", "markdown"):
         start = time.perf_counter()
         status, _, err = invoke(["batch", "--format", fmt], big + b"\n")
-        assert (status, err) == (0, "")
+        # tsv rows carry no notice: stderr says it once (robustness round 63)
+        assert (status, err.startswith("nephrocalc: note: Decision support") if fmt == "tsv" else err) == \
+            (0, True if fmt == "tsv" else "")
         assert time.perf_counter() - start < PATHOLOGICAL, fmt
 
 

@@ -290,11 +290,13 @@ def print_result(result: Result, kb: KnowledgeBase, *, rows: list[Entry] | None 
                 Text(printable(note["message"])).append(f" [{', '.join(note['sources'])}]" if note["sources"] else "",
                                              style="dim") for note in notes], "•"))
     following = work_up(result)
+    proposed: set[str] = set()  # can't-miss causes whose rule-out test the line below already gives in full
     if following:
         hints = []
         for item in following[:3]:
             label = item["label"][0].lower() + item["label"][1:]
             if item.get("rule_out"):
+                proposed.add(item.get("cant_miss", ""))
                 label = f"{item['rule_out']} (to rule out {_cause_label(kb, item.get('cant_miss', ''))}"
                 if item.get("triggered_by"):
                     stated = ", ".join(in_text(kb.clues[c].label) if c in kb.clues else c for c in item["triggered_by"])
@@ -317,7 +319,8 @@ def print_result(result: Result, kb: KnowledgeBase, *, rows: list[Entry] | None 
         items = []
         for entry in shown:
             cause = kb.causes.get(entry["cause"])
-            test = f"; rule out: {cause.rule_out.test}" if cause is not None and cause.rule_out is not None else ""
+            test = "" if cause is None or cause.rule_out is None else "; rule out: the test above" \
+                if entry["cause"] in proposed else f"; rule out: {cause.rule_out.test}"  # said once, not twice
             described = f"{_entry_name(kb, entry)} {percent(entry['probability'], entry['capped'])}{test}"
             items.append(Text(described, style="yellow"))
         console.print(_bullets(items, "-"))
