@@ -752,7 +752,7 @@ BATTERIES = {
     number: [json.loads(line) for line in
              (Path(__file__).parent / "data" / "audit" / f"battery{number}.jsonl").read_text(encoding="utf-8")
              .splitlines() if line.strip()]
-    for number in range(3, 64)
+    for number in range(3, 65)
 }
 BLIND = [scenario for battery in BATTERIES.values() for scenario in battery]
 # Blind scenarios still failing, each with the reason (strict: one that starts to pass must leave the list)
@@ -866,10 +866,6 @@ OPEN_BLIND = {
         "dehydration: the acid urine counts x0.01 against it and x10 for the open world, with a poor fit, but the "
         "acidosis and the hypokalaemia still count x16 each for distal RTA and at background for a bicarbonate loss "
         "from the gut, which the open world's flat likelihoods cannot carry",
-    "b31_d4c_cortical_nc_hearing_loss_ckd_repeatedly_no_haematuria":
-        "Alport syndrome 34% (the check asks under 30%) for a man with hearing loss, CKD and no haematuria: the "
-        "absence counts x0.056, the level of 'always' for both sexes, where the source has haematuria in every male "
-        "and over 90% of females [ASTOR]; the model has no sex-specific finding frequency",
     "b31_d12b_ct_grade_0_no_parenchymal_calcification_with_two_calyce":
         "medullary sponge kidney 75% (the check asks under 70%) for stones and colic on a CT of grade 0 with a "
         "medullary pattern given: the grade-0 caveat says it is a stone work-up, but the ranking still takes the "
@@ -883,21 +879,23 @@ OPEN_BLIND = {
         "alkalosis, a suppressed PTH and kidney injury, calcium-alkali intake not asked: the stated triad lifts the "
         "syndrome's 45% exposure cap, as b43 (the triad, the check above 70%) needs; one cap cannot give 70-90%. "
         "Malignancy is considered",
-    "b60_topiramate_woman31_unknown_ext":
-        "with --extended, acquired distal RTA 91% (the check asks under 90%) for a mild acidosis with an alkaline "
-        "urine and low citrate, the drug history not taken: carbonic-anhydrase inhibition sits at its prior (4%) "
-        "and is the second next finding proposed; the reviewer judged the margin small",
     "b63_urine_ph_only_adult":
         "distal RTA first (22%, tied with medullary sponge kidney; the check asks it not first) for a 47-year-old man "
         "with medullary calcification and a urine pH of 6.6 alone: the pH derives nothing and moves nothing (the "
         "check's concern, and its not_derived check, hold); the ranking is the adult priors with the sex, which "
         "lowers primary hyperparathyroidism (77% female) and nothing sourced gives distal RTA a sex ratio",
-    "b63_incomplete_drta_sparse":
-        "primary hyperparathyroidism first (34%, distal RTA 29%, incomplete form, second; the check asks it not "
-        "first) for a 35-year-old woman with a stated alkaline urine and no acidosis, stones, hypokalaemia or CKD: "
-        "an alkaline urine is common in PHPT too (41% of stone formers with PHPT, BJU18), so without acidaemia it "
-        "separates the two only about two-fold, and the incomplete form is 30% of adult distal RTA (the low end of "
-        "AUDIT D4's 0.3-0.5)",
+    "b64_incomplete_drta_no_acidosis":
+        "primary hyperparathyroidism first (49%, distal RTA 24%; the check asks it not first) for a 35-year-old woman "
+        "with a stated alkaline urine and polyuria, no acidosis, stones, hypokalaemia or CKD: as b63's sparse case, "
+        "which now passes with the incomplete form at 40% of adult distal RTA, but polyuria is a finding of "
+        "hypercalcaemia (primary hyperparathyroidism) and of the hereditary form only: no source gives it for "
+        "incomplete distal RTA",
+    "b64_alport_male_no_hematuria":
+        "Alport syndrome 68% (the check asks at most 50%), fit poor, for a man of 22 with cortical calcification, "
+        "deafness, kidney failure in the family and CKD but no haematuria: the absence now counts x0.022 (haematuria "
+        "in 100% of X-linked males, 95% of X-linked females, all recessive disease: about 98% overall), but the "
+        "model has no sex-specific frequency, and no other cause explains the deafness with the family history; "
+        "primary hyperoxaluria is second (25%)",
     "b61_bariatric_oxalate_cortical":
         "primary hyperoxaluria 61% (the check asks under 60%) for bilateral cortical calcification with a urine "
         "oxalate of 95 mg/day after bariatric surgery at 52: the malabsorption counts x0.1 against it, but the "
