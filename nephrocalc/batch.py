@@ -101,6 +101,7 @@ class BatchStats:
     cases: int = 0
     failed: int = 0
     blank: int = 0
+    warned: int = 0  # results with warnings
 
 
 _BOM = b"\xef\xbb\xbf"
@@ -155,7 +156,8 @@ class Output(Protocol):
 
 Reader = Callable[[bytes], tuple[Case, list[Note]]]
 # What one input line came to: its result row, an error (message, id, layout hint), or a blank line
-Outcome = tuple[Literal["row"], bytes] | tuple[Literal["error"], str, Any, str | None] | tuple[Literal["blank"]]
+# a row carries whether its result has warnings, which a row format (tsv, csv) cannot show: counted and said
+Outcome = tuple[Literal["row"], bytes, bool] | tuple[Literal["error"], str, Any, str | None] | tuple[Literal["blank"]]
 
 PARALLEL_AFTER = 1000  # lines ranked in this process before a long run takes worker processes
 CHUNK_LINES = 400  # lines a worker ranks per task: large enough that passing them costs little
@@ -226,7 +228,7 @@ def _outcome(number: int, raw: bytes, engine: Engine, read: Reader | None, row: 
         detail = escape_controls(str(exc))[:200]
         return ("error", f"internal error ({type(exc).__name__}: {detail}); please report it", _readable_id(raw),
                 None)
-    return "row", row(result)
+    return "row", row(result), bool(result["warnings"])
 
 
 # What a worker process ranks with: set in the parent just before the workers are forked
@@ -268,6 +270,7 @@ def run_batch(lines: Iterable[bytes], engine: Engine, write: Callable[[bytes], A
         stats.lines = number
         if outcome[0] == "row":
             stats.cases += 1
+            stats.warned += outcome[2]
             write(outcome[1])
             return
         if outcome[0] == "blank":

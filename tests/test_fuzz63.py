@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -203,3 +204,40 @@ def test_milk_alkali_first_without_the_intake_says_the_intake_is_needed() -> Non
         assert "milk_alkali_intake_not_stated" in [c["id"] for c in result["caveats"]]
     result, _ = _run([*argv, "--calcium-alkali-intake"], b"")
     assert "milk_alkali_intake_not_stated" not in [c["id"] for c in result["caveats"]]
+
+
+# --- robustness round 64 ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["tsv", "csv", "phenopacket"])
+def test_a_format_without_a_place_for_warnings_says_them_on_stderr(fmt: str) -> None:
+    """tsv, csv and a phenopacket dropped every warning (a lab value not used, a flag replacing a case file's value)
+    without a word, where the table and JSON carry them."""
+    status, _, err = invoke(["diff", "-p", "medullary", "--rta", "--no-hypokalemia", "-f", fmt])
+    assert status == 0, err
+    said = [line for line in err.splitlines() if line.startswith("nephrocalc: warning: ")]
+    assert len(said) == 1 and "hypokalemia stated absent but rta stated present" in said[0], err
+
+
+def test_batch_rows_count_the_results_whose_warnings_they_cannot_show() -> None:
+    lines = b'{"id": "a", "pattern": "medullary", "clues": {"rta": true, "hypokalemia": false}}\n' \
+            b'{"id": "b", "pattern": "cortical"}\n'
+    status, out, err = invoke(["batch", "-", "-f", "tsv"], lines)
+    assert status == 0 and out.count("\n") == 27, err
+    assert "nephrocalc: note: 1 of 2 results carry warnings that tsv rows do not show" in err
+    status, _, err = invoke(["batch", "-", "-f", "jsonl"], lines)
+    assert status == 0 and not err
+
+
+@pytest.mark.parametrize(("typed", "flag"), [("10.5000001 mg/dL", "serum_calcium=10.5000001 mg/dL"),
+                                             ("10.5 mg/dL", "serum_calcium=10.5 mg/dL")])
+def test_the_replay_of_ask_keeps_every_digit_that_matters(typed: str, flag: str) -> None:
+    """The replay command rounded to six significant digits: a calcium of 10.5000001 mg/dL (above the 10.5 limit)
+    was replayed as 10.5, and the ranking halved."""
+    status, out, err = invoke(["ask", "-p", "medullary", "--age", "40", "--max-questions", "1", "-f", "json"],
+                              f"{typed}\n".encode())
+    assert status == 0, err
+    replay = next(line for line in err.splitlines() if line.startswith("Replay: "))
+    assert f"--lab '{flag}'" in replay, replay
+    status, again, _ = invoke([*shlex.split(replay[len("Replay: nephrocalc "):]), "-f", "json"])
+    assert json.loads(again)["differential"] == json.loads(out)["differential"]

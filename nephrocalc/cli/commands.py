@@ -175,6 +175,7 @@ class Commands:
         show_result(result, options["format"].value, engine.kb, top=options["top"], explain=options["explain"],
                     write=io.write)
         _note_not_carried(options["format"].value, case.to_dict(), engine.kb)
+        _warnings_on_stderr(options["format"].value, result)
 
     def ask(self, **options: Any) -> None:
         """Guided work-up: ask about the most informative unknown finding, one at a time, re-ranking each time.
@@ -256,6 +257,7 @@ class Commands:
                              f"the interview stopped ({interview.stopped_because})\n")
         show_result(interview.result(), fmt, kb, top=options["top"], explain=options["explain"], write=io.write)
         _note_not_carried(fmt, interview.case.to_dict(), kb)
+        _warnings_on_stderr(fmt, interview.result())
         sys.stderr.write(f"Replay: {io.replay_command(interview.case.to_dict(), self.session.packs)}\n")
         unread = sum(note["id"] == "ask_answer_not_read" for note in interview.notes)
         if unread:  # counted once at the end, where a script reads its outcome (black-box review 11); the result
@@ -382,6 +384,13 @@ class Commands:
             raise typer.Exit(2) from None
         if format.value in ("tsv", "csv") and stats.cases:
             _notice_on_stderr()
+        if format.value in ("tsv", "csv") and stats.warned:
+            # the rows have no place for a result's warnings (a lab value not used, a value replaced): counted, and
+            # where to read them said (robustness round 64: they were dropped without a word)
+            results = f"{stats.cases} result{'s' if stats.cases != 1 else ''}"
+            sys.stderr.write(f"nephrocalc: note: {stats.warned} of {results} carry warnings that {format.value} rows "
+                             "do not show (a lab value not used, a finding read with a caveat): --format jsonl gives "
+                             "each result's warnings\n")
         blank = f"; {stats.blank} blank line{'s' if stats.blank != 1 else ''} skipped" if stats.blank else ""
         if stats.failed:
             sys.stderr.write(f"nephrocalc: {stats.failed} of {stats.lines - stats.blank} lines failed{blank}\n")
@@ -698,6 +707,16 @@ def _note_not_carried(fmt: str, case: dict[str, Any], kb: KnowledgeBase) -> None
     if left:
         sys.stderr.write(io.one_line("nephrocalc: note: the phenopacket written does not carry " + "; ".join(left)
                                      + " (the ranking used them)") + "\n")
+
+
+def _warnings_on_stderr(fmt: str, result: Any) -> None:
+    """tsv, csv and a phenopacket have no place for the result's warnings (a lab value not used, flags that replaced
+    a case file's values): each goes to stderr, one line, as the table and JSON carry them (robustness round 64:
+    they were dropped without a word)."""
+    if fmt not in ("tsv", "csv", "phenopacket"):
+        return
+    for note in result["warnings"]:
+        sys.stderr.write(io.one_line(f"nephrocalc: warning: {note['message']}") + "\n")
 
 
 def _notice_on_stderr() -> None:

@@ -290,6 +290,13 @@ def silence_stdout() -> None:
         pass
 
 
+def _exact(number: float) -> str:
+    """A number as short as reads back as the same value: 60 for 60.0, but 59.9999999 whole, where six
+    significant digits had rounded it across a reference limit (robustness round 64: the replay lost ckd)."""
+    short = f"{number:g}"
+    return short if float(short) == number else repr(float(number))
+
+
 def replay_command(case: dict[str, Any], packs: tuple[Path, ...] = ()) -> str:
     """A shell command that ranks this case again (`nephrocalc diff` with flags), quoted for POSIX shells,
     with the rule packs it was ranked with (--extended, --rules DIR) and each lab's bound (<, >).
@@ -320,11 +327,11 @@ def replay_command(case: dict[str, Any], packs: tuple[Path, ...] = ()) -> str:
                        ("laterality", "--laterality"), ("age_years", "--age"), ("onset_age_years", "--onset-age"),
                        ("sex", "--sex")):
         if case.get(name) is not None:
-            words += [flag, f"{case[name]:g}" if isinstance(case[name], float) else str(case[name])]
+            words += [flag, _exact(case[name]) if isinstance(case[name], float) else str(case[name])]
     for clue, value in case.get("clues", {}).items():
         words.append(("--" if value else "--no-") + clue.replace("_", "-"))
     for lab, value in case.get("labs", {}).items():
-        words += ["--lab", f"{lab}={value.get('comparator', '')}{value['value']:g} {value['unit']}"]
+        words += ["--lab", f"{lab}={value.get('comparator', '')}{_exact(value['value'])} {value['unit']}"]
     command = prefix + " ".join(_shell_word(word) for word in words)
     if case.get("pattern") is None:
         return f"{command}   (the input gave no pattern: put medullary, cortical or combined for PATTERN)"
