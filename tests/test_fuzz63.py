@@ -241,3 +241,25 @@ def test_the_replay_of_ask_keeps_every_digit_that_matters(typed: str, flag: str)
     assert f"--lab '{flag}'" in replay, replay
     status, again, _ = invoke([*shlex.split(replay[len("Replay: nephrocalc "):]), "-f", "json"])
     assert json.loads(again)["differential"] == json.loads(out)["differential"]
+
+
+@pytest.mark.parametrize(("onset", "said"), [({"onsetDateTime": "2024-13-45"}, "is not an ISO 8601 date"),
+                                             ({"onsetDateTime": "1960-01-01"}, "is before Patient.birthDate"),
+                                             ({"onsetDateTime": "2999-01-01"}, "is in the future"),
+                                             ({"onsetAge": {"value": -5, "unit": "a"}}, "onsetAge")])
+def test_a_finding_onset_that_cannot_be_is_said(onset: dict[str, Any], said: str) -> None:
+    """A finding Condition's onsetDateTime or onsetAge was never checked: "2024-13-45", a date before birth and an
+    onsetAge of -5 years were read without a word, where the same date anywhere else is named."""
+    finding = {"resourceType": "Condition", "subject": {"reference": "Patient/p"},
+               "code": {"coding": [{"system": "http://purl.obolibrary.org/obo/hp.owl", "code": "HP:0003072"}]},
+               **onset}
+    result, warnings = _run(["diff", "--fhir", "-", "-p", "medullary"], _bundle(finding))
+    assert result["case"]["clues"]["hypercalcemia"] is True
+    assert said in warnings["fhir_finding_onset_not_read"]
+
+
+def test_a_readable_finding_onset_needs_no_word() -> None:
+    finding = {"resourceType": "Condition", "subject": {"reference": "Patient/p"}, "onsetDateTime": "2015-01-01",
+               "code": {"coding": [{"system": "http://purl.obolibrary.org/obo/hp.owl", "code": "HP:0003072"}]}}
+    _, warnings = _run(["diff", "--fhir", "-", "-p", "medullary"], _bundle(finding))
+    assert "fhir_finding_onset_not_read" not in warnings

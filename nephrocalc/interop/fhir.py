@@ -500,6 +500,8 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
     stopped_drugs: list[str] = []  # medications stopped or completed: read as past exposures
     ended_drugs: list[str] = []  # medications active with a period ended, or ending before it starts: said
     drug_dates: list[tuple[str, str, str]] = []  # a drug read: its date as written, the field, its name
+    finding_onsets: list[str] = []  # a finding Condition's onset that cannot be read, or is impossible: said
+    finding_dates: list[tuple[str, str]] = []  # a finding Condition's readable onsetDateTime: checked against birth
     unread_results: list[str] = []  # Observations of a finding whose value cannot be read
     unread_fields: list[str] = []  # fields of a Condition read that the case has no place for (severity, stage)
     other_types: dict[str, int] = {}  # resources of a type that is not read
@@ -884,6 +886,22 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                     else:
                         bad_dates[f"Condition.onsetDateTime: {shown_value(resource['onsetDateTime'])} is not "
                                   "an ISO 8601 date"] = None
+        elif kind == "Condition" and readings:
+            # a finding's own onset is not used (the case has one onset, the nephrocalcinosis's), but one that cannot
+            # be a date or an age is said, as every other date is (robustness round 64: "2024-13-45" and an onsetAge
+            # of -5 years were read without a word)
+            what = _shown(concept)[:50] or "a Condition"
+            if resource.get("onsetAge") is not None and _age(resource.get("onsetAge"), "onsetAge")[0] is None:
+                finding_onsets.append(f"{what}: {_age(resource.get('onsetAge'), 'onsetAge')[1]}")
+            if (onset := resource.get("onsetDateTime")) is not None:
+                parsed_onset = parse_date(onset)
+                if parsed_onset is None:
+                    finding_onsets.append(f"{what}: onsetDateTime {shown_value(onset)} "
+                                          f"{unread_date(onset, 'is not an ISO 8601 date')}")
+                elif in_future(parsed_onset):
+                    finding_onsets.append(f"{what}: onsetDateTime {shown_value(onset)} is in the future")
+                else:
+                    finding_dates.append((what, onset))
         panel_components: list[str] = []  # the components of a panel none of which was read
         if kind == "Observation" and resource.get("component"):  # a panel's components, each a LOINC value
             unread: list[str] = []
@@ -1033,6 +1051,15 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                       "message": f"Medications dated before Patient.birthDate ({born[:10]}) were read as the "
                       "patient's exposure; a drug taken before birth was the mother's, or the date is wrong: check "
                       "them: " + "; ".join(unborn_drugs[:10]) + (" ..." if len(unborn_drugs) > 10 else "")})
+    if born is not None:
+        finding_onsets.extend(f"{what}: onsetDateTime {when[:10]} is before Patient.birthDate ({born[:10]})"
+                              for what, when in finding_dates
+                              if (years := years_between(born, when)) is not None and years < 0)
+    if finding_onsets:
+        notes.append({"id": "fhir_finding_onset_not_read", "sources": [],
+                      "message": "Onsets of findings that cannot be read, or are impossible (the findings were read; "
+                      "a finding's onset is not used): " + "; ".join(finding_onsets[:10])
+                      + (" ..." if len(finding_onsets) > 10 else "")})
     on: str | None = max(dates)[1] if dates else None
     died = parse_date(patient.get("deceasedDateTime")) if patient else None
     if patient and patient.get("deceasedDateTime") is not None and died is None:  # said, not ignored (fuzz review 15)
