@@ -263,3 +263,41 @@ def test_a_readable_finding_onset_needs_no_word() -> None:
                "code": {"coding": [{"system": "http://purl.obolibrary.org/obo/hp.owl", "code": "HP:0003072"}]}}
     _, warnings = _run(["diff", "--fhir", "-", "-p", "medullary"], _bundle(finding))
     assert "fhir_finding_onset_not_read" not in warnings
+
+
+def _panel(*components: dict[str, Any]) -> dict[str, Any]:
+    return {"resourceType": "Observation", "id": "panel", "status": "final", "subject": {"reference": "Patient/p"},
+            "effectiveDateTime": "2019-06-01", "code": {"coding": [{"system": "http://loinc.org", "code": "51990-0"}]},
+            "component": list(components)}
+
+
+def _loinc(code: str) -> dict[str, Any]:
+    return {"coding": [{"system": "http://loinc.org", "code": code}]}
+
+
+def test_a_panel_component_sent_as_text_is_read_as_a_top_level_value_is() -> None:
+    """A component's valueString ("12.5 mg/dL") was dropped, and the note said its LOINC code maps to no lab."""
+    panel = _panel({"code": _loinc("17861-6"), "valueString": "12.5 mg/dL"},
+                   {"code": _loinc("2823-3"), "valueQuantity": {"value": 2.8, "unit": "mmol/L"}})
+    result, warnings = _run(["diff", "--fhir", "-", "-p", "medullary"], _bundle(panel))
+    assert result["case"]["labs"]["serum_calcium"] == {"value": 12.5, "unit": "mg/dL"}
+    assert "serum_calcium" in warnings["fhir_value_string"]
+    assert "17861-6" not in warnings.get("fhir_unmapped", "")
+
+
+def test_a_panel_component_without_a_value_says_why() -> None:
+    panel = _panel({"code": _loinc("17861-6"), "dataAbsentReason": {"text": "not performed"}},
+                   {"code": _loinc("2823-3"), "valueQuantity": {"value": 2.8, "unit": "mmol/L"}})
+    result, warnings = _run(["diff", "--fhir", "-", "-p", "medullary"], _bundle(panel))
+    assert "serum_calcium" not in result["case"]["labs"]
+    said = " ".join(warnings.values())
+    assert "component[0].value (serum_calcium, LOINC 17861-6): no value (dataAbsentReason" in said, said
+
+
+def test_a_panel_component_coded_as_a_finding_is_said_to_be_one() -> None:
+    """An HPO-coded component was said to "map to no clue or lab"; HP:0003072 is hypercalcaemia."""
+    panel = _panel({"code": {"coding": [{"system": "http://purl.obolibrary.org/obo/hp.owl", "code": "HP:0003072"}]},
+                    "valueBoolean": True})
+    _, warnings = _run(["diff", "--fhir", "-", "-p", "medullary"], _bundle(panel))
+    said = " ".join(warnings.values())
+    assert "HP:0003072 (a finding: read only as a Condition or an Observation of its own)" in said, said

@@ -909,7 +909,12 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                 read = _component_lab(kb, component) if isinstance(component, dict) else None
                 if read is None:
                     code = component.get("code") if isinstance(component, dict) else None
-                    unread.append(f"Observation component {_shown(_concept(code)) or 'unreadable'}")
+                    # a component coded as a finding (HPO, SNOMED CT) does map to a clue: not read here, and said so,
+                    # where the note had said its code maps to nothing (robustness round 64)
+                    finding = any(_coded(kb, coding, False) for coding in _concept(code).coding)
+                    unread.append(f"Observation component {_shown(_concept(code)) or 'unreadable'}"
+                                  + (" (a finding: read only as a Condition or an Observation of its own)"
+                                     if finding else ""))
                     continue
                 lab_id, code, value = read
                 if isinstance(value, Quantity) and component.get("dataAbsentReason") is not None:
@@ -928,9 +933,10 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                     elif _items(component.get("referenceRange")):
                         flagged.append(f"{lab_id} {shown_value(value.value)} (with the laboratory's referenceRange)")
                 else:
-                    rejected.append(f"Observation.component[{index}].valueQuantity.{value[0]} ({lab_id}, LOINC "
-                                    f"{code}): {value[1]}")
+                    rejected.append(f"Observation.component[{index}].{value[0]} ({lab_id}, LOINC {code}): {value[1]}")
                 used = True
+                if isinstance(value, Quantity) and "valueQuantity" not in component:
+                    from_text.append(f"{lab_id} {shown_value(component.get('valueString'))}")
             if used:  # the rest of a panel that was read is listed; an unread panel is listed whole below
                 unmapped.extend(unread)
             else:  # with its components named (a valueString or an HPO-coded component is not read)
@@ -1863,15 +1869,26 @@ def _read_lab(kb: KnowledgeBase, lab_id: str, value: Quantity, labs: dict[str, L
 
 def _component_lab(kb: KnowledgeBase, component: dict[str, Any]
                    ) -> tuple[str, str, Quantity | tuple[str, str]] | None:
-    """The lab an Observation component gives: a LOINC code of a lab, with a valueQuantity (the lab id, the
-    LOINC code, and the quantity, or the field that cannot be read and why)."""
-    quantity = component.get("valueQuantity")
-    if not isinstance(quantity, dict):
-        return None
+    """The lab an Observation component gives: a LOINC code of a lab, with a valueQuantity, or a value sent as text
+    (valueString), read as a top-level one is (robustness round 64: it was dropped, and said to map to no lab).
+    Returns the lab id, the LOINC code, and the quantity, or the component's field that cannot be read and why."""
     for coding in _concept(component.get("code")).coding:
         if coding.system.rstrip("/") == LOINC and coding.code in kb.loinc_labs:
             lab_id = kb.loinc_labs[coding.code]
-            return lab_id, coding.code, _quantity(quantity, _unitless(kb, lab_id))
+            quantity = component.get("valueQuantity")
+            if isinstance(quantity, dict):
+                value = _quantity(quantity, _unitless(kb, lab_id))
+                return lab_id, coding.code, value if isinstance(value, Quantity) else (
+                    f"valueQuantity.{value[0]}", value[1])
+            text = component.get("valueString")
+            if isinstance(text, str) and (match := _VALUE_TEXT.match(text)):
+                read, problem = _string_quantity(kb, lab_id, component, match)
+                if read is None:
+                    return lab_id, coding.code, ("valueString", problem)
+                value = _quantity(read, _unitless(kb, lab_id))
+                return lab_id, coding.code, value if isinstance(value, Quantity) else (
+                    f"valueString ({shown_value(text)})", value[1])
+            return lab_id, coding.code, ("value", _value_kind(component))
     return None
 
 
