@@ -42,7 +42,9 @@ def test_the_table_and_markdown_restate_the_case(cli: Any) -> None:
     lines = _ok(cli(args)).splitlines()
     at = next(i for i, line in enumerate(lines) if line.startswith("Differential for"))
     assert lines[at + 1].strip() == "age 28 y (nephrocalcinosis found at 18 mo), female, ultrasound"
-    assert "Case: age 28 y (nephrocalcinosis found at 18 mo), female, ultrasound" in _ok(cli([*args, "-f", "markdown"]))
+    # with the pattern and the findings, as the report page restates them (robustness round 64)
+    assert "Case: pattern medullary, age 28 y (nephrocalcinosis found at 18 mo), female, ultrasound; rta\n" in \
+        _ok(cli([*args, "-f", "markdown"]))
     bare = _ok(cli(["diff", "--pattern", "medullary", "--rta"])).splitlines()
     assert not bare[bare.index("Differential for a medullary pattern") + 1].strip()
 

@@ -301,3 +301,17 @@ def test_a_panel_component_coded_as_a_finding_is_said_to_be_one() -> None:
     _, warnings = _run(["diff", "--fhir", "-", "-p", "medullary"], _bundle(panel))
     said = " ".join(warnings.values())
     assert "HP:0003072 (a finding: read only as a Condition or an Observation of its own)" in said, said
+
+
+def test_markdown_restates_the_case_and_marks_the_cant_miss_causes() -> None:
+    """Markdown left out the pattern and the findings (with no age there was no case line at all) and never said
+    can't-miss: a renal tuberculosis first at 88% was a plain row."""
+    status, out, err = invoke(["diff", "-p", "cortical", "--age", "30", "--tuberculosis", "-f", "markdown"])
+    assert status == 0, err
+    assert out.startswith("Case: pattern cortical, age 30 y; tuberculosis\n")
+    line = next(text for text in out.splitlines() if text.startswith("**Can't miss**"))
+    assert "Renal tuberculosis 88" in line and "Cortical necrosis" in line and "rule out: " in line
+    status, out, _ = invoke(["diff", "-p", "medullary", "--rta", "--top", "2", "-f", "markdown"])
+    assert out.startswith("Case: pattern medullary; rta\n")
+    assert "**Can't miss** (missing it would harm): each below 0.1%: Oxalosis (primary hyperoxaluria), Renal " \
+           "tuberculosis" in out, "the causes --top cuts are named too"

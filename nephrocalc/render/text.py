@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from nephrocalc.render.views import (
     also_unexplained,
     case_facts,
     distinctive,
+    labs_entered,
     lower_clause,
     percent,
     poor_fit_text,
@@ -118,8 +120,15 @@ def _lacking(result: Result) -> str:
 def result_markdown(result: Result) -> str:
     notes = [f"- {_md(n['message'])}\n" for n in (*result["warnings"], *result["caveats"])]
     fit = result["fit"]
-    facts = case_facts(result.get("case") or {})
-    body = f"Case: {_md(facts)}\n\n" if facts else ""
+    # the case restated as the report page does: pattern, who, the findings and lab values stated (robustness round
+    # 64: the pattern and the findings were missing, and with no age there was no case line at all)
+    case = result.get("case") or {}
+    facts = ", ".join(filter(None, [f"pattern {result['pattern'] or 'not stated'}", case_facts(case)]))
+    if case.get("clues"):
+        facts += "; " + ", ".join(clue if value else f"no {clue}" for clue, value in case["clues"].items())
+    if case.get("labs"):
+        facts += "; labs: " + labs_entered(case["labs"])
+    body = f"Case: {_md(facts)}\n\n"
     contradictory = fit.get("contradictory")
     if contradictory:
         body += ("**Poor fit**: the stated findings contradict each other: "
@@ -146,6 +155,27 @@ def result_markdown(result: Result) -> str:
         left = result["omitted"]
         body += f"\n{left['causes']} more cause{'s' if left['causes'] != 1 else ''} not shown (--top), together " \
                 f"{percent(left['probability'], False)}.\n"
+    body += _cant_miss_line(result)
     if notes:
         body += "\n" + "".join(notes)
     return body + f"\n_{NOTICE} Knowledge base: {_md(rules_label(result))}._\n"
+
+
+def _cant_miss_line(result: Result) -> str:
+    """The can't-miss causes, the leader among them, with the rule-out test the work-up proposes, as the table and
+    the page say them (robustness round 64: a renal tuberculosis first at 88% was never marked can't-miss)."""
+    tests = {item["cant_miss"]: item["rule_out"] for item in result.get("next_findings") or []
+             if item.get("rule_out") and item.get("cant_miss")}
+    listed = [(e["cause"], e["name"], e["probability"], e.get("capped", False)) for e in result["differential"]
+              if e["cant_miss"]]
+    omitted: Any = result.get("omitted") or {}
+    listed += [(e["cause"], e["name"], e["probability"], e.get("capped", False)) for e in omitted.get("cant_miss", [])]
+    shown = [item for item in listed if item[2] >= 0.001 or item[3]]
+    faint = [name for _, name, probability, capped in listed if probability < 0.001 and not capped]
+    if not listed:
+        return ""
+    parts = [f"{name} {percent(probability, capped)}" + (f" (rule out: {tests[cause]})" if cause in tests else "")
+             for cause, name, probability, capped in shown]
+    if faint:
+        parts.append(("also " if shown else "") + f"each below 0.1%: {', '.join(faint)}")
+    return "\n**Can't miss** (missing it would harm): " + _md("; ".join(parts)) + ".\n"
