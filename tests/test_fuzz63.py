@@ -315,3 +315,27 @@ def test_markdown_restates_the_case_and_marks_the_cant_miss_causes() -> None:
     assert out.startswith("Case: pattern medullary; rta\n")
     assert "**Can't miss** (missing it would harm): each below 0.1%: Oxalosis (primary hyperoxaluria), Renal " \
            "tuberculosis" in out, "the causes --top cuts are named too"
+
+
+def _tags_in(value: Any) -> set[str]:
+    if isinstance(value, dict):
+        found = set(value["sources"]) if isinstance(value.get("sources"), list) and all(
+            isinstance(t, str) for t in value["sources"]) else set()
+        return found.union(*(_tags_in(v) for k, v in value.items() if k not in ("sources", "cited")))
+    if isinstance(value, list):
+        return set().union(*(_tags_in(v) for v in value))
+    return set()
+
+
+def test_a_cause_page_lists_every_source_it_cites() -> None:
+    """`nephrocalc cause ID` cited tags in its findings that its Sources section did not list (27 of 36 causes;
+    hyperparathyroidism missed 19): a clinician could not resolve them from the page."""
+    status, out, _ = invoke(["causes", "--extended", "-f", "json"])
+    assert status == 0
+    for cause in json.loads(out)["causes"]:
+        cited = {item["tag"] for item in cause["cited"]}
+        assert _tags_in(cause) <= cited, (cause["id"], _tags_in(cause) - cited)
+        assert {item["tag"] for item in cause["sources"]} <= cited
+    status, page, _ = invoke(["cause", "hyperparathyroidism"])
+    listed = page.split("Sources (every tag this page cites)", 1)[1]
+    assert all(f"[{tag}]" in listed for tag in ("BJU18", "Tucci23", "NPHPT", "MayoPTH", "CanPHPT")), listed

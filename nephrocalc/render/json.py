@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from nephrocalc.knowledge import Cause, Finding, KnowledgeBase
+from nephrocalc.render.views import cited_tags
 from nephrocalc.result import Result
 
 
@@ -56,6 +57,9 @@ def cause_dict(kb: KnowledgeBase, cause: Cause) -> dict[str, Any]:
                   for form in cause.forms],
         "sources": [{"tag": tag, "citation": kb.sources[tag].citation, "url": kb.sources[tag].url}
                     for tag in cause.sources],
+        # every tag the cause's findings, forms, prior and cap cite, resolved (robustness round 64)
+        "cited": [{"tag": tag, "citation": kb.sources[tag].citation, "url": kb.sources[tag].url}
+                  for tag in cited_tags(cause) if tag in kb.sources],
     }
 
 

@@ -24,6 +24,7 @@ from nephrocalc.knowledge import Cause, Finding, KnowledgeBase
 from nephrocalc.render.views import (
     also_unexplained,
     case_facts,
+    cited_tags,
     clue_users,
     distinctive,
     form_label,
@@ -580,8 +581,8 @@ def print_cause(kb: KnowledgeBase, cause_id: str) -> None:
         _finding_blocks(console, age_rows)
     elif shown:
         console.print(by_age)
-    console.print(Text("Sources", style="bold"))
-    for tag in cause.sources:
+    console.print(Text("Sources (every tag this page cites)", style="bold"))
+    for tag in cited_tags(cause):
         source = kb.sources[tag]
         console.print(f"  [{tag}] {source.citation} — {source.url}", markup=False)
     console.print(Text("LR present/absent: likelihood ratio when the finding is stated present/absent; "

@@ -116,6 +116,36 @@ def _bound(age: float) -> str:
     return f"{age:g} y"
 
 
+def cited_tags(cause: Any) -> list[str]:
+    """Every source tag a cause's page cites, its own first: those of its prior, pattern shares, certainty cap,
+    findings, forms and contradictions too (robustness round 64: the page's Sources listed 7 of the 26 tags that
+    hyperparathyroidism's page cites). Found by walking the cause's records (named tuples), so that a part added
+    later is not missed."""
+    tags: dict[str, None] = dict.fromkeys(cause.sources)
+    seen: set[int] = set()
+
+    def walk(value: Any) -> None:  # the knowledge base's records are named tuples
+        if id(value) in seen or isinstance(value, (str, bytes, int, float)) or value is None:
+            return
+        seen.add(id(value))
+        if isinstance(value, tuple) and hasattr(value, "_fields"):
+            for name in value._fields:
+                item = getattr(value, name)
+                if (name == "sources" or name.endswith("_sources")) and isinstance(item, tuple):
+                    tags.update(dict.fromkeys(tag for tag in item if isinstance(tag, str)))
+                else:
+                    walk(item)
+        elif isinstance(value, (tuple, list, frozenset, set)):
+            for item in value:
+                walk(item)
+        elif isinstance(value, dict):
+            for item in value.values():
+                walk(item)
+
+    walk(cause)
+    return list(tags)
+
+
 def case_facts(case: dict[str, Any]) -> str:
     """The case's own fields as one line to restate it (age, sex, modality, grade, laterality): the
     table's subtitle, so that a printed differential says whom it is about. Empty when none is given."""
