@@ -319,7 +319,7 @@ _TYPES: dict[str, Callable[[Any], bool]] = {
     "number": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
 }
 _ASSERTIONS = {"$ref", "type", "properties", "required", "additionalProperties", "items", "anyOf", "enum", "const",
-               "minimum", "maximum", "pattern"}
+               "minimum", "maximum", "pattern", "propertyNames"}
 _ANNOTATIONS = {"title", "description", "default", "examples", "$schema", "$id", "$defs"}
 
 
@@ -337,7 +337,7 @@ def _subschemas(schema: dict[str, Any]) -> Iterator[dict[str, Any]]:
     yield from schema.get("properties", {}).values()
     yield from schema.get("$defs", {}).values()
     yield from schema.get("anyOf", [])
-    for key in ("items", "additionalProperties"):
+    for key in ("items", "additionalProperties", "propertyNames"):
         if isinstance(schema.get(key), dict):
             yield schema[key]
 
@@ -400,6 +400,9 @@ def schema_errors(value: Any, schema: dict[str, Any], root: dict[str, Any], *, c
         properties = schema.get("properties", {})
         errors += [f"{where}.{name}: required" for name in schema.get("required", []) if name not in value]
         extra = schema.get("additionalProperties", not (closed and properties))
+        if isinstance(schema.get("propertyNames"), dict):  # the keys themselves (the clue and lab ids)
+            errors += [error for key in value
+                       for error in schema_errors(key, schema["propertyNames"], root, where=f"{where} key")]
         for key, item in value.items():
             if key in properties:
                 errors += schema_errors(item, properties[key], root, closed=closed, where=f"{where}.{key}")

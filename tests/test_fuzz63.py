@@ -339,3 +339,18 @@ def test_a_cause_page_lists_every_source_it_cites() -> None:
     status, page, _ = invoke(["cause", "hyperparathyroidism"])
     listed = page.split("Sources (every tag this page cites)", 1)[1]
     assert all(f"[{tag}]" in listed for tag in ("BJU18", "Tucci23", "NPHPT", "MayoPTH", "CanPHPT")), listed
+
+
+def test_the_case_schema_refuses_the_typos_the_tool_refuses() -> None:
+    """`schema case` accepted any clue or lab id ("hypercalcemai", "serum_calcum"), which the tool refuses."""
+    from test_formats import schema_errors
+
+    status, out, _ = invoke(["schema", "case"])
+    schema = json.loads(out)
+    good = {"pattern": "medullary", "clues": {"hypercalcemia": True},
+            "labs": {"serum_calcium": {"value": 11, "unit": "mg/dL"}}}
+    assert status == 0 and not schema_errors(good, schema, schema)
+    for typo in ({"pattern": "medullary", "clues": {"hypercalcemai": True}},
+                 {"pattern": "medullary", "labs": {"serum_calcum": {"value": 11, "unit": "mg/dL"}}}):
+        assert schema_errors(typo, schema, schema), typo
+        assert invoke(["diff", "--case", "-"], json.dumps(typo).encode())[0] == 2

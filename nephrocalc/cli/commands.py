@@ -410,7 +410,7 @@ class Commands:
         from nephrocalc.render.json import dumps
         from nephrocalc.render.schema import json_schema
 
-        io.write(dumps(json_schema(which.value), indent=True))
+        io.write(dumps(json_schema(which.value, self.session.kb() if which.value == "case" else None), indent=True))
 
     def rules_check(
         self,

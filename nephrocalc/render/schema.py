@@ -12,7 +12,7 @@ AGE_PATTERN = (r"^\s*[0-9]+(\.[0-9]+)?\s*([yY]([rR][sS]?|[eE][aA][rR][sS]?)?|[mM
                r"|[wW]([kK][sS]?|[eE][eE][kK][sS]?)?|[dD]([aA][yY][sS]?)?)\s*$")
 
 
-def json_schema(which: str) -> dict[str, Any]:
+def json_schema(which: str, kb: Any = None) -> dict[str, Any]:
     from pydantic import TypeAdapter
 
     from nephrocalc.case import Case
@@ -31,6 +31,17 @@ def json_schema(which: str) -> dict[str, Any]:
             properties[name]["anyOf"].insert(1, {"type": "string", "pattern": AGE_PATTERN,
                                                  "description": 'a number with its unit, such as "6 mo", "3 weeks" '
                                                  'or "10 days" (the range 0-130 years still holds)'})
+    if which == "case" and kb is not None:
+        # the clue and lab ids the knowledge base knows, so that a typo fails validation as it fails the tool
+        # (robustness round 64: "hypercalcemai" passed the schema); the tool also reads British spellings, lab
+        # aliases (PTH, Ca) and, for the other fields, any letter case and common synonyms (F, ultrasound): the
+        # schema gives the canonical spellings, which the tool writes
+        properties["clues"]["propertyNames"] = {"enum": sorted(kb.clues)}
+        properties["clues"]["description"] = ("clue ids (nephrocalc clues); true when stated present, false when "
+                                              "stated absent, left out when unknown")
+        properties["labs"]["propertyNames"] = {"enum": sorted(kb.labs)}
+        properties["labs"]["description"] = ("lab ids (nephrocalc labs), each with a value and one of the lab's "
+                                             "accepted units")
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["$id"] = f"https://nephrocalc.invalid/schema/{__version__}/{which}.json"
     schema.setdefault("description", f"nephrocalc {__version__} {which}")
