@@ -522,8 +522,13 @@ def test_schema_result_is_pydantics_schema(result_schema: dict[str, Any]) -> Non
     from nephrocalc.result import AskResult
 
     derived = TypeAdapter(AskResult).json_schema(mode="serialization")
-    assert {k: v for k, v in result_schema.items() if k not in ("$schema", "$id", "description")} == {
-        k: v for k, v in derived.items() if k != "description"}
+    # beside pydantic's, a title and description for every result, and batch's error record (robustness round 64)
+    ours = {k: v for k, v in result_schema.items() if k not in ("$schema", "$id", "description", "title")}
+    error = ours["$defs"].pop("BatchError")
+    assert ours == {k: v for k, v in derived.items() if k not in ("description", "title")}
+    assert result_schema["title"] == "Result" and "batch" in result_schema["description"]
+    assert schema_errors({"line": 2, "id": None, "error": "patern: unknown field"}, error, result_schema) == []
+    assert schema_errors({"line": 2, "error": "x"}, error, result_schema)
 
 
 def test_schema_case_accepts_real_cases(case_schema: dict[str, Any]) -> None:

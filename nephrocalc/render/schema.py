@@ -42,6 +42,22 @@ def json_schema(which: str, kb: Any = None) -> dict[str, Any]:
         properties["labs"]["propertyNames"] = {"enum": sorted(kb.labs)}
         properties["labs"]["description"] = ("lab ids (nephrocalc labs), each with a value and one of the lab's "
                                              "accepted units")
+    if which == "result":
+        # one schema for every result the tool writes (robustness round 64: titled AskResult, it said nothing of diff
+        # and batch, nor of batch's error record)
+        schema["title"] = "Result"
+        schema["description"] = (
+            "A result of `nephrocalc diff --format json`, of `ask` (which adds the answered case and the interview) "
+            "and of each `batch` line (which leaves out next_findings). A batch line that cannot be ranked is "
+            "instead an error record, {\"line\", \"id\", \"error\"} (CONTRACT.md section 4): $defs.BatchError.")
+        schema.setdefault("$defs", {})["BatchError"] = {
+            "title": "BatchError", "type": "object", "required": ["line", "id", "error"],
+            "additionalProperties": False,
+            "description": "A batch input line that could not be ranked, in place of its result.",
+            "properties": {"line": {"type": "integer", "minimum": 1, "description": "the line number, from 1"},
+                           "id": {"anyOf": [{"type": "string"}, {"type": "null"}],
+                                  "description": "the line's id, when it could be read"},
+                           "error": {"type": "string", "description": "why, in one line"}}}
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["$id"] = f"https://nephrocalc.invalid/schema/{__version__}/{which}.json"
     schema.setdefault("description", f"nephrocalc {__version__} {which}")
