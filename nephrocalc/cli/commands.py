@@ -180,7 +180,8 @@ class Commands:
     def ask(self, **options: Any) -> None:
         """Guided work-up: ask about the most informative unknown finding, one at a time, re-ranking each time.
 
-        Answer y (present), n (absent), u (unknown: not asked again) or q (stop). When standard input is
+        Answer y (present), n (absent), u or ? (unknown: not asked again), b (back: undo the last answer) or
+        q (stop); a lab-settled question also takes the value with its unit. When standard input is
         not a terminal, each question is one line on stderr starting with "? <clue id>" and answers are
         read from standard input, so scripts can drive it (answers left over when it stops are counted in a
         note on stderr); the final ranking goes to stdout (with
@@ -211,7 +212,7 @@ class Commands:
                 clue = kb.clues[question["clue"]]
                 lab = f" (lab: {question['lab']})" if question["lab"] else ""
                 settles = question["lab"]
-                choices = "y/n/u/q/b or a value" if settles else "y/n/u/q/b"
+                choices = "y/n/u/q/b or a value" if settles else "y/n/u/q/b"  # "?" is u too, as --help says
                 # one question is one line (a script reads `? <clue id>` lines): a pack's description may break lines
                 described = " ".join(clue.description.split())
                 line = f"? {clue.id}  {described}{lab} [{choices}]\n"
