@@ -354,3 +354,23 @@ def test_the_case_schema_refuses_the_typos_the_tool_refuses() -> None:
                  {"pattern": "medullary", "labs": {"serum_calcum": {"value": 11, "unit": "mg/dL"}}}):
         assert schema_errors(typo, schema, schema), typo
         assert invoke(["diff", "--case", "-"], json.dumps(typo).encode())[0] == 2
+
+
+@pytest.mark.parametrize(("argv", "said"), [
+    (["sources", "ATHENA"], "'ATHENA' is a source of the extended knowledge base: add --extended"),
+    (["sources", "athena", "--extended"], "did you mean 'ATHENA'?"),
+    (["sources", "seed"], "did you mean 'Seed'?"),
+])
+def test_an_unknown_source_tag_says_where_it_is(argv: list[str], said: str) -> None:
+    """`sources ATHENA` said "unknown source tag" though `diff --extended` cites it, and letter case was suggested
+    for some tags only."""
+    status, _, err = invoke(argv)
+    assert status == 2 and said in err and err.count("\n") == 1, err
+
+
+@pytest.mark.parametrize("page", ["imaging", "grading", "labs"])
+def test_extended_on_a_page_it_does_not_change_is_said(page: str) -> None:
+    """imaging, grading and labs took --extended and printed the same page without a word."""
+    plain, extended = invoke([page]), invoke([page, "--extended"])
+    assert plain[1] == extended[1] and not plain[2]
+    assert extended[2] == f"nephrocalc: note: --extended adds causes and mimics; the {page} page is the same with it\n"

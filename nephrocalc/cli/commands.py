@@ -576,6 +576,7 @@ class Commands:
             from nephrocalc.render.table import print_labs
 
             print_labs(kb)
+        _extended_changes_nothing(extended, "labs")
 
     def sources(
         self,
@@ -596,6 +597,20 @@ class Commands:
         wanted = list(dict.fromkeys(tags)) if tags else sorted(kb.sources)  # a tag given twice is shown once
         for tag in wanted:
             if tag not in kb.sources:
+                folded = next((known for known in kb.sources if known.casefold() == tag.strip().casefold()), None)
+                if folded is not None:  # as `cause` says it (robustness round 64: "athena" had no suggestion)
+                    raise InputError("TAG", f"unknown source tag {tag!r}; did you mean {folded!r}? (tags are "
+                                     "case-sensitive)")
+                if not extended and len(tag) <= 64:
+                    # a tag `diff --extended` cites: say where it is, as `cause` does for an extended cause
+                    from nephrocalc.engine import load_engine
+                    from nephrocalc.loader import extended_rules_dir
+
+                    more = load_engine((*self.session.packs, extended_rules_dir())).kb.sources
+                    match = next((known for known in more if known.casefold() == tag.strip().casefold()), None)
+                    if match is not None:
+                        raise InputError("TAG", f"{match!r} is a source of the extended knowledge base: add "
+                                         "--extended")
                 raise InputError("TAG", unknown_id_message(tag, kb.sources, "source tag", "nephrocalc sources"))
         entries = [kb.sources[tag] for tag in wanted]
         if format.value == "json":
@@ -612,6 +627,7 @@ class Commands:
         from nephrocalc.render.table import print_reference_table
 
         print_reference_table(self.session.kb(), "imaging")
+        _extended_changes_nothing(extended, "imaging")
 
     def grading(self, rules: RulesOption = None, extended: ExtendedOption = False) -> None:
         """The ultrasound and CT grades (0-3) of medullary nephrocalcinosis used by --grade.
@@ -621,6 +637,7 @@ class Commands:
         from nephrocalc.render.table import print_reference_table
 
         print_reference_table(self.session.kb(), "grading")
+        _extended_changes_nothing(extended, "grading")
 
     def method(self, rules: RulesOption = None, extended: ExtendedOption = False) -> None:
         """Intended use, inputs, how the scoring works, knowledge-base version and validation status.
@@ -708,6 +725,13 @@ def _note_not_carried(fmt: str, case: dict[str, Any], kb: KnowledgeBase) -> None
     if left:
         sys.stderr.write(io.one_line("nephrocalc: note: the phenopacket written does not carry " + "; ".join(left)
                                      + " (the ranking used them)") + "\n")
+
+
+def _extended_changes_nothing(extended: bool, page: str) -> None:
+    """--extended adds causes and mimics, not lab limits or imaging tables: said when typed on a page it leaves
+    unchanged, rather than taken without a word (robustness round 64)."""
+    if extended:
+        sys.stderr.write(f"nephrocalc: note: --extended adds causes and mimics; the {page} page is the same with it\n")
 
 
 def _warnings_on_stderr(fmt: str, result: Any) -> None:
