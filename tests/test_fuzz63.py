@@ -374,3 +374,20 @@ def test_extended_on_a_page_it_does_not_change_is_said(page: str) -> None:
     plain, extended = invoke([page]), invoke([page, "--extended"])
     assert plain[1] == extended[1] and not plain[2]
     assert extended[2] == f"nephrocalc: note: --extended adds causes and mimics; the {page} page is the same with it\n"
+
+
+def test_a_phenopacket_term_with_spaces_around_it_is_read() -> None:
+    """" HP:0003072 " was dropped, and named, trimmed, as a term that maps to no clue."""
+    packet = {"id": "p", "subject": {"id": "s", "sex": "FEMALE"}, "metaData": {"phenopacketSchemaVersion": "2.0"},
+              "phenotypicFeatures": [{"type": {"id": "HP:0012408", "label": "Medullary nephrocalcinosis"}},
+                                     {"type": {"id": " HP:0003072 ", "label": "Hypercalcemia"}}]}
+    result, warnings = _run(["diff", "--phenopacket", "-"], json.dumps(packet).encode())
+    assert result["case"]["clues"] == {"hypercalcemia": True}, warnings
+
+
+def test_a_phenopacket_written_for_a_case_without_an_id_says_what_it_is_named() -> None:
+    """A case without an id came back from its phenopacket as id "case", without a word."""
+    status, _, err = invoke(["diff", "-p", "medullary", "--rta", "-f", "phenopacket"])
+    assert status == 0 and "the case has no id: the phenopacket written is named 'case'" in err
+    status, _, err = invoke(["diff", "--case", "-", "-f", "phenopacket"], b'{"id": "x1", "pattern": "medullary"}')
+    assert status == 0 and "no id" not in err

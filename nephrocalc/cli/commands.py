@@ -722,6 +722,9 @@ def _note_not_carried(fmt: str, case: dict[str, Any], kb: KnowledgeBase) -> None
     from nephrocalc.interop.phenopacket import not_carried
 
     left = not_carried(case, kb)
+    if not case.get("id"):  # a phenopacket needs one: "case" reads back as the id (robustness round 64: unsaid)
+        sys.stderr.write("nephrocalc: note: the case has no id: the phenopacket written is named 'case', which "
+                         "reads back as its id\n")
     if left:
         sys.stderr.write(io.one_line("nephrocalc: note: the phenopacket written does not carry " + "; ".join(left)
                                      + " (the ranking used them)") + "\n")

@@ -69,6 +69,13 @@ class OntologyClass(_Part):
     id: str
     label: str = ""
 
+    @field_validator("id")
+    @classmethod
+    def _trimmed(cls, value: str) -> str:
+        """A CURIE with spaces around it (" HP:0003072 ") is the term, as units and ages are read trimmed (robustness
+        round 64: it was dropped, and named trimmed as a term that maps to no clue)."""
+        return value.strip()
+
 
 class Age(_Part):
     iso8601duration: str
