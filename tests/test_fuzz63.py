@@ -1,4 +1,4 @@
-"""What robustness round 63 found. Each fix is held by a test that fails without it."""
+"""What robustness rounds 63 and 64 found. Each fix is held by a test that fails without it."""
 
 from __future__ import annotations
 
