@@ -27,13 +27,18 @@ TSV_HEADER = "\t".join(ROW_COLUMNS) + "\n"
 EXTRA_COLUMNS = ("capped",)
 
 
+def _one_line(value: str) -> str:
+    """Tabs and line breaks as spaces: the one form tsv, csv and Markdown give a case id that holds them."""
+    return value.replace("\t", " ").replace("\r", " ").replace("\n", " ")
+
+
 def _tsv_field(value: str | None) -> str:
     """A case id as one TSV field: tabs and line breaks become spaces (one row is one line, for
     cut and awk), and an id with a double quote is quoted with the quotes doubled, so that
     csv.reader(delimiter="\\t") reads it back unchanged."""
     if value is None:
         return ""
-    value = printable(value.replace("\t", " ").replace("\r", " ").replace("\n", " "))
+    value = printable(_one_line(value))
     if '"' in value:
         return '"' + value.replace('"', '""') + '"'
     return value
@@ -73,8 +78,10 @@ def result_csv_rows(result: Result, columns: tuple[str, ...] = ROW_COLUMNS) -> s
     import io
 
     out = io.StringIO()
-    # control characters (an escape sequence in a case id) are shown as U+FFFD, as in every other format
-    csv.writer(out, lineterminator="\n").writerows([[printable(v) for v in row] for row in _rows(result, columns)])
+    # tabs and line breaks become spaces, as in tsv and Markdown (one row is one line; robustness round 64: the three
+    # formats wrote one id three ways), and other control characters (an escape sequence) U+FFFD, as everywhere
+    csv.writer(out, lineterminator="\n").writerows([[printable(_one_line(v)) for v in row]
+                                                     for row in _rows(result, columns)])
     return out.getvalue()
 
 
@@ -87,9 +94,9 @@ def _md(text: str) -> str:
     brackets and backticks escaped, so that a name cannot become a link, a remote image or code; asterisks, and
     underscores at a word's edge, escaped so that ``*x*`` or ``_x_`` stays literal (an underscore inside a word, as
     in a clue id, never makes emphasis in CommonMark)."""
-    text = (text.replace("&", "&amp;").replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ")
-            .replace("\n", " ").replace("<", "&lt;").replace(">", "&gt;").replace("[", "\\[")
-            .replace("]", "\\]").replace("`", "\\`").replace("*", "\\*"))
+    text = (_one_line(text).replace("&", "&amp;").replace("\\", "\\\\").replace("|", "\\|")
+            .replace("<", "&lt;").replace(">", "&gt;").replace("[", "\\[").replace("]", "\\]").replace("`", "\\`")
+            .replace("*", "\\*"))
     return printable(_EDGE_UNDERSCORE.sub(r"\\_", text))
 
 
