@@ -403,3 +403,41 @@ def test_an_id_with_tabs_and_line_breaks_is_written_one_way_by_every_row_format(
         row = next(line for line in out.splitlines() if "a b" in line)
         cells.append(row.strip("| ").split({"csv": ",", "tsv": "\t", "markdown": " | "}[fmt])[0])
     assert cells == ["a b  c"] * 3, cells
+
+
+# --- robustness round 65 (what a clinician reads) --------------------------------------------------------------
+
+
+def _page(argv: list[str]) -> str:
+    status, out, err = invoke([*argv, "--format", "html"])
+    assert status == 0, err
+    return out
+
+
+def test_the_page_names_a_conditional_term_as_the_table_does() -> None:
+    """The page dropped the condition of a ratio that counts only with another finding: "+ High PTH ×4 ... − High PTH
+    ×0.3" where the table says "High PTH with hypercalcaemia ×0.3"; its summary said "metabolic alkalosis" twice."""
+    page = _page(["diff", "-p", "medullary", "--age", "58", "--sex", "female", "--lab", "serum_calcium=11.9mg/dL",
+                  "--lab", "pth=140 pg/mL", "--nephrolithiasis", "--hypercalciuria"])
+    assert "− High PTH with hypercalcaemia ×0.3" in page
+    page = _page(["diff", "-p", "medullary", "--age", "0.5", "--hypokalemia", "--metabolic-alkalosis",
+                  "--hypercalciuria", "--polyhydramnios"])
+    summary = page.split('class="summary">', 1)[1].split("</p>", 1)[0]
+    assert summary.count("metabolic alkalosis") == 1, summary
+
+
+def test_the_page_leaves_the_terms_every_unlisting_cause_shares_to_explain() -> None:
+    """"Alport syndrome + Hypokalaemia ×10" beside a metabolic alkalosis: the table leaves such terms to --explain."""
+    page = _page(["diff", "-p", "medullary", "--age", "0.5", "--hypokalemia", "--metabolic-alkalosis",
+                  "--hypercalciuria", "--polyhydramnios"])
+    alport = next(row for row in page.split("<tr>") if "Alport syndrome" in row)
+    assert "Hypokalaemia" not in alport and "no finding specific to this cause" in alport, alport
+
+
+def test_the_page_does_not_ask_to_rule_out_the_leading_cause() -> None:
+    """The can't-miss line said "rule out" an obstetric cortical necrosis ranked at >99.9% on that very history."""
+    page = _page(["diff", "-p", "cortical", "--age", "29", "--sex", "female", "--obstetric-catastrophe",
+                  "--acute-kidney-injury", "--tramline-calcification"])
+    line = page.split("Can't-miss: ", 1)[1].split("</p>", 1)[0]
+    assert line.startswith("Cortical necrosis (obstetric) &gt;99.9% (the leading cause); ") and "rule out: urine AFB" \
+        in line, line

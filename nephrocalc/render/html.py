@@ -17,6 +17,7 @@ from nephrocalc.render.views import (
     also_unexplained,
     case_facts,
     distinctive,
+    evidence_label,
     form_label,
     in_text,
     labs_entered,
@@ -81,16 +82,24 @@ def _bar(probability: float) -> str:
 
 
 def _evidence(kb: KnowledgeBase, items: list[Evidence], css: str) -> str:
+    """The terms that tell causes apart, named as the table names them: a term a cause gets only because the finding
+    follows from another stated one (given) is every unlisting cause's alike, and is left to --explain as the table
+    leaves it (robustness round 65: "Alport syndrome + Hypokalaemia ×10" beside a metabolic alkalosis)."""
+    items = distinctive(items)
     if not items:
         return ""
     parts = []
     for item in items:
-        label = _label(kb, item["clue"])
-        if not item["present"]:
-            label = f"no {label[0].lower() + label[1:]}"
+        label = evidence_label(kb, item)
         parts.append(f'<span class="{css}" title="{escape(item["why"])}">{"+" if css == "for" else "−"} '
                      f"{escape(label)} {_lr(item['weight'])}</span>")
     return ", ".join(parts)
+
+
+def _no_evidence(entry: Entry) -> str:
+    shared = any("given" in e for e in (*entry["supporting"], *entry["conflicting"]))
+    return ("<span class=muted>no finding specific to this cause (see --explain)</span>" if shared
+            else "<span class=muted>no stated finding bears on it</span>")
 
 
 def _cited(result: Any) -> list[str]:
@@ -109,8 +118,11 @@ def summary_line(result: Any, kb: KnowledgeBase) -> str:
     """'Most likely X (its strongest findings); not yet excluded: Y. Check Z.' from the result's fields."""
     entries = result["differential"]
     top = entries[0]
-    reasons = [in_text(_label(kb, e["clue"])) if e["present"] else f"no {in_text(_label(kb, e['clue']))}"
-               for e in distinctive(top["supporting"])[:3]]
+    # one reason per finding: a finding's own term and its term with another clue are one finding here
+    by_clue: dict[str, Evidence] = {}
+    for item in distinctive(top["supporting"]):
+        by_clue.setdefault(item["clue"], item)
+    reasons = [in_text(evidence_label(kb, e)) for e in list(by_clue.values())[:3]]
     text = f"Most likely {_cause_name(kb, top)}"
     if reasons:
         text += f" ({', '.join(reasons)})"  # labels in a sentence keep their acronyms (PTH, not pth)
@@ -206,7 +218,7 @@ def case_section(result: Any, kb: KnowledgeBase) -> str:
         shown = escape(percent(entry["probability"], entry["capped"]))
         out.append(f"<tr><td>{entry['rank']}</td><td>{escape(_cause_name(kb, entry))}{marks}</td>"
                    f'<td class="p">{shown}</td><td>{_bar(entry["probability"])}'
-                   f'</td><td class="ev">{evidence or "<span class=muted>no stated finding bears on it</span>"}'
+                   f'</td><td class="ev">{evidence or _no_evidence(entry)}'
                    "</td></tr>")
     out.append("</tbody></table>")
     omitted = result.get("omitted")
@@ -218,6 +230,11 @@ def case_section(result: Any, kb: KnowledgeBase) -> str:
     lines = []
     for entry in cant_miss:
         cause = kb.causes.get(entry["cause"])
+        if entry.get("rank") == 1:  # the leading cause is not one to rule out, as the table says (robustness round 65:
+            # "rule out" an obstetric cortical necrosis at >99.9% on the very history its test asks for)
+            lines.append(f"{_cause_name(kb, entry)} {percent(entry['probability'], entry['capped'])} "
+                         "(the leading cause)")
+            continue
         test = cause.rule_out.test if cause is not None and cause.rule_out is not None else "see its caveats"
         lines.append(f"{_cause_name(kb, entry)} {percent(entry['probability'], entry['capped'])} "
                      f"(rule out: {test})")

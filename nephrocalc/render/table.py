@@ -27,6 +27,7 @@ from nephrocalc.render.views import (
     cited_tags,
     clue_users,
     distinctive,
+    evidence_label,
     form_label,
     in_text,
     labs_view,
@@ -182,14 +183,7 @@ def _evidence_summary(kb: KnowledgeBase, entry: Entry, limit: int = 3) -> Text:
     for i, (weight, evidence) in enumerate(items):
         if i:
             text.append(", ")
-        clue = evidence["clue"]
-        label = kb.clues[clue].label if clue in kb.clues else clue
-        if not evidence["present"]:
-            label = f"no {label[0].lower() + label[1:]}"
-        if "counts_with" in evidence:  # a ratio that counts only with another clue present
-            other = evidence["counts_with"]
-            with_label = kb.clues[other].label if other in kb.clues else other
-            label += f" with {with_label[0].lower() + with_label[1:] if with_label[1:2].islower() else with_label}"
+        label = evidence_label(kb, evidence)  # "... with X" for a ratio that counts only with another clue present
         style = "green" if weight > 0 else "red"
         text.append(("+ " if weight > 0 else "− ") + label, style=style)
         text.append(f" {_lr(weight)}", style="dim")

@@ -195,6 +195,21 @@ def not_used(step: Derivation) -> str:
     return "(the stated clue was used)"
 
 
+def evidence_label(kb: Any, evidence: Any) -> str:
+    """A term of the evidence as every output names it: the clue's label, "no ..." when absent, and "... with X" when
+    its ratio counts only with another clue present (robustness round 65: the report page dropped the condition and
+    showed "+ High PTH ×4 ... − High PTH ×0.3" where the table said "High PTH with hypercalcaemia ×0.3")."""
+    clue = evidence["clue"]
+    label: str = kb.clues[clue].label if clue in kb.clues else clue
+    if not evidence["present"]:
+        label = f"no {label[0].lower() + label[1:]}"
+    if "counts_with" in evidence:
+        other = evidence["counts_with"]
+        with_label = kb.clues[other].label if other in kb.clues else other
+        label += f" with {with_label[0].lower() + with_label[1:] if with_label[1:2].islower() else with_label}"
+    return label
+
+
 def distinctive(items: list[Evidence]) -> list[Evidence]:
     """The evidence that tells causes apart, for a summary: without the terms a finding gets only because
     it follows from another stated one (``given``), which every cause that does not list it shares."""
