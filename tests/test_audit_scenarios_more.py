@@ -940,9 +940,6 @@ OPEN_BLIND = {
     "b28_cystinosis_fanconi_infant_ext":
         "distal RTA at the 0.95 cap (fit poor) for infantile Fanconi syndrome: cystinosis is in neither knowledge "
         "base, as b13_boy18mo_cystinosis_fanconi_acid_urine",
-    "b28_adh1_hypocalcaemic_hypercalciuria_ext":
-        "FHHNC 61% (fit poor, autosomal dominant hypocalcaemia considered) for hypocalcaemic hypercalciuria with a "
-        "low PTH: the low PTH is set aside with hypomagnesaemia, which a magnesium of 0.62 mmol/L already derives",
     "b27_thiazide_hypocalciuric":
         "primary hyperparathyroidism at the 0.95 cap (the check asks under 0.9) for hypercalcaemia with a PTH of 62 "
         "and a urine calcium of 85 mg/day on a thiazide: the caveats say to stop the thiazide and re-test and to "

@@ -441,3 +441,14 @@ def test_the_page_does_not_ask_to_rule_out_the_leading_cause() -> None:
     line = page.split("Can't-miss: ", 1)[1].split("</p>", 1)[0]
     assert line.startswith("Cortical necrosis (obstetric) &gt;99.9% (the leading cause); ") and "rule out: urine AFB" \
         in line, line
+
+
+def test_a_pth_below_its_range_settles_high_pth() -> None:
+    """A PTH of 5 pg/mL with a normal calcium derived a suppressed PTH, and then "check: high PTH (the value given
+    did not settle it)" asked for the PTH just given."""
+    case = {"pattern": "medullary", "age_years": 35, "sex": "female",
+            "labs": {"pth": {"value": 5, "unit": "pg/mL"}, "serum_calcium": {"value": 9.4, "unit": "mg/dL"}}}
+    result, _ = _run(["diff", "--case", "-"], json.dumps(case).encode())
+    derived = {(d["clue"], d["present"]) for d in result["derived"]}
+    assert ("high_pth", False) in derived and ("low_pth", True) in derived
+    assert all(item["clue"] != "high_pth" for item in result["next_findings"])
