@@ -452,3 +452,13 @@ def test_a_pth_below_its_range_settles_high_pth() -> None:
     derived = {(d["clue"], d["present"]) for d in result["derived"]}
     assert ("high_pth", False) in derived and ("low_pth", True) in derived
     assert all(item["clue"] != "high_pth" for item in result["next_findings"])
+
+
+def test_one_finding_is_not_called_a_combination() -> None:
+    """"Poor fit: no cause in the knowledge base produces this combination of findings: Hyperoxaluria", though the
+    leader lists hyperoxaluria (x47); and the consider text said "no family history", which was never stated."""
+    status, out, err = invoke(["diff", "-p", "cortical", "--age", "40", "--sex", "male", "--hyperoxaluria"])
+    assert status == 0, err
+    first = " ".join(out.split("Consider:", 1)[0].split())
+    assert "combination" not in first and "outside the knowledge base is the likelier source" in first, first
+    assert "with no family history or consanguinity stated" in " ".join(out.split())

@@ -226,6 +226,7 @@ OTHER_LEADS = "a cause outside the knowledge base ranks first"
 NOT_CALCIFYING = "the leading cause does not itself calcify the kidneys, so the calcification needs its own explanation"
 UNSTATED_NEED = "the leading cause needs an exposure or finding that is not stated (see the caveats)"
 COMBINATION = "no cause in the knowledge base produces this combination of findings"
+OUTSIDE_LIKELIER = "a cause outside the knowledge base is the likelier source of this finding (see Consider)"
 
 
 def work_up(result: Any) -> list[Any]:
@@ -246,7 +247,9 @@ def poor_fit_text(result: Any) -> str:
     if fit.get("caveats") and not fit["unexplained"] and not fit.get("absent"):
         return UNSTATED_NEED
     if fit.get("combination") and not fit.get("absent"):
-        return COMBINATION
+        # one finding is no combination: a cause outside the knowledge base is the likelier source of it (robustness
+        # round 65: "no cause ... produces this combination of findings: Hyperoxaluria", which the leader lists)
+        return COMBINATION if len(fit["combination"]) > 1 else OUTSIDE_LIKELIER
     if not fit["unexplained"] and not fit.get("absent") and ranked and ranked[0]["cause"] == "other":
         return OTHER_LEADS
     return POOR_FIT
