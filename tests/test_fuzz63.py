@@ -462,3 +462,9 @@ def test_one_finding_is_not_called_a_combination() -> None:
     first = " ".join(out.split("Consider:", 1)[0].split())
     assert "combination" not in first and "outside the knowledge base is the likelier source" in first, first
     assert "with no family history or consanguinity stated" in " ".join(out.split())
+
+
+def test_a_diagnosis_stated_beside_its_consequences_says_it_carries_them() -> None:
+    """The note said hypocitraturia was one of the findings distal RTA "is made of": it is a consequence."""
+    _, warnings = _run(["diff", "-p", "medullary", "--rta", "--hypocitraturia"], b"")
+    assert "it is made of them, or causes them" in warnings["counted_in_rta"]

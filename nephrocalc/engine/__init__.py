@@ -160,7 +160,8 @@ class Engine:
                     skip.update(inside)
                     notes.append({"id": f"counted_in_{diagnosis}", "sources": [],
                                   "message": f"{', '.join(inside)} counted once, as part of {diagnosis}: "
-                                  "they are the findings that diagnosis is made of, not more evidence."})
+                                  "that diagnosis already carries them (it is made of them, or causes them: an "
+                                  "acidosis, a hypocitraturia), so they are not more evidence."})
                 denied = sorted(c for c in components if case.clues.get(c) is False)
                 if denied:  # the stated diagnosis governs; what argues against it is said, not silently dropped
                     skip.update(denied)
