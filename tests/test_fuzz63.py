@@ -468,3 +468,16 @@ def test_a_diagnosis_stated_beside_its_consequences_says_it_carries_them() -> No
     """The note said hypocitraturia was one of the findings distal RTA "is made of": it is a consequence."""
     _, warnings = _run(["diff", "-p", "medullary", "--rta", "--hypocitraturia"], b"")
     assert "it is made of them, or causes them" in warnings["counted_in_rta"]
+
+
+def test_the_method_page_counts_estimates_once_and_reads_as_english() -> None:
+    """It said "201 finding weights" were estimates (all of them, each form counted again), "more than 1 specific
+    findings are", and listed a ratio of 1 as if it counted."""
+    status, out, _ = invoke(["method"])
+    text = " ".join(out.split())
+    assert status == 0 and "more than one specific finding is left unexplained" in text
+    estimated, total = map(int, text.split("marked as such: ", 1)[1].split(" findings", 1)[0].split(" of the "))
+    assert 0 < estimated < total, (estimated, total)
+    assert "hypoalbuminaemia x1 (neutral" in text
+    status, page, _ = invoke(["cause", "distal_rta"])
+    assert "share among the knowledge base's causes" in " ".join(page.split())

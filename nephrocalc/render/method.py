@@ -6,15 +6,27 @@ from nephrocalc import __version__
 from nephrocalc.knowledge import Finding, KnowledgeBase
 
 
+def _count(n: int, noun: str) -> str:
+    """"one specific finding", "2 specific findings"."""
+    return f"one {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def method_text(kb: KnowledgeBase) -> str:
-    estimates = sum(1 for c in kb.causes.values() for form in c.forms for f in form.findings.values() if f.estimate)
+    # each finding of a cause once, as `findings` counts them (robustness round 65: the entries of every form were
+    # counted, and the page said all 201 weights were estimates)
+    estimates = len({(c.id, clue) for c in kb.causes.values() for form in c.forms
+                     for clue, f in form.findings.items() if f.estimate})
     findings = sum(len({clue for form in c.forms for clue in form.findings}) for c in kb.causes.values())
+    unexplained = _count(kb.fit.max_unexplained, "specific finding") + (" is" if kb.fit.max_unexplained == 1
+                                                                        else " are")
     freq = ", ".join(f"{k.replace('_', ' ')} {v:g}" for k, v in kb.frequency.items())
     spec = ", ".join(f"{k} {v:g}" for k, v in kb.specificity.items())
     other_adult, other_child, other_preterm = (kb.other.prior[g] for g in ("adult", "child", "preterm"))
 
     def ratio(f: Finding) -> str:  # the side that counts: "hypercalcaemia x5", or "no alkaline urine x10"
         label = kb.clues[f.clue].label.lower() if f.clue in kb.clues else f.clue
+        if f.lr_present == 1.0 and f.lr_absent == 1.0:  # it stops the unlisted-finding ratio, and says so
+            return f"{label} x1 (neutral: not counted as pointing outside)"
         if f.lr_present == 1.0 and f.lr_absent != 1.0:
             return f"no {label} x{f.lr_absent:g}"
         return f"{label} x{f.lr_present:g}" + (f" (absent x{f.lr_absent:g})" if f.lr_absent != 1.0 else "")
@@ -94,7 +106,7 @@ OPEN WORLD AND FIT
   (estimates from published series), flat likelihoods, and a likelihood ratio of
   {kb.other.unused_clue_lr:g} for each present finding that no loaded cause lists.{other_findings} The fit is
   "poor" when `other` leads, a finding contradicts the best cause, or more than
-  {kb.fit.max_unexplained} specific findings are left unexplained (a finding common at the
+  {unexplained} left unexplained (a finding common at the
   patient's age, or one another present finding brings with it, such as the hypocalcaemia of
   CKD, is not); the result then names the unexplained findings and causes to consider.
 
@@ -125,7 +137,7 @@ KNOWLEDGE BASE
   {kb.name}, version {kb.version}: {len(kb.causes)} causes, {len(kb.clues)} clues, {findings} findings,
   {len(kb.caveats)} caveats, {len(kb.sources)} sources. Rule files: {kb.root}
   Every weight names the sources it rests on (`nephrocalc cause ID`); where they give no figure
-  the weight is an estimate, marked as such: {estimates} finding weights, and all priors (derived
+  the weight is an estimate, marked as such: {estimates} of the {findings} findings, and all priors (derived
   from published series).
 
 VALIDATION STATUS

@@ -514,7 +514,10 @@ def print_cause(kb: KnowledgeBase, cause_id: str) -> None:
     console.print(Text("Mechanism: ", style="bold").append(Text(cause.mechanism, style="default")))
     if cause.cant_miss:
         console.print(Text("Can't miss: ", style="bold yellow").append(Text(cause.cant_miss_reason, style="default")))
-    console.print(Text("Prior (share of all nephrocalcinosis): ", style="bold").append(
+    # among the knowledge base's causes: a ranking first sets aside the open world's share (robustness round 65: the
+    # page said "of all nephrocalcinosis" and --explain showed a smaller prior)
+    console.print(Text("Prior (share among the knowledge base's causes; a ranking first sets aside the share of "
+                       "causes outside it, see nephrocalc method): ", style="bold").append(
         f"adult {cause.prior['adult']:.1%}, child {cause.prior['child']:.1%}, preterm/neonate "
         f"{cause.prior['preterm']:.1%}. {cause.prior_note} [{', '.join(cause.prior_sources)}]"))
     console.print(Text("Pattern: ", style="bold").append(
