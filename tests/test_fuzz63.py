@@ -481,3 +481,16 @@ def test_the_method_page_counts_estimates_once_and_reads_as_english() -> None:
     assert "hypoalbuminaemia x1 (neutral" in text
     status, page, _ = invoke(["cause", "distal_rta"])
     assert "share among the knowledge base's causes" in " ".join(page.split())
+
+
+def test_a_finding_that_would_not_move_the_ranking_is_not_offered_to_narrow_it() -> None:
+    """Beside an obstetric cortical necrosis at >99.9% the table said "check glomerulonephritis; proteinuria ..." and
+    the page listed each at "0.00 bits"; the page's order, by clinical priority, was not said."""
+    argv = ["diff", "-p", "cortical", "--age", "29", "--sex", "female", "--obstetric-catastrophe",
+            "--acute-kidney-injury", "--tramline-calcification"]
+    status, out, _ = invoke(argv)
+    assert status == 0 and "To narrow this down" not in out
+    page = _page(argv)
+    assert "0.00 bits" not in page
+    page = _page(["diff", "-p", "medullary", "--rta"])
+    assert "the first-line work-up before second-line tests" in page

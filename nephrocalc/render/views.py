@@ -234,6 +234,9 @@ def work_up(result: Any) -> list[Any]:
     priority (gain x the chance the answer is at hand: the first-line work-up before a second imaging study), as `ask`
     asks; the JSON list itself stays by gain (UX review 13: a serum calcium came after parathyroid imaging)."""
     following = result.get("next_findings") or []
+    # a finding that would not move the ranking (under 0.005 bits: "0.00") is not offered as one that narrows it down,
+    # a rule-out test always is (robustness round 65: "check glomerulonephritis" beside a cortical necrosis at 99.9%)
+    following = [item for item in following if item.get("rule_out") or item["gain"] >= 0.005]
     return sorted(following, key=lambda item: (not item.get("rule_out"), -item.get("priority", item["gain"])))
 
 
