@@ -389,6 +389,12 @@ def _withdrawn_results(data: dict[str, Any], resources: list[dict[str, Any]]) ->
     return found
 
 
+def _before_birth(born: str, when: str) -> bool:
+    """Whether a date lies before the birthDate (False when either cannot be read: those are named elsewhere)."""
+    years = years_between(born, when)
+    return years is not None and years < 0
+
+
 def _period_problem(period: object, status: object) -> str:
     """What is wrong with a medication's effectivePeriod: it ends before it starts, or it has ended while the status
     says active ("" when neither, or when the dates cannot be read: those are named elsewhere)."""
@@ -891,8 +897,10 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
             # be a date or an age is said, as every other date is (robustness round 64: "2024-13-45" and an onsetAge
             # of -5 years were read without a word)
             what = _shown(concept)[:50] or "a Condition"
-            if resource.get("onsetAge") is not None and _age(resource.get("onsetAge"), "onsetAge")[0] is None:
-                finding_onsets.append(f"{what}: {_age(resource.get('onsetAge'), 'onsetAge')[1]}")
+            if resource.get("onsetAge") is not None:
+                onset_years, problem = _age(resource.get("onsetAge"), "onsetAge")
+                if onset_years is None:
+                    finding_onsets.append(f"{what}: {problem}")
             if (onset := resource.get("onsetDateTime")) is not None:
                 parsed_onset = parse_date(onset)
                 if parsed_onset is None:
@@ -1040,7 +1048,7 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
              and born is not None and (years := years_between(born, when)) is not None and years >= 0
              and not in_future(parse_date(when) or date.min)]
     if born is not None and later and (unborn := [(day, when, field) for day, when, field in dates
-                                                  if (years := years_between(born, when)) is not None and years < 0]):
+                                                  if _before_birth(born, when)]):
         # a date before the birth cannot be when this patient was seen: not the date the age is taken at (robustness
         # round 61: one such date made the age unknown, the valid Bundle.timestamp unused), and said
         dates = [item for item in dates if item not in unborn]
@@ -1050,7 +1058,7 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                       "polyhydramnios, may be), a lab value was not: check the dates: "
                       + "; ".join(f"{field} {when[:10]}" for _, when, field in sorted(unborn)[:10])})
     if born is not None and (unborn_drugs := [f"{drug} ({field} {when[:10]})" for when, field, drug in drug_dates
-                                              if (years := years_between(born, when)) is not None and years < 0]):
+                                              if _before_birth(born, when)]):
         # a drug dated before the birth was not taken by this patient (a mother's, or a date in error): read as
         # stated, and said (robustness round 63: a furosemide of 1980 for a patient born in 1990 said nothing)
         notes.append({"id": "fhir_medication_before_birth", "sources": [],
@@ -1059,8 +1067,7 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                       "them: " + "; ".join(unborn_drugs[:10]) + (" ..." if len(unborn_drugs) > 10 else "")})
     if born is not None:
         finding_onsets.extend(f"{what}: onsetDateTime {when[:10]} is before Patient.birthDate ({born[:10]})"
-                              for what, when in finding_dates
-                              if (years := years_between(born, when)) is not None and years < 0)
+                              for what, when in finding_dates if _before_birth(born, when))
     if finding_onsets:
         notes.append({"id": "fhir_finding_onset_not_read", "sources": [],
                       "message": "Onsets of findings that cannot be read, or are impossible (the findings were read; "
