@@ -463,6 +463,8 @@ def _finding_row(kb: KnowledgeBase, finding: Finding) -> tuple[Text, str, str, s
     if finding.age_bounded:
         level += f" ({finding.age_text()})"
     note = finding.note + (" [estimate]" if finding.estimate else "")
+    if finding.age_bounded:  # its ratios are worked out against its age band's background: the By-age table's
+        return (_with_dim(finding.clue, label), level, "by age", "by age", _with_dim(note, ", ".join(finding.sources)))
     return (_with_dim(finding.clue, label), level, f"{finding.lr_present:.3g}", f"{finding.lr_absent:.3g}",
             _with_dim(note, ", ".join(finding.sources)))
 
@@ -582,7 +584,9 @@ def print_cause(kb: KnowledgeBase, cause_id: str) -> None:
     for tag in cited_tags(cause):
         source = kb.sources[tag]
         console.print(f"  [{tag}] {source.citation} — {source.url}", markup=False)
-    console.print(Text("LR present/absent: likelihood ratio when the finding is stated present/absent; "
+    bounded = any(f.age_bounded for f in (*cause.findings, *(f for form in cause.forms for f in form.own_findings)))
+    console.print(Text("LR present/absent: likelihood ratio when the finding is stated present/absent"
+                       + (" ('by age': worked out for each age band, in the By-age table)" if bounded else "") + "; "
                        "frequency words (the share of patients with the cause who have the finding): "
                        # (it read "always = almost 95%, usually = usually 80%": robustness round 63)
                        + ", ".join(f"{k.replace('_', ' ')} ≈ {kb.frequency[k]:.0%}" for k in kb.frequency),
