@@ -235,6 +235,11 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
             warn("calcium_not_corrected", "Total calcium was read as measured: a serum_albumin given only as a "
                  f"bound ({albumin.comparator}{_number(albumin.value)} {albumin.unit}) cannot correct it; give the "
                  "measured albumin (or ionized_calcium).", ("Payne73",))
+        elif kidneys or infant:  # an albumin would not be used: ask for what would (a clinician's review, round 66)
+            warn("calcium_not_corrected", "Total calcium was read as measured: "
+                 + ("with chronic kidney disease" if kidneys else "in an infant")
+                 + " an ionised calcium, not an albumin correction, settles a borderline value.",
+                 ("LianAsberg18", "Payne73") if kidneys else ("Payne73", "Vuralli19"))
         else:
             warn("calcium_not_corrected", "Total calcium was read as measured: give serum_albumin (or "
                  "ionized_calcium) to correct it; a low albumin hides hypercalcaemia and a high one mimics it.",

@@ -747,12 +747,15 @@ def test_the_battery_is_large_and_its_names_are_unique() -> None:
 # sixty-second: a second blind reviewer, on sparse and drug-exposed patients, edge-of-limit labs, the extended causes
 # and mimics ranked with --extended and named by the fit without it, and age extremes (43 of 44 blind; the failure,
 # no urine oxalate proposed for a child of 9 with hypercalciuria, was fixed: rule_out.below_age).
+# sixty-fifth: a blind reviewer on reports as they are written (sparse, SI units, labs in context, on treatment), sex
+# and age, contradictions, thirteen outside the twelve (base and --extended) and lab grey zones (42 of 44 blind; both
+# failures are kept open below: Alport syndrome without haematuria in a man, and a low bicarbonate at an eGFR of 22).
 # JSON Lines: {"name", "which", "case", "checks": [[kind, args...], ...]}.
 BATTERIES = {
     number: [json.loads(line) for line in
              (Path(__file__).parent / "data" / "audit" / f"battery{number}.jsonl").read_text(encoding="utf-8")
              .splitlines() if line.strip()]
-    for number in range(3, 65)
+    for number in range(3, 66)
 }
 BLIND = [scenario for battery in BATTERIES.values() for scenario in battery]
 # Blind scenarios still failing, each with the reason (strict: one that starts to pass must leave the list)
@@ -901,6 +904,15 @@ OPEN_BLIND = {
         "with --extended, acquired distal RTA 91% (the check asks under 90%) for a mild acidosis with an alkaline "
         "urine and low citrate, the drug history not taken: carbonic-anhydrase inhibition sits at its prior (4%) "
         "and is the second next finding proposed; the reviewer judged the margin small",
+    "b65_alport_pattern_without_haematuria":
+        "Alport syndrome first (68%, fit poor) for a man of 28 with cortical calcification, deafness, kidney failure "
+        "in the family and CKD but no haematuria: as b64_alport_male_no_hematuria (no sex-specific frequency)",
+    "b65_ckd4_low_bicarbonate_not_drta":
+        "distal RTA 28% -> 84% when a bicarbonate of 19 mmol/L is added at an eGFR of 22 (the check asks a rise of at "
+        "most 0.1): the acidosis of CKD is not told from that of distal RTA. A background for acidosis given CKD (17% "
+        "of adults with eGFR 20-70, Raphael 2014; about a third of children, CKiD) was tried: 84% fell to 60%, but a "
+        "real SLC4A1 patient of the development set (pub-drta-25: CKD, acidosis and an alkaline urine) fell from first"
+        " to second and no patient gained, so it was not kept",
     "b64_alport_male_no_hematuria":
         "Alport syndrome 68% (the check asks at most 50%), fit poor, for a man of 22 with cortical calcification, "
         "deafness, kidney failure in the family and CKD but no haematuria: the absence now counts x0.022 (haematuria "
@@ -948,10 +960,11 @@ OPEN_BLIND = {
         "medullary sponge kidney at its 75% cap (the check asks at most 70%) for unilateral calcification with "
         "haematuria and sterile pyuria: unilateral counts x15 for it (30% against 2%, estimates) and the pyuria of its "
         "stones is expected; renal TB is second, can't-miss, and its rule-out test is proposed",
-    "b8_mas_with_hyperchloraemic_acidosis":
-        "hyperparathyroidism is 90% (the check asks under 80%) for hypercalcaemia with a hyperchloraemic acidosis in a "
-        "70-year-old woman taking calcium carbonate, PTH unknown: the acidosis argues against milk-alkali and is the "
-        "hyperchloraemic acidosis PTH itself causes",
+    "b35_normocalcaemic_high_pth_hypercalciuric_stone_former":
+        "idiopathic hypercalciuria 86% (the check asks under 85%) for a normocalcaemic stone former with a PTH of 81 "
+        "pg/mL, a replete 25OHD and hypercalciuria: since one PTH value is counted once (round 66: its raised state, "
+        "not again as 'not suppressed'), the suppressed-PTH entry of idiopathic hypercalciuria no longer counts "
+        "x0.84 against it; the raised PTH counts for both it (renal leak) and primary hyperparathyroidism",
     "b9_reflux_pyelo_sparse_ext":
         "renal tuberculosis is 0.1% beside chronic pyelonephritis with reflux and urinary infection, under the 2% "
         "floor at which its rule-out test leads the next findings; the table's can't-miss list still names TB and "

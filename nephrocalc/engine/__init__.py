@@ -187,6 +187,17 @@ class Engine:
                           + ("the fit is poor (give the untreated state at presentation)." if by is None else
                              f"with {by} stated, they are read as findings of different times (the fit is not "
                              "judged on them).")})
+        # one state of a variable present makes the others absent: that absence is the same observation, so it is
+        # not counted again (a PTH of 130 pg/mL counted x0.2 against milk-alkali syndrome as raised and x0.21 again
+        # as not suppressed; an acidosis x0.02 and its "no alkalosis" x0.21 again: a clinician's review, round 66)
+        for states in self.kb.exclusive:
+            present = [c for c in states if case.clues.get(c) is True and c not in skip]
+            implied = sorted(c for c in states if case.clues.get(c) is False and c not in skip)
+            if len(present) == 1 and implied:
+                skip.update(implied)
+                notes.append({"id": f"implied_absent_{'_'.join(implied)}", "sources": [],
+                              "message": f"{', '.join(implied)} absent follows from {present[0]}: states of one "
+                              f"variable, counted once, as {present[0]}."})
         for clue_id, value in case.clues.items():
             needs = clues[clue_id].absent_needs_modality
             if value is False and needs is not None and case.modality not in needs:

@@ -81,7 +81,9 @@ HOW THE SCORING WORKS
   with hypercalcaemia is PTH-driven, against chronic hypercalciuria, whose raised PTH is the
   secondary kind with a normal calcium). A preterm infant is counted in the preterm priors, not
   again as a finding. Correlated findings are not counted twice (a
-  stated distal RTA contains its acidosis and alkaline urine; a finding that follows from another
+  stated distal RTA contains its acidosis and alkaline urine; one state of a variable makes the
+  others absent, so a raised PTH is not counted again as "not suppressed", nor an acidosis as "no
+  alkalosis"; a finding that follows from another
   stated one - a suppressed PTH, polyuria, vomiting and acute kidney injury from hypercalcaemia,
   hyperphosphataemia, hypocalcaemia, hypertension, anaemia and proteinuria from CKD, hypokalaemia from
   a metabolic alkalosis, pyuria from stones - is not rare in the causes that do not list it, nor

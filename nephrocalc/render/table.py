@@ -653,10 +653,13 @@ def print_labs(kb: KnowledgeBase) -> None:
     for lab in labs_view(kb):
         limits = []
         for limit in lab["limits"]:
-            if limit["requires"] or limit["requires_stated"]:
-                continue
             side = f"> {limit['above']:g}" if limit["above"] is not None else f"< {limit['below']:g}"
-            who = limit["ages"] + (f", {limit['sex']}" if limit["sex"] else "")
+            # a limit that applies only with (or without) other findings says so: the preterm infant's neonatal
+            # calcium limit, the PTH read with the calcium (a clinician's review: `labs` hid the limit in force)
+            who = limit["ages"] + (f", {limit['sex']}" if limit["sex"] else "") + "".join(
+                f", {'with' if value else 'no'} {clue}" for clue, value in limit["requires"].items()) + "".join(
+                f", {'stated' if value else 'stated no'} {clue}" for clue, value in limit["requires_stated"].items()
+            ) + "".join(f", unless {clue if value else 'no ' + clue}" for clue, value in limit["unless"].items())
             also = "".join(f" with {other} {'>' if 'above' in b else '<'} {b.get('above', b.get('below')):g}"
                            for other, b in limit["present_requires_lab"].items())
             # a reading that derives nothing (vitamin D deficiency) is named, not shown as giving its clue
