@@ -115,6 +115,12 @@ def _layout_hint(raw: bytes) -> str | None:
                 "with: tr '\\r' '\\n'")
     if text.startswith(b"["):
         return "batch reads JSON Lines, one case object per line, not a JSON array (convert with: jq -c '.[]')"
+    try:  # a whole JSON value ("medullary", 42) is a line of its own, not part of a pretty-printed case
+        orjson.loads(text)
+    except orjson.JSONDecodeError:
+        pass
+    else:
+        return None
     pretty = text in (b"{", b"}", b"},", b"]") or text.startswith(b'"')
     # the first line of a pretty-printed object ends where the object goes on: after "{", ",", ":" or "["
     # ('{bad' and a complete object followed by a stray byte are broken lines, not pretty-printed ones)
@@ -263,10 +269,9 @@ def run_batch(lines: Iterable[bytes], engine: Engine, write: Callable[[bytes], A
     if output.header:
         write(output.header)
     row = output.row
-    hinted = False
+    hinted: set[str] = set()  # each hint once, and every kind of it (robustness round 66: one hint per run)
 
     def emit(number: int, outcome: Outcome) -> None:
-        nonlocal hinted
         stats.lines = number
         if outcome[0] == "row":
             stats.cases += 1
@@ -277,8 +282,8 @@ def run_batch(lines: Iterable[bytes], engine: Engine, write: Callable[[bytes], A
             stats.blank += 1
             return
         _, message, readable_id, hint = outcome
-        if hint and not hinted:
-            hinted = True
+        if hint and hint not in hinted:
+            hinted.add(hint)
             message = f"{message}; {hint}"
         stats.failed += 1
         error = {"line": number, "id": readable_id, "error": message}

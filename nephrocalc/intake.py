@@ -143,7 +143,9 @@ def parse_case(data: bytes | str | Mapping[str, Any], kb: KnowledgeBase, *, what
     except ValidationError as exc:
         field, said = _describe(exc, what)
         if said.startswith("not valid JSON") and isinstance(data, bytes):
-            said += utf8_hint(data)  # a UTF-16 or Latin-1 line is said to be one, as --case says (review 11)
+            # a UTF-16 or Latin-1 line is said to be one, as --case says (review 11), without the parser's words
+            hint = utf8_hint(data)
+            said = "not valid JSON" + hint if hint.startswith("; the text is") else said + hint
         error = InputError(field, said)
     except InputError as exc:
         error = exc
@@ -221,8 +223,8 @@ def refuse_deep_nesting(parsed: Any, what: str) -> None:
         else:
             continue
         if depth > MAX_JSON_DEPTH:
-            raise InputError(_deep_field(parsed, what), f"nested more than {MAX_JSON_DEPTH} levels deep; no case, "
-                             "phenopacket or FHIR bundle is")
+            raise InputError(_deep_field(parsed, what), f"nested more than {MAX_JSON_DEPTH} levels deep; at most "
+                             f"{MAX_JSON_DEPTH} are read, deeper than any case, phenopacket or FHIR bundle goes")
         stack.extend((child, depth + 1) for child in children)
 
 
@@ -347,7 +349,7 @@ def load_document(raw: bytes, what: str) -> Any:
                 return json.loads(raw.decode("utf-8"), parse_int=whole, parse_constant=refuse)
             except ValueError:  # a NaN or Infinity beside it: the field named below is refused as before
                 pass
-        raise located or InputError(what, f"not valid JSON ({exc})" + utf8_hint(raw)) from None
+        raise located or InputError(what, not_json_message(exc, raw)) from None
 
 
 def _overflows(number: str) -> bool:
@@ -673,6 +675,16 @@ _ALLOWED = {
 _LAB_FIELDS = ('a lab is {"value": number, "unit": string}, with optional "comparator" ("<", "<=", ">", ">=") '
                'and "age_years" (the age at the sample)')
 _LAB_KEYS = ("value", "unit", "comparator", "age_years")
+
+
+def not_json_message(exc: Exception, raw: bytes) -> str:
+    """What is wrong with bytes that do not parse as JSON: the parser's own words, and what the text is when it is not
+    UTF-8 at all, when the parser's words are only about its decoding ("surrogates not allowed" of a UTF-16 file,
+    which holds none: robustness round 66)."""
+    hint = utf8_hint(raw)
+    if hint.startswith("; the text is"):
+        return "not valid JSON" + hint
+    return f"not valid JSON ({exc})" + hint
 
 
 def utf8_hint(raw: bytes) -> str:

@@ -16,7 +16,7 @@ from nephrocalc.case import Case
 from nephrocalc.errors import InputError, field_path
 from nephrocalc.knowledge import KnowledgeBase, Lab, LabLimit, normalise_unit
 from nephrocalc.result import Derivation, Note
-from nephrocalc.vocab import did_you_mean
+from nephrocalc.vocab import BLOOD_PH_WORDS, did_you_mean
 
 
 class Measurement(NamedTuple):
@@ -68,7 +68,11 @@ def measure(lab_id: str, value: float, unit: str, kb: KnowledgeBase, comparator:
     the reading says so."""
     lab = kb.labs.get(lab_id)
     if lab is None:
-        hint = did_you_mean(lab_id, kb.labs)
+        hint = ("a pH that does not say whose it is could be the blood's: write urine_ph for a urine pH; a blood pH "
+                "is stated as --metabolic-acidosis or --metabolic-alkalosis (with the bicarbonate as "
+                "serum_bicarbonate); "
+                if lab_id.lower().replace("-", "_") in BLOOD_PH_WORDS and "urine_ph" in kb.labs
+                else did_you_mean(lab_id, kb.labs))
         raise InputError(field_path("labs", lab_id), f"unknown lab; {hint}allowed: {', '.join(sorted(kb.labs))}")
     if math.isinf(value):  # a document's 1e999 (intake.load_document): not "inf mmol/L is outside the range"
         raise InputError(f"labs.{lab_id}.value", "must be a finite number (got a number too large for a double)")
@@ -643,6 +647,8 @@ def parse_lab_bound(text: str, kb: KnowledgeBase | None = None) -> tuple[str, fl
         text.encode("utf-8")
     except UnicodeEncodeError:
         raise InputError("--lab", f"{text!r} is not valid text (undecodable bytes)") from None
+    # ≤ and ≥ as a laboratory prints them are <= and >=, as a FHIR valueString's are read (robustness round 66)
+    text = text.replace("\u2264", "<=").replace("\u2265", ">=")
     number_pattern = r"([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)"
     # ASCII digits only: Python's \\d and float() also take Arabic-Indic and other digits, which `ask` refused
     match = re.fullmatch(r"\s*([A-Za-z0-9_]+)\s*=\s*(<=|>=|<|>)?\s*" + number_pattern + r"\s*(\S.*?)?\s*", text,
@@ -694,6 +700,8 @@ def parse_lab_bound(text: str, kb: KnowledgeBase | None = None) -> tuple[str, fl
                          "not a comma")
     if unit is None and kb is not None and lab_id in kb.labs and kb.labs[lab_id].accepted_units == ["pH"]:
         unit = "pH"  # a pH has no unit to forget: urine_ph=6.8 is unambiguous
+    if unit is None and kb is not None and lab_id not in kb.labs:
+        measure(lab_id, 0.0, "", kb)  # an unknown lab is named as one, not asked for a unit (it raises)
     if unit is None:
         lab = kb.labs.get(lab_id) if kb is not None else None
         example = lab.accepted_units[0] if lab is not None else "<unit>"

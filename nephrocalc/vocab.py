@@ -142,8 +142,13 @@ LAB_WORDS: Final = {"pth": "pth", "ipth": "pth", "ca": "serum_calcium", "calcium
                     "po4": "serum_phosphate", "phosphate": "serum_phosphate", "mg": "serum_magnesium",
                     "magnesium": "serum_magnesium", "alb": "serum_albumin", "albumin": "serum_albumin",
                     "cr": "serum_creatinine", "creatinine": "serum_creatinine", "cl": "serum_chloride",
-                    "alp": "alkaline_phosphatase", "ace": "serum_ace", "ph": "urine_ph", "urate": "serum_urate",
+                    "alp": "alkaline_phosphatase", "ace": "serum_ace", "urate": "serum_urate",
                     "uric_acid": "serum_urate", "gfr": "egfr"}
+
+# "pH" alone was read as the urine pH, so a blood-gas pH of 7.32 beside an acidosis became an alkaline urine (robustness
+# round 66): a pH that does not say it is the urine's is refused, with what to write
+BLOOD_PH_WORDS: Final = frozenset({"ph", "blood_ph", "serum_ph", "plasma_ph", "arterial_ph", "venous_ph", "abg_ph",
+                                   "vbg_ph"})
 
 _AGE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(y|yr|yrs|year|years|mo|mos|month|months|w|wk|wks|week|weeks|d|day|days)"
                   r"\s*$", re.IGNORECASE | re.ASCII)

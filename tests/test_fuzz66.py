@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 from helpers import invoke
+from test_fuzz61 import _bundle, _calcium
+from test_fuzz63 import _run
 
 
 def test_an_age_bounded_finding_points_to_the_by_age_table_for_its_ratios() -> None:
@@ -90,3 +92,105 @@ def test_no_albumin_is_asked_for_where_it_would_not_be_used(argv: list[str], sai
     result = _json(["diff", "-p", "medullary", *argv, "--lab", "serum_calcium=13.2mg/dL"])
     messages = [w["message"] for w in result["warnings"] if w["id"] == "calcium_not_corrected"]
     assert messages and said in messages[0] and "give serum_albumin" not in messages[0], messages
+
+
+# robustness round 66 (black-box)
+
+def _fhir(raw: bytes) -> tuple[dict[str, Any], dict[str, str]]:
+    status, out, err = invoke(["diff", "--fhir", "-", "--format", "json"], raw)
+    assert status == 0, err
+    result = json.loads(out)
+    return result, {w["id"]: w["message"] for w in result["warnings"]}
+
+
+def _text_calcium(text: str, **more: Any) -> dict[str, Any]:
+    observation = {k: v for k, v in _calcium(0).items() if k != "valueQuantity"}
+    return {**observation, "valueString": text, **more}
+
+
+@pytest.mark.parametrize("typed", ["pH=7.32", "ph=6.5 pH", "blood_pH=7.3"])
+def test_a_ph_that_does_not_say_whose_is_refused(typed: str) -> None:
+    """'pH=7.32' was read as a urine pH: a blood-gas pH beside an acidosis became an alkaline urine (dRTA 72% to
+    88%)."""
+    status, _, err = invoke(["diff", "-p", "medullary", "--metabolic-acidosis", "--lab", typed])
+    assert status == 2 and "write urine_ph for a urine pH" in err and err.count("\n") == 1, err
+
+
+@pytest.mark.parametrize(("text", "value"), [("1.19e1 mg/dL", 11.9), ("+11.9 mg/dL", 11.9), ("11.9 mg/dL H", 11.9),
+                                             ("11.9 mg/dL*", 11.9)])
+def test_a_value_string_reads_numbers_as_the_lab_option_does(text: str, value: float) -> None:
+    """'1.19e1 mg/dL' was read as 1.19 with the unit 'e1 mg/dL' and said both read and not used; '+11.9' was refused;
+    a laboratory's flag after the unit made the unit unreadable."""
+    result, notes = _fhir(_bundle(_text_calcium(text)))
+    assert result["case"]["labs"]["serum_calcium"] == {"value": value, "unit": "mg/dL"}, result["case"]
+    assert "fhir_observations_not_read" not in notes
+
+
+def test_a_value_string_in_a_unit_the_lab_refuses_is_said_once() -> None:
+    result, notes = _fhir(_bundle(_text_calcium("11.9 mmHg")))
+    assert "serum_calcium" not in result["case"].get("labs", {})
+    assert "'mmHg' is not accepted" in notes["fhir_observations_not_read"] and "fhir_value_string" not in notes
+
+
+def test_the_symbols_le_and_ge_are_bounds_in_the_lab_option() -> None:
+    result, _ = _run(["diff", "-p", "medullary", "--lab", "serum_calcium=\u226511 mg/dL"], b"")
+    assert result["case"]["labs"]["serum_calcium"] == {"value": 11.0, "unit": "mg/dL", "comparator": ">="}
+
+
+def test_a_patient_born_on_the_day_of_the_record_is_hours_old_not_the_age_0_convention() -> None:
+    """Born on the Bundle's date gave age 0, the contract's preterm neonate of unstated age: no first-week term, no
+    warning about the gestation, and a good fit that half a day later was poor."""
+    bundle = json.loads(_bundle())
+    bundle["timestamp"] = "2026-11-30T10:00:00Z"
+    bundle["entry"][0]["resource"]["birthDate"] = "2026-11-30"
+    result, notes = _fhir(json.dumps(bundle).encode())
+    assert 0 < result["case"]["age_years"] < 1 / 365.25
+    assert "fhir_born_on_the_day" in notes and "neonate_weighed_as_preterm" in notes
+
+
+def test_a_birth_date_with_a_time_is_said() -> None:
+    bundle = json.loads(_bundle())
+    bundle["entry"][0]["resource"]["birthDate"] = "1966-05-02T23:30:00-05:00"
+    _, notes = _fhir(json.dumps(bundle).encode())
+    assert "its day (1966-05-02) was used" in notes["fhir_birth_date_time"]
+
+
+def test_a_month_alone_is_shown_as_given() -> None:
+    """A result dated 2026-11 was listed as of 2026-11-16, a day nobody wrote."""
+    _, notes = _fhir(_bundle(_calcium(11.9, id="a", effectiveDateTime="2019-11"), _calcium(9.0, id="b")))
+    assert "11.9 mg/dL (2019-11)" in notes["fhir_labs_repeated"], notes["fhir_labs_repeated"]
+
+
+def test_versions_that_nothing_orders_are_said() -> None:
+    """Two versions of Observation/x with versionIds 'a' and 'b' were read as two samples without a word."""
+    _, notes = _fhir(_bundle(_calcium(11.9, meta={"versionId": "a"}), _calcium(9.0, meta={"versionId": "b"})))
+    assert "Observation/x" in notes["fhir_versions_undecided"] and "fhir_entries_not_read" not in notes
+
+
+def test_an_hpo_code_in_its_iri_form_is_read() -> None:
+    condition = {"resourceType": "Condition", "id": "hc", "subject": {"reference": "Patient/p"},
+                 "code": {"coding": [{"system": "http://purl.obolibrary.org/obo/hp.owl", "code": "HP_0003072"}]}}
+    result, _ = _fhir(_bundle(condition))
+    assert result["case"]["clues"].get("hypercalcemia") is True
+
+
+def test_hypoparathyroidism_with_a_raised_pth_is_a_contradiction() -> None:
+    result, notes = _run(["diff", "-p", "medullary", "--hypoparathyroidism", "--high-pth"], b"")
+    assert result["fit"]["status"] == "poor" and "contradictory_hypoparathyroidism_high_pth" in notes
+
+
+def test_ask_gives_its_example_bound_in_the_unit_of_the_lab_asked() -> None:
+    _, _, err = invoke(["ask", "-p", "medullary", "--age", "40", "--no-hypercalcemia"], b"\nq\n")
+    assert "(or a bound: <9 pg/mL)" in err, err
+
+
+def test_batch_hints_each_kind_of_layout_once_and_not_for_a_whole_json_value() -> None:
+    _, out, _ = invoke(["batch", "-"], b'"medullary"\n[{"id":"a","pattern":"medullary"}]\n{"pattern":\n')
+    errors = [json.loads(line)["error"] for line in out.splitlines()]
+    assert "pretty-printed" not in errors[0] and "not a JSON array" in errors[1] and "pretty-printed" in errors[2]
+
+
+def test_a_utf16_file_is_named_without_the_parsers_words() -> None:
+    raw = "\ufeff" + '{"pattern": "medullary"}'
+    status, _, err = invoke(["diff", "--case", "-"], raw.encode("utf-16-le"))
+    assert status == 2 and err.endswith("not valid JSON; the text is UTF-16: save it as UTF-8\n"), err

@@ -80,7 +80,8 @@ def test_json_nested_too_deep_in_a_batch_line_names_the_field_as_diff_does() -> 
     line = ('{"pattern": "combined", "modality": -3, "sex": ' + _nested(243)
             + ', "clues": {"glomerulonephritis": true}, "labs": {"ca": "5 mg/dL"}}')
     message = _batch_error(line)
-    assert message == "sex: nested more than 64 levels deep; no case, phenopacket or FHIR bundle is", message
+    assert message == ("sex: nested more than 64 levels deep; at most 64 are read, deeper than any case, phenopacket "
+                       "or FHIR bundle goes"), message
     assert _diff_error(line) == message
     for internal in ("serializ", "ValueError", "Error", "JSON ("):
         assert internal not in message

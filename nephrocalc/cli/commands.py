@@ -218,7 +218,9 @@ class Commands:
                 line = f"? {clue.id}  {described}{lab} [{choices}]\n"
                 if interactive:
                     line = f"{clue.label}? {described}{lab} [{choices}] "
-                answer = io.prompt_line(line, takes_value=settles is not None, terminal=interactive)
+                # the example bound in the lab's own unit (robustness round 66: "<9 mg/dL" for a PTH, which refuses it)
+                unit = kb.labs[settles].accepted_units[0] if settles is not None and settles in kb.labs else None
+                answer = io.prompt_line(line, takes_value=settles is not None, terminal=interactive, unit=unit)
                 if answer == io.END_OF_INPUT:  # the answers ran out (a script), or Ctrl-D: a stop, not an interrupt
                     interview.stopped_because = "the answers ran out (end of input)"
                     break

@@ -61,11 +61,11 @@ def read_case_source(source: str, option: str = "--case") -> dict[str, Any]:
         try:
             data = orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
-            from nephrocalc.intake import non_finite_literal, utf8_hint
+            from nephrocalc.intake import non_finite_literal, not_json_message
 
             # NaN or Infinity, which JSON does not have: said of the field that holds it, where it can be found
             located = non_finite_literal(raw, exc.pos, what)
-            raise located or InputError(what, f"not valid JSON ({exc})" + utf8_hint(raw)) from None
+            raise located or InputError(what, not_json_message(exc, raw)) from None
     if not isinstance(data, dict):
         raise InputError(what, _OBJECT.get(option, _OBJECT["--case"]))
     from nephrocalc.intake import refuse_repeated_keys
@@ -82,7 +82,8 @@ END_OF_INPUT = "\x00end of input"  # no answer can be this (a NUL is refused): t
 NOT_READ = "\x00not read: "
 
 
-def prompt_line(question_line: str, *, takes_value: bool = False, terminal: bool = False) -> str:
+def prompt_line(question_line: str, *, takes_value: bool = False, terminal: bool = False,
+                unit: str | None = None) -> str:
     """Ask one question on stderr and read the answer from stdin: y/yes, n/no, u/?/unknown, q, b (back),
     or, when ``takes_value`` (a lab settles the question), a value with its unit or a bound, returned as typed. The
     end of input (a script's answers run out, Ctrl-D on a terminal) is END_OF_INPUT: the interview stops there.
@@ -93,7 +94,9 @@ def prompt_line(question_line: str, *, takes_value: bool = False, terminal: bool
         reply, whole = _answer_line()
         if not reply:  # end of input: stop asking
             return END_OF_INPUT
-        allowed = "y, n, u, q, b or a value with its unit (or a bound: <9 mg/dL)" if takes_value else "y, n, u, q or b"
+        example = f"<9 {unit}" if unit and unit != "pH" else "<9 mg/dL" if not unit else "<5.5"
+        allowed = f"y, n, u, q, b or a value with its unit (or a bound: {example})" if takes_value else \
+            "y, n, u, q or b"
         if not whole:  # one line is one answer: a line too long to be one is refused whole, not read in pieces
             why = f"answer too long (over {MAX_ANSWER} characters); answer {allowed}"
             if not terminal:

@@ -166,8 +166,11 @@ def _hpo_code(coding: Coding) -> str | None:
     hpo_system = system in HPO_SYSTEMS or system in ("hpo", "hp") or any(mark in system for mark in _HPO_SYSTEM_MARKS)
     if code.startswith("HP:"):
         return code if hpo_system or not system else None
-    if hpo_system and code.isdigit():
+    if hpo_system and code.isdigit() and code.isascii():
         return f"HP:{int(code):07d}"
+    # HP_0003072, as the HPO system's own IRIs write it (robustness round 66: a bare number was read, this not)
+    if hpo_system and re.fullmatch(r"HP_[0-9]{7}", code, re.ASCII):
+        return "HP:" + code[3:]
     return None
 
 
@@ -280,7 +283,12 @@ def _newest_versions(found: list[dict[str, Any]], where: list[int], own: set[int
         if len(positions) < 2 or all(found[p] == found[positions[0]] for p in positions[1:]):
             continue  # one copy, or the same copy repeated: nothing to choose
         newest, by = _newest(found, positions, bundle_type)
-        if newest is None:
+        if newest is None:  # said, not read as samples without a word (robustness round 66: versionIds "a", "b")
+            ids = [_meta_field(found[p], "versionId") for p in positions]
+            problems.append(UNDECIDED_VERSIONS + f"{kind}/{rid[:40]} in entries "
+                            f"{', '.join(f'[{where[p]}]' for p in positions)}"
+                            + (f" (meta.versionId {', '.join(shown_value(v) for v in ids)})"
+                               if any(v is not None for v in ids) else ""))
             continue
         for p in positions:
             if p != newest:
@@ -291,11 +299,18 @@ def _newest_versions(found: list[dict[str, Any]], where: list[int], own: set[int
     return [resource for position, resource in enumerate(found) if where[position] not in entries]
 
 
+UNDECIDED_VERSIONS = "\x00versions: "  # a problem that is not an entry left unread: versions nothing orders
+
+
+def _meta_field(resource: dict[str, Any], key: str) -> object:
+    value = resource.get("meta")
+    return value.get(key) if isinstance(value, dict) else None
+
+
 def _newest(found: list[dict[str, Any]], positions: list[int], bundle_type: object) -> tuple[int | None, str]:
     """Which of the versions of one resource is the newest, and by what; None when nothing decides."""
     def meta(p: int, key: str) -> object:
-        value = found[p].get("meta")
-        return value.get(key) if isinstance(value, dict) else None
+        return _meta_field(found[p], key)
 
     versions = [meta(p, "versionId") for p in positions]
     if all(isinstance(v, str) and v.strip().isdecimal() and v.strip().isascii() and len(v) < 19 for v in versions):
@@ -1043,6 +1058,10 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                            f"{unread_date(birth, 'is not a date (YYYY, YYYY-MM or YYYY-MM-DD)')}")
     elif isinstance(birth, str):
         born = birth
+        if "T" in birth:  # FHIR's date type has no time (robustness round 66: read without a word)
+            notes.append({"id": "fhir_birth_date_time", "sources": [],
+                          "message": f"Patient.birthDate is {shown_value(birth)}, with a time, which a FHIR date does "
+                          f"not have: its day ({birth[:10]}) was used, as written (the time zone was not applied)."})
     # (only when something else is dated after the birth: a birthDate after every date is the one at fault)
     later = [when for when in (*(when for _, when, _ in dates), data.get("timestamp")) if isinstance(when, str)
              and born is not None and (years := years_between(born, when)) is not None and years >= 0
@@ -1114,6 +1133,12 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
         years = years_between(born, on)
         if years is not None and 0 <= years <= MAX_AGE:
             age, age_from_birth = years, True
+            if years == 0:  # born on the day of the record: hours old, not the contract's age 0 (a preterm neonate of
+                # unstated age), which weighs the first week differently (robustness round 66)
+                age = 0.5 / 365.25
+                notes.append({"id": "fhir_born_on_the_day", "sources": [],
+                              "message": f"Patient.birthDate ({born[:10]}) is the day of the record ({str(on)[:10]}): "
+                              "the age was taken as half a day (age 0 means a preterm neonate of unstated age)."})
         else:
             unread_ages.append(f"Patient.birthDate ({born[:10]}) {_impossible(years, on[:10])}")
             born = None  # nor is the onset taken from it
@@ -1173,6 +1198,14 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                       "age, findings or labs)."})
     if top == "Bundle" and (page := _one_page(data)):  # the newest value may be on another page
         notes.append({"id": "fhir_bundle_one_page", "sources": [], "message": page})
+    undecided = [p.removeprefix(UNDECIDED_VERSIONS) for p in entry_problems if p.startswith(UNDECIDED_VERSIONS)]
+    entry_problems = [p for p in entry_problems if not p.startswith(UNDECIDED_VERSIONS)]
+    if undecided:
+        notes.append({"id": "fhir_versions_undecided", "sources": [],
+                      "message": "Versions of one resource whose order nothing decides (a meta.versionId that is not "
+                      "a whole number, no meta.lastUpdated, not a history Bundle): each was read as a result of its "
+                      "own date, the last in the bundle where the dates do not decide; check which is current: "
+                      + "; ".join(undecided[:10])})
     if entry_problems or other_types:
         kinds = "; ".join(f"{kind} ({n})" for kind, n in sorted(other_types.items()))
         notes.append({"id": "fhir_entries_not_read", "sources": [],
@@ -1815,11 +1848,18 @@ def _instant(text: str, day: date) -> datetime:
             stamp = None
         if stamp is not None:
             return (stamp if stamp.tzinfo is not None else stamp.replace(tzinfo=UTC)).astimezone(UTC)
-    return datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
+    # a year or a month alone is marked in the microseconds (1: a year, 2: a month), which order nothing, so that
+    # the notes show it as given, not as the middle day it is counted from (robustness round 66: "2026-11" was shown
+    # as "2026-11-16")
+    precision = {4: 1, 7: 2}.get(len(text.strip()), 0)
+    return datetime(day.year, day.month, day.day, 12, 0, 0, precision, tzinfo=UTC)
 
 
 def _day(when: date) -> str:
-    """A sample's date as the notes write it (YYYY-MM-DD)."""
+    """A sample's date as the notes write it: YYYY-MM-DD, or YYYY-MM or YYYY when only that was given."""
+    if isinstance(when, datetime) and when.microsecond in (1, 2) and (when.hour, when.minute, when.second) == (12, 0,
+                                                                                                              0):
+        return when.date().isoformat()[:4 if when.microsecond == 1 else 7]
     return (when.date() if isinstance(when, datetime) else when).isoformat()
 
 
@@ -1900,15 +1940,21 @@ def _component_lab(kb: KnowledgeBase, component: dict[str, Any]
 
 
 # a lab value written as text: an optional bound, a number (a decimal comma allowed), an optional unit
-_VALUE_TEXT = re.compile(r"^\s*(<=|>=|<|>|\u2264|\u2265)?\s*([0-9]+(?:[.,][0-9]+)*)\s*([^\s0-9<>=.,+-].*?)?\s*$")
+# a number may carry a plus sign and an exponent ("+11.9", "1.19e1"), as --lab reads it (robustness round 66: "1.19e1
+# mg/dL" was read as 1.19 with the unit "e1 mg/dL")
+_VALUE_TEXT = re.compile(r"^\s*(<=|>=|<|>|\u2264|\u2265)?\s*\+?([0-9]+(?:[.,][0-9]+)*(?:[eE][+-]?[0-9]+)?)\s*"
+                         r"([^\s0-9<>=.,+-].*?)?\s*$")
+# a laboratory's abnormal flag after the unit ("11.9 mg/dL H", "11.9 mg/dL*"): not part of the unit
+_FLAG = re.compile(r"(?:\s*[*!]+|\s+(?:H|L|HH|LL|A|AA|N|high|low|HIGH|LOW))$")
 
 
 def _text_number(number: str) -> tuple[float | None, str]:
     """A number written in a valueString: "4.2", a decimal comma "4,2", thousands separated "1,200.5". A single
     comma before three digits ("1,200") is refused: a thousands separator as often as a decimal comma, a 1000-fold
     misreading either way (fuzz review 44: "1,200 mg/day" was read as 1.2 mg/day, no hypercalciuria)."""
-    if re.fullmatch(r"\d+(?:\.\d+)?", number):
-        return float(number), ""
+    if re.fullmatch(r"\d+(?:\.\d+)?(?:[eE][+-]?\d+)?", number):
+        value = float(number)
+        return (value, "") if value != float("inf") else (None, f"{number!r} is too large a number")
     if re.fullmatch(r"\d+,\d+", number):
         whole, decimals = number.split(",")
         if len(decimals) == 3 and whole != "0":
@@ -1926,7 +1972,7 @@ def _string_quantity(kb: KnowledgeBase, lab_id: str, resource: dict[str, Any], m
     None and why not. A text without a unit takes the unit of the laboratory's referenceRange, else the lab's only
     unit; a lab of several units (PTH in pg/mL or pmol/L) needs one (interop review 16)."""
     text = str(resource["valueString"])
-    comparator, unit = match.group(1) or "", (match.group(3) or "").strip()
+    comparator, unit = match.group(1) or "", _FLAG.sub("", (match.group(3) or "").strip()).strip()
     number, problem = _text_number(match.group(2))
     if number is None:
         return None, f"{shown_value(text)}: {problem}"
@@ -1946,6 +1992,9 @@ def _string_quantity(kb: KnowledgeBase, lab_id: str, resource: dict[str, Any], m
     if not unit and not _unitless(kb, lab_id):
         accepted = lab.accepted_units_text if lab is not None else "its unit"
         return None, f"{shown_value(text)} has no unit, and {lab_id} is given in {accepted}: give the unit"
+    if unit and lab is not None and normalise_unit(unit) not in lab.units and normalise_unit(unit) not in lab.own_units:
+        # said once, here, not also as read (robustness round 66: "read as numbers" and "not used" for one value)
+        return None, f"{shown_value(text)}: the unit {unit!r} is not accepted for {lab_id} ({lab.accepted_units_text})"
     quantity: dict[str, Any] = {"value": number, "unit": unit}
     if comparator:
         quantity["comparator"] = comparator
