@@ -25,6 +25,7 @@ import pytest
 from helpers import invoke, read_terminal
 
 from nephrocalc.knowledge import KnowledgeBase
+from nephrocalc.render.views import display_name
 
 TIMEOUT = 60
 ANSI = re.compile(r"\x1b[\[\]()#;?]*[0-9;]*[A-Za-z@-~]|\x1b")
@@ -161,7 +162,7 @@ def test_diff_markdown(run_main: MainFn, kb: KnowledgeBase, rank: Any) -> None:
     for row, entry in zip(rows, result["differential"], strict=True):
         assert row[0] == "fmt-1"
         assert int(row[1]) == entry["rank"]
-        assert row[2] == entry["name"]
+        assert row[2] == display_name(kb, entry)  # as the table names it: short name and form
         assert row[3].endswith("%")
         if row[3] == "<0.1%":  # as the table says it, not "0.0%"
             assert entry["probability"] < 0.001
@@ -176,7 +177,7 @@ def test_diff_markdown(run_main: MainFn, kb: KnowledgeBase, rank: Any) -> None:
 
 
 @pytest.mark.parametrize("fmt", ["json", "jsonl", "tsv", "markdown"])
-def test_diff_top_in_every_format(run_main: MainFn, rank: Any, fmt: str) -> None:
+def test_diff_top_in_every_format(run_main: MainFn, rank: Any, fmt: str, kb: KnowledgeBase) -> None:
     out = _ok(run_main(["diff", "--case", "-", "--format", fmt, "--top", "3"], stdin=json.dumps(CASE)))
     full = rank(CASE)["differential"]
     if fmt in ("json", "jsonl"):
@@ -192,7 +193,7 @@ def test_diff_top_in_every_format(run_main: MainFn, rank: Any, fmt: str) -> None
     elif fmt == "tsv":
         assert [row[2] for row in _tsv(out)] == [e["cause"] for e in full[:3]]
     else:
-        assert [row[2] for row in _markdown_table(out)[1]] == [e["name"] for e in full[:3]]
+        assert [row[2] for row in _markdown_table(out)[1]] == [display_name(kb, e) for e in full[:3]]
 
 
 def test_format_names_are_case_insensitive_and_checked(run_main: MainFn) -> None:
@@ -245,7 +246,7 @@ def test_batch_tsv(run_main: MainFn, kb: KnowledgeBase, rank: Any) -> None:
         _check_json_against_tsv(rank(case), case_rows)
 
 
-def test_batch_markdown(run_main: MainFn, rank: Any) -> None:
+def test_batch_markdown(run_main: MainFn, rank: Any, kb: KnowledgeBase) -> None:
     out = _ok(run_main(["batch", "--format", "markdown"], stdin=_jsonl(BATCH)))
     header, rows = _markdown_table(out)
     assert header == MARKDOWN_COLUMNS
@@ -255,7 +256,7 @@ def test_batch_markdown(run_main: MainFn, rank: Any) -> None:
     for index, case in enumerate(BATCH):
         case_rows = rows[13 * index: 13 * (index + 1)]
         assert {row[0] for row in case_rows} == {case.get("id", "")}
-        assert [row[2] for row in case_rows] == [e["name"] for e in rank(case)["differential"]]
+        assert [row[2] for row in case_rows] == [display_name(kb, e) for e in rank(case)["differential"]]
 
 
 @pytest.mark.parametrize("fmt", ["tsv", "markdown"])

@@ -44,8 +44,12 @@ def test_one_pth_value_counts_once_against_milk_alkali_syndrome() -> None:
                     "--lab", "pth=130pg/mL"])
     terms = _terms(result, "milk_alkali_syndrome")
     assert ("high_pth", True) in terms and ("low_pth", False) not in terms, terms
-    notes = {w["id"]: w["message"] for w in result["warnings"]}
-    assert "low_pth absent follows from high_pth" in notes["implied_absent_low_pth"]
+    # the lab's own "not suppressed" beside its "raised" is one reading, not said; an absence the clinician stated is
+    assert not any(w["id"].startswith("implied_absent") for w in result["warnings"])
+    stated = _json(["diff", "-p", "medullary", "--high-pth", "--no-low-pth"])
+    notes = {w["id"]: w["message"] for w in stated["warnings"]}
+    assert ("low_pth", False) not in _terms(stated, "milk_alkali_syndrome")
+    assert "low_pth stated absent follows from high_pth" in notes["implied_absent_low_pth"]
 
 
 def test_one_acid_base_state_counts_once() -> None:
@@ -194,3 +198,51 @@ def test_a_utf16_file_is_named_without_the_parsers_words() -> None:
     raw = "\ufeff" + '{"pattern": "medullary"}'
     status, _, err = invoke(["diff", "--case", "-"], raw.encode("utf-16-le"))
     assert status == 2 and err.endswith("not valid JSON; the text is UTF-16: save it as UTF-8\n"), err
+
+
+# the clinician's review of round 66 (output)
+
+def test_a_can_t_miss_cause_that_leads_has_its_test_to_confirm_it() -> None:
+    argv = ["diff", "-p", "cortical", "-m", "ct", "--age", "42", "--sex", "male", "--laterality", "unilateral",
+            "--calyceal-distortion", "--sterile-pyuria", "--tb-risk"]
+    _, out, _ = invoke(argv)
+    flat = " ".join(out.split())
+    assert "(to confirm Renal tuberculosis)" in flat and "to rule out Renal tuberculosis" not in flat, flat[-800:]
+    _, md, _ = invoke([*argv, "--format", "markdown"])
+    assert "Renal tuberculosis &gt;95% (confirm: urine AFB" in md, md
+
+
+def test_the_page_marks_a_rule_out_that_barely_moves_the_ranking_as_one() -> None:
+    _, page, _ = invoke(["diff", "-p", "medullary", "-m", "us", "--age", "4", "--sex", "male", "--hearing-loss",
+                         "--growth-failure", "--consanguinity", "--lab", "serum_bicarbonate=14mmol/L", "--lab",
+                         "urine_ph=7.0pH", "--lab", "serum_potassium=2.9mmol/L", "--format", "html"])
+    work_up = page.split("What would narrow it down", 1)[1].split("</ul>", 1)[0]
+    assert "can't-miss rule-out" in work_up and "0.00 bits" not in work_up, work_up
+    assert "(to rule out Primary hyperoxaluria)" in work_up and "primary_hyperoxaluria" not in work_up
+
+
+def test_a_leader_with_no_finding_of_its_own_says_why_it_leads() -> None:
+    _, out, _ = invoke(["diff", "-p", "medullary", "--age", "60", "--sex", "female", "--lab",
+                        "serum_calcium=8.0mg/dL", "--lab", "pth=150pg/mL", "--lab", "vitamin_d_25oh=8ng/mL"])
+    assert "it leads as the findings count against the others" in " ".join(out.split())
+    _, bare, _ = invoke(["diff", "-p", "medullary"])  # nothing stated: the priors alone, as before
+    assert "counts against" not in bare and "no stated clue bears on this cause" in " ".join(bare.split())
+
+
+def test_the_ct_caveat_about_grading_medullary_calcification_is_not_given_for_a_cortical_pattern() -> None:
+    ids = {c["id"] for c in _json(["diff", "-p", "cortical", "-m", "ct", "--obstetric-catastrophe"])["caveats"]}
+    assert "ct_sensitivity_cortical" in ids and "ct_sensitivity" not in ids
+    assert "ct_sensitivity" in {c["id"] for c in _json(["diff", "-p", "medullary", "-m", "ct"])["caveats"]}
+
+
+def test_markdown_names_causes_as_the_table_does() -> None:
+    _, md, _ = invoke(["diff", "-p", "medullary", "-m", "us", "--age", "3d", "--format", "markdown"])
+    assert "| Chronic hypercalciuria (prematurity) |" in md and "Oxalosis" not in md, md
+
+
+def test_gene_symbols_are_written_as_genes() -> None:
+    result = _json(["diff", "-p", "medullary", "--age", "0.5", "--lab", "serum_calcium=13mg/dL", "--extended"])
+    _, out, _ = invoke(["diff", "-p", "medullary", "--age", "0.5", "--lab", "serum_calcium=13mg/dL", "--extended",
+                        "-n", "20"])
+    assert any(e["form"] == "cyp24a1" for e in result["differential"])
+    assert "(CYP24A1)" in out and "(cyp24a1)" not in out

@@ -442,13 +442,15 @@ def test_names_and_tags_that_imitate_loaded_ones_are_refused(tmp_path: Path, fil
 
 def test_markdown_escapes_link_and_image_syntax_in_names(tmp_path: Path) -> None:
     """A cause named with ![x](https://tracker.example/pixel.png) made a rendered report fetch a remote image."""
-    cause = CAUSE.format(prior=0.5).replace('name = "Test cause"',
-                                            'name = "Test ![x](https://tracker.example/p.png) [d](https://e.example/)"')
+    # (the short name, which Markdown shows as the table does since round 66, and the full name, which it showed)
+    cause = CAUSE.format(prior=0.5).replace('short_name = "Test"', 'short_name = "T ![x](https://t.example/p) [d](h:/)"'
+                                            ).replace(
+        'name = "Test cause"', 'name = "Test ![x](https://tracker.example/p.png) [d](https://e.example/)"')
     pack = _pack(tmp_path / "pack", {"causes/test_cause.toml": cause})
     status, out, err = invoke(["diff", "--rules", str(pack), "-p", "medullary", "--age", "40", "--hypokalemia",
                                "-f", "markdown"])
     assert status == 0, err
-    assert "![x](" not in out and "[d](" not in out and "!\\[x\\](https://tracker.example/p.png)" in out
+    assert "![x](" not in out and "[d](" not in out and "!\\[x\\](https://t.example/p)" in out
 
 
 @pytest.mark.parametrize("name", ["nephrocalc extended knowledge base", "Nephrocalc built-in knowledge base"])

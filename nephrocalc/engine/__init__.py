@@ -143,7 +143,8 @@ class Engine:
         report = interpret(case, self.kb)
         return replace(case, clues=report.clues), report.derived, report.warnings
 
-    def counted(self, case: Case) -> tuple[tuple[tuple[str, bool], ...], list[Note]]:
+    def counted(self, case: Case, entered: Mapping[str, bool] | None = None
+                ) -> tuple[tuple[tuple[str, bool], ...], list[Note]]:
         """The stated clues (lab clues merged) that count as evidence, in a fixed order, and why any
         do not: a finding contained in a stated diagnosis (``rta`` contains acidosis and alkaline
         urine) is not counted twice, findings that exclude each other (metabolic acidosis and alkalosis)
@@ -195,9 +196,13 @@ class Engine:
             implied = sorted(c for c in states if case.clues.get(c) is False and c not in skip)
             if len(present) == 1 and implied:
                 skip.update(implied)
-                notes.append({"id": f"implied_absent_{'_'.join(implied)}", "sources": [],
-                              "message": f"{', '.join(implied)} absent follows from {present[0]}: states of one "
-                              f"variable, counted once, as {present[0]}."})
+                # said of an absence the clinician stated (``entered``: the clues as given); one a lab value gave
+                # beside the state it read is the same reading, and the note would only be noise
+                said = [c for c in implied if entered is None or entered.get(c) is False]
+                if said:
+                    notes.append({"id": f"implied_absent_{'_'.join(said)}", "sources": [],
+                                  "message": f"{', '.join(said)} stated absent follows from {present[0]}: states of "
+                                  f"one variable, counted once, as {present[0]}."})
         for clue_id, value in case.clues.items():
             needs = clues[clue_id].absent_needs_modality
             if value is False and needs is not None and case.modality not in needs:
@@ -294,7 +299,7 @@ class Engine:
                                               "message": f"laterality {merged.laterality} was not weighed with "
                                               f"{' and '.join(present)}: {message}"}]
             merged = replace(merged, laterality=None)
-        counted, notes = self.counted(merged)
+        counted, notes = self.counted(merged, case.clues)
         lab_warnings = [*implied_notes, *lab_warnings]  # first: the lab limits read the implied clues
         scores, terms, bounded, given = self._scored(merged, counted)
         return Evaluation(merged, derived, lab_warnings, scores, counted, tuple(notes), case, terms, bounded, given)

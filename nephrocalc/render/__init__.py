@@ -71,7 +71,7 @@ def result_text(result: Result, fmt: str, kb: KnowledgeBase | None = None) -> st
     if fmt == "markdown":
         from nephrocalc.render.text import result_markdown
 
-        return result_markdown(result)
+        return result_markdown(result, kb)
     if fmt == "html" and kb is not None:
         from nephrocalc.render.html import result_html
 
@@ -160,7 +160,7 @@ class BatchWriter:
             from nephrocalc.result import NOTICE
 
             self.header = MARKDOWN_HEADER.encode()
-            self._row = lambda result: result_markdown_rows(result).encode()
+            self._row = lambda result: result_markdown_rows(result, kb).encode()
             # a document read by people: the notice said once, at its end, with the rules used (as diff's Markdown)
             used = f" Knowledge base: {', '.join(f'{p.name} {p.version}' for p in kb.packs)}." if kb else ""
             self._footer = f"\n_{NOTICE}{_md(used)}_\n".encode()

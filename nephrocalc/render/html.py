@@ -16,17 +16,19 @@ from nephrocalc.knowledge import KnowledgeBase
 from nephrocalc.render.views import (
     also_unexplained,
     case_facts,
+    display_name,
     distinctive,
     evidence_label,
-    form_label,
     in_text,
     labs_entered,
     lacks_clause,
     lower_clause,
+    no_evidence_text,
     not_used,
     percent,
     poor_fit_text,
     printable,
+    rule_out_purpose,
     work_up,
 )
 from nephrocalc.result import NOTICE, Entry, Evidence
@@ -65,13 +67,13 @@ def _label(kb: KnowledgeBase, clue: str) -> str:
     return kb.clues[clue].label if clue in kb.clues else clue
 
 
+def _cause_label(kb: KnowledgeBase, cause_id: str) -> str:
+    cause = kb.causes.get(cause_id)
+    return cause.short_name if cause is not None else cause_id
+
+
 def _cause_name(kb: KnowledgeBase, entry: Entry) -> str:
-    cause = kb.causes.get(entry["cause"])
-    name = cause.short_name if cause is not None else ("Other cause (outside the knowledge base)"
-                                                       if entry["cause"] == "other" else entry["name"])
-    if entry["form"]:
-        name += f" ({form_label(kb, entry['cause'], entry['form'])})"
-    return name
+    return display_name(kb, entry)
 
 
 def _bar(probability: float) -> str:
@@ -96,10 +98,8 @@ def _evidence(kb: KnowledgeBase, items: list[Evidence], css: str) -> str:
     return ", ".join(parts)
 
 
-def _no_evidence(entry: Entry) -> str:
-    shared = any("given" in e for e in (*entry["supporting"], *entry["conflicting"]))
-    return ("<span class=muted>no finding specific to this cause (see --explain)</span>" if shared
-            else "<span class=muted>no stated finding bears on it</span>")
+def _no_evidence(entry: Entry, result: Any) -> str:
+    return f"<span class=muted>{escape(no_evidence_text(entry, result))}</span>"
 
 
 def _cited(result: Any) -> list[str]:
@@ -218,7 +218,7 @@ def case_section(result: Any, kb: KnowledgeBase) -> str:
         shown = escape(percent(entry["probability"], entry["capped"]))
         out.append(f"<tr><td>{entry['rank']}</td><td>{escape(_cause_name(kb, entry))}{marks}</td>"
                    f'<td class="p">{shown}</td><td>{_bar(entry["probability"])}'
-                   f'</td><td class="ev">{evidence or _no_evidence(entry)}'
+                   f'</td><td class="ev">{evidence or _no_evidence(entry, result)}'
                    "</td></tr>")
     out.append("</tbody></table>")
     omitted = result.get("omitted")
@@ -250,12 +250,16 @@ def case_section(result: Any, kb: KnowledgeBase) -> str:
             "<li>" + escape(item.get("rule_out") or item["label"])
             + (f" — lab: {escape(kb.labs[item['lab']].label)}" if item.get("lab") in kb.labs else "")
             + (" (the value given did not settle it)" if item.get("lab_given") else "")
-            + (f" (rules out {escape(item['cant_miss'])})" if item.get("cant_miss") else "")
+            + (f" ({rule_out_purpose(result, item['cant_miss'])} {escape(_cause_label(kb, item['cant_miss']))})"
+               if item.get("cant_miss") else "")
             + (" (as " + escape(", ".join(in_text(kb.clues[c].label) if c in kb.clues else c
                                           for c in item["triggered_by"])) + " is stated)"
                if item.get("triggered_by") else f" (as for every patient under {item['for_age_below']:g} years)"
                if item.get("for_age_below") is not None else "")
-            + f' <span class="tag">{item["gain"]:.2f} bits</span></li>' for item in following[:6]) + "</ul>")
+            # a rule-out test that would barely move the ranking is there for the harm of missing its cause, which
+            # "0.00 bits" hid (a clinician's review, round 66)
+            + (' <span class="tag">can\'t-miss rule-out</span></li>' if item.get("rule_out") and item["gain"] < 0.005
+               else f' <span class="tag">{item["gain"]:.2f} bits</span></li>') for item in following[:6]) + "</ul>")
     for heading, notes in (("Warnings", result["warnings"]), ("Caveats", result["caveats"])):
         if notes:
             out.append(f"<h2>{heading}</h2><ul>" + "".join(

@@ -33,10 +33,12 @@ from nephrocalc.render.views import (
     labs_view,
     lacks_clause,
     lower_clause,
+    no_evidence_text,
     not_used,
     percent,
     poor_fit_text,
     printable,
+    rule_out_purpose,
     rules_label,
     work_up,
 )
@@ -172,7 +174,7 @@ def _lr(weight: float) -> str:
     return f"×{ratio:.2g}" if ratio < 10 else f"×{ratio:.0f}"
 
 
-def _evidence_summary(kb: KnowledgeBase, entry: Entry, limit: int = 3) -> Text:
+def _evidence_summary(kb: KnowledgeBase, entry: Entry, result: Result, limit: int = 3) -> Text:
     # evidence that hardly moves the score (|ln LR| < 0.1) is left to --explain
     # and so is a finding that only follows from another stated one (CKD's phosphate): every cause has it
     items: list[tuple[float, Evidence]] = [(e["weight"], e) for e in distinctive(entry["supporting"])
@@ -188,9 +190,7 @@ def _evidence_summary(kb: KnowledgeBase, entry: Entry, limit: int = 3) -> Text:
         text.append(("+ " if weight > 0 else "− ") + label, style=style)
         text.append(f" {_lr(weight)}", style="dim")
     if not items:
-        shared = any("given" in e for e in (*entry["supporting"], *entry["conflicting"]))
-        text.append("no finding specific to this cause (see --explain)" if shared
-                    else "no stated clue bears on this cause", style="dim")
+        text.append(no_evidence_text(entry, result), style="dim")
     return text
 
 
@@ -242,10 +242,10 @@ def print_result(result: Result, kb: KnowledgeBase, *, rows: list[Entry] | None 
             cells.append(Text(_bar(entry["probability"]), style="cyan"))
         if below:  # the evidence on its own line, under the name
             name.append("\n")
-            name.append_text(_evidence_summary(kb, entry))
+            name.append_text(_evidence_summary(kb, entry, result))
             table.add_row(*cells)
         else:
-            table.add_row(*cells, _evidence_summary(kb, entry))
+            table.add_row(*cells, _evidence_summary(kb, entry, result))
     console.print(table)
     if rest:
         names = ", ".join(_entry_name(kb, e) for e in rest)
@@ -292,7 +292,8 @@ def print_result(result: Result, kb: KnowledgeBase, *, rows: list[Entry] | None 
             label = item["label"][0].lower() + item["label"][1:]
             if item.get("rule_out"):
                 proposed.add(item.get("cant_miss", ""))
-                label = f"{item['rule_out']} (to rule out {_cause_label(kb, item.get('cant_miss', ''))}"
+                label = (f"{item['rule_out']} ({rule_out_purpose(result, item.get('cant_miss', ''))} "
+                         f"{_cause_label(kb, item.get('cant_miss', ''))}")
                 if item.get("triggered_by"):
                     stated = ", ".join(in_text(kb.clues[c].label) if c in kb.clues else c for c in item["triggered_by"])
                     label += f", as {stated} is stated"

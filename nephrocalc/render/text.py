@@ -5,15 +5,18 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from nephrocalc.knowledge import KnowledgeBase
 from nephrocalc.render.views import (
     also_unexplained,
     case_facts,
+    display_name,
     distinctive,
     labs_entered,
     lower_clause,
     percent,
     poor_fit_text,
     printable,
+    rule_out_purpose,
     rules_label,
 )
 from nephrocalc.result import NOTICE, Evidence, Result
@@ -103,14 +106,16 @@ def _md(text: str) -> str:
 MARKDOWN_HEADER = "| Case | Rank | Cause | Probability | Strongest evidence |\n|---|---:|---|---:|---|\n"
 
 
-def result_markdown_rows(result: Result) -> str:
+def result_markdown_rows(result: Result, kb: KnowledgeBase | None = None) -> str:
+    """The Markdown table's rows; with the knowledge base, each cause named as the table names it."""
     entries = result["differential"]
+    name = (lambda e: display_name(kb, e)) if kb is not None else (lambda e: e["name"])
     rows = []
     for e in entries:
         evidence = ", ".join([_signed("+", x) for x in distinctive(e["supporting"])[:3]]
                              + [_signed("−", x) for x in distinctive(e["conflicting"])[:2]])
         shown = percent(e["probability"], e.get("capped", False))
-        rows.append(f"| {_md(result['id'] or '')} | {e['rank']} | {_md(e['name'])} | {shown} "
+        rows.append(f"| {_md(result['id'] or '')} | {e['rank']} | {_md(name(e))} | {shown} "
                     f"| {_md(evidence)} |\n")
     return "".join(rows)
 
@@ -119,14 +124,15 @@ def _signed(sign: str, evidence: Evidence) -> str:
     return f"{sign}{evidence['clue']}" if evidence["present"] else f"{sign}no {evidence['clue']}"
 
 
-def _lacking(result: Result) -> str:
+def _lacking(result: Result, name: Any) -> str:
     """The name of the cause that lacks what it nearly always has (fit.absent_in)."""
-    return next((e["name"] for e in result["differential"] if e["cause"] == result["fit"].get("absent_in")), "")
+    return next((name(e) for e in result["differential"] if e["cause"] == result["fit"].get("absent_in")), "")
 
 
-def result_markdown(result: Result) -> str:
+def result_markdown(result: Result, kb: KnowledgeBase | None = None) -> str:
     notes = [f"- {_md(n['message'])}\n" for n in (*result["warnings"], *result["caveats"])]
     fit = result["fit"]
+    name = (lambda e: display_name(kb, e)) if kb is not None else (lambda e: e["name"])
     # the case restated as the report page does: pattern, who, the findings and lab values stated (robustness round
     # 64: the pattern and the findings were missing, and with no age there was no case line at all)
     case = result.get("case") or {}
@@ -145,10 +151,10 @@ def result_markdown(result: Result) -> str:
         body += (f"**Poor fit**: {poor_fit_text(result)}"
                  + (": " + _md(", ".join(fit["unexplained"] or fit.get("combination", [])))
                     if fit["unexplained"] or fit.get("combination") else "")
-                 + (f"; {_md(_lacking(result))} nearly always has "
+                 + (f"; {_md(_lacking(result, name))} nearly always has "
                     + _md(" and ".join(fit.get("absent", []))) + ", absent here" if fit.get("absent") else "")
                  + ".\n\n")
-        lower = lower_clause(result, str, lambda e: e["name"])
+        lower = lower_clause(result, str, name)
         if lower:
             body += _md(lower) + ".\n\n"
     elif fit["unexplained"]:  # a good fit that still leaves a finding unexplained says which
@@ -157,31 +163,32 @@ def result_markdown(result: Result) -> str:
         body += f"- Consider **{_md(item['name'])}**: {_md(item['why'])}\n"
     if fit["consider"]:
         body += "\n"
-    body += MARKDOWN_HEADER + result_markdown_rows(result)
+    body += MARKDOWN_HEADER + result_markdown_rows(result, kb)
     if result.get("omitted"):  # --top N
         left = result["omitted"]
         body += f"\n{left['causes']} more cause{'s' if left['causes'] != 1 else ''} not shown (--top), together " \
                 f"{percent(left['probability'], False)}.\n"
-    body += _cant_miss_line(result)
+    body += _cant_miss_line(result, name)
     if notes:
         body += "\n" + "".join(notes)
     return body + f"\n_{NOTICE} Knowledge base: {_md(rules_label(result))}._\n"
 
 
-def _cant_miss_line(result: Result) -> str:
+def _cant_miss_line(result: Result, name: Any) -> str:
     """The can't-miss causes, the leader among them, with the rule-out test the work-up proposes, as the table and
     the page say them (robustness round 64: a renal tuberculosis first at 88% was never marked can't-miss)."""
     tests = {item["cant_miss"]: item["rule_out"] for item in result.get("next_findings") or []
              if item.get("rule_out") and item.get("cant_miss")}
-    listed = [(e["cause"], e["name"], e["probability"], e.get("capped", False)) for e in result["differential"]
+    listed = [(e["cause"], name(e), e["probability"], e.get("capped", False)) for e in result["differential"]
               if e["cant_miss"]]
     omitted: Any = result.get("omitted") or {}
-    listed += [(e["cause"], e["name"], e["probability"], e.get("capped", False)) for e in omitted.get("cant_miss", [])]
+    listed += [(e["cause"], name(e), e["probability"], e.get("capped", False)) for e in omitted.get("cant_miss", [])]
     shown = [item for item in listed if item[2] >= 0.001 or item[3]]
     faint = [name for _, name, probability, capped in listed if probability < 0.001 and not capped]
     if not listed:
         return ""
-    parts = [f"{name} {percent(probability, capped)}" + (f" (rule out: {tests[cause]})" if cause in tests else "")
+    parts = [f"{name} {percent(probability, capped)}"
+             + (f" ({rule_out_purpose(result, cause).removeprefix('to ')}: {tests[cause]})" if cause in tests else "")
              for cause, name, probability, capped in shown]
     if faint:
         parts.append(("also " if shown else "") + f"each below 0.1%: {', '.join(faint)}")

@@ -20,6 +20,18 @@ def form_label(kb: KnowledgeBase, cause_id: str, form_id: str) -> str:
     return form_id.replace("_", " ")
 
 
+def display_name(kb: KnowledgeBase, entry: Any) -> str:
+    """A result entry as the views name it: the cause's short name and its best-fitting form ("Primary hyperoxaluria
+    (infantile)"), the same in the table, the page and Markdown (a clinician's review, round 66: Markdown said
+    "Oxalosis (primary hyperoxaluria)" and listed every form)."""
+    cause = kb.causes.get(entry["cause"])
+    name = cause.short_name if cause is not None else ("Other cause (outside the knowledge base)"
+                                                       if entry["cause"] == "other" else entry["name"])
+    if entry.get("form"):
+        name += f" ({form_label(kb, entry['cause'], entry['form'])})"
+    return name
+
+
 def clue_users(kb: KnowledgeBase) -> dict[str, list[str]]:
     """clue id -> the ids of the causes whose findings (of any form, at any age) list it."""
     users: dict[str, list[str]] = {}
@@ -238,6 +250,25 @@ def work_up(result: Any) -> list[Any]:
     # a rule-out test always is (robustness round 65: "check glomerulonephritis" beside a cortical necrosis at 99.9%)
     following = [item for item in following if item.get("rule_out") or item["gain"] >= 0.005]
     return sorted(following, key=lambda item: (not item.get("rule_out"), -item.get("priority", item["gain"])))
+
+
+def no_evidence_text(entry: Any, result: Any) -> str:
+    """What a row says when no finding of its own is shown: none specific to it (only shared ones), or, for the
+    leader while findings count against the others, that it leads by their fall (a clinician's review, round 66:
+    dRTA first at 46% "with no clue" for a hypocalcaemic patient), or none at all."""
+    if any("given" in e for e in (*entry["supporting"], *entry["conflicting"])):
+        return "no finding specific to this cause (see --explain)"
+    if entry["rank"] == 1 and any(e["conflicting"] for e in result["differential"][1:]):
+        return "nothing stated points to it: it leads as the findings count against the others"
+    return "no stated clue bears on this cause"
+
+
+def rule_out_purpose(result: Any, cause_id: str) -> str:
+    """What a can't-miss cause's test is for: "to confirm" it when it leads or is at least even, "to rule out" it
+    otherwise (a clinician's review, round 66: "to rule out renal tuberculosis" printed beside it at >95%)."""
+    entry = next((e for e in result["differential"] if e["cause"] == cause_id), None)
+    leads = entry is not None and (entry["rank"] == 1 or entry["probability"] >= 0.5)
+    return "to confirm" if leads else "to rule out"
 
 
 def poor_fit_text(result: Any) -> str:
