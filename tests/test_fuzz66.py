@@ -246,3 +246,15 @@ def test_gene_symbols_are_written_as_genes() -> None:
                         "-n", "20"])
     assert any(e["form"] == "cyp24a1" for e in result["differential"])
     assert "(CYP24A1)" in out and "(cyp24a1)" not in out
+
+
+def test_in_the_first_week_the_scan_is_repeated_before_anything_is_sent() -> None:
+    """A 3-day-old's page summary proposed urine oxalate and hyperoxaluria genetics, while its own caveat said to repeat
+    the ultrasound after the first week before investigating (a clinician's review)."""
+    _, page, _ = invoke(["diff", "-p", "medullary", "-m", "us", "--age", "3d", "--format", "html"])
+    summary = page.split('<p class="summary">', 1)[1].split("</p>", 1)[0]
+    assert summary.startswith("First repeat the ultrasound after the first week"), summary
+    _, out, _ = invoke(["diff", "-p", "medullary", "-m", "us", "--age", "3d"])
+    assert "To narrow this down, first repeat the ultrasound after the first week" in " ".join(out.split())
+    _, later, _ = invoke(["diff", "-p", "medullary", "-m", "us", "--age", "3w"])
+    assert "first repeat the ultrasound" not in " ".join(later.split())

@@ -14,6 +14,7 @@ from typing import Any
 
 from nephrocalc.knowledge import KnowledgeBase
 from nephrocalc.render.views import (
+    REPEAT_SCAN,
     also_unexplained,
     case_facts,
     display_name,
@@ -28,6 +29,7 @@ from nephrocalc.render.views import (
     percent,
     poor_fit_text,
     printable,
+    repeat_scan_first,
     rule_out_purpose,
     work_up,
 )
@@ -134,6 +136,8 @@ def summary_line(result: Any, kb: KnowledgeBase) -> str:
         first = following[0]
         check = first.get("rule_out") or first["label"][0].lower() + first["label"][1:]
         text += f". Check {check}"
+    if repeat_scan_first(result):
+        return f"First {REPEAT_SCAN}; if they persist: {text[0].lower() + text[1:]}."
     return text + "."
 
 

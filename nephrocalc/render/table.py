@@ -22,6 +22,7 @@ from rich.text import Text
 
 from nephrocalc.knowledge import Cause, Finding, KnowledgeBase
 from nephrocalc.render.views import (
+    REPEAT_SCAN,
     also_unexplained,
     case_facts,
     cited_tags,
@@ -38,6 +39,7 @@ from nephrocalc.render.views import (
     percent,
     poor_fit_text,
     printable,
+    repeat_scan_first,
     rule_out_purpose,
     rules_label,
     work_up,
@@ -305,7 +307,10 @@ def print_result(result: Result, kb: KnowledgeBase, *, rows: list[Entry] | None 
                 lab = lab[0].lower() + lab[1:] if lab[1:2].islower() else lab
                 label += f" ({lab}: the value given did not settle it)" if item.get("lab_given") else f" ({lab})"
             hints.append(label)
-        console.print(Text("To narrow this down, check: " + "; ".join(hints) + ".", style="bold"))
+        # in the first week of life the scan is repeated before anything is sent
+        lead = f"To narrow this down, first {REPEAT_SCAN}; if they persist, check: " if repeat_scan_first(result) \
+            else "To narrow this down, check: "
+        console.print(Text(lead + "; ".join(hints) + ".", style="bold"))
     cant_miss = [e for e in result["differential"] if e["cant_miss"] and e["rank"] > 1]
     # always, even under --top: from 0.1% with the test that rules each out; below, named on one line
     shown = [e for e in cant_miss if e["probability"] >= 0.001 or e["capped"]]

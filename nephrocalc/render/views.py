@@ -263,6 +263,16 @@ def no_evidence_text(entry: Any, result: Any) -> str:
     return "no stated clue bears on this cause"
 
 
+def repeat_scan_first(result: Any) -> bool:
+    """Whether the caveats say to repeat the ultrasound after the first week of life before anything else (echogenic
+    pyramids then are often transient): the work-up lines say it first (a clinician's review, round 66: the page's
+    summary proposed hyperoxaluria genetics for a 3-day-old)."""
+    return any(c["id"].startswith("neonatal_transient_echogenicity") for c in result["caveats"])
+
+
+REPEAT_SCAN = "repeat the ultrasound after the first week (echogenic pyramids are often transient then)"
+
+
 def rule_out_purpose(result: Any, cause_id: str) -> str:
     """What a can't-miss cause's test is for: "to confirm" it when it leads or is at least even, "to rule out" it
     otherwise (a clinician's review, round 66: "to rule out renal tuberculosis" printed beside it at >95%)."""
