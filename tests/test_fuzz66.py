@@ -258,3 +258,14 @@ def test_in_the_first_week_the_scan_is_repeated_before_anything_is_sent() -> Non
     assert "To narrow this down, first repeat the ultrasound after the first week" in " ".join(out.split())
     _, later, _ = invoke(["diff", "-p", "medullary", "-m", "us", "--age", "3w"])
     assert "first repeat the ultrasound" not in " ".join(later.split())
+
+
+def test_the_page_summary_of_pth_independent_hypercalcaemia_in_an_adult_names_malignancy() -> None:
+    """Milk-alkali syndrome >99.9% at 76 with a calcium of 14.1 and a PTH of 9: the summary carried the figure alone,
+    the caveat 'malignancy first' only further down (a clinician's review)."""
+    argv = ["diff", "-p", "medullary", "--calcium-alkali-intake", "--lab", "serum_calcium=14.1mg/dL", "--lab",
+            "pth=9pg/mL", "--format", "html"]
+    for age, said in (("76", True), ("6", False)):
+        _, page, _ = invoke([*argv, "--age", age])
+        summary = page.split('<p class="summary">', 1)[1].split("</p>", 1)[0]
+        assert ("malignancy not yet excluded" in summary) is said, summary

@@ -131,6 +131,13 @@ def summary_line(result: Any, kb: KnowledgeBase) -> str:
     open_cant_miss = [e for e in entries[1:] if e["cant_miss"] and e["probability"] >= 0.001]
     if open_cant_miss:
         text += "; not yet excluded: " + ", ".join(_cause_name(kb, e) for e in open_cant_miss[:3])
+    # PTH-independent hypercalcaemia in an adult is malignancy until shown otherwise (the caveat's first words): the
+    # one-line summary says so too, not the figure alone (a clinician's review, round 66: milk-alkali >99.9%)
+    age = (result.get("case") or {}).get("age_years")
+    named = {top["cause"], *(e["cause"] for e in open_cant_miss[:3])}
+    if any(c["id"] == "hypercalcemia_low_pth" for c in result["caveats"]) and (age is None or age >= 18) and \
+            "hypercalcemia_of_malignancy" not in named:
+        text += "; malignancy not yet excluded (PTHrP, protein electrophoresis, free light chains)"
     following = work_up(result)
     if following:
         first = following[0]
