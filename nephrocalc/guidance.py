@@ -175,6 +175,8 @@ def _candidates(engine: Engine, evaluation: Evaluation, weights: tuple[list[floa
                              "separates": separates, "lab": lab_for(engine.kb, clue_id, case.age_years)}
         if item["lab"] is not None and item["lab"] in case.labs:
             item["lab_given"] = True
+        if item["lab"] is None and clue.test:
+            item["test"] = clue.test
         found.append((item, p_k))
     found.sort(key=lambda item: (-item[0]["gain"], item[0]["clue"]))
     return found

@@ -99,6 +99,7 @@ class Clue(NamedTuple):
     hpo_one_of: tuple[str, ...] = ()
     atc: tuple[str, ...] = ()  # WHO ATC codes (or their groups) of the drugs whose use means this exposure
     asked_below: float | None = None  # not proposed as a question from this age (years) on (a child's finding)
+    test: str = ""  # how the finding is looked for, where no lab settles it (clues.toml ``test``)
 
     @property
     def flag(self) -> str:

@@ -138,6 +138,7 @@ class NextFinding(TypedDict):
     gain: float
     separates: list[str]
     lab: str | None  # a lab value that would settle the clue
+    test: NotRequired[str]  # how the finding is looked for, where no lab settles it (clues.toml ``test``)
     lab_given: NotRequired[bool]  # that lab was given but settled nothing (a grey zone, or read with another value)
     rule_out: NotRequired[str]  # for a can't-miss cause: the test that rules it out
     cant_miss: NotRequired[str]  # the can't-miss cause this finding rules in or out

@@ -269,3 +269,16 @@ def test_the_page_summary_of_pth_independent_hypercalcaemia_in_an_adult_names_ma
         _, page, _ = invoke([*argv, "--age", age])
         summary = page.split('<p class="summary">', 1)[1].split("</p>", 1)[0]
         assert ("malignancy not yet excluded" in summary) is said, summary
+
+
+def test_a_finding_no_lab_settles_is_proposed_with_the_test_that_looks_for_it() -> None:
+    """'check: tubular ectasia' for an obvious acquired dRTA, 'check: parathyroid lesion' once the biochemistry had
+    shown PHPT: a finding, not a test, and nothing said of what the imaging is for (a clinician's review)."""
+    argv = ["diff", "-p", "medullary", "-m", "ct", "--age", "40", "--sex", "female", "--autoimmune-disease",
+            "--lab", "serum_bicarbonate=17mmol/L", "--lab", "urine_ph=6.8pH", "--lab", "serum_potassium=3.1mmol/L"]
+    result = _json(argv)
+    ectasia = next(item for item in result["next_findings"] if item["clue"] == "tubular_ectasia")
+    assert ectasia["test"].startswith("CT urography or IVU")
+    _, out, _ = invoke(argv)
+    assert "tubular ectasia (CT urography or IVU" in " ".join(out.split())
+    assert all("test" not in item for item in result["next_findings"] if item["lab"] is not None)

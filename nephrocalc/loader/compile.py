@@ -726,7 +726,7 @@ def _compile(root: Path, kb_file: schema.KnowledgeBaseFile, groups: Mapping[str,
                               tuple((band.at_least, band.below, band.value) for band in entry.age_backgrounds),
                               defining=entry.defining, refines=tuple(entry.refines),
                               mixture=entry.mixture, hpo_one_of=tuple(entry.hpo_one_of), atc=tuple(entry.atc),
-                              asked_below=entry.asked_below)
+                              asked_below=entry.asked_below, test=entry.test)
         for index, term in enumerate(entry.hpo_one_of):
             if term not in entry.hpo:
                 problems.add(clues_path, f"clues.{clue_id}.hpo_one_of.{index}",

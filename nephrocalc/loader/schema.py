@@ -583,6 +583,9 @@ class ClueEntry(RuleModel):
     # a finding about a child (growth failure, rickets) or an infant (polyhydramnios in the pregnancy): not proposed
     # as a question from this age on; stated, it still counts
     asked_below: Annotated[float, Field(gt=0.0, le=130.0)] | None = None
+    # how the finding is looked for, where no lab value settles it ("CT urography or IVU"): the work-up names the test,
+    # not only the finding (a clinician's review, round 66: "check: tubular ectasia", "check: parathyroid lesion")
+    test: Annotated[str, Field(max_length=120, pattern=ONE_LINE)] = ""
 
     @model_validator(mode="after")
     def _defining_note(self) -> ClueEntry:

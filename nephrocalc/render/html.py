@@ -259,7 +259,8 @@ def case_section(result: Any, kb: KnowledgeBase) -> str:
                    "then the first-line work-up before second-line tests; bits: how much the answer would narrow "
                    "the ranking.</p><ul>" + "".join(
             "<li>" + escape(item.get("rule_out") or item["label"])
-            + (f" — lab: {escape(kb.labs[item['lab']].label)}" if item.get("lab") in kb.labs else "")
+            + (f" — lab: {escape(kb.labs[item['lab']].label)}" if item.get("lab") in kb.labs else
+               f" — {escape(item['test'])}" if item.get("test") and not item.get("rule_out") else "")
             + (" (the value given did not settle it)" if item.get("lab_given") else "")
             + (f" ({rule_out_purpose(result, item['cant_miss'])} {escape(_cause_label(kb, item['cant_miss']))})"
                if item.get("cant_miss") else "")

@@ -306,6 +306,8 @@ def print_result(result: Result, kb: KnowledgeBase, *, rows: list[Entry] | None 
                 lab = kb.labs[item["lab"]].label
                 lab = lab[0].lower() + lab[1:] if lab[1:2].islower() else lab
                 label += f" ({lab}: the value given did not settle it)" if item.get("lab_given") else f" ({lab})"
+            elif item.get("test"):  # the test that looks for it (CT urography for tubular ectasia)
+                label += f" ({item['test']})"
             hints.append(label)
         # in the first week of life the scan is repeated before anything is sent
         lead = f"To narrow this down, first {REPEAT_SCAN}; if they persist, check: " if repeat_scan_first(result) \
