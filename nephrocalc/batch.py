@@ -241,10 +241,23 @@ def _outcome(number: int, raw: bytes, engine: Engine, read: Reader | None, row: 
 _WORK: tuple[Engine, Reader | None, Callable[[Result], bytes]] | None = None
 
 
-def _ignore_interrupts() -> None:
+def _ignore_interrupts(parent: int | None = None) -> None:
+    """A worker's set-up: Ctrl-C stops the parent, which stops the workers; and a worker ends with its parent. A
+    SIGTERM or SIGHUP to the parent alone (kill, a supervisor, a closed terminal) left the workers sleeping under
+    PID 1 for ever (robustness round 67): on Linux the kernel sends each a SIGTERM when the parent dies
+    (PR_SET_PDEATHSIG), and a worker whose parent is already gone leaves at once."""
+    import os
     import signal
 
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the parent, which stops the workers
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGTERM))  # 1: PR_SET_PDEATHSIG
+    except (OSError, AttributeError, ImportError):  # not Linux: the parent's own shutdown ends the workers
+        pass
+    if parent is not None and os.getppid() != parent:
+        os._exit(1)
 
 
 def _rank_chunk(chunk: list[tuple[int, bytes]]) -> list[Outcome]:
@@ -327,6 +340,7 @@ def _run_parallel(numbered: Iterator[tuple[int, bytes]], engine: Engine, read: R
     import collections
     import itertools
     import multiprocessing
+    import os
     from concurrent.futures import Future, ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
@@ -339,7 +353,7 @@ def _run_parallel(numbered: Iterator[tuple[int, bytes]], engine: Engine, read: R
     _WORK = (engine, read, row)
     try:
         pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"),
-                                   initializer=_ignore_interrupts)
+                                   initializer=_ignore_interrupts, initargs=(os.getpid(),))
     except (OSError, ImportError, NotImplementedError):  # no semaphores (sem_open) in some sandboxes
         _WORK = None
         emit(first[0], _outcome(first[0], first[1], engine, read, row))  # the line taken to look ahead

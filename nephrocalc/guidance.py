@@ -99,8 +99,12 @@ def _waits_for_context(engine: Engine, case: Case, clue_id: str, answered: froze
     if lab is None:
         return False
     reading = [limit for limit in lab.limits if limit.clue == clue_id and limit.derive and limit.derive_present]
+    # a limit that also needs another lab's value (a PTH with a calcium above 10 mg/dL) waits for that lab too
+    # (robustness round 67: with no hypocalcaemia stated, the PTH was asked before the calcium)
     return bool(reading) and all(any(needed not in case.clues and needed not in answered
-                                     for needed, _ in limit.requires) for limit in reading)
+                                     for needed, _ in limit.requires)
+                                 or any(other not in case.labs for other, _, _ in limit.present_requires_lab)
+                                 for limit in reading)
 
 
 def _candidates(engine: Engine, evaluation: Evaluation, weights: tuple[list[float], list[float], float],

@@ -146,6 +146,8 @@ def parse_case(data: bytes | str | Mapping[str, Any], kb: KnowledgeBase, *, what
             # a UTF-16 or Latin-1 line is said to be one, as --case says (review 11), without the parser's words
             hint = utf8_hint(data)
             said = "not valid JSON" + hint if hint.startswith("; the text is") else said + hint
+            if _too_deep(said):  # nested past the parser's own limit: said as past ours (robustness round 67)
+                said = TOO_DEEP
         error = InputError(field, said)
     except InputError as exc:
         error = exc
@@ -223,8 +225,7 @@ def refuse_deep_nesting(parsed: Any, what: str) -> None:
         else:
             continue
         if depth > MAX_JSON_DEPTH:
-            raise InputError(_deep_field(parsed, what), f"nested more than {MAX_JSON_DEPTH} levels deep; at most "
-                             f"{MAX_JSON_DEPTH} are read, deeper than any case, phenopacket or FHIR bundle goes")
+            raise InputError(_deep_field(parsed, what), TOO_DEEP)
         stack.extend((child, depth + 1) for child in children)
 
 
@@ -490,7 +491,11 @@ def clinicians_words(data: Mapping[str, Any], kb: KnowledgeBase) -> dict[str, An
     for name in ("age_years", "onset_age_years"):
         age = out.get(name)
         if isinstance(age, str) and (years := parse_age(age)) is not None:
-            out[name] = years
+            # as the command line rounds it (6 significant digits), and out of range said in the words typed
+            # (robustness round 67: "got 133.33333333333331" for "1600 mo")
+            if years > 130:
+                raise InputError(name, f"must be {_ALLOWED['age_years']} (got {age!r}, {years:.4g} years)")
+            out[name] = float(f"{years:.6g}")
     return out
 
 
@@ -677,6 +682,15 @@ _LAB_FIELDS = ('a lab is {"value": number, "unit": string}, with optional "compa
 _LAB_KEYS = ("value", "unit", "comparator", "age_years")
 
 
+TOO_DEEP = (f"nested more than {MAX_JSON_DEPTH} levels deep; at most {MAX_JSON_DEPTH} are read, deeper than any "
+            "case, phenopacket or FHIR bundle goes")
+
+
+def _too_deep(message: str) -> bool:
+    """A parser's error for JSON nested past its own limit (about 1,000 levels), which is valid JSON."""
+    return "recursion limit" in message or "depth limit" in message
+
+
 def not_json_message(exc: Exception, raw: bytes) -> str:
     """What is wrong with bytes that do not parse as JSON: the parser's own words, and what the text is when it is not
     UTF-8 at all, when the parser's words are only about its decoding ("surrogates not allowed" of a UTF-16 file,
@@ -684,6 +698,8 @@ def not_json_message(exc: Exception, raw: bytes) -> str:
     hint = utf8_hint(raw)
     if hint.startswith("; the text is"):
         return "not valid JSON" + hint
+    if _too_deep(str(exc)):
+        return TOO_DEEP
     return f"not valid JSON ({exc})" + hint
 
 

@@ -405,6 +405,38 @@ class Lab(NamedTuple):
 _MICRO_STEMS = frozenset({"g", "mol", "u", "iu", "l", "eq"})  # after a "u" written for the micro sign
 
 
+# UCUM spellings of the units the labs accept (the rest are the same text). UCUM writes a day as
+# "d" or "(24.h)", counts with braces ({creat}, {1.73_m2}) and international units as [IU]; µg/L is
+# ng/mL and ng/L is pg/mL exactly.
+_UCUM = {"iu/l": "U/L", "[ph]": "pH", "meq/l": "mEq/L", "umol/l": "umol/L", "mmol/l": "mmol/L", "mg/dl": "mg/dL",
+         "pg/ml": "pg/mL",
+         "ng/ml": "ng/mL", "pmol/l": "pmol/L", "g/dl": "g/dL", "g/l": "g/L", "u/l": "U/L", "[iu]/l": "U/L",
+         "mg/d": "mg/day", "mmol/d": "mmol/day", "ml/min/{1.73_m2}": "mL/min/1.73m2",
+         "ml/min/1.73.m2": "mL/min/1.73m2", "miu/l": "mIU/L", "uiu/ml": "uIU/mL", "ng/dl": "ng/dL",
+         "mg/(24.h)": "mg/day", "mmol/(24.h)": "mmol/day", "mg/24.h": "mg/day", "mmol/24.h": "mmol/day",
+         "mg/kg/d": "mg/kg/day", "mg/kg/(24.h)": "mg/kg/day", "mg/(kg.d)": "mg/kg/day",
+         "mg/(kg.24.h)": "mg/kg/day", "mmol/d/{1.73_m2}": "mmol/1.73m2/day",
+         "mmol/(24.h)/{1.73_m2}": "mmol/1.73m2/day", "mmol/{1.73_m2}/d": "mmol/1.73m2/day",
+         "ug/l": "ng/mL", "ng/l": "pg/mL", "m[iu]/l": "mIU/L", "u[iu]/ml": "uIU/mL"}
+
+
+def ucum_spellings(text: str) -> list[str]:
+    """The contract spellings of a unit written in UCUM or with its annotations: "[IU]/L" and "IU/L" are U/L,
+    "mg/(24.h)" mg/day, "mg/mg{creat}" mg/mg; none when it is written as the contract writes it. A FHIR resource, a
+    phenopacket, --lab and a case's labs all read them (robustness round 67: FHIR read "[IU]/L", --lab refused it)."""
+    import re
+
+    text = text.strip()
+    found = []
+    alias = _UCUM.get(text.lower())
+    if alias is not None:
+        found.append(alias)
+    bare = re.sub(r"\{[^}]*\}", "", text) if "1.73" not in text else text
+    if bare != text:
+        found.extend((bare, _UCUM.get(bare.lower(), bare)))
+    return found
+
+
 def normalise_unit(unit: str) -> str:
     """Units match ignoring case and spaces: "mg/dl" and "mg / dL" are "mg/dL"; the micro sign (µ) and
     the Greek mu (μ) are one letter (Unicode compatibility normalisation), and so is "mc" (mcg, mcU/mL); "per

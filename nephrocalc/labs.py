@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 from nephrocalc.case import Case
 from nephrocalc.errors import InputError, field_path
-from nephrocalc.knowledge import KnowledgeBase, Lab, LabLimit, normalise_unit
+from nephrocalc.knowledge import KnowledgeBase, Lab, LabLimit, normalise_unit, ucum_spellings
 from nephrocalc.result import Derivation, Note
 from nephrocalc.vocab import BLOOD_PH_WORDS, did_you_mean
 
@@ -77,6 +77,9 @@ def measure(lab_id: str, value: float, unit: str, kb: KnowledgeBase, comparator:
     if math.isinf(value):  # a document's 1e999 (intake.load_document): not "inf mmol/L is outside the range"
         raise InputError(f"labs.{lab_id}.value", "must be a finite number (got a number too large for a double)")
     key = normalise_unit(unit)
+    if key not in lab.units and key not in lab.own_units:  # a UCUM spelling of an accepted unit ("[IU]/L", "IU/L")
+        key = next((k for s in ucum_spellings(unit) if (k := normalise_unit(s)) in lab.units or k in lab.own_units),
+                   key)
     if key in lab.units:
         written, factor = lab.units[key]
         # to 12 significant digits: a conversion's binary noise (350 mg/g = 0.35000000000000003 mg/mg) must not put

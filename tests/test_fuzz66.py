@@ -5,6 +5,11 @@ from __future__ import annotations
 
 import json
 import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -282,3 +287,165 @@ def test_a_finding_no_lab_settles_is_proposed_with_the_test_that_looks_for_it() 
     _, out, _ = invoke(argv)
     assert "tubular ectasia (CT urography or IVU" in " ".join(out.split())
     assert all("test" not in item for item in result["next_findings"] if item["lab"] is not None)
+
+
+# robustness round 67 (black-box)
+
+@pytest.mark.process
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the parent-death signal is Linux's")
+def test_batch_workers_end_with_their_parent(tmp_path: Path) -> None:
+    """A SIGTERM to batch alone (kill, a supervisor) left its worker processes sleeping under PID 1 for ever."""
+    cases = tmp_path / "many.jsonl"
+    cases.write_bytes(b'{"pattern":"medullary","clues":{"rta":true}}\n' * 200_000)
+    parent = subprocess.Popen([sys.executable, "-m", "nephrocalc", "batch", str(cases)], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+
+    def children() -> list[int]:
+        found = []
+        for entry in Path("/proc").iterdir():
+            try:
+                if entry.name.isdigit() and int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == \
+                        parent.pid:
+                    found.append(int(entry.name))
+            except (OSError, IndexError, ValueError):
+                continue
+        return found
+
+    deadline = time.monotonic() + 60
+    while not (workers := children()) and parent.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert workers, "no worker process started"
+    parent.send_signal(signal.SIGTERM)
+    parent.wait(timeout=60)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and any(Path(f"/proc/{pid}").exists() and
+                                              "Z" not in _state(pid) for pid in workers):
+        time.sleep(0.05)
+    assert not [pid for pid in workers if Path(f"/proc/{pid}").exists() and "Z" not in _state(pid)]
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return "Z"
+
+
+def test_ask_reads_a_bound_written_with_ge_as_the_lab_option_does() -> None:
+    status, out, _ = invoke(["ask", "-p", "medullary", "--age", "40", "--max-questions", "1", "-f", "json"],
+                            "\u226512 mg/dL\n".encode())
+    assert status == 0 and json.loads(out)["case"]["labs"]["serum_calcium"]["comparator"] == ">="
+
+
+def test_a_case_file_of_exactly_the_limit_with_its_line_end_is_read(tmp_path: Path) -> None:
+    """A case of exactly 1 MiB was taken by batch and refused by diff --case once saved with its newline."""
+    from nephrocalc.cli.io import MAX_CASE_BYTES
+
+    head, tail = '{"pattern":"medullary","id":"', '"}'
+    exact = head + "x" * (MAX_CASE_BYTES - len(head) - len(tail)) + tail
+    (tmp_path / "exact.json").write_text(exact + "\n")
+    (tmp_path / "over.json").write_text(exact[:-2] + 'x"}' + "\n")
+    assert invoke(["diff", "--case", str(tmp_path / "exact.json"), "-f", "json"])[0] == 0
+    status, _, err = invoke(["diff", "--case", str(tmp_path / "over.json")])
+    assert status == 2 and "is larger than" in err
+
+
+@pytest.mark.parametrize("depth", [100, 1100])
+def test_json_nested_past_any_depth_is_said_to_be_too_deep(depth: int) -> None:
+    line = '{"pattern":"medullary","clues":' + "[" * depth + "]" * depth + "}"
+    status, _, err = invoke(["diff", "--case", "-"], line.encode())
+    assert status == 2 and "nested more than 64 levels deep" in err and "not valid JSON" not in err, err
+    _, out, _ = invoke(["batch", "-"], line.encode() + b"\n")
+    assert "nested more than 64 levels deep" in json.loads(out)["error"]
+
+
+def test_markdown_evidence_keeps_the_condition_of_a_term() -> None:
+    _, md, _ = invoke(["diff", "-p", "medullary", "--age", "58", "--lab", "serum_calcium=11.9mg/dL", "--lab",
+                       "pth=140pg/mL", "-f", "markdown"])
+    row = next(line for line in md.splitlines() if "Chronic hypercalciuria" in line)
+    assert "−high_pth with hypercalcemia" in row, row
+
+
+@pytest.mark.parametrize(("unit", "given"), [("IU/L", "alkaline_phosphatase"), ("[IU]/L", "alkaline_phosphatase"),
+                                             ("mg/(24.h)", "urine_calcium_24h"),
+                                             ("mg/mg{creat}", "urine_calcium_creatinine_ratio")])
+def test_the_ucum_spellings_fhir_reads_are_read_from_the_lab_option_too(unit: str, given: str) -> None:
+    value = {"alkaline_phosphatase": "900", "urine_calcium_24h": "400", "urine_calcium_creatinine_ratio": "0.3"}[given]
+    result = _json(["diff", "-p", "medullary", "--age", "40", "--lab", f"{given}={value} {unit}"])
+    assert result["derived"], result["warnings"]
+
+
+def test_a_poor_fit_on_one_finding_names_it_unexplained() -> None:
+    """fit.unexplained was empty (the finding filed under combination) while the table named it."""
+    fit = _json(["diff", "-p", "medullary", "--age", "40", "--hypercalcemia", "--no-high-pth"])["fit"]
+    assert fit["status"] == "poor" and fit["unexplained"] == ["hypercalcemia"]
+
+
+def test_ask_waits_for_the_calcium_before_the_pth_when_only_hypocalcaemia_is_denied() -> None:
+    _, _, err = invoke(["ask", "-p", "medullary", "--age", "40", "--no-hypocalcemia"], b"q\n")
+    assert err.startswith("? hypercalcemia"), err[:200]
+
+
+def test_an_age_with_a_unit_out_of_range_is_said_in_the_words_typed() -> None:
+    status, _, err = invoke(["diff", "--case", "-"], b'{"pattern":"medullary","age_years":"1600 mo"}')
+    assert status == 2 and "(got '1600 mo', 133.3 years)" in err, err
+    saved = invoke(["diff", "--case", "-", "-f", "json"], b'{"pattern":"medullary","age_years":"200 mo"}')[1]
+    flagged = invoke(["diff", "-p", "medullary", "--age", "200mo", "-f", "json"])[1]
+    assert json.loads(saved)["case"]["age_years"] == json.loads(flagged)["case"]["age_years"] == 16.6667
+
+
+def test_method_names_every_pack_it_counts() -> None:
+    _, out, _ = invoke(["method", "--extended"])
+    assert "nephrocalc built-in knowledge base, version" in out and "+ nephrocalc extended knowledge base" in out
+
+
+def test_with_the_example_bartter_pack_the_open_world_does_not_count_polyhydramnios_for_bartter() -> None:
+    pack = str(Path(__file__).parents[1] / "docs" / "packs" / "bartter")
+    result = _json(["diff", "--rules", pack, "-p", "medullary", "--age", "0.1", "--polyhydramnios", "--hypokalemia",
+                    "--metabolic-alkalosis"])
+    assert result["differential"][0]["cause"] == "bartter_syndrome"
+    assert ("polyhydramnios", True) not in _terms(result, "other")
+    assert ("polyhydramnios", True) in _terms(_json(["diff", "-p", "medullary", "--age", "0.1", "--polyhydramnios"]),
+                                              "other")
+
+
+def _edited_copy(tmp_path: Path, file: str, old: str, new: str) -> Path:
+    from test_pack_review import _kb_copy
+
+    return Path(_kb_copy(tmp_path, file, old, new))
+
+
+def test_a_reference_row_with_the_wrong_cell_count_names_its_field(tmp_path: Path) -> None:
+    kb = _edited_copy(tmp_path, "grading.toml", 'cells = ["No echogenicity", "No calcific deposits"]',
+                      'cells = ["No echogenicity"]')
+    status, out, err = invoke(["rules", "check", str(kb)])
+    assert status == 2 and "grading.toml: rows: row 0 (key '0'): needs 2 cells" in out + err, out + err
+
+
+@pytest.mark.parametrize(("old", "new", "said"), [
+    ("{ low = 0.0, high = 0.5, cases = 23", "{ low = 0.9, high = 0.1, cases = 23", "low (0.9) must be below high"),
+    ("patients = 118", "patients = 5", "the bins hold 118 patients, not the 5"),
+])
+def test_calibration_figures_that_contradict_each_other_are_rule_errors(tmp_path: Path, old: str, new: str,
+                                                                         said: str) -> None:
+    kb = _edited_copy(tmp_path, "knowledge_base.toml", old, new)
+    status, out, err = invoke(["rules", "check", str(kb)])
+    assert status == 2 and "calibration.measured.bins" in out + err and said in out + err, out + err
+
+
+def test_a_broken_pack_of_the_environment_is_not_blamed_on_the_command_lines(tmp_path: Path,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    good = tmp_path / "good"
+    good.mkdir()
+    (good / "pack.toml").write_text('name = "good"\nversion = "1"\n')
+    (good / "clues.toml").write_text('[clues.local_marker]\nlabel = "Local marker"\ndescription = "A marker."\n'
+                                     'group = "history"\nspecificity = "high"\n')
+    bad = tmp_path / "bad"
+    import shutil
+
+    shutil.copytree(Path(__file__).parents[1] / "docs" / "packs" / "bartter", bad)
+    cause = bad / "causes" / "bartter_syndrome.toml"
+    cause.write_text(cause.read_text().replace('clue = "polyhydramnios"', 'clue = "polyhydramnioss"', 1))
+    monkeypatch.setenv("NEPHROCALC_RULES", str(bad))
+    status, _, err = invoke(["diff", "--rules", str(good), "-p", "medullary"])
+    assert status == 2 and "(in the rule pack" not in err and "names the pack at fault" in err, err

@@ -121,6 +121,9 @@ def _from_command_line(exc: NephrocalcError, argv: list[str]) -> str:
     folders += [token.split("=", 1)[1] for token in argv if token.startswith("--rules=")]
     if len(folders) != 1 or str(exc).startswith(os.path.basename(os.path.normpath(folders[0])) + "/"):
         return ""
+    if os.environ.get("NEPHROCALC_RULES", "").strip():  # the fault may be in a pack of $NEPHROCALC_RULES: not blamed
+        # on the --rules folder (robustness round 67: a good pack was named, and `rules check` on it passed)
+        return f" (`nephrocalc rules check {folders[0]}`, with $NEPHROCALC_RULES set, names the pack at fault)"
     return f" (in the rule pack {folders[0]}; `nephrocalc rules check {folders[0]}` lists every problem)"
 
 

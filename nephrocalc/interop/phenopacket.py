@@ -51,7 +51,7 @@ from pydantic import BaseModel, ConfigDict, StrictBool, ValidationError, field_v
 from nephrocalc.case import Case, Lab
 from nephrocalc.errors import InputError, field_path
 from nephrocalc.interop.wording import agent_denied, agent_stopped, finding_cue, shortlist, words
-from nephrocalc.knowledge import KnowledgeBase, normalise_unit
+from nephrocalc.knowledge import KnowledgeBase, normalise_unit, ucum_spellings
 from nephrocalc.result import AskResult, Note, Result
 from nephrocalc.vocab import CASE_FIELDS, PATTERNS, Laterality, Pattern, Sex
 
@@ -416,20 +416,6 @@ def clues_of_agent(kb: KnowledgeBase, name: str) -> tuple[str, ...]:
     return tuple(mixtures or found)
 
 
-# UCUM spellings of the units the labs accept (the rest are the same text). UCUM writes a day as
-# "d" or "(24.h)", counts with braces ({creat}, {1.73_m2}) and international units as [IU]; µg/L is
-# ng/mL and ng/L is pg/mL exactly.
-_UCUM = {"[ph]": "pH", "meq/l": "mEq/L", "umol/l": "umol/L", "mmol/l": "mmol/L", "mg/dl": "mg/dL", "pg/ml": "pg/mL",
-         "ng/ml": "ng/mL", "pmol/l": "pmol/L", "g/dl": "g/dL", "g/l": "g/L", "u/l": "U/L", "[iu]/l": "U/L",
-         "mg/d": "mg/day", "mmol/d": "mmol/day", "ml/min/{1.73_m2}": "mL/min/1.73m2",
-         "ml/min/1.73.m2": "mL/min/1.73m2", "miu/l": "mIU/L", "uiu/ml": "uIU/mL", "ng/dl": "ng/dL",
-         "mg/(24.h)": "mg/day", "mmol/(24.h)": "mmol/day", "mg/24.h": "mg/day", "mmol/24.h": "mmol/day",
-         "mg/kg/d": "mg/kg/day", "mg/kg/(24.h)": "mg/kg/day", "mg/(kg.d)": "mg/kg/day",
-         "mg/(kg.24.h)": "mg/kg/day", "mmol/d/{1.73_m2}": "mmol/1.73m2/day",
-         "mmol/(24.h)/{1.73_m2}": "mmol/1.73m2/day", "mmol/{1.73_m2}/d": "mmol/1.73m2/day",
-         "ug/l": "ng/mL", "ng/l": "pg/mL", "m[iu]/l": "mIU/L", "u[iu]/ml": "uIU/mL"}
-
-
 def _both_ways(stated: dict[str, dict[bool, list[str]]]) -> str:
     """Clues with the terms that stated each present and excluded, as a note lists them."""
     return "; ".join(f"{clue} (present: {', '.join(dict.fromkeys(terms[True]))}; excluded: "
@@ -441,12 +427,7 @@ def _spellings(text: str) -> list[str]:
     annotations (mg/mg{creat} is mg/mg)."""
     text = text.strip()
     found = [text]
-    alias = _UCUM.get(text.lower())
-    if alias is not None:
-        found.append(alias)
-    bare = re.sub(r"\{[^}]*\}", "", text) if "1.73" not in text else text
-    if bare != text:
-        found.extend((bare, _UCUM.get(bare.lower(), bare)))
+    found.extend(ucum_spellings(text))
     named = _unit_named(text)
     if named is not None:
         found.append(named)

@@ -932,6 +932,8 @@ def _compile(root: Path, kb_file: schema.KnowledgeBaseFile, groups: Mapping[str,
             problems.add(other_path, f"{where}.clue", f"{found.clue!r} is listed twice" + (
                 " for overlapping ages" if ratio.age_bounded else " without an age range"))
         _check_sources(found.sources, sources, other_path, f"{where}.sources", problems)
+        if found.marks and all(cause_id in causes for cause_id in found.marks):
+            continue  # every cause it stands for is loaded: they take the finding now
         other_findings.append(ratio)
     other = OtherCause({"preterm": other_file.preterm, "child": other_file.child, "adult": other_file.adult},
                        other_file.unused_clue_lr, tuple(other_file.sources), other_file.note,

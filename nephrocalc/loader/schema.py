@@ -12,7 +12,7 @@ import re
 from itertools import combinations
 from typing import Annotated, Literal, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from nephrocalc.vocab import ID_REGEX, Modality
 
@@ -278,6 +278,10 @@ class OtherFinding(RuleModel):
     # with given: the entry does not count when any of these clues is present too (an acid urine during
     # acidosis points outside the twelve, but not with CKD, whose acidosis has an acid urine)
     unless: Annotated[list[Identifier], Listed, Once] = []
+    # the causes outside the knowledge base the entry stands for (CLINICAL-EXTENDED ids): once a rule pack loads
+    # every one of them, the entry is left out, since the cause itself now takes the finding (robustness round 67:
+    # with the example Bartter pack, polyhydramnios still counted x10 for the open world "for antenatal Bartter")
+    marks: Annotated[list[Identifier], Listed, Once] = []
 
     @model_validator(mode="after")
     def _age_range(self) -> OtherFinding:
@@ -324,6 +328,12 @@ class CalibrationBin(RuleModel):
     stated: Probability
     observed: Probability
 
+    @model_validator(mode="after")
+    def _ordered(self) -> CalibrationBin:
+        if self.low >= self.high:
+            raise ValueError(f"low ({self.low:g}) must be below high ({self.high:g})")
+        return self
+
 
 class Measured(RuleModel):
     """The development set's figures at this temperature (bench/evaluate.py --fit prints them)."""
@@ -338,6 +348,21 @@ class Measured(RuleModel):
     outside_patients: Annotated[int, Field(ge=0)] = 0
     outside_flagged: Probability = 0.0
     bins: list[CalibrationBin] = []
+
+    @field_validator("bins")
+    @classmethod
+    def _whole(cls, bins: list[CalibrationBin], info: ValidationInfo) -> list[CalibrationBin]:
+        # the table `method` prints is of the patients it names (robustness round 67: 5 patients above bins of 118)
+        patients = info.data.get("patients")
+        if bins and patients is not None and sum(b.cases for b in bins) != patients:
+            raise ValueError(f"the bins hold {sum(b.cases for b in bins)} patients, not the {patients} that patients "
+                             "gives")
+        from itertools import pairwise
+
+        for index, (before, after) in enumerate(pairwise(bins)):
+            if after.low < before.high:
+                raise ValueError(f"bin {index + 1} starts at {after.low:g}, inside bin {index} (to {before.high:g})")
+        return bins
 
 
 class Calibration(RuleModel):
@@ -965,12 +990,16 @@ class ReferenceTable(RuleModel):
     sources: SourceTags
     note: Text = ""
 
-    @model_validator(mode="after")
-    def _shape(self) -> ReferenceTable:
-        for row in self.rows:
-            if len(row.cells) != len(self.columns) - 1:
-                raise ValueError(f"row {row.key!r} needs {len(self.columns) - 1} cells")
-        return self
+    @field_validator("rows")
+    @classmethod
+    def _shape(cls, rows: list[ReferenceRow], info: ValidationInfo) -> list[ReferenceRow]:
+        # named by the row, as every other problem is by its field (robustness round 67: "(file): row '0' ...")
+        columns = info.data.get("columns")
+        for index, row in enumerate(rows):
+            if columns is not None and len(row.cells) != len(columns) - 1:
+                raise ValueError(f"row {index} (key {row.key!r}): needs {len(columns) - 1} cells, one per "
+                                 f"column after the key, got {len(row.cells)}")
+        return rows
 
 
 # --- labs.toml ----------------------------------------------------------------------------

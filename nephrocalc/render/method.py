@@ -17,6 +17,10 @@ def method_text(kb: KnowledgeBase) -> str:
     estimates = len({(c.id, clue) for c in kb.causes.values() for form in c.forms
                      for clue, f in form.findings.items() if f.estimate})
     findings = sum(len({clue for form in c.forms for clue in form.findings}) for c in kb.causes.values())
+    # the knowledge base and every pack loaded with it, each with its version, as a result's "rules" names them
+    # (robustness round 67: a pack's or the extended causes were counted as the built-in knowledge base's)
+    loaded = " + ".join(f"{pack.name}, version {pack.version}" for pack in kb.packs) or \
+        f"{kb.name}, version {kb.version}"
     unexplained = _count(kb.fit.max_unexplained, "specific finding") + (" is" if kb.fit.max_unexplained == 1
                                                                         else " are")
     freq = ", ".join(f"{k.replace('_', ' ')} {v:g}" for k, v in kb.frequency.items())
@@ -136,8 +140,9 @@ PROBABILITIES
   Ties are broken by prior, then by id.
 
 KNOWLEDGE BASE
-  {kb.name}, version {kb.version}: {len(kb.causes)} causes, {len(kb.clues)} clues, {findings} findings,
-  {len(kb.caveats)} caveats, {len(kb.sources)} sources. Rule files: {kb.root}
+  {loaded}
+  together: {len(kb.causes)} causes, {len(kb.clues)} clues, {findings} findings, {len(kb.caveats)} caveats,
+  {len(kb.sources)} sources. Rule files: {kb.root}
   Every weight names the sources it rests on (`nephrocalc cause ID`); where they give no figure
   the weight is an estimate, marked as such: {estimates} of the {findings} findings, and all priors (derived
   from published series).

@@ -121,7 +121,11 @@ def result_markdown_rows(result: Result, kb: KnowledgeBase | None = None) -> str
 
 
 def _signed(sign: str, evidence: Evidence) -> str:
-    return f"{sign}{evidence['clue']}" if evidence["present"] else f"{sign}no {evidence['clue']}"
+    """A term as ids write it (as TSV does), with its condition: "-high_pth with hypercalcemia" (robustness round 67:
+    the row read "+high_pth ... -high_pth")."""
+    term = f"{sign}{evidence['clue']}" if evidence["present"] else f"{sign}no {evidence['clue']}"
+    with_clue = evidence.get("counts_with")
+    return f"{term} with {with_clue}" if with_clue else term
 
 
 def _lacking(result: Result, name: Any) -> str:
