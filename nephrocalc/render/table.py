@@ -249,6 +249,17 @@ def print_result(result: Result, kb: KnowledgeBase, *, rows: list[Entry] | None 
         else:
             table.add_row(*cells, _evidence_summary(kb, entry, result))
     console.print(table)
+    capped = next((e for e in shown if e["capped"]), None)
+    if capped is not None:  # a ">" figure is a ceiling the engine holds it at, not a floor (a clinician's review:
+        # ">75%" read as "at least 75% likely")
+        cause = kb.causes.get(capped["cause"])
+        until = [kb.clues[c].label.lower() if c in kb.clues else c for c in
+                 ((cause.certainty.unless, *cause.certainty.also_unless)
+                  if cause is not None and cause.certainty is not None and cause.certainty.unless else ())]
+        console.print(Text(f"{percent(capped['probability'], True)}: the most this ranking states"
+                           + (f" until {' or '.join(until)} is stated" if until else
+                              " without a finding that is close to defining (a likelihood ratio of 20 or more)")
+                           + ", not a lower bound.", style="dim"))
     if rest:
         names = ", ".join(_entry_name(kb, e) for e in rest)
         console.print(Text(f"Also ranked, each below 0.1%: {names}.", style="dim"))
