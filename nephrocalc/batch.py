@@ -241,7 +241,7 @@ def _outcome(number: int, raw: bytes, engine: Engine, read: Reader | None, row: 
 _WORK: tuple[Engine, Reader | None, Callable[[Result], bytes]] | None = None
 
 
-def _ignore_interrupts(parent: int | None = None) -> None:
+def _worker_setup(parent: int | None = None) -> None:
     """A worker's set-up: Ctrl-C stops the parent, which stops the workers; and a worker ends with its parent. A
     SIGTERM or SIGHUP to the parent alone (kill, a supervisor, a closed terminal) left the workers sleeping under
     PID 1 for ever (robustness round 67): on Linux the kernel sends each a SIGTERM when the parent dies
@@ -353,7 +353,7 @@ def _run_parallel(numbered: Iterator[tuple[int, bytes]], engine: Engine, read: R
     _WORK = (engine, read, row)
     try:
         pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"),
-                                   initializer=_ignore_interrupts, initargs=(os.getpid(),))
+                                   initializer=_worker_setup, initargs=(os.getpid(),))
     except (OSError, ImportError, NotImplementedError):  # no semaphores (sem_open) in some sandboxes
         _WORK = None
         emit(first[0], _outcome(first[0], first[1], engine, read, row))  # the line taken to look ahead

@@ -16,6 +16,7 @@ import pytest
 from helpers import invoke
 from test_fuzz61 import _bundle, _calcium
 from test_fuzz63 import _run
+from test_pack_review import _kb_copy
 
 
 def test_an_age_bounded_finding_points_to_the_by_age_table_for_its_ratios() -> None:
@@ -409,14 +410,8 @@ def test_with_the_example_bartter_pack_the_open_world_does_not_count_polyhydramn
                                               "other")
 
 
-def _edited_copy(tmp_path: Path, file: str, old: str, new: str) -> Path:
-    from test_pack_review import _kb_copy
-
-    return Path(_kb_copy(tmp_path, file, old, new))
-
-
 def test_a_reference_row_with_the_wrong_cell_count_names_its_field(tmp_path: Path) -> None:
-    kb = _edited_copy(tmp_path, "grading.toml", 'cells = ["No echogenicity", "No calcific deposits"]',
+    kb = _kb_copy(tmp_path, "grading.toml", 'cells = ["No echogenicity", "No calcific deposits"]',
                       'cells = ["No echogenicity"]')
     status, out, err = invoke(["rules", "check", str(kb)])
     assert status == 2 and "grading.toml: rows: row 0 (key '0'): needs 2 cells" in out + err, out + err
@@ -428,7 +423,7 @@ def test_a_reference_row_with_the_wrong_cell_count_names_its_field(tmp_path: Pat
 ])
 def test_calibration_figures_that_contradict_each_other_are_rule_errors(tmp_path: Path, old: str, new: str,
                                                                          said: str) -> None:
-    kb = _edited_copy(tmp_path, "knowledge_base.toml", old, new)
+    kb = _kb_copy(tmp_path, "knowledge_base.toml", old, new)
     status, out, err = invoke(["rules", "check", str(kb)])
     assert status == 2 and "calibration.measured.bins" in out + err and said in out + err, out + err
 

@@ -227,9 +227,10 @@ def _impossible(years: float | None, on: str) -> str:
     return f"gives an age of {years_shown(years or 0.0)} at {on}; an age must be 0-130 years"
 
 
-def _resources(data: dict[str, Any], problems: list[str]) -> list[dict[str, Any]]:
+def _resources(data: dict[str, Any], problems: list[str], undecided: list[str]) -> list[dict[str, Any]]:
     """The resources of the document: a Bundle's entries, the items of a list of resources, or the one
-    resource given. An entry that holds no resource with a resourceType is named in ``problems``."""
+    resource given. An entry that holds no resource with a resourceType is named in ``problems``; versions of one
+    resource that nothing orders, all read, in ``undecided``."""
     if data.get("resourceType") == "Bundle":
         entries = data.get("entry")
         if entries is not None and not isinstance(entries, list):
@@ -251,7 +252,7 @@ def _resources(data: dict[str, Any], problems: list[str]) -> list[dict[str, Any]
                 if len(found) > first:  # the entry's own resource comes first; contained ones after it (robustness
                     own.add(first)  # round 63: a last entry without a resourceType was looked up past the end)
                 where.extend([index] * (len(found) - len(where)))
-        return _newest_versions(found, where, own, data.get("type"), problems)
+        return _newest_versions(found, where, own, data.get("type"), problems, undecided)
     if isinstance(data.get("resources"), list):
         found = []
         for index, item in enumerate(data["resources"]):
@@ -265,7 +266,7 @@ _REVISED = frozenset({"amended", "corrected", "appended"})
 
 
 def _newest_versions(found: list[dict[str, Any]], where: list[int], own: set[int], bundle_type: object,
-                     problems: list[str]) -> list[dict[str, Any]]:
+                     problems: list[str], undecided: list[str]) -> list[dict[str, Any]]:
     """The resources with one version of each: a resource (resourceType and id) given more than once in different
     versions keeps the newest, by meta.versionId (whole numbers), else meta.lastUpdated, else the order of a history
     Bundle (newest first), else an Observation's status (amended or corrected after final); the others are named in
@@ -285,7 +286,7 @@ def _newest_versions(found: list[dict[str, Any]], where: list[int], own: set[int
         newest, by = _newest(found, positions, bundle_type)
         if newest is None:  # said, not read as samples without a word (robustness round 66: versionIds "a", "b")
             ids = [_meta_field(found[p], "versionId") for p in positions]
-            problems.append(UNDECIDED_VERSIONS + f"{kind}/{rid[:40]} in entries "
+            undecided.append(f"{kind}/{rid[:40]} in entries "
                             f"{', '.join(f'[{where[p]}]' for p in positions)}"
                             + (f" (meta.versionId {', '.join(shown_value(v) for v in ids)})"
                                if any(v is not None for v in ids) else ""))
@@ -297,9 +298,6 @@ def _newest_versions(found: list[dict[str, Any]], where: list[int], own: set[int
                                 f"entry[{where[newest]}] ({by})")
     entries = {where[p] for p in dropped}  # with the resources a superseded version contains
     return [resource for position, resource in enumerate(found) if where[position] not in entries]
-
-
-UNDECIDED_VERSIONS = "\x00versions: "  # a problem that is not an entry left unread: versions nothing orders
 
 
 def _meta_field(resource: dict[str, Any], key: str) -> object:
@@ -469,7 +467,8 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
     if top != "Bundle" and top not in READ_TYPES - {"Medication"} and not isinstance(data.get("resources"), list):
         raise InputError("fhir.resourceType", f"{top[:40]!r} is not read; {_ACCEPTED}")
     entry_problems: list[str] = []  # entries that hold no resource with a resourceType
-    resources = _resources(data, entry_problems)
+    undecided: list[str] = []  # versions of one resource that nothing orders (all read)
+    resources = _resources(data, entry_problems, undecided)
     patients = [r for r in resources if r.get("resourceType") == "Patient"]
     # with none in the bundle, a Patient contained in a resource whose subject names it ("#p") is the patient: a
     # valid R4 form of a reference that resolves locally (black-box review 50: its sex and age were lost, and the
@@ -1198,8 +1197,6 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                       "age, findings or labs)."})
     if top == "Bundle" and (page := _one_page(data)):  # the newest value may be on another page
         notes.append({"id": "fhir_bundle_one_page", "sources": [], "message": page})
-    undecided = [p.removeprefix(UNDECIDED_VERSIONS) for p in entry_problems if p.startswith(UNDECIDED_VERSIONS)]
-    entry_problems = [p for p in entry_problems if not p.startswith(UNDECIDED_VERSIONS)]
     if undecided:
         notes.append({"id": "fhir_versions_undecided", "sources": [],
                       "message": "Versions of one resource whose order nothing decides (a meta.versionId that is not "

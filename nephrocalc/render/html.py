@@ -17,6 +17,7 @@ from nephrocalc.render.views import (
     REPEAT_SCAN,
     also_unexplained,
     case_facts,
+    cause_label,
     display_name,
     distinctive,
     evidence_label,
@@ -67,11 +68,6 @@ def _lr(weight: float) -> str:
 
 def _label(kb: KnowledgeBase, clue: str) -> str:
     return kb.clues[clue].label if clue in kb.clues else clue
-
-
-def _cause_label(kb: KnowledgeBase, cause_id: str) -> str:
-    cause = kb.causes.get(cause_id)
-    return cause.short_name if cause is not None else cause_id
 
 
 def _cause_name(kb: KnowledgeBase, entry: Entry) -> str:
@@ -262,7 +258,7 @@ def case_section(result: Any, kb: KnowledgeBase) -> str:
             + (f" — lab: {escape(kb.labs[item['lab']].label)}" if item.get("lab") in kb.labs else
                f" — {escape(item['test'])}" if item.get("test") and not item.get("rule_out") else "")
             + (" (the value given did not settle it)" if item.get("lab_given") else "")
-            + (f" ({rule_out_purpose(result, item['cant_miss'])} {escape(_cause_label(kb, item['cant_miss']))})"
+            + (f" ({rule_out_purpose(result, item['cant_miss'])} {escape(cause_label(kb, item['cant_miss']))})"
                if item.get("cant_miss") else "")
             + (" (as " + escape(", ".join(in_text(kb.clues[c].label) if c in kb.clues else c
                                           for c in item["triggered_by"])) + " is stated)"

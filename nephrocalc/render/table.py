@@ -25,6 +25,7 @@ from nephrocalc.render.views import (
     REPEAT_SCAN,
     also_unexplained,
     case_facts,
+    cause_label,
     cited_tags,
     clue_users,
     distinctive,
@@ -306,7 +307,7 @@ def print_result(result: Result, kb: KnowledgeBase, *, rows: list[Entry] | None 
             if item.get("rule_out"):
                 proposed.add(item.get("cant_miss", ""))
                 label = (f"{item['rule_out']} ({rule_out_purpose(result, item.get('cant_miss', ''))} "
-                         f"{_cause_label(kb, item.get('cant_miss', ''))}")
+                         f"{cause_label(kb, item.get('cant_miss', ''))}")
                 if item.get("triggered_by"):
                     stated = ", ".join(in_text(kb.clues[c].label) if c in kb.clues else c for c in item["triggered_by"])
                     label += f", as {stated} is stated"
@@ -358,11 +359,6 @@ def _bullets(items: list[Text], mark: str) -> Table:
     for item in items:
         grid.add_row(mark, item)
     return grid
-
-
-def _cause_label(kb: KnowledgeBase, cause_id: str) -> str:
-    cause = kb.causes.get(cause_id)
-    return cause.short_name if cause is not None else cause_id
 
 
 def _print_explanation(console: Console, entries: list[Entry], result: Result) -> None:

@@ -20,6 +20,12 @@ def form_label(kb: KnowledgeBase, cause_id: str, form_id: str) -> str:
     return form_id.replace("_", " ")
 
 
+def cause_label(kb: KnowledgeBase, cause_id: str) -> str:
+    """A cause named in a sentence: its short name (the id for one not in ``kb``)."""
+    cause = kb.causes.get(cause_id)
+    return cause.short_name if cause is not None else cause_id
+
+
 def display_name(kb: KnowledgeBase, entry: Any) -> str:
     """A result entry as the views name it: the cause's short name and its best-fitting form ("Primary hyperoxaluria
     (infantile)"), the same in the table, the page and Markdown (a clinician's review, round 66: Markdown said
