@@ -284,8 +284,11 @@ def test_clues_json(cli: Any, kb: KnowledgeBase) -> None:
     data = _json(cli(["clues", "--format", "json"]))
     assert [c["id"] for c in data["clues"]] == list(kb.clues)
     assert all(c["flag"] == "--" + c["id"].replace("_", "-") for c in data["clues"])
-    # a clue no loaded cause lists (kept for the extended causes) says so
-    assert all(bool(c["used_by"]) == (c["id"] in kb.used_clues) for c in data["clues"])
+    # a clue no loaded cause lists (kept for the extended causes) says so; one that sets the background of another
+    # (advanced CKD, of the acidosis) is used by the score though no cause lists it, and says which
+    assert all(bool(c["used_by"] or c.get("sets_background_of")) == (c["id"] in kb.used_clues) for c in data["clues"])
+    stage = next(c for c in data["clues"] if c["id"] == "advanced_ckd")
+    assert stage["used_by"] == [] and stage["sets_background_of"] == ["metabolic_acidosis"]
 
 
 def test_every_cause_command_works(cli: Any, kb: KnowledgeBase) -> None:

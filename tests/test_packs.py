@@ -374,14 +374,14 @@ def _check_edited_rules(tmp_path: Path, run_main: Any, file_name: str, written: 
     return status, err
 
 
-_IMPLIES = ('implies = ["ckd"]  # ckd is chronic kidney disease, dialysis or kidney transplant (CONTRACT.md)\n'
-            'hpo = ["HP:0003774"]')
+_IMPLIES = ('implies = ["ckd", "advanced_ckd"]  # ckd is chronic kidney disease, dialysis or kidney transplant '
+            '(CONTRACT.md)\nhpo = ["HP:0003774"]')
 
 
 @pytest.mark.parametrize(("edited", "message"), [
-    (_IMPLIES.replace('["ckd"]', '["ckdd"]'), "clues.kidney_failure.implies: unknown clue 'ckdd'"),
-    (_IMPLIES.replace('["ckd"]', '["kidney_failure"]'), "clues.kidney_failure.implies: a clue cannot imply itself"),
-    (_IMPLIES.replace('["ckd"]', '["ckd", "ckd"]'), "clues.kidney_failure.implies: lists a clue twice"),
+    (_IMPLIES.replace('["ckd", ', '["ckdd", '), "clues.kidney_failure.implies: unknown clue 'ckdd'"),
+    (_IMPLIES.replace('["ckd", ', '["kidney_failure", '), "clues.kidney_failure.implies: a clue cannot imply itself"),
+    (_IMPLIES.replace('["ckd", ', '["ckd", "ckd", '), "clues.kidney_failure.implies: lists a clue twice"),
 ])
 def test_rules_check_names_file_and_field_of_a_bad_implication(edited: str, message: str, tmp_path: Path,
                                                              run_main: Any) -> None:

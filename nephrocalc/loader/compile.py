@@ -909,6 +909,10 @@ def _compile(root: Path, kb_file: schema.KnowledgeBaseFile, groups: Mapping[str,
     used = frozenset(clue for cause in causes.values() for form in cause.forms
                      for clue in (*form.findings, *(f.clue for f in form.age_findings)))
     used |= {item.clue for item in interactions}
+    # a clue that sets the background of another (clues.toml given_background, absent_masked_by) is used by the
+    # score too, though no cause lists it (advanced CKD sets how common a metabolic acidosis is)
+    used |= {spec.given for clue in clues.values() for spec in (clue.given_background, clue.absent_masked_by)
+             if spec is not None and spec.given in clues}
     mix = kb_file.age_groups.unknown
     other_file = kb_file.other
     _check_sources(other_file.sources, sources, other_path, "other.sources", problems)

@@ -73,15 +73,17 @@ def cause_json(kb: KnowledgeBase, cause_id: str) -> str:
 
 
 def clues_json(kb: KnowledgeBase) -> str:
-    from nephrocalc.render.views import clue_users
+    from nephrocalc.render.views import clue_conditions, clue_users
 
     users = clue_users(kb)
+    conditions = clue_conditions(kb)
     return dumps({"clues": [
         {"id": clue.id, "flag": clue.flag, "label": clue.label, "description": clue.description,
          "group": clue.group, "specificity": clue.specificity, "background": clue.background,
          **({"age_backgrounds": [{"at_least": low, "below": high, "value": value}
                                  for low, high, value in clue.age_backgrounds]} if clue.age_backgrounds else {}),
          "used_by": users.get(clue.id, []),
+         **({"sets_background_of": conditions[clue.id]} if clue.id in conditions else {}),
          **({"defining": False} if not clue.defining else {}),
          "hpo": list(clue.hpo), **({"hpo_exact": list(clue.hpo_exact)} if clue.hpo_exact else {}),
          **({"hpo_note": clue.hpo_note} if clue.hpo_note else {}),

@@ -27,6 +27,7 @@ from nephrocalc.render.views import (
     case_facts,
     cause_label,
     cited_tags,
+    clue_conditions,
     clue_users,
     distinctive,
     evidence_label,
@@ -613,6 +614,7 @@ def print_clues(kb: KnowledgeBase) -> None:
     Two columns, so the table reads at 80 columns; ids wrap between words, never inside one."""
     console = _console()
     users = clue_users(kb)
+    conditions = clue_conditions(kb)
     blocks = console.width < max((len(item.flag) for item in kb.clues.values()), default=10) + 3 + \
         _TEXT_COLUMN_AT_LEAST
     for group_id, title in kb.groups.items():
@@ -642,6 +644,9 @@ def print_clues(kb: KnowledgeBase) -> None:
                 used_by = users.get(item.id, [])
                 if used_by:
                     meaning.append(f"\nused by: {', '.join(used_by)}", style="dim")
+                elif item.id in conditions:  # listed by no cause, but it sets how common another finding is
+                    flags = ", ".join(kb.clues[other].flag for other in conditions[item.id])
+                    meaning.append(f"\nused by no cause; sets the background of {flags}", style="dim")
                 else:
                     meaning.append("\nused by no cause", style="red")
                 table.add_row(item.flag, meaning)

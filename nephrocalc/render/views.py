@@ -49,6 +49,17 @@ def clue_users(kb: KnowledgeBase) -> dict[str, list[str]]:
     return users
 
 
+def clue_conditions(kb: KnowledgeBase) -> dict[str, list[str]]:
+    """clue id -> the ids of the clues whose background it sets when present (clues.toml ``given_background``
+    and ``absent_masked_by``): how a clue no cause lists may still be used (advanced CKD and the acidosis)."""
+    conditions: dict[str, list[str]] = {}
+    for clue in kb.clues.values():
+        for spec in (clue.given_background, clue.absent_masked_by):
+            if spec is not None and clue.id not in conditions.get(spec.given, []):
+                conditions.setdefault(spec.given, []).append(clue.id)
+    return conditions
+
+
 def labs_view(kb: KnowledgeBase) -> list[dict[str, Any]]:
     """The lab table as data, for `nephrocalc labs`."""
     out = []
