@@ -141,6 +141,11 @@ def _array(key: str, values: Iterable[str]) -> Iterator[str]:
     yield "]"
 
 
+def _toml_string(text: str) -> str:
+    """A TOML basic string."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 def render(ontology: Any, used: dict[str, list[str]], exact: dict[str, list[str]] | None = None) -> str:
     release = str(ontology.version())
     below = {term: _descendants(_term(ontology, term)) for term in sorted(used)}
@@ -176,6 +181,10 @@ def render(ontology: Any, used: dict[str, list[str]], exact: dict[str, list[str]
         above = _ancestors(_term(ontology, term))
         if above:
             lines.extend(_array(f'"{term}"', sorted(above)))
+    lines += ["", "# labels: the label in the release of each term a clue or pattern names (a written",
+              "# phenopacket pairs each term it writes with its own label, not the clue's).", "[labels]"]
+    lines += [f'"{term}" = {_toml_string(str(_term(ontology, term).name))}'
+              for term in sorted(set(used) | set(exact or {}))]
     lines += ["", "[obsolete_replaced_by]"]
     lines += [f'"{old}" = "{new}"' for old, new in sorted(replaced.items())]
     return "\n".join(lines) + "\n"

@@ -46,6 +46,7 @@ class GivenBackground(NamedTuple):
     sources: tuple[str, ...]
     note: str
     estimate: bool
+    unless: tuple[str, ...] = ()  # clues that, present, set this background aside
 
 
 class MaskedAbsence(NamedTuple):
@@ -420,6 +421,20 @@ _UCUM = {"iu/l": "U/L", "[ph]": "pH", "meq/l": "mEq/L", "umol/l": "umol/L", "mmo
          "ug/l": "ng/mL", "ng/l": "pg/mL", "m[iu]/l": "mIU/L", "u[iu]/ml": "uIU/mL"}
 
 
+# The UCUM code of each unit a lab writes that is not itself one (UCUM is case-sensitive; the micro sign is "u",
+# a day "d", a pH "[pH]", an international unit "[IU]", an annotation in braces): what a written phenopacket
+# gives as a unit's id (robustness round 68: "UCUM:pH", "UCUM:mg/day"). Every code reads back (_UCUM above).
+_TO_UCUM = {"pH": "[pH]", "mg/day": "mg/d", "mmol/day": "mmol/d", "mL/min/1.73m2": "mL/min/{1.73_m2}",
+            "mg/kg/day": "mg/kg/d", "mmol/1.73m2/day": "mmol/d/{1.73_m2}", "µmol/L": "umol/L", "µg/L": "ug/L",
+            "mIU/L": "m[IU]/L", "µIU/mL": "u[IU]/mL", "µU/mL": "uU/mL", "mEq/L": "meq/L"}
+
+
+def ucum_code(written: str) -> str:
+    """The UCUM code of a unit as a lab writes it ("pH" is "[pH]", "mg/day" "mg/d"); one that is a UCUM code already
+    ("mg/dL", "mmol/L") is itself."""
+    return _TO_UCUM.get(written, written)
+
+
 def ucum_spellings(text: str) -> list[str]:
     """The contract spellings of a unit written in UCUM or with its annotations: "[IU]/L" and "IU/L" are U/L,
     "mg/(24.h)" mg/day, "mg/mg{creat}" mg/mg; none when it is written as the contract writes it. A FHIR resource, a
@@ -519,6 +534,7 @@ class KnowledgeBase(NamedTuple):
     loinc_labs: Mapping[str, str] = {}
     loinc_at_least: frozenset[str] = frozenset()  # codes read as a lower bound of their lab (labs.toml)
     hpo_release: str = ""
+    hpo_labels: Mapping[str, str] = {}  # term -> its label in the HPO release (a written phenopacket's OntologyClass)
     pattern_snomed: Mapping[str, tuple[str, ...]] = {}  # as pattern_hpo, in SNOMED CT
     snomed_clues: Mapping[str, tuple[str, ...]] = {}  # SNOMED CT concept -> the clues that name it
     snomed_patterns: Mapping[str, str] = {}  # SNOMED CT concept -> "nephrocalcinosis", "medullary", ...
@@ -537,7 +553,10 @@ def lab_for(kb: KnowledgeBase, clue: str, age: float | None) -> str | None:
     if first is None or age is None or age >= kb.ages.child_below_years:
         return first
     for lab in kb.labs.values():
-        if any(limit.clue == clue and limit.derive and limit.age_below is not None and age < limit.age_below
-               and (limit.age_at_least is None or age >= limit.age_at_least) for limit in lab.limits):
+        # a limit that settles the finding either way: a one-way bound (a child's 24-hour urine calcium above 400
+        # mg, whatever the weight) reads only a value far out, and is not what to ask for
+        if any(limit.clue == clue and limit.derive and limit.derive_absent and limit.age_below is not None
+               and age < limit.age_below and (limit.age_at_least is None or age >= limit.age_at_least)
+               for limit in lab.limits):
             return lab.id
     return first

@@ -95,3 +95,44 @@ def test_the_stage_is_never_an_unexplained_finding(rank: Any) -> None:
     assert result["differential"][0]["cause"] == "distal_rta"
     assert "advanced_ckd" not in result["fit"]["unexplained"]
     assert result["fit"]["status"] == "good"
+
+
+def test_a_severe_acidosis_counts_for_distal_rta_whatever_the_stage(rank: Any) -> None:
+    """The acidosis of CKD keeps a bicarbonate of 12-23 mmol/L [Kraut11]: a bicarbonate of 9 at an eGFR of 22 is more
+    than the kidney failure explains, and counts for distal RTA as fully as it does without advanced CKD."""
+    def lift(bicarbonate: float) -> float:
+        without = probability(rank(_case(22.0)), "distal_rta")
+        return _odds(probability(rank(_case(22.0, bicarbonate)), "distal_rta")) / _odds(without)
+
+    result = rank(_case(22.0, 9.0))
+    assert _derived(result, "severe_metabolic_acidosis") == [True]
+    assert _derived(rank(_case(22.0, 12.0)), "severe_metabolic_acidosis") == []  # 12 is the bottom of CKD's range
+    assert lift(9.0) > 4 * lift(19.0)  # the stage's 37% background is set aside: about 16-fold, not 2.4-fold
+    assert "severe_metabolic_acidosis" not in result["fit"]["unexplained"]
+
+
+def test_a_stated_severe_acidosis_sets_the_stage_background_aside(rank: Any) -> None:
+    def drta(**clues: bool) -> float:
+        return probability(rank({"pattern": "medullary", "age_years": 50, "clues": clues}), "distal_rta")
+
+    mild = drta(kidney_failure=True, metabolic_acidosis=True)
+    severe = drta(kidney_failure=True, metabolic_acidosis=True, severe_metabolic_acidosis=True)
+    no_stage = drta(ckd=True, metabolic_acidosis=True)
+    assert severe > mild
+    assert severe == pytest.approx(drta(kidney_failure=True, metabolic_acidosis=True, severe_metabolic_acidosis=True,
+                                        advanced_ckd=True))
+    assert no_stage > mild
+
+
+@pytest.mark.parametrize(("edited", "message"), [
+    ('unless = ["severe_metabolic_acidosis", "severe_metabolic_acidosis"]',
+     "given_background.unless: lists a clue twice"),
+    ('unless = ["severe_acidosis"]', "given_background.unless.0: unknown clue 'severe_acidosis'"),
+    ('unless = ["advanced_ckd"]', "given_background.unless.0: 'advanced_ckd' is the clue itself or its given clue"),
+])
+def test_rules_check_names_the_field_of_a_bad_unless(edited: str, message: str, tmp_path: Any, run_main: Any) -> None:
+    from test_packs import _check_edited_rules
+
+    status, err = _check_edited_rules(tmp_path, run_main, "clues.toml", 'unless = ["severe_metabolic_acidosis"]',
+                                      edited)
+    assert status == 2 and f"clues.toml: clues.metabolic_acidosis.{message}" in err, err

@@ -420,8 +420,8 @@ def test_paediatric_and_adult_limits(labs: dict[str, Any], age: float, sex: str 
 @pytest.mark.parametrize(("lab_id", "value", "unit"), [
     pytest.param("urine_citrate_24h", 150.0, "mg/day", id="citrate"),
     pytest.param("serum_ace", 120.0, "U/L", id="ace"),
-    pytest.param("urine_calcium_24h", 400.0, "mg/day", id="urine-calcium-mg/day"),
-    pytest.param("urine_calcium_24h", 10.0, "mmol/day", id="urine-calcium-mmol/day"),
+    # (a child's daily urine calcium is read one way: above 400 mg/day, hypercalciuria for any weight up to 100 kg;
+    # tests/test_fuzz68.py)
 ])
 def test_not_interpreted_in_a_child(lab_id: str, value: float, unit: str, kb: KnowledgeBase, rank: Any) -> None:
     labs = _labs(**{lab_id: (value, unit)})

@@ -151,7 +151,7 @@ class ScoringTable(NamedTuple):
         given = self.given
         present = {clue for clue, value in counted if value}
         terms = [(clue, value, term) for clue, value in counted
-                 if (term := given.get(clue)) is not None and term.given in present]
+                 if (term := given.get(clue)) is not None and term.given in present and not term.unless & present]
         if self.conditional:
             terms.extend((clue, value, term) for clue, value in counted for term in self.conditional.get(clue, ())
                          if term.given in present and term.weight[value] != 0.0 and not term.unless & present)
@@ -413,7 +413,7 @@ def _given_terms(kb: KnowledgeBase, causes: Sequence[Cause], cause_rows: Sequenc
                     for r in cause_row.rows:
                         if r in rows:
                             under.setdefault(item.pattern, {})[r] = max(0.0, weight[True] - math.log(item.lr_present))
-        terms[clue.id] = GivenTerm(spec.given, rows, weight, evidence, under)
+        terms[clue.id] = GivenTerm(spec.given, rows, weight, evidence, under, frozenset(spec.unless))
     return terms
 
 

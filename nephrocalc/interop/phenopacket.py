@@ -51,7 +51,7 @@ from pydantic import BaseModel, ConfigDict, StrictBool, ValidationError, field_v
 from nephrocalc.case import Case, Lab
 from nephrocalc.errors import InputError, field_path
 from nephrocalc.interop.wording import agent_denied, agent_stopped, finding_cue, shortlist, words
-from nephrocalc.knowledge import KnowledgeBase, normalise_unit, ucum_spellings
+from nephrocalc.knowledge import KnowledgeBase, normalise_unit, ucum_code, ucum_spellings
 from nephrocalc.result import AskResult, Note, Result
 from nephrocalc.vocab import CASE_FIELDS, PATTERNS, Laterality, Pattern, Sex
 
@@ -1642,7 +1642,8 @@ def _case_parts(case: Mapping[str, Any], kb: KnowledgeBase, subject: str) -> dic
     side = {"unilateral": {"id": "HP:0012833", "label": "Unilateral"},
             "bilateral": {"id": "HP:0012832", "label": "Bilateral"}}.get(str(case.get("laterality")))
     features: list[dict[str, Any]] = [
-        {"type": {"id": term, "label": f"{name} nephrocalcinosis".removeprefix("nephrocalcinosis ").capitalize()},
+        {"type": {"id": term, "label": kb.hpo_labels.get(term) or
+                  f"{name} nephrocalcinosis".removeprefix("nephrocalcinosis ").capitalize()},
          **({"onset": {"age": {"iso8601duration": _iso_age(float(onset))}}}
             if isinstance(onset, (int, float)) else {}),
          **({"modifiers": [side]} if side is not None else {})}
@@ -1650,17 +1651,21 @@ def _case_parts(case: Mapping[str, Any], kb: KnowledgeBase, subject: str) -> dic
     for clue_id, present in (case.get("clues") or {}).items():
         clue = kb.clues.get(clue_id)
         if clue is not None and clue.hpo:
-            features.extend({"type": {"id": term, "label": clue.label}, **({} if present else {"excluded": True})}
+            # each term with its own label in the HPO release, not the clue's (robustness round 68: HP:0004918 was
+            # written "Metabolic acidosis", which is HP:0001942; it is the hyperchloraemic kind)
+            features.extend({"type": {"id": term, "label": kb.hpo_labels.get(term, clue.label)},
+                             **({} if present else {"excluded": True})}
                             for term in (clue.hpo[:1] if present else _excluded_terms(kb, clue_id)))
     measurements = []
     for lab_id, lab in (case.get("labs") or {}).items():
         known = kb.labs.get(lab_id)
         if known is None or not known.loinc or not isinstance(lab, Mapping) or lab.get("comparator"):
             continue  # a bound ("<6 pg/mL") has no place in a phenopacket quantity: read back, it would be a value
-        unit = str(lab.get("unit", ""))
+        # the unit as the lab writes it (the user's "MG/DL" is mg/dL), under its UCUM code (robustness round 68)
+        unit = lab_unit(kb, lab_id, str(lab.get("unit", "")))
         sampled = lab.get("age_years")  # the age at sampling, when not the case's: read back, the same limits apply
         measurements.append({"assay": {"id": f"LOINC:{known.loinc[0]}", "label": known.label},
-                             "value": {"quantity": {"unit": {"id": f"UCUM:{unit}", "label": unit},
+                             "value": {"quantity": {"unit": {"id": f"UCUM:{ucum_code(unit)}", "label": unit},
                                                     "value": lab.get("value")}},
                              **({"timeObserved": {"age": {"iso8601duration": _iso_age(float(sampled))}}}
                                 if isinstance(sampled, (int, float)) and not isinstance(sampled, bool) else {})})

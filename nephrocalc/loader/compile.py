@@ -324,6 +324,7 @@ def _code_indexes(kb: KnowledgeBase, labs: Mapping[str, Lab], hpo_file: schema.H
             "hpo_ancestors": {term: frozenset(above) for term, above in ancestors.items()},
             "hpo_above": frozenset(term for above in ancestors.values() for term in above),
             "hpo_release": hpo_file.release if hpo_file is not None else "",
+            "hpo_labels": dict(hpo_file.labels) if hpo_file is not None else {},
             # a concept a clue or pattern lists keeps that meaning; the others are read through HPO's cross-references
             "snomed_hpo": {code: tuple(terms) for code, terms in (hpo_file.snomed_xrefs.items() if hpo_file else ())
                            if code not in snomed_clues and code not in snomed_patterns}}
@@ -750,6 +751,16 @@ def _compile(root: Path, kb_file: schema.KnowledgeBaseFile, groups: Mapping[str,
             elif spec.given == clue_id:
                 problems.add(clues_path, f"{where}.given", "a clue cannot be its own given clue")
             _check_sources(spec.sources, sources, clues_path, f"{where}.sources", problems)
+            if spec.unless and field == "absent_masked_by":
+                problems.add(clues_path, f"{where}.unless", "is read only in given_background")
+            for number, aside in enumerate(spec.unless):
+                if aside not in clue_entries:
+                    problems.add(clues_path, f"{where}.unless.{number}", f"unknown clue {aside!r}")
+                elif aside in (clue_id, spec.given):
+                    problems.add(clues_path, f"{where}.unless.{number}",
+                                 f"{aside!r} is the clue itself or its given clue")
+            if len(set(spec.unless)) != len(spec.unless):
+                problems.add(clues_path, f"{where}.unless", "lists a clue twice")
         for where, value in _backgrounds(clue_id, entry):
             if value >= frequency["always"]:
                 # a finding listed 'always' would then count against its cause, and its absence for it
@@ -913,6 +924,8 @@ def _compile(root: Path, kb_file: schema.KnowledgeBaseFile, groups: Mapping[str,
     # score too, though no cause lists it (advanced CKD sets how common a metabolic acidosis is)
     used |= {spec.given for clue in clues.values() for spec in (clue.given_background, clue.absent_masked_by)
              if spec is not None and spec.given in clues}
+    used |= {aside for clue in clues.values() if clue.given_background is not None
+             for aside in clue.given_background.unless if aside in clues}
     mix = kb_file.age_groups.unknown
     other_file = kb_file.other
     _check_sources(other_file.sources, sources, other_path, "other.sources", problems)
@@ -1295,12 +1308,13 @@ def _backgrounds(clue_id: str, entry: schema.ClueEntry) -> list[tuple[str, float
 def _given_background(entry: schema.GivenBackground | None) -> GivenBackground | None:
     if entry is None:
         return None
-    return GivenBackground(entry.given, entry.value, tuple(entry.sources), entry.note, entry.estimate)
+    return GivenBackground(entry.given, entry.value, tuple(entry.sources), entry.note, entry.estimate,
+                           tuple(entry.unless))
 
 
 def _masked_absence(entry: schema.MaskedAbsence | None) -> MaskedAbsence | None:
     given = _given_background(entry)
-    return None if given is None else MaskedAbsence(*given)
+    return None if given is None else MaskedAbsence(given.given, given.value, given.sources, given.note, given.estimate)
 
 
 def _against(finding: Finding, background: float, who: str = "children") -> Finding:

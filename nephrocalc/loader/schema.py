@@ -498,6 +498,8 @@ class HpoFile(RuleModel):
     ancestors: dict[HpoId, list[HpoId]] = {}
     leaves: list[HpoId] = []
     obsolete_replaced_by: dict[HpoId, HpoId] = {}
+    # each term a clue or pattern names, with its label in the release: a written phenopacket pairs the id with it
+    labels: dict[HpoId, Annotated[str, Field(min_length=1, max_length=200, pattern=ONE_LINE)]] = {}
     # SNOMED CT concept -> the HPO terms that cross-reference it (hp.obo xrefs; bench/snomed_xrefs.py): a FHIR
     # coding with a concept no clue lists is read through them
     snomed_xrefs: dict[SnomedId, Annotated[list[HpoId], Field(min_length=1)]] = {}
@@ -548,6 +550,9 @@ class GivenBackground(RuleModel):
     sources: SourceTags
     note: Text = ""
     estimate: bool = False
+    # clues that, present, set this background aside: a finding beyond what the given condition brings (a
+    # bicarbonate below 12 mmol/L is more than the acidosis of CKD)
+    unless: list[Identifier] = []
 
 
 class MaskedAbsence(GivenBackground):

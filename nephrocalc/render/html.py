@@ -137,10 +137,10 @@ def summary_line(result: Any, kb: KnowledgeBase) -> str:
     following = work_up(result)
     if following:
         first = following[0]
-        check = first.get("rule_out") or first["label"][0].lower() + first["label"][1:]
+        check = first.get("rule_out") or in_text(first["label"])
         text += f". Check {check}"
     if repeat_scan_first(result):
-        return f"First {REPEAT_SCAN}; if they persist: {text[0].lower() + text[1:]}."
+        return f"First {REPEAT_SCAN}; if they persist: {in_text(text)}."
     return text + "."
 
 

@@ -94,7 +94,9 @@ def clues_json(kb: KnowledgeBase) -> str:
          **({"child_background": clue.child_background} if clue.child_background is not None else {}),
          **({"given_background": {"given": clue.given_background.given, "value": clue.given_background.value,
                                   "note": clue.given_background.note, "sources": list(clue.given_background.sources),
-                                  "estimate": clue.given_background.estimate}}
+                                  "estimate": clue.given_background.estimate,
+                                  **({"unless": list(clue.given_background.unless)}
+                                     if clue.given_background.unless else {})}}
             if clue.given_background is not None else {}),
          **({"absent_masked_by": {"given": clue.absent_masked_by.given, "value": clue.absent_masked_by.value,
                                   "note": clue.absent_masked_by.note, "sources": list(clue.absent_masked_by.sources),

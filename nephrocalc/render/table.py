@@ -304,7 +304,7 @@ def print_result(result: Result, kb: KnowledgeBase, *, rows: list[Entry] | None 
     if following:
         hints = []
         for item in following[:3]:
-            label = item["label"][0].lower() + item["label"][1:]
+            label = in_text(item["label"])
             if item.get("rule_out"):
                 proposed.add(item.get("cant_miss", ""))
                 label = (f"{item['rule_out']} ({rule_out_purpose(result, item.get('cant_miss', ''))} "
@@ -637,7 +637,10 @@ def print_clues(kb: KnowledgeBase) -> None:
                     meaning.append(f" ({item.child_background:.0%} of other children with NC have it)", style="dim")
                 if (given := item.given_background) is not None:
                     condition = kb.clues[given.given].flag if given.given in kb.clues else given.given
-                    meaning.append(f" ({given.value:.0%} in other causes with {condition}: {given.note})", style="dim")
+                    unless = "".join(f", not with {kb.clues[other].flag if other in kb.clues else other}"
+                                     for other in given.unless)
+                    meaning.append(f" ({given.value:.0%} in other causes with {condition}{unless}: {given.note})",
+                                   style="dim")
                 if (masked := item.absent_masked_by) is not None:
                     condition = kb.clues[masked.given].flag if masked.given in kb.clues else masked.given
                     meaning.append(f" (absent says less with {condition}: {masked.note})", style="dim")

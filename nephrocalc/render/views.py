@@ -54,9 +54,12 @@ def clue_conditions(kb: KnowledgeBase) -> dict[str, list[str]]:
     and ``absent_masked_by``): how a clue no cause lists may still be used (advanced CKD and the acidosis)."""
     conditions: dict[str, list[str]] = {}
     for clue in kb.clues.values():
-        for spec in (clue.given_background, clue.absent_masked_by):
-            if spec is not None and clue.id not in conditions.get(spec.given, []):
-                conditions.setdefault(spec.given, []).append(clue.id)
+        givens = [spec.given for spec in (clue.given_background, clue.absent_masked_by) if spec is not None]
+        if clue.given_background is not None:  # a clue that sets the background aside sets it too
+            givens.extend(clue.given_background.unless)
+        for given in givens:
+            if clue.id not in conditions.get(given, []):
+                conditions.setdefault(given, []).append(clue.id)
     return conditions
 
 
@@ -231,11 +234,11 @@ def evidence_label(kb: Any, evidence: Any) -> str:
     clue = evidence["clue"]
     label: str = kb.clues[clue].label if clue in kb.clues else clue
     if not evidence["present"]:
-        label = f"no {label[0].lower() + label[1:]}"
+        label = f"no {in_text(label)}"
     if "counts_with" in evidence:
         other = evidence["counts_with"]
         with_label = kb.clues[other].label if other in kb.clues else other
-        label += f" with {with_label[0].lower() + with_label[1:] if with_label[1:2].islower() else with_label}"
+        label += f" with {in_text(with_label)}"
     return label
 
 
