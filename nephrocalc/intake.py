@@ -776,9 +776,13 @@ def _describe(exc: Any, what: str) -> tuple[str, str]:
 
 
 def _shown(value: Any) -> str:
-    """A value as the JSON it came from (null, true, [{"id": "s"}]), not as Python writes it (None, True)."""
+    """A value as the JSON it came from (null, true, [{"id": "s"}]), not as Python writes it (None, True). An
+    infinite number was a literal too large for a double (JSON has no Infinity): said so, not as "Infinity"
+    (robustness round 68: batch said "got Infinity" for 1e400, where diff quotes the literal)."""
     import json
 
+    if isinstance(value, float) and value in (float("inf"), float("-inf")):
+        return "a number too large for a double" if value > 0 else "a negative number too large for a double"
     try:
         text = json.dumps(value, ensure_ascii=False)
     except (TypeError, ValueError):  # not from JSON (a flag's value): as Python writes it

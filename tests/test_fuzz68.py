@@ -5,7 +5,9 @@
 - the SNOMED CT code of dialysis most EHR exports write (265764009 Renal dialysis) was not read;
 - a written phenopacket gave units as typed under "UCUM:" ("UCUM:MG/DL", "UCUM:pH") and its HPO terms with the
   clues' labels (HP:0004918 as "Metabolic acidosis");
-- an implied clue's description lost its acronym ("cKD stage 4 or 5").
+- an implied clue's description lost its acronym ("cKD stage 4 or 5");
+- an age out of range was said in click's words ("inf is not in the range 0<=x<=130" for 1e309), and batch said
+  "got Infinity" for a number too large for a double.
 """
 
 from __future__ import annotations
@@ -110,3 +112,20 @@ def test_an_implied_clue_keeps_the_acronym_its_description_starts_with(rank: Any
     result = rank({"pattern": "medullary", "age_years": 50, "clues": {"kidney_failure": True}})
     note = next(w["message"] for w in result["warnings"] if w["id"] == "implied_advanced_ckd")
     assert "(advanced_ckd: CKD stage 4 or 5" in note
+
+
+def test_an_age_out_of_range_is_said_in_the_words_typed(run_main: Any) -> None:
+    for typed, shown in (("1e309", "got 1e309, too large for a number"), ("200", "got 200"),
+                         ("1600mo", "got 1600mo, 133.3 years")):
+        status, out, err = run_main(["diff", "-p", "medullary", "--age", typed])
+        assert status == 2 and out == ""
+        assert f"--age: must be a number from 0 to 130, or an age with its unit ({shown})" in err, err
+        assert "not in the range" not in err
+
+
+def test_batch_says_a_number_too_large_for_a_double_as_diff_does(run_main: Any) -> None:
+    line = '{"id": "d", "pattern": "medullary", "labs": {"pth": {"value": 1e400, "unit": "pg/mL"}}}\n'
+    status, out, _ = run_main(["batch", "-"], stdin=line)
+    assert status == 2  # a line that failed (CONTRACT.md section 4)
+    error = json.loads(out.splitlines()[0])["error"]
+    assert "Infinity" not in error and "too large" in error, error

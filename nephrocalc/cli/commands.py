@@ -405,8 +405,11 @@ class Commands:
         self,
         which: Annotated[SchemaName, typer.Argument(help="case (input) or result (output).")]
         = SchemaName.result,
+        rules: RulesOption = None,
+        extended: ExtendedOption = False,
     ) -> None:
-        """Print the JSON Schema of a case (input) or of a result (output), for other tools to validate with.
+        """Print the JSON Schema of a case (input) or of a result (output), for other tools to validate with. A
+        case's clue and lab ids are those of the knowledge base loaded (--rules, --extended).
 
         Example: nephrocalc schema case > case.schema.json
         """
@@ -481,6 +484,7 @@ class Commands:
                 under_it = laid.replace(" and", " with", 1)
                 io.write(io.one_line(f"ok: {kb.name} {kb.version} ({directory}): a complete knowledge base of "
                                      f"{len(kb.causes)} causes and {len(kb.clues)} clues{under_it}"))
+                _note_missing_vocabulary(kb, directory)
                 continue
             pack = next(info for info in kb.packs if Path(info.path).resolve() == directory.resolve())
             io.write(io.one_line(f"ok: {pack.name} {pack.version} ({directory}): {len(kb.causes)} causes and "
@@ -649,6 +653,24 @@ class Commands:
         from nephrocalc.render.table import print_method
 
         print_method(self.session.kb())
+
+
+def _note_missing_vocabulary(kb: KnowledgeBase, directory: Path) -> None:
+    """A complete knowledge base that lacks a cause, clue, lab or unit of the built-in one: a case written against
+    CONTRACT.md that names one is refused with it. Valid (a site may narrow the vocabulary), so a note, where the
+    author can act on it (robustness round 69: `rules check` said only "ok")."""
+    from nephrocalc.loader import load_knowledge_base
+
+    builtin = load_knowledge_base()
+    missing = [f"{kind} {', '.join(ids[:8])}{' ...' if len(ids) > 8 else ''}" for kind, ids in (
+        ("causes", [cause for cause in builtin.causes if cause not in kb.causes]),
+        ("clues", [clue for clue in builtin.clues if clue not in kb.clues]),
+        ("labs", [lab for lab in builtin.labs if lab not in kb.labs]),
+        ("units", [f"{lab_id} {unit}" for lab_id, lab in builtin.labs.items() if lab_id in kb.labs
+                   for unit in lab.accepted_units if unit not in kb.labs[lab_id].accepted_units])) if ids]
+    if missing:
+        sys.stderr.write(io.one_line(f"nephrocalc: note: {directory}: lacks {'; '.join(missing)} of the built-in "
+                                     "knowledge base: a case naming one (CONTRACT.md) is refused with it") + "\n")
 
 
 def _note_unused_clues(kb: KnowledgeBase, directory: Path) -> None:

@@ -9,6 +9,7 @@ command that reads the knowledge base so that it appears in their help and parse
 from __future__ import annotations
 
 import inspect
+import math
 import os
 from enum import StrEnum
 from pathlib import Path
@@ -215,8 +216,12 @@ def _same_folder(a: Path, b: Path) -> bool:
 
 
 def reads_no_rules(argv: list[str]) -> bool:
-    """A command line that never reads the knowledge base: --version, --help, `schema`, no command."""
-    return command_of(argv) in ("", "schema") or any(token in ("--help", "-h", "--version") for token in argv)
+    """A command line that never reads the knowledge base: --version, --help, `schema result`, no command. `schema
+    case` reads it (its clue and lab ids): a pack that cannot be read is refused there as by every other command
+    (robustness round 69: it printed the built-in schema, exit 0)."""
+    command = command_of(argv)
+    return command == "" or (command == "schema" and "case" not in argv[1:]) \
+        or any(token in ("--help", "-h", "--version") for token in argv)
 
 
 def _is_dir(path: Path) -> bool:
@@ -445,6 +450,17 @@ def _value(option: str, value: str, kb: KnowledgeBase) -> str:
             # Python reads "1_0" as 10 and Arabic-Indic digits as numbers: say so rather than guess
             raise InputError(option, f"must be a number of years written with the digits 0-9, or with a unit "
                              f"(6mo, 3w, 10d) (got {value!r})")
+        try:
+            number = years if years is not None else float(value)
+        except ValueError:
+            number = None  # not a number: click says so
+        if number is not None and not 0 <= number <= 130 and number == number:  # (NaN: said where it is read)
+            # in the words typed, as a case file's age is (robustness round 68: "inf is not in the range 0<=x<=130"
+            # for 1e309, click's wording and not the value given)
+            large = ", too large for a number" if number in (math.inf, -math.inf) and value.strip(
+                "+- ").lower()[:3] != "inf" else ""
+            shown = f"{value.strip()}{large}" + (f", {years:.4g} years" if years is not None else "")
+            raise InputError(option, f"must be a number from 0 to 130, or an age with its unit (got {shown})")
         return f"{years:.6g}" if years is not None else value
     if option == "--lab" and "=" in value:
         lab, rest = value.split("=", 1)

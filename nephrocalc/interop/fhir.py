@@ -1242,8 +1242,8 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                       + (" ..." if len(resolved) > 10 else "")})
     if flagged:
         notes.append({"id": "fhir_lab_flags_not_read", "sources": [],
-                      "message": "The laboratory's flags and reference ranges were not read: each value "
-                      "is judged against "
+                      "message": "The laboratory's flags and reference limits were not read (a range may give the "
+                      "unit of a value sent as text, no more): each value is judged against "
                       "nephrocalc's limits for the age and sex (nephrocalc labs), which may differ from the "
                       "laboratory's own range: " + shortlist(flagged, 3)})
     if preliminary:
@@ -1269,9 +1269,10 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                       + "; ".join(unread_ages[:10]) + (". The age is unknown." if age is None else ".")})
     if age is None and born is not None and on is None:
         notes.append({"id": "fhir_age_unknown", "sources": [],
-                      "message": f"The Patient's birthDate ({born[:10]}) was not used: no dated resource "
-                      "(Observation effectiveDateTime, Condition recordedDate or onsetDateTime) or Bundle "
-                      "timestamp gives the date to take the age at, so the age is unknown."})
+                      "message": f"The Patient's birthDate ({born[:10]}) was not used: no resource read for the case "
+                      "is dated (Observation effectiveDateTime, Condition recordedDate or onsetDateTime; the dates "
+                      "of resources not used, such as a suspected or refuted Condition or a cancelled result, do "
+                      "not count), nor the Bundle (timestamp), so the age at the record is unknown."})
     if age_from_birth and born is not None and len(born.strip()) < 10:
         notes.append({"id": "fhir_birth_date_partial", "sources": [],
                       "message": f"The Patient's birthDate ({born.strip()}) gives no day: the age was taken from the "
@@ -1692,6 +1693,9 @@ def _value_kind(resource: dict[str, Any]) -> str:
     """Why a lab Observation gave no value, in words: the value[x] it has instead of a valueQuantity (a valueInteger
     carries no unit; black-box review 50), its dataAbsentReason, or none at all."""
     kinds = [key for key in resource if key.startswith("value") and key != "valueQuantity"]
+    if kinds == ["valueString"]:  # a number in the text is read; this text held none (robustness round 69)
+        return (f"its valueString ({shown_value(resource['valueString'])}) holds no value (a number, with a bound "
+                "and a unit if any)")
     if kinds:
         return (f"its {kinds[0]} is not read (a lab value is a valueQuantity, with its unit)")
     if resource.get("dataAbsentReason") is not None:

@@ -1258,7 +1258,15 @@ def _parts_not_read(data: dict[str, Any]) -> list[str]:
     for index, action in enumerate(_listed(data.get("medicalActions"))):
         if isinstance(action, dict) and (isinstance(action.get("treatment"), dict)
                                          or isinstance(action.get("procedure"), dict)):
-            continue  # read (its agent or its code), or listed among those that map to no clue
+            # read (its agent or its code), or listed among those that map to no clue; what it was for and how it
+            # went are not (robustness round 69: a treatment target of hypoparathyroidism was dropped unsaid)
+            for field, why in (("treatmentTarget", "the condition treated is not read as a finding; give it as a "
+                                                   "phenotypic feature if the patient has it"),
+                               ("treatmentIntent", "not read"), ("responseToTreatment", "not read")):
+                if action.get(field) is not None:
+                    given = _term(action[field]) if isinstance(action[field], dict) else "unreadable"
+                    parts.append(f"medicalActions[{index}].{field} ({given}): {why}")
+            continue
         kind = next((key for key in ("procedure", "radiationTherapy", "therapeuticRegimen")
                      if isinstance(action, dict) and key in action), None)
         what = _term(action["procedure"].get("code")) if kind == "procedure" and isinstance(

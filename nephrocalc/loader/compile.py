@@ -150,6 +150,7 @@ def build(root: Path, packs: Sequence[Path] = ()) -> KnowledgeBase:
                   caveat_entries, cause_files, tables, problems, other_path, loaded=(root, *packs),
                   base=base_priors)
     labs = _compile_labs(labs_file, labs_path, kb.clues, sources, problems)
+    _check_exclusive_limits(labs_file, kb.exclusive, labs_path, problems)
     for cause in kb.causes.values():  # a rule-out lab must be one, and read the rule-out finding
         found = cause.rule_out
         if found is None or found.lab is None:
@@ -709,15 +710,16 @@ def _compile(root: Path, kb_file: schema.KnowledgeBaseFile, groups: Mapping[str,
     clue_ids = frozenset(clue_entries)
     for clue_id, (clues_path, entry) in clue_entries.items():
         reason = reserved_reason(clue_id, clue_ids)
+        # a problem of the clue's own is said once; the clue is still compiled, so that what names it is not also
+        # reported as naming an unknown clue (robustness round 69: one misspelt group gave 79 such lines)
         if reason is not None:  # its flag would take over another option or flag of the command line
             problems.add(clues_path, f"clues.{clue_id}", reason)
-            continue
         if entry.group not in groups:
             problems.add(clues_path, f"clues.{clue_id}.group",
                          f"unknown group {entry.group!r} (declare it in [groups])")
-            continue
         background = entry.background.value if entry.background is not None else specificity[entry.specificity]
-        clues[clue_id] = Clue(clue_id, entry.label, entry.description, entry.group, groups[entry.group],
+        clues[clue_id] = Clue(clue_id, entry.label, entry.description, entry.group,
+                              groups.get(entry.group, entry.group),
                               entry.specificity, background,
                               tuple(entry.absent_needs_modality) if entry.absent_needs_modality is not None else None,
                               tuple(entry.hpo), entry.hpo_note, tuple(entry.snomed), tuple(entry.agents),
@@ -1059,6 +1061,37 @@ def _empty(kb_file: schema.KnowledgeBaseFile, root: Path) -> KnowledgeBase:
     return KnowledgeBase(kb_file.name, kb_file.version, "", {}, {}, 0.05,
                          AgeSettings(18, 0.08, {"preterm": 0.0, "child": 0.0, "adult": 1.0}), {}, {}, {}, (), (),
                          {}, {}, {}, str(root))
+
+
+def _check_exclusive_limits(labs_file: schema.LabsFile, exclusive: Sequence[tuple[str, ...]], path: Path,
+                            problems: Problems) -> None:
+    """Two limits of one lab must not read one value as two states of one variable ([[exclusive]] in
+    knowledge_base.toml: hypercalciuria and hypocalciuria) for the same patients: the case would then contradict
+    itself, and its fit be poor, through a fault of the rules (robustness round 69)."""
+    from itertools import combinations
+
+    from nephrocalc.loader.schema import _ages_meet, _contexts_exclude, _present_region
+
+    groups = [set(group) for group in exclusive]
+    for lab_id, entry in labs_file.labs.items():
+        for (i, first), (j, second) in combinations(enumerate(entry.limits), 2):
+            if first.clue == second.clue or not any({first.clue, second.clue} <= group for group in groups):
+                continue
+            if not (first.derive and second.derive and first.derive_present and second.derive_present) \
+                    or first.unit != second.unit or first.present_requires_lab or second.present_requires_lab:
+                continue
+            if first.sex is not None and second.sex is not None and first.sex != second.sex:
+                continue
+            contexts = [({**limit.requires, **limit.requires_stated}, limit.unless) for limit in (first, second)]
+            if not _ages_meet(first, second) or _contexts_exclude(*contexts):
+                continue
+            (low, high), (other_low, other_high) = _present_region(first), _present_region(second)
+            if max(low, other_low) < min(high, other_high):
+                value = max(low, other_low) if max(low, other_low) != -math.inf else min(high, other_high)
+                problems.add(path, f"labs.{lab_id}.limits.{j}",
+                             f"limits.{i} and limits.{j} read one value as two states that exclude each other: near "
+                             f"{value:g} the first derives {first.clue} and the second {second.clue} for the same "
+                             "patients (separate their ages, sex or requires, or move the limits apart)")
 
 
 def _compile_labs(labs_file: schema.LabsFile, path: Path, clues: Mapping[str, Clue], sources: Mapping[str, Source],
