@@ -757,12 +757,16 @@ def test_the_battery_is_large_and_its_names_are_unique() -> None:
 # age, sex and pregnancy, labs at and beyond their limits, eighteen outside the twelve (base and --extended) and
 # patterns, laterality and modality (43 of 44 blind; the failure, Alport syndrome in a man without haematuria, is kept
 # open below).
+# sixty-eighth: a blind reviewer on kidney function as context (CKD stages by eGFR or stated, dialysis, transplant, acute
+# kidney injury; acidosis, calcium, PTH and urine studies at a low GFR), late distal RTA against primary hyperoxaluria,
+# glomerular causes and medullary sponge kidney, fourteen outside the twelve that come with CKD, and grey zones, written
+# after the advanced-CKD change and run blind (41 of 44; the three failures are kept open below).
 # JSON Lines: {"name", "which", "case", "checks": [[kind, args...], ...]}.
 BATTERIES = {
     number: [json.loads(line) for line in
              (Path(__file__).parent / "data" / "audit" / f"battery{number}.jsonl").read_text(encoding="utf-8")
              .splitlines() if line.strip()]
-    for number in range(3, 68)
+    for number in range(3, 69)
 }
 BLIND = [scenario for battery in BATTERIES.values() for scenario in battery]
 # Blind scenarios still failing, each with the reason (strict: one that starts to pass must leave the list)
@@ -920,6 +924,24 @@ OPEN_BLIND = {
         "list a metabolic acidosis has one in 37% (CRIC, stage 4: Raphael19), so the low bicarbonate counts about 2.4 "
         "times for distal RTA instead of 18 times. Sourced, it still counts: distal RTA nearly always has the "
         "acidosis, and the reviewer's 'no rise' would need the bicarbonate to say nothing at all",
+    "b68_elderly_ckd_loop_nothing_fits":
+        "chronic hypercalciuria (loop-diuretic form) 87%, fit good (the check asks a flag) for a woman of 76 with CKD on "
+        "a loop diuretic, with hypercalcaemia, hypercalciuria and acidosis stated absent: the exposure defines that "
+        "form (x47) and the normal urine calcium says less with CKD (absent_masked_by: x0.63); the reviewer expected "
+        "nothing to fit. Whether a loop diuretic explains adult nephrocalcinosis without hypercalciuria is a fair "
+        "question the sources do not settle",
+    "b68_tb_ruleout_unilateral_pyuria":
+        "medullary sponge kidney at its display cap, 75% (the most stated until tubular ectasia is; the check asks at "
+        "most 70% if first), for one-sided medullary calcification on plain CT with haematuria, sterile pyuria and an "
+        "eGFR of 58 at 33: tuberculosis second at 10% (18% without the eGFR, whose CKD counts against it), its "
+        "rule-out test proposed (the check's other half passes); the cap is test_battery46's AUDIT D10 check",
+    "b68_cystinosis_fanconi_neither":
+        "with --extended, FHHNC 97%, fit good (the check asks a flag) for a girl of 2 with renal Fanconi syndrome, "
+        "rickets, an ocular abnormality, consanguinity and CKD: a cystinosis-like picture in neither knowledge base. "
+        "The ocular abnormality counts x40 for the CLDN19 form and the Fanconi syndrome is the one unexplained finding "
+        "(the fit turns poor from two). Making one unexplained finding of high specificity a poor fit by itself was "
+        "tried: it did not flag this case (renal Fanconi syndrome is of moderate specificity) and raised false alarms "
+        "(with labs, the twelve 26 -> 27 of 118, the extended causes 39 -> 46 of 93), so it was not kept",
     "b67_man_cortical_deaf_no_hematuria":
         "Alport syndrome 89% (fit poor) for a man of 40 with cortical calcification, deafness, kidney failure in the "
         "family, proteinuria and CKD but no haematuria (the check asks it not first): the third blind reviewer to ask "
