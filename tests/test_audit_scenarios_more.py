@@ -757,10 +757,10 @@ def test_the_battery_is_large_and_its_names_are_unique() -> None:
 # age, sex and pregnancy, labs at and beyond their limits, eighteen outside the twelve (base and --extended) and
 # patterns, laterality and modality (43 of 44 blind; the failure, Alport syndrome in a man without haematuria, is kept
 # open below).
-# sixty-eighth: a blind reviewer on kidney function as context (CKD stages by eGFR or stated, dialysis, transplant, acute
-# kidney injury; acidosis, calcium, PTH and urine studies at a low GFR), late distal RTA against primary hyperoxaluria,
-# glomerular causes and medullary sponge kidney, fourteen outside the twelve that come with CKD, and grey zones, written
-# after the advanced-CKD change and run blind (41 of 44; the three failures are kept open below).
+# sixty-eighth: a blind reviewer on kidney function as context (CKD stages by eGFR or stated, dialysis, transplant,
+# acute kidney injury; acidosis, calcium, PTH and urine studies at a low GFR), late distal RTA against primary
+# hyperoxaluria, glomerular causes and medullary sponge kidney, fourteen outside the twelve that come with CKD, and grey
+# zones, written after the advanced-CKD change and run blind (41 of 44; the three failures are kept open below).
 # JSON Lines: {"name", "which", "case", "checks": [[kind, args...], ...]}.
 BATTERIES = {
     number: [json.loads(line) for line in
@@ -925,8 +925,8 @@ OPEN_BLIND = {
         "times for distal RTA instead of 18 times. Sourced, it still counts: distal RTA nearly always has the "
         "acidosis, and the reviewer's 'no rise' would need the bicarbonate to say nothing at all",
     "b68_elderly_ckd_loop_nothing_fits":
-        "chronic hypercalciuria (loop-diuretic form) 87%, fit good (the check asks a flag) for a woman of 76 with CKD on "
-        "a loop diuretic, with hypercalcaemia, hypercalciuria and acidosis stated absent: the exposure defines that "
+        "chronic hypercalciuria (loop-diuretic form) 87%, fit good (the check asks a flag) for a woman of 76 with CKD "
+        "on a loop diuretic, with hypercalcaemia, hypercalciuria and acidosis stated absent: the exposure defines that "
         "form (x47) and the normal urine calcium says less with CKD (absent_masked_by: x0.63); the reviewer expected "
         "nothing to fit. Whether a loop diuretic explains adult nephrocalcinosis without hypercalciuria is a fair "
         "question the sources do not settle",
