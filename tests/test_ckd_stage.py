@@ -136,3 +136,13 @@ def test_rules_check_names_the_field_of_a_bad_unless(edited: str, message: str, 
     status, err = _check_edited_rules(tmp_path, run_main, "clues.toml", 'unless = ["severe_metabolic_acidosis"]',
                                       edited)
     assert status == 2 and f"clues.toml: clues.metabolic_acidosis.{message}" in err, err
+
+
+@pytest.mark.parametrize("stated", ["kidney_failure", "advanced_ckd"])
+def test_a_lab_step_for_an_implied_clue_is_not_used(rank: Any, stated: str) -> None:
+    """Found by the property test in a fresh clone: with advanced CKD stated, the eGFR's CKD step is not used, since the
+    stated clue implies CKD (as kidney failure always did)."""
+    result = rank({"pattern": "medullary", "clues": {stated: True},
+                   "labs": {"egfr": {"value": 1.0, "unit": EGFR}}})
+    step = next(d for d in result["derived"] if d["clue"] == "ckd")
+    assert step["present"] is True and step["used"] is False

@@ -172,8 +172,9 @@ def _given_involved(case: dict[str, Any], clue: str) -> bool:
     give (clues.toml ``given_background``)."""
     if KB.clues[clue].given_background is not None:
         return True
-    dependants = {c.id for c in KB.clues.values()
-                  if c.given_background is not None and c.given_background.given == clue}
+    adds = {clue, *KB.clues[clue].implies}  # what it implies comes with it; one that sets a background aside counts
+    dependants = {c.id for c in KB.clues.values() if c.given_background is not None
+                  and (c.given_background.given in adds or adds & set(c.given_background.unless))}
     return bool(dependants) and (bool(dependants & set(case["clues"])) or bool(case.get("labs")))
 
 
@@ -198,7 +199,9 @@ def test_always_finding_absent_never_raises_the_cause(case: dict[str, Any], pair
     # with its given clue stated (hypercalcaemia for a suppressed PTH), the absence also moves the causes
     # that do not list it, through the clue's given background
     spec = KB.clues[clue].given_background
-    assume(spec is None or case["clues"].get(spec.given) is not True)
+    stated = {c for c, value in case["clues"].items() if value}
+    stated |= {other for c in list(stated) for other in KB.clues[c].implies}  # kidney failure: advanced CKD too
+    assume(spec is None or spec.given not in stated)
     # another state of its variable stated present already makes it absent, and the absence is not counted again
     assume(not any(clue in states and any(case["clues"].get(c) is True for c in states if c != clue)
                    for states in KB.exclusive))
@@ -329,10 +332,14 @@ def test_invariants_with_labs(case: dict[str, Any]) -> None:
     assert abs(sum(probabilities) - 1.0) <= 1e-6
     assert all(0.0 <= p <= 1.0 and math.isfinite(p) for p in probabilities)
     assert sorted(e["cause"] for e in result["differential"]) == RANKED
+    # a clue stated present states the clues it implies too (kidney failure and advanced CKD imply CKD)
+    implied = {other for clue, value in case["clues"].items() if value for other in KB.clues[clue].implies}
     for derivation in result["derived"]:
         assert derivation["lab"] in case.get("labs", {})
-        # a step is used unless the clue is stated, or another lab decides over this one (labs.toml decides_over)
-        assert derivation["used"] is (derivation["clue"] not in case["clues"] and "decided_by" not in derivation)
+        # a step is used unless the clue is stated (or implied by one stated), or another lab decides over this one
+        # (labs.toml decides_over)
+        assert derivation["used"] is (derivation["clue"] not in case["clues"] and derivation["clue"] not in implied
+                                      and "decided_by" not in derivation)
 
 
 # --- JSON output against `nephrocalc schema result` -----------------------------------------------
