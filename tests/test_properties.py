@@ -144,6 +144,14 @@ def test_supporting_finding_never_lowers_a_cause_against_one_that_ignores_it(
     assume(age is None or not any(f.clue == clue and f.applies_at(age) for form in KB.causes[a].forms
                                   for f in form.age_findings))
     assume(clue != "preterm_infant")  # it also selects the age group (prior column)
+    # a clue that implies others (kidney failure: CKD and advanced CKD) brings them, which b may list; one that a stated
+    # clue implies (CKD with a kidney transplant) is there already
+    assume(not KB.clues[clue].implies)
+    assume(not any(value and clue in KB.clues[stated].implies for stated, value in case["clues"].items()))
+    # a finding set aside in the case's context (a high PTH with hypocalcaemia: [[set_aside]]) is not counted, and one
+    # that sets a stated finding aside (cortical atrophy, small kidneys: one contracted kidney) takes its weight away
+    assume(not any(item.clue == clue and all(case["clues"].get(c) is v for c, v in item.when) for item in KB.set_aside))
+    assume(not any(case["clues"].get(item.clue) and (clue, True) in item.when for item in KB.set_aside))
     # a component of a stated diagnosis clue (rta, hypoparathyroidism) is that same evidence: not counted again
     assume(not any(case["clues"].get(diagnosis) and clue in parts for diagnosis, parts in KB.supersedes.items()))
     # a finding whose opposite state is stated ([[exclusive]]: acidosis, alkalosis) makes the input contradictory
@@ -165,6 +173,9 @@ def test_always_finding_absent_lowers_the_cause(case: dict[str, Any], pair: tupl
     # (knowledge_base.toml [[supersedes]]): stated absent, it changes nothing
     assume(not any(clue in parts and case["clues"].get(diagnosis) is True
                    for diagnosis, parts in KB.supersedes.items()))
+    # another state of its variable stated present ([[exclusive]]: a low PTH) already makes it absent, not counted again
+    assume(not any(clue in states and any(case["clues"].get(c) is True for c in states if c != clue)
+                   for states in KB.exclusive))
     unknown = {**case, "clues": {k: v for k, v in case["clues"].items() if k != clue}}
     if KB.clues[clue].absent_needs_modality:  # stated absent, it counts only on a modality that shows it
         unknown = {**unknown, "modality": KB.clues[clue].absent_needs_modality[0]}
@@ -205,6 +216,7 @@ class EvidenceJSON(TypedDict):
     why: str
     sources: list[str]
     given: NotRequired[str]  # a finding that follows from this stated clue (clues.toml given_background)
+    counts_with: NotRequired[str]  # its ratio counts only with this clue present (a contradiction in context)
 
 
 @with_config(STRICT)

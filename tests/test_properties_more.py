@@ -236,6 +236,9 @@ def test_always_finding_absent_never_raises_the_cause(case: dict[str, Any], pair
 def test_always_finding_absent_lowers_the_probability(case: dict[str, Any], pair: tuple[str, str]) -> None:
     """When no other cause loses as much from the finding's absence, the cause's probability cannot rise."""
     clue, a = pair
+    # another state of its variable stated present ([[exclusive]]) already makes it absent, not counted again
+    assume(not any(clue in states and any(case["clues"].get(c) is True for c in states if c != clue)
+                   for states in KB.exclusive))
     unknown = _without(case, clue)
     if KB.clues[clue].absent_needs_modality:  # stated absent, it counts only on a modality that shows it
         unknown = {**unknown, "modality": KB.clues[clue].absent_needs_modality[0]}
@@ -285,7 +288,10 @@ def test_supporting_finding_never_lowers_a_cause_against_one_that_ignores_it(
     age = case.get("age_years")
     assume(age is None or not any(f.clue == clue and f.applies_at(age) for form in KB.causes[a].forms
                                   for f in form.age_findings))
-    if clue in LAB_CONDITIONS:
+    # a lab that reads the clue, or its opposite (a phosphate read as hyperphosphataemia, which a stated
+    # hypophosphataemia sets aside), changes more than the clue
+    if clue in LAB_CONDITIONS or any(limit.clue == clue for lab in case.get("labs", {})
+                                     for limit in KB.labs[lab].limits):
         case = {k: v for k, v in case.items() if k != "labs"}
     groups = [group for group in KB.exclusive if clue in group]
     if groups:  # its opposite state, stated or read off a lab, would make the input contradictory
@@ -334,11 +340,18 @@ def test_invariants_with_labs(case: dict[str, Any]) -> None:
     assert sorted(e["cause"] for e in result["differential"]) == RANKED
     # a clue stated present states the clues it implies too (kidney failure and advanced CKD imply CKD)
     implied = {other for clue, value in case["clues"].items() if value for other in KB.clues[clue].implies}
+    stated = {clue for clue, value in case["clues"].items() if value}
     for derivation in result["derived"]:
         assert derivation["lab"] in case.get("labs", {})
-        # a step is used unless the clue is stated (or implied by one stated), or another lab decides over this one
-        # (labs.toml decides_over)
+        # a step is used unless the clue is stated (or implied by one stated), the lab's reading of the opposite state
+        # is stated (a low ionised calcium beside a stated hypercalcaemia: the statement wins), or another lab decides
+        # over this one (labs.toml decides_over)
+        limits = KB.labs[derivation["lab"]].limits
+        sides = {limit.above is None for limit in limits if limit.clue == derivation["clue"]}
+        opposite = {limit.clue for limit in limits if limit.clue != derivation["clue"] and (limit.above is None) not in
+                    sides and not any({limit.clue, derivation["clue"]} <= set(group) for group in KB.exclusive)}
         assert derivation["used"] is (derivation["clue"] not in case["clues"] and derivation["clue"] not in implied
+                                      and not (derivation["present"] and opposite & stated)
                                       and "decided_by" not in derivation)
 
 

@@ -202,7 +202,7 @@ class Engine:
                     notes.append({"id": f"implied_absent_{'_'.join(said)}", "sources": [],
                                   "message": f"{', '.join(said)} stated absent follows from {present[0]}: states of "
                                   f"one variable, counted once, as {present[0]}."})
-        for clue_id, value in case.clues.items():
+        for clue_id, value in sorted(case.clues.items()):  # notes in a fixed order, whatever the input's order
             needs = clues[clue_id].absent_needs_modality
             if value is False and needs is not None and case.modality not in needs:
                 skip.add(clue_id)
