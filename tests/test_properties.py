@@ -152,6 +152,9 @@ def test_supporting_finding_never_lowers_a_cause_against_one_that_ignores_it(
     # that sets a stated finding aside (cortical atrophy, small kidneys: one contracted kidney) takes its weight away
     assume(not any(item.clue == clue and all(case["clues"].get(c) is v for c, v in item.when) for item in KB.set_aside))
     assume(not any(case["clues"].get(item.clue) and (clue, True) in item.when for item in KB.set_aside))
+    # a contradiction that counts only with another clue present ([[contradicts]] with given) is not support
+    assume(not any(found.clue == clue and found.given in case["clues"] for cause in (a, b)
+                   for form in KB.causes[cause].forms for found in form.conditional))
     # a component of a stated diagnosis clue (rta, hypoparathyroidism) is that same evidence: not counted again
     assume(not any(case["clues"].get(diagnosis) and clue in parts for diagnosis, parts in KB.supersedes.items()))
     # a finding whose opposite state is stated ([[exclusive]]: acidosis, alkalosis) makes the input contradictory
@@ -192,6 +195,9 @@ def test_unknown_is_never_a_penalty_relative_to_absent(case: dict[str, Any], clu
     # a component of a diagnosis the case states (alkaline urine with rta) is not counted, by design
     assume(not any(clue in parts and case["clues"].get(diagnosis) is True
                    for diagnosis, parts in KB.supersedes.items()))
+    # another state of its variable stated present ([[exclusive]]: an acidosis) already makes it absent
+    assume(not any(clue in states and any(case["clues"].get(c) is True for c in states if c != clue)
+                   for states in KB.exclusive))
     unknown = {**case, "clues": {k: v for k, v in case["clues"].items() if k != clue}}
     if KB.clues[clue].absent_needs_modality:  # stated absent, it counts only on a modality that shows it
         unknown = {**unknown, "modality": KB.clues[clue].absent_needs_modality[0]}

@@ -284,6 +284,10 @@ def test_supporting_finding_never_lowers_a_cause_against_one_that_ignores_it(
     # a diagnosis stated with its components (rta with an alkaline urine) replaces them, by design
     # (knowledge_base.toml [[supersedes]]): the components' weights go, the diagnosis's comes
     assume(not _supersedes_involved(case, clue))
+    # a contradiction that counts only with another clue present (a raised PTH with hypercalcaemia against chronic
+    # hypercalciuria: [[contradicts]] with given) is the clue's evidence in that context, not a supporting one
+    assume(not any(found.clue == clue and found.given in case["clues"] for cause in (a, b)
+                   for form in KB.causes[cause].forms for found in form.conditional))
     # an age-bounded entry replaces the usual one at its ages (dRTA lists CKD 'rarely' under 2 years)
     age = case.get("age_years")
     assume(age is None or not any(f.clue == clue and f.applies_at(age) for form in KB.causes[a].forms
