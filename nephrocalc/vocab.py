@@ -129,6 +129,12 @@ def american(text: str) -> str:
     return out
 
 
+def in_text(label: str) -> str:
+    """A label inside a sentence: "Hypercalcaemia" -> "hypercalcaemia"; "High PTH" -> "high PTH"; an acronym first
+    ("CKD stage 4 or 5", "HIV infection") is kept. One helper for the engine's notes and the renderers' text."""
+    return label[:1].lower() + label[1:] if label[1:2].islower() else label
+
+
 SEX_WORDS: Final = {"f": "female", "female": "female", "woman": "female", "girl": "female",
                     "m": "male", "male": "male", "man": "male", "boy": "male"}
 MODALITY_WORDS: Final = {"us": "us", "ultrasound": "us", "sonography": "us", "ct": "ct", "xr": "xr", "x-ray": "xr",

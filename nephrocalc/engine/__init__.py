@@ -28,10 +28,11 @@ from typing import NamedTuple
 from nephrocalc.case import Case
 from nephrocalc.engine.caveats import CaveatIndex
 from nephrocalc.engine.fit import assess_fit, contradictory_groups, lacking
-from nephrocalc.engine.table import AGE_KEYS, NEG_INF, UNKNOWN, GivenTerm, ScoringTable, _in_text
+from nephrocalc.engine.table import AGE_KEYS, NEG_INF, UNKNOWN, GivenTerm, ScoringTable
 from nephrocalc.intake import check_clues
 from nephrocalc.knowledge import KnowledgeBase
 from nephrocalc.result import NOTICE, Derivation, Entry, Evidence, Factor, Note, Result, RulePack
+from nephrocalc.vocab import in_text
 
 __all__ = ["AGE_KEYS", "Compiled", "Engine", "Evaluation", "ScoringTable", "age_key", "load_engine", "rank"]
 
@@ -127,9 +128,9 @@ class Engine:
             meaning = self.kb.clues[target].description.rstrip(".")
             if case.clues.get(target) is False:
                 message = (f"{target} was stated absent, but {because} stated present means it ({target}: "
-                           f"{_in_text(meaning)}): it was counted as present.")
+                           f"{in_text(meaning)}): it was counted as present.")
             else:
-                message = f"{target} counted as present: {because} means it ({target}: {_in_text(meaning)})."
+                message = f"{target} counted as present: {because} means it ({target}: {in_text(meaning)})."
             notes.append({"id": f"implied_{target}", "sources": [], "message": message})
         return replace(case, clues={**case.clues, **dict.fromkeys(added, True)}), notes
 

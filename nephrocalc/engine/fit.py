@@ -182,7 +182,7 @@ def _background(kb: KnowledgeBase, case: Case, clue: str, present: Sequence[str]
     definition = kb.clues[clue]
     background = definition.background_at(case.cause_age, kb.ages.child_below_years)
     given = definition.given_background
-    if given is not None and given.given in present and not set(given.unless) & set(present):
+    if given is not None and given.given in present and not any(clue in present for clue in given.unless):
         background = max(background, given.value)
     return background
 

@@ -11,7 +11,7 @@ from typing import Any, NamedTuple
 
 from nephrocalc.knowledge import AGE_GROUPS, AgeBand, AgeGroup, Cause, Clue, Finding, Form, KnowledgeBase
 from nephrocalc.result import Evidence, Factor
-from nephrocalc.vocab import FREQUENCY_WORDS, PATTERNS
+from nephrocalc.vocab import FREQUENCY_WORDS, PATTERNS, in_text
 
 AGE_KEYS = (*AGE_GROUPS, "unknown")
 NEG_INF = float("-inf")
@@ -391,8 +391,8 @@ def _given_terms(kb: KnowledgeBase, causes: Sequence[Cause], cause_rows: Sequenc
                      if not any(clue.id in form.findings or any(f.clue == clue.id for f in form.age_findings)
                                 for form in cause.forms)
                      for r in cause_row.rows)
-        given = _in_text(kb.clues[spec.given].label) if spec.given in kb.clues else spec.given
-        why = (f"with {given} present, {_in_text(clue.label)} is {spec.value:.0%} likely in a cause that does not "
+        given = in_text(kb.clues[spec.given].label) if spec.given in kb.clues else spec.given
+        why = (f"with {given} present, {in_text(clue.label)} is {spec.value:.0%} likely in a cause that does not "
                f"list it, against {clue.background:.0%} without" + (f" ({spec.note})" if spec.note else "")
                + (" [estimate]" if spec.estimate else ""))
         weight = {True: math.log(spec.value / clue.background),
@@ -425,7 +425,7 @@ def _open_world_terms(kb: KnowledgeBase, rows: tuple[int, ...]) -> dict[str, tup
         if found.given is None:
             continue
         label = kb.clues[found.clue].label if found.clue in kb.clues else found.clue
-        given = _in_text(kb.clues[found.given].label) if found.given in kb.clues else found.given
+        given = in_text(kb.clues[found.given].label) if found.given in kb.clues else found.given
         weight = {True: math.log(found.lr_present), False: math.log(found.lr_absent)}
         evidence: dict[bool, Evidence | None] = {}
         for value, w in weight.items():
@@ -452,7 +452,7 @@ def _contradiction_terms(kb: KnowledgeBase, forms_of_rows: Sequence[tuple[Cause,
             place = form.name if named and id(found) in own else cause.short_name
             label = kb.clues[found.clue].label
             given_id = str(found.given)
-            given = _in_text(kb.clues[given_id].label) if given_id in kb.clues else given_id
+            given = in_text(kb.clues[given_id].label) if given_id in kb.clues else given_id
             weight = math.log(found.lr_present)
             why = (f"{label} with {given} argues against {place} (likelihood ratio {found.lr_present:.2g})"
                    + (f" ({found.note})" if found.note else "") + (" [estimate]" if found.estimate else ""))
@@ -466,16 +466,11 @@ def _contradiction_terms(kb: KnowledgeBase, forms_of_rows: Sequence[tuple[Cause,
 def _masked_term(kb: KnowledgeBase, clue: Clue) -> MaskedTerm:
     spec = clue.absent_masked_by
     assert spec is not None
-    given = _in_text(kb.clues[spec.given].label) if spec.given in kb.clues else spec.given
+    given = in_text(kb.clues[spec.given].label) if spec.given in kb.clues else spec.given
     why = (f"with {given} present, its absence says less: {spec.value:.0%} of patients with {given} would not "
            f"show it whatever the cause" + (f" ({spec.note})" if spec.note else "")
            + (" [estimate]" if spec.estimate else ""))
     return MaskedTerm(spec.given, spec.value, clue.background, why, spec.sources)
-
-
-def _in_text(label: str) -> str:
-    """A label inside a sentence: "Hypercalcaemia" -> "hypercalcaemia", "Suppressed PTH" -> "suppressed PTH"."""
-    return label[:1].lower() + label[1:] if label[1:2].islower() else label
 
 
 def _first(item: tuple[Any, ...]) -> Any:

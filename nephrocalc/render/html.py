@@ -21,7 +21,6 @@ from nephrocalc.render.views import (
     display_name,
     distinctive,
     evidence_label,
-    in_text,
     labs_entered,
     lacks_clause,
     lower_clause,
@@ -35,6 +34,7 @@ from nephrocalc.render.views import (
     work_up,
 )
 from nephrocalc.result import NOTICE, Entry, Evidence
+from nephrocalc.vocab import in_text
 
 
 def escape(text: str, quote: bool = True) -> str:

@@ -32,7 +32,6 @@ from nephrocalc.render.views import (
     distinctive,
     evidence_label,
     form_label,
-    in_text,
     labs_view,
     lacks_clause,
     lower_clause,
@@ -47,6 +46,7 @@ from nephrocalc.render.views import (
     work_up,
 )
 from nephrocalc.result import NOTICE, Entry, Evidence, Omitted, Result
+from nephrocalc.vocab import in_text
 
 _BAR_BELOW = 80  # columns: below this the table drops its bar column
 # columns: below this the evidence goes under each cause's name, in its cell, where a column of its own had been

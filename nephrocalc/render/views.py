@@ -8,7 +8,7 @@ from typing import Any
 
 from nephrocalc.knowledge import KnowledgeBase, LabLimit
 from nephrocalc.result import Derivation, Evidence
-from nephrocalc.vocab import LINE_CONTROLS
+from nephrocalc.vocab import LINE_CONTROLS, in_text
 
 
 def form_label(kb: KnowledgeBase, cause_id: str, form_id: str) -> str:
@@ -343,11 +343,6 @@ def lacks_clause(result: Any, kb: KnowledgeBase, name: Any) -> str:
         return ""
     labels = [in_text(kb.clues[c].label) if c in kb.clues else c for c in absent]
     return f"; {name(kb, lacking)} nearly always has {' and '.join(labels)}, absent here"
-
-
-def in_text(label: str) -> str:
-    """A label inside a sentence: "Hypercalcaemia" -> "hypercalcaemia", "High PTH" -> "high PTH"."""
-    return label[:1].lower() + label[1:] if label[1:2].islower() else label
 
 
 def rules_label(result: Any) -> str:
