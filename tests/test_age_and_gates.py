@@ -661,6 +661,57 @@ def test_each_published_patient_is_counted_once() -> None:
         seen[key] = record["id"]
 
 
+# Lines of one article, one cause and the same age and sex that are different patients, each with the reason.
+DISTINCT_PATIENTS = {
+    frozenset({"pub-msk-02", "pubx-msk-02"}):
+        "two figures of one teaching page; the page does not say they are one patient",
+    frozenset({"pub-vitd-08", "pub-vitd-09"}): "the two vitamin-D-intoxicated infants of Puga's series of six",
+    frozenset({"pub-tb-02", "pubx-tb-04"}):
+        "two patients of Trivedi's series: a putty kidney, and small calcifications",
+}
+
+
+def test_one_article_does_not_count_one_patient_twice() -> None:
+    """Blind rounds found some articles again under another address (a publisher's page and a DOI, a mirror),
+    so the address alone does not catch a patient counted twice (the encoding audit of 2026-12-07 found 16).
+    Two counted lines of one cause whose sources share a DOI, a PubMed or PMC id or a first author, with the same
+    age and sex, are the same patient unless DISTINCT_PATIENTS says why not."""
+    import json
+    import re
+
+    cases = Path(__file__).parent / "cases"
+    records = [json.loads(line) for path in sorted(cases.glob("*.jsonl")) if "vignettes" not in path.name
+               for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    # phenopacket-store individuals share their study's PMID; the test above tells them apart by individual
+    counted = [r for r in records if not r.get("duplicate_of") and "phenopackets/" not in r["source"]]
+    generic = {"case", "ga4gh", "series", "review", "primary", "familial", "renal", "medullary", "distal"}
+
+    def articles(record: dict[str, Any]) -> set[str]:  # DOI, PubMed and PMC ids
+        text = f"{record['source']} {record.get('citation', '')}"
+        keys = {m.lower().rstrip(".") for m in re.findall(r"10\.\d{4,9}/[^\s?#&;,)]+", text)}
+        keys |= {f"pmid{m}" for m in re.findall(r"(?:pubmed\.ncbi\.nlm\.nih\.gov/|PMID[ _:]*)(\d+)", text)}
+        return keys | {m.lower() for m in re.findall(r"PMC\d+", text)}
+
+    def author(record: dict[str, Any]) -> str | None:
+        found = re.match(r"([A-Z][A-Za-z'-]+)", record.get("citation", "").strip("[ "))
+        return found.group(1).lower() if found and found.group(1).lower() not in generic else None
+
+    twice = []
+    for i, first in enumerate(counted):
+        for second in counted[i + 1:]:
+            a, b = first["case"], second["case"]
+            if (first["expected"] != second["expected"] or a.get("age_years") != b.get("age_years")
+                    or a.get("sex") != b.get("sex")):
+                continue
+            same_article = bool(articles(first) & articles(second)) or (
+                author(first) is not None and author(first) == author(second))
+            if same_article and frozenset({first["id"], second["id"]}) not in DISTINCT_PATIENTS:
+                twice.append((first["id"], second["id"]))
+    assert not twice, f"the same patient counted twice (mark the later line duplicate_of): {twice}"
+    ids = {r["id"] for r in counted}
+    assert all(pair <= ids for pair in DISTINCT_PATIENTS), "DISTINCT_PATIENTS names a line that is not counted"
+
+
 def test_a_suppressed_pth_follows_from_hypercalcaemia_in_any_cause(rank: Any) -> None:
     """PTH-independent hypercalcaemia suppresses PTH whatever its cause: with hypercalcaemia stated, a
     suppressed PTH counts for the causes that do not list it (and for a cause outside the knowledge

@@ -1057,10 +1057,6 @@ OPEN_BLIND = {
         "distal RTA at the 0.95 cap (the check asks under 0.9) beside topiramate (5%) for an acidosis with an alkaline "
         "urine in Sjogren syndrome: autoimmune disease counts for acquired dRTA, and the drug cause's prior is small; "
         "the model ranks one cause where two may act together",
-    "b16_boy6_untreated_xlh_nc_unexplained_ext":
-        "hypophosphataemic rickets therapy 94% for untreated XLH with phosphate and vitamin D therapy stated absent "
-        "(x0.01): high FGF23, rickets, a low phosphate and a high ALP are the disease's own findings and count for "
-        "it; the fit is poor, but the model has no 'XLH present, nephrocalcinosis from another cause'",
     "b16_man44_hiv_indinavir_radiolucent_stones":
         "without --extended medullary sponge kidney is 72% for radiolucent stones on indinavir: the stones and colic "
         "count for MSK, radiolucent stones and the protease inhibitor only for the open world; the fit is poor and "
