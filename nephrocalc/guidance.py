@@ -135,10 +135,16 @@ def _candidates(engine: Engine, evaluation: Evaluation, weights: tuple[list[floa
         for low, high, r, bounded_clue, value, delta, _ in table.age_clues:
             if value and low <= age and (high is None or age < high):
                 at_age.setdefault(bounded_clue, []).append((r, delta))
+    # a stated diagnosis-level clue (rta) carries its components: the engine counts them once, as part of it,
+    # whatever their answer, so asking them can change nothing (robustness round 70: ask spent three questions)
+    carried = {component for diagnosis, components in engine.kb.supersedes.items()
+               if case.clues.get(diagnosis) is True for component in components}
     found: list[tuple[NextFinding, float]] = []
     for clue_id, clue in engine.kb.clues.items():
         if clue_id in case.clues or clue_id in exclude or clue_id in engine.kb.supersedes:
             continue  # a diagnosis-level clue (rta) is what the questions lead to, not a question
+        if clue_id in carried:
+            continue
         if _waits_for_context(engine, case, clue_id, exclude):
             continue
         if clue.asked_below is not None and case.age_years is not None and case.age_years >= clue.asked_below:

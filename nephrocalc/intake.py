@@ -142,6 +142,9 @@ def parse_case(data: bytes | str | Mapping[str, Any], kb: KnowledgeBase, *, what
         _refuse_repeated_keys(data, case)
     except ValidationError as exc:
         field, said = _describe(exc, what)
+        located = _located_non_finite(exc, data, what)
+        if located is not None:  # NaN or 1e309 in JSON text: said as --case says it (robustness round 70)
+            raise located from None
         if said.startswith("not valid JSON") and isinstance(data, bytes):
             # a UTF-16 or Latin-1 line is said to be one, as --case says (review 11), without the parser's words
             hint = utf8_hint(data)
@@ -163,6 +166,24 @@ def parse_case(data: bytes | str | Mapping[str, Any], kb: KnowledgeBase, *, what
     if retry is None:
         raise _standard_input_hint(_top_level_keys(data), what) or error
     return parse_case(retry, kb, what=what, pattern_required=pattern_required)
+
+
+def _located_non_finite(exc: Any, data: Any, what: str) -> InputError | None:
+    """The error --case gives for a NaN, an Infinity or a number too large for a double in JSON text, when the
+    validator (which reads them as numbers) refused one: batch then says what --case says. None otherwise."""
+    import math
+
+    if not isinstance(data, bytes | str) or not any(
+            isinstance(e.get("input"), float) and not math.isfinite(e["input"]) for e in exc.errors()):
+        return None
+    import orjson
+
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    try:
+        orjson.loads(raw)
+    except orjson.JSONDecodeError as stopped:
+        return non_finite_literal(raw, stopped.pos, what)
+    return None
 
 
 def _standard_input_hint(keys: Iterable[str], what: str) -> InputError | None:
@@ -617,7 +638,8 @@ def merge_case(base: Mapping[str, Any] | None, kb: KnowledgeBase, *, fields: Map
         if pattern_required:
             # a misspelt key ("Pattern") is named first: "--pattern: required" alone hid the typo (fuzz review 46)
             parse_case({**data, "pattern": None}, kb, pattern_required=False)
-            raise InputError("--pattern", "required (medullary, cortical or combined), as a flag or in --case")
+            raise InputError("--pattern", "required (medullary, cortical or combined), as a flag or in --case; a case "
+                             "file gives \"pattern\": null when it is not known")
         data["pattern"] = None
     return parse_case(data, kb, pattern_required=pattern_required)
 
@@ -664,7 +686,7 @@ def check_clues(case: Case, kb: KnowledgeBase) -> None:
 
 
 _ALLOWED = {
-    "pattern": "one of " + ", ".join(PATTERNS),
+    "pattern": "one of " + ", ".join(PATTERNS) + ", or null when it is not known",
     "modality": "one of " + ", ".join(MODALITIES),
     "laterality": "one of " + ", ".join(LATERALITIES),
     "sex": "one of " + ", ".join(SEXES),

@@ -165,6 +165,17 @@ def _bound_settles(limit: LabLimit, present: bool, comparator: str) -> bool:
     return present if at_most else not present
 
 
+def _side(limit: LabLimit, unit: str) -> str:
+    """The side of a limit a bound leaves open, in words: "above 65 pg/mL", or, for a limit that reads only the
+    finding's absence, "at most 15 pg/mL" (robustness round 70: "above the below the lower reference limit")."""
+    if limit.derive_present or (limit.absent_at_most is None and limit.absent_at_least is None):
+        number = limit.above if limit.above is not None else limit.below
+        return f"{'above' if limit.above is not None else 'below'} {_number(number or 0.0)} {unit}"
+    if limit.absent_at_most is not None:
+        return f"at most {_number(limit.absent_at_most)} {unit}"
+    return f"at least {_number(limit.absent_at_least or 0.0)} {unit}"
+
+
 def _in_grey_zone(limit: LabLimit, value: float) -> bool:
     """Between a limit and its stricter absent bound (PTH 15-25 pg/mL): a value that derives nothing by design."""
     if limit.above is not None:
@@ -343,19 +354,15 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
                 if present is not None and m.comparator and not _bound_settles(limit, present, m.comparator):
                     # "<300 mg/day" is below 300, not above 250: a bound on that side says nothing of the limit
                     unsettled.setdefault((m.lab.id, limit.clue), (
-                        f"{_named(m)} is a bound: it does not say whether the value is "
-                        f"{'above' if limit.above is not None else 'below'} the {limit.label} "
-                        f"({_number(limit.above if limit.above is not None else limit.below or 0.0)} "
-                        f"{unit}); read neither as {limit.clue} nor as no {limit.clue}."))
+                        f"{_named(m)} is a bound: it does not say whether the value is {_side(limit, unit)} "
+                        f"(the limit: {limit.label}); read neither as {limit.clue} nor as no {limit.clue}."))
                     present = None
                 if present is None and m.comparator and limit.derive and limit.derive_present \
                         and may_be_absent and not masked_by and _in_grey_zone(limit, judged):
                     # ">=150" where 80-150 is a grey zone may be 150 or far above: a bound, not a value in the zone
                     unsettled.setdefault((m.lab.id, limit.clue), (
-                        f"{_named(m)} is a bound: it does not say whether the value is "
-                        f"{'above' if limit.above is not None else 'below'} the {limit.label} "
-                        f"({_number(limit.above if limit.above is not None else limit.below or 0.0)} "
-                        f"{unit}); read neither as {limit.clue} nor as no {limit.clue}."))
+                        f"{_named(m)} is a bound: it does not say whether the value is {_side(limit, unit)} "
+                        f"(the limit: {limit.label}); read neither as {limit.clue} nor as no {limit.clue}."))
                 elif present is None and limit.derive and limit.derive_present and limit.derive_absent \
                         and may_be_absent and not masked_by and _in_grey_zone(limit, judged):
                     # said at the end, unless another limit of the lab reads the value after all

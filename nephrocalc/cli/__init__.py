@@ -81,6 +81,29 @@ def _bare(ctx: Any) -> int:
     return _fail(f"{first} (see `{command_path} --help`)")
 
 
+def _cause_as_flag(exc: Any, session: Any) -> str | None:
+    """A cause typed as a flag (--hyperparathyroidism, --distal-rta): say that it is a cause, ranked from the
+    findings, rather than offer the nearest spelling, which may be a finding of opposite meaning
+    (--hypoparathyroidism; robustness round 70). None when the option is not a cause's id."""
+    import re
+
+    found = re.match(r"No such option: --(?:no-)?([\w-]+)", " ".join(exc.format_message().split()))
+    if found is None or session is None:
+        return None
+    name = found[1].replace("-", "_").lower()
+    from nephrocalc.loader import extended_rules_dir
+
+    try:
+        causes = set(session.kb().causes)
+    except NephrocalcError:  # a pack that cannot be read: the usual message is said instead
+        return None
+    causes |= {path.stem for path in extended_rules_dir().joinpath("causes").glob("*.toml")}
+    if name not in causes:
+        return None
+    return (f"--{found[1]}: {name} is a cause, not a finding: nephrocalc ranks the causes from the findings given as "
+            f"flags (`nephrocalc cause {name}` lists the findings that bear on it, `nephrocalc clues` every flag)")
+
+
 def _usage_message(exc: Any, invoked: str | None = None) -> str:
     """click's usage errors as one line that names the option and what is allowed."""
     message = " ".join(exc.format_message().split()).replace("Value error, ", "")
@@ -151,7 +174,7 @@ def _run(argv: list[str], prog_name: str) -> int:
     except click_exceptions.UsageError as exc:
         if not exc.format_message().strip():  # no arguments: the help was shown
             return 2
-        return _fail(_usage_message(exc, command_of(argv)))
+        return _fail(_cause_as_flag(exc, locals().get("session")) or _usage_message(exc, command_of(argv)))
     except click_exceptions.ClickException as exc:
         return _fail(" ".join(exc.format_message().split()), exc.exit_code or 1)
     except typer.Exit as exc:

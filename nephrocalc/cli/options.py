@@ -356,6 +356,19 @@ NUMERIC_OPTIONS = {"--grade": "--grade", "-g": "--grade", "--top": "--top", "-n"
                    "-j": "--jobs", "--max-questions": "--max-questions", "--stop-at": "--stop-at"}
 
 
+# the whole-number options, with what each takes (as their click ranges say)
+WHOLE_NUMBERS = {"--grade": "a whole number from 0 to 3", "--top": "a whole number, at least 1",
+                 "--jobs": "a whole number from 1 to 64", "--max-questions": "a whole number, at least 0"}
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def refuse_unusual_digits(argv: list[str]) -> None:
     """Refuse a numeric option's value written with other digits than 0-9, or with an underscore, which Python
     would read as a number (``--grade ３`` as 3): the user is told, as for --age, rather than guessed for; and an
@@ -376,6 +389,10 @@ def refuse_unusual_digits(argv: list[str]) -> None:
             option, value = NUMERIC_OPTIONS[token[:2]], token[2:]  # -g3
         if value is not None and ("_" in value or not value.isascii()):
             raise InputError(option, f"must be a number written with the digits 0-9 (got {value!r})")
+        if value is not None and option in WHOLE_NUMBERS and not value.strip().lstrip("+-").isdigit() \
+                and _is_number(value):
+            # "2.0" or "1e3" for a count: click's "not a valid int range" names no range (robustness round 70)
+            raise InputError(option, f"must be {WHOLE_NUMBERS[option]} (got {value!r})")
     from itertools import pairwise
 
     for token, following in pairwise(argv):
@@ -459,7 +476,10 @@ def _value(option: str, value: str, kb: KnowledgeBase) -> str:
             # for 1e309, click's wording and not the value given)
             large = ", too large for a number" if number in (math.inf, -math.inf) and value.strip(
                 "+- ").lower()[:3] != "inf" else ""
-            shown = f"{value.strip()}{large}" + (f", {years:.4g} years" if years is not None else "")
+            # enough digits to show why: 47483 days is 130.0005 years, not "130 years" (robustness round 70)
+            in_years = next((f"{years:.{digits}g}" for digits in range(4, 12) if not 0 <= float(f"{years:.{digits}g}")
+                             <= 130), f"{years:g}") if years is not None else ""
+            shown = f"{value.strip()}{large}" + (f", {in_years} years" if years is not None else "")
             raise InputError(option, f"must be a number from 0 to 130, or an age with its unit (got {shown})")
         return f"{years:.6g}" if years is not None else value
     if option == "--lab" and "=" in value:

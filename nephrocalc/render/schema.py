@@ -42,6 +42,15 @@ def json_schema(which: str, kb: Any = None) -> dict[str, Any]:
         properties["labs"]["propertyNames"] = {"enum": sorted(kb.labs)}
         properties["labs"]["description"] = ("lab ids (nephrocalc labs), each with a value and one of the lab's "
                                              "accepted units")
+    if which == "case":
+        # said in the schema itself, not only here (robustness round 70: a pipeline validating with this schema
+        # refused files the tool runs, "Medullary", "F", "hypokalaemia", "PTH")
+        schema["description"] = (
+            "One patient's imaging pattern and clinical clues (CONTRACT.md section 1), in the canonical spellings the "
+            "tool writes. The tool also reads clinicians' words that this "
+            "schema refuses: any letter case and common synonyms for pattern, sex and modality (\"Medullary\", "
+            "\"F\", \"ultrasound\"), British spellings of clue ids (\"hypokalaemia\") and lab aliases (\"PTH\", "
+            "\"Ca\"); `nephrocalc diff --case FILE --format json` gives back its \"case\" in the canonical form.")
     if which == "result":
         # one schema for every result the tool writes (robustness round 64: titled AskResult, it said nothing of diff
         # and batch, nor of batch's error record)
