@@ -155,6 +155,7 @@ def _run(argv: list[str], prog_name: str) -> int:
     from nephrocalc.cli.io import OutputFailed, PipeClosed, silence_stdout
     from nephrocalc.cli.options import command_of, in_contract_words, packs_from, reads_no_rules, refuse_unusual_digits
 
+    session: Any = None  # read by the error path below, which may run before there is one
     try:
         refuse_unusual_digits(argv)
         session = _session(argv, Session, packs_from, reads_no_rules(argv))
@@ -174,7 +175,7 @@ def _run(argv: list[str], prog_name: str) -> int:
     except click_exceptions.UsageError as exc:
         if not exc.format_message().strip():  # no arguments: the help was shown
             return 2
-        return _fail(_cause_as_flag(exc, locals().get("session")) or _usage_message(exc, command_of(argv)))
+        return _fail(_cause_as_flag(exc, session) or _usage_message(exc, command_of(argv)))
     except click_exceptions.ClickException as exc:
         return _fail(" ".join(exc.format_message().split()), exc.exit_code or 1)
     except typer.Exit as exc:

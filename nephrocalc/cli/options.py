@@ -454,6 +454,16 @@ def in_contract_words(argv: list[str], kb: KnowledgeBase) -> list[str]:
     return out
 
 
+def _outside_years(years: float) -> str:
+    """An age outside 0-130 years with the digits that show it is outside: 47483 days is "130.001" years, not the
+    "130" that rounding to four digits gave, a figure the message had just called allowed (robustness round 70)."""
+    for digits in range(4, 12):
+        shown = f"{years:.{digits}g}"
+        if not 0 <= float(shown) <= 130:
+            return shown
+    return f"{years!r}"
+
+
 def _value(option: str, value: str, kb: KnowledgeBase) -> str:
     from nephrocalc.vocab import LAB_WORDS, MODALITY_WORDS, SEX_WORDS, known_id, parse_age
 
@@ -476,10 +486,7 @@ def _value(option: str, value: str, kb: KnowledgeBase) -> str:
             # for 1e309, click's wording and not the value given)
             large = ", too large for a number" if number in (math.inf, -math.inf) and value.strip(
                 "+- ").lower()[:3] != "inf" else ""
-            # enough digits to show why: 47483 days is 130.0005 years, not "130 years" (robustness round 70)
-            in_years = next((f"{years:.{digits}g}" for digits in range(4, 12) if not 0 <= float(f"{years:.{digits}g}")
-                             <= 130), f"{years:g}") if years is not None else ""
-            shown = f"{value.strip()}{large}" + (f", {in_years} years" if years is not None else "")
+            shown = f"{value.strip()}{large}" + (f", {_outside_years(years)} years" if years is not None else "")
             raise InputError(option, f"must be a number from 0 to 130, or an age with its unit (got {shown})")
         return f"{years:.6g}" if years is not None else value
     if option == "--lab" and "=" in value:

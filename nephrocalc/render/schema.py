@@ -47,8 +47,8 @@ def json_schema(which: str, kb: Any = None) -> dict[str, Any]:
         # refused files the tool runs, "Medullary", "F", "hypokalaemia", "PTH")
         schema["description"] = (
             "One patient's imaging pattern and clinical clues (CONTRACT.md section 1), in the canonical spellings the "
-            "tool writes. The tool also reads clinicians' words that this "
-            "schema refuses: any letter case and common synonyms for pattern, sex and modality (\"Medullary\", "
+            "tool writes. The tool also reads clinicians' words that this schema refuses: any letter case and "
+            "common synonyms for pattern, sex and modality (\"Medullary\", "
             "\"F\", \"ultrasound\"), British spellings of clue ids (\"hypokalaemia\") and lab aliases (\"PTH\", "
             "\"Ca\"); `nephrocalc diff --case FILE --format json` gives back its \"case\" in the canonical form.")
     if which == "result":
