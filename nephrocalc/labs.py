@@ -498,6 +498,13 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
                      f"({' and '.join(kept)} decides over {' and '.join(sorted(replaced))}).")
             else:
                 who = f"the limits of {labs[0]}" if len(labs) == 1 else " and ".join(labs)
+                # the readings of absence lost: not used, as a lab a stated clue overrules is not (robustness
+                # round 71: both steps said used, "hypercalciuria" and "no hypercalciuria")
+                deciding = sorted({d["lab"] for d in derived if d["clue"] == clue and d["present"]})
+                for step in derived:
+                    if step["clue"] == clue and not step["present"]:
+                        step["used"] = False
+                        step["decided_by"] = " and ".join(deciding)
                 warn("lab_conflict", f"{who} disagree on {clue}; it was taken as present.")
     judged = {d["lab"] for d in derived}
     steps = {(d["lab"], d["clue"]) for d in derived}

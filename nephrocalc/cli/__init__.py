@@ -33,11 +33,12 @@ __all__ = ["main", "run"]
 
 def run(argv: list[str] | None = None, *, prog_name: str = "nephrocalc") -> int:
     """Run the command line and return the exit status (0 success, 2 bad input, 1 anything else)."""
-    from nephrocalc.cli.io import GuardedStream
+    from nephrocalc.cli.io import GuardedStream, QuietStream
 
     stdout, stderr = sys.stdout, sys.stderr
     if stderr is None:  # started with stderr closed (2>&-): errors are lost, but the exit status is kept
         sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the command
+    sys.stderr = QuietStream(sys.stderr)  # a note lost to a closed pipe does not change the result
     if stdout is None:  # started with stdout closed (>&-): nothing can be written
         status = _fail("cannot write standard output (it is closed)", 1)
         sys.stderr = stderr
@@ -270,7 +271,7 @@ def _refuse_repeated_options(group: Any, invoked: str) -> None:
 
 
 def main() -> None:
-    from nephrocalc.cli.io import silence_stdout
+    from nephrocalc.cli.io import silence_stderr, silence_stdout
 
     status = run(sys.argv[1:])
     try:
@@ -281,4 +282,9 @@ def main() -> None:
     except (OSError, ValueError):  # a full disk at the last flush: say so once, exit 1
         silence_stdout()
         status = status or _fail("cannot write standard output", 1)
+    try:
+        if sys.stderr is not None:
+            sys.stderr.flush()
+    except (OSError, ValueError):  # a closed pipe or a full disk: the notes are lost, the exit status is kept
+        silence_stderr()
     sys.exit(status)
