@@ -768,12 +768,16 @@ def test_the_battery_is_large_and_its_names_are_unique() -> None:
 # necrosis after each insult, chronic glomerulonephritis, Alport syndrome in men and women, primary hyperoxaluria and
 # tuberculosis with cortical calcification), labs of CKD and AKI in context, fourteen mimics and causes outside the
 # twelve, and sparse single-line reports; run blind, 47 of 48 passed (the failure is kept open below).
+# seventy-first: a blind reviewer on exposures, drugs and treatments stated present, stated absent or not asked
+# (loop diuretics, vitamin D and its active forms, calcium-alkali, thiazides, lithium, glucocorticoids, transplant;
+# carbonic-anhydrase inhibitors, amphotericin, phosphate, protease inhibitors outside the twelve), with labs beside
+# the exposures; run blind, 45 of 48 passed (the three failures are kept open below).
 # JSON Lines: {"name", "which", "case", "checks": [[kind, args...], ...]}.
 BATTERIES = {
     number: [json.loads(line) for line in
              (Path(__file__).parent / "data" / "audit" / f"battery{number}.jsonl").read_text(encoding="utf-8")
              .splitlines() if line.strip()]
-    for number in range(3, 71)
+    for number in range(3, 72)
 }
 BLIND = [scenario for battery in BATTERIES.values() for scenario in battery]
 # Blind scenarios still failing, each with the reason (strict: one that starts to pass must leave the list)
@@ -956,6 +960,22 @@ OPEN_BLIND = {
         "200, the rule of three), against 0.022 for all patients; even that would leave Alport first here (about 65%), "
         "so a sex-specific frequency alone does not meet the check, and deafness (x40) with the family history (x16) "
         "is explained by no other cause of the twelve",
+    "b71_mas_picture_intake_negated":
+        "milk-alkali syndrome 55% ahead of the open world 44% (the check asks it not first) for the full triad "
+        "(hypercalcaemia, a metabolic alkalosis, kidney injury, suppressed PTH) at 74 with calcium-alkali intake "
+        "stated absent: the denial counts x0.01, the triad about x6,000; the fit is poor and malignancy is considered. "
+        "Whether a denied intake should outweigh the triad (intake is often under-reported) is a judgement the sources "
+        "do not settle",
+    "b71_cushing_endogenous_ext":
+        "with --extended acquired distal RTA 47% ahead of glucocorticoid excess 37% for endogenous Cushing syndrome with "
+        "hypokalaemia, hypercalciuria, stones and fractures: hypokalaemia counts x10 for distal RTA without an acidosis "
+        "stated, and no source in the briefs gives the fracture rate of Cushing syndrome, so bone disease counts for "
+        "distal RTA only",
+    "b71_indinavir_stones_ext":
+        "with --extended HIV-associated calcification is sixth (5%) for radiolucent stones on indinavir with a medullary "
+        "pattern: HIV (x40), the protease inhibitor and the radiolucent stones count for it, but its pattern is mostly "
+        "cortical (medullary 5%, estimate) and its prior small, and renal colic puts medullary sponge kidney first "
+        "(49%); as b16_man44_hiv_indinavir_radiolucent_stones_ext",
     "b70_alport_no_hematuria":
         "Alport syndrome 69% (the check asks under 20%), fit poor, for a man of 30 with cortical calcification, "
         "deafness, familial kidney failure and CKD, haematuria stated absent: as b64_alport_male_no_hematuria, the "
