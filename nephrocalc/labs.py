@@ -383,11 +383,13 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
                     # calcium of 12 mg/dL is not "within" the limit of a calcium in the grey zone; blind battery 40)
                     # a limit read one way only (a child's daily oxalate): a value within it is said, not dropped,
                     # unless another limit of the lab reads it
+                    # said as what it is, not as "within the limit" (clinical text review: a child's daily oxalate
+                    # of 0.6 mmol/day, grossly raised for body size, read as reassurance)
                     one_way.setdefault((m.lab.id, limit.clue), (
-                        f"{_named(m)} is within the limit "
-                        f"({_number(limit.above if limit.above is not None else limit.below or 0.0)} {unit}: "
-                        f"{limit.label}), which is read only when crossed: read neither as {limit.clue} nor as no "
-                        f"{limit.clue}.", limit.sources))
+                        f"{_named(m)} does not reach "
+                        f"{_number(limit.above if limit.above is not None else limit.below or 0.0)} {unit}, the "
+                        f"limit for {limit.clue} ({limit.label}); a value short of it is not read either way: neither "
+                        f"as {limit.clue} nor as no {limit.clue}.", limit.sources))
                 if present is None:
                     if masked_by and limit.derive and _judge(limit, value, True)[0] is False:
                         warn("lab_not_interpreted", f"{_named(m)} was not read as no {limit.clue}: "
@@ -541,7 +543,11 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
         # nor when another limit of the lab already said the value lies in its grey zone for the same clue (a PTH of
         # 20 pg/mL with hypercalcaemia: "in the grey zone of inappropriately normal" says it; "within the limit of a
         # calcium in the grey zone" too would be a third message, and wrong for a calcium of 12 mg/dL)
+        # nor when the lab read the absence of what the clue means (a bicarbonate of 25 mmol/L is no metabolic acidosis,
+        # so no severe one either: "does not reach 12 mmol/L" would only confuse; clinical text review)
+        implied = kb.clues[clue].implies if clue in kb.clues else ()
         if not any(d["lab"] == lab_id and (d["clue"] == clue or d["present"]) for d in derived) \
+                and not any(d["lab"] == lab_id and not d["present"] and d["clue"] in implied for d in derived) \
                 and (lab_id, clue) not in greyed:
             warn("lab_grey_zone", message, sources)
     for (lab_id, clue), message in unsettled.items():

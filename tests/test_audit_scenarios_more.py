@@ -967,15 +967,15 @@ OPEN_BLIND = {
         "Whether a denied intake should outweigh the triad (intake is often under-reported) is a judgement the sources "
         "do not settle",
     "b71_cushing_endogenous_ext":
-        "with --extended acquired distal RTA 47% ahead of glucocorticoid excess 37% for endogenous Cushing syndrome with "
-        "hypokalaemia, hypercalciuria, stones and fractures: hypokalaemia counts x10 for distal RTA without an acidosis "
-        "stated, and no source in the briefs gives the fracture rate of Cushing syndrome, so bone disease counts for "
-        "distal RTA only",
+        "with --extended acquired distal RTA 47% ahead of glucocorticoid excess 37% for endogenous Cushing "
+        "syndrome with hypokalaemia, hypercalciuria, stones and fractures: hypokalaemia counts x10 for distal RTA "
+        "without an acidosis stated, and no source in the briefs gives the fracture rate of Cushing syndrome, so "
+        "bone disease counts for distal RTA only",
     "b71_indinavir_stones_ext":
-        "with --extended HIV-associated calcification is sixth (5%) for radiolucent stones on indinavir with a medullary "
-        "pattern: HIV (x40), the protease inhibitor and the radiolucent stones count for it, but its pattern is mostly "
-        "cortical (medullary 5%, estimate) and its prior small, and renal colic puts medullary sponge kidney first "
-        "(49%); as b16_man44_hiv_indinavir_radiolucent_stones_ext",
+        "with --extended HIV-associated calcification is sixth (5%) for radiolucent stones on indinavir with a "
+        "medullary pattern: HIV (x40), the protease inhibitor and the radiolucent stones count for it, but its "
+        "pattern is mostly cortical (medullary 5%, estimate) and its prior small, and renal colic puts medullary "
+        "sponge kidney first (49%); as b16_man44_hiv_indinavir_radiolucent_stones_ext",
     "b70_alport_no_hematuria":
         "Alport syndrome 69% (the check asks under 20%), fit poor, for a man of 30 with cortical calcification, "
         "deafness, familial kidney failure and CKD, haematuria stated absent: as b64_alport_male_no_hematuria, the "

@@ -109,7 +109,7 @@ HOW THE SCORING WORKS
 OPEN WORLD AND FIT
   `other`, a cause outside the loaded knowledge base, is ranked like every cause: prior
   {other_adult:.0%} in adults, {other_child:.0%} in children, {other_preterm:.0%} in preterm infants
-  (estimates from published series), flat likelihoods, and a likelihood ratio of
+  (estimates, informed by published series), flat likelihoods, and a likelihood ratio of
   {kb.other.unused_clue_lr:g} for each present finding that no loaded cause lists.{other_findings} The fit is
   "poor" when `other` leads, a finding contradicts the best cause, or more than
   {unexplained} left unexplained (a finding common at the
@@ -144,8 +144,8 @@ KNOWLEDGE BASE
   together: {len(kb.causes)} causes, {len(kb.clues)} clues, {findings} findings, {len(kb.caveats)} caveats,
   {len(kb.sources)} sources. Rule files: {kb.root}
   Every weight names the sources it rests on (`nephrocalc cause ID`); where they give no figure
-  the weight is an estimate, marked as such: {estimates} of the {findings} findings, and all priors (derived
-  from published series).
+  the weight is an estimate, marked as such: {estimates} of the {findings} findings, and all priors
+  (unsourced estimates, informed by the series each cause file cites).
 
 VALIDATION STATUS
 {_measured(kb)}

@@ -184,8 +184,12 @@ def case_facts(case: dict[str, Any]) -> str:
     facts: list[str] = []
     age, onset = case.get("age_years"), case.get("onset_age_years")
     if age is not None:
-        facts.append(f"age {_years(age)}" + (f" (nephrocalcinosis found at {_years(onset)})" if onset is not None
-                                              else ""))
+        # a preterm infant of age 0 is the contract's preterm neonate of unstated age, not a baby of 0 days (clinical
+        # text review: "age 0 d" beside a ranking that the first week would change)
+        preterm = (case.get("clues") or {}).get("preterm_infant") is True
+        shown = "0 (preterm neonate, exact age not given)" if age == 0 and preterm else _years(age)
+        facts.append(f"age {shown}" + (f" (nephrocalcinosis found at {_years(onset)})" if onset is not None
+                                       else ""))
     elif onset is not None:
         facts.append(f"nephrocalcinosis found at {_years(onset)}")
     for key in ("sex", "laterality"):
