@@ -87,7 +87,7 @@ from nephrocalc.interop.phenopacket import (
     years_between,
     years_shown,
 )
-from nephrocalc.interop.wording import agent_denied, agent_stopped, finding_cue, first_cue, shortlist
+from nephrocalc.interop.wording import agent_denied, agent_stopped, finding_cue, first_cue, shortlist, voids
 from nephrocalc.knowledge import KnowledgeBase, normalise_unit
 from nephrocalc.result import Note
 from nephrocalc.vocab import Laterality, Modality, Sex
@@ -706,6 +706,12 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                 unmapped.append("FamilyMemberHistory condition that is not a list of conditions")
             for item in _items(resource.get("condition")):
                 concept = _concept(item.get("code") if isinstance(item, dict) else None)
+                # a relative's condition whose text denies or hedges it ("No kidney stones", "Kidney stones
+                # (suspected)") is no family history: said, as for a Condition (robustness round 72)
+                said = first_cue([concept.text, *(c.display for c in concept.coding)], family=True)
+                if said and concept.coding:
+                    denied_codes.append(f"FamilyMemberHistory {_shown(concept)[:60]} (its text: {said[:80]!r})")
+                    continue
                 relatives = {FAMILY_CLUES[clue] for coding in concept.coding
                              for clue in (_coded(kb, coding, False) or (None, ()))[1] if clue in FAMILY_CLUES}
                 # a relative's nephrocalcinosis: family_history_stones is "kidney stones or nephrocalcinosis"
@@ -753,6 +759,18 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                 readings = _readings(kb, conclusion.coding, False, "DiagnosticReport conclusionCode", disagreeing)
                 if not readings:
                     unmapped.append(f"DiagnosticReport conclusion {_shown(conclusion)}")
+                    continue
+                # a coded conclusion whose own text, or a one-sentence conclusion, denies or hedges it ("No
+                # nephrocalcinosis", "Nephrocalcinosis ruled out") is not read as present, as for a Condition
+                # (robustness round 72: the report stating the absence ranked as if it stated nephrocalcinosis)
+                # of the conclusion text, only the sentences that name the coded finding ("No hydronephrosis.
+                # Medullary nephrocalcinosis." denies nothing of the nephrocalcinosis)
+                names = [name.lower() for name in (conclusion.text, *(c.display for c in conclusion.coding)) if name]
+                naming = [sentence for sentence in (text.split(".") if isinstance(text, str) else [])
+                          if any(name in sentence.lower() for name in names)]
+                said = first_cue([conclusion.text, *(c.display for c in conclusion.coding), *naming])
+                if said:
+                    denied_codes.append(f"DiagnosticReport {_shown(conclusion)[:60]} (its text: {said[:80]!r})")
                     continue
                 for mapped in readings:
                     seen_nc, patterns = _apply(mapped, False, clues, seen_nc, patterns, conflicts)
@@ -1141,8 +1159,24 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
         else:
             unread_ages.append(f"Patient.birthDate ({born[:10]}) {_impossible(years, on[:10])}")
             born = None  # nor is the onset taken from it
+    if onset_age is None and onset_date is not None and born is not None:
+        years = years_between(born, onset_date)
+        if years is not None and 0 <= years <= MAX_AGE:
+            onset_age = years
+        else:
+            unread_ages.append(f"Condition.onsetDateTime ({onset_date[:10]}) " + (
+                f"is before Patient.birthDate ({born[:10]})" if years is not None and years < 0
+                else f"is {years or 0:.4g} years after Patient.birthDate ({born[:10]})")
+                + "; an age at onset must be 0-130 years")
     if age is None:
         age = stated_age if stated_age is not None else onset_age
+        if age is not None and stated_age is None and onset_date is not None and on is None:
+            # nothing else is dated: the age is taken at the onset, the earliest the record can be (robustness round
+            # 72: a problem list of Conditions with only onsetDateTime gave no age, though the message named it)
+            notes.append({"id": "fhir_age_at_onset", "sources": [],
+                          "message": f"No resource read is dated but by its onset: the age ({age:.3g} years) was "
+                          f"taken at the onset of the nephrocalcinosis ({onset_date[:10]}); the patient may be older "
+                          "now."})
     elif stated_age is not None and abs(stated_age - age) >= 1.0:  # said, not dropped (fuzz review 44)
         notes.append({"id": "fhir_age_observation_not_used", "sources": [],
                       "message": f"An Observation of the age ({stated_age:g} years) disagrees with Patient.birthDate, "
@@ -1153,15 +1187,6 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                       "message": f"Patient.deceasedBoolean says the patient has died, with no date: the age "
                       f"({age:.3g} years) was taken at {str(on)[:10]}, the latest date of the record, and "
                       "may exceed the age at death."})
-    if onset_age is None and onset_date is not None and born is not None:
-        years = years_between(born, onset_date)
-        if years is not None and 0 <= years <= MAX_AGE:
-            onset_age = years
-        else:
-            unread_ages.append(f"Condition.onsetDateTime ({onset_date[:10]}) " + (
-                f"is before Patient.birthDate ({born[:10]})" if years is not None and years < 0
-                else f"is {years or 0:.4g} years after Patient.birthDate ({born[:10]})")
-                + "; an age at onset must be 0-130 years")
     onset = onset_of_nephrocalcinosis(onset_age, age, notes)
     if born is not None:  # a value dated before the birth is not the patient's (a mother's, in a newborn's record)
         before = sorted((lab_id, _day(when)) for lab_id, when in lab_dates.items()
@@ -1270,9 +1295,10 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
     if age is None and born is not None and on is None:
         notes.append({"id": "fhir_age_unknown", "sources": [],
                       "message": f"The Patient's birthDate ({born[:10]}) was not used: no resource read for the case "
-                      "is dated (Observation effectiveDateTime, Condition recordedDate or onsetDateTime; the dates "
-                      "of resources not used, such as a suspected or refuted Condition or a cancelled result, do "
-                      "not count), nor the Bundle (timestamp), so the age at the record is unknown."})
+                      "is dated (Observation effectiveDateTime, Condition recordedDate, or the nephrocalcinosis "
+                      "Condition's onsetDateTime; the dates of resources not used, such as a suspected or refuted "
+                      "Condition or a cancelled result, do not count), nor the Bundle (timestamp), so the age at the "
+                      "record is unknown."})
     if age_from_birth and born is not None and len(born.strip()) < 10:
         notes.append({"id": "fhir_birth_date_partial", "sources": [],
                       "message": f"The Patient's birthDate ({born.strip()}) gives no day: the age was taken from the "
@@ -1718,7 +1744,11 @@ def _qualifying_free_text(resource: dict[str, Any]) -> list[str]:
     for dosage in _items(resource.get("dosage")) + _items(resource.get("dosageInstruction")):
         if isinstance(dosage, dict) and isinstance(dosage.get("text"), str):
             texts.append(dosage["text"])
-    return [text for text in texts if finding_cue(text) or agent_stopped(text)]
+    if resource.get("resourceType") == "Procedure" and resource.get("status") == "stopped":
+        # terminated before it was completed (FHIR event-status): read as done, and said (robustness round 72)
+        texts.insert(0, "status stopped (terminated before completion)")
+        return [texts[0], *(text for text in texts[1:] if finding_cue(text) or agent_stopped(text) or voids(text))]
+    return [text for text in texts if finding_cue(text) or agent_stopped(text) or voids(text)]
 
 
 # LOINC codes of an Observation that records the health of the patient's relatives, not the patient's own

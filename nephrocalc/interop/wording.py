@@ -22,14 +22,28 @@ _RELATIVES = _KIN + r"|relative|relatives"
 # relative ("FHx kidney stones", "maternal nephrocalcinosis", "mum - kidney stones")
 _LEADING = re.compile(r"^(?:(?:patient|pt)\s+)?(?:(no|not|never|neg|negative for|normal(?!\s+anion)|denies|denied|"
                       r"without|w/o|r/o|"
-                      r"rule out|ruled out|excluded|possible|possibly|probable|probably|suspected|suspect|suspicion of|"
+                      r"rule[- ]out|ruled[- ]out|excluded|possible|possibly|probable|probably|suspected|suspect|"
+                      r"suspicion of|presumed|presumptive|doubtful|questionable|question of|likely|unlikely|"
+                      r"concern for|concerning for|evaluate for|evaluation for|evaluation of|work-?up for|"
+                      r"exposure to|exposed to|contact with|"
                       r"query|queried|ddx|differential|risk of|at risk of|risk for|screening for|screen for|"
                       r"family history|fh|fhx|f/h|maternal|paternal|" + _KIN + r")\b|(\?))")
 # at the end of the first clause: "sarcoidosis ruled out", "hearing loss (-)", "TB ?", "kidney stones (dad)",
 # "sarcoidosis in her mother", "tuberculosis screening"
-_TRAILING = re.compile(r"(?:\b(ruled out|excluded|negative|neg|absent|none|not present|not seen|not found|unlikely|"
-                       r"screening|suspected|query|in (?:his|her|the|a|their)?\s*(?:" + _RELATIVES + r"))"
-                       r"|(\(\s*(?:-|neg|negative|no|\?|maternal|paternal|" + _RELATIVES + r")\s*\))|(\?))\s*$")
+_HEDGES = (r"ruled[- ]out|rule[- ]out|r/o|excluded|negative|neg|absent|none|not present|not seen|not found|unlikely|"
+           r"not confirmed|unconfirmed|disproven|disproved|doubtful|questionable|suspected|query|possible|probable|"
+           r"presumed")
+_TRAILING = re.compile(r"(?:\b(ruled[- ]out|excluded|negative|neg|absent|none|not present|not seen|not found|unlikely|"
+                       r"not confirmed|unconfirmed|disproven|disproved|doubtful|screening|suspected|query|"
+                       r"in (?:his|her|the|a|their)?\s*(?:" + _RELATIVES + r"))(?:\s+(?:by|on)\s+[a-z0-9 ]+)?"
+                       r"|(\(\s*(?:-|no|\?|maternal|paternal|" + _HEDGES + r"|" + _RELATIVES + r")\s*\))|(\?))\s*$")
+# a differential ("sarcoidosis vs lymphoma") names the finding as one of two
+_VERSUS = re.compile(r"\b(vs\.?|versus)\s")
+# a second clause that is nothing but a hedge, a denial or a relative bears on the finding: "Sarcoidosis - negative",
+# "Sarcoidosis, not confirmed", "Kidney stones - maternal aunt" (a clause with words of its own is about something
+# else: "Distal RTA - not yet genotyped", "CKD 3a, no proteinuria")
+_SOLE_CLAUSE = re.compile(r"^(?:(" + _HEDGES + r")|((?:(?:his|her|the|a|their)\s+)?(?:maternal\s+|paternal\s+)?(?:"
+                          + _RELATIVES + r")))\W*$")
 # right after a colon: "hearing loss: none", "sarcoid: neg", "DDx: sarcoidosis" is caught by _LEADING
 _AFTER_COLON = re.compile(r"^\s*(none|no|nil|absent|negative|neg|not present|not seen|\(-\)|-|\?)(?:\W|$)")
 _CLAUSE = re.compile(r"\s*[,;]\s*|\s+[-\u2013\u2014]\s+")
@@ -43,10 +57,12 @@ def finding_cue(text: str, family: bool = False) -> str:
     said = " ".join(text.lower().split())
     if not said:
         return ""
-    first = _CLAUSE.split(said, maxsplit=1)[0]
+    clauses = _CLAUSE.split(said, maxsplit=1)
+    first = clauses[0]
     head, colon, tail = first.partition(":")
+    second = _SOLE_CLAUSE.search(clauses[1].strip()) if len(clauses) > 1 else None
     for found in (_LEADING.search(head.strip()), _TRAILING.search(head.strip()),
-                  _AFTER_COLON.search(tail) if colon else None):
+                  _AFTER_COLON.search(tail) if colon else None, _VERSUS.search(head), second):
         if found is None:
             continue
         cue = next(group for group in found.groups() if group)
@@ -76,6 +92,20 @@ _STOPPED = re.compile(r"\b(stop|stopped|discontinued|discontinue|ceased|held|on 
 _NOT_STOPPED = re.compile(r"\b(?:not to be|do not|don t|dont|never)\s+(?:\w+\s+)?(?:stop|stopped|discontinue|"
                           r"discontinued|held|hold)\b|\b(?:hold|held|stop)\s+(?:if|for|when|while|until|before|prior)\b|"
                           r"\bdiscontinued\s+(?:brand|product|formulation|strength|packaging)\b")
+
+
+# Words of a note or status reason that void the resource itself: a procedure cancelled or aborted, a result to
+# disregard, a drug refused (robustness round 72: "Procedure aborted: donor kidney not viable", "specimen
+# contaminated, disregard" and "patient refused" were read as coded without a word)
+_VOIDING = re.compile(r"\b(cancel+ed|aborted|abandoned|not performed|not done|not carried out|disregard|ignore|"
+                      r"contaminated|haemolysed|hemolyzed|erroneous|in error|invalid|wrong patient|refused|declined|"
+                      r"not given|not taken|withdrawn)\b")
+
+
+def voids(text: str) -> str:
+    """The words of a note or status reason that void its resource ("" when none do)."""
+    found = _VOIDING.search(" ".join(text.lower().split()))
+    return found.group(1) if found else ""
 
 
 def words(text: str) -> str:
