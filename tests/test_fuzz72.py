@@ -123,3 +123,26 @@ def test_a_problem_list_dated_only_by_its_onset_gives_the_age_at_onset(run_main:
     assert result["case"]["age_years"] == pytest.approx(53.13, abs=0.01)
     assert "fhir_age_at_onset" in [w["id"] for w in result["warnings"]]
     assert "fhir_age_unknown" not in [w["id"] for w in result["warnings"]]
+
+
+def test_a_lab_dated_only_by_when_it_was_issued_dates_the_record(run_main: Any, tmp_path: Path) -> None:
+    patient = {"resourceType": "Patient", "gender": "female", "birthDate": "2010-01-01"}
+    phosphate = {"resourceType": "Observation", "status": "final", "subject": {"reference": PATIENT},
+                 "issued": "2023-05-10T09:00:00Z",
+                 "code": {"coding": [{"system": "http://loinc.org", "code": "2777-1"}]},
+                 "valueQuantity": {"value": 6.2, "unit": "mg/dL", "system": "http://unitsofmeasure.org",
+                                   "code": "mg/dL"}}
+    bundle = {"resourceType": "Bundle", "type": "collection",
+              "entry": [{"fullUrl": PATIENT, "resource": patient},
+                        {"resource": _condition(NC, recordedDate="2010-07-01")}, {"resource": phosphate}]}
+    result = _read(run_main, tmp_path, bundle)
+    assert result["case"]["age_years"] == pytest.approx(13.35, abs=0.01)
+    assert ("hyperphosphatemia", True) in [(d["clue"], d["present"]) for d in result["derived"]]
+
+
+def test_a_null_birth_date_or_gender_is_named(run_main: Any, tmp_path: Path) -> None:
+    bundle = _bundle(_condition(NC, recordedDate="2023-05-10"))
+    bundle["entry"][0]["resource"].update({"birthDate": None, "gender": None})
+    result = _read(run_main, tmp_path, bundle)
+    said = {w["id"]: w["message"] for w in result["warnings"]}
+    assert "Patient.birthDate: null" in said["fhir_age_not_read"] and "null" in said["fhir_sex_unknown"]

@@ -802,9 +802,14 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
             continue
         # the dates the patient was seen (an onset says when a disease began, not when it was recorded: a
         # nephrocalcinosis of 1990 in a record of 2024 made a 38-year-old 5)
+        # an Observation with no effective[x] is dated by when it was issued, as its lab value is (robustness round 72:
+        # labs issued in 2023 were ordered by that date but judged at the age of a Condition recorded in 2010)
+        issued = ("issued",) if kind == "Observation" and not any(
+            resource.get(field) is not None for field in ("effectiveDateTime", "effectivePeriod", "effectiveInstant",
+                                                          "effectiveTiming")) else ()
         _dated(resource, kind, ("effectiveDateTime", "effectivePeriod", "effectiveInstant", "effectiveTiming",
                                 "recordedDate",
-                                "performedDateTime", "performedPeriod", "abatementDateTime"), dates, bad_dates)
+                                "performedDateTime", "performedPeriod", "abatementDateTime", *issued), dates, bad_dates)
         if kind == "Observation" and any(c.system.rstrip("/") == LOINC and c.code in AGE_LOINC
                                          for c in concept.coding):
             years, problem = _age(resource.get("valueQuantity"), "valueQuantity")
@@ -1070,6 +1075,9 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                       "searchset, collection): the entries were read as a collection's."})
     birth = patient.get("birthDate") if patient else None
     born: str | None = None  # the birthDate, when it is a readable date
+    if patient is not None and "birthDate" in patient and birth is None:
+        # JSON null, which FHIR does not allow: said as a number or a list there is (robustness round 72)
+        unread_ages.append("Patient.birthDate: null is not a date (YYYY, YYYY-MM or YYYY-MM-DD)")
     if birth is not None and parse_date(birth) is None:
         unread_ages.append(f"Patient.birthDate: {shown_value(birth)} "
                            f"{unread_date(birth, 'is not a date (YYYY, YYYY-MM or YYYY-MM-DD)')}")
@@ -1334,9 +1342,10 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
         notes.append({"id": "fhir_other_patient", "sources": [],
                       "message": f"{len(elsewhere)} resource(s) about another patient were left out: "
                       + "; ".join(elsewhere[:10]) + (" ..." if len(elsewhere) > 10 else "")})
-    if patient is not None and patient.get("gender") not in (None, "female", "male"):
+    if patient is not None and (patient.get("gender") not in (None, "female", "male")
+                                or ("gender" in patient and patient["gender"] is None)):
         notes.append({"id": "fhir_sex_unknown", "sources": [],
-                      "message": f"The Patient's gender is {str(patient.get('gender'))[:40]!r}: the sex was left "
+                      "message": f"The Patient's gender is {shown_value(patient.get('gender'))[:40]}: the sex was left "
                       "unknown (sex-specific priors and lab limits use their unknown-sex values)."})
     if unit_conflicts:
         notes.append({"id": "fhir_lab_unit_conflict", "sources": [],
