@@ -760,11 +760,10 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                 if not readings:
                     unmapped.append(f"DiagnosticReport conclusion {_shown(conclusion)}")
                     continue
-                # a coded conclusion whose own text, or a one-sentence conclusion, denies or hedges it ("No
-                # nephrocalcinosis", "Nephrocalcinosis ruled out") is not read as present, as for a Condition
-                # (robustness round 72: the report stating the absence ranked as if it stated nephrocalcinosis)
-                # of the conclusion text, only the sentences that name the coded finding ("No hydronephrosis.
-                # Medullary nephrocalcinosis." denies nothing of the nephrocalcinosis)
+                # a coded conclusion whose own text, or a sentence of the conclusion that names it, denies or hedges
+                # it ("No nephrocalcinosis", "Nephrocalcinosis ruled out") is not read as present, as for a Condition
+                # (robustness round 72: the report stating the absence ranked as if it stated nephrocalcinosis); a
+                # sentence about something else denies nothing ("No hydronephrosis. Medullary nephrocalcinosis.")
                 names = [name.lower() for name in (conclusion.text, *(c.display for c in conclusion.coding)) if name]
                 naming = [sentence for sentence in (text.split(".") if isinstance(text, str) else [])
                           if any(name in sentence.lower() for name in names)]
