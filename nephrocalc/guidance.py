@@ -18,6 +18,7 @@ from nephrocalc.case import Case
 from nephrocalc.engine import Engine, Evaluation
 from nephrocalc.knowledge import lab_for
 from nephrocalc.result import AskResult, NextFinding, Note, Result
+from nephrocalc.vocab import is_number
 
 
 def diff(engine: Engine, case: Case, notes: Sequence[Note] = ()) -> Result:
@@ -369,7 +370,7 @@ class Interview:
 
         kb = self.engine.kb
         written = text.strip()
-        if lab_id == "urine_ph" and _is_number(written):
+        if lab_id == "urine_ph" and is_number(written):
             written += " pH"  # a urine pH needs no unit
         from nephrocalc.errors import InputError
 
@@ -401,11 +402,3 @@ class Interview:
                                                                       comparator=bound)})  # type: ignore[arg-type]
         self.unknown.add(clue)
         self.unknown.update(kb.lab_siblings.get(clue, ()))
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True

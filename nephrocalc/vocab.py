@@ -54,6 +54,16 @@ ID_REGEX: Final = r"^[a-z][a-z0-9_]{0,63}$"
 _ID = re.compile(ID_REGEX)
 
 
+def is_number(text: str) -> bool:
+    """Whether a text reads as a number as Python reads it ("2.0", "1e3", "nan"): what a value typed where a
+    count or a lab value goes may be."""
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def is_identifier(text: str) -> bool:
     """True for a valid id. ``re.ASCII`` is implied by the character classes: 'bartterω' is not one."""
     return _ID.fullmatch(text) is not None

@@ -13,11 +13,11 @@ reproduced it.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import run_document
 
 from nephrocalc.interop.wording import finding_cue
 
@@ -39,22 +39,13 @@ def _bundle(*resources: dict[str, Any]) -> dict[str, Any]:
             "entry": [{"fullUrl": PATIENT, "resource": patient}] + [{"resource": r} for r in resources]}
 
 
-def _read(run_main: Any, tmp_path: Path, bundle: dict[str, Any]) -> dict[str, Any]:
-    path = tmp_path / "bundle.json"
-    path.write_text(json.dumps(bundle), encoding="utf-8")
-    status, out, err = run_main(["diff", "--fhir", str(path), "--format", "json"])
-    assert status == 0, err
-    result: dict[str, Any] = json.loads(out)
-    return result
-
-
 @pytest.mark.parametrize("text", ["Sarcoidosis (suspected)", "Sarcoidosis ruled-out", "Rule-out sarcoidosis",
                                   "Sarcoidosis - negative", "Sarcoidosis, not confirmed", "Sarcoidosis excluded by "
                                   "biopsy", "Sarcoidosis (disproven)", "Sarcoidosis vs lymphoma",
                                   "Evaluate for sarcoidosis", "Presumed sarcoidosis", "Sarcoidosis - maternal aunt"])
-def test_a_condition_whose_text_hedges_or_denies_it_is_not_read_as_present(run_main: Any, tmp_path: Path,
+def test_a_condition_whose_text_hedges_or_denies_it_is_not_read_as_present(tmp_path: Path,
                                                                             text: str) -> None:
-    result = _read(run_main, tmp_path, _bundle(_condition(NC, recordedDate="2023-05-10"),
+    result = run_document(tmp_path, "--fhir", _bundle(_condition(NC, recordedDate="2023-05-10"),
                                                _condition({"coding": [SARCOIDOSIS]}, text, recordedDate="2023-05-10")))
     assert "sarcoidosis" not in (result["case"].get("clues") or {})
     assert "fhir_text_denies_code" in [w["id"] for w in result["warnings"]]
@@ -67,7 +58,7 @@ def test_a_text_that_only_describes_its_finding_denies_nothing(text: str) -> Non
     assert finding_cue(text) == ""
 
 
-def test_a_report_whose_conclusion_denies_nephrocalcinosis_states_none(run_main: Any, tmp_path: Path) -> None:
+def test_a_report_whose_conclusion_denies_nephrocalcinosis_states_none(tmp_path: Path) -> None:
     def report(conclusion: str) -> dict[str, Any]:
         return {"resourceType": "DiagnosticReport", "status": "final", "subject": {"reference": PATIENT},
                 "code": {"coding": [{"system": "http://loinc.org", "code": "24558-9"}]},
@@ -75,13 +66,13 @@ def test_a_report_whose_conclusion_denies_nephrocalcinosis_states_none(run_main:
                 "conclusionCode": [{"coding": [{"system": "http://snomed.info/sct", "code": "48638002",
                                                 "display": "Nephrocalcinosis"}]}]}
 
-    denied = _read(run_main, tmp_path, _bundle(report("No nephrocalcinosis. Kidneys normal in size.")))
+    denied = run_document(tmp_path, "--fhir", _bundle(report("No nephrocalcinosis. Kidneys normal in size.")))
     assert {"fhir_text_denies_code", "fhir_without_nephrocalcinosis"} <= {w["id"] for w in denied["warnings"]}
-    stated = _read(run_main, tmp_path, _bundle(report("No hydronephrosis. Nephrocalcinosis of both kidneys.")))
+    stated = run_document(tmp_path, "--fhir", _bundle(report("No hydronephrosis. Nephrocalcinosis of both kidneys.")))
     assert not {"fhir_text_denies_code", "fhir_without_nephrocalcinosis"} & {w["id"] for w in stated["warnings"]}
 
 
-def test_a_relatives_condition_whose_text_denies_it_is_no_family_history(run_main: Any, tmp_path: Path) -> None:
+def test_a_relatives_condition_whose_text_denies_it_is_no_family_history(tmp_path: Path) -> None:
     def relative(text: str) -> dict[str, Any]:
         return {"resourceType": "FamilyMemberHistory", "status": "completed", "patient": {"reference": PATIENT},
                 "relationship": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-RoleCode",
@@ -90,10 +81,10 @@ def test_a_relatives_condition_whose_text_denies_it_is_no_family_history(run_mai
                                                     "display": "Kidney stone"}], "text": text}}]}
 
     nc = _condition(NC, recordedDate="2023-05-10")
-    denied = _read(run_main, tmp_path, _bundle(nc, relative("No kidney stones")))
+    denied = run_document(tmp_path, "--fhir", _bundle(nc, relative("No kidney stones")))
     assert "family_history_stones" not in (denied["case"].get("clues") or {})
     assert "fhir_text_denies_code" in [w["id"] for w in denied["warnings"]]
-    stated = _read(run_main, tmp_path, _bundle(nc, relative("Kidney stones")))
+    stated = run_document(tmp_path, "--fhir", _bundle(nc, relative("Kidney stones")))
     assert stated["case"]["clues"]["family_history_stones"] is True
 
 
@@ -110,22 +101,22 @@ def test_a_relatives_condition_whose_text_denies_it_is_no_family_history(run_mai
       "code": {"coding": [{"system": "http://snomed.info/sct", "code": "34436003", "display": "Hematuria"}]},
       "effectiveDateTime": "2023-05-10"}, "disregard"),
 ])
-def test_a_note_or_status_that_voids_its_resource_is_named(run_main: Any, tmp_path: Path, resource: dict[str, Any],
+def test_a_note_or_status_that_voids_its_resource_is_named(tmp_path: Path, resource: dict[str, Any],
                                                            said: str) -> None:
-    result = _read(run_main, tmp_path, _bundle(_condition(NC, recordedDate="2023-05-10"),
+    result = run_document(tmp_path, "--fhir", _bundle(_condition(NC, recordedDate="2023-05-10"),
                                                {**resource, "subject": {"reference": PATIENT}}))
     named = next((w["message"] for w in result["warnings"] if w["id"] == "fhir_free_text_not_read"), "")
     assert said in named, result["warnings"]
 
 
-def test_a_problem_list_dated_only_by_its_onset_gives_the_age_at_onset(run_main: Any, tmp_path: Path) -> None:
-    result = _read(run_main, tmp_path, _bundle(_condition(NC, onsetDateTime="2023-05-01")))
+def test_a_problem_list_dated_only_by_its_onset_gives_the_age_at_onset(tmp_path: Path) -> None:
+    result = run_document(tmp_path, "--fhir", _bundle(_condition(NC, onsetDateTime="2023-05-01")))
     assert result["case"]["age_years"] == pytest.approx(53.13, abs=0.01)
     assert "fhir_age_at_onset" in [w["id"] for w in result["warnings"]]
     assert "fhir_age_unknown" not in [w["id"] for w in result["warnings"]]
 
 
-def test_a_lab_dated_only_by_when_it_was_issued_dates_the_record(run_main: Any, tmp_path: Path) -> None:
+def test_a_lab_dated_only_by_when_it_was_issued_dates_the_record(tmp_path: Path) -> None:
     patient = {"resourceType": "Patient", "gender": "female", "birthDate": "2010-01-01"}
     phosphate = {"resourceType": "Observation", "status": "final", "subject": {"reference": PATIENT},
                  "issued": "2023-05-10T09:00:00Z",
@@ -135,14 +126,14 @@ def test_a_lab_dated_only_by_when_it_was_issued_dates_the_record(run_main: Any, 
     bundle = {"resourceType": "Bundle", "type": "collection",
               "entry": [{"fullUrl": PATIENT, "resource": patient},
                         {"resource": _condition(NC, recordedDate="2010-07-01")}, {"resource": phosphate}]}
-    result = _read(run_main, tmp_path, bundle)
+    result = run_document(tmp_path, "--fhir", bundle)
     assert result["case"]["age_years"] == pytest.approx(13.35, abs=0.01)
     assert ("hyperphosphatemia", True) in [(d["clue"], d["present"]) for d in result["derived"]]
 
 
-def test_a_null_birth_date_or_gender_is_named(run_main: Any, tmp_path: Path) -> None:
+def test_a_null_birth_date_or_gender_is_named(tmp_path: Path) -> None:
     bundle = _bundle(_condition(NC, recordedDate="2023-05-10"))
     bundle["entry"][0]["resource"].update({"birthDate": None, "gender": None})
-    result = _read(run_main, tmp_path, bundle)
+    result = run_document(tmp_path, "--fhir", bundle)
     said = {w["id"]: w["message"] for w in result["warnings"]}
     assert "Patient.birthDate: null" in said["fhir_age_not_read"] and "null" in said["fhir_sex_unknown"]

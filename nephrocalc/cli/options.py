@@ -361,14 +361,6 @@ WHOLE_NUMBERS = {"--grade": "a whole number from 0 to 3", "--top": "a whole numb
                  "--jobs": "a whole number from 1 to 64", "--max-questions": "a whole number, at least 0"}
 
 
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
-
-
 def refuse_unusual_digits(argv: list[str]) -> None:
     """Refuse a numeric option's value written with other digits than 0-9, or with an underscore, which Python
     would read as a number (``--grade ３`` as 3): the user is told, as for --age, rather than guessed for; and an
@@ -390,7 +382,7 @@ def refuse_unusual_digits(argv: list[str]) -> None:
         if value is not None and ("_" in value or not value.isascii()):
             raise InputError(option, f"must be a number written with the digits 0-9 (got {value!r})")
         if value is not None and option in WHOLE_NUMBERS and not value.strip().lstrip("+-").isdigit() \
-                and _is_number(value):
+                and vocab.is_number(value):
             # "2.0" or "1e3" for a count: click's "not a valid int range" names no range (robustness round 70)
             raise InputError(option, f"must be {WHOLE_NUMBERS[option]} (got {value!r})")
     from itertools import pairwise
