@@ -8,7 +8,10 @@ reproduced it.
   stating it, and a relative's condition "No kidney stones" as a family history of stones;
 - a note or status reason that voids its resource ("Procedure aborted", "specimen contaminated, disregard", "patient
   refused") and a Procedure stopped before completion were read as coded without a word;
-- a problem list whose only dates were the nephrocalcinosis Condition's onsetDateTime gave no age at all.
+- a problem list whose only dates were the nephrocalcinosis Condition's onsetDateTime gave no age at all;
+- a lab Observation with two value[x] (a valueQuantity and a valueString that differ) used one of them, unsaid;
+- a phenopacket whose timeAtLastEncounter is after its subject's timeOfDeath kept the later age (the FHIR reader takes
+  the age at death).
 """
 
 from __future__ import annotations
@@ -137,3 +140,30 @@ def test_a_null_birth_date_or_gender_is_named(tmp_path: Path) -> None:
     result = run_document(tmp_path, "--fhir", bundle)
     said = {w["id"]: w["message"] for w in result["warnings"]}
     assert "Patient.birthDate: null" in said["fhir_age_not_read"] and "null" in said["fhir_sex_unknown"]
+
+
+def test_a_lab_with_two_values_uses_neither_and_says_so(tmp_path: Path) -> None:
+    calcium = {"resourceType": "Observation", "status": "final", "subject": {"reference": PATIENT},
+               "effectiveDateTime": "2023-05-10",
+               "code": {"coding": [{"system": "http://loinc.org", "code": "17861-6"}]},
+               "valueQuantity": {"value": 11.6, "unit": "mg/dL"}, "valueString": "9.2 mg/dL"}
+    result = run_document(tmp_path, "--fhir", _bundle(_condition(NC, recordedDate="2023-05-10"), calcium))
+    assert "serum_calcium" not in (result["case"].get("labs") or {})
+    said = {w["id"]: w["message"] for w in result["warnings"]}
+    assert "valueQuantity and valueString" in said["fhir_observations_not_read"]
+    calcium.pop("valueString")  # one value: read
+    result = run_document(tmp_path, "--fhir", _bundle(_condition(NC, recordedDate="2023-05-10"), calcium))
+    assert result["case"]["labs"]["serum_calcium"]["value"] == 11.6
+
+
+@pytest.mark.parametrize(("death", "age"), [("P5Y", 5.0), ("P10Y", 8.5)])
+def test_a_phenopacket_age_is_never_after_the_time_of_death(tmp_path: Path, death: str, age: float) -> None:
+    packet = {"id": "p1", "subject": {"id": "p1", "sex": "FEMALE",
+                                      "timeAtLastEncounter": {"age": {"iso8601duration": "P8Y6M"}},
+                                      "vitalStatus": {"status": "DECEASED",
+                                                      "timeOfDeath": {"age": {"iso8601duration": death}}}},
+              "phenotypicFeatures": [{"type": {"id": "HP:0012408", "label": "Medullary nephrocalcinosis"}}],
+              "metaData": {"created": "2024-01-01T00:00:00Z", "phenopacketSchemaVersion": "2.0"}}
+    result = run_document(tmp_path, "--phenopacket", packet)
+    assert result["case"]["age_years"] == pytest.approx(age)
+    assert ("phenopacket_age_after_death" in [w["id"] for w in result["warnings"]]) is (age == 5.0)

@@ -851,6 +851,14 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                 quantity = resource.get("valueQuantity")
                 lab_id = kb.loinc_labs[coding.code]
                 flags = _lab_flags(resource)
+                values = [key for key in resource if key.startswith("value") and resource[key] is not None]
+                if len(values) > 1:
+                    # FHIR allows one value[x]: two (a valueQuantity and a valueString that differ) leave the value
+                    # unknown, so neither is used, and said (robustness round 72)
+                    rejected.append(f"Observation ({lab_id}, LOINC {coding.code}): gives {' and '.join(values)}; "
+                                    "FHIR allows one value[x], so neither is used")
+                    used = True
+                    break
                 if isinstance(quantity, dict) and resource.get("dataAbsentReason") is not None:
                     # a value with the reason it is missing (FHIR obs-6 allows only one): the laboratory says the
                     # value is not to be used (an error, a haemolysed sample)

@@ -173,6 +173,21 @@ class Individual(_Part):
     sex: str = "UNKNOWN_SEX"
     timeAtLastEncounter: TimeElement | None = None
     dateOfBirth: str | None = None
+    vitalStatus: Any = None  # read only for its timeOfDeath, leniently (see _death_age)
+
+
+def _death_age(subject: Individual | None) -> float | None:
+    """The age at death a deceased subject's ``vitalStatus.timeOfDeath`` gives, or None: read leniently, as the
+    rest of vitalStatus is not read (a malformed one is no reason to refuse the phenopacket)."""
+    vital = subject.vitalStatus if subject is not None else None
+    if not isinstance(vital, dict) or vital.get("status") != "DECEASED" or not isinstance(vital.get("timeOfDeath"),
+                                                                                            dict):
+        return None
+    try:
+        time = TimeElement.model_validate(vital["timeOfDeath"])
+    except ValidationError:
+        return None
+    return time.years("subject.vitalStatus.timeOfDeath", [], subject.dateOfBirth if subject is not None else None)
 
 
 class PhenotypicFeature(_Part):
@@ -960,6 +975,14 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
         elif onset_age is None:  # with a dated onset it gives the age at the onset, which is used (fuzz review 46)
             unread_ages.append(f"subject.dateOfBirth ({subject.dateOfBirth[:10]}) without subject.timeAtLastEncounter "
                                "or a dated measurement gives no age: there is no date to count to")
+    died = _death_age(subject)
+    if age is not None and died is not None and age > died + 1 / 365:
+        # no one is seen after death: a later age is a typing error or another record's (as FHIR's
+        # fhir_dated_after_death; robustness round 72)
+        notes.append({"id": "phenopacket_age_after_death", "sources": [],
+                      "message": f"The age of the record ({_years(age)}) is after subject.vitalStatus.timeOfDeath "
+                      f"({_years(died)}): check both; the age at death was used."})
+        age = died
     if unread_ages:
         notes.append({"id": "phenopacket_age_not_read", "sources": [],
                       "message": "Ages that cannot be read, or are impossible, were not used: "
@@ -1274,7 +1297,8 @@ def _parts_not_read(data: dict[str, Any]) -> list[str]:
         parts.append(f"medicalActions[{index}] {kind or 'unreadable'} {what}".strip())
     subject = data.get("subject")
     if isinstance(subject, dict) and subject.get("vitalStatus"):  # the status, time and cause of death
-        parts.append("subject.vitalStatus (the status, time and cause of death are not read)")
+        parts.append("subject.vitalStatus (the status and cause of death are not read; a timeOfDeath only keeps the "
+                     "age at or before it)")
     for field in ("gender", "karyotypicSex"):  # fields of an Individual, but the sex is subject.sex
         if isinstance(subject, dict) and subject.get(field) is not None:
             given = _term(subject[field]) if isinstance(subject[field], dict) else shown_value(subject[field])
