@@ -191,11 +191,16 @@ class Certainty(NamedTuple):
     sources: tuple[str, ...]
     note: str
     also_unless: tuple[str, ...] = ()  # other findings that lift the cap too
+    lifts_on_modality: tuple[str, ...] = ()  # the modalities on which they lift it (empty: any)
 
     @property
     def lifted_by(self) -> tuple[str, ...]:
         """Every finding whose presence lifts the cap."""
         return ((self.unless,) if self.unless is not None else ()) + self.also_unless
+
+    def lifts_on(self, modality: str | None) -> bool:
+        """Whether a lifting finding stated on this modality lifts the cap (an unknown modality: yes)."""
+        return not self.lifts_on_modality or modality is None or modality in self.lifts_on_modality
 
 
 class Form(NamedTuple):
@@ -217,6 +222,7 @@ class Form(NamedTuple):
     # contradictions that count only with their ``given`` clue present, on top of the clue's usual entry
     # (the cause's and the form's own)
     conditional: tuple[Finding, ...] = ()
+    unilateral_estimate: bool = False  # its one-sided share is an estimate (said as "[estimate]" where shown)
 
 
 class Cause(NamedTuple):
@@ -245,6 +251,7 @@ class Cause(NamedTuple):
     extended: bool = False  # from the extended knowledge base (--extended)
     certainty: Certainty | None = None  # a lower cap on its shown certainty until its defining finding
     calcifies: bool = True  # false: leading, it leaves the calcification unexplained (a mimic of a cause: FHH)
+    patterns_estimate: bool = False  # its pattern frequencies are an estimate (said as "[estimate]" where shown)
 
 
 class Condition(NamedTuple):
@@ -291,6 +298,8 @@ class OtherCause(NamedTuple):
     unilateral_by_pattern: Mapping[str, float] | None = None
     patterns_sources: tuple[str, ...] = ()
     patterns_note: str = ""
+    estimate: bool = False  # [other]: its shares (one-sided) are estimates
+    patterns_estimate: bool = False  # [other.patterns]: its pattern mix is an estimate
 
 
 class FitSettings(NamedTuple):

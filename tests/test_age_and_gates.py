@@ -1106,17 +1106,20 @@ def test_a_25ohd_between_80_and_150_counts_only_with_vitamin_d_taken(rank: Any) 
 
 
 def test_calyces_stated_normal_on_ultrasound_or_a_film_say_nothing(rank: Any) -> None:
-    """Calyceal strictures and cavities show on CT, MR and urography: 'no calyceal distortion' on ultrasound
-    dropped renal TB from 79% to 31% beside unilateral cortical calcification (radiology review)."""
+    """Calyceal strictures and cavities show on urography: 'no calyceal distortion' on ultrasound dropped renal TB
+    from 79% to 31% beside unilateral cortical calcification (radiology review), and the earliest signs are
+    excretory-phase signs that CT without an excretory phase or MR cannot exclude (imaging review, round 73)."""
     base = {"pattern": "cortical", "modality": "us", "laterality": "unilateral", "age_years": 35}
     plain = rank(base)
     stated = rank({**base, "clues": {"calyceal_distortion": False}})
     assert [(e["cause"], e["probability"]) for e in plain["differential"]] == \
         [(e["cause"], e["probability"]) for e in stated["differential"]]
     assert any(w["id"] == "absent_not_shown_calyceal_distortion" for w in stated["warnings"])
-    on_ct = rank({**base, "modality": "ct", "clues": {"calyceal_distortion": False}})
-    tb = {e["cause"]: e["probability"] for e in on_ct["differential"]}["renal_tuberculosis"]
-    assert tb < {e["cause"]: e["probability"] for e in plain["differential"]}["renal_tuberculosis"]
+    for modality, counted in (("ct", False), ("mr", False), ("ctu", True), ("ivu", True)):
+        shown = rank({**base, "modality": modality})
+        seen = rank({**base, "modality": modality, "clues": {"calyceal_distortion": False}})
+        tb = {e["cause"]: e["probability"] for e in seen["differential"]}["renal_tuberculosis"]
+        assert (tb < {e["cause"]: e["probability"] for e in shown["differential"]}["renal_tuberculosis"]) is counted
 
 
 def test_a_cortical_sign_under_a_medullary_pattern_asks_to_check_the_pattern(rank: Any) -> None:
@@ -1126,11 +1129,15 @@ def test_a_cortical_sign_under_a_medullary_pattern_asks_to_check_the_pattern(ran
 
 
 def test_the_imaging_and_hypercalcaemia_caveats_say_what_their_sources_say(rank: Any) -> None:
-    """Ultrasound is the more sensitive modality for mild medullary nephrocalcinosis [Boyce13]: the CT caveat said
-    CT detects what ultrasound misses. PTH-independent hypercalcaemia in an infant is not malignancy first."""
+    """Ultrasound is the more sensitive modality for mild medullary nephrocalcinosis: the CT caveat said CT detects
+    what ultrasound misses. The sensitivity figures are the rabbit model's [Cramer98]; Boyce 2013 found ultrasound
+    grading higher, not CT less reliable (imaging review, round 73). PTH-independent hypercalcaemia in an infant is
+    not malignancy first."""
     ct = rank({"pattern": "medullary", "modality": "ct", "age_years": 40})
-    message = next(c["message"] for c in ct["caveats"] if c["id"] == "ct_sensitivity")
-    assert "ultrasound is the more sensitive for mild medullary nephrocalcinosis" in message
+    caveat = next(c for c in ct["caveats"] if c["id"] == "ct_sensitivity")
+    message = caveat["message"]
+    assert "In a rabbit model CT was the more specific, ultrasound the more sensitive" in message
+    assert "less reliable" not in message and "Cramer98" in caveat["sources"]
     infant = rank({"pattern": "medullary", "age_years": 0.1, "clues": {"hypercalcemia": True, "low_pth": True}})
     message = next(c["message"] for c in infant["caveats"] if c["id"] == "hypercalcemia_low_pth")
     assert "Children: vitamin D excess" in message and "malignancy is rare" in message

@@ -293,7 +293,7 @@ def _failed(engine: Engine, case: dict[str, Any], check: tuple[Any, ...]) -> boo
     if kind == "rule_out":
         return not any(n.get("cant_miss") == args[0] for n in result["next_findings"])
     if kind == "not_derived":
-        return any(d.get("clue") == args[0] and d.get("present") for d in result["derived"])
+        return any(d.get("clue") == args[0] and d.get("present") and d.get("used", True) for d in result["derived"])
     if kind == "above":
         return bool(probability[args[0]] < args[1])
     if kind == "top_in":

@@ -777,7 +777,7 @@ BATTERIES = {
     number: [json.loads(line) for line in
              (Path(__file__).parent / "data" / "audit" / f"battery{number}.jsonl").read_text(encoding="utf-8")
              .splitlines() if line.strip()]
-    for number in range(3, 72)
+    for number in range(3, 73)
 }
 BLIND = [scenario for battery in BATTERIES.values() for scenario in battery]
 # Blind scenarios still failing, each with the reason (strict: one that starts to pass must leave the list)
@@ -960,6 +960,37 @@ OPEN_BLIND = {
         "200, the rule of three), against 0.022 for all patients; even that would leave Alport first here (about 65%), "
         "so a sex-specific frequency alone does not meet the check, and deafness (x40) with the family history (x16) "
         "is explained by no other cause of the twelve",
+    "b72_stated_hypercalcaemia_normal_corrected_ca":
+        "primary hyperparathyroidism at the 95% cap (the check asks under 90%) for stated hypercalcaemia beside a "
+        "total calcium of 10.7 mg/dL that corrects to 10.0 for an albumin of 4.9: CONTRACT section 3 has a clue given "
+        "explicitly win over one derived from a lab, and the output says so (lab_disagrees, with the albumin "
+        "correction). Hypercalcaemia is often intermittent, so a stated history and one normal value need not "
+        "conflict; weakening the statement would break the contract",
+    "b72_rta_stated_but_acid_urine":
+        "distal RTA 98% (the check asks under 90%) for a stated distal RTA beside a urine pH of 5.1 with a "
+        "bicarbonate of 17 mmol/L: the stated diagnosis governs its components (CONTRACT section 3, README step 4), "
+        "and the output says the measured acid urine was not counted against it and to check the diagnosis "
+        "(absent_in_rta). A urine pH taken on alkali treatment or after the acidosis was corrected would read so too",
+    "b72_stated_hyperoxaluria_normal_oxalate":
+        "primary hyperoxaluria 98% (the check asks under 85%) for stated hyperoxaluria beside a normal urine oxalate "
+        "of 0.35 mmol/1.73m2/day: the stated clue wins (CONTRACT section 3) and lab_disagrees says so. The measured "
+        "value does not raise the cause (its lab_not_raise check passes)",
+    "b72_alkalosis_stated_low_bicarbonate":
+        "milk-alkali syndrome 95% (the check asks under 85%) for stated alkalosis with a bicarbonate of 17 mmol/L, "
+        "calcium-alkali intake and hypercalcaemia at 66: the acid-base states contradict each other, neither counts "
+        "and the fit is poor, as the check's reasoning asks; the intake with hypercalcaemia alone gives the 95%",
+    "b72_bartter_bsnd_ckd_base":
+        "distal RTA 85% (the check asks at most 50%), fit poor, Bartter syndrome considered first, for a boy of 3 "
+        "with a hypokalaemic metabolic alkalosis, polyhydramnios, deafness and CKD: the alkalosis counts x0.02 "
+        "against distal RTA, but deafness (x25), hypokalaemia, polyuria, growth failure, consanguinity and CKD count "
+        "for it and no cause of the twelve lists them; the open world's ratios are flat for deafness. With "
+        "--extended Bartter syndrome leads (b72_bartter_bsnd_ckd_ext passes)",
+    "b53o_focal_mass":
+        "renal tuberculosis at its 60% cap, the open world 29%, fit good (the check asks for a flag) for one-sided "
+        "cortical calcification with haematuria in a man of 63, calyces stated normal on CT: on CT without an "
+        "excretory phase normal calyces no longer count against tuberculosis (its earliest signs are excretory-phase "
+        "signs: imaging review, round 73), which took away the x0.2 that had put the open world first. The "
+        "focal-lesion caveat is shown and the tuberculosis test proposed",
     "b71_mas_picture_intake_negated":
         "milk-alkali syndrome 55% ahead of the open world 44% (the check asks it not first) for the full triad "
         "(hypercalcaemia, a metabolic alkalosis, kidney injury, suppressed PTH) at 74 with calcium-alkali intake "
@@ -1035,10 +1066,6 @@ OPEN_BLIND = {
         "pg/mL, a replete 25OHD and hypercalciuria: since one PTH value is counted once (round 66: its raised state, "
         "not again as 'not suppressed'), the suppressed-PTH entry of idiopathic hypercalciuria no longer counts "
         "x0.84 against it; the raised PTH counts for both it (renal leak) and primary hyperparathyroidism",
-    "b9_reflux_pyelo_sparse_ext":
-        "renal tuberculosis is 0.1% beside chronic pyelonephritis with reflux and urinary infection, under the 2% "
-        "floor at which its rule-out test leads the next findings; the table's can't-miss list still names TB and "
-        "its test",
     "b10_ckd_age_a":
         "an eGFR of 40 in a 25-year-old stone former raises hyperparathyroidism by more than 0.1 (to 26%, second to "
         "distal RTA): CKD is 'always' in tertiary disease against 6% of adults aged 18-44 (AUDIT D7)",

@@ -467,7 +467,9 @@ def test_one_finding_is_not_called_a_combination() -> None:
 def test_a_diagnosis_stated_beside_its_consequences_says_it_carries_them() -> None:
     """The note said hypocitraturia was one of the findings distal RTA "is made of": it is a consequence."""
     _, warnings = _run(["diff", "-p", "medullary", "--rta", "--hypocitraturia"], b"")
-    assert "it is made of them, or causes them" in warnings["counted_in_rta"]
+    assert "already carries it (it is made of it, or causes it" in warnings["counted_in_rta"]
+    _, warnings = _run(["diff", "-p", "medullary", "--rta", "--hypocitraturia", "--metabolic-acidosis"], b"")
+    assert "already carries them (it is made of them, or causes them" in warnings["counted_in_rta"]
 
 
 def test_the_method_page_counts_estimates_once_and_reads_as_english() -> None:

@@ -108,4 +108,4 @@ def test_a_case_without_a_pattern_keeps_the_flat_one_sided_share(engine: Engine)
     result = diff(engine, dataclasses.replace(case, pattern=None))
     entry = next(e for e in result["differential"] if e["cause"] == "other")
     factor = next(f for f in entry["context"] if f["factor"] == "laterality")
-    assert factor["why"] == "about 5% of Other cause is unilateral"
+    assert factor["why"] == "about 5% of Other cause is unilateral [estimate]"

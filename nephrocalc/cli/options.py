@@ -254,7 +254,8 @@ def case_signature(kb: KnowledgeBase, extra: list[inspect.Parameter] | None = No
             "--pattern", "-p", help="Distribution of the calcification (required unless given in --case).",
             rich_help_panel=CASE_PANEL, case_sensitive=False)]),
         option("modality", Annotated[ModalityChoice | None, typer.Option(
-            "--modality", "-m", help="Imaging modality the pattern was seen on (ctu: CT urography, ivu: "
+            "--modality", "-m", help="Imaging modality the pattern was seen on (ct: CT without an "
+            "excretory phase, unenhanced or nephrographic; ctu: CT urography, with an excretory phase; ivu: "
             "intravenous urography).", rich_help_panel=CASE_PANEL, case_sensitive=False)]),
         option("grade", Annotated[int | None, typer.Option(
             "--grade", "-g", min=0, max=3, help="Medullary nephrocalcinosis grade, 0-3 (see `nephrocalc grading`).",

@@ -161,13 +161,20 @@ class Engine:
                     skip.update(inside)
                     notes.append({"id": f"counted_in_{diagnosis}", "sources": [],
                                   "message": f"{', '.join(inside)} counted once, as part of {diagnosis}: "
-                                  "that diagnosis already carries them (it is made of them, or causes them: an "
-                                  "acidosis, a hypocitraturia), so they are not more evidence."})
+                                  + ("that diagnosis already carries them (it is made of them, or causes them: an "
+                                     "acidosis, a hypocitraturia), so they are not more evidence." if len(inside) > 1
+                                     else "that diagnosis already carries it (it is made of it, or causes it: an "
+                                     "acidosis, a hypocitraturia), so it is not more evidence.")})
                 denied = sorted(c for c in components if case.clues.get(c) is False)
                 if denied:  # the stated diagnosis governs; what argues against it is said, not silently dropped
                     skip.update(denied)
+                    # said as it was known: a urine pH of 5.1 read as no alkaline urine was not "stated absent"
+                    by_user = {entered is None or entered.get(c) is False for c in denied}
+                    how = ("stated absent" if by_user == {True} else
+                           "read absent from a lab value" if by_user == {False} else
+                           "absent (as stated, or from a lab value)")
                     notes.append({"id": f"absent_in_{diagnosis}", "sources": [],
-                                  "message": f"{', '.join(denied)} stated absent but {diagnosis} stated present: "
+                                  "message": f"{', '.join(denied)} {how} but {diagnosis} stated present: "
                                   f"{diagnosis} is made of {'them' if len(denied) > 1 else 'it'}, so the absence was "
                                   f"not counted against it (treatment or an incomplete form can hide "
                                   f"{'them' if len(denied) > 1 else 'it'}); if absent when the diagnosis was made, "
@@ -424,7 +431,8 @@ class Engine:
         lead = self.kb.causes.get(entries[0]["cause"]) if entries else None
         limit = lead.certainty if lead is not None else None
         if limit is not None and entries[0]["probability"] > limit.cap and (
-                limit.unless is None or not any(case.clues.get(clue) is True for clue in limit.lifted_by)):
+                limit.unless is None or not limit.lifts_on(case.modality)
+                or not any(case.clues.get(clue) is True for clue in limit.lifted_by)):
             entries[0]["capped"] = True
             _cap_certainty(entries, unrounded, limit.cap)
         elif entries and entries[0]["capped"]:

@@ -218,7 +218,8 @@ class ScoringTable(NamedTuple):
             pattern_factor: dict[str, Factor] = {
                 p: _factor("pattern", p, pattern_w[p],
                            f"{cause.patterns[p]:.1%} of {cause.short_name} shows a {p} pattern"
-                           + (f" ({cause.patterns_note})" if cause.patterns_note else ""))
+                           + (f" ({cause.patterns_note})" if cause.patterns_note else "")
+                           + (" [estimate]" if cause.patterns_estimate else ""))
                 for p in PATTERNS}
             # a cause's pattern weights by age key: the same at every age, but the open world's own mix
             pattern_at = dict.fromkeys(AGE_KEYS, pattern_w)
@@ -230,7 +231,8 @@ class ScoringTable(NamedTuple):
                     pattern_factor_at.update(
                         ((p, age), _factor("pattern", p, pattern_at[age][p],
                                            f"{other_mix[age][p]:.1%} of causes outside the knowledge base{at} show a "
-                                           f"{p} pattern")) for p in PATTERNS)
+                                           f"{p} pattern" + (" [estimate]" if kb.other.patterns_estimate else "")))
+                        for p in PATTERNS)
             interactions: dict[str, dict[str, Evidence]] = {}
             interaction_weights: dict[str, dict[str, float]] = {}
             listed = {clue for form in cause.forms for clue in (*form.findings, *(f.clue for f in form.age_findings))}
@@ -257,7 +259,8 @@ class ScoringTable(NamedTuple):
                     lat_at.update((p, _laterality_weights(by_pattern[p], kb.default_unilateral)) for p in PATTERNS)
                     row = row._replace(laterality_at={
                         (p, side): _factor("laterality", side, w, _laterality_why(
-                            by_pattern[p], side, f"{p} calcification outside the knowledge base"))
+                            by_pattern[p], side, f"{p} calcification outside the knowledge base",
+                            kb.other.patterns_estimate))
                         if abs(w) > 1e-9 else None
                         for p in PATTERNS for side, w in lat_at[p].items()})
                 named = len(cause.forms) > 1 or form.id != "typical"
@@ -370,7 +373,8 @@ def other_cause(kb: KnowledgeBase, marginal: Mapping[Any, float]) -> Cause:
     bounded = tuple(found for found in kb.other.findings if found.age_bounded)
     unilateral = kb.other.unilateral if kb.other.unilateral is not None else kb.default_unilateral
     form = Form("typical", OTHER_NAME, dict.fromkeys(AGE_GROUPS, 1.0), 0.5, unilateral, findings, (),
-                kb.other.sources, kb.other.note, True, kb.other.age, age_findings=bounded)
+                kb.other.sources, kb.other.note, True, kb.other.age, age_findings=bounded,
+                unilateral_estimate=kb.other.estimate)
     return Cause(OTHER, OTHER_NAME, "Other cause", "unknown", False, "",
                  "A cause of nephrocalcinosis, or a mimic, that the loaded knowledge base does not hold.",
                  "Any mechanism outside the knowledge base.", kb.other.sources, kb.other.prior, kb.other.note,
@@ -378,7 +382,7 @@ def other_cause(kb: KnowledgeBase, marginal: Mapping[Any, float]) -> Cause:
                  "its own pattern mix by age ([other.patterns]), here with no age given"
                  if kb.other.patterns is not None else "the pattern mix of all nephrocalcinosis", (),
                  tuple(findings.values()),
-                 (form,), "")
+                 (form,), "", patterns_estimate=kb.other.patterns is not None and kb.other.patterns_estimate)
 
 
 def _given_terms(kb: KnowledgeBase, causes: Sequence[Cause], cause_rows: Sequence[CauseRow]) -> dict[str, GivenTerm]:
@@ -562,7 +566,7 @@ def _form_row(kb: KnowledgeBase, index: int, cause: Cause, form: Form, share: Ma
     sex_why = {"female": f"{form.female:.0%} of {where} are female",
                "male": f"{1 - form.female:.0%} of {where} are male"}
     lat_w = _laterality_weights(form.unilateral, kb.default_unilateral)
-    lat_why = {side: _laterality_why(form.unilateral, side, where) for side in lat_w}
+    lat_why = {side: _laterality_why(form.unilateral, side, where, form.unilateral_estimate) for side in lat_w}
     form_factor = {}
     if named:
         form_factor = {age: _factor("form", form.id, log_share[age],
@@ -582,9 +586,9 @@ def _laterality_weights(unilateral: float, default: float) -> dict[str, float]:
     return {"unilateral": math.log(unilateral / default), "bilateral": math.log((1 - unilateral) / (1 - default))}
 
 
-def _laterality_why(unilateral: float, side: str, where: str) -> str:
+def _laterality_why(unilateral: float, side: str, where: str, estimate: bool = False) -> str:
     share = unilateral if side == "unilateral" else 1 - unilateral
-    return f"about {share:.0%} of {where} is {side}"
+    return f"about {share:.0%} of {where} is {side}" + (" [estimate]" if estimate else "")
 
 
 def _evidence(clue: str, present: bool, weight: float, why: str, sources: Sequence[str]) -> Evidence:

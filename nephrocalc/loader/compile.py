@@ -958,14 +958,14 @@ def _compile(root: Path, kb_file: schema.KnowledgeBaseFile, groups: Mapping[str,
                        other_file.unused_clue_lr, tuple(other_file.sources), other_file.note,
                        _compile_ages(other_file.age, "other.age", other_path, sources, problems,
                                      kb_file.age_groups.child_below_years),
-                       other_file.unilateral, tuple(other_findings))
+                       other_file.unilateral, tuple(other_findings), estimate=other_file.estimate)
     if other_file.patterns is not None:
         mixes = other_file.patterns
         _check_sources(mixes.sources, sources, other_path, "other.patterns.sources", problems)
         other = other._replace(
             patterns={group: getattr(mixes, group).model_dump() for group in ("preterm", "child", "adult")},
             unilateral_by_pattern=mixes.unilateral.model_dump(), patterns_sources=tuple(mixes.sources),
-            patterns_note=mixes.note)
+            patterns_note=mixes.note, patterns_estimate=mixes.estimate)
     calibration = Calibration(1.0, "", (), "uncalibrated: no [calibration] in knowledge_base.toml")
     if kb_file.calibration is not None:
         cal = kb_file.calibration
@@ -1438,6 +1438,7 @@ def _compile_cause(cause_id: str, path: Path, raw: schema.CauseFile, kb_file: sc
     unilateral = raw.laterality.unilateral if raw.laterality is not None else kb_file.laterality.unilateral
     if raw.laterality is not None:
         _check_sources(raw.laterality.sources, sources, path, "laterality.sources", problems)
+    lateral_estimate = raw.laterality.estimate if raw.laterality is not None else kb_file.laterality.estimate
     female = raw.sex.female if raw.sex is not None else 0.5
     if raw.sex is not None:
         _check_sources(raw.sex.sources, sources, path, "sex.sources", problems)
@@ -1482,7 +1483,8 @@ def _compile_cause(cause_id: str, path: Path, raw: schema.CauseFile, kb_file: sc
                 problems.add(path, f"certainty.also_unless[{index}]", "needs unless: a cap that nothing lifts has "
                              "no other finding to lift it")
         certainty = Certainty(raw.certainty.cap, raw.certainty.unless, tuple(raw.certainty.sources),
-                              raw.certainty.note, tuple(dict.fromkeys(raw.certainty.also_unless)))
+                              raw.certainty.note, tuple(dict.fromkeys(raw.certainty.also_unless)),
+                              tuple(raw.certainty.lifts_on_modality))
 
     forms: list[Form] = []
     for form_index, form_raw in enumerate(raw.forms):
@@ -1513,7 +1515,9 @@ def _compile_cause(cause_id: str, path: Path, raw: schema.CauseFile, kb_file: sc
             findings=merged, own_findings=tuple(own), sources=tuple(form_raw.sources), note=form_raw.note,
             estimate=form_raw.estimate, age=cause_age + form_age,
             label=form_raw.label or form_raw.id.replace("_", " "), age_findings=age_findings,
-            conditional=tuple(f for f in (*common, *own) if f.given is not None)))
+            conditional=tuple(f for f in (*common, *own) if f.given is not None),
+            unilateral_estimate=form_raw.laterality.estimate if form_raw.laterality is not None
+            else lateral_estimate))
     if not forms:
         usual = {f.clue: f for f in common if not f.age_bounded and f.given is None}
         forms.append(Form(id="typical", name=raw.name, share=dict.fromkeys(AGE_GROUPS, 1.0), female=female,
@@ -1521,7 +1525,8 @@ def _compile_cause(cause_id: str, path: Path, raw: schema.CauseFile, kb_file: sc
                           own_findings=(), sources=tuple(raw.sources), note="", estimate=False, age=cause_age,
                           label="typical", age_findings=_child_findings(
                               usual, tuple(f for f in common if f.age_bounded), clues, child_below),
-                          conditional=tuple(f for f in common if f.given is not None)))
+                          conditional=tuple(f for f in common if f.given is not None),
+                          unilateral_estimate=lateral_estimate))
     if not any(math.log(f.lr_present) >= math.log(5.0) for form in forms for f in form.findings.values()):
         problems.add(path, "findings", "a cause needs at least one strong finding (likelihood ratio of 5 or more)")
     if certainty is not None and certainty.unless in clues and not any(certainty.unless in form.findings
@@ -1540,7 +1545,7 @@ def _compile_cause(cause_id: str, path: Path, raw: schema.CauseFile, kb_file: sc
         patterns_note=patterns_raw.note, patterns_sources=tuple(patterns_raw.sources),
         findings=tuple(common), forms=tuple(forms), path=str(path), age=cause_age, rule_out=rule_out,
         mimic=raw.kind == "mimic", tells_apart=raw.tells_apart, extended=_is_extended(path), certainty=certainty,
-        calcifies=raw.calcifies)
+        calcifies=raw.calcifies, patterns_estimate=patterns_raw.estimate)
 
 
 def _compile_findings(findings: Sequence[schema.Finding], contradicts: Sequence[schema.Contradiction], prefix: str,

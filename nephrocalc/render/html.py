@@ -31,6 +31,7 @@ from nephrocalc.render.views import (
     printable,
     repeat_scan_first,
     rule_out_purpose,
+    triggers_text,
     work_up,
 )
 from nephrocalc.result import NOTICE, Entry, Evidence
@@ -260,8 +261,7 @@ def case_section(result: Any, kb: KnowledgeBase) -> str:
             + (" (the value given did not settle it)" if item.get("lab_given") else "")
             + (f" ({rule_out_purpose(result, item['cant_miss'])} {escape(cause_label(kb, item['cant_miss']))})"
                if item.get("cant_miss") else "")
-            + (" (as " + escape(", ".join(in_text(kb.clues[c].label) if c in kb.clues else c
-                                          for c in item["triggered_by"])) + " is stated)"
+            + (" (given " + escape(triggers_text(kb, item["triggered_by"])) + ")"
                if item.get("triggered_by") else f" (as for every patient under {item['for_age_below']:g} years)"
                if item.get("for_age_below") is not None else "")
             # a rule-out test that would barely move the ranking is there for the harm of missing its cause, which

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from nephrocalc import __version__
 from nephrocalc.knowledge import Finding, KnowledgeBase
+from nephrocalc.render.views import certainty_until
 
 
 def _count(n: int, noun: str) -> str:
@@ -45,9 +46,7 @@ def method_text(kb: KnowledgeBase) -> str:
                        for f in kb.other.findings)
     other_findings = f"\n  Its own ratios: {stated}." if stated else ""
     caps = "; ".join(f"{c.short_name} at {c.certainty.cap:.0%} "
-                     + ("always" if c.certainty.unless is None
-                        else "until " + " or ".join(kb.clues[u].label.lower() for u in c.certainty.lifted_by
-                                                    if u in kb.clues))
+                     + ("always" if c.certainty.unless is None else certainty_until(kb, c.certainty).strip())
                      for c in kb.causes.values() if c.certainty is not None
                      and (c.certainty.unless is None or c.certainty.unless in kb.clues))
     from nephrocalc.guidance import RULE_OUT_FLOOR as rule_out_floor

@@ -26,6 +26,7 @@ from nephrocalc.render.views import (
     also_unexplained,
     case_facts,
     cause_label,
+    certainty_until,
     cited_tags,
     clue_conditions,
     clue_users,
@@ -43,6 +44,7 @@ from nephrocalc.render.views import (
     repeat_scan_first,
     rule_out_purpose,
     rules_label,
+    triggers_text,
     work_up,
 )
 from nephrocalc.result import NOTICE, Entry, Evidence, Omitted, Result
@@ -255,12 +257,10 @@ def print_result(result: Result, kb: KnowledgeBase, *, rows: list[Entry] | None 
     if capped is not None:  # a ">" figure is a ceiling the engine holds it at, not a floor (a clinician's review:
         # ">75%" read as "at least 75% likely")
         cause = kb.causes.get(capped["cause"])
-        until = [kb.clues[c].label.lower() if c in kb.clues else c for c in
-                 ((cause.certainty.unless, *cause.certainty.also_unless)
-                  if cause is not None and cause.certainty is not None and cause.certainty.unless else ())]
+        until = certainty_until(kb, cause.certainty) if cause is not None else ""
         console.print(Text(f"{percent(capped['probability'], True)}: the most this ranking states"
-                           + (f" until {' or '.join(until)} is stated" if until else
-                              " without a finding that is close to defining (a likelihood ratio of 20 or more)")
+                           + (until or " without a finding that is close to defining (a likelihood ratio of 20 "
+                                       "or more)")
                            + ", not a lower bound.", style="dim"))
     if rest:
         names = ", ".join(_entry_name(kb, e) for e in rest)
@@ -310,8 +310,8 @@ def print_result(result: Result, kb: KnowledgeBase, *, rows: list[Entry] | None 
                 label = (f"{item['rule_out']} ({rule_out_purpose(result, item.get('cant_miss', ''))} "
                          f"{cause_label(kb, item.get('cant_miss', ''))}")
                 if item.get("triggered_by"):
-                    stated = ", ".join(in_text(kb.clues[c].label) if c in kb.clues else c for c in item["triggered_by"])
-                    label += f", as {stated} is stated"
+                    # "given": a label may be plural (signs of papillary necrosis)
+                    label += f", given {triggers_text(kb, item['triggered_by'])}"
                 elif item.get("for_age_below") is not None:
                     label += f", as for every patient under {item['for_age_below']:g} years"
                 label += ")"
@@ -540,11 +540,10 @@ def print_cause(kb: KnowledgeBase, cause_id: str) -> None:
         f"{cause.prior['preterm']:.1%}. {cause.prior_note} [{', '.join(cause.prior_sources)}]"))
     console.print(Text("Pattern: ", style="bold").append(
         ", ".join(f"{p} {v:.1%}" for p, v in cause.patterns.items())
-        + (f". {cause.patterns_note}" if cause.patterns_note else "")))
+        + (f". {cause.patterns_note}" if cause.patterns_note else "")
+        + (" [estimate]" if cause.patterns_estimate else "")))
     if cause.certainty is not None:
-        lifted = cause.certainty.lifted_by
-        until = "" if not lifted else \
-            " until " + " or ".join(in_text(kb.clues[u].label) if u in kb.clues else u for u in lifted) + " is stated"
+        until = certainty_until(kb, cause.certainty)
         console.print(Text("Certainty: ", style="bold").append(
             f"shown at most {cause.certainty.cap:.0%}{until}: {cause.certainty.note} "
             f"[{', '.join(cause.certainty.sources)}]"))

@@ -113,7 +113,18 @@ _CONTROL_RE = re.compile("[\x00-\x1f\x7f-\x9f" + "".join(re.escape(chr(c)) for c
 
 
 _MODALITY_NAMES = {"us": "ultrasound", "ct": "CT", "ctu": "CT urography", "ivu": "IV urography", "xr": "radiograph",
-                   "mr": "MRI"}
+                   "mr": "MR"}
+
+
+def certainty_until(kb: KnowledgeBase, certainty: Any) -> str:
+    """What lifts a cause's own certainty cap, in words: " until tubular ectasia is stated on CT urography or IV
+    urography" ("" when nothing does)."""
+    lifted = certainty.lifted_by if certainty is not None and certainty.unless is not None else ()
+    if not lifted:
+        return ""
+    on = " or ".join(_MODALITY_NAMES.get(m, m) for m in certainty.lifts_on_modality)
+    return (" until " + " or ".join(in_text(kb.clues[u].label) if u in kb.clues else u for u in lifted)
+            + " is stated" + (f" on {on}" if on else ""))
 
 
 def percent(probability: float, capped: bool = False) -> str:
@@ -295,6 +306,13 @@ def repeat_scan_first(result: Any) -> bool:
 
 
 REPEAT_SCAN = "repeat the ultrasound after the first week (echogenic pyramids are often transient then)"
+
+
+def triggers_text(kb: KnowledgeBase, clue_ids: list[str]) -> str:
+    """The stated findings that proposed a rule-out test, in words: "sterile pyuria, signs of papillary necrosis and
+    calyceal distortion"."""
+    words = [in_text(kb.clues[c].label) if c in kb.clues else c for c in clue_ids]
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
 
 
 def rule_out_purpose(result: Any, cause_id: str) -> str:
