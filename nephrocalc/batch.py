@@ -305,7 +305,11 @@ def run_batch(lines: Iterable[bytes], engine: Engine, write: Callable[[bytes], A
         else:
             output.note_error(error)  # a report page lists them as well
             if write_error is not None:
-                write_error(f"line {number}: {error['error']}")
+                # the id as the report pages give it ("line 4 (b)"): a researcher joining the output with the input by
+                # id can tell a failed case from one never given (robustness round 73); an unprintable id is left out
+                named = f" ({readable_id})" if readable_id and readable_id.isprintable() and len(readable_id) <= 80 \
+                    else ""
+                write_error(f"line {number}{named}: {error['error']}")
 
     parallel = jobs > 1 and pause is not None and getattr(output, "pure_rows", False)
     # lines that did not come through read_lines are held to the limit too (``limit``: as read_lines had it)

@@ -75,7 +75,7 @@ RESERVED_OPTION_NAMES: Final = frozenset({
     "pattern", "modality", "grade", "laterality", "age", "age_years", "onset_age", "onset_age_years",
     "sex", "lab", "labs", "case", "format",
     "rules", "top", "explain", "max_questions", "stop_at", "help", "version", "extended", "phenopacket", "fhir",
-    "save", "input", "fields", "id", "clues", "show_completion", "install_completion", "no_extended",
+    "save", "input", "fields", "jobs", "id", "clues", "show_completion", "install_completion", "no_extended",
 })
 
 

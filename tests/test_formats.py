@@ -268,7 +268,7 @@ def test_batch_text_formats_with_bad_lines(run_main: MainFn, fmt: str) -> None:
     assert len(rows) == 26, "the good cases only"
     messages = err.splitlines()
     assert messages[0].startswith("nephrocalc: line 3: ") and "JSON" in messages[0]
-    assert messages[1].startswith("nephrocalc: line 5: ") and "grade" in messages[1]
+    assert messages[1].startswith("nephrocalc: line 5 (x): ") and "grade" in messages[1]
     if fmt == "tsv":  # tsv rows do not carry the notice: said once, before the count (robustness round 63)
         assert messages.pop(2) == TABLE_NOTICE.strip()
     assert messages[2] == "nephrocalc: 2 of 4 lines failed; 1 blank line skipped"

@@ -164,7 +164,7 @@ def test_a_batch_whose_output_closes_still_exits_non_zero_after_a_failed_line() 
         stderr = proc.stderr.read().decode("utf-8", "replace")
         status = proc.wait(timeout=60)
     assert status == 2, stderr
-    assert "line 2:" in stderr and "1 of 3 lines failed before the output was closed" in stderr
+    assert "line 2 (b):" in stderr and "1 of 3 lines failed before the output was closed" in stderr
     assert "Traceback" not in stderr
     # a closed pipe after lines that all succeeded stays exit 0 (`| head` is not an error)
     read_end, write_end = os.pipe()

@@ -746,3 +746,14 @@ def test_a_certainty_cap_lifted_by_nothing_known_is_refused(tmp_path: Path, cert
     status, text = _check(_pack(tmp_path / "pack", {"causes/test_cause.toml": cause}))
     assert status == 2 and said in text, text
 
+
+
+def test_a_pack_clue_may_not_claim_a_concept_hpo_cross_references_read_as_a_built_in_clue(tmp_path: Path) -> None:
+    """Robustness round 73: postpartum haemorrhage (47821001) is read as obstetric_catastrophe through HP:0011891
+    ([snomed_xrefs] in hpo.toml); a pack clue listing it took the concept over, and cortical necrosis fell from 98%
+    to 37% on a bundle stating it, without a word."""
+    pack = _pack(tmp_path / "pack", {"clues.toml": '[clues.my_marker]\nlabel = "My marker"\ndescription = "x"\n'
+                                     'group = "history"\nspecificity = "high"\nsnomed = ["47821001"]\n'})
+    status, said = _check(pack)
+    assert status == 2 and "clues.my_marker.snomed: 47821001 is already read as clue 'obstetric_catastrophe' " \
+        "(through HP:0011891, [snomed_xrefs] in hpo.toml)" in said

@@ -474,7 +474,7 @@ def test_text_formats_send_errors_to_write_error(engine: Engine, kb: Any, fmt: s
     assert sink.text.count("\n") == header.count("\n") + len(kb.causes) + 1 + unread.count("\n") + footer.count("\n")
     assert len(sink.errors) == 2
     assert sink.errors[0].startswith("line 2: ") and "JSON" in sink.errors[0]
-    assert sink.errors[1].startswith("line 4: ") and "pattern" in sink.errors[1]
+    assert sink.errors[1].startswith("line 4 (k): ") and "pattern" in sink.errors[1]
     assert all("\n" not in message for message in sink.errors)
     assert (stats.lines, stats.cases, stats.failed, stats.blank) == (4, 1, 2, 1)
 

@@ -659,6 +659,7 @@ def _note_missing_vocabulary(kb: KnowledgeBase, directory: Path) -> None:
     """A complete knowledge base that lacks a cause, clue, lab or unit of the built-in one: a case written against
     CONTRACT.md that names one is refused with it. Valid (a site may narrow the vocabulary), so a note, where the
     author can act on it (robustness round 69: `rules check` said only "ok")."""
+    from nephrocalc.knowledge import normalise_unit
     from nephrocalc.loader import load_knowledge_base
 
     builtin = load_knowledge_base()
@@ -666,8 +667,11 @@ def _note_missing_vocabulary(kb: KnowledgeBase, directory: Path) -> None:
         ("causes", [cause for cause in builtin.causes if cause not in kb.causes]),
         ("clues", [clue for clue in builtin.clues if clue not in kb.clues]),
         ("labs", [lab for lab in builtin.labs if lab not in kb.labs]),
+        # a unit as the labs match it (case and spaces ignored): "mmol/l " in the copy is mmol/L (robustness round 73:
+        # the note said a unit that was accepted would be refused)
         ("units", [f"{lab_id} {unit}" for lab_id, lab in builtin.labs.items() if lab_id in kb.labs
-                   for unit in lab.accepted_units if unit not in kb.labs[lab_id].accepted_units])) if ids]
+                   for unit in lab.accepted_units if normalise_unit(unit) not in
+                   {normalise_unit(other) for other in kb.labs[lab_id].accepted_units}])) if ids]
     if missing:
         sys.stderr.write(io.one_line(f"nephrocalc: note: {directory}: lacks {'; '.join(missing)} of the built-in "
                                      "knowledge base: a case naming one (CONTRACT.md) is refused with it") + "\n")

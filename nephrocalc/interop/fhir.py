@@ -1924,9 +1924,13 @@ def _read_lab(kb: KnowledgeBase, lab_id: str, value: Quantity, labs: dict[str, L
     dates do not decide, the later in the bundle); both are noted (``said``: the bounds, and the values whose
     comparator is not a bound)."""
     bounds, not_bounds = said
-    unit = lab_unit(kb, lab_id, value.code, value.unit)
     if units_disagree(kb, lab_id, value.code, value.unit):  # the code is the coded unit: used, and said
         unit_conflicts.append(f"{lab_id} {value.value:g}: code {value.code!r}, written {value.unit!r}")
+        # read in the coded unit; one the lab does not take (ng/mL for a PTH) leaves the value out, as the code alone
+        # would, rather than read the text's other unit
+        unit = lab_unit(kb, lab_id, value.code)
+    else:
+        unit = lab_unit(kb, lab_id, value.code, value.unit)
     written = value.comparator.strip()
     comparator = COMPARATORS.get(written)
     if parts is not None and comparator in ("<", "<="):  # a part below a value says nothing of the whole

@@ -511,9 +511,15 @@ def units_disagree(kb: KnowledgeBase, lab_id: str, code: str | None, text: str |
         found = next((lab.units[normalise_unit(s)][1] for s in _spellings(given) if normalise_unit(s) in lab.units),
                      None)
         if found is None:
+            if given is code:
+                # the code a unit of another kind that some lab takes, the text a unit of the lab (code ng/mL, text
+                # pg/mL for a PTH): the text was read and the coded unit dropped without a word, a raised PTH of
+                # 0.14 ng/mL read as a suppressed 0.14 pg/mL (robustness round 73)
+                return any(normalise_unit(s) in other.units for s in _spellings(code) for other in kb.labs.values()) \
+                    and any(normalise_unit(s) in lab.units for s in _spellings(text))
             # the code a unit of the lab, the text a unit of another kind that some lab takes (code mmol/L, text
             # mg/dL for a bicarbonate): they disagree as surely (fuzz review 46); free text nobody reads does not
-            return given is text and factors != [] and any(
+            return factors != [] and any(
                 normalise_unit(s) in other.units for s in _spellings(text) for other in kb.labs.values())
         factors.append(found)
     return abs(factors[0] - factors[1]) > 1e-9 * max(abs(factors[0]), 1.0)
@@ -636,6 +642,12 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
         count = f"{len(members)} member{'' if len(members) == 1 else 's'}" if isinstance(members, list) else "members"
         raise InputError("phenopacket", f"this is a GA4GH Cohort ({count}), not a phenopacket: give one member's "
                          "phenopacket per line (batch --input phenopacket)")
+    if isinstance(data, dict) and "relatives" in data and "proband" not in data \
+            and not data.keys() & {"subject", "phenotypicFeatures"}:
+        # a GA4GH Family without its proband: read as a phenopacket it ranked as an empty case, its relatives' findings
+        # dropped under a note that called "relatives" a misspelt field (robustness round 73)
+        raise InputError("phenopacket.proband", "this is a GA4GH Family without a proband: give the patient's own "
+                         "phenopacket (a Family is read as its proband)")
     notes: list[Note] = []
     family: dict[str, Any] | None = None
     if isinstance(data, dict) and "proband" in data and not data.keys() & {"subject", "phenotypicFeatures"}:

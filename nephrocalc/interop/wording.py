@@ -21,7 +21,7 @@ _RELATIVES = _KIN + r"|relative|relatives"
 # at the start of the first clause: a negation, a hedge (a question, a differential, a risk, a screening) or a
 # relative ("FHx kidney stones", "maternal nephrocalcinosis", "mum - kidney stones")
 _LEADING = re.compile(r"^(?:(?:patient|pt)\s+)?(?:(no|not|never|neg|negative for|normal(?!\s+anion)|denies|denied|"
-                      r"without|w/o|r/o|"
+                      r"without|w/o|r/o|absence of|free of|"
                       r"rule[- ]out|ruled[- ]out|excluded|possible|possibly|probable|probably|suspected|suspect|"
                       r"suspicion of|presumed|presumptive|doubtful|questionable|question of|likely|unlikely|"
                       r"concern for|concerning for|evaluate for|evaluation for|evaluation of|work-?up for|"
@@ -32,9 +32,12 @@ _LEADING = re.compile(r"^(?:(?:patient|pt)\s+)?(?:(no|not|never|neg|negative for
 # "sarcoidosis in her mother", "tuberculosis screening"
 _HEDGES = (r"ruled[- ]out|rule[- ]out|r/o|excluded|negative|neg|absent|none|not present|not seen|not found|unlikely|"
            r"not confirmed|unconfirmed|disproven|disproved|doubtful|questionable|suspected|query|possible|probable|"
-           r"presumed")
+           r"presumed|denied|to be excluded|to exclude|considered|pending(?: [a-z]+)?|awaiting(?: [a-z]+)?|"
+           r"family history|fh|fhx")
 _TRAILING = re.compile(r"(?:\b(ruled[- ]out|excluded|negative|neg|absent|none|not present|not seen|not found|unlikely|"
-                       r"not confirmed|unconfirmed|disproven|disproved|doubtful|screening|suspected|query|"
+                       r"not confirmed|unconfirmed|disproven|disproved|doubtful|screening|suspected|query|denied|"
+                       r"to be excluded|to exclude|(?:was |were )?considered|pending(?: [a-z]+)?|"
+                       r"awaiting(?: [a-z]+)?|"
                        r"in (?:his|her|the|a|their)?\s*(?:" + _RELATIVES + r"))(?:\s+(?:by|on)\s+[a-z0-9 ]+)?"
                        r"|(\(\s*(?:-|no|\?|maternal|paternal|" + _HEDGES + r"|" + _RELATIVES + r")\s*\))|(\?))\s*$")
 # a differential ("sarcoidosis vs lymphoma") names the finding as one of two

@@ -190,6 +190,26 @@ def _check_hpo_hierarchy(kb: KnowledgeBase, clue_entries: ClueEntries, hpo_file:
                 problems.add(clue_entries[clue_id][0], f"clues.{clue_id}.hpo", f"{term} is a nephrocalcinosis term "
                              f"(the {pattern} pattern's, in [pattern_hpo] or below it): it would be read as the "
                              "pattern, never as this clue")
+    # a SNOMED CT concept that hpo.toml's [snomed_xrefs] reads as another file's clue (postpartum haemorrhage, read as
+    # obstetric_catastrophe through HP:0011891): a pack clue listing it took the concept over and the built-in clue
+    # was lost from every FHIR bundle, without a word (robustness round 73); as a concept of the clue itself is refused
+    owner: dict[str, tuple[str, Path]] = {}
+    for clue_id, (path, entry) in clue_entries.items():
+        for term in (*entry.hpo, *entry.hpo_exact):
+            owner.setdefault(term, (clue_id, path))
+    for clue_id, (path, entry) in clue_entries.items():
+        for term in entry.hpo:
+            for below in descendants.get(term, ()):
+                owner.setdefault(below, (clue_id, path))
+    for clue_id, (path, entry) in clue_entries.items():
+        for code in dict.fromkeys(entry.snomed):
+            for term in hpo_file.snomed_xrefs.get(code, ()):
+                read_as = owner.get(term)
+                if read_as is not None and read_as[1] != path:
+                    problems.add(path, f"clues.{clue_id}.snomed", f"{code} is already read as clue {read_as[0]!r} "
+                                 f"(through {term}, [snomed_xrefs] in hpo.toml): one Condition would state one or the "
+                                 "other depending on the packs loaded")
+                    break
 
 
 def _check_obsolete(kb: KnowledgeBase, hpo_file: schema.HpoFile, path: Path, problems: Problems) -> None:

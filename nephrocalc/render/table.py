@@ -279,12 +279,14 @@ def print_result(result: Result, kb: KnowledgeBase, *, rows: list[Entry] | None 
     if result["derived"]:
         if explain:
             console.print(Text("From the lab values", style="bold"))
+            lab_steps = _hanging(3, 1)  # "  - " as the bullets below
             for step in result["derived"]:
-                line = Text(f"  {step['text']}")
+                line = Text(step["text"])
                 if not step["used"]:
                     line.append(f"  {not_used(step)}", style="yellow")
                 line.append(f" [{', '.join(step['sources'])}]", style="dim")
-                console.print(line)
+                lab_steps.add_row("-", line)
+            console.print(lab_steps)
         else:
             steps = sorted({(d["clue"], d["present"]) for d in result["derived"] if d["used"]})
             named = [in_text(kb.clues[c].label) if c in kb.clues else c for c, _ in steps]  # as the evidence says
@@ -352,6 +354,15 @@ def print_result(result: Result, kb: KnowledgeBase, *, rows: list[Entry] | None 
     console.print(Text(f"{NOTICE} Knowledge base: {printable(rules_label(result))}.", style="dim italic"))
 
 
+def _hanging(lead: int, gap: int) -> Table:
+    """Rows of a lead (a signed weight, a dash) right-aligned in ``lead`` columns and, ``gap`` columns on, a text
+    whose wrapped lines hang under the text: the explanation's steps."""
+    grid = Table.grid(padding=(0, gap, 0, 0))
+    grid.add_column(width=lead, no_wrap=True, justify="right")
+    grid.add_column(ratio=1)
+    return grid
+
+
 def _bullets(items: list[Text], mark: str) -> Table:
     """A bulleted list whose wrapped lines hang under the text, not under the bullet."""
     grid = Table.grid(padding=(0, 1))
@@ -376,20 +387,23 @@ def _print_explanation(console: Console, entries: list[Entry], result: Result) -
                       f"(prior {percent(entry['prior'])}) + the weights below", style="dim")
         console.print(header)
         evidence_items = [*entry["supporting"], *entry["conflicting"]]
+        # the weight in its own column, the reason wrapping under the reason (robustness round 73: wrapped lines
+        # began at column 0, and the weights were lost among them)
+        steps = _hanging(9, 2)  # "    +2.94  " as before, the text at column 11
         for factor in entry["context"]:
             # "forms other forms" read as a slip (UX review 13): the term of a cause's other forms is named once
             named = factor["value"] if factor["factor"] == "forms" else f"{factor['factor']} {factor['value']}"
-            console.print(Text(f"    {factor['weight']:+.2f}  {named}: {factor['why']}"))
+            steps.add_row(Text(f"{factor['weight']:+.2f}"), Text(f"{named}: {factor['why']}"))
         for evidence in evidence_items:
-            line = Text(f"    {evidence['weight']:+.2f}  ", style="green" if evidence["weight"] > 0 else "red")
-            line.append(f"{evidence['clue']}={'yes' if evidence['present'] else 'no'}", style="default")
+            line = Text(f"{evidence['clue']}={'yes' if evidence['present'] else 'no'}")
             if (lab := from_lab.get((evidence["clue"], evidence["present"]))) is not None:
                 line.append(f" (from {lab})", style="cyan")
-            line.append(f": {evidence['why']}", style="default")
+            line.append(f": {evidence['why']}")
             line.append(f" [{', '.join(evidence['sources'])}]", style="dim")
-            console.print(line)
+            steps.add_row(Text(f"{evidence['weight']:+.2f}", style="green" if evidence["weight"] > 0 else "red"), line)
         if not evidence_items:
-            console.print(Text("    no stated clue bears on this cause", style="dim"))
+            steps.add_row("", Text("no stated clue bears on this cause", style="dim"))
+        console.print(steps)
 
 
 def print_progress(result: Result, kb: KnowledgeBase) -> None:
