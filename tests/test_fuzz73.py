@@ -67,6 +67,14 @@ def test_a_coded_unit_the_lab_does_not_take_is_not_replaced_by_the_unit_text(tmp
     assert "fhir_lab_unit_conflict" not in [w["id"] for w in result["warnings"]]
 
 
+def test_the_same_quantity_spelt_otherwise_is_not_a_conflict(tmp_path: Path) -> None:
+    """g/g is mg/mg: a ratio coded g/g and written mg/mg is read, with no conflict said."""
+    ratio = _observation("9321-1", {"value": 0.35, "unit": "mg/mg", "code": "g/g"})
+    result = run_document(tmp_path, "--fhir", _bundle(CALCIUM, ratio))
+    assert result["case"]["labs"]["urine_calcium_creatinine_ratio"] == {"value": 0.35, "unit": "mg/mg"}
+    assert "fhir_lab_unit_conflict" not in [w["id"] for w in result["warnings"]]
+
+
 @pytest.mark.parametrize("text", ["Absence of sarcoidosis", "Free of sarcoidosis", "Sarcoidosis denied",
                                   "Sarcoidosis (family history)", "Sarcoidosis - pending biopsy",
                                   "Sarcoid? awaiting biopsy", "Sarcoidosis \u2014 to be excluded",

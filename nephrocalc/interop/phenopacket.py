@@ -42,6 +42,7 @@ procedure named): the official
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -499,6 +500,29 @@ def unit_taken(kb: KnowledgeBase, lab_id: str, unit: str) -> bool:
     return key in lab.units or key in lab.own_units
 
 
+_SCALE = {"": 1.0, "d": 1e-1, "c": 1e-2, "m": 1e-3, "µ": 1e-6, "μ": 1e-6, "u": 1e-6, "n": 1e-9, "p": 1e-12, "k": 1e3}
+_BASE = ("mol", "Eq", "IU", "g", "L", "U")
+
+
+def _scaled(part: str) -> tuple[float, str] | None:
+    """One side of a simple unit ("ng", "dL") as its scale and base unit, or None."""
+    for base in _BASE:
+        if part.endswith(base) and part[: len(part) - len(base)] in _SCALE:
+            return _SCALE[part[: len(part) - len(base)]], base
+    return None
+
+
+def _same_quantity(first: str, second: str) -> bool:
+    """Whether two simple units ("g/g", "mg/mg") read a value alike: the same base units, the same overall scale."""
+    parts = [unit.split("/") for unit in (first, second)]
+    if any(len(found) != 2 for found in parts):
+        return False
+    a, b, c, d = (_scaled(part.strip()) for part in (*parts[0], *parts[1]))
+    if a is None or b is None or c is None or d is None:
+        return False
+    return a[1] == c[1] and b[1] == d[1] and math.isclose(a[0] / b[0], c[0] / d[0], rel_tol=1e-9)
+
+
 def units_disagree(kb: KnowledgeBase, lab_id: str, code: str | None, text: str | None) -> bool:
     """Whether a value's unit code (UCUM) and its unit as written are both units of the lab that convert the
     value differently (code mg/dL, text mmol/L for a calcium), or the code is a unit of the lab and the text a
@@ -514,9 +538,11 @@ def units_disagree(kb: KnowledgeBase, lab_id: str, code: str | None, text: str |
             if given is code:
                 # the code a unit of another kind that some lab takes, the text a unit of the lab (code ng/mL, text
                 # pg/mL for a PTH): the text was read and the coded unit dropped without a word, a raised PTH of
-                # 0.14 ng/mL read as a suppressed 0.14 pg/mL (robustness round 73)
+                # 0.14 ng/mL read as a suppressed 0.14 pg/mL (robustness round 73); the same quantity spelt
+                # otherwise (g/g for mg/mg) agrees
                 return any(normalise_unit(s) in other.units for s in _spellings(code) for other in kb.labs.values()) \
-                    and any(normalise_unit(s) in lab.units for s in _spellings(text))
+                    and any(normalise_unit(s) in lab.units for s in _spellings(text)) \
+                    and not _same_quantity(code, text)
             # the code a unit of the lab, the text a unit of another kind that some lab takes (code mmol/L, text
             # mg/dL for a bicarbonate): they disagree as surely (fuzz review 46); free text nobody reads does not
             return factors != [] and any(
