@@ -191,16 +191,11 @@ class Certainty(NamedTuple):
     sources: tuple[str, ...]
     note: str
     also_unless: tuple[str, ...] = ()  # other findings that lift the cap too
-    lifts_on_modality: tuple[str, ...] = ()  # the modalities on which they lift it (empty: any)
 
     @property
     def lifted_by(self) -> tuple[str, ...]:
         """Every finding whose presence lifts the cap."""
         return ((self.unless,) if self.unless is not None else ()) + self.also_unless
-
-    def lifts_on(self, modality: str | None) -> bool:
-        """Whether a lifting finding stated on this modality lifts the cap (an unknown modality: yes)."""
-        return not self.lifts_on_modality or modality is None or modality in self.lifts_on_modality
 
 
 class Form(NamedTuple):

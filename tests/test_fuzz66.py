@@ -448,7 +448,7 @@ def test_a_broken_pack_of_the_environment_is_not_blamed_on_the_command_lines(tmp
 
 @pytest.mark.parametrize(("argv", "said"), [
     (["-m", "us", "--laterality", "unilateral", "--age", "28", "--sex", "male", "--hematuria", "--sterile-pyuria"],
-     ">75%: the most this ranking states until tubular ectasia is stated on CT urography or IV urography, not a "
+     ">75%: the most this ranking states until tubular ectasia (on CT urography or IV urography) is stated, not a "
      "lower bound."),
     (["--metabolic-acidosis", "--alkaline-urine", "--hypokalemia", "--hearing-loss", "--growth-failure", "--age", "3"],
      ">95%: the most this ranking states without a finding that is close to defining"),

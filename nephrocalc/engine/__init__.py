@@ -134,6 +134,16 @@ class Engine:
             notes.append({"id": f"implied_{target}", "sources": [], "message": message})
         return replace(case, clues={**case.clues, **dict.fromkeys(added, True)}), notes
 
+    def _seen_on(self, clue_id: str, modality: str | None) -> bool:
+        """Whether a finding stated on this imaging can settle a cause: one that only some imaging shows (its absence
+        counts only there, ``absent_needs_modality``) does not lift a cause's certainty cap when reported from other
+        imaging (tubular ectasia "seen" on ultrasound is an echogenic pyramid, which every medullary cause gives:
+        medullary sponge kidney was shown at 99%; imaging review, round 73). A case without a modality is taken at
+        its word."""
+        clue = self.kb.clues.get(clue_id)
+        needs = clue.absent_needs_modality if clue is not None else None
+        return needs is None or modality is None or modality in needs
+
     def with_lab_clues(self, case: Case) -> tuple[Case, list[Derivation], list[Note]]:
         """The case with the clues its lab values give (stated clues win), and the steps taken."""
         if not case.labs:
@@ -431,8 +441,8 @@ class Engine:
         lead = self.kb.causes.get(entries[0]["cause"]) if entries else None
         limit = lead.certainty if lead is not None else None
         if limit is not None and entries[0]["probability"] > limit.cap and (
-                limit.unless is None or not limit.lifts_on(case.modality)
-                or not any(case.clues.get(clue) is True for clue in limit.lifted_by)):
+                limit.unless is None or not any(case.clues.get(clue) is True and self._seen_on(clue, case.modality)
+                                                 for clue in limit.lifted_by)):
             entries[0]["capped"] = True
             _cap_certainty(entries, unrounded, limit.cap)
         elif entries and entries[0]["capped"]:

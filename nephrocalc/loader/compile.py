@@ -1503,8 +1503,7 @@ def _compile_cause(cause_id: str, path: Path, raw: schema.CauseFile, kb_file: sc
                 problems.add(path, f"certainty.also_unless[{index}]", "needs unless: a cap that nothing lifts has "
                              "no other finding to lift it")
         certainty = Certainty(raw.certainty.cap, raw.certainty.unless, tuple(raw.certainty.sources),
-                              raw.certainty.note, tuple(dict.fromkeys(raw.certainty.also_unless)),
-                              tuple(raw.certainty.lifts_on_modality))
+                              raw.certainty.note, tuple(dict.fromkeys(raw.certainty.also_unless)))
 
     forms: list[Form] = []
     for form_index, form_raw in enumerate(raw.forms):

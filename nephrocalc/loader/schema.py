@@ -783,10 +783,6 @@ class Certainty(RuleModel):
     # other findings that lift the cap as well (stated, or derived from a lab): an exposure proven by its level
     # (a 25-hydroxyvitamin D in the intoxication range) as well as stated
     also_unless: Annotated[list[Identifier], Listed, Once] = []
-    # the imaging on which a finding that lifts the cap can be seen: stated on another modality it does not lift it
-    # (tubular ectasia "seen" on ultrasound is an echogenic pyramid, which every medullary cause shows); left out,
-    # any modality; a case that does not give its modality is taken at its word
-    lifts_on_modality: Annotated[list[Modality], Once] = []
     sources: SourceTags
     note: Text
 

@@ -51,9 +51,7 @@ def cause_dict(kb: KnowledgeBase, cause: Cause) -> dict[str, Any]:
         **({"certainty": {"cap": cause.certainty.cap, "unless": cause.certainty.unless, "note": cause.certainty.note,
                           "sources": list(cause.certainty.sources),
                           **({"also_unless": list(cause.certainty.also_unless)} if cause.certainty.also_unless
-                             else {}),
-                          **({"lifts_on_modality": list(cause.certainty.lifts_on_modality)}
-                             if cause.certainty.lifts_on_modality else {})}}
+                             else {})}}
            if cause.certainty is not None else {}),
         "findings": [_finding(f) for f in cause.findings],
         "forms": [{"id": form.id, "name": form.name, "share": dict(form.share), "female": form.female,

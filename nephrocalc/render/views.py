@@ -117,14 +117,20 @@ _MODALITY_NAMES = {"us": "ultrasound", "ct": "CT", "ctu": "CT urography", "ivu":
 
 
 def certainty_until(kb: KnowledgeBase, certainty: Any) -> str:
-    """What lifts a cause's own certainty cap, in words: " until tubular ectasia is stated on CT urography or IV
-    urography" ("" when nothing does)."""
+    """What lifts a cause's own certainty cap, in words: " until tubular ectasia (on CT urography or IV urography)
+    is stated" ("" when nothing does)."""
     lifted = certainty.lifted_by if certainty is not None and certainty.unless is not None else ()
     if not lifted:
         return ""
-    on = " or ".join(_MODALITY_NAMES.get(m, m) for m in certainty.lifts_on_modality)
-    return (" until " + " or ".join(in_text(kb.clues[u].label) if u in kb.clues else u for u in lifted)
-            + " is stated" + (f" on {on}" if on else ""))
+    def named(clue_id: str) -> str:  # a finding only some imaging shows is named with that imaging
+        clue = kb.clues.get(clue_id)
+        if clue is None:
+            return clue_id
+        needs = clue.absent_needs_modality
+        return in_text(clue.label) + (f" (on {' or '.join(_MODALITY_NAMES.get(m, m) for m in needs)})" if needs
+                                      else "")
+
+    return " until " + " or ".join(named(u) for u in lifted) + " is stated"
 
 
 def percent(probability: float, capped: bool = False) -> str:
