@@ -777,7 +777,7 @@ BATTERIES = {
     number: [json.loads(line) for line in
              (Path(__file__).parent / "data" / "audit" / f"battery{number}.jsonl").read_text(encoding="utf-8")
              .splitlines() if line.strip()]
-    for number in range(3, 74)
+    for number in range(3, 75)
 }
 BLIND = [scenario for battery in BATTERIES.values() for scenario in battery]
 # Blind scenarios still failing, each with the reason (strict: one that starts to pass must leave the list)
@@ -960,6 +960,21 @@ OPEN_BLIND = {
         "200, the rule of three), against 0.022 for all patients; even that would leave Alport first here (about 65%), "
         "so a sex-specific frequency alone does not meet the check, and deafness (x40) with the family history (x16) "
         "is explained by no other cause of the twelve",
+    "b74_d6_ckd_on_calcitriol":
+        "hyperparathyroidism at the 95% cap (the check asks at most 60%) for a woman of 67 with CKD 4 on calcitriol, "
+        "a calcium of 10.6 mg/dL and a PTH of 140 pg/mL: the PTH is read with the calcium and the CKD (above the "
+        "K/DOQI stage 3-4 target of 110 with hypercalcaemia, so it counts, x19), and against the active-vitamin-D "
+        "form (x0.3) as PTH-driven hypercalcaemia; calcitriol is not a finding of hyperparathyroidism, so it does not "
+        "count against the primary form. A calcium 0.1 above the limit, uncorrected, counts in full",
+    "b74_d13_hypercalcaemia_stones_pth_unknown":
+        "hyperparathyroidism at the 95% cap (the check asks under 90%) with --extended for hypercalcaemia (2.85 "
+        "mmol/L) and stones in a woman of 70, PTH not measured: PHPT is most outpatient hypercalcaemia with stones, "
+        "and the development set's 0.95-1.00 bin is observed at 100% (52 patients), so a lower ceiling without a "
+        "PTH would be unmeasured; malignancy and milk-alkali are shown, and the PTH is asked first",
+    "b74_d13_mas_triad_intake_unknown":
+        "milk-alkali syndrome at the 95% cap (the check asks under 92%) for the full triad with a suppressed PTH at "
+        "83, the calcium-alkali intake not asked: as b71_mas_picture_intake_negated, the triad counts about x6,000; "
+        "malignancy is considered and the intake is among the first three questions",
     "b73_io_ct_medullary_unilateral":
         "medullary sponge kidney at its 75% cap (the check asks under 60%, and the tuberculosis test) for one-sided "
         "medullary calcification on CT in a man of 58, nothing else stated: one-sidedness counts x15 for sponge "
