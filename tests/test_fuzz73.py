@@ -58,7 +58,7 @@ def test_a_coded_unit_the_lab_does_not_take_is_not_replaced_by_the_unit_text(tmp
     assert "pth" not in (result["case"].get("labs") or {})
     said = {w["id"]: w["message"] for w in result["warnings"]}
     assert "pth 0.14: code 'ng/mL', written 'pg/mL'" in said["fhir_lab_unit_conflict"]
-    assert "labs.pth.unit: 'ng/mL' is not accepted" in said["fhir_observations_not_read"]
+    assert "were not used" in said["fhir_lab_unit_conflict"]
     assert result["differential"][0]["cause"] != "milk_alkali_syndrome"
     # a code and a text that agree are read as before
     agreed = _observation("2731-8", {"value": 140, "unit": "pg/mL", "code": "pg/mL"})

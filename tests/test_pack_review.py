@@ -757,3 +757,25 @@ def test_a_pack_clue_may_not_claim_a_concept_hpo_cross_references_read_as_a_buil
     status, said = _check(pack)
     assert status == 2 and "clues.my_marker.snomed: 47821001 is already read as clue 'obstetric_catastrophe' " \
         "(through HP:0011891, [snomed_xrefs] in hpo.toml)" in said
+
+
+@pytest.mark.parametrize("term", ["HP:0000118", "HP:0000077"])
+def test_a_pack_clue_may_not_take_a_term_above_the_nephrocalcinosis_terms(tmp_path: Path, term: str) -> None:
+    """Robustness round 74: a clue on Phenotypic abnormality or Abnormality of the kidney made a phenopacket's generic
+    feature that clue."""
+    pack = _pack(tmp_path / "pack", {"clues.toml": '[clues.my_marker]\nlabel = "My marker"\ndescription = "x"\n'
+                                     f'group = "history"\nspecificity = "high"\nhpo = ["{term}"]\n'})
+    status, said = _check(pack)
+    assert status == 2 and f"clues.my_marker.hpo: {term} is above the nephrocalcinosis terms in HPO" in said
+
+
+def test_a_finding_against_a_cause_cannot_lift_its_certainty_cap(tmp_path: Path) -> None:
+    """Robustness round 74: a pack's cap lifted by a finding that argues against the cause raised the shown
+    probability past the cap when the finding was stated."""
+    cause = CAUSE.format(prior=0.01) + ('\n[[findings]]\nclue = "hypercalcemia"\nfrequency = "almost_never"\n'
+                                        'sources = ["Bhat12"]\n\n[certainty]\ncap = 0.6\nunless = "hypercalcemia"\n'
+                                        'sources = ["Bhat12"]\nnote = "test"\n')
+    status, said = _check(_pack(tmp_path / "pack", {"causes/test_a.toml": cause}))
+    assert status == 2 and "certainty.unless: 'hypercalcemia' argues against this cause" in said
+    lifted = cause.replace('frequency = "almost_never"', 'frequency = "usually"')
+    assert _check(_pack(tmp_path / "good", {"causes/test_a.toml": lifted}))[0] == 0

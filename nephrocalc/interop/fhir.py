@@ -1356,8 +1356,9 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                       "unknown (sex-specific priors and lab limits use their unknown-sex values)."})
     if unit_conflicts:
         notes.append({"id": "fhir_lab_unit_conflict", "sources": [],
-                      "message": "Lab values whose UCUM unit code and unit as written disagree were read in the "
-                      "coded unit; check them, since the two readings differ: " + "; ".join(unit_conflicts[:10])})
+                      "message": "Lab values whose UCUM unit code and unit as written disagree were not used: which "
+                      "unit the value is in cannot be known, and the two readings differ: "
+                      + "; ".join(unit_conflicts[:10])})
     if bounds:
         notes.append({"id": "fhir_lab_bounds", "sources": [],
                       "message": "Lab values given as a bound were read as bounds, which settle a limit only from its "
@@ -1924,13 +1925,14 @@ def _read_lab(kb: KnowledgeBase, lab_id: str, value: Quantity, labs: dict[str, L
     dates do not decide, the later in the bundle); both are noted (``said``: the bounds, and the values whose
     comparator is not a bound)."""
     bounds, not_bounds = said
-    if units_disagree(kb, lab_id, value.code, value.unit):  # the code is the coded unit: used, and said
+    if units_disagree(kb, lab_id, value.code, value.unit):
+        # which unit the value is in cannot be known: not used, and said, as the phenopacket reader does. Read in the
+        # coded unit, a calcium of 2.9 coded mg/dL and written mmol/L became a hypocalcaemia and hyperparathyroidism
+        # fell from 81% to under 0.1% (robustness round 74); read in the text, a PTH of 0.14 coded ng/mL and written
+        # pg/mL became a suppressed PTH (round 73)
         unit_conflicts.append(f"{lab_id} {value.value:g}: code {value.code!r}, written {value.unit!r}")
-        # read in the coded unit; one the lab does not take (ng/mL for a PTH) leaves the value out, as the code alone
-        # would, rather than read the text's other unit
-        unit = lab_unit(kb, lab_id, value.code)
-    else:
-        unit = lab_unit(kb, lab_id, value.code, value.unit)
+        return
+    unit = lab_unit(kb, lab_id, value.code, value.unit)
     written = value.comparator.strip()
     comparator = COMPARATORS.get(written)
     if parts is not None and comparator in ("<", "<="):  # a part below a value says nothing of the whole

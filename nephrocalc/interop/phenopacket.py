@@ -500,6 +500,10 @@ def unit_taken(kb: KnowledgeBase, lab_id: str, unit: str) -> bool:
     return key in lab.units or key in lab.own_units
 
 
+# Units of Measurement Ontology concentration ids, as the unit they name (UO: molar 62, millimolar 63, micromolar 64,
+# nanomolar 65, picomolar 66, milligram per liter 273, microgram per milliliter 274)
+_UO_UNITS = {"UO:0000062": "mol/L", "UO:0000063": "mmol/L", "UO:0000064": "µmol/L", "UO:0000065": "nmol/L",
+             "UO:0000066": "pmol/L", "UO:0000273": "mg/L", "UO:0000274": "µg/mL"}
 _SCALE = {"": 1.0, "d": 1e-1, "c": 1e-2, "m": 1e-3, "µ": 1e-6, "μ": 1e-6, "u": 1e-6, "n": 1e-9, "p": 1e-12, "k": 1e3}
 _BASE = ("mol", "Eq", "IU", "g", "L", "U")
 
@@ -932,13 +936,20 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
         if quantity.unit is None:  # a pH: a number without a unit (UCUM "1")
             unit = kb.labs[lab_id].canonical
         else:
-            unit_id = quantity.unit.id.split(":", 1)[-1] if quantity.unit.id.upper().startswith("UCUM:") else None
+            given_id = quantity.unit.id.strip()
+            # a UCUM id is the unit; the Units of Measurement Ontology's concentration ids are read as theirs (an id
+            # UO:0000063, millimolar, under the label "milligram per deciliter" was ignored and the label read, a
+            # calcium of 2.9 mmol/L becoming a hypocalcaemia: robustness round 74)
+            unit_id = given_id.split(":", 1)[-1] if given_id.upper().startswith("UCUM:") else \
+                _UO_UNITS.get(given_id.upper().replace("_", ":"))
             if units_disagree(kb, lab_id, unit_id, quantity.unit.label):  # as FHIR's code and unit (fuzz review 44)
                 rejected.append(f"measurements[{index}].value.quantity.unit ({lab_id}): its id {quantity.unit.id} "
                                 f"and its label \"{quantity.unit.label}\" are different units; which one "
                                 "the value is in cannot be known")
                 continue
-            unit = lab_unit(kb, lab_id, unit_id, quantity.unit.label, quantity.unit.id.split(":", 1)[-1])
+            # an id nobody reads is quoted as written when nothing else gives the unit ("UO:0000999", not "0000999")
+            unit = lab_unit(kb, lab_id, unit_id, quantity.unit.label,
+                            given_id.split(":", 1)[-1] if given_id.upper().startswith("UCUM:") else given_id)
         if lab_id in labs:
             repeated[lab_id] = repeated.get(lab_id, 1) + 1
             # a value in a unit the lab does not take would be refused, and the readable one with it: a readable

@@ -21,7 +21,10 @@ _RELATIVES = _KIN + r"|relative|relatives"
 # at the start of the first clause: a negation, a hedge (a question, a differential, a risk, a screening) or a
 # relative ("FHx kidney stones", "maternal nephrocalcinosis", "mum - kidney stones")
 _LEADING = re.compile(r"^(?:(?:patient|pt)\s+)?(?:(no|not|never|neg|negative for|normal(?!\s+anion)|denies|denied|"
-                      r"without|w/o|r/o|absence of|free of|"
+                      r"without|w/o|r/o|absence of|free of|fam hx|family hx|fam history|fmhx|"
+                      r"close contact with|awaiting|empiric|empirical|biopsy negative for|normocalc(?:a)?emic|"
+                      r"non-?tuberculous|bcg|ppd|mantoux|quantiferon|igra|tuberculin|"
+                      r"positive (?:mantoux|ppd|tuberculin|quantiferon|igra)|"
                       r"rule[- ]out|ruled[- ]out|excluded|possible|possibly|probable|probably|suspected|suspect|"
                       r"suspicion of|presumed|presumptive|doubtful|questionable|question of|likely|unlikely|"
                       r"concern for|concerning for|evaluate for|evaluation for|evaluation of|work-?up for|"
@@ -33,13 +36,17 @@ _LEADING = re.compile(r"^(?:(?:patient|pt)\s+)?(?:(no|not|never|neg|negative for
 _HEDGES = (r"ruled[- ]out|rule[- ]out|r/o|excluded|negative|neg|absent|none|not present|not seen|not found|unlikely|"
            r"not confirmed|unconfirmed|disproven|disproved|doubtful|questionable|suspected|query|possible|probable|"
            r"presumed|denied|to be excluded|to exclude|considered|pending(?: [a-z]+)?|awaiting(?: [a-z]+)?|"
-           r"family history|fh|fhx")
+           r"family history|fh|fhx|presumptive|provisional|not detected|not supported|-ve|"
+           r"(?:biopsy|culture|cultures|test|screen|screening) (?:negative|neg|-ve|not detected)")
 _TRAILING = re.compile(r"(?:\b(ruled[- ]out|excluded|negative|neg|absent|none|not present|not seen|not found|unlikely|"
                        r"not confirmed|unconfirmed|disproven|disproved|doubtful|screening|suspected|query|denied|"
                        r"to be excluded|to exclude|(?:was |were )?considered|pending(?: [a-z]+)?|"
-                       r"awaiting(?: [a-z]+)?|"
+                       r"awaiting(?: [a-z]+)?|not detected|not supported|presumptive|provisional|contact|exposure|"
+                       r"risk|screen|vaccinated|vaccine given|vaccine|"
+                       r"(?:negative|neg)(?:\s*x\s*\d+)?|"
                        r"in (?:his|her|the|a|their)?\s*(?:" + _RELATIVES + r"))(?:\s+(?:by|on)\s+[a-z0-9 ]+)?"
-                       r"|(\(\s*(?:-|no|\?|maternal|paternal|" + _HEDGES + r"|" + _RELATIVES + r")\s*\))|(\?))\s*$")
+                       r"|(\(\s*(?:-|no|\?|maternal|paternal|" + _HEDGES + r"|" + _RELATIVES + r")\s*\))|(\?)|(\s-ve)"
+                       r"|(\?\s*(?:no|neg|negative)))\s*$")
 # a differential ("sarcoidosis vs lymphoma") names the finding as one of two
 _VERSUS = re.compile(r"\b(vs\.?|versus)\s")
 # a second clause that is nothing but a hedge, a denial or a relative bears on the finding: "Sarcoidosis - negative",
@@ -48,7 +55,8 @@ _VERSUS = re.compile(r"\b(vs\.?|versus)\s")
 _SOLE_CLAUSE = re.compile(r"^(?:(" + _HEDGES + r")|((?:(?:his|her|the|a|their)\s+)?(?:maternal\s+|paternal\s+)?(?:"
                           + _RELATIVES + r")))\W*$")
 # right after a colon: "hearing loss: none", "sarcoid: neg", "DDx: sarcoidosis" is caught by _LEADING
-_AFTER_COLON = re.compile(r"^\s*(none|no|nil|absent|negative|neg|not present|not seen|\(-\)|-|\?)(?:\W|$)")
+_AFTER_COLON = re.compile(r"^\s*(none|no|nil|absent|negative|neg|not present|not seen|not detected|unlikely|normal|"
+                          r"excluded|ruled out|doubtful|-ve|\(-\)|-|\?)(?:\W|$)")
 _CLAUSE = re.compile(r"\s*[,;]\s*|\s+[-\u2013\u2014]\s+")
 _FAMILY_WORDS = re.compile(r"\b(?:family history|fh|fhx|f/h|maternal|paternal|" + _RELATIVES + r")\b|\((?:"
                            + _RELATIVES + r"|maternal|paternal)\)")

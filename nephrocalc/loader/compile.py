@@ -190,6 +190,15 @@ def _check_hpo_hierarchy(kb: KnowledgeBase, clue_entries: ClueEntries, hpo_file:
                 problems.add(clue_entries[clue_id][0], f"clues.{clue_id}.hpo", f"{term} is a nephrocalcinosis term "
                              f"(the {pattern} pattern's, in [pattern_hpo] or below it): it would be read as the "
                              "pattern, never as this clue")
+    # a term above the nephrocalcinosis terms (Phenotypic abnormality, Abnormality of the kidney) is broader than every
+    # finding: a clue on it turned a phenopacket's generic feature into that clue, and an excluded one ruled the clue
+    # out for every patient (robustness round 74)
+    above_patterns = {above for term in patterns for above in hpo_file.ancestors.get(term, ())}
+    for clue_id, clue in kb.clues.items():
+        for term in clue.hpo:
+            if term in above_patterns:
+                problems.add(clue_entries[clue_id][0], f"clues.{clue_id}.hpo", f"{term} is above the "
+                             "nephrocalcinosis terms in HPO (broader than every finding): name the finding's own term")
     # a SNOMED CT concept that hpo.toml's [snomed_xrefs] reads as another file's clue (postpartum haemorrhage, read as
     # obstetric_catastrophe through HP:0011891): a pack clue listing it took the concept over and the built-in clue
     # was lost from every FHIR bundle, without a word (robustness round 73); as a concept of the clue itself is refused
@@ -1552,6 +1561,15 @@ def _compile_cause(cause_id: str, path: Path, raw: schema.CauseFile, kb_file: sc
                                                                      for form in forms):
         problems.add(path, "certainty.unless", f"{certainty.unless!r} is not a finding of this cause: the cap waits "
                      "for the cause's own defining finding")
+    if certainty is not None:
+        # a finding that argues against the cause cannot be what settles it: stating it lifted the cap and the shown
+        # probability rose past it (robustness round 74)
+        for index, clue_id in enumerate(certainty.lifted_by):
+            entries = [form.findings[clue_id] for form in forms if clue_id in form.findings]
+            if entries and all(f.lr_present <= 1.0 for f in entries):
+                field = "certainty.unless" if index == 0 else f"certainty.also_unless[{index - 1}]"
+                problems.add(path, field, f"{clue_id!r} argues against this cause (likelihood ratio "
+                             f"{max(f.lr_present for f in entries):.2g}): only a finding for it can lift its cap")
     prior: dict[AgeGroup, float] = {"preterm": raw.prior.preterm, "child": raw.prior.child,
                                     "adult": raw.prior.adult}
     return Cause(
