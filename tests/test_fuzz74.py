@@ -64,7 +64,8 @@ def test_words_that_attribute_test_for_or_deny_a_finding(text: str) -> None:
 @pytest.mark.parametrize("text", [
     "Tuberculosis", "Renal tuberculosis", "Tuberculosis, treated 2015", "Latent tuberculosis", "HIV positive",
     "Hypercalcaemia (corrected Ca 2.9)", "Hyperparathyroidism (no adenoma seen)", "Kidney stones (calcium oxalate)",
-    "Metabolic acidosis, normal anion gap", "Hypokalemia: severe", "Sarcoidosis, stage II"])
+    "Metabolic acidosis, normal anion gap", "Metabolic acidosis: normal anion gap", "Hypokalemia: severe",
+    "Sarcoidosis, stage II"])
 def test_a_finding_described_more_fully_is_still_the_finding(text: str) -> None:
     assert finding_cue(text) == ""
 

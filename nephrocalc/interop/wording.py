@@ -55,8 +55,9 @@ _VERSUS = re.compile(r"\b(vs\.?|versus)\s")
 _SOLE_CLAUSE = re.compile(r"^(?:(" + _HEDGES + r")|((?:(?:his|her|the|a|their)\s+)?(?:maternal\s+|paternal\s+)?(?:"
                           + _RELATIVES + r")))\W*$")
 # right after a colon: "hearing loss: none", "sarcoid: neg", "DDx: sarcoidosis" is caught by _LEADING
-_AFTER_COLON = re.compile(r"^\s*(none|no|nil|absent|negative|neg|not present|not seen|not detected|unlikely|normal|"
-                          r"excluded|ruled out|doubtful|-ve|\(-\)|-|\?)(?:\W|$)")
+# ("normal" only alone: "Metabolic acidosis: normal anion gap" states the acidosis)
+_AFTER_COLON = re.compile(r"^\s*(none|no|nil|absent|negative|neg|not present|not seen|not detected|unlikely|"
+                          r"normal(?=\W*$)|excluded|ruled out|doubtful|-ve|\(-\)|-|\?)(?:\W|$)")
 _CLAUSE = re.compile(r"\s*[,;]\s*|\s+[-\u2013\u2014]\s+")
 _FAMILY_WORDS = re.compile(r"\b(?:family history|fh|fhx|f/h|maternal|paternal|" + _RELATIVES + r")\b|\((?:"
                            + _RELATIVES + r"|maternal|paternal)\)")
