@@ -453,6 +453,12 @@ def ucum_spellings(text: str) -> list[str]:
     bare = re.sub(r"\{[^}]*\}", "", text) if "1.73" not in text else text
     if bare != text:
         found.extend((bare, _UCUM.get(bare.lower(), bare)))
+    # UCUM's own product grammar: "mg.dL-1" is mg/dL, "pmol.L-1" pmol/L (robustness round 74: a calcium of 11.9 coded
+    # mg.dL-1 was left out)
+    product = re.fullmatch(r"([^./\s()]+)\.([^./\s()]+)-1", bare)
+    if product is not None:
+        quotient = f"{product.group(1)}/{product.group(2)}"
+        found.extend((quotient, _UCUM.get(quotient.lower(), quotient)))
     return found
 
 

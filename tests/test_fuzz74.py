@@ -121,3 +121,37 @@ def test_an_unread_unit_id_is_quoted_as_written(tmp_path: Path) -> None:
     result = run_document(tmp_path, "--phenopacket", packet)
     said = " ".join(w["message"] for w in result["warnings"])
     assert "serum_calcium" not in (result["case"].get("labs") or {}) and "'UO:0000999'" in said
+
+
+@pytest.mark.parametrize(("code", "unit", "read"), [
+    ("mg.dL-1", "", {"value": 11.9, "unit": "mg/dL"}),
+    ("mg/mg", "g/g", None)])
+def test_ucum_product_grammar_and_equal_units_are_read(tmp_path: Path, code: str, unit: str,
+                                                       read: dict[str, Any] | None) -> None:
+    """A calcium coded mg.dL-1 (UCUM's own grammar) was left out; a ratio coded mg/mg and written g/g (the same
+    quantity) was called a conflict."""
+    if read is not None:
+        result = run_document(tmp_path, "--fhir", _bundle(_lab("17861-6", 11.9, code, unit)))
+        assert result["case"]["labs"]["serum_calcium"] == read
+    else:
+        result = run_document(tmp_path, "--fhir", _bundle(_lab("9321-1", 0.35, code, unit)))
+        assert result["case"]["labs"]["urine_calcium_creatinine_ratio"] == {"value": 0.35, "unit": "mg/mg"}
+    assert "fhir_lab_unit_conflict" not in [w["id"] for w in result["warnings"]]
+
+
+@pytest.mark.parametrize("where", ["text", "specimen"])
+def test_a_lab_whose_own_text_names_another_specimen_is_not_used(tmp_path: Path, where: str) -> None:
+    """A 24-hour urine calcium coded with the serum calcium's LOINC (a local code mapped wrongly) became a
+    hypercalcaemia of 11.9 mg/dL without a word."""
+    lab = _lab("17861-6", 11.9, "mg/dL", "mg/dL")
+    if where == "text":
+        lab["code"]["text"] = "Calcium, 24h urine"
+    else:
+        lab["specimen"] = {"display": "urine"}
+    result = run_document(tmp_path, "--fhir", _bundle(lab))
+    assert "serum_calcium" not in (result["case"].get("labs") or {})
+    said = " ".join(w["message"] for w in result["warnings"])
+    assert "another specimen than the code's" in said
+    plain = _lab("17861-6", 11.9, "mg/dL", "mg/dL")
+    plain["code"]["text"] = "Calcium, serum"
+    assert run_document(tmp_path, "--fhir", _bundle(plain))["case"]["labs"]["serum_calcium"]["value"] == 11.9

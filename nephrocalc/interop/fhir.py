@@ -87,7 +87,15 @@ from nephrocalc.interop.phenopacket import (
     years_between,
     years_shown,
 )
-from nephrocalc.interop.wording import agent_denied, agent_stopped, finding_cue, first_cue, shortlist, voids
+from nephrocalc.interop.wording import (
+    agent_denied,
+    agent_stopped,
+    finding_cue,
+    first_cue,
+    other_specimen,
+    shortlist,
+    voids,
+)
 from nephrocalc.knowledge import KnowledgeBase, normalise_unit
 from nephrocalc.result import Note
 from nephrocalc.vocab import Laterality, Modality, Sex
@@ -857,6 +865,16 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                     # unknown, so neither is used, and said (robustness round 72)
                     rejected.append(f"Observation ({lab_id}, LOINC {coding.code}): gives {' and '.join(values)}; "
                                     "FHIR allows one value[x], so neither is used")
+                    used = True
+                    break
+                specimen = resource.get("specimen")
+                other = other_specimen(lab_id, [concept.text, *(c.display for c in concept.coding),
+                                                specimen.get("display") if isinstance(specimen, dict) else None])
+                if other:
+                    # a local code mapped to the wrong LOINC: the laboratory's own text names another specimen (a
+                    # 24-hour urine calcium coded as a serum calcium became a hypercalcaemia: robustness round 74)
+                    rejected.append(f"Observation ({lab_id}, LOINC {coding.code}): its text or specimen says "
+                                    f"{other!r}, another specimen than the code's, so not used")
                     used = True
                     break
                 if isinstance(quantity, dict) and resource.get("dataAbsentReason") is not None:

@@ -550,7 +550,8 @@ def units_disagree(kb: KnowledgeBase, lab_id: str, code: str | None, text: str |
             # the code a unit of the lab, the text a unit of another kind that some lab takes (code mmol/L, text
             # mg/dL for a bicarbonate): they disagree as surely (fuzz review 46); free text nobody reads does not
             return factors != [] and any(
-                normalise_unit(s) in other.units for s in _spellings(text) for other in kb.labs.values())
+                normalise_unit(s) in other.units for s in _spellings(text) for other in kb.labs.values()) \
+                and not _same_quantity(code, text)
         factors.append(found)
     return abs(factors[0] - factors[1]) > 1e-9 * max(abs(factors[0]), 1.0)
 

@@ -152,3 +152,21 @@ def shortlist(items: list[str], limit: int = 10) -> str:
     """Items a note names: the first ``limit`` joined, and how many more there are."""
     more = f" and {len(items) - limit} more" if len(items) > limit else ""
     return "; ".join(items[:limit]) + more
+
+
+_URINE = re.compile(r"\b(urine|urinary|24 ?h(?:ou)?r? urine)\b")
+_BLOOD = re.compile(r"\b(serum|plasma|blood)\b")
+
+
+def other_specimen(lab_id: str, texts: Iterable[str | None]) -> str:
+    """The word of a lab's text or specimen that names another specimen than its code's ("urine" beside a serum
+    calcium's code; "serum" beside a urine one), or "". A lab id beginning ``urine_`` is a urine lab; the rest are
+    measured in blood."""
+    for text in texts:
+        if not text:
+            continue
+        said = " ".join(text.lower().split())
+        found = (_BLOOD if lab_id.startswith("urine_") else _URINE).search(said)
+        if found is not None and not (lab_id.startswith("urine_") and _URINE.search(said)):
+            return found.group(1)
+    return ""
