@@ -779,3 +779,14 @@ def test_a_finding_against_a_cause_cannot_lift_its_certainty_cap(tmp_path: Path)
     assert status == 2 and "certainty.unless: 'hypercalcemia' argues against this cause" in said
     lifted = cause.replace('frequency = "almost_never"', 'frequency = "usually"')
     assert _check(_pack(tmp_path / "good", {"causes/test_a.toml": lifted}))[0] == 0
+
+
+@pytest.mark.parametrize(("when", "refused"), [('not_present = ["hypercalcemia"]', True),
+                                               ('unknown = ["hypercalcemia"]', True),
+                                               ('not_present = ["hypercalcemia"]\npattern = ["cortical"]', False)])
+def test_a_caveat_of_only_not_present_or_unknown_is_refused(tmp_path: Path, when: str, refused: bool) -> None:
+    """Robustness round 74: a caveat whose only condition was not_present passed and fired on nearly every case."""
+    caveat = f'[[caveats]]\nid = "my_note"\nmessage = "A note."\nsources = ["Bhat12"]\n[caveats.when]\n{when}\n'
+    status, said = _check(_pack(tmp_path / "pack", {"caveats.toml": caveat}))
+    assert (status == 2 and "only not_present or unknown: the caveat would fire on nearly every case" in said) \
+        is refused, said

@@ -938,6 +938,10 @@ class Condition(RuleModel):
             # "one of none" holds never, "all of none" always: either way the key says nothing a reviewer can read
             if name in self.model_fields_set and not getattr(self, name):
                 raise ValueError(f"{name} is an empty list: name at least one, or leave the key out")
+        if self.model_fields_set <= {"not_present", "unknown"}:
+            # holds for every case that does not state the clues, which is nearly every case (robustness round 74)
+            raise ValueError("only not_present or unknown: the caveat would fire on nearly every case (add a "
+                             "condition that the case must meet: a pattern, an age, a clue present ...)")
         stated = set(self.present) | set(self.any_present if len(self.any_present) == 1 else [])
         for name, clues in (("absent", self.absent), ("unknown", self.unknown), ("not_present", self.not_present)):
             both = sorted(stated & set(clues))
