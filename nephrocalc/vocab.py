@@ -198,3 +198,22 @@ def known_id(name: str, known: Collection[str], words: dict[str, str] | None = N
 # isolates (an id or a rule could make a line read as something it does not say, "Trojan Source"). Rule files refuse
 # them (loader/read.py), the renderers replace them in user text (render/views.py), messages escape them (cli/io.py).
 LINE_CONTROLS: Final = (0x061C, 0x200E, 0x200F, 0x2028, 0x2029, *range(0x202A, 0x202F), *range(0x2066, 0x206A))
+
+
+# The prefixes and base units of the simple units labs are given in (SI prefixes; a day is not prefixed)
+_UNIT_PREFIXES: Final = {"": 1.0, "d": 1e-1, "c": 1e-2, "m": 1e-3, "µ": 1e-6, "μ": 1e-6, "u": 1e-6, "mc": 1e-6,
+                          "n": 1e-9, "p": 1e-12, "k": 1e3}
+_UNIT_KINDS: Final = {"g": "mass", "mol": "amount", "Eq": "charge", "IU": "activity", "U": "activity", "L": "volume",
+                      "day": "time", "d": "time"}
+
+
+def unit_part(text: str) -> tuple[float, str] | None:
+    """One side of a unit ("mmol", "dL", "µg"): its scale to the base unit and its kind, or None if not understood.
+    The rule loader checks a lab's conversion factors with it, and the document readers whether two spellings are
+    one quantity (g/g and mg/mg)."""
+    for base in sorted(_UNIT_KINDS, key=len, reverse=True):
+        if text.endswith(base) and text[: len(text) - len(base)] in _UNIT_PREFIXES:
+            if base in ("d", "day") and text not in ("d", "day"):
+                continue  # no prefixed days
+            return _UNIT_PREFIXES[text[: len(text) - len(base)]], _UNIT_KINDS[base]
+    return None

@@ -54,7 +54,7 @@ from nephrocalc.errors import InputError, field_path
 from nephrocalc.interop.wording import agent_denied, agent_stopped, finding_cue, shortlist, words
 from nephrocalc.knowledge import KnowledgeBase, normalise_unit, ucum_code, ucum_spellings
 from nephrocalc.result import AskResult, Note, Result
-from nephrocalc.vocab import CASE_FIELDS, PATTERNS, Laterality, Pattern, Sex
+from nephrocalc.vocab import CASE_FIELDS, PATTERNS, Laterality, Pattern, Sex, unit_part
 
 if TYPE_CHECKING:
     from datetime import date
@@ -504,24 +504,12 @@ def unit_taken(kb: KnowledgeBase, lab_id: str, unit: str) -> bool:
 # nanomolar 65, picomolar 66, milligram per liter 273, microgram per milliliter 274)
 _UO_UNITS = {"UO:0000062": "mol/L", "UO:0000063": "mmol/L", "UO:0000064": "µmol/L", "UO:0000065": "nmol/L",
              "UO:0000066": "pmol/L", "UO:0000273": "mg/L", "UO:0000274": "µg/mL"}
-_SCALE = {"": 1.0, "d": 1e-1, "c": 1e-2, "m": 1e-3, "µ": 1e-6, "μ": 1e-6, "u": 1e-6, "n": 1e-9, "p": 1e-12, "k": 1e3}
-_BASE = ("mol", "Eq", "IU", "g", "L", "U")
-
-
-def _scaled(part: str) -> tuple[float, str] | None:
-    """One side of a simple unit ("ng", "dL") as its scale and base unit, or None."""
-    for base in _BASE:
-        if part.endswith(base) and part[: len(part) - len(base)] in _SCALE:
-            return _SCALE[part[: len(part) - len(base)]], base
-    return None
-
-
 def _same_quantity(first: str, second: str) -> bool:
-    """Whether two simple units ("g/g", "mg/mg") read a value alike: the same base units, the same overall scale."""
+    """Whether two simple units ("g/g", "mg/mg") read a value alike: the same kinds, the same overall scale."""
     parts = [unit.split("/") for unit in (first, second)]
     if any(len(found) != 2 for found in parts):
         return False
-    a, b, c, d = (_scaled(part.strip()) for part in (*parts[0], *parts[1]))
+    a, b, c, d = (unit_part(part.strip()) for part in (*parts[0], *parts[1]))
     if a is None or b is None or c is None or d is None:
         return False
     return a[1] == c[1] and b[1] == d[1] and math.isclose(a[0] / b[0], c[0] / d[0], rel_tol=1e-9)

@@ -14,7 +14,7 @@ from typing import Annotated, Literal, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from nephrocalc.vocab import ID_REGEX, Modality
+from nephrocalc.vocab import ID_REGEX, Modality, unit_part
 
 T = TypeVar("T")
 
@@ -1177,22 +1177,6 @@ class LabEntry(RuleModel):
 # A unit conversion checked against the units themselves may differ from the molar mass it rests on by this much: the
 # molar masses laboratories use differ (oxalate 88.02 or oxalic acid 90.03 g/mol, 2%; PTH's 0.106 pmol per pg)
 UNIT_FACTOR_TOLERANCE = 0.03
-_PREFIXES = {"": 1.0, "d": 1e-1, "c": 1e-2, "m": 1e-3, "µ": 1e-6, "μ": 1e-6, "u": 1e-6, "mc": 1e-6, "n": 1e-9,
-             "p": 1e-12, "k": 1e3}
-_KINDS = {"g": "mass", "mol": "amount", "Eq": "charge", "IU": "activity", "U": "activity", "L": "volume",
-          "day": "time", "d": "time"}
-
-
-def _unit_part(text: str) -> tuple[float, str] | None:
-    """One side of a unit ("mmol", "dL", "µg"): its scale to the base unit and its kind, or None if not understood."""
-    for base in sorted(_KINDS, key=len, reverse=True):
-        if text.endswith(base) and text[: len(text) - len(base)] in _PREFIXES:
-            if base in ("d", "day") and text not in ("d", "day"):
-                continue  # no prefixed days
-            return _PREFIXES[text[: len(text) - len(base)]], _KINDS[base]
-    return None
-
-
 def _unit_factor(unit: str, canonical: str, molar_mass: float | None, valence: int | None,
                  per_molar_mass: float | None) -> float | None:
     """The factor a value in ``unit`` is multiplied by to give ``canonical``, from the units alone (with the molar
@@ -1202,7 +1186,7 @@ def _unit_factor(unit: str, canonical: str, molar_mass: float | None, valence: i
         parts = text.strip().split("/")
         if len(parts) != 2:
             return None
-        top, bottom = _unit_part(parts[0]), _unit_part(parts[1])
+        top, bottom = unit_part(parts[0]), unit_part(parts[1])
         return (top, bottom) if top is not None and bottom is not None else None
 
     given, wanted = parse(unit), parse(canonical)
