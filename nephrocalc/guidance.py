@@ -140,6 +140,7 @@ def _candidates(engine: Engine, evaluation: Evaluation, weights: tuple[list[floa
     # whatever their answer, so asking them can change nothing (robustness round 70: ask spent three questions)
     carried = {component for diagnosis, components in engine.kb.supersedes.items()
                if case.clues.get(diagnosis) is True for component in components}
+    stated_present = frozenset(clue_id for clue_id, value in case.clues.items() if value is True)
     found: list[tuple[NextFinding, float]] = []
     for clue_id, clue in engine.kb.clues.items():
         if clue_id in case.clues or clue_id in exclude or clue_id in engine.kb.supersedes:
@@ -155,7 +156,7 @@ def _candidates(engine: Engine, evaluation: Evaluation, weights: tuple[list[floa
             log_lr = list(log_lr)
             for r, delta in at_age[clue_id]:
                 log_lr[r] += delta
-        if (given := table.given.get(clue_id)) is not None and case.clues.get(given.given) is True:
+        if (given := table.given_term(clue_id, stated_present)) is not None:
             # with its given clue stated, the causes that do not list it have it at its given background
             log_lr = list(log_lr)
             for r in given.rows:

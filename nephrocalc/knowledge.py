@@ -47,6 +47,7 @@ class GivenBackground(NamedTuple):
     note: str
     estimate: bool
     unless: tuple[str, ...] = ()  # clues that, present, set this background aside
+    counts_absent: bool = True  # false: the finding stated absent beside the given clue weighs nothing
 
 
 class MaskedAbsence(NamedTuple):
@@ -85,7 +86,10 @@ class Clue(NamedTuple):
     agents: tuple[str, ...] = ()  # drugs or agents whose use means this exposure
     hpo_exact: tuple[str, ...] = ()  # broader HPO terms read as this clue, present or excluded, not their descendants
     child_background: float | None = None  # the background under the child age limit, where it differs
-    given_background: GivenBackground | None = None  # the background when another clue is stated present
+    # the background when another clue is stated present, one entry per given clue (clues.toml given_background: a
+    # table, or an array of tables when several conditions each bring the finding: hypokalaemia with vomiting, with
+    # malabsorption, with a metabolic alkalosis)
+    given_backgrounds: tuple[GivenBackground, ...] = ()
     absent_masked_by: MaskedAbsence | None = None  # a condition under which the finding's absence says less
     # (at least, below or None, background) of the adult age bands that have their own background
     age_backgrounds: tuple[tuple[float, float | None, float], ...] = ()

@@ -51,6 +51,9 @@ class Entry(TypedDict):
     prior: float
     log_prior: float  # ln of the unrounded prior: the first term of the score (--explain)
     form: str | None
+    # the best form's share of the cause's score (0-1), or None for a cause of one form: how settled the form is
+    # (an obstetric cortical necrosis at 0.55 when no precipitating event is stated)
+    form_share: float | None
     cant_miss: bool
     mimic: bool  # imitates nephrocalcinosis or a cause of it (extended knowledge base): not a cause
     supporting: list[Evidence]

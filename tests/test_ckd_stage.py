@@ -126,9 +126,9 @@ def test_a_stated_severe_acidosis_sets_the_stage_background_aside(rank: Any) -> 
 
 @pytest.mark.parametrize(("edited", "message"), [
     ('unless = ["severe_metabolic_acidosis", "severe_metabolic_acidosis"]',
-     "given_background.unless: lists a clue twice"),
-    ('unless = ["severe_acidosis"]', "given_background.unless.0: unknown clue 'severe_acidosis'"),
-    ('unless = ["advanced_ckd"]', "given_background.unless.0: 'advanced_ckd' is the clue itself or its given clue"),
+     "given_background.0.unless: lists a clue twice"),
+    ('unless = ["severe_acidosis"]', "given_background.0.unless.0: unknown clue 'severe_acidosis'"),
+    ('unless = ["advanced_ckd"]', "given_background.0.unless.0: 'advanced_ckd' is the clue itself or its given clue"),
 ])
 def test_rules_check_names_the_field_of_a_bad_unless(edited: str, message: str, tmp_path: Any, run_main: Any) -> None:
     from test_packs import _check_edited_rules

@@ -243,7 +243,11 @@ def test_the_ct_caveat_about_grading_medullary_calcification_is_not_given_for_a_
 
 def test_markdown_names_causes_as_the_table_does() -> None:
     _, md, _ = invoke(["diff", "-p", "medullary", "-m", "us", "--age", "3d", "--format", "markdown"])
-    assert "| Chronic hypercalciuria (prematurity) |" in md and "Oxalosis" not in md, md
+    # (at 3 days the likeliest form, marked unsettled; a preterm infant of 5 weeks, settled)
+    assert "| Chronic hypercalciuria (prematurity?) |" in md and "Oxalosis" not in md, md
+    _, md, _ = invoke(["diff", "-p", "medullary", "-m", "us", "--age", "5w", "--preterm-infant", "--format",
+                       "markdown"])
+    assert "| Chronic hypercalciuria (prematurity) |" in md, md
 
 
 def test_gene_symbols_are_written_as_genes() -> None:
@@ -251,7 +255,7 @@ def test_gene_symbols_are_written_as_genes() -> None:
     _, out, _ = invoke(["diff", "-p", "medullary", "--age", "0.5", "--lab", "serum_calcium=13mg/dL", "--extended",
                         "-n", "20"])
     assert any(e["form"] == "cyp24a1" for e in result["differential"])
-    assert "(CYP24A1)" in out and "(cyp24a1)" not in out
+    assert "(CYP24A1" in out and "(cyp24a1" not in out  # ("CYP24A1?" while the form is unsettled)
 
 
 def test_in_the_first_week_the_scan_is_repeated_before_anything_is_sent() -> None:

@@ -98,15 +98,14 @@ def _interaction(pattern: str, clue: str, cause: str) -> bool:
 def _given_depends(clues: dict[str, bool], clue: str) -> bool:
     """Adding ``clue`` moves the causes that do not list it through a given background (a suppressed PTH
     with hypercalcaemia stated), or moves them through a stated clue whose given it is."""
-    spec = KB.clues[clue].given_background
     # a clue brings the clues it implies (kidney failure brings advanced CKD, the given of the acidosis); a stated
     # clue's background may also be set aside by the one added (given_background.unless)
     adds = {clue, *KB.clues[clue].implies}
     present = {c for c, value in clues.items() if value}
     present |= {other for c in list(present) for other in KB.clues[c].implies}
-    return (spec is not None and (spec.given in clues or spec.given in present)) or any(
-        (other := KB.clues[stated].given_background) is not None and (other.given in adds or adds & set(other.unless))
-        for stated in clues)
+    return any(spec.given in clues or spec.given in present for spec in KB.clues[clue].given_backgrounds) or any(
+        other.given in adds or adds & set(other.unless)
+        for stated in clues for other in KB.clues[stated].given_backgrounds)
 
 
 SUPPORT_PAIRS = [  # (clue, A, B): A lists the clue with LR > 1 in every form, B in none
@@ -244,6 +243,7 @@ class EntryJSON(TypedDict):
     prior: float
     log_prior: float
     form: str | None
+    form_share: float | None
     cant_miss: bool
     mimic: bool
     supporting: list[EvidenceJSON]

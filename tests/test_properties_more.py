@@ -170,11 +170,11 @@ def test_always_pairs_cover_partial_forms() -> None:
 def _given_involved(case: dict[str, Any], clue: str) -> bool:
     """``clue`` has a given background, or is the given clue of a clue the case states or its labs may
     give (clues.toml ``given_background``)."""
-    if KB.clues[clue].given_background is not None:
+    if KB.clues[clue].given_backgrounds:
         return True
     adds = {clue, *KB.clues[clue].implies}  # what it implies comes with it; one that sets a background aside counts
-    dependants = {c.id for c in KB.clues.values() if c.given_background is not None
-                  and (c.given_background.given in adds or adds & set(c.given_background.unless))}
+    dependants = {c.id for c in KB.clues.values() for spec in c.given_backgrounds
+                  if spec.given in adds or adds & set(spec.unless)}
     return bool(dependants) and (bool(dependants & set(case["clues"])) or bool(case.get("labs")))
 
 
@@ -198,10 +198,9 @@ def test_always_finding_absent_never_raises_the_cause(case: dict[str, Any], pair
     clue, a = pair
     # with its given clue stated (hypercalcaemia for a suppressed PTH), the absence also moves the causes
     # that do not list it, through the clue's given background
-    spec = KB.clues[clue].given_background
     stated = {c for c, value in case["clues"].items() if value}
     stated |= {other for c in list(stated) for other in KB.clues[c].implies}  # kidney failure: advanced CKD too
-    assume(spec is None or spec.given not in stated)
+    assume(not any(spec.given in stated for spec in KB.clues[clue].given_backgrounds))
     # another state of its variable stated present already makes it absent, and the absence is not counted again
     assume(not any(clue in states and any(case["clues"].get(c) is True for c in states if c != clue)
                    for states in KB.exclusive))
@@ -530,8 +529,7 @@ def test_an_absence_masked_by_a_stated_condition_moves_no_cause_further(case: di
 
 # --- every term of every score is shown ------------------------------------------------------------------
 
-GIVEN_PAIRS = sorted((clue.id, clue.given_background.given) for clue in KB.clues.values()
-                     if clue.given_background is not None)
+GIVEN_PAIRS = sorted((clue.id, spec.given) for clue in KB.clues.values() for spec in clue.given_backgrounds)
 INTERACTION_CLUES = sorted({item.clue for item in KB.interactions})
 
 

@@ -428,6 +428,8 @@ class Engine:
                 "rank": rank, "cause": cause.id, "name": cause.name, "distribution": cause.distribution,
                 "score": floor(totals[i] * 1e3 + 0.5) / 1e3, "probability": probability,
                 "prior": cause_row.shown_prior[age], "log_prior": cause_row.log_prior[age], "form": row.form_id,
+                "form_share": (floor(exp(scores[best] - totals[i]) * 100 + 0.5) / 100
+                               if len(cause_row.rows) > 1 and row.form_id is not None else None),
                 "cant_miss": cause.cant_miss, "mimic": cause.mimic,
                 "supporting": supporting, "conflicting": conflicting, "context": context,
                 "capped": probability > CERTAINTY_CAP and (

@@ -181,9 +181,9 @@ def _background(kb: KnowledgeBase, case: Case, clue: str, present: Sequence[str]
     ``given_background``). A finding that common is not one that nothing explains."""
     definition = kb.clues[clue]
     background = definition.background_at(case.cause_age, kb.ages.child_below_years)
-    given = definition.given_background
-    if given is not None and given.given in present and not any(clue in present for clue in given.unless):
-        background = max(background, given.value)
+    for given in definition.given_backgrounds:
+        if given.given in present and not any(clue in present for clue in given.unless):
+            background = max(background, given.value)
     return background
 
 

@@ -6,10 +6,20 @@ ready-made, with their "why" texts. Ranking a case is then a few vector addition
 """
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Set
 from typing import Any, NamedTuple
 
-from nephrocalc.knowledge import AGE_GROUPS, AgeBand, AgeGroup, Cause, Clue, Finding, Form, KnowledgeBase
+from nephrocalc.knowledge import (
+    AGE_GROUPS,
+    AgeBand,
+    AgeGroup,
+    Cause,
+    Clue,
+    Finding,
+    Form,
+    GivenBackground,
+    KnowledgeBase,
+)
 from nephrocalc.result import Evidence, Factor
 from nephrocalc.vocab import FREQUENCY_WORDS, PATTERNS, in_text
 
@@ -102,7 +112,8 @@ class ScoringTable(NamedTuple):
     # (clue, stated value) -> its age-bounded entries: (position in age_clues, low, high, row, change, evidence)
     age_clue_index: Mapping[tuple[str, bool], tuple[tuple[int, float, float | None, int, float, Evidence | None],
                                                     ...]] = {}
-    given: Mapping[str, GivenTerm] = {}  # clue -> its background when another clue is stated present
+    # clue -> its backgrounds when another clue is stated present, one term per given clue
+    given: Mapping[str, tuple[GivenTerm, ...]] = {}
     given_keys: frozenset[tuple[str, bool]] = frozenset()  # (clue, value) of the clues in ``given`` and ``conditional``
     masked: Mapping[str, MaskedTerm] = {}  # clue -> how its absence is weakened when another clue is present
     masked_keys: frozenset[tuple[str, bool]] = frozenset()  # (clue, False) of the clues in ``masked``
@@ -144,14 +155,24 @@ class ScoringTable(NamedTuple):
                     bounded[position] = entry
         return bounded
 
+    def given_term(self, clue: str, present: Set[str]) -> GivenTerm | None:
+        """The given background in force for ``clue`` with these clues present: of several (hypokalaemia with
+        vomiting and with a metabolic alkalosis), the most common, as either condition alone brings the finding
+        that often."""
+        best: GivenTerm | None = None
+        for term in self.given.get(clue, ()):
+            if term.given in present and not term.unless & present and (
+                    best is None or term.weight[True] > best.weight[True]):
+                best = term
+        return best
+
     def given_for(self, counted: Sequence[tuple[str, bool]]) -> Sequence[tuple[str, bool, GivenTerm]]:
         """The given-background terms in force: a counted clue that has one, with its given clue counted present."""
         if self.given_keys.isdisjoint(counted):  # nearly every case: one set operation
             return ()
-        given = self.given
         present = {clue for clue, value in counted if value}
         terms = [(clue, value, term) for clue, value in counted
-                 if (term := given.get(clue)) is not None and term.given in present and not term.unless & present]
+                 if (term := self.given_term(clue, present)) is not None]
         if self.conditional:
             terms.extend((clue, value, term) for clue, value in counted for term in self.conditional.get(clue, ())
                          if term.given in present and term.weight[value] != 0.0 and not term.unless & present)
@@ -385,40 +406,44 @@ def other_cause(kb: KnowledgeBase, marginal: Mapping[Any, float]) -> Cause:
                  (form,), "", patterns_estimate=kb.other.patterns is not None and kb.other.patterns_estimate)
 
 
-def _given_terms(kb: KnowledgeBase, causes: Sequence[Cause], cause_rows: Sequence[CauseRow]) -> dict[str, GivenTerm]:
-    terms: dict[str, GivenTerm] = {}
+def _given_terms(kb: KnowledgeBase, causes: Sequence[Cause], cause_rows: Sequence[CauseRow]
+                 ) -> dict[str, tuple[GivenTerm, ...]]:
+    terms: dict[str, tuple[GivenTerm, ...]] = {}
     for clue in kb.clues.values():
-        spec = clue.given_background
-        if spec is None:
-            continue
-        rows = tuple(r for cause, cause_row in zip(causes, cause_rows, strict=True)
-                     if not any(clue.id in form.findings or any(f.clue == clue.id for f in form.age_findings)
-                                for form in cause.forms)
-                     for r in cause_row.rows)
-        given = in_text(kb.clues[spec.given].label) if spec.given in kb.clues else spec.given
-        why = (f"with {given} present, {in_text(clue.label)} is {spec.value:.0%} likely in a cause that does not "
-               f"list it, against {clue.background:.0%} without" + (f" ({spec.note})" if spec.note else "")
-               + (" [estimate]" if spec.estimate else ""))
-        weight = {True: math.log(spec.value / clue.background),
-                  False: math.log((1.0 - spec.value) / (1.0 - clue.background))}
-        evidence: dict[bool, Evidence | None] = {
-            value: ({**_evidence(clue.id, value, w, why, spec.sources), "given": spec.given} if abs(w) >= 0.005
-                    else None)
-            for value, w in weight.items()}
-        # a row whose pattern interaction already sets the clue's likelihood (an apparently combined pattern
-        # with cortical atrophy is medullary NC with atrophy) takes the larger of the two likelihoods: both
-        # say why the finding is not rare there, so multiplying them would count that reason twice
-        under: dict[str, dict[int, float]] = {}
-        for item in kb.interactions:
-            if item.clue != clue.id:
-                continue
-            for cause, cause_row in zip(causes, cause_rows, strict=True):
-                if cause.distribution == item.distribution:
-                    for r in cause_row.rows:
-                        if r in rows:
-                            under.setdefault(item.pattern, {})[r] = max(0.0, weight[True] - math.log(item.lr_present))
-        terms[clue.id] = GivenTerm(spec.given, rows, weight, evidence, under, frozenset(spec.unless))
+        if clue.given_backgrounds:
+            terms[clue.id] = tuple(_given_term(kb, causes, cause_rows, clue, spec) for spec in clue.given_backgrounds)
     return terms
+
+
+def _given_term(kb: KnowledgeBase, causes: Sequence[Cause], cause_rows: Sequence[CauseRow], clue: Clue,
+                spec: GivenBackground) -> GivenTerm:
+    rows = tuple(r for cause, cause_row in zip(causes, cause_rows, strict=True)
+                 if not any(clue.id in form.findings or any(f.clue == clue.id for f in form.age_findings)
+                            for form in cause.forms)
+                 for r in cause_row.rows)
+    given = in_text(kb.clues[spec.given].label) if spec.given in kb.clues else spec.given
+    why = (f"with {given} present, {in_text(clue.label)} is {spec.value:.0%} likely in a cause that does not "
+           f"list it, against {clue.background:.0%} without" + (f" ({spec.note})" if spec.note else "")
+           + (" [estimate]" if spec.estimate else ""))
+    weight = {True: math.log(spec.value / clue.background),
+              False: math.log((1.0 - spec.value) / (1.0 - clue.background)) if spec.counts_absent else 0.0}
+    evidence: dict[bool, Evidence | None] = {
+        value: ({**_evidence(clue.id, value, w, why, spec.sources), "given": spec.given} if abs(w) >= 0.005
+                else None)
+        for value, w in weight.items()}
+    # a row whose pattern interaction already sets the clue's likelihood (an apparently combined pattern
+    # with cortical atrophy is medullary NC with atrophy) takes the larger of the two likelihoods: both
+    # say why the finding is not rare there, so multiplying them would count that reason twice
+    under: dict[str, dict[int, float]] = {}
+    for item in kb.interactions:
+        if item.clue != clue.id:
+            continue
+        for cause, cause_row in zip(causes, cause_rows, strict=True):
+            if cause.distribution == item.distribution:
+                for r in cause_row.rows:
+                    if r in rows:
+                        under.setdefault(item.pattern, {})[r] = max(0.0, weight[True] - math.log(item.lr_present))
+    return GivenTerm(spec.given, rows, weight, evidence, under, frozenset(spec.unless))
 
 
 def _open_world_terms(kb: KnowledgeBase, rows: tuple[int, ...]) -> dict[str, tuple[GivenTerm, ...]]:

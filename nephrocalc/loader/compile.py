@@ -754,7 +754,8 @@ def _compile(root: Path, kb_file: schema.KnowledgeBaseFile, groups: Mapping[str,
                               tuple(entry.hpo), entry.hpo_note, tuple(entry.snomed), tuple(entry.agents),
                               tuple(entry.hpo_exact),
                               entry.child_background.value if entry.child_background is not None else None,
-                              _given_background(entry.given_background), _masked_absence(entry.absent_masked_by),
+                              tuple(_given_background(spec) for _, spec in schema.given_backgrounds(entry)),
+                              _masked_absence(entry.absent_masked_by),
                               tuple((band.at_least, band.below, band.value) for band in entry.age_backgrounds),
                               defining=entry.defining, refines=tuple(entry.refines),
                               mixture=entry.mixture, hpo_one_of=tuple(entry.hpo_one_of), atc=tuple(entry.atc),
@@ -773,7 +774,12 @@ def _compile(root: Path, kb_file: schema.KnowledgeBaseFile, groups: Mapping[str,
                              f"{broader!r} refines {clue_id!r} "
                              f"{'in turn' if clue_id in clue_entries[broader][1].refines else 'through other clues'}"
                              " (a cycle)")
-        for field, spec in (("given_background", entry.given_background), ("absent_masked_by", entry.absent_masked_by)):
+        givens = schema.given_backgrounds(entry)
+        if len({spec.given for _, spec in givens}) != len(givens):
+            problems.add(clues_path, f"clues.{clue_id}.given_background", "names a given clue twice")
+        checked: list[tuple[str, schema.GivenBackground | None]] = [
+            *givens, ("absent_masked_by", entry.absent_masked_by)]
+        for field, spec in checked:
             if spec is None:
                 continue
             where = f"clues.{clue_id}.{field}"
@@ -784,6 +790,8 @@ def _compile(root: Path, kb_file: schema.KnowledgeBaseFile, groups: Mapping[str,
             _check_sources(spec.sources, sources, clues_path, f"{where}.sources", problems)
             if spec.unless and field == "absent_masked_by":
                 problems.add(clues_path, f"{where}.unless", "is read only in given_background")
+            if not spec.counts_absent and field == "absent_masked_by":
+                problems.add(clues_path, f"{where}.counts_absent", "is read only in given_background")
             for number, aside in enumerate(spec.unless):
                 if aside not in clue_entries:
                     problems.add(clues_path, f"{where}.unless.{number}", f"unknown clue {aside!r}")
@@ -817,8 +825,9 @@ def _compile(root: Path, kb_file: schema.KnowledgeBaseFile, groups: Mapping[str,
                              "later (children have child_background)")
             if band.below is not None and band.below <= band.at_least:
                 problems.add(clues_path, f"{where}.below", "must be above at_least")
-        for field, spec in (("given_background", entry.given_background), ("absent_masked_by", entry.absent_masked_by)):
-            if spec is not None and entry.age_backgrounds:  # their weights are worked out against one background
+        for field, present in (("given_background", entry.given_background is not None),
+                               ("absent_masked_by", entry.absent_masked_by is not None)):
+            if present and entry.age_backgrounds:  # their weights are worked out against one background
                 problems.add(clues_path, f"clues.{clue_id}.{field}",
                              "cannot be combined with age_backgrounds on the same clue")
         for earlier, later in pairwise(bands):
@@ -953,10 +962,10 @@ def _compile(root: Path, kb_file: schema.KnowledgeBaseFile, groups: Mapping[str,
     used |= {item.clue for item in interactions}
     # a clue that sets the background of another (clues.toml given_background, absent_masked_by) is used by the
     # score too, though no cause lists it (advanced CKD sets how common a metabolic acidosis is)
-    used |= {spec.given for clue in clues.values() for spec in (clue.given_background, clue.absent_masked_by)
+    used |= {spec.given for clue in clues.values() for spec in (*clue.given_backgrounds, clue.absent_masked_by)
              if spec is not None and spec.given in clues}
-    used |= {aside for clue in clues.values() if clue.given_background is not None
-             for aside in clue.given_background.unless if aside in clues}
+    used |= {aside for clue in clues.values() for spec in clue.given_backgrounds
+             for aside in spec.unless if aside in clues}
     mix = kb_file.age_groups.unknown
     other_file = kb_file.other
     _check_sources(other_file.sources, sources, other_path, "other.sources", problems)
@@ -1361,22 +1370,21 @@ def _backgrounds(clue_id: str, entry: schema.ClueEntry) -> list[tuple[str, float
     where = f"clues.{clue_id}"
     out = [(f"{where}.{field}.value", spec.value)
            for field, spec in (("background", entry.background), ("child_background", entry.child_background),
-                               ("given_background", entry.given_background)) if spec is not None]
+                               *schema.given_backgrounds(entry)) if spec is not None]
     out.extend((f"{where}.age_backgrounds.{number}.value", band.value)
                for number, band in enumerate(entry.age_backgrounds))
     return out
 
 
-def _given_background(entry: schema.GivenBackground | None) -> GivenBackground | None:
-    if entry is None:
-        return None
+def _given_background(entry: schema.GivenBackground) -> GivenBackground:
     return GivenBackground(entry.given, entry.value, tuple(entry.sources), entry.note, entry.estimate,
-                           tuple(entry.unless))
+                           tuple(entry.unless), entry.counts_absent)
 
 
 def _masked_absence(entry: schema.MaskedAbsence | None) -> MaskedAbsence | None:
-    given = _given_background(entry)
-    return None if given is None else MaskedAbsence(given.given, given.value, given.sources, given.note, given.estimate)
+    if entry is None:
+        return None
+    return MaskedAbsence(entry.given, entry.value, tuple(entry.sources), entry.note, entry.estimate)
 
 
 def _against(finding: Finding, background: float, who: str = "children") -> Finding:

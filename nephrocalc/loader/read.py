@@ -194,6 +194,10 @@ def _shown_value(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
+# the two sides of a field that takes a table or an array of such tables, as pydantic names them in an error's path
+_TABLE_OR_ARRAY = frozenset({"GivenBackground", "list[GivenBackground]"})
+
+
 def validate(model: type[M], data: Any, path: Path, problems: Problems, prefix: str = "") -> M | None:
     """``data`` validated as ``model``, or None after recording every problem under ``path``."""
     from pydantic import ValidationError
@@ -204,6 +208,20 @@ def validate(model: type[M], data: Any, path: Path, problems: Problems, prefix: 
         return model.model_validate(data)
     except ValidationError as exc:
         for error in exc.errors(include_url=False):
+            # a table or an array of tables (clues.toml given_background): pydantic reports both branches, each
+            # under its type's name; keep the branch the file chose, under the field's own path
+            branch = next((i for i, part in enumerate(error["loc"]) if part in _TABLE_OR_ARRAY), None)
+            if branch is not None:
+                name = str(error["loc"][branch])
+                at_branch = len(error["loc"]) == branch + 1
+                if name.startswith("list[") and at_branch and error["type"] == "list_type":
+                    continue  # not an array: the table branch says what is wrong
+                if not name.startswith("list[") and at_branch and error["type"] == "model_type":
+                    if isinstance(error["input"], list):
+                        continue  # an array: the array branch says what is wrong with its entries
+                    error = {**error, "type": "table_or_array",
+                             "msg": f"must be a table, or an array of tables (got {_shown_value(error['input'])})"}
+                error = {**error, "loc": (*error["loc"][:branch], *error["loc"][branch + 1:])}
             loc = ".".join([prefix, *(str(part) for part in error["loc"])] if prefix else
                            [str(part) for part in error["loc"]]) or "(file)"
             loc = loc.replace(".AgeShare.", ".")  # the table side of a share that may be a number or a table

@@ -553,12 +553,27 @@ class GivenBackground(RuleModel):
     # clues that, present, set this background aside: a finding beyond what the given condition brings (a
     # bicarbonate below 12 mmol/L is more than the acidosis of CKD)
     unless: list[Identifier] = []
+    # false: the finding stated absent beside the condition says nothing of the cause, as the condition brings it
+    # only at times (vomiting, hypokalaemia); true (the default): its absence counts against the causes that do not
+    # list it, as where the condition nearly always brings it (a suppressed PTH in hypercalcaemia not PTH-driven)
+    counts_absent: bool = True
 
 
 class MaskedAbsence(GivenBackground):
     """When the given finding is stated present, this finding stated absent says less: with
     probability ``value`` the given condition alone keeps it below its limit, whatever the cause (urine
     calcium and oxalate fall as kidney function falls). The same fields as a given background."""
+
+
+def given_backgrounds(entry: ClueEntry) -> list[tuple[str, GivenBackground]]:
+    """A clue's given backgrounds, each with its field path (``given_background``, or ``given_background.1`` in an
+    array of tables)."""
+    spec = entry.given_background
+    if spec is None:
+        return []
+    if isinstance(spec, GivenBackground):
+        return [("given_background", spec)]
+    return [(f"given_background.{number}", item) for number, item in enumerate(spec)]
 
 
 class ClueEntry(RuleModel):
@@ -595,7 +610,8 @@ class ClueEntry(RuleModel):
     child_background: ChildBackground | None = None
     # when the given clue is stated present, the causes that do not list this clue (and a cause outside
     # the knowledge base) have it at this probability instead of the specificity's background
-    given_background: GivenBackground | None = None
+    # (an array of tables when several conditions each bring the finding, one per given clue)
+    given_background: GivenBackground | Annotated[list[GivenBackground], Field(min_length=1)] | None = None
     # when the given clue is stated present, this finding stated absent is a weaker sign for every cause
     absent_masked_by: MaskedAbsence | None = None
     # the clues this one means by definition: stated present, it states them present too (kidney failure

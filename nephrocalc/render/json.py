@@ -4,10 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from nephrocalc.knowledge import Cause, Finding, KnowledgeBase
+from nephrocalc.knowledge import Cause, Finding, GivenBackground, KnowledgeBase
 from nephrocalc.render.views import cited_tags
 from nephrocalc.result import Result
 
+
+def _given(spec: GivenBackground) -> dict[str, Any]:
+    """A clue's background with another clue stated present, as `clues --format json` shows it."""
+    return {"given": spec.given, "value": spec.value, "note": spec.note, "sources": list(spec.sources),
+            "estimate": spec.estimate, **({"unless": list(spec.unless)} if spec.unless else {}),
+            **({"counts_absent": False} if not spec.counts_absent else {})}
 
 def dumps(data: Any, *, indent: bool = False) -> str:
     """JSON text of ``data``, by orjson, as batch writes its lines: one serialiser whatever else is loaded, so that
@@ -95,12 +101,10 @@ def clues_json(kb: KnowledgeBase) -> str:
          **({"atc": list(clue.atc)} if clue.atc else {}),
          **({"implies": list(clue.implies)} if clue.implies else {}),
          **({"child_background": clue.child_background} if clue.child_background is not None else {}),
-         **({"given_background": {"given": clue.given_background.given, "value": clue.given_background.value,
-                                  "note": clue.given_background.note, "sources": list(clue.given_background.sources),
-                                  "estimate": clue.given_background.estimate,
-                                  **({"unless": list(clue.given_background.unless)}
-                                     if clue.given_background.unless else {})}}
-            if clue.given_background is not None else {}),
+         # every given background, and the first alone under its earlier key (scripts read it)
+         **({"given_background": _given(clue.given_backgrounds[0]),
+             "given_backgrounds": [_given(spec) for spec in clue.given_backgrounds]}
+            if clue.given_backgrounds else {}),
          **({"absent_masked_by": {"given": clue.absent_masked_by.given, "value": clue.absent_masked_by.value,
                                   "note": clue.absent_masked_by.note, "sources": list(clue.absent_masked_by.sources),
                                   "estimate": clue.absent_masked_by.estimate}}

@@ -31,8 +31,8 @@ from nephrocalc.render.views import (
     clue_conditions,
     clue_users,
     distinctive,
+    entry_form,
     evidence_label,
-    form_label,
     labs_view,
     lacks_clause,
     lower_clause,
@@ -238,8 +238,8 @@ def print_result(result: Result, kb: KnowledgeBase, *, rows: list[Entry] | None 
     rest = [e for e in entries if e not in shown]
     for entry in shown:
         name = Text(_entry_name(kb, entry))
-        if entry["form"]:
-            name.append(f" ({form_label(kb, entry['cause'], entry['form'])})", style="dim")
+        if form := entry_form(kb, entry):
+            name.append(f" ({form})", style="dim")
         if entry["mimic"]:
             name.append(" (mimic)", style="yellow")
         cells: list[Text | str] = [str(entry["rank"]), name, "!" if entry["cant_miss"] else "",
@@ -648,7 +648,7 @@ def print_clues(kb: KnowledgeBase) -> None:
                     meaning.append(f" ({item.background:.0%} background without a cause that lists it)", style="dim")
                 if item.child_background is not None:
                     meaning.append(f" ({item.child_background:.0%} of other children with NC have it)", style="dim")
-                if (given := item.given_background) is not None:
+                for given in item.given_backgrounds:
                     condition = kb.clues[given.given].flag if given.given in kb.clues else given.given
                     unless = "".join(f", not with {kb.clues[other].flag if other in kb.clues else other}"
                                      for other in given.unless)

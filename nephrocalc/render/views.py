@@ -20,6 +20,22 @@ def form_label(kb: KnowledgeBase, cause_id: str, form_id: str) -> str:
     return form_id.replace("_", " ")
 
 
+# a form holding less of its cause's score than this is named with a question mark: the likeliest form, not a
+# settled one ("Cortical necrosis (obstetric?)" for a woman of 30 with no precipitating event stated; blind battery
+# 70, a form named as if its event were known). A presentation threshold (estimate), not clinical knowledge.
+FORM_SETTLED = 0.8
+
+
+def entry_form(kb: KnowledgeBase, entry: Any) -> str:
+    """The label of an entry's best-fitting form as the views show it ("later onset"), with a question mark when the
+    form is the likeliest of several rather than settled by the findings ("obstetric?"); "" for none."""
+    if not entry.get("form"):
+        return ""
+    label = form_label(kb, entry["cause"], entry["form"])
+    share = entry.get("form_share")
+    return f"{label}?" if share is not None and share < FORM_SETTLED else label
+
+
 def cause_label(kb: KnowledgeBase, cause_id: str) -> str:
     """A cause named in a sentence: its short name (the id for one not in ``kb``)."""
     cause = kb.causes.get(cause_id)
@@ -33,8 +49,8 @@ def display_name(kb: KnowledgeBase, entry: Any) -> str:
     cause = kb.causes.get(entry["cause"])
     name = cause.short_name if cause is not None else ("Other cause (outside the knowledge base)"
                                                        if entry["cause"] == "other" else entry["name"])
-    if entry.get("form"):
-        name += f" ({form_label(kb, entry['cause'], entry['form'])})"
+    if form := entry_form(kb, entry):
+        name += f" ({form})"
     return name
 
 
@@ -54,9 +70,9 @@ def clue_conditions(kb: KnowledgeBase) -> dict[str, list[str]]:
     and ``absent_masked_by``): how a clue no cause lists may still be used (advanced CKD and the acidosis)."""
     conditions: dict[str, list[str]] = {}
     for clue in kb.clues.values():
-        givens = [spec.given for spec in (clue.given_background, clue.absent_masked_by) if spec is not None]
-        if clue.given_background is not None:  # a clue that sets the background aside sets it too
-            givens.extend(clue.given_background.unless)
+        givens = [spec.given for spec in (*clue.given_backgrounds, clue.absent_masked_by) if spec is not None]
+        for spec in clue.given_backgrounds:  # a clue that sets the background aside sets it too
+            givens.extend(spec.unless)
         for given in givens:
             if clue.id not in conditions.get(given, []):
                 conditions.setdefault(given, []).append(clue.id)
