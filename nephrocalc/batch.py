@@ -102,6 +102,7 @@ class BatchStats:
     failed: int = 0
     blank: int = 0
     warned: int = 0  # results with warnings
+    ids_changed: int = 0  # results whose case id the row format writes otherwise
 
 
 _BOM = b"\xef\xbb\xbf"
@@ -121,6 +122,11 @@ def _layout_hint(raw: bytes) -> str | None:
         pass
     else:
         return None
+    if not text.startswith((b"{", b"[")) and b"," in text and b'":' not in text.replace(b" ", b""):
+        # a row of a table (robustness round 75: a CSV row starting with a quoted field was told to compact
+        # pretty-printed JSON)
+        return ("this looks like a CSV row; batch reads JSON Lines, one case object per line (csv and tsv are output "
+                "formats only)")
     pretty = text in (b"{", b"}", b"},", b"]") or text.startswith(b'"')
     # the first line of a pretty-printed object ends where the object goes on: after "{", ",", ":" or "["
     # ('{bad' and a complete object followed by a stray byte are broken lines, not pretty-printed ones)
@@ -162,8 +168,11 @@ class Output(Protocol):
 
 Reader = Callable[[bytes], tuple[Case, list[Note]]]
 # What one input line came to: its result row, an error (message, id, layout hint), or a blank line
-# a row carries whether its result has warnings, which a row format (tsv, csv) cannot show: counted and said
-Outcome = tuple[Literal["row"], bytes, bool] | tuple[Literal["error"], str, Any, str | None] | tuple[Literal["blank"]]
+# a row carries flags of what a row format (tsv, csv) cannot show, counted and said: WARNED, its result has warnings;
+# ID_CHANGED, its case id was written otherwise (a spreadsheet formula guard, a line break as a space)
+Outcome = tuple[Literal["row"], bytes, int] | tuple[Literal["error"], str, Any, str | None] | tuple[Literal["blank"]]
+WARNED, ID_CHANGED = 1, 2
+IdChanged = Callable[[Result], bool]
 
 PARALLEL_AFTER = 1000  # lines ranked in this process before a long run takes worker processes
 CHUNK_LINES = 400  # lines a worker ranks per task: large enough that passing them costs little
@@ -200,7 +209,8 @@ def default_jobs() -> int:
     return max(1, min(usable, MAX_JOBS))
 
 
-def _outcome(number: int, raw: bytes, engine: Engine, read: Reader | None, row: Callable[[Result], bytes]) -> Outcome:
+def _outcome(number: int, raw: bytes, engine: Engine, read: Reader | None, row: Callable[[Result], bytes],
+             changed: IdChanged | None = None) -> Outcome:
     """Rank one input line (its number counts from 1) into its result row, or say why it cannot be."""
     if raw.startswith(_BOM) and not isinstance(raw, LongLine):
         # a UTF-8 byte order mark, as Windows editors and Excel write: first in a file, or first in a later line
@@ -234,11 +244,12 @@ def _outcome(number: int, raw: bytes, engine: Engine, read: Reader | None, row: 
         detail = escape_controls(str(exc))[:200]
         return ("error", f"internal error ({type(exc).__name__}: {detail}); please report it", _readable_id(raw),
                 None)
-    return "row", row(result), bool(result["warnings"])
+    return "row", row(result), (WARNED if result["warnings"] else 0) | (
+        ID_CHANGED if changed is not None and changed(result) else 0)
 
 
 # What a worker process ranks with: set in the parent just before the workers are forked
-_WORK: tuple[Engine, Reader | None, Callable[[Result], bytes]] | None = None
+_WORK: tuple[Engine, Reader | None, Callable[[Result], bytes], IdChanged | None] | None = None
 
 
 def _worker_setup(parent: int | None = None) -> None:
@@ -262,8 +273,8 @@ def _worker_setup(parent: int | None = None) -> None:
 
 def _rank_chunk(chunk: list[tuple[int, bytes]]) -> list[Outcome]:
     assert _WORK is not None
-    engine, read, row = _WORK
-    return [_outcome(number, raw, engine, read, row) for number, raw in chunk]
+    engine, read, row, changed = _WORK
+    return [_outcome(number, raw, engine, read, row, changed) for number, raw in chunk]
 
 
 def run_batch(lines: Iterable[bytes], engine: Engine, write: Callable[[bytes], Any], output: Output, *,
@@ -282,13 +293,15 @@ def run_batch(lines: Iterable[bytes], engine: Engine, write: Callable[[bytes], A
     if output.header:
         write(output.header)
     row = output.row
+    changed = getattr(output, "id_changed", None)
     hinted: set[str] = set()  # each hint once, and every kind of it (robustness round 66: one hint per run)
 
     def emit(number: int, outcome: Outcome) -> None:
         stats.lines = number
         if outcome[0] == "row":
             stats.cases += 1
-            stats.warned += outcome[2]
+            stats.warned += bool(outcome[2] & WARNED)
+            stats.ids_changed += bool(outcome[2] & ID_CHANGED)
             write(outcome[1])
             return
         if outcome[0] == "blank":
@@ -315,12 +328,13 @@ def run_batch(lines: Iterable[bytes], engine: Engine, write: Callable[[bytes], A
     # lines that did not come through read_lines are held to the limit too (``limit``: as read_lines had it)
     numbered = enumerate((raw if isinstance(raw, LongLine) else _checked(raw, limit) for raw in lines), start=1)
     for number, raw in numbered:
-        emit(number, _outcome(number, raw, engine, read, row))
+        emit(number, _outcome(number, raw, engine, read, row, changed))
         if parallel and number >= PARALLEL_AFTER:
             parallel = False
             # multiprocessing is imported only for a long run; where no pool can start (no fork, no
             # semaphores in a sandbox), the run goes on in this process
-            if pause is not None and _can_fork() and _run_parallel(numbered, engine, read, row, emit, jobs, pause):
+            if pause is not None and _can_fork() and _run_parallel(numbered, engine, read, row, emit, jobs, pause,
+                                                                         changed):
                 break
     end = output.footer()
     if end:
@@ -336,7 +350,7 @@ def _can_fork() -> bool:
 
 def _run_parallel(numbered: Iterator[tuple[int, bytes]], engine: Engine, read: Reader | None,
                   row: Callable[[Result], bytes], emit: Callable[[int, Outcome], None], jobs: int,
-                  pause: Pause) -> bool:
+                  pause: Pause, changed: IdChanged | None = None) -> bool:
     """The rest of a long run in worker processes: chunks of lines go out in order, at most two per
     worker in flight (memory stays flat however long the input), and come back in order. False, with
     only the line it looked ahead at ranked, when no pool can start. A worker that dies stops the run
@@ -354,13 +368,13 @@ def _run_parallel(numbered: Iterator[tuple[int, bytes]], engine: Engine, read: R
         return True
     numbered = itertools.chain((first,), numbered)
     pause.flush()  # a forked worker must not inherit unwritten output
-    _WORK = (engine, read, row)
+    _WORK = (engine, read, row, changed)
     try:
         pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"),
                                    initializer=_worker_setup, initargs=(os.getpid(),))
     except (OSError, ImportError, NotImplementedError):  # no semaphores (sem_open) in some sandboxes
         _WORK = None
-        emit(first[0], _outcome(first[0], first[1], engine, read, row))  # the line taken to look ahead
+        emit(first[0], _outcome(first[0], first[1], engine, read, row, changed))  # the line taken to look ahead
         return False
     in_flight: collections.deque[tuple[list[int], Future[list[Outcome]]]] = collections.deque()
     chunk: list[tuple[int, bytes]] = []

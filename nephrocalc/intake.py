@@ -415,21 +415,32 @@ def refuse_repeated_keys(raw: bytes, parsed: Any, what: str) -> None:
         return
     import json
 
-    def where(value: Any, key: str, path: tuple[str, ...]) -> str | None:  # the first object that holds the key
+    def where(value: Any, key: str, names: set[str], path: tuple[str | int, ...]) -> str | None:
+        """The path of the object that holds the key twice: the first with the key and the same set of keys, found
+        in lists too (robustness round 75: a phenopacket's feature was named "excluded" alone)."""
         if isinstance(value, dict):
-            if key in value:
+            if key in value and set(value) == names:
                 return field_path(*path, key)
-            for name, item in value.items():
-                found = where(item, key, (*path, name))
-                if found:
-                    return found
+            items: Any = value.items()
+        elif isinstance(value, list):
+            items = enumerate(value)
+        else:
+            return None
+        for name, item in items:
+            found = where(item, key, names, (*path, name))
+            if found:
+                return found
         return None
 
     def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
         seen: dict[str, Any] = {}
         for key, value in items:
             if key in seen:
-                raise InputError(where(parsed, key, ()) or f"{what}: {field_path(key)}",
+                # a document's path starts with its kind, as its other errors do ("fhir.entry.2.resource.status")
+                kind = what.split()[0] if what else what  # "phenopacket (file.json)": its kind
+                found = where(parsed, key, {name for name, _ in items}, (kind,) if kind in ("phenopacket", "fhir")
+                              else ())
+                raise InputError(found or f"{what}: {field_path(key)}",
                                  "given twice in the same object; give it once")
             seen[key] = value
         return seen
@@ -515,7 +526,9 @@ def clinicians_words(data: Mapping[str, Any], kb: KnowledgeBase) -> dict[str, An
             # as the command line rounds it (6 significant digits), and out of range said in the words typed
             # (robustness round 67: "got 133.33333333333331" for "1600 mo")
             if years > 130:
-                raise InputError(name, f"must be {_ALLOWED['age_years']} (got {age!r}, {years:.4g} years)")
+                # (enough digits that the years shown are over 130: "130.0000001 y" is not "130 years", round 75)
+                shown = next(f"{years:.{digits}g}" for digits in range(4, 18) if float(f"{years:.{digits}g}") > 130)
+                raise InputError(name, f"must be {_ALLOWED['age_years']} (got {age!r}, {shown} years)")
             out[name] = float(f"{years:.6g}")
     return out
 

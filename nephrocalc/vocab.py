@@ -173,7 +173,8 @@ _AGE_UNIT = {"y": 1.0, "m": 1 / 12, "w": 7 / 365.25, "d": 1 / 365.25}
 
 def parse_age(text: str) -> float | None:
     """An age written with its unit ("6mo", "10d", "3w", "2y", "2.5 years") in years; None if it is not one."""
-    match = _AGE.match(text)
+    # a no-break space (U+00A0, U+202F), as a spreadsheet or a web page writes "6 mo", is a space (round 75)
+    match = _AGE.match(text.replace("\u00a0", " ").replace("\u202f", " "))
     if match is None:
         return None
     number, unit = match.groups()

@@ -207,8 +207,18 @@ class Commands:
                               notes=notes)
         interactive = sys.stdin is not None and sys.stdin.isatty()
         fmt = options["format"].value
+        # a script's answers that take back ("b") ask again without counting as questions: bounded, so that a stuck
+        # driver (`yes b`) ends (robustness round 75: it asked for as long as input lasted). A person at a terminal
+        # may go back as often as they like.
+        prompts, most = 0, 3 * options["max_questions"] + 3
+        io.new_interview()
         try:
             while (question := interview.next_question()) is not None:
+                prompts += 1
+                if not interactive and prompts > most:
+                    interview.stopped_because = (f"stopped after {most} prompts: the answers took back ('b') more "
+                                                 "than they answered")
+                    break
                 clue = kb.clues[question["clue"]]
                 lab = f" (lab: {question['lab']})" if question["lab"] else ""
                 settles = question["lab"]
@@ -394,6 +404,13 @@ class Commands:
             sys.stderr.write(f"nephrocalc: note: {stats.warned} of {results} carry warnings that {format.value} rows "
                              "do not show (a lab value not used, a finding read with a caveat): --format jsonl gives "
                              "each result's warnings\n")
+        if format.value in ("tsv", "csv") and stats.ids_changed:
+            # a spreadsheet formula guard, a line break or a control character in a case id: the cell differs from
+            # the id given, which a join back to the input must know (robustness round 75)
+            sys.stderr.write(f"nephrocalc: note: {stats.ids_changed} case id{'s' if stats.ids_changed != 1 else ''} "
+                             f"written otherwise in the {format.value} cells (a leading = + - @ guarded with an "
+                             "apostrophe against spreadsheet formulas, tabs and line breaks as spaces, control "
+                             "characters as U+FFFD): --format jsonl keeps each id unchanged\n")
         blank = f"; {stats.blank} blank line{'s' if stats.blank != 1 else ''} skipped" if stats.blank else ""
         if stats.failed:
             sys.stderr.write(f"nephrocalc: {stats.failed} of {stats.lines - stats.blank} lines failed{blank}\n")
@@ -745,6 +762,12 @@ def _note_not_carried(fmt: str, case: dict[str, Any], kb: KnowledgeBase) -> None
     grade, laterality): said on stderr, so that reading the file back is not mistaken for the whole case."""
     if fmt in ("tsv", "csv"):
         _notice_on_stderr()
+        from nephrocalc.render.text import id_cell
+
+        if isinstance(case_id := case.get("id"), str) and id_cell(case_id, fmt) != case_id:
+            sys.stderr.write(f"nephrocalc: note: the case id is written otherwise in the {fmt} cells "
+                             f"({io.one_line(repr(id_cell(case_id, fmt)))[:80]}: a leading = + - @ guarded against "
+                             "spreadsheet formulas, tabs and line breaks as spaces, control characters as U+FFFD)\n")
     if fmt != "phenopacket":
         return
     from nephrocalc.interop.phenopacket import not_carried

@@ -127,6 +127,8 @@ def _answer_line() -> tuple[str, bool]:
     """One line of standard input and whether it was read whole: a line longer than MAX_ANSWER is read to
     its end (in bounded pieces) and reported as not whole, so that its tail is not taken as the next answer.
     Standard input closed (`<&-`: Python then has none) holds no answers: the end of input."""
+    if _PENDING:  # the rest of a line whose answers were separated by bare carriage returns
+        return _PENDING.pop(0), True
     if sys.stdin is None:
         return "", True
     stream = getattr(sys.stdin, "buffer", None)
@@ -141,7 +143,21 @@ def _answer_line() -> tuple[str, bool]:
     if not whole:
         while (rest := piece()) and not rest.endswith("\n"):  # skip the rest of the line, never holding it all
             pass
+    elif "\r" in (body := reply.rstrip("\r\n")):
+        # answers ended by bare carriage returns (an old Mac editor, a serial terminal: "y\rn\r"), one answer each,
+        # as a CRLF line is one (robustness round 75: the two became one unreadable answer, the second lost)
+        first, *others = body.split("\r")
+        _PENDING.extend(f"{line}\n" for line in others)
+        return f"{first}\n", True
     return reply, whole
+
+
+_PENDING: list[str] = []  # answers read but not yet given: the parts of a line split at bare carriage returns
+
+
+def new_interview() -> None:
+    """Forget answers held from an earlier interview in this process (the parts of a carriage-return line)."""
+    _PENDING.clear()
 
 
 def unread_lines(stream: Any, limit: int = 1 << 16) -> int:
@@ -167,7 +183,7 @@ def unread_lines(stream: Any, limit: int = 1 << 16) -> int:
             os.set_blocking(fd, blocking)
     if isinstance(data, str):
         data = data.encode("utf-8", "replace")
-    return sum(1 for line in (data or b"").splitlines() if line.strip())
+    return sum(1 for line in _PENDING if line.strip()) + sum(1 for line in (data or b"").splitlines() if line.strip())
 
 
 def reader(stream: Any) -> Any:

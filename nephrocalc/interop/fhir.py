@@ -246,20 +246,29 @@ def _resources(data: dict[str, Any], problems: list[str], undecided: list[str]) 
         found: list[dict[str, Any]] = []
         where: list[int] = []  # the entry index of each resource found
         own: set[int] = set()  # the resources that are an entry's (not contained: their ids are local)
+        deleted: dict[tuple[str, str], int] = {}  # resource (type, id) -> the entry that deletes it
         for index, entry in enumerate(entries or ()):
             if not isinstance(entry, dict):
                 problems.append(f'entry[{index}]: {shown_value(entry)}, not an entry {{"resource": {{...}}}}')
+            elif isinstance(entry.get("request"), dict) and entry["request"].get("method") == "DELETE":
+                # a transaction's entry that deletes its resource states nothing of the patient (black-box review 52);
+                # nor does the resource it deletes, given elsewhere in the Bundle: a history Bundle's deletion of a
+                # Condition has no resource, and its earlier version was read as current (robustness round 75)
+                target = _deleted_target(entry)
+                if target is not None:
+                    deleted.setdefault(target, index)
+                problems.append(f"entry[{index}]: request.method DELETE"
+                                + (f" of {target[0]}/{target[1][:40]}" if target is not None else "")
+                                + " (the resource is being deleted)")
             elif "resource" not in entry:
                 problems.append(f"entry[{index}]: no resource")
-            elif isinstance(entry.get("request"), dict) and entry["request"].get("method") == "DELETE":
-                # a transaction's entry that deletes its resource states nothing of the patient (black-box review 52)
-                problems.append(f"entry[{index}]: request.method DELETE (the resource is being deleted)")
             else:
                 first = len(found)
                 _typed(entry["resource"], f"entry[{index}].resource", found, problems)
                 if len(found) > first:  # the entry's own resource comes first; contained ones after it (robustness
                     own.add(first)  # round 63: a last entry without a resourceType was looked up past the end)
                 where.extend([index] * (len(found) - len(where)))
+        found, where, own = _without_deleted(found, where, own, deleted, data.get("type"), problems)
         return _newest_versions(found, where, own, data.get("type"), problems, undecided)
     if isinstance(data.get("resources"), list):
         found = []
@@ -267,6 +276,47 @@ def _resources(data: dict[str, Any], problems: list[str], undecided: list[str]) 
             _typed(item, f"resources[{index}]", found, problems)
         return found
     return [data]
+
+
+def _deleted_target(entry: dict[str, Any]) -> tuple[str, str] | None:
+    """The resource (type, id) a DELETE entry deletes: from its request.url ("Condition/cd", a full URL, a version
+    "Condition/cd/_history/2"), else its fullUrl, else its resource; None for a conditional delete by search."""
+    resource = entry.get("resource")
+    for url in (entry["request"].get("url"), entry.get("fullUrl")):
+        if isinstance(url, str) and "?" not in url:
+            parts = [part for part in url.split("/_history/")[0].split("/") if part]
+            if len(parts) >= 2 and parts[-2][:1].isupper() and parts[-2].isalpha():
+                return parts[-2], parts[-1].strip()
+    if isinstance(resource, dict) and isinstance(resource.get("resourceType"), str) \
+            and isinstance(resource.get("id"), str) and resource["id"].strip():
+        return resource["resourceType"], resource["id"].strip()
+    return None
+
+
+def _without_deleted(found: list[dict[str, Any]], where: list[int], own: set[int],
+                     deleted: dict[tuple[str, str], int], bundle_type: object, problems: list[str]
+                     ) -> tuple[list[dict[str, Any]], list[int], set[int]]:
+    """The resources less those a DELETE entry of the Bundle deletes: every version of it, or in a history Bundle
+    (newest first) the versions listed after the deletion, which it supersedes (a version listed before it was
+    written after the deletion, and stands). A deleted resource's contained resources go with it."""
+    if not deleted:
+        return found, where, own
+    gone: set[int] = set()  # entry indices
+    for position in sorted(own):
+        resource = found[position]
+        rid = resource.get("id")
+        if not (isinstance(rid, str) and isinstance(resource.get("resourceType"), str)):
+            continue
+        by = deleted.get((resource["resourceType"], rid.strip()))
+        if by is not None and (bundle_type != "history" or where[position] > by):
+            gone.add(where[position])
+            problems.append(f"entry[{where[position]}]: {resource['resourceType']}/{rid.strip()[:40]} deleted by "
+                            f"entry[{by}] (request.method DELETE)")
+    if not gone:
+        return found, where, own
+    keep = [position for position in range(len(found)) if where[position] not in gone]
+    renumber = {old: new for new, old in enumerate(keep)}
+    return ([found[p] for p in keep], [where[p] for p in keep], {renumber[p] for p in own if p in renumber})
 
 
 # an Observation's statuses after a change of its result: such a version supersedes a final or preliminary one

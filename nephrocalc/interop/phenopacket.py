@@ -359,6 +359,20 @@ def findings_below(kb: KnowledgeBase, term: str, present: list[tuple[str, str, t
 # an excluded Abnormal blood ion concentration (eight) or Phenotypic abnormality (a hundred) may not be meant
 BROAD_EXCLUSION = 4
 
+
+
+def _variables(kb: KnowledgeBase, clues: Any) -> set[str]:
+    """The measured variables a set of clues are states of: the labs that derive each clue (a high and a low calcium
+    are one variable, the serum calcium), or the clue itself where no lab gives it. An excluded term that rules out
+    states of two or more variables is a broad one (robustness round 75: "Abnormal circulating nitrogen compound
+    concentration" excluded ruled out CKD and both uric acid states without a word)."""
+    found: set[str] = set()
+    for clue in clues:
+        labs = {lab.id for lab in kb.labs.values() if any(limit.clue == clue for limit in lab.limits)}
+        found.update(sorted(labs)[:1] if labs else [clue])
+    return found
+
+
 _NATIVE_VITAMIN_D = re.compile(r"\b(chole|cole|ergo)?calciferol\b|\bvitamin d ?[23]?\b|\bdrisdol\b", re.IGNORECASE)
 
 
@@ -830,8 +844,8 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
         if not meant:
             unmapped.append(f"{shown} (excluded)")
             continue
-        if len(meant) > BROAD_EXCLUSION and not any(term in (*kb.clues[clue].hpo, *kb.clues[clue].hpo_exact)
-                                                     for clue in meant):
+        if (len(meant) > BROAD_EXCLUSION or len(_variables(kb, meant)) > 1) and not any(
+                term in (*kb.clues[clue].hpo, *kb.clues[clue].hpo_exact) for clue in meant):
             # a term broader than every finding it rules out: read as HPO reads an exclusion, and said with them
             broad.append(f"phenotypicFeatures[{index}] {shown} ({len(meant)}: {shortlist(list(meant), 8)})")
         for clue in meant:  # a present finding wins over an excluded one mapped to the same clue (noted)
@@ -889,6 +903,7 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
     rejected: list[str] = []  # lab values that are not numbers, each naming its field
     repeated: dict[str, int] = {}  # assays measured more than once: the newest is used, as in a FHIR bundle
     unreadable_units: list[str] = []  # newer values of a repeated lab in a unit it does not take: not used
+    unchecked_ids: list[str] = []  # unit ids of another ontology (NCIT) read by their label alone
     lab_parts: list[str] = []  # values of an assay of a part of the lab (25OHD3 alone): read as a lower bound
     observed: dict[str, float | None] = {}  # lab -> the age at the sample kept (timeObserved), when given
     series: dict[str, list[tuple[float, Lab]]] = {}  # lab -> every readable value with its age at sampling
@@ -939,6 +954,12 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
             # an id nobody reads is quoted as written when nothing else gives the unit ("UO:0000999", not "0000999")
             unit = lab_unit(kb, lab_id, unit_id, quantity.unit.label,
                             given_id.split(":", 1)[-1] if given_id.upper().startswith("UCUM:") else given_id)
+            if unit_id is None and given_id and quantity.unit.label.strip() and unit_taken(kb, lab_id, unit):
+                # an id this reader does not know (NCIT's unit codes) cannot be checked against its label, which is
+                # read: said, as an id that contradicts its label would otherwise go unseen (robustness round 75: an
+                # NCIT millimole id under a "milligram per deciliter" label made a calcium of 3.1 mmol/L hypocalcaemia)
+                unchecked_ids.append(f"{lab_id} {quantity.value:g}: {given_id[:40]} \"{quantity.unit.label[:40]}\" "
+                                     f"(measurements[{index}])")
         if lab_id in labs:
             repeated[lab_id] = repeated.get(lab_id, 1) + 1
             # a value in a unit the lab does not take would be refused, and the readable one with it: a readable
@@ -1154,6 +1175,12 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
                       "message": "A PTH is read with the calcium it answered: of a calcium (and its albumin) given "
                                  "more than once, the value nearest the PTH's age at sampling was used, not the "
                                  "newest: " + "; ".join(paired)})
+    if unchecked_ids:
+        notes.append({"id": "phenopacket_unit_id_unchecked", "sources": [],
+                      "message": "Unit ids other than UCUM's and the Units of Measurement Ontology's are not read: "
+                                 "each value was read in the unit its label names; check that the id names the same "
+                                 "unit: "
+                                 + "; ".join(unchecked_ids[:10])})
     if before_birth:
         notes.append({"id": "phenopacket_lab_before_birth", "sources": [],
                       "message": f"Labs sampled before subject.dateOfBirth ({str(born)[:10]}) are not the patient's (a "

@@ -155,6 +155,12 @@ class BatchWriter:
             rows = result_tsv_rows if fmt == "tsv" else result_csv_rows
             self.header = row_header(columns, fmt).encode()
             self._row = lambda result: rows(result, columns).encode()
+            if "id" in columns:
+                from nephrocalc.render.text import id_cell
+
+                # a case id the cells write otherwise (counted, and said once on stderr: robustness round 75, "-1"
+                # and "'-1" became one id without a word)
+                self.id_changed = lambda result: id_cell(result["id"] or "", fmt) != (result["id"] or "")
         else:
             from nephrocalc.render.text import MARKDOWN_HEADER, _md, result_markdown_rows
             from nephrocalc.result import NOTICE

@@ -53,6 +53,12 @@ def _inert(text: str) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
+def id_cell(case_id: str, fmt: str) -> str:
+    """A case id as a tsv or csv cell shows it (before any quoting, which a reader undoes): guarded against formulas,
+    tabs and line breaks as spaces, other control characters as U+FFFD."""
+    return printable(_one_line(_inert(case_id)))
+
+
 def _rows(result: Result, columns: tuple[str, ...]) -> list[list[str]]:
     """One list of field values per cause, in the order of ``columns`` (names from ROW_COLUMNS)."""
     case_id, fit = _inert(result["id"] or ""), result["fit"]["status"]
