@@ -144,11 +144,29 @@ def _readable_id(raw: bytes) -> Any:
         try:
             data = json.loads(raw)
             data["id"].encode("utf-8")  # a lone surrogate ("\ud800"), which orjson refuses too, is no id to echo
-        except (ValueError, RecursionError, TypeError, KeyError, AttributeError, IndexError):
+        except RecursionError:  # nested past any parser's limit: an id written first is still read (round 75)
+            return _leading_id(raw)
+        except (ValueError, TypeError, KeyError, AttributeError, IndexError):
             return None
     if isinstance(data, dict) and isinstance(data.get("id"), str):
         return data["id"]
     return None
+
+
+def _leading_id(raw: bytes) -> str | None:
+    """The id of a line whose JSON cannot be parsed whole, when it is the object's first key."""
+    import json
+    import re
+
+    match = re.match(rb'\s*\{\s*"id"\s*:\s*("(?:[^"\\]|\\.){0,1000}")', raw)
+    if match is None:
+        return None
+    try:
+        found = json.loads(match.group(1))
+        found.encode("utf-8")
+    except (ValueError, UnicodeEncodeError):
+        return None
+    return found if isinstance(found, str) else None
 
 
 class Output(Protocol):

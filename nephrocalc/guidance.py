@@ -207,7 +207,7 @@ def interview_question(engine: Engine, evaluation: Evaluation, exclude: frozense
     clinician will have noted.
     """
     shown = shown if shown is not None else _probabilities(engine.rank(evaluation))
-    urgent = _with_rule_outs(engine, evaluation.case, shown, [], exclude)
+    urgent = _with_rule_outs(engine, evaluation.case, shown, [], exclude, asking=True)
     if urgent:
         return urgent[0]
     candidates = _candidates(engine, evaluation, _weights(engine, evaluation), exclude)
@@ -224,11 +224,14 @@ def interview_question(engine: Engine, evaluation: Evaluation, exclude: frozense
 
 
 def _with_rule_outs(engine: Engine, case: Case, shown: Mapping[str, float],
-                    found: list[NextFinding], exclude: frozenset[str]) -> list[NextFinding]:
+                    found: list[NextFinding], exclude: frozenset[str], *, asking: bool = False) -> list[NextFinding]:
     """Harm first: a can't-miss cause at or above RULE_OUT_FLOOR, or with one of its rule-out triggers
     stated present (``when_present``: sterile pyuria for renal tuberculosis), that is not yet settled gets
     its rule-out test proposed ahead of the information-gain order (AUDIT D10: missing renal TB or
-    primary hyperoxaluria harms more than asking one more question)."""
+    primary hyperoxaluria harms more than asking one more question). A test whose clue is a history, not the test's
+    result (``absent_settles = false``), is still proposed with the clue stated absent (not by ``ask``, which does
+    not put a stated finding again): "no known tuberculosis" does not rule out the kidney's (blind battery 76: sterile
+    pyuria and papillary signs with no known tuberculosis, and no test proposed)."""
     urgent: list[tuple[float, NextFinding]] = []
     # the floor is on the probability the ranking shows (``shown``: calibrated and capped), not on the untempered
     # weights of the information gain: "1%" means what the table says
@@ -246,7 +249,8 @@ def _with_rule_outs(engine: Engine, case: Case, shown: Mapping[str, float],
         if probability < RULE_OUT_FLOOR and not triggers and not young:
             continue
         clue = rule_out.clue
-        if clue is None or clue in case.clues or clue in exclude:
+        if clue is None or clue in exclude or case.clues.get(clue) is True or (
+                clue in case.clues and (asking or rule_out.absent_settles)):
             continue
         if rule_out.lab is not None and rule_out.lab in case.labs:
             continue
@@ -267,6 +271,8 @@ def _with_rule_outs(engine: Engine, case: Case, shown: Mapping[str, float],
         item["cant_miss"] = cause.id
         if triggers:
             item["triggered_by"] = triggers
+        if case.clues.get(clue) is False:
+            item["stated_absent"] = True
         if young and rule_out.below_age is not None:
             item["for_age_below"] = rule_out.below_age
         found = [other for other in found if other["clue"] != clue]

@@ -14,6 +14,7 @@ combined (CONTRACT.md section 4: flags override the file, ``--lab`` overrides th
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
 from nephrocalc.case import Case
@@ -293,9 +294,53 @@ def _refuse_deep_text(data: bytes | str, what: str) -> None:
 
     try:
         parsed = orjson.loads(data)
-    except orjson.JSONDecodeError:
+    except orjson.JSONDecodeError as exc:
+        if _too_deep(str(exc)):  # past the parser's own limit: the field found in the text (robustness round 75)
+            shown = _deep_path_in_text(data if isinstance(data, str) else data.decode("utf-8", "replace"))
+            if shown:
+                more = "..." if len(shown) > 6 else ""
+                raise InputError(_in_document(what, field_path(*shown[:6]) + more), TOO_DEEP) from None
         return
     refuse_deep_nesting(parsed, what)
+
+
+def _deep_path_in_text(text: str) -> list[Any]:
+    """The keys (and list positions that lead to objects) down to where JSON text first nests deeper than
+    MAX_JSON_DEPTH, as ``_deep_field`` names them, read from the text itself: for text past the parser's own depth
+    limit, which no parser returns. Empty when the text does not nest that deep (within its first megabyte)."""
+    stack: list[list[Any]] = []  # per open container: [kind, key or index, whether the next string is a key]
+    i, end = 0, min(len(text), 1 << 20)
+    while i < end:
+        char = text[i]
+        if char == '"':
+            j = i + 1
+            while j < end and text[j] != '"':
+                j += 2 if text[j] == "\\" else 1
+            if stack and stack[-1][0] == "{" and stack[-1][2]:
+                stack[-1][1], stack[-1][2] = text[i + 1:j], False
+            i = j + 1
+            continue
+        if char in "{[":
+            if stack and stack[-1][0] == "[" and stack[-1][1] is None:
+                stack[-1][1] = 0
+            stack.append([char, None, char == "{"])
+            if len(stack) > MAX_JSON_DEPTH:
+                parts: list[Any] = []
+                for (kind, key, _), (child, _, _) in pairwise(stack):
+                    if kind == "[" and child == "[":
+                        break  # a list of lists: its positions name nothing
+                    parts.append(key)
+                return parts
+        elif char in "}]":
+            if stack:
+                stack.pop()
+        elif char == "," and stack:
+            if stack[-1][0] == "{":
+                stack[-1][2] = True
+            else:
+                stack[-1][1] = (stack[-1][1] or 0) + 1
+        i += 1
+    return []
 
 
 def non_finite_literal(raw: bytes, position: int, what: str = "case") -> InputError | None:
@@ -371,7 +416,7 @@ def load_document(raw: bytes, what: str) -> Any:
                 return json.loads(raw.decode("utf-8"), parse_int=whole, parse_constant=refuse)
             except ValueError:  # a NaN or Infinity beside it: the field named below is refused as before
                 pass
-        raise located or InputError(what, not_json_message(exc, raw)) from None
+        raise located or json_error(exc, raw, what) from None
 
 
 def _overflows(number: str) -> bool:
@@ -724,6 +769,18 @@ TOO_DEEP = (f"nested more than {MAX_JSON_DEPTH} levels deep; at most {MAX_JSON_D
 def _too_deep(message: str) -> bool:
     """A parser's error for JSON nested past its own limit (about 1,000 levels), which is valid JSON."""
     return "recursion limit" in message or "depth limit" in message
+
+
+def json_error(exc: Exception, raw: bytes, what: str) -> InputError:
+    """The error for JSON text that does not parse: a NaN or Infinity named by its field, JSON nested past the
+    parser's own limit named by the field that holds it (robustness round 75: "case (stdin)" alone), else the
+    parser's words."""
+    located = non_finite_literal(raw, getattr(exc, "pos", 0), what)
+    if located is not None:
+        return located
+    if _too_deep(str(exc)) and (shown := _deep_path_in_text(raw.decode("utf-8", "replace"))):
+        return InputError(_in_document(what, field_path(*shown[:6]) + ("..." if len(shown) > 6 else "")), TOO_DEEP)
+    return InputError(what, not_json_message(exc, raw))
 
 
 def not_json_message(exc: Exception, raw: bytes) -> str:

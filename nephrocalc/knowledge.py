@@ -185,6 +185,7 @@ class RuleOut(NamedTuple):
     when_present: tuple[str, ...] = ()  # any stated present: the test is proposed below the floor too
     first: str | None = None  # a finding settled before the test: proposed in its place while unknown
     below_age: float | None = None  # a patient younger than this (years) has the test proposed below the floor too
+    absent_settles: bool = True  # false: the clue stated absent (a history) leaves the test proposed
 
 
 class Certainty(NamedTuple):

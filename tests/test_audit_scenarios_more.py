@@ -778,16 +778,30 @@ def test_the_battery_is_large_and_its_names_are_unique() -> None:
 # extended causes and one in neither; run blind, 46 of 52 passed; the vomiting patient's hypokalaemia and the
 # post-partum necrosis's kidney-injury chemistry were mended (given backgrounds from several conditions), and four
 # stay open below.
+# seventy-sixth: a blind reviewer on the patient whose cause is not among the twelve: twenty extended causes and
+# mimics, mostly in pairs (base: flag and consider; ext: first, good fit), ten in neither list, and twelve controls of
+# the twelve with an incidental finding that must not be flagged; run blind, 47 of 52 passed; the tuberculosis test
+# beside a stated "no tuberculosis" and in HIV was mended, and two stay open below.
 # JSON Lines: {"name", "which", "case", "checks": [[kind, args...], ...]}.
 BATTERIES = {
     number: [json.loads(line) for line in
              (Path(__file__).parent / "data" / "audit" / f"battery{number}.jsonl").read_text(encoding="utf-8")
              .splitlines() if line.strip()]
-    for number in range(3, 76)
+    for number in range(3, 77)
 }
 BLIND = [scenario for battery in BATTERIES.values() for scenario in battery]
 # Blind scenarios still failing, each with the reason (strict: one that starts to pass must leave the list)
 OPEN_BLIND = {
+    "b76_ethylene_glycol_oxalate":
+        "primary hyperoxaluria 55% ahead of secondary hyperoxaluria 38% with --extended (the check asks for a flag) "
+        "for anuric kidney injury with calcium-oxalate crystals and hyperoxaluria at 38, every enteric, dietary and "
+        "family route denied: ethylene glycol, the cause, is in neither knowledge base and no clue states the "
+        "ingestion; the open world's ratios are flat for oxalate",
+    "b76_focal_mass_unilateral_ctu":
+        "papillary necrosis 85% with --extended (the check asks for a flag) for one-sided calcification within a "
+        "suspected renal mass with haematuria: no clue states a mass, and one-sidedness counts x15 for papillary "
+        "necrosis against the open world's 5%; a 75% cap until its signs was tried and withdrawn (it would not flag "
+        "this either, and cost b53x_papillary_necrosis)",
     "b75_phpt_elderly_woman_s3":
         "no hypercalcaemia or raised PTH derived (the check asks both) from a total calcium of 10.3 mg/dL with an "
         "albumin of 3.1 at an eGFR of 48, which the reviewer corrects to 11.0: with CKD the total calcium is read as "

@@ -162,3 +162,22 @@ def test_a_csv_row_fed_to_batch_is_told_so() -> None:
     assert status == 2
     error = json.loads(out.splitlines()[0])["error"]
     assert "looks like a CSV row" in error and "pretty-printed" not in error
+
+
+def test_json_nested_past_the_parsers_limit_names_its_field_and_id() -> None:
+    deep = '{"id": "d5000", "pattern": "medullary", "clues": {"rta": ' + "[" * 5000 + "]" * 5000 + "}}\n"
+    status, out, _ = invoke(["batch", "-"], stdin=deep.encode())
+    record = json.loads(out.splitlines()[0])
+    assert status == 2 and record["id"] == "d5000"
+    assert record["error"].startswith("clues.rta: nested more than 64 levels deep")
+    status, _, err = invoke(["diff", "--case", "-"], stdin=deep.encode())
+    assert status == 2 and "clues.rta: nested more than 64 levels deep" in err, err
+
+
+def test_messages_that_misled() -> None:
+    status, _, err = invoke(["diff", "--case", "-"], stdin=b'{"pattern": "medullary", "age_years": "130.0000001 y"}')
+    assert status == 2 and "130.0000001 years" in err, err
+    status, out, err = invoke(["diff", "--case", "-", "-f", "json"],
+                              stdin='{"pattern": "medullary", "age_years": "6\u00a0mo"}'.encode())
+    assert status == 0, err
+    assert json.loads(out)["case"]["age_years"] == pytest.approx(0.5)

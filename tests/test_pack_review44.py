@@ -148,8 +148,8 @@ def test_an_edited_copy_of_the_knowledge_base_may_not_keep_the_shipped_name(tmp_
     assert text.count("extreme = [5.0, 16.0]") == 1
     labs.write_text(text.replace("extreme = [5.0, 16.0]", "extreme = [5.0, 15.0]", 1), encoding="utf-8")
     message = ("knowledge_base.toml: name: names beginning with 'nephrocalc' are kept for the knowledge bases that "
-               "ship with it, as shipped (an edited copy is a knowledge base of one's own): name it after its site or "
-               "purpose")
+               "ship with it, as shipped (this copy differs in labs.toml, and an edited copy is a knowledge base of "
+               "one's own): name it after its site or purpose")
     status, out, err = run_main(["rules", "check", str(copy)])
     assert status == 2 and out == "" and _lines(err) == [message, f"nephrocalc: 1 problem in {copy}"], err
     status, _out, err = run_main(["diff", "--rules", str(copy), "-p", "medullary"])

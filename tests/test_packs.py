@@ -282,7 +282,7 @@ def _break_one_way(kind: str, pack: Path) -> None:
 @pytest.mark.parametrize(("kind", "named"), [
     ("causes_a_file", "causes: not a folder"),
     ("cause_upper_case", "causes/bartter_syndrome.TOML: not a cause file"),
-    ("notes_and_subfolder", "clues.yaml: not a rule pack file"),
+    ("notes_and_subfolder", "clues.yaml: not read: a rule file must be named clues.toml"),
     ("dangling_link", "sources.toml: broken symbolic link"),
     ("link_loop", "clues.toml: cannot be read"),
     ("named_pipe", "sources.toml: not a regular file"),

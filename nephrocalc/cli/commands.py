@@ -396,7 +396,7 @@ class Commands:
                              "output was closed\n")
             raise typer.Exit(2) from None
         if format.value in ("tsv", "csv") and stats.cases:
-            _notice_on_stderr()
+            _notice_on_stderr(engine.kb)
         if format.value in ("tsv", "csv") and stats.warned:
             # the rows have no place for a result's warnings (a lab value not used, a value replaced): counted, and
             # where to read them said (robustness round 64: they were dropped without a word)
@@ -711,6 +711,27 @@ def _note_unused_clues(kb: KnowledgeBase, directory: Path) -> None:
             f"nephrocalc: note: {directory / 'clues.toml'}: no cause lists {', '.join(unused)}: "
             f"{'it counts' if len(unused) == 1 else 'they count'} only for a cause outside the knowledge base "
             "(other)") + "\n")
+    # the HPO terms of the pack's clues, as the readers will take them (robustness round 76): a term below another
+    # clue's term states that clue too (HPO's is-a: a recurrent upper UTI is a UTI), unless the clue refines it; a
+    # term outside the HPO release that ships has no narrower terms read as the clue, and its id is not checked
+    for clue_id in declared:
+        clue = kb.clues.get(clue_id)
+        if clue is None:
+            continue
+        for term in clue.hpo:
+            also = [other for other in kb.hpo_clue_sets.get(term, ()) if other != clue_id
+                    and other not in clue.refines and term not in kb.clues[other].hpo]
+            if also:
+                quoted = ", ".join(f'"{other}"' for other in also)
+                sys.stderr.write(io.one_line(
+                    f"nephrocalc: note: {directory / 'clues.toml'}: clues.{clue_id}.hpo: {term} lies below the term "
+                    f"of {', '.join(also)} in HPO: a phenopacket feature with it states both (refines = [{quoted}] "
+                    f"reads it as {clue_id} alone)") + "\n")
+            if not also and term not in kb.hpo_labels and not kb.hpo_ancestors.get(term):
+                sys.stderr.write(io.one_line(
+                    f"nephrocalc: note: {directory / 'clues.toml'}: clues.{clue_id}.hpo: {term} is not among the HPO "
+                    f"terms nephrocalc ships (its own clues' terms and those below them, HPO {kb.hpo_release}): the "
+                    f"id is not checked, and terms below it are not read as {clue_id}") + "\n")
     # a rule-out test is proposed only for a can't-miss cause: on another it is accepted and never shown
     for cause in kb.causes.values():
         if cause.rule_out is not None and not cause.cant_miss \
@@ -761,7 +782,7 @@ def _note_not_carried(fmt: str, case: dict[str, Any], kb: KnowledgeBase) -> None
     """--format phenopacket has no place for some of the case (findings without an HPO term, lab bounds, modality,
     grade, laterality): said on stderr, so that reading the file back is not mistaken for the whole case."""
     if fmt in ("tsv", "csv"):
-        _notice_on_stderr()
+        _notice_on_stderr(kb)
         from nephrocalc.render.text import id_cell
 
         if isinstance(case_id := case.get("id"), str) and id_cell(case_id, fmt) != case_id:
@@ -798,12 +819,19 @@ def _warnings_on_stderr(fmt: str, result: Any) -> None:
         sys.stderr.write(io.one_line(f"nephrocalc: warning: {note['message']}") + "\n")
 
 
-def _notice_on_stderr() -> None:
+def _notice_on_stderr(kb: KnowledgeBase | None = None) -> None:
     """tsv and csv rows have no place for the notice every other format carries: it goes to stderr, once
-    (robustness round 63: they never said that the ranking is decision support)."""
+    (robustness round 63: they never said that the ranking is decision support), with the knowledge base and the
+    packs the rows were ranked with (robustness round 76: rows ranked with a pack could not be told from the
+    built-in rules')."""
     from nephrocalc.result import NOTICE
 
-    sys.stderr.write(f"nephrocalc: note: {NOTICE} (tsv and csv rows do not carry this notice)\n")
+    # (named when a pack is laid over the built-in rules: the rows of a plain run are the built-in rules')
+    laid = kb is not None and (len(kb.packs) > 1 or kb.packs[0].path != "built-in")
+    used = f" Knowledge base: {', '.join(f'{p.name} {p.version}' for p in kb.packs)}." if kb is not None and laid \
+        else ""
+    sys.stderr.write(io.one_line(f"nephrocalc: note: {NOTICE}{used} (tsv and csv rows do not carry this notice)")
+                     + "\n")
 
 
 def _not_read(interview: Interview, clue: str, why: str) -> None:

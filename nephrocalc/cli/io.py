@@ -65,11 +65,11 @@ def read_case_source(source: str, option: str = "--case") -> dict[str, Any]:
         try:
             data = orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
-            from nephrocalc.intake import non_finite_literal, not_json_message
+            from nephrocalc.intake import json_error
 
-            # NaN or Infinity, which JSON does not have: said of the field that holds it, where it can be found
-            located = non_finite_literal(raw, exc.pos, what)
-            raise located or InputError(what, not_json_message(exc, raw)) from None
+            # NaN or Infinity, which JSON does not have, or nesting past the parser's limit: said of the field that
+            # holds it, where it can be found
+            raise json_error(exc, raw, what) from None
     if not isinstance(data, dict):
         raise InputError(what, _OBJECT.get(option, _OBJECT["--case"]))
     from nephrocalc.intake import refuse_repeated_keys

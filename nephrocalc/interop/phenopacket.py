@@ -1839,6 +1839,10 @@ def interpretations(result: Result | AskResult, phenopacket_id: str | None,
     base = result["knowledge_base"]
     if rules and rules[0].get("path") not in (None, "", "built-in"):  # a complete knowledge base read from a folder
         base += f" (from {rules[0]['path']})"
+    # the packs laid over it named with the knowledge base, not a bare version (robustness round 76: "2.9.75; 1.0.0")
+    laid = [f"{pack.get('name', '')} {pack.get('version', '')}".strip() for pack in rules[1:]]
+    if laid:
+        base += ", with " + ", ".join(laid)
     resource = {"id": "nephrocalc", "name": f"causes of nephrocalcinosis ({base})",
                 "url": "urn:nephrocalc:cause",
                 "version": "; ".join(str(pack.get("version", "")) for pack in result.get("rules", [])) or "unversioned",

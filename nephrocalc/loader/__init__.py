@@ -63,6 +63,19 @@ def is_shipped_knowledge_base(folder: Path) -> bool:
 def _same_rules(folder: Path, shipped: Path, aside: tuple[str, ...] = ()) -> bool:
     """Whether ``folder`` is ``shipped`` itself, or holds the same rule files with the same rules (comments and layout
     aside) and no others; the entries named in ``aside`` (and what they hold) are not compared."""
+    return rules_difference(folder, shipped, aside) is None
+
+
+def first_difference_from_shipped(folder: Path) -> str | None:
+    """The first rule file in which a copy of rules/ differs from the built-in knowledge base ("causes/x.toml"), or
+    None when it holds the same rules: named when the copy keeps the shipped name (robustness round 76: the refusal
+    did not say what counted as edited)."""
+    return rules_difference(folder, builtin_rules_dir(), ("extended",))
+
+
+def rules_difference(folder: Path, shipped: Path, aside: tuple[str, ...] = ()) -> str | None:
+    """The first difference between the rules of ``folder`` and ``shipped`` ("causes/x.toml", "clues.toml (missing)"),
+    or None when they hold the same rules (comments and layout aside)."""
     import tomllib
 
     def rules(root: Path) -> dict[str, Path]:  # what a pack's loader reads: notes and editor backups are set aside
@@ -90,11 +103,18 @@ def _same_rules(folder: Path, shipped: Path, aside: tuple[str, ...] = ()) -> boo
 
     try:
         if folder.resolve() == shipped.resolve():
-            return True
+            return None
         mine, theirs = rules(folder), rules(shipped)
-        return mine.keys() == theirs.keys() and all(same(mine[name], theirs[name]) for name in mine)
-    except OSError:  # a file that cannot be read (a folder in the place of a file): not the shipped rules
-        return False
+        for name in sorted(mine.keys() | theirs.keys()):
+            if name not in mine:
+                return f"{name} (missing)"
+            if name not in theirs:
+                return f"{name} (added)"
+            if not same(mine[name], theirs[name]):
+                return name
+        return None
+    except OSError as exc:  # a file that cannot be read (a folder in the place of a file): not the shipped rules
+        return f"{getattr(exc, 'filename', None) or folder} (cannot be read)"
 
 
 def rule_files(root: Path) -> list[Path]:

@@ -53,7 +53,13 @@ CaveatEntries = list[tuple[Path, int, schema.CaveatEntry]]
 
 def build(root: Path, packs: Sequence[Path] = ()) -> KnowledgeBase:
     """Load, validate and compile the rule files of ``root`` with ``packs`` laid over them."""
-    from nephrocalc.loader import KB_ENTRIES, builtin_rules_dir, cause_paths, is_shipped_knowledge_base, refused_links
+    from nephrocalc.loader import (
+        KB_ENTRIES,
+        builtin_rules_dir,
+        cause_paths,
+        first_difference_from_shipped,
+        refused_links,
+    )
 
     # a pack's files are named with the pack when another folder of rules could hold the same name: several packs,
     # or a complete knowledge base of one's own (both have a causes/ folder)
@@ -141,7 +147,10 @@ def build(root: Path, packs: Sequence[Path] = ()) -> KnowledgeBase:
                              "it in one pack only (which held would depend on the order of --rules)")
             other_file, other_path = pack_other, pack / "pack.toml"
     if len(packs) > 1:  # each pack was checked on its own; split over several, causes could still hold more than all
-        laid = [entry for entry in cause_files.values() if entry[0].parent.parent.resolve() != root.resolve()]
+        # (a pack's cause that replaces one of the knowledge base's is held by _check_loaded_priors, in its place:
+        # counted here too, a byte-for-byte copy of a built-in cause beside --extended was refused, robustness 76)
+        laid = [entry for cause_id, entry in cause_files.items()
+                if entry[0].parent.parent.resolve() != root.resolve() and cause_id not in base_priors]
         _check_pack_priors(laid, Path(", ".join(str(pack) for pack in packs)), problems, together=True)
     _check_loaded_priors(root, base_priors, cause_files, problems, builtin)
     problems.raise_if_any()
@@ -162,13 +171,14 @@ def build(root: Path, packs: Sequence[Path] = ()) -> KnowledgeBase:
             problems.add(Path(cause.path), "rule_out.lab", f"lab {found.lab!r} does not read {found.clue!r}")
     _check_hpo_hierarchy(kb, clue_entries, hpo_file, problems)
     _check_obsolete(kb, hpo_file, hpo_path, problems)
-    if own_root and _reserved_name(kb_file.name) and not is_shipped_knowledge_base(root):
+    if own_root and _reserved_name(kb_file.name) and (differs := first_difference_from_shipped(root)) is not None:
         # a footer that reads "nephrocalc built-in knowledge base 2.9.35" must mean the shipped rules, as for the
         # extended pack: the packaged folder, or a copy of the same files (rules/ of a source checkout). Said last,
-        # after what is wrong in the edit itself
+        # after what is wrong in the edit itself, with the first file that differs (a note is part of the rules: it
+        # is shown with the results)
         problems.add(kb_path, "name", "names beginning with 'nephrocalc' are kept for the knowledge bases that ship "
-                     "with it, as shipped (an edited copy is a knowledge base of one's own): name it after its site "
-                     "or purpose")
+                     f"with it, as shipped (this copy differs in {differs}, and an edited copy is a knowledge base of "
+                     "one's own): name it after its site or purpose")
     problems.raise_if_any()
     codes = _code_indexes(kb, labs, hpo_file)
     return kb._replace(labs=labs, packs=tuple(infos), clue_labs=_clue_labs(labs), lab_siblings=_lab_siblings(labs),
@@ -405,6 +415,8 @@ def _check_codes(kb_path: Path, kb_file: schema.KnowledgeBaseFile, clue_entries:
         for term in sorted({t for t in terms if terms.count(t) > 1}):
             problems.add(path, f"clues.{clue_id}.hpo_exact",
                          f"{term} is listed twice (a term is in hpo, with its descendants, or in hpo_exact)")
+        for code in sorted({c for c in entry.snomed if entry.snomed.count(c) > 1}):  # as an HPO term (round 76)
+            problems.add(path, f"clues.{clue_id}.snomed", f"{code} is listed twice")
         for term in dict.fromkeys(entry.hpo):
             # within a file; a clue of another file is named below, with its file (robustness round 63: said twice)
             if term in owners and owners[term] != clue_id and clue_entries[owners[term]][0] == path:
@@ -478,9 +490,22 @@ def _inventory(pack: Path, problems: Problems, allowed: Sequence[str] = (), what
     what = what or ("a pack holds pack.toml, clues.toml, sources.toml, caveats.toml and causes/<id>.toml (a "
                     "folder with knowledge_base.toml is a complete knowledge base instead)")
 
+    def near(name: str) -> str | None:
+        """The rule file an entry is a copy of under another name ("caveats.toml.txt", Notepad's default, or
+        "caveats.txt"): reported as such, never set aside as documentation (robustness round 76: a clinician's caveats
+        saved so went unread while `rules check` said ok)."""
+        lowered = name.lower()
+        if lowered.endswith("~") or lowered.startswith("."):  # an editor's own backup or swap file: left alone
+            return None
+        for rule in allowed:
+            if rule.endswith(".toml") and lowered != rule and (
+                    lowered.startswith(rule + ".") or lowered.rsplit(".", 1)[0] == rule.removesuffix(".toml")):
+                return rule
+        return None
+
     def kept(entry: Path) -> bool:
         name = entry.name
-        return set_aside(name)
+        return set_aside(name) and near(name) is None
 
     def leftover(entry: Path) -> bool:  # in causes/ only hidden entries and editor backups (*~) are left alone
         return entry.name.startswith(".") or entry.name.endswith("~")
@@ -505,6 +530,9 @@ def _inventory(pack: Path, problems: Problems, allowed: Sequence[str] = (), what
                     problems.add(path, "", "not a cause file: causes/ holds <id>.toml files only")
                 elif path not in refused and (why := not_a_file(path)):  # a link loop, a named pipe, a folder
                     problems.add(path, "", why)
+        elif entry.name not in allowed and (rule := near(entry.name)) is not None:
+            problems.add(entry, "", f"not read: a rule file must be named {rule} (rename it, or move it out of the "
+                         "folder)")
         elif entry.name not in allowed:
             problems.add(entry, "", f"not a {'knowledge base' if 'knowledge_base.toml' in allowed else 'rule pack'} "
                          f"file: {what}")
@@ -663,9 +691,12 @@ def _check_pack_priors(entries: Sequence[tuple[Path, schema.CauseFile]], pack: P
         total = sum(getattr(cause_file.prior, group) for _, cause_file in entries)
         if total > 1.0 + 1e-9:
             whose = "the causes of the packs loaded together" if together else "the pack's causes"
+            # the files that hold the most, so that the line points at something to edit (robustness round 76)
+            largest = sorted(entries, key=lambda entry: -getattr(entry[1].prior, group))[:3]
+            named = ", ".join(f"{path} {getattr(cause_file.prior, group):g}" for path, cause_file in largest)
             problems.add(pack if together else pack / "causes", f"prior.{group}",
                          f"{whose} have priors summing to {total:.3g} for {group}: each is P(cause | "
-                         "nephrocalcinosis), so together they cannot exceed 1")
+                         f"nephrocalcinosis), so together they cannot exceed 1 (the largest: {named})")
 
 
 def _check_loaded_priors(root: Path, base: Mapping[str, schema.Prior], cause_files: CauseFiles, problems: Problems,
@@ -1507,7 +1538,8 @@ def _compile_cause(cause_id: str, path: Path, raw: schema.CauseFile, kb_file: sc
         elif first is not None and first == raw.rule_out.clue:
             problems.add(path, "rule_out.first", f"{first!r} is the clue the test settles: it cannot come before it")
         rule_out = RuleOut(raw.rule_out.test, raw.rule_out.clue, raw.rule_out.lab, tuple(raw.rule_out.sources),
-                           tuple(dict.fromkeys(raw.rule_out.when_present)), first, raw.rule_out.below_age)
+                           tuple(dict.fromkeys(raw.rule_out.when_present)), first, raw.rule_out.below_age,
+                           raw.rule_out.absent_settles)
     certainty = None
     if raw.certainty is not None:
         _check_sources(raw.certainty.sources, sources, path, "certainty.sources", problems)

@@ -784,6 +784,9 @@ class RuleOut(RuleModel):
     # a patient younger than this many years has the test proposed whatever the cause's probability: every child
     # with nephrocalcinosis is examined for primary hyperoxaluria [Hoppe10]
     below_age: Annotated[float, Field(gt=0.0, le=130.0)] | None = None
+    # false: the clue stated absent does not settle the cause, and the test is still proposed: the clue is a history
+    # ("no known tuberculosis"), not the test's result (a normal urine oxalate settles primary hyperoxaluria)
+    absent_settles: bool = True
     sources: SourceTags
 
 
@@ -962,7 +965,9 @@ class Condition(RuleModel):
         for name, clues in (("absent", self.absent), ("unknown", self.unknown), ("not_present", self.not_present)):
             both = sorted(stated & set(clues))
             if both:
-                raise ValueError(f"{', '.join(both)} is both present and {name}: the caveat would apply to no case")
+                # the key as written (robustness round 76: an any_present clue was called "present")
+                key = "present" if set(both) & set(self.present) else "any_present"
+                raise ValueError(f"{', '.join(both)} is both {key} and {name}: the caveat would apply to no case")
         both = sorted(set(self.absent) & set(self.unknown))
         if both:
             raise ValueError(f"{', '.join(both)} is both absent and unknown: the caveat would apply to no case")

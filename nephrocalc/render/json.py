@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from nephrocalc.knowledge import Cause, Finding, GivenBackground, KnowledgeBase
-from nephrocalc.render.views import cited_tags
+from nephrocalc.render.views import cited_tags, rule_out_text
 from nephrocalc.result import Result
 
 
@@ -54,6 +54,11 @@ def cause_dict(kb: KnowledgeBase, cause: Cause) -> dict[str, Any]:
         "summary": cause.summary,
         "mechanism": cause.mechanism, "prior": dict(cause.prior), "prior_note": cause.prior_note,
         "patterns": dict(cause.patterns),
+        **({"rule_out": {"test": cause.rule_out.test, "clue": cause.rule_out.clue, "lab": cause.rule_out.lab,
+                         "when_present": list(cause.rule_out.when_present), "first": cause.rule_out.first,
+                         "below_age": cause.rule_out.below_age, "absent_settles": cause.rule_out.absent_settles,
+                         "text": rule_out_text(kb, cause), "sources": list(cause.rule_out.sources)}}
+           if cause.rule_out is not None else {}),
         **({"certainty": {"cap": cause.certainty.cap, "unless": cause.certainty.unless, "note": cause.certainty.note,
                           "sources": list(cause.certainty.sources),
                           **({"also_unless": list(cause.certainty.also_unless)} if cause.certainty.also_unless
@@ -100,6 +105,7 @@ def clues_json(kb: KnowledgeBase) -> str:
          **({"agents": list(clue.agents)} if clue.agents else {}),
          **({"atc": list(clue.atc)} if clue.atc else {}),
          **({"implies": list(clue.implies)} if clue.implies else {}),
+         **({"test": clue.test} if clue.test else {}),
          **({"child_background": clue.child_background} if clue.child_background is not None else {}),
          # every given background, and the first alone under its earlier key (scripts read it)
          **({"given_background": _given(clue.given_backgrounds[0]),

@@ -43,6 +43,7 @@ from nephrocalc.render.views import (
     printable,
     repeat_scan_first,
     rule_out_purpose,
+    rule_out_text,
     rules_label,
     triggers_text,
     work_up,
@@ -316,6 +317,8 @@ def print_result(result: Result, kb: KnowledgeBase, *, rows: list[Entry] | None 
                     label += f", given {triggers_text(kb, item['triggered_by'])}"
                 elif item.get("for_age_below") is not None:
                     label += f", as for every patient under {item['for_age_below']:g} years"
+                if item.get("stated_absent"):
+                    label += f"; {in_text(item['label'])} stated absent does not rule it out"
                 label += ")"
             elif item["lab"] is not None and item["lab"] in kb.labs:
                 lab = kb.labs[item["lab"]].label
@@ -546,6 +549,9 @@ def print_cause(kb: KnowledgeBase, cause_id: str) -> None:
     console.print(Text("Mechanism: ", style="bold").append(Text(cause.mechanism, style="default")))
     if cause.cant_miss:
         console.print(Text("Can't miss: ", style="bold yellow").append(Text(cause.cant_miss_reason, style="default")))
+    if cause.rule_out is not None:
+        console.print(Text("Rule-out test: ", style="bold").append(
+            f"{rule_out_text(kb, cause)} [{', '.join(cause.rule_out.sources)}]"))
     # among the knowledge base's causes: a ranking first sets aside the open world's share (robustness round 65: the
     # page said "of all nephrocalcinosis" and --explain showed a smaller prior)
     console.print(Text("Prior (share among the knowledge base's causes; a ranking first sets aside the share of "
@@ -665,6 +671,12 @@ def print_clues(kb: KnowledgeBase) -> None:
                     meaning.append(f"\nused by no cause; sets the background of {flags}", style="dim")
                 else:
                     meaning.append("\nused by no cause", style="red")
+                # what it means by definition and how it is looked for (robustness round 76: shown in JSON only)
+                if item.implies:
+                    implied = ", ".join(kb.clues[c].flag if c in kb.clues else c for c in item.implies)
+                    meaning.append(f"\nimplies: {implied}", style="dim")
+                if item.test:
+                    meaning.append(f"\nlooked for by: {item.test}", style="dim")
                 table.add_row(item.flag, meaning)
                 rows.append((item.flag, meaning))
         if blocks:

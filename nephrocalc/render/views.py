@@ -146,7 +146,10 @@ def certainty_until(kb: KnowledgeBase, certainty: Any) -> str:
         return in_text(clue.label) + (f" (on {' or '.join(_MODALITY_NAMES.get(m, m) for m in needs)})" if needs
                                       else "")
 
-    return " until " + " or ".join(named(u) for u in lifted) + " is stated"
+    # "signs of papillary necrosis ... are stated": a plural label takes a plural verb
+    plural = len(lifted) == 1 and (kb.clues[lifted[0]].label.lower().startswith("signs ")
+                                   if lifted[0] in kb.clues else False)
+    return " until " + " or ".join(named(u) for u in lifted) + (" are stated" if plural else " is stated")
 
 
 def percent(probability: float, capped: bool = False) -> str:
@@ -335,6 +338,32 @@ def triggers_text(kb: KnowledgeBase, clue_ids: list[str]) -> str:
     calyceal distortion"."""
     words = [in_text(kb.clues[c].label) if c in kb.clues else c for c in clue_ids]
     return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
+
+
+def rule_out_text(kb: KnowledgeBase, cause: Any) -> str:
+    """A can't-miss cause's rule-out test as its page states it: the test, what it settles and when it is proposed
+    below the ranking's floor (robustness round 76: the diff sent readers to `cause ID` for the test, which that page
+    never showed)."""
+    rule = cause.rule_out
+    if rule is None:
+        return ""
+    def named(clue_id: str) -> str:
+        return in_text(kb.clues[clue_id].label) if clue_id in kb.clues else clue_id
+
+    settles = named(rule.clue) if rule.clue is not None else None
+    parts = [rule.test + (f" (it settles {settles}" + (f", from {kb.labs[rule.lab].label}" if rule.lab in kb.labs
+                                                        else "") + ")" if settles else "")]
+    if rule.first is not None:
+        parts.append(f"{named(rule.first)} first, while unknown")
+    if rule.when_present:
+        words = [named(c) for c in rule.when_present]
+        either = words[0] if len(words) == 1 else f"{', '.join(words[:-1])} or {words[-1]}"
+        parts.append(f"proposed whatever the cause's probability when {either} is stated")
+    if rule.below_age is not None:
+        parts.append(f"proposed for every patient under {rule.below_age:g} years")
+    if not rule.absent_settles and settles:
+        parts.append(f"{settles} stated absent (a history) does not settle it")
+    return "; ".join(parts)
 
 
 def rule_out_purpose(result: Any, cause_id: str) -> str:
