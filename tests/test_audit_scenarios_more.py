@@ -782,16 +782,24 @@ def test_the_battery_is_large_and_its_names_are_unique() -> None:
 # mimics, mostly in pairs (base: flag and consider; ext: first, good fit), ten in neither list, and twelve controls of
 # the twelve with an incidental finding that must not be flagged; run blind, 47 of 52 passed; the tuberculosis test
 # beside a stated "no tuberculosis" and in HIV was mended, and two stay open below.
+# seventy-seventh: a blind reviewer on what the tool says beside the ranking: the caveats of AUDIT D12 (and where
+# each must not appear), the can't-miss causes' rule-out tests, and the fit of classic and contradictory input; run
+# blind, 50 of 52 passed; the FHH clearance-ratio caveat beside a measured hypercalciuria was mended, one stays open.
 # JSON Lines: {"name", "which", "case", "checks": [[kind, args...], ...]}.
 BATTERIES = {
     number: [json.loads(line) for line in
              (Path(__file__).parent / "data" / "audit" / f"battery{number}.jsonl").read_text(encoding="utf-8")
              .splitlines() if line.strip()]
-    for number in range(3, 77)
+    for number in range(3, 78)
 }
 BLIND = [scenario for battery in BATTERIES.values() for scenario in battery]
 # Blind scenarios still failing, each with the reason (strict: one that starts to pass must leave the list)
 OPEN_BLIND = {
+    "b77_tb_sterile_pyuria_unilateral":
+        "medullary sponge kidney at its 75% cap, renal tuberculosis 18% and its test proposed (the check asks sponge "
+        "kidney at most 70%) for AUDIT D10's own case, one-sided calcification with haematuria and sterile pyuria on "
+        "plain CT at 32 (the audit found 78% and 4% with no test): as b73_cort_tb_medullary_mimic, one-sidedness "
+        "counts x15 for sponge kidney; the cap is an estimate with no measured basis for a lower one",
     "b76_ethylene_glycol_oxalate":
         "primary hyperoxaluria 55% ahead of secondary hyperoxaluria 38% with --extended (the check asks for a flag) "
         "for anuric kidney injury with calcium-oxalate crystals and hyperoxaluria at 38, every enteric, dietary and "

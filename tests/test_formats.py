@@ -172,7 +172,7 @@ def test_diff_markdown(run_main: MainFn, kb: KnowledgeBase, rank: Any) -> None:
             assert float(row[3][:-1]) == pytest.approx(100 * entry["probability"], abs=0.051)
     if not any(row[3].startswith(">") for row in rows):  # a capped or near-certain first row is not a number
         assert math.fsum(float(row[3][:-1]) for row in rows if row[3][0].isdigit()) == pytest.approx(100, abs=0.65)
-    assert "+metabolic_acidosis" in rows[0][4], "the strongest evidence is listed"
+    assert "+ Metabolic acidosis ×" in rows[0][4], "the strongest evidence is listed, in the table's words"
     assert "not a diagnosis" in out
 
 

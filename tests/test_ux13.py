@@ -32,7 +32,7 @@ def test_the_table_proposes_the_first_line_work_up_before_a_second_imaging_study
     flags = ["diff", "-p", "medullary", "--age", "34", "--sex", "female", "--modality", "ct", "--nephrolithiasis"]
     status, out, _ = invoke(flags)
     line = next(text for text in out.splitlines() if text.startswith("To narrow this down"))
-    assert status == 0 and line.startswith("To narrow this down, check: hypercalcaemia (serum calcium);"), out
+    assert status == 0 and line.startswith("To narrow this down, check: (1) hypercalcaemia (serum calcium);"), out
     assert "parathyroid lesion" not in line
     status, out, _ = invoke([*flags, "--format", "json"])
     following = json.loads(out)["next_findings"]
@@ -95,7 +95,7 @@ def test_a_long_list_of_faint_cant_miss_causes_is_counted_not_spelt_out() -> Non
                              "--extended"])
     joined = out.replace("\n", " ")
     start = joined.index("! Also can't miss, each below 0.1%: ")
-    line = joined[start:joined.index("(nephrocalc cause ID gives the rule-out test)", start)]
+    line = joined[start:joined.index("(nephrocalc cause ID --extended gives the rule-out test)", start)]
     assert status == 0 and line.rstrip().endswith(" more"), out
     assert line.split(": ", 1)[1].split(" and ")[0].count(",") == 4
 

@@ -63,12 +63,13 @@ class Commands:
 
     @staticmethod
     def _check_explain(options: dict[str, Any]) -> None:
-        """--explain prints every term of every score under the table; JSON and the HTML page always carry them.
-        The row formats have nowhere to put them: said on stderr, not silently ignored (QA review)."""
+        """--explain prints every term of every score under the table; JSON always carries them. The other formats
+        have no place for them: said on stderr, not silently ignored (QA review; robustness round 77: the HTML page
+        was said to carry every term, and carries the evidence but not the prior, pattern and form terms)."""
         fmt = options["format"].value
-        if options["explain"] and fmt in ("tsv", "csv", "markdown", "phenopacket"):
+        if options["explain"] and fmt in ("tsv", "csv", "markdown", "phenopacket", "html"):
             sys.stderr.write(f"nephrocalc: --explain has no effect with --format {fmt}, which has no place for the "
-                             "explanation: use --format table (json and html carry every term without it)\n")
+                             "explanation: use --format table (json carries every term without it)\n")
 
     def _case(self, options: dict[str, Any]) -> tuple[Case, list[Note]]:
         """The case of the command line (case file or phenopacket, then flags and --lab over it), and
@@ -296,7 +297,8 @@ class Commands:
         fields: Annotated[str | None, typer.Option(
             "--fields", metavar="A,B,...", help="Keep only these fields, in this order: columns for tsv and csv "
             "(id, rank, cause, probability, score, name, form, cant_miss, fit; also capped: yes when the "
-            "probability was capped at > 95%); top-level keys for jsonl "
+            "probability was held at a cap, 95% or a cause's own lower one until its defining finding); top-level "
+            "keys for jsonl "
             "(e.g. id,differential,fit).")] = None,
         jobs: Annotated[int | None, typer.Option(
             "--jobs", "-j", min=1, max=64, help="Worker processes for a long input (beyond 1,000 lines; the "
@@ -395,15 +397,23 @@ class Commands:
             sys.stderr.write(f"nephrocalc: {stats.failed} of {stats.lines - stats.blank} lines failed before the "
                              "output was closed\n")
             raise typer.Exit(2) from None
-        if format.value in ("tsv", "csv") and stats.cases:
+        # JSON Lines cut down with --fields may leave out the notice and the warnings each result carries: said on
+        # stderr as for tsv and csv (robustness round 77: `--fields id,fit` dropped both without a word)
+        trimmed = format.value in ("jsonl", "json") and chosen is not None
+        if stats.cases and format.value in ("tsv", "csv"):
             _notice_on_stderr(engine.kb)
-        if format.value in ("tsv", "csv") and stats.warned:
+        elif stats.cases and trimmed and "notice" not in (chosen or ()):
+            _notice_on_stderr(engine.kb, "the --fields chosen leave this notice out")
+        if stats.warned and (format.value in ("tsv", "csv", "markdown")
+                             or (trimmed and "warnings" not in (chosen or ()))):
             # the rows have no place for a result's warnings (a lab value not used, a value replaced): counted, and
             # where to read them said (robustness round 64: they were dropped without a word)
             results = f"{stats.cases} result{'s' if stats.cases != 1 else ''}"
-            sys.stderr.write(f"nephrocalc: note: {stats.warned} of {results} carry warnings that {format.value} rows "
-                             "do not show (a lab value not used, a finding read with a caveat): --format jsonl gives "
-                             "each result's warnings\n")
+            rows, remedy = ((f"{format.value} rows", "--format jsonl gives each result's warnings")
+                            if format.value in ("tsv", "csv", "markdown")
+                            else ("the --fields chosen", "add warnings to --fields"))
+            sys.stderr.write(f"nephrocalc: note: {stats.warned} of {results} carry warnings that {rows} "
+                             f"do not show (a lab value not used, a finding read with a caveat): {remedy}\n")
         if format.value in ("tsv", "csv") and stats.ids_changed:
             # a spreadsheet formula guard, a line break or a control character in a case id: the cell differs from
             # the id given, which a join back to the input must know (robustness round 75)
@@ -819,7 +829,7 @@ def _warnings_on_stderr(fmt: str, result: Any) -> None:
         sys.stderr.write(io.one_line(f"nephrocalc: warning: {note['message']}") + "\n")
 
 
-def _notice_on_stderr(kb: KnowledgeBase | None = None) -> None:
+def _notice_on_stderr(kb: KnowledgeBase | None = None, why: str = "tsv and csv rows do not carry this notice") -> None:
     """tsv and csv rows have no place for the notice every other format carries: it goes to stderr, once
     (robustness round 63: they never said that the ranking is decision support), with the knowledge base and the
     packs the rows were ranked with (robustness round 76: rows ranked with a pack could not be told from the
@@ -830,8 +840,7 @@ def _notice_on_stderr(kb: KnowledgeBase | None = None) -> None:
     laid = kb is not None and (len(kb.packs) > 1 or kb.packs[0].path != "built-in")
     used = f" Knowledge base: {', '.join(f'{p.name} {p.version}' for p in kb.packs)}." if kb is not None and laid \
         else ""
-    sys.stderr.write(io.one_line(f"nephrocalc: note: {NOTICE}{used} (tsv and csv rows do not carry this notice)")
-                     + "\n")
+    sys.stderr.write(io.one_line(f"nephrocalc: note: {NOTICE}{used} ({why})") + "\n")
 
 
 def _not_read(interview: Interview, clue: str, why: str) -> None:

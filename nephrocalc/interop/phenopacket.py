@@ -758,6 +758,13 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
             qualifiers.extend(f"{m.id} {m.label}".strip() + f" (of {shown})" for m in unused)
             if isinstance(feature.severity, dict):
                 qualifiers.append(f"severity {_term(feature.severity)} (of {shown})")
+        elif not denying:
+            # an excluded feature's modifiers and severity change nothing either, and are said as a present one's
+            # are (robustness round 77: "excluded" with "Severe" was dropped without a word)
+            shown = f"{term} {feature.type.label}".strip() + ", excluded"
+            qualifiers.extend(f"{m.id} {m.label}".strip() + f" (of {shown})" for m in feature.modifiers)
+            if isinstance(feature.severity, dict):
+                qualifiers.append(f"severity {_term(feature.severity)} (of {shown})")
         onset = None
         if not feature.excluded and feature.onset is not None:
             is_nc = kb.hpo_patterns.get(term) is not None

@@ -166,7 +166,7 @@ class BatchWriter:
             from nephrocalc.result import NOTICE
 
             self.header = MARKDOWN_HEADER.encode()
-            self._row = lambda result: result_markdown_rows(result, kb).encode()
+            self._row = lambda result: result_markdown_rows(result, kb, fit_in_case=True).encode()
             # a document read by people: the notice said once, at its end, with the rules used (as diff's Markdown)
             used = f" Knowledge base: {', '.join(f'{p.name} {p.version}' for p in kb.packs)}." if kb else ""
             self._footer = f"\n_{NOTICE}{_md(used)}_\n".encode()

@@ -16,6 +16,7 @@ from nephrocalc.knowledge import KnowledgeBase
 from nephrocalc.render.views import (
     REPEAT_SCAN,
     also_unexplained,
+    cap_note,
     case_facts,
     cause_label,
     display_name,
@@ -229,6 +230,8 @@ def case_section(result: Any, kb: KnowledgeBase) -> str:
                    f'</td><td class="ev">{evidence or _no_evidence(entry, result)}'
                    "</td></tr>")
     out.append("</tbody></table>")
+    if (note := cap_note(kb, result["differential"])) is not None:
+        out.append(f'<p class="muted">{escape(note)}</p>')
     omitted = result.get("omitted")
     if omitted:  # --top N: the rest is not shown, and the page says how much it holds, as the table does
         out.append(f'<p class="muted">{omitted["causes"]} more cause{"s" if omitted["causes"] != 1 else ""} not '

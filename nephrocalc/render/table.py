@@ -24,6 +24,7 @@ from nephrocalc.knowledge import Cause, Finding, KnowledgeBase
 from nephrocalc.render.views import (
     REPEAT_SCAN,
     also_unexplained,
+    cap_note,
     case_facts,
     cause_label,
     certainty_until,
@@ -254,15 +255,8 @@ def print_result(result: Result, kb: KnowledgeBase, *, rows: list[Entry] | None 
         else:
             table.add_row(*cells, _evidence_summary(kb, entry, result))
     console.print(table)
-    capped = next((e for e in shown if e["capped"]), None)
-    if capped is not None:  # a ">" figure is a ceiling the engine holds it at, not a floor (a clinician's review:
-        # ">75%" read as "at least 75% likely")
-        cause = kb.causes.get(capped["cause"])
-        until = certainty_until(kb, cause.certainty) if cause is not None else ""
-        console.print(Text(f"{percent(capped['probability'], True)}: the most this ranking states"
-                           + (until or " without a finding that is close to defining (a likelihood ratio of 20 "
-                                       "or more)")
-                           + ", not a lower bound.", style="dim"))
+    if (note := cap_note(kb, shown)) is not None:  # a ">" figure is a ceiling, not a floor
+        console.print(Text(note, style="dim"))
     if rest:
         names = ", ".join(_entry_name(kb, e) for e in rest)
         console.print(Text(f"Also ranked, each below 0.1%: {names}.", style="dim"))
@@ -330,7 +324,11 @@ def print_result(result: Result, kb: KnowledgeBase, *, rows: list[Entry] | None 
         # in the first week of life the scan is repeated before anything is sent
         lead = f"To narrow this down, first {REPEAT_SCAN}; if they persist, check: " if repeat_scan_first(result) \
             else "To narrow this down, check: "
-        console.print(Text(lead + "; ".join(hints) + ".", style="bold"))
+        # numbered: a rule-out test may itself hold semicolons (robustness round 77: where one check ended and the
+        # next began could not be told)
+        numbered = "; ".join(f"({number}) {hint}" for number, hint in enumerate(hints, 1)) if len(hints) > 1 \
+            else hints[0]
+        console.print(Text(lead + numbered + ".", style="bold"))
     cant_miss = [e for e in result["differential"] if e["cant_miss"] and e["rank"] > 1]
     # always, even under --top: from 0.1% with the test that rules each out; below, named on one line
     shown = [e for e in cant_miss if e["probability"] >= 0.001 or e["capped"]]
@@ -353,7 +351,12 @@ def print_result(result: Result, kb: KnowledgeBase, *, rows: list[Entry] | None 
             ", ".join(faint_names[:5]) + f" and {len(faint_names) - 5} more"
         console.print(Text(("! Also can't miss" if shown else "! Can't miss (missing it would harm)")
                            + ", each below 0.1%: " + listed
-                           + " (nephrocalc cause ID gives the rule-out test).", style="yellow"))
+                           # (with --extended when an extended cause is among them: the command fails without it,
+                           # robustness round 77)
+                           + " (nephrocalc cause ID"
+                           + (" --extended" if any(c is not None and c.extended for c in
+                                                   (kb.causes.get(e["cause"]) for e in faint)) else "")
+                           + " gives the rule-out test).", style="yellow"))
     console.print(Text(f"{NOTICE} Knowledge base: {printable(rules_label(result))}.", style="dim italic"))
 
 
@@ -711,7 +714,12 @@ def print_labs(kb: KnowledgeBase) -> None:
             also = "".join(f" with {other} {'>' if 'above' in b else '<'} {b.get('above', b.get('below')):g}"
                            for other, b in limit["present_requires_lab"].items())
             # a reading that derives nothing (vitamin D deficiency) is named, not shown as giving its clue
-            limits.append(f"{side} {limit['unit']}{also} ({who}) → {limit['clue']}" if limit["derives"] else
+            # where a value stops being read as absent: the grey zone between derives nothing (robustness round 77:
+            # the page hid the 25 grey zones and said every value within a limit documents the clue absent)
+            bound = limit["absent_at_most"] if limit["above"] is not None else limit["absent_at_least"]
+            grey = (f"; {bound:g}-{limit['above']:g} grey" if limit["above"] is not None else
+                    f"; {limit['below']:g}-{bound:g} grey") if bound is not None and limit["derives"] else ""
+            limits.append(f"{side} {limit['unit']}{also} ({who}) → {limit['clue']}{grey}" if limit["derives"] else
                           f"{side} {limit['unit']}{also} ({who}): {limit['label'] or 'noted'}, derives nothing")
         if lab["clues"]:
             limits.append(f"gives: {', '.join(lab['clues'])}")
@@ -731,7 +739,9 @@ def print_labs(kb: KnowledgeBase) -> None:
         _blocks(console, rows)
     else:
         console.print(table)
-    console.print(Text("A value within its limit documents the clue as absent. Give a lab as --lab ID=VALUE UNIT "
+    console.print(Text("A value within its limit documents the clue as absent, except in a grey zone (\"10-10.5 "
+                       "grey\": between the limit and the value still read as normal), which derives nothing. Give a "
+                       "lab as --lab ID=VALUE UNIT "
                        "or in the case's \"labs\"; `nephrocalc labs --format json` lists every limit with its "
                        "sources.", style="dim"))
 
@@ -755,4 +765,29 @@ def print_method(kb: KnowledgeBase) -> None:
     from nephrocalc.render.method import method_text
 
     console = _console()
-    console.print(method_text(kb), markup=False)
+    # the page's prose paragraphs (two-space indent) wrapped once, at the terminal's width, keeping their indent; the
+    # headings and the deeper-indented formulas and tables as written (robustness round 77: lines wrapped at about 96
+    # columns were wrapped again by an 80-column terminal, leaving orphans at column 0)
+    console.print(_reflowed(method_text(kb), console.width), markup=False, soft_wrap=True)
+
+
+def _reflowed(text: str, width: int) -> str:
+    import textwrap
+
+    out: list[str] = []
+    paragraph: list[str] = []
+
+    def flush() -> None:
+        if paragraph:
+            out.extend(textwrap.wrap(" ".join(paragraph), width=max(width, 40), initial_indent="  ",
+                                     subsequent_indent="  ", break_long_words=False, break_on_hyphens=False))
+            paragraph.clear()
+
+    for line in text.splitlines():
+        if line.startswith("  ") and not line.startswith("   ") and line.strip():
+            paragraph.append(line.strip())
+        else:
+            flush()
+            out.append(line)
+    flush()
+    return "\n".join(out)

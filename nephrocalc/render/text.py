@@ -8,9 +8,12 @@ from typing import Any
 from nephrocalc.knowledge import KnowledgeBase
 from nephrocalc.render.views import (
     also_unexplained,
+    cap_note,
     case_facts,
+    cause_label,
     display_name,
     distinctive,
+    evidence_words,
     labs_entered,
     lower_clause,
     percent,
@@ -18,8 +21,10 @@ from nephrocalc.render.views import (
     printable,
     rule_out_purpose,
     rules_label,
+    work_up,
 )
 from nephrocalc.result import NOTICE, Evidence, Result
+from nephrocalc.vocab import in_text
 
 # one row per cause; the columns after score were added for researchers (name, best-fitting form,
 # can't-miss, and the case's fit status, repeated on each of its rows)
@@ -112,16 +117,24 @@ def _md(text: str) -> str:
 MARKDOWN_HEADER = "| Case | Rank | Cause | Probability | Strongest evidence |\n|---|---:|---|---:|---|\n"
 
 
-def result_markdown_rows(result: Result, kb: KnowledgeBase | None = None) -> str:
-    """The Markdown table's rows; with the knowledge base, each cause named as the table names it."""
+def result_markdown_rows(result: Result, kb: KnowledgeBase | None = None, *, fit_in_case: bool = False) -> str:
+    """The Markdown table's rows; with the knowledge base, each cause named, and its evidence worded, as the table
+    does ("+ High PTH ×19": robustness round 77, the report gave clue ids without ratios). ``fit_in_case``: a poor fit
+    is marked in the case cell of the first row (batch, whose page has no other place for it)."""
     entries = result["differential"]
     name = (lambda e: display_name(kb, e)) if kb is not None else (lambda e: e["name"])
     rows = []
     for e in entries:
-        evidence = ", ".join([_signed("+", x) for x in distinctive(e["supporting"])[:3]]
-                             + [_signed("−", x) for x in distinctive(e["conflicting"])[:2]])
+        if kb is not None:
+            evidence = evidence_words(kb, e)
+        else:
+            evidence = ", ".join([_signed("+", x) for x in distinctive(e["supporting"])[:3]]
+                                 + [_signed("−", x) for x in distinctive(e["conflicting"])[:2]])
         shown = percent(e["probability"], e.get("capped", False))
-        rows.append(f"| {_md(result['id'] or '')} | {e['rank']} | {_md(name(e))} | {shown} "
+        case = result["id"] or ""
+        if fit_in_case and e is entries[0] and result["fit"]["status"] == "poor":
+            case = f"{case} (poor fit)".strip()
+        rows.append(f"| {_md(case)} | {e['rank']} | {_md(name(e))} | {shown} "
                     f"| {_md(evidence)} |\n")
     return "".join(rows)
 
@@ -140,7 +153,14 @@ def _lacking(result: Result, name: Any) -> str:
 
 
 def result_markdown(result: Result, kb: KnowledgeBase | None = None) -> str:
-    notes = [f"- {_md(n['message'])}\n" for n in (*result["warnings"], *result["caveats"])]
+    # warnings and caveats under their own headings, each with its sources, as the table gives them (robustness round
+    # 77: one unlabelled list without tags)
+    def listed(heading: str, items: list[Any]) -> list[str]:
+        return [f"**{heading}**\n\n", *(f"- {_md(n['message'])}" + (f" \\[{_md(', '.join(n['sources']))}\\]"
+                                                                  if n.get("sources") else "") + "\n"
+                                        for n in items), "\n"] if items else []
+
+    notes = [*listed("Warnings", list(result["warnings"])), *listed("Caveats", list(result["caveats"]))]
     fit = result["fit"]
     name = (lambda e: display_name(kb, e)) if kb is not None else (lambda e: e["name"])
     # the case restated as the report page does: pattern, who, the findings and lab values stated (robustness round
@@ -174,11 +194,25 @@ def result_markdown(result: Result, kb: KnowledgeBase | None = None) -> str:
     if fit["consider"]:
         body += "\n"
     body += MARKDOWN_HEADER + result_markdown_rows(result, kb)
+    if kb is not None and (note := cap_note(kb, result["differential"])) is not None:
+        # (a ">" opening a line would make a block quote: escaped as Markdown escapes it, not as an HTML entity)
+        body += "\n" + ("\\>" + _md(note[1:]) if note.startswith(">") else _md(note)) + "\n"
     if result.get("omitted"):  # --top N
         left = result["omitted"]
         body += f"\n{left['causes']} more cause{'s' if left['causes'] != 1 else ''} not shown (--top), together " \
                 f"{percent(left['probability'], False)}.\n"
     body += _cant_miss_line(result, name)
+    following = work_up(result)[:3]
+    if following:  # the table's "To narrow this down" line (robustness round 77: the report had none)
+        def cause_named(cause_id: str) -> str:
+            return cause_label(kb, cause_id) if kb is not None else cause_id
+
+        hints = [f"{item['rule_out']} ({rule_out_purpose(result, item.get('cant_miss', ''))} "
+                 f"{cause_named(item.get('cant_miss', ''))})" if item.get("rule_out") else in_text(item["label"])
+                 for item in following]
+        numbered = "; ".join(f"({number}) {hint}" for number, hint in enumerate(hints, 1)) if len(hints) > 1 \
+            else hints[0]
+        body += "\nTo narrow this down, check: " + _md(numbered) + ".\n"
     if notes:
         body += "\n" + "".join(notes)
     return body + f"\n_{NOTICE} Knowledge base: {_md(rules_label(result))}._\n"

@@ -282,6 +282,42 @@ def evidence_label(kb: Any, evidence: Any) -> str:
     return label
 
 
+def cap_note(kb: KnowledgeBase, entries: Any) -> str | None:
+    """What a ">" figure means, said once under every output that prints one (the table, the page, Markdown): a
+    ceiling the ranking holds the cause at, not a floor (a clinician's review: ">75%" read as "at least 75% likely";
+    robustness round 77: the page and Markdown printed ">45%" with no word)."""
+    capped = next((e for e in entries if e["capped"]), None)
+    if capped is None:
+        return None
+    cause = kb.causes.get(capped["cause"])
+    until = certainty_until(kb, cause.certainty) if cause is not None else ""
+    # a mimic that does not itself calcify the kidneys is never stated near-certain, whatever its findings (robustness
+    # round 77: FHH ">60%" was said to lack a defining finding beside two x40 findings)
+    if cause is not None and not cause.calcifies:
+        why = f" for {in_text(cause.short_name)}, which does not itself calcify the kidneys"
+    else:
+        why = until or " without a finding that is close to defining (a likelihood ratio of 20 or more)"
+    return f"{percent(capped['probability'], True)}: the most this ranking states{why}, not a lower bound."
+
+
+def lr_text(weight: float) -> str:
+    """A weight (ln LR) as the outputs show its likelihood ratio: "×19", "×0.84"."""
+    import math
+
+    ratio = math.exp(weight)
+    return f"×{ratio:.2g}" if ratio < 10 else f"×{ratio:.0f}"
+
+
+def evidence_words(kb: Any, entry: Any, limit: int = 3) -> str:
+    """A cause's strongest evidence in the table's words: "+ High PTH ×19, − no hypocalcaemia ×0.84" (what moves
+    the score by at least 0.1 in ln; a finding that only follows from another stated one is left out, as every cause
+    has it)."""
+    items = [e for e in distinctive(entry["supporting"]) if e["weight"] >= 0.1][:limit]
+    items += [e for e in distinctive(entry["conflicting"]) if e["weight"] <= -0.1][:max(1, limit - len(items))]
+    return ", ".join(("+ " if e["weight"] > 0 else "− ") + evidence_label(kb, e) + " " + lr_text(e["weight"])
+                     for e in items)
+
+
 def distinctive(items: list[Evidence]) -> list[Evidence]:
     """The evidence that tells causes apart, for a summary: without the terms a finding gets only because
     it follows from another stated one (``given``), which every cause that does not list it shares."""
@@ -309,7 +345,12 @@ def work_up(result: Any) -> list[Any]:
     # a finding that would not move the ranking (under 0.005 bits: "0.00") is not offered as one that narrows it down,
     # a rule-out test always is (robustness round 65: "check glomerulonephritis" beside a cortical necrosis at 99.9%)
     following = [item for item in following if item.get("rule_out") or item["gain"] >= 0.005]
-    return sorted(following, key=lambda item: (not item.get("rule_out"), -item.get("priority", item["gain"])))
+    # the rule-out tests first, the likeliest can't-miss cause's first, as `ask` puts them (robustness round 77: the
+    # table listed them by priority and `ask` by the cause's probability)
+    shown = {entry["cause"]: entry["probability"] for entry in result.get("differential") or []}
+    return sorted(following, key=lambda item: (not item.get("rule_out"),
+                                               -shown.get(item.get("cant_miss", ""), 0.0) if item.get("rule_out")
+                                               else 0.0, -item.get("priority", item["gain"])))
 
 
 def no_evidence_text(entry: Any, result: Any) -> str:
