@@ -139,3 +139,13 @@ def test_batch_markdown_counts_the_warnings_it_does_not_show() -> None:
     status, _, err = invoke(["batch", "-", "-f", "markdown", "-n", "1"],
                             stdin=b'{"id": "poly", "pattern": "medullary", "clues": {"polyhydramnios": true}}\n')
     assert status == 0 and "carry warnings that markdown rows do not show" in err, err
+
+
+def test_small_priors_and_proper_nouns_are_written_as_elsewhere(monkeypatch: Any) -> None:
+    monkeypatch.setitem(os.environ, "COLUMNS", "200")
+    status, out, _ = invoke(["causes", "--extended"])
+    row = next(line for line in out.splitlines() if line.lstrip().startswith("hiv_associated_calcification"))
+    assert status == 0 and "<0.1%" in row and "0.0%" not in row
+    status, out, _ = invoke(["diff", "-p", "medullary", "--age", "50", "--glucocorticoid-excess", "--hypercalciuria",
+                             "--extended", "-n", "1"])
+    assert status == 0 and "(Cushing or" in out and "cushing" not in out

@@ -432,6 +432,12 @@ def ask_question(label: str, description: str) -> str:
     return answer
 
 
+def _share(value: float) -> str:
+    """A prior as a percentage, a non-zero one below 0.05% as "<0.1%" as the ranking writes it (robustness round 77:
+    "0.0%" for a prior of 0.04%)."""
+    return "<0.1%" if 0.0 < value < 0.0005 else f"{value:.1%}"
+
+
 def print_causes(kb: KnowledgeBase) -> None:
     """The causes, grouped: the twelve of the seed notes, then the extended knowledge base (--extended)
     and any rule pack's, with mimics marked."""
@@ -465,13 +471,13 @@ def print_causes(kb: KnowledgeBase) -> None:
             cell.append(f"\n{cause.distribution}", style="dim")
             if cause.cant_miss:
                 cell.append(" · can't miss", style="yellow")
-            row: list[Text | str] = [cell, f"{cause.prior['adult']:.1%}", f"{cause.prior['child']:.1%}",
-                                     f"{cause.prior['preterm']:.1%}"]
+            row: list[Text | str] = [cell, _share(cause.prior['adult']), _share(cause.prior['child']),
+                                     _share(cause.prior['preterm'])]
             table.add_row(*row, *([str(findings)] if counts else []))
             body = Text(cause.name + (" (mimic)" if cause.mimic else "") + f"; {cause.distribution}" +
                         ("; can't miss" if cause.cant_miss else ""))
-            body.append(f"\nprior: adult {cause.prior['adult']:.1%}, child {cause.prior['child']:.1%}, "
-                        f"preterm {cause.prior['preterm']:.1%}", style="dim")
+            body.append(f"\nprior: adult {_share(cause.prior['adult'])}, child {_share(cause.prior['child'])}, "
+                        f"preterm {_share(cause.prior['preterm'])}", style="dim")
             rows.append((cause.id, body))
         if counts:
             console.print(table)
@@ -559,8 +565,8 @@ def print_cause(kb: KnowledgeBase, cause_id: str) -> None:
     # page said "of all nephrocalcinosis" and --explain showed a smaller prior)
     console.print(Text("Prior (share among the knowledge base's causes; a ranking first sets aside the share of "
                        "causes outside it, see nephrocalc method): ", style="bold").append(
-        f"adult {cause.prior['adult']:.1%}, child {cause.prior['child']:.1%}, preterm/neonate "
-        f"{cause.prior['preterm']:.1%}. {cause.prior_note} [{', '.join(cause.prior_sources)}]"))
+        f"adult {_share(cause.prior['adult'])}, child {_share(cause.prior['child'])}, preterm/neonate "
+        f"{_share(cause.prior['preterm'])}. {cause.prior_note} [{', '.join(cause.prior_sources)}]"))
     console.print(Text("Pattern: ", style="bold").append(
         ", ".join(f"{p} {v:.1%}" for p, v in cause.patterns.items())
         + (f". {cause.patterns_note}" if cause.patterns_note else "")
