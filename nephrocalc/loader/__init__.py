@@ -17,7 +17,7 @@ from nephrocalc.errors import RuleError
 from nephrocalc.knowledge import KnowledgeBase
 
 __all__ = ["builtin_rules_dir", "cause_paths", "extended_rules_dir", "is_knowledge_base", "is_shipped_extended",
-           "is_shipped_knowledge_base", "knowledge_key", "load_knowledge_base", "pack_files", "refused_links",
+           "knowledge_key", "load_knowledge_base", "pack_files", "refused_links",
            "rule_files", "set_aside"]
 
 
@@ -51,13 +51,6 @@ def is_shipped_extended(folder: Path) -> bool:
     ("nephrocalc extended knowledge base"): an edited copy is a pack of one's own, which a result's footer must not
     pass off as the shipped rules."""
     return _same_rules(folder, extended_rules_dir())
-
-
-def is_shipped_knowledge_base(folder: Path) -> bool:
-    """Whether ``folder`` holds the built-in knowledge base as it ships, as is_shipped_extended says of the extended
-    one: the same rule files holding the same rules (its extended/ folder aside, which the loader checks on its own).
-    Only such a copy of rules/ may go by the shipped name ("nephrocalc built-in knowledge base")."""
-    return _same_rules(folder, builtin_rules_dir(), aside=("extended",))
 
 
 def _same_rules(folder: Path, shipped: Path, aside: tuple[str, ...] = ()) -> bool:

@@ -9,7 +9,6 @@ the engine; nothing here recomputes a model quantity.
 
 from __future__ import annotations
 
-import math
 import os
 import sys
 from typing import Any
@@ -31,12 +30,12 @@ from nephrocalc.render.views import (
     cited_tags,
     clue_conditions,
     clue_users,
-    distinctive,
     entry_form,
     evidence_label,
     labs_view,
     lacks_clause,
     lower_clause,
+    lr_text,
     no_evidence_text,
     not_used,
     percent,
@@ -46,10 +45,11 @@ from nephrocalc.render.views import (
     rule_out_purpose,
     rule_out_text,
     rules_label,
+    strongest_evidence,
     triggers_text,
     work_up,
 )
-from nephrocalc.result import NOTICE, Entry, Evidence, Omitted, Result
+from nephrocalc.result import NOTICE, Entry, Omitted, Result
 from nephrocalc.vocab import in_text
 
 _BAR_BELOW = 80  # columns: below this the table drops its bar column
@@ -177,26 +177,17 @@ def _print_fit(console: Console, kb: KnowledgeBase, result: Result) -> None:
             console.print(Text("  Run with --extended to rank these causes with the others.", style="dim"))
 
 
-def _lr(weight: float) -> str:
-    ratio = math.exp(weight)
-    return f"×{ratio:.2g}" if ratio < 10 else f"×{ratio:.0f}"
-
-
 def _evidence_summary(kb: KnowledgeBase, entry: Entry, result: Result, limit: int = 3) -> Text:
-    # evidence that hardly moves the score (|ln LR| < 0.1) is left to --explain
-    # and so is a finding that only follows from another stated one (CKD's phosphate): every cause has it
-    items: list[tuple[float, Evidence]] = [(e["weight"], e) for e in distinctive(entry["supporting"])
-                                           if e["weight"] >= 0.1][:limit]
-    items += [(e["weight"], e) for e in distinctive(entry["conflicting"])
-              if e["weight"] <= -0.1][:max(1, limit - len(items))]
+    # the evidence Markdown shows too (views.strongest_evidence), coloured
+    items = strongest_evidence(entry, limit)
     text = Text()
-    for i, (weight, evidence) in enumerate(items):
+    for i, evidence in enumerate(items):
         if i:
             text.append(", ")
         label = evidence_label(kb, evidence)  # "... with X" for a ratio that counts only with another clue present
-        style = "green" if weight > 0 else "red"
-        text.append(("+ " if weight > 0 else "− ") + label, style=style)
-        text.append(f" {_lr(weight)}", style="dim")
+        weight = evidence["weight"]
+        text.append(("+ " if weight > 0 else "− ") + label, style="green" if weight > 0 else "red")
+        text.append(f" {lr_text(weight)}", style="dim")
     if not items:
         text.append(no_evidence_text(entry, result), style="dim")
     return text

@@ -308,14 +308,18 @@ def lr_text(weight: float) -> str:
     return f"×{ratio:.2g}" if ratio < 10 else f"×{ratio:.0f}"
 
 
-def evidence_words(kb: Any, entry: Any, limit: int = 3) -> str:
-    """A cause's strongest evidence in the table's words: "+ High PTH ×19, − no hypocalcaemia ×0.84" (what moves
-    the score by at least 0.1 in ln; a finding that only follows from another stated one is left out, as every cause
-    has it)."""
+def strongest_evidence(entry: Any, limit: int = 3) -> list[Evidence]:
+    """The evidence a summary of a cause shows: what moves its score by at least 0.1 in ln (the rest is left to
+    --explain), the supporting first, and not a finding that only follows from another stated one (CKD's phosphate),
+    which every cause has."""
     items = [e for e in distinctive(entry["supporting"]) if e["weight"] >= 0.1][:limit]
-    items += [e for e in distinctive(entry["conflicting"]) if e["weight"] <= -0.1][:max(1, limit - len(items))]
+    return items + [e for e in distinctive(entry["conflicting"]) if e["weight"] <= -0.1][:max(1, limit - len(items))]
+
+
+def evidence_words(kb: Any, entry: Any, limit: int = 3) -> str:
+    """A cause's strongest evidence in the table's words: "+ High PTH ×19, − no hypocalcaemia ×0.84"."""
     return ", ".join(("+ " if e["weight"] > 0 else "− ") + evidence_label(kb, e) + " " + lr_text(e["weight"])
-                     for e in items)
+                     for e in strongest_evidence(entry, limit))
 
 
 def distinctive(items: list[Evidence]) -> list[Evidence]:
