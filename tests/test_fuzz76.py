@@ -121,10 +121,10 @@ def test_small_pack_mistakes_are_named_as_written(tmp_path: Path) -> None:
     (pack / "clues.toml").write_text(
         '[groups]\nsite = "Site findings"\n\n'
         '[clues.stripe_sign]\nlabel = "Stripe sign"\ndescription = "A sign."\ngroup = "site"\n'
-        'specificity = "moderate"\nhpo = []\nhpo_note = "no HPO term"\nsnomed = ["12345678", "12345678"]\n',
+        'specificity = "moderate"\nhpo = []\nhpo_note = "no HPO term"\nsnomed = ["123456001", "123456001"]\n',
         encoding="utf-8")
     status, _, err = invoke(["rules", "check", str(pack)])
-    assert status == 2 and "clues.stripe_sign.snomed: 12345678 is listed twice" in err, err
+    assert status == 2 and "clues.stripe_sign.snomed: 123456001 is listed twice" in err, err
     (pack / "clues.toml").unlink()
     (pack / "caveats.toml").write_text(
         '[[caveats]]\nid = "both_ways"\nmessage = "A caveat."\nsources = ["Bota19"]\n'

@@ -112,6 +112,13 @@ def test_a_symbolic_link_out_of_the_pack_is_refused(tmp_path: Path) -> None:
     ("labs.toml", '"nmol/L" = { divide_by = 2.496 }', '"nmol/L" = { divide_by = 24.96 }', "but the units give 0.4006"),
     ("labs.toml", '"mg/g" = { divide_by = 1000.0 }', '"mg/g" = { divide_by = 100.0 }', "but the units give 0.001"),
     ("labs.toml", "molar_mass = 168.11\n", "", "units.µmol/L: converting it to mg/dL needs the lab's molar_mass"),
+    # a code mistyped by one digit still has the right shape: the check digits catch it (session 2026-12-07, sixth)
+    ("labs.toml", '"2777-1",', '"2771-1",', "labs.toml: labs.serum_phosphate.loinc.0: 2771-1 fails the LOINC check "
+     "digit (2771-4 would pass)"),
+    ("clues.toml", '"46177005",  # End-stage renal disease\n  "433146000"', '"46177050",  # End-stage renal disease\n  '
+     '"433146000"', "clues.ckd.snomed.13: 46177050 fails the SNOMED CT check digit"),
+    ("clues.toml", '"46177005",  # End-stage renal disease\n  "433146000"', '"123456017",\n  "433146000"',
+     "123456017 is not a SNOMED CT concept id: its partition digits 01"),
 ])
 def test_a_complete_knowledge_base_that_would_act_silently_wrong_is_refused(tmp_path: Path, file: str, old: str,
                                                                             new: str, said: str) -> None:

@@ -53,8 +53,57 @@ MIN_BACKGROUND = 0.001
 Background = Annotated[float, Field(ge=MIN_BACKGROUND, lt=1.0, allow_inf_nan=False)]
 Identifier = Annotated[str, Field(pattern=ID_REGEX)]
 HpoId = Annotated[str, Field(pattern=r"^HP:\d{7}$")]
-LoincCode = Annotated[str, Field(pattern=r"^\d{1,7}-\d$")]
-SnomedId = Annotated[str, Field(pattern=r"^[1-9]\d{5,17}$")]  # a SNOMED CT concept id (SCTID)
+
+
+def loinc_check_digit(body: str) -> int:
+    """The LOINC check digit of a code's digits (the mod-10 algorithm of the LOINC Users' Guide: Luhn's)."""
+    total = 0
+    for position, char in enumerate(reversed(body)):
+        digit = int(char) * (2 if position % 2 == 0 else 1)
+        total += digit - 9 if digit > 9 else digit
+    return (10 - total % 10) % 10
+
+
+def _loinc(code: str) -> str:
+    body, check = code.split("-")
+    if loinc_check_digit(body) != int(check):
+        raise ValueError(f"{code} fails the LOINC check digit ({body}-{loinc_check_digit(body)} would pass): "
+                         "a typing error?")
+    return code
+
+
+# Verhoeff's dihedral-group tables: the check digit of every SNOMED CT identifier (SNOMED CT Technical Implementation
+# Guide, "Check-digit computation"); the permutation table is the powers of (0 1 5 8 9 4 2 7)(3 6)
+_D5 = ((0, 1, 2, 3, 4, 5, 6, 7, 8, 9), (1, 2, 3, 4, 0, 6, 7, 8, 9, 5), (2, 3, 4, 0, 1, 7, 8, 9, 5, 6),
+       (3, 4, 0, 1, 2, 8, 9, 5, 6, 7), (4, 0, 1, 2, 3, 9, 5, 6, 7, 8), (5, 9, 8, 7, 6, 0, 4, 3, 2, 1),
+       (6, 5, 9, 8, 7, 1, 0, 4, 3, 2), (7, 6, 5, 9, 8, 2, 1, 0, 4, 3), (8, 7, 6, 5, 9, 3, 2, 1, 0, 4),
+       (9, 8, 7, 6, 5, 4, 3, 2, 1, 0))
+_P1 = (1, 5, 7, 6, 2, 8, 3, 0, 9, 4)
+_PERMUTATIONS = [tuple(range(10))]
+for _ in range(7):
+    _PERMUTATIONS.append(tuple(_P1[x] for x in _PERMUTATIONS[-1]))
+
+
+def verhoeff_valid(digits: str) -> bool:
+    """Whether a digit string ends in its Verhoeff check digit."""
+    check = 0
+    for position, char in enumerate(reversed(digits)):
+        check = _D5[check][_PERMUTATIONS[position % 8][int(char)]]
+    return check == 0
+
+
+def _sctid(code: str) -> str:
+    if not verhoeff_valid(code):
+        raise ValueError(f"{code} fails the SNOMED CT check digit (Verhoeff): a typing error?")
+    if code[-3:-1] not in ("00", "10"):  # the partition identifier: 00 a core concept, 10 an extension concept
+        raise ValueError(f"{code} is not a SNOMED CT concept id: its partition digits {code[-3:-1]} are those of a "
+                         "description or relationship (a concept's are 00 or 10)")
+    return code
+
+
+LoincCode = Annotated[str, Field(pattern=r"^\d{1,7}-\d$"), AfterValidator(_loinc)]
+# a SNOMED CT concept id (SCTID), with its check digit and partition checked
+SnomedId = Annotated[str, Field(pattern=r"^[1-9]\d{5,17}$"), AfterValidator(_sctid)]
 Agent = Annotated[str, Field(pattern=r"^[a-z][a-z0-9 -]{2,59}$")]  # a drug or agent name, lower case
 # a WHO ATC code, or one of its groups (C03CA: sulfonamide loop diuretics; C03CA01: furosemide)
 AtcCode = Annotated[str, Field(pattern=r"^[A-Z]\d{2}([A-Z]([A-Z](\d{2})?)?)?$")]
