@@ -555,6 +555,7 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
     unit_conflicts: list[str] = []  # values whose UCUM code and unit text are units of the lab that disagree
     repeated: dict[str, list[str]] = {}  # every value of each lab; of a lab given more than once the newest is used
     lab_dates: dict[str, date | None] = {}  # the effective date of each lab value kept
+    lab_origins: dict[str, str] = {}  # lab -> the Observation element its kept value came from
     series: dict[str, list[tuple[date, Lab]]] = {}  # every dated, readable value of each lab (to pair a PTH)
     rejected: list[str] = []  # lab values that are not numbers, each naming its field
     flagged: list[str] = []  # lab values the laboratory flagged abnormal: its flag is not read (said)
@@ -948,9 +949,12 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                 if isinstance(quantity, dict):
                     value = _quantity(quantity, _unitless(kb, lab_id))
                     if isinstance(value, Quantity):
+                        kept = labs.get(lab_id)
                         _read_lab(kb, lab_id, value, labs, (bounds, not_bounds), repeated, _effective(resource),
                                   lab_dates, unit_conflicts, lab_parts if coding.code in kb.loinc_at_least else None,
                                   coding.code, series)
+                        if labs.get(lab_id) is not kept:
+                            lab_origins[lab_id] = f"{_named(resource)}.valueQuantity ({lab_id}, LOINC {coding.code})"
                         if resource.get("status") in UNVERIFIED_RESULT:
                             preliminary.append(f"{lab_id} {shown_value(quantity.get('value'))} "
                                                f"({resource['status']})")
@@ -1043,8 +1047,12 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                     rejected.append(f"Observation.component[{index}].valueQuantity ({lab_id}, LOINC {code}): given "
                                     f"with a dataAbsentReason ({reason}), so not used")
                 elif isinstance(value, Quantity):
+                    kept = labs.get(lab_id)
                     _read_lab(kb, lab_id, value, labs, (bounds, not_bounds), repeated, _effective(resource), lab_dates,
                               unit_conflicts, lab_parts if code in kb.loinc_at_least else None, code, series)
+                    if labs.get(lab_id) is not kept:
+                        lab_origins[lab_id] = (f"{_named(resource)}.component[{index}].valueQuantity ({lab_id}, "
+                                                  f"LOINC {code})")
                     if resource.get("status") in UNVERIFIED_RESULT:
                         preliminary.append(f"{lab_id} {shown_value(value.value)} ({resource['status']})")
                     # the component's own flags and range, said as a top-level value's are (robustness round 61)
@@ -1583,7 +1591,14 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
     case = Case(pattern=pattern, modality=modality, laterality=laterality,
                 id=str(data.get("id") or (patient or {}).get("id") or "") or None,
                 age_years=age, onset_age_years=onset, sex=sex, clues=clues, labs=labs)
-    return checked_labs(case, kb, notes, "fhir_observations_not_read", rejected), notes
+    return checked_labs(case, kb, notes, "fhir_observations_not_read", rejected, lab_origins), notes
+
+
+def _named(resource: dict[str, Any]) -> str:
+    """A resource as a reader finds it in the bundle: Observation/abc, or Observation without an id."""
+    rid = resource.get("id")
+    return f"{resource.get('resourceType')}/{rid.strip()[:40]}" if isinstance(rid, str) and rid.strip() \
+        else str(resource.get("resourceType"))
 
 
 def _coded(kb: KnowledgeBase, coding: Coding, absent: bool) -> tuple[str | None, tuple[str, ...]] | None:

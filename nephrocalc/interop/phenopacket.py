@@ -914,6 +914,7 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
     lab_parts: list[str] = []  # values of an assay of a part of the lab (25OHD3 alone): read as a lower bound
     observed: dict[str, float | None] = {}  # lab -> the age at the sample kept (timeObserved), when given
     series: dict[str, list[tuple[float, Lab]]] = {}  # lab -> every readable value with its age at sampling
+    origins: dict[str, str] = {}  # lab -> the measurement its kept value came from (named if it cannot be used)
     born = packet.subject.dateOfBirth if packet.subject is not None else None  # dates a timestamp sample
     before_birth: list[str] = []  # lab values sampled before the date of birth: not the patient's
     for index, measurement in enumerate(packet.measurements):
@@ -986,6 +987,7 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
             labs[lab_id] = Lab(value=float(quantity.value), unit=unit, comparator=">=")
         else:
             labs[lab_id] = Lab(value=float(quantity.value), unit=unit)
+        origins[lab_id] = f"measurements[{index}].value.quantity ({lab_id})"
         if when is not None and unit_taken(kb, lab_id, unit):
             series.setdefault(lab_id, []).append((when, labs[lab_id]))
     subject = packet.subject
@@ -1252,7 +1254,7 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
     case_id = packet.id or (str(family.get("id") or "") if family is not None else "")
     case = Case(pattern=pattern, id=case_id or None, age_years=age, onset_age_years=onset, laterality=laterality,
                 sex=sex, clues=clues, labs=labs)
-    return checked_labs(case, kb, notes, "phenopacket_measurements_not_read", rejected), notes
+    return checked_labs(case, kb, notes, "phenopacket_measurements_not_read", rejected, origins), notes
 
 
 T = TypeVar("T")  # when a sample was taken: a FHIR date or a phenopacket age in years
@@ -1664,10 +1666,11 @@ def pattern_of(patterns: set[str], notes: list[Note]) -> Pattern | None:
 
 
 def checked_labs(case: Case, kb: KnowledgeBase, notes: list[Note], note_id: str,
-                 rejected: list[str] | None = None) -> Case:
+                 rejected: list[str] | None = None, origins: Mapping[str, str] | None = None) -> Case:
     """The case of a standard input without the lab values that cannot be read (a unit the lab does not
-    take, an impossible value), each named in a note, with those the reader ``rejected`` already (a value
-    that is not a number): the document's other labs and findings still count."""
+    take, an impossible value), each named in a note by where the document gave it (``origins``: lab -> its
+    element and the lab; the case's ``labs.…`` path is not one the document has), with those the reader ``rejected``
+    already (a value that is not a number): the document's other labs and findings still count."""
     if not case.labs and not rejected:
         return case
     import dataclasses
@@ -1680,7 +1683,8 @@ def checked_labs(case: Case, kb: KnowledgeBase, notes: list[Note], note_id: str,
         try:
             measure(lab_id, lab.value, lab.unit, kb, lab.comparator or "")
         except InputError as exc:
-            bad.append(str(exc))
+            origin = (origins or {}).get(lab_id)
+            bad.append(f"{origin or lab_id}: {exc.message}")
         else:
             good[lab_id] = lab
     if not bad:
