@@ -742,10 +742,6 @@ class Finding(RuleModel):
             raise ValueError("give either a frequency or explicit likelihood ratios, not both")
         if explicit and (self.lr_present is None or self.lr_absent is None):
             raise ValueError("explicit likelihood ratios need both lr_present and lr_absent")
-        if self.lr_present == 1.0 and self.lr_absent == 1.0:
-            # a one-sided entry (one ratio 1: "a normal value says little") is meant; both 1 is a typing error
-            raise ValueError("lr_present and lr_absent are both 1: the finding would change nothing (leave it out, "
-                             "or give the side that counts)")
         if (self.lr_present is not None and self.lr_absent is not None
                 and (self.lr_present - 1.0) * (self.lr_absent - 1.0) > 0):
             # P(present | cause) above its background means P(absent | cause) below it, and the reverse
