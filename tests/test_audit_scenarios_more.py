@@ -785,16 +785,48 @@ def test_the_battery_is_large_and_its_names_are_unique() -> None:
 # seventy-seventh: a blind reviewer on what the tool says beside the ranking: the caveats of AUDIT D12 (and where
 # each must not appear), the can't-miss causes' rule-out tests, and the fit of classic and contradictory input; run
 # blind, 50 of 52 passed; the FHH clearance-ratio caveat beside a measured hypercalciuria was mended, one stays open.
+# seventy-eighth: a blind reviewer on patients as a resident meets them: sparse reports (one to three findings) where
+# the right answer is a restrained one, the causes with the fewest real patients here (cortical necrosis, chronic GN,
+# Alport, milk-alkali, sarcoidosis, tuberculosis, sponge kidney, adult primary hyperoxaluria) in the forms real reports
+# show, and lab values to be read in context (age limits, units, CKD, albumin, grey zones); run blind, 46 of 52
+# passed; six stay open below (five ask more restraint of a sparse picture than the development set supports).
 # JSON Lines: {"name", "which", "case", "checks": [[kind, args...], ...]}.
 BATTERIES = {
     number: [json.loads(line) for line in
              (Path(__file__).parent / "data" / "audit" / f"battery{number}.jsonl").read_text(encoding="utf-8")
              .splitlines() if line.strip()]
-    for number in range(3, 78)
+    for number in range(3, 79)
 }
 BLIND = [scenario for battery in BATTERIES.values() for scenario in battery]
 # Blind scenarios still failing, each with the reason (strict: one that starts to pass must leave the list)
 OPEN_BLIND = {
+    "b78_sparse_stone_former_ct":
+        "medullary sponge kidney at its 75% cap (the check asks under 60%) for stones with renal colic and medullary "
+        "calcification on plain CT at 38: colic counts x5 for sponge kidney on top of the stones' x8; counting colic "
+        "once with the stones (it is their symptom) gave 46% here but cost four earlier blind scenarios and a "
+        "development-set patient (pubs-ph-01), so it was withdrawn; the cap holds until tubular ectasia is seen",
+    "b78_sparse_infant_vomiting_ftt":
+        "distal RTA 79% with --extended (the check asks under 70%) for a boy of 5 months with vomiting and growth "
+        "failure: both are presenting features of infant distal RTA (x5, x4), whose infant prior is the largest; "
+        "vitamin D excess 12% and infantile hypercalcaemia 5% follow, as b75_cyp24a1_infant_s2",
+    "b78_sparse_calcium_carbonate_user":
+        "milk-alkali syndrome 88% (the check asks under 85%) for a woman of 74 on calcium carbonate, calcium not "
+        "measured: the clue means a large calcium-alkali intake (CONTRACT.md), the syndrome's prerequisite (x47); "
+        "its defining hypercalcaemia is unknown, not absent",
+    "b78_sparse_cortical_toddler_consanguinity":
+        "primary hyperoxaluria 93% (the check asks under 90%) for cortical calcification in a toddler of "
+        "consanguineous parents, nothing else stated: the reviewer's own reasoning puts it first and its urine "
+        "oxalate test is proposed; the display cap is 95%",
+    "b78_ph1_after_failed_transplant":
+        "allograft calcification 59% ahead of primary hyperoxaluria 40% with --extended for early graft failure with "
+        "calcium-oxalate stones, consanguinity and a plasma oxalate of 60 umol/L: in kidney failure that oxalate lies "
+        "within the range of patients without PH [Elgstoen10], so it derives nothing; the transplant gates allograft "
+        "calcification, and no sourced share of PH first diagnosed after a transplant was found to count it for PH",
+    "b78_lab_term_infant_normal_for_age":
+        "the open world 75% with a poor fit (the check asks the leader under 70%) for a term girl of 4 months with a "
+        "urine calcium/creatinine and an ionised calcium normal for age, prematurity, furosemide and vitamin D denied: "
+        "no cause of the twelve fits and the genetic-panel caveat is printed, which is the open answer the reviewer "
+        "asks, said as `other`",
     "b77_tb_sterile_pyuria_unilateral":
         "medullary sponge kidney at its 75% cap, renal tuberculosis 18% and its test proposed (the check asks sponge "
         "kidney at most 70%) for AUDIT D10's own case, one-sided calcification with haematuria and sterile pyuria on "
