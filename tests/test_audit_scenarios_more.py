@@ -790,16 +790,31 @@ def test_the_battery_is_large_and_its_names_are_unique() -> None:
 # Alport, milk-alkali, sarcoidosis, tuberculosis, sponge kidney, adult primary hyperoxaluria) in the forms real reports
 # show, and lab values to be read in context (age limits, units, CKD, albumin, grey zones); run blind, 46 of 52
 # passed; six stay open below (five ask more restraint of a sparse picture than the development set supports).
+# seventy-ninth: a blind reviewer on age across the lifespan: twin sets of one picture at two or three ages (causes
+# that fall away, forms that change, lab limits that move), neonates and infants, and adults over 65 with the
+# comorbidities of old age; run blind, 50 of 52 passed; the infantile form of primary hyperoxaluria shown for a boy
+# of 15 was mended (after infancy its age ratio is now 0.005, not 0.05), and two stay open below.
 # JSON Lines: {"name", "which", "case", "checks": [[kind, args...], ...]}.
 BATTERIES = {
     number: [json.loads(line) for line in
              (Path(__file__).parent / "data" / "audit" / f"battery{number}.jsonl").read_text(encoding="utf-8")
              .splitlines() if line.strip()]
-    for number in range(3, 79)
+    for number in range(3, 80)
 }
 BLIND = [scenario for battery in BATTERIES.values() for scenario in battery]
 # Blind scenarios still failing, each with the reason (strict: one that starts to pass must leave the list)
 OPEN_BLIND = {
+    "b79_twin_f_oxalosis_adolescent":
+        "distal RTA 74% ahead of primary hyperoxaluria 26% (the check asks primary hyperoxaluria first) for combined "
+        "calcification with CKD, a bicarbonate of 15, anaemia, growth failure and consanguinity at 15: the first run "
+        "ranked primary hyperoxaluria first only through its infantile form, impossible at 15 and now held at x0.005; "
+        "the later-onset form does not list the acidosis, which counts x19 for distal RTA since CKD of unknown stage "
+        "has no sourced acidosis background (stage 4: 37% [Raphael19])",
+    "b79_infant_drta_no_acid_base":
+        "distal RTA at the 95% cap (the check asks under 90%) for a girl of 4 months with growth failure, vomiting, "
+        "polyuria and hypokalaemia, acid-base not measured: each is a presenting feature of infant distal RTA, the "
+        "largest infant prior; Bartter syndrome, its rival, is ranked only with --extended (there 1.8%, its prior "
+        "13 times smaller), as b78_sparse_infant_vomiting_ftt",
     "b78_sparse_stone_former_ct":
         "medullary sponge kidney at its 75% cap (the check asks under 60%) for stones with renal colic and medullary "
         "calcification on plain CT at 38: colic counts x5 for sponge kidney on top of the stones' x8; counting colic "
