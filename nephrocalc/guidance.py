@@ -386,17 +386,27 @@ class Interview:
         others = [other.id for other in kb.labs.values()
                   if other.id != lab_id and any(limit.clue == clue for limit in other.limits)]
         first_error: InputError | None = None
+        chosen: tuple[str, float, str, str] | None = None
         for candidate in (lab_id, *others):
             try:
-                lab, value, unit, comparator = parse_lab_bound(f"{candidate}={written}", kb)
-                measure(lab, value, unit, kb, comparator)  # raises InputError: an unknown unit, an impossible value
-                break
+                parsed = parse_lab_bound(f"{candidate}={written}", kb)
+                measure(parsed[0], parsed[1], parsed[2], kb, parsed[3])  # an unknown unit, an impossible value
             except InputError as exc:
-                first_error = first_error or exc
-        else:  # name the answer, not the --lab option the user never typed
+                if exc.where.endswith(".unit"):  # a unit this lab does not take: another lab may take it
+                    first_error = first_error or exc
+                    continue
+                # a value impossible in a unit the lab takes, or text that is no value: refused, as --lab refuses
+                # it, not tried as another lab (robustness round 78: a total calcium of 1.2 mg/dL was kept as an
+                # ionised calcium and read as hypocalcaemia)
+                first_error = exc
+                break
+            chosen = parsed
+            break
+        if chosen is None:  # name the answer, not the --lab option the user never typed
             assert first_error is not None
             said = first_error.message.replace(f"'{lab_id}={written}'", "the value", 1).replace(f"{lab_id}=", "")
             raise InputError(f"answer {text.strip()[:40]!r} ({lab_id})", said) from None
+        lab, value, unit, comparator = chosen
         self._remember()
         self.asked += 1
         bound = comparator if comparator in ("<", "<=", ">", ">=") else None

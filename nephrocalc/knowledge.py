@@ -458,6 +458,15 @@ def ucum_spellings(text: str) -> list[str]:
     bare = re.sub(r"\{[^}]*\}", "", text) if "1.73" not in text else text
     if bare != text:
         found.extend((bare, _UCUM.get(bare.lower(), bare)))
+    # "{pH}": a unit of 1, named by its annotation
+    if (whole := re.fullmatch(r"\{\s*([^{}]+?)\s*\}", text)) is not None:
+        found.append(whole.group(1))
+    if "1.73" in text and "{" in text:
+        # a body-surface annotation is the unit's meaning, written many ways: {1.73_m2}, {1.73m2}, {1.73 m2},
+        # {1.73m²} (robustness round 78: an eGFR in mL/min/{1.73m2}, as US feeds write it, was refused)
+        surface = re.sub(r"\{\s*1\.73[\s_.]*m(?:2|²|\^2)\s*\}", "{1.73_m2}", text)
+        if surface != text:
+            found.extend((surface, _UCUM.get(surface.lower(), surface)))
     # UCUM's own product grammar: "mg.dL-1" is mg/dL, "pmol.L-1" pmol/L (robustness round 74: a calcium of 11.9 coded
     # mg.dL-1 was left out)
     product = re.fullmatch(r"([^./\s()]+)\.([^./\s()]+)-1", bare)

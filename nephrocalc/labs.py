@@ -230,8 +230,30 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
             seen_warnings.add(message)
             warnings.append({"id": note_id, "message": message, "sources": list(sources)})
 
+    def sampled_at(m: Measurement) -> float | None:  # a lab without its own age was sampled at the case's
+        return m.age if m.age is not None else case.age_years
+
+    by_id = {m.lab.id: m for m in measurements}
+    egfr_given, creatinine = by_id.get("egfr"), by_id.get("serum_creatinine")
+    if egfr_given is not None and creatinine is not None \
+            and (gap := years_apart(sampled_at(egfr_given), sampled_at(creatinine))) is not None \
+            and (sampled_at(creatinine) or 0.0) > (sampled_at(egfr_given) or 0.0):
+        # a later creatinine is the present kidney function: an older eGFR does not stand for it
+        measurements.remove(egfr_given)
+        warn("lab_not_interpreted", f"{_named(egfr_given)} was not used: the serum_creatinine was sampled "
+             f"{_interval(gap)} later, and its eGFR stands for the present kidney function.")
     estimate = _egfr_from_creatinine(measurements, case, kb)
     corrected = _albumin_corrected_calcium(measurements)
+    calcium, albumin_m = by_id.get("serum_calcium"), by_id.get("serum_albumin")
+    stale_albumin = corrected is not None and calcium is not None and albumin_m is not None \
+        and years_apart(sampled_at(calcium), sampled_at(albumin_m)) is not None
+    if stale_albumin and calcium is not None and albumin_m is not None:
+        gap = years_apart(sampled_at(calcium), sampled_at(albumin_m)) or 0.0
+        corrected = None
+        before = (sampled_at(albumin_m) or 0.0) < (sampled_at(calcium) or 0.0)
+        warn("calcium_not_corrected", f"Total calcium was read as measured: the serum_albumin was sampled "
+             f"{_interval(gap)} {'before' if before else 'after'} it, too far "
+             "apart to correct it; give an albumin of the same sample (or ionized_calcium).", ("Payne73",))
     # the albumin correction [Payne73] was derived in adults with working kidneys: in CKD the adjusted calcium
     # classifies calcium status worse than the measured total [LianAsberg18], and in infants (whose albumin is
     # physiologically low, and whose hypocalcaemia is defined by the ionised calcium [Vuralli19]) it is not
@@ -247,7 +269,8 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
                 "measured total" if kidneys else "the correction was derived in adults, and an infant's "
                 "albumin is physiologically low")
              + "; an ionised calcium decides.", ("LianAsberg18", "Payne73") if kidneys else ("Payne73", "Vuralli19"))
-    elif corrected is None and "serum_calcium" in case.labs and "ionized_calcium" not in case.labs:
+    elif corrected is None and not stale_albumin and "serum_calcium" in case.labs \
+            and "ionized_calcium" not in case.labs:
         albumin = case.labs.get("serum_albumin")
         if albumin is not None and albumin.comparator:  # fuzz review 44: "give serum_albumin" when it was given
             warn("calcium_not_corrected", "Total calcium was read as measured: a serum_albumin given only as a "
@@ -468,12 +491,20 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
                     warn("lab_disagrees", f"{limit.clue} is stated {'present' if explicit else 'absent'} but {text}; "
                          "the stated clue was used.")
 
+    sampled = {m.lab.id: sampled_at(m) for m in measurements}
+
     def overridden(clue: str) -> set[str]:
         """The labs whose reading of ``clue`` another lab replaces (labs.toml decides_over): where an ionised
-        and a total calcium disagree, the ionised one is used."""
+        and a total calcium disagree, the ionised one is used; sampled more than a month apart, the newer one."""
         labs = by_lab.get(clue, {})
-        return {other for lab_id in labs if lab_id in kb.labs for other in kb.labs[lab_id].decides_over
-                if other in labs and set(labs[other]) != set(labs[lab_id])}
+        out: set[str] = set()
+        for lab_id in labs:
+            for other in kb.labs[lab_id].decides_over if lab_id in kb.labs else ():
+                if other in labs and set(labs[other]) != set(labs[lab_id]):
+                    newer = years_apart(sampled.get(lab_id), sampled.get(other)) is not None \
+                        and (sampled.get(other) or 0.0) > (sampled.get(lab_id) or 0.0)
+                    out.add(lab_id if newer else other)
+        return out
 
     def merged() -> dict[str, bool]:
         out = {}
@@ -496,8 +527,10 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
                     if step["clue"] == clue and step["lab"] in replaced:
                         step["used"] = False
                         step["decided_by"] = " and ".join(kept)
+                by_time = any(years_apart(sampled.get(k), sampled.get(r)) is not None for k in kept for r in replaced)
                 warn("lab_conflict", f"{' and '.join(labs)} disagree on {clue}; {' and '.join(kept)} was used "
-                     f"({' and '.join(kept)} decides over {' and '.join(sorted(replaced))}).")
+                     + ("(sampled later: values more than a month apart are not read together)." if by_time else
+                        f"({' and '.join(kept)} decides over {' and '.join(sorted(replaced))})."))
             else:
                 who = f"the limits of {labs[0]}" if len(labs) == 1 else " and ".join(labs)
                 # the readings of absence lost: not used, as a lab a stated clue overrules is not (robustness
@@ -573,7 +606,7 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
         if m.from_lab or (estimate is not None and m.lab.id == estimate.from_lab):
             continue
         if m.lab.id == "serum_creatinine" and "egfr" in kb.labs:
-            if "egfr" in case.labs:
+            if any(other.lab.id == "egfr" for other in measurements):
                 warn("lab_not_interpreted", f"{m.lab.id} {_number(m.value)} {m.unit} was not read: the eGFR given "
                      "was used for kidney function.")
             else:
@@ -640,6 +673,24 @@ def _egfr_from_creatinine(measurements: list[Measurement], case: Case, kb: Knowl
 
 ALBUMIN_REFERENCE_G_DL = 4.0  # Payne 1973: corrected Ca (mg/dL) = Ca + 0.8 x (4.0 - albumin g/dL)
 ALBUMIN_FACTOR = 0.8
+
+# Two lab values are read together (an albumin correcting a calcium, an ionised calcium deciding over a total one,
+# an eGFR standing for a creatinine) only when they were sampled within about a month of each other: a value
+# years older is not the patient's present state (robustness round 78: an albumin of 2005 "corrected" a calcium of
+# 2024 into hypercalcaemia). The window is a design estimate; values of unknown sampling age are read together.
+SAME_TIME_YEARS = 31 / 365.25
+
+
+def years_apart(first: float | None, second: float | None) -> float | None:
+    """How far apart two sampling ages are, when both are known and further apart than SAME_TIME_YEARS."""
+    if first is None or second is None or abs(first - second) <= SAME_TIME_YEARS:
+        return None
+    return abs(first - second)
+
+
+def _interval(years: float) -> str:
+    return f"{years:.1f} years" if years >= 1 else f"{round(years * 12)} months" if years >= 2 / 12 \
+        else f"{round(years * 365.25)} days"
 
 
 def _albumin_corrected_calcium(measurements: list[Measurement]) -> tuple[float, str] | None:

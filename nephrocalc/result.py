@@ -168,6 +168,7 @@ class OmittedCantMiss(TypedDict):
     cause: str
     name: str
     form: str | None
+    form_share: NotRequired[float | None]  # as the entry's: a form below 0.8 is shown unsettled ("?")
     probability: float
     capped: bool
 

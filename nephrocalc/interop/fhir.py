@@ -614,6 +614,7 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
     unread_contained: list[str] = []  # resources contained in another than a report or a panel: not read
     withdrawn_results = _withdrawn_results(data, resources)  # Observations only a withdrawn report's results
     oneself: list[str] = []  # FamilyMemberHistory of the patient (relationship ONESELF): not a family history
+    not_kin: list[str] = []  # FamilyMemberHistory of a spouse, step, adoptive or foster relative, in-law or friend
     unread_sites: list[str] = []  # body sites of the nephrocalcinosis that give no side
     for resource in resources:
         kind = resource.get("resourceType")
@@ -761,6 +762,11 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                 # v3 RoleCode ONESELF: the patient, not a relative (fuzz review 44: read as a family history)
                 oneself.append(f"FamilyMemberHistory {resource.get('id') or ''}".strip()[:80])
                 continue
+            if (kin := next((coding.code for coding in relationship.coding if coding.code in NOT_BLOOD_KIN), None)):
+                # a spouse's, an adoptive or step-parent's, an in-law's or a friend's stones say nothing of the
+                # heritable causes the family-history clues stand for (robustness round 78: read as one, unsaid)
+                not_kin.append(f"FamilyMemberHistory {resource.get('id') or ''} ({kin})".replace("  ", " ")[:80])
+                continue
             if resource.get("condition") is not None and not isinstance(resource.get("condition"), list):
                 unmapped.append("FamilyMemberHistory condition that is not a list of conditions")
             for item in _items(resource.get("condition")):
@@ -823,15 +829,30 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                 # it ("No nephrocalcinosis", "Nephrocalcinosis ruled out") is not read as present, as for a Condition
                 # (robustness round 72: the report stating the absence ranked as if it stated nephrocalcinosis); a
                 # sentence about something else denies nothing ("No hydronephrosis. Medullary nephrocalcinosis.")
-                names = [name.lower() for name in (conclusion.text, *(c.display for c in conclusion.coding)) if name]
+                # a sentence names the conclusion by its text, a display (with or without its semantic tag, as a
+                # terminology server writes "Sarcoidosis (disorder)") or the label of what it means here: a display
+                # word for word was needed, and "No nephrocalcinosis." beside a coded medullary nephrocalcinosis, or
+                # "No sarcoidosis." beside a code without a display, was read as present (robustness round 78)
+                names = [name.lower().strip() for name in (
+                    conclusion.text, *(c.display for c in conclusion.coding),
+                    *(re.sub(r"\s*\([^()]*\)\s*$", "", c.display) for c in conclusion.coding if c.display),
+                    *(kb.clues[clue].label for _, meant in readings for clue in meant if clue in kb.clues),
+                    *(("nephrocalcinosis",) if any(named is not None for named, _ in readings) else ()))
+                    if name and name.strip()]
                 naming = [sentence for sentence in (text.split(".") if isinstance(text, str) else [])
                           if any(name in sentence.lower() for name in names)]
-                said = first_cue([conclusion.text, *(c.display for c in conclusion.coding), *naming])
+                # a sentence that states it plainly outweighs one that denies a variant of it ("Medullary
+                # nephrocalcinosis. No cortical nephrocalcinosis.")
+                plain = any(not finding_cue(sentence) for sentence in naming)
+                said = first_cue([conclusion.text, *(c.display for c in conclusion.coding),
+                                  *(naming if not plain else ())])
                 if said:
                     denied_codes.append(f"DiagnosticReport {_shown(conclusion)[:60]} (its text: {said[:80]!r})")
                     continue
                 for mapped in readings:
                     seen_nc, patterns = _apply(mapped, False, clues, seen_nc, patterns, conflicts)
+                if resource.get("status") in UNVERIFIED_RESULT:  # an imaging read not yet final, as a lab's is said
+                    preliminary.append(f"DiagnosticReport {_shown(conclusion)[:60]} ({resource['status']})")
                 present_findings.extend(_present_codings(kb, conclusion.coding,
                                                          f"DiagnosticReport {_shown(conclusion)[:60]}"))
             continue
@@ -985,6 +1006,9 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                 continue
             seen_nc, patterns = _apply(mapped, absent, clues, seen_nc, patterns, conflicts)
             nc_refuted = nc_refuted or (mapped[0] is not None and absent)
+        if readings and kind == "Observation" and resource.get("status") in UNVERIFIED_RESULT:
+            # a finding's result not yet final is said as a lab value's is (robustness round 78)
+            preliminary.append(f"Observation {_shown(concept)[:60]} ({resource['status']})")
         if absent and any(mapped[0] is None for mapped in readings):
             refuted_later.append((f"{kind} {_shown(concept)[:60]}", concept.coding))
         elif readings and not absent:
@@ -1394,6 +1418,12 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
         notes.append({"id": "fhir_birth_date_partial", "sources": [],
                       "message": f"The Patient's birthDate ({born.strip()}) gives no day: the age was taken from the "
                       "middle of that year or month."})
+    if age_from_birth and on is not None and len(on.strip()) < 10:
+        # the date that sets the age gives no day either (robustness round 78: "2024" moved an infant's age by months
+        # without a word, and with it the prior table)
+        notes.append({"id": "fhir_record_date_partial", "sources": [],
+                      "message": f"The date the age was taken at ({on.strip()}) gives no day: the age was taken from "
+                      "the middle of that year or month; give the age if it matters (an infant's does)."})
     if contained_patient is not None:
         notes.append({"id": "fhir_patient_contained", "sources": [],
                       "message": "The bundle holds no Patient entry: the Patient contained in a resource that names "
@@ -1509,6 +1539,11 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                       "message": "The body site of the nephrocalcinosis was not read as its side (only SNOMED CT "
                       "left, right or both kidneys and the laterality qualifiers are): "
                       + "; ".join(dict.fromkeys(unread_sites[:10])) + "; give the laterality if it is known."})
+    if not_kin:
+        notes.append({"id": "fhir_family_history_not_blood", "sources": [],
+                      "message": "A FamilyMemberHistory of someone not related by blood (a spouse or partner, a step, "
+                      "adoptive or foster relative, an in-law, a friend) is no family history of a heritable cause "
+                      "and was not read: " + "; ".join(not_kin[:10])})
     if oneself:
         notes.append({"id": "fhir_family_history_of_patient", "sources": [],
                       "message": "A FamilyMemberHistory whose relationship is the patient (ONESELF) is no family "
@@ -2088,6 +2123,12 @@ def _text_number(number: str) -> tuple[float | None, str]:
     """A number written in a valueString: "4.2", a decimal comma "4,2", thousands separated "1,200.5". A single
     comma before three digits ("1,200") is refused: a thousands separator as often as a decimal comma, a 1000-fold
     misreading either way (fuzz review 44: "1,200 mg/day" was read as 1.2 mg/day, no hypercalciuria)."""
+    if re.fullmatch(r"[1-9]\d{0,2}\.\d{3}", number):
+        # the mirror of the comma: in a decimal-comma locale "1.200" is 1200 (robustness round 78: a PTH of
+        # "1.200 pg/ml" was read as 1.2, suppressed, and tertiary hyperparathyroidism fell from 95% to 6%)
+        whole, decimals = number.split(".")
+        return None, (f"{number!r} is ambiguous: the dot may separate thousands ({whole}{decimals}) or mark the "
+                      f"decimal ({number})")
     if re.fullmatch(r"\d+(?:\.\d+)?(?:[eE][+-]?\d+)?", number):
         value = float(number)
         return (value, "") if value != float("inf") else (None, f"{number!r} is too large a number")
@@ -2110,7 +2151,8 @@ def _string_quantity(kb: KnowledgeBase, lab_id: str, resource: dict[str, Any], m
     text = str(resource["valueString"])
     comparator, unit = match.group(1) or "", _FLAG.sub("", (match.group(3) or "").strip()).strip()
     number, problem = _text_number(match.group(2))
-    if number is None:
+    readings = _both_readings(match.group(2)) if number is None else ()
+    if number is None and not readings:
         return None, f"{shown_value(text)}: {problem}"
     comparator = {"\u2264": "<=", "\u2265": ">="}.get(comparator, comparator)
     if not unit:
@@ -2131,10 +2173,30 @@ def _string_quantity(kb: KnowledgeBase, lab_id: str, resource: dict[str, Any], m
     if unit and lab is not None and normalise_unit(unit) not in lab.units and normalise_unit(unit) not in lab.own_units:
         # said once, here, not also as read (robustness round 66: "read as numbers" and "not used" for one value)
         return None, f"{shown_value(text)}: the unit {unit!r} is not accepted for {lab_id} ({lab.accepted_units_text})"
+    if number is None:  # a separator read two ways: the one reading the lab's plausible range allows, if only one
+        from nephrocalc.labs import measure
+
+        plausible = []
+        for reading in readings:
+            try:
+                measure(lab_id, reading, unit or (lab.canonical if lab is not None else ""), kb)
+            except InputError:
+                continue
+            plausible.append(reading)
+        if len(plausible) != 1:
+            return None, f"{shown_value(text)}: {problem}"
+        number = plausible[0]
     quantity: dict[str, Any] = {"value": number, "unit": unit}
     if comparator:
         quantity["comparator"] = comparator
     return quantity, ""
+
+
+def _both_readings(number: str) -> tuple[float, float] | tuple[()]:
+    """The two readings of a number whose one separator before three digits may be a thousands separator or a
+    decimal mark ("1,200", "1.200"), or none."""
+    match = re.fullmatch(r"([1-9]\d{0,2})[.,](\d{3})", number)
+    return (float(match.group(1) + match.group(2)), float(f"{match.group(1)}.{match.group(2)}")) if match else ()
 
 
 def _unitless(kb: KnowledgeBase, lab_id: str) -> bool:
@@ -2198,6 +2260,18 @@ def _sides(resource: dict[str, Any], hands: set[str], unread: list[str]) -> set[
             unread.append(_shown(concept) or "a body site without a readable code")
     return found
 
+
+# HL7 v3 RoleCode relationships that are not by blood (v3-RoleCode: spouses and partners, step, adoptive, foster and
+# in-law relatives, and the unrelated, with the older and newer spellings of the adoptive ones): a FamilyMemberHistory
+# of theirs is not a family history
+NOT_BLOOD_KIN = frozenset({
+    "SPS", "HUSB", "WIFE", "DOMPART", "FMRSPS", "SIGOTHR", "FRND", "NBOR", "ROOM", "UNREL",
+    "STPPRN", "STPFTH", "STPMTH", "STPSIB", "STPBRO", "STPSIS", "STPCHLD", "STPSON", "STPDAU",
+    "ADOPTP", "ADOPTF", "ADOPTM", "ADOPTFTH", "ADOPTMTH", "CHLDADOPT", "DAUADOPT", "SONADOPT",
+    "CHLDFOST", "DAUFOST", "SONFOST", "FOSTERP", "FOSTERF", "FOSTERM",
+    "INLAW", "PRNINLAW", "FTHINLAW", "MTHINLAW", "SIBINLAW", "BROINLAW", "SISINLAW", "CHLDINLAW", "SONINLAW",
+    "DAUINLAW",
+})
 
 # A relative's condition (FamilyMemberHistory) as the patient's family-history clue
 FAMILY_CLUES = {"nephrolithiasis": "family_history_stones", "calcium_oxalate_stones": "family_history_stones",
@@ -2522,6 +2596,15 @@ def _unreadable_finding_value(resource: dict[str, Any], kb: KnowledgeBase) -> st
     # a quantity too (black-box review 51: a valueQuantity of 0 on a finding was read as the finding present)
     if any(key in resource for key in ("valueQuantity", "valueInteger", "valueDecimal", "valueRatio", "valueRange")):
         return "a number is not a present or absent finding"
+    # an interpretation that says the result is neither (indeterminate, equivocal, unknown), as such a value would
+    # (robustness round 78: tuberculosis interpreted IND was read as present)
+    for interpretation in _items(resource.get("interpretation")):
+        if isinstance(interpretation, dict):
+            codes, words = _value_terms(interpretation)
+            if {code.upper() for code in codes} & _INTERPRETATION_NEITHER or codes & UNKNOWN_CODES \
+                    or words & UNKNOWN_WORDS:
+                shown = sorted(words)[0] if words else sorted(codes)[0].upper()
+                return f"its interpretation {shown[:40]!r} says neither present nor absent"
     # a value and an interpretation that say opposite things (valueBoolean true, interpretation NEG): which is right
     # cannot be known (fuzz review 59: the interpretation silently won)
     value_says, interpretation_says = _value_says(resource), _interpretation_says(resource)
@@ -2558,6 +2641,8 @@ def _value_says(resource: dict[str, Any]) -> tuple[str, str] | None:
 # v3 ObservationInterpretation codes that state a finding absent or present
 _INTERPRETATION_ABSENT = frozenset({"NEG", "N", "ND"})
 _INTERPRETATION_PRESENT = frozenset({"POS", "DET"})
+# and that say neither: indeterminate, equivocal
+_INTERPRETATION_NEITHER = frozenset({"IND", "E"})
 
 
 def _interpretation_says(resource: dict[str, Any]) -> tuple[str, str] | None:
@@ -2638,7 +2723,7 @@ ABSENT_CODES = frozenset({"260385009", "2667000", "373067005", "260415000", "la6
                           "410516002", "410594000"})  # SNOMED CT Known absent, Definitely NOT present
 # a coded or written value that says the result is not known: SNOMED CT Unknown (261665006), HL7 UNK
 UNKNOWN_CODES = frozenset({"261665006", "unk", "unknown", "asku", "nask"})
-UNKNOWN_WORDS = frozenset({"unknown", "not known", "uncertain", "unsure", "indeterminate", "equivocal"})
+UNKNOWN_WORDS = frozenset({"unknown", "not known", "uncertain", "unsure", "indeterminate", "equivocal", "inconclusive"})
 ABSENT_WORDS = frozenset({"negative", "absent", "no", "not detected", "not present", "none", "neg", "nil", "normal",
                           "false"})
 # a written result that clearly says absent: not "no " or "not " alone ("not done", "not sure", "no change" and

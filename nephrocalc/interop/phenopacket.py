@@ -517,7 +517,10 @@ def unit_taken(kb: KnowledgeBase, lab_id: str, unit: str) -> bool:
 # Units of Measurement Ontology concentration ids, as the unit they name (UO: molar 62, millimolar 63, micromolar 64,
 # nanomolar 65, picomolar 66, milligram per liter 273, microgram per milliliter 274)
 _UO_UNITS = {"UO:0000062": "mol/L", "UO:0000063": "mmol/L", "UO:0000064": "µmol/L", "UO:0000065": "nmol/L",
-             "UO:0000066": "pmol/L", "UO:0000273": "mg/L", "UO:0000274": "µg/mL"}
+             "UO:0000066": "pmol/L", "UO:0000273": "mg/L", "UO:0000274": "µg/mL",
+             # gram per liter (albumin), nanogram per milliliter (25-hydroxyvitamin D): robustness round 78, where a
+             # PTH labelled "picogram per milliliter" under the ng/mL id went unchecked
+             "UO:0000175": "g/L", "UO:0000275": "ng/mL"}
 def _same_quantity(first: str, second: str) -> bool:
     """Whether two simple units ("g/g", "mg/mg") read a value alike: the same kinds, the same overall scale."""
     parts = [unit.split("/") for unit in (first, second)]
@@ -1186,7 +1189,8 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
                                  "newest: " + "; ".join(paired)})
     if unchecked_ids:
         notes.append({"id": "phenopacket_unit_id_unchecked", "sources": [],
-                      "message": "Unit ids other than UCUM's and the Units of Measurement Ontology's are not read: "
+                      "message": "Unit ids that are not UCUM's, nor among the Units of Measurement Ontology's "
+                                 "concentration ids nephrocalc knows, are not read: "
                                  "each value was read in the unit its label names; check that the id names the same "
                                  "unit: "
                                  + "; ".join(unchecked_ids[:10])})
@@ -1234,6 +1238,18 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
                                   if kb.pattern_hpo.get(name))
                       + "): the causes were ranked without pattern evidence."})
     onset = onset_of_nephrocalcinosis(onset_age, age, notes)
+    if age == 0.0 or onset == 0.0:
+        # an age at birth or before it (P0D, Congenital onset, a gestational age) is hours old, not the contract's age
+        # 0, a preterm neonate of unstated age, which weighs the first week differently: taken as half a day, as the
+        # FHIR reader takes a birth on the day of the record (robustness round 78: a term newborn at P0D was ranked
+        # as a preterm neonate, nephrocalcinosis of prematurity 89%, without a word)
+        which = "the age" if age == 0.0 else "the age at which the nephrocalcinosis was found"
+        age = HALF_DAY if age == 0.0 else age
+        onset = HALF_DAY if onset == 0.0 else onset
+        notes.append({"id": "phenopacket_age_at_birth", "sources": [],
+                      "message": f"The phenopacket gives {which} as at or before birth: taken as half a day (age 0 "
+                      "means a preterm neonate of unstated age); state Premature birth (HP:0001622) if the patient "
+                      "was born preterm."})
     sampled = judged_at_own_age(labs, {lab_id: (when, "") for lab_id, when in observed.items()}, age)
     if sampled:
         notes.append({"id": "phenopacket_lab_ages", "sources": [],
@@ -1256,6 +1272,8 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
                 sex=sex, clues=clues, labs=labs)
     return checked_labs(case, kb, notes, "phenopacket_measurements_not_read", rejected, origins), notes
 
+
+HALF_DAY = 0.5 / 365.25  # an age at birth, in years (FHIR: born on the day of the record)
 
 T = TypeVar("T")  # when a sample was taken: a FHIR date or a phenopacket age in years
 

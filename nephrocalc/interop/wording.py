@@ -16,13 +16,18 @@ from collections.abc import Iterable
 
 # (not "relative" at the start: "Relative macrocephaly" is an HPO term, and "relative hypercalciuria" a finding)
 _KIN = (r"mother|father|mum|mom|mam|dad|sister|brother|sibling|siblings|parent|parents|son|daughter|"
-        r"grandmother|grandfather|grandparent|aunt|uncle|cousin|twin")
+        r"grandmother|grandfather|grandparent|aunt|uncle|cousin|"
+        # a twin pregnancy is the patient's ("Twin pregnancy complicated by placental abruption": robustness round 78)
+        r"twin(?!\s+(?:pregnancy|gestation|birth|delivery))")
 _RELATIVES = _KIN + r"|relative|relatives"
 # at the start of the first clause: a negation, a hedge (a question, a differential, a risk, a screening) or a
 # relative ("FHx kidney stones", "maternal nephrocalcinosis", "mum - kidney stones")
 _LEADING = re.compile(r"^(?:(?:patient|pt)\s+)?(?:(no|not|never|neg|negative for|normal(?!\s+anion)|denies|denied|"
                       r"without|w/o|r/o|absence of|free of|fam hx|family hx|fam history|fmhx|"
-                      r"close contact with|awaiting|empiric|empirical|biopsy negative for|normocalc(?:a)?emic|"
+                      r"close contact with|awaiting|empiric|empirical|biopsy negative for|"
+                      # "normocalcaemic" denies a hypercalcaemia, not the named disorders it qualifies (normocalcaemic
+                      # hypercalciuria, normocalcaemic primary hyperparathyroidism: robustness round 78)
+                      r"normocalc(?:a)?emic(?!\s+(?:hypercalciuria|primary|hyperparathyroid\w*|phpt|hpt|idiopathic))|"
                       r"non-?tuberculous|bcg|ppd|mantoux|quantiferon|igra|tuberculin|"
                       r"positive (?:mantoux|ppd|tuberculin|quantiferon|igra)|"
                       r"rule[- ]out|ruled[- ]out|excluded|possible|possibly|probable|probably|suspected|suspect|"
@@ -42,6 +47,8 @@ _TRAILING = re.compile(r"(?:\b(ruled[- ]out|excluded|negative|neg|absent|none|no
                        r"not confirmed|unconfirmed|disproven|disproved|doubtful|screening|suspected|query|denied|"
                        r"to be excluded|to exclude|(?:was |were )?considered|pending(?: [a-z]+)?|"
                        r"awaiting(?: [a-z]+)?|not detected|not supported|presumptive|provisional|contact|exposure|"
+                       # a risk named by its kind is another finding's ("CKD stage 3 with high cardiovascular risk")
+                       r"(?<!cardiovascular )(?<!cardiac )(?<!cv )(?<!fall )(?<!falls )(?<!fracture )(?<!bleeding )"
                        r"risk|screen|vaccinated|vaccine given|vaccine|"
                        r"(?:negative|neg)(?:\s*x\s*\d+)?|"
                        r"in (?:his|her|the|a|their)?\s*(?:" + _RELATIVES + r"))(?:\s+(?:by|on)\s+[a-z0-9 ]+)?"

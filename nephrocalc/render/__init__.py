@@ -30,8 +30,9 @@ def limit(result: Result, top: int | None) -> Result:
     left = result["differential"][top:]
     omitted: Omitted = {"causes": len(left), "probability": round(sum(entry["probability"] for entry in left), 6)}
     cant_miss: list[OmittedCantMiss] = [
-        {"rank": e["rank"], "cause": e["cause"], "name": e["name"], "form": e["form"], "probability": e["probability"],
-         "capped": e["capped"]} for e in left if e["cant_miss"]]
+        {"rank": e["rank"], "cause": e["cause"], "name": e["name"], "form": e["form"],
+         "form_share": e.get("form_share"), "probability": e["probability"], "capped": e["capped"]}
+        for e in left if e["cant_miss"]]
     if cant_miss:  # named all the same, as the table names them (robustness round 62: the page said "none")
         omitted["cant_miss"] = cant_miss
     return {**result, "differential": result["differential"][:top], "omitted": omitted}

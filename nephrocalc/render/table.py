@@ -32,6 +32,7 @@ from nephrocalc.render.views import (
     clue_users,
     entry_form,
     evidence_label,
+    lab_reading,
     labs_view,
     lacks_clause,
     lower_clause,
@@ -274,11 +275,8 @@ def print_result(result: Result, kb: KnowledgeBase, *, rows: list[Entry] | None 
                 lab_steps.add_row("-", line)
             console.print(lab_steps)
         else:
-            steps = sorted({(d["clue"], d["present"]) for d in result["derived"] if d["used"]})
-            named = [in_text(kb.clues[c].label) if c in kb.clues else c for c, _ in steps]  # as the evidence says
-            console.print(Text("From the lab values: " + ", ".join(n if p else f"no {n}"
-                                                                   for n, (_, p) in zip(named, steps, strict=True))
-                               + " (--explain shows each step)", style="dim"))
+            console.print(Text(f"From the lab values: {lab_reading(kb, result['derived'])} (--explain shows each "
+                               "step)", style="dim"))
     if explain:
         _print_explanation(console, entries, result)
     for heading, notes, style in (("Warnings", result["warnings"], "red"), ("Caveats", result["caveats"], "yellow")):

@@ -14,6 +14,7 @@ from nephrocalc.render.views import (
     display_name,
     distinctive,
     evidence_words,
+    lab_reading,
     labs_entered,
     lower_clause,
     percent,
@@ -172,6 +173,8 @@ def result_markdown(result: Result, kb: KnowledgeBase | None = None) -> str:
     if case.get("labs"):
         facts += "; labs: " + labs_entered(case["labs"])
     body = f"Case: {_md(facts)}\n\n"
+    if reading := lab_reading(kb, list(result["derived"])):  # what the values were read as, as the table says
+        body += f"From the lab values: {_md(reading)}.\n\n"
     contradictory = fit.get("contradictory")
     if contradictory:
         body += ("**Poor fit**: the stated findings contradict each other: "

@@ -472,3 +472,11 @@ def rules_label(result: Any) -> str:
     if rules and rules[0].get("path") not in (None, "built-in"):  # a complete knowledge base read from a folder
         base += f" (from {rules[0]['path']})"
     return ", ".join([base, *packs])
+
+
+def lab_reading(kb: KnowledgeBase | None, derived: list[Derivation]) -> str:
+    """What the lab values were read as, in words ("high PTH, hypercalcaemia, no hypocalcaemia"): the findings each
+    used step derived, once, as the table and the Markdown report say it ("" when none)."""
+    steps = sorted({(d["clue"], d["present"]) for d in derived if d["used"]})
+    named = [in_text(kb.clues[c].label) if kb is not None and c in kb.clues else c for c, _ in steps]
+    return ", ".join(n if present else f"no {n}" for n, (_, present) in zip(named, steps, strict=True))
