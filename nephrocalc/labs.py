@@ -408,8 +408,10 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
                     # unless another limit of the lab reads it
                     # said as what it is, not as "within the limit" (clinical text review: a child's daily oxalate
                     # of 0.6 mmol/day, grossly raised for body size, read as reassurance)
-                    one_way.setdefault((m.lab.id, limit.clue), (
-                        f"{_named(m)} does not reach "
+                    # (keyed by the lab its steps are named by: an eGFR computed from a creatinine is the creatinine's,
+                    # robustness round 78, where only that route said "does not reach 30" of an eGFR of 93)
+                    one_way.setdefault((m.from_lab or m.lab.id, limit.clue), (
+                        f"{_named(m)} {'does not reach' if limit.above is not None else 'is not below'} "
                         f"{_number(limit.above if limit.above is not None else limit.below or 0.0)} {unit}, the "
                         f"limit for {limit.clue} ({limit.label}); a value short of it is not read either way: neither "
                         f"as {limit.clue} nor as no {limit.clue}.", limit.sources))

@@ -238,3 +238,43 @@ def test_markdown_says_what_the_lab_values_were_read_as_and_top_keeps_the_unsett
     assert "From the lab values: high PTH, hypercalcaemia" in full
     _, top, _ = invoke(["diff", "--case", str(path), "-f", "markdown", "--top", "2"])
     assert "Cortical necrosis (ischaemic?)" in full and "Cortical necrosis (ischaemic?)" in top
+
+
+def _patient(pid: str, sex: str, mrn: str, **more: Any) -> dict[str, Any]:
+    return {"resourceType": "Patient", "id": pid, "gender": sex, "birthDate": "1980-05-01",
+            "identifier": [{"system": "urn:mrn", "value": mrn}], **more}
+
+
+def _calcium(subject: dict[str, Any]) -> dict[str, Any]:
+    return {**_lab("17861-6", 11.9, "mg/dL", "2024-01-10"), "subject": subject}
+
+
+def test_the_patient_is_the_one_the_resources_refer_to_by_reference_or_identifier(tmp_path: Path) -> None:
+    a, b = _patient("A", "female", "MRN1"), _patient("B", "male", "MRN2")
+    second = {"resourceType": "Bundle", "type": "searchset", "entry": [
+        {"resource": a}, {"resource": b}, {"resource": {**MEDULLARY, "subject": {"reference": "Patient/B"}}},
+        {"resource": _calcium({"reference": "Patient/B"})}]}
+    case = run_document(tmp_path, "--fhir", second)["case"]
+    assert case["sex"] == "male" and case["pattern"] == "medullary" and "serum_calcium" in case["labs"]
+    by_identifier = {"resourceType": "Bundle", "type": "collection", "entry": [
+        {"resource": a}, {"resource": b}, {"resource": {**MEDULLARY, "subject": {"reference": "Patient/A"}}},
+        {"resource": _calcium({"identifier": {"system": "urn:mrn", "value": "MRN2"}})}]}
+    result = run_document(tmp_path, "--fhir", by_identifier)
+    assert "labs" not in result["case"] and "(for identifier urn:mrn|MRN2)" in _warnings(result)
+    by_identifier["entry"][3]["resource"]["subject"]["identifier"]["value"] = "MRN1"
+    assert "serum_calcium" in run_document(tmp_path, "--fhir", by_identifier)["case"]["labs"]
+
+
+def test_a_record_merged_into_the_patient_is_the_patients(tmp_path: Path) -> None:
+    merged = _patient("B", "female", "MRN2", link=[{"other": {"reference": "Patient/A"}, "type": "replaced-by"}])
+    bundle = {"resourceType": "Bundle", "type": "collection", "entry": [
+        {"resource": _patient("A", "female", "MRN1")}, {"resource": merged},
+        {"resource": {**MEDULLARY, "subject": {"reference": "Patient/A"}}},
+        {"resource": _calcium({"reference": "Patient/B"})}]}
+    result = run_document(tmp_path, "--fhir", bundle)
+    assert "serum_calcium" in result["case"]["labs"] and "about another patient" not in _warnings(result)
+
+
+def test_an_egfr_computed_from_a_creatinine_is_said_as_a_given_one_is(tmp_path: Path) -> None:
+    result = run_document(tmp_path, "--fhir", _bundle(MEDULLARY, _lab("2160-0", 0.8, "mg/dL", "2024-01-10")))
+    assert "does not reach 30" not in _warnings(result) and "is not below 30" not in _warnings(result)

@@ -532,9 +532,20 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
     # valid R4 form of a reference that resolves locally (black-box review 50: its sex and age were lost, and the
     # note said the bundle held no Patient)
     contained_patient = None if patients else _contained_patient(resources)
-    patient = patients[0] if patients else contained_patient
-    # the references that name this patient (a contained one is named only inside its container: none filters)
-    own = _patient_keys(data, patients[0] if patients else None)
+    # of several Patients, the one the clinical resources refer to most (the first on a tie): a searchset or an
+    # $everything export does not order them (robustness round 78: the first, referred to by nothing, was taken, and
+    # every finding dropped as another patient's)
+    chosen = _subject_patient(data, patients, resources)
+    patient = chosen if chosen is not None else contained_patient
+    # the references that name this patient (a contained one is named only inside its container: none filters),
+    # with those of a record merged into it (link replaced-by) and its identifiers
+    own = _patient_keys(data, chosen)
+    for record in patients:
+        if record is not chosen and _merged_into(record, own):
+            own |= _patient_keys(data, record)
+    identifiers = _identifiers(chosen) if chosen is not None else set()
+    others_identifiers = {key for record in patients if record is not chosen and not _merged_into(record, own)
+                          for key in _identifiers(record)}
     elsewhere: list[str] = []  # resources about another patient: left out
     not_own: list[str] = []  # Observations about a relative (focus) or a family member's history: left out
     denied_codes: list[str] = []  # Conditions and Observations whose text denies or qualifies their code: not read
@@ -648,9 +659,9 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
             modified.append(f"{kind} {_shown(_concept(code)) or resource.get('id') or ''}".strip()
                             + f" ({', '.join(dict.fromkeys(urls))})")
             continue
-        if own and not _about(resource, own):  # another patient's record mixed into the bundle
+        if own and not _about(resource, own, identifiers, others_identifiers):  # another patient's record
             elsewhere.append(f"{kind} {_shown(_concept(resource.get('code'))) or resource.get('id') or ''}".strip()
-                             + f" (for {_reference(resource)[:60]})")
+                             + f" (for {_subject_named(resource)[:60]})")
             continue
         free_text = ""
         if kind != "Patient" and (texts := _qualifying_free_text(resource)):
@@ -1435,8 +1446,10 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                       + (" and --age" if age is None else "") + " if they are known)."})
     if len(patients) > 1:
         notes.append({"id": "fhir_several_patients", "sources": [],
-                      "message": f"The bundle holds {len(patients)} Patient resources: the first one's gender and "
-                      "birthDate were used, with the resources that refer to it or to no patient."})
+                      "message": f"The bundle holds {len(patients)} Patient resources: the gender and birthDate of "
+                      f"the one the resources refer to most ({_shown_patient(patient)}) were used, with the "
+                      "resources that refer to it (by reference or identifier, or through a record merged into it) "
+                      "or to no patient."})
     if free_texts:
         notes.append({"id": "fhir_free_text_not_read", "sources": [],
                       "message": "Free text (notes, status reasons, dosage instructions) is not read, and may deny or "
@@ -1942,6 +1955,49 @@ def _patient_keys(data: dict[str, Any], patient: dict[str, Any] | None) -> set[s
     return keys
 
 
+def _subject_patient(data: dict[str, Any], patients: list[dict[str, Any]],
+                     resources: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The Patient the bundle is about: of several, the one most resources refer to (the first on a tie)."""
+    if len(patients) < 2:
+        return patients[0] if patients else None
+    counts = [sum(1 for resource in resources if resource.get("resourceType") != "Patient"
+                  and _reference(resource).split("/_history/")[0] in _patient_keys(data, candidate))
+              for candidate in patients]
+    return patients[counts.index(max(counts))]
+
+
+def _identifiers(patient: dict[str, Any] | None) -> set[tuple[str, str]]:
+    """A Patient's identifiers as (system, value) pairs."""
+    return {(str(item.get("system") or ""), str(item["value"])) for item in _items((patient or {}).get("identifier"))
+            if isinstance(item, dict) and isinstance(item.get("value"), str) and item["value"].strip()}
+
+
+def _merged_into(patient: dict[str, Any], own: set[str]) -> bool:
+    """Whether a Patient record was merged into (link replaced-by) the one ``own`` names, or replaces it."""
+    for link in _items(patient.get("link")):
+        other = link.get("other") if isinstance(link, dict) else None
+        if isinstance(other, dict) and link.get("type") in ("replaced-by", "replaces", "seealso") \
+                and isinstance(other.get("reference"), str) and other["reference"].split("/_history/")[0] in own:
+            return True
+    return False
+
+
+def _shown_patient(patient: dict[str, Any] | None) -> str:
+    return f"Patient/{str(patient.get('id'))[:40]}" if patient and patient.get("id") else "the first"
+
+
+def _subject_named(resource: dict[str, Any]) -> str:
+    """Whom a resource names as its patient: the reference, else the identifier (system|value)."""
+    if reference := _reference(resource):
+        return reference
+    for field in ("subject", "patient"):
+        target = resource.get(field)
+        named = target.get("identifier") if isinstance(target, dict) else None
+        if isinstance(named, dict) and isinstance(named.get("value"), str):
+            return f"identifier {named.get('system') or ''}|{named['value']}".replace(" |", " ")
+    return "no patient"
+
+
 def _reference(resource: dict[str, Any]) -> str:
     """The patient a resource is about (subject, else patient), as its reference; "" when it names none."""
     for field in ("subject", "patient"):
@@ -1951,11 +2007,25 @@ def _reference(resource: dict[str, Any]) -> str:
     return ""
 
 
-def _about(resource: dict[str, Any], own: set[str]) -> bool:
-    """Whether a resource is about the patient whose references are ``own``: it names that patient (also as
-    an absolute URL or a version of it), or no patient at all."""
+def _about(resource: dict[str, Any], own: set[str], identifiers: set[tuple[str, str]],
+           others: set[tuple[str, str]]) -> bool:
+    """Whether a resource is about the patient whose references are ``own`` (and identifiers ``identifiers``;
+    ``others``: those of the bundle's other Patients): it names that patient (also as an absolute URL or a version
+    of it), or no patient at all. A subject given by identifier alone is another patient's when the identifier is
+    another Patient's of the bundle, or differs from this one's in the same system."""
     reference = _reference(resource).split("/_history/")[0]
-    if not reference or reference in own:
+    if not reference:
+        for field in ("subject", "patient"):
+            target = resource.get(field)
+            named = target.get("identifier") if isinstance(target, dict) else None
+            if isinstance(named, dict) and isinstance(named.get("value"), str):
+                key = (str(named.get("system") or ""), named["value"])
+                if key in identifiers:
+                    return True
+                if key in others or any(system == key[0] for system, _ in identifiers):
+                    return False
+        return True
+    if reference in own:
         return True
     if not reference.startswith("Patient/") and "/Patient/" not in reference and not reference.startswith("urn:"):
         return True  # a Group or a Location: not another patient
