@@ -184,7 +184,7 @@ def test_diff_top_in_every_format(run_main: MainFn, rank: Any, fmt: str, kb: Kno
         data = json.loads(out)
         assert data["differential"] == full[:3]
         omitted = {"causes": len(full) - 3, "probability": round(sum(e["probability"] for e in full[3:]), 6)}
-        cut = [{key: e[key] for key in ("rank", "cause", "name", "form", "probability", "capped")}
+        cut = [{key: e[key] for key in ("rank", "cause", "name", "form", "form_share", "probability", "capped")}
                for e in full[3:] if e["cant_miss"]]
         if cut:  # the can't-miss causes it left out, named all the same
             omitted["cant_miss"] = cut

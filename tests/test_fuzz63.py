@@ -313,7 +313,7 @@ def test_markdown_restates_the_case_and_marks_the_cant_miss_causes() -> None:
     assert "Renal tuberculosis 88" in line and "Cortical necrosis" in line and "rule out: " in line
     status, out, _ = invoke(["diff", "-p", "medullary", "--rta", "--top", "2", "-f", "markdown"])
     assert out.startswith("Case: pattern medullary; rta\n")
-    assert "**Can't miss** (missing it would harm): each below 0.1%: Primary hyperoxaluria (later onset), Renal " \
+    assert "**Can't miss** (missing it would harm): each below 0.1%: Primary hyperoxaluria (later onset?), Renal " \
            "tuberculosis" in out, "the causes --top cuts are named too"
 
 

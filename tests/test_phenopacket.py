@@ -269,7 +269,7 @@ def test_a_document_that_is_not_an_object_is_named_by_its_option(option: str, na
     assert status == 2 and out == "" and err.startswith(f"nephrocalc: error: {named} (stdin): must be a JSON object")
 
 
-def test_an_age_range_gives_its_middle_and_a_gestational_age_gives_zero(kb: KnowledgeBase) -> None:
+def test_an_age_range_gives_its_middle_and_a_gestational_age_gives_birth(kb: KnowledgeBase) -> None:
     def packet(time: dict[str, Any]) -> dict[str, Any]:
         return {"id": "x", "subject": {"id": "s", "timeAtLastEncounter": time},
                 "phenotypicFeatures": [_feature("HP:0012408")]}
@@ -279,7 +279,7 @@ def test_an_age_range_gives_its_middle_and_a_gestational_age_gives_zero(kb: Know
     open_ended = {"ageRange": {"start": {"iso8601duration": "P60Y"}}}
     assert case_from_phenopacket(packet(open_ended), kb)[0].age_years == pytest.approx(60)
     fetal = {"gestationalAge": {"weeks": 33, "days": 2}}
-    assert case_from_phenopacket(packet(fetal), kb)[0].age_years == 0
+    assert case_from_phenopacket(packet(fetal), kb)[0].age_years == 0.5 / 365.25  # at birth: half a day, not 0
     coarse = {"ontologyClass": {"id": "HP:0003581", "label": "Adult onset"}}
     assert case_from_phenopacket(packet(coarse), kb)[0].age_years is None
 

@@ -1034,7 +1034,7 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
             weeks, days = time.gestationalAge.weeks, time.gestationalAge.days
             notes.append({"id": "phenopacket_gestational_age", "sources": [],
                           "message": f"{where} is a gestational age ({weeks} weeks {days} days): a time before or "
-                          "at birth, read as age 0. It does not state preterm birth: add Premature birth "
+                          "at birth, read as birth. It does not state preterm birth: add Premature birth "
                           "(HP:0001622) if it applies."})
     elif subject is not None and subject.dateOfBirth is not None:
         dated = [when for when in observed.values() if when is not None]
