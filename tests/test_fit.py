@@ -443,17 +443,17 @@ def test_known_tuberculosis_with_calcitriol_hypercalcaemia_is_not_called_sarcoid
 
 
 def test_a_structural_diagnosis_is_not_near_certain_before_its_defining_finding(run_main: Any) -> None:
-    """AUDIT D10: medullary sponge kidney at 96.9% on ultrasound alone. Its [certainty] caps it at 75% ('>75%')
+    """AUDIT D10: medullary sponge kidney at 96.9% on ultrasound alone. Its [certainty] caps it at 70% ('>70%')
     until tubular ectasia is stated; the others share the rest; with tubular ectasia the usual rules apply."""
     base = ["diff", "-p", "medullary", "-m", "us", "--age", "33", "--sex", "female", "--laterality", "unilateral",
             "--nephrolithiasis", "--hematuria", "--renal-colic"]
     status, out, err = run_main([*base, "--format", "json"])
     assert status == 0, err
     ranked = json.loads(out)["differential"]
-    assert ranked[0]["cause"] == "medullary_sponge_kidney" and ranked[0]["probability"] == 0.75 and ranked[0]["capped"]
+    assert ranked[0]["cause"] == "medullary_sponge_kidney" and ranked[0]["probability"] == 0.7 and ranked[0]["capped"]
     assert sum(e["probability"] for e in ranked) == pytest.approx(1.0, abs=1e-6)
     status, out, err = run_main(base)
-    assert status == 0 and ">75%" in out, err
+    assert status == 0 and ">70%" in out, err
     urography = [("ctu" if item == "us" else item) for item in base]
     status, out, err = run_main([*urography, "--tubular-ectasia", "--format", "json"])
     assert status == 0 and json.loads(out)["differential"][0]["probability"] > 0.95, err
