@@ -163,6 +163,11 @@ def parse_case(data: bytes | str | Mapping[str, Any], kb: KnowledgeBase, *, what
         _refuse_deep_text(data, what)
     # JSON text is read strictly first (the fast path of batch); only a case that fails is read again
     # in clinicians' words (British spellings, lab aliases, F/M, "6mo"), and fails as first if that is no help
+    if given_text and isinstance(data, bytes | str):
+        # a key written twice is refused before the reading in clinicians' words, which keeps the last one
+        # (robustness round 79: with sex "F" beside it, {"rta": true, "rta": false} was ranked as no rta in batch,
+        # which --case refuses)
+        _refuse_repeated_keys_in_text(data)
     retry = _in_clinicians_words(data, kb) if given_text and isinstance(data, bytes | str) else None
     if retry is None:
         raise _standard_input_hint(_top_level_keys(data), what) or error
@@ -223,11 +228,25 @@ def _refuse_repeated_keys(data: bytes | str, case: Case) -> None:
     fields = (case.id, case.pattern, case.modality, case.grade, case.laterality, case.age_years, case.onset_age_years,
               case.sex)
     held = len(clues) + 3 * len(labs) + bool(clues) + bool(labs) + len(fields) - fields.count(None)
-    if raw.count(b'":') <= held and b'" ' not in raw and b'"\t' not in raw and b'"\n' not in raw:
+    if raw.count(b'":') <= held and b'" ' not in raw and b'"\t' not in raw and b'"\n' not in raw \
+            and b'"\r' not in raw:
         return
     import orjson
 
     refuse_repeated_keys(raw, orjson.loads(raw), "case")
+
+
+def _refuse_repeated_keys_in_text(data: bytes | str) -> None:
+    """As _refuse_repeated_keys, for JSON text not yet validated (nothing is done when it is not JSON)."""
+    import orjson
+
+    raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
+    try:
+        parsed = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return
+    if isinstance(parsed, dict):
+        refuse_repeated_keys(raw, parsed, "case")
 
 
 MAX_JSON_DEPTH = 64  # a case is 3 levels deep, a phenopacket or a FHIR bundle rarely more than 12
@@ -734,7 +753,10 @@ def _reject_non_finite(value: Any, where: str) -> None:
 def check_clues(case: Case, kb: KnowledgeBase) -> None:
     """Every clue id must be in the vocabulary: a typo is never silently ignored. The nephrocalcinosis
     cannot have been found after the age the patient has now."""
-    if case.onset_age_years is not None and case.age_years is not None and case.onset_age_years > case.age_years:
+    # (beyond the 6 significant digits an age written with a unit is rounded to: an onset of 14 days beside "2 w"
+    # was refused as "0.0383299 > 0.0383299", robustness round 79)
+    if case.onset_age_years is not None and case.age_years is not None \
+            and case.onset_age_years > case.age_years * (1 + 1e-5):
         raise InputError("onset_age_years", f"must not exceed age_years ({case.onset_age_years:g} > "
                          f"{case.age_years:g}): it is the age at which the nephrocalcinosis was found")
     for clue_id in case.clues:

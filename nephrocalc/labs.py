@@ -316,14 +316,36 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
     # values between a limit and its absent bound: (lab, clue) -> the value as named, the limit's label, its sources
     grey: dict[tuple[str, str], tuple[str, str, tuple[str, ...]]] = {}
     one_way: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {}  # values within a limit read only when crossed
+    # (lab, clue) -> the labs that gave the clue and how far from the lab they were sampled: not read together
+    apart: dict[tuple[str, str], tuple[list[str], float]] = {}
     unsettled: dict[tuple[str, str], str] = {}  # a bound on the side of a limit that cannot settle it
     # a value beyond a two-lab limit whose other lab is missing or short of its bound, with its sources
     two_lab: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {}
     # (lab, clue) -> what a limit that derives nothing says the value means, with its sources
     commentary: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {}
 
-    def run(pass_requires: bool, known: dict[str, bool]) -> None:
+    def in_its_time(m: Measurement, known: dict[str, bool]) -> dict[str, bool]:
+        """The findings a value is read beside: of those only labs gave (not stated), those from a lab sampled
+        within a month of it (robustness round 79: a PTH at 50 was read "with hypercalcaemia" from a calcium at
+        20, a urine pH at 50 "during acidosis" from a bicarbonate at 10)."""
+        at = sampled_at(m)
+        out = known
+        for clue, labs_of in by_lab.items():
+            if clue in stated or clue not in known or not labs_of or m.lab.id in labs_of:
+                continue
+            gaps = [years_apart(at, sampled_at(other)) for other in measurements
+                    if (other.from_lab or other.lab.id) in labs_of]
+            if gaps and all(gap is not None for gap in gaps):
+                if out is known:
+                    out = dict(known)
+                del out[clue]
+                if any(c == clue for limit in m.lab.limits for c, _ in (*limit.requires, *limit.unless)):
+                    apart.setdefault((m.lab.id, clue), (sorted(labs_of), min(g for g in gaps if g is not None)))
+        return out
+
+    def run(pass_requires: bool, given: dict[str, bool]) -> None:
         for m in measurements:
+            known = in_its_time(m, given) if pass_requires else given
             value = m.canonical_value if m.canonical_value is not None else m.value
             unit = m.lab.canonical if m.canonical_value is not None else m.unit
             adjusted = ""
@@ -519,6 +541,12 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
 
     run(False, dict(stated))
     run(True, merged())
+    grouped: dict[tuple[str, tuple[str, ...], float], list[str]] = {}
+    for (lab_id, clue), (labs_of, gap) in sorted(apart.items()):
+        grouped.setdefault((lab_id, tuple(labs_of), gap), []).append(clue)
+    for (lab_id, labs_of, gap), clues in grouped.items():
+        warn("lab_apart", f"{lab_id} was not read beside the {' and '.join(clues)} of {' and '.join(labs_of)}: "
+             f"sampled {_interval(gap)} apart, and values more than a month apart are not read together.")
     for clue, values in found.items():
         if True in values and False in values and clue not in stated:
             labs = sorted({d["lab"] for d in derived if d["clue"] == clue})
@@ -776,6 +804,23 @@ def parse_lab_bound(text: str, kb: KnowledgeBase | None = None) -> tuple[str, fl
                              "without separators, with a point for a decimal")
         raise InputError("--lab", f"{text!r}: write the decimal with a point ({number}.{digits}), "
                          "not a comma")
+    if re.fullmatch(r"[1-9]\d{0,2}\.\d{3}", number) and unit is not None and kb is not None and lab_id in kb.labs:
+        # the mirror of the comma: in a decimal-comma locale "1.200" is 1200; kept only where the lab's plausible
+        # range allows one reading alone (a creatinine of 1.200 mg/dL), as the FHIR reader keeps it (robustness
+        # round 79: "pth=1.200 pg/mL" was read as a suppressed PTH of 1.2)
+        readings = [float(number.replace(".", "")), float(number)]
+        plausible = []
+        for reading in readings:
+            try:
+                measure(lab_id, reading, unit, kb)
+            except InputError:
+                continue
+            plausible.append(reading)
+        if len(plausible) != 1:
+            raise InputError(f"labs.{lab_id}.value", f"{number!r} is ambiguous: the point may separate thousands "
+                             f"({number.replace('.', '')}) or mark the decimal ({number}); write the number without "
+                             "separators, or with fewer decimals")
+        number = f"{plausible[0]:g}"
     if unit is None and kb is not None and lab_id in kb.labs and kb.labs[lab_id].accepted_units == ["pH"]:
         unit = "pH"  # a pH has no unit to forget: urine_ph=6.8 is unambiguous
     if unit is None and kb is not None and lab_id not in kb.labs:

@@ -396,9 +396,13 @@ def replay_command(case: dict[str, Any], packs: tuple[Path, ...] = ()) -> str:
     if case.get("pattern") is None:
         return f"{command}   (the input gave no pattern: put medullary, cortical or combined for PATTERN)"
     dated = sorted(lab for lab, value in case.get("labs", {}).items() if value.get("age_years") is not None)
-    if dated:  # no flag carries a lab's own sampling age: said, so the line is not taken for the exact case
-        return (f"{command}   (the sampling age of {', '.join(dated)} is not carried by flags: replay the JSON "
-                "case with --format json and diff --case)")
+    # no flag carries a lab's own sampling age, nor the case's id: said, so the line is not taken for the exact case
+    # (robustness round 79: the id was dropped without a word)
+    missing = ([f"the sampling age of {', '.join(dated)}"] if dated else []) + (
+        [f"the id {_shell_word(str(case['id']))[:60]}"] if case.get("id") else [])
+    if missing:
+        return (f"{command}   ({' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not carried by flags: "
+                "replay the JSON case with --format json and diff --case)")
     return command
 
 
