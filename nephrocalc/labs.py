@@ -544,8 +544,8 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
     grouped: dict[tuple[str, tuple[str, ...], float], list[str]] = {}
     for (lab_id, clue), (labs_of, gap) in sorted(apart.items()):
         grouped.setdefault((lab_id, tuple(labs_of), gap), []).append(clue)
-    for (lab_id, labs_of, gap), clues in grouped.items():
-        warn("lab_apart", f"{lab_id} was not read beside the {' and '.join(clues)} of {' and '.join(labs_of)}: "
+    for (lab_id, givers, gap), clues in grouped.items():
+        warn("lab_apart", f"{lab_id} was not read beside the {' and '.join(clues)} of {' and '.join(givers)}: "
              f"sampled {_interval(gap)} apart, and values more than a month apart are not read together.")
     for clue, values in found.items():
         if True in values and False in values and clue not in stated:
