@@ -256,7 +256,7 @@ def _outcome(number: int, raw: bytes, engine: Engine, read: Reader | None, row: 
         # escaped as standard error shows it: the field names the user's key, which may hold a line break or an
         # escape sequence, and an error record is read as one line of text (jq -r .error, a report page)
         _forget(exc)
-        return "error", escape_controls(str(exc)), _readable_id(raw), _layout_hint(raw)
+        return "error", _bounded(escape_controls(str(exc))), _readable_id(raw), _layout_hint(raw)
     except (RecursionError, ValueError, TypeError, KeyError, AttributeError, IndexError, ArithmeticError) as exc:
         # a defect met on one line (a date at the end of the calendar stopped a whole run: fuzz review 46) is that
         # line's error record, as diff reports it, and the run goes on (CONTRACT section 4)
@@ -266,6 +266,15 @@ def _outcome(number: int, raw: bytes, engine: Engine, read: Reader | None, row: 
                 None)
     return "row", row(result), (WARNED if result["warnings"] else 0) | (
         ID_CHANGED if changed is not None and changed(result) else 0)
+
+
+ERROR_CHARS = 600  # an error record says at most this much, as standard error does (cli.io.one_line)
+
+
+def _bounded(message: str) -> str:
+    """An error message of bounded length: a unit or an id of 500,000 characters was echoed whole in the record and
+    in every report made from it (robustness round 79)."""
+    return message if len(message) <= ERROR_CHARS else f"{message[:ERROR_CHARS - 40]}... ({len(message)} characters)"
 
 
 def _forget(exc: BaseException) -> None:

@@ -109,3 +109,15 @@ def test_the_replay_line_says_the_id_it_cannot_carry(tmp_path: Path) -> None:
     path.write_text(json.dumps({"id": "pt-0042", "pattern": "medullary", "age_years": 40}), encoding="utf-8")
     _, _, err = invoke(["ask", "--case", str(path)], b"q\n")
     assert "the id pt-0042 is not carried by flags" in err
+
+
+def test_a_batch_error_record_is_bounded_as_standard_error_is() -> None:
+    line = json.dumps({"pattern": "medullary", "labs": {"pth": {"value": 5, "unit": "x" * 100_000}}})
+    _, out, _ = invoke(["batch"], (line + "\n").encode())
+    error = json.loads(out)["error"]
+    assert len(error) <= 600 and error.endswith("characters)")
+
+
+def test_the_unknown_cause_hint_names_the_listing_that_has_them() -> None:
+    _, _, err = invoke(["cause", "xyz", "--extended"])
+    assert "see `nephrocalc causes --extended` for the 36 allowed ids" in err

@@ -568,7 +568,8 @@ class Commands:
             if folded is not None:
                 why = "ids are lower case" if folded != cause_id.strip() else "stray spaces around the id"
                 raise InputError("ID", f"unknown cause {cause_id!r}; did you mean {folded!r}? ({why})")
-            raise InputError("ID", unknown_id_message(cause_id, kb.causes, "cause", "nephrocalc causes"))
+            listing = "nephrocalc causes --extended" if extended else "nephrocalc causes"
+            raise InputError("ID", unknown_id_message(cause_id, kb.causes, "cause", listing))
         if format.value == "json":
             from nephrocalc.render.json import cause_json
 
