@@ -1960,9 +1960,11 @@ def _subject_patient(data: dict[str, Any], patients: list[dict[str, Any]],
     """The Patient the bundle is about: of several, the one most resources refer to (the first on a tie)."""
     if len(patients) < 2:
         return patients[0] if patients else None
-    counts = [sum(1 for resource in resources if resource.get("resourceType") != "Patient"
-                  and _reference(resource).split("/_history/")[0] in _patient_keys(data, candidate))
-              for candidate in patients]
+    from collections import Counter
+
+    named = Counter(_reference(resource).split("/_history/")[0] for resource in resources
+                    if resource.get("resourceType") != "Patient")
+    counts = [sum(named[key] for key in _patient_keys(data, candidate)) for candidate in patients]
     return patients[counts.index(max(counts))]
 
 
