@@ -234,6 +234,7 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
         return m.age if m.age is not None else case.age_years
 
     by_id = {m.lab.id: m for m in measurements}
+    dated = any(m.age is not None for m in measurements)  # a value sampled at another age than the case's
     egfr_given, creatinine = by_id.get("egfr"), by_id.get("serum_creatinine")
     if egfr_given is not None and creatinine is not None \
             and (gap := years_apart(sampled_at(egfr_given), sampled_at(creatinine))) is not None \
@@ -328,6 +329,8 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
         """The findings a value is read beside: of those only labs gave (not stated), those from a lab sampled
         within a month of it (robustness round 79: a PTH at 50 was read "with hypercalcaemia" from a calcium at
         20, a urine pH at 50 "during acidosis" from a bicarbonate at 10)."""
+        if not dated:  # every value sampled at the case's age: all are read together
+            return known
         at = sampled_at(m)
         out = known
         for clue, labs_of in by_lab.items():
