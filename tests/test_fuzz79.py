@@ -121,3 +121,31 @@ def test_a_batch_error_record_is_bounded_as_standard_error_is() -> None:
 def test_the_unknown_cause_hint_names_the_listing_that_has_them() -> None:
     _, _, err = invoke(["cause", "xyz", "--extended"])
     assert "see `nephrocalc causes --extended` for the 36 allowed ids" in err
+
+
+def test_an_interrupted_batch_says_its_output_is_partial(monkeypatch: pytest.MonkeyPatch,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """typer turns Ctrl-C into a quiet return of 130: the partial output was not said to be one."""
+    import io
+    import sys
+
+    from nephrocalc.cli import run
+
+    class Feed(io.RawIOBase):
+        def __init__(self) -> None:
+            self.reads = 0
+
+        def readable(self) -> bool:
+            return True
+
+        def readinto(self, buffer: Any) -> int:
+            self.reads += 1
+            if self.reads > 20:
+                raise KeyboardInterrupt
+            data = b'{"pattern":"medullary","clues":{"rta":true}}\n'
+            buffer[:len(data)] = data
+            return len(data)
+
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BufferedReader(Feed())))
+    assert run(["batch", "-", "--jobs", "1"]) == 130
+    assert "nephrocalc: error: interrupted; the output so far is partial" in capsys.readouterr().err

@@ -168,6 +168,11 @@ def _run(argv: list[str], prog_name: str) -> int:
         command = typer.main.get_command(build_app(session, invoked or None))
         _refuse_repeated_options(command, invoked)
         status = command.main(args=argv, prog_name=prog_name, standalone_mode=False)
+        if status == 130 and invoked != "ask":
+            # typer turns Ctrl-C into a quiet return of 130: said, so that a partial output is known to be one
+            # (robustness round 79: a batch interrupted mid-run left a partial file and nothing on standard error);
+            # ask says what it kept itself
+            return _fail("interrupted; the output so far is partial", 130)
         return status if isinstance(status, int) else 0
     except NephrocalcError as exc:
         return _fail(str(exc) + _from_environment(exc) + _from_command_line(exc, argv))
@@ -184,7 +189,7 @@ def _run(argv: list[str], prog_name: str) -> int:
     except SystemExit as exc:  # e.g. --show-completion
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except (typer.Abort, KeyboardInterrupt):
-        return _fail("interrupted", 130)
+        return _fail("interrupted; the output so far is partial", 130)
     except (BrokenPipeError, PipeClosed):
         silence_stdout()
         return 0
