@@ -45,11 +45,19 @@ def read_lines(read: Callable[[int], bytes], before_blocking_read: Callable[[], 
     pending: list[bytes] = []  # the start of a line that spans reads, in pieces: joined once, at its end
     pending_length = 0
     skipping = 0  # > 0 while discarding the rest of an over-long line: its length so far
+    first = True
     while True:
         before_blocking_read()
         chunk = read(READ_CHUNK)
         if not chunk:
             break
+        if first and chunk[:2] in (b"\xff\xfe", b"\xfe\xff"):
+            # a UTF-16 stream (as Windows PowerShell's > writes one) is refused whole, as --case refuses the file:
+            # split at its newline bytes it gave one more error record than it has lines, each with a wrong hint
+            # (robustness round 79)
+            raise InputError("input", "the text is UTF-16 (it starts with a UTF-16 byte-order mark): save it as "
+                             "UTF-8; JSON Lines are UTF-8")
+        first = False
         start = 0
         while True:
             end = chunk.find(b"\n", start)
