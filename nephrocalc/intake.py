@@ -231,13 +231,12 @@ def _refuse_repeated_keys(data: bytes | str, case: Case) -> None:
     if raw.count(b'":') <= held and b'" ' not in raw and b'"\t' not in raw and b'"\n' not in raw \
             and b'"\r' not in raw:
         return
-    import orjson
-
-    refuse_repeated_keys(raw, orjson.loads(raw), "case")
+    _refuse_repeated_keys_in_text(raw)
 
 
 def _refuse_repeated_keys_in_text(data: bytes | str) -> None:
-    """As _refuse_repeated_keys, for JSON text not yet validated (nothing is done when it is not JSON)."""
+    """A key written twice in JSON text, refused (also for text not yet validated: nothing is done when it is not
+    JSON)."""
     import orjson
 
     raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data

@@ -246,10 +246,11 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
     estimate = _egfr_from_creatinine(measurements, case, kb)
     corrected = _albumin_corrected_calcium(measurements)
     calcium, albumin_m = by_id.get("serum_calcium"), by_id.get("serum_albumin")
-    stale_albumin = corrected is not None and calcium is not None and albumin_m is not None \
-        and years_apart(sampled_at(calcium), sampled_at(albumin_m)) is not None
-    if stale_albumin and calcium is not None and albumin_m is not None:
-        gap = years_apart(sampled_at(calcium), sampled_at(albumin_m)) or 0.0
+    apart_by = years_apart(sampled_at(calcium), sampled_at(albumin_m)) \
+        if corrected is not None and calcium is not None and albumin_m is not None else None
+    stale_albumin = apart_by is not None
+    if apart_by is not None and calcium is not None and albumin_m is not None:
+        gap = apart_by
         corrected = None
         before = (sampled_at(albumin_m) or 0.0) < (sampled_at(calcium) or 0.0)
         warn("calcium_not_corrected", f"Total calcium was read as measured: the serum_albumin was sampled "
@@ -811,19 +812,12 @@ def parse_lab_bound(text: str, kb: KnowledgeBase | None = None) -> tuple[str, fl
         # the mirror of the comma: in a decimal-comma locale "1.200" is 1200; kept only where the lab's plausible
         # range allows one reading alone (a creatinine of 1.200 mg/dL), as the FHIR reader keeps it (robustness
         # round 79: "pth=1.200 pg/mL" was read as a suppressed PTH of 1.2)
-        readings = [float(number.replace(".", "")), float(number)]
-        plausible = []
-        for reading in readings:
-            try:
-                measure(lab_id, reading, unit, kb)
-            except InputError:
-                continue
-            plausible.append(reading)
-        if len(plausible) != 1:
+        reading = one_plausible(lab_id, (float(number.replace(".", "")), float(number)), unit, kb)
+        if reading is None:
             raise InputError(f"labs.{lab_id}.value", f"{number!r} is ambiguous: the point may separate thousands "
                              f"({number.replace('.', '')}) or mark the decimal ({number}); write the number without "
                              "separators, or with fewer decimals")
-        number = f"{plausible[0]:g}"
+        number = f"{reading:g}"
     if unit is None and kb is not None and lab_id in kb.labs and kb.labs[lab_id].accepted_units == ["pH"]:
         unit = "pH"  # a pH has no unit to forget: urine_ph=6.8 is unambiguous
     if unit is None and kb is not None and lab_id not in kb.labs:
@@ -835,6 +829,19 @@ def parse_lab_bound(text: str, kb: KnowledgeBase | None = None) -> tuple[str, fl
             "; see `nephrocalc labs`"
         raise InputError("--lab", f"{text!r} needs a unit (e.g. {lab_id}={number} {example}){accepted}")
     return lab_id, float(number), unit, comparator or ""
+
+
+def one_plausible(lab_id: str, readings: Iterable[float], unit: str, kb: KnowledgeBase) -> float | None:
+    """Of the readings of one written number (a separator read as thousands or as a decimal), the one the lab's
+    plausible range allows, when only one does; None when none or several do."""
+    plausible = []
+    for reading in readings:
+        try:
+            measure(lab_id, reading, unit, kb)
+        except InputError:
+            continue
+        plausible.append(reading)
+    return plausible[0] if len(plausible) == 1 else None
 
 
 def _needs_text(needs: Iterable[str]) -> str:

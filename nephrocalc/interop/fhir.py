@@ -1992,12 +1992,19 @@ def _subject_named(resource: dict[str, Any]) -> str:
     """Whom a resource names as its patient: the reference, else the identifier (system|value)."""
     if reference := _reference(resource):
         return reference
+    if (named := _subject_identifier(resource)) is not None:
+        return f"identifier {named[0]}|{named[1]}".replace(" |", " ")
+    return "no patient"
+
+
+def _subject_identifier(resource: dict[str, Any]) -> tuple[str, str] | None:
+    """The patient a resource names by identifier alone (subject, else patient), as (system, value)."""
     for field in ("subject", "patient"):
         target = resource.get(field)
         named = target.get("identifier") if isinstance(target, dict) else None
         if isinstance(named, dict) and isinstance(named.get("value"), str):
-            return f"identifier {named.get('system') or ''}|{named['value']}".replace(" |", " ")
-    return "no patient"
+            return str(named.get("system") or ""), named["value"]
+    return None
 
 
 def _reference(resource: dict[str, Any]) -> str:
@@ -2017,16 +2024,9 @@ def _about(resource: dict[str, Any], own: set[str], identifiers: set[tuple[str, 
     another Patient's of the bundle, or differs from this one's in the same system."""
     reference = _reference(resource).split("/_history/")[0]
     if not reference:
-        for field in ("subject", "patient"):
-            target = resource.get(field)
-            named = target.get("identifier") if isinstance(target, dict) else None
-            if isinstance(named, dict) and isinstance(named.get("value"), str):
-                key = (str(named.get("system") or ""), named["value"])
-                if key in identifiers:
-                    return True
-                if key in others or any(system == key[0] for system, _ in identifiers):
-                    return False
-        return True
+        key = _subject_identifier(resource)
+        return key is None or key in identifiers or (
+            key not in others and not any(system == key[0] for system, _ in identifiers))
     if reference in own:
         return True
     if not reference.startswith("Patient/") and "/Patient/" not in reference and not reference.startswith("urn:"):
@@ -2246,18 +2246,11 @@ def _string_quantity(kb: KnowledgeBase, lab_id: str, resource: dict[str, Any], m
         # said once, here, not also as read (robustness round 66: "read as numbers" and "not used" for one value)
         return None, f"{shown_value(text)}: the unit {unit!r} is not accepted for {lab_id} ({lab.accepted_units_text})"
     if number is None:  # a separator read two ways: the one reading the lab's plausible range allows, if only one
-        from nephrocalc.labs import measure
+        from nephrocalc.labs import one_plausible
 
-        plausible = []
-        for reading in readings:
-            try:
-                measure(lab_id, reading, unit or (lab.canonical if lab is not None else ""), kb)
-            except InputError:
-                continue
-            plausible.append(reading)
-        if len(plausible) != 1:
+        number = one_plausible(lab_id, readings, unit or (lab.canonical if lab is not None else ""), kb)
+        if number is None:
             return None, f"{shown_value(text)}: {problem}"
-        number = plausible[0]
     quantity: dict[str, Any] = {"value": number, "unit": unit}
     if comparator:
         quantity["comparator"] = comparator
