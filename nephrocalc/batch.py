@@ -111,6 +111,8 @@ class BatchStats:
     blank: int = 0
     warned: int = 0  # results with warnings
     ids_changed: int = 0  # results whose case id the row format writes otherwise
+    ids_missing: int = 0  # results whose case has no id
+    ids_repeated: int = 0  # results whose case id an earlier result had (among the first IDS_KEPT ids)
 
 
 _BOM = b"\xef\xbb\xbf"
@@ -195,9 +197,13 @@ class Output(Protocol):
 Reader = Callable[[bytes], tuple[Case, list[Note]]]
 # What one input line came to: its result row, an error (message, id, layout hint), or a blank line
 # a row carries flags of what a row format (tsv, csv) cannot show, counted and said: WARNED, its result has warnings;
-# ID_CHANGED, its case id was written otherwise (a spreadsheet formula guard, a line break as a space)
-Outcome = tuple[Literal["row"], bytes, int] | tuple[Literal["error"], str, Any, str | None] | tuple[Literal["blank"]]
-WARNED, ID_CHANGED = 1, 2
+# ID_CHANGED, its case id was written otherwise (a spreadsheet formula guard, a line break as a space); NO_ID, its
+# case has no id. The last item is the id's hash, to count the ids given more than once (a row cannot be joined back
+# to its input line by such an id: robustness round 79)
+Outcome = (tuple[Literal["row"], bytes, int, int] | tuple[Literal["error"], str, Any, str | None]
+           | tuple[Literal["blank"]])
+WARNED, ID_CHANGED, NO_ID = 1, 2, 4
+IDS_KEPT = 1_000_000  # ids remembered to find the repeated ones: a bound on memory however long the run
 IdChanged = Callable[[Result], bool]
 
 PARALLEL_AFTER = 1000  # lines ranked in this process before a long run takes worker processes
@@ -272,8 +278,9 @@ def _outcome(number: int, raw: bytes, engine: Engine, read: Reader | None, row: 
         detail = escape_controls(str(exc))[:200]
         return ("error", f"internal error ({type(exc).__name__}: {detail}); please report it", _readable_id(raw),
                 None)
+    case_id = result["id"]
     return "row", row(result), (WARNED if result["warnings"] else 0) | (
-        ID_CHANGED if changed is not None and changed(result) else 0)
+        ID_CHANGED if changed is not None and changed(result) else 0) | (0 if case_id else NO_ID), hash(case_id)
 
 
 ERROR_CHARS = 600  # an error record says at most this much, as standard error does (cli.io.one_line)
@@ -347,6 +354,9 @@ def run_batch(lines: Iterable[bytes], engine: Engine, write: Callable[[bytes], A
     row = output.row
     changed = getattr(output, "id_changed", None)
     hinted: set[str] = set()  # each hint once, and every kind of it (robustness round 66: one hint per run)
+    # the ids seen, for the formats whose rows are joined back to the input by id (JSON Lines keeps one record per
+    # line, in order, and its error records carry the line number)
+    seen: set[int] | None = None if output.errors_inline else set()
 
     def emit(number: int, outcome: Outcome) -> None:
         stats.lines = number
@@ -354,6 +364,13 @@ def run_batch(lines: Iterable[bytes], engine: Engine, write: Callable[[bytes], A
             stats.cases += 1
             stats.warned += bool(outcome[2] & WARNED)
             stats.ids_changed += bool(outcome[2] & ID_CHANGED)
+            if outcome[2] & NO_ID:
+                stats.ids_missing += 1
+            elif seen is not None:
+                if outcome[3] in seen:
+                    stats.ids_repeated += 1
+                elif len(seen) < IDS_KEPT:
+                    seen.add(outcome[3])
             write(outcome[1])
             return
         if outcome[0] == "blank":

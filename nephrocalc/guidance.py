@@ -26,10 +26,26 @@ def diff(engine: Engine, case: Case, notes: Sequence[Note] = ()) -> Result:
     ``notes`` are warnings from reading the input (a phenopacket's unmapped terms), listed first."""
     evaluation = engine.evaluate(case)
     result = engine.rank(evaluation)
-    result["next_findings"] = next_findings(engine, evaluation, shown=_probabilities(result))
+    found = next_findings(engine, evaluation, shown=_probabilities(result))
+    # a test whose finding is stated absent as a history ("no known tuberculosis") is still due, but CONTRACT.md
+    # section 5 keeps given clues out of next_findings (robustness round 79): it is said as a caveat instead
+    result["next_findings"] = [item for item in found if not item.get("stated_absent")]
+    result["caveats"] = [*result["caveats"], *(_history_caveat(engine, item) for item in found
+                                                if item.get("stated_absent"))]
     if notes:
         result["warnings"] = [*notes, *result["warnings"]]
     return result
+
+
+def _history_caveat(engine: Engine, item: NextFinding) -> Note:
+    """A can't-miss cause's test proposed although its finding is stated absent: that finding is a history, which
+    the test alone settles (blind battery 76)."""
+    cause = engine.kb.causes[item["cant_miss"]]
+    rule_out = cause.rule_out
+    finding = item["label"][0].lower() + item["label"][1:] if item["label"][1:2].islower() else item["label"]
+    return {"id": f"rule_out_{cause.id}", "sources": list(rule_out.sources) if rule_out is not None else [],
+            "message": f"{cause.name}: {finding} stated absent is a history, which does not rule it out: "
+            f"{item.get('rule_out', '')} settles it."}
 
 
 MIN_GAIN = 1e-3  # bits: below this a clue is not worth asking about

@@ -291,7 +291,10 @@ def _failed(engine: Engine, case: dict[str, Any], check: tuple[Any, ...]) -> boo
     if kind == "consider":
         return args[0] not in [c["cause"] for c in result["fit"]["consider"]]
     if kind == "rule_out":
-        return not any(n.get("cant_miss") == args[0] for n in result["next_findings"])
+        # among next_findings, or as a caveat when its finding is stated absent as a history ("no known
+        # tuberculosis"), since a given clue never appears among next_findings (CONTRACT.md section 5)
+        return not any(n.get("cant_miss") == args[0] for n in result["next_findings"]) and not any(
+            c["id"] == f"rule_out_{args[0]}" for c in result["caveats"])
     if kind == "not_derived":
         return any(d.get("clue") == args[0] and d.get("present") and d.get("used", True) for d in result["derived"])
     if kind == "above":

@@ -800,12 +800,15 @@ def test_the_battery_is_large_and_its_names_are_unique() -> None:
 # 48 of 52 passed; its D10 case (one-sided calcification with haematuria and sterile pyuria) was the fourth blind
 # request to hold medullary sponge kidney at 70% without urography, and the cap came down from 75% (no development-set
 # patient moved; four earlier open scenarios now pass); three stay open below.
+# eighty-first: a blind reviewer on the presentations a tool over-fits: the twelve causes' classic pictures as real
+# reports give them (labs half in SI units; each must lead with a good fit), sparse reports, patients outside the
+# twelve with and without --extended, and labs read against age and context; run blind, 52 of 52 passed.
 # JSON Lines: {"name", "which", "case", "checks": [[kind, args...], ...]}.
 BATTERIES = {
     number: [json.loads(line) for line in
              (Path(__file__).parent / "data" / "audit" / f"battery{number}.jsonl").read_text(encoding="utf-8")
              .splitlines() if line.strip()]
-    for number in range(3, 81)
+    for number in range(3, 82)
 }
 BLIND = [scenario for battery in BATTERIES.values() for scenario in battery]
 # Blind scenarios still failing, each with the reason (strict: one that starts to pass must leave the list)

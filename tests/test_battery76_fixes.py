@@ -33,10 +33,15 @@ def _tb_test(result: dict[str, Any]) -> dict[str, Any] | None:
 
 def test_no_known_tuberculosis_does_not_stop_the_test() -> None:
     for flags in ((), ("--extended",)):
-        item = _tb_test(_diff(PN, *flags))
-        assert item is not None and item["clue"] == "tuberculosis" and item.get("stated_absent") is True
+        result = _diff(PN, *flags)
+        # said as a caveat: a given clue never appears among next_findings (CONTRACT.md section 5)
+        assert _tb_test(result) is None
+        assert all(item["clue"] not in PN["clues"] for item in result["next_findings"])
+        caveat = next(c for c in result["caveats"] if c["id"] == "rule_out_renal_tuberculosis")
+        assert "AFB" in caveat["message"] and "stated absent is a history" in caveat["message"]
     status, out, _ = invoke(["diff", "--case", "-"], stdin=json.dumps(PN).encode())
-    assert status == 0 and "tuberculosis stated absent does not rule it out" in " ".join(out.split())
+    assert status == 0 and "tuberculosis stated absent is a history, which does not rule it out" in " ".join(
+        out.split())
     # stated present, it is known: no test proposed to rule it out
     assert _tb_test(_diff({**PN, "clues": {**PN["clues"], "tuberculosis": True}})) is None
 

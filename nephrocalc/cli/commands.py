@@ -421,6 +421,16 @@ class Commands:
                              f"written otherwise in the {format.value} cells (a leading = + - @ guarded with an "
                              "apostrophe against spreadsheet formulas, tabs and line breaks as spaces, control "
                              "characters as U+FFFD): --format jsonl keeps each id unchanged\n")
+        # (one case without an id is told apart by its empty id cell)
+        if format.value not in ("jsonl", "json") and (stats.ids_missing > 1 or stats.ids_repeated):
+            # rows are joined back to the input by id: a case without one, or an id given twice, cannot be (robustness
+            # round 79: two id-less cases and two cases "x" gave rows told apart only by where the rank restarts)
+            said = [f"{count} case{'s' if count != 1 else ''} {what}" for count, what in (
+                (stats.ids_missing, "without an id"), (stats.ids_repeated, "with an id an earlier case had")) if count]
+            parts = "sections" if format.value == "html" else "rows"
+            sys.stderr.write(f"nephrocalc: note: {' and '.join(said)}: their {format.value} {parts} cannot be joined "
+                             "back to the input by id; give each line its own id, or use --format jsonl (one record "
+                             "per line, in order)\n")
         blank = f"; {stats.blank} blank line{'s' if stats.blank != 1 else ''} skipped" if stats.blank else ""
         if stats.failed:
             sys.stderr.write(f"nephrocalc: {stats.failed} of {stats.lines - stats.blank} lines failed{blank}\n")

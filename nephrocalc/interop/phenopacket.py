@@ -1238,7 +1238,15 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
                                   if kb.pattern_hpo.get(name))
                       + "): the causes were ranked without pattern evidence."})
     onset = onset_of_nephrocalcinosis(onset_age, age, notes)
-    if age == 0.0 or onset == 0.0:
+    if (age == 0.0 or onset == 0.0) and clues.get("preterm_infant") is True:
+        # at birth and born preterm: the contract's age 0, a preterm neonate, which is how --format phenopacket
+        # writes it (robustness round 79: age 0 written as P0D alone read back as a term birth, and the ranking moved)
+        notes.append({"id": "phenopacket_age_at_birth", "sources": [],
+                      "message": "The phenopacket gives " + ("the age" if age == 0.0 else "the age at which the "
+                                                             "nephrocalcinosis was found")
+                      + " as at or before birth, with Premature birth (HP:0001622): read as age 0, a preterm "
+                      "neonate."})
+    elif age == 0.0 or onset == 0.0:
         # an age at birth or before it (P0D, Congenital onset, a gestational age) is hours old, not the contract's age
         # 0, a preterm neonate of unstated age, which weighs the first week differently: taken as half a day, as the
         # FHIR reader takes a birth on the day of the record (robustness round 78: a term newborn at P0D was ranked
@@ -1775,7 +1783,11 @@ def _case_parts(case: Mapping[str, Any], kb: KnowledgeBase, subject: str) -> dic
          **({"modifiers": [side]} if side is not None else {})}
         for name in names for term in kb.pattern_hpo.get(name, ())[:1]]
     contradicting = _excluded_above_present(case, kb)
-    for clue_id, present in (case.get("clues") or {}).items():
+    stated = dict(case.get("clues") or {})
+    if 0 in (case.get("age_years"), onset) and "preterm_infant" not in stated and "preterm_infant" in kb.clues:
+        # the contract's age 0 is a preterm neonate; P0D alone reads back as a birth at term (robustness round 79)
+        stated["preterm_infant"] = True
+    for clue_id, present in stated.items():
         clue = kb.clues.get(clue_id)
         if clue is not None and clue.hpo:
             # each term with its own label in the HPO release, not the clue's (robustness round 68: HP:0004918 was

@@ -267,8 +267,6 @@ def case_section(result: Any, kb: KnowledgeBase) -> str:
             + (" (given " + escape(triggers_text(kb, item["triggered_by"])) + ")"
                if item.get("triggered_by") else f" (as for every patient under {item['for_age_below']:g} years)"
                if item.get("for_age_below") is not None else "")
-            + (f" ({escape(in_text(item['label']))} stated absent does not rule it out)"
-               if item.get("stated_absent") else "")
             # a rule-out test that would barely move the ranking is there for the harm of missing its cause, which
             # "0.00 bits" hid (a clinician's review, round 66)
             + (' <span class="tag">can\'t-miss rule-out</span></li>' if item.get("rule_out") and item["gain"] < 0.005

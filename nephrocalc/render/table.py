@@ -300,8 +300,6 @@ def print_result(result: Result, kb: KnowledgeBase, *, rows: list[Entry] | None 
                     label += f", given {triggers_text(kb, item['triggered_by'])}"
                 elif item.get("for_age_below") is not None:
                     label += f", as for every patient under {item['for_age_below']:g} years"
-                if item.get("stated_absent"):
-                    label += f"; {in_text(item['label'])} stated absent does not rule it out"
                 label += ")"
             elif item["lab"] is not None and item["lab"] in kb.labs:
                 lab = kb.labs[item["lab"]].label
