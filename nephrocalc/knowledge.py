@@ -566,6 +566,13 @@ class KnowledgeBase(NamedTuple):
     agent_clues: Mapping[str, str] = {}  # a drug or agent name (lower case) -> its exposure clue
     atc_clues: Mapping[str, str] = {}  # a WHO ATC code or group -> its exposure clue (the longest one given wins)
 
+    @property
+    def other_neutral(self) -> frozenset[str]:
+        """The findings the open world holds neutral: [[other.findings]] with a ratio of 1, no condition and no ages
+        (a low albumin, a raised potassium), which point to no cause, inside the knowledge base or outside it."""
+        return frozenset(found.clue for found in self.other.findings
+                         if found.lr_present == 1.0 and found.given is None and not found.age_bounded)
+
 
 def lab_for(kb: KnowledgeBase, clue: str, age: float | None) -> str | None:
     """The lab to name for a finding at this age: the first lab whose reference limits settle it

@@ -466,8 +466,7 @@ class Engine:
         unused = sorted(clue for clue, value in case.clues.items() if value and clue not in used)
         # the open world counts such a finding unless [[other.findings]] makes it neutral (a low albumin, common in
         # any illness and given to correct the calcium): each is said as it is weighed
-        neutral = [clue for clue in unused if any(found.clue == clue and found.lr_present == 1.0 and found.given is None
-                                                  and not found.age_bounded for found in self.kb.other.findings)]
+        neutral = [clue for clue in unused if clue in self.kb.other_neutral]
         counted = [clue for clue in unused if clue not in neutral]
         if counted:
             warnings.append({"id": "clues_not_used", "message": "No cause of the knowledge base lists "

@@ -76,8 +76,10 @@ def assess_fit(kb: KnowledgeBase, case: Case, counted: Sequence[tuple[str, bool]
         if best_weight <= settings.contradiction_weight:
             contradicted = True
             unexplained.append(clue)
-        elif (max(weights, default=0.0) <= 0.0
+        elif (max(weights, default=0.0) <= 0.0 and clue not in kb.other_neutral
               and _background(kb, case, clue, present) <= settings.unexplained_background):
+            # (a finding the open world holds neutral, [[other.findings]] with a ratio of 1, points nowhere: a low
+            # albumin, a raised potassium of kidney failure or a haemolysed sample, is left unexplained by no cause)
             unexplained.append(clue)
     absent = lacking(kb, best["conflicting"]) if best is not None else []
     if absent:

@@ -509,6 +509,34 @@ def _dated(resource: dict[str, Any], kind: str, fields: tuple[str, ...], dates: 
         return
 
 
+def _record_date(dates: list[tuple[date, str, str]], stamp: object, notes: list[Note]) -> str | None:
+    """The date of the record, at which the age is taken: the latest date of a resource read. A date without its day
+    ("2024", "2024-02") stands at the middle of its period, so it does not count where an exact date lies within that
+    period (it holds the exact one), nor past the Bundle's own timestamp within it (robustness round 81: "2024" on one
+    result moved a 10-day-old's age to 2024-07-02, months after every exact date and the document itself)."""
+    if not dates:
+        return None
+    exact = [day for day, written, _ in dates if len(str(written).strip()) >= 10]
+    kept = [item for item in dates if len(str(item[1]).strip()) >= 10
+            or not any(_within(str(item[1]), day) for day in exact)]
+    latest = max(kept)
+    written = str(latest[1])
+    stamped = parse_date(stamp) if isinstance(stamp, str) and len(stamp.strip()) >= 10 else None
+    if len(written.strip()) < 10 and stamped is not None and _within(written, stamped) and stamped < latest[0]:
+        notes.append({"id": "fhir_record_date_at_timestamp", "sources": [],
+                      "message": f"The latest date of the record ({written.strip()}, {latest[2]}) gives no day, and "
+                      f"its middle falls after the Bundle's timestamp ({str(stamp)[:10]}): the age was taken at the "
+                      "timestamp."})
+        return str(stamp)
+    return written
+
+
+def _within(partial: str, day: date) -> bool:
+    """Whether ``day`` lies in the year or month a date without its day names."""
+    text = partial.strip()
+    return day.year == int(text[:4]) and (len(text) < 7 or day.month == int(text[5:7]))
+
+
 def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[Note]]:
     """A ``Case`` from a FHIR R4 Bundle (a JSON object), and the warnings of the mapping."""
     if not isinstance(data, dict):
@@ -1235,7 +1263,7 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                       "message": "Onsets of findings that cannot be read, or are impossible (the findings were read; "
                       "a finding's onset is not used): " + "; ".join(finding_onsets[:10])
                       + (" ..." if len(finding_onsets) > 10 else "")})
-    on: str | None = max(dates)[1] if dates else None
+    on = _record_date(dates, data.get("timestamp"), notes)
     died = parse_date(patient.get("deceasedDateTime")) if patient else None
     if patient and patient.get("deceasedDateTime") is not None and died is None:  # said, not ignored (fuzz review 15)
         unread_ages.append(f"Patient.deceasedDateTime: {shown_value(patient['deceasedDateTime'])} "

@@ -237,6 +237,7 @@ class Quantity(_Part):
 
 class Value(_Part):
     quantity: Quantity | None = None
+    ontologyClass: OntologyClass | None = None  # a categorical value ("Low"): named, not read as a number
 
 
 class Measurement(_Part):
@@ -910,6 +911,7 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
         clues["consanguinity"] = True
     labs: dict[str, Lab] = {}
     unread: list[str] = []
+    categorical: list[str] = []  # a known assay whose value is a category (Low, High), not a quantity
     rejected: list[str] = []  # lab values that are not numbers, each naming its field
     repeated: dict[str, int] = {}  # assays measured more than once: the newest is used, as in a FHIR bundle
     unreadable_units: list[str] = []  # newer values of a repeated lab in a unit it does not take: not used
@@ -924,6 +926,12 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
         code = measurement.assay.id.split(":", 1)[-1] if measurement.assay.id.upper().startswith("LOINC:") else None
         lab_id = kb.loinc_labs.get(code) if code else None
         quantity = measurement.value.quantity if measurement.value is not None else None
+        if lab_id is not None and quantity is None and measurement.value is not None \
+                and measurement.value.ontologyClass is not None:
+            # a known assay with a category for its value: said as such, not as an unknown assay (robustness round 81)
+            category = measurement.value.ontologyClass
+            categorical.append(f"{measurement.assay.id} ({lab_id}): {category.id} {category.label}".strip())
+            continue
         if lab_id is None or quantity is None:
             unread.append(f"{measurement.assay.id} {measurement.assay.label}".strip())
             continue
@@ -1176,6 +1184,11 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
         notes.append({"id": "phenopacket_measurements_not_read", "sources": [],
                       "message": "measurements without a known LOINC assay or a quantity were not used: "
                       + "; ".join(unread[:20])})
+    if categorical:
+        notes.append({"id": "phenopacket_measurements_categorical", "sources": [],
+                      "message": "measurements of a known assay whose value is a category, not a quantity, were not "
+                      "used (the limits read a value with its unit; state the finding as a phenotypic feature): "
+                      + "; ".join(categorical[:20])})
     if lab_parts:
         notes.append({"id": "phenopacket_lab_part", "sources": [],
                       "message": "Lab values of an assay of a part of the lab (25-hydroxyvitamin D3 alone, without D2) "
@@ -1628,6 +1641,10 @@ def parse_date(text: object) -> date | None:
     if not isinstance(text, str):
         return None
     text = text.strip()
+    # the extended form only (2024-02-20): Python also reads the basic one (20240220) and week dates, which FHIR's
+    # date and a phenopacket's timestamp are not, and the partial-date note misread it (robustness round 81)
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", _full_date(text[:10])):
+        return None
     try:
         day = date.fromisoformat(_full_date(text[:10]))
         if len(text) > 10:  # a timestamp: all of it must read ("2020-01-01garbage", "T25:99" do not: fuzz review 15)

@@ -253,6 +253,13 @@ def validate(model: type[M], data: Any, path: Path, problems: Problems, prefix: 
                           f"{_shown_value(error['input'])})"
             elif error["type"] == "model_type":  # "a valid dictionary or instance of AgeShare": say what it takes
                 message = f"must be a table {_table_keys(model, error['loc'])}(got {_shown_value(error['input'])})"
+            if not error["loc"]:
+                # a check across fields names its field first ("supersedes: ...", "cant_miss = true needs ..."):
+                # that field, rather than the placeholder "(file)" (robustness round 81)
+                named = re.match(r"([a-z_]+)(: | = |\b)", message)
+                if named is not None and named.group(1) in model.model_fields:
+                    loc = ".".join(part for part in (prefix, named.group(1)) if part)
+                    message = message[named.end():] if named.group(2) == ": " else message
             problems.add(path, loc, message)
         return None
 

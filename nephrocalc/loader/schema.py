@@ -522,6 +522,10 @@ class KnowledgeBaseFile(RuleModel):
                     if term in seen and seen[term] != pattern:
                         raise ValueError(f"{field}: {term} is given for both {seen[term]} and {pattern}")
                     seen[term] = pattern
+        ids = [interaction.id for interaction in self.interactions]
+        repeated = sorted({name for name in ids if ids.count(name) > 1})
+        if repeated:  # as caveat, form and cause ids (robustness round 81)
+            raise ValueError(f"interactions: duplicate id {', '.join(repeated)}: each interaction needs its own id")
         seen_parts: dict[str, list[str]] = {item.clue: list(item.components) for item in self.supersedes}
         for item in self.supersedes:
             if item.clue in item.components:
@@ -1163,6 +1167,13 @@ class LabLimit(RuleModel):
         if (self.above is None and self.absent_at_most is not None) or \
                 (self.below is None and self.absent_at_least is not None):
             raise ValueError("absent_at_most goes with above, absent_at_least with below")
+        for name, needs in (("requires", self.requires), ("requires_stated", self.requires_stated)):
+            # a limit that needs a clue to hold and does not apply when it holds applies to no patient (robustness
+            # round 81: term infants lost hypocalcaemia without a word)
+            clash = [f"{clue} = {str(value).lower()}" for clue, value in needs.items()
+                     if self.unless.get(clue) is value]
+            if clash:
+                raise ValueError(f"{name} and unless both name {', '.join(clash)}: the limit would apply to no patient")
         return self
 
 
@@ -1229,6 +1240,7 @@ class LabEntry(RuleModel):
                 raise ValueError(f"limits.{index}: {bound:g} {self.canonical} is not inside the plausible range "
                                  f"{self.plausible[0]:g}-{self.plausible[1]:g} (a value must be able to cross it)")
         _no_value_read_both_ways(self.limits)
+        _no_age_gap(self.limits)
         for unit, conversion in self.units.items():
             factor = conversion.multiply_by / conversion.divide_by
             if unit == self.canonical and factor != 1.0:  # a value in the canonical unit is read as given
@@ -1354,6 +1366,32 @@ def _no_value_read_both_ways(limits: list[LabLimit]) -> None:
                 raise ValueError(f"limits.{p_at} and limits.{a_at} read one value both ways: near {value:g} the first "
                                  f"derives {present.clue} and the second no {present.clue} for the same patients "
                                  "(separate their ages, sex or requires, or move the limits apart)")
+
+
+def _no_age_gap(limits: list[LabLimit]) -> None:
+    """The limits that read one clue on one side, with no context, cover one run of ages for each sex: a gap between
+    two of them left a value at those ages unread without a word (robustness round 81: a calcium of 14 mg/dL at 3
+    years derived nothing when one limit began at 5 instead of 1). Below the first and above the last a lab may have
+    no limit (no eGFR-derived CKD under 2 years), which the output says."""
+    runs: dict[tuple[str, bool, str | None], list[tuple[float, float, int, str | None]]] = {}
+    for index, limit in enumerate(limits):
+        if limit.requires or limit.requires_stated or limit.unless or limit.present_requires_lab or not limit.derive:
+            continue
+        key = (limit.clue, limit.above is not None, limit.unit)
+        runs.setdefault(key, []).append((limit.age_at_least or 0.0, limit.age_below or math.inf, index, limit.sex))
+    for (clue, above, _), spans in runs.items():
+        sexes: list[str | None] = [*sorted({sex for *_, sex in spans if sex is not None})] or [None]
+        for sex in sexes:
+            own = sorted(span for span in spans if span[3] in (None, sex))
+            reach, last = own[0][1], own[0][2]
+            for start, end, index, _ in own[1:]:
+                if start > reach:
+                    raise ValueError(f"limits.{last} and limits.{index} leave the ages {reach:g} to {start:g} "
+                                     + (f"({sex}) " if sex else "") + f"without a limit "
+                                     f"{'above' if above else 'below'} which {clue} is read: give one, or move "
+                                     "age_at_least and age_below to meet")
+                if end > reach:
+                    reach, last = end, index
 
 
 class LabsFile(RuleModel):

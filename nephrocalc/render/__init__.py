@@ -48,7 +48,7 @@ def _check_fields(fields: tuple[str, ...], fmt: str) -> None:
     allowed = json_keys if fmt in ("jsonl", "json") else (*ROW_COLUMNS, *EXTRA_COLUMNS) if fmt in ("tsv", "csv") \
         else ()
     if not allowed:
-        raise InputError("--fields", f"applies to --format jsonl, tsv or csv (not {fmt})")
+        raise InputError("--fields", f"applies to --format jsonl, json, tsv or csv (not {fmt})")
     unknown = [field for field in fields if field not in allowed]
     repeated = sorted({field for field in fields if fields.count(field) > 1})
     if repeated and not unknown:  # a JSON object has one key of a name, a table would repeat the column
