@@ -15,7 +15,7 @@ import math
 from collections.abc import Mapping, Sequence
 
 from nephrocalc.case import Case
-from nephrocalc.engine import Engine, Evaluation
+from nephrocalc.engine import RULE_OUT_FLOOR, Engine, Evaluation
 from nephrocalc.knowledge import lab_for
 from nephrocalc.result import AskResult, NextFinding, Note, Result
 from nephrocalc.vocab import is_number
@@ -28,24 +28,11 @@ def diff(engine: Engine, case: Case, notes: Sequence[Note] = ()) -> Result:
     result = engine.rank(evaluation)
     found = next_findings(engine, evaluation, shown=_probabilities(result))
     # a test whose finding is stated absent as a history ("no known tuberculosis") is still due, but CONTRACT.md
-    # section 5 keeps given clues out of next_findings (robustness round 79): it is said as a caveat instead
+    # section 5 keeps given clues out of next_findings (robustness round 79): the engine says it as a caveat
     result["next_findings"] = [item for item in found if not item.get("stated_absent")]
-    result["caveats"] = [*result["caveats"], *(_history_caveat(engine, item) for item in found
-                                                if item.get("stated_absent"))]
     if notes:
         result["warnings"] = [*notes, *result["warnings"]]
     return result
-
-
-def _history_caveat(engine: Engine, item: NextFinding) -> Note:
-    """A can't-miss cause's test proposed although its finding is stated absent: that finding is a history, which
-    the test alone settles (blind battery 76)."""
-    cause = engine.kb.causes[item["cant_miss"]]
-    rule_out = cause.rule_out
-    finding = item["label"][0].lower() + item["label"][1:] if item["label"][1:2].islower() else item["label"]
-    return {"id": f"rule_out_{cause.id}", "sources": list(rule_out.sources) if rule_out is not None else [],
-            "message": f"{cause.name}: {finding} stated absent is a history, which does not rule it out: "
-            f"{item.get('rule_out', '')} settles it."}
 
 
 MIN_GAIN = 1e-3  # bits: below this a clue is not worth asking about
@@ -67,7 +54,6 @@ def _entropy(weights: list[float], total: float) -> float:
 # section 6.10: "a floor (e.g. >=2%)"). Until now the floor was read on the untempered weights, where 2% is about 1%
 # of what the table shows; 1% of the shown probability keeps the tests two blind scenarios asked for (renal TB at
 # 1.7% with cortical CKD, infantile primary hyperoxaluria at 1.1% with growth failure) and says what it means.
-RULE_OUT_FLOOR = 0.01
 
 LEADING_MASS = 0.95  # the leading causes: the first causes that hold 95% of the probability,
 LEADING_MIN, LEADING_MAX = 2, 5  # at least two and at most five of them

@@ -45,6 +45,8 @@ CERTAINTY_CAP = 0.95
 DEFINING_WEIGHT = math.log(20.0)
 # A cause second or third at this probability or more is in view for a caveat's in_top3
 CAVEAT_VIEW_FLOOR = 0.01
+# a can't-miss cause shown at this probability or more has its rule-out test proposed (AUDIT D10)
+RULE_OUT_FLOOR = 0.01
 # A mimic among the first three at this probability or more gets a caveat saying what tells it apart
 MIMIC_NOTE_FLOOR = 0.05
 
@@ -521,10 +523,39 @@ class Engine:
                              + ("they change" if len(unused_absent) > 1 else "it changes") + " nothing.",
                              "sources": []})
         warnings = [*lab_warnings, *counting_notes, *warnings]
+        caveats = [*caveats, *self._history_rule_outs(case, entries)]
         return {"id": case.id, "pattern": case.pattern, "differential": entries,
                 "fit": assess_fit(self.kb, case, stated, entries, consider), "derived": derived,
                 "caveats": caveats, "warnings": warnings, "knowledge_base": self._kb_label,
                 "rules": self._rules, "notice": NOTICE, "case": (entered or case).to_dict()}
+
+
+    def _history_rule_outs(self, case: Case, entries: Sequence[Entry]) -> list[Note]:
+        """A can't-miss cause whose rule-out test answers a finding stated absent as a history (``absent_settles =
+        false``: "no known tuberculosis"), where the test is due (the cause shown at RULE_OUT_FLOOR or more, one of
+        its triggers stated, or a patient under its age): the test, as a caveat, in diff and batch alike, since a
+        given clue never appears among next_findings (CONTRACT.md section 5; blind battery 76; robustness round 82:
+        batch left it out)."""
+        notes: list[Note] = []
+        shown = {entry["cause"]: entry["probability"] for entry in entries}
+        for cause_row in self.table.causes:
+            cause, rule_out = cause_row.cause, cause_row.cause.rule_out
+            if not cause.cant_miss or rule_out is None or rule_out.absent_settles or rule_out.clue is None \
+                    or case.clues.get(rule_out.clue) is not False \
+                    or (rule_out.lab is not None and rule_out.lab in case.labs):
+                continue
+            due = shown.get(cause.id, 0.0) >= RULE_OUT_FLOOR \
+                or any(case.clues.get(trigger) is True for trigger in rule_out.when_present) \
+                or (rule_out.below_age is not None and case.cause_age is not None
+                    and case.cause_age < rule_out.below_age)
+            if not due:
+                continue
+            label = self.kb.clues[rule_out.clue].label
+            finding = label[0].lower() + label[1:] if label[1:2].islower() else label
+            notes.append({"id": f"rule_out_{cause.id}", "sources": list(rule_out.sources),
+                          "message": f"{cause.name}: {finding} stated absent is a history, which does not rule it "
+                          f"out: {rule_out.test} settles it."})
+        return notes
 
 
 def _with_interactions(case: Case, interactions: Mapping[str, Evidence], supporting: list[Evidence],

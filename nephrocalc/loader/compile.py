@@ -1020,6 +1020,13 @@ def _compile(root: Path, kb_file: schema.KnowledgeBaseFile, groups: Mapping[str,
             problems.add(other_path, f"{where}.clue", f"{found.clue!r} is listed twice" + (
                 " for overlapping ages" if ratio.age_bounded else " without an age range"))
         _check_sources(found.sources, sources, other_path, f"{where}.sources", problems)
+        for position, cause_id in enumerate(found.marks):
+            # a cause outside the knowledge base: one of the extended pack's, or one the pack loads (a misspelt id
+            # never matched, and the finding counted for the open world beside the cause: robustness round 82)
+            if cause_id not in causes and cause_id not in _extended_ids():
+                problems.add(other_path, f"{where}.marks.{position}",
+                             f"unknown cause {cause_id!r}: marks names causes of the extended knowledge base "
+                             "(nephrocalc causes --extended) or of a loaded pack")
         if found.marks and all(cause_id in causes for cause_id in found.marks):
             continue  # every cause it stands for is loaded: they take the finding now
         other_findings.append(ratio)
@@ -1713,3 +1720,11 @@ def _check_table_keys(name: str, keys: list[str], path: Path, problems: Problems
             problems.add(path, f"rows.{index}.key", f"{key!r} has a row already")
     if name == "grading" and (missing := [key for key in allowed if key not in keys]):
         problems.add(path, "rows", f"no row for grade {', '.join(missing)}: give one row for each grade 0-3")
+
+
+def _extended_ids() -> frozenset[str]:
+    """The cause ids of the extended knowledge base (its cause files), which an [[other.findings]] entry may mark."""
+    from nephrocalc.loader import extended_rules_dir
+
+    folder = extended_rules_dir() / "causes"
+    return frozenset(path.stem for path in folder.glob("*.toml")) if folder.is_dir() else frozenset()

@@ -1010,7 +1010,16 @@ class Condition(RuleModel):
             # "one of none" holds never, "all of none" always: either way the key says nothing a reviewer can read
             if name in self.model_fields_set and not getattr(self, name):
                 raise ValueError(f"{name} is an empty list: name at least one, or leave the key out")
-        if self.model_fields_set <= {"not_present", "unknown"}:
+        # keys that every case meets say nothing: an age from 0, an age below 130 or more, every pattern, every grade
+        # (robustness round 82: such a caveat was accepted and fired on every case)
+        trivial = {name for name, always in (
+            ("age_at_least", self.age_at_least == 0), ("age_below", (self.age_below or 0) > 130),
+            ("pattern", set(self.pattern or ()) >= {"medullary", "cortical", "combined"}),
+            ("grade", set(self.grade or ()) >= {0, 1, 2, 3})) if always}
+        if trivial and not self.model_fields_set - trivial:
+            raise ValueError(f"{', '.join(sorted(trivial))} hold for every case: the caveat would fire on every case "
+                             "(give a condition that a case must meet)")
+        if self.model_fields_set - trivial <= {"not_present", "unknown"}:
             # holds for every case that does not state the clues, which is nearly every case (robustness round 74)
             raise ValueError("only not_present or unknown: the caveat would fire on nearly every case (add a "
                              "condition that the case must meet: a pattern, an age, a clue present ...)")

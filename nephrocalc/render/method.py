@@ -49,7 +49,7 @@ def method_text(kb: KnowledgeBase) -> str:
                      + ("always" if c.certainty.unless is None else certainty_until(kb, c.certainty).strip())
                      for c in kb.causes.values() if c.certainty is not None
                      and (c.certainty.unless is None or c.certainty.unless in kb.clues))
-    from nephrocalc.guidance import RULE_OUT_FLOOR as rule_out_floor
+    from nephrocalc.engine import RULE_OUT_FLOOR as rule_out_floor
     return f"""nephrocalc {__version__} — method
 
 INTENDED USE
