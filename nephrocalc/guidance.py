@@ -216,8 +216,13 @@ def interview_question(engine: Engine, evaluation: Evaluation, exclude: frozense
     if not candidates:
         return None
     settings = engine.kb.interview
+    # a finding answered "unknown" says its work-up has not been done: the other findings of its group (the calcium
+    # axis, acid-base, imaging, history) are likely unknown too, so each such answer weighs them down and the
+    # interview turns to what may be at hand ([interview] unknown_group_weight)
+    groups = [engine.kb.clues[clue].group for clue in exclude if clue in engine.kb.clues]
     best, _ = max(candidates, key=lambda item: item[0]["gain"] * (
-        1.0 if item[0]["clue"] in settings.first_line else settings.other_weight))
+        1.0 if item[0]["clue"] in settings.first_line else settings.other_weight)
+        * settings.unknown_group_weight ** groups.count(engine.kb.clues[item[0]["clue"]].group))
     siblings = engine.kb.lab_siblings.get(best["clue"], frozenset())
     if len(siblings) > 1:
         same_lab = [item for item in candidates if item[0]["clue"] in siblings]

@@ -315,6 +315,7 @@ class InterviewSettings(NamedTuple):
     other_weight: float  # the weight of any other finding's information gain when `ask` picks a question
     sources: tuple[str, ...]
     note: str
+    unknown_group_weight: float = 1.0  # per finding of the same group answered "unknown"
 
 
 class Calibration(NamedTuple):

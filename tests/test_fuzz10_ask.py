@@ -26,10 +26,11 @@ def test_an_answer_that_cannot_be_read_leaves_its_question_unknown_and_keeps_the
     status, result, err = _ask("11.8 g/L\ny\nn\n")  # g/L is not a unit of the calcium
     asked = _questions(err)
     # the run goes on and the result is written; the count at the end tells a script an answer was not read
-    assert status == 0 and asked[:2] == ["hypercalcemia", "high_pth"], err
+    # (an unknown calcium turns the interview from the calcium axis: the acid-base state is asked next)
+    assert status == 0 and asked[0] == "hypercalcemia" and len(asked) >= 3, err
     assert err.rstrip().endswith("nephrocalc: note: 1 answer could not be read and was left unknown "
                                  "(ask_answer_not_read in the result)")
-    assert result["case"]["clues"] == {"high_pth": True}  # the y answered the second question, not the first
+    assert result["case"]["clues"] == {asked[1]: True, asked[2]: False}  # the y answered the second question
     assert "hypercalcemia left unknown" in err and "'g/L' is not accepted" in err
     assert [w["id"] for w in result["warnings"]].count("ask_answer_not_read") == 1
 

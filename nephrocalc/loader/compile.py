@@ -1111,7 +1111,8 @@ def _compile(root: Path, kb_file: schema.KnowledgeBaseFile, groups: Mapping[str,
         for clue_id in ask.first_line:
             if clue_id not in clues:
                 problems.add(kb_path, "interview.first_line", f"unknown clue {clue_id!r}")
-        interview = InterviewSettings(frozenset(ask.first_line), ask.other_weight, tuple(ask.sources), ask.note)
+        interview = InterviewSettings(frozenset(ask.first_line), ask.other_weight, tuple(ask.sources), ask.note,
+                                      ask.unknown_group_weight)
     return KnowledgeBase(
         name=kb_file.name, version=kb_file.version, description=kb_file.description,
         frequency=frequency, specificity=specificity, default_unilateral=kb_file.laterality.unilateral,

@@ -483,6 +483,8 @@ class InterviewSettings(RuleModel):
 
     first_line: Annotated[list[Identifier], Once]  # findings of the first-line work-up: nearly always at hand
     other_weight: Annotated[float, Field(gt=0, le=1)]  # the weight of every other finding's gain
+    # the weight of a finding's gain for each finding of its group already answered "unknown"
+    unknown_group_weight: Annotated[float, Field(gt=0, le=1)] = 1.0
     sources: SourceTags
     note: Text = ""
     estimate: bool = False

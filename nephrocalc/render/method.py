@@ -121,8 +121,9 @@ WHAT TO CHECK NEXT
   below it when a finding its rule names is stated, or for a child: the urine oxalate of primary
   hyperoxaluria).
   `ask` asks them one at a time, weighing a finding's gain by the chance that the answer is at
-  hand (1 for the first-line work-up, {kb.interview.other_weight:g} for anything else); of two
-  readings of one lab it asks the likelier.
+  hand (1 for the first-line work-up, {kb.interview.other_weight:g} for anything else, times
+  {kb.interview.unknown_group_weight:g} for each finding of its group already answered unknown: a work-up not done
+  leaves its other findings unknown too); of two readings of one lab it asks the likelier.
 
 PROBABILITIES
   Scores are natural logs; probabilities are the scores divided by a temperature of
