@@ -529,7 +529,6 @@ class Engine:
                 "caveats": caveats, "warnings": warnings, "knowledge_base": self._kb_label,
                 "rules": self._rules, "notice": NOTICE, "case": (entered or case).to_dict()}
 
-
     def _history_rule_outs(self, case: Case, entries: Sequence[Entry]) -> list[Note]:
         """A can't-miss cause whose rule-out test answers a finding stated absent as a history (``absent_settles =
         false``: "no known tuberculosis"), where the test is due (the cause shown at RULE_OUT_FLOOR or more, one of

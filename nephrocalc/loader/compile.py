@@ -8,6 +8,7 @@ one, so ``nephrocalc rules check`` lists them all.
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -1723,6 +1724,7 @@ def _check_table_keys(name: str, keys: list[str], path: Path, problems: Problems
         problems.add(path, "rows", f"no row for grade {', '.join(missing)}: give one row for each grade 0-3")
 
 
+@functools.cache
 def _extended_ids() -> frozenset[str]:
     """The cause ids of the extended knowledge base (its cause files), which an [[other.findings]] entry may mark."""
     from nephrocalc.loader import extended_rules_dir
