@@ -4,9 +4,11 @@
   tuberculosis"), which diff gave: the engine now says it, for both;
 - an [[other.findings]] entry whose `marks` misspelt a cause id was accepted and never matched, so the finding counted
   for the open world beside the cause it stood for;
-- a caveat whose every condition holds for every case (an age from 0, every pattern, every grade) was accepted.
-(Left open: conditions that can never hold through [[exclusive]] or `implies`, a cause contradicting a clue that
-implies its own finding, `supersedes` against `implies`, and `causes --rules` showing a pack's priors as written.)
+- a caveat whose every condition holds for every case (an age from 0, every pattern, every grade) was accepted;
+- an [[other.findings]] entry or a given_background that could never count (its clue and given exclude each other,
+  or its unless names what the given clue implies) was accepted.
+(Left open: the same for a contradiction's given and for [[set_aside]], a cause contradicting a clue that implies
+its own finding, `supersedes` against `implies`, and `causes --rules` showing a pack's priors as written.)
 """
 
 from __future__ import annotations
@@ -77,3 +79,49 @@ sources = ["Bota19"]
 ''', encoding="utf-8")
     status, _, err = invoke(["rules", "check", str(pack)])
     assert status == 2 and "the caveat would fire on every case" in err, err
+
+
+OTHER = '''name = "oth"
+version = "1"
+[other]
+adult = 0.12
+child = 0.20
+preterm = 0.05
+sources = ["Bota19"]
+
+[[other.findings]]
+clue = "{clue}"
+given = "{given}"
+{unless}lr_present = 5.0
+sources = ["Bota19"]
+note = "x"
+'''
+
+
+@pytest.mark.parametrize(("clue", "given", "unless", "said"), [
+    ("metabolic_alkalosis", "metabolic_acidosis", "", "other.findings.0.given: 'metabolic_alkalosis' and "
+     "'metabolic_acidosis' exclude each other ([[exclusive]]): the entry would never count"),
+    ("alkaline_urine", "kidney_failure", 'unless = ["ckd"]\n', "other.findings.0.unless: 'ckd' is implied by the "
+     "given clue 'kidney_failure': the entry would never count"),
+])
+def test_an_open_world_entry_that_can_never_count_is_refused(tmp_path: Path, clue: str, given: str, unless: str,
+                                                             said: str) -> None:
+    text = OTHER.replace("{clue}", clue).replace("{given}", given).replace("{unless}", unless)
+    status, _, err = invoke(["rules", "check", str(_pack(tmp_path, text))])
+    assert status == 2 and said in err, err
+
+
+def test_a_given_background_that_can_never_hold_is_refused(tmp_path: Path) -> None:
+    pack = tmp_path / "pack"
+    pack.mkdir()
+    (pack / "clues.toml").write_text('''[clues.newclue]
+label = "New clue"
+description = "x."
+group = "history"
+specificity = "high"
+hpo = []
+hpo_note = "none"
+given_background = { given = "kidney_failure", value = 0.3, sources = ["Bota19"], unless = ["ckd"] }
+''', encoding="utf-8")
+    status, _, err = invoke(["rules", "check", str(pack)])
+    assert status == 2 and "given_background.unless.0: 'ckd' is implied by the given clue 'kidney_failure'" in err, err

@@ -824,12 +824,18 @@ def _compile(root: Path, kb_file: schema.KnowledgeBaseFile, groups: Mapping[str,
                 problems.add(clues_path, f"{where}.unless", "is read only in given_background")
             if not spec.counts_absent and field == "absent_masked_by":
                 problems.add(clues_path, f"{where}.counts_absent", "is read only in given_background")
+            # what the given clue implies is present whenever it is: an unless naming it never lets the entry hold
+            # (robustness round 82: kidney failure implies CKD)
+            given_implies = set(clue_entries[spec.given][1].implies) if spec.given in clue_entries else set()
             for number, aside in enumerate(spec.unless):
                 if aside not in clue_entries:
                     problems.add(clues_path, f"{where}.unless.{number}", f"unknown clue {aside!r}")
                 elif aside in (clue_id, spec.given):
                     problems.add(clues_path, f"{where}.unless.{number}",
                                  f"{aside!r} is the clue itself or its given clue")
+                elif aside in given_implies:
+                    problems.add(clues_path, f"{where}.unless.{number}", f"{aside!r} is implied by the given clue "
+                                 f"{spec.given!r}: the entry would never hold")
             if len(set(spec.unless)) != len(spec.unless):
                 problems.add(clues_path, f"{where}.unless", "lists a clue twice")
         for where, value in _backgrounds(clue_id, entry):
@@ -1014,6 +1020,15 @@ def _compile(root: Path, kb_file: schema.KnowledgeBaseFile, groups: Mapping[str,
             problems.add(other_path, f"{where}.clue", f"unknown clue {found.clue!r}")
         elif found.given is not None and found.given not in clues:
             problems.add(other_path, f"{where}.given", f"unknown clue {found.given!r}")
+        elif found.given is not None and any({found.clue, found.given} <= set(group.clues)
+                                             for group in kb_file.exclusive):
+            # two states of one variable stated together count neither: the entry would never count
+            problems.add(other_path, f"{where}.given", f"{found.clue!r} and {found.given!r} exclude each other "
+                         "([[exclusive]]): the entry would never count")
+        elif found.given is not None and set(found.unless) & set(clues[found.given].implies):
+            named = ", ".join(repr(c) for c in sorted(set(found.unless) & set(clues[found.given].implies)))
+            problems.add(other_path, f"{where}.unless", f"{named} is implied by the given clue {found.given!r}: the "
+                         "entry would never count")
         elif found.given is not None and any(e.clue == found.clue and e.given == found.given for e in other_findings):
             problems.add(other_path, f"{where}.clue", f"{found.clue!r} is listed twice with given {found.given!r}")
         elif found.given is None and any(e.clue == found.clue and e.given is None and e.age_bounded == ratio.age_bounded
