@@ -108,6 +108,10 @@ class Engine:
             for pattern in self.table.interaction_patterns}
         # (pattern, clue) -> the rows that count the clue stated present in favour: filled as cases ask
         self._listed: dict[tuple[str, str], tuple[int, ...]] = {}
+        # the can't-miss causes whose rule-out test answers a history (absent_settles = false): renal tuberculosis
+        self._history_tests = tuple(
+            row.cause for row in self.table.causes if row.cause.cant_miss and row.cause.rule_out is not None
+            and not row.cause.rule_out.absent_settles and row.cause.rule_out.clue is not None)
 
     def with_implied_clues(self, case: Case) -> tuple[Case, list[Note]]:
         """The case with the clues its present clues mean by definition (clues.toml ``implies``: a kidney
@@ -536,14 +540,13 @@ class Engine:
         given clue never appears among next_findings (CONTRACT.md section 5; blind battery 76; robustness round 82:
         batch left it out)."""
         notes: list[Note] = []
-        shown = {entry["cause"]: entry["probability"] for entry in entries}
-        for cause_row in self.table.causes:
-            cause, rule_out = cause_row.cause, cause_row.cause.rule_out
-            if not cause.cant_miss or rule_out is None or rule_out.absent_settles or rule_out.clue is None \
-                    or case.clues.get(rule_out.clue) is not False \
+        for cause in self._history_tests:
+            rule_out = cause.rule_out
+            if rule_out is None or rule_out.clue is None or case.clues.get(rule_out.clue) is not False \
                     or (rule_out.lab is not None and rule_out.lab in case.labs):
                 continue
-            due = shown.get(cause.id, 0.0) >= RULE_OUT_FLOOR \
+            shown = next((entry["probability"] for entry in entries if entry["cause"] == cause.id), 0.0)
+            due = shown >= RULE_OUT_FLOOR \
                 or any(case.clues.get(trigger) is True for trigger in rule_out.when_present) \
                 or (rule_out.below_age is not None and case.cause_age is not None
                     and case.cause_age < rule_out.below_age)

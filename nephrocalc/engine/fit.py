@@ -70,15 +70,15 @@ def assess_fit(kb: KnowledgeBase, case: Case, counted: Sequence[tuple[str, bool]
     unexplained: list[str] = []
     contradicted = False
     weighed = [_weights(entry) for entry in explainers]
-    neutral = kb.other_neutral
     for clue in present:
         weights = [by_clue.get(clue, 0.0) for by_clue in weighed]
         best_weight = weights[0] if weights else 0.0
         if best_weight <= settings.contradiction_weight:
             contradicted = True
             unexplained.append(clue)
-        elif (max(weights, default=0.0) <= 0.0 and clue not in neutral
-              and _background(kb, case, clue, present) <= settings.unexplained_background):
+        elif (max(weights, default=0.0) <= 0.0
+              and _background(kb, case, clue, present) <= settings.unexplained_background
+              and clue not in kb.other_neutral):
             # (a finding the open world holds neutral, [[other.findings]] with a ratio of 1, points nowhere: a low
             # albumin, a raised potassium of kidney failure or a haemolysed sample, is left unexplained by no cause)
             unexplained.append(clue)
