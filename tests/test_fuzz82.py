@@ -5,10 +5,10 @@
 - an [[other.findings]] entry whose `marks` misspelt a cause id was accepted and never matched, so the finding counted
   for the open world beside the cause it stood for;
 - a caveat whose every condition holds for every case (an age from 0, every pattern, every grade) was accepted;
-- an [[other.findings]] entry or a given_background that could never count (its clue and given exclude each other,
-  or its unless names what the given clue implies) was accepted.
-(Left open: the same for a contradiction's given and for [[set_aside]], a cause contradicting a clue that implies
-its own finding, `supersedes` against `implies`, and `causes --rules` showing a pack's priors as written.)
+- an [[other.findings]] entry, a given_background or a contradiction that could never count (its clue and given
+  exclude each other, or its unless names what the given clue implies) was accepted.
+(Left open: the same for [[set_aside]], a cause contradicting a clue that implies its own finding, `supersedes`
+against `implies`, and `causes --rules` showing a pack's priors as written.)
 """
 
 from __future__ import annotations
@@ -125,3 +125,22 @@ given_background = { given = "kidney_failure", value = 0.3, sources = ["Bota19"]
 ''', encoding="utf-8")
     status, _, err = invoke(["rules", "check", str(pack)])
     assert status == 2 and "given_background.unless.0: 'ckd' is implied by the given clue 'kidney_failure'" in err, err
+
+
+def test_a_contradiction_beside_a_clue_it_excludes_is_refused(tmp_path: Path) -> None:
+    from nephrocalc.loader import builtin_rules_dir
+
+    pack = tmp_path / "pack"
+    (pack / "causes").mkdir(parents=True)
+    text = (builtin_rules_dir() / "causes" / "distal_rta.toml").read_text(encoding="utf-8")
+    (pack / "causes" / "distal_rta.toml").write_text(text + '''
+[[contradicts]]
+clue = "metabolic_alkalosis"
+given = "metabolic_acidosis"
+lr = 0.1
+sources = ["GR-dRTA"]
+note = "never counts: the two exclude each other"
+''', encoding="utf-8")
+    status, _, err = invoke(["rules", "check", str(pack)])
+    assert status == 2 and "causes/distal_rta.toml: contradicts: 'metabolic_alkalosis' with given " \
+        "'metabolic_acidosis': the two exclude each other" in err, err

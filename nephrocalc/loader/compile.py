@@ -995,6 +995,15 @@ def _compile(root: Path, kb_file: schema.KnowledgeBaseFile, groups: Mapping[str,
                 problems.add(Path(cause.path), "findings",
                              f"{clue_id!r} has an age-bounded entry{why} and a pattern interaction for "
                              f"{cause.distribution} causes (knowledge_base.toml): give one or the other")
+    # a contradiction that counts only beside a clue it excludes ([[exclusive]]: stated together, neither counts)
+    # would never count (robustness round 82)
+    excluding = [set(group.clues) for group in kb_file.exclusive]
+    never = sorted({(cause.path, found.clue, found.given) for cause in causes.values() for form in cause.forms
+                    for found in form.conditional
+                    if found.given is not None and any({found.clue, found.given} <= group for group in excluding)})
+    for cause_path, clue_id, given_id in never:
+        problems.add(Path(cause_path), "contradicts", f"{clue_id!r} with given {given_id!r}: the two exclude each "
+                     "other ([[exclusive]]), so the contradiction would never count")
     used = frozenset(clue for cause in causes.values() for form in cause.forms
                      for clue in (*form.findings, *(f.clue for f in form.age_findings)))
     used |= {item.clue for item in interactions}
