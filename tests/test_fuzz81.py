@@ -10,7 +10,7 @@
   and then read abnormal values as nothing without a word;
 - a phenopacket measurement of a known assay with a categorical value ("Low") was said to have no known LOINC code;
 - `rules check` named a check across fields "(file)"; duplicate interaction ids were accepted; the --fields message
-  left out json, which takes it.
+  left out json, which takes it; a sources.toml written as [sources.Tag] gave three errors that pointed the wrong way.
 """
 
 from __future__ import annotations
@@ -133,3 +133,14 @@ def test_a_categorical_measurement_of_a_known_assay_is_named_as_one() -> None:
 def test_the_fields_message_names_every_format_that_takes_it() -> None:
     status, _, err = invoke(["batch", "-f", "markdown", "--fields", "id"], b'{"pattern": "medullary"}\n')
     assert status == 2 and "applies to --format jsonl, json, tsv or csv (not markdown)" in err
+
+
+def test_sources_written_as_a_cause_file_lists_them_get_one_line_that_says_how(tmp_path: Path) -> None:
+    pack = tmp_path / "pack"
+    pack.mkdir()
+    (pack / "sources.toml").write_text('[sources.NewTag]\ncitation = "new"\nurl = "https://example.org"\n',
+                                       encoding="utf-8")
+    status, _, err = invoke(["rules", "check", str(pack)])
+    assert status == 2 and "1 problem in" in err
+    assert "sources.toml: sources: each tag is a top-level table of sources.toml: write [NewTag], not " \
+        "[sources.NewTag]" in err

@@ -82,7 +82,7 @@ def build(root: Path, packs: Sequence[Path] = ()) -> KnowledgeBase:
     raw_sources = read_toml(sources_path, problems) or {}
     sources: dict[str, Source] = {}
     for tag, entry in raw_sources.items():
-        if not _tag_ok(tag, sources_path, problems):
+        if not _tag_ok(tag, sources_path, problems, entry):
             continue
         parsed = validate(schema.SourceEntry, entry, sources_path, problems, prefix=tag)
         if parsed is not None:
@@ -589,7 +589,7 @@ def _overlay(pack: Path, groups: dict[str, str], clue_entries: ClueEntries, sour
     sources_path = pack / "sources.toml"
     if sources_path.exists():
         for tag, entry in (read_toml(sources_path, problems) or {}).items():
-            if not _tag_ok(tag, sources_path, problems):
+            if not _tag_ok(tag, sources_path, problems, entry):
                 continue
             parsed = validate(schema.SourceEntry, entry, sources_path, problems, prefix=tag)
             if parsed is None:
@@ -671,9 +671,17 @@ def _check_names_distinct(causes: Mapping[str, Cause], cause_files: CauseFiles, 
             labels[key] = clue_id
 
 
-def _tag_ok(tag: str, path: Path, problems: Problems) -> bool:
+def _tag_ok(tag: str, path: Path, problems: Problems, entry: object = None) -> bool:
     """A source tag is cited in brackets on one line of the output ([Sahay13]): a short name without line breaks."""
     import re
+
+    if tag == "sources" and isinstance(entry, dict) and entry and all(isinstance(v, dict) for v in entry.values()):
+        # [sources.NewTag], as a cause file's sources are listed: three errors pointed the wrong way (robustness
+        # round 81)
+        first = next(iter(entry))
+        problems.add(path, "sources", f"each tag is a top-level table of sources.toml: write [{first}], not "
+                     f"[sources.{first}]")
+        return False
 
     if re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,39}", tag) is None:
         # ASCII only: a Cyrillic 'о' in 'Thоmas22' would print as the tag of another paper
