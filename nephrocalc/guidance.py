@@ -15,7 +15,7 @@ import math
 from collections.abc import Mapping, Sequence
 
 from nephrocalc.case import Case
-from nephrocalc.engine import RULE_OUT_FLOOR, Engine, Evaluation
+from nephrocalc.engine import Engine, Evaluation, rule_out_due
 from nephrocalc.knowledge import lab_for
 from nephrocalc.result import AskResult, NextFinding, Note, Result
 from nephrocalc.vocab import is_number
@@ -26,10 +26,7 @@ def diff(engine: Engine, case: Case, notes: Sequence[Note] = ()) -> Result:
     ``notes`` are warnings from reading the input (a phenopacket's unmapped terms), listed first."""
     evaluation = engine.evaluate(case)
     result = engine.rank(evaluation)
-    found = next_findings(engine, evaluation, shown=_probabilities(result))
-    # a test whose finding is stated absent as a history ("no known tuberculosis") is still due, but CONTRACT.md
-    # section 5 keeps given clues out of next_findings (robustness round 79): the engine says it as a caveat
-    result["next_findings"] = [item for item in found if not item.get("stated_absent")]
+    result["next_findings"] = next_findings(engine, evaluation, shown=_probabilities(result))
     if notes:
         result["warnings"] = [*notes, *result["warnings"]]
     return result
@@ -209,7 +206,7 @@ def interview_question(engine: Engine, evaluation: Evaluation, exclude: frozense
     clinician will have noted.
     """
     shown = shown if shown is not None else _probabilities(engine.rank(evaluation))
-    urgent = _with_rule_outs(engine, evaluation.case, shown, [], exclude, asking=True)
+    urgent = _with_rule_outs(engine, evaluation.case, shown, [], exclude)
     if urgent:
         return urgent[0]
     candidates = _candidates(engine, evaluation, _weights(engine, evaluation), exclude)
@@ -231,14 +228,13 @@ def interview_question(engine: Engine, evaluation: Evaluation, exclude: frozense
 
 
 def _with_rule_outs(engine: Engine, case: Case, shown: Mapping[str, float],
-                    found: list[NextFinding], exclude: frozenset[str], *, asking: bool = False) -> list[NextFinding]:
+                    found: list[NextFinding], exclude: frozenset[str]) -> list[NextFinding]:
     """Harm first: a can't-miss cause at or above RULE_OUT_FLOOR, or with one of its rule-out triggers
     stated present (``when_present``: sterile pyuria for renal tuberculosis), that is not yet settled gets
     its rule-out test proposed ahead of the information-gain order (AUDIT D10: missing renal TB or
-    primary hyperoxaluria harms more than asking one more question). A test whose clue is a history, not the test's
-    result (``absent_settles = false``), is still proposed with the clue stated absent (not by ``ask``, which does
-    not put a stated finding again): "no known tuberculosis" does not rule out the kidney's (blind battery 76: sterile
-    pyuria and papillary signs with no known tuberculosis, and no test proposed)."""
+    primary hyperoxaluria harms more than asking one more question). A test whose clue is given is not proposed here;
+    when that clue is a history stated absent, not the test's result (``absent_settles = false``: "no known
+    tuberculosis"), the engine says the test as a caveat (blind battery 76; robustness round 79)."""
     urgent: list[tuple[float, NextFinding]] = []
     # the floor is on the probability the ranking shows (``shown``: calibrated and capped), not on the untempered
     # weights of the information gain: "1%" means what the table says
@@ -248,16 +244,14 @@ def _with_rule_outs(engine: Engine, case: Case, shown: Mapping[str, float],
         if not cause.cant_miss or rule_out is None:
             continue
         probability = shown.get(cause.id, 0.0)
-        triggers = [] if probability >= RULE_OUT_FLOOR else [
-            trigger for trigger in rule_out.when_present if case.clues.get(trigger) is True]
-        # a child: the test every child with nephrocalcinosis has (primary hyperoxaluria [Hoppe10])
-        young = probability < RULE_OUT_FLOOR and not triggers and rule_out.below_age is not None \
-            and case.cause_age is not None and case.cause_age < rule_out.below_age
-        if probability < RULE_OUT_FLOOR and not triggers and not young:
+        due = rule_out_due(rule_out, probability, case)
+        if due is None:
             continue
+        triggers, young = due
         clue = rule_out.clue
-        if clue is None or clue in exclude or case.clues.get(clue) is True or (
-                clue in case.clues and (asking or rule_out.absent_settles)):
+        if clue is None or clue in exclude or clue in case.clues:
+            # a given clue never appears here (CONTRACT.md section 5): a test still due beside a history stated
+            # absent ("no known tuberculosis") is the engine's caveat rule_out_<cause> (Engine._history_rule_outs)
             continue
         if rule_out.lab is not None and rule_out.lab in case.labs:
             continue
@@ -278,8 +272,6 @@ def _with_rule_outs(engine: Engine, case: Case, shown: Mapping[str, float],
         item["cant_miss"] = cause.id
         if triggers:
             item["triggered_by"] = triggers
-        if case.clues.get(clue) is False:
-            item["stated_absent"] = True
         if young and rule_out.below_age is not None:
             item["for_age_below"] = rule_out.below_age
         found = [other for other in found if other["clue"] != clue]

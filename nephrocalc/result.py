@@ -146,7 +146,6 @@ class NextFinding(TypedDict):
     rule_out: NotRequired[str]  # for a can't-miss cause: the test that rules it out
     cant_miss: NotRequired[str]  # the can't-miss cause this finding rules in or out
     triggered_by: NotRequired[list[str]]  # the stated findings that have the test proposed below the floor
-    stated_absent: NotRequired[bool]  # the test's finding is stated absent (a history), which the test alone settles
     for_age_below: NotRequired[float]  # proposed below the floor for every patient younger than this (years)
     # gain x the chance the answer is at hand (1 for the first-line work-up, [interview] other_weight for the rest):
     # the order `ask` and the table's "check" line follow; the list itself stays by gain (CONTRACT.md section 5)

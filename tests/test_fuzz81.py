@@ -84,10 +84,11 @@ def test_a_raised_potassium_no_longer_counts_against_neonatal_bartter() -> None:
     assert measured["differential"][0]["cause"] == "bartter_syndrome" and shown["bartter_syndrome"] > 0.3
 
 
-def _pack(kb: KnowledgeBase, tmp_path: Path, old: str, new: str) -> Path:
+def _pack(kb: KnowledgeBase, tmp_path: Path, old: str, new: str, file: str = "labs.toml") -> Path:
+    """A copy of the built-in rules with ``old`` (found once in ``file``) replaced by ``new``."""
     rules = tmp_path / "rules"
     shutil.copytree(Path(kb.root), rules)
-    path = rules / "labs.toml"
+    path = rules / file
     text = path.read_text(encoding="utf-8")
     assert text.count(old) == 1
     path.write_text(text.replace(old, new), encoding="utf-8")
@@ -112,13 +113,10 @@ def test_a_lab_limit_that_needs_what_it_excludes_is_refused(kb: KnowledgeBase, t
 
 
 def test_checks_across_fields_name_their_field(kb: KnowledgeBase, tmp_path: Path) -> None:
-    rules = tmp_path / "rules"
-    shutil.copytree(Path(kb.root), rules)
-    path = rules / "knowledge_base.toml"
-    text = path.read_text(encoding="utf-8")
+    text = (Path(kb.root) / "knowledge_base.toml").read_text(encoding="utf-8")
     start = text.index("[[interactions]]")
-    block = text[start:text.index("\n[", start + 3)]
-    path.write_text(text.replace(block, block + "\n" + block, 1), encoding="utf-8")
+    block = text[start:text.index("\n[", start + 3)]  # the first interaction, given twice
+    rules = _pack(kb, tmp_path, block, block + "\n" + block, "knowledge_base.toml")
     status, _, err = invoke(["rules", "check", str(rules)])
     assert status == 2 and "knowledge_base.toml: interactions: duplicate id" in err and "(file)" not in err
 

@@ -40,7 +40,7 @@ def _pack(tmp_path: Path, text: str) -> Path:
     return pack
 
 
-MARKS = '''name = "oth"
+PACK_OTHER = '''name = "oth"
 version = "1"
 [other]
 adult = 0.12
@@ -49,7 +49,8 @@ preterm = 0.05
 sources = ["Bota19"]
 
 [[other.findings]]
-clue = "polyhydramnios"
+'''
+MARKS = PACK_OTHER + '''clue = "polyhydramnios"
 lr_present = 5.0
 sources = ["Bota19"]
 note = "x"
@@ -81,16 +82,7 @@ sources = ["Bota19"]
     assert status == 2 and "the caveat would fire on every case" in err, err
 
 
-OTHER = '''name = "oth"
-version = "1"
-[other]
-adult = 0.12
-child = 0.20
-preterm = 0.05
-sources = ["Bota19"]
-
-[[other.findings]]
-clue = "{clue}"
+OTHER = PACK_OTHER + '''clue = "{clue}"
 given = "{given}"
 {unless}lr_present = 5.0
 sources = ["Bota19"]

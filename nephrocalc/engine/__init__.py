@@ -30,7 +30,7 @@ from nephrocalc.engine.caveats import CaveatIndex
 from nephrocalc.engine.fit import assess_fit, contradictory_groups, lacking
 from nephrocalc.engine.table import AGE_KEYS, NEG_INF, UNKNOWN, GivenTerm, ScoringTable
 from nephrocalc.intake import check_clues
-from nephrocalc.knowledge import KnowledgeBase
+from nephrocalc.knowledge import KnowledgeBase, RuleOut
 from nephrocalc.result import NOTICE, Derivation, Entry, Evidence, Factor, Note, Result, RulePack
 from nephrocalc.vocab import in_text
 
@@ -546,11 +546,7 @@ class Engine:
                     or (rule_out.lab is not None and rule_out.lab in case.labs):
                 continue
             shown = next((entry["probability"] for entry in entries if entry["cause"] == cause.id), 0.0)
-            due = shown >= RULE_OUT_FLOOR \
-                or any(case.clues.get(trigger) is True for trigger in rule_out.when_present) \
-                or (rule_out.below_age is not None and case.cause_age is not None
-                    and case.cause_age < rule_out.below_age)
-            if not due:
+            if rule_out_due(rule_out, shown, case) is None:
                 continue
             label = self.kb.clues[rule_out.clue].label
             finding = label[0].lower() + label[1:] if label[1:2].islower() else label
@@ -558,6 +554,20 @@ class Engine:
                           "message": f"{cause.name}: {finding} stated absent is a history, which does not rule it "
                           f"out: {rule_out.test} settles it."})
         return notes
+
+
+def rule_out_due(rule_out: RuleOut, probability: float, case: Case) -> tuple[list[str], bool] | None:
+    """Whether a can't-miss cause's rule-out test is due (AUDIT D10): None when not; else the findings that call for it
+    below RULE_OUT_FLOOR (``when_present``: sterile pyuria for renal tuberculosis), and whether it is due only as the
+    test every patient under its age has (primary hyperoxaluria in a child [Hoppe10])."""
+    if probability >= RULE_OUT_FLOOR:
+        return [], False
+    triggers = [trigger for trigger in rule_out.when_present if case.clues.get(trigger) is True]
+    if triggers:
+        return triggers, False
+    if rule_out.below_age is not None and case.cause_age is not None and case.cause_age < rule_out.below_age:
+        return [], True
+    return None
 
 
 def _with_interactions(case: Case, interactions: Mapping[str, Evidence], supporting: list[Evidence],
