@@ -805,16 +805,29 @@ def test_the_battery_is_large_and_its_names_are_unique() -> None:
 # twelve with and without --extended, and labs read against age and context; run blind, 52 of 52 passed.
 # eighty-second: a blind reviewer on lab values as laboratory reports give them, read in context (AUDIT D1, D2, D4,
 # D5, D6, D9, D13), half in SI units, often with no stated clue; run blind, 51 of 52 passed; one stays open below.
+# eighty-third: a blind reviewer on the honesty of the answer (D3, D10, D12, D13, CONTRACT.md section 7): clear
+# presentations that must lead with a good fit, ambiguous ones that must not claim certainty, patients outside the
+# twelve that must be flagged, and two processes at once; run blind, 50 of 52 passed. A consanguineous toddler with
+# growth failure alone had hereditary distal RTA at 93% and the open world at 1.5%: consanguinity and growth failure
+# now count for the open world in children (x3, x2), which brings it near the extended knowledge base's 15%, and
+# four earlier open scenarios pass (b17, b35, b72, b78: consanguineous children with findings outside the twelve);
+# one stays open below.
 # JSON Lines: {"name", "which", "case", "checks": [[kind, args...], ...]}.
 BATTERIES = {
     number: [json.loads(line) for line in
              (Path(__file__).parent / "data" / "audit" / f"battery{number}.jsonl").read_text(encoding="utf-8")
              .splitlines() if line.strip()]
-    for number in range(3, 83)
+    for number in range(3, 84)
 }
 BLIND = [scenario for battery in BATTERIES.values() for scenario in battery]
 # Blind scenarios still failing, each with the reason (strict: one that starts to pass must leave the list)
 OPEN_BLIND = {
+    "b83_two_ckd_calcitriol_secondary_hpt":
+        "hyperparathyroidism ranked sixth (the check asks it in the first three) for a man of 66 with CKD stage 4 on "
+        "calcitriol, a PTH of 210 pg/mL with a normal calcium and a high phosphate: vitamin D therapy leads at 80% and "
+        "the raised PTH with a normal calcium in CKD is read as secondary hyperparathyroidism, which the issue (AUDIT "
+        "D1) says is not evidence for the primary or tertiary forms the cause holds; the normal calcium counts x0.21 "
+        "against them. Secondary hyperparathyroidism is not a cause of the twelve",
     "b82_age_hypercalc_lowpth_older":
         "sarcoidosis 87% (the check asks the leader under 80%) for a woman of 78 with calcitriol-driven hypercalcaemia "
         "(a suppressed PTH, a raised 1,25(OH)2D) and nothing granulomatous stated: the fit is poor and malignancy, "
@@ -861,10 +874,6 @@ OPEN_BLIND = {
         "milk-alkali syndrome 88% (the check asks under 85%) for a woman of 74 on calcium carbonate, calcium not "
         "measured: the clue means a large calcium-alkali intake (CONTRACT.md), the syndrome's prerequisite (x47); "
         "its defining hypercalcaemia is unknown, not absent",
-    "b78_sparse_cortical_toddler_consanguinity":
-        "primary hyperoxaluria 93% (the check asks under 90%) for cortical calcification in a toddler of "
-        "consanguineous parents, nothing else stated: the reviewer's own reasoning puts it first and its urine "
-        "oxalate test is proposed; the display cap is 95%",
     "b78_ph1_after_failed_transplant":
         "allograft calcification 59% ahead of primary hyperoxaluria 40% with --extended for early graft failure with "
         "calcium-oxalate stones, consanguinity and a plasma oxalate of 60 umol/L: in kidney failure that oxalate lies "
@@ -976,14 +985,6 @@ OPEN_BLIND = {
         "infarct, chronic pyelonephritis and focal lesions together, 40% of whose cortical calcification is "
         "one-sided ([other.patterns], knowledge base 2.9.32); the fit is poor and the caveats name them. The "
         "scenario's other checks (not glomerulonephritis, not Alport, the unilateral caveat) pass",
-    "b17_cortical_child8_normal_oxalate":
-        "distal RTA 55% with a good fit (the check asks for a flag) for bilateral cortical calcification with stones "
-        "and consanguinity in a girl of 8 with a normal urine oxalate: the pattern counts x0.1 against distal RTA "
-        "(0.3% cortical), but stones (x5) and consanguinity (x4) count for it and the open world is flat for both. "
-        "It passed at 50% until [other.patterns] (knowledge base 2.9.32) gave the open world its own pattern mix "
-        "from the extended pack: cortical calcification outside the twelve is 2.7% in children, 60% of it "
-        "bilateral. A cortical pattern under a medullary leader is not made a poor fit: two real patients of the "
-        "development set (pub-drta-02, pub-vitd-06) were reported cortical",
     "b39_msk_us_ectasia_false":
         "no rule-out test for renal tuberculosis (0.2%, under the 2% floor) for one-sided medullary calcification "
         "with stones, haematuria and colic on ultrasound: nothing points to tuberculosis (no sterile pyuria, TB risk "
@@ -1125,12 +1126,6 @@ OPEN_BLIND = {
         "milk-alkali syndrome 95% (the check asks under 85%) for stated alkalosis with a bicarbonate of 17 mmol/L, "
         "calcium-alkali intake and hypercalcaemia at 66: the acid-base states contradict each other, neither counts "
         "and the fit is poor, as the check's reasoning asks; the intake with hypercalcaemia alone gives the 95%",
-    "b72_bartter_bsnd_ckd_base":
-        "distal RTA 85% (the check asks at most 50%), fit poor, Bartter syndrome considered first, for a boy of 3 "
-        "with a hypokalaemic metabolic alkalosis, polyhydramnios, deafness and CKD: the alkalosis counts x0.02 "
-        "against distal RTA, but deafness (x25), hypokalaemia, polyuria, growth failure, consanguinity and CKD count "
-        "for it and no cause of the twelve lists them; the open world's ratios are flat for deafness. With "
-        "--extended Bartter syndrome leads (b72_bartter_bsnd_ckd_ext passes)",
     "b71_mas_picture_intake_negated":
         "milk-alkali syndrome 55% ahead of the open world 44% (the check asks it not first) for the full triad "
         "(hypercalcaemia, a metabolic alkalosis, kidney injury, suppressed PTH) at 74 with calcium-alkali intake "
@@ -1175,11 +1170,6 @@ OPEN_BLIND = {
         "and a raised 1,25(OH)2D, sarcoidosis and hilar nodes stated absent (x0.2 each): of the twelve it is the only "
         "calcitriol-driven cause; the fit is poor and now names CYP24A1 deficiency and lymphoma, and with --extended "
         "CYP24A1 deficiency leads (85%)",
-    "b35_dent_like_boy_lmw_proteinuria_base":
-        "distal RTA 32% (the check asks under 30%) for a Dent-like boy of 10 with tubular proteinuria, rickets and a "
-        "bicarbonate of 24 (fit poor, Dent considered): the active-vitamin-D form of hypervitaminosis D leads at its "
-        "45% cap (no therapy stated), and the excess above the cap is shared in proportion, so distal RTA (whose "
-        "incomplete form keeps a normal bicarbonate) rose from 23%; the cap's lowering from 60% passed b29 and b38",
     "b28_unilateral_focal_us_caveat":
         "medullary sponge kidney at its 70% cap (the check asks under 60%) for one unilateral cluster on ultrasound "
         "at 58 with nothing else: unilateral counts x15 for it (30% against 2%); the unilateral caveat names focal "

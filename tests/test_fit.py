@@ -935,6 +935,26 @@ def test_an_adults_consider_list_names_malignancy_before_cyp24a1(run_main: Any) 
     assert status == 0 and json.loads(out)["fit"]["consider"][0]["cause"] == "idiopathic_infantile_hypercalcemia"
 
 
+def test_an_infants_hypercalcaemia_after_vitamin_d_names_cyp24a1_without_a_poor_fit(rank: Any) -> None:
+    """Blind round 9: two adults with CYP24A1 and SLC34A1 deficiency, whose infant hypercalcaemia followed vitamin D
+    prophylaxis, were vitamin D excess at >95% with nothing else named. The exposure cannot tell them apart, so an
+    infant's list names the deficiency; the leading cause still explains the findings (the fit stays good). A toxic
+    25OHD, or an older child, says nothing of it."""
+    case: dict[str, Any] = {"pattern": "medullary", "modality": "us", "age_years": 0.42, "sex": "female",
+                            "clues": {"hypercalcemia": True, "low_pth": True, "vitamin_d_therapy": True,
+                                      "hypercalciuria": True}}
+    result = rank(case)
+    assert result["differential"][0]["cause"] == "hypervitaminosis_d"
+    assert [c["cause"] for c in result["fit"]["consider"]] == ["idiopathic_infantile_hypercalcemia"]
+    assert result["fit"]["status"] == "good"
+    said = result["fit"]["consider"][0]["why"]
+    assert "25OHD" in said and "24,25(OH)2D" in said
+    toxic = {**case, "clues": {**case["clues"], "high_25oh_vitamin_d": True}}
+    older = {**case, "age_years": 6}
+    for other in (toxic, older):
+        assert "idiopathic_infantile_hypercalcemia" not in [c["cause"] for c in rank(other)["fit"]["consider"]]
+
+
 def test_a_raised_cap_never_loses_its_lead_to_the_rounding_remainder(run_main: Any) -> None:
     """Robustness round 60: an infant with tuberculosis, kidney injury, hypercalciuria, hypercalcaemia and rta stated
     had vitamin D excess at its raised cap, 0.475653, and the open world second at 0.475654: the second took the

@@ -423,7 +423,7 @@ def test_a_reference_row_with_the_wrong_cell_count_names_its_field(tmp_path: Pat
 
 @pytest.mark.parametrize(("old", "new", "said"), [
     ("{ low = 0.0, high = 0.5, cases =", "{ low = 0.9, high = 0.1, cases =", "low (0.9) must be below high"),
-    ("patients = 114", "patients = 5", "the bins hold 114 patients, not the 5"),
+    ("patients = 115", "patients = 5", "the bins hold 115 patients, not the 5"),
 ])
 def test_calibration_figures_that_contradict_each_other_are_rule_errors(tmp_path: Path, old: str, new: str,
                                                                          said: str) -> None:
