@@ -568,6 +568,16 @@ class KnowledgeBase(NamedTuple):
     atc_clues: Mapping[str, str] = {}  # a WHO ATC code or group -> its exposure clue (the longest one given wins)
 
     @property
+    def loaded_priors(self) -> dict[str, dict[AgeGroup, float]]:
+        """Each cause's prior as a ranking uses it: its rule file's value rescaled so that the loaded causes' priors
+        sum to 1 in every age group (a rule pack or the extended knowledge base adds causes whose priors were written
+        against nephrocalcinosis overall; the open world's share is set aside after this). With the built-in causes
+        alone, whose priors sum to 1, the values are the files' own."""
+        totals = {group: sum(cause.prior[group] for cause in self.causes.values()) for group in AGE_GROUPS}
+        return {cause_id: {group: (cause.prior[group] / totals[group] if totals[group] > 0 else 0.0)
+                           for group in AGE_GROUPS} for cause_id, cause in self.causes.items()}
+
+    @property
     def other_neutral(self) -> frozenset[str]:
         """The findings the open world holds neutral: [[other.findings]] with a ratio of 1, no condition and no ages
         (a low albumin, a raised potassium), which point to no cause, inside the knowledge base or outside it."""

@@ -661,6 +661,21 @@ def _check_names_distinct(causes: Mapping[str, Cause], cause_files: CauseFiles, 
                              f"{field} of cause {seen[key]!r}: a reader could not tell the two apart")
             else:
                 seen[key] = cause_id
+    # a cause copied under a new id, with its names changed, counts the same evidence and prior twice and halves the
+    # real one (robustness round 83: distal RTA 93% became two causes at 48%): to change a cause, its file is replaced
+    contents: dict[tuple[object, ...], str] = {}
+    for cause_id in (cause_id for cause_id in cause_files if cause_id in causes):
+        cause = causes[cause_id]
+        content = (tuple(sorted(cause.prior.items())), tuple(sorted(cause.patterns.items())),
+               tuple((tuple(sorted(form.share.items())), tuple(sorted(form.findings.items())), form.age_findings,
+                      form.conditional) for form in cause.forms))
+        if content in contents:
+            first = contents[content]
+            problems.add(cause_files[cause_id][0], "findings", f"the same priors, patterns and findings as cause "
+                         f"{first!r}: counted as a second cause it takes half of that one's probability; to change "
+                         f"{first!r}, name the file causes/{first}.toml, which replaces it")
+        else:
+            contents[content] = cause_id
     labels: dict[str, str] = {}
     for clue_id in (clue_id for clue_id in clue_entries if clue_id in clues):
         key = folded(clues[clue_id].label)
@@ -1092,6 +1107,13 @@ def _compile(root: Path, kb_file: schema.KnowledgeBaseFile, groups: Mapping[str,
             if clue_id not in clues:
                 problems.add(kb_path, f"supersedes.{index}", f"unknown clue {clue_id!r}")
         _check_sources(group.sources, sources, kb_path, f"supersedes.{index}.sources", problems)
+        for position, component in enumerate(group.components):
+            if component in clues and group.clue in clues[component].implies:
+                # stated, the component states the diagnosis, which then contains it: it could never count
+                # (robustness round 83)
+                problems.add(kb_path, f"supersedes.{index}.components.{position}",
+                             f"{component!r} implies {group.clue!r} (clues.toml), which contains it: stated, it would "
+                             "always be set aside and never count")
         supersedes[group.clue] = tuple(group.components)
     exclusive: list[tuple[str, ...]] = []
     for index, states in enumerate(kb_file.exclusive):
@@ -1124,6 +1146,24 @@ def _compile(root: Path, kb_file: schema.KnowledgeBaseFile, groups: Mapping[str,
                 problems.add(kb_path, f"set_aside.{index}.{field}", f"unknown clue {clue_id!r}")
         if rule.clue in rule.when:
             problems.add(kb_path, f"set_aside.{index}.when", "cannot name the clue it sets aside")
+        elif all(clue_id in clues for clue_id in (rule.clue, *rule.when)):
+            # conditions that no case can meet leave the rule inert (robustness round 83): a clue required absent
+            # that the set-aside clue, or a clue required present, implies; two states of one variable required
+            # present together, which the engine counts as contradictory input instead
+            required = [clue_id for clue_id, value in rule.when.items() if value]
+            for clue_id, value in rule.when.items():
+                if value:
+                    continue
+                by = next((c for c in (rule.clue, *required) if clue_id in clues[c].implies), None)
+                if by is not None:
+                    problems.add(kb_path, f"set_aside.{index}.when", f"{clue_id} = false can never hold with {by} "
+                                 f"present ({by!r} implies {clue_id!r}): the rule would never apply")
+            for states in kb_file.exclusive:
+                both = [clue_id for clue_id in states.clues if clue_id in required]
+                if len(both) > 1:
+                    problems.add(kb_path, f"set_aside.{index}.when", f"{both[0]!r} and {both[1]!r} exclude each "
+                                 "other ([[exclusive]]): stated together they are contradictory input, so the rule "
+                                 "would apply only to that")
         _check_sources(rule.sources, sources, kb_path, f"set_aside.{index}.sources", problems)
         set_aside.append(SetAside(rule.clue, tuple(sorted(rule.when.items())), rule.message, tuple(rule.sources)))
     fit_file = kb_file.fit
@@ -1636,6 +1676,7 @@ def _compile_cause(cause_id: str, path: Path, raw: schema.CauseFile, kb_file: sc
                               usual, tuple(f for f in common if f.age_bounded), clues, child_below),
                           conditional=tuple(f for f in common if f.given is not None),
                           unilateral_estimate=lateral_estimate))
+    _check_own_contradictions(raw, forms, path, clues, kb_file, problems)
     if not any(math.log(f.lr_present) >= math.log(5.0) for form in forms for f in form.findings.values()):
         problems.add(path, "findings", "a cause needs at least one strong finding (likelihood ratio of 5 or more)")
     if certainty is not None and certainty.unless in clues and not any(certainty.unless in form.findings
@@ -1664,6 +1705,54 @@ def _compile_cause(cause_id: str, path: Path, raw: schema.CauseFile, kb_file: sc
         findings=tuple(common), forms=tuple(forms), path=str(path), age=cause_age, rule_out=rule_out,
         mimic=raw.kind == "mimic", tells_apart=raw.tells_apart, extended=_is_extended(path), certainty=certainty,
         calcifies=raw.calcifies, patterns_estimate=patterns_raw.estimate)
+
+
+def _check_own_contradictions(raw: schema.CauseFile, forms: Sequence[Form], path: Path, clues: Mapping[str, Clue],
+                              kb_file: schema.KnowledgeBaseFile, problems: Problems) -> None:
+    """Findings of one cause (or form) that work against each other whatever the case (robustness round 83): a
+    contradiction that one of its own findings implies (stating the finding always brings the contradiction with it),
+    and states of one variable ([[exclusive]]) listed with frequencies that add up to more than 1."""
+    def field(clue_id: str, form_index: int | None) -> str:
+        for index, against in enumerate(raw.contradicts):
+            if against.clue == clue_id and against.given is None:
+                return f"contradicts.{index}.clue"
+        if form_index is not None:
+            for index, against in enumerate(raw.forms[form_index].contradicts):
+                if against.clue == clue_id and against.given is None:
+                    return f"forms.{form_index}.contradicts.{index}.clue"
+        return "contradicts"
+
+    said: set[tuple[str, str]] = set()
+    for form_index, form in enumerate(forms):
+        place = form_index if raw.forms else None
+        for against in form.findings.values():
+            if not against.contradiction:
+                continue
+            for finding in form.findings.values():
+                if (not finding.contradiction and finding.lr_present > 1.0 and finding.clue in clues
+                        and against.clue in clues[finding.clue].implies and (finding.clue, against.clue) not in said):
+                    said.add((finding.clue, against.clue))
+                    problems.add(path, field(against.clue, place),
+                                 f"{against.clue!r} is implied by {finding.clue!r}, a finding of this cause: stating "
+                                 "the finding would always count the contradiction too")
+        for group in kb_file.exclusive:
+            listed = [form.findings[c] for c in group.clues
+                      if c in form.findings and form.findings[c].p_present is not None]
+            total = sum(f.p_present or 0.0 for f in listed)
+            key = ("exclusive", ",".join(f.clue for f in listed))
+            if len(listed) > 1 and total > 1.0 + 1e-9 and key not in said:
+                said.add(key)
+                last = listed[-1].clue
+                where = next((f"findings.{index}.frequency" for index, item in enumerate(raw.findings)
+                              if item.clue == last), None)
+                if where is None and place is not None:
+                    where = next((f"forms.{place}.findings.{index}.frequency"
+                                  for index, item in enumerate(raw.forms[place].findings) if item.clue == last),
+                                 "findings")
+                levels = " and ".join(f"{f.p_present:g}" for f in listed)
+                problems.add(path, where or "findings", f"{' and '.join(repr(f.clue) for f in listed)} exclude each "
+                             f"other ([[exclusive]]) but are listed at {levels}: states of one variable are present "
+                             "one at a time, so their frequencies cannot add up to more than 1")
 
 
 def _compile_findings(findings: Sequence[schema.Finding], contradicts: Sequence[schema.Contradiction], prefix: str,

@@ -52,7 +52,10 @@ def cause_dict(kb: KnowledgeBase, cause: Cause) -> dict[str, Any]:
         "cant_miss": cause.cant_miss, "cant_miss_reason": cause.cant_miss_reason,
         "kind": "mimic" if cause.mimic else "cause", "tells_apart": cause.tells_apart, "extended": cause.extended,
         "summary": cause.summary,
-        "mechanism": cause.mechanism, "prior": dict(cause.prior), "prior_note": cause.prior_note,
+        "mechanism": cause.mechanism, "prior": dict(cause.prior),
+        # as a ranking uses it: rescaled so that the loaded causes' priors sum to 1 (a pack or --extended adds causes)
+        "prior_loaded": {group: round(value, 6) for group, value in kb.loaded_priors[cause.id].items()},
+        "prior_note": cause.prior_note,
         "patterns": dict(cause.patterns),
         **({"rule_out": {"test": cause.rule_out.test, "clue": cause.rule_out.clue, "lab": cause.rule_out.lab,
                          "when_present": list(cause.rule_out.when_present), "first": cause.rule_out.first,
@@ -78,7 +81,9 @@ def cause_dict(kb: KnowledgeBase, cause: Cause) -> dict[str, Any]:
 
 
 def causes_json(kb: KnowledgeBase) -> str:
+    # the packs it was read with, as a result names them (robustness round 83)
     return dumps({"knowledge_base": {"name": kb.name, "version": kb.version},
+                  "rules": [{"name": p.name, "version": p.version, "path": p.path} for p in kb.packs],
                   "causes": [cause_dict(kb, cause) for cause in kb.causes.values()]}, indent=True)
 
 

@@ -434,9 +434,14 @@ def print_causes(kb: KnowledgeBase) -> None:
               ("extended knowledge base (--extended)", [c for c in kb.causes.values() if c.extended]),
               ("rule packs", [c for c in kb.causes.values() if not c.extended and c.path.startswith(
                   tuple(p.path for p in kb.packs[1:] if p.path))])]
+    prior = kb.loaded_priors
+    rescaled = any(abs(prior[c.id][group] - c.prior[group]) > 5e-4 for c in kb.causes.values() for group in prior[c.id])
+    packs = ", ".join(f"{p.name} {p.version}" for p in kb.packs[1:] if p.path and not p.path.endswith("extended"))
     for title, causes in groups:
         if not causes:
             continue
+        if title == "rule packs" and packs:  # named as a result names them (robustness round 83)
+            title = f"rule packs ({packs})"
         table = Table(title=f"{kb.name} {kb.version}: {title}", box=box.SIMPLE_HEAD, title_justify="left",
                       pad_edge=False)
         # the id (what a user types) heads its own cell and is never cut: the name and pattern wrap under
@@ -458,13 +463,13 @@ def print_causes(kb: KnowledgeBase) -> None:
             cell.append(f"\n{cause.distribution}", style="dim")
             if cause.cant_miss:
                 cell.append(" · can't miss", style="yellow")
-            row: list[Text | str] = [cell, _share(cause.prior['adult']), _share(cause.prior['child']),
-                                     _share(cause.prior['preterm'])]
+            shown = prior[cause.id]
+            row: list[Text | str] = [cell, _share(shown['adult']), _share(shown['child']), _share(shown['preterm'])]
             table.add_row(*row, *([str(findings)] if counts else []))
             body = Text(cause.name + (" (mimic)" if cause.mimic else "") + f"; {cause.distribution}" +
                         ("; can't miss" if cause.cant_miss else ""))
-            body.append(f"\nprior: adult {_share(cause.prior['adult'])}, child {_share(cause.prior['child'])}, "
-                        f"preterm {_share(cause.prior['preterm'])}", style="dim")
+            body.append(f"\nprior: adult {_share(shown['adult'])}, child {_share(shown['child'])}, "
+                        f"preterm {_share(shown['preterm'])}", style="dim")
             rows.append((cause.id, body))
         if counts:
             console.print(table)
@@ -472,7 +477,10 @@ def print_causes(kb: KnowledgeBase) -> None:
             console.print(Text(f"{kb.name} {kb.version}: {title}", style="italic"))
             _blocks(console, rows)
             console.print()
-    console.print(Text("Priors are P(cause | nephrocalcinosis) by age group, before the pattern and clues; "
+    console.print(Text("Priors are P(cause | nephrocalcinosis) by age group, before the pattern and clues"
+                       + (", rescaled so that the loaded causes' priors sum to 100% as a ranking uses them (the "
+                          "added causes' files give theirs against nephrocalcinosis overall)" if rescaled else "")
+                       + "; "
                        "Clues counts the findings a cause lists. See `nephrocalc cause ID` for them and "
                        "their sources. A mimic imitates nephrocalcinosis, or a cause of it, without being one.",
                        style="dim"))
@@ -550,10 +558,14 @@ def print_cause(kb: KnowledgeBase, cause_id: str) -> None:
             f"{rule_out_text(kb, cause)} [{', '.join(cause.rule_out.sources)}]"))
     # among the knowledge base's causes: a ranking first sets aside the open world's share (robustness round 65: the
     # page said "of all nephrocalcinosis" and --explain showed a smaller prior)
+    loaded = kb.loaded_priors[cause.id]
+    written = ("" if all(abs(loaded[group] - cause.prior[group]) <= 5e-4 for group in loaded) else
+               f" (its rule file gives adult {_share(cause.prior['adult'])}, child {_share(cause.prior['child'])}, "
+               f"preterm/neonate {_share(cause.prior['preterm'])}, rescaled with the other loaded causes)")
     console.print(Text("Prior (share among the knowledge base's causes; a ranking first sets aside the share of "
                        "causes outside it, see nephrocalc method): ", style="bold").append(
-        f"adult {_share(cause.prior['adult'])}, child {_share(cause.prior['child'])}, preterm/neonate "
-        f"{_share(cause.prior['preterm'])}. {cause.prior_note} [{', '.join(cause.prior_sources)}]"))
+        f"adult {_share(loaded['adult'])}, child {_share(loaded['child'])}, preterm/neonate "
+        f"{_share(loaded['preterm'])}{written}. {cause.prior_note} [{', '.join(cause.prior_sources)}]"))
     console.print(Text("Pattern: ", style="bold").append(
         ", ".join(f"{p} {v:.1%}" for p, v in cause.patterns.items())
         + (f". {cause.patterns_note}" if cause.patterns_note else "")
