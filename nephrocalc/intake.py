@@ -813,7 +813,21 @@ def not_json_message(exc: Exception, raw: bytes) -> str:
         return "not valid JSON" + hint
     if _too_deep(str(exc)):
         return TOO_DEEP
+    if _yaml_like(raw):  # phenopacket-tools writes YAML by default (robustness round 83)
+        return "not valid JSON: YAML is not read: convert it to JSON"
     return f"not valid JSON ({exc})" + hint
+
+
+def _yaml_like(raw: bytes) -> bool:
+    """Whether text that is not JSON begins as a YAML document does: its first line that is not blank or a comment
+    is a document marker (---, %YAML) or a key followed by a colon (``id: pp-1``, ``subject:``)."""
+    import re
+
+    for line in raw[:4096].splitlines():
+        text = line.strip()
+        if text and not text.startswith(b"#"):
+            return re.fullmatch(rb"---|%YAML.*|[A-Za-z_][A-Za-z0-9_-]*:(?:\s.*)?", text) is not None
+    return False
 
 
 def utf8_hint(raw: bytes) -> str:

@@ -471,7 +471,8 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
                             and not adjusted
                         named = f"{_named(m)} ({value_text} {unit})" if converted else _named(m, in_words)
                         commentary.setdefault((m.lab.id, limit.clue), (
-                            f"{named} {comparison} {bound_text} {unit}: {limit.warning}", limit.sources))
+                            f"{named} {comparison} {bound_text} {unit}{_stated_against(limit, stated, derived)}: "
+                            f"{limit.warning}", limit.sources))
                         noted.add((m.lab.id, limit.clue))
                     continue
                 if adjusted:  # the corrected calcium is the value compared: shown to the digits the limit needs
@@ -665,6 +666,17 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
             warn("lab_not_interpreted", f"{m.lab.id} in {m.unit} has no reference limit for {age}"
                  f"{' and sex' if m.lab.id == 'urine_calcium_24h' else ''}; it did not change the ranking.")
     return LabReport(merged(), derived, warnings)
+
+
+def _stated_against(limit: LabLimit, stated: Mapping[str, bool], derived: list[Derivation]) -> str:
+    """The findings a limit's reading rests on that come from a statement against a measured value (hypercalcaemia
+    stated absent beside a calcium of 12.8 mg/dL): said, so that the note does not call that calcium normal (robustness
+    round 83). "" when every such finding agrees with the values, or no value reads it."""
+    against = [f"{clue} stated {'present' if want else 'absent'} (not from the values: "
+               f"{'; '.join(step['text'] for step in steps)} was overruled)"
+               for clue, want in limit.requires if stated.get(clue) is want
+               if (steps := [step for step in derived if step["clue"] == clue and step["present"] is not want])]
+    return f", with {' and '.join(against)}" if against else ""
 
 
 def _named(m: Measurement, digits: str = "") -> str:

@@ -60,6 +60,7 @@ class Commands:
 
     def __init__(self, session: Session) -> None:
         self.session = session
+        self.subject_id: str | None = None  # the subject's id in a phenopacket read: --format phenopacket keeps it
 
     @staticmethod
     def _check_explain(options: dict[str, Any]) -> None:
@@ -89,8 +90,10 @@ class Commands:
         if sources and sources[0][0] == "phenopacket":
             from nephrocalc.interop.phenopacket import case_from_phenopacket
 
-            case, notes = case_from_phenopacket(io.read_case_source(sources[0][1], "--phenopacket"), kb)
+            document = io.read_case_source(sources[0][1], "--phenopacket")
+            case, notes = case_from_phenopacket(document, kb)
             base = case.to_dict()
+            self.subject_id = _subject_id(document)
         elif sources:
             from nephrocalc.interop.fhir import case_from_fhir
 
@@ -120,6 +123,11 @@ class Commands:
             whose = "the case file" if source is None else f"the {sources[0][0]} input"
             raise InputError("--age", f"{options['age']:g} is before the age at which {whose} says {lab_id} was "
                              "sampled; give the age now, at or after every sample") from None
+        if sources and sources[0][0] == "phenopacket" and base is not None:
+            from nephrocalc.interop.phenopacket import replaced_by_flags
+
+            # the phenopacket's notes about values a flag replaced are marked (robustness round 83, F15)
+            notes = replaced_by_flags(notes, base, case, kb)
         if replaced:
             whose = "the case file" if source is None else f"the {sources[0][0]} input"
             notes.append({"id": "flags_override_input", "sources": [],
@@ -174,7 +182,7 @@ class Commands:
                                  "combined if the images show it\n")
         result = diff(engine, case, notes)
         show_result(result, options["format"].value, engine.kb, top=options["top"], explain=options["explain"],
-                    write=io.write)
+                    write=io.write, subject_id=self.subject_id)
         _note_not_carried(options["format"].value, case.to_dict(), engine.kb)
         _warnings_on_stderr(options["format"].value, result)
 
@@ -261,7 +269,8 @@ class Commands:
                     print_progress(engine.rank(interview.case), kb)
         except KeyboardInterrupt:  # Ctrl-C: keep what was answered
             interview.stopped_because = "interrupted; the answers so far are kept"
-            show_result(interview.result(), fmt, kb, top=options["top"], explain=options["explain"], write=io.write)
+            show_result(interview.result(), fmt, kb, top=options["top"], explain=options["explain"], write=io.write,
+                        subject_id=self.subject_id)
             sys.stderr.write(f"Replay: {io.replay_command(interview.case.to_dict(), self.session.packs)}\n")
             raise typer.Exit(130) from None
         if interactive and fmt == "table":
@@ -269,7 +278,8 @@ class Commands:
         elif sys.stdin is not None and (left := io.unread_lines(sys.stdin)):
             sys.stderr.write(f"nephrocalc: note: {left} more line{'s' if left > 1 else ''} of answers not used: "
                              f"the interview stopped ({interview.stopped_because})\n")
-        show_result(interview.result(), fmt, kb, top=options["top"], explain=options["explain"], write=io.write)
+        show_result(interview.result(), fmt, kb, top=options["top"], explain=options["explain"], write=io.write,
+                    subject_id=self.subject_id)
         _note_not_carried(fmt, interview.case.to_dict(), kb)
         _warnings_on_stderr(fmt, interview.result())
         sys.stderr.write(f"Replay: {io.replay_command(interview.case.to_dict(), self.session.packs)}\n")
@@ -797,6 +807,14 @@ def _note_added_priors(kb: KnowledgeBase, directory: Path) -> None:
         sys.stderr.write(io.one_line(f"nephrocalc: note: the causes {directory} adds hold {shares} of "
                                      "nephrocalcinosis by their priors (each is P(cause | nephrocalcinosis)), and "
                                      "the ranking renormalises all priors together: check that this is meant") + "\n")
+
+
+def _subject_id(document: object) -> str | None:
+    """The subject's id of a phenopacket (or of a GA4GH Family's proband), or None."""
+    packet = document.get("proband", document) if isinstance(document, dict) else None
+    subject = packet.get("subject") if isinstance(packet, dict) else None
+    found = subject.get("id") if isinstance(subject, dict) else None
+    return found if isinstance(found, str) and found.strip() else None
 
 
 def _note_not_carried(fmt: str, case: dict[str, Any], kb: KnowledgeBase) -> None:

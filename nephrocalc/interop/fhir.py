@@ -58,6 +58,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from nephrocalc.case import Case, Lab
 from nephrocalc.errors import InputError
+from nephrocalc.interop.checks import hpo_curie, measured_over_denied
 from nephrocalc.interop.fhir_elements import unknown_elements
 from nephrocalc.interop.phenopacket import (
     BROAD_EXCLUSION,
@@ -177,8 +178,8 @@ def _hpo_code(coding: Coding) -> str | None:
     if hpo_system and code.isdigit() and code.isascii():
         return f"HP:{int(code):07d}"
     # HP_0003072, as the HPO system's own IRIs write it (robustness round 66: a bare number was read, this not)
-    if hpo_system and re.fullmatch(r"HP_[0-9]{7}", code, re.ASCII):
-        return "HP:" + code[3:]
+    if hpo_system and (curie := hpo_curie(code)) is not None:  # the helper the phenopacket reader shares
+        return curie
     return None
 
 
@@ -640,7 +641,8 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
     excluded_ways: dict[str, set[str]] = {}  # clue -> its HPO terms (ways of having it) stated refuted or absent
     # the findings read as present: (HPO term or "", as shown, its clues, whether it is the nephrocalcinosis)
     present_findings: list[tuple[str, str, tuple[str, ...], bool]] = []
-    refuted_later: list[tuple[str, list[Coding]]] = []  # concepts stated absent: read after the present ones
+    # concepts stated absent, with when: read after the present ones
+    refuted_later: list[tuple[str, list[Coding], date | None]] = []
     above_present: list[str] = []  # terms stated absent above a finding stated present: contradictory, not read
     broad: list[str] = []  # terms stated absent broader than every finding they rule out: read, and said
     one_way: list[str] = []  # refuted terms that are one way among several of having a finding: rule nothing out
@@ -1049,7 +1051,7 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
             # a finding's result not yet final is said as a lab value's is (robustness round 78)
             preliminary.append(f"Observation {_shown(concept)[:60]} ({resource['status']})")
         if absent and any(mapped[0] is None for mapped in readings):
-            refuted_later.append((f"{kind} {_shown(concept)[:60]}", concept.coding))
+            refuted_later.append((f"{kind} {_shown(concept)[:60]}", concept.coding, _stated_at(resource)))
         elif readings and not absent:
             present_findings.extend(_present_codings(kb, concept.coding, f"{kind} {_shown(concept)[:60]}"))
         if any(mapped[0] is not None for mapped in readings) and not absent:
@@ -1143,7 +1145,8 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                 seen_nc, patterns = _apply(mapped, absent, clues, seen_nc, patterns, conflicts)
                 nc_refuted = nc_refuted or (mapped[0] is not None and absent)
             if absent and any(mapped[0] is None for mapped in value_readings):
-                refuted_later.append((f"Observation {_shown(value_concept)[:60]}", value_concept.coding))
+                refuted_later.append((f"Observation {_shown(value_concept)[:60]}", value_concept.coding,
+                                      _stated_at(resource)))
             elif value_readings and not absent:
                 present_findings.extend(_present_codings(kb, value_concept.coding,
                                                          f"Observation {_shown(value_concept)[:60]}"))
@@ -1184,7 +1187,8 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
             if given:
                 unread_fields.append(f"{_shown(concept) or 'a Condition'}: {', '.join(given)}")
     below_of: dict[str, list[str]] = {}  # a refuted term given many times is compared with the findings once
-    for said, codings in refuted_later:  # the findings stated absent, every present one known
+    denials: dict[str, list[tuple[str, date | None]]] = {}  # clue -> the statements of its absence, dated
+    for said, codings, stated_at in refuted_later:  # the findings stated absent, every present one known
         for coding in dict.fromkeys(codings):
             coded = _coded(kb, coding, True)
             if coded is None or coded[0] is not None:
@@ -1203,6 +1207,8 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                                                        for c in coded[1]):
                 broad.append(f"{said} ({len(coded[1])}: {shortlist(list(coded[1]), 8)})")
             seen_nc, patterns = _apply(coded, True, clues, seen_nc, patterns, conflicts)
+            for clue in coded[1]:
+                denials.setdefault(clue, []).append((said, stated_at))
     # every way of having a finding refuted (uveitis and erythema nodosum) is the finding absent, as the phenopacket
     # reader reads them; one of them alone rules nothing out, and is said so
     for clue, ways in every_way_excluded(kb, excluded_ways, clues):
@@ -1667,7 +1673,13 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
     case = Case(pattern=pattern, modality=modality, laterality=laterality,
                 id=str(data.get("id") or (patient or {}).get("id") or "") or None,
                 age_years=age, onset_age_years=onset, sex=sex, clues=clues, labs=labs)
-    return checked_labs(case, kb, notes, "fhir_observations_not_read", rejected, lab_origins), notes
+    case = checked_labs(case, kb, notes, "fhir_observations_not_read", rejected, lab_origins)
+    # a refuted Condition does not outweigh a measured value of the bundle unless it is the later (F1, round 83)
+    case = measured_over_denied(case, kb, {clue: said for clue, said in denials.items()
+                                           if case.clues.get(clue) is False},
+                                lab_dates.get, lambda denied, sampled: denied > sampled, lambda at: f"of {_day(at)}",
+                                notes, "fhir_refuted_vs_lab", "fhir")
+    return case, notes
 
 
 def _named(resource: dict[str, Any]) -> str:
@@ -2077,6 +2089,18 @@ def _effective(resource: dict[str, Any]) -> date | None:
             continue
         return _instant(str(value), day)
     return None
+
+
+def _stated_at(resource: dict[str, Any]) -> date | None:
+    """When a resource stating a finding absent said so: a Condition's recordedDate, else its onset (onsetDateTime,
+    the end or start of onsetPeriod), an Observation's effective date; None when undated (as ``_effective``)."""
+    period = resource.get("onsetPeriod")
+    for value in (resource.get("recordedDate"), resource.get("onsetDateTime"),
+                  *((period.get("end"), period.get("start")) if isinstance(period, dict) else ())):
+        day = parse_date(value) if value is not None else None
+        if day is not None:
+            return _instant(str(value), day)
+    return _effective(resource)
 
 
 def _timing_events(value: object) -> list[str]:

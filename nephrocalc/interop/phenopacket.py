@@ -27,7 +27,11 @@ Mapping (CONTRACT.md section 8):
 - a ``subject.taxonomy`` other than Homo sapiens (NCBITaxon:9606) is ranked all the same, with a note that the
   priors are human ones; a present feature's onset after the age of the record is named in a note.
 
-A clue stated both present and excluded is read as present (as the FHIR reader does), with a note.
+A clue stated both present and excluded is read as present (as the FHIR reader does), with a note. An excluded
+feature that a measured value of the phenopacket reads present is left out, unless its onset is later than the
+measurement (interop/checks.py, shared with the FHIR reader); a measurement whose assay label or description names
+another specimen than its code is not used; a treatment by a local route is not the exposure; HPO ids in OBO
+spellings (HP_0002150, the PURL) are read as CURIEs, and a feature labelled as another mapped term is said.
 
 Nothing is dropped silently: terms that map to nothing are listed in a warning, as are measurements
 that cannot be read, the parts not read (diseases and interpretations, which are diagnoses and never
@@ -51,7 +55,8 @@ from pydantic import BaseModel, ConfigDict, StrictBool, ValidationError, field_v
 
 from nephrocalc.case import Case, Lab
 from nephrocalc.errors import InputError, field_path
-from nephrocalc.interop.wording import agent_denied, agent_stopped, finding_cue, shortlist, words
+from nephrocalc.interop.checks import hpo_curie, label_of_another, local_route, measured_over_denied
+from nephrocalc.interop.wording import agent_denied, agent_stopped, finding_cue, other_specimen, shortlist, words
 from nephrocalc.knowledge import KnowledgeBase, normalise_unit, ucum_code, ucum_spellings
 from nephrocalc.result import AskResult, Note, Result
 from nephrocalc.vocab import CASE_FIELDS, PATTERNS, Laterality, Pattern, Sex, unit_part
@@ -242,12 +247,14 @@ class Value(_Part):
 
 class Measurement(_Part):
     assay: OntologyClass
+    description: Any = None  # free text: read only for a specimen other than the assay's, else named as not read
     value: Value | None = None
     timeObserved: TimeElement | None = None  # the age at the sample (an ISO 8601 age or an age range)
 
 
 class Treatment(_Part):
     agent: OntologyClass
+    routeOfAdministration: Any = None  # read leniently: a local route leaves a systemic exposure unread
     doseIntervals: Any = None  # read only for their intervals (all ended: a past exposure, said); else as before
     adverseEvents: list[OntologyClass] = []  # as phenopacket-store writes them (the schema puts them on the action)
 
@@ -733,9 +740,24 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
     deferred: list[tuple[int, str, str]] = []  # excluded features (index, term, shown): read after the present ones
     above_present: list[str] = []  # excluded terms above a feature stated present: contradictory, not read
     broad: list[str] = []  # excluded terms broader than every finding they rule out: read, and said
+    normalised_ids: list[str] = []  # HPO ids written HP_0002150, hp:0002150 or as the OBO PURL: read as HP:0002150
+    mislabelled: list[str] = []  # features whose label is another mapped term's: read by the id, and said
     for index, feature in enumerate(packet.phenotypicFeatures):
         if feature.negated:
             feature = feature.model_copy(update={"excluded": True})
+        curie = hpo_curie(feature.type.id)
+        if curie is not None and curie != feature.type.id:
+            # the OBO IRI forms ontology tooling writes: the term itself, not a term that maps to nothing (robustness
+            # round 83; the FHIR reader shares the helper)
+            normalised_ids.append(f"phenotypicFeatures[{index}].type.id {feature.type.id[:60]!r} as {curie}")
+            feature = feature.model_copy(update={"type": feature.type.model_copy(update={"id": curie})})
+        if (other_term := label_of_another(kb, feature.type.id, feature.type.label)) is not None:
+            # the id of one term with the label of another (Hypocalciuria's id labelled "Hypercalciuria"): read by its
+            # id, as the contract says, but said (robustness round 83: the opposite state was read without a word)
+            own = kb.hpo_labels.get(feature.type.id) or ", ".join(clues_of_term(kb, feature.type.id, present=True))
+            mislabelled.append(f"phenotypicFeatures[{index}] {feature.type.id} is labelled "
+                               f"{feature.type.label.strip()[:60]!r}, the label of {other_term}: read as "
+                               + (f"{own} (its id)" if own else "its id"))
         term = feature.type.id
         denying = [m for m in feature.modifiers if _denies(m)] if not feature.excluded else []
         if denying:
@@ -815,6 +837,7 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
             clues[clue] = True
     unread_agents: list[str] = []
     denied_agents: list[str] = []  # treatments named with a word that denies them ("not furosemide"): not read
+    local_agents: list[str] = []  # treatments given by a route that does not reach the kidneys: not read
     calcium_agents: list[str] = []  # calcium carbonate given: read as the intake, with a note on the dose
     adverse: list[str] = []  # adverse events read as findings (a calcitriol's nephrocalcinosis)
     for action in packet.medicalActions:  # an adverse event is a phenotype of the patient: read as a present feature
@@ -836,6 +859,7 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
                 stated.setdefault(clue, {}).setdefault(True, []).append(event.id)
                 clues[clue] = True
     below_of: dict[str, list[str]] = {}  # an excluded term given many times is compared with the findings once
+    denials: dict[str, list[tuple[str, float | None]]] = {}  # clue -> the excluded features, each with its onset
     for index, term, shown in deferred:  # the excluded features, every present one known
         below = below_of[term] if term in below_of else below_of.setdefault(
             term, findings_below(kb, term, present_findings))
@@ -859,9 +883,11 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
                 term in (*kb.clues[clue].hpo, *kb.clues[clue].hpo_exact) for clue in meant):
             # a term broader than every finding it rules out: read as HPO reads an exclusion, and said with them
             broad.append(f"phenotypicFeatures[{index}] {shown} ({len(meant)}: {shortlist(list(meant), 8)})")
+        excluded_at = _onset_of_denial(packet.phenotypicFeatures[index], index, unread_ages, packet.subject)
         for clue in meant:  # a present finding wins over an excluded one mapped to the same clue (noted)
             stated.setdefault(clue, {}).setdefault(False, []).append(term)
             clues[clue] = clues.get(clue, False)
+            denials.setdefault(clue, []).append((f"phenotypicFeatures[{index}] {shown}", excluded_at))
     # every way of having a finding excluded (uveitis and erythema nodosum, for uveitis_or_erythema_nodosum) is the
     # finding excluded, as the contract reads an excluded term; one of them alone still rules nothing out
     for clue, ways in every_way_excluded(kb, excluded_ways, clues):
@@ -886,6 +912,14 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
         if meant and (word := agent_denied(agent.label or agent.id, kb.agent_clues)):
             denied_agents.append(f"treatment {agent.label or agent.id!r} (says {word!r}; named, it is "
                                  f"{', '.join(meant)})")
+            continue
+        route = action.treatment.routeOfAdministration if isinstance(action.treatment.routeOfAdministration,
+                                                                      dict) else {}
+        if meant and (how := local_route(meant, agent.label or agent.id, str(route.get("id") or ""),
+                                         str(route.get("label") or ""))):
+            # a cream, eye drops or an amphotericin lozenge does not reach the kidneys: not the exposure (robustness
+            # round 83: topical amphotericin was read as the nephrotoxic exposure, unsaid)
+            local_agents.append(f"{agent.label or agent.id} ({how}; named, it is {', '.join(meant)})")
             continue
         if not meant:
             if is_native_vitamin_d(agent.label or agent.id):  # named in its own note
@@ -922,6 +956,7 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
     origins: dict[str, str] = {}  # lab -> the measurement its kept value came from (named if it cannot be used)
     born = packet.subject.dateOfBirth if packet.subject is not None else None  # dates a timestamp sample
     before_birth: list[str] = []  # lab values sampled before the date of birth: not the patient's
+    described_measurements: list[str] = []  # measurement descriptions: free text, not read (said)
     for index, measurement in enumerate(packet.measurements):
         code = measurement.assay.id.split(":", 1)[-1] if measurement.assay.id.upper().startswith("LOINC:") else None
         lab_id = kb.loinc_labs.get(code) if code else None
@@ -935,6 +970,18 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
         if lab_id is None or quantity is None:
             unread.append(f"{measurement.assay.id} {measurement.assay.label}".strip())
             continue
+        description = measurement.description if isinstance(measurement.description, str) else None
+        other = other_specimen(lab_id, [measurement.assay.label, description])
+        if other:
+            # a urine calcium under the serum calcium's LOINC code: not read, as the FHIR reader refuses an Observation
+            # whose text or specimen names another specimen (robustness round 83: read as hypercalcaemia, unsaid)
+            rejected.append(f"measurements[{index}] ({lab_id}, LOINC {code}): its assay label or description says "
+                            f"{other!r}, another specimen than the code's, so not used")
+            continue
+        if measurement.description is not None and measurement.description != "":
+            described_measurements.append(f"measurements[{index}] ({lab_id}): "
+                                          + (repr(description[:80]) if description is not None
+                                             else shown_value(measurement.description)))
         if isinstance(quantity.value, bool) or not isinstance(quantity.value, int | float):
             rejected.append(f"measurements[{index}].value.quantity.value ({lab_id}): must be a number, not "
                             + shown_value(quantity.value))
@@ -1106,6 +1153,11 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
     _not_human(data.get("subject") if isinstance(data, dict) else None, notes)
     native_vitamin_d_note(unread_agents, notes)
     denied_agents_note(denied_agents, notes)
+    if local_agents:
+        notes.append({"id": "phenopacket_treatment_route_local", "sources": [],
+                      "message": "Treatments given by a route that does not reach the kidneys were not read as "
+                      "exposures, whose harm comes from systemic use: " + shortlist(local_agents)
+                      + ". If the patient also had the drug systemically, state that clue."})
     calcium_dose_note(calcium_agents, notes)
     if unmapped:
         notes.append({"id": "phenopacket_terms_not_mapped", "sources": [],
@@ -1184,6 +1236,18 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
         notes.append({"id": "phenopacket_measurements_not_read", "sources": [],
                       "message": "measurements without a known LOINC assay or a quantity were not used: "
                       + "; ".join(unread[:20])})
+    if normalised_ids:
+        notes.append({"id": "phenopacket_hpo_id_normalised", "sources": [],
+                      "message": "HPO ids not written as the CURIE HP:nnnnnnn were read as the term they name: "
+                      + shortlist(normalised_ids)})
+    if mislabelled:
+        notes.append({"id": "phenopacket_label_of_another_term", "sources": [],
+                      "message": "Features whose label is that of another HPO term were read by their id; check the "
+                      "term: " + shortlist(mislabelled)})
+    if described_measurements:
+        notes.append({"id": "phenopacket_measurement_description_not_read", "sources": [],
+                      "message": "Measurement descriptions are free text, which is not read (only a specimen other "
+                      "than the assay's, named there, leaves the value out): " + shortlist(described_measurements)})
     if categorical:
         notes.append({"id": "phenopacket_measurements_categorical", "sources": [],
                       "message": "measurements of a known assay whose value is a category, not a quantity, were not "
@@ -1291,7 +1355,80 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
     case_id = packet.id or (str(family.get("id") or "") if family is not None else "")
     case = Case(pattern=pattern, id=case_id or None, age_years=age, onset_age_years=onset, laterality=laterality,
                 sex=sex, clues=clues, labs=labs)
-    return checked_labs(case, kb, notes, "phenopacket_measurements_not_read", rejected, origins), notes
+    case = checked_labs(case, kb, notes, "phenopacket_measurements_not_read", rejected, origins)
+    # an excluded feature does not outweigh a measured value of the phenopacket unless it is the later (F1, round 83)
+    case = measured_over_denied(
+        case, kb, {clue: said for clue, said in denials.items() if case.clues.get(clue) is False},
+        lambda lab_id: observed[lab_id] if observed.get(lab_id) is not None else case.age_years,
+        lambda denied, sampled: denied > sampled + SAME_AGE, lambda at: f"at {_years(at)}", notes,
+        "phenopacket_excluded_vs_lab", "phenopacket")
+    return case, notes
+
+
+# notes of the reader that speak of the age (or the onset) it read: a flag that replaces the age marks them
+_AGE_NOTES = frozenset({"phenopacket_age_range", "phenopacket_age_from_onset", "phenopacket_age_from_measurements",
+                        "age_from_onsets", "phenopacket_age_after_death", "phenopacket_gestational_age",
+                        "phenopacket_age_at_birth", "phenopacket_age_after_today", "phenopacket_time_kinds",
+                        "phenopacket_onset_after_age", "phenopacket_lab_after_encounter", "phenopacket_age_not_read"})
+_ONSET_NOTES = frozenset({"phenopacket_onset_class"})
+_SEX_NOTES = frozenset({"phenopacket_sex_unknown", "phenopacket_no_subject"})
+# notes that name a clue the reader read (or left out): a flag that states the clue marks them
+_CLUE_NOTES = frozenset({"phenopacket_excluded_vs_lab", "phenopacket_denial_after_lab",
+                         "phenopacket_present_and_excluded", "phenopacket_treatment_route_local"})
+
+
+def replaced_by_flags(notes: list[Note], read: Mapping[str, Any], case: Case, kb: KnowledgeBase) -> list[Note]:
+    """The reader's notes once command-line flags have replaced some of the values it read (``read``: the case the
+    phenopacket gave, as a dict; ``case``: the case after the flags): a note about a lab, the age, the sex or a clue
+    that a flag replaced is marked "(replaced by --lab ...)", so that the result does not say one value was used
+    while another was; the note on the age at which the causes are weighed is said again with the final ages
+    (robustness round 83, F15)."""
+    read_labs = read.get("labs") or {}
+    labs: dict[str, str] = {}
+    for lab_id, lab in case.labs.items():
+        old = read_labs.get(lab_id)
+        if isinstance(old, Mapping) and (old.get("value"), old.get("unit"), old.get("comparator"),
+                                         old.get("age_years")) != (lab.value, lab.unit, lab.comparator, lab.age_years):
+            labs[lab_id] = f"--lab {lab_id}={lab.comparator or ''}{lab.value:g} {lab.unit}"
+    read_clues = read.get("clues") or {}
+    clues = {clue: f"--{'' if value else 'no-'}{clue.replace('_', '-')}" for clue, value in case.clues.items()
+             if read_clues.get(clue) is not value}
+    age_flag = f"--age {case.age_years:g}" if case.age_years is not None and case.age_years != read.get(
+        "age_years") else ""
+    onset_flag = f"--onset-age {case.onset_age_years:g}" if case.onset_age_years is not None and \
+        case.onset_age_years != read.get("onset_age_years") else ""
+    sex_flag = f"--sex {case.sex}" if case.sex is not None and case.sex != read.get("sex") else ""
+    if not (labs or clues or age_flag or onset_flag or sex_flag):
+        return notes
+    out: list[Note] = []
+    for note in notes:
+        if note["id"] in ("causes_weighed_at_onset", "onset_after_age") and (age_flag or onset_flag):
+            onset_of_nephrocalcinosis(case.onset_age_years, case.age_years, out)  # said with the final ages
+            continue
+        message = note["message"]
+        said = [f"{lab_id} replaced by {flag}" for lab_id, flag in sorted(labs.items())
+                if re.search(rf"(?<![A-Za-z0-9_]){re.escape(lab_id)}(?![A-Za-z0-9_])", message)]
+        if note["id"] in _CLUE_NOTES:
+            said += [f"{clue} replaced by {flag}" for clue, flag in sorted(clues.items())
+                     if re.search(rf"(?<![A-Za-z0-9_]){re.escape(clue)}(?![A-Za-z0-9_])", message)]
+        if age_flag and note["id"] in _AGE_NOTES:
+            said.append(f"the age replaced by {age_flag}")
+        if onset_flag and note["id"] in _ONSET_NOTES:
+            said.append(f"the onset replaced by {onset_flag}")
+        if sex_flag and note["id"] in _SEX_NOTES:
+            said.append(f"the sex replaced by {sex_flag}")
+        out.append({**note, "message": f"{message.rstrip()} ({'; '.join(said)})"} if said else note)
+    return out
+
+
+def _onset_of_denial(feature: PhenotypicFeature, index: int, unread_ages: list[str],
+                     subject: Individual | None) -> float | None:
+    """When an excluded feature was stated absent: its onset, read as a present feature's is (an age that cannot be
+    read is named with the others); None when it has none."""
+    if feature.onset is None:
+        return None
+    return feature.onset.years(f"phenotypicFeatures[{index}].onset", unread_ages,
+                               subject.dateOfBirth if subject is not None else None)
 
 
 HALF_DAY = 0.5 / 365.25  # an age at birth, in years (FHIR: born on the day of the record)
@@ -1865,7 +2002,7 @@ def not_carried(case: Mapping[str, Any], kb: KnowledgeBase) -> list[str]:
 
 
 def interpretations(result: Result | AskResult, phenopacket_id: str | None,
-                    kb: KnowledgeBase | None = None) -> dict[str, Any]:
+                    kb: KnowledgeBase | None = None, subject_id: str | None = None) -> dict[str, Any]:
     """The result as a phenopacket ``interpretations`` block: one interpretation per ranked cause, best
     first, with its probability and evidence in the summary (decision support, not a diagnosis). With the
     knowledge base, the phenopacket also carries the case (subject, features, measurements) it was computed
@@ -1905,7 +2042,8 @@ def interpretations(result: Result | AskResult, phenopacket_id: str | None,
                 "url": "urn:nephrocalc:cause",
                 "version": "; ".join(str(pack.get("version", "")) for pack in result.get("rules", [])) or "unversioned",
                 "namespacePrefix": "nephrocalc", "iriPrefix": "urn:nephrocalc:cause:"}
-    parts = _case_parts(result["case"], kb, subject) if kb is not None and result.get("case") else {}
+    # the subject keeps the id the phenopacket read gave it (robustness round 83: pt-1 was written as the case id)
+    parts = _case_parts(result["case"], kb, subject_id or subject) if kb is not None and result.get("case") else {}
     resources = [resource, *_ontologies(parts, kb.hpo_release if kb is not None else "")]
     return {"id": subject, **parts, "interpretations": items,
             "metaData": {"created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), "createdBy": "nephrocalc",

@@ -58,9 +58,10 @@ def _check_fields(fields: tuple[str, ...], fmt: str) -> None:
         raise InputError("--fields", f"must name fields among {', '.join(allowed)} (got {got})")
 
 
-def result_text(result: Result, fmt: str, kb: KnowledgeBase | None = None) -> str:
+def result_text(result: Result, fmt: str, kb: KnowledgeBase | None = None, subject_id: str | None = None) -> str:
     """One result in a text format: json (indented), jsonl (one line), tsv, csv, markdown, html (a self-contained
-    report page, which needs the knowledge base for labels and sources) or phenopacket."""
+    report page, which needs the knowledge base for labels and sources) or phenopacket (``subject_id``: the subject's
+    id in the phenopacket read, which the one written keeps)."""
     if fmt in ("json", "jsonl"):
         from nephrocalc.render.json import result_json
 
@@ -81,12 +82,12 @@ def result_text(result: Result, fmt: str, kb: KnowledgeBase | None = None) -> st
         from nephrocalc.interop.phenopacket import interpretations
         from nephrocalc.render.json import dumps
 
-        return dumps(interpretations(result, result["id"], kb), indent=True)
+        return dumps(interpretations(result, result["id"], kb, subject_id), indent=True)
     raise InputError("--format", f"must be one of {', '.join(RESULT_FORMATS)} (got {fmt!r})")
 
 
 def show_result(result: Result, fmt: str, kb: KnowledgeBase, *, top: int | None, explain: bool,
-                write: Callable[[str], Any]) -> None:
+                write: Callable[[str], Any], subject_id: str | None = None) -> None:
     """Render one result (`diff`, `ask`) in ``fmt``: text formats through ``write``, the table to the terminal."""
     shown = limit(result, top)
     if fmt == "table":
@@ -96,7 +97,7 @@ def show_result(result: Result, fmt: str, kb: KnowledgeBase, *, top: int | None,
         print_result(result, kb, rows=shown["differential"] if top is not None else None, explain=explain,
                      omitted=shown.get("omitted"))
     else:
-        write(result_text(shown, fmt, kb))
+        write(result_text(shown, fmt, kb, subject_id))
 
 
 class BatchWriter:
