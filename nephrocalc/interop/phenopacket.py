@@ -381,12 +381,43 @@ def _variables(kb: KnowledgeBase, clues: Any) -> set[str]:
     return found
 
 
-_NATIVE_VITAMIN_D = re.compile(r"\b(chole|cole|ergo)?calciferol\b|\bvitamin d ?[23]?\b|\bdrisdol\b", re.IGNORECASE)
+# HPO's medication-history term for loop and thiazide diuretics together (clues.toml: neither clue maps it)
+POTASSIUM_WASTING_DIURETIC = "HP:4000179"
+
+# calciol and ercalciol: the IUPAC names of vitamin D3 and D2 (ChEBI labels vitamin D3 "calciol")
+_NATIVE_VITAMIN_D = re.compile(r"\b(chole|cole|ergo)?calciferol\b|\b(er)?calciol\b|\bvitamin d ?[23]?\b|\bdrisdol\b",
+                               re.IGNORECASE)
 
 
 def is_native_vitamin_d(name: str) -> bool:
     """Whether a medication's name is plain vitamin D (cholecalciferol, ergocalciferol, "vitamin D3")."""
     return _NATIVE_VITAMIN_D.search(name) is not None
+
+
+# The tolerable upper intake of vitamin D from 9 years on, 4000 IU a day (Institute of Medicine, Dietary Reference
+# Intakes for Calcium and Vitamin D, 2011, doi:10.17226/13050; lower in younger children): a dose at or below it is a
+# usual one, not the high dose that vitamin D excess needs.
+VITAMIN_D_UPPER_INTAKE_IU = 4000.0
+_IU_PER = {"iu": 1.0, "[iu]": 1.0, "international unit": 1.0, "international units": 1.0, "ui": 1.0,
+           "ug": 40.0, "µg": 40.0, "mcg": 40.0, "microgram": 40.0, "micrograms": 40.0,
+           "mg": 40000.0, "milligram": 40000.0, "milligrams": 40000.0}
+
+
+def vitamin_d_dose_iu(intervals: object) -> float | None:
+    """The largest single dose of plain vitamin D that a treatment's dose intervals give, in IU (1 µg = 40 IU), or
+    None when none gives a number with a unit read here."""
+    doses: list[float] = []
+    for interval in intervals if isinstance(intervals, list) else ():
+        quantity = interval.get("quantity") if isinstance(interval, dict) else None
+        if not isinstance(quantity, dict):
+            continue
+        value, unit = quantity.get("value"), quantity.get("unit")
+        names = [str(unit.get(key) or "") for key in ("label", "id")] if isinstance(unit, dict) else []
+        per = next((_IU_PER[n.strip().casefold().removeprefix("ucum:")] for n in names
+                    if n.strip().casefold().removeprefix("ucum:") in _IU_PER), None)
+        if per is not None and isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
+            doses.append(float(value) * per)
+    return max(doses) if doses else None
 
 
 def native_vitamin_d_note(names: list[str], notes: list[Note]) -> None:
@@ -836,6 +867,7 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
             stated.setdefault(clue, {}).setdefault(True, []).append(term)
             clues[clue] = True
     unread_agents: list[str] = []
+    native_read: list[str] = []  # plain vitamin D read as the exposure (no dose given, or above the usual one)
     denied_agents: list[str] = []  # treatments named with a word that denies them ("not furosemide"): not read
     local_agents: list[str] = []  # treatments given by a route that does not reach the kidneys: not read
     calcium_agents: list[str] = []  # calcium carbonate given: read as the intake, with a note on the dose
@@ -913,6 +945,18 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
             denied_agents.append(f"treatment {agent.label or agent.id!r} (says {word!r}; named, it is "
                                  f"{', '.join(meant)})")
             continue
+        native = not meant and is_native_vitamin_d(agent.label or agent.id)
+        if native and "vitamin_d_therapy" in kb.clues:
+            # plain vitamin D among a phenopacket's medical actions, the treatments its curator judged relevant, is
+            # read as the exposure unless its dose is a usual one (a blind curator's phenopackets of published
+            # vitamin D intoxications gave the agent alone, and six of seven lost their cause)
+            dose = vitamin_d_dose_iu(action.treatment.doseIntervals)
+            if dose is not None and dose <= VITAMIN_D_UPPER_INTAKE_IU:
+                unread_agents.append(f"{agent.label or agent.id} ({dose:g} IU a dose)")
+                continue
+            meant = ("vitamin_d_therapy",)
+            native_read.append(f"{agent.label or agent.id} ("
+                               + (f"{dose:g} IU a dose" if dose is not None else "no dose given") + ")")
         route = action.treatment.routeOfAdministration if isinstance(action.treatment.routeOfAdministration,
                                                                       dict) else {}
         if meant and (how := local_route(meant, agent.label or agent.id, str(route.get("id") or ""),
@@ -1152,6 +1196,12 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
                       + (" and --age" if age is None else "") + " if they are known)."})
     _not_human(data.get("subject") if isinstance(data, dict) else None, notes)
     native_vitamin_d_note(unread_agents, notes)
+    if native_read:
+        notes.append({"id": "phenopacket_native_vitamin_d_read", "sources": [],
+                      "message": "Plain vitamin D among the phenopacket's treatments was read as vitamin D therapy, "
+                      "the exposure of vitamin D excess: " + "; ".join(native_read[:5]) + ". A usual dose (up to "
+                      f"{VITAMIN_D_UPPER_INTAKE_IU:g} IU a day, the tolerable upper intake of the Institute of "
+                      "Medicine 2011) is not that exposure: if the dose was usual, state --no-vitamin-d-therapy."})
     denied_agents_note(denied_agents, notes)
     if local_agents:
         notes.append({"id": "phenopacket_treatment_route_local", "sources": [],
@@ -1159,6 +1209,13 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
                       "exposures, whose harm comes from systemic use: " + shortlist(local_agents)
                       + ". If the patient also had the drug systemically, state that clue."})
     calcium_dose_note(calcium_agents, notes)
+    if any(item.startswith(POTASSIUM_WASTING_DIURETIC) and "(excluded)" not in item for item in unmapped):
+        # a blind curator's phenopackets of published preterm infants on furosemide gave only this term: said, so the
+        # user can state which class it was (the two act on the urine calcium in opposite directions)
+        notes.append({"id": "phenopacket_diuretic_class_not_said", "sources": [],
+                      "message": f"{POTASSIUM_WASTING_DIURETIC} Potassium-wasting diuretic exposure names loop and "
+                      "thiazide diuretics alike, which raise and lower the urine calcium: it was not read; state which "
+                      "(--loop-diuretic or --thiazide), or give the drug as a medicalAction treatment."})
     if unmapped:
         notes.append({"id": "phenopacket_terms_not_mapped", "sources": [],
                       "message": f"{len(unmapped)} phenotypic feature(s) or treatment(s) map to no clue and were "
