@@ -120,6 +120,13 @@ class Commands:
             whose = "the case file" if source is None else f"the {sources[0][0]} input"
             raise InputError("--age", f"{options['age']:g} is before the age at which {whose} says {lab_id} was "
                              "sampled; give the age now, at or after every sample") from None
+        if source is not None:  # what the document's notes said of a value a flag then replaced (robustness round 83)
+            from nephrocalc.interop.phenopacket import notes_after_flags
+
+            fields = case_fields(options)
+            notes = notes_after_flags(notes, case, age="age_years" in fields, sex="sex" in fields,
+                                      pattern="pattern" in fields,
+                                      labs=[text.split("=", 1)[0].strip() for text in options["lab"] or ()])
         if replaced:
             whose = "the case file" if source is None else f"the {sources[0][0]} input"
             notes.append({"id": "flags_override_input", "sources": [],
