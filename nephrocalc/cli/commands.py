@@ -123,11 +123,18 @@ class Commands:
             whose = "the case file" if source is None else f"the {sources[0][0]} input"
             raise InputError("--age", f"{options['age']:g} is before the age at which {whose} says {lab_id} was "
                              "sampled; give the age now, at or after every sample") from None
-        if sources and sources[0][0] == "phenopacket" and base is not None:
-            from nephrocalc.interop.phenopacket import replaced_by_flags
+        if sources and base is not None:  # the document's notes on values a flag replaced (robustness round 83)
+            if sources[0][0] == "phenopacket":
+                from nephrocalc.interop.phenopacket import replaced_by_flags
 
-            # the phenopacket's notes about values a flag replaced are marked (robustness round 83, F15)
-            notes = replaced_by_flags(notes, base, case, kb)
+                notes = replaced_by_flags(notes, base, case, kb)
+            else:
+                from nephrocalc.interop.phenopacket import notes_after_flags
+
+                fields = case_fields(options)
+                notes = notes_after_flags(notes, case, age="age_years" in fields, sex="sex" in fields,
+                                          pattern="pattern" in fields,
+                                          labs=[text.split("=", 1)[0].strip() for text in options["lab"] or ()])
         if replaced:
             whose = "the case file" if source is None else f"the {sources[0][0]} input"
             notes.append({"id": "flags_override_input", "sources": [],

@@ -93,6 +93,7 @@ from nephrocalc.interop.wording import (
     agent_stopped,
     finding_cue,
     first_cue,
+    local_route,
     other_specimen,
     shortlist,
     voids,
@@ -234,6 +235,32 @@ def _impossible(years: float | None, on: str) -> str:
     if years is not None and years < 0:
         return f"is after the date the age is taken at ({on}); an age must be 0-130 years"
     return f"gives an age of {years_shown(years or 0.0)} at {on}; an age must be 0-130 years"
+
+
+def _flattened(data: dict[str, Any], nested: list[dict[str, Any]]) -> dict[str, Any]:
+    """A Bundle whose entries include Bundles (a batch-response or transaction-response of searches, a collection of
+    Bundles) as one Bundle of all their entries, in order, the nested Bundles in ``nested`` (robustness round 83: a
+    batch-response of three searchsets was read as an empty case, ranked with exit status 0). A Bundle whose nested
+    Bundles hold no entry, and nothing else, has nothing to read: refused."""
+    entries = data.get("entry")
+    if not isinstance(entries, list) or not any(isinstance(entry, dict) and isinstance(entry.get("resource"), dict)
+                                                and entry["resource"].get("resourceType") == "Bundle"
+                                                for entry in entries):
+        return data
+    flat: list[Any] = []
+    for entry in entries:
+        inner = entry.get("resource") if isinstance(entry, dict) else None
+        if not (isinstance(inner, dict) and inner.get("resourceType") == "Bundle"):
+            flat.append(entry)
+            continue
+        nested.append(inner)
+        inner = _flattened(inner, nested)
+        if inner.get("entry") is not None and not isinstance(inner.get("entry"), list):
+            raise InputError("fhir.entry.resource.entry", 'must be a list of entries, each {"resource": {...}}')
+        flat.extend(_items(inner.get("entry")))
+    if not flat:
+        raise InputError("fhir.entry", f"holds only {len(nested)} Bundle(s) without entries: nothing to read")
+    return {**data, "entry": flat}
 
 
 def _resources(data: dict[str, Any], problems: list[str], undecided: list[str]) -> list[dict[str, Any]]:
@@ -402,11 +429,25 @@ def _typed(resource: object, where: str, found: list[dict[str, Any]], problems: 
         # lab values contained in a report or a panel (DiagnosticReport.contained, referenced from its result) are
         # the report's own: read as the Bundle's Observations are, dated by the report when they carry no date
         if resource.get("resourceType") in ("DiagnosticReport", "Observation"):
+            siblings = {f"#{inner['id']}": inner for inner in _items(resource.get("contained"))
+                        if isinstance(inner, dict) and inner.get("resourceType") == "Specimen"
+                        and isinstance(inner.get("id"), str)}
             for index, inner in enumerate(_items(resource.get("contained"))):
                 if isinstance(inner, dict) and inner.get("resourceType") == "Observation":
                     dated = {key: resource[key] for key in ("effectiveDateTime", "effectivePeriod", "effectiveInstant",
                                                             "effectiveTiming", "subject")
                              if key in resource and key not in inner}
+                    # the specimen of a result is its report's when it names none (a report of one specimen), and a
+                    # Specimen the report contains goes with the result that names it, so that its type is read
+                    # (robustness round 83: a urine sample coded as a serum calcium was read as one)
+                    given = resource.get("specimen")
+                    reports = [given] if isinstance(given, dict) else [r for r in _items(given) if isinstance(r, dict)]
+                    if "specimen" not in inner and len(reports) == 1:
+                        dated["specimen"] = reports[0]
+                    named = (inner.get("specimen") or dated.get("specimen") or {})
+                    target = named.get("reference") if isinstance(named, dict) else None
+                    if isinstance(target, str) and target in siblings:
+                        dated["contained"] = [*_items(inner.get("contained")), siblings[target]]
                     status = resource.get("status")
                     if status in ("entered-in-error", "cancelled", "registered"):
                         # a report withdrawn withdraws the results it contains (fuzz review 44: its calcium was used)
@@ -553,6 +594,9 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                          + f"; {_ACCEPTED}")
     if top != "Bundle" and top not in READ_TYPES - {"Medication"} and not isinstance(data.get("resources"), list):
         raise InputError("fhir.resourceType", f"{top[:40]!r} is not read; {_ACCEPTED}")
+    nested: list[dict[str, Any]] = []  # Bundles that are entries of the Bundle (a batch-response's searchsets)
+    if top == "Bundle":
+        data = _flattened(data, nested)
     entry_problems: list[str] = []  # entries that hold no resource with a resourceType
     undecided: list[str] = []  # versions of one resource that nothing orders (all read)
     resources = _resources(data, entry_problems, undecided)
@@ -564,7 +608,7 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
     # of several Patients, the one the clinical resources refer to most (the first on a tie): a searchset or an
     # $everything export does not order them (robustness round 78: the first, referred to by nothing, was taken, and
     # every finding dropped as another patient's)
-    chosen = _subject_patient(data, patients, resources)
+    chosen, chosen_why = _subject_patient(data, patients, resources, kb)
     patient = chosen if chosen is not None else contained_patient
     # the references that name this patient (a contained one is named only inside its container: none filters),
     # with those of a record merged into it (link replaced-by) and its identifiers
@@ -582,15 +626,20 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
     clues: dict[str, bool] = {}
     conflicts: set[str] = set()  # clues stated both present and absent: present wins
     disagreeing: list[str] = []  # concepts whose codings mean different findings: each read, and said
+    mislabelled: list[str] = []  # HPO codings displayed with the label of another term: read by the id, and said
     unread_drugs: list[str] = []  # medications that map to no exposure
     denied_drugs: list[str] = []  # medications named with a word that denies them ("not on furosemide"): not read
     calcium_drugs: list[str] = []  # calcium carbonate: read as the intake, with a note on the dose
+    local_drugs: list[str] = []  # medications given by a route that does not reach the circulation: not read
+    # exposure clue -> the drugs (their agents) stated taken (True) and not taken (False)
+    drug_statements: dict[str, dict[bool, set[frozenset[str]]]] = {}
     sides: set[Laterality] = set()  # the laterality the nephrocalcinosis resources' bodySite gives
     hands: set[str] = set()  # the kidneys they name: left and right together are both
     read_as_urography: list[str] = []  # ImagingStudy texts that made a CT or radiograph a urography
     bounds: list[str] = []  # lab values given as a bound ("<3 pg/mL"), read as the value
     not_bounds: list[str] = []  # lab values whose comparator is not a bound ("ad"): read as the value itself
     from_text: list[str] = []  # lab values read from an Observation's valueString
+    from_integer: list[str] = []  # lab values read from a valueInteger, in the lab's only unit
     lab_parts: list[str] = []  # values of an assay of a part of the lab (25OHD3 alone): read as a lower bound
     unit_conflicts: list[str] = []  # values whose UCUM code and unit text are units of the lab that disagree
     repeated: dict[str, list[str]] = {}  # every value of each lab; of a lab given more than once the newest is used
@@ -634,7 +683,8 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
     # elements that are not FHIR's (a misspelt verificationStatus or birthDate): named, not dropped without a word
     unknown = {id(r): found for r in resources if (found := unknown_elements(r))}
     misspelt = [f"{where}.{key}" + (f" (did you mean {meant}?)" if meant else "")
-                for where, found in (("Bundle", unknown_elements(data) if top == "Bundle" else []), *(
+                for where, found in (("Bundle", unknown_elements(data) if top == "Bundle" else []),
+                                     *(("Bundle", unknown_elements(inner)) for inner in nested), *(
                     (str(r.get("resourceType")), unknown.get(id(r), [])) for r in resources))
                 for key, meant in found]
     modified: list[str] = []  # resources with a modifierExtension, which changes their meaning: not read
@@ -657,8 +707,19 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
     oneself: list[str] = []  # FamilyMemberHistory of the patient (relationship ONESELF): not a family history
     not_kin: list[str] = []  # FamilyMemberHistory of a spouse, step, adoptive or foster relative, in-law or friend
     unread_sites: list[str] = []  # body sites of the nephrocalcinosis that give no side
+    # the Specimens the lab Observations name (bundled or contained): their type is read with the value
+    specimens: dict[str, dict[str, Any]] = {f"Specimen/{r['id'].strip()}": r for r in resources
+                                            if r.get("resourceType") == "Specimen" and isinstance(r.get("id"), str)}
+    specimens.update({str(entry["fullUrl"]): entry["resource"] for entry in _items(data.get("entry"))
+                      if isinstance(entry, dict) and isinstance(entry.get("fullUrl"), str)
+                      and isinstance(entry.get("resource"), dict)
+                      and entry["resource"].get("resourceType") == "Specimen"})
+    named_specimens = {id(sample) for r in resources if r.get("resourceType") == "Observation"
+                       and (sample := _specimen_of(r, specimens)) is not None}
     for resource in resources:
         kind = resource.get("resourceType")
+        if kind == "Specimen" and id(resource) in named_specimens:
+            continue  # read with the Observation that names it
         if kind not in READ_TYPES:
             other_types[str(kind)[:40]] = other_types.get(str(kind)[:40], 0) + 1
             continue
@@ -672,13 +733,14 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                                     and not (inner.get("resourceType") == "Medication" and named.startswith("#")
                                              and named[1:] == inner.get("id"))
                                     and inner is not contained_patient)
-        else:  # a report's or a panel's contained Observations are read; another resource that may state a finding
-            # (a report nested in a report, against FHIR's dom-2) is said (robustness round 63: its calcium was lost)
+        else:  # a report's or a panel's contained Observations are read, and the Specimen a result names; another
+            # resource is said (robustness round 63: a report nested in a report lost its calcium; round 83: a
+            # contained Specimen vanished without a word)
             unread_contained.extend(f"{inner['resourceType'][:40]} in a {kind}"
                                     for inner in _items(resource.get("contained")) if isinstance(inner, dict)
                                     and isinstance(inner.get("resourceType"), str)
-                                    and inner["resourceType"] in READ_TYPES
-                                    and inner["resourceType"] not in ("Observation", "Patient"))
+                                    and inner["resourceType"] != "Observation" and inner is not contained_patient
+                                    and id(inner) not in named_specimens)
         # a misspelt modifier element (verificationstatus) may say the same: the resource is not read either
         urls = [f"{key}, read as no element" for key, meant in unknown.get(id(resource), ())
                 if meant in MODIFIER_ELEMENTS]
@@ -748,6 +810,15 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                 continue
             if not meant:  # a medication coded, not named (or named in words the vocabulary lacks): its ATC code
                 meant = _medication_atc(kb, resource, medications)
+            if meant and (local := {clue: how for clue in meant
+                                    if (how := _local_route_of(resource, medications, clue))}):
+                # a cream, eye drops, a bladder irrigation (and an amphotericin by mouth, which is not absorbed) do not
+                # reach the circulation: the exposure, whose harm is systemic, is not read, and said
+                local_drugs.append(f"{kind} {(name or _medication_unnamed(resource))[:60]!r} ("
+                                   + "; ".join(f"{clue}: {how}" for clue, how in local.items()) + ")")
+                meant = tuple(clue for clue in meant if clue not in local)
+                if not meant:
+                    continue
             if not meant and is_native_vitamin_d(name):  # named in its own note
                 unread_drugs.append(name)
             elif not meant:
@@ -771,9 +842,18 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                 stopped_drugs.append(f"{name!r} (its name says {word!r})")
             if taken and "calcium_alkali_intake" in meant:
                 calcium_drugs.append(name or "calcium-alkali intake (by its ATC code)")
+            # the drug itself (its agents; its ATC code when unnamed): one drug not taken beside another of its class
+            # taken is no contradiction (robustness round 83: furosemide not-taken beside bumetanide active was
+            # "stated both present and absent"); the same drug both ways, or a drug against a Condition, is
+            words_of = " " + re.sub(r"[^a-z0-9]+", " ", (name or "").lower()) + " "
+            drug = frozenset(agent for agent in kb.agent_clues if f" {agent} " in words_of) or frozenset(meant)
             for clue in meant:
-                if clue in clues and clues[clue] != taken:
+                stated = drug_statements.setdefault(clue, {True: set(), False: set()})
+                # set by drugs alone (a Condition's statement has none here), then only the same drug both ways
+                if clue in clues and clues[clue] != taken and (not (stated[True] or stated[False])
+                                                               or drug in stated[not taken]):
                     conflicts.add(clue)
+                stated[taken].add(drug)
                 clues[clue] = clues.get(clue, False) or taken
             continue
         if kind in ("Patient", "Medication"):
@@ -862,7 +942,8 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                 except ValidationError:
                     unmapped.append("DiagnosticReport conclusion that is not a readable CodeableConcept")
                     continue
-                readings = _readings(kb, conclusion.coding, False, "DiagnosticReport conclusionCode", disagreeing)
+                readings = _readings(kb, conclusion.coding, False, "DiagnosticReport conclusionCode", disagreeing,
+                                     mislabelled)
                 if not readings:
                     unmapped.append(f"DiagnosticReport conclusion {_shown(conclusion)}")
                     continue
@@ -954,7 +1035,7 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
         # every coding of the concept is read (a concept matches if any of its codings is known): only the first was,
         # so [medullary, cortical] gave medullary and its reverse cortical, and a second finding was dropped
         differing: list[str] = []
-        readings = _readings(kb, concept.coding, absent, f"{kind}.code", differing)
+        readings = _readings(kb, concept.coding, absent, f"{kind}.code", differing, mislabelled)
         if kind in ("Condition", "Observation") and readings and not absent and not coded_labs:
             # a code whose own text or display denies or qualifies it ("Sarcoidosis ruled out", "No hearing loss",
             # "suspected", "in her mother") is not read as the finding present, and said (black-box review 51)
@@ -982,7 +1063,8 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                     break
                 specimen = resource.get("specimen")
                 other = other_specimen(lab_id, [concept.text, *(c.display for c in concept.coding),
-                                                specimen.get("display") if isinstance(specimen, dict) else None])
+                                                specimen.get("display") if isinstance(specimen, dict) else None,
+                                                *_specimen_words(_specimen_of(resource, specimens))])
                 if other:
                     # a local code mapped to the wrong LOINC: the laboratory's own text names another specimen (a
                     # 24-hour urine calcium coded as a serum calcium became a hypercalcaemia: robustness round 74)
@@ -998,6 +1080,16 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                                     f"dataAbsentReason ({reason}), so not used")
                     used = True
                     break
+                if quantity is None and "valueInteger" in resource and len(values) == 1:
+                    # a whole number carries no unit: read in the lab's only unit (a dipstick pH, an eGFR), as a
+                    # valueString without one is; a lab of several units needs one (robustness round 83)
+                    quantity, problem = _integer_quantity(kb, lab_id, resource["valueInteger"])
+                    if quantity is None:
+                        rejected.append(f"Observation ({lab_id}, LOINC {coding.code}): {problem}")
+                        used = True
+                        break
+                    from_integer.append(f"{lab_id} {shown_value(resource['valueInteger'])} "
+                                        f"{quantity.get('unit') or 'pH'}")
                 if quantity is None and isinstance(resource.get("valueString"), str) \
                         and (match := _VALUE_TEXT.match(resource["valueString"])):
                     # a value sent as text ("<3", ">60", "4.2 mmol/L"), as many laboratory feeds send a bound; words
@@ -1128,7 +1220,9 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                 else:
                     rejected.append(f"Observation.component[{index}].{value[0]} ({lab_id}, LOINC {code}): {value[1]}")
                 used = True
-                if isinstance(value, Quantity) and "valueQuantity" not in component:
+                if isinstance(value, Quantity) and "valueInteger" in component and "valueQuantity" not in component:
+                    from_integer.append(f"{lab_id} {shown_value(component.get('valueInteger'))}")
+                elif isinstance(value, Quantity) and "valueQuantity" not in component:
                     from_text.append(f"{lab_id} {shown_value(component.get('valueString'))}")
             if used:  # the rest of a panel that was read is listed; an unread panel is listed whole below
                 unmapped.extend(unread)
@@ -1137,7 +1231,7 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
         if not used and kind == "Observation":  # a finding given as the value: code "imaging finding" = X
             value_concept = _concept(resource.get("valueCodeableConcept"))
             value_readings = _readings(kb, value_concept.coding, absent, "Observation.valueCodeableConcept",
-                                       disagreeing)
+                                       disagreeing, mislabelled)
             for mapped in value_readings:
                 used = True
                 if absent and mapped[0] is None:  # read once every present finding is known, as above
@@ -1313,9 +1407,23 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
             if years == 0:  # born on the day of the record: hours old, not the contract's age 0 (a preterm neonate of
                 # unstated age), which weighs the first week differently (robustness round 66)
                 age = 0.5 / 365.25
-                notes.append({"id": "fhir_born_on_the_day", "sources": [],
-                              "message": f"Patient.birthDate ({born[:10]}) is the day of the record ({str(on)[:10]}): "
-                              "the age was taken as half a day (age 0 means a preterm neonate of unstated age)."})
+                partial = born.strip()
+                recorded = parse_date(on)
+                if len(partial) < 10 and recorded is not None:
+                    # a year or a month is no day (robustness round 83: "2024" was said to be the day of the record)
+                    start = date(int(partial[:4]), int(partial[5:7]) if len(partial) >= 7 else 1, 1)
+                    span = "year" if len(partial) < 7 else "month"
+                    notes.append({"id": "fhir_born_on_the_day", "sources": [],
+                                  "message": f"Patient.birthDate ({partial}) gives only the {span} of birth, the "
+                                  f"{span} of the record ({str(on)[:10]}), whose middle falls after the record: the "
+                                  "age was taken as half a day (age 0 means a preterm neonate of unstated age); the "
+                                  f"child is 0 to {max((recorded - start).days, 0)} days old: give the age if it "
+                                  "matters."})
+                else:
+                    notes.append({"id": "fhir_born_on_the_day", "sources": [],
+                                  "message": f"Patient.birthDate ({born[:10]}) is the day of the record "
+                                  f"({str(on)[:10]}): the age was taken as half a day (age 0 means a preterm neonate "
+                                  "of unstated age)."})
         else:
             unread_ages.append(f"Patient.birthDate ({born[:10]}) {_impossible(years, on[:10])}")
             born = None  # nor is the onset taken from it
@@ -1380,8 +1488,18 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
         notes.append({"id": "fhir_bundle_empty", "sources": [],
                       "message": "The Bundle has no entry: no resource was read, and the case is empty (no sex, "
                       "age, findings or labs)."})
-    if top == "Bundle" and (page := _one_page(data)):  # the newest value may be on another page
-        notes.append({"id": "fhir_bundle_one_page", "sources": [], "message": page})
+    if nested:
+        nested_types: dict[str, int] = {}
+        for inner in nested:
+            nested_types[str(inner.get("type"))[:40]] = nested_types.get(str(inner.get("type"))[:40], 0) + 1
+        notes.append({"id": "fhir_bundle_nested", "sources": [],
+                      "message": f"The Bundle ({str(data.get('type'))[:40]}) holds {len(nested)} Bundle(s) as "
+                      "entries (" + ", ".join(f"{kind} x{n}" for kind, n in sorted(nested_types.items()))
+                      + "): their entries were read together as one record, as a collection's (the entry numbers "
+                      "in these notes count them in that order)."})
+    for inner in [data, *nested]:
+        if top == "Bundle" and (page := _one_page(inner)):  # the newest value may be on another page
+            notes.append({"id": "fhir_bundle_one_page", "sources": [], "message": page})
     if undecided:
         notes.append({"id": "fhir_versions_undecided", "sources": [],
                       "message": "Versions of one resource whose order nothing decides (a meta.versionId that is not "
@@ -1459,7 +1577,8 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                       "Condition's onsetDateTime; the dates of resources not used, such as a suspected or refuted "
                       "Condition or a cancelled result, do not count), nor the Bundle (timestamp), so the age at the "
                       "record is unknown."})
-    if age_from_birth and born is not None and len(born.strip()) < 10:
+    if age_from_birth and born is not None and len(born.strip()) < 10 \
+            and not any(note["id"] == "fhir_born_on_the_day" for note in notes):  # said there
         notes.append({"id": "fhir_birth_date_partial", "sources": [],
                       "message": f"The Patient's birthDate ({born.strip()}) gives no day: the age was taken from the "
                       "middle of that year or month."})
@@ -1481,7 +1600,7 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
     if len(patients) > 1:
         notes.append({"id": "fhir_several_patients", "sources": [],
                       "message": f"The bundle holds {len(patients)} Patient resources: the gender and birthDate of "
-                      f"the one the resources refer to most ({_shown_patient(patient)}) were used, with the "
+                      f"{chosen_why} ({_shown_patient(patient)}) were used, with the "
                       "resources that refer to it (by reference or identifier, or through a record merged into it) "
                       "or to no patient."})
     if free_texts:
@@ -1522,6 +1641,10 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                       "message": "Lab values sent as text (valueString) were read as numbers, a unit missing from the "
                                  "text taken from the laboratory's referenceRange or the lab's only unit: "
                                  + "; ".join(from_text[:8])})
+    if from_integer:
+        notes.append({"id": "fhir_value_integer", "sources": [],
+                      "message": "Lab values sent as a whole number (valueInteger), which carries no unit, were read "
+                                 "in the lab's only unit: " + "; ".join(from_integer[:8])})
     if read_as_urography:
         notes.append({"id": "fhir_modality_urography", "sources": [],
                       "message": "An imaging study was read as CT urography or IVU from its text (DICOM has no code "
@@ -1547,6 +1670,12 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                                   + f" (all values: {', '.join(values[:6])}"
                                   + (", ..." if len(values) > 6 else "") + ")"
                                   for lab_id, values in sorted(repeated.items()) if lab_id in labs)})
+    if local_drugs:
+        notes.append({"id": "fhir_medication_route_local", "sources": [],
+                      "message": "Medications given by a route that does not reach the circulation (on the skin, in "
+                      "the eye, ear, nose, vagina or bladder; amphotericin B also by mouth or inhaled, as it is not "
+                      "absorbed) were not read as the exposure, whose harm to the kidney is systemic; give the "
+                      "exposure if the drug was also given systemically: " + shortlist(local_drugs)})
     native_vitamin_d_note(unread_drugs, notes)
     denied_agents_note(denied_drugs, notes)
     calcium_dose_note(calcium_drugs, notes)
@@ -1618,6 +1747,11 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
         notes.append({"id": "fhir_result_missing", "sources": [],
                       "message": "DiagnosticReport results that name no resource of the document (not read): "
                       + "; ".join(dict.fromkeys(dangling[:20]))})
+    if mislabelled:
+        notes.append({"id": "fhir_display_of_another_term", "sources": [],
+                      "message": "HPO codes displayed with the label of another HPO term were read by their id, not "
+                      "by the display; check which is meant (hyper- and hypo- terms are easily swapped): "
+                      + shortlist(list(dict.fromkeys(mislabelled)))})
     if disagreeing:
         notes.append({"id": "fhir_codings_disagree", "sources": [],
                       "message": "Codings of one concept mean different findings; each was read: "
@@ -1682,6 +1816,36 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
     return case, notes
 
 
+# specimen type codes that name blood or urine (HL7 v2-0487; SNOMED CT specimen concepts), as their words: a type
+# coded without a display is read too
+SPECIMEN_CODES = {"UR": "urine", "SER": "serum", "PLAS": "plasma", "BLD": "blood",
+                  "122575003": "urine", "276833005": "24 hour urine", "119364003": "serum", "119361006": "plasma",
+                  "258580003": "whole blood", "122555007": "venous blood"}
+
+
+def _specimen_of(resource: dict[str, Any], specimens: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
+    """The Specimen an Observation names (specimen.reference): contained ("#id"), or in the bundle (Specimen/id, an
+    absolute URL ending so, or an entry's fullUrl); None when it names none the document holds."""
+    named = resource.get("specimen")
+    target = named.get("reference") if isinstance(named, dict) else None
+    if not isinstance(target, str) or not target.strip():
+        return None
+    target = target.strip().split("/_history/")[0]
+    if target.startswith("#"):
+        return next((inner for inner in _items(resource.get("contained")) if isinstance(inner, dict)
+                     and inner.get("resourceType") == "Specimen" and inner.get("id") == target[1:]), None)
+    return specimens.get(target) or specimens.get("/".join(target.rstrip("/").split("/")[-2:]))
+
+
+def _specimen_words(specimen: dict[str, Any] | None) -> list[str]:
+    """The words of a Specimen's type: its text, its codings' displays, and the specimen its codes name."""
+    if specimen is None:
+        return []
+    concept = _concept(specimen.get("type"))
+    return [concept.text, *(c.display for c in concept.coding),
+            *(SPECIMEN_CODES[c.code.strip()] for c in concept.coding if c.code.strip() in SPECIMEN_CODES)]
+
+
 def _named(resource: dict[str, Any]) -> str:
     """A resource as a reader finds it in the bundle: Observation/abc, or Observation without an id."""
     rid = resource.get("id")
@@ -1729,7 +1893,8 @@ def _present_codings(kb: KnowledgeBase, codings: list[Coding], shown: str
 
 
 def _readings(kb: KnowledgeBase, codings: list[Coding], absent: bool, where: str,
-              disagreeing: list[str]) -> list[tuple[str | None, tuple[str, ...]]]:
+              disagreeing: list[str], mislabelled: list[str] | None = None
+              ) -> list[tuple[str | None, tuple[str, ...]]]:
     """What every coding of one concept means (_coded), each reading once: a concept matches if any of its codings
     is known, and all that are known are read. Codings are translations of one concept; when they mean different
     findings (medullary and cortical, hypokalaemia and hypocalciuria), each is read as if stated on its own (both
@@ -1739,6 +1904,8 @@ def _readings(kb: KnowledgeBase, codings: list[Coding], absent: bool, where: str
     found: dict[tuple[str | None, tuple[str, ...]], list[str]] = {}
     for coding in codings:
         mapped = _coded(kb, coding, absent)
+        if mapped is not None and mislabelled is not None and (said := _label_of_another(kb, coding, mapped)):
+            mislabelled.append(said)
         if mapped is not None:
             found.setdefault(mapped, []).append(coding.code.strip())
     readings = list(found)
@@ -1749,6 +1916,30 @@ def _readings(kb: KnowledgeBase, codings: list[Coding], absent: bool, where: str
         disagreeing.append(f"{where} " + "; ".join(
             f"{', '.join(codes)} ({named or ', '.join(meant)})" for (named, meant), codes in found.items()))
     return readings
+
+
+_LABELS: dict[int, tuple[object, dict[str, str]]] = {}  # per knowledge base: an HPO label (case-folded) -> its term
+
+
+def _label_of_another(kb: KnowledgeBase, coding: Coding, mapped: tuple[str | None, tuple[str, ...]]) -> str:
+    """A coding whose HPO term is displayed with the label of another term nephrocalc maps (HP:0003127 Hypocalciuria
+    displayed "Hypercalciuria", the label of HP:0002150), as a note names it; "" otherwise (robustness round 83: read
+    by the id without a word, the opposite finding of the one written)."""
+    term = _hpo_code(coding)
+    display = coding.display.strip().casefold()
+    if term is None or not display:
+        return ""
+    cached = _LABELS.get(id(kb.hpo_labels))
+    if cached is None or cached[0] is not kb.hpo_labels:
+        cached = _LABELS[id(kb.hpo_labels)] = (kb.hpo_labels, {label.strip().casefold(): t
+                                                               for t, label in kb.hpo_labels.items()})
+    labels = cached[1]
+    other = labels.get(display)
+    if other is None or other == term or (kb.hpo_labels.get(term) or "").strip().casefold() == display:
+        return ""
+    named, meant = mapped
+    own = kb.hpo_labels.get(term) or named or ", ".join(kb.clues[c].label if c in kb.clues else c for c in meant)
+    return f"{term} is displayed {coding.display.strip()[:60]!r}, the label of {other}: read as {own} (its id)"
 
 
 def _apply(mapped: tuple[str | None, tuple[str, ...]], absent: bool, clues: dict[str, bool], seen_nc: bool,
@@ -1828,6 +2019,60 @@ def _medication_name(resource: dict[str, Any], medications: dict[str, dict[str, 
         if not isinstance(concept, dict) and isinstance(reference.get("display"), str):
             return str(reference["display"])
     return _concept_name(concept)
+
+
+# SNOMED CT routes of administration (FHIR's route-codes value set, http://hl7.org/fhir/ValueSet/route-codes) by which
+# a drug stays where it is put, for every exposure; and, for a drug the gut and the airways do not absorb (amphotericin
+# B), by mouth, through a feeding tube or inhaled. Transdermal (45890007) reaches the circulation: not among them.
+LOCAL_ROUTES = {"6064005": "topical", "448598008": "cutaneous", "54485002": "ophthalmic", "372472002": "ocular",
+                "446105004": "conjunctival", "372468001": "intraocular", "418401004": "intravitreal",
+                "372476004": "subconjunctival", "10547007": "otic", "418091004": "intratympanic", "46713006": "nasal",
+                "16857009": "vaginal", "372471009": "intravesical", "90028008": "urethral", "372449004": "dental",
+                "372457001": "gingival"}
+NOT_ABSORBED_ROUTES = {"26643006": "oral", "372473007": "oromucosal", "54471007": "buccal", "37839007": "sublingual",
+                       "447694001": "respiratory tract", "420201002": "intrapulmonary",
+                       "447081004": "lower respiratory tract", "419778001": "intrabronchial",
+                       "127492001": "nasogastric", "127490009": "gastrostomy", "417985001": "enteral",
+                       "372454008": "gastroenteral", "447964005": "digestive tract"}
+# the exposures whose drug the gut does not absorb: by mouth it acts in the gut only (oral amphotericin B, ATC A07AA07,
+# an intestinal anti-infective)
+NOT_ABSORBED = {"amphotericin": ("A07AA07",)}
+
+
+def _local_route_of(resource: dict[str, Any], medications: dict[str, dict[str, Any]], clue: str) -> str:
+    """How a medication resource says the drug of ``clue`` stays where it is put ("" when nothing does): a dosage's
+    route (SNOMED CT, or its words), the words of the drug's name or form (cream, eye drops, lozenge), or an ATC code
+    of a form the gut does not absorb."""
+    not_absorbed = clue in NOT_ABSORBED
+    dosages = [*_items(resource.get("dosage")), *_items(resource.get("dosageInstruction"))]
+    if isinstance(resource.get("dosage"), dict):  # MedicationAdministration: one dosage
+        dosages.append(resource["dosage"])
+    for dosage in dosages:
+        route = _concept(dosage.get("route") if isinstance(dosage, dict) else None)
+        for coding in route.coding:
+            if coding.system.rstrip("/") == SNOMED and (
+                    (named := LOCAL_ROUTES.get(coding.code.strip()))
+                    or (not_absorbed and (named := NOT_ABSORBED_ROUTES.get(coding.code.strip())))):
+                return f"dosage route {named} (SNOMED CT {coding.code.strip()})"
+        for text in (route.text, *(c.display for c in route.coding)):
+            if text and (word := local_route(text, not_absorbed)):
+                return f"dosage route {text.strip()[:40]!r}"
+    concept, reference, _ = _medication_parts(resource, medications)
+    target = str(reference.get("reference", "")) if isinstance(reference, dict) else ""
+    medication = (next((c for c in _items(resource.get("contained")) if isinstance(c, dict)
+                        and c.get("id") == target[1:]), None) if target.startswith("#")
+                  else medications.get(target) or medications.get(f"Medication/{target.rsplit('/', 1)[-1]}"))
+    words = [_concept_name(concept), _concept_name(medication.get("code")) if isinstance(medication, dict) else "",
+             _concept_name(medication.get("form")) if isinstance(medication, dict) else "",
+             str(reference.get("display") or "") if isinstance(reference, dict) else ""]
+    for text in words:
+        if text and (word := local_route(text, not_absorbed)):
+            return f"its name or form says {word!r}"
+    codes = [c.code.strip().upper() for one in (concept, medication.get("code") if isinstance(medication, dict)
+                                                 else None) for c in _concept(one).coding
+             if c.system.rstrip("/").lower() == ATC]
+    gut = next((code for code in codes for prefix in NOT_ABSORBED.get(clue, ()) if code.startswith(prefix)), None)
+    return f"ATC {gut}, a form the gut does not absorb" if gut else ""
 
 
 # Condition fields the case has no place for: said when given, not dropped (onsetAge and onsetDateTime are read)
@@ -1995,17 +2240,88 @@ def _patient_keys(data: dict[str, Any], patient: dict[str, Any] | None) -> set[s
     return keys
 
 
-def _subject_patient(data: dict[str, Any], patients: list[dict[str, Any]],
-                     resources: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """The Patient the bundle is about: of several, the one most resources refer to (the first on a tie)."""
+def _subject_patient(data: dict[str, Any], patients: list[dict[str, Any]], resources: list[dict[str, Any]],
+                     kb: KnowledgeBase) -> tuple[dict[str, Any] | None, str]:
+    """The Patient the bundle is about, and why it was chosen: of several, the one most resources refer to (the first
+    on a tie), when one patient (with the records merged into it) carries the clinical resources; when several do, the
+    one the
+    nephrocalcinosis Condition, Observation or report is about (robustness round 83: a mother's Condition was left out
+    as another patient's, and her child, with more Observations, was ranked for a nephrocalcinosis he has not). When
+    none of them, or more than one, has the nephrocalcinosis, which is the case cannot be told: refused."""
     if len(patients) < 2:
-        return patients[0] if patients else None
+        return (patients[0] if patients else None), ""
     from collections import Counter
 
+    keys = [_patient_keys(data, candidate) for candidate in patients]
+    identifiers = [_identifiers(candidate) for candidate in patients]
+    group = list(range(len(patients)))  # records merged into one another (link) are one patient
+
+    def root(index: int) -> int:
+        while group[index] != index:
+            index = group[index]
+        return index
+
+    for i, record in enumerate(patients):
+        for j in range(len(patients)):
+            if i != j and _merged_into(record, keys[j]):
+                group[root(i)] = root(j)
     named = Counter(_reference(resource).split("/_history/")[0] for resource in resources
                     if resource.get("resourceType") != "Patient")
-    counts = [sum(named[key] for key in _patient_keys(data, candidate)) for candidate in patients]
-    return patients[counts.index(max(counts))]
+    counts = [sum(named[key] for key in keys[index]) for index in range(len(patients))]
+    carriers: set[int] = set()  # the patients (merged records as one) clinical resources name
+    with_nc: set[int] = set()  # those a resource stating the nephrocalcinosis names
+    for resource in resources:
+        if resource.get("resourceType") not in READ_TYPES - {"Patient", "Medication"}:
+            continue
+        whose = {root(index) for index in _named_patients(resource, keys, identifiers)}
+        carriers |= whose
+        if whose and _states_nephrocalcinosis(kb, resource):
+            with_nc |= whose
+    candidates: list[int] = list(range(len(patients)))
+    why = "the one the resources refer to most"
+    if len(carriers) > 1:
+        if len(with_nc) != 1:
+            shown = [", ".join(_patient_label(data, patients[index]) for index in range(len(patients))
+                               if root(index) == person) for person in sorted(carriers)]
+            raise InputError("fhir.entry", f"the bundle holds {len(carriers)} patients with clinical resources ("
+                             + "; ".join(shown) + "), "
+                             + ("none of whom has" if not with_nc else f"{len(with_nc)} of whom have")
+                             + " a nephrocalcinosis Condition or Observation: which one is the case cannot be told; "
+                             "split it into one bundle per patient")
+        candidates = [index for index in candidates if root(index) in with_nc]
+        why = "the one the nephrocalcinosis is stated of"
+    return patients[max(candidates, key=lambda index: (counts[index], -index))], why
+
+
+def _named_patients(resource: dict[str, Any], keys: list[set[str]], identifiers: list[set[tuple[str, str]]]
+                    ) -> set[int]:
+    """The Patients (indices of ``keys``) a resource names as its subject, by reference (also an absolute URL or a
+    version of it) or by identifier; none when it names no patient."""
+    reference = _reference(resource).split("/_history/")[0]
+    if reference:
+        return {index for index, own in enumerate(keys) if reference in own
+                or any(reference.endswith("/" + key) for key in own if key.startswith("Patient/"))}
+    key = _subject_identifier(resource)
+    return {index for index, own in enumerate(identifiers) if key is not None and key in own}
+
+
+def _states_nephrocalcinosis(kb: KnowledgeBase, resource: dict[str, Any]) -> bool:
+    """Whether a Condition, Observation or DiagnosticReport states the nephrocalcinosis (present, in force, not only
+    suspected), by its code, its coded value or a coded conclusion."""
+    kind = resource.get("resourceType")
+    if kind not in ("Condition", "Observation", "DiagnosticReport") or _withdrawn(resource) or _is_absent(resource) \
+            or (kind == "Condition" and _unconfirmed(resource)):
+        return False
+    concepts = [resource.get("code"), resource.get("valueCodeableConcept"), *_items(resource.get("conclusionCode"))]
+    return any((mapped := _coded(kb, coding, False)) is not None and mapped[0] is not None
+               for concept in concepts for coding in _concept(concept).coding)
+
+
+def _patient_label(data: dict[str, Any], patient: dict[str, Any]) -> str:
+    """A Patient as the refusal names it: Patient/<id>, else its entry's fullUrl."""
+    if isinstance(patient.get("id"), str) and patient["id"].strip():
+        return f"Patient/{patient['id'].strip()[:40]}"
+    return next((str(url)[:60] for url in _patient_keys(data, patient)), "a Patient without an id")
 
 
 def _identifiers(patient: dict[str, Any] | None) -> set[tuple[str, str]]:
@@ -2222,6 +2538,13 @@ def _component_lab(kb: KnowledgeBase, component: dict[str, Any]
                 value = _quantity(quantity, _unitless(kb, lab_id))
                 return lab_id, coding.code, value if isinstance(value, Quantity) else (
                     f"valueQuantity.{value[0]}", value[1])
+            if "valueInteger" in component:
+                read, problem = _integer_quantity(kb, lab_id, component["valueInteger"])
+                if read is None:
+                    return lab_id, coding.code, ("value", problem)
+                value = _quantity(read, _unitless(kb, lab_id))
+                return lab_id, coding.code, value if isinstance(value, Quantity) else (
+                    "valueInteger", value[1])
             text = component.get("valueString")
             if isinstance(text, str) and (match := _VALUE_TEXT.match(text)):
                 read, problem = _string_quantity(kb, lab_id, component, match)
@@ -2307,6 +2630,21 @@ def _string_quantity(kb: KnowledgeBase, lab_id: str, resource: dict[str, Any], m
     if comparator:
         quantity["comparator"] = comparator
     return quantity, ""
+
+
+def _integer_quantity(kb: KnowledgeBase, lab_id: str, value: object) -> tuple[dict[str, Any] | None, str]:
+    """A valueInteger as a valueQuantity: a whole number has no unit, so it is read in the lab's only unit (a pH has
+    none); a lab of several units is refused with why ("its valueInteger is not read ...")."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        return None, f"its valueInteger is not read ({shown_value(value)} is not a whole number)"
+    lab = kb.labs.get(lab_id)
+    if _unitless(kb, lab_id):
+        return {"value": value}, ""
+    if lab is not None and len(lab.accepted_units) == 1:
+        return {"value": value, "unit": lab.canonical}, ""
+    accepted = lab.accepted_units_text if lab is not None else "a unit"
+    return None, (f"its valueInteger is not read ({value} carries no unit, and {lab_id} is given in {accepted}: "
+                  "send it as a valueQuantity with its unit)")
 
 
 def _both_readings(number: str) -> tuple[float, float] | tuple[()]:

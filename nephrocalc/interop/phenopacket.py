@@ -1725,6 +1725,39 @@ def onset_of_nephrocalcinosis(onset: float | None, age: float | None, notes: lis
     return onset
 
 
+# the notes of a FHIR bundle that only say how the age was taken from it: moot once --age gives it
+_FHIR_AGE_NOTES = frozenset({"fhir_birth_date_partial", "fhir_record_date_partial", "fhir_born_on_the_day",
+                        "fhir_age_at_onset", "fhir_age_observation_not_used", "fhir_deceased_without_date",
+                        "fhir_age_at_death", "fhir_record_date_at_timestamp", "fhir_age_unknown"})
+# notes that say the age, the sex or the pattern taken from the document, moot once a flag gives it
+_FHIR_SEX_NOTES = frozenset({"fhir_sex_unknown"})
+_FHIR_PATTERN_NOTES = frozenset({"fhir_without_nephrocalcinosis", "pattern_combined"})
+
+
+def notes_after_flags(notes: list[Note], case: Case, *, age: bool, sex: bool, pattern: bool,
+                      labs: list[str]) -> list[Note]:
+    """A document's notes once command-line flags replaced some of its values (robustness round 83: the onset note
+    gave the document's age beside --age 60, and the notes on a paired or repeated calcium said it was used beside
+    --lab): a note only on how a replaced value was read is dropped, the onset note is said again at the case's age,
+    and a note naming a lab that --lab replaced says so."""
+    kept: list[Note] = []
+    for note in notes:
+        if (age and note["id"] in _FHIR_AGE_NOTES) or (sex and note["id"] in _FHIR_SEX_NOTES) \
+                or (pattern and note["id"] in _FHIR_PATTERN_NOTES) \
+                or (age and note["id"] in ("causes_weighed_at_onset", "onset_after_age")):
+            continue
+        message = note["message"]
+        if age and note["id"] in ("fhir_age_not_read", "fhir_dated_after_death"):
+            message = message.removesuffix(" The age is unknown.") + " (The age was given by --age.)"
+        named = [lab_id for lab_id in dict.fromkeys(labs) if lab_id and re.search(rf"\b{re.escape(lab_id)}\b", message)]
+        if named:
+            message += f" ({', '.join(named)} replaced by --lab.)"
+        kept.append({**note, "message": message} if message != note["message"] else note)
+    if age and case.onset_age_years is not None and case.age_years is not None:
+        onset_of_nephrocalcinosis(case.onset_age_years, case.age_years, kept)
+    return kept
+
+
 def in_future(when: date) -> bool:
     """Whether a document's date lies after today (with a day's margin for time zones): no record is dated
     then, so it is a typo, and an age taken at it would be wrong."""

@@ -177,3 +177,23 @@ def other_specimen(lab_id: str, texts: Iterable[str | None]) -> str:
         if found is not None and not (lab_id.startswith("urine_") and _URINE.search(said)):
             return found.group(1)
     return ""
+
+
+# the words of a drug's name, form or route that say it does not reach the circulation: on the skin, the eye, the
+# ear, the nose, the vagina or the bladder (for every exposure, whose harm is systemic); and, for a drug the gut does
+# not absorb (amphotericin B), by mouth or inhaled (robustness round 83: an amphotericin cream and lozenges were read
+# as the nephrotoxic exposure). A transdermal patch does reach the circulation: not among them.
+_LOCAL_ROUTE = re.compile(r"\b(topical(?:ly)?|cutaneous|creams?|ointments?|lotions?|eye ?drops?|ophthalmic|ocular|"
+                          r"intravitreal|intraocular|ear ?drops?|otic|auricular|intranasal|nasal|vaginal|"
+                          r"pessar(?:y|ies)|bladder (?:irrigation|instillation|washout)|intravesical|dental|"
+                          r"gingival)\b")
+_ORAL_OR_INHALED = re.compile(r"\b(oral(?:ly)?|by mouth|lozenges?|troches?|pastilles?|mouthwash|oromucosal|buccal|"
+                              r"sublingual|inhal\w*|nebuli[sz]\w*)\b")
+
+
+def local_route(text: str, not_absorbed: bool) -> str:
+    """The word of a drug's name, form or route that says it stays where it is put (a cream, eye drops, a bladder
+    irrigation; with ``not_absorbed``, for a drug the gut does not absorb, also by mouth or inhaled), or ""."""
+    said = " ".join(text.lower().split())
+    found = _LOCAL_ROUTE.search(said) or (_ORAL_OR_INHALED.search(said) if not_absorbed else None)
+    return found.group(1) if found else ""
