@@ -163,6 +163,7 @@ CONVERSIONS: list[tuple[str, str, float, str, float, float]] = [
     ("serum_creatinine", "mg/dL", 1.0, "umol/L", 88.40170, 1.0),
     ("serum_creatinine", "µmol/L", 88.40170, "umol/L", 88.40170, 1.0),
     ("serum_chloride", "mmol/L", 101.0, "mEq/L", 101.0, 101.0),
+    ("urine_chloride", "mmol/L", 50.0, "mEq/L", 50.0, 50.0),  # monovalent, as the serum chloride (beyond the contract)
     ("plasma_oxalate", "µmol/L", 12.0, "umol/L", 12.0, 12.0),
     ("urine_protein_creatinine_ratio", "mg/mg", 0.5, "g/g", 0.5, 0.5),
     ("urine_protein_creatinine_ratio", "mg/mg", 0.5, "mg/mmol", 56.56, 0.5),  # 0.5 x 113.12
