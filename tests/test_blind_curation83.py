@@ -1,5 +1,11 @@
-"""A blind curator wrote GA4GH phenopackets for 60 published patients of the development set (session 2026-12-07,
-eighth), from the sources' summaries alone; reading them showed what such documents hold that was not read.
+"""Two blind curators wrote GA4GH phenopackets and FHIR bundles for 60 published patients of the development set
+(session 2026-12-07, eighth), from the sources' summaries alone (tests/data/curated83); reading them showed what such
+documents hold that was not read.
+
+- plain vitamin D among the treatments, named without a dose ("vitamin D", ChEBI's "calciol"), was never read as the
+  exposure, so six of seven published vitamin D intoxications lost their cause: it is now read unless its dose is a
+  usual one (at most 4000 IU), in the document's dose fields or its name;
+- "loop diuretic" and "thiazide diuretic" written as the drug were not read;
 
 - a urine chloride in mEq/L (the unit of the serum chloride) was refused;
 - HP:4000179 Potassium-wasting diuretic exposure, the only term the curator found for furosemide in preterm infants,
@@ -109,3 +115,57 @@ def test_the_curated_phenopackets_rank_as_well_as_measured() -> None:
     assert [r["case"]["id"] for r in results] == [row["id"] for row in rows]
     first = sum(r["differential"][0]["cause"] == row["expected"] for r, row in zip(results, rows, strict=True))
     assert first >= 43, first
+
+
+def _bundle(*resources: dict[str, Any]) -> bytes:
+    patient = {"fullUrl": "urn:uuid:p1", "resource": {"resourceType": "Patient", "id": "p1", "gender": "female",
+                                                      "birthDate": "2019-09-01"}}
+    entries = [patient] + [{"resource": {**r, "subject": {"reference": "urn:uuid:p1"}}} for r in resources]
+    return json.dumps({"resourceType": "Bundle", "type": "collection", "entry": entries}).encode()
+
+
+def _statement(text: str, dosage: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    return {"resourceType": "MedicationStatement", "status": "completed", "medicationCodeableConcept": {"text": text},
+            **({"dosage": dosage} if dosage is not None else {})}
+
+
+def test_a_fhir_medication_list_gives_plain_vitamin_d_unless_its_dose_is_usual() -> None:
+    """The FHIR twin of the phenopacket rule: the curator's bundles of the vitamin D intoxications named "vitamin D"
+    or "colecalciferol" without a dose; a usual dose in the name or the dosage keeps it unread (an adult's daily
+    supplement is not vitamin D excess); the class words of a medication list give their clue."""
+    cases = [(_statement("Vitamin D"), True, "no dose given"),
+             (_statement("Cholecalciferol 1000 IU tablet"), False, None),
+             (_statement("Colecalciferol", [{"doseAndRate": [{"doseQuantity": {
+                 "value": 50000, "unit": "IU", "code": "[iU]"}}]}]), True, "50000 IU"),
+             (_statement("Colecalciferol", [{"text": "400 units daily"}]), False, None),
+             (_statement("Vitamin D3 600,000 IU single dose"), True, "600000 IU")]
+    for statement, read, said in cases:
+        status, out, err = invoke(["diff", "--fhir", "-", "-p", "medullary", "--format", "json"], _bundle(statement))
+        assert status == 0, err
+        result = json.loads(out)
+        assert (result["case"].get("clues", {}).get("vitamin_d_therapy") is True) is read, statement
+        notes = {w["id"]: w["message"] for w in result["warnings"]}
+        if said is not None:
+            assert said in notes["fhir_native_vitamin_d_read"], notes
+        else:
+            assert "native_vitamin_d_not_read" in notes and "fhir_native_vitamin_d_read" not in notes
+    for text, clue in (("loop diuretic", "loop_diuretic"), ("Thiazide diuretic", "thiazide")):
+        status, out, err = invoke(["diff", "--fhir", "-", "-p", "medullary", "--format", "json"],
+                                  _bundle({**_statement(text), "status": "active"}))
+        assert status == 0 and json.loads(out)["case"]["clues"].get(clue) is True, (text, err)
+
+
+def test_the_curated_fhir_bundles_rank_as_well_as_measured() -> None:
+    """The same 60 patients as blind-curated FHIR bundles (tests/data/curated83): the expected cause first in 40 (37
+    before plain vitamin D without a usual dose was read)."""
+    from pathlib import Path
+
+    rows = [json.loads(line) for line in (Path(__file__).parent / "data" / "curated83" / "fhir_bundles.jsonl")
+            .read_text(encoding="utf-8").splitlines() if line.strip()]
+    given = "\n".join(json.dumps(row["bundle"]) for row in rows).encode()
+    status, out, err = invoke(["batch", "-i", "fhir", "-"], given)
+    assert status == 0, err
+    results = [json.loads(line) for line in out.splitlines()]
+    assert len(results) == len(rows) and all("differential" in r for r in results)
+    first = sum(r["differential"][0]["cause"] == row["expected"] for r, row in zip(results, rows, strict=True))
+    assert first >= 40, first

@@ -64,6 +64,7 @@ from nephrocalc.interop.phenopacket import (
     BROAD_EXCLUSION,
     MAX_AGE,
     NEPHROCALCINOSIS,
+    VITAMIN_D_UPPER_INTAKE_IU,
     both_sides,
     calcium_dose_note,
     checked_labs,
@@ -77,6 +78,7 @@ from nephrocalc.interop.phenopacket import (
     judged_at_own_age,
     lab_unit,
     native_vitamin_d_note,
+    native_vitamin_d_read_note,
     onset_of_nephrocalcinosis,
     paired_with_pth,
     parse_date,
@@ -85,6 +87,8 @@ from nephrocalc.interop.phenopacket import (
     unit_taken,
     units_disagree,
     unread_date,
+    vitamin_d_dose_in_text,
+    vitamin_d_dose_iu,
     years_between,
     years_shown,
 )
@@ -628,6 +632,7 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
     disagreeing: list[str] = []  # concepts whose codings mean different findings: each read, and said
     mislabelled: list[str] = []  # HPO codings displayed with the label of another term: read by the id, and said
     unread_drugs: list[str] = []  # medications that map to no exposure
+    native_read: list[str] = []  # plain vitamin D read as the exposure (no dose given, or above the usual one)
     denied_drugs: list[str] = []  # medications named with a word that denies them ("not on furosemide"): not read
     calcium_drugs: list[str] = []  # calcium carbonate: read as the intake, with a note on the dose
     local_drugs: list[str] = []  # medications given by a route that does not reach the circulation: not read
@@ -819,9 +824,19 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                 meant = tuple(clue for clue in meant if clue not in local)
                 if not meant:
                     continue
-            if not meant and is_native_vitamin_d(name):  # named in its own note
-                unread_drugs.append(name)
-            elif not meant:
+            native = bool(not meant and name and is_native_vitamin_d(name))
+            if native:
+                # plain vitamin D is the exposure of vitamin D excess unless its dose is a usual one, given in the
+                # dosage or the name ("Cholecalciferol 1000 IU tablet"); without a dose it is read, and said (blind
+                # curation 83: six of seven published vitamin D intoxications lost their cause)
+                dose = _vitamin_d_dose(resource) or vitamin_d_dose_in_text(name)
+                if dose is not None and dose <= VITAMIN_D_UPPER_INTAKE_IU:
+                    unread_drugs.append(f"{name} ({dose:g} IU a dose)" if str(int(dose)) not in name else name)
+                    continue
+                meant = ("vitamin_d_therapy",) if "vitamin_d_therapy" in kb.clues else ()
+                native_read.append(f"{name} (" + (f"{dose:g} IU a dose" if dose is not None else "no dose given")
+                                   + ")")
+            if not meant:
                 unmapped.append(f"{kind} {name or _medication_unnamed(resource)}")
             elif free_text:  # a drug not read at all was not "read as coded" (FHIR realism review 54)
                 free_texts.append(free_text)
@@ -1677,6 +1692,7 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                       "absorbed) were not read as the exposure, whose harm to the kidney is systemic; give the "
                       "exposure if the drug was also given systemically: " + shortlist(local_drugs)})
     native_vitamin_d_note(unread_drugs, notes)
+    native_vitamin_d_read_note(native_read, "fhir", notes)
     denied_agents_note(denied_drugs, notes)
     calcium_dose_note(calcium_drugs, notes)
     if unconfirmed:
@@ -1986,6 +2002,29 @@ def _medication_parts(resource: dict[str, Any], medications: dict[str, dict[str,
             found = medications.get(target) or medications.get(f"Medication/{target.rsplit('/', 1)[-1]}")
         referenced = found.get("code") if isinstance(found, dict) else None
     return concept, reference, referenced
+
+
+def _vitamin_d_dose(resource: dict[str, Any]) -> float | None:
+    """The largest single dose of plain vitamin D a medication resource's dosage gives, in IU (a doseQuantity in IU,
+    µg or mg; else a number with its unit in the dosage text), or None."""
+    doses: list[float] = []
+    given = resource.get("dosage") if resource.get("dosage") is not None else resource.get("dosageInstruction")
+    dosages: list[Any] = [given] if isinstance(given, dict) else given if isinstance(given, list) else []
+    for dosage in dosages:
+        if not isinstance(dosage, dict):
+            continue
+        listed = dosage.get("doseAndRate")
+        rates: list[Any] = listed if isinstance(listed, list) else []
+        quantities = [rate.get("doseQuantity") for rate in rates if isinstance(rate, dict)] + [dosage.get("dose")]
+        for quantity in quantities:
+            if isinstance(quantity, dict):
+                unit = {"id": str(quantity.get("code") or ""), "label": str(quantity.get("unit") or "")}
+                found = vitamin_d_dose_iu([{"quantity": {"value": quantity.get("value"), "unit": unit}}])
+                if found is not None:
+                    doses.append(found)
+        if isinstance(dosage.get("text"), str) and (found := vitamin_d_dose_in_text(dosage["text"])) is not None:
+            doses.append(found)
+    return max(doses) if doses else None
 
 
 def _medication_atc(kb: KnowledgeBase, resource: dict[str, Any], medications: dict[str, dict[str, Any]]

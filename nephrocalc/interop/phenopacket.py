@@ -420,15 +420,43 @@ def vitamin_d_dose_iu(intervals: object) -> float | None:
     return max(doses) if doses else None
 
 
+# a number standing on its own (not the 3 of "D3"), with thousands written 50,000, and its unit
+_DOSE_IN_TEXT = re.compile(r"(?<![\w.,])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)\s*(iu|i\.u\.|ui|units?|mcg|µg|ug|mg)\b",
+                           re.IGNORECASE)
+
+
+def vitamin_d_dose_in_text(text: str) -> float | None:
+    """The largest dose of plain vitamin D a medication's name or dosage text gives ("Cholecalciferol 1000 IU tablet",
+    "50,000 units weekly", "25 mcg"), in IU (1 µg = 40 IU), or None."""
+    doses: list[float] = []
+    for number, unit in _DOSE_IN_TEXT.findall(text or ""):
+        value = float(number.replace(",", ""))
+        word = unit.casefold().replace(".", "")
+        doses.append(value * (40.0 if word in ("mcg", "µg", "ug") else 40000.0 if word == "mg" else 1.0))
+    return max(doses) if doses and max(doses) > 0 else None
+
+
+def native_vitamin_d_read_note(read: list[str], where: str, notes: list[Note]) -> None:
+    """Plain vitamin D read as the exposure (no dose given, or one above the usual): said, with how to state a usual
+    dose otherwise."""
+    if read:
+        notes.append({"id": f"{where}_native_vitamin_d_read", "sources": [],
+                      "message": f"Plain vitamin D among the {where if where != 'fhir' else 'FHIR'} document's "
+                      "treatments was read as vitamin D therapy, the exposure of vitamin D excess: "
+                      + "; ".join(read[:5]) + f". A usual dose (up to {VITAMIN_D_UPPER_INTAKE_IU:g} IU a day, the "
+                      "tolerable upper intake of the Institute of Medicine 2011) is not that exposure: if the dose was "
+                      "usual, state --no-vitamin-d-therapy."})
+
+
 def native_vitamin_d_note(names: list[str], notes: list[Note]) -> None:
-    """Plain vitamin D (cholecalciferol, ergocalciferol) is the vitamin_d_therapy exposure only at a high dose,
-    which a medication name does not say: such medications are named in a note rather than read."""
+    """Plain vitamin D (cholecalciferol, ergocalciferol) is the vitamin_d_therapy exposure only at a high dose: one
+    given at a usual dose is named in a note rather than read."""
     found = sorted({name for name in names if _NATIVE_VITAMIN_D.search(name)})
     if found:
         notes.append({"id": "native_vitamin_d_not_read", "sources": [],
                       "message": "Plain vitamin D (" + "; ".join(found[:5]) + ") was not read as vitamin D therapy, "
-                      "which means a high dose or an active analogue and the dose is not read: if the dose was "
-                      "high, state vitamin_d_therapy (--vitamin-d-therapy)."})
+                      f"which means a high dose or an active analogue: the dose given is a usual one (up to "
+                      f"{VITAMIN_D_UPPER_INTAKE_IU:g} IU). If the patient took more, state --vitamin-d-therapy."})
 
 
 def calcium_dose_note(names: list[str], notes: list[Note]) -> None:
@@ -950,7 +978,7 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
             # plain vitamin D among a phenopacket's medical actions, the treatments its curator judged relevant, is
             # read as the exposure unless its dose is a usual one (a blind curator's phenopackets of published
             # vitamin D intoxications gave the agent alone, and six of seven lost their cause)
-            dose = vitamin_d_dose_iu(action.treatment.doseIntervals)
+            dose = vitamin_d_dose_iu(action.treatment.doseIntervals) or vitamin_d_dose_in_text(agent.label or "")
             if dose is not None and dose <= VITAMIN_D_UPPER_INTAKE_IU:
                 unread_agents.append(f"{agent.label or agent.id} ({dose:g} IU a dose)")
                 continue
@@ -1196,12 +1224,7 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
                       + (" and --age" if age is None else "") + " if they are known)."})
     _not_human(data.get("subject") if isinstance(data, dict) else None, notes)
     native_vitamin_d_note(unread_agents, notes)
-    if native_read:
-        notes.append({"id": "phenopacket_native_vitamin_d_read", "sources": [],
-                      "message": "Plain vitamin D among the phenopacket's treatments was read as vitamin D therapy, "
-                      "the exposure of vitamin D excess: " + "; ".join(native_read[:5]) + ". A usual dose (up to "
-                      f"{VITAMIN_D_UPPER_INTAKE_IU:g} IU a day, the tolerable upper intake of the Institute of "
-                      "Medicine 2011) is not that exposure: if the dose was usual, state --no-vitamin-d-therapy."})
+    native_vitamin_d_read_note(native_read, "phenopacket", notes)
     denied_agents_note(denied_agents, notes)
     if local_agents:
         notes.append({"id": "phenopacket_treatment_route_local", "sources": [],
