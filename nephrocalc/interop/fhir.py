@@ -2283,10 +2283,9 @@ def _subject_patient(data: dict[str, Any], patients: list[dict[str, Any]], resou
                      kb: KnowledgeBase) -> tuple[dict[str, Any] | None, str]:
     """The Patient the bundle is about, and why it was chosen: of several, the one most resources refer to (the first
     on a tie), when one patient (with the records merged into it) carries the clinical resources; when several do, the
-    one the
-    nephrocalcinosis Condition, Observation or report is about (robustness round 83: a mother's Condition was left out
-    as another patient's, and her child, with more Observations, was ranked for a nephrocalcinosis he has not). When
-    none of them, or more than one, has the nephrocalcinosis, which is the case cannot be told: refused."""
+    one the nephrocalcinosis Condition, Observation or report is about (robustness round 83: a mother's Condition was
+    left out as another patient's, and her child, with more Observations, was ranked for a nephrocalcinosis he has
+    not). When none of them, or more than one, has the nephrocalcinosis, which is the case cannot be told: refused."""
     if len(patients) < 2:
         return (patients[0] if patients else None), ""
     from collections import Counter
