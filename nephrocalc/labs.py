@@ -272,7 +272,7 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
                 "albumin is physiologically low")
              + "; an ionised calcium decides.", ("LianAsberg18", "Payne73") if kidneys else ("Payne73", "Vuralli19"))
     elif corrected is None and not stale_albumin and "serum_calcium" in case.labs \
-            and "ionized_calcium" not in case.labs:
+            and "ionized_calcium" not in case.labs and "corrected_calcium" not in case.labs:
         albumin = case.labs.get("serum_albumin")
         if albumin is not None and albumin.comparator:  # fuzz review 44: "give serum_albumin" when it was given
             warn("calcium_not_corrected", "Total calcium was read as measured: a serum_albumin given only as a "

@@ -169,3 +169,35 @@ def test_the_curated_fhir_bundles_rank_as_well_as_measured() -> None:
     assert len(results) == len(rows) and all("differential" in r for r in results)
     first = sum(r["differential"][0]["cause"] == row["expected"] for r, row in zip(results, rows, strict=True))
     assert first >= 40, first
+
+
+def test_a_calcium_corrected_for_albumin_is_read_and_not_corrected_again() -> None:
+    """Two curated primary hyperparathyroidism reports gave only an adjusted calcium (LOINC 29265-6), which was not
+    read: with no calcium, a PTH of 57.8 pmol/L derived nothing. It is now corrected_calcium, judged against the total
+    calcium's limits, deciding over a total given beside it; an ionised calcium decides over both."""
+    base = ["diff", "-p", "medullary", "--age", "50", "--sex", "female", "--format", "json"]
+    status, out, err = invoke([*base, "--lab", "corrected_calcium=2.9 mmol/L", "--lab", "pth=12 pmol/L"])
+    assert status == 0, err
+    result = json.loads(out)
+    used = {(d["lab"], d["clue"]): d["present"] for d in result["derived"] if d["used"]}
+    assert used[("corrected_calcium", "hypercalcemia")] is True and used[("pth", "high_pth")] is True
+    assert "calcium_not_corrected" not in {w["id"] for w in result["warnings"]}
+    assert result["differential"][0]["cause"] == "hyperparathyroidism"
+    # beside a total calcium it decides, and the albumin correction does not apply to it
+    status, out, err = invoke([*base, "--lab", "corrected_calcium=2.4 mmol/L", "--lab", "serum_calcium=2.7 mmol/L",
+                               "--lab", "serum_albumin=30 g/L"])
+    assert status == 0, err
+    result = json.loads(out)
+    assert {d["lab"] for d in result["derived"] if d["clue"] == "hypercalcemia" and d["used"]} == {"corrected_calcium"}
+    # an ionised calcium decides over it
+    status, out, err = invoke([*base, "--lab", "corrected_calcium=2.9 mmol/L", "--lab", "ionized_calcium=1.2 mmol/L"])
+    assert status == 0, err
+    result = json.loads(out)
+    assert {d["lab"] for d in result["derived"] if d["clue"] == "hypercalcemia" and d["used"]} == {"ionized_calcium"}
+    # read from a FHIR Observation by its LOINC code
+    observation = {"resourceType": "Observation", "status": "final",
+                   "code": {"coding": [{"system": "http://loinc.org", "code": "29265-6"}]},
+                   "valueQuantity": {"value": 2.9, "unit": "mmol/L", "system": "http://unitsofmeasure.org",
+                                     "code": "mmol/L"}}
+    status, out, err = invoke(["diff", "--fhir", "-", "-p", "medullary", "--format", "json"], _bundle(observation))
+    assert status == 0 and json.loads(out)["case"]["labs"]["corrected_calcium"]["value"] == 2.9, err
