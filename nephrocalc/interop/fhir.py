@@ -831,7 +831,7 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                 # curation 83: six of seven published vitamin D intoxications lost their cause)
                 dose = _vitamin_d_dose(resource) or vitamin_d_dose_in_text(name)
                 if dose is not None and dose <= VITAMIN_D_UPPER_INTAKE_IU:
-                    unread_drugs.append(f"{name} ({dose:g} IU a dose)" if str(int(dose)) not in name else name)
+                    unread_drugs.append(f"{name} ({dose:g} IU a dose)")
                     continue
                 meant = ("vitamin_d_therapy",) if "vitamin_d_therapy" in kb.clues else ()
                 native_read.append(f"{name} (" + (f"{dose:g} IU a dose" if dose is not None else "no dose given")
