@@ -839,7 +839,9 @@ def parse_lab_bound(text: str, kb: KnowledgeBase | None = None) -> tuple[str, fl
         example = lab.accepted_units[0] if lab is not None else "<unit>"
         accepted = f"; accepted units: {lab.accepted_units_text}" if lab is not None else \
             "; see `nephrocalc labs`"
-        raise InputError("--lab", f"{text!r} needs a unit (e.g. {lab_id}={number} {example}){accepted}")
+        # written as the shell takes it in one word: "k=2.9 mmol/L" unquoted is two arguments
+        raise InputError("--lab", f"{text!r} needs a unit (e.g. {lab_id}={number}{example}, or quoted: "
+                         f"\"{lab_id}={number} {example}\"){accepted}")
     return lab_id, float(number), unit, comparator or ""
 
 

@@ -105,10 +105,23 @@ def _cause_as_flag(exc: Any, session: Any) -> str | None:
             f"flags (`nephrocalc cause {name}` lists the findings that bear on it, `nephrocalc clues` every flag)")
 
 
-def _usage_message(exc: Any, invoked: str | None = None) -> str:
+def _usage_message(exc: Any, invoked: str | None = None, argv: list[str] | None = None) -> str:
     """click's usage errors as one line that names the option and what is allowed."""
     message = " ".join(exc.format_message().split()).replace("Value error, ", "")
     import re
+
+    extra = re.match(r"Got unexpected extra argument(?:\(s\)|s)? \((.+)\)$", message)
+    tokens = argv or []
+    if extra and tokens:
+        # --lab k=2.9 mmol/L unquoted: the shell made the unit a word of its own, which click calls an extra
+        # argument; say what happened to the lab (a one-word value, or its quotes)
+        for i, token in enumerate(tokens[:-1]):
+            value, unit = (tokens[i + 1], tokens[i + 2]) if token == "--lab" and i + 2 < len(tokens) else \
+                (token[len("--lab="):], tokens[i + 1]) if token.startswith("--lab=") else (None, "")
+            if value is not None and re.fullmatch(r"[^=\s]+=\s*[<>]?=?\s*[-+.\d]+", value) \
+                    and extra[1].split()[0] == unit:
+                return (f"--lab: {value!r} and {unit!r} are two arguments: write {value}{unit}, or quote it "
+                        f"(\"{value} {unit}\")")
 
     age = re.match(r"Invalid value for '(--age|--onset-age)': (['\"].*['\"]) is not a valid float range\.?$", message)
     if age:  # say which forms an age takes, not that it is not a "float range"; the value keeps click's own
@@ -157,10 +170,12 @@ def _run(argv: list[str], prog_name: str) -> int:
     from nephrocalc.cli.options import command_of, in_contract_words, packs_from, reads_no_rules, refuse_unusual_digits
 
     session: Any = None  # read by the error path below, which may run before there is one
+    typed = argv  # the words as the user typed them, before the contract's words replace theirs
     try:
         refuse_unusual_digits(argv)
         session = _session(argv, Session, packs_from, reads_no_rules(argv))
         invoked = command_of(argv)
+        typed = argv
         if invoked in ("diff", "ask"):  # British spellings, F/M, "6mo", PTH=...: the contract's words
             argv = in_contract_words(argv, session.kb())
         if os.environ.get("_NEPHROCALC_COMPLETE"):  # shell completion: every command with all its flags
@@ -181,7 +196,7 @@ def _run(argv: list[str], prog_name: str) -> int:
     except click_exceptions.UsageError as exc:
         if not exc.format_message().strip():  # no arguments: the help was shown
             return 2
-        return _fail(_cause_as_flag(exc, session) or _usage_message(exc, command_of(argv)))
+        return _fail(_cause_as_flag(exc, session) or _usage_message(exc, command_of(argv), typed))
     except click_exceptions.ClickException as exc:
         return _fail(" ".join(exc.format_message().split()), exc.exit_code or 1)
     except typer.Exit as exc:
