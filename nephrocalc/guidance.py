@@ -12,6 +12,7 @@ once k is known, as in the question selection of INTERNIST-1/QMR and DXplain [Mi
 """
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 
 from nephrocalc.case import Case
@@ -140,11 +141,15 @@ def _candidates(engine: Engine, evaluation: Evaluation, weights: tuple[list[floa
     carried = {component for diagnosis, components in engine.kb.supersedes.items()
                if case.clues.get(diagnosis) is True for component in components}
     stated_present = frozenset(clue_id for clue_id, value in case.clues.items() if value is True)
+    # the other states of an [[exclusive]] group one of whose states is stated (a metabolic alkalosis beside a stated
+    # acidosis, a suppressed PTH beside a raised one) are answered already: not proposed (UX review 84)
+    settled = {other for states in engine.kb.exclusive if stated_present & set(states)
+               for other in states if other not in stated_present}
     found: list[tuple[NextFinding, float]] = []
     for clue_id, clue in engine.kb.clues.items():
         if clue_id in case.clues or clue_id in exclude or clue_id in engine.kb.supersedes:
             continue  # a diagnosis-level clue (rta) is what the questions lead to, not a question
-        if clue_id in carried:
+        if clue_id in carried or clue_id in settled:
             continue
         if _waits_for_context(engine, case, clue_id, exclude):
             continue
@@ -404,6 +409,8 @@ class Interview:
         if chosen is None:  # name the answer, not the --lab option the user never typed
             assert first_error is not None
             said = first_error.message.replace(f"'{lab_id}={written}'", "the value", 1).replace(f"{lab_id}=", "")
+            # an answer is not a shell word: the example as written, without --lab's advice on quoting
+            said = re.sub(r'\(e\.g\. [^,()]*, or quoted: "([^"]*)"\)', r"(e.g. \1)", said)
             raise InputError(f"answer {text.strip()[:40]!r} ({lab_id})", said) from None
         lab, value, unit, comparator = chosen
         self._remember()

@@ -710,7 +710,7 @@ def _egfr_from_creatinine(measurements: list[Measurement], case: Case, kb: Knowl
                         * female))
     flipped = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}.get(creatinine.comparator, "")
     shown = (f"serum_creatinine {creatinine.comparator}{_number(creatinine.value)} {creatinine.unit} (eGFR "
-             f"{flipped}{value:.0f} mL/min/1.73m2 by CKD-EPI 2021, {case.sex}, {case.age_years:g} y)")
+             f"{flipped}{value:.0f} mL/min/1.73m2 by CKD-EPI 2021, {case.sex}, {case.age_years:.3g} y)")
     # the eGFR falls as the creatinine rises: a creatinine bound is an eGFR bound the other way ("<0.9 mg/dL" is an
     # eGFR above 111), which settles a limit only on its side
     return Measurement(egfr, creatinine.value, creatinine.unit, value, None, shown, "serum_creatinine", ("Inker21",),

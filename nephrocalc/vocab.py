@@ -8,7 +8,7 @@ Plain data and one regular expression: no imports beyond the standard library, s
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from typing import Final, Literal
 
 Pattern = Literal["medullary", "cortical", "combined"]
@@ -116,6 +116,33 @@ def unknown_id_message(name: str, known: Collection[str], what: str, command: st
     shown = repr(name) if len(name) <= 80 else f"{name[:60]!r}... ({len(name)} characters)"
     hint = did_you_mean(name, known) if len(name) <= 200 else ""
     return f"unknown {what} {shown}; {hint}see `{command}` for the {len(known)} allowed ids"
+
+
+# Abbreviations clinicians write for causes: offered as a "did you mean", never read silently (UX review 84:
+# `nephrocalc cause dRTA` suggested nothing)
+CAUSE_ABBREVIATIONS: Final = {
+    "rta": "distal_rta", "drta": "distal_rta", "phpt": "hyperparathyroidism", "hpt": "hyperparathyroidism",
+    "thpt": "hyperparathyroidism", "tb": "renal_tuberculosis", "msk": "medullary_sponge_kidney",
+    "ph": "primary_hyperoxaluria", "ph1": "primary_hyperoxaluria", "mas": "milk_alkali_syndrome",
+    "cgn": "chronic_glomerulonephritis", "gn": "chronic_glomerulonephritis", "acn": "cortical_necrosis",
+    "rcn": "cortical_necrosis", "ih": "chronic_hypercalciuria",
+    "fhhnc": "fhhnc", "iih": "idiopathic_infantile_hypercalcemia", "hhrh": "hypophosphatemic_rickets_therapy",
+}
+
+
+def cause_suggestion(name: str, causes: Mapping[str, str]) -> str | None:
+    """The cause a person probably meant by an abbreviation or a word of its name ("dRTA", "tuberculosis"): an id of
+    ``causes`` (id -> name), or None."""
+    typed = name.strip().casefold().replace("-", " ").replace("_", " ")
+    by_abbreviation = CAUSE_ABBREVIATIONS.get(typed.replace(" ", ""))
+    if by_abbreviation in causes:
+        return by_abbreviation
+    if len(typed) >= 3:
+        named = [cause for cause, full in causes.items()
+                 if typed in full.casefold() or typed in cause.replace("_", " ")]
+        if len(named) == 1:
+            return named[0]
+    return None
 
 
 # --- the words clinicians use ------------------------------------------------------------------------

@@ -452,8 +452,8 @@ def test_a_broken_pack_of_the_environment_is_not_blamed_on_the_command_lines(tmp
 
 @pytest.mark.parametrize(("argv", "said"), [
     (["-m", "us", "--laterality", "unilateral", "--age", "28", "--sex", "male", "--hematuria", "--sterile-pyuria"],
-     ">70%: the most this ranking states until tubular ectasia (on CT urography or IV urography) is stated, not a "
-     "lower bound."),
+     ">70%: the most this ranking states until tubular ectasia (on CT urography or IV urography) is stated; its own "
+     "figure is higher, but no more is claimed."),
     (["--metabolic-acidosis", "--alkaline-urine", "--hypokalemia", "--hearing-loss", "--growth-failure", "--age", "3"],
      ">95%: the most this ranking states without a finding that is close to defining"),
 ])

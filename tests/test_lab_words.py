@@ -4,8 +4,7 @@ unit arrives as an extra argument (session 2026-12-07, ninth)."""
 from __future__ import annotations
 
 import pytest
-
-from tests.helpers import invoke
+from helpers import invoke
 
 
 @pytest.mark.parametrize(("argv", "said"), [

@@ -543,7 +543,9 @@ def test_command_all_good_is_silent(run_main: MainFn, monkeypatch: pytest.Monkey
 
 
 def test_command_empty_input(run_main: MainFn, monkeypatch: pytest.MonkeyPatch) -> None:
-    assert _run_bytes(run_main, monkeypatch, ["batch"], b"") == (0, "", "")
+    # nothing on standard output, and said on standard error: an empty input is often a failed export upstream
+    assert _run_bytes(run_main, monkeypatch, ["batch"], b"") == (0, "", "nephrocalc: 0 cases ranked: the input was "
+                                                                   "empty\n")
 
 
 def test_command_only_blank_lines(run_main: MainFn, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -232,7 +232,7 @@ class Commands:
             while (question := interview.next_question()) is not None:
                 prompts += 1
                 if not interactive and prompts > most:
-                    interview.stopped_because = (f"stopped after {most} prompts: the answers took back ('b') more "
+                    interview.stopped_because = (f"after {most} prompts: the answers took back ('b') more "
                                                  "than they answered")
                     break
                 clue = kb.clues[question["clue"]]
@@ -254,7 +254,7 @@ class Commands:
                     _not_read(interview, question["clue"], answer.removeprefix(io.NOT_READ))
                     continue
                 if answer == "q":
-                    interview.stopped_because = "stopped at your request"
+                    interview.stopped_because = "at your request"
                     break
                 if answer == "b":
                     if not interview.back():
@@ -454,6 +454,9 @@ class Commands:
             raise typer.Exit(2)
         if blank:
             sys.stderr.write(f"nephrocalc: {stats.cases} cases ranked{blank}\n")
+        elif not stats.lines:
+            # an empty input (a failed export upstream) is said, not left as a silent success (UX review 84)
+            sys.stderr.write("nephrocalc: 0 cases ranked: the input was empty\n")
 
     def schema(
         self,
@@ -575,7 +578,7 @@ class Commands:
 
         Example: nephrocalc cause distal_rta
         """
-        from nephrocalc.vocab import is_identifier, unknown_id_message
+        from nephrocalc.vocab import cause_suggestion, is_identifier, unknown_id_message
 
         kb = self.session.kb()
         if cause_id not in kb.causes:
@@ -596,6 +599,10 @@ class Commands:
                 why = "ids are lower case" if folded != cause_id.strip() else "stray spaces around the id"
                 raise InputError("ID", f"unknown cause {cause_id!r}; did you mean {folded!r}? ({why})")
             listing = "nephrocalc causes --extended" if extended else "nephrocalc causes"
+            meant = cause_suggestion(cause_id, {c.id: c.name for c in kb.causes.values()})
+            if meant is not None:
+                raise InputError("ID", f"unknown cause {cause_id!r}; did you mean {meant!r}? see `{listing}` for the "
+                                 f"{len(kb.causes)} allowed ids")
             raise InputError("ID", unknown_id_message(cause_id, kb.causes, "cause", listing))
         if format.value == "json":
             from nephrocalc.render.json import cause_json
@@ -606,21 +613,43 @@ class Commands:
 
             print_cause(kb, cause_id)
 
-    def clues(self, format: InfoFormatOption = InfoFormat.table, rules: RulesOption = None,
-              extended: ExtendedOption = False) -> None:
+    def clues(
+        self,
+        ids: Annotated[list[str] | None, typer.Argument(
+            metavar="[CLUE]...", help="Clue ids to show (default: every clue), in either spelling: hypokalemia or "
+            "hypokalaemia.")] = None,
+        format: InfoFormatOption = InfoFormat.table,
+        rules: RulesOption = None,
+        extended: ExtendedOption = False,
+    ) -> None:
         """The clue vocabulary: every clue with its flag, meaning and the causes that use it.
 
-        Example: nephrocalc clues
+        Example: nephrocalc clues hypokalemia sterile_pyuria
         """
+        from nephrocalc.vocab import known_id, unknown_id_message
+
         kb = self.session.kb()
+        only: list[str] | None = None
+        if ids:
+            # as a flag is typed (--no-hypokalaemia) or as an id: one clue each, any spelling `diff` takes (UX review
+            # 84: `nephrocalc clues hypokalemia` was an "unexpected extra argument", and the whole list is long)
+            only = []
+            for typed in ids:
+                name = typed.strip().lstrip("-")
+                name = name[3:] if name.startswith("no-") and name[3:] else name
+                found = known_id(name.replace("-", "_"), kb.clues)
+                if found is None:
+                    raise InputError("CLUE", unknown_id_message(typed, kb.clues, "clue", "nephrocalc clues"))
+                if found not in only:
+                    only.append(found)
         if format.value == "json":
             from nephrocalc.render.json import clues_json
 
-            io.write(clues_json(kb))
+            io.write(clues_json(kb, only))
         else:
             from nephrocalc.render.table import print_clues
 
-            print_clues(kb)
+            print_clues(kb, only)
 
     def labs(self, format: InfoFormatOption = InfoFormat.table, rules: RulesOption = None,
               extended: ExtendedOption = False) -> None:

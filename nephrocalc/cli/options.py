@@ -220,7 +220,8 @@ def reads_no_rules(argv: list[str]) -> bool:
     case` reads it (its clue and lab ids): a pack that cannot be read is refused there as by every other command
     (robustness round 69: it printed the built-in schema, exit 0)."""
     command = command_of(argv)
-    return command == "" or (command == "schema" and "case" not in argv[1:]) \
+    # an empty first word ("") is a command click will refuse, not the absence of one (fuzz: a note and an error)
+    return (command == "" and not (argv and argv[0] == "")) or (command == "schema" and "case" not in argv[1:]) \
         or any(token in ("--help", "-h", "--version") for token in argv)
 
 

@@ -834,8 +834,11 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                     unread_drugs.append(f"{name} ({dose:g} IU a dose)")
                     continue
                 meant = ("vitamin_d_therapy",) if "vitamin_d_therapy" in kb.clues else ()
-                native_read.append(f"{name} (" + (f"{dose:g} IU a dose" if dose is not None else "no dose given")
-                                   + ")")
+                if status != "not-taken" and resource.get("taken") != "n":
+                    # one not taken states the exposure absent, whatever its dose: no note that it was read as taken
+                    # (blind FHIR curation 84: "no vitamin D analogues" was said to be read as vitamin D therapy)
+                    native_read.append(f"{name} (" + (f"{dose:g} IU a dose" if dose is not None else "no dose given")
+                                       + ")")
             if not meant:
                 unmapped.append(f"{kind} {name or _medication_unnamed(resource)}")
             elif free_text:  # a drug not read at all was not "read as coded" (FHIR realism review 54)
@@ -1291,8 +1294,11 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
             resolved.append(f"{_shown(concept) or 'a Condition'} ({', '.join(sorted(_clinical_status(resource)))})")
         if used and kind == "Condition":
             # what the model has no place for (a grade, a severity, the evidence), said rather than dropped
+            # an evidence that only points at other resources (its detail) says nothing of its own: those resources
+            # are read where they stand (blind FHIR curation 84: every such Condition drew a note)
             given = [f"{field} {_field_shown(resource[field])}" for field in UNREAD_CONDITION_FIELDS
-                     if resource.get(field) not in (None, "", [], {})]
+                     if resource.get(field) not in (None, "", [], {})
+                     and not (field == "evidence" and _only_references(resource[field]))]
             if given:
                 unread_fields.append(f"{_shown(concept) or 'a Condition'}: {', '.join(given)}")
     below_of: dict[str, list[str]] = {}  # a refuted term given many times is compared with the findings once
@@ -2116,6 +2122,13 @@ def _local_route_of(resource: dict[str, Any], medications: dict[str, dict[str, A
 
 # Condition fields the case has no place for: said when given, not dropped (onsetAge and onsetDateTime are read)
 UNREAD_CONDITION_FIELDS = ("severity", "stage", "evidence", "onsetPeriod", "onsetRange", "onsetString")
+
+
+def _only_references(evidence: Any) -> bool:
+    """A Condition.evidence whose every item holds references (detail) and nothing else: no code of its own."""
+    items = evidence if isinstance(evidence, list) else [evidence]
+    return all(isinstance(item, dict) and item.get("detail") and set(item) <= {"detail", "id", "extension"}
+               for item in items)
 
 
 def _field_shown(value: Any) -> str:

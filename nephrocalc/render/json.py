@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from nephrocalc.knowledge import Cause, Finding, GivenBackground, KnowledgeBase
@@ -91,11 +92,13 @@ def cause_json(kb: KnowledgeBase, cause_id: str) -> str:
     return dumps(cause_dict(kb, kb.causes[cause_id]), indent=True)
 
 
-def clues_json(kb: KnowledgeBase) -> str:
+def clues_json(kb: KnowledgeBase, only: Sequence[str] | None = None) -> str:
+    """Every clue, or those of ``only`` in its order."""
     from nephrocalc.render.views import clue_conditions, clue_users
 
     users = clue_users(kb)
     conditions = clue_conditions(kb)
+    chosen = [kb.clues[clue_id] for clue_id in only] if only is not None else list(kb.clues.values())
     return dumps({"clues": [
         {"id": clue.id, "flag": clue.flag, "label": clue.label, "description": clue.description,
          "group": clue.group, "specificity": clue.specificity, "background": clue.background,
@@ -120,7 +123,7 @@ def clues_json(kb: KnowledgeBase) -> str:
                                   "note": clue.absent_masked_by.note, "sources": list(clue.absent_masked_by.sources),
                                   "estimate": clue.absent_masked_by.estimate}}
             if clue.absent_masked_by is not None else {})}
-        for clue in kb.clues.values()]}, indent=True)
+        for clue in chosen]}, indent=True)
 
 
 def labs_json(kb: KnowledgeBase) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Sequence
 from typing import Any
 
 from rich import box
@@ -636,9 +637,9 @@ def print_cause(kb: KnowledgeBase, cause_id: str) -> None:
                        style="dim"))
 
 
-def print_clues(kb: KnowledgeBase) -> None:
-    """Every clue: its flag (what a user types: never cut), then what it means and the causes that use it.
-    Two columns, so the table reads at 80 columns; ids wrap between words, never inside one."""
+def print_clues(kb: KnowledgeBase, only: Sequence[str] | None = None) -> None:
+    """Every clue (or those of ``only``): its flag (what a user types: never cut), then what it means and the causes
+    that use it. Two columns, so the table reads at 80 columns; ids wrap between words, never inside one."""
     console = _console()
     users = clue_users(kb)
     conditions = clue_conditions(kb)
@@ -650,7 +651,7 @@ def print_clues(kb: KnowledgeBase) -> None:
         table.add_column("Meaning; specificity; used by", overflow="fold")
         rows: list[tuple[str, Text]] = []
         for item in kb.clues.values():
-            if item.group == group_id:
+            if item.group == group_id and (only is None or item.id in only):
                 meaning = Text(item.description)
                 meaning.append(f"\n{item.specificity} specificity", style="dim")
                 if item.age_backgrounds:
@@ -687,6 +688,8 @@ def print_clues(kb: KnowledgeBase) -> None:
                     meaning.append(f"\nlooked for by: {item.test}", style="dim")
                 table.add_row(item.flag, meaning)
                 rows.append((item.flag, meaning))
+        if not rows:  # a group none of whose clues was asked for
+            continue
         if blocks:
             console.print(Text(title, style="italic"))
             console.print(Text("flag (--no-… for absent); meaning; specificity; used by", style="dim"))

@@ -297,7 +297,10 @@ def cap_note(kb: KnowledgeBase, entries: Any) -> str | None:
         why = f" for {in_text(cause.short_name)}, which does not itself calcify the kidneys"
     else:
         why = until or " without a finding that is close to defining (a likelihood ratio of 20 or more)"
-    return f"{percent(capped['probability'], True)}: the most this ranking states{why}, not a lower bound."
+    # ">" says the model's own figure is higher; the note says it is a ceiling all the same (UX review 84: "not a lower
+    # bound" beside ">95%" read as a contradiction)
+    return (f"{percent(capped['probability'], True)}: the most this ranking states{why}; its own figure is higher, "
+            "but no more is claimed.")
 
 
 def lr_text(weight: float) -> str:
@@ -352,9 +355,21 @@ def work_up(result: Any) -> list[Any]:
     # the rule-out tests first, the likeliest can't-miss cause's first, as `ask` puts them (robustness round 77: the
     # table listed them by priority and `ask` by the cause's probability)
     shown = {entry["cause"]: entry["probability"] for entry in result.get("differential") or []}
-    return sorted(following, key=lambda item: (not item.get("rule_out"),
-                                               -shown.get(item.get("cant_miss", ""), 0.0) if item.get("rule_out")
-                                               else 0.0, -item.get("priority", item["gain"])))
+    ordered = sorted(following, key=lambda item: (not item.get("rule_out"),
+                                                  -shown.get(item.get("cant_miss", ""), 0.0) if item.get("rule_out")
+                                                  else 0.0, -item.get("priority", item["gain"])))
+    # one test settles the findings of one lab (a high and a suppressed PTH): it is proposed once, for the first of
+    # them (UX review 84: "(1) high PTH (parathyroid hormone); (2) suppressed PTH (parathyroid hormone)")
+    labs: set[str] = set()
+    once = []
+    for item in ordered:
+        lab = None if item.get("rule_out") else item.get("lab")
+        if lab is not None and lab in labs:
+            continue
+        if lab is not None:
+            labs.add(lab)
+        once.append(item)
+    return once
 
 
 def no_evidence_text(entry: Any, result: Any) -> str:

@@ -1,0 +1,74 @@
+"""A fresh user's review at the terminal (session 2026-12-07, ninth): what it found, held."""
+
+from __future__ import annotations
+
+import json
+
+from helpers import invoke
+
+
+def _json(argv: list[str]) -> dict:
+    status, out, err = invoke([*argv, "--format", "json"])
+    assert status == 0, err
+    return json.loads(out)
+
+
+def test_the_other_state_of_a_stated_one_is_not_proposed() -> None:
+    """A metabolic alkalosis was proposed beside a stated acidosis, a suppressed PTH beside a raised one."""
+    result = _json(["diff", "-p", "medullary", "--age", "4", "--hypokalemia", "--metabolic-acidosis",
+                    "--growth-failure"])
+    assert "metabolic_alkalosis" not in [n["clue"] for n in result["next_findings"]]
+    result = _json(["diff", "-p", "medullary", "--high-pth", "--age", "50"])
+    assert "low_pth" not in [n["clue"] for n in result["next_findings"]]
+
+
+def test_one_lab_is_proposed_once() -> None:
+    status, out, _ = invoke(["diff", "-p", "medullary", "--hypokalaemia", "--hypercalcaemia", "-n", "3"])
+    assert status == 0
+    line = next(line for line in out.splitlines() if line.startswith("To narrow this down"))
+    assert line.count("(parathyroid hormone)") == 1, line
+
+
+def test_an_empty_batch_is_said() -> None:
+    status, out, err = invoke(["batch", "-"], b"")
+    assert status == 0 and out == ""
+    assert err == "nephrocalc: 0 cases ranked: the input was empty\n"
+
+
+def test_clues_shows_the_ones_asked_for_in_either_spelling() -> None:
+    data = _json(["clues", "hypokalaemia", "no-sterile-pyuria", "hypokalemia"])
+    assert [c["id"] for c in data["clues"]] == ["hypokalemia", "sterile_pyuria"]
+    status, out, _ = invoke(["clues", "rta"])
+    assert status == 0 and "--rta" in out and "--hypokalemia" not in out
+    status, _, err = invoke(["clues", "hypokalemai"])
+    assert status == 2 and "did you mean 'hypokalemia'" in err and err.count("\n") == 1
+
+
+def test_a_cause_abbreviation_is_suggested_not_read() -> None:
+    for typed, meant in (("dRTA", "distal_rta"), ("PHPT", "hyperparathyroidism"), ("tb", "renal_tuberculosis"),
+                         ("sponge", "medullary_sponge_kidney")):
+        status, out, err = invoke(["cause", typed])
+        assert status == 2 and not out and f"did you mean {meant!r}?" in err, err
+
+
+def test_a_capped_figure_is_a_ceiling_without_contradicting_its_sign() -> None:
+    status, out, _ = invoke(["diff", "-p", "medullary", "--metabolic-acidosis", "--alkaline-urine", "--hypokalemia",
+                             "--hearing-loss", "--growth-failure", "--age", "3"])
+    text = " ".join(out.split())
+    assert status == 0 and ">95%: the most this ranking states" in text
+    assert "not a lower bound" not in text and "its own figure is higher, but no more is claimed" in text
+
+
+def test_lupus_nephritis_is_an_autoimmune_disease_too(tmp_path) -> None:
+    from helpers import run_document
+
+    document = {"id": "x",
+                "subject": {"id": "p", "sex": "FEMALE", "timeAtLastEncounter": {"age": {"iso8601duration": "P32Y"}}},
+                "phenotypicFeatures": [{"type": {"id": "HP:0012408", "label": "Medullary nephrocalcinosis"}},
+                                       {"type": {"id": "HP:0033726", "label": "Lupus nephritis"}}],
+                "metaData": {"created": "2020-01-01T00:00:00Z", "createdBy": "x", "phenopacketSchemaVersion": "2.0",
+                             "resources": []}}
+    result = run_document(tmp_path, "--phenopacket", document)
+    assert result["case"]["clues"] == {"autoimmune_disease": True, "glomerulonephritis": True}
+    document["phenotypicFeatures"][1]["excluded"] = True  # no lupus nephritis says nothing of SLE elsewhere
+    assert "autoimmune_disease" not in run_document(tmp_path, "--phenopacket", document)["case"].get("clues", {})
