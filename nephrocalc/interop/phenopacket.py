@@ -628,6 +628,63 @@ def units_disagree(kb: KnowledgeBase, lab_id: str, code: str | None, text: str |
     return abs(factors[0] - factors[1]) > 1e-9 * max(abs(factors[0]), 1.0)
 
 
+_PROTO_NAME = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)+")  # a protobuf field name: lower case words joined by _
+# The JSON names of the GA4GH Phenopacket Schema's fields (v2, and v1's ages) whose protobuf name differs: a key
+# written in the protobuf form of another word stays as written, and is named as not a field (a misspelling)
+_CAMEL_FIELDS = frozenset({
+    "phenotypicFeatures", "medicalActions", "metaData", "consanguinousParents", "alternateIds", "dateOfBirth",
+    "timeAtLastEncounter", "vitalStatus", "karyotypicSex", "timeOfDeath", "causeOfDeath", "survivalTimeInDays",
+    "evidenceCode", "ageRange", "gestationalAge", "ontologyClass", "timeObserved", "complexValue", "referenceRange",
+    "typedQuantities", "radiationTherapy", "therapeuticRegimen", "treatmentTarget", "treatmentIntent",
+    "responseToTreatment", "adverseEvents", "treatmentTerminationReason", "routeOfAdministration", "doseIntervals",
+    "drugType", "cumulativeDose", "scheduleFrequency", "bodySite", "externalReference", "externalReferences",
+    "startTime", "endTime", "regimenStatus", "diseaseStage", "clinicalTnmFinding", "primarySite", "individualId",
+    "derivedFromId", "sampleType", "timeOfCollection", "histologicalDiagnosis", "tumorProgression", "tumorGrade",
+    "pathologicalStage", "pathologicalTnmFinding", "diagnosticMarkers", "sampleProcessing", "sampleStorage",
+    "createdBy", "submittedBy", "phenopacketSchemaVersion", "namespacePrefix", "iriPrefix", "updatedBy",
+    "individualToFileIdentifiers", "fileAttributes", "progressStatus", "genomicInterpretations",
+    "subjectOrBiosampleId", "interpretationStatus", "variantInterpretation", "geneDescriptor", "ageAtCollection",
+    "ageOfOnset", "classOfOnset"})
+
+
+def _from_proto_names(data: Any, notes: list[Note]) -> Any:
+    """protobuf's JSON mapping has a parser accept a field's proto name (``phenotypic_features``) as well as its JSON
+    name (``phenotypicFeatures``), and ``MessageToJson(..., preserving_proto_field_name=True)`` writes the former: read
+    as the JSON names, with a note. A field given by both
+    names in one object is refused, as a protobuf parser refuses it. Before this, such a phenopacket was read as one
+    with none of its parts: no pattern, finding or age, each field named as not a field of the schema."""
+    renamed: list[str] = []
+
+    def camel(name: str) -> str:
+        head, *rest = name.split("_")
+        return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+    def walk(value: Any, where: tuple[object, ...]) -> Any:
+        if isinstance(value, list):
+            return [walk(item, (*where, index)) for index, item in enumerate(value)]
+        if not isinstance(value, dict):
+            return value
+        out: dict[Any, Any] = {}
+        for key, item in value.items():
+            name = key
+            if isinstance(key, str) and _PROTO_NAME.fullmatch(key) and camel(key) in _CAMEL_FIELDS:
+                name = camel(key)
+                if name in value:
+                    raise InputError(field_path("phenopacket", *where, name),
+                                     f"given twice, as {name!r} and as its protobuf name {key!r}: give it once")
+                if key not in renamed:
+                    renamed.append(key)
+            out[name] = walk(item, (*where, name))
+        return out
+
+    data = walk(data, ())
+    if renamed:
+        notes.append({"id": "phenopacket_proto_field_names", "sources": [],
+                      "message": "Fields written with their protobuf names were read as their JSON names, as "
+                                 "protobuf's JSON mapping reads them: " + shortlist(renamed)})
+    return data
+
+
 def _from_v1_ages(data: Any, notes: list[Note]) -> Any:
     """A Phenopacket v1 gives the subject's age as ``ageAtCollection`` and a feature's onset as ``ageOfOnset`` or
     ``classOfOnset``, each age as {"age": "P25Y"}: read as v2's ``timeAtLastEncounter`` and ``onset`` (a v2 field
@@ -752,13 +809,15 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
         raise InputError("phenopacket.proband", "this is a GA4GH Family without a proband: give the patient's own "
                          "phenopacket (a Family is read as its proband)")
     notes: list[Note] = []
+    case_like = isinstance(data, dict) and bool(data.keys() & _CASE_FIELDS)  # before age_years reads as ageYears
+    data = _from_proto_names(data, notes)
     family: dict[str, Any] | None = None
     if isinstance(data, dict) and "proband" in data and not data.keys() & {"subject", "phenotypicFeatures"}:
         family, data = data, _proband(data, notes)
     if isinstance(data, dict) and not data.keys() & (_PHENOPACKET_FIELDS - {"id"}):
         # nothing a phenopacket holds: a contract case or another document would rank as an empty case
         hint = ("this is a contract case, not a phenopacket: read it with --case (batch: -i case)"
-                if data.keys() & _CASE_FIELDS
+                if case_like
                 else "no field of a GA4GH Phenopacket v2 (subject, phenotypicFeatures, measurements, ...)")
         raise InputError("phenopacket.proband" if family is not None else "phenopacket", hint)
     data = _from_v1_ages(data, notes)

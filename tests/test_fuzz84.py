@@ -1,0 +1,62 @@
+"""Robustness round 84: what was mended.
+
+- a phenopacket written with the protobuf field names (``phenotypic_features``, ``time_at_last_encounter``), which
+  protobuf's JSON mapping accepts beside the JSON names (``MessageToJson(..., preserving_proto_field_name=True)``
+  writes them), was read as a phenopacket with none of its parts: no pattern, no finding, no age, each field named
+  "not a field of a GA4GH Phenopacket v2".
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from helpers import invoke
+
+
+def _diff_phenopacket(packet: dict[str, Any], *flags: str) -> tuple[int, dict[str, Any], str]:
+    status, out, err = invoke(["diff", "--phenopacket", "-", "--format", "json", *flags], json.dumps(packet).encode())
+    return status, (json.loads(out) if status == 0 else {}), err
+
+
+def test_a_phenopacket_with_protobuf_field_names_is_read_as_with_json_names() -> None:
+    camel = {"id": "p1",
+             "subject": {"id": "s1", "sex": "FEMALE", "timeAtLastEncounter": {"age": {"iso8601duration": "P40Y"}}},
+             "phenotypicFeatures": [{"type": {"id": "HP:0012408", "label": "Medullary nephrocalcinosis"}},
+                                    {"type": {"id": "HP:0003072", "label": "Hypercalcemia"}, "excluded": True}],
+             "measurements": [{"assay": {"id": "LOINC:2731-8", "label": "PTH"},
+                               "value": {"quantity": {"unit": {"id": "UCUM:pg/mL", "label": "pg/mL"}, "value": 95}},
+                               "timeObserved": {"age": {"iso8601duration": "P40Y"}}}],
+             "metaData": {"phenopacketSchemaVersion": "2.0"}}
+    snake = json.loads(json.dumps(camel).replace("timeAtLastEncounter", "time_at_last_encounter")
+                       .replace("phenotypicFeatures", "phenotypic_features").replace("timeObserved", "time_observed")
+                       .replace("phenopacketSchemaVersion", "phenopacket_schema_version"))
+    status, expected, _ = _diff_phenopacket(camel)
+    assert status == 0
+    status, got, err = _diff_phenopacket(snake)
+    assert status == 0, err
+    assert got["case"] == expected["case"]
+    assert got["case"]["pattern"] == "medullary" and got["case"]["clues"] == {"hypercalcemia": False}
+    assert got["case"]["age_years"] == 40
+    assert [e["cause"] for e in got["differential"]] == [e["cause"] for e in expected["differential"]]
+    notes = {w["id"]: w["message"] for w in got["warnings"]}
+    assert "phenotypic_features" in notes["phenopacket_proto_field_names"]
+    assert not any("not a field" in message for message in notes.values())
+
+
+def test_a_field_given_by_both_its_names_is_refused_naming_both() -> None:
+    packet = {"id": "p1", "subject": {"id": "s1"}, "phenotypicFeatures": [{"type": {"id": "HP:0012408"}}],
+              "phenotypic_features": [{"type": {"id": "HP:0012409"}}]}
+    status, _, err = _diff_phenopacket(packet)
+    assert status == 2
+    assert err.count("\n") == 1 and "phenopacket.phenotypicFeatures" in err and "phenotypic_features" in err, err
+
+
+def test_batch_reads_a_phenopacket_line_with_protobuf_field_names() -> None:
+    line = json.dumps({"id": "p1",
+                       "subject": {"id": "s1", "time_at_last_encounter": {"age": {"iso8601duration": "P6Y"}}},
+                       "phenotypic_features": [{"type": {"id": "HP:0012409"}}]})
+    status, out, err = invoke(["batch", "-", "--input", "phenopacket"], (line + "\n").encode())
+    assert status == 0, err
+    record = json.loads(out)
+    assert record["case"]["pattern"] == "cortical" and record["case"]["age_years"] == 6
