@@ -3,7 +3,10 @@
 - a phenopacket written with the protobuf field names (``phenotypic_features``, ``time_at_last_encounter``), which
   protobuf's JSON mapping accepts beside the JSON names (``MessageToJson(..., preserving_proto_field_name=True)``
   writes them), was read as a phenopacket with none of its parts: no pattern, no finding, no age, each field named
-  "not a field of a GA4GH Phenopacket v2".
+  "not a field of a GA4GH Phenopacket v2";
+- a FHIR Observation of a finding with two value[x] (valueBoolean true and valueString "no"), which FHIR does not
+  allow, was read by one of them, without a word: the finding silently absent; a lab's Observation with two is
+  already left unused, with a warning, and now a finding's is too.
 """
 
 from __future__ import annotations
@@ -60,3 +63,42 @@ def test_batch_reads_a_phenopacket_line_with_protobuf_field_names() -> None:
     assert status == 0, err
     record = json.loads(out)
     assert record["case"]["pattern"] == "cortical" and record["case"]["age_years"] == 6
+
+
+HPO = "http://purl.obolibrary.org/obo/hp.owl"
+SNOMED = "http://snomed.info/sct"
+
+
+def _bundle(*resources: dict[str, Any]) -> dict[str, Any]:
+    patient = {"fullUrl": "urn:uuid:p1", "resource": {"resourceType": "Patient", "id": "p1", "gender": "female",
+                                                      "birthDate": "1970-03-04"}}
+    nc = {"resourceType": "Condition", "subject": {"reference": "urn:uuid:p1"}, "recordedDate": "2024-04-01",
+          "code": {"coding": [{"system": HPO, "code": "HP:0012408", "display": "Medullary nephrocalcinosis"}]}}
+    return {"resourceType": "Bundle", "type": "collection",
+            "entry": [patient, {"resource": nc}, *({"resource": r} for r in resources)]}
+
+
+def _finding(**values: Any) -> dict[str, Any]:
+    return {"resourceType": "Observation", "status": "final", "subject": {"reference": "urn:uuid:p1"},
+            "effectiveDateTime": "2024-04-01",
+            "code": {"coding": [{"system": HPO, "code": "HP:0003072", "display": "Hypercalcemia"}]}, **values}
+
+
+def test_a_finding_observation_with_two_values_is_not_read_and_is_said() -> None:
+    present = {"system": SNOMED, "code": "52101004", "display": "Present"}
+    for values in ({"valueBoolean": True, "valueString": "no"},
+                   {"valueBoolean": False, "valueCodeableConcept": {"coding": [present]}}):
+        status, out, err = invoke(["diff", "--fhir", "-", "--format", "json"], json.dumps(_bundle(_finding(**values)))
+                                  .encode())
+        assert status == 0, err
+        result = json.loads(out)
+        assert "hypercalcemia" not in result["case"].get("clues", {}), values
+        message = {w["id"]: w["message"] for w in result["warnings"]}["fhir_results_not_read"]
+        assert "FHIR allows one value[x]" in message and " and ".join(values) in message, message
+
+
+def test_a_finding_observation_with_one_value_is_still_read() -> None:
+    status, out, err = invoke(["diff", "--fhir", "-", "--format", "json"],
+                              json.dumps(_bundle(_finding(valueBoolean=False))).encode())
+    assert status == 0, err
+    assert json.loads(out)["case"]["clues"] == {"hypercalcemia": False}

@@ -3059,6 +3059,11 @@ def _unreadable_finding_value(resource: dict[str, Any], kb: KnowledgeBase) -> st
     values = [key for key in resource if key.startswith("value")]
     if not values and resource.get("dataAbsentReason") is not None:
         return "no result: dataAbsentReason"
+    given = [key for key in values if resource[key] is not None]
+    if len(given) > 1:
+        # FHIR allows one value[x]: valueBoolean true beside valueString "no" was read by one of them, without a word
+        # (robustness round 84), where a lab's Observation with two is left unused (robustness round 72)
+        return f"gives {' and '.join(given)}; FHIR allows one value[x], so neither is used"
     if components and not values:
         # a finding whose result sits in components the reader does not read (one may say "definitely not
         # present"; black-box review 51): not read as present
