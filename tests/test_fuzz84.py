@@ -6,7 +6,10 @@
   "not a field of a GA4GH Phenopacket v2";
 - a FHIR Observation of a finding with two value[x] (valueBoolean true and valueString "no"), which FHIR does not
   allow, was read by one of them, without a word: the finding silently absent; a lab's Observation with two is
-  already left unused, with a warning, and now a finding's is too.
+  already left unused, with a warning, and now a finding's is too;
+- any other choice element given in two forms (deceasedBoolean false beside a deceasedDateTime; effectiveDateTime
+  beside effectivePeriod) was read by one of them, without a word: a living patient's age was taken at the death date
+  (30 years, not 54), a sample dated by one of its two dates decided which calcium was the newest.
 """
 
 from __future__ import annotations
@@ -102,3 +105,48 @@ def test_a_finding_observation_with_one_value_is_still_read() -> None:
                               json.dumps(_bundle(_finding(valueBoolean=False))).encode())
     assert status == 0, err
     assert json.loads(out)["case"]["clues"] == {"hypercalcemia": False}
+
+
+def _read_bundle(bundle: dict[str, Any]) -> dict[str, Any]:
+    status, out, err = invoke(["diff", "--fhir", "-", "--format", "json"], json.dumps(bundle).encode())
+    assert status == 0, err
+    result: dict[str, Any] = json.loads(out)
+    return result
+
+
+def test_a_patient_both_alive_and_dead_is_aged_as_alive_and_said() -> None:
+    bundle = _bundle()
+    bundle["entry"][0]["resource"].update(deceasedBoolean=False, deceasedDateTime="2000-03-04")
+    result = _read_bundle(bundle)
+    assert round(result["case"]["age_years"]) == 54
+    notes = {w["id"]: w["message"] for w in result["warnings"]}
+    assert "fhir_dated_after_death" not in notes
+    assert "Patient/p1: deceasedBoolean and deceasedDateTime" in notes["fhir_choice_given_twice"]
+
+
+def test_a_sample_with_two_dates_does_not_decide_which_value_is_newest() -> None:
+    loinc, ucum = "http://loinc.org", "http://unitsofmeasure.org"
+
+    def calcium(value: float, **dates: Any) -> dict[str, Any]:
+        return {"resourceType": "Observation", "status": "final", "subject": {"reference": "urn:uuid:p1"},
+                "code": {"coding": [{"system": loinc, "code": "17861-6"}]},
+                "valueQuantity": {"value": value, "unit": "mg/dL", "system": ucum, "code": "mg/dL"}, **dates}
+
+    doubled = calcium(11.9, effectiveDateTime="2024-01-01", effectivePeriod={"start": "2020-01-01"})
+    result = _read_bundle(_bundle(doubled, calcium(9.0, effectiveDateTime="2022-01-01")))
+    assert result["case"]["labs"]["serum_calcium"]["value"] == 9.0
+    notes = {w["id"]: w["message"] for w in result["warnings"]}
+    assert "Observation: effectiveDateTime and effectivePeriod" in notes["fhir_choice_given_twice"]
+
+
+def test_a_contained_result_with_its_own_date_keeps_it_beside_the_reports_period() -> None:
+    result_obs = {"resourceType": "Observation", "id": "ca", "status": "final", "effectiveDateTime": "2024-01-01",
+                  "code": {"coding": [{"system": "http://loinc.org", "code": "17861-6"}]},
+                  "valueQuantity": {"value": 11.9, "unit": "mg/dL", "system": "http://unitsofmeasure.org",
+                                    "code": "mg/dL"}}
+    report = {"resourceType": "DiagnosticReport", "status": "final", "subject": {"reference": "urn:uuid:p1"},
+              "code": {"text": "chemistry"}, "effectivePeriod": {"start": "2023-12-31", "end": "2024-01-02"},
+              "contained": [result_obs], "result": [{"reference": "#ca"}]}
+    result = _read_bundle(_bundle(report))
+    assert result["case"]["labs"]["serum_calcium"]["value"] == 11.9
+    assert "fhir_choice_given_twice" not in {w["id"] for w in result["warnings"]}
