@@ -9,7 +9,10 @@
   already left unused, with a warning, and now a finding's is too;
 - any other choice element given in two forms (deceasedBoolean false beside a deceasedDateTime; effectiveDateTime
   beside effectivePeriod) was read by one of them, without a word: a living patient's age was taken at the death date
-  (30 years, not 54), a sample dated by one of its two dates decided which calcium was the newest.
+  (30 years, not 54), a sample dated by one of its two dates decided which calcium was the newest;
+- a phenopacket's protobuf oneofs given twice: a medical action with a procedure and a treatment lost the treatment
+  (calcitriol, without a word); a measurement with a value and a complexValue, or a quantity and a category ("Low"
+  beside 11.9 mg/dL), was read by its quantity, the other dropped unsaid.
 """
 
 from __future__ import annotations
@@ -150,3 +153,35 @@ def test_a_contained_result_with_its_own_date_keeps_it_beside_the_reports_period
     result = _read_bundle(_bundle(report))
     assert result["case"]["labs"]["serum_calcium"]["value"] == 11.9
     assert "fhir_choice_given_twice" not in {w["id"] for w in result["warnings"]}
+
+
+def _packet(**parts: Any) -> dict[str, Any]:
+    return {"id": "p1", "subject": {"id": "s1", "sex": "FEMALE", "timeAtLastEncounter": {"age": {"iso8601duration":
+                                                                                                  "P40Y"}}},
+            "phenotypicFeatures": [{"type": {"id": "HP:0012408"}}], **parts}
+
+
+def test_a_medical_action_with_a_procedure_and_a_treatment_reads_both_and_says_so() -> None:
+    action = {"procedure": {"code": {"id": "NCIT:C15313", "label": "Radiography"}},
+              "treatment": {"agent": {"id": "CHEBI:17823", "label": "calcitriol"}}}
+    status, result, err = _diff_phenopacket(_packet(medicalActions=[action]))
+    assert status == 0, err
+    assert result["case"]["clues"] == {"vitamin_d_therapy": True}
+    notes = {w["id"]: w["message"] for w in result["warnings"]}
+    assert "procedure Radiography and treatment calcitriol" in notes["phenopacket_two_actions"]
+
+
+def test_a_measurement_with_two_values_is_not_used_and_is_said() -> None:
+    quantity = {"unit": {"id": "UCUM:mg/dL", "label": "mg/dL"}, "value": 11.9}
+    for measurement, given in (
+            ({"value": {"quantity": quantity, "ontologyClass": {"id": "NCIT:C25228", "label": "Low"}}},
+             "value.quantity and value.ontologyClass"),
+            ({"value": {"quantity": quantity},
+              "complexValue": {"typedQuantities": [{"type": {"id": "NCIT:C25228"}, "quantity": quantity}]}},
+             "value and complexValue")):
+        status, result, err = _diff_phenopacket(_packet(measurements=[{"assay": {"id": "LOINC:17861-6"},
+                                                                       **measurement}]))
+        assert status == 0, err
+        assert "labs" not in result["case"], given
+        message = {w["id"]: w["message"] for w in result["warnings"]}["phenopacket_measurements_not_read"]
+        assert f"gives {given}; a measurement holds one of them" in message

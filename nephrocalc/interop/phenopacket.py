@@ -250,6 +250,7 @@ class Measurement(_Part):
     description: Any = None  # free text: read only for a specimen other than the assay's, else named as not read
     value: Value | None = None
     timeObserved: TimeElement | None = None  # the age at the sample (an ISO 8601 age or an age range)
+    complexValue: Any = None  # not read; beside a value (one of the two, a protobuf oneof) it leaves the value unused
 
 
 class Treatment(_Part):
@@ -1013,6 +1014,7 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
         clues[clue] = False
         stated.setdefault(clue, {}).setdefault(False, []).extend(sorted(ways))
         one_way = [item for item in one_way if not item.endswith(f"({clue})")]
+    two_actions: list[str] = []  # medical actions that give a procedure and a treatment: both read, and said
     for action in packet.medicalActions:  # a treatment given is an exposure (loop diuretic, vitamin D, ...)
         if action.procedure is not None:  # a procedure coded in SNOMED CT (dialysis, a kidney transplant), as FHIR's
             done = action.procedure.code
@@ -1023,7 +1025,12 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
                 clues[clue] = True
             if not meant_by_code:
                 unmapped.append(f"procedure {done.id} {done.label}".strip())
-            continue
+            if action.treatment is None:
+                continue
+            # a medical action is one of them (a protobuf oneof): its treatment beside the procedure was dropped
+            # unsaid (robustness round 84: calcitriol lost); each states what was done, so both are read, and said
+            two_actions.append(f"procedure {done.label or done.id} and treatment "
+                               f"{action.treatment.agent.label or action.treatment.agent.id}")
         if action.treatment is None:  # another action: listed among the parts not read
             continue
         agent = action.treatment.agent
@@ -1092,6 +1099,17 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
         code = measurement.assay.id.split(":", 1)[-1] if measurement.assay.id.upper().startswith("LOINC:") else None
         lab_id = kb.loinc_labs.get(code) if code else None
         quantity = measurement.value.quantity if measurement.value is not None else None
+        if lab_id is not None and measurement.value is not None and (
+                measurement.complexValue is not None or (quantity is not None
+                                                         and measurement.value.ontologyClass is not None)):
+            # a measurement holds a value or a complexValue, and a value a quantity or a category (protobuf oneofs):
+            # given both, the quantity was read and the other dropped unsaid, a "Low" category beside 11.9 mg/dL
+            # (robustness round 84); which one is right cannot be known, as with a FHIR value[x] given twice
+            given = "value and complexValue" if measurement.complexValue is not None \
+                else "value.quantity and value.ontologyClass"
+            rejected.append(f"measurements[{index}] ({lab_id}, LOINC {code}): gives {given}; a measurement holds one "
+                            "of them, so neither is used")
+            continue
         if lab_id is not None and quantity is None and measurement.value is not None \
                 and measurement.value.ontologyClass is not None:
             # a known assay with a category for its value: said as such, not as an unknown assay (robustness round 81)
@@ -1298,6 +1316,10 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
                       "message": f"{POTASSIUM_WASTING_DIURETIC} Potassium-wasting diuretic exposure names loop and "
                       "thiazide diuretics alike, which raise and lower the urine calcium: it was not read; state which "
                       "(--loop-diuretic or --thiazide), or give the drug as a medicalAction treatment."})
+    if two_actions:
+        notes.append({"id": "phenopacket_two_actions", "sources": [],
+                      "message": "Medical actions that give a procedure and a treatment, where a medical action holds "
+                      "one of them, were read as both: " + shortlist(two_actions)})
     if unmapped:
         notes.append({"id": "phenopacket_terms_not_mapped", "sources": [],
                       "message": f"{len(unmapped)} phenotypic feature(s) or treatment(s) map to no clue and were "
