@@ -185,3 +185,13 @@ def test_a_measurement_with_two_values_is_not_used_and_is_said() -> None:
         assert "labs" not in result["case"], given
         message = {w["id"]: w["message"] for w in result["warnings"]}["phenopacket_measurements_not_read"]
         assert f"gives {given}; a measurement holds one of them" in message
+
+
+def test_two_labs_deciding_over_a_third_are_said_in_the_plural() -> None:
+    status, out, err = invoke(["diff", "-p", "medullary", "--lab", "serum_calcium=11.9 mg/dL", "--lab",
+                               "corrected_calcium=9 mg/dL", "--lab", "ionized_calcium=1.1 mmol/L", "-f", "json"])
+    assert status == 0, err
+    messages = [w["message"] for w in json.loads(out)["warnings"] if w["id"] == "lab_conflict"]
+    assert any("corrected_calcium and ionized_calcium were used (corrected_calcium and ionized_calcium decide over "
+               "serum_calcium)" in m for m in messages), messages
+    assert not any(" and ionized_calcium was used" in m for m in messages), messages
