@@ -563,9 +563,12 @@ def interpret(case: Case, kb: KnowledgeBase) -> LabReport:
                         step["used"] = False
                         step["decided_by"] = " and ".join(kept)
                 by_time = any(years_apart(sampled.get(k), sampled.get(r)) is not None for k in kept for r in replaced)
-                warn("lab_conflict", f"{' and '.join(labs)} disagree on {clue}; {' and '.join(kept)} was used "
+                several = len(kept) > 1  # "corrected_calcium and ionized_calcium were used" (robustness round 84)
+                warn("lab_conflict", f"{' and '.join(labs)} disagree on {clue}; {' and '.join(kept)} "
+                     f"{'were' if several else 'was'} used "
                      + ("(sampled later: values more than a month apart are not read together)." if by_time else
-                        f"({' and '.join(kept)} decides over {' and '.join(sorted(replaced))})."))
+                        f"({' and '.join(kept)} {'decide' if several else 'decides'} over "
+                        f"{' and '.join(sorted(replaced))})."))
             else:
                 who = f"the limits of {labs[0]}" if len(labs) == 1 else " and ".join(labs)
                 # the readings of absence lost: not used, as a lab a stated clue overrules is not (robustness

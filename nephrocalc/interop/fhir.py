@@ -310,6 +310,28 @@ def _resources(data: dict[str, Any], problems: list[str], undecided: list[str]) 
     return [data]
 
 
+# The choice elements ([x]) the reader takes a date, an age or a drug from (value[x] is judged where it is read)
+_CHOICE = re.compile(r"(effective|onset|abatement|deceased|performed|occurrence|medication|born)(?=[A-Z])")
+
+
+def _one_choice_each(resource: dict[str, Any], doubled: list[str]) -> None:
+    """Take out of the resource (in place: a Patient is found again by identity) a choice element it gives in two
+    forms (effectiveDateTime beside effectivePeriod, deceasedBoolean false beside deceasedDateTime), which FHIR does not
+    allow: one of them was read without a word (a living patient's age taken at a death date; a sample dated by one of
+    two dates), where a value[x] given twice is left unused (robustness rounds 72 and 84). Each is named in
+    ``doubled``."""
+    forms: dict[str, list[str]] = {}
+    for key, value in resource.items():
+        # an empty one ({}, as some exports write beside the form they fill) gives nothing, and is no second form
+        if value not in (None, {}, [], "") and (match := _CHOICE.match(key)) is not None:
+            forms.setdefault(match.group(1), []).append(key)
+    twice = [keys for keys in forms.values() if len(keys) > 1]
+    if twice:
+        doubled.append(f"{_named(resource)}: " + ", ".join(" and ".join(keys) for keys in twice))
+        for key in (key for keys in twice for key in keys):
+            del resource[key]
+
+
 def _deleted_target(entry: dict[str, Any]) -> tuple[str, str] | None:
     """The resource (type, id) a DELETE entry deletes: from its request.url ("Condition/cd", a full URL, a version
     "Condition/cd/_history/2"), else its fullUrl, else its resource; None for a conditional delete by search."""
@@ -438,9 +460,12 @@ def _typed(resource: object, where: str, found: list[dict[str, Any]], problems: 
                         and isinstance(inner.get("id"), str)}
             for index, inner in enumerate(_items(resource.get("contained"))):
                 if isinstance(inner, dict) and inner.get("resourceType") == "Observation":
+                    # the report's date only for a result that gives none of its own: its effectivePeriod beside
+                    # the result's effectiveDateTime would be a date given in two forms
+                    own_date = any(key.startswith("effective") for key in inner)
                     dated = {key: resource[key] for key in ("effectiveDateTime", "effectivePeriod", "effectiveInstant",
                                                             "effectiveTiming", "subject")
-                             if key in resource and key not in inner}
+                             if key in resource and key not in inner and (key == "subject" or not own_date)}
                     # the specimen of a result is its report's when it names none (a report of one specimen), and a
                     # Specimen the report contains goes with the result that names it, so that its type is read
                     # (robustness round 83: a urine sample coded as a serum calcium was read as one)
@@ -604,6 +629,9 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
     entry_problems: list[str] = []  # entries that hold no resource with a resourceType
     undecided: list[str] = []  # versions of one resource that nothing orders (all read)
     resources = _resources(data, entry_problems, undecided)
+    doubled_choices: list[str] = []  # resources that give one choice element ([x]) in two forms
+    for resource in resources:
+        _one_choice_each(resource, doubled_choices)
     patients = [r for r in resources if r.get("resourceType") == "Patient"]
     # with none in the bundle, a Patient contained in a resource whose subject names it ("#p") is the patient: a
     # valid R4 form of a reference that resolves locally (black-box review 50: its sex and age were lost, and the
@@ -1527,6 +1555,11 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                       "a whole number, no meta.lastUpdated, not a history Bundle): each was read as a result of its "
                       "own date, the last in the bundle where the dates do not decide; check which is current: "
                       + "; ".join(undecided[:10])})
+    if doubled_choices:
+        notes.append({"id": "fhir_choice_given_twice", "sources": [],
+                      "message": "Resources that give one element in two forms, where FHIR allows one (a [x] element: "
+                      "the two may disagree, and which one is right cannot be known), were read without it: "
+                      + "; ".join(doubled_choices[:20]) + ("; ..." if len(doubled_choices) > 20 else "")})
     if entry_problems or other_types:
         kinds = "; ".join(f"{kind} ({n})" for kind, n in sorted(other_types.items()))
         notes.append({"id": "fhir_entries_not_read", "sources": [],
@@ -3072,6 +3105,11 @@ def _unreadable_finding_value(resource: dict[str, Any], kb: KnowledgeBase) -> st
     values = [key for key in resource if key.startswith("value")]
     if not values and resource.get("dataAbsentReason") is not None:
         return "no result: dataAbsentReason"
+    given = [key for key in values if resource[key] is not None]
+    if len(given) > 1:
+        # FHIR allows one value[x]: valueBoolean true beside valueString "no" was read by one of them, without a word
+        # (robustness round 84), where a lab's Observation with two is left unused (robustness round 72)
+        return f"gives {' and '.join(given)}; FHIR allows one value[x], so neither is used"
     if components and not values:
         # a finding whose result sits in components the reader does not read (one may say "definitely not
         # present"; black-box review 51): not read as present

@@ -250,6 +250,7 @@ class Measurement(_Part):
     description: Any = None  # free text: read only for a specimen other than the assay's, else named as not read
     value: Value | None = None
     timeObserved: TimeElement | None = None  # the age at the sample (an ISO 8601 age or an age range)
+    complexValue: Any = None  # not read; beside a value (one of the two, a protobuf oneof) it leaves the value unused
 
 
 class Treatment(_Part):
@@ -628,6 +629,63 @@ def units_disagree(kb: KnowledgeBase, lab_id: str, code: str | None, text: str |
     return abs(factors[0] - factors[1]) > 1e-9 * max(abs(factors[0]), 1.0)
 
 
+_PROTO_NAME = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)+")  # a protobuf field name: lower case words joined by _
+# The JSON names of the GA4GH Phenopacket Schema's fields (v2, and v1's ages) whose protobuf name differs: a key
+# written in the protobuf form of another word stays as written, and is named as not a field (a misspelling)
+_CAMEL_FIELDS = frozenset({
+    "phenotypicFeatures", "medicalActions", "metaData", "consanguinousParents", "alternateIds", "dateOfBirth",
+    "timeAtLastEncounter", "vitalStatus", "karyotypicSex", "timeOfDeath", "causeOfDeath", "survivalTimeInDays",
+    "evidenceCode", "ageRange", "gestationalAge", "ontologyClass", "timeObserved", "complexValue", "referenceRange",
+    "typedQuantities", "radiationTherapy", "therapeuticRegimen", "treatmentTarget", "treatmentIntent",
+    "responseToTreatment", "adverseEvents", "treatmentTerminationReason", "routeOfAdministration", "doseIntervals",
+    "drugType", "cumulativeDose", "scheduleFrequency", "bodySite", "externalReference", "externalReferences",
+    "startTime", "endTime", "regimenStatus", "diseaseStage", "clinicalTnmFinding", "primarySite", "individualId",
+    "derivedFromId", "sampleType", "timeOfCollection", "histologicalDiagnosis", "tumorProgression", "tumorGrade",
+    "pathologicalStage", "pathologicalTnmFinding", "diagnosticMarkers", "sampleProcessing", "sampleStorage",
+    "createdBy", "submittedBy", "phenopacketSchemaVersion", "namespacePrefix", "iriPrefix", "updatedBy",
+    "individualToFileIdentifiers", "fileAttributes", "progressStatus", "genomicInterpretations",
+    "subjectOrBiosampleId", "interpretationStatus", "variantInterpretation", "geneDescriptor", "ageAtCollection",
+    "ageOfOnset", "classOfOnset"})
+
+
+def _from_proto_names(data: Any, notes: list[Note]) -> Any:
+    """protobuf's JSON mapping has a parser accept a field's proto name (``phenotypic_features``) as well as its JSON
+    name (``phenotypicFeatures``), and ``MessageToJson(..., preserving_proto_field_name=True)`` writes the former: read
+    as the JSON names, with a note. A field given by both
+    names in one object is refused, as a protobuf parser refuses it. Before this, such a phenopacket was read as one
+    with none of its parts: no pattern, finding or age, each field named as not a field of the schema."""
+    renamed: list[str] = []
+
+    def camel(name: str) -> str:
+        head, *rest = name.split("_")
+        return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+    def walk(value: Any, where: tuple[object, ...]) -> Any:
+        if isinstance(value, list):
+            return [walk(item, (*where, index)) for index, item in enumerate(value)]
+        if not isinstance(value, dict):
+            return value
+        out: dict[Any, Any] = {}
+        for key, item in value.items():
+            name = key
+            if isinstance(key, str) and _PROTO_NAME.fullmatch(key) and camel(key) in _CAMEL_FIELDS:
+                name = camel(key)
+                if name in value:
+                    raise InputError(field_path("phenopacket", *where, name),
+                                     f"given twice, as {name!r} and as its protobuf name {key!r}: give it once")
+                if key not in renamed:
+                    renamed.append(key)
+            out[name] = walk(item, (*where, name))
+        return out
+
+    data = walk(data, ())
+    if renamed:
+        notes.append({"id": "phenopacket_proto_field_names", "sources": [],
+                      "message": "Fields written with their protobuf names were read as their JSON names, as "
+                                 "protobuf's JSON mapping reads them: " + shortlist(renamed)})
+    return data
+
+
 def _from_v1_ages(data: Any, notes: list[Note]) -> Any:
     """A Phenopacket v1 gives the subject's age as ``ageAtCollection`` and a feature's onset as ``ageOfOnset`` or
     ``classOfOnset``, each age as {"age": "P25Y"}: read as v2's ``timeAtLastEncounter`` and ``onset`` (a v2 field
@@ -752,13 +810,15 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
         raise InputError("phenopacket.proband", "this is a GA4GH Family without a proband: give the patient's own "
                          "phenopacket (a Family is read as its proband)")
     notes: list[Note] = []
+    case_like = isinstance(data, dict) and bool(data.keys() & _CASE_FIELDS)  # before age_years reads as ageYears
+    data = _from_proto_names(data, notes)
     family: dict[str, Any] | None = None
     if isinstance(data, dict) and "proband" in data and not data.keys() & {"subject", "phenotypicFeatures"}:
         family, data = data, _proband(data, notes)
     if isinstance(data, dict) and not data.keys() & (_PHENOPACKET_FIELDS - {"id"}):
         # nothing a phenopacket holds: a contract case or another document would rank as an empty case
         hint = ("this is a contract case, not a phenopacket: read it with --case (batch: -i case)"
-                if data.keys() & _CASE_FIELDS
+                if case_like
                 else "no field of a GA4GH Phenopacket v2 (subject, phenotypicFeatures, measurements, ...)")
         raise InputError("phenopacket.proband" if family is not None else "phenopacket", hint)
     data = _from_v1_ages(data, notes)
@@ -954,6 +1014,7 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
         clues[clue] = False
         stated.setdefault(clue, {}).setdefault(False, []).extend(sorted(ways))
         one_way = [item for item in one_way if not item.endswith(f"({clue})")]
+    two_actions: list[str] = []  # medical actions that give a procedure and a treatment: both read, and said
     for action in packet.medicalActions:  # a treatment given is an exposure (loop diuretic, vitamin D, ...)
         if action.procedure is not None:  # a procedure coded in SNOMED CT (dialysis, a kidney transplant), as FHIR's
             done = action.procedure.code
@@ -964,7 +1025,12 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
                 clues[clue] = True
             if not meant_by_code:
                 unmapped.append(f"procedure {done.id} {done.label}".strip())
-            continue
+            if action.treatment is None:
+                continue
+            # a medical action is one of them (a protobuf oneof): its treatment beside the procedure was dropped
+            # unsaid (robustness round 84: calcitriol lost); each states what was done, so both are read, and said
+            two_actions.append(f"procedure {done.label or done.id} and treatment "
+                               f"{action.treatment.agent.label or action.treatment.agent.id}")
         if action.treatment is None:  # another action: listed among the parts not read
             continue
         agent = action.treatment.agent
@@ -1033,6 +1099,17 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
         code = measurement.assay.id.split(":", 1)[-1] if measurement.assay.id.upper().startswith("LOINC:") else None
         lab_id = kb.loinc_labs.get(code) if code else None
         quantity = measurement.value.quantity if measurement.value is not None else None
+        if lab_id is not None and measurement.value is not None and (
+                measurement.complexValue is not None or (quantity is not None
+                                                         and measurement.value.ontologyClass is not None)):
+            # a measurement holds a value or a complexValue, and a value a quantity or a category (protobuf oneofs):
+            # given both, the quantity was read and the other dropped unsaid, a "Low" category beside 11.9 mg/dL
+            # (robustness round 84); which one is right cannot be known, as with a FHIR value[x] given twice
+            given = "value and complexValue" if measurement.complexValue is not None \
+                else "value.quantity and value.ontologyClass"
+            rejected.append(f"measurements[{index}] ({lab_id}, LOINC {code}): gives {given}; a measurement holds one "
+                            "of them, so neither is used")
+            continue
         if lab_id is not None and quantity is None and measurement.value is not None \
                 and measurement.value.ontologyClass is not None:
             # a known assay with a category for its value: said as such, not as an unknown assay (robustness round 81)
@@ -1239,6 +1316,10 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
                       "message": f"{POTASSIUM_WASTING_DIURETIC} Potassium-wasting diuretic exposure names loop and "
                       "thiazide diuretics alike, which raise and lower the urine calcium: it was not read; state which "
                       "(--loop-diuretic or --thiazide), or give the drug as a medicalAction treatment."})
+    if two_actions:
+        notes.append({"id": "phenopacket_two_actions", "sources": [],
+                      "message": "Medical actions that give a procedure and a treatment, where a medical action holds "
+                      "one of them, were read as both: " + shortlist(two_actions)})
     if unmapped:
         notes.append({"id": "phenopacket_terms_not_mapped", "sources": [],
                       "message": f"{len(unmapped)} phenotypic feature(s) or treatment(s) map to no clue and were "
