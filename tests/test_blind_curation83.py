@@ -188,3 +188,19 @@ def test_a_calcium_corrected_for_albumin_is_read_and_not_corrected_again() -> No
                                      "code": "mmol/L"}}
     status, out, err = invoke(["diff", "--fhir", "-", "-p", "medullary", "--format", "json"], _bundle(observation))
     assert status == 0 and json.loads(out)["case"]["labs"]["corrected_calcium"]["value"] == 2.9, err
+
+
+def test_the_curated_bundles_outside_the_twelve_are_flagged_as_measured() -> None:
+    """The 50 blind-curated FHIR bundles of development-set patients outside the twelve (tests/data/curated84), read
+    through batch: flagged (a poor fit, the open world first, or a leader under one half) in at least the number
+    measured, 41 (40 before session 2026-12-07, ninth)."""
+    rows = [json.loads(line) for line in (Path(__file__).parent / "data" / "curated84" / "fhir_outside.jsonl")
+            .read_text(encoding="utf-8").splitlines() if line.strip()]
+    assert len(rows) == 50
+    status, out, err = invoke(["batch", "-i", "fhir", "-"],
+                              "\n".join(json.dumps(row["bundle"]) for row in rows).encode())
+    assert status == 0, err
+    results = [json.loads(line) for line in out.splitlines()]
+    flagged = sum(r["fit"]["status"] == "poor" or r["differential"][0]["cause"] == "other"
+                  or r["differential"][0]["probability"] < 0.5 for r in results)
+    assert flagged >= 41, flagged
