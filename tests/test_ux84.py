@@ -72,3 +72,41 @@ def test_lupus_nephritis_is_an_autoimmune_disease_too(tmp_path) -> None:
     assert result["case"]["clues"] == {"autoimmune_disease": True, "glomerulonephritis": True}
     document["phenotypicFeatures"][1]["excluded"] = True  # no lupus nephritis says nothing of SLE elsewhere
     assert "autoimmune_disease" not in run_document(tmp_path, "--phenopacket", document)["case"].get("clues", {})
+
+
+def test_a_finding_after_the_treatment_is_not_read_as_the_presentation() -> None:
+    """A SNOMED-coding curator kept "Post-operative hypocalcaemia" after a parathyroidectomy: read beside the
+    hypercalcaemia it followed, it made the calcium contradict itself (blind FHIR curation 84)."""
+    from nephrocalc.interop.wording import finding_cue
+
+    for text in ("Post-operative hypocalcaemia", "Hypocalcaemia after parathyroidectomy",
+                 "Hypocalcaemia postoperatively", "Post-treatment hypercalciuria"):
+        assert finding_cue(text), text
+    # a lasting disorder the operation left is the history it is, and a post-operative scan is the day's imaging
+    for text in ("Postoperative hypoparathyroidism", "Hypoparathyroidism after surgery", "Post-surgical short bowel",
+                 "Post-operative CT: medullary nephrocalcinosis", "Hypocalcaemia"):
+        assert not finding_cue(text), text
+
+
+def test_a_post_operative_hypocalcaemia_in_a_bundle_is_said_not_read(tmp_path) -> None:
+    from helpers import run_document
+
+    def condition(code: str, text: str) -> dict:
+        return {"resource": {"resourceType": "Condition", "subject": {"reference": "Patient/p"},
+                             "code": {"coding": [{"system": "http://snomed.info/sct", "code": code}], "text": text},
+                             "recordedDate": "2020-01-01"}}
+    bundle = {"resourceType": "Bundle", "type": "collection", "entry": [
+        {"resource": {"resourceType": "Patient", "id": "p", "gender": "male", "birthDate": "2005-01-01"}},
+        condition("236447005", "Medullary nephrocalcinosis"), condition("66931009", "Hypercalcaemia"),
+        condition("5291005", "Post-operative hypocalcaemia")]}
+    result = run_document(tmp_path, "--fhir", bundle)
+    assert result["case"]["clues"] == {"hypercalcemia": True}
+    said = {w["id"]: w["message"] for w in result["warnings"]}
+    assert "after the treatment" in said["fhir_text_denies_code"] and "Post-operative" in said["fhir_text_denies_code"]
+
+
+def test_a_rule_pack_note_does_not_precede_an_error() -> None:
+    status, out, err = invoke(["schema", "", "--rules", "-"])
+    assert status == 2 and not out and err.count("\n") == 1 and "note" not in err
+    status, out, err = invoke(["schema", "result", "--rules", "/nonexistent-pack"])
+    assert status == 0 and out.startswith("{") and err.startswith("nephrocalc: note: rule pack not loaded")

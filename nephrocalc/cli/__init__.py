@@ -171,9 +171,12 @@ def _run(argv: list[str], prog_name: str) -> int:
 
     session: Any = None  # read by the error path below, which may run before there is one
     typed = argv  # the words as the user typed them, before the contract's words replace theirs
+    # notes of a rule pack left out for help or the version: written once the command has run, so that a command line
+    # click refuses gets its one error line alone (fuzz: `schema '' --rules -` printed the note, then the error)
+    pending: list[str] = []
     try:
         refuse_unusual_digits(argv)
-        session = _session(argv, Session, packs_from, reads_no_rules(argv))
+        session = _session(argv, Session, packs_from, reads_no_rules(argv), pending)
         invoked = command_of(argv)
         typed = argv
         if invoked in ("diff", "ask"):  # British spellings, F/M, "6mo", PTH=...: the contract's words
@@ -183,6 +186,7 @@ def _run(argv: list[str], prog_name: str) -> int:
         command = typer.main.get_command(build_app(session, invoked or None))
         _refuse_repeated_options(command, invoked)
         status = command.main(args=argv, prog_name=prog_name, standalone_mode=False)
+        _write_pending(pending)
         if status == 130 and invoked != "ask":
             # typer turns Ctrl-C into a quiet return of 130: said, so that a partial output is known to be one
             # (robustness round 79: a batch interrupted mid-run left a partial file and nothing on standard error);
@@ -200,6 +204,8 @@ def _run(argv: list[str], prog_name: str) -> int:
     except click_exceptions.ClickException as exc:
         return _fail(" ".join(exc.format_message().split()), exc.exit_code or 1)
     except typer.Exit as exc:
+        if not exc.exit_code:
+            _write_pending(pending)
         return int(exc.exit_code or 0)
     except SystemExit as exc:  # e.g. --show-completion
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
@@ -233,9 +239,15 @@ def _internal_error(exc: Exception) -> int:
     return _fail(f"internal error ({type(exc).__name__}: {detail}); please report it", 1)
 
 
-def _session(argv: list[str], session_type: Any, packs_from: Any, lenient: bool) -> Any:
+def _write_pending(notes: list[str]) -> None:
+    for note in notes:
+        sys.stderr.write(note)
+    notes.clear()
+
+
+def _session(argv: list[str], session_type: Any, packs_from: Any, lenient: bool, pending: list[str]) -> Any:
     """The run's session. For --help, --version or no command, a rule pack that cannot be read is left out
-    with a one-line note on stderr, so that help and the version are always available."""
+    with a one-line note for stderr (in ``pending``), so that help and the version are always available."""
     if not lenient:
         return session_type(packs_from(argv))
     from nephrocalc.cli.io import one_line
@@ -251,8 +263,7 @@ def _session(argv: list[str], session_type: Any, packs_from: Any, lenient: bool)
 
             skipped.append(str(exc))
             session = session_type(tuple(p for p in packs if p == extended_rules_dir()))
-    for problem in skipped:
-        sys.stderr.write(f"nephrocalc: note: rule pack not loaded: {one_line(problem)}\n")
+    pending.extend(f"nephrocalc: note: rule pack not loaded: {one_line(problem)}\n" for problem in skipped)
     return session
 
 

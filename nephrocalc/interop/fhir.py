@@ -1664,8 +1664,8 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
     if denied_codes:
         notes.append({"id": "fhir_text_denies_code", "sources": [],
                       "message": "Findings whose text or display denies or qualifies the code (ruled out, absent, "
-                      "suspected, of a relative) were not read as present; state each finding if it is present, or "
-                      "give it as refuted if absent: " + "; ".join(denied_codes[:10])})
+                      "suspected, of a relative, after the treatment) were not read as present; state each finding "
+                      "if it is present, or give it as refuted if absent: " + "; ".join(denied_codes[:10])})
     if not_own:
         notes.append({"id": "fhir_observation_of_another", "sources": [],
                       "message": "Findings recorded about a relative or another subject are not the patient's own "

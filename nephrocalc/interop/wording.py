@@ -34,6 +34,15 @@ _LEADING = re.compile(r"^(?:(?:patient|pt)\s+)?(?:(no|not|never|neg|negative for
                       r"suspicion of|presumed|presumptive|doubtful|questionable|question of|likely|unlikely|"
                       r"concern for|concerning for|evaluate for|evaluation for|evaluation of|work-?up for|"
                       r"exposure to|exposed to|contact with|"
+                      # a state after the treatment, not the presentation ("Post-operative hypocalcaemia" after a
+                      # parathyroidectomy: blind FHIR curation 84 read it beside the hypercalcaemia it followed)
+                      # (a post-operative scan is still the imaging of the day: "Post-operative CT: nephrocalcinosis")
+                      r"(?:post-?operative|post-?op|postop|post-?parathyroidectomy|post-?surgical|post-?treatment)"
+                      r"(?!\s+(?:ct|us|ultrasound|sonography|imaging|scan|x-?ray|radiograph|mri|mr|study|film|kub))"
+                      # a lasting disorder the operation left is a history, the usual one at that ("Postoperative
+                      # hypoparathyroidism" after a thyroidectomy, a post-surgical short bowel)
+                      r"(?!\s+(?:hypoparathyroid\w*|hypothyroid\w*|short|malabsorption|hypocalcaemia\s+requiring|"
+                      r"chronic))|"
                       r"query|queried|ddx|differential|risk of|at risk of|risk for|screening for|screen for|"
                       r"family history|fh|fhx|f/h|maternal|paternal|" + _KIN + r")\b|(\?))")
 # at the end of the first clause: "sarcoidosis ruled out", "hearing loss (-)", "TB ?", "kidney stones (dad)",
@@ -47,6 +56,8 @@ _TRAILING = re.compile(r"(?:\b(ruled[- ]out|excluded|negative|neg|absent|none|no
                        r"not confirmed|unconfirmed|disproven|disproved|doubtful|screening|suspected|query|denied|"
                        r"to be excluded|to exclude|(?:was |were )?considered|pending(?: [a-z]+)?|"
                        r"awaiting(?: [a-z]+)?|not detected|not supported|presumptive|provisional|contact|exposure|"
+                       r"(?<!hypoparathyroidism )(?<!hypothyroidism )"
+                       r"(?:post-?operative(?:ly)?|after parathyroidectomy)|"
                        # a risk named by its kind is another finding's ("CKD stage 3 with high cardiovascular risk")
                        r"(?<!cardiovascular )(?<!cardiac )(?<!cv )(?<!fall )(?<!falls )(?<!fracture )(?<!bleeding )"
                        r"risk|screen|vaccinated|vaccine given|vaccine|"
