@@ -110,3 +110,15 @@ def test_a_rule_pack_note_does_not_precede_an_error() -> None:
     assert status == 2 and not out and err.count("\n") == 1 and "note" not in err
     status, out, err = invoke(["schema", "result", "--rules", "/nonexistent-pack"])
     assert status == 0 and out.startswith("{") and err.startswith("nephrocalc: note: rule pack not loaded")
+
+
+def test_snomed_growth_delay_is_read_through_its_hpo_term(tmp_path) -> None:
+    """SNOMED 59576002 Growth delay, which HPO cross-references from HP:0001510 (growth_failure's hpo_exact term),
+    was unread in five curated bundles: the cross-reference table had not been regenerated since that term was added."""
+    from helpers import run_document
+
+    bundle = {"resourceType": "Bundle", "type": "collection", "entry": [
+        {"resource": {"resourceType": "Patient", "id": "p", "gender": "male", "birthDate": "2015-01-01"}},
+        {"resource": {"resourceType": "Condition", "subject": {"reference": "Patient/p"}, "recordedDate": "2020-01-01",
+                      "code": {"coding": [{"system": "http://snomed.info/sct", "code": "59576002"}]}}}]}
+    assert run_document(tmp_path, "--fhir", bundle)["case"]["clues"] == {"growth_failure": True}
