@@ -829,10 +829,11 @@ BLIND = [scenario for battery in BATTERIES.values() for scenario in battery]
 # Blind scenarios still failing, each with the reason (strict: one that starts to pass must leave the list)
 OPEN_BLIND = {
     "b85_acetazolamide_glaucoma_base":
-        "distal RTA at the 95% cap (the check asks at most 90%) for a man of 58 on acetazolamide with calcium phosphate "
-        "stones, a bicarbonate of 19, a urine pH of 6.9 and hypocitraturia: without --extended the drug's dRTA-like "
-        "state is the acquired form of distal RTA, which lists carbonic anhydrase inhibitors, and fit.consider names "
-        "the carbonic anhydrase inhibitor cause, as b22_woman27_acetazolamide_iih_brushite_stones_ext says of --extended",
+        "distal RTA at the 95% cap (the check asks at most 90%) for a man of 58 on acetazolamide with calcium "
+        "phosphate stones, a bicarbonate of 19, a urine pH of 6.9 and hypocitraturia: without --extended the drug's "
+        "dRTA-like state is the acquired form of distal RTA, which lists carbonic anhydrase inhibitors, and "
+        "fit.consider names the carbonic anhydrase inhibitor cause (with --extended, b22's open scenario on "
+        "acetazolamide says the same)",
     "b84_ph1_infant_cortical":
         "ckd is derived (the check asks it not to be) from an eGFR of 15 mL/min/1.73m2 at 6 months: the lab is judged "
         "against the infant reference, not the adult limits AUDIT D9 warns of, and 15 is below its limit of 30 "
