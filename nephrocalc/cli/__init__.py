@@ -178,7 +178,6 @@ def _run(argv: list[str], prog_name: str) -> int:
         refuse_unusual_digits(argv)
         session = _session(argv, Session, packs_from, reads_no_rules(argv), pending)
         invoked = command_of(argv)
-        typed = argv
         if invoked in ("diff", "ask"):  # British spellings, F/M, "6mo", PTH=...: the contract's words
             argv = in_contract_words(argv, session.kb())
         if os.environ.get("_NEPHROCALC_COMPLETE"):  # shell completion: every command with all its flags
