@@ -126,7 +126,7 @@ CAUSE_ABBREVIATIONS: Final = {
     "ph": "primary_hyperoxaluria", "ph1": "primary_hyperoxaluria", "mas": "milk_alkali_syndrome",
     "cgn": "chronic_glomerulonephritis", "gn": "chronic_glomerulonephritis", "acn": "cortical_necrosis",
     "rcn": "cortical_necrosis", "ih": "chronic_hypercalciuria",
-    "fhhnc": "fhhnc", "iih": "idiopathic_infantile_hypercalcemia", "hhrh": "hypophosphatemic_rickets_therapy",
+    "iih": "idiopathic_infantile_hypercalcemia", "hhrh": "hypophosphatemic_rickets_therapy",
 }
 
 
