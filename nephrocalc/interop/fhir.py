@@ -672,6 +672,7 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
     bounds: list[str] = []  # lab values given as a bound ("<3 pg/mL"), read as the value
     not_bounds: list[str] = []  # lab values whose comparator is not a bound ("ad"): read as the value itself
     from_text: list[str] = []  # lab values read from an Observation's valueString
+    by_text: list[str] = []  # findings given as text alone that name a finding word for word: read as its term
     from_integer: list[str] = []  # lab values read from a valueInteger, in the lab's only unit
     lab_parts: list[str] = []  # values of an assay of a part of the lab (25OHD3 alone): read as a lower bound
     unit_conflicts: list[str] = []  # values whose UCUM code and unit text are units of the lab that disagree
@@ -1082,6 +1083,16 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
         # so [medullary, cortical] gave medullary and its reverse cortical, and a second finding was dropped
         differing: list[str] = []
         readings = _readings(kb, concept.coding, absent, f"{kind}.code", differing, mislabelled)
+        if not readings and not coded_labs and (named := _concept_named(kb, concept)) is not None:
+            # a finding given as text alone, or coded only in a system nephrocalc does not read (ICD-10, a local
+            # code), whose text or display is word for word the name of a finding it reads (an HPO term's label, a
+            # clue's): read as that term, and said (blind FHIR curation 84: "Hypocitraturia" and "Alkaline urine" as
+            # Condition text were listed among codes that map to nothing). No other text is read.
+            name, term = named
+            by_text.append(f"{kind} {name[:60]!r} as {_meaning(kb, term)}")
+            concept = CodeableConcept(coding=[*concept.coding, Coding(system=HPO_SYSTEMS[0], code=term, display=name)],
+                                      text=concept.text)
+            readings = _readings(kb, concept.coding, absent, f"{kind}.code", differing, mislabelled)
         if kind in ("Condition", "Observation") and readings and not absent and not coded_labs:
             # a code whose own text or display denies or qualifies it ("Sarcoidosis ruled out", "No hearing loss",
             # "suspected", "in her mother") is not read as the finding present, and said (black-box review 51)
@@ -1802,6 +1813,10 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
         notes.append({"id": "fhir_result_missing", "sources": [],
                       "message": "DiagnosticReport results that name no resource of the document (not read): "
                       + "; ".join(dict.fromkeys(dangling[:20]))})
+    if by_text:
+        notes.append({"id": "fhir_finding_read_from_text", "sources": [],
+                      "message": "Findings given by name alone (as text, or in a code system that is not read, such "
+                      "as ICD-10), each word for word the name of a finding, were read as that finding: " + shortlist(list(dict.fromkeys(by_text)))})
     if mislabelled:
         notes.append({"id": "fhir_display_of_another_term", "sources": [],
                       "message": "HPO codes displayed with the label of another HPO term were read by their id, not "
@@ -1974,6 +1989,61 @@ def _readings(kb: KnowledgeBase, codings: list[Coding], absent: bool, where: str
 
 
 _LABELS: dict[int, tuple[object, dict[str, str]]] = {}  # per knowledge base: an HPO label (case-folded) -> its term
+_NAMES: dict[int, tuple[object, dict[str, str]]] = {}  # per knowledge base: a finding's name (folded) -> its term
+
+
+def _folded_name(text: str) -> str:
+    """A name as compared: case-folded, its spaces collapsed, a final full stop and hyphens' spacing dropped."""
+    return " ".join(text.replace("\u2013", "-").replace("\u2014", "-").split()).rstrip(".").strip().casefold()
+
+
+def _concept_named(kb: KnowledgeBase, concept: CodeableConcept) -> tuple[str, str] | None:
+    """The name and HPO term of the first of a concept's text and codings' displays that names a finding word for
+    word (_term_named), or None."""
+    for name in (concept.text, *(coding.display for coding in concept.coding)):
+        if (term := _term_named(kb, name)) is not None:
+            return name.strip(), term
+    return None
+
+
+def _meaning(kb: KnowledgeBase, term: str) -> str:
+    """What a term is read as, in the words of the output: its pattern, or its clues' labels."""
+    if term in kb.hpo_patterns:
+        return f"{kb.hpo_patterns[term]} nephrocalcinosis ({term})".replace("nephrocalcinosis nephrocalcinosis",
+                                                                             "nephrocalcinosis")
+    labels = [kb.clues[c].label if c in kb.clues else c for c in clues_of_term(kb, term, present=True)]
+    return f"{', '.join(labels)} ({term})"
+
+
+def _term_named(kb: KnowledgeBase, text: str) -> str | None:
+    """The HPO term a text names word for word (case and spacing aside): the label of a term a clue or pattern of
+    the knowledge base names, or a clue's own label (read as the clue's first term). A name two terms share that
+    mean different findings names none. Nothing else in a text is read: not a part of it, not a negation."""
+    if not text.strip():
+        return None
+    cached = _NAMES.get(id(kb))
+    if cached is None or cached[0] is not kb:
+        names: dict[str, str] = {}
+        shared: set[str] = set()
+
+        def add(name: str, term: str) -> None:
+            key = _folded_name(name)
+            if not key:
+                return
+            if key in names and names[key] != term and (clues_of_term(kb, names[key], present=True)
+                                                         != clues_of_term(kb, term, present=True)
+                                                         or kb.hpo_patterns.get(names[key])
+                                                         != kb.hpo_patterns.get(term)):
+                shared.add(key)
+            names.setdefault(key, term)
+        for term, label in kb.hpo_labels.items():
+            if term in kb.hpo_patterns or clues_of_term(kb, term, present=True):
+                add(label, term)
+        for clue in kb.clues.values():
+            if clue.hpo:
+                add(clue.label, clue.hpo[0])
+        cached = _NAMES[id(kb)] = (kb, {key: term for key, term in names.items() if key not in shared})
+    return cached[1].get(_folded_name(text))
 
 
 def _label_of_another(kb: KnowledgeBase, coding: Coding, mapped: tuple[str | None, tuple[str, ...]]) -> str:
