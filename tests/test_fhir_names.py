@@ -1,0 +1,107 @@
+"""Findings a FHIR document gives by name alone: a Condition or Observation whose code is text only, or coded only in
+a system nephrocalc does not read (ICD-10, a hospital's own codes), whose text or display is word for word the name
+of a finding nephrocalc reads (the label of an HPO term a clue or pattern names, or a clue's own label). The blind
+hospital-style curation of session 2026-12-07 wrote 64 Conditions as text only; "Alkaline urine", "Hypocitraturia" and
+"Urinary tract infection" among them were listed as codes that map to nothing.
+
+Only a whole name is read, case, spacing and a final full stop aside: no part of a text, and no text that qualifies a
+name ("No hypercalcaemia", "Persistently alkaline urine"); each finding read so is named in a warning."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from helpers import invoke
+
+from nephrocalc.engine import load_engine
+from nephrocalc.interop.fhir import _term_named
+
+
+def _bundle(*resources: dict[str, Any]) -> bytes:
+    patient = {"resourceType": "Patient", "id": "p", "gender": "female"}
+    entries = [{"resource": patient}, *({"resource": {"subject": {"reference": "Patient/p"}, **r}} for r in resources)]
+    return json.dumps({"resourceType": "Bundle", "type": "collection", "entry": entries}).encode()
+
+
+def _condition(code: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {"resourceType": "Condition", "code": code, **extra}
+
+
+MEDULLARY = _condition({"coding": [{"system": "http://purl.obolibrary.org/obo/hp.owl", "code": "HP:0012408"}]})
+
+
+def _read(*resources: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    status, out, err = invoke(["diff", "--fhir", "-", "--format", "json"], _bundle(*resources))
+    assert status == 0, err
+    result = json.loads(out)
+    return result["case"], {w["id"]: w["message"] for w in result["warnings"]}
+
+
+def test_a_finding_given_as_text_alone_is_read_by_its_name_and_said() -> None:
+    case, said = _read(MEDULLARY, _condition({"text": "Alkaline urine"}), _condition({"text": "hypokalaemia."}),
+                       _condition({"text": " Hypocitraturia "}))
+    assert case["clues"] == {"alkaline_urine": True, "hypokalemia": True, "hypocitraturia": True}
+    message = said["fhir_finding_read_from_text"]
+    assert "'Alkaline urine' as Alkaline urine (HP:0032944)" in message
+    assert "'hypokalaemia.' as Hypokalaemia (HP:0002900)" in message
+    assert "fhir_codes_not_mapped" not in said
+
+
+def test_the_pattern_given_as_text_alone_is_read() -> None:
+    case, said = _read(_condition({"text": "Medullary nephrocalcinosis"}))
+    assert case["pattern"] == "medullary"
+    assert "fhir_without_nephrocalcinosis" not in said
+    case, _ = _read(_condition({"text": "Cortical nephrocalcinosis"}))
+    assert case["pattern"] == "cortical"
+
+
+def test_a_code_of_a_system_that_is_not_read_is_read_by_its_display() -> None:
+    icd = {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10", "code": "E87.6", "display": "Hypokalemia"}]}
+    case, said = _read(MEDULLARY, _condition(icd))
+    assert case["clues"] == {"hypokalemia": True}
+    assert "'Hypokalemia' as Hypokalaemia (HP:0002900)" in said["fhir_finding_read_from_text"]
+
+
+def test_a_refuted_finding_given_by_name_is_read_absent() -> None:
+    refuted = {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-ver-status", "code": "refuted"}]}
+    case, _ = _read(MEDULLARY, _condition({"text": "Hypercalcaemia"}, verificationStatus=refuted))
+    assert case["clues"] == {"hypercalcemia": False}
+
+
+@pytest.mark.parametrize("text", ["No hypercalcaemia", "Persistently alkaline urine", "Hypokalaemia (history)",
+                                  "Alkaline urine with impaired urinary acidification", "Renal abnormalities"])
+def test_a_text_that_is_not_a_name_word_for_word_is_not_read(text: str) -> None:
+    case, said = _read(MEDULLARY, _condition({"text": text}))
+    assert "clues" not in case
+    assert text in said["fhir_codes_not_mapped"]
+    assert "fhir_finding_read_from_text" not in said
+
+
+def test_a_coded_finding_is_read_by_its_code_not_its_display() -> None:
+    """A code nephrocalc reads decides; its display is not read as a name beside it."""
+    coded = {"coding": [{"system": "http://purl.obolibrary.org/obo/hp.owl", "code": "HP:0002900",
+                         "display": "Hypercalcemia"}], "text": "Hypercalcemia"}
+    case, said = _read(MEDULLARY, _condition(coded))
+    assert case["clues"] == {"hypokalemia": True}
+    assert "fhir_finding_read_from_text" not in said
+
+
+def test_a_lab_observation_is_not_read_as_a_finding_by_its_text() -> None:
+    potassium = {"resourceType": "Observation", "status": "final",
+                 "code": {"coding": [{"system": "http://loinc.org", "code": "2823-3"}], "text": "Hypokalemia"},
+                 "valueQuantity": {"value": 2.9, "unit": "mmol/L", "system": "http://unitsofmeasure.org",
+                                   "code": "mmol/L"}}
+    case, said = _read(MEDULLARY, potassium)
+    assert case["labs"]["serum_potassium"]["value"] == 2.9
+    assert "fhir_finding_read_from_text" not in said
+
+
+def test_names_are_those_of_the_findings_read() -> None:
+    kb = load_engine().kb
+    assert _term_named(kb, "HYPERCALCEMIA") == "HP:0003072"
+    assert _term_named(kb, "Hypercalcaemia") == "HP:0003072"  # the clue's own (British) label
+    assert _term_named(kb, "Nephrocalcinosis") == "HP:0000121"
+    for text in ("", "   ", "hypercalcemia and hypokalemia", "calcium", "Sarcoidosis ruled out"):
+        assert _term_named(kb, text) is None, text
