@@ -105,3 +105,27 @@ def test_names_are_those_of_the_findings_read() -> None:
     assert _term_named(kb, "Nephrocalcinosis") == "HP:0000121"
     for text in ("", "   ", "hypercalcemia and hypokalemia", "calcium", "Sarcoidosis ruled out"):
         assert _term_named(kb, text) is None, text
+
+
+@pytest.mark.parametrize(("sites", "laterality"), [
+    ([{"text": "Both kidneys"}], "bilateral"),
+    ([{"text": "left kidney"}], "unilateral"),
+    ([{"text": "Left kidney"}, {"text": "Right kidney"}], "bilateral"),  # each kidney named: both
+    ([{"coding": [{"system": "http://example.org/local-sites", "code": "RK", "display": "Right kidney"}]}],
+     "unilateral"),
+])
+def test_the_side_of_the_nephrocalcinosis_is_read_from_a_body_site_named_word_for_word(
+        sites: list[dict[str, Any]], laterality: str) -> None:
+    case, said = _read({**MEDULLARY, "bodySite": sites})
+    assert case["laterality"] == laterality
+    assert not any("bodySite" in message or "body site" in message for message in said.values()), said
+
+
+def test_a_body_site_named_otherwise_gives_no_side_and_is_said() -> None:
+    case, said = _read({**MEDULLARY, "bodySite": [{"text": "mostly the left kidney"}]})
+    assert "laterality" not in case
+    assert any("mostly the left kidney" in message for message in said.values()), said
+    # a SNOMED CT code decides; its display is not read beside it
+    heart = {"coding": [{"system": "http://snomed.info/sct", "code": "80891009", "display": "Left kidney"}]}
+    case, said = _read({**MEDULLARY, "bodySite": [heart]})
+    assert "laterality" not in case

@@ -2846,6 +2846,20 @@ BODY_SITE_SIDES: dict[str, Laterality] = {
 
 BODY_SITE_HANDS = {"18639004": "left", "7771000": "left", "9846003": "right", "24028007": "right"}
 KIDNEY_SITE = "64033007"  # Kidney structure: the organ, no side
+# a body site given by name alone (text, or a display of a code system not read), word for word (case, spacing and a
+# final full stop aside): its side and the kidney it names; None for the kidney with no side (blind FHIR curation 84:
+# "Both kidneys" as text was listed as a site that gives no side)
+SITE_NAMES: dict[str, tuple[Laterality, str] | None] = {
+    "both kidneys": ("bilateral", ""), "bilateral kidneys": ("bilateral", ""), "bilateral": ("bilateral", ""),
+    "kidneys, bilateral": ("bilateral", ""), "kidney, bilateral": ("bilateral", ""),
+    "left and right kidneys": ("bilateral", ""), "right and left kidneys": ("bilateral", ""),
+    "left and right": ("bilateral", ""), "right and left": ("bilateral", ""),
+    "left kidney": ("unilateral", "left"), "left kidney structure": ("unilateral", "left"),
+    "kidney, left": ("unilateral", "left"), "left": ("unilateral", "left"),
+    "right kidney": ("unilateral", "right"), "right kidney structure": ("unilateral", "right"),
+    "kidney, right": ("unilateral", "right"), "right": ("unilateral", "right"),
+    "kidney": None, "kidney structure": None, "renal": None,
+}
 
 
 def _sides(resource: dict[str, Any], hands: set[str], unread: list[str]) -> set[Laterality]:
@@ -2865,6 +2879,17 @@ def _sides(resource: dict[str, Any], hands: set[str], unread: list[str]) -> set[
                 if coding.code in BODY_SITE_HANDS:
                     hands.add(BODY_SITE_HANDS[coding.code])
         kidney = any(coding.system.rstrip("/") == SNOMED and coding.code == KIDNEY_SITE for coding in concept.coding)
+        if not sided and not kidney and not any(coding.system.rstrip("/") == SNOMED for coding in concept.coding):
+            # no SNOMED CT code: the site by its name, word for word
+            names = [_folded_name(name) for name in (concept.text, *(coding.display for coding in concept.coding))]
+            named = next((name for name in names if name in SITE_NAMES), None)
+            if named is not None:
+                kidney = True
+                if (side := SITE_NAMES[named]) is not None:
+                    sided = True
+                    found.add(side[0])
+                    if side[1]:
+                        hands.add(side[1])
         if not sided and not kidney:
             unread.append(_shown(concept) or "a body site without a readable code")
     return found
