@@ -401,6 +401,10 @@ class Lab(NamedTuple):
     loinc: tuple[str, ...] = ()
     decides_over: tuple[str, ...] = ()  # labs whose reading this one replaces where they disagree on a clue
     loinc_at_least: tuple[str, ...] = ()  # codes of an assay of a part of the lab: a value is a lower bound
+    # a laboratory's flag given without a value ("high", "low", "normal") -> the clues it documents (present for high
+    # and low, absent for normal); a state not listed documents nothing
+    flags: Mapping[str, tuple[str, ...]] = {}
+    flags_note: str = ""  # why a state documents nothing, or how one is read
 
     @property
     def accepted_units(self) -> list[str]:

@@ -673,6 +673,8 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
     not_bounds: list[str] = []  # lab values whose comparator is not a bound ("ad"): read as the value itself
     from_text: list[str] = []  # lab values read from an Observation's valueString
     by_text: list[str] = []  # findings given as text alone that name a finding word for word: read as its term
+    # lab results given as the laboratory's flag alone: (lab, "high" | "low" | "normal", as shown, not yet final)
+    flag_readings: list[tuple[str, str, str, bool]] = []
     from_integer: list[str] = []  # lab values read from a valueInteger, in the lab's only unit
     lab_parts: list[str] = []  # values of an assay of a part of the lab (25OHD3 alone): read as a lower bound
     unit_conflicts: list[str] = []  # values whose UCUM code and unit text are units of the lab that disagree
@@ -1083,15 +1085,15 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
         # so [medullary, cortical] gave medullary and its reverse cortical, and a second finding was dropped
         differing: list[str] = []
         readings = _readings(kb, concept.coding, absent, f"{kind}.code", differing, mislabelled)
-        if not readings and not coded_labs and (named := _concept_named(kb, concept)) is not None:
+        if not readings and not coded_labs and (by_name := _concept_named(kb, concept)) is not None:
             # a finding given as text alone, or coded only in a system nephrocalc does not read (ICD-10, a local
             # code), whose text or display is word for word the name of a finding it reads (an HPO term's label, a
             # clue's): read as that term, and said (blind FHIR curation 84: "Hypocitraturia" and "Alkaline urine" as
             # Condition text were listed among codes that map to nothing). No other text is read.
-            name, term = named
-            by_text.append(f"{kind} {name[:60]!r} as {_meaning(kb, term)}")
-            concept = CodeableConcept(coding=[*concept.coding, Coding(system=HPO_SYSTEMS[0], code=term, display=name)],
-                                      text=concept.text)
+            name_given, named_term = by_name
+            by_text.append(f"{kind} {name_given[:60]!r} as {_meaning(kb, named_term)}")
+            concept = CodeableConcept(coding=[*concept.coding, Coding(system=HPO_SYSTEMS[0], code=named_term,
+                                                                      display=name_given)], text=concept.text)
             readings = _readings(kb, concept.coding, absent, f"{kind}.code", differing, mislabelled)
         if kind in ("Condition", "Observation") and readings and not absent and not coded_labs:
             # a code whose own text or display denies or qualifies it ("Sarcoidosis ruled out", "No hearing loss",
@@ -1177,6 +1179,26 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                     else:
                         rejected.append(f"Observation.valueQuantity.{value[0]} ({lab_id}, LOINC {coding.code}): "
                                         + value[1])
+                    used = True
+                    break
+                if quantity is None and (states := _flag_states(resource)):
+                    # a result given as the laboratory's flag alone ("High", interpretation L): read as the findings
+                    # the lab's flags document (rules/labs.toml), unless a value of the lab is given (below), and
+                    # said (blind FHIR curation 84: a "Low" PTH of six patients was not read)
+                    flagged_as = ", ".join(dict.fromkeys(word for _, word in states))
+                    directions = {state for state, _ in states}
+                    documented = kb.labs[lab_id].flags
+                    if len(directions) > 1:
+                        rejected.append(f"Observation ({lab_id}, LOINC {coding.code}): its flags disagree "
+                                        f"({flagged_as}), so not used")
+                    elif (flag_level := next(iter(directions))) not in documented:
+                        why = kb.labs[lab_id].flags_note or "its limits are judged on the value"
+                        rejected.append(f"Observation ({lab_id}, LOINC {coding.code}): a result flagged {flag_level} "
+                                        f"({flagged_as}) without its value documents nothing here ({why}): give the "
+                                        "value")
+                    else:
+                        flag_readings.append((lab_id, flag_level, f"{lab_id} {flag_level} ({flagged_as})",
+                                              resource.get("status") in UNVERIFIED_RESULT))
                     used = True
                     break
                 if not absent:  # a lab without a quantity: said, with the flag it carries, which is not read
@@ -1340,6 +1362,26 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                      and not (field == "evidence" and _only_references(resource[field]))]
             if given:
                 unread_fields.append(f"{_shown(concept) or 'a Condition'}: {', '.join(given)}")
+    flags_read: list[str] = []  # flags read as findings, each with what it was read as
+    flags_beside_value: list[str] = []  # flags of a lab whose value is given too: the value is read
+    flag_states: dict[str, set[str]] = {}
+    for lab_id, flag_state, _, _ in flag_readings:
+        flag_states.setdefault(lab_id, set()).add(flag_state)
+    for lab_id, flag_state, flag_shown, unfinished in flag_readings:
+        if lab_id in labs:
+            flags_beside_value.append(flag_shown)
+            continue
+        if len(flag_states[lab_id]) > 1:  # high on one result, normal on another: which holds is not known
+            rejected.append(f"{flag_shown}: another result of {lab_id} is flagged "
+                            + ", ".join(sorted(flag_states[lab_id] - {flag_state})) + ", so neither is used")
+            continue
+        meant = kb.labs[lab_id].flags[flag_state]
+        present = flag_state != "normal"
+        seen_nc, patterns = _apply((None, meant), not present, clues, seen_nc, patterns, conflicts)
+        labels = ", ".join(kb.clues[c].label if c in kb.clues else c for c in meant)
+        flags_read.append(f"{flag_shown} as {labels} {'present' if present else 'absent'}")
+        if unfinished:
+            preliminary.append(flag_shown)
     below_of: dict[str, list[str]] = {}  # a refuted term given many times is compared with the findings once
     denials: dict[str, list[tuple[str, date | None]]] = {}  # clue -> the statements of its absence, dated
     for said, codings, stated_at in refuted_later:  # the findings stated absent, every present one known
@@ -1813,10 +1855,20 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
         notes.append({"id": "fhir_result_missing", "sources": [],
                       "message": "DiagnosticReport results that name no resource of the document (not read): "
                       + "; ".join(dict.fromkeys(dangling[:20]))})
+    if flags_read:
+        notes.append({"id": "fhir_lab_flag_read", "sources": [],
+                      "message": "Results given as the laboratory's flag without a value were read as the findings "
+                      "the flag states, by the laboratory's own range (a value would be judged here): "
+                      + shortlist(list(dict.fromkeys(flags_read)))})
+    if flags_beside_value:
+        notes.append({"id": "fhir_lab_flag_beside_value", "sources": [],
+                      "message": "Results given as a flag alone were not read, as a value of the same lab is given "
+                      "and is read instead: " + shortlist(list(dict.fromkeys(flags_beside_value)))})
     if by_text:
         notes.append({"id": "fhir_finding_read_from_text", "sources": [],
                       "message": "Findings given by name alone (as text, or in a code system that is not read, such "
-                      "as ICD-10), each word for word the name of a finding, were read as that finding: " + shortlist(list(dict.fromkeys(by_text)))})
+                      "as ICD-10), each word for word the name of a finding, were read as that finding: "
+                      + shortlist(list(dict.fromkeys(by_text)))})
     if mislabelled:
         notes.append({"id": "fhir_display_of_another_term", "sources": [],
                       "message": "HPO codes displayed with the label of another HPO term were read by their id, not "
@@ -3044,6 +3096,43 @@ def _modality_codes(value: object) -> list[str]:
 def _shown(concept: CodeableConcept) -> str:
     """A concept as listed among the codes that map to nothing: system|code display, or its text."""
     return "; ".join(f"{c.system or '?'}|{c.code} {c.display}".strip() for c in concept.coding) or concept.text
+
+
+# what a laboratory's flag says of a result: v3 ObservationInterpretation codes (H, L and their critical and
+# off-scale forms, N), SNOMED CT qualifiers (High 75540009, Abnormally high 371879000, Low 62482003, Abnormally low
+# 371880002, Normal 17621005) and the words a result is written in; "abnormal" or "borderline" give no direction
+FLAG_CODES = {"H": "high", "HH": "high", "HU": "high", ">": "high", "L": "low", "LL": "low", "LU": "low", "<": "low",
+              "N": "normal", "75540009": "high", "371879000": "high", "62482003": "low", "371880002": "low",
+              "17621005": "normal"}
+FLAG_WORDS = {"high": "high", "raised": "high", "elevated": "high", "increased": "high", "above normal": "high",
+              "above reference range": "high", "above the reference range": "high", "abnormally high": "high",
+              "higher than normal": "high", "low": "low", "decreased": "low", "reduced": "low", "below normal": "low",
+              "below reference range": "low", "below the reference range": "low", "abnormally low": "low",
+              "lower than normal": "low", "normal": "normal", "within normal limits": "normal", "wnl": "normal",
+              "within reference range": "normal", "within the reference range": "normal"}
+
+
+def _flag_states(resource: dict[str, Any]) -> list[tuple[str, str]]:
+    """What a lab Observation given without a value says of its result by a flag: each ("high" | "low" | "normal",
+    the code or word that says it) of its valueCodeableConcept, valueString and interpretation. Empty when none of
+    them is a flag (a "Positive", an "Abnormal")."""
+    found: list[tuple[str, str]] = []
+    concepts = [resource.get("valueCodeableConcept"), *_items(resource.get("interpretation"))]
+    for concept in concepts:
+        if not isinstance(concept, dict):
+            continue
+        codes = [(str(c.get("code", "")).strip(), str(c.get("display", "")).strip()[:20])
+                 for c in _items(concept.get("coding")) if isinstance(c, dict)]
+        coded = [(FLAG_CODES[code.upper()], f"{code} {display}".strip()) for code, display in codes
+                 if code.upper() in FLAG_CODES]
+        found.extend(coded)
+        text = concept.get("text")
+        if not coded and isinstance(text, str) and _folded_name(text) in FLAG_WORDS:
+            found.append((FLAG_WORDS[_folded_name(text)], text.strip()))
+    text = resource.get("valueString")
+    if isinstance(text, str) and _folded_name(text) in FLAG_WORDS:
+        found.append((FLAG_WORDS[_folded_name(text)], text.strip()))
+    return found
 
 
 def _lab_flags(resource: dict[str, Any]) -> list[str]:

@@ -1289,7 +1289,8 @@ def _compile_labs(labs_file: schema.LabsFile, path: Path, clues: Mapping[str, Cl
             plausible=(entry.plausible[0], entry.plausible[1]), extreme=(entry.extreme[0], entry.extreme[1]),
             conversion_note=entry.conversion_note, sources=tuple(entry.sources), limits=tuple(limits),
             note=entry.note, loinc=tuple(entry.loinc), decides_over=tuple(entry.decides_over),
-            loinc_at_least=tuple(entry.loinc_at_least))
+            loinc_at_least=tuple(entry.loinc_at_least), flags=_compile_flags(entry, path, where, sources, problems),
+            flags_note=entry.flags.note if entry.flags is not None else "")
     coded: dict[str, tuple[str, str]] = {}
     for lab_id, entry in labs_file.labs.items():  # a LOINC code is one assay: given to two labs, one would take it
         for field, codes in (("loinc", entry.loinc), ("loinc_at_least", entry.loinc_at_least)):
@@ -1322,6 +1323,24 @@ def _compile_labs(labs_file: schema.LabsFile, path: Path, clues: Mapping[str, Cl
                     problems.add(path, f"labs.{lab_id}.limits.{index}.present_requires_lab",
                                  f"{other!r} is not another lab of labs.toml")
     return labs
+
+
+def _compile_flags(entry: schema.LabEntry, path: Path, where: str, sources: Mapping[str, Source],
+                   problems: Problems) -> dict[str, tuple[str, ...]]:
+    """A lab's flags: each clue one its limits read (a flag documents only what a value of the lab could)."""
+    if entry.flags is None:
+        return {}
+    _check_sources(entry.flags.sources, sources, path, f"{where}.flags.sources", problems)
+    read = {limit.clue for limit in entry.limits}
+    compiled: dict[str, tuple[str, ...]] = {}
+    for state in ("high", "low", "normal"):
+        for index, clue in enumerate(getattr(entry.flags, state)):
+            if clue not in read:
+                problems.add(path, f"{where}.flags.{state}.{index}", f"{clue!r} is not a clue this lab's limits read "
+                             f"({', '.join(sorted(read)) or 'none'}): a flag documents only what a value could")
+        if getattr(entry.flags, state):
+            compiled[state] = tuple(getattr(entry.flags, state))
+    return compiled
 
 
 def _decides_over(labs_file: schema.LabsFile, start: str, target: str) -> bool:

@@ -1188,6 +1188,32 @@ class LabLimit(RuleModel):
         return self
 
 
+class LabFlags(RuleModel):
+    """What a laboratory's flag on a result of this lab says when no value is given (HL7 ObservationInterpretation H,
+    L, N; a result of "High", "Low" or "Normal"): the clues a result above the laboratory's range documents present,
+    those one below it documents present, and those one within it documents absent. Each is a clue the lab's limits
+    read. A state left empty says nothing (a PTH within range is inappropriately normal beside hypercalcaemia)."""
+
+    high: list[Identifier] = []
+    low: list[Identifier] = []
+    normal: list[Identifier] = []  # documented absent
+    sources: SourceTags
+    note: Text = ""
+
+    @model_validator(mode="after")
+    def _says_something(self) -> LabFlags:
+        if not (self.high or self.low or self.normal):
+            raise ValueError("name the clues of at least one of high, low and normal (or leave flags out)")
+        both = sorted(set(self.high) & set(self.low))
+        if both:
+            raise ValueError(f"{', '.join(both)}: a clue cannot be documented by a high and a low result both")
+        for name in ("high", "low", "normal"):
+            listed = getattr(self, name)
+            if len(set(listed)) != len(listed):
+                raise ValueError(f"{name}: a clue is listed twice")
+        return self
+
+
 class LabEntry(RuleModel):
     label: Annotated[str, Field(min_length=1, pattern=ONE_LINE)]
     canonical: OneLine
@@ -1206,6 +1232,8 @@ class LabEntry(RuleModel):
     loinc_at_least: list[LoincCode] = []
     # labs whose reading this one replaces where the two disagree on a clue (ionised over total calcium)
     decides_over: list[Identifier] = []
+    # what a laboratory's flag given without a value (a FHIR result "High", interpretation L) documents
+    flags: LabFlags | None = None
     # what the unit conversions rest on, checked against them at load time: the analyte's molar mass (g/mol), its
     # charge for mEq, and for a ratio to creatinine the molar mass of the denominator's analyte. A factor the units
     # and these do not give (a factor 10 off) is an error, not a silently misread value

@@ -731,6 +731,10 @@ def print_labs(kb: KnowledgeBase) -> None:
                           f"{side} {limit['unit']}{also} ({who}): {limit['label'] or 'noted'}, derives nothing")
         if lab["clues"]:
             limits.append(f"gives: {', '.join(lab['clues'])}")
+        if lab.get("flags"):
+            limits.append("flag without a value: " + "; ".join(
+                f"{state} → {', '.join(clues)}" + (" absent" if state == "normal" else "")
+                for state, clues in lab["flags"].items()))
         units = ", ".join(lab["converted"]) + (f"; judged on their own: {', '.join(lab['own_units'])}"
                                                 if lab["own_units"] else "")
         cell = Text(lab["id"], style="bold")

@@ -89,6 +89,8 @@ def labs_view(kb: KnowledgeBase) -> list[dict[str, Any]]:
             "canonical": lab.canonical,
             "converted": [written for written, _ in lab.units.values()], "own_units": list(lab.own_units.values()),
             "clues": sorted({limit.clue for limit in lab.limits}),
+            # what a laboratory's flag given without a value documents: high / low present, normal absent
+            "flags": {state: list(clues) for state, clues in lab.flags.items()},
             "limits": [{"clue": limit.clue, "above": limit.above, "below": limit.below,
                         "absent_at_most": limit.absent_at_most, "absent_at_least": limit.absent_at_least,
                         "unit": lab.own_units.get(limit.unit, limit.unit) if limit.unit else lab.canonical,
