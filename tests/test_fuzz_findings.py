@@ -350,9 +350,11 @@ def test_a_laboratory_flag_is_said_not_read() -> None:
 
 
 def test_a_lab_without_a_value_is_said_as_such() -> None:
-    result = _diff(["--fhir", "-", "-p", "medullary"], _bundle(_calcium()))
-    assert "labs" not in result["case"]
-    assert "serum_calcium, LOINC 17861-6): no valueQuantity; its flag H is not read" in _messages(result)
+    # a flag that gives no direction (A, abnormal) is not read; H, L and N alone are, by the lab's flags in labs.toml
+    # (tests/test_lab_flags.py)
+    result = _diff(["--fhir", "-", "-p", "medullary"], _bundle(_calcium(interpretation=[{"coding": [{"code": "A"}]}])))
+    assert "labs" not in result["case"] and "clues" not in result["case"]
+    assert "serum_calcium, LOINC 17861-6): no valueQuantity; its flag A is not read" in _messages(result)
     assert "map to no clue or lab" not in _messages(result)
 
 

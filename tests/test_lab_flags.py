@@ -140,3 +140,47 @@ def test_a_broken_flags_table_is_refused_naming_file_and_field(tmp_path: Path, n
     status, _, err = invoke(["rules", "check", str(root)])
     assert status == 2 and message in err, err
     assert "Traceback" not in err
+
+
+def _packet(*measurements: dict[str, Any], features: tuple[dict[str, Any], ...] = ()) -> bytes:
+    return json.dumps({
+        "id": "p1",
+        "subject": {"id": "s1", "sex": "FEMALE", "timeAtLastEncounter": {"age": {"iso8601duration": "P40Y"}}},
+        "phenotypicFeatures": [{"type": {"id": "HP:0012408", "label": "Medullary nephrocalcinosis"}}, *features],
+        "measurements": list(measurements),
+        "metaData": {"created": "2026-12-08T00:00:00Z", "phenopacketSchemaVersion": "2.0", "resources": []}}).encode()
+
+
+def _category(lab: str, term: str, label: str) -> dict[str, Any]:
+    return {"assay": {"id": f"LOINC:{LOINC[lab]}"}, "value": {"ontologyClass": {"id": term, "label": label}}}
+
+
+def _read_packet(packet: bytes) -> tuple[dict[str, Any], dict[str, str]]:
+    status, out, err = invoke(["diff", "--phenopacket", "-", "--format", "json"], packet)
+    assert status == 0, err
+    result = json.loads(out)
+    return result["case"], {w["id"]: w["message"] for w in result["warnings"]}
+
+
+def test_a_phenopacket_measurement_whose_value_is_a_flag_is_read_as_the_fhir_one_is() -> None:
+    case, said = _read_packet(_packet(_category("pth", "SNOMEDCT:62482003", "Low"),
+                                      _category("serum_calcium", "NCIT:C25227", "High")))
+    assert case["clues"] == {"low_pth": True, "hypercalcemia": True}
+    assert "pth low (SNOMEDCT:62482003 Low) as Suppressed PTH present" in said["phenopacket_lab_flag_read"]
+    assert "phenopacket_measurements_categorical" not in said
+
+
+def test_a_phenopacket_flag_a_lab_does_not_list_stays_unread_and_says_why() -> None:
+    case, said = _read_packet(_packet(_category("vitamin_d_25oh", "NCIT:C25227", "High"),
+                                      _category("pth", "NCIT:C38757", "Negative")))
+    assert "clues" not in case
+    message = said["phenopacket_measurements_categorical"]
+    assert "a result high documents nothing here" in message and "Negative" in message
+
+
+def test_a_normal_flag_does_not_overrule_a_feature_stated_present() -> None:
+    hypercalcaemia = {"type": {"id": "HP:0003072", "label": "Hypercalcemia"}}
+    case, said = _read_packet(_packet(_category("serum_calcium", "SNOMEDCT:17621005", "Normal"),
+                                      features=(hypercalcaemia,)))
+    assert case["clues"] == {"hypercalcemia": True, "hypocalcemia": False}
+    assert "stated present, which wins: hypercalcemia" in said["phenopacket_lab_flag_read"]

@@ -97,6 +97,8 @@ from nephrocalc.interop.wording import (
     agent_stopped,
     finding_cue,
     first_cue,
+    flag_level,
+    folded_name,
     local_route,
     other_specimen,
     shortlist,
@@ -2044,11 +2046,6 @@ _LABELS: dict[int, tuple[object, dict[str, str]]] = {}  # per knowledge base: an
 _NAMES: dict[int, tuple[object, dict[str, str]]] = {}  # per knowledge base: a finding's name (folded) -> its term
 
 
-def _folded_name(text: str) -> str:
-    """A name as compared: case-folded, its spaces collapsed, a final full stop and hyphens' spacing dropped."""
-    return " ".join(text.replace("\u2013", "-").replace("\u2014", "-").split()).rstrip(".").strip().casefold()
-
-
 def _concept_named(kb: KnowledgeBase, concept: CodeableConcept) -> tuple[str, str] | None:
     """The name and HPO term of the first of a concept's text and codings' displays that names a finding word for
     word (_term_named), or None."""
@@ -2079,7 +2076,7 @@ def _term_named(kb: KnowledgeBase, text: str) -> str | None:
         shared: set[str] = set()
 
         def add(name: str, term: str) -> None:
-            key = _folded_name(name)
+            key = folded_name(name)
             if not key:
                 return
             if key in names and names[key] != term and (clues_of_term(kb, names[key], present=True)
@@ -2095,7 +2092,7 @@ def _term_named(kb: KnowledgeBase, text: str) -> str | None:
             if clue.hpo:
                 add(clue.label, clue.hpo[0])
         cached = _NAMES[id(kb)] = (kb, {key: term for key, term in names.items() if key not in shared})
-    return cached[1].get(_folded_name(text))
+    return cached[1].get(folded_name(text))
 
 
 def _label_of_another(kb: KnowledgeBase, coding: Coding, mapped: tuple[str | None, tuple[str, ...]]) -> str:
@@ -2933,7 +2930,7 @@ def _sides(resource: dict[str, Any], hands: set[str], unread: list[str]) -> set[
         kidney = any(coding.system.rstrip("/") == SNOMED and coding.code == KIDNEY_SITE for coding in concept.coding)
         if not sided and not kidney and not any(coding.system.rstrip("/") == SNOMED for coding in concept.coding):
             # no SNOMED CT code: the site by its name, word for word
-            names = [_folded_name(name) for name in (concept.text, *(coding.display for coding in concept.coding))]
+            names = [folded_name(name) for name in (concept.text, *(coding.display for coding in concept.coding))]
             named = next((name for name in names if name in SITE_NAMES), None)
             if named is not None:
                 kidney = True
@@ -3098,20 +3095,6 @@ def _shown(concept: CodeableConcept) -> str:
     return "; ".join(f"{c.system or '?'}|{c.code} {c.display}".strip() for c in concept.coding) or concept.text
 
 
-# what a laboratory's flag says of a result: v3 ObservationInterpretation codes (H, L and their critical and
-# off-scale forms, N), SNOMED CT qualifiers (High 75540009, Abnormally high 371879000, Low 62482003, Abnormally low
-# 371880002, Normal 17621005) and the words a result is written in; "abnormal" or "borderline" give no direction
-FLAG_CODES = {"H": "high", "HH": "high", "HU": "high", ">": "high", "L": "low", "LL": "low", "LU": "low", "<": "low",
-              "N": "normal", "75540009": "high", "371879000": "high", "62482003": "low", "371880002": "low",
-              "17621005": "normal"}
-FLAG_WORDS = {"high": "high", "raised": "high", "elevated": "high", "increased": "high", "above normal": "high",
-              "above reference range": "high", "above the reference range": "high", "abnormally high": "high",
-              "higher than normal": "high", "low": "low", "decreased": "low", "reduced": "low", "below normal": "low",
-              "below reference range": "low", "below the reference range": "low", "abnormally low": "low",
-              "lower than normal": "low", "normal": "normal", "within normal limits": "normal", "wnl": "normal",
-              "within reference range": "normal", "within the reference range": "normal"}
-
-
 def _flag_states(resource: dict[str, Any]) -> list[tuple[str, str]]:
     """What a lab Observation given without a value says of its result by a flag: each ("high" | "low" | "normal",
     the code or word that says it) of its valueCodeableConcept, valueString and interpretation. Empty when none of
@@ -3123,15 +3106,15 @@ def _flag_states(resource: dict[str, Any]) -> list[tuple[str, str]]:
             continue
         codes = [(str(c.get("code", "")).strip(), str(c.get("display", "")).strip()[:20])
                  for c in _items(concept.get("coding")) if isinstance(c, dict)]
-        coded = [(FLAG_CODES[code.upper()], f"{code} {display}".strip()) for code, display in codes
-                 if code.upper() in FLAG_CODES]
+        coded = [(level, f"{code} {display}".strip()) for code, display in codes
+                 if (level := flag_level(code, "")) is not None]
         found.extend(coded)
         text = concept.get("text")
-        if not coded and isinstance(text, str) and _folded_name(text) in FLAG_WORDS:
-            found.append((FLAG_WORDS[_folded_name(text)], text.strip()))
+        if not coded and isinstance(text, str) and (level := flag_level("", text)) is not None:
+            found.append((level, text.strip()))
     text = resource.get("valueString")
-    if isinstance(text, str) and _folded_name(text) in FLAG_WORDS:
-        found.append((FLAG_WORDS[_folded_name(text)], text.strip()))
+    if isinstance(text, str) and (level := flag_level("", text)) is not None:
+        found.append((level, text.strip()))
     return found
 
 

@@ -56,7 +56,15 @@ from pydantic import BaseModel, ConfigDict, StrictBool, ValidationError, field_v
 from nephrocalc.case import Case, Lab
 from nephrocalc.errors import InputError, field_path
 from nephrocalc.interop.checks import hpo_curie, label_of_another, local_route, measured_over_denied
-from nephrocalc.interop.wording import agent_denied, agent_stopped, finding_cue, other_specimen, shortlist, words
+from nephrocalc.interop.wording import (
+    agent_denied,
+    agent_stopped,
+    finding_cue,
+    flag_level,
+    other_specimen,
+    shortlist,
+    words,
+)
 from nephrocalc.knowledge import KnowledgeBase, normalise_unit, ucum_code, ucum_spellings
 from nephrocalc.result import AskResult, Note, Result
 from nephrocalc.vocab import CASE_FIELDS, PATTERNS, Laterality, Pattern, Sex, unit_part
@@ -1084,6 +1092,7 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
     labs: dict[str, Lab] = {}
     unread: list[str] = []
     categorical: list[str] = []  # a known assay whose value is a category (Low, High), not a quantity
+    flag_readings: list[tuple[str, str, str]] = []  # categories that are a laboratory's flag: (lab, level, as shown)
     rejected: list[str] = []  # lab values that are not numbers, each naming its field
     repeated: dict[str, int] = {}  # assays measured more than once: the newest is used, as in a FHIR bundle
     unreadable_units: list[str] = []  # newer values of a repeated lab in a unit it does not take: not used
@@ -1114,7 +1123,16 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
                 and measurement.value.ontologyClass is not None:
             # a known assay with a category for its value: said as such, not as an unknown assay (robustness round 81)
             category = measurement.value.ontologyClass
-            categorical.append(f"{measurement.assay.id} ({lab_id}): {category.id} {category.label}".strip())
+            level = flag_level(category.id.split(":", 1)[-1], category.label)
+            if level is not None and level in kb.labs[lab_id].flags:
+                # a result given as the laboratory's flag ("Low", SNOMEDCT:62482003): read as the findings the lab's
+                # flags document (rules/labs.toml), as the FHIR reader reads an Observation "Low"
+                flag_readings.append((lab_id, level, f"{lab_id} {level} ({category.id} {category.label})".strip()))
+                continue
+            categorical.append(f"{measurement.assay.id} ({lab_id}): {category.id} {category.label}".strip()
+                               + (f" (a result {level} documents nothing here: "
+                                  f"{kb.labs[lab_id].flags_note or 'its limits are judged on the value'})"
+                                  if level is not None else ""))
             continue
         if lab_id is None or quantity is None:
             unread.append(f"{measurement.assay.id} {measurement.assay.label}".strip())
@@ -1197,6 +1215,41 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
         origins[lab_id] = f"measurements[{index}].value.quantity ({lab_id})"
         if when is not None and unit_taken(kb, lab_id, unit):
             series.setdefault(lab_id, []).append((when, labs[lab_id]))
+    flags_read: list[str] = []  # flags read as findings
+    flags_beside_value: list[str] = []  # flags of a lab whose value is given too: the value is read
+    levels: dict[str, set[str]] = {}
+    for lab_id, level, _ in flag_readings:
+        levels.setdefault(lab_id, set()).add(level)
+    for lab_id, level, flag_shown in flag_readings:
+        if lab_id in labs:
+            flags_beside_value.append(flag_shown)
+            continue
+        if len(levels[lab_id]) > 1:  # high in one measurement, normal in another: which holds is not known
+            rejected.append(f"{flag_shown}: another measurement of {lab_id} is flagged "
+                            + ", ".join(sorted(levels[lab_id] - {level})) + ", so neither is used")
+            continue
+        present = level != "normal"
+        overruled = []  # a normal result does not overrule a feature stated present
+        for clue in kb.labs[lab_id].flags[level]:
+            if present:
+                stated.setdefault(clue, {}).setdefault(True, []).append(f"{lab_id} {level}")
+                clues[clue] = True
+            elif clues.get(clue) is not True:
+                clues[clue] = False
+            else:
+                overruled.append(clue)
+        labels = ", ".join(kb.clues[c].label if c in kb.clues else c for c in kb.labs[lab_id].flags[level])
+        flags_read.append(f"{flag_shown} as {labels} {'present' if present else 'absent'}"
+                          + (f" (stated present, which wins: {', '.join(overruled)})" if overruled else ""))
+    if flags_read:
+        notes.append({"id": "phenopacket_lab_flag_read", "sources": [],
+                      "message": "Measurements given as the laboratory's flag without a value were read as the "
+                      "findings the flag states, by the laboratory's own range (a value would be judged here): "
+                      + shortlist(flags_read)})
+    if flags_beside_value:
+        notes.append({"id": "phenopacket_lab_flag_beside_value", "sources": [],
+                      "message": "Measurements given as a flag alone were not read, as a value of the same lab is "
+                      "given and is read instead: " + shortlist(flags_beside_value)})
     subject = packet.subject
     age = None
     if subject is not None and subject.timeAtLastEncounter is not None:

@@ -208,3 +208,30 @@ def local_route(text: str, not_absorbed: bool) -> str:
     said = " ".join(text.lower().split())
     found = _LOCAL_ROUTE.search(said) or (_ORAL_OR_INHALED.search(said) if not_absorbed else None)
     return found.group(1) if found else ""
+
+
+def folded_name(text: str) -> str:
+    """A name as compared: case-folded, its spaces collapsed, a final full stop and hyphens' spacing dropped."""
+    return " ".join(text.replace("\u2013", "-").replace("\u2014", "-").split()).rstrip(".").strip().casefold()
+
+
+# what a laboratory's flag says of a result: v3 ObservationInterpretation codes (H, L and their critical and
+# off-scale forms, N), SNOMED CT qualifiers (High 75540009, Abnormally high 371879000, Low 62482003, Abnormally low
+# 371880002, Normal 17621005) and the words a result is written in; "abnormal" or "borderline" give no direction
+FLAG_CODES = {"H": "high", "HH": "high", "HU": "high", ">": "high", "L": "low", "LL": "low", "LU": "low", "<": "low",
+              "N": "normal", "75540009": "high", "371879000": "high", "62482003": "low", "371880002": "low",
+              "17621005": "normal"}
+FLAG_WORDS = {"high": "high", "raised": "high", "elevated": "high", "increased": "high", "above normal": "high",
+              "above reference range": "high", "above the reference range": "high", "abnormally high": "high",
+              "higher than normal": "high", "low": "low", "decreased": "low", "reduced": "low", "below normal": "low",
+              "below reference range": "low", "below the reference range": "low", "abnormally low": "low",
+              "lower than normal": "low", "normal": "normal", "within normal limits": "normal", "wnl": "normal",
+              "within reference range": "normal", "within the reference range": "normal"}
+
+
+def flag_level(code: str, text: str) -> str | None:
+    """What a flag given as a code or as words says of a result: "high", "low", "normal", or None (an "abnormal",
+    a "positive", anything else)."""
+    if code.strip().upper() in FLAG_CODES:
+        return FLAG_CODES[code.strip().upper()]
+    return FLAG_WORDS.get(folded_name(text))
