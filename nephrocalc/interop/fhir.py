@@ -1083,13 +1083,16 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
         # so [medullary, cortical] gave medullary and its reverse cortical, and a second finding was dropped
         differing: list[str] = []
         readings = _readings(kb, concept.coding, absent, f"{kind}.code", differing, mislabelled)
+        named_as = ""  # a finding named word for word, read as its term: said once it is read
+        written = concept
         if not readings and not coded_labs and (named := _concept_named(kb, concept)) is not None:
             # a finding given as text alone, or coded only in a system nephrocalc does not read (ICD-10, a local
             # code), whose text or display is word for word the name of a finding it reads (an HPO term's label, a
             # clue's): read as that term, and said (blind FHIR curation 84: "Hypocitraturia" and "Alkaline urine" as
             # Condition text were listed among codes that map to nothing). No other text is read.
             name, term = named
-            by_text.append(f"{kind} {name[:60]!r} as {_meaning(kb, term)}")
+            named_as = f"{kind} {name[:60]!r} as {_meaning(kb, term)}"
+            written = concept  # as the document writes it, for the messages
             concept = CodeableConcept(coding=[*concept.coding, Coding(system=HPO_SYSTEMS[0], code=term, display=name)],
                                       text=concept.text)
             readings = _readings(kb, concept.coding, absent, f"{kind}.code", differing, mislabelled)
@@ -1102,8 +1105,12 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                          for mapped in readings for clue in mapped[1])
             said = first_cue([concept.text, *(c.display for c in concept.coding)], family)
             if said:
-                denied_codes.append(f"{kind} {_shown(concept)[:60]} (its text: {said[:80]!r})")
+                # the document's own codes named, not the term its text was read as (robustness round 86: a text
+                # "Hypokalemia ruled out" was said both denied and "read as that finding")
+                denied_codes.append(f"{kind} {_shown(written)[:60]} (its text: {said[:80]!r})")
                 continue
+        if named_as:
+            by_text.append(named_as)
         disagreeing.extend(differing)
         for coding in concept.coding:
             if kind == "Observation" and coding.system.rstrip("/") == LOINC and coding.code in kb.loinc_labs:
@@ -1816,7 +1823,8 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
     if by_text:
         notes.append({"id": "fhir_finding_read_from_text", "sources": [],
                       "message": "Findings given by name alone (as text, or in a code system that is not read, such "
-                      "as ICD-10), each word for word the name of a finding, were read as that finding: " + shortlist(list(dict.fromkeys(by_text)))})
+                      "as ICD-10), each word for word the name of a finding, were read as that finding: "
+                      + shortlist(list(dict.fromkeys(by_text)))})
     if mislabelled:
         notes.append({"id": "fhir_display_of_another_term", "sources": [],
                       "message": "HPO codes displayed with the label of another HPO term were read by their id, not "
@@ -3170,7 +3178,11 @@ def _unreadable_finding_value(resource: dict[str, Any], kb: KnowledgeBase) -> st
         return ""  # a lab, read elsewhere
     # only an Observation whose own code is a finding of the vocabulary: a smoking status, a sexual orientation or a
     # urine's appearance is no finding's result, and is listed among the codes not mapped
-    if not any(_coded(kb, coding, False) is not None for coding in _concept(resource.get("code")).coding):
+    # (or one named word for word, which is read as that finding: robustness round 86, a text "Hypercalcemia" with a
+    # valueQuantity, or a valueString "maybe", was read as the finding present where its HPO code was not)
+    concept = _concept(resource.get("code"))
+    if not any(_coded(kb, coding, False) is not None for coding in concept.coding) \
+            and _concept_named(kb, concept) is None:
         return ""
     values = [key for key in resource if key.startswith("value")]
     if not values and resource.get("dataAbsentReason") is not None:

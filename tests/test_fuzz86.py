@@ -1,0 +1,75 @@
+"""Robustness round 86: what was mended.
+
+- a FHIR Observation whose code is a finding named word for word in its text alone ("Hypercalcemia"), read since the
+  text-only reading, was read as the finding present whatever its value: a valueQuantity (12 mg/dL), a valueString
+  "maybe", two value[x] or a dataAbsentReason, all of which leave the same Observation coded in HPO unused, with a
+  warning; it is now judged as the coded one is;
+- a finding named word for word whose text then denies it ("Hypokalemia ruled out" beside an ICD-10 display
+  "Hypokalemia") was said both denied and "read as that finding", and the denial named an HPO code the document does
+  not hold; the name-read note now lists only what was read, and the denial names the document's codes.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from helpers import invoke
+
+HPO = "http://purl.obolibrary.org/obo/hp.owl"
+ICD10 = "http://hl7.org/fhir/sid/icd-10"
+
+
+def _bundle(*resources: dict[str, Any]) -> dict[str, Any]:
+    patient = {"resourceType": "Patient", "id": "p", "gender": "female", "birthDate": "1980-01-01"}
+    nephrocalcinosis = {"resourceType": "Condition", "subject": {"reference": "Patient/p"},
+                        "code": {"coding": [{"system": HPO, "code": "HP:0012408"}]}}
+    return {"resourceType": "Bundle", "type": "collection",
+            "entry": [{"resource": r} for r in (patient, nephrocalcinosis, *resources)]}
+
+
+def _diff_fhir(bundle: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    status, out, err = invoke(["diff", "--fhir", "-", "--format", "json"], json.dumps(bundle).encode())
+    assert status == 0, err
+    result = json.loads(out)
+    return result, {w["id"]: w["message"] for w in result["warnings"]}
+
+
+def _observation(code: dict[str, Any], **value: Any) -> dict[str, Any]:
+    return {"resourceType": "Observation", "status": "final", "subject": {"reference": "Patient/p"}, "code": code,
+            **value}
+
+
+@pytest.mark.parametrize("value", [
+    {"valueQuantity": {"value": 12, "unit": "mg/dL"}},
+    {"valueString": "maybe"},
+    {"valueBoolean": True, "valueString": "no"},
+    {"dataAbsentReason": {"text": "error"}},
+])
+def test_a_finding_named_in_text_with_an_unreadable_value_is_judged_as_its_code(value: dict[str, Any]) -> None:
+    coded, _ = _diff_fhir(_bundle(_observation({"coding": [{"system": HPO, "code": "HP:0003072"}]},
+                                                         **value)))
+    named, named_notes = _diff_fhir(_bundle(_observation({"text": "Hypercalcemia"}, **value)))
+    assert "hypercalcemia" not in coded["case"].get("clues", {})
+    assert "hypercalcemia" not in named["case"].get("clues", {}), named["case"]
+    assert "fhir_results_not_read" in named_notes and "Hypercalcemia" in named_notes["fhir_results_not_read"]
+    assert "fhir_finding_read_from_text" not in named_notes
+
+
+def test_a_finding_named_in_text_with_a_readable_value_is_still_read() -> None:
+    result, notes = _diff_fhir(_bundle(_observation({"text": "Hypokalemia"}, valueString="No"),
+                                       _observation({"text": "Hypercalcemia"}, valueBoolean=True)))
+    assert result["case"]["clues"] == {"hypokalemia": False, "hypercalcemia": True}
+    assert "'Hypokalemia'" in notes["fhir_finding_read_from_text"]
+
+
+def test_a_named_finding_its_text_denies_is_not_also_said_read() -> None:
+    condition = {"resourceType": "Condition", "subject": {"reference": "Patient/p"},
+                 "code": {"coding": [{"system": ICD10, "code": "E87.6", "display": "Hypokalemia"}],
+                          "text": "Hypokalemia ruled out"}}
+    result, notes = _diff_fhir(_bundle(condition))
+    assert "hypokalemia" not in result["case"].get("clues", {})
+    assert "fhir_finding_read_from_text" not in notes
+    denied = notes["fhir_text_denies_code"]
+    assert "E87.6" in denied and "HP:0002900" not in denied and HPO not in denied
