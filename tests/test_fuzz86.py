@@ -6,7 +6,12 @@
   warning; it is now judged as the coded one is;
 - a finding named word for word whose text then denies it ("Hypokalemia ruled out" beside an ICD-10 display
   "Hypokalemia") was said both denied and "read as that finding", and the denial named an HPO code the document does
-  not hold; the name-read note now lists only what was read, and the denial names the document's codes.
+  not hold; the name-read note now lists only what was read, and the denial names the document's codes;
+- plain vitamin D whose dose was given but not read (in drops or tablets, a malformed doseIntervals) was said read
+  with "no dose given"; a FHIR dose given as a doseRange (1000-2000 IU, a usual dose) was passed over and the drug
+  read as the high-dose exposure; a phenopacket dose in the Unit Ontology's microgram (UO:0000023) without a label
+  was not read. A range is read by its high end, UO's microgram and milligram are read, and a dose not read is
+  said so.
 """
 
 from __future__ import annotations
@@ -73,3 +78,53 @@ def test_a_named_finding_its_text_denies_is_not_also_said_read() -> None:
     assert "fhir_finding_read_from_text" not in notes
     denied = notes["fhir_text_denies_code"]
     assert "E87.6" in denied and "HP:0002900" not in denied and HPO not in denied
+
+
+def _vitamin_d_statement(**dosage: Any) -> dict[str, Any]:
+    return {"resourceType": "MedicationStatement", "status": "active", "subject": {"reference": "Patient/p"},
+            "medicationCodeableConcept": {"text": "Cholecalciferol"}, **dosage}
+
+
+def test_a_fhir_vitamin_d_dose_given_as_a_range_is_read_by_its_high_end() -> None:
+    dose_range = {"low": {"value": 1000, "unit": "IU"}, "high": {"value": 2000, "unit": "IU", "code": "[iU]"}}
+    result, notes = _diff_fhir(_bundle(_vitamin_d_statement(dosage=[{"doseAndRate": [{"doseRange": dose_range}]}])))
+    assert "vitamin_d_therapy" not in result["case"].get("clues", {})
+    assert any("2000 IU a dose" in message for message in notes.values())
+
+
+@pytest.mark.parametrize("dosage", [
+    [{"doseAndRate": [{"doseQuantity": {"value": 1, "unit": "tablet", "code": "{tbl}"}}]}],
+    [{"text": "one tablet daily"}],
+])
+def test_a_fhir_vitamin_d_dose_not_read_is_not_said_absent(dosage: list[dict[str, Any]]) -> None:
+    result, notes = _diff_fhir(_bundle(_vitamin_d_statement(dosage=dosage)))
+    assert result["case"]["clues"] == {"vitamin_d_therapy": True}
+    message = notes["fhir_native_vitamin_d_read"]
+    assert "no dose given" not in message and "its dose not read" in message
+    _, notes = _diff_fhir(_bundle(_vitamin_d_statement()))
+    assert "no dose given" in notes["fhir_native_vitamin_d_read"]
+
+
+def _diff_phenopacket(intervals: Any) -> tuple[dict[str, Any], dict[str, str]]:
+    packet = {"id": "x", "subject": {"id": "s"}, "phenotypicFeatures": [{"type": {"id": "HP:0012408"}}],
+              "medicalActions": [{"treatment": {"agent": {"id": "CHEBI:28940", "label": "cholecalciferol"},
+                                                "doseIntervals": intervals}}]}
+    status, out, err = invoke(["diff", "--phenopacket", "-", "--format", "json"], json.dumps(packet).encode())
+    assert status == 0, err
+    result = json.loads(out)
+    return result, {w["id"]: w["message"] for w in result["warnings"]}
+
+
+def test_a_phenopacket_vitamin_d_dose_in_uo_micrograms_is_read() -> None:
+    result, notes = _diff_phenopacket([{"quantity": {"value": 25, "unit": {"id": "UO:0000023"}}}])
+    assert "vitamin_d_therapy" not in result["case"].get("clues", {})
+    assert any("1000 IU a dose" in message for message in notes.values())
+
+
+@pytest.mark.parametrize("intervals", ["x", [{"quantity": {"value": 5, "unit": {"id": "UO:0000000",
+                                                                                  "label": "drop"}}}]])
+def test_a_phenopacket_vitamin_d_dose_not_read_is_not_said_absent(intervals: Any) -> None:
+    result, notes = _diff_phenopacket(intervals)
+    assert result["case"]["clues"] == {"vitamin_d_therapy": True}
+    message = notes["phenopacket_native_vitamin_d_read"]
+    assert "no dose given" not in message and "its dose not read" in message

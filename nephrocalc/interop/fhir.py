@@ -89,6 +89,7 @@ from nephrocalc.interop.phenopacket import (
     unread_date,
     vitamin_d_dose_in_text,
     vitamin_d_dose_iu,
+    vitamin_d_dose_said,
     years_between,
     years_shown,
 )
@@ -866,8 +867,9 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                 if status != "not-taken" and resource.get("taken") != "n":
                     # one not taken states the exposure absent, whatever its dose: no note that it was read as taken
                     # (blind FHIR curation 84: "no vitamin D analogues" was said to be read as vitamin D therapy)
-                    native_read.append(f"{name} (" + (f"{dose:g} IU a dose" if dose is not None else "no dose given")
-                                       + ")")
+                    given = any(resource.get(field) not in (None, [], {}, "") for field in ("dosage",
+                                                                                           "dosageInstruction"))
+                    native_read.append(f"{name} ({vitamin_d_dose_said(dose, given)})")
             if not meant:
                 unmapped.append(f"{kind} {name or _medication_unnamed(resource)}")
             elif free_text:  # a drug not read at all was not "read as coded" (FHIR realism review 54)
@@ -2132,7 +2134,11 @@ def _vitamin_d_dose(resource: dict[str, Any]) -> float | None:
             continue
         listed = dosage.get("doseAndRate")
         rates: list[Any] = listed if isinstance(listed, list) else []
-        quantities = [rate.get("doseQuantity") for rate in rates if isinstance(rate, dict)] + [dosage.get("dose")]
+        # a dose given as a range (doseRange, FHIR's other dose[x]) is at most its high end (robustness round 86: a
+        # range of 1000-2000 IU was passed over, and the usual dose read as the exposure, "no dose given")
+        quantities = [rate.get("doseQuantity") for rate in rates if isinstance(rate, dict)] + [dosage.get("dose")] + [
+            rate["doseRange"].get("high") for rate in rates if isinstance(rate, dict)
+            and isinstance(rate.get("doseRange"), dict)]
         for quantity in quantities:
             if isinstance(quantity, dict):
                 unit = {"id": str(quantity.get("code") or ""), "label": str(quantity.get("unit") or "")}
