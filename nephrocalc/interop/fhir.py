@@ -867,9 +867,9 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                 if status != "not-taken" and resource.get("taken") != "n":
                     # one not taken states the exposure absent, whatever its dose: no note that it was read as taken
                     # (blind FHIR curation 84: "no vitamin D analogues" was said to be read as vitamin D therapy)
-                    given = any(resource.get(field) not in (None, [], {}, "") for field in ("dosage",
+                    dose_given = any(resource.get(field) not in (None, [], {}, "") for field in ("dosage",
                                                                                            "dosageInstruction"))
-                    native_read.append(f"{name} ({vitamin_d_dose_said(dose, given)})")
+                    native_read.append(f"{name} ({vitamin_d_dose_said(dose, dose_given)})")
             if not meant:
                 unmapped.append(f"{kind} {name or _medication_unnamed(resource)}")
             elif free_text:  # a drug not read at all was not "read as coded" (FHIR realism review 54)
@@ -1087,16 +1087,16 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
         readings = _readings(kb, concept.coding, absent, f"{kind}.code", differing, mislabelled)
         named_as = ""  # a finding named word for word, read as its term: said once it is read
         written = concept
-        if not readings and not coded_labs and (named := _concept_named(kb, concept)) is not None:
+        if not readings and not coded_labs and (by_name := _concept_named(kb, concept)) is not None:
             # a finding given as text alone, or coded only in a system nephrocalc does not read (ICD-10, a local
             # code), whose text or display is word for word the name of a finding it reads (an HPO term's label, a
             # clue's): read as that term, and said (blind FHIR curation 84: "Hypocitraturia" and "Alkaline urine" as
             # Condition text were listed among codes that map to nothing). No other text is read.
-            name, term = named
-            named_as = f"{kind} {name[:60]!r} as {_meaning(kb, term)}"
+            text_name, text_term = by_name
+            named_as = f"{kind} {text_name[:60]!r} as {_meaning(kb, text_term)}"
             written = concept  # as the document writes it, for the messages
-            concept = CodeableConcept(coding=[*concept.coding, Coding(system=HPO_SYSTEMS[0], code=term, display=name)],
-                                      text=concept.text)
+            concept = CodeableConcept(coding=[*concept.coding, Coding(system=HPO_SYSTEMS[0], code=text_term,
+                                                                      display=text_name)], text=concept.text)
             readings = _readings(kb, concept.coding, absent, f"{kind}.code", differing, mislabelled)
         if kind in ("Condition", "Observation") and readings and not absent and not coded_labs:
             # a code whose own text or display denies or qualifies it ("Sarcoidosis ruled out", "No hearing loss",
