@@ -11,7 +11,10 @@
   with "no dose given"; a FHIR dose given as a doseRange (1000-2000 IU, a usual dose) was passed over and the drug
   read as the high-dose exposure; a phenopacket dose in the Unit Ontology's microgram (UO:0000023) without a label
   was not read. A range is read by its high end, UO's microgram and milligram are read, and a dose not read is
-  said so.
+  said so;
+- a Procedure, FamilyMemberHistory or ImagingStudy whose status is not a FHIR code ("x", "", "Completed") was read
+  without a word (dialysis as kidney failure, a mother's stones as the family history), where an Observation's,
+  DiagnosticReport's or medication's such status leaves it unused, with a warning; theirs now does too.
 """
 
 from __future__ import annotations
@@ -128,3 +131,30 @@ def test_a_phenopacket_vitamin_d_dose_not_read_is_not_said_absent(intervals: Any
     assert result["case"]["clues"] == {"vitamin_d_therapy": True}
     message = notes["phenopacket_native_vitamin_d_read"]
     assert "no dose given" not in message and "its dose not read" in message
+
+
+_DIALYSIS = {"resourceType": "Procedure", "status": "completed", "subject": {"reference": "Patient/p"},
+             "code": {"coding": [{"system": "http://snomed.info/sct", "code": "265764009",
+                                  "display": "Renal dialysis"}]}}
+_MOTHER_STONES = {"resourceType": "FamilyMemberHistory", "status": "completed", "patient": {"reference": "Patient/p"},
+                  "relationship": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-RoleCode",
+                                               "code": "MTH"}]},
+                  "condition": [{"code": {"coding": [{"system": "http://snomed.info/sct", "code": "95570007",
+                                                      "display": "Kidney stone"}]}}]}
+_CT = {"resourceType": "ImagingStudy", "status": "available", "subject": {"reference": "Patient/p"},
+       "modality": [{"system": "http://dicom.nema.org/resources/ontology/DCM", "code": "CT"}],
+       "description": "CT kidneys"}
+
+
+@pytest.mark.parametrize(("resource", "read"), [(_DIALYSIS, ("clues", "kidney_failure")),
+                                                (_MOTHER_STONES, ("clues", "family_history_stones")),
+                                                (_CT, ("modality", None))])
+@pytest.mark.parametrize("status", ["x", "", "Completed"])
+def test_a_status_that_is_not_a_fhir_code_leaves_its_resource_unused(resource: dict[str, Any], read: tuple[str, Any],
+                                                                     status: str) -> None:
+    field, clue = read
+    result, _ = _diff_fhir(_bundle(resource))
+    assert (clue in result["case"][field]) if clue else result["case"][field] == "ct"
+    result, notes = _diff_fhir(_bundle({**resource, "status": status}))
+    assert (clue not in result["case"].get(field, {})) if clue else field not in result["case"]
+    assert f"is not a FHIR {resource['resourceType']} status" in notes["fhir_resources_withdrawn"]

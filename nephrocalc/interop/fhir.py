@@ -205,6 +205,14 @@ RESULT_STATUSES = {"Observation": frozenset({"registered", "preliminary", "final
                    "DiagnosticReport": frozenset({"registered", "partial", "preliminary", "final", "amended",
                                                   "corrected", "appended", "cancelled", "entered-in-error",
                                                   "unknown"})}
+# the status codes of the other resources read that carry one (FHIR R4 event-status, history-status,
+# imagingstudy-status): a status outside them is as unreadable as a result's (robustness round 86: a Procedure or a
+# FamilyMemberHistory of status "x" or "" was read, where an Observation's was not used, and said)
+STATUS_CODES = {**RESULT_STATUSES,
+                "Procedure": frozenset({"preparation", "in-progress", "not-done", "on-hold", "stopped", "completed",
+                                        "entered-in-error", "unknown"}),
+                "FamilyMemberHistory": frozenset({"partial", "completed", "entered-in-error", "health-unknown"}),
+                "ImagingStudy": frozenset({"registered", "available", "cancelled", "entered-in-error", "unknown"})}
 # FHIR R4 bundle-type codes (and R5's subscription-notification)
 BUNDLE_TYPES = frozenset({"document", "message", "transaction", "transaction-response", "batch", "batch-response",
                           "history", "searchset", "collection", "subscription-notification"})
@@ -912,8 +920,8 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
             # resource is not used, as for a medication (black-box review 11: an Observation's status 1 was read)
             withdrawn.append(f"{kind} {_shown(_concept(resource.get('code'))) or 'without a code'} (status not a code)")
             continue
-        if kind in RESULT_STATUSES and isinstance(resource.get("status"), str) \
-                and resource["status"] not in RESULT_STATUSES[kind]:  # case-sensitive: "Cancelled" is no code
+        if kind in STATUS_CODES and isinstance(resource.get("status"), str) \
+                and resource["status"] not in STATUS_CODES[kind]:  # case-sensitive: "Cancelled" is no code
             withdrawn.append(f"{kind} {_shown(_concept(resource.get('code'))) or 'without a code'} (status "
                              f"{shown_value(resource['status'][:40])} is not a FHIR {kind} status)")
             continue
