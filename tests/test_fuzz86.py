@@ -14,7 +14,10 @@
   said so;
 - a Procedure, FamilyMemberHistory or ImagingStudy whose status is not a FHIR code ("x", "", "Completed") was read
   without a word (dialysis as kidney failure, a mother's stones as the family history), where an Observation's,
-  DiagnosticReport's or medication's such status leaves it unused, with a warning; theirs now does too.
+  DiagnosticReport's or medication's such status leaves it unused, with a warning; theirs now does too;
+- a resource whose subject (or patient) is not a FHIR Reference ("Patient/zzz" as a bare string, a number, a
+  reference that is a number) was read as naming no patient, so as this patient's, without a word, where a
+  Reference to another patient is left out; it is now left out, and said.
 """
 
 from __future__ import annotations
@@ -158,3 +161,14 @@ def test_a_status_that_is_not_a_fhir_code_leaves_its_resource_unused(resource: d
     result, notes = _diff_fhir(_bundle({**resource, "status": status}))
     assert (clue not in result["case"].get(field, {})) if clue else field not in result["case"]
     assert f"is not a FHIR {resource['resourceType']} status" in notes["fhir_resources_withdrawn"]
+
+
+@pytest.mark.parametrize("subject", ["Patient/zzz", "Patient/p", 5, {"reference": 5}])
+def test_a_subject_that_is_not_a_reference_is_left_out_and_said(subject: Any) -> None:
+    hypokalaemia = {"resourceType": "Condition", "subject": subject,
+                    "code": {"coding": [{"system": HPO, "code": "HP:0002900"}]}}
+    result, notes = _diff_fhir(_bundle(hypokalaemia))
+    assert "hypokalemia" not in result["case"].get("clues", {})
+    assert "HP:0002900" in notes["fhir_subject_not_a_reference"]
+    result, _ = _diff_fhir(_bundle({**hypokalaemia, "subject": {"reference": "Patient/p"}}))
+    assert result["case"]["clues"] == {"hypokalemia": True}

@@ -661,6 +661,7 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
     others_identifiers = {key for record in patients if record is not chosen and not _merged_into(record, own)
                           for key in _identifiers(record)}
     elsewhere: list[str] = []  # resources about another patient: left out
+    unnamed: list[str] = []  # resources whose subject (or patient) is not a Reference: whose they are is unknown
     not_own: list[str] = []  # Observations about a relative (focus) or a family member's history: left out
     denied_codes: list[str] = []  # Conditions and Observations whose text denies or qualifies their code: not read
     free_texts: list[str] = []  # notes and reasons in free text that may deny or stop what a resource states: said
@@ -793,6 +794,12 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
             code = resource.get("medicationCodeableConcept") if kind in MEDICATIONS else resource.get("code")
             modified.append(f"{kind} {_shown(_concept(code)) or resource.get('id') or ''}".strip()
                             + f" ({', '.join(dict.fromkeys(urls))})")
+            continue
+        if own and kind != "Patient" and (unreadable := _subject_unreadable(resource)):
+            # a subject that is no Reference ("Patient/2" as a bare string, a number) may name another patient: it
+            # was read as naming none, so as this patient's, without a word (robustness round 86)
+            unnamed.append(f"{kind} {_shown(_concept(resource.get('code'))) or resource.get('id') or ''}".strip()
+                           + f" ({unreadable})")
             continue
         if own and not _about(resource, own, identifiers, others_identifiers):  # another patient's record
             elsewhere.append(f"{kind} {_shown(_concept(resource.get('code'))) or resource.get('id') or ''}".strip()
@@ -1699,6 +1706,11 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                       "message": "Findings recorded about a relative or another subject are not the patient's own "
                       "and were not read: " + "; ".join(not_own[:10])
                       + "; give a family-history clue (--family-history-stones, ...) if one applies."})
+    if unnamed:
+        notes.append({"id": "fhir_subject_not_a_reference", "sources": [],
+                      "message": f"{len(unnamed)} resource(s) whose subject (or patient) is not a FHIR Reference "
+                      "({\"reference\": \"Patient/...\"}) were left out, as they may be another patient's: "
+                      + "; ".join(unnamed[:10]) + (" ..." if len(unnamed) > 10 else "")})
     if elsewhere:
         notes.append({"id": "fhir_other_patient", "sources": [],
                       "message": f"{len(elsewhere)} resource(s) about another patient were left out: "
@@ -2537,6 +2549,20 @@ def _subject_identifier(resource: dict[str, Any]) -> tuple[str, str] | None:
         if isinstance(named, dict) and isinstance(named.get("value"), str):
             return str(named.get("system") or ""), named["value"]
     return None
+
+
+def _subject_unreadable(resource: dict[str, Any]) -> str:
+    """What makes a resource's subject (else patient) unreadable as a Reference, or "": a value that is not an
+    object, or a reference that is not a string."""
+    for field in ("subject", "patient"):
+        if (target := resource.get(field)) is None:
+            continue
+        if not isinstance(target, dict):
+            return f"{field} {shown_value(target)[:60]}"
+        if target.get("reference") is not None and not isinstance(target["reference"], str):
+            return f"{field}.reference {shown_value(target['reference'])[:60]}"
+        return ""
+    return ""
 
 
 def _reference(resource: dict[str, Any]) -> str:
