@@ -17,7 +17,9 @@
   DiagnosticReport's or medication's such status leaves it unused, with a warning; theirs now does too;
 - a resource whose subject (or patient) is not a FHIR Reference ("Patient/zzz" as a bare string, a number, a
   reference that is a number) was read as naming no patient, so as this patient's, without a word, where a
-  Reference to another patient is left out; it is now left out, and said.
+  Reference to another patient is left out; it is now left out, and said;
+- a Condition whose clinicalStatus has codings but no code that can be read (a code 0 or "", a coding given as the
+  string "resolved") was read as active without a word, where a status that is no object is said; it is said too.
 """
 
 from __future__ import annotations
@@ -172,3 +174,13 @@ def test_a_subject_that_is_not_a_reference_is_left_out_and_said(subject: Any) ->
     assert "HP:0002900" in notes["fhir_subject_not_a_reference"]
     result, _ = _diff_fhir(_bundle({**hypokalaemia, "subject": {"reference": "Patient/p"}}))
     assert result["case"]["clues"] == {"hypokalemia": True}
+
+
+@pytest.mark.parametrize("coding", [[{"system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
+                                      "code": 0}], [{"code": ""}], "resolved"])
+def test_a_clinical_status_with_no_readable_code_is_said(coding: Any) -> None:
+    condition = {"resourceType": "Condition", "subject": {"reference": "Patient/p"},
+                 "clinicalStatus": {"coding": coding}, "code": {"coding": [{"system": HPO, "code": "HP:0002900"}]}}
+    result, notes = _diff_fhir(_bundle(condition))
+    assert result["case"]["clues"] == {"hypokalemia": True}
+    assert "HP:0002900 (not a code" in notes["fhir_clinical_status_unknown"]

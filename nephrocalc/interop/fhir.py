@@ -3134,6 +3134,10 @@ def _clinical_status(resource: dict[str, Any]) -> set[str]:
         # is a FHIR code is read as that code, and the loop says the status was not coded
         word = status["text"].strip().lower()
         return {word if word in CLINICAL_STATUSES else f"text {status['text'].strip()[:40]!r}"}
+    if not codes and isinstance(status, dict) and status.get("coding") not in (None, [], {}):
+        # codings with no code that can be read (a code 0 or "", a coding that is a string): said, as a status that
+        # is no object is, not read as active unsaid (robustness round 86)
+        return {f"not a code: {shown_value(status['coding'])[:30]}"}
     if not codes and any(key.startswith("abatement") and resource[key] not in (False, None, "", {})
                          for key in resource):
         return {"abated"}
