@@ -89,6 +89,7 @@ from nephrocalc.interop.phenopacket import (
     unread_date,
     vitamin_d_dose_in_text,
     vitamin_d_dose_iu,
+    vitamin_d_dose_said,
     years_between,
     years_shown,
 )
@@ -206,6 +207,14 @@ RESULT_STATUSES = {"Observation": frozenset({"registered", "preliminary", "final
                    "DiagnosticReport": frozenset({"registered", "partial", "preliminary", "final", "amended",
                                                   "corrected", "appended", "cancelled", "entered-in-error",
                                                   "unknown"})}
+# the status codes of the other resources read that carry one (FHIR R4 event-status, history-status,
+# imagingstudy-status): a status outside them is as unreadable as a result's (robustness round 86: a Procedure or a
+# FamilyMemberHistory of status "x" or "" was read, where an Observation's was not used, and said)
+STATUS_CODES = {**RESULT_STATUSES,
+                "Procedure": frozenset({"preparation", "in-progress", "not-done", "on-hold", "stopped", "completed",
+                                        "entered-in-error", "unknown"}),
+                "FamilyMemberHistory": frozenset({"partial", "completed", "entered-in-error", "health-unknown"}),
+                "ImagingStudy": frozenset({"registered", "available", "cancelled", "entered-in-error", "unknown"})}
 # FHIR R4 bundle-type codes (and R5's subscription-notification)
 BUNDLE_TYPES = frozenset({"document", "message", "transaction", "transaction-response", "batch", "batch-response",
                           "history", "searchset", "collection", "subscription-notification"})
@@ -654,6 +663,7 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
     others_identifiers = {key for record in patients if record is not chosen and not _merged_into(record, own)
                           for key in _identifiers(record)}
     elsewhere: list[str] = []  # resources about another patient: left out
+    unnamed: list[str] = []  # resources whose subject (or patient) is not a Reference: whose they are is unknown
     not_own: list[str] = []  # Observations about a relative (focus) or a family member's history: left out
     denied_codes: list[str] = []  # Conditions and Observations whose text denies or qualifies their code: not read
     free_texts: list[str] = []  # notes and reasons in free text that may deny or stop what a resource states: said
@@ -789,6 +799,12 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
             modified.append(f"{kind} {_shown(_concept(code)) or resource.get('id') or ''}".strip()
                             + f" ({', '.join(dict.fromkeys(urls))})")
             continue
+        if own and kind != "Patient" and (unreadable := _subject_unreadable(resource)):
+            # a subject that is no Reference ("Patient/2" as a bare string, a number) may name another patient: it
+            # was read as naming none, so as this patient's, without a word (robustness round 86)
+            unnamed.append(f"{kind} {_shown(_concept(resource.get('code'))) or resource.get('id') or ''}".strip()
+                           + f" ({unreadable})")
+            continue
         if own and not _about(resource, own, identifiers, others_identifiers):  # another patient's record
             elsewhere.append(f"{kind} {_shown(_concept(resource.get('code'))) or resource.get('id') or ''}".strip()
                              + f" (for {_subject_named(resource)[:60]})")
@@ -870,8 +886,9 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                 if status != "not-taken" and resource.get("taken") != "n":
                     # one not taken states the exposure absent, whatever its dose: no note that it was read as taken
                     # (blind FHIR curation 84: "no vitamin D analogues" was said to be read as vitamin D therapy)
-                    native_read.append(f"{name} (" + (f"{dose:g} IU a dose" if dose is not None else "no dose given")
-                                       + ")")
+                    dose_given = any(resource.get(field) not in (None, [], {}, "") for field in ("dosage",
+                                                                                           "dosageInstruction"))
+                    native_read.append(f"{name} ({vitamin_d_dose_said(dose, dose_given)})")
             if not meant:
                 unmapped.append(f"{kind} {name or _medication_unnamed(resource)}")
             elif free_text:  # a drug not read at all was not "read as coded" (FHIR realism review 54)
@@ -914,8 +931,8 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
             # resource is not used, as for a medication (black-box review 11: an Observation's status 1 was read)
             withdrawn.append(f"{kind} {_shown(_concept(resource.get('code'))) or 'without a code'} (status not a code)")
             continue
-        if kind in RESULT_STATUSES and isinstance(resource.get("status"), str) \
-                and resource["status"] not in RESULT_STATUSES[kind]:  # case-sensitive: "Cancelled" is no code
+        if kind in STATUS_CODES and isinstance(resource.get("status"), str) \
+                and resource["status"] not in STATUS_CODES[kind]:  # case-sensitive: "Cancelled" is no code
             withdrawn.append(f"{kind} {_shown(_concept(resource.get('code'))) or 'without a code'} (status "
                              f"{shown_value(resource['status'][:40])} is not a FHIR {kind} status)")
             continue
@@ -1087,15 +1104,18 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
         # so [medullary, cortical] gave medullary and its reverse cortical, and a second finding was dropped
         differing: list[str] = []
         readings = _readings(kb, concept.coding, absent, f"{kind}.code", differing, mislabelled)
+        named_as = ""  # a finding named word for word, read as its term: said once it is read
+        written = concept
         if not readings and not coded_labs and (by_name := _concept_named(kb, concept)) is not None:
             # a finding given as text alone, or coded only in a system nephrocalc does not read (ICD-10, a local
             # code), whose text or display is word for word the name of a finding it reads (an HPO term's label, a
             # clue's): read as that term, and said (blind FHIR curation 84: "Hypocitraturia" and "Alkaline urine" as
             # Condition text were listed among codes that map to nothing). No other text is read.
-            name_given, named_term = by_name
-            by_text.append(f"{kind} {name_given[:60]!r} as {_meaning(kb, named_term)}")
-            concept = CodeableConcept(coding=[*concept.coding, Coding(system=HPO_SYSTEMS[0], code=named_term,
-                                                                      display=name_given)], text=concept.text)
+            text_name, text_term = by_name
+            named_as = f"{kind} {text_name[:60]!r} as {_meaning(kb, text_term)}"
+            written = concept  # as the document writes it, for the messages
+            concept = CodeableConcept(coding=[*concept.coding, Coding(system=HPO_SYSTEMS[0], code=text_term,
+                                                                      display=text_name)], text=concept.text)
             readings = _readings(kb, concept.coding, absent, f"{kind}.code", differing, mislabelled)
         if kind in ("Condition", "Observation") and readings and not absent and not coded_labs:
             # a code whose own text or display denies or qualifies it ("Sarcoidosis ruled out", "No hearing loss",
@@ -1106,8 +1126,12 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                          for mapped in readings for clue in mapped[1])
             said = first_cue([concept.text, *(c.display for c in concept.coding)], family)
             if said:
-                denied_codes.append(f"{kind} {_shown(concept)[:60]} (its text: {said[:80]!r})")
+                # the document's own codes named, not the term its text was read as (robustness round 86: a text
+                # "Hypokalemia ruled out" was said both denied and "read as that finding")
+                denied_codes.append(f"{kind} {_shown(written)[:60]} (its text: {said[:80]!r})")
                 continue
+        if named_as:
+            by_text.append(named_as)
         disagreeing.extend(differing)
         for coding in concept.coding:
             if kind == "Observation" and coding.system.rstrip("/") == LOINC and coding.code in kb.loinc_labs:
@@ -1726,6 +1750,11 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                       "message": "Findings recorded about a relative or another subject are not the patient's own "
                       "and were not read: " + "; ".join(not_own[:10])
                       + "; give a family-history clue (--family-history-stones, ...) if one applies."})
+    if unnamed:
+        notes.append({"id": "fhir_subject_not_a_reference", "sources": [],
+                      "message": f"{len(unnamed)} resource(s) whose subject (or patient) is not a FHIR Reference "
+                      "({\"reference\": \"Patient/...\"}) were left out, as they may be another patient's: "
+                      + "; ".join(unnamed[:10]) + (" ..." if len(unnamed) > 10 else "")})
     if elsewhere:
         notes.append({"id": "fhir_other_patient", "sources": [],
                       "message": f"{len(elsewhere)} resource(s) about another patient were left out: "
@@ -2173,7 +2202,11 @@ def _vitamin_d_dose(resource: dict[str, Any]) -> float | None:
             continue
         listed = dosage.get("doseAndRate")
         rates: list[Any] = listed if isinstance(listed, list) else []
-        quantities = [rate.get("doseQuantity") for rate in rates if isinstance(rate, dict)] + [dosage.get("dose")]
+        # a dose given as a range (doseRange, FHIR's other dose[x]) is at most its high end (robustness round 86: a
+        # range of 1000-2000 IU was passed over, and the usual dose read as the exposure, "no dose given")
+        quantities = [rate.get("doseQuantity") for rate in rates if isinstance(rate, dict)] + [dosage.get("dose")] + [
+            rate["doseRange"].get("high") for rate in rates if isinstance(rate, dict)
+            and isinstance(rate.get("doseRange"), dict)]
         for quantity in quantities:
             if isinstance(quantity, dict):
                 unit = {"id": str(quantity.get("code") or ""), "label": str(quantity.get("unit") or "")}
@@ -2564,6 +2597,20 @@ def _subject_identifier(resource: dict[str, Any]) -> tuple[str, str] | None:
         if isinstance(named, dict) and isinstance(named.get("value"), str):
             return str(named.get("system") or ""), named["value"]
     return None
+
+
+def _subject_unreadable(resource: dict[str, Any]) -> str:
+    """What makes a resource's subject (else patient) unreadable as a Reference, or "": a value that is not an
+    object, or a reference that is not a string."""
+    for field in ("subject", "patient"):
+        if (target := resource.get(field)) is None:
+            continue
+        if not isinstance(target, dict):
+            return f"{field} {shown_value(target)[:60]}"
+        if target.get("reference") is not None and not isinstance(target["reference"], str):
+            return f"{field}.reference {shown_value(target['reference'])[:60]}"
+        return ""
+    return ""
 
 
 def _reference(resource: dict[str, Any]) -> str:
@@ -3183,6 +3230,10 @@ def _clinical_status(resource: dict[str, Any]) -> set[str]:
         # is a FHIR code is read as that code, and the loop says the status was not coded
         word = status["text"].strip().lower()
         return {word if word in CLINICAL_STATUSES else f"text {status['text'].strip()[:40]!r}"}
+    if not codes and isinstance(status, dict) and status.get("coding") not in (None, [], {}):
+        # codings with no code that can be read (a code 0 or "", a coding that is a string): said, as a status that
+        # is no object is, not read as active unsaid (robustness round 86)
+        return {f"not a code: {shown_value(status['coding'])[:30]}"}
     if not codes and any(key.startswith("abatement") and resource[key] not in (False, None, "", {})
                          for key in resource):
         return {"abated"}
@@ -3267,7 +3318,11 @@ def _unreadable_finding_value(resource: dict[str, Any], kb: KnowledgeBase) -> st
         return ""  # a lab, read elsewhere
     # only an Observation whose own code is a finding of the vocabulary: a smoking status, a sexual orientation or a
     # urine's appearance is no finding's result, and is listed among the codes not mapped
-    if not any(_coded(kb, coding, False) is not None for coding in _concept(resource.get("code")).coding):
+    # (or one named word for word, which is read as that finding: robustness round 86, a text "Hypercalcemia" with a
+    # valueQuantity, or a valueString "maybe", was read as the finding present where its HPO code was not)
+    concept = _concept(resource.get("code"))
+    if not any(_coded(kb, coding, False) is not None for coding in concept.coding) \
+            and _concept_named(kb, concept) is None:
         return ""
     values = [key for key in resource if key.startswith("value")]
     if not values and resource.get("dataAbsentReason") is not None:

@@ -409,7 +409,9 @@ def is_native_vitamin_d(name: str) -> bool:
 VITAMIN_D_UPPER_INTAKE_IU = 4000.0
 _IU_PER = {"iu": 1.0, "[iu]": 1.0, "international unit": 1.0, "international units": 1.0, "ui": 1.0,
            "ug": 40.0, "µg": 40.0, "mcg": 40.0, "microgram": 40.0, "micrograms": 40.0,
-           "mg": 40000.0, "milligram": 40000.0, "milligrams": 40000.0}
+           "mg": 40000.0, "milligram": 40000.0, "milligrams": 40000.0,
+           # the Unit Ontology's ids of the two (a phenopacket's unit is an ontology class: {"id": "UO:0000023"})
+           "uo:0000023": 40.0, "uo:0000022": 40000.0}
 
 
 def vitamin_d_dose_iu(intervals: object) -> float | None:
@@ -443,6 +445,14 @@ def vitamin_d_dose_in_text(text: str) -> float | None:
         word = unit.casefold().replace(".", "")
         doses.append(value * (40.0 if word in ("mcg", "µg", "ug") else 40000.0 if word == "mg" else 1.0))
     return max(doses) if doses and max(doses) > 0 else None
+
+
+def vitamin_d_dose_said(dose: float | None, given: bool) -> str:
+    """How the dose of plain vitamin D read as the exposure is said: its dose in IU, or that a dose was given that is
+    not read here (robustness round 86: a dose in drops, tablets or an unreadable value was said "no dose given")."""
+    if dose is not None:
+        return f"{dose:g} IU a dose"
+    return "its dose not read: give it in IU, µg or mg" if given else "no dose given"
 
 
 def native_vitamin_d_read_note(read: list[str], where: str, notes: list[Note]) -> None:
@@ -1058,7 +1068,8 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
                 continue
             meant = ("vitamin_d_therapy",)
             native_read.append(f"{agent.label or agent.id} ("
-                               + (f"{dose:g} IU a dose" if dose is not None else "no dose given") + ")")
+                               + vitamin_d_dose_said(dose, action.treatment.doseIntervals not in (None, [], {}, ""))
+                               + ")")
         route = action.treatment.routeOfAdministration if isinstance(action.treatment.routeOfAdministration,
                                                                       dict) else {}
         if meant and (how := local_route(meant, agent.label or agent.id, str(route.get("id") or ""),
