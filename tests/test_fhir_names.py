@@ -129,3 +129,34 @@ def test_a_body_site_named_otherwise_gives_no_side_and_is_said() -> None:
     heart = {"coding": [{"system": "http://snomed.info/sct", "code": "80891009", "display": "Left kidney"}]}
     case, said = _read({**MEDULLARY, "bodySite": [heart]})
     assert "laterality" not in case
+
+
+def _culture(value: str) -> dict[str, Any]:
+    return {"resourceType": "Observation", "status": "final",
+            "code": {"coding": [{"system": "http://loinc.org", "code": "630-4"}]},
+            "valueCodeableConcept": {"text": value}}
+
+
+PYURIA = _condition({"coding": [{"system": "http://snomed.info/sct", "code": "4800001", "display": "Pyuria"}]})
+
+
+def test_a_pyuria_with_a_urine_culture_that_grew_nothing_is_a_sterile_pyuria() -> None:
+    """The blind hospital-style bundle of a renal tuberculosis gave "Pyuria" and a urine culture of "No growth", both
+    listed as mapping to nothing: together they are the definition of sterile pyuria, a sign of the can't-miss cause."""
+    for culture in ("No growth (multiple routine cultures)", "Negative", "no significant growth"):
+        case, said = _read(MEDULLARY, PYURIA, _culture(culture))
+        assert case["clues"] == {"sterile_pyuria": True}, culture
+        assert "read as sterile pyuria" in said["fhir_sterile_pyuria"]
+        assert "fhir_codes_not_mapped" not in said
+
+
+@pytest.mark.parametrize("resources", [
+    (PYURIA,),                                       # pyuria alone: no culture
+    (_culture("No growth"),),                        # a negative culture alone
+    (PYURIA, _culture("Escherichia coli >10^5 CFU/mL")),  # a urinary infection
+    (_condition({"text": "Pyuria"}, verificationStatus={"coding": [{"code": "refuted"}]}), _culture("No growth")),
+])
+def test_a_pyuria_or_a_culture_alone_is_no_sterile_pyuria(resources: tuple[dict[str, Any], ...]) -> None:
+    case, said = _read(MEDULLARY, *resources)
+    assert "sterile_pyuria" not in case.get("clues", {})
+    assert "fhir_sterile_pyuria" not in said

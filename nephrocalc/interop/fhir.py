@@ -687,6 +687,8 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
     by_text: list[str] = []  # findings given as text alone that name a finding word for word: read as its term
     # lab results given as the laboratory's flag alone: (lab, "high" | "low" | "normal", as shown, not yet final)
     flag_readings: list[tuple[str, str, str, bool]] = []
+    # a pyuria stated present ("pyuria") and a urine culture with no growth ("culture"): a sterile pyuria together
+    sterile_parts: dict[str, list[str]] = {}
     from_integer: list[str] = []  # lab values read from a valueInteger, in the lab's only unit
     lab_parts: list[str] = []  # values of an assay of a part of the lab (25OHD3 alone): read as a lower bound
     unit_conflicts: list[str] = []  # values whose UCUM code and unit text are units of the lab that disagree
@@ -1373,6 +1375,10 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
             active_abated.append(f"{_shown(concept) or 'a Condition'} ("
                                  + ", ".join(f"{key} {_field_shown(resource[key])}" for key in sorted(resource)
                                              if key.startswith("abatement")) + ")")
+        if not used and (part := _sterile_pyuria_part(kb, resource, concept, absent)):
+            # a pyuria, or a negative urine culture: together they are a sterile pyuria (its definition), read below
+            sterile_parts.setdefault(part, []).append(f"{kind} {_shown(concept)[:60] or 'without a code'}")
+            used = True
         if not used:
             unmapped.append(f"{kind} {_shown(concept) or 'without a code'}"
                             + (f" (its components: {shortlist(panel_components, 5)})" if panel_components else ""))
@@ -1388,6 +1394,12 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                      and not (field == "evidence" and _only_references(resource[field]))]
             if given:
                 unread_fields.append(f"{_shown(concept) or 'a Condition'}: {', '.join(given)}")
+    if len(sterile_parts) == 2 and "sterile_pyuria" not in clues:
+        clues["sterile_pyuria"] = True
+        notes_sterile = [*sterile_parts["pyuria"], *sterile_parts["culture"]]
+    else:  # one without the other says nothing nephrocalc reads: listed among what maps to nothing
+        notes_sterile = []
+        unmapped.extend(item for items in sterile_parts.values() for item in items)
     flags_read: list[str] = []  # flags read as findings, each with what it was read as
     flags_beside_value: list[str] = []  # flags of a lab whose value is given too: the value is read
     flag_states: dict[str, set[str]] = {}
@@ -1886,6 +1898,10 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
         notes.append({"id": "fhir_result_missing", "sources": [],
                       "message": "DiagnosticReport results that name no resource of the document (not read): "
                       + "; ".join(dict.fromkeys(dangling[:20]))})
+    if notes_sterile:
+        notes.append({"id": "fhir_sterile_pyuria", "sources": [],
+                      "message": "A pyuria with a urine culture that grew nothing was read as sterile pyuria (pyuria "
+                      "with negative routine cultures): " + shortlist(notes_sterile)})
     if flags_read:
         notes.append({"id": "fhir_lab_flag_read", "sources": [],
                       "message": "Results given as the laboratory's flag without a value were read as the findings "
@@ -3140,6 +3156,32 @@ def _modality_codes(value: object) -> list[str]:
 def _shown(concept: CodeableConcept) -> str:
     """A concept as listed among the codes that map to nothing: system|code display, or its text."""
     return "; ".join(f"{c.system or '?'}|{c.code} {c.display}".strip() for c in concept.coding) or concept.text
+
+
+PYURIA = "HP:0012085"  # Pyuria: with negative routine cultures it is sterile pyuria (HP:0100586, below it)
+URINE_CULTURE = frozenset({"630-4"})  # LOINC Bacteria identified in Urine by Culture
+_NO_GROWTH = ("no growth", "no bacterial growth", "no significant growth", "sterile", "culture negative",
+              "no organisms", "no bacteria")
+
+
+def _sterile_pyuria_part(kb: KnowledgeBase, resource: dict[str, Any], concept: CodeableConcept, absent: bool) -> str:
+    """Which half of a sterile pyuria a resource that maps to no clue states: "pyuria" (HPO Pyuria, a SNOMED CT concept
+    HPO cross-references to it, or the word itself, stated present), "culture" (a routine urine culture that grew
+    nothing), or ""."""
+    if resource.get("resourceType") == "Observation" and any(
+            c.system.rstrip("/") == LOINC and c.code in URINE_CULTURE for c in concept.coding):
+        says = _value_says(resource)
+        words = [folded_name(str(text)) for text in (_concept(resource.get("valueCodeableConcept")).text,
+                                                      resource.get("valueString") or "")]
+        negative = (says is not None and says[0] == "absent") or any(w.startswith(_NO_GROWTH) for w in words)
+        return "culture" if negative else ""
+    if absent:
+        return ""
+    terms = {_hpo_code(c) for c in concept.coding}
+    if PYURIA in terms or folded_name(concept.text) == "pyuria" or any(
+            c.system.rstrip("/") == SNOMED and PYURIA in kb.snomed_hpo.get(c.code, ()) for c in concept.coding):
+        return "pyuria"
+    return ""
 
 
 def _flag_states(resource: dict[str, Any]) -> list[tuple[str, str]]:
