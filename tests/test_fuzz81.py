@@ -122,9 +122,20 @@ def test_checks_across_fields_name_their_field(kb: KnowledgeBase, tmp_path: Path
 
 
 def test_a_categorical_measurement_of_a_known_assay_is_named_as_one() -> None:
+    # a category that is a laboratory's flag ("Low") is now read by the lab's flags (tests/test_lab_flags.py); one that
+    # is not (a "Positive") is still named as a category, not as an unknown assay
     result = _json(["diff", "--phenopacket", str(DATA / "categorical_measurement.json")])
     said = {w["id"]: w["message"] for w in result["warnings"]}
-    assert "LOINC:2777-1 (serum_phosphate): NCIT:C25493 Low" in said["phenopacket_measurements_categorical"]
+    assert "serum_phosphate low (NCIT:C25493 Low) as Hypophosphataemia present" in said["phenopacket_lab_flag_read"]
+    assert result["case"]["clues"]["hypophosphatemia"] is True
+    packet = json.loads((DATA / "categorical_measurement.json").read_text(encoding="utf-8"))
+    for measurement in packet["measurements"]:
+        if measurement["assay"]["id"] == "LOINC:2777-1":
+            measurement["value"]["ontologyClass"] = {"id": "NCIT:C25246", "label": "Positive"}
+    status, out, err = invoke(["diff", "--phenopacket", "-", "--format", "json"], json.dumps(packet).encode())
+    said = {w["id"]: w["message"] for w in json.loads(out)["warnings"]}
+    assert status == 0 and "LOINC:2777-1 (serum_phosphate): NCIT:C25246 Positive" in \
+        said["phenopacket_measurements_categorical"], err
     assert "2777-1" not in said.get("phenopacket_measurements_not_read", "").split("were not used:")[-1]
 
 
