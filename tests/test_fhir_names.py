@@ -160,3 +160,70 @@ def test_a_pyuria_or_a_culture_alone_is_no_sterile_pyuria(resources: tuple[dict[
     case, said = _read(MEDULLARY, *resources)
     assert "sterile_pyuria" not in case.get("clues", {})
     assert "fhir_sterile_pyuria" not in said
+
+
+@pytest.mark.parametrize(("text", "pattern", "laterality"), [
+    ("Bilateral medullary nephrocalcinosis", "medullary", "bilateral"),
+    ("Left nephrocalcinosis", None, "unilateral"),
+    ("Nephrocalcinosis, cortical", "cortical", None),
+    ("Medullary nephrocalcinosis (papillary calcification)", "medullary", None),
+    ("Extensive nephrocalcinosis", None, None),
+])
+def test_nephrocalcinosis_named_with_its_pattern_or_side_gives_them(text: str, pattern: str | None,
+                                                                    laterality: str | None) -> None:
+    """A blind US-style curation (session 2026-12-08) coded every nephrocalcinosis in ICD-10-CM (E83.59, "Other
+    disorders of calcium metabolism", which names no pattern) with the radiologist's words as the text."""
+    icd = {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "E83.59"}], "text": text}
+    case, said = _read(_condition(icd))
+    assert case["pattern"] == pattern and case.get("laterality") == laterality
+    assert "fhir_without_nephrocalcinosis" not in said and repr(text) in said["fhir_finding_read_from_text"]
+
+
+@pytest.mark.parametrize("text", ["No nephrocalcinosis", "Nephrocalcinosis ruled out", "Nephrocalcinosis (suspected)",
+                                  "Medullary and cortical nephrocalcinosis", "Nephrocalcinosis in the pyramids",
+                                  "Nephrocalcinosis persists"])
+def test_a_text_that_is_not_a_name_of_nephrocalcinosis_alone_gives_no_pattern(text: str) -> None:
+    case, said = _read(_condition({"text": text}))
+    assert case["pattern"] is None
+    assert "fhir_without_nephrocalcinosis" in said
+
+
+def _report(conclusion: str, **extra: Any) -> dict[str, Any]:
+    return {"resourceType": "DiagnosticReport", "status": "final", "code": {"text": "US kidneys"},
+            "conclusion": conclusion, **extra}
+
+
+def test_a_report_sentence_that_names_nephrocalcinosis_gives_its_pattern_and_side() -> None:
+    case, said = _read(_report("Right staghorn stone. Bilateral medullary nephrocalcinosis."))
+    assert case["pattern"] == "medullary" and case["laterality"] == "bilateral"
+    assert "DiagnosticReport conclusion 'Bilateral medullary nephrocalcinosis'" in said["fhir_finding_read_from_text"]
+    # a sentence that denies it, or says more than its name, is not read; the conclusion is said unread
+    for conclusion in ("No nephrocalcinosis.", "Medullary echogenicity consistent with nephrocalcinosis."):
+        case, said = _read(_report(conclusion))
+        assert case["pattern"] is None and "free text is not read" in said["fhir_codes_not_mapped"], conclusion
+    # a coded conclusion decides; its text is read as before
+    coded = _report("Cortical nephrocalcinosis.", conclusionCode=[{"coding": [
+        {"system": "http://purl.obolibrary.org/obo/hp.owl", "code": "HP:0012408"}]}])
+    case, _ = _read(coded)
+    assert case["pattern"] == "medullary"
+
+
+def test_a_finding_after_parathyroid_surgery_is_not_read_as_one_at_presentation() -> None:
+    """"Hypocalcemia after parathyroid adenoma excision" beside the hypercalcaemia it followed made the calcium
+    contradict itself, and a primary hyperparathyroidism lost first place (blind curation 86)."""
+    for text in ("Hypocalcemia after parathyroid adenoma excision", "Hypocalcaemia following removal of an ectopic "
+                 "parathyroid adenoma"):
+        hypocalcaemia = {"coding": [{"system": "http://snomed.info/sct", "code": "5291005"}], "text": text}
+        case, said = _read(MEDULLARY, _condition(hypocalcaemia))
+        assert "clues" not in case, text
+        assert "parathyroid" in said["fhir_text_denies_code"], said
+    case, _ = _read(MEDULLARY, _condition({"coding": [{"system": "http://snomed.info/sct", "code": "5291005"}],
+                                           "text": "Hypocalcaemia after surgery for bowel cancer"}))
+    assert case["clues"] == {"hypocalcemia": True}
+
+
+@pytest.mark.parametrize(("code", "clue"), [("161414005", "tuberculosis"), ("161665007", "kidney_transplant"),
+                                            ("236435004", "kidney_failure")])
+def test_histories_a_hospital_codes_in_snomed_are_read(code: str, clue: str) -> None:
+    case, _ = _read(MEDULLARY, _condition({"coding": [{"system": "http://snomed.info/sct", "code": code}]}))
+    assert case["clues"][clue] is True

@@ -101,6 +101,7 @@ from nephrocalc.interop.wording import (
     flag_level,
     folded_name,
     local_route,
+    nephrocalcinosis_named,
     other_specimen,
     shortlist,
     voids,
@@ -1002,10 +1003,29 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                         "/".join(target.rstrip("/").split("/")[-2:]) not in present_refs:
                     dangling.append(target[:80])
             text = resource.get("conclusion")
-            # free text is not read: said, not dropped, when no coded conclusion stands for it
+            # free text is not read: said, not dropped, when no coded conclusion stands for it; a sentence that is
+            # a name of nephrocalcinosis ("Bilateral medullary nephrocalcinosis.") gives its pattern and side (blind
+            # US-style FHIR curation 86: every report held one, none coded)
             if isinstance(text, str) and text.strip() and not _items(resource.get("conclusionCode")):
-                unmapped.append(f"DiagnosticReport conclusion text {text.strip()[:60]!r} (free text is not read: "
-                                "code it in conclusionCode)")
+                named_sentences = [(sentence.strip(), nc_name) for sentence in re.split(r"[.;]\s*|\n", text)
+                                   if (nc_name := nephrocalcinosis_named(sentence)) is not None
+                                   and not finding_cue(sentence)]
+                for sentence, (pattern_named, side_named) in named_sentences:
+                    mapped = _coded(kb, Coding(system=HPO_SYSTEMS[0], code=NC_TERMS[pattern_named]), False)
+                    if mapped is not None:
+                        seen_nc, patterns = _apply(mapped, False, clues, seen_nc, patterns, conflicts)
+                    if side_named:
+                        sides.add("bilateral" if side_named == "bilateral" else "unilateral")
+                        if side_named != "bilateral":
+                            hands.add(side_named)
+                    by_text.append(f"DiagnosticReport conclusion {sentence[:60]!r} as "
+                                   f"{_meaning(kb, NC_TERMS[pattern_named])}" + (f", {side_named}" if side_named
+                                                                               else ""))
+                    if resource.get("status") in UNVERIFIED_RESULT:
+                        preliminary.append(f"DiagnosticReport {sentence[:60]} ({resource['status']})")
+                if not named_sentences:
+                    unmapped.append(f"DiagnosticReport conclusion text {text.strip()[:60]!r} (free text is not read: "
+                                    "code it in conclusionCode)")
             for item in _items(resource.get("conclusionCode")):
                 try:
                     conclusion = CodeableConcept.model_validate(item)
@@ -1107,14 +1127,16 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
         differing: list[str] = []
         readings = _readings(kb, concept.coding, absent, f"{kind}.code", differing, mislabelled)
         named_as = ""  # a finding named word for word, read as its term: said once it is read
+        named_side = ""  # the side a name of nephrocalcinosis gives ("Left nephrocalcinosis")
         written = concept
         if not readings and not coded_labs and (by_name := _concept_named(kb, concept)) is not None:
             # a finding given as text alone, or coded only in a system nephrocalc does not read (ICD-10, a local
             # code), whose text or display is word for word the name of a finding it reads (an HPO term's label, a
             # clue's): read as that term, and said (blind FHIR curation 84: "Hypocitraturia" and "Alkaline urine" as
             # Condition text were listed among codes that map to nothing). No other text is read.
-            text_name, text_term = by_name
-            named_as = f"{kind} {text_name[:60]!r} as {_meaning(kb, text_term)}"
+            text_name, text_term, named_side = by_name
+            named_as = f"{kind} {text_name[:60]!r} as {_meaning(kb, text_term)}" + (
+                f", {named_side}" if named_side else "")
             written = concept  # as the document writes it, for the messages
             concept = CodeableConcept(coding=[*concept.coding, Coding(system=HPO_SYSTEMS[0], code=text_term,
                                                                       display=text_name)], text=concept.text)
@@ -1256,6 +1278,10 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
         if any(mapped[0] is not None for mapped in readings) and not absent:
             # the nephrocalcinosis: its side from its body site
             sides.update(_sides(resource, hands, unread_sites))
+            if named_side:  # the side its name gives ("Left nephrocalcinosis")
+                sides.add("bilateral" if named_side == "bilateral" else "unilateral")
+                if named_side != "bilateral":
+                    hands.add(named_side)
             site = resource.get("bodySite")  # Condition: 0..* (a list); Observation: 0..1 (one concept)
             if site is not None and not isinstance(site, dict) and (
                     not isinstance(site, list) or not all(isinstance(item, dict) for item in site)):
@@ -2091,12 +2117,21 @@ _LABELS: dict[int, tuple[object, dict[str, str]]] = {}  # per knowledge base: an
 _NAMES: dict[int, tuple[object, dict[str, str]]] = {}  # per knowledge base: a finding's name (folded) -> its term
 
 
-def _concept_named(kb: KnowledgeBase, concept: CodeableConcept) -> tuple[str, str] | None:
-    """The name and HPO term of the first of a concept's text and codings' displays that names a finding word for
-    word (_term_named), or None."""
-    for name in (concept.text, *(coding.display for coding in concept.coding)):
+# the HPO term of each nephrocalcinosis pattern a name gives (nephrocalcinosis_named)
+NC_TERMS = {"medullary": "HP:0012408", "cortical": "HP:0012409", NEPHROCALCINOSIS: "HP:0000121"}
+
+
+def _concept_named(kb: KnowledgeBase, concept: CodeableConcept) -> tuple[str, str, str] | None:
+    """The name, HPO term and side of the first of a concept's text and codings' displays that names a finding word
+    for word (_term_named), or nephrocalcinosis with its pattern, side or degree ("Bilateral medullary
+    nephrocalcinosis"; the side "" when none is named), or None."""
+    names = [concept.text, *(coding.display for coding in concept.coding)]
+    for name in names:
         if (term := _term_named(kb, name)) is not None:
-            return name.strip(), term
+            return name.strip(), term, ""
+    for name in names:
+        if (named := nephrocalcinosis_named(name)) is not None:
+            return name.strip(), NC_TERMS[named[0]], named[1]
     return None
 
 

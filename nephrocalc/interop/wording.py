@@ -57,7 +57,10 @@ _TRAILING = re.compile(r"(?:\b(ruled[- ]out|excluded|negative|neg|absent|none|no
                        r"to be excluded|to exclude|(?:was |were )?considered|pending(?: [a-z]+)?|"
                        r"awaiting(?: [a-z]+)?|not detected|not supported|presumptive|provisional|contact|exposure|"
                        r"(?<!hypoparathyroidism )(?<!hypothyroidism )"
-                       r"(?:post-?operative(?:ly)?|after parathyroidectomy)|"
+                       r"(?:post-?operative(?:ly)?|(?:after|following) (?:(?:the|a|an|his|her)\s+)?(?:[a-z-]+\s+){0,2}"
+                       r"(?:parathyroidectomy|parathyroid (?:adenoma |gland |glands |tumou?r |carcinoma )?"
+                       r"(?:excision|resection|removal|surgery))|(?:after|following) (?:the\s+)?(?:excision|resection|"
+                       r"removal) of (?:(?:the|a|an|his|her)\s+)?(?:[a-z-]+\s+){0,2}parathyroid(?:\s+[a-z-]+){0,2})|"
                        # a risk named by its kind is another finding's ("CKD stage 3 with high cardiovascular risk")
                        r"(?<!cardiovascular )(?<!cardiac )(?<!cv )(?<!fall )(?<!falls )(?<!fracture )(?<!bleeding )"
                        r"risk|screen|vaccinated|vaccine given|vaccine|"
@@ -235,3 +238,35 @@ def flag_level(code: str, text: str) -> str | None:
     if code.strip().upper() in FLAG_CODES:
         return FLAG_CODES[code.strip().upper()]
     return FLAG_WORDS.get(folded_name(text))
+
+
+# the words that may stand beside "nephrocalcinosis" in a name of it: its pattern, its side, or words of degree that
+# change neither ("Bilateral medullary nephrocalcinosis", "Left nephrocalcinosis", "Extensive nephrocalcinosis")
+_NC_WORDS: dict[str, tuple[str, str] | None] = {
+    "medullary": ("pattern", "medullary"), "cortical": ("pattern", "cortical"),
+    "bilateral": ("side", "bilateral"), "unilateral": ("side", "unilateral"), "left": ("side", "left"),
+    "right": ("side", "right"), "left-sided": ("side", "left"), "right-sided": ("side", "right"),
+    "diffuse": None, "extensive": None, "early-stage": None, "early": None, "mild": None, "moderate": None,
+    "severe": None, "marked": None, "renal": None, "nephrocalcinosis": None}
+_NC_NAME = re.compile(r"((?:[a-z-]+,?\s+)*?)nephrocalcinosis(?:\s*,\s*([a-z ,-]+))?")
+
+
+def nephrocalcinosis_named(text: str) -> tuple[str, str] | None:
+    """The pattern ("medullary", "cortical" or "nephrocalcinosis") and side ("bilateral", "left", "right" or "") of a
+    text that is a name of nephrocalcinosis and nothing else: "nephrocalcinosis" with words of its pattern, its side
+    or its degree around it ("Bilateral medullary nephrocalcinosis", "Nephrocalcinosis, left"), a trailing
+    parenthesis aside. None for any other text, a negation or a second finding among them ("No nephrocalcinosis",
+    "Medullary and cortical nephrocalcinosis", "Nephrocalcinosis in the pyramids")."""
+    name = re.sub(r"\s*\([^()]*\)$", "", folded_name(text))
+    match = _NC_NAME.fullmatch(name)
+    if match is None:
+        return None
+    found: dict[str, set[str]] = {"pattern": set(), "side": set()}
+    for word in (match.group(1) + " " + (match.group(2) or "")).replace(",", " ").split():
+        if word not in _NC_WORDS:
+            return None
+        if (meaning := _NC_WORDS[word]) is not None:
+            found[meaning[0]].add(meaning[1])
+    if len(found["pattern"]) > 1 or len(found["side"]) > 1:
+        return None
+    return next(iter(found["pattern"]), "nephrocalcinosis"), next(iter(found["side"]), "")
