@@ -105,6 +105,7 @@ class Clue(NamedTuple):
     atc: tuple[str, ...] = ()  # WHO ATC codes (or their groups) of the drugs whose use means this exposure
     asked_below: float | None = None  # not proposed as a question from this age (years) on (a child's finding)
     test: str = ""  # how the finding is looked for, where no lab settles it (clues.toml ``test``)
+    icd10cm: tuple[str, ...] = ()  # ICD-10-CM codes, categories or blocks that mean this clue (clues.toml)
 
     @property
     def flag(self) -> str:
@@ -570,6 +571,8 @@ class KnowledgeBase(NamedTuple):
     snomed_hpo: Mapping[str, tuple[str, ...]] = {}  # other SNOMED CT concepts -> the HPO terms cross-referencing them
     agent_clues: Mapping[str, str] = {}  # a drug or agent name (lower case) -> its exposure clue
     atc_clues: Mapping[str, str] = {}  # a WHO ATC code or group -> its exposure clue (the longest one given wins)
+    # an ICD-10-CM code, category or block (clues.toml icd10cm) -> the clues that name it (icd10cm_meaning reads one)
+    icd10cm_clues: Mapping[str, tuple[str, ...]] = {}
 
     @property
     def loaded_priors(self) -> dict[str, dict[AgeGroup, float]]:
@@ -606,3 +609,20 @@ def lab_for(kb: KnowledgeBase, clue: str, age: float | None) -> str | None:
                for limit in lab.limits):
             return lab.id
     return first
+
+
+def icd10cm_meaning(codes: Mapping[str, tuple[str, ...]], code: str) -> tuple[str, ...]:
+    """The clues an ICD-10-CM code means: those of the most specific entry that covers it, the code itself, then its
+    parents (N18.4, then N18), then a block of categories it falls in (C34.90 in C00-C96); () when none does."""
+    code = code.strip().upper()
+    for end in range(len(code), 2, -1):
+        part = code[:end].rstrip(".")
+        if part in codes and len(part) >= 3:
+            return codes[part]
+    category = code[:3]
+    for entry, clues in codes.items():
+        if "-" in entry:
+            first, last = entry.split("-", 1)
+            if first[0] == category[0] and first <= category <= last:
+                return clues
+    return ()

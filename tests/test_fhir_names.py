@@ -10,6 +10,8 @@ name ("No hypercalcaemia", "Persistently alkaline urine"); each finding read so 
 from __future__ import annotations
 
 import json
+import shutil
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,6 +19,7 @@ from helpers import invoke
 
 from nephrocalc.engine import load_engine
 from nephrocalc.interop.fhir import _term_named
+from nephrocalc.loader import builtin_rules_dir
 
 
 def _bundle(*resources: dict[str, Any]) -> bytes:
@@ -227,3 +230,58 @@ def test_a_finding_after_parathyroid_surgery_is_not_read_as_one_at_presentation(
 def test_histories_a_hospital_codes_in_snomed_are_read(code: str, clue: str) -> None:
     case, _ = _read(MEDULLARY, _condition({"coding": [{"system": "http://snomed.info/sct", "code": code}]}))
     assert case["clues"][clue] is True
+
+
+ICD = "http://hl7.org/fhir/sid/icd-10-cm"
+
+
+@pytest.mark.parametrize(("code", "clues"), [
+    ("E83.52", {"hypercalcemia": True}),
+    ("N18.30", {"ckd": True}),                                          # a code below the category N18
+    ("N18.4", {"advanced_ckd": True}),                                  # the most specific entry, not N18
+    ("Z99.2", {"kidney_failure": True}),
+    ("C34.90", {"malignancy": True}),                                   # within the block C00-C96
+    ("A18.11", {"tuberculosis": True}),
+    ("Z84.3", {"consanguinity": True}),
+])
+def test_a_problem_coded_in_icd10cm_is_read(code: str, clues: dict[str, bool]) -> None:
+    """US Core problem lists are coded in ICD-10-CM as often as in SNOMED CT; the blind US-style curation coded
+    every problem so (dialysis dependence Z99.2, consanguinity Z84.3, a kidney stone N20.0)."""
+    case, said = _read(MEDULLARY, _condition({"coding": [{"system": ICD, "code": code}]}))
+    assert case["clues"] == clues
+    assert "fhir_codes_not_mapped" not in said and "fhir_finding_read_from_text" not in said
+
+
+def test_an_icd10cm_code_that_names_no_finding_is_said_and_its_display_may_still_name_one() -> None:
+    # E83.59 is where ICD-10-CM puts nephrocalcinosis, among other disorders of calcium metabolism: no pattern
+    case, said = _read(_condition({"coding": [{"system": ICD, "code": "E83.59", "display": "Other disorders of "
+                                                                                         "calcium metabolism"}]}))
+    assert case["pattern"] is None and "E83.59" in said["fhir_codes_not_mapped"]
+    # refuted, and by the HL7 OID of the system
+    refuted = {"coding": [{"code": "refuted"}]}
+    case, _ = _read(MEDULLARY, _condition({"coding": [{"system": "urn:oid:2.16.840.1.113883.6.90", "code": "E87.6"}]},
+                                          verificationStatus=refuted))
+    assert case["clues"] == {"hypokalemia": False}
+
+
+def _clues_copy(tmp_path: Path, old: str, new: str) -> Path:
+    root = tmp_path / "kb"
+    shutil.copytree(builtin_rules_dir(), root, ignore=shutil.ignore_patterns("extended"))
+    path = root / "clues.toml"
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return root
+
+
+@pytest.mark.parametrize(("new", "message"), [
+    ('icd10cm = [\n  "E83.52x",', "clues.toml: clues.hypercalcemia.icd10cm.0: String should match pattern"),
+    ('icd10cm = [\n  "E87.6",', "clues.toml: clues.hypokalemia.icd10cm.0: E87.6 is already an ICD-10-CM code of "
+                                  "hypercalcemia: one Condition would state both"),
+    ('icd10cm = [\n  "C96-C00",', "clues.toml: clues.hypercalcemia.icd10cm.0: C96-C00: a block runs from its first"),
+    ('icd10cm = [\n  "E83.52",\n  "E83.52",', "clues.toml: clues.hypercalcemia.icd10cm.1: E83.52 is listed twice"),
+])
+def test_a_broken_icd10cm_list_is_refused_naming_file_and_field(tmp_path: Path, new: str, message: str) -> None:
+    root = _clues_copy(tmp_path, 'icd10cm = [\n  "E83.52",', new)
+    status, _, err = invoke(["rules", "check", str(root)])
+    assert status == 2 and message in err, err

@@ -106,12 +106,13 @@ from nephrocalc.interop.wording import (
     shortlist,
     voids,
 )
-from nephrocalc.knowledge import KnowledgeBase, normalise_unit
+from nephrocalc.knowledge import KnowledgeBase, icd10cm_meaning, normalise_unit
 from nephrocalc.result import Note
 from nephrocalc.vocab import Laterality, Modality, Sex
 
 LOINC = "http://loinc.org"
 SNOMED = "http://snomed.info/sct"
+ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
 MEDICATIONS = ("MedicationStatement", "MedicationRequest", "MedicationAdministration", "MedicationDispense")
 # when each says the drug was taken, ordered or handed over (R4; STU3 has the same fields)
 MEDICATION_DATES = {"MedicationStatement": ("effectiveDateTime", "effectivePeriod", "dateAsserted"),
@@ -147,6 +148,8 @@ class _Part(BaseModel):
 
 # the same code systems named by their HL7 OIDs or over https, as some exports write them
 SYSTEM_ALIASES = {"urn:oid:2.16.840.1.113883.6.1": "http://loinc.org", "https://loinc.org": "http://loinc.org",
+                  "urn:oid:2.16.840.1.113883.6.90": "http://hl7.org/fhir/sid/icd-10-cm",
+                  "https://hl7.org/fhir/sid/icd-10-cm": "http://hl7.org/fhir/sid/icd-10-cm",
                   "urn:oid:2.16.840.1.113883.6.96": "http://snomed.info/sct",
                   "https://snomed.info/sct": "http://snomed.info/sct"}
 
@@ -1939,8 +1942,8 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                       "and is read instead: " + shortlist(list(dict.fromkeys(flags_beside_value)))})
     if by_text:
         notes.append({"id": "fhir_finding_read_from_text", "sources": [],
-                      "message": "Findings given by name alone (as text, or in a code system that is not read, such "
-                      "as ICD-10), each word for word the name of a finding, were read as that finding: "
+                      "message": "Findings given by name alone (as text, or in a code that maps to nothing, a WHO "
+                      "ICD-10 or local code), each word for word the name of a finding, were read as that finding: "
                       + shortlist(list(dict.fromkeys(by_text)))})
     if mislabelled:
         notes.append({"id": "fhir_display_of_another_term", "sources": [],
@@ -2065,6 +2068,11 @@ def _coded(kb: KnowledgeBase, coding: Coding, absent: bool) -> tuple[str | None,
             return named, ()
         through = tuple(dict.fromkeys(clue for t in terms for clue in clues_of_term(kb, t, present=not absent)))
         return (None, through) if through else None
+    if coding.system.rstrip("/") == ICD10CM and coding.code:
+        # a US problem list's code (clues.toml icd10cm): the most specific entry that covers it; no ICD-10-CM code
+        # names a pattern (nephrocalcinosis is E83.59, "Other disorders of calcium metabolism")
+        meant = icd10cm_meaning(kb.icd10cm_clues, coding.code)
+        return (None, meant) if meant else None
     term = _hpo_code(coding)
     if term is None:
         return None

@@ -350,6 +350,10 @@ def _code_indexes(kb: KnowledgeBase, labs: Mapping[str, Lab], hpo_file: schema.H
     snomed_clues: dict[str, list[str]] = {}
     agent_clues: dict[str, str] = {}
     atc_clues = {code: clue.id for clue in kb.clues.values() for code in clue.atc}
+    icd10cm_clues: dict[str, list[str]] = {}
+    for clue in kb.clues.values():
+        for code in clue.icd10cm:
+            icd10cm_clues.setdefault(code, []).append(clue.id)
     for clue in kb.clues.values():
         for code in clue.snomed:
             snomed_clues.setdefault(code, []).append(clue.id)
@@ -360,6 +364,7 @@ def _code_indexes(kb: KnowledgeBase, labs: Mapping[str, Lab], hpo_file: schema.H
             "loinc_at_least": loinc_at_least,
             "snomed_clues": {code: tuple(ids) for code, ids in snomed_clues.items()},
             "snomed_patterns": snomed_patterns, "agent_clues": agent_clues, "atc_clues": atc_clues,
+            "icd10cm_clues": {code: tuple(ids) for code, ids in icd10cm_clues.items()},
             "hpo_clue_sets": {term: tuple(ids) for term, ids in reached.items()},
             "hpo_named": {term: tuple(ids) for term, ids in named.items()},
             "hpo_ancestors": {term: frozenset(above) for term, above in ancestors.items()},
@@ -383,6 +388,7 @@ def _check_codes(kb_path: Path, kb_file: schema.KnowledgeBaseFile, clue_entries:
     """A drug means one exposure, and a SNOMED CT concept is either a pattern or clues, not both."""
     agents: dict[str, str] = {}
     atc: dict[str, str] = {}
+    icd: dict[str, str] = {}
     for clue_id, (path, entry) in clue_entries.items():
         for index, code in enumerate(entry.atc):  # an ATC code means one exposure
             if code in atc and atc[code] != clue_id:
@@ -397,6 +403,16 @@ def _check_codes(kb_path: Path, kb_file: schema.KnowledgeBaseFile, clue_entries:
             if nested is not None:
                 problems.add(path, f"clues.{clue_id}.atc.{index}", f"{code} and {nested} are one inside the other: "
                              "a medication coded in both would state the wrong exposure")
+        for index, code in enumerate(entry.icd10cm):  # an ICD-10-CM entry means one finding
+            if entry.icd10cm.index(code) != index:
+                problems.add(path, f"clues.{clue_id}.icd10cm.{index}", f"{code} is listed twice")
+            elif code in icd and icd[code] != clue_id and icd[code] not in entry.implies:
+                problems.add(path, f"clues.{clue_id}.icd10cm.{index}", f"{code} is already an ICD-10-CM code of "
+                             f"{icd[code]}: one Condition would state both")
+            if "-" in code and code.split("-", 1)[0] > code.split("-", 1)[1]:
+                problems.add(path, f"clues.{clue_id}.icd10cm.{index}", f"{code}: a block runs from its first "
+                             "category to its last (C00-C96)")
+            icd.setdefault(code, clue_id)
         for agent in entry.agents:
             if agent in agents and agents[agent] != clue_id:
                 problems.add(path, f"clues.{clue_id}.agents", f"{agent!r} is already an agent of {agents[agent]}")
@@ -814,7 +830,7 @@ def _compile(root: Path, kb_file: schema.KnowledgeBaseFile, groups: Mapping[str,
                               tuple((band.at_least, band.below, band.value) for band in entry.age_backgrounds),
                               defining=entry.defining, refines=tuple(entry.refines),
                               mixture=entry.mixture, hpo_one_of=tuple(entry.hpo_one_of), atc=tuple(entry.atc),
-                              asked_below=entry.asked_below, test=entry.test)
+                              asked_below=entry.asked_below, test=entry.test, icd10cm=tuple(entry.icd10cm))
         for index, term in enumerate(entry.hpo_one_of):
             if term not in entry.hpo:
                 problems.add(clues_path, f"clues.{clue_id}.hpo_one_of.{index}",

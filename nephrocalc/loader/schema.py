@@ -107,6 +107,8 @@ SnomedId = Annotated[str, Field(pattern=r"^[1-9]\d{5,17}$"), AfterValidator(_sct
 Agent = Annotated[str, Field(pattern=r"^[a-z][a-z0-9 -]{2,59}$")]  # a drug or agent name, lower case
 # a WHO ATC code, or one of its groups (C03CA: sulfonamide loop diuretics; C03CA01: furosemide)
 AtcCode = Annotated[str, Field(pattern=r"^[A-Z]\d{2}([A-Z]([A-Z](\d{2})?)?)?$")]
+# an ICD-10-CM code (E83.52), a category that covers every code below it (N18), or a block of categories (C00-C96)
+IcdCode = Annotated[str, Field(pattern=r"^(?:[A-Z]\d[0-9A-Z](?:\.[0-9A-Z]{1,4})?|[A-Z]\d[0-9A-Z]-[A-Z]\d[0-9A-Z])$")]
 SourceTags = Annotated[list[str], Field(min_length=1)]
 # a name shown on one line (a table row, the footer, `rules check`'s "ok:" line): no line break, not blank
 ONE_LINE = r"^[^\r\n\u2028\u2029]*\S[^\r\n\u2028\u2029]*$"
@@ -656,6 +658,10 @@ class ClueEntry(RuleModel):
     agents: list[Agent] = []
     # for an exposure: the WHO ATC codes, or groups of codes, of those drugs (a FHIR medication coded, not named)
     atc: list[AtcCode] = []
+    # the ICD-10-CM codes that mean this clue (a FHIR Condition coded as a US problem list codes it): a code, a
+    # category with every code below it (N18: chronic kidney disease), or a block of categories (C00-C96); a code
+    # read by the most specific entry that covers it (N18.4 of advanced_ckd before N18 of ckd)
+    icd10cm: list[IcdCode] = []
     # P(present | a cause that does not list it), where a sourced prevalence replaces the specificity's
     # default (CKD is common in older adults whatever calcified their kidneys)
     background: ChildBackground | None = None

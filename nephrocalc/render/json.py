@@ -110,6 +110,7 @@ def clues_json(kb: KnowledgeBase, only: Sequence[str] | None = None) -> str:
          "hpo": list(clue.hpo), **({"hpo_exact": list(clue.hpo_exact)} if clue.hpo_exact else {}),
          **({"hpo_note": clue.hpo_note} if clue.hpo_note else {}),
          **({"snomed": list(clue.snomed)} if clue.snomed else {}),
+         **({"icd10cm": list(clue.icd10cm)} if clue.icd10cm else {}),
          **({"agents": list(clue.agents)} if clue.agents else {}),
          **({"atc": list(clue.atc)} if clue.atc else {}),
          **({"implies": list(clue.implies)} if clue.implies else {}),
