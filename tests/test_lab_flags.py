@@ -23,7 +23,7 @@ from nephrocalc.loader import builtin_rules_dir
 SNOMED = "http://snomed.info/sct"
 V3 = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
 LOINC = {"serum_calcium": "17861-6", "pth": "2731-8", "vitamin_d_25oh": "62292-8", "serum_potassium": "2823-3",
-         "urine_calcium_24h": "6874-2"}
+         "urine_calcium_24h": "6874-2", "serum_creatinine": "2160-0"}
 QUALIFIERS = {"high": ("75540009", "High"), "low": ("62482003", "Low"), "normal": ("17621005", "Normal")}
 
 
@@ -71,7 +71,8 @@ def test_a_flag_without_a_value_documents_what_the_lab_says_it_does(result: dict
 @pytest.mark.parametrize(("result", "why"), [
     (_result("pth", "normal", "N"), "inappropriately normal"),
     (_result("vitamin_d_25oh", "high", "H"), "below the intoxication limit"),
-    (_result("urine_calcium_24h", "low", "L"), "hypocalciuria is judged beside the calcium"),
+    (_result("urine_calcium_24h", "low", "L"), "hypocalciuria is judged beside the serum calcium"),
+    (_result("serum_creatinine", "high", "H"), "serum_creatinine is read from its value alone"),
 ])
 def test_a_flag_a_lab_does_not_list_documents_nothing_and_is_said(result: dict[str, Any], why: str) -> None:
     case, said = _read(result)
@@ -175,7 +176,7 @@ def test_a_phenopacket_flag_a_lab_does_not_list_stays_unread_and_says_why() -> N
                                       _category("pth", "NCIT:C38757", "Negative")))
     assert "clues" not in case
     message = said["phenopacket_measurements_categorical"]
-    assert "a result high documents nothing here" in message and "Negative" in message
+    assert "a result flagged high without its value documents nothing" in message and "Negative" in message
 
 
 def test_a_normal_flag_does_not_overrule_a_feature_stated_present() -> None:

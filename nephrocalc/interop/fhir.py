@@ -1245,10 +1245,10 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                         rejected.append(f"Observation ({lab_id}, LOINC {coding.code}): its flags disagree "
                                         f"({flagged_as}), so not used")
                     elif (flag_level := next(iter(directions))) not in documented:
-                        why = kb.labs[lab_id].flags_note or "its limits are judged on the value"
+                        why = (kb.labs[lab_id].flags_note if documented else
+                               f"{lab_id} is read from its value alone") or "it is read from its value"
                         rejected.append(f"Observation ({lab_id}, LOINC {coding.code}): a result flagged {flag_level} "
-                                        f"({flagged_as}) without its value documents nothing here ({why}): give the "
-                                        "value")
+                                        f"({flagged_as}) without its value documents nothing: {why}; give the value")
                     else:
                         flag_readings.append((lab_id, flag_level, f"{lab_id} {flag_level} ({flagged_as})",
                                               resource.get("status") in UNVERIFIED_RESULT))
@@ -3238,7 +3238,7 @@ def _flag_states(resource: dict[str, Any]) -> list[tuple[str, str]]:
             continue
         codes = [(str(c.get("code", "")).strip(), str(c.get("display", "")).strip()[:20])
                  for c in _items(concept.get("coding")) if isinstance(c, dict)]
-        coded = [(level, f"{code} {display}".strip()) for code, display in codes
+        coded = [(level, code) for code, _ in codes
                  if (level := flag_level(code, "")) is not None]
         found.extend(coded)
         text = concept.get("text")

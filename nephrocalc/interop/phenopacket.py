@@ -1141,8 +1141,9 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
                 flag_readings.append((lab_id, level, f"{lab_id} {level} ({category.id} {category.label})".strip()))
                 continue
             categorical.append(f"{measurement.assay.id} ({lab_id}): {category.id} {category.label}".strip()
-                               + (f" (a result {level} documents nothing here: "
-                                  f"{kb.labs[lab_id].flags_note or 'its limits are judged on the value'})"
+                               + (f" (a result flagged {level} without its value documents nothing: "
+                                  + ((kb.labs[lab_id].flags_note if kb.labs[lab_id].flags else
+                                      f"{lab_id} is read from its value alone") or "it is read from its value") + ")"
                                   if level is not None else ""))
             continue
         if lab_id is None or quantity is None:
