@@ -16,6 +16,7 @@ bench/hpo_codes.py, which keeps the table as it finds it.
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 from pathlib import Path
@@ -50,6 +51,28 @@ def xrefs(obo: Path) -> tuple[str, dict[str, list[str]]]:
     return release, found
 
 
+def synonyms(obo: Path) -> dict[str, list[str]]:
+    """The EXACT synonyms of each HPO term of an hp.obo file (not obsolete), abbreviations and names of three letters
+    or fewer left out ("CKD" names other things too): term -> synonyms, in the file's order."""
+    found: dict[str, list[str]] = {}
+    term: str | None = None
+    names: list[str] = []
+    obsolete = False
+    for line in [*obo.read_text(encoding="utf-8").splitlines(), "[Term]"]:
+        if line.startswith("[Term]") or line.startswith("[Typedef]"):
+            if term and not obsolete and names:
+                found[term] = names
+            term, names, obsolete = None, [], False
+        elif line.startswith("id: HP:"):
+            term = line[4:].strip()
+        elif (m := re.match(r'synonym: "([^"]+)" EXACT(?: (\S+))? \[', line)) and m.group(2) != "abbreviation" \
+                and len(m.group(1)) > 3:
+            names.append(m.group(1))
+        elif line.startswith("is_obsolete: true"):
+            obsolete = True
+    return found
+
+
 def table(obo: Path) -> str:
     kb = load_knowledge_base()
     readable = set(kb.hpo_clue_sets) | set(kb.hpo_named) | set(kb.hpo_patterns)
@@ -60,6 +83,13 @@ def table(obo: Path) -> str:
              "# SNOMED CT concept -> the HPO terms nephrocalc reads that cross-reference it", "[snomed_xrefs]"]
     lines += [f'"{code}" = [{", ".join(repr(t).replace(chr(39), chr(34)) for t in terms)}]'
               for code, terms in sorted(rows.items(), key=lambda item: int(item[0]))]
+    # the exact synonyms of the terms a clue or pattern names ([labels]): a FHIR finding given by name alone is read
+    # by its term's label or one of these, word for word ("Kidney stones", "Renal calculi": Nephrolithiasis)
+    named = synonyms(obo)
+    lines += ["", "# the EXACT synonyms (not abbreviations) of the terms of [labels], from the same hp.obo",
+              "[synonyms]"]
+    lines += [f'"{term}" = [{", ".join(json.dumps(name, ensure_ascii=False) for name in named[term])}]'
+              for term in sorted(kb.hpo_labels) if named.get(term)]
     return "\n".join(lines) + "\n"
 
 

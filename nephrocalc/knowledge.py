@@ -565,6 +565,7 @@ class KnowledgeBase(NamedTuple):
     loinc_at_least: frozenset[str] = frozenset()  # codes read as a lower bound of their lab (labs.toml)
     hpo_release: str = ""
     hpo_labels: Mapping[str, str] = {}  # term -> its label in the HPO release (a written phenopacket's OntologyClass)
+    hpo_synonyms: Mapping[str, tuple[str, ...]] = {}  # term -> its exact synonyms (hpo.toml [synonyms])
     pattern_snomed: Mapping[str, tuple[str, ...]] = {}  # as pattern_hpo, in SNOMED CT
     snomed_clues: Mapping[str, tuple[str, ...]] = {}  # SNOMED CT concept -> the clues that name it
     snomed_patterns: Mapping[str, str] = {}  # SNOMED CT concept -> "nephrocalcinosis", "medullary", ...

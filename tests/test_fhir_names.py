@@ -285,3 +285,14 @@ def test_a_broken_icd10cm_list_is_refused_naming_file_and_field(tmp_path: Path, 
     root = _clues_copy(tmp_path, 'icd10cm = [\n  "E83.52",', new)
     status, _, err = invoke(["rules", "check", str(root)])
     assert status == 2 and message in err, err
+
+
+@pytest.mark.parametrize(("text", "clue"), [("Kidney stones", "nephrolithiasis"), ("Renal calculi", "nephrolithiasis"),
+                                            ("Increased urine output", "polyuria"),
+                                            ("Nephromegaly", "enlarged_kidneys")])
+def test_a_finding_named_by_an_exact_hpo_synonym_is_read(text: str, clue: str) -> None:
+    """HPO's exact synonyms of the terms read (hpo.toml [synonyms], from hp.obo by bench/snomed_xrefs.py) name the
+    finding as its label does; abbreviations are left out."""
+    case, said = _read(MEDULLARY, _condition({"text": text}))
+    assert case["clues"] == {clue: True}
+    assert repr(text) in said["fhir_finding_read_from_text"]

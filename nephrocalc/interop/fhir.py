@@ -2154,8 +2154,9 @@ def _meaning(kb: KnowledgeBase, term: str) -> str:
 
 def _term_named(kb: KnowledgeBase, text: str) -> str | None:
     """The HPO term a text names word for word (case and spacing aside): the label of a term a clue or pattern of
-    the knowledge base names, or a clue's own label (read as the clue's first term). A name two terms share that
-    mean different findings names none. Nothing else in a text is read: not a part of it, not a negation."""
+    the knowledge base names, a clue's own label (read as the clue's first term), or one of the term's exact synonyms
+    in HPO ("Kidney stones"). A name two terms share that mean different findings names none. Nothing else in a text
+    is read: not a part of it, not a negation."""
     if not text.strip():
         return None
     cached = _NAMES.get(id(kb))
@@ -2179,6 +2180,10 @@ def _term_named(kb: KnowledgeBase, text: str) -> str | None:
         for clue in kb.clues.values():
             if clue.hpo:
                 add(clue.label, clue.hpo[0])
+        for term, synonyms in kb.hpo_synonyms.items():  # after the labels: a label keeps its own term
+            if term in kb.hpo_patterns or clues_of_term(kb, term, present=True):
+                for synonym in synonyms:
+                    add(synonym, term)
         cached = _NAMES[id(kb)] = (kb, {key: term for key, term in names.items() if key not in shared})
     return cached[1].get(folded_name(text))
 

@@ -371,6 +371,8 @@ def _code_indexes(kb: KnowledgeBase, labs: Mapping[str, Lab], hpo_file: schema.H
             "hpo_above": frozenset(term for above in ancestors.values() for term in above),
             "hpo_release": hpo_file.release if hpo_file is not None else "",
             "hpo_labels": dict(hpo_file.labels) if hpo_file is not None else {},
+            "hpo_synonyms": {term: tuple(names) for term, names in hpo_file.synonyms.items()}
+            if hpo_file is not None else {},
             # a concept a clue or pattern lists keeps that meaning; the others are read through HPO's cross-references
             "snomed_hpo": {code: tuple(terms) for code, terms in (hpo_file.snomed_xrefs.items() if hpo_file else ())
                            if code not in snomed_clues and code not in snomed_patterns}}

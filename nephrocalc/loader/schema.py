@@ -560,6 +560,10 @@ class HpoFile(RuleModel):
     # SNOMED CT concept -> the HPO terms that cross-reference it (hp.obo xrefs; bench/snomed_xrefs.py): a FHIR
     # coding with a concept no clue lists is read through them
     snomed_xrefs: dict[SnomedId, Annotated[list[HpoId], Field(min_length=1)]] = {}
+    # the exact synonyms of the terms of [labels] (hp.obo; bench/snomed_xrefs.py): a finding named by one in a FHIR
+    # resource's text is read as the term
+    synonyms: dict[HpoId, Annotated[list[Annotated[str, Field(min_length=1, max_length=200, pattern=ONE_LINE)]],
+                                    Field(min_length=1)]] = {}
 
 
 # --- pack.toml (rule packs) ------------------------------------------------------------------
