@@ -5,18 +5,24 @@
   a text that is no ICD-10-CM code ("C3", "N18-4") was read through a block or a category (a malignancy, a CKD); a
   block of categories of two letters (C00-D49, which `rules check` accepts) held only those of its first letter, and
   of two blocks the first listed won, not the narrowest. A code is now read whatever its case, spaces and dot, a text
-  that is no code is said unread, and the narrowest block decides.
+  that is no code is said unread, and the narrowest block decides;
+- `rules check` accepted a lab's flags that name a clue on the wrong side of the range (serum calcium
+  ``high = ["hypocalcemia"]``, ``low = ["hypercalcemia"]``): a calcium flagged High would have been read as
+  hypocalcaemia. A high flag may name only a clue read above a limit, a low one only a clue read below one.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
+from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import invoke
+from helpers import invoke, renamed
 
 from nephrocalc.knowledge import icd10cm_meaning
+from nephrocalc.loader import builtin_rules_dir
 
 HPO = "http://purl.obolibrary.org/obo/hp.owl"
 ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
@@ -67,3 +73,26 @@ def test_a_block_holds_the_categories_of_every_letter_in_it_and_the_narrowest_de
     assert icd10cm_meaning(codes, "D64.9") == ("blood",)
     assert icd10cm_meaning(codes, "E83.52") == ()
     assert icd10cm_meaning({"C30-C39": ("thoracic",), "C00-C96": ("malignancy",)}, "C34.90") == ("thoracic",)
+
+
+CALCIUM_FLAGS = 'high = ["hypercalcemia"]\nlow = ["hypocalcemia"]\n'
+
+
+@pytest.mark.parametrize(("flags", "field", "said"), [
+    ('high = ["hypocalcemia"]\n', "flags.high.0", "'hypocalcemia' is read only below this lab's limits"),
+    ('high = ["hypercalcemia"]\nlow = ["hypercalcemia"]\n', "flags", "documented by a high and a low result"),
+    ('low = ["hypercalcemia"]\n', "flags.low.0", "'hypercalcemia' is read only above this lab's limits"),
+])
+def test_a_flag_naming_a_clue_of_the_other_side_of_the_range_is_refused(tmp_path: Path, flags: str, field: str,
+                                                                        said: str) -> None:
+    root = tmp_path / "kb"
+    shutil.copytree(builtin_rules_dir(), root, ignore=shutil.ignore_patterns("extended"))
+    renamed(root)
+    labs = root / "labs.toml"
+    text = labs.read_text(encoding="utf-8")
+    assert CALCIUM_FLAGS in text
+    labs.write_text(text.replace(CALCIUM_FLAGS, flags, 1), encoding="utf-8")
+    status, _, err = invoke(["rules", "check", str(root)])
+    assert status == 2, err
+    assert f"labs.toml: labs.serum_calcium.{field}: " in err and said in err
+    assert "Traceback" not in err
