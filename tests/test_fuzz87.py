@@ -8,7 +8,15 @@
   that is no code is said unread, and the narrowest block decides;
 - `rules check` accepted a lab's flags that name a clue on the wrong side of the range (serum calcium
   ``high = ["hypocalcemia"]``, ``low = ["hypercalcemia"]``): a calcium flagged High would have been read as
-  hypocalcaemia. A high flag may name only a clue read above a limit, a low one only a clue read below one.
+  hypocalcaemia. A high flag may name only a clue read above a limit, a low one only a clue read below one;
+- a result given as a flag alone was read as a stated finding even beside a measured value of another lab that reads
+  the same finding: a total calcium flagged Normal beside an ionised calcium of 1.6 mmol/L read hypercalcaemia absent,
+  and the measured value lost ("the stated clue was used"). The value is now read and the flag said set aside, unless
+  the flagged lab is the one that decides (an ionised calcium flagged High beside a total calcium value);
+- a flag's code was read in any code system (a local "N", Not done, as Normal; a phenopacket's LOCAL:N too), and of a
+  code and words that disagree (N written "High", SNOMEDCT:17621005 labelled "High") the code alone was read; a FHIR
+  flag beside a dataAbsentReason (error) was read as the result. A code is read in HL7's and SNOMED CT's systems, and
+  disagreeing flags, or a flag of a result that is absent, are not used, and said.
 """
 
 from __future__ import annotations
@@ -96,3 +104,99 @@ def test_a_flag_naming_a_clue_of_the_other_side_of_the_range_is_refused(tmp_path
     assert status == 2, err
     assert f"labs.toml: labs.serum_calcium.{field}: " in err and said in err
     assert "Traceback" not in err
+
+
+SNOMED = "http://snomed.info/sct"
+V3 = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
+
+
+def _lab(loinc: str, **value: Any) -> dict[str, Any]:
+    return {"resourceType": "Observation", "status": "final",
+            "code": {"coding": [{"system": "http://loinc.org", "code": loinc}]}, **value}
+
+
+def _flag(code: str) -> dict[str, Any]:
+    return {"interpretation": [{"coding": [{"system": V3, "code": code}]}]}
+
+
+def _ionised(value: float) -> dict[str, Any]:
+    return _lab("1994-3", valueQuantity={"value": value, "unit": "mmol/L", "system": "http://unitsofmeasure.org",
+                                         "code": "mmol/L"})
+
+
+@pytest.mark.parametrize(("flag", "value"), [("N", 1.6), ("H", 1.2)])
+def test_a_flag_does_not_overrule_a_measured_value_of_another_lab_of_its_finding(flag: str, value: float) -> None:
+    case, said = _diff_fhir(_lab("17861-6", **_flag(flag)), _ionised(value))
+    assert "hypercalcemia" not in case.get("clues", {}), case
+    assert case["labs"]["ionized_calcium"]["value"] == value
+    assert f"serum_calcium {'normal' if flag == 'N' else 'high'} ({flag}), beside ionized_calcium" \
+        in said["fhir_lab_flag_beside_value"]
+    assert "lab_disagrees" not in said
+
+
+def test_a_flag_of_the_lab_that_decides_is_still_read_beside_a_value_it_decides_over() -> None:
+    total = _lab("17861-6", valueQuantity={"value": 9.4, "unit": "mg/dL", "system": "http://unitsofmeasure.org",
+                                           "code": "mg/dL"})
+    case, said = _diff_fhir(_lab("1994-3", **_flag("H")), total)
+    assert case["clues"]["hypercalcemia"] is True
+    assert "ionized_calcium high (H)" in said["fhir_lab_flag_read"]
+
+
+def test_a_phenopacket_flag_does_not_overrule_a_measured_value_of_another_lab() -> None:
+    ionised = {"assay": {"id": "LOINC:1994-3"},
+               "value": {"quantity": {"value": 1.6, "unit": {"id": "UCUM:mmol/L", "label": "mmol/L"}}}}
+    case, said = _diff_phenopacket(_category("SNOMEDCT:17621005", "Normal"), ionised)
+    assert "clues" not in case and case["labs"]["ionized_calcium"]["value"] == 1.6
+    assert "beside ionized_calcium" in said["phenopacket_lab_flag_beside_value"]
+
+
+@pytest.mark.parametrize("value", [
+    {"valueCodeableConcept": {"coding": [{"system": "http://example.org/lab-results", "code": "N",
+                                          "display": "Not performed"}]}},
+    {"interpretation": [{"coding": [{"system": "http://example.org/flags", "code": "L"}]}]},
+])
+def test_a_flag_code_of_another_system_is_not_read_as_hl7s(value: dict[str, Any]) -> None:
+    case, said = _diff_fhir(_lab("17861-6", **value))
+    assert "clues" not in case, case
+    assert "fhir_lab_flag_read" not in said
+
+
+@pytest.mark.parametrize("value", [
+    {"valueCodeableConcept": {"coding": [{"system": V3, "code": "N"}], "text": "High"}},
+    {"valueCodeableConcept": {"coding": [{"system": SNOMED, "code": "17621005", "display": "High"}]}},
+])
+def test_a_flag_whose_code_and_words_disagree_is_not_used(value: dict[str, Any]) -> None:
+    case, said = _diff_fhir(_lab("17861-6", **value))
+    assert "clues" not in case, case
+    assert "its flags disagree" in said["fhir_observations_not_read"]
+
+
+def test_a_flag_beside_a_data_absent_reason_is_not_used() -> None:
+    case, said = _diff_fhir(_lab("17861-6", dataAbsentReason={"text": "error"}, **_flag("H")))
+    assert "clues" not in case, case
+    assert "flagged H beside a dataAbsentReason (error), so not used" in said["fhir_observations_not_read"]
+
+
+def _category(term: str, label: str) -> dict[str, Any]:
+    return {"assay": {"id": "LOINC:17861-6"}, "value": {"ontologyClass": {"id": term, "label": label}}}
+
+
+def _diff_phenopacket(*measurements: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    packet = {"id": "p1", "subject": {"id": "s1", "sex": "FEMALE",
+                                      "timeAtLastEncounter": {"age": {"iso8601duration": "P40Y"}}},
+              "phenotypicFeatures": [{"type": {"id": "HP:0012408"}}], "measurements": list(measurements)}
+    status, out, err = invoke(["diff", "--phenopacket", "-", "--format", "json"], json.dumps(packet).encode())
+    assert status == 0, err
+    result = json.loads(out)
+    return result["case"], {w["id"]: w["message"] for w in result["warnings"]}
+
+
+@pytest.mark.parametrize(("term", "label", "said"), [("LOCAL:N", "Not done", "LOCAL:N Not done"),
+                                                     ("SNOMEDCT:17621005", "High", "flags that disagree")])
+def test_a_phenopacket_flag_is_read_by_a_snomed_id_or_its_label_and_not_when_they_disagree(term: str, label: str,
+                                                                                          said: str) -> None:
+    case, notes = _diff_phenopacket(_category(term, label))
+    assert "clues" not in case, case
+    assert said in notes["phenopacket_measurements_categorical"]
+    case, _ = _diff_phenopacket(_category("SNOMEDCT:62482003", "Low"))
+    assert case["clues"] == {"hypocalcemia": True}

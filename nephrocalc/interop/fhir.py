@@ -58,7 +58,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from nephrocalc.case import Case, Lab
 from nephrocalc.errors import InputError
-from nephrocalc.interop.checks import hpo_curie, measured_over_denied
+from nephrocalc.interop.checks import flag_measured_by, hpo_curie, measured_over_denied
 from nephrocalc.interop.fhir_elements import unknown_elements
 from nephrocalc.interop.phenopacket import (
     BROAD_EXCLUSION,
@@ -1241,7 +1241,14 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                     flagged_as = ", ".join(dict.fromkeys(word for _, word in states))
                     directions = {state for state, _ in states}
                     documented = kb.labs[lab_id].flags
-                    if len(directions) > 1:
+                    if resource.get("dataAbsentReason") is not None:
+                        # a result whose value is missing for a reason (an error, not performed) is no result to
+                        # flag, as a finding's Observation with one is not read (robustness round 87: read as high)
+                        rejected.append(f"Observation ({lab_id}, LOINC {coding.code}): flagged {flagged_as} beside "
+                                        "a dataAbsentReason ("
+                                        f"{_shown(_concept(resource.get('dataAbsentReason')))[:40] or 'given'}), "
+                                        "so not used")
+                    elif len(directions) > 1:
                         rejected.append(f"Observation ({lab_id}, LOINC {coding.code}): its flags disagree "
                                         f"({flagged_as}), so not used")
                     elif (flag_level := next(iter(directions))) not in documented:
@@ -1435,8 +1442,8 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
     for lab_id, flag_state, _, _ in flag_readings:
         flag_states.setdefault(lab_id, set()).add(flag_state)
     for lab_id, flag_state, flag_shown, unfinished in flag_readings:
-        if lab_id in labs:
-            flags_beside_value.append(flag_shown)
+        if (measured := flag_measured_by(kb, lab_id, labs)) is not None:
+            flags_beside_value.append(flag_shown if measured == lab_id else f"{flag_shown}, beside {measured}")
             continue
         if len(flag_states[lab_id]) > 1:  # high on one result, normal on another: which holds is not known
             rejected.append(f"{flag_shown}: another result of {lab_id} is flagged "
@@ -1938,8 +1945,9 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                       + shortlist(list(dict.fromkeys(flags_read)))})
     if flags_beside_value:
         notes.append({"id": "fhir_lab_flag_beside_value", "sources": [],
-                      "message": "Results given as a flag alone were not read, as a value of the same lab is given "
-                      "and is read instead: " + shortlist(list(dict.fromkeys(flags_beside_value)))})
+                      "message": "Results given as a flag alone were not read, as a value of the same lab (or of "
+                      "another that reads the same finding, named) is given and is read instead: "
+                      + shortlist(list(dict.fromkeys(flags_beside_value)))})
     if by_text:
         notes.append({"id": "fhir_finding_read_from_text", "sources": [],
                       "message": "Findings given by name alone (as text, or in a code that maps to nothing, a WHO "
@@ -3227,23 +3235,36 @@ def _sterile_pyuria_part(kb: KnowledgeBase, resource: dict[str, Any], concept: C
     return ""
 
 
+# the code systems of a laboratory's flag: HL7's interpretation codes (v3, v2 table 0078, and their older URLs) and
+# SNOMED CT's qualifiers, or no system; a code of another system ("N" of a local one, Not done) is read by its display
+FLAG_SYSTEMS = frozenset({"", SNOMED, "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation",
+                          "http://hl7.org/fhir/v3/ObservationInterpretation",
+                          "http://terminology.hl7.org/CodeSystem/v2-0078", "http://hl7.org/fhir/v2/0078"})
+
+
 def _flag_states(resource: dict[str, Any]) -> list[tuple[str, str]]:
     """What a lab Observation given without a value says of its result by a flag: each ("high" | "low" | "normal",
-    the code or word that says it) of its valueCodeableConcept, valueString and interpretation. Empty when none of
-    them is a flag (a "Positive", an "Abnormal")."""
+    the code or word that says it) of its valueCodeableConcept, valueString and interpretation, the codes of a flag's
+    systems (FLAG_SYSTEMS) and the words of a display or text alike, so that a code and words that disagree (N
+    written "High") are seen to. Empty when none of them is a flag (a "Positive", an "Abnormal")."""
     found: list[tuple[str, str]] = []
     concepts = [resource.get("valueCodeableConcept"), *_items(resource.get("interpretation"))]
     for concept in concepts:
         if not isinstance(concept, dict):
             continue
-        codes = [(str(c.get("code", "")).strip(), str(c.get("display", "")).strip()[:20])
-                 for c in _items(concept.get("coding")) if isinstance(c, dict)]
-        coded = [(level, f"{code} {display}".strip()) for code, display in codes
-                 if (level := flag_level(code, "")) is not None]
-        found.extend(coded)
+        for coding in _items(concept.get("coding")):
+            if not isinstance(coding, dict):
+                continue
+            system = str(coding.get("system", "")).strip().rstrip("/")
+            code = str(coding.get("code", "")).strip() if SYSTEM_ALIASES.get(system.lower(), system) \
+                in FLAG_SYSTEMS else ""
+            display = str(coding.get("display", ""))
+            shown = f"{str(coding.get('code', '')).strip()[:20]} {display.strip()[:20]}".strip()
+            found.extend((level, shown) for level in dict.fromkeys((flag_level(code, "") if code else None,
+                                                                    flag_level("", display))) if level is not None)
         text = concept.get("text")
-        if not coded and isinstance(text, str) and (level := flag_level("", text)) is not None:
-            found.append((level, text.strip()))
+        if isinstance(text, str) and (level := flag_level("", text)) is not None:
+            found.append((level, text.strip()[:20]))
     text = resource.get("valueString")
     if isinstance(text, str) and (level := flag_level("", text)) is not None:
         found.append((level, text.strip()))
