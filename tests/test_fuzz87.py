@@ -16,7 +16,16 @@
 - a flag's code was read in any code system (a local "N", Not done, as Normal; a phenopacket's LOCAL:N too), and of a
   code and words that disagree (N written "High", SNOMEDCT:17621005 labelled "High") the code alone was read; a FHIR
   flag beside a dataAbsentReason (error) was read as the result. A code is read in HL7's and SNOMED CT's systems, and
-  disagreeing flags, or a flag of a result that is absent, are not used, and said.
+  disagreeing flags, or a flag of a result that is absent, are not used, and said;
+- a name of nephrocalcinosis was read whatever its trailing parenthesis said: "Medullary nephrocalcinosis (likely)",
+  "(resolved)", "(in mother)", "(cannot be excluded)" as present, "Bilateral medullary nephrocalcinosis (right kidney
+  spared)" as bilateral. A parenthesis is now part of the name only when it holds words of the pattern, side, degree,
+  look, place or grade ("(papillary calcification)", "(cortical)");
+- a report conclusion was cut into sentences at every line break, so a negation wrapped over two lines ("No evidence
+  of\nmedullary nephrocalcinosis.") gave a line that is a name, read as present; a line break alone no longer ends a
+  sentence;
+- a body site named in words whose text and display disagree ("Left kidney" beside "Right kidney", or beside
+  "Heart") was read by the first name, without a word; it is now said unread.
 """
 
 from __future__ import annotations
@@ -200,3 +209,62 @@ def test_a_phenopacket_flag_is_read_by_a_snomed_id_or_its_label_and_not_when_the
     assert said in notes["phenopacket_measurements_categorical"]
     case, _ = _diff_phenopacket(_category("SNOMEDCT:62482003", "Low"))
     assert case["clues"] == {"hypocalcemia": True}
+
+
+@pytest.mark.parametrize("text", ["Medullary nephrocalcinosis (likely)", "Medullary nephrocalcinosis (resolved)",
+                                  "Medullary nephrocalcinosis (in mother)", "Medullary nephrocalcinosis (uncertain)",
+                                  "Medullary nephrocalcinosis (cannot be excluded)",
+                                  "Bilateral medullary nephrocalcinosis (right kidney spared)",
+                                  "Medullary nephrocalcinosis (cortical)"])
+def test_a_name_of_nephrocalcinosis_with_a_parenthesis_that_says_more_is_not_read(text: str) -> None:
+    case, said = _diff_fhir_alone({"resourceType": "Condition", "code": {"text": text}})
+    assert case["pattern"] is None and "laterality" not in case, case
+    assert "fhir_without_nephrocalcinosis" in said
+
+
+@pytest.mark.parametrize(("text", "pattern", "laterality"), [
+    ("Medullary nephrocalcinosis (papillary calcification)", "medullary", None),
+    ("Nephrocalcinosis (cortical)", "cortical", None),
+    ("Medullary nephrocalcinosis (left kidney)", "medullary", "unilateral"),
+    ("Medullary nephrocalcinosis (grade 2)", "medullary", None),
+])
+def test_a_parenthesis_of_the_pattern_side_look_or_grade_is_part_of_the_name(text: str, pattern: str,
+                                                                             laterality: str | None) -> None:
+    case, _ = _diff_fhir_alone({"resourceType": "Condition", "code": {"text": text}})
+    assert case["pattern"] == pattern and case.get("laterality") == laterality
+
+
+def _diff_fhir_alone(resource: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    bundle = _bundle(resource)
+    del bundle["entry"][1]  # no nephrocalcinosis Condition but this one
+    status, out, err = invoke(["diff", "--fhir", "-", "--format", "json"], json.dumps(bundle).encode())
+    assert status == 0, err
+    result = json.loads(out)
+    return result["case"], {w["id"]: w["message"] for w in result["warnings"]}
+
+
+def _report(conclusion: str) -> dict[str, Any]:
+    return {"resourceType": "DiagnosticReport", "status": "final", "code": {"text": "US kidneys"},
+            "conclusion": conclusion}
+
+
+@pytest.mark.parametrize("conclusion", ["No evidence of\nmedullary nephrocalcinosis.",
+                                        "Negative for:\nMedullary nephrocalcinosis\nHydronephrosis"])
+def test_a_sentence_wrapped_over_two_lines_is_read_whole(conclusion: str) -> None:
+    case, said = _diff_fhir_alone(_report(conclusion))
+    assert case["pattern"] is None, case
+    assert "free text is not read" in said["fhir_codes_not_mapped"]
+    case, _ = _diff_fhir_alone(_report("No hydronephrosis.\n\nBilateral medullary\nnephrocalcinosis."))
+    assert case["pattern"] == "medullary" and case["laterality"] == "bilateral"
+
+
+@pytest.mark.parametrize("display", ["Right kidney", "Heart"])
+def test_a_body_site_whose_names_disagree_gives_no_side_and_is_said(display: str) -> None:
+    site = {"text": "Left kidney", "coding": [{"system": "http://example.org/sites", "code": "X", "display": display}]}
+    nephrocalcinosis = {"resourceType": "Condition", "code": {"coding": [{"system": HPO, "code": "HP:0012408"}]},
+                        "bodySite": [site]}
+    case, said = _diff_fhir_alone(nephrocalcinosis)
+    assert "laterality" not in case, case
+    assert any(display in message and "body site" in message for message in said.values()), said
+    case, _ = _diff_fhir_alone({**nephrocalcinosis, "bodySite": [{**site, "coding": [{"display": "Left kidney"}]}]})
+    assert case["laterality"] == "unilateral"

@@ -1010,7 +1010,11 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
             # a name of nephrocalcinosis ("Bilateral medullary nephrocalcinosis.") gives its pattern and side (blind
             # US-style FHIR curation 86: every report held one, none coded)
             if isinstance(text, str) and text.strip() and not _items(resource.get("conclusionCode")):
-                named_sentences = [(sentence.strip(), nc_name) for sentence in re.split(r"[.;]\s*|\n", text)
+                # a sentence ends at a full stop, a semicolon or a blank line; a line break alone is the wrapping
+                # of a sentence, not its end (robustness round 87: "No evidence of\nmedullary nephrocalcinosis."
+                # was read as a medullary nephrocalcinosis)
+                named_sentences = [(" ".join(sentence.split()), nc_name)
+                                   for sentence in re.split(r"[.;]\s*|\n\s*\n", text)
                                    if (nc_name := nephrocalcinosis_named(sentence)) is not None
                                    and not finding_cue(sentence)]
                 for sentence, (pattern_named, side_named) in named_sentences:
@@ -3043,12 +3047,15 @@ def _sides(resource: dict[str, Any], hands: set[str], unread: list[str]) -> set[
                     hands.add(BODY_SITE_HANDS[coding.code])
         kidney = any(coding.system.rstrip("/") == SNOMED and coding.code == KIDNEY_SITE for coding in concept.coding)
         if not sided and not kidney and not any(coding.system.rstrip("/") == SNOMED for coding in concept.coding):
-            # no SNOMED CT code: the site by its name, word for word
-            names = [folded_name(name) for name in (concept.text, *(coding.display for coding in concept.coding))]
-            named = next((name for name in names if name in SITE_NAMES), None)
-            if named is not None:
+            # no SNOMED CT code: the site by its name, word for word; every name it is given must be one, and agree
+            # (robustness round 87: a text "Left kidney" beside a display "Right kidney", or "Heart", was read as the
+            # left kidney without a word)
+            names = [name for name in (folded_name(name) for name in (concept.text, *(coding.display for coding
+                                                                                     in concept.coding))) if name]
+            named = {SITE_NAMES[name] for name in names if name in SITE_NAMES}
+            if names and all(name in SITE_NAMES for name in names) and len(named - {None}) <= 1:
                 kidney = True
-                if (side := SITE_NAMES[named]) is not None:
+                if (side := next(iter(named - {None}), None)) is not None:
                     sided = True
                     found.add(side[0])
                     if side[1]:
