@@ -19,8 +19,9 @@
   disagreeing flags, or a flag of a result that is absent, are not used, and said;
 - a name of nephrocalcinosis was read whatever its trailing parenthesis said: "Medullary nephrocalcinosis (likely)",
   "(resolved)", "(in mother)", "(cannot be excluded)" as present, "Bilateral medullary nephrocalcinosis (right kidney
-  spared)" as bilateral. A parenthesis is now part of the name only when it holds words of the pattern, side, degree,
-  look, place or grade ("(papillary calcification)", "(cortical)");
+  spared)" as bilateral, "Medullary nephrocalcinosis (cortical)" as medullary. A parenthesis that negates, hedges,
+  ends the course, names a relative or another pattern or side now makes the text no name; one that notes how it was
+  seen ("(pattern not specified)", "(papillary calcification)") is still set aside;
 - a report conclusion was cut into sentences at every line break, so a negation wrapped over two lines ("No evidence
   of\nmedullary nephrocalcinosis.") gave a line that is a name, read as present; a line break alone no longer ends a
   sentence;
@@ -222,16 +223,17 @@ def test_a_name_of_nephrocalcinosis_with_a_parenthesis_that_says_more_is_not_rea
     assert "fhir_without_nephrocalcinosis" in said
 
 
-@pytest.mark.parametrize(("text", "pattern", "laterality"), [
-    ("Medullary nephrocalcinosis (papillary calcification)", "medullary", None),
-    ("Nephrocalcinosis (cortical)", "cortical", None),
-    ("Medullary nephrocalcinosis (left kidney)", "medullary", "unilateral"),
-    ("Medullary nephrocalcinosis (grade 2)", "medullary", None),
+@pytest.mark.parametrize(("text", "pattern"), [
+    ("Medullary nephrocalcinosis (papillary calcification)", "medullary"),
+    ("Medullary nephrocalcinosis (present at diagnosis, before treatment)", "medullary"),
+    ("Bilateral nephrocalcinosis (pattern not specified)", None),
+    ("Medullary nephrocalcinosis (left kidney only)", "medullary"),  # a side the name does not give: none read
 ])
-def test_a_parenthesis_of_the_pattern_side_look_or_grade_is_part_of_the_name(text: str, pattern: str,
-                                                                             laterality: str | None) -> None:
-    case, _ = _diff_fhir_alone({"resourceType": "Condition", "code": {"text": text}})
-    assert case["pattern"] == pattern and case.get("laterality") == laterality
+def test_a_parenthesis_that_notes_how_it_was_seen_is_read_aside(text: str, pattern: str | None) -> None:
+    case, said = _diff_fhir_alone({"resourceType": "Condition", "code": {"text": text}})
+    assert case["pattern"] == pattern, case
+    assert case.get("laterality") == ("bilateral" if text.startswith("Bilateral") else None)
+    assert "fhir_without_nephrocalcinosis" not in said and repr(text)[:40] in said["fhir_finding_read_from_text"]
 
 
 def _diff_fhir_alone(resource: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:

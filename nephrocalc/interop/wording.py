@@ -249,41 +249,44 @@ _NC_WORDS: dict[str, tuple[str, str] | None] = {
     "diffuse": None, "extensive": None, "early-stage": None, "early": None, "mild": None, "moderate": None,
     "severe": None, "marked": None, "renal": None, "nephrocalcinosis": None}
 _NC_NAME = re.compile(r"((?:[a-z-]+,?\s+)*?)nephrocalcinosis(?:\s*,\s*([a-z ,-]+))?")
-# the words a trailing parenthesis may hold besides those: what the calcification looks like, where it lies, its grade
-# ("Medullary nephrocalcinosis (papillary calcification)", "(grade 2)"); any other word makes the text more than a
-# name (robustness round 87: "(likely)", "(resolved)", "(in mother)", "(right kidney spared)" were read as present,
-# the last as bilateral)
-_NC_ASIDE = frozenset({"papillary", "calcification", "calcifications", "calcified", "pyramids", "pyramidal",
-                       "medulla", "medullae", "echogenic", "echogenicity", "hyperechoic", "hyperechogenic",
-                       "hyperechogenicity", "kidney", "kidneys", "grade", "1", "2", "3", "i", "ii", "iii", "us", "ct",
-                       "ultrasound"})
+# the words of a trailing parenthesis that make a name of nephrocalcinosis more than a name: a negation, a hedge, a
+# differential, a course that ended or a relative (robustness round 87: "(likely)", "(resolved)", "(in mother)" and
+# "(right kidney spared)" were read as present, the last as bilateral); a note of how or when it was seen ("(pattern
+# not specified)", "(ultrasound)", "(present at diagnosis, before treatment)") is not
+_NC_ASIDE_QUALIFIES = re.compile(
+    r"\b(?:no|not(?!\s+(?:specified|stated|given|reported))|none|nil|negative|neg|absent|without|w/o|likely|unlikely|"
+    r"possible|possibly|probable|probably|suspect\w*|query|queried|questionable|doubtful|uncertain|equivocal|"
+    r"indeterminate|cannot|can't|exclude|excluded|rule|ruled|r/o|ddx|differential|vs|versus|resolved|resolving|"
+    r"resolution|history|hx|previous|previously|prior|old|past|former|formerly|pending|awaiting|unconfirmed|"
+    r"to be confirmed|spared|sparing|family|fh|fhx|maternal|paternal|" + _RELATIVES + r")\b|\?")
 
 
 def nephrocalcinosis_named(text: str) -> tuple[str, str] | None:
     """The pattern ("medullary", "cortical" or "nephrocalcinosis") and side ("bilateral", "left", "right" or "") of a
     text that is a name of nephrocalcinosis and nothing else: "nephrocalcinosis" with words of its pattern, its side
-    or its degree around it ("Bilateral medullary nephrocalcinosis", "Nephrocalcinosis, left"), and a trailing
-    parenthesis of those words or of its look, place or grade ("(papillary calcification)", "(cortical)"). None for
-    any other text, a negation or a second finding among them ("No nephrocalcinosis", "Medullary and cortical
-    nephrocalcinosis", "Nephrocalcinosis in the pyramids", "Medullary nephrocalcinosis (likely)")."""
+    or its degree around it ("Bilateral medullary nephrocalcinosis", "Nephrocalcinosis, left"), a trailing
+    parenthesis aside unless it qualifies the name (_NC_ASIDE_QUALIFIES) or names another pattern or side than it.
+    None for any other text, a negation or a second finding among them ("No nephrocalcinosis", "Medullary and
+    cortical nephrocalcinosis", "Nephrocalcinosis in the pyramids", "Medullary nephrocalcinosis (likely)")."""
     name = folded_name(text)
-    aside: list[str] = []
+    aside = ""
     if (parenthesis := re.search(r"\s*\(([^()]*)\)$", name)) is not None:
-        name = name[:parenthesis.start()]
-        aside = re.sub(r"[,;/]", " ", parenthesis.group(1)).split()
-        if not all(word in _NC_WORDS or word in _NC_ASIDE for word in aside):
+        name, aside = name[:parenthesis.start()], parenthesis.group(1)
+        if _NC_ASIDE_QUALIFIES.search(aside):
             return None
     match = _NC_NAME.fullmatch(name)
     if match is None:
         return None
     found: dict[str, set[str]] = {"pattern": set(), "side": set()}
-    for word in [*(match.group(1) + " " + (match.group(2) or "")).replace(",", " ").split(), *aside]:
+    for word in (match.group(1) + " " + (match.group(2) or "")).replace(",", " ").split():
         if word not in _NC_WORDS:
-            if word in aside:  # a word of the look, place or grade: no pattern or side
-                continue
             return None
         if (meaning := _NC_WORDS[word]) is not None:
             found[meaning[0]].add(meaning[1])
     if len(found["pattern"]) > 1 or len(found["side"]) > 1:
         return None
+    # the parenthesis gives no pattern or side of its own, but one that contradicts the name's is no name
+    for word in re.findall(r"[a-z-]+", aside):
+        if (meaning := _NC_WORDS.get(word)) is not None and found[meaning[0]] and meaning[1] not in found[meaning[0]]:
+            return None
     return next(iter(found["pattern"]), "nephrocalcinosis"), next(iter(found["side"]), "")
