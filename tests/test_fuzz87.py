@@ -26,7 +26,12 @@
   of\nmedullary nephrocalcinosis.") gave a line that is a name, read as present; a line break alone no longer ends a
   sentence;
 - a body site named in words whose text and display disagree ("Left kidney" beside "Right kidney", or beside
-  "Heart") was read by the first name, without a word; it is now said unread.
+  "Heart") was read by the first name, without a word; it is now said unread;
+- a finding after parathyroid surgery was a post-treatment state only in the words "after/following ...
+  parathyroidectomy" ending the text: "Hypocalcaemia (post-parathyroidectomy)", "Hypocalcaemia, s/p
+  parathyroidectomy", "Hypocalcaemia after parathyroidectomy in 2019" were read as at presentation, beside the
+  hypercalcaemia they followed; and "Recurrent hypercalcaemia after parathyroidectomy", the disease come back, was not
+  read at all. Each form is now read alike, and a finding said to persist or recur is the patient's.
 """
 
 from __future__ import annotations
@@ -270,3 +275,26 @@ def test_a_body_site_whose_names_disagree_gives_no_side_and_is_said(display: str
     assert any(display in message and "body site" in message for message in said.values()), said
     case, _ = _diff_fhir_alone({**nephrocalcinosis, "bodySite": [{**site, "coding": [{"display": "Left kidney"}]}]})
     assert case["laterality"] == "unilateral"
+
+
+@pytest.mark.parametrize("text", ["Hypocalcaemia (post-parathyroidectomy)", "Hypocalcaemia, s/p parathyroidectomy",
+                                  "Hypocalcaemia status post parathyroidectomy",
+                                  "Hypocalcaemia after parathyroidectomy in 2019",
+                                  "Hypocalcaemia after parathyroidectomy for adenoma"])
+def test_a_finding_after_parathyroid_surgery_is_a_post_treatment_state_however_written(text: str) -> None:
+    hypocalcaemia = {"resourceType": "Condition",
+                     "code": {"coding": [{"system": "http://snomed.info/sct", "code": "5291005"}], "text": text}}
+    case, said = _diff_fhir(hypocalcaemia)
+    assert "clues" not in case, case
+    assert "parathyroid" in said["fhir_text_denies_code"]
+
+
+@pytest.mark.parametrize("text", ["Recurrent hypercalcaemia after parathyroidectomy",
+                                  "Hypercalcaemia persisting after parathyroid adenoma excision",
+                                  "Post-parathyroidectomy recurrent hypercalcaemia"])
+def test_a_finding_that_persists_or_recurs_after_parathyroid_surgery_is_read(text: str) -> None:
+    hypercalcaemia = {"resourceType": "Condition",
+                      "code": {"coding": [{"system": "http://snomed.info/sct", "code": "66931009"}], "text": text}}
+    case, said = _diff_fhir(hypercalcaemia)
+    assert case["clues"] == {"hypercalcemia": True}
+    assert "fhir_text_denies_code" not in said

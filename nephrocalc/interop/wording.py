@@ -45,6 +45,18 @@ _LEADING = re.compile(r"^(?:(?:patient|pt)\s+)?(?:(no|not|never|neg|negative for
                       r"chronic))|"
                       r"query|queried|ddx|differential|risk of|at risk of|risk for|screening for|screen for|"
                       r"family history|fh|fhx|f/h|maternal|paternal|" + _KIN + r")\b|(\?))")
+# after an operation on the parathyroids: "after parathyroid adenoma excision", "post-parathyroidectomy", "s/p
+# parathyroidectomy in 2019" (a state the treatment left, not the presentation: blind FHIR curation 86), at the end of
+# the text, in a parenthesis or as a clause of its own (robustness round 87: those were read as at presentation)
+_AFTER_PARATHYROID_SURGERY = (r"(?:(?:(?:after|following|status post|s/p|post)[- ]?(?:(?:the|a|an|his|her)\s+)?"
+                              r"(?:[a-z-]+\s+){0,2}(?:parathyroidectomy|parathyroid (?:adenoma |gland |glands |"
+                              r"tumou?r |carcinoma )?(?:excision|resection|removal|surgery))|(?:after|following) "
+                              r"(?:the\s+)?(?:excision|resection|removal) of (?:(?:the|a|an|his|her)\s+)?"
+                              r"(?:[a-z-]+\s+){0,2}parathyroid(?:\s+[a-z-]+){0,2})(?:\s+(?:for|in|on)\s+[a-z0-9 ]+)?)")
+# a finding said to persist or come back after the treatment is the patient's now ("Recurrent hypercalcaemia after
+# parathyroidectomy": a missed or second adenoma; robustness round 87: it was read as a state the operation left)
+_PERSISTS = re.compile(r"\b(?:persist\w*|recurr\w*|residual|relaps\w*|ongoing|despite|still|unresolved)\b")
+_AFTER_TREATMENT = re.compile(r"^\(?\s*(?:post|after|following|status post|s/p)")
 # at the end of the first clause: "sarcoidosis ruled out", "hearing loss (-)", "TB ?", "kidney stones (dad)",
 # "sarcoidosis in her mother", "tuberculosis screening"
 _HEDGES = (r"ruled[- ]out|rule[- ]out|r/o|excluded|negative|neg|absent|none|not present|not seen|not found|unlikely|"
@@ -57,16 +69,14 @@ _TRAILING = re.compile(r"(?:\b(ruled[- ]out|excluded|negative|neg|absent|none|no
                        r"to be excluded|to exclude|(?:was |were )?considered|pending(?: [a-z]+)?|"
                        r"awaiting(?: [a-z]+)?|not detected|not supported|presumptive|provisional|contact|exposure|"
                        r"(?<!hypoparathyroidism )(?<!hypothyroidism )"
-                       r"(?:post-?operative(?:ly)?|(?:after|following) (?:(?:the|a|an|his|her)\s+)?(?:[a-z-]+\s+){0,2}"
-                       r"(?:parathyroidectomy|parathyroid (?:adenoma |gland |glands |tumou?r |carcinoma )?"
-                       r"(?:excision|resection|removal|surgery))|(?:after|following) (?:the\s+)?(?:excision|resection|"
-                       r"removal) of (?:(?:the|a|an|his|her)\s+)?(?:[a-z-]+\s+){0,2}parathyroid(?:\s+[a-z-]+){0,2})|"
+                       r"(?:post-?operative(?:ly)?|" + _AFTER_PARATHYROID_SURGERY + r")|"
                        # a risk named by its kind is another finding's ("CKD stage 3 with high cardiovascular risk")
                        r"(?<!cardiovascular )(?<!cardiac )(?<!cv )(?<!fall )(?<!falls )(?<!fracture )(?<!bleeding )"
                        r"risk|screen|vaccinated|vaccine given|vaccine|"
                        r"(?:negative|neg)(?:\s*x\s*\d+)?|"
                        r"in (?:his|her|the|a|their)?\s*(?:" + _RELATIVES + r"))(?:\s+(?:by|on)\s+[a-z0-9 ]+)?"
-                       r"|(\(\s*(?:-|no|\?|maternal|paternal|" + _HEDGES + r"|" + _RELATIVES + r")\s*\))|(\?)|(\s-ve)"
+                       r"|(\(\s*(?:-|no|\?|maternal|paternal|" + _HEDGES + r"|" + _RELATIVES + r"|"
+                       + _AFTER_PARATHYROID_SURGERY + r")\s*\))|(\?)|(\s-ve)"
                        r"|(\?\s*(?:no|neg|negative)))\s*$")
 # a differential ("sarcoidosis vs lymphoma") names the finding as one of two
 _VERSUS = re.compile(r"\b(vs\.?|versus)\s")
@@ -74,7 +84,7 @@ _VERSUS = re.compile(r"\b(vs\.?|versus)\s")
 # "Sarcoidosis, not confirmed", "Kidney stones - maternal aunt" (a clause with words of its own is about something
 # else: "Distal RTA - not yet genotyped", "CKD 3a, no proteinuria")
 _SOLE_CLAUSE = re.compile(r"^(?:(" + _HEDGES + r")|((?:(?:his|her|the|a|their)\s+)?(?:maternal\s+|paternal\s+)?(?:"
-                          + _RELATIVES + r")))\W*$")
+                          + _RELATIVES + r"))|(" + _AFTER_PARATHYROID_SURGERY + r"))\W*$")
 # right after a colon: "hearing loss: none", "sarcoid: neg", "DDx: sarcoidosis" is caught by _LEADING
 # ("normal" only alone: "Metabolic acidosis: normal anion gap" states the acidosis)
 _AFTER_COLON = re.compile(r"^\s*(none|no|nil|absent|negative|neg|not present|not seen|not detected|unlikely|"
@@ -100,6 +110,8 @@ def finding_cue(text: str, family: bool = False) -> str:
             continue
         cue = next(group for group in found.groups() if group)
         if family and _FAMILY_WORDS.search(cue):
+            continue
+        if _AFTER_TREATMENT.search(cue) and _PERSISTS.search(said):
             continue
         return cue
     return ""
