@@ -31,7 +31,10 @@
   parathyroidectomy" ending the text: "Hypocalcaemia (post-parathyroidectomy)", "Hypocalcaemia, s/p
   parathyroidectomy", "Hypocalcaemia after parathyroidectomy in 2019" were read as at presentation, beside the
   hypercalcaemia they followed; and "Recurrent hypercalcaemia after parathyroidectomy", the disease come back, was not
-  read at all. Each form is now read alike, and a finding said to persist or recur is the patient's.
+  read at all. Each form is now read alike, and a finding said to persist or recur is the patient's;
+- a pyuria beside a urine culture that grew nothing was read as sterile pyuria even beside another culture that grew
+  E. coli, or when the "no growth" went on to name one ("No growth of Candida; E. coli >10^5 CFU/mL"); a culture that
+  grew now denies it, and is said.
 """
 
 from __future__ import annotations
@@ -298,3 +301,22 @@ def test_a_finding_that_persists_or_recurs_after_parathyroid_surgery_is_read(tex
     case, said = _diff_fhir(hypercalcaemia)
     assert case["clues"] == {"hypercalcemia": True}
     assert "fhir_text_denies_code" not in said
+
+
+def _culture(text: str) -> dict[str, Any]:
+    return {"resourceType": "Observation", "status": "final",
+            "code": {"coding": [{"system": "http://loinc.org", "code": "630-4"}]},
+            "valueCodeableConcept": {"text": text}}
+
+
+PYURIA = {"resourceType": "Condition", "code": {"coding": [{"system": SNOMED, "code": "4800001", "display": "Pyuria"}]}}
+
+
+@pytest.mark.parametrize("cultures", [("No growth", "Escherichia coli >10^5 CFU/mL"),
+                                      ("No growth of Candida; E. coli >10^5 CFU/mL",)])
+def test_a_urine_culture_that_grew_denies_a_sterile_pyuria(cultures: tuple[str, ...]) -> None:
+    case, said = _diff_fhir(PYURIA, *(_culture(text) for text in cultures))
+    assert "sterile_pyuria" not in case.get("clues", {}), case
+    assert "a urine culture that grew: no sterile pyuria" in said["fhir_codes_not_mapped"]
+    case, _ = _diff_fhir(PYURIA, _culture("No growth at 48 hours"))
+    assert case["clues"] == {"sterile_pyuria": True}

@@ -1434,12 +1434,13 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                      and not (field == "evidence" and _only_references(resource[field]))]
             if given:
                 unread_fields.append(f"{_shown(concept) or 'a Condition'}: {', '.join(given)}")
-    if len(sterile_parts) == 2 and "sterile_pyuria" not in clues:
+    if set(sterile_parts) == {"pyuria", "culture"} and "sterile_pyuria" not in clues:
         clues["sterile_pyuria"] = True
         notes_sterile = [*sterile_parts["pyuria"], *sterile_parts["culture"]]
-    else:  # one without the other says nothing nephrocalc reads: listed among what maps to nothing
+    else:  # one without the other, or beside a culture that grew, says nothing nephrocalc reads: listed as unmapped
         notes_sterile = []
-        unmapped.extend(item for items in sterile_parts.values() for item in items)
+        unmapped.extend(item + (" (a urine culture that grew: no sterile pyuria)" if part == "grew" else "")
+                        for part, items in sterile_parts.items() for item in items)
     flags_read: list[str] = []  # flags read as findings, each with what it was read as
     flags_beside_value: list[str] = []  # flags of a lab whose value is given too: the value is read
     flag_states: dict[str, set[str]] = {}
@@ -3220,19 +3221,24 @@ PYURIA = "HP:0012085"  # Pyuria: with negative routine cultures it is sterile py
 URINE_CULTURE = frozenset({"630-4"})  # LOINC Bacteria identified in Urine by Culture
 _NO_GROWTH = ("no growth", "no bacterial growth", "no significant growth", "sterile", "culture negative",
               "no organisms", "no bacteria")
+_GREW = re.compile(r";|\bbut\b|\bcfu\b|10\^|>|\bgrew\b|\bisolated\b|\bpositive\b")
 
 
 def _sterile_pyuria_part(kb: KnowledgeBase, resource: dict[str, Any], concept: CodeableConcept, absent: bool) -> str:
     """Which half of a sterile pyuria a resource that maps to no clue states: "pyuria" (HPO Pyuria, a SNOMED CT concept
     HPO cross-references to it, or the word itself, stated present), "culture" (a routine urine culture that grew
-    nothing), or ""."""
+    nothing), "grew" (one with another result, which denies it), or ""."""
     if resource.get("resourceType") == "Observation" and any(
             c.system.rstrip("/") == LOINC and c.code in URINE_CULTURE for c in concept.coding):
         says = _value_says(resource)
-        words = [folded_name(str(text)) for text in (_concept(resource.get("valueCodeableConcept")).text,
-                                                      resource.get("valueString") or "")]
-        negative = (says is not None and says[0] == "absent") or any(w.startswith(_NO_GROWTH) for w in words)
-        return "culture" if negative else ""
+        words = [folded_name(text) for text in (_concept(resource.get("valueCodeableConcept")).text,
+                                                 resource.get("valueString")) if isinstance(text, str) and text.strip()]
+        # a text that goes on to name a growth ("No growth of Candida; E. coli >10^5 CFU/mL") is no negative culture
+        negative = (says is not None and says[0] == "absent") or any(
+            w.startswith(_NO_GROWTH) and not _GREW.search(w) for w in words)
+        # a culture that grew something (or says so in words not read) denies the pyuria is sterile (robustness round
+        # 87: a positive culture beside a negative one was passed over, and sterile pyuria read)
+        return "culture" if negative else "grew" if says is not None or words else ""
     if absent:
         return ""
     terms = {_hpo_code(c) for c in concept.coding}
