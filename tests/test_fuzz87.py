@@ -34,7 +34,10 @@
   read at all. Each form is now read alike, and a finding said to persist or recur is the patient's;
 - a pyuria beside a urine culture that grew nothing was read as sterile pyuria even beside another culture that grew
   E. coli, or when the "no growth" went on to name one ("No growth of Candida; E. coli >10^5 CFU/mL"); a culture that
-  grew now denies it, and is said.
+  grew now denies it, and is said;
+- an ICD-10-CM code displayed with the name of a finding it does not mean (E83.52 "Hypokalemia") was read by its
+  code without a word, where an HPO id displayed so is said; it is said too (a display its code's finding implies,
+  N18.4 "Chronic kidney disease", is no other finding).
 """
 
 from __future__ import annotations
@@ -320,3 +323,15 @@ def test_a_urine_culture_that_grew_denies_a_sterile_pyuria(cultures: tuple[str, 
     assert "a urine culture that grew: no sterile pyuria" in said["fhir_codes_not_mapped"]
     case, _ = _diff_fhir(PYURIA, _culture("No growth at 48 hours"))
     assert case["clues"] == {"sterile_pyuria": True}
+
+
+def test_an_icd10cm_code_displayed_with_the_name_of_another_finding_is_said() -> None:
+    coded = {"resourceType": "Condition", "code": {"coding": [{"system": ICD10CM, "code": "E83.52",
+                                                               "display": "Hypokalemia"}]}}
+    case, said = _diff_fhir(coded)
+    assert case["clues"] == {"hypercalcemia": True}
+    assert "ICD-10-CM E83.52 is displayed 'Hypokalemia'" in said["fhir_display_of_another_term"]
+    for code, display in (("E83.52", "Hypercalcemia"), ("N18.4", "Chronic kidney disease")):
+        coded["code"]["coding"][0].update(code=code, display=display)
+        _, said = _diff_fhir(coded)
+        assert "fhir_display_of_another_term" not in said, display

@@ -1960,8 +1960,8 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                       + shortlist(list(dict.fromkeys(by_text)))})
     if mislabelled:
         notes.append({"id": "fhir_display_of_another_term", "sources": [],
-                      "message": "HPO codes displayed with the label of another HPO term were read by their id, not "
-                      "by the display; check which is meant (hyper- and hypo- terms are easily swapped): "
+                      "message": "HPO (or ICD-10-CM) codes displayed with the label of another term were read by their "
+                      "code, not by the display; check which is meant (hyper- and hypo- terms are easily swapped): "
                       + shortlist(list(dict.fromkeys(mislabelled)))})
     if disagreeing:
         notes.append({"id": "fhir_codings_disagree", "sources": [],
@@ -2202,6 +2202,18 @@ def _label_of_another(kb: KnowledgeBase, coding: Coding, mapped: tuple[str | Non
     by the id without a word, the opposite finding of the one written)."""
     term = _hpo_code(coding)
     display = coding.display.strip().casefold()
+    if coding.system.rstrip("/") == ICD10CM and display and (named_term := _term_named(kb, display)) is not None:
+        # an ICD-10-CM code displayed with the name of a finding it does not mean (E83.52 "Hypokalemia"), said as an
+        # HPO id displayed so is (robustness round 87: read by the code without a word)
+        meant = mapped[1]
+        covered = {*meant, *(implied for clue in meant if clue in kb.clues for implied in kb.clues[clue].implies)}
+        other = clues_of_term(kb, named_term, present=True)
+        if named_term in kb.hpo_patterns or not other or covered & set(other) or any(
+                clue in kb.clues and set(kb.clues[clue].implies) & set(meant) for clue in other):
+            return ""
+        own = ", ".join(kb.clues[c].label if c in kb.clues else c for c in meant)
+        return (f"ICD-10-CM {coding.code.strip()[:12]} is displayed {coding.display.strip()[:60]!r}, the name of "
+                f"{_meaning(kb, named_term)}: read as {own} (its code)")
     if term is None or not display:
         return ""
     cached = _LABELS.get(id(kb.hpo_labels))
