@@ -2205,13 +2205,14 @@ def _label_of_another(kb: KnowledgeBase, coding: Coding, mapped: tuple[str | Non
     if coding.system.rstrip("/") == ICD10CM and display and (named_term := _term_named(kb, display)) is not None:
         # an ICD-10-CM code displayed with the name of a finding it does not mean (E83.52 "Hypokalemia"), said as an
         # HPO id displayed so is (robustness round 87: read by the code without a word)
-        meant = mapped[1]
-        covered = {*meant, *(implied for clue in meant if clue in kb.clues for implied in kb.clues[clue].implies)}
-        other = clues_of_term(kb, named_term, present=True)
-        if named_term in kb.hpo_patterns or not other or covered & set(other) or any(
-                clue in kb.clues and set(kb.clues[clue].implies) & set(meant) for clue in other):
+        coded_clues = mapped[1]
+        covered = {*coded_clues, *(implied for clue in coded_clues if clue in kb.clues
+                                   for implied in kb.clues[clue].implies)}
+        named_clues = clues_of_term(kb, named_term, present=True)
+        if named_term in kb.hpo_patterns or not named_clues or covered & set(named_clues) or any(
+                clue in kb.clues and set(kb.clues[clue].implies) & set(coded_clues) for clue in named_clues):
             return ""
-        own = ", ".join(kb.clues[c].label if c in kb.clues else c for c in meant)
+        own = ", ".join(kb.clues[c].label if c in kb.clues else c for c in coded_clues)
         return (f"ICD-10-CM {coding.code.strip()[:12]} is displayed {coding.display.strip()[:60]!r}, the name of "
                 f"{_meaning(kb, named_term)}: read as {own} (its code)")
     if term is None or not display:

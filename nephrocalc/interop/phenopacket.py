@@ -1146,14 +1146,14 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
             # is no Normal, and an id and a label that disagree (Normal labelled "High") are no flag (robustness round
             # 87: both were read, by the id)
             prefix, _, local = category.id.partition(":")
-            levels = dict.fromkeys(found for found in (
+            flag_levels = dict.fromkeys(found for found in (
                 flag_level(local, "") if prefix.strip().upper() in SNOMED_PREFIXES else None,
                 flag_level("", category.label)) if found is not None)
-            if len(levels) > 1:
+            if len(flag_levels) > 1:
                 categorical.append(f"{measurement.assay.id} ({lab_id}): {category.id} {category.label}".strip()
                                    + " (its id and label are flags that disagree)")
                 continue
-            level = next(iter(levels), None)
+            level = next(iter(flag_levels), None)
             if level is not None and level in kb.labs[lab_id].flags:
                 # a result given as the laboratory's flag ("Low", SNOMEDCT:62482003): read as the findings the lab's
                 # flags document (rules/labs.toml), as the FHIR reader reads an Observation "Low"
