@@ -5,6 +5,7 @@ Nothing here is clinical knowledge (that all lives in the rule files) and nothin
 file: these are the shapes, and the indexes derived from them once, at compile time.
 """
 
+import re
 from collections.abc import Mapping
 from typing import NamedTuple
 
@@ -612,18 +613,27 @@ def lab_for(kb: KnowledgeBase, clue: str, age: float | None) -> str | None:
     return first
 
 
+# an ICD-10-CM code as written: its category (three characters) and the characters after the dot, which some
+# exports leave out ("N184" is N18.4) or space ("n18 .4")
+_ICD10CM_CODE = re.compile(r"([A-Z][0-9][0-9A-Z])\.?([0-9A-Z]{0,4})")
+
+
 def icd10cm_meaning(codes: Mapping[str, tuple[str, ...]], code: str) -> tuple[str, ...]:
     """The clues an ICD-10-CM code means: those of the most specific entry that covers it, the code itself, then its
-    parents (N18.4, then N18), then a block of categories it falls in (C34.90 in C00-C96); () when none does."""
-    code = code.strip().upper()
-    for end in range(len(code), 2, -1):
-        part = code[:end].rstrip(".")
-        if part in codes and len(part) >= 3:
+    parents (N18.4, then N18), then the narrowest block of categories it falls in (C34.90 in C00-C96); () when none
+    does, or when the text is no ICD-10-CM code ("C3", "N18-4"). Case, spaces and a missing dot do not matter: N184
+    is N18.4, not the broader N18 (robustness round 87)."""
+    match = _ICD10CM_CODE.fullmatch("".join(code.split()).upper())
+    if match is None:
+        return ()
+    category, rest = match.groups()
+    for end in range(len(rest), -1, -1):
+        part = f"{category}.{rest[:end]}" if end else category
+        if part in codes:
             return codes[part]
-    category = code[:3]
-    for entry, clues in codes.items():
-        if "-" in entry:
-            first, last = entry.split("-", 1)
-            if first[0] == category[0] and first <= category <= last:
-                return clues
-    return ()
+    # a block holds the categories between its first and its last, whatever their letter (C00-D49)
+    within = [(first, last, clues) for entry, clues in codes.items() if "-" in entry
+              for first, last in [entry.split("-", 1)] if first <= category <= last]
+    if not within:
+        return ()
+    return min(within, key=lambda block: (tuple(-ord(c) for c in block[0]), block[1]))[2]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
@@ -146,3 +146,16 @@ def measured_over_denied(case: Case, kb: KnowledgeBase, denials: Mapping[str, li
         if not changed:
             break
     return case if clues == case.clues else dataclasses.replace(case, clues=clues)
+
+
+def flag_measured_by(kb: KnowledgeBase, lab_id: str, measured: Collection[str]) -> str | None:
+    """The lab whose value, given in the same document, is read instead of a flag of ``lab_id`` given without one: the
+    same lab, or another that reads one of the findings the flag documents and that ``lab_id`` does not decide over
+    (a total calcium flagged Normal beside an ionised calcium of 1.6 mmol/L: the flag, read as a stated finding,
+    overruled the measured hypercalcaemia; robustness round 87); None when no such value is given."""
+    if lab_id in measured:
+        return lab_id
+    lab = kb.labs[lab_id]
+    documented = {clue for clues in lab.flags.values() for clue in clues}
+    return next((other for other in measured if other in kb.labs and other not in lab.decides_over
+                 and any(limit.clue in documented for limit in kb.labs[other].limits)), None)

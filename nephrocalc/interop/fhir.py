@@ -58,7 +58,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from nephrocalc.case import Case, Lab
 from nephrocalc.errors import InputError
-from nephrocalc.interop.checks import hpo_curie, measured_over_denied
+from nephrocalc.interop.checks import flag_measured_by, hpo_curie, measured_over_denied
 from nephrocalc.interop.fhir_elements import unknown_elements
 from nephrocalc.interop.phenopacket import (
     BROAD_EXCLUSION,
@@ -1010,7 +1010,11 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
             # a name of nephrocalcinosis ("Bilateral medullary nephrocalcinosis.") gives its pattern and side (blind
             # US-style FHIR curation 86: every report held one, none coded)
             if isinstance(text, str) and text.strip() and not _items(resource.get("conclusionCode")):
-                named_sentences = [(sentence.strip(), nc_name) for sentence in re.split(r"[.;]\s*|\n", text)
+                # a sentence ends at a full stop, a semicolon or a blank line; a line break alone is the wrapping
+                # of a sentence, not its end (robustness round 87: "No evidence of\nmedullary nephrocalcinosis."
+                # was read as a medullary nephrocalcinosis)
+                named_sentences = [(" ".join(sentence.split()), nc_name)
+                                   for sentence in re.split(r"[.;]\s*|\n\s*\n", text)
                                    if (nc_name := nephrocalcinosis_named(sentence)) is not None
                                    and not finding_cue(sentence)]
                 for sentence, (pattern_named, side_named) in named_sentences:
@@ -1241,7 +1245,14 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                     flagged_as = ", ".join(dict.fromkeys(word for _, word in states))
                     directions = {state for state, _ in states}
                     documented = kb.labs[lab_id].flags
-                    if len(directions) > 1:
+                    if resource.get("dataAbsentReason") is not None:
+                        # a result whose value is missing for a reason (an error, not performed) is no result to
+                        # flag, as a finding's Observation with one is not read (robustness round 87: read as high)
+                        rejected.append(f"Observation ({lab_id}, LOINC {coding.code}): flagged {flagged_as} beside "
+                                        "a dataAbsentReason ("
+                                        f"{_shown(_concept(resource.get('dataAbsentReason')))[:40] or 'given'}), "
+                                        "so not used")
+                    elif len(directions) > 1:
                         rejected.append(f"Observation ({lab_id}, LOINC {coding.code}): its flags disagree "
                                         f"({flagged_as}), so not used")
                     elif (flag_level := next(iter(directions))) not in documented:
@@ -1423,20 +1434,21 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                      and not (field == "evidence" and _only_references(resource[field]))]
             if given:
                 unread_fields.append(f"{_shown(concept) or 'a Condition'}: {', '.join(given)}")
-    if len(sterile_parts) == 2 and "sterile_pyuria" not in clues:
+    if set(sterile_parts) == {"pyuria", "culture"} and "sterile_pyuria" not in clues:
         clues["sterile_pyuria"] = True
         notes_sterile = [*sterile_parts["pyuria"], *sterile_parts["culture"]]
-    else:  # one without the other says nothing nephrocalc reads: listed among what maps to nothing
+    else:  # one without the other, or beside a culture that grew, says nothing nephrocalc reads: listed as unmapped
         notes_sterile = []
-        unmapped.extend(item for items in sterile_parts.values() for item in items)
+        unmapped.extend(item + (" (a urine culture that grew: no sterile pyuria)" if part == "grew" else "")
+                        for part, items in sterile_parts.items() for item in items)
     flags_read: list[str] = []  # flags read as findings, each with what it was read as
     flags_beside_value: list[str] = []  # flags of a lab whose value is given too: the value is read
     flag_states: dict[str, set[str]] = {}
     for lab_id, flag_state, _, _ in flag_readings:
         flag_states.setdefault(lab_id, set()).add(flag_state)
     for lab_id, flag_state, flag_shown, unfinished in flag_readings:
-        if lab_id in labs:
-            flags_beside_value.append(flag_shown)
+        if (measured := flag_measured_by(kb, lab_id, labs)) is not None:
+            flags_beside_value.append(flag_shown if measured == lab_id else f"{flag_shown}, beside {measured}")
             continue
         if len(flag_states[lab_id]) > 1:  # high on one result, normal on another: which holds is not known
             rejected.append(f"{flag_shown}: another result of {lab_id} is flagged "
@@ -1938,8 +1950,9 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                       + shortlist(list(dict.fromkeys(flags_read)))})
     if flags_beside_value:
         notes.append({"id": "fhir_lab_flag_beside_value", "sources": [],
-                      "message": "Results given as a flag alone were not read, as a value of the same lab is given "
-                      "and is read instead: " + shortlist(list(dict.fromkeys(flags_beside_value)))})
+                      "message": "Results given as a flag alone were not read, as a value of the same lab (or of "
+                      "another that reads the same finding, named) is given and is read instead: "
+                      + shortlist(list(dict.fromkeys(flags_beside_value)))})
     if by_text:
         notes.append({"id": "fhir_finding_read_from_text", "sources": [],
                       "message": "Findings given by name alone (as text, or in a code that maps to nothing, a WHO "
@@ -1947,8 +1960,8 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                       + shortlist(list(dict.fromkeys(by_text)))})
     if mislabelled:
         notes.append({"id": "fhir_display_of_another_term", "sources": [],
-                      "message": "HPO codes displayed with the label of another HPO term were read by their id, not "
-                      "by the display; check which is meant (hyper- and hypo- terms are easily swapped): "
+                      "message": "HPO (or ICD-10-CM) codes displayed with the label of another term were read by their "
+                      "code, not by the display; check which is meant (hyper- and hypo- terms are easily swapped): "
                       + shortlist(list(dict.fromkeys(mislabelled)))})
     if disagreeing:
         notes.append({"id": "fhir_codings_disagree", "sources": [],
@@ -2194,6 +2207,19 @@ def _label_of_another(kb: KnowledgeBase, coding: Coding, mapped: tuple[str | Non
     by the id without a word, the opposite finding of the one written)."""
     term = _hpo_code(coding)
     display = coding.display.strip().casefold()
+    if coding.system.rstrip("/") == ICD10CM and display and (named_term := _term_named(kb, display)) is not None:
+        # an ICD-10-CM code displayed with the name of a finding it does not mean (E83.52 "Hypokalemia"), said as an
+        # HPO id displayed so is (robustness round 87: read by the code without a word)
+        coded_clues = mapped[1]
+        covered = {*coded_clues, *(implied for clue in coded_clues if clue in kb.clues
+                                   for implied in kb.clues[clue].implies)}
+        named_clues = clues_of_term(kb, named_term, present=True)
+        if named_term in kb.hpo_patterns or not named_clues or covered & set(named_clues) or any(
+                clue in kb.clues and set(kb.clues[clue].implies) & set(coded_clues) for clue in named_clues):
+            return ""
+        own = ", ".join(kb.clues[c].label if c in kb.clues else c for c in coded_clues)
+        return (f"ICD-10-CM {coding.code.strip()[:12]} is displayed {coding.display.strip()[:60]!r}, the name of "
+                f"{_meaning(kb, named_term)}: read as {own} (its code)")
     if term is None or not display:
         return ""
     cached = _LABELS.get(id(kb.hpo_labels))
@@ -3040,12 +3066,15 @@ def _sides(resource: dict[str, Any], hands: set[str], unread: list[str]) -> set[
                     hands.add(BODY_SITE_HANDS[coding.code])
         kidney = any(coding.system.rstrip("/") == SNOMED and coding.code == KIDNEY_SITE for coding in concept.coding)
         if not sided and not kidney and not any(coding.system.rstrip("/") == SNOMED for coding in concept.coding):
-            # no SNOMED CT code: the site by its name, word for word
-            names = [folded_name(name) for name in (concept.text, *(coding.display for coding in concept.coding))]
-            named = next((name for name in names if name in SITE_NAMES), None)
-            if named is not None:
+            # no SNOMED CT code: the site by its name, word for word; every name it is given must be one, and agree
+            # (robustness round 87: a text "Left kidney" beside a display "Right kidney", or "Heart", was read as the
+            # left kidney without a word)
+            names = [name for name in (folded_name(name) for name in (concept.text, *(coding.display for coding
+                                                                                     in concept.coding))) if name]
+            named = {SITE_NAMES[name] for name in names if name in SITE_NAMES}
+            if names and all(name in SITE_NAMES for name in names) and len(named - {None}) <= 1:
                 kidney = True
-                if (side := SITE_NAMES[named]) is not None:
+                if (side := next(iter(named - {None}), None)) is not None:
                     sided = True
                     found.add(side[0])
                     if side[1]:
@@ -3210,19 +3239,24 @@ PYURIA = "HP:0012085"  # Pyuria: with negative routine cultures it is sterile py
 URINE_CULTURE = frozenset({"630-4"})  # LOINC Bacteria identified in Urine by Culture
 _NO_GROWTH = ("no growth", "no bacterial growth", "no significant growth", "sterile", "culture negative",
               "no organisms", "no bacteria")
+_GREW = re.compile(r";|\bbut\b|\bcfu\b|10\^|>|\bgrew\b|\bisolated\b|\bpositive\b")
 
 
 def _sterile_pyuria_part(kb: KnowledgeBase, resource: dict[str, Any], concept: CodeableConcept, absent: bool) -> str:
     """Which half of a sterile pyuria a resource that maps to no clue states: "pyuria" (HPO Pyuria, a SNOMED CT concept
     HPO cross-references to it, or the word itself, stated present), "culture" (a routine urine culture that grew
-    nothing), or ""."""
+    nothing), "grew" (one with another result, which denies it), or ""."""
     if resource.get("resourceType") == "Observation" and any(
             c.system.rstrip("/") == LOINC and c.code in URINE_CULTURE for c in concept.coding):
         says = _value_says(resource)
-        words = [folded_name(str(text)) for text in (_concept(resource.get("valueCodeableConcept")).text,
-                                                      resource.get("valueString") or "")]
-        negative = (says is not None and says[0] == "absent") or any(w.startswith(_NO_GROWTH) for w in words)
-        return "culture" if negative else ""
+        words = [folded_name(text) for text in (_concept(resource.get("valueCodeableConcept")).text,
+                                                 resource.get("valueString")) if isinstance(text, str) and text.strip()]
+        # a text that goes on to name a growth ("No growth of Candida; E. coli >10^5 CFU/mL") is no negative culture
+        negative = (says is not None and says[0] == "absent") or any(
+            w.startswith(_NO_GROWTH) and not _GREW.search(w) for w in words)
+        # a culture that grew something (or says so in words not read) denies the pyuria is sterile (robustness round
+        # 87: a positive culture beside a negative one was passed over, and sterile pyuria read)
+        return "culture" if negative else "grew" if says is not None or words else ""
     if absent:
         return ""
     terms = {_hpo_code(c) for c in concept.coding}
@@ -3232,23 +3266,36 @@ def _sterile_pyuria_part(kb: KnowledgeBase, resource: dict[str, Any], concept: C
     return ""
 
 
+# the code systems of a laboratory's flag: HL7's interpretation codes (v3, v2 table 0078, and their older URLs) and
+# SNOMED CT's qualifiers, or no system; a code of another system ("N" of a local one, Not done) is read by its display
+FLAG_SYSTEMS = frozenset({"", SNOMED, "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation",
+                          "http://hl7.org/fhir/v3/ObservationInterpretation",
+                          "http://terminology.hl7.org/CodeSystem/v2-0078", "http://hl7.org/fhir/v2/0078"})
+
+
 def _flag_states(resource: dict[str, Any]) -> list[tuple[str, str]]:
     """What a lab Observation given without a value says of its result by a flag: each ("high" | "low" | "normal",
-    the code or word that says it) of its valueCodeableConcept, valueString and interpretation. Empty when none of
-    them is a flag (a "Positive", an "Abnormal")."""
+    the code or word that says it) of its valueCodeableConcept, valueString and interpretation, the codes of a flag's
+    systems (FLAG_SYSTEMS) and the words of a display or text alike, so that a code and words that disagree (N
+    written "High") are seen to. Empty when none of them is a flag (a "Positive", an "Abnormal")."""
     found: list[tuple[str, str]] = []
     concepts = [resource.get("valueCodeableConcept"), *_items(resource.get("interpretation"))]
     for concept in concepts:
         if not isinstance(concept, dict):
             continue
-        codes = [(str(c.get("code", "")).strip(), str(c.get("display", "")).strip()[:20])
-                 for c in _items(concept.get("coding")) if isinstance(c, dict)]
-        coded = [(level, code) for code, _ in codes
-                 if (level := flag_level(code, "")) is not None]
-        found.extend(coded)
+        for coding in _items(concept.get("coding")):
+            if not isinstance(coding, dict):
+                continue
+            system = str(coding.get("system", "")).strip().rstrip("/")
+            code = str(coding.get("code", "")).strip() if SYSTEM_ALIASES.get(system.lower(), system) \
+                in FLAG_SYSTEMS else ""
+            display = str(coding.get("display", ""))
+            shown = str(coding.get("code", "")).strip()[:20] or display.strip()[:20]  # its code, else its words
+            found.extend((level, shown) for level in dict.fromkeys((flag_level(code, "") if code else None,
+                                                                    flag_level("", display))) if level is not None)
         text = concept.get("text")
-        if not coded and isinstance(text, str) and (level := flag_level("", text)) is not None:
-            found.append((level, text.strip()))
+        if isinstance(text, str) and (level := flag_level("", text)) is not None:
+            found.append((level, text.strip()[:20]))
     text = resource.get("valueString")
     if isinstance(text, str) and (level := flag_level("", text)) is not None:
         found.append((level, text.strip()))

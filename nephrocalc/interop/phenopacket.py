@@ -55,7 +55,13 @@ from pydantic import BaseModel, ConfigDict, StrictBool, ValidationError, field_v
 
 from nephrocalc.case import Case, Lab
 from nephrocalc.errors import InputError, field_path
-from nephrocalc.interop.checks import hpo_curie, label_of_another, local_route, measured_over_denied
+from nephrocalc.interop.checks import (
+    flag_measured_by,
+    hpo_curie,
+    label_of_another,
+    local_route,
+    measured_over_denied,
+)
 from nephrocalc.interop.wording import (
     agent_denied,
     agent_stopped,
@@ -490,6 +496,8 @@ def calcium_dose_note(names: list[str], notes: list[Note]) -> None:
                       "if it is a usual supplement, state no calcium-alkali intake (--no-calcium-alkali-intake)."})
 
 
+# the CURIE prefixes of SNOMED CT
+SNOMED_PREFIXES = ("SNOMED", "SNOMEDCT", "SNOMEDCT_US", "SCTID")
 # SNOMED CT codes of a qualifier that says a finding is not there: Definitely NOT present, Known absent, Absent,
 # Negative, Clinical finding absent
 _ABSENT_QUALIFIERS = frozenset({"410594000", "410516002", "2667000", "260385009", "373572006"})
@@ -499,7 +507,7 @@ def _denies(modifier: OntologyClass) -> bool:
     """A phenotypic feature's modifier that says the feature is not there: a SNOMED CT absence qualifier, or a label
     saying so."""
     prefix, _, code = modifier.id.partition(":")
-    if prefix.upper() in ("SNOMED", "SNOMEDCT", "SNOMEDCT_US", "SCTID") and code in _ABSENT_QUALIFIERS:
+    if prefix.upper() in SNOMED_PREFIXES and code in _ABSENT_QUALIFIERS:
         return True
     label = words(modifier.label)
     return any(f" {said} " in label for said in ("not present", "absent", "negative", "excluded", "not seen"))
@@ -1134,7 +1142,18 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
                 and measurement.value.ontologyClass is not None:
             # a known assay with a category for its value: said as such, not as an unknown assay (robustness round 81)
             category = measurement.value.ontologyClass
-            level = flag_level(category.id.split(":", 1)[-1], category.label)
+            # a flag's id is read in SNOMED CT (High 75540009, Low 62482003), else its label: "N" of another ontology
+            # is no Normal, and an id and a label that disagree (Normal labelled "High") are no flag (robustness round
+            # 87: both were read, by the id)
+            prefix, _, local = category.id.partition(":")
+            flag_levels = dict.fromkeys(found for found in (
+                flag_level(local, "") if prefix.strip().upper() in SNOMED_PREFIXES else None,
+                flag_level("", category.label)) if found is not None)
+            if len(flag_levels) > 1:
+                categorical.append(f"{measurement.assay.id} ({lab_id}): {category.id} {category.label}".strip()
+                                   + " (its id and label are flags that disagree)")
+                continue
+            level = next(iter(flag_levels), None)
             if level is not None and level in kb.labs[lab_id].flags:
                 # a result given as the laboratory's flag ("Low", SNOMEDCT:62482003): read as the findings the lab's
                 # flags document (rules/labs.toml), as the FHIR reader reads an Observation "Low"
@@ -1233,8 +1252,8 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
     for lab_id, level, _ in flag_readings:
         levels.setdefault(lab_id, set()).add(level)
     for lab_id, level, flag_shown in flag_readings:
-        if lab_id in labs:
-            flags_beside_value.append(flag_shown)
+        if (measured := flag_measured_by(kb, lab_id, labs)) is not None:
+            flags_beside_value.append(flag_shown if measured == lab_id else f"{flag_shown}, beside {measured}")
             continue
         if len(levels[lab_id]) > 1:  # high in one measurement, normal in another: which holds is not known
             rejected.append(f"{flag_shown}: another measurement of {lab_id} is flagged "
@@ -1260,8 +1279,9 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
                       + shortlist(flags_read)})
     if flags_beside_value:
         notes.append({"id": "phenopacket_lab_flag_beside_value", "sources": [],
-                      "message": "Measurements given as a flag alone were not read, as a value of the same lab is "
-                      "given and is read instead: " + shortlist(flags_beside_value)})
+                      "message": "Measurements given as a flag alone were not read, as a value of the same lab (or "
+                      "of another that reads the same finding, named) is given and is read instead: "
+                      + shortlist(flags_beside_value)})
     subject = packet.subject
     age = None
     if subject is not None and subject.timeAtLastEncounter is not None:

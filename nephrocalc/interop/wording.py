@@ -45,6 +45,18 @@ _LEADING = re.compile(r"^(?:(?:patient|pt)\s+)?(?:(no|not|never|neg|negative for
                       r"chronic))|"
                       r"query|queried|ddx|differential|risk of|at risk of|risk for|screening for|screen for|"
                       r"family history|fh|fhx|f/h|maternal|paternal|" + _KIN + r")\b|(\?))")
+# after an operation on the parathyroids: "after parathyroid adenoma excision", "post-parathyroidectomy", "s/p
+# parathyroidectomy in 2019" (a state the treatment left, not the presentation: blind FHIR curation 86), at the end of
+# the text, in a parenthesis or as a clause of its own (robustness round 87: those were read as at presentation)
+_AFTER_PARATHYROID_SURGERY = (r"(?:(?:(?:after|following|status post|s/p|post)[- ]?(?:(?:the|a|an|his|her)\s+)?"
+                              r"(?:[a-z-]+\s+){0,2}(?:parathyroidectomy|parathyroid (?:adenoma |gland |glands |"
+                              r"tumou?r |carcinoma )?(?:excision|resection|removal|surgery))|(?:after|following) "
+                              r"(?:the\s+)?(?:excision|resection|removal) of (?:(?:the|a|an|his|her)\s+)?"
+                              r"(?:[a-z-]+\s+){0,2}parathyroid(?:\s+[a-z-]+){0,2})(?:\s+(?:for|in|on)\s+[a-z0-9 ]+)?)")
+# a finding said to persist or come back after the treatment is the patient's now ("Recurrent hypercalcaemia after
+# parathyroidectomy": a missed or second adenoma; robustness round 87: it was read as a state the operation left)
+_PERSISTS = re.compile(r"\b(?:persist\w*|recurr\w*|residual|relaps\w*|ongoing|despite|still|unresolved)\b")
+_AFTER_TREATMENT = re.compile(r"^\(?\s*(?:post|after|following|status post|s/p)")
 # at the end of the first clause: "sarcoidosis ruled out", "hearing loss (-)", "TB ?", "kidney stones (dad)",
 # "sarcoidosis in her mother", "tuberculosis screening"
 _HEDGES = (r"ruled[- ]out|rule[- ]out|r/o|excluded|negative|neg|absent|none|not present|not seen|not found|unlikely|"
@@ -57,16 +69,14 @@ _TRAILING = re.compile(r"(?:\b(ruled[- ]out|excluded|negative|neg|absent|none|no
                        r"to be excluded|to exclude|(?:was |were )?considered|pending(?: [a-z]+)?|"
                        r"awaiting(?: [a-z]+)?|not detected|not supported|presumptive|provisional|contact|exposure|"
                        r"(?<!hypoparathyroidism )(?<!hypothyroidism )"
-                       r"(?:post-?operative(?:ly)?|(?:after|following) (?:(?:the|a|an|his|her)\s+)?(?:[a-z-]+\s+){0,2}"
-                       r"(?:parathyroidectomy|parathyroid (?:adenoma |gland |glands |tumou?r |carcinoma )?"
-                       r"(?:excision|resection|removal|surgery))|(?:after|following) (?:the\s+)?(?:excision|resection|"
-                       r"removal) of (?:(?:the|a|an|his|her)\s+)?(?:[a-z-]+\s+){0,2}parathyroid(?:\s+[a-z-]+){0,2})|"
+                       r"(?:post-?operative(?:ly)?|" + _AFTER_PARATHYROID_SURGERY + r")|"
                        # a risk named by its kind is another finding's ("CKD stage 3 with high cardiovascular risk")
                        r"(?<!cardiovascular )(?<!cardiac )(?<!cv )(?<!fall )(?<!falls )(?<!fracture )(?<!bleeding )"
                        r"risk|screen|vaccinated|vaccine given|vaccine|"
                        r"(?:negative|neg)(?:\s*x\s*\d+)?|"
                        r"in (?:his|her|the|a|their)?\s*(?:" + _RELATIVES + r"))(?:\s+(?:by|on)\s+[a-z0-9 ]+)?"
-                       r"|(\(\s*(?:-|no|\?|maternal|paternal|" + _HEDGES + r"|" + _RELATIVES + r")\s*\))|(\?)|(\s-ve)"
+                       r"|(\(\s*(?:-|no|\?|maternal|paternal|" + _HEDGES + r"|" + _RELATIVES + r"|"
+                       + _AFTER_PARATHYROID_SURGERY + r")\s*\))|(\?)|(\s-ve)"
                        r"|(\?\s*(?:no|neg|negative)))\s*$")
 # a differential ("sarcoidosis vs lymphoma") names the finding as one of two
 _VERSUS = re.compile(r"\b(vs\.?|versus)\s")
@@ -74,7 +84,7 @@ _VERSUS = re.compile(r"\b(vs\.?|versus)\s")
 # "Sarcoidosis, not confirmed", "Kidney stones - maternal aunt" (a clause with words of its own is about something
 # else: "Distal RTA - not yet genotyped", "CKD 3a, no proteinuria")
 _SOLE_CLAUSE = re.compile(r"^(?:(" + _HEDGES + r")|((?:(?:his|her|the|a|their)\s+)?(?:maternal\s+|paternal\s+)?(?:"
-                          + _RELATIVES + r")))\W*$")
+                          + _RELATIVES + r"))|(" + _AFTER_PARATHYROID_SURGERY + r"))\W*$")
 # right after a colon: "hearing loss: none", "sarcoid: neg", "DDx: sarcoidosis" is caught by _LEADING
 # ("normal" only alone: "Metabolic acidosis: normal anion gap" states the acidosis)
 _AFTER_COLON = re.compile(r"^\s*(none|no|nil|absent|negative|neg|not present|not seen|not detected|unlikely|"
@@ -100,6 +110,8 @@ def finding_cue(text: str, family: bool = False) -> str:
             continue
         cue = next(group for group in found.groups() if group)
         if family and _FAMILY_WORDS.search(cue):
+            continue
+        if _AFTER_TREATMENT.search(cue) and _PERSISTS.search(said):
             continue
         return cue
     return ""
@@ -249,15 +261,31 @@ _NC_WORDS: dict[str, tuple[str, str] | None] = {
     "diffuse": None, "extensive": None, "early-stage": None, "early": None, "mild": None, "moderate": None,
     "severe": None, "marked": None, "renal": None, "nephrocalcinosis": None}
 _NC_NAME = re.compile(r"((?:[a-z-]+,?\s+)*?)nephrocalcinosis(?:\s*,\s*([a-z ,-]+))?")
+# the words of a trailing parenthesis that make a name of nephrocalcinosis more than a name: a negation, a hedge, a
+# differential, a course that ended or a relative (robustness round 87: "(likely)", "(resolved)", "(in mother)" and
+# "(right kidney spared)" were read as present, the last as bilateral); a note of how or when it was seen ("(pattern
+# not specified)", "(ultrasound)", "(present at diagnosis, before treatment)") is not
+_NC_ASIDE_QUALIFIES = re.compile(
+    r"\b(?:no|not(?!\s+(?:specified|stated|given|reported))|none|nil|negative|neg|absent|without|w/o|likely|unlikely|"
+    r"possible|possibly|probable|probably|suspect\w*|query|queried|questionable|doubtful|uncertain|equivocal|"
+    r"indeterminate|cannot|can't|exclude|excluded|rule|ruled|r/o|ddx|differential|vs|versus|resolved|resolving|"
+    r"resolution|history|hx|previous|previously|prior|old|past|former|formerly|pending|awaiting|unconfirmed|"
+    r"to be confirmed|spared|sparing|family|fh|fhx|maternal|paternal|" + _RELATIVES + r")\b|\?")
 
 
 def nephrocalcinosis_named(text: str) -> tuple[str, str] | None:
     """The pattern ("medullary", "cortical" or "nephrocalcinosis") and side ("bilateral", "left", "right" or "") of a
     text that is a name of nephrocalcinosis and nothing else: "nephrocalcinosis" with words of its pattern, its side
     or its degree around it ("Bilateral medullary nephrocalcinosis", "Nephrocalcinosis, left"), a trailing
-    parenthesis aside. None for any other text, a negation or a second finding among them ("No nephrocalcinosis",
-    "Medullary and cortical nephrocalcinosis", "Nephrocalcinosis in the pyramids")."""
-    name = re.sub(r"\s*\([^()]*\)$", "", folded_name(text))
+    parenthesis aside unless it qualifies the name (_NC_ASIDE_QUALIFIES) or names another pattern or side than it.
+    None for any other text, a negation or a second finding among them ("No nephrocalcinosis", "Medullary and
+    cortical nephrocalcinosis", "Nephrocalcinosis in the pyramids", "Medullary nephrocalcinosis (likely)")."""
+    name = folded_name(text)
+    aside = ""
+    if (parenthesis := re.search(r"\s*\(([^()]*)\)$", name)) is not None:
+        name, aside = name[:parenthesis.start()], parenthesis.group(1)
+        if _NC_ASIDE_QUALIFIES.search(aside):
+            return None
     match = _NC_NAME.fullmatch(name)
     if match is None:
         return None
@@ -269,4 +297,8 @@ def nephrocalcinosis_named(text: str) -> tuple[str, str] | None:
             found[meaning[0]].add(meaning[1])
     if len(found["pattern"]) > 1 or len(found["side"]) > 1:
         return None
+    # the parenthesis gives no pattern or side of its own, but one that contradicts the name's is no name
+    for word in re.findall(r"[a-z-]+", aside):
+        if (meaning := _NC_WORDS.get(word)) is not None and found[meaning[0]] and meaning[1] not in found[meaning[0]]:
+            return None
     return next(iter(found["pattern"]), "nephrocalcinosis"), next(iter(found["side"]), "")

@@ -1350,12 +1350,22 @@ def _compile_flags(entry: schema.LabEntry, path: Path, where: str, sources: Mapp
         return {}
     _check_sources(entry.flags.sources, sources, path, f"{where}.flags.sources", problems)
     read = {limit.clue for limit in entry.limits}
+    # the side of the range a value reading each clue present lies on: a high flag documents only a clue read above a
+    # limit, a low one only a clue read below one (robustness round 87: high = ["hypocalcemia"] was accepted, and a
+    # calcium flagged High was read as hypocalcaemia)
+    sides = {"high": {limit.clue for limit in entry.limits if limit.above is not None},
+             "low": {limit.clue for limit in entry.limits if limit.below is not None}}
     compiled: dict[str, tuple[str, ...]] = {}
     for state in ("high", "low", "normal"):
         for index, clue in enumerate(getattr(entry.flags, state)):
             if clue not in read:
                 problems.add(path, f"{where}.flags.{state}.{index}", f"{clue!r} is not a clue this lab's limits read "
                              f"({', '.join(sorted(read)) or 'none'}): a flag documents only what a value could")
+            elif state in sides and clue not in sides[state]:
+                side, other = ("above", "below") if state == "high" else ("below", "above")
+                problems.add(path, f"{where}.flags.{state}.{index}", f"{clue!r} is read only {other} this lab's "
+                             f"limits, not {side} them (read {side}: {', '.join(sorted(sides[state])) or 'none'}): "
+                             f"a {state} result does not document it")
         if getattr(entry.flags, state):
             compiled[state] = tuple(getattr(entry.flags, state))
     return compiled
