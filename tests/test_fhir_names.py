@@ -296,3 +296,38 @@ def test_a_finding_named_by_an_exact_hpo_synonym_is_read(text: str, clue: str) -
     case, said = _read(MEDULLARY, _condition({"text": text}))
     assert case["clues"] == {clue: True}
     assert repr(text) in said["fhir_finding_read_from_text"]
+
+
+def test_a_name_and_a_body_site_that_give_different_sides_give_none() -> None:
+    right_kidney = [{"coding": [{"system": "http://snomed.info/sct", "code": "9846003"}]}]
+    case, said = _read(_condition({"text": "Left nephrocalcinosis"}, bodySite=right_kidney))
+    assert "laterality" not in case
+    assert "'Left nephrocalcinosis' names the left side, its body site the right" in said["fhir_body_site_not_read"]
+    left_kidney = [{"coding": [{"system": "http://snomed.info/sct", "code": "18639004"}]}]
+    case, _ = _read(_condition({"text": "Left nephrocalcinosis"}, bodySite=left_kidney))
+    assert case["laterality"] == "unilateral"
+
+
+def test_a_preliminary_culture_that_grew_nothing_is_said_preliminary() -> None:
+    culture = {**_culture("No growth to date"), "status": "preliminary"}
+    case, said = _read(MEDULLARY, PYURIA, culture)
+    assert case["clues"] == {"sterile_pyuria": True}
+    assert "preliminary" in said["fhir_results_preliminary"]
+
+
+def test_nelson_syndrome_is_not_glucocorticoid_excess() -> None:
+    case, said = _read(MEDULLARY, _condition({"coding": [{"system": ICD, "code": "E24.1"}]}))
+    assert "clues" not in case and "E24.1" in said["fhir_codes_not_mapped"]
+    case, _ = _read(MEDULLARY, _condition({"coding": [{"system": ICD, "code": "E24.9"}]}))
+    assert case["clues"] == {"glucocorticoid_excess": True}
+
+
+def test_a_finding_post_op_at_the_end_of_its_name_is_a_post_treatment_state() -> None:
+    hypocalcaemia = {"coding": [{"system": "http://snomed.info/sct", "code": "5291005"}],
+                     "text": "Hypocalcaemia post-op"}
+    case, said = _read(MEDULLARY, _condition(hypocalcaemia))
+    assert "clues" not in case and "post-op" in said["fhir_text_denies_code"]
+    lasting = {"coding": [{"system": "http://snomed.info/sct", "code": "36976004"}],
+               "text": "Hypoparathyroidism post-op"}
+    case, _ = _read(MEDULLARY, _condition(lasting))
+    assert case["clues"] == {"hypoparathyroidism": True}

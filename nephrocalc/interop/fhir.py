@@ -1291,11 +1291,19 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
             present_findings.extend(_present_codings(kb, concept.coding, f"{kind} {_shown(concept)[:60]}"))
         if any(mapped[0] is not None for mapped in readings) and not absent:
             # the nephrocalcinosis: its side from its body site
-            sides.update(_sides(resource, hands, unread_sites))
-            if named_side:  # the side its name gives ("Left nephrocalcinosis")
-                sides.add("bilateral" if named_side == "bilateral" else "unilateral")
-                if named_side != "bilateral":
-                    hands.add(named_side)
+            site_hands: set[str] = set()
+            site_sides = _sides(resource, site_hands, unread_sites)
+            named_sides: set[Laterality] = ({"bilateral" if named_side == "bilateral" else "unilateral"}
+                                            if named_side else set())
+            if named_sides and site_sides and (named_sides != site_sides or (
+                    named_side in ("left", "right") and site_hands and site_hands != {named_side})):
+                # the name and the body site give different sides ("Left nephrocalcinosis" at the right kidney):
+                # which is meant cannot be known, so neither is read, and said (robustness round 87: read as both)
+                unread_sites.append(f"{named_as.split(' as ')[0]} names the {named_side} side, its body site the "
+                                    + (", ".join(sorted(site_hands)) or ", ".join(sorted(site_sides))))
+            else:
+                sides.update(site_sides | named_sides)
+                hands.update(site_hands | ({named_side} if named_side in ("left", "right") else set()))
             site = resource.get("bodySite")  # Condition: 0..* (a list); Observation: 0..1 (one concept)
             if site is not None and not isinstance(site, dict) and (
                     not isinstance(site, list) or not all(isinstance(item, dict) for item in site)):
@@ -1419,6 +1427,8 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
             # a pyuria, or a negative urine culture: together they are a sterile pyuria (its definition), read below
             sterile_parts.setdefault(part, []).append(f"{kind} {_shown(concept)[:60] or 'without a code'}")
             used = True
+            if resource.get("status") in UNVERIFIED_RESULT:  # "no growth to date": said, as a lab's is
+                preliminary.append(f"{kind} {_shown(concept)[:60]} ({resource['status']})")
         if not used:
             unmapped.append(f"{kind} {_shown(concept) or 'without a code'}"
                             + (f" (its components: {shortlist(panel_components, 5)})" if panel_components else ""))

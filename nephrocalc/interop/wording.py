@@ -69,7 +69,7 @@ _TRAILING = re.compile(r"(?:\b(ruled[- ]out|excluded|negative|neg|absent|none|no
                        r"to be excluded|to exclude|(?:was |were )?considered|pending(?: [a-z]+)?|"
                        r"awaiting(?: [a-z]+)?|not detected|not supported|presumptive|provisional|contact|exposure|"
                        r"(?<!hypoparathyroidism )(?<!hypothyroidism )"
-                       r"(?:post-?operative(?:ly)?|" + _AFTER_PARATHYROID_SURGERY + r")|"
+                       r"(?:post-?operative(?:ly)?|post-?op|" + _AFTER_PARATHYROID_SURGERY + r")|"
                        # a risk named by its kind is another finding's ("CKD stage 3 with high cardiovascular risk")
                        r"(?<!cardiovascular )(?<!cardiac )(?<!cv )(?<!fall )(?<!falls )(?<!fracture )(?<!bleeding )"
                        r"risk|screen|vaccinated|vaccine given|vaccine|"
