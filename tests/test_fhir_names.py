@@ -302,7 +302,7 @@ def test_a_name_and_a_body_site_that_give_different_sides_give_none() -> None:
     right_kidney = [{"coding": [{"system": "http://snomed.info/sct", "code": "9846003"}]}]
     case, said = _read(_condition({"text": "Left nephrocalcinosis"}, bodySite=right_kidney))
     assert "laterality" not in case
-    assert "'Left nephrocalcinosis' names the left side, its body site the right" in said["fhir_body_site_not_read"]
+    assert "'Left nephrocalcinosis' names the left side, its body site the right" in said["fhir_side_conflict"]
     left_kidney = [{"coding": [{"system": "http://snomed.info/sct", "code": "18639004"}]}]
     case, _ = _read(_condition({"text": "Left nephrocalcinosis"}, bodySite=left_kidney))
     assert case["laterality"] == "unilateral"

@@ -761,6 +761,7 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
     oneself: list[str] = []  # FamilyMemberHistory of the patient (relationship ONESELF): not a family history
     not_kin: list[str] = []  # FamilyMemberHistory of a spouse, step, adoptive or foster relative, in-law or friend
     unread_sites: list[str] = []  # body sites of the nephrocalcinosis that give no side
+    side_conflicts: list[str] = []  # a nephrocalcinosis whose name and body site give different sides: neither read
     # the Specimens the lab Observations name (bundled or contained): their type is read with the value
     specimens: dict[str, dict[str, Any]] = {f"Specimen/{r['id'].strip()}": r for r in resources
                                             if r.get("resourceType") == "Specimen" and isinstance(r.get("id"), str)}
@@ -1299,8 +1300,8 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                     named_side in ("left", "right") and site_hands and site_hands != {named_side})):
                 # the name and the body site give different sides ("Left nephrocalcinosis" at the right kidney):
                 # which is meant cannot be known, so neither is read, and said (robustness round 87: read as both)
-                unread_sites.append(f"{named_as.split(' as ')[0]} names the {named_side} side, its body site the "
-                                    + (", ".join(sorted(site_hands)) or ", ".join(sorted(site_sides))))
+                side_conflicts.append(f"{named_as.split(' as ')[0]} names the {named_side} side, its body site the "
+                                      + (", ".join(sorted(site_hands)) or ", ".join(sorted(site_sides))))
             else:
                 sides.update(site_sides | named_sides)
                 hands.update(site_hands | ({named_side} if named_side in ("left", "right") else set()))
@@ -1912,6 +1913,11 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                       "inactive, remission, resolved), or is one only in words, were read as findings, current or "
                       "past: "
                       + "; ".join(odd_status[:20])})
+    if side_conflicts:
+        notes.append({"id": "fhir_side_conflict", "sources": [],
+                      "message": "A nephrocalcinosis whose name and body site give different sides gave no side (which "
+                      "is meant cannot be known): " + shortlist(side_conflicts) + "; give the laterality if it is "
+                      "known."})
     if unread_sites:
         notes.append({"id": "fhir_body_site_not_read", "sources": [],
                       "message": "The body site of the nephrocalcinosis was not read as its side (only SNOMED CT "
