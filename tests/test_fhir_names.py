@@ -331,3 +331,16 @@ def test_a_finding_post_op_at_the_end_of_its_name_is_a_post_treatment_state() ->
                "text": "Hypoparathyroidism post-op"}
     case, _ = _read(MEDULLARY, _condition(lasting))
     assert case["clues"] == {"hypoparathyroidism": True}
+
+
+def test_a_pack_clue_whose_icd10cm_code_lies_inside_a_built_in_category_is_refused(tmp_path: Path) -> None:
+    """As for ATC groups: a pack's N18.3 would take stage 3 from the built-in CKD (N18) without a word."""
+    pack = tmp_path / "pack"
+    pack.mkdir()
+    (pack / "pack.toml").write_text('name = "icdtest"\nversion = "0.1"\n', encoding="utf-8")
+    (pack / "clues.toml").write_text('[clues.ckd_stage3_only]\nlabel = "CKD stage 3"\ndescription = "CKD stage 3."\n'
+                                     'group = "history"\nspecificity = "moderate"\nicd10cm = ["N18.3"]\n'
+                                     'hpo_note = "no HPO term for the stage"\n', encoding="utf-8")
+    status, _, err = invoke(["rules", "check", str(pack)])
+    assert status == 2 and "clues.toml: clues.ckd_stage3_only.icd10cm.0: N18.3 and N18 of ckd are one inside the " \
+        "other" in err, err

@@ -414,6 +414,14 @@ def _check_codes(kb_path: Path, kb_file: schema.KnowledgeBaseFile, clue_entries:
             if "-" in code and code.split("-", 1)[0] > code.split("-", 1)[1]:
                 problems.add(path, f"clues.{clue_id}.icd10cm.{index}", f"{code}: a block runs from its first "
                              "category to its last (C00-C96)")
+            # an entry inside another file's category or block, or around another file's code, would take that
+            # clue's codes from it without a word (as for ATC groups); within one file the most specific wins on purpose
+            nested = next((f"{other} of {owner}" for other, owner in icd.items() if owner != clue_id
+                           and other != code and clue_entries[owner][0] != path
+                           and (_icd_covers(other, code) or _icd_covers(code, other))), None)
+            if nested is not None:
+                problems.add(path, f"clues.{clue_id}.icd10cm.{index}", f"{code} and {nested} are one inside the "
+                             "other: a Condition coded in both would state the wrong finding")
             icd.setdefault(code, clue_id)
         for agent in entry.agents:
             if agent in agents and agents[agent] != clue_id:
@@ -1341,6 +1349,15 @@ def _compile_labs(labs_file: schema.LabsFile, path: Path, clues: Mapping[str, Cl
                     problems.add(path, f"labs.{lab_id}.limits.{index}.present_requires_lab",
                                  f"{other!r} is not another lab of labs.toml")
     return labs
+
+
+def _icd_covers(outer: str, inner: str) -> bool:
+    """Whether the ICD-10-CM entry ``outer`` (a code, a category, a block of categories) covers ``inner``."""
+    if "-" in outer:
+        first, last = outer.split("-", 1)
+        return all(first <= part <= last for part in (inner.split("-", 1) if "-" in inner else [inner[:3]]))
+    return "-" not in inner and (inner == outer or inner.startswith(outer + ".")
+                                 or ("." in outer and inner.startswith(outer)))
 
 
 def _compile_flags(entry: schema.LabEntry, path: Path, where: str, sources: Mapping[str, Source],
