@@ -344,3 +344,14 @@ def test_a_pack_clue_whose_icd10cm_code_lies_inside_a_built_in_category_is_refus
     status, _, err = invoke(["rules", "check", str(pack)])
     assert status == 2 and "clues.toml: clues.ckd_stage3_only.icd10cm.0: N18.3 and N18 of ckd are one inside the " \
         "other" in err, err
+
+
+def test_only_a_candidiasis_of_the_urine_or_blood_is_the_candida_clue() -> None:
+    """candida_infection is candiduria or candidaemia: oral thrush (B37.0) or a vaginal candidiasis (B37.3), common
+    and harmless to the kidney, is not it (a review of the ICD-10-CM table listed B37 whole)."""
+    for code in ("B37.0", "B37.3"):
+        case, said = _read(MEDULLARY, _condition({"coding": [{"system": ICD, "code": code}]}))
+        assert "clues" not in case and code in said["fhir_codes_not_mapped"], code
+    for code in ("B37.7", "B37.41", "B37.49"):
+        case, _ = _read(MEDULLARY, _condition({"coding": [{"system": ICD, "code": code}]}))
+        assert case["clues"] == {"candida_infection": True}, code
