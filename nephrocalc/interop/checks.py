@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
@@ -159,3 +159,26 @@ def flag_measured_by(kb: KnowledgeBase, lab_id: str, measured: Collection[str]) 
     documented = {clue for clues in lab.flags.values() for clue in clues}
     return next((other for other in measured if other in kb.labs and other not in lab.decides_over
                  and any(limit.clue in documented for limit in kb.labs[other].limits)), None)
+
+
+def flags_to_read(kb: KnowledgeBase, readings: Sequence[tuple[str, str, str]], measured: Collection[str],
+                  result: str) -> tuple[list[tuple[str, str, str]], list[str], list[str]]:
+    """Of a document's lab results given only as a flag, each (lab, "high" | "low" | "normal", as shown): those to read,
+    those set aside because a value is read instead (flag_measured_by; as shown, with the lab measured when another),
+    and those not used because another ``result`` of the same lab is flagged otherwise (which holds is not known).
+    The FHIR and phenopacket readers share it; each applies what is read in its own way."""
+    levels: dict[str, set[str]] = {}
+    for lab_id, level, _ in readings:
+        levels.setdefault(lab_id, set()).add(level)
+    read: list[tuple[str, str, str]] = []
+    beside: list[str] = []
+    rejected: list[str] = []
+    for lab_id, level, shown in readings:
+        if (by := flag_measured_by(kb, lab_id, measured)) is not None:
+            beside.append(shown if by == lab_id else f"{shown}, beside {by}")
+        elif len(levels[lab_id]) > 1:
+            rejected.append(f"{shown}: another {result} of {lab_id} is flagged "
+                            + ", ".join(sorted(levels[lab_id] - {level})) + ", so neither is used")
+        else:
+            read.append((lab_id, level, shown))
+    return read, beside, rejected

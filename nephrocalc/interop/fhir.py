@@ -58,7 +58,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from nephrocalc.case import Case, Lab
 from nephrocalc.errors import InputError
-from nephrocalc.interop.checks import flag_measured_by, hpo_curie, measured_over_denied
+from nephrocalc.interop.checks import flags_to_read, hpo_curie, measured_over_denied
 from nephrocalc.interop.fhir_elements import unknown_elements
 from nephrocalc.interop.phenopacket import (
     BROAD_EXCLUSION,
@@ -1453,24 +1453,17 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
         unmapped.extend(item + (" (a urine culture that grew: no sterile pyuria)" if part == "grew" else "")
                         for part, items in sterile_parts.items() for item in items)
     flags_read: list[str] = []  # flags read as findings, each with what it was read as
-    flags_beside_value: list[str] = []  # flags of a lab whose value is given too: the value is read
-    flag_states: dict[str, set[str]] = {}
-    for lab_id, flag_state, _, _ in flag_readings:
-        flag_states.setdefault(lab_id, set()).add(flag_state)
-    for lab_id, flag_state, flag_shown, unfinished in flag_readings:
-        if (measured := flag_measured_by(kb, lab_id, labs)) is not None:
-            flags_beside_value.append(flag_shown if measured == lab_id else f"{flag_shown}, beside {measured}")
-            continue
-        if len(flag_states[lab_id]) > 1:  # high on one result, normal on another: which holds is not known
-            rejected.append(f"{flag_shown}: another result of {lab_id} is flagged "
-                            + ", ".join(sorted(flag_states[lab_id] - {flag_state})) + ", so neither is used")
-            continue
+    unfinished_flags = {shown for _, _, shown, unfinished in flag_readings if unfinished}
+    to_read, flags_beside_value, not_used = flags_to_read(
+        kb, [(lab_id, level, shown) for lab_id, level, shown, _ in flag_readings], labs, "result")
+    rejected.extend(not_used)
+    for lab_id, flag_state, flag_shown in to_read:
         meant = kb.labs[lab_id].flags[flag_state]
         present = flag_state != "normal"
         seen_nc, patterns = _apply((None, meant), not present, clues, seen_nc, patterns, conflicts)
         labels = ", ".join(kb.clues[c].label if c in kb.clues else c for c in meant)
         flags_read.append(f"{flag_shown} as {labels} {'present' if present else 'absent'}")
-        if unfinished:
+        if flag_shown in unfinished_flags:
             preliminary.append(flag_shown)
     below_of: dict[str, list[str]] = {}  # a refuted term given many times is compared with the findings once
     denials: dict[str, list[tuple[str, date | None]]] = {}  # clue -> the statements of its absence, dated

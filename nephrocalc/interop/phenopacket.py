@@ -56,7 +56,7 @@ from pydantic import BaseModel, ConfigDict, StrictBool, ValidationError, field_v
 from nephrocalc.case import Case, Lab
 from nephrocalc.errors import InputError, field_path
 from nephrocalc.interop.checks import (
-    flag_measured_by,
+    flags_to_read,
     hpo_curie,
     label_of_another,
     local_route,
@@ -1247,18 +1247,9 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
         if when is not None and unit_taken(kb, lab_id, unit):
             series.setdefault(lab_id, []).append((when, labs[lab_id]))
     flags_read: list[str] = []  # flags read as findings
-    flags_beside_value: list[str] = []  # flags of a lab whose value is given too: the value is read
-    levels: dict[str, set[str]] = {}
-    for lab_id, level, _ in flag_readings:
-        levels.setdefault(lab_id, set()).add(level)
-    for lab_id, level, flag_shown in flag_readings:
-        if (measured := flag_measured_by(kb, lab_id, labs)) is not None:
-            flags_beside_value.append(flag_shown if measured == lab_id else f"{flag_shown}, beside {measured}")
-            continue
-        if len(levels[lab_id]) > 1:  # high in one measurement, normal in another: which holds is not known
-            rejected.append(f"{flag_shown}: another measurement of {lab_id} is flagged "
-                            + ", ".join(sorted(levels[lab_id] - {level})) + ", so neither is used")
-            continue
+    to_read, flags_beside_value, not_used = flags_to_read(kb, flag_readings, labs, "measurement")
+    rejected.extend(not_used)
+    for lab_id, level, flag_shown in to_read:
         present = level != "normal"
         overruled = []  # a normal result does not overrule a feature stated present
         for clue in kb.labs[lab_id].flags[level]:
