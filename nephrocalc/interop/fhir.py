@@ -1136,7 +1136,7 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
         readings = _readings(kb, concept.coding, absent, f"{kind}.code", differing, mislabelled)
         named_as = ""  # a finding named word for word, read as its term: said once it is read
         named_side = ""  # the side a name of nephrocalcinosis gives ("Left nephrocalcinosis")
-        written = concept
+        written = concept  # as the document writes it, for the messages (concept may gain the term its name gives)
         if not readings and not coded_labs and (by_name := _concept_named(kb, concept)) is not None:
             # a finding given as text alone, or coded only in a system nephrocalc does not read (ICD-10, a local
             # code), whose text or display is word for word the name of a finding it reads (an HPO term's label, a
@@ -1145,7 +1145,6 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
             text_name, text_term, named_side = by_name
             named_as = f"{kind} {text_name[:60]!r} as {_meaning(kb, text_term)}" + (
                 f", {named_side}" if named_side else "")
-            written = concept  # as the document writes it, for the messages
             concept = CodeableConcept(coding=[*concept.coding, Coding(system=HPO_SYSTEMS[0], code=text_term,
                                                                       display=text_name)], text=concept.text)
             readings = _readings(kb, concept.coding, absent, f"{kind}.code", differing, mislabelled)
