@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 
 from nephrocalc.case import Case
 from nephrocalc.engine import Engine, Evaluation, rule_out_due
-from nephrocalc.knowledge import lab_for
+from nephrocalc.knowledge import Clue, lab_for
 from nephrocalc.result import AskResult, NextFinding, Note, Result
 from nephrocalc.vocab import is_number
 
@@ -198,8 +198,18 @@ def _candidates(engine: Engine, evaluation: Evaluation, weights: tuple[list[floa
     return found
 
 
+def _workup(clue: Clue) -> str:
+    """The part of the work-up a finding belongs to, for ``[interview] unknown_group_weight``: its help group
+    (calcium axis, acid-base, imaging, history), except that an exposure (a clue with drugs or agents) is
+    part of the drug history wherever its flag is listed. A vitamin D treatment not known says nothing of
+    whether the calcium was measured: halving the calcium axis for it had a boy of ten, every answer unknown,
+    asked about calcium phosphate stones and nephrolithiasis before any finding of his calcium axis."""
+    return "exposures" if clue.agents else clue.group
+
+
 def interview_question(engine: Engine, evaluation: Evaluation, exclude: frozenset[str] = frozenset(),
-                       shown: Mapping[str, float] | None = None) -> NextFinding | None:
+                       shown: Mapping[str, float] | None = None,
+                       unanswered: Sequence[str] | None = None) -> NextFinding | None:
     """The question `ask` puts next.
 
     Harm first: a can't-miss cause's rule-out test (as in next_findings). Otherwise the finding
@@ -220,11 +230,15 @@ def interview_question(engine: Engine, evaluation: Evaluation, exclude: frozense
     settings = engine.kb.interview
     # a finding answered "unknown" says its work-up has not been done: the other findings of its group (the calcium
     # axis, acid-base, imaging, history) are likely unknown too, so each such answer weighs them down and the
-    # interview turns to what may be at hand ([interview] unknown_group_weight)
-    groups = [engine.kb.clues[clue].group for clue in exclude if clue in engine.kb.clues]
+    # interview turns to what may be at hand ([interview] unknown_group_weight). ``unanswered`` holds the findings
+    # answered "unknown" (with the other readings of the same measurement); a finding left out because its
+    # measurement is known (the low calcium of a high one, the readings of a lab value given as an answer) is a
+    # work-up done, and weighs nothing down. Without it, every excluded finding counts as unknown.
+    counted = exclude if unanswered is None else unanswered
+    groups = [_workup(engine.kb.clues[clue]) for clue in counted if clue in engine.kb.clues]
     best, _ = max(candidates, key=lambda item: item[0]["gain"] * (
         1.0 if item[0]["clue"] in settings.first_line else settings.other_weight)
-        * settings.unknown_group_weight ** groups.count(engine.kb.clues[item[0]["clue"]].group))
+        * settings.unknown_group_weight ** groups.count(_workup(engine.kb.clues[item[0]["clue"]])))
     siblings = engine.kb.lab_siblings.get(best["clue"], frozenset())
     if len(siblings) > 1:
         same_lab = [item for item in candidates if item[0]["clue"] in siblings]
@@ -303,20 +317,23 @@ class Interview:
         self.max_questions = max_questions
         self.stop_at = stop_at
         self.asked = 0
-        self.unknown: set[str] = set()
+        self.unknown: set[str] = set()  # not to be asked: answered unknown, or settled by another answer
+        self.unanswered: list[str] = []  # the findings answered "unknown" (and their lab's other readings)
         self.stopped_because = ""
-        self._history: list[tuple[Case, int, frozenset[str], int]] = []  # before each answer, for back()
+        # before each answer, for back()
+        self._history: list[tuple[Case, int, frozenset[str], int, int]] = []
 
     def _remember(self) -> None:
-        self._history.append((self.case, self.asked, frozenset(self.unknown), len(self.notes)))
+        self._history.append((self.case, self.asked, frozenset(self.unknown), len(self.notes), len(self.unanswered)))
 
     def back(self) -> bool:
         """Take back the last answer (and what it noted); False when there is none."""
         if not self._history:
             return False
-        self.case, self.asked, unknown, noted = self._history.pop()
+        self.case, self.asked, unknown, noted, unanswered = self._history.pop()
         self.unknown = set(unknown)
         del self.notes[noted:]
+        del self.unanswered[unanswered:]
         return True
 
     def ranking(self) -> Result:
@@ -346,7 +363,7 @@ class Interview:
             self.stopped_because = f"{named} reached {shown} (--stop-at {self.stop_at:g})"
             return None
         found = interview_question(self.engine, evaluation, exclude=frozenset(self.unknown),
-                                   shown=_probabilities(ranked))
+                                   shown=_probabilities(ranked), unanswered=self.unanswered)
         if found is None:
             self.stopped_because = "no unknown finding would change the differential"
         return found
@@ -362,6 +379,7 @@ class Interview:
         self._remember()
         self.asked += 1
         if value is None:  # the same measurement unknown: neither reading is known (high nor low PTH)
+            self.unanswered.extend((clue, *sorted(set(self.engine.kb.lab_siblings.get(clue, ())) - {clue})))
             self.unknown.add(clue)
             self.unknown.update(self.engine.kb.lab_siblings.get(clue, ()))
         else:

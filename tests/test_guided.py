@@ -206,7 +206,8 @@ def test_real_patients_reach_the_true_cause_within_six_questions(engine: Engine,
     """`ask` as the issue measures it: published patients, questions answered from what the source
     documents (lab questions with the patient's value), the command's defaults. 38/84 (45%) when the
     question was chosen by gain alone; 52/84 (62%) with the first-line weighting and the same-lab
-    choice of [interview]. A floor against regressions (bench/ask.py prints the figure)."""
+    choice of [interview]; 70/115 (61%) in 2026-12 (67/115 from the pattern alone), once only a finding
+    answered unknown, and not an unknown drug history or a measured one, weighs its group down. A floor at the issue's 60%, against regressions (bench/ask.py prints the figure)."""
     import sys
 
     sys.path.insert(0, str(Path(__file__).parent.parent / "bench"))
@@ -217,7 +218,7 @@ def test_real_patients_reach_the_true_cause_within_six_questions(engine: Engine,
     records = _real_patients(kb)
     first = sum(ask.play(engine, record, limit=6, start="known", stop_at=0.9, siblings=False)[0]
                 for record in records)
-    assert first / len(records) >= 0.58, f"{first}/{len(records)}"
+    assert first / len(records) >= 0.60, f"{first}/{len(records)}"
 
 
 def test_ask_prefers_the_first_line_work_up(engine: Engine, kb: KnowledgeBase) -> None:
@@ -248,6 +249,49 @@ def test_ask_prefers_the_first_line_work_up(engine: Engine, kb: KnowledgeBase) -
         asked.append(question["clue"])
         unknown.add(question["clue"])
     assert any(clue not in settings.first_line for clue in asked), asked
+
+
+def test_a_drug_history_not_known_does_not_weigh_down_the_laboratory_findings(engine: Engine,
+                                                                            kb: KnowledgeBase) -> None:
+    """An unknown answer weighs down the rest of its part of the work-up ([interview] unknown_group_weight), and
+    a drug taken is part of the drug history wherever its flag is listed: vitamin D treatment not known says
+    nothing of whether the serum or urine calcium was measured. Halving the calcium axis for it left a boy of
+    ten with medullary nephrocalcinosis, every answer unknown, asked about calcium phosphate stones and
+    nephrolithiasis but never about his calcium (a published patient had hypercalcaemia and an adenoma)."""
+    vitamin_d = kb.clues["vitamin_d_therapy"]
+    assert vitamin_d.agents and vitamin_d.group == "calcium"
+    interview = Interview(engine, parse_case({"pattern": "medullary", "age_years": 10, "sex": "male"}, kb),
+                          max_questions=6, stop_at=1.01)
+    asked = []
+    while (question := interview.next_question()) is not None:
+        asked.append(question["clue"])
+        interview.answer(question["clue"], None)
+    assert "vitamin_d_therapy" in asked, asked
+    calcium_axis = {"hypercalcemia", "hypercalciuria", "high_pth", "hypophosphatemia"}
+    assert calcium_axis & set(asked[asked.index("vitamin_d_therapy") + 1:]), asked
+
+
+def test_a_finding_answered_from_its_measurement_does_not_weigh_its_group_down(engine: Engine,
+                                                                                kb: KnowledgeBase) -> None:
+    """Only an "unknown" answer says a part of the work-up was not done. A raised calcium answered yes leaves
+    the low calcium unasked, and a calcium given as a value leaves both readings unasked, but the calcium was
+    measured: neither weighs the calcium axis down, so the PTH comes next. Counted as unknown, they halved the
+    PTH question below a question on calcium-alkali intake for a woman of 40 with hypercalcaemia."""
+    case = parse_case({"pattern": "medullary", "age_years": 40, "sex": "female"}, kb)
+    said = Interview(engine, case, max_questions=6, stop_at=1.01)
+    question = said.next_question()
+    assert question is not None and question["clue"] == "hypercalcemia"
+    said.answer("hypercalcemia", True)
+    assert said.unanswered == [] and "hypocalcemia" in said.unknown
+    question = said.next_question()
+    assert question is not None and question["clue"] == "high_pth", question
+    measured = Interview(engine, case, max_questions=6, stop_at=1.01)
+    measured.answer_lab("hypercalcemia", "serum_calcium", "2.9 mmol/L")
+    assert measured.unanswered == [] and measured.case.labs
+    question = measured.next_question()
+    assert question is not None and question["clue"] == "high_pth", question
+    measured.back()
+    assert not measured.case.labs and measured.unanswered == []
 
 
 def test_of_two_findings_from_one_lab_ask_the_likelier_one(engine: Engine, kb: KnowledgeBase) -> None:

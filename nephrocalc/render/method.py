@@ -123,7 +123,8 @@ WHAT TO CHECK NEXT
   `ask` asks them one at a time, weighing a finding's gain by the chance that the answer is at
   hand (1 for the first-line work-up, {kb.interview.other_weight:g} for anything else, times
   {kb.interview.unknown_group_weight:g} for each finding of its group already answered unknown: a work-up not done
-  leaves its other findings unknown too); of two readings of one lab it asks the likelier.
+  leaves its other findings unknown too; the drugs taken are a group of their own); of two readings of one lab
+  it asks the likelier.
 
 PROBABILITIES
   Scores are natural logs; probabilities are the scores divided by a temperature of
