@@ -3,6 +3,10 @@
 - a pack clue's ICD-10-CM block that overlaps another file's block without either holding the other (C90-D20 beside
   the built-in malignancy's C00-C96) was accepted by `rules check`, and a code in both (C92.00, a leukaemia) was read
   as the pack's finding only, the malignancy lost without a word;
+- a refuted (or absent) ICD-10-CM code read through its finding's category or block ruled the whole finding out: a
+  refuted lung cancer (C34.90) was read as no malignancy at all, a refuted pulmonary tuberculosis (A15.0) as no
+  tuberculosis, a refuted CKD stage 3 (N18.30) as no CKD. As an excluded HPO term never rules out a broader one, such
+  a code is now one way among several, and said; a code that is itself an entry (N18, N18.4) still rules its out;
 """
 
 from __future__ import annotations
@@ -44,3 +48,43 @@ def test_blocks_of_two_clues_of_one_file_that_overlap_are_refused(tmp_path: Path
     status, _, err = invoke(["rules", "check", str(_pack(tmp_path, text))])
     assert status == 2, err
     assert "clues.toml: clues.odd_anaemia.icd10cm.0: D55-D70 and D50-D60 of odd_tumour overlap" in err
+
+
+HPO = "http://purl.obolibrary.org/obo/hp.owl"
+REFUTED = {"verificationStatus": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-ver-status",
+                                              "code": "refuted"}]}}
+
+
+def _bundle(*resources: dict[str, Any]) -> dict[str, Any]:
+    patient = {"resourceType": "Patient", "id": "p", "gender": "female", "birthDate": "1980-01-01"}
+    nephrocalcinosis = {"resourceType": "Condition", "code": {"coding": [{"system": HPO, "code": "HP:0012408"}]}}
+    return {"resourceType": "Bundle", "type": "collection",
+            "entry": [{"resource": patient}, *({"resource": {"subject": {"reference": "Patient/p"}, **r}}
+                                               for r in (nephrocalcinosis, *resources))]}
+
+
+def _diff_fhir(*resources: dict[str, Any], argv: tuple[str, ...] = ()) -> tuple[dict[str, Any], dict[str, str]]:
+    status, out, err = invoke(["diff", "--fhir", "-", "--format", "json", *argv],
+                              json.dumps(_bundle(*resources)).encode())
+    assert status == 0, err
+    result = json.loads(out)
+    return result["case"], {w["id"]: w["message"] for w in result["warnings"]}
+
+
+def _icd(code: str, **more: Any) -> dict[str, Any]:
+    return {"resourceType": "Condition", "code": {"coding": [{"system": ICD10CM, "code": code}]}, **more}
+
+
+@pytest.mark.parametrize("code", ["C34.90", "A15.0", "N18.30", "n1830", "E10.9"])
+def test_a_refuted_icd10cm_code_below_its_findings_entry_rules_nothing_out(code: str) -> None:
+    case, said = _diff_fhir(_icd(code, **REFUTED))
+    assert "clues" not in case, case
+    assert code in said["fhir_refuted_one_way"]
+    assert "fhir_codes_not_mapped" not in said
+
+
+@pytest.mark.parametrize(("code", "clue"), [("N18", "ckd"), ("N184", "advanced_ckd"), ("E83.52", "hypercalcemia")])
+def test_a_refuted_icd10cm_code_that_is_its_findings_entry_rules_it_out(code: str, clue: str) -> None:
+    case, said = _diff_fhir(_icd(code, **REFUTED))
+    assert case["clues"] == {clue: False}, case
+    assert "fhir_refuted_one_way" not in said

@@ -1409,7 +1409,11 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
             for term, meant in refuted:
                 for clue in meant:
                     excluded_ways.setdefault(clue, set()).add(term)
-            if any(meant for _, meant in refuted):
+            # an ICD-10-CM code below a finding's category or block (C34.90 of C00-C96), which _coded does not read
+            # refuted: one kind of the finding, so one way among several
+            if any(meant for _, meant in refuted) or any(
+                    coding.system.rstrip("/") == ICD10CM and icd10cm_meaning(kb.icd10cm_clues, coding.code)
+                    for coding in concept.coding):
                 used = True
                 one_way.append(f"{kind} {_shown(concept)}")
         if used and kind == "Condition" and (odd := _clinical_status(resource) - CLINICAL_STATUSES):
@@ -2091,8 +2095,11 @@ def _coded(kb: KnowledgeBase, coding: Coding, absent: bool) -> tuple[str | None,
         return (None, through) if through else None
     if coding.system.rstrip("/") == ICD10CM and coding.code:
         # a US problem list's code (clues.toml icd10cm): the most specific entry that covers it; no ICD-10-CM code
-        # names a pattern (nephrocalcinosis is E83.59, "Other disorders of calcium metabolism")
-        meant = icd10cm_meaning(kb.icd10cm_clues, coding.code)
+        # names a pattern (nephrocalcinosis is E83.59, "Other disorders of calcium metabolism"). Refuted or absent,
+        # a code rules out only the finding it is itself an entry of: one read through its category or block is one
+        # way among several of having it (robustness round 88: a refuted lung cancer, C34.90, read as no malignancy
+        # at all, as an excluded HPO term never rules out a broader one)
+        meant = icd10cm_meaning(kb.icd10cm_clues, coding.code, exact=absent)
         return (None, meant) if meant else None
     term = _hpo_code(coding)
     if term is None:
