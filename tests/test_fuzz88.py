@@ -7,6 +7,11 @@
   refuted lung cancer (C34.90) was read as no malignancy at all, a refuted pulmonary tuberculosis (A15.0) as no
   tuberculosis, a refuted CKD stage 3 (N18.30) as no CKD. As an excluded HPO term never rules out a broader one, such
   a code is now one way among several, and said; a code that is itself an entry (N18, N18.4) still rules its out;
+- a concept whose text, the words the user chose, names another finding than its codes (HP:0003072 Hypercalcemia with
+  the text "Hypocalcemia", HP:0012409 Cortical nephrocalcinosis with the text "Medullary nephrocalcinosis") was read by
+  its code without a word, as was a SNOMED CT code displayed with another finding's name (66931009 Hypercalcemia
+  displayed "Hypocalcemia"), where an HPO or ICD-10-CM code so displayed is said; both are said now (a text naming a
+  broader or narrower term of the same finding, "Renal tubular acidosis" beside distal RTA, is no other finding);
 """
 
 from __future__ import annotations
@@ -88,3 +93,34 @@ def test_a_refuted_icd10cm_code_that_is_its_findings_entry_rules_it_out(code: st
     case, said = _diff_fhir(_icd(code, **REFUTED))
     assert case["clues"] == {clue: False}, case
     assert "fhir_refuted_one_way" not in said
+
+
+SNOMED = "http://snomed.info/sct"
+
+
+@pytest.mark.parametrize(("code", "said"), [
+    ({"coding": [{"system": HPO, "code": "HP:0003072"}], "text": "Hypocalcemia"},
+     "HP:0003072 has the text 'Hypocalcemia', the name of Hypocalcaemia (HP:0002901): read as Hypercalcaemia"),
+    ({"coding": [{"system": SNOMED, "code": "66931009", "display": "Hypocalcemia"}]},
+     "SNOMED CT 66931009 is displayed 'Hypocalcemia', the name of Hypocalcaemia (HP:0002901): read as Hypercalcaemia"),
+    ({"coding": [{"system": HPO, "code": "HP:0012409"}], "text": "Medullary nephrocalcinosis"},
+     "HP:0012409 has the text 'Medullary nephrocalcinosis', the name of medullary nephrocalcinosis (HP:0012408): "
+     "read as cortical nephrocalcinosis"),
+    ({"coding": [{"system": ICD10CM, "code": "E83.52"}], "text": "Hypokalemia"},
+     "E83.52 has the text 'Hypokalemia', the name of Hypokalaemia (HP:0002900): read as Hypercalcaemia"),
+])
+def test_a_code_written_with_the_name_of_another_finding_is_said(code: dict[str, Any], said: str) -> None:
+    _, notes = _diff_fhir({"resourceType": "Condition", "code": code})
+    assert said in notes["fhir_display_of_another_term"]
+
+
+@pytest.mark.parametrize("condition", [
+    {"code": {"coding": [{"system": SNOMED, "code": "1776003"}], "text": "Renal tubular acidosis"}},
+    {"code": {"coding": [{"system": HPO, "code": "HP:0001947"}], "text": "Renal tubular acidosis"}, **REFUTED},
+    {"code": {"coding": [{"system": HPO, "code": "HP:0000121"}], "text": "Medullary nephrocalcinosis"}},
+    {"code": {"coding": [{"system": ICD10CM, "code": "N18.4"}], "text": "Chronic kidney disease"}},
+    {"code": {"coding": [{"system": SNOMED, "code": "66931009", "display": "Hypercalcemia"}], "text": "Hypercalcemia"}},
+])
+def test_a_code_written_with_its_own_or_a_broader_name_is_not_said(condition: dict[str, Any]) -> None:
+    _, notes = _diff_fhir({"resourceType": "Condition", **condition})
+    assert "fhir_display_of_another_term" not in notes, notes

@@ -1041,7 +1041,7 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                     unmapped.append("DiagnosticReport conclusion that is not a readable CodeableConcept")
                     continue
                 readings = _readings(kb, conclusion.coding, False, "DiagnosticReport conclusionCode", disagreeing,
-                                     mislabelled)
+                                     mislabelled, conclusion.text)
                 if not readings:
                     unmapped.append(f"DiagnosticReport conclusion {_shown(conclusion)}")
                     continue
@@ -1133,7 +1133,7 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
         # every coding of the concept is read (a concept matches if any of its codings is known): only the first was,
         # so [medullary, cortical] gave medullary and its reverse cortical, and a second finding was dropped
         differing: list[str] = []
-        readings = _readings(kb, concept.coding, absent, f"{kind}.code", differing, mislabelled)
+        readings = _readings(kb, concept.coding, absent, f"{kind}.code", differing, mislabelled, concept.text)
         named_as = ""  # a finding named word for word, read as its term: said once it is read
         named_side = ""  # the side a name of nephrocalcinosis gives ("Left nephrocalcinosis")
         written = concept  # as the document writes it, for the messages (concept may gain the term its name gives)
@@ -1386,7 +1386,7 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
         if not used and kind == "Observation":  # a finding given as the value: code "imaging finding" = X
             value_concept = _concept(resource.get("valueCodeableConcept"))
             value_readings = _readings(kb, value_concept.coding, absent, "Observation.valueCodeableConcept",
-                                       disagreeing, mislabelled)
+                                       disagreeing, mislabelled, value_concept.text)
             for mapped in value_readings:
                 used = True
                 if absent and mapped[0] is None:  # read once every present finding is known, as above
@@ -1972,8 +1972,9 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                       + shortlist(list(dict.fromkeys(by_text)))})
     if mislabelled:
         notes.append({"id": "fhir_display_of_another_term", "sources": [],
-                      "message": "HPO (or ICD-10-CM) codes displayed with the label of another term were read by their "
-                      "code, not by the display; check which is meant (hyper- and hypo- terms are easily swapped): "
+                      "message": "HPO (or ICD-10-CM, SNOMED CT) codes displayed or written (their text) with the name of "
+                      "another term were read by their code, not by those words; check which is meant (hyper- and "
+                      "hypo- terms are easily swapped): "
                       + shortlist(list(dict.fromkeys(mislabelled)))})
     if disagreeing:
         notes.append({"id": "fhir_codings_disagree", "sources": [],
@@ -2124,7 +2125,7 @@ def _present_codings(kb: KnowledgeBase, codings: list[Coding], shown: str
 
 
 def _readings(kb: KnowledgeBase, codings: list[Coding], absent: bool, where: str,
-              disagreeing: list[str], mislabelled: list[str] | None = None
+              disagreeing: list[str], mislabelled: list[str] | None = None, text: str = ""
               ) -> list[tuple[str | None, tuple[str, ...]]]:
     """What every coding of one concept means (_coded), each reading once: a concept matches if any of its codings
     is known, and all that are known are read. Codings are translations of one concept; when they mean different
@@ -2135,11 +2136,20 @@ def _readings(kb: KnowledgeBase, codings: list[Coding], absent: bool, where: str
     found: dict[tuple[str | None, tuple[str, ...]], list[str]] = {}
     for coding in codings:
         mapped = _coded(kb, coding, absent)
-        if mapped is not None and mislabelled is not None and (said := _label_of_another(kb, coding, mapped)):
+        if mapped is not None and mislabelled is not None and (said := _label_of_another(kb, coding, mapped, absent)):
             mislabelled.append(said)
         if mapped is not None:
             found.setdefault(mapped, []).append(coding.code.strip())
     readings = list(found)
+    if mislabelled is not None and readings and text.strip() and all(
+            _named_another(kb, text, mapped, absent) is not None for mapped in readings):
+        # the concept's text, the words the user chose, names another finding than its codes (HP:0012409 Cortical
+        # nephrocalcinosis with the text "Medullary nephrocalcinosis"): read by the codes, and said, as a display
+        # is (robustness round 88: read by the code without a word)
+        named_term = _named_another(kb, text, readings[0], absent)
+        mislabelled.append(f"{', '.join(code for codes in found.values() for code in codes)[:40]} has the text "
+                           f"{text.strip()[:60]!r}, the name of {_meaning(kb, named_term or '')}: read as "
+                           f"{'; '.join(_read_as(kb, mapped) for mapped in readings)} (its code)")
     specific = {named for named, _ in readings if named is not None and named != NEPHROCALCINOSIS}
     clue_sets = [set(meant) for named, meant in readings if named is None]
     nested = all(a <= b or b <= a for a in clue_sets for b in clue_sets)
@@ -2216,25 +2226,20 @@ def _term_named(kb: KnowledgeBase, text: str) -> str | None:
     return cached[1].get(folded_name(text))
 
 
-def _label_of_another(kb: KnowledgeBase, coding: Coding, mapped: tuple[str | None, tuple[str, ...]]) -> str:
+def _label_of_another(kb: KnowledgeBase, coding: Coding, mapped: tuple[str | None, tuple[str, ...]],
+                      absent: bool = False) -> str:
     """A coding whose HPO term is displayed with the label of another term nephrocalc maps (HP:0003127 Hypocalciuria
     displayed "Hypercalciuria", the label of HP:0002150), as a note names it; "" otherwise (robustness round 83: read
     by the id without a word, the opposite finding of the one written)."""
     term = _hpo_code(coding)
     display = coding.display.strip().casefold()
-    if coding.system.rstrip("/") == ICD10CM and display and (named_term := _term_named(kb, display)) is not None:
-        # an ICD-10-CM code displayed with the name of a finding it does not mean (E83.52 "Hypokalemia"), said as an
-        # HPO id displayed so is (robustness round 87: read by the code without a word)
-        coded_clues = mapped[1]
-        covered = {*coded_clues, *(implied for clue in coded_clues if clue in kb.clues
-                                   for implied in kb.clues[clue].implies)}
-        named_clues = clues_of_term(kb, named_term, present=True)
-        if named_term in kb.hpo_patterns or not named_clues or covered & set(named_clues) or any(
-                clue in kb.clues and set(kb.clues[clue].implies) & set(coded_clues) for clue in named_clues):
-            return ""
-        own = ", ".join(kb.clues[c].label if c in kb.clues else c for c in coded_clues)
-        return (f"ICD-10-CM {coding.code.strip()[:12]} is displayed {coding.display.strip()[:60]!r}, the name of "
-                f"{_meaning(kb, named_term)}: read as {own} (its code)")
+    if term is None and display and (named_term := _named_another(kb, display, mapped, absent)) is not None:
+        # an ICD-10-CM or SNOMED CT code displayed with the name of a finding it does not mean (E83.52 "Hypokalemia",
+        # 66931009 Hypercalcemia "Hypocalcemia"), said as an HPO id displayed so is (robustness rounds 87 and 88: read
+        # by the code without a word)
+        system = "ICD-10-CM" if coding.system.rstrip("/") == ICD10CM else "SNOMED CT"
+        return (f"{system} {coding.code.strip()[:12]} is displayed {coding.display.strip()[:60]!r}, the name of "
+                f"{_meaning(kb, named_term)}: read as {_read_as(kb, mapped)} (its code)")
     if term is None or not display:
         return ""
     cached = _LABELS.get(id(kb.hpo_labels))
@@ -2248,6 +2253,45 @@ def _label_of_another(kb: KnowledgeBase, coding: Coding, mapped: tuple[str | Non
     named, meant = mapped
     own = kb.hpo_labels.get(term) or named or ", ".join(kb.clues[c].label if c in kb.clues else c for c in meant)
     return f"{term} is displayed {coding.display.strip()[:60]!r}, the label of {other}: read as {own} (its id)"
+
+
+def _named_another(kb: KnowledgeBase, name: str, mapped: tuple[str | None, tuple[str, ...]],
+                   absent: bool = False) -> str | None:
+    """The HPO term of the finding a text names word for word (_term_named) when it is another than a coding's reading
+    ``mapped`` (stated absent when ``absent``): a finding beside a nephrocalcinosis, another pattern (the generic name
+    refines either), or clues that share none with the reading, none of them implied by or refining the other's, nor
+    named by a term above or below the reading's terms ("Renal tubular acidosis" beside a code of distal RTA); else
+    None."""
+    named_term = _term_named(kb, name)
+    if named_term is None:
+        return None
+    coded_pattern, coded_clues = mapped
+    named_pattern = kb.hpo_patterns.get(named_term)
+    if named_pattern is not None or coded_pattern is not None:
+        same = named_pattern is not None and coded_pattern is not None and (
+            named_pattern == coded_pattern or NEPHROCALCINOSIS in (named_pattern, coded_pattern))
+        return None if same else named_term
+    named_clues = clues_of_term(kb, named_term, present=not absent)
+
+    def related(clues: tuple[str, ...]) -> set[str]:  # the clues, and those they imply or refine
+        return {*clues, *(other for clue in clues if clue in kb.clues
+                          for other in (*kb.clues[clue].implies, *kb.clues[clue].refines))}
+    if not named_clues or related(coded_clues) & set(named_clues) or related(named_clues) & set(coded_clues):
+        return None
+    coded_terms = {term for clue in coded_clues if clue in kb.clues
+                   for term in (*kb.clues[clue].hpo, *kb.clues[clue].hpo_exact)}
+    if any(named_term in kb.hpo_ancestors.get(term, ()) or term in kb.hpo_ancestors.get(named_term, ())
+           for term in coded_terms):
+        return None
+    return named_term
+
+
+def _read_as(kb: KnowledgeBase, mapped: tuple[str | None, tuple[str, ...]]) -> str:
+    """A coding's reading in the words of the output: its nephrocalcinosis pattern, or its clues' labels."""
+    named, meant = mapped
+    if named is not None:
+        return "nephrocalcinosis" if named == NEPHROCALCINOSIS else f"{named} nephrocalcinosis"
+    return ", ".join(kb.clues[c].label if c in kb.clues else c for c in meant)
 
 
 def _apply(mapped: tuple[str | None, tuple[str, ...]], absent: bool, clues: dict[str, bool], seen_nc: bool,
