@@ -12,6 +12,10 @@
   its code without a word, as was a SNOMED CT code displayed with another finding's name (66931009 Hypercalcemia
   displayed "Hypocalcemia"), where an HPO or ICD-10-CM code so displayed is said; both are said now (a text naming a
   broader or narrower term of the same finding, "Renal tubular acidosis" beside distal RTA, is no other finding);
+- a coded nephrocalcinosis whose text names its side (HP:0012408 with the text "Left medullary nephrocalcinosis"), or
+  its pattern beside the generic code (HP:0000121, "Medullary nephrocalcinosis"), lost them without a word, where the
+  same text alone gives them: adding the code lost what the name said. They are read now, and said; names of two
+  sides, or a name and a body site of different sides, give none, as before;
 """
 
 from __future__ import annotations
@@ -124,3 +128,51 @@ def test_a_code_written_with_the_name_of_another_finding_is_said(code: dict[str,
 def test_a_code_written_with_its_own_or_a_broader_name_is_not_said(condition: dict[str, Any]) -> None:
     _, notes = _diff_fhir({"resourceType": "Condition", **condition})
     assert "fhir_display_of_another_term" not in notes, notes
+
+
+def _nc(code: str, text: str, **more: Any) -> dict[str, Any]:
+    return {"resourceType": "Condition", "code": {"coding": [{"system": HPO, "code": code}], "text": text}, **more}
+
+
+def _diff_nc_fhir(condition: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    patient = {"resourceType": "Patient", "id": "p", "gender": "female", "birthDate": "1980-01-01"}
+    bundle = {"resourceType": "Bundle", "type": "collection",
+              "entry": [{"resource": patient}, {"resource": {"subject": {"reference": "Patient/p"}, **condition}}]}
+    status, out, err = invoke(["diff", "--fhir", "-", "--format", "json"], json.dumps(bundle).encode())
+    assert status == 0, err
+    result = json.loads(out)
+    return result["case"], {w["id"]: w["message"] for w in result["warnings"]}
+
+
+@pytest.mark.parametrize(("code", "text", "pattern", "laterality"), [
+    ("HP:0012408", "Left medullary nephrocalcinosis", "medullary", "unilateral"),
+    ("HP:0012408", "Bilateral nephrocalcinosis", "medullary", "bilateral"),
+    ("HP:0000121", "Medullary nephrocalcinosis", "medullary", None),
+    ("HP:0000121", "Right cortical nephrocalcinosis", "cortical", "unilateral"),
+])
+def test_a_coded_nephrocalcinosis_keeps_the_side_and_pattern_its_text_names(code: str, text: str, pattern: str,
+                                                                             laterality: str | None) -> None:
+    case, said = _diff_nc_fhir(_nc(code, text))
+    assert case["pattern"] == pattern and case.get("laterality") == laterality, case
+    assert f"named {text!r}" in said["fhir_name_refines_code"]
+
+
+RIGHT_KIDNEY = {"bodySite": [{"coding": [{"system": SNOMED, "code": "9846003", "display": "Right kidney"}]}]}
+
+
+@pytest.mark.parametrize("condition", [
+    _nc("HP:0012408", "Left medullary nephrocalcinosis", **RIGHT_KIDNEY),
+    {"resourceType": "Condition", "code": {"coding": [{"system": HPO, "code": "HP:0012408",
+                                                       "display": "Right nephrocalcinosis"}],
+                                           "text": "Left medullary nephrocalcinosis"}},
+])
+def test_a_coded_nephrocalcinosis_named_with_two_sides_gives_none(condition: dict[str, Any]) -> None:
+    case, said = _diff_nc_fhir(condition)
+    assert case["pattern"] == "medullary" and "laterality" not in case, case
+    assert "fhir_side_conflict" in said and "fhir_name_refines_code" not in said
+
+
+def test_a_coded_nephrocalcinosis_named_with_another_pattern_keeps_its_code_and_no_side() -> None:
+    case, said = _diff_nc_fhir(_nc("HP:0012409", "Left medullary nephrocalcinosis"))
+    assert case["pattern"] == "cortical" and "laterality" not in case, case
+    assert "HP:0012409 has the text 'Left medullary nephrocalcinosis'" in said["fhir_display_of_another_term"]

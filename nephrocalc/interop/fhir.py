@@ -762,6 +762,7 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
     not_kin: list[str] = []  # FamilyMemberHistory of a spouse, step, adoptive or foster relative, in-law or friend
     unread_sites: list[str] = []  # body sites of the nephrocalcinosis that give no side
     side_conflicts: list[str] = []  # a nephrocalcinosis whose name and body site give different sides: neither read
+    by_name_too: list[str] = []  # a coded nephrocalcinosis whose text or display names its side or pattern: said
     # the Specimens the lab Observations name (bundled or contained): their type is read with the value
     specimens: dict[str, dict[str, Any]] = {f"Specimen/{r['id'].strip()}": r for r in resources
                                             if r.get("resourceType") == "Specimen" and isinstance(r.get("id"), str)}
@@ -1136,6 +1137,8 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
         readings = _readings(kb, concept.coding, absent, f"{kind}.code", differing, mislabelled, concept.text)
         named_as = ""  # a finding named word for word, read as its term: said once it is read
         named_side = ""  # the side a name of nephrocalcinosis gives ("Left nephrocalcinosis")
+        side_named_by = ""  # the resource and name that give it, for the messages
+        side_by_name = ""  # a coded nephrocalcinosis's side its text or display gives: said once it is read
         written = concept  # as the document writes it, for the messages (concept may gain the term its name gives)
         if not readings and not coded_labs and (by_name := _concept_named(kb, concept)) is not None:
             # a finding given as text alone, or coded only in a system nephrocalc does not read (ICD-10, a local
@@ -1145,9 +1148,35 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
             text_name, text_term, named_side = by_name
             named_as = f"{kind} {text_name[:60]!r} as {_meaning(kb, text_term)}" + (
                 f", {named_side}" if named_side else "")
+            side_named_by = f"{kind} {text_name[:60]!r}"
             concept = CodeableConcept(coding=[*concept.coding, Coding(system=HPO_SYSTEMS[0], code=text_term,
                                                                       display=text_name)], text=concept.text)
             readings = _readings(kb, concept.coding, absent, f"{kind}.code", differing, mislabelled)
+        elif readings and not absent and (coded_patterns := {named for named, _ in readings if named is not None}):
+            # a coded nephrocalcinosis whose text or display names its side ("Left medullary nephrocalcinosis" beside
+            # HP:0012408), or its pattern beside the generic code, gives them, as the name alone does (robustness round
+            # 88: both were dropped without a word once the name had a code); a name of another pattern gives none
+            # (said, _readings), nor do names of different sides or patterns
+            names_of = [(nc_found, name.strip()) for name in [concept.text, *(c.display for c in concept.coding)]
+                        if (nc_found := nephrocalcinosis_named(name)) is not None
+                        and (nc_found[0] == NEPHROCALCINOSIS or nc_found[0] in coded_patterns
+                             or coded_patterns == {NEPHROCALCINOSIS})]
+            named_sides_of = {found[1]: name for found, name in names_of if found[1]}
+            if len(named_sides_of) == 1:
+                named_side, side_name = next(iter(named_sides_of.items()))
+                side_named_by = f"{kind} {side_name[:60]!r}"
+                side_by_name = f"{kind} {_shown(written)[:60]} named {side_name[:60]!r}: {named_side}"
+            elif named_sides_of:
+                side_conflicts.append(f"{kind} {_shown(written)[:60]} is named "
+                                      + " and ".join(f"{name[:60]!r}" for name in named_sides_of.values()))
+            named_patterns_of = {found[0]: name for found, name in names_of if found[0] != NEPHROCALCINOSIS}
+            if coded_patterns == {NEPHROCALCINOSIS} and len(named_patterns_of) == 1:
+                pattern_name, text_name = next(iter(named_patterns_of.items()))
+                by_name_too.append(f"{kind} {_shown(written)[:60]} named {text_name[:60]!r}: {pattern_name}")
+                concept = CodeableConcept(coding=[*concept.coding, Coding(system=HPO_SYSTEMS[0],
+                                                                          code=NC_TERMS[pattern_name])],
+                                          text=concept.text)
+                readings = _readings(kb, concept.coding, absent, f"{kind}.code", differing)
         if kind in ("Condition", "Observation") and readings and not absent and not coded_labs:
             # a code whose own text or display denies or qualifies it ("Sarcoidosis ruled out", "No hearing loss",
             # "suspected", "in her mother") is not read as the finding present, and said (black-box review 51)
@@ -1299,10 +1328,12 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                     named_side in ("left", "right") and site_hands and site_hands != {named_side})):
                 # the name and the body site give different sides ("Left nephrocalcinosis" at the right kidney):
                 # which is meant cannot be known, so neither is read, and said (robustness round 87: read as both)
-                side_conflicts.append(f"{named_as.split(' as ')[0]} names the {named_side} side, its body site the "
+                side_conflicts.append(f"{side_named_by} names the {named_side} side, its body site the "
                                       + (", ".join(sorted(site_hands)) or ", ".join(sorted(site_sides))))
             else:
                 sides.update(site_sides | named_sides)
+                if side_by_name:
+                    by_name_too.append(side_by_name)
                 hands.update(site_hands | ({named_side} if named_side in ("left", "right") else set()))
             site = resource.get("bodySite")  # Condition: 0..* (a list); Observation: 0..1 (one concept)
             if site is not None and not isinstance(site, dict) and (
@@ -1909,11 +1940,15 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                       "inactive, remission, resolved), or is one only in words, were read as findings, current or "
                       "past: "
                       + "; ".join(odd_status[:20])})
+    if by_name_too:
+        notes.append({"id": "fhir_name_refines_code", "sources": [],
+                      "message": "The side or pattern of a coded nephrocalcinosis was read from its text or display, "
+                      "which names it: " + shortlist(by_name_too)})
     if side_conflicts:
         notes.append({"id": "fhir_side_conflict", "sources": [],
-                      "message": "A nephrocalcinosis whose name and body site give different sides gave no side (which "
-                      "is meant cannot be known): " + shortlist(side_conflicts) + "; give the laterality if it is "
-                      "known."})
+                      "message": "A nephrocalcinosis whose names, or name and body site, give different sides gave no "
+                      "side (which is meant cannot be known): " + shortlist(side_conflicts)
+                      + "; give the laterality if it is known."})
     if unread_sites:
         notes.append({"id": "fhir_body_site_not_read", "sources": [],
                       "message": "The body site of the nephrocalcinosis was not read as its side (only SNOMED CT "
@@ -1972,9 +2007,9 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                       + shortlist(list(dict.fromkeys(by_text)))})
     if mislabelled:
         notes.append({"id": "fhir_display_of_another_term", "sources": [],
-                      "message": "HPO (or ICD-10-CM, SNOMED CT) codes displayed or written (their text) with the name of "
-                      "another term were read by their code, not by those words; check which is meant (hyper- and "
-                      "hypo- terms are easily swapped): "
+                      "message": "HPO (or ICD-10-CM, SNOMED CT) codes displayed or written (their text) with the name "
+                      "of another term were read by their code, not by those words; check which is meant (hyper- "
+                      "and hypo- terms are easily swapped): "
                       + shortlist(list(dict.fromkeys(mislabelled)))})
     if disagreeing:
         notes.append({"id": "fhir_codings_disagree", "sources": [],
@@ -2262,7 +2297,7 @@ def _named_another(kb: KnowledgeBase, name: str, mapped: tuple[str | None, tuple
     refines either), or clues that share none with the reading, none of them implied by or refining the other's, nor
     named by a term above or below the reading's terms ("Renal tubular acidosis" beside a code of distal RTA); else
     None."""
-    named_term = _term_named(kb, name)
+    named_term = _term_named(kb, name) or (NC_TERMS[found[0]] if (found := nephrocalcinosis_named(name)) else None)
     if named_term is None:
         return None
     coded_pattern, coded_clues = mapped
