@@ -16,6 +16,10 @@
   its pattern beside the generic code (HP:0000121, "Medullary nephrocalcinosis"), lost them without a word, where the
   same text alone gives them: adding the code lost what the name said. They are read now, and said; names of two
   sides, or a name and a body site of different sides, give none, as before;
+- two labs of one finding given only as flags that disagree, the total calcium flagged High beside the ionised calcium
+  flagged Normal, read hypercalcaemia present (a present finding wins), where the same results as values are read by
+  the ionised calcium, which decides over the total; the flag of the lab decided over is now set aside, and said, in a
+  FHIR bundle and a phenopacket alike;
 """
 
 from __future__ import annotations
@@ -176,3 +180,41 @@ def test_a_coded_nephrocalcinosis_named_with_another_pattern_keeps_its_code_and_
     case, said = _diff_nc_fhir(_nc("HP:0012409", "Left medullary nephrocalcinosis"))
     assert case["pattern"] == "cortical" and "laterality" not in case, case
     assert "HP:0012409 has the text 'Left medullary nephrocalcinosis'" in said["fhir_display_of_another_term"]
+
+
+V3 = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
+
+
+def _flagged(loinc: str, code: str) -> dict[str, Any]:
+    return {"resourceType": "Observation", "status": "final",
+            "code": {"coding": [{"system": "http://loinc.org", "code": loinc}]},
+            "interpretation": [{"coding": [{"system": V3, "code": code}]}]}
+
+
+@pytest.mark.parametrize(("total", "ionised", "clues"), [
+    ("H", "N", {"hypercalcemia": False, "hypocalcemia": False}),
+    ("L", "N", {"hypercalcemia": False, "hypocalcemia": False}),
+    ("N", "H", {"hypercalcemia": True}),
+])
+def test_a_flag_of_a_lab_decided_over_gives_way_to_the_deciding_labs_flag(total: str, ionised: str,
+                                                                          clues: dict[str, bool]) -> None:
+    case, said = _diff_fhir(_flagged("17861-6", total), _flagged("1994-3", ionised))
+    assert case["clues"] == clues, case
+    assert f"serum_calcium {'high' if total == 'H' else 'low' if total == 'L' else 'normal'} ({total}): " \
+        "ionized_calcium, flagged" in said["fhir_observations_not_read"]
+    assert "fhir_present_and_absent" not in said
+
+
+def test_a_phenopacket_flag_of_a_lab_decided_over_gives_way_too() -> None:
+    def flagged(assay: str, term: str, label: str) -> dict[str, Any]:
+        return {"assay": {"id": assay}, "value": {"ontologyClass": {"id": term, "label": label}}}
+    phenopacket = {"id": "x", "subject": {"id": "s", "sex": "FEMALE"},
+                   "phenotypicFeatures": [{"type": {"id": "HP:0012408"}}],
+                   "measurements": [flagged("LOINC:17861-6", "SNOMEDCT:75540009", "High"),
+                                    flagged("LOINC:1994-3", "SNOMEDCT:17621005", "Normal")]}
+    status, out, err = invoke(["diff", "--phenopacket", "-", "--format", "json"], json.dumps(phenopacket).encode())
+    assert status == 0, err
+    result = json.loads(out)
+    said = {w["id"]: w["message"] for w in result["warnings"]}
+    assert result["case"]["clues"] == {"hypercalcemia": False, "hypocalcemia": False}
+    assert "decides over serum_calcium" in said["phenopacket_measurements_not_read"]
