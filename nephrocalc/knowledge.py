@@ -618,15 +618,18 @@ def lab_for(kb: KnowledgeBase, clue: str, age: float | None) -> str | None:
 _ICD10CM_CODE = re.compile(r"([A-Z][0-9][0-9A-Z])\.?([0-9A-Z]{0,4})")
 
 
-def icd10cm_meaning(codes: Mapping[str, tuple[str, ...]], code: str) -> tuple[str, ...]:
+def icd10cm_meaning(codes: Mapping[str, tuple[str, ...]], code: str, *, exact: bool = False) -> tuple[str, ...]:
     """The clues an ICD-10-CM code means: those of the most specific entry that covers it, the code itself, then its
     parents (N18.4, then N18), then the narrowest block of categories it falls in (C34.90 in C00-C96); () when none
     does, or when the text is no ICD-10-CM code ("C3", "N18-4"). Case, spaces and a missing dot do not matter: N184
-    is N18.4, not the broader N18 (robustness round 87)."""
+    is N18.4, not the broader N18 (robustness round 87). ``exact``: only an entry that is the code itself (a code
+    refuted rules out its own finding, not a broader one: robustness round 88)."""
     match = _ICD10CM_CODE.fullmatch("".join(code.split()).upper())
     if match is None:
         return ()
     category, rest = match.groups()
+    if exact:
+        return codes.get(f"{category}.{rest}" if rest else category, ())
     for end in range(len(rest), -1, -1):
         part = f"{category}.{rest[:end]}" if end else category
         if part in codes:

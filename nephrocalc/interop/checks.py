@@ -181,4 +181,15 @@ def flags_to_read(kb: KnowledgeBase, readings: Sequence[tuple[str, str, str]], m
                             + ", ".join(sorted(levels[lab_id] - {level})) + ", so neither is used")
         else:
             read.append((lab_id, level, shown))
+    # a flag of a lab that another flagged lab decides over, flagged otherwise (a total calcium High beside an ionised
+    # calcium Normal), is set aside as its value would be: the present finding won over the deciding lab's absence
+    # (robustness round 88: a total calcium flagged High read hypercalcaemia beside a normal ionised calcium)
+    flagged = {lab_id: level for lab_id, level, _ in read}
+    decided = [(lab_id, level, shown, other) for lab_id, level, shown in read
+               for other in [next((other for other, other_level in flagged.items() if other_level != level
+                                   and other in kb.labs and lab_id in kb.labs[other].decides_over), None)]
+               if other is not None]
+    for lab_id, level, shown, other in decided:
+        read.remove((lab_id, level, shown))
+        rejected.append(f"{shown}: {other}, flagged {flagged[other]}, decides over {lab_id}, so its flag is read")
     return read, beside, rejected

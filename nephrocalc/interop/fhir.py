@@ -762,6 +762,7 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
     not_kin: list[str] = []  # FamilyMemberHistory of a spouse, step, adoptive or foster relative, in-law or friend
     unread_sites: list[str] = []  # body sites of the nephrocalcinosis that give no side
     side_conflicts: list[str] = []  # a nephrocalcinosis whose name and body site give different sides: neither read
+    by_name_too: list[str] = []  # a coded nephrocalcinosis whose text or display names its side or pattern: said
     # the Specimens the lab Observations name (bundled or contained): their type is read with the value
     specimens: dict[str, dict[str, Any]] = {f"Specimen/{r['id'].strip()}": r for r in resources
                                             if r.get("resourceType") == "Specimen" and isinstance(r.get("id"), str)}
@@ -1041,7 +1042,7 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                     unmapped.append("DiagnosticReport conclusion that is not a readable CodeableConcept")
                     continue
                 readings = _readings(kb, conclusion.coding, False, "DiagnosticReport conclusionCode", disagreeing,
-                                     mislabelled)
+                                     mislabelled, conclusion.text)
                 if not readings:
                     unmapped.append(f"DiagnosticReport conclusion {_shown(conclusion)}")
                     continue
@@ -1133,9 +1134,11 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
         # every coding of the concept is read (a concept matches if any of its codings is known): only the first was,
         # so [medullary, cortical] gave medullary and its reverse cortical, and a second finding was dropped
         differing: list[str] = []
-        readings = _readings(kb, concept.coding, absent, f"{kind}.code", differing, mislabelled)
+        readings = _readings(kb, concept.coding, absent, f"{kind}.code", differing, mislabelled, concept.text)
         named_as = ""  # a finding named word for word, read as its term: said once it is read
         named_side = ""  # the side a name of nephrocalcinosis gives ("Left nephrocalcinosis")
+        side_named_by = ""  # the resource and name that give it, for the messages
+        side_by_name = ""  # a coded nephrocalcinosis's side its text or display gives: said once it is read
         written = concept  # as the document writes it, for the messages (concept may gain the term its name gives)
         if not readings and not coded_labs and (by_name := _concept_named(kb, concept)) is not None:
             # a finding given as text alone, or coded only in a system nephrocalc does not read (ICD-10, a local
@@ -1145,9 +1148,35 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
             text_name, text_term, named_side = by_name
             named_as = f"{kind} {text_name[:60]!r} as {_meaning(kb, text_term)}" + (
                 f", {named_side}" if named_side else "")
+            side_named_by = f"{kind} {text_name[:60]!r}"
             concept = CodeableConcept(coding=[*concept.coding, Coding(system=HPO_SYSTEMS[0], code=text_term,
                                                                       display=text_name)], text=concept.text)
             readings = _readings(kb, concept.coding, absent, f"{kind}.code", differing, mislabelled)
+        elif readings and not absent and (coded_patterns := {named for named, _ in readings if named is not None}):
+            # a coded nephrocalcinosis whose text or display names its side ("Left medullary nephrocalcinosis" beside
+            # HP:0012408), or its pattern beside the generic code, gives them, as the name alone does (robustness round
+            # 88: both were dropped without a word once the name had a code); a name of another pattern gives none
+            # (said, _readings), nor do names of different sides or patterns
+            names_of = [(nc_found, name.strip()) for name in [concept.text, *(c.display for c in concept.coding)]
+                        if (nc_found := nephrocalcinosis_named(name)) is not None
+                        and (nc_found[0] == NEPHROCALCINOSIS or nc_found[0] in coded_patterns
+                             or coded_patterns == {NEPHROCALCINOSIS})]
+            named_sides_of = {found[1]: name for found, name in names_of if found[1]}
+            if len(named_sides_of) == 1:
+                named_side, side_name = next(iter(named_sides_of.items()))
+                side_named_by = f"{kind} {side_name[:60]!r}"
+                side_by_name = f"{kind} {_shown(written)[:60]} named {side_name[:60]!r}: {named_side}"
+            elif named_sides_of:
+                side_conflicts.append(f"{kind} {_shown(written)[:60]} is named "
+                                      + " and ".join(f"{name[:60]!r}" for name in named_sides_of.values()))
+            named_patterns_of = {found[0]: name for found, name in names_of if found[0] != NEPHROCALCINOSIS}
+            if coded_patterns == {NEPHROCALCINOSIS} and len(named_patterns_of) == 1:
+                pattern_name, text_name = next(iter(named_patterns_of.items()))
+                by_name_too.append(f"{kind} {_shown(written)[:60]} named {text_name[:60]!r}: {pattern_name}")
+                concept = CodeableConcept(coding=[*concept.coding, Coding(system=HPO_SYSTEMS[0],
+                                                                          code=NC_TERMS[pattern_name])],
+                                          text=concept.text)
+                readings = _readings(kb, concept.coding, absent, f"{kind}.code", differing)
         if kind in ("Condition", "Observation") and readings and not absent and not coded_labs:
             # a code whose own text or display denies or qualifies it ("Sarcoidosis ruled out", "No hearing loss",
             # "suspected", "in her mother") is not read as the finding present, and said (black-box review 51)
@@ -1299,10 +1328,12 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                     named_side in ("left", "right") and site_hands and site_hands != {named_side})):
                 # the name and the body site give different sides ("Left nephrocalcinosis" at the right kidney):
                 # which is meant cannot be known, so neither is read, and said (robustness round 87: read as both)
-                side_conflicts.append(f"{named_as.split(' as ')[0]} names the {named_side} side, its body site the "
+                side_conflicts.append(f"{side_named_by} names the {named_side} side, its body site the "
                                       + (", ".join(sorted(site_hands)) or ", ".join(sorted(site_sides))))
             else:
                 sides.update(site_sides | named_sides)
+                if side_by_name:
+                    by_name_too.append(side_by_name)
                 hands.update(site_hands | ({named_side} if named_side in ("left", "right") else set()))
             site = resource.get("bodySite")  # Condition: 0..* (a list); Observation: 0..1 (one concept)
             if site is not None and not isinstance(site, dict) and (
@@ -1386,7 +1417,7 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
         if not used and kind == "Observation":  # a finding given as the value: code "imaging finding" = X
             value_concept = _concept(resource.get("valueCodeableConcept"))
             value_readings = _readings(kb, value_concept.coding, absent, "Observation.valueCodeableConcept",
-                                       disagreeing, mislabelled)
+                                       disagreeing, mislabelled, value_concept.text)
             for mapped in value_readings:
                 used = True
                 if absent and mapped[0] is None:  # read once every present finding is known, as above
@@ -1409,7 +1440,11 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
             for term, meant in refuted:
                 for clue in meant:
                     excluded_ways.setdefault(clue, set()).add(term)
-            if any(meant for _, meant in refuted):
+            # an ICD-10-CM code below a finding's category or block (C34.90 of C00-C96), which _coded does not read
+            # refuted: one kind of the finding, so one way among several
+            if any(meant for _, meant in refuted) or any(
+                    coding.system.rstrip("/") == ICD10CM and icd10cm_meaning(kb.icd10cm_clues, coding.code)
+                    for coding in concept.coding):
                 used = True
                 one_way.append(f"{kind} {_shown(concept)}")
         if used and kind == "Condition" and (odd := _clinical_status(resource) - CLINICAL_STATUSES):
@@ -1905,11 +1940,15 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                       "inactive, remission, resolved), or is one only in words, were read as findings, current or "
                       "past: "
                       + "; ".join(odd_status[:20])})
+    if by_name_too:
+        notes.append({"id": "fhir_name_refines_code", "sources": [],
+                      "message": "The side or pattern of a coded nephrocalcinosis was read from its text or display, "
+                      "which names it: " + shortlist(by_name_too)})
     if side_conflicts:
         notes.append({"id": "fhir_side_conflict", "sources": [],
-                      "message": "A nephrocalcinosis whose name and body site give different sides gave no side (which "
-                      "is meant cannot be known): " + shortlist(side_conflicts) + "; give the laterality if it is "
-                      "known."})
+                      "message": "A nephrocalcinosis whose names, or name and body site, give different sides gave no "
+                      "side (which is meant cannot be known): " + shortlist(side_conflicts)
+                      + "; give the laterality if it is known."})
     if unread_sites:
         notes.append({"id": "fhir_body_site_not_read", "sources": [],
                       "message": "The body site of the nephrocalcinosis was not read as its side (only SNOMED CT "
@@ -1968,8 +2007,9 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                       + shortlist(list(dict.fromkeys(by_text)))})
     if mislabelled:
         notes.append({"id": "fhir_display_of_another_term", "sources": [],
-                      "message": "HPO (or ICD-10-CM) codes displayed with the label of another term were read by their "
-                      "code, not by the display; check which is meant (hyper- and hypo- terms are easily swapped): "
+                      "message": "HPO (or ICD-10-CM, SNOMED CT) codes displayed or written (their text) with the name "
+                      "of another term were read by their code, not by those words; check which is meant (hyper- "
+                      "and hypo- terms are easily swapped): "
                       + shortlist(list(dict.fromkeys(mislabelled)))})
     if disagreeing:
         notes.append({"id": "fhir_codings_disagree", "sources": [],
@@ -2091,8 +2131,11 @@ def _coded(kb: KnowledgeBase, coding: Coding, absent: bool) -> tuple[str | None,
         return (None, through) if through else None
     if coding.system.rstrip("/") == ICD10CM and coding.code:
         # a US problem list's code (clues.toml icd10cm): the most specific entry that covers it; no ICD-10-CM code
-        # names a pattern (nephrocalcinosis is E83.59, "Other disorders of calcium metabolism")
-        meant = icd10cm_meaning(kb.icd10cm_clues, coding.code)
+        # names a pattern (nephrocalcinosis is E83.59, "Other disorders of calcium metabolism"). Refuted or absent,
+        # a code rules out only the finding it is itself an entry of: one read through its category or block is one
+        # way among several of having it (robustness round 88: a refuted lung cancer, C34.90, read as no malignancy
+        # at all, as an excluded HPO term never rules out a broader one)
+        meant = icd10cm_meaning(kb.icd10cm_clues, coding.code, exact=absent)
         return (None, meant) if meant else None
     term = _hpo_code(coding)
     if term is None:
@@ -2117,7 +2160,7 @@ def _present_codings(kb: KnowledgeBase, codings: list[Coding], shown: str
 
 
 def _readings(kb: KnowledgeBase, codings: list[Coding], absent: bool, where: str,
-              disagreeing: list[str], mislabelled: list[str] | None = None
+              disagreeing: list[str], mislabelled: list[str] | None = None, text: str = ""
               ) -> list[tuple[str | None, tuple[str, ...]]]:
     """What every coding of one concept means (_coded), each reading once: a concept matches if any of its codings
     is known, and all that are known are read. Codings are translations of one concept; when they mean different
@@ -2128,11 +2171,20 @@ def _readings(kb: KnowledgeBase, codings: list[Coding], absent: bool, where: str
     found: dict[tuple[str | None, tuple[str, ...]], list[str]] = {}
     for coding in codings:
         mapped = _coded(kb, coding, absent)
-        if mapped is not None and mislabelled is not None and (said := _label_of_another(kb, coding, mapped)):
+        if mapped is not None and mislabelled is not None and (said := _label_of_another(kb, coding, mapped, absent)):
             mislabelled.append(said)
         if mapped is not None:
             found.setdefault(mapped, []).append(coding.code.strip())
     readings = list(found)
+    if mislabelled is not None and readings and text.strip() and all(
+            _named_another(kb, text, mapped, absent) is not None for mapped in readings):
+        # the concept's text, the words the user chose, names another finding than its codes (HP:0012409 Cortical
+        # nephrocalcinosis with the text "Medullary nephrocalcinosis"): read by the codes, and said, as a display
+        # is (robustness round 88: read by the code without a word)
+        named_term = _named_another(kb, text, readings[0], absent)
+        mislabelled.append(f"{', '.join(code for codes in found.values() for code in codes)[:40]} has the text "
+                           f"{text.strip()[:60]!r}, the name of {_meaning(kb, named_term or '')}: read as "
+                           f"{'; '.join(_read_as(kb, mapped) for mapped in readings)} (its code)")
     specific = {named for named, _ in readings if named is not None and named != NEPHROCALCINOSIS}
     clue_sets = [set(meant) for named, meant in readings if named is None]
     nested = all(a <= b or b <= a for a in clue_sets for b in clue_sets)
@@ -2209,25 +2261,20 @@ def _term_named(kb: KnowledgeBase, text: str) -> str | None:
     return cached[1].get(folded_name(text))
 
 
-def _label_of_another(kb: KnowledgeBase, coding: Coding, mapped: tuple[str | None, tuple[str, ...]]) -> str:
+def _label_of_another(kb: KnowledgeBase, coding: Coding, mapped: tuple[str | None, tuple[str, ...]],
+                      absent: bool = False) -> str:
     """A coding whose HPO term is displayed with the label of another term nephrocalc maps (HP:0003127 Hypocalciuria
     displayed "Hypercalciuria", the label of HP:0002150), as a note names it; "" otherwise (robustness round 83: read
     by the id without a word, the opposite finding of the one written)."""
     term = _hpo_code(coding)
     display = coding.display.strip().casefold()
-    if coding.system.rstrip("/") == ICD10CM and display and (named_term := _term_named(kb, display)) is not None:
-        # an ICD-10-CM code displayed with the name of a finding it does not mean (E83.52 "Hypokalemia"), said as an
-        # HPO id displayed so is (robustness round 87: read by the code without a word)
-        coded_clues = mapped[1]
-        covered = {*coded_clues, *(implied for clue in coded_clues if clue in kb.clues
-                                   for implied in kb.clues[clue].implies)}
-        named_clues = clues_of_term(kb, named_term, present=True)
-        if named_term in kb.hpo_patterns or not named_clues or covered & set(named_clues) or any(
-                clue in kb.clues and set(kb.clues[clue].implies) & set(coded_clues) for clue in named_clues):
-            return ""
-        own = ", ".join(kb.clues[c].label if c in kb.clues else c for c in coded_clues)
-        return (f"ICD-10-CM {coding.code.strip()[:12]} is displayed {coding.display.strip()[:60]!r}, the name of "
-                f"{_meaning(kb, named_term)}: read as {own} (its code)")
+    if term is None and display and (named_term := _named_another(kb, display, mapped, absent)) is not None:
+        # an ICD-10-CM or SNOMED CT code displayed with the name of a finding it does not mean (E83.52 "Hypokalemia",
+        # 66931009 Hypercalcemia "Hypocalcemia"), said as an HPO id displayed so is (robustness rounds 87 and 88: read
+        # by the code without a word)
+        system = "ICD-10-CM" if coding.system.rstrip("/") == ICD10CM else "SNOMED CT"
+        return (f"{system} {coding.code.strip()[:12]} is displayed {coding.display.strip()[:60]!r}, the name of "
+                f"{_meaning(kb, named_term)}: read as {_read_as(kb, mapped)} (its code)")
     if term is None or not display:
         return ""
     cached = _LABELS.get(id(kb.hpo_labels))
@@ -2241,6 +2288,45 @@ def _label_of_another(kb: KnowledgeBase, coding: Coding, mapped: tuple[str | Non
     named, meant = mapped
     own = kb.hpo_labels.get(term) or named or ", ".join(kb.clues[c].label if c in kb.clues else c for c in meant)
     return f"{term} is displayed {coding.display.strip()[:60]!r}, the label of {other}: read as {own} (its id)"
+
+
+def _named_another(kb: KnowledgeBase, name: str, mapped: tuple[str | None, tuple[str, ...]],
+                   absent: bool = False) -> str | None:
+    """The HPO term of the finding a text names word for word (_term_named) when it is another than a coding's reading
+    ``mapped`` (stated absent when ``absent``): a finding beside a nephrocalcinosis, another pattern (the generic name
+    refines either), or clues that share none with the reading, none of them implied by or refining the other's, nor
+    named by a term above or below the reading's terms ("Renal tubular acidosis" beside a code of distal RTA); else
+    None."""
+    named_term = _term_named(kb, name) or (NC_TERMS[found[0]] if (found := nephrocalcinosis_named(name)) else None)
+    if named_term is None:
+        return None
+    coded_pattern, coded_clues = mapped
+    named_pattern = kb.hpo_patterns.get(named_term)
+    if named_pattern is not None or coded_pattern is not None:
+        same = named_pattern is not None and coded_pattern is not None and (
+            named_pattern == coded_pattern or NEPHROCALCINOSIS in (named_pattern, coded_pattern))
+        return None if same else named_term
+    named_clues = clues_of_term(kb, named_term, present=not absent)
+
+    def related(clues: tuple[str, ...]) -> set[str]:  # the clues, and those they imply or refine
+        return {*clues, *(other for clue in clues if clue in kb.clues
+                          for other in (*kb.clues[clue].implies, *kb.clues[clue].refines))}
+    if not named_clues or related(coded_clues) & set(named_clues) or related(named_clues) & set(coded_clues):
+        return None
+    coded_terms = {term for clue in coded_clues if clue in kb.clues
+                   for term in (*kb.clues[clue].hpo, *kb.clues[clue].hpo_exact)}
+    if any(named_term in kb.hpo_ancestors.get(term, ()) or term in kb.hpo_ancestors.get(named_term, ())
+           for term in coded_terms):
+        return None
+    return named_term
+
+
+def _read_as(kb: KnowledgeBase, mapped: tuple[str | None, tuple[str, ...]]) -> str:
+    """A coding's reading in the words of the output: its nephrocalcinosis pattern, or its clues' labels."""
+    named, meant = mapped
+    if named is not None:
+        return "nephrocalcinosis" if named == NEPHROCALCINOSIS else f"{named} nephrocalcinosis"
+    return ", ".join(kb.clues[c].label if c in kb.clues else c for c in meant)
 
 
 def _apply(mapped: tuple[str | None, tuple[str, ...]], absent: bool, clues: dict[str, bool], seen_nc: bool,

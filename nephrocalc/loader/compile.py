@@ -422,6 +422,14 @@ def _check_codes(kb_path: Path, kb_file: schema.KnowledgeBaseFile, clue_entries:
             if nested is not None:
                 problems.add(path, f"clues.{clue_id}.icd10cm.{index}", f"{code} and {nested} are one inside the "
                              "other: a Condition coded in both would state the wrong finding")
+            # two blocks of different clues that share categories with neither holding the other (C90-D20 beside
+            # C00-C96) have no most specific entry: a code in both was read as one clue's alone, in any file
+            # (robustness round 88: a pack's C90-D20 took the leukaemias from the built-in malignancy)
+            overlapping = next((f"{other} of {owner}" for other, owner in icd.items() if owner != clue_id
+                                and _icd_blocks_overlap(other, code)), None)
+            if overlapping is not None:
+                problems.add(path, f"clues.{clue_id}.icd10cm.{index}", f"{code} and {overlapping} overlap: a "
+                             "Condition coded in both would state one finding only")
             icd.setdefault(code, clue_id)
         for agent in entry.agents:
             if agent in agents and agents[agent] != clue_id:
@@ -1358,6 +1366,14 @@ def _icd_covers(outer: str, inner: str) -> bool:
         return all(first <= part <= last for part in (inner.split("-", 1) if "-" in inner else [inner[:3]]))
     return "-" not in inner and (inner == outer or inner.startswith(outer + ".")
                                  or ("." in outer and inner.startswith(outer)))
+
+
+def _icd_blocks_overlap(one: str, other: str) -> bool:
+    """Whether two ICD-10-CM blocks of categories share categories without either holding the other."""
+    if "-" not in one or "-" not in other:
+        return False
+    (first, last), (other_first, other_last) = one.split("-", 1), other.split("-", 1)
+    return first <= other_last and other_first <= last and not (_icd_covers(one, other) or _icd_covers(other, one))
 
 
 def _compile_flags(entry: schema.LabEntry, path: Path, where: str, sources: Mapping[str, Source],
