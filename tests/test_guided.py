@@ -207,7 +207,8 @@ def test_real_patients_reach_the_true_cause_within_six_questions(engine: Engine,
     documents (lab questions with the patient's value), the command's defaults. 38/84 (45%) when the
     question was chosen by gain alone; 52/84 (62%) with the first-line weighting and the same-lab
     choice of [interview]; 70/115 (61%) in 2026-12 (67/115 from the pattern alone), once only a finding
-    answered unknown, and not an unknown drug history or a measured one, weighs its group down. A floor at the issue's 60%, against regressions (bench/ask.py prints the figure)."""
+    answered unknown, and not an unknown drug history or a measured one, weighs its group down. A floor at
+    the issue's 60%, against regressions (bench/ask.py prints the figure)."""
     import sys
 
     sys.path.insert(0, str(Path(__file__).parent.parent / "bench"))
