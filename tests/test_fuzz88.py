@@ -20,6 +20,9 @@
   flagged Normal, read hypercalcaemia present (a present finding wins), where the same results as values are read by
   the ionised calcium, which decides over the total; the flag of the lab decided over is now set aside, and said, in a
   FHIR bundle and a phenopacket alike;
+- hpo.toml's [synonyms] took a synonym of a term [labels] does not name, read as nothing, and a synonym written as
+  another term's label, which made that label unreadable as a name (a name of two terms is read as neither) without a
+  word; `rules check` refuses both now, naming the term.
 """
 
 from __future__ import annotations
@@ -218,3 +221,32 @@ def test_a_phenopacket_flag_of_a_lab_decided_over_gives_way_too() -> None:
     said = {w["id"]: w["message"] for w in result["warnings"]}
     assert result["case"]["clues"] == {"hypercalcemia": False, "hypocalcemia": False}
     assert "decides over serum_calcium" in said["phenopacket_measurements_not_read"]
+
+
+RULES = Path(__file__).resolve().parent.parent / "rules"
+
+
+def _with_synonyms(tmp_path: Path, line: str) -> Path:
+    """A copy of the whole knowledge base whose hpo.toml [synonyms] begins with ``line``."""
+    import shutil
+
+    copy = tmp_path / "kb"
+    shutil.copytree(RULES, copy)
+    hpo = copy / "hpo.toml"
+    text = hpo.read_text(encoding="utf-8")
+    assert "\n[synonyms]\n" in text
+    hpo.write_text(text.replace("\n[synonyms]\n", f"\n[synonyms]\n{line}\n", 1), encoding="utf-8")
+    return copy
+
+
+@pytest.mark.parametrize(("line", "said"), [
+    ('"HP:9999999" = ["Odd finding"]', "hpo.toml: synonyms: HP:9999999 has no entry in [labels]"),
+    # the label of Hypercalcemia given to Uveitis as a synonym (case and spaces aside)
+    ('"HP:0000554" = ["hyper  calcemia", "HYPERCALCEMIA"]',
+     "hpo.toml: synonyms: HP:0000554's 'HYPERCALCEMIA' also names HP:0003072"),
+])
+def test_a_synonym_of_no_named_term_or_of_two_terms_is_refused(tmp_path: Path, line: str, said: str) -> None:
+    status, _, err = invoke(["rules", "check", str(_with_synonyms(tmp_path, line))])
+    assert status == 2, err
+    assert said in err, err
+    assert "Traceback" not in err

@@ -565,6 +565,26 @@ class HpoFile(RuleModel):
     synonyms: dict[HpoId, Annotated[list[Annotated[str, Field(min_length=1, max_length=200, pattern=ONE_LINE)]],
                                     Field(min_length=1)]] = {}
 
+    @model_validator(mode="after")
+    def _synonyms_name_one_named_term(self) -> HpoFile:
+        """A synonym belongs to a term [labels] names (the FHIR reader reads names of those terms only), and a name
+        is one term's: the reader drops a name two terms share, so a synonym written as another term's label made
+        that label unreadable without a word (robustness round 88). Names are compared as the reader folds them,
+        case and runs of spaces aside."""
+        owner: dict[str, str] = {}
+        for term, label in self.labels.items():
+            owner.setdefault(" ".join(label.split()).casefold(), term)
+        for term, names in self.synonyms.items():
+            if term not in self.labels:
+                raise ValueError(f"synonyms: {term} has no entry in [labels]: its synonyms would name no term read")
+            for name in names:
+                key = " ".join(name.split()).casefold()
+                other = owner.setdefault(key, term)
+                if other != term:
+                    raise ValueError(f"synonyms: {term}'s {name!r} also names {other}: a name of two terms is read "
+                                     "as neither")
+        return self
+
 
 # --- pack.toml (rule packs) ------------------------------------------------------------------
 
