@@ -20,6 +20,9 @@
   flagged Normal, read hypercalcaemia present (a present finding wins), where the same results as values are read by
   the ionised calcium, which decides over the total; the flag of the lab decided over is now set aside, and said, in a
   FHIR bundle and a phenopacket alike;
+- a DiagnosticReport with a coded nephrocalcinosis lost the side and pattern its conclusion names ("Bilateral
+  medullary nephrocalcinosis." beside SNOMED CT 48638002 Nephrocalcinosis gave no pattern), where the conclusion
+  alone gives them: as for a Condition's text, they are read now, and said;
 - hpo.toml's [synonyms] took a synonym of a term [labels] does not name, read as nothing, and a synonym written as
   another term's label, which made that label unreadable as a name (a name of two terms is read as neither) without a
   word; `rules check` refuses both now, naming the term.
@@ -250,3 +253,40 @@ def test_a_synonym_of_no_named_term_or_of_two_terms_is_refused(tmp_path: Path, l
     assert status == 2, err
     assert said in err, err
     assert "Traceback" not in err
+
+
+SNOMED = "http://snomed.info/sct"
+
+
+def _report(conclusion: str, code: str, display: str) -> dict[str, Any]:
+    patient = {"resourceType": "Patient", "id": "p", "gender": "female", "birthDate": "1980-01-01"}
+    report = {"resourceType": "DiagnosticReport", "status": "final", "subject": {"reference": "Patient/p"},
+              "code": {"text": "US kidneys"}, "conclusion": conclusion,
+              "conclusionCode": [{"coding": [{"system": SNOMED, "code": code, "display": display}]}]}
+    return {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": patient}, {"resource": report}]}
+
+
+@pytest.mark.parametrize(("conclusion", "code", "pattern", "laterality", "note"), [
+    # the generic code: the conclusion gives the pattern and the side
+    ("Bilateral medullary nephrocalcinosis.", "48638002", "medullary", "bilateral", "fhir_name_refines_code"),
+    # the pattern coded: the conclusion gives the side
+    ("Simple cyst. Left medullary nephrocalcinosis.", "236447005", "medullary", "unilateral",
+     "fhir_name_refines_code"),
+    # a conclusion of another pattern than the code gives neither
+    ("Bilateral cortical nephrocalcinosis.", "236447005", "medullary", None, None),
+    # two sides named: none
+    ("Left nephrocalcinosis. Right medullary nephrocalcinosis.", "48638002", "medullary", None, "fhir_side_conflict"),
+    # two patterns named beside the generic code: neither, nor a side
+    ("Left medullary nephrocalcinosis; left cortical nephrocalcinosis.", "48638002", None, None, None),
+])
+def test_a_coded_report_conclusion_keeps_the_side_and_pattern_its_text_names(
+        conclusion: str, code: str, pattern: str | None, laterality: str | None, note: str | None) -> None:
+    display = "Nephrocalcinosis" if code == "48638002" else "Medullary nephrocalcinosis"
+    status, out, err = invoke(["diff", "--fhir", "-", "--format", "json"],
+                              json.dumps(_report(conclusion, code, display)).encode())
+    assert status == 0, err
+    result = json.loads(out)
+    assert result["case"].get("pattern") == pattern
+    assert result["case"].get("laterality") == laterality
+    if note is not None:
+        assert note in [w["id"] for w in result["warnings"]], result["warnings"]

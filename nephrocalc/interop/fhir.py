@@ -1035,6 +1035,7 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                 if not named_sentences:
                     unmapped.append(f"DiagnosticReport conclusion text {text.strip()[:60]!r} (free text is not read: "
                                     "code it in conclusionCode)")
+            coded_nc: set[str] = set()  # the nephrocalcinosis patterns the report's coded conclusions give
             for item in _items(resource.get("conclusionCode")):
                 try:
                     conclusion = CodeableConcept.model_validate(item)
@@ -1072,10 +1073,42 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                     continue
                 for mapped in readings:
                     seen_nc, patterns = _apply(mapped, False, clues, seen_nc, patterns, conflicts)
+                coded_nc.update(named for named, _ in readings if named is not None)
                 if resource.get("status") in UNVERIFIED_RESULT:  # an imaging read not yet final, as a lab's is said
                     preliminary.append(f"DiagnosticReport {_shown(conclusion)[:60]} ({resource['status']})")
                 present_findings.extend(_present_codings(kb, conclusion.coding,
                                                          f"DiagnosticReport {_shown(conclusion)[:60]}"))
+            if coded_nc and isinstance(text, str):
+                # a coded nephrocalcinosis whose conclusion names its side ("Bilateral medullary nephrocalcinosis."
+                # beside a code of medullary nephrocalcinosis), or its pattern beside the generic code, gives them,
+                # as the conclusion alone does, and as a Condition's text does for its code (robustness round 88: both
+                # were dropped once the report had a coded conclusion); a sentence of another pattern than the code
+                # gives neither, and sentences of different sides or patterns give none
+                named_sentences = [(" ".join(sentence.split()), nc_name)
+                                   for sentence in re.split(r"[.;]\s*|\n\s*\n", text)
+                                   if (nc_name := nephrocalcinosis_named(sentence)) is not None
+                                   and not finding_cue(sentence)
+                                   and (nc_name[0] == NEPHROCALCINOSIS or nc_name[0] in coded_nc
+                                        or coded_nc == {NEPHROCALCINOSIS})]
+                report_patterns = {found[0]: sentence for sentence, found in named_sentences
+                                  if found[0] != NEPHROCALCINOSIS}
+                if coded_nc == {NEPHROCALCINOSIS} and len(report_patterns) == 1:
+                    pattern_named, sentence = next(iter(report_patterns.items()))
+                    mapped = _coded(kb, Coding(system=HPO_SYSTEMS[0], code=NC_TERMS[pattern_named]), False)
+                    if mapped is not None:
+                        seen_nc, patterns = _apply(mapped, False, clues, seen_nc, patterns, conflicts)
+                        by_name_too.append(f"DiagnosticReport conclusion {sentence[:60]!r}: {pattern_named}")
+                if len(report_patterns) <= 1 or coded_nc != {NEPHROCALCINOSIS}:
+                    report_sides = {found[1]: sentence for sentence, found in named_sentences if found[1]}
+                    if len(report_sides) == 1:
+                        side_named, sentence = next(iter(report_sides.items()))
+                        sides.add("bilateral" if side_named == "bilateral" else "unilateral")
+                        if side_named != "bilateral":
+                            hands.add(side_named)
+                        by_name_too.append(f"DiagnosticReport conclusion {sentence[:60]!r}: {side_named}")
+                    elif report_sides:
+                        side_conflicts.append("DiagnosticReport conclusion names "
+                                              + " and ".join(f"{name[:60]!r}" for name in report_sides.values()))
             continue
         try:
             concept = CodeableConcept.model_validate(resource.get("code") or {})
