@@ -22,7 +22,9 @@
   FHIR bundle and a phenopacket alike;
 - a DiagnosticReport with a coded nephrocalcinosis lost the side and pattern its conclusion names ("Bilateral
   medullary nephrocalcinosis." beside SNOMED CT 48638002 Nephrocalcinosis gave no pattern), where the conclusion
-  alone gives them: as for a Condition's text, they are read now, and said;
+  alone gives them: as for a Condition's text, they are read now, and said; a report that codes other findings only
+  ("Right renal calculus. Bilateral medullary nephrocalcinosis." coded as a kidney stone) lost the nephrocalcinosis
+  itself without a word: its sentences are read as a report's without codes;
 - hpo.toml's [synonyms] took a synonym of a term [labels] does not name, read as nothing, and a synonym written as
   another term's label, which made that label unreadable as a name (a name of two terms is read as neither) without a
   word; `rules check` refuses both now, naming the term.
@@ -278,10 +280,15 @@ def _report(conclusion: str, code: str, display: str) -> dict[str, Any]:
     ("Left nephrocalcinosis. Right medullary nephrocalcinosis.", "48638002", "medullary", None, "fhir_side_conflict"),
     # two patterns named beside the generic code: neither, nor a side
     ("Left medullary nephrocalcinosis; left cortical nephrocalcinosis.", "48638002", None, None, None),
+    # the report codes a stone only: its sentence of nephrocalcinosis is read as a report's without codes
+    ("Right renal calculus. Bilateral medullary nephrocalcinosis.", "95570007", "medullary", "bilateral",
+     "fhir_finding_read_from_text"),
+    # ... but not a sentence that denies it
+    ("Right renal calculus. No medullary nephrocalcinosis.", "95570007", None, None, None),
 ])
 def test_a_coded_report_conclusion_keeps_the_side_and_pattern_its_text_names(
         conclusion: str, code: str, pattern: str | None, laterality: str | None, note: str | None) -> None:
-    display = "Nephrocalcinosis" if code == "48638002" else "Medullary nephrocalcinosis"
+    display = {"48638002": "Nephrocalcinosis", "236447005": "Medullary nephrocalcinosis"}.get(code, "Kidney stone")
     status, out, err = invoke(["diff", "--fhir", "-", "--format", "json"],
                               json.dumps(_report(conclusion, code, display)).encode())
     assert status == 0, err

@@ -1008,33 +1008,6 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                         "/".join(target.rstrip("/").split("/")[-2:]) not in present_refs:
                     dangling.append(target[:80])
             text = resource.get("conclusion")
-            # free text is not read: said, not dropped, when no coded conclusion stands for it; a sentence that is
-            # a name of nephrocalcinosis ("Bilateral medullary nephrocalcinosis.") gives its pattern and side (blind
-            # US-style FHIR curation 86: every report held one, none coded)
-            if isinstance(text, str) and text.strip() and not _items(resource.get("conclusionCode")):
-                # a sentence ends at a full stop, a semicolon or a blank line; a line break alone is the wrapping
-                # of a sentence, not its end (robustness round 87: "No evidence of\nmedullary nephrocalcinosis."
-                # was read as a medullary nephrocalcinosis)
-                named_sentences = [(" ".join(sentence.split()), nc_name)
-                                   for sentence in re.split(r"[.;]\s*|\n\s*\n", text)
-                                   if (nc_name := nephrocalcinosis_named(sentence)) is not None
-                                   and not finding_cue(sentence)]
-                for sentence, (pattern_named, side_named) in named_sentences:
-                    mapped = _coded(kb, Coding(system=HPO_SYSTEMS[0], code=NC_TERMS[pattern_named]), False)
-                    if mapped is not None:
-                        seen_nc, patterns = _apply(mapped, False, clues, seen_nc, patterns, conflicts)
-                    if side_named:
-                        sides.add("bilateral" if side_named == "bilateral" else "unilateral")
-                        if side_named != "bilateral":
-                            hands.add(side_named)
-                    by_text.append(f"DiagnosticReport conclusion {sentence[:60]!r} as "
-                                   f"{_meaning(kb, NC_TERMS[pattern_named])}" + (f", {side_named}" if side_named
-                                                                               else ""))
-                    if resource.get("status") in UNVERIFIED_RESULT:
-                        preliminary.append(f"DiagnosticReport {sentence[:60]} ({resource['status']})")
-                if not named_sentences:
-                    unmapped.append(f"DiagnosticReport conclusion text {text.strip()[:60]!r} (free text is not read: "
-                                    "code it in conclusionCode)")
             coded_nc: set[str] = set()  # the nephrocalcinosis patterns the report's coded conclusions give
             for item in _items(resource.get("conclusionCode")):
                 try:
@@ -1091,12 +1064,12 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                                    and (nc_name[0] == NEPHROCALCINOSIS or nc_name[0] in coded_nc
                                         or coded_nc == {NEPHROCALCINOSIS})]
                 report_patterns = {found[0]: sentence for sentence, found in named_sentences
-                                  if found[0] != NEPHROCALCINOSIS}
+                                   if found[0] != NEPHROCALCINOSIS}
                 if coded_nc == {NEPHROCALCINOSIS} and len(report_patterns) == 1:
                     pattern_named, sentence = next(iter(report_patterns.items()))
-                    mapped = _coded(kb, Coding(system=HPO_SYSTEMS[0], code=NC_TERMS[pattern_named]), False)
-                    if mapped is not None:
-                        seen_nc, patterns = _apply(mapped, False, clues, seen_nc, patterns, conflicts)
+                    nc_mapped = _coded(kb, Coding(system=HPO_SYSTEMS[0], code=NC_TERMS[pattern_named]), False)
+                    if nc_mapped is not None:
+                        seen_nc, patterns = _apply(nc_mapped, False, clues, seen_nc, patterns, conflicts)
                         by_name_too.append(f"DiagnosticReport conclusion {sentence[:60]!r}: {pattern_named}")
                 if len(report_patterns) <= 1 or coded_nc != {NEPHROCALCINOSIS}:
                     report_sides = {found[1]: sentence for sentence, found in named_sentences if found[1]}
@@ -1109,6 +1082,35 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                     elif report_sides:
                         side_conflicts.append("DiagnosticReport conclusion names "
                                               + " and ".join(f"{name[:60]!r}" for name in report_sides.values()))
+            # free text is not read: said, not dropped, when no coded conclusion stands for it; a sentence that is
+            # a name of nephrocalcinosis ("Bilateral medullary nephrocalcinosis.") gives its pattern and side (blind
+            # US-style FHIR curation 86: every report held one, none coded), also when the report codes other
+            # findings only ("Right renal calculus. Bilateral medullary nephrocalcinosis." coded as a kidney stone:
+            # the nephrocalcinosis was lost without a word)
+            if isinstance(text, str) and text.strip() and not coded_nc:
+                # a sentence ends at a full stop, a semicolon or a blank line; a line break alone is the wrapping
+                # of a sentence, not its end (robustness round 87: "No evidence of\nmedullary nephrocalcinosis."
+                # was read as a medullary nephrocalcinosis)
+                named_sentences = [(" ".join(sentence.split()), nc_name)
+                                   for sentence in re.split(r"[.;]\s*|\n\s*\n", text)
+                                   if (nc_name := nephrocalcinosis_named(sentence)) is not None
+                                   and not finding_cue(sentence)]
+                for sentence, (pattern_named, side_named) in named_sentences:
+                    nc_mapped = _coded(kb, Coding(system=HPO_SYSTEMS[0], code=NC_TERMS[pattern_named]), False)
+                    if nc_mapped is not None:
+                        seen_nc, patterns = _apply(nc_mapped, False, clues, seen_nc, patterns, conflicts)
+                    if side_named:
+                        sides.add("bilateral" if side_named == "bilateral" else "unilateral")
+                        if side_named != "bilateral":
+                            hands.add(side_named)
+                    by_text.append(f"DiagnosticReport conclusion {sentence[:60]!r} as "
+                                   f"{_meaning(kb, NC_TERMS[pattern_named])}" + (f", {side_named}" if side_named
+                                                                               else ""))
+                    if resource.get("status") in UNVERIFIED_RESULT:
+                        preliminary.append(f"DiagnosticReport {sentence[:60]} ({resource['status']})")
+                if not named_sentences and not _items(resource.get("conclusionCode")):
+                    unmapped.append(f"DiagnosticReport conclusion text {text.strip()[:60]!r} (free text is not read: "
+                                    "code it in conclusionCode)")
             continue
         try:
             concept = CodeableConcept.model_validate(resource.get("code") or {})
