@@ -274,8 +274,8 @@ def _report(conclusion: str, code: str, display: str) -> dict[str, Any]:
     # the pattern coded: the conclusion gives the side
     ("Simple cyst. Left medullary nephrocalcinosis.", "236447005", "medullary", "unilateral",
      "fhir_name_refines_code"),
-    # a conclusion of another pattern than the code gives neither
-    ("Bilateral cortical nephrocalcinosis.", "236447005", "medullary", None, None),
+    # a conclusion of another pattern than the code gives neither, and is said
+    ("Bilateral cortical nephrocalcinosis.", "236447005", "medullary", None, "fhir_display_of_another_term"),
     # two sides named: none
     ("Left nephrocalcinosis. Right medullary nephrocalcinosis.", "48638002", "medullary", None, "fhir_side_conflict"),
     # two patterns named beside the generic code: neither, nor a side

@@ -1057,12 +1057,18 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                 # as the conclusion alone does, and as a Condition's text does for its code (robustness round 88: both
                 # were dropped once the report had a coded conclusion); a sentence of another pattern than the code
                 # gives neither, and sentences of different sides or patterns give none
-                named_sentences = [(" ".join(sentence.split()), nc_name)
-                                   for sentence in re.split(r"[.;]\s*|\n\s*\n", text)
-                                   if (nc_name := nephrocalcinosis_named(sentence)) is not None
-                                   and not finding_cue(sentence)
-                                   and (nc_name[0] == NEPHROCALCINOSIS or nc_name[0] in coded_nc
-                                        or coded_nc == {NEPHROCALCINOSIS})]
+                all_named = [(" ".join(sentence.split()), nc_name)
+                             for sentence in re.split(r"[.;]\s*|\n\s*\n", text)
+                             if (nc_name := nephrocalcinosis_named(sentence)) is not None and not finding_cue(sentence)]
+                named_sentences = [(sentence, nc_name) for sentence, nc_name in all_named
+                                   if nc_name[0] == NEPHROCALCINOSIS or nc_name[0] in coded_nc
+                                   or coded_nc == {NEPHROCALCINOSIS}]
+                # a sentence of another pattern than the code ("Bilateral cortical nephrocalcinosis." beside a code of
+                # medullary nephrocalcinosis) is read neither way, and said, as a Condition's text naming another
+                # pattern than its code is
+                mislabelled.extend(f"DiagnosticReport conclusion {sentence[:60]!r} beside its code of "
+                                   f"{' and '.join(sorted(coded_nc))} nephrocalcinosis: read as its code"
+                                   for sentence, nc_name in all_named if (sentence, nc_name) not in named_sentences)
                 report_patterns = {found[0]: sentence for sentence, found in named_sentences
                                    if found[0] != NEPHROCALCINOSIS}
                 if coded_nc == {NEPHROCALCINOSIS} and len(report_patterns) == 1:
