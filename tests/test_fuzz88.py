@@ -278,8 +278,9 @@ def _report(conclusion: str, code: str, display: str) -> dict[str, Any]:
     ("Bilateral cortical nephrocalcinosis.", "236447005", "medullary", None, "fhir_display_of_another_term"),
     # two sides named: none
     ("Left nephrocalcinosis. Right medullary nephrocalcinosis.", "48638002", "medullary", None, "fhir_side_conflict"),
-    # two patterns named beside the generic code: neither, nor a side
-    ("Left medullary nephrocalcinosis; left cortical nephrocalcinosis.", "48638002", None, None, None),
+    # two patterns named beside the generic code: neither, nor a side, and said
+    ("Left medullary nephrocalcinosis; left cortical nephrocalcinosis.", "48638002", None, None,
+     "fhir_display_of_another_term"),
     # the report codes a stone only: its sentence of nephrocalcinosis is read as a report's without codes
     ("Right renal calculus. Bilateral medullary nephrocalcinosis.", "95570007", "medullary", "bilateral",
      "fhir_finding_read_from_text"),

@@ -1066,11 +1066,17 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                 # a sentence of another pattern than the code ("Bilateral cortical nephrocalcinosis." beside a code of
                 # medullary nephrocalcinosis) is read neither way, and said, as a Condition's text naming another
                 # pattern than its code is
-                mislabelled.extend(f"DiagnosticReport conclusion {sentence[:60]!r} beside its code of "
-                                   f"{' and '.join(sorted(coded_nc))} nephrocalcinosis: read as its code"
+                coded_names = " and ".join(sorted(NEPHROCALCINOSIS if named == NEPHROCALCINOSIS
+                                                  else f"{named} {NEPHROCALCINOSIS}" for named in coded_nc))
+                mislabelled.extend(f"DiagnosticReport conclusion {sentence[:60]!r} beside its code of {coded_names}: "
+                                   "read as its code"
                                    for sentence, nc_name in all_named if (sentence, nc_name) not in named_sentences)
                 report_patterns = {found[0]: sentence for sentence, found in named_sentences
                                    if found[0] != NEPHROCALCINOSIS}
+                if coded_nc == {NEPHROCALCINOSIS} and len(report_patterns) > 1:  # which is meant cannot be known
+                    mislabelled.append("DiagnosticReport conclusion names " + " and ".join(
+                        f"{sentence[:60]!r}" for sentence in report_patterns.values())
+                        + f" beside its code of {NEPHROCALCINOSIS}: read as its code, with no pattern")
                 if coded_nc == {NEPHROCALCINOSIS} and len(report_patterns) == 1:
                     pattern_named, sentence = next(iter(report_patterns.items()))
                     nc_mapped = _coded(kb, Coding(system=HPO_SYSTEMS[0], code=NC_TERMS[pattern_named]), False)
