@@ -1051,15 +1051,20 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                     preliminary.append(f"DiagnosticReport {_shown(conclusion)[:60]} ({resource['status']})")
                 present_findings.extend(_present_codings(kb, conclusion.coding,
                                                          f"DiagnosticReport {_shown(conclusion)[:60]}"))
-            if coded_nc and isinstance(text, str):
+            # the conclusion's sentences that are a name of nephrocalcinosis and nothing else, with its pattern and
+            # side; a sentence ends at a full stop, a semicolon or a blank line, a line break alone being the
+            # wrapping of a sentence, not its end (robustness round 87: "No evidence of\nmedullary
+            # nephrocalcinosis." was read as a medullary nephrocalcinosis)
+            all_named = [(" ".join(sentence.split()), nc_name)
+                         for sentence in re.split(r"[.;]\s*|\n\s*\n", text)
+                         if (nc_name := nephrocalcinosis_named(sentence)) is not None
+                         and not finding_cue(sentence)] if isinstance(text, str) else []
+            if coded_nc and all_named:
                 # a coded nephrocalcinosis whose conclusion names its side ("Bilateral medullary nephrocalcinosis."
                 # beside a code of medullary nephrocalcinosis), or its pattern beside the generic code, gives them,
                 # as the conclusion alone does, and as a Condition's text does for its code (robustness round 88: both
                 # were dropped once the report had a coded conclusion); a sentence of another pattern than the code
                 # gives neither, and sentences of different sides or patterns give none
-                all_named = [(" ".join(sentence.split()), nc_name)
-                             for sentence in re.split(r"[.;]\s*|\n\s*\n", text)
-                             if (nc_name := nephrocalcinosis_named(sentence)) is not None and not finding_cue(sentence)]
                 named_sentences = [(sentence, nc_name) for sentence, nc_name in all_named
                                    if nc_name[0] == NEPHROCALCINOSIS or nc_name[0] in coded_nc
                                    or coded_nc == {NEPHROCALCINOSIS}]
@@ -1100,14 +1105,7 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
             # findings only ("Right renal calculus. Bilateral medullary nephrocalcinosis." coded as a kidney stone:
             # the nephrocalcinosis was lost without a word)
             if isinstance(text, str) and text.strip() and not coded_nc:
-                # a sentence ends at a full stop, a semicolon or a blank line; a line break alone is the wrapping
-                # of a sentence, not its end (robustness round 87: "No evidence of\nmedullary nephrocalcinosis."
-                # was read as a medullary nephrocalcinosis)
-                named_sentences = [(" ".join(sentence.split()), nc_name)
-                                   for sentence in re.split(r"[.;]\s*|\n\s*\n", text)
-                                   if (nc_name := nephrocalcinosis_named(sentence)) is not None
-                                   and not finding_cue(sentence)]
-                for sentence, (pattern_named, side_named) in named_sentences:
+                for sentence, (pattern_named, side_named) in all_named:
                     nc_mapped = _coded(kb, Coding(system=HPO_SYSTEMS[0], code=NC_TERMS[pattern_named]), False)
                     if nc_mapped is not None:
                         seen_nc, patterns = _apply(nc_mapped, False, clues, seen_nc, patterns, conflicts)
@@ -1120,7 +1118,7 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                                                                                else ""))
                     if resource.get("status") in UNVERIFIED_RESULT:
                         preliminary.append(f"DiagnosticReport {sentence[:60]} ({resource['status']})")
-                if not named_sentences and not _items(resource.get("conclusionCode")):
+                if not all_named and not _items(resource.get("conclusionCode")):
                     unmapped.append(f"DiagnosticReport conclusion text {text.strip()[:60]!r} (free text is not read: "
                                     "code it in conclusionCode)")
             continue
