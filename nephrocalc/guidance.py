@@ -136,6 +136,12 @@ def _candidates(engine: Engine, evaluation: Evaluation, weights: tuple[list[floa
         for low, high, r, bounded_clue, value, delta, _ in table.age_clues:
             if value and low <= age and (high is None or age < high):
                 at_age.setdefault(bounded_clue, []).append((r, delta))
+    if case.sex is not None:  # and the sex-bounded ones of the patient's sex, in place of a row's age-bounded one
+        for (bounded_clue, value), entries in table.sex_clue_index.items():
+            for entry_sex, r, delta, _ in entries:
+                if value and entry_sex == case.sex:
+                    at_age[bounded_clue] = [*(item for item in at_age.get(bounded_clue, ()) if item[0] != r),
+                                            (r, delta)]
     # a stated diagnosis-level clue (rta) carries its components: the engine counts them once, as part of it,
     # whatever their answer, so asking them can change nothing (robustness round 70: ask spent three questions)
     carried = {component for diagnosis, components in engine.kb.supersedes.items()

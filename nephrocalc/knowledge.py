@@ -144,6 +144,8 @@ class Finding(NamedTuple):
     # too (and, in [[other.findings]], none of ``unless``)
     given: str | None = None
     unless: tuple[str, ...] = ()
+    # a sex-bounded entry replaces the clue's usual entry (and its age-banded ones) for patients of this sex
+    sex: str | None = None
 
     @property
     def age_bounded(self) -> bool:
@@ -152,6 +154,10 @@ class Finding(NamedTuple):
     def applies_at(self, age: float) -> bool:
         return ((self.age_at_least is None or age >= self.age_at_least)
                 and (self.age_below is None or age < self.age_below))
+
+    def sex_text(self) -> str:
+        """The sex it is bounded to in words ("in males"); "" when unbounded."""
+        return f"in {self.sex}s" if self.sex is not None else ""
 
     def age_text(self) -> str:
         """The age range in words ("under 2 years", "2 years and over", "1-18 years"); "" when unbounded."""
@@ -225,6 +231,9 @@ class Form(NamedTuple):
     # (the cause's and the form's own)
     conditional: tuple[Finding, ...] = ()
     unilateral_estimate: bool = False  # its one-sided share is an estimate (said as "[estimate]" where shown)
+    # sex-bounded findings in force for this form (the form's own, else the cause's): each replaces the clue's
+    # entry in ``findings`` (or its absence, and its age-bounded entries) for patients of its sex
+    sex_findings: tuple[Finding, ...] = ()
 
 
 class Cause(NamedTuple):

@@ -1061,9 +1061,6 @@ OPEN_BLIND = {
         "with --extended, acquired distal RTA 91% (the check asks under 90%) for a mild acidosis with an alkaline "
         "urine and low citrate, the drug history not taken: carbonic-anhydrase inhibition sits at its prior (4%) "
         "and is the second next finding proposed; the reviewer judged the margin small",
-    "b65_alport_pattern_without_haematuria":
-        "Alport syndrome first (68%, fit poor) for a man of 28 with cortical calcification, deafness, kidney failure "
-        "in the family and CKD but no haematuria: as b64_alport_male_no_hematuria (no sex-specific frequency)",
     "b65_ckd4_low_bicarbonate_not_drta":
         "distal RTA 27% -> 42% when a bicarbonate of 19 mmol/L is added at an eGFR of 22 (the check asks a rise of at "
         "most 0.1; it was 28% -> 84%). An eGFR below 30 now derives advanced CKD, and with it a cause that does not "
@@ -1084,12 +1081,11 @@ OPEN_BLIND = {
         "tried: it did not flag this case (renal Fanconi syndrome is of moderate specificity) and raised false alarms "
         "(with labs, the twelve 26 -> 27 of 118, the extended causes 39 -> 46 of 93), so it was not kept",
     "b67_man_cortical_deaf_no_hematuria":
-        "Alport syndrome 89% (fit poor) for a man of 40 with cortical calcification, deafness, kidney failure in the "
-        "family, proteinuria and CKD but no haematuria (the check asks it not first): the third blind reviewer to ask "
-        "this (b64, b65). Haematuria in 100% of X-linked males makes a male-only absence ratio near 0.005 (0 of about "
-        "200, the rule of three), against 0.022 for all patients; even that would leave Alport first here (about 65%), "
-        "so a sex-specific frequency alone does not meet the check, and deafness (x40) with the family history (x16) "
-        "is explained by no other cause of the twelve",
+        "Alport syndrome 41% ahead of primary hyperoxaluria 37% (fit poor) for a man of 40 with cortical "
+        "calcification, deafness, kidney failure in the family, proteinuria and CKD but no haematuria (the check asks "
+        "it not first). The absence now counts x0.0056 in a man (haematuria in 100% of X-linked and recessive males; "
+        "knowledge base 2.9.93, an entry by sex), down from 89%; the proteinuria (x8 for Alport, x2.5 for hyperoxaluria) keeps it just first, "
+        "and deafness (x25) with the family history (x16) is explained by no other cause of the twelve",
     "b74_d6_ckd_on_calcitriol":
         "hyperparathyroidism at the 95% cap (the check asks at most 60%) for a woman of 67 with CKD 4 on calcitriol, "
         "a calcium of 10.6 mg/dL and a PTH of 140 pg/mL: the PTH is read with the calcium and the CKD (above the "
@@ -1158,19 +1154,6 @@ OPEN_BLIND = {
         "medullary pattern: HIV (x40), the protease inhibitor and the radiolucent stones count for it, but its "
         "pattern is mostly cortical (medullary 5%, estimate) and its prior small, and renal colic puts medullary "
         "sponge kidney first (49%); as b16_man44_hiv_indinavir_radiolucent_stones_ext",
-    "b70_alport_no_hematuria":
-        "Alport syndrome 69% (the check asks under 20%), fit poor, for a man of 30 with cortical calcification, "
-        "deafness, familial kidney failure and CKD, haematuria stated absent: as b64_alport_male_no_hematuria, the "
-        "fourth blind reviewer to expect it. The absence counts x0.022; no cause of the twelve explains the deafness "
-        "with the family history, and the open world's likelihoods are flat for both, so the hereditary nephropathies "
-        "with deafness outside the list (Bartter type IV, mitochondrial disease) cannot take the lead. A frequency by "
-        "sex (haematuria in all X-linked males) would need a new rule construct",
-    "b64_alport_male_no_hematuria":
-        "Alport syndrome 68% (the check asks at most 50%), fit poor, for a man of 22 with cortical calcification, "
-        "deafness, kidney failure in the family and CKD but no haematuria: the absence now counts x0.022 (haematuria "
-        "in 100% of X-linked males, 95% of X-linked females, all recessive disease: about 98% overall), but the "
-        "model has no sex-specific frequency, and no other cause explains the deafness with the family history; "
-        "primary hyperoxaluria is second (25%)",
     "b61_bariatric_oxalate_cortical":
         "primary hyperoxaluria 61% (the check asks under 60%) for bilateral cortical calcification with a urine "
         "oxalate of 95 mg/day after bariatric surgery at 52: the malabsorption counts x0.1 against it, but the "
@@ -1261,9 +1244,6 @@ OPEN_BLIND = {
         "with --extended medullary sponge kidney 61% ahead of purine crystal nephropathy 18%: no cause lists "
         "radiolucent stones as against calcium stones (no source in the briefs), and HIV-associated calcification "
         "is a cortical cause",
-    "b17_hearing_loss_no_haematuria_man30":
-        "Alport syndrome 92% for deafness, a family history of kidney failure, CKD and proteinuria with haematuria "
-        "stated absent: no haematuria counts x0.055 ('always' absent), outweighed by the four others; the fit is poor",
     "b17_crohn_ileal_resection_cortical_oxalate":
         "without --extended primary hyperoxaluria is 99% after an ileal resection for Crohn disease (malabsorption "
         "counts x0.1 against it): the fit is poor and names secondary hyperoxaluria, which --extended ranks first",

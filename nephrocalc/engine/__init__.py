@@ -279,7 +279,7 @@ class Engine:
         stated = counted if counted is not None else self.counted(case)[0]
         for clue_id, value in stated:
             scores = list(map(add, scores, clue_vectors[(pattern, clue_id, value)]))
-        bounded = table.bounded_for(case.cause_age, pattern, stated)
+        bounded = table.bounded_for(case.cause_age, pattern, stated, case.sex)
         if bounded:
             scores = list(scores)
             for r, _, _, delta, _ in bounded:
@@ -333,7 +333,7 @@ class Engine:
         case, derived, lab_warnings, scores, stated, counting_notes, entered, age_terms, age_clues, given = evaluation
         if age_terms is None or age_clues is None:  # an Evaluation built by hand: look them up
             age_terms = self.table.age_terms_for(case.cause_age, age_key(case, self.kb))
-            age_clues = self.table.bounded_for(case.cause_age, case.pattern or UNKNOWN, stated)
+            age_clues = self.table.bounded_for(case.cause_age, case.pattern or UNKNOWN, stated, case.sex)
         if given is None:
             given = self.table.given_for(stated)
         table = self.table

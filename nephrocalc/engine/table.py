@@ -120,12 +120,18 @@ class ScoringTable(NamedTuple):
     # clue -> the ratios that count only with another clue present: the open world's ([[other.findings]] with
     # given) and the causes' conditional contradictions ([[contradicts]] with given)
     conditional: Mapping[str, tuple[GivenTerm, ...]] = {}
+    # (clue, stated value) -> its sex-bounded entries: (sex, row, change, evidence or None when the entry makes
+    # the clue neutral), in the table's order; each replaces the row's usual entry, and its age-bounded ones, for
+    # patients of that sex
+    sex_clue_index: Mapping[tuple[str, bool], tuple[tuple[str, int, float, Evidence | None], ...]] = {}
 
-    def bounded_for(self, age: float | None, pattern: str, counted: Sequence[tuple[str, bool]]
-                    ) -> list[tuple[int, str, bool, float, Evidence | None]]:
-        """The entries that replace a row's usual evidence for a clue: the age-bounded findings in force,
-        and the absences weakened by another stated clue (``absent_masked_by``)."""
+    def bounded_for(self, age: float | None, pattern: str, counted: Sequence[tuple[str, bool]],
+                    sex: str | None = None) -> list[tuple[int, str, bool, float, Evidence | None]]:
+        """The entries that replace a row's usual evidence for a clue: the age- and sex-bounded findings in
+        force, and the absences weakened by another stated clue (``absent_masked_by``)."""
         bounded = self.age_clues_for(age, counted)
+        if sex is not None and self.sex_clue_index:
+            bounded = self._with_sex_clues(bounded, sex, counted)
         if self.masked_keys.isdisjoint(counted):  # nearly every case: one set operation
             return bounded
         masked = self.masked
@@ -154,6 +160,18 @@ class ScoringTable(NamedTuple):
                 else:
                     bounded[position] = entry
         return bounded
+
+    def _with_sex_clues(self, bounded: list[tuple[int, str, bool, float, Evidence | None]], sex: str,
+                        counted: Sequence[tuple[str, bool]]) -> list[tuple[int, str, bool, float, Evidence | None]]:
+        """The bounded entries with the sex-bounded ones of this sex in force: each replaces an age-bounded entry
+        of its row and clue."""
+        index = self.sex_clue_index
+        found = [(r, clue, value, delta, item) for clue, value in counted
+                 for entry_sex, r, delta, item in index.get((clue, value), ()) if entry_sex == sex]
+        if not found:
+            return bounded
+        replaced = {(r, clue, value) for r, clue, value, _, _ in found}
+        return [entry for entry in bounded if (entry[0], entry[1], entry[2]) not in replaced] + found
 
     def given_term(self, clue: str, present: Set[str]) -> GivenTerm | None:
         """The given background in force for ``clue`` with these clues present: of several (hypokalaemia with
@@ -233,6 +251,7 @@ class ScoringTable(NamedTuple):
                                                           for side in ("unilateral", "bilateral")}
         interaction_w: list[dict[str, dict[str, float]]] = []
         age_clues: list[tuple[float, float | None, int, str, bool, float, Evidence | None]] = []
+        sex_clues: dict[tuple[str, bool], list[tuple[str, int, float, Evidence | None]]] = {}
         forms_of_rows: list[tuple[Cause, Form]] = []  # the cause and form of each row, in row order
         for index, cause in enumerate(causes):
             pattern_w = {p: math.log(cause.patterns[p] / marginal[p]) for p in PATTERNS}
@@ -256,7 +275,8 @@ class ScoringTable(NamedTuple):
                         for p in PATTERNS)
             interactions: dict[str, dict[str, Evidence]] = {}
             interaction_weights: dict[str, dict[str, float]] = {}
-            listed = {clue for form in cause.forms for clue in (*form.findings, *(f.clue for f in form.age_findings))}
+            listed = {clue for form in cause.forms
+                      for clue in (*form.findings, *(f.clue for f in (*form.age_findings, *form.sex_findings)))}
             # a cause's explicit contradiction keeps its own sourced ratio: an interaction never turns it into
             # evidence for the cause (metabolic alkalosis x50 for distal RTA under a medullary pattern)
             contradicted = {finding.clue for form in cause.forms for finding in (*form.findings.values(),
@@ -296,6 +316,16 @@ class ScoringTable(NamedTuple):
                                                  finding.sources) if lr != 1.0 else None
                         age_clues.append((finding.age_at_least or 0.0, finding.age_below, len(rows), finding.clue,
                                           value, weight - usual.get(finding.clue, 0.0), bounded_item))
+                for finding in form.sex_findings:
+                    where_bounded = form.name if finding.clue in own and named else cause.short_name
+                    label = kb.clues[finding.clue].label
+                    for value, usual, lr in ((True, present, finding.lr_present), (False, absent, finding.lr_absent)):
+                        weight = math.log(lr)
+                        bounded_item = _evidence(finding.clue, value, weight,
+                                                 _why(label, finding, where_bounded, value),
+                                                 finding.sources) if lr != 1.0 else None
+                        sex_clues.setdefault((finding.clue, value), []).append(
+                            (str(finding.sex), len(rows), weight - usual.get(finding.clue, 0.0), bounded_item))
                 forms_of_rows.append((cause, form))
                 rows.append(row)
                 present_w.append(present)
@@ -362,7 +392,8 @@ class ScoringTable(NamedTuple):
                    context, frozenset(item.pattern for item in kb.interactions), age_bounds, age_terms,
                    len(causes) - 1, tuple(age_clues), _age_clue_index(age_clues), given,
                    frozenset((clue_id, value) for clue_id in (*given, *conditional) for value in (True, False)), masked,
-                   frozenset((clue_id, False) for clue_id in masked), conditional)
+                   frozenset((clue_id, False) for clue_id in masked), conditional,
+                   {key: tuple(entries) for key, entries in sex_clues.items()})
 
     def age_terms_for(self, age: float | None, column: str) -> tuple[tuple[int, float, Factor], ...]:
         """The age-band terms (row, weight, factor) that apply at ``age`` under the prior ``column``
@@ -418,7 +449,8 @@ def _given_terms(kb: KnowledgeBase, causes: Sequence[Cause], cause_rows: Sequenc
 def _given_term(kb: KnowledgeBase, causes: Sequence[Cause], cause_rows: Sequence[CauseRow], clue: Clue,
                 spec: GivenBackground) -> GivenTerm:
     rows = tuple(r for cause, cause_row in zip(causes, cause_rows, strict=True)
-                 if not any(clue.id in form.findings or any(f.clue == clue.id for f in form.age_findings)
+                 if not any(clue.id in form.findings or any(f.clue == clue.id for f in (*form.age_findings,
+                                                                                         *form.sex_findings))
                             for form in cause.forms)
                  for r in cause_row.rows)
     given = in_text(kb.clues[spec.given].label) if spec.given in kb.clues else spec.given
@@ -638,6 +670,8 @@ def _why(label: str, finding: Finding, place: str, present: bool) -> str:
         text = f"{label} absent, though it is {FREQUENCY_WORDS[finding.frequency]} in {place}"
     if finding.age_bounded:
         text += f", at {finding.age_text()}"
+    if finding.sex is not None:
+        text += f", {finding.sex_text()}"
     if finding.note:
         text += f" ({finding.note})"
     if finding.estimate:

@@ -702,7 +702,7 @@ def _check_names_distinct(causes: Mapping[str, Cause], cause_files: CauseFiles, 
         cause = causes[cause_id]
         content = (tuple(sorted(cause.prior.items())), tuple(sorted(cause.patterns.items())),
                tuple((tuple(sorted(form.share.items())), tuple(sorted(form.findings.items())), form.age_findings,
-                      form.conditional) for form in cause.forms))
+                      form.conditional, form.sex_findings) for form in cause.forms))
         if content in contents:
             first = contents[content]
             problems.add(cause_files[cause_id][0], "findings", f"the same priors, patterns and findings as cause "
@@ -1045,6 +1045,11 @@ def _compile(root: Path, kb_file: schema.KnowledgeBaseFile, groups: Mapping[str,
     # are not combined, so a clue may have one or the other for a cause's distribution
     interacting = {(item.clue, item.distribution) for item in interactions}
     for cause in causes.values():
+        for clue_id in sorted({f.clue for form in cause.forms for f in form.sex_findings}):
+            if (clue_id, cause.distribution) in interacting:
+                problems.add(Path(cause.path), "findings",
+                             f"{clue_id!r} has an entry bounded by sex and a pattern interaction for "
+                             f"{cause.distribution} causes (knowledge_base.toml): give one or the other")
         for clue_id in sorted({f.clue for form in cause.forms for f in form.age_findings}):
             if (clue_id, cause.distribution) in interacting:
                 why = (" (its child_background in clues.toml gives it children's entries)"
@@ -1062,7 +1067,7 @@ def _compile(root: Path, kb_file: schema.KnowledgeBaseFile, groups: Mapping[str,
         problems.add(Path(cause_path), "contradicts", f"{clue_id!r} with given {given_id!r}: the two exclude each "
                      "other ([[exclusive]]), so the contradiction would never count")
     used = frozenset(clue for cause in causes.values() for form in cause.forms
-                     for clue in (*form.findings, *(f.clue for f in form.age_findings)))
+                     for clue in (*form.findings, *(f.clue for f in (*form.age_findings, *form.sex_findings))))
     used |= {item.clue for item in interactions}
     # a clue that sets the background of another (clues.toml given_background, absent_masked_by) is used by the
     # score too, though no cause lists it (advanced CKD sets how common a metabolic acidosis is)
@@ -1437,11 +1442,11 @@ def _compile_finding(raw: schema.Finding, where: str, path: Path, frequency: Map
         lr_present = p / clue.background
         lr_absent = (1.0 - p) / (1.0 - clue.background)
         return Finding(raw.clue, raw.frequency, p, lr_present, lr_absent, tuple(raw.sources), raw.note, raw.estimate,
-                       age_at_least=raw.age_at_least, age_below=raw.age_below)
+                       age_at_least=raw.age_at_least, age_below=raw.age_below, sex=raw.sex)
     # the schema requires both ratios when no frequency is given
     assert raw.lr_present is not None and raw.lr_absent is not None
     return Finding(raw.clue, None, None, raw.lr_present, raw.lr_absent, tuple(raw.sources), raw.note, raw.estimate,
-                   age_at_least=raw.age_at_least, age_below=raw.age_below)
+                   age_at_least=raw.age_at_least, age_below=raw.age_below, sex=raw.sex)
 
 
 def _child_findings(usual: Mapping[str, Finding], bounded: tuple[Finding, ...], clues: Mapping[str, Clue],
@@ -1672,7 +1677,10 @@ def _compile_cause(cause_id: str, path: Path, raw: schema.CauseFile, kb_file: sc
     if raw.sex is not None:
         _check_sources(raw.sex.sources, sources, path, "sex.sources", problems)
 
-    common = _compile_findings(raw.findings, raw.contradicts, "", path, frequency, clues, sources, problems)
+    written = _compile_findings(raw.findings, raw.contradicts, "", path, frequency, clues, sources, problems)
+    # the entries bounded by sex replace the others for patients of that sex: kept apart from the usual ones
+    common = [f for f in written if f.sex is None]
+    common_sex = tuple(f for f in written if f.sex is not None)
     child_below = kb_file.age_groups.child_below_years
     cause_age = _compile_ages(raw.age, "age", path, sources, problems, kb_file.age_groups.child_below_years)
     rule_out = None
@@ -1719,14 +1727,16 @@ def _compile_cause(cause_id: str, path: Path, raw: schema.CauseFile, kb_file: sc
     for form_index, form_raw in enumerate(raw.forms):
         where = f"forms.{form_index}"
         _check_sources(form_raw.sources, sources, path, f"{where}.sources", problems)
-        own = _compile_findings(form_raw.findings, form_raw.contradicts, f"{where}.", path, frequency, clues,
-                                sources, problems)
+        own_written = _compile_findings(form_raw.findings, form_raw.contradicts, f"{where}.", path, frequency, clues,
+                                        sources, problems)
+        own = [f for f in own_written if f.sex is None]
+        own_sex = tuple(f for f in own_written if f.sex is not None)
         form_age = _compile_ages(form_raw.age, f"{where}.age", path, sources, problems,
                                  kb_file.age_groups.child_below_years)
         merged = ({f.clue: f for f in common if not f.age_bounded and f.given is None}
                   | {f.clue: f for f in own if not f.age_bounded and f.given is None})
         # the form's own entries replace all the cause's for that clue (a conditional contradiction adds to them)
-        own_clues = {f.clue for f in own if f.given is None}
+        own_clues = {f.clue for f in (*own, *own_sex) if f.given is None}
         age_findings = _child_findings(merged, tuple(f for f in common if f.age_bounded and f.clue not in own_clues)
                                        + tuple(f for f in own if f.age_bounded), clues, child_below)
         share = form_raw.share
@@ -1741,12 +1751,13 @@ def _compile_cause(cause_id: str, path: Path, raw: schema.CauseFile, kb_file: sc
             id=form_raw.id, name=form_raw.name, share=shares,
             female=form_raw.sex.female if form_raw.sex is not None else female,
             unilateral=form_raw.laterality.unilateral if form_raw.laterality is not None else unilateral,
-            findings=merged, own_findings=tuple(own), sources=tuple(form_raw.sources), note=form_raw.note,
+            findings=merged, own_findings=(*own, *own_sex), sources=tuple(form_raw.sources), note=form_raw.note,
             estimate=form_raw.estimate, age=cause_age + form_age,
             label=form_raw.label or form_raw.id.replace("_", " "), age_findings=age_findings,
             conditional=tuple(f for f in (*common, *own) if f.given is not None),
             unilateral_estimate=form_raw.laterality.estimate if form_raw.laterality is not None
-            else lateral_estimate))
+            else lateral_estimate,
+            sex_findings=tuple(f for f in common_sex if f.clue not in own_clues) + own_sex))
     if not forms:
         usual = {f.clue: f for f in common if not f.age_bounded and f.given is None}
         forms.append(Form(id="typical", name=raw.name, share=dict.fromkeys(AGE_GROUPS, 1.0), female=female,
@@ -1755,7 +1766,7 @@ def _compile_cause(cause_id: str, path: Path, raw: schema.CauseFile, kb_file: sc
                           label="typical", age_findings=_child_findings(
                               usual, tuple(f for f in common if f.age_bounded), clues, child_below),
                           conditional=tuple(f for f in common if f.given is not None),
-                          unilateral_estimate=lateral_estimate))
+                          unilateral_estimate=lateral_estimate, sex_findings=common_sex))
     _check_own_contradictions(raw, forms, path, clues, kb_file, problems)
     if not any(math.log(f.lr_present) >= math.log(5.0) for form in forms for f in form.findings.values()):
         problems.add(path, "findings", "a cause needs at least one strong finding (likelihood ratio of 5 or more)")
@@ -1782,7 +1793,7 @@ def _compile_cause(cause_id: str, path: Path, raw: schema.CauseFile, kb_file: sc
         patterns={"medullary": patterns_raw.medullary, "cortical": patterns_raw.cortical,
                   "combined": patterns_raw.combined},
         patterns_note=patterns_raw.note, patterns_sources=tuple(patterns_raw.sources),
-        findings=tuple(common), forms=tuple(forms), path=str(path), age=cause_age, rule_out=rule_out,
+        findings=tuple(written), forms=tuple(forms), path=str(path), age=cause_age, rule_out=rule_out,
         mimic=raw.kind == "mimic", tells_apart=raw.tells_apart, extended=_is_extended(path), certainty=certainty,
         calcifies=raw.calcifies, patterns_estimate=patterns_raw.estimate)
 
@@ -1843,8 +1854,18 @@ def _compile_findings(findings: Sequence[schema.Finding], contradicts: Sequence[
     out: list[Finding] = []
     seen: set[str] = set()
     ranges: dict[str, list[tuple[float, float]]] = {}
+    sexes: set[tuple[str, str]] = set()
     for index, item in enumerate(findings):
-        if item.age_at_least is None and item.age_below is None:
+        if item.sex is not None:
+            if (item.clue, item.sex) in sexes:
+                problems.add(path, f"{prefix}findings.{index}.sex", f"{item.clue!r} is listed twice for {item.sex}s")
+            sexes.add((item.clue, item.sex))
+            clue = clues.get(item.clue)
+            if clue is not None and item.frequency is not None and (clue.child_background is not None
+                                                                    or clue.age_backgrounds):
+                problems.add(path, f"{prefix}findings.{index}.frequency", f"{item.clue!r} has a background by age "
+                             "(clues.toml): an entry bounded by sex gives lr_present and lr_absent, not a frequency")
+        elif item.age_at_least is None and item.age_below is None:
             if item.clue in seen:
                 problems.add(path, f"{prefix}findings.{index}.clue", f"{item.clue!r} is listed twice")
             seen.add(item.clue)

@@ -44,6 +44,8 @@ def _finding(finding: Finding) -> dict[str, Any]:
         item["age_below"] = finding.age_below
     if finding.given is not None:
         item["given"] = finding.given
+    if finding.sex is not None:
+        item["sex"] = finding.sex
     return item
 
 

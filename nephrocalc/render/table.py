@@ -500,6 +500,8 @@ def _finding_row(kb: KnowledgeBase, finding: Finding) -> tuple[Text, str, str, s
     level = finding.frequency.replace("_", " ") if finding.frequency else "explicit LR"
     if finding.age_bounded:
         level += f" ({finding.age_text()})"
+    if finding.sex is not None:
+        level += f" ({finding.sex_text()})"
     note = finding.note + (" [estimate]" if finding.estimate else "")
     if finding.age_bounded:  # its ratios are worked out against its age band's background: the By-age table's
         return (_with_dim(finding.clue, label), level, "by age", "by age", _with_dim(note, ", ".join(finding.sources)))

@@ -59,7 +59,7 @@ def clue_users(kb: KnowledgeBase) -> dict[str, list[str]]:
     users: dict[str, list[str]] = {}
     for cause in kb.causes.values():
         listed = {clue for form in cause.forms for clue in form.findings}
-        listed |= {finding.clue for form in cause.forms for finding in form.age_findings}
+        listed |= {finding.clue for form in cause.forms for finding in (*form.age_findings, *form.sex_findings)}
         for clue in sorted(listed):
             users.setdefault(clue, []).append(cause.id)
     return users
