@@ -109,9 +109,11 @@ def _waits_for_context(engine: Engine, case: Case, clue_id: str, answered: froze
 
 
 def _candidates(engine: Engine, evaluation: Evaluation, weights: tuple[list[float], list[float], float],
-                exclude: frozenset[str]) -> list[tuple[NextFinding, float]]:
+                exclude: frozenset[str], *, measurements: bool = False) -> list[tuple[NextFinding, float]]:
     """Every unknown clue worth asking about, by gain (most informative first), each with the
-    probability that it is present among the leading causes."""
+    probability that it is present among the leading causes. With ``measurements``, a finding that is one state
+    of a measurement ([[exclusive]] findings read off one lab: a metabolic acidosis or alkalosis from the
+    bicarbonate) gains what the measurement tells, all its states at once (``_measurement_gains``)."""
     table = engine.table
     case = evaluation.case
     row_weight, cause_weight, total = weights
@@ -152,6 +154,7 @@ def _candidates(engine: Engine, evaluation: Evaluation, weights: tuple[list[floa
     settled = {other for states in engine.kb.exclusive if stated_present & set(states)
                for other in states if other not in stated_present}
     found: list[tuple[NextFinding, float]] = []
+    vectors: dict[str, list[float]] = {}  # clue -> P(present and cause) for each leading cause
     for clue_id, clue in engine.kb.clues.items():
         if clue_id in case.clues or clue_id in exclude or clue_id in engine.kb.supersedes:
             continue  # a diagnosis-level clue (rta) is what the questions lead to, not a question
@@ -185,6 +188,7 @@ def _candidates(engine: Engine, evaluation: Evaluation, weights: tuple[list[floa
         present = [sum(row_weight[r] * min(0.99, background * math.exp(log_lr[r])) for r in cause_rows[i])
                    / lead_total for i in leading]
         p_k = sum(present)
+        vectors[clue_id] = present
         absent = [p - j for p, j in zip(lead_p, present, strict=True)]
         gain = h_now - (p_k * _entropy(present, p_k) + (1.0 - p_k) * _entropy(absent, 1.0 - p_k))
         if gain < MIN_GAIN:
@@ -200,8 +204,38 @@ def _candidates(engine: Engine, evaluation: Evaluation, weights: tuple[list[floa
         if item["lab"] is None and clue.test:
             item["test"] = clue.test
         found.append((item, p_k))
+    if measurements:
+        for clue_id, gain in _measurement_gains(engine, vectors, lead_p, h_now).items():
+            for item, _ in found:
+                if item["clue"] == clue_id and gain > item["gain"]:
+                    item["gain"] = math.floor(gain * 1e4 + 0.5) / 1e4
     found.sort(key=lambda item: (-item[0]["gain"], item[0]["clue"]))
     return found
+
+
+def _measurement_gains(engine: Engine, vectors: Mapping[str, list[float]], lead_p: list[float], h_now: float
+                       ) -> dict[str, float]:
+    """The gain of each measurement whose states are [[exclusive]] findings read off one lab, for each of its
+    unknown states: what the whole answer tells (acidosis, alkalosis or neither), where each state asked alone
+    tells only itself. A clinician asks for the bicarbonate, not for an acidosis: asked one state at a time, the
+    acid-base state lost its turn to findings seldom at hand once distal RTA had a form without acidosis."""
+    gains: dict[str, float] = {}
+    for states in engine.kb.exclusive:
+        members = [clue for clue in states if clue in vectors]
+        one_lab = engine.kb.lab_siblings.get(members[0], frozenset()) if members else frozenset()
+        if len(members) < 2 or not set(members) <= one_lab:
+            continue
+        outcomes = [list(vectors[clue]) for clue in members]
+        for i, p in enumerate(lead_p):  # the states exclude each other: together at most the cause's share
+            held = sum(outcome[i] for outcome in outcomes)
+            if held > 0.99 * p:
+                for outcome in outcomes:
+                    outcome[i] *= 0.99 * p / held
+        outcomes.append([p - sum(outcome[i] for outcome in outcomes) for i, p in enumerate(lead_p)])
+        gain = h_now - sum(sum(outcome) * _entropy(outcome, sum(outcome)) for outcome in outcomes)
+        for clue in members:
+            gains[clue] = max(gains.get(clue, 0.0), gain)
+    return gains
 
 
 def _workup(clue: Clue) -> str:
@@ -230,7 +264,7 @@ def interview_question(engine: Engine, evaluation: Evaluation, exclude: frozense
     urgent = _with_rule_outs(engine, evaluation.case, shown, [], exclude)
     if urgent:
         return urgent[0]
-    candidates = _candidates(engine, evaluation, _weights(engine, evaluation), exclude)
+    candidates = _candidates(engine, evaluation, _weights(engine, evaluation), exclude, measurements=True)
     if not candidates:
         return None
     settings = engine.kb.interview

@@ -818,16 +818,26 @@ def test_the_battery_is_large_and_its_names_are_unique() -> None:
 # Battery 85 (the same session): treatment, drugs and time (patients on or after a treatment, labs measured on it, the
 # drug that is the cause against the drug that only moves a lab), with twelve --extended cases and sixteen that ask
 # for restraint; run blind, 51 of 52 passed; the one left open below.
+# Battery 86 (session 2026-12-08, twelfth): a blind reviewer on sex- and age-specific presentations, sparse reports,
+# labs in context, contradictions, can't-miss causes and causes outside the twelve, fifteen with --extended; run
+# blind, 48 of 50 passed. Its incomplete distal RTA (a woman of 35 with an alkaline urine and no acidosis, the
+# example of AUDIT D4 item 3) was the fifth blind request to lead with distal RTA: the incomplete form's adult share
+# is now 0.4, the middle of the audit's 0.3-0.5, and five earlier open scenarios pass; one stays open below.
 # JSON Lines: {"name", "which", "case", "checks": [[kind, args...], ...]}.
 BATTERIES = {
     number: [json.loads(line) for line in
              (Path(__file__).parent / "data" / "audit" / f"battery{number}.jsonl").read_text(encoding="utf-8")
              .splitlines() if line.strip()]
-    for number in range(3, 86)
+    for number in range(3, 87)
 }
 BLIND = [scenario for battery in BATTERIES.values() for scenario in battery]
 # Blind scenarios still failing, each with the reason (strict: one that starts to pass must leave the list)
 OPEN_BLIND = {
+    "b86_term_neonate_day4_no_modality":
+        "chronic hypercalciuria 63% (the check asks at most 60%), flagged, for a boy of four days with medullary "
+        "echogenicity and nothing else: with the gestation not stated a neonate in the first month takes the preterm "
+        "priors, and says so in a warning asking for preterm_infant; the caveat on transient neonatal echogenicity and "
+        "the consider line are given, and stated term (--no-preterm-infant) the answer changes",
     "b85_acetazolamide_glaucoma_base":
         "distal RTA at the 95% cap (the check asks at most 90%) for a man of 58 on acetazolamide with calcium "
         "phosphate stones, a bicarbonate of 19, a urine pH of 6.9 and hypocitraturia: without --extended the drug's "
@@ -1044,29 +1054,6 @@ OPEN_BLIND = {
         "with medullary calcification and a urine pH of 6.6 alone: the pH derives nothing and moves nothing (the "
         "check's concern, and its not_derived check, hold); the ranking is the adult priors with the sex, which "
         "lowers primary hyperparathyroidism (77% female) and nothing sourced gives distal RTA a sex ratio",
-    "b64_incomplete_drta_no_acidosis":
-        "primary hyperparathyroidism first (52%, distal RTA 20%; the check asks it not first) for a 35-year-old woman "
-        "with a stated alkaline urine and polyuria, no acidosis, stones, hypokalaemia or CKD: as b63's sparse case; "
-        "polyuria is a finding of hypercalcaemia (primary hyperparathyroidism) and of the hereditary form only (no "
-        "source gives it for incomplete distal RTA). Giving the incomplete form the midpoint of AUDIT D4's 0.3-0.5 "
-        "instead of 0.3 was tried: it ranks b63's case right, but `ask` then asks for tubular ectasia before the "
-        "acidosis and ranked 7 fewer of the 118 development patients first (74 -> 67)",
-    "b63_incomplete_drta_sparse":
-        "primary hyperparathyroidism first (34%, distal RTA 29%, incomplete form, second; the check asks it not "
-        "first) for a 35-year-old woman with a stated alkaline urine and no acidosis, stones, hypokalaemia or CKD: "
-        "an alkaline urine is common in PHPT too (41% of stone formers with PHPT, BJU18), so without acidaemia it "
-        "separates the two only about two-fold, and the incomplete form is 30% of adult distal RTA (the low end of "
-        "AUDIT D4's 0.3-0.5; the midpoint costs `ask` 7 development patients, see b64_incomplete_drta_no_acidosis)",
-    "b60_topiramate_woman31_unknown_ext":
-        "with --extended, acquired distal RTA 91% (the check asks under 90%) for a mild acidosis with an alkaline "
-        "urine and low citrate, the drug history not taken: carbonic-anhydrase inhibition sits at its prior (4%) "
-        "and is the second next finding proposed; the reviewer judged the margin small",
-    "b65_ckd4_low_bicarbonate_not_drta":
-        "distal RTA 27% -> 42% when a bicarbonate of 19 mmol/L is added at an eGFR of 22 (the check asks a rise of at "
-        "most 0.1; it was 28% -> 84%). An eGFR below 30 now derives advanced CKD, and with it a cause that does not "
-        "list a metabolic acidosis has one in 37% (CRIC, stage 4: Raphael19), so the low bicarbonate counts about 2.4 "
-        "times for distal RTA instead of 18 times. Sourced, it still counts: distal RTA nearly always has the "
-        "acidosis, and the reviewer's 'no rise' would need the bicarbonate to say nothing at all",
     "b68_elderly_ckd_loop_nothing_fits":
         "chronic hypercalciuria (loop-diuretic form) 87%, fit good (the check asks a flag) for a woman of 76 with CKD "
         "on a loop diuretic, with hypercalcaemia, hypercalciuria and acidosis stated absent: the exposure defines that "
@@ -1084,8 +1071,9 @@ OPEN_BLIND = {
         "Alport syndrome 41% ahead of primary hyperoxaluria 37% (fit poor) for a man of 40 with cortical "
         "calcification, deafness, kidney failure in the family, proteinuria and CKD but no haematuria (the check asks "
         "it not first). The absence now counts x0.0056 in a man (haematuria in 100% of X-linked and recessive males; "
-        "knowledge base 2.9.93, an entry by sex), down from 89%; the proteinuria (x8 for Alport, x2.5 for hyperoxaluria) keeps it just first, "
-        "and deafness (x25) with the family history (x16) is explained by no other cause of the twelve",
+        "knowledge base 2.9.93, an entry by sex), down from 89%; the proteinuria (x8 for Alport, x2.5 for primary "
+        "hyperoxaluria) keeps it just first, and deafness (x25) with the family history (x16) is explained by no "
+        "other cause of the twelve",
     "b74_d6_ckd_on_calcitriol":
         "hyperparathyroidism at the 95% cap (the check asks at most 60%) for a woman of 67 with CKD 4 on calcitriol, "
         "a calcium of 10.6 mg/dL and a PTH of 140 pg/mL: the PTH is read with the calcium and the CKD (above the "
@@ -1144,11 +1132,6 @@ OPEN_BLIND = {
         "stated absent: the denial counts x0.01, the triad about x6,000; the fit is poor and malignancy is considered. "
         "Whether a denied intake should outweigh the triad (intake is often under-reported) is a judgement the sources "
         "do not settle",
-    "b71_cushing_endogenous_ext":
-        "with --extended acquired distal RTA 47% ahead of glucocorticoid excess 37% for endogenous Cushing "
-        "syndrome with hypokalaemia, hypercalciuria, stones and fractures: hypokalaemia counts x10 for distal RTA "
-        "without an acidosis stated, and no source in the briefs gives the fracture rate of Cushing syndrome, so "
-        "bone disease counts for distal RTA only",
     "b71_indinavir_stones_ext":
         "with --extended HIV-associated calcification is sixth (5%) for radiolucent stones on indinavir with a "
         "medullary pattern: HIV (x40), the protease inhibitor and the radiolucent stones count for it, but its "
