@@ -59,7 +59,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from nephrocalc.case import Case, Lab
 from nephrocalc.errors import InputError
 from nephrocalc.interop.checks import flags_to_read, hpo_curie, measured_over_denied
-from nephrocalc.interop.fhir_elements import unknown_elements
+from nephrocalc.interop.fhir_elements import REPEATING, REPEATING_INSIDE, unknown_elements
 from nephrocalc.interop.phenopacket import (
     BROAD_EXCLUSION,
     MAX_AGE,
@@ -323,6 +323,33 @@ def _resources(data: dict[str, Any], problems: list[str], undecided: list[str]) 
             _typed(item, f"resources[{index}]", found, problems)
         return found
     return [data]
+
+
+def _lists_of_one(node: Any, where: str, inside: str, found: list[str]) -> None:
+    """In place, as _one_choice_each: each element FHIR repeats that the document gives as one JSON object, not a list
+    (``REPEATING`` of fhir_elements, and a CodeableConcept's ``coding``), becomes a list of that one, named in
+    ``found`` as Type.path. The reader reads such elements as lists: one written once as an object was dropped
+    without a word (robustness round 89: an Observation's interpretation NEG so written read its finding present, a
+    dosageInstruction's topical route a systemic exposure, a focus on the mother the mother's result as the
+    patient's). ``where`` is the path so far, ``inside`` the element that holds ``node``."""
+    if isinstance(node, list):
+        for item in node:
+            _lists_of_one(item, where, inside, found)
+        return
+    if not isinstance(node, dict):
+        return
+    kind = node.get("resourceType")
+    if isinstance(kind, str) and kind:
+        where = kind
+        repeating: tuple[str, ...] = REPEATING.get(kind, ())
+    else:
+        repeating = REPEATING_INSIDE.get(inside, ())
+    for key, value in node.items():
+        if isinstance(value, dict) and (key in repeating or (key == "coding" and "resourceType" not in value)):
+            node[key] = value = [value]
+            found.append(f"{where}.{key}")
+        if isinstance(value, (dict, list)):
+            _lists_of_one(value, f"{where}.{key}", key, found)
 
 
 # The choice elements ([x]) the reader takes a date, an age or a drug from (value[x] is judged where it is read)
@@ -638,6 +665,8 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                          + f"; {_ACCEPTED}")
     if top != "Bundle" and top not in READ_TYPES - {"Medication"} and not isinstance(data.get("resources"), list):
         raise InputError("fhir.resourceType", f"{top[:40]!r} is not read; {_ACCEPTED}")
+    lists_of_one: list[str] = []  # elements FHIR repeats given as one object: read as a list of one, and said
+    _lists_of_one(data, str(top), "", lists_of_one)
     nested: list[dict[str, Any]] = []  # Bundles that are entries of the Bundle (a batch-response's searchsets)
     if top == "Bundle":
         data = _flattened(data, nested)
@@ -1770,6 +1799,11 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                       "a whole number, no meta.lastUpdated, not a history Bundle): each was read as a result of its "
                       "own date, the last in the bundle where the dates do not decide; check which is current: "
                       + "; ".join(undecided[:10])})
+    if lists_of_one:
+        notes.append({"id": "fhir_list_given_as_one", "sources": [],
+                      "message": "Elements that FHIR repeats, given as one object rather than a list of them (as "
+                      "STU3 wrote an Observation's interpretation), were read as a list of that one: "
+                      + shortlist(list(dict.fromkeys(lists_of_one)), 20)})
     if doubled_choices:
         notes.append({"id": "fhir_choice_given_twice", "sources": [],
                       "message": "Resources that give one element in two forms, where FHIR allows one (a [x] element: "
@@ -2670,7 +2704,8 @@ def _of_another(resource: dict[str, Any], own: set[str]) -> str:
         display = target.get("display")
         if not isinstance(reference, str) and isinstance(display, str) and finding_cue(display):
             return f"{field} {display[:60]!r}"
-    for focus in _items(resource.get("focus")):
+    focuses = resource.get("focus")  # a focus that is no list ("Patient/mother" as a bare string): no reference
+    for focus in focuses if isinstance(focuses, list) else [] if focuses in (None, "") else [focuses]:
         target = focus.get("reference") if isinstance(focus, dict) else None
         if not isinstance(target, str) or not target:
             return "focus not a reference"
