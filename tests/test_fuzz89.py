@@ -7,6 +7,10 @@
   an ImagingStudy's procedureCode "CT urogram" lost (CT, not CT urography), a note "disregard" or a coding given once
   read past. Each is now read as a list of that one, and said; a focus that is not a reference at all (a bare
   string) leaves its Observation out, as a list of such does;
+- a DiagnosticReport's conclusion that is not text (a list of sentences, an object) was dropped without a word, and
+  STU3's ``codedDiagnosis``, the coded conclusions under their STU3 name, was not read, though the element is known
+  (so not named as misspelt either): a report's coded medullary nephrocalcinosis so written gave no pattern. The
+  first is said, the second read as R4's conclusionCode.
 """
 
 from __future__ import annotations
@@ -101,3 +105,19 @@ def test_a_focus_that_is_no_reference_leaves_its_observation_out(focus: object) 
     case, said = _diff_fhir(_bundle({**MOTHERS, "focus": focus}))
     assert "labs" not in case
     assert "focus not a reference" in said["fhir_observation_of_another"]
+
+
+@pytest.mark.parametrize("conclusion", [["Medullary nephrocalcinosis."], {"text": "Medullary nephrocalcinosis."}, 5])
+def test_a_report_conclusion_that_is_not_text_is_said(conclusion: object) -> None:
+    report = {**REPORT, "conclusion": conclusion}
+    del report["conclusionCode"]
+    _, said = _diff_fhir(_bundle(report, nephrocalcinosis=False))
+    assert "DiagnosticReport conclusion that is not text" in said["fhir_codes_not_mapped"]
+
+
+def test_stu3_coded_diagnosis_is_read_as_the_conclusion_code() -> None:
+    report = {**REPORT, "codedDiagnosis": REPORT["conclusionCode"]}
+    del report["conclusionCode"]
+    case, said = _diff_fhir(_bundle(report, nephrocalcinosis=False))
+    assert case["pattern"] == "medullary"
+    assert "fhir_without_nephrocalcinosis" not in said and "fhir_unknown_elements" not in said

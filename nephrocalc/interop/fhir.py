@@ -1037,8 +1037,13 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                         "/".join(target.rstrip("/").split("/")[-2:]) not in present_refs:
                     dangling.append(target[:80])
             text = resource.get("conclusion")
+            if text is not None and not isinstance(text, str):  # dropped without a word (robustness round 89)
+                unmapped.append(f"DiagnosticReport conclusion that is not text ({shown_value(text)})")
+            # STU3 named the coded conclusions codedDiagnosis: read as R4's conclusionCode, as its notDone and taken
+            # are read (robustness round 89: a report's coded nephrocalcinosis so written was dropped without a word)
+            coded_conclusions = [*_items(resource.get("conclusionCode")), *_items(resource.get("codedDiagnosis"))]
             coded_nc: set[str] = set()  # the nephrocalcinosis patterns the report's coded conclusions give
-            for item in _items(resource.get("conclusionCode")):
+            for item in coded_conclusions:
                 try:
                     conclusion = CodeableConcept.model_validate(item)
                 except ValidationError:
@@ -1147,7 +1152,7 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                                                                                else ""))
                     if resource.get("status") in UNVERIFIED_RESULT:
                         preliminary.append(f"DiagnosticReport {sentence[:60]} ({resource['status']})")
-                if not all_named and not _items(resource.get("conclusionCode")):
+                if not all_named and not coded_conclusions:
                     unmapped.append(f"DiagnosticReport conclusion text {text.strip()[:60]!r} (free text is not read: "
                                     "code it in conclusionCode)")
             continue
@@ -2812,7 +2817,8 @@ def _states_nephrocalcinosis(kb: KnowledgeBase, resource: dict[str, Any]) -> boo
     if kind not in ("Condition", "Observation", "DiagnosticReport") or _withdrawn(resource) or _is_absent(resource) \
             or (kind == "Condition" and _unconfirmed(resource)):
         return False
-    concepts = [resource.get("code"), resource.get("valueCodeableConcept"), *_items(resource.get("conclusionCode"))]
+    concepts = [resource.get("code"), resource.get("valueCodeableConcept"), *_items(resource.get("conclusionCode")),
+                *_items(resource.get("codedDiagnosis"))]
     return any((mapped := _coded(kb, coding, False)) is not None and mapped[0] is not None
                for concept in concepts for coding in _concept(concept).coding)
 
