@@ -10,16 +10,22 @@
 - a DiagnosticReport's conclusion that is not text (a list of sentences, an object) was dropped without a word, and
   STU3's ``codedDiagnosis``, the coded conclusions under their STU3 name, was not read, though the element is known
   (so not named as misspelt either): a report's coded medullary nephrocalcinosis so written gave no pattern. The
-  first is said, the second read as R4's conclusionCode.
+  first is said, the second read as R4's conclusionCode;
+- `rules check` compared hpo.toml's names by case and spaces only, where the FHIR reader also sets aside a final full
+  stop and dashes: a synonym "Polyuria." of another term passed, and made the label "Polyuria" unreadable (a name of
+  two terms is read as neither) without a word; nor did it look at two terms given one label, which does the same.
+  Names are now compared as the reader folds them (one folded_name, shared), and two terms of one label are refused.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
+from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import invoke
+from helpers import invoke, renamed
 
 HPO = "http://purl.obolibrary.org/obo/hp.owl"
 SNOMED = "http://snomed.info/sct"
@@ -121,3 +127,43 @@ def test_stu3_coded_diagnosis_is_read_as_the_conclusion_code() -> None:
     case, said = _diff_fhir(_bundle(report, nephrocalcinosis=False))
     assert case["pattern"] == "medullary"
     assert "fhir_without_nephrocalcinosis" not in said and "fhir_unknown_elements" not in said
+
+
+RULES = Path(__file__).resolve().parent.parent / "rules"
+
+
+def _kb_with_hpo(tmp_path: Path, old: str, new: str) -> Path:
+    """A renamed copy of the whole knowledge base whose hpo.toml has ``old`` replaced by ``new``."""
+    copy = tmp_path / "kb"
+    shutil.copytree(RULES, copy)
+    hpo = copy / "hpo.toml"
+    text = hpo.read_text(encoding="utf-8")
+    assert old in text
+    hpo.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return Path(renamed(copy))
+
+
+@pytest.mark.parametrize(("old", "new", "said"), [
+    # Proteinuria given Polyuria's label as a synonym, with a full stop
+    ('"HP:0000093" = ["High urine protein levels"', '"HP:0000093" = ["Polyuria.", "High urine protein levels"',
+     "hpo.toml: synonyms: HP:0000093's 'Polyuria.' also names HP:0000103"),
+    # ... or with an en dash where the label has a hyphen
+    ('"HP:0000093" = ["High urine protein levels"', '"HP:0000093" = ["Vesico\u2013ureteral reflux"',
+     "also names HP:0000076"),
+    # Proteinuria labelled as Polyuria
+    ('"HP:0000093" = "Proteinuria"', '"HP:0000093" = "Polyuria"',
+     "hpo.toml: labels: HP:0000103's 'Polyuria' also names HP:0000093"),
+])
+def test_hpo_names_are_compared_as_the_reader_reads_them(tmp_path: Path, old: str, new: str, said: str) -> None:
+    status, _, err = invoke(["rules", "check", str(_kb_with_hpo(tmp_path, old, new))])
+    assert status == 2, err
+    assert said in err, err
+    assert "Traceback" not in err
+
+
+def test_the_shipped_hpo_names_pass_and_polyuria_is_read_by_its_label() -> None:
+    status, _, err = invoke(["rules", "check", str(RULES)])
+    assert status == 0, err
+    case, _ = _diff_fhir(_bundle({"resourceType": "Condition", "code": {"text": "Polyuria"},
+                                  "recordedDate": "2020-01-01"}))
+    assert case["clues"] == {"polyuria": True}
