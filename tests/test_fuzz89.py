@@ -106,6 +106,12 @@ def test_the_cases_the_lists_of_one_are_read_as() -> None:
     assert case["modality"] == "ctu"  # it was read as a plain CT
 
 
+def test_a_resource_of_a_type_not_read_is_not_said_read_as_a_list() -> None:
+    encounter = {"resourceType": "Encounter", "type": [{"coding": {"system": SNOMED, "code": "185347001"}}]}
+    _, said = _diff_fhir(_bundle(encounter))
+    assert "fhir_list_given_as_one" not in said and "Encounter (1)" in said["fhir_entries_not_read"]
+
+
 @pytest.mark.parametrize("focus", ["FamilyMemberHistory/mother", 5])
 def test_a_focus_that_is_no_reference_leaves_its_observation_out(focus: object) -> None:
     case, said = _diff_fhir(_bundle({**MOTHERS, "focus": focus}))

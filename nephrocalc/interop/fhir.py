@@ -340,6 +340,8 @@ def _lists_of_one(node: Any, where: str, inside: str, found: list[str]) -> None:
         return
     kind = node.get("resourceType")
     if isinstance(kind, str) and kind:
+        if kind not in REPEATING and kind not in ("Bundle", "Specimen"):
+            return  # a resource of a type not read: nothing of it is read, as a list or not
         where = kind
         repeating: tuple[str, ...] = REPEATING.get(kind, ())
     else:
