@@ -54,6 +54,12 @@ ID_REGEX: Final = r"^[a-z][a-z0-9_]{0,63}$"
 _ID = re.compile(ID_REGEX)
 
 
+def folded_name(text: str) -> str:
+    """A name as compared: case-folded, its spaces collapsed, a final full stop and hyphens' spacing dropped. The
+    FHIR reader reads names so, and rules check compares hpo.toml's names so (they must agree)."""
+    return " ".join(text.replace("\u2013", "-").replace("\u2014", "-").split()).rstrip(".").strip().casefold()
+
+
 def is_number(text: str) -> bool:
     """Whether a text reads as a number as Python reads it ("2.0", "1e3", "nan"): what a value typed where a
     count or a lab value goes may be."""

@@ -59,7 +59,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from nephrocalc.case import Case, Lab
 from nephrocalc.errors import InputError
 from nephrocalc.interop.checks import flags_to_read, hpo_curie, measured_over_denied
-from nephrocalc.interop.fhir_elements import unknown_elements
+from nephrocalc.interop.fhir_elements import REPEATING, REPEATING_INSIDE, unknown_elements
 from nephrocalc.interop.phenopacket import (
     BROAD_EXCLUSION,
     MAX_AGE,
@@ -323,6 +323,35 @@ def _resources(data: dict[str, Any], problems: list[str], undecided: list[str]) 
             _typed(item, f"resources[{index}]", found, problems)
         return found
     return [data]
+
+
+def _lists_of_one(node: Any, where: str, inside: str, found: list[str]) -> None:
+    """In place, as _one_choice_each: each element FHIR repeats that the document gives as one JSON object, not a list
+    (``REPEATING`` of fhir_elements, and a CodeableConcept's ``coding``), becomes a list of that one, named in
+    ``found`` as Type.path. The reader reads such elements as lists: one written once as an object was dropped
+    without a word (robustness round 89: an Observation's interpretation NEG so written read its finding present, a
+    dosageInstruction's topical route a systemic exposure, a focus on the mother the mother's result as the
+    patient's). ``where`` is the path so far, ``inside`` the element that holds ``node``."""
+    if isinstance(node, list):
+        for item in node:
+            _lists_of_one(item, where, inside, found)
+        return
+    if not isinstance(node, dict):
+        return
+    kind = node.get("resourceType")
+    if isinstance(kind, str) and kind:
+        if kind not in REPEATING and kind not in ("Bundle", "Specimen"):
+            return  # a resource of a type not read: nothing of it is read, as a list or not
+        where = kind
+        repeating: tuple[str, ...] = REPEATING.get(kind, ())
+    else:
+        repeating = REPEATING_INSIDE.get(inside, ())
+    for key, value in node.items():
+        if isinstance(value, dict) and (key in repeating or (key == "coding" and "resourceType" not in value)):
+            node[key] = value = [value]
+            found.append(f"{where}.{key}")
+        if isinstance(value, (dict, list)):
+            _lists_of_one(value, f"{where}.{key}", key, found)
 
 
 # The choice elements ([x]) the reader takes a date, an age or a drug from (value[x] is judged where it is read)
@@ -638,6 +667,8 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                          + f"; {_ACCEPTED}")
     if top != "Bundle" and top not in READ_TYPES - {"Medication"} and not isinstance(data.get("resources"), list):
         raise InputError("fhir.resourceType", f"{top[:40]!r} is not read; {_ACCEPTED}")
+    lists_of_one: list[str] = []  # elements FHIR repeats given as one object: read as a list of one, and said
+    _lists_of_one(data, str(top), "", lists_of_one)
     nested: list[dict[str, Any]] = []  # Bundles that are entries of the Bundle (a batch-response's searchsets)
     if top == "Bundle":
         data = _flattened(data, nested)
@@ -1008,8 +1039,13 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                         "/".join(target.rstrip("/").split("/")[-2:]) not in present_refs:
                     dangling.append(target[:80])
             text = resource.get("conclusion")
+            if text is not None and not isinstance(text, str):  # dropped without a word (robustness round 89)
+                unmapped.append(f"DiagnosticReport conclusion that is not text ({shown_value(text)})")
+            # STU3 named the coded conclusions codedDiagnosis: read as R4's conclusionCode, as its notDone and taken
+            # are read (robustness round 89: a report's coded nephrocalcinosis so written was dropped without a word)
+            coded_conclusions = [*_items(resource.get("conclusionCode")), *_items(resource.get("codedDiagnosis"))]
             coded_nc: set[str] = set()  # the nephrocalcinosis patterns the report's coded conclusions give
-            for item in _items(resource.get("conclusionCode")):
+            for item in coded_conclusions:
                 try:
                     conclusion = CodeableConcept.model_validate(item)
                 except ValidationError:
@@ -1118,7 +1154,7 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                                                                                else ""))
                     if resource.get("status") in UNVERIFIED_RESULT:
                         preliminary.append(f"DiagnosticReport {sentence[:60]} ({resource['status']})")
-                if not all_named and not _items(resource.get("conclusionCode")):
+                if not all_named and not coded_conclusions:
                     unmapped.append(f"DiagnosticReport conclusion text {text.strip()[:60]!r} (free text is not read: "
                                     "code it in conclusionCode)")
             continue
@@ -1770,6 +1806,11 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                       "a whole number, no meta.lastUpdated, not a history Bundle): each was read as a result of its "
                       "own date, the last in the bundle where the dates do not decide; check which is current: "
                       + "; ".join(undecided[:10])})
+    if lists_of_one:
+        notes.append({"id": "fhir_list_given_as_one", "sources": [],
+                      "message": "Elements that FHIR repeats, given as one object rather than a list of them (as "
+                      "STU3 wrote an Observation's interpretation), were read as a list of that one: "
+                      + shortlist(list(dict.fromkeys(lists_of_one)), 20)})
     if doubled_choices:
         notes.append({"id": "fhir_choice_given_twice", "sources": [],
                       "message": "Resources that give one element in two forms, where FHIR allows one (a [x] element: "
@@ -2670,7 +2711,8 @@ def _of_another(resource: dict[str, Any], own: set[str]) -> str:
         display = target.get("display")
         if not isinstance(reference, str) and isinstance(display, str) and finding_cue(display):
             return f"{field} {display[:60]!r}"
-    for focus in _items(resource.get("focus")):
+    focuses = resource.get("focus")  # a focus that is no list ("Patient/mother" as a bare string): no reference
+    for focus in focuses if isinstance(focuses, list) else [] if focuses in (None, "") else [focuses]:
         target = focus.get("reference") if isinstance(focus, dict) else None
         if not isinstance(target, str) or not target:
             return "focus not a reference"
@@ -2777,7 +2819,8 @@ def _states_nephrocalcinosis(kb: KnowledgeBase, resource: dict[str, Any]) -> boo
     if kind not in ("Condition", "Observation", "DiagnosticReport") or _withdrawn(resource) or _is_absent(resource) \
             or (kind == "Condition" and _unconfirmed(resource)):
         return False
-    concepts = [resource.get("code"), resource.get("valueCodeableConcept"), *_items(resource.get("conclusionCode"))]
+    concepts = [resource.get("code"), resource.get("valueCodeableConcept"), *_items(resource.get("conclusionCode")),
+                *_items(resource.get("codedDiagnosis"))]
     return any((mapped := _coded(kb, coding, False)) is not None and mapped[0] is not None
                for concept in concepts for coding in _concept(concept).coding)
 

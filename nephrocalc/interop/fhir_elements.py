@@ -109,3 +109,29 @@ def unknown_elements(resource: dict[str, object]) -> list[tuple[str, str | None]
         found.append((str(key), folded.get(_fold(str(name)))))
     return found
 
+
+
+# The elements FHIR R4 repeats (0..*) that the reader reads as lists, by resource type, and inside the backbone
+# elements it reads (an Observation's component, a medication's dosage). One given as a single JSON object, as some
+# converters write a list of one and STU3 wrote an Observation's interpretation, is read as a list of one, and said:
+# it was dropped without a word (robustness round 89: an interpretation NEG so written read its finding present, a
+# dosageInstruction's topical route a systemic exposure). A CodeableConcept's ``coding`` anywhere is one of them.
+REPEATING: Final[dict[str, tuple[str, ...]]] = {
+    "Observation": ("interpretation", "note", "focus", "referenceRange", "component", "contained"),
+    "Condition": ("note", "contained"),
+    "Procedure": ("note", "contained"),
+    "DiagnosticReport": ("conclusionCode", "codedDiagnosis", "result", "contained"),
+    "ImagingStudy": ("series", "procedureCode", "note", "contained"),
+    "FamilyMemberHistory": ("condition", "note", "contained"),
+    "MedicationStatement": ("dosage", "note", "contained"),
+    "MedicationRequest": ("dosageInstruction", "note", "contained"),
+    "MedicationDispense": ("dosageInstruction", "note", "contained"),
+    "MedicationAdministration": ("note", "contained"),
+    "Medication": ("contained",),
+    "Patient": ("identifier", "link", "contained"),
+}
+REPEATING_INSIDE: Final[dict[str, tuple[str, ...]]] = {
+    "component": ("interpretation", "referenceRange"),
+    "dosage": ("doseAndRate",),
+    "dosageInstruction": ("doseAndRate",),
+}

@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from nephrocalc.vocab import folded_name as folded_name  # shared with the rules check of hpo.toml names
+
 # (not "relative" at the start: "Relative macrocephaly" is an HPO term, and "relative hypercalciuria" a finding)
 _KIN = (r"mother|father|mum|mom|mam|dad|sister|brother|sibling|siblings|parent|parents|son|daughter|"
         r"grandmother|grandfather|grandparent|aunt|uncle|cousin|"
@@ -223,11 +225,6 @@ def local_route(text: str, not_absorbed: bool) -> str:
     said = " ".join(text.lower().split())
     found = _LOCAL_ROUTE.search(said) or (_ORAL_OR_INHALED.search(said) if not_absorbed else None)
     return found.group(1) if found else ""
-
-
-def folded_name(text: str) -> str:
-    """A name as compared: case-folded, its spaces collapsed, a final full stop and hyphens' spacing dropped."""
-    return " ".join(text.replace("\u2013", "-").replace("\u2014", "-").split()).rstrip(".").strip().casefold()
 
 
 # what a laboratory's flag says of a result: v3 ObservationInterpretation codes (H, L and their critical and

@@ -14,7 +14,7 @@ from typing import Annotated, Literal, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from nephrocalc.vocab import ID_REGEX, Modality, unit_part
+from nephrocalc.vocab import ID_REGEX, Modality, folded_name, unit_part
 
 T = TypeVar("T")
 
@@ -569,16 +569,21 @@ class HpoFile(RuleModel):
     def _synonyms_name_one_named_term(self) -> HpoFile:
         """A synonym belongs to a term [labels] names (the FHIR reader reads names of those terms only), and a name
         is one term's: the reader drops a name two terms share, so a synonym written as another term's label made
-        that label unreadable without a word (robustness round 88). Names are compared as the reader folds them,
-        case and runs of spaces aside."""
+        that label unreadable without a word (robustness round 88); so do two terms of one label. Names are compared
+        as the reader folds them (folded_name: case, runs of spaces, a final full stop and dashes aside; robustness
+        round 89: a synonym "Polyuria." of another term, or a second term labelled "Polyuria", passed the check and
+        made "Polyuria" unreadable)."""
         owner: dict[str, str] = {}
         for term, label in self.labels.items():
-            owner.setdefault(" ".join(label.split()).casefold(), term)
+            other = owner.setdefault(folded_name(label), term)
+            if other != term:
+                raise ValueError(f"labels: {term}'s {label!r} also names {other}: a name of two terms is read as "
+                                 "neither")
         for term, names in self.synonyms.items():
             if term not in self.labels:
                 raise ValueError(f"synonyms: {term} has no entry in [labels]: its synonyms would name no term read")
             for name in names:
-                key = " ".join(name.split()).casefold()
+                key = folded_name(name)
                 other = owner.setdefault(key, term)
                 if other != term:
                     raise ValueError(f"synonyms: {term}'s {name!r} also names {other}: a name of two terms is read "
