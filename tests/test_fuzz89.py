@@ -14,7 +14,11 @@
 - `rules check` compared hpo.toml's names by case and spaces only, where the FHIR reader also sets aside a final full
   stop and dashes: a synonym "Polyuria." of another term passed, and made the label "Polyuria" unreadable (a name of
   two terms is read as neither) without a word; nor did it look at two terms given one label, which does the same.
-  Names are now compared as the reader folds them (one folded_name, shared), and two terms of one label are refused.
+  Names are now compared as the reader folds them (one folded_name, shared), and two terms of one label are refused;
+- a report's conclusion that states nephrocalcinosis and denies the same finding in another sentence ("No
+  nephrocalcinosis. Medullary nephrocalcinosis.", "Medullary nephrocalcinosis ruled out. Medullary
+  nephrocalcinosis.") was read as stated without a word, as if the denial were of a variant ("No cortical
+  nephrocalcinosis."); it is still read as stated, and said.
 """
 
 from __future__ import annotations
@@ -173,3 +177,36 @@ def test_the_shipped_hpo_names_pass_and_polyuria_is_read_by_its_label() -> None:
     case, _ = _diff_fhir(_bundle({"resourceType": "Condition", "code": {"text": "Polyuria"},
                                   "recordedDate": "2020-01-01"}))
     assert case["clues"] == {"polyuria": True}
+
+
+def _report_bundle(conclusion: str, code: str | None) -> dict[str, Any]:
+    patient = {"resourceType": "Patient", "id": "p", "gender": "female", "birthDate": "1980-01-01"}
+    report: dict[str, Any] = {"resourceType": "DiagnosticReport", "status": "final",
+                              "subject": {"reference": "Patient/p"}, "code": {"text": "US kidneys"},
+                              "conclusion": conclusion}
+    if code is not None:
+        report["conclusionCode"] = [{"coding": [{"system": SNOMED, "code": code}]}]
+    return {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": patient}, {"resource": report}]}
+
+
+@pytest.mark.parametrize(("conclusion", "code", "said"), [
+    ("No nephrocalcinosis. Medullary nephrocalcinosis.", "48638002", True),
+    ("No nephrocalcinosis. Medullary nephrocalcinosis.", None, True),
+    ("Medullary nephrocalcinosis ruled out. Medullary nephrocalcinosis.", None, True),
+    ("Medullary nephrocalcinosis. No evidence of medullary nephrocalcinosis.", "236447005", True),
+    # a denial of another pattern, or of another finding, is no contradiction
+    ("Medullary nephrocalcinosis. No cortical nephrocalcinosis.", None, False),
+    ("No hydronephrosis. Medullary nephrocalcinosis.", "236447005", False),
+])
+def test_a_report_that_states_and_denies_nephrocalcinosis_is_read_as_stated_and_said(
+        conclusion: str, code: str | None, said: bool) -> None:
+    status, out, err = invoke(["diff", "--fhir", "-", "--format", "json"],
+                              json.dumps(_report_bundle(conclusion, code)).encode())
+    assert status == 0, err
+    result = json.loads(out)
+    assert result["case"].get("pattern") == "medullary"
+    notes = {w["id"]: w["message"] for w in result["warnings"]}
+    assert ("fhir_report_denies_what_it_states" in notes) is said, notes
+    if said:
+        assert "No" in notes["fhir_report_denies_what_it_states"] or "ruled out" in notes[
+            "fhir_report_denies_what_it_states"]

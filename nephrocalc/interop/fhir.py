@@ -101,6 +101,7 @@ from nephrocalc.interop.wording import (
     flag_level,
     folded_name,
     local_route,
+    nephrocalcinosis_denied,
     nephrocalcinosis_named,
     other_specimen,
     shortlist,
@@ -706,6 +707,7 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
     conflicts: set[str] = set()  # clues stated both present and absent: present wins
     disagreeing: list[str] = []  # concepts whose codings mean different findings: each read, and said
     mislabelled: list[str] = []  # HPO codings displayed with the label of another term: read by the id, and said
+    self_denied: list[str] = []  # report conclusions that state nephrocalcinosis and deny it too: read, and said
     unread_drugs: list[str] = []  # medications that map to no exposure
     native_read: list[str] = []  # plain vitamin D read as the exposure (no dose given, or above the usual one)
     denied_drugs: list[str] = []  # medications named with a word that denies them ("not on furosemide"): not read
@@ -1095,6 +1097,16 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                          for sentence in re.split(r"[.;]\s*|\n\s*\n", text)
                          if (nc_name := nephrocalcinosis_named(sentence)) is not None
                          and not finding_cue(sentence)] if isinstance(text, str) else []
+            # a conclusion that states nephrocalcinosis and, in another sentence, denies or doubts it, of no other
+            # pattern ("No nephrocalcinosis. Medullary nephrocalcinosis."), is read as stated, and said: the plain
+            # sentence outweighs a denial of a variant ("No cortical nephrocalcinosis."), not one of the same finding
+            # (robustness round 89: read as present without a word)
+            stated_nc = coded_nc | {found[0] for _, found in all_named}
+            if stated_nc and isinstance(text, str) and any(
+                    (denied := nephrocalcinosis_denied(sentence)) is not None
+                    and (denied == NEPHROCALCINOSIS or denied in stated_nc)
+                    for sentence in re.split(r"[.;]\s*|\n\s*\n", text)):
+                self_denied.append(f"DiagnosticReport conclusion {' '.join(text.split())[:100]!r}")
             if coded_nc and all_named:
                 # a coded nephrocalcinosis whose conclusion names its side ("Bilateral medullary nephrocalcinosis."
                 # beside a code of medullary nephrocalcinosis), or its pattern beside the generic code, gives them,
@@ -2097,6 +2109,11 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                       "of another term were read by their code, not by those words; check which is meant (hyper- "
                       "and hypo- terms are easily swapped): "
                       + shortlist(list(dict.fromkeys(mislabelled)))})
+    if self_denied:
+        notes.append({"id": "fhir_report_denies_what_it_states", "sources": [],
+                      "message": "A report's conclusion states nephrocalcinosis and, in another sentence, denies or "
+                      "doubts the same finding; read as stated: check the report: "
+                      + shortlist(list(dict.fromkeys(self_denied)))})
     if disagreeing:
         notes.append({"id": "fhir_codings_disagree", "sources": [],
                       "message": "Codings of one concept mean different findings; each was read: "

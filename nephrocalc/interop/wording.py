@@ -270,6 +270,17 @@ _NC_ASIDE_QUALIFIES = re.compile(
     r"to be confirmed|spared|sparing|family|fh|fhx|maternal|paternal|" + _RELATIVES + r")\b|\?")
 
 
+def nephrocalcinosis_denied(text: str) -> str | None:
+    """The pattern ("medullary", "cortical", or "nephrocalcinosis" for none) of nephrocalcinosis that a sentence denies
+    or hedges ("No nephrocalcinosis", "No evidence of medullary nephrocalcinosis", "Nephrocalcinosis: absent");
+    None for a sentence that does not deny it, or names both patterns."""
+    said = " ".join(text.lower().split())
+    if "nephrocalcinosis" not in said or not finding_cue(text):
+        return None
+    named = [pattern for pattern in ("medullary", "cortical") if re.search(rf"\b{pattern}\b", said)]
+    return named[0] if len(named) == 1 else "nephrocalcinosis" if not named else None
+
+
 def nephrocalcinosis_named(text: str) -> tuple[str, str] | None:
     """The pattern ("medullary", "cortical" or "nephrocalcinosis") and side ("bilateral", "left", "right" or "") of a
     text that is a name of nephrocalcinosis and nothing else: "nephrocalcinosis" with words of its pattern, its side
