@@ -4,16 +4,35 @@
   finding was already settled by another state of its variable ([[exclusive]]) stated present: with a kidney
   transplant and hypoparathyroidism (or a suppressed PTH) stated, `--extended` proposed "PTH and serum calcium" for a
   raised PTH (chronic allograft calcification), though the PTH is known. The ordinary questions already left such a
-  state out (UX review 84); the rule-out tests now do too.
+  state out (UX review 84); the rule-out tests now do too;
+- `rules check` looked only at a cause's usual entries for findings that work against each other (robustness round
+  83), not at those bounded by sex (the new construct) or by age: a metabolic acidosis listed "usually" for males
+  beside a metabolic alkalosis "always" (0.8 + 0.95 of one variable's states), or a kidney transplant (which implies
+  CKD) listed for males or from 10 years beside a contradiction of CKD, passed and were scored so. Each entry is now
+  checked for the patients it is for, and the problem says which ("in males", "at 10 years and over").
 """
 
 from __future__ import annotations
 
 import json
+import shutil
+from pathlib import Path
 from typing import Any
 
 import pytest
 from helpers import invoke
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "docs" / "packs" / "bartter"
+CAUSE = "causes/bartter_syndrome.toml"
+
+
+def _pack(tmp_path: Path, findings: str) -> Path:
+    """The example Bartter pack with ``findings`` (TOML) added to its cause."""
+    pack = tmp_path / "pack"
+    shutil.copytree(EXAMPLE, pack)
+    path = pack / CAUSE
+    path.write_text(path.read_text(encoding="utf-8") + findings, encoding="utf-8")
+    return pack
 
 
 def _json(argv: list[str], stdin: bytes = b"") -> dict[str, Any]:
@@ -42,7 +61,40 @@ def test_the_rule_out_test_is_still_proposed_while_its_finding_is_open() -> None
 
 
 def test_ask_does_not_put_a_rule_out_test_settled_by_an_exclusive_state() -> None:
-    status, _, err = invoke(["ask", *ALLOGRAFT, "--hypoparathyroidism", "--max-questions", "6", "--stop-at", "1"], b"u\n" * 6)
+    argv = ["ask", *ALLOGRAFT, "--hypoparathyroidism", "--max-questions", "6", "--stop-at", "1"]
+    status, _, err = invoke(argv, b"u\n" * 6)
     assert status == 0, err
     asked = [line.split()[1] for line in err.splitlines() if line.startswith("? ")]
     assert asked and "high_pth" not in asked
+
+
+# --- rules check: entries bounded by sex or age that work against the cause's others ---------------------------------
+
+ACIDOSIS = '\n[[findings]]\nclue = "metabolic_acidosis"\n{bound}\nfrequency = "{level}"\nsources = ["PR-Bartter"]\n'
+BOUNDS = [('sex = "male"', "in males"), ("age_at_least = 10", "at 10 years and over")]
+TRANSPLANT = ('\n[[contradicts]]\nclue = "ckd"\nlr = 0.1\nsources = ["PR-Bartter"]\n'
+              '\n[[findings]]\nclue = "kidney_transplant"\n{bound}\nlr_present = 5\nlr_absent = 0.5\n'
+              'sources = ["PR-Bartter"]\n')
+
+
+@pytest.mark.parametrize(("bound", "said"), BOUNDS)
+def test_a_bounded_state_that_adds_up_with_another_past_one_is_refused(tmp_path: Path, bound: str, said: str) -> None:
+    # the example cause lists metabolic_alkalosis "always" (0.95): an acidosis "usually" (0.8) in males is impossible
+    status, out, err = invoke(["rules", "check", str(_pack(tmp_path, ACIDOSIS.format(bound=bound, level="usually")))])
+    assert status == 2 and out == "" and "Traceback" not in err
+    assert f"{CAUSE}: findings.8.frequency: 'metabolic_acidosis' and 'metabolic_alkalosis' exclude each other " \
+        f"([[exclusive]]) but are listed at 0.8 and 0.95 {said}: " in err, err
+
+
+@pytest.mark.parametrize("bound", ['sex = "female"', "age_below = 2"])
+def test_a_bounded_state_that_leaves_room_for_the_other_passes(tmp_path: Path, bound: str) -> None:
+    status, _, err = invoke(["rules", "check", str(_pack(tmp_path, ACIDOSIS.format(bound=bound, level="rarely")))])
+    assert status == 0, err
+
+
+@pytest.mark.parametrize(("bound", "said"), BOUNDS)
+def test_a_bounded_finding_that_implies_a_contradiction_is_refused(tmp_path: Path, bound: str, said: str) -> None:
+    status, out, err = invoke(["rules", "check", str(_pack(tmp_path, TRANSPLANT.format(bound=bound)))])
+    assert status == 2 and out == "" and "Traceback" not in err
+    assert f"{CAUSE}: contradicts.0.clue: 'ckd' is implied by 'kidney_transplant', a finding of this cause {said}: " \
+        "stating the finding would always count the contradiction too" in err, err

@@ -1816,34 +1816,83 @@ def _check_own_contradictions(raw: schema.CauseFile, forms: Sequence[Form], path
     said: set[tuple[str, str]] = set()
     for form_index, form in enumerate(forms):
         place = form_index if raw.forms else None
+        # an entry bounded by age or sex counts in place of the usual one for those patients: it is checked as the
+        # usual one is (robustness round 90: a kidney transplant listed for males beside a contradiction of CKD, or a
+        # metabolic acidosis "usually" in males beside an alkalosis "always", passed)
+        entries = (*form.findings.values(), *form.age_findings, *form.sex_findings)
         for against in form.findings.values():
             if not against.contradiction:
                 continue
-            for finding in form.findings.values():
+            for finding in entries:
                 if (not finding.contradiction and finding.lr_present > 1.0 and finding.clue in clues
                         and against.clue in clues[finding.clue].implies and (finding.clue, against.clue) not in said):
                     said.add((finding.clue, against.clue))
                     problems.add(path, field(against.clue, place),
-                                 f"{against.clue!r} is implied by {finding.clue!r}, a finding of this cause: stating "
-                                 "the finding would always count the contradiction too")
+                                 f"{against.clue!r} is implied by {finding.clue!r}, a finding of this cause"
+                                 f"{_bounds_text(finding)}: stating the finding would always count the contradiction "
+                                 "too")
         for group in kb_file.exclusive:
-            listed = [form.findings[c] for c in group.clues
-                      if c in form.findings and form.findings[c].p_present is not None]
-            total = sum(f.p_present or 0.0 for f in listed)
-            key = ("exclusive", ",".join(f.clue for f in listed))
-            if len(listed) > 1 and total > 1.0 + 1e-9 and key not in said:
+            for listed in _in_force(form, group.clues):
+                total = sum(f.p_present or 0.0 for f in listed)
+                key = ("exclusive", ",".join(f.clue for f in listed))
+                if len(listed) < 2 or total <= 1.0 + 1e-9 or key in said:
+                    continue
                 said.add(key)
-                last = listed[-1].clue
+                last = next((f for f in reversed(listed) if _bounds_text(f)), listed[-1])  # the bounded entry, if any
                 where = next((f"findings.{index}.frequency" for index, item in enumerate(raw.findings)
-                              if item.clue == last), None)
+                              if _is_entry(item, last)), None)
                 if where is None and place is not None:
                     where = next((f"forms.{place}.findings.{index}.frequency"
-                                  for index, item in enumerate(raw.forms[place].findings) if item.clue == last),
+                                  for index, item in enumerate(raw.forms[place].findings) if _is_entry(item, last)),
                                  "findings")
                 levels = " and ".join(f"{f.p_present:g}" for f in listed)
+                context = _bounds_text(last)
                 problems.add(path, where or "findings", f"{' and '.join(repr(f.clue) for f in listed)} exclude each "
-                             f"other ([[exclusive]]) but are listed at {levels}: states of one variable are present "
-                             "one at a time, so their frequencies cannot add up to more than 1")
+                             f"other ([[exclusive]]) but are listed at {levels}{context}: states of one variable are "
+                             "present one at a time, so their frequencies cannot add up to more than 1")
+
+
+def _bounds_text(finding: Finding) -> str:
+    """The patients a bounded entry is for, as a clause (" in males", " at under 2 years"); "" for a usual entry."""
+    if finding.sex is not None:
+        return f" {finding.sex_text()}"
+    if finding.age_bounded:
+        return f" at {finding.age_text()}"
+    return ""
+
+
+def _is_entry(item: schema.Finding, finding: Finding) -> bool:
+    """Whether the written entry ``item`` is the one compiled as ``finding`` (an age-bounded entry worked out against
+    a child background is its usual entry's)."""
+    if item.clue != finding.clue or item.sex != finding.sex:
+        return False
+    bounded = item.age_at_least is not None or item.age_below is not None
+    return not bounded or (item.age_at_least == finding.age_at_least and item.age_below == finding.age_below)
+
+
+def _in_force(form: Form, clues: Sequence[str]) -> list[list[Finding]]:
+    """The entries with a frequency of ``clues`` that hold together for one patient, for each kind of patient a
+    form's entries tell apart: of unknown age and sex, at each age where an age-bounded entry starts or ends, and of
+    each sex (an entry bounded by sex replaces the usual one and the age-bounded ones)."""
+    ages: set[float | None] = {None}
+    for finding in form.age_findings:
+        if finding.clue in clues:
+            ages.update(bound for bound in (finding.age_at_least or 0.0, finding.age_below) if bound is not None)
+    out: list[list[Finding]] = []
+    for sex in (None, "female", "male"):
+        for age in sorted(ages, key=lambda a: -1.0 if a is None else a):
+            listed: list[Finding] = []
+            for clue_id in clues:
+                entry = next((f for f in form.sex_findings if f.clue == clue_id and f.sex == sex), None) \
+                    if sex is not None else None
+                if entry is None and age is not None:
+                    entry = next((f for f in form.age_findings if f.clue == clue_id and f.applies_at(age)), None)
+                if entry is None:
+                    entry = form.findings.get(clue_id)
+                if entry is not None and entry.p_present is not None:
+                    listed.append(entry)
+            out.append(listed)
+    return out
 
 
 def _compile_findings(findings: Sequence[schema.Finding], contradicts: Sequence[schema.Contradiction], prefix: str,
