@@ -9,7 +9,10 @@
   83), not at those bounded by sex (the new construct) or by age: a metabolic acidosis listed "usually" for males
   beside a metabolic alkalosis "always" (0.8 + 0.95 of one variable's states), or a kidney transplant (which implies
   CKD) listed for males or from 10 years beside a contradiction of CKD, passed and were scored so. Each entry is now
-  checked for the patients it is for, and the problem says which ("in males", "at 10 years and over").
+  checked for the patients it is for, and the problem says which ("in males", "at 10 years and over");
+- `rules check` took a pair of [[exclusive]] states given in two groups (the acid-base group repeated in the other
+  order): with both stated, the contradiction was said twice and `fit.contradictory` named each state twice. A pair
+  is now given in one group.
 """
 
 from __future__ import annotations
@@ -20,8 +23,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import invoke
+from helpers import invoke, renamed
 
+RULES = Path(__file__).resolve().parent.parent / "rules"
 EXAMPLE = Path(__file__).resolve().parent.parent / "docs" / "packs" / "bartter"
 CAUSE = "causes/bartter_syndrome.toml"
 
@@ -98,3 +102,33 @@ def test_a_bounded_finding_that_implies_a_contradiction_is_refused(tmp_path: Pat
     assert status == 2 and out == "" and "Traceback" not in err
     assert f"{CAUSE}: contradicts.0.clue: 'ckd' is implied by 'kidney_transplant', a finding of this cause {said}: " \
         "stating the finding would always count the contradiction too" in err, err
+
+
+# --- rules check: a pair of exclusive states in two groups ----------------------------------------------------------
+
+
+def _kb_with(tmp_path: Path, added: str) -> Path:
+    """A renamed copy of the whole knowledge base with ``added`` (TOML) at the end of its knowledge_base.toml."""
+    copy = tmp_path / "kb"
+    shutil.copytree(RULES, copy)
+    path = copy / "knowledge_base.toml"
+    path.write_text(path.read_text(encoding="utf-8") + added, encoding="utf-8")
+    return Path(renamed(copy))
+
+
+@pytest.mark.parametrize("group", [
+    '["metabolic_alkalosis", "metabolic_acidosis"]',  # the acid-base group again, in the other order
+    '["high_pth", "low_pth", "hyperkalemia"]',  # a group holding a pair given already
+])
+def test_a_pair_of_exclusive_states_in_two_groups_is_refused(tmp_path: Path, group: str) -> None:
+    kb = _kb_with(tmp_path, f'\n[[exclusive]]\nclues = {group}\nsources = ["Berend14"]\n')
+    status, out, err = invoke(["rules", "check", str(kb)])
+    assert status == 2 and out == "" and "Traceback" not in err
+    problems = [line for line in err.splitlines() if line.startswith("knowledge_base.toml: exclusive.")]
+    assert any("exclude each other in exclusive." in line and " already: give each pair of states in one group"
+               in line for line in problems), err
+
+
+def test_the_shipped_groups_give_each_pair_once() -> None:
+    status, _, err = invoke(["rules", "check", str(RULES)])
+    assert status == 0, err

@@ -1155,12 +1155,22 @@ def _compile(root: Path, kb_file: schema.KnowledgeBaseFile, groups: Mapping[str,
                              "always be set aside and never count")
         supersedes[group.clue] = tuple(group.components)
     exclusive: list[tuple[str, ...]] = []
+    paired: dict[frozenset[str], int] = {}  # two states -> the group that first says they exclude each other
     for index, states in enumerate(kb_file.exclusive):
         for clue_id in states.clues:
             if clue_id not in clues:
                 problems.add(kb_path, f"exclusive.{index}.clues", f"unknown clue {clue_id!r}")
         if len(set(states.clues)) != len(states.clues):
             problems.add(kb_path, f"exclusive.{index}.clues", "a clue is listed twice")
+        # a pair in two groups is a contradiction said twice, and named twice in fit.contradictory, when both are
+        # stated (robustness round 90: a group repeated in another order)
+        for pair in sorted({frozenset(p) for p in combinations(states.clues, 2) if p[0] != p[1]}, key=sorted):
+            if pair in paired:
+                one, two = sorted(pair)
+                problems.add(kb_path, f"exclusive.{index}.clues", f"{one!r} and {two!r} exclude each other in "
+                             f"exclusive.{paired[pair]} already: give each pair of states in one group")
+            else:
+                paired[pair] = index
         _check_sources(states.sources, sources, kb_path, f"exclusive.{index}.sources", problems)
         exclusive.append(tuple(states.clues))
         for first, second in combinations(states.clues, 2):
