@@ -1778,6 +1778,7 @@ def _compile_cause(cause_id: str, path: Path, raw: schema.CauseFile, kb_file: sc
                           conditional=tuple(f for f in common if f.given is not None),
                           unilateral_estimate=lateral_estimate, sex_findings=common_sex))
     _check_own_contradictions(raw, forms, path, clues, kb_file, problems)
+    _check_sex_entries_replace(raw, forms, path, problems)
     if not any(math.log(f.lr_present) >= math.log(5.0) for form in forms for f in form.findings.values()):
         problems.add(path, "findings", "a cause needs at least one strong finding (likelihood ratio of 5 or more)")
     if certainty is not None and certainty.unless in clues and not any(certainty.unless in form.findings
@@ -1849,17 +1850,39 @@ def _check_own_contradictions(raw: schema.CauseFile, forms: Sequence[Form], path
                     continue
                 said.add(key)
                 last = next((f for f in reversed(listed) if _bounds_text(f)), listed[-1])  # the bounded entry, if any
-                where = next((f"findings.{index}.frequency" for index, item in enumerate(raw.findings)
-                              if _is_entry(item, last)), None)
-                if where is None and place is not None:
-                    where = next((f"forms.{place}.findings.{index}.frequency"
-                                  for index, item in enumerate(raw.forms[place].findings) if _is_entry(item, last)),
-                                 "findings")
+                where = next((f"{prefix}findings.{index}.frequency" for exact in (True, False)
+                              for prefix, written in (("", raw.findings), *(((f"forms.{place}.",
+                                                                              raw.forms[place].findings),)
+                                                                            if place is not None else ()))
+                              for index, item in enumerate(written) if _is_entry(item, last, exact)), None)
                 levels = " and ".join(f"{f.p_present:g}" for f in listed)
                 context = _bounds_text(last)
                 problems.add(path, where or "findings", f"{' and '.join(repr(f.clue) for f in listed)} exclude each "
                              f"other ([[exclusive]]) but are listed at {levels}{context}: states of one variable are "
                              "present one at a time, so their frequencies cannot add up to more than 1")
+
+
+def _check_sex_entries_replace(raw: schema.CauseFile, forms: Sequence[Form], path: Path, problems: Problems) -> None:
+    """An entry bounded by sex replaces the clue's usual entry for a patient of that sex: without a usual one (nor one
+    bounded by age), a patient whose sex is not known has the clue count for nothing in the cause, however strongly
+    both sexes' entries say it (robustness round 90: haematuria at 99.5% in males and 95% in females, stated absent
+    in a patient of unknown sex, said nothing of the cause)."""
+    said: set[str] = set()
+    for form_index, form in enumerate(forms):
+        for finding in form.sex_findings:
+            if (finding.clue in form.findings or any(f.clue == finding.clue for f in form.age_findings)
+                    or finding.clue in said):
+                continue
+            said.add(finding.clue)
+            where = next((f"findings.{index}.sex" for index, item in enumerate(raw.findings)
+                          if item.clue == finding.clue and item.sex is not None), None)
+            if where is None and raw.forms:
+                where = next((f"forms.{form_index}.findings.{index}.sex"
+                              for index, item in enumerate(raw.forms[form_index].findings)
+                              if item.clue == finding.clue and item.sex is not None), "findings")
+            problems.add(path, where or "findings", f"{finding.clue!r} is listed only by sex: with the sex unknown it "
+                         "would count for nothing; give its usual entry too (over both sexes), which the entries by "
+                         "sex replace")
 
 
 def _bounds_text(finding: Finding) -> str:
@@ -1871,13 +1894,14 @@ def _bounds_text(finding: Finding) -> str:
     return ""
 
 
-def _is_entry(item: schema.Finding, finding: Finding) -> bool:
-    """Whether the written entry ``item`` is the one compiled as ``finding`` (an age-bounded entry worked out against
-    a child background is its usual entry's)."""
+def _is_entry(item: schema.Finding, finding: Finding, exact: bool) -> bool:
+    """Whether the written entry ``item`` is the one compiled as ``finding``: with ``exact``, of the same bounds;
+    without, its usual entry (an age-bounded entry worked out against a child background is its usual entry's)."""
     if item.clue != finding.clue or item.sex != finding.sex:
         return False
-    bounded = item.age_at_least is not None or item.age_below is not None
-    return not bounded or (item.age_at_least == finding.age_at_least and item.age_below == finding.age_below)
+    if not exact:
+        return item.age_at_least is None and item.age_below is None
+    return item.age_at_least == finding.age_at_least and item.age_below == finding.age_below
 
 
 def _in_force(form: Form, clues: Sequence[str]) -> list[list[Finding]]:
