@@ -108,6 +108,15 @@ def _waits_for_context(engine: Engine, case: Case, clue_id: str, answered: froze
                                  for limit in reading)
 
 
+def _settled(engine: Engine, case: Case) -> set[str]:
+    """The other states of an [[exclusive]] group one of whose states is stated present (a metabolic alkalosis
+    beside a stated acidosis, a suppressed PTH beside a raised one): answered already, so not proposed (UX review
+    84), neither as a question nor as a can't-miss cause's rule-out test."""
+    stated_present = {clue_id for clue_id, value in case.clues.items() if value is True}
+    return {other for states in engine.kb.exclusive if stated_present & set(states)
+            for other in states if other not in stated_present}
+
+
 def _candidates(engine: Engine, evaluation: Evaluation, weights: tuple[list[float], list[float], float],
                 exclude: frozenset[str], *, measurements: bool = False) -> list[tuple[NextFinding, float]]:
     """Every unknown clue worth asking about, by gain (most informative first), each with the
@@ -149,10 +158,7 @@ def _candidates(engine: Engine, evaluation: Evaluation, weights: tuple[list[floa
     carried = {component for diagnosis, components in engine.kb.supersedes.items()
                if case.clues.get(diagnosis) is True for component in components}
     stated_present = frozenset(clue_id for clue_id, value in case.clues.items() if value is True)
-    # the other states of an [[exclusive]] group one of whose states is stated (a metabolic alkalosis beside a stated
-    # acidosis, a suppressed PTH beside a raised one) are answered already: not proposed (UX review 84)
-    settled = {other for states in engine.kb.exclusive if stated_present & set(states)
-               for other in states if other not in stated_present}
+    settled = _settled(engine, case)
     found: list[tuple[NextFinding, float]] = []
     vectors: dict[str, list[float]] = {}  # clue -> P(present and cause) for each leading cause
     for clue_id, clue in engine.kb.clues.items():
@@ -295,6 +301,7 @@ def _with_rule_outs(engine: Engine, case: Case, shown: Mapping[str, float],
     when that clue is a history stated absent, not the test's result (``absent_settles = false``: "no known
     tuberculosis"), the engine says the test as a caveat (blind battery 76; robustness round 79)."""
     urgent: list[tuple[float, NextFinding]] = []
+    settled = _settled(engine, case)
     # the floor is on the probability the ranking shows (``shown``: calibrated and capped), not on the untempered
     # weights of the information gain: "1%" means what the table says
     for cause_row in engine.table.causes:
@@ -308,7 +315,7 @@ def _with_rule_outs(engine: Engine, case: Case, shown: Mapping[str, float],
             continue
         triggers, young = due
         clue = rule_out.clue
-        if clue is None or clue in exclude or clue in case.clues:
+        if clue is None or clue in exclude or clue in case.clues or clue in settled:
             # a given clue never appears here (CONTRACT.md section 5): a test still due beside a history stated
             # absent ("no known tuberculosis") is the engine's caveat rule_out_<cause> (Engine._history_rule_outs)
             continue
@@ -316,7 +323,7 @@ def _with_rule_outs(engine: Engine, case: Case, shown: Mapping[str, float],
             continue
         test, lab = rule_out.test, rule_out.lab
         first = rule_out.first
-        if first is not None and first not in case.clues and first not in exclude:
+        if first is not None and first not in case.clues and first not in exclude and first not in settled:
             # the basic finding before the test that needs it: a serum calcium before a metabolite ratio
             clue, lab = first, lab_for(engine.kb, first, case.age_years)
             named = engine.kb.clues[first].label.lower()
