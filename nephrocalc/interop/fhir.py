@@ -1952,7 +1952,8 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                                 or ("gender" in patient and patient["gender"] is None)):
         notes.append({"id": "fhir_sex_unknown", "sources": [],
                       "message": f"The Patient's gender is {shown_value(patient.get('gender'))[:40]}: the sex was left "
-                      "unknown (sex-specific priors and lab limits use their unknown-sex values)."})
+                      "unknown (sex-specific priors and lab limits use their unknown-sex values, and findings given "
+                      "by sex the frequency over both sexes)."})
     if unit_conflicts:
         notes.append({"id": "fhir_lab_unit_conflict", "sources": [],
                       "message": "Lab values whose UCUM unit code and unit as written disagree were not used: which "

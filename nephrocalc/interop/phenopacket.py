@@ -1369,7 +1369,8 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
                 else f"{subject.sex[:40]!r}, not a GA4GH sex ({', '.join(GA4GH_SEXES)})")
         notes.append({"id": "phenopacket_sex_unknown", "sources": [],
                       "message": f"subject.sex is {said}: the sex was left unknown (sex-specific priors and lab "
-                      "limits use their unknown-sex values)."})
+                      "limits use their unknown-sex values, and findings given by sex the frequency over both "
+                      "sexes)."})
     if subject is None:  # as FHIR's fhir_no_patient: what is unknown for it is said (fuzz review 46)
         notes.append({"id": "phenopacket_no_subject", "sources": [],
                       "message": "The phenopacket has no subject: the sex is unknown"
