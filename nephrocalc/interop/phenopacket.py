@@ -1323,7 +1323,8 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
             notes.append({"id": "phenopacket_age_from_measurements", "sources": [],
                           "message": f"No subject.timeAtLastEncounter: the age ({age:.3g} years) is that at the latest "
                           "measurement, from its timeObserved and subject.dateOfBirth."})
-        elif onset_age is None:  # with a dated onset it gives the age at the onset, which is used (fuzz review 46)
+        elif onset_age is None and _death_age(subject) is None:  # with a dated onset or death it gives the age
+            # at the onset or at death, which is used (fuzz review 46; robustness round 91)
             unread_ages.append(f"subject.dateOfBirth ({subject.dateOfBirth[:10]}) without subject.timeAtLastEncounter "
                                "or a dated measurement gives no age: there is no date to count to")
     died = _death_age(subject)
@@ -1334,6 +1335,14 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
                       "message": f"The age of the record ({_years(age)}) is after subject.vitalStatus.timeOfDeath "
                       f"({_years(died)}): check both; the age at death was used."})
         age = died
+    if age is None and died is not None:
+        # a deceased subject with no age at the last encounter was last seen, at the latest, at death: the age at
+        # death is the age of the record, as FHIR's deceasedDateTime gives it (fhir_age_at_death). It was dropped, the
+        # age left unknown (robustness round 91: an infant who died at 4 months was weighed at no age at all)
+        age = died
+        notes.append({"id": "phenopacket_age_at_death", "sources": [],
+                      "message": f"No subject.timeAtLastEncounter: the age ({_years(age)}) is that at death, "
+                      "subject.vitalStatus.timeOfDeath."})
     if unread_ages:
         notes.append({"id": "phenopacket_age_not_read", "sources": [],
                       "message": "Ages that cannot be read, or are impossible, were not used: "
@@ -1605,7 +1614,8 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
 
 # notes of the reader that speak of the age (or the onset) it read: a flag that replaces the age marks them
 _AGE_NOTES = frozenset({"phenopacket_age_range", "phenopacket_age_from_onset", "phenopacket_age_from_measurements",
-                        "age_from_onsets", "phenopacket_age_after_death", "phenopacket_gestational_age",
+                        "age_from_onsets", "phenopacket_age_after_death", "phenopacket_age_at_death",
+                        "phenopacket_gestational_age",
                         "phenopacket_age_at_birth", "phenopacket_age_after_today", "phenopacket_time_kinds",
                         "phenopacket_onset_after_age", "phenopacket_lab_after_encounter", "phenopacket_age_not_read"})
 _ONSET_NOTES = frozenset({"phenopacket_onset_class"})
@@ -1786,7 +1796,7 @@ def _parts_not_read(data: dict[str, Any]) -> list[str]:
     subject = data.get("subject")
     if isinstance(subject, dict) and subject.get("vitalStatus"):  # the status, time and cause of death
         parts.append("subject.vitalStatus (the status and cause of death are not read; a timeOfDeath only keeps the "
-                     "age at or before it)")
+                     "age at or before it, and gives it when nothing else does)")
     for field in ("gender", "karyotypicSex"):  # fields of an Individual, but the sex is subject.sex
         if isinstance(subject, dict) and subject.get(field) is not None:
             given = _term(subject[field]) if isinstance(subject[field], dict) else shown_value(subject[field])
