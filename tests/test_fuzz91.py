@@ -4,7 +4,13 @@
   writes a case report's "died at 4 months") and no ``timeAtLastEncounter`` left the age unknown, the time of death
   kept only as a cap on another age: an infant who died at 4 months was weighed at no age at all, where a FHIR
   bundle's ``deceasedDateTime`` gives the age. The age at death is now the age of the record when nothing else gives
-  one (before the onset of the nephrocalcinosis, as in FHIR), and said.
+  one (before the onset of the nephrocalcinosis, as in FHIR), and said;
+- a plain vitamin D dose written in micrograms with the micro sign, as nearly every system writes it
+  ("Colecalciferol 1250 µg capsule", a dosage text "1250 µg weekly", a phenopacket agent "cholecalciferol 1250 µg"),
+  was read as that many IU (casefold() turns the micro sign into the Greek mu, which the unit words did not list): 50,000
+  IU a week was called a usual dose of 1250 IU and the vitamin D therapy dropped; a dose whose unit is the label "µg"
+  (a FHIR doseQuantity without its UCUM code, a phenopacket unit without a UCUM id) was "not read", and
+  "25 micrograms" written out gave no dose either. Each is read in micrograms now (1 µg = 40 IU).
 """
 
 from __future__ import annotations
@@ -56,3 +62,51 @@ def test_the_age_at_death_is_the_record_s_not_the_onset_of_nephrocalcinosis(tmp_
     result = run_document(tmp_path, "--phenopacket", packet)
     assert result["case"]["age_years"] == pytest.approx(8.0)
     assert "phenopacket_age_at_death" not in _said(result)
+
+
+def _statement(name: str, **rest: Any) -> dict[str, Any]:
+    return {"resourceType": "MedicationStatement", "status": "active", "medicationCodeableConcept": {"text": name},
+            "subject": {"reference": "Patient/p"}, "effectiveDateTime": "2020-02-01", **rest}
+
+
+def _bundle(*resources: dict[str, Any]) -> dict[str, Any]:
+    patient = {"resourceType": "Patient", "id": "p", "gender": "female", "birthDate": "1980-01-01"}
+    nc = {"resourceType": "Condition", "code": {"coding": [{"system": HPO, "code": "HP:0012408"}]},
+          "subject": {"reference": "Patient/p"}, "recordedDate": "2020-03-01"}
+    return {"resourceType": "Bundle", "type": "collection",
+            "entry": [{"resource": r} for r in (patient, nc, *resources)]}
+
+
+@pytest.mark.parametrize("medication", [
+    _statement("Colecalciferol 1250 \u00b5g capsule"),  # the micro sign
+    _statement("Colecalciferol 1250 \u03bcg capsule"),  # the Greek mu
+    _statement("Colecalciferol", dosage=[{"text": "1250 \u00b5g weekly"}]),
+    _statement("Colecalciferol", dosage=[{"doseAndRate": [{"doseQuantity": {"value": 1250, "unit": "\u00b5g"}}]}]),
+])
+def test_a_fhir_vitamin_d_dose_in_micrograms_is_read_as_micrograms(tmp_path: Path, medication: dict[str, Any]) -> None:
+    result = run_document(tmp_path, "--fhir", _bundle(medication))
+    assert result["case"]["clues"]["vitamin_d_therapy"] is True
+    assert "50000 IU a dose" in _said(result)["fhir_native_vitamin_d_read"]
+
+
+@pytest.mark.parametrize("name", ["Colecalciferol 25 \u00b5g capsule", "Vitamin D3 25 micrograms",
+                                  "Colecalciferol 25microgram capsules"])
+def test_a_usual_vitamin_d_dose_in_micrograms_is_a_usual_dose(tmp_path: Path, name: str) -> None:
+    result = run_document(tmp_path, "--fhir", _bundle(_statement(name)))
+    assert "vitamin_d_therapy" not in (result["case"].get("clues") or {})
+    assert "(1000 IU a dose)" in _said(result)["native_vitamin_d_not_read"]
+
+
+@pytest.mark.parametrize("treatment", [
+    {"agent": {"id": "DrugCentral:556", "label": "cholecalciferol 1250 \u00b5g"}},
+    {"agent": {"id": "DrugCentral:556", "label": "cholecalciferol"},
+     "doseIntervals": [{"quantity": {"unit": {"id": "x", "label": "\u00b5g"}, "value": 1250},
+                        "interval": {"start": "2019-01-01T00:00:00Z", "end": "2020-01-01T00:00:00Z"}}]},
+])
+def test_a_phenopacket_vitamin_d_dose_in_micrograms_is_read_as_micrograms(tmp_path: Path,
+                                                                          treatment: dict[str, Any]) -> None:
+    packet = _packet({"timeAtLastEncounter": {"age": {"iso8601duration": "P40Y"}}},
+                     medicalActions=[{"treatment": treatment}])
+    result = run_document(tmp_path, "--phenopacket", packet)
+    assert result["case"]["clues"]["vitamin_d_therapy"] is True
+    assert "50000 IU a dose" in _said(result)["phenopacket_native_vitamin_d_read"]

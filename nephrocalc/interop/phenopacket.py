@@ -414,7 +414,9 @@ def is_native_vitamin_d(name: str) -> bool:
 # usual one, not the high dose that vitamin D excess needs.
 VITAMIN_D_UPPER_INTAKE_IU = 4000.0
 _IU_PER = {"iu": 1.0, "[iu]": 1.0, "international unit": 1.0, "international units": 1.0, "ui": 1.0,
-           "ug": 40.0, "µg": 40.0, "mcg": 40.0, "microgram": 40.0, "micrograms": 40.0,
+           # casefold() writes the micro sign µ (U+00B5) as the Greek mu μ (U+03BC): the key is the folded one, so
+           # that "µg" and "μg" are both read (robustness round 91: a dose in "µg" was not read)
+           "ug": 40.0, "\u03bcg": 40.0, "mcg": 40.0, "microgram": 40.0, "micrograms": 40.0,
            "mg": 40000.0, "milligram": 40000.0, "milligrams": 40000.0,
            # the Unit Ontology's ids of the two (a phenopacket's unit is an ontology class: {"id": "UO:0000023"})
            "uo:0000023": 40.0, "uo:0000022": 40000.0}
@@ -438,8 +440,9 @@ def vitamin_d_dose_iu(intervals: object) -> float | None:
 
 
 # a number standing on its own (not the 3 of "D3"), with thousands written 50,000, and its unit
-_DOSE_IN_TEXT = re.compile(r"(?<![\w.,])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)\s*(iu|i\.u\.|ui|units?|mcg|µg|ug|mg)\b",
-                           re.IGNORECASE)
+_DOSE_IN_TEXT = re.compile(r"(?<![\w.,])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)\s*"
+                           r"(iu|i\.u\.|ui|units?|mcg|[µμ]g|ug|micrograms?|mg|milligrams?)\b", re.IGNORECASE)
+_MICROGRAM_WORDS = ("mcg", "\u03bcg", "ug", "microgram", "micrograms")  # as casefold() writes them: µ is μ
 
 
 def vitamin_d_dose_in_text(text: str) -> float | None:
@@ -449,7 +452,10 @@ def vitamin_d_dose_in_text(text: str) -> float | None:
     for number, unit in _DOSE_IN_TEXT.findall(text or ""):
         value = float(number.replace(",", ""))
         word = unit.casefold().replace(".", "")
-        doses.append(value * (40.0 if word in ("mcg", "µg", "ug") else 40000.0 if word == "mg" else 1.0))
+        # the micro sign, as casefold() writes it, is the Greek mu: "1250 µg" (50,000 IU) was read as 1250 IU, a usual
+        # dose, and the vitamin D therapy dropped (robustness round 91); "25 micrograms" gave no dose at all
+        doses.append(value * (40.0 if word in _MICROGRAM_WORDS else 40000.0 if word.startswith(("mg", "milligram"))
+                              else 1.0))
     return max(doses) if doses and max(doses) > 0 else None
 
 
