@@ -10,7 +10,11 @@
   was read as that many IU (casefold() turns the micro sign into the Greek mu, which the unit words did not list): 50,000
   IU a week was called a usual dose of 1250 IU and the vitamin D therapy dropped; a dose whose unit is the label "µg"
   (a FHIR doseQuantity without its UCUM code, a phenopacket unit without a UCUM id) was "not read", and
-  "25 micrograms" written out gave no dose either. Each is read in micrograms now (1 µg = 40 IU).
+  "25 micrograms" written out gave no dose either. Each is read in micrograms now (1 µg = 40 IU);
+- a laboratory feed's flag written after the value in a valueString ("11.2 mg/dL L", "11.2 mg/dL H"), which the
+  reader sets aside from the unit, was dropped without a word: a calcium the laboratory flagged low was read as
+  hypercalcaemia, unsaid, where the same flag given as the Observation's interpretation is named as not read. It is
+  named now, in a panel's component too, as an interpretation beside a value is.
 """
 
 from __future__ import annotations
@@ -110,3 +114,32 @@ def test_a_phenopacket_vitamin_d_dose_in_micrograms_is_read_as_micrograms(tmp_pa
     result = run_document(tmp_path, "--phenopacket", packet)
     assert result["case"]["clues"]["vitamin_d_therapy"] is True
     assert "50000 IU a dose" in _said(result)["phenopacket_native_vitamin_d_read"]
+
+
+def _calcium_text(text: str) -> dict[str, Any]:
+    return {"resourceType": "Observation", "status": "final", "subject": {"reference": "Patient/p"},
+            "code": {"coding": [{"system": LOINC, "code": "17861-6"}]}, "effectiveDateTime": "2020-03-01",
+            "valueString": text}
+
+
+@pytest.mark.parametrize(("text", "flag"), [("11.2 mg/dL L", "L"), ("11.2 mg/dL H", "H"), ("11.2 mg/dL*", "*")])
+def test_a_flag_after_a_value_sent_as_text_is_named_as_not_read(tmp_path: Path, text: str, flag: str) -> None:
+    result = run_document(tmp_path, "--fhir", _bundle(_calcium_text(text)))
+    assert result["case"]["labs"]["serum_calcium"] == {"value": 11.2, "unit": "mg/dL"}
+    assert f"serum_calcium 11.2 ({flag} in the valueString)" in _said(result)["fhir_lab_flags_not_read"]
+
+
+def test_a_flag_after_a_component_value_sent_as_text_is_named_as_not_read(tmp_path: Path) -> None:
+    panel = {"resourceType": "Observation", "status": "final", "subject": {"reference": "Patient/p"},
+             "code": {"coding": [{"system": LOINC, "code": "24362-6"}]}, "effectiveDateTime": "2020-03-01",
+             "component": [{"code": {"coding": [{"system": LOINC, "code": "17861-6"}]},
+                            "valueString": "11.2 mg/dL L"}]}
+    result = run_document(tmp_path, "--fhir", _bundle(panel))
+    assert result["case"]["labs"]["serum_calcium"]["value"] == 11.2
+    assert "(L in the valueString)" in _said(result)["fhir_lab_flags_not_read"]
+
+
+def test_a_value_sent_as_text_without_a_flag_says_no_flag(tmp_path: Path) -> None:
+    result = run_document(tmp_path, "--fhir", _bundle(_calcium_text("11.2 mg/dL")))
+    assert result["case"]["labs"]["serum_calcium"]["value"] == 11.2
+    assert "fhir_lab_flags_not_read" not in _said(result)

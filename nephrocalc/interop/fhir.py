@@ -3514,6 +3514,12 @@ def _lab_flags(resource: dict[str, Any]) -> list[str]:
                  if isinstance(c, dict) and str(c.get("code", "")).strip()]
         text = interpretation.get("text")
         found.extend(codes or ([shown_value(text.strip()[:20])] if isinstance(text, str) and text.strip() else []))
+    # the flag a laboratory feed writes after the value in its text ("11.2 mg/dL L"), set aside from the unit: the
+    # value is read and the flag is not, as an interpretation's; it was dropped unsaid, a calcium of 11.2 mg/dL the
+    # laboratory flagged low read as hypercalcaemia without a word (robustness round 91)
+    written = resource.get("valueString")
+    if isinstance(written, str) and _VALUE_TEXT.match(written) and (flag := _FLAG.search(written.rstrip())):
+        found.append(f"{flag.group(0).strip()} in the valueString")
     return sorted(set(found))
 
 
