@@ -14,7 +14,11 @@
 - a laboratory feed's flag written after the value in a valueString ("11.2 mg/dL L", "11.2 mg/dL H"), which the
   reader sets aside from the unit, was dropped without a word: a calcium the laboratory flagged low was read as
   hypercalcaemia, unsaid, where the same flag given as the Observation's interpretation is named as not read. It is
-  named now, in a panel's component too, as an interpretation beside a value is.
+  named now, in a panel's component too, as an interpretation beside a value is;
+- a FHIR bundle whose only age is the nephrocalcinosis Condition's ``onsetAge`` (no birthDate, as a de-identified
+  export leaves it, or a birthDate with no dated resource) took the age at onset as the patient's without a word,
+  where an ``onsetDateTime`` so taken is said (fhir_age_at_onset): an onsetAge of 4 months made the patient an
+  infant, unsaid. It is said now, as the phenopacket reader says its phenopacket_age_from_onset.
 """
 
 from __future__ import annotations
@@ -143,3 +147,27 @@ def test_a_value_sent_as_text_without_a_flag_says_no_flag(tmp_path: Path) -> Non
     result = run_document(tmp_path, "--fhir", _bundle(_calcium_text("11.2 mg/dL")))
     assert result["case"]["labs"]["serum_calcium"]["value"] == 11.2
     assert "fhir_lab_flags_not_read" not in _said(result)
+
+
+@pytest.mark.parametrize("born", [None, "2010-01-01"])
+def test_an_age_taken_from_the_condition_s_onset_age_is_said(tmp_path: Path, born: str | None) -> None:
+    bundle = _bundle()
+    patient, nc = bundle["entry"][0]["resource"], bundle["entry"][1]["resource"]
+    patient.pop("birthDate")
+    if born:
+        patient["birthDate"] = born
+    nc.pop("recordedDate")
+    nc["onsetAge"] = {"value": 4, "unit": "mo", "system": "http://unitsofmeasure.org", "code": "mo"}
+    result = run_document(tmp_path, "--fhir", bundle)
+    assert result["case"]["age_years"] == pytest.approx(4 / 12)
+    assert "Condition.onsetAge" in _said(result)["fhir_age_at_onset"]
+    # an Observation of the age is the patient's age, not the onset's: nothing to say
+    age = {"resourceType": "Observation", "status": "final", "subject": {"reference": "Patient/p"},
+           "code": {"coding": [{"system": LOINC, "code": "30525-0"}]},
+           "valueQuantity": {"value": 7, "unit": "a", "system": "http://unitsofmeasure.org", "code": "a"}}
+    bundle["entry"].append({"resource": age})
+    if born:
+        patient.pop("birthDate")
+    result = run_document(tmp_path, "--fhir", bundle)
+    assert result["case"]["age_years"] == pytest.approx(7.0)
+    assert "fhir_age_at_onset" not in _said(result)

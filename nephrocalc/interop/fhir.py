@@ -1757,6 +1757,14 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                           "message": f"No resource read is dated but by its onset: the age ({age:.3g} years) was "
                           f"taken at the onset of the nephrocalcinosis ({onset_date[:10]}); the patient may be older "
                           "now."})
+        elif age is not None and stated_age is None:
+            # no age from a birth date (none, or no dated resource) nor an age Observation: the age is the
+            # Condition's onsetAge, the age the nephrocalcinosis was found at, which was taken unsaid (robustness
+            # round 91), where an onsetDateTime so taken is said
+            notes.append({"id": "fhir_age_at_onset", "sources": [],
+                          "message": "No age from Patient.birthDate at a dated resource, nor an Observation of the "
+                          f"age: the age ({age:.3g} years) was taken at the onset of the nephrocalcinosis "
+                          "(Condition.onsetAge); the patient may be older now."})
     elif stated_age is not None and abs(stated_age - age) >= 1.0:  # said, not dropped (fuzz review 44)
         notes.append({"id": "fhir_age_observation_not_used", "sources": [],
                       "message": f"An Observation of the age ({stated_age:g} years) disagrees with Patient.birthDate, "
