@@ -7,9 +7,9 @@
   one (before the onset of the nephrocalcinosis, as in FHIR), and said;
 - a plain vitamin D dose written in micrograms with the micro sign, as nearly every system writes it
   ("Colecalciferol 1250 µg capsule", a dosage text "1250 µg weekly", a phenopacket agent "cholecalciferol 1250 µg"),
-  was read as that many IU (casefold() turns the micro sign into the Greek mu, which the unit words did not list): 50,000
-  IU a week was called a usual dose of 1250 IU and the vitamin D therapy dropped; a dose whose unit is the label "µg"
-  (a FHIR doseQuantity without its UCUM code, a phenopacket unit without a UCUM id) was "not read", and
+  was read as that many IU (casefold() turns the micro sign into the Greek mu, which the unit words did not list):
+  50,000 IU a week was called a usual dose of 1250 IU and the vitamin D therapy dropped; a dose whose unit is the
+  label "µg" (a FHIR doseQuantity without its UCUM code, a phenopacket unit without a UCUM id) was "not read", and
   "25 micrograms" written out gave no dose either. Each is read in micrograms now (1 µg = 40 IU);
 - a laboratory feed's flag written after the value in a valueString ("11.2 mg/dL L", "11.2 mg/dL H"), which the
   reader sets aside from the unit, was dropped without a word: a calcium the laboratory flagged low was read as
@@ -23,15 +23,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import invoke, run_document
+from helpers import run_document
 
 HPO = "http://purl.obolibrary.org/obo/hp.owl"
-SNOMED = "http://snomed.info/sct"
 LOINC = "http://loinc.org"
 
 
