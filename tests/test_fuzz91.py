@@ -18,7 +18,9 @@
 - a FHIR bundle whose only age is the nephrocalcinosis Condition's ``onsetAge`` (no birthDate, as a de-identified
   export leaves it, or a birthDate with no dated resource) took the age at onset as the patient's without a word,
   where an ``onsetDateTime`` so taken is said (fhir_age_at_onset): an onsetAge of 4 months made the patient an
-  infant, unsaid. It is said now, as the phenopacket reader says its phenopacket_age_from_onset.
+  infant, unsaid. It is said now, as the phenopacket reader says its phenopacket_age_from_onset;
+- a phenopacket whose nephrocalcinosis onset is an age range (P1Y to P2Y) had the onset read as its middle without a
+  word, where the same range at the last encounter is said (phenopacket_age_range). It is said now.
 """
 
 from __future__ import annotations
@@ -169,3 +171,14 @@ def test_an_age_taken_from_the_condition_s_onset_age_is_said(tmp_path: Path, bor
     result = run_document(tmp_path, "--fhir", bundle)
     assert result["case"]["age_years"] == pytest.approx(7.0)
     assert "fhir_age_at_onset" not in _said(result)
+
+
+def test_a_nephrocalcinosis_onset_given_as_an_age_range_is_read_as_its_middle_and_said(tmp_path: Path) -> None:
+    packet = _packet({"timeAtLastEncounter": {"age": {"iso8601duration": "P6Y"}}})
+    packet["phenotypicFeatures"][0]["onset"] = {"ageRange": {"start": {"iso8601duration": "P1Y"},
+                                                             "end": {"iso8601duration": "P2Y"}}}
+    result = run_document(tmp_path, "--phenopacket", packet)
+    assert result["case"]["onset_age_years"] == pytest.approx(1.5)
+    assert "read as its middle, 18 months" in _said(result)["phenopacket_onset_range"]
+    packet["phenotypicFeatures"][0]["onset"] = {"age": {"iso8601duration": "P18M"}}  # an age: nothing to say
+    assert "phenopacket_onset_range" not in _said(run_document(tmp_path, "--phenopacket", packet))

@@ -956,6 +956,14 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
                               f"{feature.onset.ontologyClass.id} {feature.onset.ontologyClass.label}".rstrip()
                               + f": the onset of the nephrocalcinosis was read as {_years(onset)} ({reading}); "
                               "give --age if the age is known."})
+            span = feature.onset.ageRange if feature.onset.age is None else None
+            if is_nc and onset is not None and span is not None and span.start is not None and span.end is not None:
+                # an onset given as an age range is read as its middle: said, as the same range at the last encounter
+                # is (phenopacket_age_range); it was taken unsaid (robustness round 91)
+                notes.append({"id": "phenopacket_onset_range", "sources": [],
+                              "message": f"phenotypicFeatures[{index}].onset is an age range "
+                              f"({span.start.iso8601duration} to {span.end.iso8601duration}): the onset of the "
+                              f"nephrocalcinosis was read as its middle, {_years(onset)}."})
             if onset is not None and (latest_onset is None or onset > latest_onset):
                 latest_onset = onset
             if onset is not None and kb.hpo_patterns.get(term) is None:
@@ -1624,7 +1632,7 @@ _AGE_NOTES = frozenset({"phenopacket_age_range", "phenopacket_age_from_onset", "
                         "phenopacket_gestational_age",
                         "phenopacket_age_at_birth", "phenopacket_age_after_today", "phenopacket_time_kinds",
                         "phenopacket_onset_after_age", "phenopacket_lab_after_encounter", "phenopacket_age_not_read"})
-_ONSET_NOTES = frozenset({"phenopacket_onset_class"})
+_ONSET_NOTES = frozenset({"phenopacket_onset_class", "phenopacket_onset_range"})
 _SEX_NOTES = frozenset({"phenopacket_sex_unknown", "phenopacket_no_subject"})
 # notes that name a clue the reader read (or left out): a flag that states the clue marks them
 _CLUE_NOTES = frozenset({"phenopacket_excluded_vs_lab", "phenopacket_denial_after_lab",
