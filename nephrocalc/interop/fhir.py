@@ -1757,6 +1757,14 @@ def case_from_fhir(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case, list[
                           "message": f"No resource read is dated but by its onset: the age ({age:.3g} years) was "
                           f"taken at the onset of the nephrocalcinosis ({onset_date[:10]}); the patient may be older "
                           "now."})
+        elif age is not None and stated_age is None:
+            # no age from a birth date (none, or no dated resource) nor an age Observation: the age is the
+            # Condition's onsetAge, the age the nephrocalcinosis was found at, which was taken unsaid (robustness
+            # round 91), where an onsetDateTime so taken is said
+            notes.append({"id": "fhir_age_at_onset", "sources": [],
+                          "message": "No age from Patient.birthDate at a dated resource, nor an Observation of the "
+                          f"age: the age ({age:.3g} years) was taken at the onset of the nephrocalcinosis "
+                          "(Condition.onsetAge); the patient may be older now."})
     elif stated_age is not None and abs(stated_age - age) >= 1.0:  # said, not dropped (fuzz review 44)
         notes.append({"id": "fhir_age_observation_not_used", "sources": [],
                       "message": f"An Observation of the age ({stated_age:g} years) disagrees with Patient.birthDate, "
@@ -3514,6 +3522,12 @@ def _lab_flags(resource: dict[str, Any]) -> list[str]:
                  if isinstance(c, dict) and str(c.get("code", "")).strip()]
         text = interpretation.get("text")
         found.extend(codes or ([shown_value(text.strip()[:20])] if isinstance(text, str) and text.strip() else []))
+    # the flag a laboratory feed writes after the value in its text ("11.2 mg/dL L"), set aside from the unit: the
+    # value is read and the flag is not, as an interpretation's; it was dropped unsaid, a calcium of 11.2 mg/dL the
+    # laboratory flagged low read as hypercalcaemia without a word (robustness round 91)
+    written = resource.get("valueString")
+    if isinstance(written, str) and _VALUE_TEXT.match(written) and (flag := _FLAG.search(written.rstrip())):
+        found.append(f"{flag.group(0).strip()} in the valueString")
     return sorted(set(found))
 
 

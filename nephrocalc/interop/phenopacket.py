@@ -414,7 +414,9 @@ def is_native_vitamin_d(name: str) -> bool:
 # usual one, not the high dose that vitamin D excess needs.
 VITAMIN_D_UPPER_INTAKE_IU = 4000.0
 _IU_PER = {"iu": 1.0, "[iu]": 1.0, "international unit": 1.0, "international units": 1.0, "ui": 1.0,
-           "ug": 40.0, "µg": 40.0, "mcg": 40.0, "microgram": 40.0, "micrograms": 40.0,
+           # casefold() writes the micro sign µ (U+00B5) as the Greek mu μ (U+03BC): the key is the folded one, so
+           # that "µg" and "μg" are both read (robustness round 91: a dose in "µg" was not read)
+           "ug": 40.0, "\u03bcg": 40.0, "mcg": 40.0, "microgram": 40.0, "micrograms": 40.0,
            "mg": 40000.0, "milligram": 40000.0, "milligrams": 40000.0,
            # the Unit Ontology's ids of the two (a phenopacket's unit is an ontology class: {"id": "UO:0000023"})
            "uo:0000023": 40.0, "uo:0000022": 40000.0}
@@ -438,8 +440,9 @@ def vitamin_d_dose_iu(intervals: object) -> float | None:
 
 
 # a number standing on its own (not the 3 of "D3"), with thousands written 50,000, and its unit
-_DOSE_IN_TEXT = re.compile(r"(?<![\w.,])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)\s*(iu|i\.u\.|ui|units?|mcg|µg|ug|mg)\b",
-                           re.IGNORECASE)
+_DOSE_IN_TEXT = re.compile(r"(?<![\w.,])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)\s*"
+                           r"(iu|i\.u\.|ui|units?|mcg|[µμ]g|ug|micrograms?|mg|milligrams?)\b", re.IGNORECASE)
+_MICROGRAM_WORDS = ("mcg", "\u03bcg", "ug", "microgram", "micrograms")  # as casefold() writes them: µ is μ
 
 
 def vitamin_d_dose_in_text(text: str) -> float | None:
@@ -449,7 +452,10 @@ def vitamin_d_dose_in_text(text: str) -> float | None:
     for number, unit in _DOSE_IN_TEXT.findall(text or ""):
         value = float(number.replace(",", ""))
         word = unit.casefold().replace(".", "")
-        doses.append(value * (40.0 if word in ("mcg", "µg", "ug") else 40000.0 if word == "mg" else 1.0))
+        # the micro sign, as casefold() writes it, is the Greek mu: "1250 µg" (50,000 IU) was read as 1250 IU, a usual
+        # dose, and the vitamin D therapy dropped (robustness round 91); "25 micrograms" gave no dose at all
+        doses.append(value * (40.0 if word in _MICROGRAM_WORDS else 40000.0 if word.startswith(("mg", "milligram"))
+                              else 1.0))
     return max(doses) if doses and max(doses) > 0 else None
 
 
@@ -950,6 +956,14 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
                               f"{feature.onset.ontologyClass.id} {feature.onset.ontologyClass.label}".rstrip()
                               + f": the onset of the nephrocalcinosis was read as {_years(onset)} ({reading}); "
                               "give --age if the age is known."})
+            span = feature.onset.ageRange if feature.onset.age is None else None
+            if is_nc and onset is not None and span is not None and span.start is not None and span.end is not None:
+                # an onset given as an age range is read as its middle: said, as the same range at the last encounter
+                # is (phenopacket_age_range); it was taken unsaid (robustness round 91)
+                notes.append({"id": "phenopacket_onset_range", "sources": [],
+                              "message": f"phenotypicFeatures[{index}].onset is an age range "
+                              f"({span.start.iso8601duration} to {span.end.iso8601duration}): the onset of the "
+                              f"nephrocalcinosis was read as its middle, {_years(onset)}."})
             if onset is not None and (latest_onset is None or onset > latest_onset):
                 latest_onset = onset
             if onset is not None and kb.hpo_patterns.get(term) is None:
@@ -1323,7 +1337,8 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
             notes.append({"id": "phenopacket_age_from_measurements", "sources": [],
                           "message": f"No subject.timeAtLastEncounter: the age ({age:.3g} years) is that at the latest "
                           "measurement, from its timeObserved and subject.dateOfBirth."})
-        elif onset_age is None:  # with a dated onset it gives the age at the onset, which is used (fuzz review 46)
+        elif onset_age is None and _death_age(subject) is None:  # with a dated onset or death it gives the age
+            # at the onset or at death, which is used (fuzz review 46; robustness round 91)
             unread_ages.append(f"subject.dateOfBirth ({subject.dateOfBirth[:10]}) without subject.timeAtLastEncounter "
                                "or a dated measurement gives no age: there is no date to count to")
     died = _death_age(subject)
@@ -1334,6 +1349,14 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
                       "message": f"The age of the record ({_years(age)}) is after subject.vitalStatus.timeOfDeath "
                       f"({_years(died)}): check both; the age at death was used."})
         age = died
+    if age is None and died is not None:
+        # a deceased subject with no age at the last encounter was last seen, at the latest, at death: the age at
+        # death is the age of the record, as FHIR's deceasedDateTime gives it (fhir_age_at_death). It was dropped, the
+        # age left unknown (robustness round 91: an infant who died at 4 months was weighed at no age at all)
+        age = died
+        notes.append({"id": "phenopacket_age_at_death", "sources": [],
+                      "message": f"No subject.timeAtLastEncounter: the age ({_years(age)}) is that at death, "
+                      "subject.vitalStatus.timeOfDeath."})
     if unread_ages:
         notes.append({"id": "phenopacket_age_not_read", "sources": [],
                       "message": "Ages that cannot be read, or are impossible, were not used: "
@@ -1605,10 +1628,11 @@ def case_from_phenopacket(data: dict[str, Any], kb: KnowledgeBase) -> tuple[Case
 
 # notes of the reader that speak of the age (or the onset) it read: a flag that replaces the age marks them
 _AGE_NOTES = frozenset({"phenopacket_age_range", "phenopacket_age_from_onset", "phenopacket_age_from_measurements",
-                        "age_from_onsets", "phenopacket_age_after_death", "phenopacket_gestational_age",
+                        "age_from_onsets", "phenopacket_age_after_death", "phenopacket_age_at_death",
+                        "phenopacket_gestational_age",
                         "phenopacket_age_at_birth", "phenopacket_age_after_today", "phenopacket_time_kinds",
                         "phenopacket_onset_after_age", "phenopacket_lab_after_encounter", "phenopacket_age_not_read"})
-_ONSET_NOTES = frozenset({"phenopacket_onset_class"})
+_ONSET_NOTES = frozenset({"phenopacket_onset_class", "phenopacket_onset_range"})
 _SEX_NOTES = frozenset({"phenopacket_sex_unknown", "phenopacket_no_subject"})
 # notes that name a clue the reader read (or left out): a flag that states the clue marks them
 _CLUE_NOTES = frozenset({"phenopacket_excluded_vs_lab", "phenopacket_denial_after_lab",
@@ -1786,7 +1810,7 @@ def _parts_not_read(data: dict[str, Any]) -> list[str]:
     subject = data.get("subject")
     if isinstance(subject, dict) and subject.get("vitalStatus"):  # the status, time and cause of death
         parts.append("subject.vitalStatus (the status and cause of death are not read; a timeOfDeath only keeps the "
-                     "age at or before it)")
+                     "age at or before it, and gives it when nothing else does)")
     for field in ("gender", "karyotypicSex"):  # fields of an Individual, but the sex is subject.sex
         if isinstance(subject, dict) and subject.get(field) is not None:
             given = _term(subject[field]) if isinstance(subject[field], dict) else shown_value(subject[field])
