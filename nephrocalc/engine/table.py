@@ -304,28 +304,14 @@ class ScoringTable(NamedTuple):
                             kb.other.patterns_estimate))
                         if abs(w) > 1e-9 else None
                         for p in PATTERNS for side, w in lat_at[p].items()})
-                named = len(cause.forms) > 1 or form.id != "typical"
-                own = {f.clue for f in form.own_findings}
                 for finding in form.age_findings:
-                    where_bounded = form.name if finding.clue in own and named else cause.short_name
-                    label = kb.clues[finding.clue].label
-                    for value, usual, lr in ((True, present, finding.lr_present), (False, absent, finding.lr_absent)):
-                        weight = math.log(lr)
-                        bounded_item = _evidence(finding.clue, value, weight,
-                                                 _why(label, finding, where_bounded, value),
-                                                 finding.sources) if lr != 1.0 else None
+                    for value, delta, bounded_item in _bounded_entry(kb, cause, form, finding, present, absent):
                         age_clues.append((finding.age_at_least or 0.0, finding.age_below, len(rows), finding.clue,
-                                          value, weight - usual.get(finding.clue, 0.0), bounded_item))
+                                          value, delta, bounded_item))
                 for finding in form.sex_findings:
-                    where_bounded = form.name if finding.clue in own and named else cause.short_name
-                    label = kb.clues[finding.clue].label
-                    for value, usual, lr in ((True, present, finding.lr_present), (False, absent, finding.lr_absent)):
-                        weight = math.log(lr)
-                        bounded_item = _evidence(finding.clue, value, weight,
-                                                 _why(label, finding, where_bounded, value),
-                                                 finding.sources) if lr != 1.0 else None
+                    for value, delta, bounded_item in _bounded_entry(kb, cause, form, finding, present, absent):
                         sex_clues.setdefault((finding.clue, value), []).append(
-                            (str(finding.sex), len(rows), weight - usual.get(finding.clue, 0.0), bounded_item))
+                            (str(finding.sex), len(rows), delta, bounded_item))
                 forms_of_rows.append((cause, form))
                 rows.append(row)
                 present_w.append(present)
@@ -654,6 +640,22 @@ def _evidence(clue: str, present: bool, weight: float, why: str, sources: Sequen
 
 def _factor(factor: str, value: str, weight: float, why: str) -> Factor:
     return {"factor": factor, "value": value, "weight": round(weight, 2), "why": why}
+
+
+def _bounded_entry(kb: KnowledgeBase, cause: Cause, form: Form, finding: Finding, present: Mapping[str, float],
+                   absent: Mapping[str, float]) -> list[tuple[bool, float, Evidence | None]]:
+    """A bounded entry (by age or sex) of a form's row, stated present and absent: (value, change from the row's usual
+    weight for the clue, its evidence or None when the entry makes the clue neutral)."""
+    named = len(cause.forms) > 1 or form.id != "typical"
+    place = form.name if named and any(f.clue == finding.clue for f in form.own_findings) else cause.short_name
+    label = kb.clues[finding.clue].label
+    out: list[tuple[bool, float, Evidence | None]] = []
+    for value, usual, lr in ((True, present, finding.lr_present), (False, absent, finding.lr_absent)):
+        weight = math.log(lr)
+        item = _evidence(finding.clue, value, weight, _why(label, finding, place, value),
+                         finding.sources) if lr != 1.0 else None
+        out.append((value, weight - usual.get(finding.clue, 0.0), item))
+    return out
 
 
 def _why(label: str, finding: Finding, place: str, present: bool) -> str:
